@@ -1,0 +1,164 @@
+"""The registry's tables (SQLAlchemy Core). Alembic migrations create them.
+
+``entries`` and ``postings`` are the journal, the system of record. ``balances``,
+``holds`` and ``batches.issued_g`` are derived from it and kept in step inside the
+same transaction; ``pctrade verify`` recomputes them from the journal alone.
+
+Conservation, written here as in ``domain/invariants.py``: per asset, the sum of all
+``balances.amount`` is zero; per batch, issued_g = -(issuance source balance) = the sum
+of its available, frozen, surrendered, retired and cancelled balances. The CHECK on
+``balances`` makes a negative holding impossible even if the code above it erred; only
+the two source balances (state 9) mirror what exists as a negative number.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+registry_head = Table(
+    "registry_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+    Column("next_account_id", BigInteger, nullable=False),
+    Column("next_asset_id", BigInteger, nullable=False),
+)
+
+parties = Table(
+    "parties",
+    metadata,
+    Column("party_id", String(64), primary_key=True),
+    Column("role", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("opened_seq", BigInteger, nullable=False, index=True),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("holder_type", String(32), nullable=False),
+    Column("owner", String(64), nullable=False, index=True),
+    Column("label", String(200), nullable=False),
+    Column("opened_seq", BigInteger, nullable=False, index=True),
+)
+
+grants = Table(
+    "grants",
+    metadata,
+    Column("account_id", BigInteger, nullable=False),
+    Column("agent", String(64), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "agent"),
+)
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("asset_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("denomination", String(64), nullable=False, unique=True),
+    Column("instrument", String(8), nullable=False),
+    Column("jurisdiction", String(8), nullable=False),
+    Column("project", String(16), nullable=False),
+    Column("vintage", String(8), nullable=False),
+    Column("serial", Integer, nullable=False),
+    Column("issued_g", BigInteger, nullable=False),
+    Column("issued_seq", BigInteger, nullable=False),
+)
+
+entries = Table(
+    "entries",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("op_type", String(32), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("idem_key", String(128), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("ts", String(32), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("corrects_seq", BigInteger, nullable=True, unique=True),
+    Column("posting_count", BigInteger, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("actor", "idem_key", name="uq_entries_actor_key"),
+)
+
+postings = Table(
+    "postings",
+    metadata,
+    Column("seq", BigInteger, nullable=False),
+    Column("idx", BigInteger, nullable=False),
+    Column("account_id", BigInteger, nullable=False),
+    Column("asset_id", BigInteger, nullable=False),
+    Column("state", SmallInteger, nullable=False),
+    Column("delta", BigInteger, nullable=False),
+    PrimaryKeyConstraint("seq", "idx"),
+)
+Index("ix_postings_account", postings.c.account_id, postings.c.seq)
+
+balances = Table(
+    "balances",
+    metadata,
+    Column("account_id", BigInteger, nullable=False),
+    Column("asset_id", BigInteger, nullable=False),
+    Column("state", SmallInteger, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "asset_id", "state"),
+    CheckConstraint("amount >= 0 OR state = 9", name="ck_balances_non_negative"),
+)
+
+holds = Table(
+    "holds",
+    metadata,
+    Column("hold_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("account_id", BigInteger, nullable=False, index=True),
+    Column("asset_id", BigInteger, nullable=False),
+    Column("reason", String(16), nullable=False),
+    Column("reference", String(128), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("remaining", BigInteger, nullable=False),
+    CheckConstraint("remaining >= 0", name="ck_holds_non_negative"),
+)
+
+# Authentication is not registry state: it is kept beside the journal, not in it.
+users = Table(
+    "users",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("password_hash", String(128), nullable=False),
+    Column("party_id", String(64), nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("party_id", String(64), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("party_id", String(64), nullable=False),
+    Column("label", String(100), nullable=False),
+)

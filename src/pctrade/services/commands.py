@@ -1,0 +1,136 @@
+"""Commands: what a caller asks the registry to do, before it is checked or planned.
+
+A command's fingerprint is stored with the journal entry under the caller's
+idempotency key, so a replay of the same command returns the original result and a
+different command under the same key is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from array import array
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+from pctrade.domain.journal import request_hash
+from pctrade.domain.model import Role
+from pctrade.domain.operations import FreezeReason, Retirement
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    def fingerprint(self) -> str:
+        return request_hash({"command": type(self).__name__, **asdict(self)})
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAccount(Command):
+    party_id: str
+    role: Role
+    name: str = ""
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAccounts(Command):
+    """Bulk registration of many parties of one role (e.g. a platform's users)."""
+
+    role: Role
+    party_ids: Sequence[str]
+    names: Sequence[str] | None = None
+
+    def fingerprint(self) -> str:
+        h = hashlib.sha256(f"OpenAccounts\x1f{self.role}\n".encode())
+        h.update("\n".join(self.party_ids).encode())
+        if self.names is not None:
+            h.update(b"\x00" + "\n".join(self.names).encode())
+        return h.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Authorize(Command):
+    account_id: int
+    agent: str
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Issue(Command):
+    """Issue a new batch to one or many accounts; columns keep a million cheap."""
+
+    denomination: str
+    account_ids: Sequence[int]
+    amounts_g: Sequence[int]
+
+    def fingerprint(self) -> str:
+        h = hashlib.sha256(f"Issue\x1f{self.denomination}\n".encode())
+        h.update(array("q", self.account_ids).tobytes())
+        h.update(array("q", self.amounts_g).tobytes())
+        return h.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer(Command):
+    from_account: int
+    to_account: int
+    asset: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Freeze(Command):
+    account_id: int
+    asset: str
+    quantity: int
+    reason: FreezeReason
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unfreeze(Command):
+    hold_id: int
+    quantity: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Surrender(Command):
+    account_id: int
+    asset: str
+    quantity: int
+    period: str
+
+
+@dataclass(frozen=True, slots=True)
+class Retire(Command):
+    account_id: int
+    asset: str
+    quantity: int
+    retirement: Retirement = field(default_factory=lambda: Retirement("", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel(Command):
+    account_id: int
+    asset: str
+    quantity: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Deposit(Command):
+    account_id: int
+    amount_fen: int
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class Withdraw(Command):
+    account_id: int
+    amount_fen: int
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class Correct(Command):
+    seq: int
+    reason: str

@@ -1,0 +1,359 @@
+"""Registry use cases: one method per operation, each one unit of work.
+
+Every write follows the same path (``_run``): open a writing unit of work (which takes
+the journal head), return the recorded result if this actor already used this
+idempotency key for the same command, otherwise check access, plan the operation in the
+pure domain, append it and commit. Any error leaves nothing written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pctrade.domain import access
+from pctrade.domain.errors import (
+    Forbidden,
+    IdempotencyConflict,
+    InsufficientBalance,
+    NotFound,
+    ValidationError,
+)
+from pctrade.domain.journal import Entry, JsonDict, format_ts
+from pctrade.domain.model import (
+    CASH_ASSET,
+    FIRST_HOLDER_ACCOUNT,
+    Account,
+    AccountId,
+    AssetId,
+    Batch,
+    Denomination,
+    Party,
+    Role,
+    State,
+    SystemAccount,
+)
+from pctrade.domain.operations import (
+    REGISTRY_PARTY,
+    FreezeReason,
+    OpType,
+    Plan,
+    plan_authorize,
+    plan_cancel,
+    plan_cash,
+    plan_correct,
+    plan_freeze,
+    plan_genesis,
+    plan_issue_columns,
+    plan_open_accounts,
+    plan_retire,
+    plan_surrender,
+    plan_transfer,
+    plan_unfreeze,
+)
+from pctrade.services import commands as c
+from pctrade.services.ports import Store, UnitOfWork
+
+IDEM_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
+AUTHORITIES = (Role.REGULATOR, Role.REGISTRY_OPERATOR)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What a write returns: the entry it recorded, and whether this was a replay."""
+
+    entry: Entry
+    replayed: bool = False
+
+    @property
+    def seq(self) -> int:
+        return self.entry.seq
+
+    @property
+    def payload(self) -> JsonDict:
+        return self.entry.header.payload
+
+
+class Registry:
+    def __init__(self, store: Store, clock: Clock = utc_now) -> None:
+        self.store = store
+        self.clock = clock
+        self.ensure_genesis()
+
+    # ---- the write path ------------------------------------------------------------
+    def _run(
+        self,
+        actor_id: str,
+        key: str,
+        command: c.Command,
+        planner: Callable[[UnitOfWork, Party], Plan],
+    ) -> Receipt:
+        if not IDEM_KEY_RE.match(key):
+            raise ValidationError(
+                "idempotency key must be 1-128 printable ASCII characters",
+                code="bad_idempotency_key",
+            )
+        fingerprint = command.fingerprint()
+        with self.store.writer() as uow:
+            prior = uow.entry_by_key(actor_id, key)
+            if prior is not None:
+                if prior.header.request_hash != fingerprint:
+                    raise IdempotencyConflict(
+                        f"idempotency key {key!r} was already used for a different request "
+                        f"(entry {prior.seq})"
+                    )
+                return Receipt(prior, replayed=True)
+            actor = uow.party(actor_id)
+            if actor is None:
+                raise Forbidden(f"unknown actor {actor_id!r}", code="unknown_actor")
+            plan = planner(uow, actor)
+            entry = uow.append(plan, actor_id, key, fingerprint, format_ts(self.clock()))
+            uow.commit()
+            return Receipt(entry)
+
+    def ensure_genesis(self) -> None:
+        with self.store.writer() as uow:
+            if uow.head.last_seq == 0:
+                uow.append(
+                    plan_genesis(),
+                    REGISTRY_PARTY.party_id,
+                    "genesis",
+                    "genesis",
+                    format_ts(self.clock()),
+                )
+                uow.commit()
+
+    # ---- lookups shared by the planners ---------------------------------------------
+    @staticmethod
+    def _account(uow: UnitOfWork, account_id: AccountId) -> Account:
+        account = uow.account(account_id)
+        if account is None:
+            raise NotFound(f"no account {account_id}", code="unknown_account")
+        return account
+
+    @staticmethod
+    def _asset(uow: UnitOfWork, name: str) -> AssetId:
+        if name.upper() in ("CNY", "CASH"):
+            return CASH_ASSET
+        Denomination.parse(name)
+        batch = uow.batch_named(name)
+        if batch is None:
+            raise NotFound(f"no batch {name}", code="unknown_batch")
+        return batch.asset_id
+
+    @staticmethod
+    def _holder(uow: UnitOfWork, actor: Party, account: Account) -> None:
+        access.require_holder_or_agent(actor, account, uow.agents(account.account_id))
+
+    @staticmethod
+    def _has(
+        uow: UnitOfWork,
+        account: Account,
+        asset_id: AssetId,
+        quantity: int,
+        state: State = State.AVAILABLE,
+    ) -> None:
+        held = uow.balance(account.account_id, asset_id, state)
+        if isinstance(quantity, int) and quantity > 0 and held < quantity:
+            raise InsufficientBalance(
+                f"account {account.number} has {held} {state.label}, needs {quantity}"
+            )
+
+    # ---- operations ------------------------------------------------------------------
+    def open_account(self, actor: str, key: str, cmd: c.OpenAccount) -> Receipt:
+        return self.open_accounts(
+            actor,
+            key,
+            c.OpenAccounts(cmd.role, [cmd.party_id], [cmd.name]),
+            label=cmd.label,
+            fingerprint_of=cmd,
+        )
+
+    def open_accounts(
+        self,
+        actor: str,
+        key: str,
+        cmd: c.OpenAccounts,
+        *,
+        label: str = "",
+        fingerprint_of: c.Command | None = None,
+    ) -> Receipt:
+        names = cmd.names if cmd.names is not None else [""] * len(cmd.party_ids)
+        if len(names) != len(cmd.party_ids):
+            raise ValidationError("party ids and names differ in length", code="bad_request")
+        role = Role(cmd.role)
+
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            if who.role not in AUTHORITIES and not (
+                who.role == Role.PLATFORM and role == Role.INDIVIDUAL
+            ):
+                raise Forbidden(f"{who.party_id} ({who.role}) may not open {role} accounts")
+            if len(set(cmd.party_ids)) != len(cmd.party_ids):
+                raise ValidationError("a party is listed twice", code="duplicate_party")
+            taken = uow.existing_parties(cmd.party_ids)
+            if taken:
+                sample = ", ".join(sorted(taken)[:5])
+                raise ValidationError(f"already registered: {sample}", code="party_exists")
+            parties = [Party(p, role, n) for p, n in zip(cmd.party_ids, names, strict=True)]
+            return plan_open_accounts(parties, uow.head.next_account_id, label)
+
+        return self._run(actor, key, fingerprint_of or cmd, planner)
+
+    def authorize(self, actor: str, key: str, cmd: c.Authorize) -> Receipt:
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            account = self._account(uow, cmd.account_id)
+            access.require_self_or_authority(who, account.owner, "authorise agents")
+            agent = uow.party(cmd.agent)
+            if agent is None:
+                raise NotFound(f"no party {cmd.agent}", code="unknown_party")
+            return plan_authorize(account, agent, cmd.active)
+
+        return self._run(actor, key, cmd, planner)
+
+    def issue(self, actor: str, key: str, cmd: c.Issue) -> Receipt:
+        denomination = Denomination.parse(cmd.denomination)
+        if len(cmd.account_ids) != len(cmd.amounts_g):
+            raise ValidationError("recipients and amounts differ in length", code="bad_request")
+
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            access.require_role(who, AUTHORITIES, "issue credits")
+            if uow.batch_named(cmd.denomination) is not None:
+                raise ValidationError(f"batch {cmd.denomination} exists", code="batch_exists")
+            ids = cmd.account_ids
+            if len(set(ids)) != len(ids):
+                raise ValidationError("a recipient is listed twice", code="duplicate_recipient")
+            if uow.account_count(ids) != len(ids):
+                raise NotFound("some recipients have no account", code="unknown_account")
+            if min(ids) < FIRST_HOLDER_ACCOUNT and any(
+                a < FIRST_HOLDER_ACCOUNT and a != SystemAccount.BUFFER for a in ids
+            ):
+                raise ValidationError(
+                    "credits are issued to holder accounts or the buffer", code="bad_account"
+                )
+            total = sum(cmd.amounts_g)
+            batch = Batch(uow.head.next_asset_id, denomination, total, 0)
+            return plan_issue_columns(batch, ids, cmd.amounts_g)
+
+        return self._run(actor, key, cmd, planner)
+
+    def transfer(self, actor: str, key: str, cmd: c.Transfer) -> Receipt:
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            src = self._account(uow, cmd.from_account)
+            dst = self._account(uow, cmd.to_account)
+            asset_id = self._asset(uow, cmd.asset)
+            self._holder(uow, who, src)
+            plan = plan_transfer(src, dst, asset_id, cmd.quantity)
+            self._has(uow, src, asset_id, cmd.quantity)
+            return plan
+
+        return self._run(actor, key, cmd, planner)
+
+    def freeze(self, actor: str, key: str, cmd: c.Freeze) -> Receipt:
+        reason = FreezeReason(cmd.reason)
+
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            account = self._account(uow, cmd.account_id)
+            asset_id = self._asset(uow, cmd.asset)
+            if reason == FreezeReason.REGULATOR:
+                access.require_role(who, AUTHORITIES, "impose a regulator freeze")
+            else:
+                self._holder(uow, who, account)
+            plan = plan_freeze(account, asset_id, cmd.quantity, reason, cmd.reference)
+            self._has(uow, account, asset_id, cmd.quantity)
+            return plan
+
+        return self._run(actor, key, cmd, planner)
+
+    def unfreeze(self, actor: str, key: str, cmd: c.Unfreeze) -> Receipt:
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            hold = uow.hold(cmd.hold_id)
+            if hold is None:
+                raise NotFound(f"no hold {cmd.hold_id}", code="unknown_hold")
+            account = self._account(uow, hold.account_id)
+            if hold.reason == FreezeReason.REGULATOR:
+                access.require_role(who, AUTHORITIES, "release a regulator freeze")
+            else:
+                self._holder(uow, who, account)
+            return plan_unfreeze(
+                hold.hold_id, hold.account_id, hold.asset_id, hold.remaining, cmd.quantity
+            )
+
+        return self._run(actor, key, cmd, planner)
+
+    def surrender(self, actor: str, key: str, cmd: c.Surrender) -> Receipt:
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            account = self._account(uow, cmd.account_id)
+            asset_id = self._asset(uow, cmd.asset)
+            self._holder(uow, who, account)
+            plan = plan_surrender(account, asset_id, cmd.quantity, cmd.period)
+            self._has(uow, account, asset_id, cmd.quantity)
+            return plan
+
+        return self._run(actor, key, cmd, planner)
+
+    def retire(self, actor: str, key: str, cmd: c.Retire) -> Receipt:
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            account = self._account(uow, cmd.account_id)
+            asset_id = self._asset(uow, cmd.asset)
+            self._holder(uow, who, account)
+            plan = plan_retire(account, asset_id, cmd.quantity, cmd.retirement)
+            self._has(uow, account, asset_id, cmd.quantity)
+            return plan
+
+        return self._run(actor, key, cmd, planner)
+
+    def cancel(self, actor: str, key: str, cmd: c.Cancel) -> Receipt:
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            access.require_role(who, AUTHORITIES, "cancel units")
+            account = self._account(uow, cmd.account_id)
+            asset_id = self._asset(uow, cmd.asset)
+            plan = plan_cancel(account, asset_id, cmd.quantity, cmd.reason)
+            self._has(uow, account, asset_id, cmd.quantity)
+            return plan
+
+        return self._run(actor, key, cmd, planner)
+
+    def deposit(self, actor: str, key: str, cmd: c.Deposit) -> Receipt:
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            access.require_role(who, AUTHORITIES, "confirm cash deposits")
+            account = self._account(uow, cmd.account_id)
+            return plan_cash(OpType.DEPOSIT, account, cmd.amount_fen, cmd.reference)
+
+        return self._run(actor, key, cmd, planner)
+
+    def withdraw(self, actor: str, key: str, cmd: c.Withdraw) -> Receipt:
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            account = self._account(uow, cmd.account_id)
+            self._holder(uow, who, account)
+            plan = plan_cash(OpType.WITHDRAW, account, cmd.amount_fen, cmd.reference)
+            self._has(uow, account, CASH_ASSET, cmd.amount_fen)
+            return plan
+
+        return self._run(actor, key, cmd, planner)
+
+    def correct(self, actor: str, key: str, cmd: c.Correct) -> Receipt:
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            access.require_role(who, (Role.REGISTRY_OPERATOR,), "correct the journal")
+            original = uow.entry(cmd.seq)
+            if original is None:
+                raise NotFound(f"no entry {cmd.seq}", code="unknown_entry")
+            if uow.corrected(cmd.seq):
+                raise ValidationError(
+                    f"entry {cmd.seq} is already corrected", code="already_corrected"
+                )
+            postings = uow.postings_of(cmd.seq)
+            plan = plan_correct(cmd.seq, original.header.op_type, postings, cmd.reason)
+            for p in plan.postings:
+                if p.delta < 0 and p.state != State.SOURCE:
+                    self._has(uow, self._account(uow, p.account_id), p.asset_id, -p.delta, p.state)
+            return plan
+
+        return self._run(actor, key, cmd, planner)
