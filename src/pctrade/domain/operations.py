@@ -130,11 +130,16 @@ def plan_open_accounts(
     """Register parties and open one account for each that holds units."""
     if not parties:
         raise ValidationError("nothing to open", code="missing_field")
+    label = _text(label, "label", NAME_LEN_MAX, required=False)
     accounts = []
+    checked = []
     next_id = first_account_id
     for party in parties:
         check_party_id(party.party_id)
-        _text(party.name, "name", NAME_LEN_MAX, required=False)
+        # Record the checked name: a column of 200 characters would silently drop
+        # trailing spaces on PostgreSQL and break the entry's hash.
+        party = Party(party.party_id, party.role, _text(party.name, "name", NAME_LEN_MAX, False))
+        checked.append(party)
         holder_type = HOLDER_TYPE_OF_ROLE.get(party.role)
         if holder_type is not None:
             accounts.append(Account(next_id, holder_type, party.party_id, label))
@@ -144,7 +149,7 @@ def plan_open_accounts(
         payload["party"] = parties[0].party_id
         if accounts:
             payload["account"] = accounts[0].account_id
-    return Plan(OpType.OPEN_ACCOUNT, payload, parties=tuple(parties), accounts=tuple(accounts))
+    return Plan(OpType.OPEN_ACCOUNT, payload, parties=tuple(checked), accounts=tuple(accounts))
 
 
 def plan_authorize(account: Account, agent: Party, active: bool) -> Plan:
@@ -275,6 +280,8 @@ def plan_unfreeze(
 def plan_surrender(account: Account, asset_id: AssetId, quantity: int, period: str) -> Plan:
     if account.holder_type != HolderType.KEY_EMITTER:
         raise ValidationError("only key emitters surrender units", code="not_an_emitter")
+    if asset_id == CASH_ASSET:
+        raise ValidationError("cash cannot be surrendered", code="bad_asset")
     period = _text(period, "compliance period", 32)
     return _move(
         OpType.SURRENDER, account, asset_id, quantity, State.SURRENDERED, {"period": period}

@@ -7,7 +7,7 @@ such text into exact integers (refusing anything finer than the unit) and back.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import Context, Decimal
 
 from pctrade.domain.errors import ValidationError
 
@@ -18,7 +18,11 @@ INT64_MAX = 2**63 - 1
 
 _CARBON_UNITS = {"g": 1, "kg": G_PER_KG, "t": G_PER_T, "tco2e": G_PER_T}
 _MONEY_UNITS = {"fen": 1, "yuan": FEN_PER_YUAN, "cny": FEN_PER_YUAN, "元": FEN_PER_YUAN}
-_QUANTITY_RE = re.compile(r"^\s*([+-]?\d{1,30}(?:\.\d{1,30})?)\s*([^\d\s.]*)\s*$")
+# Up to 61 digits read, times at most 10^6: 100 digits keep every product exact (the
+# default 28-digit context would round "1.000000000000000000000000000001 t" to 1 t).
+_EXACT = Context(prec=100)
+# The unit starts with a non-digit but may contain digits ("tCO2e").
+_QUANTITY_RE = re.compile(r"^\s*([+-]?\d{1,30}(?:\.\d{1,30})?)\s*((?:[^\d\s.]\S*)?)\s*$")
 
 
 def _parse(text: str, units: dict[str, int], what: str) -> int:
@@ -30,7 +34,7 @@ def _parse(text: str, units: dict[str, int], what: str) -> int:
     if unit not in units:
         known = ", ".join(units)
         raise ValidationError(f"unknown unit {unit!r} (use {known})", code="bad_unit")
-    exact = Decimal(number) * units[unit]
+    exact = _EXACT.multiply(Decimal(number), units[unit])
     if exact != exact.to_integral_value():
         smallest = next(iter(units))
         raise ValidationError(f"{text!r} is finer than one {smallest}", code="bad_quantity")

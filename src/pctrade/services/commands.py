@@ -12,6 +12,7 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
+from pctrade.domain.errors import ValidationError
 from pctrade.domain.journal import request_hash
 from pctrade.domain.model import Role
 from pctrade.domain.operations import FreezeReason, Retirement
@@ -64,8 +65,13 @@ class Issue(Command):
 
     def fingerprint(self) -> str:
         h = hashlib.sha256(f"Issue\x1f{self.denomination}\n".encode())
-        h.update(array("q", self.account_ids).tobytes())
-        h.update(array("q", self.amounts_g).tobytes())
+        try:
+            h.update(array("q", self.account_ids).tobytes())
+            h.update(array("q", self.amounts_g).tobytes())
+        except (OverflowError, TypeError) as exc:
+            raise ValidationError(
+                "recipients and amounts must be 64-bit integers", code="out_of_range"
+            ) from exc
         return h.hexdigest()
 
 

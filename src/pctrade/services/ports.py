@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from types import TracebackType
 from typing import Protocol
 
 from pctrade.domain.invariants import StoredEntry
@@ -10,6 +11,10 @@ from pctrade.domain.journal import Entry
 from pctrade.domain.ledger import BalanceKey, Postings
 from pctrade.domain.model import Account, AccountId, AssetId, Batch, Party, PartyId, Seq, State
 from pctrade.domain.operations import Plan
+
+
+class ConcurrentKeyUse(Exception):
+    """Another transaction committed the same actor's idempotency key first; retry."""
 
 
 class HeadView(Protocol):
@@ -42,7 +47,12 @@ class HoldView(Protocol):
 
 class UnitOfWork(Protocol):
     def __enter__(self) -> UnitOfWork: ...
-    def __exit__(self, *exc: object) -> None: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
     def commit(self) -> None: ...
     @property
     def head(self) -> HeadView: ...

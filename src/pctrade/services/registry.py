@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TypeVar
 
 from pctrade.domain import access
 from pctrade.domain.errors import (
@@ -53,13 +55,25 @@ from pctrade.domain.operations import (
     plan_transfer,
     plan_unfreeze,
 )
+from pctrade.domain.units import INT64_MAX
 from pctrade.services import commands as c
-from pctrade.services.ports import Store, UnitOfWork
+from pctrade.services.ports import ConcurrentKeyUse, Store, UnitOfWork
 
 IDEM_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
 AUTHORITIES = (Role.REGULATOR, Role.REGISTRY_OPERATOR)
 
 Clock = Callable[[], datetime]
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _enum(kind: type[E], value: str, what: str) -> E:
+    try:
+        return kind(value)
+    except ValueError as exc:
+        known = ", ".join(str(v) for v in kind)
+        raise ValidationError(f"unknown {what} {value!r} (use {known})", code="bad_enum") from exc
 
 
 def utc_now() -> datetime:
@@ -102,6 +116,19 @@ class Registry:
                 code="bad_idempotency_key",
             )
         fingerprint = command.fingerprint()
+        try:
+            return self._attempt(actor_id, key, fingerprint, planner)
+        except ConcurrentKeyUse:
+            # A concurrent request with the same key committed first: answer as a replay.
+            return self._attempt(actor_id, key, fingerprint, planner)
+
+    def _attempt(
+        self,
+        actor_id: str,
+        key: str,
+        fingerprint: str,
+        planner: Callable[[UnitOfWork, Party], Plan],
+    ) -> Receipt:
         with self.store.writer() as uow:
             prior = uow.entry_by_key(actor_id, key)
             if prior is not None:
@@ -134,7 +161,8 @@ class Registry:
     # ---- lookups shared by the planners ---------------------------------------------
     @staticmethod
     def _account(uow: UnitOfWork, account_id: AccountId) -> Account:
-        account = uow.account(account_id)
+        # An id beyond int64 cannot exist, and the database driver would reject it.
+        account = uow.account(account_id) if 0 < account_id <= INT64_MAX else None
         if account is None:
             raise NotFound(f"no account {account_id}", code="unknown_account")
         return account
@@ -150,8 +178,22 @@ class Registry:
         return batch.asset_id
 
     @staticmethod
+    def _fits(uow: UnitOfWork, plan: Plan) -> None:
+        """Keep what exists of an asset within int64, so that no holding can overflow."""
+        for p in plan.postings:
+            if p.state == State.SOURCE and p.delta < 0:
+                outstanding = -uow.balance(p.account_id, p.asset_id, State.SOURCE)
+                if outstanding - p.delta > INT64_MAX:
+                    raise ValidationError(
+                        f"asset {p.asset_id} in existence would exceed the 64-bit range",
+                        code="out_of_range",
+                    )
+
+    @staticmethod
     def _holder(uow: UnitOfWork, actor: Party, account: Account) -> None:
-        access.require_holder_or_agent(actor, account, uow.agents(account.account_id))
+        # The holder needs no grant: skip the look-up on the common path.
+        agents = () if actor.party_id == account.owner else uow.agents(account.account_id)
+        access.require_holder_or_agent(actor, account, agents)
 
     @staticmethod
     def _has(
@@ -189,7 +231,7 @@ class Registry:
         names = cmd.names if cmd.names is not None else [""] * len(cmd.party_ids)
         if len(names) != len(cmd.party_ids):
             raise ValidationError("party ids and names differ in length", code="bad_request")
-        role = Role(cmd.role)
+        role = _enum(Role, cmd.role, "role")
 
         def planner(uow: UnitOfWork, who: Party) -> Plan:
             if who.role not in AUTHORITIES and not (
@@ -220,6 +262,8 @@ class Registry:
 
     def issue(self, actor: str, key: str, cmd: c.Issue) -> Receipt:
         denomination = Denomination.parse(cmd.denomination)
+        if not cmd.account_ids:
+            raise ValidationError("an issuance needs at least one recipient", code="missing_field")
         if len(cmd.account_ids) != len(cmd.amounts_g):
             raise ValidationError("recipients and amounts differ in length", code="bad_request")
 
@@ -257,7 +301,7 @@ class Registry:
         return self._run(actor, key, cmd, planner)
 
     def freeze(self, actor: str, key: str, cmd: c.Freeze) -> Receipt:
-        reason = FreezeReason(cmd.reason)
+        reason = _enum(FreezeReason, cmd.reason, "freeze reason")
 
         def planner(uow: UnitOfWork, who: Party) -> Plan:
             account = self._account(uow, cmd.account_id)
@@ -274,7 +318,7 @@ class Registry:
 
     def unfreeze(self, actor: str, key: str, cmd: c.Unfreeze) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
-            hold = uow.hold(cmd.hold_id)
+            hold = uow.hold(cmd.hold_id) if 0 < cmd.hold_id <= INT64_MAX else None
             if hold is None:
                 raise NotFound(f"no hold {cmd.hold_id}", code="unknown_hold")
             account = self._account(uow, hold.account_id)
@@ -325,7 +369,9 @@ class Registry:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
             access.require_role(who, AUTHORITIES, "confirm cash deposits")
             account = self._account(uow, cmd.account_id)
-            return plan_cash(OpType.DEPOSIT, account, cmd.amount_fen, cmd.reference)
+            plan = plan_cash(OpType.DEPOSIT, account, cmd.amount_fen, cmd.reference)
+            self._fits(uow, plan)
+            return plan
 
         return self._run(actor, key, cmd, planner)
 
@@ -342,7 +388,7 @@ class Registry:
     def correct(self, actor: str, key: str, cmd: c.Correct) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
             access.require_role(who, (Role.REGISTRY_OPERATOR,), "correct the journal")
-            original = uow.entry(cmd.seq)
+            original = uow.entry(cmd.seq) if 0 < cmd.seq <= INT64_MAX else None
             if original is None:
                 raise NotFound(f"no entry {cmd.seq}", code="unknown_entry")
             if uow.corrected(cmd.seq):
@@ -354,6 +400,7 @@ class Registry:
             for p in plan.postings:
                 if p.delta < 0 and p.state != State.SOURCE:
                     self._has(uow, self._account(uow, p.account_id), p.asset_id, -p.delta, p.state)
+            self._fits(uow, plan)
             return plan
 
         return self._run(actor, key, cmd, planner)

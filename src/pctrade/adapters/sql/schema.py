@@ -111,6 +111,7 @@ postings = Table(
     Column("state", SmallInteger, nullable=False),
     Column("delta", BigInteger, nullable=False),
     PrimaryKeyConstraint("seq", "idx"),
+    sqlite_with_rowid=False,
 )
 Index("ix_postings_account", postings.c.account_id, postings.c.seq)
 
@@ -123,6 +124,7 @@ balances = Table(
     Column("amount", BigInteger, nullable=False),
     PrimaryKeyConstraint("account_id", "asset_id", "state"),
     CheckConstraint("amount >= 0 OR state = 9", name="ck_balances_non_negative"),
+    sqlite_with_rowid=False,
 )
 
 holds = Table(

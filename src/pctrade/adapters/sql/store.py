@@ -3,14 +3,22 @@
 A writing unit of work first takes the journal head (``BEGIN IMMEDIATE`` on SQLite,
 ``SELECT … FOR UPDATE`` on PostgreSQL), so everything it reads is current and nothing
 else writes until it commits or rolls back. ``append`` then writes, in one transaction:
-the entry with its hash, its postings (bulk-inserted: COPY on PostgreSQL), the parties,
-accounts, batch, hold or grant it opens, and the balances it changes, applied from the
-postings in one set-based ``INSERT … SELECT … ON CONFLICT`` statement.
+the entry with its hash, its postings, the parties, accounts, batch, hold or grant it
+opens, and the balances it changes.
+
+Balance strategy: the ``balances`` table is kept current inside each operation, from
+the operation's own postings. The few balances an entry lowers are updated key by key,
+each guarded so it cannot go below zero; everything it raises is applied in one
+set-based ``INSERT … SELECT`` from the postings just appended (a plain append for a new
+batch, an upsert otherwise). A million-recipient issuance is thus one bulk append of
+postings plus one set-based statement — never a Python loop of upserts. Hot-path SQL is
+hand-written and run through the driver to skip per-statement compilation.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -20,9 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
-from pctrade.adapters.sql import schema as t
 from pctrade.adapters.sql.engine import WRITE_OPTION
 from pctrade.domain.errors import Conflict, InsufficientBalance
 from pctrade.domain.invariants import StoredEntry
@@ -42,15 +48,28 @@ from pctrade.domain.model import (
     State,
 )
 from pctrade.domain.operations import Plan
+from pctrade.services.ports import ConcurrentKeyUse
 
-COPY_THRESHOLD = 2_000
+BULK_THRESHOLD = 2_000
 STREAM_CHUNK = 50_000
+IN_LIST_MAX = 10_000
 
-# Credits to balances (positive net, or any source movement) are applied set-based in one
-# upsert. Debits are applied first, key by key (an entry has only a few), each guarded so
-# that it can never take a holding below zero; the CHECK constraint is the backstop.
-# Debits are not part of the upsert because SQLite checks CHECK constraints on the row it
-# would insert before it sees the conflict.
+_HEAD = "SELECT last_seq, last_hash, next_account_id, next_asset_id FROM registry_head WHERE id = 1"
+_ENTRY_COLS = (
+    "seq, op_type, actor, idem_key, request_hash, ts, payload, posting_count, prev_hash, hash"
+)
+_INSERT_ENTRY = """
+INSERT INTO entries (seq, op_type, actor, idem_key, request_hash, ts, payload, corrects_seq,
+                     posting_count, prev_hash, hash)
+VALUES (:seq, :op, :actor, :key, :req, :ts, :payload, :corrects, :n, :prev, :hash)
+"""
+# Debits first, key by key and guarded. They are not folded into the upsert below
+# because SQLite checks CHECK constraints on the row it would insert before it sees
+# the conflict, so a negative candidate row fails even when the existing row suffices.
+_DEBIT = """
+UPDATE balances SET amount = amount + :d
+WHERE account_id = :a AND asset_id = :s AND state = :st AND amount + :d >= 0
+"""
 _CREDIT_GROUPED = """
 INSERT INTO balances (account_id, asset_id, state, amount)
 SELECT account_id, asset_id, state, SUM(delta) FROM postings WHERE seq = :seq
@@ -65,11 +84,39 @@ SELECT account_id, asset_id, state, delta FROM postings
 WHERE seq = :seq AND (delta > 0 OR state = 9)
 ON CONFLICT (account_id, asset_id, state) DO UPDATE SET amount = balances.amount + excluded.amount
 """
-_DEBIT = """
-UPDATE balances SET amount = amount + :delta
-WHERE account_id = :account_id AND asset_id = :asset_id AND state = :state
-AND amount + :delta >= 0
+# A new batch has no balance rows yet: its issuance is a plain append.
+_CREDIT_NEW_ASSET = """
+INSERT INTO balances (account_id, asset_id, state, amount)
+SELECT account_id, asset_id, state, delta FROM postings WHERE seq = :seq
 """
+# PostgreSQL takes a bulk entry's postings as four arrays in one statement.
+_PG_BULK_POSTINGS = """
+INSERT INTO postings (seq, idx, account_id, asset_id, state, delta)
+SELECT :seq, g.i - 1, g.a, g.s, g.st, g.d
+FROM unnest(:accounts ::bigint[], :assets ::bigint[], :states ::smallint[], :deltas ::bigint[])
+     WITH ORDINALITY AS g(a, s, st, d, i)
+"""
+_INSERT_BATCH = """
+INSERT INTO batches (asset_id, denomination, instrument, jurisdiction, project, vintage, serial,
+                     issued_g, issued_seq)
+VALUES (:asset_id, :denomination, :instrument, :jurisdiction, :project, :vintage, :serial,
+        :issued_g, :seq)
+"""
+_INSERT_HOLD = """
+INSERT INTO holds (hold_id, account_id, asset_id, reason, reference, amount, remaining)
+VALUES (:h, :a, :s, :reason, :reference, :amount, :amount)
+"""
+
+_NAMED_PARAM = re.compile(r"(?<![:\w]):([a-z_]+)")
+_PG_SQL: dict[str, str] = {}
+
+
+def _pg(sql: str) -> str:
+    """``:name`` parameters (sqlite3's style) as psycopg's ``%(name)s``."""
+    converted = _PG_SQL.get(sql)
+    if converted is None:
+        converted = _PG_SQL[sql] = _NAMED_PARAM.sub(r"%(\1)s", sql)
+    return converted
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,32 +138,54 @@ class HoldRow:
     remaining: int
 
 
+def _head(row: Any) -> Head:
+    return Head(int(row[0]), str(row[1]), int(row[2]), int(row[3]))
+
+
+def _hold(row: Any) -> HoldRow:
+    return HoldRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
+
+
 def _party(row: Any) -> Party:
-    return Party(row.party_id, Role(row.role), row.name)
+    """From (party_id, role, name)."""
+    return Party(row[0], Role(row[1]), row[2])
 
 
 def _account(row: Any) -> Account:
-    return Account(row.account_id, HolderType(row.holder_type), row.owner, row.label)
+    """From (account_id, holder_type, owner, label)."""
+    return Account(row[0], HolderType(row[1]), row[2], row[3])
 
 
 def _batch(row: Any) -> Batch:
-    return Batch(row.asset_id, Denomination.parse(row.denomination), row.issued_g, row.issued_seq)
-
-
-def _header(row: Any) -> EntryHeader:
-    return EntryHeader(
-        row.seq,
-        row.op_type,
-        row.actor,
-        row.idem_key,
-        row.request_hash,
-        row.ts,
-        json.loads(row.payload),
-    )
+    """From (asset_id, denomination, issued_g, issued_seq)."""
+    return Batch(row[0], Denomination.parse(row[1]), row[2], row[3])
 
 
 def _entry(row: Any) -> Entry:
-    return Entry(_header(row), row.prev_hash, row.hash, row.posting_count)
+    """From the columns of ``_ENTRY_COLS``, in order."""
+    seq, op_type, actor, key, req, ts, payload, count, prev_hash, hash_ = row
+    header = EntryHeader(seq, op_type, actor, key, req, ts, json.loads(payload))
+    return Entry(header, prev_hash, hash_, count)
+
+
+def _columns(rows: Iterable[Sequence[int]]) -> Postings:
+    cols: tuple[list[int], list[int], list[int], list[int]] = ([], [], [], [])
+    for a, s, st, d in rows:
+        cols[0].append(a)
+        cols[1].append(s)
+        cols[2].append(st)
+        cols[3].append(d)
+    return Postings(*(array("q", c) for c in cols))
+
+
+def _debits(postings: Postings, distinct: bool) -> list[tuple[BalanceKey, int]]:
+    """The balances an entry lowers (sources aside), netted per key."""
+    if distinct:
+        cols = zip(
+            postings.accounts, postings.assets, postings.states, postings.deltas, strict=True
+        )
+        return [((a, s, st), d) for a, s, st, d in cols if d < 0 and st != State.SOURCE]
+    return [(k, d) for k, d in postings.net_by_key().items() if d < 0 and k[2] != State.SOURCE]
 
 
 class SqlUnitOfWork:
@@ -137,8 +206,6 @@ class SqlUnitOfWork:
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
         self._conn = conn
         conn.begin()
-        if self._write:
-            self._head = self._lock_head()
         return self
 
     def __exit__(
@@ -162,48 +229,67 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         self.conn.commit()
 
-    # ---- reads -------------------------------------------------------------------
-    def _lock_head(self) -> Head:
-        query = sa.select(t.registry_head).where(t.registry_head.c.id == 1)
-        if self.is_postgres:
-            query = query.with_for_update()
-        row = self.conn.execute(query).one()
-        return Head(row.last_seq, row.last_hash, row.next_account_id, row.next_asset_id)
+    def _q(self, sql: str, params: dict[str, Any] | None = None) -> _Result:
+        """Run hand-written SQL on the driver's cursor, inside this unit's transaction.
 
+        The hot path skips SQLAlchemy's statement and result machinery, which cost more
+        than the SQL itself for a two-posting transfer.
+        """
+        driver: Any = self.conn.connection.driver_connection
+        cursor = driver.cursor()
+        cursor.execute(_pg(sql) if self.is_postgres else sql, params or {})
+        return _Result(cursor)
+
+    def execute(self, statement: sa.Executable, params: Any = None) -> sa.CursorResult[Any]:
+        """For adapters beside the registry (authentication) that share its transaction."""
+        return self.conn.execute(statement, params)
+
+    # ---- reads -------------------------------------------------------------------
     @property
     def head(self) -> Head:
+        """The journal head; a writer takes it here, and holds it until it ends.
+
+        On SQLite the writer already holds the database (BEGIN IMMEDIATE). On PostgreSQL
+        the row lock is taken on first use, so a transfer reads and plans without it and
+        holds it only while it appends: what it read may be stale by then, which the
+        guarded debits and the unique keys catch.
+        """
         if self._head is None:
-            row = self.conn.execute(sa.select(t.registry_head)).one()
-            return Head(row.last_seq, row.last_hash, row.next_account_id, row.next_asset_id)
+            lock = " FOR UPDATE" if self._write and self.is_postgres else ""
+            head = _head(self._q(_HEAD + lock).one())
+            if not self._write:
+                return head
+            self._head = head
         return self._head
 
     def party(self, party_id: PartyId) -> Party | None:
-        row = self.conn.execute(
-            sa.select(t.parties).where(t.parties.c.party_id == party_id)
+        row = self._q(
+            "SELECT party_id, role, name FROM parties WHERE party_id = :p", {"p": party_id}
         ).one_or_none()
         return None if row is None else _party(row)
 
     def existing_parties(self, party_ids: Sequence[PartyId]) -> set[PartyId]:
         found: set[PartyId] = set()
-        for start in range(0, len(party_ids), STREAM_CHUNK):
-            chunk = party_ids[start : start + STREAM_CHUNK]
-            rows = self.conn.execute(
-                sa.select(t.parties.c.party_id).where(t.parties.c.party_id.in_(chunk))
-            )
+        for start in range(0, len(party_ids), IN_LIST_MAX):
+            chunk = party_ids[start : start + IN_LIST_MAX]
+            column = sa.column("party_id", sa.String)
+            query = sa.select(column).select_from(sa.table("parties")).where(column.in_(chunk))
+            rows = self.conn.execute(query)
             found.update(r[0] for r in rows)
         return found
 
     def account(self, account_id: AccountId) -> Account | None:
-        row = self.conn.execute(
-            sa.select(t.accounts).where(t.accounts.c.account_id == account_id)
+        row = self._q(
+            "SELECT account_id, holder_type, owner, label FROM accounts WHERE account_id = :a",
+            {"a": account_id},
         ).one_or_none()
         return None if row is None else _account(row)
 
     def accounts_of(self, party_id: PartyId) -> list[Account]:
-        rows = self.conn.execute(
-            sa.select(t.accounts)
-            .where(t.accounts.c.owner == party_id)
-            .order_by(t.accounts.c.account_id)
+        rows = self._q(
+            "SELECT account_id, holder_type, owner, label FROM accounts WHERE owner = :p"
+            " ORDER BY account_id",
+            {"p": party_id},
         )
         return [_account(r) for r in rows]
 
@@ -213,191 +299,215 @@ class SqlUnitOfWork:
             return 0
         lo, hi = min(account_ids), max(account_ids)
         if hi - lo + 1 == len(account_ids):  # a contiguous range: one range count
-            query = sa.select(sa.func.count()).where(t.accounts.c.account_id.between(lo, hi))
-            return int(self.conn.execute(query).scalar_one())
+            sql = "SELECT COUNT(*) FROM accounts WHERE account_id BETWEEN :lo AND :hi"
+            return int(self._q(sql, {"lo": lo, "hi": hi}).scalar_one())
         count = 0
-        for start in range(0, len(account_ids), STREAM_CHUNK):
-            chunk = account_ids[start : start + STREAM_CHUNK]
-            query = sa.select(sa.func.count()).where(t.accounts.c.account_id.in_(chunk))
+        for start in range(0, len(account_ids), IN_LIST_MAX):
+            chunk = list(account_ids[start : start + IN_LIST_MAX])
+            query = sa.select(sa.func.count()).select_from(sa.table("accounts"))
+            query = query.where(sa.column("account_id").in_(chunk))
             count += int(self.conn.execute(query).scalar_one())
         return count
 
     def agents(self, account_id: AccountId) -> set[PartyId]:
-        rows = self.conn.execute(
-            sa.select(t.grants.c.agent).where(
-                (t.grants.c.account_id == account_id) & t.grants.c.active
-            )
-        )
-        return {r[0] for r in rows}
+        sql = "SELECT agent FROM grants WHERE account_id = :a AND active"
+        return {r[0] for r in self._q(sql, {"a": account_id})}
 
     def batch_named(self, denomination: str) -> Batch | None:
-        row = self.conn.execute(
-            sa.select(t.batches).where(t.batches.c.denomination == denomination)
+        row = self._q(
+            "SELECT asset_id, denomination, issued_g, issued_seq FROM batches"
+            " WHERE denomination = :d",
+            {"d": denomination},
         ).one_or_none()
         return None if row is None else _batch(row)
 
     def batches(self) -> list[Batch]:
-        return [_batch(r) for r in self.conn.execute(sa.select(t.batches).order_by("asset_id"))]
+        sql = "SELECT asset_id, denomination, issued_g, issued_seq FROM batches ORDER BY asset_id"
+        return [_batch(r) for r in self._q(sql)]
 
     def balance(self, account_id: AccountId, asset_id: AssetId, state: State) -> int:
-        b = t.balances.c
-        value = self.conn.execute(
-            sa.select(b.amount).where(
-                (b.account_id == account_id) & (b.asset_id == asset_id) & (b.state == int(state))
-            )
+        value = self._q(
+            "SELECT amount FROM balances WHERE account_id = :a AND asset_id = :s AND state = :st",
+            {"a": account_id, "s": asset_id, "st": int(state)},
         ).scalar_one_or_none()
         return int(value or 0)
 
     def balances_of(self, account_id: AccountId) -> list[tuple[AssetId, State, int]]:
-        b = t.balances.c
-        rows = self.conn.execute(
-            sa.select(b.asset_id, b.state, b.amount)
-            .where((b.account_id == account_id) & (b.amount != 0))
-            .order_by(b.asset_id, b.state)
+        rows = self._q(
+            "SELECT asset_id, state, amount FROM balances WHERE account_id = :a AND amount <> 0"
+            " ORDER BY asset_id, state",
+            {"a": account_id},
         )
-        return [(r.asset_id, State(r.state), r.amount) for r in rows]
+        return [(r[0], State(r[1]), r[2]) for r in rows]
 
     def hold(self, hold_id: Seq) -> HoldRow | None:
-        row = self.conn.execute(
-            sa.select(t.holds).where(t.holds.c.hold_id == hold_id)
+        row = self._q(
+            "SELECT hold_id, account_id, asset_id, reason, reference, amount, remaining"
+            " FROM holds WHERE hold_id = :h",
+            {"h": hold_id},
         ).one_or_none()
-        return None if row is None else HoldRow(*row)
+        return None if row is None else _hold(row)
 
     def holds_of(self, account_id: AccountId) -> list[HoldRow]:
-        rows = self.conn.execute(
-            sa.select(t.holds)
-            .where((t.holds.c.account_id == account_id) & (t.holds.c.remaining > 0))
-            .order_by(t.holds.c.hold_id)
+        rows = self._q(
+            "SELECT hold_id, account_id, asset_id, reason, reference, amount, remaining"
+            " FROM holds WHERE account_id = :a AND remaining > 0 ORDER BY hold_id",
+            {"a": account_id},
         )
-        return [HoldRow(*r) for r in rows]
+        return [_hold(r) for r in rows]
 
     def entry_by_key(self, actor: PartyId, idem_key: str) -> Entry | None:
-        e = t.entries.c
-        row = self.conn.execute(
-            sa.select(t.entries).where((e.actor == actor) & (e.idem_key == idem_key))
+        row = self._q(
+            f"SELECT {_ENTRY_COLS} FROM entries WHERE actor = :a AND idem_key = :k",
+            {"a": actor, "k": idem_key},
         ).one_or_none()
         return None if row is None else _entry(row)
 
     def entry(self, seq: Seq) -> Entry | None:
-        row = self.conn.execute(sa.select(t.entries).where(t.entries.c.seq == seq)).one_or_none()
+        sql = f"SELECT {_ENTRY_COLS} FROM entries WHERE seq = :s"
+        row = self._q(sql, {"s": seq}).one_or_none()
         return None if row is None else _entry(row)
 
     def corrected(self, seq: Seq) -> bool:
-        query = sa.select(t.entries.c.seq).where(t.entries.c.corrects_seq == seq)
-        return self.conn.execute(query).first() is not None
+        sql = "SELECT 1 FROM entries WHERE corrects_seq = :s"
+        return self._q(sql, {"s": seq}).first() is not None
 
     def entries_page(
         self, after: Seq, limit: int, account_id: AccountId | None = None
     ) -> list[Entry]:
-        query = sa.select(t.entries).where(t.entries.c.seq > after)
+        params: dict[str, Any] = {"after": after, "limit": limit}
+        where = "seq > :after"
         if account_id is not None:
-            touched = sa.select(t.postings.c.seq).where(t.postings.c.account_id == account_id)
-            query = query.where(t.entries.c.seq.in_(touched))
-        rows = self.conn.execute(query.order_by(t.entries.c.seq).limit(limit))
-        return [_entry(r) for r in rows]
+            where += " AND seq IN (SELECT seq FROM postings WHERE account_id = :a AND seq > :after)"
+            params["a"] = account_id
+        sql = f"SELECT {_ENTRY_COLS} FROM entries WHERE {where} ORDER BY seq LIMIT :limit"
+        return [_entry(r) for r in self._q(sql, params)]
 
     def postings_of(self, seq: Seq) -> Postings:
-        p = t.postings.c
-        rows = self.conn.execute(
-            sa.select(p.account_id, p.asset_id, p.state, p.delta)
-            .where(p.seq == seq)
-            .order_by(p.idx)
-        ).all()
-        return _columns(rows)
+        sql = "SELECT account_id, asset_id, state, delta FROM postings WHERE seq = :s ORDER BY idx"
+        return _columns(self._q(sql, {"s": seq}))
 
     # ---- journal replay ------------------------------------------------------------
     def stream_journal(self) -> Iterator[StoredEntry]:
         """Every entry in order with its postings and opened rows, streamed."""
-        entries = self._stream(sa.select(t.entries).order_by(t.entries.c.seq))
-        p = t.postings.c
+        entries = self._stream(f"SELECT {_ENTRY_COLS} FROM entries ORDER BY seq")
         postings = _Cursor(
             self._stream(
-                sa.select(p.seq, p.account_id, p.asset_id, p.state, p.delta).order_by(p.seq, p.idx)
+                "SELECT seq, account_id, asset_id, state, delta FROM postings ORDER BY seq, idx"
             )
         )
-        parties = _Cursor(self._stream(sa.select(t.parties).order_by(t.parties.c.opened_seq)))
+        parties = _Cursor(
+            self._stream(
+                "SELECT opened_seq AS seq, party_id, role, name FROM parties ORDER BY opened_seq"
+            )
+        )
         accounts = _Cursor(
             self._stream(
-                sa.select(t.accounts).order_by(t.accounts.c.opened_seq, t.accounts.c.account_id)
+                "SELECT opened_seq AS seq, account_id, holder_type, owner, label FROM accounts"
+                " ORDER BY opened_seq, account_id"
             )
         )
         for row in entries:
-            seq = row.seq
-            rows = postings.take(seq)
+            entry = _entry(row)
+            seq = entry.seq
             yield StoredEntry(
-                _header(row),
-                row.prev_hash,
-                row.hash,
-                _columns([(r.account_id, r.asset_id, r.state, r.delta) for r in rows]),
-                tuple(_party(r) for r in parties.take(seq)),
-                tuple(_account(r) for r in accounts.take(seq)),
+                entry.header,
+                entry.prev_hash,
+                entry.hash,
+                _columns((r[1], r[2], r[3], r[4]) for r in postings.take(seq)),
+                tuple(_party(r[1:]) for r in parties.take(seq)),
+                tuple(_account(r[1:]) for r in accounts.take(seq)),
             )
 
-    def _stream(self, query: sa.Select[Any]) -> Iterator[Any]:
-        # A fresh connection per stream: on PostgreSQL each is a server-side cursor.
-        result = self.conn.execution_options(yield_per=STREAM_CHUNK).execute(query)
-        yield from result
+    def _stream(self, sql: str) -> Iterator[Any]:
+        """Rows in chunks; on PostgreSQL through a server-side cursor of its own."""
+        conn = self.conn.execution_options(yield_per=STREAM_CHUNK)
+        yield from conn.exec_driver_sql(sql)
 
     def stored_balances(self) -> Iterator[tuple[BalanceKey, int]]:
-        b = t.balances.c
-        for r in self._stream(sa.select(b.account_id, b.asset_id, b.state, b.amount)):
-            yield (r.account_id, r.asset_id, r.state), r.amount
+        for r in self._stream("SELECT account_id, asset_id, state, amount FROM balances"):
+            yield (r[0], r[1], r[2]), r[3]
 
     def stored_holds(self) -> Iterator[tuple[Seq, int]]:
-        for r in self._stream(sa.select(t.holds.c.hold_id, t.holds.c.remaining)):
-            yield r.hold_id, r.remaining
+        for r in self._stream("SELECT hold_id, remaining FROM holds"):
+            yield r[0], r[1]
 
     def stored_issued(self) -> Iterator[tuple[AssetId, int]]:
-        for r in self._stream(sa.select(t.batches.c.asset_id, t.batches.c.issued_g)):
-            yield r.asset_id, r.issued_g
+        for r in self._stream("SELECT asset_id, issued_g FROM batches"):
+            yield r[0], r[1]
 
     # ---- writes --------------------------------------------------------------------
     def append(self, plan: Plan, actor: PartyId, idem_key: str, req_hash: str, ts: str) -> Entry:
         head = self.head
         seq = head.last_seq + 1
         header = EntryHeader(seq, plan.op_type, actor, idem_key, req_hash, ts, plan.payload)
-        digest = plan.postings.digest()
         opened = opened_digest(plan.parties, plan.accounts)
-        new_hash = entry_hash(head.last_hash, header, digest, opened)
-        entry = Entry(header, head.last_hash, new_hash, len(plan.postings))
-        self.conn.execute(
-            sa.insert(t.entries).values(
-                seq=seq,
-                op_type=str(plan.op_type),
-                actor=actor,
-                idem_key=idem_key,
-                request_hash=req_hash,
-                ts=ts,
-                payload=json.dumps(plan.payload, ensure_ascii=False),
-                corrects_seq=plan.corrects,
-                posting_count=len(plan.postings),
-                prev_hash=head.last_hash,
-                hash=new_hash,
-            )
+        new_hash = entry_hash(head.last_hash, header, plan.postings.digest(), opened)
+        self._insert_entry(
+            {
+                "seq": seq,
+                "op": str(plan.op_type),
+                "actor": actor,
+                "key": idem_key,
+                "req": req_hash,
+                "ts": ts,
+                "payload": json.dumps(plan.payload, ensure_ascii=False),
+                "corrects": plan.corrects,
+                "n": len(plan.postings),
+                "prev": head.last_hash,
+                "hash": new_hash,
+            },
         )
         self._write_opened(seq, plan)
         self._write_postings(seq, plan.postings)
         self._write_side_effects(seq, plan)
-        self._apply_balances(seq, plan.postings)
+        self._apply_balances(seq, plan.postings, new_asset=plan.batch is not None)
         self._advance_head(seq, new_hash, plan)
-        return entry
+        return Entry(header, head.last_hash, new_hash, len(plan.postings))
+
+    def _insert_entry(self, params: dict[str, Any]) -> None:
+        try:
+            self._q(_INSERT_ENTRY, params)
+        except self.conn.dialect.loaded_dbapi.IntegrityError as exc:
+            text = str(exc)
+            if "uq_entries_actor_key" in text or "entries.actor, entries.idem_key" in text:
+                raise ConcurrentKeyUse(params["key"]) from exc
+            if "corrects_seq" in text:
+                raise Conflict(
+                    f"entry {params['corrects']} is already corrected", code="already_corrected"
+                ) from exc
+            raise
 
     def _write_opened(self, seq: Seq, plan: Plan) -> None:
         self._bulk_insert(
             "parties",
             ("party_id", "role", "name", "opened_seq"),
-            ((p.party_id, str(p.role), p.name, seq) for p in plan.parties),
+            [(p.party_id, str(p.role), p.name, seq) for p in plan.parties],
             len(plan.parties),
         )
         self._bulk_insert(
             "accounts",
             ("account_id", "holder_type", "owner", "label", "opened_seq"),
-            ((a.account_id, str(a.holder_type), a.owner, a.label, seq) for a in plan.accounts),
+            [(a.account_id, str(a.holder_type), a.owner, a.label, seq) for a in plan.accounts],
             len(plan.accounts),
         )
 
     def _write_postings(self, seq: Seq, postings: Postings) -> None:
         n = len(postings)
+        if n == 0:
+            return
+        if self.is_postgres and n >= BULK_THRESHOLD:
+            self._q(
+                _PG_BULK_POSTINGS,
+                {
+                    "seq": seq,
+                    "accounts": postings.accounts.tolist(),
+                    "assets": postings.assets.tolist(),
+                    "states": postings.states.tolist(),
+                    "deltas": postings.deltas.tolist(),
+                },
+            )
+            return
         rows = zip(
             [seq] * n,
             range(n),
@@ -413,116 +523,86 @@ class SqlUnitOfWork:
     def _write_side_effects(self, seq: Seq, plan: Plan) -> None:
         if plan.batch is not None:
             d = plan.batch.denomination
-            self.conn.execute(
-                sa.insert(t.batches).values(
-                    asset_id=plan.batch.asset_id,
-                    denomination=str(d),
-                    instrument=str(d.instrument),
-                    jurisdiction=d.jurisdiction,
-                    project=d.project,
-                    vintage=d.vintage,
-                    serial=d.serial,
-                    issued_g=plan.batch.issued_g,
-                    issued_seq=seq,
-                )
+            self._q(
+                _INSERT_BATCH,
+                {
+                    "asset_id": plan.batch.asset_id,
+                    "denomination": str(d),
+                    "instrument": str(d.instrument),
+                    "jurisdiction": d.jurisdiction,
+                    "project": d.project,
+                    "vintage": d.vintage,
+                    "serial": d.serial,
+                    "issued_g": plan.batch.issued_g,
+                    "seq": seq,
+                },
             )
         hold = plan.hold
         if hold is not None and hold.hold_id is None:
-            self.conn.execute(
-                sa.insert(t.holds).values(
-                    hold_id=seq,
-                    account_id=hold.account_id,
-                    asset_id=hold.asset_id,
-                    reason=hold.reason,
-                    reference=hold.reference,
-                    amount=hold.delta,
-                    remaining=hold.delta,
-                )
+            self._q(
+                _INSERT_HOLD,
+                {
+                    "h": seq,
+                    "a": hold.account_id,
+                    "s": hold.asset_id,
+                    "reason": hold.reason,
+                    "reference": hold.reference,
+                    "amount": hold.delta,
+                },
             )
-        elif hold is not None:
+        elif hold is not None and hold.hold_id is not None:
             self._update_hold(hold.hold_id, hold.delta)
         if plan.grant is not None:
             g = plan.grant
-            self.conn.execute(
-                sa.delete(t.grants).where(
-                    (t.grants.c.account_id == g.account_id) & (t.grants.c.agent == g.agent)
-                )
-            )
-            self.conn.execute(
-                sa.insert(t.grants).values(
-                    account_id=g.account_id, agent=g.agent, active=g.active, seq=seq
-                )
+            key = {"a": g.account_id, "agent": g.agent}
+            self._q("DELETE FROM grants WHERE account_id = :a AND agent = :agent", key)
+            self._q(
+                "INSERT INTO grants (account_id, agent, active, seq)"
+                " VALUES (:a, :agent, :active, :seq)",
+                {**key, "active": g.active, "seq": seq},
             )
 
-    def _update_hold(self, hold_id: Seq | None, delta: int) -> None:
-        h = t.holds.c
-        done = self.conn.execute(
-            sa.update(t.holds)
-            .where((h.hold_id == hold_id) & (h.remaining + delta >= 0))
-            .values(remaining=h.remaining + delta)
+    def _update_hold(self, hold_id: Seq, delta: int) -> None:
+        done = self._q(
+            "UPDATE holds SET remaining = remaining + :d WHERE hold_id = :h"
+            " AND remaining + :d >= 0",
+            {"d": delta, "h": hold_id},
         )
         if done.rowcount != 1:
             raise Conflict(f"hold {hold_id} has less left than released", code="exceeds_hold")
 
-    def _apply_balances(self, seq: Seq, postings: Postings) -> None:
+    def _apply_balances(self, seq: Seq, postings: Postings, *, new_asset: bool) -> None:
         n = len(postings)
         if n == 0:
             return
         distinct = n > 64 and len(set(postings.accounts)) == n
-        if distinct:
-            debits = [
-                ((a, s, st), d)
-                for a, s, st, d in zip(
-                    postings.accounts,
-                    postings.assets,
-                    postings.states,
-                    postings.deltas,
-                    strict=True,
-                )
-                if d < 0 and st != State.SOURCE
-            ]
-        else:
-            debits = [
-                (k, d) for k, d in postings.net_by_key().items() if d < 0 and k[2] != State.SOURCE
-            ]
-        for (account_id, asset_id, state), delta in debits:
-            done = self.conn.execute(
-                sa.text(_DEBIT),
-                {
-                    "delta": delta,
-                    "account_id": account_id,
-                    "asset_id": asset_id,
-                    "state": state,
-                },
-            )
+        for (account_id, asset_id, state), delta in _debits(postings, distinct):
+            done = self._q(_DEBIT, {"d": delta, "a": account_id, "s": asset_id, "st": state})
             if done.rowcount != 1:
                 raise InsufficientBalance(
                     f"account {account_id} holds less than {-delta} of asset {asset_id} "
                     f"in state {State(state).label}"
                 )
+        credit = _CREDIT_GROUPED
+        if distinct:
+            credit = _CREDIT_NEW_ASSET if new_asset else _CREDIT_DISTINCT
         try:
-            self.conn.execute(
-                sa.text(_CREDIT_DISTINCT if distinct else _CREDIT_GROUPED), {"seq": seq}
-            )
-        except SqlIntegrityError as exc:  # only reachable if a check above was wrong
+            self._q(credit, {"seq": seq})
+        except self.conn.dialect.loaded_dbapi.IntegrityError as exc:  # a check above erred
             raise InsufficientBalance("the operation would make a holding negative") from exc
 
     def _advance_head(self, seq: Seq, new_hash: str, plan: Plan) -> None:
         head = self.head
-        new_accounts = [a.account_id for a in plan.accounts]
-        next_account = max([head.next_account_id - 1, *new_accounts]) + 1
+        next_account = head.next_account_id
+        if plan.accounts:
+            next_account = max(next_account, max(a.account_id for a in plan.accounts) + 1)
         next_asset = head.next_asset_id
         if plan.batch is not None:
             next_asset = max(next_asset, plan.batch.asset_id + 1)
-        self.conn.execute(
-            sa.update(t.registry_head)
-            .where(t.registry_head.c.id == 1)
-            .values(
-                last_seq=seq,
-                last_hash=new_hash,
-                next_account_id=next_account,
-                next_asset_id=next_asset,
-            )
+        self._q(
+            "UPDATE registry_head SET last_seq = :seq, last_hash = :h, next_account_id = :na,"
+            " next_asset_id = :ns WHERE id = 1",
+            {"seq": seq, "h": new_hash, "na": next_account, "ns": next_asset},
         )
         self._head = Head(seq, new_hash, next_account, next_asset)
 
@@ -532,26 +612,62 @@ class SqlUnitOfWork:
         """Append rows through the driver: executemany, or COPY for big PostgreSQL loads."""
         if n == 0:
             return
-        driver = self.conn.connection.driver_connection
+        driver: Any = self.conn.connection.driver_connection
         names = ", ".join(columns)
-        if self.is_postgres:
-            cursor = driver.cursor()  # type: ignore[union-attr]
-            if n >= COPY_THRESHOLD:
-                with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * len(columns))
+        if self.is_postgres and n < BULK_THRESHOLD:  # COPY costs extra round trips
+            marks = ", ".join("%s" for _ in columns)
+            with driver.cursor() as cursor:
                 cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
             return
+        if self.is_postgres:
+            with (
+                driver.cursor() as cursor,
+                cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+            return
         marks = ", ".join(["?"] * len(columns))
-        driver.executemany(  # type: ignore[union-attr]
-            f"INSERT INTO {table} ({names}) VALUES ({marks})", rows
-        )
+        driver.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
-    # ---- authentication (not journaled) -------------------------------------------------
-    def execute(self, statement: sa.Executable, params: Any = None) -> sa.CursorResult[Any]:
-        return self.conn.execute(statement, params)
+
+class _Result:
+    """The few result shapes the store reads, over a DB-API cursor."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._cursor.rowcount)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._cursor.fetchall())
+
+    def all(self) -> list[Any]:
+        return list(self._cursor.fetchall())
+
+    def first(self) -> Any:
+        return self._cursor.fetchone()
+
+    def one_or_none(self) -> Any:
+        rows = self._cursor.fetchmany(2)
+        if len(rows) > 1:
+            raise RuntimeError("expected at most one row")
+        return rows[0] if rows else None
+
+    def one(self) -> Any:
+        row = self.one_or_none()
+        if row is None:
+            raise RuntimeError("expected one row")
+        return row
+
+    def scalar_one_or_none(self) -> Any:
+        row = self.one_or_none()
+        return None if row is None else row[0]
+
+    def scalar_one(self) -> Any:
+        return self.one()[0]
 
 
 class _Cursor:
@@ -563,23 +679,10 @@ class _Cursor:
 
     def take(self, seq: Seq) -> list[Any]:
         out = []
-        key = (
-            "opened_seq" if self._next is not None and hasattr(self._next, "opened_seq") else "seq"
-        )
-        while self._next is not None and getattr(self._next, key) <= seq:
+        while self._next is not None and self._next[0] <= seq:
             out.append(self._next)
             self._next = next(self._rows, None)
         return out
-
-
-def _columns(rows: Sequence[Sequence[int]]) -> Postings:
-    cols: tuple[list[int], list[int], list[int], list[int]] = ([], [], [], [])
-    for a, s, st, d in rows:
-        cols[0].append(a)
-        cols[1].append(s)
-        cols[2].append(st)
-        cols[3].append(d)
-    return Postings(*(array("q", c) for c in cols))
 
 
 class SqlStore:

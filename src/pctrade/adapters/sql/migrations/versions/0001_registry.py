@@ -99,6 +99,7 @@ def upgrade() -> None:
         sa.Column("state", sa.SmallInteger(), nullable=False),
         sa.Column("delta", BIG, nullable=False),
         sa.PrimaryKeyConstraint("seq", "idx"),
+        sqlite_with_rowid=False,  # the key is the row: one B-tree, not two
     )
     op.create_index("ix_postings_account", "postings", ["account_id", "seq"])
     op.create_table(
@@ -109,6 +110,7 @@ def upgrade() -> None:
         sa.Column("amount", BIG, nullable=False),
         sa.PrimaryKeyConstraint("account_id", "asset_id", "state"),
         sa.CheckConstraint("amount >= 0 OR state = 9", name="ck_balances_non_negative"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "holds",

@@ -1,0 +1,156 @@
+"""Registry benchmark: bulk issuance to many accounts, and single transfers.
+
+    python bench/registry.py [--quick] [--engine sqlite|postgresql|both]
+
+Figures (one JSON line each), every one with a baseline measured in the same run:
+- ``bulk_issue_postings_per_s``: one ``issue`` to N accounts through the service (hash,
+  postings, set-based balance apply, commit), against appending the same N rows to a
+  bare table through the driver (executemany on SQLite, COPY on PostgreSQL).
+- ``transfers_per_s``: single transfers through ``Registry.transfer`` (idempotency
+  check, access, plan, hash chain, balances), against a bare driver transaction per
+  transfer doing just two balance updates.
+- ``bulk_open_accounts_per_s`` and ``peak_rss_mb`` for context.
+Balances are checked after the bulk issuance: a fast wrong answer is not a result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import drop_pg_database, emit, fresh_pg_database, peak_rss_mb, timer  # noqa: E402
+
+from pctrade.adapters.sql.store import SqlStore  # noqa: E402
+from pctrade.domain.model import Role  # noqa: E402
+from pctrade.services import commands as c  # noqa: E402
+from pctrade.services.queries import verify  # noqa: E402
+from pctrade.services.registry import Registry  # noqa: E402
+
+BENCH = "registry"
+DENOM = "PCER-GD-AFF0007-2026Q3-001"
+
+
+def bench_bulk(store: SqlStore, reg: Registry, n: int, engine: str) -> list[int]:
+    parties = [f"p{i}" for i in range(n)]
+    with timer() as t_open:
+        receipt = reg.open_accounts("registry", "bulk-open", c.OpenAccounts(Role.INDIVIDUAL, parties))
+    emit(BENCH, f"bulk_open_accounts_per_s[{engine}]", n / t_open[0], "accounts/s", None)
+    first = int(receipt.payload["accounts"])
+    with store.reader() as uow:
+        ids = [a.account_id for a in uow.accounts_of("p0")]
+    start = ids[0]
+    account_ids = list(range(start, start + first))
+    amounts = [1_000_000 + (i % 7) for i in range(n)]
+    reg.open_account("registry", "reg", c.OpenAccount("mee", Role.REGULATOR, "MEE"))
+
+    baseline = raw_append_rate(store, account_ids, amounts)
+    with timer() as t_issue:
+        reg.issue("mee", "bulk-issue", c.Issue(DENOM, account_ids, amounts))
+    rate = (n + 1) / t_issue[0]
+    check_issued(store, n, sum(amounts))
+    emit(BENCH, f"bulk_issue_postings_per_s[{engine}]", rate, "postings/s", baseline)
+    return account_ids
+
+
+def raw_append_rate(store: SqlStore, account_ids: list[int], amounts: list[int]) -> float:
+    """The floor: the same rows appended to a bare table by the driver alone."""
+    n = len(account_ids)
+    rows = zip([0] * n, range(n), account_ids, [1] * n, [0] * n, amounts, strict=True)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE bench_raw (seq BIGINT, idx BIGINT, account_id BIGINT, asset_id BIGINT,"
+            " state SMALLINT, delta BIGINT, PRIMARY KEY (seq, idx))"
+        )
+    with store.engine.begin() as conn, timer() as t:
+        driver = conn.connection.driver_connection
+        cols = "seq, idx, account_id, asset_id, state, delta"
+        if store.is_postgres:
+            with driver.cursor() as cur, cur.copy(f"COPY bench_raw ({cols}) FROM STDIN") as cp:  # type: ignore[union-attr]
+                for row in rows:
+                    cp.write_row(row)
+        else:
+            driver.executemany(f"INSERT INTO bench_raw ({cols}) VALUES (?,?,?,?,?,?)", rows)  # type: ignore[union-attr]
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE bench_raw")
+    return n / t[0]
+
+
+def check_issued(store: SqlStore, n: int, total: int) -> None:
+    with store.engine.connect() as conn:
+        count, held = conn.exec_driver_sql(
+            "SELECT COUNT(*), SUM(amount) FROM balances WHERE asset_id = 1 AND state = 0"
+        ).one()
+    if (count, held) != (n, total):
+        raise SystemExit(f"bulk issuance wrong: {count} balances holding {held}, want {n}/{total}")
+
+
+def bench_transfers(store: SqlStore, reg: Registry, account_ids: list[int], n: int,
+                    engine: str) -> None:
+    rng = random.Random(7)
+    pool = account_ids[: min(len(account_ids), 1_000)]
+    pairs = [(rng.choice(pool), rng.choice(pool)) for _ in range(n)]
+    pairs = [(a, b) for a, b in pairs if a != b]
+    baseline = raw_transfer_rate(store, pairs[: max(1, len(pairs) // 4)])
+    with timer() as t:
+        for i, (a, b) in enumerate(pairs):
+            reg.transfer(f"p{a - account_ids[0]}", f"t{i}", c.Transfer(a, b, DENOM, 1))
+    emit(BENCH, f"transfers_per_s[{engine}]", len(pairs) / t[0], "transfers/s", baseline)
+
+
+def raw_transfer_rate(store: SqlStore, pairs: list[tuple[int, int]]) -> float:
+    """The floor: one driver transaction with two balance updates per transfer."""
+    upd = "UPDATE balances SET amount = amount + {d} WHERE account_id = {a} AND asset_id = 1 AND state = 0"
+    with store.engine.connect() as conn, timer() as t:
+        for a, b in pairs:
+            with conn.begin():
+                conn.exec_driver_sql(upd.format(d=0, a=a))
+                conn.exec_driver_sql(upd.format(d=0, a=b))
+    return len(pairs) / t[0]
+
+
+def run(engine: str, n_accounts: int, n_transfers: int) -> None:
+    if engine == "sqlite":
+        tmp = tempfile.mkdtemp(prefix="pctrade-bench-")
+        url: str | None = f"sqlite:///{tmp}/bench.db"
+    else:
+        url = fresh_pg_database("pctrade_bench")
+        if url is None:
+            return
+    store = SqlStore(url)
+    try:
+        reg = Registry(store)
+        ids = bench_bulk(store, reg, n_accounts, engine)
+        bench_transfers(store, reg, ids, n_transfers, engine)
+        with timer() as t_verify:
+            report = verify(store)
+        if not report.ok:
+            raise SystemExit(f"verify failed: {report.problems[:3]}")
+        emit(BENCH, f"verify_postings_per_s[{engine}]", report.postings / t_verify[0],
+             "postings/s", None)
+    finally:
+        store.dispose()
+        if engine != "sqlite":
+            drop_pg_database("pctrade_bench")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
+    parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
+    args = parser.parse_args()
+    n_accounts, n_transfers = (100_000, 5_000) if args.quick else (1_000_000, 100_000)
+    engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
+    for engine in engines:
+        run(engine, n_accounts, n_transfers)
+    emit(BENCH, "peak_rss_mb", peak_rss_mb(), "MiB", None)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PCTRADE_SQLITE_SYNC", "NORMAL")
+    main()
