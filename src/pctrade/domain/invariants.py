@@ -24,7 +24,7 @@ from typing import TypeVar
 from pctrade.domain.errors import PctradeError
 from pctrade.domain.journal import GENESIS_HASH, EntryHeader, entry_hash, opened_digest
 from pctrade.domain.ledger import BalanceKey, Postings, check_postings
-from pctrade.domain.model import Account, AssetId, Party, Seq, State
+from pctrade.domain.model import Account, AccountId, AssetId, Party, PartyId, Seq, State
 from pctrade.domain.operations import OpType
 
 PROBLEMS_MAX = 1_000
@@ -53,6 +53,7 @@ class Replay:
     balances: dict[BalanceKey, int] = field(default_factory=dict)
     holds: dict[Seq, int] = field(default_factory=dict)
     issued: dict[AssetId, int] = field(default_factory=dict)
+    grants: dict[tuple[AccountId, PartyId], bool] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     keys: set[tuple[str, str]] = field(default_factory=set)
     last_hash: str = GENESIS_HASH
@@ -108,6 +109,8 @@ class Replay:
             if hold_id not in self.holds or left < 0:
                 self.flag("bad_hold", f"unfreeze of hold {hold_id} exceeds it", h.seq)
             self.holds[hold_id] = left
+        elif h.op_type == OpType.AUTHORIZE:
+            self.grants[(int(p["account"]), str(p["agent"]))] = bool(p["active"])
         elif h.op_type == OpType.ISSUE:
             batch = p["batch"]
             self.issued[int(batch["asset_id"])] = int(batch["issued_g"])
@@ -117,11 +120,13 @@ class Replay:
         stored_balances: Iterable[tuple[BalanceKey, int]],
         stored_holds: Iterable[tuple[Seq, int]],
         stored_issued: Iterable[tuple[AssetId, int]],
+        stored_grants: Iterable[tuple[tuple[AccountId, PartyId], bool]] = (),
     ) -> None:
         """Compare the derived tables with the replay and check conservation."""
         self._compare("balance", self.balances, dict(stored_balances))
         self._compare("hold", self.holds, dict(stored_holds))
         self._compare("batch", self.issued, dict(stored_issued))
+        self._compare("grant", self.grants, dict(stored_grants))
         totals: dict[AssetId, int] = {}
         holdings: dict[AssetId, int] = {}
         for (_, asset_id, state), value in self.balances.items():

@@ -27,7 +27,6 @@ from pctrade.domain.model import (
     AssetId,
     State,
 )
-from pctrade.domain.units import check_int64
 
 BalanceKey = tuple[AccountId, AssetId, int]
 
@@ -58,6 +57,15 @@ class Postings:
 
     @classmethod
     def of(cls, rows: Iterable[Posting]) -> Postings:
+        try:
+            return cls._of(rows)
+        except OverflowError as exc:
+            raise ValidationError(
+                "a quantity is beyond the 64-bit range", code="out_of_range"
+            ) from exc
+
+    @classmethod
+    def _of(cls, rows: Iterable[Posting]) -> Postings:
         cols: tuple[list[int], list[int], list[int], list[int]] = ([], [], [], [])
         for account_id, asset_id, state, delta in rows:
             cols[0].append(account_id)
@@ -120,34 +128,49 @@ class Postings:
 
 
 def check_postings(postings: Postings) -> None:
-    """What an entry's postings must satisfy on their own, before any state is read."""
+    """What an entry's postings must satisfy on their own, before any state is read.
+
+    Written with ``array`` methods that run in C (``count``, ``index``, ``min``) so that
+    a million-posting entry is checked in milliseconds; int64 range is the arrays' own.
+    """
     if len(postings) == 0:
         return
     if 0 in postings.deltas:
         raise ValidationError("a posting may not be zero", code="non_positive")
-    for delta in postings.deltas:
-        check_int64(delta, "posting")
     _check_states(postings)
     _check_balanced(postings)
 
 
+_VALID_STATES = frozenset(int(s) for s in State)
+_TERMINAL = frozenset(int(s) for s in TERMINAL_STATES)
+
+
+def _positions(column: array[int], value: int) -> list[int]:
+    found, start = [], 0
+    for _ in range(column.count(value)):
+        start = column.index(value, start) + 1
+        found.append(start - 1)
+    return found
+
+
 def _check_states(postings: Postings) -> None:
-    valid = {int(s) for s in State}
-    terminal = {int(s) for s in TERMINAL_STATES}
-    for account_id, state, delta in zip(
-        postings.accounts, postings.states, postings.deltas, strict=True
+    present = set(postings.states)
+    if not present <= _VALID_STATES:
+        raise ValidationError(
+            f"unknown holding state {min(present - _VALID_STATES)}", code="bad_state"
+        )
+    for state in present & _TERMINAL:
+        if any(postings.deltas[i] < 0 for i in _positions(postings.states, state)):
+            raise TerminalState("surrendered, retired and cancelled units never move again")
+    source_rows = _positions(postings.states, State.SOURCE)
+    source_accounts = sum(postings.accounts.count(a) for a in SOURCE_ACCOUNTS)
+    if len(source_rows) != source_accounts or any(
+        postings.accounts[i] not in SOURCE_ACCOUNTS for i in source_rows
     ):
-        if state not in valid:
-            raise ValidationError(f"unknown holding state {state}", code="bad_state")
-        if state in terminal and delta < 0:
-            raise TerminalState(
-                "surrendered, retired and cancelled units never move again",
-            )
-        if (state == State.SOURCE) != (account_id in SOURCE_ACCOUNTS):
-            raise ValidationError(
-                "only the issuance and cash-gateway accounts hold a source balance",
-                code="bad_state",
-            )
+        raise ValidationError(
+            "only the issuance and cash-gateway accounts hold a source balance",
+            code="bad_state",
+        )
 
 
 def _check_balanced(postings: Postings) -> None:

@@ -8,6 +8,7 @@ different command under the same key is refused.
 from __future__ import annotations
 
 import hashlib
+import json
 from array import array
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -41,11 +42,13 @@ class OpenAccounts(Command):
     names: Sequence[str] | None = None
 
     def fingerprint(self) -> str:
-        h = hashlib.sha256(f"OpenAccounts\x1f{self.role}\n".encode())
-        h.update("\n".join(self.party_ids).encode())
-        if self.names is not None:
-            h.update(b"\x00" + "\n".join(self.names).encode())
-        return h.hexdigest()
+        # JSON keeps the lists unambiguous whatever characters the names contain.
+        body = [
+            str(self.role),
+            list(self.party_ids),
+            None if self.names is None else list(self.names),
+        ]
+        return hashlib.sha256(("OpenAccounts" + json.dumps(body)).encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -136,7 +136,9 @@ def verify(store: Store) -> VerifyReport:
     with store.reader() as uow:
         for stored in uow.stream_journal():
             replay.feed(stored)
-        replay.finish(uow.stored_balances(), uow.stored_holds(), uow.stored_issued())
+        replay.finish(
+            uow.stored_balances(), uow.stored_holds(), uow.stored_issued(), uow.stored_grants()
+        )
         head = uow.head
     if (head.last_seq, head.last_hash) != (replay.last_seq, replay.last_hash):
         replay.flag(

@@ -240,12 +240,15 @@ class Registry:
                 raise Forbidden(f"{who.party_id} ({who.role}) may not open {role} accounts")
             if len(set(cmd.party_ids)) != len(cmd.party_ids):
                 raise ValidationError("a party is listed twice", code="duplicate_party")
+            # Take the head (and its account counter) before looking for existing
+            # parties, so that no concurrent opening can slip in between.
+            first_account_id = uow.head.next_account_id
             taken = uow.existing_parties(cmd.party_ids)
             if taken:
                 sample = ", ".join(sorted(taken)[:5])
                 raise ValidationError(f"already registered: {sample}", code="party_exists")
             parties = [Party(p, role, n) for p, n in zip(cmd.party_ids, names, strict=True)]
-            return plan_open_accounts(parties, uow.head.next_account_id, label)
+            return plan_open_accounts(parties, first_account_id, label)
 
         return self._run(actor, key, fingerprint_of or cmd, planner)
 
@@ -269,6 +272,7 @@ class Registry:
 
         def planner(uow: UnitOfWork, who: Party) -> Plan:
             access.require_role(who, AUTHORITIES, "issue credits")
+            asset_id = uow.head.next_asset_id  # takes the head before the checks below
             if uow.batch_named(cmd.denomination) is not None:
                 raise ValidationError(f"batch {cmd.denomination} exists", code="batch_exists")
             ids = cmd.account_ids
@@ -283,7 +287,7 @@ class Registry:
                     "credits are issued to holder accounts or the buffer", code="bad_account"
                 )
             total = sum(cmd.amounts_g)
-            batch = Batch(uow.head.next_asset_id, denomination, total, 0)
+            batch = Batch(asset_id, denomination, total, 0)
             return plan_issue_columns(batch, ids, cmd.amounts_g)
 
         return self._run(actor, key, cmd, planner)

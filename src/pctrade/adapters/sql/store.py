@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
@@ -180,11 +181,14 @@ def _columns(rows: Iterable[Sequence[int]]) -> Postings:
 
 def _debits(postings: Postings, distinct: bool) -> list[tuple[BalanceKey, int]]:
     """The balances an entry lowers (sources aside), netted per key."""
-    if distinct:
-        cols = zip(
-            postings.accounts, postings.assets, postings.states, postings.deltas, strict=True
-        )
-        return [((a, s, st), d) for a, s, st, d in cols if d < 0 and st != State.SOURCE]
+    if distinct:  # a bulk entry: find its few debits without a Python loop
+        deltas = np.frombuffer(postings.deltas, dtype=np.int64)
+        states = np.frombuffer(postings.states, dtype=np.int64)
+        rows = np.flatnonzero((deltas < 0) & (states != State.SOURCE)).tolist()
+        return [
+            ((postings.accounts[i], postings.assets[i], postings.states[i]), postings.deltas[i])
+            for i in rows
+        ]
     return [(k, d) for k, d in postings.net_by_key().items() if d < 0 and k[2] != State.SOURCE]
 
 
@@ -435,6 +439,10 @@ class SqlUnitOfWork:
     def stored_issued(self) -> Iterator[tuple[AssetId, int]]:
         for r in self._stream("SELECT asset_id, issued_g FROM batches"):
             yield r[0], r[1]
+
+    def stored_grants(self) -> Iterator[tuple[tuple[AccountId, PartyId], bool]]:
+        for r in self._stream("SELECT account_id, agent, active FROM grants"):
+            yield (r[0], r[1]), bool(r[2])
 
     # ---- writes --------------------------------------------------------------------
     def append(self, plan: Plan, actor: PartyId, idem_key: str, req_hash: str, ts: str) -> Entry:

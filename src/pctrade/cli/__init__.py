@@ -1,0 +1,1 @@
+"""The ``pctrade`` command line (Typer + Rich); ``main.app`` is the console script."""

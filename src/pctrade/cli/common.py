@@ -1,0 +1,125 @@
+"""What every CLI command shares: the database option, the console, and error mapping.
+
+The CLI is an entrypoint, so it stays thin: it parses text into a command, calls the
+registry service and prints the receipt. Domain failures (``PctradeError``) become one
+red line ``error [code]: message`` on stderr and exit code 2; database failures are
+mapped the same way under the code ``database_error``. Nobody sees a traceback for
+something they typed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from pctrade.adapters.sql.engine import database_url
+from pctrade.adapters.sql.store import SqlStore
+from pctrade.domain.errors import PctradeError
+
+EXIT_PROBLEMS = 1
+EXIT_ERROR = 2
+ENV_URL = "PCTRADE_DATABASE_URL"
+
+# Width for output that goes to a file or a pipe (Rich would assume 80 columns, too
+# narrow for the bilingual tables); a terminal and $COLUMNS still decide for themselves.
+PIPE_WIDTH = 120
+
+
+def _width() -> int | None:
+    return None if sys.stdout.isatty() or "COLUMNS" in os.environ else PIPE_WIDTH
+
+
+# Consoles resolve sys.stdout / sys.stderr when they write, so test runners that swap
+# the streams still capture everything.
+console = Console(highlight=False, width=_width())
+err_console = Console(stderr=True, highlight=False, width=_width())
+
+
+@dataclass(slots=True)
+class Settings:
+    """Options given before the subcommand (``pctrade --db URL …``)."""
+
+    db: str | None = None
+
+
+settings = Settings()
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar=ENV_URL,
+        help="Database URL (sqlite:///pctrade.db by default; postgresql://… for a server).",
+        show_default=False,
+    ),
+]
+ActorOption = Annotated[
+    str, typer.Option("--as", help="Acting party (操作方) recorded in the journal.")
+]
+KeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--key",
+        help="Idempotency key; a retry with the same key never applies twice. "
+        "Generated and printed when omitted.",
+        show_default=False,
+    ),
+]
+
+
+def resolve_url(db: str | None) -> str:
+    return database_url(db or settings.db)
+
+
+def display_url(url: str) -> str:
+    """The URL without its password, fit to print."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def open_store(db: str | None) -> SqlStore:
+    try:
+        return SqlStore(resolve_url(db))
+    except ArgumentError as exc:
+        raise PctradeError(f"cannot use database URL: {exc}", code="bad_database_url") from exc
+
+
+def idempotency_key(given: str | None) -> str:
+    """The caller's key, or a fresh one that is printed so a retry can reuse it."""
+    if given:
+        return given
+    key = f"cli-{uuid.uuid4().hex[:20]}"
+    err_console.print(f"[dim]idempotency key 幂等键: {key}[/dim]")
+    return key
+
+
+def fail(code: str, message: str) -> typer.Exit:
+    err_console.print(
+        f"[bold red]error {escape(f'[{code}]')}:[/bold red] {escape(message)}", soft_wrap=True
+    )
+    return typer.Exit(EXIT_ERROR)
+
+
+@contextmanager
+def guarded() -> Iterator[None]:
+    """Map domain and database errors to one red line and exit code 2."""
+    try:
+        yield
+    except PctradeError as exc:
+        raise fail(exc.code, exc.message) from None
+    except SQLAlchemyError as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise fail("database_error", first_line) from None

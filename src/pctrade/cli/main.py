@@ -1,0 +1,278 @@
+"""``pctrade``: the command line of the personal carbon trading registry.
+
+    pctrade demo [--reset]              seed a demonstrative registry and summarise it
+    pctrade serve [--demo]              run the HTTP API (uvicorn)
+    pctrade registry …                  every registry operation and read
+    pctrade verify                      replay the journal and check every invariant
+    pctrade export --out DIR            journal, postings and balances to CSV or Parquet
+    pctrade db upgrade                  migrate the schema to the newest revision
+
+Every command takes ``--db URL`` (or ``PCTRADE_DATABASE_URL``); the default is the
+embedded SQLite file ``pctrade.db`` in the working directory. Exit codes: 0 success,
+1 ``verify`` found problems, 2 the request was refused (``error [code]: message``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pctrade import demo as demo_scenario
+from pctrade.adapters.sql.engine import make_engine, migrate
+from pctrade.adapters.sql.store import SqlStore
+from pctrade.cli import registry as registry_cli
+from pctrade.cli import render
+from pctrade.cli.common import (
+    EXIT_PROBLEMS,
+    DbOption,
+    console,
+    display_url,
+    fail,
+    guarded,
+    open_store,
+    resolve_url,
+    settings,
+)
+from pctrade.domain.model import SystemAccount
+from pctrade.export import ExportFormat, batch_totals, export_registry
+from pctrade.services import queries
+
+app = typer.Typer(
+    help="pctrade — 个人碳交易 personal carbon trading: registry, credits, market.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(registry_cli.app, name="registry")
+db_app = typer.Typer(help="数据库 Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@app.callback()
+def root(db: DbOption = None) -> None:
+    """Options here apply to every subcommand (``pctrade --db URL demo``)."""
+    settings.db = db
+
+
+# ---- demo ----------------------------------------------------------------------------
+@app.command()
+def demo(
+    db: DbOption = None,
+    reset: Annotated[bool, typer.Option("--reset", help="Start from an empty database.")] = False,
+    people: Annotated[
+        int, typer.Option(help="How many individuals the platform signs up.")
+    ] = demo_scenario.PEOPLE_DEFAULT,
+) -> None:
+    """Seed a demonstrative registry (idempotent) and print a bilingual summary."""
+    url = resolve_url(db)
+    with guarded():
+        result = _seed(url, reset, people)
+    _print_summary(url, result)
+
+
+def _seed(url: str, reset: bool, people: int) -> tuple[SqlStore, demo_scenario.DemoResult]:
+    if reset:
+        demo_scenario.reset(url)
+        console.print(f"[yellow]已重置 Reset[/yellow] {display_url(url)}")
+    store = open_store(url)
+    columns = (
+        TextColumn("{task.description:<46}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("演示数据 Seeding", total=len(demo_scenario.STEPS))
+
+        started = iter(range(len(demo_scenario.STEPS)))
+
+        def on_step(name: str) -> None:
+            progress.update(task, description=name, completed=next(started))
+
+        result = demo_scenario.seed(store, people, on_step)
+        progress.update(task, description="完成 Done", completed=len(demo_scenario.STEPS))
+    return store, result
+
+
+def _print_summary(url: str, seeded: tuple[SqlStore, demo_scenario.DemoResult]) -> None:
+    store, result = seeded
+    console.print(
+        Panel.fit(
+            f"pctrade 演示登记簿 Demo registry · {display_url(url)}\n"
+            f"本次写入 written: {result.written} · 已存在 replayed: {result.replayed}",
+            border_style="cyan",
+        )
+    )
+    with guarded():
+        console.print(_parties_table(result))
+        console.print(_accounts_table(store, result))
+        console.print(render.batches(batch_totals(store)))
+        console.print(render.certificate(queries.certificate(store, result.retirement_seq)))
+    if result.report is None or not result.report.ok:
+        if result.report is not None:
+            console.print(render.verify_failed(result.report))
+        raise typer.Exit(EXIT_PROBLEMS)
+    console.print(render.verify_ok(result.report))
+    _print_next_steps(url, result)
+
+
+ROLE_ZH = {
+    "registry_operator": "注册登记机构",
+    "regulator": "主管部门",
+    "platform": "碳普惠平台",
+    "emitter": "重点排放单位",
+    "institution": "机构",
+    "project_owner": "碳汇项目业主",
+    "verifier": "核查机构",
+    "individual": "个人",
+}
+INDIVIDUALS_SHOWN = 5
+INSTRUMENTS = ("CEA", "CCER", "PCER")
+
+
+def _parties_table(result: demo_scenario.DemoResult) -> Table:
+    table = Table(title="参与方 Parties", title_justify="left")
+    table.add_column("角色 Role")
+    table.add_column("名称 Name")
+    table.add_column("id")
+    table.add_row("注册登记机构 registry_operator", "注册登记机构 Registry (genesis)", "registry")
+    for o in demo_scenario.ORGS:
+        table.add_row(f"{ROLE_ZH[str(o.role)]} {o.role}", o.name, o.party_id)
+    last = demo_scenario.person_id(result.people - 1)
+    table.add_row("个人 individual", f"{result.people} 位个人 individuals", f"u000001…{last}")
+    return table
+
+
+def _accounts_table(store: SqlStore, result: demo_scenario.DemoResult) -> Table:
+    table = Table(
+        title="账户 Accounts (可用 available; 冻结 frozen in brackets)", title_justify="left"
+    )
+    table.add_column("账号 Account", no_wrap=True)
+    table.add_column("持有人 Holder", overflow="fold")
+    table.add_column("现金 Cash", justify="right", no_wrap=True)
+    for instrument in INSTRUMENTS:
+        table.add_column(instrument, justify="right", no_wrap=True)
+    holders = [o.party_id for o in demo_scenario.ORGS if o.party_id in result.accounts]
+    holders += [demo_scenario.person_id(i) for i in range(INDIVIDUALS_SHOWN)]
+    for party in holders:
+        view = queries.account_view(store, result.accounts[party])
+        short_name = result.names[party].split(" ")[0]
+        table.add_row(view.account.number, short_name, *_holding_cells(view))
+    buffer = queries.account_view(store, int(SystemAccount.BUFFER))
+    table.add_row(buffer.account.number, "缓冲池 Buffer", *_holding_cells(buffer))
+    more = result.people - INDIVIDUALS_SHOWN
+    if more > 0:
+        table.add_row("…", f"另有 {more} 位个人 {more} more")
+    return table
+
+
+def _holding_cells(view: queries.AccountView) -> list[str]:
+    """Cash, then each instrument's units summed over its batches, frozen in brackets."""
+    sums: dict[tuple[str, str], int] = {}
+    for h in view.holdings:
+        kind = h.asset.split("-")[0]
+        sums[kind, h.state] = sums.get((kind, h.state), 0) + h.amount
+    cells = []
+    for kind in ("CNY", *INSTRUMENTS):
+        available, frozen = sums.get((kind, "available"), 0), sums.get((kind, "frozen"), 0)
+        text = render.amount_text(kind, available) if available else "—"
+        if frozen:
+            text += f"\n({render.amount_text(kind, frozen)})"
+        cells.append(text)
+    return cells
+
+
+def _print_next_steps(url: str, result: demo_scenario.DemoResult) -> None:
+    db_flag = "" if url == resolve_url(None) else f" --db {display_url(url)}"
+    if result.users:
+        users = Table(title="演示登录 Demo logins (API)", title_justify="left")
+        users.add_column("username")
+        users.add_column("party")
+        users.add_column("password")
+        for username, party in result.users:
+            users.add_row(username, party, demo_scenario.DEMO_PASSWORD)
+        console.print(users)
+    console.print(
+        "下一步 Next:\n"
+        f"  pctrade serve --demo{db_flag}      # HTTP API on http://127.0.0.1:8000/docs\n"
+        f"  pctrade registry journal{db_flag}  # browse the journal\n"
+        f"  pctrade export --out export{db_flag}"
+    )
+
+
+# ---- serve ---------------------------------------------------------------------------
+@app.command()
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    with_demo: Annotated[bool, typer.Option("--demo", help="Seed the demo data first.")] = False,
+) -> None:
+    """Run the HTTP API (OpenAPI docs at /docs) with uvicorn."""
+    url = resolve_url(db)
+    with guarded():
+        if with_demo:
+            _, result = _seed(url, False, demo_scenario.PEOPLE_DEFAULT)
+            console.print(
+                f"演示数据 Demo data ready: {result.written} written, {result.replayed} replayed"
+            )
+        store = open_store(url)
+    try:
+        from pctrade.api.app import create_app
+    except ImportError as exc:
+        raise fail("unavailable", f"the HTTP API is not installed: {exc}") from None
+    import uvicorn
+
+    console.print(f"serving 服务 {display_url(url)} on http://{host}:{port}  (docs: /docs)")
+    uvicorn.run(create_app(store), host=host, port=port)
+
+
+# ---- verify --------------------------------------------------------------------------
+@app.command()
+def verify(db: DbOption = None) -> None:
+    """Replay the journal alone; exit 1 and list the problems if anything disagrees."""
+    with guarded():
+        report = queries.verify(open_store(db))
+    if not report.ok:
+        console.print(render.verify_failed(report))
+        raise typer.Exit(EXIT_PROBLEMS)
+    console.print(render.verify_ok(report))
+
+
+# ---- export --------------------------------------------------------------------------
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write into.")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="File format.")] = (
+        ExportFormat.CSV
+    ),
+    db: DbOption = None,
+) -> None:
+    """Write journal, postings and balances (with batch names) from one snapshot."""
+    with guarded():
+        files = export_registry(open_store(db), out, fmt)
+    table = Table(title="导出 Export", title_justify="left")
+    table.add_column("table")
+    table.add_column("rows 行数", justify="right")
+    table.add_column("file")
+    for f in files:
+        table.add_row(f.table, f"{f.rows:,}", str(f.path))
+    console.print(table)
+
+
+# ---- db ------------------------------------------------------------------------------
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Apply Alembic migrations up to the newest revision."""
+    url = resolve_url(db)
+    with guarded():
+        engine = make_engine(url)
+        try:
+            migrate(engine)
+        finally:
+            engine.dispose()
+    console.print(f"[green]✓[/green] 数据库已是最新 schema at head: {display_url(url)}")

@@ -1,0 +1,392 @@
+"""``pctrade registry …``: every registry operation and read, from a shell.
+
+Each write names its acting party (``--as``, default the registry operator) and an
+idempotency key (``--key``; generated and printed when omitted, so that a retry after a
+lost connection can reuse it and never applies twice). Quantities take units —
+``1.5t``, ``250kg``, ``80g`` for carbon, ``12.30yuan``, ``1230fen`` for money, a bare
+number being grams or fen — and accounts are given by id (``1000``) or by number
+(``IND-0000001000``). Access rules, validation and invariants are the services' job;
+this module only turns text into commands and receipts into text.
+"""
+
+from __future__ import annotations
+
+import csv
+from array import array
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pctrade.adapters.sql.store import SqlStore
+from pctrade.cli import render
+from pctrade.cli.common import (
+    ActorOption,
+    DbOption,
+    KeyOption,
+    console,
+    guarded,
+    idempotency_key,
+    open_store,
+)
+from pctrade.domain.errors import ValidationError
+from pctrade.domain.model import CASH_ASSET, SYSTEM_OWNER, Role, parse_account_ref
+from pctrade.domain.operations import FreezeReason, Retirement
+from pctrade.domain.units import parse_carbon_g, parse_money_fen
+from pctrade.export import batch_totals
+from pctrade.services import commands as c
+from pctrade.services import queries
+from pctrade.services.registry import Receipt, Registry
+
+ISSUE_FILE_ROWS_MAX = 50_000_000
+
+app = typer.Typer(
+    help="登记簿操作 Registry operations: open, issue, move, freeze, retire, read.",
+    no_args_is_help=True,
+)
+
+AccountArg = Annotated[str, typer.Argument(help="Account id or number (IND-0000001000).")]
+AssetOption = Annotated[
+    str, typer.Option("--asset", "-a", help="Batch denomination, or CNY for cash.")
+]
+QuantityOption = Annotated[
+    str, typer.Option("--quantity", "-q", help="e.g. 1.5t, 250kg, 80g (cash: 12.30yuan).")
+]
+
+
+def quantity_of(asset: str, text: str) -> int:
+    """Cash amounts are fen, everything else grams CO2e."""
+    return parse_money_fen(text) if asset.upper() in ("CNY", "CASH") else parse_carbon_g(text)
+
+
+def _write(
+    db: str | None,
+    actor: str,
+    key: str | None,
+    call: Callable[[Registry, str], Receipt],
+) -> Receipt:
+    """Open the store, run one write under an idempotency key, print its receipt."""
+    with guarded():
+        registry = Registry(open_store(db))
+        result = call(registry, idempotency_key(key))
+    console.print(render.receipt(result))
+    return result
+
+
+@app.command("open-account")
+def open_account(
+    party_id: Annotated[str, typer.Argument(help="New party's id, e.g. alice.")],
+    role: Annotated[Role, typer.Option(help="The party's role.")] = Role.INDIVIDUAL,
+    name: Annotated[str, typer.Option(help="Display name, e.g. 张伟.")] = "",
+    label: Annotated[str, typer.Option(help="Account label.")] = "",
+    db: DbOption = None,
+    actor: ActorOption = SYSTEM_OWNER,
+    key: KeyOption = None,
+) -> None:
+    """Register a party and open its account (开户)."""
+    cmd = c.OpenAccount(party_id, role, name, label)
+    r = _write(db, actor, key, lambda reg, k: reg.open_account(actor, k, cmd))
+    if "account" in r.payload:
+        console.print(f"account 账户: {r.payload['account']}")
+
+
+@app.command()
+def authorize(
+    account: AccountArg,
+    agent: Annotated[str, typer.Argument(help="Party that may act for the account.")],
+    revoke: Annotated[bool, typer.Option("--revoke", help="Withdraw the grant.")] = False,
+    db: DbOption = None,
+    actor: ActorOption = SYSTEM_OWNER,
+    key: KeyOption = None,
+) -> None:
+    """Authorise an agent (e.g. a platform) to act for an account (授权)."""
+    with guarded():
+        cmd = c.Authorize(parse_account_ref(account), agent, not revoke)
+    _write(db, actor, key, lambda reg, k: reg.authorize(actor, k, cmd))
+
+
+def read_allocations(path: Path) -> tuple[array[int], array[int]]:
+    """Read ``account,quantity`` rows (a header row is allowed) into two int64 columns."""
+    ids, amounts = array("q"), array("q")
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            for line_no, row in enumerate(csv.reader(f), start=1):
+                if not row or (line_no == 1 and not row[0].strip()[-1:].isdigit()):
+                    continue  # blank line, or the header
+                if len(row) != 2:
+                    raise ValidationError(
+                        f"{path.name} line {line_no}: expected account,quantity", code="bad_file"
+                    )
+                if len(ids) >= ISSUE_FILE_ROWS_MAX:
+                    raise ValidationError("too many rows in the issue file", code="too_many")
+                ids.append(parse_account_ref(row[0]))
+                text = row[1].strip()
+                amounts.append(int(text) if text.isdigit() else parse_carbon_g(text))
+    except OSError as exc:
+        raise ValidationError(f"cannot read {path}: {exc.strerror}", code="bad_file") from exc
+    return ids, amounts
+
+
+@app.command()
+def issue(
+    denomination: Annotated[str, typer.Argument(help="e.g. PCER-GD-AFF0007-2026Q3-001.")],
+    to: Annotated[str | None, typer.Option("--to", help="Single recipient account.")] = None,
+    quantity: Annotated[str | None, typer.Option("--quantity", "-q", help="e.g. 10t.")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="CSV of account,quantity for bulk issuance.")
+    ] = None,
+    db: DbOption = None,
+    actor: ActorOption = SYSTEM_OWNER,
+    key: KeyOption = None,
+) -> None:
+    """Issue a new batch (签发) to one account or, from a CSV file, to many at once."""
+    with guarded():
+        if (file is None) == (to is None):
+            raise ValidationError("give either --to with --quantity, or --file", code="bad_request")
+        if file is not None:
+            ids, amounts = read_allocations(file)
+        else:
+            if quantity is None:
+                raise ValidationError("--to needs --quantity", code="missing_field")
+            ids = array("q", [parse_account_ref(to or "")])
+            amounts = array("q", [parse_carbon_g(quantity)])
+        cmd = c.Issue(denomination, ids, amounts)
+    r = _write(db, actor, key, lambda reg, k: reg.issue(actor, k, cmd))
+    batch = r.payload["batch"]
+    console.print(
+        f"batch 批次: {batch['denomination']} (asset {batch['asset_id']}) · "
+        f"{render.carbon(int(batch['issued_g']))} to {r.payload['recipients']} account(s)"
+    )
+
+
+@app.command()
+def transfer(
+    source: Annotated[str, typer.Argument(metavar="FROM", help="Paying account.")],
+    target: Annotated[str, typer.Argument(metavar="TO", help="Receiving account.")],
+    asset: AssetOption,
+    quantity: QuantityOption,
+    db: DbOption = None,
+    actor: ActorOption = SYSTEM_OWNER,
+    key: KeyOption = None,
+) -> None:
+    """Transfer available units or cash between accounts (转让)."""
+    with guarded():
+        cmd = c.Transfer(
+            parse_account_ref(source),
+            parse_account_ref(target),
+            asset,
+            quantity_of(asset, quantity),
+        )
+    _write(db, actor, key, lambda reg, k: reg.transfer(actor, k, cmd))
+
+
+@app.command()
+def freeze(
+    account: AccountArg,
+    asset: AssetOption,
+    quantity: QuantityOption,
+    reason: Annotated[FreezeReason, typer.Option(help="Why the units are held.")],
+    reference: Annotated[str, typer.Option(help="Order, pool, pledge or case reference.")],
+    db: DbOption = None,
+    actor: ActorOption = SYSTEM_OWNER,
+    key: KeyOption = None,
+) -> None:
+    """Freeze available units (冻结); the entry's seq is the hold id."""
+    with guarded():
+        cmd = c.Freeze(
+            parse_account_ref(account), asset, quantity_of(asset, quantity), reason, reference
+        )
+    r = _write(db, actor, key, lambda reg, k: reg.freeze(actor, k, cmd))
+    console.print(f"hold 冻结编号: {r.seq}")
+
+
+@app.command()
+def unfreeze(
+    hold_id: Annotated[int, typer.Argument(help="Hold id (the freeze entry's seq).")],
+    quantity: Annotated[
+        str | None, typer.Option("--quantity", "-q", help="Part to release; all by default.")
+    ] = None,
+    db: DbOption = None,
+    actor: ActorOption = SYSTEM_OWNER,
+    key: KeyOption = None,
+) -> None:
+    """Release a hold, in whole or in part (解冻)."""
+    with guarded():
+        amount = None
+        if quantity is not None:
+            amount = _hold_quantity(db, hold_id, quantity)
+        cmd = c.Unfreeze(hold_id, amount)
+    _write(db, actor, key, lambda reg, k: reg.unfreeze(actor, k, cmd))
+
+
+def _hold_quantity(db: str | None, hold_id: int, text: str) -> int:
+    """Read a release amount in the hold's own unit (fen for cash, grams for credits)."""
+    with open_store(db).reader() as uow:
+        hold = uow.hold(hold_id)
+    is_cash = hold is not None and hold.asset_id == CASH_ASSET
+    return parse_money_fen(text) if is_cash else parse_carbon_g(text)
+
+
+@app.command()
+def surrender(
+    account: AccountArg,
+    asset: AssetOption,
+    quantity: QuantityOption,
+    period: Annotated[str, typer.Option(help="Compliance period, e.g. 2025.")],
+    db: DbOption = None,
+    actor: ActorOption = SYSTEM_OWNER,
+    key: KeyOption = None,
+) -> None:
+    """Surrender units for compliance (清缴); key emitters only."""
+    with guarded():
+        cmd = c.Surrender(parse_account_ref(account), asset, parse_carbon_g(quantity), period)
+    _write(db, actor, key, lambda reg, k: reg.surrender(actor, k, cmd))
+
+
+@app.command()
+def retire(
+    account: AccountArg,
+    asset: AssetOption,
+    quantity: QuantityOption,
+    beneficiary: Annotated[str, typer.Option(help="On whose behalf (受益人).")],
+    reason: Annotated[str, typer.Option(help="Why (原因), up to 512 characters.")],
+    jurisdiction: Annotated[str, typer.Option(help="ISO 3166-2, e.g. CN-GD.")] = "",
+    period: Annotated[str, typer.Option(help="Consumption period, e.g. 2026-10.")] = "",
+    db: DbOption = None,
+    actor: ActorOption = SYSTEM_OWNER,
+    key: KeyOption = None,
+) -> None:
+    """Retire units voluntarily (自愿注销) and print the certificate."""
+    with guarded():
+        retirement = Retirement(beneficiary, reason, jurisdiction, period)
+        cmd = c.Retire(parse_account_ref(account), asset, parse_carbon_g(quantity), retirement)
+    r = _write(db, actor, key, lambda reg, k: reg.retire(actor, k, cmd))
+    with guarded():
+        console.print(render.certificate(queries.certificate(open_store(db), r.seq)))
+
+
+@app.command()
+def cancel(
+    account: AccountArg,
+    asset: AssetOption,
+    quantity: QuantityOption,
+    reason: Annotated[str, typer.Option(help="Why the regulator cancels them.")],
+    db: DbOption = None,
+    actor: ActorOption = SYSTEM_OWNER,
+    key: KeyOption = None,
+) -> None:
+    """Cancel units (注销, regulator or registry only), e.g. after a reversal."""
+    with guarded():
+        cmd = c.Cancel(parse_account_ref(account), asset, parse_carbon_g(quantity), reason)
+    _write(db, actor, key, lambda reg, k: reg.cancel(actor, k, cmd))
+
+
+AmountArg = Annotated[str, typer.Argument(help="e.g. 12.30yuan or 1230fen.")]
+ReferenceOption = Annotated[str, typer.Option(help="Bank or payment reference.")]
+
+
+@app.command()
+def deposit(
+    account: AccountArg,
+    amount: AmountArg,
+    reference: ReferenceOption,
+    db: DbOption = None,
+    actor: ActorOption = SYSTEM_OWNER,
+    key: KeyOption = None,
+) -> None:
+    """Record a confirmed cash deposit (入金)."""
+    with guarded():
+        cmd = c.Deposit(parse_account_ref(account), parse_money_fen(amount), reference)
+    _write(db, actor, key, lambda reg, k: reg.deposit(actor, k, cmd))
+
+
+@app.command()
+def withdraw(
+    account: AccountArg,
+    amount: AmountArg,
+    reference: ReferenceOption,
+    db: DbOption = None,
+    actor: ActorOption = SYSTEM_OWNER,
+    key: KeyOption = None,
+) -> None:
+    """Withdraw cash to the holder's bank (出金)."""
+    with guarded():
+        cmd = c.Withdraw(parse_account_ref(account), parse_money_fen(amount), reference)
+    _write(db, actor, key, lambda reg, k: reg.withdraw(actor, k, cmd))
+
+
+@app.command()
+def correct(
+    seq: Annotated[int, typer.Argument(help="The entry to reverse.")],
+    reason: Annotated[str, typer.Option(help="Why it is corrected.")],
+    db: DbOption = None,
+    actor: ActorOption = SYSTEM_OWNER,
+    key: KeyOption = None,
+) -> None:
+    """Reverse a transfer, deposit or withdrawal with a compensating entry (更正)."""
+    cmd = c.Correct(seq, reason)
+    _write(db, actor, key, lambda reg, k: reg.correct(actor, k, cmd))
+
+
+# ---- reads ---------------------------------------------------------------------------
+@app.command("account")
+def show_account(account: AccountArg, db: DbOption = None) -> None:
+    """Show an account's balances, open holds and agents."""
+    with guarded():
+        view = queries.account_view(open_store(db), parse_account_ref(account))
+    console.print(render.account(view))
+
+
+@app.command("journal")
+def show_journal(
+    after: Annotated[int, typer.Option(help="Show entries after this seq.")] = 0,
+    limit: Annotated[int, typer.Option(help="At most this many (≤ 500).")] = 50,
+    account: Annotated[
+        str | None, typer.Option(help="Only entries that touch this account.")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Page through the journal (日记账)."""
+    with guarded():
+        account_id = None if account is None else parse_account_ref(account)
+        store = open_store(db)
+        entries = queries.journal_page(store, after, limit, account_id)
+        names = asset_names(store)
+    console.print(render.journal(entries, names))
+    if entries:
+        console.print(f"[dim]next page: --after {entries[-1].seq}[/dim]")
+
+
+def asset_names(store: SqlStore) -> dict[int, str]:
+    with store.reader() as uow:
+        names = {b.asset_id: b.name for b in uow.batches()}
+    return {CASH_ASSET: "CNY", **names}
+
+
+@app.command("entry")
+def show_entry(
+    seq: Annotated[int, typer.Argument(help="Journal seq.")], db: DbOption = None
+) -> None:
+    """Show one journal entry with its postings and hashes."""
+    with guarded():
+        entry, detail = queries.entry_detail(open_store(db), seq)
+    console.print(render.entry(entry, detail))
+
+
+@app.command("certificate")
+def show_certificate(
+    seq: Annotated[int, typer.Argument(help="Seq of a retire entry.")], db: DbOption = None
+) -> None:
+    """Show the retirement certificate of a retire entry (注销证明)."""
+    with guarded():
+        cert = queries.certificate(open_store(db), seq)
+    console.print(render.certificate(cert))
+
+
+@app.command("batches")
+def show_batches(db: DbOption = None) -> None:
+    """Every batch with its units by state (签发/可用/冻结/清缴/注销)."""
+    with guarded():
+        totals = batch_totals(open_store(db))
+    console.print(render.batches(totals))

@@ -1,0 +1,109 @@
+"""Shared fixtures: a registry store on temporary SQLite, and on a real PostgreSQL.
+
+PostgreSQL tests get one fresh database per test session and pytest-xdist worker
+(``pctrade_test_<worker>_<pid>``), dropped at the end; between tests every table is
+emptied and the journal head reset, which is much faster than a database per test.
+When the server is unreachable the PostgreSQL tests are skipped, unless
+``PCTRADE_REQUIRE_PG=1`` (CI sets it), in which case they fail.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from pctrade.adapters.sql import schema
+from pctrade.adapters.sql.store import SqlStore
+from pctrade.domain.journal import GENESIS_HASH
+from pctrade.domain.model import FIRST_HOLDER_ACCOUNT
+
+PG_ADMIN_URL = os.environ.get(
+    "PCTRADE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+_RESET_TABLES = [t.name for t in schema.metadata.sorted_tables if t.name != "registry_head"]
+
+
+def _admin_engine() -> sa.Engine:
+    return sa.create_engine(
+        PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
+    )
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'registry.db'}"
+
+
+@pytest.fixture
+def store(sqlite_url: str) -> Iterator[SqlStore]:
+    s = SqlStore(sqlite_url)
+    yield s
+    s.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this session and worker, migrated once."""
+    admin = _admin_engine()
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        reason = f"PostgreSQL unreachable at {PG_ADMIN_URL}: {exc.orig}"
+        if os.environ.get("PCTRADE_REQUIRE_PG") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"pctrade_test_{worker}_{os.getpid()}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        # A throwaway database need not wait for the disk on commit: atomicity and
+        # isolation, which the tests check, are unaffected; only a server crash could
+        # lose the last commits.
+        conn.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    SqlStore(url).dispose()  # migrate once
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def reset_pg(url: str) -> None:
+    """Empty every registry table and put the journal head back before genesis."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {', '.join(_RESET_TABLES)}"))
+        conn.execute(
+            sa.update(schema.registry_head).values(
+                last_seq=0,
+                last_hash=GENESIS_HASH,
+                next_account_id=FIRST_HOLDER_ACCOUNT,
+                next_asset_id=1,
+            )
+        )
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_store(pg_url: str) -> Iterator[SqlStore]:
+    reset_pg(pg_url)
+    s = SqlStore(pg_url, migrate_schema=False)
+    yield s
+    s.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
+def any_store(request: pytest.FixtureRequest) -> SqlStore:
+    """The same test on SQLite and on PostgreSQL."""
+    name = "store" if request.param == "sqlite" else "pg_store"
+    s: SqlStore = request.getfixturevalue(name)
+    return s

@@ -1,0 +1,186 @@
+"""``Replay`` recomputes everything from the journal and names every breach it sees."""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Sequence
+from dataclasses import replace
+
+from pctrade.domain.invariants import Replay, StoredEntry
+from pctrade.domain.journal import GENESIS_HASH, EntryHeader, entry_hash, opened_digest
+from pctrade.domain.ledger import BalanceKey, Posting, Postings
+from pctrade.domain.model import (
+    Account,
+    Batch,
+    Denomination,
+    HolderType,
+    Party,
+    Role,
+    State,
+)
+from pctrade.domain.operations import (
+    FreezeReason,
+    Plan,
+    plan_freeze,
+    plan_genesis,
+    plan_issue,
+    plan_open_accounts,
+    plan_transfer,
+    plan_unfreeze,
+)
+
+CREDIT = 1
+ALICE = Account(1000, HolderType.INDIVIDUAL, "alice")
+BOB = Account(1001, HolderType.INDIVIDUAL, "bob")
+TS = "2026-01-01T00:00:00.000000Z"
+
+
+def chain(plans: Sequence[Plan], keys: Sequence[str] | None = None) -> list[StoredEntry]:
+    """Hash-chain plans into stored entries exactly as the store would."""
+    out: list[StoredEntry] = []
+    prev = GENESIS_HASH
+    for i, plan in enumerate(plans, start=1):
+        key = keys[i - 1] if keys else f"k{i}"
+        header = EntryHeader(i, plan.op_type, "registry", key, "r", TS, plan.payload)
+        h = entry_hash(
+            prev, header, plan.postings.digest(), opened_digest(plan.parties, plan.accounts)
+        )
+        out.append(StoredEntry(header, prev, h, plan.postings, plan.parties, plan.accounts))
+        prev = h
+    return out
+
+
+def history() -> list[Plan]:
+    batch = Batch(CREDIT, Denomination.parse("PCER-GD-AFF0007-2026Q3-001"), 100, 0)
+    parties = [Party("alice", Role.INDIVIDUAL, "A"), Party("bob", Role.INDIVIDUAL, "B")]
+    return [
+        plan_genesis(),
+        plan_open_accounts(parties, 1000),
+        plan_issue(batch, [(1000, 100)]),
+        plan_transfer(ALICE, BOB, CREDIT, 30),
+        plan_freeze(BOB, CREDIT, 10, FreezeReason.ORDER, "o1"),
+        plan_unfreeze(5, 1001, CREDIT, 10, 4),
+    ]
+
+
+def replay(
+    entries: Sequence[StoredEntry],
+    balances: dict[BalanceKey, int] | None = None,
+    holds: dict[int, int] | None = None,
+    issued: dict[int, int] | None = None,
+) -> Replay:
+    r = Replay()
+    for e in entries:
+        r.feed(e)
+    r.finish(
+        (balances if balances is not None else dict(r.balances)).items(),
+        (holds if holds is not None else dict(r.holds)).items(),
+        (issued if issued is not None else dict(r.issued)).items(),
+    )
+    return r
+
+
+def codes(r: Replay) -> list[tuple[str, int | None]]:
+    return [(p.code, p.seq) for p in r.problems]
+
+
+def test_an_honest_journal_replays_without_problems() -> None:
+    r = replay(chain(history()))
+    assert r.ok, r.problems
+    assert r.balances[(1000, CREDIT, State.AVAILABLE)] == 70
+    assert r.balances[(1001, CREDIT, State.AVAILABLE)] == 24
+    assert r.balances[(1001, CREDIT, State.FROZEN)] == 6
+    assert r.holds == {5: 6}
+    assert r.issued == {CREDIT: 100}
+    assert (r.entries, r.last_seq) == (6, 6)
+
+
+def test_a_tampered_payload_is_detected_at_its_entry() -> None:
+    entries = chain(history())
+    e = entries[3]
+    entries[3] = replace(e, header=replace(e.header, payload={**e.header.payload, "quantity": 31}))
+    assert codes(replay(entries)) == [("hash_mismatch", 4)]
+
+
+def test_a_tampered_posting_is_detected_at_its_entry() -> None:
+    entries = chain(history())
+    e = entries[3]
+    deltas = array("q", e.postings.deltas)
+    deltas[0], deltas[1] = -29, 29
+    tampered = Postings(e.postings.accounts, e.postings.assets, e.postings.states, deltas)
+    entries[3] = replace(e, postings=tampered)
+    assert ("hash_mismatch", 4) in codes(replay(entries))
+
+
+def test_a_tampered_opened_account_is_detected() -> None:
+    entries = chain(history())
+    e = entries[1]
+    entries[1] = replace(e, accounts=(replace(e.accounts[0], owner="mallory"), e.accounts[1]))
+    assert codes(replay(entries)) == [("hash_mismatch", 2)]
+
+
+def test_a_broken_link_is_detected() -> None:
+    entries = chain(history())
+    entries[2] = replace(entries[2], prev_hash="f" * 64)
+    found = codes(replay(entries))
+    assert ("chain_broken", 3) in found
+
+
+def test_a_missing_entry_is_a_sequence_gap() -> None:
+    entries = chain(history())
+    del entries[3]
+    found = codes(replay(entries))
+    assert ("sequence_gap", 5) in found
+    assert ("chain_broken", 5) in found
+
+
+def test_a_negative_balance_is_detected() -> None:
+    plans = history()[:3]
+    plans.append(plan_transfer(BOB, ALICE, CREDIT, 1))  # bob holds nothing
+    found = codes(replay(chain(plans)))
+    assert ("negative_balance", 4) in found
+
+
+def test_a_duplicate_idempotency_key_is_detected() -> None:
+    plans = history()
+    keys = ["g", "open", "issue", "t", "t", "u"]
+    assert ("duplicate_key", 5) in codes(replay(chain(plans, keys)))
+
+
+def test_a_balance_table_that_disagrees_is_detected() -> None:
+    r0 = replay(chain(history()))
+    stored = dict(r0.balances)
+    stored[(1000, CREDIT, State.AVAILABLE)] += 1
+    r = replay(chain(history()), balances=stored)
+    assert [p.code for p in r.problems] == ["balance_mismatch"]
+    assert "1000" in r.problems[0].message
+
+
+def test_a_hold_or_batch_table_that_disagrees_is_detected() -> None:
+    r = replay(chain(history()), holds={5: 7}, issued={CREDIT: 99})
+    assert sorted(p.code for p in r.problems) == ["batch_mismatch", "hold_mismatch"]
+
+
+def test_an_unconserved_asset_is_detected() -> None:
+    entries = chain(history()[:3])
+    bad = Postings.of([Posting(1000, CREDIT, State.AVAILABLE, 5)])  # credits made from nothing
+    prev = entries[-1].hash
+    header = EntryHeader(4, "transfer", "registry", "k4", "r", TS, {})
+    h = entry_hash(prev, header, bad.digest(), opened_digest((), ()))
+    entries.append(StoredEntry(header, prev, h, bad))
+    found = [p.code for p in replay(entries).problems]
+    assert "bad_postings" in found
+    assert "not_conserved" in found
+    assert "issued_mismatch" in found
+
+
+def test_unfreezing_beyond_a_hold_is_detected() -> None:
+    plans = history()
+    plans.append(plan_unfreeze(5, 1001, CREDIT, 100, 7))  # only 6 were left
+    assert ("bad_hold", 7) in codes(replay(chain(plans)))
+
+
+def test_releasing_a_hold_that_never_existed_is_detected() -> None:
+    plans = history()
+    plans.append(plan_unfreeze(99, 1001, CREDIT, 1, 1))
+    assert ("bad_hold", 7) in codes(replay(chain(plans)))

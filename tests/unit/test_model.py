@@ -1,0 +1,81 @@
+"""Denominations and account references: readable ids that parse back exactly."""
+
+from __future__ import annotations
+
+import pytest
+
+from pctrade.domain.errors import ValidationError
+from pctrade.domain.model import (
+    HOLDING_STATES,
+    Denomination,
+    HolderType,
+    Instrument,
+    State,
+    account_number,
+    parse_account_ref,
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "PCER-GD-AFF0007-2026Q3-001",
+        "CEA-CN-NATIONAL-2025-012",
+        "CCER-BJ-P1-2024H2-999",
+        "PCER-SZX-X-2026M12-001",
+    ],
+)
+def test_denomination_round_trips(text: str) -> None:
+    assert str(Denomination.parse(text)) == text
+
+
+def test_denomination_carries_its_provenance() -> None:
+    d = Denomination.parse("PCER-GD-AFF0007-2026Q3-001")
+    assert (d.instrument, d.jurisdiction, d.project, d.vintage, d.serial) == (
+        Instrument.PCER,
+        "GD",
+        "AFF0007",
+        "2026Q3",
+        1,
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "XYZ-GD-AFF0007-2026Q3-001",  # unknown instrument
+        "PCER-G-AFF0007-2026Q3-001",  # jurisdiction too short
+        "pcer-GD-AFF0007-2026Q3-001",  # lower case
+        "PCER-GD-AFF0007-2026Q5-001",  # no fifth quarter
+        "PCER-GD-AFF0007-2026M13-001",  # no thirteenth month
+        "PCER-GD-AFF0007-2026Q3-01",  # serial of two digits
+        "PCER-GD-AFF0007-2026Q3-000",  # serial starts at 001
+        "PCER-GD-ABCDEFGHIJKLMNOPQ-2026-001",  # project longer than 16
+        "PCER-GD-AFF0007-2026Q3-001 ",
+    ],
+)
+def test_bad_denominations_are_refused(text: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        Denomination.parse(text)
+    assert err.value.code == "bad_denomination"
+
+
+def test_account_number_parses_back_to_its_id() -> None:
+    number = account_number(1234, HolderType.INDIVIDUAL)
+    assert number == "IND-0000001234"
+    assert parse_account_ref(number) == 1234
+    assert parse_account_ref("1234") == 1234
+    assert parse_account_ref(77) == 77
+
+
+@pytest.mark.parametrize("ref", ["", "IND-", "IND-12a", "ind-0001", "12 34"])
+def test_bad_account_refs_are_refused(ref: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        parse_account_ref(ref)
+    assert err.value.code == "bad_account"
+
+
+def test_only_surrendered_retired_cancelled_are_terminal() -> None:
+    assert {s for s in State if s.terminal} == {State.SURRENDERED, State.RETIRED, State.CANCELLED}
+    assert State.SOURCE not in HOLDING_STATES
