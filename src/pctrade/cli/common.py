@@ -37,7 +37,18 @@ PIPE_WIDTH = 120
 
 
 def _width() -> int | None:
-    return None if sys.stdout.isatty() or "COLUMNS" in os.environ else PIPE_WIDTH
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit():
+        return int(columns)
+    return None if sys.stdout.isatty() else PIPE_WIDTH
+
+
+def refresh_width() -> None:
+    """Decide the width when a command runs, not when the module was first imported."""
+    width = _width()
+    if width is not None:
+        for c in (console, err_console):
+            c.width = width
 
 
 # Consoles resolve sys.stdout / sys.stderr when they write, so test runners that swap

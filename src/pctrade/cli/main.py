@@ -35,6 +35,7 @@ from pctrade.cli.common import (
     fail,
     guarded,
     open_store,
+    refresh_width,
     resolve_url,
     settings,
 )
@@ -56,6 +57,7 @@ app.add_typer(db_app, name="db")
 def root(db: DbOption = None) -> None:
     """Options here apply to every subcommand (``pctrade --db URL demo``)."""
     settings.db = db
+    refresh_width()
 
 
 # ---- demo ----------------------------------------------------------------------------

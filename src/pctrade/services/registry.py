@@ -57,6 +57,7 @@ from pctrade.domain.operations import (
 )
 from pctrade.domain.units import INT64_MAX
 from pctrade.services import commands as c
+from pctrade.services.group_commit import GroupCommitter
 from pctrade.services.ports import ConcurrentKeyUse, Store, UnitOfWork
 
 IDEM_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
@@ -97,10 +98,12 @@ class Receipt:
 
 
 class Registry:
-    def __init__(self, store: Store, clock: Clock = utc_now) -> None:
+    def __init__(self, store: Store, clock: Clock = utc_now, *, group_commit: bool = False) -> None:
+        """``group_commit``: commit concurrent callers' operations together (a server)."""
         self.store = store
         self.clock = clock
         self.ensure_genesis()
+        self._group = GroupCommitter(store) if group_commit else None
 
     # ---- the write path ------------------------------------------------------------
     def _run(
@@ -129,22 +132,44 @@ class Registry:
         fingerprint: str,
         planner: Callable[[UnitOfWork, Party], Plan],
     ) -> Receipt:
+        def work(uow: UnitOfWork) -> Receipt:
+            return self._apply(uow, actor_id, key, fingerprint, planner)
+
+        if self._group is not None:
+            return self._group.submit(work)
         with self.store.writer() as uow:
-            prior = uow.entry_by_key(actor_id, key)
-            if prior is not None:
-                if prior.header.request_hash != fingerprint:
-                    raise IdempotencyConflict(
-                        f"idempotency key {key!r} was already used for a different request "
-                        f"(entry {prior.seq})"
-                    )
-                return Receipt(prior, replayed=True)
-            actor = uow.party(actor_id)
-            if actor is None:
-                raise Forbidden(f"unknown actor {actor_id!r}", code="unknown_actor")
-            plan = planner(uow, actor)
-            entry = uow.append(plan, actor_id, key, fingerprint, format_ts(self.clock()))
+            receipt = work(uow)
             uow.commit()
-            return Receipt(entry)
+            return receipt
+
+    def _apply(
+        self,
+        uow: UnitOfWork,
+        actor_id: str,
+        key: str,
+        fingerprint: str,
+        planner: Callable[[UnitOfWork, Party], Plan],
+    ) -> Receipt:
+        prior = uow.entry_by_key(actor_id, key)
+        if prior is not None:
+            if prior.header.request_hash != fingerprint:
+                raise IdempotencyConflict(
+                    f"idempotency key {key!r} was already used for a different request "
+                    f"(entry {prior.seq})"
+                )
+            return Receipt(prior, replayed=True)
+        actor = uow.party(actor_id)
+        if actor is None:
+            raise Forbidden(f"unknown actor {actor_id!r}", code="unknown_actor")
+        plan = planner(uow, actor)
+        entry = uow.append(plan, actor_id, key, fingerprint, format_ts(self.clock()))
+        return Receipt(entry)
+
+    def close(self) -> None:
+        """Stop the group-commit writer, if there is one."""
+        if self._group is not None:
+            self._group.close()
+            self._group = None
 
     def ensure_genesis(self) -> None:
         with self.store.writer() as uow:

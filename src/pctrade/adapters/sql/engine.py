@@ -43,8 +43,9 @@ def _configure_sqlite(engine: Engine) -> None:
         # Autocommit at the driver so that we emit BEGIN ourselves (IMMEDIATE for writers).
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
-        # Larger pages halve the B-tree work of bulk appends; only a new file takes it.
-        cursor.execute("PRAGMA page_size=16384")
+        # Small pages keep a two-posting commit small (whole pages go to the WAL);
+        # 16 KiB pages bulk-append faster but halve single-transfer throughput.
+        cursor.execute("PRAGMA page_size=4096")
         cursor.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives a process crash; FULL also survives power loss.
         cursor.execute(f"PRAGMA synchronous={os.environ.get('PCTRADE_SQLITE_SYNC', 'NORMAL')}")

@@ -31,6 +31,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from pctrade.adapters.sql.engine import WRITE_OPTION
+from pctrade.adapters.sql.pgcopy import copy_binary, encode_rows
 from pctrade.domain.errors import Conflict, InsufficientBalance
 from pctrade.domain.invariants import StoredEntry
 from pctrade.domain.journal import Entry, EntryHeader, entry_hash, opened_digest
@@ -89,13 +90,6 @@ ON CONFLICT (account_id, asset_id, state) DO UPDATE SET amount = balances.amount
 _CREDIT_NEW_ASSET = """
 INSERT INTO balances (account_id, asset_id, state, amount)
 SELECT account_id, asset_id, state, delta FROM postings WHERE seq = :seq
-"""
-# PostgreSQL takes a bulk entry's postings as four arrays in one statement.
-_PG_BULK_POSTINGS = """
-INSERT INTO postings (seq, idx, account_id, asset_id, state, delta)
-SELECT :seq, g.i - 1, g.a, g.s, g.st, g.d
-FROM unnest(:accounts ::bigint[], :assets ::bigint[], :states ::smallint[], :deltas ::bigint[])
-     WITH ORDINALITY AS g(a, s, st, d, i)
 """
 _INSERT_BATCH = """
 INSERT INTO batches (asset_id, denomination, instrument, jurisdiction, project, vintage, serial,
@@ -200,6 +194,7 @@ class SqlUnitOfWork:
         self._write = write
         self._conn: Connection | None = None
         self._head: Head | None = None
+        self._saved_head: Head | None = None
         self.is_postgres = engine.dialect.name == "postgresql"
 
     def __enter__(self) -> SqlUnitOfWork:
@@ -232,6 +227,21 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         self.conn.commit()
+
+    # Savepoints let a group of operations share one transaction (group commit) while
+    # each stays atomic. The cached head is part of what a rollback must undo; on
+    # PostgreSQL a head lock taken after the savepoint is released by it too.
+    def savepoint(self) -> None:
+        self._q("SAVEPOINT registry_op")
+        self._saved_head = self._head
+
+    def release_savepoint(self) -> None:
+        self._q("RELEASE SAVEPOINT registry_op")
+
+    def rollback_to_savepoint(self) -> None:
+        self._q("ROLLBACK TO SAVEPOINT registry_op")
+        self._q("RELEASE SAVEPOINT registry_op")
+        self._head = self._saved_head
 
     def _q(self, sql: str, params: dict[str, Any] | None = None) -> _Result:
         """Run hand-written SQL on the driver's cursor, inside this unit's transaction.
@@ -505,16 +515,18 @@ class SqlUnitOfWork:
         if n == 0:
             return
         if self.is_postgres and n >= BULK_THRESHOLD:
-            self._q(
-                _PG_BULK_POSTINGS,
-                {
-                    "seq": seq,
-                    "accounts": postings.accounts.tolist(),
-                    "assets": postings.assets.tolist(),
-                    "states": postings.states.tolist(),
-                    "deltas": postings.deltas.tolist(),
-                },
+            payload = encode_rows(
+                [
+                    ("int8", seq),
+                    ("int8", np.arange(n, dtype=np.int64)),
+                    ("int8", np.frombuffer(postings.accounts, dtype=np.int64)),
+                    ("int8", np.frombuffer(postings.assets, dtype=np.int64)),
+                    ("int2", np.frombuffer(postings.states, dtype=np.int64)),
+                    ("int8", np.frombuffer(postings.deltas, dtype=np.int64)),
+                ]
             )
+            names = ("seq", "idx", "account_id", "asset_id", "state", "delta")
+            copy_binary(self.conn.connection.driver_connection, "postings", names, payload)
             return
         rows = zip(
             [seq] * n,

@@ -1,0 +1,92 @@
+"""Build the FastAPI application over one store and one registry.
+
+``create_app(store)`` is what ``pctrade serve`` runs. Routes are synchronous on
+purpose: the store is synchronous, so FastAPI runs each request in its thread pool and
+the database (one writer at a time holding the journal head) orders the writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from pctrade.adapters.sql.store import SqlStore
+from pctrade.api import problems
+from pctrade.api.limits import BodyLimit
+from pctrade.api.routers import (
+    accounts,
+    auth,
+    batches,
+    cancellations,
+    cash,
+    corrections,
+    freezes,
+    journal,
+    retirements,
+    surrenders,
+    transfers,
+    verify,
+)
+from pctrade.api.settings import ApiSettings
+from pctrade.services.registry import Registry
+
+ROUTERS = (
+    auth,
+    accounts,
+    batches,
+    transfers,
+    freezes,
+    surrenders,
+    retirements,
+    cancellations,
+    cash,
+    corrections,
+    journal,
+    verify,
+)
+
+DESCRIPTION = """\
+The registry of pctrade (注册登记系统): accounts, credit batches, transfers, freezes,
+surrenders, retirements with certificates, cancellations, cash and corrections, each an
+entry in an append-only, hash-chained journal.
+
+* Carbon is integer grams CO2e (`quantity_g`), money integer fen (`amount_fen`).
+* Authenticate with `Authorization: Bearer <token>` (from `POST /auth/token`) or
+  `X-API-Key: <key>`.
+* Every write needs an `Idempotency-Key` header; a replay returns the original result
+  with `Idempotent-Replayed: true`.
+* Errors are `application/problem+json` with a stable `code`.
+"""
+
+
+def create_app(
+    store: SqlStore, registry: Registry | None = None, settings: ApiSettings | None = None
+) -> FastAPI:
+    settings = settings or ApiSettings()
+    owned = registry is None
+    registry = registry or Registry(store, group_commit=settings.group_commit)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:  # stop the group-commit writer this app started
+            registry.close()
+
+    app = FastAPI(
+        title="pctrade registry API", version="1", description=DESCRIPTION, lifespan=lifespan
+    )
+    app.state.store = store
+    app.state.registry = registry
+    app.state.settings = settings
+    problems.install(app)
+    app.add_middleware(BodyLimit, body_bytes_max=settings.body_bytes_max)
+    for module in ROUTERS:
+        app.include_router(module.router)
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

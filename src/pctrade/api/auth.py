@@ -1,0 +1,159 @@
+"""Authentication: who is calling. Users log in for bearer tokens; partners use API keys.
+
+Both kinds of credential resolve to a *party*, the actor of every service call; what
+that party may do is decided by the registry's access rules, not here.
+
+- A **user** has a username and a password, stored only as a bcrypt hash. Logging in
+  issues an opaque random **bearer token** that expires after ``ttl_s``.
+- An **API key** is issued once to a partner system (a platform, a data partner).
+
+Tokens and keys are stored only as their SHA-256: they are long random strings, so a
+fast hash suffices, and a leaked table does not leak a usable credential. None of this
+is registry state: the tables sit beside the journal, not in it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import bcrypt
+import sqlalchemy as sa
+
+from pctrade.adapters.sql import schema as t
+from pctrade.adapters.sql.store import SqlStore
+from pctrade.api.problems import AuthenticationError
+from pctrade.domain.errors import NotFound, ValidationError
+from pctrade.domain.journal import format_ts
+from pctrade.domain.model import PartyId
+
+BCRYPT_ROUNDS = 12
+PASSWORD_CHARS_MIN = 8
+PASSWORD_BYTES_MAX = 72  # bcrypt reads no further; longer passwords are refused, not cut
+TOKEN_TTL_S = 12 * 3600
+LABEL_LEN_MAX = 100
+_USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+TOKEN_PREFIX = "pct_t_"
+API_KEY_PREFIX = "pct_k_"
+
+# Checked against when the username is unknown, so that a wrong username costs the same
+# time as a wrong password and does not reveal which usernames exist.
+_DUMMY_HASH = bcrypt.hashpw(b"no such user", bcrypt.gensalt(4))
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    party_id: PartyId
+    expires_at: str
+
+
+def secret_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _check_password(password: str) -> bytes:
+    raw = password.encode()
+    if len(password) < PASSWORD_CHARS_MIN:
+        raise ValidationError(
+            f"a password has at least {PASSWORD_CHARS_MIN} characters", code="weak_password"
+        )
+    if len(raw) > PASSWORD_BYTES_MAX:
+        raise ValidationError(
+            f"a password has at most {PASSWORD_BYTES_MAX} bytes", code="password_too_long"
+        )
+    return raw
+
+
+def _require_party(store: SqlStore, party_id: PartyId) -> None:
+    with store.reader() as uow:
+        if uow.party(party_id) is None:
+            raise NotFound(f"no party {party_id}", code="unknown_party")
+
+
+def create_user(
+    store: SqlStore, username: str, password: str, party_id: PartyId, *, rounds: int = BCRYPT_ROUNDS
+) -> None:
+    """Register a login for an existing party."""
+    if not _USERNAME_RE.match(username):
+        raise ValidationError("a username is 1-64 letters, digits or _.@-", code="bad_username")
+    raw = _check_password(password)
+    _require_party(store, party_id)
+    hashed = bcrypt.hashpw(raw, bcrypt.gensalt(rounds)).decode()
+    with store.engine.begin() as conn:
+        taken = conn.execute(
+            sa.select(t.users.c.username).where(t.users.c.username == username)
+        ).first()
+        if taken is not None:
+            raise ValidationError(f"user {username!r} exists", code="user_exists")
+        conn.execute(
+            t.users.insert().values(username=username, password_hash=hashed, party_id=party_id)
+        )
+
+
+def issue_api_key(store: SqlStore, party_id: PartyId, label: str) -> str:
+    """Create an API key for a party; the plaintext is returned once and never stored."""
+    if len(label) > LABEL_LEN_MAX:
+        raise ValidationError(f"label is longer than {LABEL_LEN_MAX} characters", code="too_long")
+    _require_party(store, party_id)
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    with store.engine.begin() as conn:
+        conn.execute(
+            t.api_keys.insert().values(key_hash=secret_digest(key), party_id=party_id, label=label)
+        )
+    return key
+
+
+def login(
+    store: SqlStore, username: str, password: str, *, now: datetime, ttl_s: int = TOKEN_TTL_S
+) -> IssuedToken:
+    """Check a password and issue a bearer token; expired tokens of the party are dropped."""
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(t.users).where(t.users.c.username == username)).first()
+    # bcrypt refuses input past 72 bytes; stored passwords are never longer (create_user
+    # refuses them), so cutting here cannot make a wrong password match.
+    raw = password.encode()[:PASSWORD_BYTES_MAX]
+    stored = row.password_hash.encode() if row is not None else _DUMMY_HASH
+    if not bcrypt.checkpw(raw, stored) or row is None:
+        raise AuthenticationError("wrong username or password", code="invalid_credentials")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires_at = format_ts(now + timedelta(seconds=ttl_s))
+    with store.engine.begin() as conn:
+        # Timestamps are fixed-width UTC ISO strings, so text order is time order.
+        conn.execute(
+            t.tokens.delete().where(
+                t.tokens.c.party_id == row.party_id, t.tokens.c.expires_at <= format_ts(now)
+            )
+        )
+        conn.execute(
+            t.tokens.insert().values(
+                token_hash=secret_digest(token), party_id=row.party_id, expires_at=expires_at
+            )
+        )
+    return IssuedToken(token, row.party_id, expires_at)
+
+
+def party_for_token(store: SqlStore, token: str, *, now: datetime) -> PartyId:
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            sa.select(t.tokens).where(t.tokens.c.token_hash == secret_digest(token))
+        ).first()
+    if row is None:
+        raise AuthenticationError("unknown bearer token", code="invalid_token")
+    if row.expires_at <= format_ts(now):
+        raise AuthenticationError("the bearer token has expired", code="token_expired")
+    return str(row.party_id)
+
+
+def party_for_api_key(store: SqlStore, key: str) -> PartyId:
+    digest = secret_digest(key)
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(t.api_keys).where(t.api_keys.c.key_hash == digest)).first()
+    # The lookup is by digest; the constant-time compare guards the final equality.
+    if row is None or not hmac.compare_digest(row.key_hash, digest):
+        raise AuthenticationError("unknown API key", code="invalid_api_key")
+    return str(row.party_id)

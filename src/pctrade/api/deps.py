@@ -1,0 +1,104 @@
+"""FastAPI dependencies, as typed aliases: the store, the registry, the actor, the key.
+
+``ActorDep`` resolves the caller's credential (``Authorization: Bearer …`` or
+``X-API-Key: …``) to the registry party that every service call is made for. Missing
+or unknown credentials are 401; what the party may do is the services' decision (403).
+``IdempotencyKeyDep`` makes the ``Idempotency-Key`` header mandatory on writes.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Path, Request, Response
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from pctrade.adapters.sql.store import SqlStore
+from pctrade.api import auth, lookups
+from pctrade.api.problems import AuthenticationError, HttpProblem
+from pctrade.api.settings import ApiSettings
+from pctrade.domain.model import Party, parse_account_ref
+from pctrade.domain.units import check_int64
+from pctrade.services.registry import Receipt, Registry
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+_bearer = HTTPBearer(auto_error=False, description="token from POST /auth/token")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="partner API key")
+
+
+def _store(request: Request) -> SqlStore:
+    store: SqlStore = request.app.state.store
+    return store
+
+
+def _registry(request: Request) -> Registry:
+    registry: Registry = request.app.state.registry
+    return registry
+
+
+def _settings(request: Request) -> ApiSettings:
+    settings: ApiSettings = request.app.state.settings
+    return settings
+
+
+StoreDep = Annotated[SqlStore, Depends(_store)]
+RegistryDep = Annotated[Registry, Depends(_registry)]
+SettingsDep = Annotated[ApiSettings, Depends(_settings)]
+
+
+def _actor(
+    store: StoreDep,
+    settings: SettingsDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+) -> Party:
+    if bearer is not None:
+        party_id = auth.party_for_token(store, bearer.credentials, now=settings.clock())
+    elif api_key is not None:
+        party_id = auth.party_for_api_key(store, api_key)
+    else:
+        raise AuthenticationError(
+            "send Authorization: Bearer <token> or X-API-Key: <key>", code="unauthenticated"
+        )
+    party = lookups.party(store, party_id)
+    if party is None:
+        raise AuthenticationError(f"credential's party {party_id} is unknown", code="unknown_party")
+    return party
+
+
+ActorDep = Annotated[Party, Depends(_actor)]
+
+
+def _idempotency_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="unique per write; a replay returns the original result",
+        ),
+    ] = None,
+) -> str:
+    if key is None or not key.strip():
+        raise HttpProblem(
+            400, "idempotency_key_required", "every write needs an Idempotency-Key header"
+        )
+    return key
+
+
+IdempotencyKeyDep = Annotated[str, Depends(_idempotency_key)]
+
+
+def mark_replay(receipt: Receipt, response: Response) -> None:
+    """A replayed write answers as the original did, flagged by a header."""
+    if receipt.replayed:
+        response.headers[REPLAYED_HEADER] = "true"
+
+
+def _account_path(
+    account: Annotated[str, Path(max_length=32, description="account id or number")],
+) -> int:
+    return check_int64(parse_account_ref(account), "account id")
+
+
+AccountPathDep = Annotated[int, Depends(_account_path)]

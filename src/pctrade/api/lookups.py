@@ -1,0 +1,50 @@
+"""Small reads the API needs beyond ``services.queries``: a party, an account, batches.
+
+Like the queries, each opens one read unit of work and returns domain objects; routes
+never touch the store themselves.
+"""
+
+from __future__ import annotations
+
+from pctrade.domain.errors import NotFound
+from pctrade.domain.model import CASH_ASSET, Account, AccountId, Batch, Party, PartyId, Seq
+from pctrade.services.ports import Store
+
+BATCH_PAGE_MAX = 500
+
+
+def party(store: Store, party_id: PartyId) -> Party | None:
+    with store.reader() as uow:
+        return uow.party(party_id)
+
+
+def account(store: Store, account_id: AccountId) -> tuple[Account, set[PartyId]]:
+    """An account and the agents it authorised."""
+    with store.reader() as uow:
+        found = uow.account(account_id)
+        if found is None:
+            raise NotFound(f"no account {account_id}", code="unknown_account")
+        return found, uow.agents(account_id)
+
+
+def batches(store: Store, after_asset_id: int = 0, limit: int = 100) -> list[Batch]:
+    limit = max(1, min(limit, BATCH_PAGE_MAX))
+    with store.reader() as uow:
+        rows = sorted(uow.batches(), key=lambda b: b.asset_id)
+    return [b for b in rows if b.asset_id > after_asset_id][:limit]
+
+
+def batch(store: Store, denomination: str) -> Batch:
+    with store.reader() as uow:
+        found = uow.batch_named(denomination)
+    if found is None:
+        raise NotFound(f"no batch {denomination}", code="unknown_batch")
+    return found
+
+
+def hold_is_cash(store: Store, hold_id: Seq) -> bool:
+    with store.reader() as uow:
+        hold = uow.hold(hold_id)
+    if hold is None:
+        raise NotFound(f"no hold {hold_id}", code="unknown_hold")
+    return hold.asset_id == CASH_ASSET

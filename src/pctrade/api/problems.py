@@ -1,0 +1,206 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``).
+
+Every error body has ``type``, ``title``, ``status``, ``detail`` and ``code``; ``code``
+is the stable code of the domain error (``insufficient_balance``, ``terminal_state``,
+...), so clients branch on it rather than on the text. The status follows the domain's
+error tree:
+
+    ValidationError → 422      NotFound → 404      Forbidden → 403
+    Conflict (and subclasses) → 409                 AuthenticationError → 401
+    IntegrityError → 500       other PctradeError → 400
+
+Request validation (malformed JSON, wrong types, unknown fields) is 422
+``invalid_request``, except the two limits the domain also names: a quantity that is
+not positive (``non_positive``) and one beyond the 64-bit range (``out_of_range``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from pctrade.domain.errors import (
+    Conflict,
+    Forbidden,
+    IntegrityError,
+    NotFound,
+    PctradeError,
+    ValidationError,
+)
+from pctrade.domain.units import INT64_MAX
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://pctrade.org/problems/"
+ERRORS_LISTED_MAX = 20
+
+
+class AuthenticationError(PctradeError):
+    """Missing, unknown or expired credentials (HTTP 401); not a domain error."""
+
+    code = "unauthenticated"
+
+
+class HttpProblem(Exception):
+    """A failure of the HTTP layer itself (a missing header, an oversized body)."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ProblemDetails(BaseModel):
+    """The body of every error response."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body = ProblemDetails(
+        type=PROBLEM_TYPE_BASE + code,
+        title=code.replace("_", " ").capitalize(),
+        status=status,
+        detail=detail,
+        code=code,
+        instance=instance,
+        errors=errors,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=dict(headers or {}),
+    )
+
+
+def status_of(exc: PctradeError) -> int:
+    # Order matters: the most specific class first.
+    for cls, status in (
+        (AuthenticationError, 401),
+        (ValidationError, 422),
+        (NotFound, 404),
+        (Forbidden, 403),
+        (Conflict, 409),
+        (IntegrityError, 500),
+    ):
+        if isinstance(exc, cls):
+            return status
+    return 400
+
+
+def _field_code(error: Mapping[str, Any]) -> str:
+    """The domain's code for the two numeric limits; ``invalid_request`` otherwise."""
+    kind = error.get("type")
+    ctx = error.get("ctx") or {}
+    if kind == "greater_than" and ctx.get("gt") == 0:
+        return "non_positive"
+    if kind == "less_than_equal" and ctx.get("le") == INT64_MAX:
+        return "out_of_range"
+    return "invalid_request"
+
+
+def _field_errors(errors: Sequence[Any]) -> list[FieldError]:
+    # The input is not echoed back: it may be a password.
+    return [
+        FieldError(
+            loc=[p if isinstance(p, int) else str(p) for p in e.get("loc", ())],
+            msg=str(e.get("msg", "")),
+            type=str(e.get("type", "")),
+        )
+        for e in errors[:ERRORS_LISTED_MAX]
+    ]
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into a problem document."""
+
+    @app.exception_handler(PctradeError)
+    async def _domain(request: Request, exc: PctradeError) -> JSONResponse:
+        status = status_of(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return problem_response(
+            status, exc.code, exc.message, instance=request.url.path, headers=headers
+        )
+
+    @app.exception_handler(HttpProblem)
+    async def _http_problem(request: Request, exc: HttpProblem) -> JSONResponse:
+        return problem_response(exc.status, exc.code, exc.detail, instance=request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        codes = [_field_code(e) for e in errors]
+        code = next((c for c in codes if c != "invalid_request"), "invalid_request")
+        first = errors[0] if errors else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        detail = f"{where}: {first.get('msg', 'invalid request')}" if where else "invalid request"
+        return problem_response(
+            422, code, detail, instance=request.url.path, errors=_field_errors(errors)
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette still re-raises after answering, so the failure is logged in full;
+        # the client gets a problem document that reveals nothing of the internals.
+        return problem_response(
+            500,
+            "internal_error",
+            "the server failed to handle the request",
+            instance=request.url.path,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return problem_response(
+            exc.status_code,
+            code,
+            str(exc.detail),
+            instance=request.url.path,
+            headers=exc.headers,
+        )
+
+
+_DESCRIPTIONS = {
+    400: "Bad request (e.g. no Idempotency-Key)",
+    401: "Missing, unknown or expired credentials",
+    403: "The actor may not do this",
+    404: "Unknown account, batch, hold or entry",
+    409: "Conflicts with state (balance, terminal state, idempotency key reused)",
+    413: "Payload too large",
+    422: "Invalid request",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries documenting problem bodies for these statuses."""
+    return {
+        s: {"model": ProblemDetails, "description": _DESCRIPTIONS.get(s, "Error")} for s in statuses
+    }

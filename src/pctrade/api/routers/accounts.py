@@ -1,0 +1,91 @@
+"""Parties and accounts: open one or many, read one with its balances, authorise agents."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from pctrade.api import lookups, policy, views
+from pctrade.api import schemas as s
+from pctrade.api.deps import (
+    AccountPathDep,
+    ActorDep,
+    IdempotencyKeyDep,
+    RegistryDep,
+    StoreDep,
+    mark_replay,
+)
+from pctrade.api.problems import problem_responses
+from pctrade.services import commands as c
+from pctrade.services import queries
+
+router = APIRouter(tags=["accounts"])
+WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422)
+READ_ERRORS = problem_responses(401, 403, 404, 422)
+
+
+@router.post("/accounts", status_code=201, responses=WRITE_ERRORS)
+def open_account(
+    body: s.AccountCreate,
+    actor: ActorDep,
+    key: IdempotencyKeyDep,
+    registry: RegistryDep,
+    store: StoreDep,
+    response: Response,
+) -> s.AccountOpenedPublic:
+    """Register a party and open its account (regulator, registry, or a platform for
+    individuals)."""
+    cmd = c.OpenAccount(body.party_id, body.role, body.name, body.label)
+    receipt = registry.open_account(actor.party_id, key, cmd)
+    mark_replay(receipt, response)
+    account_id = receipt.payload.get("account")
+    opened = None
+    if isinstance(account_id, int):
+        opened = views.account(lookups.account(store, account_id)[0])
+    return s.AccountOpenedPublic(entry=views.entry(receipt.entry), account=opened)
+
+
+@router.post("/accounts/bulk", status_code=201, responses=WRITE_ERRORS)
+def open_accounts(
+    body: s.AccountsCreate,
+    actor: ActorDep,
+    key: IdempotencyKeyDep,
+    registry: RegistryDep,
+    response: Response,
+) -> s.EntryPublic:
+    """Register many parties of one role in one journal entry."""
+    cmd = c.OpenAccounts(
+        body.role, [p.party_id for p in body.parties], [p.name for p in body.parties]
+    )
+    receipt = registry.open_accounts(actor.party_id, key, cmd)
+    mark_replay(receipt, response)
+    return views.entry(receipt.entry)
+
+
+@router.get("/me/accounts", responses=READ_ERRORS)
+def my_accounts(actor: ActorDep, store: StoreDep) -> list[s.AccountPublic]:
+    """The accounts the calling party holds."""
+    return [views.account(a) for a in queries.accounts_of(store, actor.party_id)]
+
+
+@router.get("/accounts/{account}", responses=READ_ERRORS)
+def get_account(account: AccountPathDep, actor: ActorDep, store: StoreDep) -> s.AccountViewPublic:
+    """An account with its balances per asset and state, its open holds and its agents."""
+    found, agents = lookups.account(store, account)
+    policy.require_account_reader(actor, found, agents)
+    return views.account_view(queries.account_view(store, account))
+
+
+@router.post("/accounts/{account}/agents", status_code=201, responses=WRITE_ERRORS)
+def authorise_agent(
+    account: AccountPathDep,
+    body: s.AgentCreate,
+    actor: ActorDep,
+    key: IdempotencyKeyDep,
+    registry: RegistryDep,
+    response: Response,
+) -> s.EntryPublic:
+    """Let another party (e.g. the holder's platform) move this account's holdings, or
+    withdraw that permission with ``active: false``."""
+    receipt = registry.authorize(actor.party_id, key, c.Authorize(account, body.agent, body.active))
+    mark_replay(receipt, response)
+    return views.entry(receipt.entry)

@@ -1,0 +1,27 @@
+"""POST /cancellations: the regulator or registry cancels units (注销); terminal."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from pctrade.api import schemas as s
+from pctrade.api import views
+from pctrade.api.deps import ActorDep, IdempotencyKeyDep, RegistryDep, mark_replay
+from pctrade.api.problems import problem_responses
+from pctrade.services import commands as c
+
+router = APIRouter(prefix="/cancellations", tags=["cancellations"])
+
+
+@router.post("", status_code=201, responses=problem_responses(400, 401, 403, 404, 409, 413, 422))
+def cancel(
+    body: s.CancellationCreate,
+    actor: ActorDep,
+    key: IdempotencyKeyDep,
+    registry: RegistryDep,
+    response: Response,
+) -> s.EntryPublic:
+    cmd = c.Cancel(body.account, body.asset, body.quantity_g, body.reason)
+    receipt = registry.cancel(actor.party_id, key, cmd)
+    mark_replay(receipt, response)
+    return views.entry(receipt.entry)

@@ -1,0 +1,23 @@
+"""GET /verify: replay the journal alone and report every inconsistency found.
+
+For the regulator and the registry operator. A report with problems is still a 200:
+the request succeeded; what it found is in ``ok`` and ``problems``.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from pctrade.api import policy, views
+from pctrade.api import schemas as s
+from pctrade.api.deps import ActorDep, StoreDep
+from pctrade.api.problems import problem_responses
+from pctrade.services import queries
+
+router = APIRouter(tags=["verify"])
+
+
+@router.get("/verify", responses=problem_responses(401, 403))
+def verify(actor: ActorDep, store: StoreDep) -> s.VerifyPublic:
+    policy.require_authority(actor, "verify the registry")
+    return views.verify(queries.verify(store))

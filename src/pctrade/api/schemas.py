@@ -1,0 +1,325 @@
+"""Request and response bodies, one family per entity: ``…Create`` in, ``…Public`` out.
+
+Carbon is integer grams (``quantity_g``), money integer fen (``amount_fen``); no
+field is a float, and integers are strict (``1.0`` and ``"1"`` are refused). Every
+quantity is > 0 and ≤ 2^63-1, every string and list has a stated bound, and unknown
+fields are refused. An asset is named by its batch denomination
+(``PCER-GD-AFF0007-2026Q3-001``) or ``CNY``; an account by its id (``1000``) or its
+number (``IND-0000001000``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from pctrade.domain.errors import PctradeError
+from pctrade.domain.model import Role, parse_account_ref
+from pctrade.domain.operations import NAME_LEN_MAX, REASON_LEN_MAX, FreezeReason
+from pctrade.domain.units import INT64_MAX
+
+RECIPIENTS_PER_REQUEST_MAX = 10_000
+PARTIES_PER_REQUEST_MAX = 10_000
+CASH = "CNY"
+
+
+def _account_ref(value: object) -> object:
+    # A readable number becomes its id; anything else is left to strict int validation.
+    if isinstance(value, str):
+        try:
+            return parse_account_ref(value)
+        except PctradeError as exc:
+            raise ValueError(exc.message) from exc
+    return value
+
+
+QuantityG = Annotated[
+    int, Field(strict=True, gt=0, le=INT64_MAX, description="grams CO2e (1 t = 1,000,000 g)")
+]
+AmountFen = Annotated[int, Field(strict=True, gt=0, le=INT64_MAX, description="fen (CNY 0.01)")]
+AccountRef = Annotated[
+    int,
+    BeforeValidator(_account_ref),
+    Field(strict=True, ge=0, le=INT64_MAX, description="account id or number (IND-0000001000)"),
+]
+Seq = Annotated[int, Field(strict=True, gt=0, le=INT64_MAX)]
+AssetName = Annotated[
+    str, Field(min_length=1, max_length=64, description="batch denomination or CNY")
+]
+PartyIdField = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:@-]+$")]
+Name = Annotated[str, Field(max_length=NAME_LEN_MAX)]
+Reason = Annotated[str, Field(min_length=1, max_length=REASON_LEN_MAX)]
+Reference = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+# ---- authentication -------------------------------------------------------------------
+class TokenCreate(Body):
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class TokenPublic(Out):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: str
+    party_id: str
+
+
+# ---- journal --------------------------------------------------------------------------
+class EntryPublic(Out):
+    """A recorded operation; every write answers with the entry it made."""
+
+    seq: int
+    op_type: str
+    actor: str
+    idempotency_key: str
+    ts: str
+    payload: dict[str, Any]
+    posting_count: int
+    prev_hash: str
+    hash: str
+
+
+class PostingPublic(Out):
+    account_id: int
+    asset: str
+    state: str
+    delta: int
+
+
+class EntryDetailPublic(Out):
+    entry: EntryPublic
+    postings: list[PostingPublic]
+    posting_count: int
+
+
+class JournalPagePublic(Out):
+    entries: list[EntryPublic]
+    next_after: int | None = Field(description="pass as ``after`` for the next page")
+
+
+# ---- parties and accounts -------------------------------------------------------------
+class AccountCreate(Body):
+    party_id: PartyIdField
+    role: Role
+    name: Name = ""
+    label: Name = ""
+
+
+class PartyName(Body):
+    party_id: PartyIdField
+    name: Name = ""
+
+
+class AccountsCreate(Body):
+    """Bulk registration of many parties of one role (e.g. a platform's users)."""
+
+    role: Role
+    parties: Annotated[list[PartyName], Field(min_length=1, max_length=PARTIES_PER_REQUEST_MAX)]
+
+
+class AccountPublic(Out):
+    account_id: int
+    account_number: str
+    holder_type: str
+    owner: str
+    label: str
+
+
+class AccountOpenedPublic(Out):
+    entry: EntryPublic
+    account: AccountPublic | None = Field(description="the account opened, for one party")
+
+
+class AgentCreate(Body):
+    agent: PartyIdField
+    active: bool = True
+
+
+class HoldingPublic(Out):
+    asset: str
+    state: str
+    amount: int
+    unit: Literal["g", "fen"]
+
+
+class HoldPublic(Out):
+    hold_id: int
+    asset: str
+    reason: str
+    reference: str
+    amount: int
+    remaining: int
+    unit: Literal["g", "fen"]
+
+
+class AccountViewPublic(Out):
+    account: AccountPublic
+    holdings: list[HoldingPublic]
+    holds: list[HoldPublic]
+    agents: list[str]
+
+
+# ---- batches --------------------------------------------------------------------------
+class Allocation(Body):
+    account: AccountRef
+    quantity_g: QuantityG
+
+
+class BatchCreate(Body):
+    denomination: Annotated[str, Field(min_length=1, max_length=64)]
+    allocations: Annotated[
+        list[Allocation], Field(min_length=1, max_length=RECIPIENTS_PER_REQUEST_MAX)
+    ]
+
+
+class BatchPublic(Out):
+    asset_id: int
+    denomination: str
+    instrument: str
+    jurisdiction: str
+    project: str
+    vintage: str
+    serial: int
+    issued_g: int
+    issued_seq: int
+
+
+class BatchIssuedPublic(Out):
+    entry: EntryPublic
+    denomination: str
+    issued_g: int
+
+
+# ---- moving units ---------------------------------------------------------------------
+class _Amount(Body):
+    """Exactly one of ``quantity_g`` (a batch) or ``amount_fen`` (CNY)."""
+
+    asset: AssetName
+    quantity_g: QuantityG | None = None
+    amount_fen: AmountFen | None = None
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> Self:
+        cash = self.asset.upper() == CASH
+        if cash and (self.amount_fen is None or self.quantity_g is not None):
+            raise ValueError("CNY is moved as amount_fen (and no quantity_g)")
+        if not cash and (self.quantity_g is None or self.amount_fen is not None):
+            raise ValueError("credits are moved as quantity_g (and no amount_fen)")
+        return self
+
+    @property
+    def quantity(self) -> int:
+        value = self.amount_fen if self.quantity_g is None else self.quantity_g
+        if value is None:  # unreachable after validation; kept for the type checker
+            raise ValueError("no quantity")
+        return value
+
+
+class TransferCreate(_Amount):
+    from_account: AccountRef
+    to_account: AccountRef
+
+
+class FreezeCreate(_Amount):
+    account: AccountRef
+    reason: FreezeReason
+    reference: Reference
+
+
+class HoldOpenedPublic(Out):
+    entry: EntryPublic
+    hold_id: int
+
+
+class UnfreezeCreate(Body):
+    """Release part of a hold (in its unit), or all that remains if none is given."""
+
+    quantity_g: QuantityG | None = None
+    amount_fen: AmountFen | None = None
+
+    @model_validator(mode="after")
+    def _at_most_one(self) -> Self:
+        if self.quantity_g is not None and self.amount_fen is not None:
+            raise ValueError("give quantity_g or amount_fen, not both")
+        return self
+
+
+class SurrenderCreate(Body):
+    account: AccountRef
+    asset: AssetName
+    quantity_g: QuantityG
+    period: Annotated[str, Field(min_length=1, max_length=32)]
+
+
+class RetirementCreate(Body):
+    account: AccountRef
+    asset: AssetName
+    quantity_g: QuantityG
+    beneficiary: Annotated[str, Field(min_length=1, max_length=NAME_LEN_MAX)]
+    reason: Reason
+    jurisdiction: Annotated[str, Field(max_length=8, description="ISO 3166-2, e.g. CN-GD")] = ""
+    consumption_period: Annotated[str, Field(max_length=64)] = ""
+
+
+class CertificatePublic(Out):
+    certificate_id: str
+    batch: str
+    quantity_g: int
+    beneficiary: str
+    reason: str
+    jurisdiction: str
+    consumption_period: str
+    retired_by: str
+    retired_at: str
+    journal_seq: int
+    entry_hash: str
+
+
+class RetiredPublic(Out):
+    entry: EntryPublic
+    certificate: CertificatePublic
+
+
+class CancellationCreate(Body):
+    account: AccountRef
+    asset: AssetName
+    quantity_g: QuantityG
+    reason: Reason
+
+
+class CashCreate(Body):
+    account: AccountRef
+    amount_fen: AmountFen
+    reference: Reference
+
+
+class CorrectionCreate(Body):
+    seq: Seq
+    reason: Reason
+
+
+# ---- verify ---------------------------------------------------------------------------
+class IntegrityProblemPublic(Out):
+    code: str
+    message: str
+    seq: int | None
+
+
+class VerifyPublic(Out):
+    ok: bool
+    entries: int
+    postings: int
+    balances: int
+    head_seq: int
+    head_hash: str
+    problems: list[IntegrityProblemPublic]

@@ -1,0 +1,103 @@
+"""Domain objects → ``…Public`` bodies. Pure functions; no reads, no writes.
+
+A write's response is built only from the journal entry it recorded (and from
+immutable facts such as an account's number), so a replay, which finds the same
+entry, answers with the same body.
+"""
+
+from __future__ import annotations
+
+from pctrade.api import schemas as s
+from pctrade.domain.journal import Entry, JsonDict
+from pctrade.domain.model import Account, Batch
+from pctrade.services.queries import AccountView, VerifyReport
+
+
+def unit_of(asset: str) -> str:
+    return "fen" if asset == s.CASH else "g"
+
+
+def entry(e: Entry) -> s.EntryPublic:
+    h = e.header
+    return s.EntryPublic(
+        seq=h.seq,
+        op_type=h.op_type,
+        actor=h.actor,
+        idempotency_key=h.idem_key,
+        ts=h.ts,
+        payload=h.payload,
+        posting_count=e.posting_count,
+        prev_hash=e.prev_hash,
+        hash=e.hash,
+    )
+
+
+def account(a: Account) -> s.AccountPublic:
+    return s.AccountPublic(
+        account_id=a.account_id,
+        account_number=a.number,
+        holder_type=str(a.holder_type),
+        owner=a.owner,
+        label=a.label,
+    )
+
+
+def account_view(view: AccountView) -> s.AccountViewPublic:
+    return s.AccountViewPublic(
+        account=account(view.account),
+        holdings=[
+            s.HoldingPublic(asset=h.asset, state=h.state, amount=h.amount, unit=unit_of(h.asset))
+            for h in view.holdings
+        ],
+        holds=[
+            s.HoldPublic(
+                hold_id=h["hold_id"],
+                asset=h["asset"],
+                reason=h["reason"],
+                reference=h["reference"],
+                amount=h["amount"],
+                remaining=h["remaining"],
+                unit=unit_of(h["asset"]),
+            )
+            for h in view.holds
+        ],
+        agents=view.agents,
+    )
+
+
+def batch(b: Batch) -> s.BatchPublic:
+    d = b.denomination
+    return s.BatchPublic(
+        asset_id=b.asset_id,
+        denomination=b.name,
+        instrument=str(d.instrument),
+        jurisdiction=d.jurisdiction,
+        project=d.project,
+        vintage=d.vintage,
+        serial=d.serial,
+        issued_g=b.issued_g,
+        issued_seq=b.issued_seq,
+    )
+
+
+def entry_detail(e: Entry, detail: JsonDict) -> s.EntryDetailPublic:
+    return s.EntryDetailPublic(
+        entry=entry(e),
+        postings=[s.PostingPublic(**p) for p in detail["postings"]],
+        posting_count=int(detail["posting_count"]),
+    )
+
+
+def verify(report: VerifyReport) -> s.VerifyPublic:
+    return s.VerifyPublic(
+        ok=report.ok,
+        entries=report.entries,
+        postings=report.postings,
+        balances=report.balances,
+        head_seq=report.head_seq,
+        head_hash=report.head_hash,
+        problems=[
+            s.IntegrityProblemPublic(code=p.code, message=p.message, seq=p.seq)
+            for p in report.problems
+        ],
+    )
