@@ -20,6 +20,7 @@ import os
 import random
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,7 @@ def check_issued(store: SqlStore, n: int, total: int) -> None:
 
 def bench_transfers(
     store: SqlStore, reg: Registry, account_ids: list[int], n: int, engine: str
-) -> None:
+) -> float:
     rng = random.Random(7)
     pool = account_ids[: min(len(account_ids), 1_000)]
     pairs = [(rng.choice(pool), rng.choice(pool)) for _ in range(n)]
@@ -103,7 +104,38 @@ def bench_transfers(
     with timer() as t:
         for i, (a, b) in enumerate(pairs):
             reg.transfer(f"p{a - account_ids[0]}", f"t{i}", c.Transfer(a, b, DENOM, 1))
-    emit(BENCH, f"transfers_per_s[{engine}]", len(pairs) / t[0], "transfers/s", baseline)
+    rate = len(pairs) / t[0]
+    emit(BENCH, f"transfers_per_s[{engine}]", rate, "transfers/s", baseline)
+    return rate
+
+
+def bench_concurrent(
+    store: SqlStore, account_ids: list[int], n: int, engine: str, baseline: float
+) -> None:
+    """Transfers from 8 client threads through a group-committing registry (a server).
+
+    The baseline is the sequential figure of the same run: the ratio is what group
+    commit adds when callers are concurrent.
+    """
+    reg = Registry(store, group_commit=True)
+    pool = account_ids[: min(len(account_ids), 1_000)]
+    threads_n = 8
+
+    def client(w: int) -> None:
+        rng = random.Random(100 + w)
+        for i in range(n // threads_n):
+            a, b = rng.sample(pool, 2)
+            reg.transfer(f"p{a - account_ids[0]}", f"c{w}-{i}", c.Transfer(a, b, DENOM, 1))
+
+    clients = [threading.Thread(target=client, args=(w,)) for w in range(threads_n)]
+    with timer() as t:
+        for th in clients:
+            th.start()
+        for th in clients:
+            th.join()
+    reg.close()
+    rate = (n // threads_n) * threads_n / t[0]
+    emit(BENCH, f"transfers_concurrent_per_s[{engine}]", rate, "transfers/s", baseline)
 
 
 _RAW_DEBIT = "UPDATE bench_bal SET amount = amount + {d} WHERE account_id = {a}"
@@ -151,7 +183,8 @@ def run(engine: str, n_accounts: int, n_transfers: int) -> None:
     try:
         reg = Registry(store)
         ids = bench_bulk(store, reg, n_accounts, engine)
-        bench_transfers(store, reg, ids, n_transfers, engine)
+        sequential = bench_transfers(store, reg, ids, n_transfers, engine)
+        bench_concurrent(store, ids, n_transfers, engine, sequential)
         with timer() as t_verify:
             report = verify(store)
         if not report.ok:

@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from pctrade.domain.errors import PctradeError
-from pctrade.domain.journal import GENESIS_HASH, EntryHeader, entry_hash, opened_digest
+from pctrade.domain.journal import (
+    GENESIS_HASH,
+    AccountRow,
+    EntryHeader,
+    PartyRow,
+    entry_hash,
+    opened_digest,
+)
 from pctrade.domain.ledger import BalanceKey, Postings, check_postings
 from pctrade.domain.model import Account, AccountId, AssetId, Party, PartyId, Seq, State
 from pctrade.domain.operations import OpType
@@ -37,8 +44,8 @@ class StoredEntry:
     prev_hash: str
     hash: str
     postings: Postings
-    parties: tuple[Party, ...] = ()
-    accounts: tuple[Account, ...] = ()
+    parties: tuple[Party | PartyRow, ...] = ()
+    accounts: tuple[Account | AccountRow, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -195,6 +195,7 @@ class SqlUnitOfWork:
         self._conn: Connection | None = None
         self._head: Head | None = None
         self._saved_head: Head | None = None
+        self._cursors = 0
         self.is_postgres = engine.dialect.name == "postgresql"
 
     def __enter__(self) -> SqlUnitOfWork:
@@ -404,39 +405,45 @@ class SqlUnitOfWork:
     # ---- journal replay ------------------------------------------------------------
     def stream_journal(self) -> Iterator[StoredEntry]:
         """Every entry in order with its postings and opened rows, streamed."""
-        entries = self._stream(f"SELECT {_ENTRY_COLS} FROM entries ORDER BY seq")
         postings = _Cursor(
             self._stream(
                 "SELECT seq, account_id, asset_id, state, delta FROM postings ORDER BY seq, idx"
             )
         )
         parties = _Cursor(
-            self._stream(
-                "SELECT opened_seq AS seq, party_id, role, name FROM parties ORDER BY opened_seq"
-            )
+            self._stream("SELECT opened_seq, party_id, role, name FROM parties ORDER BY opened_seq")
         )
         accounts = _Cursor(
             self._stream(
-                "SELECT opened_seq AS seq, account_id, holder_type, owner, label FROM accounts"
+                "SELECT opened_seq, account_id, holder_type, owner, label FROM accounts"
                 " ORDER BY opened_seq, account_id"
             )
         )
-        for row in entries:
+        for row in self._stream(f"SELECT {_ENTRY_COLS} FROM entries ORDER BY seq"):
             entry = _entry(row)
             seq = entry.seq
             yield StoredEntry(
                 entry.header,
                 entry.prev_hash,
                 entry.hash,
-                _columns((r[1], r[2], r[3], r[4]) for r in postings.take(seq)),
-                tuple(_party(r[1:]) for r in parties.take(seq)),
-                tuple(_account(r[1:]) for r in accounts.take(seq)),
+                _columns(r[1:] for r in postings.take(seq)),
+                tuple(r[1:] for r in parties.take(seq)),
+                tuple(r[1:] for r in accounts.take(seq)),
             )
 
     def _stream(self, sql: str) -> Iterator[Any]:
-        """Rows in chunks; on PostgreSQL through a server-side cursor of its own."""
-        conn = self.conn.execution_options(yield_per=STREAM_CHUNK)
-        yield from conn.exec_driver_sql(sql)
+        """Rows in chunks on the driver's cursor (server-side on PostgreSQL)."""
+        driver: Any = self.conn.connection.driver_connection
+        if self.is_postgres:
+            self._cursors += 1
+            cursor = driver.cursor(name=f"pctrade_stream_{self._cursors}")
+            cursor.itersize = STREAM_CHUNK
+        else:
+            cursor = driver.cursor()
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(STREAM_CHUNK):
+            yield from rows
+        cursor.close()
 
     def stored_balances(self) -> Iterator[tuple[BalanceKey, int]]:
         for r in self._stream("SELECT account_id, asset_id, state, amount FROM balances"):
