@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from pctrade.behaviour.model import (
     MS_PER_DAY,
@@ -52,6 +52,7 @@ from pctrade.behaviour.reasons import CapFlag, Hold, Rejection
 from pctrade.behaviour.validation import DayWindow, base_quantity, present, rejection, speed_hold
 
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 YearToDate = Mapping[tuple[PersonId, Family], int]
 """Grams already credited this year, per (person, family), before the day."""
@@ -102,7 +103,7 @@ class DayResult:
 def day_window(day: date, as_of_ms: int) -> DayWindow:
     """The UTC millisecond bounds of `day` in China Standard Time."""
     start = datetime(day.year, day.month, day.day, tzinfo=CHINA_STANDARD_TIME)
-    start_ms = int(start.timestamp()) * 1000
+    start_ms = (start - _EPOCH) // timedelta(milliseconds=1)
     return DayWindow(start_ms=start_ms, end_ms=start_ms + MS_PER_DAY, as_of_ms=as_of_ms)
 
 
