@@ -206,8 +206,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--accounts", type=int, help="recipients of the bulk issuance")
+    parser.add_argument("--transfers", type=int, help="single transfers to time")
     args = parser.parse_args()
     n_accounts, n_transfers = (100_000, 5_000) if args.quick else (1_000_000, 100_000)
+    n_accounts = args.accounts or n_accounts
+    n_transfers = args.transfers or n_transfers
     engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
     for engine in engines:
         run(engine, n_accounts, n_transfers)
