@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from pctrade.adapters.sql import schema as t
 from pctrade.adapters.sql.store import SqlStore
 from pctrade.domain.errors import ValidationError
-from pctrade.domain.model import CASH_ASSET, State
+from pctrade.domain.model import CASH_ASSET, ENERGY_ASSET, ENERGY_NAME, State
 
 CHUNK_ROWS = 100_000
 
@@ -50,7 +50,11 @@ def _state_label() -> sa.Case[Any]:
 
 
 def _asset_name(asset_id: sa.ColumnElement[int]) -> sa.ColumnElement[str]:
-    return sa.case((asset_id == CASH_ASSET, "CNY"), else_=t.batches.c.denomination)
+    return sa.case(
+        (asset_id == CASH_ASSET, "CNY"),
+        (asset_id == ENERGY_ASSET, ENERGY_NAME),
+        else_=t.batches.c.denomination,
+    )
 
 
 _JOURNAL = pa.schema(

@@ -76,6 +76,12 @@ def test_bad_account_refs_are_refused(ref: str) -> None:
     assert err.value.code == "bad_account"
 
 
-def test_only_surrendered_retired_cancelled_are_terminal() -> None:
-    assert {s for s in State if s.terminal} == {State.SURRENDERED, State.RETIRED, State.CANCELLED}
+def test_only_surrendered_retired_cancelled_spent_expired_are_terminal() -> None:
+    assert {s for s in State if s.terminal} == {
+        State.SURRENDERED,
+        State.RETIRED,
+        State.CANCELLED,
+        State.SPENT,
+        State.EXPIRED,
+    }
     assert State.SOURCE not in HOLDING_STATES

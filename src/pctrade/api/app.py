@@ -19,9 +19,11 @@ from pctrade.api.routers import (
     accounts,
     auth,
     batches,
+    behaviour,
     cancellations,
     cash,
     corrections,
+    energy,
     freezes,
     journal,
     retirements,
@@ -45,6 +47,8 @@ ROUTERS = (
     corrections,
     journal,
     verify,
+    behaviour,
+    energy,
 )
 
 DESCRIPTION = """\

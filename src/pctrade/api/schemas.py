@@ -323,3 +323,57 @@ class VerifyPublic(Out):
     head_seq: int
     head_hash: str
     problems: list[IntegrityProblemPublic]
+
+
+# ---- behaviour ingestion and green energy ---------------------------------------------
+class RejectedEventPublic(BaseModel):
+    line: int = Field(description="1-based line of the JSON Lines body")
+    event_id: str | None
+    reason: str = Field(description="stable reason code, e.g. unknown_behaviour")
+    detail: str
+
+
+class IngestReportPublic(BaseModel):
+    batch_id: str
+    partner_id: str
+    received: int
+    accepted: int
+    rejected: list[RejectedEventPublic]
+    by_reason: dict[str, int]
+
+
+class EnergyLinePublic(BaseModel):
+    seq: int = Field(description="the energy_credit journal entry")
+    day: str
+    behaviour: str
+    family: str
+    methodology: str = Field(description="methodology version applied, e.g. metro/v1")
+    base_unit: str
+    events_n: int
+    quantity: int = Field(description="activity in base units")
+    factor_ug_per_unit: int = Field(description="baseline − project, µg CO2e per base unit")
+    avoided_ug: int
+    cap_forfeit_ug: int
+    remainder_ug: int
+    credited_g: int
+    cap_flag: str
+
+
+class InnatePublic(BaseModel):
+    entitlement_g: int
+    period: str
+    sources: list[str]
+    assumption: bool
+    tradable: Literal[False] = False
+
+
+class EnergyStatementPublic(BaseModel):
+    account: str
+    day_from: str
+    day_to: str
+    available_g: int
+    spent_g: int
+    expired_g: int
+    credited_g: int = Field(description="credited on the statement's days")
+    innate: InnatePublic = Field(description="先天: information only, never tradable")
+    lines: list[EnergyLinePublic]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pctrade.api.auth import TOKEN_TTL_S
 from pctrade.api.limits import BODY_BYTES_MAX
+from pctrade.services.ingest import default_data_dir
 from pctrade.services.registry import Clock, utc_now
 
 
@@ -17,3 +19,5 @@ class ApiSettings:
     clock: Clock = field(default=utc_now)
     # Concurrent requests' registry operations commit together (one flush per group).
     group_commit: bool = True
+    # Where partners' behaviour batches and their reports are kept.
+    data_dir: Path = field(default_factory=default_data_dir)

@@ -3,6 +3,8 @@
     pctrade demo [--reset]              seed a demonstrative registry and summarise it
     pctrade serve [--demo]              run the HTTP API (uvicorn)
     pctrade registry …                  every registry operation and read
+    pctrade behaviour …                 import, quantify, expire, statement (green energy)
+    pctrade methodology list|show       the published methodologies in force
     pctrade verify                      replay the journal and check every invariant
     pctrade export --out DIR            journal, postings and balances to CSV or Parquet
     pctrade db upgrade                  migrate the schema to the newest revision
@@ -25,6 +27,7 @@ from rich.table import Table
 from pctrade import demo as demo_scenario
 from pctrade.adapters.sql.engine import make_engine, migrate
 from pctrade.adapters.sql.store import SqlStore
+from pctrade.cli import behaviour as behaviour_cli
 from pctrade.cli import registry as registry_cli
 from pctrade.cli import render
 from pctrade.cli.common import (
@@ -49,6 +52,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(registry_cli.app, name="registry")
+app.add_typer(behaviour_cli.app, name="behaviour")
+app.add_typer(behaviour_cli.methodology_app, name="methodology")
 db_app = typer.Typer(help="数据库 Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

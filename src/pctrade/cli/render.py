@@ -32,6 +32,8 @@ STATE_ZH = {
     "surrendered": "已清缴",
     "retired": "自愿注销",
     "cancelled": "注销",
+    "spent": "已使用",
+    "expired": "已过期",
     "source": "来源",
 }
 

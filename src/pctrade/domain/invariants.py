@@ -12,7 +12,8 @@ Invariants:
 - each entry balances per asset; terminal states never decrease;
 - no balance other than a source balance is ever negative;
 - per asset, all balances sum to zero (cash in = cash held + cash out);
-- per batch, issued = available + frozen + surrendered + retired + cancelled.
+- per batch, issued = available + frozen + surrendered + retired + cancelled;
+- each energy credit's stored statement lines hash to the digest its payload records.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from pctrade.domain.energy import lines_digest
 from pctrade.domain.errors import PctradeError
 from pctrade.domain.journal import (
     GENESIS_HASH,
@@ -46,6 +48,8 @@ class StoredEntry:
     postings: Postings
     parties: tuple[Party | PartyRow, ...] = ()
     accounts: tuple[Account | AccountRow, ...] = ()
+    # Stored statement lines of an energy credit, in stored order (EnergyLine columns).
+    lines: tuple[tuple[object, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +88,7 @@ class Replay:
             self.flag("bad_postings", exc.message, h.seq)
         self._apply(h.seq, entry.postings)
         self._track(h, entry.postings)
+        self._check_lines(entry)
         self.entries += 1
         self.postings += len(entry.postings)
 
@@ -98,6 +103,16 @@ class Replay:
             self.flag("hash_mismatch", "entry, postings or opened rows were altered", h.seq)
         # Follow the stored chain so that one altered entry is reported once, not onward.
         self.last_hash, self.last_seq = entry.hash, h.seq
+
+    def _check_lines(self, entry: StoredEntry) -> None:
+        """The lines beside an energy credit are what its (hashed) payload says they are."""
+        h = entry.header
+        if h.op_type != OpType.ENERGY_CREDIT:
+            if entry.lines:
+                self.flag("stray_energy_lines", "lines stored beside a non-credit", h.seq)
+            return
+        if lines_digest(entry.lines) != h.payload.get("lines_digest"):
+            self.flag("energy_lines_mismatch", "stored energy lines were altered", h.seq)
 
     def _apply(self, seq: Seq, postings: Postings) -> None:
         for key, delta in postings.net_by_key().items():

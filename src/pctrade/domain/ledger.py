@@ -161,7 +161,9 @@ def _check_states(postings: Postings) -> None:
         )
     for state in present & _TERMINAL:
         if any(postings.deltas[i] < 0 for i in _positions(postings.states, state)):
-            raise TerminalState("surrendered, retired and cancelled units never move again")
+            raise TerminalState(
+                "surrendered, retired, cancelled, spent and expired units never move again"
+            )
     source_rows = _positions(postings.states, State.SOURCE)
     source_accounts = sum(postings.accounts.count(a) for a in SOURCE_ACCOUNTS)
     if len(source_rows) != source_accounts or any(

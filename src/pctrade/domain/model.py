@@ -2,13 +2,17 @@
 
 A *party* is a person or organisation that acts (an actor with one role). An *account*
 holds units for one party; system accounts belong to the registry or the regulator.
-An *asset* is either a credit batch (instruments are fungible only within a batch) or
-cash in fen, which is asset 0. Every holding is a balance of one (account, asset, state).
+An *asset* is either a credit batch (instruments are fungible only within a batch),
+cash in fen, which is asset 0, or green energy (绿色能量), which is asset -1: grams of
+CO2e avoided by a person's low-carbon behaviour, kept as non-tradable points. Every
+holding is a balance of one (account, asset, state).
 
 States: ``available`` and ``frozen`` move; ``surrendered``, ``retired`` and ``cancelled``
-are terminal and never move again; ``source`` is the negative mirror kept by the two
-source accounts (issuance for credits, the cash gateway for money), so that every
-journal entry sums to zero per asset and ``issued = -source`` for each batch.
+are terminal and never move again, and so are ``spent`` and ``expired``, the two ends
+of green energy (consumed once by a sponsorship, or lapsed under the expiry rule).
+``source`` is the negative mirror kept by the two source accounts (issuance for
+credits and energy, the cash gateway for money), so that every journal entry sums to
+zero per asset and ``issued = -source`` for each batch.
 """
 
 from __future__ import annotations
@@ -25,6 +29,10 @@ PartyId = str
 Seq = int
 
 CASH_ASSET: AssetId = 0
+# Green energy is one ledger-wide asset, not a batch: it is never money or a credit by
+# itself (DESIGN §2), so it can be credited, spent or expired, and nothing else.
+ENERGY_ASSET: AssetId = -1
+ENERGY_NAME = "GE"
 
 
 class Role(StrEnum):
@@ -72,6 +80,8 @@ class State(IntEnum):
     SURRENDERED = 2
     RETIRED = 3
     CANCELLED = 4
+    SPENT = 5
+    EXPIRED = 6
     SOURCE = 9
 
     @property
@@ -83,8 +93,18 @@ class State(IntEnum):
         return self.name.lower()
 
 
-TERMINAL_STATES = frozenset({State.SURRENDERED, State.RETIRED, State.CANCELLED})
-HOLDING_STATES = (State.AVAILABLE, State.FROZEN, *sorted(TERMINAL_STATES))
+TERMINAL_STATES = frozenset(
+    {State.SURRENDERED, State.RETIRED, State.CANCELLED, State.SPENT, State.EXPIRED}
+)
+# The states a credit or cash can be held in; green energy has its own three.
+HOLDING_STATES = (
+    State.AVAILABLE,
+    State.FROZEN,
+    State.SURRENDERED,
+    State.RETIRED,
+    State.CANCELLED,
+)
+ENERGY_STATES = (State.AVAILABLE, State.SPENT, State.EXPIRED)
 
 
 class Instrument(StrEnum):
@@ -201,4 +221,8 @@ class Batch:
 
 
 def asset_name(asset_id: AssetId, batches: dict[AssetId, str]) -> str:
-    return "CNY" if asset_id == CASH_ASSET else batches.get(asset_id, f"asset#{asset_id}")
+    if asset_id == CASH_ASSET:
+        return "CNY"
+    if asset_id == ENERGY_ASSET:
+        return ENERGY_NAME
+    return batches.get(asset_id, f"asset#{asset_id}")

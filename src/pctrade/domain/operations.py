@@ -14,11 +14,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from pctrade.domain.energy import (
+    LINES_PER_CREDIT_MAX,
+    PURPOSE_LEN_MAX,
+    EnergyLine,
+    lines_digest,
+)
 from pctrade.domain.errors import ValidationError
 from pctrade.domain.journal import JsonDict
 from pctrade.domain.ledger import Posting, Postings, check_postings
 from pctrade.domain.model import (
     CASH_ASSET,
+    ENERGY_ASSET,
     HOLDER_TYPE_OF_ROLE,
     Account,
     AccountId,
@@ -52,6 +59,9 @@ class OpType(StrEnum):
     DEPOSIT = "deposit"
     WITHDRAW = "withdraw"
     CORRECT = "correct"
+    ENERGY_CREDIT = "energy_credit"
+    ENERGY_SPEND = "energy_spend"
+    ENERGY_EXPIRE = "energy_expire"
 
 
 class FreezeReason(StrEnum):
@@ -99,6 +109,8 @@ class Plan:
     grant: Grant | None = None
     corrects: Seq | None = None
     extra: JsonDict = field(default_factory=dict)
+    # Statement lines of an energy credit, stored beside the entry (``energy_lines``).
+    lines: Sequence[EnergyLine] = ()
 
     def __post_init__(self) -> None:
         check_postings(self.postings)
@@ -212,7 +224,16 @@ def _move(
     return Plan(op, body, postings=postings)
 
 
+def require_tradable(asset_id: AssetId, action: str) -> None:
+    """Green energy is points, never money or a credit: it only credits, spends, expires."""
+    if asset_id == ENERGY_ASSET:
+        raise ValidationError(
+            f"green energy is not tradable and cannot be {action}", code="not_tradable"
+        )
+
+
 def plan_transfer(src: Account, dst: Account, asset_id: AssetId, quantity: int) -> Plan:
+    require_tradable(asset_id, "transferred")
     require_positive(quantity)
     if src.account_id == dst.account_id:
         raise ValidationError("cannot transfer to the same account", code="same_account")
@@ -238,6 +259,7 @@ def plan_transfer(src: Account, dst: Account, asset_id: AssetId, quantity: int) 
 def plan_freeze(
     account: Account, asset_id: AssetId, quantity: int, reason: FreezeReason, reference: str
 ) -> Plan:
+    require_tradable(asset_id, "frozen")
     reference = _text(reference, "reference", 128)
     plan = _move(
         OpType.FREEZE,
@@ -278,6 +300,7 @@ def plan_unfreeze(
 
 
 def plan_surrender(account: Account, asset_id: AssetId, quantity: int, period: str) -> Plan:
+    require_tradable(asset_id, "surrendered")
     if account.holder_type != HolderType.KEY_EMITTER:
         raise ValidationError("only key emitters surrender units", code="not_an_emitter")
     if asset_id == CASH_ASSET:
@@ -315,12 +338,14 @@ class Retirement:
 
 
 def plan_retire(account: Account, asset_id: AssetId, quantity: int, retirement: Retirement) -> Plan:
+    require_tradable(asset_id, "retired")
     if asset_id == CASH_ASSET:
         raise ValidationError("cash cannot be retired", code="bad_asset")
     return _move(OpType.RETIRE, account, asset_id, quantity, State.RETIRED, retirement.payload())
 
 
 def plan_cancel(account: Account, asset_id: AssetId, quantity: int, reason: str) -> Plan:
+    require_tradable(asset_id, "cancelled")
     if asset_id == CASH_ASSET:
         raise ValidationError("cash cannot be cancelled", code="bad_asset")
     return _move(
@@ -370,3 +395,99 @@ def plan_genesis() -> Plan:
     )
     payload: JsonDict = {"system_accounts": {s.name.lower(): int(s) for s in SystemAccount}}
     return Plan(OpType.GENESIS, payload, parties=(REGISTRY_PARTY,), accounts=accounts)
+
+
+# ---- green energy ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyCredit:
+    """One day's quantification, as the registry records it."""
+
+    day: str
+    methodologies: tuple[str, ...]
+    as_of_ms: int
+    lines: Sequence[EnergyLine]
+    # Computed once here (a million lines take a second to hash), used by the plan and
+    # by the command's fingerprint alike, so it always matches the lines.
+    digest: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lines", tuple(self.lines))  # what is hashed stays put
+        object.__setattr__(self, "digest", lines_digest(self.lines))
+
+
+def _energy_totals(lines: Sequence[EnergyLine]) -> tuple[list[int], list[int]]:
+    """Credited grams per account, accounts in ascending order; zero totals left out."""
+    totals: dict[AccountId, int] = {}
+    for line in lines:
+        if line.credited_g < 0:
+            raise ValidationError("a line credits negative grams", code="non_positive")
+        totals[line.account_id] = totals.get(line.account_id, 0) + line.credited_g
+    ids = sorted(a for a, g in totals.items() if g > 0)
+    return ids, [totals[a] for a in ids]
+
+
+def plan_energy_credit(credit: EnergyCredit) -> Plan:
+    """Credit one day's energy: one ``available`` posting per person, out of the source.
+
+    Lines that credit 0 g (capped or below one gram) are kept: the statement shows them.
+    """
+    lines = credit.lines
+    if not lines:
+        raise ValidationError("no energy lines to credit", code="missing_field")
+    if len(lines) > LINES_PER_CREDIT_MAX:
+        raise ValidationError("too many energy lines in one credit", code="too_many")
+    if any(line.day != credit.day for line in lines):
+        raise ValidationError("every line must be of the credited day", code="bad_request")
+    ids, amounts = _energy_totals(lines)
+    total = sum(amounts)
+    require_positive(total, "credited energy")
+    source = Posting(SystemAccount.ISSUANCE, ENERGY_ASSET, State.SOURCE, -total)
+    payload: JsonDict = {
+        "day": credit.day,
+        "methodologies": sorted(credit.methodologies),
+        "as_of_ms": credit.as_of_ms,
+        "lines": len(lines),
+        "lines_digest": credit.digest,
+        "recipients": len(ids),
+        "credited_g": total,
+    }
+    postings = Postings.fan_out(ENERGY_ASSET, source, ids, amounts)
+    return Plan(OpType.ENERGY_CREDIT, payload, postings=postings, lines=tuple(lines))
+
+
+def plan_energy_spend(account: Account, quantity_g: int, purpose: str, reference: str) -> Plan:
+    """Consume energy once (a sink sponsorship): ``available`` → ``spent``, for good."""
+    payload = {
+        "purpose": _text(purpose, "purpose", PURPOSE_LEN_MAX),
+        "reference": _text(reference, "reference", 128),
+    }
+    return _move(OpType.ENERGY_SPEND, account, ENERGY_ASSET, quantity_g, State.SPENT, payload)
+
+
+def plan_energy_expire(
+    account_ids: Sequence[AccountId], amounts_g: Sequence[int], cutoff: str, expiry_s: int
+) -> Plan:
+    """Expire, in one entry, each holder's energy that is older than the cutoff."""
+    if not account_ids:
+        raise ValidationError("no energy to expire", code="missing_field")
+    if len(account_ids) != len(amounts_g):
+        raise ValidationError("accounts and amounts differ in length", code="bad_request")
+    if min(amounts_g) <= 0:
+        raise ValidationError("every expired quantity must be positive", code="non_positive")
+    n = len(account_ids)
+    accounts = array("q", account_ids)
+    accounts.extend(account_ids)
+    deltas = array("q", (-q for q in amounts_g))
+    deltas.extend(amounts_g)
+    states = array("q", [int(State.AVAILABLE)]) * n
+    states.extend(array("q", [int(State.EXPIRED)]) * n)
+    postings = Postings(accounts, array("q", [ENERGY_ASSET]) * (2 * n), states, deltas)
+    payload: JsonDict = {
+        "cutoff": cutoff,
+        "expiry_s": expiry_s,
+        "accounts": n,
+        "expired_g": sum(amounts_g),
+    }
+    return Plan(OpType.ENERGY_EXPIRE, payload, postings=postings)

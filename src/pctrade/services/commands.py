@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pctrade.domain.errors import ValidationError
 from pctrade.domain.journal import request_hash
 from pctrade.domain.model import Role
-from pctrade.domain.operations import FreezeReason, Retirement
+from pctrade.domain.operations import EnergyCredit, FreezeReason, Retirement
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,3 +143,36 @@ class Withdraw(Command):
 class Correct(Command):
     seq: int
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreditEnergy(Command):
+    """Credit one day's green energy; the lines are fingerprinted by their digest."""
+
+    credit: EnergyCredit
+
+    def fingerprint(self) -> str:
+        c = self.credit
+        return request_hash(
+            {
+                "command": "CreditEnergy",
+                "day": c.day,
+                "methodologies": sorted(c.methodologies),
+                "as_of_ms": c.as_of_ms,
+                "lines_digest": c.digest,
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SpendEnergy(Command):
+    account_id: int
+    quantity_g: int
+    purpose: str
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExpireEnergy(Command):
+    cutoff: str
+    expiry_s: int

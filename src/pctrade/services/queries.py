@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 from pctrade.domain.errors import NotFound
 from pctrade.domain.invariants import Problem, Replay
 from pctrade.domain.journal import Entry, JsonDict
-from pctrade.domain.model import CASH_ASSET, Account, AccountId, Seq, State
+from pctrade.domain.model import (
+    CASH_ASSET,
+    ENERGY_ASSET,
+    ENERGY_NAME,
+    Account,
+    AccountId,
+    Seq,
+    State,
+)
 from pctrade.domain.operations import OpType
 from pctrade.services.ports import Store, UnitOfWork
 
@@ -35,6 +43,7 @@ class AccountView:
 def _asset_names(uow: UnitOfWork) -> dict[int, str]:
     names = {b.asset_id: b.name for b in uow.batches()}
     names[CASH_ASSET] = "CNY"
+    names[ENERGY_ASSET] = ENERGY_NAME
     return names
 
 

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from pctrade.domain import access
 from pctrade.domain.errors import (
+    Conflict,
     Forbidden,
     IdempotencyConflict,
     InsufficientBalance,
@@ -26,6 +27,8 @@ from pctrade.domain.errors import (
 from pctrade.domain.journal import Entry, JsonDict, format_ts
 from pctrade.domain.model import (
     CASH_ASSET,
+    ENERGY_ASSET,
+    ENERGY_NAME,
     FIRST_HOLDER_ACCOUNT,
     Account,
     AccountId,
@@ -46,6 +49,9 @@ from pctrade.domain.operations import (
     plan_cancel,
     plan_cash,
     plan_correct,
+    plan_energy_credit,
+    plan_energy_expire,
+    plan_energy_spend,
     plan_freeze,
     plan_genesis,
     plan_issue_columns,
@@ -196,6 +202,8 @@ class Registry:
     def _asset(uow: UnitOfWork, name: str) -> AssetId:
         if name.upper() in ("CNY", "CASH"):
             return CASH_ASSET
+        if name.upper() == ENERGY_NAME:
+            return ENERGY_ASSET
         Denomination.parse(name)
         batch = uow.batch_named(name)
         if batch is None:
@@ -433,3 +441,60 @@ class Registry:
             return plan
 
         return self._run(actor, key, cmd, planner)
+
+    # ---- green energy -----------------------------------------------------------------
+    def credit_energy(self, actor: str, key: str, cmd: c.CreditEnergy) -> Receipt:
+        """One day's energy for many people, as one bulk entry (registry operator only)."""
+
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            access.require_role(who, (Role.REGISTRY_OPERATOR,), "credit green energy")
+            # A day is credited once: a second run with other events or another as-of
+            # time would count the same behaviour twice (DESIGN §4, no double counting).
+            prior = uow.energy_credit_of_day(cmd.credit.day)
+            if prior is not None:
+                raise Conflict(
+                    f"energy for {cmd.credit.day} was credited by entry {prior}",
+                    code="day_already_credited",
+                )
+            plan = plan_energy_credit(cmd.credit)
+            ids = list(plan.postings.accounts[1:])
+            if uow.account_count(ids) != len(ids):
+                raise NotFound("some energy recipients have no account", code="unknown_account")
+            self._fits(uow, plan)
+            return plan
+
+        return self._run(actor, key, cmd, planner)
+
+    def spend_energy(self, actor: str, key: str, cmd: c.SpendEnergy) -> Receipt:
+        """Consume energy exactly once; the holder or its agent spends it."""
+
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            account = self._account(uow, cmd.account_id)
+            self._holder(uow, who, account)
+            plan = plan_energy_spend(account, cmd.quantity_g, cmd.purpose, cmd.reference)
+            self._has(uow, account, ENERGY_ASSET, cmd.quantity_g)
+            return plan
+
+        return self._run(actor, key, cmd, planner)
+
+    def expire_energy(self, actor: str, key: str, cmd: c.ExpireEnergy) -> Receipt | None:
+        """Expire, FIFO, all energy that appeared at or before ``cmd.cutoff``.
+
+        Returns None when nothing is left to expire (no entry is written).
+        """
+
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            access.require_role(who, (Role.REGISTRY_OPERATOR,), "expire green energy")
+            ids, amounts = uow.energy_expirable(cmd.cutoff)
+            if not ids:
+                raise _NothingToExpire()
+            return plan_energy_expire(ids, amounts, cmd.cutoff, cmd.expiry_s)
+
+        try:
+            return self._run(actor, key, cmd, planner)
+        except _NothingToExpire:
+            return None
+
+
+class _NothingToExpire(Exception):
+    """Internal: an expiry run found nothing to expire; no entry is written."""

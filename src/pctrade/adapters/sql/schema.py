@@ -140,6 +140,35 @@ holds = Table(
     CheckConstraint("remaining >= 0", name="ck_holds_non_negative"),
 )
 
+# Statement lines of green-energy credits (migration 0002): the evidence of each
+# ``energy_credit`` entry, bound to it by ``payload.lines_digest``; columns in the order
+# of ``domain.energy.EnergyLine``, which is the order the digest hashes them in.
+energy_lines = Table(
+    "energy_lines",
+    metadata,
+    Column("seq", BigInteger, nullable=False),
+    Column("idx", BigInteger, nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("account_id", BigInteger, nullable=False),
+    Column("person_id", String(64), nullable=False),
+    Column("family", String(32), nullable=False),
+    Column("methodology", String(64), nullable=False),
+    Column("behaviour", String(64), nullable=False),
+    Column("base_unit", String(16), nullable=False),
+    Column("events_n", BigInteger, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("factor_ug_per_unit", BigInteger, nullable=False),
+    Column("avoided_ug", BigInteger, nullable=False),
+    Column("cap_forfeit_ug", BigInteger, nullable=False),
+    Column("remainder_ug", BigInteger, nullable=False),
+    Column("credited_g", BigInteger, nullable=False),
+    Column("cap_flag", String(32), nullable=False),
+    PrimaryKeyConstraint("seq", "idx"),
+    sqlite_with_rowid=False,
+)
+Index("ix_energy_lines_account_day", energy_lines.c.account_id, energy_lines.c.day)
+Index("ix_energy_lines_day", energy_lines.c.day)
+
 # Authentication is not registry state: it is kept beside the journal, not in it.
 users = Table(
     "users",

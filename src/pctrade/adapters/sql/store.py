@@ -8,10 +8,12 @@ opens, and the balances it changes.
 
 Balance strategy: the ``balances`` table is kept current inside each operation, from
 the operation's own postings. The few balances an entry lowers are updated key by key,
-each guarded so it cannot go below zero; everything it raises is applied in one
-set-based ``INSERT … SELECT`` from the postings just appended (a plain append for a new
-batch, an upsert otherwise). A million-recipient issuance is thus one bulk append of
-postings plus one set-based statement — never a Python loop of upserts. Hot-path SQL is
+each guarded so it cannot go below zero (an entry that lowers many, such as an energy
+expiry for a million people, does the same in one guarded ``UPDATE … FROM``);
+everything it raises is applied in one set-based ``INSERT … SELECT`` from the postings
+just appended (a plain append for a new batch, an upsert otherwise). A
+million-recipient issuance is thus one bulk append of postings plus one set-based
+statement — never a Python loop of upserts. Hot-path SQL is
 hand-written and run through the driver to skip per-statement compilation.
 """
 
@@ -71,6 +73,36 @@ VALUES (:seq, :op, :actor, :key, :req, :ts, :payload, :corrects, :n, :prev, :has
 _DEBIT = """
 UPDATE balances SET amount = amount + :d
 WHERE account_id = :a AND asset_id = :s AND state = :st AND amount + :d >= 0
+"""
+# Many debits in one entry: one guarded, set-based update; the caller compares the
+# rowcount with the number of debited keys, so a short balance fails the whole entry.
+_DEBIT_GROUPED = """
+UPDATE balances SET amount = balances.amount + g.d
+FROM (SELECT account_id, asset_id, state, SUM(delta) AS d FROM postings
+      WHERE seq = :seq AND state <> 9
+      GROUP BY account_id, asset_id, state HAVING SUM(delta) < 0) AS g
+WHERE balances.account_id = g.account_id AND balances.asset_id = g.asset_id
+  AND balances.state = g.state AND balances.amount + g.d >= 0
+"""
+DEBITS_KEYWISE_MAX = 64
+_ENERGY_LINE_COLS = (
+    "day, account_id, person_id, family, methodology, behaviour, base_unit, events_n,"
+    " quantity, factor_ug_per_unit, avoided_ug, cap_forfeit_ug, remainder_ug, credited_g,"
+    " cap_flag"
+)
+# FIFO expiry per holder: energy credited by the cutoff less all consumed so far.
+_ENERGY_EXPIRABLE = """
+SELECT c.account_id, c.credited - COALESCE(SUM(b.amount), 0) AS left_g
+FROM (SELECT p.account_id, SUM(p.delta) AS credited
+      FROM postings p JOIN entries e ON e.seq = p.seq
+      WHERE e.op_type = 'energy_credit' AND e.ts <= :cutoff
+        AND p.asset_id = -1 AND p.state = 0
+      GROUP BY p.account_id) AS c
+LEFT JOIN balances b ON b.account_id = c.account_id AND b.asset_id = -1
+  AND b.state IN (5, 6)
+GROUP BY c.account_id, c.credited
+HAVING c.credited - COALESCE(SUM(b.amount), 0) > 0
+ORDER BY c.account_id
 """
 _CREDIT_GROUPED = """
 INSERT INTO balances (account_id, asset_id, state, amount)
@@ -402,6 +434,46 @@ class SqlUnitOfWork:
         sql = "SELECT account_id, asset_id, state, delta FROM postings WHERE seq = :s ORDER BY idx"
         return _columns(self._q(sql, {"s": seq}))
 
+    # ---- green energy --------------------------------------------------------------
+    def individual_accounts(self, person_ids: Sequence[PartyId]) -> dict[PartyId, AccountId]:
+        """Each listed person's individual account (the first, if there were several)."""
+        found: dict[PartyId, AccountId] = {}
+        for start in range(0, len(person_ids), IN_LIST_MAX):
+            chunk = list(person_ids[start : start + IN_LIST_MAX])
+            query = sa.text(
+                "SELECT owner, MIN(account_id) FROM accounts"
+                " WHERE holder_type = 'individual' AND owner IN :owners GROUP BY owner"
+            ).bindparams(sa.bindparam("owners", expanding=True))
+            rows = self.conn.execute(query, {"owners": chunk})
+            found.update((r[0], int(r[1])) for r in rows)
+        return found
+
+    def energy_lines_of(
+        self, account_id: AccountId, day_from: str, day_to: str
+    ) -> list[tuple[Any, ...]]:
+        """Statement lines (seq first, then the EnergyLine columns) in day order."""
+        sql = (
+            f"SELECT seq, {_ENERGY_LINE_COLS} FROM energy_lines WHERE account_id = :a"
+            " AND day >= :f AND day <= :t ORDER BY day, seq, idx"
+        )
+        return [tuple(r) for r in self._q(sql, {"a": account_id, "f": day_from, "t": day_to})]
+
+    def energy_credit_of_day(self, day: str) -> Seq | None:
+        sql = "SELECT seq FROM energy_lines WHERE day = :d LIMIT 1"
+        value = self._q(sql, {"d": day}).scalar_one_or_none()
+        return None if value is None else int(value)
+
+    def energy_expirable(self, cutoff_ts: str) -> tuple[list[AccountId], list[int]]:
+        rows = self._q(_ENERGY_EXPIRABLE, {"cutoff": cutoff_ts}).all()
+        return [int(r[0]) for r in rows], [int(r[1]) for r in rows]
+
+    def energy_year_to_date(self, day_from: str, day_to: str) -> list[tuple[str, str, int]]:
+        sql = (
+            "SELECT person_id, family, SUM(credited_g) FROM energy_lines"
+            " WHERE day >= :f AND day <= :t GROUP BY person_id, family ORDER BY person_id, family"
+        )
+        return [(r[0], r[1], int(r[2])) for r in self._q(sql, {"f": day_from, "t": day_to})]
+
     # ---- journal replay ------------------------------------------------------------
     def stream_journal(self) -> Iterator[StoredEntry]:
         """Every entry in order with its postings and opened rows, streamed."""
@@ -419,6 +491,9 @@ class SqlUnitOfWork:
                 " ORDER BY opened_seq, account_id"
             )
         )
+        lines = _Cursor(
+            self._stream(f"SELECT seq, {_ENERGY_LINE_COLS} FROM energy_lines ORDER BY seq, idx")
+        )
         for row in self._stream(f"SELECT {_ENTRY_COLS} FROM entries ORDER BY seq"):
             entry = _entry(row)
             seq = entry.seq
@@ -429,6 +504,7 @@ class SqlUnitOfWork:
                 _columns(r[1:] for r in postings.take(seq)),
                 tuple(r[1:] for r in parties.take(seq)),
                 tuple(r[1:] for r in accounts.take(seq)),
+                tuple(tuple(r[1:]) for r in lines.take(seq)),
             )
 
     def _stream(self, sql: str) -> Iterator[Any]:
@@ -486,6 +562,7 @@ class SqlUnitOfWork:
         self._write_opened(seq, plan)
         self._write_postings(seq, plan.postings)
         self._write_side_effects(seq, plan)
+        self._write_energy_lines(seq, plan)
         self._apply_balances(seq, plan.postings, new_asset=plan.batch is not None)
         self._advance_head(seq, new_hash, plan)
         return Entry(header, head.last_hash, new_hash, len(plan.postings))
@@ -603,13 +680,11 @@ class SqlUnitOfWork:
         if n == 0:
             return
         distinct = n > 64 and len(set(postings.accounts)) == n
-        for (account_id, asset_id, state), delta in _debits(postings, distinct):
-            done = self._q(_DEBIT, {"d": delta, "a": account_id, "s": asset_id, "st": state})
-            if done.rowcount != 1:
-                raise InsufficientBalance(
-                    f"account {account_id} holds less than {-delta} of asset {asset_id} "
-                    f"in state {State(state).label}"
-                )
+        debits = _debits(postings, distinct)
+        if len(debits) > DEBITS_KEYWISE_MAX:
+            self._debit_grouped(seq, len(debits))
+        else:
+            self._debit_keywise(debits)
         credit = _CREDIT_GROUPED
         if distinct:
             credit = _CREDIT_NEW_ASSET if new_asset else _CREDIT_DISTINCT
@@ -617,6 +692,28 @@ class SqlUnitOfWork:
             self._q(credit, {"seq": seq})
         except self.conn.dialect.loaded_dbapi.IntegrityError as exc:  # a check above erred
             raise InsufficientBalance("the operation would make a holding negative") from exc
+
+    def _debit_keywise(self, debits: list[tuple[BalanceKey, int]]) -> None:
+        for (account_id, asset_id, state), delta in debits:
+            done = self._q(_DEBIT, {"d": delta, "a": account_id, "s": asset_id, "st": state})
+            if done.rowcount != 1:
+                raise InsufficientBalance(
+                    f"account {account_id} holds less than {-delta} of asset {asset_id} "
+                    f"in state {State(state).label}"
+                )
+
+    def _debit_grouped(self, seq: Seq, keys: int) -> None:
+        done = self._q(_DEBIT_GROUPED, {"seq": seq})
+        if done.rowcount != keys:
+            raise InsufficientBalance(
+                f"{keys - done.rowcount} of {keys} balances hold less than the entry takes"
+            )
+
+    def _write_energy_lines(self, seq: Seq, plan: Plan) -> None:
+        n = len(plan.lines)
+        rows = ((seq, i, *line) for i, line in enumerate(plan.lines))
+        cols = ("seq", "idx", *_ENERGY_LINE_COLS.replace(" ", "").split(","))
+        self._bulk_insert("energy_lines", cols, rows, n)
 
     def _advance_head(self, seq: Seq, new_hash: str, plan: Plan) -> None:
         head = self.head

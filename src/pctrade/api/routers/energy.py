@@ -1,0 +1,78 @@
+"""My green energy: balance (available, spent, expired) and the statement behind it.
+
+Each line names the behaviour, the methodology version and the factor applied, so the
+holder can trace every gram to a published source. The innate per-capita entitlement
+(先天) is shown beside it as information only.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from pctrade.api import schemas as s
+from pctrade.api.deps import ActorDep, SettingsDep, StoreDep
+from pctrade.api.problems import problem_responses
+from pctrade.domain.errors import NotFound
+from pctrade.domain.model import HolderType
+from pctrade.services import energy, queries
+
+router = APIRouter(tags=["energy"])
+STATEMENT_DAYS_DEFAULT = 30
+
+
+@router.get("/me/energy", responses=problem_responses(401, 404, 422))
+def my_energy(
+    actor: ActorDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    day_from: Annotated[date | None, Query(description="first day (default: 30 days ago)")] = None,
+    day_to: Annotated[date | None, Query(description="last day (default: today)")] = None,
+) -> s.EnergyStatementPublic:
+    """The caller's energy balance and statement lines."""
+    own = [
+        a
+        for a in queries.accounts_of(store, actor.party_id)
+        if a.holder_type == HolderType.INDIVIDUAL
+    ]
+    if not own:
+        raise NotFound(f"{actor.party_id} holds no individual account", code="unknown_account")
+    last = day_to or settings.clock().date()
+    first = day_from or last - timedelta(days=STATEMENT_DAYS_DEFAULT - 1)
+    st = energy.statement(store, own[0].account_id, first, last)
+    return s.EnergyStatementPublic(
+        account=st.account_number,
+        day_from=st.day_from,
+        day_to=st.day_to,
+        available_g=st.available_g,
+        spent_g=st.spent_g,
+        expired_g=st.expired_g,
+        credited_g=st.credited_g,
+        innate=s.InnatePublic(
+            entitlement_g=st.innate.entitlement_g,
+            period=st.innate.period,
+            sources=st.innate.sources,
+            assumption=st.innate.assumption,
+        ),
+        lines=[
+            s.EnergyLinePublic(
+                seq=i.seq,
+                day=i.line.day,
+                behaviour=i.line.behaviour,
+                family=i.line.family,
+                methodology=i.line.methodology,
+                base_unit=i.line.base_unit,
+                events_n=i.line.events_n,
+                quantity=i.line.quantity,
+                factor_ug_per_unit=i.line.factor_ug_per_unit,
+                avoided_ug=i.line.avoided_ug,
+                cap_forfeit_ug=i.line.cap_forfeit_ug,
+                remainder_ug=i.line.remainder_ug,
+                credited_g=i.line.credited_g,
+                cap_flag=i.line.cap_flag,
+            )
+            for i in st.lines
+        ],
+    )

@@ -1,0 +1,293 @@
+"""``pctrade behaviour …`` and ``pctrade methodology …``: behaviour data to green energy.
+
+    pctrade behaviour import FILE               type-check a partner's CSV / Parquet file
+    pctrade behaviour quantify --date D         quantify a day and credit its energy
+    pctrade behaviour expire                    expire energy older than the rule (72 h)
+    pctrade behaviour statement ACCOUNT         lines, balance and the innate entitlement
+    pctrade methodology list | show FAMILY      the published methodologies in force
+
+Imported files and API batches are kept under the data directory (``--data-dir``, or
+``$PCTRADE_DATA_DIR``, default ``data``); ``quantify`` reads all of them unless given
+``--file``. Energy is credited and expired by the registry operator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pctrade.behaviour.loader import load_catalogue
+from pctrade.behaviour.model import Methodology
+from pctrade.behaviour.quantify import day_window
+from pctrade.cli import render
+from pctrade.cli.common import DbOption, console, fail, guarded, open_store
+from pctrade.domain.energy import ENERGY_EXPIRY_S_DEFAULT
+from pctrade.domain.model import parse_account_ref
+from pctrade.pipeline import QuantifyResult, import_file, quantify_file
+from pctrade.pipeline.run import Engine
+from pctrade.pipeline.schema import EVENTS
+from pctrade.services import energy
+from pctrade.services.ingest import default_data_dir, events_dir
+from pctrade.services.registry import Registry
+
+app = typer.Typer(help="行为数据 Behaviour data → green energy 绿色能量.", no_args_is_help=True)
+methodology_app = typer.Typer(help="方法学 Published methodologies.", no_args_is_help=True)
+
+DataDirOption = Annotated[
+    Path | None, typer.Option("--data-dir", help="Where event files are kept (default: data).")
+]
+QUANTIFY_STEPS = 3
+
+
+def _data_dir(given: Path | None) -> Path:
+    return given or default_data_dir()
+
+
+# ---- import ---------------------------------------------------------------------------
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="A partner's CSV or Parquet file.")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Type-check a file; keep its readable events for quantification; list bad rows."""
+    if not file.is_file():
+        raise fail("no_file", f"{file} is not a file")
+    with tempfile.TemporaryDirectory(prefix="pctrade-import-") as work:
+        try:
+            imported = import_file(file, Path(work))
+        except ValueError as exc:
+            raise fail("bad_file", str(exc)) from None
+        kept = 0
+        if imported.source is not None:
+            table = pq.read_table(imported.source.path)
+            kept = _keep(table, file, _data_dir(data_dir))
+    rejected = imported.errors
+    console.print(
+        f"imported 已导入: [bold]{kept}[/bold] events; rejected 拒绝: {rejected.num_rows}"
+    )
+    if rejected.num_rows:
+        console.print(_rejections(rejected))
+
+
+def _keep(table: pa.Table, origin: Path, data_dir: Path) -> int:
+    """Store the canonical events under the data directory, named by their content."""
+    columns = {
+        name: table.column(name) if name in table.column_names else pa.nulls(table.num_rows)
+        for name in EVENTS.names
+    }
+    events = pa.table(columns).cast(EVENTS)
+    folder = events_dir(data_dir) / "import"
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(origin.read_bytes()).hexdigest()[:16]
+    pq.write_table(events, folder / f"{origin.stem}-{digest}.parquet")
+    return int(events.num_rows)
+
+
+def _rejections(rejected: pa.Table) -> Table:
+    table = Table("row 行", "event", "reason 原因", "detail")
+    for row in rejected.select(["row_no", "event_id", "reason", "detail"]).to_pylist()[:50]:
+        table.add_row(str(row["row_no"]), str(row["event_id"] or "—"), row["reason"], row["detail"])
+    return table
+
+
+# ---- quantify ---------------------------------------------------------------------------
+@app.command()
+def quantify(
+    day: Annotated[datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="The day.")],
+    engine: Annotated[str, typer.Option(help="duckdb (default) or spark.")] = "duckdb",
+    file: Annotated[Path | None, typer.Option(help="One events file (default: all).")] = None,
+    as_of_ms: Annotated[
+        int | None, typer.Option(help="The run's 'now' (default: the day's end, if past).")
+    ] = None,
+    data_dir: DataDirOption = None,
+    db: DbOption = None,
+) -> None:
+    """Quantify one day's events and credit the energy (one bulk registry entry).
+
+    A day is credited once; rerunning it with the same events replays the entry.
+    """
+    if engine not in ("duckdb", "spark"):
+        raise fail("bad_engine", f"unknown engine {engine!r}: use duckdb or spark")
+    the_day = day.date()
+    with guarded(), tempfile.TemporaryDirectory(prefix="pctrade-day-") as work:
+        source = file or _all_events(_data_dir(data_dir), Path(work))
+        registry = Registry(open_store(db))
+        with _progress() as progress:
+            task = progress.add_task("year to date 年度累计", total=QUANTIFY_STEPS)
+            ytd = energy.year_to_date(registry.store, the_day.year, before=the_day)
+            progress.update(task, advance=1, description=f"quantify 量化 ({engine})")
+            as_of = as_of_ms if as_of_ms is not None else _as_of(the_day)
+            result = quantify_file(
+                source, the_day, _engine(engine), as_of_ms=as_of, year_to_date=ytd
+            )
+            progress.update(task, advance=1, description="post energy 记入能量")
+            report = energy.post_day(registry, result)
+            progress.update(task, advance=1, description="done 完成")
+    _print_quantified(result, report)
+
+
+def _as_of(day: date) -> int:
+    """The end of the day once it is over, so that a rerun reproduces the same result."""
+    now_ms = time.time_ns() // 1_000_000
+    return min(now_ms, day_window(day, now_ms).end_ms)
+
+
+def _engine(name: str) -> Engine:
+    return "spark" if name == "spark" else "duckdb"
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _all_events(data_dir: Path, work: Path) -> Path:
+    """Every stored events file (API batches and imports) as one Parquet file."""
+    paths = sorted(events_dir(data_dir).glob("**/*.parquet"))
+    if not paths:
+        raise fail("no_events", f"no event files under {events_dir(data_dir)}")
+    tables = [pq.read_table(p, columns=EVENTS.names).cast(EVENTS) for p in paths]
+    out = work / "events.parquet"
+    pq.write_table(pa.concat_tables(tables), out)
+    return out
+
+
+def _print_quantified(result: QuantifyResult, report: energy.PostDayReport) -> None:
+    entry = f"entry {report.seq}" if report.seq is not None else "no entry"
+    if report.replayed:
+        entry += " (already posted 已记入)"
+    console.print(
+        f"{report.day}: {result.energy.num_rows} energy rows, "
+        f"{report.credited_g} g credited to {report.people} people ({entry}); "
+        f"rejected {result.rejected.num_rows}, held {result.held.num_rows}"
+    )
+    if report.unmatched_people:
+        sample = ", ".join(report.unmatched_sample[:10])
+        console.print(
+            f"[yellow]no account 无账户: {report.unmatched_people} people, "
+            f"{report.unmatched_g} g not credited ({sample})[/yellow]"
+        )
+
+
+# ---- expire and statement ------------------------------------------------------------------
+@app.command()
+def expire(
+    expiry_h: Annotated[
+        int, typer.Option(help="Energy older than this many hours expires (Ant Forest: 72).")
+    ] = ENERGY_EXPIRY_S_DEFAULT // 3600,
+    db: DbOption = None,
+) -> None:
+    """Expire unspent energy older than the rule, first in first out, in one entry."""
+    with guarded():
+        registry = Registry(open_store(db))
+        report = energy.expire(registry, datetime.now(UTC), expiry_s=expiry_h * 3600)
+    if report.seq is None:
+        console.print(f"nothing to expire 无过期能量 (cutoff {report.cutoff})")
+        return
+    console.print(
+        f"expired 已过期: {report.expired_g} g in {report.accounts} accounts (entry {report.seq})"
+    )
+
+
+@app.command()
+def statement(
+    account: Annotated[str, typer.Argument(help="Account id or number.")],
+    day_from: Annotated[
+        datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First day.")
+    ] = None,
+    day_to: Annotated[
+        datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day.")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """An account's energy lines (behaviour, factor, methodology) and balance."""
+    last = day_to.date() if day_to else date.today()
+    first = day_from.date() if day_from else last - timedelta(days=29)
+    with guarded():
+        st = energy.statement(open_store(db), parse_account_ref(account), first, last)
+    table = Table(
+        "day", "behaviour 行为", "methodology 方法学", "quantity", "factor µg/unit", "credited 计入"
+    )
+    for item in st.lines:
+        line = item.line
+        table.add_row(
+            line.day,
+            line.behaviour,
+            line.methodology,
+            f"{line.quantity} {line.base_unit}",
+            str(line.factor_ug_per_unit),
+            render.carbon(line.credited_g),
+        )
+    console.print(f"{st.account_number}  {st.day_from} … {st.day_to}")
+    console.print(table)
+    console.print(
+        f"available 可用 {render.carbon(st.available_g)} · spent 已用 "
+        f"{render.carbon(st.spent_g)} · expired 过期 {render.carbon(st.expired_g)}"
+    )
+    console.print(
+        f"[dim]innate entitlement 先天 (information only, not tradable): "
+        f"{render.carbon(st.innate.entitlement_g)}, {st.innate.period}[/dim]"
+    )
+
+
+# ---- methodologies ---------------------------------------------------------------------
+@methodology_app.command("list")
+def methodology_list() -> None:
+    """Every methodology version in force, with its caps."""
+    table = Table("family 类别", "version", "name 名称", "behaviours", "cap/day", "cap/year")
+    for m in load_catalogue().methodologies:
+        table.add_row(
+            m.family,
+            m.key,
+            f"{m.name} {m.name_zh}",
+            str(len(m.behaviours)),
+            render.carbon(m.cap_day_g),
+            render.carbon(m.cap_year_g),
+        )
+    console.print(table)
+
+
+@methodology_app.command("show")
+def methodology_show(family: Annotated[str, typer.Argument(help="e.g. metro")]) -> None:
+    """A methodology's behaviours, factors and cited sources."""
+    try:
+        m = load_catalogue().methodology(family)
+    except KeyError:
+        raise fail("unknown_methodology", f"no methodology {family!r}") from None
+    console.print(_methodology_table(m))
+    for source in m.sources:
+        flag = " [yellow](assumption)[/yellow]" if source.assumption else ""
+        console.print(f"[{source.key}] {source.figure} — {source.publisher}{flag}")
+
+
+def _methodology_table(m: Methodology) -> Table:
+    table = Table(
+        "behaviour", "base unit", "baseline µg", "project µg", "avoided µg", "source",
+        title=f"{m.key} {m.name} {m.name_zh}",
+    )  # fmt: skip
+    for b in m.behaviours:
+        table.add_row(
+            b.id,
+            b.base_unit,
+            str(b.baseline_ug_per_unit),
+            str(b.project_ug_per_unit),
+            str(b.avoided_ug_per_unit),
+            b.factor_source.key,
+        )
+    return table

@@ -1,0 +1,255 @@
+"""Green-energy use cases: post a quantified day, expire old energy, read a statement.
+
+The quantification pipeline (``pctrade.pipeline.quantify_file``) turns one day's
+behaviour events into energy rows per (person, behaviour); ``post_day`` records them in
+the registry as ONE bulk ``energy_credit`` entry whose statement lines are those rows,
+each naming its methodology version and the factor applied. People without an
+individual account are reported, never dropped silently. Posting the same result again
+is harmless: the idempotency key is derived from the day and the result's digest.
+
+``expire`` applies the expiry rule (default 72 h, as Ant Forest) in one bulk
+``energy_expire`` entry, first in first out. ``statement`` shows the lines, the
+balance (available / spent / expired) and, beside it as information only, the
+person's innate per-capita entitlement (先天), a cited figure read from a data file.
+``year_to_date`` feeds the yearly caps of the next quantification.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import pyarrow as pa
+
+from pctrade.domain.energy import ENERGY_EXPIRY_S_DEFAULT, EnergyLine
+from pctrade.domain.errors import NotFound, ValidationError
+from pctrade.domain.journal import format_ts
+from pctrade.domain.model import (
+    ENERGY_ASSET,
+    ENERGY_STATES,
+    AccountId,
+    State,
+    account_number,
+)
+from pctrade.domain.operations import REGISTRY_PARTY, EnergyCredit
+from pctrade.pipeline.run import QuantifyResult
+from pctrade.pipeline.schema import YEAR_TO_DATE
+from pctrade.services import commands as c
+from pctrade.services.ports import Store
+from pctrade.services.registry import Registry
+
+UNMATCHED_LISTED_MAX = 1_000
+STATEMENT_DAYS_MAX = 366
+_LINE_FIELDS = EnergyLine._fields[2:]  # the energy table's columns we keep, after day/account
+
+
+@dataclass(frozen=True, slots=True)
+class PostDayReport:
+    """What ``post_day`` did: the entry (if any) and whom it could not credit."""
+
+    day: str
+    seq: int | None
+    replayed: bool
+    lines: int
+    people: int
+    credited_g: int
+    unmatched_people: int
+    unmatched_g: int
+    unmatched_sample: list[str] = field(default_factory=list)
+
+
+def _lines_by_person(result: QuantifyResult) -> tuple[str, list[dict[str, Any]]]:
+    """The energy rows in a canonical order (person, family, behaviour), as dicts."""
+    table = result.energy.sort_by(
+        [("person_id", "ascending"), ("family", "ascending"), ("behaviour", "ascending")]
+    )
+    columns = {name: table.column(name).to_pylist() for name in _LINE_FIELDS}
+    rows = [
+        dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)
+    ]
+    return result.day.isoformat(), rows
+
+
+def _to_lines(
+    day: str, rows: list[dict[str, Any]], accounts: dict[str, AccountId]
+) -> tuple[list[EnergyLine], dict[str, int]]:
+    """Lines for people with an account; credited grams of those without one."""
+    lines: list[EnergyLine] = []
+    unmatched: dict[str, int] = {}
+    for row in rows:
+        account_id = accounts.get(row["person_id"])
+        if account_id is None:
+            unmatched[row["person_id"]] = unmatched.get(row["person_id"], 0) + row["credited_g"]
+            continue
+        row["cap_flag"] = row["cap_flag"] or ""  # no flag is stored as the empty string
+        lines.append(EnergyLine(day=day, account_id=account_id, **row))
+    return lines, unmatched
+
+
+def post_day(
+    registry: Registry, result: QuantifyResult, actor: str = REGISTRY_PARTY.party_id
+) -> PostDayReport:
+    """Credit one quantified day as one bulk entry; report people without an account."""
+    day, rows = _lines_by_person(result)
+    people = sorted({r["person_id"] for r in rows})
+    with registry.store.reader() as uow:
+        accounts = uow.individual_accounts(people)
+    lines, unmatched = _to_lines(day, rows, accounts)
+    credited_g = sum(line.credited_g for line in lines)
+    seq, replayed = None, False
+    if credited_g > 0:
+        credit = EnergyCredit(day, result.methodologies, result.as_of_ms, lines)
+        cmd = c.CreditEnergy(credit)
+        key = f"energy-credit-{day}-{cmd.fingerprint()[:40]}"
+        receipt = registry.credit_energy(actor, key, cmd)
+        seq, replayed = receipt.seq, receipt.replayed
+    return PostDayReport(
+        day=day,
+        seq=seq,
+        replayed=replayed,
+        lines=len(lines) if seq is not None else 0,
+        people=len({line.account_id for line in lines}) if seq is not None else 0,
+        credited_g=credited_g if seq is not None else 0,
+        unmatched_people=len(unmatched),
+        unmatched_g=sum(unmatched.values()),
+        unmatched_sample=sorted(unmatched)[:UNMATCHED_LISTED_MAX],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiryReport:
+    cutoff: str
+    seq: int | None
+    accounts: int
+    expired_g: int
+    replayed: bool = False  # the same cutoff was expired before: this is that entry
+
+
+def expire(
+    registry: Registry,
+    now: datetime,
+    *,
+    expiry_s: int = ENERGY_EXPIRY_S_DEFAULT,
+    actor: str = REGISTRY_PARTY.party_id,
+) -> ExpiryReport:
+    """Expire all energy that appeared ``expiry_s`` or more before ``now`` and is unspent."""
+    if expiry_s <= 0:
+        raise ValidationError("the expiry period must be positive", code="non_positive")
+    cutoff = format_ts(now - timedelta(seconds=expiry_s))
+    cmd = c.ExpireEnergy(cutoff, expiry_s)
+    receipt = registry.expire_energy(actor, f"energy-expire-{cutoff}", cmd)
+    if receipt is None:
+        return ExpiryReport(cutoff, None, 0, 0)
+    p = receipt.payload
+    return ExpiryReport(
+        cutoff, receipt.seq, int(p["accounts"]), int(p["expired_g"]), receipt.replayed
+    )
+
+
+def spend(
+    registry: Registry,
+    actor: str,
+    key: str,
+    account_id: AccountId,
+    quantity_g: int,
+    purpose: str,
+    reference: str,
+) -> int:
+    """Consume energy once (e.g. a sink sponsorship); returns the entry's seq."""
+    cmd = c.SpendEnergy(account_id, quantity_g, purpose, reference)
+    return registry.spend_energy(actor, key, cmd).seq
+
+
+@dataclass(frozen=True, slots=True)
+class Innate:
+    """The innate per-capita entitlement (先天): information, never a holding."""
+
+    entitlement_g: int
+    period: str
+    sources: list[str]
+    assumption: bool
+
+
+@cache
+def innate_entitlement() -> Innate:
+    text = (resources.files("pctrade.services") / "data" / "innate_entitlement.toml").read_text(
+        encoding="utf-8"
+    )
+    raw = tomllib.loads(text)
+    sources = [f"{s['figure']} — {s['publisher']}" for s in raw["source"].values()]
+    return Innate(int(raw["entitlement_g"]), str(raw["period"]), sources, bool(raw["assumption"]))
+
+
+@dataclass(frozen=True, slots=True)
+class StatementLine:
+    seq: int
+    line: EnergyLine
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyStatement:
+    account_id: AccountId
+    account_number: str
+    day_from: str
+    day_to: str
+    lines: list[StatementLine]
+    available_g: int
+    spent_g: int
+    expired_g: int
+    innate: Innate
+
+    @property
+    def credited_g(self) -> int:
+        return sum(s.line.credited_g for s in self.lines)
+
+
+def statement(store: Store, account_id: AccountId, day_from: date, day_to: date) -> EnergyStatement:
+    """Lines credited to an account between two days (inclusive), and its balance now."""
+    if day_to < day_from:
+        raise ValidationError("the statement ends before it starts", code="bad_range")
+    if (day_to - day_from).days >= STATEMENT_DAYS_MAX:
+        raise ValidationError(
+            f"a statement covers at most {STATEMENT_DAYS_MAX} days", code="bad_range"
+        )
+    with store.reader() as uow:
+        account = uow.account(account_id)
+        if account is None:
+            raise NotFound(f"no account {account_id}", code="unknown_account")
+        rows = uow.energy_lines_of(account_id, day_from.isoformat(), day_to.isoformat())
+        balance = {s: uow.balance(account_id, ENERGY_ASSET, s) for s in ENERGY_STATES}
+    lines = [StatementLine(int(r[0]), EnergyLine(*r[1:])) for r in rows]
+    return EnergyStatement(
+        account_id,
+        account_number(account_id, account.holder_type),
+        day_from.isoformat(),
+        day_to.isoformat(),
+        lines,
+        balance[State.AVAILABLE],
+        balance[State.SPENT],
+        balance[State.EXPIRED],
+        innate_entitlement(),
+    )
+
+
+def year_to_date(store: Store, year: int, before: date | None = None) -> pa.Table:
+    """Grams credited per (person, family) in ``year`` (before ``before``, if given).
+
+    The result is the ``year_to_date`` input of ``quantify_file``: a day is quantified
+    against what was credited on the earlier days of its year.
+    """
+    first = date(year, 1, 1)
+    last = date(year, 12, 31) if before is None else before - timedelta(days=1)
+    with store.reader() as uow:
+        rows = uow.energy_year_to_date(first.isoformat(), last.isoformat())
+    return pa.table(
+        {
+            "person_id": [r[0] for r in rows],
+            "family": [r[1] for r in rows],
+            "credited_g": [r[2] for r in rows],
+        },
+        schema=YEAR_TO_DATE,
+    )

@@ -1,0 +1,119 @@
+"""Behaviour ingestion and green energy over HTTP: partners submit, people read energy."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_world import Clock, World
+from fastapi.testclient import TestClient
+
+from pctrade.adapters.sql.store import SqlStore
+from pctrade.api.app import create_app
+from pctrade.api.settings import ApiSettings
+from pctrade.behaviour.quantify import day_window
+from pctrade.pipeline import quantify_file
+from pctrade.services import energy
+from pctrade.services.ingest import events_dir
+from pctrade.services.registry import Registry
+
+DAY = date(2026, 6, 30)  # the day before the test clock's 2026-07-01
+START_MS = day_window(DAY, 0).start_ms + 8 * 3_600_000
+
+
+@pytest.fixture
+def client(store: SqlStore, clock: Clock, tmp_path: Path) -> Iterator[TestClient]:
+    registry = Registry(store, clock=clock)
+    settings = ApiSettings(clock=clock, data_dir=tmp_path / "data")
+    with TestClient(create_app(store, registry, settings)) as test_client:
+        yield test_client
+
+
+def event(n: int, **fields: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "event_id": f"E{n}", "person_id": "alice", "behaviour": "metro_km",
+        "start_ms": START_MS + n * 3_600_000, "end_ms": START_MS + n * 3_600_000 + 1_800_000,
+        "quantity": 12, "unit": "km",
+    }  # fmt: skip
+    values.update(fields)
+    return values
+
+
+def jsonl(*rows: dict[str, Any] | str) -> bytes:
+    return "\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows).encode()
+
+
+def submit(world: World, who: str, body: bytes) -> Any:
+    headers = {**world.headers[who], "Content-Type": "application/x-ndjson"}
+    return world.client.post("/behaviour/events", content=body, headers=headers)
+
+
+def test_a_partner_submits_events_and_every_rejection_has_a_reason_code(world: World) -> None:
+    body = jsonl(
+        event(0),
+        event(1, behaviour="teleport"),
+        "{not json",
+        event(3, quantity=1.5),
+        event(4, end_ms=START_MS),  # ends before it starts
+        event(5, partner_id="someone_else"),
+        event(6),
+        event(6, quantity=13),  # same id, different content
+    )
+    response = submit(world, "plat-key", body)
+    assert response.status_code == 201, response.text
+    report = response.json()
+    assert (report["received"], report["accepted"]) == (8, 1)
+    reasons = {r["line"]: r["reason"] for r in report["rejected"]}
+    assert reasons == {
+        2: "unknown_behaviour",
+        3: "bad_json_row",
+        4: "bad_value",
+        5: "end_before_start",
+        6: "partner_mismatch",
+        7: "duplicate_event_conflict",
+        8: "duplicate_event_conflict",
+    }
+    again = submit(world, "plat-key", body).json()
+    assert again == report  # resubmission is harmless
+    fetched = world.get("plat-key", f"/behaviour/reports/{report['batch_id']}")
+    assert fetched.json() == report
+    assert world.get("alice", f"/behaviour/reports/{report['batch_id']}").status_code == 403
+    assert world.get("plat-key", "/behaviour/reports/nosuchbatch").status_code == 404
+
+
+def test_only_data_partners_submit_events(world: World) -> None:
+    response = submit(world, "alice", jsonl(event(0)))
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"
+
+
+def test_my_energy_shows_the_balance_and_traceable_lines(world: World, tmp_path: Path) -> None:
+    assert submit(world, "plat-key", jsonl(event(0), event(1))).json()["accepted"] == 2
+    [batch] = list(events_dir(tmp_path / "data").glob("plat/*.parquet"))
+    registry: Registry = world.client.app.state.registry  # type: ignore[attr-defined]
+    result = quantify_file(batch, DAY, as_of_ms=day_window(DAY, 0).end_ms)
+    energy.post_day(registry, result)
+    response = world.get("alice", "/me/energy", day_from="2026-06-30", day_to="2026-06-30")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    # 24 km × 46.8 g/km = 1,123.2 g, cut to the metro methodology's daily cap of 1,000 g
+    assert body["available_g"] == body["credited_g"] == 1_000
+    [line] = body["lines"]
+    assert (line["methodology"], line["factor_ug_per_unit"], line["events_n"]) == (
+        "metro/v1",
+        46_800,
+        2,
+    )
+    assert (line["avoided_ug"], line["cap_forfeit_ug"]) == (1_123_200_000, 123_200_000)
+    assert line["cap_flag"] == "over_daily_cap"
+    assert body["innate"]["tradable"] is False and body["innate"]["entitlement_g"] > 0
+
+
+def test_my_energy_refuses_a_range_that_ends_before_it_starts(world: World) -> None:
+    response = world.get("alice", "/me/energy", day_from="2026-06-30", day_to="2026-06-01")
+    assert response.status_code == 422
+    assert response.json()["code"] == "bad_range"

@@ -1,0 +1,86 @@
+"""``pctrade behaviour …`` and ``pctrade methodology …`` driven as a person would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner, Result
+
+from pctrade.adapters.sql.store import SqlStore
+from pctrade.cli.main import app
+from pctrade.domain.model import ENERGY_ASSET, Role, State
+from pctrade.services import commands as c
+from pctrade.services.registry import Registry
+
+ENV = {"COLUMNS": "200", "PCTRADE_DATABASE_URL": ""}
+CSV = """partner_id,event_id,person_id,behaviour,start_ms,end_ms,quantity,unit
+metro_card,E1,alice,metro_km,2026-11-24T08:00:00+08:00,2026-11-24T08:30:00+08:00,12,km
+metro_card,E2,alice,metro_km,2026-11-24T09:00:00+08:00,2026-11-24T09:30:00+08:00,twelve,km
+metro_card,E3,bob,bus_trip,2026-11-24T10:00:00+08:00,2026-11-24T10:20:00+08:00,1,trip
+"""
+
+
+def run(*args: str) -> Result:
+    result = CliRunner().invoke(app, list(args), env=ENV, catch_exceptions=False)
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_methodology_list_and_show_cite_versions_and_factors() -> None:
+    listed = run("methodology", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "metro/v1" in listed.output and "walking/v1" in listed.output
+    shown = run("methodology", "show", "metro")
+    assert shown.exit_code == 0, shown.output
+    assert "metro_km" in shown.output and "46800" in shown.output
+    unknown = run("methodology", "show", "teleport")
+    assert unknown.exit_code == 2 and "unknown_methodology" in unknown.output
+
+
+def test_import_quantify_statement_and_expire(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'registry.db'}"
+    store = SqlStore(db)
+    reg = Registry(store)
+    alice = reg.open_account("registry", "o-a", c.OpenAccount("alice", Role.INDIVIDUAL, "Alice"))
+    reg.open_account("registry", "o-b", c.OpenAccount("bob", Role.INDIVIDUAL, "Bob"))
+    account = int(alice.payload["account"])
+    events = tmp_path / "metro.csv"
+    events.write_text(CSV, encoding="utf-8")
+    data = str(tmp_path / "data")
+
+    imported = run("behaviour", "import", str(events), "--data-dir", data)
+    assert imported.exit_code == 0, imported.output
+    assert "2 events" in imported.output and "bad_value" in imported.output
+
+    quantified = run(
+        "behaviour", "quantify", "--date", "2026-11-24", "--data-dir", data, "--db", db
+    )
+    assert quantified.exit_code == 0, quantified.output
+    assert "613 g credited to 2 people" in quantified.output  # 561 g metro + 52 g bus
+    with store.reader() as uow:
+        assert uow.balance(account, ENERGY_ASSET, State.AVAILABLE) == 561
+
+    again = run("behaviour", "quantify", "--date", "2026-11-24", "--data-dir", data, "--db", db)
+    assert "already posted" in again.output
+
+    st = run("behaviour", "statement", str(account), "--from", "2026-11-24", "--to", "2026-11-24",
+             "--db", db)  # fmt: skip
+    assert st.exit_code == 0, st.output
+    assert "metro/v1" in st.output and "46800" in st.output and "先天" in st.output
+
+    expired = run("behaviour", "expire", "--db", db)
+    assert expired.exit_code == 0 and "nothing to expire" in expired.output
+    store.dispose()
+
+
+def test_quantify_refuses_an_unknown_engine(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'registry.db'}"
+    result = run("behaviour", "quantify", "--date", "2026-11-24", "--engine", "excel", "--db", db)
+    assert result.exit_code == 2 and "bad_engine" in result.output
+
+
+def test_import_reports_a_file_of_the_wrong_type(tmp_path: Path) -> None:
+    bad = tmp_path / "events.xlsx"
+    bad.write_text("not events", encoding="utf-8")
+    result = run("behaviour", "import", str(bad), "--data-dir", str(tmp_path / "data"))
+    assert result.exit_code == 2 and "bad_file" in result.output
