@@ -11,7 +11,7 @@ import hashlib
 import json
 from array import array
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 
 from pctrade.domain.errors import ValidationError
 from pctrade.domain.journal import request_hash
@@ -22,7 +22,16 @@ from pctrade.domain.operations import EnergyCredit, FreezeReason, Retirement
 @dataclass(frozen=True, slots=True)
 class Command:
     def fingerprint(self) -> str:
-        return request_hash({"command": type(self).__name__, **asdict(self)})
+        # Field by field rather than ``asdict``, whose deep copy costs more than the hash.
+        body = {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+        return request_hash({"command": type(self).__name__, **body})
+
+
+def _plain(value: object) -> object:
+    """Nested dataclasses (a retirement's details) as dicts; the rest as it is."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,11 +94,21 @@ entries = Table(
     Column("request_hash", String(64), nullable=False),
     Column("ts", String(32), nullable=False),
     Column("payload", Text, nullable=False),
-    Column("corrects_seq", BigInteger, nullable=True, unique=True),
+    Column("corrects_seq", BigInteger, nullable=True),
     Column("posting_count", BigInteger, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     UniqueConstraint("actor", "idem_key", name="uq_entries_actor_key"),
+)
+
+# An entry is corrected at most once. Partial, so that the many entries that correct
+# nothing add no index row (and no page to each commit).
+Index(
+    "uq_entries_corrects_seq",
+    entries.c.corrects_seq,
+    unique=True,
+    sqlite_where=entries.c.corrects_seq.isnot(None),
+    postgresql_where=entries.c.corrects_seq.isnot(None),
 )
 
 postings = Table(

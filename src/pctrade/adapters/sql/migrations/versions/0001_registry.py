@@ -84,11 +84,20 @@ def upgrade() -> None:
         sa.Column("request_hash", sa.String(64), nullable=False),
         sa.Column("ts", sa.String(32), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),
-        sa.Column("corrects_seq", BIG, nullable=True, unique=True),
+        sa.Column("corrects_seq", BIG, nullable=True),
         sa.Column("posting_count", BIG, nullable=False),
         sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
         sa.UniqueConstraint("actor", "idem_key", name="uq_entries_actor_key"),
+    )
+    # At most one correction per entry; partial so uncorrected entries cost nothing.
+    op.create_index(
+        "uq_entries_corrects_seq",
+        "entries",
+        ["corrects_seq"],
+        unique=True,
+        sqlite_where=sa.text("corrects_seq IS NOT NULL"),
+        postgresql_where=sa.text("corrects_seq IS NOT NULL"),
     )
     op.create_table(
         "postings",
