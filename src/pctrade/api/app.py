@@ -27,6 +27,7 @@ from pctrade.api.routers import (
     freezes,
     journal,
     retirements,
+    sinks,
     surrenders,
     transfers,
     verify,
@@ -49,6 +50,7 @@ ROUTERS = (
     verify,
     behaviour,
     energy,
+    sinks,
 )
 
 DESCRIPTION = """\

@@ -30,6 +30,7 @@ from pctrade.adapters.sql.store import SqlStore
 from pctrade.cli import behaviour as behaviour_cli
 from pctrade.cli import registry as registry_cli
 from pctrade.cli import render
+from pctrade.cli import sinks as sinks_cli
 from pctrade.cli.common import (
     EXIT_PROBLEMS,
     DbOption,
@@ -54,6 +55,7 @@ app = typer.Typer(
 app.add_typer(registry_cli.app, name="registry")
 app.add_typer(behaviour_cli.app, name="behaviour")
 app.add_typer(behaviour_cli.methodology_app, name="methodology")
+app.add_typer(sinks_cli.app, name="sink")
 db_app = typer.Typer(help="数据库 Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

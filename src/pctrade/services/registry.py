@@ -70,6 +70,10 @@ IDEM_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
 AUTHORITIES = (Role.REGULATOR, Role.REGISTRY_OPERATOR)
 
 Clock = Callable[[], datetime]
+# Evidence written beside a new entry, in its transaction (e.g. a sink sponsorship row
+# for the energy spend that paid for it). It may refuse by raising, which rolls the
+# entry back too; it is not called for a replay, whose evidence was written already.
+Beside = Callable[[UnitOfWork, Entry], None]
 
 
 E = TypeVar("E", bound=StrEnum)
@@ -118,6 +122,7 @@ class Registry:
         key: str,
         command: c.Command,
         planner: Callable[[UnitOfWork, Party], Plan],
+        beside: Beside | None = None,
     ) -> Receipt:
         if not IDEM_KEY_RE.match(key):
             raise ValidationError(
@@ -126,10 +131,10 @@ class Registry:
             )
         fingerprint = command.fingerprint()
         try:
-            return self._attempt(actor_id, key, fingerprint, planner)
+            return self._attempt(actor_id, key, fingerprint, planner, beside)
         except ConcurrentKeyUse:
             # A concurrent request with the same key committed first: answer as a replay.
-            return self._attempt(actor_id, key, fingerprint, planner)
+            return self._attempt(actor_id, key, fingerprint, planner, beside)
 
     def _attempt(
         self,
@@ -137,9 +142,10 @@ class Registry:
         key: str,
         fingerprint: str,
         planner: Callable[[UnitOfWork, Party], Plan],
+        beside: Beside | None,
     ) -> Receipt:
         def work(uow: UnitOfWork) -> Receipt:
-            return self._apply(uow, actor_id, key, fingerprint, planner)
+            return self._apply(uow, actor_id, key, fingerprint, planner, beside)
 
         if self._group is not None:
             return self._group.submit(work)
@@ -155,6 +161,7 @@ class Registry:
         key: str,
         fingerprint: str,
         planner: Callable[[UnitOfWork, Party], Plan],
+        beside: Beside | None,
     ) -> Receipt:
         prior = uow.entry_by_key(actor_id, key)
         if prior is not None:
@@ -169,6 +176,8 @@ class Registry:
             raise Forbidden(f"unknown actor {actor_id!r}", code="unknown_actor")
         plan = planner(uow, actor)
         entry = uow.append(plan, actor_id, key, fingerprint, format_ts(self.clock()))
+        if beside is not None:
+            beside(uow, entry)
         return Receipt(entry)
 
     def close(self) -> None:
@@ -296,7 +305,7 @@ class Registry:
 
         return self._run(actor, key, cmd, planner)
 
-    def issue(self, actor: str, key: str, cmd: c.Issue) -> Receipt:
+    def issue(self, actor: str, key: str, cmd: c.Issue, *, beside: Beside | None = None) -> Receipt:
         denomination = Denomination.parse(cmd.denomination)
         if not cmd.account_ids:
             raise ValidationError("an issuance needs at least one recipient", code="missing_field")
@@ -323,7 +332,7 @@ class Registry:
             batch = Batch(asset_id, denomination, total, 0)
             return plan_issue_columns(batch, ids, cmd.amounts_g)
 
-        return self._run(actor, key, cmd, planner)
+        return self._run(actor, key, cmd, planner, beside)
 
     def transfer(self, actor: str, key: str, cmd: c.Transfer) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -391,7 +400,9 @@ class Registry:
 
         return self._run(actor, key, cmd, planner)
 
-    def cancel(self, actor: str, key: str, cmd: c.Cancel) -> Receipt:
+    def cancel(
+        self, actor: str, key: str, cmd: c.Cancel, *, beside: Beside | None = None
+    ) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
             access.require_role(who, AUTHORITIES, "cancel units")
             account = self._account(uow, cmd.account_id)
@@ -400,7 +411,7 @@ class Registry:
             self._has(uow, account, asset_id, cmd.quantity)
             return plan
 
-        return self._run(actor, key, cmd, planner)
+        return self._run(actor, key, cmd, planner, beside)
 
     def deposit(self, actor: str, key: str, cmd: c.Deposit) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -465,7 +476,9 @@ class Registry:
 
         return self._run(actor, key, cmd, planner)
 
-    def spend_energy(self, actor: str, key: str, cmd: c.SpendEnergy) -> Receipt:
+    def spend_energy(
+        self, actor: str, key: str, cmd: c.SpendEnergy, *, beside: Beside | None = None
+    ) -> Receipt:
         """Consume energy exactly once; the holder or its agent spends it."""
 
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -475,7 +488,7 @@ class Registry:
             self._has(uow, account, ENERGY_ASSET, cmd.quantity_g)
             return plan
 
-        return self._run(actor, key, cmd, planner)
+        return self._run(actor, key, cmd, planner, beside)
 
     def expire_energy(self, actor: str, key: str, cmd: c.ExpireEnergy) -> Receipt | None:
         """Expire, FIFO, all energy that appeared at or before ``cmd.cutoff``.

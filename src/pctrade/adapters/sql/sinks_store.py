@@ -1,0 +1,355 @@
+"""Sink tables (SQLAlchemy Core) and the reads and writes the sink service needs.
+
+The rows are the evidence beside the registry's journal (migration 0003 creates them):
+
+    sink_projects       one per project; status registered → approved → closed
+    sink_parcels        the land each project was found eligible on
+    sink_sponsorships   keyed by the ``energy_spend`` entry that paid for the units
+    sink_reports        monitoring reports; ``issued_g`` counts what issuances drew
+    sink_issuances      keyed by the ``issue`` entry that created the PCER batch
+    sink_attributions   the batch's attribution table: who got what, and why
+    sink_reversals      losses reported, buffer grams cancelled, shortfall
+
+Conservation, as in ``sinks.attribution``: per issuance, buffer_g + Σ amount_g =
+removals_g, and per report, issued_g ≤ removals_g (verified).
+
+Every function takes the registry's unit of work (``SqlUnitOfWork``) so that sink
+rows commit, or roll back, in the same transaction as the journal entry they explain.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from pctrade.adapters.sql.store import SqlUnitOfWork
+from pctrade.domain.errors import ValidationError
+from pctrade.services.ports import UnitOfWork
+
+metadata = MetaData()
+BIG = BigInteger
+DAY = String(10)  # ISO dates, compared as text: YYYY-MM-DD sorts as it reads
+TS = String(32)
+
+projects = Table(
+    "sink_projects",
+    metadata,
+    Column("code", String(16), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("project_type", String(16), nullable=False),
+    Column("jurisdiction", String(3), nullable=False),
+    Column("forest_type", String(32), nullable=False),
+    Column("owner", String(64), nullable=False),
+    Column("affiliates", Text, nullable=False),  # space-separated party ids
+    Column("area_m2", BIG, nullable=False),
+    Column("stand_age_y", Integer, nullable=False),
+    Column("crediting_start", DAY, nullable=False),
+    Column("crediting_end", DAY, nullable=False),
+    Column("unit_energy_g", BIG, nullable=False),
+    Column("units_offered", BIG, nullable=False),
+    Column("units_sold", BIG, nullable=False),
+    Column("buffer_bps", Integer, nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("registered_at", TS, nullable=False),
+    Column("approved_by", String(64), nullable=True),
+    Column("approved_at", TS, nullable=True),
+    Column("batches", Integer, nullable=False),
+)
+
+parcels = Table(
+    "sink_parcels",
+    metadata,
+    Column("project_code", String(16), nullable=False),
+    Column("parcel_id", String(64), nullable=False),
+    Column("area_m2", BIG, nullable=False),
+    Column("years_not_forest", Integer, nullable=False),
+    Column("wetland", Boolean, nullable=False),
+    PrimaryKeyConstraint("project_code", "parcel_id"),
+)
+
+sponsorships = Table(
+    "sink_sponsorships",
+    metadata,
+    Column("spend_seq", BIG, primary_key=True, autoincrement=False),
+    Column("project_code", String(16), nullable=False),
+    Column("account_id", BIG, nullable=False),
+    Column("units", BIG, nullable=False),
+    Column("energy_g", BIG, nullable=False),
+    Column("sponsored_on", DAY, nullable=False),
+    Index("ix_sink_sponsorships_project", "project_code", "sponsored_on"),
+    Index("ix_sink_sponsorships_account", "account_id"),
+)
+
+reports = Table(
+    "sink_reports",
+    metadata,
+    Column("report_id", Integer, primary_key=True, autoincrement=True),
+    Column("project_code", String(16), nullable=False),
+    Column("period_start", DAY, nullable=False),
+    Column("period_end", DAY, nullable=False),
+    Column("removals_g", BIG, nullable=False),
+    Column("expected_g", BIG, nullable=False),
+    Column("filed_by", String(64), nullable=False),
+    Column("filed_at", TS, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("verifier", String(64), nullable=True),
+    Column("decided_at", TS, nullable=True),
+    Column("reason", String(512), nullable=False),
+    Column("issued_g", BIG, nullable=False),
+    Index("ix_sink_reports_project", "project_code"),
+)
+
+issuances = Table(
+    "sink_issuances",
+    metadata,
+    Column("issue_seq", BIG, primary_key=True, autoincrement=False),
+    Column("report_id", Integer, nullable=False),
+    Column("project_code", String(16), nullable=False),
+    Column("batch", String(64), nullable=False, unique=True),
+    Column("removals_g", BIG, nullable=False),
+    Column("buffer_bps", Integer, nullable=False),
+    Column("buffer_g", BIG, nullable=False),
+    Column("total_shares", BIG, nullable=False),
+    Column("leftover_g", BIG, nullable=False),
+    Column("sponsors", BIG, nullable=False),
+    Column("shares_as_of", DAY, nullable=False),
+    Index("ix_sink_issuances_project", "project_code"),
+)
+
+attributions = Table(
+    "sink_attributions",
+    metadata,
+    Column("issue_seq", BIG, nullable=False),
+    Column("account_id", BIG, nullable=False),
+    Column("shares", BIG, nullable=False),
+    Column("amount_g", BIG, nullable=False),
+    Column("remainder", BIG, nullable=False),  # numerator over total_shares
+    Column("rounded_up", Boolean, nullable=False),
+    PrimaryKeyConstraint("issue_seq", "account_id"),
+    Index("ix_sink_attributions_account", "account_id"),
+    sqlite_with_rowid=False,
+)
+
+reversals = Table(
+    "sink_reversals",
+    metadata,
+    Column("reversal_id", Integer, primary_key=True, autoincrement=True),
+    Column("project_code", String(16), nullable=False),
+    Column("loss_g", BIG, nullable=False),
+    Column("cause", String(512), nullable=False),
+    Column("reported_by", String(64), nullable=False),
+    Column("reported_at", TS, nullable=False),
+    Column("idem_key", String(128), nullable=False),
+    Column("covered_g", BIG, nullable=False),
+    Column("shortfall_g", BIG, nullable=False),
+    # The buffer cancellations planned ("batch=grams" separated by spaces) and the
+    # journal seqs of those executed so far, in the same order; "done" when all are.
+    Column("plan", Text, nullable=False),
+    Column("cancel_seqs", Text, nullable=False),
+    Column("status", String(8), nullable=False),
+    UniqueConstraint("reported_by", "idem_key", name="uq_sink_reversals_key"),
+)
+
+
+def sql(uow: UnitOfWork) -> SqlUnitOfWork:
+    """The SQL unit of work behind the port; sinks are stored only in SQL databases."""
+    if not isinstance(uow, SqlUnitOfWork):
+        raise ValidationError("sinks need the SQL store", code="unsupported_store")
+    return uow
+
+
+Row = dict[str, Any]
+
+
+def _one(uow: UnitOfWork, query: sa.Select[Any]) -> Row | None:
+    row = sql(uow).execute(query).mappings().first()
+    return None if row is None else dict(row)
+
+
+def project(uow: UnitOfWork, code: str, *, lock: bool = False) -> Row | None:
+    """A project row; ``lock`` serialises writers on PostgreSQL (SQLite already is)."""
+    query = sa.select(projects).where(projects.c.code == code)
+    return _one(uow, query.with_for_update() if lock else query)
+
+
+def all_projects(uow: UnitOfWork) -> list[Row]:
+    rows = sql(uow).execute(sa.select(projects).order_by(projects.c.code)).mappings()
+    return [dict(r) for r in rows]
+
+
+def insert_project(uow: UnitOfWork, row: Row, parcel_rows: Sequence[Row]) -> None:
+    sql(uow).execute(sa.insert(projects), [row])
+    sql(uow).execute(sa.insert(parcels), list(parcel_rows))
+
+
+def update_project(uow: UnitOfWork, code: str, **values: Any) -> None:
+    sql(uow).execute(sa.update(projects).where(projects.c.code == code).values(**values))
+
+
+def insert_sponsorship(uow: UnitOfWork, row: Row) -> None:
+    sql(uow).execute(sa.insert(sponsorships), [row])
+
+
+def sponsorship(uow: UnitOfWork, spend_seq: int) -> Row | None:
+    return _one(uow, sa.select(sponsorships).where(sponsorships.c.spend_seq == spend_seq))
+
+
+def _driver(uow: UnitOfWork) -> tuple[Any, str]:
+    """The DB-API connection under the unit of work, and its placeholder.
+
+    The two statements that touch one row per sponsor skip SQLAlchemy's per-row
+    parameter handling, which costs more than the SQL itself at a million rows.
+    """
+    unit = sql(uow)
+    return unit.conn.connection.driver_connection, "%s" if unit.is_postgres else "?"
+
+
+def shares_as_of(uow: UnitOfWork, code: str, day: str) -> tuple[list[int], list[int]]:
+    """Units held per sponsor from sponsorships made by ``day``, ordered by account."""
+    driver, ph = _driver(uow)
+    cursor = driver.cursor()
+    cursor.execute(
+        "SELECT account_id, SUM(units) FROM sink_sponsorships "
+        f"WHERE project_code = {ph} AND sponsored_on <= {ph} "
+        "GROUP BY account_id ORDER BY account_id",
+        (code, day),
+    )
+    rows = cursor.fetchall()
+    cursor.close()
+    return [int(r[0]) for r in rows], [int(r[1]) for r in rows]
+
+
+def shares_digest(uow: UnitOfWork, code: str, day: str) -> tuple[int, int]:
+    """(sponsorships, units) made by ``day``: rows are only ever added, so any new
+    sponsorship that would change the shares changes this pair."""
+    s = sponsorships.c
+    query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(s.units), 0)).where(
+        s.project_code == code, s.sponsored_on <= day
+    )
+    row: Any = sql(uow).execute(query).one()
+    return int(row[0]), int(row[1])
+
+
+def reports_of(uow: UnitOfWork, code: str) -> list[Row]:
+    query = sa.select(reports).where(reports.c.project_code == code).order_by(reports.c.report_id)
+    return [dict(r) for r in sql(uow).execute(query).mappings()]
+
+
+def report(uow: UnitOfWork, report_id: int) -> Row | None:
+    return _one(uow, sa.select(reports).where(reports.c.report_id == report_id))
+
+
+def insert_report(uow: UnitOfWork, row: Row) -> int:
+    result = sql(uow).execute(sa.insert(reports).values(**row).returning(reports.c.report_id))
+    return int(result.scalar_one())
+
+
+def update_report(uow: UnitOfWork, report_id: int, **values: Any) -> None:
+    sql(uow).execute(sa.update(reports).where(reports.c.report_id == report_id).values(**values))
+
+
+def insert_issuance(
+    uow: UnitOfWork,
+    row: Row,
+    columns: tuple[list[int], list[int], list[int], list[int], list[bool]],
+) -> None:
+    """The issuance and its attribution table (COPY on PostgreSQL, executemany on SQLite)."""
+    sql(uow).execute(sa.insert(issuances), [row])
+    seq = row["issue_seq"]
+    account_ids, shares, amounts, remainders, ups = columns
+    rows = zip(itertools.repeat(seq), account_ids, shares, amounts, remainders, ups, strict=False)
+    names = "issue_seq, account_id, shares, amount_g, remainder, rounded_up"
+    driver, ph = _driver(uow)
+    cursor = driver.cursor()
+    if ph == "%s":
+        with cursor.copy(f"COPY sink_attributions ({names}) FROM STDIN") as copy:
+            for values in rows:
+                copy.write_row(values)
+    else:
+        cursor.executemany(
+            f"INSERT INTO sink_attributions ({names}) VALUES (?, ?, ?, ?, ?, ?)", rows
+        )
+    cursor.close()
+
+
+def issuances_of(uow: UnitOfWork, code: str) -> list[Row]:
+    query = (
+        sa.select(issuances).where(issuances.c.project_code == code).order_by(issuances.c.issue_seq)
+    )
+    return [dict(r) for r in sql(uow).execute(query).mappings()]
+
+
+def issuance(uow: UnitOfWork, issue_seq: int) -> Row | None:
+    return _one(uow, sa.select(issuances).where(issuances.c.issue_seq == issue_seq))
+
+
+def attribution_totals(uow: UnitOfWork, issue_seq: int) -> tuple[int, int]:
+    """(rows, Σ amount_g) of one issuance's attribution table."""
+    a = attributions.c
+    query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(a.amount_g), 0)).where(
+        a.issue_seq == issue_seq
+    )
+    row: Any = sql(uow).execute(query).one()
+    return int(row[0]), int(row[1])
+
+
+def attributions_of_account(uow: UnitOfWork, account_id: int) -> list[Row]:
+    query = (
+        sa.select(attributions, issuances.c.batch, issuances.c.project_code)
+        .join(issuances, issuances.c.issue_seq == attributions.c.issue_seq)
+        .where(attributions.c.account_id == account_id)
+        .order_by(attributions.c.issue_seq)
+    )
+    return [dict(r) for r in sql(uow).execute(query).mappings()]
+
+
+def sponsorships_of_account(uow: UnitOfWork, account_id: int) -> list[Row]:
+    query = (
+        sa.select(sponsorships)
+        .where(sponsorships.c.account_id == account_id)
+        .order_by(sponsorships.c.spend_seq)
+    )
+    return [dict(r) for r in sql(uow).execute(query).mappings()]
+
+
+def insert_reversal(uow: UnitOfWork, row: Row) -> int:
+    result = sql(uow).execute(sa.insert(reversals).values(**row).returning(reversals.c.reversal_id))
+    return int(result.scalar_one())
+
+
+def reversals_of(uow: UnitOfWork, code: str) -> list[Row]:
+    query = (
+        sa.select(reversals)
+        .where(reversals.c.project_code == code)
+        .order_by(reversals.c.reversal_id)
+    )
+    return [dict(r) for r in sql(uow).execute(query).mappings()]
+
+
+def reversal_by_key(uow: UnitOfWork, actor: str, key: str, *, lock: bool = False) -> Row | None:
+    r = reversals.c
+    query = sa.select(reversals).where(r.reported_by == actor, r.idem_key == key)
+    return _one(uow, query.with_for_update() if lock else query)
+
+
+def update_reversal(uow: UnitOfWork, reversal_id: int, **values: Any) -> None:
+    sql(uow).execute(
+        sa.update(reversals).where(reversals.c.reversal_id == reversal_id).values(**values)
+    )

@@ -1,0 +1,191 @@
+"""Forest sinks over HTTP: projects, sponsorships, reports, verification, issuance.
+
+Routes build a call and hand it to ``services.sinks``; who may do what (owner,
+regulator, verifier, holder) and every eligibility and accounting rule is decided
+there, and a refusal comes back as problem+json with the domain's code. Writes that
+move holdings (sponsor, issue, reverse) take the ``Idempotency-Key`` header like every
+registry write; a replay answers with the original result.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Response
+
+from pctrade.api import sink_schemas as s
+from pctrade.api.deps import REPLAYED_HEADER, ActorDep, IdempotencyKeyDep, RegistryDep
+from pctrade.api.problems import problem_responses
+from pctrade.domain.errors import NotFound
+from pctrade.domain.model import HolderType
+from pctrade.services import queries
+from pctrade.services.sinks import Sinks, mine
+from pctrade.sinks.monitoring import Period
+from pctrade.sinks.project import Parcel, ProjectSpec
+
+router = APIRouter(tags=["sinks"])
+WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
+CodePath = Annotated[str, Path(min_length=7, max_length=7, description="e.g. AFF0007")]
+ReportPath = Annotated[int, Path(gt=0, lt=2**31)]
+
+
+def _project(row: dict[str, Any]) -> s.ProjectPublic:
+    return s.ProjectPublic.model_validate({k: row[k] for k in s.ProjectPublic.model_fields})
+
+
+def _report(row: dict[str, Any]) -> s.ReportPublic:
+    return s.ReportPublic.model_validate({k: row[k] for k in s.ReportPublic.model_fields})
+
+
+def _replay(replayed: bool, response: Response) -> None:
+    if replayed:
+        response.headers[REPLAYED_HEADER] = "true"
+
+
+@router.post("/sinks/projects", status_code=201, responses=WRITE_ERRORS)
+def register(body: s.ProjectCreate, actor: ActorDep, registry: RegistryDep) -> s.ProjectPublic:
+    """Register a project (project owner); it waits for the regulator's approval."""
+    spec = ProjectSpec(
+        body.code,
+        body.name,
+        body.project_type,
+        body.jurisdiction,
+        body.forest_type,
+        tuple(Parcel(p.parcel_id, p.area_m2, p.years_not_forest, p.wetland) for p in body.parcels),
+        body.crediting_start,
+        body.crediting_end,
+        body.unit_energy_g,
+        body.units_offered,
+        tuple(body.affiliates),
+    )
+    return _project(Sinks(registry).register(actor.party_id, spec, body.stand_age_y))
+
+
+@router.post("/sinks/projects/{code}/approval", responses=WRITE_ERRORS)
+def approve(code: CodePath, actor: ActorDep, registry: RegistryDep) -> s.ProjectPublic:
+    """Approve a project (regulator): sponsorship opens."""
+    return _project(Sinks(registry).approve(actor.party_id, code))
+
+
+@router.get("/sinks/projects/{code}", responses=problem_responses(401, 404, 422))
+def project(code: CodePath, actor: ActorDep, registry: RegistryDep) -> s.ProjectPublic:
+    return _project(Sinks(registry).project(code))
+
+
+@router.post("/sinks/projects/{code}/sponsorships", status_code=201, responses=WRITE_ERRORS)
+def sponsor(
+    code: CodePath,
+    body: s.SponsorshipCreate,
+    actor: ActorDep,
+    key: IdempotencyKeyDep,
+    registry: RegistryDep,
+    response: Response,
+) -> s.SponsorshipPublic:
+    """Spend green energy on sponsor units, exactly once."""
+    done = Sinks(registry).sponsor(actor.party_id, key, body.account, code, body.units)
+    _replay(done.replayed, response)
+    return s.SponsorshipPublic(
+        spend_seq=done.spend_seq,
+        project_code=done.project_code,
+        account_id=done.account_id,
+        units=done.units,
+        energy_g=done.energy_g,
+    )
+
+
+@router.post("/sinks/projects/{code}/reports", status_code=201, responses=WRITE_ERRORS)
+def file_report(
+    code: CodePath, body: s.ReportCreate, actor: ActorDep, registry: RegistryDep
+) -> s.ReportPublic:
+    """File a monitoring report for a period (owner)."""
+    period = Period(body.period_start, body.period_end)
+    return _report(Sinks(registry).file_report(actor.party_id, code, period, body.removals_g))
+
+
+@router.post("/sinks/reports/{report_id}/decision", responses=WRITE_ERRORS)
+def decide(
+    report_id: ReportPath, body: s.DecisionCreate, actor: ActorDep, registry: RegistryDep
+) -> s.ReportPublic:
+    """Verify or reject a report (a verifier outside the project's circle)."""
+    return _report(Sinks(registry).verify(actor.party_id, report_id, body.approve, body.reason))
+
+
+@router.post("/sinks/reports/{report_id}/issuances", status_code=201, responses=WRITE_ERRORS)
+def issue(
+    report_id: ReportPath,
+    body: s.IssuanceCreate,
+    actor: ActorDep,
+    key: IdempotencyKeyDep,
+    registry: RegistryDep,
+    response: Response,
+) -> s.IssuancePublic:
+    """Issue a PCER batch to every sponsor and the buffer in one entry (regulator)."""
+    i = Sinks(registry).issue(actor.party_id, key, report_id, body.quantity_g)
+    _replay(i.replayed, response)
+    return s.IssuancePublic(
+        issue_seq=i.issue_seq,
+        batch=i.batch,
+        report_id=i.report_id,
+        removals_g=i.removals_g,
+        buffer_g=i.buffer_g,
+        attributed_g=i.attributed_g,
+        sponsors=i.sponsors,
+        leftover_g=i.leftover_g,
+    )
+
+
+@router.post("/sinks/projects/{code}/reversals", status_code=201, responses=WRITE_ERRORS)
+def reverse(
+    code: CodePath,
+    body: s.ReversalCreate,
+    actor: ActorDep,
+    key: IdempotencyKeyDep,
+    registry: RegistryDep,
+) -> s.ReversalPublic:
+    """Record a loss: buffer credits are cancelled first; any shortfall is reported."""
+    r = Sinks(registry).reverse(actor.party_id, key, code, body.loss_g, body.cause)
+    return s.ReversalPublic(
+        reversal_id=r.reversal_id,
+        loss_g=r.loss_g,
+        covered_g=r.covered_g,
+        shortfall_g=r.shortfall_g,
+        cancel_seqs=r.cancel_seqs,
+    )
+
+
+@router.get("/me/sinks", responses=problem_responses(401, 404))
+def my_sinks(actor: ActorDep, registry: RegistryDep) -> list[s.MyProjectPublic]:
+    """My trees, my credits: projects I sponsored, removals so far, credits received."""
+    own = [
+        a
+        for a in queries.accounts_of(registry.store, actor.party_id)
+        if a.holder_type == HolderType.INDIVIDUAL
+    ]
+    if not own:
+        raise NotFound(f"{actor.party_id} holds no individual account", code="unknown_account")
+    return [
+        s.MyProjectPublic(
+            code=p.code,
+            name=p.name,
+            project_type=p.project_type,
+            forest_type=p.forest_type,
+            status=p.status,
+            units=p.units,
+            energy_g=p.energy_g,
+            units_sold=p.units_sold,
+            verified_g=p.verified_g,
+            credited_g=p.credited_g,
+            credits=[
+                s.MyCreditPublic(
+                    batch=c.batch,
+                    issue_seq=c.issue_seq,
+                    shares=c.shares,
+                    credited_g=c.credited_g,
+                    rounded_up=c.rounded_up,
+                    available_g=c.available_g,
+                )
+                for c in p.credits
+            ],
+        )
+        for p in mine(registry, own[0].account_id)
+    ]

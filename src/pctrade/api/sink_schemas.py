@@ -1,0 +1,153 @@
+"""Request and response bodies of the sink endpoints, with their stated limits.
+
+Carbon and energy are integer grams (``*_g``), dates ISO ``YYYY-MM-DD``. The domain
+checks the rules (eligibility, periods, overlap, who may verify); these models only
+bound the sizes and types a request may carry.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import Field
+
+from pctrade.api.schemas import AccountRef, Body, Out, QuantityG
+from pctrade.domain.units import INT64_MAX
+from pctrade.sinks.monitoring import REASON_LEN_MAX
+from pctrade.sinks.project import (
+    AFFILIATES_MAX,
+    NAME_LEN_MAX,
+    PARCELS_MAX,
+    UNITS_OFFERED_MAX,
+    ProjectType,
+)
+
+Count = Annotated[int, Field(strict=True, gt=0, le=UNITS_OFFERED_MAX)]
+Text64 = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class ParcelCreate(Body):
+    parcel_id: Text64
+    area_m2: Annotated[int, Field(strict=True, gt=0, le=INT64_MAX)]
+    years_not_forest: Annotated[int, Field(strict=True, ge=0, le=10_000)]
+    wetland: bool = False
+
+
+class ProjectCreate(Body):
+    code: Annotated[str, Field(min_length=7, max_length=7, description="e.g. AFF0007")]
+    name: Annotated[str, Field(min_length=1, max_length=NAME_LEN_MAX)]
+    project_type: ProjectType
+    jurisdiction: Annotated[str, Field(min_length=2, max_length=3)]
+    forest_type: Text64
+    parcels: Annotated[list[ParcelCreate], Field(min_length=1, max_length=PARCELS_MAX)]
+    crediting_start: date
+    crediting_end: date
+    unit_energy_g: QuantityG
+    units_offered: Count
+    affiliates: Annotated[list[Text64], Field(max_length=AFFILIATES_MAX, default_factory=list)]
+    stand_age_y: Annotated[int, Field(strict=True, ge=0, lt=1_000)] = 0
+
+
+class ProjectPublic(Out):
+    code: str
+    name: str
+    project_type: str
+    jurisdiction: str
+    forest_type: str
+    owner: str
+    area_m2: int
+    status: str
+    unit_energy_g: int
+    units_offered: int
+    units_sold: int
+    buffer_bps: int
+    model_version: str
+
+
+class SponsorshipCreate(Body):
+    account: AccountRef
+    units: Count
+
+
+class SponsorshipPublic(Out):
+    spend_seq: int
+    project_code: str
+    account_id: int
+    units: int
+    energy_g: int
+
+
+class ReportCreate(Body):
+    period_start: date
+    period_end: date
+    removals_g: QuantityG
+
+
+class ReportPublic(Out):
+    report_id: int
+    project_code: str
+    period_start: str
+    period_end: str
+    removals_g: int
+    expected_g: int
+    status: str
+    verifier: str | None
+    reason: str
+    issued_g: int
+
+
+class DecisionCreate(Body):
+    approve: bool
+    reason: Annotated[str, Field(max_length=REASON_LEN_MAX)] = ""
+
+
+class IssuanceCreate(Body):
+    quantity_g: QuantityG | None = Field(default=None, description="default: all unissued")
+
+
+class IssuancePublic(Out):
+    issue_seq: int
+    batch: str
+    report_id: int
+    removals_g: int
+    buffer_g: int
+    attributed_g: int
+    sponsors: int
+    leftover_g: int
+
+
+class ReversalCreate(Body):
+    loss_g: QuantityG
+    cause: Annotated[str, Field(min_length=1, max_length=REASON_LEN_MAX)]
+
+
+class ReversalPublic(Out):
+    reversal_id: int
+    loss_g: int
+    covered_g: int
+    shortfall_g: int
+    cancel_seqs: list[int]
+
+
+class MyCreditPublic(Out):
+    batch: str
+    issue_seq: int
+    shares: int
+    credited_g: int
+    rounded_up: bool
+    available_g: int
+
+
+class MyProjectPublic(Out):
+    code: str
+    name: str
+    project_type: str
+    forest_type: str
+    status: str
+    units: int
+    energy_g: int
+    units_sold: int
+    verified_g: int
+    credited_g: int
+    credits: list[MyCreditPublic]

@@ -1,0 +1,238 @@
+"""``pctrade sink …``: forest-sink projects, sponsorship, reports, issuance, reversal.
+
+A thin entrypoint over ``services.sinks``: it parses text (dates, ``1.5t``-style
+quantities, ``id:area_m2:years_not_forest[:wetland]`` parcels) into calls and prints
+what the service returns. Every rule lives in the service and the pure ``sinks``
+package; a refusal prints ``error [code]: message`` and exits 2, like every command.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from pctrade.cli import render
+from pctrade.cli.common import (
+    ActorOption,
+    DbOption,
+    KeyOption,
+    console,
+    guarded,
+    idempotency_key,
+    open_store,
+)
+from pctrade.domain.errors import ValidationError
+from pctrade.domain.model import parse_account_ref
+from pctrade.domain.units import parse_carbon_g
+from pctrade.services.registry import Registry
+from pctrade.services.sinks import Sinks, mine
+from pctrade.sinks.monitoring import Period
+from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
+
+app = typer.Typer(
+    help="碳汇 Forest sinks: register, approve, sponsor, report, verify, issue, reverse.",
+    no_args_is_help=True,
+)
+
+CodeArg = Annotated[str, typer.Argument(help="Project code, e.g. AFF0007.")]
+DateOpt = Annotated[str, typer.Option(help="A date, YYYY-MM-DD.")]
+
+
+def _sinks(db: str | None) -> Sinks:
+    return Sinks(Registry(open_store(db)))
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValidationError(f"not a date: {text!r}", code="bad_date") from exc
+
+
+def parse_parcel(text: str) -> Parcel:
+    """``MZ-01:600000:12`` or ``MZ-01:600000:12:wetland``."""
+    parts = text.split(":")
+    if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] != "wetland"):
+        raise ValidationError(
+            f"parcel {text!r}: use id:area_m2:years_not_forest[:wetland]", code="bad_parcel"
+        )
+    if not (parts[1].isdigit() and parts[2].isdigit()):
+        raise ValidationError(
+            f"parcel {text!r}: area and years are whole numbers", code="bad_parcel"
+        )
+    return Parcel(parts[0], int(parts[1]), int(parts[2]), wetland=len(parts) == 4)
+
+
+@app.command()
+def register(
+    code: CodeArg,
+    actor: ActorOption,
+    name: Annotated[str, typer.Option(help="Project name.")],
+    project_type: Annotated[ProjectType, typer.Option("--type", help="Project type.")],
+    forest_type: Annotated[str, typer.Option(help="Removal model, e.g. chinese_fir.")],
+    parcel: Annotated[list[str], typer.Option(help="id:area_m2:years_not_forest[:wetland]")],
+    start: DateOpt,
+    end: DateOpt,
+    unit_energy: Annotated[str, typer.Option(help="Green energy per sponsor unit, e.g. 17.9kg.")],
+    units: Annotated[int, typer.Option(help="Sponsor units on offer.")],
+    jurisdiction: Annotated[str, typer.Option(help="e.g. GD.")] = "GD",
+    affiliate: Annotated[
+        list[str] | None, typer.Option(help="Party barred from verifying.")
+    ] = None,
+    stand_age: Annotated[int, typer.Option(help="Stand age at the start, years.")] = 0,
+    db: DbOption = None,
+) -> None:
+    """Register a sink project (项目登记); it waits for the regulator's approval."""
+    with guarded():
+        spec = ProjectSpec(
+            code,
+            name,
+            project_type,
+            jurisdiction,
+            forest_type,
+            tuple(parse_parcel(p) for p in parcel),
+            _date(start),
+            _date(end),
+            parse_carbon_g(unit_energy),
+            units,
+            tuple(affiliate or ()),
+        )
+        row = _sinks(db).register(actor, spec, stand_age)
+    console.print(f"project {row['code']} registered: {row['area_m2']} m², {row['status']}")
+
+
+@app.command()
+def approve(code: CodeArg, actor: ActorOption, db: DbOption = None) -> None:
+    """Approve a project (regulator); sponsorship opens."""
+    with guarded():
+        row = _sinks(db).approve(actor, code)
+    console.print(f"project {row['code']} {row['status']}")
+
+
+@app.command()
+def close(code: CodeArg, actor: ActorOption, db: DbOption = None) -> None:
+    """Close sponsorship of a project (owner or regulator)."""
+    with guarded():
+        row = _sinks(db).close(actor, code)
+    console.print(f"project {row['code']} {row['status']}")
+
+
+@app.command()
+def sponsor(
+    code: CodeArg,
+    actor: ActorOption,
+    account: Annotated[str, typer.Argument(help="Account paying the energy.")],
+    units: Annotated[int, typer.Option(help="Units to sponsor.")] = 1,
+    db: DbOption = None,
+    key: KeyOption = None,
+) -> None:
+    """Spend green energy on sponsor units (认养), exactly once."""
+    with guarded():
+        s = _sinks(db).sponsor(actor, idempotency_key(key), parse_account_ref(account), code, units)
+    replay = " (replayed)" if s.replayed else ""
+    console.print(
+        f"entry #{s.spend_seq}: {s.units} units of {s.project_code} for "
+        f"{render.carbon(s.energy_g)} green energy{replay}"
+    )
+
+
+@app.command()
+def report(
+    code: CodeArg,
+    actor: ActorOption,
+    start: DateOpt,
+    end: DateOpt,
+    removals: Annotated[str, typer.Option(help="Measured removals, e.g. 400t.")],
+    db: DbOption = None,
+) -> None:
+    """File a monitoring report for a period (owner)."""
+    with guarded():
+        period = Period(_date(start), _date(end))
+        row = _sinks(db).file_report(actor, code, period, parse_carbon_g(removals))
+    console.print(
+        f"report {row['report_id']} filed: {render.carbon(int(row['removals_g']))} "
+        f"(model expects {render.carbon(int(row['expected_g']))}), {row['status']}"
+    )
+
+
+@app.command()
+def verify(
+    report_id: Annotated[int, typer.Argument(help="Report number.")],
+    actor: ActorOption,
+    reject: Annotated[bool, typer.Option("--reject", help="Reject instead.")] = False,
+    reason: Annotated[str, typer.Option(help="Reasons (required to reject).")] = "",
+    db: DbOption = None,
+) -> None:
+    """Verify or reject a monitoring report (verifier)."""
+    with guarded():
+        row = _sinks(db).verify(actor, report_id, not reject, reason)
+    console.print(f"report {row['report_id']} {row['status']} by {row['verifier']}")
+
+
+@app.command()
+def issue(
+    report_id: Annotated[int, typer.Argument(help="Verified report number.")],
+    actor: ActorOption,
+    quantity: Annotated[str | None, typer.Option(help="Part of the report, e.g. 100t.")] = None,
+    db: DbOption = None,
+    key: KeyOption = None,
+) -> None:
+    """Issue a PCER batch to every sponsor and the buffer (regulator), in one entry."""
+    with guarded():
+        grams = None if quantity is None else parse_carbon_g(quantity)
+        i = _sinks(db).issue(actor, idempotency_key(key), report_id, grams)
+    replay = " (replayed)" if i.replayed else ""
+    console.print(
+        f"entry #{i.issue_seq}: batch {i.batch}{replay}\n"
+        f"  removals {render.carbon(i.removals_g)} = buffer {render.carbon(i.buffer_g)} "
+        f"+ {i.sponsors} sponsors {render.carbon(i.attributed_g)} "
+        f"({i.leftover_g} g by largest remainder)"
+    )
+
+
+@app.command()
+def reverse(
+    code: CodeArg,
+    actor: ActorOption,
+    loss: Annotated[str, typer.Option(help="Lost removals, e.g. 20t.")],
+    cause: Annotated[str, typer.Option(help="Fire, pests, illegal logging …")],
+    db: DbOption = None,
+    key: KeyOption = None,
+) -> None:
+    """Record a reversal: cancel buffer credits first; report any shortfall."""
+    with guarded():
+        r = _sinks(db).reverse(actor, idempotency_key(key), code, parse_carbon_g(loss), cause)
+    console.print(
+        f"reversal {r.reversal_id}: loss {render.carbon(r.loss_g)}, buffer cancelled "
+        f"{render.carbon(r.covered_g)}, shortfall {render.carbon(r.shortfall_g)}"
+    )
+
+
+@app.command("mine")
+def show_mine(
+    account: Annotated[str, typer.Argument(help="Account id or number.")],
+    db: DbOption = None,
+) -> None:
+    """My trees, my credits (我的树 我的碳汇): projects sponsored and credits received."""
+    with guarded():
+        projects = mine(Registry(open_store(db)), parse_account_ref(account))
+    table = Table(title="我的碳汇 My sinks")
+    for column in ("project", "type", "units", "energy", "verified", "batch", "credited", "held"):
+        table.add_column(column)
+    for p in projects:
+        head = [p.code, f"{p.project_type}/{p.forest_type}", f"{p.units}/{p.units_sold}"]
+        money = [render.carbon(p.energy_g), render.carbon(p.verified_g)]
+        if not p.credits:
+            table.add_row(*head, *money, "—", "—", "—")
+        for credit in p.credits:
+            table.add_row(
+                *head,
+                *money,
+                f"{credit.batch} (#{credit.issue_seq})",
+                render.carbon(credit.credited_g),
+                render.carbon(credit.available_g),
+            )
+    console.print(table)

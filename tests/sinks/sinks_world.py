@@ -1,0 +1,136 @@
+"""A small sink world for the service tests: parties, accounts, energy, a project."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+
+from pctrade.adapters.sql import sinks_store
+from pctrade.adapters.sql.store import SqlStore
+from pctrade.domain.energy import EnergyLine
+from pctrade.domain.model import ENERGY_ASSET, AssetId, Role, State
+from pctrade.domain.operations import EnergyCredit
+from pctrade.services import commands as c
+from pctrade.services.registry import Registry
+from pctrade.services.sinks import Sinks
+from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
+
+NOW = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # before the periods reported
+UNIT_G = 1_000
+CODE = "AFF0007"
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class SinkWorld:
+    reg: Registry
+    sinks: Sinks
+    store: SqlStore
+    clock: Clock
+    people: dict[str, int]
+
+
+def clear_sink_tables(store: SqlStore) -> None:
+    """PostgreSQL tests share one database; the registry fixture empties only its own."""
+    with store.engine.begin() as conn:
+        for table in reversed(sinks_store.metadata.sorted_tables):
+            conn.execute(sa.delete(table))
+
+
+def build(store: SqlStore, people: tuple[str, ...] = ("alice", "bob", "chen")) -> SinkWorld:
+    clear_sink_tables(store)
+    clock = Clock(NOW)
+    reg = Registry(store, clock=clock)
+    for party, role in [
+        ("reg", Role.REGULATOR),
+        ("forestco", Role.PROJECT_OWNER),
+        ("cqc", Role.VERIFIER),
+        ("forestco-mrv", Role.VERIFIER),
+    ]:
+        reg.open_account("registry", f"o-{party}", c.OpenAccount(party, role, party))
+    reg.open_accounts("registry", "o-people", c.OpenAccounts(Role.INDIVIDUAL, list(people)))
+    with store.reader() as uow:
+        ids = {p: uow.accounts_of(p)[0].account_id for p in people}
+    return SinkWorld(reg, Sinks(reg), store, clock, ids)
+
+
+def grant_energy(w: SinkWorld, grams: dict[str, int], day: str = "2026-11-24") -> None:
+    lines = [
+        EnergyLine(
+            day,
+            w.people[p],
+            p,
+            "walking",
+            "walking/v1",
+            "steps",
+            "step",
+            1,
+            g * 50,
+            20_000,
+            g * 1_000_000,
+            0,
+            0,
+            g,
+            "",
+        )
+        for p, g in sorted(grams.items())
+    ]
+    credit = EnergyCredit(day, ("walking/v1",), 0, lines)
+    w.reg.credit_energy("registry", f"energy-{day}", c.CreditEnergy(credit))
+
+
+def spec(code: str = CODE, units: int = 100, affiliates: tuple[str, ...] = ()) -> ProjectSpec:
+    return ProjectSpec(
+        code=code,
+        name="梅州山地造林 Meizhou hillside afforestation",
+        project_type=ProjectType.AFFORESTATION,
+        jurisdiction="GD",
+        forest_type="chinese_fir",
+        parcels=(Parcel("MZ-01", 600_000, 12), Parcel("MZ-02", 400_000, 5)),
+        crediting_start=date(2026, 1, 1),
+        crediting_end=date(2045, 12, 31),
+        unit_energy_g=UNIT_G,
+        units_offered=units,
+        affiliates=affiliates,
+    )
+
+
+def approved_project(w: SinkWorld, **kwargs: object) -> str:
+    project = w.sinks.register("forestco", spec(**kwargs), stand_age_y=6)  # type: ignore[arg-type]
+    w.sinks.approve("reg", project["code"])
+    return str(project["code"])
+
+
+def energy(w: SinkWorld, person: str, state: State = State.AVAILABLE) -> int:
+    with w.store.reader() as uow:
+        return uow.balance(w.people[person], ENERGY_ASSET, state)
+
+
+def held(w: SinkWorld, account_id: int, batch: str) -> int:
+    with w.store.reader() as uow:
+        found = uow.batch_named(batch)
+        assert found is not None
+        asset: AssetId = found.asset_id
+        return uow.balance(account_id, asset, State.AVAILABLE)
+
+
+def journal_length(store: SqlStore) -> int:
+    with store.reader() as uow:
+        return uow.head.last_seq
+
+
+def sink_rows(store: SqlStore) -> dict[str, int]:
+    with store.engine.connect() as conn:
+        return {
+            t.name: int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
+            for t in sinks_store.metadata.sorted_tables
+        }

@@ -1,0 +1,75 @@
+"""``pctrade sink …`` driven as a person would, from registration to "my credits"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sinks_world import build, grant_energy, held
+from typer.testing import CliRunner, Result
+
+from pctrade.adapters.sql.store import SqlStore
+from pctrade.cli.main import app
+from pctrade.domain.model import SystemAccount
+from pctrade.services.queries import verify
+
+ENV = {"COLUMNS": "200", "PCTRADE_DATABASE_URL": ""}
+# The CLI runs on the real clock and a period counts the sponsorships made by its end,
+# so the test reports a period that ends after any day it may run on.
+BATCH = "PCER-GD-AFF0007-2045Q4-001"
+
+
+def run(db: str, *args: str) -> Result:
+    result = CliRunner().invoke(app, [*args, "--db", db], env=ENV, catch_exceptions=False)
+    assert "Traceback" not in result.output
+    return result
+
+
+def ok(db: str, *args: str) -> str:
+    result = run(db, *args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_the_sink_commands_take_a_project_from_registration_to_my_credits(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    store = SqlStore(url)
+    w = build(store)
+    grant_energy(w, {"alice": 40_000, "bob": 20_000})
+    alice = str(w.people["alice"])
+
+    ok(url, "sink", "register", "AFF0007", "--as", "forestco", "--name", "梅州造林",
+       "--type", "afforestation", "--forest-type", "chinese_fir",
+       "--parcel", "MZ-01:600000:12", "--parcel", "MZ-02:400000:5",
+       "--start", "2026-01-01", "--end", "2045-12-31", "--unit-energy", "10kg",
+       "--units", "100", "--affiliate", "forestco-mrv", "--stand-age", "6")  # fmt: skip
+    refused = run(url, "sink", "sponsor", "AFF0007", alice, "--as", "alice", "--units", "1")
+    assert refused.exit_code == 2 and "project_not_approved" in refused.output
+    ok(url, "sink", "approve", "AFF0007", "--as", "reg")
+    out = ok(url, "sink", "sponsor", "AFF0007", alice, "--as", "alice", "--units", "3")
+    assert "3 units of AFF0007" in out
+    broke = run(url, "sink", "sponsor", "AFF0007", alice, "--as", "alice", "--units", "2")
+    assert broke.exit_code == 2 and "insufficient_balance" in broke.output
+    ok(url, "sink", "sponsor", "AFF0007", str(w.people["bob"]), "--as", "bob", "--units", "2")
+
+    ok(url, "sink", "report", "AFF0007", "--as", "forestco", "--start", "2045-10-01",
+       "--end", "2045-12-31", "--removals", "100t")  # fmt: skip
+    own = run(url, "sink", "verify", "1", "--as", "forestco-mrv")
+    assert own.exit_code == 2 and "own_project" in own.output
+    ok(url, "sink", "verify", "1", "--as", "cqc", "--reason", "field check")
+    out = ok(url, "sink", "issue", "1", "--as", "reg", "--key", "issue-1")
+    assert BATCH in out and "2 sponsors" in out
+    # 100 t less the 20 % buffer: 80 t over 3 + 2 units.
+    assert held(w, w.people["alice"], BATCH) == 48_000_000
+    assert held(w, w.people["bob"], BATCH) == 32_000_000
+
+    out = ok(url, "sink", "mine", alice)
+    assert "AFF0007" in out and BATCH in out and "48" in out
+    out = ok(url, "sink", "reverse", "AFF0007", "--as", "reg", "--loss", "25t",
+             "--cause", "fire", "--key", "fire-1")  # fmt: skip
+    assert "shortfall 5" in out
+    assert held(w, SystemAccount.BUFFER, BATCH) == 0
+    assert held(w, w.people["alice"], BATCH) == 48_000_000
+    assert verify(store).ok
+    store.dispose()

@@ -1,0 +1,297 @@
+"""The pure sink rules: eligibility, periods, verification, exact attribution, reversal."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pctrade.adapters.fast_split import largest_remainder_np
+from pctrade.domain.errors import PctradeError
+from pctrade.sinks.attribution import (
+    attribute,
+    buffer_share_g,
+    largest_remainder,
+    plan_reversal,
+)
+from pctrade.sinks.monitoring import (
+    FiledReport,
+    Period,
+    ReportStatus,
+    check_issuable,
+    check_no_overlap,
+    check_verifier,
+)
+from pctrade.sinks.project import (
+    Parcel,
+    ProjectSpec,
+    ProjectState,
+    ProjectStatus,
+    ProjectType,
+    sponsorship_cost_g,
+    validate_spec,
+)
+from pctrade.sinks.removals import (
+    check_plausible,
+    expected_removal_g,
+    parse_models,
+    removal_models,
+)
+
+FOREST_TYPES = frozenset({"chinese_fir"})
+
+
+def spec(**changes: object) -> ProjectSpec:
+    base = ProjectSpec(
+        code="AFF0007",
+        name="Meizhou hillside afforestation",
+        project_type=ProjectType.AFFORESTATION,
+        jurisdiction="GD",
+        forest_type="chinese_fir",
+        parcels=(Parcel("P1", 50_000, 10), Parcel("P2", 400, 3)),
+        crediting_start=date(2026, 1, 1),
+        crediting_end=date(2045, 12, 31),
+        unit_energy_g=17_900,
+        units_offered=1_000,
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def code_of(exc: pytest.ExceptionInfo[PctradeError]) -> str:
+    return exc.value.code
+
+
+def test_an_eligible_afforestation_project_passes() -> None:
+    validate_spec(spec(), FOREST_TYPES)
+
+
+@pytest.mark.parametrize(
+    ("parcel", "code"),
+    [
+        (Parcel("P9", 399, 10), "parcel_too_small"),
+        (Parcel("P9", 5_000, 2), "parcel_recently_forest"),
+        (Parcel("P9", 5_000, 10, wetland=True), "parcel_wetland"),
+    ],
+)
+def test_afforestation_eligibility_rules_each_have_a_code(parcel: Parcel, code: str) -> None:
+    with pytest.raises(PctradeError) as exc:
+        validate_spec(spec(parcels=(Parcel("P1", 50_000, 10), parcel)), FOREST_TYPES)
+    assert code_of(exc) == code
+
+
+def test_conservation_of_existing_forest_is_not_held_to_the_not_forest_rule() -> None:
+    existing = (Parcel("P1", 90_000, 0),)
+    validate_spec(
+        spec(code="CON0001", project_type=ProjectType.CONSERVATION, parcels=existing),
+        FOREST_TYPES,
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"code": "REF0007"}, "bad_project_code"),
+        ({"code": "AFF7"}, "bad_project_code"),
+        ({"forest_type": "baobab"}, "unknown_forest_type"),
+        ({"crediting_end": date(2025, 1, 1)}, "bad_period"),
+        ({"unit_energy_g": 0}, "non_positive"),
+        ({"units_offered": 0}, "bad_units_offered"),
+        ({"parcels": ()}, "bad_parcels"),
+        ({"parcels": (Parcel("P1", 500, 5), Parcel("P1", 500, 5))}, "duplicate_parcel"),
+    ],
+)
+def test_malformed_projects_are_refused_with_a_code(changes: dict[str, object], code: str) -> None:
+    with pytest.raises(PctradeError) as exc:
+        validate_spec(spec(**changes), FOREST_TYPES)
+    assert code_of(exc) == code
+
+
+def project_state(status: ProjectStatus, sold: int = 0) -> ProjectState:
+    return ProjectState("AFF0007", status, 100, 10, sold)
+
+
+def test_sponsorship_costs_units_times_the_unit_price() -> None:
+    assert sponsorship_cost_g(project_state(ProjectStatus.APPROVED), 3) == 300
+
+
+@pytest.mark.parametrize(
+    ("status", "sold", "units", "code"),
+    [
+        (ProjectStatus.REGISTERED, 0, 1, "project_not_approved"),
+        (ProjectStatus.CLOSED, 0, 1, "project_closed"),
+        (ProjectStatus.APPROVED, 8, 3, "units_exhausted"),
+        (ProjectStatus.APPROVED, 0, 0, "non_positive"),
+    ],
+)
+def test_sponsoring_an_unapproved_closed_or_sold_out_project_is_refused(
+    status: ProjectStatus, sold: int, units: int, code: str
+) -> None:
+    with pytest.raises(PctradeError) as exc:
+        sponsorship_cost_g(project_state(status, sold), units)
+    assert code_of(exc) == code
+
+
+Q3 = Period(date(2026, 7, 1), date(2026, 9, 30))
+
+
+def test_a_period_overlapping_a_verified_or_pending_report_is_refused() -> None:
+    for status in (ReportStatus.VERIFIED, ReportStatus.PENDING):
+        with pytest.raises(PctradeError) as exc:
+            check_no_overlap(
+                Period(date(2026, 9, 30), date(2026, 12, 31)), [FiledReport(1, Q3, status)]
+            )
+        assert code_of(exc) == "period_overlap"
+
+
+def test_a_rejected_report_frees_its_period_and_adjacent_periods_do_not_overlap() -> None:
+    check_no_overlap(Q3, [FiledReport(1, Q3, ReportStatus.REJECTED)])
+    check_no_overlap(
+        Period(date(2026, 10, 1), date(2026, 12, 31)), [FiledReport(1, Q3, ReportStatus.VERIFIED)]
+    )
+    assert Q3.days == 92 and Q3.vintage == "2026Q3"
+
+
+def test_a_verifier_may_not_verify_its_own_or_an_affiliated_project() -> None:
+    check_verifier("cqc", "owner", ["consultant"])
+    for verifier in ("owner", "consultant"):
+        with pytest.raises(PctradeError) as exc:
+            check_verifier(verifier, "owner", ["consultant"])
+        assert code_of(exc) == "own_project"
+
+
+def test_issuance_never_exceeds_the_verified_removals_left() -> None:
+    check_issuable(ReportStatus.VERIFIED, 1_000, 400, 600)
+    with pytest.raises(PctradeError) as exc:
+        check_issuable(ReportStatus.VERIFIED, 1_000, 400, 601)
+    assert code_of(exc) == "exceeds_verified"
+    with pytest.raises(PctradeError) as exc:
+        check_issuable(ReportStatus.PENDING, 1_000, 0, 1)
+    assert code_of(exc) == "report_not_verified"
+
+
+def test_the_shipped_removal_model_is_whole_grams_and_marks_its_assumptions() -> None:
+    models = removal_models()
+    assert {"chinese_fir", "masson_pine", "mixed_broadleaf"} <= models.forest_types
+    assert all(b.assumption for bands in models.bands.values() for b in bands)
+    # One hectare of 10-year-old fir for a full year removes the band's rate exactly.
+    rate = models.rate_g_per_ha_y("chinese_fir", 10)
+    assert expected_removal_g(models, "chinese_fir", 10_000, 10, 365) == rate
+
+
+def test_a_removal_model_with_a_gap_in_ages_is_refused() -> None:
+    raw = {
+        "version": "x",
+        "methodology": "x",
+        "plausibility_pct": 150,
+        "model": [
+            {
+                "forest_type": "f",
+                "bands": [
+                    {"age_from_y": 0, "age_to_y": 5, "removal_g_per_ha_y": 1, "assumption": True},
+                    {"age_from_y": 6, "age_to_y": 9, "removal_g_per_ha_y": 1, "assumption": True},
+                ],
+            }
+        ],
+        "buffer": {"assumption": True, **{t.value: 1000 for t in ProjectType}},
+    }
+    with pytest.raises(PctradeError) as exc:
+        parse_models(raw)
+    assert code_of(exc) == "bad_model"
+
+
+def test_implausibly_large_measured_removals_are_refused() -> None:
+    check_plausible(200, 100, 200)
+    with pytest.raises(PctradeError) as exc:
+        check_plausible(201, 100, 200)
+    assert code_of(exc) == "removals_implausible"
+
+
+def test_largest_remainder_gives_leftover_grams_to_the_largest_remainders() -> None:
+    split = largest_remainder(10, [1, 1, 1])
+    # 10/3 = 3 r 1 each; one leftover gram goes to the first of the tied sponsors.
+    assert split.amounts == [4, 3, 3]
+    assert split.remainders == [1, 1, 1] and split.rounded_up == [True, False, False]
+    assert largest_remainder(7, [5, 3, 2]).amounts == [4, 2, 1]  # 3.5, 2.1, 1.4
+
+
+def test_the_buffer_share_is_rounded_up() -> None:
+    assert buffer_share_g(1_000, 2_000) == 200
+    assert buffer_share_g(1_001, 2_000) == 201  # 200.2 → 201
+
+
+@given(
+    removals=st.integers(1, 10**15),
+    buffer_bps=st.integers(0, 9_999),
+    shares=st.lists(st.integers(0, 10**6), min_size=1, max_size=60).filter(lambda s: sum(s) > 0),
+)
+def test_attribution_accounts_for_every_gram_and_each_sponsor_is_within_one_gram(
+    removals: int, buffer_bps: int, shares: list[int]
+) -> None:
+    ids = list(range(1000, 1000 + len(shares)))
+    a = attribute(removals, buffer_bps, ids, shares)
+    assert a.buffer_g + sum(a.amounts_g) == removals
+    assert a.buffer_g * 10_000 >= removals * buffer_bps  # never less buffer than the rate
+    assert a.split.leftover == sum(a.split.rounded_up) < len(shares)
+    for amount, share, rem, up in zip(
+        a.amounts_g, shares, a.split.remainders, a.split.rounded_up, strict=True
+    ):
+        exact_num = a.distributable_g * share  # exact share is exact_num / total_shares
+        assert amount * a.total_shares - exact_num == (a.total_shares - rem if up else -rem)
+        assert abs(amount * a.total_shares - exact_num) < a.total_shares
+
+
+@given(
+    distributable=st.integers(0, 10**9),
+    shares=st.lists(st.integers(1, 1000), min_size=2, max_size=30),
+)
+def test_every_rounded_up_remainder_is_at_least_every_rounded_down_one(
+    distributable: int, shares: list[int]
+) -> None:
+    split = largest_remainder(distributable, shares)
+    up = [r for r, u in zip(split.remainders, split.rounded_up, strict=True) if u]
+    down = [r for r, u in zip(split.remainders, split.rounded_up, strict=True) if not u]
+    if up and down:
+        assert min(up) >= max(down)
+
+
+def test_attribution_refuses_a_project_without_sponsors_or_with_a_duplicate() -> None:
+    with pytest.raises(PctradeError) as exc:
+        attribute(100, 2_000, [], [])
+    assert code_of(exc) == "no_sponsors"
+    with pytest.raises(PctradeError) as exc:
+        attribute(100, 2_000, [1000, 1000], [1, 1])
+    assert code_of(exc) == "duplicate_recipient"
+
+
+def test_a_reversal_cancels_buffer_first_and_reports_the_shortfall() -> None:
+    plan = plan_reversal(500, [("PCER-GD-AFF0007-2026Q3-001", 300), ("B2", 0), ("B3", 100)])
+    assert plan.cancellations == [("PCER-GD-AFF0007-2026Q3-001", 300), ("B3", 100)]
+    assert (plan.covered_g, plan.shortfall_g) == (400, 100)
+    covered = plan_reversal(250, [("B1", 300)])
+    assert covered.cancellations == [("B1", 250)] and covered.shortfall_g == 0
+
+
+@given(
+    total=st.integers(-5, 10**12),
+    weights=st.lists(st.integers(-1, 10**6), min_size=0, max_size=80),
+)
+def test_the_numpy_split_gives_exactly_the_pure_splits_answer(
+    total: int, weights: list[int]
+) -> None:
+    try:
+        expected = largest_remainder(total, weights)
+    except PctradeError as exc:
+        with pytest.raises(PctradeError) as fast_exc:
+            largest_remainder_np(total, weights)
+        assert fast_exc.value.code == exc.code
+        return
+    assert largest_remainder_np(total, weights) == expected
+
+
+def test_the_numpy_split_defers_to_the_pure_one_beyond_int64() -> None:
+    weights = [10**12, 3, 10**12 + 1]
+    total = 10**15 + 7  # total × weight exceeds int64
+    assert largest_remainder_np(total, weights) == largest_remainder(total, weights)
