@@ -122,3 +122,28 @@ def test_the_same_key_sent_twice_at_once_is_recorded_once(
         t.join()
     assert len(set(seqs)) == 1
     assert _available(reg.store, ids[1]) == 1_007
+
+
+def test_same_key_racing_without_group_commit_is_recorded_once(any_store: SqlStore) -> None:
+    """Concurrent writers with one key: the loser of the race answers as a replay."""
+    reg = Registry(any_store)
+    reg.open_account("registry", "reg", c.OpenAccount("reg", Role.REGULATOR, "Regulator"))
+    reg.open_accounts("registry", "people", c.OpenAccounts(Role.INDIVIDUAL, ["a", "b"]))
+    reg.issue("reg", "issue", c.Issue(BATCH, [1000, 1001], [1_000, 1_000]))
+    for round_no in range(10):
+        barrier = threading.Barrier(4)
+        seqs: list[int] = []
+
+        def send(key: str, barrier: threading.Barrier, seqs: list[int]) -> None:
+            barrier.wait()
+            seqs.append(reg.transfer("a", key, c.Transfer(1000, 1001, BATCH, 1)).seq)
+
+        args = (f"race-{round_no}", barrier, seqs)
+        threads = [threading.Thread(target=send, args=args) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(seqs) == 4 and len(set(seqs)) == 1
+    assert _available(any_store, 1001) == 1_010
+    assert verify(any_store).ok

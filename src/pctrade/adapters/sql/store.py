@@ -56,7 +56,6 @@ from pctrade.services.ports import ConcurrentKeyUse
 
 BULK_THRESHOLD = 2_000
 STREAM_CHUNK = 50_000
-IN_LIST_MAX = 10_000
 
 _HEAD = "SELECT last_seq, last_hash, next_account_id, next_asset_id FROM registry_head WHERE id = 1"
 _ENTRY_COLS = (
@@ -449,16 +448,12 @@ class SqlUnitOfWork:
     # ---- green energy --------------------------------------------------------------
     def individual_accounts(self, person_ids: Sequence[PartyId]) -> dict[PartyId, AccountId]:
         """Each listed person's individual account (the first, if there were several)."""
-        found: dict[PartyId, AccountId] = {}
-        for start in range(0, len(person_ids), IN_LIST_MAX):
-            chunk = list(person_ids[start : start + IN_LIST_MAX])
-            query = sa.text(
-                "SELECT owner, MIN(account_id) FROM accounts"
-                " WHERE holder_type = 'individual' AND owner IN :owners GROUP BY owner"
-            ).bindparams(sa.bindparam("owners", expanding=True))
-            rows = self.conn.execute(query, {"owners": chunk})
-            found.update((r[0], int(r[1])) for r in rows)
-        return found
+        sql = (
+            "SELECT owner, MIN(account_id) FROM accounts WHERE holder_type = 'individual'"
+            f" AND owner IN ({self._id_list('ids', 'text')}) GROUP BY owner"
+        )
+        rows = self._q(sql, {"ids": self._list_param(person_ids)})
+        return {r[0]: int(r[1]) for r in rows}
 
     def energy_lines_of(
         self, account_id: AccountId, day_from: str, day_to: str
