@@ -133,6 +133,21 @@ INSERT INTO holds (hold_id, account_id, asset_id, reason, reference, amount, rem
 VALUES (:h, :a, :s, :reason, :reference, :amount, :amount)
 """
 
+_POSTING_KEYS = ("seq", "idx", "a", "s", "st", "d")
+_INSERT_POSTING = """
+INSERT INTO postings (seq, idx, account_id, asset_id, state, delta)
+VALUES (:seq, :idx, :a, :s, :st, :d)
+"""
+# SQLite fan-out: deltas keyed by their 0-based index in the array (a rowid lookup),
+# then one INSERT … SELECT over the account array; posting idx = array index + 1.
+_FAN_OUT_DELTAS_TABLE = "CREATE TEMP TABLE fan_out_deltas (k INTEGER PRIMARY KEY, v INTEGER)"
+_FAN_OUT_DELTAS = "INSERT INTO temp.fan_out_deltas (k, v) SELECT key, value FROM json_each(?)"
+_FAN_OUT_POSTINGS = """
+INSERT INTO postings (seq, idx, account_id, asset_id, state, delta)
+SELECT ?1, a.key + 1, a.value, ?2, ?3, d.v
+FROM json_each(?4) AS a JOIN temp.fan_out_deltas AS d ON d.k = a.key
+"""
+
 _NAMED_PARAM = re.compile(r"(?<![:\w]):([a-z_]+)")
 _PG_SQL: dict[str, str] = {}
 
@@ -619,6 +634,12 @@ class SqlUnitOfWork:
             names = ("seq", "idx", "account_id", "asset_id", "state", "delta")
             copy_binary(self.conn.connection.driver_connection, "postings", names, payload)
             return
+        if (
+            not self.is_postgres
+            and n >= BULK_THRESHOLD
+            and self._write_fan_out_sqlite(seq, postings)
+        ):
+            return
         rows = zip(
             [seq] * n,
             range(n),
@@ -630,6 +651,34 @@ class SqlUnitOfWork:
         )
         cols = ("seq", "idx", "account_id", "asset_id", "state", "delta")
         self._bulk_insert("postings", cols, rows, n)
+
+    def _write_fan_out_sqlite(self, seq: Seq, postings: Postings) -> bool:
+        """Append a fan-out (one source, then many postings of one asset and state).
+
+        Binding a million six-column rows through ``executemany`` costs more than the
+        B-tree insert itself, so the two columns that vary travel as JSON arrays that
+        SQLite unpacks in C (``json_each``); SQLite parses JSON integers exactly as
+        64-bit integers. Anything that is not a fan-out returns False and takes the
+        general path.
+        """
+        assets = np.frombuffer(postings.assets, dtype=np.int64)
+        states = np.frombuffer(postings.states, dtype=np.int64)
+        asset, state = int(assets[1]), int(states[1])
+        if not (np.all(assets[1:] == asset) and np.all(states[1:] == state)):
+            return False
+        accounts = np.frombuffer(postings.accounts, dtype=np.int64)
+        deltas = np.frombuffer(postings.deltas, dtype=np.int64)
+        first = (seq, 0, int(accounts[0]), int(assets[0]), int(states[0]), int(deltas[0]))
+        self._q(_INSERT_POSTING, dict(zip(_POSTING_KEYS, first, strict=True)))
+        driver: Any = self.conn.connection.driver_connection
+        driver.execute(_FAN_OUT_DELTAS_TABLE)
+        try:
+            driver.execute(_FAN_OUT_DELTAS, (json.dumps(deltas[1:].tolist()),))
+            params = (seq, asset, state, json.dumps(accounts[1:].tolist()))
+            driver.execute(_FAN_OUT_POSTINGS, params)
+        finally:
+            driver.execute("DROP TABLE temp.fan_out_deltas")
+        return True
 
     def _write_side_effects(self, seq: Seq, plan: Plan) -> None:
         if plan.batch is not None:
