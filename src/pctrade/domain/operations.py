@@ -467,7 +467,11 @@ def plan_energy_spend(account: Account, quantity_g: int, purpose: str, reference
 
 
 def plan_energy_expire(
-    account_ids: Sequence[AccountId], amounts_g: Sequence[int], cutoff: str, expiry_s: int
+    account_ids: Sequence[AccountId],
+    amounts_g: Sequence[int],
+    cutoff: str,
+    expiry_s: int,
+    rule_set: str = "",
 ) -> Plan:
     """Expire, in one entry, each holder's energy that is older than the cutoff."""
     if not account_ids:
@@ -490,4 +494,6 @@ def plan_energy_expire(
         "accounts": n,
         "expired_g": sum(amounts_g),
     }
+    if rule_set:  # the decision cites the rules it applied
+        payload["rule_set"] = rule_set
     return Plan(OpType.ENERGY_EXPIRE, payload, postings=postings)

@@ -185,3 +185,4 @@ class SpendEnergy(Command):
 class ExpireEnergy(Command):
     cutoff: str
     expiry_s: int
+    rule_set: str = ""  # the version the expiry period was taken from, if any

@@ -501,7 +501,7 @@ class Registry:
             ids, amounts = uow.energy_expirable(cmd.cutoff)
             if not ids:
                 raise _NothingToExpire()
-            return plan_energy_expire(ids, amounts, cmd.cutoff, cmd.expiry_s)
+            return plan_energy_expire(ids, amounts, cmd.cutoff, cmd.expiry_s, cmd.rule_set)
 
         try:
             return self._run(actor, key, cmd, planner)
