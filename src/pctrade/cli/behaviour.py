@@ -31,11 +31,11 @@ from pctrade.behaviour.model import Methodology
 from pctrade.behaviour.quantify import day_window
 from pctrade.cli import render
 from pctrade.cli.common import DbOption, console, fail, guarded, open_store
-from pctrade.rules import DEFAULT_JURISDICTION
 from pctrade.domain.model import parse_account_ref
 from pctrade.pipeline import QuantifyResult, import_file, quantify_file
 from pctrade.pipeline.run import Engine
 from pctrade.pipeline.schema import EVENTS
+from pctrade.rules import DEFAULT_JURISDICTION
 from pctrade.services import energy
 from pctrade.services.ingest import default_data_dir, events_dir
 from pctrade.services.registry import Registry

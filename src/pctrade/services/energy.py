@@ -9,9 +9,10 @@ is harmless: the idempotency key is derived from the day and the result's digest
 
 ``expire`` applies the expiry rule in one bulk ``energy_expire`` entry, first in
 first out; unless the caller gives a period, it is the one of the rule set in force
-(``rules``; the national one, 72 h as Ant Forest, by default), and the entry cites it. ``statement`` shows the lines, the
-balance (available / spent / expired) and, beside it as information only, the
-person's innate per-capita entitlement (先天), a cited figure read from a data file.
+(``rules``; the national one, 72 h as Ant Forest, by default), and the entry cites it.
+``statement`` shows the lines, the balance (available / spent / expired) and, beside
+it as information only, the person's innate per-capita entitlement (先天), a cited
+figure read from a data file.
 ``year_to_date`` feeds the yearly caps of the next quantification.
 """
 
@@ -38,8 +39,8 @@ from pctrade.domain.model import (
 )
 from pctrade.domain.operations import REGISTRY_PARTY, EnergyCredit
 from pctrade.pipeline.run import QuantifyResult
-from pctrade.rules import DEFAULT_JURISDICTION, in_force
 from pctrade.pipeline.schema import YEAR_TO_DATE
+from pctrade.rules import DEFAULT_JURISDICTION, in_force
 from pctrade.services import commands as c
 from pctrade.services.ports import Store
 from pctrade.services.registry import Registry
