@@ -71,11 +71,14 @@ attributions = Table(
     Index("ix_ci_attributions_account", "account_id"),
 )
 
-# The claim, set-based (see ``inclusive.claim`` for the rule). Per person with energy:
-# each recent line's unconsumed part is what the balance leaves after the newer lines
-# (energy is consumed oldest first); lines older than the expiry horizon are not read,
-# and any balance they still hold (``open_g < avail_g``) holds the person back. The
-# qualifying run is every open line before the first one that does not qualify.
+# The claim, set-based (see ``inclusive.claim`` for the rule). Per person with energy,
+# their recent lines are ranked newest first (``r``, one sort for both window sums):
+# each line's unconsumed part is what the balance leaves after the newer lines (energy
+# is consumed oldest first), so the open lines are r = 1..k and the oldest is r = k.
+# Lines older than the expiry horizon are not read; any balance they still hold
+# (``open_g < avail_g``) holds the person back. The qualifying run is every open line
+# older than all open lines that do not qualify (r > blocker, the oldest such line's
+# rank); it runs from r = k (its first line) to r = blocker + 1 (its last).
 _CLAIM = """
 WITH avail AS (
   SELECT account_id, amount AS avail_g FROM balances
@@ -83,38 +86,35 @@ WITH avail AS (
 ),
 recent AS (
   SELECT l.account_id, l.seq, l.idx, l.credited_g, l.methodology, l.day, a.avail_g,
-         COALESCE(SUM(l.credited_g) OVER (
-           PARTITION BY l.account_id ORDER BY l.seq DESC, l.idx DESC
-           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS newer_g
+         COALESCE(SUM(l.credited_g) OVER w - l.credited_g, 0) AS newer_g,
+         ROW_NUMBER() OVER w AS r
   FROM energy_lines l
   JOIN entries e ON e.seq = l.seq
   JOIN avail a ON a.account_id = l.account_id
   WHERE e.op_type = 'energy_credit' AND e.ts > :horizon AND l.credited_g > 0
+  WINDOW w AS (PARTITION BY l.account_id ORDER BY l.seq DESC, l.idx DESC
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
 open_lines AS (
-  SELECT account_id, seq, idx, avail_g,
+  SELECT account_id, seq, idx, r, avail_g,
          CASE WHEN avail_g - newer_g < credited_g THEN avail_g - newer_g
               ELSE credited_g END AS open_g,
          CASE WHEN methodology IN ({methodologies}) AND day >= :day_from AND day <= :day_to
-                   AND seq <= :as_of THEN 1 ELSE 0 END AS ok,
-         ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY seq, idx) AS pos
+                   AND seq <= :as_of THEN 1 ELSE 0 END AS ok
   FROM recent WHERE avail_g > newer_g
 ),
 people AS (
-  SELECT account_id, MAX(avail_g) AS avail_g, SUM(open_g) AS open_g,
-         MIN(CASE WHEN ok = 0 THEN pos END) AS blocker
+  SELECT account_id, MAX(avail_g) AS avail_g, SUM(open_g) AS open_g, MAX(r) AS k,
+         COALESCE(MAX(CASE WHEN ok = 0 THEN r END), 0) AS blocker
   FROM open_lines GROUP BY account_id
-),
-taken AS (
-  SELECT o.account_id, o.seq, o.idx, o.open_g, o.pos,
-         ROW_NUMBER() OVER (PARTITION BY o.account_id ORDER BY o.seq DESC, o.idx DESC) AS rpos
-  FROM open_lines o JOIN people p ON p.account_id = o.account_id
-  WHERE o.ok = 1 AND p.open_g = p.avail_g AND (p.blocker IS NULL OR o.pos < p.blocker)
 )
-SELECT account_id, SUM(open_g),
-       MAX(CASE WHEN pos = 1 THEN seq END), MAX(CASE WHEN pos = 1 THEN idx END),
-       MAX(CASE WHEN rpos = 1 THEN seq END), MAX(CASE WHEN rpos = 1 THEN idx END)
-FROM taken GROUP BY account_id ORDER BY account_id
+SELECT o.account_id, SUM(o.open_g),
+       MAX(CASE WHEN o.r = p.k THEN o.seq END), MAX(CASE WHEN o.r = p.k THEN o.idx END),
+       MAX(CASE WHEN o.r = p.blocker + 1 THEN o.seq END),
+       MAX(CASE WHEN o.r = p.blocker + 1 THEN o.idx END)
+FROM open_lines o JOIN people p ON p.account_id = o.account_id
+WHERE p.open_g = p.avail_g AND o.r > p.blocker
+GROUP BY o.account_id ORDER BY o.account_id
 """
 
 
