@@ -6,8 +6,10 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 from inclusive_world import CREDITED_AT, World, build, credit, energy
 
+from pctrade.adapters.sql import inclusive_store, sinks_store
 from pctrade.adapters.sql.store import SqlStore
 from pctrade.domain.errors import PctradeError
 from pctrade.domain.model import State
@@ -67,3 +69,10 @@ def test_expiry_takes_its_period_from_the_rule_set_and_cites_it(w: World) -> Non
     assert exc.value.code == "no_rule"
     given = energy_service.expire(w.reg, CREDITED_AT + timedelta(days=9), expiry_s=3600)
     assert given.rule_set == "" and given.expiry_s == 3600
+
+
+def test_the_migration_creates_the_columns_the_stores_use(any_store: SqlStore) -> None:
+    inspector = sa.inspect(any_store.engine)
+    for table in (*inclusive_store.metadata.sorted_tables, sinks_store.projects):
+        migrated = {c["name"] for c in inspector.get_columns(table.name)}
+        assert migrated == {c.name for c in table.columns}, table.name
