@@ -119,6 +119,11 @@ def test_carbon_inclusive_over_http_from_opening_to_my_credits(api: Api) -> None
     assert (mine["batch"], mine["credited_g"], mine["available_g"]) == (batch, 2 * MIN_G, 2 * MIN_G)
     assert api.get("bob", "/me/inclusive") == []
     assert api.get("reg", path)["status"] == "issued"
+    (line,) = api.get("cqc", f"{path}/attributions")
+    assert (line["account_id"], line["amount_g"]) == (api.w.people["alice"], 2 * MIN_G)
+    assert api.get("cqc", f"{path}/attributions?after={line['account_id']}") == []
+    forbidden = api.client.get(f"{path}/attributions", headers=api.headers["alice"])
+    assert forbidden.status_code == 403
     assert [r["issuance_id"] for r in api.get("reg", "/inclusive/issuances?jurisdiction=GD")] == [
         opened["issuance_id"]
     ]

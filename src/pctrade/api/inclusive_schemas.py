@@ -97,3 +97,12 @@ class MyInclusivePublic(Out):
     available_g: int
     first_line: tuple[int, int]
     last_line: tuple[int, int]
+
+
+class AttributionPublic(Out):
+    account_id: int
+    amount_g: int
+    first_seq: int  # the energy behind it: statement lines first..last (entry seq, index)
+    first_idx: int
+    last_seq: int
+    last_idx: int

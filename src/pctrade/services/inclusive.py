@@ -24,7 +24,13 @@ from datetime import date, timedelta
 
 from pctrade.adapters.sql import inclusive_store as db
 from pctrade.domain import access
-from pctrade.domain.errors import Conflict, Forbidden, IdempotencyConflict, NotFound
+from pctrade.domain.errors import (
+    Conflict,
+    Forbidden,
+    IdempotencyConflict,
+    NotFound,
+    ValidationError,
+)
 from pctrade.domain.journal import Entry, format_ts
 from pctrade.domain.model import AccountId, Party, Role, State
 from pctrade.inclusive.claim import (
@@ -45,6 +51,7 @@ from pctrade.services.ports import UnitOfWork
 from pctrade.services.registry import AUTHORITIES, Receipt, Registry
 
 Row = db.Row
+PAGE_MAX = 10_000
 
 
 def _party(uow: UnitOfWork, actor: str) -> Party:
@@ -274,6 +281,16 @@ class CarbonInclusive:
     def attribution_totals(self, issue_seq: int) -> tuple[int, int]:
         with self.store.reader() as uow:
             return db.attribution_totals(uow, issue_seq)
+
+    def attributions(self, issuance_id: int, after: int = 0, limit: int = PAGE_MAX) -> list[Row]:
+        """A page of who got how much of an issued batch, and from which energy lines."""
+        if not 0 < limit <= PAGE_MAX:
+            raise ValidationError(f"a page holds 1 to {PAGE_MAX} rows", code="bad_limit")
+        with self.store.reader() as uow:
+            row = _issuance(uow, issuance_id)
+            if row["issue_seq"] is None:
+                raise Conflict(f"issuance {issuance_id} is not issued", code="not_issued")
+            return db.attributions_page(uow, int(row["issue_seq"]), after, limit)
 
     def mine(self, account_id: AccountId) -> list[MyInclusiveCredit]:
         """Every carbon-inclusive credit an account received, and what it still holds."""

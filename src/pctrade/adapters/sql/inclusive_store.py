@@ -214,6 +214,18 @@ def attribution_totals(uow: UnitOfWork, issue_seq: int) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def attributions_page(uow: UnitOfWork, issue_seq: int, after: int, limit: int) -> list[Row]:
+    """One page of an issuance's attribution table, by account, after ``after``."""
+    a = attributions.c
+    query = (
+        sa.select(attributions)
+        .where(a.issue_seq == issue_seq, a.account_id > after)
+        .order_by(a.account_id)
+        .limit(limit)
+    )
+    return [dict(r) for r in sql(uow).execute(query).mappings()]
+
+
 def attribution(uow: UnitOfWork, issue_seq: int, account_id: int) -> Row | None:
     a = attributions.c
     return _one(

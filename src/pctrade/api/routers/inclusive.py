@@ -15,11 +15,14 @@ from fastapi import APIRouter, Path, Query, Response
 from pctrade.api import inclusive_schemas as s
 from pctrade.api.deps import REPLAYED_HEADER, ActorDep, IdempotencyKeyDep, RegistryDep
 from pctrade.api.problems import problem_responses
+from pctrade.domain import access
 from pctrade.domain.errors import NotFound
-from pctrade.domain.model import HolderType
+from pctrade.domain.model import HolderType, Role
+from pctrade.domain.units import INT64_MAX
 from pctrade.inclusive.claim import Period
 from pctrade.services import queries
-from pctrade.services.inclusive import CarbonInclusive, InclusiveIssuance
+from pctrade.services.inclusive import PAGE_MAX, CarbonInclusive, InclusiveIssuance
+from pctrade.services.registry import AUTHORITIES
 
 router = APIRouter(tags=["carbon-inclusive"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
@@ -69,6 +72,23 @@ def show_issuance(
     issuance_id: IssuancePath, actor: ActorDep, registry: RegistryDep
 ) -> s.InclusiveRequestPublic:
     return _request(CarbonInclusive(registry).issuance(issuance_id))
+
+
+@router.get(
+    "/inclusive/issuances/{issuance_id}/attributions", responses=problem_responses(401, 404, 409)
+)
+def attributions(
+    issuance_id: IssuancePath,
+    actor: ActorDep,
+    registry: RegistryDep,
+    after: Annotated[int, Query(ge=0, le=INT64_MAX, description="last account seen")] = 0,
+    limit: Annotated[int, Query(gt=0, le=PAGE_MAX)] = 1_000,
+) -> list[s.AttributionPublic]:
+    """The batch's attribution table, a page at a time (regulator, registry, verifier)."""
+    access.require_role(actor, (*AUTHORITIES, Role.VERIFIER), "read attribution tables")
+    rows = CarbonInclusive(registry).attributions(issuance_id, after, limit)
+    fields = s.AttributionPublic.model_fields
+    return [s.AttributionPublic.model_validate({k: r[k] for k in fields}) for r in rows]
 
 
 @router.post("/inclusive/issuances/{issuance_id}/decision", responses=WRITE_ERRORS)
