@@ -5,6 +5,8 @@
     pctrade registry …                  every registry operation and read
     pctrade behaviour …                 import, quantify, expire, statement (green energy)
     pctrade methodology list|show       the published methodologies in force
+    pctrade inclusive …                 carbon-inclusive path (碳普惠): energy issued as PCER
+    pctrade rules list|show|in-force    the jurisdictions' rule sets (versioned, cited)
     pctrade verify                      replay the journal and check every invariant
     pctrade export --out DIR            journal, postings and balances to CSV or Parquet
     pctrade db upgrade                  migrate the schema to the newest revision
@@ -28,8 +30,10 @@ from pctrade import demo as demo_scenario
 from pctrade.adapters.sql.engine import make_engine, migrate
 from pctrade.adapters.sql.store import SqlStore
 from pctrade.cli import behaviour as behaviour_cli
+from pctrade.cli import inclusive as inclusive_cli
 from pctrade.cli import registry as registry_cli
 from pctrade.cli import render
+from pctrade.cli import rules as rules_cli
 from pctrade.cli import sinks as sinks_cli
 from pctrade.cli.common import (
     EXIT_PROBLEMS,
@@ -56,6 +60,8 @@ app.add_typer(registry_cli.app, name="registry")
 app.add_typer(behaviour_cli.app, name="behaviour")
 app.add_typer(behaviour_cli.methodology_app, name="methodology")
 app.add_typer(sinks_cli.app, name="sink")
+app.add_typer(inclusive_cli.app, name="inclusive")
+app.add_typer(rules_cli.app, name="rules")
 db_app = typer.Typer(help="数据库 Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
