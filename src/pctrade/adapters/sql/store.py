@@ -741,11 +741,31 @@ class SqlUnitOfWork:
             self._debit_grouped(seq, len(debits))
         else:
             self._debit_keywise(debits)
+        if new_asset and distinct and self.is_postgres and n >= BULK_THRESHOLD:
+            # Every key is new and the rows are the postings themselves: COPY them from
+            # the arrays rather than have the server read the postings back.
+            self._copy_new_balances(postings)
+            return
         credit = _CREDIT_GROUPED
         if distinct:
             credit = _CREDIT_NEW_ASSET if new_asset else _CREDIT_DISTINCT
         try:
             self._q(credit, {"seq": seq})
+        except self.conn.dialect.loaded_dbapi.IntegrityError as exc:  # a check above erred
+            raise InsufficientBalance("the operation would make a holding negative") from exc
+
+    def _copy_new_balances(self, postings: Postings) -> None:
+        payload = encode_rows(
+            [
+                ("int8", np.frombuffer(postings.accounts, dtype=np.int64)),
+                ("int8", np.frombuffer(postings.assets, dtype=np.int64)),
+                ("int2", np.frombuffer(postings.states, dtype=np.int64)),
+                ("int8", np.frombuffer(postings.deltas, dtype=np.int64)),
+            ]
+        )
+        names = ("account_id", "asset_id", "state", "amount")
+        try:
+            copy_binary(self.conn.connection.driver_connection, "balances", names, payload)
         except self.conn.dialect.loaded_dbapi.IntegrityError as exc:  # a check above erred
             raise InsufficientBalance("the operation would make a holding negative") from exc
 
