@@ -51,6 +51,8 @@ class OpType(StrEnum):
     AUTHORIZE = "authorize"
     ISSUE = "issue"
     TRANSFER = "transfer"
+    # One payer, many recipients of the same asset: a pool's payout, a platform's rewards.
+    DISTRIBUTE = "distribute"
     FREEZE = "freeze"
     UNFREEZE = "unfreeze"
     SURRENDER = "surrender"
@@ -264,6 +266,47 @@ def plan_transfer(src: Account, dst: Account, asset_id: AssetId, quantity: int) 
         "quantity": quantity,
     }
     return Plan(OpType.TRANSFER, payload, postings=postings)
+
+
+def plan_distribute(
+    src: Account,
+    asset_id: AssetId,
+    account_ids: Sequence[int],
+    amounts: Sequence[int],
+    reference: str,
+) -> Plan:
+    """Move ``amounts`` from ``src`` to each recipient, in one entry of fan-out postings.
+
+    Recipients' existence and holder types are the caller's set-based checks; here
+    only what the columns alone can tell.
+    """
+    require_tradable(asset_id, "distributed")
+    n = len(account_ids)
+    if n == 0:
+        raise ValidationError("a distribution needs at least one recipient", code="missing_field")
+    if n != len(amounts):
+        raise ValidationError("recipients and amounts differ in length", code="bad_request")
+    if n > BULK_RECIPIENTS_MAX:
+        raise ValidationError("too many recipients in one distribution", code="too_many")
+    if min(amounts) <= 0:
+        raise ValidationError("every distributed quantity must be positive", code="non_positive")
+    if len(set(account_ids)) != n:
+        raise ValidationError("a recipient is listed twice", code="duplicate_recipient")
+    if src.account_id in set(account_ids):
+        raise ValidationError("the payer cannot also be a recipient", code="same_account")
+    total = sum(amounts)
+    require_positive(total, "distributed total")
+    reference = _text(reference, "reference", 128)
+    source = Posting(src.account_id, asset_id, State.AVAILABLE, -total)
+    postings = Postings.fan_out(asset_id, source, account_ids, amounts)
+    payload: JsonDict = {
+        "from": src.account_id,
+        "asset_id": asset_id,
+        "quantity": total,
+        "recipients": n,
+        "reference": reference,
+    }
+    return Plan(OpType.DISTRIBUTE, payload, postings=postings)
 
 
 def plan_freeze(

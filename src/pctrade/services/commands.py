@@ -88,6 +88,29 @@ class Issue(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class Distribute(Command):
+    """One payer to many recipients in one entry (a pool paying out its contributors)."""
+
+    from_account: int
+    asset: str
+    account_ids: Sequence[int]
+    amounts: Sequence[int]
+    reference: str
+
+    def fingerprint(self) -> str:
+        head = f"Distribute\x1f{self.from_account}\x1f{self.asset}\x1f{self.reference}\n"
+        h = hashlib.sha256(head.encode())
+        try:
+            h.update(array("q", self.account_ids).tobytes())
+            h.update(array("q", self.amounts).tobytes())
+        except (OverflowError, TypeError) as exc:
+            raise ValidationError(
+                "recipients and amounts must be 64-bit integers", code="out_of_range"
+            ) from exc
+        return h.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
 class Transfer(Command):
     from_account: int
     to_account: int

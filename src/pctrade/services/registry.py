@@ -50,6 +50,7 @@ from pctrade.domain.operations import (
     plan_cancel,
     plan_cash,
     plan_correct,
+    plan_distribute,
     plan_energy_credit,
     plan_energy_expire,
     plan_energy_spend,
@@ -346,6 +347,24 @@ class Registry:
             self._holder(uow, who, src)
             plan = plan_transfer(src, dst, asset_id, cmd.quantity)
             self._has(uow, src, asset_id, cmd.quantity)
+            return plan
+
+        return self._run(actor, key, cmd, planner)
+
+    def distribute(self, actor: str, key: str, cmd: c.Distribute) -> Receipt:
+        """Pay many recipients from one account in one entry, checked set-based."""
+
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            src = self._account(uow, cmd.from_account)
+            asset_id = self._asset(uow, cmd.asset)
+            self._holder(uow, who, src)
+            plan = plan_distribute(src, asset_id, cmd.account_ids, cmd.amounts, cmd.reference)
+            ids = cmd.account_ids
+            if min(ids) < FIRST_HOLDER_ACCOUNT:
+                raise ValidationError("distributions go to holder accounts", code="bad_account")
+            if uow.account_count(ids) != len(ids):
+                raise NotFound("some recipients have no account", code="unknown_account")
+            self._has(uow, src, asset_id, plan.payload["quantity"])
             return plan
 
         return self._run(actor, key, cmd, planner)
