@@ -62,6 +62,7 @@ from pctrade.sinks.monitoring import (
     check_measured,
     check_no_overlap,
     check_period,
+    check_period_ended,
     check_verifier,
 )
 from pctrade.sinks.project import (
@@ -274,6 +275,7 @@ class Sinks:
             if row["status"] == ProjectStatus.REGISTERED:
                 raise Conflict(f"project {code} is not approved", code="project_not_approved")
             check_period(period, _day(row["crediting_start"]), _day(row["crediting_end"]))
+            check_period_ended(period, self.registry.clock().date())
             check_no_overlap(period, _filed(db.reports_of(uow, code)))
             expected_g = self._expected_g(row, period)
             check_plausible(removals_g, expected_g, self.models.plausibility_pct)
