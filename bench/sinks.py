@@ -21,6 +21,7 @@ attribution table must add up to the verified removals, and ``verify`` must pass
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import random
 import tempfile
@@ -43,7 +44,8 @@ from pctrade.sinks.monitoring import Period
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
 
 BENCH = "sinks"
-NOW = datetime(2026, 6, 1, tzinfo=UTC)
+NOW = datetime(2026, 6, 1, tzinfo=UTC)  # sponsorships are made now
+REPORTED = datetime(2026, 10, 1, tzinfo=UTC)  # the period has ended: it can be reported
 PERIOD = Period(date(2026, 7, 1), date(2026, 9, 30))
 UNITS_MAX = 20  # sponsors hold 1..20 units, so the split has real remainders
 BUFFER_BPS = 2_000  # the afforestation rate in the shipped data file
@@ -64,7 +66,8 @@ def emit(metric: str, value: float, unit: str, baseline: float | None = None) ->
 
 def setup(store: SqlStore, n: int) -> tuple[Sinks, list[int]]:
     """Parties, N sponsors with shares, an approved project, a verified report."""
-    reg = Registry(store, clock=lambda: NOW)
+    moments = [NOW]
+    reg = Registry(store, clock=lambda: moments[-1])
     for party, role in [
         ("reg", Role.REGULATOR),
         ("forestco", Role.PROJECT_OWNER),
@@ -101,14 +104,17 @@ def setup(store: SqlStore, n: int) -> tuple[Sinks, list[int]]:
         conn.execute(
             sa.update(sinks_store.projects).values(units_sold=sum(units)),
         )
+    moments.append(REPORTED)
     return sinks, units
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="50,000 sponsors")
+    parser.add_argument("--sponsors", type=int, default=None, help="how many sponsors")
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the issuance into FILE")
     args = parser.parse_args()
-    n = 50_000 if args.quick else 1_000_000
+    n = args.sponsors or (50_000 if args.quick else 1_000_000)
     with tempfile.TemporaryDirectory() as tmp:
         store = SqlStore(f"sqlite:///{Path(tmp) / 'sinks.db'}")
         sinks, units = setup(store, n)
@@ -126,9 +132,15 @@ def main() -> None:
         if pure != split:
             raise SystemExit("the numpy split differs from the pure one")
 
+        profiler = cProfile.Profile() if args.profile else None
         started = time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
         issued = sinks.issue("reg", "bench-issue", int(report["report_id"]))
         issue_s = time.perf_counter() - started
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
 
         check(store, issued.batch, removals_g, sum(split.amounts), issued.buffer_g)
         emit("issuance_sponsors_per_s", n / issue_s, "sponsors/s", n / split_s)

@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 from sinks_world import (
     SinkWorld,
+    after,
     approved_project,
     build,
-    after,
     energy,
     file_report,
     grant_energy,

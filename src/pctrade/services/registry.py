@@ -76,6 +76,14 @@ Clock = Callable[[], datetime]
 Beside = Callable[[UnitOfWork, Entry], None]
 
 
+def _with_evidence(plan: Plan, evidence: JsonDict | None) -> Plan:
+    """Facts about the rows ``beside`` will write, recorded in the hashed payload so that
+    ``verify`` can check those rows against the entry (sinks: ``sinks.evidence``)."""
+    if evidence is not None:
+        plan.payload["evidence"] = evidence
+    return plan
+
+
 E = TypeVar("E", bound=StrEnum)
 
 
@@ -305,7 +313,15 @@ class Registry:
 
         return self._run(actor, key, cmd, planner)
 
-    def issue(self, actor: str, key: str, cmd: c.Issue, *, beside: Beside | None = None) -> Receipt:
+    def issue(
+        self,
+        actor: str,
+        key: str,
+        cmd: c.Issue,
+        *,
+        beside: Beside | None = None,
+        evidence: JsonDict | None = None,
+    ) -> Receipt:
         denomination = Denomination.parse(cmd.denomination)
         if not cmd.account_ids:
             raise ValidationError("an issuance needs at least one recipient", code="missing_field")
@@ -330,7 +346,7 @@ class Registry:
                 )
             total = sum(cmd.amounts_g)
             batch = Batch(asset_id, denomination, total, 0)
-            return plan_issue_columns(batch, ids, cmd.amounts_g)
+            return _with_evidence(plan_issue_columns(batch, ids, cmd.amounts_g), evidence)
 
         return self._run(actor, key, cmd, planner, beside)
 
@@ -401,7 +417,13 @@ class Registry:
         return self._run(actor, key, cmd, planner)
 
     def cancel(
-        self, actor: str, key: str, cmd: c.Cancel, *, beside: Beside | None = None
+        self,
+        actor: str,
+        key: str,
+        cmd: c.Cancel,
+        *,
+        beside: Beside | None = None,
+        evidence: JsonDict | None = None,
     ) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
             access.require_role(who, AUTHORITIES, "cancel units")
@@ -409,7 +431,7 @@ class Registry:
             asset_id = self._asset(uow, cmd.asset)
             plan = plan_cancel(account, asset_id, cmd.quantity, cmd.reason)
             self._has(uow, account, asset_id, cmd.quantity)
-            return plan
+            return _with_evidence(plan, evidence)
 
         return self._run(actor, key, cmd, planner, beside)
 
@@ -477,7 +499,13 @@ class Registry:
         return self._run(actor, key, cmd, planner)
 
     def spend_energy(
-        self, actor: str, key: str, cmd: c.SpendEnergy, *, beside: Beside | None = None
+        self,
+        actor: str,
+        key: str,
+        cmd: c.SpendEnergy,
+        *,
+        beside: Beside | None = None,
+        evidence: JsonDict | None = None,
     ) -> Receipt:
         """Consume energy exactly once; the holder or its agent spends it."""
 
@@ -486,7 +514,7 @@ class Registry:
             self._holder(uow, who, account)
             plan = plan_energy_spend(account, cmd.quantity_g, cmd.purpose, cmd.reference)
             self._has(uow, account, ENERGY_ASSET, cmd.quantity_g)
-            return plan
+            return _with_evidence(plan, evidence)
 
         return self._run(actor, key, cmd, planner, beside)
 

@@ -23,7 +23,9 @@ import itertools
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
+from numpy.typing import NDArray
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -38,6 +40,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from pctrade.adapters.fast_split import CutLine
 from pctrade.adapters.sql.store import SqlUnitOfWork
 from pctrade.domain.errors import ValidationError
 from pctrade.services.ports import UnitOfWork
@@ -176,6 +179,7 @@ def sql(uow: UnitOfWork) -> SqlUnitOfWork:
 
 
 Row = dict[str, Any]
+Ints = NDArray[np.int64]
 
 
 def _one(uow: UnitOfWork, query: sa.Select[Any]) -> Row | None:
@@ -221,8 +225,9 @@ def _driver(uow: UnitOfWork) -> tuple[Any, str]:
     return unit.conn.connection.driver_connection, "%s" if unit.is_postgres else "?"
 
 
-def shares_as_of(uow: UnitOfWork, code: str, day: str) -> tuple[list[int], list[int]]:
-    """Units held per sponsor from sponsorships made by ``day``, ordered by account."""
+def shares_as_of(uow: UnitOfWork, code: str, day: str) -> tuple[Ints, Ints]:
+    """Units held per sponsor from sponsorships made by ``day``, as int64 columns ordered
+    by account: read in one statement straight into numpy, no object per row."""
     driver, ph = _driver(uow)
     cursor = driver.cursor()
     cursor.execute(
@@ -233,18 +238,29 @@ def shares_as_of(uow: UnitOfWork, code: str, day: str) -> tuple[list[int], list[
     )
     rows = cursor.fetchall()
     cursor.close()
-    return [int(r[0]) for r in rows], [int(r[1]) for r in rows]
+    table = np.array(rows, dtype=np.int64).reshape(len(rows), 2)
+    return np.ascontiguousarray(table[:, 0]), np.ascontiguousarray(table[:, 1])
 
 
 def shares_digest(uow: UnitOfWork, code: str, day: str) -> tuple[int, int]:
-    """(sponsorships, units) made by ``day``: rows are only ever added, so any new
-    sponsorship that would change the shares changes this pair."""
-    s = sponsorships.c
-    query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(s.units), 0)).where(
-        s.project_code == code, s.sponsored_on <= day
+    """(sponsorships, highest spend seq) made by ``day``. Rows are only ever added, each
+    under a journal seq higher than any before it, so any sponsorship that would change
+    the shares changes this pair; both come from the project index alone."""
+    driver, ph = _driver(uow)
+    cursor = driver.cursor()
+    cursor.execute(
+        "SELECT COUNT(*), COALESCE(MAX(spend_seq), 0) FROM sink_sponsorships "
+        f"WHERE project_code = {ph} AND sponsored_on <= {ph}",
+        (code, day),
     )
-    row: Any = sql(uow).execute(query).one()
+    row = cursor.fetchone()
+    cursor.close()
     return int(row[0]), int(row[1])
+
+
+def parcels_of(uow: UnitOfWork, code: str) -> list[Row]:
+    query = sa.select(parcels).where(parcels.c.project_code == code)
+    return [dict(r) for r in sql(uow).execute(query.order_by(parcels.c.parcel_id)).mappings()]
 
 
 def reports_of(uow: UnitOfWork, code: str) -> list[Row]:
@@ -269,24 +285,47 @@ def insert_issuance(
     uow: UnitOfWork,
     row: Row,
     columns: tuple[list[int], list[int], list[int], list[int], list[bool]],
+    cut: CutLine | None = None,
 ) -> None:
-    """The issuance and its attribution table (COPY on PostgreSQL, executemany on SQLite)."""
+    """The issuance and its attribution table (COPY on PostgreSQL, executemany on SQLite).
+
+    On SQLite, binding six parameters per row costs more than the B-tree inserts, so
+    when the split fits in int64 (``cut`` given) only the account and its shares are
+    bound and the database derives amount, remainder and flag with the same integer
+    arithmetic; the digest recorded in the issue entry, which ``verify`` recomputes from
+    the stored rows, proves they are the split's figures.
+    """
     sql(uow).execute(sa.insert(issuances), [row])
-    seq = row["issue_seq"]
+    seq = int(row["issue_seq"])
     account_ids, shares, amounts, remainders, ups = columns
-    rows = zip(itertools.repeat(seq), account_ids, shares, amounts, remainders, ups, strict=False)
     names = "issue_seq, account_id, shares, amount_g, remainder, rounded_up"
     driver, ph = _driver(uow)
     cursor = driver.cursor()
     if ph == "%s":
+        rows = zip(itertools.repeat(seq), account_ids, shares, amounts, remainders, ups)
         with cursor.copy(f"COPY sink_attributions ({names}) FROM STDIN") as copy:
             for values in rows:
                 copy.write_row(values)
+    elif cut is not None:
+        cursor.executemany(_derived_insert(seq, cut), zip(account_ids, shares, strict=True))
     else:
+        rows = zip(itertools.repeat(seq), account_ids, shares, amounts, remainders, ups)
         cursor.executemany(
             f"INSERT INTO sink_attributions ({names}) VALUES (?, ?, ?, ?, ?, ?)", rows
         )
     cursor.close()
+
+
+def _derived_insert(seq: int, cut: CutLine) -> str:
+    """One row from (account ?1, shares ?2); every other value is an integer we computed."""
+    d, total, r, acct = (int(v) for v in (cut.distributable_g, cut.total_shares,
+                                          cut.remainder, cut.account))  # fmt: skip
+    rem = f"(({d} * ?2) % {total})"
+    up = f"({rem} > {r} OR ({rem} = {r} AND ?1 <= {acct}))"
+    return (
+        "INSERT INTO sink_attributions (issue_seq, account_id, shares, amount_g, remainder,"
+        f" rounded_up) VALUES ({int(seq)}, ?1, ?2, ({d} * ?2) / {total} + {up}, {rem}, {up})"
+    )
 
 
 def issuances_of(uow: UnitOfWork, code: str) -> list[Row]:
@@ -298,16 +337,6 @@ def issuances_of(uow: UnitOfWork, code: str) -> list[Row]:
 
 def issuance(uow: UnitOfWork, issue_seq: int) -> Row | None:
     return _one(uow, sa.select(issuances).where(issuances.c.issue_seq == issue_seq))
-
-
-def attribution_totals(uow: UnitOfWork, issue_seq: int) -> tuple[int, int]:
-    """(rows, Σ amount_g) of one issuance's attribution table."""
-    a = attributions.c
-    query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(a.amount_g), 0)).where(
-        a.issue_seq == issue_seq
-    )
-    row: Any = sql(uow).execute(query).one()
-    return int(row[0]), int(row[1])
 
 
 def attributions_of_account(uow: UnitOfWork, account_id: int) -> list[Row]:

@@ -619,6 +619,8 @@ class SqlUnitOfWork:
             names = ("seq", "idx", "account_id", "asset_id", "state", "delta")
             copy_binary(self.conn.connection.driver_connection, "postings", names, payload)
             return
+        if n >= BULK_THRESHOLD and self._write_fan_out(seq, postings):
+            return
         rows = zip(
             [seq] * n,
             range(n),
@@ -630,6 +632,33 @@ class SqlUnitOfWork:
         )
         cols = ("seq", "idx", "account_id", "asset_id", "state", "delta")
         self._bulk_insert("postings", cols, rows, n)
+
+    # ---- sinks (issue 5): a fan-out binds three values per posting, not six ----------
+    def _write_fan_out(self, seq: Seq, postings: Postings) -> bool:
+        """A bulk issuance or payout on SQLite: one asset and state after the first row.
+
+        Binding parameters costs sqlite3 more than the B-tree insert, so the values all
+        rows share are written into the statement (integers, never text) and only index,
+        account and delta are bound. Returns False for any other shape.
+        """
+        assets = np.frombuffer(postings.assets, dtype=np.int64)[1:]
+        states = np.frombuffer(postings.states, dtype=np.int64)[1:]
+        if self.is_postgres or assets.min() != assets.max() or states.min() != states.max():
+            return False
+        asset, state = int(assets[0]), int(states[0])
+        driver: Any = self.conn.connection.driver_connection
+        first = (seq, 0, postings.accounts[0], postings.assets[0], postings.states[0])
+        driver.execute(
+            "INSERT INTO postings (seq, idx, account_id, asset_id, state, delta)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (*first, postings.deltas[0]),
+        )
+        driver.executemany(
+            "INSERT INTO postings (seq, idx, account_id, asset_id, state, delta)"
+            f" VALUES ({int(seq)}, ?, ?, {asset}, {state}, ?)",
+            zip(range(1, len(postings)), postings.accounts[1:], postings.deltas[1:], strict=True),
+        )
+        return True
 
     def _write_side_effects(self, seq: Seq, plan: Plan) -> None:
         if plan.batch is not None:
