@@ -20,7 +20,8 @@ rows commit, or roll back, in the same transaction as the journal entry they exp
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+import json
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -382,3 +383,86 @@ def update_reversal(uow: UnitOfWork, reversal_id: int, **values: Any) -> None:
     sql(uow).execute(
         sa.update(reversals).where(reversals.c.reversal_id == reversal_id).values(**values)
     )
+
+
+# ---- reads for verify (``services.sink_audit``) ----------------------------------------
+AUDIT_CHUNK = 50_000
+
+
+def stream(uow: UnitOfWork, query: str, params: Sequence[Any] = ()) -> Iterator[Any]:
+    """Rows of hand-written SQL (``?`` placeholders) on the driver cursor, in chunks."""
+    driver, ph = _driver(uow)
+    cursor = driver.cursor()
+    cursor.execute(query.replace("?", ph), tuple(params))
+    while rows := cursor.fetchmany(AUDIT_CHUNK):
+        yield from rows
+    cursor.close()
+
+
+def sponsorships_with_entries(uow: UnitOfWork) -> Iterator[Any]:
+    """Each sponsorship row with the op type and payload of the entry that paid for it."""
+    return stream(
+        uow,
+        "SELECT s.spend_seq, s.project_code, s.account_id, s.units, s.energy_g,"
+        " s.sponsored_on, e.op_type, e.payload FROM sink_sponsorships s"
+        " LEFT JOIN entries e ON e.seq = s.spend_seq ORDER BY s.spend_seq",
+    )
+
+
+def evidence_entries(uow: UnitOfWork, op_type: str, kind: str) -> Iterator[tuple[int, Row]]:
+    """(seq, evidence) of every ``op_type`` entry that records sink evidence of ``kind``."""
+    rows = stream(
+        uow,
+        "SELECT seq, payload FROM entries WHERE op_type = ? AND payload LIKE ? ORDER BY seq",
+        (op_type, f'%"{kind}"%'),
+    )
+    for seq, payload in rows:
+        evidence = json.loads(payload).get("evidence")
+        if isinstance(evidence, dict) and evidence.get("kind") == kind:
+            yield int(seq), evidence
+
+
+def entry_payload(uow: UnitOfWork, seq: int) -> tuple[str, Row] | None:
+    row = next(stream(uow, "SELECT op_type, payload FROM entries WHERE seq = ?", (seq,)), None)
+    return None if row is None else (str(row[0]), json.loads(row[1]))
+
+
+def attribution_columns(uow: UnitOfWork, issue_seq: int) -> list[Ints]:
+    """One issuance's attribution table as five int64 columns, in account order."""
+    rows = list(
+        stream(
+            uow,
+            "SELECT account_id, shares, amount_g, remainder, rounded_up FROM sink_attributions"
+            " WHERE issue_seq = ? ORDER BY account_id",
+            (issue_seq,),
+        )
+    )
+    table = np.array(rows, dtype=np.int64).reshape(len(rows), 5)
+    return [np.ascontiguousarray(table[:, i]) for i in range(5)]
+
+
+def issue_postings(uow: UnitOfWork, issue_seq: int) -> tuple[Ints, Ints]:
+    """(account, grams) credited by an issue entry, the buffer included."""
+    rows = list(
+        stream(
+            uow,
+            "SELECT account_id, delta FROM postings WHERE seq = ? AND delta > 0 ORDER BY idx",
+            (issue_seq,),
+        )
+    )
+    table = np.array(rows, dtype=np.int64).reshape(len(rows), 2)
+    return np.ascontiguousarray(table[:, 0]), np.ascontiguousarray(table[:, 1])
+
+
+def stray_attributions(uow: UnitOfWork) -> list[int]:
+    """Issue seqs that have attribution rows but no issuance row."""
+    rows = stream(
+        uow,
+        "SELECT DISTINCT a.issue_seq FROM sink_attributions a LEFT JOIN sink_issuances i"
+        " ON i.issue_seq = a.issue_seq WHERE i.issue_seq IS NULL ORDER BY a.issue_seq",
+    )
+    return [int(r[0]) for r in rows]
+
+
+def all_rows(uow: UnitOfWork, table: Table) -> list[Row]:
+    return [dict(r) for r in sql(uow).execute(sa.select(table)).mappings()]
