@@ -340,6 +340,13 @@ def issuance(uow: UnitOfWork, issue_seq: int) -> Row | None:
     return _one(uow, sa.select(issuances).where(issuances.c.issue_seq == issue_seq))
 
 
+def attribution_of(uow: UnitOfWork, issue_seq: int, account_id: int) -> Row | None:
+    a = attributions.c
+    return _one(
+        uow, sa.select(attributions).where(a.issue_seq == issue_seq, a.account_id == account_id)
+    )
+
+
 def attributions_of_account(uow: UnitOfWork, account_id: int) -> list[Row]:
     query = (
         sa.select(attributions, issuances.c.batch, issuances.c.project_code)
