@@ -9,7 +9,9 @@ the exact largest-remainder attribution, ONE bulk ``issue`` entry to every spons
 the buffer (hash, postings, balances), the attribution table, all in one commit. Its
 baseline, measured in the same run, is the pure largest-remainder split alone over the
 same shares (the numpy split the service uses; ``split_sponsors_per_s[pure]`` shows the
-standard-library version against it); ``ratio`` = value / baseline.
+standard-library version against it); ``ratio`` = value / baseline. On a shared machine
+``issuance_vs_bare_append`` is the steadier figure: the same issuance rate against
+appending n plain four-integer rows by ``executemany`` to a bare table right after it.
 
 Setup opens N individual accounts in one bulk entry and writes their sponsorship rows
 straight into ``sink_sponsorships`` (negative spend seqs, since no energy entry paid
@@ -23,19 +25,21 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import itertools
 import json
 import random
 import tempfile
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
 from pctrade.adapters.fast_split import largest_remainder_np
 from pctrade.adapters.sql import sinks_store
 from pctrade.adapters.sql.store import SqlStore
-from pctrade.domain.model import Role, State, SystemAccount
+from pctrade.domain.model import FIRST_HOLDER_ACCOUNT, Role, State, SystemAccount
 from pctrade.services import commands as c
 from pctrade.services.queries import verify
 from pctrade.services.registry import Registry
@@ -144,11 +148,33 @@ def main() -> None:
             profiler.dump_stats(args.profile)
 
         check(store, issued.batch, removals_g, sum(split.amounts), issued.buffer_g)
+        bare_s = bare_append(store, n)
         emit("issuance_sponsors_per_s", n / issue_s, "sponsors/s", n / split_s)
         emit("issuance_seconds", issue_s, "s")
+        # The machine's pace of plain appends right now: the issuance writes three rows
+        # per sponsor (posting, balance, attribution line) with their indexes.
+        emit("issuance_vs_bare_append", n / issue_s, "sponsors/s", n / bare_s)
         emit("split_sponsors_per_s[pure]", n / pure_s, "sponsors/s", n / split_s)
         emit("sponsors", n, "sponsors")
         store.dispose()
+
+
+def bare_append(store: SqlStore, n: int) -> float:
+    """Seconds to append n four-integer rows to a bare table by executemany, one commit."""
+    raw = store.engine.raw_connection()
+    driver: Any = raw.driver_connection
+    driver.execute("CREATE TABLE bench_bare (seq INTEGER, idx INTEGER, account INTEGER, g INTEGER)")
+    driver.commit()
+    driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # not the issuance's pages, after it
+    rows = zip(itertools.repeat(1), range(n), range(FIRST_HOLDER_ACCOUNT, FIRST_HOLDER_ACCOUNT + n),
+               itertools.repeat(800))  # fmt: skip
+    started = time.perf_counter()
+    driver.execute("BEGIN")  # the engine's connections run in autocommit mode
+    driver.executemany("INSERT INTO bench_bare VALUES (?, ?, ?, ?)", rows)
+    driver.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    raw.close()
+    return elapsed
 
 
 def check(store: SqlStore, batch: str, removals_g: int, split_g: int, buffer_g: int) -> None:

@@ -376,3 +376,23 @@ def test_a_reversal_interrupted_between_batches_resumes_under_the_same_key(
     done = w.sinks.reverse("reg", "storm-1", code, loss, "typhoon")
     assert (done.covered_g, done.shortfall_g, len(done.cancel_seqs)) == (loss, 0, 2)
     assert held(w, SystemAccount.BUFFER, second.batch) == 0
+
+
+def test_a_sponsorship_slipping_in_while_issuing_refuses_the_issuance(
+    w: SinkWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = sponsored(w, {"alice": 1})
+    report_id = verified_report(w, code)
+    grant_energy(w, {"bob": 1_000}, day="2026-11-25")
+    real = sinks_store.shares_as_of
+    w.clock.now = w.clock.now.replace(year=2026, month=9, day=1)  # bob's units count for Q3
+
+    def read_then_sponsor(*args: Any) -> Any:
+        shares = real(*args)
+        w.sinks.sponsor("bob", "sp-bob", w.people["bob"], code, 1)
+        return shares
+
+    monkeypatch.setattr(sinks_store, "shares_as_of", read_then_sponsor)
+    refused(w, "shares_changed", w.sinks.issue, "reg", "i", report_id)
+    monkeypatch.setattr(sinks_store, "shares_as_of", real)
+    assert w.sinks.issue("reg", "i", report_id).sponsors == 2

@@ -342,7 +342,7 @@ class Sinks:
             project = _project(uow, report["project_code"])
             requested_g = _requested(report, quantity_g)
             ids, shares = db.shares_as_of(uow, project["code"], report["period_end"])
-            digest = db.shares_digest(uow, project["code"], report["period_end"])
+            snapshot_seq = uow.head.last_seq  # every sponsorship the shares include is ≤ it
             terms = _terms(uow, project)
         buffer_bps = int(project["buffer_bps"])
         issued = attribute_columns(requested_g, buffer_bps, int(SystemAccount.BUFFER), ids, shares)
@@ -351,7 +351,7 @@ class Sinks:
         evidence = issuance_evidence(figures, issued.digest, report_digest(report), terms)
 
         def record(uow: UnitOfWork, entry: Entry) -> None:
-            _check_issue_still_valid(uow, report_id, requested_g, digest)
+            _check_issue_still_valid(uow, report_id, requested_g, snapshot_seq)
             fresh = _project(uow, project["code"], lock=True)
             db.update_project(uow, project["code"], batches=int(fresh["batches"]) + 1)
             issued_g = int(_report(uow, report_id)["issued_g"]) + requested_g
@@ -553,12 +553,17 @@ def _requested(report: db.Row, quantity_g: int | None) -> int:
 
 
 def _check_issue_still_valid(
-    uow: UnitOfWork, report_id: int, requested_g: int, digest: tuple[int, int]
+    uow: UnitOfWork, report_id: int, requested_g: int, snapshot_seq: int
 ) -> None:
-    """Inside the issue entry's transaction: nothing the attribution used has moved."""
+    """Inside the issue entry's transaction: nothing the attribution used has moved.
+
+    Sponsorship rows are only ever added, each under its own entry's seq, so the shares
+    read in a snapshot at ``snapshot_seq`` are still the shares unless a row with a
+    higher seq now counts for the period.
+    """
     report = _report(uow, report_id)
     _requested(report, requested_g)
-    if db.shares_digest(uow, report["project_code"], report["period_end"]) != digest:
+    if db.sponsored_since(uow, report["project_code"], report["period_end"], snapshot_seq):
         raise Conflict("sponsorships changed while issuing; try again", code="shares_changed")
 
 

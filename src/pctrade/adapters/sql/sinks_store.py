@@ -239,24 +239,27 @@ def shares_as_of(uow: UnitOfWork, code: str, day: str) -> tuple[Ints, Ints]:
     )
     rows = cursor.fetchall()
     cursor.close()
-    table = np.array(rows, dtype=np.int64).reshape(len(rows), 2)
-    return np.ascontiguousarray(table[:, 0]), np.ascontiguousarray(table[:, 1])
+    flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=2 * len(rows))
+    return np.ascontiguousarray(flat[0::2]), np.ascontiguousarray(flat[1::2])
 
 
-def shares_digest(uow: UnitOfWork, code: str, day: str) -> tuple[int, int]:
-    """(sponsorships, highest spend seq) made by ``day``. Rows are only ever added, each
-    under a journal seq higher than any before it, so any sponsorship that would change
-    the shares changes this pair; both come from the project index alone."""
+def sponsored_since(uow: UnitOfWork, code: str, day: str, after_seq: int) -> bool:
+    """Whether a sponsorship made by ``day`` was recorded after entry ``after_seq``.
+
+    A range on the primary key, which visits only the rows added since (``+`` keeps
+    SQLite from scanning the project index instead).
+    """
     driver, ph = _driver(uow)
+    plus = "" if ph == "%s" else "+"
     cursor = driver.cursor()
     cursor.execute(
-        "SELECT COUNT(*), COALESCE(MAX(spend_seq), 0) FROM sink_sponsorships "
-        f"WHERE project_code = {ph} AND sponsored_on <= {ph}",
-        (code, day),
+        f"SELECT 1 FROM sink_sponsorships WHERE spend_seq > {ph} AND {plus}project_code = {ph}"
+        f" AND {plus}sponsored_on <= {ph} LIMIT 1",
+        (after_seq, code, day),
     )
-    row = cursor.fetchone()
+    found = cursor.fetchone() is not None
     cursor.close()
-    return int(row[0]), int(row[1])
+    return found
 
 
 def parcels_of(uow: UnitOfWork, code: str) -> list[Row]:
