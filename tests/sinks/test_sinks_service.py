@@ -393,6 +393,9 @@ def test_a_sponsorship_slipping_in_while_issuing_refuses_the_issuance(
         return shares
 
     monkeypatch.setattr(sinks_store, "shares_as_of", read_then_sponsor)
-    refused(w, "shares_changed", w.sinks.issue, "reg", "i", report_id)
+    with pytest.raises(PctradeError) as exc:
+        w.sinks.issue("reg", "i", report_id)
+    assert exc.value.code == "shares_changed"
+    assert sink_rows(w.store)["sink_issuances"] == 0
     monkeypatch.setattr(sinks_store, "shares_as_of", real)
     assert w.sinks.issue("reg", "i", report_id).sponsors == 2
