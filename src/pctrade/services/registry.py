@@ -334,12 +334,14 @@ class Registry:
             if uow.batch_named(cmd.denomination) is not None:
                 raise ValidationError(f"batch {cmd.denomination} exists", code="batch_exists")
             ids = cmd.account_ids
-            if len(set(ids)) != len(ids):
+            distinct = set(ids)
+            if len(distinct) != len(ids):
                 raise ValidationError("a recipient is listed twice", code="duplicate_recipient")
             if uow.account_count(ids) != len(ids):
                 raise NotFound("some recipients have no account", code="unknown_account")
+            # Look the few system ids up in the set rather than scan a million recipients.
             if min(ids) < FIRST_HOLDER_ACCOUNT and any(
-                a < FIRST_HOLDER_ACCOUNT and a != SystemAccount.BUFFER for a in ids
+                a in distinct for a in range(FIRST_HOLDER_ACCOUNT) if a != SystemAccount.BUFFER
             ):
                 raise ValidationError(
                     "credits are issued to holder accounts or the buffer", code="bad_account"
