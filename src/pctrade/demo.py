@@ -1,63 +1,91 @@
 """A demonstrative registry, seeded through the real services.
 
-The scenario follows one season of a Guangdong carbon-inclusive programme:
+The scenario follows one season of a Guangdong carbon-inclusive programme, on a
+scenario clock that walks from June to November 2026 (so every date in the journal
+tells the story, and a rerun writes exactly the same entries):
 
 1. The registry operator (genesis) registers the regulator 生态环境部, a carbon-inclusive
    platform, a key emitter, an institution, a forest-sink project owner and a verifier;
-   the platform then opens its users' individual accounts in one bulk operation.
-2. The regulator issues a CEA allocation to the emitter, a CCER batch to the forest
-   owner, and a PCER batch from forest project AFF0007 to the individuals who sponsored
-   its trees — pro rata to the trees each sponsored, exact to the gram by the largest
-   remainder method — with the buffer share (against fire or pests) to the buffer
-   account, all in one bulk issuance.
+   the platform then opens its users' individual accounts in one bulk operation. The
+   regulator issues a CEA allocation to the emitter and a CCER batch to the forest owner.
+2. 低碳足迹 → 碳汇 → 碳排放额: a metro app sends a day of its users' trips; the daily
+   pipeline (DuckDB) quantifies them under the published methodologies — refusing one
+   event and holding another for review — and credits green energy. The forest owner
+   registers afforestation project AFF0007, the regulator approves it, and people
+   spend their energy sponsoring its trees. After the quarter the owner files measured
+   removals, an independent verifier verifies them, and the regulator issues PCER:
+   the buffer share to the buffer account, the rest to the sponsors pro rata to their
+   trees, exact to the gram, in one bulk entry.
 3. Cash is deposited; allowances, offsets and personal credits change hands (each
    sale is two transfers: the credits, then the cash); the regulator freezes and
    releases an individual's credits; a platform pool holds some in escrow; the emitter
-   surrenders for its compliance period; a reversal cancels buffer credits; an
-   individual retires credits for a trip and receives a certificate.
+   surrenders for its compliance period; a fire's reversal cancels buffer credits.
+4. 碳普惠: a November day's trips are credited, June's unspent energy expires (72 h),
+   and Guangdong's carbon-inclusive path issues the qualifying avoided emissions
+   directly as PCER to everyone above the per-person minimum, spending that energy.
+5. An individual retires credits for a trip and receives a certificate.
 
-Every write carries a stable idempotency key (``demo:…``), so seeding twice writes
-nothing the second time: each operation returns its original receipt. This module
-draws nothing on screen; the CLI renders its progress and its result.
+Every write carries a stable idempotency key (``demo:…``), and the steps without one
+look first, so seeding twice writes nothing the second time. This module draws
+nothing on screen; the CLI renders its progress and its result.
 """
 
 from __future__ import annotations
 
 import importlib
-import random
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from pctrade import demo_events
 from pctrade.adapters.sql import schema as t
+from pctrade.adapters.sql import sinks_store
 from pctrade.adapters.sql.store import SqlStore
-from pctrade.domain.errors import IdempotencyConflict, PctradeError, ValidationError
-from pctrade.domain.model import SYSTEM_OWNER, AccountId, Role, SystemAccount
+from pctrade.domain.errors import IdempotencyConflict, NotFound, PctradeError, ValidationError
+from pctrade.domain.model import SYSTEM_OWNER, AccountId, Role
 from pctrade.domain.operations import FreezeReason, Retirement
 from pctrade.domain.units import FEN_PER_YUAN, G_PER_KG, G_PER_T
+from pctrade.inclusive.claim import Period as InclusivePeriod
+from pctrade.pipeline import quantify_file
+from pctrade.pipeline.synthetic import synthetic_as_of_ms
 from pctrade.services import commands as c
+from pctrade.services import energy
+from pctrade.services.inclusive import CarbonInclusive, InclusiveIssuance
 from pctrade.services.queries import VerifyReport, verify
 from pctrade.services.registry import Receipt, Registry
+from pctrade.services.sinks import Issuance, Sinks
+from pctrade.sinks.monitoring import Period
+from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
+from pctrade.sinks.removals import expected_removal_g
 
 PEOPLE_DEFAULT = 50
 PEOPLE_MIN = 5  # the scenario's trades need five distinct people
 PEOPLE_MAX = 1_000_000
-RNG_SEED = 20260915  # fixed: the same people sponsor the same trees on every run
-BUFFER_PERCENT = 20
-REMOVAL_G_PER_TREE = 96 * G_PER_KG  # a young tree's removals in one quarter, roughly
-TREES_BURNT_PER_MILLE = 15  # the share of trees a fire reverses; less than the buffer
 DEMO_PASSWORD = "pctrade-demo"
 # The demo passwords are published, so a slow hash protects nothing; bcrypt's cheapest
 # cost keeps `pctrade demo` quick.
 DEMO_BCRYPT_ROUNDS = 4
 
+# The season. Behaviour days are China Standard Time days; the clock is UTC.
+SPONSOR_DAY = date(2026, 6, 1)
+INCLUSIVE_DAYS = (date(2026, 11, 19), date(2026, 11, 20))
+MONITORING = Period(date(2026, 6, 1), date(2026, 9, 30))
+TREE_ENERGY_G = 200  # one tree share costs 200 g of green energy
+# Each sponsorship is the person's own operation; past this many people the rest keep
+# their energy (it expires), so a --people 1000000 demo stays a matter of minutes.
+SPONSORS_MAX = 1_000
+TREES_OFFERED = 10_000_000
+STAND_AGE_Y = 6
+MEASURED_PERCENT = 96  # measured removals against the model's expectation
+BURNT_PERCENT = 1  # of the issued removals, lost to a fire (less than the buffer)
 CEA = "CEA-GD-ALLOC-2025-001"
 CCER = "CCER-CN-AFF0012-2024-001"
-PCER = "PCER-GD-AFF0007-2026Q3-001"
 
 REGULATOR = "mee"
 PLATFORM = "gd-tanpuhui"
@@ -65,6 +93,7 @@ EMITTER = "nanyue-power"
 INSTITUTION = "lvyuan-carbon"
 FOREST = "shaoguan-forestry"
 VERIFIER = "huanan-verify"
+PROJECT = "AFF0007"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,9 +172,41 @@ class DemoResult:
     replayed: int = 0
     users: list[tuple[str, str]] = field(default_factory=list)
     report: VerifyReport | None = None
+    days: list[DayOutcome] = field(default_factory=list)
+    report_id: int = 0
+    pcer: str = ""
+    sink_issuance: Issuance | None = None
+    inclusive: InclusiveIssuance | None = None
+    expired_g: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DayOutcome:
+    """One behaviour day as the pipeline and the energy ledger saw it."""
+
+    day: date
+    events: int
+    rejected: int
+    held: int
+    people: int
+    credited_g: int
 
 
 Step = tuple[str, Callable[["Seeder"], None]]
+
+
+class ScenarioClock:
+    """The registry's clock during seeding: each step sets the moment it happens at."""
+
+    def __init__(self) -> None:
+        self.now = _utc(2026, 6, 1, 1)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _utc(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 class Seeder:
@@ -157,9 +218,11 @@ class Seeder:
                 f"--people must be {PEOPLE_MIN}..{PEOPLE_MAX}", code="out_of_range"
             )
         self.store = store
-        self.registry = Registry(store)
+        self.clock = ScenarioClock()
+        self.registry = Registry(store, clock=self.clock)
+        self.sinks = Sinks(self.registry)
+        self.inclusive = CarbonInclusive(self.registry)
         self.result = DemoResult(people)
-        self.trees = 0
 
     def record(self, receipt: Receipt) -> Receipt:
         if receipt.replayed:
@@ -168,6 +231,10 @@ class Seeder:
             self.result.written += 1
         return receipt
 
+    def count(self, replayed: bool) -> None:
+        self.result.replayed += int(replayed)
+        self.result.written += int(not replayed)
+
     def acct(self, party_id: str) -> AccountId:
         return self.result.accounts[party_id]
 
@@ -175,7 +242,10 @@ class Seeder:
     def person(i: int) -> str:
         return person_id(i)
 
-    # ---- steps ---------------------------------------------------------------------
+    def people(self) -> list[str]:
+        return [person_id(i) for i in range(self.result.people)]
+
+    # ---- 1. parties, accounts, allowances ------------------------------------------
     def open_organisations(self) -> None:
         for org in ORGS:
             cmd = c.OpenAccount(org.party_id, org.role, org.name)
@@ -187,9 +257,8 @@ class Seeder:
                 self.result.accounts[org.party_id] = int(r.payload["account"])
 
     def open_individuals(self) -> None:
-        n = self.result.people
-        ids = [person_id(i) for i in range(n)]
-        names = [person_name(i) for i in range(n)]
+        ids = self.people()
+        names = [person_name(i) for i in range(len(ids))]
         cmd = c.OpenAccounts(Role.INDIVIDUAL, ids, names)
         r = self.record(self.registry.open_accounts(PLATFORM, "demo:open:individuals", cmd))
         self.result.names.update(zip(ids, names, strict=True))
@@ -215,20 +284,95 @@ class Seeder:
         ccer = c.Issue(CCER, [self.acct(FOREST)], [30_000 * G_PER_T])
         self.record(self.registry.issue(REGULATOR, "demo:issue:ccer", ccer))
 
-    def issue_personal_credits(self) -> None:
-        """Verified removals minus the buffer share, split by trees sponsored."""
-        n = self.result.people
-        rng = random.Random(RNG_SEED)
-        trees = [rng.randint(5, 20) for _ in range(n)]
-        self.trees = sum(trees)
-        removals_g = self.trees * REMOVAL_G_PER_TREE
-        buffer_g = removals_g * BUFFER_PERCENT // 100
-        shares = largest_remainder(removals_g - buffer_g, trees)
-        ids = [self.acct(person_id(i)) for i in range(n)] + [int(SystemAccount.BUFFER)]
-        cmd = c.Issue(PCER, ids, [*shares, buffer_g])
-        self.record(self.registry.issue(REGULATOR, "demo:issue:pcer", cmd))
+    # ---- 2. behaviour → energy → sponsorship → verified removals → PCER -------------
+    def credit_energy(self, day: date, seed: int, richness: int) -> None:
+        """A partner's day of events, quantified by the pipeline and credited in bulk."""
+        with tempfile.TemporaryDirectory(prefix="pctrade-demo-") as work:
+            path = Path(work) / f"events-{day}.parquet"
+            events = demo_events.write_day(path, day, self.people(), seed, richness)
+            result = quantify_file(path, day, as_of_ms=synthetic_as_of_ms(day))
+        self.clock.now = datetime.fromtimestamp(synthetic_as_of_ms(day) / 1000, UTC)
+        posted = energy.post_day(self.registry, result)
+        self.count(posted.replayed)
+        self.result.days.append(
+            DayOutcome(
+                day,
+                events,
+                result.rejected.num_rows,
+                result.held.num_rows,
+                posted.people,
+                posted.credited_g,
+            )
+        )
 
+    def credit_june_energy(self) -> None:
+        self.credit_energy(SPONSOR_DAY, seed=601, richness=10)
+
+    def register_project(self) -> None:
+        self.clock.now = _utc(2026, 6, 1, 2)
+        try:
+            self.sinks.project(PROJECT)
+        except NotFound:
+            self.sinks.register(FOREST, _project_spec(), stand_age_y=STAND_AGE_Y)
+            self.count(replayed=False)
+            self.clock.now = _utc(2026, 6, 1, 3)
+            self.sinks.approve(REGULATOR, PROJECT)
+            self.count(replayed=False)
+        else:
+            self.result.replayed += 2  # registration and approval
+
+    def sponsor_trees(self) -> None:
+        """Everyone spends the day's energy on whole trees; the change later expires.
+
+        Trees come from what the day credited, not from today's balance, so a rerun
+        asks for the same trees under the same keys.
+        """
+        self.clock.now = _utc(2026, 6, 2, 2)
+        with self.store.reader() as uow:
+            seq = uow.energy_credit_of_day(SPONSOR_DAY.isoformat())
+            credit = uow.postings_of(seq) if seq is not None else None
+        credited = {} if credit is None else dict(zip(credit.accounts, credit.deltas, strict=True))
+        for pid in self.people()[:SPONSORS_MAX]:
+            account = self.acct(pid)
+            trees = credited.get(account, 0) // TREE_ENERGY_G
+            if trees:
+                s = self.sinks.sponsor(pid, f"demo:sponsor:{pid}", account, PROJECT, trees)
+                self.count(s.replayed)
+
+    def verify_removals(self) -> None:
+        """After the quarter: the owner files, an independent verifier verifies."""
+        with self.store.reader() as uow:
+            filed = sinks_store.reports_of(uow, PROJECT)
+        if filed:
+            self.result.replayed += 2  # the report and its verification
+            self.result.report_id = int(filed[0]["report_id"])
+            return
+        project = self.sinks.project(PROJECT)
+        expected_g = expected_removal_g(
+            self.sinks.models,
+            str(project["forest_type"]),
+            int(project["area_m2"]),
+            STAND_AGE_Y,
+            MONITORING.days,
+        )
+        measured_g = expected_g * MEASURED_PERCENT // 100
+        self.clock.now = _utc(2026, 10, 8, 2)
+        report = self.sinks.file_report(FOREST, PROJECT, MONITORING, measured_g)
+        self.clock.now = _utc(2026, 10, 12, 2)
+        self.sinks.verify(VERIFIER, int(report["report_id"]), approve=True)
+        self.result.report_id = int(report["report_id"])
+        self.result.written += 2
+
+    def issue_personal_credits(self) -> None:
+        self.clock.now = _utc(2026, 10, 15, 2)
+        issued = self.sinks.issue(REGULATOR, "demo:issue:pcer", self.result.report_id)
+        self.count(issued.replayed)
+        self.result.pcer = issued.batch
+        self.result.sink_issuance = issued
+
+    # ---- 3. the market's first trades, compliance, a reversal ------------------------
     def deposit_cash(self) -> None:
+        self.clock.now = _utc(2026, 10, 16, 2)
         deposits = [(INSTITUTION, 2_000_000), (EMITTER, 800_000)]
         deposits += [(self.person(i), 200) for i in range(min(10, self.result.people))]
         for party, yuan in deposits:
@@ -242,29 +386,49 @@ class Seeder:
         cash = c.Transfer(self.acct(buyer), self.acct(seller), "CNY", fen)
         self.record(self.registry.transfer(buyer, f"demo:{key}:cash", cash))
 
+    def _issued_to(self, who: str) -> int:
+        """What the sink issuance credited ``who``: fixed once issued, so reruns agree."""
+        issuance = self.result.sink_issuance
+        if issuance is None:
+            raise NotFound("no PCER issued yet", code="unknown_batch")
+        with self.store.reader() as uow:
+            postings = uow.postings_of(issuance.issue_seq)
+        account = self.acct(who)
+        return sum(
+            d for a, d in zip(postings.accounts, postings.deltas, strict=True) if a == account
+        )
+
     def trade(self) -> None:
+        self.clock.now = _utc(2026, 10, 20, 2)
         # 10,000 t of allowances at ¥60/t; 6,000 t of forest CCER at ¥70/t.
         self._sale("sale:cea", EMITTER, INSTITUTION, CEA, 10_000 * G_PER_T, 600_000_00)
         self._sale("sale:ccer", FOREST, EMITTER, CCER, 6_000 * G_PER_T, 420_000_00)
-        # An individual sells 300 kg of PCER at ¥80/t; another gives 100 kg to a friend.
-        self._sale("sale:pcer", self.person(3), INSTITUTION, PCER, 300 * G_PER_KG, 24_00)
-        gift = c.Transfer(
-            self.acct(self.person(1)), self.acct(self.person(2)), PCER, 100 * G_PER_KG
-        )
-        self.record(self.registry.transfer(self.person(1), "demo:gift:pcer", gift))
+        # An individual sells half her PCER at ¥80/t; another gives a quarter to a friend.
+        pcer, seller, giver = self.result.pcer, self.person(3), self.person(1)
+        sold_g = max(1, self._issued_to(seller) // 2)
+        price_fen = max(1, sold_g * 80_00 // G_PER_T)
+        self._sale("sale:pcer", seller, INSTITUTION, pcer, sold_g, price_fen)
+        gift_g = max(1, self._issued_to(giver) // 4)
+        gift = c.Transfer(self.acct(giver), self.acct(self.person(2)), pcer, gift_g)
+        self.record(self.registry.transfer(giver, "demo:gift:pcer", gift))
 
     def freeze_and_release(self) -> None:
         """A regulator freeze during a data review, released; and a pool escrow kept."""
-        held = self.acct(self.person(4))
-        cmd = c.Freeze(held, PCER, 50 * G_PER_KG, FreezeReason.REGULATOR, "MEE-2026-0815 review")
-        hold = self.record(self.registry.freeze(REGULATOR, "demo:freeze:review", cmd))
-        self.record(self.registry.unfreeze(REGULATOR, "demo:unfreeze:review", c.Unfreeze(hold.seq)))
-        pool = c.Freeze(
-            self.acct(self.person(0)), PCER, 200 * G_PER_KG, FreezeReason.POOL, "POOL-GD-2026Q3"
+        self.clock.now = _utc(2026, 10, 22, 2)
+        pcer, reviewed, pooled = self.result.pcer, self.person(4), self.person(0)
+        review_g = max(1, self._issued_to(reviewed) // 10)
+        cmd = c.Freeze(
+            self.acct(reviewed), pcer, review_g, FreezeReason.REGULATOR, "MEE-2026-1022 review"
         )
+        hold = self.record(self.registry.freeze(REGULATOR, "demo:freeze:review", cmd))
+        release = c.Unfreeze(hold.seq)
+        self.record(self.registry.unfreeze(REGULATOR, "demo:unfreeze:review", release))
+        pool_g = max(1, self._issued_to(pooled) // 2)
+        pool = c.Freeze(self.acct(pooled), pcer, pool_g, FreezeReason.POOL, "POOL-GD-2026Q4")
         self.record(self.registry.freeze(PLATFORM, "demo:freeze:pool", pool))
 
     def surrender(self) -> None:
+        self.clock.now = _utc(2026, 10, 25, 2)
         emitter = self.acct(EMITTER)
         cea = c.Surrender(emitter, CEA, 100_000 * G_PER_T, "2025")
         self.record(self.registry.surrender(EMITTER, "demo:surrender:cea", cea))
@@ -272,13 +436,57 @@ class Seeder:
         self.record(self.registry.surrender(EMITTER, "demo:surrender:ccer", ccer))
 
     def reversal(self) -> None:
-        """A fire burns some trees: the regulator cancels their removals from the buffer."""
-        burnt = max(1, self.trees * TREES_BURNT_PER_MILLE // 1000)
-        reason = f"Reversal: fire burnt {burnt} trees in compartment 12"
-        cmd = c.Cancel(int(SystemAccount.BUFFER), PCER, burnt * REMOVAL_G_PER_TREE, reason)
-        self.record(self.registry.cancel(REGULATOR, "demo:cancel:reversal", cmd))
+        """A fire burns part of the stand: its removals are cancelled from the buffer."""
+        self.clock.now = _utc(2026, 10, 28, 2)
+        issuance = self.result.sink_issuance
+        assert issuance is not None
+        loss_g = issuance.removals_g * BURNT_PERCENT // 100
+        cause = "山火 Fire in compartment 12"
+        before = self._head()
+        self.sinks.reverse(REGULATOR, "demo:reversal:fire", PROJECT, loss_g, cause)
+        self.count(replayed=self._head() == before)
 
+    def _head(self) -> int:
+        with self.store.reader() as uow:
+            return uow.head.last_seq
+
+    # ---- 4. 碳普惠: avoided emissions issued directly --------------------------------
+    def credit_november_energy(self) -> None:
+        for i, day in enumerate(INCLUSIVE_DAYS):
+            self.credit_energy(day, seed=1119 + i, richness=16)
+
+    def expire_old_energy(self) -> None:
+        """June's unspent energy is past its 72 hours: it expires before the claim."""
+        self.clock.now = _utc(2026, 11, 21, 2, 30)
+        expired = energy.expire(self.registry, self.clock.now, jurisdiction="GD")
+        self.count(expired.replayed or expired.seq is None)
+        self.result.expired_g = expired.expired_g
+
+    def issue_carbon_inclusive(self) -> None:
+        self.clock.now = _utc(2026, 11, 21, 3)
+        period = InclusivePeriod(INCLUSIVE_DAYS[0], INCLUSIVE_DAYS[-1])
+        opened = [
+            r
+            for r in self.inclusive.issuances("GD")
+            if r["period_start"] == period.start.isoformat()
+        ]
+        if opened:
+            issuance_id = int(opened[0]["issuance_id"])
+            self.result.replayed += 2  # opening and verification
+        else:
+            row = self.inclusive.open(REGULATOR, "GD", period, affiliates=[PLATFORM])
+            issuance_id = int(row["issuance_id"])
+            self.clock.now = _utc(2026, 11, 21, 3, 30)
+            self.inclusive.verify(VERIFIER, issuance_id, approve=True)
+            self.result.written += 2
+        self.clock.now = _utc(2026, 11, 21, 4)
+        issued = self.inclusive.issue(REGULATOR, "demo:issue:inclusive", issuance_id)
+        self.count(issued.replayed)
+        self.result.inclusive = issued
+
+    # ---- 5. a retirement ---------------------------------------------------------------
     def retire(self) -> None:
+        self.clock.now = _utc(2026, 11, 22, 2)
         who = self.person(2)
         retirement = Retirement(
             self.result.names[who],
@@ -286,12 +494,13 @@ class Seeder:
             "CN-GD",
             "2026-10",
         )
-        cmd = c.Retire(self.acct(who), PCER, 20 * G_PER_KG, retirement)
+        retire_g = min(20 * G_PER_KG, max(1, self._issued_to(who) // 10))
+        cmd = c.Retire(self.acct(who), self.result.pcer, retire_g, retirement)
         r = self.record(self.registry.retire(who, "demo:retire:trip", cmd))
         self.result.retirement_seq = r.seq
         # The seller takes part of the proceeds to the bank.
         seller = self.person(3)
-        out = c.Withdraw(self.acct(seller), 10 * FEN_PER_YUAN, "BANK-OUT-001")
+        out = c.Withdraw(self.acct(seller), 10, "BANK-OUT-001")
         self.record(self.registry.withdraw(seller, "demo:withdraw:seller", out))
 
     def create_users(self) -> None:
@@ -301,17 +510,40 @@ class Seeder:
         self.result.report = verify(self.store)
 
 
+def _project_spec() -> ProjectSpec:
+    return ProjectSpec(
+        code=PROJECT,
+        name="韶关丹霞山造林 Shaoguan Danxia afforestation",
+        project_type=ProjectType.AFFORESTATION,
+        jurisdiction="GD",
+        forest_type="chinese_fir",
+        parcels=(Parcel("SG-12", 120_000, 8), Parcel("SG-13", 80_000, 5)),
+        crediting_start=date(2026, 6, 1),
+        crediting_end=date(2045, 12, 31),
+        unit_energy_g=TREE_ENERGY_G,
+        units_offered=TREES_OFFERED,
+        affiliates=(PLATFORM,),
+    )
+
+
 STEPS: tuple[Step, ...] = (
     ("开户 Opening organisation accounts", Seeder.open_organisations),
     ("开户 Opening individual accounts (bulk)", Seeder.open_individuals),
     ("授权 Authorising the platform", Seeder.authorize_platform),
     ("签发 Issuing CEA and CCER", Seeder.issue_allowances_and_offsets),
+    ("能量 Quantifying a day of trips (DuckDB) → green energy", Seeder.credit_june_energy),
+    ("碳汇 Registering and approving forest project AFF0007", Seeder.register_project),
+    ("认养 Sponsoring trees with green energy", Seeder.sponsor_trees),
+    ("核证 Filing and verifying the quarter's removals", Seeder.verify_removals),
     ("签发 Issuing PCER to sponsors + buffer (bulk)", Seeder.issue_personal_credits),
     ("入金 Depositing cash", Seeder.deposit_cash),
     ("转让 Trading allowances and credits", Seeder.trade),
     ("冻结 Freezing and releasing", Seeder.freeze_and_release),
     ("清缴 Surrendering for 2025", Seeder.surrender),
-    ("注销 Cancelling buffer after a reversal", Seeder.reversal),
+    ("注销 Cancelling buffer after a fire", Seeder.reversal),
+    ("能量 Quantifying two November days of trips", Seeder.credit_november_energy),
+    ("过期 Expiring June's unspent energy", Seeder.expire_old_energy),
+    ("碳普惠 Issuing carbon-inclusive PCER", Seeder.issue_carbon_inclusive),
     ("注销 Retiring for a trip", Seeder.retire),
     ("用户 Creating demo logins", Seeder.create_users),
     ("校验 Verifying the journal", Seeder.verify),

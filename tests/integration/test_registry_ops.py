@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+import sqlalchemy as sa
 from registry_world import BATCH, World, assert_verifies, build_world, snapshot
 
-from pctrade.adapters.sql.store import SqlStore
+from pctrade.adapters.sql.store import BULK_THRESHOLD, SqlStore
 from pctrade.domain.errors import (
     Forbidden,
     IdempotencyConflict,
@@ -21,6 +22,7 @@ from pctrade.domain.errors import (
     TerminalState,
     ValidationError,
 )
+from pctrade.domain.ledger import Posting, Postings
 from pctrade.domain.model import CASH_ASSET, Role, State, SystemAccount
 from pctrade.domain.operations import FreezeReason, Retirement
 from pctrade.domain.units import INT64_MAX
@@ -485,3 +487,42 @@ def test_cash_asset_id_is_zero(world: World) -> None:
     # The transfer payload names the asset id that conservation is checked per.
     r = world.reg.transfer("alice", "t", c.Transfer(world.alice, world.bob, "cny", 1))
     assert r.payload["asset_id"] == CASH_ASSET
+
+
+def test_bulk_issuance_above_the_bulk_threshold_posts_every_row(world: World) -> None:
+    # Above BULK_THRESHOLD the store switches to its bulk paths (a JSON fan-out on
+    # SQLite, binary COPY on PostgreSQL); the rows, balances and chain must be the same.
+    n = BULK_THRESHOLD + 5
+    opened = world.reg.open_accounts(
+        "registry", "bulk-open", c.OpenAccounts(Role.INDIVIDUAL, [f"m{i}" for i in range(n)])
+    )
+    with world.store.reader() as uow:
+        first = uow.accounts_of("m0")[0].account_id
+    ids = list(range(first, first + int(opened.payload["accounts"])))
+    amounts = [INT64_MAX // (2 * n) - i for i in range(n)]  # large, distinct, exact
+    r = world.reg.issue("reg", "bulk", c.Issue("PCER-GD-AFF0007-2026Q3-009", ids, amounts))
+    with world.store.reader() as uow:
+        postings = uow.postings_of(r.seq)
+        asset = uow.batch_named("PCER-GD-AFF0007-2026Q3-009")
+        assert asset is not None
+        held = [uow.balance(a, asset.asset_id, State.AVAILABLE) for a in ids]
+    assert list(postings.accounts) == [SystemAccount.ISSUANCE, *ids]
+    assert list(postings.deltas) == [-sum(amounts), *amounts]
+    assert held == amounts
+
+
+@pytest.mark.parametrize("mixed", [False, True], ids=["fan-out", "mixed-states"])
+def test_bulk_postings_are_stored_exactly(world: World, mixed: bool) -> None:
+    # The store's bulk writer picks its path from the postings' shape; either way the
+    # stored rows are the postings, in order. Written and read back, then rolled back.
+    n = BULK_THRESHOLD + 3
+    states = [State.FROZEN if mixed and i % 2 else State.AVAILABLE for i in range(n)]
+    rows = [Posting(SystemAccount.ISSUANCE, 77, State.SOURCE, -n * (n + 1) // 2)]
+    rows += [Posting(1000 + i, 77, states[i], i + 1) for i in range(n)]
+    postings = Postings.of(rows)
+    with world.store.writer() as uow:
+        uow._write_postings(999_999, postings)
+        stored = uow.postings_of(999_999)
+        idx = [r[0] for r in uow.execute(sa.text("SELECT idx FROM postings WHERE seq = 999999"))]
+    assert stored == postings
+    assert sorted(idx) == list(range(n + 1))

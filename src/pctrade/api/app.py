@@ -25,8 +25,10 @@ from pctrade.api.routers import (
     corrections,
     energy,
     freezes,
+    inclusive,
     journal,
     retirements,
+    rules,
     sinks,
     surrenders,
     transfers,
@@ -51,6 +53,8 @@ ROUTERS = (
     behaviour,
     energy,
     sinks,
+    rules,
+    inclusive,
 )
 
 DESCRIPTION = """\

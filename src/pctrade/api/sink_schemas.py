@@ -62,6 +62,7 @@ class ProjectPublic(Out):
     units_offered: int
     units_sold: int
     buffer_bps: int
+    rule_set: str  # the rule set version the buffer rate came from
     model_version: str
 
 

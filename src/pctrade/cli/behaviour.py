@@ -2,7 +2,7 @@
 
     pctrade behaviour import FILE               type-check a partner's CSV / Parquet file
     pctrade behaviour quantify --date D         quantify a day and credit its energy
-    pctrade behaviour expire                    expire energy older than the rule (72 h)
+    pctrade behaviour expire                    expire old energy (rule set in force; CN: 72 h)
     pctrade behaviour statement ACCOUNT         lines, balance and the innate entitlement
     pctrade methodology list | show FAMILY      the published methodologies in force
 
@@ -31,11 +31,11 @@ from pctrade.behaviour.model import Methodology
 from pctrade.behaviour.quantify import day_window
 from pctrade.cli import render
 from pctrade.cli.common import DbOption, console, fail, guarded, open_store
-from pctrade.domain.energy import ENERGY_EXPIRY_S_DEFAULT
 from pctrade.domain.model import parse_account_ref
 from pctrade.pipeline import QuantifyResult, import_file, quantify_file
 from pctrade.pipeline.run import Engine
 from pctrade.pipeline.schema import EVENTS
+from pctrade.rules import DEFAULT_JURISDICTION
 from pctrade.services import energy
 from pctrade.services.ingest import default_data_dir, events_dir
 from pctrade.services.registry import Registry
@@ -189,19 +189,29 @@ def _print_quantified(result: QuantifyResult, report: energy.PostDayReport) -> N
 @app.command()
 def expire(
     expiry_h: Annotated[
-        int, typer.Option(help="Energy older than this many hours expires (Ant Forest: 72).")
-    ] = ENERGY_EXPIRY_S_DEFAULT // 3600,
+        int | None,
+        typer.Option(help="Override: energy older than this many hours expires."),
+    ] = None,
+    jurisdiction: Annotated[
+        str, typer.Option(help="Whose rule set sets the period (national: CN, 72 h).")
+    ] = DEFAULT_JURISDICTION,
     db: DbOption = None,
 ) -> None:
     """Expire unspent energy older than the rule, first in first out, in one entry."""
     with guarded():
         registry = Registry(open_store(db))
-        report = energy.expire(registry, datetime.now(UTC), expiry_s=expiry_h * 3600)
+        expiry_s = None if expiry_h is None else expiry_h * 3600
+        report = energy.expire(
+            registry, datetime.now(UTC), expiry_s=expiry_s, jurisdiction=jurisdiction
+        )
+    rule = f"rule set 规则 {report.rule_set}, " if report.rule_set else ""
+    period = f"{rule}{report.expiry_s // 3600} h"
     if report.seq is None:
-        console.print(f"nothing to expire 无过期能量 (cutoff {report.cutoff})")
+        console.print(f"nothing to expire 无过期能量 (cutoff {report.cutoff}; {period})")
         return
     console.print(
-        f"expired 已过期: {report.expired_g} g in {report.accounts} accounts (entry {report.seq})"
+        f"expired 已过期: {report.expired_g} g in {report.accounts} accounts "
+        f"(entry {report.seq}; {period})"
     )
 
 

@@ -5,6 +5,8 @@
     pctrade registry …                  every registry operation and read
     pctrade behaviour …                 import, quantify, expire, statement (green energy)
     pctrade methodology list|show       the published methodologies in force
+    pctrade inclusive …                 carbon-inclusive path (碳普惠): energy issued as PCER
+    pctrade rules list|show|in-force    the jurisdictions' rule sets (versioned, cited)
     pctrade verify                      replay the journal and check every invariant
     pctrade export --out DIR            journal, postings and balances to CSV or Parquet
     pctrade db upgrade                  migrate the schema to the newest revision
@@ -28,8 +30,10 @@ from pctrade import demo as demo_scenario
 from pctrade.adapters.sql.engine import make_engine, migrate
 from pctrade.adapters.sql.store import SqlStore
 from pctrade.cli import behaviour as behaviour_cli
+from pctrade.cli import inclusive as inclusive_cli
 from pctrade.cli import registry as registry_cli
 from pctrade.cli import render
+from pctrade.cli import rules as rules_cli
 from pctrade.cli import sinks as sinks_cli
 from pctrade.cli.common import (
     EXIT_PROBLEMS,
@@ -56,6 +60,8 @@ app.add_typer(registry_cli.app, name="registry")
 app.add_typer(behaviour_cli.app, name="behaviour")
 app.add_typer(behaviour_cli.methodology_app, name="methodology")
 app.add_typer(sinks_cli.app, name="sink")
+app.add_typer(inclusive_cli.app, name="inclusive")
+app.add_typer(rules_cli.app, name="rules")
 db_app = typer.Typer(help="数据库 Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -118,6 +124,7 @@ def _print_summary(url: str, seeded: tuple[SqlStore, demo_scenario.DemoResult]) 
     )
     with guarded():
         console.print(_parties_table(result))
+        console.print(_chain_table(result))
         console.print(_accounts_table(store, result))
         console.print(render.batches(batch_totals(store)))
         console.print(render.certificate(queries.certificate(store, result.retirement_seq)))
@@ -153,6 +160,40 @@ def _parties_table(result: demo_scenario.DemoResult) -> Table:
         table.add_row(f"{ROLE_ZH[str(o.role)]} {o.role}", o.name, o.party_id)
     last = demo_scenario.person_id(result.people - 1)
     table.add_row("个人 individual", f"{result.people} 位个人 individuals", f"u000001…{last}")
+    return table
+
+
+def _chain_table(result: demo_scenario.DemoResult) -> Table:
+    """低碳足迹 → 碳汇 → 碳排放额: what each link of the chain produced."""
+    table = Table(
+        title="低碳足迹 → 碳汇 → 碳排放额 Footprint → sink → credit", title_justify="left"
+    )
+    table.add_column("环节 Step")
+    table.add_column("结果 Outcome", overflow="fold")
+    for day in result.days:
+        table.add_row(
+            f"行为 Trips {day.day}",
+            f"{day.events:,} 事件 events · 拒绝 rejected {day.rejected} · "
+            f"待审 held {day.held} → 绿色能量 energy "
+            f"{render.amount_text('GE', day.credited_g)} to {day.people:,} 人 people",
+        )
+    sink = result.sink_issuance
+    if sink is not None:
+        table.add_row(
+            f"碳汇 Sink {demo_scenario.PROJECT}",
+            f"核证清除 verified removals {render.amount_text('PCER', sink.removals_g)} → "
+            f"缓冲池 buffer {render.amount_text('PCER', sink.buffer_g)} + "
+            f"{sink.sponsors:,} 位认养人 sponsors {render.amount_text('PCER', sink.attributed_g)}"
+            f" ({sink.batch})",
+        )
+    table.add_row("过期 Expired", f"{render.amount_text('GE', result.expired_g)} (72 h)")
+    ci = result.inclusive
+    if ci is not None:
+        table.add_row(
+            "碳普惠 Carbon-inclusive",
+            f"{ci.people:,} 人 people ≥ 最低 minimum → {render.amount_text('PCER', ci.issued_g)}"
+            f" ({ci.batch}, {ci.rule_set})",
+        )
     return table
 
 

@@ -132,7 +132,7 @@ def journal(entries: Sequence[Entry], names: Mapping[int, str]) -> Table:
     for e in entries:
         h = e.header
         details = _short(h.payload, names)
-        if h.op_type == "issue":
+        if h.op_type in ("issue", "inclusive_issue"):
             details = f"{h.payload['batch']['denomination']} · " + details
         table.add_row(str(e.seq), h.ts[:19], h.op_type, h.actor, str(e.posting_count), details)
     return table

@@ -13,7 +13,9 @@ Invariants:
 - no balance other than a source balance is ever negative;
 - per asset, all balances sum to zero (cash in = cash held + cash out);
 - per batch, issued = available + frozen + surrendered + retired + cancelled;
-- each energy credit's stored statement lines hash to the digest its payload records.
+- each energy credit's stored statement lines hash to the digest its payload records;
+- a carbon-inclusive issuance credits each person exactly the energy it spends of
+  theirs, and nothing else: no credit without spent energy, no spend without credit.
 """
 
 from __future__ import annotations
@@ -33,7 +35,16 @@ from pctrade.domain.journal import (
     opened_digest,
 )
 from pctrade.domain.ledger import BalanceKey, Postings, check_postings
-from pctrade.domain.model import Account, AccountId, AssetId, Party, PartyId, Seq, State
+from pctrade.domain.model import (
+    ENERGY_ASSET,
+    Account,
+    AccountId,
+    AssetId,
+    Party,
+    PartyId,
+    Seq,
+    State,
+)
 from pctrade.domain.operations import OpType
 
 PROBLEMS_MAX = 1_000
@@ -133,9 +144,28 @@ class Replay:
             self.holds[hold_id] = left
         elif h.op_type == OpType.AUTHORIZE:
             self.grants[(int(p["account"]), str(p["agent"]))] = bool(p["active"])
-        elif h.op_type == OpType.ISSUE:
+        elif h.op_type in (OpType.ISSUE, OpType.INCLUSIVE_ISSUE):
             batch = p["batch"]
             self.issued[int(batch["asset_id"])] = int(batch["issued_g"])
+            if h.op_type == OpType.INCLUSIVE_ISSUE:
+                self._check_inclusive(h.seq, int(batch["asset_id"]), postings)
+
+    def _check_inclusive(self, seq: Seq, asset_id: AssetId, postings: Postings) -> None:
+        """Per account: grams credited of the batch == energy taken == energy spent."""
+        moved: dict[tuple[AssetId, State], dict[AccountId, int]] = {
+            (asset_id, State.AVAILABLE): {},
+            (ENERGY_ASSET, State.AVAILABLE): {},
+            (ENERGY_ASSET, State.SPENT): {},
+        }
+        for (account_id, asset, state), delta in postings.net_by_key().items():
+            column = moved.get((asset, State(state)))
+            if column is not None:
+                column[account_id] = delta
+            elif state != State.SOURCE:
+                self.flag("inclusive_mismatch", f"unexpected posting for {account_id}", seq)
+        credited, taken, spent = moved.values()
+        if credited != spent or taken != {a: -g for a, g in spent.items()}:
+            self.flag("inclusive_mismatch", "credits issued differ from energy spent", seq)
 
     def finish(
         self,

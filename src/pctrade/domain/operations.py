@@ -62,6 +62,8 @@ class OpType(StrEnum):
     ENERGY_CREDIT = "energy_credit"
     ENERGY_SPEND = "energy_spend"
     ENERGY_EXPIRE = "energy_expire"
+    # 碳普惠: one entry spends people's energy and issues the same grams as a PCER batch.
+    INCLUSIVE_ISSUE = "inclusive_issue"
 
 
 class FreezeReason(StrEnum):
@@ -181,7 +183,7 @@ def plan_issue(batch: Batch, allocations: Sequence[tuple[AccountId, int]]) -> Pl
     return plan_issue_columns(batch, account_ids, amounts)
 
 
-def plan_issue_columns(batch: Batch, account_ids: Sequence[int], amounts: Sequence[int]) -> Plan:
+def _issued_total(batch: Batch, amounts: Sequence[int]) -> int:
     if min(amounts) <= 0:
         raise ValidationError("every issued quantity must be positive", code="non_positive")
     total = sum(amounts)
@@ -191,10 +193,19 @@ def plan_issue_columns(batch: Batch, account_ids: Sequence[int], amounts: Sequen
             code="unbalanced",
         )
     require_positive(total, "issued quantity")
+    return total
+
+
+def plan_issue_columns(batch: Batch, account_ids: Sequence[int], amounts: Sequence[int]) -> Plan:
+    total = _issued_total(batch, amounts)
     source = Posting(SystemAccount.ISSUANCE, batch.asset_id, State.SOURCE, -total)
     postings = Postings.fan_out(batch.asset_id, source, account_ids, amounts)
+    return Plan(OpType.ISSUE, _batch_payload(batch, total, len(account_ids)), postings, batch=batch)
+
+
+def _batch_payload(batch: Batch, total: int, recipients: int) -> JsonDict:
     d = batch.denomination
-    payload: JsonDict = {
+    return {
         "batch": {
             "asset_id": batch.asset_id,
             "denomination": str(d),
@@ -205,9 +216,8 @@ def plan_issue_columns(batch: Batch, account_ids: Sequence[int], amounts: Sequen
             "serial": d.serial,
             "issued_g": total,
         },
-        "recipients": len(account_ids),
+        "recipients": recipients,
     }
-    return Plan(OpType.ISSUE, payload, postings=postings, batch=batch)
 
 
 def _move(
@@ -467,7 +477,11 @@ def plan_energy_spend(account: Account, quantity_g: int, purpose: str, reference
 
 
 def plan_energy_expire(
-    account_ids: Sequence[AccountId], amounts_g: Sequence[int], cutoff: str, expiry_s: int
+    account_ids: Sequence[AccountId],
+    amounts_g: Sequence[int],
+    cutoff: str,
+    expiry_s: int,
+    rule_set: str = "",
 ) -> Plan:
     """Expire, in one entry, each holder's energy that is older than the cutoff."""
     if not account_ids:
@@ -490,4 +504,59 @@ def plan_energy_expire(
         "accounts": n,
         "expired_g": sum(amounts_g),
     }
+    if rule_set:  # the decision cites the rules it applied
+        payload["rule_set"] = rule_set
     return Plan(OpType.ENERGY_EXPIRE, payload, postings=postings)
+
+
+# ---- carbon-inclusive issuance (碳普惠) ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InclusiveIssue:
+    """What a carbon-inclusive issuance cites: its request, rule set and methodologies."""
+
+    issuance_id: int
+    rule_set: str
+    methodologies: tuple[str, ...]
+
+
+def plan_inclusive_issue(
+    batch: Batch, account_ids: Sequence[AccountId], amounts_g: Sequence[int], why: InclusiveIssue
+) -> Plan:
+    """Spend each person's qualifying energy and issue the same grams to them, at once.
+
+    Per person three postings: green energy ``available`` → ``spent`` (the same,
+    once-only consumption a sink sponsorship makes), and the batch's grams into their
+    ``available`` balance, all out of the issuance account's source. Issuing exactly
+    the grams spent is what makes the path exclusive: energy is spent once, so it backs
+    one credit or one sponsorship, never both (``verify`` checks it per account).
+    """
+    n = len(account_ids)
+    if n == 0:
+        raise ValidationError("an issuance needs at least one recipient", code="missing_field")
+    if n != len(amounts_g):
+        raise ValidationError("recipients and amounts differ in length", code="bad_request")
+    if n > BULK_RECIPIENTS_MAX:
+        raise ValidationError("too many recipients in one issuance", code="too_many")
+    if len(set(account_ids)) != n:
+        raise ValidationError("a recipient is listed twice", code="duplicate_recipient")
+    total = _issued_total(batch, amounts_g)
+    ids = array("q", account_ids)
+    grams = array("q", amounts_g)
+    accounts = array("q", [SystemAccount.ISSUANCE]) + ids + ids + ids
+    assets = array("q", [batch.asset_id]) * (n + 1) + array("q", [ENERGY_ASSET]) * (2 * n)
+    states = (
+        array("q", [int(State.SOURCE)])
+        + array("q", [int(State.AVAILABLE)]) * (2 * n)
+        + array("q", [int(State.SPENT)]) * n
+    )
+    deltas = array("q", [-total]) + grams + array("q", (-g for g in grams)) + grams
+    payload = _batch_payload(batch, total, n)
+    payload["path"] = "carbon_inclusive"
+    payload["issuance_id"] = why.issuance_id
+    payload["rule_set"] = why.rule_set
+    payload["methodologies"] = sorted(why.methodologies)
+    payload["energy_spent_g"] = total
+    postings = Postings(accounts, assets, states, deltas)
+    return Plan(OpType.INCLUSIVE_ISSUE, payload, postings=postings, batch=batch)

@@ -185,3 +185,18 @@ class SpendEnergy(Command):
 class ExpireEnergy(Command):
     cutoff: str
     expiry_s: int
+    rule_set: str = ""  # the version the expiry period was taken from, if any
+
+
+@dataclass(frozen=True, slots=True)
+class IssueInclusive(Command):
+    """Issue a carbon-inclusive batch for a verified request.
+
+    Who gets how much is not part of the command: the registry computes it inside the
+    entry's transaction from the energy ledger, and the verified claim's digest pins it.
+    """
+
+    issuance_id: int
+    denomination: str
+    rule_set: str
+    methodologies: tuple[str, ...]

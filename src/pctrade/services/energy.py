@@ -7,10 +7,12 @@ each naming its methodology version and the factor applied. People without an
 individual account are reported, never dropped silently. Posting the same result again
 is harmless: the idempotency key is derived from the day and the result's digest.
 
-``expire`` applies the expiry rule (default 72 h, as Ant Forest) in one bulk
-``energy_expire`` entry, first in first out. ``statement`` shows the lines, the
-balance (available / spent / expired) and, beside it as information only, the
-person's innate per-capita entitlement (先天), a cited figure read from a data file.
+``expire`` applies the expiry rule in one bulk ``energy_expire`` entry, first in
+first out; unless the caller gives a period, it is the one of the rule set in force
+(``rules``; the national one, 72 h as Ant Forest, by default), and the entry cites it.
+``statement`` shows the lines, the balance (available / spent / expired) and, beside
+it as information only, the person's innate per-capita entitlement (先天), a cited
+figure read from a data file.
 ``year_to_date`` feeds the yearly caps of the next quantification.
 """
 
@@ -38,6 +40,7 @@ from pctrade.domain.model import (
 from pctrade.domain.operations import REGISTRY_PARTY, EnergyCredit
 from pctrade.pipeline.run import QuantifyResult
 from pctrade.pipeline.schema import YEAR_TO_DATE
+from pctrade.rules import DEFAULT_JURISDICTION, in_force
 from pctrade.services import commands as c
 from pctrade.services.ports import Store
 from pctrade.services.registry import Registry
@@ -127,26 +130,47 @@ class ExpiryReport:
     accounts: int
     expired_g: int
     replayed: bool = False  # the same cutoff was expired before: this is that entry
+    expiry_s: int = ENERGY_EXPIRY_S_DEFAULT
+    rule_set: str = ""  # the rule set the period came from ("" if the caller set it)
+
+
+def expiry_rule(jurisdiction: str, on: date) -> tuple[int, str]:
+    """The expiry period in force, and the version of the rule set that sets it."""
+    rule_set = in_force(jurisdiction, on)
+    return rule_set.require_energy().expiry_s, rule_set.version
 
 
 def expire(
     registry: Registry,
     now: datetime,
     *,
-    expiry_s: int = ENERGY_EXPIRY_S_DEFAULT,
+    expiry_s: int | None = None,
+    jurisdiction: str = DEFAULT_JURISDICTION,
     actor: str = REGISTRY_PARTY.party_id,
 ) -> ExpiryReport:
-    """Expire all energy that appeared ``expiry_s`` or more before ``now`` and is unspent."""
+    """Expire all energy that appeared ``expiry_s`` or more before ``now`` and is unspent.
+
+    Without ``expiry_s`` the period is that of ``jurisdiction``'s rule set in force.
+    """
+    rule_set = ""
+    if expiry_s is None:
+        expiry_s, rule_set = expiry_rule(jurisdiction, now.date())
     if expiry_s <= 0:
         raise ValidationError("the expiry period must be positive", code="non_positive")
     cutoff = format_ts(now - timedelta(seconds=expiry_s))
-    cmd = c.ExpireEnergy(cutoff, expiry_s)
+    cmd = c.ExpireEnergy(cutoff, expiry_s, rule_set)
     receipt = registry.expire_energy(actor, f"energy-expire-{cutoff}", cmd)
     if receipt is None:
-        return ExpiryReport(cutoff, None, 0, 0)
+        return ExpiryReport(cutoff, None, 0, 0, expiry_s=expiry_s, rule_set=rule_set)
     p = receipt.payload
     return ExpiryReport(
-        cutoff, receipt.seq, int(p["accounts"]), int(p["expired_g"]), receipt.replayed
+        cutoff,
+        receipt.seq,
+        int(p["accounts"]),
+        int(p["expired_g"]),
+        receipt.replayed,
+        int(p["expiry_s"]),
+        str(p.get("rule_set", "")),
     )
 
 

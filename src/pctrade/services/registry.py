@@ -9,7 +9,7 @@ pure domain, append it and commit. Any error leaves nothing written.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -43,6 +43,7 @@ from pctrade.domain.model import (
 from pctrade.domain.operations import (
     REGISTRY_PARTY,
     FreezeReason,
+    InclusiveIssue,
     OpType,
     Plan,
     plan_authorize,
@@ -54,6 +55,7 @@ from pctrade.domain.operations import (
     plan_energy_spend,
     plan_freeze,
     plan_genesis,
+    plan_inclusive_issue,
     plan_issue_columns,
     plan_open_accounts,
     plan_retire,
@@ -74,6 +76,8 @@ Clock = Callable[[], datetime]
 # for the energy spend that paid for it). It may refuse by raising, which rolls the
 # entry back too; it is not called for a replay, whose evidence was written already.
 Beside = Callable[[UnitOfWork, Entry], None]
+# Who receives how much, computed from state inside the entry's transaction.
+Recipients = Callable[[UnitOfWork], tuple[Sequence[AccountId], Sequence[int]]]
 
 
 def _with_evidence(plan: Plan, evidence: JsonDict | None) -> Plan:
@@ -520,6 +524,37 @@ class Registry:
 
         return self._run(actor, key, cmd, planner, beside)
 
+    def issue_inclusive(
+        self,
+        actor: str,
+        key: str,
+        cmd: c.IssueInclusive,
+        recipients: Recipients,
+        *,
+        beside: Beside | None = None,
+    ) -> Receipt:
+        """One carbon-inclusive batch: each recipient's energy spent, the same grams issued.
+
+        ``recipients`` runs after the journal head is taken, so the energy it reads
+        cannot be spent by anyone else before this entry commits; the guarded debits
+        of the store refuse the entry if any balance is short anyway.
+        """
+        denomination = Denomination.parse(cmd.denomination)
+
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            access.require_role(who, AUTHORITIES, "issue carbon-inclusive credits")
+            asset_id = uow.head.next_asset_id
+            if uow.batch_named(cmd.denomination) is not None:
+                raise ValidationError(f"batch {cmd.denomination} exists", code="batch_exists")
+            ids, amounts = recipients(uow)
+            if uow.account_count(ids) != len(ids):
+                raise NotFound("some recipients have no account", code="unknown_account")
+            batch = Batch(asset_id, denomination, sum(amounts), 0)
+            why = InclusiveIssue(cmd.issuance_id, cmd.rule_set, cmd.methodologies)
+            return plan_inclusive_issue(batch, ids, amounts, why)
+
+        return self._run(actor, key, cmd, planner, beside)
+
     def expire_energy(self, actor: str, key: str, cmd: c.ExpireEnergy) -> Receipt | None:
         """Expire, FIFO, all energy that appeared at or before ``cmd.cutoff``.
 
@@ -531,7 +566,7 @@ class Registry:
             ids, amounts = uow.energy_expirable(cmd.cutoff)
             if not ids:
                 raise _NothingToExpire()
-            return plan_energy_expire(ids, amounts, cmd.cutoff, cmd.expiry_s)
+            return plan_energy_expire(ids, amounts, cmd.cutoff, cmd.expiry_s, cmd.rule_set)
 
         try:
             return self._run(actor, key, cmd, planner)

@@ -49,6 +49,7 @@ from pctrade.domain.model import (
     State,
     SystemAccount,
 )
+from pctrade.rules import IssuancePath, RuleSet, in_force
 from pctrade.services import commands as c
 from pctrade.services.ports import UnitOfWork
 from pctrade.services.registry import AUTHORITIES, Receipt, Registry
@@ -175,15 +176,33 @@ class Sinks:
         validate_spec(spec, self.models.forest_types)
         if not 0 <= stand_age_y < 1_000:
             raise ValidationError("stand age is 0 to 999 years", code="bad_stand_age")
+        rules = self._rules(spec)
         with self.store.writer() as uow:
             access.require_role(_party(uow, actor), (Role.PROJECT_OWNER,), "register projects")
             if db.project(uow, spec.code) is not None:
                 raise Conflict(f"project {spec.code} exists", code="project_exists")
-            db.insert_project(uow, self._project_row(actor, spec, stand_age_y), _parcels(spec))
+            row = self._project_row(actor, spec, stand_age_y, rules)
+            db.insert_project(uow, row, _parcels(spec))
             uow.commit()
         return self.project(spec.code)
 
-    def _project_row(self, owner: str, spec: ProjectSpec, stand_age_y: int) -> db.Row:
+    # ---- rule set (buffer rate; begin) ----------------------------------------------
+    def _rules(self, spec: ProjectSpec) -> RuleSet:
+        """The rule set in force for the project's jurisdiction at registration.
+
+        It must admit sink sponsorship; its buffer rate for the project type is fixed on
+        the project with the rule set's version, which the project row cites.
+        """
+        rules = in_force(spec.jurisdiction, self.registry.clock().date())
+        rules.require_path(IssuancePath.SINK_SPONSORSHIP)
+        rules.buffer_bps(str(spec.project_type))  # refuse now if it sets no rate
+        return rules
+
+    # ---- rule set (buffer rate; end) ------------------------------------------------
+
+    def _project_row(
+        self, owner: str, spec: ProjectSpec, stand_age_y: int, rules: RuleSet
+    ) -> db.Row:
         return {
             "code": spec.code,
             "name": spec.name,
@@ -199,7 +218,8 @@ class Sinks:
             "unit_energy_g": spec.unit_energy_g,
             "units_offered": spec.units_offered,
             "units_sold": 0,
-            "buffer_bps": self.models.buffer_bps[spec.project_type],
+            "buffer_bps": rules.buffer_bps(str(spec.project_type)),
+            "rule_set": rules.version,
             "model_version": self.models.version,
             "status": str(ProjectStatus.REGISTERED),
             "registered_at": self._now(),

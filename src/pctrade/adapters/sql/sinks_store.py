@@ -69,6 +69,7 @@ projects = Table(
     Column("units_offered", BIG, nullable=False),
     Column("units_sold", BIG, nullable=False),
     Column("buffer_bps", Integer, nullable=False),
+    Column("rule_set", String(32), nullable=False, server_default=""),  # 0004: cited rules
     Column("model_version", String(64), nullable=False),
     Column("status", String(16), nullable=False),
     Column("registered_at", TS, nullable=False),

@@ -133,6 +133,21 @@ INSERT INTO holds (hold_id, account_id, asset_id, reason, reference, amount, rem
 VALUES (:h, :a, :s, :reason, :reference, :amount, :amount)
 """
 
+_POSTING_KEYS = ("seq", "idx", "a", "s", "st", "d")
+_INSERT_POSTING = """
+INSERT INTO postings (seq, idx, account_id, asset_id, state, delta)
+VALUES (:seq, :idx, :a, :s, :st, :d)
+"""
+# SQLite fan-out: deltas keyed by their 0-based index in the array (a rowid lookup),
+# then one INSERT … SELECT over the account array; posting idx = array index + 1.
+_FAN_OUT_DELTAS_TABLE = "CREATE TEMP TABLE fan_out_deltas (k INTEGER PRIMARY KEY, v INTEGER)"
+_FAN_OUT_DELTAS = "INSERT INTO temp.fan_out_deltas (k, v) SELECT key, value FROM json_each(?)"
+_FAN_OUT_POSTINGS = """
+INSERT INTO postings (seq, idx, account_id, asset_id, state, delta)
+SELECT ?1, a.key + 1, a.value, ?2, ?3, d.v
+FROM json_each(?4) AS a JOIN temp.fan_out_deltas AS d ON d.k = a.key
+"""
+
 _NAMED_PARAM = re.compile(r"(?<![:\w]):([a-z_]+)")
 _PG_SQL: dict[str, str] = {}
 
@@ -619,7 +634,11 @@ class SqlUnitOfWork:
             names = ("seq", "idx", "account_id", "asset_id", "state", "delta")
             copy_binary(self.conn.connection.driver_connection, "postings", names, payload)
             return
-        if n >= BULK_THRESHOLD and self._write_fan_out(seq, postings):
+        if (
+            not self.is_postgres
+            and n >= BULK_THRESHOLD
+            and self._write_fan_out_sqlite(seq, postings)
+        ):
             return
         rows = zip(
             [seq] * n,
@@ -633,31 +652,32 @@ class SqlUnitOfWork:
         cols = ("seq", "idx", "account_id", "asset_id", "state", "delta")
         self._bulk_insert("postings", cols, rows, n)
 
-    # ---- sinks (issue 5): a fan-out binds three values per posting, not six ----------
-    def _write_fan_out(self, seq: Seq, postings: Postings) -> bool:
-        """A bulk issuance or payout on SQLite: one asset and state after the first row.
+    def _write_fan_out_sqlite(self, seq: Seq, postings: Postings) -> bool:
+        """Append a fan-out (one source, then many postings of one asset and state).
 
-        Binding parameters costs sqlite3 more than the B-tree insert, so the values all
-        rows share are written into the statement (integers, never text) and only index,
-        account and delta are bound. Returns False for any other shape.
+        Binding a million six-column rows through ``executemany`` costs more than the
+        B-tree insert itself, so the two columns that vary travel as JSON arrays that
+        SQLite unpacks in C (``json_each``); SQLite parses JSON integers exactly as
+        64-bit integers. Anything that is not a fan-out returns False and takes the
+        general path.
         """
-        assets = np.frombuffer(postings.assets, dtype=np.int64)[1:]
-        states = np.frombuffer(postings.states, dtype=np.int64)[1:]
-        if self.is_postgres or assets.min() != assets.max() or states.min() != states.max():
+        assets = np.frombuffer(postings.assets, dtype=np.int64)
+        states = np.frombuffer(postings.states, dtype=np.int64)
+        asset, state = int(assets[1]), int(states[1])
+        if not (np.all(assets[1:] == asset) and np.all(states[1:] == state)):
             return False
-        asset, state = int(assets[0]), int(states[0])
+        accounts = np.frombuffer(postings.accounts, dtype=np.int64)
+        deltas = np.frombuffer(postings.deltas, dtype=np.int64)
+        first = (seq, 0, int(accounts[0]), int(assets[0]), int(states[0]), int(deltas[0]))
+        self._q(_INSERT_POSTING, dict(zip(_POSTING_KEYS, first, strict=True)))
         driver: Any = self.conn.connection.driver_connection
-        first = (seq, 0, postings.accounts[0], postings.assets[0], postings.states[0])
-        driver.execute(
-            "INSERT INTO postings (seq, idx, account_id, asset_id, state, delta)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (*first, postings.deltas[0]),
-        )
-        driver.executemany(
-            "INSERT INTO postings (seq, idx, account_id, asset_id, state, delta)"
-            f" VALUES ({int(seq)}, ?, ?, {asset}, {state}, ?)",
-            zip(range(1, len(postings)), postings.accounts[1:], postings.deltas[1:], strict=True),
-        )
+        driver.execute(_FAN_OUT_DELTAS_TABLE)
+        try:
+            driver.execute(_FAN_OUT_DELTAS, (json.dumps(deltas[1:].tolist()),))
+            params = (seq, asset, state, json.dumps(accounts[1:].tolist()))
+            driver.execute(_FAN_OUT_POSTINGS, params)
+        finally:
+            driver.execute("DROP TABLE temp.fan_out_deltas")
         return True
 
     def _write_side_effects(self, seq: Seq, plan: Plan) -> None:
@@ -721,11 +741,31 @@ class SqlUnitOfWork:
             self._debit_grouped(seq, len(debits))
         else:
             self._debit_keywise(debits)
+        if new_asset and distinct and self.is_postgres and n >= BULK_THRESHOLD:
+            # Every key is new and the rows are the postings themselves: COPY them from
+            # the arrays rather than have the server read the postings back.
+            self._copy_new_balances(postings)
+            return
         credit = _CREDIT_GROUPED
         if distinct:
             credit = _CREDIT_NEW_ASSET if new_asset else _CREDIT_DISTINCT
         try:
             self._q(credit, {"seq": seq})
+        except self.conn.dialect.loaded_dbapi.IntegrityError as exc:  # a check above erred
+            raise InsufficientBalance("the operation would make a holding negative") from exc
+
+    def _copy_new_balances(self, postings: Postings) -> None:
+        payload = encode_rows(
+            [
+                ("int8", np.frombuffer(postings.accounts, dtype=np.int64)),
+                ("int8", np.frombuffer(postings.assets, dtype=np.int64)),
+                ("int2", np.frombuffer(postings.states, dtype=np.int64)),
+                ("int8", np.frombuffer(postings.deltas, dtype=np.int64)),
+            ]
+        )
+        names = ("account_id", "asset_id", "state", "amount")
+        try:
+            copy_binary(self.conn.connection.driver_connection, "balances", names, payload)
         except self.conn.dialect.loaded_dbapi.IntegrityError as exc:  # a check above erred
             raise InsufficientBalance("the operation would make a holding negative") from exc
 

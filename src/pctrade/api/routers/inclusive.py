@@ -1,0 +1,143 @@
+"""The carbon-inclusive path (碳普惠) over HTTP: open, verify, issue, and my credits.
+
+Routes hand each call to ``services.inclusive``, which decides who may do what and
+every rule; refusals come back as problem+json with the domain's code. Opening and
+verifying are plain writes (as sink projects and reports are); issuing moves holdings
+and takes the mandatory ``Idempotency-Key``: a replay answers with the original entry.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+
+from pctrade.api import inclusive_schemas as s
+from pctrade.api.deps import REPLAYED_HEADER, ActorDep, IdempotencyKeyDep, RegistryDep
+from pctrade.api.problems import problem_responses
+from pctrade.domain import access
+from pctrade.domain.errors import NotFound
+from pctrade.domain.model import HolderType, Role
+from pctrade.domain.units import INT64_MAX
+from pctrade.inclusive.claim import Period
+from pctrade.services import queries
+from pctrade.services.inclusive import PAGE_MAX, CarbonInclusive, InclusiveIssuance
+from pctrade.services.registry import AUTHORITIES
+
+router = APIRouter(tags=["carbon-inclusive"])
+WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
+IssuancePath = Annotated[int, Path(gt=0, lt=2**31)]
+
+
+def _request(row: dict[str, Any]) -> s.InclusiveRequestPublic:
+    fields = s.InclusiveRequestPublic.model_fields
+    return s.InclusiveRequestPublic.model_validate({k: row[k] for k in fields})
+
+
+def _issued(i: InclusiveIssuance) -> s.InclusiveIssuancePublic:
+    return s.InclusiveIssuancePublic(
+        issue_seq=i.issue_seq,
+        issuance_id=i.issuance_id,
+        batch=i.batch,
+        rule_set=i.rule_set,
+        methodologies=i.methodologies,
+        people=i.people,
+        issued_g=i.issued_g,
+    )
+
+
+@router.post("/inclusive/issuances", status_code=201, responses=WRITE_ERRORS)
+def open_issuance(
+    body: s.InclusiveOpen, actor: ActorDep, registry: RegistryDep
+) -> s.InclusiveRequestPublic:
+    """Open an issuance under the rule set in force (regulator or registry operator)."""
+    period = Period(body.period_start, body.period_end)
+    row = CarbonInclusive(registry).open(
+        actor.party_id, body.jurisdiction, period, body.methodologies, body.affiliates
+    )
+    return _request(row)
+
+
+@router.get("/inclusive/issuances", responses=problem_responses(401))
+def list_issuances(
+    actor: ActorDep,
+    registry: RegistryDep,
+    jurisdiction: Annotated[str | None, Query(max_length=3)] = None,
+) -> list[s.InclusiveRequestPublic]:
+    return [_request(r) for r in CarbonInclusive(registry).issuances(jurisdiction)]
+
+
+@router.get("/inclusive/issuances/{issuance_id}", responses=problem_responses(401, 404, 422))
+def show_issuance(
+    issuance_id: IssuancePath, actor: ActorDep, registry: RegistryDep
+) -> s.InclusiveRequestPublic:
+    return _request(CarbonInclusive(registry).issuance(issuance_id))
+
+
+@router.get(
+    "/inclusive/issuances/{issuance_id}/attributions", responses=problem_responses(401, 404, 409)
+)
+def attributions(
+    issuance_id: IssuancePath,
+    actor: ActorDep,
+    registry: RegistryDep,
+    after: Annotated[int, Query(ge=0, le=INT64_MAX, description="last account seen")] = 0,
+    limit: Annotated[int, Query(gt=0, le=PAGE_MAX)] = 1_000,
+) -> list[s.AttributionPublic]:
+    """The batch's attribution table, a page at a time (regulator, registry, verifier)."""
+    access.require_role(actor, (*AUTHORITIES, Role.VERIFIER), "read attribution tables")
+    rows = CarbonInclusive(registry).attributions(issuance_id, after, limit)
+    fields = s.AttributionPublic.model_fields
+    return [s.AttributionPublic.model_validate({k: r[k] for k in fields}) for r in rows]
+
+
+@router.post("/inclusive/issuances/{issuance_id}/decision", responses=WRITE_ERRORS)
+def decide(
+    issuance_id: IssuancePath, body: s.InclusiveDecision, actor: ActorDep, registry: RegistryDep
+) -> s.InclusiveRequestPublic:
+    """Verify (fixing the claim) or reject, by a verifier outside the request's circle."""
+    ci = CarbonInclusive(registry)
+    return _request(ci.verify(actor.party_id, issuance_id, body.approve, body.reason))
+
+
+@router.post("/inclusive/issuances/{issuance_id}/issue", status_code=201, responses=WRITE_ERRORS)
+def issue(
+    issuance_id: IssuancePath,
+    actor: ActorDep,
+    key: IdempotencyKeyDep,
+    registry: RegistryDep,
+    response: Response,
+) -> s.InclusiveIssuancePublic:
+    """Spend qualifying energy and issue the same grams as one PCER batch, one entry."""
+    done = CarbonInclusive(registry).issue(actor.party_id, key, issuance_id)
+    if done.replayed:
+        response.headers[REPLAYED_HEADER] = "true"
+    return _issued(done)
+
+
+@router.get("/me/inclusive", responses=problem_responses(401, 404))
+def my_inclusive(actor: ActorDep, registry: RegistryDep) -> list[s.MyInclusivePublic]:
+    """My carbon-inclusive credits: batch, grams, what I still hold, the energy behind."""
+    own = [
+        a
+        for a in queries.accounts_of(registry.store, actor.party_id)
+        if a.holder_type == HolderType.INDIVIDUAL
+    ]
+    if not own:
+        raise NotFound(f"{actor.party_id} holds no individual account", code="unknown_account")
+    return [
+        s.MyInclusivePublic(
+            batch=m.batch,
+            issue_seq=m.issue_seq,
+            issuance_id=m.issuance_id,
+            rule_set=m.rule_set,
+            methodologies=m.methodologies,
+            period_start=m.period_start,
+            period_end=m.period_end,
+            credited_g=m.credited_g,
+            available_g=m.available_g,
+            first_line=m.first_line,
+            last_line=m.last_line,
+        )
+        for m in CarbonInclusive(registry).mine(own[0].account_id)
+    ]

@@ -1,0 +1,82 @@
+"""Rule sets over HTTP: the shipped, versioned rules of each jurisdiction (read only)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, fields
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from pctrade.api import inclusive_schemas as s
+from pctrade.api.problems import problem_responses
+from pctrade.rules import RuleSet, by_version, in_force, rule_sets
+from pctrade.rules.model import SECTIONS
+
+router = APIRouter(tags=["rules"])
+JurisdictionPath = Annotated[str, Path(min_length=2, max_length=3, pattern="^[A-Z]{2,3}$")]
+
+
+def _summary(r: RuleSet) -> dict[str, Any]:
+    return {
+        "version": r.version,
+        "jurisdiction": r.jurisdiction,
+        "iso_code": r.iso_code,
+        "name": r.name,
+        "effective_from": r.effective_from,
+        "issuance_paths": sorted(str(p) for p in r.issuance_paths),
+        "digest": r.digest,
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _section(section: Any) -> dict[str, Any]:
+    # Field by field: ``asdict`` cannot copy the read-only mappings a rule set holds.
+    body = {f.name: _plain(getattr(section, f.name)) for f in fields(section)}
+    cited = body.pop("cited")
+    return {**body, "sources": list(cited.sources), "assumed": sorted(cited.assumed)}
+
+
+def _public(r: RuleSet) -> s.RuleSetPublic:
+    sections = {n: _section(getattr(r, n)) for n in SECTIONS if getattr(r, n) is not None}
+    return s.RuleSetPublic(
+        **_summary(r),
+        sections=sections,
+        sources={k: asdict(v) for k, v in r.sources.items()},
+        assumptions=r.assumptions(),
+        notes=list(r.notes),
+    )
+
+
+@router.get("/rules")
+def list_rule_sets(
+    jurisdiction: Annotated[str | None, Query(max_length=3)] = None,
+) -> list[s.RuleSetSummary]:
+    """Every shipped rule set (optionally of one jurisdiction), oldest first."""
+    return [
+        s.RuleSetSummary(**_summary(r))
+        for r in rule_sets()
+        if jurisdiction is None or r.jurisdiction == jurisdiction
+    ]
+
+
+@router.get("/rules/{jurisdiction}/in-force", responses=problem_responses(404, 422))
+def rule_set_in_force(
+    jurisdiction: JurisdictionPath, on: Annotated[date | None, Query()] = None
+) -> s.RuleSetPublic:
+    """The rule set in force on a day (default today, UTC)."""
+    return _public(in_force(jurisdiction, on or date.today()))
+
+
+@router.get("/rules/{jurisdiction}/{effective_from}", responses=problem_responses(404, 422))
+def rule_set(jurisdiction: JurisdictionPath, effective_from: date) -> s.RuleSetPublic:
+    """One rule set by its version, ``{jurisdiction}/{effective_from}``."""
+    return _public(by_version(f"{jurisdiction}/{effective_from.isoformat()}"))

@@ -1,0 +1,129 @@
+"""Rule sets and the carbon-inclusive path over HTTP, and refusals as problem+json."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from inclusive_world import NOW, World, build, credit, held, journal_length
+
+from pctrade.adapters.sql.store import SqlStore
+from pctrade.api import auth
+from pctrade.api.app import create_app
+from pctrade.api.settings import ApiSettings
+from pctrade.rules import in_force
+from pctrade.services.queries import verify
+
+PASSWORD = "correct horse battery"
+GD = in_force("GD", NOW.date())
+MIN_G = GD.require_carbon_inclusive().person_min_g
+JUNE = {"jurisdiction": "GD", "period_start": "2026-06-01", "period_end": "2026-06-30"}
+
+
+class Api:
+    def __init__(self, client: TestClient, w: World) -> None:
+        self.client = client
+        self.w = w
+        self.headers: dict[str, dict[str, str]] = {}
+        for party in ("reg", "cqc", "greenplat-audit", *w.people):
+            auth.create_user(w.store, party, PASSWORD, party, rounds=4)
+            token = auth.login(w.store, party, PASSWORD, now=w.clock())
+            self.headers[party] = {"Authorization": f"Bearer {token.token}"}
+
+    def post(self, who: str, path: str, body: Any, key: str | None = "k") -> Any:
+        headers = dict(self.headers[who])
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        return self.client.post(path, json=body, headers=headers)
+
+    def ok(self, who: str, path: str, body: Any, key: str = "k") -> Any:
+        response = self.post(who, path, body, key)
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    def refused(self, who: str, path: str, body: Any, status: int, code: str) -> None:
+        before = journal_length(self.w.store)
+        response = self.post(who, path, body, key="refused")
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["code"] == code
+        assert journal_length(self.w.store) == before
+
+    def get(self, who: str, path: str) -> Any:
+        response = self.client.get(path, headers=self.headers[who])
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.fixture
+def api(any_store: SqlStore) -> Iterator[Api]:
+    w = build(any_store)
+    credit(w, [("alice", "walking/v1", 2 * MIN_G), ("bob", "bus/v1", MIN_G - 1)])
+    w.clock.now = NOW
+    app = create_app(any_store, w.reg, ApiSettings(clock=w.clock))
+    with TestClient(app) as client:
+        yield Api(client, w)
+    report = verify(any_store)
+    assert report.ok, report.problems
+
+
+def test_rule_sets_are_listed_and_shown_with_their_citations(api: Api) -> None:
+    listed = api.client.get("/rules").json()
+    assert GD.version in {r["version"] for r in listed}
+    assert [r["version"] for r in api.client.get("/rules?jurisdiction=GD").json()] == [GD.version]
+    shown = api.client.get(f"/rules/{GD.version}").json()
+    ci = shown["sections"]["carbon_inclusive"]
+    assert ci["person_min_g"] == MIN_G and "person_min_g" in ci["assumed"]
+    assert shown["digest"] == GD.digest and "carbon_inclusive" in shown["issuance_paths"]
+    assert set(ci["sources"]) <= set(shown["sources"])
+    now = api.client.get("/rules/GD/in-force?on=2026-07-01").json()
+    assert now["version"] == GD.version
+    missing = api.client.get("/rules/GD/1999-01-01")
+    assert missing.status_code == 404 and missing.json()["code"] == "no_rule_set"
+
+
+def test_carbon_inclusive_over_http_from_opening_to_my_credits(api: Api) -> None:
+    api.refused(
+        "reg", "/inclusive/issuances", {**JUNE, "jurisdiction": "CN"}, 409, "path_not_admitted"
+    )
+    api.refused(
+        "reg",
+        "/inclusive/issuances",
+        {**JUNE, "methodologies": ["e_ticket/v1"]},
+        409,
+        "methodology_not_admitted",
+    )
+    api.refused("alice", "/inclusive/issuances", JUNE, 403, "forbidden")
+    opened = api.ok("reg", "/inclusive/issuances", {**JUNE, "affiliates": ["greenplat-audit"]})
+    path = f"/inclusive/issuances/{opened['issuance_id']}"
+    assert opened["rule_set"] == GD.version and opened["status"] == "open"
+    api.refused("reg", f"{path}/issue", {}, 409, "not_verified")
+    api.refused("greenplat-audit", f"{path}/decision", {"approve": True}, 403, "own_request")
+    decided = api.ok("cqc", f"{path}/decision", {"approve": True})
+    assert (decided["claim_people"], decided["claim_g"], decided["below_min_people"]) == (
+        1,
+        2 * MIN_G,
+        1,
+    )
+    missing_key = api.post("reg", f"{path}/issue", {}, key=None)
+    assert missing_key.status_code == 400
+    first = api.post("reg", f"{path}/issue", {}, key="ci-1")
+    again = api.post("reg", f"{path}/issue", {}, key="ci-1")
+    assert first.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json() == first.json()
+    batch = first.json()["batch"]
+    assert held(api.w, "alice", batch) == 2 * MIN_G
+    (mine,) = api.get("alice", "/me/inclusive")
+    assert (mine["batch"], mine["credited_g"], mine["available_g"]) == (batch, 2 * MIN_G, 2 * MIN_G)
+    assert api.get("bob", "/me/inclusive") == []
+    assert api.get("reg", path)["status"] == "issued"
+    (line,) = api.get("cqc", f"{path}/attributions")
+    assert (line["account_id"], line["amount_g"]) == (api.w.people["alice"], 2 * MIN_G)
+    assert api.get("cqc", f"{path}/attributions?after={line['account_id']}") == []
+    forbidden = api.client.get(f"{path}/attributions", headers=api.headers["alice"])
+    assert forbidden.status_code == 403
+    assert [r["issuance_id"] for r in api.get("reg", "/inclusive/issuances?jurisdiction=GD")] == [
+        opened["issuance_id"]
+    ]

@@ -1,0 +1,78 @@
+"""Decisions take their figures from the rule set in force, and cite its version."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+from inclusive_world import CREDITED_AT, World, build, credit, energy
+
+from pctrade.adapters.sql import inclusive_store, sinks_store
+from pctrade.adapters.sql.store import SqlStore
+from pctrade.domain.errors import PctradeError
+from pctrade.domain.model import State
+from pctrade.rules import by_version, in_force
+from pctrade.services import energy as energy_service
+from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
+
+
+@pytest.fixture
+def w(any_store: SqlStore) -> World:
+    return build(any_store)
+
+
+SPEC = ProjectSpec(
+    code="RED0001",
+    name="Nanling avoided degradation",
+    project_type=ProjectType.REDD,
+    jurisdiction="GD",
+    forest_type="mixed_broadleaf",
+    parcels=(Parcel("N1", 900_000, 0),),
+    crediting_start=date(2026, 1, 1),
+    crediting_end=date(2040, 12, 31),
+    unit_energy_g=1_000,
+    units_offered=10,
+)
+
+
+def test_a_project_takes_its_buffer_rate_from_its_jurisdictions_rule_set(w: World) -> None:
+    rules = in_force("GD", w.clock().date())
+    row = w.sinks.register("forestco", SPEC)
+    assert row["buffer_bps"] == rules.buffer_bps("redd")
+    assert row["rule_set"] == rules.version
+    national = w.sinks.register("forestco", replace(SPEC, code="RED0002", jurisdiction="CN"))
+    assert national["rule_set"] == in_force("CN", w.clock().date()).version
+
+
+def test_a_project_where_no_rule_set_admits_sponsorship_is_refused(w: World) -> None:
+    for jurisdiction, code in (("SZ", "path_not_admitted"), ("ZZ", "no_rule_set")):
+        with pytest.raises(PctradeError) as exc:
+            w.sinks.register("forestco", replace(SPEC, jurisdiction=jurisdiction))
+        assert exc.value.code == code
+
+
+def test_expiry_takes_its_period_from_the_rule_set_and_cites_it(w: World) -> None:
+    credit(w, [("alice", "walking/v1", 500)])
+    expiry_s = by_version("CN/2021-02-01").require_energy().expiry_s
+    early = energy_service.expire(w.reg, CREDITED_AT + timedelta(seconds=expiry_s - 1))
+    assert early.seq is None and early.rule_set == "CN/2021-02-01"
+    report = energy_service.expire(w.reg, CREDITED_AT + timedelta(seconds=expiry_s))
+    assert (report.expired_g, report.rule_set, report.expiry_s) == (500, "CN/2021-02-01", expiry_s)
+    assert energy(w, "alice", State.EXPIRED) == 500
+    with w.store.reader() as uow:
+        entry = uow.entry(report.seq or 0)
+    assert entry is not None and entry.header.payload["rule_set"] == "CN/2021-02-01"
+    with pytest.raises(PctradeError) as exc:
+        energy_service.expire(w.reg, CREDITED_AT, jurisdiction="BJ")  # BJ sets no energy rules
+    assert exc.value.code == "no_rule"
+    given = energy_service.expire(w.reg, CREDITED_AT + timedelta(days=9), expiry_s=3600)
+    assert given.rule_set == "" and given.expiry_s == 3600
+
+
+def test_the_migration_creates_the_columns_the_stores_use(any_store: SqlStore) -> None:
+    inspector = sa.inspect(any_store.engine)
+    for table in (*inclusive_store.metadata.sorted_tables, sinks_store.projects):
+        migrated = {c["name"] for c in inspector.get_columns(table.name)}
+        assert migrated == {c.name for c in table.columns}, table.name
