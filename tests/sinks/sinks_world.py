@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -15,6 +16,7 @@ from pctrade.domain.operations import EnergyCredit
 from pctrade.services import commands as c
 from pctrade.services.registry import Registry
 from pctrade.services.sinks import Sinks
+from pctrade.sinks.monitoring import Period
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
 
 NOW = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # before the periods reported
@@ -108,6 +110,17 @@ def approved_project(w: SinkWorld, **kwargs: object) -> str:
     project = w.sinks.register("forestco", spec(**kwargs), stand_age_y=6)  # type: ignore[arg-type]
     w.sinks.approve("reg", project["code"])
     return str(project["code"])
+
+
+def after(w: SinkWorld, period: Period) -> None:
+    """Let time pass until the period has ended (never backwards): reports come after."""
+    ended = datetime.combine(period.end + timedelta(days=1), NOW.timetz())
+    w.clock.now = max(w.clock.now, ended)
+
+
+def file_report(w: SinkWorld, code: str, period: Period, removals_g: int) -> Any:
+    after(w, period)
+    return w.sinks.file_report("forestco", code, period, removals_g)
 
 
 def energy(w: SinkWorld, person: str, state: State = State.AVAILABLE) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -37,10 +38,23 @@ class Api:
         self.client = client
         self.w = w
         self.headers: dict[str, dict[str, str]] = {}
-        for party in ("reg", "forestco", "cqc", "forestco-mrv", *w.people):
+        for party in self.parties:
             auth.create_user(w.store, party, PASSWORD, party, rounds=4)
-            token = auth.login(w.store, party, PASSWORD, now=w.clock())
+        self.login()
+
+    @property
+    def parties(self) -> tuple[str, ...]:
+        return ("reg", "forestco", "cqc", "forestco-mrv", *self.w.people)
+
+    def login(self) -> None:
+        for party in self.parties:
+            token = auth.login(self.w.store, party, PASSWORD, now=self.w.clock())
             self.headers[party] = {"Authorization": f"Bearer {token.token}"}
+
+    def at(self, moment: datetime) -> None:
+        """Move the clock (reports come after their period) and log everyone in again."""
+        self.w.clock.now = moment
+        self.login()
 
     def post(self, who: str, path: str, body: Any, key: str = "k") -> Any:
         headers = {**self.headers[who], "Idempotency-Key": key}
@@ -90,6 +104,8 @@ def test_sinks_over_http_from_registration_to_my_credits(api: Api) -> None:
     api.ok("bob", "/sinks/projects/AFF0007/sponsorships", {"account": w.people["bob"], "units": 1})
 
     period = {"period_start": "2026-07-01", "period_end": "2026-09-30", "removals_g": 100_000_003}
+    api.refused("forestco", "/sinks/projects/AFF0007/reports", period, 409, "period_not_ended")
+    api.at(datetime(2026, 10, 1, 9, 0, tzinfo=UTC))
     report = api.ok("forestco", "/sinks/projects/AFF0007/reports", period)
     decision = f"/sinks/reports/{report['report_id']}/decision"
     api.refused("forestco-mrv", decision, {"approve": True}, 403, "own_project")

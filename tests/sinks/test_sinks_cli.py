@@ -13,9 +13,11 @@ from pctrade.domain.model import SystemAccount
 from pctrade.services.queries import verify
 
 ENV = {"COLUMNS": "200", "PCTRADE_DATABASE_URL": ""}
-# The CLI runs on the real clock and a period counts the sponsorships made by its end,
-# so the test reports a period that ends after any day it may run on.
-BATCH = "PCER-GD-AFF0007-2045Q4-001"
+# The CLI runs on the real clock: a period is reported after it has ended and counts
+# the sponsorships made by its end, so the shares are bought through the service on the
+# world's clock (June 2026) and the CLI reports Q3 2026, which has ended on any day the
+# test may run. A sponsorship through the CLI is dated today and shares in later periods.
+BATCH = "PCER-GD-AFF0007-2026Q3-001"
 
 
 def run(db: str, *args: str) -> Result:
@@ -47,14 +49,15 @@ def test_the_sink_commands_take_a_project_from_registration_to_my_credits(
     refused = run(url, "sink", "sponsor", "AFF0007", alice, "--as", "alice", "--units", "1")
     assert refused.exit_code == 2 and "project_not_approved" in refused.output
     ok(url, "sink", "approve", "AFF0007", "--as", "reg")
-    out = ok(url, "sink", "sponsor", "AFF0007", alice, "--as", "alice", "--units", "3")
-    assert "3 units of AFF0007" in out
+    w.sinks.sponsor("alice", "sp-a", w.people["alice"], "AFF0007", 3)
+    w.sinks.sponsor("bob", "sp-b", w.people["bob"], "AFF0007", 2)
     broke = run(url, "sink", "sponsor", "AFF0007", alice, "--as", "alice", "--units", "2")
     assert broke.exit_code == 2 and "insufficient_balance" in broke.output
-    ok(url, "sink", "sponsor", "AFF0007", str(w.people["bob"]), "--as", "bob", "--units", "2")
+    out = ok(url, "sink", "sponsor", "AFF0007", alice, "--as", "alice", "--units", "1")
+    assert "1 units of AFF0007" in out
 
-    ok(url, "sink", "report", "AFF0007", "--as", "forestco", "--start", "2045-10-01",
-       "--end", "2045-12-31", "--removals", "100t")  # fmt: skip
+    ok(url, "sink", "report", "AFF0007", "--as", "forestco", "--start", "2026-07-01",
+       "--end", "2026-09-30", "--removals", "100t")  # fmt: skip
     own = run(url, "sink", "verify", "1", "--as", "forestco-mrv")
     assert own.exit_code == 2 and "own_project" in own.output
     ok(url, "sink", "verify", "1", "--as", "cqc", "--reason", "field check")

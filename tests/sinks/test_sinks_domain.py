@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pctrade.adapters.fast_split import largest_remainder_np
+from pctrade.adapters.fast_split import attribute_columns, largest_remainder_np
 from pctrade.domain.errors import PctradeError
 from pctrade.sinks.attribution import (
     attribute,
@@ -17,6 +18,7 @@ from pctrade.sinks.attribution import (
     largest_remainder,
     plan_reversal,
 )
+from pctrade.sinks.evidence import attribution_digest
 from pctrade.sinks.monitoring import (
     FiledReport,
     Period,
@@ -295,3 +297,30 @@ def test_the_numpy_split_defers_to_the_pure_one_beyond_int64() -> None:
     weights = [10**12, 3, 10**12 + 1]
     total = 10**15 + 7  # total × weight exceeds int64
     assert largest_remainder_np(total, weights) == largest_remainder(total, weights)
+
+
+@given(
+    removals=st.one_of(st.integers(1, 10**9), st.integers(10**15, 10**17)),
+    shares=st.lists(st.integers(1, 10**6), min_size=1, max_size=60),
+    buffer_bps=st.integers(0, 9_999),
+)
+def test_the_columnar_attribution_matches_the_pure_one_and_its_cut_line(
+    removals: int, shares: list[int], buffer_bps: int
+) -> None:
+    ids = list(range(1_000, 1_000 + 3 * len(shares), 3))
+    expected = attribute(removals, buffer_bps, ids, shares)
+    fast = attribute_columns(
+        removals, buffer_bps, 4, np.array(ids, dtype=np.int64), np.array(shares, dtype=np.int64)
+    )
+    assert fast.attribution == expected
+    owed = [(i, g) for i, g in zip(ids, expected.amounts_g, strict=True) if g > 0]
+    head = [(4, expected.buffer_g)] if expected.buffer_g else []
+    assert list(zip(fast.recipients, fast.amounts_g, strict=True)) == head + owed
+    columns = (ids, shares, expected.amounts_g, expected.split.remainders,
+               [int(u) for u in expected.split.rounded_up])  # fmt: skip
+    assert fast.digest == attribution_digest([list(c) for c in columns])
+    if fast.cut is not None:  # the rule the database applies gives the same flags
+        c = fast.cut
+        for account, r, up in zip(ids, expected.split.remainders, expected.split.rounded_up,
+                                  strict=True):  # fmt: skip
+            assert up == (r > c.remainder or (r == c.remainder and account <= c.account))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +13,11 @@ import pytest
 import sqlalchemy as sa
 from sinks_world import (
     SinkWorld,
+    after,
     approved_project,
     build,
     energy,
+    file_report,
     grant_energy,
     held,
     journal_length,
@@ -59,7 +61,7 @@ def refused(w: SinkWorld, code: str, call: Any, *args: Any) -> None:
 
 
 def verified_report(w: SinkWorld, code: str, period: Period = Q3) -> int:
-    report = w.sinks.file_report("forestco", code, period, REMOVALS_G)
+    report = file_report(w, code, period, REMOVALS_G)
     w.sinks.verify("cqc", int(report["report_id"]), True, "plots re-measured, 2% sample")
     return int(report["report_id"])
 
@@ -135,21 +137,30 @@ def test_a_report_overlapping_a_verified_period_writes_nothing(w: SinkWorld) -> 
     code = approved_project(w)
     verified_report(w, code)
     overlapping = Period(date(2026, 9, 1), date(2026, 10, 31))
+    after(w, overlapping)
     refused(w, "period_overlap", w.sinks.file_report, "forestco", code, overlapping, 1_000)
+
+
+def test_a_period_is_reported_only_after_it_has_ended(w: SinkWorld) -> None:
+    code = approved_project(w)
+    w.clock.now = datetime(2026, 9, 30, 23, 59, tzinfo=UTC)  # the period's last day
+    refused(w, "period_not_ended", w.sinks.file_report, "forestco", code, Q3, REMOVALS_G)
+    w.clock.now = datetime(2026, 10, 1, 0, 0, tzinfo=UTC)
+    assert w.sinks.file_report("forestco", code, Q3, REMOVALS_G)["status"] == "pending"
 
 
 def test_a_rejected_report_frees_its_period_for_a_corrected_one(w: SinkWorld) -> None:
     code = approved_project(w)
-    first = w.sinks.file_report("forestco", code, Q3, REMOVALS_G)
+    first = file_report(w, code, Q3, REMOVALS_G)
     refused(w, "missing_reason", w.sinks.verify, "cqc", int(first["report_id"]), False, " ")
     w.sinks.verify("cqc", int(first["report_id"]), False, "sample plots not located")
-    second = w.sinks.file_report("forestco", code, Q3, REMOVALS_G - 7)
+    second = file_report(w, code, Q3, REMOVALS_G - 7)
     assert second["status"] == "pending"
 
 
 def test_a_verifier_may_not_verify_its_own_project(w: SinkWorld) -> None:
     code = approved_project(w, affiliates=("forestco-mrv",))
-    report = w.sinks.file_report("forestco", code, Q3, REMOVALS_G)
+    report = file_report(w, code, Q3, REMOVALS_G)
     refused(w, "own_project", w.sinks.verify, "forestco-mrv", int(report["report_id"]), True)
     assert w.sinks.report(int(report["report_id"]))["status"] == "pending"
 
@@ -157,13 +168,14 @@ def test_a_verifier_may_not_verify_its_own_project(w: SinkWorld) -> None:
 def test_only_the_owner_files_and_only_verifiers_verify(w: SinkWorld) -> None:
     code = approved_project(w)
     refused(w, "not_owner", w.sinks.file_report, "cqc", code, Q3, 1_000)
-    report = w.sinks.file_report("forestco", code, Q3, 1_000)
+    report = file_report(w, code, Q3, 1_000)
     refused(w, "forbidden", w.sinks.verify, "reg", int(report["report_id"]), True)
 
 
 def test_implausible_removals_are_refused(w: SinkWorld) -> None:
     code = approved_project(w)
     # 100 ha of 6-year-old fir for 92 days: about 277 t expected; claim 100 times that.
+    after(w, Q3)
     refused(w, "removals_implausible", w.sinks.file_report, "forestco", code, Q3, 27_700_000_000)
 
 
@@ -178,7 +190,7 @@ def sponsored(w: SinkWorld, units: dict[str, int]) -> str:
 
 def test_issuance_exceeding_verified_removals_writes_nothing(w: SinkWorld) -> None:
     code = sponsored(w, {"alice": 1})
-    pending = w.sinks.file_report("forestco", code, Q4, 1_000)
+    pending = file_report(w, code, Q4, 1_000)
     refused(w, "report_not_verified", w.sinks.issue, "reg", "i", int(pending["report_id"]))
     report_id = verified_report(w, code)
     refused(w, "exceeds_verified", w.sinks.issue, "reg", "i", report_id, REMOVALS_G + 1)
@@ -364,3 +376,26 @@ def test_a_reversal_interrupted_between_batches_resumes_under_the_same_key(
     done = w.sinks.reverse("reg", "storm-1", code, loss, "typhoon")
     assert (done.covered_g, done.shortfall_g, len(done.cancel_seqs)) == (loss, 0, 2)
     assert held(w, SystemAccount.BUFFER, second.batch) == 0
+
+
+def test_a_sponsorship_slipping_in_while_issuing_refuses_the_issuance(
+    w: SinkWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = sponsored(w, {"alice": 1})
+    report_id = verified_report(w, code)
+    grant_energy(w, {"bob": 1_000}, day="2026-11-25")
+    real = sinks_store.shares_as_of
+    w.clock.now = w.clock.now.replace(year=2026, month=9, day=1)  # bob's units count for Q3
+
+    def read_then_sponsor(*args: Any) -> Any:
+        shares = real(*args)
+        w.sinks.sponsor("bob", "sp-bob", w.people["bob"], code, 1)
+        return shares
+
+    monkeypatch.setattr(sinks_store, "shares_as_of", read_then_sponsor)
+    with pytest.raises(PctradeError) as exc:
+        w.sinks.issue("reg", "i", report_id)
+    assert exc.value.code == "shares_changed"
+    assert sink_rows(w.store)["sink_issuances"] == 0
+    monkeypatch.setattr(sinks_store, "shares_as_of", real)
+    assert w.sinks.issue("reg", "i", report_id).sponsors == 2

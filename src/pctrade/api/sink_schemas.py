@@ -152,3 +152,54 @@ class MyProjectPublic(Out):
     verified_g: int
     credited_g: int
     credits: list[MyCreditPublic]
+
+
+class IssuanceCertificatePublic(Out):
+    """A PCER batch's issuance record; no personal data."""
+
+    certificate_id: str
+    batch: str
+    jurisdiction: str
+    project_code: str
+    project_name: str
+    project_type: str
+    forest_type: str
+    owner: str
+    period_start: str
+    period_end: str
+    report_id: int
+    verifier: str
+    verified_at: str
+    verified_removals_g: int
+    issued_g: int
+    buffer_bps: int
+    buffer_g: int
+    attributed_g: int
+    sponsors: int
+    total_shares: int
+    leftover_g: int
+    shares_as_of: str
+    remainder_rule: str
+    issued_by: str
+    issued_at: str
+    journal_seq: int
+    entry_hash: str
+
+
+class SponsorCreditPublic(Out):
+    """One sponsor's line of the batch's attribution table, and the arithmetic behind it."""
+
+    certificate_id: str
+    account_id: int
+    shares: int
+    total_shares: int
+    floor_g: int
+    remainder: int
+    rounded_up: bool
+    credited_g: int
+    available_g: int
+
+
+class SponsorCertificatePublic(Out):
+    issuance: IssuanceCertificatePublic
+    credit: SponsorCreditPublic

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pctrade.cli import render
+from pctrade.cli import render, render_sinks
 from pctrade.cli.common import (
     ActorOption,
     DbOption,
@@ -28,12 +28,14 @@ from pctrade.domain.errors import ValidationError
 from pctrade.domain.model import parse_account_ref
 from pctrade.domain.units import parse_carbon_g
 from pctrade.services.registry import Registry
+from pctrade.services.sink_certificates import issuance_certificate, sponsor_certificate
 from pctrade.services.sinks import Sinks, mine
 from pctrade.sinks.monitoring import Period
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
 
 app = typer.Typer(
-    help="碳汇 Forest sinks: register, approve, sponsor, report, verify, issue, reverse.",
+    help="碳汇 Forest sinks: register, approve, sponsor, report, verify, issue, reverse,"
+    " certificate.",
     no_args_is_help=True,
 )
 
@@ -236,3 +238,21 @@ def show_mine(
                 render.carbon(credit.available_g),
             )
     console.print(table)
+
+
+@app.command("certificate")
+def show_certificate(
+    seq: Annotated[int, typer.Argument(help="Seq of the issue entry (see `sink issue`).")],
+    account: Annotated[
+        str | None, typer.Option(help="A sponsor's account: add its own credits.")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """A PCER batch's issuance certificate (签发证明); with --account, a sponsor's share."""
+    with guarded():
+        store = open_store(db)
+        if account is None:
+            cert, credit = issuance_certificate(store, seq), None
+        else:
+            cert, credit = sponsor_certificate(store, seq, parse_account_ref(account))
+    console.print(render_sinks.issuance_certificate(cert, credit))

@@ -21,6 +21,7 @@ from pctrade.domain.model import (
 )
 from pctrade.domain.operations import OpType
 from pctrade.services.ports import Store, UnitOfWork
+from pctrade.services.sink_audit import audit_sinks
 
 PAGE_SIZE_MAX = 500
 
@@ -148,6 +149,9 @@ def verify(store: Store) -> VerifyReport:
         replay.finish(
             uow.stored_balances(), uow.stored_holds(), uow.stored_issued(), uow.stored_grants()
         )
+        # Sink rows beside the journal (issue 5): checked against the entries' evidence.
+        for problem in audit_sinks(uow):
+            replay.flag(problem.code, problem.message, problem.seq)
         head = uow.head
     if (head.last_seq, head.last_hash) != (replay.last_seq, replay.last_hash):
         replay.flag(

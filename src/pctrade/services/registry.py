@@ -81,6 +81,14 @@ Beside = Callable[[UnitOfWork, Entry], None]
 Recipients = Callable[[UnitOfWork], tuple[Sequence[AccountId], Sequence[int]]]
 
 
+def _with_evidence(plan: Plan, evidence: JsonDict | None) -> Plan:
+    """Facts about the rows ``beside`` will write, recorded in the hashed payload so that
+    ``verify`` can check those rows against the entry (sinks: ``sinks.evidence``)."""
+    if evidence is not None:
+        plan.payload["evidence"] = evidence
+    return plan
+
+
 E = TypeVar("E", bound=StrEnum)
 
 
@@ -310,7 +318,15 @@ class Registry:
 
         return self._run(actor, key, cmd, planner)
 
-    def issue(self, actor: str, key: str, cmd: c.Issue, *, beside: Beside | None = None) -> Receipt:
+    def issue(
+        self,
+        actor: str,
+        key: str,
+        cmd: c.Issue,
+        *,
+        beside: Beside | None = None,
+        evidence: JsonDict | None = None,
+    ) -> Receipt:
         denomination = Denomination.parse(cmd.denomination)
         if not cmd.account_ids:
             raise ValidationError("an issuance needs at least one recipient", code="missing_field")
@@ -323,19 +339,21 @@ class Registry:
             if uow.batch_named(cmd.denomination) is not None:
                 raise ValidationError(f"batch {cmd.denomination} exists", code="batch_exists")
             ids = cmd.account_ids
-            if len(set(ids)) != len(ids):
+            distinct = set(ids)
+            if len(distinct) != len(ids):
                 raise ValidationError("a recipient is listed twice", code="duplicate_recipient")
             if uow.account_count(ids) != len(ids):
                 raise NotFound("some recipients have no account", code="unknown_account")
+            # Look the few system ids up in the set rather than scan a million recipients.
             if min(ids) < FIRST_HOLDER_ACCOUNT and any(
-                a < FIRST_HOLDER_ACCOUNT and a != SystemAccount.BUFFER for a in ids
+                a in distinct for a in range(FIRST_HOLDER_ACCOUNT) if a != SystemAccount.BUFFER
             ):
                 raise ValidationError(
                     "credits are issued to holder accounts or the buffer", code="bad_account"
                 )
             total = sum(cmd.amounts_g)
             batch = Batch(asset_id, denomination, total, 0)
-            return plan_issue_columns(batch, ids, cmd.amounts_g)
+            return _with_evidence(plan_issue_columns(batch, ids, cmd.amounts_g), evidence)
 
         return self._run(actor, key, cmd, planner, beside)
 
@@ -424,7 +442,13 @@ class Registry:
         return self._run(actor, key, cmd, planner)
 
     def cancel(
-        self, actor: str, key: str, cmd: c.Cancel, *, beside: Beside | None = None
+        self,
+        actor: str,
+        key: str,
+        cmd: c.Cancel,
+        *,
+        beside: Beside | None = None,
+        evidence: JsonDict | None = None,
     ) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
             access.require_role(who, AUTHORITIES, "cancel units")
@@ -432,7 +456,7 @@ class Registry:
             asset_id = self._asset(uow, cmd.asset)
             plan = plan_cancel(account, asset_id, cmd.quantity, cmd.reason)
             self._has(uow, account, asset_id, cmd.quantity)
-            return plan
+            return _with_evidence(plan, evidence)
 
         return self._run(actor, key, cmd, planner, beside)
 
@@ -500,7 +524,13 @@ class Registry:
         return self._run(actor, key, cmd, planner)
 
     def spend_energy(
-        self, actor: str, key: str, cmd: c.SpendEnergy, *, beside: Beside | None = None
+        self,
+        actor: str,
+        key: str,
+        cmd: c.SpendEnergy,
+        *,
+        beside: Beside | None = None,
+        evidence: JsonDict | None = None,
     ) -> Receipt:
         """Consume energy exactly once; the holder or its agent spends it."""
 
@@ -509,7 +539,7 @@ class Registry:
             self._holder(uow, who, account)
             plan = plan_energy_spend(account, cmd.quantity_g, cmd.purpose, cmd.reference)
             self._has(uow, account, ENERGY_ASSET, cmd.quantity_g)
-            return plan
+            return _with_evidence(plan, evidence)
 
         return self._run(actor, key, cmd, planner, beside)
 

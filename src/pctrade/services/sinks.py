@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from pctrade.adapters.fast_split import largest_remainder_np
+from pctrade.adapters.fast_split import attribute_columns
 from pctrade.adapters.sql import sinks_store as db
 from pctrade.domain import access
 from pctrade.domain.errors import (
@@ -53,7 +53,14 @@ from pctrade.rules import IssuancePath, RuleSet, in_force
 from pctrade.services import commands as c
 from pctrade.services.ports import UnitOfWork
 from pctrade.services.registry import AUTHORITIES, Receipt, Registry
-from pctrade.sinks.attribution import Attribution, ReversalPlan, attribute, plan_reversal
+from pctrade.sinks.attribution import Attribution, ReversalPlan, plan_reversal
+from pctrade.sinks.evidence import (
+    issuance_evidence,
+    project_terms_digest,
+    report_digest,
+    reversal_evidence,
+    sponsorship_evidence,
+)
 from pctrade.sinks.monitoring import (
     FiledReport,
     Period,
@@ -63,6 +70,7 @@ from pctrade.sinks.monitoring import (
     check_measured,
     check_no_overlap,
     check_period,
+    check_period_ended,
     check_verifier,
 )
 from pctrade.sinks.project import (
@@ -261,13 +269,15 @@ class Sinks:
             prior = _prior_row(uow, actor, key, db.sponsorship)
             if prior is not None:
                 return _replayed_sponsorship(prior, key, account_id, code, units)
-            cost_g = sponsorship_cost_g(_state(_project(uow, code)), units)
+            project = _project(uow, code)
+            cost_g = sponsorship_cost_g(_state(project), units)
+            terms = _terms(uow, project)
         day = self.registry.clock().date().isoformat()
 
         def record(uow: UnitOfWork, entry: Entry) -> None:
             row = _project(uow, code, lock=True)
-            if sponsorship_cost_g(_state(row), units) != cost_g:
-                raise Conflict(f"project {code} changed its price", code="price_changed")
+            if sponsorship_cost_g(_state(row), units) != cost_g or _terms(uow, row) != terms:
+                raise Conflict(f"project {code} changed its terms", code="price_changed")
             db.update_project(uow, code, units_sold=int(row["units_sold"]) + units)
             sponsorship = {
                 "spend_seq": entry.seq,
@@ -280,7 +290,8 @@ class Sinks:
             db.insert_sponsorship(uow, sponsorship)
 
         cmd = c.SpendEnergy(account_id, cost_g, SPONSOR_PURPOSE, f"{code} x{units}")
-        receipt = self.registry.spend_energy(actor, key, cmd, beside=record)
+        evidence = sponsorship_evidence(code, units, day, terms)
+        receipt = self.registry.spend_energy(actor, key, cmd, beside=record, evidence=evidence)
         return Sponsorship(receipt.seq, code, account_id, units, cost_g, receipt.replayed)
 
     # ---- monitoring and verification -------------------------------------------------
@@ -294,6 +305,7 @@ class Sinks:
             if row["status"] == ProjectStatus.REGISTERED:
                 raise Conflict(f"project {code} is not approved", code="project_not_approved")
             check_period(period, _day(row["crediting_start"]), _day(row["crediting_end"]))
+            check_period_ended(period, self.registry.clock().date())
             check_no_overlap(period, _filed(db.reports_of(uow, code)))
             expected_g = self._expected_g(row, period)
             check_plausible(removals_g, expected_g, self.models.plausibility_pct)
@@ -350,26 +362,29 @@ class Sinks:
             project = _project(uow, report["project_code"])
             requested_g = _requested(report, quantity_g)
             ids, shares = db.shares_as_of(uow, project["code"], report["period_end"])
-            digest = db.shares_digest(uow, project["code"], report["period_end"])
+            snapshot_seq = uow.head.last_seq  # every sponsorship the shares include is ≤ it
+            terms = _terms(uow, project)
         buffer_bps = int(project["buffer_bps"])
-        attribution = attribute(requested_g, buffer_bps, ids, shares, largest_remainder_np)
+        issued = attribute_columns(requested_g, buffer_bps, int(SystemAccount.BUFFER), ids, shares)
         batch = _denomination(project, report)
-        recipients, amounts = _recipients(attribution)
+        figures = _issuance_figures(report, batch, issued.attribution)
+        evidence = issuance_evidence(figures, issued.digest, report_digest(report), terms)
 
         def record(uow: UnitOfWork, entry: Entry) -> None:
-            _check_issue_still_valid(uow, report_id, requested_g, digest)
+            _check_issue_still_valid(uow, report_id, requested_g, snapshot_seq)
             fresh = _project(uow, project["code"], lock=True)
             db.update_project(uow, project["code"], batches=int(fresh["batches"]) + 1)
             issued_g = int(_report(uow, report_id)["issued_g"]) + requested_g
             db.update_report(uow, report_id, issued_g=issued_g)
             db.insert_issuance(
                 uow,
-                _issuance_row(entry.seq, report, batch, attribution),
-                _attribution_columns(attribution),
+                {"issue_seq": entry.seq, **figures},
+                _attribution_columns(issued.attribution),
+                issued.cut,
             )
 
-        cmd = c.Issue(batch, recipients, amounts)
-        receipt = self.registry.issue(actor, key, cmd, beside=record)
+        cmd = c.Issue(batch, issued.recipients, issued.amounts_g)
+        receipt = self.registry.issue(actor, key, cmd, beside=record, evidence=evidence)
         return self._issuance(receipt)
 
     def _issuance(self, receipt: Receipt) -> Issuance:
@@ -379,15 +394,15 @@ class Sinks:
                 raise Conflict(
                     f"entry {receipt.seq} is not a sink issuance", code="not_a_sink_issuance"
                 )
-            rows, attributed_g = db.attribution_totals(uow, receipt.seq)
+        # The figures stored with the issuance (verify checks them against the table).
         return Issuance(
             receipt.seq,
             row["batch"],
             int(row["report_id"]),
             int(row["removals_g"]),
             int(row["buffer_g"]),
-            attributed_g,
-            rows,
+            int(row["removals_g"]) - int(row["buffer_g"]),
+            int(row["sponsors"]),
             int(row["leftover_g"]),
             receipt.replayed,
         )
@@ -470,7 +485,7 @@ class Sinks:
         reason = f"sink reversal {reversal_id} of {row['project_code']}: {row['cause']}"[:512]
         cmd = c.Cancel(SystemAccount.BUFFER, batch, grams, reason)
         key = f"sink-reversal-{reversal_id}-{index}"
-        self.registry.cancel(actor, key, cmd, beside=record)
+        self.registry.cancel(actor, key, cmd, beside=record, evidence=reversal_evidence(row, index))
 
 
 # ---- replays -------------------------------------------------------------------------
@@ -558,12 +573,17 @@ def _requested(report: db.Row, quantity_g: int | None) -> int:
 
 
 def _check_issue_still_valid(
-    uow: UnitOfWork, report_id: int, requested_g: int, digest: tuple[int, int]
+    uow: UnitOfWork, report_id: int, requested_g: int, snapshot_seq: int
 ) -> None:
-    """Inside the issue entry's transaction: nothing the attribution used has moved."""
+    """Inside the issue entry's transaction: nothing the attribution used has moved.
+
+    Sponsorship rows are only ever added, each under its own entry's seq, so the shares
+    read in a snapshot at ``snapshot_seq`` are still the shares unless a row with a
+    higher seq now counts for the period.
+    """
     report = _report(uow, report_id)
     _requested(report, requested_g)
-    if db.shares_digest(uow, report["project_code"], report["period_end"]) != digest:
+    if db.sponsored_since(uow, report["project_code"], report["period_end"], snapshot_seq):
         raise Conflict("sponsorships changed while issuing; try again", code="shares_changed")
 
 
@@ -579,20 +599,13 @@ def _denomination(project: db.Row, report: db.Row) -> str:
     )
 
 
-def _recipients(a: Attribution) -> tuple[list[int], list[int]]:
-    """Registry recipients: the buffer, then every sponsor who receives at least a gram."""
-    ids = [SystemAccount.BUFFER.value] if a.buffer_g else []
-    amounts = [a.buffer_g] if a.buffer_g else []
-    for account_id, amount in zip(a.account_ids, a.amounts_g, strict=True):
-        if amount > 0:  # a zero line stays in the attribution table, not in the journal
-            ids.append(account_id)
-            amounts.append(amount)
-    return ids, amounts
+def _terms(uow: UnitOfWork, project: db.Row) -> str:
+    return project_terms_digest(project, db.parcels_of(uow, project["code"]))
 
 
-def _issuance_row(seq: int, report: db.Row, batch: str, a: Attribution) -> db.Row:
+def _issuance_figures(report: db.Row, batch: str, a: Attribution) -> db.Row:
+    """The issuance row less its seq: stored beside the entry and recorded in it."""
     return {
-        "issue_seq": seq,
         "report_id": int(report["report_id"]),
         "project_code": report["project_code"],
         "batch": batch,

@@ -4,7 +4,9 @@ The owner files one report per monitoring period with the removals measured on t
 ground. A period is ``[start, end]`` in whole days, inside the crediting period, and
 must not overlap any earlier report of the project that is pending or verified: a
 tonne of removal is issued once (DESIGN §4). A rejected report frees its period so a
-corrected one can be filed.
+corrected one can be filed. Removals are issued ex post, so a period must have ended
+(its last day is before today) before it can be reported: measurements of a period
+still running would count growth that has not happened yet.
 
 A verifier (核查机构) then verifies or rejects the report with reasons. It may not
 verify a project it belongs to: the owner and the affiliates named at registration
@@ -68,6 +70,15 @@ def check_period(period: Period, crediting_start: date, crediting_end: date) -> 
             f"the period {period.start}..{period.end} is outside the crediting period "
             f"{crediting_start}..{crediting_end}",
             code="outside_crediting_period",
+        )
+
+
+def check_period_ended(period: Period, today: date) -> None:
+    if period.end >= today:
+        raise Conflict(
+            f"the period {period.start}..{period.end} has not ended (today is {today}); "
+            "report it from the day after its end",
+            code="period_not_ended",
         )
 
 

@@ -20,10 +20,13 @@ rows commit, or roll back, in the same transaction as the journal entry they exp
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+import json
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
+from numpy.typing import NDArray
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -38,6 +41,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from pctrade.adapters.fast_split import CutLine
 from pctrade.adapters.sql.store import SqlUnitOfWork
 from pctrade.domain.errors import ValidationError
 from pctrade.services.ports import UnitOfWork
@@ -177,6 +181,7 @@ def sql(uow: UnitOfWork) -> SqlUnitOfWork:
 
 
 Row = dict[str, Any]
+Ints = NDArray[np.int64]
 
 
 def _one(uow: UnitOfWork, query: sa.Select[Any]) -> Row | None:
@@ -222,8 +227,9 @@ def _driver(uow: UnitOfWork) -> tuple[Any, str]:
     return unit.conn.connection.driver_connection, "%s" if unit.is_postgres else "?"
 
 
-def shares_as_of(uow: UnitOfWork, code: str, day: str) -> tuple[list[int], list[int]]:
-    """Units held per sponsor from sponsorships made by ``day``, ordered by account."""
+def shares_as_of(uow: UnitOfWork, code: str, day: str) -> tuple[Ints, Ints]:
+    """Units held per sponsor from sponsorships made by ``day``, as int64 columns ordered
+    by account: read in one statement straight into numpy, no object per row."""
     driver, ph = _driver(uow)
     cursor = driver.cursor()
     cursor.execute(
@@ -234,18 +240,32 @@ def shares_as_of(uow: UnitOfWork, code: str, day: str) -> tuple[list[int], list[
     )
     rows = cursor.fetchall()
     cursor.close()
-    return [int(r[0]) for r in rows], [int(r[1]) for r in rows]
+    flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=2 * len(rows))
+    return np.ascontiguousarray(flat[0::2]), np.ascontiguousarray(flat[1::2])
 
 
-def shares_digest(uow: UnitOfWork, code: str, day: str) -> tuple[int, int]:
-    """(sponsorships, units) made by ``day``: rows are only ever added, so any new
-    sponsorship that would change the shares changes this pair."""
-    s = sponsorships.c
-    query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(s.units), 0)).where(
-        s.project_code == code, s.sponsored_on <= day
+def sponsored_since(uow: UnitOfWork, code: str, day: str, after_seq: int) -> bool:
+    """Whether a sponsorship made by ``day`` was recorded after entry ``after_seq``.
+
+    A range on the primary key, which visits only the rows added since (``+`` keeps
+    SQLite from scanning the project index instead).
+    """
+    driver, ph = _driver(uow)
+    plus = "" if ph == "%s" else "+"
+    cursor = driver.cursor()
+    cursor.execute(
+        f"SELECT 1 FROM sink_sponsorships WHERE spend_seq > {ph} AND {plus}project_code = {ph}"
+        f" AND {plus}sponsored_on <= {ph} LIMIT 1",
+        (after_seq, code, day),
     )
-    row: Any = sql(uow).execute(query).one()
-    return int(row[0]), int(row[1])
+    found = cursor.fetchone() is not None
+    cursor.close()
+    return found
+
+
+def parcels_of(uow: UnitOfWork, code: str) -> list[Row]:
+    query = sa.select(parcels).where(parcels.c.project_code == code)
+    return [dict(r) for r in sql(uow).execute(query.order_by(parcels.c.parcel_id)).mappings()]
 
 
 def reports_of(uow: UnitOfWork, code: str) -> list[Row]:
@@ -270,24 +290,59 @@ def insert_issuance(
     uow: UnitOfWork,
     row: Row,
     columns: tuple[list[int], list[int], list[int], list[int], list[bool]],
+    cut: CutLine | None = None,
 ) -> None:
-    """The issuance and its attribution table (COPY on PostgreSQL, executemany on SQLite)."""
+    """The issuance and its attribution table (COPY on PostgreSQL, executemany on SQLite).
+
+    On SQLite, binding six parameters per row costs more than the B-tree inserts, so
+    when the split fits in int64 (``cut`` given) only the accounts and their shares go
+    in, as two JSON arrays, and the database derives amount, remainder and flag with the
+    same integer arithmetic; the digest recorded in the issue entry, which ``verify``
+    recomputes from the stored rows, proves they are the split's figures.
+    """
     sql(uow).execute(sa.insert(issuances), [row])
-    seq = row["issue_seq"]
+    seq = int(row["issue_seq"])
     account_ids, shares, amounts, remainders, ups = columns
-    rows = zip(itertools.repeat(seq), account_ids, shares, amounts, remainders, ups, strict=False)
     names = "issue_seq, account_id, shares, amount_g, remainder, rounded_up"
     driver, ph = _driver(uow)
     cursor = driver.cursor()
     if ph == "%s":
+        rows = zip(itertools.repeat(seq), account_ids, shares, amounts, remainders, ups)
         with cursor.copy(f"COPY sink_attributions ({names}) FROM STDIN") as copy:
             for values in rows:
                 copy.write_row(values)
+    elif cut is not None:
+        # The two columns travel as JSON arrays that SQLite unpacks in C, as the
+        # registry's bulk postings do: cheaper than binding a million rows.
+        cursor.execute("CREATE TEMP TABLE sink_shares (k INTEGER PRIMARY KEY, v INTEGER)")
+        try:
+            cursor.execute(
+                "INSERT INTO temp.sink_shares (k, v) SELECT key, value FROM json_each(?)",
+                (json.dumps(shares),),
+            )
+            cursor.execute(_derived_insert(seq, cut), (json.dumps(account_ids),))
+        finally:
+            cursor.execute("DROP TABLE temp.sink_shares")
     else:
+        rows = zip(itertools.repeat(seq), account_ids, shares, amounts, remainders, ups)
         cursor.executemany(
             f"INSERT INTO sink_attributions ({names}) VALUES (?, ?, ?, ?, ?, ?)", rows
         )
     cursor.close()
+
+
+def _derived_insert(seq: int, cut: CutLine) -> str:
+    """The attribution rows from the accounts (``?``, a JSON array) and their shares
+    (``temp.sink_shares``, by position); every other value is an integer we computed."""
+    d, total, r, acct = (int(v) for v in (cut.distributable_g, cut.total_shares,
+                                          cut.remainder, cut.account))  # fmt: skip
+    rem = f"(({d} * s.v) % {total})"
+    up = f"({rem} > {r} OR ({rem} = {r} AND a.value <= {acct}))"
+    return (
+        "INSERT INTO sink_attributions (issue_seq, account_id, shares, amount_g, remainder,"
+        f" rounded_up) SELECT {int(seq)}, a.value, s.v, ({d} * s.v) / {total} + {up}, {rem},"
+        f" {up} FROM json_each(?) AS a JOIN temp.sink_shares AS s ON s.k = a.key"
+    )
 
 
 def issuances_of(uow: UnitOfWork, code: str) -> list[Row]:
@@ -301,14 +356,11 @@ def issuance(uow: UnitOfWork, issue_seq: int) -> Row | None:
     return _one(uow, sa.select(issuances).where(issuances.c.issue_seq == issue_seq))
 
 
-def attribution_totals(uow: UnitOfWork, issue_seq: int) -> tuple[int, int]:
-    """(rows, Σ amount_g) of one issuance's attribution table."""
+def attribution_of(uow: UnitOfWork, issue_seq: int, account_id: int) -> Row | None:
     a = attributions.c
-    query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(a.amount_g), 0)).where(
-        a.issue_seq == issue_seq
+    return _one(
+        uow, sa.select(attributions).where(a.issue_seq == issue_seq, a.account_id == account_id)
     )
-    row: Any = sql(uow).execute(query).one()
-    return int(row[0]), int(row[1])
 
 
 def attributions_of_account(uow: UnitOfWork, account_id: int) -> list[Row]:
@@ -354,3 +406,86 @@ def update_reversal(uow: UnitOfWork, reversal_id: int, **values: Any) -> None:
     sql(uow).execute(
         sa.update(reversals).where(reversals.c.reversal_id == reversal_id).values(**values)
     )
+
+
+# ---- reads for verify (``services.sink_audit``) ----------------------------------------
+AUDIT_CHUNK = 50_000
+
+
+def stream(uow: UnitOfWork, query: str, params: Sequence[Any] = ()) -> Iterator[Any]:
+    """Rows of hand-written SQL (``?`` placeholders) on the driver cursor, in chunks."""
+    driver, ph = _driver(uow)
+    cursor = driver.cursor()
+    cursor.execute(query.replace("?", ph), tuple(params))
+    while rows := cursor.fetchmany(AUDIT_CHUNK):
+        yield from rows
+    cursor.close()
+
+
+def sponsorships_with_entries(uow: UnitOfWork) -> Iterator[Any]:
+    """Each sponsorship row with the op type and payload of the entry that paid for it."""
+    return stream(
+        uow,
+        "SELECT s.spend_seq, s.project_code, s.account_id, s.units, s.energy_g,"
+        " s.sponsored_on, e.op_type, e.payload FROM sink_sponsorships s"
+        " LEFT JOIN entries e ON e.seq = s.spend_seq ORDER BY s.spend_seq",
+    )
+
+
+def evidence_entries(uow: UnitOfWork, op_type: str, kind: str) -> Iterator[tuple[int, Row]]:
+    """(seq, evidence) of every ``op_type`` entry that records sink evidence of ``kind``."""
+    rows = stream(
+        uow,
+        "SELECT seq, payload FROM entries WHERE op_type = ? AND payload LIKE ? ORDER BY seq",
+        (op_type, f'%"{kind}"%'),
+    )
+    for seq, payload in rows:
+        evidence = json.loads(payload).get("evidence")
+        if isinstance(evidence, dict) and evidence.get("kind") == kind:
+            yield int(seq), evidence
+
+
+def entry_payload(uow: UnitOfWork, seq: int) -> tuple[str, Row] | None:
+    row = next(stream(uow, "SELECT op_type, payload FROM entries WHERE seq = ?", (seq,)), None)
+    return None if row is None else (str(row[0]), json.loads(row[1]))
+
+
+def attribution_columns(uow: UnitOfWork, issue_seq: int) -> list[Ints]:
+    """One issuance's attribution table as five int64 columns, in account order."""
+    rows = list(
+        stream(
+            uow,
+            "SELECT account_id, shares, amount_g, remainder, rounded_up FROM sink_attributions"
+            " WHERE issue_seq = ? ORDER BY account_id",
+            (issue_seq,),
+        )
+    )
+    table = np.array(rows, dtype=np.int64).reshape(len(rows), 5)
+    return [np.ascontiguousarray(table[:, i]) for i in range(5)]
+
+
+def issue_postings(uow: UnitOfWork, issue_seq: int) -> tuple[Ints, Ints]:
+    """(account, grams) credited by an issue entry, the buffer included."""
+    rows = list(
+        stream(
+            uow,
+            "SELECT account_id, delta FROM postings WHERE seq = ? AND delta > 0 ORDER BY idx",
+            (issue_seq,),
+        )
+    )
+    table = np.array(rows, dtype=np.int64).reshape(len(rows), 2)
+    return np.ascontiguousarray(table[:, 0]), np.ascontiguousarray(table[:, 1])
+
+
+def stray_attributions(uow: UnitOfWork) -> list[int]:
+    """Issue seqs that have attribution rows but no issuance row."""
+    rows = stream(
+        uow,
+        "SELECT DISTINCT a.issue_seq FROM sink_attributions a LEFT JOIN sink_issuances i"
+        " ON i.issue_seq = a.issue_seq WHERE i.issue_seq IS NULL ORDER BY a.issue_seq",
+    )
+    return [int(r[0]) for r in rows]
+
+
+def all_rows(uow: UnitOfWork, table: Table) -> list[Row]:
+    return [dict(r) for r in sql(uow).execute(sa.select(table)).mappings()]

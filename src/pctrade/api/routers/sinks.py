@@ -9,16 +9,23 @@ registry write; a replay answers with the original result.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
+from fastapi.responses import HTMLResponse
 
+from pctrade.api import certificate_html
 from pctrade.api import sink_schemas as s
 from pctrade.api.deps import REPLAYED_HEADER, ActorDep, IdempotencyKeyDep, RegistryDep
 from pctrade.api.problems import problem_responses
 from pctrade.domain.errors import NotFound
-from pctrade.domain.model import HolderType
+from pctrade.domain.model import HolderType, Party
+from pctrade.domain.units import INT64_MAX
 from pctrade.services import queries
+from pctrade.services.ports import Store
+from pctrade.services.registry import Registry
+from pctrade.services.sink_certificates import issuance_certificate, sponsor_certificate
 from pctrade.services.sinks import Sinks, mine
 from pctrade.sinks.monitoring import Period
 from pctrade.sinks.project import Parcel, ProjectSpec
@@ -156,13 +163,7 @@ def reverse(
 @router.get("/me/sinks", responses=problem_responses(401, 404))
 def my_sinks(actor: ActorDep, registry: RegistryDep) -> list[s.MyProjectPublic]:
     """My trees, my credits: projects I sponsored, removals so far, credits received."""
-    own = [
-        a
-        for a in queries.accounts_of(registry.store, actor.party_id)
-        if a.holder_type == HolderType.INDIVIDUAL
-    ]
-    if not own:
-        raise NotFound(f"{actor.party_id} holds no individual account", code="unknown_account")
+    account_id = _my_account(actor, registry)
     return [
         s.MyProjectPublic(
             code=p.code,
@@ -187,5 +188,67 @@ def my_sinks(actor: ActorDep, registry: RegistryDep) -> list[s.MyProjectPublic]:
                 for c in p.credits
             ],
         )
-        for p in mine(registry, own[0].account_id)
+        for p in mine(registry, account_id)
     ]
+
+
+def _my_account(actor: Party, registry: Registry) -> int:
+    own = [
+        a
+        for a in queries.accounts_of(registry.store, actor.party_id)
+        if a.holder_type == HolderType.INDIVIDUAL
+    ]
+    if not own:
+        raise NotFound(f"{actor.party_id} holds no individual account", code="unknown_account")
+    return own[0].account_id
+
+
+# ---- PCER issuance certificates ----------------------------------------------------------
+SeqPath = Annotated[int, Path(gt=0, le=INT64_MAX, description="the issue entry's seq")]
+
+
+def _issuance_cert(store: Store, seq: int) -> s.IssuanceCertificatePublic:
+    return s.IssuanceCertificatePublic.model_validate(asdict(issuance_certificate(store, seq)))
+
+
+def _my_cert(actor: Party, registry: Registry, seq: int) -> s.SponsorCertificatePublic:
+    cert, credit = sponsor_certificate(registry.store, seq, _my_account(actor, registry))
+    return s.SponsorCertificatePublic(
+        issuance=s.IssuanceCertificatePublic.model_validate(asdict(cert)),
+        credit=s.SponsorCreditPublic.model_validate(asdict(credit)),
+    )
+
+
+@router.get("/sinks/issuances/{seq}/certificate", responses=problem_responses(404, 422))
+def issuance_cert(seq: SeqPath, registry: RegistryDep) -> s.IssuanceCertificatePublic:
+    """A PCER batch's issuance record (签发证明): public, no personal data."""
+    return _issuance_cert(registry.store, seq)
+
+
+@router.get(
+    "/sinks/issuances/{seq}/certificate.html",
+    response_class=HTMLResponse,
+    responses=problem_responses(404, 422),
+)
+def issuance_cert_page(seq: SeqPath, registry: RegistryDep) -> HTMLResponse:
+    """The issuance record as a bilingual page (中文 / English)."""
+    return HTMLResponse(certificate_html.render_issuance(_issuance_cert(registry.store, seq), None))
+
+
+@router.get("/me/sinks/issuances/{seq}/certificate", responses=problem_responses(401, 404, 422))
+def my_issuance_cert(
+    seq: SeqPath, actor: ActorDep, registry: RegistryDep
+) -> s.SponsorCertificatePublic:
+    """My credits from one batch: my shares, the exact split, the remainder rule."""
+    return _my_cert(actor, registry, seq)
+
+
+@router.get(
+    "/me/sinks/issuances/{seq}/certificate.html",
+    response_class=HTMLResponse,
+    responses=problem_responses(401, 404, 422),
+)
+def my_issuance_cert_page(seq: SeqPath, actor: ActorDep, registry: RegistryDep) -> HTMLResponse:
+    """My credits from one batch as a bilingual page."""
+    mine_ = _my_cert(actor, registry, seq)
+    return HTMLResponse(certificate_html.render_issuance(mine_.issuance, mine_.credit))
