@@ -144,6 +144,7 @@ def test_keys_are_per_actor(world: World) -> None:
 # ---- bad input: each refused with its code, nothing written ----------------------------
 Call = Callable[[World], Receipt]
 T = c.Transfer
+D = c.Distribute
 BAD: list[tuple[str, Call, type[PctradeError], str]] = [
     ("zero transfer", lambda w: w.reg.transfer("alice", "b", T(w.alice, w.bob, BATCH, 0)),
      ValidationError, "non_positive"),
@@ -297,6 +298,39 @@ BAD: list[tuple[str, Call, type[PctradeError], str]] = [
     ("platform opens an emitter",
      lambda w: w.reg.open_account("plat", "b", c.OpenAccount("zed", Role.EMITTER, "Z")),
      Forbidden, "forbidden"),
+    ("distribute more than held",
+     lambda w: w.reg.distribute("alice", "b", D(w.alice, "CNY", [w.bob, w.steel], [6_000, 5_000], "P")),
+     InsufficientBalance, "insufficient_balance"),
+    ("distribute zero to someone",
+     lambda w: w.reg.distribute("alice", "b", D(w.alice, "CNY", [w.bob, w.steel], [5, 0], "P")),
+     ValidationError, "non_positive"),
+    ("distribute to a recipient twice",
+     lambda w: w.reg.distribute("alice", "b", D(w.alice, "CNY", [w.bob, w.bob], [5, 5], "P")),
+     ValidationError, "duplicate_recipient"),
+    ("distribute to the payer",
+     lambda w: w.reg.distribute("alice", "b", D(w.alice, "CNY", [w.bob, w.alice], [5, 5], "P")),
+     ValidationError, "same_account"),
+    ("distribute to an unknown account",
+     lambda w: w.reg.distribute("alice", "b", D(w.alice, "CNY", [w.bob, 987_654], [5, 5], "P")),
+     NotFound, "unknown_account"),
+    ("distribute into a system account",
+     lambda w: w.reg.distribute("alice", "b", D(w.alice, BATCH, [w.bob, 4], [5, 5], "P")),
+     ValidationError, "bad_account"),
+    ("distribute someone else's cash",
+     lambda w: w.reg.distribute("bob", "b", D(w.alice, "CNY", [w.bob], [5], "P")),
+     Forbidden, "forbidden"),
+    ("distribute to nobody",
+     lambda w: w.reg.distribute("alice", "b", D(w.alice, "CNY", [], [], "P")),
+     ValidationError, "missing_field"),
+    ("distribute with lengths that differ",
+     lambda w: w.reg.distribute("alice", "b", D(w.alice, "CNY", [w.bob], [5, 5], "P")),
+     ValidationError, "bad_request"),
+    ("distribute green energy",
+     lambda w: w.reg.distribute("alice", "b", D(w.alice, "GE", [w.bob], [5], "P")),
+     ValidationError, "not_tradable"),
+    ("distribute beyond int64",
+     lambda w: w.reg.distribute("alice", "b", D(w.alice, "CNY", [w.bob], [2**63], "P")),
+     ValidationError, "out_of_range"),
 ]  # fmt: skip
 
 
@@ -526,3 +560,24 @@ def test_bulk_postings_are_stored_exactly(world: World, mixed: bool) -> None:
         idx = [r[0] for r in uow.execute(sa.text("SELECT idx FROM postings WHERE seq = 999999"))]
     assert stored == postings
     assert sorted(idx) == list(range(n + 1))
+
+
+def test_distribute_pays_every_recipient_in_one_entry(world: World) -> None:
+    # A platform pool's payout: cash from one account to each contributor, exactly.
+    r = world.reg.distribute(
+        "alice", "pay", c.Distribute(world.alice, "CNY", [world.bob, world.plat], [700, 300], "P1")
+    )
+    assert r.entry.posting_count == 3 and r.payload["quantity"] == 1_000
+    assert (holding(world, world.bob, "CNY"), holding(world, world.plat, "CNY")) == (700, 300)
+    assert holding(world, world.alice, "CNY") == 9_000
+    # Credits too, and a replay of the same request is recognised.
+    cmd = c.Distribute(world.alice, BATCH, [world.bob, world.steel], [10, 20], "P2")
+    first = world.reg.distribute("alice", "pay2", cmd)
+    assert world.reg.distribute("alice", "pay2", cmd).seq == first.seq
+    assert holding(world, world.steel, BATCH) == 520
+
+
+def test_an_authorised_platform_distributes_for_its_user(world: World) -> None:
+    world.reg.authorize("alice", "g", c.Authorize(world.alice, "plat"))
+    world.reg.distribute("plat", "pay", c.Distribute(world.alice, "CNY", [world.bob], [5], "P"))
+    assert holding(world, world.bob, "CNY") == 5
