@@ -9,6 +9,8 @@ Figures (one JSON line each), every one with a baseline measured in the same run
 - ``transfers_per_s``: single transfers through ``Registry.transfer`` (idempotency
   check, access, plan, hash chain, balances), against a bare driver transaction per
   transfer doing just two balance updates.
+- ``bulk_payout_{new,existing}_postings_per_s``: one ``distribute`` of cash to the same N
+  accounts (a pool's payout), creating balances, then raising them; same baseline.
 - ``bulk_open_accounts_per_s`` and ``peak_rss_mb`` for context.
 Balances are checked after the bulk issuance: a fast wrong answer is not a result.
 """
@@ -58,7 +60,29 @@ def bench_bulk(store: SqlStore, reg: Registry, n: int, engine: str) -> list[int]
     rate = (n + 1) / t_issue[0]
     check_issued(store, n, sum(amounts))
     emit(BENCH, f"bulk_issue_postings_per_s[{engine}]", rate, "postings/s", baseline)
+    bench_payout(store, reg, account_ids, engine, baseline)
     return account_ids
+
+
+def bench_payout(
+    store: SqlStore, reg: Registry, account_ids: list[int], engine: str, baseline: float
+) -> None:
+    """A pool's payout: cash from one account to every holder, as one ``distribute``.
+
+    Run twice: the first creates every cash balance, the second raises existing ones
+    (the common case for a pool paying its contributors again).
+    """
+    reg.open_account("registry", "pool-open", c.OpenAccount("pool", Role.PLATFORM, "Pool"))
+    with store.reader() as uow:
+        pool = uow.accounts_of("pool")[0].account_id
+    reg.deposit("registry", "pool-cash", c.Deposit(pool, 10**15, "bank"))
+    amounts = [100 + i % 7 for i in range(len(account_ids))]
+    for kind in ("new", "existing"):
+        cmd = c.Distribute(pool, "CNY", account_ids, amounts, f"POOL-{kind}")
+        with timer() as t:
+            reg.distribute("pool", f"payout-{kind}", cmd)
+        rate = (len(account_ids) + 1) / t[0]
+        emit(BENCH, f"bulk_payout_{kind}_postings_per_s[{engine}]", rate, "postings/s", baseline)
 
 
 def raw_append_rate(store: SqlStore, account_ids: list[int], amounts: list[int]) -> float:
