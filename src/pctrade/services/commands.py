@@ -67,6 +67,19 @@ class Authorize(Command):
     active: bool = True
 
 
+def columns_fingerprint(head: str, account_ids: Sequence[int], amounts: Sequence[int]) -> str:
+    """A bulk command's fingerprint: its scalar fields, then its columns as raw int64."""
+    h = hashlib.sha256(f"{head}\n".encode())
+    try:
+        h.update(array("q", account_ids).tobytes())
+        h.update(array("q", amounts).tobytes())
+    except (OverflowError, TypeError) as exc:
+        raise ValidationError(
+            "recipients and amounts must be 64-bit integers", code="out_of_range"
+        ) from exc
+    return h.hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class Issue(Command):
     """Issue a new batch to one or many accounts; columns keep a million cheap."""
@@ -76,15 +89,9 @@ class Issue(Command):
     amounts_g: Sequence[int]
 
     def fingerprint(self) -> str:
-        h = hashlib.sha256(f"Issue\x1f{self.denomination}\n".encode())
-        try:
-            h.update(array("q", self.account_ids).tobytes())
-            h.update(array("q", self.amounts_g).tobytes())
-        except (OverflowError, TypeError) as exc:
-            raise ValidationError(
-                "recipients and amounts must be 64-bit integers", code="out_of_range"
-            ) from exc
-        return h.hexdigest()
+        return columns_fingerprint(
+            f"Issue\x1f{self.denomination}", self.account_ids, self.amounts_g
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,16 +105,8 @@ class Distribute(Command):
     reference: str
 
     def fingerprint(self) -> str:
-        head = f"Distribute\x1f{self.from_account}\x1f{self.asset}\x1f{self.reference}\n"
-        h = hashlib.sha256(head.encode())
-        try:
-            h.update(array("q", self.account_ids).tobytes())
-            h.update(array("q", self.amounts).tobytes())
-        except (OverflowError, TypeError) as exc:
-            raise ValidationError(
-                "recipients and amounts must be 64-bit integers", code="out_of_range"
-            ) from exc
-        return h.hexdigest()
+        head = f"Distribute\x1f{self.from_account}\x1f{self.asset}\x1f{self.reference}"
+        return columns_fingerprint(head, self.account_ids, self.amounts)
 
 
 @dataclass(frozen=True, slots=True)
