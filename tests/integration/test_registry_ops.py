@@ -299,7 +299,8 @@ BAD: list[tuple[str, Call, type[PctradeError], str]] = [
      lambda w: w.reg.open_account("plat", "b", c.OpenAccount("zed", Role.EMITTER, "Z")),
      Forbidden, "forbidden"),
     ("distribute more than held",
-     lambda w: w.reg.distribute("alice", "b", D(w.alice, "CNY", [w.bob, w.steel], [6_000, 5_000], "P")),
+     lambda w: w.reg.distribute(
+         "alice", "b", D(w.alice, "CNY", [w.bob, w.steel], [6_000, 5_000], "P")),
      InsufficientBalance, "insufficient_balance"),
     ("distribute zero to someone",
      lambda w: w.reg.distribute("alice", "b", D(w.alice, "CNY", [w.bob, w.steel], [5, 0], "P")),

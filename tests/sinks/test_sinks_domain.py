@@ -197,7 +197,6 @@ def test_a_removal_model_with_a_gap_in_ages_is_refused() -> None:
                 ],
             }
         ],
-        "buffer": {"assumption": True, **{t.value: 1000 for t in ProjectType}},
     }
     with pytest.raises(PctradeError) as exc:
         parse_models(raw)

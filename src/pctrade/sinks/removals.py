@@ -18,7 +18,7 @@ from importlib import resources
 from typing import Any
 
 from pctrade.domain.errors import ValidationError
-from pctrade.sinks.project import M2_PER_HA, ProjectType
+from pctrade.sinks.project import M2_PER_HA
 
 DAYS_PER_YEAR = 365
 BPS = 10_000
@@ -38,8 +38,6 @@ class RemovalModels:
     methodology: str
     plausibility_pct: int
     bands: dict[str, tuple[Band, ...]]
-    buffer_bps: dict[ProjectType, int]
-    buffer_assumption: bool
 
     @property
     def forest_types(self) -> frozenset[str]:
@@ -61,17 +59,8 @@ def parse_models(raw: dict[str, Any]) -> RemovalModels:
         rows = tuple(Band(**b) for b in model["bands"])
         _check_bands(model["forest_type"], rows)
         bands[model["forest_type"]] = rows
-    buffer = raw["buffer"]
-    rates = {t: int(buffer[str(t)]) for t in ProjectType}
-    if any(not 0 <= r < BPS for r in rates.values()):
-        raise ValidationError("a buffer rate is 0 to 9,999 bps", code="bad_model")
     return RemovalModels(
-        str(raw["version"]),
-        str(raw["methodology"]),
-        int(raw["plausibility_pct"]),
-        bands,
-        rates,
-        bool(buffer["assumption"]),
+        str(raw["version"]), str(raw["methodology"]), int(raw["plausibility_pct"]), bands
     )
 
 
