@@ -99,6 +99,7 @@ def _empty(backend: Backend) -> None:
         for name in tables:
             conn.execute(sa.text(f"DELETE FROM {name}"))
         conn.execute(t.registry_head.insert().values(**backend.head_row))
+    backend.store.forget_cached_rows()
 
 
 @pytest.fixture

@@ -582,3 +582,37 @@ def test_an_authorised_platform_distributes_for_its_user(world: World) -> None:
     world.reg.authorize("alice", "g", c.Authorize(world.alice, "plat"))
     world.reg.distribute("plat", "pay", c.Distribute(world.alice, "CNY", [world.bob], [5], "P"))
     assert holding(world, world.bob, "CNY") == 5
+
+
+def test_a_row_read_in_a_transaction_that_rolls_back_is_not_remembered(world: World) -> None:
+    insert = sa.text(
+        "INSERT INTO parties (party_id, role, name, opened_seq)"
+        " VALUES ('ghost', 'individual', 'G', 1)"
+    )
+    with world.store.writer() as uow:
+        uow.execute(insert)
+        assert uow.party("ghost") is not None  # seen inside its own transaction
+    with world.store.reader() as uow:
+        assert uow.party("ghost") is None  # rolled back: never served from the cache
+    with world.store.writer() as uow:
+        uow.savepoint()
+        uow.execute(insert)
+        assert uow.party("ghost") is not None
+        uow.rollback_to_savepoint()
+        uow.commit()
+    with world.store.reader() as uow:
+        assert uow.party("ghost") is None
+    # Committed rows are remembered (the registry never edits them); whoever empties or
+    # rewrites the tables underneath must tell the store to forget.
+    rename = "UPDATE parties SET name = :n WHERE party_id = 'bob'"
+    with world.store.reader() as uow:
+        name = uow.party("bob").name  # type: ignore[union-attr]
+    with world.store.engine.begin() as conn:
+        conn.execute(sa.text(rename), {"n": "edited"})
+    with world.store.reader() as uow:
+        assert uow.party("bob").name == name  # type: ignore[union-attr]
+    world.store.forget_cached_rows()
+    with world.store.reader() as uow:
+        assert uow.party("bob").name == "edited"  # type: ignore[union-attr]
+    with world.store.engine.begin() as conn:
+        conn.execute(sa.text(rename), {"n": name})

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -232,11 +233,45 @@ def _debits(postings: Postings, distinct: bool) -> list[tuple[BalanceKey, int]]:
     return [(k, d) for k, d in postings.net_by_key().items() if d < 0 and k[2] != State.SOURCE]
 
 
+class ImmutableRows:
+    """Parties, accounts and batches never change once committed: a bounded cache.
+
+    Every operation looks up its actor, accounts and batch; on PostgreSQL each look-up
+    is a round trip. A unit of work publishes what it read only once that is known to
+    be committed (a reader at its end, a writer at its commit), so a row written by a
+    transaction that rolled back is never served.
+    """
+
+    MAX_ROWS = 200_000
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[str, object], object] = {}
+        self._lock = threading.Lock()
+
+    def get(self, kind: str, key: object) -> Any:
+        return self._rows.get((kind, key))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rows.clear()
+
+    def publish(self, rows: dict[tuple[str, object], object]) -> None:
+        if not rows:
+            return
+        with self._lock:
+            if len(self._rows) + len(rows) > self.MAX_ROWS:
+                self._rows.clear()  # crude, but bounded; the hot rows come back at once
+            self._rows.update(rows)
+
+
 class SqlUnitOfWork:
     """One transaction. Rolls back on exit unless ``commit`` was called."""
 
-    def __init__(self, engine: Engine, *, write: bool) -> None:
+    def __init__(self, engine: Engine, *, write: bool, cache: ImmutableRows | None = None) -> None:
         self._engine = engine
+        self._cache = cache or ImmutableRows()
+        self._seen: dict[tuple[str, object], object] = {}
+        self._seen_at_savepoint: dict[tuple[str, object], object] = {}
         self._write = write
         self._conn: Connection | None = None
         self._head: Head | None = None
@@ -262,6 +297,8 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         conn = self.conn
+        if not self._write:
+            self._cache.publish(self._seen)  # a reader only ever saw committed rows
         if conn.in_transaction():
             conn.rollback()
         conn.close()
@@ -276,6 +313,8 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         self.conn.commit()
+        self._cache.publish(self._seen)
+        self._seen = {}
 
     # Savepoints let a group of operations share one transaction (group commit) while
     # each stays atomic. The cached head is part of what a rollback must undo; on
@@ -283,6 +322,7 @@ class SqlUnitOfWork:
     def savepoint(self) -> None:
         self._q("SAVEPOINT registry_op")
         self._saved_head = self._head
+        self._seen_at_savepoint = dict(self._seen)
 
     def release_savepoint(self) -> None:
         self._q("RELEASE SAVEPOINT registry_op")
@@ -291,6 +331,7 @@ class SqlUnitOfWork:
         self._q("ROLLBACK TO SAVEPOINT registry_op")
         self._q("RELEASE SAVEPOINT registry_op")
         self._head = self._saved_head
+        self._seen = self._seen_at_savepoint
 
     def _q(self, sql: str, params: dict[str, Any] | None = None) -> _Result:
         """Run hand-written SQL on the driver's cursor, inside this unit's transaction.
@@ -326,11 +367,24 @@ class SqlUnitOfWork:
             self._head = head
         return self._head
 
+    def _remembered(self, kind: str, key: object, load: Callable[[], Any]) -> Any:
+        """A party, account or batch: from the cache, else loaded and noted for it."""
+        found = self._cache.get(kind, key)
+        if found is None:
+            found = load()
+            if found is not None:
+                self._seen[kind, key] = found
+        return found
+
     def party(self, party_id: PartyId) -> Party | None:
-        row = self._q(
-            "SELECT party_id, role, name FROM parties WHERE party_id = :p", {"p": party_id}
-        ).one_or_none()
-        return None if row is None else _party(row)
+        def load() -> Party | None:
+            row = self._q(
+                "SELECT party_id, role, name FROM parties WHERE party_id = :p", {"p": party_id}
+            ).one_or_none()
+            return None if row is None else _party(row)
+
+        found: Party | None = self._remembered("party", party_id, load)
+        return found
 
     def existing_parties(self, party_ids: Sequence[PartyId]) -> set[PartyId]:
         sql = f"SELECT party_id FROM parties WHERE party_id IN ({self._id_list('ids', 'text')})"
@@ -355,11 +409,15 @@ class SqlUnitOfWork:
         return "{" + ",".join(map(str, values)) + "}"
 
     def account(self, account_id: AccountId) -> Account | None:
-        row = self._q(
-            "SELECT account_id, holder_type, owner, label FROM accounts WHERE account_id = :a",
-            {"a": account_id},
-        ).one_or_none()
-        return None if row is None else _account(row)
+        def load() -> Account | None:
+            row = self._q(
+                "SELECT account_id, holder_type, owner, label FROM accounts WHERE account_id = :a",
+                {"a": account_id},
+            ).one_or_none()
+            return None if row is None else _account(row)
+
+        found: Account | None = self._remembered("account", account_id, load)
+        return found
 
     def accounts_of(self, party_id: PartyId) -> list[Account]:
         rows = self._q(
@@ -387,12 +445,16 @@ class SqlUnitOfWork:
         return {r[0] for r in self._q(sql, {"a": account_id})}
 
     def batch_named(self, denomination: str) -> Batch | None:
-        row = self._q(
-            "SELECT asset_id, denomination, issued_g, issued_seq FROM batches"
-            " WHERE denomination = :d",
-            {"d": denomination},
-        ).one_or_none()
-        return None if row is None else _batch(row)
+        def load() -> Batch | None:
+            row = self._q(
+                "SELECT asset_id, denomination, issued_g, issued_seq FROM batches"
+                " WHERE denomination = :d",
+                {"d": denomination},
+            ).one_or_none()
+            return None if row is None else _batch(row)
+
+        found: Batch | None = self._remembered("batch", denomination, load)
+        return found
 
     def batches(self) -> list[Batch]:
         sql = "SELECT asset_id, denomination, issued_g, issued_seq FROM batches ORDER BY asset_id"
@@ -893,6 +955,7 @@ class SqlStore:
 
         self.url = database_url(url)
         self.engine = make_engine(self.url)
+        self._rows = ImmutableRows()
         if migrate_schema:
             migrate(self.engine)
 
@@ -901,10 +964,18 @@ class SqlStore:
         return self.engine.dialect.name == "postgresql"
 
     def writer(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, write=True)
+        return SqlUnitOfWork(self.engine, write=True, cache=self._rows)
 
     def reader(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, write=False)
+        return SqlUnitOfWork(self.engine, write=False, cache=self._rows)
+
+    def forget_cached_rows(self) -> None:
+        """After the database was emptied under this store (tests, ``demo --reset``).
+
+        The registry itself never deletes a party, account or batch; only a wholesale
+        reset does, and whoever resets must call this.
+        """
+        self._rows.clear()
 
     def dispose(self) -> None:
         self.engine.dispose()
