@@ -14,6 +14,7 @@ from registry_world import BATCH, World, assert_verifies, build_world, snapshot
 
 from pctrade.adapters.sql.store import BULK_THRESHOLD, SqlStore
 from pctrade.domain.errors import (
+    Conflict,
     Forbidden,
     IdempotencyConflict,
     InsufficientBalance,
@@ -24,7 +25,7 @@ from pctrade.domain.errors import (
 )
 from pctrade.domain.ledger import Posting, Postings
 from pctrade.domain.model import CASH_ASSET, Role, State, SystemAccount
-from pctrade.domain.operations import FreezeReason, Retirement
+from pctrade.domain.operations import FreezeReason, Retirement, plan_transfer, plan_unfreeze
 from pctrade.domain.units import INT64_MAX
 from pctrade.services import commands as c
 from pctrade.services.queries import account_view, certificate
@@ -616,3 +617,28 @@ def test_a_row_read_in_a_transaction_that_rolls_back_is_not_remembered(world: Wo
         assert uow.party("bob").name == "edited"  # type: ignore[union-attr]
     with world.store.engine.begin() as conn:
         conn.execute(sa.text(rename), {"n": name})
+
+
+@pytest.mark.parametrize("kind", ["debit", "hold"])
+def test_the_store_refuses_an_overdraft_even_when_the_service_checks_were_passed(
+    world: World, kind: str
+) -> None:
+    # A planner's checks read before the head is taken, so a concurrent writer can
+    # make them stale; the store's guarded writes (pipelined on PostgreSQL) still refuse.
+    with world.store.reader() as uow:
+        alice, bob = uow.account(world.alice), uow.account(world.bob)
+        batch = uow.batch_named(BATCH)
+    assert alice is not None and bob is not None and batch is not None
+    if kind == "debit":
+        plan = plan_transfer(alice, bob, batch.asset_id, 1_001)
+    else:
+        hold = world.reg.freeze(
+            "alice", "f", c.Freeze(world.alice, BATCH, 10, FreezeReason.ORDER, "o-1")
+        )
+        # As if read before another release left only 10 of a hold thought to hold 11.
+        plan = plan_unfreeze(hold.seq, world.alice, batch.asset_id, 11, 11)
+    before = snapshot(world.store)
+    with pytest.raises((InsufficientBalance, Conflict)), world.store.writer() as uow:
+        uow.append(plan, "alice", "overdraft", "x" * 64, "2026-11-25T00:00:00.000000Z")
+        uow.commit()
+    assert snapshot(world.store) == before

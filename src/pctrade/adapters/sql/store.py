@@ -15,6 +15,10 @@ just appended (a plain append for a new batch, an upsert otherwise). A
 million-recipient issuance is thus one bulk append of postings plus one set-based
 statement — never a Python loop of upserts. Hot-path SQL is
 hand-written and run through the driver to skip per-statement compilation.
+
+Round trips are what a small operation costs on PostgreSQL, so its parties, accounts
+and batch come from a per-store cache once committed (those rows are never edited), and
+all of its writes go in one pipelined round trip, checked after the sync.
 """
 
 from __future__ import annotations
@@ -264,6 +268,28 @@ class ImmutableRows:
             self._rows.update(rows)
 
 
+def _small(plan: Plan) -> bool:
+    """An entry whose writes fit one pipelined round trip (no COPY, no bulk apply)."""
+    return (
+        len(plan.postings) < BULK_THRESHOLD
+        and len(plan.accounts) < BULK_THRESHOLD
+        and len(plan.lines) < BULK_THRESHOLD
+    )
+
+
+def _debited(
+    done: _Result, account_id: AccountId, asset_id: AssetId, state: int, delta: int
+) -> Callable[[], None]:
+    def check() -> None:
+        if done.rowcount != 1:
+            raise InsufficientBalance(
+                f"account {account_id} holds less than {-delta} of asset {asset_id} "
+                f"in state {State(state).label}"
+            )
+
+    return check
+
+
 class SqlUnitOfWork:
     """One transaction. Rolls back on exit unless ``commit`` was called."""
 
@@ -272,6 +298,7 @@ class SqlUnitOfWork:
         self._cache = cache or ImmutableRows()
         self._seen: dict[tuple[str, object], object] = {}
         self._seen_at_savepoint: dict[tuple[str, object], object] = {}
+        self._checks: list[Callable[[], None]] | None = None
         self._write = write
         self._conn: Connection | None = None
         self._head: Head | None = None
@@ -628,41 +655,83 @@ class SqlUnitOfWork:
         header = EntryHeader(seq, plan.op_type, actor, idem_key, req_hash, ts, plan.payload)
         opened = opened_digest(plan.parties, plan.accounts)
         new_hash = entry_hash(head.last_hash, header, plan.postings.digest(), opened)
-        self._insert_entry(
-            {
-                "seq": seq,
-                "op": str(plan.op_type),
-                "actor": actor,
-                "key": idem_key,
-                "req": req_hash,
-                "ts": ts,
-                "payload": json.dumps(plan.payload, ensure_ascii=False),
-                "corrects": plan.corrects,
-                "n": len(plan.postings),
-                "prev": head.last_hash,
-                "hash": new_hash,
-            },
-        )
+        entry_row = {
+            "seq": seq,
+            "op": str(plan.op_type),
+            "actor": actor,
+            "key": idem_key,
+            "req": req_hash,
+            "ts": ts,
+            "payload": json.dumps(plan.payload, ensure_ascii=False),
+            "corrects": plan.corrects,
+            "n": len(plan.postings),
+            "prev": head.last_hash,
+            "hash": new_hash,
+        }
+        if self.is_postgres and _small(plan):
+            self._write_pipelined(seq, new_hash, plan, entry_row)
+        else:
+            self._write_all(seq, new_hash, plan, entry_row)
+        return Entry(header, head.last_hash, new_hash, len(plan.postings))
+
+    def _write_all(self, seq: Seq, new_hash: str, plan: Plan, entry_row: dict[str, Any]) -> None:
+        self._insert_entry(entry_row)
         self._write_opened(seq, plan)
         self._write_postings(seq, plan.postings)
         self._write_side_effects(seq, plan)
         self._write_energy_lines(seq, plan)
         self._apply_balances(seq, plan.postings, new_asset=plan.batch is not None)
         self._advance_head(seq, new_hash, plan)
-        return Entry(header, head.last_hash, new_hash, len(plan.postings))
+
+    def _write_pipelined(
+        self, seq: Seq, new_hash: str, plan: Plan, entry_row: dict[str, Any]
+    ) -> None:
+        """All of a small entry's writes in one PostgreSQL round trip (pipeline mode).
+
+        The statements are sent together and their results read at the one sync, so
+        the checks that need a result (a guarded debit's row count) run after it, and
+        constraint errors surface at the sync; either way the entry is refused whole.
+        """
+        if self._driver is None:
+            self._driver = self.conn.connection.driver_connection
+        self._checks = []
+        try:
+            with self._driver.pipeline():
+                self._write_all(seq, new_hash, plan, entry_row)
+        except self.conn.dialect.loaded_dbapi.IntegrityError as exc:
+            raise self._refusal(exc, entry_row) from exc
+        finally:
+            checks, self._checks = self._checks, None
+        for check in checks:
+            check()
+
+    def _check_later(self, check: Callable[[], None]) -> None:
+        """Run ``check`` now, or after the pipeline's sync when writes are pipelined."""
+        if self._checks is None:
+            check()
+        else:
+            self._checks.append(check)
 
     def _insert_entry(self, params: dict[str, Any]) -> None:
         try:
             self._q(_INSERT_ENTRY, params)
         except self.conn.dialect.loaded_dbapi.IntegrityError as exc:
-            text = str(exc)
-            if "uq_entries_actor_key" in text or "entries.actor, entries.idem_key" in text:
-                raise ConcurrentKeyUse(params["key"]) from exc
-            if "corrects_seq" in text:
-                raise Conflict(
-                    f"entry {params['corrects']} is already corrected", code="already_corrected"
-                ) from exc
-            raise
+            if self._checks is not None:  # pipelined: mapped once, at the sync
+                raise
+            raise self._refusal(exc, params) from exc
+
+    def _refusal(self, exc: Exception, entry_row: dict[str, Any]) -> Exception:
+        """What a constraint error on appending an entry means to the caller."""
+        text = str(exc)
+        if "uq_entries_actor_key" in text or "entries.actor, entries.idem_key" in text:
+            return ConcurrentKeyUse(entry_row["key"])
+        if "corrects_seq" in text:
+            return Conflict(
+                f"entry {entry_row['corrects']} is already corrected", code="already_corrected"
+            )
+        if "ck_balances_non_negative" in text or "ck_holds_non_negative" in text:
+            return InsufficientBalance("the operation would make a holding negative")
+        return exc
 
     def _write_opened(self, seq: Seq, plan: Plan) -> None:
         self._bulk_insert(
@@ -790,8 +859,12 @@ class SqlUnitOfWork:
             " AND remaining + :d >= 0",
             {"d": delta, "h": hold_id},
         )
-        if done.rowcount != 1:
-            raise Conflict(f"hold {hold_id} has less left than released", code="exceeds_hold")
+
+        def check() -> None:
+            if done.rowcount != 1:
+                raise Conflict(f"hold {hold_id} has less left than released", code="exceeds_hold")
+
+        self._check_later(check)
 
     def _apply_balances(self, seq: Seq, postings: Postings, *, new_asset: bool) -> None:
         n = len(postings)
@@ -814,6 +887,8 @@ class SqlUnitOfWork:
         try:
             self._q(credit, {"seq": seq})
         except self.conn.dialect.loaded_dbapi.IntegrityError as exc:  # a check above erred
+            if self._checks is not None:  # pipelined: an earlier statement's error, maybe
+                raise
             raise InsufficientBalance("the operation would make a holding negative") from exc
 
     def _copy_new_balances(self, postings: Postings) -> None:
@@ -834,18 +909,18 @@ class SqlUnitOfWork:
     def _debit_keywise(self, debits: list[tuple[BalanceKey, int]]) -> None:
         for (account_id, asset_id, state), delta in debits:
             done = self._q(_DEBIT, {"d": delta, "a": account_id, "s": asset_id, "st": state})
-            if done.rowcount != 1:
-                raise InsufficientBalance(
-                    f"account {account_id} holds less than {-delta} of asset {asset_id} "
-                    f"in state {State(state).label}"
-                )
+            self._check_later(_debited(done, account_id, asset_id, state, delta))
 
     def _debit_grouped(self, seq: Seq, keys: int) -> None:
         done = self._q(_DEBIT_GROUPED, {"seq": seq})
-        if done.rowcount != keys:
-            raise InsufficientBalance(
-                f"{keys - done.rowcount} of {keys} balances hold less than the entry takes"
-            )
+
+        def check() -> None:
+            if done.rowcount != keys:
+                raise InsufficientBalance(
+                    f"{keys - done.rowcount} of {keys} balances hold less than the entry takes"
+                )
+
+        self._check_later(check)
 
     def _write_energy_lines(self, seq: Seq, plan: Plan) -> None:
         n = len(plan.lines)
