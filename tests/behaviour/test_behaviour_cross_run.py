@@ -205,7 +205,12 @@ def test_spark_agrees_on_remembered_events_closed_days_and_anomalies(
         options = {"seen": seen, "anomaly": RULE, "day_credited": closed, "with_events": True}
         duck = quantify_file(path, DAY, as_of_ms=AS_OF_MS, **options)  # type: ignore[arg-type]
         sparked = quantify_file(
-            path, DAY, "spark", as_of_ms=AS_OF_MS, spark=spark, **options  # type: ignore[arg-type]
+            path,
+            DAY,
+            "spark",
+            as_of_ms=AS_OF_MS,
+            spark=spark,
+            **options,  # type: ignore[arg-type]
         )
         assert outcome_of_result(sparked) == outcome_of_result(duck)
         assert sparked.partners.sort_by("partner_id").equals(duck.partners.sort_by("partner_id"))

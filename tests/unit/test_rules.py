@@ -107,7 +107,10 @@ BAD = [
     (_without_line(GOOD, "person_min_g"), "missing key 'person_min_g'"),
     (_without_line(GOOD, "partner_min_events"), "missing key 'partner_min_events'"),
     (GOOD.replace("partner_min_events = 50", "partner_min_events = 0"), "outside"),
-    (GOOD.replace("partner_flagged_bps_max = 1_500", "partner_flagged_bps_max = 10_001"), "outside"),
+    (
+        GOOD.replace("partner_flagged_bps_max = 1_500", "partner_flagged_bps_max = 10_001"),
+        "outside",
+    ),
     (GOOD.replace("partner_flagged_bps_max = 1_500", "partner_flagged_bps_max = 0.2"), "integer"),
     (GOOD.replace("redd = 0", "redd = 10_000"), "outside"),
     (GOOD.replace("redd = 0", "mangrove = 10"), "unknown project type 'mangrove'"),

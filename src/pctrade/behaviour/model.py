@@ -26,7 +26,6 @@ methodology versions, day, as-of time, year-to-date credits) alone.
 from __future__ import annotations
 
 import hashlib
-
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -65,6 +64,7 @@ class PartnerAnomaly:
 
     def anomalous(self, judged_n: int, flagged_n: int) -> bool:
         return judged_n >= self.min_events and flagged_n * BPS > self.flagged_bps_max * judged_n
+
 
 CORE_FIELDS: Final = (
     "partner_id",

@@ -51,12 +51,12 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 from pctrade.behaviour.model import (
     MS_PER_DAY,
-    PartnerAnomaly,
     UG_PER_G,
     BehaviourId,
     Catalogue,
     Event,
     Family,
+    PartnerAnomaly,
     PersonId,
 )
 from pctrade.behaviour.reasons import NEUTRAL_REJECTIONS, CapFlag, Hold, Rejection

@@ -37,7 +37,7 @@ from pctrade.pipeline.run import Engine
 from pctrade.pipeline.schema import EVENTS
 from pctrade.rules import DEFAULT_JURISDICTION
 from pctrade.services import energy
-from pctrade.services.ingest import default_data_dir, events_dir
+from pctrade.services.ingest import default_data_dir, events_dir, store_day_reports
 from pctrade.services.registry import Registry
 
 app = typer.Typer(help="行为数据 Behaviour data → green energy 绿色能量.", no_args_is_help=True)
@@ -109,12 +109,17 @@ def quantify(
     as_of_ms: Annotated[
         int | None, typer.Option(help="The run's 'now' (default: the day's end, if past).")
     ] = None,
+    jurisdiction: Annotated[
+        str, typer.Option(help="Whose rule set sets the partner anomaly threshold.")
+    ] = DEFAULT_JURISDICTION,
     data_dir: DataDirOption = None,
     db: DbOption = None,
 ) -> None:
     """Quantify one day's events and credit the energy (one bulk registry entry).
 
-    A day is credited once; rerunning it with the same events replays the entry.
+    A day is credited once: a rerun rejects each event already credited or held
+    (``duplicate_event_processed``) and each late one (``day_already_credited``).
+    Every partner's day report is kept under the data directory.
     """
     if engine not in ("duckdb", "spark"):
         raise fail("bad_engine", f"unknown engine {engine!r}: use duckdb or spark")
@@ -124,14 +129,24 @@ def quantify(
         registry = Registry(open_store(db))
         with _progress() as progress:
             task = progress.add_task("year to date 年度累计", total=QUANTIFY_STEPS)
-            ytd = energy.year_to_date(registry.store, the_day.year, before=the_day)
+            store = registry.store
+            ytd = energy.year_to_date(store, the_day.year, before=the_day)
+            anomaly, _ = energy.anomaly_rule(jurisdiction, the_day)
             progress.update(task, advance=1, description=f"quantify 量化 ({engine})")
             as_of = as_of_ms if as_of_ms is not None else _as_of(the_day)
             result = quantify_file(
-                source, the_day, _engine(engine), as_of_ms=as_of, year_to_date=ytd
+                source,
+                the_day,
+                _engine(engine),
+                as_of_ms=as_of,
+                year_to_date=ytd,
+                seen=energy.judged_before(store, the_day),
+                day_credited=energy.is_day_credited(store, the_day),
+                anomaly=anomaly,
             )
             progress.update(task, advance=1, description="post energy 记入能量")
             report = energy.post_day(registry, result)
+            store_day_reports(_data_dir(data_dir), result)
             progress.update(task, advance=1, description="done 完成")
     _print_quantified(result, report)
 
@@ -177,6 +192,13 @@ def _print_quantified(result: QuantifyResult, report: energy.PostDayReport) -> N
         f"{report.credited_g} g credited to {report.people} people ({entry}); "
         f"rejected {result.rejected.num_rows}, held {result.held.num_rows}"
     )
+    reasons = result.partner_report().group_by("reason").aggregate([("events_n", "sum")])
+    for row in sorted(reasons.to_pylist(), key=lambda r: str(r["reason"])):
+        console.print(f"  {row['reason']}: {row['events_n_sum']}")
+    for partner in result.anomalous_partners():
+        console.print(
+            f"[yellow]partner anomaly 数据方异常: {partner}'s events are held for review[/yellow]"
+        )
     if report.unmatched_people:
         sample = ", ".join(report.unmatched_sample[:10])
         console.print(

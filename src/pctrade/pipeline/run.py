@@ -10,7 +10,8 @@ and returns Arrow tables that a set-based posting step can consume directly:
   cap forfeits, and the grams credited;
 - `rejected` — every rejected event (import errors included) with its reason;
 - `held` — every event held for review, with what it would earn;
-- `credited_events` (on request) — the event-level audit trail behind `energy`;
+- `credited_events` (unless `with_events=False`) — the event-level audit trail
+  behind `energy`, which the registry needs to remember the events it credits;
 - `partners` — per partner: events, judged, rejected or held, anomalous.
 
 Two inputs come from the registry: `seen`, the events earlier runs credited or
@@ -104,7 +105,7 @@ def quantify_file(
     seen: pa.Table | None = None,
     day_credited: bool = False,
     anomaly: PartnerAnomaly | None = None,
-    with_events: bool = False,
+    with_events: bool = True,
     spark: SparkSession | None = None,
 ) -> QuantifyResult:
     """Quantify `day` from the events in `path` (CSV or Parquet).
@@ -132,9 +133,7 @@ def quantify_file(
         tables: Mapping[str, pa.Table] = {}
         if imported.source is not None:
             if engine == "duckdb":
-                tables = duckdb_engine.run(
-                    imported.source, catalogue, params, ytd, known, outputs
-                )
+                tables = duckdb_engine.run(imported.source, catalogue, params, ytd, known, outputs)
             else:
                 from pctrade.pipeline import spark_engine
 
