@@ -177,9 +177,7 @@ def spend(world: World, who: str, quantity: Any, key: str | None = None) -> Any:
     return world.post(who, "/me/energy/spend", body, key=key)
 
 
-def test_a_person_spends_energy_once_with_stable_error_codes(
-    world: World, tmp_path: Path
-) -> None:
+def test_a_person_spends_energy_once_with_stable_error_codes(world: World, tmp_path: Path) -> None:
     credit_day(world, tmp_path, event(0))  # 12 km of metro: 561 g
     no_key = world.client.post(
         "/me/energy/spend",

@@ -4,6 +4,7 @@
     pctrade behaviour quantify --date D         quantify a day and credit its energy
     pctrade behaviour expire                    expire old energy (rule set in force; CN: 72 h)
     pctrade behaviour statement ACCOUNT         lines, balance and the innate entitlement
+    pctrade behaviour spend ACCOUNT --grams N   spend energy once (the holder, or its agent)
     pctrade methodology list | show FAMILY      the published methodologies in force
 
 Imported files and API batches are kept under the data directory (``--data-dir``, or
@@ -30,7 +31,16 @@ from pctrade.behaviour.loader import load_catalogue
 from pctrade.behaviour.model import Methodology
 from pctrade.behaviour.quantify import day_window
 from pctrade.cli import render
-from pctrade.cli.common import DbOption, console, fail, guarded, open_store
+from pctrade.cli.common import (
+    ActorOption,
+    DbOption,
+    KeyOption,
+    console,
+    fail,
+    guarded,
+    idempotency_key,
+    open_store,
+)
 from pctrade.domain.model import parse_account_ref
 from pctrade.pipeline import QuantifyResult, import_file, quantify_file
 from pctrade.pipeline.run import Engine
@@ -276,6 +286,31 @@ def statement(
         f"[dim]innate entitlement 先天 (information only, not tradable): "
         f"{render.carbon(st.innate.entitlement_g)}, {st.innate.period}[/dim]"
     )
+
+
+@app.command()
+def spend(
+    account: Annotated[str, typer.Argument(help="Account id or number.")],
+    grams: Annotated[int, typer.Option(help="Grams of energy to spend (positive).")],
+    purpose: Annotated[str, typer.Option(help="What it is spent on, e.g. redeem.")],
+    reference: Annotated[str, typer.Option(help="Voucher, order or project reference.")],
+    actor: ActorOption,
+    db: DbOption = None,
+    key: KeyOption = None,
+) -> None:
+    """Spend available green energy once (消耗能量): it moves to spent, for good."""
+    with guarded():
+        registry = Registry(open_store(db))
+        receipt = energy.spend_receipt(
+            registry,
+            actor,
+            idempotency_key(key),
+            parse_account_ref(account),
+            grams,
+            purpose,
+            reference,
+        )
+    console.print(render.receipt(receipt))
 
 
 # ---- methodologies ---------------------------------------------------------------------
