@@ -282,7 +282,7 @@ FROM (
 # Everything that is not simply credited, except overlaps: rejected events,
 # and accepted ones whose average rate is implausible (held).
 _FLAGGED = f"""
-SELECT {_PLAIN_EVENT_COLS}, family, quantity_base, avoided_ug,
+SELECT {_PLAIN_EVENT_COLS}, family, rank_in_family, quantity_base, avoided_ug,
   COALESCE(reason, '{Hold.IMPLAUSIBLE_SPEED}') AS reason, reason IS NULL AS held
 FROM classified
 WHERE reason IS NOT NULL OR odd_rate
@@ -305,7 +305,7 @@ WHERE start_ms < previous_end_ms
 """
 
 _OVERLAPS = f"""
-SELECT {_PLAIN_EVENT_COLS}, family, quantity_base, avoided_ug, odd_rate
+SELECT {_PLAIN_EVENT_COLS}, family, rank_in_family, quantity_base, avoided_ug, odd_rate
 FROM (
   SELECT c.*,
     MAX(c.end_ms) OVER (PARTITION BY c.person_id ORDER BY c.start_ms, c.end_ms, c.row_no
@@ -321,10 +321,11 @@ WHERE COALESCE(latest_earlier_end_ms, start_ms) > start_ms
 """
 
 _HOLDS = f"""
-SELECT {_PLAIN_EVENT_COLS}, family, quantity_base, avoided_ug, reason
+SELECT {_PLAIN_EVENT_COLS}, family, rank_in_family, quantity_base, avoided_ug, reason
 FROM flagged WHERE held
 UNION ALL
-SELECT {_PLAIN_EVENT_COLS}, family, quantity_base, avoided_ug, '{Hold.OVERLAPPING_TRIP}'
+SELECT {_PLAIN_EVENT_COLS}, family, rank_in_family, quantity_base, avoided_ug,
+  '{Hold.OVERLAPPING_TRIP}'
 FROM overlap_trips WHERE NOT odd_rate
 """
 
@@ -368,39 +369,8 @@ LEFT JOIN holds h ON e.row_no = h.row_no
 WHERE e.reason IS NULL AND h.row_no IS NULL
 """
 
-# The credited tallies are the accepted events' tallies per (person,
-# behaviour) minus those of the (few) held ones: one aggregation over the
-# file instead of first storing every credited event. Subtracting is exact.
-_ACCEPTED_TALLIES = """
-SELECT c.person_id, c.behaviour, CAST(COUNT(*) AS BIGINT) AS n,
-  CAST(SUM(c.quantity_base) AS BIGINT) AS q, CAST(SUM(c.avoided_ug) AS BIGINT) AS a
-FROM classified c
-LEFT JOIN anomalous x ON c.partner_id = x.partner_id
-WHERE c.reason IS NULL AND x.partner_id IS NULL
-GROUP BY c.person_id, c.behaviour
-"""
-
-_HELD_TALLIES = """
-SELECT h.person_id, h.behaviour, CAST(COUNT(*) AS BIGINT) AS n,
-  CAST(SUM(h.quantity_base) AS BIGINT) AS q, CAST(SUM(h.avoided_ug) AS BIGINT) AS a
-FROM holds h
-LEFT JOIN anomalous x ON h.partner_id = x.partner_id
-WHERE x.partner_id IS NULL
-GROUP BY h.person_id, h.behaviour
-"""
-
-_CREDITED = """
-SELECT t.person_id, b.family, b.rank_in_family,
-  t.n - COALESCE(h.n, 0) AS n, t.q - COALESCE(h.q, 0) AS q, t.a - COALESCE(h.a, 0) AS a
-FROM accepted_tallies t
-JOIN behaviours b ON t.behaviour = b.behaviour
-LEFT JOIN held_tallies h ON t.person_id = h.person_id AND t.behaviour = h.behaviour
-WHERE t.n - COALESCE(h.n, 0) > 0
-"""
-
-
-def _per_family(ranks: int) -> str:
-    """One row per (person, family) with each behaviour's credited tallies side by side.
+def _tallies(source: str, ranks: int) -> str:
+    """One row per (person, family) of `source`, each behaviour's tallies side by side.
 
     Caps are filled in behaviour-rank order; laying a family's behaviours out
     as columns turns the greedy fill into plain column arithmetic, so no
@@ -408,14 +378,40 @@ def _per_family(ranks: int) -> str:
     """
     tallies = []
     for k in range(1, ranks + 1):
-        only = f"FILTER (WHERE rank_in_family = {k})"
+        only = f"FILTER (WHERE s.rank_in_family = {k})"
         tallies.append(
-            f"CAST(COALESCE(SUM(n) {only}, 0) AS BIGINT) AS n_{k}, "
-            f"CAST(SUM(q) {only} AS BIGINT) AS q_{k}, "
-            f"CAST(COALESCE(SUM(a) {only}, 0) AS BIGINT) AS a_{k}"
+            f"CAST(COUNT(*) {only} AS BIGINT) AS n_{k}, "
+            f"CAST(SUM(s.quantity_base) {only} AS BIGINT) AS q_{k}, "
+            f"CAST(COALESCE(SUM(s.avoided_ug) {only}, 0) AS BIGINT) AS a_{k}"
         )
     return (
-        f"SELECT person_id, family, {', '.join(tallies)} FROM credited GROUP BY person_id, family"
+        f"SELECT s.person_id, s.family, {', '.join(tallies)} FROM {source} "
+        "GROUP BY s.person_id, s.family"
+    )
+
+
+# The credited tallies are the accepted events' tallies minus those of the
+# (few) held ones: one aggregation straight off the file, never a stored list
+# of credited events. Subtracting is exact.
+_ACCEPTED = """classified s
+LEFT JOIN anomalous x ON s.partner_id = x.partner_id
+WHERE s.reason IS NULL AND x.partner_id IS NULL"""
+
+_HELD_ONLY = """holds s
+LEFT JOIN anomalous x ON s.partner_id = x.partner_id
+WHERE x.partner_id IS NULL"""
+
+
+def _per_family(ranks: int) -> str:
+    columns = [
+        f"t.{c}_{k} - COALESCE(h.{c}_{k}, 0) AS {c}_{k}"
+        for k in range(1, ranks + 1)
+        for c in ("n", "q", "a")
+    ]
+    return (
+        f"SELECT t.person_id, t.family, {', '.join(columns)} "
+        "FROM accepted_tallies t LEFT JOIN held_tallies h "
+        "ON t.person_id = h.person_id AND t.family = h.family"
     )
 
 
@@ -451,22 +447,30 @@ def _year_capped(ranks: int) -> str:
 
 
 def _energy(ranks: int) -> str:
-    """Unfold the per-family columns back into one row per behaviour."""
-    parts = [
-        f"""
-SELECT DATE '{{day}}' AS day, y.person_id, y.family, b.methodology, b.behaviour, b.base_unit,
-  y.n_{k} AS events_n, y.q_{k} AS quantity, b.factor_ug AS factor_ug_per_unit,
-  y.a_{k} AS avoided_ug,
-  y.a_{k} - y.d_{k} + (y.g_{k} - y.c_{k}) * {UG_PER_G} AS cap_forfeit_ug,
-  y.d_{k} - y.g_{k} * {UG_PER_G} AS remainder_ug,
-  y.c_{k} AS credited_g,
-  CASE WHEN y.c_{k} < y.g_{k} THEN '{CapFlag.OVER_YEARLY_CAP}'
-       WHEN y.d_{k} < y.a_{k} THEN '{CapFlag.OVER_DAILY_CAP}' END AS cap_flag
-FROM year_capped y JOIN behaviours b ON y.family = b.family AND b.rank_in_family = {k}
-WHERE y.n_{k} > 0"""
-        for k in range(1, ranks + 1)
-    ]
-    return "\nUNION ALL\n".join(parts)
+    """Unfold the per-family columns into one row per behaviour, in one pass.
+
+    Joining each (person, family) row to its family's behaviours yields one
+    row per rank; `CASE` picks that rank's columns.
+    """
+
+    def pick(column: str) -> str:
+        whens = " ".join(f"WHEN {k} THEN y.{column}_{k}" for k in range(1, ranks + 1))
+        return f"CASE b.rank_in_family {whens} END AS {column}"
+
+    picked = ", ".join(pick(column) for column in ("n", "q", "a", "d", "g", "c"))
+    return f"""
+SELECT DATE '{{day}}' AS day, person_id, family, methodology, behaviour, base_unit,
+  n AS events_n, q AS quantity, factor_ug AS factor_ug_per_unit, a AS avoided_ug,
+  a - d + (g - c) * {UG_PER_G} AS cap_forfeit_ug,
+  d - g * {UG_PER_G} AS remainder_ug,
+  c AS credited_g,
+  CASE WHEN c < g THEN '{CapFlag.OVER_YEARLY_CAP}'
+       WHEN d < a THEN '{CapFlag.OVER_DAILY_CAP}' END AS cap_flag
+FROM (
+  SELECT y.person_id, y.family, b.methodology, b.behaviour, b.base_unit, b.factor_ug, {picked}
+  FROM year_capped y JOIN behaviours b ON y.family = b.family
+) unfolded
+WHERE n > 0"""
 
 
 _REJECTED = f"""
@@ -513,13 +517,12 @@ def steps(ranks: int) -> tuple[Step, ...]:
         Step("partners", _PARTNERS, materialise=True),
         Step("anomalous", _ANOMALOUS),
         Step("anomaly_holds", _ANOMALY_HOLDS),
-        Step("accepted_tallies", _ACCEPTED_TALLIES, materialise=True),
-        Step("held_tallies", _HELD_TALLIES),
-        Step("credited", _CREDITED),
+        Step("accepted_tallies", _tallies(_ACCEPTED, ranks)),
+        Step("held_tallies", _tallies(_HELD_ONLY, ranks)),
         Step("per_family", _per_family(ranks)),
         Step("day_capped", _day_capped(ranks)),
         Step("floored", _floored(ranks)),
-        Step("year_capped", _year_capped(ranks), materialise=True),
+        Step("year_capped", _year_capped(ranks)),
     )
 
 
