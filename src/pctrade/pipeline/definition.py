@@ -256,7 +256,9 @@ _REASON = f"""
 # predicates). For accepted events the clamps change nothing. This is a view,
 # not a table: re-reading the file for each use costs less than storing 20 M
 # rows, and each use keeps only the few rows or the aggregate it needs.
-_CLASSIFIED = f"""
+def _classified(source: str) -> str:
+    """Judge each event of `source` (the file, or a subset of it aliased `e`)."""
+    return f"""
 SELECT {_PLAIN_EVENT_COLS}, family, rank_in_family, trip, quantity_base,
   quantity_base * factor_ug AS avoided_ug,
   (rate_max_per_h IS NOT NULL AND quantity_base * {MS_PER_HOUR} > rate_max_per_h * duration_ms)
@@ -272,12 +274,15 @@ FROM (
         - LEAST(GREATEST(e.start_ms, {{day_start_ms}}), {{day_end_ms}}),
       {MS_PER_DAY}) AS duration_ms,
     {_REASON} AS reason
-  FROM events e
+  FROM {source}
   LEFT JOIN behaviours b ON e.behaviour = b.behaviour
   LEFT JOIN units u ON e.behaviour = u.behaviour AND e.unit = u.unit
   LEFT JOIN verdicts v ON e.row_no = v.row_no
 ) judged
 """
+
+
+_CLASSIFIED = _classified("events e")
 
 # Everything that is not simply credited, except overlaps: rejected events,
 # and accepted ones whose average rate is implausible (held).
@@ -291,15 +296,20 @@ WHERE reason IS NOT NULL OR odd_rate
 # Trips overlap (see `quantify`) only for people with two neighbouring trips,
 # in (start, end) order, where the later starts before the earlier ends: if no
 # neighbours overlap, ends never decrease, so no trip starts before an earlier
-# one ended. A LAG over all trips finds those few people; the exact rule, with
-# its running maximum, then runs on their trips alone.
+# one ended. The screen runs on every trip event of the file, judged or not:
+# if a person's accepted trips overlap, the trips right after the earlier of
+# the two in the larger set start before it ends too, so nobody is missed, and
+# the file is read without judging each event. The exact rule, with its
+# running maximum, then judges the few people found, and only their events.
 _OVERLAP_PEOPLE = """
 SELECT DISTINCT person_id
 FROM (
-  SELECT person_id, start_ms,
-    LAG(end_ms) OVER (PARTITION BY person_id ORDER BY start_ms, end_ms) AS previous_end_ms
-  FROM classified
-  WHERE reason IS NULL AND trip
+  SELECT e.person_id, e.start_ms,
+    LAG(e.end_ms) OVER (PARTITION BY e.person_id ORDER BY e.start_ms, e.end_ms)
+      AS previous_end_ms
+  FROM events e
+  JOIN behaviours b ON e.behaviour = b.behaviour
+  WHERE b.trip AND e.start_ms IS NOT NULL AND e.end_ms IS NOT NULL
 ) trips
 WHERE start_ms < previous_end_ms
 """
@@ -312,8 +322,7 @@ FROM (
       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS latest_earlier_end_ms,
     LEAD(c.start_ms) OVER (PARTITION BY c.person_id ORDER BY c.start_ms, c.end_ms, c.row_no)
       AS next_start_ms
-  FROM classified c
-  JOIN overlap_people p ON c.person_id = p.person_id
+  FROM ({_classified("events e JOIN overlap_people p ON e.person_id = p.person_id")}) c
   WHERE c.reason IS NULL AND c.trip
 ) trips
 WHERE COALESCE(latest_earlier_end_ms, start_ms) > start_ms
