@@ -69,6 +69,7 @@ class Step:
 
 BEHAVIOURS = pa.schema(
     [
+        pa.field("behaviour_no", pa.int64()),
         pa.field("behaviour", pa.string()),
         pa.field("family", pa.string()),
         pa.field("methodology", pa.string()),
@@ -112,7 +113,26 @@ def behaviours_table(catalogue: Catalogue) -> pa.Table:
         for m in catalogue.methodologies
         for rank, b in enumerate(sorted(m.behaviours, key=lambda b: b.id), start=1)
     ]
+    for number, row in enumerate(rows):
+        row["behaviour_no"] = number
     return pa.Table.from_pylist(rows, schema=BEHAVIOURS)
+
+
+_LABELS: Final = ("family", "methodology", "behaviour", "base_unit")
+
+
+def label_energy(energy: pa.Table, behaviours: pa.Table) -> pa.Table:
+    """Replace `behaviour_no` with the behaviour's names (the `ENERGY` columns).
+
+    Engines return a number per row instead of four strings: turning ten
+    million rows of strings into Arrow costs more than computing them, while
+    taking them from the small behaviours table is a vectorised gather.
+    """
+    numbers = energy.column("behaviour_no")
+    labelled = energy.drop_columns(["behaviour_no"])
+    for name in _LABELS:
+        labelled = labelled.append_column(name, behaviours.column(name).take(numbers))
+    return labelled
 
 
 def units_table(catalogue: Catalogue) -> pa.Table:
@@ -459,7 +479,8 @@ def _energy(ranks: int) -> str:
     """Unfold the per-family columns into one row per behaviour, in one pass.
 
     Joining each (person, family) row to its family's behaviours yields one
-    row per rank; `CASE` picks that rank's columns.
+    row per rank; `CASE` picks that rank's columns. Names come back as
+    `behaviour_no` (see `label_energy`).
     """
 
     def pick(column: str) -> str:
@@ -468,7 +489,7 @@ def _energy(ranks: int) -> str:
 
     picked = ", ".join(pick(column) for column in ("n", "q", "a", "d", "g", "c"))
     return f"""
-SELECT DATE '{{day}}' AS day, person_id, family, methodology, behaviour, base_unit,
+SELECT DATE '{{day}}' AS day, person_id, behaviour_no,
   n AS events_n, q AS quantity, factor_ug AS factor_ug_per_unit, a AS avoided_ug,
   a - d + (g - c) * {UG_PER_G} AS cap_forfeit_ug,
   d - g * {UG_PER_G} AS remainder_ug,
@@ -476,7 +497,7 @@ SELECT DATE '{{day}}' AS day, person_id, family, methodology, behaviour, base_un
   CASE WHEN c < g THEN '{CapFlag.OVER_YEARLY_CAP}'
        WHEN d < a THEN '{CapFlag.OVER_DAILY_CAP}' END AS cap_flag
 FROM (
-  SELECT y.person_id, y.family, b.methodology, b.behaviour, b.base_unit, b.factor_ug, {picked}
+  SELECT y.person_id, b.behaviour_no, b.factor_ug, {picked}
   FROM year_capped y JOIN behaviours b ON y.family = b.family
 ) unfolded
 WHERE n > 0"""

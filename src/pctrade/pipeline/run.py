@@ -38,7 +38,7 @@ from pctrade.behaviour.loader import load_catalogue
 from pctrade.behaviour.model import Catalogue, PartnerAnomaly
 from pctrade.behaviour.quantify import day_window
 from pctrade.pipeline import duckdb_engine
-from pctrade.pipeline.definition import DayParams
+from pctrade.pipeline.definition import DayParams, behaviours_table, label_energy
 from pctrade.pipeline.importer import import_file
 from pctrade.pipeline.schema import (
     CREDITED_EVENTS,
@@ -146,7 +146,7 @@ def quantify_file(
         engine=engine,
         as_of_ms=as_of,
         methodologies=tuple(m.key for m in catalogue.methodologies),
-        energy=_conform(tables.get("energy"), ENERGY),
+        energy=_conform(_labelled(tables.get("energy"), catalogue), ENERGY),
         rejected=pa.concat_tables([imported.errors, _conform(tables.get("rejected"), REJECTED)]),
         held=_conform(tables.get("held"), HELD),
         credited_events=_conform(tables.get("credited_events"), CREDITED_EVENTS)
@@ -154,6 +154,10 @@ def quantify_file(
         else None,
         partners=_conform(tables.get("partners"), PARTNERS),
     )
+
+
+def _labelled(energy: pa.Table | None, catalogue: Catalogue) -> pa.Table | None:
+    return None if energy is None else label_energy(energy, behaviours_table(catalogue))
 
 
 def _conform(table: pa.Table | None, schema: pa.Schema) -> pa.Table:
