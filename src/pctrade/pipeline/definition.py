@@ -270,6 +270,7 @@ _REASON = f"""
     WHEN {{day_credited}} THEN '{Rejection.DAY_ALREADY_CREDITED}'
   END"""
 
+
 # `quantity_base` and `duration_ms` are clamped into the ranges an accepted
 # event can have, so that no product below can overflow 64 bits even when an
 # engine evaluates a filter before `reason IS NULL` (Spark may reorder
@@ -397,6 +398,7 @@ JOIN anomalous x ON e.partner_id = x.partner_id
 LEFT JOIN holds h ON e.row_no = h.row_no
 WHERE e.reason IS NULL AND h.row_no IS NULL
 """
+
 
 def _tallies(source: str, ranks: int) -> str:
     """One row per (person, family) of `source`, each behaviour's tallies side by side.
