@@ -86,7 +86,7 @@ def run_duckdb(path: Path, events: int, work: Path) -> float:
     base_s = baseline_seconds(path)
     base_rate = events / base_s
     emit("baseline_groupby_events_per_s", base_rate, "events/s")
-    result, quantify_s = timed(lambda: quantify_file(path, DAY, as_of_ms=as_of))
+    result, quantify_s = timed(lambda: quantify_file(path, DAY, as_of_ms=as_of, with_events=False))
     rate = events / quantify_s
     emit("quantify_events_per_s", rate, "events/s", base_rate, rate / base_rate)
     emit("quantify_duckdb_s", quantify_s, "s")
@@ -107,7 +107,11 @@ def run_spark(path: Path, events: int, duckdb_rate: float, memory: str, quick: b
     emit("spark_session_start_s", start_s, "s")
     as_of = synthetic_as_of_ms(DAY)
     try:
-        _, spark_s = timed(lambda: quantify_file(path, DAY, "spark", as_of_ms=as_of, spark=session))
+        _, spark_s = timed(
+            lambda: quantify_file(
+                path, DAY, "spark", as_of_ms=as_of, spark=session, with_events=False
+            )
+        )
     finally:
         session.stop()
     rate = events / spark_s

@@ -18,7 +18,7 @@ from pctrade.api.settings import ApiSettings
 from pctrade.behaviour.quantify import day_window
 from pctrade.pipeline import quantify_file
 from pctrade.services import energy
-from pctrade.services.ingest import events_dir
+from pctrade.services.ingest import events_dir, store_day_reports
 from pctrade.services.registry import Registry
 
 DAY = date(2026, 6, 30)  # the day before the test clock's 2026-07-01
@@ -117,3 +117,89 @@ def test_my_energy_refuses_a_range_that_ends_before_it_starts(world: World) -> N
     response = world.get("alice", "/me/energy", day_from="2026-06-30", day_to="2026-06-01")
     assert response.status_code == 422
     assert response.json()["code"] == "bad_range"
+
+
+# ---- across days, day reports, spending -------------------------------------------------
+def credit_day(world: World, tmp_path: Path, *events: dict[str, Any]) -> None:
+    """Submit, quantify and post DAY as `pctrade behaviour quantify` would."""
+    assert submit(world, "plat-key", jsonl(*events)).status_code == 201
+    registry: Registry = world.client.app.state.registry  # type: ignore[attr-defined]
+    [batch] = list(events_dir(tmp_path / "data").glob("plat/*.parquet"))
+    result = quantify_file(
+        batch,
+        DAY,
+        as_of_ms=day_window(DAY, 0).end_ms,
+        seen=energy.judged_before(registry.store, DAY),
+        day_credited=energy.is_day_credited(registry.store, DAY),
+    )
+    energy.post_day(registry, result)
+    store_day_reports(tmp_path / "data", result)
+
+
+def test_a_batch_refuses_events_already_credited_and_late_ones_line_by_line(
+    world: World, tmp_path: Path
+) -> None:
+    credit_day(world, tmp_path, event(0), event(1, unit="mile"))
+    response = submit(
+        world,
+        "plat-key",
+        jsonl(event(0), event(0, event_id="E9", person_id="bob"), event(2), event(0, quantity=3)),
+    )
+    assert response.status_code == 201, response.text
+    report = response.json()
+    assert {r["line"]: r["reason"] for r in report["rejected"]} == {
+        1: "duplicate_event_processed",
+        2: "day_already_credited",
+        3: "day_already_credited",
+        4: "duplicate_event_processed_conflict",
+    }
+    assert report["accepted"] == 0
+
+
+def test_a_partner_reads_its_day_report(world: World, tmp_path: Path) -> None:
+    credit_day(world, tmp_path, event(0), event(1, unit="mile"), event(2, quantity=90))
+    response = world.get("plat-key", "/behaviour/days/2026-06-30/report")
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["partner_id"], report["events_n"], report["judged_n"]) == ("plat", 2, 2)
+    assert report["by_reason"] == {"held": {"implausible_speed": 1}}
+    assert report["flagged_n"] == 1 and report["anomalous"] is False  # 2 events: too few
+    as_mee = world.get("mee", "/behaviour/days/2026-06-30/report", partner_id="plat")
+    assert as_mee.json() == report
+    as_alice = world.get("alice", "/behaviour/days/2026-06-30/report", partner_id="plat")
+    assert as_alice.status_code == 403
+    other_day = world.get("plat-key", "/behaviour/days/2026-06-29/report")
+    assert (other_day.status_code, other_day.json()["code"]) == (404, "unknown_report")
+
+
+def spend(world: World, who: str, quantity: Any, key: str | None = None) -> Any:
+    body = {"quantity_g": quantity, "purpose": "redeem", "reference": "coupon-1"}
+    return world.post(who, "/me/energy/spend", body, key=key)
+
+
+def test_a_person_spends_energy_once_with_stable_error_codes(world: World, tmp_path: Path) -> None:
+    credit_day(world, tmp_path, event(0))  # 12 km of metro: 561 g
+    no_key = world.client.post(
+        "/me/energy/spend",
+        json={"quantity_g": 1, "purpose": "redeem", "reference": "r"},
+        headers=world.headers["alice"],
+    )
+    assert (no_key.status_code, no_key.json()["code"]) == (400, "idempotency_key_required")
+    for bad in (0, -5):
+        response = spend(world, "alice", bad)
+        assert (response.status_code, response.json()["code"]) == (422, "non_positive")
+    assert spend(world, "alice", 1.5).status_code == 422
+    too_much = spend(world, "alice", 562)
+    assert (too_much.status_code, too_much.json()["code"]) == (409, "insufficient_balance")
+    nobody = spend(world, "steelco", 1)
+    assert (nobody.status_code, nobody.json()["code"]) == (404, "unknown_account")
+    done = spend(world, "alice", 500, key="spend-1")
+    assert done.status_code == 201, done.text
+    assert (done.json()["spent_g"], done.json()["available_g"]) == (500, 61)
+    again = spend(world, "alice", 500, key="spend-1")
+    assert again.json()["entry"] == done.json()["entry"]
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    st = world.get("alice", "/me/energy", day_from="2026-06-30", day_to="2026-06-30").json()
+    assert (st["available_g"], st["spent_g"]) == (61, 500)
+    reused = spend(world, "alice", 1, key="spend-1")
+    assert (reused.status_code, reused.json()["code"]) == (409, "idempotency_key_reused")

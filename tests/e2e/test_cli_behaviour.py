@@ -60,13 +60,38 @@ def test_import_quantify_statement_and_expire(tmp_path: Path) -> None:
     with store.reader() as uow:
         assert uow.balance(account, ENERGY_ASSET, State.AVAILABLE) == 561
 
+    late = tmp_path / "late.csv"
+    late.write_text(
+        CSV.splitlines()[0] + "\n" + CSV.splitlines()[1].replace("E1,", "E9,") + "\n",
+        encoding="utf-8",
+    )
+    assert run("behaviour", "import", str(late), "--data-dir", data).exit_code == 0
     again = run("behaviour", "quantify", "--date", "2026-11-24", "--data-dir", data, "--db", db)
-    assert "already posted" in again.output
+    assert again.exit_code == 0, again.output
+    assert "no entry" in again.output
+    assert "duplicate_event_processed: 2" in again.output  # E1 and E3, credited already
+    assert "day_already_credited: 1" in again.output  # E9 came after the day was credited
+    with store.reader() as uow:
+        assert uow.balance(account, ENERGY_ASSET, State.AVAILABLE) == 561
+    reports = list((tmp_path / "data" / "behaviour" / "reports" / "days").glob("*/*.json"))
+    assert len(reports) == 1 and '"day_already_credited": 1' in reports[0].read_text()
 
     st = run("behaviour", "statement", str(account), "--from", "2026-11-24", "--to", "2026-11-24",
              "--db", db)  # fmt: skip
     assert st.exit_code == 0, st.output
     assert "metro/v1" in st.output and "46800" in st.output and "先天" in st.output
+
+    spend = ["behaviour", "spend", str(account), "--purpose", "redeem", "--reference", "v-1",
+             "--as", "alice", "--db", db, "--key", "sp-1"]  # fmt: skip
+    assert run(*spend, "--grams", "0").exit_code != 0
+    assert "non_positive" in run(*spend, "--grams", "0").output
+    assert "insufficient_balance" in run(*spend, "--grams", "562").output
+    as_bob = run(*spend[:-6], "--as", "bob", "--db", db, "--grams", "1")
+    assert "forbidden" in as_bob.output  # only the holder or its agent spends
+    spent = run(*spend, "--grams", "61")
+    assert spent.exit_code == 0, spent.output
+    with store.reader() as uow:
+        assert uow.balance(account, ENERGY_ASSET, State.SPENT) == 61
 
     expired = run("behaviour", "expire", "--db", db)
     assert expired.exit_code == 0 and "nothing to expire" in expired.output

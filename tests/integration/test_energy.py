@@ -92,7 +92,7 @@ def quantified(tmp_path: Path) -> QuantifyResult:
     ]
     path = tmp_path / "events.parquet"
     pq.write_table(pa.Table.from_pylist(rows, schema=EVENTS), path)
-    return quantify_file(path, DAY, as_of_ms=WINDOW.end_ms + HOUR_MS)
+    return quantify_file(path, DAY, as_of_ms=WINDOW.end_ms + HOUR_MS, with_events=True)
 
 
 def balance(w: EnergyWorld, account: int, state: State = State.AVAILABLE) -> int:

@@ -18,6 +18,8 @@ issuance_paths = ["carbon_inclusive", "sink_sponsorship"]
 
 [energy]
 expiry_s = 7_200
+partner_min_events = 50
+partner_flagged_bps_max = 1_500
 sources = ["a"]
 
 [sinks]
@@ -58,6 +60,8 @@ def test_a_good_file_parses_into_typed_sections() -> None:
     rs = load_text(GOOD)
     assert rs.version == "XX/2025-01-01"
     assert rs.require_energy().expiry_s == 7_200
+    assert rs.require_energy().partner_min_events == 50
+    assert rs.require_energy().partner_flagged_bps_max == 1_500
     assert rs.buffer_bps("afforestation") == 1_234
     assert rs.buffer_bps("redd") == 0
     assert rs.require_carbon_inclusive().methodologies == ("bus/v1",)
@@ -101,6 +105,13 @@ BAD = [
     (GOOD.replace("expiry_s = 7_200", "expiry_s = 60"), "outside"),
     (GOOD.replace("expiry_s = 7_200", "expiry_s = 7_200\nexpiry_h = 2"), "unknown key 'expiry_h'"),
     (_without_line(GOOD, "person_min_g"), "missing key 'person_min_g'"),
+    (_without_line(GOOD, "partner_min_events"), "missing key 'partner_min_events'"),
+    (GOOD.replace("partner_min_events = 50", "partner_min_events = 0"), "outside"),
+    (
+        GOOD.replace("partner_flagged_bps_max = 1_500", "partner_flagged_bps_max = 10_001"),
+        "outside",
+    ),
+    (GOOD.replace("partner_flagged_bps_max = 1_500", "partner_flagged_bps_max = 0.2"), "integer"),
     (GOOD.replace("redd = 0", "redd = 10_000"), "outside"),
     (GOOD.replace("redd = 0", "mangrove = 10"), "unknown project type 'mangrove'"),
     (GOOD.replace('["bus/v1"]', '["bus v1"]'), "does not match"),

@@ -342,6 +342,30 @@ class IngestReportPublic(BaseModel):
     by_reason: dict[str, int]
 
 
+class EnergySpendCreate(Body):
+    """Spend the caller's own green energy once (it moves to ``spent``, for good)."""
+
+    quantity_g: QuantityG
+    purpose: Annotated[str, Field(min_length=1, max_length=64, description="e.g. redeem")]
+    reference: Reference
+
+
+class EnergySpentPublic(Out):
+    entry: EntryPublic
+    spent_g: int
+    available_g: int = Field(description="what is left to spend after this entry")
+
+
+class DayReportPublic(BaseModel):
+    day: str
+    partner_id: str
+    events_n: int
+    judged_n: int = Field(description="all but another day's events and harmless copies")
+    flagged_n: int = Field(description="judged events rejected or held")
+    anomalous: bool = Field(description="above the rule set's share: the rest were held")
+    by_reason: dict[str, dict[str, int]] = Field(description="outcome → reason → events")
+
+
 class EnergyLinePublic(BaseModel):
     seq: int = Field(description="the energy_credit journal entry")
     day: str

@@ -25,6 +25,7 @@ methodology versions, day, as-of time, year-to-date credits) alone.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -41,6 +42,29 @@ UG_PER_G: Final = 1_000_000
 
 MS_PER_HOUR: Final = 3_600_000
 MS_PER_DAY: Final = 86_400_000
+BPS: Final = 10_000  # basis points in a whole
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerAnomaly:
+    """When one partner's events of a run are held for review as a whole.
+
+    A rule set's numbers (``[energy]`` ``partner_min_events`` and
+    ``partner_flagged_bps_max``): a partner with at least ``min_events`` judged
+    events, more than ``flagged_bps_max`` basis points of which were rejected or
+    held, is anomalous. Compared in integers: ``flagged × 10,000 > bps × judged``.
+    """
+
+    min_events: int
+    flagged_bps_max: int
+
+    def __post_init__(self) -> None:
+        if self.min_events < 1 or not 0 <= self.flagged_bps_max <= BPS:
+            raise ValueError("partner anomaly needs min_events >= 1 and 0 <= bps <= 10,000")
+
+    def anomalous(self, judged_n: int, flagged_n: int) -> bool:
+        return judged_n >= self.min_events and flagged_n * BPS > self.flagged_bps_max * judged_n
+
 
 CORE_FIELDS: Final = (
     "partner_id",
@@ -193,6 +217,19 @@ class Event:
     quantity: int | None
     unit: str | None
     evidence_ref: str | None = None
+
+    def content_digest(self) -> str:
+        """MD5 (hex) of `content()` in the canonical text both engines build in SQL.
+
+        Remembered for every credited or held event, so a later copy of the same
+        (partner, event id) can be told apart from a harmless resubmission without
+        keeping the whole event. Fields are joined by the unit separator (U+001F);
+        a missing evidence reference is `-`, a present one is prefixed with `+`.
+        """
+        evidence = "-" if self.evidence_ref is None else "+" + self.evidence_ref
+        parts = [self.person_id, self.behaviour, self.start_ms, self.end_ms, self.quantity]
+        text = "\x1f".join([*map(str, parts), str(self.unit), evidence])
+        return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
     def content(self) -> tuple[object, ...]:
         """Everything a resubmission must repeat exactly to be a harmless duplicate."""

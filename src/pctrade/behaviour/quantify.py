@@ -6,17 +6,27 @@ over millions of events and is tested to agree with it row for row.
 
 The day's rules, in order:
 
+0. **Remembered events**: an event whose (partner, event id) an earlier run
+   credited or held (`seen`: key → content digest) is rejected right after
+   `missing_field`: `duplicate_event_processed` if its content digest is the
+   same, `duplicate_event_processed_conflict` if not.
 1. **Deduplicate** by (partner, event id). Copies with identical content are
    a harmless resubmission: the first copy (lowest `row_no`) counts, later
    ones are rejected as `duplicate_event`. Copies that differ in any field are
    a conflict nobody can resolve here: every copy is rejected as
    `duplicate_event_conflict`.
-2. **Validate** each event on its own (`validation.rejection`).
+2. **Validate** each event on its own (`validation.rejection`). If the day was
+   credited already (`day_credited`), every event that passes all of this is
+   rejected as `day_already_credited`.
 3. **Hold** suspect events for review: an average speed outside the
    methodology's bounds, or a trip that overlaps another trip of the same
    person (across partners too, which is how double reporting shows). Trips
    are ordered by (start, end, row_no); a trip overlaps when it starts before
    an earlier trip has ended or a later trip starts before it has ended.
+   Then the **partner anomaly** rule (`PartnerAnomaly`, from the rule set):
+   a partner with enough judged events (all but `NEUTRAL_REJECTIONS`) of which
+   too large a share was rejected or held gets all its other accepted events
+   held as `partner_anomaly`.
 4. **Quantify** credited events exactly: avoided ug = base quantity x
    (baseline - project), in micrograms, summed per (person, behaviour).
 5. **Cap** per person and family: the daily cap (grams, compared in ug) is
@@ -46,16 +56,26 @@ from pctrade.behaviour.model import (
     Catalogue,
     Event,
     Family,
+    PartnerAnomaly,
     PersonId,
 )
-from pctrade.behaviour.reasons import CapFlag, Hold, Rejection
-from pctrade.behaviour.validation import DayWindow, base_quantity, present, rejection, speed_hold
+from pctrade.behaviour.reasons import NEUTRAL_REJECTIONS, CapFlag, Hold, Rejection
+from pctrade.behaviour.validation import (
+    DayWindow,
+    base_quantity,
+    missing_core_field,
+    present,
+    rejection,
+    speed_hold,
+)
 
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 YearToDate = Mapping[tuple[PersonId, Family], int]
 """Grams already credited this year, per (person, family), before the day."""
+Seen = Mapping[tuple[str, str], str]
+"""Content digests of the events earlier runs credited or held, per (partner, event id)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,11 +133,20 @@ def quantify_day(
     day: date,
     as_of_ms: int,
     year_to_date_g: YearToDate | None = None,
+    *,
+    seen: Seen | None = None,
+    day_credited: bool = False,
+    anomaly: PartnerAnomaly | None = None,
 ) -> DayResult:
     """Apply the day's rules (see the module docstring) to one batch of events."""
     window = day_window(day, as_of_ms)
-    rejected, accepted = _screen(events, catalogue, window)
+    rejected, accepted = _screen(events, catalogue, window, seen or {}, day_credited)
     holds = _holds(accepted, catalogue)
+    if anomaly is not None:
+        for partner in _anomalous(events, rejected, accepted, holds, anomaly):
+            for event in accepted:
+                if event.partner_id == partner and event.row_no not in holds:
+                    holds[event.row_no] = Hold.PARTNER_ANOMALY
     held = tuple(
         HeldEvent(event, reason, _avoided_ug(event, catalogue))
         for event in accepted
@@ -129,19 +158,59 @@ def quantify_day(
 
 
 def _screen(
-    events: Sequence[Event], catalogue: Catalogue, window: DayWindow
+    events: Sequence[Event], catalogue: Catalogue, window: DayWindow, seen: Seen, closed: bool
 ) -> tuple[tuple[RejectedEvent, ...], list[Event]]:
     """Split events into rejected (with reasons) and well-formed, in input order."""
     duplicates = _duplicate_reasons(events)
     rejected: list[RejectedEvent] = []
     accepted: list[Event] = []
     for event in events:
-        reason = rejection(event, catalogue, window) or duplicates.get(event.row_no)
+        reason = (
+            _seen_reason(event, seen)
+            or rejection(event, catalogue, window)
+            or duplicates.get(event.row_no)
+        )
+        if reason is None and closed:
+            reason = Rejection.DAY_ALREADY_CREDITED
         if reason is None:
             accepted.append(event)
         else:
             rejected.append(RejectedEvent(event, reason))
     return tuple(rejected), accepted
+
+
+def _seen_reason(event: Event, seen: Seen) -> Rejection | None:
+    """A copy of an event an earlier run credited or held (after `missing_field`)."""
+    digest = seen.get((event.partner_id or "", event.event_id or ""))
+    if digest is None or missing_core_field(event):
+        return None
+    if digest == event.content_digest():
+        return Rejection.DUPLICATE_EVENT_PROCESSED
+    return Rejection.DUPLICATE_EVENT_PROCESSED_CONFLICT
+
+
+def _anomalous(
+    events: Sequence[Event],
+    rejected: Sequence[RejectedEvent],
+    accepted: Sequence[Event],
+    holds: Mapping[int, Hold],
+    anomaly: PartnerAnomaly,
+) -> list[str]:
+    """Partners whose share of rejected and held events is above the threshold."""
+    judged: dict[str, int] = defaultdict(int)
+    flagged: dict[str, int] = defaultdict(int)
+    for event in events:
+        if event.partner_id:
+            judged[event.partner_id] += 1
+    for r in rejected:
+        if r.event.partner_id:
+            neutral = r.reason in NEUTRAL_REJECTIONS
+            judged[r.event.partner_id] -= neutral
+            flagged[r.event.partner_id] += not neutral
+    for event in accepted:
+        if event.row_no in holds and event.partner_id:
+            flagged[event.partner_id] += 1
+    return sorted(p for p, n in judged.items() if anomaly.anomalous(n, flagged[p]))
 
 
 def _duplicate_reasons(events: Iterable[Event]) -> dict[int, Rejection]:

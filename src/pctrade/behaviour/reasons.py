@@ -29,6 +29,11 @@ class Rejection(StrEnum):
     BAD_PARQUET_SCHEMA = "bad_parquet_schema"
     # Event-level checks, in the order the pipeline applies them.
     MISSING_FIELD = "missing_field"
+    # The (partner, event id) was credited or held by an earlier run (another day's, or
+    # an earlier run of this day): an identical copy is a harmless resubmission, a
+    # different one a conflict. Rejected events are not remembered: fixed, they may come again.
+    DUPLICATE_EVENT_PROCESSED_CONFLICT = "duplicate_event_processed_conflict"
+    DUPLICATE_EVENT_PROCESSED = "duplicate_event_processed"
     UNKNOWN_BEHAVIOUR = "unknown_behaviour"
     MISSING_EVIDENCE = "missing_evidence"
     UNKNOWN_UNIT = "unknown_unit"
@@ -40,6 +45,20 @@ class Rejection(StrEnum):
     FUTURE_TIMESTAMP = "future_timestamp"
     DUPLICATE_EVENT_CONFLICT = "duplicate_event_conflict"
     DUPLICATE_EVENT = "duplicate_event"
+    # A valid event of a day whose energy was already credited: a day is credited once.
+    DAY_ALREADY_CREDITED = "day_already_credited"
+
+
+NEUTRAL_REJECTIONS = frozenset(
+    {
+        Rejection.NOT_ON_DAY,
+        Rejection.DUPLICATE_EVENT,
+        Rejection.DUPLICATE_EVENT_PROCESSED,
+        Rejection.DAY_ALREADY_CREDITED,
+    }
+)
+"""Rejections that say nothing about a partner's data quality (another day's events,
+harmless resubmissions): the partner anomaly ratio leaves them out entirely."""
 
 
 class Hold(StrEnum):
@@ -47,6 +66,9 @@ class Hold(StrEnum):
 
     IMPLAUSIBLE_SPEED = "implausible_speed"
     OVERLAPPING_TRIP = "overlapping_trip"
+    # The partner's share of rejected and held events in this run is above the rule
+    # set's threshold: all its otherwise creditable events wait for review.
+    PARTNER_ANOMALY = "partner_anomaly"
 
 
 class CapFlag(StrEnum):

@@ -52,7 +52,7 @@ class DayWindow:
 
 def rejection(event: Event, catalogue: Catalogue, window: DayWindow) -> Rejection | None:
     """The first rule `event` breaks on its own, or `None` if it is well formed."""
-    if _missing_core_field(event):
+    if missing_core_field(event):
         return Rejection.MISSING_FIELD
     found = catalogue.find(event.behaviour)
     if found is None:
@@ -63,7 +63,7 @@ def rejection(event: Event, catalogue: Catalogue, window: DayWindow) -> Rejectio
     return _quantity_rejection(event, behaviour) or _time_rejection(event, window)
 
 
-def _missing_core_field(event: Event) -> bool:
+def missing_core_field(event: Event) -> bool:
     texts = (event.partner_id, event.event_id, event.person_id, event.behaviour, event.unit)
     numbers = (event.start_ms, event.end_ms, event.quantity)
     return any(not text for text in texts) or any(number is None for number in numbers)

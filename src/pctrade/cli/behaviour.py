@@ -4,6 +4,7 @@
     pctrade behaviour quantify --date D         quantify a day and credit its energy
     pctrade behaviour expire                    expire old energy (rule set in force; CN: 72 h)
     pctrade behaviour statement ACCOUNT         lines, balance and the innate entitlement
+    pctrade behaviour spend ACCOUNT --grams N   spend energy once (the holder, or its agent)
     pctrade methodology list | show FAMILY      the published methodologies in force
 
 Imported files and API batches are kept under the data directory (``--data-dir``, or
@@ -30,14 +31,23 @@ from pctrade.behaviour.loader import load_catalogue
 from pctrade.behaviour.model import Methodology
 from pctrade.behaviour.quantify import day_window
 from pctrade.cli import render
-from pctrade.cli.common import DbOption, console, fail, guarded, open_store
+from pctrade.cli.common import (
+    ActorOption,
+    DbOption,
+    KeyOption,
+    console,
+    fail,
+    guarded,
+    idempotency_key,
+    open_store,
+)
 from pctrade.domain.model import parse_account_ref
 from pctrade.pipeline import QuantifyResult, import_file, quantify_file
 from pctrade.pipeline.run import Engine
 from pctrade.pipeline.schema import EVENTS
 from pctrade.rules import DEFAULT_JURISDICTION
 from pctrade.services import energy
-from pctrade.services.ingest import default_data_dir, events_dir
+from pctrade.services.ingest import default_data_dir, events_dir, store_day_reports
 from pctrade.services.registry import Registry
 
 app = typer.Typer(help="行为数据 Behaviour data → green energy 绿色能量.", no_args_is_help=True)
@@ -109,12 +119,17 @@ def quantify(
     as_of_ms: Annotated[
         int | None, typer.Option(help="The run's 'now' (default: the day's end, if past).")
     ] = None,
+    jurisdiction: Annotated[
+        str, typer.Option(help="Whose rule set sets the partner anomaly threshold.")
+    ] = DEFAULT_JURISDICTION,
     data_dir: DataDirOption = None,
     db: DbOption = None,
 ) -> None:
     """Quantify one day's events and credit the energy (one bulk registry entry).
 
-    A day is credited once; rerunning it with the same events replays the entry.
+    A day is credited once: a rerun rejects each event already credited or held
+    (``duplicate_event_processed``) and each late one (``day_already_credited``).
+    Every partner's day report is kept under the data directory.
     """
     if engine not in ("duckdb", "spark"):
         raise fail("bad_engine", f"unknown engine {engine!r}: use duckdb or spark")
@@ -124,14 +139,24 @@ def quantify(
         registry = Registry(open_store(db))
         with _progress() as progress:
             task = progress.add_task("year to date 年度累计", total=QUANTIFY_STEPS)
-            ytd = energy.year_to_date(registry.store, the_day.year, before=the_day)
+            store = registry.store
+            ytd = energy.year_to_date(store, the_day.year, before=the_day)
+            anomaly, _ = energy.anomaly_rule(jurisdiction, the_day)
             progress.update(task, advance=1, description=f"quantify 量化 ({engine})")
             as_of = as_of_ms if as_of_ms is not None else _as_of(the_day)
             result = quantify_file(
-                source, the_day, _engine(engine), as_of_ms=as_of, year_to_date=ytd
+                source,
+                the_day,
+                _engine(engine),
+                as_of_ms=as_of,
+                year_to_date=ytd,
+                seen=energy.judged_before(store, the_day),
+                day_credited=energy.is_day_credited(store, the_day),
+                anomaly=anomaly,
             )
             progress.update(task, advance=1, description="post energy 记入能量")
             report = energy.post_day(registry, result)
+            store_day_reports(_data_dir(data_dir), result)
             progress.update(task, advance=1, description="done 完成")
     _print_quantified(result, report)
 
@@ -177,6 +202,13 @@ def _print_quantified(result: QuantifyResult, report: energy.PostDayReport) -> N
         f"{report.credited_g} g credited to {report.people} people ({entry}); "
         f"rejected {result.rejected.num_rows}, held {result.held.num_rows}"
     )
+    reasons = result.partner_report().group_by("reason").aggregate([("events_n", "sum")])
+    for row in sorted(reasons.to_pylist(), key=lambda r: str(r["reason"])):
+        console.print(f"  {row['reason']}: {row['events_n_sum']}")
+    for partner in result.anomalous_partners():
+        console.print(
+            f"[yellow]partner anomaly 数据方异常: {partner}'s events are held for review[/yellow]"
+        )
     if report.unmatched_people:
         sample = ", ".join(report.unmatched_sample[:10])
         console.print(
@@ -254,6 +286,31 @@ def statement(
         f"[dim]innate entitlement 先天 (information only, not tradable): "
         f"{render.carbon(st.innate.entitlement_g)}, {st.innate.period}[/dim]"
     )
+
+
+@app.command()
+def spend(
+    account: Annotated[str, typer.Argument(help="Account id or number.")],
+    grams: Annotated[int, typer.Option(help="Grams of energy to spend (positive).")],
+    purpose: Annotated[str, typer.Option(help="What it is spent on, e.g. redeem.")],
+    reference: Annotated[str, typer.Option(help="Voucher, order or project reference.")],
+    actor: ActorOption,
+    db: DbOption = None,
+    key: KeyOption = None,
+) -> None:
+    """Spend available green energy once (消耗能量): it moves to spent, for good."""
+    with guarded():
+        registry = Registry(open_store(db))
+        receipt = energy.spend_receipt(
+            registry,
+            actor,
+            idempotency_key(key),
+            parse_account_ref(account),
+            grams,
+            purpose,
+            reference,
+        )
+    console.print(render.receipt(receipt))
 
 
 # ---- methodologies ---------------------------------------------------------------------

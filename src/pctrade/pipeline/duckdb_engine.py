@@ -8,23 +8,21 @@ do not recompute them. One connection per run: nothing outlives the call.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date
 
 import duckdb
 import pyarrow as pa
 
 from pctrade.behaviour.model import Catalogue
-from pctrade.behaviour.validation import DayWindow
-from pctrade.pipeline.definition import plan
+from pctrade.pipeline.definition import DayParams, plan
 from pctrade.pipeline.source import EventSource
 
 
 def run(
     source: EventSource,
     catalogue: Catalogue,
-    day: date,
-    window: DayWindow,
+    params: DayParams,
     year_to_date: pa.Table,
+    seen: pa.Table,
     outputs: Collection[str],
     threads: int | None = None,
 ) -> dict[str, pa.Table]:
@@ -37,10 +35,11 @@ def run(
         con.execute("SET preserve_insertion_order = false")
         if threads is not None:
             con.execute(f"SET threads = {int(threads)}")
-        day_plan = plan(catalogue, "duckdb", day, window)
+        day_plan = plan(catalogue, "duckdb", params)
         for name, table in day_plan.tables.items():
             con.register(name, table)
         con.register("ytd", year_to_date)
+        con.register("seen", seen)
         con.execute(f"CREATE TEMP VIEW events AS {_events_sql(source)}")
         for step in day_plan.steps:
             kind = "TABLE" if step.materialise else "VIEW"

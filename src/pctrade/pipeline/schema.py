@@ -13,6 +13,8 @@ The canonical event file (Parquet) has one row per submitted event:
 | evidence_ref | string, optional | ticket / order / meter number |
 | source_row | int64, optional | original row number (set by the CSV import) |
 
+Held and credited events carry `digest`, the MD5 of their content
+(`Event.content_digest`), which the registry remembers per (partner, event id).
 Every output carries `row_no` (the event's 0-based row in its source file) so
 reports point at the exact line. Carbon columns are integers: `*_ug` in
 micrograms, `*_g` in grams.
@@ -67,6 +69,7 @@ HELD = pa.schema(
         pa.field("methodology", pa.string()),
         pa.field("reason", pa.string()),
         pa.field("avoided_ug", pa.int64()),
+        pa.field("digest", pa.string()),
     ]
 )
 ENERGY = pa.schema(
@@ -97,6 +100,7 @@ CREDITED_EVENTS = pa.schema(
         pa.field("methodology", pa.string()),
         pa.field("quantity_base", pa.int64()),
         pa.field("avoided_ug", pa.int64()),
+        pa.field("digest", pa.string()),
     ]
 )
 """Event-level audit trail: which events make up each energy row, and how much each avoided."""
@@ -109,3 +113,26 @@ YEAR_TO_DATE = pa.schema(
     ]
 )
 """Grams credited so far this year per (person, family), supplied by the energy ledger."""
+
+SEEN = pa.schema(
+    [
+        pa.field("partner_id", pa.string()),
+        pa.field("event_id", pa.string()),
+        pa.field("digest", pa.string()),
+    ]
+)
+"""Events credited or held by earlier runs (the registry remembers them): a copy that
+comes again is `duplicate_event_processed`, or `…_conflict` if its content digest
+(`Event.content_digest`) differs."""
+
+PARTNERS = pa.schema(
+    [
+        pa.field("partner_id", pa.string()),
+        pa.field("events_n", pa.int64()),
+        pa.field("judged_n", pa.int64()),
+        pa.field("flagged_n", pa.int64()),
+        pa.field("anomalous", pa.bool_()),
+    ]
+)
+"""Per partner of a run: events, those judged (all but another day's events and
+harmless copies), those rejected or held, and whether the anomaly rule held the rest."""

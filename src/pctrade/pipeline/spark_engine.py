@@ -10,7 +10,6 @@ wrapping silently, the same as DuckDB.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,14 +17,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pctrade.behaviour.model import Catalogue
-from pctrade.behaviour.validation import DayWindow
-from pctrade.pipeline.definition import plan
+from pctrade.pipeline.definition import DayParams, plan
 from pctrade.pipeline.source import EventSource
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-_REFERENCE_VIEWS = ("behaviours", "units", "families", "ytd", "events")
+_REFERENCE_VIEWS = ("behaviours", "units", "families", "ytd", "seen", "events")
+_YTD_DDL = "person_id STRING, family STRING, credited_g BIGINT"
+_SEEN_DDL = "partner_id STRING, event_id STRING, digest STRING"
 
 
 def local_session(cores: int = 2, memory: str = "2g", *, small_data: bool = False) -> SparkSession:
@@ -60,9 +60,9 @@ def run(
     spark: SparkSession,
     source: EventSource,
     catalogue: Catalogue,
-    day: date,
-    window: DayWindow,
+    params: DayParams,
     year_to_date: pa.Table,
+    seen: pa.Table,
     outputs: Collection[str],
     work_dir: Path,
 ) -> dict[str, pa.Table]:
@@ -72,12 +72,13 @@ def run(
     collected through the driver: a national day has tens of millions of
     energy rows, far above what `collect` should carry.
     """
-    day_plan = plan(catalogue, "spark", day, window)
+    day_plan = plan(catalogue, "spark", params)
     steps = day_plan.steps
     try:
         for name, table in day_plan.tables.items():
             spark.createDataFrame(table).createOrReplaceTempView(name)
-        _ytd_frame(spark, year_to_date).createOrReplaceTempView("ytd")
+        _frame(spark, year_to_date, _YTD_DDL).createOrReplaceTempView("ytd")
+        _frame(spark, seen, _SEEN_DDL).createOrReplaceTempView("seen")
         _events_frame(spark, source).createOrReplaceTempView("events")
         for step in steps:
             spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW {step.name} AS {step.sql}")
@@ -99,12 +100,11 @@ def _fetch(spark: SparkSession, sql: str, directory: Path) -> pa.Table:
     return pq.read_table(directory)
 
 
-def _ytd_frame(spark: SparkSession, year_to_date: pa.Table) -> DataFrame:
+def _frame(spark: SparkSession, table: pa.Table, ddl: str) -> DataFrame:
     # createDataFrame infers nothing from an empty Arrow table, so pass the DDL.
-    ddl = "person_id STRING, family STRING, credited_g BIGINT"
-    if year_to_date.num_rows == 0:
+    if table.num_rows == 0:
         return spark.createDataFrame([], ddl)
-    return spark.createDataFrame(year_to_date)
+    return spark.createDataFrame(table)
 
 
 def _events_frame(spark: SparkSession, source: EventSource) -> DataFrame:

@@ -159,7 +159,14 @@ _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
             "holding_min_g": _int(0),
         },
     ),
-    "energy": (Energy, {"expiry_s": _int(3_600, 366 * 86_400)}),
+    "energy": (
+        Energy,
+        {
+            "expiry_s": _int(3_600, 366 * 86_400),
+            "partner_min_events": _int(1, 10**9),
+            "partner_flagged_bps_max": _BPS,
+        },
+    ),
     "sinks": (
         Sinks,
         {"buffer_bps": _buffer_rates, "methodologies": _words(SINK_METHODOLOGY_RE)},

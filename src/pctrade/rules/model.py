@@ -102,6 +102,11 @@ class Eligibility:
 @dataclass(frozen=True, slots=True)
 class Energy:
     expiry_s: int
+    # Partner anomaly threshold (issue 4): when at least `partner_min_events` of one
+    # partner's events are judged in a run and more than `partner_flagged_bps_max`
+    # basis points of them are rejected or held, the rest of them are held for review.
+    partner_min_events: int
+    partner_flagged_bps_max: int
     cited: Cited
 
 

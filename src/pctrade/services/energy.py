@@ -6,6 +6,12 @@ the registry as ONE bulk ``energy_credit`` entry whose statement lines are those
 each naming its methodology version and the factor applied. People without an
 individual account are reported, never dropped silently. Posting the same result again
 is harmless: the idempotency key is derived from the day and the result's digest.
+In the same transaction it remembers every credited and held event by (partner, event
+id) and content digest (``behaviour_events_seen``): ``judged_before`` hands them to the
+next run, which rejects their copies, and ``is_day_credited`` makes a rerun of a credited
+day refuse each late event by itself (``day_already_credited``). A held event keeps its
+key: resubmitting it cannot bypass review (a release, not built yet, would credit it by
+an entry of its own).
 
 ``expire`` applies the expiry rule in one bulk ``energy_expire`` entry, first in
 first out; unless the caller gives a period, it is the one of the rule set in force
@@ -27,6 +33,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from pctrade.adapters.sql import behaviour_store
+from pctrade.behaviour.model import PartnerAnomaly
 from pctrade.domain.energy import ENERGY_EXPIRY_S_DEFAULT, EnergyLine
 from pctrade.domain.errors import NotFound, ValidationError
 from pctrade.domain.journal import format_ts
@@ -42,11 +50,14 @@ from pctrade.pipeline.run import QuantifyResult
 from pctrade.pipeline.schema import YEAR_TO_DATE
 from pctrade.rules import DEFAULT_JURISDICTION, in_force
 from pctrade.services import commands as c
-from pctrade.services.ports import Store
-from pctrade.services.registry import Registry
+from pctrade.services.ports import Store, UnitOfWork
+from pctrade.services.registry import Receipt, Registry
 
 UNMATCHED_LISTED_MAX = 1_000
 STATEMENT_DAYS_MAX = 366
+# How far back remembered events are loaded into a run: an identical copy of an older
+# event is refused anyway (`not_on_day`); only a reused id with new content would pass.
+SEEN_DAYS_MAX = 400
 _LINE_FIELDS = EnergyLine._fields[2:]  # the energy table's columns we keep, after day/account
 
 
@@ -63,6 +74,7 @@ class PostDayReport:
     unmatched_people: int
     unmatched_g: int
     unmatched_sample: list[str] = field(default_factory=list)
+    remembered: int = 0  # credited and held events recorded as judged
 
 
 def _lines_by_person(result: QuantifyResult) -> tuple[str, list[dict[str, Any]]]:
@@ -96,20 +108,33 @@ def _to_lines(
 def post_day(
     registry: Registry, result: QuantifyResult, actor: str = REGISTRY_PARTY.party_id
 ) -> PostDayReport:
-    """Credit one quantified day as one bulk entry; report people without an account."""
+    """Credit one quantified day as one bulk entry; report people without an account.
+
+    ``result`` must carry its ``credited_events`` (``quantify_file(with_events=True)``):
+    they are remembered, with the held events, in the entry's transaction.
+    """
     day, rows = _lines_by_person(result)
     people = sorted({r["person_id"] for r in rows})
     with registry.store.reader() as uow:
         accounts = uow.individual_accounts(people)
     lines, unmatched = _to_lines(day, rows, accounts)
+    judged = _judged(result, set(accounts))
     credited_g = sum(line.credited_g for line in lines)
     seq, replayed = None, False
     if credited_g > 0:
         credit = EnergyCredit(day, result.methodologies, result.as_of_ms, lines)
         cmd = c.CreditEnergy(credit)
         key = f"energy-credit-{day}-{cmd.fingerprint()[:40]}"
-        receipt = registry.credit_energy(actor, key, cmd)
+
+        def remember(uow: UnitOfWork, entry: Any) -> None:
+            behaviour_store.remember(uow, judged, entry.seq)
+
+        receipt = registry.credit_energy(actor, key, cmd, beside=remember)
         seq, replayed = receipt.seq, receipt.replayed
+    elif judged:
+        with registry.store.writer() as uow:
+            behaviour_store.remember(uow, judged, None, replay_ok=True)
+            uow.commit()
     return PostDayReport(
         day=day,
         seq=seq,
@@ -120,7 +145,61 @@ def post_day(
         unmatched_people=len(unmatched),
         unmatched_g=sum(unmatched.values()),
         unmatched_sample=sorted(unmatched)[:UNMATCHED_LISTED_MAX],
+        remembered=len(judged),
     )
+
+
+def _judged(result: QuantifyResult, with_account: set[str]) -> list[behaviour_store.SeenRow]:
+    """The keys to remember: credited events (by whether their person has an account)
+    and held ones."""
+    if result.credited_events is None:
+        raise ValueError("post_day needs the credited events: quantify with_events=True")
+    day = result.day.isoformat()
+    rows: list[behaviour_store.SeenRow] = []
+    credited = result.credited_events.select(["partner_id", "event_id", "digest", "person_id"])
+    for partner, event, digest, person in zip(
+        *(col.to_pylist() for col in credited.columns), strict=True
+    ):
+        outcome = "credited" if person in with_account else "no_account"
+        rows.append((partner, event, digest, day, outcome))
+    held = result.held.select(["partner_id", "event_id", "digest"])
+    for partner, event, digest in zip(*(col.to_pylist() for col in held.columns), strict=True):
+        rows.append((partner, event, digest, day, "held"))
+    return rows
+
+
+def judged_before(store: Store, day: date) -> pa.Table:
+    """Events earlier runs credited or held (schema ``SEEN``): a run's ``seen`` input."""
+    with store.reader() as uow:
+        return behaviour_store.seen_since(uow, (day - timedelta(days=SEEN_DAYS_MAX)).isoformat())
+
+
+def is_day_credited(store: Store, day: date) -> bool:
+    """Whether ``day``'s energy was credited already (then its late events are refused)."""
+    with store.reader() as uow:
+        return uow.energy_credit_of_day(day.isoformat()) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryLedger:
+    """``ingest.Ledger`` answered from the registry: credited days and judged events."""
+
+    store: Store
+
+    def credited_days(self, days: list[str]) -> set[str]:
+        with self.store.reader() as uow:
+            return behaviour_store.credited_days(uow, days)
+
+    def seen(self, partner_id: str, event_ids: list[str]) -> dict[str, str]:
+        with self.store.reader() as uow:
+            return behaviour_store.seen_of(uow, partner_id, event_ids)
+
+
+def anomaly_rule(jurisdiction: str, on: date) -> tuple[PartnerAnomaly, str]:
+    """The partner anomaly threshold in force, and the version of its rule set."""
+    rule_set = in_force(jurisdiction, on)
+    rules = rule_set.require_energy()
+    return PartnerAnomaly(rules.partner_min_events, rules.partner_flagged_bps_max), rule_set.version
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,8 +263,21 @@ def spend(
     reference: str,
 ) -> int:
     """Consume energy once (e.g. a sink sponsorship); returns the entry's seq."""
+    return spend_receipt(registry, actor, key, account_id, quantity_g, purpose, reference).seq
+
+
+def spend_receipt(
+    registry: Registry,
+    actor: str,
+    key: str,
+    account_id: AccountId,
+    quantity_g: int,
+    purpose: str,
+    reference: str,
+) -> Receipt:
+    """``spend``, answering with the receipt (the entry, and whether it is a replay)."""
     cmd = c.SpendEnergy(account_id, quantity_g, purpose, reference)
-    return registry.spend_energy(actor, key, cmd).seq
+    return registry.spend_energy(actor, key, cmd)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,16 @@ it yields the same id, the same file and the same report. Within a batch, copies
 (partner, event id) are ``duplicate_event`` when identical and
 ``duplicate_event_conflict`` (every copy) when their content differs, as in the pipeline.
 Events must be the submitting partner's own: another ``partner_id`` is refused.
+
+With a ``Ledger`` (the API passes the registry's), two refusals come at once instead of
+at quantification: an event already credited or held by an earlier run is
+``duplicate_event_processed`` (``…_conflict`` if changed), and a valid event of a day
+whose energy is already credited is ``day_already_credited`` — each on its own line of
+the report, never failing the batch. The daily run applies the same rules again, since
+a day may be credited between submission and quantification.
+
+After each daily run, every partner gets a day report (``DayReport``): what became of
+its events, by outcome and reason, and whether the anomaly threshold held them all.
 """
 
 from __future__ import annotations
@@ -23,7 +33,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -32,9 +42,12 @@ from pctrade.behaviour.loader import load_catalogue
 from pctrade.behaviour.model import Catalogue, Event
 from pctrade.behaviour.quantify import day_window
 from pctrade.behaviour.reasons import Rejection
-from pctrade.behaviour.validation import rejection
+from pctrade.behaviour.validation import missing_core_field, rejection
 from pctrade.domain.errors import NotFound, ValidationError
 from pctrade.pipeline.schema import EVENTS
+
+if TYPE_CHECKING:
+    from pctrade.pipeline.run import QuantifyResult
 
 EVENTS_PER_BATCH_MAX = 100_000
 REJECTIONS_LISTED_MAX = 10_000
@@ -65,6 +78,14 @@ class IngestReport:
     accepted: int
     rejected: list[RejectedLine] = field(default_factory=list)
     by_reason: dict[str, int] = field(default_factory=dict)
+
+
+class Ledger(Protocol):
+    """What ingestion asks the registry: which days are credited, which events judged."""
+
+    def credited_days(self, days: list[str]) -> set[str]: ...
+
+    def seen(self, partner_id: str, event_ids: list[str]) -> dict[str, str]: ...
 
 
 def batch_id_of(partner_id: str, body: bytes) -> str:
@@ -150,14 +171,51 @@ def _duplicates(events: list[Event]) -> list[RejectedLine]:
     return out
 
 
-def ingest_batch(partner_id: str, body: bytes, data_dir: Path, now: datetime) -> IngestReport:
+def _day_of(event: Event) -> str:
+    start_ms = event.start_ms or 0
+    return (_EPOCH_DAY + timedelta(days=(start_ms + _CST_OFFSET_MS) // _DAY_MS)).isoformat()
+
+
+def _processed(events: list[Event], partner_id: str, ledger: Ledger) -> list[RejectedLine]:
+    """Copies of events an earlier run credited or held (the pipeline's first check)."""
+    complete = [e for e in events if not missing_core_field(e)]
+    digests = ledger.seen(partner_id, sorted({str(e.event_id) for e in complete}))
+    out = []
+    for e in complete:
+        digest = digests.get(str(e.event_id))
+        if digest is not None:
+            same = digest == e.content_digest()
+            reason = "" if same else "_conflict"
+            out.append(
+                RejectedLine(e.row_no, e.event_id, f"{Rejection.DUPLICATE_EVENT_PROCESSED}{reason}")
+            )
+    return out
+
+
+def _late(events: list[Event], ledger: Ledger) -> list[RejectedLine]:
+    """Otherwise valid events of days whose energy was credited already."""
+    closed = ledger.credited_days(sorted({_day_of(e) for e in events}))
+    return [
+        RejectedLine(e.row_no, e.event_id, str(Rejection.DAY_ALREADY_CREDITED), _day_of(e))
+        for e in events
+        if _day_of(e) in closed
+    ]
+
+
+def ingest_batch(
+    partner_id: str, body: bytes, data_dir: Path, now: datetime, ledger: Ledger | None = None
+) -> IngestReport:
     """Validate a JSON Lines batch, store its accepted events, and report every event."""
     now_ms = (now - _EPOCH) // timedelta(milliseconds=1)
     events, rejected, received = _parse(body, partner_id)
-    screened = _screen(events, load_catalogue(), now_ms)
-    bad = {r.line for r in screened}
+    processed = _processed(events, partner_id, ledger) if ledger is not None else []
+    bad = {r.line for r in processed}
+    screened = _screen([e for e in events if e.row_no not in bad], load_catalogue(), now_ms)
+    bad |= {r.line for r in screened}
     duplicates = _duplicates([e for e in events if e.row_no not in bad])
-    rejected = sorted([*rejected, *screened, *duplicates], key=lambda r: r.line)
+    bad |= {r.line for r in duplicates}
+    late = _late([e for e in events if e.row_no not in bad], ledger) if ledger else []
+    rejected = sorted([*rejected, *processed, *screened, *duplicates, *late], key=lambda r: r.line)
     refused = {r.line for r in rejected}
     accepted = [e for e in events if e.row_no not in refused]
     batch_id = batch_id_of(partner_id, body)
@@ -205,3 +263,55 @@ def read_report(data_dir: Path, batch_id: str) -> IngestReport:
     raw = json.loads(path.read_text(encoding="utf-8"))
     raw["rejected"] = [RejectedLine(**r) for r in raw["rejected"]]
     return IngestReport(**raw)
+
+
+@dataclass(frozen=True, slots=True)
+class DayReport:
+    """One partner's events in one daily run: counts by outcome and reason."""
+
+    day: str
+    partner_id: str
+    events_n: int
+    judged_n: int  # all but another day's events and harmless copies
+    flagged_n: int  # of those, rejected or held
+    anomalous: bool  # above the rule set's threshold: the rest were held for review
+    by_reason: dict[str, dict[str, int]] = field(default_factory=dict)  # outcome → reason → n
+
+
+def _day_report_path(data_dir: Path, day: str, partner_id: str) -> Path:
+    # Partner ids from files are arbitrary text: name the file by a digest of it.
+    name = hashlib.sha256(partner_id.encode()).hexdigest()[:32]
+    return data_dir / "behaviour" / "reports" / "days" / day / f"{name}.json"
+
+
+def store_day_reports(data_dir: Path, result: QuantifyResult) -> int:
+    """Write every partner's report of a daily run; returns how many were written."""
+    day = result.day.isoformat()
+    counts: dict[str, dict[str, dict[str, int]]] = {}
+    for row in result.partner_report().to_pylist():
+        by_outcome = counts.setdefault(str(row["partner_id"]), {})
+        by_outcome.setdefault(row["outcome"], {})[row["reason"]] = int(row["events_n"])
+    written = 0
+    for row in result.partners.to_pylist():
+        partner = str(row["partner_id"])
+        report = DayReport(
+            day,
+            partner,
+            int(row["events_n"]),
+            int(row["judged_n"]),
+            int(row["flagged_n"]),
+            bool(row["anomalous"]),
+            counts.get(partner, {}),
+        )
+        path = _day_report_path(data_dir, day, partner)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(report)), encoding="utf-8")
+        written += 1
+    return written
+
+
+def read_day_report(data_dir: Path, day: date, partner_id: str) -> DayReport:
+    path = _day_report_path(data_dir, day.isoformat(), partner_id)
+    if not path.is_file():
+        raise NotFound(f"no report of {day} for {partner_id}", code="unknown_report")
+    return DayReport(**json.loads(path.read_text(encoding="utf-8")))

@@ -501,8 +501,13 @@ class Registry:
         return self._run(actor, key, cmd, planner)
 
     # ---- green energy -----------------------------------------------------------------
-    def credit_energy(self, actor: str, key: str, cmd: c.CreditEnergy) -> Receipt:
-        """One day's energy for many people, as one bulk entry (registry operator only)."""
+    def credit_energy(
+        self, actor: str, key: str, cmd: c.CreditEnergy, *, beside: Beside | None = None
+    ) -> Receipt:
+        """One day's energy for many people, as one bulk entry (registry operator only).
+
+        ``beside`` records the day's judged events in the same transaction.
+        """
 
         def planner(uow: UnitOfWork, who: Party) -> Plan:
             access.require_role(who, (Role.REGISTRY_OPERATOR,), "credit green energy")
@@ -521,7 +526,7 @@ class Registry:
             self._fits(uow, plan)
             return plan
 
-        return self._run(actor, key, cmd, planner)
+        return self._run(actor, key, cmd, planner, beside)
 
     def spend_energy(
         self,

@@ -179,6 +179,25 @@ energy_lines = Table(
 Index("ix_energy_lines_account_day", energy_lines.c.account_id, energy_lines.c.day)
 Index("ix_energy_lines_day", energy_lines.c.day)
 
+# Behaviour events already judged (migration 0005): every event whose energy was
+# credited or that was held for review, by (partner, event id), with the digest of its
+# content, written in the transaction of the day's ``energy_credit`` entry (``seq``;
+# NULL when the day credited no gram). A later copy is a duplicate, never credited
+# again; rejected events are not kept, so a fixed copy may still come.
+behaviour_events_seen = Table(
+    "behaviour_events_seen",
+    metadata,
+    Column("partner_id", Text, nullable=False),
+    Column("event_id", Text, nullable=False),
+    Column("digest", String(32), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("outcome", String(16), nullable=False),  # credited | held | no_account
+    Column("seq", BigInteger, nullable=True),
+    PrimaryKeyConstraint("partner_id", "event_id"),
+    sqlite_with_rowid=False,
+)
+Index("ix_behaviour_events_seen_day", behaviour_events_seen.c.day)
+
 # Authentication is not registry state: it is kept beside the journal, not in it.
 users = Table(
     "users",

@@ -3,24 +3,29 @@
 A data partner is a party with the platform role, authenticated by its API key
 (``X-API-Key``). Each batch is validated event by event; the response is the batch's
 ingestion report: how many events were accepted, and every rejected one with its line
-and reason code. Resubmitting the same batch returns the same report (the batch id is
-a digest of its content), so no Idempotency-Key is needed.
+and reason code — including events already credited or held by an earlier run
+(``duplicate_event_processed``) and events of a day already credited
+(``day_already_credited``). Resubmitting the same batch returns the same report (the
+batch id is a digest of its content), so no Idempotency-Key is needed. After each daily
+run a partner reads its day report: its events by outcome and reason, and whether the
+anomaly threshold held them for review.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from pctrade.api import policy
 from pctrade.api import schemas as s
-from pctrade.api.deps import ActorDep, SettingsDep
+from pctrade.api.deps import ActorDep, SettingsDep, StoreDep
 from pctrade.api.problems import problem_responses
 from pctrade.domain.errors import Forbidden
 from pctrade.domain.model import Role
-from pctrade.services import ingest
+from pctrade.services import energy, ingest
 
 router = APIRouter(tags=["behaviour"])
 
@@ -57,14 +62,19 @@ def _public(report: ingest.IngestReport) -> s.IngestReportPublic:
     openapi_extra=_JSON_LINES,
 )
 async def submit_events(
-    request: Request, actor: ActorDep, settings: SettingsDep
+    request: Request, actor: ActorDep, settings: SettingsDep, store: StoreDep
 ) -> s.IngestReportPublic:
     """Submit a batch of behaviour events (data partners only)."""
     if actor.role != Role.PLATFORM:
         raise Forbidden(f"{actor.party_id} is not a data partner (platform)")
     body = await request.body()
     report = await run_in_threadpool(
-        ingest.ingest_batch, actor.party_id, body, settings.data_dir, settings.clock()
+        ingest.ingest_batch,
+        actor.party_id,
+        body,
+        settings.data_dir,
+        settings.clock(),
+        energy.RegistryLedger(store),
     )
     return _public(report)
 
@@ -78,3 +88,28 @@ def get_report(
     if report.partner_id != actor.party_id and not policy.is_authority(actor):
         raise Forbidden(f"batch {batch_id} is another partner's")
     return _public(report)
+
+
+@router.get("/behaviour/days/{day}/report", responses=problem_responses(401, 403, 404, 422))
+def get_day_report(
+    day: date,
+    actor: ActorDep,
+    settings: SettingsDep,
+    partner_id: Annotated[
+        str | None, Query(max_length=64, description="authorities: whose report")
+    ] = None,
+) -> s.DayReportPublic:
+    """A partner's report of one daily run (its own; an authority names the partner)."""
+    partner = partner_id or actor.party_id
+    if partner != actor.party_id and not policy.is_authority(actor):
+        raise Forbidden(f"the report of {partner} is not yours")
+    report = ingest.read_day_report(settings.data_dir, day, partner)
+    return s.DayReportPublic(
+        day=report.day,
+        partner_id=report.partner_id,
+        events_n=report.events_n,
+        judged_n=report.judged_n,
+        flagged_n=report.flagged_n,
+        anomalous=report.anomalous,
+        by_reason=report.by_reason,
+    )

@@ -1,8 +1,14 @@
-"""My green energy: balance (available, spent, expired) and the statement behind it.
+"""My green energy: balance (available, spent, expired), the statement behind it, spending.
 
 Each line names the behaviour, the methodology version and the factor applied, so the
 holder can trace every gram to a published source. The innate per-capita entitlement
 (先天) is shown beside it as information only.
+
+``POST /me/energy/spend`` consumes the caller's energy exactly once (an
+``energy_spend`` entry: ``available`` → ``spent``); it needs an ``Idempotency-Key``
+(``idempotency_key_required``), and refuses a non-positive quantity (``non_positive``,
+422), more than is available (``insufficient_balance``, 409) and a caller without an
+individual account (``unknown_account``, 404). Sink sponsorships spend the same way.
 """
 
 from __future__ import annotations
@@ -10,17 +16,61 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from pctrade.api import schemas as s
-from pctrade.api.deps import ActorDep, SettingsDep, StoreDep
+from pctrade.api import views
+from pctrade.api.deps import (
+    ActorDep,
+    IdempotencyKeyDep,
+    RegistryDep,
+    SettingsDep,
+    StoreDep,
+    mark_replay,
+)
 from pctrade.api.problems import problem_responses
 from pctrade.domain.errors import NotFound
-from pctrade.domain.model import HolderType
+from pctrade.domain.model import ENERGY_ASSET, AccountId, HolderType, State
 from pctrade.services import energy, queries
+from pctrade.services.ports import Store
 
 router = APIRouter(tags=["energy"])
 STATEMENT_DAYS_DEFAULT = 30
+
+
+def _own_account(store: Store, party_id: str) -> AccountId:
+    own = [
+        a for a in queries.accounts_of(store, party_id) if a.holder_type == HolderType.INDIVIDUAL
+    ]
+    if not own:
+        raise NotFound(f"{party_id} holds no individual account", code="unknown_account")
+    return own[0].account_id
+
+
+@router.post(
+    "/me/energy/spend", status_code=201, responses=problem_responses(400, 401, 404, 409, 422)
+)
+def spend_my_energy(
+    body: s.EnergySpendCreate,
+    actor: ActorDep,
+    key: IdempotencyKeyDep,
+    registry: RegistryDep,
+    store: StoreDep,
+    response: Response,
+) -> s.EnergySpentPublic:
+    """Spend the caller's available green energy once, for a stated purpose."""
+    account_id = _own_account(store, actor.party_id)
+    receipt = energy.spend_receipt(
+        registry, actor.party_id, key, account_id, body.quantity_g, body.purpose, body.reference
+    )
+    mark_replay(receipt, response)
+    with store.reader() as uow:
+        left = uow.balance(account_id, ENERGY_ASSET, State.AVAILABLE)
+    return s.EnergySpentPublic(
+        entry=views.entry(receipt.entry),
+        spent_g=int(receipt.payload["quantity"]),
+        available_g=left,
+    )
 
 
 @router.get("/me/energy", responses=problem_responses(401, 404, 422))
@@ -32,16 +82,9 @@ def my_energy(
     day_to: Annotated[date | None, Query(description="last day (default: today)")] = None,
 ) -> s.EnergyStatementPublic:
     """The caller's energy balance and statement lines."""
-    own = [
-        a
-        for a in queries.accounts_of(store, actor.party_id)
-        if a.holder_type == HolderType.INDIVIDUAL
-    ]
-    if not own:
-        raise NotFound(f"{actor.party_id} holds no individual account", code="unknown_account")
     last = day_to or settings.clock().date()
     first = day_from or last - timedelta(days=STATEMENT_DAYS_DEFAULT - 1)
-    st = energy.statement(store, own[0].account_id, first, last)
+    st = energy.statement(store, _own_account(store, actor.party_id), first, last)
     return s.EnergyStatementPublic(
         account=st.account_number,
         day_from=st.day_from,
