@@ -29,10 +29,16 @@ def encode_rows(columns: Sequence[tuple[str, Any]]) -> bytes:
     fields: list[tuple[str, str]] = [("count", ">i2")]
     for i, (pg_type, _) in enumerate(columns):
         fields += [(f"len{i}", ">i4"), (f"val{i}", _WIDTH[pg_type][0])]
-    rows = np.empty(n, dtype=np.dtype(fields))
-    rows["count"] = len(columns)
-    for i, (pg_type, values) in enumerate(columns):
-        rows[f"len{i}"] = _WIDTH[pg_type][1]
+    dtype = np.dtype(fields)
+    # Every row starts as the same template (field count, lengths): one broadcast copy
+    # of whole rows, then only the value fields are written.
+    template = np.zeros(1, dtype=dtype)
+    template["count"] = len(columns)
+    for i, (pg_type, _) in enumerate(columns):
+        template[f"len{i}"] = _WIDTH[pg_type][1]
+    rows = np.empty(n, dtype=dtype)
+    rows.view(np.uint8).reshape(n, dtype.itemsize)[:] = template.view(np.uint8)
+    for i, (_, values) in enumerate(columns):
         rows[f"val{i}"] = values
     return _HEADER + rows.tobytes() + _TRAILER
 

@@ -268,6 +268,17 @@ class ImmutableRows:
             self._rows.update(rows)
 
 
+def _all_distinct(accounts: array[int]) -> bool:
+    """Whether no account repeats; bulk recipients usually come sorted, checked in C."""
+    ids = np.frombuffer(accounts, dtype=np.int64)
+    rest = ids[1:]
+    if len(rest) > 1 and bool(np.all(rest[1:] > rest[:-1])):
+        # Sorted after the first posting (a fan-out's source): only the first can repeat.
+        at = int(np.searchsorted(rest, ids[0]))
+        return not (at < len(rest) and int(rest[at]) == int(ids[0]))
+    return len(np.unique(ids)) == len(ids)
+
+
 def _small(plan: Plan) -> bool:
     """An entry whose writes fit one pipelined round trip (no COPY, no bulk apply)."""
     return (
@@ -870,7 +881,7 @@ class SqlUnitOfWork:
         n = len(postings)
         if n == 0:
             return
-        distinct = n > 64 and len(set(postings.accounts)) == n
+        distinct = n > 64 and _all_distinct(postings.accounts)
         debits = _debits(postings, distinct)
         if len(debits) > DEBITS_KEYWISE_MAX:
             self._debit_grouped(seq, len(debits))
