@@ -167,6 +167,25 @@ def test_issue_in_bulk_from_a_csv_file(world: World, tmp_path: Path) -> None:
     assert world.balance("bob", batch) == 250_000
 
 
+def test_distribute_pays_many_accounts_from_a_csv_file(world: World, tmp_path: Path) -> None:
+    rows = ["account,amount", f"{world.ids['bob']},12.30yuan", f"{world.ids['power']},70"]
+    csv_file = tmp_path / "payout.csv"
+    csv_file.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    args = ["registry", "distribute", str(world.ids["alice"]), "-a", "CNY"]
+    args += ["--file", str(csv_file), "--reference", "POOL-1 sale", "--as", "alice"]
+    result = run(world.url, *args)
+    assert result.exit_code == 0, result.output
+    assert "to 2 account(s)" in result.output
+    assert (world.balance("bob", "CNY"), world.balance("power", "CNY")) == (1_230, 70)
+    assert world.balance("alice", "CNY") == 50_000 - 1_300
+    short = csv_file.with_name("short.csv")
+    short.write_text(f"{world.ids['bob']},1000yuan\n", encoding="utf-8")
+    head = world.head()
+    refused = run(world.url, *args[:5], "--file", str(short), *args[7:])
+    assert refused.exit_code == 2 and "insufficient_balance" in refused.output
+    assert world.head() == head
+
+
 def test_transfer_with_a_key_applies_once(world: World) -> None:
     args = ["registry", "transfer", str(world.ids["alice"]), str(world.ids["bob"])]
     args += ["-a", BATCH, "-q", "250kg", "--as", "alice", "--key", "t-1"]

@@ -230,6 +230,22 @@ class TransferCreate(_Amount):
     to_account: AccountRef
 
 
+class Payout(Body):
+    """One recipient of a distribution, in the asset's unit (g for credits, fen for CNY)."""
+
+    account: AccountRef
+    amount: Annotated[int, Field(strict=True, gt=0, le=INT64_MAX, description="g, or fen for CNY")]
+
+
+class DistributionCreate(Body):
+    """One payer to many recipients in one entry (a pool paying its contributors)."""
+
+    from_account: AccountRef
+    asset: AssetName
+    payouts: Annotated[list[Payout], Field(min_length=1, max_length=RECIPIENTS_PER_REQUEST_MAX)]
+    reference: Reference
+
+
 class FreezeCreate(_Amount):
     account: AccountRef
     reason: FreezeReason

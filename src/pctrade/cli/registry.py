@@ -106,8 +106,14 @@ def authorize(
     _write(db, actor, key, lambda reg, k: reg.authorize(actor, k, cmd))
 
 
-def read_allocations(path: Path) -> tuple[array[int], array[int]]:
-    """Read ``account,quantity`` rows (a header row is allowed) into two int64 columns."""
+def read_allocations(
+    path: Path, parse: Callable[[str], int] = parse_carbon_g
+) -> tuple[array[int], array[int]]:
+    """Read ``account,quantity`` rows (a header row is allowed) into two int64 columns.
+
+    A bare integer is taken in the asset's unit (g, or fen for CNY); anything else
+    goes through ``parse`` (e.g. ``1.5t``, ``12.30yuan``).
+    """
     ids, amounts = array("q"), array("q")
     try:
         with path.open(newline="", encoding="utf-8") as f:
@@ -122,7 +128,7 @@ def read_allocations(path: Path) -> tuple[array[int], array[int]]:
                     raise ValidationError("too many rows in the issue file", code="too_many")
                 ids.append(parse_account_ref(row[0]))
                 text = row[1].strip()
-                amounts.append(int(text) if text.isdigit() else parse_carbon_g(text))
+                amounts.append(int(text) if text.isdigit() else parse(text))
     except OSError as exc:
         raise ValidationError(f"cannot read {path}: {exc.strerror}", code="bad_file") from exc
     return ids, amounts
@@ -179,6 +185,26 @@ def transfer(
             quantity_of(asset, quantity),
         )
     _write(db, actor, key, lambda reg, k: reg.transfer(actor, k, cmd))
+
+
+@app.command()
+def distribute(
+    source: Annotated[str, typer.Argument(metavar="FROM", help="Paying account.")],
+    asset: AssetOption,
+    file: Annotated[Path, typer.Option("--file", help="CSV of account,amount (one per payee).")],
+    reference: Annotated[str, typer.Option(help="What is paid out, e.g. a pool sale.")],
+    db: DbOption = None,
+    actor: ActorOption = SYSTEM_OWNER,
+    key: KeyOption = None,
+) -> None:
+    """Pay many accounts from one in a single entry (分配, e.g. a pool's payout)."""
+    with guarded():
+        ids, amounts = read_allocations(file, lambda text: quantity_of(asset, text))
+        cmd = c.Distribute(parse_account_ref(source), asset, ids, amounts, reference)
+    r = _write(db, actor, key, lambda reg, k: reg.distribute(actor, k, cmd))
+    total = int(r.payload["quantity"])
+    amount = render.amount_text("CNY" if asset.upper() in ("CNY", "CASH") else asset, total)
+    console.print(f"paid 已分配: {amount} to {r.payload['recipients']} account(s)")
 
 
 @app.command()
