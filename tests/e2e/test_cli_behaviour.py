@@ -109,3 +109,52 @@ def test_import_reports_a_file_of_the_wrong_type(tmp_path: Path) -> None:
     bad.write_text("not events", encoding="utf-8")
     result = run("behaviour", "import", str(bad), "--data-dir", str(tmp_path / "data"))
     assert result.exit_code == 2 and "bad_file" in result.output
+
+
+HELD_CSV = """partner_id,event_id,person_id,behaviour,start_ms,end_ms,quantity,unit
+metro_card,F1,alice,metro_km,2026-11-24T08:00:00+08:00,2026-11-24T08:30:00+08:00,12,km
+metro_card,F2,alice,metro_km,2026-11-24T12:00:00+08:00,2026-11-24T12:30:00+08:00,12,km
+metro_card,F3,alice,metro_km,2026-11-24T12:10:00+08:00,2026-11-24T12:40:00+08:00,12,km
+"""
+
+
+def test_held_events_are_listed_released_and_rejected_once(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'registry.db'}"
+    store = SqlStore(db)
+    reg = Registry(store)
+    alice = reg.open_account("registry", "o-a", c.OpenAccount("alice", Role.INDIVIDUAL, "Alice"))
+    account = int(alice.payload["account"])
+    events = tmp_path / "metro.csv"
+    events.write_text(HELD_CSV, encoding="utf-8")
+    data = str(tmp_path / "data")
+    assert run("behaviour", "import", str(events), "--data-dir", data).exit_code == 0
+    day = ["--date", "2026-11-24"]
+    assert run("behaviour", "quantify", *day, "--data-dir", data, "--db", db).exit_code == 0
+
+    listed = run("behaviour", "held", *day, "--db", db)
+    assert listed.exit_code == 0, listed.output
+    assert "2 held" in listed.output and listed.output.count("overlapping_trip") == 2
+
+    decide = ["metro_card", "F2", "--reason", "two cards", "--db", db]
+    as_alice = run("behaviour", "release", *decide, "--as", "alice", "--key", "r-0")
+    assert as_alice.exit_code == 2 and "forbidden" in as_alice.output
+    released = run("behaviour", "release", *decide, "--as", "registry", "--key", "r-1")
+    assert released.exit_code == 0, released.output
+    assert "439 g" in released.output and "over_daily_cap" in released.output  # 1,000 − 561
+    again = run("behaviour", "release", *decide, "--as", "registry", "--key", "r-1")
+    assert again.exit_code == 0 and "already recorded" in again.output
+    twice = run("behaviour", "reject", *decide, "--as", "registry", "--key", "r-2")
+    assert twice.exit_code == 2 and "already_decided" in twice.output
+    rejected = run("behaviour", "reject", "metro_card", "F3", "--reason", "duplicate ride",
+                   "--as", "registry", "--db", db)  # fmt: skip
+    assert rejected.exit_code == 0 and "rejected" in rejected.output
+    unknown = run("behaviour", "reject", "metro_card", "NOPE", "--reason", "x",
+                  "--as", "registry", "--db", db)  # fmt: skip
+    assert unknown.exit_code == 2 and "unknown_event" in unknown.output
+    with store.reader() as uow:
+        assert uow.balance(account, ENERGY_ASSET, State.AVAILABLE) == 1_000
+    st = run("behaviour", "statement", str(account), "--from", "2026-11-24", "--to", "2026-11-24",
+             "--db", db)  # fmt: skip
+    assert st.output.count("metro/v1") == 2  # the day's line and the release's
+    assert run("verify", "--db", db).exit_code == 0
+    store.dispose()

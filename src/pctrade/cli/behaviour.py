@@ -5,11 +5,15 @@
     pctrade behaviour expire                    expire old energy (rule set in force; CN: 72 h)
     pctrade behaviour statement ACCOUNT         lines, balance and the innate entitlement
     pctrade behaviour spend ACCOUNT --grams N   spend energy once (the holder, or its agent)
+    pctrade behaviour held --date D             a day's events held for review
+    pctrade behaviour release|reject PARTNER EVENT --reason R --as REVIEWER
+                                                decide a held event, once
     pctrade methodology list | show FAMILY      the published methodologies in force
 
 Imported files and API batches are kept under the data directory (``--data-dir``, or
 ``$PCTRADE_DATA_DIR``, default ``data``); ``quantify`` reads all of them unless given
-``--file``. Energy is credited and expired by the registry operator.
+``--file``. Energy is credited and expired by the registry operator; held events are
+released or rejected by it or by the regulator.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from rich.table import Table
 from pctrade.behaviour.loader import load_catalogue
 from pctrade.behaviour.model import Methodology
 from pctrade.behaviour.quantify import day_window
+from pctrade.behaviour.review import Decision
 from pctrade.cli import render
 from pctrade.cli.common import (
     ActorOption,
@@ -46,7 +51,7 @@ from pctrade.pipeline import QuantifyResult, import_file, quantify_file
 from pctrade.pipeline.run import Engine
 from pctrade.pipeline.schema import EVENTS
 from pctrade.rules import DEFAULT_JURISDICTION
-from pctrade.services import energy
+from pctrade.services import energy, review
 from pctrade.services.ingest import default_data_dir, events_dir, store_day_reports
 from pctrade.services.registry import Registry
 
@@ -311,6 +316,96 @@ def spend(
             reference,
         )
     console.print(render.receipt(receipt))
+
+
+# ---- review of held events ---------------------------------------------------------------
+@app.command()
+def held(
+    day: Annotated[datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="The day.")],
+    partner: Annotated[str | None, typer.Option(help="One data partner only.")] = None,
+    db: DbOption = None,
+) -> None:
+    """A day's events held for review (待审核): reason, what each would earn, decision."""
+    with guarded():
+        events = review.held(open_store(db), day.date(), partner)
+    table = Table(
+        "partner 数据方", "event", "person 个人", "behaviour 行为", "methodology 方法学",
+        "reason 原因", "would earn 可得", "decision 决定",
+    )  # fmt: skip
+    for h in events:
+        decided = "—"
+        if h.decision is not None:
+            decided = f"{h.decision.decision} ({render.carbon(h.decision.credited_g)})"
+        table.add_row(
+            h.partner_id,
+            h.event_id,
+            h.person_id,
+            f"{h.quantity} {h.unit} {h.behaviour}",
+            h.methodology,
+            h.reason,
+            f"{h.avoided_ug // 1_000_000} g",
+            decided,
+        )
+    console.print(f"{day.date().isoformat()}: {len(events)} held 待审核")
+    console.print(table)
+
+
+PartnerArg = Annotated[str, typer.Argument(help="The data partner that sent the event.")]
+EventArg = Annotated[str, typer.Argument(help="The partner's event id.")]
+ReasonOption = Annotated[str, typer.Option(help="Why (recorded with the decision).")]
+
+
+@app.command()
+def release(
+    partner: PartnerArg,
+    event_id: EventArg,
+    reason: ReasonOption,
+    actor: ActorOption,
+    db: DbOption = None,
+    key: KeyOption = None,
+) -> None:
+    """Release a held event (放行): credit it under the day's and year's caps, once."""
+    _decide(partner, event_id, Decision.RELEASE, reason, actor, db, key)
+
+
+@app.command()
+def reject(
+    partner: PartnerArg,
+    event_id: EventArg,
+    reason: ReasonOption,
+    actor: ActorOption,
+    db: DbOption = None,
+    key: KeyOption = None,
+) -> None:
+    """Reject a held event (驳回): it is never credited."""
+    _decide(partner, event_id, Decision.REJECT, reason, actor, db, key)
+
+
+def _decide(
+    partner: str,
+    event_id: str,
+    decision: Decision,
+    reason: str,
+    actor: str,
+    db: str | None,
+    key: str | None,
+) -> None:
+    with guarded():
+        registry = Registry(open_store(db))
+        report = review.decide(
+            registry, actor, idempotency_key(key), partner, event_id, decision, reason
+        )
+    again = " (already recorded 已记录)" if report.replayed else ""
+    if report.decision == "rejected":
+        console.print(f"rejected 已驳回: {partner}/{event_id}{again}")
+        return
+    entry = f"entry {report.seq}" if report.seq is not None else "no entry"
+    console.print(
+        f"released 已放行: {partner}/{event_id}: {render.carbon(report.credited_g)} credited "
+        f"of {report.avoided_ug // 1_000_000} g avoided ({entry}){again}"
+    )
+    if report.cap_flag:
+        console.print(f"[yellow]capped 已封顶 ({report.cap_flag}): only the room left[/yellow]")
 
 
 # ---- methodologies ---------------------------------------------------------------------

@@ -196,6 +196,15 @@ class CreditEnergy(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class ReleaseHeld(Command):
+    """Release one held behaviour event after review: credit it under the caps."""
+
+    partner_id: str
+    event_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class SpendEnergy(Command):
     account_id: int
     quantity_g: int

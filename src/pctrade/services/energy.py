@@ -10,8 +10,9 @@ In the same transaction it remembers every credited and held event by (partner, 
 id) and content digest (``behaviour_events_seen``): ``judged_before`` hands them to the
 next run, which rejects their copies, and ``is_day_credited`` makes a rerun of a credited
 day refuse each late event by itself (``day_already_credited``). A held event keeps its
-key: resubmitting it cannot bypass review (a release, not built yet, would credit it by
-an entry of its own).
+key: resubmitting it cannot bypass review; the held events themselves, with what each
+would earn, are kept for review in the same transaction (``services.review`` releases
+or rejects them).
 
 ``expire`` applies the expiry rule in one bulk ``energy_expire`` entry, first in
 first out; unless the caller gives a period, it is the one of the rule set in force
@@ -33,7 +34,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from pctrade.adapters.sql import behaviour_store
+from pctrade.adapters.sql import behaviour_store, held_store
 from pctrade.behaviour.model import PartnerAnomaly
 from pctrade.domain.energy import ENERGY_EXPIRY_S_DEFAULT, EnergyLine
 from pctrade.domain.errors import NotFound, ValidationError
@@ -119,6 +120,7 @@ def post_day(
         accounts = uow.individual_accounts(people)
     lines, unmatched = _to_lines(day, rows, accounts)
     judged = _judged(result, set(accounts))
+    held = _held_rows(result)
     credited_g = sum(line.credited_g for line in lines)
     seq, replayed = None, False
     if credited_g > 0:
@@ -128,12 +130,14 @@ def post_day(
 
         def remember(uow: UnitOfWork, entry: Any) -> None:
             behaviour_store.remember(uow, judged, entry.seq)
+            held_store.keep(uow, held, entry.seq)
 
         receipt = registry.credit_energy(actor, key, cmd, beside=remember)
         seq, replayed = receipt.seq, receipt.replayed
     elif judged:
         with registry.store.writer() as uow:
             behaviour_store.remember(uow, judged, None, replay_ok=True)
+            held_store.keep(uow, held, None, replay_ok=True)
             uow.commit()
     return PostDayReport(
         day=day,
@@ -166,6 +170,15 @@ def _judged(result: QuantifyResult, with_account: set[str]) -> list[behaviour_st
     for partner, event, digest in zip(*(col.to_pylist() for col in held.columns), strict=True):
         rows.append((partner, event, digest, day, "held"))
     return rows
+
+
+def _held_rows(result: QuantifyResult) -> list[held_store.HeldRow]:
+    """The held events with what they would earn, kept for review (``services.review``)."""
+    day = result.day.isoformat()
+    names = ["partner_id", "event_id", "person_id", "behaviour", "methodology", "start_ms"]
+    names += ["end_ms", "quantity", "unit", "reason", "avoided_ug", "digest"]
+    columns = [result.held.column(name).to_pylist() for name in names]
+    return [(row[0], row[1], day, *row[2:]) for row in zip(*columns, strict=True)]
 
 
 def judged_before(store: Store, day: date) -> pa.Table:

@@ -42,6 +42,7 @@ from pctrade.domain.model import (
 )
 from pctrade.domain.operations import (
     REGISTRY_PARTY,
+    EnergyCredit,
     FreezeReason,
     InclusiveIssue,
     OpType,
@@ -523,6 +524,39 @@ class Registry:
             ids = list(plan.postings.accounts[1:])
             if uow.account_count(ids) != len(ids):
                 raise NotFound("some energy recipients have no account", code="unknown_account")
+            self._fits(uow, plan)
+            return plan
+
+        return self._run(actor, key, cmd, planner, beside)
+
+    def release_energy(
+        self,
+        actor: str,
+        key: str,
+        cmd: c.ReleaseHeld,
+        credit: Callable[[UnitOfWork], EnergyCredit],
+        *,
+        beside: Beside | None = None,
+    ) -> Receipt:
+        """Credit one released held event as a one-line ``energy_credit`` entry.
+
+        The day may have been credited already: a release is the reviewed remainder of
+        that day, capped against it by ``credit``, which runs inside the transaction
+        (so two releases for one person cannot both use the same room). Its payload
+        names the event; ``beside`` records the decision, once.
+        """
+
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            access.require_role(who, AUTHORITIES, "release held green energy")
+            plan = plan_energy_credit(credit(uow))
+            plan.payload["release"] = {
+                "partner_id": cmd.partner_id,
+                "event_id": cmd.event_id,
+                "reason": cmd.reason,
+            }
+            ids = list(plan.postings.accounts[1:])
+            if uow.account_count(ids) != len(ids):
+                raise NotFound("the person has no account", code="unknown_account")
             self._fits(uow, plan)
             return plan
 

@@ -198,6 +198,46 @@ behaviour_events_seen = Table(
 )
 Index("ix_behaviour_events_seen_day", behaviour_events_seen.c.day)
 
+# Events held for review and what they would earn (migration 0006), written beside
+# their key in ``behaviour_events_seen``; a reviewer's decision on each, recorded once.
+behaviour_held = Table(
+    "behaviour_held",
+    metadata,
+    Column("partner_id", Text, nullable=False),
+    Column("event_id", Text, nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("person_id", Text, nullable=False),
+    Column("behaviour", String(64), nullable=False),
+    Column("methodology", String(64), nullable=False),
+    Column("start_ms", BigInteger, nullable=False),
+    Column("end_ms", BigInteger, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("avoided_ug", BigInteger, nullable=False),
+    Column("digest", String(32), nullable=False),
+    Column("seq", BigInteger, nullable=True),
+    PrimaryKeyConstraint("partner_id", "event_id"),
+    sqlite_with_rowid=False,
+)
+Index("ix_behaviour_held_day", behaviour_held.c.day, behaviour_held.c.partner_id)
+behaviour_hold_decisions = Table(
+    "behaviour_hold_decisions",
+    metadata,
+    Column("partner_id", Text, nullable=False),
+    Column("event_id", Text, nullable=False),
+    Column("decision", String(16), nullable=False),  # released | rejected
+    Column("reason", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("idem_key", Text, nullable=False),
+    Column("credited_g", BigInteger, nullable=False),
+    Column("cap_flag", String(32), nullable=False),
+    Column("seq", BigInteger, nullable=True),  # the release's energy_credit entry
+    Column("decided_at", String(32), nullable=False),
+    PrimaryKeyConstraint("partner_id", "event_id"),
+    sqlite_with_rowid=False,
+)
+
 # Authentication is not registry state: it is kept beside the journal, not in it.
 users = Table(
     "users",

@@ -1,0 +1,182 @@
+"""Review of held events through the registry (SQLite and PostgreSQL).
+
+A held event is kept with what it would earn; a reviewer releases it (credited as a
+one-line energy entry, capped against what the person already has that day and year)
+or rejects it, once. The statement traces a release to its event, factor and
+methodology version, and ``verify`` replays the journal afterwards.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from behaviour_support import HOUR_MS, MINUTE_MS, event, write_events
+
+from pctrade.adapters.sql.store import SqlStore
+from pctrade.behaviour import Event, day_window
+from pctrade.behaviour.review import Decision, release_outcome
+from pctrade.domain.errors import Conflict, Forbidden, NotFound, ValidationError
+from pctrade.domain.model import ENERGY_ASSET, Role, State
+from pctrade.pipeline import quantify_file
+from pctrade.services import commands as c
+from pctrade.services import energy, queries, review
+from pctrade.services.registry import Registry
+
+DAY = date(2026, 11, 24)
+START = day_window(DAY, 0).start_ms
+METRO_12KM_UG = 12_000 * 46_800  # 561.6 g; metro's daily cap is 1,000 g
+
+
+def at(row_no: int, hour: int, minute: int = 0, **fields: Any) -> Event:
+    start = START + hour * HOUR_MS + minute * MINUTE_MS
+    return event(row_no, start_ms=start, end_ms=start + 30 * MINUTE_MS, **fields)
+
+
+# Alice: one ride credited (561 g), then two overlapping rides held; Bob: one ride far
+# too fast, held; Carol (no account): one ride too fast, held.
+EVENTS = [
+    at(0, 8, event_id="A1"),
+    at(1, 12, event_id="A2"),
+    at(2, 12, 10, event_id="A3"),
+    at(3, 9, event_id="B1", person_id="bob", quantity=90),
+    at(4, 9, event_id="C1", person_id="carol", quantity=90),
+]
+
+
+@pytest.fixture
+def registry(any_store: SqlStore, tmp_path: Path) -> Registry:
+    reg = Registry(any_store)
+    for person in ("alice", "bob"):
+        reg.open_account(
+            "registry", f"open-{person}", c.OpenAccount(person, Role.INDIVIDUAL, person)
+        )
+    reg.open_account("registry", "open-reg", c.OpenAccount("mee", Role.REGULATOR, "MEE"))
+    path = write_events(tmp_path / "day.parquet", EVENTS)
+    result = quantify_file(path, DAY, as_of_ms=day_window(DAY, 0).end_ms)
+    report = energy.post_day(reg, result)
+    assert report.credited_g == 561
+    return reg
+
+
+def balance(registry: Registry, person: str) -> int:
+    with registry.store.reader() as uow:
+        [account] = uow.accounts_of(person)
+        return uow.balance(account.account_id, ENERGY_ASSET, State.AVAILABLE)
+
+
+def decide(registry: Registry, key: str, event_id: str, what: Decision, **kw: Any) -> Any:
+    actor = kw.pop("actor", "registry")
+    return review.decide(registry, actor, key, "metro_card", event_id, what, "checked")
+
+
+def test_held_events_are_listed_with_their_reason_and_what_they_would_earn(
+    registry: Registry,
+) -> None:
+    listed = review.held(registry.store, DAY)
+    assert [(h.event_id, h.person_id, h.reason, h.avoided_ug) for h in listed] == [
+        ("A2", "alice", "overlapping_trip", METRO_12KM_UG),
+        ("A3", "alice", "overlapping_trip", METRO_12KM_UG),
+        ("B1", "bob", "implausible_speed", 90_000 * 46_800),
+        ("C1", "carol", "implausible_speed", 90_000 * 46_800),
+    ]
+    assert all(h.methodology == "metro/v1" and h.decision is None for h in listed)
+    assert review.held(registry.store, DAY, "another_partner") == []
+
+
+def test_a_release_credits_the_capped_grams_and_the_statement_traces_it(
+    registry: Registry,
+) -> None:
+    report = decide(registry, "rel-b1", "B1", Decision.RELEASE)
+    # 90 km × 46.8 g = 4,212 g, above the daily cap of 1,000 g: the cap is credited.
+    assert (report.decision, report.credited_g, report.cap_flag) == (
+        "released",
+        1_000,
+        "over_daily_cap",
+    )
+    assert balance(registry, "bob") == 1_000
+    with registry.store.reader() as uow:
+        [account] = uow.accounts_of("bob")
+        entry = uow.entry(report.seq)
+    assert entry is not None and entry.header.op_type == "energy_credit"
+    assert entry.header.payload["release"]["event_id"] == "B1"
+    st = energy.statement(registry.store, account.account_id, DAY, DAY)
+    [line] = [s.line for s in st.lines]
+    assert (line.methodology, line.behaviour, line.events_n, line.quantity) == (
+        "metro/v1",
+        "metro_km",
+        1,
+        90_000,
+    )
+    assert line.factor_ug_per_unit == 46_800 and line.credited_g == 1_000
+    assert line.avoided_ug == line.credited_g * 10**6 + line.remainder_ug + line.cap_forfeit_ug
+    assert queries.verify(registry.store).ok
+
+
+def test_a_release_beyond_the_daily_cap_credits_only_the_room_left(registry: Registry) -> None:
+    first = decide(registry, "rel-a2", "A2", Decision.RELEASE)
+    assert (first.credited_g, first.cap_flag) == (1_000 - 561, "over_daily_cap")
+    assert balance(registry, "alice") == 1_000
+    second = decide(registry, "rel-a3", "A3", Decision.RELEASE)
+    assert (second.decision, second.credited_g, second.seq) == ("released", 0, None)
+    assert second.cap_flag == "over_daily_cap"
+    assert balance(registry, "alice") == 1_000
+    assert queries.verify(registry.store).ok
+
+
+def test_a_rejection_credits_nothing_and_a_second_decision_is_refused(
+    registry: Registry,
+) -> None:
+    rejected = decide(registry, "rej-a2", "A2", Decision.REJECT)
+    assert (rejected.decision, rejected.credited_g, rejected.seq) == ("rejected", 0, None)
+    assert balance(registry, "alice") == 561
+    for key, what in (("rel-a2", Decision.RELEASE), ("rej-a2-again", Decision.REJECT)):
+        with pytest.raises(Conflict) as refused:
+            decide(registry, key, "A2", what)
+        assert refused.value.code == "already_decided"
+    [a2] = [h for h in review.held(registry.store, DAY) if h.event_id == "A2"]
+    assert a2.decision is not None and a2.decision.decision == "rejected"
+
+
+def test_the_same_request_again_answers_the_same_decision(registry: Registry) -> None:
+    first = decide(registry, "rel-b1", "B1", Decision.RELEASE)
+    again = decide(registry, "rel-b1", "B1", Decision.RELEASE)
+    assert again.replayed and (again.seq, again.credited_g) == (first.seq, first.credited_g)
+    assert balance(registry, "bob") == 1_000
+    rejected = decide(registry, "rej-a2", "A2", Decision.REJECT)
+    replayed = decide(registry, "rej-a2", "A2", Decision.REJECT)
+    assert (rejected.replayed, replayed.replayed) == (False, True)
+    assert replayed.decision == rejected.decision == "rejected"
+
+
+def test_only_a_reviewer_may_decide(registry: Registry) -> None:
+    with pytest.raises(Forbidden):
+        decide(registry, "k1", "B1", Decision.RELEASE, actor="alice")
+    with pytest.raises(Forbidden):
+        decide(registry, "k2", "B1", Decision.REJECT, actor="bob")
+    assert balance(registry, "bob") == 0
+    released = decide(registry, "k3", "B1", Decision.RELEASE, actor="mee")  # the regulator
+    assert released.credited_g == 1_000
+
+
+def test_unknown_events_and_people_without_account_are_refused(registry: Registry) -> None:
+    with pytest.raises(NotFound) as unknown:
+        decide(registry, "k1", "NOPE", Decision.RELEASE)
+    assert unknown.value.code == "unknown_event"
+    with pytest.raises(NotFound) as no_account:
+        decide(registry, "k2", "C1", Decision.RELEASE)
+    assert no_account.value.code == "unknown_account"
+    with pytest.raises(ValidationError):
+        review.decide(registry, "registry", "k3", "metro_card", "A2", Decision.REJECT, " ")
+    assert decide(registry, "k4", "C1", Decision.REJECT).decision == "rejected"
+
+
+def test_release_caps_use_the_reference_rule() -> None:
+    assert release_outcome(METRO_12KM_UG, 1_000, 100_000, 0, 0).credited_g == 561
+    capped = release_outcome(METRO_12KM_UG, 1_000, 100_000, 561, 561)
+    assert (capped.credited_g, capped.remainder_ug) == (439, 0)
+    yearly = release_outcome(METRO_12KM_UG, 1_000, 1_000, 0, 900)
+    assert (yearly.credited_g, str(yearly.cap_flag)) == (100, "over_yearly_cap")
+    assert release_outcome(METRO_12KM_UG, 1_000, 100_000, 1_200, 0).credited_g == 0
