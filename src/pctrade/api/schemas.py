@@ -382,6 +382,48 @@ class DayReportPublic(BaseModel):
     by_reason: dict[str, dict[str, int]] = Field(description="outcome → reason → events")
 
 
+class HeldEventPublic(Out):
+    """A behaviour event held for review, what it would earn, and the decision if any."""
+
+    partner_id: str
+    event_id: str
+    day: str
+    person_id: str
+    behaviour: str
+    methodology: str = Field(description="the methodology version it was held under")
+    start_ms: int
+    end_ms: int
+    quantity: int
+    unit: str
+    reason: str = Field(description="implausible_speed, overlapping_trip or partner_anomaly")
+    avoided_ug: int = Field(description="what it would earn before caps, in µg CO2e")
+    decision: str | None = Field(description="released, rejected, or null while pending")
+    credited_g: int | None = Field(description="what the release credited")
+    decision_seq: int | None = Field(description="the release's energy_credit entry")
+
+
+class HeldEventsPublic(Out):
+    day: str
+    held: list[HeldEventPublic]
+
+
+class HoldDecisionCreate(Body):
+    """Release a held event (credit it under the caps) or reject it, once."""
+
+    decision: Literal["release", "reject"]
+    reason: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class HoldDecisionPublic(Out):
+    partner_id: str
+    event_id: str
+    decision: str = Field(description="released or rejected")
+    avoided_ug: int
+    credited_g: int = Field(description="grams credited (0 when rejected or no room left)")
+    cap_flag: str = Field(description="which cap cut the release; empty if none")
+    seq: int | None = Field(description="the release's energy_credit entry, if any")
+
+
 class EnergyLinePublic(BaseModel):
     seq: int = Field(description="the energy_credit journal entry")
     day: str

@@ -38,6 +38,8 @@ from pctrade.services import commands as c
 from pctrade.services.ports import Store, UnitOfWork
 from pctrade.services.registry import AUTHORITIES, IDEM_KEY_RE, Registry
 
+__all__ = ["Decision", "DecisionReport", "HeldEvent", "decide", "held"]
+
 _OUTCOME = {Decision.RELEASE: "released", Decision.REJECT: "rejected"}
 
 

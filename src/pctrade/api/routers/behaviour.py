@@ -9,6 +9,14 @@ and reason code — including events already credited or held by an earlier run
 batch id is a digest of its content), so no Idempotency-Key is needed. After each daily
 run a partner reads its day report: its events by outcome and reason, and whether the
 anomaly threshold held them for review.
+
+Held events are reviewed by an authority (registry operator or regulator):
+``GET /behaviour/held?day=…&partner=…`` lists a day's held events with their reason and
+what each would earn; ``POST /behaviour/held/{partner}/{event_id}/decision`` releases
+one (credited under the day's and year's caps as a one-line ``energy_credit`` entry) or
+rejects it. It needs an ``Idempotency-Key``; a decision is recorded once
+(``already_decided``, 409), the same request again answers it (``Idempotent-Replayed``),
+an unknown event is ``unknown_event`` (404).
 """
 
 from __future__ import annotations
@@ -16,16 +24,24 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from pctrade.api import policy
 from pctrade.api import schemas as s
-from pctrade.api.deps import ActorDep, SettingsDep, StoreDep
+from pctrade.api.deps import (
+    REPLAYED_HEADER,
+    ActorDep,
+    IdempotencyKeyDep,
+    RegistryDep,
+    SettingsDep,
+    StoreDep,
+)
 from pctrade.api.problems import problem_responses
+from pctrade.behaviour.review import Decision
 from pctrade.domain.errors import Forbidden
 from pctrade.domain.model import Role
-from pctrade.services import energy, ingest
+from pctrade.services import energy, ingest, review
 
 router = APIRouter(tags=["behaviour"])
 
@@ -112,4 +128,70 @@ def get_day_report(
         flagged_n=report.flagged_n,
         anomalous=report.anomalous,
         by_reason=report.by_reason,
+    )
+
+
+def _held_public(h: review.HeldEvent) -> s.HeldEventPublic:
+    d = h.decision
+    return s.HeldEventPublic(
+        partner_id=h.partner_id,
+        event_id=h.event_id,
+        day=h.day,
+        person_id=h.person_id,
+        behaviour=h.behaviour,
+        methodology=h.methodology,
+        start_ms=h.start_ms,
+        end_ms=h.end_ms,
+        quantity=h.quantity,
+        unit=h.unit,
+        reason=h.reason,
+        avoided_ug=h.avoided_ug,
+        decision=None if d is None else d.decision,
+        credited_g=None if d is None else d.credited_g,
+        decision_seq=None if d is None else d.seq,
+    )
+
+
+@router.get("/behaviour/held", responses=problem_responses(401, 403, 422))
+def list_held(
+    day: date,
+    actor: ActorDep,
+    store: StoreDep,
+    partner: Annotated[str | None, Query(max_length=64, description="one partner only")] = None,
+) -> s.HeldEventsPublic:
+    """A day's events held for review (authorities only), decided or not."""
+    if not policy.is_authority(actor):
+        raise Forbidden(f"{actor.party_id} may not review held events")
+    events = review.held(store, day, partner)
+    return s.HeldEventsPublic(day=day.isoformat(), held=[_held_public(h) for h in events])
+
+
+@router.post(
+    "/behaviour/held/{partner}/{event_id}/decision",
+    status_code=201,
+    responses=problem_responses(400, 401, 403, 404, 409, 422),
+)
+def decide_held(
+    partner: Annotated[str, Path(max_length=64)],
+    event_id: Annotated[str, Path(max_length=128)],
+    body: s.HoldDecisionCreate,
+    actor: ActorDep,
+    key: IdempotencyKeyDep,
+    registry: RegistryDep,
+    response: Response,
+) -> s.HoldDecisionPublic:
+    """Release or reject one held event (authorities only); recorded once."""
+    report = review.decide(
+        registry, actor.party_id, key, partner, event_id, Decision(body.decision), body.reason
+    )
+    if report.replayed:
+        response.headers[REPLAYED_HEADER] = "true"
+    return s.HoldDecisionPublic(
+        partner_id=report.partner_id,
+        event_id=report.event_id,
+        decision=report.decision,
+        avoided_ug=report.avoided_ug,
+        credited_g=report.credited_g,
+        cap_flag=report.cap_flag,
+        seq=report.seq,
     )
