@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from behaviour_support import HOUR_MS, MINUTE_MS, event, write_events
 
 from pctrade.adapters.sql.store import SqlStore
@@ -180,3 +181,16 @@ def test_release_caps_use_the_reference_rule() -> None:
     yearly = release_outcome(METRO_12KM_UG, 1_000, 1_000, 0, 900)
     assert (yearly.credited_g, str(yearly.cap_flag)) == (100, "over_yearly_cap")
     assert release_outcome(METRO_12KM_UG, 1_000, 100_000, 1_200, 0).credited_g == 0
+
+
+def test_verify_finds_a_release_record_that_does_not_match_its_entry(
+    registry: Registry,
+) -> None:
+    released = decide(registry, "rel-b1", "B1", Decision.RELEASE)
+    assert queries.verify(registry.store).ok
+    store = registry.store
+    assert isinstance(store, SqlStore)
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE behaviour_hold_decisions SET credited_g = 5"))
+    report = queries.verify(store)
+    assert [(p.code, p.seq) for p in report.problems] == [("release_mismatch", released.seq)]

@@ -20,6 +20,7 @@ from pctrade.domain.model import (
     State,
 )
 from pctrade.domain.operations import OpType
+from pctrade.services import review
 from pctrade.services.ports import Store, UnitOfWork
 from pctrade.services.sink_audit import audit_sinks
 
@@ -151,6 +152,9 @@ def verify(store: Store) -> VerifyReport:
         )
         # Sink rows beside the journal (issue 5): checked against the entries' evidence.
         for problem in audit_sinks(uow):
+            replay.flag(problem.code, problem.message, problem.seq)
+        # Releases of held behaviour events (issue 4): each is the entry it names.
+        for problem in review.audit_releases(uow):
             replay.flag(problem.code, problem.message, problem.seq)
         head = uow.head
     if (head.last_seq, head.last_hash) != (replay.last_seq, replay.last_hash):

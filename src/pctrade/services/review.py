@@ -19,6 +19,7 @@ decision instead of being refused.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -32,13 +33,14 @@ from pctrade.behaviour.validation import base_quantity
 from pctrade.domain import access
 from pctrade.domain.energy import EnergyLine
 from pctrade.domain.errors import Conflict, Forbidden, NotFound, ValidationError
+from pctrade.domain.invariants import Problem
 from pctrade.domain.journal import Entry, format_ts
 from pctrade.domain.operations import EnergyCredit
 from pctrade.services import commands as c
 from pctrade.services.ports import Store, UnitOfWork
 from pctrade.services.registry import AUTHORITIES, IDEM_KEY_RE, Registry
 
-__all__ = ["Decision", "DecisionReport", "HeldEvent", "decide", "held"]
+__all__ = ["Decision", "DecisionReport", "HeldEvent", "audit_releases", "decide", "held"]
 
 _OUTCOME = {Decision.RELEASE: "released", Decision.REJECT: "rejected"}
 
@@ -269,3 +271,19 @@ def _as_event(event: HeldEvent) -> Event:
         quantity=event.quantity,
         unit=event.unit,
     )
+
+
+def audit_releases(uow: UnitOfWork) -> Iterator[Problem]:
+    """Each recorded release is the ``energy_credit`` entry it names, for its grams.
+
+    The decisions table lives beside the journal; ``verify`` checks it against the
+    entries, whose payload names the released event and is covered by the hash chain.
+    """
+    for partner_id, event_id, credited, seq in held_store.releases(uow):
+        entry = uow.entry(seq)
+        payload = {} if entry is None else entry.header.payload
+        release = payload.get("release") or {}
+        want = (partner_id, event_id, credited)
+        got = (release.get("partner_id"), release.get("event_id"), payload.get("credited_g"))
+        if entry is None or entry.header.op_type != "energy_credit" or got != want:
+            yield Problem("release_mismatch", f"release of {partner_id}/{event_id}", seq)

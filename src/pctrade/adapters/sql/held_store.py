@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from pctrade.adapters.sql.behaviour_store import _cursor, _sql
+from pctrade.adapters.sql.store import SqlUnitOfWork
 from pctrade.domain.errors import Conflict
 from pctrade.services.ports import UnitOfWork
 
@@ -161,3 +162,14 @@ def credited_g(uow: UnitOfWork, account_id: int, family: str, day_from: str, day
     )
     params = {"p": account_id, "f": family, "a": day_from, "b": day_to}
     return int(_sql(uow).conn.execute(sa.text(sql), params).scalar_one())
+
+
+def releases(uow: UnitOfWork) -> list[tuple[str, str, int, int]]:
+    """(partner_id, event_id, credited_g, seq) of every release that wrote an entry."""
+    if not isinstance(uow, SqlUnitOfWork):
+        return []
+    sql = (
+        "SELECT partner_id, event_id, credited_g, seq FROM behaviour_hold_decisions"
+        " WHERE seq IS NOT NULL ORDER BY seq"
+    )
+    return [(str(p), str(e), int(g), int(s)) for p, e, g, s in uow.conn.execute(sa.text(sql))]
