@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from pctrade.adapters.sql import held_store
 from pctrade.adapters.sql.held_store import DecisionRow, HeldEvent
@@ -42,6 +42,7 @@ from pctrade.services.registry import AUTHORITIES, IDEM_KEY_RE, Registry
 
 __all__ = ["Decision", "DecisionReport", "HeldEvent", "audit_releases", "decide", "held"]
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _OUTCOME = {Decision.RELEASE: "released", Decision.REJECT: "rejected"}
 
 
@@ -171,7 +172,9 @@ def _release(
         outcomes.append(line[1])
         if line[1].credited_g == 0:
             raise _NoRoom(line[1])
-        return EnergyCredit(event.day, (line[0].methodology,), event.end_ms, [line[0]])
+        # The entry's as-of time is the decision's: the release is judged now.
+        now_ms = (registry.clock() - _EPOCH) // timedelta(milliseconds=1)
+        return EnergyCredit(event.day, (line[0].methodology,), now_ms, [line[0]])
 
     def remember(uow: UnitOfWork, entry: Entry) -> None:
         seq = entry.seq
