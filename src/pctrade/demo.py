@@ -58,7 +58,7 @@ from pctrade.services import commands as c
 from pctrade.services import energy
 from pctrade.services.inclusive import CarbonInclusive, InclusiveIssuance
 from pctrade.services.queries import VerifyReport, verify
-from pctrade.services.registry import Receipt, Registry
+from pctrade.services.registry import Receipt, Registry, SetClock
 from pctrade.services.sinks import Issuance, Sinks
 from pctrade.sinks.monitoring import Period
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
@@ -195,16 +195,6 @@ class DayOutcome:
 Step = tuple[str, Callable[["Seeder"], None]]
 
 
-class ScenarioClock:
-    """The registry's clock during seeding: each step sets the moment it happens at."""
-
-    def __init__(self) -> None:
-        self.now = _utc(2026, 6, 1, 1)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def _utc(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
@@ -218,11 +208,12 @@ class Seeder:
                 f"--people must be {PEOPLE_MIN}..{PEOPLE_MAX}", code="out_of_range"
             )
         self.store = store
-        self.clock = ScenarioClock()
+        self.clock = SetClock(_utc(2026, 6, 1, 1))
         self.registry = Registry(store, clock=self.clock)
         self.sinks = Sinks(self.registry)
         self.inclusive = CarbonInclusive(self.registry)
         self.result = DemoResult(people)
+        self._issued: dict[AccountId, int] = {}
 
     def record(self, receipt: Receipt) -> Receipt:
         if receipt.replayed:
@@ -388,15 +379,14 @@ class Seeder:
 
     def _issued_to(self, who: str) -> int:
         """What the sink issuance credited ``who``: fixed once issued, so reruns agree."""
-        issuance = self.result.sink_issuance
-        if issuance is None:
-            raise NotFound("no PCER issued yet", code="unknown_batch")
-        with self.store.reader() as uow:
-            postings = uow.postings_of(issuance.issue_seq)
-        account = self.acct(who)
-        return sum(
-            d for a, d in zip(postings.accounts, postings.deltas, strict=True) if a == account
-        )
+        if not self._issued:
+            issuance = self.result.sink_issuance
+            if issuance is None:
+                raise NotFound("no PCER issued yet", code="unknown_batch")
+            with self.store.reader() as uow:  # read once: a fan-out, each account once
+                postings = uow.postings_of(issuance.issue_seq)
+            self._issued = dict(zip(postings.accounts, postings.deltas, strict=True))
+        return self._issued.get(self.acct(who), 0)
 
     def trade(self) -> None:
         self.clock.now = _utc(2026, 10, 20, 2)

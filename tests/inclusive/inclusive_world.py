@@ -15,7 +15,7 @@ from pctrade.domain.operations import EnergyCredit
 from pctrade.inclusive.claim import Period
 from pctrade.services import commands as c
 from pctrade.services.inclusive import CarbonInclusive
-from pctrade.services.registry import Registry
+from pctrade.services.registry import Registry, SetClock
 from pctrade.services.sinks import Sinks
 
 # Energy for June is credited on 2026-06-29 and 30; the issuance runs on 1 July, within
@@ -25,21 +25,13 @@ NOW = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
 JUNE = Period(date(2026, 6, 1), date(2026, 6, 30))
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @dataclass
 class World:
     reg: Registry
     ci: CarbonInclusive
     sinks: Sinks
     store: SqlStore
-    clock: Clock
+    clock: SetClock
     people: dict[str, int]
 
 
@@ -53,7 +45,7 @@ def clear_tables(store: SqlStore) -> None:
 
 def build(store: SqlStore, people: tuple[str, ...] = ("alice", "bob", "chen")) -> World:
     clear_tables(store)
-    clock = Clock(CREDITED_AT)
+    clock = SetClock(CREDITED_AT)
     reg = Registry(store, clock=clock)
     for party, role in [
         ("reg", Role.REGULATOR),

@@ -33,7 +33,7 @@ from pctrade.pipeline.schema import EVENTS
 from pctrade.services import commands as c
 from pctrade.services import energy
 from pctrade.services.queries import account_view, verify
-from pctrade.services.registry import Registry
+from pctrade.services.registry import Registry, SetClock
 
 DAY = date(2026, 11, 24)
 WINDOW = day_window(DAY, 0)
@@ -41,19 +41,11 @@ HOUR_MS = 3_600_000
 DAY1 = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @dataclass
 class EnergyWorld:
     reg: Registry
     store: SqlStore
-    clock: Clock
+    clock: SetClock
     alice: int
     bob: int
     steel: int
@@ -61,7 +53,7 @@ class EnergyWorld:
 
 @pytest.fixture
 def world(any_store: SqlStore) -> Iterator[EnergyWorld]:
-    clock = Clock(DAY1)
+    clock = SetClock(DAY1)
     reg = Registry(any_store, clock=clock)
     ids = {}
     for party, role in [

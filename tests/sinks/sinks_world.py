@@ -14,7 +14,7 @@ from pctrade.domain.energy import EnergyLine
 from pctrade.domain.model import ENERGY_ASSET, AssetId, Role, State
 from pctrade.domain.operations import EnergyCredit
 from pctrade.services import commands as c
-from pctrade.services.registry import Registry
+from pctrade.services.registry import Registry, SetClock
 from pctrade.services.sinks import Sinks
 from pctrade.sinks.monitoring import Period
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
@@ -24,20 +24,12 @@ UNIT_G = 1_000
 CODE = "AFF0007"
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @dataclass
 class SinkWorld:
     reg: Registry
     sinks: Sinks
     store: SqlStore
-    clock: Clock
+    clock: SetClock
     people: dict[str, int]
 
 
@@ -50,7 +42,7 @@ def clear_sink_tables(store: SqlStore) -> None:
 
 def build(store: SqlStore, people: tuple[str, ...] = ("alice", "bob", "chen")) -> SinkWorld:
     clear_sink_tables(store)
-    clock = Clock(NOW)
+    clock = SetClock(NOW)
     reg = Registry(store, clock=clock)
     for party, role in [
         ("reg", Role.REGULATOR),

@@ -26,13 +26,12 @@ from pctrade.adapters.sql import inclusive_store as db
 from pctrade.domain import access
 from pctrade.domain.errors import (
     Conflict,
-    Forbidden,
     IdempotencyConflict,
     NotFound,
     ValidationError,
 )
 from pctrade.domain.journal import Entry, format_ts
-from pctrade.domain.model import AccountId, Party, Role, State
+from pctrade.domain.model import AccountId, Role, State
 from pctrade.inclusive.claim import (
     Claim,
     IssuanceStatus,
@@ -48,17 +47,10 @@ from pctrade.inclusive.claim import (
 from pctrade.rules import by_version, in_force
 from pctrade.services import commands as c
 from pctrade.services.ports import UnitOfWork
-from pctrade.services.registry import AUTHORITIES, Receipt, Registry
+from pctrade.services.registry import AUTHORITIES, Receipt, Registry, acting_party
 
 Row = db.Row
 PAGE_MAX = 10_000
-
-
-def _party(uow: UnitOfWork, actor: str) -> Party:
-    party = uow.party(actor)
-    if party is None:
-        raise Forbidden(f"unknown actor {actor!r}", code="unknown_actor")
-    return party
 
 
 def _issuance(uow: UnitOfWork, issuance_id: int, *, lock: bool = False) -> Row:
@@ -122,7 +114,9 @@ class CarbonInclusive:
         ci = rules.require_carbon_inclusive()
         chosen = admitted_methodologies(methodologies, ci.methodologies)
         with self.store.writer() as uow:
-            access.require_role(_party(uow, actor), AUTHORITIES, "open carbon-inclusive issuance")
+            access.require_role(
+                acting_party(uow, actor), AUTHORITIES, "open carbon-inclusive issuance"
+            )
             row = {
                 "jurisdiction": jurisdiction,
                 "period_start": period.start.isoformat(),
@@ -157,7 +151,7 @@ class CarbonInclusive:
     def verify(self, actor: str, issuance_id: int, approve: bool, reason: str = "") -> Row:
         """Approve (fixing the claim) or reject an open issuance."""
         with self.store.writer() as uow:
-            access.require_role(_party(uow, actor), (Role.VERIFIER,), "verify claims")
+            access.require_role(acting_party(uow, actor), (Role.VERIFIER,), "verify claims")
             row = _issuance(uow, issuance_id, lock=True)
             check_verifier(actor, row["requested_by"], row["affiliates"].split())
             check_decision(IssuanceStatus(row["status"]), approve, reason)

@@ -105,6 +105,24 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class SetClock:
+    """A clock that reads what it was last set to: scenarios and tests move it on."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def acting_party(uow: UnitOfWork, actor_id: str) -> Party:
+    """The party an operation is done by; an unknown one may do nothing."""
+    party = uow.party(actor_id)
+    if party is None:
+        raise Forbidden(f"unknown actor {actor_id!r}", code="unknown_actor")
+    return party
+
+
 @dataclass(frozen=True, slots=True)
 class Receipt:
     """What a write returns: the entry it recorded, and whether this was a replay."""
@@ -185,10 +203,7 @@ class Registry:
                     f"(entry {prior.seq})"
                 )
             return Receipt(prior, replayed=True)
-        actor = uow.party(actor_id)
-        if actor is None:
-            raise Forbidden(f"unknown actor {actor_id!r}", code="unknown_actor")
-        plan = planner(uow, actor)
+        plan = planner(uow, acting_party(uow, actor_id))
         entry = uow.append(plan, actor_id, key, fingerprint, format_ts(self.clock()))
         if beside is not None:
             beside(uow, entry)

@@ -32,13 +32,13 @@ from pctrade.behaviour.review import DECISION_REASON_LEN_MAX, Decision, release_
 from pctrade.behaviour.validation import base_quantity
 from pctrade.domain import access
 from pctrade.domain.energy import EnergyLine
-from pctrade.domain.errors import Conflict, Forbidden, NotFound, ValidationError
+from pctrade.domain.errors import Conflict, NotFound, ValidationError
 from pctrade.domain.invariants import Problem
 from pctrade.domain.journal import Entry, format_ts
 from pctrade.domain.operations import EnergyCredit
 from pctrade.services import commands as c
 from pctrade.services.ports import Store, UnitOfWork
-from pctrade.services.registry import AUTHORITIES, IDEM_KEY_RE, Registry
+from pctrade.services.registry import AUTHORITIES, IDEM_KEY_RE, Registry, acting_party
 
 __all__ = ["Decision", "DecisionReport", "HeldEvent", "audit_releases", "decide", "held"]
 
@@ -101,10 +101,7 @@ def decide(
 
 
 def _require_reviewer(uow: UnitOfWork, actor: str) -> None:
-    party = uow.party(actor)
-    if party is None:
-        raise Forbidden(f"unknown actor {actor!r}", code="unknown_actor")
-    access.require_role(party, AUTHORITIES, "decide on held behaviour events")
+    access.require_role(acting_party(uow, actor), AUTHORITIES, "decide on held behaviour events")
 
 
 def _held(uow: UnitOfWork, partner_id: str, event_id: str) -> HeldEvent:

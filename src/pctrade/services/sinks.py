@@ -44,7 +44,6 @@ from pctrade.domain.model import (
     AccountId,
     Denomination,
     Instrument,
-    Party,
     Role,
     State,
     SystemAccount,
@@ -52,7 +51,7 @@ from pctrade.domain.model import (
 from pctrade.rules import IssuancePath, RuleSet, in_force
 from pctrade.services import commands as c
 from pctrade.services.ports import UnitOfWork
-from pctrade.services.registry import AUTHORITIES, Receipt, Registry
+from pctrade.services.registry import AUTHORITIES, Receipt, Registry, acting_party
 from pctrade.sinks.attribution import Attribution, ReversalPlan, plan_reversal
 from pctrade.sinks.evidence import (
     issuance_evidence,
@@ -96,13 +95,6 @@ BATCHES_PER_PROJECT_MAX = 999  # the serial in a denomination has three digits
 
 def _day(text: str) -> date:
     return date.fromisoformat(text)
-
-
-def _party(uow: UnitOfWork, actor: str) -> Party:
-    party = uow.party(actor)
-    if party is None:
-        raise Forbidden(f"unknown actor {actor!r}", code="unknown_actor")
-    return party
 
 
 def _project(uow: UnitOfWork, code: str, *, lock: bool = False) -> db.Row:
@@ -178,7 +170,9 @@ class Sinks:
             raise ValidationError("stand age is 0 to 999 years", code="bad_stand_age")
         rules = self._rules(spec)
         with self.store.writer() as uow:
-            access.require_role(_party(uow, actor), (Role.PROJECT_OWNER,), "register projects")
+            access.require_role(
+                acting_party(uow, actor), (Role.PROJECT_OWNER,), "register projects"
+            )
             if db.project(uow, spec.code) is not None:
                 raise Conflict(f"project {spec.code} exists", code="project_exists")
             row = self._project_row(actor, spec, stand_age_y, rules)
@@ -231,7 +225,9 @@ class Sinks:
     def approve(self, actor: str, code: str) -> db.Row:
         """The regulator approves a registered project; sponsorship opens."""
         with self.store.writer() as uow:
-            access.require_role(_party(uow, actor), (Role.REGULATOR,), "approve sink projects")
+            access.require_role(
+                acting_party(uow, actor), (Role.REGULATOR,), "approve sink projects"
+            )
             row = _project(uow, code, lock=True)
             require_status(code, ProjectStatus(row["status"]), ProjectStatus.REGISTERED, "approval")
             db.update_project(
@@ -247,7 +243,7 @@ class Sinks:
     def close(self, actor: str, code: str) -> db.Row:
         """The owner or the regulator closes sponsorship; reports and issuance go on."""
         with self.store.writer() as uow:
-            who = _party(uow, actor)
+            who = acting_party(uow, actor)
             row = _project(uow, code, lock=True)
             if who.party_id != row["owner"] and who.role != Role.REGULATOR:
                 raise Forbidden(f"{actor} may not close project {code}")
@@ -326,7 +322,7 @@ class Sinks:
     def verify(self, actor: str, report_id: int, approve: bool, reason: str = "") -> db.Row:
         """A verifier, not of the project's own circle, verifies or rejects a report."""
         with self.store.writer() as uow:
-            access.require_role(_party(uow, actor), (Role.VERIFIER,), "verify reports")
+            access.require_role(acting_party(uow, actor), (Role.VERIFIER,), "verify reports")
             report = _report(uow, report_id)
             project = _project(uow, report["project_code"], lock=True)
             check_verifier(actor, project["owner"], project["affiliates"].split())
@@ -432,7 +428,7 @@ class Sinks:
 
     def _plan_reversal(self, actor: str, key: str, code: str, loss_g: int, cause: str) -> db.Row:
         with self.store.writer() as uow:
-            access.require_role(_party(uow, actor), AUTHORITIES, "record reversals")
+            access.require_role(acting_party(uow, actor), AUTHORITIES, "record reversals")
             _project(uow, code, lock=True)
             prior = db.reversal_by_key(uow, actor, key, lock=True)
             if prior is not None:

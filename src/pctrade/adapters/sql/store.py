@@ -710,7 +710,10 @@ class SqlUnitOfWork:
             with self._driver.pipeline():
                 self._write_all(seq, new_hash, plan, entry_row)
         except self.conn.dialect.loaded_dbapi.IntegrityError as exc:
-            raise self._refusal(exc, entry_row) from exc
+            refusal = self._refusal(exc, entry_row)
+            if refusal is None:
+                raise
+            raise refusal from exc
         finally:
             checks, self._checks = self._checks, None
         for check in checks:
@@ -729,10 +732,13 @@ class SqlUnitOfWork:
         except self.conn.dialect.loaded_dbapi.IntegrityError as exc:
             if self._checks is not None:  # pipelined: mapped once, at the sync
                 raise
-            raise self._refusal(exc, params) from exc
+            refusal = self._refusal(exc, params)
+            if refusal is None:
+                raise
+            raise refusal from exc
 
-    def _refusal(self, exc: Exception, entry_row: dict[str, Any]) -> Exception:
-        """What a constraint error on appending an entry means to the caller."""
+    def _refusal(self, exc: Exception, entry_row: dict[str, Any]) -> Exception | None:
+        """What a constraint error on appending an entry means to the caller, if known."""
         text = str(exc)
         if "uq_entries_actor_key" in text or "entries.actor, entries.idem_key" in text:
             return ConcurrentKeyUse(entry_row["key"])
@@ -742,7 +748,7 @@ class SqlUnitOfWork:
             )
         if "ck_balances_non_negative" in text or "ck_holds_non_negative" in text:
             return InsufficientBalance("the operation would make a holding negative")
-        return exc
+        return None
 
     def _write_opened(self, seq: Seq, plan: Plan) -> None:
         self._bulk_insert(
