@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,13 +19,14 @@ import sqlalchemy as sa
 
 from pctrade.adapters.sql import schema
 from pctrade.adapters.sql.store import SqlStore
+from pctrade.adapters.sql.tables import all_tables
 from pctrade.domain.journal import GENESIS_HASH
 from pctrade.domain.model import FIRST_HOLDER_ACCOUNT
 
 PG_ADMIN_URL = os.environ.get(
     "PCTRADE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-_RESET_TABLES = [t.name for t in schema.metadata.sorted_tables if t.name != "registry_head"]
+_RESET_TABLES = [t.name for t in all_tables() if t.name != "registry_head"]
 
 
 def _admin_engine() -> sa.Engine:
@@ -45,9 +47,9 @@ def store(sqlite_url: str) -> Iterator[SqlStore]:
     s.dispose()
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this session and worker, migrated once."""
+@contextmanager
+def _fresh_pg_database(suffix: str) -> Iterator[str]:
+    """An empty PostgreSQL database of this worker, dropped afterwards; its URL."""
     admin = _admin_engine()
     try:
         with admin.connect() as conn:
@@ -59,7 +61,7 @@ def pg_url() -> Iterator[str]:
             pytest.fail(reason)
         pytest.skip(reason)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"pctrade_test_{worker}_{os.getpid()}"
+    name = f"pctrade_test_{worker}_{os.getpid()}{suffix}"
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -67,14 +69,27 @@ def pg_url() -> Iterator[str]:
         # isolation, which the tests check, are unaffected; only a server crash could
         # lose the last commits.
         conn.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    SqlStore(url).dispose()  # migrate once
     try:
-        yield url
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this session and worker, migrated once."""
+    with _fresh_pg_database("") as url:
+        SqlStore(url).dispose()  # migrate once
+        yield url
+
+
+@pytest.fixture
+def scratch_pg_url() -> Iterator[str]:
+    """An empty PostgreSQL database for one test that may drop or recreate its tables."""
+    with _fresh_pg_database("_scratch") as url:
+        yield url
 
 
 def reset_pg(url: str) -> None:

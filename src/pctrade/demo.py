@@ -47,6 +47,7 @@ from pctrade import demo_events
 from pctrade.adapters.sql import schema as t
 from pctrade.adapters.sql import sinks_store
 from pctrade.adapters.sql.store import SqlStore
+from pctrade.adapters.sql.tables import METADATAS
 from pctrade.domain.errors import IdempotencyConflict, NotFound, PctradeError, ValidationError
 from pctrade.domain.model import SYSTEM_OWNER, AccountId, Role
 from pctrade.domain.operations import FreezeReason, Retirement
@@ -593,7 +594,8 @@ def reset(url: str) -> None:
         return
     store = SqlStore(url, migrate_schema=False)
     try:
-        t.metadata.drop_all(store.engine)
+        for meta in reversed(METADATAS):
+            meta.drop_all(store.engine)
         with store.engine.begin() as conn:
             conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
     except sa.exc.SQLAlchemyError as exc:

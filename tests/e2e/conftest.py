@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 
 from pctrade.adapters.sql import schema as t
 from pctrade.adapters.sql.store import SqlStore
+from pctrade.adapters.sql.tables import all_tables
 from pctrade.api import auth
 from pctrade.api.app import create_app
 from pctrade.api.settings import ApiSettings
@@ -92,7 +93,7 @@ def backend(
 
 
 def _empty(backend: Backend) -> None:
-    tables = [tbl.name for tbl in t.metadata.sorted_tables]
+    tables = [table.name for table in all_tables()]
     with backend.store.engine.begin() as conn:
         # DELETE, not TRUNCATE: a test leaves a few dozen rows, and TRUNCATE on
         # PostgreSQL recreates every table's files, which costs far more.

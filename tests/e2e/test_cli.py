@@ -110,6 +110,16 @@ def test_demo_reset_starts_again_and_a_different_population_is_refused(sqlite_ur
     assert "replayed: 0" in again.output
 
 
+@pytest.mark.pg
+def test_demo_reset_on_postgresql_drops_every_module_s_tables(scratch_pg_url: str) -> None:
+    # The reset must drop the sink and carbon-inclusive tables too, or re-migrating
+    # after it fails on tables that already exist.
+    assert run(scratch_pg_url, "demo", "--people", "5").exit_code == 0
+    again = run(scratch_pg_url, "demo", "--people", "5", "--reset")
+    assert again.exit_code == 0, again.output
+    assert "replayed: 0" in again.output and "verify: OK" in again.output
+
+
 def test_console_script_runs_the_demo(tmp_path: Path) -> None:
     script = Path(sys.executable).with_name("pctrade")
     url = f"sqlite:///{tmp_path / 'script.db'}"

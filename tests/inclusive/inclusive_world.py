@@ -5,9 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-import sqlalchemy as sa
-
-from pctrade.adapters.sql import inclusive_store, sinks_store
 from pctrade.adapters.sql.store import SqlStore
 from pctrade.domain.energy import EnergyLine
 from pctrade.domain.model import ENERGY_ASSET, Role, State
@@ -35,16 +32,7 @@ class World:
     people: dict[str, int]
 
 
-def clear_tables(store: SqlStore) -> None:
-    """PostgreSQL tests share one database; the registry fixture empties only its own."""
-    with store.engine.begin() as conn:
-        for meta in (inclusive_store.metadata, sinks_store.metadata):
-            for table in reversed(meta.sorted_tables):
-                conn.execute(sa.delete(table))
-
-
 def build(store: SqlStore, people: tuple[str, ...] = ("alice", "bob", "chen")) -> World:
-    clear_tables(store)
     clock = SetClock(CREDITED_AT)
     reg = Registry(store, clock=clock)
     for party, role in [

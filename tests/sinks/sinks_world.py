@@ -33,15 +33,7 @@ class SinkWorld:
     people: dict[str, int]
 
 
-def clear_sink_tables(store: SqlStore) -> None:
-    """PostgreSQL tests share one database; the registry fixture empties only its own."""
-    with store.engine.begin() as conn:
-        for table in reversed(sinks_store.metadata.sorted_tables):
-            conn.execute(sa.delete(table))
-
-
 def build(store: SqlStore, people: tuple[str, ...] = ("alice", "bob", "chen")) -> SinkWorld:
-    clear_sink_tables(store)
     clock = SetClock(NOW)
     reg = Registry(store, clock=clock)
     for party, role in [

@@ -86,7 +86,10 @@ def demo(
     url = resolve_url(db)
     with guarded():
         result = _seed(url, reset, people)
-    _print_summary(url, result)
+    try:
+        _print_summary(url, result)
+    finally:
+        result[0].dispose()  # close the pool's connections (a server would see them linger)
 
 
 def _seed(url: str, reset: bool, people: int) -> tuple[SqlStore, demo_scenario.DemoResult]:
