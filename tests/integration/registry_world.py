@@ -11,7 +11,7 @@ from pctrade.adapters.sql.store import SqlStore
 from pctrade.domain.model import Role
 from pctrade.services import commands as c
 from pctrade.services.queries import verify
-from pctrade.services.registry import Registry
+from pctrade.services.registry import Clock, Registry, utc_now
 
 BATCH = "PCER-GD-AFF0007-2026Q3-001"
 Snapshot = tuple[int, dict[tuple[int, int, int], int], dict[int, int]]
@@ -27,9 +27,9 @@ class World:
     plat: int
 
 
-def build_world(store: SqlStore) -> World:
+def build_world(store: SqlStore, clock: Clock = utc_now) -> World:
     """Regulator, two individuals, an emitter and a platform; one batch; some cash."""
-    reg = Registry(store)
+    reg = Registry(store, clock)
     reg.open_account("registry", "o-reg", c.OpenAccount("reg", Role.REGULATOR, "Regulator"))
     ids = {}
     for party, role in [

@@ -7,8 +7,13 @@ per group instead of once per operation, which is what lets many concurrent call
 (API requests, a pool paying out) go faster than one flush per operation allows.
 
 A caller blocks until its group has committed; an operation that fails is rolled back
-to its savepoint and reported to its caller alone. If the commit itself fails, nothing
-of the group is recorded and every caller in it gets the error.
+to its savepoint and reported to its caller alone. If the group's transaction fails as
+a whole (its commit, or an operation that broke it), nothing of the group is recorded
+and each operation not yet answered runs again alone, in its own transaction.
+
+The group's unit of work is lean (see ``SqlUnitOfWork``): on PostgreSQL a small
+operation is one statement and one round trip, and its savepoint is only sent when it
+needs one.
 """
 
 from __future__ import annotations
@@ -73,7 +78,7 @@ class GroupCommitter:
     def _run_group(self, jobs: list[_Job]) -> None:
         done: list[tuple[_Job, object]] = []
         try:
-            with self._store.writer() as uow:
+            with self._store.writer(lean=True) as uow:
                 for job in jobs:
                     uow.savepoint()
                     try:
@@ -85,10 +90,22 @@ class GroupCommitter:
                     uow.release_savepoint()
                     done.append((job, result))
                 uow.commit()
-        except Exception as exc:
-            for job in jobs:  # results are only set after the commit, so none is done
+        except Exception:
+            # Nothing of the group is recorded. Rather than fail every caller for one
+            # operation's fault, run each one not yet answered alone.
+            for job in jobs:
                 if not job.future.done():
-                    job.future.set_exception(exc)
+                    self._run_alone(job)
             return
         for job, result in done:
+            job.future.set_result(result)
+
+    def _run_alone(self, job: _Job) -> None:
+        try:
+            with self._store.writer() as uow:
+                result = job.work(uow)
+                uow.commit()
+        except Exception as exc:
+            job.future.set_exception(exc)
+        else:
             job.future.set_result(result)

@@ -17,6 +17,12 @@ class ConcurrentKeyUse(Exception):
     """Another transaction committed the same actor's idempotency key first; retry."""
 
 
+class OptimisticMiss(Exception):
+    """An optimistic write could not be done as it was planned (the journal head moved
+    on, or the entry needs more than one statement); nothing was written: retry it
+    carefully."""
+
+
 class HeadView(Protocol):
     @property
     def last_seq(self) -> Seq: ...
@@ -46,6 +52,12 @@ class HoldView(Protocol):
 
 
 class UnitOfWork(Protocol):
+    # The store re-checks the idempotency key and the balances an entry lowers when it
+    # writes a small entry, so a planner may skip reading them (PostgreSQL only).
+    lean: bool
+    # Set per operation by the service: this one's key and balance reads are skipped.
+    checks_deferred: bool
+
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(
         self,
@@ -96,5 +108,5 @@ class UnitOfWork(Protocol):
 
 
 class Store(Protocol):
-    def writer(self) -> UnitOfWork: ...
+    def writer(self, *, lean: bool = False, autocommit: bool = False) -> UnitOfWork: ...
     def reader(self) -> UnitOfWork: ...

@@ -4,6 +4,12 @@ Every write follows the same path (``_run``): open a writing unit of work (which
 the journal head), return the recorded result if this actor already used this
 idempotency key for the same command, otherwise check access, plan the operation in the
 pure domain, append it and commit. Any error leaves nothing written.
+
+A small operation (a transfer, freeze, surrender, …) is first tried *lean*: where the
+store can re-check the key and the balances as it writes (PostgreSQL), the planner
+skips reading them and the entry is written in one round trip. If that attempt is
+refused for any reason, the operation runs again the careful way above, which finds a
+replay, or says precisely why it is refused. Lean or careful, the journal is the same.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from pctrade.domain.errors import (
     IdempotencyConflict,
     InsufficientBalance,
     NotFound,
+    PctradeError,
     ValidationError,
 )
 from pctrade.domain.journal import Entry, JsonDict, format_ts
@@ -68,7 +75,7 @@ from pctrade.domain.operations import (
 from pctrade.domain.units import INT64_MAX
 from pctrade.services import commands as c
 from pctrade.services.group_commit import GroupCommitter
-from pctrade.services.ports import ConcurrentKeyUse, Store, UnitOfWork
+from pctrade.services.ports import ConcurrentKeyUse, OptimisticMiss, Store, UnitOfWork
 
 IDEM_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
 AUTHORITIES = (Role.REGULATOR, Role.REGISTRY_OPERATOR)
@@ -155,18 +162,29 @@ class Registry:
         command: c.Command,
         planner: Callable[[UnitOfWork, Party], Plan],
         beside: Beside | None = None,
+        *,
+        lean: bool = False,
     ) -> Receipt:
+        """``lean``: the operation is small, so try it lean first (see the module)."""
         if not IDEM_KEY_RE.match(key):
             raise ValidationError(
                 "idempotency key must be 1-128 printable ASCII characters",
                 code="bad_idempotency_key",
             )
         fingerprint = command.fingerprint()
+        careful = not lean or beside is not None
         try:
-            return self._attempt(actor_id, key, fingerprint, planner, beside)
-        except ConcurrentKeyUse:
-            # A concurrent request with the same key committed first: answer as a replay.
-            return self._attempt(actor_id, key, fingerprint, planner, beside)
+            return self._attempt(actor_id, key, fingerprint, planner, beside, careful)
+        except (ConcurrentKeyUse, OptimisticMiss):
+            # A concurrent request with the same key committed first (answered as a
+            # replay), or the lean attempt could not be written as planned.
+            return self._attempt(actor_id, key, fingerprint, planner, beside, True)
+        except PctradeError:
+            if careful:
+                raise
+            # The lean attempt skipped the reads that tell a replay from a refusal, and
+            # say precisely what is short: ask again, carefully.
+            return self._attempt(actor_id, key, fingerprint, planner, beside, True)
 
     def _attempt(
         self,
@@ -175,13 +193,15 @@ class Registry:
         fingerprint: str,
         planner: Callable[[UnitOfWork, Party], Plan],
         beside: Beside | None,
+        careful: bool,
     ) -> Receipt:
         def work(uow: UnitOfWork) -> Receipt:
+            uow.checks_deferred = uow.lean and not careful
             return self._apply(uow, actor_id, key, fingerprint, planner, beside)
 
         if self._group is not None:
             return self._group.submit(work)
-        with self.store.writer() as uow:
+        with self.store.writer(lean=not careful, autocommit=not careful) as uow:
             receipt = work(uow)
             uow.commit()
             return receipt
@@ -195,7 +215,7 @@ class Registry:
         planner: Callable[[UnitOfWork, Party], Plan],
         beside: Beside | None,
     ) -> Receipt:
-        prior = uow.entry_by_key(actor_id, key)
+        prior = None if uow.checks_deferred else uow.entry_by_key(actor_id, key)
         if prior is not None:
             if prior.header.request_hash != fingerprint:
                 raise IdempotencyConflict(
@@ -274,6 +294,8 @@ class Registry:
         quantity: int,
         state: State = State.AVAILABLE,
     ) -> None:
+        if uow.checks_deferred:  # the store's write checks it; a refusal asks again
+            return
         held = uow.balance(account.account_id, asset_id, state)
         if isinstance(quantity, int) and quantity > 0 and held < quantity:
             raise InsufficientBalance(
@@ -332,7 +354,7 @@ class Registry:
                 raise NotFound(f"no party {cmd.agent}", code="unknown_party")
             return plan_authorize(account, agent, cmd.active)
 
-        return self._run(actor, key, cmd, planner)
+        return self._run(actor, key, cmd, planner, lean=True)
 
     def issue(
         self,
@@ -383,7 +405,7 @@ class Registry:
             self._has(uow, src, asset_id, cmd.quantity)
             return plan
 
-        return self._run(actor, key, cmd, planner)
+        return self._run(actor, key, cmd, planner, lean=True)
 
     def distribute(self, actor: str, key: str, cmd: c.Distribute) -> Receipt:
         """Pay many recipients from one account in one entry, checked set-based."""
@@ -417,7 +439,7 @@ class Registry:
             self._has(uow, account, asset_id, cmd.quantity)
             return plan
 
-        return self._run(actor, key, cmd, planner)
+        return self._run(actor, key, cmd, planner, lean=True)
 
     def unfreeze(self, actor: str, key: str, cmd: c.Unfreeze) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -433,7 +455,7 @@ class Registry:
                 hold.hold_id, hold.account_id, hold.asset_id, hold.remaining, cmd.quantity
             )
 
-        return self._run(actor, key, cmd, planner)
+        return self._run(actor, key, cmd, planner, lean=True)
 
     def surrender(self, actor: str, key: str, cmd: c.Surrender) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -444,7 +466,7 @@ class Registry:
             self._has(uow, account, asset_id, cmd.quantity)
             return plan
 
-        return self._run(actor, key, cmd, planner)
+        return self._run(actor, key, cmd, planner, lean=True)
 
     def retire(self, actor: str, key: str, cmd: c.Retire) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -455,7 +477,7 @@ class Registry:
             self._has(uow, account, asset_id, cmd.quantity)
             return plan
 
-        return self._run(actor, key, cmd, planner)
+        return self._run(actor, key, cmd, planner, lean=True)
 
     def cancel(
         self,
@@ -474,7 +496,7 @@ class Registry:
             self._has(uow, account, asset_id, cmd.quantity)
             return _with_evidence(plan, evidence)
 
-        return self._run(actor, key, cmd, planner, beside)
+        return self._run(actor, key, cmd, planner, beside, lean=True)
 
     def deposit(self, actor: str, key: str, cmd: c.Deposit) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -484,7 +506,7 @@ class Registry:
             self._fits(uow, plan)
             return plan
 
-        return self._run(actor, key, cmd, planner)
+        return self._run(actor, key, cmd, planner, lean=True)
 
     def withdraw(self, actor: str, key: str, cmd: c.Withdraw) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -494,7 +516,7 @@ class Registry:
             self._has(uow, account, CASH_ASSET, cmd.amount_fen)
             return plan
 
-        return self._run(actor, key, cmd, planner)
+        return self._run(actor, key, cmd, planner, lean=True)
 
     def correct(self, actor: str, key: str, cmd: c.Correct) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -514,7 +536,7 @@ class Registry:
             self._fits(uow, plan)
             return plan
 
-        return self._run(actor, key, cmd, planner)
+        return self._run(actor, key, cmd, planner, lean=True)
 
     # ---- green energy -----------------------------------------------------------------
     def credit_energy(
@@ -595,7 +617,7 @@ class Registry:
             self._has(uow, account, ENERGY_ASSET, cmd.quantity_g)
             return _with_evidence(plan, evidence)
 
-        return self._run(actor, key, cmd, planner, beside)
+        return self._run(actor, key, cmd, planner, beside, lean=True)
 
     def issue_inclusive(
         self,

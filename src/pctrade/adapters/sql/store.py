@@ -37,6 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
+from pctrade.adapters.sql import one_statement
 from pctrade.adapters.sql.engine import WRITE_OPTION
 from pctrade.adapters.sql.pgcopy import copy_binary, encode_rows
 from pctrade.domain.errors import Conflict, InsufficientBalance
@@ -57,7 +58,7 @@ from pctrade.domain.model import (
     State,
 )
 from pctrade.domain.operations import Plan
-from pctrade.services.ports import ConcurrentKeyUse
+from pctrade.services.ports import ConcurrentKeyUse, OptimisticMiss
 
 BULK_THRESHOLD = 2_000
 STREAM_CHUNK = 50_000
@@ -268,6 +269,31 @@ class ImmutableRows:
             self._rows.update(rows)
 
 
+class LastHead:
+    """The newest journal head this store has seen committed, for optimistic writers.
+
+    A writer that chains its entry to this head skips reading the head; the statement
+    that writes the entry refuses it if the head has moved on (``one_statement``), so a
+    stale value costs a retry, never a fork of the chain.
+    """
+
+    def __init__(self) -> None:
+        self._head: Head | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Head | None:
+        return self._head
+
+    def offer(self, head: Head) -> None:
+        with self._lock:
+            if self._head is None or head.last_seq > self._head.last_seq:
+                self._head = head
+
+    def forget(self) -> None:
+        with self._lock:
+            self._head = None
+
+
 def _all_distinct(accounts: array[int]) -> bool:
     """Whether no account repeats; bulk recipients usually come sorted, checked in C."""
     ids = np.frombuffer(accounts, dtype=np.int64)
@@ -302,11 +328,42 @@ def _debited(
 
 
 class SqlUnitOfWork:
-    """One transaction. Rolls back on exit unless ``commit`` was called."""
+    """One transaction. Rolls back on exit unless ``commit`` was called.
 
-    def __init__(self, engine: Engine, *, write: bool, cache: ImmutableRows | None = None) -> None:
+    Two lighter kinds of writer exist for PostgreSQL, where round trips are the cost:
+
+    - ``lean``: the caller may skip reading what the store checks again when it writes
+      a small entry (the idempotency key, the balances it lowers): ``one_statement``
+      writes such an entry only if those hold, and says which failed;
+    - ``autocommit`` (implies lean): the entry chains to the last head the store saw
+      committed instead of reading and locking it, and its one statement is its own
+      transaction: one round trip. An entry that needs more than that statement, or a
+      head that moved on, raises ``OptimisticMiss``, and the caller retries carefully.
+
+    On SQLite both are ignored: the writer holds the database from its first statement
+    and reads cost no round trip.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        write: bool,
+        cache: ImmutableRows | None = None,
+        last_head: LastHead | None = None,
+        lean: bool = False,
+        autocommit: bool = False,
+    ) -> None:
         self._engine = engine
         self._cache = cache or ImmutableRows()
+        self._last_head = last_head or LastHead()
+        self.is_postgres = engine.dialect.name == "postgresql"
+        self._autocommit = write and autocommit and self.is_postgres
+        self.lean = write and (lean or autocommit) and self.is_postgres
+        # Set by the service per operation: its key and balance checks are left to the
+        # one-statement write (only ever true on a lean unit of work).
+        self.checks_deferred = False
+        self._savepoint_pending = False
         self._seen: dict[tuple[str, object], object] = {}
         self._seen_at_savepoint: dict[tuple[str, object], object] = {}
         self._checks: list[Callable[[], None]] | None = None
@@ -314,13 +371,15 @@ class SqlUnitOfWork:
         self._conn: Connection | None = None
         self._head: Head | None = None
         self._saved_head: Head | None = None
+        self._savepoint_sent = False
         self._cursors = 0
         self._driver: Any = None
-        self.is_postgres = engine.dialect.name == "postgresql"
 
     def __enter__(self) -> SqlUnitOfWork:
         conn = self._engine.connect()
-        if self._write:
+        if self._autocommit:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        elif self._write:
             conn = conn.execution_options(**{WRITE_OPTION: True})
         elif self.is_postgres:
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
@@ -334,52 +393,95 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        conn = self.conn
-        if not self._write:
-            self._cache.publish(self._seen)  # a reader only ever saw committed rows
+        conn = self._open()
+        if not self._write or self._autocommit:
+            self._cache.publish(self._seen)  # it only ever saw committed rows
         if conn.in_transaction():
             conn.rollback()
         conn.close()
         self._conn = None
         self._driver = None
 
-    @property
-    def conn(self) -> Connection:
+    def _open(self) -> Connection:
         if self._conn is None:
             raise RuntimeError("unit of work is not open")
         return self._conn
 
+    @property
+    def conn(self) -> Connection:
+        """The connection, for adapters that write beside the registry in its transaction."""
+        self._send_savepoint()
+        return self._open()
+
     def commit(self) -> None:
-        self.conn.commit()
+        self._open().commit()
         self._cache.publish(self._seen)
         self._seen = {}
+        if self._head is not None:
+            self._last_head.offer(self._head)
 
     # Savepoints let a group of operations share one transaction (group commit) while
     # each stays atomic. The cached head is part of what a rollback must undo; on
     # PostgreSQL a head lock taken after the savepoint is released by it too.
+    # On PostgreSQL the SAVEPOINT is only sent before the operation's first write, and
+    # not at all for a lean operation: its one-statement entry never half-applies and
+    # nothing is written beside it, so it costs one round trip instead of three. A read that fails
+    # before then breaks the whole group's transaction, and the group runs its
+    # operations again one by one (``group_commit``).
     def savepoint(self) -> None:
-        self._q("SAVEPOINT registry_op")
+        if self.is_postgres:
+            self._savepoint_pending = True
+            self._savepoint_sent = False
+        else:
+            self._q("SAVEPOINT registry_op")
+            self._savepoint_sent = True
         self._saved_head = self._head
         self._seen_at_savepoint = dict(self._seen)
 
+    def _send_savepoint(self) -> None:
+        if self._savepoint_pending:
+            self._savepoint_pending = False
+            self._q("SAVEPOINT registry_op")
+            self._savepoint_sent = True
+
     def release_savepoint(self) -> None:
-        self._q("RELEASE SAVEPOINT registry_op")
+        self._savepoint_pending = False
+        if self._savepoint_sent:
+            self._q("RELEASE SAVEPOINT registry_op")
+            self._savepoint_sent = False
 
     def rollback_to_savepoint(self) -> None:
-        self._q("ROLLBACK TO SAVEPOINT registry_op")
-        self._q("RELEASE SAVEPOINT registry_op")
+        self._savepoint_pending = False
+        if self._savepoint_sent:
+            self._q("ROLLBACK TO SAVEPOINT registry_op")
+            self._q("RELEASE SAVEPOINT registry_op")
+            self._savepoint_sent = False
+        elif self.is_postgres and self._failed():
+            # Only a one-statement entry ran unguarded by a savepoint; it failed in a
+            # way it should not, and took the whole transaction with it.
+            raise RuntimeError("the transaction failed outside any savepoint")
         self._head = self._saved_head
         self._seen = self._seen_at_savepoint
+
+    def _failed(self) -> bool:
+        import psycopg
+
+        status = self._driver_connection().info.transaction_status
+        return bool(status == psycopg.pq.TransactionStatus.INERROR)
+
+    def _driver_connection(self) -> Any:
+        if self._driver is None:  # looked up once: SQLAlchemy's proxies cost per call
+            self._driver = self._open().connection.driver_connection
+        return self._driver
 
     def _q(self, sql: str, params: dict[str, Any] | None = None) -> _Result:
         """Run hand-written SQL on the driver's cursor, inside this unit's transaction.
 
         The hot path skips SQLAlchemy's statement and result machinery, which cost more
-        than the SQL itself for a two-posting transfer.
+        than the SQL itself for a two-posting transfer. It sends no pending savepoint:
+        writes other than a one-statement entry go through ``append`` or ``conn``, which do.
         """
-        if self._driver is None:  # looked up once: SQLAlchemy's proxies cost per call
-            self._driver = self.conn.connection.driver_connection
-        cursor = self._driver.cursor()
+        cursor = self._driver_connection().cursor()
         cursor.execute(_pg(sql) if self.is_postgres else sql, params or {})
         return _Result(cursor)
 
@@ -395,8 +497,12 @@ class SqlUnitOfWork:
         On SQLite the writer already holds the database (BEGIN IMMEDIATE). On PostgreSQL
         the row lock is taken on first use, so a transfer reads and plans without it and
         holds it only while it appends: what it read may be stale by then, which the
-        guarded debits and the unique keys catch.
+        guarded debits and the unique keys catch. An autocommit writer takes the last
+        head the store saw committed, and reads it only when it has none; its write
+        checks it (``one_statement``).
         """
+        if self._head is None and self._autocommit:
+            self._head = self._last_head.get() or _head(self._q(_HEAD).one())
         if self._head is None:
             lock = " FOR UPDATE" if self._write and self.is_postgres else ""
             head = _head(self._q(_HEAD + lock).one())
@@ -679,11 +785,48 @@ class SqlUnitOfWork:
             "prev": head.last_hash,
             "hash": new_hash,
         }
-        if self.is_postgres and _small(plan):
+        one = self.is_postgres and one_statement.fits(plan)
+        if not (one and self.checks_deferred):
+            # A lean operation writes nothing beside its entry, and a one-statement
+            # entry never half-applies; anything else must be able to roll back.
+            self._send_savepoint()
+        if one:
+            self._write_one_statement(plan, entry_row, head)
+        elif self._autocommit:
+            raise OptimisticMiss("the entry needs a transaction of its own")
+        elif self.is_postgres and _small(plan):
             self._write_pipelined(seq, new_hash, plan, entry_row)
         else:
             self._write_all(seq, new_hash, plan, entry_row)
         return Entry(header, head.last_hash, new_hash, len(plan.postings))
+
+    def _write_one_statement(self, plan: Plan, entry_row: dict[str, Any], head: Head) -> None:
+        """Write the entry with ``one_statement``, or raise what its answer means."""
+        sql, params = one_statement.prepare(plan, entry_row, head.last_seq)
+        status = self._q(sql, params).scalar_one()
+        if status == one_statement.OK:
+            self._head = Head(
+                entry_row["seq"], entry_row["hash"], head.next_account_id, head.next_asset_id
+            )
+            if self._autocommit:  # the statement was the transaction: it is committed
+                self._last_head.offer(self._head)
+            return
+        if status == one_statement.STALE_HEAD:
+            self._head = None
+            self._last_head.forget()
+            raise OptimisticMiss("the journal head moved on")
+        if status == one_statement.KEY_USED:
+            raise ConcurrentKeyUse(entry_row["key"])
+        if status == one_statement.INSUFFICIENT:
+            raise InsufficientBalance("the operation would make a holding negative")
+        if status == one_statement.EXCEEDS_HOLD:
+            hold_id = plan.hold.hold_id if plan.hold else None
+            raise Conflict(f"hold {hold_id} has less left than released", code="exceeds_hold")
+        if status == one_statement.ALREADY_CORRECTED:
+            raise Conflict(
+                f"entry {entry_row['corrects']} is already corrected", code="already_corrected"
+            )
+        raise RuntimeError(f"unexpected answer {status!r} from the entry statement")
 
     def _write_all(self, seq: Seq, new_hash: str, plan: Plan, entry_row: dict[str, Any]) -> None:
         self._insert_entry(entry_row)
@@ -703,11 +846,9 @@ class SqlUnitOfWork:
         the checks that need a result (a guarded debit's row count) run after it, and
         constraint errors surface at the sync; either way the entry is refused whole.
         """
-        if self._driver is None:
-            self._driver = self.conn.connection.driver_connection
         self._checks = []
         try:
-            with self._driver.pipeline():
+            with self._driver_connection().pipeline():
                 self._write_all(seq, new_hash, plan, entry_row)
         except self.conn.dialect.loaded_dbapi.IntegrityError as exc:
             refusal = self._refusal(exc, entry_row)
@@ -1048,6 +1189,7 @@ class SqlStore:
         self.url = database_url(url)
         self.engine = make_engine(self.url)
         self._rows = ImmutableRows()
+        self._last_head = LastHead()
         if migrate_schema:
             migrate(self.engine)
 
@@ -1055,8 +1197,16 @@ class SqlStore:
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
-    def writer(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, write=True, cache=self._rows)
+    def writer(self, *, lean: bool = False, autocommit: bool = False) -> SqlUnitOfWork:
+        """A writing unit of work; ``lean`` and ``autocommit``: see ``SqlUnitOfWork``."""
+        return SqlUnitOfWork(
+            self.engine,
+            write=True,
+            cache=self._rows,
+            last_head=self._last_head,
+            lean=lean,
+            autocommit=autocommit,
+        )
 
     def reader(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, write=False, cache=self._rows)
@@ -1068,6 +1218,7 @@ class SqlStore:
         reset does, and whoever resets must call this.
         """
         self._rows.clear()
+        self._last_head.forget()
 
     def dispose(self) -> None:
         self.engine.dispose()
