@@ -33,6 +33,7 @@ from pctrade.domain.model import Account, HolderType, State
 from pctrade.domain.operations import Retirement, plan_transfer
 from pctrade.services import commands as c
 from pctrade.services.group_commit import GroupCommitter, _Job
+from pctrade.services.ports import OptimisticMiss
 from pctrade.services.registry import Registry, SetClock
 
 pytestmark = pytest.mark.pg
@@ -239,4 +240,51 @@ def test_a_group_broken_by_one_operation_runs_the_rest_alone(pg_store: SqlStore)
         committer.close()
     view = snapshot(pg_store)[1]
     assert view[(w.bob, 1, int(State.AVAILABLE))] == 7
+    assert_verifies(pg_store)
+
+
+def test_in_a_group_a_refused_lean_entry_refuses_those_chained_after_it(
+    pg_store: SqlStore,
+) -> None:
+    # Lean entries in a group are sent without waiting; the second is refused by the
+    # statement itself (balance), so the third, chained to it, finds the head not as it
+    # expected. Neither writes anything; the first commits; each caller hears its own.
+    w = build_world(pg_store)
+    alice = Account(w.alice, HolderType.INDIVIDUAL, "alice", "")
+    bob = Account(w.bob, HolderType.INDIVIDUAL, "bob", "")
+
+    def lean(actor: str, key: str, src: Account, dst: Account, quantity: int) -> _Job:
+        fingerprint = c.Transfer(src.account_id, dst.account_id, BATCH, quantity).fingerprint()
+
+        def work(uow: SqlUnitOfWork) -> object:
+            uow.start_operation(defer_checks=True)
+            return w.reg._apply(
+                uow,
+                actor,
+                key,
+                fingerprint,
+                lambda u, who: plan_transfer(src, dst, 1, quantity),
+                None,
+            )
+
+        return _Job(work, Future())  # type: ignore[arg-type]
+
+    jobs = [
+        lean("alice", "g-1", alice, bob, 300),
+        lean("alice", "g-2", alice, bob, 5_000),  # more than alice has
+        lean("bob", "g-3", bob, alice, 100),
+    ]
+    committer = GroupCommitter(pg_store)
+    try:
+        committer._run_group(jobs)
+    finally:
+        committer.close()
+    assert jobs[0].future.result().seq > 0  # type: ignore[attr-defined]
+    with pytest.raises(InsufficientBalance):
+        jobs[1].future.result()
+    with pytest.raises(OptimisticMiss):
+        jobs[2].future.result()
+    balances = snapshot(pg_store)[1]
+    assert balances[(w.alice, 1, int(State.AVAILABLE))] == 700
+    assert balances[(w.bob, 1, int(State.AVAILABLE))] == 300
     assert_verifies(pg_store)

@@ -12,8 +12,9 @@ a whole (its commit, or an operation that broke it), nothing of the group is rec
 and each operation not yet answered runs again alone, in its own transaction.
 
 The group's unit of work is lean (see ``SqlUnitOfWork``): on PostgreSQL a small
-operation is one statement and one round trip, and its savepoint is only sent when it
-needs one.
+operation is one statement, sent without waiting for its answer while the next one is
+planned, and its savepoint is only sent when it needs one. Its answer is read before the
+commit; a refused one is reported to its caller (who asks again carefully).
 """
 
 from __future__ import annotations
@@ -76,10 +77,10 @@ class GroupCommitter:
             self._run_group(jobs)
 
     def _run_group(self, jobs: list[_Job]) -> None:
-        done: list[tuple[_Job, object]] = []
+        done: list[tuple[int, _Job, object]] = []
         try:
             with self._store.writer(lean=True) as uow:
-                for job in jobs:
+                for op, job in enumerate(jobs):
                     uow.savepoint()
                     try:
                         result = job.work(uow)
@@ -88,8 +89,10 @@ class GroupCommitter:
                         job.future.set_exception(exc)
                         continue
                     uow.release_savepoint()
-                    done.append((job, result))
+                    done.append((op, job, result))
+                uow.settle()  # entries still in flight: which were refused
                 uow.commit()
+                refused = uow.refused_ops
         except Exception:
             # Nothing of the group is recorded. Rather than fail every caller for one
             # operation's fault, run each one not yet answered alone.
@@ -97,8 +100,11 @@ class GroupCommitter:
                 if not job.future.done():
                     self._run_alone(job)
             return
-        for job, result in done:
-            job.future.set_result(result)
+        for op, job, result in done:
+            if op in refused:
+                job.future.set_exception(refused[op])
+            else:
+                job.future.set_result(result)
 
     def _run_alone(self, job: _Job) -> None:
         try:

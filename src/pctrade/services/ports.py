@@ -55,8 +55,14 @@ class UnitOfWork(Protocol):
     # The store re-checks the idempotency key and the balances an entry lowers when it
     # writes a small entry, so a planner may skip reading them (PostgreSQL only).
     lean: bool
-    # Set per operation by the service: this one's key and balance reads are skipped.
+    # Set by ``start_operation``: this operation's key and balance reads are skipped.
     checks_deferred: bool
+    # In a group: operations (numbered by ``savepoint``) whose entries were refused
+    # when ``settle`` read their answers; nothing of theirs was written.
+    refused_ops: dict[int, Exception]
+
+    def start_operation(self, *, defer_checks: bool) -> None: ...
+    def settle(self) -> None: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

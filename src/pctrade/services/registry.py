@@ -196,7 +196,7 @@ class Registry:
         careful: bool,
     ) -> Receipt:
         def work(uow: UnitOfWork) -> Receipt:
-            uow.checks_deferred = uow.lean and not careful
+            uow.start_operation(defer_checks=not careful)
             return self._apply(uow, actor_id, key, fingerprint, planner, beside)
 
         if self._group is not None:

@@ -269,6 +269,23 @@ class ImmutableRows:
             self._rows.update(rows)
 
 
+def _refusal_of(status: str, entry_row: dict[str, Any], plan: Plan) -> Exception:
+    """What a one-statement entry's answer other than ``ok`` means to the caller."""
+    if status == one_statement.STALE_HEAD:
+        return OptimisticMiss("the journal head moved on")
+    if status == one_statement.KEY_USED:
+        return ConcurrentKeyUse(entry_row["key"])
+    if status == one_statement.INSUFFICIENT:
+        return InsufficientBalance("the operation would make a holding negative")
+    if status == one_statement.EXCEEDS_HOLD:
+        hold_id = plan.hold.hold_id if plan.hold else None
+        return Conflict(f"hold {hold_id} has less left than released", code="exceeds_hold")
+    if status == one_statement.ALREADY_CORRECTED:
+        corrected = entry_row["corrects"]
+        return Conflict(f"entry {corrected} is already corrected", code="already_corrected")
+    return RuntimeError(f"unexpected answer {status!r} from the entry statement")
+
+
 class LastHead:
     """The newest journal head this store has seen committed, for optimistic writers.
 
@@ -327,6 +344,17 @@ def _debited(
     return check
 
 
+@dataclass(frozen=True, slots=True)
+class _InFlight:
+    """A lean entry sent in a group's pipeline, its answer not yet read."""
+
+    op: int
+    cursor: Any
+    head_before: Head
+    entry_row: dict[str, Any]
+    plan: Plan
+
+
 class SqlUnitOfWork:
     """One transaction. Rolls back on exit unless ``commit`` was called.
 
@@ -339,6 +367,13 @@ class SqlUnitOfWork:
       committed instead of reading and locking it, and its one statement is its own
       transaction: one round trip. An entry that needs more than that statement, or a
       head that moved on, raises ``OptimisticMiss``, and the caller retries carefully.
+
+    In a group (``savepoint`` numbers its operations), a lean operation's statement is
+    not waited for: it goes into a pipeline and the next operation is planned while the
+    server works. ``settle`` reads the answers (before anything that needs the true
+    head, and before the group commits) and notes each refused operation in
+    ``refused_ops``; the ones after a refusal chained to it, so they are refused as
+    stale and retried.
 
     On SQLite both are ignored: the writer holds the database from its first statement
     and reads cost no round trip.
@@ -360,10 +395,14 @@ class SqlUnitOfWork:
         self.is_postgres = engine.dialect.name == "postgresql"
         self._autocommit = write and autocommit and self.is_postgres
         self.lean = write and (lean or autocommit) and self.is_postgres
-        # Set by the service per operation: its key and balance checks are left to the
-        # one-statement write (only ever true on a lean unit of work).
+        # Set per operation (``start_operation``): its key and balance checks are left
+        # to the one-statement write (only ever true on a lean unit of work).
         self.checks_deferred = False
         self._savepoint_pending = False
+        self._op = -1  # the operation within a group, counted by ``savepoint``
+        self._pipeline: Any = None
+        self._in_flight: list[_InFlight] = []
+        self.refused_ops: dict[int, Exception] = {}
         self._seen: dict[tuple[str, object], object] = {}
         self._seen_at_savepoint: dict[tuple[str, object], object] = {}
         self._checks: list[Callable[[], None]] | None = None
@@ -410,10 +449,41 @@ class SqlUnitOfWork:
     @property
     def conn(self) -> Connection:
         """The connection, for adapters that write beside the registry in its transaction."""
+        self.settle()
         self._send_savepoint()
         return self._open()
 
+    def start_operation(self, *, defer_checks: bool) -> None:
+        """An operation begins; ``defer_checks``: it may be lean (see the class)."""
+        self.checks_deferred = self.lean and defer_checks
+        if not self.checks_deferred:
+            self.settle()  # a careful operation plans on the true head
+
+    def settle(self) -> None:
+        """Read the answers of the lean entries in flight; note the refused ones.
+
+        The first refused entry wrote nothing, and every later one chained to it, so
+        they wrote nothing either (their statements found the head not as they
+        expected): the head goes back to before the first.
+        """
+        if self._pipeline is None:
+            return
+        pipeline, self._pipeline = self._pipeline, None
+        in_flight, self._in_flight = self._in_flight, []
+        pipeline.__exit__(None, None, None)  # raises if a statement broke the transaction
+        first_refused: Head | None = None
+        for f in in_flight:
+            status = f.cursor.fetchone()[0]
+            if status == one_statement.OK:
+                continue
+            if first_refused is None:
+                first_refused = f.head_before
+            self.refused_ops[f.op] = _refusal_of(status, f.entry_row, f.plan)
+        if first_refused is not None:
+            self._head = self._saved_head = first_refused
+
     def commit(self) -> None:
+        self.settle()
         self._open().commit()
         self._cache.publish(self._seen)
         self._seen = {}
@@ -429,6 +499,7 @@ class SqlUnitOfWork:
     # before then breaks the whole group's transaction, and the group runs its
     # operations again one by one (``group_commit``).
     def savepoint(self) -> None:
+        self._op += 1
         if self.is_postgres:
             self._savepoint_pending = True
             self._savepoint_sent = False
@@ -451,6 +522,7 @@ class SqlUnitOfWork:
             self._savepoint_sent = False
 
     def rollback_to_savepoint(self) -> None:
+        self.settle()
         self._savepoint_pending = False
         if self._savepoint_sent:
             self._q("ROLLBACK TO SAVEPOINT registry_op")
@@ -767,6 +839,8 @@ class SqlUnitOfWork:
 
     # ---- writes --------------------------------------------------------------------
     def append(self, plan: Plan, actor: PartyId, idem_key: str, req_hash: str, ts: str) -> Entry:
+        if not self.checks_deferred:
+            self.settle()
         head = self.head
         seq = head.last_seq + 1
         header = EntryHeader(seq, plan.op_type, actor, idem_key, req_hash, ts, plan.payload)
@@ -801,32 +875,30 @@ class SqlUnitOfWork:
         return Entry(header, head.last_hash, new_hash, len(plan.postings))
 
     def _write_one_statement(self, plan: Plan, entry_row: dict[str, Any], head: Head) -> None:
-        """Write the entry with ``one_statement``, or raise what its answer means."""
+        """Write the entry with ``one_statement``, or raise what its answer means.
+
+        A lean operation in a group does not wait for the answer (see ``settle``).
+        """
         sql, params = one_statement.prepare(plan, entry_row, head.last_seq)
-        status = self._q(sql, params).scalar_one()
-        if status == one_statement.OK:
-            self._head = Head(
-                entry_row["seq"], entry_row["hash"], head.next_account_id, head.next_asset_id
-            )
-            if self._autocommit:  # the statement was the transaction: it is committed
-                self._last_head.offer(self._head)
+        after = Head(entry_row["seq"], entry_row["hash"], head.next_account_id, head.next_asset_id)
+        if self.checks_deferred and self._op >= 0 and not self._autocommit:
+            if self._pipeline is None:
+                self._pipeline = self._driver_connection().pipeline()
+                self._pipeline.__enter__()
+            cursor = self._driver_connection().cursor()
+            cursor.execute(_pg(sql), params)
+            self._in_flight.append(_InFlight(self._op, cursor, head, entry_row, plan))
+            self._head = after
             return
-        if status == one_statement.STALE_HEAD:
-            self._head = None
-            self._last_head.forget()
-            raise OptimisticMiss("the journal head moved on")
-        if status == one_statement.KEY_USED:
-            raise ConcurrentKeyUse(entry_row["key"])
-        if status == one_statement.INSUFFICIENT:
-            raise InsufficientBalance("the operation would make a holding negative")
-        if status == one_statement.EXCEEDS_HOLD:
-            hold_id = plan.hold.hold_id if plan.hold else None
-            raise Conflict(f"hold {hold_id} has less left than released", code="exceeds_hold")
-        if status == one_statement.ALREADY_CORRECTED:
-            raise Conflict(
-                f"entry {entry_row['corrects']} is already corrected", code="already_corrected"
-            )
-        raise RuntimeError(f"unexpected answer {status!r} from the entry statement")
+        status = self._q(sql, params).scalar_one()
+        if status != one_statement.OK:
+            if status == one_statement.STALE_HEAD:
+                self._head = None
+                self._last_head.forget()
+            raise _refusal_of(status, entry_row, plan)
+        self._head = after
+        if self._autocommit:  # the statement was the transaction: it is committed
+            self._last_head.offer(after)
 
     def _write_all(self, seq: Seq, new_hash: str, plan: Plan, entry_row: dict[str, Any]) -> None:
         self._insert_entry(entry_row)
