@@ -7,8 +7,10 @@ Figures (one JSON line each), every one with a baseline measured in the same run
   postings, set-based balance apply, commit), against appending the same N rows to a
   bare table through the driver (executemany on SQLite, COPY on PostgreSQL).
 - ``transfers_per_s``: single transfers through ``Registry.transfer`` (idempotency
-  check, access, plan, hash chain, balances), against a bare driver transaction per
-  transfer doing just two balance updates.
+  check, access, plan, hash chain, balances), one client, each committed before the
+  next, against a bare driver transaction per transfer doing just two balance updates.
+- ``transfers_concurrent_per_s[…,N_clients]``: the same from 8 and from 32 client
+  threads through a group-committing registry (a server), against the one-client figure.
 - ``bulk_payout_{new,existing}_postings_per_s``: one ``distribute`` of cash to the same N
   accounts (a pool's payout), creating balances, then raising them; same baseline.
 - ``bulk_open_accounts_per_s`` and ``peak_rss_mb`` for context.
@@ -134,22 +136,22 @@ def bench_transfers(
 
 
 def bench_concurrent(
-    store: SqlStore, account_ids: list[int], n: int, engine: str, baseline: float
+    store: SqlStore, account_ids: list[int], n: int, engine: str, baseline: float, threads_n: int
 ) -> None:
-    """Transfers from 8 client threads through a group-committing registry (a server).
+    """Transfers from client threads through a group-committing registry (a server).
 
     The baseline is the sequential figure of the same run: the ratio is what group
     commit adds when callers are concurrent.
     """
     reg = Registry(store, group_commit=True)
     pool = account_ids[: min(len(account_ids), 1_000)]
-    threads_n = 8
 
     def client(w: int) -> None:
         rng = random.Random(100 + w)
         for i in range(n // threads_n):
             a, b = rng.sample(pool, 2)
-            reg.transfer(f"p{a - account_ids[0]}", f"c{w}-{i}", c.Transfer(a, b, DENOM, 1))
+            key = f"c{threads_n}-{w}-{i}"
+            reg.transfer(f"p{a - account_ids[0]}", key, c.Transfer(a, b, DENOM, 1))
 
     clients = [threading.Thread(target=client, args=(w,)) for w in range(threads_n)]
     with timer() as t:
@@ -159,7 +161,8 @@ def bench_concurrent(
             th.join()
     reg.close()
     rate = (n // threads_n) * threads_n / t[0]
-    emit(BENCH, f"transfers_concurrent_per_s[{engine}]", rate, "transfers/s", baseline)
+    metric = f"transfers_concurrent_per_s[{engine},{threads_n}_clients]"
+    emit(BENCH, metric, rate, "transfers/s", baseline)
 
 
 _RAW_DEBIT = "UPDATE bench_bal SET amount = amount + {d} WHERE account_id = {a}"
@@ -208,7 +211,8 @@ def run(engine: str, n_accounts: int, n_transfers: int) -> None:
         reg = Registry(store)
         ids = bench_bulk(store, reg, n_accounts, engine)
         sequential = bench_transfers(store, reg, ids, n_transfers, engine)
-        bench_concurrent(store, ids, n_transfers, engine, sequential)
+        for clients in (8, 32):
+            bench_concurrent(store, ids, n_transfers, engine, sequential, clients)
         with timer() as t_verify:
             report = verify(store)
         if not report.ok:
