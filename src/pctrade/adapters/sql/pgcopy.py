@@ -8,22 +8,34 @@ then a length and a big-endian value per field), behind the fixed header and tra
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
+from psycopg.copy import QueuedLibpqWriter
 
 _HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 _TRAILER = b"\xff\xff"
 _WIDTH = {"int2": (">i2", 2), "int8": (">i8", 8)}
-CHUNK_BYTES = 16 * 1024 * 1024
+CHUNK_ROWS = 65_536
 
 
 def encode_rows(columns: Sequence[tuple[str, Any]]) -> bytes:
-    """Binary COPY payload for rows of integer columns.
+    """Binary COPY payload for rows of integer columns, all at once.
 
     ``columns`` is a sequence of (PostgreSQL type, values): type "int8" or "int2";
     values a scalar (repeated on every row) or an array of one value per row.
+    """
+    return b"".join(encode_chunks(columns))
+
+
+def encode_chunks(
+    columns: Sequence[tuple[str, Any]], rows_per_chunk: int = CHUNK_ROWS
+) -> Iterator[bytes]:
+    """The same payload in pieces, encoded as they are asked for.
+
+    Sent through ``copy_binary``, a piece is encoded while the server is still storing
+    the ones before it, instead of all of it before the server starts.
     """
     n = max((len(v) for _, v in columns if not np.isscalar(v)), default=1)
     fields: list[tuple[str, str]] = [("count", ">i2")]
@@ -36,18 +48,27 @@ def encode_rows(columns: Sequence[tuple[str, Any]]) -> bytes:
     template["count"] = len(columns)
     for i, (pg_type, _) in enumerate(columns):
         template[f"len{i}"] = _WIDTH[pg_type][1]
-    rows = np.empty(n, dtype=dtype)
-    rows.view(np.uint8).reshape(n, dtype.itemsize)[:] = template.view(np.uint8)
-    for i, (_, values) in enumerate(columns):
-        rows[f"val{i}"] = values
-    return _HEADER + rows.tobytes() + _TRAILER
+    yield _HEADER
+    for start in range(0, n, rows_per_chunk):
+        m = min(rows_per_chunk, n - start)
+        rows = np.empty(m, dtype=dtype)
+        rows.view(np.uint8).reshape(m, dtype.itemsize)[:] = template.view(np.uint8)
+        for i, (_, values) in enumerate(columns):
+            rows[f"val{i}"] = values if np.isscalar(values) else values[start : start + m]
+        yield rows.tobytes()
+    yield _TRAILER
 
 
-def copy_binary(driver_connection: Any, table: str, names: Sequence[str], payload: bytes) -> None:
+def copy_binary(
+    driver_connection: Any, table: str, names: Sequence[str], chunks: Iterable[bytes]
+) -> None:
+    """COPY the pieces into ``table``; a writer thread sends one while the next is made."""
     with (
         driver_connection.cursor() as cursor,
-        cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)") as copy,
+        cursor.copy(
+            f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)",
+            writer=QueuedLibpqWriter(cursor),
+        ) as copy,
     ):
-        view = memoryview(payload)
-        for start in range(0, len(view), CHUNK_BYTES):
-            copy.write(view[start : start + CHUNK_BYTES])
+        for chunk in chunks:
+            copy.write(chunk)

@@ -39,7 +39,7 @@ from sqlalchemy.engine import Connection
 
 from pctrade.adapters.sql import one_statement
 from pctrade.adapters.sql.engine import WRITE_OPTION
-from pctrade.adapters.sql.pgcopy import copy_binary, encode_rows
+from pctrade.adapters.sql.pgcopy import copy_binary, encode_chunks
 from pctrade.domain.errors import Conflict, InsufficientBalance
 from pctrade.domain.invariants import StoredEntry
 from pctrade.domain.journal import Entry, EntryHeader, entry_hash, opened_digest
@@ -982,7 +982,7 @@ class SqlUnitOfWork:
         if n == 0:
             return
         if self.is_postgres and n >= BULK_THRESHOLD:
-            payload = encode_rows(
+            payload = encode_chunks(
                 [
                     ("int8", seq),
                     ("int8", np.arange(n, dtype=np.int64)),
@@ -1122,7 +1122,7 @@ class SqlUnitOfWork:
             raise InsufficientBalance("the operation would make a holding negative") from exc
 
     def _copy_new_balances(self, postings: Postings) -> None:
-        payload = encode_rows(
+        payload = encode_chunks(
             [
                 ("int8", np.frombuffer(postings.accounts, dtype=np.int64)),
                 ("int8", np.frombuffer(postings.assets, dtype=np.int64)),
