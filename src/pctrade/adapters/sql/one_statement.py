@@ -242,4 +242,6 @@ def _parameters(
     if plan.grant is not None:
         g = plan.grant
         params.update(grant_a=g.account_id, grant_agent=g.agent, grant_active=g.active)
-    return params
+    # Integers as text, which the statement casts: the driver would otherwise pick
+    # int2, int4 or int8 by each value, and prepare the statement again per mix.
+    return {k: str(v) if type(v) is int else v for k, v in params.items()}

@@ -17,8 +17,10 @@ statement — never a Python loop of upserts. Hot-path SQL is
 hand-written and run through the driver to skip per-statement compilation.
 
 Round trips are what a small operation costs on PostgreSQL, so its parties, accounts
-and batch come from a per-store cache once committed (those rows are never edited), and
-all of its writes go in one pipelined round trip, checked after the sync.
+and batch come from a per-store cache once committed (those rows are never edited). An
+entry that opens nothing (a transfer, freeze, retirement, …) is written by one statement
+that checks itself (``one_statement``); other small entries send all their writes in
+one pipelined round trip, checked after the sync.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from types import TracebackType
 from typing import Any
 
 import numpy as np
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
@@ -408,6 +411,7 @@ class SqlUnitOfWork:
         self._checks: list[Callable[[], None]] | None = None
         self._write = write
         self._conn: Connection | None = None
+        self._raw: Any = None  # an autocommit writer's pooled driver connection
         self._head: Head | None = None
         self._saved_head: Head | None = None
         self._savepoint_sent = False
@@ -415,10 +419,15 @@ class SqlUnitOfWork:
         self._driver: Any = None
 
     def __enter__(self) -> SqlUnitOfWork:
-        conn = self._engine.connect()
         if self._autocommit:
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        elif self._write:
+            # Straight from the pool: an autocommit writer only sends its own SQL, and
+            # SQLAlchemy's connection (and its isolation switch) costs more than that.
+            self._raw = self._engine.raw_connection()
+            self._driver = self._raw.driver_connection
+            self._driver.autocommit = True
+            return self
+        conn = self._engine.connect()
+        if self._write:
             conn = conn.execution_options(**{WRITE_OPTION: True})
         elif self.is_postgres:
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
@@ -432,9 +441,14 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        conn = self._open()
         if not self._write or self._autocommit:
             self._cache.publish(self._seen)  # it only ever saw committed rows
+        if self._raw is not None:
+            self._driver.autocommit = False
+            self._raw.close()
+            self._raw = self._driver = None
+            return
+        conn = self._open()
         if conn.in_transaction():
             conn.rollback()
         conn.close()
@@ -443,6 +457,8 @@ class SqlUnitOfWork:
 
     def _open(self) -> Connection:
         if self._conn is None:
+            if self._raw is not None:  # asked for more than one statement can do
+                raise OptimisticMiss("the operation needs a transaction of its own")
             raise RuntimeError("unit of work is not open")
         return self._conn
 
@@ -484,7 +500,8 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         self.settle()
-        self._open().commit()
+        if self._raw is None:  # an autocommit writer's statement committed itself
+            self._open().commit()
         self._cache.publish(self._seen)
         self._seen = {}
         if self._head is not None:
@@ -495,9 +512,9 @@ class SqlUnitOfWork:
     # PostgreSQL a head lock taken after the savepoint is released by it too.
     # On PostgreSQL the SAVEPOINT is only sent before the operation's first write, and
     # not at all for a lean operation: its one-statement entry never half-applies and
-    # nothing is written beside it, so it costs one round trip instead of three. A read that fails
-    # before then breaks the whole group's transaction, and the group runs its
-    # operations again one by one (``group_commit``).
+    # nothing is written beside it, so it costs one round trip instead of three. A read
+    # that fails before then breaks the whole group's transaction, and the group runs
+    # its operations again one by one (``group_commit``).
     def savepoint(self) -> None:
         self._op += 1
         if self.is_postgres:
@@ -536,8 +553,6 @@ class SqlUnitOfWork:
         self._seen = self._seen_at_savepoint
 
     def _failed(self) -> bool:
-        import psycopg
-
         status = self._driver_connection().info.transaction_status
         return bool(status == psycopg.pq.TransactionStatus.INERROR)
 
