@@ -14,7 +14,8 @@ def test_one_statement_takes_only_entries_that_open_nothing() -> None:
     assert one_statement.fits(transfer)
     row = {"seq": 9, "prev": "0" * 64, "hash": "1" * 64}
     sql, params = one_statement.prepare(transfer, row, 8)
-X
+    # Integers go as text (cast in the SQL), so one prepared statement serves any values.
+    assert (params["dr0_0"], params["dr0_3"]) == ("1000", "-5")  # alice's debit, guarded
     assert (params["cr0_0"], params["cr0_3"]) == ("1001", "5")  # bob's credit, upserted
     assert one_statement.prepare(plan_transfer(bob, alice, 1, 9), row, 8)[0] is sql  # one shape
     opening = plan_open_accounts([Party("carol", Role.INDIVIDUAL, "")], 1002, "")
