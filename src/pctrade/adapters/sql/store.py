@@ -25,6 +25,7 @@ one pipelined round trip, checked after the sync.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -448,6 +449,10 @@ class SqlUnitOfWork:
             self._raw.close()
             self._raw = self._driver = None
             return
+        if self._pipeline is not None:  # left in flight by an error: leave pipeline mode
+            pipeline, self._pipeline = self._pipeline, None
+            with contextlib.suppress(Exception):  # the rollback below undoes it all
+                pipeline.__exit__(None, None, None)
         conn = self._open()
         if conn.in_transaction():
             conn.rollback()
