@@ -29,8 +29,8 @@ from tests.integration.registry_world import (
 from pctrade.adapters.sql import one_statement
 from pctrade.adapters.sql.store import Head, SqlStore, SqlUnitOfWork
 from pctrade.domain.errors import IdempotencyConflict, InsufficientBalance, PctradeError
-from pctrade.domain.model import Account, HolderType, State
-from pctrade.domain.operations import Retirement, plan_transfer
+from pctrade.domain.model import Account, HolderType, Party, Role, State
+from pctrade.domain.operations import Retirement, plan_open_accounts, plan_transfer
 from pctrade.services import commands as c
 from pctrade.services.group_commit import GroupCommitter, _Job
 from pctrade.services.ports import OptimisticMiss
@@ -300,3 +300,17 @@ def test_in_a_group_a_refused_lean_entry_refuses_those_chained_after_it(
     assert balances[(w.alice, 1, int(State.AVAILABLE))] == 700
     assert balances[(w.bob, 1, int(State.AVAILABLE))] == 300
     assert_verifies(pg_store)
+
+
+def test_an_autocommit_writer_refuses_what_one_statement_cannot_do(pg_store: SqlStore) -> None:
+    # Opening an account, or writing beside the entry, needs a transaction: the lean
+    # attempt says so before writing anything, and the caller goes the careful way.
+    build_world(pg_store)
+    before = snapshot(pg_store)
+    opening = plan_open_accounts([Party("carol", Role.INDIVIDUAL, "Carol")], 5_000, "")
+    with pg_store.writer(autocommit=True) as uow:
+        with pytest.raises(OptimisticMiss):
+            uow.append(opening, "registry", "open-carol", "r" * 64, "2026-09-01T08:00:00Z")
+        with pytest.raises(OptimisticMiss):
+            uow.conn  # noqa: B018 - the property is the call under test
+    assert snapshot(pg_store) == before
