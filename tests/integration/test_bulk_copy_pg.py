@@ -19,7 +19,7 @@ BATCH = "PCER-GD-AFF0007-2026Q3-001"
 def test_pieces_join_to_the_whole_payload() -> None:
     values = np.arange(10, dtype=np.int64) * 7 - 20
     columns = [("int8", 3), ("int8", values), ("int2", values % 5), ("int8", -values)]
-    whole = pgcopy.encode_rows(columns)
+    whole = b"".join(pgcopy.encode_chunks(columns, rows_per_chunk=len(values)))
     for rows_per_chunk in (1, 3, 10, 64):
         pieces = list(pgcopy.encode_chunks(columns, rows_per_chunk))
         assert b"".join(pieces) == whole

@@ -156,7 +156,7 @@ def test_a_stale_head_in_the_statement_writes_nothing(pg_store: SqlStore) -> Non
     plan = plan_transfer(alice, bob, asset, 5)
     with pg_store.writer(autocommit=True) as uow:
         uow._head = Head(before[0] - 1, "0" * 64, 0, 0)  # an old head
-        with pytest.raises(Exception, match="head moved on"):
+        with pytest.raises(OptimisticMiss, match="head moved on"):
             uow.append(plan, "alice", "stale", "r" * 64, "2026-09-01T08:00:00Z")
     assert snapshot(pg_store) == before
 

@@ -20,22 +20,15 @@ _WIDTH = {"int2": (">i2", 2), "int8": (">i8", 8)}
 CHUNK_ROWS = 65_536
 
 
-def encode_rows(columns: Sequence[tuple[str, Any]]) -> bytes:
-    """Binary COPY payload for rows of integer columns, all at once.
-
-    ``columns`` is a sequence of (PostgreSQL type, values): type "int8" or "int2";
-    values a scalar (repeated on every row) or an array of one value per row.
-    """
-    return b"".join(encode_chunks(columns))
-
-
 def encode_chunks(
     columns: Sequence[tuple[str, Any]], rows_per_chunk: int = CHUNK_ROWS
 ) -> Iterator[bytes]:
-    """The same payload in pieces, encoded as they are asked for.
+    """Binary COPY payload for rows of integer columns, in pieces encoded as asked for.
 
-    Sent through ``copy_binary``, a piece is encoded while the server is still storing
-    the ones before it, instead of all of it before the server starts.
+    ``columns`` is a sequence of (PostgreSQL type, values): type "int8" or "int2";
+    values a scalar (repeated on every row) or an array of one value per row. Sent
+    through ``copy_binary``, a piece is encoded while the server is still storing the
+    ones before it, instead of all of it before the server starts.
     """
     n = max((len(v) for _, v in columns if not np.isscalar(v)), default=1)
     fields: list[tuple[str, str]] = [("count", ">i2")]

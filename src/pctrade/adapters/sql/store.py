@@ -1002,7 +1002,7 @@ class SqlUnitOfWork:
         if n == 0:
             return
         if self.is_postgres and n >= BULK_THRESHOLD:
-            payload = encode_chunks(
+            chunks = encode_chunks(
                 [
                     ("int8", seq),
                     ("int8", np.arange(n, dtype=np.int64)),
@@ -1013,7 +1013,7 @@ class SqlUnitOfWork:
                 ]
             )
             names = ("seq", "idx", "account_id", "asset_id", "state", "delta")
-            copy_binary(self.conn.connection.driver_connection, "postings", names, payload)
+            copy_binary(self.conn.connection.driver_connection, "postings", names, chunks)
             return
         if (
             not self.is_postgres
@@ -1142,7 +1142,7 @@ class SqlUnitOfWork:
             raise InsufficientBalance("the operation would make a holding negative") from exc
 
     def _copy_new_balances(self, postings: Postings) -> None:
-        payload = encode_chunks(
+        chunks = encode_chunks(
             [
                 ("int8", np.frombuffer(postings.accounts, dtype=np.int64)),
                 ("int8", np.frombuffer(postings.assets, dtype=np.int64)),
@@ -1152,7 +1152,7 @@ class SqlUnitOfWork:
         )
         names = ("account_id", "asset_id", "state", "amount")
         try:
-            copy_binary(self.conn.connection.driver_connection, "balances", names, payload)
+            copy_binary(self.conn.connection.driver_connection, "balances", names, chunks)
         except self.conn.dialect.loaded_dbapi.IntegrityError as exc:  # a check above erred
             raise InsufficientBalance("the operation would make a holding negative") from exc
 
