@@ -29,10 +29,10 @@ from typing import TypeVar
 import duckdb
 import pyarrow.parquet as pq
 
-from pctrade.behaviour import load_catalogue
-from pctrade.pipeline import QuantifyResult, quantify_file
-from pctrade.pipeline.definition import behaviours_table
-from pctrade.pipeline.synthetic import generate_day, synthetic_as_of_ms
+from pctrade.energy.behaviour import load_catalogue
+from pctrade.energy.pipeline import QuantifyResult, quantify_file
+from pctrade.energy.pipeline.definition import behaviours_table
+from pctrade.energy.pipeline.synthetic import generate_day, synthetic_as_of_ms
 
 DAY = date(2026, 11, 24)
 _T = TypeVar("_T")
@@ -99,7 +99,7 @@ def run_duckdb(path: Path, events: int, work: Path) -> float:
 
 
 def run_spark(path: Path, events: int, duckdb_rate: float, memory: str, quick: bool) -> None:
-    from pctrade.pipeline.spark_engine import local_session
+    from pctrade.energy.pipeline.spark_engine import local_session
 
     cores = os.cpu_count() or 2
     session, start_s = timed(lambda: local_session(cores, memory, small_data=quick))

@@ -3,7 +3,7 @@
     .venv/bin/python bench/gen_behaviour_day.py --people 1000000 --out /tmp/day.parquet
 
 The same arguments always produce the same file (integer hashing, no RNG
-state); see `pctrade.pipeline.synthetic` for what the day contains.
+state); see `pctrade.energy.pipeline.synthetic` for what the day contains.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from pctrade.pipeline.synthetic import generate_day
+from pctrade.energy.pipeline.synthetic import generate_day
 
 
 def main() -> None:

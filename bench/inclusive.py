@@ -24,15 +24,15 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.domain.energy import EnergyLine
-from pctrade.domain.model import ENERGY_ASSET, Role, State
-from pctrade.domain.operations import EnergyCredit
 from pctrade.inclusive.claim import Period
-from pctrade.services import commands as c
-from pctrade.services.inclusive import CarbonInclusive
-from pctrade.services.queries import verify
-from pctrade.services.registry import Registry
+from pctrade.inclusive.service import CarbonInclusive
+from pctrade.ledger import commands as c
+from pctrade.ledger.energy_lines import EnergyLine
+from pctrade.ledger.model import ENERGY_ASSET, Role, State
+from pctrade.ledger.operations import EnergyCredit
+from pctrade.ledger.queries import verify
+from pctrade.ledger.service import Registry
+from pctrade.ledger.sql.store import SqlStore
 
 BENCH = "inclusive"
 NOW = datetime(2026, 7, 1, 10, tzinfo=UTC)

@@ -31,11 +31,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import drop_pg_database, emit, fresh_pg_database, peak_rss_mb, timer
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.domain.model import Role
-from pctrade.services import commands as c
-from pctrade.services.queries import verify
-from pctrade.services.registry import Registry
+from pctrade.ledger import commands as c
+from pctrade.ledger.model import Role
+from pctrade.ledger.queries import verify
+from pctrade.ledger.service import Registry
+from pctrade.ledger.sql.store import SqlStore
 
 BENCH = "registry"
 DENOM = "PCER-GD-AFF0007-2026Q3-001"

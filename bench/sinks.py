@@ -36,17 +36,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pctrade.adapters.fast_split import largest_remainder_np
-from pctrade.adapters.sql import sinks_store
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.domain.model import FIRST_HOLDER_ACCOUNT, Role, State, SystemAccount
-from pctrade.services import commands as c
-from pctrade.services.queries import verify
-from pctrade.services.registry import Registry
-from pctrade.services.sinks import Sinks
+from pctrade.ledger import commands as c
+from pctrade.ledger.model import FIRST_HOLDER_ACCOUNT, Role, State, SystemAccount
+from pctrade.ledger.queries import verify
+from pctrade.ledger.service import Registry
+from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.attribution import buffer_share_g, largest_remainder
+from pctrade.sinks.fast_split import largest_remainder_np
 from pctrade.sinks.monitoring import Period
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
+from pctrade.sinks.service import Sinks
+from pctrade.sinks.sql import store as sinks_store
 
 BENCH = "sinks"
 NOW = datetime(2026, 6, 1, tzinfo=UTC)  # sponsorships are made now

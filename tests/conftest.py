@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from pctrade.adapters.sql import schema
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.adapters.sql.tables import all_tables
-from pctrade.domain.journal import GENESIS_HASH
-from pctrade.domain.model import FIRST_HOLDER_ACCOUNT
+from pctrade.bootstrap.tables import all_tables
+from pctrade.ledger.journal import GENESIS_HASH
+from pctrade.ledger.model import FIRST_HOLDER_ACCOUNT
+from pctrade.ledger.sql import schema
+from pctrade.ledger.sql.store import SqlStore
 
 PG_ADMIN_URL = os.environ.get(
     "PCTRADE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

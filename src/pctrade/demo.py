@@ -44,26 +44,26 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from pctrade import demo_events
-from pctrade.adapters.sql import schema as t
-from pctrade.adapters.sql import sinks_store
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.adapters.sql.tables import METADATAS
-from pctrade.domain.errors import IdempotencyConflict, NotFound, PctradeError, ValidationError
-from pctrade.domain.model import SYSTEM_OWNER, AccountId, Role
-from pctrade.domain.operations import FreezeReason, Retirement
-from pctrade.domain.units import FEN_PER_YUAN, G_PER_KG, G_PER_T
+from pctrade.bootstrap.tables import METADATAS
+from pctrade.energy import service as energy
+from pctrade.energy.pipeline import quantify_file
+from pctrade.energy.pipeline.synthetic import synthetic_as_of_ms
 from pctrade.inclusive.claim import Period as InclusivePeriod
-from pctrade.pipeline import quantify_file
-from pctrade.pipeline.synthetic import synthetic_as_of_ms
-from pctrade.services import commands as c
-from pctrade.services import energy
-from pctrade.services.inclusive import CarbonInclusive, InclusiveIssuance
-from pctrade.services.queries import VerifyReport, verify
-from pctrade.services.registry import Receipt, Registry, SetClock
-from pctrade.services.sinks import Issuance, Sinks
+from pctrade.inclusive.service import CarbonInclusive, InclusiveIssuance
+from pctrade.kernel.errors import IdempotencyConflict, NotFound, PctradeError, ValidationError
+from pctrade.kernel.units import FEN_PER_YUAN, G_PER_KG, G_PER_T
+from pctrade.ledger import commands as c
+from pctrade.ledger.model import SYSTEM_OWNER, AccountId, Role
+from pctrade.ledger.operations import FreezeReason, Retirement
+from pctrade.ledger.queries import VerifyReport, verify
+from pctrade.ledger.service import Receipt, Registry, SetClock
+from pctrade.ledger.sql import schema as t
+from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.monitoring import Period
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
 from pctrade.sinks.removals import expected_removal_g
+from pctrade.sinks.service import Issuance, Sinks
+from pctrade.sinks.sql import store as sinks_store
 
 PEOPLE_DEFAULT = 50
 PEOPLE_MIN = 5  # the scenario's trades need five distinct people

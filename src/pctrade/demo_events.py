@@ -18,8 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pctrade.behaviour.quantify import day_window
-from pctrade.pipeline.schema import EVENTS
+from pctrade.energy.behaviour.quantify import day_window
+from pctrade.energy.pipeline.schema import EVENTS
 
 PARTNER: Final = "gd-metro-app"
 _MS_PER_MIN: Final = 60_000

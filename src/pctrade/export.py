@@ -30,10 +30,10 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from pctrade.adapters.sql import schema as t
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.domain.errors import ValidationError
-from pctrade.domain.model import CASH_ASSET, ENERGY_ASSET, ENERGY_NAME, State
+from pctrade.kernel.errors import ValidationError
+from pctrade.ledger.model import CASH_ASSET, ENERGY_ASSET, ENERGY_NAME, State
+from pctrade.ledger.sql import schema as t
+from pctrade.ledger.sql.store import SqlStore
 
 CHUNK_ROWS = 100_000
 

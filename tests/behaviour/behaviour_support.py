@@ -10,9 +10,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pctrade.behaviour import DayResult, Event, day_window
-from pctrade.pipeline import QuantifyResult
-from pctrade.pipeline.schema import EVENTS
+from pctrade.energy.behaviour import DayResult, Event, day_window
+from pctrade.energy.pipeline import QuantifyResult
+from pctrade.energy.pipeline.schema import EVENTS
 
 DAY = date(2026, 11, 24)
 WINDOW = day_window(DAY, 0)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pctrade.behaviour import Catalogue, load_catalogue
+from pctrade.energy.behaviour import Catalogue, load_catalogue
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -23,7 +23,7 @@ def catalogue() -> Catalogue:
 def spark() -> Iterator[SparkSession]:
     """One local session per test process: starting the JVM costs seconds."""
     pytest.importorskip("pyspark")
-    from pctrade.pipeline.spark_engine import local_session
+    from pctrade.energy.pipeline.spark_engine import local_session
 
     logging.getLogger("py4j").setLevel(logging.WARNING)
     session = local_session(cores=2, memory="1g", small_data=True)

@@ -16,13 +16,13 @@ import pytest
 import sqlalchemy as sa
 from behaviour_support import HOUR_MS, MINUTE_MS, event, write_events
 
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.behaviour import Event, day_window
-from pctrade.domain.model import ENERGY_ASSET, Role, State
-from pctrade.pipeline import QuantifyResult, quantify_file
-from pctrade.services import commands as c
-from pctrade.services import energy
-from pctrade.services.registry import Registry
+from pctrade.energy import service as energy
+from pctrade.energy.behaviour import Event, day_window
+from pctrade.energy.pipeline import QuantifyResult, quantify_file
+from pctrade.ledger import commands as c
+from pctrade.ledger.model import ENERGY_ASSET, Role, State
+from pctrade.ledger.service import Registry
+from pctrade.ledger.sql.store import SqlStore
 
 DAY1 = date(2026, 11, 24)
 DAY2 = DAY1 + timedelta(days=1)

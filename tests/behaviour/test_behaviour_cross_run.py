@@ -20,10 +20,10 @@ from behaviour_support import (
     write_events,
 )
 
-from pctrade.behaviour import Catalogue, Event, quantify_day
-from pctrade.behaviour.model import PartnerAnomaly
-from pctrade.pipeline import quantify_file
-from pctrade.pipeline.schema import SEEN
+from pctrade.energy.behaviour import Catalogue, Event, quantify_day
+from pctrade.energy.behaviour.model import PartnerAnomaly
+from pctrade.energy.pipeline import quantify_file
+from pctrade.energy.pipeline.schema import SEEN
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

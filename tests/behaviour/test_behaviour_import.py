@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from behaviour_support import AS_OF_MS, DAY, DAY_START_MS, HOUR_MS, MINUTE_MS
 
-from pctrade.behaviour import Rejection
-from pctrade.pipeline import quantify_file
+from pctrade.energy.behaviour import Rejection
+from pctrade.energy.pipeline import quantify_file
 
 HEADER = "partner_id,event_id,person_id,behaviour,start_ms,end_ms,quantity,unit\n"
 START = DAY_START_MS + 8 * HOUR_MS

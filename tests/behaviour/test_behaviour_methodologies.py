@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pctrade.behaviour import UG_PER_G, Catalogue, MethodologyError, load_text
+from pctrade.energy.behaviour import UG_PER_G, Catalogue, MethodologyError, load_text
 
 SHIPPED_FAMILIES = {
     "walking",

@@ -20,10 +20,10 @@ from behaviour_support import (
     write_events,
 )
 
-from pctrade.behaviour import Catalogue, Event, quantify_day
-from pctrade.pipeline import quantify_file
-from pctrade.pipeline.schema import YEAR_TO_DATE
-from pctrade.pipeline.synthetic import generate_day, synthetic_as_of_ms
+from pctrade.energy.behaviour import Catalogue, Event, quantify_day
+from pctrade.energy.pipeline import quantify_file
+from pctrade.energy.pipeline.schema import YEAR_TO_DATE
+from pctrade.energy.pipeline.synthetic import generate_day, synthetic_as_of_ms
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

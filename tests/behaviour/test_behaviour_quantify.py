@@ -6,7 +6,7 @@ from behaviour_support import AS_OF_MS, DAY, DAY_START_MS, HOUR_MS, MINUTE_MS, e
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pctrade.behaviour import UG_PER_G, CapFlag, Catalogue, Event, apply_caps, quantify_day
+from pctrade.energy.behaviour import UG_PER_G, CapFlag, Catalogue, Event, apply_caps, quantify_day
 
 
 def steps(row_no: int, count: int, person: str = "alice") -> Event:

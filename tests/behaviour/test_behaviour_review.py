@@ -16,15 +16,17 @@ import pytest
 import sqlalchemy as sa
 from behaviour_support import HOUR_MS, MINUTE_MS, event, write_events
 
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.behaviour import Event, day_window
-from pctrade.behaviour.review import Decision, release_outcome
-from pctrade.domain.errors import Conflict, Forbidden, NotFound, ValidationError
-from pctrade.domain.model import ENERGY_ASSET, Role, State
-from pctrade.pipeline import quantify_file
-from pctrade.services import commands as c
-from pctrade.services import energy, queries, review
-from pctrade.services.registry import Registry
+from pctrade.energy import review
+from pctrade.energy import service as energy
+from pctrade.energy.behaviour import Event, day_window
+from pctrade.energy.behaviour.review import Decision, release_outcome
+from pctrade.energy.pipeline import quantify_file
+from pctrade.kernel.errors import Conflict, Forbidden, NotFound, ValidationError
+from pctrade.ledger import commands as c
+from pctrade.ledger import queries
+from pctrade.ledger.model import ENERGY_ASSET, Role, State
+from pctrade.ledger.service import Registry
+from pctrade.ledger.sql.store import SqlStore
 
 DAY = date(2026, 11, 24)
 START = day_window(DAY, 0).start_ms

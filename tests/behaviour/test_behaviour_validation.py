@@ -6,7 +6,7 @@ import dataclasses
 
 from behaviour_support import AS_OF_MS, DAY, DAY_START_MS, HOUR_MS, MINUTE_MS, event
 
-from pctrade.behaviour import Catalogue, Event, Hold, Rejection, quantify_day
+from pctrade.energy.behaviour import Catalogue, Event, Hold, Rejection, quantify_day
 
 
 def outcome(catalogue: Catalogue, *events: Event) -> dict[int, str]:

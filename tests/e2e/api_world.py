@@ -13,9 +13,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.domain.model import Role
-from pctrade.services import queries
+from pctrade.ledger import queries
+from pctrade.ledger.model import Role
+from pctrade.ledger.sql.store import SqlStore
 
 PASSWORD = "correct horse battery"
 BATCH = "PCER-GD-AFF0007-2026Q3-001"

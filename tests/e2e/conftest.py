@@ -21,14 +21,14 @@ import sqlalchemy as sa
 from api_world import BATCH, CAST, CEA, PASSWORD, Clock, World
 from fastapi.testclient import TestClient
 
-from pctrade.adapters.sql import schema as t
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.adapters.sql.tables import all_tables
 from pctrade.api import auth
 from pctrade.api.app import create_app
 from pctrade.api.settings import ApiSettings
-from pctrade.services import commands as c
-from pctrade.services.registry import Registry
+from pctrade.bootstrap.tables import all_tables
+from pctrade.ledger import commands as c
+from pctrade.ledger.service import Registry
+from pctrade.ledger.sql import schema as t
+from pctrade.ledger.sql.store import SqlStore
 
 TOKEN_TTL_S = 3600
 PG_SERVER = os.environ.get("PCTRADE_TEST_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")

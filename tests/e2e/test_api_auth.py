@@ -10,9 +10,9 @@ import pytest
 from api_world import BATCH, PASSWORD, Clock, World, assert_refused
 from fastapi.testclient import TestClient
 
-from pctrade.adapters.sql.store import SqlStore
 from pctrade.api import auth
-from pctrade.domain.errors import NotFound, ValidationError
+from pctrade.kernel.errors import NotFound, ValidationError
+from pctrade.ledger.sql.store import SqlStore
 
 
 def _unauthorised(response: object, code: str) -> None:
@@ -83,7 +83,7 @@ def test_an_unknown_user_gets_no_token(world: World) -> None:
 def test_passwords_and_tokens_are_stored_only_hashed(world: World, store: SqlStore) -> None:
     import sqlalchemy as sa
 
-    from pctrade.adapters.sql import schema as t
+    from pctrade.ledger.sql import schema as t
 
     token = world.headers["alice"]["Authorization"].removeprefix("Bearer ")
     with store.engine.connect() as conn:

@@ -290,7 +290,7 @@ def test_an_unexpected_failure_is_a_problem_document_without_internals(
 ) -> None:
     from fastapi.testclient import TestClient
 
-    from pctrade.services import queries
+    from pctrade.ledger import queries
 
     def broken(*_: object) -> None:
         raise RuntimeError("secret internals")

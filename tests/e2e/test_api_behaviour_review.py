@@ -12,14 +12,14 @@ import pytest
 from api_world import Clock, World, assert_refused
 from fastapi.testclient import TestClient
 
-from pctrade.adapters.sql.store import SqlStore
 from pctrade.api.app import create_app
 from pctrade.api.settings import ApiSettings
-from pctrade.behaviour.quantify import day_window
-from pctrade.pipeline import quantify_file
-from pctrade.services import energy
-from pctrade.services.ingest import events_dir
-from pctrade.services.registry import Registry
+from pctrade.energy import service as energy
+from pctrade.energy.behaviour.quantify import day_window
+from pctrade.energy.ingest import events_dir
+from pctrade.energy.pipeline import quantify_file
+from pctrade.ledger.service import Registry
+from pctrade.ledger.sql.store import SqlStore
 
 DAY = date(2026, 6, 30)  # the day before the test clock's 2026-07-01
 HOUR_MS = 3_600_000

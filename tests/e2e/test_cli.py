@@ -17,12 +17,12 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from pctrade import export as export_module
-from pctrade.adapters.sql.store import SqlStore
 from pctrade.cli.main import app
-from pctrade.domain.model import Role, State
-from pctrade.services import commands as c
-from pctrade.services import queries
-from pctrade.services.registry import Registry
+from pctrade.ledger import commands as c
+from pctrade.ledger import queries
+from pctrade.ledger.model import Role, State
+from pctrade.ledger.service import Registry
+from pctrade.ledger.sql.store import SqlStore
 
 BATCH = "PCER-GD-AFF0007-2026Q3-001"
 CEA = "CEA-GD-ALLOC-2025-001"

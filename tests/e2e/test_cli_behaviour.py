@@ -6,11 +6,11 @@ from pathlib import Path
 
 from typer.testing import CliRunner, Result
 
-from pctrade.adapters.sql.store import SqlStore
 from pctrade.cli.main import app
-from pctrade.domain.model import ENERGY_ASSET, Role, State
-from pctrade.services import commands as c
-from pctrade.services.registry import Registry
+from pctrade.ledger import commands as c
+from pctrade.ledger.model import ENERGY_ASSET, Role, State
+from pctrade.ledger.service import Registry
+from pctrade.ledger.sql.store import SqlStore
 
 ENV = {"COLUMNS": "200", "PCTRADE_DATABASE_URL": ""}
 CSV = """partner_id,event_id,person_id,behaviour,start_ms,end_ms,quantity,unit

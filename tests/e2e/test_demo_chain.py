@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from pctrade import demo
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.domain.model import ENERGY_ASSET, State, SystemAccount
-from pctrade.services.queries import account_view
+from pctrade.ledger.model import ENERGY_ASSET, State, SystemAccount
+from pctrade.ledger.queries import account_view
+from pctrade.ledger.sql.store import SqlStore
 
 
 @pytest.fixture

@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.domain.energy import EnergyLine
-from pctrade.domain.model import ENERGY_ASSET, Role, State
-from pctrade.domain.operations import EnergyCredit
 from pctrade.inclusive.claim import Period
-from pctrade.services import commands as c
-from pctrade.services.inclusive import CarbonInclusive
-from pctrade.services.registry import Registry, SetClock
-from pctrade.services.sinks import Sinks
+from pctrade.inclusive.service import CarbonInclusive
+from pctrade.ledger import commands as c
+from pctrade.ledger.energy_lines import EnergyLine
+from pctrade.ledger.model import ENERGY_ASSET, Role, State
+from pctrade.ledger.operations import EnergyCredit
+from pctrade.ledger.service import Registry, SetClock
+from pctrade.ledger.sql.store import SqlStore
+from pctrade.sinks.service import Sinks
 
 # Energy for June is credited on 2026-06-29 and 30; the issuance runs on 1 July, within
 # the 72 h expiry of the last credit.

@@ -9,12 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 from inclusive_world import NOW, World, build, credit, held, journal_length
 
-from pctrade.adapters.sql.store import SqlStore
 from pctrade.api import auth
 from pctrade.api.app import create_app
 from pctrade.api.settings import ApiSettings
+from pctrade.ledger.queries import verify
+from pctrade.ledger.sql.store import SqlStore
 from pctrade.rules import in_force
-from pctrade.services.queries import verify
 
 PASSWORD = "correct horse battery"
 GD = in_force("GD", NOW.date())

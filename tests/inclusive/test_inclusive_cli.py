@@ -8,11 +8,11 @@ from pathlib import Path
 from inclusive_world import build, credit, energy, held
 from typer.testing import CliRunner, Result
 
-from pctrade.adapters.sql.store import SqlStore
 from pctrade.cli.main import app
-from pctrade.domain.model import State
+from pctrade.ledger.model import State
+from pctrade.ledger.queries import verify
+from pctrade.ledger.sql.store import SqlStore
 from pctrade.rules import in_force
-from pctrade.services.queries import verify
 
 ENV = {"COLUMNS": "200", "PCTRADE_DATABASE_URL": ""}
 

@@ -19,14 +19,14 @@ from inclusive_world import (
     journal_length,
 )
 
-from pctrade.adapters.sql import inclusive_store
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.domain.errors import PctradeError
-from pctrade.domain.model import State
+from pctrade.energy import service as energy_service
 from pctrade.inclusive.claim import Period
+from pctrade.inclusive.sql import store as inclusive_store
+from pctrade.kernel.errors import PctradeError
+from pctrade.ledger.model import State
+from pctrade.ledger.queries import verify
+from pctrade.ledger.sql.store import SqlStore
 from pctrade.rules import in_force
-from pctrade.services import energy as energy_service
-from pctrade.services.queries import verify
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
 
 GD = in_force("GD", NOW.date())

@@ -9,13 +9,14 @@ import pytest
 import sqlalchemy as sa
 from inclusive_world import CREDITED_AT, World, build, credit, energy
 
-from pctrade.adapters.sql import inclusive_store, sinks_store
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.domain.errors import PctradeError
-from pctrade.domain.model import State
+from pctrade.energy import service as energy_service
+from pctrade.inclusive.sql import store as inclusive_store
+from pctrade.kernel.errors import PctradeError
+from pctrade.ledger.model import State
+from pctrade.ledger.sql.store import SqlStore
 from pctrade.rules import by_version, in_force
-from pctrade.services import energy as energy_service
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
+from pctrade.sinks.sql import store as sinks_store
 
 
 @pytest.fixture

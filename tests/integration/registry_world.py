@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from pctrade.adapters.sql import schema
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.domain.model import Role
-from pctrade.services import commands as c
-from pctrade.services.queries import verify
-from pctrade.services.registry import Clock, Registry, utc_now
+from pctrade.ledger import commands as c
+from pctrade.ledger.model import Role
+from pctrade.ledger.queries import verify
+from pctrade.ledger.service import Clock, Registry, utc_now
+from pctrade.ledger.sql import schema
+from pctrade.ledger.sql.store import SqlStore
 
 BATCH = "PCER-GD-AFF0007-2026Q3-001"
 Snapshot = tuple[int, dict[tuple[int, int, int], int], dict[int, int]]

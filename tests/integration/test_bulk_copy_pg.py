@@ -7,11 +7,11 @@ import pytest
 import sqlalchemy as sa
 from tests.integration.registry_world import assert_verifies
 
-from pctrade.adapters.sql import pgcopy
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.domain.model import Role
-from pctrade.services import commands as c
-from pctrade.services.registry import Registry
+from pctrade.ledger import commands as c
+from pctrade.ledger.model import Role
+from pctrade.ledger.service import Registry
+from pctrade.ledger.sql import pgcopy
+from pctrade.ledger.sql.store import SqlStore
 
 BATCH = "PCER-GD-AFF0007-2026Q3-001"
 

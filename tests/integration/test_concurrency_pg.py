@@ -17,11 +17,11 @@ import pytest
 import sqlalchemy as sa
 from registry_world import assert_verifies, snapshot
 
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.domain.errors import InsufficientBalance
-from pctrade.domain.model import FIRST_HOLDER_ACCOUNT, Role
-from pctrade.services import commands as c
-from pctrade.services.registry import Registry
+from pctrade.kernel.errors import InsufficientBalance
+from pctrade.ledger import commands as c
+from pctrade.ledger.model import FIRST_HOLDER_ACCOUNT, Role
+from pctrade.ledger.service import Registry
+from pctrade.ledger.sql.store import SqlStore
 
 BATCH = "PCER-GD-BANK-2026-001"
 START_G = 10_000

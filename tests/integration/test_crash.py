@@ -19,16 +19,16 @@ import pytest
 import sqlalchemy as sa
 from registry_world import assert_verifies
 
-from pctrade.adapters.sql import schema
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.domain.model import FIRST_HOLDER_ACCOUNT
+from pctrade.ledger.model import FIRST_HOLDER_ACCOUNT
+from pctrade.ledger.sql import schema
+from pctrade.ledger.sql.store import SqlStore
 
 CHILD = """
 import sys
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.domain.model import Role
-from pctrade.services import commands as c
-from pctrade.services.registry import Registry
+from pctrade.ledger.sql.store import SqlStore
+from pctrade.ledger.model import Role
+from pctrade.ledger import commands as c
+from pctrade.ledger.service import Registry
 
 url, n = sys.argv[1], int(sys.argv[2])
 reg = Registry(SqlStore(url))

@@ -19,21 +19,21 @@ import pytest
 import sqlalchemy as sa
 from registry_world import assert_verifies, snapshot
 
-from pctrade.adapters.sql import schema
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.behaviour.loader import load_catalogue
-from pctrade.behaviour.quantify import day_window
-from pctrade.domain.energy import EnergyLine
-from pctrade.domain.errors import Conflict, Forbidden, InsufficientBalance, ValidationError
-from pctrade.domain.journal import format_ts
-from pctrade.domain.model import ENERGY_ASSET, Role, State
-from pctrade.domain.operations import EnergyCredit, Retirement, plan_energy_expire
-from pctrade.pipeline import QuantifyResult, quantify_file
-from pctrade.pipeline.schema import EVENTS
-from pctrade.services import commands as c
-from pctrade.services import energy
-from pctrade.services.queries import account_view, verify
-from pctrade.services.registry import Registry, SetClock
+from pctrade.energy import service as energy
+from pctrade.energy.behaviour.loader import load_catalogue
+from pctrade.energy.behaviour.quantify import day_window
+from pctrade.energy.pipeline import QuantifyResult, quantify_file
+from pctrade.energy.pipeline.schema import EVENTS
+from pctrade.kernel.errors import Conflict, Forbidden, InsufficientBalance, ValidationError
+from pctrade.ledger import commands as c
+from pctrade.ledger.energy_lines import EnergyLine
+from pctrade.ledger.journal import format_ts
+from pctrade.ledger.model import ENERGY_ASSET, Role, State
+from pctrade.ledger.operations import EnergyCredit, Retirement, plan_energy_expire
+from pctrade.ledger.queries import account_view, verify
+from pctrade.ledger.service import Registry, SetClock
+from pctrade.ledger.sql import schema
+from pctrade.ledger.sql.store import SqlStore
 
 DAY = date(2026, 11, 24)
 WINDOW = day_window(DAY, 0)

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.domain.errors import InsufficientBalance, PctradeError
-from pctrade.domain.model import Role
-from pctrade.services import commands as c
-from pctrade.services.queries import account_view, journal_page, verify
-from pctrade.services.registry import Registry
+from pctrade.kernel.errors import InsufficientBalance, PctradeError
+from pctrade.ledger import commands as c
+from pctrade.ledger.model import Role
+from pctrade.ledger.queries import account_view, journal_page, verify
+from pctrade.ledger.service import Registry
+from pctrade.ledger.sql.store import SqlStore
 
 BATCH = "PCER-GD-AFF0007-2026Q3-001"
 PEOPLE = 20

@@ -26,15 +26,15 @@ from tests.integration.registry_world import (
     snapshot,
 )
 
-from pctrade.adapters.sql import one_statement
-from pctrade.adapters.sql.store import Head, SqlStore, SqlUnitOfWork
-from pctrade.domain.errors import IdempotencyConflict, InsufficientBalance, PctradeError
-from pctrade.domain.model import Account, HolderType, Party, Role, State
-from pctrade.domain.operations import Retirement, plan_open_accounts, plan_transfer
-from pctrade.services import commands as c
-from pctrade.services.group_commit import GroupCommitter, _Job
-from pctrade.services.ports import OptimisticMiss
-from pctrade.services.registry import Registry, SetClock
+from pctrade.kernel.errors import IdempotencyConflict, InsufficientBalance, PctradeError
+from pctrade.ledger import commands as c
+from pctrade.ledger.group_commit import GroupCommitter, _Job
+from pctrade.ledger.model import Account, HolderType, Party, Role, State
+from pctrade.ledger.operations import Retirement, plan_open_accounts, plan_transfer
+from pctrade.ledger.ports import OptimisticMiss
+from pctrade.ledger.service import Registry, SetClock
+from pctrade.ledger.sql import one_statement
+from pctrade.ledger.sql.store import Head, SqlStore, SqlUnitOfWork
 
 pytestmark = pytest.mark.pg
 T0 = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)

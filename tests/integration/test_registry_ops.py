@@ -12,8 +12,7 @@ import pytest
 import sqlalchemy as sa
 from registry_world import BATCH, World, assert_verifies, build_world, snapshot
 
-from pctrade.adapters.sql.store import BULK_THRESHOLD, SqlStore
-from pctrade.domain.errors import (
+from pctrade.kernel.errors import (
     Conflict,
     Forbidden,
     IdempotencyConflict,
@@ -23,13 +22,14 @@ from pctrade.domain.errors import (
     TerminalState,
     ValidationError,
 )
-from pctrade.domain.ledger import Posting, Postings
-from pctrade.domain.model import CASH_ASSET, Role, State, SystemAccount
-from pctrade.domain.operations import FreezeReason, Retirement, plan_transfer, plan_unfreeze
-from pctrade.domain.units import INT64_MAX
-from pctrade.services import commands as c
-from pctrade.services.queries import account_view, certificate
-from pctrade.services.registry import Receipt
+from pctrade.kernel.units import INT64_MAX
+from pctrade.ledger import commands as c
+from pctrade.ledger.model import CASH_ASSET, Role, State, SystemAccount
+from pctrade.ledger.operations import FreezeReason, Retirement, plan_transfer, plan_unfreeze
+from pctrade.ledger.postings import Posting, Postings
+from pctrade.ledger.queries import account_view, certificate
+from pctrade.ledger.service import Receipt
+from pctrade.ledger.sql.store import BULK_THRESHOLD, SqlStore
 
 RETIREMENT = Retirement("Alice", "offset my commute", "CN-GD", "2026")
 
@@ -395,7 +395,7 @@ def test_terminal_operations_cannot_be_corrected(world: World, op: str) -> None:
 def test_a_terminal_posting_cannot_be_reversed_in_the_store(world: World) -> None:
     """The domain refuses a decrease of a terminal state before the store sees it."""
     with pytest.raises(TerminalState):
-        from pctrade.domain.ledger import Posting, Postings, check_postings
+        from pctrade.ledger.postings import Posting, Postings, check_postings
 
         check_postings(
             Postings.of(

@@ -24,13 +24,13 @@ from hypothesis.stateful import (
 )
 from registry_world import snapshot
 
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.domain.errors import PctradeError
-from pctrade.domain.model import CASH_ASSET, Role, State, SystemAccount
-from pctrade.domain.operations import FreezeReason, Retirement
-from pctrade.services import commands as c
-from pctrade.services.queries import verify
-from pctrade.services.registry import Receipt, Registry
+from pctrade.kernel.errors import PctradeError
+from pctrade.ledger import commands as c
+from pctrade.ledger.model import CASH_ASSET, Role, State, SystemAccount
+from pctrade.ledger.operations import FreezeReason, Retirement
+from pctrade.ledger.queries import verify
+from pctrade.ledger.service import Receipt, Registry
+from pctrade.ledger.sql.store import SqlStore
 
 Key = tuple[int, int, int]
 AV, FR, SU, RE, CA, SRC = (

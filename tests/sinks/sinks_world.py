@@ -8,16 +8,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pctrade.adapters.sql import sinks_store
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.domain.energy import EnergyLine
-from pctrade.domain.model import ENERGY_ASSET, AssetId, Role, State
-from pctrade.domain.operations import EnergyCredit
-from pctrade.services import commands as c
-from pctrade.services.registry import Registry, SetClock
-from pctrade.services.sinks import Sinks
+from pctrade.ledger import commands as c
+from pctrade.ledger.energy_lines import EnergyLine
+from pctrade.ledger.model import ENERGY_ASSET, AssetId, Role, State
+from pctrade.ledger.operations import EnergyCredit
+from pctrade.ledger.service import Registry, SetClock
+from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.monitoring import Period
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
+from pctrade.sinks.service import Sinks
+from pctrade.sinks.sql import store as sinks_store
 
 NOW = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # before the periods reported
 UNIT_G = 1_000

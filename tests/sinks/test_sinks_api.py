@@ -10,11 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sinks_world import SinkWorld, build, grant_energy, journal_length, sink_rows
 
-from pctrade.adapters.sql.store import SqlStore
 from pctrade.api import auth
 from pctrade.api.app import create_app
 from pctrade.api.settings import ApiSettings
-from pctrade.services.queries import verify
+from pctrade.ledger.queries import verify
+from pctrade.ledger.sql.store import SqlStore
 
 PASSWORD = "correct horse battery"
 PROJECT: dict[str, Any] = {

@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 from sinks_world import SinkWorld, approved_project, build, file_report, grant_energy
 
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.services.queries import verify
-from pctrade.services.sinks import Issuance
+from pctrade.ledger.queries import verify
+from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.monitoring import Period
+from pctrade.sinks.service import Issuance
 
 Q3 = Period(date(2026, 7, 1), date(2026, 9, 30))
 

@@ -12,14 +12,14 @@ from sinks_world import SinkWorld, approved_project, build, file_report, grant_e
 from test_sinks_api import Api
 from typer.testing import CliRunner
 
-from pctrade.adapters.sql.store import SqlStore
 from pctrade.api.app import create_app
 from pctrade.api.settings import ApiSettings
 from pctrade.cli.main import app as cli
-from pctrade.domain.errors import NotFound
-from pctrade.services.sink_certificates import issuance_certificate, sponsor_certificate
-from pctrade.services.sinks import Issuance
+from pctrade.kernel.errors import NotFound
+from pctrade.ledger.sql.store import SqlStore
+from pctrade.sinks.certificates import issuance_certificate, sponsor_certificate
 from pctrade.sinks.monitoring import Period
+from pctrade.sinks.service import Issuance
 
 Q3 = Period(date(2026, 7, 1), date(2026, 9, 30))
 REMOVALS_G = 400_000_007

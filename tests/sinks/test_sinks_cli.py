@@ -7,10 +7,10 @@ from pathlib import Path
 from sinks_world import build, grant_energy, held
 from typer.testing import CliRunner, Result
 
-from pctrade.adapters.sql.store import SqlStore
 from pctrade.cli.main import app
-from pctrade.domain.model import SystemAccount
-from pctrade.services.queries import verify
+from pctrade.ledger.model import SystemAccount
+from pctrade.ledger.queries import verify
+from pctrade.ledger.sql.store import SqlStore
 
 ENV = {"COLUMNS": "200", "PCTRADE_DATABASE_URL": ""}
 # The CLI runs on the real clock: a period is reported after it has ended and counts

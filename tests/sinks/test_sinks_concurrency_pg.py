@@ -19,13 +19,13 @@ import pytest
 import sqlalchemy as sa
 from sinks_world import UNIT_G, SinkWorld, approved_project, build, grant_energy
 
-from pctrade.adapters.sql import sinks_store
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.domain.errors import PctradeError
-from pctrade.domain.model import ENERGY_ASSET, State
-from pctrade.services.queries import verify
-from pctrade.services.registry import Registry
-from pctrade.services.sinks import Sinks
+from pctrade.kernel.errors import PctradeError
+from pctrade.ledger.model import ENERGY_ASSET, State
+from pctrade.ledger.queries import verify
+from pctrade.ledger.service import Registry
+from pctrade.ledger.sql.store import SqlStore
+from pctrade.sinks.service import Sinks
+from pctrade.sinks.sql import store as sinks_store
 
 pytestmark = pytest.mark.pg
 

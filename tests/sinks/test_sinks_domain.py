@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pctrade.adapters.fast_split import attribute_columns, largest_remainder_np
-from pctrade.domain.errors import PctradeError
+from pctrade.kernel.errors import PctradeError
 from pctrade.sinks.attribution import (
     attribute,
     buffer_share_g,
@@ -19,6 +18,7 @@ from pctrade.sinks.attribution import (
     plan_reversal,
 )
 from pctrade.sinks.evidence import attribution_digest
+from pctrade.sinks.fast_split import attribute_columns, largest_remainder_np
 from pctrade.sinks.monitoring import (
     FiledReport,
     Period,

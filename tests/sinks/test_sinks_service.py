@@ -25,18 +25,18 @@ from sinks_world import (
     spec,
 )
 
-from pctrade.adapters.sql import sinks_store
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.behaviour.quantify import day_window
-from pctrade.domain.errors import PctradeError
-from pctrade.domain.model import State, SystemAccount
-from pctrade.pipeline import quantify_file
-from pctrade.pipeline.schema import EVENTS
-from pctrade.services import energy as energy_service
-from pctrade.services.queries import verify
-from pctrade.services.registry import Registry
-from pctrade.services.sinks import mine
+from pctrade.energy import service as energy_service
+from pctrade.energy.behaviour.quantify import day_window
+from pctrade.energy.pipeline import quantify_file
+from pctrade.energy.pipeline.schema import EVENTS
+from pctrade.kernel.errors import PctradeError
+from pctrade.ledger.model import State, SystemAccount
+from pctrade.ledger.queries import verify
+from pctrade.ledger.service import Registry
+from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.monitoring import Period
+from pctrade.sinks.service import mine
+from pctrade.sinks.sql import store as sinks_store
 
 Q3 = Period(date(2026, 7, 1), date(2026, 9, 30))
 Q4 = Period(date(2026, 10, 1), date(2026, 12, 31))

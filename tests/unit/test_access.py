@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pctrade.domain import access
-from pctrade.domain.errors import Forbidden
-from pctrade.domain.model import Account, HolderType, Party, Role
+from pctrade.kernel.errors import Forbidden
+from pctrade.ledger import access
+from pctrade.ledger.model import Account, HolderType, Party, Role
 
 ALICE = Party("alice", Role.INDIVIDUAL, "Alice")
 BOB = Party("bob", Role.INDIVIDUAL, "Bob")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from pctrade.domain.energy import EnergyLine, fifo_expiry, lines_digest
-from pctrade.domain.errors import PctradeError, TerminalState, ValidationError
-from pctrade.domain.invariants import Replay, StoredEntry
-from pctrade.domain.journal import GENESIS_HASH, EntryHeader, entry_hash, opened_digest
-from pctrade.domain.ledger import Posting, Postings
-from pctrade.domain.model import (
+from pctrade.kernel.errors import PctradeError, TerminalState, ValidationError
+from pctrade.ledger.energy_lines import EnergyLine, fifo_expiry, lines_digest
+from pctrade.ledger.invariants import Replay, StoredEntry
+from pctrade.ledger.journal import GENESIS_HASH, EntryHeader, entry_hash, opened_digest
+from pctrade.ledger.model import (
     ENERGY_ASSET,
     Account,
     HolderType,
@@ -17,7 +16,7 @@ from pctrade.domain.model import (
     SystemAccount,
     asset_name,
 )
-from pctrade.domain.operations import (
+from pctrade.ledger.operations import (
     EnergyCredit,
     FreezeReason,
     OpType,
@@ -32,6 +31,7 @@ from pctrade.domain.operations import (
     plan_surrender,
     plan_transfer,
 )
+from pctrade.ledger.postings import Posting, Postings
 
 ALICE = Account(1000, HolderType.INDIVIDUAL, "alice")
 BOB = Account(1001, HolderType.INDIVIDUAL, "bob")

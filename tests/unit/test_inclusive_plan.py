@@ -9,11 +9,11 @@ from datetime import date
 import pytest
 from test_invariants import chain
 
-from pctrade.domain.energy import EnergyLine
-from pctrade.domain.errors import PctradeError
-from pctrade.domain.invariants import Replay
-from pctrade.domain.ledger import Postings
-from pctrade.domain.model import (
+from pctrade.inclusive.claim import Claim, Period, apply_minimum, denomination
+from pctrade.kernel.errors import PctradeError
+from pctrade.ledger.energy_lines import EnergyLine
+from pctrade.ledger.invariants import Replay
+from pctrade.ledger.model import (
     ENERGY_ASSET,
     Batch,
     Denomination,
@@ -22,7 +22,7 @@ from pctrade.domain.model import (
     State,
     SystemAccount,
 )
-from pctrade.domain.operations import (
+from pctrade.ledger.operations import (
     EnergyCredit,
     InclusiveIssue,
     OpType,
@@ -32,7 +32,7 @@ from pctrade.domain.operations import (
     plan_inclusive_issue,
     plan_open_accounts,
 )
-from pctrade.inclusive.claim import Claim, Period, apply_minimum, denomination
+from pctrade.ledger.postings import Postings
 
 BATCH = Batch(1, Denomination.parse("PCER-GD-CI-2026Q2-001"), 500, 0)
 WHY = InclusiveIssue(7, "GD/2022-05-06", ("bus/v1", "walking/v1"))

@@ -6,10 +6,9 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import replace
 
-from pctrade.domain.invariants import Replay, StoredEntry
-from pctrade.domain.journal import GENESIS_HASH, EntryHeader, entry_hash, opened_digest
-from pctrade.domain.ledger import BalanceKey, Posting, Postings
-from pctrade.domain.model import (
+from pctrade.ledger.invariants import Replay, StoredEntry
+from pctrade.ledger.journal import GENESIS_HASH, EntryHeader, entry_hash, opened_digest
+from pctrade.ledger.model import (
     Account,
     Batch,
     Denomination,
@@ -18,7 +17,7 @@ from pctrade.domain.model import (
     Role,
     State,
 )
-from pctrade.domain.operations import (
+from pctrade.ledger.operations import (
     FreezeReason,
     Plan,
     plan_freeze,
@@ -28,6 +27,7 @@ from pctrade.domain.operations import (
     plan_transfer,
     plan_unfreeze,
 )
+from pctrade.ledger.postings import BalanceKey, Posting, Postings
 
 CREDIT = 1
 ALICE = Account(1000, HolderType.INDIVIDUAL, "alice")

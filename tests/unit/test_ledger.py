@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pctrade.domain.errors import InsufficientBalance, TerminalState, ValidationError
-from pctrade.domain.ledger import BalanceKey, Posting, Postings, apply_to, check_postings
-from pctrade.domain.model import CASH_ASSET, State, SystemAccount
-from pctrade.domain.units import INT64_MAX
+from pctrade.kernel.errors import InsufficientBalance, TerminalState, ValidationError
+from pctrade.kernel.units import INT64_MAX
+from pctrade.ledger.model import CASH_ASSET, State, SystemAccount
+from pctrade.ledger.postings import BalanceKey, Posting, Postings, apply_to, check_postings
 
 A, B = 1000, 1001
 CREDIT = 7

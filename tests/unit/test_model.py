@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pctrade.domain.errors import ValidationError
-from pctrade.domain.model import (
+from pctrade.kernel.errors import ValidationError
+from pctrade.ledger.model import (
     HOLDING_STATES,
     Denomination,
     HolderType,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pctrade.adapters.sql import one_statement
-from pctrade.domain.model import Account, HolderType, Party, Role
-from pctrade.domain.operations import plan_open_accounts, plan_transfer
+from pctrade.ledger.model import Account, HolderType, Party, Role
+from pctrade.ledger.operations import plan_open_accounts, plan_transfer
+from pctrade.ledger.sql import one_statement
 
 
 def test_one_statement_takes_only_entries_that_open_nothing() -> None:

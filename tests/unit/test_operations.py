@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pctrade.domain.errors import ValidationError
-from pctrade.domain.ledger import Posting, Postings
-from pctrade.domain.model import (
+from pctrade.kernel.errors import ValidationError
+from pctrade.ledger.model import (
     CASH_ASSET,
     Account,
     Batch,
@@ -17,7 +16,7 @@ from pctrade.domain.model import (
     State,
     SystemAccount,
 )
-from pctrade.domain.operations import (
+from pctrade.ledger.operations import (
     FreezeReason,
     OpType,
     Retirement,
@@ -33,6 +32,7 @@ from pctrade.domain.operations import (
     plan_transfer,
     plan_unfreeze,
 )
+from pctrade.ledger.postings import Posting, Postings
 
 CREDIT = 3
 ALICE = Account(1000, HolderType.INDIVIDUAL, "alice")

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from pctrade.domain.errors import Conflict, NotFound
+from pctrade.kernel.errors import Conflict, NotFound
 from pctrade.rules import IssuancePath, RuleSetError, by_version, in_force, load_text, rule_sets
 
 GOOD = """

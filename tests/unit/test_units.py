@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pctrade.domain.errors import ValidationError
-from pctrade.domain.units import (
+from pctrade.kernel.errors import ValidationError
+from pctrade.kernel.units import (
     INT64_MAX,
     check_int64,
     format_carbon,

@@ -12,7 +12,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from pctrade.adapters.sql.store import SqlStore
 from pctrade.api import problems
 from pctrade.api.limits import BodyLimit
 from pctrade.api.routers import (
@@ -36,7 +35,8 @@ from pctrade.api.routers import (
     verify,
 )
 from pctrade.api.settings import ApiSettings
-from pctrade.services.registry import Registry
+from pctrade.ledger.service import Registry
+from pctrade.ledger.sql.store import SqlStore
 
 ROUTERS = (
     auth,

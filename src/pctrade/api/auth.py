@@ -24,12 +24,12 @@ from datetime import datetime, timedelta
 import bcrypt
 import sqlalchemy as sa
 
-from pctrade.adapters.sql import schema as t
-from pctrade.adapters.sql.store import SqlStore
 from pctrade.api.problems import AuthenticationError
-from pctrade.domain.errors import NotFound, ValidationError
-from pctrade.domain.journal import format_ts
-from pctrade.domain.model import PartyId
+from pctrade.kernel.errors import NotFound, ValidationError
+from pctrade.ledger.journal import format_ts
+from pctrade.ledger.model import PartyId
+from pctrade.ledger.sql import schema as t
+from pctrade.ledger.sql.store import SqlStore
 
 BCRYPT_ROUNDS = 12
 PASSWORD_CHARS_MIN = 8

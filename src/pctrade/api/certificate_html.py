@@ -11,8 +11,8 @@ from html import escape
 
 from pctrade.api.schemas import CertificatePublic
 from pctrade.api.sink_schemas import IssuanceCertificatePublic, SponsorCreditPublic
-from pctrade.domain.units import format_carbon
-from pctrade.services.sink_certificates import REMAINDER_RULE_ZH
+from pctrade.kernel.units import format_carbon
+from pctrade.sinks.certificates import REMAINDER_RULE_ZH
 
 _PAGE = """<!doctype html>
 <html lang="zh-CN">

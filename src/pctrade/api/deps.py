@@ -13,13 +13,13 @@ from typing import Annotated
 from fastapi import Depends, Header, Path, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from pctrade.adapters.sql.store import SqlStore
 from pctrade.api import auth, lookups
 from pctrade.api.problems import AuthenticationError, HttpProblem
 from pctrade.api.settings import ApiSettings
-from pctrade.domain.model import Party, parse_account_ref
-from pctrade.domain.units import check_int64
-from pctrade.services.registry import Receipt, Registry
+from pctrade.kernel.units import check_int64
+from pctrade.ledger.model import Party, parse_account_ref
+from pctrade.ledger.service import Receipt, Registry
+from pctrade.ledger.sql.store import SqlStore
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 

@@ -6,9 +6,9 @@ never touch the store themselves.
 
 from __future__ import annotations
 
-from pctrade.domain.errors import NotFound
-from pctrade.domain.model import CASH_ASSET, Account, AccountId, Batch, Party, PartyId, Seq
-from pctrade.services.ports import Store
+from pctrade.kernel.errors import NotFound
+from pctrade.ledger.model import CASH_ASSET, Account, AccountId, Batch, Party, PartyId, Seq
+from pctrade.ledger.ports import Store
 
 BATCH_PAGE_MAX = 500
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from pctrade.domain import access
-from pctrade.domain.model import Account, Party, PartyId
+from pctrade.ledger import access
+from pctrade.ledger.model import Account, Party, PartyId
 
 
 def is_authority(actor: Party) -> bool:

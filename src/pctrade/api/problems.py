@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pctrade.domain.errors import (
+from pctrade.kernel.errors import (
     Conflict,
     Forbidden,
     IntegrityError,
@@ -33,7 +33,7 @@ from pctrade.domain.errors import (
     PctradeError,
     ValidationError,
 )
-from pctrade.domain.units import INT64_MAX
+from pctrade.kernel.units import INT64_MAX
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://pctrade.org/problems/"

@@ -14,10 +14,10 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from pctrade.domain.errors import PctradeError
-from pctrade.domain.model import Role, parse_account_ref
-from pctrade.domain.operations import NAME_LEN_MAX, REASON_LEN_MAX, FreezeReason
-from pctrade.domain.units import INT64_MAX
+from pctrade.kernel.errors import PctradeError
+from pctrade.kernel.units import INT64_MAX
+from pctrade.ledger.model import Role, parse_account_ref
+from pctrade.ledger.operations import NAME_LEN_MAX, REASON_LEN_MAX, FreezeReason
 
 RECIPIENTS_PER_REQUEST_MAX = 10_000
 PARTIES_PER_REQUEST_MAX = 10_000

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from pctrade.api.auth import TOKEN_TTL_S
 from pctrade.api.limits import BODY_BYTES_MAX
-from pctrade.services.ingest import default_data_dir
-from pctrade.services.registry import Clock, utc_now
+from pctrade.energy.ingest import default_data_dir
+from pctrade.ledger.service import Clock, utc_now
 
 
 @dataclass(frozen=True, slots=True)

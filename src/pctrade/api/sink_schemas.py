@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import Field
 
 from pctrade.api.schemas import AccountRef, Body, Out, QuantityG
-from pctrade.domain.units import INT64_MAX
+from pctrade.kernel.units import INT64_MAX
 from pctrade.sinks.monitoring import REASON_LEN_MAX
 from pctrade.sinks.project import (
     AFFILIATES_MAX,

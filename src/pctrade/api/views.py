@@ -8,9 +8,9 @@ entry, answers with the same body.
 from __future__ import annotations
 
 from pctrade.api import schemas as s
-from pctrade.domain.journal import Entry, JsonDict
-from pctrade.domain.model import Account, Batch
-from pctrade.services.queries import AccountView, VerifyReport
+from pctrade.ledger.journal import Entry, JsonDict
+from pctrade.ledger.model import Account, Batch
+from pctrade.ledger.queries import AccountView, VerifyReport
 
 
 def unit_of(asset: str) -> str:

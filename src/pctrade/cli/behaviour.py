@@ -31,10 +31,6 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pctrade.behaviour.loader import load_catalogue
-from pctrade.behaviour.model import Methodology
-from pctrade.behaviour.quantify import day_window
-from pctrade.behaviour.review import Decision
 from pctrade.cli import render
 from pctrade.cli.common import (
     ActorOption,
@@ -46,14 +42,19 @@ from pctrade.cli.common import (
     idempotency_key,
     open_store,
 )
-from pctrade.domain.model import parse_account_ref
-from pctrade.pipeline import QuantifyResult, import_file, quantify_file
-from pctrade.pipeline.run import Engine
-from pctrade.pipeline.schema import EVENTS
+from pctrade.energy import review
+from pctrade.energy import service as energy
+from pctrade.energy.behaviour.loader import load_catalogue
+from pctrade.energy.behaviour.model import Methodology
+from pctrade.energy.behaviour.quantify import day_window
+from pctrade.energy.behaviour.review import Decision
+from pctrade.energy.ingest import default_data_dir, events_dir, store_day_reports
+from pctrade.energy.pipeline import QuantifyResult, import_file, quantify_file
+from pctrade.energy.pipeline.run import Engine
+from pctrade.energy.pipeline.schema import EVENTS
+from pctrade.ledger.model import parse_account_ref
+from pctrade.ledger.service import Registry
 from pctrade.rules import DEFAULT_JURISDICTION
-from pctrade.services import energy, review
-from pctrade.services.ingest import default_data_dir, events_dir, store_day_reports
-from pctrade.services.registry import Registry
 
 app = typer.Typer(help="行为数据 Behaviour data → green energy 绿色能量.", no_args_is_help=True)
 methodology_app = typer.Typer(help="方法学 Published methodologies.", no_args_is_help=True)

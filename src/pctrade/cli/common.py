@@ -23,9 +23,9 @@ from rich.markup import escape
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from pctrade.adapters.sql.engine import database_url
-from pctrade.adapters.sql.store import SqlStore
-from pctrade.domain.errors import PctradeError
+from pctrade.kernel.errors import PctradeError
+from pctrade.ledger.sql.engine import database_url
+from pctrade.ledger.sql.store import SqlStore
 
 EXIT_PROBLEMS = 1
 EXIT_ERROR = 2

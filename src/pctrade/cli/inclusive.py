@@ -28,11 +28,11 @@ from pctrade.cli.common import (
     idempotency_key,
     open_store,
 )
-from pctrade.domain.errors import ValidationError
-from pctrade.domain.model import parse_account_ref
 from pctrade.inclusive.claim import Period
-from pctrade.services.inclusive import CarbonInclusive
-from pctrade.services.registry import Registry
+from pctrade.inclusive.service import CarbonInclusive
+from pctrade.kernel.errors import ValidationError
+from pctrade.ledger.model import parse_account_ref
+from pctrade.ledger.service import Registry
 
 app = typer.Typer(
     help="碳普惠 Carbon-inclusive path: verified avoided emissions issued as PCER.",

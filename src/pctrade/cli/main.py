@@ -27,8 +27,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pctrade import demo as demo_scenario
-from pctrade.adapters.sql.engine import make_engine, migrate
-from pctrade.adapters.sql.store import SqlStore
 from pctrade.cli import behaviour as behaviour_cli
 from pctrade.cli import inclusive as inclusive_cli
 from pctrade.cli import registry as registry_cli
@@ -47,9 +45,11 @@ from pctrade.cli.common import (
     resolve_url,
     settings,
 )
-from pctrade.domain.model import SystemAccount
 from pctrade.export import ExportFormat, batch_totals, export_registry
-from pctrade.services import queries
+from pctrade.ledger import queries
+from pctrade.ledger.model import SystemAccount
+from pctrade.ledger.sql.engine import make_engine, migrate
+from pctrade.ledger.sql.store import SqlStore
 
 app = typer.Typer(
     help="pctrade — 个人碳交易 personal carbon trading: registry, credits, market.",

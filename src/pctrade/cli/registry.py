@@ -19,7 +19,6 @@ from typing import Annotated
 
 import typer
 
-from pctrade.adapters.sql.store import SqlStore
 from pctrade.cli import render
 from pctrade.cli.common import (
     ActorOption,
@@ -30,14 +29,15 @@ from pctrade.cli.common import (
     idempotency_key,
     open_store,
 )
-from pctrade.domain.errors import ValidationError
-from pctrade.domain.model import CASH_ASSET, SYSTEM_OWNER, Role, parse_account_ref
-from pctrade.domain.operations import FreezeReason, Retirement
-from pctrade.domain.units import parse_carbon_g, parse_money_fen
 from pctrade.export import batch_totals
-from pctrade.services import commands as c
-from pctrade.services import queries
-from pctrade.services.registry import Receipt, Registry
+from pctrade.kernel.errors import ValidationError
+from pctrade.kernel.units import parse_carbon_g, parse_money_fen
+from pctrade.ledger import commands as c
+from pctrade.ledger import queries
+from pctrade.ledger.model import CASH_ASSET, SYSTEM_OWNER, Role, parse_account_ref
+from pctrade.ledger.operations import FreezeReason, Retirement
+from pctrade.ledger.service import Receipt, Registry
+from pctrade.ledger.sql.store import SqlStore
 
 ISSUE_FILE_ROWS_MAX = 50_000_000
 

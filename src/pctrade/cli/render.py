@@ -17,12 +17,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from pctrade.domain.journal import Entry, JsonDict
-from pctrade.domain.model import HOLDING_STATES
-from pctrade.domain.units import G_PER_KG, G_PER_T, format_money
 from pctrade.export import BatchTotals
-from pctrade.services.queries import AccountView, VerifyReport
-from pctrade.services.registry import Receipt
+from pctrade.kernel.units import G_PER_KG, G_PER_T, format_money
+from pctrade.ledger.journal import Entry, JsonDict
+from pctrade.ledger.model import HOLDING_STATES
+from pctrade.ledger.queries import AccountView, VerifyReport
+from pctrade.ledger.service import Receipt
 
 PAYLOAD_CHARS_MAX = 80
 

@@ -7,7 +7,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from pctrade.cli.render import carbon
-from pctrade.services.sink_certificates import (
+from pctrade.sinks.certificates import (
     REMAINDER_RULE_ZH,
     IssuanceCertificate,
     SponsorCredit,

@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from pctrade.cli.common import console, guarded
-from pctrade.domain.errors import ValidationError
+from pctrade.kernel.errors import ValidationError
 from pctrade.rules import RuleSet, by_version, in_force, rule_sets
 from pctrade.rules.model import SECTIONS
 

@@ -24,14 +24,14 @@ from pctrade.cli.common import (
     idempotency_key,
     open_store,
 )
-from pctrade.domain.errors import ValidationError
-from pctrade.domain.model import parse_account_ref
-from pctrade.domain.units import parse_carbon_g
-from pctrade.services.registry import Registry
-from pctrade.services.sink_certificates import issuance_certificate, sponsor_certificate
-from pctrade.services.sinks import Sinks, mine
+from pctrade.kernel.errors import ValidationError
+from pctrade.kernel.units import parse_carbon_g
+from pctrade.ledger.model import parse_account_ref
+from pctrade.ledger.service import Registry
+from pctrade.sinks.certificates import issuance_certificate, sponsor_certificate
 from pctrade.sinks.monitoring import Period
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
+from pctrade.sinks.service import Sinks, mine
 
 app = typer.Typer(
     help="碳汇 Forest sinks: register, approve, sponsor, report, verify, issue, reverse,"

@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from pctrade.domain.errors import Conflict, Forbidden, ValidationError
-from pctrade.domain.model import Denomination, Instrument
+from pctrade.kernel.errors import Conflict, Forbidden, ValidationError
+from pctrade.ledger.model import Denomination, Instrument
 
 PERIOD_DAYS_MAX = 366
 AFFILIATES_MAX = 32

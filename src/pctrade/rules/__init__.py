@@ -22,7 +22,7 @@ from datetime import date
 from functools import cache
 from importlib import resources
 
-from pctrade.domain.errors import NotFound
+from pctrade.kernel.errors import NotFound
 from pctrade.rules.loader import RuleSetError, load_text
 from pctrade.rules.model import IssuancePath, RuleSet
 

@@ -22,7 +22,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from pctrade.domain.errors import ValidationError
+from pctrade.kernel.errors import ValidationError
 from pctrade.rules.model import (
     SECTIONS,
     CapBasis,

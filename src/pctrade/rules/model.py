@@ -25,7 +25,7 @@ from datetime import date
 from enum import StrEnum
 from typing import TypeVar
 
-from pctrade.domain.errors import Conflict
+from pctrade.kernel.errors import Conflict
 
 
 class IssuancePath(StrEnum):

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from pctrade.domain.errors import Conflict, ValidationError
+from pctrade.kernel.errors import Conflict, ValidationError
 
 BPS = 10_000
 

@@ -33,7 +33,7 @@ from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pctrade.domain.journal import canonical_json
+from pctrade.ledger.journal import canonical_json
 
 # The columns of a project fixed at registration and approval (not status, units sold
 # or batch count, which move), and of a report once it is verified (not issued_g).

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from pctrade.domain.errors import Conflict, Forbidden, ValidationError
+from pctrade.kernel.errors import Conflict, Forbidden, ValidationError
 
 REASON_LEN_MAX = 512
 REPORT_DAYS_MAX = 5 * 366

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from pctrade.domain.errors import Conflict, ValidationError
+from pctrade.kernel.errors import Conflict, ValidationError
 
 PARCEL_AREA_M2_MIN = 400
 YEARS_NOT_FOREST_MIN = 3

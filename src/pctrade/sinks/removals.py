@@ -17,7 +17,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from pctrade.domain.errors import ValidationError
+from pctrade.kernel.errors import ValidationError
 from pctrade.sinks.project import M2_PER_HA
 
 DAYS_PER_YEAR = 365

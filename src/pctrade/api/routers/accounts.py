@@ -15,8 +15,8 @@ from pctrade.api.deps import (
     mark_replay,
 )
 from pctrade.api.problems import problem_responses
-from pctrade.services import commands as c
-from pctrade.services import queries
+from pctrade.ledger import commands as c
+from pctrade.ledger import queries
 
 router = APIRouter(tags=["accounts"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422)

@@ -10,8 +10,8 @@ from pctrade.api import lookups, views
 from pctrade.api import schemas as s
 from pctrade.api.deps import ActorDep, IdempotencyKeyDep, RegistryDep, StoreDep, mark_replay
 from pctrade.api.problems import problem_responses
-from pctrade.domain.units import INT64_MAX
-from pctrade.services import commands as c
+from pctrade.kernel.units import INT64_MAX
+from pctrade.ledger import commands as c
 
 router = APIRouter(prefix="/batches", tags=["batches"])
 

@@ -38,10 +38,11 @@ from pctrade.api.deps import (
     StoreDep,
 )
 from pctrade.api.problems import problem_responses
-from pctrade.behaviour.review import Decision
-from pctrade.domain.errors import Forbidden
-from pctrade.domain.model import Role
-from pctrade.services import energy, ingest, review
+from pctrade.energy import ingest, review
+from pctrade.energy import service as energy
+from pctrade.energy.behaviour.review import Decision
+from pctrade.kernel.errors import Forbidden
+from pctrade.ledger.model import Role
 
 router = APIRouter(tags=["behaviour"])
 

@@ -9,7 +9,7 @@ from pctrade.api import schemas as s
 from pctrade.api import views
 from pctrade.api.deps import ActorDep, IdempotencyKeyDep, RegistryDep, mark_replay
 from pctrade.api.problems import problem_responses
-from pctrade.services import commands as c
+from pctrade.ledger import commands as c
 
 router = APIRouter(prefix="/cash", tags=["cash"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422)

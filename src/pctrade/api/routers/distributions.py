@@ -8,7 +8,7 @@ from pctrade.api import schemas as s
 from pctrade.api import views
 from pctrade.api.deps import ActorDep, IdempotencyKeyDep, RegistryDep, mark_replay
 from pctrade.api.problems import problem_responses
-from pctrade.services import commands as c
+from pctrade.ledger import commands as c
 
 router = APIRouter(prefix="/distributions", tags=["transfers"])
 

@@ -29,10 +29,11 @@ from pctrade.api.deps import (
     mark_replay,
 )
 from pctrade.api.problems import problem_responses
-from pctrade.domain.errors import NotFound
-from pctrade.domain.model import ENERGY_ASSET, AccountId, HolderType, State
-from pctrade.services import energy, queries
-from pctrade.services.ports import Store
+from pctrade.energy import service as energy
+from pctrade.kernel.errors import NotFound
+from pctrade.ledger import queries
+from pctrade.ledger.model import ENERGY_ASSET, AccountId, HolderType, State
+from pctrade.ledger.ports import Store
 
 router = APIRouter(tags=["energy"])
 STATEMENT_DAYS_DEFAULT = 30

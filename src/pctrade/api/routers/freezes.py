@@ -11,8 +11,8 @@ from pctrade.api import lookups, views
 from pctrade.api import schemas as s
 from pctrade.api.deps import ActorDep, IdempotencyKeyDep, RegistryDep, StoreDep, mark_replay
 from pctrade.api.problems import HttpProblem, problem_responses
-from pctrade.domain.units import INT64_MAX
-from pctrade.services import commands as c
+from pctrade.kernel.units import INT64_MAX
+from pctrade.ledger import commands as c
 
 router = APIRouter(prefix="/freezes", tags=["freezes"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422)

@@ -15,14 +15,13 @@ from fastapi import APIRouter, Path, Query, Response
 from pctrade.api import inclusive_schemas as s
 from pctrade.api.deps import REPLAYED_HEADER, ActorDep, IdempotencyKeyDep, RegistryDep
 from pctrade.api.problems import problem_responses
-from pctrade.domain import access
-from pctrade.domain.errors import NotFound
-from pctrade.domain.model import HolderType, Role
-from pctrade.domain.units import INT64_MAX
 from pctrade.inclusive.claim import Period
-from pctrade.services import queries
-from pctrade.services.inclusive import PAGE_MAX, CarbonInclusive, InclusiveIssuance
-from pctrade.services.registry import AUTHORITIES
+from pctrade.inclusive.service import PAGE_MAX, CarbonInclusive, InclusiveIssuance
+from pctrade.kernel.errors import NotFound
+from pctrade.kernel.units import INT64_MAX
+from pctrade.ledger import access, queries
+from pctrade.ledger.model import HolderType, Role
+from pctrade.ledger.service import AUTHORITIES
 
 router = APIRouter(tags=["carbon-inclusive"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)

@@ -14,9 +14,9 @@ from pctrade.api import lookups, policy, views
 from pctrade.api import schemas as s
 from pctrade.api.deps import ActorDep, StoreDep
 from pctrade.api.problems import problem_responses
-from pctrade.domain.model import parse_account_ref
-from pctrade.domain.units import INT64_MAX, check_int64
-from pctrade.services import queries
+from pctrade.kernel.units import INT64_MAX, check_int64
+from pctrade.ledger import queries
+from pctrade.ledger.model import parse_account_ref
 
 router = APIRouter(prefix="/journal", tags=["journal"])
 POSTINGS_SHOWN_MAX = 1_000

@@ -15,10 +15,10 @@ from pctrade.api import certificate_html, views
 from pctrade.api import schemas as s
 from pctrade.api.deps import ActorDep, IdempotencyKeyDep, RegistryDep, StoreDep, mark_replay
 from pctrade.api.problems import problem_responses
-from pctrade.domain.operations import Retirement
-from pctrade.domain.units import INT64_MAX
-from pctrade.services import commands as c
-from pctrade.services import queries
+from pctrade.kernel.units import INT64_MAX
+from pctrade.ledger import commands as c
+from pctrade.ledger import queries
+from pctrade.ledger.operations import Retirement
 
 router = APIRouter(prefix="/retirements", tags=["retirements"])
 SeqPath = Annotated[int, Path(ge=1, le=INT64_MAX, description="journal seq of the retirement")]

@@ -19,16 +19,16 @@ from pctrade.api import certificate_html
 from pctrade.api import sink_schemas as s
 from pctrade.api.deps import REPLAYED_HEADER, ActorDep, IdempotencyKeyDep, RegistryDep
 from pctrade.api.problems import problem_responses
-from pctrade.domain.errors import NotFound
-from pctrade.domain.model import HolderType, Party
-from pctrade.domain.units import INT64_MAX
-from pctrade.services import queries
-from pctrade.services.ports import Store
-from pctrade.services.registry import Registry
-from pctrade.services.sink_certificates import issuance_certificate, sponsor_certificate
-from pctrade.services.sinks import Sinks, mine
+from pctrade.kernel.errors import NotFound
+from pctrade.kernel.units import INT64_MAX
+from pctrade.ledger import queries
+from pctrade.ledger.model import HolderType, Party
+from pctrade.ledger.ports import Store
+from pctrade.ledger.service import Registry
+from pctrade.sinks.certificates import issuance_certificate, sponsor_certificate
 from pctrade.sinks.monitoring import Period
 from pctrade.sinks.project import Parcel, ProjectSpec
+from pctrade.sinks.service import Sinks, mine
 
 router = APIRouter(tags=["sinks"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)

@@ -12,7 +12,7 @@ from pctrade.api import policy, views
 from pctrade.api import schemas as s
 from pctrade.api.deps import ActorDep, StoreDep
 from pctrade.api.problems import problem_responses
-from pctrade.services import queries
+from pctrade.ledger import queries
 
 router = APIRouter(tags=["verify"])
 

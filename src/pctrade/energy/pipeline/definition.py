@@ -1,0 +1,639 @@
+"""The one definition of the daily pipeline, as SQL both engines run verbatim.
+
+The rules are those of `pctrade.energy.behaviour.quantify` (read its docstring
+first), expressed set-based over six relations:
+
+- `events` — the canonical event file plus `row_no`;
+- `behaviours` — one row per behaviour type of the methodologies in force,
+  with its rank (id order) inside its family;
+- `units` — one row per (behaviour, accepted unit) with its multiplier and
+  the largest quantity accepted in that unit;
+- `families` — one row per methodology with its caps;
+- `ytd` — grams credited so far this year per (person, family);
+- `seen` — (partner, event id, content digest) of every event an earlier run
+  credited or held (the registry keeps them), so a later copy is a duplicate.
+
+The text is written in the common subset of DuckDB and Spark SQL (window
+functions, `FILTER` on aggregates, `hash(...)`, `md5`, `LEAST`/`GREATEST`). Only
+three things are rendered per dialect: integer division (`//` vs `div`), how
+a step is materialised (a DuckDB temporary table; a cached Spark view), and
+the literal parameters (day bounds, as-of time, whether the day is credited
+already, the partner anomaly threshold: integers and booleans we format
+ourselves, never user text). The width of the cap step depends on
+the catalogue (the most behaviours in one family), not on the engine. Each
+step is a `Step`; an engine runs the steps in order, then reads the outputs
+(see `plan`). `hash` differs between the engines, but it only nominates
+duplicate candidates, which are then compared exactly, so results do not.
+
+Cost: the file is read a few times through the `classified` view, and only
+small relations are stored (duplicates, rejected and held events, per-person
+tallies); the accepted majority is never materialised event by event.
+
+Arithmetic is in 64-bit integers throughout. Inputs that could overflow are
+rejected first: quantities are compared with a per-unit maximum before any
+multiplication, and `end_ms - start_ms` is only computed for events whose
+start lies in the day.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Final, Literal
+
+import pyarrow as pa
+
+from pctrade.energy.behaviour.model import (
+    BPS,
+    MS_PER_DAY,
+    MS_PER_HOUR,
+    UG_PER_G,
+    Catalogue,
+    PartnerAnomaly,
+)
+from pctrade.energy.behaviour.reasons import NEUTRAL_REJECTIONS, CapFlag, Hold, Rejection
+from pctrade.energy.behaviour.validation import DayWindow
+
+Dialect = Literal["duckdb", "spark"]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One named intermediate relation; `materialise` ones are computed once."""
+
+    name: str
+    sql: str
+    materialise: bool = False
+
+
+BEHAVIOURS = pa.schema(
+    [
+        pa.field("behaviour_no", pa.int64()),
+        pa.field("behaviour", pa.string()),
+        pa.field("family", pa.string()),
+        pa.field("methodology", pa.string()),
+        pa.field("rank_in_family", pa.int64()),
+        pa.field("base_unit", pa.string()),
+        pa.field("factor_ug", pa.int64()),
+        pa.field("rate_min_per_h", pa.int64()),
+        pa.field("rate_max_per_h", pa.int64()),
+        pa.field("trip", pa.bool_()),
+        pa.field("requires_evidence", pa.bool_()),
+        pa.field("cap_day_g", pa.int64()),
+        pa.field("cap_year_g", pa.int64()),
+    ]
+)
+UNITS = pa.schema(
+    [
+        pa.field("behaviour", pa.string()),
+        pa.field("unit", pa.string()),
+        pa.field("multiplier", pa.int64()),
+        pa.field("max_quantity", pa.int64()),
+    ]
+)
+
+
+def behaviours_table(catalogue: Catalogue) -> pa.Table:
+    rows = [
+        {
+            "behaviour": b.id,
+            "family": m.family,
+            "methodology": m.key,
+            "rank_in_family": rank,
+            "base_unit": b.base_unit,
+            "factor_ug": b.avoided_ug_per_unit,
+            "rate_min_per_h": b.rate_min_per_h,
+            "rate_max_per_h": b.rate_max_per_h,
+            "trip": b.trip,
+            "requires_evidence": m.requires_evidence,
+            "cap_day_g": m.cap_day_g,
+            "cap_year_g": m.cap_year_g,
+        }
+        for m in catalogue.methodologies
+        for rank, b in enumerate(sorted(m.behaviours, key=lambda b: b.id), start=1)
+    ]
+    for number, row in enumerate(rows):
+        row["behaviour_no"] = number
+    return pa.Table.from_pylist(rows, schema=BEHAVIOURS)
+
+
+_LABELS: Final = ("family", "methodology", "behaviour", "base_unit")
+
+
+def label_energy(energy: pa.Table, behaviours: pa.Table) -> pa.Table:
+    """Replace `behaviour_no` with the behaviour's names (the `ENERGY` columns).
+
+    Engines return a number per row instead of four strings: turning ten
+    million rows of strings into Arrow costs more than computing them, while
+    taking them from the small behaviours table is a vectorised gather.
+    """
+    numbers = energy.column("behaviour_no")
+    labelled = energy.drop_columns(["behaviour_no"])
+    for name in _LABELS:
+        labelled = labelled.append_column(name, behaviours.column(name).take(numbers))
+    return labelled
+
+
+def units_table(catalogue: Catalogue) -> pa.Table:
+    rows = [
+        {
+            "behaviour": b.id,
+            "unit": unit,
+            "multiplier": mult,
+            "max_quantity": b.max_quantity_in(unit),
+        }
+        for b in catalogue.behaviours
+        for unit, mult in b.units.items()
+    ]
+    return pa.Table.from_pylist(rows, schema=UNITS)
+
+
+FAMILIES = pa.schema(
+    [
+        pa.field("family", pa.string()),
+        pa.field("methodology", pa.string()),
+        pa.field("cap_day_g", pa.int64()),
+        pa.field("cap_year_g", pa.int64()),
+    ]
+)
+
+
+def families_table(catalogue: Catalogue) -> pa.Table:
+    rows = [
+        {
+            "family": m.family,
+            "methodology": m.key,
+            "cap_day_g": m.cap_day_g,
+            "cap_year_g": m.cap_year_g,
+        }
+        for m in catalogue.methodologies
+    ]
+    return pa.Table.from_pylist(rows, schema=FAMILIES)
+
+
+def ranks_needed(catalogue: Catalogue) -> int:
+    """The most behaviours any family has: the width of the cap step."""
+    return max(len(m.behaviours) for m in catalogue.methodologies)
+
+
+_EVENT_COLS: Final = (
+    "e.row_no, e.partner_id, e.event_id, e.person_id, e.behaviour, "
+    "e.start_ms, e.end_ms, e.quantity, e.unit, e.evidence_ref"
+)
+_PLAIN_EVENT_COLS: Final = _EVENT_COLS.replace("e.", "")
+
+# The canonical text of an event's content, hashed: `Event.content_digest` in SQL.
+_DIGEST = """md5(concat_ws(chr(31), e.person_id, e.behaviour, CAST(e.start_ms AS STRING),
+  CAST(e.end_ms AS STRING), CAST(e.quantity AS STRING), e.unit,
+  CASE WHEN e.evidence_ref IS NULL THEN '-' ELSE concat('+', e.evidence_ref) END))"""
+
+# Deduplication only needs the keys that occur more than once. Grouping by a
+# hash of the key is much cheaper than grouping by the two strings; a hash
+# collision only makes a candidate, and candidates are then compared exactly.
+_DUP_HASHES = """
+SELECT hash(partner_id, event_id) AS key_hash
+FROM events
+GROUP BY hash(partner_id, event_id)
+HAVING COUNT(*) > 1
+"""
+
+_DUP_ROWS = """
+SELECT e.*
+FROM events e
+JOIN dup_hashes d ON hash(e.partner_id, e.event_id) = d.key_hash
+"""
+
+_DUP_KEYS = """
+SELECT partner_id, event_id, MIN(row_no) AS first_row_no
+FROM dup_rows
+GROUP BY partner_id, event_id
+HAVING COUNT(*) > 1
+"""
+
+# Identical copies collapse under DISTINCT (which treats NULLs as equal, like
+# the Python reference's tuple comparison); more than one distinct content
+# for a key is a conflict.
+_DUP_CONFLICTS = """
+SELECT partner_id, event_id
+FROM (
+  SELECT DISTINCT partner_id, event_id, person_id, behaviour, start_ms,
+         end_ms, quantity, unit, evidence_ref
+  FROM dup_rows
+) copies
+GROUP BY partner_id, event_id
+HAVING COUNT(*) > 1
+"""
+
+# The few rows that are copies: of another row of this file (`dup_reason`), or
+# of an event credited or held by an earlier run (`seen_reason`, from the
+# `seen` relation of remembered keys and content digests).
+_VERDICTS = f"""
+SELECT row_no, MAX(seen_reason) AS seen_reason, MAX(dup_reason) AS dup_reason
+FROM (
+  SELECT r.row_no, CAST(NULL AS STRING) AS seen_reason,
+    CASE WHEN c.partner_id IS NOT NULL THEN '{Rejection.DUPLICATE_EVENT_CONFLICT}'
+         WHEN r.row_no <> k.first_row_no THEN '{Rejection.DUPLICATE_EVENT}' END AS dup_reason
+  FROM dup_rows r
+  JOIN dup_keys k ON r.partner_id = k.partner_id AND r.event_id = k.event_id
+  LEFT JOIN dup_conflicts c ON r.partner_id = c.partner_id AND r.event_id = c.event_id
+  UNION ALL
+  SELECT e.row_no,
+    CASE WHEN s.digest = {_DIGEST} THEN '{Rejection.DUPLICATE_EVENT_PROCESSED}'
+         ELSE '{Rejection.DUPLICATE_EVENT_PROCESSED_CONFLICT}' END AS seen_reason,
+    CAST(NULL AS STRING) AS dup_reason
+  FROM events e
+  JOIN seen s ON e.partner_id = s.partner_id AND e.event_id = s.event_id
+) v
+GROUP BY row_no
+"""
+
+_REASON = f"""
+  CASE
+    WHEN e.partner_id IS NULL OR e.partner_id = '' OR e.event_id IS NULL OR e.event_id = ''
+      OR e.person_id IS NULL OR e.person_id = '' OR e.behaviour IS NULL OR e.behaviour = ''
+      OR e.unit IS NULL OR e.unit = '' OR e.start_ms IS NULL OR e.end_ms IS NULL
+      OR e.quantity IS NULL THEN '{Rejection.MISSING_FIELD}'
+    WHEN v.seen_reason IS NOT NULL THEN v.seen_reason
+    WHEN b.behaviour IS NULL THEN '{Rejection.UNKNOWN_BEHAVIOUR}'
+    WHEN b.requires_evidence AND (e.evidence_ref IS NULL OR e.evidence_ref = '')
+      THEN '{Rejection.MISSING_EVIDENCE}'
+    WHEN u.unit IS NULL THEN '{Rejection.UNKNOWN_UNIT}'
+    WHEN e.quantity <= 0 THEN '{Rejection.NON_POSITIVE_QUANTITY}'
+    WHEN e.quantity > u.max_quantity THEN '{Rejection.QUANTITY_ABOVE_MAX}'
+    WHEN e.end_ms < e.start_ms THEN '{Rejection.END_BEFORE_START}'
+    WHEN e.start_ms < {{day_start_ms}} OR e.start_ms >= {{day_end_ms}}
+      THEN '{Rejection.NOT_ON_DAY}'
+    WHEN e.end_ms - e.start_ms > {MS_PER_DAY} THEN '{Rejection.DURATION_TOO_LONG}'
+    WHEN e.end_ms > {{as_of_ms}} THEN '{Rejection.FUTURE_TIMESTAMP}'
+    WHEN v.dup_reason IS NOT NULL THEN v.dup_reason
+    WHEN {{day_credited}} THEN '{Rejection.DAY_ALREADY_CREDITED}'
+  END"""
+
+
+# `quantity_base` and `duration_ms` are clamped into the ranges an accepted
+# event can have, so that no product below can overflow 64 bits even when an
+# engine evaluates a filter before `reason IS NULL` (Spark may reorder
+# predicates). For accepted events the clamps change nothing. This is a view,
+# not a table: re-reading the file for each use costs less than storing 20 M
+# rows, and each use keeps only the few rows or the aggregate it needs.
+def _classified(source: str) -> str:
+    """Judge each event of `source` (the file, or a subset of it aliased `e`)."""
+    return f"""
+SELECT {_PLAIN_EVENT_COLS}, family, rank_in_family, trip, quantity_base,
+  quantity_base * factor_ug AS avoided_ug,
+  (rate_max_per_h IS NOT NULL AND quantity_base * {MS_PER_HOUR} > rate_max_per_h * duration_ms)
+  OR (rate_min_per_h IS NOT NULL AND quantity_base * {MS_PER_HOUR} < rate_min_per_h * duration_ms)
+    AS odd_rate,
+  reason
+FROM (
+  SELECT {_EVENT_COLS}, b.family, b.rank_in_family, b.trip, b.factor_ug,
+    b.rate_min_per_h, b.rate_max_per_h,
+    LEAST(GREATEST(e.quantity, 0), u.max_quantity) * u.multiplier AS quantity_base,
+    LEAST(
+      LEAST(GREATEST(e.end_ms, {{day_start_ms}}), {{day_end_ms}} + {MS_PER_DAY})
+        - LEAST(GREATEST(e.start_ms, {{day_start_ms}}), {{day_end_ms}}),
+      {MS_PER_DAY}) AS duration_ms,
+    {_REASON} AS reason
+  FROM {source}
+  LEFT JOIN behaviours b ON e.behaviour = b.behaviour
+  LEFT JOIN units u ON e.behaviour = u.behaviour AND e.unit = u.unit
+  LEFT JOIN verdicts v ON e.row_no = v.row_no
+) judged
+"""
+
+
+_CLASSIFIED = _classified("events e")
+
+# Everything that is not simply credited, except overlaps: rejected events,
+# and accepted ones whose average rate is implausible (held).
+_FLAGGED = f"""
+SELECT {_PLAIN_EVENT_COLS}, family, rank_in_family, quantity_base, avoided_ug,
+  COALESCE(reason, '{Hold.IMPLAUSIBLE_SPEED}') AS reason, reason IS NULL AS held
+FROM classified
+WHERE reason IS NOT NULL OR odd_rate
+"""
+
+# Trips overlap (see `quantify`) only for people with two neighbouring trips,
+# in (start, end) order, where the later starts before the earlier ends: if no
+# neighbours overlap, ends never decrease, so no trip starts before an earlier
+# one ended. The screen runs on every trip event of the file, judged or not:
+# if a person's accepted trips overlap, the trips right after the earlier of
+# the two in the larger set start before it ends too, so nobody is missed, and
+# the file is read without judging each event. The exact rule, with its
+# running maximum, then judges the few people found, and only their events.
+_OVERLAP_PEOPLE = """
+SELECT DISTINCT person_id
+FROM (
+  SELECT e.person_id, e.start_ms,
+    LAG(e.end_ms) OVER (PARTITION BY e.person_id ORDER BY e.start_ms, e.end_ms)
+      AS previous_end_ms
+  FROM events e
+  JOIN behaviours b ON e.behaviour = b.behaviour
+  WHERE b.trip AND e.start_ms IS NOT NULL AND e.end_ms IS NOT NULL
+) trips
+WHERE start_ms < previous_end_ms
+"""
+
+_OVERLAPS = f"""
+SELECT {_PLAIN_EVENT_COLS}, family, rank_in_family, quantity_base, avoided_ug, odd_rate
+FROM (
+  SELECT c.*,
+    MAX(c.end_ms) OVER (PARTITION BY c.person_id ORDER BY c.start_ms, c.end_ms, c.row_no
+      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS latest_earlier_end_ms,
+    LEAD(c.start_ms) OVER (PARTITION BY c.person_id ORDER BY c.start_ms, c.end_ms, c.row_no)
+      AS next_start_ms
+  FROM ({_classified("events e JOIN overlap_people p ON e.person_id = p.person_id")}) c
+  WHERE c.reason IS NULL AND c.trip
+) trips
+WHERE COALESCE(latest_earlier_end_ms, start_ms) > start_ms
+  OR COALESCE(next_start_ms, end_ms) < end_ms
+"""
+
+_HOLDS = f"""
+SELECT {_PLAIN_EVENT_COLS}, family, rank_in_family, quantity_base, avoided_ug, reason
+FROM flagged WHERE held
+UNION ALL
+SELECT {_PLAIN_EVENT_COLS}, family, rank_in_family, quantity_base, avoided_ug,
+  '{Hold.OVERLAPPING_TRIP}'
+FROM overlap_trips WHERE NOT odd_rate
+"""
+
+_NEUTRAL = ", ".join(f"'{r}'" for r in sorted(NEUTRAL_REJECTIONS))
+
+# Per partner: events judged (all but another day's and harmless copies) and
+# how many of them were rejected or held; above the rule set's share, the
+# partner is anomalous and the rest of its events are held for review.
+_PARTNERS = f"""
+SELECT partner_id, events_n, judged_n, flagged_n,
+  judged_n >= {{partner_min_events}}
+    AND flagged_n * {BPS} > {{partner_flagged_bps_max}} * judged_n AS anomalous
+FROM (
+  SELECT p.partner_id, p.events_n,
+    p.events_n - COALESCE(f.neutral_n, 0) AS judged_n,
+    COALESCE(f.flagged_n, 0) + COALESCE(h.held_n, 0) AS flagged_n
+  FROM (
+    SELECT partner_id, CAST(COUNT(*) AS BIGINT) AS events_n FROM events
+    WHERE partner_id IS NOT NULL AND partner_id <> '' GROUP BY partner_id
+  ) p
+  LEFT JOIN (
+    SELECT partner_id,
+      CAST(COUNT(*) FILTER (WHERE reason IN ({_NEUTRAL})) AS BIGINT) AS neutral_n,
+      CAST(COUNT(*) FILTER (WHERE reason NOT IN ({_NEUTRAL})) AS BIGINT) AS flagged_n
+    FROM flagged WHERE NOT held GROUP BY partner_id
+  ) f ON p.partner_id = f.partner_id
+  LEFT JOIN (
+    SELECT partner_id, CAST(COUNT(*) AS BIGINT) AS held_n FROM holds GROUP BY partner_id
+  ) h ON p.partner_id = h.partner_id
+) counted
+"""
+
+_ANOMALOUS = "SELECT partner_id FROM partners WHERE anomalous"
+
+_ANOMALY_HOLDS = f"""
+SELECT {_EVENT_COLS}, e.family, e.quantity_base, e.avoided_ug,
+  '{Hold.PARTNER_ANOMALY}' AS reason
+FROM classified e
+JOIN anomalous x ON e.partner_id = x.partner_id
+LEFT JOIN holds h ON e.row_no = h.row_no
+WHERE e.reason IS NULL AND h.row_no IS NULL
+"""
+
+
+def _tallies(source: str, ranks: int) -> str:
+    """One row per (person, family) of `source`, each behaviour's tallies side by side.
+
+    Caps are filled in behaviour-rank order; laying a family's behaviours out
+    as columns turns the greedy fill into plain column arithmetic, so no
+    window (and no sort) is needed.
+    """
+    tallies = []
+    for k in range(1, ranks + 1):
+        only = f"FILTER (WHERE s.rank_in_family = {k})"
+        tallies.append(
+            f"CAST(COUNT(*) {only} AS BIGINT) AS n_{k}, "
+            f"CAST(SUM(s.quantity_base) {only} AS BIGINT) AS q_{k}, "
+            f"CAST(COALESCE(SUM(s.avoided_ug) {only}, 0) AS BIGINT) AS a_{k}"
+        )
+    return (
+        f"SELECT s.person_id, s.family, {', '.join(tallies)} FROM {source} "
+        "GROUP BY s.person_id, s.family"
+    )
+
+
+# The credited tallies are the accepted events' tallies minus those of the
+# (few) held ones: one aggregation straight off the file, never a stored list
+# of credited events. Subtracting is exact.
+_ACCEPTED = """classified s
+LEFT JOIN anomalous x ON s.partner_id = x.partner_id
+WHERE s.reason IS NULL AND x.partner_id IS NULL"""
+
+_HELD_ONLY = """holds s
+LEFT JOIN anomalous x ON s.partner_id = x.partner_id
+WHERE x.partner_id IS NULL"""
+
+
+def _per_family(ranks: int) -> str:
+    columns = [
+        f"t.{c}_{k} - COALESCE(h.{c}_{k}, 0) AS {c}_{k}"
+        for k in range(1, ranks + 1)
+        for c in ("n", "q", "a")
+    ]
+    return (
+        f"SELECT t.person_id, t.family, {', '.join(columns)} "
+        "FROM accepted_tallies t LEFT JOIN held_tallies h "
+        "ON t.person_id = h.person_id AND t.family = h.family"
+    )
+
+
+def _before(prefix: str, k: int) -> str:
+    """The sum of `prefix_1 .. prefix_(k-1)` (0 for the first rank)."""
+    return " + ".join([f"{prefix}_{i}" for i in range(1, k)]) or "0"
+
+
+def _day_capped(ranks: int) -> str:
+    columns = [
+        f"LEAST(p.a_{k}, GREATEST(f.cap_day_g * {UG_PER_G} - ({_before('p.a', k)}), 0)) AS d_{k}"
+        for k in range(1, ranks + 1)
+    ]
+    return (
+        f"SELECT p.*, {', '.join(columns)}, "
+        "GREATEST(f.cap_year_g - COALESCE(y.credited_g, 0), 0) AS year_room_g "
+        "FROM per_family p JOIN families f ON p.family = f.family "
+        "LEFT JOIN ytd y ON p.person_id = y.person_id AND p.family = y.family"
+    )
+
+
+def _floored(ranks: int) -> str:
+    columns = [f"{{intdiv:d_{k}}} AS g_{k}" for k in range(1, ranks + 1)]
+    return f"SELECT *, {', '.join(columns)} FROM day_capped"
+
+
+def _year_capped(ranks: int) -> str:
+    columns = [
+        f"LEAST(g_{k}, GREATEST(year_room_g - ({_before('g', k)}), 0)) AS c_{k}"
+        for k in range(1, ranks + 1)
+    ]
+    return f"SELECT *, {', '.join(columns)} FROM floored"
+
+
+def _energy(ranks: int) -> str:
+    """Unfold the per-family columns into one row per behaviour, in one pass.
+
+    Joining each (person, family) row to its family's behaviours yields one
+    row per rank; `CASE` picks that rank's columns. Names come back as
+    `behaviour_no` (see `label_energy`).
+    """
+
+    def pick(column: str) -> str:
+        whens = " ".join(f"WHEN {k} THEN y.{column}_{k}" for k in range(1, ranks + 1))
+        return f"CASE b.rank_in_family {whens} END AS {column}"
+
+    picked = ", ".join(pick(column) for column in ("n", "q", "a", "d", "g", "c"))
+    return f"""
+SELECT DATE '{{day}}' AS day, person_id, behaviour_no,
+  n AS events_n, q AS quantity, factor_ug AS factor_ug_per_unit, a AS avoided_ug,
+  a - d + (g - c) * {UG_PER_G} AS cap_forfeit_ug,
+  d - g * {UG_PER_G} AS remainder_ug,
+  c AS credited_g,
+  CASE WHEN c < g THEN '{CapFlag.OVER_YEARLY_CAP}'
+       WHEN d < a THEN '{CapFlag.OVER_DAILY_CAP}' END AS cap_flag
+FROM (
+  SELECT y.person_id, b.behaviour_no, b.factor_ug, {picked}
+  FROM year_capped y JOIN behaviours b ON y.family = b.family
+) unfolded
+WHERE n > 0"""
+
+
+_REJECTED = f"""
+SELECT {_PLAIN_EVENT_COLS}, reason, CAST(NULL AS STRING) AS detail
+FROM flagged WHERE NOT held
+"""
+
+_HELD = f"""
+SELECT {_EVENT_COLS}, f.methodology, e.reason, e.avoided_ug, {_DIGEST} AS digest
+FROM (
+  SELECT {_PLAIN_EVENT_COLS}, family, avoided_ug, reason FROM holds
+  UNION ALL
+  SELECT {_PLAIN_EVENT_COLS}, family, avoided_ug, reason FROM anomaly_holds
+) e
+JOIN families f ON e.family = f.family
+"""
+
+_CREDITED_EVENTS = f"""
+SELECT e.row_no, e.partner_id, e.event_id, e.person_id, e.behaviour, f.methodology,
+  e.quantity_base, e.avoided_ug, {_DIGEST} AS digest
+FROM classified e
+JOIN families f ON e.family = f.family
+LEFT JOIN anomalous x ON e.partner_id = x.partner_id
+LEFT JOIN holds h ON e.row_no = h.row_no
+WHERE e.reason IS NULL AND x.partner_id IS NULL AND h.row_no IS NULL
+"""
+
+_PARTNERS_OUT = "SELECT partner_id, events_n, judged_n, flagged_n, anomalous FROM partners"
+
+
+def steps(ranks: int) -> tuple[Step, ...]:
+    """The pipeline's intermediate relations, in dependency order."""
+    return (
+        Step("dup_hashes", _DUP_HASHES, materialise=True),
+        Step("dup_rows", _DUP_ROWS, materialise=True),
+        Step("dup_keys", _DUP_KEYS),
+        Step("dup_conflicts", _DUP_CONFLICTS),
+        Step("verdicts", _VERDICTS, materialise=True),
+        Step("classified", _CLASSIFIED),
+        Step("flagged", _FLAGGED, materialise=True),
+        Step("overlap_people", _OVERLAP_PEOPLE, materialise=True),
+        Step("overlap_trips", _OVERLAPS, materialise=True),
+        Step("holds", _HOLDS, materialise=True),
+        Step("partners", _PARTNERS, materialise=True),
+        Step("anomalous", _ANOMALOUS),
+        Step("anomaly_holds", _ANOMALY_HOLDS),
+        Step("accepted_tallies", _tallies(_ACCEPTED, ranks)),
+        Step("held_tallies", _tallies(_HELD_ONLY, ranks)),
+        Step("per_family", _per_family(ranks)),
+        Step("day_capped", _day_capped(ranks)),
+        Step("floored", _floored(ranks)),
+        Step("year_capped", _year_capped(ranks)),
+    )
+
+
+def outputs(ranks: int) -> dict[str, str]:
+    return {
+        "energy": _energy(ranks),
+        "rejected": _REJECTED,
+        "held": _HELD,
+        "credited_events": _CREDITED_EVENTS,
+        "partners": _PARTNERS_OUT,
+    }
+
+
+_INTDIV_PLACEHOLDER: Final = re.compile(r"\{intdiv:(\w+)\}")
+"""`{intdiv:col}` stands for `col` divided by 10^6 (micrograms to whole grams)."""
+_NEVER: Final = 2**63 - 1  # a partner minimum no run reaches: no anomaly rule
+
+
+@dataclass(frozen=True, slots=True)
+class DayParams:
+    """The run's parameters: the day, its bounds and as-of time, and what state says.
+
+    `day_credited`: the day's energy was credited already, so its remaining valid
+    events are refused one by one. `anomaly`: the rule set's partner threshold.
+    """
+
+    day: date
+    window: DayWindow
+    day_credited: bool = False
+    anomaly: PartnerAnomaly | None = None
+
+
+def render(sql: str, dialect: Dialect, params: DayParams) -> str:
+    """Fill in the dialect's integer division and the run's parameters (all ours)."""
+    text = _INTDIV_PLACEHOLDER.sub(
+        lambda found: _intdiv(dialect, found.group(1), str(UG_PER_G)), sql
+    )
+    anomaly = params.anomaly
+    return text.format(
+        day=params.day.isoformat(),
+        day_start_ms=int(params.window.start_ms),
+        day_end_ms=int(params.window.end_ms),
+        as_of_ms=int(params.window.as_of_ms),
+        day_credited="TRUE" if params.day_credited else "FALSE",
+        partner_min_events=_NEVER if anomaly is None else int(anomaly.min_events),
+        partner_flagged_bps_max=BPS if anomaly is None else int(anomaly.flagged_bps_max),
+    )
+
+
+def _intdiv(dialect: Dialect, numerator: str, denominator: str) -> str:
+    """Integer division of non-negative operands (both dialects truncate)."""
+    operator = "//" if dialect == "duckdb" else "div"
+    return f"({numerator} {operator} {denominator})"
+
+
+def rendered_steps(dialect: Dialect, params: DayParams, ranks: int) -> tuple[Step, ...]:
+    return tuple(
+        Step(step.name, render(step.sql, dialect, params), step.materialise)
+        for step in steps(ranks)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything an engine runs for one day: reference tables, steps and outputs."""
+
+    tables: dict[str, pa.Table]
+    steps: tuple[Step, ...]
+    outputs: dict[str, str]
+
+
+def plan(catalogue: Catalogue, dialect: Dialect, params: DayParams) -> Plan:
+    ranks = ranks_needed(catalogue)
+    return Plan(
+        tables={
+            "behaviours": behaviours_table(catalogue),
+            "units": units_table(catalogue),
+            "families": families_table(catalogue),
+        },
+        steps=rendered_steps(dialect, params, ranks),
+        outputs={name: render(sql, dialect, params) for name, sql in outputs(ranks).items()},
+    )

@@ -1,0 +1,385 @@
+"""Green-energy use cases: post a quantified day, expire old energy, read a statement.
+
+The quantification pipeline (``pctrade.energy.pipeline.quantify_file``) turns one day's
+behaviour events into energy rows per (person, behaviour); ``post_day`` records them in
+the registry as ONE bulk ``energy_credit`` entry whose statement lines are those rows,
+each naming its methodology version and the factor applied. People without an
+individual account are reported, never dropped silently. Posting the same result again
+is harmless: the idempotency key is derived from the day and the result's digest.
+In the same transaction it remembers every credited and held event by (partner, event
+id) and content digest (``behaviour_events_seen``): ``judged_before`` hands them to the
+next run, which rejects their copies, and ``is_day_credited`` makes a rerun of a credited
+day refuse each late event by itself (``day_already_credited``). A held event keeps its
+key: resubmitting it cannot bypass review; the held events themselves, with what each
+would earn, are kept for review in the same transaction (``services.review`` releases
+or rejects them).
+
+``expire`` applies the expiry rule in one bulk ``energy_expire`` entry, first in
+first out; unless the caller gives a period, it is the one of the rule set in force
+(``rules``; the national one, 72 h as Ant Forest, by default), and the entry cites it.
+``statement`` shows the lines, the balance (available / spent / expired) and, beside
+it as information only, the person's innate per-capita entitlement (先天), a cited
+figure read from a data file.
+``year_to_date`` feeds the yearly caps of the next quantification.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import pyarrow as pa
+
+from pctrade.energy.behaviour.model import PartnerAnomaly
+from pctrade.energy.pipeline.run import QuantifyResult
+from pctrade.energy.pipeline.schema import YEAR_TO_DATE
+from pctrade.energy.sql import held as held_store
+from pctrade.energy.sql import seen as behaviour_store
+from pctrade.kernel.errors import NotFound, ValidationError
+from pctrade.ledger import commands as c
+from pctrade.ledger.energy_lines import ENERGY_EXPIRY_S_DEFAULT, EnergyLine
+from pctrade.ledger.journal import format_ts
+from pctrade.ledger.model import (
+    ENERGY_ASSET,
+    ENERGY_STATES,
+    AccountId,
+    State,
+    account_number,
+)
+from pctrade.ledger.operations import REGISTRY_PARTY, EnergyCredit
+from pctrade.ledger.ports import Store, UnitOfWork
+from pctrade.ledger.service import Receipt, Registry
+from pctrade.rules import DEFAULT_JURISDICTION, in_force
+
+UNMATCHED_LISTED_MAX = 1_000
+STATEMENT_DAYS_MAX = 366
+# How far back remembered events are loaded into a run: an identical copy of an older
+# event is refused anyway (`not_on_day`); only a reused id with new content would pass.
+SEEN_DAYS_MAX = 400
+_LINE_FIELDS = EnergyLine._fields[2:]  # the energy table's columns we keep, after day/account
+
+
+@dataclass(frozen=True, slots=True)
+class PostDayReport:
+    """What ``post_day`` did: the entry (if any) and whom it could not credit."""
+
+    day: str
+    seq: int | None
+    replayed: bool
+    lines: int
+    people: int
+    credited_g: int
+    unmatched_people: int
+    unmatched_g: int
+    unmatched_sample: list[str] = field(default_factory=list)
+    remembered: int = 0  # credited and held events recorded as judged
+
+
+def _lines_by_person(result: QuantifyResult) -> tuple[str, list[dict[str, Any]]]:
+    """The energy rows in a canonical order (person, family, behaviour), as dicts."""
+    table = result.energy.sort_by(
+        [("person_id", "ascending"), ("family", "ascending"), ("behaviour", "ascending")]
+    )
+    columns = {name: table.column(name).to_pylist() for name in _LINE_FIELDS}
+    rows = [
+        dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)
+    ]
+    return result.day.isoformat(), rows
+
+
+def _to_lines(
+    day: str, rows: list[dict[str, Any]], accounts: dict[str, AccountId]
+) -> tuple[list[EnergyLine], dict[str, int]]:
+    """Lines for people with an account; credited grams of those without one."""
+    lines: list[EnergyLine] = []
+    unmatched: dict[str, int] = {}
+    for row in rows:
+        account_id = accounts.get(row["person_id"])
+        if account_id is None:
+            unmatched[row["person_id"]] = unmatched.get(row["person_id"], 0) + row["credited_g"]
+            continue
+        row["cap_flag"] = row["cap_flag"] or ""  # no flag is stored as the empty string
+        lines.append(EnergyLine(day=day, account_id=account_id, **row))
+    return lines, unmatched
+
+
+def post_day(
+    registry: Registry, result: QuantifyResult, actor: str = REGISTRY_PARTY.party_id
+) -> PostDayReport:
+    """Credit one quantified day as one bulk entry; report people without an account.
+
+    ``result`` must carry its ``credited_events`` (``quantify_file(with_events=True)``):
+    they are remembered, with the held events, in the entry's transaction.
+    """
+    day, rows = _lines_by_person(result)
+    people = sorted({r["person_id"] for r in rows})
+    with registry.store.reader() as uow:
+        accounts = uow.individual_accounts(people)
+    lines, unmatched = _to_lines(day, rows, accounts)
+    judged = _judged(result, set(accounts))
+    held = _held_rows(result)
+    credited_g = sum(line.credited_g for line in lines)
+    seq, replayed = None, False
+    if credited_g > 0:
+        credit = EnergyCredit(day, result.methodologies, result.as_of_ms, lines)
+        cmd = c.CreditEnergy(credit)
+        key = f"energy-credit-{day}-{cmd.fingerprint()[:40]}"
+
+        def remember(uow: UnitOfWork, entry: Any) -> None:
+            behaviour_store.remember(uow, judged, entry.seq)
+            held_store.keep(uow, held, entry.seq)
+
+        receipt = registry.credit_energy(actor, key, cmd, beside=remember)
+        seq, replayed = receipt.seq, receipt.replayed
+    elif judged:
+        with registry.store.writer() as uow:
+            behaviour_store.remember(uow, judged, None, replay_ok=True)
+            held_store.keep(uow, held, None, replay_ok=True)
+            uow.commit()
+    return PostDayReport(
+        day=day,
+        seq=seq,
+        replayed=replayed,
+        lines=len(lines) if seq is not None else 0,
+        people=len({line.account_id for line in lines}) if seq is not None else 0,
+        credited_g=credited_g if seq is not None else 0,
+        unmatched_people=len(unmatched),
+        unmatched_g=sum(unmatched.values()),
+        unmatched_sample=sorted(unmatched)[:UNMATCHED_LISTED_MAX],
+        remembered=len(judged),
+    )
+
+
+def _judged(result: QuantifyResult, with_account: set[str]) -> list[behaviour_store.SeenRow]:
+    """The keys to remember: credited events (by whether their person has an account)
+    and held ones."""
+    if result.credited_events is None:
+        raise ValueError("post_day needs the credited events: quantify with_events=True")
+    day = result.day.isoformat()
+    rows: list[behaviour_store.SeenRow] = []
+    credited = result.credited_events.select(["partner_id", "event_id", "digest", "person_id"])
+    for partner, event, digest, person in zip(
+        *(col.to_pylist() for col in credited.columns), strict=True
+    ):
+        outcome = "credited" if person in with_account else "no_account"
+        rows.append((partner, event, digest, day, outcome))
+    held = result.held.select(["partner_id", "event_id", "digest"])
+    for partner, event, digest in zip(*(col.to_pylist() for col in held.columns), strict=True):
+        rows.append((partner, event, digest, day, "held"))
+    return rows
+
+
+def _held_rows(result: QuantifyResult) -> list[held_store.HeldRow]:
+    """The held events with what they would earn, kept for review (``services.review``)."""
+    day = result.day.isoformat()
+    names = ["partner_id", "event_id", "person_id", "behaviour", "methodology", "start_ms"]
+    names += ["end_ms", "quantity", "unit", "reason", "avoided_ug", "digest"]
+    columns = [result.held.column(name).to_pylist() for name in names]
+    return [(row[0], row[1], day, *row[2:]) for row in zip(*columns, strict=True)]
+
+
+def judged_before(store: Store, day: date) -> pa.Table:
+    """Events earlier runs credited or held (schema ``SEEN``): a run's ``seen`` input."""
+    with store.reader() as uow:
+        return behaviour_store.seen_since(uow, (day - timedelta(days=SEEN_DAYS_MAX)).isoformat())
+
+
+def is_day_credited(store: Store, day: date) -> bool:
+    """Whether ``day``'s energy was credited already (then its late events are refused)."""
+    with store.reader() as uow:
+        return uow.energy_credit_of_day(day.isoformat()) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryLedger:
+    """``ingest.Ledger`` answered from the registry: credited days and judged events."""
+
+    store: Store
+
+    def credited_days(self, days: list[str]) -> set[str]:
+        with self.store.reader() as uow:
+            return behaviour_store.credited_days(uow, days)
+
+    def seen(self, partner_id: str, event_ids: list[str]) -> dict[str, str]:
+        with self.store.reader() as uow:
+            return behaviour_store.seen_of(uow, partner_id, event_ids)
+
+
+def anomaly_rule(jurisdiction: str, on: date) -> tuple[PartnerAnomaly, str]:
+    """The partner anomaly threshold in force, and the version of its rule set."""
+    rule_set = in_force(jurisdiction, on)
+    rules = rule_set.require_energy()
+    return PartnerAnomaly(rules.partner_min_events, rules.partner_flagged_bps_max), rule_set.version
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiryReport:
+    cutoff: str
+    seq: int | None
+    accounts: int
+    expired_g: int
+    replayed: bool = False  # the same cutoff was expired before: this is that entry
+    expiry_s: int = ENERGY_EXPIRY_S_DEFAULT
+    rule_set: str = ""  # the rule set the period came from ("" if the caller set it)
+
+
+def expiry_rule(jurisdiction: str, on: date) -> tuple[int, str]:
+    """The expiry period in force, and the version of the rule set that sets it."""
+    rule_set = in_force(jurisdiction, on)
+    return rule_set.require_energy().expiry_s, rule_set.version
+
+
+def expire(
+    registry: Registry,
+    now: datetime,
+    *,
+    expiry_s: int | None = None,
+    jurisdiction: str = DEFAULT_JURISDICTION,
+    actor: str = REGISTRY_PARTY.party_id,
+) -> ExpiryReport:
+    """Expire all energy that appeared ``expiry_s`` or more before ``now`` and is unspent.
+
+    Without ``expiry_s`` the period is that of ``jurisdiction``'s rule set in force.
+    """
+    rule_set = ""
+    if expiry_s is None:
+        expiry_s, rule_set = expiry_rule(jurisdiction, now.date())
+    if expiry_s <= 0:
+        raise ValidationError("the expiry period must be positive", code="non_positive")
+    cutoff = format_ts(now - timedelta(seconds=expiry_s))
+    cmd = c.ExpireEnergy(cutoff, expiry_s, rule_set)
+    receipt = registry.expire_energy(actor, f"energy-expire-{cutoff}", cmd)
+    if receipt is None:
+        return ExpiryReport(cutoff, None, 0, 0, expiry_s=expiry_s, rule_set=rule_set)
+    p = receipt.payload
+    return ExpiryReport(
+        cutoff,
+        receipt.seq,
+        int(p["accounts"]),
+        int(p["expired_g"]),
+        receipt.replayed,
+        int(p["expiry_s"]),
+        str(p.get("rule_set", "")),
+    )
+
+
+def spend(
+    registry: Registry,
+    actor: str,
+    key: str,
+    account_id: AccountId,
+    quantity_g: int,
+    purpose: str,
+    reference: str,
+) -> int:
+    """Consume energy once (e.g. a sink sponsorship); returns the entry's seq."""
+    return spend_receipt(registry, actor, key, account_id, quantity_g, purpose, reference).seq
+
+
+def spend_receipt(
+    registry: Registry,
+    actor: str,
+    key: str,
+    account_id: AccountId,
+    quantity_g: int,
+    purpose: str,
+    reference: str,
+) -> Receipt:
+    """``spend``, answering with the receipt (the entry, and whether it is a replay)."""
+    cmd = c.SpendEnergy(account_id, quantity_g, purpose, reference)
+    return registry.spend_energy(actor, key, cmd)
+
+
+@dataclass(frozen=True, slots=True)
+class Innate:
+    """The innate per-capita entitlement (先天): information, never a holding."""
+
+    entitlement_g: int
+    period: str
+    sources: list[str]
+    assumption: bool
+
+
+@cache
+def innate_entitlement() -> Innate:
+    text = (resources.files("pctrade.energy") / "data" / "innate_entitlement.toml").read_text(
+        encoding="utf-8"
+    )
+    raw = tomllib.loads(text)
+    sources = [f"{s['figure']} — {s['publisher']}" for s in raw["source"].values()]
+    return Innate(int(raw["entitlement_g"]), str(raw["period"]), sources, bool(raw["assumption"]))
+
+
+@dataclass(frozen=True, slots=True)
+class StatementLine:
+    seq: int
+    line: EnergyLine
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyStatement:
+    account_id: AccountId
+    account_number: str
+    day_from: str
+    day_to: str
+    lines: list[StatementLine]
+    available_g: int
+    spent_g: int
+    expired_g: int
+    innate: Innate
+
+    @property
+    def credited_g(self) -> int:
+        return sum(s.line.credited_g for s in self.lines)
+
+
+def statement(store: Store, account_id: AccountId, day_from: date, day_to: date) -> EnergyStatement:
+    """Lines credited to an account between two days (inclusive), and its balance now."""
+    if day_to < day_from:
+        raise ValidationError("the statement ends before it starts", code="bad_range")
+    if (day_to - day_from).days >= STATEMENT_DAYS_MAX:
+        raise ValidationError(
+            f"a statement covers at most {STATEMENT_DAYS_MAX} days", code="bad_range"
+        )
+    with store.reader() as uow:
+        account = uow.account(account_id)
+        if account is None:
+            raise NotFound(f"no account {account_id}", code="unknown_account")
+        rows = uow.energy_lines_of(account_id, day_from.isoformat(), day_to.isoformat())
+        balance = {s: uow.balance(account_id, ENERGY_ASSET, s) for s in ENERGY_STATES}
+    lines = [StatementLine(int(r[0]), EnergyLine(*r[1:])) for r in rows]
+    return EnergyStatement(
+        account_id,
+        account_number(account_id, account.holder_type),
+        day_from.isoformat(),
+        day_to.isoformat(),
+        lines,
+        balance[State.AVAILABLE],
+        balance[State.SPENT],
+        balance[State.EXPIRED],
+        innate_entitlement(),
+    )
+
+
+def year_to_date(store: Store, year: int, before: date | None = None) -> pa.Table:
+    """Grams credited per (person, family) in ``year`` (before ``before``, if given).
+
+    The result is the ``year_to_date`` input of ``quantify_file``: a day is quantified
+    against what was credited on the earlier days of its year.
+    """
+    first = date(year, 1, 1)
+    last = date(year, 12, 31) if before is None else before - timedelta(days=1)
+    with store.reader() as uow:
+        rows = uow.energy_year_to_date(first.isoformat(), last.isoformat())
+    return pa.table(
+        {
+            "person_id": [r[0] for r in rows],
+            "family": [r[1] for r in rows],
+            "credited_g": [r[2] for r in rows],
+        },
+        schema=YEAR_TO_DATE,
+    )

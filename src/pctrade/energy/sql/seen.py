@@ -1,0 +1,90 @@
+"""Behaviour events already judged (``behaviour_events_seen``): written and read in bulk.
+
+The daily pipeline reads the keys as its ``seen`` relation and rejects their copies;
+``services.energy.post_day`` writes the keys of a day's credited and held events in the
+transaction of its ``energy_credit`` entry, so a key is remembered exactly when its
+energy exists (or its hold is on record). Rows go through the driver's ``executemany``:
+at a million rows SQLAlchemy's per-row parameter handling costs more than the SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from pctrade.energy.pipeline.schema import SEEN
+from pctrade.kernel.errors import ValidationError
+from pctrade.ledger.ports import UnitOfWork
+from pctrade.ledger.sql.store import SqlUnitOfWork
+
+SeenRow = tuple[str, str, str, str, str]
+"""(partner_id, event_id, digest, day, outcome)"""
+_COLUMNS = "partner_id, event_id, digest, day, outcome, seq"
+
+
+def _sql(uow: UnitOfWork) -> SqlUnitOfWork:
+    if not isinstance(uow, SqlUnitOfWork):
+        raise ValidationError("behaviour keys need the SQL store", code="unsupported_store")
+    return uow
+
+
+def _cursor(uow: UnitOfWork) -> tuple[Any, str]:
+    unit = _sql(uow)
+    driver: Any = unit.conn.connection.driver_connection
+    return driver.cursor(), "%s" if unit.is_postgres else "?"
+
+
+def remember(
+    uow: UnitOfWork, rows: Sequence[SeenRow], seq: int | None, *, replay_ok: bool = False
+) -> None:
+    """Record judged events; a key recorded twice is refused (the entry rolls back).
+
+    ``replay_ok``: the same rows may have been written by an earlier call (a day that
+    credited no gram has no entry whose replay would skip the write).
+    """
+    if not rows:
+        return
+    cursor, ph = _cursor(uow)
+    conflict = " ON CONFLICT (partner_id, event_id) DO NOTHING" if replay_ok else ""
+    marks = ", ".join([ph] * 6)
+    cursor.executemany(
+        f"INSERT INTO behaviour_events_seen ({_COLUMNS}) VALUES ({marks}){conflict}",
+        [(*row, seq) for row in rows],
+    )
+    cursor.close()
+
+
+def seen_since(uow: UnitOfWork, day_from: str) -> pa.Table:
+    """Keys and digests of the events judged on ``day_from`` or later (schema ``SEEN``)."""
+    cursor, ph = _cursor(uow)
+    cursor.execute(
+        f"SELECT partner_id, event_id, digest FROM behaviour_events_seen WHERE day >= {ph}",
+        (day_from,),
+    )
+    rows = cursor.fetchall()
+    cursor.close()
+    columns: list[list[str]] = [[str(row[i]) for row in rows] for i in range(len(SEEN.names))]
+    return pa.table(dict(zip(SEEN.names, columns, strict=True)), schema=SEEN)
+
+
+def seen_of(uow: UnitOfWork, partner_id: str, event_ids: Sequence[str]) -> dict[str, str]:
+    """The digests of those of ``event_ids`` already judged, for one partner's batch."""
+    cursor, ph = _cursor(uow)
+    found: dict[str, str] = {}
+    for start in range(0, len(event_ids), 500):  # bounded statements
+        chunk = list(event_ids[start : start + 500])
+        cursor.execute(
+            "SELECT event_id, digest FROM behaviour_events_seen "
+            f"WHERE partner_id = {ph} AND event_id IN ({', '.join([ph] * len(chunk))})",
+            (partner_id, *chunk),
+        )
+        found.update((str(e), str(d)) for e, d in cursor.fetchall())
+    cursor.close()
+    return found
+
+
+def credited_days(uow: UnitOfWork, days: Sequence[str]) -> set[str]:
+    """Those of ``days`` whose energy was credited already (an ``energy_credit`` entry)."""
+    return {day for day in days if uow.energy_credit_of_day(day) is not None}

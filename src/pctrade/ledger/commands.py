@@ -1,0 +1,233 @@
+"""Commands: what a caller asks the registry to do, before it is checked or planned.
+
+A command's fingerprint is stored with the journal entry under the caller's
+idempotency key, so a replay of the same command returns the original result and a
+different command under the same key is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, is_dataclass
+
+from pctrade.kernel.errors import ValidationError
+from pctrade.ledger.journal import request_hash
+from pctrade.ledger.model import Role
+from pctrade.ledger.operations import EnergyCredit, FreezeReason, Retirement
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    def fingerprint(self) -> str:
+        # Field by field rather than ``asdict``, whose deep copy costs more than the hash.
+        body = {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+        return request_hash({"command": type(self).__name__, **body})
+
+
+def _plain(value: object) -> object:
+    """Nested dataclasses (a retirement's details) as dicts; the rest as it is."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAccount(Command):
+    party_id: str
+    role: Role
+    name: str = ""
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAccounts(Command):
+    """Bulk registration of many parties of one role (e.g. a platform's users)."""
+
+    role: Role
+    party_ids: Sequence[str]
+    names: Sequence[str] | None = None
+
+    def fingerprint(self) -> str:
+        # JSON keeps the lists unambiguous whatever characters the names contain.
+        body = [
+            str(self.role),
+            list(self.party_ids),
+            None if self.names is None else list(self.names),
+        ]
+        return hashlib.sha256(("OpenAccounts" + json.dumps(body)).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Authorize(Command):
+    account_id: int
+    agent: str
+    active: bool = True
+
+
+def columns_fingerprint(head: str, account_ids: Sequence[int], amounts: Sequence[int]) -> str:
+    """A bulk command's fingerprint: its scalar fields, then its columns as raw int64."""
+    h = hashlib.sha256(f"{head}\n".encode())
+    try:
+        h.update(array("q", account_ids).tobytes())
+        h.update(array("q", amounts).tobytes())
+    except (OverflowError, TypeError) as exc:
+        raise ValidationError(
+            "recipients and amounts must be 64-bit integers", code="out_of_range"
+        ) from exc
+    return h.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Issue(Command):
+    """Issue a new batch to one or many accounts; columns keep a million cheap."""
+
+    denomination: str
+    account_ids: Sequence[int]
+    amounts_g: Sequence[int]
+
+    def fingerprint(self) -> str:
+        return columns_fingerprint(
+            f"Issue\x1f{self.denomination}", self.account_ids, self.amounts_g
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Distribute(Command):
+    """One payer to many recipients in one entry (a pool paying out its contributors)."""
+
+    from_account: int
+    asset: str
+    account_ids: Sequence[int]
+    amounts: Sequence[int]
+    reference: str
+
+    def fingerprint(self) -> str:
+        head = f"Distribute\x1f{self.from_account}\x1f{self.asset}\x1f{self.reference}"
+        return columns_fingerprint(head, self.account_ids, self.amounts)
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer(Command):
+    from_account: int
+    to_account: int
+    asset: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Freeze(Command):
+    account_id: int
+    asset: str
+    quantity: int
+    reason: FreezeReason
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unfreeze(Command):
+    hold_id: int
+    quantity: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Surrender(Command):
+    account_id: int
+    asset: str
+    quantity: int
+    period: str
+
+
+@dataclass(frozen=True, slots=True)
+class Retire(Command):
+    account_id: int
+    asset: str
+    quantity: int
+    retirement: Retirement = field(default_factory=lambda: Retirement("", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel(Command):
+    account_id: int
+    asset: str
+    quantity: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Deposit(Command):
+    account_id: int
+    amount_fen: int
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class Withdraw(Command):
+    account_id: int
+    amount_fen: int
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class Correct(Command):
+    seq: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreditEnergy(Command):
+    """Credit one day's green energy; the lines are fingerprinted by their digest."""
+
+    credit: EnergyCredit
+
+    def fingerprint(self) -> str:
+        c = self.credit
+        return request_hash(
+            {
+                "command": "CreditEnergy",
+                "day": c.day,
+                "methodologies": sorted(c.methodologies),
+                "as_of_ms": c.as_of_ms,
+                "lines_digest": c.digest,
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseHeld(Command):
+    """Release one held behaviour event after review: credit it under the caps."""
+
+    partner_id: str
+    event_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SpendEnergy(Command):
+    account_id: int
+    quantity_g: int
+    purpose: str
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExpireEnergy(Command):
+    cutoff: str
+    expiry_s: int
+    rule_set: str = ""  # the version the expiry period was taken from, if any
+
+
+@dataclass(frozen=True, slots=True)
+class IssueInclusive(Command):
+    """Issue a carbon-inclusive batch for a verified request.
+
+    Who gets how much is not part of the command: the registry computes it inside the
+    entry's transaction from the energy ledger, and the verified claim's digest pins it.
+    """
+
+    issuance_id: int
+    denomination: str
+    rule_set: str
+    methodologies: tuple[str, ...]

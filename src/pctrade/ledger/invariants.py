@@ -1,0 +1,204 @@
+"""Replaying the journal alone, and the invariants every state must satisfy.
+
+``Replay`` folds the journal entry by entry, recomputing the hash chain, every balance,
+every hold and every batch's issued quantity, and collects each breach it sees as a
+``Problem`` that names the entry or balance at fault. Comparing the result with the
+stored derived tables (balances, holds, batches) is how ``verify`` proves that the
+journal is the final word and the tables only a cache of it.
+
+Invariants:
+- the chain links and each entry's hash matches its content;
+- an (actor, idempotency key) appears at most once;
+- each entry balances per asset; terminal states never decrease;
+- no balance other than a source balance is ever negative;
+- per asset, all balances sum to zero (cash in = cash held + cash out);
+- per batch, issued = available + frozen + surrendered + retired + cancelled;
+- each energy credit's stored statement lines hash to the digest its payload records;
+- a carbon-inclusive issuance credits each person exactly the energy it spends of
+  theirs, and nothing else: no credit without spent energy, no spend without credit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from pctrade.kernel.errors import PctradeError
+from pctrade.ledger.energy_lines import lines_digest
+from pctrade.ledger.journal import (
+    GENESIS_HASH,
+    AccountRow,
+    EntryHeader,
+    PartyRow,
+    entry_hash,
+    opened_digest,
+)
+from pctrade.ledger.model import (
+    ENERGY_ASSET,
+    Account,
+    AccountId,
+    AssetId,
+    Party,
+    PartyId,
+    Seq,
+    State,
+)
+from pctrade.ledger.operations import OpType
+from pctrade.ledger.postings import BalanceKey, Postings, check_postings
+
+PROBLEMS_MAX = 1_000
+K = TypeVar("K", bound=Hashable)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    header: EntryHeader
+    prev_hash: str
+    hash: str
+    postings: Postings
+    parties: tuple[Party | PartyRow, ...] = ()
+    accounts: tuple[Account | AccountRow, ...] = ()
+    # Stored statement lines of an energy credit, in stored order (EnergyLine columns).
+    lines: tuple[tuple[object, ...], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    code: str
+    message: str
+    seq: Seq | None = None
+
+
+@dataclass(slots=True)
+class Replay:
+    balances: dict[BalanceKey, int] = field(default_factory=dict)
+    holds: dict[Seq, int] = field(default_factory=dict)
+    issued: dict[AssetId, int] = field(default_factory=dict)
+    grants: dict[tuple[AccountId, PartyId], bool] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    keys: set[tuple[str, str]] = field(default_factory=set)
+    last_hash: str = GENESIS_HASH
+    last_seq: Seq = 0
+    entries: int = 0
+    postings: int = 0
+
+    def flag(self, code: str, message: str, seq: Seq | None = None) -> None:
+        if len(self.problems) < PROBLEMS_MAX:
+            self.problems.append(Problem(code, message, seq))
+
+    def feed(self, entry: StoredEntry) -> None:
+        h = entry.header
+        self._check_chain(entry)
+        if (h.actor, h.idem_key) in self.keys:
+            self.flag("duplicate_key", f"idempotency key {h.idem_key!r} applied twice", h.seq)
+        self.keys.add((h.actor, h.idem_key))
+        try:
+            check_postings(entry.postings)
+        except PctradeError as exc:
+            self.flag("bad_postings", exc.message, h.seq)
+        self._apply(h.seq, entry.postings)
+        self._track(h, entry.postings)
+        self._check_lines(entry)
+        self.entries += 1
+        self.postings += len(entry.postings)
+
+    def _check_chain(self, entry: StoredEntry) -> None:
+        h = entry.header
+        if h.seq != self.last_seq + 1:
+            self.flag("sequence_gap", f"entry {h.seq} follows {self.last_seq}", h.seq)
+        if entry.prev_hash != self.last_hash:
+            self.flag("chain_broken", "previous-hash link does not match", h.seq)
+        opened = opened_digest(entry.parties, entry.accounts)
+        if entry_hash(entry.prev_hash, h, entry.postings.digest(), opened) != entry.hash:
+            self.flag("hash_mismatch", "entry, postings or opened rows were altered", h.seq)
+        # Follow the stored chain so that one altered entry is reported once, not onward.
+        self.last_hash, self.last_seq = entry.hash, h.seq
+
+    def _check_lines(self, entry: StoredEntry) -> None:
+        """The lines beside an energy credit are what its (hashed) payload says they are."""
+        h = entry.header
+        if h.op_type != OpType.ENERGY_CREDIT:
+            if entry.lines:
+                self.flag("stray_energy_lines", "lines stored beside a non-credit", h.seq)
+            return
+        if lines_digest(entry.lines) != h.payload.get("lines_digest"):
+            self.flag("energy_lines_mismatch", "stored energy lines were altered", h.seq)
+
+    def _apply(self, seq: Seq, postings: Postings) -> None:
+        for key, delta in postings.net_by_key().items():
+            value = self.balances.get(key, 0) + delta
+            self.balances[key] = value
+            if value < 0 and key[2] != State.SOURCE:
+                self.flag("negative_balance", f"balance {key} went to {value}", seq)
+
+    def _track(self, h: EntryHeader, postings: Postings) -> None:
+        p = h.payload
+        if h.op_type == OpType.FREEZE:
+            self.holds[h.seq] = int(p["quantity"])
+        elif h.op_type == OpType.UNFREEZE:
+            hold_id = int(p["hold_id"])
+            left = self.holds.get(hold_id, 0) - int(p["quantity"])
+            if hold_id not in self.holds or left < 0:
+                self.flag("bad_hold", f"unfreeze of hold {hold_id} exceeds it", h.seq)
+            self.holds[hold_id] = left
+        elif h.op_type == OpType.AUTHORIZE:
+            self.grants[(int(p["account"]), str(p["agent"]))] = bool(p["active"])
+        elif h.op_type in (OpType.ISSUE, OpType.INCLUSIVE_ISSUE):
+            batch = p["batch"]
+            self.issued[int(batch["asset_id"])] = int(batch["issued_g"])
+            if h.op_type == OpType.INCLUSIVE_ISSUE:
+                self._check_inclusive(h.seq, int(batch["asset_id"]), postings)
+
+    def _check_inclusive(self, seq: Seq, asset_id: AssetId, postings: Postings) -> None:
+        """Per account: grams credited of the batch == energy taken == energy spent."""
+        moved: dict[tuple[AssetId, State], dict[AccountId, int]] = {
+            (asset_id, State.AVAILABLE): {},
+            (ENERGY_ASSET, State.AVAILABLE): {},
+            (ENERGY_ASSET, State.SPENT): {},
+        }
+        for (account_id, asset, state), delta in postings.net_by_key().items():
+            column = moved.get((asset, State(state)))
+            if column is not None:
+                column[account_id] = delta
+            elif state != State.SOURCE:
+                self.flag("inclusive_mismatch", f"unexpected posting for {account_id}", seq)
+        credited, taken, spent = moved.values()
+        if credited != spent or taken != {a: -g for a, g in spent.items()}:
+            self.flag("inclusive_mismatch", "credits issued differ from energy spent", seq)
+
+    def finish(
+        self,
+        stored_balances: Iterable[tuple[BalanceKey, int]],
+        stored_holds: Iterable[tuple[Seq, int]],
+        stored_issued: Iterable[tuple[AssetId, int]],
+        stored_grants: Iterable[tuple[tuple[AccountId, PartyId], bool]] = (),
+    ) -> None:
+        """Compare the derived tables with the replay and check conservation."""
+        self._compare("balance", self.balances, dict(stored_balances))
+        self._compare("hold", self.holds, dict(stored_holds))
+        self._compare("batch", self.issued, dict(stored_issued))
+        self._compare("grant", self.grants, dict(stored_grants))
+        totals: dict[AssetId, int] = {}
+        holdings: dict[AssetId, int] = {}
+        for (_, asset_id, state), value in self.balances.items():
+            totals[asset_id] = totals.get(asset_id, 0) + value
+            if state != State.SOURCE:
+                holdings[asset_id] = holdings.get(asset_id, 0) + value
+        for asset_id, total in totals.items():
+            if total != 0:
+                self.flag("not_conserved", f"asset {asset_id} sums to {total}, not 0")
+        for asset_id, issued in self.issued.items():
+            held = holdings.get(asset_id, 0)
+            if held != issued:
+                self.flag("issued_mismatch", f"batch {asset_id}: issued {issued}, held {held}")
+
+    def _compare(self, what: str, replayed: Mapping[K, int], stored: Mapping[K, int]) -> None:
+        for key in replayed.keys() | stored.keys():
+            want, got = replayed.get(key, 0), stored.get(key, 0)
+            if want != got:
+                self.flag(f"{what}_mismatch", f"{what} {key}: journal says {want}, table {got}")
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems

@@ -1,0 +1,228 @@
+"""The registry's nouns: parties, accounts, instruments, batches and holding states.
+
+A *party* is a person or organisation that acts (an actor with one role). An *account*
+holds units for one party; system accounts belong to the registry or the regulator.
+An *asset* is either a credit batch (instruments are fungible only within a batch),
+cash in fen, which is asset 0, or green energy (绿色能量), which is asset -1: grams of
+CO2e avoided by a person's low-carbon behaviour, kept as non-tradable points. Every
+holding is a balance of one (account, asset, state).
+
+States: ``available`` and ``frozen`` move; ``surrendered``, ``retired`` and ``cancelled``
+are terminal and never move again, and so are ``spent`` and ``expired``, the two ends
+of green energy (consumed once by a sponsorship, or lapsed under the expiry rule).
+``source`` is the negative mirror kept by the two source accounts (issuance for
+credits and energy, the cash gateway for money), so that every journal entry sums to
+zero per asset and ``issued = -source`` for each batch.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+
+from pctrade.kernel.errors import ValidationError
+
+AccountId = int
+AssetId = int
+PartyId = str
+Seq = int
+
+CASH_ASSET: AssetId = 0
+# Green energy is one ledger-wide asset, not a batch: it is never money or a credit by
+# itself (DESIGN §2), so it can be credited, spent or expired, and nothing else.
+ENERGY_ASSET: AssetId = -1
+ENERGY_NAME = "GE"
+
+
+class Role(StrEnum):
+    INDIVIDUAL = "individual"
+    PLATFORM = "platform"
+    EMITTER = "emitter"
+    INSTITUTION = "institution"
+    PROJECT_OWNER = "project_owner"
+    VERIFIER = "verifier"
+    REGULATOR = "regulator"
+    REGISTRY_OPERATOR = "registry_operator"
+
+
+class HolderType(StrEnum):
+    INDIVIDUAL = "individual"
+    PLATFORM = "platform"
+    KEY_EMITTER = "key_emitter"
+    INSTITUTION = "institution"
+    PROJECT_OWNER = "project_owner"
+    SYSTEM = "system"
+
+
+# Which holder type each role's own accounts have; roles absent here hold nothing.
+HOLDER_TYPE_OF_ROLE: dict[Role, HolderType] = {
+    Role.INDIVIDUAL: HolderType.INDIVIDUAL,
+    Role.PLATFORM: HolderType.PLATFORM,
+    Role.EMITTER: HolderType.KEY_EMITTER,
+    Role.INSTITUTION: HolderType.INSTITUTION,
+    Role.PROJECT_OWNER: HolderType.PROJECT_OWNER,
+}
+
+ACCOUNT_PREFIX: dict[HolderType, str] = {
+    HolderType.INDIVIDUAL: "IND",
+    HolderType.PLATFORM: "PLT",
+    HolderType.KEY_EMITTER: "EMT",
+    HolderType.INSTITUTION: "INS",
+    HolderType.PROJECT_OWNER: "PRJ",
+    HolderType.SYSTEM: "SYS",
+}
+
+
+class State(IntEnum):
+    AVAILABLE = 0
+    FROZEN = 1
+    SURRENDERED = 2
+    RETIRED = 3
+    CANCELLED = 4
+    SPENT = 5
+    EXPIRED = 6
+    SOURCE = 9
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL_STATES
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+TERMINAL_STATES = frozenset(
+    {State.SURRENDERED, State.RETIRED, State.CANCELLED, State.SPENT, State.EXPIRED}
+)
+# The states a credit or cash can be held in; green energy has its own three.
+HOLDING_STATES = (
+    State.AVAILABLE,
+    State.FROZEN,
+    State.SURRENDERED,
+    State.RETIRED,
+    State.CANCELLED,
+)
+ENERGY_STATES = (State.AVAILABLE, State.SPENT, State.EXPIRED)
+
+
+class Instrument(StrEnum):
+    CEA = "CEA"
+    CCER = "CCER"
+    PCER = "PCER"
+
+
+class SystemAccount(IntEnum):
+    """System accounts have fixed ids below the first holder account."""
+
+    ISSUANCE = 1
+    CASH_GATEWAY = 2
+    AUCTION = 3
+    BUFFER = 4
+    FEES = 5
+    CANCELLATION = 6
+
+
+SYSTEM_OWNER: PartyId = "registry"
+FIRST_HOLDER_ACCOUNT: AccountId = 1000
+SOURCE_ACCOUNTS = frozenset({SystemAccount.ISSUANCE, SystemAccount.CASH_GATEWAY})
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    party_id: PartyId
+    role: Role
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    account_id: AccountId
+    holder_type: HolderType
+    owner: PartyId
+    label: str = ""
+
+    @property
+    def number(self) -> str:
+        return account_number(self.account_id, self.holder_type)
+
+
+def account_number(account_id: AccountId, holder_type: HolderType) -> str:
+    """Readable account number, e.g. ``IND-0000001234``; the id is the key."""
+    return f"{ACCOUNT_PREFIX[holder_type]}-{account_id:010d}"
+
+
+_NUMBER_RE = re.compile(r"^(?:[A-Z]{3}-)?0*(\d+)$")
+
+
+def parse_account_ref(ref: str | int) -> AccountId:
+    """Accept an id (``1234``) or a number (``IND-0000001234``)."""
+    if isinstance(ref, int):
+        return ref
+    match = _NUMBER_RE.match(ref.strip())
+    if match is None:
+        raise ValidationError(f"not an account id or number: {ref!r}", code="bad_account")
+    return int(match.group(1))
+
+
+# PCER-GD-AFF0007-2026Q3-001: instrument, jurisdiction, project, vintage, serial.
+_DENOM_RE = re.compile(
+    r"^(?P<instrument>CEA|CCER|PCER)-(?P<jurisdiction>[A-Z]{2,3})-(?P<project>[A-Z0-9]{1,16})"
+    r"-(?P<vintage>\d{4}(?:Q[1-4]|H[12]|M(?:0[1-9]|1[0-2]))?)-(?P<serial>\d{3})$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Denomination:
+    """A batch's readable name; it carries the batch's provenance."""
+
+    instrument: Instrument
+    jurisdiction: str
+    project: str
+    vintage: str
+    serial: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.instrument}-{self.jurisdiction}-{self.project}-{self.vintage}-{self.serial:03d}"
+        )
+
+    @classmethod
+    def parse(cls, text: str) -> Denomination:
+        match = _DENOM_RE.match(text)
+        if match is None:
+            raise ValidationError(
+                f"bad batch denomination {text!r}: expected e.g. PCER-GD-AFF0007-2026Q3-001",
+                code="bad_denomination",
+            )
+        serial = int(match["serial"])
+        if serial == 0:
+            raise ValidationError("batch serial starts at 001", code="bad_denomination")
+        return cls(
+            Instrument(match["instrument"]),
+            match["jurisdiction"],
+            match["project"],
+            match["vintage"],
+            serial,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    asset_id: AssetId
+    denomination: Denomination
+    issued_g: int
+    issued_seq: Seq
+
+    @property
+    def name(self) -> str:
+        return str(self.denomination)
+
+
+def asset_name(asset_id: AssetId, batches: dict[AssetId, str]) -> str:
+    if asset_id == CASH_ASSET:
+        return "CNY"
+    if asset_id == ENERGY_ASSET:
+        return ENERGY_NAME
+    return batches.get(asset_id, f"asset#{asset_id}")

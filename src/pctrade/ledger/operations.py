@@ -1,0 +1,605 @@
+"""Registry operations as pure plans: what an operation will record, before any I/O.
+
+Each ``plan_*`` function takes entities already read from the store and returns a
+``Plan``: the entry's type and payload, its postings and any rows it opens. The
+application service checks access, hands the plan to the unit of work, and the unit of
+work appends it to the journal and applies it in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from pctrade.kernel.errors import ValidationError
+from pctrade.kernel.units import require_positive
+from pctrade.ledger.energy_lines import (
+    LINES_PER_CREDIT_MAX,
+    PURPOSE_LEN_MAX,
+    EnergyLine,
+    lines_digest,
+)
+from pctrade.ledger.journal import JsonDict
+from pctrade.ledger.model import (
+    CASH_ASSET,
+    ENERGY_ASSET,
+    HOLDER_TYPE_OF_ROLE,
+    Account,
+    AccountId,
+    AssetId,
+    Batch,
+    HolderType,
+    Party,
+    Role,
+    Seq,
+    State,
+    SystemAccount,
+)
+from pctrade.ledger.postings import Posting, Postings, check_postings
+
+REASON_LEN_MAX = 512
+NAME_LEN_MAX = 200
+BULK_RECIPIENTS_MAX = 50_000_000
+
+
+class OpType(StrEnum):
+    GENESIS = "genesis"
+    OPEN_ACCOUNT = "open_account"
+    AUTHORIZE = "authorize"
+    ISSUE = "issue"
+    TRANSFER = "transfer"
+    # One payer, many recipients of the same asset: a pool's payout, a platform's rewards.
+    DISTRIBUTE = "distribute"
+    FREEZE = "freeze"
+    UNFREEZE = "unfreeze"
+    SURRENDER = "surrender"
+    RETIRE = "retire"
+    CANCEL = "cancel"
+    DEPOSIT = "deposit"
+    WITHDRAW = "withdraw"
+    CORRECT = "correct"
+    ENERGY_CREDIT = "energy_credit"
+    ENERGY_SPEND = "energy_spend"
+    ENERGY_EXPIRE = "energy_expire"
+    # 碳普惠: one entry spends people's energy and issues the same grams as a PCER batch.
+    INCLUSIVE_ISSUE = "inclusive_issue"
+
+
+class FreezeReason(StrEnum):
+    ORDER = "order"
+    POOL = "pool"
+    PLEDGE = "pledge"
+    REGULATOR = "regulator"
+
+
+# Only these may be reversed by a correction: terminal operations never are, and a
+# freeze is undone by its own unfreeze.
+CORRECTABLE = frozenset({OpType.TRANSFER, OpType.DEPOSIT, OpType.WITHDRAW})
+
+EMPTY_POSTINGS = Postings(array("q"), array("q"), array("q"), array("q"))
+
+
+@dataclass(frozen=True, slots=True)
+class HoldChange:
+    """Opens a hold (``hold_id`` None: the entry's own seq) or releases part of one."""
+
+    hold_id: Seq | None
+    account_id: AccountId
+    asset_id: AssetId
+    delta: int
+    reason: str = ""
+    reference: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    account_id: AccountId
+    agent: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    op_type: OpType
+    payload: JsonDict
+    postings: Postings = EMPTY_POSTINGS
+    parties: tuple[Party, ...] = ()
+    accounts: tuple[Account, ...] = ()
+    batch: Batch | None = None
+    hold: HoldChange | None = None
+    grant: Grant | None = None
+    corrects: Seq | None = None
+    extra: JsonDict = field(default_factory=dict)
+    # Statement lines of an energy credit, stored beside the entry (``energy_lines``).
+    lines: Sequence[EnergyLine] = ()
+
+    def __post_init__(self) -> None:
+        check_postings(self.postings)
+
+
+def _text(value: str, what: str, limit: int = REASON_LEN_MAX, required: bool = True) -> str:
+    value = value.strip()
+    if required and not value:
+        raise ValidationError(f"{what} is required", code="missing_field")
+    if len(value) > limit:
+        raise ValidationError(f"{what} is longer than {limit} characters", code="too_long")
+    return value
+
+
+_PARTY_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
+
+
+def check_party_id(party_id: str) -> str:
+    if not _PARTY_RE.match(party_id):
+        raise ValidationError(
+            f"party id {party_id!r} must be 1-64 letters, digits or _.:@-", code="bad_party"
+        )
+    return party_id
+
+
+def plan_open_accounts(
+    parties: Sequence[Party], first_account_id: AccountId, label: str = ""
+) -> Plan:
+    """Register parties and open one account for each that holds units."""
+    if not parties:
+        raise ValidationError("nothing to open", code="missing_field")
+    label = _text(label, "label", NAME_LEN_MAX, required=False)
+    accounts = []
+    checked = []
+    next_id = first_account_id
+    for party in parties:
+        check_party_id(party.party_id)
+        # Record the checked name: a column of 200 characters would silently drop
+        # trailing spaces on PostgreSQL and break the entry's hash.
+        party = Party(party.party_id, party.role, _text(party.name, "name", NAME_LEN_MAX, False))
+        checked.append(party)
+        holder_type = HOLDER_TYPE_OF_ROLE.get(party.role)
+        if holder_type is not None:
+            accounts.append(Account(next_id, holder_type, party.party_id, label))
+            next_id += 1
+    payload: JsonDict = {"parties": len(parties), "accounts": len(accounts)}
+    if len(parties) == 1:
+        payload["party"] = parties[0].party_id
+        if accounts:
+            payload["account"] = accounts[0].account_id
+    return Plan(OpType.OPEN_ACCOUNT, payload, parties=tuple(checked), accounts=tuple(accounts))
+
+
+def plan_authorize(account: Account, agent: Party, active: bool) -> Plan:
+    grant = Grant(account.account_id, agent.party_id, active)
+    payload = {"account": account.account_id, "agent": agent.party_id, "active": active}
+    return Plan(OpType.AUTHORIZE, payload, grant=grant)
+
+
+def plan_issue(batch: Batch, allocations: Sequence[tuple[AccountId, int]]) -> Plan:
+    """Issue a new batch: the whole quantity leaves the issuance account in one entry."""
+    if not allocations:
+        raise ValidationError("an issuance needs at least one recipient", code="missing_field")
+    if len(allocations) > BULK_RECIPIENTS_MAX:
+        raise ValidationError("too many recipients in one issuance", code="too_many")
+    account_ids = [a for a, _ in allocations]
+    amounts = [q for _, q in allocations]
+    return plan_issue_columns(batch, account_ids, amounts)
+
+
+def _issued_total(batch: Batch, amounts: Sequence[int]) -> int:
+    if min(amounts) <= 0:
+        raise ValidationError("every issued quantity must be positive", code="non_positive")
+    total = sum(amounts)
+    if total != batch.issued_g:
+        raise ValidationError(
+            f"allocations sum to {total} g but the batch issues {batch.issued_g} g",
+            code="unbalanced",
+        )
+    require_positive(total, "issued quantity")
+    return total
+
+
+def plan_issue_columns(batch: Batch, account_ids: Sequence[int], amounts: Sequence[int]) -> Plan:
+    total = _issued_total(batch, amounts)
+    source = Posting(SystemAccount.ISSUANCE, batch.asset_id, State.SOURCE, -total)
+    postings = Postings.fan_out(batch.asset_id, source, account_ids, amounts)
+    return Plan(OpType.ISSUE, _batch_payload(batch, total, len(account_ids)), postings, batch=batch)
+
+
+def _batch_payload(batch: Batch, total: int, recipients: int) -> JsonDict:
+    d = batch.denomination
+    return {
+        "batch": {
+            "asset_id": batch.asset_id,
+            "denomination": str(d),
+            "instrument": str(d.instrument),
+            "jurisdiction": d.jurisdiction,
+            "project": d.project,
+            "vintage": d.vintage,
+            "serial": d.serial,
+            "issued_g": total,
+        },
+        "recipients": recipients,
+    }
+
+
+def _move(
+    op: OpType, src: Account, asset_id: AssetId, quantity: int, to: State, payload: JsonDict
+) -> Plan:
+    require_positive(quantity)
+    postings = Postings.of(
+        [
+            Posting(src.account_id, asset_id, State.AVAILABLE, -quantity),
+            Posting(src.account_id, asset_id, to, quantity),
+        ]
+    )
+    body = {"account": src.account_id, "asset_id": asset_id, "quantity": quantity, **payload}
+    return Plan(op, body, postings=postings)
+
+
+def require_tradable(asset_id: AssetId, action: str) -> None:
+    """Green energy is points, never money or a credit: it only credits, spends, expires."""
+    if asset_id == ENERGY_ASSET:
+        raise ValidationError(
+            f"green energy is not tradable and cannot be {action}", code="not_tradable"
+        )
+
+
+def plan_transfer(src: Account, dst: Account, asset_id: AssetId, quantity: int) -> Plan:
+    require_tradable(asset_id, "transferred")
+    require_positive(quantity)
+    if src.account_id == dst.account_id:
+        raise ValidationError("cannot transfer to the same account", code="same_account")
+    if dst.holder_type == HolderType.SYSTEM and asset_id != CASH_ASSET:
+        raise ValidationError(
+            "credits are not transferred into system accounts", code="bad_account"
+        )
+    postings = Postings.of(
+        [
+            Posting(src.account_id, asset_id, State.AVAILABLE, -quantity),
+            Posting(dst.account_id, asset_id, State.AVAILABLE, quantity),
+        ]
+    )
+    payload = {
+        "from": src.account_id,
+        "to": dst.account_id,
+        "asset_id": asset_id,
+        "quantity": quantity,
+    }
+    return Plan(OpType.TRANSFER, payload, postings=postings)
+
+
+def plan_distribute(
+    src: Account,
+    asset_id: AssetId,
+    account_ids: Sequence[int],
+    amounts: Sequence[int],
+    reference: str,
+) -> Plan:
+    """Move ``amounts`` from ``src`` to each recipient, in one entry of fan-out postings.
+
+    Recipients' existence and holder types are the caller's set-based checks; here
+    only what the columns alone can tell.
+    """
+    require_tradable(asset_id, "distributed")
+    n = len(account_ids)
+    if n == 0:
+        raise ValidationError("a distribution needs at least one recipient", code="missing_field")
+    if n != len(amounts):
+        raise ValidationError("recipients and amounts differ in length", code="bad_request")
+    if n > BULK_RECIPIENTS_MAX:
+        raise ValidationError("too many recipients in one distribution", code="too_many")
+    if min(amounts) <= 0:
+        raise ValidationError("every distributed quantity must be positive", code="non_positive")
+    if len(set(account_ids)) != n:
+        raise ValidationError("a recipient is listed twice", code="duplicate_recipient")
+    if src.account_id in set(account_ids):
+        raise ValidationError("the payer cannot also be a recipient", code="same_account")
+    total = sum(amounts)
+    require_positive(total, "distributed total")
+    reference = _text(reference, "reference", 128)
+    source = Posting(src.account_id, asset_id, State.AVAILABLE, -total)
+    postings = Postings.fan_out(asset_id, source, account_ids, amounts)
+    payload: JsonDict = {
+        "from": src.account_id,
+        "asset_id": asset_id,
+        "quantity": total,
+        "recipients": n,
+        "reference": reference,
+    }
+    return Plan(OpType.DISTRIBUTE, payload, postings=postings)
+
+
+def plan_freeze(
+    account: Account, asset_id: AssetId, quantity: int, reason: FreezeReason, reference: str
+) -> Plan:
+    require_tradable(asset_id, "frozen")
+    reference = _text(reference, "reference", 128)
+    plan = _move(
+        OpType.FREEZE,
+        account,
+        asset_id,
+        quantity,
+        State.FROZEN,
+        {"reason": str(reason), "reference": reference},
+    )
+    hold = HoldChange(None, account.account_id, asset_id, quantity, str(reason), reference)
+    return Plan(plan.op_type, plan.payload, postings=plan.postings, hold=hold)
+
+
+def plan_unfreeze(
+    hold_id: Seq, account_id: AccountId, asset_id: AssetId, remaining: int, quantity: int | None
+) -> Plan:
+    quantity = remaining if quantity is None else quantity
+    require_positive(quantity)
+    if quantity > remaining:
+        raise ValidationError(
+            f"hold {hold_id} has {remaining} left; cannot release {quantity}",
+            code="exceeds_hold",
+        )
+    postings = Postings.of(
+        [
+            Posting(account_id, asset_id, State.FROZEN, -quantity),
+            Posting(account_id, asset_id, State.AVAILABLE, quantity),
+        ]
+    )
+    payload = {
+        "hold_id": hold_id,
+        "account": account_id,
+        "asset_id": asset_id,
+        "quantity": quantity,
+    }
+    hold = HoldChange(hold_id, account_id, asset_id, -quantity)
+    return Plan(OpType.UNFREEZE, payload, postings=postings, hold=hold)
+
+
+def plan_surrender(account: Account, asset_id: AssetId, quantity: int, period: str) -> Plan:
+    require_tradable(asset_id, "surrendered")
+    if account.holder_type != HolderType.KEY_EMITTER:
+        raise ValidationError("only key emitters surrender units", code="not_an_emitter")
+    if asset_id == CASH_ASSET:
+        raise ValidationError("cash cannot be surrendered", code="bad_asset")
+    period = _text(period, "compliance period", 32)
+    return _move(
+        OpType.SURRENDER, account, asset_id, quantity, State.SURRENDERED, {"period": period}
+    )
+
+
+_ISO_3166_2 = re.compile(r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Retirement:
+    beneficiary: str
+    reason: str
+    jurisdiction: str = ""
+    consumption_period: str = ""
+
+    def payload(self) -> JsonDict:
+        if self.jurisdiction and not _ISO_3166_2.match(self.jurisdiction):
+            raise ValidationError(
+                f"jurisdiction {self.jurisdiction!r} is not ISO 3166-2 (e.g. CN-GD)",
+                code="bad_jurisdiction",
+            )
+        return {
+            "beneficiary": _text(self.beneficiary, "beneficiary", NAME_LEN_MAX),
+            "reason": _text(self.reason, "reason"),
+            "jurisdiction": self.jurisdiction,
+            "consumption_period": _text(
+                self.consumption_period, "consumption period", 64, required=False
+            ),
+        }
+
+
+def plan_retire(account: Account, asset_id: AssetId, quantity: int, retirement: Retirement) -> Plan:
+    require_tradable(asset_id, "retired")
+    if asset_id == CASH_ASSET:
+        raise ValidationError("cash cannot be retired", code="bad_asset")
+    return _move(OpType.RETIRE, account, asset_id, quantity, State.RETIRED, retirement.payload())
+
+
+def plan_cancel(account: Account, asset_id: AssetId, quantity: int, reason: str) -> Plan:
+    require_tradable(asset_id, "cancelled")
+    if asset_id == CASH_ASSET:
+        raise ValidationError("cash cannot be cancelled", code="bad_asset")
+    return _move(
+        OpType.CANCEL,
+        account,
+        asset_id,
+        quantity,
+        State.CANCELLED,
+        {"reason": _text(reason, "reason")},
+    )
+
+
+def plan_cash(op: OpType, account: Account, amount_fen: int, reference: str) -> Plan:
+    """Deposit (gateway → account) or withdrawal (account → gateway) of fen."""
+    require_positive(amount_fen, "amount")
+    reference = _text(reference, "reference", 128)
+    sign = 1 if op == OpType.DEPOSIT else -1
+    postings = Postings.of(
+        [
+            Posting(SystemAccount.CASH_GATEWAY, CASH_ASSET, State.SOURCE, -sign * amount_fen),
+            Posting(account.account_id, CASH_ASSET, State.AVAILABLE, sign * amount_fen),
+        ]
+    )
+    payload = {"account": account.account_id, "amount_fen": amount_fen, "reference": reference}
+    return Plan(op, payload, postings=postings)
+
+
+def plan_correct(original_seq: Seq, original_op: str, original: Postings, reason: str) -> Plan:
+    if original_op not in CORRECTABLE:
+        raise ValidationError(
+            f"a {original_op} entry cannot be corrected (correctable: "
+            f"{', '.join(sorted(CORRECTABLE))}); terminal operations are final",
+            code="not_correctable",
+        )
+    payload = {"corrects": original_seq, "reason": _text(reason, "reason")}
+    return Plan(OpType.CORRECT, payload, postings=original.negated(), corrects=original_seq)
+
+
+REGISTRY_PARTY = Party("registry", Role.REGISTRY_OPERATOR, "注册登记机构 Registry operator")
+
+
+def plan_genesis() -> Plan:
+    """The first entry: the registry itself and its system accounts."""
+    accounts = tuple(
+        Account(int(s), HolderType.SYSTEM, REGISTRY_PARTY.party_id, s.name.lower())
+        for s in SystemAccount
+    )
+    payload: JsonDict = {"system_accounts": {s.name.lower(): int(s) for s in SystemAccount}}
+    return Plan(OpType.GENESIS, payload, parties=(REGISTRY_PARTY,), accounts=accounts)
+
+
+# ---- green energy ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyCredit:
+    """One day's quantification, as the registry records it."""
+
+    day: str
+    methodologies: tuple[str, ...]
+    as_of_ms: int
+    lines: Sequence[EnergyLine]
+    # Computed once here (a million lines take a second to hash), used by the plan and
+    # by the command's fingerprint alike, so it always matches the lines.
+    digest: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lines", tuple(self.lines))  # what is hashed stays put
+        object.__setattr__(self, "digest", lines_digest(self.lines))
+
+
+def _energy_totals(lines: Sequence[EnergyLine]) -> tuple[list[int], list[int]]:
+    """Credited grams per account, accounts in ascending order; zero totals left out."""
+    totals: dict[AccountId, int] = {}
+    for line in lines:
+        if line.credited_g < 0:
+            raise ValidationError("a line credits negative grams", code="non_positive")
+        totals[line.account_id] = totals.get(line.account_id, 0) + line.credited_g
+    ids = sorted(a for a, g in totals.items() if g > 0)
+    return ids, [totals[a] for a in ids]
+
+
+def plan_energy_credit(credit: EnergyCredit) -> Plan:
+    """Credit one day's energy: one ``available`` posting per person, out of the source.
+
+    Lines that credit 0 g (capped or below one gram) are kept: the statement shows them.
+    """
+    lines = credit.lines
+    if not lines:
+        raise ValidationError("no energy lines to credit", code="missing_field")
+    if len(lines) > LINES_PER_CREDIT_MAX:
+        raise ValidationError("too many energy lines in one credit", code="too_many")
+    if any(line.day != credit.day for line in lines):
+        raise ValidationError("every line must be of the credited day", code="bad_request")
+    ids, amounts = _energy_totals(lines)
+    total = sum(amounts)
+    require_positive(total, "credited energy")
+    source = Posting(SystemAccount.ISSUANCE, ENERGY_ASSET, State.SOURCE, -total)
+    payload: JsonDict = {
+        "day": credit.day,
+        "methodologies": sorted(credit.methodologies),
+        "as_of_ms": credit.as_of_ms,
+        "lines": len(lines),
+        "lines_digest": credit.digest,
+        "recipients": len(ids),
+        "credited_g": total,
+    }
+    postings = Postings.fan_out(ENERGY_ASSET, source, ids, amounts)
+    return Plan(OpType.ENERGY_CREDIT, payload, postings=postings, lines=tuple(lines))
+
+
+def plan_energy_spend(account: Account, quantity_g: int, purpose: str, reference: str) -> Plan:
+    """Consume energy once (a sink sponsorship): ``available`` → ``spent``, for good."""
+    payload = {
+        "purpose": _text(purpose, "purpose", PURPOSE_LEN_MAX),
+        "reference": _text(reference, "reference", 128),
+    }
+    return _move(OpType.ENERGY_SPEND, account, ENERGY_ASSET, quantity_g, State.SPENT, payload)
+
+
+def plan_energy_expire(
+    account_ids: Sequence[AccountId],
+    amounts_g: Sequence[int],
+    cutoff: str,
+    expiry_s: int,
+    rule_set: str = "",
+) -> Plan:
+    """Expire, in one entry, each holder's energy that is older than the cutoff."""
+    if not account_ids:
+        raise ValidationError("no energy to expire", code="missing_field")
+    if len(account_ids) != len(amounts_g):
+        raise ValidationError("accounts and amounts differ in length", code="bad_request")
+    if min(amounts_g) <= 0:
+        raise ValidationError("every expired quantity must be positive", code="non_positive")
+    n = len(account_ids)
+    accounts = array("q", account_ids)
+    accounts.extend(account_ids)
+    deltas = array("q", (-q for q in amounts_g))
+    deltas.extend(amounts_g)
+    states = array("q", [int(State.AVAILABLE)]) * n
+    states.extend(array("q", [int(State.EXPIRED)]) * n)
+    postings = Postings(accounts, array("q", [ENERGY_ASSET]) * (2 * n), states, deltas)
+    payload: JsonDict = {
+        "cutoff": cutoff,
+        "expiry_s": expiry_s,
+        "accounts": n,
+        "expired_g": sum(amounts_g),
+    }
+    if rule_set:  # the decision cites the rules it applied
+        payload["rule_set"] = rule_set
+    return Plan(OpType.ENERGY_EXPIRE, payload, postings=postings)
+
+
+# ---- carbon-inclusive issuance (碳普惠) ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InclusiveIssue:
+    """What a carbon-inclusive issuance cites: its request, rule set and methodologies."""
+
+    issuance_id: int
+    rule_set: str
+    methodologies: tuple[str, ...]
+
+
+def plan_inclusive_issue(
+    batch: Batch, account_ids: Sequence[AccountId], amounts_g: Sequence[int], why: InclusiveIssue
+) -> Plan:
+    """Spend each person's qualifying energy and issue the same grams to them, at once.
+
+    Per person three postings: green energy ``available`` → ``spent`` (the same,
+    once-only consumption a sink sponsorship makes), and the batch's grams into their
+    ``available`` balance, all out of the issuance account's source. Issuing exactly
+    the grams spent is what makes the path exclusive: energy is spent once, so it backs
+    one credit or one sponsorship, never both (``verify`` checks it per account).
+    """
+    n = len(account_ids)
+    if n == 0:
+        raise ValidationError("an issuance needs at least one recipient", code="missing_field")
+    if n != len(amounts_g):
+        raise ValidationError("recipients and amounts differ in length", code="bad_request")
+    if n > BULK_RECIPIENTS_MAX:
+        raise ValidationError("too many recipients in one issuance", code="too_many")
+    if len(set(account_ids)) != n:
+        raise ValidationError("a recipient is listed twice", code="duplicate_recipient")
+    total = _issued_total(batch, amounts_g)
+    ids = array("q", account_ids)
+    grams = array("q", amounts_g)
+    accounts = array("q", [SystemAccount.ISSUANCE]) + ids + ids + ids
+    assets = array("q", [batch.asset_id]) * (n + 1) + array("q", [ENERGY_ASSET]) * (2 * n)
+    states = (
+        array("q", [int(State.SOURCE)])
+        + array("q", [int(State.AVAILABLE)]) * (2 * n)
+        + array("q", [int(State.SPENT)]) * n
+    )
+    deltas = array("q", [-total]) + grams + array("q", (-g for g in grams)) + grams
+    payload = _batch_payload(batch, total, n)
+    payload["path"] = "carbon_inclusive"
+    payload["issuance_id"] = why.issuance_id
+    payload["rule_set"] = why.rule_set
+    payload["methodologies"] = sorted(why.methodologies)
+    payload["energy_spent_g"] = total
+    postings = Postings(accounts, assets, states, deltas)
+    return Plan(OpType.INCLUSIVE_ISSUE, payload, postings=postings, batch=batch)

@@ -1,0 +1,673 @@
+"""Registry use cases: one method per operation, each one unit of work.
+
+Every write follows the same path (``_run``): open a writing unit of work (which takes
+the journal head), return the recorded result if this actor already used this
+idempotency key for the same command, otherwise check access, plan the operation in the
+pure domain, append it and commit. Any error leaves nothing written.
+
+A small operation (a transfer, freeze, surrender, …) is first tried *lean*: where the
+store can re-check the key and the balances as it writes (PostgreSQL), the planner
+skips reading them and the entry is written in one round trip. If that attempt is
+refused for any reason, the operation runs again the careful way above, which finds a
+replay, or says precisely why it is refused. Lean or careful, the journal is the same.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TypeVar
+
+from pctrade.kernel.errors import (
+    Conflict,
+    Forbidden,
+    IdempotencyConflict,
+    InsufficientBalance,
+    NotFound,
+    PctradeError,
+    ValidationError,
+)
+from pctrade.kernel.units import INT64_MAX
+from pctrade.ledger import access
+from pctrade.ledger import commands as c
+from pctrade.ledger.group_commit import GroupCommitter
+from pctrade.ledger.journal import Entry, JsonDict, format_ts
+from pctrade.ledger.model import (
+    CASH_ASSET,
+    ENERGY_ASSET,
+    ENERGY_NAME,
+    FIRST_HOLDER_ACCOUNT,
+    Account,
+    AccountId,
+    AssetId,
+    Batch,
+    Denomination,
+    Party,
+    Role,
+    State,
+    SystemAccount,
+)
+from pctrade.ledger.operations import (
+    REGISTRY_PARTY,
+    EnergyCredit,
+    FreezeReason,
+    InclusiveIssue,
+    OpType,
+    Plan,
+    plan_authorize,
+    plan_cancel,
+    plan_cash,
+    plan_correct,
+    plan_distribute,
+    plan_energy_credit,
+    plan_energy_expire,
+    plan_energy_spend,
+    plan_freeze,
+    plan_genesis,
+    plan_inclusive_issue,
+    plan_issue_columns,
+    plan_open_accounts,
+    plan_retire,
+    plan_surrender,
+    plan_transfer,
+    plan_unfreeze,
+)
+from pctrade.ledger.ports import ConcurrentKeyUse, OptimisticMiss, Store, UnitOfWork
+
+IDEM_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
+AUTHORITIES = (Role.REGULATOR, Role.REGISTRY_OPERATOR)
+
+Clock = Callable[[], datetime]
+# Evidence written beside a new entry, in its transaction (e.g. a sink sponsorship row
+# for the energy spend that paid for it). It may refuse by raising, which rolls the
+# entry back too; it is not called for a replay, whose evidence was written already.
+Beside = Callable[[UnitOfWork, Entry], None]
+# Who receives how much, computed from state inside the entry's transaction.
+Recipients = Callable[[UnitOfWork], tuple[Sequence[AccountId], Sequence[int]]]
+
+
+def _with_evidence(plan: Plan, evidence: JsonDict | None) -> Plan:
+    """Facts about the rows ``beside`` will write, recorded in the hashed payload so that
+    ``verify`` can check those rows against the entry (sinks: ``sinks.evidence``)."""
+    if evidence is not None:
+        plan.payload["evidence"] = evidence
+    return plan
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _enum(kind: type[E], value: str, what: str) -> E:
+    try:
+        return kind(value)
+    except ValueError as exc:
+        known = ", ".join(str(v) for v in kind)
+        raise ValidationError(f"unknown {what} {value!r} (use {known})", code="bad_enum") from exc
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SetClock:
+    """A clock that reads what it was last set to: scenarios and tests move it on."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def acting_party(uow: UnitOfWork, actor_id: str) -> Party:
+    """The party an operation is done by; an unknown one may do nothing."""
+    party = uow.party(actor_id)
+    if party is None:
+        raise Forbidden(f"unknown actor {actor_id!r}", code="unknown_actor")
+    return party
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What a write returns: the entry it recorded, and whether this was a replay."""
+
+    entry: Entry
+    replayed: bool = False
+
+    @property
+    def seq(self) -> int:
+        return self.entry.seq
+
+    @property
+    def payload(self) -> JsonDict:
+        return self.entry.header.payload
+
+
+class Registry:
+    def __init__(self, store: Store, clock: Clock = utc_now, *, group_commit: bool = False) -> None:
+        """``group_commit``: commit concurrent callers' operations together (a server)."""
+        self.store = store
+        self.clock = clock
+        self.ensure_genesis()
+        self._group = GroupCommitter(store) if group_commit else None
+
+    # ---- the write path ------------------------------------------------------------
+    def _run(
+        self,
+        actor_id: str,
+        key: str,
+        command: c.Command,
+        planner: Callable[[UnitOfWork, Party], Plan],
+        beside: Beside | None = None,
+        *,
+        lean: bool = False,
+    ) -> Receipt:
+        """``lean``: the operation is small, so try it lean first (see the module)."""
+        if not IDEM_KEY_RE.match(key):
+            raise ValidationError(
+                "idempotency key must be 1-128 printable ASCII characters",
+                code="bad_idempotency_key",
+            )
+        fingerprint = command.fingerprint()
+        careful = not lean or beside is not None
+        try:
+            return self._attempt(actor_id, key, fingerprint, planner, beside, careful)
+        except (ConcurrentKeyUse, OptimisticMiss):
+            # A concurrent request with the same key committed first (answered as a
+            # replay), or the lean attempt could not be written as planned.
+            return self._attempt(actor_id, key, fingerprint, planner, beside, True)
+        except PctradeError:
+            if careful:
+                raise
+            # The lean attempt skipped the reads that tell a replay from a refusal, and
+            # say precisely what is short: ask again, carefully.
+            return self._attempt(actor_id, key, fingerprint, planner, beside, True)
+
+    def _attempt(
+        self,
+        actor_id: str,
+        key: str,
+        fingerprint: str,
+        planner: Callable[[UnitOfWork, Party], Plan],
+        beside: Beside | None,
+        careful: bool,
+    ) -> Receipt:
+        def work(uow: UnitOfWork) -> Receipt:
+            uow.start_operation(defer_checks=not careful)
+            return self._apply(uow, actor_id, key, fingerprint, planner, beside)
+
+        if self._group is not None:
+            return self._group.submit(work)
+        with self.store.writer(lean=not careful, autocommit=not careful) as uow:
+            receipt = work(uow)
+            uow.commit()
+            return receipt
+
+    def _apply(
+        self,
+        uow: UnitOfWork,
+        actor_id: str,
+        key: str,
+        fingerprint: str,
+        planner: Callable[[UnitOfWork, Party], Plan],
+        beside: Beside | None,
+    ) -> Receipt:
+        prior = None if uow.checks_deferred else uow.entry_by_key(actor_id, key)
+        if prior is not None:
+            if prior.header.request_hash != fingerprint:
+                raise IdempotencyConflict(
+                    f"idempotency key {key!r} was already used for a different request "
+                    f"(entry {prior.seq})"
+                )
+            return Receipt(prior, replayed=True)
+        plan = planner(uow, acting_party(uow, actor_id))
+        entry = uow.append(plan, actor_id, key, fingerprint, format_ts(self.clock()))
+        if beside is not None:
+            beside(uow, entry)
+        return Receipt(entry)
+
+    def close(self) -> None:
+        """Stop the group-commit writer, if there is one."""
+        if self._group is not None:
+            self._group.close()
+            self._group = None
+
+    def ensure_genesis(self) -> None:
+        with self.store.writer() as uow:
+            if uow.head.last_seq == 0:
+                uow.append(
+                    plan_genesis(),
+                    REGISTRY_PARTY.party_id,
+                    "genesis",
+                    "genesis",
+                    format_ts(self.clock()),
+                )
+                uow.commit()
+
+    # ---- lookups shared by the planners ---------------------------------------------
+    @staticmethod
+    def _account(uow: UnitOfWork, account_id: AccountId) -> Account:
+        # An id beyond int64 cannot exist, and the database driver would reject it.
+        account = uow.account(account_id) if 0 < account_id <= INT64_MAX else None
+        if account is None:
+            raise NotFound(f"no account {account_id}", code="unknown_account")
+        return account
+
+    @staticmethod
+    def _asset(uow: UnitOfWork, name: str) -> AssetId:
+        if name.upper() in ("CNY", "CASH"):
+            return CASH_ASSET
+        if name.upper() == ENERGY_NAME:
+            return ENERGY_ASSET
+        Denomination.parse(name)
+        batch = uow.batch_named(name)
+        if batch is None:
+            raise NotFound(f"no batch {name}", code="unknown_batch")
+        return batch.asset_id
+
+    @staticmethod
+    def _fits(uow: UnitOfWork, plan: Plan) -> None:
+        """Keep what exists of an asset within int64, so that no holding can overflow."""
+        for p in plan.postings:
+            if p.state == State.SOURCE and p.delta < 0:
+                outstanding = -uow.balance(p.account_id, p.asset_id, State.SOURCE)
+                if outstanding - p.delta > INT64_MAX:
+                    raise ValidationError(
+                        f"asset {p.asset_id} in existence would exceed the 64-bit range",
+                        code="out_of_range",
+                    )
+
+    @staticmethod
+    def _holder(uow: UnitOfWork, actor: Party, account: Account) -> None:
+        # The holder needs no grant: skip the look-up on the common path.
+        agents = () if actor.party_id == account.owner else uow.agents(account.account_id)
+        access.require_holder_or_agent(actor, account, agents)
+
+    @staticmethod
+    def _has(
+        uow: UnitOfWork,
+        account: Account,
+        asset_id: AssetId,
+        quantity: int,
+        state: State = State.AVAILABLE,
+    ) -> None:
+        if uow.checks_deferred:  # the store's write checks it; a refusal asks again
+            return
+        held = uow.balance(account.account_id, asset_id, state)
+        if isinstance(quantity, int) and quantity > 0 and held < quantity:
+            raise InsufficientBalance(
+                f"account {account.number} has {held} {state.label}, needs {quantity}"
+            )
+
+    # ---- operations ------------------------------------------------------------------
+    def open_account(self, actor: str, key: str, cmd: c.OpenAccount) -> Receipt:
+        return self.open_accounts(
+            actor,
+            key,
+            c.OpenAccounts(cmd.role, [cmd.party_id], [cmd.name]),
+            label=cmd.label,
+            fingerprint_of=cmd,
+        )
+
+    def open_accounts(
+        self,
+        actor: str,
+        key: str,
+        cmd: c.OpenAccounts,
+        *,
+        label: str = "",
+        fingerprint_of: c.Command | None = None,
+    ) -> Receipt:
+        names = cmd.names if cmd.names is not None else [""] * len(cmd.party_ids)
+        if len(names) != len(cmd.party_ids):
+            raise ValidationError("party ids and names differ in length", code="bad_request")
+        role = _enum(Role, cmd.role, "role")
+
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            if who.role not in AUTHORITIES and not (
+                who.role == Role.PLATFORM and role == Role.INDIVIDUAL
+            ):
+                raise Forbidden(f"{who.party_id} ({who.role}) may not open {role} accounts")
+            if len(set(cmd.party_ids)) != len(cmd.party_ids):
+                raise ValidationError("a party is listed twice", code="duplicate_party")
+            # Take the head (and its account counter) before looking for existing
+            # parties, so that no concurrent opening can slip in between.
+            first_account_id = uow.head.next_account_id
+            taken = uow.existing_parties(cmd.party_ids)
+            if taken:
+                sample = ", ".join(sorted(taken)[:5])
+                raise ValidationError(f"already registered: {sample}", code="party_exists")
+            parties = [Party(p, role, n) for p, n in zip(cmd.party_ids, names, strict=True)]
+            return plan_open_accounts(parties, first_account_id, label)
+
+        return self._run(actor, key, fingerprint_of or cmd, planner)
+
+    def authorize(self, actor: str, key: str, cmd: c.Authorize) -> Receipt:
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            account = self._account(uow, cmd.account_id)
+            access.require_self_or_authority(who, account.owner, "authorise agents")
+            agent = uow.party(cmd.agent)
+            if agent is None:
+                raise NotFound(f"no party {cmd.agent}", code="unknown_party")
+            return plan_authorize(account, agent, cmd.active)
+
+        return self._run(actor, key, cmd, planner, lean=True)
+
+    def issue(
+        self,
+        actor: str,
+        key: str,
+        cmd: c.Issue,
+        *,
+        beside: Beside | None = None,
+        evidence: JsonDict | None = None,
+    ) -> Receipt:
+        denomination = Denomination.parse(cmd.denomination)
+        if not cmd.account_ids:
+            raise ValidationError("an issuance needs at least one recipient", code="missing_field")
+        if len(cmd.account_ids) != len(cmd.amounts_g):
+            raise ValidationError("recipients and amounts differ in length", code="bad_request")
+
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            access.require_role(who, AUTHORITIES, "issue credits")
+            asset_id = uow.head.next_asset_id  # takes the head before the checks below
+            if uow.batch_named(cmd.denomination) is not None:
+                raise ValidationError(f"batch {cmd.denomination} exists", code="batch_exists")
+            ids = cmd.account_ids
+            distinct = set(ids)
+            if len(distinct) != len(ids):
+                raise ValidationError("a recipient is listed twice", code="duplicate_recipient")
+            if uow.account_count(ids) != len(ids):
+                raise NotFound("some recipients have no account", code="unknown_account")
+            # Look the few system ids up in the set rather than scan a million recipients.
+            if min(ids) < FIRST_HOLDER_ACCOUNT and any(
+                a in distinct for a in range(FIRST_HOLDER_ACCOUNT) if a != SystemAccount.BUFFER
+            ):
+                raise ValidationError(
+                    "credits are issued to holder accounts or the buffer", code="bad_account"
+                )
+            total = sum(cmd.amounts_g)
+            batch = Batch(asset_id, denomination, total, 0)
+            return _with_evidence(plan_issue_columns(batch, ids, cmd.amounts_g), evidence)
+
+        return self._run(actor, key, cmd, planner, beside)
+
+    def transfer(self, actor: str, key: str, cmd: c.Transfer) -> Receipt:
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            src = self._account(uow, cmd.from_account)
+            dst = self._account(uow, cmd.to_account)
+            asset_id = self._asset(uow, cmd.asset)
+            self._holder(uow, who, src)
+            plan = plan_transfer(src, dst, asset_id, cmd.quantity)
+            self._has(uow, src, asset_id, cmd.quantity)
+            return plan
+
+        return self._run(actor, key, cmd, planner, lean=True)
+
+    def distribute(self, actor: str, key: str, cmd: c.Distribute) -> Receipt:
+        """Pay many recipients from one account in one entry, checked set-based."""
+
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            src = self._account(uow, cmd.from_account)
+            asset_id = self._asset(uow, cmd.asset)
+            self._holder(uow, who, src)
+            plan = plan_distribute(src, asset_id, cmd.account_ids, cmd.amounts, cmd.reference)
+            ids = cmd.account_ids
+            if min(ids) < FIRST_HOLDER_ACCOUNT:
+                raise ValidationError("distributions go to holder accounts", code="bad_account")
+            if uow.account_count(ids) != len(ids):
+                raise NotFound("some recipients have no account", code="unknown_account")
+            self._has(uow, src, asset_id, plan.payload["quantity"])
+            return plan
+
+        return self._run(actor, key, cmd, planner)
+
+    def freeze(self, actor: str, key: str, cmd: c.Freeze) -> Receipt:
+        reason = _enum(FreezeReason, cmd.reason, "freeze reason")
+
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            account = self._account(uow, cmd.account_id)
+            asset_id = self._asset(uow, cmd.asset)
+            if reason == FreezeReason.REGULATOR:
+                access.require_role(who, AUTHORITIES, "impose a regulator freeze")
+            else:
+                self._holder(uow, who, account)
+            plan = plan_freeze(account, asset_id, cmd.quantity, reason, cmd.reference)
+            self._has(uow, account, asset_id, cmd.quantity)
+            return plan
+
+        return self._run(actor, key, cmd, planner, lean=True)
+
+    def unfreeze(self, actor: str, key: str, cmd: c.Unfreeze) -> Receipt:
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            hold = uow.hold(cmd.hold_id) if 0 < cmd.hold_id <= INT64_MAX else None
+            if hold is None:
+                raise NotFound(f"no hold {cmd.hold_id}", code="unknown_hold")
+            account = self._account(uow, hold.account_id)
+            if hold.reason == FreezeReason.REGULATOR:
+                access.require_role(who, AUTHORITIES, "release a regulator freeze")
+            else:
+                self._holder(uow, who, account)
+            return plan_unfreeze(
+                hold.hold_id, hold.account_id, hold.asset_id, hold.remaining, cmd.quantity
+            )
+
+        return self._run(actor, key, cmd, planner, lean=True)
+
+    def surrender(self, actor: str, key: str, cmd: c.Surrender) -> Receipt:
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            account = self._account(uow, cmd.account_id)
+            asset_id = self._asset(uow, cmd.asset)
+            self._holder(uow, who, account)
+            plan = plan_surrender(account, asset_id, cmd.quantity, cmd.period)
+            self._has(uow, account, asset_id, cmd.quantity)
+            return plan
+
+        return self._run(actor, key, cmd, planner, lean=True)
+
+    def retire(self, actor: str, key: str, cmd: c.Retire) -> Receipt:
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            account = self._account(uow, cmd.account_id)
+            asset_id = self._asset(uow, cmd.asset)
+            self._holder(uow, who, account)
+            plan = plan_retire(account, asset_id, cmd.quantity, cmd.retirement)
+            self._has(uow, account, asset_id, cmd.quantity)
+            return plan
+
+        return self._run(actor, key, cmd, planner, lean=True)
+
+    def cancel(
+        self,
+        actor: str,
+        key: str,
+        cmd: c.Cancel,
+        *,
+        beside: Beside | None = None,
+        evidence: JsonDict | None = None,
+    ) -> Receipt:
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            access.require_role(who, AUTHORITIES, "cancel units")
+            account = self._account(uow, cmd.account_id)
+            asset_id = self._asset(uow, cmd.asset)
+            plan = plan_cancel(account, asset_id, cmd.quantity, cmd.reason)
+            self._has(uow, account, asset_id, cmd.quantity)
+            return _with_evidence(plan, evidence)
+
+        return self._run(actor, key, cmd, planner, beside, lean=True)
+
+    def deposit(self, actor: str, key: str, cmd: c.Deposit) -> Receipt:
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            access.require_role(who, AUTHORITIES, "confirm cash deposits")
+            account = self._account(uow, cmd.account_id)
+            plan = plan_cash(OpType.DEPOSIT, account, cmd.amount_fen, cmd.reference)
+            self._fits(uow, plan)
+            return plan
+
+        return self._run(actor, key, cmd, planner, lean=True)
+
+    def withdraw(self, actor: str, key: str, cmd: c.Withdraw) -> Receipt:
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            account = self._account(uow, cmd.account_id)
+            self._holder(uow, who, account)
+            plan = plan_cash(OpType.WITHDRAW, account, cmd.amount_fen, cmd.reference)
+            self._has(uow, account, CASH_ASSET, cmd.amount_fen)
+            return plan
+
+        return self._run(actor, key, cmd, planner, lean=True)
+
+    def correct(self, actor: str, key: str, cmd: c.Correct) -> Receipt:
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            access.require_role(who, (Role.REGISTRY_OPERATOR,), "correct the journal")
+            original = uow.entry(cmd.seq) if 0 < cmd.seq <= INT64_MAX else None
+            if original is None:
+                raise NotFound(f"no entry {cmd.seq}", code="unknown_entry")
+            if uow.corrected(cmd.seq):
+                raise ValidationError(
+                    f"entry {cmd.seq} is already corrected", code="already_corrected"
+                )
+            postings = uow.postings_of(cmd.seq)
+            plan = plan_correct(cmd.seq, original.header.op_type, postings, cmd.reason)
+            for p in plan.postings:
+                if p.delta < 0 and p.state != State.SOURCE:
+                    self._has(uow, self._account(uow, p.account_id), p.asset_id, -p.delta, p.state)
+            self._fits(uow, plan)
+            return plan
+
+        return self._run(actor, key, cmd, planner, lean=True)
+
+    # ---- green energy -----------------------------------------------------------------
+    def credit_energy(
+        self, actor: str, key: str, cmd: c.CreditEnergy, *, beside: Beside | None = None
+    ) -> Receipt:
+        """One day's energy for many people, as one bulk entry (registry operator only).
+
+        ``beside`` records the day's judged events in the same transaction.
+        """
+
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            access.require_role(who, (Role.REGISTRY_OPERATOR,), "credit green energy")
+            # A day is credited once: a second run with other events or another as-of
+            # time would count the same behaviour twice (DESIGN §4, no double counting).
+            prior = uow.energy_credit_of_day(cmd.credit.day)
+            if prior is not None:
+                raise Conflict(
+                    f"energy for {cmd.credit.day} was credited by entry {prior}",
+                    code="day_already_credited",
+                )
+            plan = plan_energy_credit(cmd.credit)
+            ids = list(plan.postings.accounts[1:])
+            if uow.account_count(ids) != len(ids):
+                raise NotFound("some energy recipients have no account", code="unknown_account")
+            self._fits(uow, plan)
+            return plan
+
+        return self._run(actor, key, cmd, planner, beside)
+
+    def release_energy(
+        self,
+        actor: str,
+        key: str,
+        cmd: c.ReleaseHeld,
+        credit: Callable[[UnitOfWork], EnergyCredit],
+        *,
+        beside: Beside | None = None,
+    ) -> Receipt:
+        """Credit one released held event as a one-line ``energy_credit`` entry.
+
+        The day may have been credited already: a release is the reviewed remainder of
+        that day, capped against it by ``credit``, which runs inside the transaction
+        (so two releases for one person cannot both use the same room). Its payload
+        names the event; ``beside`` records the decision, once.
+        """
+
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            access.require_role(who, AUTHORITIES, "release held green energy")
+            plan = plan_energy_credit(credit(uow))
+            plan.payload["release"] = {
+                "partner_id": cmd.partner_id,
+                "event_id": cmd.event_id,
+                "reason": cmd.reason,
+            }
+            ids = list(plan.postings.accounts[1:])
+            if uow.account_count(ids) != len(ids):
+                raise NotFound("the person has no account", code="unknown_account")
+            self._fits(uow, plan)
+            return plan
+
+        return self._run(actor, key, cmd, planner, beside)
+
+    def spend_energy(
+        self,
+        actor: str,
+        key: str,
+        cmd: c.SpendEnergy,
+        *,
+        beside: Beside | None = None,
+        evidence: JsonDict | None = None,
+    ) -> Receipt:
+        """Consume energy exactly once; the holder or its agent spends it."""
+
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            account = self._account(uow, cmd.account_id)
+            self._holder(uow, who, account)
+            plan = plan_energy_spend(account, cmd.quantity_g, cmd.purpose, cmd.reference)
+            self._has(uow, account, ENERGY_ASSET, cmd.quantity_g)
+            return _with_evidence(plan, evidence)
+
+        return self._run(actor, key, cmd, planner, beside, lean=True)
+
+    def issue_inclusive(
+        self,
+        actor: str,
+        key: str,
+        cmd: c.IssueInclusive,
+        recipients: Recipients,
+        *,
+        beside: Beside | None = None,
+    ) -> Receipt:
+        """One carbon-inclusive batch: each recipient's energy spent, the same grams issued.
+
+        ``recipients`` runs after the journal head is taken, so the energy it reads
+        cannot be spent by anyone else before this entry commits; the guarded debits
+        of the store refuse the entry if any balance is short anyway.
+        """
+        denomination = Denomination.parse(cmd.denomination)
+
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            access.require_role(who, AUTHORITIES, "issue carbon-inclusive credits")
+            asset_id = uow.head.next_asset_id
+            if uow.batch_named(cmd.denomination) is not None:
+                raise ValidationError(f"batch {cmd.denomination} exists", code="batch_exists")
+            ids, amounts = recipients(uow)
+            if uow.account_count(ids) != len(ids):
+                raise NotFound("some recipients have no account", code="unknown_account")
+            batch = Batch(asset_id, denomination, sum(amounts), 0)
+            why = InclusiveIssue(cmd.issuance_id, cmd.rule_set, cmd.methodologies)
+            return plan_inclusive_issue(batch, ids, amounts, why)
+
+        return self._run(actor, key, cmd, planner, beside)
+
+    def expire_energy(self, actor: str, key: str, cmd: c.ExpireEnergy) -> Receipt | None:
+        """Expire, FIFO, all energy that appeared at or before ``cmd.cutoff``.
+
+        Returns None when nothing is left to expire (no entry is written).
+        """
+
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            access.require_role(who, (Role.REGISTRY_OPERATOR,), "expire green energy")
+            ids, amounts = uow.energy_expirable(cmd.cutoff)
+            if not ids:
+                raise _NothingToExpire()
+            return plan_energy_expire(ids, amounts, cmd.cutoff, cmd.expiry_s, cmd.rule_set)
+
+        try:
+            return self._run(actor, key, cmd, planner)
+        except _NothingToExpire:
+            return None
+
+
+class _NothingToExpire(Exception):
+    """Internal: an expiry run found nothing to expire; no entry is written."""

@@ -1,0 +1,160 @@
+"""The largest-remainder split on numpy columns, for issuances to a million sponsors.
+
+It returns exactly what ``sinks.attribution.largest_remainder`` returns — the same
+amounts, remainders, leftover grams and tie-break (largest remainder first, then the
+earlier sponsor) — computed on int64 columns instead of Python integers, which is about
+ten times faster at a million sponsors. Exactness needs every product
+``total × weight`` and the sum of the weights to fit in int64; when they might not, it
+hands the work to the pure version, which has no such limit. The unit tests compare
+the two on random inputs.
+
+``attribute_columns`` is ``sinks.attribution.attribute`` for shares read as columns:
+it keeps the whole issuance columnar — the split, the registry's recipients (the buffer
+and every sponsor owed a gram) and the digest of the attribution table that the issue
+entry records — and builds Python lists only where a driver needs them.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pctrade.kernel.errors import Conflict, ValidationError
+from pctrade.sinks.attribution import (
+    Attribution,
+    Split,
+    attribute,
+    buffer_share_g,
+    largest_remainder,
+)
+from pctrade.sinks.evidence import attribution_digest
+
+INT64_LIMIT = 2**63
+Column = NDArray[np.int64]
+
+
+def _fits(total: int, weight_sum: int, weight_max: int) -> bool:
+    return 0 < weight_sum < INT64_LIMIT and total * weight_max < INT64_LIMIT
+
+
+def _split(total: int, weights: Column) -> tuple[Column, Column, NDArray[np.bool_], int]:
+    """Amounts, remainders, rounded-up flags and leftover; the caller checked the range."""
+    weight_sum = int(weights.sum())
+    amounts, remainders = np.divmod(weights * total, weight_sum)
+    leftover = total - int(amounts.sum())
+    rounded_up = np.zeros(len(weights), dtype=bool)
+    if leftover:
+        # A stable sort of the negated remainders keeps the earlier sponsor first on ties.
+        chosen = np.argsort(-remainders, kind="stable")[:leftover]
+        amounts[chosen] += 1
+        rounded_up[chosen] = True
+    return amounts, remainders, rounded_up, leftover
+
+
+def largest_remainder_np(total: int, weights: Sequence[int]) -> Split:
+    if total <= 0 or not weights:
+        return largest_remainder(total, weights)  # the pure version's checks and answers
+    # Checked on Python integers, before numpy could wrap around.
+    if min(weights) < 0 or not _fits(total, sum(weights), max(weights)):
+        return largest_remainder(total, weights)
+    amounts, remainders, rounded_up, leftover = _split(total, np.asarray(weights, dtype=np.int64))
+    return Split(amounts.tolist(), remainders.tolist(), rounded_up.tolist(), leftover)
+
+
+@dataclass(frozen=True, slots=True)
+class CutLine:
+    """Who received a leftover gram, as one rule instead of a column.
+
+    The largest-remainder step hands the leftover grams to the largest remainders, ties
+    to the earlier (smaller) account. So sponsor i was rounded up exactly when
+    ``r_i > remainder`` or ``r_i == remainder and account_i <= account``, where
+    ``(remainder, account)`` is the last sponsor served. With no leftover, ``remainder``
+    is the total of the shares, which no remainder reaches. The store uses this rule to
+    let the database compute each row's amount, remainder and flag from its shares.
+    """
+
+    distributable_g: int
+    total_shares: int
+    remainder: int
+    account: int
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnarIssue:
+    """An attribution, the registry's recipients and amounts, and the table's digest."""
+
+    attribution: Attribution
+    recipients: list[int]
+    amounts_g: list[int]
+    digest: str
+    cut: CutLine | None = None  # None when the int64 columns could not be used
+
+
+def _le_array(column: NDArray[np.int64] | NDArray[np.bool_]) -> array[int]:
+    out = array("q")
+    out.frombytes(np.ascontiguousarray(column, dtype="<i8").tobytes())
+    return out
+
+
+def attribute_columns(
+    removals_g: int, buffer_bps: int, buffer_account: int, ids: Column, shares: Column
+) -> ColumnarIssue:
+    """``attribute`` on columns of strictly increasing account ids and positive shares."""
+    n = len(ids)
+    if n != len(shares):
+        raise ValidationError("sponsors and shares differ in length", code="bad_request")
+    if n == 0:
+        raise Conflict("the project has no sponsors to attribute to", code="no_sponsors")
+    ordered = n == 1 or bool(np.all(ids[1:] > ids[:-1]))
+    buffer_g = buffer_share_g(removals_g, buffer_bps) if removals_g > 0 else 0
+    total = removals_g - buffer_g
+    if (
+        removals_g <= 0
+        or not ordered
+        or int(shares.min()) <= 0
+        or int(shares.max()) >= INT64_LIMIT // n  # so that the sum fits too
+        or not _fits(total, int(shares.sum()), int(shares.max()))
+        or total <= 0
+    ):
+        return _from_lists(attribute(removals_g, buffer_bps, ids.tolist(), shares.tolist()),
+                           buffer_account)  # fmt: skip
+    amounts, remainders, rounded_up, leftover = _split(total, shares)
+    split = Split(amounts.tolist(), remainders.tolist(), rounded_up.tolist(), leftover)
+    a = Attribution(
+        removals_g, buffer_bps, buffer_g, int(shares.sum()), ids.tolist(), shares.tolist(), split
+    )
+    owed = amounts > 0  # a zero line stays in the attribution table, not in the journal
+    head = [buffer_account] if buffer_g else []
+    digest = attribution_digest(
+        [_le_array(c) for c in (ids, shares, amounts, remainders, rounded_up)]
+    )
+    return ColumnarIssue(
+        a,
+        head + ids[owed].tolist(),
+        ([buffer_g] if buffer_g else []) + amounts[owed].tolist(),
+        digest,
+        _cut_line(total, a.total_shares, ids, remainders, rounded_up),
+    )
+
+
+def _cut_line(
+    total: int, total_shares: int, ids: Column, remainders: Column, up: NDArray[np.bool_]
+) -> CutLine:
+    if not up.any():
+        return CutLine(total, total_shares, total_shares, 0)
+    last = int(remainders[up].min())
+    account = int(ids[up & (remainders == last)].max())
+    return CutLine(total, total_shares, last, account)
+
+
+def _from_lists(a: Attribution, buffer_account: int) -> ColumnarIssue:
+    """The pure answer, for inputs the int64 columns cannot take exactly."""
+    owed = [(i, g) for i, g in zip(a.account_ids, a.amounts_g, strict=True) if g > 0]
+    head = [(buffer_account, a.buffer_g)] if a.buffer_g else []
+    columns = (a.account_ids, a.shares, a.amounts_g, a.split.remainders, a.split.rounded_up)
+    digest = attribution_digest([array("q", (int(v) for v in c)) for c in columns])
+    return ColumnarIssue(a, [i for i, _ in head + owed], [g for _, g in head + owed], digest)

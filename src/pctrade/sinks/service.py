@@ -1,0 +1,734 @@
+"""Sink use cases: register, approve, sponsor, report, verify, issue, reverse, and "mine".
+
+Each use case is one function of ``Sinks`` and, where it moves holdings, one registry
+operation whose evidence rows are written *beside* the journal entry, in the same
+transaction (``Registry``'s ``beside`` hook):
+
+- ``sponsor`` spends the person's green energy once (``energy_spend``) and records
+  their units under that entry's seq: no spend without shares, no shares without spend.
+- ``issue`` creates one PCER batch for a verified report in ONE bulk ``issue`` entry
+  to every sponsor and the buffer account, and stores the batch's attribution table.
+
+The project rules are checked twice: once before the registry is asked (to answer
+fast and with the project's reason rather than a balance error), and again inside the
+entry's transaction, where the journal head serialises writers, so a concurrent
+change cannot slip between check and write. Any refusal leaves nothing written.
+
+Project registration, approval, monitoring reports and their verification move no
+holdings, so they are plain writes to the sink tables, one transaction each.
+
+A reversal may need several ``cancel`` entries (one per buffer batch), so it is a
+recorded plan executed step by step: the plan is stored first under the caller's
+idempotency key, each cancellation is keyed by its position in the plan, and calling
+``reverse`` again with the same key resumes where a failure stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from pctrade.kernel.errors import (
+    Conflict,
+    Forbidden,
+    IdempotencyConflict,
+    NotFound,
+    ValidationError,
+)
+from pctrade.ledger import access
+from pctrade.ledger import commands as c
+from pctrade.ledger.journal import Entry, format_ts
+from pctrade.ledger.model import (
+    AccountId,
+    Denomination,
+    Instrument,
+    Role,
+    State,
+    SystemAccount,
+)
+from pctrade.ledger.ports import UnitOfWork
+from pctrade.ledger.service import AUTHORITIES, Receipt, Registry, acting_party
+from pctrade.rules import IssuancePath, RuleSet, in_force
+from pctrade.sinks.attribution import Attribution, ReversalPlan, plan_reversal
+from pctrade.sinks.evidence import (
+    issuance_evidence,
+    project_terms_digest,
+    report_digest,
+    reversal_evidence,
+    sponsorship_evidence,
+)
+from pctrade.sinks.fast_split import attribute_columns
+from pctrade.sinks.monitoring import (
+    FiledReport,
+    Period,
+    ReportStatus,
+    check_decision,
+    check_issuable,
+    check_measured,
+    check_no_overlap,
+    check_period,
+    check_period_ended,
+    check_verifier,
+)
+from pctrade.sinks.project import (
+    ProjectSpec,
+    ProjectState,
+    ProjectStatus,
+    require_status,
+    sponsorship_cost_g,
+    validate_spec,
+)
+from pctrade.sinks.removals import (
+    DAYS_PER_YEAR,
+    RemovalModels,
+    check_plausible,
+    expected_removal_g,
+    removal_models,
+)
+from pctrade.sinks.sql import store as db
+
+SPONSOR_PURPOSE = "sink_sponsorship"
+CAUSE_LEN_MAX = 512
+BATCHES_PER_PROJECT_MAX = 999  # the serial in a denomination has three digits
+
+
+def _day(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def _project(uow: UnitOfWork, code: str, *, lock: bool = False) -> db.Row:
+    row = db.project(uow, code, lock=lock)
+    if row is None:
+        raise NotFound(f"no sink project {code}", code="unknown_project")
+    return row
+
+
+def _state(row: db.Row) -> ProjectState:
+    return ProjectState(
+        row["code"],
+        ProjectStatus(row["status"]),
+        int(row["unit_energy_g"]),
+        int(row["units_offered"]),
+        int(row["units_sold"]),
+    )
+
+
+def _report(uow: UnitOfWork, report_id: int) -> db.Row:
+    row = db.report(uow, report_id) if 0 < report_id < 2**31 else None
+    if row is None:
+        raise NotFound(f"no monitoring report {report_id}", code="unknown_report")
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class Sponsorship:
+    spend_seq: int
+    project_code: str
+    account_id: AccountId
+    units: int
+    energy_g: int
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Issuance:
+    issue_seq: int
+    batch: str
+    report_id: int
+    removals_g: int
+    buffer_g: int
+    attributed_g: int
+    sponsors: int
+    leftover_g: int
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Reversal:
+    reversal_id: int
+    loss_g: int
+    covered_g: int
+    shortfall_g: int
+    cancel_seqs: list[int]
+
+
+class Sinks:
+    def __init__(self, registry: Registry, models: RemovalModels | None = None) -> None:
+        self.registry = registry
+        self.store = registry.store
+        self.models = models or removal_models()
+
+    def _now(self) -> str:
+        return format_ts(self.registry.clock())
+
+    # ---- projects -------------------------------------------------------------------
+    def register(self, actor: str, spec: ProjectSpec, stand_age_y: int = 0) -> db.Row:
+        """A project owner registers a project; it waits for the regulator's approval."""
+        validate_spec(spec, self.models.forest_types)
+        if not 0 <= stand_age_y < 1_000:
+            raise ValidationError("stand age is 0 to 999 years", code="bad_stand_age")
+        rules = self._rules(spec)
+        with self.store.writer() as uow:
+            access.require_role(
+                acting_party(uow, actor), (Role.PROJECT_OWNER,), "register projects"
+            )
+            if db.project(uow, spec.code) is not None:
+                raise Conflict(f"project {spec.code} exists", code="project_exists")
+            row = self._project_row(actor, spec, stand_age_y, rules)
+            db.insert_project(uow, row, _parcels(spec))
+            uow.commit()
+        return self.project(spec.code)
+
+    # ---- rule set (buffer rate; begin) ----------------------------------------------
+    def _rules(self, spec: ProjectSpec) -> RuleSet:
+        """The rule set in force for the project's jurisdiction at registration.
+
+        It must admit sink sponsorship; its buffer rate for the project type is fixed on
+        the project with the rule set's version, which the project row cites.
+        """
+        rules = in_force(spec.jurisdiction, self.registry.clock().date())
+        rules.require_path(IssuancePath.SINK_SPONSORSHIP)
+        rules.buffer_bps(str(spec.project_type))  # refuse now if it sets no rate
+        return rules
+
+    # ---- rule set (buffer rate; end) ------------------------------------------------
+
+    def _project_row(
+        self, owner: str, spec: ProjectSpec, stand_age_y: int, rules: RuleSet
+    ) -> db.Row:
+        return {
+            "code": spec.code,
+            "name": spec.name,
+            "project_type": str(spec.project_type),
+            "jurisdiction": spec.jurisdiction,
+            "forest_type": spec.forest_type,
+            "owner": owner,
+            "affiliates": " ".join(spec.affiliates),
+            "area_m2": spec.area_m2,
+            "stand_age_y": stand_age_y,
+            "crediting_start": spec.crediting_start.isoformat(),
+            "crediting_end": spec.crediting_end.isoformat(),
+            "unit_energy_g": spec.unit_energy_g,
+            "units_offered": spec.units_offered,
+            "units_sold": 0,
+            "buffer_bps": rules.buffer_bps(str(spec.project_type)),
+            "rule_set": rules.version,
+            "model_version": self.models.version,
+            "status": str(ProjectStatus.REGISTERED),
+            "registered_at": self._now(),
+            "approved_by": None,
+            "approved_at": None,
+            "batches": 0,
+        }
+
+    def approve(self, actor: str, code: str) -> db.Row:
+        """The regulator approves a registered project; sponsorship opens."""
+        with self.store.writer() as uow:
+            access.require_role(
+                acting_party(uow, actor), (Role.REGULATOR,), "approve sink projects"
+            )
+            row = _project(uow, code, lock=True)
+            require_status(code, ProjectStatus(row["status"]), ProjectStatus.REGISTERED, "approval")
+            db.update_project(
+                uow,
+                code,
+                status=str(ProjectStatus.APPROVED),
+                approved_by=actor,
+                approved_at=self._now(),
+            )
+            uow.commit()
+        return self.project(code)
+
+    def close(self, actor: str, code: str) -> db.Row:
+        """The owner or the regulator closes sponsorship; reports and issuance go on."""
+        with self.store.writer() as uow:
+            who = acting_party(uow, actor)
+            row = _project(uow, code, lock=True)
+            if who.party_id != row["owner"] and who.role != Role.REGULATOR:
+                raise Forbidden(f"{actor} may not close project {code}")
+            require_status(code, ProjectStatus(row["status"]), ProjectStatus.APPROVED, "closing")
+            db.update_project(uow, code, status=str(ProjectStatus.CLOSED))
+            uow.commit()
+        return self.project(code)
+
+    def project(self, code: str) -> db.Row:
+        with self.store.reader() as uow:
+            return _project(uow, code)
+
+    # ---- sponsorship ----------------------------------------------------------------
+    def sponsor(
+        self, actor: str, key: str, account_id: AccountId, code: str, units: int
+    ) -> Sponsorship:
+        """Spend ``units`` × the unit price of green energy, once, for shares of ``code``."""
+        with self.store.reader() as uow:
+            prior = _prior_row(uow, actor, key, db.sponsorship)
+            if prior is not None:
+                return _replayed_sponsorship(prior, key, account_id, code, units)
+            project = _project(uow, code)
+            cost_g = sponsorship_cost_g(_state(project), units)
+            terms = _terms(uow, project)
+        day = self.registry.clock().date().isoformat()
+
+        def record(uow: UnitOfWork, entry: Entry) -> None:
+            row = _project(uow, code, lock=True)
+            if sponsorship_cost_g(_state(row), units) != cost_g or _terms(uow, row) != terms:
+                raise Conflict(f"project {code} changed its terms", code="price_changed")
+            db.update_project(uow, code, units_sold=int(row["units_sold"]) + units)
+            sponsorship = {
+                "spend_seq": entry.seq,
+                "project_code": code,
+                "account_id": account_id,
+                "units": units,
+                "energy_g": cost_g,
+                "sponsored_on": day,
+            }
+            db.insert_sponsorship(uow, sponsorship)
+
+        cmd = c.SpendEnergy(account_id, cost_g, SPONSOR_PURPOSE, f"{code} x{units}")
+        evidence = sponsorship_evidence(code, units, day, terms)
+        receipt = self.registry.spend_energy(actor, key, cmd, beside=record, evidence=evidence)
+        return Sponsorship(receipt.seq, code, account_id, units, cost_g, receipt.replayed)
+
+    # ---- monitoring and verification -------------------------------------------------
+    def file_report(self, actor: str, code: str, period: Period, removals_g: int) -> db.Row:
+        """The owner files measured removals for a period; a verifier decides on it."""
+        check_measured(removals_g)
+        with self.store.writer() as uow:
+            row = _project(uow, code, lock=True)
+            if actor != row["owner"]:
+                raise Forbidden(f"only the owner of {code} files its reports", code="not_owner")
+            if row["status"] == ProjectStatus.REGISTERED:
+                raise Conflict(f"project {code} is not approved", code="project_not_approved")
+            check_period(period, _day(row["crediting_start"]), _day(row["crediting_end"]))
+            check_period_ended(period, self.registry.clock().date())
+            check_no_overlap(period, _filed(db.reports_of(uow, code)))
+            expected_g = self._expected_g(row, period)
+            check_plausible(removals_g, expected_g, self.models.plausibility_pct)
+            report_id = db.insert_report(
+                uow, _report_row(code, period, removals_g, expected_g, actor, self._now())
+            )
+            uow.commit()
+        return self.report(report_id)
+
+    def _expected_g(self, project: db.Row, period: Period) -> int:
+        # The stand ages with the project; the band at the period's start applies.
+        elapsed_y = (period.start - _day(project["crediting_start"])).days // DAYS_PER_YEAR
+        age_y = int(project["stand_age_y"]) + elapsed_y
+        return expected_removal_g(
+            self.models, project["forest_type"], int(project["area_m2"]), age_y, period.days
+        )
+
+    def verify(self, actor: str, report_id: int, approve: bool, reason: str = "") -> db.Row:
+        """A verifier, not of the project's own circle, verifies or rejects a report."""
+        with self.store.writer() as uow:
+            access.require_role(acting_party(uow, actor), (Role.VERIFIER,), "verify reports")
+            report = _report(uow, report_id)
+            project = _project(uow, report["project_code"], lock=True)
+            check_verifier(actor, project["owner"], project["affiliates"].split())
+            check_decision(ReportStatus(report["status"]), approve, reason)
+            status = ReportStatus.VERIFIED if approve else ReportStatus.REJECTED
+            db.update_report(
+                uow,
+                report_id,
+                status=str(status),
+                verifier=actor,
+                decided_at=self._now(),
+                reason=reason,
+            )
+            uow.commit()
+        return self.report(report_id)
+
+    def report(self, report_id: int) -> db.Row:
+        with self.store.reader() as uow:
+            return _report(uow, report_id)
+
+    # ---- issuance ---------------------------------------------------------------------
+    def issue(
+        self, actor: str, key: str, report_id: int, quantity_g: int | None = None
+    ) -> Issuance:
+        """Issue a PCER batch for a verified report: buffer share, then every sponsor."""
+        with self.store.reader() as uow:
+            prior = _prior_row(uow, actor, key, db.issuance)
+            if prior is not None:
+                if prior["report_id"] != report_id or quantity_g not in (None, prior["removals_g"]):
+                    raise IdempotencyConflict(f"key {key!r} issued for another request")
+                return self._issuance(Receipt(_entry(uow, int(prior["issue_seq"])), replayed=True))
+            report = _report(uow, report_id)
+            project = _project(uow, report["project_code"])
+            requested_g = _requested(report, quantity_g)
+            ids, shares = db.shares_as_of(uow, project["code"], report["period_end"])
+            snapshot_seq = uow.head.last_seq  # every sponsorship the shares include is ≤ it
+            terms = _terms(uow, project)
+        buffer_bps = int(project["buffer_bps"])
+        issued = attribute_columns(requested_g, buffer_bps, int(SystemAccount.BUFFER), ids, shares)
+        batch = _denomination(project, report)
+        figures = _issuance_figures(report, batch, issued.attribution)
+        evidence = issuance_evidence(figures, issued.digest, report_digest(report), terms)
+
+        def record(uow: UnitOfWork, entry: Entry) -> None:
+            _check_issue_still_valid(uow, report_id, requested_g, snapshot_seq)
+            fresh = _project(uow, project["code"], lock=True)
+            db.update_project(uow, project["code"], batches=int(fresh["batches"]) + 1)
+            issued_g = int(_report(uow, report_id)["issued_g"]) + requested_g
+            db.update_report(uow, report_id, issued_g=issued_g)
+            db.insert_issuance(
+                uow,
+                {"issue_seq": entry.seq, **figures},
+                _attribution_columns(issued.attribution),
+                issued.cut,
+            )
+
+        cmd = c.Issue(batch, issued.recipients, issued.amounts_g)
+        receipt = self.registry.issue(actor, key, cmd, beside=record, evidence=evidence)
+        return self._issuance(receipt)
+
+    def _issuance(self, receipt: Receipt) -> Issuance:
+        with self.store.reader() as uow:
+            row = db.issuance(uow, receipt.seq)
+            if row is None:
+                raise Conflict(
+                    f"entry {receipt.seq} is not a sink issuance", code="not_a_sink_issuance"
+                )
+        # The figures stored with the issuance (verify checks them against the table).
+        return Issuance(
+            receipt.seq,
+            row["batch"],
+            int(row["report_id"]),
+            int(row["removals_g"]),
+            int(row["buffer_g"]),
+            int(row["removals_g"]) - int(row["buffer_g"]),
+            int(row["sponsors"]),
+            int(row["leftover_g"]),
+            receipt.replayed,
+        )
+
+    # ---- reversal ---------------------------------------------------------------------
+    def reverse(self, actor: str, key: str, code: str, loss_g: int, cause: str) -> Reversal:
+        """Cover a reported loss from the project's buffer credits; report any shortfall."""
+        if not cause.strip() or len(cause) > CAUSE_LEN_MAX:
+            raise ValidationError(f"a cause has 1 to {CAUSE_LEN_MAX} characters", code="bad_cause")
+        row = self._plan_reversal(actor, key, code, loss_g, cause)
+        parts = _plan_parts(row["plan"])
+        done = [int(s) for s in row["cancel_seqs"].split()]
+        for index in range(len(done), len(parts)):
+            batch, grams = parts[index]
+            self._cancel_part(actor, row, index, batch, grams, last=index == len(parts) - 1)
+        with self.store.reader() as uow:
+            final = db.reversal_by_key(uow, actor, key)
+        if final is None:  # pragma: no cover - the row was committed above
+            raise NotFound("reversal vanished", code="unknown_reversal")
+        return Reversal(
+            int(final["reversal_id"]),
+            int(final["loss_g"]),
+            int(final["covered_g"]),
+            int(final["shortfall_g"]),
+            [int(s) for s in final["cancel_seqs"].split()],
+        )
+
+    def _plan_reversal(self, actor: str, key: str, code: str, loss_g: int, cause: str) -> db.Row:
+        with self.store.writer() as uow:
+            access.require_role(acting_party(uow, actor), AUTHORITIES, "record reversals")
+            _project(uow, code, lock=True)
+            prior = db.reversal_by_key(uow, actor, key, lock=True)
+            if prior is not None:
+                if (prior["project_code"], prior["loss_g"], prior["cause"]) != (
+                    code,
+                    loss_g,
+                    cause,
+                ):
+                    raise IdempotencyConflict(f"reversal key {key!r} was used for another loss")
+                return prior
+            plan = plan_reversal(loss_g, self._buffer_left(uow, code))
+            row = _reversal_row(actor, key, code, plan, cause, self._now())
+            row["reversal_id"] = db.insert_reversal(uow, row)
+            uow.commit()
+        return row
+
+    def _buffer_left(self, uow: UnitOfWork, code: str) -> list[tuple[str, int]]:
+        """The project's buffer credits per batch, oldest first, less open plans' claims."""
+        claimed: dict[str, int] = {}
+        for rev in db.reversals_of(uow, code):
+            executed = len(rev["cancel_seqs"].split())
+            for batch, grams in _plan_parts(rev["plan"])[executed:]:
+                claimed[batch] = claimed.get(batch, 0) + grams
+        left: list[tuple[str, int]] = []
+        for issued in db.issuances_of(uow, code):
+            found = uow.batch_named(issued["batch"])
+            held = (
+                0
+                if found is None
+                else uow.balance(SystemAccount.BUFFER, found.asset_id, State.AVAILABLE)
+            )
+            left.append((issued["batch"], max(0, held - claimed.get(issued["batch"], 0))))
+        return left
+
+    def _cancel_part(
+        self, actor: str, row: db.Row, index: int, batch: str, grams: int, *, last: bool
+    ) -> None:
+        reversal_id = int(row["reversal_id"])
+
+        def record(uow: UnitOfWork, entry: Entry) -> None:
+            current = db.reversal_by_key(uow, actor, row["idem_key"], lock=True)
+            seqs = ("" if current is None else current["cancel_seqs"]).split()
+            db.update_reversal(
+                uow,
+                reversal_id,
+                cancel_seqs=" ".join([*seqs, str(entry.seq)]),
+                status="done" if last else "open",
+            )
+
+        reason = f"sink reversal {reversal_id} of {row['project_code']}: {row['cause']}"[:512]
+        cmd = c.Cancel(SystemAccount.BUFFER, batch, grams, reason)
+        key = f"sink-reversal-{reversal_id}-{index}"
+        self.registry.cancel(actor, key, cmd, beside=record, evidence=reversal_evidence(row, index))
+
+
+# ---- replays -------------------------------------------------------------------------
+# A replay is answered from the stored evidence before any rule is checked again: the
+# project may have closed or the report been fully issued since, which must not turn a
+# retry of a request that succeeded into an error.
+def _prior_row(
+    uow: UnitOfWork, actor: str, key: str, lookup: Callable[[UnitOfWork, int], db.Row | None]
+) -> db.Row | None:
+    entry = uow.entry_by_key(actor, key)
+    if entry is None:
+        return None
+    row = lookup(uow, entry.seq)
+    if row is None:
+        raise IdempotencyConflict(f"key {key!r} was used for another kind of request")
+    return row
+
+
+def _entry(uow: UnitOfWork, seq: int) -> Entry:
+    entry = uow.entry(seq)
+    if entry is None:  # pragma: no cover - evidence rows are written with their entry
+        raise NotFound(f"no entry {seq}", code="unknown_entry")
+    return entry
+
+
+def _replayed_sponsorship(
+    prior: db.Row, key: str, account_id: AccountId, code: str, units: int
+) -> Sponsorship:
+    if (prior["account_id"], prior["project_code"], prior["units"]) != (account_id, code, units):
+        raise IdempotencyConflict(f"key {key!r} sponsored something else")
+    return Sponsorship(
+        int(prior["spend_seq"]), code, account_id, units, int(prior["energy_g"]), True
+    )
+
+
+# ---- row builders and small pure helpers ---------------------------------------------
+def _parcels(spec: ProjectSpec) -> list[db.Row]:
+    return [
+        {
+            "project_code": spec.code,
+            "parcel_id": p.parcel_id,
+            "area_m2": p.area_m2,
+            "years_not_forest": p.years_not_forest,
+            "wetland": p.wetland,
+        }
+        for p in spec.parcels
+    ]
+
+
+def _filed(rows: Sequence[db.Row]) -> list[FiledReport]:
+    return [
+        FiledReport(
+            int(r["report_id"]),
+            Period(_day(r["period_start"]), _day(r["period_end"])),
+            ReportStatus(r["status"]),
+        )
+        for r in rows
+    ]
+
+
+def _report_row(
+    code: str, period: Period, removals_g: int, expected_g: int, actor: str, now: str
+) -> db.Row:
+    return {
+        "project_code": code,
+        "period_start": period.start.isoformat(),
+        "period_end": period.end.isoformat(),
+        "removals_g": removals_g,
+        "expected_g": expected_g,
+        "filed_by": actor,
+        "filed_at": now,
+        "status": str(ReportStatus.PENDING),
+        "verifier": None,
+        "decided_at": None,
+        "reason": "",
+        "issued_g": 0,
+    }
+
+
+def _requested(report: db.Row, quantity_g: int | None) -> int:
+    verified_g, issued_g = int(report["removals_g"]), int(report["issued_g"])
+    requested_g = verified_g - issued_g if quantity_g is None else quantity_g
+    check_issuable(ReportStatus(report["status"]), verified_g, issued_g, requested_g)
+    return requested_g
+
+
+def _check_issue_still_valid(
+    uow: UnitOfWork, report_id: int, requested_g: int, snapshot_seq: int
+) -> None:
+    """Inside the issue entry's transaction: nothing the attribution used has moved.
+
+    Sponsorship rows are only ever added, each under its own entry's seq, so the shares
+    read in a snapshot at ``snapshot_seq`` are still the shares unless a row with a
+    higher seq now counts for the period.
+    """
+    report = _report(uow, report_id)
+    _requested(report, requested_g)
+    if db.sponsored_since(uow, report["project_code"], report["period_end"], snapshot_seq):
+        raise Conflict("sponsorships changed while issuing; try again", code="shares_changed")
+
+
+def _denomination(project: db.Row, report: db.Row) -> str:
+    serial = int(project["batches"]) + 1
+    if serial > BATCHES_PER_PROJECT_MAX:
+        raise Conflict(f"project {project['code']} has used every batch serial", code="full")
+    period = Period(_day(report["period_start"]), _day(report["period_end"]))
+    return str(
+        Denomination(
+            Instrument.PCER, project["jurisdiction"], project["code"], period.vintage, serial
+        )
+    )
+
+
+def _terms(uow: UnitOfWork, project: db.Row) -> str:
+    return project_terms_digest(project, db.parcels_of(uow, project["code"]))
+
+
+def _issuance_figures(report: db.Row, batch: str, a: Attribution) -> db.Row:
+    """The issuance row less its seq: stored beside the entry and recorded in it."""
+    return {
+        "report_id": int(report["report_id"]),
+        "project_code": report["project_code"],
+        "batch": batch,
+        "removals_g": a.removals_g,
+        "buffer_bps": a.buffer_bps,
+        "buffer_g": a.buffer_g,
+        "total_shares": a.total_shares,
+        "leftover_g": a.split.leftover,
+        "sponsors": len(a.account_ids),
+        "shares_as_of": report["period_end"],
+    }
+
+
+def _attribution_columns(
+    a: Attribution,
+) -> tuple[list[int], list[int], list[int], list[int], list[bool]]:
+    return a.account_ids, a.shares, a.amounts_g, a.split.remainders, a.split.rounded_up
+
+
+def _reversal_row(
+    actor: str, key: str, code: str, plan: ReversalPlan, cause: str, now: str
+) -> db.Row:
+    return {
+        "project_code": code,
+        "loss_g": plan.loss_g,
+        "cause": cause,
+        "reported_by": actor,
+        "reported_at": now,
+        "idem_key": key,
+        "covered_g": plan.covered_g,
+        "shortfall_g": plan.shortfall_g,
+        "plan": " ".join(f"{b}={g}" for b, g in plan.cancellations),
+        "cancel_seqs": "",
+        "status": "open" if plan.cancellations else "done",
+    }
+
+
+def _plan_parts(text: str) -> list[tuple[str, int]]:
+    parts = []
+    for item in text.split():
+        batch, grams = item.split("=")
+        parts.append((batch, int(grams)))
+    return parts
+
+
+# ---- "my trees / my credits" ----------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class MyCredit:
+    """One line of a batch's attribution table that names me, and what I hold of it."""
+
+    batch: str
+    issue_seq: int  # the issue entry: the certificate of where these grams came from
+    shares: int
+    credited_g: int
+    rounded_up: bool  # whether one of the batch's leftover grams came to me
+    available_g: int  # what I still hold of the batch (I may have sold or retired some)
+
+
+@dataclass(frozen=True, slots=True)
+class MyProject:
+    code: str
+    name: str
+    project_type: str
+    forest_type: str
+    status: str
+    units: int
+    energy_g: int
+    units_sold: int  # all sponsors' units; my share of the project is units / units_sold
+    verified_g: int  # the project's verified removals so far, all reports
+    credits: list[MyCredit]
+
+    @property
+    def credited_g(self) -> int:
+        return sum(c.credited_g for c in self.credits)
+
+
+def mine(registry: Registry, account_id: AccountId) -> list[MyProject]:
+    """Every project an account sponsored: units, energy spent, removals, credits."""
+    with registry.store.reader() as uow:
+        if uow.account(account_id) is None:
+            raise NotFound(f"no account {account_id}", code="unknown_account")
+        units: dict[str, list[int]] = {}
+        for s in db.sponsorships_of_account(uow, account_id):
+            pair = units.setdefault(s["project_code"], [0, 0])
+            pair[0] += int(s["units"])
+            pair[1] += int(s["energy_g"])
+        credits = _my_credits(uow, account_id)
+        return [
+            _my_project(uow, code, u, e, credits.get(code, []))
+            for code, (u, e) in sorted(units.items())
+        ]
+
+
+def _my_credits(uow: UnitOfWork, account_id: AccountId) -> dict[str, list[MyCredit]]:
+    by_project: dict[str, list[MyCredit]] = {}
+    for a in db.attributions_of_account(uow, account_id):
+        batch = uow.batch_named(a["batch"])
+        held = 0 if batch is None else uow.balance(account_id, batch.asset_id, State.AVAILABLE)
+        by_project.setdefault(a["project_code"], []).append(
+            MyCredit(
+                a["batch"],
+                int(a["issue_seq"]),
+                int(a["shares"]),
+                int(a["amount_g"]),
+                bool(a["rounded_up"]),
+                held,
+            )
+        )
+    return by_project
+
+
+def _my_project(
+    uow: UnitOfWork, code: str, units: int, energy_g: int, credits: list[MyCredit]
+) -> MyProject:
+    p = _project(uow, code)
+    verified_g = sum(
+        int(r["removals_g"]) for r in db.reports_of(uow, code) if r["status"] == "verified"
+    )
+    return MyProject(
+        code,
+        p["name"],
+        p["project_type"],
+        p["forest_type"],
+        p["status"],
+        units,
+        energy_g,
+        int(p["units_sold"]),
+        verified_g,
+        credits,
+    )
