@@ -23,10 +23,6 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-# The system clock as a plain function-like value, for defaults and settings.
-utc_now: Clock = SystemClock()
-
-
 class SetClock:
     """A clock that reads what it was last set to: scenarios and tests move it on."""
 
