@@ -24,14 +24,15 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from pctrade import bootstrap
+from pctrade.bootstrap import App
 from pctrade.inclusive.claim import Period
-from pctrade.inclusive.service import CarbonInclusive
+from pctrade.kernel.clock import SetClock
 from pctrade.ledger import commands as c
 from pctrade.ledger.energy_lines import EnergyLine
 from pctrade.ledger.model import ENERGY_ASSET, Role, State
 from pctrade.ledger.operations import EnergyCredit
 from pctrade.ledger.queries import verify
-from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 
 BENCH = "inclusive"
@@ -60,8 +61,9 @@ def _line(account_id: int, person: str, methodology: str, grams: int) -> EnergyL
     )  # fmt: skip
 
 
-def setup(store: SqlStore, n: int) -> tuple[Registry, list[int]]:
-    reg = Registry(store, clock=lambda: datetime(2026, 6, 30, 23, tzinfo=UTC))
+def setup(store: SqlStore, n: int) -> tuple[App, list[int]]:
+    app = bootstrap.build(store, clock=SetClock(datetime(2026, 6, 30, 23, tzinfo=UTC)))
+    reg = app.registry
     for party, role in [("reg", Role.REGULATOR), ("cqc", Role.VERIFIER)]:
         reg.open_account("registry", f"o-{party}", c.OpenAccount(party, role, party))
     people = [f"p{i:07d}" for i in range(n)]
@@ -76,7 +78,7 @@ def setup(store: SqlStore, n: int) -> tuple[Registry, list[int]]:
         lines.append(_line(account_id, person, "bus/v1", 900 + i % 500))
     credit = EnergyCredit(DAY, ("bus/v1", "e_ticket/v1", "walking/v1"), 0, lines)
     reg.credit_energy("registry", "energy", c.CreditEnergy(credit))
-    return reg, accounts
+    return app, accounts
 
 
 def main() -> None:
@@ -86,9 +88,10 @@ def main() -> None:
     n = 50_000 if args.quick else 1_000_000
     with tempfile.TemporaryDirectory() as tmp:
         store = SqlStore(f"sqlite:///{Path(tmp) / 'inclusive.db'}")
-        reg, accounts = setup(store, n)
-        reg.clock = lambda: NOW
-        ci = CarbonInclusive(reg)
+        app, accounts = setup(store, n)
+        assert isinstance(app.clock, SetClock)
+        app.clock.now = NOW
+        reg, ci = app.registry, app.inclusive
         opened = ci.open("reg", "GD", JUNE)
         started = time.perf_counter()
         verified = ci.verify("cqc", int(opened["issuance_id"]), True)

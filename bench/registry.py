@@ -31,6 +31,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import drop_pg_database, emit, fresh_pg_database, peak_rss_mb, timer
+from pctrade import bootstrap
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import Role
 from pctrade.ledger.queries import verify
@@ -143,7 +144,7 @@ def bench_concurrent(
     The baseline is the sequential figure of the same run: the ratio is what group
     commit adds when callers are concurrent.
     """
-    reg = Registry(store, group_commit=True)
+    reg = bootstrap.build(store, group_commit=True).registry
     pool = account_ids[: min(len(account_ids), 1_000)]
 
     def client(w: int) -> None:
@@ -208,7 +209,7 @@ def run(engine: str, n_accounts: int, n_transfers: int) -> None:
             return
     store = SqlStore(url)
     try:
-        reg = Registry(store)
+        reg = bootstrap.build(store).registry
         ids = bench_bulk(store, reg, n_accounts, engine)
         sequential = bench_transfers(store, reg, ids, n_transfers, engine)
         for clients in (8, 32):

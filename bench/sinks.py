@@ -36,10 +36,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pctrade import bootstrap
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import FIRST_HOLDER_ACCOUNT, Role, State, SystemAccount
 from pctrade.ledger.queries import verify
-from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.attribution import buffer_share_g, largest_remainder
 from pctrade.sinks.fast_split import largest_remainder_np
@@ -72,7 +72,8 @@ def emit(metric: str, value: float, unit: str, baseline: float | None = None) ->
 def setup(store: SqlStore, n: int) -> tuple[Sinks, list[int]]:
     """Parties, N sponsors with shares, an approved project, a verified report."""
     moments = [NOW]
-    reg = Registry(store, clock=lambda: moments[-1])
+    app = bootstrap.build(store, clock=lambda: moments[-1])
+    reg = app.registry
     for party, role in [
         ("reg", Role.REGULATOR),
         ("forestco", Role.PROJECT_OWNER),
@@ -86,7 +87,7 @@ def setup(store: SqlStore, n: int) -> tuple[Sinks, list[int]]:
     accounts = [by_person[p] for p in people]
     rng = random.Random(7)
     units = [rng.randint(1, UNITS_MAX) for _ in range(n)]
-    sinks = Sinks(reg)
+    sinks = app.sinks
     spec = ProjectSpec(
         "AFF0001", "bench forest", ProjectType.AFFORESTATION, "GD", "chinese_fir",
         (Parcel("B1", 10**10, 10),), date(2026, 1, 1), date(2045, 12, 31), 1_000, 10**12,

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from pctrade import bootstrap
 from pctrade.bootstrap.tables import all_tables
 from pctrade.ledger.journal import GENESIS_HASH
 from pctrade.ledger.model import FIRST_HOLDER_ACCOUNT
@@ -43,6 +44,7 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 def store(sqlite_url: str) -> Iterator[SqlStore]:
     s = SqlStore(sqlite_url)
+    bootstrap.migrate(s)  # the schema only: the tests' apps write their own genesis
     yield s
     s.dispose()
 
@@ -81,7 +83,9 @@ def _fresh_pg_database(suffix: str) -> Iterator[str]:
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this session and worker, migrated once."""
     with _fresh_pg_database("") as url:
-        SqlStore(url).dispose()  # migrate once
+        s = SqlStore(url)
+        bootstrap.migrate(s)  # once per session; each test empties the tables
+        s.dispose()
         yield url
 
 
@@ -111,7 +115,7 @@ def reset_pg(url: str) -> None:
 @pytest.fixture
 def pg_store(pg_url: str) -> Iterator[SqlStore]:
     reset_pg(pg_url)
-    s = SqlStore(pg_url, migrate_schema=False)
+    s = SqlStore(pg_url)
     yield s
     s.dispose()
 

@@ -28,6 +28,10 @@ tells the story, and a rerun writes exactly the same entries):
 Every write carries a stable idempotency key (``demo:…``), and the steps without one
 look first, so seeding twice writes nothing the second time. This module draws
 nothing on screen; the CLI renders its progress and its result.
+
+The scenario runs in an app of its own (``build_app``): the composition root's, with
+the scenario clock instead of the system's, so the genesis entry too is stamped at the
+season's start.
 """
 
 from __future__ import annotations
@@ -43,26 +47,28 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from pctrade import demo_events
+from pctrade import bootstrap, demo_events
+from pctrade.bootstrap import App
 from pctrade.bootstrap.tables import METADATAS
 from pctrade.energy import service as energy
 from pctrade.energy.pipeline import quantify_file
 from pctrade.energy.pipeline.synthetic import synthetic_as_of_ms
 from pctrade.inclusive.claim import Period as InclusivePeriod
-from pctrade.inclusive.service import CarbonInclusive, InclusiveIssuance
+from pctrade.inclusive.service import InclusiveIssuance
+from pctrade.kernel.clock import SetClock
 from pctrade.kernel.errors import IdempotencyConflict, NotFound, PctradeError, ValidationError
 from pctrade.kernel.units import FEN_PER_YUAN, G_PER_KG, G_PER_T
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import SYSTEM_OWNER, AccountId, Role
 from pctrade.ledger.operations import FreezeReason, Retirement
 from pctrade.ledger.queries import VerifyReport, verify
-from pctrade.ledger.service import Receipt, Registry, SetClock
+from pctrade.ledger.service import Receipt
 from pctrade.ledger.sql import schema as t
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.monitoring import Period
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
 from pctrade.sinks.removals import expected_removal_g
-from pctrade.sinks.service import Issuance, Sinks
+from pctrade.sinks.service import Issuance
 from pctrade.sinks.sql import store as sinks_store
 
 PEOPLE_DEFAULT = 50
@@ -200,19 +206,34 @@ def _utc(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetim
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
+SEASON_START = _utc(2026, 6, 1, 1)
+
+
+def build_app(database: str | SqlStore) -> App:
+    """The scenario's app on a database (a URL, or a store to take over): the
+    scenario clock, the shipped rules. ``seed`` prepares it."""
+    return bootstrap.build(database, clock=SetClock(SEASON_START), prepare=False)
+
+
 class Seeder:
     """Runs the scenario's steps against one registry, counting new and replayed writes."""
 
-    def __init__(self, store: SqlStore, people: int) -> None:
+    def __init__(self, app: App, people: int) -> None:
         if not PEOPLE_MIN <= people <= PEOPLE_MAX:
             raise ValidationError(
                 f"--people must be {PEOPLE_MIN}..{PEOPLE_MAX}", code="out_of_range"
             )
-        self.store = store
-        self.clock = SetClock(_utc(2026, 6, 1, 1))
-        self.registry = Registry(store, clock=self.clock)
-        self.sinks = Sinks(self.registry)
-        self.inclusive = CarbonInclusive(self.registry)
+        if not isinstance(app.clock, SetClock):
+            raise TypeError("the scenario moves its own clock: seed an app from build_app")
+        self.store = app.store
+        self.clock = app.clock
+        # Every seeding walks the same season, so a second one replays the first.
+        self.clock.now = SEASON_START
+        self.registry = app.registry
+        self.rules = app.rules
+        self.sinks = app.sinks
+        self.inclusive = app.inclusive
+        app.prepare()
         self.result = DemoResult(people)
         self._issued: dict[AccountId, int] = {}
 
@@ -449,7 +470,7 @@ class Seeder:
     def expire_old_energy(self) -> None:
         """June's unspent energy is past its 72 hours: it expires before the claim."""
         self.clock.now = _utc(2026, 11, 21, 2, 30)
-        expired = energy.expire(self.registry, self.clock.now, jurisdiction="GD")
+        expired = energy.expire(self.registry, self.clock.now, rules=self.rules, jurisdiction="GD")
         self.count(expired.replayed or expired.seq is None)
         self.result.expired_g = expired.expired_g
 
@@ -545,12 +566,13 @@ _ALREADY_THERE = frozenset({"party_exists", "batch_exists"})
 
 
 def seed(
-    store: SqlStore,
+    app: App,
     people: int = PEOPLE_DEFAULT,
     on_step: Callable[[str], None] = lambda _: None,
 ) -> DemoResult:
-    """Run every step; ``on_step`` hears each step's name before it starts."""
-    seeder = Seeder(store, people)
+    """Run every step in ``app`` (from ``build_app``), preparing it first; ``on_step``
+    hears each step's name before it starts."""
+    seeder = Seeder(app, people)
     try:
         for name, step in STEPS:
             on_step(name)
@@ -592,7 +614,7 @@ def reset(url: str) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(database + suffix).unlink(missing_ok=True)
         return
-    store = SqlStore(url, migrate_schema=False)
+    store = SqlStore(url)
     try:
         for meta in reversed(METADATAS):
             meta.drop_all(store.engine)

@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from behaviour_support import HOUR_MS, MINUTE_MS, event, write_events
 
+from pctrade import bootstrap
 from pctrade.energy import review
 from pctrade.energy import service as energy
 from pctrade.energy.behaviour import Event, day_window
@@ -51,7 +52,7 @@ EVENTS = [
 
 @pytest.fixture
 def registry(any_store: SqlStore, tmp_path: Path) -> Registry:
-    reg = Registry(any_store)
+    reg = bootstrap.build(any_store).registry
     for person in ("alice", "bob"):
         reg.open_account(
             "registry", f"open-{person}", c.OpenAccount(person, Role.INDIVIDUAL, person)

@@ -1,9 +1,10 @@
 """Fixtures for the HTTP API tests: the app on SQLite and, when reachable, PostgreSQL.
 
 Each backend's database is created once per session (PostgreSQL: a database of our own,
-dropped first) and emptied before every test, so each test starts from a fresh
-registry. If ``PCTRADE_REQUIRE_PG=1`` and PostgreSQL cannot be reached, the PostgreSQL
-tests fail instead of being skipped.
+dropped first); every test builds a fresh app over it and resets it (``App.reset``:
+no rows, no cached rows, a new genesis), so each test starts from a fresh registry.
+If ``PCTRADE_REQUIRE_PG=1`` and PostgreSQL cannot be reached, the PostgreSQL tests fail
+instead of being skipped.
 
 ``world`` (see ``api_world``) opens the cast every test uses: the registry operator, a
 regulator, two individuals, a platform and a key emitter, each with a login, plus a partner API key.
@@ -13,21 +14,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from api_world import BATCH, CAST, CEA, PASSWORD, Clock, World
 from fastapi.testclient import TestClient
 
+from pctrade import bootstrap
 from pctrade.api import auth
 from pctrade.api.app import create_app
 from pctrade.api.settings import ApiSettings
-from pctrade.bootstrap.tables import all_tables
+from pctrade.bootstrap import App
 from pctrade.ledger import commands as c
 from pctrade.ledger.service import Registry
-from pctrade.ledger.sql import schema as t
 from pctrade.ledger.sql.store import SqlStore
 
 TOKEN_TTL_S = 3600
@@ -35,8 +35,10 @@ PG_SERVER = os.environ.get("PCTRADE_TEST_PG_SERVER", "postgresql+psycopg://postg
 
 
 def _pg_database() -> str:
-    # One database per xdist worker, so that parallel runs never share one.
-    return f"pctrade_api_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    # One database per xdist worker and process, so that parallel runs (also two
+    # checkouts' suites on one server) never share one.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"pctrade_api_test_{worker}_{os.getpid()}"
 
 
 def _pg_admin() -> sa.Engine:
@@ -66,24 +68,16 @@ def _pg_store() -> SqlStore:
     return SqlStore(f"{PG_SERVER}/{name}")
 
 
-@dataclass
-class Backend:
-    store: SqlStore
-    head_row: dict[str, Any]
-
-
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def backend(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Backend]:
+) -> Iterator[SqlStore]:
     if request.param == "sqlite":
         store = SqlStore(f"sqlite:///{tmp_path_factory.mktemp('api') / 'registry.db'}")
     else:
         store = _pg_store()
-    # The migrated, empty head row: what every test's fresh registry starts from.
-    with store.engine.connect() as conn:
-        head = dict(conn.execute(sa.select(t.registry_head)).one()._mapping)
-    yield Backend(store, head)
+    bootstrap.migrate(store)
+    yield store
     store.dispose()
     if request.param == "postgresql":
         admin = _pg_admin()
@@ -92,39 +86,33 @@ def backend(
         admin.dispose()
 
 
-def _empty(backend: Backend) -> None:
-    tables = [table.name for table in all_tables()]
-    with backend.store.engine.begin() as conn:
-        # DELETE, not TRUNCATE: a test leaves a few dozen rows, and TRUNCATE on
-        # PostgreSQL recreates every table's files, which costs far more.
-        for name in tables:
-            conn.execute(sa.text(f"DELETE FROM {name}"))
-        conn.execute(t.registry_head.insert().values(**backend.head_row))
-    backend.store.forget_cached_rows()
-
-
-@pytest.fixture
-def store(backend: Backend) -> SqlStore:
-    _empty(backend)
-    return backend.store
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
 
 
 @pytest.fixture
-def client(store: SqlStore, clock: Clock) -> Iterator[TestClient]:
-    registry = Registry(store, clock=clock)
-    app = create_app(store, registry, ApiSettings(token_ttl_s=TOKEN_TTL_S, clock=clock))
-    with TestClient(app) as test_client:
+def wired(backend: SqlStore, clock: Clock, tmp_path: Path) -> App:
+    """A fresh app over the session's database, reset: the registry every test starts from."""
+    app = bootstrap.build(backend, clock=clock, data_dir=tmp_path / "data", prepare=False)
+    app.reset()
+    return app
+
+
+@pytest.fixture
+def store(wired: App) -> SqlStore:
+    return wired.store
+
+
+@pytest.fixture
+def client(wired: App) -> Iterator[TestClient]:
+    with TestClient(create_app(wired, ApiSettings(token_ttl_s=TOKEN_TTL_S))) as test_client:
         yield test_client
 
 
 @pytest.fixture
-def world(client: TestClient, store: SqlStore, clock: Clock) -> World:
-    registry: Registry = client.app.state.registry  # type: ignore[attr-defined]
+def world(client: TestClient, wired: App, store: SqlStore, clock: Clock) -> World:
+    registry = wired.registry
     w = World(client, store)
     for party_id, role in CAST:
         receipt = registry.open_account(
@@ -147,7 +135,7 @@ def funded(world: World) -> World:
     """The world after a PCER batch (alice 5 t, bob 1 t), a CEA batch (steelco 10 t) and a
     cash deposit (alice ¥100)."""
     a = world.accounts
-    registry: Registry = world.client.app.state.registry  # type: ignore[attr-defined]
+    registry: Registry = world.client.app.state.app.registry  # type: ignore[attr-defined]
     issues = [
         (BATCH, [a["alice"], a["bob"]], [5_000_000, 1_000_000]),
         (CEA, [a["steelco"]], [10_000_000]),

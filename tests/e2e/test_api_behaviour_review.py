@@ -9,17 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_world import Clock, World, assert_refused
+from api_world import World, assert_refused
 from fastapi.testclient import TestClient
 
 from pctrade.api.app import create_app
-from pctrade.api.settings import ApiSettings
+from pctrade.bootstrap import App
 from pctrade.energy import service as energy
 from pctrade.energy.behaviour.quantify import day_window
 from pctrade.energy.ingest import events_dir
 from pctrade.energy.pipeline import quantify_file
 from pctrade.ledger.service import Registry
-from pctrade.ledger.sql.store import SqlStore
 
 DAY = date(2026, 6, 30)  # the day before the test clock's 2026-07-01
 HOUR_MS = 3_600_000
@@ -27,10 +26,8 @@ START_MS = day_window(DAY, 0).start_ms
 
 
 @pytest.fixture
-def client(store: SqlStore, clock: Clock, tmp_path: Path) -> Iterator[TestClient]:
-    registry = Registry(store, clock=clock)
-    settings = ApiSettings(clock=clock, data_dir=tmp_path / "data")
-    with TestClient(create_app(store, registry, settings)) as test_client:
+def client(wired: App) -> Iterator[TestClient]:
+    with TestClient(create_app(wired)) as test_client:
         yield test_client
 
 
@@ -52,7 +49,7 @@ def held_day(world: World, tmp_path: Path) -> World:
     body = "\n".join(json.dumps(r) for r in rides).encode()
     headers = {**world.headers["plat-key"], "Content-Type": "application/x-ndjson"}
     assert world.client.post("/behaviour/events", content=body, headers=headers).status_code == 201
-    registry: Registry = world.client.app.state.registry  # type: ignore[attr-defined]
+    registry: Registry = world.client.app.state.app.registry  # type: ignore[attr-defined]
     [batch] = list(events_dir(tmp_path / "data").glob("plat/*.parquet"))
     energy.post_day(registry, quantify_file(batch, DAY, as_of_ms=day_window(DAY, 0).end_ms))
     return world

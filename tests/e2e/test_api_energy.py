@@ -9,27 +9,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_world import Clock, World
+from api_world import World
 from fastapi.testclient import TestClient
 
 from pctrade.api.app import create_app
-from pctrade.api.settings import ApiSettings
+from pctrade.bootstrap import App
 from pctrade.energy import service as energy
 from pctrade.energy.behaviour.quantify import day_window
 from pctrade.energy.ingest import events_dir, store_day_reports
 from pctrade.energy.pipeline import quantify_file
 from pctrade.ledger.service import Registry
-from pctrade.ledger.sql.store import SqlStore
 
 DAY = date(2026, 6, 30)  # the day before the test clock's 2026-07-01
 START_MS = day_window(DAY, 0).start_ms + 8 * 3_600_000
 
 
 @pytest.fixture
-def client(store: SqlStore, clock: Clock, tmp_path: Path) -> Iterator[TestClient]:
-    registry = Registry(store, clock=clock)
-    settings = ApiSettings(clock=clock, data_dir=tmp_path / "data")
-    with TestClient(create_app(store, registry, settings)) as test_client:
+def client(wired: App) -> Iterator[TestClient]:
+    with TestClient(create_app(wired)) as test_client:
         yield test_client
 
 
@@ -94,7 +91,7 @@ def test_only_data_partners_submit_events(world: World) -> None:
 def test_my_energy_shows_the_balance_and_traceable_lines(world: World, tmp_path: Path) -> None:
     assert submit(world, "plat-key", jsonl(event(0), event(1))).json()["accepted"] == 2
     [batch] = list(events_dir(tmp_path / "data").glob("plat/*.parquet"))
-    registry: Registry = world.client.app.state.registry  # type: ignore[attr-defined]
+    registry: Registry = world.client.app.state.app.registry  # type: ignore[attr-defined]
     result = quantify_file(batch, DAY, as_of_ms=day_window(DAY, 0).end_ms)
     energy.post_day(registry, result)
     response = world.get("alice", "/me/energy", day_from="2026-06-30", day_to="2026-06-30")
@@ -123,7 +120,7 @@ def test_my_energy_refuses_a_range_that_ends_before_it_starts(world: World) -> N
 def credit_day(world: World, tmp_path: Path, *events: dict[str, Any]) -> None:
     """Submit, quantify and post DAY as `pctrade behaviour quantify` would."""
     assert submit(world, "plat-key", jsonl(*events)).status_code == 201
-    registry: Registry = world.client.app.state.registry  # type: ignore[attr-defined]
+    registry: Registry = world.client.app.state.app.registry  # type: ignore[attr-defined]
     [batch] = list(events_dir(tmp_path / "data").glob("plat/*.parquet"))
     result = quantify_file(
         batch,

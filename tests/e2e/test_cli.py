@@ -16,12 +16,12 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner, Result
 
+from pctrade import bootstrap
 from pctrade import export as export_module
 from pctrade.cli.main import app
 from pctrade.ledger import commands as c
 from pctrade.ledger import queries
 from pctrade.ledger.model import Role, State
-from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 
 BATCH = "PCER-GD-AFF0007-2026Q3-001"
@@ -47,7 +47,7 @@ class World:
     def __init__(self, url: str) -> None:
         self.url = url
         self.store = SqlStore(url)
-        reg = Registry(self.store)
+        reg = bootstrap.build(self.store).registry
         self.ids: dict[str, int] = {}
         for party, role in (
             ("mee", Role.REGULATOR),

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner, Result
 
+from pctrade import bootstrap
 from pctrade.cli.main import app
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import ENERGY_ASSET, Role, State
-from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 
 ENV = {"COLUMNS": "200", "PCTRADE_DATABASE_URL": ""}
@@ -40,7 +40,7 @@ def test_methodology_list_and_show_cite_versions_and_factors() -> None:
 def test_import_quantify_statement_and_expire(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'registry.db'}"
     store = SqlStore(db)
-    reg = Registry(store)
+    reg = bootstrap.build(store).registry
     alice = reg.open_account("registry", "o-a", c.OpenAccount("alice", Role.INDIVIDUAL, "Alice"))
     reg.open_account("registry", "o-b", c.OpenAccount("bob", Role.INDIVIDUAL, "Bob"))
     account = int(alice.payload["account"])
@@ -121,7 +121,7 @@ metro_card,F3,alice,metro_km,2026-11-24T12:10:00+08:00,2026-11-24T12:40:00+08:00
 def test_held_events_are_listed_released_and_rejected_once(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'registry.db'}"
     store = SqlStore(db)
-    reg = Registry(store)
+    reg = bootstrap.build(store).registry
     alice = reg.open_account("registry", "o-a", c.OpenAccount("alice", Role.INDIVIDUAL, "Alice"))
     account = int(alice.payload["account"])
     events = tmp_path / "metro.csv"

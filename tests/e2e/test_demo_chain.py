@@ -19,11 +19,11 @@ from pctrade.ledger.sql.store import SqlStore
 
 @pytest.fixture
 def seeded(tmp_path: Path) -> tuple[SqlStore, demo.DemoResult]:
-    store = SqlStore(f"sqlite:///{tmp_path}/demo.db")
+    app = demo.build_app(f"sqlite:///{tmp_path}/demo.db")
     try:
-        yield store, demo.seed(store, people=12)  # type: ignore[misc]
+        yield app.store, demo.seed(app, people=12)  # type: ignore[misc]
     finally:
-        store.dispose()
+        app.close()
 
 
 def balance(store: SqlStore, account: int, batch: str, state: State) -> int:
@@ -93,5 +93,5 @@ def test_the_demo_registry_verifies_and_the_retirement_is_from_the_sink_batch(
 
 def test_seeding_again_writes_nothing(seeded: tuple[SqlStore, demo.DemoResult]) -> None:
     store, first = seeded
-    again = demo.seed(store, people=12)
+    again = demo.seed(demo.build_app(store), people=12)
     assert (again.written, again.replayed) == (0, first.written)

@@ -5,14 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from pctrade import bootstrap
+from pctrade.bootstrap import App
 from pctrade.inclusive.claim import Period
 from pctrade.inclusive.service import CarbonInclusive
+from pctrade.kernel.clock import SetClock
 from pctrade.ledger import commands as c
 from pctrade.ledger.energy_lines import EnergyLine
 from pctrade.ledger.model import ENERGY_ASSET, Role, State
 from pctrade.ledger.operations import EnergyCredit
-from pctrade.ledger.service import Registry, SetClock
+from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
+from pctrade.rules import RuleBook
 from pctrade.sinks.service import Sinks
 
 # Energy for June is credited on 2026-06-29 and 30; the issuance runs on 1 July, within
@@ -30,11 +34,14 @@ class World:
     store: SqlStore
     clock: SetClock
     people: dict[str, int]
+    rules: RuleBook
+    app: App
 
 
 def build(store: SqlStore, people: tuple[str, ...] = ("alice", "bob", "chen")) -> World:
     clock = SetClock(CREDITED_AT)
-    reg = Registry(store, clock=clock)
+    app = bootstrap.build(store, clock=clock)
+    reg, store = app.registry, app.store
     for party, role in [
         ("reg", Role.REGULATOR),
         ("cqc", Role.VERIFIER),
@@ -45,7 +52,7 @@ def build(store: SqlStore, people: tuple[str, ...] = ("alice", "bob", "chen")) -
     reg.open_accounts("registry", "o-people", c.OpenAccounts(Role.INDIVIDUAL, list(people)))
     with store.reader() as uow:
         ids = {p: uow.accounts_of(p)[0].account_id for p in people}
-    return World(reg, CarbonInclusive(reg), Sinks(reg), store, clock, ids)
+    return World(reg, app.inclusive, app.sinks, store, clock, ids, app.rules, app)
 
 
 Grant = tuple[str, str, int]  # person, methodology (family/vN), grams

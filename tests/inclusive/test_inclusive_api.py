@@ -11,13 +11,12 @@ from inclusive_world import NOW, World, build, credit, held, journal_length
 
 from pctrade.api import auth
 from pctrade.api.app import create_app
-from pctrade.api.settings import ApiSettings
 from pctrade.ledger.queries import verify
 from pctrade.ledger.sql.store import SqlStore
-from pctrade.rules import in_force
+from pctrade.rules import shipped
 
 PASSWORD = "correct horse battery"
-GD = in_force("GD", NOW.date())
+GD = shipped().in_force("GD", NOW.date())
 MIN_G = GD.require_carbon_inclusive().person_min_g
 JUNE = {"jurisdiction": "GD", "period_start": "2026-06-01", "period_end": "2026-06-30"}
 
@@ -62,7 +61,7 @@ def api(any_store: SqlStore) -> Iterator[Api]:
     w = build(any_store)
     credit(w, [("alice", "walking/v1", 2 * MIN_G), ("bob", "bus/v1", MIN_G - 1)])
     w.clock.now = NOW
-    app = create_app(any_store, w.reg, ApiSettings(clock=w.clock))
+    app = create_app(w.app)
     with TestClient(app) as client:
         yield Api(client, w)
     report = verify(any_store)

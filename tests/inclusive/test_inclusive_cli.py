@@ -12,7 +12,7 @@ from pctrade.cli.main import app
 from pctrade.ledger.model import State
 from pctrade.ledger.queries import verify
 from pctrade.ledger.sql.store import SqlStore
-from pctrade.rules import in_force
+from pctrade.rules import shipped
 
 ENV = {"COLUMNS": "200", "PCTRADE_DATABASE_URL": ""}
 
@@ -51,7 +51,7 @@ def test_the_inclusive_commands_take_energy_to_credits(tmp_path: Path) -> None:
     now = datetime.now(UTC)
     w.clock.now = now - timedelta(minutes=5)
     today = now.date()
-    min_g = in_force("GD", today).require_carbon_inclusive().person_min_g
+    min_g = shipped().in_force("GD", today).require_carbon_inclusive().person_min_g
     credit(
         w, [("alice", "metro/v1", 3 * min_g), ("bob", "metro/v1", min_g // 2)], today.isoformat()
     )

@@ -26,10 +26,10 @@ from pctrade.kernel.errors import PctradeError
 from pctrade.ledger.model import State
 from pctrade.ledger.queries import verify
 from pctrade.ledger.sql.store import SqlStore
-from pctrade.rules import in_force
+from pctrade.rules import shipped
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
 
-GD = in_force("GD", NOW.date())
+GD = shipped().in_force("GD", NOW.date())
 MIN_G = GD.require_carbon_inclusive().person_min_g
 
 
@@ -130,7 +130,7 @@ def test_expired_energy_does_not_count(w: World) -> None:
     opened = w.ci.open("reg", "GD", JUNE)
     # Alice has only stale energy, and bob's stale energy holds his fresh energy back.
     refused(w, "nothing_qualifies", w.ci.verify, "cqc", int(opened["issuance_id"]), True)
-    energy_service.expire(w.reg, w.clock.now, jurisdiction="GD")
+    energy_service.expire(w.reg, w.clock.now, rules=w.rules, jurisdiction="GD")
     assert energy(w, "alice", State.EXPIRED) == 2 * MIN_G
     w.ci.verify("cqc", int(opened["issuance_id"]), True)
     result = w.ci.issue("reg", "ci-1", int(opened["issuance_id"]))

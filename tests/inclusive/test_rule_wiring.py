@@ -14,7 +14,7 @@ from pctrade.inclusive.sql import store as inclusive_store
 from pctrade.kernel.errors import PctradeError
 from pctrade.ledger.model import State
 from pctrade.ledger.sql.store import SqlStore
-from pctrade.rules import by_version, in_force
+from pctrade.rules import shipped
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
 from pctrade.sinks.sql import store as sinks_store
 
@@ -39,12 +39,12 @@ SPEC = ProjectSpec(
 
 
 def test_a_project_takes_its_buffer_rate_from_its_jurisdictions_rule_set(w: World) -> None:
-    rules = in_force("GD", w.clock().date())
+    rules = shipped().in_force("GD", w.clock().date())
     row = w.sinks.register("forestco", SPEC)
     assert row["buffer_bps"] == rules.buffer_bps("redd")
     assert row["rule_set"] == rules.version
     national = w.sinks.register("forestco", replace(SPEC, code="RED0002", jurisdiction="CN"))
-    assert national["rule_set"] == in_force("CN", w.clock().date()).version
+    assert national["rule_set"] == shipped().in_force("CN", w.clock().date()).version
 
 
 def test_a_project_where_no_rule_set_admits_sponsorship_is_refused(w: World) -> None:
@@ -56,19 +56,24 @@ def test_a_project_where_no_rule_set_admits_sponsorship_is_refused(w: World) -> 
 
 def test_expiry_takes_its_period_from_the_rule_set_and_cites_it(w: World) -> None:
     credit(w, [("alice", "walking/v1", 500)])
-    expiry_s = by_version("CN/2021-02-01").require_energy().expiry_s
-    early = energy_service.expire(w.reg, CREDITED_AT + timedelta(seconds=expiry_s - 1))
+    expiry_s = shipped().by_version("CN/2021-02-01").require_energy().expiry_s
+    early = energy_service.expire(
+        w.reg, CREDITED_AT + timedelta(seconds=expiry_s - 1), rules=w.rules
+    )
     assert early.seq is None and early.rule_set == "CN/2021-02-01"
-    report = energy_service.expire(w.reg, CREDITED_AT + timedelta(seconds=expiry_s))
+    report = energy_service.expire(w.reg, CREDITED_AT + timedelta(seconds=expiry_s), rules=w.rules)
     assert (report.expired_g, report.rule_set, report.expiry_s) == (500, "CN/2021-02-01", expiry_s)
     assert energy(w, "alice", State.EXPIRED) == 500
     with w.store.reader() as uow:
         entry = uow.entry(report.seq or 0)
     assert entry is not None and entry.header.payload["rule_set"] == "CN/2021-02-01"
     with pytest.raises(PctradeError) as exc:
-        energy_service.expire(w.reg, CREDITED_AT, jurisdiction="BJ")  # BJ sets no energy rules
+        # BJ sets no energy rules
+        energy_service.expire(w.reg, CREDITED_AT, rules=w.rules, jurisdiction="BJ")
     assert exc.value.code == "no_rule"
-    given = energy_service.expire(w.reg, CREDITED_AT + timedelta(days=9), expiry_s=3600)
+    given = energy_service.expire(
+        w.reg, CREDITED_AT + timedelta(days=9), expiry_s=3600, rules=w.rules
+    )
     assert given.rule_set == "" and given.expiry_s == 3600
 
 

@@ -6,10 +6,13 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from pctrade import bootstrap
+from pctrade.bootstrap import App
+from pctrade.kernel.clock import Clock
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import Role
 from pctrade.ledger.queries import verify
-from pctrade.ledger.service import Clock, Registry, utc_now
+from pctrade.ledger.service import Registry
 from pctrade.ledger.sql import schema
 from pctrade.ledger.sql.store import SqlStore
 
@@ -25,11 +28,13 @@ class World:
     bob: int
     steel: int
     plat: int
+    app: App
 
 
-def build_world(store: SqlStore, clock: Clock = utc_now) -> World:
+def build_world(store: SqlStore, clock: Clock | None = None) -> World:
     """Regulator, two individuals, an emitter and a platform; one batch; some cash."""
-    reg = Registry(store, clock)
+    app = bootstrap.build(store, clock=clock)
+    reg, store = app.registry, app.store
     reg.open_account("registry", "o-reg", c.OpenAccount("reg", Role.REGULATOR, "Regulator"))
     ids = {}
     for party, role in [
@@ -42,7 +47,7 @@ def build_world(store: SqlStore, clock: Clock = utc_now) -> World:
         ids[party] = int(r.payload["account"])
     reg.issue("reg", "i-1", c.Issue(BATCH, [ids["alice"], ids["steel"]], [1_000, 500]))
     reg.deposit("reg", "d-1", c.Deposit(ids["alice"], 10_000, "bank-1"))
-    return World(reg, store, ids["alice"], ids["bob"], ids["steel"], ids["plat"])
+    return World(reg, store, ids["alice"], ids["bob"], ids["steel"], ids["plat"], app)
 
 
 def snapshot(store: SqlStore) -> Snapshot:

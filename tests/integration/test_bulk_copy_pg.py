@@ -7,9 +7,9 @@ import pytest
 import sqlalchemy as sa
 from tests.integration.registry_world import assert_verifies
 
+from pctrade import bootstrap
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import Role
-from pctrade.ledger.service import Registry
 from pctrade.ledger.sql import pgcopy
 from pctrade.ledger.sql.store import SqlStore
 
@@ -31,7 +31,7 @@ def test_a_bulk_issue_copied_in_many_pieces_lands_exactly(
     pg_store: SqlStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(pgcopy.encode_chunks, "__defaults__", (997,))  # pieces end mid-stream
-    reg = Registry(pg_store)
+    reg = bootstrap.build(pg_store).registry
     reg.open_account("registry", "reg", c.OpenAccount("reg", Role.REGULATOR, "Regulator"))
     n = 6_000
     reg.open_accounts(

@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from registry_world import assert_verifies, snapshot
 
+from pctrade import bootstrap
 from pctrade.kernel.errors import InsufficientBalance
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import FIRST_HOLDER_ACCOUNT, Role
@@ -45,7 +46,7 @@ class Outcome:
 
 
 def setup_bank(store: SqlStore, n_accounts: int) -> tuple[Registry, list[int], int]:
-    reg = Registry(store)
+    reg = bootstrap.build(store).registry
     reg.open_account("registry", "reg", c.OpenAccount("reg", Role.REGULATOR, "R"))
     parties = [f"u{i}" for i in range(n_accounts)]
     r = reg.open_accounts("registry", "users", c.OpenAccounts(Role.INDIVIDUAL, parties))

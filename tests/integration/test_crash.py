@@ -19,19 +19,19 @@ import pytest
 import sqlalchemy as sa
 from registry_world import assert_verifies
 
+from pctrade import bootstrap
 from pctrade.ledger.model import FIRST_HOLDER_ACCOUNT
 from pctrade.ledger.sql import schema
 from pctrade.ledger.sql.store import SqlStore
 
 CHILD = """
 import sys
-from pctrade.ledger.sql.store import SqlStore
+from pctrade import bootstrap
 from pctrade.ledger.model import Role
 from pctrade.ledger import commands as c
-from pctrade.ledger.service import Registry
 
 url, n = sys.argv[1], int(sys.argv[2])
-reg = Registry(SqlStore(url))
+reg = bootstrap.build(url).registry
 reg.open_account("registry", "reg", c.OpenAccount("reg", Role.REGULATOR, "R"))
 parties = [f"p{i}" for i in range(n)]
 reg.open_accounts("registry", "bulk-open", c.OpenAccounts(Role.INDIVIDUAL, parties))
@@ -69,7 +69,7 @@ def crash_child(url: str, n: int, tmp_path: Path) -> int:
 
 
 def assert_whole_issuances_only(url: str, n: int, reported: int) -> None:
-    store = SqlStore(url, migrate_schema=False)
+    store = SqlStore(url)
     try:
         e, p, b, bal = schema.entries.c, schema.postings.c, schema.batches.c, schema.balances.c
         with store.engine.connect() as conn:
@@ -103,7 +103,9 @@ def test_a_killed_bulk_issuance_on_sqlite_is_all_or_nothing(
     sqlite_url: str, tmp_path: Path
 ) -> None:
     n = 200_000
-    SqlStore(sqlite_url).dispose()
+    store = SqlStore(sqlite_url)
+    bootstrap.migrate(store)  # the schema first, as a deployment's start-up would
+    store.dispose()
     reported = crash_child(sqlite_url, n, tmp_path)
     assert_whole_issuances_only(sqlite_url, n, reported)
 

@@ -19,11 +19,13 @@ import pytest
 import sqlalchemy as sa
 from registry_world import assert_verifies, snapshot
 
+from pctrade import bootstrap
 from pctrade.energy import service as energy
 from pctrade.energy.behaviour.loader import load_catalogue
 from pctrade.energy.behaviour.quantify import day_window
 from pctrade.energy.pipeline import QuantifyResult, quantify_file
 from pctrade.energy.pipeline.schema import EVENTS
+from pctrade.kernel.clock import SetClock
 from pctrade.kernel.errors import Conflict, Forbidden, InsufficientBalance, ValidationError
 from pctrade.ledger import commands as c
 from pctrade.ledger.energy_lines import EnergyLine
@@ -31,9 +33,10 @@ from pctrade.ledger.journal import format_ts
 from pctrade.ledger.model import ENERGY_ASSET, Role, State
 from pctrade.ledger.operations import EnergyCredit, Retirement, plan_energy_expire
 from pctrade.ledger.queries import account_view, verify
-from pctrade.ledger.service import Registry, SetClock
+from pctrade.ledger.service import Registry
 from pctrade.ledger.sql import schema
 from pctrade.ledger.sql.store import SqlStore
+from pctrade.rules import RuleBook
 
 DAY = date(2026, 11, 24)
 WINDOW = day_window(DAY, 0)
@@ -49,12 +52,14 @@ class EnergyWorld:
     alice: int
     bob: int
     steel: int
+    rules: RuleBook
 
 
 @pytest.fixture
 def world(any_store: SqlStore) -> Iterator[EnergyWorld]:
     clock = SetClock(DAY1)
-    reg = Registry(any_store, clock=clock)
+    app = bootstrap.build(any_store, clock=clock)
+    reg = app.registry
     ids = {}
     for party, role in [
         ("alice", Role.INDIVIDUAL),
@@ -63,8 +68,8 @@ def world(any_store: SqlStore) -> Iterator[EnergyWorld]:
     ]:
         r = reg.open_account("registry", f"o-{party}", c.OpenAccount(party, role, party))
         ids[party] = int(r.payload["account"])
-    yield EnergyWorld(reg, any_store, clock, ids["alice"], ids["bob"], ids["steel"])
-    assert_verifies(any_store)
+    yield EnergyWorld(reg, app.store, clock, ids["alice"], ids["bob"], ids["steel"], app.rules)
+    assert_verifies(app.store)
 
 
 def ev(n: int, person: str, behaviour: str, quantity: int, unit: str, hour: int) -> dict[str, Any]:
@@ -217,18 +222,21 @@ def test_expiry_is_fifo_only_the_unspent_part_of_old_energy_expires(world: Energ
     world.clock.now = DAY1 + timedelta(days=2)
     grant(world, world.alice, 50, "day3", day="2026-11-26")
     world.clock.now = DAY1 + timedelta(hours=72)
-    report = energy.expire(world.reg, world.clock.now)
+    report = energy.expire(world.reg, world.clock.now, rules=world.rules)
     assert (report.accounts, report.expired_g) == (1, 70)
     assert balance(world, world.alice, State.EXPIRED) == 70
     assert balance(world, world.alice) == 50
-    rerun = energy.expire(world.reg, world.clock.now)
+    rerun = energy.expire(world.reg, world.clock.now, rules=world.rules)
     assert (rerun.seq, rerun.replayed) == (report.seq, True)
-    assert energy.expire(world.reg, world.clock.now + timedelta(hours=1)).seq is None
+    assert (
+        energy.expire(world.reg, world.clock.now + timedelta(hours=1), rules=world.rules).seq
+        is None
+    )
 
 
 def test_energy_younger_than_the_expiry_period_stays(world: EnergyWorld) -> None:
     grant(world, world.alice, 100, "day1")
-    report = energy.expire(world.reg, DAY1 + timedelta(hours=71))
+    report = energy.expire(world.reg, DAY1 + timedelta(hours=71), rules=world.rules)
     assert report.seq is None and balance(world, world.alice) == 100
 
 
@@ -253,7 +261,7 @@ def test_bulk_expiry_of_many_accounts_debits_set_based_and_all_or_nothing(
     with world.store.writer() as uow, pytest.raises(InsufficientBalance):
         uow.append(too_much, "registry", "x", "x", format_ts(DAY1))
     assert snapshot(world.store) == before
-    report = energy.expire(world.reg, DAY1 + timedelta(hours=72))
+    report = energy.expire(world.reg, DAY1 + timedelta(hours=72), rules=world.rules)
     assert (report.accounts, report.expired_g) == (80, 800)
     assert all(balance(world, a, State.EXPIRED) == 10 for a in (ids[0], ids[-1]))
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from pctrade import bootstrap
 from pctrade.kernel.errors import InsufficientBalance, PctradeError
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import Role
@@ -20,7 +21,7 @@ PEOPLE = 20
 
 @pytest.fixture
 def grouped(any_store: SqlStore) -> Iterator[tuple[Registry, list[int]]]:
-    reg = Registry(any_store, group_commit=True)
+    reg = bootstrap.build(any_store, group_commit=True).registry
     reg.open_account("registry", "reg", c.OpenAccount("reg", Role.REGULATOR, "Regulator"))
     parties = [f"p{i}" for i in range(PEOPLE)]
     first = reg.open_accounts("registry", "people", c.OpenAccounts(Role.INDIVIDUAL, parties))
@@ -126,7 +127,7 @@ def test_the_same_key_sent_twice_at_once_is_recorded_once(
 
 def test_same_key_racing_without_group_commit_is_recorded_once(any_store: SqlStore) -> None:
     """Concurrent writers with one key: the loser of the race answers as a replay."""
-    reg = Registry(any_store)
+    reg = bootstrap.build(any_store).registry
     reg.open_account("registry", "reg", c.OpenAccount("reg", Role.REGULATOR, "Regulator"))
     reg.open_accounts("registry", "people", c.OpenAccounts(Role.INDIVIDUAL, ["a", "b"]))
     reg.issue("reg", "issue", c.Issue(BATCH, [1000, 1001], [1_000, 1_000]))

@@ -26,13 +26,14 @@ from tests.integration.registry_world import (
     snapshot,
 )
 
+from pctrade import bootstrap
+from pctrade.kernel.clock import SetClock
 from pctrade.kernel.errors import IdempotencyConflict, InsufficientBalance, PctradeError
 from pctrade.ledger import commands as c
 from pctrade.ledger.group_commit import GroupCommitter, _Job
 from pctrade.ledger.model import Account, HolderType, Party, Role, State
 from pctrade.ledger.operations import Retirement, plan_open_accounts, plan_transfer
 from pctrade.ledger.ports import OptimisticMiss
-from pctrade.ledger.service import Registry, SetClock
 from pctrade.ledger.sql import one_statement
 from pctrade.ledger.sql.store import Head, SqlStore, SqlUnitOfWork
 
@@ -135,9 +136,9 @@ def test_a_head_moved_by_another_process_is_caught_not_forked(
     w = build_world(pg_store)
     w.reg.transfer("alice", "t-1", c.Transfer(w.alice, w.bob, BATCH, 1))
     remembered = pg_store._last_head.get()
-    other = SqlStore(pg_url, migrate_schema=False)  # another process, as far as we know
+    other = SqlStore(pg_url)  # another process, as far as we know
     try:
-        Registry(other).transfer("bob", "t-2", c.Transfer(w.bob, w.alice, BATCH, 1))
+        bootstrap.build(other).registry.transfer("bob", "t-2", c.Transfer(w.bob, w.alice, BATCH, 1))
     finally:
         other.dispose()
     assert remembered is not None and pg_store._last_head.get() == remembered  # now stale
@@ -247,7 +248,7 @@ def test_a_group_broken_by_one_operation_runs_the_rest_alone(
     # Every pooled connection went back usable (none left in pipeline mode or aborted).
     for i in range(25):
         w.reg.transfer("alice", f"after-{i}", c.Transfer(w.alice, w.bob, BATCH, 1))
-    grouped = Registry(pg_store, group_commit=True)
+    grouped = bootstrap.build(pg_store, group_commit=True).registry
     try:
         grouped.transfer("alice", "after-group", c.Transfer(w.alice, w.bob, BATCH, 1))
     finally:

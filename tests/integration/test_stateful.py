@@ -24,12 +24,13 @@ from hypothesis.stateful import (
 )
 from registry_world import snapshot
 
+from pctrade import bootstrap
 from pctrade.kernel.errors import PctradeError
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import CASH_ASSET, Role, State, SystemAccount
 from pctrade.ledger.operations import FreezeReason, Retirement
 from pctrade.ledger.queries import verify
-from pctrade.ledger.service import Receipt, Registry
+from pctrade.ledger.service import Receipt
 from pctrade.ledger.sql.store import SqlStore
 
 Key = tuple[int, int, int]
@@ -53,7 +54,7 @@ class RegistryMachine(RuleBasedStateMachine):
         super().__init__()
         self.dir = tempfile.TemporaryDirectory()
         self.store = SqlStore(f"sqlite:///{Path(self.dir.name) / 'r.db'}")
-        self.reg = Registry(self.store)
+        self.reg = bootstrap.build(self.store).registry
         self.model: dict[Key, int] = {}
         self.owner: dict[int, str] = {}
         self.emitters: set[int] = set()

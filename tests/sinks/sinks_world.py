@@ -8,11 +8,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pctrade import bootstrap
+from pctrade.bootstrap import App
+from pctrade.kernel.clock import SetClock
 from pctrade.ledger import commands as c
 from pctrade.ledger.energy_lines import EnergyLine
 from pctrade.ledger.model import ENERGY_ASSET, AssetId, Role, State
 from pctrade.ledger.operations import EnergyCredit
-from pctrade.ledger.service import Registry, SetClock
+from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.monitoring import Period
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
@@ -31,11 +34,13 @@ class SinkWorld:
     store: SqlStore
     clock: SetClock
     people: dict[str, int]
+    app: App
 
 
 def build(store: SqlStore, people: tuple[str, ...] = ("alice", "bob", "chen")) -> SinkWorld:
     clock = SetClock(NOW)
-    reg = Registry(store, clock=clock)
+    app = bootstrap.build(store, clock=clock)
+    reg, store = app.registry, app.store
     for party, role in [
         ("reg", Role.REGULATOR),
         ("forestco", Role.PROJECT_OWNER),
@@ -46,7 +51,7 @@ def build(store: SqlStore, people: tuple[str, ...] = ("alice", "bob", "chen")) -
     reg.open_accounts("registry", "o-people", c.OpenAccounts(Role.INDIVIDUAL, list(people)))
     with store.reader() as uow:
         ids = {p: uow.accounts_of(p)[0].account_id for p in people}
-    return SinkWorld(reg, Sinks(reg), store, clock, ids)
+    return SinkWorld(reg, app.sinks, store, clock, ids, app)
 
 
 def grant_energy(w: SinkWorld, grams: dict[str, int], day: str = "2026-11-24") -> None:

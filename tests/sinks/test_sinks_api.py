@@ -12,7 +12,6 @@ from sinks_world import SinkWorld, build, grant_energy, journal_length, sink_row
 
 from pctrade.api import auth
 from pctrade.api.app import create_app
-from pctrade.api.settings import ApiSettings
 from pctrade.ledger.queries import verify
 from pctrade.ledger.sql.store import SqlStore
 
@@ -76,7 +75,7 @@ class Api:
 @pytest.fixture
 def api(any_store: SqlStore) -> Iterator[Api]:
     w = build(any_store)
-    app = create_app(any_store, w.reg, ApiSettings(clock=w.clock))
+    app = create_app(w.app)
     with TestClient(app) as client:
         yield Api(client, w)
     report = verify(any_store)

@@ -13,7 +13,6 @@ from test_sinks_api import Api
 from typer.testing import CliRunner
 
 from pctrade.api.app import create_app
-from pctrade.api.settings import ApiSettings
 from pctrade.cli.main import app as cli
 from pctrade.kernel.errors import NotFound
 from pctrade.ledger.sql.store import SqlStore
@@ -78,7 +77,7 @@ def test_each_sponsors_certificate_shows_the_exact_split(world: tuple[SinkWorld,
 def api(any_store: SqlStore) -> Iterator[tuple[Api, Issuance]]:
     w = build(any_store)
     issued = issue(w)
-    app = create_app(any_store, w.reg, ApiSettings(clock=w.clock))
+    app = create_app(w.app)
     with TestClient(app) as client:
         a = Api(client, w)
         a.at(datetime(2026, 10, 2, tzinfo=UTC))

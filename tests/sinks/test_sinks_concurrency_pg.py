@@ -19,10 +19,10 @@ import pytest
 import sqlalchemy as sa
 from sinks_world import UNIT_G, SinkWorld, approved_project, build, grant_energy
 
+from pctrade import bootstrap
 from pctrade.kernel.errors import PctradeError
 from pctrade.ledger.model import ENERGY_ASSET, State
 from pctrade.ledger.queries import verify
-from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.service import Sinks
 from pctrade.sinks.sql import store as sinks_store
@@ -110,8 +110,8 @@ def test_concurrent_sponsorships_never_oversell_or_spend_twice(
     world: SinkWorld, group_commit: bool
 ) -> None:
     w = world
-    reg = Registry(w.store, clock=w.clock, group_commit=group_commit)
-    sinks = Sinks(reg)
+    app = bootstrap.build(w.store, clock=w.clock, group_commit=group_commit)
+    reg, sinks = app.registry, app.sinks
     out = Outcome()
     barrier = threading.Barrier(THREADS)
     threads = [

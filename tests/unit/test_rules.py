@@ -7,7 +7,8 @@ from datetime import date, timedelta
 import pytest
 
 from pctrade.kernel.errors import Conflict, NotFound
-from pctrade.rules import IssuancePath, RuleSetError, by_version, in_force, load_text, rule_sets
+from pctrade.rules import IssuancePath, RuleSetError, load_text
+from pctrade.rules import shipped as shipped_book
 
 GOOD = """
 jurisdiction = "XX"
@@ -151,7 +152,7 @@ def test_a_bad_file_is_refused_with_a_message_naming_the_key(text: str, message:
 
 
 def test_every_shipped_rule_set_loads_and_cites_its_sources() -> None:
-    shipped = rule_sets()
+    shipped = shipped_book().rule_sets()
     assert {r.jurisdiction for r in shipped} >= {"CN", "GD", "SZ", "HB", "BJ"}
     for rs in shipped:
         assert rs.version == f"{rs.jurisdiction}/{rs.effective_from.isoformat()}"
@@ -162,7 +163,7 @@ def test_every_shipped_rule_set_loads_and_cites_its_sources() -> None:
 
 
 def test_the_national_figures_are_the_published_ones() -> None:
-    cn = by_version("CN/2021-02-01")
+    cn = shipped_book().by_version("CN/2021-02-01")
     assert cn.offsets is not None and (cn.offsets.cap_bps, cn.offsets.types) == (500, ("CCER",))
     assert cn.trading is not None
     assert cn.trading.block_quantity_min_g == 100_000 * 1_000_000
@@ -172,13 +173,13 @@ def test_the_national_figures_are_the_published_ones() -> None:
 
 
 def test_the_rule_set_in_force_is_the_latest_that_started_by_the_day() -> None:
-    gd = by_version("GD/2022-05-06")
-    assert in_force("GD", gd.effective_from) is gd
-    assert in_force("GD", date(2030, 1, 1)) is gd
+    gd = shipped_book().by_version("GD/2022-05-06")
+    assert shipped_book().in_force("GD", gd.effective_from) is gd
+    assert shipped_book().in_force("GD", date(2030, 1, 1)) is gd
     with pytest.raises(NotFound) as exc:
-        in_force("GD", gd.effective_from - timedelta(days=1))
+        shipped_book().in_force("GD", gd.effective_from - timedelta(days=1))
     assert exc.value.code == "no_rule_set"
     with pytest.raises(NotFound):
-        in_force("ZZ", date(2030, 1, 1))
+        shipped_book().in_force("ZZ", date(2030, 1, 1))
     with pytest.raises(NotFound):
-        by_version("GD/1999-01-01")
+        shipped_book().by_version("GD/1999-01-01")

@@ -7,5 +7,5 @@ that the registry stores with the journal entry; a replay returns the entry it
 recorded. Every failure is an ``application/problem+json`` body whose ``code`` is the
 domain error's stable code.
 
-Build the app with ``pctrade.api.app.create_app(store)``.
+Build the app with ``pctrade.api.app.create_app(pctrade.bootstrap.build(url))``.
 """

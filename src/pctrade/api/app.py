@@ -1,14 +1,12 @@
-"""Build the FastAPI application over one store and one registry.
+"""Build the FastAPI application over one app from the composition root.
 
-``create_app(store)`` is what ``pctrade serve`` runs. Routes are synchronous on
+``create_app(bootstrap.build(url, group_commit=True))`` is what ``pctrade serve`` runs;
+whoever built the app closes it. Routes are synchronous on
 purpose: the store is synchronous, so FastAPI runs each request in its thread pool and
 the database (one writer at a time holding the journal head) orders the writes.
 """
 
 from __future__ import annotations
-
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -35,8 +33,7 @@ from pctrade.api.routers import (
     verify,
 )
 from pctrade.api.settings import ApiSettings
-from pctrade.ledger.service import Registry
-from pctrade.ledger.sql.store import SqlStore
+from pctrade.bootstrap import App
 
 ROUTERS = (
     auth,
@@ -73,27 +70,13 @@ entry in an append-only, hash-chained journal.
 """
 
 
-def create_app(
-    store: SqlStore, registry: Registry | None = None, settings: ApiSettings | None = None
-) -> FastAPI:
-    settings = settings or ApiSettings()
-    owned = registry is None
-    registry = registry or Registry(store, group_commit=settings.group_commit)
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owned:  # stop the group-commit writer this app started
-            registry.close()
-
-    app = FastAPI(
-        title="pctrade registry API", version="1", description=DESCRIPTION, lifespan=lifespan
-    )
-    app.state.store = store
-    app.state.registry = registry
-    app.state.settings = settings
+def create_app(wired: App, settings: ApiSettings | None = None) -> FastAPI:
+    """The HTTP API over ``wired``: its store, registry, services, clock and data folder."""
+    app = FastAPI(title="pctrade registry API", version="1", description=DESCRIPTION)
+    app.state.app = wired
+    app.state.settings = settings or ApiSettings()
     problems.install(app)
-    app.add_middleware(BodyLimit, body_bytes_max=settings.body_bytes_max)
+    app.add_middleware(BodyLimit, body_bytes_max=app.state.settings.body_bytes_max)
     for module in ROUTERS:
         app.include_router(module.router)
 

@@ -1,4 +1,7 @@
-"""FastAPI dependencies, as typed aliases: the store, the registry, the actor, the key.
+"""FastAPI dependencies, as typed aliases: the app and its parts, the actor, the key.
+
+The app (``AppDep``) is the composition root's (``pctrade.bootstrap``): its store,
+registry, services, clock and data folder are what every route works with.
 
 ``ActorDep`` resolves the caller's credential (``Authorization: Bearer …`` or
 ``X-API-Key: …``) to the registry party that every service call is made for. Missing
@@ -16,10 +19,13 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from pctrade.api import auth, lookups
 from pctrade.api.problems import AuthenticationError, HttpProblem
 from pctrade.api.settings import ApiSettings
+from pctrade.bootstrap import App
+from pctrade.inclusive.service import CarbonInclusive
 from pctrade.kernel.units import check_int64
 from pctrade.ledger.model import Party, parse_account_ref
 from pctrade.ledger.service import Receipt, Registry
 from pctrade.ledger.sql.store import SqlStore
+from pctrade.sinks.service import Sinks
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 
@@ -27,14 +33,28 @@ _bearer = HTTPBearer(auto_error=False, description="token from POST /auth/token"
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="partner API key")
 
 
-def _store(request: Request) -> SqlStore:
-    store: SqlStore = request.app.state.store
-    return store
+def _app(request: Request) -> App:
+    app: App = request.app.state.app
+    return app
 
 
-def _registry(request: Request) -> Registry:
-    registry: Registry = request.app.state.registry
-    return registry
+AppDep = Annotated[App, Depends(_app)]
+
+
+def _store(app: AppDep) -> SqlStore:
+    return app.store
+
+
+def _registry(app: AppDep) -> Registry:
+    return app.registry
+
+
+def _sinks(app: AppDep) -> Sinks:
+    return app.sinks
+
+
+def _inclusive(app: AppDep) -> CarbonInclusive:
+    return app.inclusive
 
 
 def _settings(request: Request) -> ApiSettings:
@@ -45,16 +65,18 @@ def _settings(request: Request) -> ApiSettings:
 StoreDep = Annotated[SqlStore, Depends(_store)]
 RegistryDep = Annotated[Registry, Depends(_registry)]
 SettingsDep = Annotated[ApiSettings, Depends(_settings)]
+SinksDep = Annotated[Sinks, Depends(_sinks)]
+InclusiveDep = Annotated[CarbonInclusive, Depends(_inclusive)]
 
 
 def _actor(
     store: StoreDep,
-    settings: SettingsDep,
+    app: AppDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Party:
     if bearer is not None:
-        party_id = auth.party_for_token(store, bearer.credentials, now=settings.clock())
+        party_id = auth.party_for_token(store, bearer.credentials, now=app.clock())
     elif api_key is not None:
         party_id = auth.party_for_api_key(store, api_key)
     else:

@@ -1,0 +1,141 @@
+"""The composition root: the one place that wires pctrade together.
+
+``build`` makes an ``App`` from four things — a database (a URL, or a store to share an
+engine with), a clock, a rule book and a data folder — and the services over them:
+the registry (the ledger's one writer), sinks and carbon-inclusive issuance. The green
+energy functions (``energy.service``, ``energy.ingest``, ``energy.review``) take the
+registry, the rule book and the data folder from the app. The API, the CLI, the demo
+and the tests all start here, so none of them reads the wall clock or a rule set
+behind the app's back:
+
+    app = build("sqlite:///pctrade.db")                 # the system clock, shipped rules
+    app = build(store, clock=SetClock(t0), rules=book)  # a test, a scenario
+
+Constructors write nothing. Migrating the schema and writing the genesis entry is one
+explicit step, ``prepare`` (``App.prepare``), which ``build`` takes unless told not to
+(``prepare=False``); the genesis entry is stamped by the app's clock.
+
+The app owns its store, and with it the cache of committed parties, accounts and
+batches: building an app over a store starts that cache afresh, so a fresh app never
+serves rows cached before it (say, before a test emptied the tables), and
+``App.reset`` empties the database and forgets the cache together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from pctrade.bootstrap import sql
+from pctrade.energy.ingest import default_data_dir
+from pctrade.inclusive.service import CarbonInclusive
+from pctrade.kernel.clock import Clock, SystemClock
+from pctrade.ledger.service import Registry
+from pctrade.ledger.sql.store import SqlStore
+from pctrade.rules import RuleBook, shipped
+from pctrade.sinks.service import Sinks
+
+__all__ = ["App", "build", "default_clock", "default_rules", "migrate", "prepare"]
+
+
+def default_clock() -> Clock:
+    """The clock an app gets unless given one: the system's, in UTC."""
+    return SystemClock()
+
+
+def default_rules() -> RuleBook:
+    """The rule book an app gets unless given one: the shipped rule sets."""
+    return shipped()
+
+
+@dataclass(slots=True)
+class App:
+    """The wired application: its inputs, and the services built over them."""
+
+    store: SqlStore
+    clock: Clock
+    rules: RuleBook
+    data_dir: Path
+    registry: Registry
+    sinks: Sinks = field(init=False)
+    inclusive: CarbonInclusive = field(init=False)
+    # Whether this app opened the engine, and so must close its connections.
+    owns_engine: bool = True
+
+    def __post_init__(self) -> None:
+        self.sinks = Sinks(self.registry, self.rules)
+        self.inclusive = CarbonInclusive(self.registry, self.rules)
+
+    def prepare(self) -> None:
+        """Migrate the schema and write the genesis entry, each only if not done yet."""
+        prepare(self.store, self.registry)
+
+    def reset(self) -> None:
+        """Start again from an empty registry: no rows, no cached rows, a new genesis."""
+        migrate(self.store)
+        sql.empty(self.store.engine)
+        self.store.forget_cached_rows()
+        self.registry.ensure_genesis()
+
+    def close(self) -> None:
+        """Stop the group-commit writer and, if the app opened it, the engine's pool."""
+        self.registry.close()
+        if self.owns_engine:
+            self.store.dispose()
+
+    def __enter__(self) -> App:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def migrate(store: SqlStore) -> None:
+    """Bring the store's schema to the newest revision (a no-op when it is current)."""
+    sql.migrate(store.engine)
+
+
+def prepare(store: SqlStore, registry: Registry) -> None:
+    """The start-up step: migrate, then write the genesis entry if the journal is empty."""
+    migrate(store)
+    registry.ensure_genesis()
+
+
+def build(
+    database: str | SqlStore | None = None,
+    *,
+    clock: Clock | None = None,
+    rules: RuleBook | None = None,
+    data_dir: Path | None = None,
+    group_commit: bool = False,
+    prepare: bool = True,
+) -> App:
+    """Wire an app. ``database``: a URL (``None``: ``$PCTRADE_DATABASE_URL`` or SQLite
+    in the working directory), or a store the app takes over (its caller closes it). Defaults: the
+    system clock, the shipped rule book, ``$PCTRADE_DATA_DIR`` or ``data``.
+    ``group_commit``: commit concurrent callers' operations together (a server).
+    """
+    if isinstance(database, SqlStore):
+        store, owns_engine = database, False
+        # Whatever the store remembers may predate this app (a database emptied since).
+        store.forget_cached_rows()
+    else:
+        store, owns_engine = SqlStore(database), True
+    clock = clock if clock is not None else default_clock()
+    app = App(
+        store=store,
+        clock=clock,
+        rules=rules if rules is not None else default_rules(),
+        data_dir=data_dir if data_dir is not None else default_data_dir(),
+        registry=Registry(store, clock, group_commit=group_commit),
+        owns_engine=owns_engine,
+    )
+    if prepare:
+        app.prepare()
+    return app

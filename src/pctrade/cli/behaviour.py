@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -40,6 +39,7 @@ from pctrade.cli.common import (
     fail,
     guarded,
     idempotency_key,
+    open_app,
     open_store,
 )
 from pctrade.energy import review
@@ -53,7 +53,6 @@ from pctrade.energy.pipeline import QuantifyResult, import_file, quantify_file
 from pctrade.energy.pipeline.run import Engine
 from pctrade.energy.pipeline.schema import EVENTS
 from pctrade.ledger.model import parse_account_ref
-from pctrade.ledger.service import Registry
 from pctrade.rules import DEFAULT_JURISDICTION
 
 app = typer.Typer(help="行为数据 Behaviour data → green energy 绿色能量.", no_args_is_help=True)
@@ -142,14 +141,15 @@ def quantify(
     the_day = day.date()
     with guarded(), tempfile.TemporaryDirectory(prefix="pctrade-day-") as work:
         source = file or _all_events(_data_dir(data_dir), Path(work))
-        registry = Registry(open_store(db))
+        the_app = open_app(db, data_dir=_data_dir(data_dir))
+        registry = the_app.registry
         with _progress() as progress:
             task = progress.add_task("year to date 年度累计", total=QUANTIFY_STEPS)
             store = registry.store
             ytd = energy.year_to_date(store, the_day.year, before=the_day)
-            anomaly, _ = energy.anomaly_rule(jurisdiction, the_day)
+            anomaly, _ = energy.anomaly_rule(the_app.rules, jurisdiction, the_day)
             progress.update(task, advance=1, description=f"quantify 量化 ({engine})")
-            as_of = as_of_ms if as_of_ms is not None else _as_of(the_day)
+            as_of = as_of_ms if as_of_ms is not None else _as_of(the_day, the_app.clock())
             result = quantify_file(
                 source,
                 the_day,
@@ -162,14 +162,14 @@ def quantify(
             )
             progress.update(task, advance=1, description="post energy 记入能量")
             report = energy.post_day(registry, result)
-            store_day_reports(_data_dir(data_dir), result)
+            store_day_reports(the_app.data_dir, result)
             progress.update(task, advance=1, description="done 完成")
     _print_quantified(result, report)
 
 
-def _as_of(day: date) -> int:
+def _as_of(day: date, now: datetime) -> int:
     """The end of the day once it is over, so that a rerun reproduces the same result."""
-    now_ms = time.time_ns() // 1_000_000
+    now_ms = (now - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
     return min(now_ms, day_window(day, now_ms).end_ms)
 
 
@@ -237,10 +237,14 @@ def expire(
 ) -> None:
     """Expire unspent energy older than the rule, first in first out, in one entry."""
     with guarded():
-        registry = Registry(open_store(db))
+        the_app = open_app(db)
         expiry_s = None if expiry_h is None else expiry_h * 3600
         report = energy.expire(
-            registry, datetime.now(UTC), expiry_s=expiry_s, jurisdiction=jurisdiction
+            the_app.registry,
+            the_app.clock(),
+            rules=the_app.rules,
+            expiry_s=expiry_s,
+            jurisdiction=jurisdiction,
         )
     rule = f"rule set 规则 {report.rule_set}, " if report.rule_set else ""
     period = f"{rule}{report.expiry_s // 3600} h"
@@ -265,10 +269,11 @@ def statement(
     db: DbOption = None,
 ) -> None:
     """An account's energy lines (behaviour, factor, methodology) and balance."""
-    last = day_to.date() if day_to else date.today()
-    first = day_from.date() if day_from else last - timedelta(days=29)
     with guarded():
-        st = energy.statement(open_store(db), parse_account_ref(account), first, last)
+        the_app = open_app(db, writes=False)
+        last = day_to.date() if day_to else the_app.clock().date()
+        first = day_from.date() if day_from else last - timedelta(days=29)
+        st = energy.statement(the_app.store, parse_account_ref(account), first, last)
     table = Table(
         "day", "behaviour 行为", "methodology 方法学", "quantity", "factor µg/unit", "credited 计入"
     )
@@ -306,7 +311,7 @@ def spend(
 ) -> None:
     """Spend available green energy once (消耗能量): it moves to spent, for good."""
     with guarded():
-        registry = Registry(open_store(db))
+        registry = open_app(db).registry
         receipt = energy.spend_receipt(
             registry,
             actor,
@@ -392,7 +397,7 @@ def _decide(
     key: str | None,
 ) -> None:
     with guarded():
-        registry = Registry(open_store(db))
+        registry = open_app(db).registry
         report = review.decide(
             registry, actor, idempotency_key(key), partner, event_id, decision, reason
         )

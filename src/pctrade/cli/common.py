@@ -1,7 +1,8 @@
-"""What every CLI command shares: the database option, the console, and error mapping.
+"""What every CLI command shares: the database option, the app, the console, and errors.
 
-The CLI is an entrypoint, so it stays thin: it parses text into a command, calls the
-registry service and prints the receipt. Domain failures (``PctradeError``) become one
+The CLI is an entrypoint, so it stays thin: it parses text into a command, calls a
+service of the app (``open_app``: the composition root's, over the system clock and
+the shipped rule book) and prints the receipt. Domain failures (``PctradeError``) become one
 red line ``error [code]: message`` on stderr and exit code 2; database failures are
 mapped the same way under the code ``database_error``. Nobody sees a traceback for
 something they typed.
@@ -12,9 +13,10 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -23,6 +25,8 @@ from rich.markup import escape
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from pctrade import bootstrap
+from pctrade.bootstrap import App
 from pctrade.kernel.errors import PctradeError
 from pctrade.ledger.sql.engine import database_url
 from pctrade.ledger.sql.store import SqlStore
@@ -101,11 +105,33 @@ def display_url(url: str) -> str:
         return url
 
 
-def open_store(db: str | None) -> SqlStore:
+def checked_url(build: Callable[[], App]) -> App:
+    """``build()``, with a database URL it cannot use reported as the user's mistake."""
     try:
-        return SqlStore(resolve_url(db))
+        return build()
     except ArgumentError as exc:
         raise PctradeError(f"cannot use database URL: {exc}", code="bad_database_url") from exc
+
+
+def open_app(
+    db: str | None, *, data_dir: Path | None = None, writes: bool = True, group_commit: bool = False
+) -> App:
+    """The app on this database. A command that ``writes`` prepares it (migrates, writes
+    the genesis entry if there is none); one that only reads just migrates."""
+    url = resolve_url(db)
+    app = checked_url(
+        lambda: bootstrap.build(url, data_dir=data_dir, group_commit=group_commit, prepare=False)
+    )
+    if writes:
+        app.prepare()
+    else:
+        bootstrap.migrate(app.store)
+    return app
+
+
+def open_store(db: str | None) -> SqlStore:
+    """The store of a reading app on this database."""
+    return open_app(db, writes=False).store
 
 
 def idempotency_key(given: str | None) -> str:

@@ -26,13 +26,12 @@ from pctrade.cli.common import (
     console,
     guarded,
     idempotency_key,
-    open_store,
+    open_app,
 )
 from pctrade.inclusive.claim import Period
 from pctrade.inclusive.service import CarbonInclusive
 from pctrade.kernel.errors import ValidationError
 from pctrade.ledger.model import parse_account_ref
-from pctrade.ledger.service import Registry
 
 app = typer.Typer(
     help="碳普惠 Carbon-inclusive path: verified avoided emissions issued as PCER.",
@@ -43,7 +42,7 @@ DateOpt = Annotated[str, typer.Option(help="A date, YYYY-MM-DD.")]
 
 
 def _ci(db: str | None) -> CarbonInclusive:
-    return CarbonInclusive(Registry(open_store(db)))
+    return open_app(db).inclusive
 
 
 def _date(text: str) -> date:

@@ -27,6 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pctrade import demo as demo_scenario
+from pctrade.bootstrap import App
 from pctrade.cli import behaviour as behaviour_cli
 from pctrade.cli import inclusive as inclusive_cli
 from pctrade.cli import registry as registry_cli
@@ -36,10 +37,12 @@ from pctrade.cli import sinks as sinks_cli
 from pctrade.cli.common import (
     EXIT_PROBLEMS,
     DbOption,
+    checked_url,
     console,
     display_url,
     fail,
     guarded,
+    open_app,
     open_store,
     refresh_width,
     resolve_url,
@@ -48,7 +51,6 @@ from pctrade.cli.common import (
 from pctrade.export import ExportFormat, batch_totals, export_registry
 from pctrade.ledger import queries
 from pctrade.ledger.model import SystemAccount
-from pctrade.ledger.sql.engine import make_engine, migrate
 from pctrade.ledger.sql.store import SqlStore
 
 app = typer.Typer(
@@ -89,14 +91,14 @@ def demo(
     try:
         _print_summary(url, result)
     finally:
-        result[0].dispose()  # close the pool's connections (a server would see them linger)
+        result[0].close()  # close the pool's connections (a server would see them linger)
 
 
-def _seed(url: str, reset: bool, people: int) -> tuple[SqlStore, demo_scenario.DemoResult]:
+def _seed(url: str, reset: bool, people: int) -> tuple[App, demo_scenario.DemoResult]:
     if reset:
         demo_scenario.reset(url)
         console.print(f"[yellow]已重置 Reset[/yellow] {display_url(url)}")
-    store = open_store(url)
+    the_app = checked_url(lambda: demo_scenario.build_app(url))
     columns = (
         TextColumn("{task.description:<46}"),
         BarColumn(),
@@ -111,13 +113,13 @@ def _seed(url: str, reset: bool, people: int) -> tuple[SqlStore, demo_scenario.D
         def on_step(name: str) -> None:
             progress.update(task, description=name, completed=next(started))
 
-        result = demo_scenario.seed(store, people, on_step)
+        result = demo_scenario.seed(the_app, people, on_step)
         progress.update(task, description="完成 Done", completed=len(demo_scenario.STEPS))
-    return store, result
+    return the_app, result
 
 
-def _print_summary(url: str, seeded: tuple[SqlStore, demo_scenario.DemoResult]) -> None:
-    store, result = seeded
+def _print_summary(url: str, seeded: tuple[App, demo_scenario.DemoResult]) -> None:
+    store, result = seeded[0].store, seeded[1]
     console.print(
         Panel.fit(
             f"pctrade 演示登记簿 Demo registry · {display_url(url)}\n"
@@ -269,11 +271,13 @@ def serve(
     url = resolve_url(db)
     with guarded():
         if with_demo:
-            _, result = _seed(url, False, demo_scenario.PEOPLE_DEFAULT)
+            seeded, result = _seed(url, False, demo_scenario.PEOPLE_DEFAULT)
+            seeded.close()
             console.print(
                 f"演示数据 Demo data ready: {result.written} written, {result.replayed} replayed"
             )
-        store = open_store(url)
+        # Concurrent requests' registry operations commit together (one flush per group).
+        the_app = open_app(url, group_commit=True)
     try:
         from pctrade.api.app import create_app
     except ImportError as exc:
@@ -281,7 +285,10 @@ def serve(
     import uvicorn
 
     console.print(f"serving 服务 {display_url(url)} on http://{host}:{port}  (docs: /docs)")
-    uvicorn.run(create_app(store), host=host, port=port)
+    try:
+        uvicorn.run(create_app(the_app), host=host, port=port)
+    finally:
+        the_app.close()
 
 
 # ---- verify --------------------------------------------------------------------------
@@ -323,9 +330,5 @@ def db_upgrade(db: DbOption = None) -> None:
     """Apply Alembic migrations up to the newest revision."""
     url = resolve_url(db)
     with guarded():
-        engine = make_engine(url)
-        try:
-            migrate(engine)
-        finally:
-            engine.dispose()
+        open_app(url, writes=False).close()
     console.print(f"[green]✓[/green] 数据库已是最新 schema at head: {display_url(url)}")

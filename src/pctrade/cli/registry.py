@@ -27,6 +27,7 @@ from pctrade.cli.common import (
     console,
     guarded,
     idempotency_key,
+    open_app,
     open_store,
 )
 from pctrade.export import batch_totals
@@ -68,7 +69,7 @@ def _write(
 ) -> Receipt:
     """Open the store, run one write under an idempotency key, print its receipt."""
     with guarded():
-        registry = Registry(open_store(db))
+        registry = open_app(db).registry
         result = call(registry, idempotency_key(key))
     console.print(render.receipt(result))
     return result

@@ -1,5 +1,8 @@
 """``pctrade rules …``: the jurisdictions' rule sets, as shipped (read only).
 
+The book and "today" are the composition root's defaults (``bootstrap``): the shipped
+rule book and the system clock.
+
 pctrade rules list [--jurisdiction GD]     every rule set: version, paths, digest
 pctrade rules show VERSION                 one rule set's figures, sources, assumptions
 pctrade rules in-force JURISDICTION        the rule set in force today (or --on DATE)
@@ -14,9 +17,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from pctrade.bootstrap import default_clock, default_rules
 from pctrade.cli.common import console, guarded
 from pctrade.kernel.errors import ValidationError
-from pctrade.rules import RuleSet, by_version, in_force, rule_sets
+from pctrade.rules import RuleSet
 from pctrade.rules.model import SECTIONS
 
 app = typer.Typer(
@@ -32,7 +36,7 @@ def list_(
     table = Table(title="规则集 Rule sets", title_justify="left")
     for column in ("version 版本", "name 名称", "paths 签发路径", "assumptions 假设", "digest"):
         table.add_column(column)
-    for r in rule_sets():
+    for r in default_rules().rule_sets():
         if jurisdiction is None or r.jurisdiction == jurisdiction:
             paths = ", ".join(sorted(str(p) for p in r.issuance_paths)) or "—"
             table.add_row(r.version, r.name, paths, str(len(r.assumptions())), r.digest[:12])
@@ -76,7 +80,7 @@ def _show(r: RuleSet) -> None:
 def show(version: Annotated[str, typer.Argument(help="e.g. GD/2022-05-06.")]) -> None:
     """One rule set: every figure, which are assumptions, and the sources cited."""
     with guarded():
-        rule_set = by_version(version)
+        rule_set = default_rules().by_version(version)
     _show(rule_set)
 
 
@@ -88,8 +92,8 @@ def in_force_(
     """The rule set in force for a jurisdiction on a day (现行规则)."""
     with guarded():
         try:
-            day = date.today() if on is None else date.fromisoformat(on)
+            day = default_clock()().date() if on is None else date.fromisoformat(on)
         except ValueError as exc:
             raise ValidationError(f"not a date: {on!r}", code="bad_date") from exc
-        rule_set = in_force(jurisdiction, day)
+        rule_set = default_rules().in_force(jurisdiction, day)
     _show(rule_set)

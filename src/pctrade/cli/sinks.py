@@ -22,12 +22,12 @@ from pctrade.cli.common import (
     console,
     guarded,
     idempotency_key,
+    open_app,
     open_store,
 )
 from pctrade.kernel.errors import ValidationError
 from pctrade.kernel.units import parse_carbon_g
 from pctrade.ledger.model import parse_account_ref
-from pctrade.ledger.service import Registry
 from pctrade.sinks.certificates import issuance_certificate, sponsor_certificate
 from pctrade.sinks.monitoring import Period
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
@@ -44,7 +44,7 @@ DateOpt = Annotated[str, typer.Option(help="A date, YYYY-MM-DD.")]
 
 
 def _sinks(db: str | None) -> Sinks:
-    return Sinks(Registry(open_store(db)))
+    return open_app(db).sinks
 
 
 def _date(text: str) -> date:
@@ -220,7 +220,7 @@ def show_mine(
 ) -> None:
     """My trees, my credits (我的树 我的碳汇): projects sponsored and credits received."""
     with guarded():
-        projects = mine(Registry(open_store(db)), parse_account_ref(account))
+        projects = mine(open_app(db).registry, parse_account_ref(account))
     table = Table(title="我的碳汇 My sinks")
     for column in ("project", "type", "units", "energy", "verified", "batch", "credited", "held"):
         table.add_column(column)

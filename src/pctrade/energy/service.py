@@ -53,7 +53,7 @@ from pctrade.ledger.model import (
 from pctrade.ledger.operations import REGISTRY_PARTY, EnergyCredit
 from pctrade.ledger.ports import Store, UnitOfWork
 from pctrade.ledger.service import Receipt, Registry
-from pctrade.rules import DEFAULT_JURISDICTION, in_force
+from pctrade.rules import DEFAULT_JURISDICTION, RuleBook
 
 UNMATCHED_LISTED_MAX = 1_000
 STATEMENT_DAYS_MAX = 366
@@ -209,11 +209,12 @@ class RegistryLedger:
             return behaviour_store.seen_of(uow, partner_id, event_ids)
 
 
-def anomaly_rule(jurisdiction: str, on: date) -> tuple[PartnerAnomaly, str]:
+def anomaly_rule(rules: RuleBook, jurisdiction: str, on: date) -> tuple[PartnerAnomaly, str]:
     """The partner anomaly threshold in force, and the version of its rule set."""
-    rule_set = in_force(jurisdiction, on)
-    rules = rule_set.require_energy()
-    return PartnerAnomaly(rules.partner_min_events, rules.partner_flagged_bps_max), rule_set.version
+    rule_set = rules.in_force(jurisdiction, on)
+    limits = rule_set.require_energy()
+    anomaly = PartnerAnomaly(limits.partner_min_events, limits.partner_flagged_bps_max)
+    return anomaly, rule_set.version
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,9 +228,9 @@ class ExpiryReport:
     rule_set: str = ""  # the rule set the period came from ("" if the caller set it)
 
 
-def expiry_rule(jurisdiction: str, on: date) -> tuple[int, str]:
+def expiry_rule(rules: RuleBook, jurisdiction: str, on: date) -> tuple[int, str]:
     """The expiry period in force, and the version of the rule set that sets it."""
-    rule_set = in_force(jurisdiction, on)
+    rule_set = rules.in_force(jurisdiction, on)
     return rule_set.require_energy().expiry_s, rule_set.version
 
 
@@ -237,17 +238,19 @@ def expire(
     registry: Registry,
     now: datetime,
     *,
+    rules: RuleBook,
     expiry_s: int | None = None,
     jurisdiction: str = DEFAULT_JURISDICTION,
     actor: str = REGISTRY_PARTY.party_id,
 ) -> ExpiryReport:
     """Expire all energy that appeared ``expiry_s`` or more before ``now`` and is unspent.
 
-    Without ``expiry_s`` the period is that of ``jurisdiction``'s rule set in force.
+    Without ``expiry_s`` the period is that of ``jurisdiction``'s rule set in force
+    (in the book ``rules``).
     """
     rule_set = ""
     if expiry_s is None:
-        expiry_s, rule_set = expiry_rule(jurisdiction, now.date())
+        expiry_s, rule_set = expiry_rule(rules, jurisdiction, now.date())
     if expiry_s <= 0:
         raise ValidationError("the expiry period must be positive", code="non_positive")
     cutoff = format_ts(now - timedelta(seconds=expiry_s))

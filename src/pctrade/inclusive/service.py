@@ -47,7 +47,7 @@ from pctrade.ledger.journal import Entry, format_ts
 from pctrade.ledger.model import AccountId, Role, State
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.service import AUTHORITIES, Receipt, Registry, acting_party
-from pctrade.rules import by_version, in_force
+from pctrade.rules import RuleBook
 
 Row = db.Row
 PAGE_MAX = 10_000
@@ -88,9 +88,10 @@ class MyInclusiveCredit:
 
 
 class CarbonInclusive:
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, rules: RuleBook) -> None:
         self.registry = registry
         self.store = registry.store
+        self.rules = rules
 
     def _now(self) -> str:
         return format_ts(self.registry.clock())
@@ -110,7 +111,7 @@ class CarbonInclusive:
         """Open an issuance under the rule set in force today; a verifier decides on it."""
         check_period(period, self._today())
         check_affiliates(affiliates)
-        rules = in_force(jurisdiction, self._today())
+        rules = self.rules.in_force(jurisdiction, self._today())
         ci = rules.require_carbon_inclusive()
         chosen = admitted_methodologies(methodologies, ci.methodologies)
         with self.store.writer() as uow:
@@ -211,7 +212,7 @@ class CarbonInclusive:
             prefix = denomination(row["jurisdiction"], period, 1)[:-3]
             serial = db.issued_count(uow, row["jurisdiction"], prefix) + 1
         batch = denomination(row["jurisdiction"], period, serial)
-        by_version(row["rule_set"])  # the cited rules must still be loadable
+        self.rules.by_version(row["rule_set"])  # the cited rules must still be loadable
         taken: list[Claim] = []
 
         def recipients(uow: UnitOfWork) -> tuple[Sequence[AccountId], Sequence[int]]:

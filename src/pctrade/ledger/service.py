@@ -17,10 +17,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TypeVar
 
+from pctrade.kernel.clock import Clock
 from pctrade.kernel.errors import (
     Conflict,
     Forbidden,
@@ -80,7 +80,6 @@ from pctrade.ledger.ports import ConcurrentKeyUse, OptimisticMiss, Store, UnitOf
 IDEM_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
 AUTHORITIES = (Role.REGULATOR, Role.REGISTRY_OPERATOR)
 
-Clock = Callable[[], datetime]
 # Evidence written beside a new entry, in its transaction (e.g. a sink sponsorship row
 # for the energy spend that paid for it). It may refuse by raising, which rolls the
 # entry back too; it is not called for a replay, whose evidence was written already.
@@ -108,20 +107,6 @@ def _enum(kind: type[E], value: str, what: str) -> E:
         raise ValidationError(f"unknown {what} {value!r} (use {known})", code="bad_enum") from exc
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class SetClock:
-    """A clock that reads what it was last set to: scenarios and tests move it on."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def acting_party(uow: UnitOfWork, actor_id: str) -> Party:
     """The party an operation is done by; an unknown one may do nothing."""
     party = uow.party(actor_id)
@@ -147,11 +132,15 @@ class Receipt:
 
 
 class Registry:
-    def __init__(self, store: Store, clock: Clock = utc_now, *, group_commit: bool = False) -> None:
-        """``group_commit``: commit concurrent callers' operations together (a server)."""
+    def __init__(self, store: Store, clock: Clock, *, group_commit: bool = False) -> None:
+        """``group_commit``: commit concurrent callers' operations together (a server).
+
+        Building a registry writes nothing: the genesis entry is written by the one
+        explicit start-up step (``pctrade.bootstrap.prepare``), which calls
+        ``ensure_genesis``.
+        """
         self.store = store
         self.clock = clock
-        self.ensure_genesis()
         self._group = GroupCommitter(store) if group_commit else None
 
     # ---- the write path ------------------------------------------------------------
@@ -236,6 +225,7 @@ class Registry:
             self._group = None
 
     def ensure_genesis(self) -> None:
+        """Write the genesis entry, stamped by this registry's clock, unless it exists."""
         with self.store.writer() as uow:
             if uow.head.last_seq == 0:
                 uow.append(

@@ -49,7 +49,7 @@ from pctrade.ledger.model import (
 )
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.service import AUTHORITIES, Receipt, Registry, acting_party
-from pctrade.rules import IssuancePath, RuleSet, in_force
+from pctrade.rules import IssuancePath, RuleBook, RuleSet
 from pctrade.sinks.attribution import Attribution, ReversalPlan, plan_reversal
 from pctrade.sinks.evidence import (
     issuance_evidence,
@@ -154,9 +154,12 @@ class Reversal:
 
 
 class Sinks:
-    def __init__(self, registry: Registry, models: RemovalModels | None = None) -> None:
+    def __init__(
+        self, registry: Registry, rules: RuleBook, models: RemovalModels | None = None
+    ) -> None:
         self.registry = registry
         self.store = registry.store
+        self.rules = rules
         self.models = models or removal_models()
 
     def _now(self) -> str:
@@ -187,7 +190,7 @@ class Sinks:
         It must admit sink sponsorship; its buffer rate for the project type is fixed on
         the project with the rule set's version, which the project row cites.
         """
-        rules = in_force(spec.jurisdiction, self.registry.clock().date())
+        rules = self.rules.in_force(spec.jurisdiction, self.registry.clock().date())
         rules.require_path(IssuancePath.SINK_SPONSORSHIP)
         rules.buffer_bps(str(spec.project_type))  # refuse now if it sets no rate
         return rules

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from pctrade.api import auth
-from pctrade.api.deps import SettingsDep, StoreDep
+from pctrade.api.deps import AppDep, SettingsDep, StoreDep
 from pctrade.api.problems import problem_responses
 from pctrade.api.schemas import TokenCreate, TokenPublic
 
@@ -17,9 +17,11 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/token", responses=problem_responses(401, 422))
-def create_token(body: TokenCreate, store: StoreDep, settings: SettingsDep) -> TokenPublic:
+def create_token(
+    body: TokenCreate, store: StoreDep, app: AppDep, settings: SettingsDep
+) -> TokenPublic:
     issued = auth.login(
-        store, body.username, body.password, now=settings.clock(), ttl_s=settings.token_ttl_s
+        store, body.username, body.password, now=app.clock(), ttl_s=settings.token_ttl_s
     )
     return TokenPublic(
         access_token=issued.token, expires_at=issued.expires_at, party_id=issued.party_id

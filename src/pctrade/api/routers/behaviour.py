@@ -32,9 +32,9 @@ from pctrade.api import schemas as s
 from pctrade.api.deps import (
     REPLAYED_HEADER,
     ActorDep,
+    AppDep,
     IdempotencyKeyDep,
     RegistryDep,
-    SettingsDep,
     StoreDep,
 )
 from pctrade.api.problems import problem_responses
@@ -79,7 +79,7 @@ def _public(report: ingest.IngestReport) -> s.IngestReportPublic:
     openapi_extra=_JSON_LINES,
 )
 async def submit_events(
-    request: Request, actor: ActorDep, settings: SettingsDep, store: StoreDep
+    request: Request, actor: ActorDep, app: AppDep, store: StoreDep
 ) -> s.IngestReportPublic:
     """Submit a batch of behaviour events (data partners only)."""
     if actor.role != Role.PLATFORM:
@@ -89,8 +89,8 @@ async def submit_events(
         ingest.ingest_batch,
         actor.party_id,
         body,
-        settings.data_dir,
-        settings.clock(),
+        app.data_dir,
+        app.clock(),
         energy.RegistryLedger(store),
     )
     return _public(report)
@@ -98,10 +98,10 @@ async def submit_events(
 
 @router.get("/behaviour/reports/{batch_id}", responses=problem_responses(401, 403, 404, 422))
 def get_report(
-    batch_id: Annotated[str, Path(max_length=64)], actor: ActorDep, settings: SettingsDep
+    batch_id: Annotated[str, Path(max_length=64)], actor: ActorDep, app: AppDep
 ) -> s.IngestReportPublic:
     """A batch's ingestion report, for the partner that sent it (or an authority)."""
-    report = ingest.read_report(settings.data_dir, batch_id)
+    report = ingest.read_report(app.data_dir, batch_id)
     if report.partner_id != actor.party_id and not policy.is_authority(actor):
         raise Forbidden(f"batch {batch_id} is another partner's")
     return _public(report)
@@ -111,7 +111,7 @@ def get_report(
 def get_day_report(
     day: date,
     actor: ActorDep,
-    settings: SettingsDep,
+    app: AppDep,
     partner_id: Annotated[
         str | None, Query(max_length=64, description="authorities: whose report")
     ] = None,
@@ -120,7 +120,7 @@ def get_day_report(
     partner = partner_id or actor.party_id
     if partner != actor.party_id and not policy.is_authority(actor):
         raise Forbidden(f"the report of {partner} is not yours")
-    report = ingest.read_day_report(settings.data_dir, day, partner)
+    report = ingest.read_day_report(app.data_dir, day, partner)
     return s.DayReportPublic(
         day=report.day,
         partner_id=report.partner_id,

@@ -22,9 +22,9 @@ from pctrade.api import schemas as s
 from pctrade.api import views
 from pctrade.api.deps import (
     ActorDep,
+    AppDep,
     IdempotencyKeyDep,
     RegistryDep,
-    SettingsDep,
     StoreDep,
     mark_replay,
 )
@@ -78,12 +78,12 @@ def spend_my_energy(
 def my_energy(
     actor: ActorDep,
     store: StoreDep,
-    settings: SettingsDep,
+    app: AppDep,
     day_from: Annotated[date | None, Query(description="first day (default: 30 days ago)")] = None,
     day_to: Annotated[date | None, Query(description="last day (default: today)")] = None,
 ) -> s.EnergyStatementPublic:
     """The caller's energy balance and statement lines."""
-    last = day_to or settings.clock().date()
+    last = day_to or app.clock().date()
     first = day_from or last - timedelta(days=STATEMENT_DAYS_DEFAULT - 1)
     st = energy.statement(store, _own_account(store, actor.party_id), first, last)
     return s.EnergyStatementPublic(

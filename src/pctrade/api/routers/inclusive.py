@@ -13,10 +13,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 
 from pctrade.api import inclusive_schemas as s
-from pctrade.api.deps import REPLAYED_HEADER, ActorDep, IdempotencyKeyDep, RegistryDep
+from pctrade.api.deps import (
+    REPLAYED_HEADER,
+    ActorDep,
+    IdempotencyKeyDep,
+    InclusiveDep,
+    RegistryDep,
+)
 from pctrade.api.problems import problem_responses
 from pctrade.inclusive.claim import Period
-from pctrade.inclusive.service import PAGE_MAX, CarbonInclusive, InclusiveIssuance
+from pctrade.inclusive.service import PAGE_MAX, InclusiveIssuance
 from pctrade.kernel.errors import NotFound
 from pctrade.kernel.units import INT64_MAX
 from pctrade.ledger import access, queries
@@ -47,11 +53,11 @@ def _issued(i: InclusiveIssuance) -> s.InclusiveIssuancePublic:
 
 @router.post("/inclusive/issuances", status_code=201, responses=WRITE_ERRORS)
 def open_issuance(
-    body: s.InclusiveOpen, actor: ActorDep, registry: RegistryDep
+    body: s.InclusiveOpen, actor: ActorDep, inclusive: InclusiveDep
 ) -> s.InclusiveRequestPublic:
     """Open an issuance under the rule set in force (regulator or registry operator)."""
     period = Period(body.period_start, body.period_end)
-    row = CarbonInclusive(registry).open(
+    row = inclusive.open(
         actor.party_id, body.jurisdiction, period, body.methodologies, body.affiliates
     )
     return _request(row)
@@ -60,17 +66,17 @@ def open_issuance(
 @router.get("/inclusive/issuances", responses=problem_responses(401))
 def list_issuances(
     actor: ActorDep,
-    registry: RegistryDep,
+    inclusive: InclusiveDep,
     jurisdiction: Annotated[str | None, Query(max_length=3)] = None,
 ) -> list[s.InclusiveRequestPublic]:
-    return [_request(r) for r in CarbonInclusive(registry).issuances(jurisdiction)]
+    return [_request(r) for r in inclusive.issuances(jurisdiction)]
 
 
 @router.get("/inclusive/issuances/{issuance_id}", responses=problem_responses(401, 404, 422))
 def show_issuance(
-    issuance_id: IssuancePath, actor: ActorDep, registry: RegistryDep
+    issuance_id: IssuancePath, actor: ActorDep, inclusive: InclusiveDep
 ) -> s.InclusiveRequestPublic:
-    return _request(CarbonInclusive(registry).issuance(issuance_id))
+    return _request(inclusive.issuance(issuance_id))
 
 
 @router.get(
@@ -79,24 +85,23 @@ def show_issuance(
 def attributions(
     issuance_id: IssuancePath,
     actor: ActorDep,
-    registry: RegistryDep,
+    inclusive: InclusiveDep,
     after: Annotated[int, Query(ge=0, le=INT64_MAX, description="last account seen")] = 0,
     limit: Annotated[int, Query(gt=0, le=PAGE_MAX)] = 1_000,
 ) -> list[s.AttributionPublic]:
     """The batch's attribution table, a page at a time (regulator, registry, verifier)."""
     access.require_role(actor, (*AUTHORITIES, Role.VERIFIER), "read attribution tables")
-    rows = CarbonInclusive(registry).attributions(issuance_id, after, limit)
+    rows = inclusive.attributions(issuance_id, after, limit)
     fields = s.AttributionPublic.model_fields
     return [s.AttributionPublic.model_validate({k: r[k] for k in fields}) for r in rows]
 
 
 @router.post("/inclusive/issuances/{issuance_id}/decision", responses=WRITE_ERRORS)
 def decide(
-    issuance_id: IssuancePath, body: s.InclusiveDecision, actor: ActorDep, registry: RegistryDep
+    issuance_id: IssuancePath, body: s.InclusiveDecision, actor: ActorDep, inclusive: InclusiveDep
 ) -> s.InclusiveRequestPublic:
     """Verify (fixing the claim) or reject, by a verifier outside the request's circle."""
-    ci = CarbonInclusive(registry)
-    return _request(ci.verify(actor.party_id, issuance_id, body.approve, body.reason))
+    return _request(inclusive.verify(actor.party_id, issuance_id, body.approve, body.reason))
 
 
 @router.post("/inclusive/issuances/{issuance_id}/issue", status_code=201, responses=WRITE_ERRORS)
@@ -104,18 +109,20 @@ def issue(
     issuance_id: IssuancePath,
     actor: ActorDep,
     key: IdempotencyKeyDep,
-    registry: RegistryDep,
+    inclusive: InclusiveDep,
     response: Response,
 ) -> s.InclusiveIssuancePublic:
     """Spend qualifying energy and issue the same grams as one PCER batch, one entry."""
-    done = CarbonInclusive(registry).issue(actor.party_id, key, issuance_id)
+    done = inclusive.issue(actor.party_id, key, issuance_id)
     if done.replayed:
         response.headers[REPLAYED_HEADER] = "true"
     return _issued(done)
 
 
 @router.get("/me/inclusive", responses=problem_responses(401, 404))
-def my_inclusive(actor: ActorDep, registry: RegistryDep) -> list[s.MyInclusivePublic]:
+def my_inclusive(
+    actor: ActorDep, registry: RegistryDep, inclusive: InclusiveDep
+) -> list[s.MyInclusivePublic]:
     """My carbon-inclusive credits: batch, grams, what I still hold, the energy behind."""
     own = [
         a
@@ -138,5 +145,5 @@ def my_inclusive(actor: ActorDep, registry: RegistryDep) -> list[s.MyInclusivePu
             first_line=m.first_line,
             last_line=m.last_line,
         )
-        for m in CarbonInclusive(registry).mine(own[0].account_id)
+        for m in inclusive.mine(own[0].account_id)
     ]

@@ -10,8 +10,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from pctrade.api import inclusive_schemas as s
+from pctrade.api.deps import AppDep
 from pctrade.api.problems import problem_responses
-from pctrade.rules import RuleSet, by_version, in_force, rule_sets
+from pctrade.rules import RuleSet
 from pctrade.rules.model import SECTIONS
 
 router = APIRouter(tags=["rules"])
@@ -58,25 +59,26 @@ def _public(r: RuleSet) -> s.RuleSetPublic:
 
 @router.get("/rules")
 def list_rule_sets(
+    app: AppDep,
     jurisdiction: Annotated[str | None, Query(max_length=3)] = None,
 ) -> list[s.RuleSetSummary]:
     """Every shipped rule set (optionally of one jurisdiction), oldest first."""
     return [
         s.RuleSetSummary(**_summary(r))
-        for r in rule_sets()
+        for r in app.rules.rule_sets()
         if jurisdiction is None or r.jurisdiction == jurisdiction
     ]
 
 
 @router.get("/rules/{jurisdiction}/in-force", responses=problem_responses(404, 422))
 def rule_set_in_force(
-    jurisdiction: JurisdictionPath, on: Annotated[date | None, Query()] = None
+    app: AppDep, jurisdiction: JurisdictionPath, on: Annotated[date | None, Query()] = None
 ) -> s.RuleSetPublic:
     """The rule set in force on a day (default today, UTC)."""
-    return _public(in_force(jurisdiction, on or date.today()))
+    return _public(app.rules.in_force(jurisdiction, on or app.clock().date()))
 
 
 @router.get("/rules/{jurisdiction}/{effective_from}", responses=problem_responses(404, 422))
-def rule_set(jurisdiction: JurisdictionPath, effective_from: date) -> s.RuleSetPublic:
+def rule_set(app: AppDep, jurisdiction: JurisdictionPath, effective_from: date) -> s.RuleSetPublic:
     """One rule set by its version, ``{jurisdiction}/{effective_from}``."""
-    return _public(by_version(f"{jurisdiction}/{effective_from.isoformat()}"))
+    return _public(app.rules.by_version(f"{jurisdiction}/{effective_from.isoformat()}"))

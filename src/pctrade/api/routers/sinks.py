@@ -17,7 +17,13 @@ from fastapi.responses import HTMLResponse
 
 from pctrade.api import certificate_html
 from pctrade.api import sink_schemas as s
-from pctrade.api.deps import REPLAYED_HEADER, ActorDep, IdempotencyKeyDep, RegistryDep
+from pctrade.api.deps import (
+    REPLAYED_HEADER,
+    ActorDep,
+    IdempotencyKeyDep,
+    RegistryDep,
+    SinksDep,
+)
 from pctrade.api.problems import problem_responses
 from pctrade.kernel.errors import NotFound
 from pctrade.kernel.units import INT64_MAX
@@ -28,7 +34,7 @@ from pctrade.ledger.service import Registry
 from pctrade.sinks.certificates import issuance_certificate, sponsor_certificate
 from pctrade.sinks.monitoring import Period
 from pctrade.sinks.project import Parcel, ProjectSpec
-from pctrade.sinks.service import Sinks, mine
+from pctrade.sinks.service import mine
 
 router = APIRouter(tags=["sinks"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
@@ -50,7 +56,7 @@ def _replay(replayed: bool, response: Response) -> None:
 
 
 @router.post("/sinks/projects", status_code=201, responses=WRITE_ERRORS)
-def register(body: s.ProjectCreate, actor: ActorDep, registry: RegistryDep) -> s.ProjectPublic:
+def register(body: s.ProjectCreate, actor: ActorDep, sinks: SinksDep) -> s.ProjectPublic:
     """Register a project (project owner); it waits for the regulator's approval."""
     spec = ProjectSpec(
         body.code,
@@ -65,18 +71,18 @@ def register(body: s.ProjectCreate, actor: ActorDep, registry: RegistryDep) -> s
         body.units_offered,
         tuple(body.affiliates),
     )
-    return _project(Sinks(registry).register(actor.party_id, spec, body.stand_age_y))
+    return _project(sinks.register(actor.party_id, spec, body.stand_age_y))
 
 
 @router.post("/sinks/projects/{code}/approval", responses=WRITE_ERRORS)
-def approve(code: CodePath, actor: ActorDep, registry: RegistryDep) -> s.ProjectPublic:
+def approve(code: CodePath, actor: ActorDep, sinks: SinksDep) -> s.ProjectPublic:
     """Approve a project (regulator): sponsorship opens."""
-    return _project(Sinks(registry).approve(actor.party_id, code))
+    return _project(sinks.approve(actor.party_id, code))
 
 
 @router.get("/sinks/projects/{code}", responses=problem_responses(401, 404, 422))
-def project(code: CodePath, actor: ActorDep, registry: RegistryDep) -> s.ProjectPublic:
-    return _project(Sinks(registry).project(code))
+def project(code: CodePath, actor: ActorDep, sinks: SinksDep) -> s.ProjectPublic:
+    return _project(sinks.project(code))
 
 
 @router.post("/sinks/projects/{code}/sponsorships", status_code=201, responses=WRITE_ERRORS)
@@ -85,11 +91,11 @@ def sponsor(
     body: s.SponsorshipCreate,
     actor: ActorDep,
     key: IdempotencyKeyDep,
-    registry: RegistryDep,
+    sinks: SinksDep,
     response: Response,
 ) -> s.SponsorshipPublic:
     """Spend green energy on sponsor units, exactly once."""
-    done = Sinks(registry).sponsor(actor.party_id, key, body.account, code, body.units)
+    done = sinks.sponsor(actor.party_id, key, body.account, code, body.units)
     _replay(done.replayed, response)
     return s.SponsorshipPublic(
         spend_seq=done.spend_seq,
@@ -102,19 +108,19 @@ def sponsor(
 
 @router.post("/sinks/projects/{code}/reports", status_code=201, responses=WRITE_ERRORS)
 def file_report(
-    code: CodePath, body: s.ReportCreate, actor: ActorDep, registry: RegistryDep
+    code: CodePath, body: s.ReportCreate, actor: ActorDep, sinks: SinksDep
 ) -> s.ReportPublic:
     """File a monitoring report for a period (owner)."""
     period = Period(body.period_start, body.period_end)
-    return _report(Sinks(registry).file_report(actor.party_id, code, period, body.removals_g))
+    return _report(sinks.file_report(actor.party_id, code, period, body.removals_g))
 
 
 @router.post("/sinks/reports/{report_id}/decision", responses=WRITE_ERRORS)
 def decide(
-    report_id: ReportPath, body: s.DecisionCreate, actor: ActorDep, registry: RegistryDep
+    report_id: ReportPath, body: s.DecisionCreate, actor: ActorDep, sinks: SinksDep
 ) -> s.ReportPublic:
     """Verify or reject a report (a verifier outside the project's circle)."""
-    return _report(Sinks(registry).verify(actor.party_id, report_id, body.approve, body.reason))
+    return _report(sinks.verify(actor.party_id, report_id, body.approve, body.reason))
 
 
 @router.post("/sinks/reports/{report_id}/issuances", status_code=201, responses=WRITE_ERRORS)
@@ -123,11 +129,11 @@ def issue(
     body: s.IssuanceCreate,
     actor: ActorDep,
     key: IdempotencyKeyDep,
-    registry: RegistryDep,
+    sinks: SinksDep,
     response: Response,
 ) -> s.IssuancePublic:
     """Issue a PCER batch to every sponsor and the buffer in one entry (regulator)."""
-    i = Sinks(registry).issue(actor.party_id, key, report_id, body.quantity_g)
+    i = sinks.issue(actor.party_id, key, report_id, body.quantity_g)
     _replay(i.replayed, response)
     return s.IssuancePublic(
         issue_seq=i.issue_seq,
@@ -147,10 +153,10 @@ def reverse(
     body: s.ReversalCreate,
     actor: ActorDep,
     key: IdempotencyKeyDep,
-    registry: RegistryDep,
+    sinks: SinksDep,
 ) -> s.ReversalPublic:
     """Record a loss: buffer credits are cancelled first; any shortfall is reported."""
-    r = Sinks(registry).reverse(actor.party_id, key, code, body.loss_g, body.cause)
+    r = sinks.reverse(actor.party_id, key, code, body.loss_g, body.cause)
     return s.ReversalPublic(
         reversal_id=r.reversal_id,
         loss_g=r.loss_g,

@@ -25,7 +25,6 @@ Rows come in no particular order; sort them if order matters.
 from __future__ import annotations
 
 import tempfile
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -99,7 +98,7 @@ def quantify_file(
     day: date,
     engine: Engine = "duckdb",
     *,
-    as_of_ms: int | None = None,
+    as_of_ms: int,
     catalogue: Catalogue | None = None,
     year_to_date: pa.Table | None = None,
     seen: pa.Table | None = None,
@@ -111,8 +110,8 @@ def quantify_file(
     """Quantify `day` from the events in `path` (CSV or Parquet).
 
     `as_of_ms` is the moment the run treats as "now" (events ending later are
-    future); it defaults to the current time and is recorded in the result,
-    so a rerun with the same value reproduces the result exactly.
+    future), given by the caller's clock (the pipeline reads no wall clock); it is
+    recorded in the result, so a rerun with the same value reproduces it exactly.
     `year_to_date` (schema `YEAR_TO_DATE`) feeds the yearly caps; `seen`
     (schema `SEEN`) and `day_credited` come from the registry (module docstring);
     `anomaly` is the rule set's partner threshold (none: no partner is held).
@@ -120,8 +119,7 @@ def quantify_file(
     if engine not in ("duckdb", "spark"):
         raise ValueError(f"unknown engine {engine!r}: use 'duckdb' or 'spark'")
     catalogue = catalogue or load_catalogue()
-    as_of = as_of_ms if as_of_ms is not None else time.time_ns() // 1_000_000
-    params = DayParams(day, day_window(day, as_of), day_credited, anomaly)
+    params = DayParams(day, day_window(day, as_of_ms), day_credited, anomaly)
     ytd = (year_to_date if year_to_date is not None else YEAR_TO_DATE.empty_table()).cast(
         YEAR_TO_DATE
     )
@@ -144,7 +142,7 @@ def quantify_file(
     return QuantifyResult(
         day=day,
         engine=engine,
-        as_of_ms=as_of,
+        as_of_ms=as_of_ms,
         methodologies=tuple(m.key for m in catalogue.methodologies),
         energy=_conform(_labelled(tables.get("energy"), catalogue), ENERGY),
         rejected=pa.concat_tables([imported.errors, _conform(tables.get("rejected"), REJECTED)]),

@@ -1273,17 +1273,21 @@ class _Cursor:
 
 
 class SqlStore:
-    """Opens units of work on one database; migrates its schema on first use."""
+    """Opens units of work on one database, with a cache of committed rows.
 
-    def __init__(self, url: str | None = None, *, migrate_schema: bool = True) -> None:
-        from pctrade.ledger.sql.engine import database_url, make_engine, migrate
+    Building a store touches nothing: migrating the schema is the explicit start-up
+    step (``pctrade.bootstrap.prepare``). The app that is built over a store owns it
+    and its cache: it starts the cache afresh, and forgets it when it resets the
+    database (``pctrade.bootstrap.App``).
+    """
+
+    def __init__(self, url: str | None = None) -> None:
+        from pctrade.ledger.sql.engine import database_url, make_engine
 
         self.url = database_url(url)
         self.engine = make_engine(self.url)
         self._rows = ImmutableRows()
         self._last_head = LastHead()
-        if migrate_schema:
-            migrate(self.engine)
 
     @property
     def is_postgres(self) -> bool:
@@ -1304,10 +1308,10 @@ class SqlStore:
         return SqlUnitOfWork(self.engine, write=False, cache=self._rows)
 
     def forget_cached_rows(self) -> None:
-        """After the database was emptied under this store (tests, ``demo --reset``).
+        """Start the cache afresh: the app calls it when it is built and when it resets.
 
         The registry itself never deletes a party, account or batch; only a wholesale
-        reset does, and whoever resets must call this.
+        reset does (``pctrade.bootstrap.App.reset``).
         """
         self._rows.clear()
         self._last_head.forget()
