@@ -45,6 +45,7 @@ from pctrade.energy.behaviour.reasons import Rejection
 from pctrade.energy.behaviour.validation import missing_core_field, rejection
 from pctrade.energy.pipeline.schema import EVENTS
 from pctrade.kernel.errors import NotFound, ValidationError
+from pctrade.kernel.limits import INT64_MAX
 
 if TYPE_CHECKING:
     from pctrade.energy.pipeline.run import QuantifyResult
@@ -56,7 +57,6 @@ PARTNER_MISMATCH = "partner_mismatch"
 _CST_OFFSET_MS = 8 * 3_600_000  # an event's day is its China Standard Time date
 _STRINGS = ("partner_id", "event_id", "person_id", "behaviour", "unit", "evidence_ref")
 _INTEGERS = ("start_ms", "end_ms", "quantity")
-_INT64_MAX = 2**63 - 1
 _DAY_MS = 86_400_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_DAY = date(1970, 1, 1)
@@ -104,7 +104,7 @@ def _typed(raw: Any, partner_id: str, line: int) -> Event | RejectedLine:
         value = raw.get(name)
         # bool is an int in Python; a float is never an integer quantity here.
         if value is not None and (
-            not isinstance(value, int) or isinstance(value, bool) or abs(value) > _INT64_MAX
+            not isinstance(value, int) or isinstance(value, bool) or abs(value) > INT64_MAX
         ):
             return RejectedLine(line, event_id, Rejection.BAD_VALUE, f"{name} must be an integer")
     given = raw.get("partner_id")

@@ -26,11 +26,12 @@ from datetime import UTC, date, datetime, timedelta
 from pctrade.energy.behaviour.loader import MethodologyError, load_catalogue
 from pctrade.energy.behaviour.model import BehaviourType, Event, Methodology
 from pctrade.energy.behaviour.quantify import CapOutcome
-from pctrade.energy.behaviour.review import DECISION_REASON_LEN_MAX, Decision, release_outcome
+from pctrade.energy.behaviour.review import Decision, release_outcome
 from pctrade.energy.behaviour.validation import base_quantity
 from pctrade.energy.sql import held as held_store
 from pctrade.energy.sql.held import DecisionRow, HeldEvent
 from pctrade.kernel.errors import Conflict, NotFound, ValidationError
+from pctrade.kernel.limits import DECISION_REASON_LEN_MAX
 from pctrade.ledger import access
 from pctrade.ledger import commands as c
 from pctrade.ledger.energy_lines import EnergyLine

@@ -41,6 +41,7 @@ from pctrade.kernel.errors import (
     NotFound,
     ValidationError,
 )
+from pctrade.kernel.limits import ATTRIBUTION_PAGE_MAX
 from pctrade.ledger import access
 from pctrade.ledger import commands as c
 from pctrade.ledger.journal import Entry, format_ts
@@ -50,7 +51,6 @@ from pctrade.ledger.service import AUTHORITIES, Receipt, Registry, acting_party
 from pctrade.rules import by_version, in_force
 
 Row = db.Row
-PAGE_MAX = 10_000
 
 
 def _issuance(uow: UnitOfWork, issuance_id: int, *, lock: bool = False) -> Row:
@@ -276,10 +276,14 @@ class CarbonInclusive:
         with self.store.reader() as uow:
             return db.attribution_totals(uow, issue_seq)
 
-    def attributions(self, issuance_id: int, after: int = 0, limit: int = PAGE_MAX) -> list[Row]:
+    def attributions(
+        self, issuance_id: int, after: int = 0, limit: int = ATTRIBUTION_PAGE_MAX
+    ) -> list[Row]:
         """A page of who got how much of an issued batch, and from which energy lines."""
-        if not 0 < limit <= PAGE_MAX:
-            raise ValidationError(f"a page holds 1 to {PAGE_MAX} rows", code="bad_limit")
+        if not 0 < limit <= ATTRIBUTION_PAGE_MAX:
+            raise ValidationError(
+                f"a page holds 1 to {ATTRIBUTION_PAGE_MAX} rows", code="bad_limit"
+            )
         with self.store.reader() as uow:
             row = _issuance(uow, issuance_id)
             if row["issue_seq"] is None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from pctrade.energy import review
 from pctrade.kernel.errors import NotFound
+from pctrade.kernel.limits import PAGE_SIZE_MAX
 from pctrade.ledger.invariants import Problem, Replay
 from pctrade.ledger.journal import Entry, JsonDict
 from pctrade.ledger.model import (
@@ -23,8 +24,6 @@ from pctrade.ledger.model import (
 from pctrade.ledger.operations import OpType
 from pctrade.ledger.ports import Store, UnitOfWork
 from pctrade.sinks.audit import audit_sinks
-
-PAGE_SIZE_MAX = 500
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ from pctrade.kernel.errors import (
     PctradeError,
     ValidationError,
 )
-from pctrade.kernel.units import INT64_MAX
+from pctrade.kernel.limits import IDEM_KEY_LEN_MAX, INT64_MAX
 from pctrade.ledger import access
 from pctrade.ledger import commands as c
 from pctrade.ledger.group_commit import GroupCommitter
@@ -77,7 +77,7 @@ from pctrade.ledger.operations import (
 )
 from pctrade.ledger.ports import ConcurrentKeyUse, OptimisticMiss, Store, UnitOfWork
 
-IDEM_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
+IDEM_KEY_RE = re.compile(rf"^[\x21-\x7e]{{1,{IDEM_KEY_LEN_MAX}}}$")
 AUTHORITIES = (Role.REGULATOR, Role.REGISTRY_OPERATOR)
 
 Clock = Callable[[], datetime]
@@ -168,7 +168,7 @@ class Registry:
         """``lean``: the operation is small, so try it lean first (see the module)."""
         if not IDEM_KEY_RE.match(key):
             raise ValidationError(
-                "idempotency key must be 1-128 printable ASCII characters",
+                f"idempotency key must be 1-{IDEM_KEY_LEN_MAX} printable ASCII characters",
                 code="bad_idempotency_key",
             )
         fingerprint = command.fingerprint()

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from pctrade.kernel.limits import INT64_MAX
 from pctrade.ledger.invariants import Problem
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.sql.store import SqlUnitOfWork
@@ -199,7 +200,7 @@ def _bad_rows(uow: UnitOfWork, seq: int, ev: dict[str, Any], columns: list[Any])
     inside = (where < len(ids)) & (ids[np.minimum(where, len(ids) - 1)] == credited_ids)
     lookup[where[inside]] = credited[inside]
     wrong = amounts != lookup
-    if total > 0 and len(ids) and d * int(shares.max(initial=0)) < 2**63:
+    if total > 0 and len(ids) and d * int(shares.max(initial=0)) <= INT64_MAX:
         floor, rem = np.divmod(shares * d, total)
         wrong |= (rem != remainders) | (floor + up != amounts) | (shares <= 0)
     return [int(a) for a in ids[wrong]]

@@ -36,6 +36,7 @@ from pctrade.kernel.errors import (
     NotFound,
     ValidationError,
 )
+from pctrade.kernel.limits import REASON_LEN_MAX
 from pctrade.ledger import access
 from pctrade.ledger import commands as c
 from pctrade.ledger.journal import Entry, format_ts
@@ -89,7 +90,6 @@ from pctrade.sinks.removals import (
 from pctrade.sinks.sql import store as db
 
 SPONSOR_PURPOSE = "sink_sponsorship"
-CAUSE_LEN_MAX = 512
 BATCHES_PER_PROJECT_MAX = 999  # the serial in a denomination has three digits
 
 
@@ -406,8 +406,8 @@ class Sinks:
     # ---- reversal ---------------------------------------------------------------------
     def reverse(self, actor: str, key: str, code: str, loss_g: int, cause: str) -> Reversal:
         """Cover a reported loss from the project's buffer credits; report any shortfall."""
-        if not cause.strip() or len(cause) > CAUSE_LEN_MAX:
-            raise ValidationError(f"a cause has 1 to {CAUSE_LEN_MAX} characters", code="bad_cause")
+        if not cause.strip() or len(cause) > REASON_LEN_MAX:
+            raise ValidationError(f"a cause has 1 to {REASON_LEN_MAX} characters", code="bad_cause")
         row = self._plan_reversal(actor, key, code, loss_g, cause)
         parts = _plan_parts(row["plan"])
         done = [int(s) for s in row["cancel_seqs"].split()]

@@ -16,9 +16,9 @@ from pctrade.api import inclusive_schemas as s
 from pctrade.api.deps import REPLAYED_HEADER, ActorDep, IdempotencyKeyDep, RegistryDep
 from pctrade.api.problems import problem_responses
 from pctrade.inclusive.claim import Period
-from pctrade.inclusive.service import PAGE_MAX, CarbonInclusive, InclusiveIssuance
+from pctrade.inclusive.service import CarbonInclusive, InclusiveIssuance
 from pctrade.kernel.errors import NotFound
-from pctrade.kernel.units import INT64_MAX
+from pctrade.kernel.limits import ATTRIBUTION_PAGE_MAX, INT64_MAX
 from pctrade.ledger import access, queries
 from pctrade.ledger.model import HolderType, Role
 from pctrade.ledger.service import AUTHORITIES
@@ -81,7 +81,7 @@ def attributions(
     actor: ActorDep,
     registry: RegistryDep,
     after: Annotated[int, Query(ge=0, le=INT64_MAX, description="last account seen")] = 0,
-    limit: Annotated[int, Query(gt=0, le=PAGE_MAX)] = 1_000,
+    limit: Annotated[int, Query(gt=0, le=ATTRIBUTION_PAGE_MAX)] = 1_000,
 ) -> list[s.AttributionPublic]:
     """The batch's attribution table, a page at a time (regulator, registry, verifier)."""
     access.require_role(actor, (*AUTHORITIES, Role.VERIFIER), "read attribution tables")

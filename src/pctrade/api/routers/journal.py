@@ -14,7 +14,8 @@ from pctrade.api import lookups, policy, views
 from pctrade.api import schemas as s
 from pctrade.api.deps import ActorDep, StoreDep
 from pctrade.api.problems import problem_responses
-from pctrade.kernel.units import INT64_MAX, check_int64
+from pctrade.kernel.limits import INT64_MAX, PAGE_SIZE_MAX
+from pctrade.kernel.units import check_int64
 from pctrade.ledger import queries
 from pctrade.ledger.model import parse_account_ref
 
@@ -27,7 +28,7 @@ def journal(
     actor: ActorDep,
     store: StoreDep,
     after: Annotated[int, Query(ge=0, le=INT64_MAX, description="last seq seen")] = 0,
-    limit: Annotated[int, Query(ge=1, le=queries.PAGE_SIZE_MAX)] = 100,
+    limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = 100,
     account: Annotated[str | None, Query(max_length=32, description="id or number")] = None,
 ) -> s.JournalPagePublic:
     account_id = None

@@ -20,7 +20,7 @@ from pctrade.api import sink_schemas as s
 from pctrade.api.deps import REPLAYED_HEADER, ActorDep, IdempotencyKeyDep, RegistryDep
 from pctrade.api.problems import problem_responses
 from pctrade.kernel.errors import NotFound
-from pctrade.kernel.units import INT64_MAX
+from pctrade.kernel.limits import INT64_MAX
 from pctrade.ledger import queries
 from pctrade.ledger.model import HolderType, Party
 from pctrade.ledger.ports import Store

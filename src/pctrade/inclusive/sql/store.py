@@ -21,6 +21,7 @@ from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Tab
 
 from pctrade.inclusive.claim import Claim
 from pctrade.kernel.errors import ValidationError
+from pctrade.kernel.limits import REASON_LEN_MAX
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.sql.store import SqlUnitOfWork
 
@@ -47,7 +48,7 @@ issuances = Table(
     Column("status", String(16), nullable=False),
     Column("verifier", String(64), nullable=True),
     Column("decided_at", TS, nullable=True),
-    Column("reason", String(512), nullable=False),
+    Column("reason", String(REASON_LEN_MAX), nullable=False),
     Column("as_of_seq", BIG, nullable=True),
     Column("claim_people", BIG, nullable=False),
     Column("claim_g", BIG, nullable=False),
