@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import importlib
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -141,24 +141,6 @@ def person_name(i: int) -> str:
     surname = _SURNAMES[i % len(_SURNAMES)]
     given = _GIVEN[(i * 7 + i // len(_SURNAMES)) % len(_GIVEN)]
     return surname + given
-
-
-def largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
-    """Split ``total`` pro rata to ``weights`` in integers that sum exactly to it.
-
-    Each share is first rounded down; the units left over go one each to the largest
-    fractional remainders (ties to the earlier weight), so nothing is created or lost.
-    """
-    weight_sum = sum(weights)
-    if weight_sum <= 0 or any(w < 0 for w in weights):
-        raise ValidationError("weights must be non-negative with a positive sum")
-    shares = [total * w // weight_sum for w in weights]
-    remainders = [total * w % weight_sum for w in weights]
-    left = total - sum(shares)
-    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
-    for i in order[:left]:
-        shares[i] += 1
-    return shares
 
 
 @dataclass(slots=True)
