@@ -53,7 +53,7 @@ from pctrade.inclusive.service import CarbonInclusive, InclusiveIssuance
 from pctrade.kernel.errors import IdempotencyConflict, NotFound, PctradeError, ValidationError
 from pctrade.kernel.units import FEN_PER_YUAN, G_PER_KG, G_PER_T
 from pctrade.ledger import commands as c
-from pctrade.ledger.model import SYSTEM_OWNER, AccountId, Role
+from pctrade.ledger.model import CASH_NAME, SYSTEM_OWNER, AccountId, Role
 from pctrade.ledger.operations import FreezeReason, Retirement
 from pctrade.ledger.queries import VerifyReport, verify
 from pctrade.ledger.service import Receipt, Registry, SetClock
@@ -357,7 +357,7 @@ class Seeder:
         """A bilateral sale: credits to the buyer, then cash to the seller."""
         goods = c.Transfer(self.acct(seller), self.acct(buyer), asset, g)
         self.record(self.registry.transfer(seller, f"demo:{key}:goods", goods))
-        cash = c.Transfer(self.acct(buyer), self.acct(seller), "CNY", fen)
+        cash = c.Transfer(self.acct(buyer), self.acct(seller), CASH_NAME, fen)
         self.record(self.registry.transfer(buyer, f"demo:{key}:cash", cash))
 
     def _issued_to(self, who: str) -> int:

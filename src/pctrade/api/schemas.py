@@ -16,12 +16,12 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from pctrade.kernel.errors import PctradeError
 from pctrade.kernel.limits import INT64_MAX, NAME_LEN_MAX, REASON_LEN_MAX, REFERENCE_LEN_MAX
-from pctrade.ledger.model import Role, parse_account_ref
+from pctrade.ledger.model import CASH_NAME, Role, parse_account_ref
 from pctrade.ledger.operations import FreezeReason
 
 RECIPIENTS_PER_REQUEST_MAX = 10_000
 PARTIES_PER_REQUEST_MAX = 10_000
-CASH = "CNY"
+CASH = CASH_NAME  # the API spells cash exactly CNY (any case in a request)
 
 
 def _account_ref(value: object) -> object:

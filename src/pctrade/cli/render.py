@@ -20,7 +20,7 @@ from rich.text import Text
 from pctrade.export import BatchTotals
 from pctrade.kernel.units import G_PER_KG, G_PER_T, format_money
 from pctrade.ledger.journal import Entry, JsonDict
-from pctrade.ledger.model import HOLDING_STATES
+from pctrade.ledger.model import CASH_NAME, HOLDING_STATES
 from pctrade.ledger.queries import AccountView, VerifyReport
 from pctrade.ledger.service import Receipt
 
@@ -50,7 +50,7 @@ def carbon(quantity_g: int) -> str:
 
 def amount_text(asset: str, amount: int) -> str:
     """Cash in yuan, credits in t/kg/g."""
-    return format_money(amount) if asset == "CNY" else carbon(amount)
+    return format_money(amount) if asset == CASH_NAME else carbon(amount)
 
 
 def receipt(r: Receipt) -> Text:

@@ -38,7 +38,6 @@ from pctrade.ledger.journal import Entry, JsonDict, format_ts
 from pctrade.ledger.model import (
     CASH_ASSET,
     ENERGY_ASSET,
-    ENERGY_NAME,
     FIRST_HOLDER_ACCOUNT,
     Account,
     AccountId,
@@ -49,6 +48,7 @@ from pctrade.ledger.model import (
     Role,
     State,
     SystemAccount,
+    builtin_asset,
 )
 from pctrade.ledger.operations import (
     REGISTRY_PARTY,
@@ -258,10 +258,9 @@ class Registry:
 
     @staticmethod
     def _asset(uow: UnitOfWork, name: str) -> AssetId:
-        if name.upper() in ("CNY", "CASH"):
-            return CASH_ASSET
-        if name.upper() == ENERGY_NAME:
-            return ENERGY_ASSET
+        builtin = builtin_asset(name)
+        if builtin is not None:
+            return builtin
         Denomination.parse(name)
         batch = uow.batch_named(name)
         if batch is None:
