@@ -28,7 +28,8 @@ from pctrade.ledger.service import Registry
 from pctrade.sinks.certificates import issuance_certificate, sponsor_certificate
 from pctrade.sinks.monitoring import Period
 from pctrade.sinks.project import Parcel, ProjectSpec
-from pctrade.sinks.service import Sinks, mine
+from pctrade.sinks.queries import mine
+from pctrade.sinks.service import Sinks
 
 router = APIRouter(tags=["sinks"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
