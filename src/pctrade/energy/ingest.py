@@ -44,8 +44,10 @@ from pctrade.energy.behaviour.quantify import day_window
 from pctrade.energy.behaviour.reasons import Rejection
 from pctrade.energy.behaviour.validation import missing_core_field, rejection
 from pctrade.energy.pipeline.schema import EVENTS
-from pctrade.kernel.errors import NotFound, ValidationError
+from pctrade.kernel.errors import Forbidden, NotFound, ValidationError
 from pctrade.kernel.limits import INT64_MAX
+from pctrade.ledger import access
+from pctrade.ledger.model import Party, Role
 
 if TYPE_CHECKING:
     from pctrade.energy.pipeline.run import QuantifyResult
@@ -315,3 +317,29 @@ def read_day_report(data_dir: Path, day: date, partner_id: str) -> DayReport:
     if not path.is_file():
         raise NotFound(f"no report of {day} for {partner_id}", code="unknown_report")
     return DayReport(**json.loads(path.read_text(encoding="utf-8")))
+
+
+# ---- for a caller: a data partner submits and reads its own; authorities read all ------
+def submit_batch(
+    actor: Party, body: bytes, data_dir: Path, now: datetime, ledger: Ledger | None = None
+) -> IngestReport:
+    """``ingest_batch`` for a caller: only a data partner (the platform role) submits."""
+    if actor.role != Role.PLATFORM:
+        raise Forbidden(f"{actor.party_id} is not a data partner (platform)")
+    return ingest_batch(actor.party_id, body, data_dir, now, ledger)
+
+
+def report_for(actor: Party, data_dir: Path, batch_id: str) -> IngestReport:
+    """A batch's report, for the partner that sent it or an authority."""
+    report = read_report(data_dir, batch_id)
+    if report.partner_id != actor.party_id and not access.is_authority(actor):
+        raise Forbidden(f"batch {batch_id} is another partner's")
+    return report
+
+
+def day_report_for(actor: Party, data_dir: Path, day: date, partner_id: str | None) -> DayReport:
+    """A partner's report of one daily run: the caller's own, or any for an authority."""
+    partner = partner_id or actor.party_id
+    if partner != actor.party_id and not access.is_authority(actor):
+        raise Forbidden(f"the report of {partner} is not yours")
+    return read_day_report(data_dir, day, partner)

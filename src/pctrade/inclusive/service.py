@@ -45,7 +45,7 @@ from pctrade.kernel.limits import ATTRIBUTION_PAGE_MAX
 from pctrade.ledger import access
 from pctrade.ledger import commands as c
 from pctrade.ledger.journal import Entry, format_ts
-from pctrade.ledger.model import AccountId, Role, State
+from pctrade.ledger.model import AccountId, Party, Role, State
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.service import AUTHORITIES, Receipt, Registry, acting_party
 from pctrade.rules import by_version, in_force
@@ -277,9 +277,13 @@ class CarbonInclusive:
             return db.attribution_totals(uow, issue_seq)
 
     def attributions(
-        self, issuance_id: int, after: int = 0, limit: int = ATTRIBUTION_PAGE_MAX
+        self, actor: Party, issuance_id: int, after: int = 0, limit: int = ATTRIBUTION_PAGE_MAX
     ) -> list[Row]:
-        """A page of who got how much of an issued batch, and from which energy lines."""
+        """A page of who got how much of an issued batch, and from which energy lines.
+
+        For the authorities and verifiers: the table names every person credited.
+        """
+        access.require_role(actor, (*AUTHORITIES, Role.VERIFIER), "read attribution tables")
         if not 0 < limit <= ATTRIBUTION_PAGE_MAX:
             raise ValidationError(
                 f"a page holds 1 to {ATTRIBUTION_PAGE_MAX} rows", code="bad_limit"

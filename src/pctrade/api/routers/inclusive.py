@@ -17,11 +17,8 @@ from pctrade.api.deps import REPLAYED_HEADER, ActorDep, IdempotencyKeyDep, Regis
 from pctrade.api.problems import problem_responses
 from pctrade.inclusive.claim import Period
 from pctrade.inclusive.service import CarbonInclusive, InclusiveIssuance
-from pctrade.kernel.errors import NotFound
 from pctrade.kernel.limits import ATTRIBUTION_PAGE_MAX, INT64_MAX
-from pctrade.ledger import access, queries
-from pctrade.ledger.model import HolderType, Role
-from pctrade.ledger.service import AUTHORITIES
+from pctrade.ledger import reads
 
 router = APIRouter(tags=["carbon-inclusive"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
@@ -84,8 +81,7 @@ def attributions(
     limit: Annotated[int, Query(gt=0, le=ATTRIBUTION_PAGE_MAX)] = 1_000,
 ) -> list[s.AttributionPublic]:
     """The batch's attribution table, a page at a time (regulator, registry, verifier)."""
-    access.require_role(actor, (*AUTHORITIES, Role.VERIFIER), "read attribution tables")
-    rows = CarbonInclusive(registry).attributions(issuance_id, after, limit)
+    rows = CarbonInclusive(registry).attributions(actor, issuance_id, after, limit)
     fields = s.AttributionPublic.model_fields
     return [s.AttributionPublic.model_validate({k: r[k] for k in fields}) for r in rows]
 
@@ -117,13 +113,7 @@ def issue(
 @router.get("/me/inclusive", responses=problem_responses(401, 404))
 def my_inclusive(actor: ActorDep, registry: RegistryDep) -> list[s.MyInclusivePublic]:
     """My carbon-inclusive credits: batch, grams, what I still hold, the energy behind."""
-    own = [
-        a
-        for a in queries.accounts_of(registry.store, actor.party_id)
-        if a.holder_type == HolderType.INDIVIDUAL
-    ]
-    if not own:
-        raise NotFound(f"{actor.party_id} holds no individual account", code="unknown_account")
+    own = reads.own_individual_account(registry.store, actor.party_id)
     return [
         s.MyInclusivePublic(
             batch=m.batch,
@@ -138,5 +128,5 @@ def my_inclusive(actor: ActorDep, registry: RegistryDep) -> list[s.MyInclusivePu
             first_line=m.first_line,
             last_line=m.last_line,
         )
-        for m in CarbonInclusive(registry).mine(own[0].account_id)
+        for m in CarbonInclusive(registry).mine(own)
     ]

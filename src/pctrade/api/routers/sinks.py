@@ -19,10 +19,9 @@ from pctrade.api import certificate_html
 from pctrade.api import sink_schemas as s
 from pctrade.api.deps import REPLAYED_HEADER, ActorDep, IdempotencyKeyDep, RegistryDep
 from pctrade.api.problems import problem_responses
-from pctrade.kernel.errors import NotFound
 from pctrade.kernel.limits import INT64_MAX
-from pctrade.ledger import queries
-from pctrade.ledger.model import HolderType, Party
+from pctrade.ledger import reads
+from pctrade.ledger.model import Party
 from pctrade.ledger.ports import Store
 from pctrade.ledger.service import Registry
 from pctrade.sinks.certificates import issuance_certificate, sponsor_certificate
@@ -194,14 +193,7 @@ def my_sinks(actor: ActorDep, registry: RegistryDep) -> list[s.MyProjectPublic]:
 
 
 def _my_account(actor: Party, registry: Registry) -> int:
-    own = [
-        a
-        for a in queries.accounts_of(registry.store, actor.party_id)
-        if a.holder_type == HolderType.INDIVIDUAL
-    ]
-    if not own:
-        raise NotFound(f"{actor.party_id} holds no individual account", code="unknown_account")
-    return own[0].account_id
+    return reads.own_individual_account(registry.store, actor.party_id)
 
 
 # ---- PCER issuance certificates ----------------------------------------------------------
