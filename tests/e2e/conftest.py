@@ -35,8 +35,9 @@ PG_SERVER = os.environ.get("PCTRADE_TEST_PG_SERVER", "postgresql+psycopg://postg
 
 
 def _pg_database() -> str:
-    # One database per xdist worker, so that parallel runs never share one.
-    return f"pctrade_api_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    # One database per xdist worker and process, so that parallel runs (two checkouts
+    # testing against one server) never share one, as in tests/conftest.py.
+    return f"pctrade_api_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
 
 
 def _pg_admin() -> sa.Engine:
