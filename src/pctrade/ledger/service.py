@@ -400,8 +400,8 @@ class Registry:
             dst = self._account(uow, cmd.to_account)
             asset_id = self._asset(uow, cmd.asset)
             self._holder(uow, who, src)
-            plan = plan_transfer(src, dst, asset_id, cmd.quantity)
-            self._has(uow, src, asset_id, cmd.quantity)
+            plan = plan_transfer(src, dst, asset_id, cmd.quantity_units)
+            self._has(uow, src, asset_id, cmd.quantity_units)
             return plan
 
         return self._run(actor, key, cmd, planner, lean=True)
@@ -413,7 +413,7 @@ class Registry:
             src = self._account(uow, cmd.from_account)
             asset_id = self._asset(uow, cmd.asset)
             self._holder(uow, who, src)
-            plan = plan_distribute(src, asset_id, cmd.account_ids, cmd.amounts, cmd.reference)
+            plan = plan_distribute(src, asset_id, cmd.account_ids, cmd.amounts_units, cmd.reference)
             ids = cmd.account_ids
             if min(ids) < FIRST_HOLDER_ACCOUNT:
                 raise ValidationError("distributions go to holder accounts", code="bad_account")
@@ -434,8 +434,8 @@ class Registry:
                 access.require_role(who, AUTHORITIES, "impose a regulator freeze")
             else:
                 self._holder(uow, who, account)
-            plan = plan_freeze(account, asset_id, cmd.quantity, reason, cmd.reference)
-            self._has(uow, account, asset_id, cmd.quantity)
+            plan = plan_freeze(account, asset_id, cmd.quantity_units, reason, cmd.reference)
+            self._has(uow, account, asset_id, cmd.quantity_units)
             return plan
 
         return self._run(actor, key, cmd, planner, lean=True)
@@ -451,7 +451,7 @@ class Registry:
             else:
                 self._holder(uow, who, account)
             return plan_unfreeze(
-                hold.hold_id, hold.account_id, hold.asset_id, hold.remaining, cmd.quantity
+                hold.hold_id, hold.account_id, hold.asset_id, hold.remaining, cmd.quantity_units
             )
 
         return self._run(actor, key, cmd, planner, lean=True)
@@ -461,8 +461,8 @@ class Registry:
             account = self._account(uow, cmd.account_id)
             asset_id = self._asset(uow, cmd.asset)
             self._holder(uow, who, account)
-            plan = plan_surrender(account, asset_id, cmd.quantity, cmd.period)
-            self._has(uow, account, asset_id, cmd.quantity)
+            plan = plan_surrender(account, asset_id, cmd.quantity_g, cmd.period)
+            self._has(uow, account, asset_id, cmd.quantity_g)
             return plan
 
         return self._run(actor, key, cmd, planner, lean=True)
@@ -472,8 +472,8 @@ class Registry:
             account = self._account(uow, cmd.account_id)
             asset_id = self._asset(uow, cmd.asset)
             self._holder(uow, who, account)
-            plan = plan_retire(account, asset_id, cmd.quantity, cmd.retirement)
-            self._has(uow, account, asset_id, cmd.quantity)
+            plan = plan_retire(account, asset_id, cmd.quantity_g, cmd.retirement)
+            self._has(uow, account, asset_id, cmd.quantity_g)
             return plan
 
         return self._run(actor, key, cmd, planner, lean=True)
@@ -491,8 +491,8 @@ class Registry:
             access.require_role(who, AUTHORITIES, "cancel units")
             account = self._account(uow, cmd.account_id)
             asset_id = self._asset(uow, cmd.asset)
-            plan = plan_cancel(account, asset_id, cmd.quantity, cmd.reason)
-            self._has(uow, account, asset_id, cmd.quantity)
+            plan = plan_cancel(account, asset_id, cmd.quantity_g, cmd.reason)
+            self._has(uow, account, asset_id, cmd.quantity_g)
             return _with_evidence(plan, evidence)
 
         return self._run(actor, key, cmd, planner, beside, lean=True)
