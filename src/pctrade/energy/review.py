@@ -38,7 +38,7 @@ from pctrade.ledger.energy_lines import EnergyLine
 from pctrade.ledger.invariants import Problem
 from pctrade.ledger.journal import Entry, format_ts
 from pctrade.ledger.model import Party
-from pctrade.ledger.operations import EnergyCredit
+from pctrade.ledger.operations import EnergyCredit, OpType
 from pctrade.ledger.ports import Store, UnitOfWork
 from pctrade.ledger.service import AUTHORITIES, IDEM_KEY_RE, Registry, acting_party
 
@@ -296,5 +296,5 @@ def audit_releases(uow: UnitOfWork) -> Iterator[Problem]:
         release = payload.get("release") or {}
         want = (partner_id, event_id, credited)
         got = (release.get("partner_id"), release.get("event_id"), payload.get("credited_g"))
-        if entry is None or entry.header.op_type != "energy_credit" or got != want:
+        if entry is None or entry.header.op_type != OpType.ENERGY_CREDIT or got != want:
             yield Problem("release_mismatch", f"release of {partner_id}/{event_id}", seq)

@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 
 from pctrade.kernel.limits import IDEM_KEY_LEN_MAX, NAME_LEN_MAX, REFERENCE_LEN_MAX
+from pctrade.ledger.model import State
 
 metadata = MetaData()
 
@@ -135,7 +136,7 @@ balances = Table(
     Column("state", SmallInteger, nullable=False),
     Column("amount", BigInteger, nullable=False),
     PrimaryKeyConstraint("account_id", "asset_id", "state"),
-    CheckConstraint("amount >= 0 OR state = 9", name="ck_balances_non_negative"),
+    CheckConstraint(f"amount >= 0 OR state = {int(State.SOURCE)}", name="ck_balances_non_negative"),
     sqlite_with_rowid=False,
 )
 
