@@ -41,7 +41,7 @@ from pctrade.kernel.errors import (
     NotFound,
     ValidationError,
 )
-from pctrade.kernel.limits import ATTRIBUTION_PAGE_MAX
+from pctrade.kernel.limits import ATTRIBUTION_PAGE_MAX, INT32_MAX
 from pctrade.ledger import access
 from pctrade.ledger import commands as c
 from pctrade.ledger.journal import Entry, format_ts
@@ -54,7 +54,7 @@ Row = db.Row
 
 
 def _issuance(uow: UnitOfWork, issuance_id: int, *, lock: bool = False) -> Row:
-    row = db.issuance(uow, issuance_id, lock=lock) if 0 < issuance_id < 2**31 else None
+    row = db.issuance(uow, issuance_id, lock=lock) if 0 < issuance_id <= INT32_MAX else None
     if row is None:
         raise NotFound(f"no carbon-inclusive issuance {issuance_id}", code="unknown_issuance")
     return row

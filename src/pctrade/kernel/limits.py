@@ -17,6 +17,8 @@ from typing import Final
 # Every quantity, amount, id and seq is stored in a signed 64-bit column (BIGINT), so
 # the ledger refuses anything beyond it rather than letting a database or numpy wrap.
 INT64_MAX: Final = 2**63 - 1
+# Sink reports and carbon-inclusive issuances are numbered in 32-bit columns (INTEGER).
+INT32_MAX: Final = 2**31 - 1
 
 # ---- texts (characters; the SQL columns are exactly this wide) --------------------
 IDEM_KEY_LEN_MAX: Final = 128  # an idempotency key: printable ASCII, no spaces

@@ -24,6 +24,7 @@ from typing import Any
 
 from pctrade.kernel.errors import ValidationError
 from pctrade.kernel.limits import INT64_MAX
+from pctrade.kernel.units import BPS
 from pctrade.rules.model import (
     SECTIONS,
     CapBasis,
@@ -40,7 +41,6 @@ from pctrade.rules.model import (
     Trading,
 )
 
-BPS = 10_000
 LIST_LEN_MAX = 64
 TEXT_LEN_MAX = 2_000
 JURISDICTION_RE = re.compile(r"^[A-Z]{2,3}$")

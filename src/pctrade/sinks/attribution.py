@@ -27,8 +27,7 @@ from dataclasses import dataclass
 
 from pctrade.kernel.errors import Conflict, ValidationError
 from pctrade.kernel.split import Split, largest_remainder
-
-BPS = 10_000
+from pctrade.kernel.units import BPS
 
 
 def buffer_share_g(removals_g: int, buffer_bps: int) -> int:

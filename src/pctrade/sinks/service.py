@@ -36,7 +36,7 @@ from pctrade.kernel.errors import (
     NotFound,
     ValidationError,
 )
-from pctrade.kernel.limits import REASON_LEN_MAX
+from pctrade.kernel.limits import INT32_MAX, REASON_LEN_MAX
 from pctrade.ledger import access
 from pctrade.ledger import commands as c
 from pctrade.ledger.journal import Entry, format_ts
@@ -109,7 +109,7 @@ def _state(row: db.Row) -> ProjectState:
 
 
 def _report(uow: UnitOfWork, report_id: int) -> db.Row:
-    row = db.report(uow, report_id) if 0 < report_id < 2**31 else None
+    row = db.report(uow, report_id) if 0 < report_id <= INT32_MAX else None
     if row is None:
         raise NotFound(f"no monitoring report {report_id}", code="unknown_report")
     return row

@@ -17,12 +17,12 @@ from pctrade.api.deps import REPLAYED_HEADER, ActorDep, IdempotencyKeyDep, Regis
 from pctrade.api.problems import problem_responses
 from pctrade.inclusive.claim import Period
 from pctrade.inclusive.service import CarbonInclusive, InclusiveIssuance
-from pctrade.kernel.limits import ATTRIBUTION_PAGE_MAX, INT64_MAX
+from pctrade.kernel.limits import ATTRIBUTION_PAGE_MAX, INT32_MAX, INT64_MAX
 from pctrade.ledger import reads
 
 router = APIRouter(tags=["carbon-inclusive"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
-IssuancePath = Annotated[int, Path(gt=0, lt=2**31)]
+IssuancePath = Annotated[int, Path(gt=0, lt=INT32_MAX + 1)]
 
 
 def _request(row: dict[str, Any]) -> s.InclusiveRequestPublic:

@@ -19,7 +19,7 @@ from pctrade.api import certificate_html
 from pctrade.api import sink_schemas as s
 from pctrade.api.deps import REPLAYED_HEADER, ActorDep, IdempotencyKeyDep, RegistryDep
 from pctrade.api.problems import problem_responses
-from pctrade.kernel.limits import INT64_MAX
+from pctrade.kernel.limits import INT32_MAX, INT64_MAX
 from pctrade.ledger import reads
 from pctrade.ledger.model import Party
 from pctrade.ledger.ports import Store
@@ -33,7 +33,7 @@ from pctrade.sinks.service import Sinks
 router = APIRouter(tags=["sinks"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
 CodePath = Annotated[str, Path(min_length=7, max_length=7, description="e.g. AFF0007")]
-ReportPath = Annotated[int, Path(gt=0, lt=2**31)]
+ReportPath = Annotated[int, Path(gt=0, lt=INT32_MAX + 1)]  # lt: the 422 text
 
 
 def _project(row: dict[str, Any]) -> s.ProjectPublic:
