@@ -25,7 +25,7 @@ IDEM_KEY_LEN_MAX: Final = 128  # an idempotency key: printable ASCII, no spaces
 REFERENCE_LEN_MAX: Final = 128  # a payment's or a hold's reference
 REASON_LEN_MAX: Final = 512  # a free-text reason, cause or note recorded with a decision
 NAME_LEN_MAX: Final = 200  # a party's, account's or project's name
-LABEL_LEN_MAX: Final = 100  # an API token's label
+LABEL_LEN_MAX: Final = 100  # an API key's label
 PURPOSE_LEN_MAX: Final = 64  # the purpose code of an energy credit
 DECISION_REASON_LEN_MAX: Final = 256  # a reviewer's reason for releasing a held event
 

@@ -29,7 +29,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from pctrade.kernel.limits import IDEM_KEY_LEN_MAX, NAME_LEN_MAX, REFERENCE_LEN_MAX
+from pctrade.kernel.limits import IDEM_KEY_LEN_MAX, LABEL_LEN_MAX, NAME_LEN_MAX, REFERENCE_LEN_MAX
 from pctrade.ledger.model import State
 
 metadata = MetaData()
@@ -263,5 +263,5 @@ api_keys = Table(
     metadata,
     Column("key_hash", String(64), primary_key=True),
     Column("party_id", String(64), nullable=False),
-    Column("label", String(100), nullable=False),
+    Column("label", String(LABEL_LEN_MAX), nullable=False),
 )
