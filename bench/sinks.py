@@ -37,12 +37,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from pctrade import bootstrap
+from pctrade.kernel.split import largest_remainder
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import FIRST_HOLDER_ACCOUNT, Role, State, SystemAccount
 from pctrade.ledger.queries import verify
+from pctrade.ledger.split_columns import largest_remainder_np
 from pctrade.ledger.sql.store import SqlStore
-from pctrade.sinks.attribution import buffer_share_g, largest_remainder
-from pctrade.sinks.fast_split import largest_remainder_np
+from pctrade.sinks.attribution import buffer_share_g
 from pctrade.sinks.monitoring import Period
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
 from pctrade.sinks.service import Sinks

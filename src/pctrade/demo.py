@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import importlib
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -59,7 +59,7 @@ from pctrade.kernel.clock import SetClock
 from pctrade.kernel.errors import IdempotencyConflict, NotFound, PctradeError, ValidationError
 from pctrade.kernel.units import FEN_PER_YUAN, G_PER_KG, G_PER_T
 from pctrade.ledger import commands as c
-from pctrade.ledger.model import SYSTEM_OWNER, AccountId, Role
+from pctrade.ledger.model import CASH_NAME, SYSTEM_OWNER, AccountId, Role
 from pctrade.ledger.operations import FreezeReason, Retirement
 from pctrade.ledger.queries import VerifyReport, verify
 from pctrade.ledger.service import Receipt
@@ -147,24 +147,6 @@ def person_name(i: int) -> str:
     surname = _SURNAMES[i % len(_SURNAMES)]
     given = _GIVEN[(i * 7 + i // len(_SURNAMES)) % len(_GIVEN)]
     return surname + given
-
-
-def largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
-    """Split ``total`` pro rata to ``weights`` in integers that sum exactly to it.
-
-    Each share is first rounded down; the units left over go one each to the largest
-    fractional remainders (ties to the earlier weight), so nothing is created or lost.
-    """
-    weight_sum = sum(weights)
-    if weight_sum <= 0 or any(w < 0 for w in weights):
-        raise ValidationError("weights must be non-negative with a positive sum")
-    shares = [total * w // weight_sum for w in weights]
-    remainders = [total * w % weight_sum for w in weights]
-    left = total - sum(shares)
-    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
-    for i in order[:left]:
-        shares[i] += 1
-    return shares
 
 
 @dataclass(slots=True)
@@ -396,7 +378,7 @@ class Seeder:
         """A bilateral sale: credits to the buyer, then cash to the seller."""
         goods = c.Transfer(self.acct(seller), self.acct(buyer), asset, g)
         self.record(self.registry.transfer(seller, f"demo:{key}:goods", goods))
-        cash = c.Transfer(self.acct(buyer), self.acct(seller), "CNY", fen)
+        cash = c.Transfer(self.acct(buyer), self.acct(seller), CASH_NAME, fen)
         self.record(self.registry.transfer(buyer, f"demo:{key}:cash", cash))
 
     def _issued_to(self, who: str) -> int:

@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from pctrade.kernel.errors import ValidationError
-from pctrade.ledger.model import CASH_ASSET, ENERGY_ASSET, ENERGY_NAME, State
+from pctrade.ledger.model import CASH_ASSET, CASH_NAME, ENERGY_ASSET, ENERGY_NAME, State
 from pctrade.ledger.sql import schema as t
 from pctrade.ledger.sql.store import SqlStore
 
@@ -51,7 +51,7 @@ def _state_label() -> sa.Case[Any]:
 
 def _asset_name(asset_id: sa.ColumnElement[int]) -> sa.ColumnElement[str]:
     return sa.case(
-        (asset_id == CASH_ASSET, "CNY"),
+        (asset_id == CASH_ASSET, CASH_NAME),
         (asset_id == ENERGY_ASSET, ENERGY_NAME),
         else_=t.batches.c.denomination,
     )

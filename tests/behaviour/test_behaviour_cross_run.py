@@ -194,6 +194,7 @@ def test_a_partner_anomaly_rule_is_checked() -> None:
         PartnerAnomaly(min_events=1, flagged_bps_max=10_001)
 
 
+@pytest.mark.slow  # starts a Spark JVM; `make test` still runs it
 def test_spark_agrees_on_remembered_events_closed_days_and_anomalies(
     spark: SparkSession, tmp_path: Path
 ) -> None:

@@ -169,6 +169,7 @@ def test_every_event_has_exactly_one_outcome(synthetic_file: Path) -> None:
     assert sorted(rows) == list(range(total))
 
 
+@pytest.mark.slow  # starts a Spark JVM; `make test` still runs it
 def test_spark_and_duckdb_agree_on_a_synthetic_day(
     spark: SparkSession, synthetic_file: Path
 ) -> None:
@@ -184,6 +185,7 @@ def test_spark_and_duckdb_agree_on_a_synthetic_day(
     )
 
 
+@pytest.mark.slow  # starts a Spark JVM; `make test` still runs it
 def test_spark_and_duckdb_agree_on_every_bad_input_read_from_csv(
     spark: SparkSession, tmp_path: Path
 ) -> None:

@@ -23,7 +23,7 @@ from pctrade.kernel.errors import (
     TerminalState,
     ValidationError,
 )
-from pctrade.kernel.units import INT64_MAX
+from pctrade.kernel.limits import INT64_MAX
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import CASH_ASSET, Role, State, SystemAccount
 from pctrade.ledger.operations import FreezeReason, Retirement, plan_transfer, plan_unfreeze

@@ -11,14 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pctrade.kernel.errors import PctradeError
-from pctrade.sinks.attribution import (
-    attribute,
-    buffer_share_g,
-    largest_remainder,
-    plan_reversal,
-)
+from pctrade.sinks.attribution import attribute, buffer_share_g, plan_reversal
 from pctrade.sinks.evidence import attribution_digest
-from pctrade.sinks.fast_split import attribute_columns, largest_remainder_np
+from pctrade.sinks.fast_split import attribute_columns
 from pctrade.sinks.monitoring import (
     FiledReport,
     Period,
@@ -210,14 +205,6 @@ def test_implausibly_large_measured_removals_are_refused() -> None:
     assert code_of(exc) == "removals_implausible"
 
 
-def test_largest_remainder_gives_leftover_grams_to_the_largest_remainders() -> None:
-    split = largest_remainder(10, [1, 1, 1])
-    # 10/3 = 3 r 1 each; one leftover gram goes to the first of the tied sponsors.
-    assert split.amounts == [4, 3, 3]
-    assert split.remainders == [1, 1, 1] and split.rounded_up == [True, False, False]
-    assert largest_remainder(7, [5, 3, 2]).amounts == [4, 2, 1]  # 3.5, 2.1, 1.4
-
-
 def test_the_buffer_share_is_rounded_up() -> None:
     assert buffer_share_g(1_000, 2_000) == 200
     assert buffer_share_g(1_001, 2_000) == 201  # 200.2 → 201
@@ -244,20 +231,6 @@ def test_attribution_accounts_for_every_gram_and_each_sponsor_is_within_one_gram
         assert abs(amount * a.total_shares - exact_num) < a.total_shares
 
 
-@given(
-    distributable=st.integers(0, 10**9),
-    shares=st.lists(st.integers(1, 1000), min_size=2, max_size=30),
-)
-def test_every_rounded_up_remainder_is_at_least_every_rounded_down_one(
-    distributable: int, shares: list[int]
-) -> None:
-    split = largest_remainder(distributable, shares)
-    up = [r for r, u in zip(split.remainders, split.rounded_up, strict=True) if u]
-    down = [r for r, u in zip(split.remainders, split.rounded_up, strict=True) if not u]
-    if up and down:
-        assert min(up) >= max(down)
-
-
 def test_attribution_refuses_a_project_without_sponsors_or_with_a_duplicate() -> None:
     with pytest.raises(PctradeError) as exc:
         attribute(100, 2_000, [], [])
@@ -273,29 +246,6 @@ def test_a_reversal_cancels_buffer_first_and_reports_the_shortfall() -> None:
     assert (plan.covered_g, plan.shortfall_g) == (400, 100)
     covered = plan_reversal(250, [("B1", 300)])
     assert covered.cancellations == [("B1", 250)] and covered.shortfall_g == 0
-
-
-@given(
-    total=st.integers(-5, 10**12),
-    weights=st.lists(st.integers(-1, 10**6), min_size=0, max_size=80),
-)
-def test_the_numpy_split_gives_exactly_the_pure_splits_answer(
-    total: int, weights: list[int]
-) -> None:
-    try:
-        expected = largest_remainder(total, weights)
-    except PctradeError as exc:
-        with pytest.raises(PctradeError) as fast_exc:
-            largest_remainder_np(total, weights)
-        assert fast_exc.value.code == exc.code
-        return
-    assert largest_remainder_np(total, weights) == expected
-
-
-def test_the_numpy_split_defers_to_the_pure_one_beyond_int64() -> None:
-    weights = [10**12, 3, 10**12 + 1]
-    total = 10**15 + 7  # total × weight exceeds int64
-    assert largest_remainder_np(total, weights) == largest_remainder(total, weights)
 
 
 @given(

@@ -35,7 +35,7 @@ from pctrade.ledger.queries import verify
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.monitoring import Period
-from pctrade.sinks.service import mine
+from pctrade.sinks.queries import mine
 from pctrade.sinks.sql import store as sinks_store
 
 Q3 = Period(date(2026, 7, 1), date(2026, 9, 30))

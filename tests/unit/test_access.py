@@ -50,3 +50,16 @@ def test_self_or_authority() -> None:
         access.require_self_or_authority(BOB, "alice", "authorise agents")
     with pytest.raises(Forbidden):
         access.require_self_or_authority(PLATFORM, "alice", "authorise agents")
+
+
+@pytest.mark.parametrize(("actor", "agents"), [(ALICE, set()), (PLATFORM, {"plat"}),
+                                               (REGULATOR, set()), (OPERATOR, set())])  # fmt: skip
+def test_holders_agents_and_authorities_read_an_account(actor: Party, agents: set[str]) -> None:
+    access.require_account_reader(actor, ALICE_ACCOUNT, agents)
+
+
+@pytest.mark.parametrize("actor", [BOB, PLATFORM])
+def test_nobody_else_reads_an_account(actor: Party) -> None:
+    assert not access.is_authority(actor)
+    with pytest.raises(Forbidden):
+        access.require_account_reader(actor, ALICE_ACCOUNT, {"someone_else"})

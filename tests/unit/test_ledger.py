@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pctrade.kernel.errors import InsufficientBalance, TerminalState, ValidationError
-from pctrade.kernel.units import INT64_MAX
+from pctrade.kernel.limits import INT64_MAX
 from pctrade.ledger.model import CASH_ASSET, State, SystemAccount
 from pctrade.ledger.postings import BalanceKey, Posting, Postings, apply_to, check_postings
 

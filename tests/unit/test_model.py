@@ -1,4 +1,4 @@
-"""Denominations and account references: readable ids that parse back exactly."""
+"""Denominations, account references and asset names: readable ids that parse back."""
 
 from __future__ import annotations
 
@@ -6,12 +6,18 @@ import pytest
 
 from pctrade.kernel.errors import ValidationError
 from pctrade.ledger.model import (
+    CASH_ASSET,
+    ENERGY_ASSET,
     HOLDING_STATES,
+    Batch,
     Denomination,
     HolderType,
     Instrument,
     State,
     account_number,
+    asset_names,
+    builtin_asset,
+    is_cash,
     parse_account_ref,
 )
 
@@ -85,3 +91,16 @@ def test_only_surrendered_retired_cancelled_spent_expired_are_terminal() -> None
         State.EXPIRED,
     }
     assert State.SOURCE not in HOLDING_STATES
+
+
+def test_cash_and_energy_have_one_naming_and_batches_keep_their_denominations() -> None:
+    assert all(is_cash(n) for n in ("CNY", "cny", "CASH", "Cash"))
+    assert not is_cash("GE") and not is_cash("PCER-GD-AFF0007-2026Q3-001")
+    assert (builtin_asset("cash"), builtin_asset("ge")) == (CASH_ASSET, ENERGY_ASSET)
+    assert builtin_asset("PCER-GD-AFF0007-2026Q3-001") is None
+    batch = Batch(7, Denomination.parse("PCER-GD-AFF0007-2026Q3-001"), 100, 3)
+    assert asset_names([batch]) == {
+        7: "PCER-GD-AFF0007-2026Q3-001",
+        CASH_ASSET: "CNY",
+        ENERGY_ASSET: "GE",
+    }

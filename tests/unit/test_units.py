@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pctrade.kernel.errors import ValidationError
+from pctrade.kernel.limits import INT64_MAX
 from pctrade.kernel.units import (
-    INT64_MAX,
     check_int64,
     format_carbon,
     format_money,

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from pctrade.api.problems import AuthenticationError
 from pctrade.kernel.errors import NotFound, ValidationError
+from pctrade.kernel.limits import LABEL_LEN_MAX
 from pctrade.ledger.journal import format_ts
 from pctrade.ledger.model import PartyId
 from pctrade.ledger.sql import schema as t
@@ -35,7 +36,6 @@ BCRYPT_ROUNDS = 12
 PASSWORD_CHARS_MIN = 8
 PASSWORD_BYTES_MAX = 72  # bcrypt reads no further; longer passwords are refused, not cut
 TOKEN_TTL_S = 12 * 3600
-LABEL_LEN_MAX = 100
 _USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 TOKEN_PREFIX = "pct_t_"
 API_KEY_PREFIX = "pct_k_"

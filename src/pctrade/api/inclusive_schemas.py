@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from pctrade.api.schemas import Body, Out
-from pctrade.inclusive.claim import AFFILIATES_MAX, REASON_LEN_MAX
+from pctrade.kernel.limits import AFFILIATES_MAX, REASON_LEN_MAX
 
 Text64 = Annotated[str, Field(min_length=1, max_length=64)]
 

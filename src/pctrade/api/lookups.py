@@ -7,10 +7,9 @@ never touch the store themselves.
 from __future__ import annotations
 
 from pctrade.kernel.errors import NotFound
+from pctrade.kernel.limits import PAGE_SIZE_MAX
 from pctrade.ledger.model import CASH_ASSET, Account, AccountId, Batch, Party, PartyId, Seq
 from pctrade.ledger.ports import Store
-
-BATCH_PAGE_MAX = 500
 
 
 def party(store: Store, party_id: PartyId) -> Party | None:
@@ -28,7 +27,7 @@ def account(store: Store, account_id: AccountId) -> tuple[Account, set[PartyId]]
 
 
 def batches(store: Store, after_asset_id: int = 0, limit: int = 100) -> list[Batch]:
-    limit = max(1, min(limit, BATCH_PAGE_MAX))
+    limit = max(1, min(limit, PAGE_SIZE_MAX))
     with store.reader() as uow:
         rows = sorted(uow.batches(), key=lambda b: b.asset_id)
     return [b for b in rows if b.asset_id > after_asset_id][:limit]

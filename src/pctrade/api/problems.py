@@ -33,7 +33,7 @@ from pctrade.kernel.errors import (
     PctradeError,
     ValidationError,
 )
-from pctrade.kernel.units import INT64_MAX
+from pctrade.kernel.limits import INT64_MAX
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://pctrade.org/problems/"

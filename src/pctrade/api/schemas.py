@@ -15,13 +15,13 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from pctrade.kernel.errors import PctradeError
-from pctrade.kernel.units import INT64_MAX
-from pctrade.ledger.model import Role, parse_account_ref
-from pctrade.ledger.operations import NAME_LEN_MAX, REASON_LEN_MAX, FreezeReason
+from pctrade.kernel.limits import INT64_MAX, NAME_LEN_MAX, REASON_LEN_MAX, REFERENCE_LEN_MAX
+from pctrade.ledger.model import CASH_NAME, Role, parse_account_ref
+from pctrade.ledger.operations import FreezeReason
 
 RECIPIENTS_PER_REQUEST_MAX = 10_000
 PARTIES_PER_REQUEST_MAX = 10_000
-CASH = "CNY"
+CASH = CASH_NAME  # the API spells cash exactly CNY (any case in a request)
 
 
 def _account_ref(value: object) -> object:
@@ -50,7 +50,7 @@ AssetName = Annotated[
 PartyIdField = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:@-]+$")]
 Name = Annotated[str, Field(max_length=NAME_LEN_MAX)]
 Reason = Annotated[str, Field(min_length=1, max_length=REASON_LEN_MAX)]
-Reference = Annotated[str, Field(min_length=1, max_length=128)]
+Reference = Annotated[str, Field(min_length=1, max_length=REFERENCE_LEN_MAX)]
 
 
 class Body(BaseModel):

@@ -13,11 +13,8 @@ from typing import Annotated
 from pydantic import Field
 
 from pctrade.api.schemas import AccountRef, Body, Out, QuantityG
-from pctrade.kernel.units import INT64_MAX
-from pctrade.sinks.monitoring import REASON_LEN_MAX
+from pctrade.kernel.limits import AFFILIATES_MAX, INT64_MAX, NAME_LEN_MAX, REASON_LEN_MAX
 from pctrade.sinks.project import (
-    AFFILIATES_MAX,
-    NAME_LEN_MAX,
     PARCELS_MAX,
     UNITS_OFFERED_MAX,
     ProjectType,

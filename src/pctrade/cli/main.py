@@ -50,7 +50,7 @@ from pctrade.cli.common import (
 )
 from pctrade.export import ExportFormat, batch_totals, export_registry
 from pctrade.ledger import queries
-from pctrade.ledger.model import SystemAccount
+from pctrade.ledger.model import CASH_NAME, SystemAccount
 from pctrade.ledger.sql.store import SqlStore
 
 app = typer.Typer(
@@ -232,7 +232,7 @@ def _holding_cells(view: queries.AccountView) -> list[str]:
         kind = h.asset.split("-")[0]
         sums[kind, h.state] = sums.get((kind, h.state), 0) + h.amount
     cells = []
-    for kind in ("CNY", *INSTRUMENTS):
+    for kind in (CASH_NAME, *INSTRUMENTS):
         available, frozen = sums.get((kind, "available"), 0), sums.get((kind, "frozen"), 0)
         text = render.amount_text(kind, available) if available else "—"
         if frozen:

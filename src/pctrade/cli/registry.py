@@ -35,7 +35,15 @@ from pctrade.kernel.errors import ValidationError
 from pctrade.kernel.units import parse_carbon_g, parse_money_fen
 from pctrade.ledger import commands as c
 from pctrade.ledger import queries
-from pctrade.ledger.model import CASH_ASSET, SYSTEM_OWNER, Role, parse_account_ref
+from pctrade.ledger.model import (
+    CASH_ASSET,
+    CASH_NAME,
+    SYSTEM_OWNER,
+    Role,
+    is_cash,
+    parse_account_ref,
+)
+from pctrade.ledger.model import asset_names as model_asset_names
 from pctrade.ledger.operations import FreezeReason, Retirement
 from pctrade.ledger.service import Receipt, Registry
 from pctrade.ledger.sql.store import SqlStore
@@ -58,7 +66,7 @@ QuantityOption = Annotated[
 
 def quantity_of(asset: str, text: str) -> int:
     """Cash amounts are fen, everything else grams CO2e."""
-    return parse_money_fen(text) if asset.upper() in ("CNY", "CASH") else parse_carbon_g(text)
+    return parse_money_fen(text) if is_cash(asset) else parse_carbon_g(text)
 
 
 def _write(
@@ -204,7 +212,7 @@ def distribute(
         cmd = c.Distribute(parse_account_ref(source), asset, ids, amounts, reference)
     r = _write(db, actor, key, lambda reg, k: reg.distribute(actor, k, cmd))
     total = int(r.payload["quantity"])
-    amount = render.amount_text("CNY" if asset.upper() in ("CNY", "CASH") else asset, total)
+    amount = render.amount_text(CASH_NAME if is_cash(asset) else asset, total)
     console.print(f"paid 已分配: {amount} to {r.payload['recipients']} account(s)")
 
 
@@ -387,8 +395,7 @@ def show_journal(
 
 def asset_names(store: SqlStore) -> dict[int, str]:
     with store.reader() as uow:
-        names = {b.asset_id: b.name for b in uow.batches()}
-    return {CASH_ASSET: "CNY", **names}
+        return model_asset_names(uow.batches())
 
 
 @app.command("entry")

@@ -20,7 +20,8 @@ from rich.text import Text
 from pctrade.export import BatchTotals
 from pctrade.kernel.units import G_PER_KG, G_PER_T, format_money
 from pctrade.ledger.journal import Entry, JsonDict
-from pctrade.ledger.model import HOLDING_STATES
+from pctrade.ledger.model import CASH_NAME, HOLDING_STATES
+from pctrade.ledger.operations import OpType
 from pctrade.ledger.queries import AccountView, VerifyReport
 from pctrade.ledger.service import Receipt
 
@@ -50,7 +51,7 @@ def carbon(quantity_g: int) -> str:
 
 def amount_text(asset: str, amount: int) -> str:
     """Cash in yuan, credits in t/kg/g."""
-    return format_money(amount) if asset == "CNY" else carbon(amount)
+    return format_money(amount) if asset == CASH_NAME else carbon(amount)
 
 
 def receipt(r: Receipt) -> Text:
@@ -132,7 +133,7 @@ def journal(entries: Sequence[Entry], names: Mapping[int, str]) -> Table:
     for e in entries:
         h = e.header
         details = _short(h.payload, names)
-        if h.op_type in ("issue", "inclusive_issue"):
+        if h.op_type in (OpType.ISSUE, OpType.INCLUSIVE_ISSUE):
             details = f"{h.payload['batch']['denomination']} · " + details
         table.add_row(str(e.seq), h.ts[:19], h.op_type, h.actor, str(e.posting_count), details)
     return table

@@ -31,7 +31,8 @@ from pctrade.ledger.model import parse_account_ref
 from pctrade.sinks.certificates import issuance_certificate, sponsor_certificate
 from pctrade.sinks.monitoring import Period
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
-from pctrade.sinks.service import Sinks, mine
+from pctrade.sinks.queries import mine
+from pctrade.sinks.service import Sinks
 
 app = typer.Typer(
     help="碳汇 Forest sinks: register, approve, sponsor, report, verify, issue, reverse,"

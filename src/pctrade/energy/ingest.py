@@ -44,7 +44,10 @@ from pctrade.energy.behaviour.quantify import day_window
 from pctrade.energy.behaviour.reasons import Rejection
 from pctrade.energy.behaviour.validation import missing_core_field, rejection
 from pctrade.energy.pipeline.schema import EVENTS
-from pctrade.kernel.errors import NotFound, ValidationError
+from pctrade.kernel.errors import Forbidden, NotFound, ValidationError
+from pctrade.kernel.limits import INT64_MAX
+from pctrade.ledger import access
+from pctrade.ledger.model import Party, Role
 
 if TYPE_CHECKING:
     from pctrade.energy.pipeline.run import QuantifyResult
@@ -56,7 +59,6 @@ PARTNER_MISMATCH = "partner_mismatch"
 _CST_OFFSET_MS = 8 * 3_600_000  # an event's day is its China Standard Time date
 _STRINGS = ("partner_id", "event_id", "person_id", "behaviour", "unit", "evidence_ref")
 _INTEGERS = ("start_ms", "end_ms", "quantity")
-_INT64_MAX = 2**63 - 1
 _DAY_MS = 86_400_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_DAY = date(1970, 1, 1)
@@ -104,7 +106,7 @@ def _typed(raw: Any, partner_id: str, line: int) -> Event | RejectedLine:
         value = raw.get(name)
         # bool is an int in Python; a float is never an integer quantity here.
         if value is not None and (
-            not isinstance(value, int) or isinstance(value, bool) or abs(value) > _INT64_MAX
+            not isinstance(value, int) or isinstance(value, bool) or abs(value) > INT64_MAX
         ):
             return RejectedLine(line, event_id, Rejection.BAD_VALUE, f"{name} must be an integer")
     given = raw.get("partner_id")
@@ -315,3 +317,29 @@ def read_day_report(data_dir: Path, day: date, partner_id: str) -> DayReport:
     if not path.is_file():
         raise NotFound(f"no report of {day} for {partner_id}", code="unknown_report")
     return DayReport(**json.loads(path.read_text(encoding="utf-8")))
+
+
+# ---- for a caller: a data partner submits and reads its own; authorities read all ------
+def submit_batch(
+    actor: Party, body: bytes, data_dir: Path, now: datetime, ledger: Ledger | None = None
+) -> IngestReport:
+    """``ingest_batch`` for a caller: only a data partner (the platform role) submits."""
+    if actor.role != Role.PLATFORM:
+        raise Forbidden(f"{actor.party_id} is not a data partner (platform)")
+    return ingest_batch(actor.party_id, body, data_dir, now, ledger)
+
+
+def report_for(actor: Party, data_dir: Path, batch_id: str) -> IngestReport:
+    """A batch's report, for the partner that sent it or an authority."""
+    report = read_report(data_dir, batch_id)
+    if report.partner_id != actor.party_id and not access.is_authority(actor):
+        raise Forbidden(f"batch {batch_id} is another partner's")
+    return report
+
+
+def day_report_for(actor: Party, data_dir: Path, day: date, partner_id: str | None) -> DayReport:
+    """A partner's report of one daily run: the caller's own, or any for an authority."""
+    partner = partner_id or actor.party_id
+    if partner != actor.party_id and not access.is_authority(actor):
+        raise Forbidden(f"the report of {partner} is not yours")
+    return read_day_report(data_dir, day, partner)

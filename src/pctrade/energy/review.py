@@ -26,17 +26,19 @@ from datetime import UTC, date, datetime, timedelta
 from pctrade.energy.behaviour.loader import MethodologyError, load_catalogue
 from pctrade.energy.behaviour.model import BehaviourType, Event, Methodology
 from pctrade.energy.behaviour.quantify import CapOutcome
-from pctrade.energy.behaviour.review import DECISION_REASON_LEN_MAX, Decision, release_outcome
+from pctrade.energy.behaviour.review import Decision, release_outcome
 from pctrade.energy.behaviour.validation import base_quantity
 from pctrade.energy.sql import held as held_store
 from pctrade.energy.sql.held import DecisionRow, HeldEvent
-from pctrade.kernel.errors import Conflict, NotFound, ValidationError
+from pctrade.kernel.errors import Conflict, Forbidden, NotFound, ValidationError
+from pctrade.kernel.limits import DECISION_REASON_LEN_MAX
 from pctrade.ledger import access
 from pctrade.ledger import commands as c
 from pctrade.ledger.energy_lines import EnergyLine
 from pctrade.ledger.invariants import Problem
 from pctrade.ledger.journal import Entry, format_ts
-from pctrade.ledger.operations import EnergyCredit
+from pctrade.ledger.model import Party
+from pctrade.ledger.operations import EnergyCredit, OpType
 from pctrade.ledger.ports import Store, UnitOfWork
 from pctrade.ledger.service import AUTHORITIES, IDEM_KEY_RE, Registry, acting_party
 
@@ -64,6 +66,15 @@ def held(store: Store, day: date, partner_id: str | None = None) -> list[HeldEve
     """A day's held events, decided or not (at most ``held_store.HELD_LISTED_MAX``)."""
     with store.reader() as uow:
         return held_store.held_on(uow, day.isoformat(), partner_id)
+
+
+def held_for(
+    actor: Party, store: Store, day: date, partner_id: str | None = None
+) -> list[HeldEvent]:
+    """``held`` for a caller: only the authorities review held events."""
+    if not access.is_authority(actor):
+        raise Forbidden(f"{actor.party_id} may not review held events")
+    return held(store, day, partner_id)
 
 
 def decide(
@@ -285,5 +296,5 @@ def audit_releases(uow: UnitOfWork) -> Iterator[Problem]:
         release = payload.get("release") or {}
         want = (partner_id, event_id, credited)
         got = (release.get("partner_id"), release.get("event_id"), payload.get("credited_g"))
-        if entry is None or entry.header.op_type != "energy_credit" or got != want:
+        if entry is None or entry.header.op_type != OpType.ENERGY_CREDIT or got != want:
             yield Problem("release_mismatch", f"release of {partner_id}/{event_id}", seq)

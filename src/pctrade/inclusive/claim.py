@@ -33,11 +33,10 @@ from datetime import date
 from enum import StrEnum
 
 from pctrade.kernel.errors import Conflict, Forbidden, ValidationError
+from pctrade.kernel.limits import AFFILIATES_MAX, REASON_LEN_MAX
 from pctrade.ledger.model import Denomination, Instrument
 
 PERIOD_DAYS_MAX = 366
-AFFILIATES_MAX = 32
-REASON_LEN_MAX = 512
 PROJECT = "CI"  # the project part of every carbon-inclusive batch name
 SERIAL_MAX = 999
 

@@ -41,20 +41,20 @@ from pctrade.kernel.errors import (
     NotFound,
     ValidationError,
 )
+from pctrade.kernel.limits import ATTRIBUTION_PAGE_MAX, INT32_MAX
 from pctrade.ledger import access
 from pctrade.ledger import commands as c
 from pctrade.ledger.journal import Entry, format_ts
-from pctrade.ledger.model import AccountId, Role, State
+from pctrade.ledger.model import AccountId, Party, Role, State
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.service import AUTHORITIES, Receipt, Registry, acting_party
 from pctrade.rules import RuleBook
 
 Row = db.Row
-PAGE_MAX = 10_000
 
 
 def _issuance(uow: UnitOfWork, issuance_id: int, *, lock: bool = False) -> Row:
-    row = db.issuance(uow, issuance_id, lock=lock) if 0 < issuance_id < 2**31 else None
+    row = db.issuance(uow, issuance_id, lock=lock) if 0 < issuance_id <= INT32_MAX else None
     if row is None:
         raise NotFound(f"no carbon-inclusive issuance {issuance_id}", code="unknown_issuance")
     return row
@@ -277,10 +277,18 @@ class CarbonInclusive:
         with self.store.reader() as uow:
             return db.attribution_totals(uow, issue_seq)
 
-    def attributions(self, issuance_id: int, after: int = 0, limit: int = PAGE_MAX) -> list[Row]:
-        """A page of who got how much of an issued batch, and from which energy lines."""
-        if not 0 < limit <= PAGE_MAX:
-            raise ValidationError(f"a page holds 1 to {PAGE_MAX} rows", code="bad_limit")
+    def attributions(
+        self, actor: Party, issuance_id: int, after: int = 0, limit: int = ATTRIBUTION_PAGE_MAX
+    ) -> list[Row]:
+        """A page of who got how much of an issued batch, and from which energy lines.
+
+        For the authorities and verifiers: the table names every person credited.
+        """
+        access.require_role(actor, (*AUTHORITIES, Role.VERIFIER), "read attribution tables")
+        if not 0 < limit <= ATTRIBUTION_PAGE_MAX:
+            raise ValidationError(
+                f"a page holds 1 to {ATTRIBUTION_PAGE_MAX} rows", code="bad_limit"
+            )
         with self.store.reader() as uow:
             row = _issuance(uow, issuance_id)
             if row["issue_seq"] is None:

@@ -10,11 +10,12 @@ import re
 from decimal import Context, Decimal
 
 from pctrade.kernel.errors import ValidationError
+from pctrade.kernel.limits import INT64_MAX
 
 G_PER_KG = 1_000
 G_PER_T = 1_000_000
 FEN_PER_YUAN = 100
-INT64_MAX = 2**63 - 1
+BPS = 10_000  # basis points in a whole: rates (buffer share, flagged share) are integers
 
 _CARBON_UNITS = {"g": 1, "kg": G_PER_KG, "t": G_PER_T, "tco2e": G_PER_T}
 _MONEY_UNITS = {"fen": 1, "yuan": FEN_PER_YUAN, "cny": FEN_PER_YUAN, "元": FEN_PER_YUAN}

@@ -3,6 +3,10 @@
 Holdings move only at the word of their holder or of a party the holder authorised
 (typically its platform). Issuance, cancellation and corrections belong to the
 regulator and the registry operator; regulator freezes are released only by them.
+
+Reads follow the same rules: an account is visible to its holder, to the parties it
+authorised and to the authorities; the whole journal and ``verify`` are for the
+authorities. Services and ``ledger.reads`` apply these rules; entrypoints hold none.
 """
 
 from __future__ import annotations
@@ -34,3 +38,17 @@ def require_self_or_authority(actor: Party, party_id: str, action: str) -> None:
     if actor.party_id == party_id or actor.role in AUTHORITIES:
         return
     raise Forbidden(f"{actor.party_id} may not {action} for {party_id}")
+
+
+def is_authority(actor: Party) -> bool:
+    return actor.role in AUTHORITIES
+
+
+def require_authority(actor: Party, action: str) -> None:
+    require_role(actor, AUTHORITIES, action)
+
+
+def require_account_reader(actor: Party, account: Account, agents: Collection[str]) -> None:
+    """The holder, its agents and the authorities may read an account."""
+    if not is_authority(actor):
+        require_holder_or_agent(actor, account, agents)

@@ -3,6 +3,16 @@
 A command's fingerprint is stored with the journal entry under the caller's
 idempotency key, so a replay of the same command returns the original result and a
 different command under the same key is refused.
+
+Every quantity names its unit: ``_g`` is grams CO2e (credits, green energy), ``_fen``
+is fen (cash). A command whose asset may be either — a transfer, a freeze, a
+distribution — counts in the asset's smallest unit, ``_units``: grams for a batch or
+green energy, fen for cash (``model.is_cash`` decides which).
+
+Fingerprints are hashed into the journal, so they outlive the field names: a field
+renamed after entries were written keeps its old name in the fingerprint through the
+class's ``JOURNAL_NAMES`` (new name → frozen journal name). Replaying an old request
+then still matches its entry. Never edit the right-hand side of such a mapping.
 """
 
 from __future__ import annotations
@@ -10,8 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 from array import array
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
+from typing import ClassVar
 
 from pctrade.kernel.errors import ValidationError
 from pctrade.ledger.journal import request_hash
@@ -21,9 +32,13 @@ from pctrade.ledger.operations import EnergyCredit, FreezeReason, Retirement
 
 @dataclass(frozen=True, slots=True)
 class Command:
+    # Field name → the name its value is fingerprinted under (see the module docstring).
+    JOURNAL_NAMES: ClassVar[Mapping[str, str]] = {}
+
     def fingerprint(self) -> str:
         # Field by field rather than ``asdict``, whose deep copy costs more than the hash.
-        body = {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+        names = self.JOURNAL_NAMES
+        body = {names.get(f.name, f.name): _plain(getattr(self, f.name)) for f in fields(self)}
         return request_hash({"command": type(self).__name__, **body})
 
 
@@ -96,63 +111,91 @@ class Issue(Command):
 
 @dataclass(frozen=True, slots=True)
 class Distribute(Command):
-    """One payer to many recipients in one entry (a pool paying out its contributors)."""
+    """One payer to many recipients in one entry (a pool paying out its contributors).
+
+    ``amounts_units`` are in the asset's smallest unit (fen for cash, else grams); the
+    fingerprint hashes the columns, not their names, so the rename changed nothing.
+    """
 
     from_account: int
     asset: str
     account_ids: Sequence[int]
-    amounts: Sequence[int]
+    amounts_units: Sequence[int]
     reference: str
 
     def fingerprint(self) -> str:
         head = f"Distribute\x1f{self.from_account}\x1f{self.asset}\x1f{self.reference}"
-        return columns_fingerprint(head, self.account_ids, self.amounts)
+        return columns_fingerprint(head, self.account_ids, self.amounts_units)
 
 
 @dataclass(frozen=True, slots=True)
 class Transfer(Command):
+    """Move ``quantity_units`` of an asset (fen for cash, else grams) between accounts."""
+
+    JOURNAL_NAMES: ClassVar[Mapping[str, str]] = {"quantity_units": "quantity"}
+
     from_account: int
     to_account: int
     asset: str
-    quantity: int
+    quantity_units: int
 
 
 @dataclass(frozen=True, slots=True)
 class Freeze(Command):
+    """Hold ``quantity_units`` of an asset (fen for cash, else grams) for a reason."""
+
+    JOURNAL_NAMES: ClassVar[Mapping[str, str]] = {"quantity_units": "quantity"}
+
     account_id: int
     asset: str
-    quantity: int
+    quantity_units: int
     reason: FreezeReason
     reference: str
 
 
 @dataclass(frozen=True, slots=True)
 class Unfreeze(Command):
+    """Release a hold, whole or ``quantity_units`` of it (the hold's asset's unit)."""
+
+    JOURNAL_NAMES: ClassVar[Mapping[str, str]] = {"quantity_units": "quantity"}
+
     hold_id: int
-    quantity: int | None = None
+    quantity_units: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Surrender(Command):
+    """Surrender credits for a compliance period; only credits, so grams."""
+
+    JOURNAL_NAMES: ClassVar[Mapping[str, str]] = {"quantity_g": "quantity"}
+
     account_id: int
     asset: str
-    quantity: int
+    quantity_g: int
     period: str
 
 
 @dataclass(frozen=True, slots=True)
 class Retire(Command):
+    """Retire credits for good (an offset claim); only credits, so grams."""
+
+    JOURNAL_NAMES: ClassVar[Mapping[str, str]] = {"quantity_g": "quantity"}
+
     account_id: int
     asset: str
-    quantity: int
+    quantity_g: int
     retirement: Retirement = field(default_factory=lambda: Retirement("", ""))
 
 
 @dataclass(frozen=True, slots=True)
 class Cancel(Command):
+    """Cancel credits (an authority's act); only credits, so grams."""
+
+    JOURNAL_NAMES: ClassVar[Mapping[str, str]] = {"quantity_g": "quantity"}
+
     account_id: int
     asset: str
-    quantity: int
+    quantity_g: int
     reason: str
 
 

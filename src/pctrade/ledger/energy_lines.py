@@ -33,7 +33,6 @@ from pctrade.ledger.model import AccountId
 ENERGY_EXPIRY_S_DEFAULT = 72 * 3600
 
 LINES_PER_CREDIT_MAX = 100_000_000
-PURPOSE_LEN_MAX = 64
 
 
 class EnergyLine(NamedTuple):

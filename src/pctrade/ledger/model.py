@@ -18,6 +18,7 @@ zero per asset and ``issued = -source`` for each batch.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
@@ -33,6 +34,10 @@ CASH_ASSET: AssetId = 0
 # itself (DESIGN §2), so it can be credited, spent or expired, and nothing else.
 ENERGY_ASSET: AssetId = -1
 ENERGY_NAME = "GE"
+# Cash is named CNY wherever people see it (payloads keep the id). A command may also
+# say CASH; both spellings, in any case, name asset 0 (``is_cash``).
+CASH_NAME = "CNY"
+_CASH_SPELLINGS = frozenset({CASH_NAME, "CASH"})
 
 
 class Role(StrEnum):
@@ -220,9 +225,37 @@ class Batch:
         return str(self.denomination)
 
 
+# ---- cash versus credits: the one place that names assets ---------------------------
+# Cash (fen), green energy (grams) and credit batches (grams, named by denomination)
+# share the ledger; these functions are the only translation between what a person
+# writes or reads and an asset id, for the services, queries, API, CLI and exports.
+
+
+def is_cash(name: str) -> bool:
+    """Whether ``name`` means cash: CNY or CASH, in any case. Cash counts fen."""
+    return name.upper() in _CASH_SPELLINGS
+
+
+def builtin_asset(name: str) -> AssetId | None:
+    """Cash's or green energy's id by name; None when ``name`` should be a batch's."""
+    if is_cash(name):
+        return CASH_ASSET
+    if name.upper() == ENERGY_NAME:
+        return ENERGY_ASSET
+    return None
+
+
+def asset_names(batches: Iterable[Batch]) -> dict[AssetId, str]:
+    """Every asset's name by id: the batches' denominations, CNY and GE."""
+    names = {b.asset_id: b.name for b in batches}
+    names[CASH_ASSET] = CASH_NAME
+    names[ENERGY_ASSET] = ENERGY_NAME
+    return names
+
+
 def asset_name(asset_id: AssetId, batches: dict[AssetId, str]) -> str:
     if asset_id == CASH_ASSET:
-        return "CNY"
+        return CASH_NAME
     if asset_id == ENERGY_ASSET:
         return ENERGY_NAME
     return batches.get(asset_id, f"asset#{asset_id}")

@@ -15,10 +15,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from pctrade.kernel.errors import ValidationError
+from pctrade.kernel.limits import (
+    NAME_LEN_MAX,
+    PURPOSE_LEN_MAX,
+    REASON_LEN_MAX,
+    REFERENCE_LEN_MAX,
+)
 from pctrade.kernel.units import require_positive
 from pctrade.ledger.energy_lines import (
     LINES_PER_CREDIT_MAX,
-    PURPOSE_LEN_MAX,
     EnergyLine,
     lines_digest,
 )
@@ -40,8 +45,6 @@ from pctrade.ledger.model import (
 )
 from pctrade.ledger.postings import Posting, Postings, check_postings
 
-REASON_LEN_MAX = 512
-NAME_LEN_MAX = 200
 BULK_RECIPIENTS_MAX = 50_000_000
 
 
@@ -296,7 +299,7 @@ def plan_distribute(
         raise ValidationError("the payer cannot also be a recipient", code="same_account")
     total = sum(amounts)
     require_positive(total, "distributed total")
-    reference = _text(reference, "reference", 128)
+    reference = _text(reference, "reference", REFERENCE_LEN_MAX)
     source = Posting(src.account_id, asset_id, State.AVAILABLE, -total)
     postings = Postings.fan_out(asset_id, source, account_ids, amounts)
     payload: JsonDict = {
@@ -313,7 +316,7 @@ def plan_freeze(
     account: Account, asset_id: AssetId, quantity: int, reason: FreezeReason, reference: str
 ) -> Plan:
     require_tradable(asset_id, "frozen")
-    reference = _text(reference, "reference", 128)
+    reference = _text(reference, "reference", REFERENCE_LEN_MAX)
     plan = _move(
         OpType.FREEZE,
         account,
@@ -414,7 +417,7 @@ def plan_cancel(account: Account, asset_id: AssetId, quantity: int, reason: str)
 def plan_cash(op: OpType, account: Account, amount_fen: int, reference: str) -> Plan:
     """Deposit (gateway → account) or withdrawal (account → gateway) of fen."""
     require_positive(amount_fen, "amount")
-    reference = _text(reference, "reference", 128)
+    reference = _text(reference, "reference", REFERENCE_LEN_MAX)
     sign = 1 if op == OpType.DEPOSIT else -1
     postings = Postings.of(
         [
@@ -514,7 +517,7 @@ def plan_energy_spend(account: Account, quantity_g: int, purpose: str, reference
     """Consume energy once (a sink sponsorship): ``available`` → ``spent``, for good."""
     payload = {
         "purpose": _text(purpose, "purpose", PURPOSE_LEN_MAX),
-        "reference": _text(reference, "reference", 128),
+        "reference": _text(reference, "reference", REFERENCE_LEN_MAX),
     }
     return _move(OpType.ENERGY_SPEND, account, ENERGY_ASSET, quantity_g, State.SPENT, payload)
 

@@ -9,22 +9,19 @@ from dataclasses import dataclass, field
 
 from pctrade.energy import review
 from pctrade.kernel.errors import NotFound
+from pctrade.kernel.limits import PAGE_SIZE_MAX
 from pctrade.ledger.invariants import Problem, Replay
 from pctrade.ledger.journal import Entry, JsonDict
 from pctrade.ledger.model import (
-    CASH_ASSET,
-    ENERGY_ASSET,
-    ENERGY_NAME,
     Account,
     AccountId,
     Seq,
     State,
+    asset_names,
 )
 from pctrade.ledger.operations import OpType
 from pctrade.ledger.ports import Store, UnitOfWork
 from pctrade.sinks.audit import audit_sinks
-
-PAGE_SIZE_MAX = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +40,7 @@ class AccountView:
 
 
 def _asset_names(uow: UnitOfWork) -> dict[int, str]:
-    names = {b.asset_id: b.name for b in uow.batches()}
-    names[CASH_ASSET] = "CNY"
-    names[ENERGY_ASSET] = ENERGY_NAME
-    return names
+    return asset_names(uow.batches())
 
 
 def account_view(store: Store, account_id: AccountId) -> AccountView:

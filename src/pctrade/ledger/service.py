@@ -30,7 +30,7 @@ from pctrade.kernel.errors import (
     PctradeError,
     ValidationError,
 )
-from pctrade.kernel.units import INT64_MAX
+from pctrade.kernel.limits import IDEM_KEY_LEN_MAX, INT64_MAX
 from pctrade.ledger import access
 from pctrade.ledger import commands as c
 from pctrade.ledger.group_commit import GroupCommitter
@@ -38,7 +38,6 @@ from pctrade.ledger.journal import Entry, JsonDict, format_ts
 from pctrade.ledger.model import (
     CASH_ASSET,
     ENERGY_ASSET,
-    ENERGY_NAME,
     FIRST_HOLDER_ACCOUNT,
     Account,
     AccountId,
@@ -49,6 +48,7 @@ from pctrade.ledger.model import (
     Role,
     State,
     SystemAccount,
+    builtin_asset,
 )
 from pctrade.ledger.operations import (
     REGISTRY_PARTY,
@@ -77,7 +77,7 @@ from pctrade.ledger.operations import (
 )
 from pctrade.ledger.ports import ConcurrentKeyUse, OptimisticMiss, Store, UnitOfWork
 
-IDEM_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
+IDEM_KEY_RE = re.compile(rf"^[\x21-\x7e]{{1,{IDEM_KEY_LEN_MAX}}}$")
 AUTHORITIES = (Role.REGULATOR, Role.REGISTRY_OPERATOR)
 
 # Evidence written beside a new entry, in its transaction (e.g. a sink sponsorship row
@@ -157,7 +157,7 @@ class Registry:
         """``lean``: the operation is small, so try it lean first (see the module)."""
         if not IDEM_KEY_RE.match(key):
             raise ValidationError(
-                "idempotency key must be 1-128 printable ASCII characters",
+                f"idempotency key must be 1-{IDEM_KEY_LEN_MAX} printable ASCII characters",
                 code="bad_idempotency_key",
             )
         fingerprint = command.fingerprint()
@@ -248,10 +248,9 @@ class Registry:
 
     @staticmethod
     def _asset(uow: UnitOfWork, name: str) -> AssetId:
-        if name.upper() in ("CNY", "CASH"):
-            return CASH_ASSET
-        if name.upper() == ENERGY_NAME:
-            return ENERGY_ASSET
+        builtin = builtin_asset(name)
+        if builtin is not None:
+            return builtin
         Denomination.parse(name)
         batch = uow.batch_named(name)
         if batch is None:
@@ -391,8 +390,8 @@ class Registry:
             dst = self._account(uow, cmd.to_account)
             asset_id = self._asset(uow, cmd.asset)
             self._holder(uow, who, src)
-            plan = plan_transfer(src, dst, asset_id, cmd.quantity)
-            self._has(uow, src, asset_id, cmd.quantity)
+            plan = plan_transfer(src, dst, asset_id, cmd.quantity_units)
+            self._has(uow, src, asset_id, cmd.quantity_units)
             return plan
 
         return self._run(actor, key, cmd, planner, lean=True)
@@ -404,7 +403,7 @@ class Registry:
             src = self._account(uow, cmd.from_account)
             asset_id = self._asset(uow, cmd.asset)
             self._holder(uow, who, src)
-            plan = plan_distribute(src, asset_id, cmd.account_ids, cmd.amounts, cmd.reference)
+            plan = plan_distribute(src, asset_id, cmd.account_ids, cmd.amounts_units, cmd.reference)
             ids = cmd.account_ids
             if min(ids) < FIRST_HOLDER_ACCOUNT:
                 raise ValidationError("distributions go to holder accounts", code="bad_account")
@@ -425,8 +424,8 @@ class Registry:
                 access.require_role(who, AUTHORITIES, "impose a regulator freeze")
             else:
                 self._holder(uow, who, account)
-            plan = plan_freeze(account, asset_id, cmd.quantity, reason, cmd.reference)
-            self._has(uow, account, asset_id, cmd.quantity)
+            plan = plan_freeze(account, asset_id, cmd.quantity_units, reason, cmd.reference)
+            self._has(uow, account, asset_id, cmd.quantity_units)
             return plan
 
         return self._run(actor, key, cmd, planner, lean=True)
@@ -442,7 +441,7 @@ class Registry:
             else:
                 self._holder(uow, who, account)
             return plan_unfreeze(
-                hold.hold_id, hold.account_id, hold.asset_id, hold.remaining, cmd.quantity
+                hold.hold_id, hold.account_id, hold.asset_id, hold.remaining, cmd.quantity_units
             )
 
         return self._run(actor, key, cmd, planner, lean=True)
@@ -452,8 +451,8 @@ class Registry:
             account = self._account(uow, cmd.account_id)
             asset_id = self._asset(uow, cmd.asset)
             self._holder(uow, who, account)
-            plan = plan_surrender(account, asset_id, cmd.quantity, cmd.period)
-            self._has(uow, account, asset_id, cmd.quantity)
+            plan = plan_surrender(account, asset_id, cmd.quantity_g, cmd.period)
+            self._has(uow, account, asset_id, cmd.quantity_g)
             return plan
 
         return self._run(actor, key, cmd, planner, lean=True)
@@ -463,8 +462,8 @@ class Registry:
             account = self._account(uow, cmd.account_id)
             asset_id = self._asset(uow, cmd.asset)
             self._holder(uow, who, account)
-            plan = plan_retire(account, asset_id, cmd.quantity, cmd.retirement)
-            self._has(uow, account, asset_id, cmd.quantity)
+            plan = plan_retire(account, asset_id, cmd.quantity_g, cmd.retirement)
+            self._has(uow, account, asset_id, cmd.quantity_g)
             return plan
 
         return self._run(actor, key, cmd, planner, lean=True)
@@ -482,8 +481,8 @@ class Registry:
             access.require_role(who, AUTHORITIES, "cancel units")
             account = self._account(uow, cmd.account_id)
             asset_id = self._asset(uow, cmd.asset)
-            plan = plan_cancel(account, asset_id, cmd.quantity, cmd.reason)
-            self._has(uow, account, asset_id, cmd.quantity)
+            plan = plan_cancel(account, asset_id, cmd.quantity_g, cmd.reason)
+            self._has(uow, account, asset_id, cmd.quantity_g)
             return _with_evidence(plan, evidence)
 
         return self._run(actor, key, cmd, planner, beside, lean=True)

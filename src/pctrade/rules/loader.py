@@ -23,6 +23,8 @@ from types import MappingProxyType
 from typing import Any
 
 from pctrade.kernel.errors import ValidationError
+from pctrade.kernel.limits import INT64_MAX
+from pctrade.kernel.units import BPS
 from pctrade.rules.model import (
     SECTIONS,
     CapBasis,
@@ -39,8 +41,6 @@ from pctrade.rules.model import (
     Trading,
 )
 
-BPS = 10_000
-INT_MAX = 2**63 - 1
 LIST_LEN_MAX = 64
 TEXT_LEN_MAX = 2_000
 JURISDICTION_RE = re.compile(r"^[A-Z]{2,3}$")
@@ -60,7 +60,7 @@ class RuleSetError(ValidationError):
 Check = Callable[[str, Any], Any]
 
 
-def _int(lo: int, hi: int = INT_MAX) -> Check:
+def _int(lo: int, hi: int = INT64_MAX) -> Check:
     def check(where: str, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise RuleSetError(f"{where}: must be an integer, got {value!r}")

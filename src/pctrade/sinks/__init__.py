@@ -9,8 +9,10 @@ The path this package models is the second half of 低碳足迹—碳汇—碳�
          to the shares in exact grams (largest remainder), every gram recorded
       ─▶ a reported loss cancels buffer credits first; any shortfall is reported
 
-Everything here is standard library only and does no I/O beyond reading the packaged
-data files (the removal model and buffer rate); ``services.sinks`` stores and journals.
+The rules (project, monitoring, removals, attribution, evidence) are standard library
+only and do no I/O beyond reading the packaged data files (the removal model and
+buffer rate); ``sinks.service`` holds the use cases that store and journal,
+``sinks.queries`` the reads ("my trees / my credits"), ``sinks.sql`` the tables.
 """
 
 from __future__ import annotations

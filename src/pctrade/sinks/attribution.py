@@ -4,7 +4,7 @@ An issuance of ``removals_g`` is cut in two. The buffer share, ``buffer_bps`` of
 removals rounded *up*, goes to the non-tradable buffer account against reversal; rounding
 up errs toward permanence, never toward people holding credits nobody backs. The rest,
 ``distributable_g``, is split pro rata to the sponsors' shares by the largest-remainder
-method (Hamilton's method):
+method (Hamilton's method), the platform's one exact split (``pctrade.kernel.split``):
 
     sponsor i gets floor(D × s_i / S) grams and keeps the remainder r_i = D × s_i mod S;
     the L = D − Σ floor(…) grams left over (L < number of sponsors) go one each to the
@@ -26,42 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pctrade.kernel.errors import Conflict, ValidationError
-
-BPS = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class Split:
-    """An exact largest-remainder split of ``total`` over ``weights``."""
-
-    amounts: list[int]
-    remainders: list[int]  # r_i, the numerator over sum(weights) that floor() dropped
-    rounded_up: list[bool]  # whether i received one of the leftover units
-    leftover: int  # how many units the largest-remainder step handed out
-
-
-def largest_remainder(total: int, weights: Sequence[int]) -> Split:
-    """Split ``total`` pro rata to non-negative integer ``weights``; the parts sum to it."""
-    if total < 0:
-        raise ValidationError("cannot split a negative quantity", code="non_positive")
-    weight_sum = sum(weights)
-    if weight_sum <= 0 or min(weights) < 0:
-        raise ValidationError("weights are non-negative and not all zero", code="bad_weights")
-    amounts: list[int] = []
-    remainders: list[int] = []
-    for w in weights:
-        q, r = divmod(total * w, weight_sum)
-        amounts.append(q)
-        remainders.append(r)
-    leftover = total - sum(amounts)
-    rounded_up = [False] * len(amounts)
-    if leftover:
-        # Sorting by (-remainder, index) gives the stable tie-break the docstring states.
-        order = sorted(range(len(amounts)), key=lambda i: (-remainders[i], i))
-        for i in order[:leftover]:
-            amounts[i] += 1
-            rounded_up[i] = True
-    return Split(amounts, remainders, rounded_up, leftover)
+from pctrade.kernel.split import Split, largest_remainder
+from pctrade.kernel.units import BPS
 
 
 def buffer_share_g(removals_g: int, buffer_bps: int) -> int:
@@ -104,8 +70,8 @@ def attribute(
 ) -> Attribution:
     """Cut ``removals_g`` into the buffer share and each sponsor's exact grams.
 
-    ``splitter`` may be a faster implementation with the same results (the numpy one in
-    ``adapters.fast_split``); this package itself stays standard library only.
+    ``splitter`` may be a faster implementation with the same results (the numpy twin in
+    ``pctrade.ledger.split_columns``); this module itself stays standard library only.
     """
     if removals_g <= 0:
         raise ValidationError("issue a positive quantity", code="non_positive")

@@ -21,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from pctrade.kernel.limits import INT64_MAX
 from pctrade.ledger.invariants import Problem
+from pctrade.ledger.operations import OpType
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.sql.store import SqlUnitOfWork
 from pctrade.sinks.evidence import (
@@ -58,7 +60,7 @@ def _sponsorships(
     unpaid: list[int] = []
     for seq, code, account, n, energy_g, day, op_type, payload in db.sponsorships_with_entries(uow):
         units[code] = units.get(code, 0) + int(n)
-        if op_type != "energy_spend":
+        if op_type != OpType.ENERGY_SPEND:
             unpaid.append(int(seq))
             continue
         body: dict[str, Any] = json.loads(payload)
@@ -86,7 +88,7 @@ def _sponsorships(
             f"{len(unpaid)} sponsorships have no energy spend paying for them: {named}",
             unpaid[0],
         )
-    for seq, ev in db.evidence_entries(uow, "energy_spend", "sink_sponsorship"):
+    for seq, ev in db.evidence_entries(uow, str(OpType.ENERGY_SPEND), "sink_sponsorship"):
         if db.sponsorship(uow, seq) is None:
             yield Problem(
                 "sink_sponsorship_missing", f"entry {seq} sponsored {ev['project']}, no row", seq
@@ -125,7 +127,7 @@ def _issuances(
         )
         yield from _issuance(uow, seq, row, reports.get(int(row["report_id"])), terms)
     seen = {int(r["issue_seq"]) for r in issuances}
-    for seq, ev in db.evidence_entries(uow, "issue", "sink_issuance"):
+    for seq, ev in db.evidence_entries(uow, str(OpType.ISSUE), "sink_issuance"):
         if seq not in seen:
             yield Problem(
                 "sink_issuance_mismatch", f"entry {seq} issued {ev['batch']}, no row", seq
@@ -145,7 +147,7 @@ def _issuance(
     uow: UnitOfWork, seq: int, row: db.Row, report: db.Row | None, terms: dict[str, str]
 ) -> Iterator[Problem]:
     found = db.entry_payload(uow, seq)
-    ev = found[1].get("evidence") if found is not None and found[0] == "issue" else None
+    ev = found[1].get("evidence") if found is not None and found[0] == OpType.ISSUE else None
     if not isinstance(ev, dict):
         yield Problem("sink_issuance_mismatch", f"issuance {seq}: no issue entry records it", seq)
         return
@@ -199,7 +201,7 @@ def _bad_rows(uow: UnitOfWork, seq: int, ev: dict[str, Any], columns: list[Any])
     inside = (where < len(ids)) & (ids[np.minimum(where, len(ids) - 1)] == credited_ids)
     lookup[where[inside]] = credited[inside]
     wrong = amounts != lookup
-    if total > 0 and len(ids) and d * int(shares.max(initial=0)) < 2**63:
+    if total > 0 and len(ids) and d * int(shares.max(initial=0)) <= INT64_MAX:
         floor, rem = np.divmod(shares * d, total)
         wrong |= (rem != remainders) | (floor + up != amounts) | (shares <= 0)
     return [int(a) for a in ids[wrong]]
@@ -221,7 +223,7 @@ def _reversals(uow: UnitOfWork) -> Iterator[Problem]:
             wrong.append("status or cancellations")
         for index, s in enumerate(seqs[: len(parts)]):
             found = db.entry_payload(uow, s)
-            ev = found[1].get("evidence", {}) if found and found[0] == "cancel" else {}
+            ev = found[1].get("evidence", {}) if found and found[0] == OpType.CANCEL else {}
             if (ev.get("reversal_id"), ev.get("part"), ev.get("plan"), ev.get("loss_g")) != (
                 rid,
                 index,
@@ -231,7 +233,7 @@ def _reversals(uow: UnitOfWork) -> Iterator[Problem]:
                 wrong.append(f"cancellation {s}")
         if wrong:
             yield Problem("sink_reversal_mismatch", f"reversal {rid}: {', '.join(wrong)}")
-    for seq, ev in db.evidence_entries(uow, "cancel", "sink_reversal"):
+    for seq, ev in db.evidence_entries(uow, str(OpType.CANCEL), "sink_reversal"):
         if seq not in executed:
             yield Problem(
                 "sink_reversal_mismatch", f"entry {seq} executed reversal {ev['reversal_id']}", seq

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pctrade.kernel.errors import NotFound
+from pctrade.kernel.limits import INT64_MAX
 from pctrade.ledger.model import AccountId, Seq, State
 from pctrade.ledger.ports import Store, UnitOfWork
 from pctrade.sinks.sql import store as db
@@ -111,7 +112,7 @@ def sponsor_certificate(
 
 
 def _certificate(uow: UnitOfWork, issue_seq: Seq) -> IssuanceCertificate:
-    row = db.issuance(uow, issue_seq) if 0 < issue_seq < 2**63 else None
+    row = db.issuance(uow, issue_seq) if 0 < issue_seq <= INT64_MAX else None
     entry = uow.entry(issue_seq) if row is not None else None
     if row is None or entry is None:
         raise NotFound(f"entry {issue_seq} is not a sink issuance", code="unknown_certificate")

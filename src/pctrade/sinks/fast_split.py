@@ -1,68 +1,27 @@
-"""The largest-remainder split on numpy columns, for issuances to a million sponsors.
+"""An issuance kept columnar: the attribution of a million sponsors on numpy columns.
 
-It returns exactly what ``sinks.attribution.largest_remainder`` returns — the same
-amounts, remainders, leftover grams and tie-break (largest remainder first, then the
-earlier sponsor) — computed on int64 columns instead of Python integers, which is about
-ten times faster at a million sponsors. Exactness needs every product
-``total × weight`` and the sum of the weights to fit in int64; when they might not, it
-hands the work to the pure version, which has no such limit. The unit tests compare
-the two on random inputs.
-
-``attribute_columns`` is ``sinks.attribution.attribute`` for shares read as columns:
-it keeps the whole issuance columnar — the split, the registry's recipients (the buffer
-and every sponsor owed a gram) and the digest of the attribution table that the issue
-entry records — and builds Python lists only where a driver needs them.
+``attribute_columns`` is ``sinks.attribution.attribute`` for shares read as columns: it
+keeps the whole issuance columnar — the split (the exact largest-remainder rule's numpy
+twin, ``pctrade.ledger.split_columns``), the registry's recipients (the buffer and every
+sponsor owed a gram) and the digest of the attribution table that the issue entry
+records — and builds Python lists only where a driver needs them. Inputs the int64
+columns cannot take exactly go to the pure ``attribute``, with the same answer.
 """
 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from pctrade.kernel.errors import Conflict, ValidationError
-from pctrade.sinks.attribution import (
-    Attribution,
-    Split,
-    attribute,
-    buffer_share_g,
-    largest_remainder,
-)
+from pctrade.kernel.limits import INT64_MAX
+from pctrade.kernel.split import Split
+from pctrade.ledger.split_columns import Column, fits, split_columns
+from pctrade.sinks.attribution import Attribution, attribute, buffer_share_g
 from pctrade.sinks.evidence import attribution_digest
-
-INT64_LIMIT = 2**63
-Column = NDArray[np.int64]
-
-
-def _fits(total: int, weight_sum: int, weight_max: int) -> bool:
-    return 0 < weight_sum < INT64_LIMIT and total * weight_max < INT64_LIMIT
-
-
-def _split(total: int, weights: Column) -> tuple[Column, Column, NDArray[np.bool_], int]:
-    """Amounts, remainders, rounded-up flags and leftover; the caller checked the range."""
-    weight_sum = int(weights.sum())
-    amounts, remainders = np.divmod(weights * total, weight_sum)
-    leftover = total - int(amounts.sum())
-    rounded_up = np.zeros(len(weights), dtype=bool)
-    if leftover:
-        # A stable sort of the negated remainders keeps the earlier sponsor first on ties.
-        chosen = np.argsort(-remainders, kind="stable")[:leftover]
-        amounts[chosen] += 1
-        rounded_up[chosen] = True
-    return amounts, remainders, rounded_up, leftover
-
-
-def largest_remainder_np(total: int, weights: Sequence[int]) -> Split:
-    if total <= 0 or not weights:
-        return largest_remainder(total, weights)  # the pure version's checks and answers
-    # Checked on Python integers, before numpy could wrap around.
-    if min(weights) < 0 or not _fits(total, sum(weights), max(weights)):
-        return largest_remainder(total, weights)
-    amounts, remainders, rounded_up, leftover = _split(total, np.asarray(weights, dtype=np.int64))
-    return Split(amounts.tolist(), remainders.tolist(), rounded_up.tolist(), leftover)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,13 +75,13 @@ def attribute_columns(
         removals_g <= 0
         or not ordered
         or int(shares.min()) <= 0
-        or int(shares.max()) >= INT64_LIMIT // n  # so that the sum fits too
-        or not _fits(total, int(shares.sum()), int(shares.max()))
+        or int(shares.max()) >= (INT64_MAX + 1) // n  # so that the sum fits too
+        or not fits(total, int(shares.sum()), int(shares.max()))
         or total <= 0
     ):
         return _from_lists(attribute(removals_g, buffer_bps, ids.tolist(), shares.tolist()),
                            buffer_account)  # fmt: skip
-    amounts, remainders, rounded_up, leftover = _split(total, shares)
+    amounts, remainders, rounded_up, leftover = split_columns(total, shares)
     split = Split(amounts.tolist(), remainders.tolist(), rounded_up.tolist(), leftover)
     a = Attribution(
         removals_g, buffer_bps, buffer_g, int(shares.sum()), ids.tolist(), shares.tolist(), split

@@ -22,8 +22,8 @@ from datetime import date
 from enum import StrEnum
 
 from pctrade.kernel.errors import Conflict, Forbidden, ValidationError
+from pctrade.kernel.limits import REASON_LEN_MAX
 
-REASON_LEN_MAX = 512
 REPORT_DAYS_MAX = 5 * 366
 
 

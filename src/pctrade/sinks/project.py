@@ -20,13 +20,12 @@ from datetime import date
 from enum import StrEnum
 
 from pctrade.kernel.errors import Conflict, ValidationError
+from pctrade.kernel.limits import AFFILIATES_MAX, NAME_LEN_MAX
 
 PARCEL_AREA_M2_MIN = 400
 YEARS_NOT_FOREST_MIN = 3
 PARCELS_MAX = 10_000
-AFFILIATES_MAX = 32
 UNITS_OFFERED_MAX = 10**12
-NAME_LEN_MAX = 200
 CREDITING_YEARS_MAX = 60
 M2_PER_HA = 10_000
 

@@ -21,7 +21,6 @@ from pctrade.kernel.errors import ValidationError
 from pctrade.sinks.project import M2_PER_HA
 
 DAYS_PER_YEAR = 365
-BPS = 10_000
 
 
 @dataclass(frozen=True, slots=True)

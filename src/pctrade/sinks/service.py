@@ -1,4 +1,4 @@
-"""Sink use cases: register, approve, sponsor, report, verify, issue, reverse, and "mine".
+"""Sink use cases: register, approve, sponsor, report, verify, issue and reverse.
 
 Each use case is one function of ``Sinks`` and, where it moves holdings, one registry
 operation whose evidence rows are written *beside* the journal entry, in the same
@@ -36,6 +36,7 @@ from pctrade.kernel.errors import (
     NotFound,
     ValidationError,
 )
+from pctrade.kernel.limits import INT32_MAX, REASON_LEN_MAX
 from pctrade.ledger import access
 from pctrade.ledger import commands as c
 from pctrade.ledger.journal import Entry, format_ts
@@ -79,6 +80,7 @@ from pctrade.sinks.project import (
     sponsorship_cost_g,
     validate_spec,
 )
+from pctrade.sinks.queries import project_row
 from pctrade.sinks.removals import (
     DAYS_PER_YEAR,
     RemovalModels,
@@ -89,19 +91,11 @@ from pctrade.sinks.removals import (
 from pctrade.sinks.sql import store as db
 
 SPONSOR_PURPOSE = "sink_sponsorship"
-CAUSE_LEN_MAX = 512
 BATCHES_PER_PROJECT_MAX = 999  # the serial in a denomination has three digits
 
 
 def _day(text: str) -> date:
     return date.fromisoformat(text)
-
-
-def _project(uow: UnitOfWork, code: str, *, lock: bool = False) -> db.Row:
-    row = db.project(uow, code, lock=lock)
-    if row is None:
-        raise NotFound(f"no sink project {code}", code="unknown_project")
-    return row
 
 
 def _state(row: db.Row) -> ProjectState:
@@ -115,7 +109,7 @@ def _state(row: db.Row) -> ProjectState:
 
 
 def _report(uow: UnitOfWork, report_id: int) -> db.Row:
-    row = db.report(uow, report_id) if 0 < report_id < 2**31 else None
+    row = db.report(uow, report_id) if 0 < report_id <= INT32_MAX else None
     if row is None:
         raise NotFound(f"no monitoring report {report_id}", code="unknown_report")
     return row
@@ -231,7 +225,7 @@ class Sinks:
             access.require_role(
                 acting_party(uow, actor), (Role.REGULATOR,), "approve sink projects"
             )
-            row = _project(uow, code, lock=True)
+            row = project_row(uow, code, lock=True)
             require_status(code, ProjectStatus(row["status"]), ProjectStatus.REGISTERED, "approval")
             db.update_project(
                 uow,
@@ -247,7 +241,7 @@ class Sinks:
         """The owner or the regulator closes sponsorship; reports and issuance go on."""
         with self.store.writer() as uow:
             who = acting_party(uow, actor)
-            row = _project(uow, code, lock=True)
+            row = project_row(uow, code, lock=True)
             if who.party_id != row["owner"] and who.role != Role.REGULATOR:
                 raise Forbidden(f"{actor} may not close project {code}")
             require_status(code, ProjectStatus(row["status"]), ProjectStatus.APPROVED, "closing")
@@ -257,7 +251,7 @@ class Sinks:
 
     def project(self, code: str) -> db.Row:
         with self.store.reader() as uow:
-            return _project(uow, code)
+            return project_row(uow, code)
 
     # ---- sponsorship ----------------------------------------------------------------
     def sponsor(
@@ -268,13 +262,13 @@ class Sinks:
             prior = _prior_row(uow, actor, key, db.sponsorship)
             if prior is not None:
                 return _replayed_sponsorship(prior, key, account_id, code, units)
-            project = _project(uow, code)
+            project = project_row(uow, code)
             cost_g = sponsorship_cost_g(_state(project), units)
             terms = _terms(uow, project)
         day = self.registry.clock().date().isoformat()
 
         def record(uow: UnitOfWork, entry: Entry) -> None:
-            row = _project(uow, code, lock=True)
+            row = project_row(uow, code, lock=True)
             if sponsorship_cost_g(_state(row), units) != cost_g or _terms(uow, row) != terms:
                 raise Conflict(f"project {code} changed its terms", code="price_changed")
             db.update_project(uow, code, units_sold=int(row["units_sold"]) + units)
@@ -298,7 +292,7 @@ class Sinks:
         """The owner files measured removals for a period; a verifier decides on it."""
         check_measured(removals_g)
         with self.store.writer() as uow:
-            row = _project(uow, code, lock=True)
+            row = project_row(uow, code, lock=True)
             if actor != row["owner"]:
                 raise Forbidden(f"only the owner of {code} files its reports", code="not_owner")
             if row["status"] == ProjectStatus.REGISTERED:
@@ -327,7 +321,7 @@ class Sinks:
         with self.store.writer() as uow:
             access.require_role(acting_party(uow, actor), (Role.VERIFIER,), "verify reports")
             report = _report(uow, report_id)
-            project = _project(uow, report["project_code"], lock=True)
+            project = project_row(uow, report["project_code"], lock=True)
             check_verifier(actor, project["owner"], project["affiliates"].split())
             check_decision(ReportStatus(report["status"]), approve, reason)
             status = ReportStatus.VERIFIED if approve else ReportStatus.REJECTED
@@ -358,7 +352,7 @@ class Sinks:
                     raise IdempotencyConflict(f"key {key!r} issued for another request")
                 return self._issuance(Receipt(_entry(uow, int(prior["issue_seq"])), replayed=True))
             report = _report(uow, report_id)
-            project = _project(uow, report["project_code"])
+            project = project_row(uow, report["project_code"])
             requested_g = _requested(report, quantity_g)
             ids, shares = db.shares_as_of(uow, project["code"], report["period_end"])
             snapshot_seq = uow.head.last_seq  # every sponsorship the shares include is ≤ it
@@ -371,7 +365,7 @@ class Sinks:
 
         def record(uow: UnitOfWork, entry: Entry) -> None:
             _check_issue_still_valid(uow, report_id, requested_g, snapshot_seq)
-            fresh = _project(uow, project["code"], lock=True)
+            fresh = project_row(uow, project["code"], lock=True)
             db.update_project(uow, project["code"], batches=int(fresh["batches"]) + 1)
             issued_g = int(_report(uow, report_id)["issued_g"]) + requested_g
             db.update_report(uow, report_id, issued_g=issued_g)
@@ -409,8 +403,8 @@ class Sinks:
     # ---- reversal ---------------------------------------------------------------------
     def reverse(self, actor: str, key: str, code: str, loss_g: int, cause: str) -> Reversal:
         """Cover a reported loss from the project's buffer credits; report any shortfall."""
-        if not cause.strip() or len(cause) > CAUSE_LEN_MAX:
-            raise ValidationError(f"a cause has 1 to {CAUSE_LEN_MAX} characters", code="bad_cause")
+        if not cause.strip() or len(cause) > REASON_LEN_MAX:
+            raise ValidationError(f"a cause has 1 to {REASON_LEN_MAX} characters", code="bad_cause")
         row = self._plan_reversal(actor, key, code, loss_g, cause)
         parts = _plan_parts(row["plan"])
         done = [int(s) for s in row["cancel_seqs"].split()]
@@ -432,7 +426,7 @@ class Sinks:
     def _plan_reversal(self, actor: str, key: str, code: str, loss_g: int, cause: str) -> db.Row:
         with self.store.writer() as uow:
             access.require_role(acting_party(uow, actor), AUTHORITIES, "record reversals")
-            _project(uow, code, lock=True)
+            project_row(uow, code, lock=True)
             prior = db.reversal_by_key(uow, actor, key, lock=True)
             if prior is not None:
                 if (prior["project_code"], prior["loss_g"], prior["cause"]) != (
@@ -648,90 +642,3 @@ def _plan_parts(text: str) -> list[tuple[str, int]]:
         batch, grams = item.split("=")
         parts.append((batch, int(grams)))
     return parts
-
-
-# ---- "my trees / my credits" ----------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class MyCredit:
-    """One line of a batch's attribution table that names me, and what I hold of it."""
-
-    batch: str
-    issue_seq: int  # the issue entry: the certificate of where these grams came from
-    shares: int
-    credited_g: int
-    rounded_up: bool  # whether one of the batch's leftover grams came to me
-    available_g: int  # what I still hold of the batch (I may have sold or retired some)
-
-
-@dataclass(frozen=True, slots=True)
-class MyProject:
-    code: str
-    name: str
-    project_type: str
-    forest_type: str
-    status: str
-    units: int
-    energy_g: int
-    units_sold: int  # all sponsors' units; my share of the project is units / units_sold
-    verified_g: int  # the project's verified removals so far, all reports
-    credits: list[MyCredit]
-
-    @property
-    def credited_g(self) -> int:
-        return sum(c.credited_g for c in self.credits)
-
-
-def mine(registry: Registry, account_id: AccountId) -> list[MyProject]:
-    """Every project an account sponsored: units, energy spent, removals, credits."""
-    with registry.store.reader() as uow:
-        if uow.account(account_id) is None:
-            raise NotFound(f"no account {account_id}", code="unknown_account")
-        units: dict[str, list[int]] = {}
-        for s in db.sponsorships_of_account(uow, account_id):
-            pair = units.setdefault(s["project_code"], [0, 0])
-            pair[0] += int(s["units"])
-            pair[1] += int(s["energy_g"])
-        credits = _my_credits(uow, account_id)
-        return [
-            _my_project(uow, code, u, e, credits.get(code, []))
-            for code, (u, e) in sorted(units.items())
-        ]
-
-
-def _my_credits(uow: UnitOfWork, account_id: AccountId) -> dict[str, list[MyCredit]]:
-    by_project: dict[str, list[MyCredit]] = {}
-    for a in db.attributions_of_account(uow, account_id):
-        batch = uow.batch_named(a["batch"])
-        held = 0 if batch is None else uow.balance(account_id, batch.asset_id, State.AVAILABLE)
-        by_project.setdefault(a["project_code"], []).append(
-            MyCredit(
-                a["batch"],
-                int(a["issue_seq"]),
-                int(a["shares"]),
-                int(a["amount_g"]),
-                bool(a["rounded_up"]),
-                held,
-            )
-        )
-    return by_project
-
-
-def _my_project(
-    uow: UnitOfWork, code: str, units: int, energy_g: int, credits: list[MyCredit]
-) -> MyProject:
-    p = _project(uow, code)
-    verified_g = sum(
-        int(r["removals_g"]) for r in db.reports_of(uow, code) if r["status"] == "verified"
-    )
-    return MyProject(
-        code,
-        p["name"],
-        p["project_type"],
-        p["forest_type"],
-        p["status"],
-        units,
-        energy_g,
-        int(p["units_sold"]),
-        verified_g,
-        credits,
-    )

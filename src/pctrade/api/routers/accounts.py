@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from pctrade.api import lookups, policy, views
+from pctrade.api import lookups, views
 from pctrade.api import schemas as s
 from pctrade.api.deps import (
     AccountPathDep,
@@ -16,7 +16,7 @@ from pctrade.api.deps import (
 )
 from pctrade.api.problems import problem_responses
 from pctrade.ledger import commands as c
-from pctrade.ledger import queries
+from pctrade.ledger import queries, reads
 
 router = APIRouter(tags=["accounts"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422)
@@ -70,9 +70,7 @@ def my_accounts(actor: ActorDep, store: StoreDep) -> list[s.AccountPublic]:
 @router.get("/accounts/{account}", responses=READ_ERRORS)
 def get_account(account: AccountPathDep, actor: ActorDep, store: StoreDep) -> s.AccountViewPublic:
     """An account with its balances per asset and state, its open holds and its agents."""
-    found, agents = lookups.account(store, account)
-    policy.require_account_reader(actor, found, agents)
-    return views.account_view(queries.account_view(store, account))
+    return views.account_view(reads.account_view(store, actor, account))
 
 
 @router.post("/accounts/{account}/agents", status_code=201, responses=WRITE_ERRORS)

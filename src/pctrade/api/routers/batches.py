@@ -10,7 +10,7 @@ from pctrade.api import lookups, views
 from pctrade.api import schemas as s
 from pctrade.api.deps import ActorDep, IdempotencyKeyDep, RegistryDep, StoreDep, mark_replay
 from pctrade.api.problems import problem_responses
-from pctrade.kernel.units import INT64_MAX
+from pctrade.kernel.limits import INT64_MAX, PAGE_SIZE_MAX
 from pctrade.ledger import commands as c
 
 router = APIRouter(prefix="/batches", tags=["batches"])
@@ -21,7 +21,7 @@ def list_batches(
     _actor: ActorDep,
     store: StoreDep,
     after: Annotated[int, Query(ge=0, le=INT64_MAX, description="last asset_id seen")] = 0,
-    limit: Annotated[int, Query(ge=1, le=lookups.BATCH_PAGE_MAX)] = 100,
+    limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = 100,
 ) -> list[s.BatchPublic]:
     return [views.batch(b) for b in lookups.batches(store, after, limit)]
 

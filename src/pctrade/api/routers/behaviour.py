@@ -27,7 +27,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from pctrade.api import policy
 from pctrade.api import schemas as s
 from pctrade.api.deps import (
     REPLAYED_HEADER,
@@ -41,8 +40,6 @@ from pctrade.api.problems import problem_responses
 from pctrade.energy import ingest, review
 from pctrade.energy import service as energy
 from pctrade.energy.behaviour.review import Decision
-from pctrade.kernel.errors import Forbidden
-from pctrade.ledger.model import Role
 
 router = APIRouter(tags=["behaviour"])
 
@@ -82,12 +79,10 @@ async def submit_events(
     request: Request, actor: ActorDep, app: AppDep, store: StoreDep
 ) -> s.IngestReportPublic:
     """Submit a batch of behaviour events (data partners only)."""
-    if actor.role != Role.PLATFORM:
-        raise Forbidden(f"{actor.party_id} is not a data partner (platform)")
     body = await request.body()
     report = await run_in_threadpool(
-        ingest.ingest_batch,
-        actor.party_id,
+        ingest.submit_batch,
+        actor,
         body,
         app.data_dir,
         app.clock(),
@@ -101,10 +96,7 @@ def get_report(
     batch_id: Annotated[str, Path(max_length=64)], actor: ActorDep, app: AppDep
 ) -> s.IngestReportPublic:
     """A batch's ingestion report, for the partner that sent it (or an authority)."""
-    report = ingest.read_report(app.data_dir, batch_id)
-    if report.partner_id != actor.party_id and not policy.is_authority(actor):
-        raise Forbidden(f"batch {batch_id} is another partner's")
-    return _public(report)
+    return _public(ingest.report_for(actor, app.data_dir, batch_id))
 
 
 @router.get("/behaviour/days/{day}/report", responses=problem_responses(401, 403, 404, 422))
@@ -117,10 +109,7 @@ def get_day_report(
     ] = None,
 ) -> s.DayReportPublic:
     """A partner's report of one daily run (its own; an authority names the partner)."""
-    partner = partner_id or actor.party_id
-    if partner != actor.party_id and not policy.is_authority(actor):
-        raise Forbidden(f"the report of {partner} is not yours")
-    report = ingest.read_day_report(app.data_dir, day, partner)
+    report = ingest.day_report_for(actor, app.data_dir, day, partner_id)
     return s.DayReportPublic(
         day=report.day,
         partner_id=report.partner_id,
@@ -161,9 +150,7 @@ def list_held(
     partner: Annotated[str | None, Query(max_length=64, description="one partner only")] = None,
 ) -> s.HeldEventsPublic:
     """A day's events held for review (authorities only), decided or not."""
-    if not policy.is_authority(actor):
-        raise Forbidden(f"{actor.party_id} may not review held events")
-    events = review.held(store, day, partner)
+    events = review.held_for(actor, store, day, partner)
     return s.HeldEventsPublic(day=day.isoformat(), held=[_held_public(h) for h in events])
 
 

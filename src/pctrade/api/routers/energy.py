@@ -30,22 +30,11 @@ from pctrade.api.deps import (
 )
 from pctrade.api.problems import problem_responses
 from pctrade.energy import service as energy
-from pctrade.kernel.errors import NotFound
-from pctrade.ledger import queries
-from pctrade.ledger.model import ENERGY_ASSET, AccountId, HolderType, State
-from pctrade.ledger.ports import Store
+from pctrade.ledger import reads
+from pctrade.ledger.model import ENERGY_ASSET, State
 
 router = APIRouter(tags=["energy"])
 STATEMENT_DAYS_DEFAULT = 30
-
-
-def _own_account(store: Store, party_id: str) -> AccountId:
-    own = [
-        a for a in queries.accounts_of(store, party_id) if a.holder_type == HolderType.INDIVIDUAL
-    ]
-    if not own:
-        raise NotFound(f"{party_id} holds no individual account", code="unknown_account")
-    return own[0].account_id
 
 
 @router.post(
@@ -60,7 +49,7 @@ def spend_my_energy(
     response: Response,
 ) -> s.EnergySpentPublic:
     """Spend the caller's available green energy once, for a stated purpose."""
-    account_id = _own_account(store, actor.party_id)
+    account_id = reads.own_individual_account(store, actor.party_id)
     receipt = energy.spend_receipt(
         registry, actor.party_id, key, account_id, body.quantity_g, body.purpose, body.reference
     )
@@ -85,7 +74,7 @@ def my_energy(
     """The caller's energy balance and statement lines."""
     last = day_to or app.clock().date()
     first = day_from or last - timedelta(days=STATEMENT_DAYS_DEFAULT - 1)
-    st = energy.statement(store, _own_account(store, actor.party_id), first, last)
+    st = energy.statement(store, reads.own_individual_account(store, actor.party_id), first, last)
     return s.EnergyStatementPublic(
         account=st.account_number,
         day_from=st.day_from,

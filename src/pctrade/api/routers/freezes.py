@@ -11,7 +11,7 @@ from pctrade.api import lookups, views
 from pctrade.api import schemas as s
 from pctrade.api.deps import ActorDep, IdempotencyKeyDep, RegistryDep, StoreDep, mark_replay
 from pctrade.api.problems import HttpProblem, problem_responses
-from pctrade.kernel.units import INT64_MAX
+from pctrade.kernel.limits import INT64_MAX
 from pctrade.ledger import commands as c
 
 router = APIRouter(prefix="/freezes", tags=["freezes"])

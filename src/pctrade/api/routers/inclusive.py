@@ -22,16 +22,13 @@ from pctrade.api.deps import (
 )
 from pctrade.api.problems import problem_responses
 from pctrade.inclusive.claim import Period
-from pctrade.inclusive.service import PAGE_MAX, InclusiveIssuance
-from pctrade.kernel.errors import NotFound
-from pctrade.kernel.units import INT64_MAX
-from pctrade.ledger import access, queries
-from pctrade.ledger.model import HolderType, Role
-from pctrade.ledger.service import AUTHORITIES
+from pctrade.inclusive.service import InclusiveIssuance
+from pctrade.kernel.limits import ATTRIBUTION_PAGE_MAX, INT32_MAX, INT64_MAX
+from pctrade.ledger import reads
 
 router = APIRouter(tags=["carbon-inclusive"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
-IssuancePath = Annotated[int, Path(gt=0, lt=2**31)]
+IssuancePath = Annotated[int, Path(gt=0, lt=INT32_MAX + 1)]
 
 
 def _request(row: dict[str, Any]) -> s.InclusiveRequestPublic:
@@ -87,11 +84,10 @@ def attributions(
     actor: ActorDep,
     inclusive: InclusiveDep,
     after: Annotated[int, Query(ge=0, le=INT64_MAX, description="last account seen")] = 0,
-    limit: Annotated[int, Query(gt=0, le=PAGE_MAX)] = 1_000,
+    limit: Annotated[int, Query(gt=0, le=ATTRIBUTION_PAGE_MAX)] = 1_000,
 ) -> list[s.AttributionPublic]:
     """The batch's attribution table, a page at a time (regulator, registry, verifier)."""
-    access.require_role(actor, (*AUTHORITIES, Role.VERIFIER), "read attribution tables")
-    rows = inclusive.attributions(issuance_id, after, limit)
+    rows = inclusive.attributions(actor, issuance_id, after, limit)
     fields = s.AttributionPublic.model_fields
     return [s.AttributionPublic.model_validate({k: r[k] for k in fields}) for r in rows]
 
@@ -124,13 +120,7 @@ def my_inclusive(
     actor: ActorDep, registry: RegistryDep, inclusive: InclusiveDep
 ) -> list[s.MyInclusivePublic]:
     """My carbon-inclusive credits: batch, grams, what I still hold, the energy behind."""
-    own = [
-        a
-        for a in queries.accounts_of(registry.store, actor.party_id)
-        if a.holder_type == HolderType.INDIVIDUAL
-    ]
-    if not own:
-        raise NotFound(f"{actor.party_id} holds no individual account", code="unknown_account")
+    own = reads.own_individual_account(registry.store, actor.party_id)
     return [
         s.MyInclusivePublic(
             batch=m.batch,
@@ -145,5 +135,5 @@ def my_inclusive(
             first_line=m.first_line,
             last_line=m.last_line,
         )
-        for m in inclusive.mine(own[0].account_id)
+        for m in inclusive.mine(own)
     ]

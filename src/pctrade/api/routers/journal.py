@@ -10,12 +10,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from pctrade.api import lookups, policy, views
 from pctrade.api import schemas as s
+from pctrade.api import views
 from pctrade.api.deps import ActorDep, StoreDep
 from pctrade.api.problems import problem_responses
-from pctrade.kernel.units import INT64_MAX, check_int64
-from pctrade.ledger import queries
+from pctrade.kernel.limits import INT64_MAX, PAGE_SIZE_MAX
+from pctrade.kernel.units import check_int64
+from pctrade.ledger import reads
 from pctrade.ledger.model import parse_account_ref
 
 router = APIRouter(prefix="/journal", tags=["journal"])
@@ -27,17 +28,11 @@ def journal(
     actor: ActorDep,
     store: StoreDep,
     after: Annotated[int, Query(ge=0, le=INT64_MAX, description="last seq seen")] = 0,
-    limit: Annotated[int, Query(ge=1, le=queries.PAGE_SIZE_MAX)] = 100,
+    limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = 100,
     account: Annotated[str | None, Query(max_length=32, description="id or number")] = None,
 ) -> s.JournalPagePublic:
-    account_id = None
-    if account is None:
-        policy.require_authority(actor, "read the whole journal")
-    else:
-        account_id = check_int64(parse_account_ref(account), "account id")
-        found, agents = lookups.account(store, account_id)
-        policy.require_account_reader(actor, found, agents)
-    entries = queries.journal_page(store, after, limit, account_id)
+    account_id = None if account is None else check_int64(parse_account_ref(account), "account id")
+    entries = reads.journal_page(store, actor, after, limit, account_id)
     next_after = entries[-1].seq if len(entries) == limit else None
     return s.JournalPagePublic(entries=[views.entry(e) for e in entries], next_after=next_after)
 
@@ -47,7 +42,5 @@ def entry(
     seq: Annotated[int, Path(ge=1, le=INT64_MAX)], actor: ActorDep, store: StoreDep
 ) -> s.EntryDetailPublic:
     """One entry with (up to 1,000 of) its postings; for the authorities or its actor."""
-    found, detail = queries.entry_detail(store, seq, POSTINGS_SHOWN_MAX)
-    if found.header.actor != actor.party_id:
-        policy.require_authority(actor, f"read entry {seq}")
+    found, detail = reads.entry_detail(store, actor, seq, POSTINGS_SHOWN_MAX)
     return views.entry_detail(found, detail)

@@ -15,7 +15,7 @@ from pctrade.api import certificate_html, views
 from pctrade.api import schemas as s
 from pctrade.api.deps import ActorDep, IdempotencyKeyDep, RegistryDep, StoreDep, mark_replay
 from pctrade.api.problems import problem_responses
-from pctrade.kernel.units import INT64_MAX
+from pctrade.kernel.limits import INT64_MAX
 from pctrade.ledger import commands as c
 from pctrade.ledger import queries
 from pctrade.ledger.operations import Retirement

@@ -25,21 +25,20 @@ from pctrade.api.deps import (
     SinksDep,
 )
 from pctrade.api.problems import problem_responses
-from pctrade.kernel.errors import NotFound
-from pctrade.kernel.units import INT64_MAX
-from pctrade.ledger import queries
-from pctrade.ledger.model import HolderType, Party
+from pctrade.kernel.limits import INT32_MAX, INT64_MAX
+from pctrade.ledger import reads
+from pctrade.ledger.model import Party
 from pctrade.ledger.ports import Store
 from pctrade.ledger.service import Registry
 from pctrade.sinks.certificates import issuance_certificate, sponsor_certificate
 from pctrade.sinks.monitoring import Period
 from pctrade.sinks.project import Parcel, ProjectSpec
-from pctrade.sinks.service import mine
+from pctrade.sinks.queries import mine
 
 router = APIRouter(tags=["sinks"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
 CodePath = Annotated[str, Path(min_length=7, max_length=7, description="e.g. AFF0007")]
-ReportPath = Annotated[int, Path(gt=0, lt=2**31)]
+ReportPath = Annotated[int, Path(gt=0, lt=INT32_MAX + 1)]  # lt: the 422 text
 
 
 def _project(row: dict[str, Any]) -> s.ProjectPublic:
@@ -199,14 +198,7 @@ def my_sinks(actor: ActorDep, registry: RegistryDep) -> list[s.MyProjectPublic]:
 
 
 def _my_account(actor: Party, registry: Registry) -> int:
-    own = [
-        a
-        for a in queries.accounts_of(registry.store, actor.party_id)
-        if a.holder_type == HolderType.INDIVIDUAL
-    ]
-    if not own:
-        raise NotFound(f"{actor.party_id} holds no individual account", code="unknown_account")
-    return own[0].account_id
+    return reads.own_individual_account(registry.store, actor.party_id)
 
 
 # ---- PCER issuance certificates ----------------------------------------------------------

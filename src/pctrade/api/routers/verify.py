@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from pctrade.api import policy, views
 from pctrade.api import schemas as s
+from pctrade.api import views
 from pctrade.api.deps import ActorDep, StoreDep
 from pctrade.api.problems import problem_responses
-from pctrade.ledger import queries
+from pctrade.ledger import reads
 
 router = APIRouter(tags=["verify"])
 
 
 @router.get("/verify", responses=problem_responses(401, 403))
 def verify(actor: ActorDep, store: StoreDep) -> s.VerifyPublic:
-    policy.require_authority(actor, "verify the registry")
-    return views.verify(queries.verify(store))
+    return views.verify(reads.verify(store, actor))

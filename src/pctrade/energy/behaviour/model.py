@@ -32,6 +32,8 @@ from datetime import date
 from types import MappingProxyType
 from typing import Final
 
+from pctrade.kernel.units import BPS
+
 BehaviourId = str
 Family = str
 PersonId = str
@@ -42,7 +44,6 @@ UG_PER_G: Final = 1_000_000
 
 MS_PER_HOUR: Final = 3_600_000
 MS_PER_DAY: Final = 86_400_000
-BPS: Final = 10_000  # basis points in a whole
 
 
 @dataclass(frozen=True, slots=True)

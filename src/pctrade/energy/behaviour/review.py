@@ -15,8 +15,6 @@ from enum import StrEnum
 
 from pctrade.energy.behaviour.quantify import CapOutcome, apply_caps
 
-DECISION_REASON_LEN_MAX = 256
-
 
 class Decision(StrEnum):
     RELEASE = "release"

@@ -45,7 +45,6 @@ from typing import Final, Literal
 import pyarrow as pa
 
 from pctrade.energy.behaviour.model import (
-    BPS,
     MS_PER_DAY,
     MS_PER_HOUR,
     UG_PER_G,
@@ -54,6 +53,8 @@ from pctrade.energy.behaviour.model import (
 )
 from pctrade.energy.behaviour.reasons import NEUTRAL_REJECTIONS, CapFlag, Hold, Rejection
 from pctrade.energy.behaviour.validation import DayWindow
+from pctrade.kernel.limits import INT64_MAX
+from pctrade.kernel.units import BPS
 
 Dialect = Literal["duckdb", "spark"]
 
@@ -570,7 +571,7 @@ def outputs(ranks: int) -> dict[str, str]:
 
 _INTDIV_PLACEHOLDER: Final = re.compile(r"\{intdiv:(\w+)\}")
 """`{intdiv:col}` stands for `col` divided by 10^6 (micrograms to whole grams)."""
-_NEVER: Final = 2**63 - 1  # a partner minimum no run reaches: no anomaly rule
+_NEVER: Final = INT64_MAX  # a partner minimum no run reaches: no anomaly rule
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,9 +40,9 @@ from pctrade.energy.pipeline.schema import (
     SOURCE_ROW,
 )
 from pctrade.energy.pipeline.source import EventSource
+from pctrade.kernel.limits import INT64_MAX
 
 _INTEGER = re.compile(r"[+-]?[0-9]{1,19}")
-_INT64_MAX: Final = 2**63 - 1
 _REQUIRED_COLUMNS: Final = tuple(c for c in EVENT_COLUMNS if c not in OPTIONAL_STRING_COLUMNS)
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 CSV_ROWS_MAX: Final = 50_000_000
@@ -199,7 +199,7 @@ def _parse_cell(name: str, text: object) -> object:
     value = str(text).strip()
     if name in ("start_ms", "end_ms") and not _INTEGER.fullmatch(value):
         return _parse_timestamp(name, value)
-    if not _INTEGER.fullmatch(value) or abs(int(value)) > _INT64_MAX:
+    if not _INTEGER.fullmatch(value) or abs(int(value)) > INT64_MAX:
         raise _BadValue(f"{name}: {value!r} is not a 64-bit integer")
     return int(value)
 

@@ -21,6 +21,9 @@ from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Tab
 
 from pctrade.inclusive.claim import Claim
 from pctrade.kernel.errors import ValidationError
+from pctrade.kernel.limits import REASON_LEN_MAX
+from pctrade.ledger.model import ENERGY_ASSET, State
+from pctrade.ledger.operations import OpType
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.sql.store import SqlUnitOfWork
 
@@ -47,7 +50,7 @@ issuances = Table(
     Column("status", String(16), nullable=False),
     Column("verifier", String(64), nullable=True),
     Column("decided_at", TS, nullable=True),
-    Column("reason", String(512), nullable=False),
+    Column("reason", String(REASON_LEN_MAX), nullable=False),
     Column("as_of_seq", BIG, nullable=True),
     Column("claim_people", BIG, nullable=False),
     Column("claim_g", BIG, nullable=False),
@@ -78,11 +81,12 @@ attributions = Table(
 # Lines older than the expiry horizon are not read; any balance they still hold
 # (``open_g < avail_g``) holds the person back. The qualifying run is every open line
 # older than all open lines that do not qualify (r > blocker, the oldest such line's
-# rank); it runs from r = k (its first line) to r = blocker + 1 (its last).
-_CLAIM = """
+# rank); it runs from r = k (its first line) to r = blocker + 1 (its last). The asset,
+# state and entry type are the enums' values, written in when the module loads.
+_CLAIM = f"""
 WITH avail AS (
   SELECT account_id, amount AS avail_g FROM balances
-  WHERE asset_id = -1 AND state = 0 AND amount > 0
+  WHERE asset_id = {ENERGY_ASSET} AND state = {int(State.AVAILABLE)} AND amount > 0
 ),
 recent AS (
   SELECT l.account_id, l.seq, l.idx, l.credited_g, l.methodology, l.day, a.avail_g,
@@ -91,7 +95,7 @@ recent AS (
   FROM energy_lines l
   JOIN entries e ON e.seq = l.seq
   JOIN avail a ON a.account_id = l.account_id
-  WHERE e.op_type = 'energy_credit' AND e.ts > :horizon AND l.credited_g > 0
+  WHERE e.op_type = '{OpType.ENERGY_CREDIT}' AND e.ts > :horizon AND l.credited_g > 0
   WINDOW w AS (PARTITION BY l.account_id ORDER BY l.seq DESC, l.idx DESC
                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
@@ -99,7 +103,7 @@ open_lines AS (
   SELECT account_id, seq, idx, r, avail_g,
          CASE WHEN avail_g - newer_g < credited_g THEN avail_g - newer_g
               ELSE credited_g END AS open_g,
-         CASE WHEN methodology IN ({methodologies}) AND day >= :day_from AND day <= :day_to
+         CASE WHEN methodology IN ({{methodologies}}) AND day >= :day_from AND day <= :day_to
                    AND seq <= :as_of THEN 1 ELSE 0 END AS ok
   FROM recent WHERE avail_g > newer_g
 ),

@@ -29,6 +29,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from pctrade.kernel.limits import IDEM_KEY_LEN_MAX, LABEL_LEN_MAX, NAME_LEN_MAX, REFERENCE_LEN_MAX
+from pctrade.ledger.model import State
+
 metadata = MetaData()
 
 registry_head = Table(
@@ -46,7 +49,7 @@ parties = Table(
     metadata,
     Column("party_id", String(64), primary_key=True),
     Column("role", String(32), nullable=False),
-    Column("name", String(200), nullable=False),
+    Column("name", String(NAME_LEN_MAX), nullable=False),
     Column("opened_seq", BigInteger, nullable=False, index=True),
 )
 
@@ -56,7 +59,7 @@ accounts = Table(
     Column("account_id", BigInteger, primary_key=True, autoincrement=False),
     Column("holder_type", String(32), nullable=False),
     Column("owner", String(64), nullable=False, index=True),
-    Column("label", String(200), nullable=False),
+    Column("label", String(NAME_LEN_MAX), nullable=False),
     Column("opened_seq", BigInteger, nullable=False, index=True),
 )
 
@@ -90,7 +93,7 @@ entries = Table(
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("op_type", String(32), nullable=False),
     Column("actor", String(64), nullable=False),
-    Column("idem_key", String(128), nullable=False),
+    Column("idem_key", String(IDEM_KEY_LEN_MAX), nullable=False),
     Column("request_hash", String(64), nullable=False),
     Column("ts", String(32), nullable=False),
     Column("payload", Text, nullable=False),
@@ -133,7 +136,7 @@ balances = Table(
     Column("state", SmallInteger, nullable=False),
     Column("amount", BigInteger, nullable=False),
     PrimaryKeyConstraint("account_id", "asset_id", "state"),
-    CheckConstraint("amount >= 0 OR state = 9", name="ck_balances_non_negative"),
+    CheckConstraint(f"amount >= 0 OR state = {int(State.SOURCE)}", name="ck_balances_non_negative"),
     sqlite_with_rowid=False,
 )
 
@@ -144,7 +147,7 @@ holds = Table(
     Column("account_id", BigInteger, nullable=False, index=True),
     Column("asset_id", BigInteger, nullable=False),
     Column("reason", String(16), nullable=False),
-    Column("reference", String(128), nullable=False),
+    Column("reference", String(REFERENCE_LEN_MAX), nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("remaining", BigInteger, nullable=False),
     CheckConstraint("remaining >= 0", name="ck_holds_non_negative"),
@@ -260,5 +263,5 @@ api_keys = Table(
     metadata,
     Column("key_hash", String(64), primary_key=True),
     Column("party_id", String(64), nullable=False),
-    Column("label", String(100), nullable=False),
+    Column("label", String(LABEL_LEN_MAX), nullable=False),
 )

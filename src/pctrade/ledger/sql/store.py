@@ -45,6 +45,7 @@ from pctrade.kernel.errors import Conflict, InsufficientBalance
 from pctrade.ledger.invariants import StoredEntry
 from pctrade.ledger.journal import Entry, EntryHeader, entry_hash, opened_digest
 from pctrade.ledger.model import (
+    ENERGY_ASSET,
     Account,
     AccountId,
     AssetId,
@@ -57,7 +58,7 @@ from pctrade.ledger.model import (
     Seq,
     State,
 )
-from pctrade.ledger.operations import Plan
+from pctrade.ledger.operations import OpType, Plan
 from pctrade.ledger.ports import ConcurrentKeyUse, OptimisticMiss
 from pctrade.ledger.postings import BalanceKey, Postings
 from pctrade.ledger.sql import one_statement
@@ -83,12 +84,15 @@ _DEBIT = """
 UPDATE balances SET amount = amount + :d
 WHERE account_id = :a AND asset_id = :s AND state = :st AND amount + :d >= 0
 """
+# The source state's code, written into the statements below from the enum (so are the
+# energy asset, the energy states and the entry type): balances in it may be negative.
+_SOURCE = int(State.SOURCE)
 # Many debits in one entry: one guarded, set-based update; the caller compares the
 # rowcount with the number of debited keys, so a short balance fails the whole entry.
-_DEBIT_GROUPED = """
+_DEBIT_GROUPED = f"""
 UPDATE balances SET amount = balances.amount + g.d
 FROM (SELECT account_id, asset_id, state, SUM(delta) AS d FROM postings
-      WHERE seq = :seq AND state <> 9
+      WHERE seq = :seq AND state <> {_SOURCE}
       GROUP BY account_id, asset_id, state HAVING SUM(delta) < 0) AS g
 WHERE balances.account_id = g.account_id AND balances.asset_id = g.asset_id
   AND balances.state = g.state AND balances.amount + g.d >= 0
@@ -100,31 +104,31 @@ _ENERGY_LINE_COLS = (
     " cap_flag"
 )
 # FIFO expiry per holder: energy credited by the cutoff less all consumed so far.
-_ENERGY_EXPIRABLE = """
+_ENERGY_EXPIRABLE = f"""
 SELECT c.account_id, c.credited - COALESCE(SUM(b.amount), 0) AS left_g
 FROM (SELECT p.account_id, SUM(p.delta) AS credited
       FROM postings p JOIN entries e ON e.seq = p.seq
-      WHERE e.op_type = 'energy_credit' AND e.ts <= :cutoff
-        AND p.asset_id = -1 AND p.state = 0
+      WHERE e.op_type = '{OpType.ENERGY_CREDIT}' AND e.ts <= :cutoff
+        AND p.asset_id = {ENERGY_ASSET} AND p.state = {int(State.AVAILABLE)}
       GROUP BY p.account_id) AS c
-LEFT JOIN balances b ON b.account_id = c.account_id AND b.asset_id = -1
-  AND b.state IN (5, 6)
+LEFT JOIN balances b ON b.account_id = c.account_id AND b.asset_id = {ENERGY_ASSET}
+  AND b.state IN ({int(State.SPENT)}, {int(State.EXPIRED)})
 GROUP BY c.account_id, c.credited
 HAVING c.credited - COALESCE(SUM(b.amount), 0) > 0
 ORDER BY c.account_id
 """
-_CREDIT_GROUPED = """
+_CREDIT_GROUPED = f"""
 INSERT INTO balances (account_id, asset_id, state, amount)
 SELECT account_id, asset_id, state, SUM(delta) FROM postings WHERE seq = :seq
-GROUP BY account_id, asset_id, state HAVING SUM(delta) > 0 OR state = 9
+GROUP BY account_id, asset_id, state HAVING SUM(delta) > 0 OR state = {_SOURCE}
 ORDER BY account_id, asset_id, state
 ON CONFLICT (account_id, asset_id, state) DO UPDATE SET amount = balances.amount + excluded.amount
 """
 # When every posting of an entry has its own balance key there is nothing to group.
-_CREDIT_DISTINCT = """
+_CREDIT_DISTINCT = f"""
 INSERT INTO balances (account_id, asset_id, state, amount)
 SELECT account_id, asset_id, state, delta FROM postings
-WHERE seq = :seq AND (delta > 0 OR state = 9)
+WHERE seq = :seq AND (delta > 0 OR state = {_SOURCE})
 ON CONFLICT (account_id, asset_id, state) DO UPDATE SET amount = balances.amount + excluded.amount
 """
 # A new batch has no balance rows yet: its issuance is a plain append.
@@ -762,7 +766,8 @@ class SqlUnitOfWork:
     def individual_accounts(self, person_ids: Sequence[PartyId]) -> dict[PartyId, AccountId]:
         """Each listed person's individual account (the first, if there were several)."""
         sql = (
-            "SELECT owner, MIN(account_id) FROM accounts WHERE holder_type = 'individual'"
+            "SELECT owner, MIN(account_id) FROM accounts"
+            f" WHERE holder_type = '{HolderType.INDIVIDUAL}'"
             f" AND owner IN ({self._id_list('ids', 'text')}) GROUP BY owner"
         )
         rows = self._q(sql, {"ids": self._list_param(person_ids)})

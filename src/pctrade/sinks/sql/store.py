@@ -42,6 +42,7 @@ from sqlalchemy import (
 )
 
 from pctrade.kernel.errors import ValidationError
+from pctrade.kernel.limits import IDEM_KEY_LEN_MAX, NAME_LEN_MAX, REASON_LEN_MAX
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.sql.store import SqlUnitOfWork
 from pctrade.sinks.fast_split import CutLine
@@ -55,7 +56,7 @@ projects = Table(
     "sink_projects",
     metadata,
     Column("code", String(16), primary_key=True),
-    Column("name", String(200), nullable=False),
+    Column("name", String(NAME_LEN_MAX), nullable=False),
     Column("project_type", String(16), nullable=False),
     Column("jurisdiction", String(3), nullable=False),
     Column("forest_type", String(32), nullable=False),
@@ -116,7 +117,7 @@ reports = Table(
     Column("status", String(16), nullable=False),
     Column("verifier", String(64), nullable=True),
     Column("decided_at", TS, nullable=True),
-    Column("reason", String(512), nullable=False),
+    Column("reason", String(REASON_LEN_MAX), nullable=False),
     Column("issued_g", BIG, nullable=False),
     Index("ix_sink_reports_project", "project_code"),
 )
@@ -158,10 +159,10 @@ reversals = Table(
     Column("reversal_id", Integer, primary_key=True, autoincrement=True),
     Column("project_code", String(16), nullable=False),
     Column("loss_g", BIG, nullable=False),
-    Column("cause", String(512), nullable=False),
+    Column("cause", String(REASON_LEN_MAX), nullable=False),
     Column("reported_by", String(64), nullable=False),
     Column("reported_at", TS, nullable=False),
-    Column("idem_key", String(128), nullable=False),
+    Column("idem_key", String(IDEM_KEY_LEN_MAX), nullable=False),
     Column("covered_g", BIG, nullable=False),
     Column("shortfall_g", BIG, nullable=False),
     # The buffer cancellations planned ("batch=grams" separated by spaces) and the

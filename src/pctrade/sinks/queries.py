@@ -1,0 +1,112 @@
+"""Sink reads: a project's row, and "mine", what one account sponsored and was credited.
+
+A person's view of the forests they sponsored ("my trees / my credits") joins three
+records: their sponsorships (units and the green energy spent), the attribution tables
+of the batches issued since (their grams, and whether a leftover gram came to them),
+and what they still hold of each batch. It writes nothing, so it lives apart from the
+use cases in ``sinks.service``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pctrade.kernel.errors import NotFound
+from pctrade.ledger.model import AccountId, State
+from pctrade.ledger.ports import UnitOfWork
+from pctrade.ledger.service import Registry
+from pctrade.sinks.sql import store as db
+
+
+def project_row(uow: UnitOfWork, code: str, *, lock: bool = False) -> db.Row:
+    """A sink project's row (``lock``: for update), or ``unknown_project``."""
+    row = db.project(uow, code, lock=lock)
+    if row is None:
+        raise NotFound(f"no sink project {code}", code="unknown_project")
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class MyCredit:
+    """One line of a batch's attribution table that names me, and what I hold of it."""
+
+    batch: str
+    issue_seq: int  # the issue entry: the certificate of where these grams came from
+    shares: int
+    credited_g: int
+    rounded_up: bool  # whether one of the batch's leftover grams came to me
+    available_g: int  # what I still hold of the batch (I may have sold or retired some)
+
+
+@dataclass(frozen=True, slots=True)
+class MyProject:
+    code: str
+    name: str
+    project_type: str
+    forest_type: str
+    status: str
+    units: int
+    energy_g: int
+    units_sold: int  # all sponsors' units; my share of the project is units / units_sold
+    verified_g: int  # the project's verified removals so far, all reports
+    credits: list[MyCredit]
+
+    @property
+    def credited_g(self) -> int:
+        return sum(c.credited_g for c in self.credits)
+
+
+def mine(registry: Registry, account_id: AccountId) -> list[MyProject]:
+    """Every project an account sponsored: units, energy spent, removals, credits."""
+    with registry.store.reader() as uow:
+        if uow.account(account_id) is None:
+            raise NotFound(f"no account {account_id}", code="unknown_account")
+        units: dict[str, list[int]] = {}
+        for s in db.sponsorships_of_account(uow, account_id):
+            pair = units.setdefault(s["project_code"], [0, 0])
+            pair[0] += int(s["units"])
+            pair[1] += int(s["energy_g"])
+        credits = _my_credits(uow, account_id)
+        return [
+            _my_project(uow, code, u, e, credits.get(code, []))
+            for code, (u, e) in sorted(units.items())
+        ]
+
+
+def _my_credits(uow: UnitOfWork, account_id: AccountId) -> dict[str, list[MyCredit]]:
+    by_project: dict[str, list[MyCredit]] = {}
+    for a in db.attributions_of_account(uow, account_id):
+        batch = uow.batch_named(a["batch"])
+        held = 0 if batch is None else uow.balance(account_id, batch.asset_id, State.AVAILABLE)
+        by_project.setdefault(a["project_code"], []).append(
+            MyCredit(
+                a["batch"],
+                int(a["issue_seq"]),
+                int(a["shares"]),
+                int(a["amount_g"]),
+                bool(a["rounded_up"]),
+                held,
+            )
+        )
+    return by_project
+
+
+def _my_project(
+    uow: UnitOfWork, code: str, units: int, energy_g: int, credits: list[MyCredit]
+) -> MyProject:
+    p = project_row(uow, code)
+    verified_g = sum(
+        int(r["removals_g"]) for r in db.reports_of(uow, code) if r["status"] == "verified"
+    )
+    return MyProject(
+        code,
+        p["name"],
+        p["project_type"],
+        p["forest_type"],
+        p["status"],
+        units,
+        energy_g,
+        int(p["units_sold"]),
+        verified_g,
+        credits,
+    )
