@@ -24,13 +24,13 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from pctrade.bootstrap.contexts import verify
 from pctrade.inclusive.claim import Period
 from pctrade.inclusive.service import CarbonInclusive
 from pctrade.ledger import commands as c
 from pctrade.ledger.energy_lines import EnergyLine
 from pctrade.ledger.model import ENERGY_ASSET, Role, State
 from pctrade.ledger.operations import EnergyCredit
-from pctrade.ledger.queries import verify
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 

@@ -36,9 +36,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pctrade.bootstrap.contexts import verify
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import FIRST_HOLDER_ACCOUNT, Role, State, SystemAccount
-from pctrade.ledger.queries import verify
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.attribution import buffer_share_g, largest_remainder

@@ -44,6 +44,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from pctrade import demo_events
+from pctrade.bootstrap.contexts import verify
 from pctrade.bootstrap.tables import METADATAS
 from pctrade.energy import service as energy
 from pctrade.energy.pipeline import quantify_file
@@ -55,7 +56,7 @@ from pctrade.kernel.units import FEN_PER_YUAN, G_PER_KG, G_PER_T
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import SYSTEM_OWNER, AccountId, Role
 from pctrade.ledger.operations import FreezeReason, Retirement
-from pctrade.ledger.queries import VerifyReport, verify
+from pctrade.ledger.queries import VerifyReport
 from pctrade.ledger.service import Receipt, Registry, SetClock
 from pctrade.ledger.sql import schema as t
 from pctrade.ledger.sql.store import SqlStore

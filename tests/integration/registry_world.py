@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from pctrade.bootstrap.contexts import verify
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import Role
-from pctrade.ledger.queries import verify
 from pctrade.ledger.service import Clock, Registry, utc_now
 from pctrade.ledger.sql import schema
 from pctrade.ledger.sql.store import SqlStore

@@ -12,7 +12,7 @@ from pctrade.api import policy, views
 from pctrade.api import schemas as s
 from pctrade.api.deps import ActorDep, StoreDep
 from pctrade.api.problems import problem_responses
-from pctrade.ledger import queries
+from pctrade.bootstrap import contexts
 
 router = APIRouter(tags=["verify"])
 
@@ -20,4 +20,4 @@ router = APIRouter(tags=["verify"])
 @router.get("/verify", responses=problem_responses(401, 403))
 def verify(actor: ActorDep, store: StoreDep) -> s.VerifyPublic:
     policy.require_authority(actor, "verify the registry")
-    return views.verify(queries.verify(store))
+    return views.verify(contexts.verify(store))
