@@ -78,3 +78,9 @@ def test_a_context_cannot_claim_an_op_type_another_registered() -> None:
         checked((*CONTEXTS, thief))
     with pytest.raises(RegistrationError, match="context 'toy' registered twice"):
         checked((TOY, TOY))
+
+
+@pytest.mark.parametrize("name", ["", "Stamp", "toy stamp", "x" * 33])
+def test_an_op_type_name_fits_the_journals_column(name: str) -> None:
+    with pytest.raises(RegistrationError, match="is not 1-32 of"):
+        OperationType(name)

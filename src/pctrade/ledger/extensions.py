@@ -23,6 +23,7 @@ and nothing in the ledger.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -33,6 +34,10 @@ if TYPE_CHECKING:  # a type only: the ledger's model runs without SQLAlchemy
     from sqlalchemy import MetaData
 
     from pctrade.ledger.ports import UnitOfWork
+
+# The journal stores an op type in ``entries.op_type``, a String(32) column.
+OP_TYPE_LEN_MAX = 32
+_OP_TYPE_RE = re.compile(rf"^[a-z][a-z0-9_]{{0,{OP_TYPE_LEN_MAX - 1}}}$")
 
 # An audit of a context's tables: every problem it sees in the snapshot ``uow`` reads.
 Audit = Callable[["UnitOfWork"], Iterable[Problem]]
@@ -49,6 +54,10 @@ class OperationType:
     def __post_init__(self) -> None:
         # The journal's string, whether given as a plain str or an ``OpType`` member.
         object.__setattr__(self, "name", str(self.name))
+        if not _OP_TYPE_RE.match(self.name):
+            raise RegistrationError(
+                f"op type {self.name!r} is not 1-{OP_TYPE_LEN_MAX} of a-z, 0-9, _"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +72,8 @@ class Context:
 
 
 class RegistrationError(Exception):
-    """Two contexts claim the same name or op type: a wiring mistake, found at start
-    (not a ``PctradeError``: no request can cause it)."""
+    """A malformed op type name, or two contexts claiming one name: a wiring mistake,
+    found at start (not a ``PctradeError``: no request can cause it)."""
 
 
 def checked(contexts: Sequence[Context]) -> Sequence[Context]:
