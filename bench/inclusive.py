@@ -26,13 +26,13 @@ from pathlib import Path
 
 from pctrade import bootstrap
 from pctrade.bootstrap import App
+from pctrade.bootstrap.contexts import verify
 from pctrade.inclusive.claim import Period
 from pctrade.kernel.clock import SetClock
 from pctrade.ledger import commands as c
 from pctrade.ledger.energy_lines import EnergyLine
 from pctrade.ledger.model import ENERGY_ASSET, Role, State
 from pctrade.ledger.operations import EnergyCredit
-from pctrade.ledger.queries import verify
 from pctrade.ledger.sql.store import SqlStore
 
 BENCH = "inclusive"

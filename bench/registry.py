@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import drop_pg_database, emit, fresh_pg_database, peak_rss_mb, timer
 from pctrade import bootstrap
+from pctrade.bootstrap.contexts import verify
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import Role
-from pctrade.ledger.queries import verify
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 

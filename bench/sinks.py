@@ -37,10 +37,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from pctrade import bootstrap
+from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.split import largest_remainder
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import FIRST_HOLDER_ACCOUNT, Role, State, SystemAccount
-from pctrade.ledger.queries import verify
 from pctrade.ledger.split_columns import largest_remainder_np
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.attribution import buffer_share_g

@@ -44,11 +44,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
-
 from pctrade import bootstrap, demo_events
 from pctrade.bootstrap import App
+from pctrade.bootstrap.contexts import verify
 from pctrade.bootstrap.tables import METADATAS
 from pctrade.energy import service as energy
 from pctrade.energy.pipeline import quantify_file
@@ -56,14 +54,14 @@ from pctrade.energy.pipeline.synthetic import synthetic_as_of_ms
 from pctrade.inclusive.claim import Period as InclusivePeriod
 from pctrade.inclusive.service import InclusiveIssuance
 from pctrade.kernel.clock import SetClock
-from pctrade.kernel.errors import IdempotencyConflict, NotFound, PctradeError, ValidationError
+from pctrade.kernel.errors import IdempotencyConflict, NotFound, ValidationError
 from pctrade.kernel.units import FEN_PER_YUAN, G_PER_KG, G_PER_T
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import CASH_NAME, SYSTEM_OWNER, AccountId, Role
 from pctrade.ledger.operations import FreezeReason, Retirement
-from pctrade.ledger.queries import VerifyReport, verify
+from pctrade.ledger.queries import VerifyReport
 from pctrade.ledger.service import Receipt
-from pctrade.ledger.sql import schema as t
+from pctrade.ledger.sql import admin, logins
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.monitoring import Period
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
@@ -261,10 +259,7 @@ class Seeder:
 
     def _opened_by(self, seq: int) -> dict[str, AccountId]:
         """Accounts an entry opened, in one query (the bulk payload carries only counts)."""
-        a = t.accounts.c
-        with self.store.reader() as uow:
-            rows = uow.execute(sa.select(a.owner, a.account_id).where(a.opened_seq == seq))
-            return {r.owner: int(r.account_id) for r in rows}
+        return admin.accounts_opened_by(self.store, seq)
 
     def authorize_platform(self) -> None:
         # The first few users let the platform act for them (e.g. to pool their credits).
@@ -577,9 +572,7 @@ def create_demo_users(store: SqlStore) -> list[tuple[str, str]]:
     except ImportError:
         return []
     create_user: Callable[..., object] = auth.create_user
-    u = t.users.c
-    with store.reader() as uow:
-        existing = {r[0] for r in uow.execute(sa.select(u.username))}
+    existing = logins.usernames(store)
     for username, party_id in DEMO_USERS:
         if username not in existing:
             create_user(store, username, DEMO_PASSWORD, party_id, rounds=DEMO_BCRYPT_ROUNDS)
@@ -588,21 +581,4 @@ def create_demo_users(store: SqlStore) -> list[tuple[str, str]]:
 
 def reset(url: str) -> None:
     """Start from an empty registry: delete the SQLite file, or drop every table."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database in ("", ":memory:"):
-            return
-        for suffix in ("", "-wal", "-shm"):
-            Path(database + suffix).unlink(missing_ok=True)
-        return
-    store = SqlStore(url)
-    try:
-        for meta in reversed(METADATAS):
-            meta.drop_all(store.engine)
-        with store.engine.begin() as conn:
-            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
-    except sa.exc.SQLAlchemyError as exc:
-        raise PctradeError(f"cannot reset the database: {exc}", code="reset_failed") from exc
-    finally:
-        store.dispose()
+    admin.reset_database(url, METADATAS)

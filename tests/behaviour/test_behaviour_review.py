@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from behaviour_support import HOUR_MS, MINUTE_MS, event, write_events
 
 from pctrade import bootstrap
+from pctrade.bootstrap import contexts
 from pctrade.energy import review
 from pctrade.energy import service as energy
 from pctrade.energy.behaviour import Event, day_window
@@ -24,7 +25,6 @@ from pctrade.energy.behaviour.review import Decision, release_outcome
 from pctrade.energy.pipeline import quantify_file
 from pctrade.kernel.errors import Conflict, Forbidden, NotFound, ValidationError
 from pctrade.ledger import commands as c
-from pctrade.ledger import queries
 from pctrade.ledger.model import ENERGY_ASSET, Role, State
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
@@ -116,7 +116,7 @@ def test_a_release_credits_the_capped_grams_and_the_statement_traces_it(
     )
     assert line.factor_ug_per_unit == 46_800 and line.credited_g == 1_000
     assert line.avoided_ug == line.credited_g * 10**6 + line.remainder_ug + line.cap_forfeit_ug
-    assert queries.verify(registry.store).ok
+    assert contexts.verify(registry.store).ok
 
 
 def test_a_release_beyond_the_daily_cap_credits_only_the_room_left(registry: Registry) -> None:
@@ -127,7 +127,7 @@ def test_a_release_beyond_the_daily_cap_credits_only_the_room_left(registry: Reg
     assert (second.decision, second.credited_g, second.seq) == ("released", 0, None)
     assert second.cap_flag == "over_daily_cap"
     assert balance(registry, "alice") == 1_000
-    assert queries.verify(registry.store).ok
+    assert contexts.verify(registry.store).ok
 
 
 def test_a_rejection_credits_nothing_and_a_second_decision_is_refused(
@@ -190,10 +190,10 @@ def test_verify_finds_a_release_record_that_does_not_match_its_entry(
     registry: Registry,
 ) -> None:
     released = decide(registry, "rel-b1", "B1", Decision.RELEASE)
-    assert queries.verify(registry.store).ok
+    assert contexts.verify(registry.store).ok
     store = registry.store
     assert isinstance(store, SqlStore)
     with store.engine.begin() as conn:
         conn.execute(sa.text("UPDATE behaviour_hold_decisions SET credited_g = 5"))
-    report = queries.verify(store)
+    report = contexts.verify(store)
     assert [(p.code, p.seq) for p in report.problems] == [("release_mismatch", released.seq)]

@@ -18,6 +18,7 @@ from typer.testing import CliRunner, Result
 
 from pctrade import bootstrap
 from pctrade import export as export_module
+from pctrade.bootstrap import contexts
 from pctrade.cli.main import app
 from pctrade.ledger import commands as c
 from pctrade.ledger import queries
@@ -67,7 +68,7 @@ class World:
         return sum(h.amount for h in view.holdings if h.asset == asset and h.state == state)
 
     def head(self) -> int:
-        return queries.verify(self.store).head_seq
+        return contexts.verify(self.store).head_seq
 
 
 @pytest.fixture
@@ -93,10 +94,10 @@ def test_demo_seeds_a_registry_that_verifies(sqlite_url: str) -> None:
 
 def test_demo_twice_writes_nothing_new(sqlite_url: str) -> None:
     first = run(sqlite_url, "demo", "--people", "6")
-    head = queries.verify(SqlStore(sqlite_url)).head_seq
+    head = contexts.verify(SqlStore(sqlite_url)).head_seq
     second = run(sqlite_url, "demo", "--people", "6")
     assert first.exit_code == second.exit_code == 0
-    assert queries.verify(SqlStore(sqlite_url)).head_seq == head
+    assert contexts.verify(SqlStore(sqlite_url)).head_seq == head
     assert "written: 0" in second.output
 
 

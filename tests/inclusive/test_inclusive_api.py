@@ -11,7 +11,7 @@ from inclusive_world import NOW, World, build, credit, held, journal_length
 
 from pctrade.api import auth
 from pctrade.api.app import create_app
-from pctrade.ledger.queries import verify
+from pctrade.bootstrap.contexts import verify
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.rules import shipped
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from inclusive_world import build, credit, energy, held
 from typer.testing import CliRunner, Result
 
+from pctrade.bootstrap.contexts import verify
 from pctrade.cli.main import app
 from pctrade.ledger.model import State
-from pctrade.ledger.queries import verify
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.rules import shipped
 

@@ -19,12 +19,12 @@ from inclusive_world import (
     journal_length,
 )
 
+from pctrade.bootstrap.contexts import verify
 from pctrade.energy import service as energy_service
 from pctrade.inclusive.claim import Period
 from pctrade.inclusive.sql import store as inclusive_store
 from pctrade.kernel.errors import PctradeError
 from pctrade.ledger.model import State
-from pctrade.ledger.queries import verify
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.rules import shipped
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType

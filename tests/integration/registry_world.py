@@ -8,10 +8,10 @@ import sqlalchemy as sa
 
 from pctrade import bootstrap
 from pctrade.bootstrap import App
+from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.clock import Clock
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import Role
-from pctrade.ledger.queries import verify
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql import schema
 from pctrade.ledger.sql.store import SqlStore

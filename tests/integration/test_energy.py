@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from registry_world import assert_verifies, snapshot
 
 from pctrade import bootstrap
+from pctrade.bootstrap.contexts import verify
 from pctrade.energy import service as energy
 from pctrade.energy.behaviour.loader import load_catalogue
 from pctrade.energy.behaviour.quantify import day_window
@@ -32,7 +33,7 @@ from pctrade.ledger.energy_lines import EnergyLine
 from pctrade.ledger.journal import format_ts
 from pctrade.ledger.model import ENERGY_ASSET, Role, State
 from pctrade.ledger.operations import EnergyCredit, Retirement, plan_energy_expire
-from pctrade.ledger.queries import account_view, verify
+from pctrade.ledger.queries import account_view
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql import schema
 from pctrade.ledger.sql.store import SqlStore

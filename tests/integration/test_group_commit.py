@@ -8,10 +8,11 @@ from collections.abc import Iterator
 import pytest
 
 from pctrade import bootstrap
+from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.errors import InsufficientBalance, PctradeError
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import Role
-from pctrade.ledger.queries import account_view, journal_page, verify
+from pctrade.ledger.queries import account_view, journal_page
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 

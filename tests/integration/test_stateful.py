@@ -25,11 +25,11 @@ from hypothesis.stateful import (
 from registry_world import snapshot
 
 from pctrade import bootstrap
+from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.errors import PctradeError
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import CASH_ASSET, Role, State, SystemAccount
 from pctrade.ledger.operations import FreezeReason, Retirement
-from pctrade.ledger.queries import verify
 from pctrade.ledger.service import Receipt
 from pctrade.ledger.sql.store import SqlStore
 

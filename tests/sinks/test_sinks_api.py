@@ -12,7 +12,7 @@ from sinks_world import SinkWorld, build, grant_energy, journal_length, sink_row
 
 from pctrade.api import auth
 from pctrade.api.app import create_app
-from pctrade.ledger.queries import verify
+from pctrade.bootstrap.contexts import verify
 from pctrade.ledger.sql.store import SqlStore
 
 PASSWORD = "correct horse battery"

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sinks_world import SinkWorld, approved_project, build, file_report, grant_energy
 
-from pctrade.ledger.queries import verify
+from pctrade.bootstrap.contexts import verify
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.monitoring import Period
 from pctrade.sinks.service import Issuance

@@ -7,9 +7,9 @@ from pathlib import Path
 from sinks_world import build, grant_energy, held
 from typer.testing import CliRunner, Result
 
+from pctrade.bootstrap.contexts import verify
 from pctrade.cli.main import app
 from pctrade.ledger.model import SystemAccount
-from pctrade.ledger.queries import verify
 from pctrade.ledger.sql.store import SqlStore
 
 ENV = {"COLUMNS": "200", "PCTRADE_DATABASE_URL": ""}

@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from sinks_world import UNIT_G, SinkWorld, approved_project, build, grant_energy
 
 from pctrade import bootstrap
+from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.errors import PctradeError
 from pctrade.ledger.model import ENERGY_ASSET, State
-from pctrade.ledger.queries import verify
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.service import Sinks
 from pctrade.sinks.sql import store as sinks_store

@@ -25,13 +25,13 @@ from sinks_world import (
     spec,
 )
 
+from pctrade.bootstrap.contexts import verify
 from pctrade.energy import service as energy_service
 from pctrade.energy.behaviour.quantify import day_window
 from pctrade.energy.pipeline import quantify_file
 from pctrade.energy.pipeline.schema import EVENTS
 from pctrade.kernel.errors import PctradeError
 from pctrade.ledger.model import State, SystemAccount
-from pctrade.ledger.queries import verify
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.monitoring import Period

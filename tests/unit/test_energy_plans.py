@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from pctrade.bootstrap.contexts import CONTEXTS
 from pctrade.kernel.errors import PctradeError, TerminalState, ValidationError
 from pctrade.ledger.energy_lines import EnergyLine, fifo_expiry, lines_digest
+from pctrade.ledger.extensions import replay_for
 from pctrade.ledger.invariants import Replay, StoredEntry
 from pctrade.ledger.journal import GENESIS_HASH, EntryHeader, entry_hash, opened_digest
 from pctrade.ledger.model import (
@@ -158,7 +160,7 @@ def _stored(plan_lines: tuple[EnergyLine, ...], stored_lines: tuple[EnergyLine, 
     plan = plan_energy_credit(credit(*plan_lines))
     header = EntryHeader(1, str(plan.op_type), "registry", "k", "r", "t", plan.payload)
     h = entry_hash(GENESIS_HASH, header, plan.postings.digest(), opened_digest((), ()))
-    replay = Replay()
+    replay = replay_for(CONTEXTS)
     replay.feed(StoredEntry(header, GENESIS_HASH, h, plan.postings, lines=stored_lines))
     return replay
 

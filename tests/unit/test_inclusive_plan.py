@@ -9,9 +9,11 @@ from datetime import date
 import pytest
 from test_invariants import chain
 
+from pctrade.bootstrap.contexts import CONTEXTS
 from pctrade.inclusive.claim import Claim, Period, apply_minimum, denomination
 from pctrade.kernel.errors import PctradeError
 from pctrade.ledger.energy_lines import EnergyLine
+from pctrade.ledger.extensions import replay_for
 from pctrade.ledger.invariants import Replay
 from pctrade.ledger.model import (
     ENERGY_ASSET,
@@ -47,7 +49,7 @@ def _line(account_id: int, grams: int) -> EnergyLine:
 
 def _replay(plans: list[Plan]) -> Replay:
     """Feed the chained plans, with the energy credit's lines stored beside it."""
-    replay = Replay()
+    replay = replay_for(CONTEXTS)
     for plan, stored in zip(plans, chain(plans), strict=True):
         replay.feed(replace(stored, lines=tuple(tuple(line) for line in plan.lines)))
     return replay

@@ -22,14 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import bcrypt
-import sqlalchemy as sa
 
 from pctrade.api.problems import AuthenticationError
 from pctrade.kernel.errors import NotFound, ValidationError
 from pctrade.kernel.limits import LABEL_LEN_MAX
 from pctrade.ledger.journal import format_ts
 from pctrade.ledger.model import PartyId
-from pctrade.ledger.sql import schema as t
+from pctrade.ledger.sql import logins
 from pctrade.ledger.sql.store import SqlStore
 
 BCRYPT_ROUNDS = 12
@@ -84,15 +83,8 @@ def create_user(
     raw = _check_password(password)
     _require_party(store, party_id)
     hashed = bcrypt.hashpw(raw, bcrypt.gensalt(rounds)).decode()
-    with store.engine.begin() as conn:
-        taken = conn.execute(
-            sa.select(t.users.c.username).where(t.users.c.username == username)
-        ).first()
-        if taken is not None:
-            raise ValidationError(f"user {username!r} exists", code="user_exists")
-        conn.execute(
-            t.users.insert().values(username=username, password_hash=hashed, party_id=party_id)
-        )
+    if not logins.add_user(store, username, hashed, party_id):
+        raise ValidationError(f"user {username!r} exists", code="user_exists")
 
 
 def issue_api_key(store: SqlStore, party_id: PartyId, label: str) -> str:
@@ -101,10 +93,7 @@ def issue_api_key(store: SqlStore, party_id: PartyId, label: str) -> str:
         raise ValidationError(f"label is longer than {LABEL_LEN_MAX} characters", code="too_long")
     _require_party(store, party_id)
     key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    with store.engine.begin() as conn:
-        conn.execute(
-            t.api_keys.insert().values(key_hash=secret_digest(key), party_id=party_id, label=label)
-        )
+    logins.add_api_key(store, secret_digest(key), party_id, label)
     return key
 
 
@@ -112,8 +101,7 @@ def login(
     store: SqlStore, username: str, password: str, *, now: datetime, ttl_s: int = TOKEN_TTL_S
 ) -> IssuedToken:
     """Check a password and issue a bearer token; expired tokens of the party are dropped."""
-    with store.engine.connect() as conn:
-        row = conn.execute(sa.select(t.users).where(t.users.c.username == username)).first()
+    row = logins.user(store, username)
     # bcrypt refuses input past 72 bytes; stored passwords are never longer (create_user
     # refuses them), so cutting here cannot make a wrong password match.
     raw = password.encode()[:PASSWORD_BYTES_MAX]
@@ -122,26 +110,12 @@ def login(
         raise AuthenticationError("wrong username or password", code="invalid_credentials")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires_at = format_ts(now + timedelta(seconds=ttl_s))
-    with store.engine.begin() as conn:
-        # Timestamps are fixed-width UTC ISO strings, so text order is time order.
-        conn.execute(
-            t.tokens.delete().where(
-                t.tokens.c.party_id == row.party_id, t.tokens.c.expires_at <= format_ts(now)
-            )
-        )
-        conn.execute(
-            t.tokens.insert().values(
-                token_hash=secret_digest(token), party_id=row.party_id, expires_at=expires_at
-            )
-        )
+    logins.add_token(store, secret_digest(token), row.party_id, expires_at, format_ts(now))
     return IssuedToken(token, row.party_id, expires_at)
 
 
 def party_for_token(store: SqlStore, token: str, *, now: datetime) -> PartyId:
-    with store.engine.connect() as conn:
-        row = conn.execute(
-            sa.select(t.tokens).where(t.tokens.c.token_hash == secret_digest(token))
-        ).first()
+    row = logins.token(store, secret_digest(token))
     if row is None:
         raise AuthenticationError("unknown bearer token", code="invalid_token")
     if row.expires_at <= format_ts(now):
@@ -151,8 +125,7 @@ def party_for_token(store: SqlStore, token: str, *, now: datetime) -> PartyId:
 
 def party_for_api_key(store: SqlStore, key: str) -> PartyId:
     digest = secret_digest(key)
-    with store.engine.connect() as conn:
-        row = conn.execute(sa.select(t.api_keys).where(t.api_keys.c.key_hash == digest)).first()
+    row = logins.api_key(store, digest)
     # The lookup is by digest; the constant-time compare guards the final equality.
     if row is None or not hmac.compare_digest(row.key_hash, digest):
         raise AuthenticationError("unknown API key", code="invalid_api_key")

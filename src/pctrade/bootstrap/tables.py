@@ -1,18 +1,20 @@
-"""Every table the migrations create: the registry's and those of the modules beside it.
+"""Every table the migrations create, gathered from the contexts' registrations.
 
 Whoever must act on all of them (a reset, a test emptying a shared database) takes
-them from here, so a module that adds tables is not forgotten.
+them from here, so a context that adds tables is not forgotten.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData, Table
+from typing import TYPE_CHECKING
 
-from pctrade.inclusive.sql import store as inclusive_store
-from pctrade.ledger.sql import schema
-from pctrade.sinks.sql import store as sinks_store
+from pctrade.bootstrap.contexts import CONTEXTS
+from pctrade.ledger.extensions import metadata_of
 
-METADATAS: tuple[MetaData, ...] = (schema.metadata, sinks_store.metadata, inclusive_store.metadata)
+if TYPE_CHECKING:  # types only: SQLAlchemy is imported by the sql modules alone
+    from sqlalchemy import MetaData, Table
+
+METADATAS: tuple[MetaData, ...] = tuple(metadata_of(CONTEXTS))
 
 
 def all_tables() -> list[Table]:

@@ -22,13 +22,16 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from pctrade import bootstrap
 from pctrade.bootstrap import App
 from pctrade.kernel.errors import PctradeError
-from pctrade.ledger.sql.engine import database_url
+from pctrade.ledger.sql.engine import (
+    BadDatabaseUrl,
+    DatabaseError,
+    database_url,
+    printable_url,
+)
 from pctrade.ledger.sql.store import SqlStore
 
 EXIT_PROBLEMS = 1
@@ -99,17 +102,14 @@ def resolve_url(db: str | None) -> str:
 
 def display_url(url: str) -> str:
     """The URL without its password, fit to print."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+    return printable_url(url)
 
 
 def checked_url(build: Callable[[], App]) -> App:
     """``build()``, with a database URL it cannot use reported as the user's mistake."""
     try:
         return build()
-    except ArgumentError as exc:
+    except BadDatabaseUrl as exc:
         raise PctradeError(f"cannot use database URL: {exc}", code="bad_database_url") from exc
 
 
@@ -157,6 +157,6 @@ def guarded() -> Iterator[None]:
         yield
     except PctradeError as exc:
         raise fail(exc.code, exc.message) from None
-    except SQLAlchemyError as exc:
+    except DatabaseError as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise fail("database_error", first_line) from None

@@ -27,7 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pctrade import demo as demo_scenario
-from pctrade.bootstrap import App
+from pctrade.bootstrap import App, contexts
 from pctrade.cli import behaviour as behaviour_cli
 from pctrade.cli import inclusive as inclusive_cli
 from pctrade.cli import registry as registry_cli
@@ -296,7 +296,7 @@ def serve(
 def verify(db: DbOption = None) -> None:
     """Replay the journal alone; exit 1 and list the problems if anything disagrees."""
     with guarded():
-        report = queries.verify(open_store(db))
+        report = contexts.verify(open_store(db))
     if not report.ok:
         console.print(render.verify_failed(report))
         raise typer.Exit(EXIT_PROBLEMS)

@@ -12,20 +12,23 @@ Invariants:
 - each entry balances per asset; terminal states never decrease;
 - no balance other than a source balance is ever negative;
 - per asset, all balances sum to zero (cash in = cash held + cash out);
-- per batch, issued = available + frozen + surrendered + retired + cancelled;
-- each energy credit's stored statement lines hash to the digest its payload records;
-- a carbon-inclusive issuance credits each person exactly the energy it spends of
-  theirs, and nothing else: no credit without spent energy, no spend without credit.
+- per batch, issued = available + frozen + surrendered + retired + cancelled.
+
+These are the ledger's own. A context adds the invariants of its operations without
+editing this module: it registers (``ledger.extensions``) a check per operation type,
+op types that issue a batch, and trackers fed every entry; ``Replay`` runs what it is
+given. The energy context checks each credit's stored statement lines against its
+payload's digest; the carbon-inclusive context checks that an issuance credits each
+person exactly the energy it spends of theirs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from pctrade.kernel.errors import PctradeError
-from pctrade.ledger.energy_lines import lines_digest
 from pctrade.ledger.journal import (
     GENESIS_HASH,
     AccountRow,
@@ -35,7 +38,6 @@ from pctrade.ledger.journal import (
     opened_digest,
 )
 from pctrade.ledger.model import (
-    ENERGY_ASSET,
     Account,
     AccountId,
     AssetId,
@@ -70,6 +72,18 @@ class Problem:
     seq: Seq | None = None
 
 
+# A check of one entry, alone: the problems it sees (none when the entry is sound).
+EntryCheck = Callable[[StoredEntry], Iterable[Problem]]
+
+
+class Tracker(Protocol):
+    """A check that needs the whole history: fed every entry in journal order during one
+    replay, then finished. A fresh one is made for each replay."""
+
+    def feed(self, entry: StoredEntry) -> Iterable[Problem]: ...
+    def finish(self) -> Iterable[Problem]: ...
+
+
 @dataclass(slots=True)
 class Replay:
     balances: dict[BalanceKey, int] = field(default_factory=dict)
@@ -82,6 +96,11 @@ class Replay:
     last_seq: Seq = 0
     entries: int = 0
     postings: int = 0
+    # What the contexts registered (see ``ledger.extensions``); left empty, the replay
+    # checks the ledger's own invariants only.
+    checks: Mapping[str, Sequence[EntryCheck]] = field(default_factory=dict)
+    batch_op_types: frozenset[str] = frozenset()
+    trackers: Sequence[Tracker] = ()
 
     def flag(self, code: str, message: str, seq: Seq | None = None) -> None:
         if len(self.problems) < PROBLEMS_MAX:
@@ -98,8 +117,11 @@ class Replay:
         except PctradeError as exc:
             self.flag("bad_postings", exc.message, h.seq)
         self._apply(h.seq, entry.postings)
-        self._track(h, entry.postings)
-        self._check_lines(entry)
+        self._track(h)
+        for check in self.checks.get(h.op_type, ()):
+            self._flag_all(check(entry))
+        for tracker in self.trackers:
+            self._flag_all(tracker.feed(entry))
         self.entries += 1
         self.postings += len(entry.postings)
 
@@ -115,16 +137,6 @@ class Replay:
         # Follow the stored chain so that one altered entry is reported once, not onward.
         self.last_hash, self.last_seq = entry.hash, h.seq
 
-    def _check_lines(self, entry: StoredEntry) -> None:
-        """The lines beside an energy credit are what its (hashed) payload says they are."""
-        h = entry.header
-        if h.op_type != OpType.ENERGY_CREDIT:
-            if entry.lines:
-                self.flag("stray_energy_lines", "lines stored beside a non-credit", h.seq)
-            return
-        if lines_digest(entry.lines) != h.payload.get("lines_digest"):
-            self.flag("energy_lines_mismatch", "stored energy lines were altered", h.seq)
-
     def _apply(self, seq: Seq, postings: Postings) -> None:
         for key, delta in postings.net_by_key().items():
             value = self.balances.get(key, 0) + delta
@@ -132,7 +144,11 @@ class Replay:
             if value < 0 and key[2] != State.SOURCE:
                 self.flag("negative_balance", f"balance {key} went to {value}", seq)
 
-    def _track(self, h: EntryHeader, postings: Postings) -> None:
+    def _flag_all(self, problems: Iterable[Problem]) -> None:
+        for problem in problems:
+            self.flag(problem.code, problem.message, problem.seq)
+
+    def _track(self, h: EntryHeader) -> None:
         p = h.payload
         if h.op_type == OpType.FREEZE:
             self.holds[h.seq] = int(p["quantity"])
@@ -144,28 +160,9 @@ class Replay:
             self.holds[hold_id] = left
         elif h.op_type == OpType.AUTHORIZE:
             self.grants[(int(p["account"]), str(p["agent"]))] = bool(p["active"])
-        elif h.op_type in (OpType.ISSUE, OpType.INCLUSIVE_ISSUE):
+        elif h.op_type == OpType.ISSUE or h.op_type in self.batch_op_types:
             batch = p["batch"]
             self.issued[int(batch["asset_id"])] = int(batch["issued_g"])
-            if h.op_type == OpType.INCLUSIVE_ISSUE:
-                self._check_inclusive(h.seq, int(batch["asset_id"]), postings)
-
-    def _check_inclusive(self, seq: Seq, asset_id: AssetId, postings: Postings) -> None:
-        """Per account: grams credited of the batch == energy taken == energy spent."""
-        moved: dict[tuple[AssetId, State], dict[AccountId, int]] = {
-            (asset_id, State.AVAILABLE): {},
-            (ENERGY_ASSET, State.AVAILABLE): {},
-            (ENERGY_ASSET, State.SPENT): {},
-        }
-        for (account_id, asset, state), delta in postings.net_by_key().items():
-            column = moved.get((asset, State(state)))
-            if column is not None:
-                column[account_id] = delta
-            elif state != State.SOURCE:
-                self.flag("inclusive_mismatch", f"unexpected posting for {account_id}", seq)
-        credited, taken, spent = moved.values()
-        if credited != spent or taken != {a: -g for a, g in spent.items()}:
-            self.flag("inclusive_mismatch", "credits issued differ from energy spent", seq)
 
     def finish(
         self,
@@ -192,6 +189,8 @@ class Replay:
             held = holdings.get(asset_id, 0)
             if held != issued:
                 self.flag("issued_mismatch", f"batch {asset_id}: issued {issued}, held {held}")
+        for tracker in self.trackers:
+            self._flag_all(tracker.finish())
 
     def _compare(self, what: str, replayed: Mapping[K, int], stored: Mapping[K, int]) -> None:
         for key in replayed.keys() | stored.keys():

@@ -106,7 +106,9 @@ class Grant:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    op_type: OpType
+    # An ``OpType`` for the ledger's own, or the name a context registered with the
+    # ledger (``ledger.extensions.OperationType``): the journal records the string.
+    op_type: str
     payload: JsonDict
     postings: Postings = EMPTY_POSTINGS
     parties: tuple[Party, ...] = ()

@@ -5,12 +5,13 @@ Reads run in a snapshot (a read transaction) and never block writers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pctrade.energy import review
 from pctrade.kernel.errors import NotFound
 from pctrade.kernel.limits import PAGE_SIZE_MAX
-from pctrade.ledger.invariants import Problem, Replay
+from pctrade.ledger.extensions import Context, audits_of, replay_for
+from pctrade.ledger.invariants import Problem
 from pctrade.ledger.journal import Entry, JsonDict
 from pctrade.ledger.model import (
     Account,
@@ -21,7 +22,6 @@ from pctrade.ledger.model import (
 )
 from pctrade.ledger.operations import OpType
 from pctrade.ledger.ports import Store, UnitOfWork
-from pctrade.sinks.audit import audit_sinks
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,21 +135,23 @@ class VerifyReport:
         return not self.problems
 
 
-def verify(store: Store) -> VerifyReport:
-    """Replay the journal alone and compare every derived table with it."""
-    replay = Replay()
+def verify(store: Store, contexts: Sequence[Context]) -> VerifyReport:
+    """Replay the journal alone and compare every derived table with it.
+
+    ``contexts`` are what the app registered (``pctrade.bootstrap.contexts``): their op
+    types' checks and trackers run in the replay, their audits of the tables beside the
+    journal (sink rows, released behaviour events) in the same snapshot after it.
+    """
+    replay = replay_for(contexts)
     with store.reader() as uow:
         for stored in uow.stream_journal():
             replay.feed(stored)
         replay.finish(
             uow.stored_balances(), uow.stored_holds(), uow.stored_issued(), uow.stored_grants()
         )
-        # Sink rows beside the journal (issue 5): checked against the entries' evidence.
-        for problem in audit_sinks(uow):
-            replay.flag(problem.code, problem.message, problem.seq)
-        # Releases of held behaviour events (issue 4): each is the entry it names.
-        for problem in review.audit_releases(uow):
-            replay.flag(problem.code, problem.message, problem.seq)
+        for audit in audits_of(contexts):
+            for problem in audit(uow):
+                replay.flag(problem.code, problem.message, problem.seq)
         head = uow.head
     if (head.last_seq, head.last_hash) != (replay.last_seq, replay.last_hash):
         replay.flag(

@@ -13,8 +13,11 @@ id answers 404 before any 403.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pctrade.kernel.errors import NotFound
 from pctrade.ledger import access, queries
+from pctrade.ledger.extensions import Context
 from pctrade.ledger.journal import Entry, JsonDict
 from pctrade.ledger.model import AccountId, HolderType, Party, Seq
 from pctrade.ledger.ports import Store
@@ -64,7 +67,7 @@ def entry_detail(store: Store, actor: Party, seq: Seq, postings_max: int) -> tup
     return found, detail
 
 
-def verify(store: Store, actor: Party) -> queries.VerifyReport:
-    """``verify`` the whole registry (authorities)."""
+def verify(store: Store, actor: Party, contexts: Sequence[Context]) -> queries.VerifyReport:
+    """``verify`` the whole registry with the app's ``contexts`` (authorities)."""
     access.require_authority(actor, "verify the registry")
-    return queries.verify(store)
+    return queries.verify(store, contexts)

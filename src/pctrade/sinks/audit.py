@@ -25,7 +25,6 @@ from pctrade.kernel.limits import INT64_MAX
 from pctrade.ledger.invariants import Problem
 from pctrade.ledger.operations import OpType
 from pctrade.ledger.ports import UnitOfWork
-from pctrade.ledger.sql.store import SqlUnitOfWork
 from pctrade.sinks.evidence import (
     ISSUANCE_FIGURES,
     attribution_digest,
@@ -40,7 +39,7 @@ NAMED_MAX = 5  # rows named per problem; the count says how many more
 
 def audit_sinks(uow: UnitOfWork) -> Iterator[Problem]:
     """Every sink problem in the snapshot ``uow`` reads; nothing for non-SQL stores."""
-    if not isinstance(uow, SqlUnitOfWork):
+    if not db.stored_here(uow):
         return
     projects = {p["code"]: p for p in db.all_rows(uow, db.projects)}
     terms = {

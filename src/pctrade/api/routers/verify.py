@@ -12,6 +12,7 @@ from pctrade.api import schemas as s
 from pctrade.api import views
 from pctrade.api.deps import ActorDep, StoreDep
 from pctrade.api.problems import problem_responses
+from pctrade.bootstrap import contexts
 from pctrade.ledger import reads
 
 router = APIRouter(tags=["verify"])
@@ -19,4 +20,4 @@ router = APIRouter(tags=["verify"])
 
 @router.get("/verify", responses=problem_responses(401, 403))
 def verify(actor: ActorDep, store: StoreDep) -> s.VerifyPublic:
-    return views.verify(reads.verify(store, actor))
+    return views.verify(reads.verify(store, actor, contexts.CONTEXTS))

@@ -15,7 +15,8 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 DEFAULT_URL = "sqlite:///pctrade.db"
 WRITE_OPTION = "pctrade_write"
@@ -69,3 +70,17 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+
+
+# What a database raises, named here so that an entrypoint can map it to its own
+# vocabulary (an exit code, a status) without importing SQLAlchemy.
+DatabaseError = SQLAlchemyError
+BadDatabaseUrl = ArgumentError
+
+
+def printable_url(url: str) -> str:
+    """The URL without its password, fit to print (as given, if it does not parse)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url

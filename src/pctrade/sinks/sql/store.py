@@ -181,6 +181,11 @@ def sql(uow: UnitOfWork) -> SqlUnitOfWork:
     return uow
 
 
+def stored_here(uow: UnitOfWork) -> bool:
+    """Whether ``uow`` reads the SQL database the sink tables live in (a fake does not)."""
+    return isinstance(uow, SqlUnitOfWork)
+
+
 Row = dict[str, Any]
 Ints = NDArray[np.int64]
 
