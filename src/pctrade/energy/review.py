@@ -39,6 +39,7 @@ from pctrade.ledger.journal import Entry, format_ts
 from pctrade.ledger.operations import EnergyCredit
 from pctrade.ledger.ports import Store, UnitOfWork
 from pctrade.ledger.service import AUTHORITIES, IDEM_KEY_RE, Registry, acting_party
+from pctrade.ledger.write import RowsBeside
 
 __all__ = ["Decision", "DecisionReport", "HeldEvent", "audit_releases", "decide", "held"]
 
@@ -190,7 +191,7 @@ def _release(
 
     cmd = c.ReleaseHeld(event.partner_id, event.event_id, reason)
     try:
-        receipt = registry.release_energy(actor, key, cmd, credit, beside=remember)
+        receipt = registry.release_energy(actor, key, cmd, credit, evidence=RowsBeside(remember))
     except _NoRoom as empty:
         flag = empty.outcome.cap_flag or ""
         row = DecisionRow("released", reason, actor, key, 0, flag, None, _now(registry))

@@ -53,6 +53,7 @@ from pctrade.ledger.model import (
 from pctrade.ledger.operations import REGISTRY_PARTY, EnergyCredit
 from pctrade.ledger.ports import Store, UnitOfWork
 from pctrade.ledger.service import Receipt, Registry
+from pctrade.ledger.write import RowsBeside
 from pctrade.rules import DEFAULT_JURISDICTION, in_force
 
 UNMATCHED_LISTED_MAX = 1_000
@@ -133,7 +134,7 @@ def post_day(
             behaviour_store.remember(uow, judged, entry.seq)
             held_store.keep(uow, held, entry.seq)
 
-        receipt = registry.credit_energy(actor, key, cmd, beside=remember)
+        receipt = registry.credit_energy(actor, key, cmd, evidence=RowsBeside(remember))
         seq, replayed = receipt.seq, receipt.replayed
     elif judged:
         with registry.store.writer() as uow:

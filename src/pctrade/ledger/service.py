@@ -1,40 +1,30 @@
-"""Registry use cases: one method per operation, each one unit of work.
+"""Registry use cases: one method per operation, each one entry of the journal.
 
-Every write follows the same path (``_run``): open a writing unit of work (which takes
-the journal head), return the recorded result if this actor already used this
-idempotency key for the same command, otherwise check access, plan the operation in the
-pure domain, append it and commit. Any error leaves nothing written.
-
-A small operation (a transfer, freeze, surrender, …) is first tried *lean*: where the
-store can re-check the key and the balances as it writes (PostgreSQL), the planner
-skips reading them and the entry is written in one round trip. If that attempt is
-refused for any reason, the operation runs again the careful way above, which finds a
-replay, or says precisely why it is refused. Lean or careful, the journal is the same.
+Each method checks what its command says alone, then hands ``Journal.execute``
+(``ledger.write``) a planner that checks access and state inside the entry's
+transaction and returns the pure plan. The journal owns everything else: the
+idempotency key, the lean-then-careful paths (a refused lean attempt re-runs the
+planner the careful way) and group commit. Any error leaves nothing written.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
 
 from pctrade.kernel.errors import (
     Conflict,
     Forbidden,
-    IdempotencyConflict,
     InsufficientBalance,
     NotFound,
-    PctradeError,
     ValidationError,
 )
 from pctrade.kernel.units import INT64_MAX
 from pctrade.ledger import access
 from pctrade.ledger import commands as c
-from pctrade.ledger.group_commit import GroupCommitter
-from pctrade.ledger.journal import Entry, JsonDict, format_ts
+from pctrade.ledger.journal import format_ts
 from pctrade.ledger.model import (
     CASH_ASSET,
     ENERGY_ASSET,
@@ -75,26 +65,35 @@ from pctrade.ledger.operations import (
     plan_transfer,
     plan_unfreeze,
 )
-from pctrade.ledger.ports import ConcurrentKeyUse, OptimisticMiss, Store, UnitOfWork
+from pctrade.ledger.ports import Store, UnitOfWork
+from pctrade.ledger.write import (
+    IDEM_KEY_RE,
+    Clock,
+    Evidence,
+    Journal,
+    Receipt,
+    RowsBeside,
+    acting_party,
+    utc_now,
+)
 
-IDEM_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
+__all__ = [
+    "AUTHORITIES",
+    "IDEM_KEY_RE",
+    "Clock",
+    "Evidence",
+    "Receipt",
+    "Registry",
+    "RowsBeside",
+    "SetClock",
+    "acting_party",
+    "utc_now",
+]
+
 AUTHORITIES = (Role.REGULATOR, Role.REGISTRY_OPERATOR)
 
-Clock = Callable[[], datetime]
-# Evidence written beside a new entry, in its transaction (e.g. a sink sponsorship row
-# for the energy spend that paid for it). It may refuse by raising, which rolls the
-# entry back too; it is not called for a replay, whose evidence was written already.
-Beside = Callable[[UnitOfWork, Entry], None]
 # Who receives how much, computed from state inside the entry's transaction.
 Recipients = Callable[[UnitOfWork], tuple[Sequence[AccountId], Sequence[int]]]
-
-
-def _with_evidence(plan: Plan, evidence: JsonDict | None) -> Plan:
-    """Facts about the rows ``beside`` will write, recorded in the hashed payload so that
-    ``verify`` can check those rows against the entry (sinks: ``sinks.evidence``)."""
-    if evidence is not None:
-        plan.payload["evidence"] = evidence
-    return plan
 
 
 E = TypeVar("E", bound=StrEnum)
@@ -108,10 +107,6 @@ def _enum(kind: type[E], value: str, what: str) -> E:
         raise ValidationError(f"unknown {what} {value!r} (use {known})", code="bad_enum") from exc
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class SetClock:
     """A clock that reads what it was last set to: scenarios and tests move it on."""
 
@@ -122,118 +117,24 @@ class SetClock:
         return self.now
 
 
-def acting_party(uow: UnitOfWork, actor_id: str) -> Party:
-    """The party an operation is done by; an unknown one may do nothing."""
-    party = uow.party(actor_id)
-    if party is None:
-        raise Forbidden(f"unknown actor {actor_id!r}", code="unknown_actor")
-    return party
-
-
-@dataclass(frozen=True, slots=True)
-class Receipt:
-    """What a write returns: the entry it recorded, and whether this was a replay."""
-
-    entry: Entry
-    replayed: bool = False
-
-    @property
-    def seq(self) -> int:
-        return self.entry.seq
-
-    @property
-    def payload(self) -> JsonDict:
-        return self.entry.header.payload
-
-
 class Registry:
     def __init__(self, store: Store, clock: Clock = utc_now, *, group_commit: bool = False) -> None:
         """``group_commit``: commit concurrent callers' operations together (a server)."""
         self.store = store
-        self.clock = clock
+        self.journal = Journal(store, clock, group_commit=group_commit)
         self.ensure_genesis()
-        self._group = GroupCommitter(store) if group_commit else None
 
-    # ---- the write path ------------------------------------------------------------
-    def _run(
-        self,
-        actor_id: str,
-        key: str,
-        command: c.Command,
-        planner: Callable[[UnitOfWork, Party], Plan],
-        beside: Beside | None = None,
-        *,
-        lean: bool = False,
-    ) -> Receipt:
-        """``lean``: the operation is small, so try it lean first (see the module)."""
-        if not IDEM_KEY_RE.match(key):
-            raise ValidationError(
-                "idempotency key must be 1-128 printable ASCII characters",
-                code="bad_idempotency_key",
-            )
-        fingerprint = command.fingerprint()
-        careful = not lean or beside is not None
-        try:
-            return self._attempt(actor_id, key, fingerprint, planner, beside, careful)
-        except (ConcurrentKeyUse, OptimisticMiss):
-            # A concurrent request with the same key committed first (answered as a
-            # replay), or the lean attempt could not be written as planned.
-            return self._attempt(actor_id, key, fingerprint, planner, beside, True)
-        except PctradeError:
-            if careful:
-                raise
-            # The lean attempt skipped the reads that tell a replay from a refusal, and
-            # say precisely what is short: ask again, carefully.
-            return self._attempt(actor_id, key, fingerprint, planner, beside, True)
+    @property
+    def clock(self) -> Clock:
+        return self.journal.clock
 
-    def _attempt(
-        self,
-        actor_id: str,
-        key: str,
-        fingerprint: str,
-        planner: Callable[[UnitOfWork, Party], Plan],
-        beside: Beside | None,
-        careful: bool,
-    ) -> Receipt:
-        def work(uow: UnitOfWork) -> Receipt:
-            uow.start_operation(defer_checks=not careful)
-            return self._apply(uow, actor_id, key, fingerprint, planner, beside)
-
-        if self._group is not None:
-            return self._group.submit(work)
-        with self.store.writer(lean=not careful, autocommit=not careful) as uow:
-            receipt = work(uow)
-            uow.commit()
-            return receipt
-
-    def _apply(
-        self,
-        uow: UnitOfWork,
-        actor_id: str,
-        key: str,
-        fingerprint: str,
-        planner: Callable[[UnitOfWork, Party], Plan],
-        beside: Beside | None,
-    ) -> Receipt:
-        prior = None if uow.checks_deferred else uow.entry_by_key(actor_id, key)
-        if prior is not None:
-            if prior.header.request_hash != fingerprint:
-                raise IdempotencyConflict(
-                    f"idempotency key {key!r} was already used for a different request "
-                    f"(entry {prior.seq})"
-                )
-            return Receipt(prior, replayed=True)
-        plan = planner(uow, acting_party(uow, actor_id))
-        entry = uow.append(plan, actor_id, key, fingerprint, format_ts(self.clock()))
-        if beside is not None:
-            beside(uow, entry)
-        return Receipt(entry)
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        self.journal.clock = clock
 
     def close(self) -> None:
         """Stop the group-commit writer, if there is one."""
-        if self._group is not None:
-            self._group.close()
-            self._group = None
+        self.journal.close()
 
     def ensure_genesis(self) -> None:
         with self.store.writer() as uow:
@@ -343,7 +244,7 @@ class Registry:
             parties = [Party(p, role, n) for p, n in zip(cmd.party_ids, names, strict=True)]
             return plan_open_accounts(parties, first_account_id, label)
 
-        return self._run(actor, key, fingerprint_of or cmd, planner)
+        return self.journal.execute(actor, key, fingerprint_of or cmd, planner)
 
     def authorize(self, actor: str, key: str, cmd: c.Authorize) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -354,7 +255,7 @@ class Registry:
                 raise NotFound(f"no party {cmd.agent}", code="unknown_party")
             return plan_authorize(account, agent, cmd.active)
 
-        return self._run(actor, key, cmd, planner, lean=True)
+        return self.journal.execute(actor, key, cmd, planner, lean=True)
 
     def issue(
         self,
@@ -362,8 +263,7 @@ class Registry:
         key: str,
         cmd: c.Issue,
         *,
-        beside: Beside | None = None,
-        evidence: JsonDict | None = None,
+        evidence: Evidence | None = None,
     ) -> Receipt:
         denomination = Denomination.parse(cmd.denomination)
         if not cmd.account_ids:
@@ -391,9 +291,9 @@ class Registry:
                 )
             total = sum(cmd.amounts_g)
             batch = Batch(asset_id, denomination, total, 0)
-            return _with_evidence(plan_issue_columns(batch, ids, cmd.amounts_g), evidence)
+            return plan_issue_columns(batch, ids, cmd.amounts_g)
 
-        return self._run(actor, key, cmd, planner, beside)
+        return self.journal.execute(actor, key, cmd, planner, evidence)
 
     def transfer(self, actor: str, key: str, cmd: c.Transfer) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -405,7 +305,7 @@ class Registry:
             self._has(uow, src, asset_id, cmd.quantity)
             return plan
 
-        return self._run(actor, key, cmd, planner, lean=True)
+        return self.journal.execute(actor, key, cmd, planner, lean=True)
 
     def distribute(self, actor: str, key: str, cmd: c.Distribute) -> Receipt:
         """Pay many recipients from one account in one entry, checked set-based."""
@@ -423,7 +323,7 @@ class Registry:
             self._has(uow, src, asset_id, plan.payload["quantity"])
             return plan
 
-        return self._run(actor, key, cmd, planner)
+        return self.journal.execute(actor, key, cmd, planner)
 
     def freeze(self, actor: str, key: str, cmd: c.Freeze) -> Receipt:
         reason = _enum(FreezeReason, cmd.reason, "freeze reason")
@@ -439,7 +339,7 @@ class Registry:
             self._has(uow, account, asset_id, cmd.quantity)
             return plan
 
-        return self._run(actor, key, cmd, planner, lean=True)
+        return self.journal.execute(actor, key, cmd, planner, lean=True)
 
     def unfreeze(self, actor: str, key: str, cmd: c.Unfreeze) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -455,7 +355,7 @@ class Registry:
                 hold.hold_id, hold.account_id, hold.asset_id, hold.remaining, cmd.quantity
             )
 
-        return self._run(actor, key, cmd, planner, lean=True)
+        return self.journal.execute(actor, key, cmd, planner, lean=True)
 
     def surrender(self, actor: str, key: str, cmd: c.Surrender) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -466,7 +366,7 @@ class Registry:
             self._has(uow, account, asset_id, cmd.quantity)
             return plan
 
-        return self._run(actor, key, cmd, planner, lean=True)
+        return self.journal.execute(actor, key, cmd, planner, lean=True)
 
     def retire(self, actor: str, key: str, cmd: c.Retire) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -477,7 +377,7 @@ class Registry:
             self._has(uow, account, asset_id, cmd.quantity)
             return plan
 
-        return self._run(actor, key, cmd, planner, lean=True)
+        return self.journal.execute(actor, key, cmd, planner, lean=True)
 
     def cancel(
         self,
@@ -485,8 +385,7 @@ class Registry:
         key: str,
         cmd: c.Cancel,
         *,
-        beside: Beside | None = None,
-        evidence: JsonDict | None = None,
+        evidence: Evidence | None = None,
     ) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
             access.require_role(who, AUTHORITIES, "cancel units")
@@ -494,9 +393,9 @@ class Registry:
             asset_id = self._asset(uow, cmd.asset)
             plan = plan_cancel(account, asset_id, cmd.quantity, cmd.reason)
             self._has(uow, account, asset_id, cmd.quantity)
-            return _with_evidence(plan, evidence)
+            return plan
 
-        return self._run(actor, key, cmd, planner, beside, lean=True)
+        return self.journal.execute(actor, key, cmd, planner, evidence, lean=True)
 
     def deposit(self, actor: str, key: str, cmd: c.Deposit) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -506,7 +405,7 @@ class Registry:
             self._fits(uow, plan)
             return plan
 
-        return self._run(actor, key, cmd, planner, lean=True)
+        return self.journal.execute(actor, key, cmd, planner, lean=True)
 
     def withdraw(self, actor: str, key: str, cmd: c.Withdraw) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -516,7 +415,7 @@ class Registry:
             self._has(uow, account, CASH_ASSET, cmd.amount_fen)
             return plan
 
-        return self._run(actor, key, cmd, planner, lean=True)
+        return self.journal.execute(actor, key, cmd, planner, lean=True)
 
     def correct(self, actor: str, key: str, cmd: c.Correct) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -536,15 +435,15 @@ class Registry:
             self._fits(uow, plan)
             return plan
 
-        return self._run(actor, key, cmd, planner, lean=True)
+        return self.journal.execute(actor, key, cmd, planner, lean=True)
 
     # ---- green energy -----------------------------------------------------------------
     def credit_energy(
-        self, actor: str, key: str, cmd: c.CreditEnergy, *, beside: Beside | None = None
+        self, actor: str, key: str, cmd: c.CreditEnergy, *, evidence: Evidence | None = None
     ) -> Receipt:
         """One day's energy for many people, as one bulk entry (registry operator only).
 
-        ``beside`` records the day's judged events in the same transaction.
+        ``evidence`` records the day's judged events in the same transaction.
         """
 
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -564,7 +463,7 @@ class Registry:
             self._fits(uow, plan)
             return plan
 
-        return self._run(actor, key, cmd, planner, beside)
+        return self.journal.execute(actor, key, cmd, planner, evidence)
 
     def release_energy(
         self,
@@ -573,14 +472,14 @@ class Registry:
         cmd: c.ReleaseHeld,
         credit: Callable[[UnitOfWork], EnergyCredit],
         *,
-        beside: Beside | None = None,
+        evidence: Evidence | None = None,
     ) -> Receipt:
         """Credit one released held event as a one-line ``energy_credit`` entry.
 
         The day may have been credited already: a release is the reviewed remainder of
         that day, capped against it by ``credit``, which runs inside the transaction
         (so two releases for one person cannot both use the same room). Its payload
-        names the event; ``beside`` records the decision, once.
+        names the event; ``evidence`` records the decision, once.
         """
 
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -597,7 +496,7 @@ class Registry:
             self._fits(uow, plan)
             return plan
 
-        return self._run(actor, key, cmd, planner, beside)
+        return self.journal.execute(actor, key, cmd, planner, evidence)
 
     def spend_energy(
         self,
@@ -605,8 +504,7 @@ class Registry:
         key: str,
         cmd: c.SpendEnergy,
         *,
-        beside: Beside | None = None,
-        evidence: JsonDict | None = None,
+        evidence: Evidence | None = None,
     ) -> Receipt:
         """Consume energy exactly once; the holder or its agent spends it."""
 
@@ -615,9 +513,9 @@ class Registry:
             self._holder(uow, who, account)
             plan = plan_energy_spend(account, cmd.quantity_g, cmd.purpose, cmd.reference)
             self._has(uow, account, ENERGY_ASSET, cmd.quantity_g)
-            return _with_evidence(plan, evidence)
+            return plan
 
-        return self._run(actor, key, cmd, planner, beside, lean=True)
+        return self.journal.execute(actor, key, cmd, planner, evidence, lean=True)
 
     def issue_inclusive(
         self,
@@ -626,7 +524,7 @@ class Registry:
         cmd: c.IssueInclusive,
         recipients: Recipients,
         *,
-        beside: Beside | None = None,
+        evidence: Evidence | None = None,
     ) -> Receipt:
         """One carbon-inclusive batch: each recipient's energy spent, the same grams issued.
 
@@ -648,7 +546,7 @@ class Registry:
             why = InclusiveIssue(cmd.issuance_id, cmd.rule_set, cmd.methodologies)
             return plan_inclusive_issue(batch, ids, amounts, why)
 
-        return self._run(actor, key, cmd, planner, beside)
+        return self.journal.execute(actor, key, cmd, planner, evidence)
 
     def expire_energy(self, actor: str, key: str, cmd: c.ExpireEnergy) -> Receipt | None:
         """Expire, FIFO, all energy that appeared at or before ``cmd.cutoff``.
@@ -664,7 +562,7 @@ class Registry:
             return plan_energy_expire(ids, amounts, cmd.cutoff, cmd.expiry_s, cmd.rule_set)
 
         try:
-            return self._run(actor, key, cmd, planner)
+            return self.journal.execute(actor, key, cmd, planner)
         except _NothingToExpire:
             return None
 
