@@ -1,8 +1,8 @@
-"""The ports the registry services need; ``adapters.sql.store`` implements them."""
+"""The ports the ledger and the contexts need; ``ledger.sql.store`` implements them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -60,6 +60,26 @@ class UnitOfWork(Protocol):
     # In a group: operations (numbered by ``savepoint``) whose entries were refused
     # when ``settle`` read their answers; nothing of theirs was written.
     refused_ops: dict[int, Exception]
+
+    # A context's SQL (energy, sinks, carbon-inclusive, …) shares the ledger's
+    # transaction through the four members below, so its rows commit or roll back with
+    # the entry they belong to. They are typed with ``Any`` so that this port does not
+    # depend on SQLAlchemy; only ``sql`` modules call them.
+    is_postgres: bool
+
+    def execute(self, statement: Any, params: Any = None) -> Any:
+        """Run a SQLAlchemy statement in this unit's transaction; its result."""
+        ...
+
+    def dbapi_connection(self) -> Any:
+        """The DB-API connection of this transaction, for bulk SQL (COPY, executemany)."""
+        ...
+
+    def bulk_insert(
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], n: int
+    ) -> None:
+        """Append ``n`` rows in bulk (COPY on PostgreSQL for big loads)."""
+        ...
 
     def start_operation(self, *, defer_checks: bool) -> None: ...
     def settle(self) -> None: ...

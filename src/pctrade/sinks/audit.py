@@ -23,7 +23,6 @@ import numpy as np
 
 from pctrade.ledger.invariants import Problem
 from pctrade.ledger.ports import UnitOfWork
-from pctrade.ledger.sql.store import SqlUnitOfWork
 from pctrade.sinks.evidence import (
     ISSUANCE_FIGURES,
     attribution_digest,
@@ -38,8 +37,6 @@ NAMED_MAX = 5  # rows named per problem; the count says how many more
 
 def audit_sinks(uow: UnitOfWork) -> Iterator[Problem]:
     """Every sink problem in the snapshot ``uow`` reads; nothing for non-SQL stores."""
-    if not isinstance(uow, SqlUnitOfWork):
-        return
     projects = {p["code"]: p for p in db.all_rows(uow, db.projects)}
     terms = {
         code: project_terms_digest(p, db.parcels_of(uow, code)) for code, p in projects.items()

@@ -15,25 +15,16 @@ from typing import Any
 import pyarrow as pa
 
 from pctrade.energy.pipeline.schema import SEEN
-from pctrade.kernel.errors import ValidationError
 from pctrade.ledger.ports import UnitOfWork
-from pctrade.ledger.sql.store import SqlUnitOfWork
 
 SeenRow = tuple[str, str, str, str, str]
 """(partner_id, event_id, digest, day, outcome)"""
 _COLUMNS = "partner_id, event_id, digest, day, outcome, seq"
 
 
-def _sql(uow: UnitOfWork) -> SqlUnitOfWork:
-    if not isinstance(uow, SqlUnitOfWork):
-        raise ValidationError("behaviour keys need the SQL store", code="unsupported_store")
-    return uow
-
-
 def _cursor(uow: UnitOfWork) -> tuple[Any, str]:
-    unit = _sql(uow)
-    driver: Any = unit.conn.connection.driver_connection
-    return driver.cursor(), "%s" if unit.is_postgres else "?"
+    """A driver cursor in the entry's transaction (the ledger's port), and its placeholder."""
+    return uow.dbapi_connection().cursor(), "%s" if uow.is_postgres else "?"
 
 
 def remember(

@@ -578,8 +578,18 @@ class SqlUnitOfWork:
         return _Result(cursor)
 
     def execute(self, statement: sa.Executable, params: Any = None) -> sa.CursorResult[Any]:
-        """For adapters beside the registry (authentication) that share its transaction."""
+        """For a context's SQL (and authentication), in this unit's transaction."""
         return self.conn.execute(statement, params)
+
+    def dbapi_connection(self) -> Any:
+        """The driver's connection of this transaction, for a context's bulk SQL."""
+        return self.conn.connection.driver_connection
+
+    def bulk_insert(
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], n: int
+    ) -> None:
+        """A context's bulk append, in this unit's transaction."""
+        self._bulk_insert(table, columns, rows, n)
 
     # ---- reads -------------------------------------------------------------------
     @property
