@@ -24,6 +24,7 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from pctrade.energy.entries import credit_energy
 from pctrade.inclusive.claim import Period
 from pctrade.inclusive.service import CarbonInclusive
 from pctrade.ledger import commands as c
@@ -75,7 +76,7 @@ def setup(store: SqlStore, n: int) -> tuple[Registry, list[int]]:
         lines.append(_line(account_id, person, first, 700 + i % 300))
         lines.append(_line(account_id, person, "bus/v1", 900 + i % 500))
     credit = EnergyCredit(DAY, ("bus/v1", "e_ticket/v1", "walking/v1"), 0, lines)
-    reg.credit_energy("registry", "energy", c.CreditEnergy(credit))
+    credit_energy(reg, "registry", "energy", c.CreditEnergy(credit))
     return reg, accounts
 
 

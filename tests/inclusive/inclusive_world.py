@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from pctrade.energy.entries import credit_energy
 from pctrade.inclusive.claim import Period
 from pctrade.inclusive.service import CarbonInclusive
 from pctrade.ledger import commands as c
@@ -74,8 +75,11 @@ def credit(w: World, grants: list[Grant], day: str = "2026-06-29") -> int:
         for person, methodology, grams in grants
     ]
     methodologies = tuple(sorted({m for _, m, _ in grants}))
-    receipt = w.reg.credit_energy(
-        "registry", f"energy-{day}", c.CreditEnergy(EnergyCredit(day, methodologies, 0, lines))
+    receipt = credit_energy(
+        w.reg,
+        "registry",
+        f"energy-{day}",
+        c.CreditEnergy(EnergyCredit(day, methodologies, 0, lines)),
     )
     return receipt.seq
 

@@ -113,7 +113,8 @@ class Plan:
     grant: Grant | None = None
     corrects: Seq | None = None
     extra: JsonDict = field(default_factory=dict)
-    # Statement lines of an energy credit, stored beside the entry (``energy_lines``).
+    # Statement lines of an energy credit: the payload records their digest; the
+    # energy context writes them beside the entry, as its evidence (``energy.entries``).
     lines: Sequence[EnergyLine] = ()
 
     def __post_init__(self) -> None:

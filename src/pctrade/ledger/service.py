@@ -15,7 +15,6 @@ from enum import StrEnum
 from typing import TypeVar
 
 from pctrade.kernel.errors import (
-    Conflict,
     Forbidden,
     InsufficientBalance,
     NotFound,
@@ -42,7 +41,6 @@ from pctrade.ledger.model import (
 )
 from pctrade.ledger.operations import (
     REGISTRY_PARTY,
-    EnergyCredit,
     FreezeReason,
     InclusiveIssue,
     OpType,
@@ -52,8 +50,6 @@ from pctrade.ledger.operations import (
     plan_cash,
     plan_correct,
     plan_distribute,
-    plan_energy_credit,
-    plan_energy_expire,
     plan_energy_spend,
     plan_freeze,
     plan_genesis,
@@ -87,6 +83,7 @@ __all__ = [
     "RowsBeside",
     "SetClock",
     "acting_party",
+    "require_fits",
     "utc_now",
 ]
 
@@ -105,6 +102,18 @@ def _enum(kind: type[E], value: str, what: str) -> E:
     except ValueError as exc:
         known = ", ".join(str(v) for v in kind)
         raise ValidationError(f"unknown {what} {value!r} (use {known})", code="bad_enum") from exc
+
+
+def require_fits(uow: UnitOfWork, plan: Plan) -> None:
+    """Keep what exists of an asset within int64, so that no holding can overflow."""
+    for p in plan.postings:
+        if p.state == State.SOURCE and p.delta < 0:
+            outstanding = -uow.balance(p.account_id, p.asset_id, State.SOURCE)
+            if outstanding - p.delta > INT64_MAX:
+                raise ValidationError(
+                    f"asset {p.asset_id} in existence would exceed the 64-bit range",
+                    code="out_of_range",
+                )
 
 
 class SetClock:
@@ -168,18 +177,6 @@ class Registry:
         if batch is None:
             raise NotFound(f"no batch {name}", code="unknown_batch")
         return batch.asset_id
-
-    @staticmethod
-    def _fits(uow: UnitOfWork, plan: Plan) -> None:
-        """Keep what exists of an asset within int64, so that no holding can overflow."""
-        for p in plan.postings:
-            if p.state == State.SOURCE and p.delta < 0:
-                outstanding = -uow.balance(p.account_id, p.asset_id, State.SOURCE)
-                if outstanding - p.delta > INT64_MAX:
-                    raise ValidationError(
-                        f"asset {p.asset_id} in existence would exceed the 64-bit range",
-                        code="out_of_range",
-                    )
 
     @staticmethod
     def _holder(uow: UnitOfWork, actor: Party, account: Account) -> None:
@@ -402,7 +399,7 @@ class Registry:
             access.require_role(who, AUTHORITIES, "confirm cash deposits")
             account = self._account(uow, cmd.account_id)
             plan = plan_cash(OpType.DEPOSIT, account, cmd.amount_fen, cmd.reference)
-            self._fits(uow, plan)
+            require_fits(uow, plan)
             return plan
 
         return self.journal.execute(actor, key, cmd, planner, lean=True)
@@ -432,72 +429,12 @@ class Registry:
             for p in plan.postings:
                 if p.delta < 0 and p.state != State.SOURCE:
                     self._has(uow, self._account(uow, p.account_id), p.asset_id, -p.delta, p.state)
-            self._fits(uow, plan)
+            require_fits(uow, plan)
             return plan
 
         return self.journal.execute(actor, key, cmd, planner, lean=True)
 
     # ---- green energy -----------------------------------------------------------------
-    def credit_energy(
-        self, actor: str, key: str, cmd: c.CreditEnergy, *, evidence: Evidence | None = None
-    ) -> Receipt:
-        """One day's energy for many people, as one bulk entry (registry operator only).
-
-        ``evidence`` records the day's judged events in the same transaction.
-        """
-
-        def planner(uow: UnitOfWork, who: Party) -> Plan:
-            access.require_role(who, (Role.REGISTRY_OPERATOR,), "credit green energy")
-            # A day is credited once: a second run with other events or another as-of
-            # time would count the same behaviour twice (DESIGN §4, no double counting).
-            prior = uow.energy_credit_of_day(cmd.credit.day)
-            if prior is not None:
-                raise Conflict(
-                    f"energy for {cmd.credit.day} was credited by entry {prior}",
-                    code="day_already_credited",
-                )
-            plan = plan_energy_credit(cmd.credit)
-            ids = list(plan.postings.accounts[1:])
-            if uow.account_count(ids) != len(ids):
-                raise NotFound("some energy recipients have no account", code="unknown_account")
-            self._fits(uow, plan)
-            return plan
-
-        return self.journal.execute(actor, key, cmd, planner, evidence)
-
-    def release_energy(
-        self,
-        actor: str,
-        key: str,
-        cmd: c.ReleaseHeld,
-        credit: Callable[[UnitOfWork], EnergyCredit],
-        *,
-        evidence: Evidence | None = None,
-    ) -> Receipt:
-        """Credit one released held event as a one-line ``energy_credit`` entry.
-
-        The day may have been credited already: a release is the reviewed remainder of
-        that day, capped against it by ``credit``, which runs inside the transaction
-        (so two releases for one person cannot both use the same room). Its payload
-        names the event; ``evidence`` records the decision, once.
-        """
-
-        def planner(uow: UnitOfWork, who: Party) -> Plan:
-            access.require_role(who, AUTHORITIES, "release held green energy")
-            plan = plan_energy_credit(credit(uow))
-            plan.payload["release"] = {
-                "partner_id": cmd.partner_id,
-                "event_id": cmd.event_id,
-                "reason": cmd.reason,
-            }
-            ids = list(plan.postings.accounts[1:])
-            if uow.account_count(ids) != len(ids):
-                raise NotFound("the person has no account", code="unknown_account")
-            self._fits(uow, plan)
-            return plan
-
-        return self.journal.execute(actor, key, cmd, planner, evidence)
-
     def spend_energy(
         self,
         actor: str,
@@ -547,25 +484,3 @@ class Registry:
             return plan_inclusive_issue(batch, ids, amounts, why)
 
         return self.journal.execute(actor, key, cmd, planner, evidence)
-
-    def expire_energy(self, actor: str, key: str, cmd: c.ExpireEnergy) -> Receipt | None:
-        """Expire, FIFO, all energy that appeared at or before ``cmd.cutoff``.
-
-        Returns None when nothing is left to expire (no entry is written).
-        """
-
-        def planner(uow: UnitOfWork, who: Party) -> Plan:
-            access.require_role(who, (Role.REGISTRY_OPERATOR,), "expire green energy")
-            ids, amounts = uow.energy_expirable(cmd.cutoff)
-            if not ids:
-                raise _NothingToExpire()
-            return plan_energy_expire(ids, amounts, cmd.cutoff, cmd.expiry_s, cmd.rule_set)
-
-        try:
-            return self.journal.execute(actor, key, cmd, planner)
-        except _NothingToExpire:
-            return None
-
-
-class _NothingToExpire(Exception):
-    """Internal: an expiry run found nothing to expire; no entry is written."""

@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from pctrade.energy.pipeline.schema import SEEN
+from pctrade.energy.sql import lines
 from pctrade.ledger.ports import UnitOfWork
 
 SeenRow = tuple[str, str, str, str, str]
@@ -78,4 +79,4 @@ def seen_of(uow: UnitOfWork, partner_id: str, event_ids: Sequence[str]) -> dict[
 
 def credited_days(uow: UnitOfWork, days: Sequence[str]) -> set[str]:
     """Those of ``days`` whose energy was credited already (an ``energy_credit`` entry)."""
-    return {day for day in days if uow.energy_credit_of_day(day) is not None}
+    return {day for day in days if lines.credit_of_day(uow, day) is not None}

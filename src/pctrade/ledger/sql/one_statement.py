@@ -136,7 +136,6 @@ def fits(plan: Plan) -> bool:
         and not plan.parties
         and not plan.accounts
         and plan.batch is None
-        and not plan.lines
     )
 
 

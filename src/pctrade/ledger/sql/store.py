@@ -99,20 +99,6 @@ _ENERGY_LINE_COLS = (
     " quantity, factor_ug_per_unit, avoided_ug, cap_forfeit_ug, remainder_ug, credited_g,"
     " cap_flag"
 )
-# FIFO expiry per holder: energy credited by the cutoff less all consumed so far.
-_ENERGY_EXPIRABLE = """
-SELECT c.account_id, c.credited - COALESCE(SUM(b.amount), 0) AS left_g
-FROM (SELECT p.account_id, SUM(p.delta) AS credited
-      FROM postings p JOIN entries e ON e.seq = p.seq
-      WHERE e.op_type = 'energy_credit' AND e.ts <= :cutoff
-        AND p.asset_id = -1 AND p.state = 0
-      GROUP BY p.account_id) AS c
-LEFT JOIN balances b ON b.account_id = c.account_id AND b.asset_id = -1
-  AND b.state IN (5, 6)
-GROUP BY c.account_id, c.credited
-HAVING c.credited - COALESCE(SUM(b.amount), 0) > 0
-ORDER BY c.account_id
-"""
 _CREDIT_GROUPED = """
 INSERT INTO balances (account_id, asset_id, state, amount)
 SELECT account_id, asset_id, state, SUM(delta) FROM postings WHERE seq = :seq
@@ -328,11 +314,7 @@ def _all_distinct(accounts: array[int]) -> bool:
 
 def _small(plan: Plan) -> bool:
     """An entry whose writes fit one pipelined round trip (no COPY, no bulk apply)."""
-    return (
-        len(plan.postings) < BULK_THRESHOLD
-        and len(plan.accounts) < BULK_THRESHOLD
-        and len(plan.lines) < BULK_THRESHOLD
-    )
+    return len(plan.postings) < BULK_THRESHOLD and len(plan.accounts) < BULK_THRESHOLD
 
 
 def _debited(
@@ -768,7 +750,7 @@ class SqlUnitOfWork:
         sql = "SELECT account_id, asset_id, state, delta FROM postings WHERE seq = :s ORDER BY idx"
         return _columns(self._q(sql, {"s": seq}))
 
-    # ---- green energy --------------------------------------------------------------
+    # ---- accounts by owner ---------------------------------------------------------
     def individual_accounts(self, person_ids: Sequence[PartyId]) -> dict[PartyId, AccountId]:
         """Each listed person's individual account (the first, if there were several)."""
         sql = (
@@ -777,32 +759,6 @@ class SqlUnitOfWork:
         )
         rows = self._q(sql, {"ids": self._list_param(person_ids)})
         return {r[0]: int(r[1]) for r in rows}
-
-    def energy_lines_of(
-        self, account_id: AccountId, day_from: str, day_to: str
-    ) -> list[tuple[Any, ...]]:
-        """Statement lines (seq first, then the EnergyLine columns) in day order."""
-        sql = (
-            f"SELECT seq, {_ENERGY_LINE_COLS} FROM energy_lines WHERE account_id = :a"
-            " AND day >= :f AND day <= :t ORDER BY day, seq, idx"
-        )
-        return [tuple(r) for r in self._q(sql, {"a": account_id, "f": day_from, "t": day_to})]
-
-    def energy_credit_of_day(self, day: str) -> Seq | None:
-        sql = "SELECT seq FROM energy_lines WHERE day = :d LIMIT 1"
-        value = self._q(sql, {"d": day}).scalar_one_or_none()
-        return None if value is None else int(value)
-
-    def energy_expirable(self, cutoff_ts: str) -> tuple[list[AccountId], list[int]]:
-        rows = self._q(_ENERGY_EXPIRABLE, {"cutoff": cutoff_ts}).all()
-        return [int(r[0]) for r in rows], [int(r[1]) for r in rows]
-
-    def energy_year_to_date(self, day_from: str, day_to: str) -> list[tuple[str, str, int]]:
-        sql = (
-            "SELECT person_id, family, SUM(credited_g) FROM energy_lines"
-            " WHERE day >= :f AND day <= :t GROUP BY person_id, family ORDER BY person_id, family"
-        )
-        return [(r[0], r[1], int(r[2])) for r in self._q(sql, {"f": day_from, "t": day_to})]
 
     # ---- journal replay ------------------------------------------------------------
     def stream_journal(self) -> Iterator[StoredEntry]:
@@ -935,7 +891,6 @@ class SqlUnitOfWork:
         self._write_opened(seq, plan)
         self._write_postings(seq, plan.postings)
         self._write_side_effects(seq, plan)
-        self._write_energy_lines(seq, plan)
         self._apply_balances(seq, plan.postings, new_asset=plan.batch is not None)
         self._advance_head(seq, new_hash, plan)
 
@@ -1181,12 +1136,6 @@ class SqlUnitOfWork:
                 )
 
         self._check_later(check)
-
-    def _write_energy_lines(self, seq: Seq, plan: Plan) -> None:
-        n = len(plan.lines)
-        rows = ((seq, i, *line) for i, line in enumerate(plan.lines))
-        cols = ("seq", "idx", *_ENERGY_LINE_COLS.replace(" ", "").split(","))
-        self._bulk_insert("energy_lines", cols, rows, n)
 
     def _advance_head(self, seq: Seq, new_hash: str, plan: Plan) -> None:
         head = self.head
