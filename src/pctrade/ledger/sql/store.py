@@ -268,8 +268,11 @@ def _refusal_of(status: str, entry_row: dict[str, Any], plan: Plan) -> Exception
     if status == one_statement.INSUFFICIENT:
         return InsufficientBalance("the operation would make a holding negative")
     if status == one_statement.EXCEEDS_HOLD:
-        hold_id = plan.hold.hold_id if plan.hold else None
-        return Conflict(f"hold {hold_id} has less left than released", code="exceeds_hold")
+        drawn = [h.hold_id for h in plan.holds if h.hold_id is not None]
+        if len(drawn) == 1:
+            return Conflict(f"hold {drawn[0]} has less left than released", code="exceeds_hold")
+        held = ", ".join(map(str, drawn))
+        return Conflict(f"one of holds {held} has less left than taken", code="exceeds_hold")
     if status == one_statement.ALREADY_CORRECTED:
         corrected = entry_row["corrects"]
         return Conflict(f"entry {corrected} is already corrected", code="already_corrected")
@@ -1043,21 +1046,21 @@ class SqlUnitOfWork:
                     "seq": seq,
                 },
             )
-        hold = plan.hold
-        if hold is not None and hold.hold_id is None:
-            self._q(
-                _INSERT_HOLD,
-                {
-                    "h": seq,
-                    "a": hold.account_id,
-                    "s": hold.asset_id,
-                    "reason": hold.reason,
-                    "reference": hold.reference,
-                    "amount": hold.delta,
-                },
-            )
-        elif hold is not None and hold.hold_id is not None:
-            self._update_hold(hold.hold_id, hold.delta)
+        for hold in plan.holds:
+            if hold.hold_id is None:
+                self._q(
+                    _INSERT_HOLD,
+                    {
+                        "h": seq,
+                        "a": hold.account_id,
+                        "s": hold.asset_id,
+                        "reason": hold.reason,
+                        "reference": hold.reference,
+                        "amount": hold.delta,
+                    },
+                )
+            else:
+                self._update_hold(hold.hold_id, hold.delta)
         if plan.grant is not None:
             g = plan.grant
             key = {"a": g.account_id, "agent": g.agent}
