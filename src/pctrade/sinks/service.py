@@ -48,8 +48,7 @@ from pctrade.ledger.model import (
     SystemAccount,
 )
 from pctrade.ledger.ports import UnitOfWork
-from pctrade.ledger.service import AUTHORITIES, Receipt, Registry, acting_party
-from pctrade.ledger.write import RowsBeside
+from pctrade.ledger.service import AUTHORITIES, Receipt, Registry, RowsBeside, acting_party
 from pctrade.rules import IssuancePath, RuleSet, in_force
 from pctrade.sinks.attribution import Attribution, ReversalPlan, plan_reversal
 from pctrade.sinks.evidence import (
