@@ -27,6 +27,7 @@ from pathlib import Path
 from pctrade import bootstrap
 from pctrade.bootstrap import App
 from pctrade.bootstrap.contexts import verify
+from pctrade.energy.entries import credit_energy
 from pctrade.inclusive.claim import Period
 from pctrade.kernel.clock import SetClock
 from pctrade.ledger import commands as c
@@ -77,7 +78,7 @@ def setup(store: SqlStore, n: int) -> tuple[App, list[int]]:
         lines.append(_line(account_id, person, first, 700 + i % 300))
         lines.append(_line(account_id, person, "bus/v1", 900 + i % 500))
     credit = EnergyCredit(DAY, ("bus/v1", "e_ticket/v1", "walking/v1"), 0, lines)
-    reg.credit_energy("registry", "energy", c.CreditEnergy(credit))
+    credit_energy(reg, "registry", "energy", c.CreditEnergy(credit))
     return app, accounts
 
 

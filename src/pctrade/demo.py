@@ -318,8 +318,8 @@ class Seeder:
         asks for the same trees under the same keys.
         """
         self.clock.now = _utc(2026, 6, 2, 2)
+        seq = energy.credit_entry_of(self.store, SPONSOR_DAY)
         with self.store.reader() as uow:
-            seq = uow.energy_credit_of_day(SPONSOR_DAY.isoformat())
             credit = uow.postings_of(seq) if seq is not None else None
         credited = {} if credit is None else dict(zip(credit.accounts, credit.deltas, strict=True))
         for pid in self.people()[:SPONSORS_MAX]:

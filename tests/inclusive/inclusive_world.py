@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 from pctrade import bootstrap
 from pctrade.bootstrap import App
+from pctrade.energy.entries import credit_energy
 from pctrade.inclusive.claim import Period
 from pctrade.inclusive.service import CarbonInclusive
 from pctrade.kernel.clock import SetClock
@@ -81,8 +82,11 @@ def credit(w: World, grants: list[Grant], day: str = "2026-06-29") -> int:
         for person, methodology, grams in grants
     ]
     methodologies = tuple(sorted({m for _, m, _ in grants}))
-    receipt = w.reg.credit_energy(
-        "registry", f"energy-{day}", c.CreditEnergy(EnergyCredit(day, methodologies, 0, lines))
+    receipt = credit_energy(
+        w.reg,
+        "registry",
+        f"energy-{day}",
+        c.CreditEnergy(EnergyCredit(day, methodologies, 0, lines)),
     )
     return receipt.seq
 

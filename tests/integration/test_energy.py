@@ -24,6 +24,7 @@ from pctrade.bootstrap.contexts import verify
 from pctrade.energy import service as energy
 from pctrade.energy.behaviour.loader import load_catalogue
 from pctrade.energy.behaviour.quantify import day_window
+from pctrade.energy.entries import credit_energy
 from pctrade.energy.pipeline import QuantifyResult, quantify_file
 from pctrade.energy.pipeline.schema import EVENTS
 from pctrade.kernel.clock import SetClock
@@ -104,7 +105,7 @@ def grant(w: EnergyWorld, account: int, grams: int, key: str, day: str = "2026-1
         grams * 1_000_000, 0, 0, grams, "",
     )  # fmt: skip
     credit = EnergyCredit(day, ("walking/v1",), 0, (line,))
-    w.reg.credit_energy("registry", key, c.CreditEnergy(credit))
+    credit_energy(w.reg, "registry", key, c.CreditEnergy(credit))
 
 
 # ---- posting a day ----------------------------------------------------------------------
@@ -168,7 +169,7 @@ def test_a_day_is_credited_once_even_when_requantified_differently(
                              "steps", "step", 1, 100, 20_000, 2_000_000, 0, 0, 2, "")  # fmt: skip
     cmd = c.CreditEnergy(EnergyCredit("2026-11-24", ("walking/v1",), 1, (grant_again,)))
     with pytest.raises(Conflict) as info:
-        world.reg.credit_energy("registry", "another-run", cmd)
+        credit_energy(world.reg, "registry", "another-run", cmd)
     assert info.value.code == "day_already_credited" and str(first.seq) in info.value.message
     assert snapshot(world.store) == before
 
@@ -178,7 +179,7 @@ def test_only_the_registry_operator_credits_energy(world: EnergyWorld) -> None:
                       "step", 1, 100, 20_000, 2_000_000, 0, 0, 2, "")  # fmt: skip
     cmd = c.CreditEnergy(EnergyCredit("2026-11-24", ("walking/v1",), 0, (line,)))
     with pytest.raises(Forbidden):
-        world.reg.credit_energy("alice", "self-credit", cmd)
+        credit_energy(world.reg, "alice", "self-credit", cmd)
 
 
 # ---- never tradable, spent once ---------------------------------------------------------
@@ -254,8 +255,11 @@ def test_bulk_expiry_of_many_accounts_debits_set_based_and_all_or_nothing(
                    20_000, 10_000_000, 0, 0, 10, "")
         for a, p in zip(ids, people, strict=True)
     )  # fmt: skip
-    world.reg.credit_energy(
-        "registry", "bulk-credit", c.CreditEnergy(EnergyCredit("2026-11-24", ("w",), 0, lines))
+    credit_energy(
+        world.reg,
+        "registry",
+        "bulk-credit",
+        c.CreditEnergy(EnergyCredit("2026-11-24", ("w",), 0, lines)),
     )
     before = snapshot(world.store)
     too_much = plan_energy_expire(ids, [10] * 79 + [11], "c", 1)

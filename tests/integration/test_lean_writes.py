@@ -220,7 +220,7 @@ def test_a_group_broken_by_one_operation_runs_the_rest_alone(
 
         def move(uow: SqlUnitOfWork) -> object:
             uow.start_operation(defer_checks=lean)  # lean: its entry is still in flight
-            return w.reg._apply(
+            return w.reg.journal._apply(
                 uow,
                 "alice",
                 "grouped",
@@ -271,7 +271,7 @@ def test_in_a_group_a_refused_lean_entry_refuses_those_chained_after_it(
 
         def work(uow: SqlUnitOfWork) -> object:
             uow.start_operation(defer_checks=True)
-            return w.reg._apply(
+            return w.reg.journal._apply(
                 uow,
                 actor,
                 key,

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from pctrade import bootstrap
 from pctrade.bootstrap import App
+from pctrade.energy.entries import credit_energy
 from pctrade.kernel.clock import SetClock
 from pctrade.ledger import commands as c
 from pctrade.ledger.energy_lines import EnergyLine
@@ -76,7 +77,7 @@ def grant_energy(w: SinkWorld, grams: dict[str, int], day: str = "2026-11-24") -
         for p, g in sorted(grams.items())
     ]
     credit = EnergyCredit(day, ("walking/v1",), 0, lines)
-    w.reg.credit_energy("registry", f"energy-{day}", c.CreditEnergy(credit))
+    credit_energy(w.reg, "registry", f"energy-{day}", c.CreditEnergy(credit))
 
 
 def spec(code: str = CODE, units: int = 100, affiliates: tuple[str, ...] = ()) -> ProjectSpec:

@@ -7,7 +7,7 @@ from array import array
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pctrade.ledger.sql.store import _all_distinct
+from pctrade.ledger.sql.bulk import _all_distinct
 
 ids = st.lists(st.integers(min_value=0, max_value=20), max_size=16)
 

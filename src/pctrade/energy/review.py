@@ -28,6 +28,7 @@ from pctrade.energy.behaviour.model import BehaviourType, Event, Methodology
 from pctrade.energy.behaviour.quantify import CapOutcome
 from pctrade.energy.behaviour.review import Decision, release_outcome
 from pctrade.energy.behaviour.validation import base_quantity
+from pctrade.energy.entries import release_energy
 from pctrade.energy.sql import held as held_store
 from pctrade.energy.sql.held import DecisionRow, HeldEvent
 from pctrade.kernel.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -41,6 +42,7 @@ from pctrade.ledger.model import Party
 from pctrade.ledger.operations import EnergyCredit, OpType
 from pctrade.ledger.ports import Store, UnitOfWork
 from pctrade.ledger.service import AUTHORITIES, IDEM_KEY_RE, Registry, acting_party
+from pctrade.ledger.write import RowsBeside
 
 __all__ = ["Decision", "DecisionReport", "HeldEvent", "audit_releases", "decide", "held"]
 
@@ -201,7 +203,7 @@ def _release(
 
     cmd = c.ReleaseHeld(event.partner_id, event.event_id, reason)
     try:
-        receipt = registry.release_energy(actor, key, cmd, credit, beside=remember)
+        receipt = release_energy(registry, actor, key, cmd, credit, evidence=RowsBeside(remember))
     except _NoRoom as empty:
         flag = empty.outcome.cap_flag or ""
         row = DecisionRow("released", reason, actor, key, 0, flag, None, _now(registry))

@@ -35,9 +35,11 @@ from typing import Any
 import pyarrow as pa
 
 from pctrade.energy.behaviour.model import PartnerAnomaly
+from pctrade.energy.entries import credit_energy, expire_energy
 from pctrade.energy.pipeline.run import QuantifyResult
 from pctrade.energy.pipeline.schema import YEAR_TO_DATE
 from pctrade.energy.sql import held as held_store
+from pctrade.energy.sql import lines as lines_store
 from pctrade.energy.sql import seen as behaviour_store
 from pctrade.kernel.errors import NotFound, ValidationError
 from pctrade.ledger import commands as c
@@ -47,12 +49,14 @@ from pctrade.ledger.model import (
     ENERGY_ASSET,
     ENERGY_STATES,
     AccountId,
+    Seq,
     State,
     account_number,
 )
 from pctrade.ledger.operations import REGISTRY_PARTY, EnergyCredit
 from pctrade.ledger.ports import Store, UnitOfWork
 from pctrade.ledger.service import Receipt, Registry
+from pctrade.ledger.write import RowsBeside
 from pctrade.rules import DEFAULT_JURISDICTION, RuleBook
 
 UNMATCHED_LISTED_MAX = 1_000
@@ -133,7 +137,7 @@ def post_day(
             behaviour_store.remember(uow, judged, entry.seq)
             held_store.keep(uow, held, entry.seq)
 
-        receipt = registry.credit_energy(actor, key, cmd, beside=remember)
+        receipt = credit_energy(registry, actor, key, cmd, evidence=RowsBeside(remember))
         seq, replayed = receipt.seq, receipt.replayed
     elif judged:
         with registry.store.writer() as uow:
@@ -190,8 +194,13 @@ def judged_before(store: Store, day: date) -> pa.Table:
 
 def is_day_credited(store: Store, day: date) -> bool:
     """Whether ``day``'s energy was credited already (then its late events are refused)."""
+    return credit_entry_of(store, day) is not None
+
+
+def credit_entry_of(store: Store, day: date) -> Seq | None:
+    """The ``energy_credit`` entry that credited ``day``, if one did."""
     with store.reader() as uow:
-        return uow.energy_credit_of_day(day.isoformat()) is not None
+        return lines_store.credit_of_day(uow, day.isoformat())
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +264,7 @@ def expire(
         raise ValidationError("the expiry period must be positive", code="non_positive")
     cutoff = format_ts(now - timedelta(seconds=expiry_s))
     cmd = c.ExpireEnergy(cutoff, expiry_s, rule_set)
-    receipt = registry.expire_energy(actor, f"energy-expire-{cutoff}", cmd)
+    receipt = expire_energy(registry, actor, f"energy-expire-{cutoff}", cmd)
     if receipt is None:
         return ExpiryReport(cutoff, None, 0, 0, expiry_s=expiry_s, rule_set=rule_set)
     p = receipt.payload
@@ -352,7 +361,7 @@ def statement(store: Store, account_id: AccountId, day_from: date, day_to: date)
         account = uow.account(account_id)
         if account is None:
             raise NotFound(f"no account {account_id}", code="unknown_account")
-        rows = uow.energy_lines_of(account_id, day_from.isoformat(), day_to.isoformat())
+        rows = lines_store.lines_of(uow, account_id, day_from.isoformat(), day_to.isoformat())
         balance = {s: uow.balance(account_id, ENERGY_ASSET, s) for s in ENERGY_STATES}
     lines = [StatementLine(int(r[0]), EnergyLine(*r[1:])) for r in rows]
     return EnergyStatement(
@@ -377,7 +386,7 @@ def year_to_date(store: Store, year: int, before: date | None = None) -> pa.Tabl
     first = date(year, 1, 1)
     last = date(year, 12, 31) if before is None else before - timedelta(days=1)
     with store.reader() as uow:
-        rows = uow.energy_year_to_date(first.isoformat(), last.isoformat())
+        rows = lines_store.year_to_date(uow, first.isoformat(), last.isoformat())
     return pa.table(
         {
             "person_id": [r[0] for r in rows],

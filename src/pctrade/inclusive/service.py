@@ -48,6 +48,7 @@ from pctrade.ledger.journal import Entry, format_ts
 from pctrade.ledger.model import AccountId, Party, Role, State
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.service import AUTHORITIES, Receipt, Registry, acting_party
+from pctrade.ledger.write import RowsBeside
 from pctrade.rules import RuleBook
 
 Row = db.Row
@@ -240,7 +241,9 @@ class CarbonInclusive:
 
         methodologies = tuple(row["methodologies"].split())
         cmd = c.IssueInclusive(issuance_id, batch, row["rule_set"], methodologies)
-        receipt = self.registry.issue_inclusive(actor, key, cmd, recipients, beside=record)
+        receipt = self.registry.issue_inclusive(
+            actor, key, cmd, recipients, evidence=RowsBeside(record)
+        )
         return self._result(receipt)
 
     def _replayed(

@@ -10,7 +10,8 @@ Invariants:
 - the chain links and each entry's hash matches its content;
 - an (actor, idempotency key) appears at most once;
 - each entry balances per asset; terminal states never decrease;
-- no balance other than a source balance is ever negative;
+- no balance other than a source balance is ever negative; no hold is drawn down
+  beyond what is left of it (an entry may change several holds: ``"holds"``);
 - per asset, all balances sum to zero (cash in = cash held + cash out);
 - per batch, issued = available + frozen + surrendered + retired + cancelled.
 
@@ -33,6 +34,7 @@ from pctrade.ledger.journal import (
     GENESIS_HASH,
     AccountRow,
     EntryHeader,
+    JsonDict,
     PartyRow,
     entry_hash,
     opened_digest,
@@ -150,6 +152,8 @@ class Replay:
 
     def _track(self, h: EntryHeader) -> None:
         p = h.payload
+        if "holds" in p and h.op_type not in (OpType.FREEZE, OpType.UNFREEZE):
+            self._track_holds(h.seq, p["holds"])  # ``operations.holds_payload``
         if h.op_type == OpType.FREEZE:
             self.holds[h.seq] = int(p["quantity"])
         elif h.op_type == OpType.UNFREEZE:
@@ -163,6 +167,19 @@ class Replay:
         elif h.op_type == OpType.ISSUE or h.op_type in self.batch_op_types:
             batch = p["batch"]
             self.issued[int(batch["asset_id"])] = int(batch["issued_g"])
+
+    def _track_holds(self, seq: Seq, changes: Iterable[JsonDict]) -> None:
+        """Hold changes an entry records in its payload: an open, or draw-downs."""
+        for change in changes:
+            delta = int(change["delta"])
+            if change["hold_id"] is None:
+                self.holds[seq] = delta  # an opened hold is numbered by its entry
+                continue
+            hold_id = int(change["hold_id"])
+            left = self.holds.get(hold_id, 0) + delta
+            if hold_id not in self.holds or left < 0:
+                self.flag("bad_hold", f"hold {hold_id} is drawn down beyond it", seq)
+            self.holds[hold_id] = left
 
     def finish(
         self,

@@ -87,7 +87,9 @@ EMPTY_POSTINGS = Postings(array("q"), array("q"), array("q"), array("q"))
 
 @dataclass(frozen=True, slots=True)
 class HoldChange:
-    """Opens a hold (``hold_id`` None: the entry's own seq) or releases part of one."""
+    """Opens a hold (``hold_id`` None: the entry's own seq; ``delta`` > 0), or consumes
+    or releases part of one (``delta`` < 0: what leaves it, whatever the postings do
+    with it: back to ``available``, or on to a counterparty in a settlement)."""
 
     hold_id: Seq | None
     account_id: AccountId
@@ -95,6 +97,41 @@ class HoldChange:
     delta: int
     reason: str = ""
     reference: str = ""
+
+
+def holds_payload(changes: Sequence[HoldChange]) -> list[JsonDict]:
+    """The hold changes as an entry other than a freeze or unfreeze records them.
+
+    ``verify`` replays holds from the journal alone, so an entry that changes holds
+    says which, under ``"holds"`` in its hashed payload (a freeze and an unfreeze keep
+    their own payloads, which say the same in their words).
+    """
+    return [
+        {"hold_id": h.hold_id, "account": h.account_id, "asset_id": h.asset_id, "delta": h.delta}
+        for h in changes
+    ]
+
+
+def _check_holds(op_type: str, payload: JsonDict, holds: Sequence[HoldChange]) -> None:
+    opened = [h for h in holds if h.hold_id is None]
+    # An opened hold is numbered by its entry's seq, so an entry opens at most one.
+    if len(opened) > 1:
+        raise ValidationError("an entry opens at most one hold", code="bad_request")
+    if any((h.delta > 0) != (h.hold_id is None) or h.delta == 0 for h in holds):
+        raise ValidationError(
+            "a hold is opened with a positive amount and drawn down by a negative one",
+            code="bad_request",
+        )
+    released = [h.hold_id for h in holds if h.hold_id is not None]
+    if len(set(released)) != len(released):
+        raise ValidationError("a hold is changed twice in one entry", code="bad_request")
+    recorded = op_type in (OpType.FREEZE, OpType.UNFREEZE) or (
+        payload.get("holds") == holds_payload(holds)
+    )
+    if holds and not recorded:
+        raise ValidationError(
+            "an entry that changes holds records them in its payload", code="bad_request"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,15 +151,25 @@ class Plan:
     parties: tuple[Party, ...] = ()
     accounts: tuple[Account, ...] = ()
     batch: Batch | None = None
-    hold: HoldChange | None = None
+    # Any number of hold changes: a freeze opens one, a settlement may draw down two.
+    holds: tuple[HoldChange, ...] = ()
     grant: Grant | None = None
     corrects: Seq | None = None
     extra: JsonDict = field(default_factory=dict)
-    # Statement lines of an energy credit, stored beside the entry (``energy_lines``).
+    # Statement lines of an energy credit: the payload records their digest; the
+    # energy context writes them beside the entry, as its evidence (``energy.entries``).
     lines: Sequence[EnergyLine] = ()
 
     def __post_init__(self) -> None:
         check_postings(self.postings)
+        _check_holds(self.op_type, self.payload, self.holds)
+
+    @property
+    def hold(self) -> HoldChange | None:
+        """The one hold change of a plan with at most one (a freeze, an unfreeze)."""
+        if len(self.holds) > 1:
+            raise ValueError("this plan changes several holds: read ``holds``")
+        return self.holds[0] if self.holds else None
 
 
 def _text(value: str, what: str, limit: int = REASON_LEN_MAX, required: bool = True) -> str:
@@ -328,7 +375,7 @@ def plan_freeze(
         {"reason": str(reason), "reference": reference},
     )
     hold = HoldChange(None, account.account_id, asset_id, quantity, str(reason), reference)
-    return Plan(plan.op_type, plan.payload, postings=plan.postings, hold=hold)
+    return Plan(plan.op_type, plan.payload, postings=plan.postings, holds=(hold,))
 
 
 def plan_unfreeze(
@@ -354,7 +401,7 @@ def plan_unfreeze(
         "quantity": quantity,
     }
     hold = HoldChange(hold_id, account_id, asset_id, -quantity)
-    return Plan(OpType.UNFREEZE, payload, postings=postings, hold=hold)
+    return Plan(OpType.UNFREEZE, payload, postings=postings, holds=(hold,))
 
 
 def plan_surrender(account: Account, asset_id: AssetId, quantity: int, period: str) -> Plan:

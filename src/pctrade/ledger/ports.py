@@ -1,8 +1,8 @@
-"""The ports the registry services need; ``adapters.sql.store`` implements them."""
+"""The ports the ledger and the contexts need; ``ledger.sql.store`` implements them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -61,6 +61,26 @@ class UnitOfWork(Protocol):
     # when ``settle`` read their answers; nothing of theirs was written.
     refused_ops: dict[int, Exception]
 
+    # A context's SQL (energy, sinks, carbon-inclusive, …) shares the ledger's
+    # transaction through the four members below, so its rows commit or roll back with
+    # the entry they belong to. They are typed with ``Any`` so that this port does not
+    # depend on SQLAlchemy; only ``sql`` modules call them.
+    is_postgres: bool
+
+    def execute(self, statement: Any, params: Any = None) -> Any:
+        """Run a SQLAlchemy statement in this unit's transaction; its result."""
+        ...
+
+    def dbapi_connection(self) -> Any:
+        """The DB-API connection of this transaction, for bulk SQL (COPY, executemany)."""
+        ...
+
+    def bulk_insert(
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], n: int
+    ) -> None:
+        """Append ``n`` rows in bulk (COPY on PostgreSQL for big loads)."""
+        ...
+
     def start_operation(self, *, defer_checks: bool) -> None: ...
     def settle(self) -> None: ...
 
@@ -97,12 +117,6 @@ class UnitOfWork(Protocol):
     ) -> list[Entry]: ...
     def postings_of(self, seq: Seq) -> Postings: ...
     def individual_accounts(self, person_ids: Sequence[PartyId]) -> dict[PartyId, AccountId]: ...
-    def energy_lines_of(
-        self, account_id: AccountId, day_from: str, day_to: str
-    ) -> list[tuple[Any, ...]]: ...
-    def energy_credit_of_day(self, day: str) -> Seq | None: ...
-    def energy_expirable(self, cutoff_ts: str) -> tuple[list[AccountId], list[int]]: ...
-    def energy_year_to_date(self, day_from: str, day_to: str) -> list[tuple[str, str, int]]: ...
     def stream_journal(self) -> Iterator[StoredEntry]: ...
     def stored_balances(self) -> Iterator[tuple[BalanceKey, int]]: ...
     def stored_holds(self) -> Iterator[tuple[Seq, int]]: ...

@@ -1,40 +1,29 @@
-"""Registry use cases: one method per operation, each one unit of work.
+"""Registry use cases: one method per operation, each one entry of the journal.
 
-Every write follows the same path (``_run``): open a writing unit of work (which takes
-the journal head), return the recorded result if this actor already used this
-idempotency key for the same command, otherwise check access, plan the operation in the
-pure domain, append it and commit. Any error leaves nothing written.
-
-A small operation (a transfer, freeze, surrender, …) is first tried *lean*: where the
-store can re-check the key and the balances as it writes (PostgreSQL), the planner
-skips reading them and the entry is written in one round trip. If that attempt is
-refused for any reason, the operation runs again the careful way above, which finds a
-replay, or says precisely why it is refused. Lean or careful, the journal is the same.
+Each method checks what its command says alone, then hands ``Journal.execute``
+(``ledger.write``) a planner that checks access and state inside the entry's
+transaction and returns the pure plan. The journal owns everything else: the
+idempotency key, the lean-then-careful paths (a refused lean attempt re-runs the
+planner the careful way) and group commit. Any error leaves nothing written.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
 
 from pctrade.kernel.clock import Clock
 from pctrade.kernel.errors import (
-    Conflict,
     Forbidden,
-    IdempotencyConflict,
     InsufficientBalance,
     NotFound,
-    PctradeError,
     ValidationError,
 )
-from pctrade.kernel.limits import IDEM_KEY_LEN_MAX, INT64_MAX
+from pctrade.kernel.limits import INT64_MAX
 from pctrade.ledger import access
 from pctrade.ledger import commands as c
-from pctrade.ledger.group_commit import GroupCommitter
-from pctrade.ledger.journal import Entry, JsonDict, format_ts
+from pctrade.ledger.journal import format_ts
 from pctrade.ledger.model import (
     CASH_ASSET,
     ENERGY_ASSET,
@@ -52,7 +41,6 @@ from pctrade.ledger.model import (
 )
 from pctrade.ledger.operations import (
     REGISTRY_PARTY,
-    EnergyCredit,
     FreezeReason,
     InclusiveIssue,
     OpType,
@@ -62,8 +50,6 @@ from pctrade.ledger.operations import (
     plan_cash,
     plan_correct,
     plan_distribute,
-    plan_energy_credit,
-    plan_energy_expire,
     plan_energy_spend,
     plan_freeze,
     plan_genesis,
@@ -75,25 +61,31 @@ from pctrade.ledger.operations import (
     plan_transfer,
     plan_unfreeze,
 )
-from pctrade.ledger.ports import ConcurrentKeyUse, OptimisticMiss, Store, UnitOfWork
+from pctrade.ledger.ports import Store, UnitOfWork
+from pctrade.ledger.write import (
+    IDEM_KEY_RE,
+    Evidence,
+    Journal,
+    Receipt,
+    RowsBeside,
+    acting_party,
+)
 
-IDEM_KEY_RE = re.compile(rf"^[\x21-\x7e]{{1,{IDEM_KEY_LEN_MAX}}}$")
+__all__ = [
+    "AUTHORITIES",
+    "IDEM_KEY_RE",
+    "Evidence",
+    "Receipt",
+    "Registry",
+    "RowsBeside",
+    "acting_party",
+    "require_fits",
+]
+
 AUTHORITIES = (Role.REGULATOR, Role.REGISTRY_OPERATOR)
 
-# Evidence written beside a new entry, in its transaction (e.g. a sink sponsorship row
-# for the energy spend that paid for it). It may refuse by raising, which rolls the
-# entry back too; it is not called for a replay, whose evidence was written already.
-Beside = Callable[[UnitOfWork, Entry], None]
 # Who receives how much, computed from state inside the entry's transaction.
 Recipients = Callable[[UnitOfWork], tuple[Sequence[AccountId], Sequence[int]]]
-
-
-def _with_evidence(plan: Plan, evidence: JsonDict | None) -> Plan:
-    """Facts about the rows ``beside`` will write, recorded in the hashed payload so that
-    ``verify`` can check those rows against the entry (sinks: ``sinks.evidence``)."""
-    if evidence is not None:
-        plan.payload["evidence"] = evidence
-    return plan
 
 
 E = TypeVar("E", bound=StrEnum)
@@ -107,28 +99,16 @@ def _enum(kind: type[E], value: str, what: str) -> E:
         raise ValidationError(f"unknown {what} {value!r} (use {known})", code="bad_enum") from exc
 
 
-def acting_party(uow: UnitOfWork, actor_id: str) -> Party:
-    """The party an operation is done by; an unknown one may do nothing."""
-    party = uow.party(actor_id)
-    if party is None:
-        raise Forbidden(f"unknown actor {actor_id!r}", code="unknown_actor")
-    return party
-
-
-@dataclass(frozen=True, slots=True)
-class Receipt:
-    """What a write returns: the entry it recorded, and whether this was a replay."""
-
-    entry: Entry
-    replayed: bool = False
-
-    @property
-    def seq(self) -> int:
-        return self.entry.seq
-
-    @property
-    def payload(self) -> JsonDict:
-        return self.entry.header.payload
+def require_fits(uow: UnitOfWork, plan: Plan) -> None:
+    """Keep what exists of an asset within int64, so that no holding can overflow."""
+    for p in plan.postings:
+        if p.state == State.SOURCE and p.delta < 0:
+            outstanding = -uow.balance(p.account_id, p.asset_id, State.SOURCE)
+            if outstanding - p.delta > INT64_MAX:
+                raise ValidationError(
+                    f"asset {p.asset_id} in existence would exceed the 64-bit range",
+                    code="out_of_range",
+                )
 
 
 class Registry:
@@ -140,89 +120,19 @@ class Registry:
         ``ensure_genesis``.
         """
         self.store = store
-        self.clock = clock
-        self._group = GroupCommitter(store) if group_commit else None
+        self.journal = Journal(store, clock, group_commit=group_commit)
 
-    # ---- the write path ------------------------------------------------------------
-    def _run(
-        self,
-        actor_id: str,
-        key: str,
-        command: c.Command,
-        planner: Callable[[UnitOfWork, Party], Plan],
-        beside: Beside | None = None,
-        *,
-        lean: bool = False,
-    ) -> Receipt:
-        """``lean``: the operation is small, so try it lean first (see the module)."""
-        if not IDEM_KEY_RE.match(key):
-            raise ValidationError(
-                f"idempotency key must be 1-{IDEM_KEY_LEN_MAX} printable ASCII characters",
-                code="bad_idempotency_key",
-            )
-        fingerprint = command.fingerprint()
-        careful = not lean or beside is not None
-        try:
-            return self._attempt(actor_id, key, fingerprint, planner, beside, careful)
-        except (ConcurrentKeyUse, OptimisticMiss):
-            # A concurrent request with the same key committed first (answered as a
-            # replay), or the lean attempt could not be written as planned.
-            return self._attempt(actor_id, key, fingerprint, planner, beside, True)
-        except PctradeError:
-            if careful:
-                raise
-            # The lean attempt skipped the reads that tell a replay from a refusal, and
-            # say precisely what is short: ask again, carefully.
-            return self._attempt(actor_id, key, fingerprint, planner, beside, True)
+    @property
+    def clock(self) -> Clock:
+        return self.journal.clock
 
-    def _attempt(
-        self,
-        actor_id: str,
-        key: str,
-        fingerprint: str,
-        planner: Callable[[UnitOfWork, Party], Plan],
-        beside: Beside | None,
-        careful: bool,
-    ) -> Receipt:
-        def work(uow: UnitOfWork) -> Receipt:
-            uow.start_operation(defer_checks=not careful)
-            return self._apply(uow, actor_id, key, fingerprint, planner, beside)
-
-        if self._group is not None:
-            return self._group.submit(work)
-        with self.store.writer(lean=not careful, autocommit=not careful) as uow:
-            receipt = work(uow)
-            uow.commit()
-            return receipt
-
-    def _apply(
-        self,
-        uow: UnitOfWork,
-        actor_id: str,
-        key: str,
-        fingerprint: str,
-        planner: Callable[[UnitOfWork, Party], Plan],
-        beside: Beside | None,
-    ) -> Receipt:
-        prior = None if uow.checks_deferred else uow.entry_by_key(actor_id, key)
-        if prior is not None:
-            if prior.header.request_hash != fingerprint:
-                raise IdempotencyConflict(
-                    f"idempotency key {key!r} was already used for a different request "
-                    f"(entry {prior.seq})"
-                )
-            return Receipt(prior, replayed=True)
-        plan = planner(uow, acting_party(uow, actor_id))
-        entry = uow.append(plan, actor_id, key, fingerprint, format_ts(self.clock()))
-        if beside is not None:
-            beside(uow, entry)
-        return Receipt(entry)
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        self.journal.clock = clock
 
     def close(self) -> None:
         """Stop the group-commit writer, if there is one."""
-        if self._group is not None:
-            self._group.close()
-            self._group = None
+        self.journal.close()
 
     def ensure_genesis(self) -> None:
         """Write the genesis entry, stamped by this registry's clock, unless it exists."""
@@ -256,18 +166,6 @@ class Registry:
         if batch is None:
             raise NotFound(f"no batch {name}", code="unknown_batch")
         return batch.asset_id
-
-    @staticmethod
-    def _fits(uow: UnitOfWork, plan: Plan) -> None:
-        """Keep what exists of an asset within int64, so that no holding can overflow."""
-        for p in plan.postings:
-            if p.state == State.SOURCE and p.delta < 0:
-                outstanding = -uow.balance(p.account_id, p.asset_id, State.SOURCE)
-                if outstanding - p.delta > INT64_MAX:
-                    raise ValidationError(
-                        f"asset {p.asset_id} in existence would exceed the 64-bit range",
-                        code="out_of_range",
-                    )
 
     @staticmethod
     def _holder(uow: UnitOfWork, actor: Party, account: Account) -> None:
@@ -332,7 +230,7 @@ class Registry:
             parties = [Party(p, role, n) for p, n in zip(cmd.party_ids, names, strict=True)]
             return plan_open_accounts(parties, first_account_id, label)
 
-        return self._run(actor, key, fingerprint_of or cmd, planner)
+        return self.journal.execute(actor, key, fingerprint_of or cmd, planner)
 
     def authorize(self, actor: str, key: str, cmd: c.Authorize) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -343,7 +241,7 @@ class Registry:
                 raise NotFound(f"no party {cmd.agent}", code="unknown_party")
             return plan_authorize(account, agent, cmd.active)
 
-        return self._run(actor, key, cmd, planner, lean=True)
+        return self.journal.execute(actor, key, cmd, planner, lean=True)
 
     def issue(
         self,
@@ -351,8 +249,7 @@ class Registry:
         key: str,
         cmd: c.Issue,
         *,
-        beside: Beside | None = None,
-        evidence: JsonDict | None = None,
+        evidence: Evidence | None = None,
     ) -> Receipt:
         denomination = Denomination.parse(cmd.denomination)
         if not cmd.account_ids:
@@ -380,9 +277,9 @@ class Registry:
                 )
             total = sum(cmd.amounts_g)
             batch = Batch(asset_id, denomination, total, 0)
-            return _with_evidence(plan_issue_columns(batch, ids, cmd.amounts_g), evidence)
+            return plan_issue_columns(batch, ids, cmd.amounts_g)
 
-        return self._run(actor, key, cmd, planner, beside)
+        return self.journal.execute(actor, key, cmd, planner, evidence)
 
     def transfer(self, actor: str, key: str, cmd: c.Transfer) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -394,7 +291,7 @@ class Registry:
             self._has(uow, src, asset_id, cmd.quantity_units)
             return plan
 
-        return self._run(actor, key, cmd, planner, lean=True)
+        return self.journal.execute(actor, key, cmd, planner, lean=True)
 
     def distribute(self, actor: str, key: str, cmd: c.Distribute) -> Receipt:
         """Pay many recipients from one account in one entry, checked set-based."""
@@ -412,7 +309,7 @@ class Registry:
             self._has(uow, src, asset_id, plan.payload["quantity"])
             return plan
 
-        return self._run(actor, key, cmd, planner)
+        return self.journal.execute(actor, key, cmd, planner)
 
     def freeze(self, actor: str, key: str, cmd: c.Freeze) -> Receipt:
         reason = _enum(FreezeReason, cmd.reason, "freeze reason")
@@ -428,7 +325,7 @@ class Registry:
             self._has(uow, account, asset_id, cmd.quantity_units)
             return plan
 
-        return self._run(actor, key, cmd, planner, lean=True)
+        return self.journal.execute(actor, key, cmd, planner, lean=True)
 
     def unfreeze(self, actor: str, key: str, cmd: c.Unfreeze) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -444,7 +341,7 @@ class Registry:
                 hold.hold_id, hold.account_id, hold.asset_id, hold.remaining, cmd.quantity_units
             )
 
-        return self._run(actor, key, cmd, planner, lean=True)
+        return self.journal.execute(actor, key, cmd, planner, lean=True)
 
     def surrender(self, actor: str, key: str, cmd: c.Surrender) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -455,7 +352,7 @@ class Registry:
             self._has(uow, account, asset_id, cmd.quantity_g)
             return plan
 
-        return self._run(actor, key, cmd, planner, lean=True)
+        return self.journal.execute(actor, key, cmd, planner, lean=True)
 
     def retire(self, actor: str, key: str, cmd: c.Retire) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -466,7 +363,7 @@ class Registry:
             self._has(uow, account, asset_id, cmd.quantity_g)
             return plan
 
-        return self._run(actor, key, cmd, planner, lean=True)
+        return self.journal.execute(actor, key, cmd, planner, lean=True)
 
     def cancel(
         self,
@@ -474,8 +371,7 @@ class Registry:
         key: str,
         cmd: c.Cancel,
         *,
-        beside: Beside | None = None,
-        evidence: JsonDict | None = None,
+        evidence: Evidence | None = None,
     ) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
             access.require_role(who, AUTHORITIES, "cancel units")
@@ -483,19 +379,19 @@ class Registry:
             asset_id = self._asset(uow, cmd.asset)
             plan = plan_cancel(account, asset_id, cmd.quantity_g, cmd.reason)
             self._has(uow, account, asset_id, cmd.quantity_g)
-            return _with_evidence(plan, evidence)
+            return plan
 
-        return self._run(actor, key, cmd, planner, beside, lean=True)
+        return self.journal.execute(actor, key, cmd, planner, evidence, lean=True)
 
     def deposit(self, actor: str, key: str, cmd: c.Deposit) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
             access.require_role(who, AUTHORITIES, "confirm cash deposits")
             account = self._account(uow, cmd.account_id)
             plan = plan_cash(OpType.DEPOSIT, account, cmd.amount_fen, cmd.reference)
-            self._fits(uow, plan)
+            require_fits(uow, plan)
             return plan
 
-        return self._run(actor, key, cmd, planner, lean=True)
+        return self.journal.execute(actor, key, cmd, planner, lean=True)
 
     def withdraw(self, actor: str, key: str, cmd: c.Withdraw) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -505,7 +401,7 @@ class Registry:
             self._has(uow, account, CASH_ASSET, cmd.amount_fen)
             return plan
 
-        return self._run(actor, key, cmd, planner, lean=True)
+        return self.journal.execute(actor, key, cmd, planner, lean=True)
 
     def correct(self, actor: str, key: str, cmd: c.Correct) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
@@ -522,80 +418,19 @@ class Registry:
             for p in plan.postings:
                 if p.delta < 0 and p.state != State.SOURCE:
                     self._has(uow, self._account(uow, p.account_id), p.asset_id, -p.delta, p.state)
-            self._fits(uow, plan)
+            require_fits(uow, plan)
             return plan
 
-        return self._run(actor, key, cmd, planner, lean=True)
+        return self.journal.execute(actor, key, cmd, planner, lean=True)
 
     # ---- green energy -----------------------------------------------------------------
-    def credit_energy(
-        self, actor: str, key: str, cmd: c.CreditEnergy, *, beside: Beside | None = None
-    ) -> Receipt:
-        """One day's energy for many people, as one bulk entry (registry operator only).
-
-        ``beside`` records the day's judged events in the same transaction.
-        """
-
-        def planner(uow: UnitOfWork, who: Party) -> Plan:
-            access.require_role(who, (Role.REGISTRY_OPERATOR,), "credit green energy")
-            # A day is credited once: a second run with other events or another as-of
-            # time would count the same behaviour twice (DESIGN §4, no double counting).
-            prior = uow.energy_credit_of_day(cmd.credit.day)
-            if prior is not None:
-                raise Conflict(
-                    f"energy for {cmd.credit.day} was credited by entry {prior}",
-                    code="day_already_credited",
-                )
-            plan = plan_energy_credit(cmd.credit)
-            ids = list(plan.postings.accounts[1:])
-            if uow.account_count(ids) != len(ids):
-                raise NotFound("some energy recipients have no account", code="unknown_account")
-            self._fits(uow, plan)
-            return plan
-
-        return self._run(actor, key, cmd, planner, beside)
-
-    def release_energy(
-        self,
-        actor: str,
-        key: str,
-        cmd: c.ReleaseHeld,
-        credit: Callable[[UnitOfWork], EnergyCredit],
-        *,
-        beside: Beside | None = None,
-    ) -> Receipt:
-        """Credit one released held event as a one-line ``energy_credit`` entry.
-
-        The day may have been credited already: a release is the reviewed remainder of
-        that day, capped against it by ``credit``, which runs inside the transaction
-        (so two releases for one person cannot both use the same room). Its payload
-        names the event; ``beside`` records the decision, once.
-        """
-
-        def planner(uow: UnitOfWork, who: Party) -> Plan:
-            access.require_role(who, AUTHORITIES, "release held green energy")
-            plan = plan_energy_credit(credit(uow))
-            plan.payload["release"] = {
-                "partner_id": cmd.partner_id,
-                "event_id": cmd.event_id,
-                "reason": cmd.reason,
-            }
-            ids = list(plan.postings.accounts[1:])
-            if uow.account_count(ids) != len(ids):
-                raise NotFound("the person has no account", code="unknown_account")
-            self._fits(uow, plan)
-            return plan
-
-        return self._run(actor, key, cmd, planner, beside)
-
     def spend_energy(
         self,
         actor: str,
         key: str,
         cmd: c.SpendEnergy,
         *,
-        beside: Beside | None = None,
-        evidence: JsonDict | None = None,
+        evidence: Evidence | None = None,
     ) -> Receipt:
         """Consume energy exactly once; the holder or its agent spends it."""
 
@@ -604,9 +439,9 @@ class Registry:
             self._holder(uow, who, account)
             plan = plan_energy_spend(account, cmd.quantity_g, cmd.purpose, cmd.reference)
             self._has(uow, account, ENERGY_ASSET, cmd.quantity_g)
-            return _with_evidence(plan, evidence)
+            return plan
 
-        return self._run(actor, key, cmd, planner, beside, lean=True)
+        return self.journal.execute(actor, key, cmd, planner, evidence, lean=True)
 
     def issue_inclusive(
         self,
@@ -615,7 +450,7 @@ class Registry:
         cmd: c.IssueInclusive,
         recipients: Recipients,
         *,
-        beside: Beside | None = None,
+        evidence: Evidence | None = None,
     ) -> Receipt:
         """One carbon-inclusive batch: each recipient's energy spent, the same grams issued.
 
@@ -637,26 +472,4 @@ class Registry:
             why = InclusiveIssue(cmd.issuance_id, cmd.rule_set, cmd.methodologies)
             return plan_inclusive_issue(batch, ids, amounts, why)
 
-        return self._run(actor, key, cmd, planner, beside)
-
-    def expire_energy(self, actor: str, key: str, cmd: c.ExpireEnergy) -> Receipt | None:
-        """Expire, FIFO, all energy that appeared at or before ``cmd.cutoff``.
-
-        Returns None when nothing is left to expire (no entry is written).
-        """
-
-        def planner(uow: UnitOfWork, who: Party) -> Plan:
-            access.require_role(who, (Role.REGISTRY_OPERATOR,), "expire green energy")
-            ids, amounts = uow.energy_expirable(cmd.cutoff)
-            if not ids:
-                raise _NothingToExpire()
-            return plan_energy_expire(ids, amounts, cmd.cutoff, cmd.expiry_s, cmd.rule_set)
-
-        try:
-            return self._run(actor, key, cmd, planner)
-        except _NothingToExpire:
-            return None
-
-
-class _NothingToExpire(Exception):
-    """Internal: an expiry run found nothing to expire; no entry is written."""
+        return self.journal.execute(actor, key, cmd, planner, evidence)

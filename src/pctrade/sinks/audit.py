@@ -39,8 +39,6 @@ NAMED_MAX = 5  # rows named per problem; the count says how many more
 
 def audit_sinks(uow: UnitOfWork) -> Iterator[Problem]:
     """Every sink problem in the snapshot ``uow`` reads; nothing for non-SQL stores."""
-    if not db.stored_here(uow):
-        return
     projects = {p["code"]: p for p in db.all_rows(uow, db.projects)}
     terms = {
         code: project_terms_digest(p, db.parcels_of(uow, code)) for code, p in projects.items()

@@ -2,7 +2,7 @@
 
 Each use case is one function of ``Sinks`` and, where it moves holdings, one registry
 operation whose evidence rows are written *beside* the journal entry, in the same
-transaction (``Registry``'s ``beside`` hook):
+transaction (typed ``Evidence`` handed to ``Journal.execute``):
 
 - ``sponsor`` spends the person's green energy once (``energy_spend``) and records
   their units under that entry's seq: no spend without shares, no shares without spend.
@@ -49,7 +49,7 @@ from pctrade.ledger.model import (
     SystemAccount,
 )
 from pctrade.ledger.ports import UnitOfWork
-from pctrade.ledger.service import AUTHORITIES, Receipt, Registry, acting_party
+from pctrade.ledger.service import AUTHORITIES, Receipt, Registry, RowsBeside, acting_party
 from pctrade.rules import IssuancePath, RuleBook, RuleSet
 from pctrade.sinks.attribution import Attribution, ReversalPlan, plan_reversal
 from pctrade.sinks.evidence import (
@@ -284,7 +284,7 @@ class Sinks:
 
         cmd = c.SpendEnergy(account_id, cost_g, SPONSOR_PURPOSE, f"{code} x{units}")
         evidence = sponsorship_evidence(code, units, day, terms)
-        receipt = self.registry.spend_energy(actor, key, cmd, beside=record, evidence=evidence)
+        receipt = self.registry.spend_energy(actor, key, cmd, evidence=RowsBeside(record, evidence))
         return Sponsorship(receipt.seq, code, account_id, units, cost_g, receipt.replayed)
 
     # ---- monitoring and verification -------------------------------------------------
@@ -377,7 +377,7 @@ class Sinks:
             )
 
         cmd = c.Issue(batch, issued.recipients, issued.amounts_g)
-        receipt = self.registry.issue(actor, key, cmd, beside=record, evidence=evidence)
+        receipt = self.registry.issue(actor, key, cmd, evidence=RowsBeside(record, evidence))
         return self._issuance(receipt)
 
     def _issuance(self, receipt: Receipt) -> Issuance:
@@ -478,7 +478,8 @@ class Sinks:
         reason = f"sink reversal {reversal_id} of {row['project_code']}: {row['cause']}"[:512]
         cmd = c.Cancel(SystemAccount.BUFFER, batch, grams, reason)
         key = f"sink-reversal-{reversal_id}-{index}"
-        self.registry.cancel(actor, key, cmd, beside=record, evidence=reversal_evidence(row, index))
+        evidence = RowsBeside(record, reversal_evidence(row, index))
+        self.registry.cancel(actor, key, cmd, evidence=evidence)
 
 
 # ---- replays -------------------------------------------------------------------------

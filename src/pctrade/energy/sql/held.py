@@ -14,10 +14,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pctrade.energy.sql.seen import _cursor, _sql
+from pctrade.energy.sql.seen import _cursor
 from pctrade.kernel.errors import Conflict
 from pctrade.ledger.ports import UnitOfWork
-from pctrade.ledger.sql.store import SqlUnitOfWork
 
 HeldRow = tuple[str, str, str, str, str, str, int, int, int, str, str, int, str]
 """(partner_id, event_id, day, person_id, behaviour, methodology, start_ms, end_ms,
@@ -113,7 +112,7 @@ def _held(row: Sequence[Any]) -> HeldEvent:
 
 def held_of(uow: UnitOfWork, partner_id: str, event_id: str) -> HeldEvent | None:
     sql = _SELECT + " WHERE h.partner_id = :p AND h.event_id = :e"
-    row = _sql(uow).conn.execute(sa.text(sql), {"p": partner_id, "e": event_id}).first()
+    row = uow.execute(sa.text(sql), {"p": partner_id, "e": event_id}).first()
     return None if row is None else _held(row)
 
 
@@ -124,7 +123,7 @@ def held_on(
     where = " WHERE h.day = :d" + (" AND h.partner_id = :p" if partner_id is not None else "")
     sql = _SELECT + where + " ORDER BY h.partner_id, h.event_id LIMIT :n"
     params = {"d": day, "p": partner_id, "n": min(limit, HELD_LISTED_MAX)}
-    return [_held(r) for r in _sql(uow).conn.execute(sa.text(sql), params)]
+    return [_held(r) for r in uow.execute(sa.text(sql), params)]
 
 
 def decide(uow: UnitOfWork, partner_id: str, event_id: str, row: DecisionRow) -> None:
@@ -147,7 +146,7 @@ def decide(uow: UnitOfWork, partner_id: str, event_id: str, row: DecisionRow) ->
         "decided_at": row.decided_at,
     }
     try:
-        _sql(uow).conn.execute(sa.text(sql), params)
+        uow.execute(sa.text(sql), params)
     except sa.exc.IntegrityError as exc:
         raise Conflict(
             f"event {partner_id}/{event_id} was decided already", code="already_decided"
@@ -161,15 +160,13 @@ def credited_g(uow: UnitOfWork, account_id: int, family: str, day_from: str, day
         " WHERE account_id = :p AND family = :f AND day >= :a AND day <= :b"
     )
     params = {"p": account_id, "f": family, "a": day_from, "b": day_to}
-    return int(_sql(uow).conn.execute(sa.text(sql), params).scalar_one())
+    return int(uow.execute(sa.text(sql), params).scalar_one())
 
 
 def releases(uow: UnitOfWork) -> list[tuple[str, str, int, int]]:
     """(partner_id, event_id, credited_g, seq) of every release that wrote an entry."""
-    if not isinstance(uow, SqlUnitOfWork):
-        return []
     sql = (
         "SELECT partner_id, event_id, credited_g, seq FROM behaviour_hold_decisions"
         " WHERE seq IS NOT NULL ORDER BY seq"
     )
-    return [(str(p), str(e), int(g), int(s)) for p, e, g, s in uow.conn.execute(sa.text(sql))]
+    return [(str(p), str(e), int(g), int(s)) for p, e, g, s in uow.execute(sa.text(sql))]

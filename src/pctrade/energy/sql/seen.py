@@ -15,25 +15,17 @@ from typing import Any
 import pyarrow as pa
 
 from pctrade.energy.pipeline.schema import SEEN
-from pctrade.kernel.errors import ValidationError
+from pctrade.energy.sql import lines
 from pctrade.ledger.ports import UnitOfWork
-from pctrade.ledger.sql.store import SqlUnitOfWork
 
 SeenRow = tuple[str, str, str, str, str]
 """(partner_id, event_id, digest, day, outcome)"""
 _COLUMNS = "partner_id, event_id, digest, day, outcome, seq"
 
 
-def _sql(uow: UnitOfWork) -> SqlUnitOfWork:
-    if not isinstance(uow, SqlUnitOfWork):
-        raise ValidationError("behaviour keys need the SQL store", code="unsupported_store")
-    return uow
-
-
 def _cursor(uow: UnitOfWork) -> tuple[Any, str]:
-    unit = _sql(uow)
-    driver: Any = unit.conn.connection.driver_connection
-    return driver.cursor(), "%s" if unit.is_postgres else "?"
+    """A driver cursor in the entry's transaction (the ledger's port), and its placeholder."""
+    return uow.dbapi_connection().cursor(), "%s" if uow.is_postgres else "?"
 
 
 def remember(
@@ -87,4 +79,4 @@ def seen_of(uow: UnitOfWork, partner_id: str, event_ids: Sequence[str]) -> dict[
 
 def credited_days(uow: UnitOfWork, days: Sequence[str]) -> set[str]:
     """Those of ``days`` whose energy was credited already (an ``energy_credit`` entry)."""
-    return {day for day in days if uow.energy_credit_of_day(day) is not None}
+    return {day for day in days if lines.credit_of_day(uow, day) is not None}

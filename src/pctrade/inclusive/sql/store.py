@@ -20,12 +20,10 @@ import sqlalchemy as sa
 from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
 
 from pctrade.inclusive.claim import Claim
-from pctrade.kernel.errors import ValidationError
 from pctrade.kernel.limits import REASON_LEN_MAX
 from pctrade.ledger.model import ENERGY_ASSET, State
 from pctrade.ledger.operations import OpType
 from pctrade.ledger.ports import UnitOfWork
-from pctrade.ledger.sql.store import SqlUnitOfWork
 
 metadata = MetaData()
 BIG = BigInteger
@@ -122,14 +120,6 @@ GROUP BY o.account_id ORDER BY o.account_id
 """
 
 
-def sql(uow: UnitOfWork) -> SqlUnitOfWork:
-    if not isinstance(uow, SqlUnitOfWork):
-        raise ValidationError(
-            "carbon-inclusive issuance needs the SQL store", code="unsupported_store"
-        )
-    return uow
-
-
 def claim(
     uow: UnitOfWork,
     *,
@@ -140,11 +130,10 @@ def claim(
     horizon_ts: str,
 ) -> Claim:
     """Every person's qualifying energy now, in one statement over the energy ledger."""
-    unit = sql(uow)
     names = {f"m{i}": m for i, m in enumerate(methodologies)}
     query = _CLAIM.format(methodologies=", ".join(f":{k}" for k in names))
     params = {"horizon": horizon_ts, "day_from": day_from, "day_to": day_to, "as_of": as_of_seq}
-    rows = unit.execute(sa.text(query), {**params, **names})
+    rows = uow.execute(sa.text(query), {**params, **names})
     columns = [array("q") for _ in range(6)]
     for row in rows:
         for column, value in zip(columns, row, strict=True):
@@ -153,7 +142,7 @@ def claim(
 
 
 def _one(uow: UnitOfWork, query: sa.Select[Any]) -> Row | None:
-    row = sql(uow).execute(query).mappings().first()
+    row = uow.execute(query).mappings().first()
     return None if row is None else dict(row)
 
 
@@ -170,7 +159,7 @@ def issuances_of(uow: UnitOfWork, jurisdiction: str | None = None) -> list[Row]:
     query = sa.select(issuances).order_by(issuances.c.issuance_id)
     if jurisdiction is not None:
         query = query.where(issuances.c.jurisdiction == jurisdiction)
-    return [dict(r) for r in sql(uow).execute(query).mappings()]
+    return [dict(r) for r in uow.execute(query).mappings()]
 
 
 def issued_count(uow: UnitOfWork, jurisdiction: str, batch_prefix: str) -> int:
@@ -179,27 +168,26 @@ def issued_count(uow: UnitOfWork, jurisdiction: str, batch_prefix: str) -> int:
     query = sa.select(sa.func.count()).where(
         i.jurisdiction == jurisdiction, i.batch.like(f"{batch_prefix}%")
     )
-    return int(sql(uow).execute(query).scalar_one())
+    return int(uow.execute(query).scalar_one())
 
 
 def insert_issuance(uow: UnitOfWork, row: Row) -> int:
     query = sa.insert(issuances).values(**row).returning(issuances.c.issuance_id)
-    return int(sql(uow).execute(query).scalar_one())
+    return int(uow.execute(query).scalar_one())
 
 
 def update_issuance(uow: UnitOfWork, issuance_id: int, **values: Any) -> None:
     query = sa.update(issuances).where(issuances.c.issuance_id == issuance_id).values(**values)
-    sql(uow).execute(query)
+    uow.execute(query)
 
 
 def insert_attributions(uow: UnitOfWork, issue_seq: int, c: Claim) -> None:
     """The attribution table in bulk (COPY on PostgreSQL, executemany on SQLite)."""
     rows = zip(itertools.repeat(issue_seq), *c.columns(), strict=False)
     names = "issue_seq, account_id, amount_g, first_seq, first_idx, last_seq, last_idx"
-    unit = sql(uow)
-    driver: Any = unit.conn.connection.driver_connection
+    driver: Any = uow.dbapi_connection()
     cursor = driver.cursor()
-    if unit.is_postgres:
+    if uow.is_postgres:
         with cursor.copy(f"COPY ci_attributions ({names}) FROM STDIN") as copy:
             for values in rows:
                 copy.write_row(values)
@@ -214,7 +202,7 @@ def attribution_totals(uow: UnitOfWork, issue_seq: int) -> tuple[int, int]:
     query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(a.amount_g), 0)).where(
         a.issue_seq == issue_seq
     )
-    row: Any = sql(uow).execute(query).one()
+    row: Any = uow.execute(query).one()
     return int(row[0]), int(row[1])
 
 
@@ -227,7 +215,7 @@ def attributions_page(uow: UnitOfWork, issue_seq: int, after: int, limit: int) -
         .order_by(a.account_id)
         .limit(limit)
     )
-    return [dict(r) for r in sql(uow).execute(query).mappings()]
+    return [dict(r) for r in uow.execute(query).mappings()]
 
 
 def attribution(uow: UnitOfWork, issue_seq: int, account_id: int) -> Row | None:
@@ -253,4 +241,4 @@ def attributions_of_account(uow: UnitOfWork, account_id: int) -> list[Row]:
         .where(attributions.c.account_id == account_id)
         .order_by(attributions.c.issue_seq)
     )
-    return [dict(r) for r in sql(uow).execute(query).mappings()]
+    return [dict(r) for r in uow.execute(query).mappings()]

@@ -8,14 +8,14 @@ grant or correction) is written by ONE statement, whose common table expressions
 
 1. ``guard``: read, in the statement's snapshot, everything the entry relies on: the
    journal head it chains to, its idempotency key unused, each balance it lowers large
-   enough, the hold it releases, the entry it corrects not yet corrected. The first
+   enough, each hold it draws down, the entry it corrects not yet corrected. The first
    that fails is the statement's answer;
 2. ``h``: advance the head, only if the guard passed and the head row still holds the
    (seq, hash) the entry chains to. A writer that committed after the snapshot changed
    that row, and PostgreSQL re-checks the condition on the newest row after waiting
    for its lock, so a stale snapshot advances nothing. Every registry write advances
    the head, so once ``h`` succeeds the guard's reads were current;
-3. everything else — entry, postings, balances, hold, grant — only if ``h`` did.
+3. everything else — entry, postings, balances, holds, grant — only if ``h`` did.
 
 The head is updated first (the other parts wait on it), so the lock order is the
 same as every other writer's: head, then balances. The statement either records the
@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pctrade.ledger.model import State
-from pctrade.ledger.operations import Plan
+from pctrade.ledger.operations import HoldChange, Plan
 
 OK = "ok"
 STALE_HEAD = "stale_head"
@@ -74,9 +74,10 @@ _GUARD_DEBITS = (
     " ON b.account_id = d.a AND b.asset_id = d.s AND b.state = d.st"
     " AND b.amount + d.d >= 0) <> {n} THEN '" + INSUFFICIENT + "'"
 )
+# One per hold the entry draws down (``{i}``: its place among them).
 _GUARD_HOLD = (
-    "WHEN NOT EXISTS (SELECT 1 FROM holds WHERE hold_id = %(hold_id)s::bigint"
-    f" AND remaining + %(hold_d)s::bigint >= 0) THEN '{EXCEEDS_HOLD}'"
+    "WHEN NOT EXISTS (SELECT 1 FROM holds WHERE hold_id = %(hr{i}_id)s::bigint"
+    " AND remaining + %(hr{i}_d)s::bigint >= 0) THEN '" + EXCEEDS_HOLD + "'"
 )
 _GUARD_CORRECTS = (
     "WHEN EXISTS (SELECT 1 FROM entries WHERE corrects_seq = %(corrects)s::bigint)"
@@ -112,9 +113,9 @@ _HOLD_OPEN = f"""ho AS (
   SELECT %(seq)s::bigint, %(hold_a)s::bigint, %(hold_s)s::bigint, %(hold_reason)s::text,
          %(hold_ref)s::text, %(hold_d)s::bigint, %(hold_d)s::bigint
   WHERE {_DONE})"""
-_HOLD_RELEASE = f"""hr AS (
-  UPDATE holds SET remaining = remaining + %(hold_d)s::bigint
-  WHERE hold_id = %(hold_id)s::bigint AND {_DONE})"""
+_HOLD_RELEASE = """hr{i} AS (
+  UPDATE holds SET remaining = remaining + %(hr{i}_d)s::bigint
+  WHERE hold_id = %(hr{i}_id)s::bigint AND {done})"""
 _GRANT = f"""g AS (
   INSERT INTO grants (account_id, agent, active, seq)
   SELECT %(grant_a)s::bigint, %(grant_agent)s::text, %(grant_active)s::boolean, %(seq)s::bigint
@@ -124,8 +125,8 @@ _ANSWER = f"""SELECT CASE WHEN {_DONE} THEN '{OK}'
             WHEN (SELECT status FROM guard) <> '{OK}' THEN (SELECT status FROM guard)
             ELSE '{STALE_HEAD}' END"""
 
-# (postings, debits, credits, hold kind, grant, corrects) -> SQL
-_Shape = tuple[int, int, int, str, bool, bool]
+# (postings, debits, credits, opens a hold, holds drawn down, grant, corrects) -> SQL
+_Shape = tuple[int, int, int, bool, int, bool, bool]
 _SQL: dict[_Shape, str] = {}
 
 
@@ -136,14 +137,16 @@ def fits(plan: Plan) -> bool:
         and not plan.parties
         and not plan.accounts
         and plan.batch is None
-        and not plan.lines
     )
 
 
-def _hold_kind(plan: Plan) -> str:
-    if plan.hold is None:
-        return ""
-    return "open" if plan.hold.hold_id is None else "release"
+def _opened(plan: Plan) -> HoldChange | None:
+    return next((h for h in plan.holds if h.hold_id is None), None)
+
+
+def _drawn(plan: Plan) -> list[HoldChange]:
+    """The holds the entry consumes or releases part of, each checked and updated."""
+    return [h for h in plan.holds if h.hold_id is not None]
 
 
 _Change = tuple[int, int, int, int]  # account, asset, state, delta
@@ -173,7 +176,8 @@ def prepare(plan: Plan, entry_row: dict[str, Any], prev_seq: int) -> tuple[str, 
         len(plan.postings),
         len(debits),
         len(credits),
-        _hold_kind(plan),
+        _opened(plan) is not None,
+        len(_drawn(plan)),
         plan.grant is not None,
         plan.corrects is not None,
     )
@@ -183,13 +187,14 @@ def prepare(plan: Plan, entry_row: dict[str, Any], prev_seq: int) -> tuple[str, 
     return sql, _parameters(plan, entry_row, prev_seq, debits, credits)
 
 
-def _build(n: int, n_debits: int, n_credits: int, hold: str, grant: bool, corrects: bool) -> str:
+def _build(
+    n: int, n_debits: int, n_credits: int, opens: bool, drawn: int, grant: bool, corrects: bool
+) -> str:
     debit_rows = _values("dr", n_debits, _KEY)
     guards = [_GUARD_HEAD, _GUARD_KEY]
     if n_debits:
         guards.append(_GUARD_DEBITS.format(rows=debit_rows, n=n_debits))
-    if hold == "release":
-        guards.append(_GUARD_HOLD)
+    guards.extend(_GUARD_HOLD.format(i=i) for i in range(drawn))
     if corrects:
         guards.append(_GUARD_CORRECTS)
     guard = "guard AS (SELECT CASE " + " ".join(guards) + f" ELSE '{OK}' END AS status)"
@@ -200,10 +205,9 @@ def _build(n: int, n_debits: int, n_credits: int, hold: str, grant: bool, correc
         parts.append(_DEBITS.format(rows=debit_rows, done=_DONE))
     if n_credits:
         parts.append(_CREDITS.format(rows=_values("cr", n_credits, _KEY), done=_DONE))
-    if hold == "open":
+    if opens:
         parts.append(_HOLD_OPEN)
-    elif hold == "release":
-        parts.append(_HOLD_RELEASE)
+    parts.extend(_HOLD_RELEASE.format(i=i, done=_DONE) for i in range(drawn))
     if grant:
         parts.append(_GRANT)
     return "WITH " + ",\n".join(parts) + "\n" + _ANSWER
@@ -229,16 +233,18 @@ def _parameters(
     )
     _put(params, "dr", debits)
     _put(params, "cr", credits)
-    hold = plan.hold
-    if hold is not None:
+    opened = _opened(plan)
+    if opened is not None:
         params.update(
-            hold_id=hold.hold_id,
-            hold_a=hold.account_id,
-            hold_s=hold.asset_id,
-            hold_d=hold.delta,
-            hold_reason=hold.reason,
-            hold_ref=hold.reference,
+            hold_a=opened.account_id,
+            hold_s=opened.asset_id,
+            hold_d=opened.delta,
+            hold_reason=opened.reason,
+            hold_ref=opened.reference,
         )
+    for i, hold in enumerate(_drawn(plan)):
+        params[f"hr{i}_id"] = hold.hold_id
+        params[f"hr{i}_d"] = hold.delta
     if plan.grant is not None:
         g = plan.grant
         params.update(grant_a=g.account_id, grant_agent=g.agent, grant_active=g.active)

@@ -13,7 +13,7 @@ The rows are the evidence beside the registry's journal (migration 0003 creates 
 Conservation, as in ``sinks.attribution``: per issuance, buffer_g + Σ amount_g =
 removals_g, and per report, issued_g ≤ removals_g (verified).
 
-Every function takes the registry's unit of work (``SqlUnitOfWork``) so that sink
+Every function takes the registry's unit of work (its public SQL port) so that sink
 rows commit, or roll back, in the same transaction as the journal entry they explain.
 """
 
@@ -41,10 +41,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from pctrade.kernel.errors import ValidationError
 from pctrade.kernel.limits import IDEM_KEY_LEN_MAX, NAME_LEN_MAX, REASON_LEN_MAX
 from pctrade.ledger.ports import UnitOfWork
-from pctrade.ledger.sql.store import SqlUnitOfWork
 from pctrade.sinks.fast_split import CutLine
 
 metadata = MetaData()
@@ -174,24 +172,12 @@ reversals = Table(
 )
 
 
-def sql(uow: UnitOfWork) -> SqlUnitOfWork:
-    """The SQL unit of work behind the port; sinks are stored only in SQL databases."""
-    if not isinstance(uow, SqlUnitOfWork):
-        raise ValidationError("sinks need the SQL store", code="unsupported_store")
-    return uow
-
-
-def stored_here(uow: UnitOfWork) -> bool:
-    """Whether ``uow`` reads the SQL database the sink tables live in (a fake does not)."""
-    return isinstance(uow, SqlUnitOfWork)
-
-
 Row = dict[str, Any]
 Ints = NDArray[np.int64]
 
 
 def _one(uow: UnitOfWork, query: sa.Select[Any]) -> Row | None:
-    row = sql(uow).execute(query).mappings().first()
+    row = uow.execute(query).mappings().first()
     return None if row is None else dict(row)
 
 
@@ -202,21 +188,21 @@ def project(uow: UnitOfWork, code: str, *, lock: bool = False) -> Row | None:
 
 
 def all_projects(uow: UnitOfWork) -> list[Row]:
-    rows = sql(uow).execute(sa.select(projects).order_by(projects.c.code)).mappings()
+    rows = uow.execute(sa.select(projects).order_by(projects.c.code)).mappings()
     return [dict(r) for r in rows]
 
 
 def insert_project(uow: UnitOfWork, row: Row, parcel_rows: Sequence[Row]) -> None:
-    sql(uow).execute(sa.insert(projects), [row])
-    sql(uow).execute(sa.insert(parcels), list(parcel_rows))
+    uow.execute(sa.insert(projects), [row])
+    uow.execute(sa.insert(parcels), list(parcel_rows))
 
 
 def update_project(uow: UnitOfWork, code: str, **values: Any) -> None:
-    sql(uow).execute(sa.update(projects).where(projects.c.code == code).values(**values))
+    uow.execute(sa.update(projects).where(projects.c.code == code).values(**values))
 
 
 def insert_sponsorship(uow: UnitOfWork, row: Row) -> None:
-    sql(uow).execute(sa.insert(sponsorships), [row])
+    uow.execute(sa.insert(sponsorships), [row])
 
 
 def sponsorship(uow: UnitOfWork, spend_seq: int) -> Row | None:
@@ -229,8 +215,7 @@ def _driver(uow: UnitOfWork) -> tuple[Any, str]:
     The two statements that touch one row per sponsor skip SQLAlchemy's per-row
     parameter handling, which costs more than the SQL itself at a million rows.
     """
-    unit = sql(uow)
-    return unit.conn.connection.driver_connection, "%s" if unit.is_postgres else "?"
+    return uow.dbapi_connection(), "%s" if uow.is_postgres else "?"
 
 
 def shares_as_of(uow: UnitOfWork, code: str, day: str) -> tuple[Ints, Ints]:
@@ -271,12 +256,12 @@ def sponsored_since(uow: UnitOfWork, code: str, day: str, after_seq: int) -> boo
 
 def parcels_of(uow: UnitOfWork, code: str) -> list[Row]:
     query = sa.select(parcels).where(parcels.c.project_code == code)
-    return [dict(r) for r in sql(uow).execute(query.order_by(parcels.c.parcel_id)).mappings()]
+    return [dict(r) for r in uow.execute(query.order_by(parcels.c.parcel_id)).mappings()]
 
 
 def reports_of(uow: UnitOfWork, code: str) -> list[Row]:
     query = sa.select(reports).where(reports.c.project_code == code).order_by(reports.c.report_id)
-    return [dict(r) for r in sql(uow).execute(query).mappings()]
+    return [dict(r) for r in uow.execute(query).mappings()]
 
 
 def report(uow: UnitOfWork, report_id: int) -> Row | None:
@@ -284,12 +269,12 @@ def report(uow: UnitOfWork, report_id: int) -> Row | None:
 
 
 def insert_report(uow: UnitOfWork, row: Row) -> int:
-    result = sql(uow).execute(sa.insert(reports).values(**row).returning(reports.c.report_id))
+    result = uow.execute(sa.insert(reports).values(**row).returning(reports.c.report_id))
     return int(result.scalar_one())
 
 
 def update_report(uow: UnitOfWork, report_id: int, **values: Any) -> None:
-    sql(uow).execute(sa.update(reports).where(reports.c.report_id == report_id).values(**values))
+    uow.execute(sa.update(reports).where(reports.c.report_id == report_id).values(**values))
 
 
 def insert_issuance(
@@ -306,7 +291,7 @@ def insert_issuance(
     same integer arithmetic; the digest recorded in the issue entry, which ``verify``
     recomputes from the stored rows, proves they are the split's figures.
     """
-    sql(uow).execute(sa.insert(issuances), [row])
+    uow.execute(sa.insert(issuances), [row])
     seq = int(row["issue_seq"])
     account_ids, shares, amounts, remainders, ups = columns
     names = "issue_seq, account_id, shares, amount_g, remainder, rounded_up"
@@ -355,7 +340,7 @@ def issuances_of(uow: UnitOfWork, code: str) -> list[Row]:
     query = (
         sa.select(issuances).where(issuances.c.project_code == code).order_by(issuances.c.issue_seq)
     )
-    return [dict(r) for r in sql(uow).execute(query).mappings()]
+    return [dict(r) for r in uow.execute(query).mappings()]
 
 
 def issuance(uow: UnitOfWork, issue_seq: int) -> Row | None:
@@ -376,7 +361,7 @@ def attributions_of_account(uow: UnitOfWork, account_id: int) -> list[Row]:
         .where(attributions.c.account_id == account_id)
         .order_by(attributions.c.issue_seq)
     )
-    return [dict(r) for r in sql(uow).execute(query).mappings()]
+    return [dict(r) for r in uow.execute(query).mappings()]
 
 
 def sponsorships_of_account(uow: UnitOfWork, account_id: int) -> list[Row]:
@@ -385,11 +370,11 @@ def sponsorships_of_account(uow: UnitOfWork, account_id: int) -> list[Row]:
         .where(sponsorships.c.account_id == account_id)
         .order_by(sponsorships.c.spend_seq)
     )
-    return [dict(r) for r in sql(uow).execute(query).mappings()]
+    return [dict(r) for r in uow.execute(query).mappings()]
 
 
 def insert_reversal(uow: UnitOfWork, row: Row) -> int:
-    result = sql(uow).execute(sa.insert(reversals).values(**row).returning(reversals.c.reversal_id))
+    result = uow.execute(sa.insert(reversals).values(**row).returning(reversals.c.reversal_id))
     return int(result.scalar_one())
 
 
@@ -399,7 +384,7 @@ def reversals_of(uow: UnitOfWork, code: str) -> list[Row]:
         .where(reversals.c.project_code == code)
         .order_by(reversals.c.reversal_id)
     )
-    return [dict(r) for r in sql(uow).execute(query).mappings()]
+    return [dict(r) for r in uow.execute(query).mappings()]
 
 
 def reversal_by_key(uow: UnitOfWork, actor: str, key: str, *, lock: bool = False) -> Row | None:
@@ -409,9 +394,7 @@ def reversal_by_key(uow: UnitOfWork, actor: str, key: str, *, lock: bool = False
 
 
 def update_reversal(uow: UnitOfWork, reversal_id: int, **values: Any) -> None:
-    sql(uow).execute(
-        sa.update(reversals).where(reversals.c.reversal_id == reversal_id).values(**values)
-    )
+    uow.execute(sa.update(reversals).where(reversals.c.reversal_id == reversal_id).values(**values))
 
 
 # ---- reads for verify (``services.sink_audit``) ----------------------------------------
@@ -494,4 +477,4 @@ def stray_attributions(uow: UnitOfWork) -> list[int]:
 
 
 def all_rows(uow: UnitOfWork, table: Table) -> list[Row]:
-    return [dict(r) for r in sql(uow).execute(sa.select(table)).mappings()]
+    return [dict(r) for r in uow.execute(sa.select(table)).mappings()]

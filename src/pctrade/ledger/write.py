@@ -1,0 +1,212 @@
+"""The one write path: ``Journal.execute`` records an operation, or refuses it whole.
+
+Every change to holdings is an entry in the journal, and every entry is written here.
+A context (the registry's own operations, energy, sinks, carbon-inclusive issuance, and
+the market, pools and compliance to come) brings three things:
+
+- a **command**, whose fingerprint makes the idempotency key safe to reuse: the same
+  actor and key with the same command answer the entry already recorded (a replay),
+  with another command an ``IdempotencyConflict``;
+- a **planner** ``(uow, acting party) -> Plan``: it checks access and state and returns
+  the pure plan of the entry; it runs inside the entry's transaction, after the journal
+  head is taken, so what it read stays true until the entry commits;
+- optionally **evidence**: rows the context keeps beside the entry (a sink
+  sponsorship, the day's judged events, an attribution table), with the facts about
+  them that the entry's hashed payload records under ``"evidence"`` so that ``verify``
+  can check the rows against the journal. They are written in the entry's transaction:
+  a refusal while writing them rolls the entry back too. A replay writes none (they
+  were written with the entry it replays).
+
+``execute`` opens a writing unit of work (or joins the next group commit), looks the key
+up, plans, appends, writes the evidence and commits. Any error leaves nothing written.
+
+**Lean, then careful.** A small operation (a transfer, freeze, surrender, …) may ask
+to be tried *lean* first: where the store can re-check the key and the balances as it
+writes (PostgreSQL), the unit of work says ``checks_deferred``, the planner skips
+reading them, and the entry is written in one round trip. If that lean attempt is
+refused for any reason — the key turned out to be used, a balance is short, the
+journal head moved on, the entry needs more than one statement — nothing was written,
+and the planner is **run again, the careful way**: on a fresh unit of work that reads
+the key (so a replay is answered as one) and the balances (so a refusal says precisely
+what is short). A planner must therefore be safe to run twice: it only reads and
+returns a plan. Lean or careful, the journal is the same. Operations with evidence are
+always careful: their rows need a transaction of their own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from pctrade.kernel.clock import Clock
+from pctrade.kernel.errors import Forbidden, IdempotencyConflict, PctradeError, ValidationError
+from pctrade.kernel.limits import IDEM_KEY_LEN_MAX
+from pctrade.ledger.group_commit import GroupCommitter
+from pctrade.ledger.journal import Entry, JsonDict, format_ts
+from pctrade.ledger.model import Party
+from pctrade.ledger.operations import Plan
+from pctrade.ledger.ports import ConcurrentKeyUse, OptimisticMiss, Store, UnitOfWork
+
+IDEM_KEY_RE = re.compile(rf"^[\x21-\x7e]{{1,{IDEM_KEY_LEN_MAX}}}$")
+
+# Plans one operation inside its transaction, for the party doing it.
+Planner = Callable[[UnitOfWork, Party], Plan]
+
+
+class Command(Protocol):
+    """What ``execute`` needs of a command: the fingerprint its key is bound to."""
+
+    def fingerprint(self) -> str: ...
+
+
+class Evidence(Protocol):
+    """Rows written beside a new entry, in its transaction, and the facts about them.
+
+    ``facts``: recorded in the entry's hashed payload under ``"evidence"`` (None: the
+    payload gets no such key), so ``verify`` can check the rows against the entry.
+    ``write`` may refuse by raising, which rolls the entry back too.
+    """
+
+    @property
+    def facts(self) -> JsonDict | None: ...
+
+    def write(self, uow: UnitOfWork, entry: Entry) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RowsBeside:
+    """Evidence written by a function of the context (its rows), with optional facts."""
+
+    rows: Callable[[UnitOfWork, Entry], None]
+    facts: JsonDict | None = None
+
+    def write(self, uow: UnitOfWork, entry: Entry) -> None:
+        self.rows(uow, entry)
+
+
+def acting_party(uow: UnitOfWork, actor_id: str) -> Party:
+    """The party an operation is done by; an unknown one may do nothing."""
+    party = uow.party(actor_id)
+    if party is None:
+        raise Forbidden(f"unknown actor {actor_id!r}", code="unknown_actor")
+    return party
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What a write returns: the entry it recorded, and whether this was a replay."""
+
+    entry: Entry
+    replayed: bool = False
+
+    @property
+    def seq(self) -> int:
+        return self.entry.seq
+
+    @property
+    def payload(self) -> JsonDict:
+        return self.entry.header.payload
+
+
+def _with_evidence(plan: Plan, evidence: Evidence | None) -> Plan:
+    facts = None if evidence is None else evidence.facts
+    if facts is not None:
+        plan.payload["evidence"] = facts
+    return plan
+
+
+class Journal:
+    """Writes entries: idempotency, the lean and careful paths, and group commit."""
+
+    def __init__(self, store: Store, clock: Clock, *, group_commit: bool = False) -> None:
+        """``group_commit``: commit concurrent callers' operations together (a server)."""
+        self.store = store
+        self.clock = clock
+        self._group = GroupCommitter(store) if group_commit else None
+
+    def close(self) -> None:
+        """Stop the group-commit writer, if there is one."""
+        if self._group is not None:
+            self._group.close()
+            self._group = None
+
+    def execute(
+        self,
+        actor_id: str,
+        key: str,
+        command: Command,
+        planner: Planner,
+        evidence: Evidence | None = None,
+        *,
+        lean: bool = False,
+    ) -> Receipt:
+        """Record ``command`` as planned by ``planner``, once per (actor, key).
+
+        ``lean``: the operation is small, so try it lean first. A refusal of the lean
+        attempt re-runs the planner the careful way (see the module), so the caller
+        sees either the entry or the careful path's precise refusal.
+        """
+        if not IDEM_KEY_RE.match(key):
+            raise ValidationError(
+                f"idempotency key must be 1-{IDEM_KEY_LEN_MAX} printable ASCII characters",
+                code="bad_idempotency_key",
+            )
+        fingerprint = command.fingerprint()
+        careful = not lean or evidence is not None
+        try:
+            return self._attempt(actor_id, key, fingerprint, planner, evidence, careful)
+        except (ConcurrentKeyUse, OptimisticMiss):
+            # A concurrent request with the same key committed first (answered as a
+            # replay), or the lean attempt could not be written as planned.
+            return self._attempt(actor_id, key, fingerprint, planner, evidence, True)
+        except PctradeError:
+            if careful:
+                raise
+            # The lean attempt skipped the reads that tell a replay from a refusal, and
+            # say precisely what is short: ask again, carefully.
+            return self._attempt(actor_id, key, fingerprint, planner, evidence, True)
+
+    def _attempt(
+        self,
+        actor_id: str,
+        key: str,
+        fingerprint: str,
+        planner: Planner,
+        evidence: Evidence | None,
+        careful: bool,
+    ) -> Receipt:
+        def work(uow: UnitOfWork) -> Receipt:
+            uow.start_operation(defer_checks=not careful)
+            return self._apply(uow, actor_id, key, fingerprint, planner, evidence)
+
+        if self._group is not None:
+            return self._group.submit(work)
+        with self.store.writer(lean=not careful, autocommit=not careful) as uow:
+            receipt = work(uow)
+            uow.commit()
+            return receipt
+
+    def _apply(
+        self,
+        uow: UnitOfWork,
+        actor_id: str,
+        key: str,
+        fingerprint: str,
+        planner: Planner,
+        evidence: Evidence | None,
+    ) -> Receipt:
+        prior = None if uow.checks_deferred else uow.entry_by_key(actor_id, key)
+        if prior is not None:
+            if prior.header.request_hash != fingerprint:
+                raise IdempotencyConflict(
+                    f"idempotency key {key!r} was already used for a different request "
+                    f"(entry {prior.seq})"
+                )
+            return Receipt(prior, replayed=True)
+        plan = _with_evidence(planner(uow, acting_party(uow, actor_id)), evidence)
+        entry = uow.append(plan, actor_id, key, fingerprint, format_ts(self.clock()))
+        if evidence is not None:
+            evidence.write(uow, entry)
+        return Receipt(entry)
