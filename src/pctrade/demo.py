@@ -64,7 +64,7 @@ from pctrade.ledger.service import Receipt
 from pctrade.ledger.sql import admin, logins
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.monitoring import Period
-from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
+from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType, SponsorUnit, UnitKind
 from pctrade.sinks.removals import expected_removal_g
 from pctrade.sinks.service import Issuance
 from pctrade.sinks.sql import store as sinks_store
@@ -85,7 +85,9 @@ TREE_ENERGY_G = 200  # one tree share costs 200 g of green energy
 # Each sponsorship is the person's own operation; past this many people the rest keep
 # their energy (it expires), so a --people 1000000 demo stays a matter of minutes.
 SPONSORS_MAX = 1_000
-TREES_OFFERED = 10_000_000
+PROJECT_AREA_M2 = 200_000  # parcels SG-12 and SG-13
+M2_PER_UNIT = 1  # a sponsor unit is 1 m² of the project's parcels
+TREES_OFFERED = PROJECT_AREA_M2 // M2_PER_UNIT  # every unit is on offer
 STAND_AGE_Y = 6
 MEASURED_PERCENT = 96  # measured removals against the model's expectation
 BURNT_PERCENT = 1  # of the issued removals, lost to a fire (less than the buffer)
@@ -512,6 +514,7 @@ def _project_spec() -> ProjectSpec:
         unit_energy_g=TREE_ENERGY_G,
         units_offered=TREES_OFFERED,
         affiliates=(PLATFORM,),
+        unit=SponsorUnit(UnitKind.AREA, TREES_OFFERED, PROJECT_AREA_M2, M2_PER_UNIT),
     )
 
 

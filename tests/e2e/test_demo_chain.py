@@ -15,6 +15,7 @@ from pctrade import demo
 from pctrade.ledger.model import ENERGY_ASSET, State, SystemAccount
 from pctrade.ledger.queries import account_view
 from pctrade.ledger.sql.store import SqlStore
+from pctrade.sinks.sql import store as sinks_store
 
 
 @pytest.fixture
@@ -49,8 +50,12 @@ def test_sink_issuance_splits_verified_removals_between_buffer_and_sponsors(
     store, result = seeded
     sink = result.sink_issuance
     assert sink is not None and result.pcer == sink.batch
-    assert sink.buffer_g + sink.attributed_g == sink.removals_g
-    assert sink.sponsors == 12
+    # Per unit (issue 11): the sponsors get their units' share, the rest stays unissued.
+    assert sink.buffer_g + sink.attributed_g + sink.unissued_g == sink.removals_g
+    assert sink.sponsors == 12 and sink.project_units is not None
+    with store.reader() as uow:
+        sold = int(sinks_store.project(uow, demo.PROJECT)["units_sold"])  # type: ignore[index]
+    assert sink.attributed_g * sink.project_units <= (sink.removals_g - sink.buffer_g) * sold
     with store.reader() as uow:
         postings = uow.postings_of(sink.issue_seq)
     credited = dict(zip(postings.accounts, postings.deltas, strict=True))

@@ -113,7 +113,11 @@ def test_sinks_over_http_from_registration_to_my_credits(api: Api) -> None:
     issuances = f"/sinks/reports/{report['report_id']}/issuances"
     api.refused("reg", issuances, {"quantity_g": 100_000_004}, 409, "exceeds_verified")
     issued = api.ok("reg", issuances, {}, key="issue-1")
-    assert issued["buffer_g"] + issued["attributed_g"] == 100_000_003
+    assert issued["buffer_g"] + issued["attributed_g"] + issued["unissued_g"] == 100_000_003
+    # Per unit (issue 11): 4 of the project's 100 units are sponsored, so the sponsors get
+    # floor(80,000,002 × 4 / 100) g and the rest stays with the project, unissued.
+    assert (issued["attributed_g"], issued["unissued_g"]) == (3_200_000, 76_800_002)
+    assert issued["project_units"] == 100
     assert issued["sponsors"] == 2
 
     mine = api.client.get("/me/sinks", headers=api.headers["alice"]).json()

@@ -62,17 +62,18 @@ def test_the_sink_commands_take_a_project_from_registration_to_my_credits(
     assert own.exit_code == 2 and "own_project" in own.output
     ok(url, "sink", "verify", "1", "--as", "cqc", "--reason", "field check")
     out = ok(url, "sink", "issue", "1", "--as", "reg", "--key", "issue-1")
-    assert BATCH in out and "2 sponsors" in out
-    # 100 t less the 20 % buffer: 80 t over 3 + 2 units.
-    assert held(w, w.people["alice"], BATCH) == 48_000_000
-    assert held(w, w.people["bob"], BATCH) == 32_000_000
+    assert BATCH in out and "2 sponsors" in out and "unissued 76" in out
+    # 100 t less the 20 % buffer: 80 t; per unit (issue 11), the 3 + 2 sponsored units of
+    # the project's 100 get 5 % of it, 4 t, and the other 76 t stay unissued.
+    assert held(w, w.people["alice"], BATCH) == 2_400_000
+    assert held(w, w.people["bob"], BATCH) == 1_600_000
 
     out = ok(url, "sink", "mine", alice)
-    assert "AFF0007" in out and BATCH in out and "48" in out
+    assert "AFF0007" in out and BATCH in out and "2.4" in out
     out = ok(url, "sink", "reverse", "AFF0007", "--as", "reg", "--loss", "25t",
              "--cause", "fire", "--key", "fire-1")  # fmt: skip
     assert "shortfall 5" in out
     assert held(w, SystemAccount.BUFFER, BATCH) == 0
-    assert held(w, w.people["alice"], BATCH) == 48_000_000
+    assert held(w, w.people["alice"], BATCH) == 2_400_000
     assert verify(store).ok
     store.dispose()

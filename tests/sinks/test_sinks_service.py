@@ -180,9 +180,9 @@ def test_implausible_removals_are_refused(w: SinkWorld) -> None:
 
 
 # ---- issuance ----------------------------------------------------------------------------
-def sponsored(w: SinkWorld, units: dict[str, int]) -> str:
+def sponsored(w: SinkWorld, units: dict[str, int], project_units: int = 100) -> str:
     grant_energy(w, {p: u * 1_000 for p, u in units.items()})
-    code = approved_project(w)
+    code = approved_project(w, units=project_units)
     for person, n in units.items():
         w.sinks.sponsor(person, f"sp-{person}", w.people[person], code, n)
     return code
@@ -206,7 +206,8 @@ def test_only_an_authority_issues(w: SinkWorld) -> None:
 def test_issuance_splits_removals_exactly_and_stores_the_attribution_table(
     w: SinkWorld,
 ) -> None:
-    code = sponsored(w, {"alice": 3, "bob": 2, "chen": 2})
+    # Every unit of the project sponsored: all but the buffer goes to the sponsors.
+    code = sponsored(w, {"alice": 3, "bob": 2, "chen": 2}, project_units=7)
     report_id = verified_report(w, code)
     issued = w.sinks.issue("reg", "issue-q3", report_id)
     assert issued.batch == "PCER-GD-AFF0007-2026Q3-001"
@@ -230,7 +231,7 @@ def test_issuance_splits_removals_exactly_and_stores_the_attribution_table(
 
 
 def test_leftover_grams_go_to_the_largest_remainders_and_are_recorded(w: SinkWorld) -> None:
-    code = sponsored(w, {"alice": 1, "bob": 1, "chen": 1})
+    code = sponsored(w, {"alice": 1, "bob": 1, "chen": 1}, project_units=3)
     report_id = verified_report(w, code)
     issued = w.sinks.issue("reg", "i", report_id, 1_001)  # buffer 201, then 800 over 3
     with w.store.engine.connect() as conn:
@@ -248,7 +249,7 @@ def test_leftover_grams_go_to_the_largest_remainders_and_are_recorded(w: SinkWor
 
 
 def test_a_sponsor_who_sponsored_twice_holds_the_sum_of_the_units(w: SinkWorld) -> None:
-    code = sponsored(w, {"alice": 1, "bob": 1})
+    code = sponsored(w, {"alice": 1, "bob": 1}, project_units=4)
     grant_energy(w, {"alice": 2_000}, day="2026-11-25")
     w.sinks.sponsor("alice", "sp-alice-2", w.people["alice"], code, 2)
     issued = w.sinks.issue("reg", "i", verified_report(w, code), 1_000)  # 800 g over 3 + 1
@@ -335,9 +336,15 @@ def test_behaviour_to_sponsorship_to_verified_issuance_accounts_for_every_gram(
 
     with w.store.engine.connect() as conn:
         rows = conn.execute(sa.select(sinks_store.attributions)).mappings().all()
-    assert sum(r["amount_g"] for r in rows) + issued.buffer_g == REMOVALS_G
+    # Per unit (issue 11): what the 100-unit project's unsponsored units removed stays
+    # with the project, unissued; every gram is still accounted for.
+    assert issued.unissued_g > 0
+    assert sum(r["amount_g"] for r in rows) == issued.attributed_g
+    assert issued.attributed_g + issued.buffer_g + issued.unissued_g == REMOVALS_G
     in_accounts = sum(held(w, a, issued.batch) for a in w.people.values())
-    assert in_accounts + held(w, SystemAccount.BUFFER, issued.batch) == REMOVALS_G
+    assert in_accounts + held(w, SystemAccount.BUFFER, issued.batch) + issued.unissued_g == (
+        REMOVALS_G
+    )
     view = {p: mine(w.reg, a) for p, a in w.people.items()}
     for person, projects in view.items():
         (mine_here,) = projects

@@ -189,7 +189,7 @@ def _chain_table(result: demo_scenario.DemoResult) -> Table:
             f"核证清除 verified removals {render.amount_text('PCER', sink.removals_g)} → "
             f"缓冲池 buffer {render.amount_text('PCER', sink.buffer_g)} + "
             f"{sink.sponsors:,} 位认养人 sponsors {render.amount_text('PCER', sink.attributed_g)}"
-            f" ({sink.batch})",
+            f" + 未签发 unissued {render.amount_text('PCER', sink.unissued_g)} ({sink.batch})",
         )
     table.add_row("过期 Expired", f"{render.amount_text('GE', result.expired_g)} (72 h)")
     ci = result.inclusive

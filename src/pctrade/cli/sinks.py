@@ -8,6 +8,7 @@ package; a refusal prints ``error [code]: message`` and exits 2, like every comm
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from typing import Annotated
 
@@ -30,7 +31,7 @@ from pctrade.kernel.units import parse_carbon_g
 from pctrade.ledger.model import parse_account_ref
 from pctrade.sinks.certificates import issuance_certificate, sponsor_certificate
 from pctrade.sinks.monitoring import Period
-from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
+from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType, SponsorUnit, UnitKind
 from pctrade.sinks.queries import mine
 from pctrade.sinks.service import Sinks
 
@@ -86,6 +87,13 @@ def register(
         list[str] | None, typer.Option(help="Party barred from verifying.")
     ] = None,
     stand_age: Annotated[int, typer.Option(help="Stand age at the start, years.")] = 0,
+    unit_kind: Annotated[
+        UnitKind | None, typer.Option(help="What one unit is: tree, or area (m² of parcels).")
+    ] = None,
+    units_total: Annotated[
+        int | None, typer.Option(help="Units in the whole project (default: units offered).")
+    ] = None,
+    m2_per_unit: Annotated[int, typer.Option(help="m² per unit, for area units.")] = 0,
     db: DbOption = None,
 ) -> None:
     """Register a sink project (项目登记); it waits for the regulator's approval."""
@@ -103,6 +111,9 @@ def register(
             units,
             tuple(affiliate or ()),
         )
+        if unit_kind is not None:
+            unit = SponsorUnit(unit_kind, units_total or units, spec.area_m2, m2_per_unit)
+            spec = dataclasses.replace(spec, unit=unit)
         row = _sinks(db).register(actor, spec, stand_age)
     console.print(f"project {row['code']} registered: {row['area_m2']} m², {row['status']}")
 
@@ -192,7 +203,8 @@ def issue(
         f"entry #{i.issue_seq}: batch {i.batch}{replay}\n"
         f"  removals {render.carbon(i.removals_g)} = buffer {render.carbon(i.buffer_g)} "
         f"+ {i.sponsors} sponsors {render.carbon(i.attributed_g)} "
-        f"({i.leftover_g} g by largest remainder)"
+        f"({i.leftover_g} g by largest remainder) + unissued {render.carbon(i.unissued_g)} "
+        "(units nobody sponsored)"
     )
 
 

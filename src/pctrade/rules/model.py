@@ -114,6 +114,9 @@ class Energy:
 class Sinks:
     buffer_bps: Mapping[str, int]  # per sink project type
     methodologies: tuple[str, ...]
+    # Whether the removals of units nobody sponsored go to the project owner's account;
+    # false (the only value the loader takes yet): they are recorded, not issued.
+    issue_unsponsored_to_owner: bool
     cited: Cited
 
 

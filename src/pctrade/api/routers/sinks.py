@@ -32,7 +32,7 @@ from pctrade.ledger.ports import Store
 from pctrade.ledger.service import Registry
 from pctrade.sinks.certificates import issuance_certificate, sponsor_certificate
 from pctrade.sinks.monitoring import Period
-from pctrade.sinks.project import Parcel, ProjectSpec
+from pctrade.sinks.project import Parcel, ProjectSpec, SponsorUnit
 from pctrade.sinks.queries import mine
 
 router = APIRouter(tags=["sinks"])
@@ -54,6 +54,14 @@ def _replay(replayed: bool, response: Response) -> None:
         response.headers[REPLAYED_HEADER] = "true"
 
 
+def _unit(body: s.ProjectCreate) -> SponsorUnit | None:
+    if body.unit_kind is None:
+        return None
+    area = sum(p.area_m2 for p in body.parcels)
+    units = body.units_total or body.units_offered
+    return SponsorUnit(body.unit_kind, units, body.unit_area_m2 or area, body.m2_per_unit)
+
+
 @router.post("/sinks/projects", status_code=201, responses=WRITE_ERRORS)
 def register(body: s.ProjectCreate, actor: ActorDep, sinks: SinksDep) -> s.ProjectPublic:
     """Register a project (project owner); it waits for the regulator's approval."""
@@ -69,6 +77,7 @@ def register(body: s.ProjectCreate, actor: ActorDep, sinks: SinksDep) -> s.Proje
         body.unit_energy_g,
         body.units_offered,
         tuple(body.affiliates),
+        _unit(body),
     )
     return _project(sinks.register(actor.party_id, spec, body.stand_age_y))
 
@@ -143,6 +152,8 @@ def issue(
         attributed_g=i.attributed_g,
         sponsors=i.sponsors,
         leftover_g=i.leftover_g,
+        unissued_g=i.unissued_g,
+        project_units=i.project_units,
     )
 
 
