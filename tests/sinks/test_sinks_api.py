@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sinks_world import SinkWorld, build, grant_energy, journal_length, sink_rows
+from sinks_world import SinkWorld, build, grant_energy, journal_length, sink_rows, unit_g
 
 from pctrade.api import auth
 from pctrade.api.app import create_app
@@ -25,7 +25,7 @@ PROJECT: dict[str, Any] = {
     "parcels": [{"parcel_id": "MZ-01", "area_m2": 1_000_000, "years_not_forest": 10}],
     "crediting_start": "2026-01-01",
     "crediting_end": "2045-12-31",
-    "unit_energy_g": 1_000,
+    "unit_energy_g": unit_g(100),  # the published standard for this project's 100 units
     "units_offered": 100,
     "affiliates": ["forestco-mrv"],
     "stand_age_y": 6,
@@ -84,7 +84,7 @@ def api(any_store: SqlStore) -> Iterator[Api]:
 
 def test_sinks_over_http_from_registration_to_my_credits(api: Api) -> None:
     w = api.w
-    grant_energy(w, {"alice": 3_000, "bob": 1_000})
+    grant_energy(w, {"alice": 3 * unit_g(), "bob": unit_g()})
     api.ok("forestco", "/sinks/projects", PROJECT)
     api.refused("alice", "/sinks/projects/AFF0007/approval", {}, 403, "forbidden")
     api.ok("reg", "/sinks/projects/AFF0007/approval", {})
@@ -122,7 +122,7 @@ def test_sinks_over_http_from_registration_to_my_credits(api: Api) -> None:
 
     mine = api.client.get("/me/sinks", headers=api.headers["alice"]).json()
     (project,) = mine
-    assert project["units"] == 3 and project["energy_g"] == 3_000
+    assert project["units"] == 3 and project["energy_g"] == 3 * unit_g()
     assert project["credited_g"] == project["credits"][0]["available_g"] > 0
     rev = api.ok(
         "reg", "/sinks/projects/AFF0007/reversals", {"loss_g": 1_000, "cause": "fire"}, key="f"

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from sinks_world import SinkWorld, approved_project, build, file_report, grant_energy
+from sinks_world import SinkWorld, approved_project, build, file_report, grant_energy, unit_g
 
 from pctrade.bootstrap.contexts import verify
 from pctrade.ledger.sql.store import SqlStore
@@ -20,7 +20,7 @@ Q3 = Period(date(2026, 7, 1), date(2026, 9, 30))
 @pytest.fixture
 def issued(any_store: SqlStore) -> Iterator[tuple[SinkWorld, Issuance]]:
     w = build(any_store)
-    grant_energy(w, {"alice": 3_000, "bob": 2_000, "chen": 2_000})
+    grant_energy(w, {"alice": 3 * unit_g(), "bob": 2 * unit_g(), "chen": 2 * unit_g()})
     code = approved_project(w)
     for person, units in (("alice", 3), ("bob", 2), ("chen", 2)):
         w.sinks.sponsor(person, f"sp-{person}", w.people[person], code, units)

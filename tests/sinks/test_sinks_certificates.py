@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sinks_world import SinkWorld, approved_project, build, file_report, grant_energy
+from sinks_world import SinkWorld, approved_project, build, file_report, grant_energy, unit_g
 from test_sinks_api import Api
 from typer.testing import CliRunner
 
@@ -26,7 +26,7 @@ UNITS = {"alice": 3, "bob": 2, "chen": 2}
 
 
 def issue(w: SinkWorld) -> Issuance:
-    grant_energy(w, {p: u * 1_000 for p, u in UNITS.items()})
+    grant_energy(w, {p: u * unit_g() for p, u in UNITS.items()})
     code = approved_project(w)
     for person, units in UNITS.items():
         w.sinks.sponsor(person, f"sp-{person}", w.people[person], code, units)

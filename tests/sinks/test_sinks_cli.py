@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sinks_world import build, grant_energy, held
+from sinks_world import build, grant_energy, held, unit_g
 from typer.testing import CliRunner, Result
 
 from pctrade.bootstrap.contexts import verify
@@ -38,13 +38,13 @@ def test_the_sink_commands_take_a_project_from_registration_to_my_credits(
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     store = SqlStore(url)
     w = build(store)
-    grant_energy(w, {"alice": 40_000, "bob": 20_000})
+    grant_energy(w, {"alice": 4 * unit_g(), "bob": 2 * unit_g()})
     alice = str(w.people["alice"])
 
     ok(url, "sink", "register", "AFF0007", "--as", "forestco", "--name", "梅州造林",
        "--type", "afforestation", "--forest-type", "chinese_fir",
        "--parcel", "MZ-01:600000:12", "--parcel", "MZ-02:400000:5",
-       "--start", "2026-01-01", "--end", "2045-12-31", "--unit-energy", "10kg",
+       "--start", "2026-01-01", "--end", "2045-12-31", "--unit-energy", f"{unit_g()}g",
        "--units", "100", "--affiliate", "forestco-mrv", "--stand-age", "6")  # fmt: skip
     refused = run(url, "sink", "sponsor", "AFF0007", alice, "--as", "alice", "--units", "1")
     assert refused.exit_code == 2 and "project_not_approved" in refused.output

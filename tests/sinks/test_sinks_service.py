@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 from sinks_world import (
+    STAND_AGE_Y,
     SinkWorld,
     after,
     approved_project,
@@ -23,6 +25,7 @@ from sinks_world import (
     journal_length,
     sink_rows,
     spec,
+    unit_g,
 )
 
 from pctrade.bootstrap.contexts import verify
@@ -35,12 +38,15 @@ from pctrade.ledger.model import State, SystemAccount
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.monitoring import Period
+from pctrade.sinks.price import spec_standard
 from pctrade.sinks.queries import mine
+from pctrade.sinks.removals import removal_models
 from pctrade.sinks.sql import store as sinks_store
 
 Q3 = Period(date(2026, 7, 1), date(2026, 9, 30))
 Q4 = Period(date(2026, 10, 1), date(2026, 12, 31))
 REMOVALS_G = 400_000_007  # odd on purpose: the buffer and the split both round
+U = unit_g()  # the test project's standard unit price (100 units)
 
 
 @pytest.fixture
@@ -68,47 +74,47 @@ def verified_report(w: SinkWorld, code: str, period: Period = Q3) -> int:
 
 # ---- sponsorship ------------------------------------------------------------------------
 def test_sponsorship_spends_energy_exactly_once_and_records_the_shares(w: SinkWorld) -> None:
-    grant_energy(w, {"alice": 5_000})
+    grant_energy(w, {"alice": 5 * U})
     code = approved_project(w)
     first = w.sinks.sponsor("alice", "sp-1", w.people["alice"], code, 3)
-    assert (first.units, first.energy_g, first.replayed) == (3, 3_000, False)
+    assert (first.units, first.energy_g, first.replayed) == (3, 3 * U, False)
     again = w.sinks.sponsor("alice", "sp-1", w.people["alice"], code, 3)
     assert (again.spend_seq, again.replayed) == (first.spend_seq, True)
-    assert (energy(w, "alice"), energy(w, "alice", State.SPENT)) == (2_000, 3_000)
+    assert (energy(w, "alice"), energy(w, "alice", State.SPENT)) == (2 * U, 3 * U)
     assert w.sinks.project(code)["units_sold"] == 3
     assert sink_rows(w.store)["sink_sponsorships"] == 1
 
 
 def test_sponsoring_with_more_energy_than_held_writes_nothing(w: SinkWorld) -> None:
-    grant_energy(w, {"alice": 2_500})
+    grant_energy(w, {"alice": 5 * U // 2})
     code = approved_project(w)
     refused(w, "insufficient_balance", w.sinks.sponsor, "alice", "k", w.people["alice"], code, 3)
     assert w.sinks.project(code)["units_sold"] == 0
 
 
 def test_sponsoring_an_unapproved_project_writes_nothing(w: SinkWorld) -> None:
-    grant_energy(w, {"alice": 5_000})
-    w.sinks.register("forestco", spec())
+    grant_energy(w, {"alice": 5 * U})
+    w.sinks.register("forestco", spec(), stand_age_y=STAND_AGE_Y)
     refused(
         w, "project_not_approved", w.sinks.sponsor, "alice", "k", w.people["alice"], "AFF0007", 1
     )
 
 
 def test_sponsoring_a_closed_project_writes_nothing(w: SinkWorld) -> None:
-    grant_energy(w, {"alice": 5_000})
+    grant_energy(w, {"alice": 5 * U})
     code = approved_project(w)
     w.sinks.close("forestco", code)
     refused(w, "project_closed", w.sinks.sponsor, "alice", "k", w.people["alice"], code, 1)
 
 
 def test_sponsoring_more_units_than_are_left_writes_nothing(w: SinkWorld) -> None:
-    grant_energy(w, {"alice": 5_000})
+    grant_energy(w, {"alice": 5 * U})
     code = approved_project(w, units=2)
     refused(w, "units_exhausted", w.sinks.sponsor, "alice", "k", w.people["alice"], code, 3)
 
 
 def test_nobody_spends_another_persons_energy(w: SinkWorld) -> None:
-    grant_energy(w, {"alice": 5_000})
+    grant_energy(w, {"alice": 5 * U})
     code = approved_project(w)
     refused(w, "forbidden", w.sinks.sponsor, "bob", "k", w.people["alice"], code, 1)
 
@@ -116,7 +122,7 @@ def test_nobody_spends_another_persons_energy(w: SinkWorld) -> None:
 # ---- registration and roles -------------------------------------------------------------
 def test_only_a_project_owner_registers_and_only_the_regulator_approves(w: SinkWorld) -> None:
     refused(w, "forbidden", w.sinks.register, "alice", spec())
-    w.sinks.register("forestco", spec())
+    w.sinks.register("forestco", spec(), stand_age_y=STAND_AGE_Y)
     refused(w, "forbidden", w.sinks.approve, "forestco", "AFF0007")
     refused(w, "project_exists", w.sinks.register, "forestco", spec())
     assert w.sinks.approve("reg", "AFF0007")["status"] == "approved"
@@ -181,7 +187,7 @@ def test_implausible_removals_are_refused(w: SinkWorld) -> None:
 
 # ---- issuance ----------------------------------------------------------------------------
 def sponsored(w: SinkWorld, units: dict[str, int], project_units: int = 100) -> str:
-    grant_energy(w, {p: u * 1_000 for p, u in units.items()})
+    grant_energy(w, {p: u * unit_g(project_units) for p, u in units.items()})
     code = approved_project(w, units=project_units)
     for person, n in units.items():
         w.sinks.sponsor(person, f"sp-{person}", w.people[person], code, n)
@@ -250,7 +256,7 @@ def test_leftover_grams_go_to_the_largest_remainders_and_are_recorded(w: SinkWor
 
 def test_a_sponsor_who_sponsored_twice_holds_the_sum_of_the_units(w: SinkWorld) -> None:
     code = sponsored(w, {"alice": 1, "bob": 1}, project_units=4)
-    grant_energy(w, {"alice": 2_000}, day="2026-11-25")
+    grant_energy(w, {"alice": 2 * unit_g(4)}, day="2026-11-25")
     w.sinks.sponsor("alice", "sp-alice-2", w.people["alice"], code, 2)
     issued = w.sinks.issue("reg", "i", verified_report(w, code), 1_000)  # 800 g over 3 + 1
     assert issued.sponsors == 2
@@ -261,7 +267,7 @@ def test_a_sponsor_who_sponsored_twice_holds_the_sum_of_the_units(w: SinkWorld) 
 def test_a_sponsorship_after_the_period_does_not_share_in_its_issuance(w: SinkWorld) -> None:
     code = sponsored(w, {"alice": 1})
     report_id = verified_report(w, code, Q4)
-    grant_energy(w, {"bob": 1_000}, day="2027-01-05")
+    grant_energy(w, {"bob": U}, day="2027-01-05")
     w.clock.now = w.clock.now.replace(year=2027, month=1, day=6)
     w.sinks.sponsor("bob", "late", w.people["bob"], code, 1)
     issued = w.sinks.issue("reg", "i", report_id)
@@ -326,10 +332,19 @@ def test_behaviour_to_sponsorship_to_verified_issuance_accounts_for_every_gram(
     result = quantify_file(events_file(tmp_path, day), day, as_of_ms=day_window(day, 0).end_ms)
     posted = energy_service.post_day(w.reg, result)
     assert posted.people == 3 and posted.unmatched_people == 0
-    code = approved_project(w)
+    # A tree a m² (the densest the rules take) credited to the end of Q3 only: about 0.8 kg
+    # of expected removal a tree, so a day's capped metro energy (1 kg) buys one at the
+    # published price (a real 20-year period would price it near 19 kg).
+    one_year = replace(spec(units=1_000_000), crediting_end=date(2026, 9, 30))
+    price = spec_standard(removal_models(), one_year, STAND_AGE_Y, 10_000, "GD").price_g
+    code = w.sinks.register(
+        "forestco", replace(one_year, unit_energy_g=price), stand_age_y=STAND_AGE_Y
+    )["code"]
+    w.sinks.approve("reg", code)
     w.clock.now = w.clock.now.replace(year=2026, month=6, day=11)
     for person in ("alice", "bob", "chen"):
-        units = energy(w, person) // 1_000
+        units = energy(w, person) // price
+        assert units > 0, (person, energy(w, person), price)
         w.sinks.sponsor(person, f"sp-{person}", w.people[person], code, units)
     report_id = verified_report(w, code)
     issued = w.sinks.issue("reg", "issue-q3", report_id)
@@ -390,7 +405,7 @@ def test_a_sponsorship_slipping_in_while_issuing_refuses_the_issuance(
 ) -> None:
     code = sponsored(w, {"alice": 1})
     report_id = verified_report(w, code)
-    grant_energy(w, {"bob": 1_000}, day="2026-11-25")
+    grant_energy(w, {"bob": U}, day="2026-11-25")
     real = sinks_store.shares_as_of
     w.clock.now = w.clock.now.replace(year=2026, month=9, day=1)  # bob's units count for Q3
 

@@ -19,7 +19,15 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sinks_world import SinkWorld, approved_project, build, file_report, grant_energy, held
+from sinks_world import (
+    SinkWorld,
+    approved_project,
+    build,
+    file_report,
+    grant_energy,
+    held,
+    unit_g,
+)
 
 from pctrade import bootstrap
 from pctrade.bootstrap.contexts import verify
@@ -42,7 +50,7 @@ REMOVALS_MAX_G = 500_000_000
 @pytest.fixture
 def issued(any_store: SqlStore) -> Iterator[tuple[SinkWorld, Issuance]]:
     w = build(any_store)
-    grant_energy(w, {"alice": 3_000, "bob": 2_000})
+    grant_energy(w, {"alice": 3 * unit_g(), "bob": 2 * unit_g()})
     code = approved_project(w, units=100)
     w.sinks.sponsor("alice", "sp-a", w.people["alice"], code, 3)
     w.sinks.sponsor("bob", "sp-b", w.people["bob"], code, 2)
@@ -90,7 +98,7 @@ def test_an_issuance_beyond_the_sponsored_units_share_is_found(
     """A faulty issuer that gives sponsors everything but the buffer (the old rule) on a
     project whose units they only partly hold: its entry says so, and verify says no."""
     w = build(any_store)
-    grant_energy(w, {"alice": 1_000})
+    grant_energy(w, {"alice": unit_g()})
     code = approved_project(w, units=100)
     w.sinks.sponsor("alice", "sp-a", w.people["alice"], code, 1)
     report = file_report(w, code, Q3, 400_000_007)
@@ -142,7 +150,7 @@ def _check_case(url: str, c: dict[str, Any]) -> None:
         w = build(store)
         units_total = max(c["units_total"], sum(c["sponsored"]))
         people = dict(zip(PEOPLE, c["sponsored"], strict=False))
-        grant_energy(w, {p: u * 1_000 for p, u in people.items()})
+        grant_energy(w, {p: u * unit_g(units_total) for p, u in people.items()})
         code = approved_project(w, units=units_total)
         for person, units in people.items():
             w.sinks.sponsor(person, f"sp-{person}", w.people[person], code, units)

@@ -23,6 +23,7 @@ from sinks_world import (
     grant_energy,
     held,
     spec,
+    unit_g,
 )
 
 from pctrade.bootstrap.contexts import verify
@@ -118,7 +119,7 @@ def test_a_rule_set_may_not_yet_issue_unsponsored_removals_to_the_owner() -> Non
 def test_an_issuance_gives_sponsors_their_units_removals_and_records_the_rest(
     w: SinkWorld,
 ) -> None:
-    grant_energy(w, {"alice": 3_000, "bob": 1_000})
+    grant_energy(w, {"alice": 3 * unit_g(), "bob": unit_g()})
     code = approved_project(w, units=100)
     w.sinks.sponsor("alice", "sp-a", w.people["alice"], code, 3)
     w.sinks.sponsor("bob", "sp-b", w.people["bob"], code, 1)
@@ -140,9 +141,9 @@ def test_an_issuance_gives_sponsors_their_units_removals_and_records_the_rest(
 
 
 def test_a_declared_area_unit_is_what_the_issuance_divides_by(w: SinkWorld) -> None:
-    grant_energy(w, {"alice": 2_000})
+    grant_energy(w, {"alice": 2 * unit_g(1_000)})
     unit = SponsorUnit(UnitKind.AREA, 1_000, AREA_M2, 1_000)  # 1,000 m² a unit
-    project = replace(spec(units=500), unit=unit)
+    project = replace(spec(units=500), unit=unit, unit_energy_g=unit_g(1_000))
     w.sinks.register("forestco", project, stand_age_y=6)
     w.sinks.approve("reg", project.code)
     w.sinks.sponsor("alice", "sp-a", w.people["alice"], project.code, 2)
@@ -172,7 +173,7 @@ def _as_before_issue_11(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_issuances_made_before_per_unit_attribution_stay_as_recorded_and_verify(
     w: SinkWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    grant_energy(w, {"alice": 1_000})
+    grant_energy(w, {"alice": unit_g()})
     code = approved_project(w, units=100)
     with w.store.engine.begin() as conn:  # a project registered before units were declared
         conn.execute(

@@ -73,6 +73,27 @@ class ProjectPublic(Out):
     units_total: int | None
     unit_area_m2: int | None
     m2_per_unit: int | None
+    unit_expected_g: int | None  # the model's expectation per unit over the crediting period
+    energy_per_removal_bps: int | None  # the rule set's price ratio
+
+
+class UnitOfferPublic(Out):
+    """What one unit is and costs, what the model expects it to remove, when credits come."""
+
+    code: str
+    status: str
+    unit_definition: str
+    units_total: int
+    units_left: int
+    price_g: int
+    expected_removal_g: int | None  # per unit over the crediting period
+    energy_per_removal_bps: int | None  # the rule set's ratio: price = expected × bps ÷ 10,000
+    rule_set: str
+    model_version: str
+    crediting_start: str
+    crediting_end: str
+    first_credits_after: str
+    credits: str
 
 
 class SponsorshipCreate(Body):

@@ -185,6 +185,7 @@ _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
             "buffer_bps": _buffer_rates,
             "methodologies": _words(SINK_METHODOLOGY_RE),
             "issue_unsponsored_to_owner": _unsponsored_to_owner,
+            "energy_per_removal_bps": _optional(_int(1, 100 * BPS)),
         },
     ),
     "carbon_inclusive": (

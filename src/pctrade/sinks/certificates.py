@@ -25,7 +25,7 @@ from pctrade.kernel.errors import NotFound
 from pctrade.kernel.limits import INT64_MAX
 from pctrade.ledger.model import AccountId, Seq, State
 from pctrade.ledger.ports import Store, UnitOfWork
-from pctrade.sinks.project import SponsorUnit, UnitKind
+from pctrade.sinks.queries import unit_definition
 from pctrade.sinks.sql import store as db
 
 REMAINDER_RULE = (
@@ -168,19 +168,6 @@ def _certificate(uow: UnitOfWork, issue_seq: Seq) -> IssuanceCertificate:
         journal_seq=issue_seq,
         entry_hash=entry.hash,
     )
-
-
-def unit_definition(project: db.Row) -> str:
-    """What one sponsor unit of ``project`` is, in words."""
-    if project["unit_kind"] is None:  # registered before units were declared
-        return f"one tree (one of the {int(project['units_offered']):,} units offered)"
-    unit = SponsorUnit(
-        UnitKind(project["unit_kind"]),
-        int(project["units_total"]),
-        int(project["unit_area_m2"]),
-        int(project["m2_per_unit"]),
-    )
-    return unit.describe()
 
 
 def _share_rule(row: db.Row, units: int) -> str:

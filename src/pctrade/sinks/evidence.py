@@ -59,7 +59,14 @@ PROJECT_TERMS = (
     "approved_at",
 )
 # The sponsor unit (migration 0007): part of the terms of every project that declares it.
-UNIT_TERMS = ("unit_kind", "units_total", "unit_area_m2", "m2_per_unit")
+UNIT_TERMS = (
+    "unit_kind",
+    "units_total",
+    "unit_area_m2",
+    "m2_per_unit",
+    "unit_expected_g",
+    "energy_per_removal_bps",
+)
 PARCEL_COLUMNS = ("parcel_id", "area_m2", "years_not_forest", "wetland")
 REPORT_COLUMNS = (
     "report_id",

@@ -74,6 +74,7 @@ from pctrade.sinks.monitoring import (
     check_period_ended,
     check_verifier,
 )
+from pctrade.sinks.price import spec_standard
 from pctrade.sinks.project import (
     ProjectSpec,
     ProjectState,
@@ -170,13 +171,19 @@ class Sinks:
         if not 0 <= stand_age_y < 1_000:
             raise ValidationError("stand age is 0 to 999 years", code="bad_stand_age")
         rules = self._rules(spec)
+        standard = spec_standard(
+            self.models, spec, stand_age_y, rules.energy_per_removal_bps(), rules.version
+        )
         with self.store.writer() as uow:
             access.require_role(
                 acting_party(uow, actor), (Role.PROJECT_OWNER,), "register projects"
             )
             if db.project(uow, spec.code) is not None:
                 raise Conflict(f"project {spec.code} exists", code="project_exists")
+            standard.check(spec.unit_energy_g)  # the published price, or refused citing it
             row = self._project_row(actor, spec, stand_age_y, rules)
+            row["unit_expected_g"] = standard.expected_removal_g
+            row["energy_per_removal_bps"] = standard.energy_per_removal_bps
             db.insert_project(uow, row, _parcels(spec))
             uow.commit()
         return self.project(spec.code)

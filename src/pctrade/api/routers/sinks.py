@@ -33,7 +33,7 @@ from pctrade.ledger.service import Registry
 from pctrade.sinks.certificates import issuance_certificate, sponsor_certificate
 from pctrade.sinks.monitoring import Period
 from pctrade.sinks.project import Parcel, ProjectSpec, SponsorUnit
-from pctrade.sinks.queries import mine
+from pctrade.sinks.queries import mine, unit_offer
 
 router = APIRouter(tags=["sinks"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
@@ -91,6 +91,12 @@ def approve(code: CodePath, actor: ActorDep, sinks: SinksDep) -> s.ProjectPublic
 @router.get("/sinks/projects/{code}", responses=problem_responses(401, 404, 422))
 def project(code: CodePath, actor: ActorDep, sinks: SinksDep) -> s.ProjectPublic:
     return _project(sinks.project(code))
+
+
+@router.get("/sinks/projects/{code}/offer", responses=problem_responses(401, 404, 422))
+def offer(code: CodePath, actor: ActorDep, registry: RegistryDep) -> s.UnitOfferPublic:
+    """Before spending: what a unit is, its expected removal, price, and when credits come."""
+    return s.UnitOfferPublic.model_validate(asdict(unit_offer(registry, code)))
 
 
 @router.post("/sinks/projects/{code}/sponsorships", status_code=201, responses=WRITE_ERRORS)

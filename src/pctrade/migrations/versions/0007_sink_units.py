@@ -4,7 +4,9 @@
   ``area``), ``units_total`` (units in the whole project), ``unit_area_m2`` (the area
   they cover, the parcels' area) and ``m2_per_unit`` (area units). NULL on projects
   registered before: their units offered are their trees, and their terms digest (which
-  sponsorship and issue entries recorded) is computed without these columns.
+  sponsorship and issue entries recorded) is computed without these columns. With them,
+  the published price: ``unit_expected_g`` (the removal the model expects of one unit
+  over the crediting period) and ``energy_per_removal_bps`` (the rule set's ratio).
 - ``sink_issuances``: ``project_units``, ``sponsors_g`` and ``unissued_g``, so that
   removals_g = buffer_g + sponsors_g + unissued_g per issuance. NULL on issuances made
   before: those gave all but the buffer to the sponsors, are kept as they were recorded,
@@ -32,8 +34,9 @@ BIG = sa.BigInteger()
 
 def upgrade() -> None:
     op.add_column("sink_projects", sa.Column("unit_kind", sa.String(8), nullable=True))
-    for name in ("units_total", "unit_area_m2", "m2_per_unit"):
+    for name in ("units_total", "unit_area_m2", "m2_per_unit", "unit_expected_g"):
         op.add_column("sink_projects", sa.Column(name, BIG, nullable=True))
+    op.add_column("sink_projects", sa.Column("energy_per_removal_bps", sa.Integer(), nullable=True))
     for name in ("project_units", "sponsors_g", "unissued_g"):
         op.add_column("sink_issuances", sa.Column(name, BIG, nullable=True))
 
@@ -43,5 +46,6 @@ def downgrade() -> None:
         for name in ("project_units", "sponsors_g", "unissued_g"):
             batch.drop_column(name)
     with op.batch_alter_table("sink_projects") as batch:
-        for name in ("unit_kind", "units_total", "unit_area_m2", "m2_per_unit"):
+        for name in ("unit_kind", "units_total", "unit_area_m2", "m2_per_unit",
+                     "unit_expected_g", "energy_per_removal_bps"):  # fmt: skip
             batch.drop_column(name)

@@ -82,6 +82,10 @@ projects = Table(
     Column("units_total", BIG, nullable=True),
     Column("unit_area_m2", BIG, nullable=True),
     Column("m2_per_unit", BIG, nullable=True),
+    # The published price behind unit_energy_g: the removal the model expects of one
+    # unit over the crediting period, and the rule set's ratio (``sinks.price``).
+    Column("unit_expected_g", BIG, nullable=True),
+    Column("energy_per_removal_bps", Integer, nullable=True),
 )
 
 parcels = Table(
