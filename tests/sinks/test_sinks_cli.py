@@ -9,6 +9,7 @@ from typer.testing import CliRunner, Result
 
 from pctrade.bootstrap.contexts import verify
 from pctrade.cli.main import app
+from pctrade.cli.render import carbon
 from pctrade.ledger.model import SystemAccount
 from pctrade.ledger.sql.store import SqlStore
 
@@ -49,6 +50,9 @@ def test_the_sink_commands_take_a_project_from_registration_to_my_credits(
     refused = run(url, "sink", "sponsor", "AFF0007", alice, "--as", "alice", "--units", "1")
     assert refused.exit_code == 2 and "project_not_approved" in refused.output
     ok(url, "sink", "approve", "AFF0007", "--as", "reg")
+    offer = ok(url, "sink", "offer", "AFF0007")
+    assert f"price {carbon(unit_g())} of green energy = expected removal" in offer
+    assert "expected removal" in offer and "2045-12-31" in offer and "ex post" in offer
     w.sinks.sponsor("alice", "sp-a", w.people["alice"], "AFF0007", 3)
     w.sinks.sponsor("bob", "sp-b", w.people["bob"], "AFF0007", 2)
     broke = run(url, "sink", "sponsor", "AFF0007", alice, "--as", "alice", "--units", "2")

@@ -128,7 +128,10 @@ def render_issuance(cert: IssuanceCertificatePublic, credit: SponsorCreditPublic
 def _credit_fields(
     cert: IssuanceCertificatePublic, c: SponsorCreditPublic
 ) -> list[tuple[str, str, str]]:
-    share = f"{c.shares:,} / {c.total_shares:,}"
+    share = (
+        f"{c.shares:,} / {c.total_shares:,} sponsored (of {cert.project_units:,} units in the"
+        " project)"
+    )
     exact = (
         f"{cert.attributed_g:,} × {c.shares:,} ÷ {c.total_shares:,} = {c.floor_g:,} g"
         f" + {c.remainder:,}/{c.total_shares:,}"

@@ -54,7 +54,11 @@ def issuance_certificate(c: IssuanceCertificate, credit: SponsorCredit | None) -
         )
         mine = [
             ("账户 Account", str(credit.account_id)),
-            ("份额 My shares", f"{credit.shares:,} / {credit.total_shares:,}"),
+            (
+                "份额 My shares",
+                f"{credit.shares:,} / {credit.total_shares:,} sponsored "
+                f"(of {c.project_units:,} units in the project)",
+            ),
             ("精确 Exact share", exact),
             ("补 1 克 Leftover gram", "yes 是" if credit.rounded_up else "no 否"),
             ("签发给我 Credited", carbon(credit.credited_g)),

@@ -32,7 +32,7 @@ from pctrade.ledger.model import parse_account_ref
 from pctrade.sinks.certificates import issuance_certificate, sponsor_certificate
 from pctrade.sinks.monitoring import Period
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType, SponsorUnit, UnitKind
-from pctrade.sinks.queries import mine
+from pctrade.sinks.queries import mine, unit_offer
 from pctrade.sinks.service import Sinks
 
 app = typer.Typer(
@@ -132,6 +132,25 @@ def close(code: CodeArg, actor: ActorOption, db: DbOption = None) -> None:
     with guarded():
         row = _sinks(db).close(actor, code)
     console.print(f"project {row['code']} {row['status']}")
+
+
+@app.command()
+def offer(code: CodeArg, db: DbOption = None) -> None:
+    """Before spending: what a unit is, what it is expected to remove, its price, and
+    when its credits come."""
+    with guarded():
+        o = unit_offer(open_app(db).registry, code)
+    expected = (
+        "unpublished" if o.expected_removal_g is None else render.carbon(o.expected_removal_g)
+    )
+    ratio = "" if o.energy_per_removal_bps is None else f" at {o.energy_per_removal_bps} bps"
+    console.print(
+        f"{o.code} ({o.status}): one unit is {o.unit_definition}; {o.units_left:,} of "
+        f"{o.units_total:,} left\n"
+        f"  price {render.carbon(o.price_g)} of green energy = expected removal {expected} "
+        f"over {o.crediting_start} – {o.crediting_end}{ratio} ({o.rule_set}, model "
+        f"{o.model_version})\n  credits: {o.credits}"
+    )
 
 
 @app.command()
