@@ -175,6 +175,11 @@ class Reads(UnitBase):
         ).one_or_none()
         return None if row is None else _entry(row)
 
+    def request_by_key(self, actor: PartyId, idem_key: str) -> tuple[str, str, str] | None:
+        sql = "SELECT request_hash, result, ts FROM requests WHERE actor = :a AND idem_key = :k"
+        row = self._q(sql, {"a": actor, "k": idem_key}).one_or_none()
+        return None if row is None else (str(row[0]), str(row[1]), str(row[2]))
+
     def entry(self, seq: Seq) -> Entry | None:
         sql = f"SELECT {_ENTRY_COLS} FROM entries WHERE seq = :s"
         row = self._q(sql, {"s": seq}).one_or_none()

@@ -104,6 +104,21 @@ entries = Table(
     UniqueConstraint("actor", "idem_key", name="uq_entries_actor_key"),
 )
 
+# Writes that record no entry (a rejected held event, a sink reversal's plan), each
+# under its (actor, idempotency key) with its request's fingerprint and its result
+# (JSON): the other half of the one idempotency mechanism (``ledger.write``). Not hashed:
+# these writes change no holding (migration 0007).
+requests = Table(
+    "requests",
+    metadata,
+    Column("actor", String(64), nullable=False),
+    Column("idem_key", String(IDEM_KEY_LEN_MAX), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("result", Text, nullable=False),
+    Column("ts", String(32), nullable=False),
+    PrimaryKeyConstraint("actor", "idem_key", name="pk_requests"),
+)
+
 # An entry is corrected at most once. Partial, so that the many entries that correct
 # nothing add no index row (and no page to each commit).
 Index(
