@@ -23,7 +23,13 @@ from pctrade.energy import service as energy
 from pctrade.energy.behaviour import Event, day_window
 from pctrade.energy.behaviour.review import Decision, release_outcome
 from pctrade.energy.pipeline import quantify_file
-from pctrade.kernel.errors import Conflict, Forbidden, NotFound, ValidationError
+from pctrade.kernel.errors import (
+    Conflict,
+    Forbidden,
+    IdempotencyConflict,
+    NotFound,
+    ValidationError,
+)
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import ENERGY_ASSET, Role, State
 from pctrade.ledger.service import Registry
@@ -197,3 +203,30 @@ def test_verify_finds_a_release_record_that_does_not_match_its_entry(
         conn.execute(sa.text("UPDATE behaviour_hold_decisions SET credited_g = 5"))
     report = contexts.verify(store)
     assert [(p.code, p.seq) for p in report.problems] == [("release_mismatch", released.seq)]
+
+
+def test_a_decision_is_keyed_as_a_journal_write_is(registry: Registry) -> None:
+    """One idempotency mechanism: replay, reused key and the key's one use per actor."""
+    rejected = review.decide(registry, "registry", "rej", "metro_card", "A2", Decision.REJECT, "x")
+    again = review.decide(registry, "registry", "rej", "metro_card", "A2", Decision.REJECT, "x")
+    assert (again.replayed, again.decision) == (True, rejected.decision)
+    for event_id, reason in (("A2", "other reason"), ("A3", "x")):
+        with pytest.raises(IdempotencyConflict) as reused:
+            review.decide(
+                registry, "registry", "rej", "metro_card", event_id, Decision.REJECT, reason
+            )
+        assert reused.value.code == "idempotency_key_reused"
+    # A key an entry used is used, and the journal refuses a key a decision used.
+    with pytest.raises(IdempotencyConflict):
+        decide(registry, "open-alice", "A3", Decision.REJECT)
+    with pytest.raises(IdempotencyConflict):
+        registry.open_account("registry", "rej", c.OpenAccount("carol", Role.INDIVIDUAL, "C"))
+    with pytest.raises(ValidationError) as bad:
+        decide(registry, "a key", "A3", Decision.REJECT)
+    assert bad.value.code == "bad_idempotency_key"
+    # A release that credits is keyed by its entry, and replays likewise.
+    released = decide(registry, "rel-c1", "A3", Decision.RELEASE)
+    assert released.seq is not None and not released.replayed
+    assert decide(registry, "rel-c1", "A3", Decision.RELEASE).seq == released.seq
+    with pytest.raises(IdempotencyConflict):
+        decide(registry, "rel-c1", "A3", Decision.REJECT)

@@ -244,3 +244,19 @@ def test_two_issuances_of_a_quarter_get_consecutive_serials(w: World) -> None:
         rows = inclusive_store.issuances_of(uow, "GD")
     assert [r["status"] for r in rows] == ["issued", "issued"]
     assert verify(w.store).problems == []
+
+
+def test_an_issue_is_keyed_as_every_write_is(w: World) -> None:
+    """One idempotency mechanism: the issue's key is used once by ``reg``, whatever the
+    write (a logged reversal plan may not take it), and a logged key refuses the issue."""
+    credit(w, [("alice", "walking/v1", 3 * MIN_G)])
+    issuance_id = open_verified(w)
+    refused(w, "bad_idempotency_key", w.ci.issue, "reg", "a key", issuance_id)
+    first = w.ci.issue("reg", "ci-1", issuance_id)
+    refused(w, "idempotency_key_reused", w.sinks.reverse, "reg", "ci-1", "NOPE", 1, "fire")
+    assert w.ci.issue("reg", "ci-1", issuance_id).issue_seq == first.issue_seq
+    other = int(w.ci.open("reg", "GD", JUNE)["issuance_id"])
+    with pytest.raises(PctradeError) as unknown:  # the key is new: the project is checked
+        w.sinks.reverse("reg", "rev-1", "NOPE", 1, "fire")
+    assert unknown.value.code != "idempotency_key_reused"
+    refused(w, "idempotency_key_reused", w.ci.issue, "reg", "ci-1", other)

@@ -27,6 +27,7 @@ from pctrade.energy.behaviour.quantify import day_window
 from pctrade.energy.entries import credit_energy
 from pctrade.energy.pipeline import QuantifyResult, quantify_file
 from pctrade.energy.pipeline.schema import EVENTS
+from pctrade.energy.sql import schema as energy_schema
 from pctrade.kernel.clock import SetClock
 from pctrade.kernel.errors import Conflict, Forbidden, InsufficientBalance, ValidationError
 from pctrade.ledger import commands as c
@@ -36,7 +37,6 @@ from pctrade.ledger.model import ENERGY_ASSET, Role, State
 from pctrade.ledger.operations import EnergyCredit, Retirement, plan_energy_expire
 from pctrade.ledger.queries import account_view
 from pctrade.ledger.service import Registry
-from pctrade.ledger.sql import schema
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.rules import RuleBook
 
@@ -274,7 +274,7 @@ def test_bulk_expiry_of_many_accounts_debits_set_based_and_all_or_nothing(
 # ---- verify -----------------------------------------------------------------------------
 def test_verify_detects_a_tampered_energy_line(world: EnergyWorld, tmp_path: Path) -> None:
     report = energy.post_day(world.reg, quantified(tmp_path))
-    lines = schema.energy_lines
+    lines = energy_schema.energy_lines
     with world.store.engine.begin() as conn:
         conn.execute(
             sa.update(lines)
@@ -289,3 +289,32 @@ def test_verify_detects_a_tampered_energy_line(world: EnergyWorld, tmp_path: Pat
             .where(lines.c.seq == report.seq, lines.c.behaviour == "bus_trip")
             .values(factor_ug_per_unit=lines.c.factor_ug_per_unit - 1)
         )
+
+
+def test_verify_flags_lines_beside_a_non_credit_after_an_altered_credit(
+    world: EnergyWorld, tmp_path: Path
+) -> None:
+    """The energy context's audit, in journal order: the credit's mismatch, then strays."""
+    report = energy.post_day(world.reg, quantified(tmp_path))
+    assert report.seq is not None
+    lines = energy_schema.energy_lines
+    with world.store.engine.begin() as conn:
+        [stored] = conn.execute(
+            sa.select(lines).where(lines.c.seq == report.seq, lines.c.idx == 0)
+        ).mappings()
+        conn.execute(sa.insert(lines).values({**stored, "seq": 1}))  # genesis: no credit
+        conn.execute(
+            sa.update(lines)
+            .where(lines.c.seq == report.seq, lines.c.idx == 0)
+            .values(cap_flag="edited")
+        )
+    found = [(p.code, p.seq) for p in verify(world.store).problems]
+    assert found == [("stray_energy_lines", 1), ("energy_lines_mismatch", report.seq)]
+    with world.store.engine.begin() as conn:  # put it back, so the fixture's verify passes
+        conn.execute(sa.delete(lines).where(lines.c.seq == 1))
+        conn.execute(
+            sa.update(lines)
+            .where(lines.c.seq == report.seq, lines.c.idx == 0)
+            .values(cap_flag=stored["cap_flag"])
+        )
+    assert verify(world.store).ok

@@ -399,3 +399,19 @@ def test_a_sponsorship_slipping_in_while_issuing_refuses_the_issuance(
     assert sink_rows(w.store)["sink_issuances"] == 0
     monkeypatch.setattr(sinks_store, "shares_as_of", real)
     assert w.sinks.issue("reg", "i", report_id).sponsors == 2
+
+
+def test_a_reversal_is_keyed_as_a_journal_write_is(w: SinkWorld) -> None:
+    """One idempotency mechanism: a reversal's plan is logged under its key, which an
+    entry may then not use, and it may not use a key an entry used."""
+    code = sponsored(w, {"alice": 1})
+    report_id = verified_report(w, code)
+    issued = w.sinks.issue("reg", "i", report_id, REMOVALS_G // 2)
+    refused(w, "idempotency_key_reused", w.sinks.reverse, "reg", "i", code, 1, "pests")
+    rev = w.sinks.reverse("reg", "rev-1", code, 1_000, "pine wilt")
+    assert w.sinks.reverse("reg", "rev-1", code, 1_000, "pine wilt") == rev
+    refused(w, "idempotency_key_reused", w.sinks.reverse, "reg", "rev-1", code, 1_000, "fire")
+    refused(w, "idempotency_key_reused", w.sinks.issue, "reg", "rev-1", report_id)
+    refused(w, "bad_idempotency_key", w.sinks.reverse, "reg", "", code, 1, "pests")
+    assert w.sinks.issue("reg", "i", report_id, REMOVALS_G // 2).replayed
+    assert issued.issue_seq == w.sinks.issue("reg", "i", report_id, REMOVALS_G // 2).issue_seq

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pctrade.bootstrap.contexts import CONTEXTS
+from pctrade.energy.invariants import check_lines
 from pctrade.kernel.errors import PctradeError, TerminalState, ValidationError
 from pctrade.ledger.energy_lines import EnergyLine, fifo_expiry, lines_digest
 from pctrade.ledger.extensions import replay_for
@@ -161,7 +162,10 @@ def _stored(plan_lines: tuple[EnergyLine, ...], stored_lines: tuple[EnergyLine, 
     header = EntryHeader(1, str(plan.op_type), "registry", "k", "r", "t", plan.payload)
     h = entry_hash(GENESIS_HASH, header, plan.postings.digest(), opened_digest((), ()))
     replay = replay_for(CONTEXTS)
-    replay.feed(StoredEntry(header, GENESIS_HASH, h, plan.postings, lines=stored_lines))
+    replay.feed(StoredEntry(header, GENESIS_HASH, h, plan.postings))
+    # The lines are the energy context's audit's to check, beside the replay.
+    for problem in check_lines(1, plan.payload, stored_lines):
+        replay.flag(problem.code, problem.message, problem.seq)
     return replay
 
 

@@ -48,7 +48,7 @@ from pctrade.ledger.journal import Entry, format_ts
 from pctrade.ledger.model import AccountId, Party, Role, State
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.service import AUTHORITIES, Receipt, Registry, acting_party
-from pctrade.ledger.write import RowsBeside
+from pctrade.ledger.write import Prior, RowsBeside, replay_of
 from pctrade.rules import RuleBook
 
 Row = db.Row
@@ -86,6 +86,20 @@ class MyInclusiveCredit:
     available_g: int  # what I still hold of the batch
     first_line: tuple[int, int]  # (entry seq, line index) of the energy it came from
     last_line: tuple[int, int]
+
+
+def _replay(uow: UnitOfWork, actor: str, key: str, issuance_id: int) -> Row | None:
+    """The issuance this request replays, answered from the stored evidence before any
+    rule is checked again; None when the key is new (the journal's ``replay_of``)."""
+    found: list[Row] = []
+
+    def same_request(prior: Prior) -> bool:
+        row = None if prior.entry is None else db.issuance_by_seq(uow, prior.entry.seq)
+        if row is not None:
+            found.append(row)
+        return row is not None and int(row["issuance_id"]) == issuance_id
+
+    return None if replay_of(uow, actor, key, same_request) is None else found[0]
 
 
 class CarbonInclusive:
@@ -197,9 +211,9 @@ class CarbonInclusive:
     def issue(self, actor: str, key: str, issuance_id: int) -> InclusiveIssuance:
         """Issue the verified claim as one PCER batch, spending the energy behind it."""
         with self.store.reader() as uow:
-            prior = uow.entry_by_key(actor, key)
+            prior = _replay(uow, actor, key, issuance_id)
             if prior is not None:
-                return self._replayed(uow, prior, key, issuance_id)
+                return self._from_row(prior, replayed=True)
             row = _issuance(uow, issuance_id)
             status = IssuanceStatus(row["status"])
             if status != IssuanceStatus.VERIFIED:
@@ -245,15 +259,6 @@ class CarbonInclusive:
             actor, key, cmd, recipients, evidence=RowsBeside(record)
         )
         return self._result(receipt)
-
-    def _replayed(
-        self, uow: UnitOfWork, prior: Entry, key: str, issuance_id: int
-    ) -> InclusiveIssuance:
-        # Answered from the stored evidence, before any rule is checked again.
-        row = db.issuance_by_seq(uow, prior.seq)
-        if row is None or int(row["issuance_id"]) != issuance_id:
-            raise IdempotencyConflict(f"key {key!r} was used for another request")
-        return self._from_row(row, replayed=True)
 
     def _result(self, receipt: Receipt) -> InclusiveIssuance:
         with self.store.reader() as uow:

@@ -19,8 +19,9 @@ holdings, so they are plain writes to the sink tables, one transaction each.
 
 A reversal may need several ``cancel`` entries (one per buffer batch), so it is a
 recorded plan executed step by step: the plan is stored first under the caller's
-idempotency key, each cancellation is keyed by its position in the plan, and calling
-``reverse`` again with the same key resumes where a failure stopped.
+idempotency key (the ledger's request log, ``Journal.execute_recorded``: the one
+idempotency mechanism), each cancellation is keyed by its position in the plan, and
+calling ``reverse`` again with the same key resumes where a failure stopped.
 """
 
 from __future__ import annotations
@@ -29,27 +30,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from pctrade.kernel.errors import (
-    Conflict,
-    Forbidden,
-    IdempotencyConflict,
-    NotFound,
-    ValidationError,
-)
+from pctrade.kernel.errors import Conflict, Forbidden, NotFound, ValidationError
 from pctrade.kernel.limits import INT32_MAX, REASON_LEN_MAX
 from pctrade.ledger import access
 from pctrade.ledger import commands as c
-from pctrade.ledger.journal import Entry, format_ts
+from pctrade.ledger.journal import Entry, JsonDict, format_ts
 from pctrade.ledger.model import (
     AccountId,
     Denomination,
     Instrument,
+    Party,
     Role,
     State,
     SystemAccount,
 )
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.service import AUTHORITIES, Receipt, Registry, RowsBeside, acting_party
+from pctrade.ledger.write import Prior, Request, replay_of
 from pctrade.rules import IssuancePath, RuleBook, RuleSet
 from pctrade.sinks.attribution import Attribution, ReversalPlan, plan_reversal
 from pctrade.sinks.evidence import (
@@ -259,9 +256,12 @@ class Sinks:
     ) -> Sponsorship:
         """Spend ``units`` × the unit price of green energy, once, for shares of ``code``."""
         with self.store.reader() as uow:
-            prior = _prior_row(uow, actor, key, db.sponsorship)
+            asked = (account_id, code, units)
+            prior = _prior_row(uow, actor, key, db.sponsorship, _sponsored(asked))
             if prior is not None:
-                return _replayed_sponsorship(prior, key, account_id, code, units)
+                return Sponsorship(
+                    int(prior["spend_seq"]), code, account_id, units, int(prior["energy_g"]), True
+                )
             project = project_row(uow, code)
             cost_g = sponsorship_cost_g(_state(project), units)
             terms = _terms(uow, project)
@@ -346,10 +346,8 @@ class Sinks:
     ) -> Issuance:
         """Issue a PCER batch for a verified report: buffer share, then every sponsor."""
         with self.store.reader() as uow:
-            prior = _prior_row(uow, actor, key, db.issuance)
+            prior = _prior_row(uow, actor, key, db.issuance, _issued(report_id, quantity_g))
             if prior is not None:
-                if prior["report_id"] != report_id or quantity_g not in (None, prior["removals_g"]):
-                    raise IdempotencyConflict(f"key {key!r} issued for another request")
                 return self._issuance(Receipt(_entry(uow, int(prior["issue_seq"])), replayed=True))
             report = _report(uow, report_id)
             project = project_row(uow, report["project_code"])
@@ -411,10 +409,7 @@ class Sinks:
         for index in range(len(done), len(parts)):
             batch, grams = parts[index]
             self._cancel_part(actor, row, index, batch, grams, last=index == len(parts) - 1)
-        with self.store.reader() as uow:
-            final = db.reversal_by_key(uow, actor, key)
-        if final is None:  # pragma: no cover - the row was committed above
-            raise NotFound("reversal vanished", code="unknown_reversal")
+        final = self._reversal(int(row["reversal_id"]))
         return Reversal(
             int(final["reversal_id"]),
             int(final["loss_g"]),
@@ -424,22 +419,24 @@ class Sinks:
         )
 
     def _plan_reversal(self, actor: str, key: str, code: str, loss_g: int, cause: str) -> db.Row:
-        with self.store.writer() as uow:
-            access.require_role(acting_party(uow, actor), AUTHORITIES, "record reversals")
+        """The reversal's plan, recorded once under the caller's key (a replay resumes it)."""
+
+        def plan(uow: UnitOfWork, who: Party) -> JsonDict:
+            access.require_role(who, AUTHORITIES, "record reversals")
             project_row(uow, code, lock=True)
-            prior = db.reversal_by_key(uow, actor, key, lock=True)
-            if prior is not None:
-                if (prior["project_code"], prior["loss_g"], prior["cause"]) != (
-                    code,
-                    loss_g,
-                    cause,
-                ):
-                    raise IdempotencyConflict(f"reversal key {key!r} was used for another loss")
-                return prior
-            plan = plan_reversal(loss_g, self._buffer_left(uow, code))
-            row = _reversal_row(actor, key, code, plan, cause, self._now())
-            row["reversal_id"] = db.insert_reversal(uow, row)
-            uow.commit()
+            planned = plan_reversal(loss_g, self._buffer_left(uow, code))
+            row = _reversal_row(actor, key, code, planned, cause, self._now())
+            return {"reversal_id": db.insert_reversal(uow, row)}
+
+        request = Request("sink_reversal", {"project_code": code, "loss_g": loss_g, "cause": cause})
+        logged = self.registry.journal.execute_recorded(actor, key, request, plan)
+        return self._reversal(int(logged.result["reversal_id"]))
+
+    def _reversal(self, reversal_id: int) -> db.Row:
+        with self.store.reader() as uow:
+            row = db.reversal(uow, reversal_id)
+        if row is None:  # pragma: no cover - logged with its row, in one transaction
+            raise NotFound(f"no reversal {reversal_id}", code="unknown_reversal")
         return row
 
     def _buffer_left(self, uow: UnitOfWork, code: str) -> list[tuple[str, int]]:
@@ -466,7 +463,7 @@ class Sinks:
         reversal_id = int(row["reversal_id"])
 
         def record(uow: UnitOfWork, entry: Entry) -> None:
-            current = db.reversal_by_key(uow, actor, row["idem_key"], lock=True)
+            current = db.reversal(uow, reversal_id, lock=True)
             seqs = ("" if current is None else current["cancel_seqs"]).split()
             db.update_reversal(
                 uow,
@@ -487,15 +484,35 @@ class Sinks:
 # project may have closed or the report been fully issued since, which must not turn a
 # retry of a request that succeeded into an error.
 def _prior_row(
-    uow: UnitOfWork, actor: str, key: str, lookup: Callable[[UnitOfWork, int], db.Row | None]
+    uow: UnitOfWork,
+    actor: str,
+    key: str,
+    lookup: Callable[[UnitOfWork, int], db.Row | None],
+    same: Callable[[db.Row], bool],
 ) -> db.Row | None:
-    entry = uow.entry_by_key(actor, key)
-    if entry is None:
-        return None
-    row = lookup(uow, entry.seq)
-    if row is None:
-        raise IdempotencyConflict(f"key {key!r} was used for another kind of request")
-    return row
+    """The evidence row of the entry this request replays; None when the key is new.
+
+    The entry's command names what the project's terms made of the request (grams, a
+    batch), so the journal is asked whether the key's prior use was this request by
+    comparing the request with the row stored beside that entry (``replay_of``).
+    """
+    found: list[db.Row] = []
+
+    def same_request(prior: Prior) -> bool:
+        row = None if prior.entry is None else lookup(uow, prior.entry.seq)
+        if row is not None:
+            found.append(row)
+        return row is not None and same(row)
+
+    return None if replay_of(uow, actor, key, same_request) is None else found[0]
+
+
+def _sponsored(asked: tuple[AccountId, str, int]) -> Callable[[db.Row], bool]:
+    return lambda row: (row["account_id"], row["project_code"], row["units"]) == asked
+
+
+def _issued(report_id: int, quantity_g: int | None) -> Callable[[db.Row], bool]:
+    return lambda row: row["report_id"] == report_id and quantity_g in (None, row["removals_g"])
 
 
 def _entry(uow: UnitOfWork, seq: int) -> Entry:
@@ -503,16 +520,6 @@ def _entry(uow: UnitOfWork, seq: int) -> Entry:
     if entry is None:  # pragma: no cover - evidence rows are written with their entry
         raise NotFound(f"no entry {seq}", code="unknown_entry")
     return entry
-
-
-def _replayed_sponsorship(
-    prior: db.Row, key: str, account_id: AccountId, code: str, units: int
-) -> Sponsorship:
-    if (prior["account_id"], prior["project_code"], prior["units"]) != (account_id, code, units):
-        raise IdempotencyConflict(f"key {key!r} sponsored something else")
-    return Sponsorship(
-        int(prior["spend_seq"]), code, account_id, units, int(prior["energy_g"]), True
-    )
 
 
 # ---- row builders and small pure helpers ---------------------------------------------

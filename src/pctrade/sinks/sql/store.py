@@ -387,9 +387,8 @@ def reversals_of(uow: UnitOfWork, code: str) -> list[Row]:
     return [dict(r) for r in uow.execute(query).mappings()]
 
 
-def reversal_by_key(uow: UnitOfWork, actor: str, key: str, *, lock: bool = False) -> Row | None:
-    r = reversals.c
-    query = sa.select(reversals).where(r.reported_by == actor, r.idem_key == key)
+def reversal(uow: UnitOfWork, reversal_id: int, *, lock: bool = False) -> Row | None:
+    query = sa.select(reversals).where(reversals.c.reversal_id == reversal_id)
     return _one(uow, query.with_for_update() if lock else query)
 
 
