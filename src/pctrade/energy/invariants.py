@@ -1,7 +1,7 @@
 """What replaying the journal checks of green energy's statement lines.
 
 An ``energy_credit`` entry's payload records the SHA-256 digest of its statement lines
-(``ledger.energy_lines``), so the entry's hash covers them; the lines themselves are
+(``energy.model``), so the entry's hash covers them; the lines themselves are
 stored beside the journal. Replay recomputes the digest from the stored lines: a line
 edited after the fact no longer matches. Lines stored beside any other entry are stray.
 
@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pctrade.ledger.energy_lines import lines_digest
+from pctrade.energy.model import EnergyOp, lines_digest
 from pctrade.ledger.invariants import Problem, StoredEntry
-from pctrade.ledger.operations import OpType
 
 
 class EnergyLinesCheck:
@@ -29,7 +28,7 @@ class EnergyLinesCheck:
 
     def feed(self, entry: StoredEntry) -> Iterator[Problem]:
         h = entry.header
-        if h.op_type != OpType.ENERGY_CREDIT:
+        if h.op_type != EnergyOp.CREDIT:
             if entry.lines:
                 yield Problem("stray_energy_lines", "lines stored beside a non-credit", h.seq)
             return

@@ -15,9 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pctrade.ledger.energy_lines import EnergyLine
+from pctrade.energy.model import EnergyLine, EnergyOp
 from pctrade.ledger.model import ENERGY_ASSET, AccountId, Seq, State
-from pctrade.ledger.operations import OpType
 from pctrade.ledger.ports import UnitOfWork
 
 LINE_COLUMNS = EnergyLine._fields
@@ -27,7 +26,7 @@ _EXPIRABLE = f"""
 SELECT c.account_id, c.credited - COALESCE(SUM(b.amount), 0) AS left_g
 FROM (SELECT p.account_id, SUM(p.delta) AS credited
       FROM postings p JOIN entries e ON e.seq = p.seq
-      WHERE e.op_type = '{OpType.ENERGY_CREDIT}' AND e.ts <= :cutoff
+      WHERE e.op_type = '{EnergyOp.CREDIT}' AND e.ts <= :cutoff
         AND p.asset_id = {ENERGY_ASSET} AND p.state = {int(State.AVAILABLE)}
       GROUP BY p.account_id) AS c
 LEFT JOIN balances b ON b.account_id = c.account_id AND b.asset_id = {ENERGY_ASSET}
