@@ -27,13 +27,13 @@ from pathlib import Path
 from pctrade import bootstrap
 from pctrade.bootstrap import App
 from pctrade.bootstrap.contexts import verify
+from pctrade.energy.commands import CreditEnergy
 from pctrade.energy.entries import credit_energy
+from pctrade.energy.model import EnergyCredit, EnergyLine
 from pctrade.inclusive.claim import Period
 from pctrade.kernel.clock import SetClock
 from pctrade.ledger import commands as c
-from pctrade.ledger.energy_lines import EnergyLine
 from pctrade.ledger.model import ENERGY_ASSET, Role, State
-from pctrade.ledger.operations import EnergyCredit
 from pctrade.ledger.sql.store import SqlStore
 
 BENCH = "inclusive"
@@ -78,7 +78,7 @@ def setup(store: SqlStore, n: int) -> tuple[App, list[int]]:
         lines.append(_line(account_id, person, first, 700 + i % 300))
         lines.append(_line(account_id, person, "bus/v1", 900 + i % 500))
     credit = EnergyCredit(DAY, ("bus/v1", "e_ticket/v1", "walking/v1"), 0, lines)
-    credit_energy(reg, "registry", "energy", c.CreditEnergy(credit))
+    credit_energy(reg, "registry", "energy", CreditEnergy(credit))
     return app, accounts
 
 

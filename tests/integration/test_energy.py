@@ -24,17 +24,18 @@ from pctrade.bootstrap.contexts import verify
 from pctrade.energy import service as energy
 from pctrade.energy.behaviour.loader import load_catalogue
 from pctrade.energy.behaviour.quantify import day_window
+from pctrade.energy.commands import CreditEnergy
 from pctrade.energy.entries import credit_energy
+from pctrade.energy.model import EnergyCredit, EnergyLine, plan_energy_expire
 from pctrade.energy.pipeline import QuantifyResult, quantify_file
 from pctrade.energy.pipeline.schema import EVENTS
 from pctrade.energy.sql import schema as energy_schema
 from pctrade.kernel.clock import SetClock
 from pctrade.kernel.errors import Conflict, Forbidden, InsufficientBalance, ValidationError
 from pctrade.ledger import commands as c
-from pctrade.ledger.energy_lines import EnergyLine
 from pctrade.ledger.journal import format_ts
 from pctrade.ledger.model import ENERGY_ASSET, Role, State
-from pctrade.ledger.operations import EnergyCredit, Retirement, plan_energy_expire
+from pctrade.ledger.operations import Retirement
 from pctrade.ledger.queries import account_view
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
@@ -105,7 +106,7 @@ def grant(w: EnergyWorld, account: int, grams: int, key: str, day: str = "2026-1
         grams * 1_000_000, 0, 0, grams, "",
     )  # fmt: skip
     credit = EnergyCredit(day, ("walking/v1",), 0, (line,))
-    credit_energy(w.reg, "registry", key, c.CreditEnergy(credit))
+    credit_energy(w.reg, "registry", key, CreditEnergy(credit))
 
 
 # ---- posting a day ----------------------------------------------------------------------
@@ -167,7 +168,7 @@ def test_a_day_is_credited_once_even_when_requantified_differently(
     before = snapshot(world.store)
     grant_again = EnergyLine("2026-11-24", world.alice, "alice", "walking", "walking/v1",
                              "steps", "step", 1, 100, 20_000, 2_000_000, 0, 0, 2, "")  # fmt: skip
-    cmd = c.CreditEnergy(EnergyCredit("2026-11-24", ("walking/v1",), 1, (grant_again,)))
+    cmd = CreditEnergy(EnergyCredit("2026-11-24", ("walking/v1",), 1, (grant_again,)))
     with pytest.raises(Conflict) as info:
         credit_energy(world.reg, "registry", "another-run", cmd)
     assert info.value.code == "day_already_credited" and str(first.seq) in info.value.message
@@ -177,7 +178,7 @@ def test_a_day_is_credited_once_even_when_requantified_differently(
 def test_only_the_registry_operator_credits_energy(world: EnergyWorld) -> None:
     line = EnergyLine("2026-11-24", world.alice, "alice", "walking", "walking/v1", "steps",
                       "step", 1, 100, 20_000, 2_000_000, 0, 0, 2, "")  # fmt: skip
-    cmd = c.CreditEnergy(EnergyCredit("2026-11-24", ("walking/v1",), 0, (line,)))
+    cmd = CreditEnergy(EnergyCredit("2026-11-24", ("walking/v1",), 0, (line,)))
     with pytest.raises(Forbidden):
         credit_energy(world.reg, "alice", "self-credit", cmd)
 
@@ -259,7 +260,7 @@ def test_bulk_expiry_of_many_accounts_debits_set_based_and_all_or_nothing(
         world.reg,
         "registry",
         "bulk-credit",
-        c.CreditEnergy(EnergyCredit("2026-11-24", ("w",), 0, lines)),
+        CreditEnergy(EnergyCredit("2026-11-24", ("w",), 0, lines)),
     )
     before = snapshot(world.store)
     too_much = plan_energy_expire(ids, [10] * 79 + [11], "c", 1)

@@ -10,12 +10,12 @@ import sqlalchemy as sa
 
 from pctrade import bootstrap
 from pctrade.bootstrap import App
+from pctrade.energy.commands import CreditEnergy
 from pctrade.energy.entries import credit_energy
+from pctrade.energy.model import EnergyCredit, EnergyLine
 from pctrade.kernel.clock import SetClock
 from pctrade.ledger import commands as c
-from pctrade.ledger.energy_lines import EnergyLine
 from pctrade.ledger.model import ENERGY_ASSET, AssetId, Role, State
-from pctrade.ledger.operations import EnergyCredit
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.monitoring import Period
@@ -77,7 +77,7 @@ def grant_energy(w: SinkWorld, grams: dict[str, int], day: str = "2026-11-24") -
         for p, g in sorted(grams.items())
     ]
     credit = EnergyCredit(day, ("walking/v1",), 0, lines)
-    credit_energy(w.reg, "registry", f"energy-{day}", c.CreditEnergy(credit))
+    credit_energy(w.reg, "registry", f"energy-{day}", CreditEnergy(credit))
 
 
 def spec(code: str = CODE, units: int = 100, affiliates: tuple[str, ...] = ()) -> ProjectSpec:

@@ -1,7 +1,7 @@
 """What ``verify`` checks of green energy's statement lines against the journal.
 
 An ``energy_credit`` entry's payload records the SHA-256 digest of its statement lines
-(``ledger.energy_lines``), so the entry's hash covers them; the lines themselves are
+(``energy.model``), so the entry's hash covers them; the lines themselves are
 stored beside the journal, in the energy context's own table. The energy context
 audits them (``energy.sql.lines.audit_lines``, registered in ``energy.context``): per
 entry, in journal order, it recomputes the digest from the stored lines, so a line
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from pctrade.ledger.energy_lines import lines_digest
+from pctrade.energy.model import lines_digest
 from pctrade.ledger.invariants import Problem
 from pctrade.ledger.model import Seq
 

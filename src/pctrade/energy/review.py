@@ -25,23 +25,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from pctrade.energy import commands as c
 from pctrade.energy.behaviour.loader import MethodologyError, load_catalogue
 from pctrade.energy.behaviour.model import BehaviourType, Event, Methodology
 from pctrade.energy.behaviour.quantify import CapOutcome
 from pctrade.energy.behaviour.review import Decision, release_outcome
 from pctrade.energy.behaviour.validation import base_quantity
 from pctrade.energy.entries import release_energy
+from pctrade.energy.model import EnergyCredit, EnergyLine, EnergyOp
 from pctrade.energy.sql import held as held_store
 from pctrade.energy.sql.held import DecisionRow, HeldEvent
 from pctrade.kernel.errors import Conflict, Forbidden, NotFound, ValidationError
 from pctrade.kernel.limits import DECISION_REASON_LEN_MAX
 from pctrade.ledger import access
-from pctrade.ledger import commands as c
-from pctrade.ledger.energy_lines import EnergyLine
 from pctrade.ledger.invariants import Problem
 from pctrade.ledger.journal import Entry, JsonDict, format_ts
 from pctrade.ledger.model import Party
-from pctrade.ledger.operations import EnergyCredit, OpType
 from pctrade.ledger.ports import Store, UnitOfWork
 from pctrade.ledger.service import AUTHORITIES, Registry, acting_party
 from pctrade.ledger.write import (
@@ -327,5 +326,5 @@ def audit_releases(uow: UnitOfWork) -> Iterator[Problem]:
         release = payload.get("release") or {}
         want = (partner_id, event_id, credited)
         got = (release.get("partner_id"), release.get("event_id"), payload.get("credited_g"))
-        if entry is None or entry.header.op_type != OpType.ENERGY_CREDIT or got != want:
+        if entry is None or entry.header.op_type != EnergyOp.CREDIT or got != want:
             yield Problem("release_mismatch", f"release of {partner_id}/{event_id}", seq)

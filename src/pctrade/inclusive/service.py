@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from pctrade.inclusive import commands as c
 from pctrade.inclusive.claim import (
     Claim,
     IssuanceStatus,
@@ -34,6 +35,7 @@ from pctrade.inclusive.claim import (
     check_verifier,
     denomination,
 )
+from pctrade.inclusive.entries import issue_inclusive
 from pctrade.inclusive.sql import store as db
 from pctrade.kernel.errors import (
     Conflict,
@@ -43,7 +45,6 @@ from pctrade.kernel.errors import (
 )
 from pctrade.kernel.limits import ATTRIBUTION_PAGE_MAX, INT32_MAX
 from pctrade.ledger import access
-from pctrade.ledger import commands as c
 from pctrade.ledger.journal import Entry, format_ts
 from pctrade.ledger.model import AccountId, Party, Role, State
 from pctrade.ledger.ports import UnitOfWork
@@ -255,8 +256,8 @@ class CarbonInclusive:
 
         methodologies = tuple(row["methodologies"].split())
         cmd = c.IssueInclusive(issuance_id, batch, row["rule_set"], methodologies)
-        receipt = self.registry.issue_inclusive(
-            actor, key, cmd, recipients, evidence=RowsBeside(record)
+        receipt = issue_inclusive(
+            self.registry, actor, key, cmd, recipients, evidence=RowsBeside(record)
         )
         return self._result(receipt)
 

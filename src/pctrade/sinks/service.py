@@ -30,7 +30,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from pctrade.kernel.errors import Conflict, Forbidden, NotFound, ValidationError
+from pctrade.energy.commands import SpendEnergy
+from pctrade.energy.entries import spend_energy
+from pctrade.kernel.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ValidationError,
+)
 from pctrade.kernel.limits import INT32_MAX, REASON_LEN_MAX
 from pctrade.ledger import access
 from pctrade.ledger import commands as c
@@ -282,9 +289,11 @@ class Sinks:
             }
             db.insert_sponsorship(uow, sponsorship)
 
-        cmd = c.SpendEnergy(account_id, cost_g, SPONSOR_PURPOSE, f"{code} x{units}")
+        cmd = SpendEnergy(account_id, cost_g, SPONSOR_PURPOSE, f"{code} x{units}")
         evidence = sponsorship_evidence(code, units, day, terms)
-        receipt = self.registry.spend_energy(actor, key, cmd, evidence=RowsBeside(record, evidence))
+        receipt = spend_energy(
+            self.registry, actor, key, cmd, evidence=RowsBeside(record, evidence)
+        )
         return Sponsorship(receipt.seq, code, account_id, units, cost_g, receipt.replayed)
 
     # ---- monitoring and verification -------------------------------------------------

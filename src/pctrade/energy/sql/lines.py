@@ -19,10 +19,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from pctrade.energy.invariants import check_lines
-from pctrade.ledger.energy_lines import EnergyLine
+from pctrade.energy.model import EnergyLine, EnergyOp
 from pctrade.ledger.invariants import Problem
 from pctrade.ledger.model import ENERGY_ASSET, AccountId, Seq, State
-from pctrade.ledger.operations import OpType
 from pctrade.ledger.ports import UnitOfWork
 
 LINE_COLUMNS = EnergyLine._fields
@@ -32,7 +31,7 @@ _EXPIRABLE = f"""
 SELECT c.account_id, c.credited - COALESCE(SUM(b.amount), 0) AS left_g
 FROM (SELECT p.account_id, SUM(p.delta) AS credited
       FROM postings p JOIN entries e ON e.seq = p.seq
-      WHERE e.op_type = '{OpType.ENERGY_CREDIT}' AND e.ts <= :cutoff
+      WHERE e.op_type = '{EnergyOp.CREDIT}' AND e.ts <= :cutoff
         AND p.asset_id = {ENERGY_ASSET} AND p.state = {int(State.AVAILABLE)}
       GROUP BY p.account_id) AS c
 LEFT JOIN balances b ON b.account_id = c.account_id AND b.asset_id = {ENERGY_ASSET}
@@ -85,7 +84,7 @@ def year_to_date(uow: UnitOfWork, day_from: str, day_to: str) -> list[tuple[str,
 
 
 # ---- the audit ----------------------------------------------------------------------
-_CREDITS = f"SELECT seq, payload FROM entries WHERE op_type = '{OpType.ENERGY_CREDIT}' ORDER BY seq"
+_CREDITS = f"SELECT seq, payload FROM entries WHERE op_type = '{EnergyOp.CREDIT}' ORDER BY seq"
 _STREAM_CHUNK = 50_000
 _CURSOR_IDS = itertools.count(1)  # a server-side cursor's name is unique per session
 

@@ -27,7 +27,7 @@ metadata = MetaData()
 
 # Statement lines of green-energy credits (migration 0002): the evidence of each
 # ``energy_credit`` entry, bound to it by ``payload.lines_digest``; columns in the order
-# of ``ledger.energy_lines.EnergyLine``, which is the order the digest hashes them in.
+# of ``energy.model.EnergyLine``, which is the order the digest hashes them in.
 energy_lines = Table(
     "energy_lines",
     metadata,
