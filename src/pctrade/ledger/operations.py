@@ -17,6 +17,7 @@ from enum import StrEnum
 from pctrade.kernel.errors import ValidationError
 from pctrade.kernel.limits import (
     NAME_LEN_MAX,
+    PARTY_ID_LEN_MAX,
     REASON_LEN_MAX,
     REFERENCE_LEN_MAX,
 )
@@ -171,13 +172,14 @@ def checked_text(value: str, what: str, limit: int = REASON_LEN_MAX, required: b
     return value
 
 
-_PARTY_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
+_PARTY_RE = re.compile(rf"^[A-Za-z0-9_.:@-]{{1,{PARTY_ID_LEN_MAX}}}$")
 
 
 def check_party_id(party_id: str) -> str:
     if not _PARTY_RE.match(party_id):
         raise ValidationError(
-            f"party id {party_id!r} must be 1-64 letters, digits or _.:@-", code="bad_party"
+            f"party id {party_id!r} must be 1-{PARTY_ID_LEN_MAX} letters, digits or _.:@-",
+            code="bad_party",
         )
     return party_id
 

@@ -23,6 +23,8 @@ from sqlalchemy import (
     Text,
 )
 
+from pctrade.kernel.limits import PARTY_ID_LEN_MAX
+
 metadata = MetaData()
 
 # Statement lines of green-energy credits (migration 0002): the evidence of each
@@ -35,7 +37,7 @@ energy_lines = Table(
     Column("idx", BigInteger, nullable=False),
     Column("day", String(10), nullable=False),
     Column("account_id", BigInteger, nullable=False),
-    Column("person_id", String(64), nullable=False),
+    Column("person_id", String(PARTY_ID_LEN_MAX), nullable=False),
     Column("family", String(32), nullable=False),
     Column("methodology", String(64), nullable=False),
     Column("behaviour", String(64), nullable=False),
