@@ -57,9 +57,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from pctrade.kernel.clock import Clock
 from pctrade.kernel.errors import Forbidden, IdempotencyConflict, PctradeError, ValidationError
@@ -149,6 +149,18 @@ class Logged:
 
     result: JsonDict
     replayed: bool = False
+
+
+class LoggedRow(dict[str, Any]):
+    """The context's row a logged write answers with (a project, a report), read after
+    the write, and whether it answers an earlier identical request (``replayed``). A
+    dict, so a caller reads it as the row it is; the flag tells an API to say replay."""
+
+    __slots__ = ("replayed",)
+
+    def __init__(self, row: Mapping[str, Any], replayed: bool) -> None:
+        super().__init__(row)
+        self.replayed = replayed
 
 
 # Plans one operation inside its transaction, for the party doing it.

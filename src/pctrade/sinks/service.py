@@ -14,8 +14,12 @@ fast and with the project's reason rather than a balance error), and again insid
 entry's transaction, where the journal head serialises writers, so a concurrent
 change cannot slip between check and write. Any refusal leaves nothing written.
 
-Project registration, approval, monitoring reports and their verification move no
-holdings, so they are plain writes to the sink tables, one transaction each.
+Project registration, approval, closing, monitoring reports and their verification
+move no holdings, so they write no entry: each is one transaction on the sink tables,
+logged under the caller's idempotency key in the ledger's request log
+(``Journal.execute_recorded``; the requests are in ``sinks.requests``). The same request
+again answers the row it wrote (flagged ``replayed``), another one under the key is
+``idempotency_key_reused``.
 
 A reversal may need several ``cancel`` entries (one per buffer batch), so it is a
 recorded plan executed step by step: the plan is stored first under the caller's
@@ -52,9 +56,10 @@ from pctrade.ledger.model import (
     SystemAccount,
 )
 from pctrade.ledger.ports import UnitOfWork
-from pctrade.ledger.service import AUTHORITIES, Receipt, Registry, RowsBeside, acting_party
-from pctrade.ledger.write import Prior, Request, replay_of
+from pctrade.ledger.service import AUTHORITIES, Receipt, Registry, RowsBeside
+from pctrade.ledger.write import LoggedRow, Prior, Request, replay_of
 from pctrade.rules import IssuancePath, RuleBook, RuleSet
+from pctrade.sinks import requests as rq
 from pctrade.sinks.attribution import Attribution, ReversalPlan, plan_reversal
 from pctrade.sinks.evidence import (
     issuance_evidence,
@@ -163,23 +168,36 @@ class Sinks:
     def _now(self) -> str:
         return format_ts(self.registry.clock())
 
+    def _logged(
+        self,
+        actor: str,
+        key: str,
+        request: Request,
+        write: Callable[[UnitOfWork, Party], JsonDict],
+        answer: Callable[[JsonDict], db.Row],
+    ) -> LoggedRow:
+        """A write without an entry, once per key: the row it wrote, or a replay's."""
+        logged = self.registry.journal.execute_recorded(actor, key, request, write)
+        return LoggedRow(answer(logged.result), logged.replayed)
+
     # ---- projects -------------------------------------------------------------------
-    def register(self, actor: str, spec: ProjectSpec, stand_age_y: int = 0) -> db.Row:
+    def register(self, actor: str, key: str, spec: ProjectSpec, stand_age_y: int = 0) -> LoggedRow:
         """A project owner registers a project; it waits for the regulator's approval."""
-        validate_spec(spec, self.models.forest_types)
-        if not 0 <= stand_age_y < 1_000:
-            raise ValidationError("stand age is 0 to 999 years", code="bad_stand_age")
-        rules = self._rules(spec)
-        with self.store.writer() as uow:
-            access.require_role(
-                acting_party(uow, actor), (Role.PROJECT_OWNER,), "register projects"
-            )
+
+        def write(uow: UnitOfWork, who: Party) -> JsonDict:
+            validate_spec(spec, self.models.forest_types)
+            if not 0 <= stand_age_y < 1_000:
+                raise ValidationError("stand age is 0 to 999 years", code="bad_stand_age")
+            rules = self._rules(spec)
+            access.require_role(who, (Role.PROJECT_OWNER,), "register projects")
             if db.project(uow, spec.code) is not None:
                 raise Conflict(f"project {spec.code} exists", code="project_exists")
             row = self._project_row(actor, spec, stand_age_y, rules)
             db.insert_project(uow, row, _parcels(spec))
-            uow.commit()
-        return self.project(spec.code)
+            return {"project_code": spec.code}
+
+        request = rq.register(spec, stand_age_y)
+        return self._logged(actor, key, request, write, lambda _: self.project(spec.code))
 
     # ---- rule set (buffer rate; begin) ----------------------------------------------
     def _rules(self, spec: ProjectSpec) -> RuleSet:
@@ -223,12 +241,11 @@ class Sinks:
             "batches": 0,
         }
 
-    def approve(self, actor: str, code: str) -> db.Row:
+    def approve(self, actor: str, key: str, code: str) -> LoggedRow:
         """The regulator approves a registered project; sponsorship opens."""
-        with self.store.writer() as uow:
-            access.require_role(
-                acting_party(uow, actor), (Role.REGULATOR,), "approve sink projects"
-            )
+
+        def write(uow: UnitOfWork, who: Party) -> JsonDict:
+            access.require_role(who, (Role.REGULATOR,), "approve sink projects")
             row = project_row(uow, code, lock=True)
             require_status(code, ProjectStatus(row["status"]), ProjectStatus.REGISTERED, "approval")
             db.update_project(
@@ -238,20 +255,22 @@ class Sinks:
                 approved_by=actor,
                 approved_at=self._now(),
             )
-            uow.commit()
-        return self.project(code)
+            return {"project_code": code}
 
-    def close(self, actor: str, code: str) -> db.Row:
+        return self._logged(actor, key, rq.approve(code), write, lambda _: self.project(code))
+
+    def close(self, actor: str, key: str, code: str) -> LoggedRow:
         """The owner or the regulator closes sponsorship; reports and issuance go on."""
-        with self.store.writer() as uow:
-            who = acting_party(uow, actor)
+
+        def write(uow: UnitOfWork, who: Party) -> JsonDict:
             row = project_row(uow, code, lock=True)
             if who.party_id != row["owner"] and who.role != Role.REGULATOR:
                 raise Forbidden(f"{actor} may not close project {code}")
             require_status(code, ProjectStatus(row["status"]), ProjectStatus.APPROVED, "closing")
             db.update_project(uow, code, status=str(ProjectStatus.CLOSED))
-            uow.commit()
-        return self.project(code)
+            return {"project_code": code}
+
+        return self._logged(actor, key, rq.close(code), write, lambda _: self.project(code))
 
     def project(self, code: str) -> db.Row:
         with self.store.reader() as uow:
@@ -297,10 +316,13 @@ class Sinks:
         return Sponsorship(receipt.seq, code, account_id, units, cost_g, receipt.replayed)
 
     # ---- monitoring and verification -------------------------------------------------
-    def file_report(self, actor: str, code: str, period: Period, removals_g: int) -> db.Row:
+    def file_report(
+        self, actor: str, key: str, code: str, period: Period, removals_g: int
+    ) -> LoggedRow:
         """The owner files measured removals for a period; a verifier decides on it."""
-        check_measured(removals_g)
-        with self.store.writer() as uow:
+
+        def write(uow: UnitOfWork, who: Party) -> JsonDict:
+            check_measured(removals_g)
             row = project_row(uow, code, lock=True)
             if actor != row["owner"]:
                 raise Forbidden(f"only the owner of {code} files its reports", code="not_owner")
@@ -314,8 +336,10 @@ class Sinks:
             report_id = db.insert_report(
                 uow, _report_row(code, period, removals_g, expected_g, actor, self._now())
             )
-            uow.commit()
-        return self.report(report_id)
+            return {"report_id": report_id}
+
+        request = rq.report(code, period, removals_g)
+        return self._logged(actor, key, request, write, self._report_of)
 
     def _expected_g(self, project: db.Row, period: Period) -> int:
         # The stand ages with the project; the band at the period's start applies.
@@ -325,10 +349,13 @@ class Sinks:
             self.models, project["forest_type"], int(project["area_m2"]), age_y, period.days
         )
 
-    def verify(self, actor: str, report_id: int, approve: bool, reason: str = "") -> db.Row:
+    def verify(
+        self, actor: str, key: str, report_id: int, approve: bool, reason: str = ""
+    ) -> LoggedRow:
         """A verifier, not of the project's own circle, verifies or rejects a report."""
-        with self.store.writer() as uow:
-            access.require_role(acting_party(uow, actor), (Role.VERIFIER,), "verify reports")
+
+        def write(uow: UnitOfWork, who: Party) -> JsonDict:
+            access.require_role(who, (Role.VERIFIER,), "verify reports")
             report = _report(uow, report_id)
             project = project_row(uow, report["project_code"], lock=True)
             check_verifier(actor, project["owner"], project["affiliates"].split())
@@ -342,12 +369,17 @@ class Sinks:
                 decided_at=self._now(),
                 reason=reason,
             )
-            uow.commit()
-        return self.report(report_id)
+            return {"report_id": report_id}
+
+        request = rq.decision(report_id, approve, reason)
+        return self._logged(actor, key, request, write, self._report_of)
 
     def report(self, report_id: int) -> db.Row:
         with self.store.reader() as uow:
             return _report(uow, report_id)
+
+    def _report_of(self, result: JsonDict) -> db.Row:
+        return self.report(int(result["report_id"]))
 
     # ---- issuance ---------------------------------------------------------------------
     def issue(
@@ -437,8 +469,9 @@ class Sinks:
             row = _reversal_row(actor, key, code, planned, cause, self._now())
             return {"reversal_id": db.insert_reversal(uow, row)}
 
-        request = Request("sink_reversal", {"project_code": code, "loss_g": loss_g, "cause": cause})
-        logged = self.registry.journal.execute_recorded(actor, key, request, plan)
+        logged = self.registry.journal.execute_recorded(
+            actor, key, rq.reversal(code, loss_g, cause), plan
+        )
         return self._reversal(int(logged.result["reversal_id"]))
 
     def _reversal(self, reversal_id: int) -> db.Row:
