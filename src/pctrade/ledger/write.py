@@ -42,10 +42,14 @@ result, another request under the key an ``IdempotencyConflict``
 - an **entry**, for writes that change holdings (``execute``): the entry keeps the
   command's fingerprint (hashed with it, so it never changes) and is the result;
 - the **request log** (table ``requests``), for a context's write that records no entry
-  — a rejected held event, a release the caps left empty, a sink reversal's plan
+  — a rejected held event, a release the caps left empty, a sink reversal's plan, a
+  sink project's registration, approval and closing, a monitoring report and its
+  verification, a carbon-inclusive issuance's opening and decision
   (``execute_recorded``): the log keeps the fingerprint and a small JSON result (the ids
-  the context answers from). It is written in the write's own transaction, under the
-  journal head, so it commits or rolls back with the context's rows.
+  the context answers from; ``LoggedRow`` answers a context's row with the replay flag).
+  Migration 0008 logged the writes keyed before the log existed. A log row is written
+  in the write's own transaction, under the journal head, so it commits or rolls back
+  with the context's rows.
 
 ``prior_use`` reads both records and ``replay_of`` decides: a context whose request is
 not the entry's command (a sponsorship's command names the grams the project's price
