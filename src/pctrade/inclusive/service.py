@@ -12,7 +12,8 @@
   the issuance as it stands (flagged ``replayed``), another under the key is refused.
 - ``issue``: ONE ``inclusive_issue`` registry entry that, for every eligible person,
   spends their qualifying energy and issues the same grams into their account as one
-  PCER batch; the attribution table is written beside it in the same transaction.
+  PCER batch; the attribution table is written beside it in the same transaction
+  (``inclusive.beside.AttributionTable``).
   The claim is recomputed inside that transaction (the journal head is held), and the
   issuance is refused if it is no longer the verified one.
 
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from pctrade.inclusive import commands as c
+from pctrade.inclusive.beside import AttributionTable
 from pctrade.inclusive.claim import (
     Claim,
     IssuanceStatus,
@@ -49,11 +51,11 @@ from pctrade.kernel.errors import (
 )
 from pctrade.kernel.limits import ATTRIBUTION_PAGE_MAX, INT32_MAX
 from pctrade.ledger import access
-from pctrade.ledger.journal import Entry, JsonDict, format_ts
+from pctrade.ledger.journal import JsonDict, format_ts
 from pctrade.ledger.model import AccountId, Party, Role, State
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.service import AUTHORITIES, Receipt, Registry
-from pctrade.ledger.write import LoggedRow, Prior, Request, RowsBeside, replay_of
+from pctrade.ledger.write import LoggedRow, Prior, Request, replay_of
 from pctrade.rules import RuleBook
 
 Row = db.Row
@@ -266,21 +268,10 @@ class CarbonInclusive:
             taken.append(found)
             return found.account_ids, found.amounts_g
 
-        def record(uow: UnitOfWork, entry: Entry) -> None:
-            db.update_issuance(
-                uow,
-                issuance_id,
-                status=str(IssuanceStatus.ISSUED),
-                issue_seq=entry.seq,
-                batch=batch,
-            )
-            db.insert_attributions(uow, entry.seq, taken[0])
-
         methodologies = tuple(row["methodologies"].split())
         cmd = c.IssueInclusive(issuance_id, batch, row["rule_set"], methodologies)
-        receipt = issue_inclusive(
-            self.registry, actor, key, cmd, recipients, evidence=RowsBeside(record)
-        )
+        table = AttributionTable(issuance_id, batch, taken)
+        receipt = issue_inclusive(self.registry, actor, key, cmd, recipients, evidence=table)
         return self._result(receipt)
 
     def _result(self, receipt: Receipt) -> InclusiveIssuance:
