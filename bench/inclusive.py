@@ -93,9 +93,9 @@ def main() -> None:
         assert isinstance(app.clock, SetClock)
         app.clock.now = NOW
         reg, ci = app.registry, app.inclusive
-        opened = ci.open("reg", "GD", JUNE)
+        opened = ci.open("reg", "bench-open", "GD", JUNE)
         started = time.perf_counter()
-        verified = ci.verify("cqc", int(opened["issuance_id"]), True)
+        verified = ci.verify("cqc", "bench-verify", int(opened["issuance_id"]), True)
         verify_s = time.perf_counter() - started
         started = time.perf_counter()
         issued = ci.issue("reg", "bench-issue", int(opened["issuance_id"]))

@@ -8,6 +8,7 @@ methodology version, and ``verify`` replays the journal afterwards.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from pctrade.kernel.errors import (
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import ENERGY_ASSET, Role, State
 from pctrade.ledger.service import Registry
+from pctrade.ledger.sql import schema
 from pctrade.ledger.sql.store import SqlStore
 
 DAY = date(2026, 11, 24)
@@ -230,3 +232,53 @@ def test_a_decision_is_keyed_as_a_journal_write_is(registry: Registry) -> None:
     assert decide(registry, "rel-c1", "A3", Decision.RELEASE).seq == released.seq
     with pytest.raises(IdempotencyConflict):
         decide(registry, "rel-c1", "A3", Decision.REJECT)
+
+
+# ---- migration 0008: decisions keyed before the request log existed ----------------------
+# Before 0007 a decision that wrote no entry (a rejection, a release the caps left empty)
+# kept its key only in ``behaviour_hold_decisions``; the request log was added without a
+# backfill, so a retry of such a decision was refused as ``already_decided``. 0008 logs
+# them as the code logs them now.
+LOGGED = ("actor", "idem_key", "request_hash", "result")
+
+
+def logged(store: SqlStore) -> list[tuple[Any, ...]]:
+    columns = [schema.requests.c[name] for name in LOGGED]
+    with store.engine.connect() as conn:
+        return sorted(tuple(r) for r in conn.execute(sa.select(*columns)))
+
+
+def test_decisions_keyed_the_old_way_replay_after_the_backfill(registry: Registry) -> None:
+    store = registry.store
+    assert isinstance(store, SqlStore)
+    credited = decide(registry, "rel-a2", "A2", Decision.RELEASE)
+    empty = decide(registry, "rel-a3", "A3", Decision.RELEASE)  # the caps leave no room
+    rejected = decide(registry, "rej-b1", "B1", Decision.REJECT)
+    assert credited.seq is not None and empty.seq is None
+    # The old rules let one key decide several events; the earliest keeps it.
+    decide(registry, "rej-c1", "C1", Decision.REJECT)
+    want = logged(store)
+    assert [r[1] for r in want] == ["rej-b1", "rej-c1", "rel-a3"]  # an entry keys A2
+    decisions = sa.table("behaviour_hold_decisions", sa.column("idem_key"))
+    with store.engine.begin() as conn:
+        conn.execute(schema.requests.delete())
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0007'"))
+        conn.execute(
+            decisions.update().where(decisions.c.idem_key == "rej-c1").values(idem_key="rej-b1")
+        )
+    with pytest.raises(Conflict) as before:  # the bug: the key looked unused
+        decide(registry, "rej-b1", "B1", Decision.REJECT)
+    assert before.value.code == "already_decided"
+
+    bootstrap.migrate(store)
+    assert logged(store) == [r for r in want if r[1] != "rej-c1"]
+    assert decide(registry, "rej-b1", "B1", Decision.REJECT) == _replayed(rejected)
+    assert decide(registry, "rel-a3", "A3", Decision.RELEASE) == _replayed(empty)
+    assert decide(registry, "rel-a2", "A2", Decision.RELEASE).seq == credited.seq
+    with pytest.raises(IdempotencyConflict):
+        decide(registry, "rej-b1", "C1", Decision.REJECT)
+    assert contexts.verify(store).ok
+
+
+def _replayed(report: Any) -> Any:
+    return replace(report, replayed=True)

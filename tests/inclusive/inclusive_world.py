@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -25,6 +26,13 @@ from pctrade.sinks.service import Sinks
 CREDITED_AT = datetime(2026, 6, 30, 1, 0, tzinfo=UTC)
 NOW = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
 JUNE = Period(date(2026, 6, 1), date(2026, 6, 30))
+
+_KEYS = itertools.count(1)
+
+
+def new_key() -> str:
+    """A fresh idempotency key: each write a test makes is a new request."""
+    return f"new-{next(_KEYS)}"
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -26,6 +27,13 @@ from pctrade.sinks.sql import store as sinks_store
 NOW = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # before the periods reported
 UNIT_G = 1_000
 CODE = "AFF0007"
+
+_KEYS = itertools.count(1)
+
+
+def new_key() -> str:
+    """A fresh idempotency key: each write a test makes is a new request."""
+    return f"new-{next(_KEYS)}"
 
 
 @dataclass
@@ -97,8 +105,8 @@ def spec(code: str = CODE, units: int = 100, affiliates: tuple[str, ...] = ()) -
 
 
 def approved_project(w: SinkWorld, **kwargs: object) -> str:
-    project = w.sinks.register("forestco", spec(**kwargs), stand_age_y=6)  # type: ignore[arg-type]
-    w.sinks.approve("reg", project["code"])
+    project = w.sinks.register("forestco", new_key(), spec(**kwargs), stand_age_y=6)  # type: ignore[arg-type]
+    w.sinks.approve("reg", new_key(), project["code"])
     return str(project["code"])
 
 
@@ -110,7 +118,7 @@ def after(w: SinkWorld, period: Period) -> None:
 
 def file_report(w: SinkWorld, code: str, period: Period, removals_g: int) -> Any:
     after(w, period)
-    return w.sinks.file_report("forestco", code, period, removals_g)
+    return w.sinks.file_report("forestco", new_key(), code, period, removals_g)
 
 
 def energy(w: SinkWorld, person: str, state: State = State.AVAILABLE) -> int:

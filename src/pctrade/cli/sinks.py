@@ -87,6 +87,7 @@ def register(
     ] = None,
     stand_age: Annotated[int, typer.Option(help="Stand age at the start, years.")] = 0,
     db: DbOption = None,
+    key: KeyOption = None,
 ) -> None:
     """Register a sink project (项目登记); it waits for the regulator's approval."""
     with guarded():
@@ -103,23 +104,23 @@ def register(
             units,
             tuple(affiliate or ()),
         )
-        row = _sinks(db).register(actor, spec, stand_age)
+        row = _sinks(db).register(actor, idempotency_key(key), spec, stand_age)
     console.print(f"project {row['code']} registered: {row['area_m2']} m², {row['status']}")
 
 
 @app.command()
-def approve(code: CodeArg, actor: ActorOption, db: DbOption = None) -> None:
+def approve(code: CodeArg, actor: ActorOption, db: DbOption = None, key: KeyOption = None) -> None:
     """Approve a project (regulator); sponsorship opens."""
     with guarded():
-        row = _sinks(db).approve(actor, code)
+        row = _sinks(db).approve(actor, idempotency_key(key), code)
     console.print(f"project {row['code']} {row['status']}")
 
 
 @app.command()
-def close(code: CodeArg, actor: ActorOption, db: DbOption = None) -> None:
+def close(code: CodeArg, actor: ActorOption, db: DbOption = None, key: KeyOption = None) -> None:
     """Close sponsorship of a project (owner or regulator)."""
     with guarded():
-        row = _sinks(db).close(actor, code)
+        row = _sinks(db).close(actor, idempotency_key(key), code)
     console.print(f"project {row['code']} {row['status']}")
 
 
@@ -150,11 +151,13 @@ def report(
     end: DateOpt,
     removals: Annotated[str, typer.Option(help="Measured removals, e.g. 400t.")],
     db: DbOption = None,
+    key: KeyOption = None,
 ) -> None:
     """File a monitoring report for a period (owner)."""
     with guarded():
         period = Period(_date(start), _date(end))
-        row = _sinks(db).file_report(actor, code, period, parse_carbon_g(removals))
+        removals_g = parse_carbon_g(removals)
+        row = _sinks(db).file_report(actor, idempotency_key(key), code, period, removals_g)
     console.print(
         f"report {row['report_id']} filed: {render.carbon(int(row['removals_g']))} "
         f"(model expects {render.carbon(int(row['expected_g']))}), {row['status']}"
@@ -168,10 +171,11 @@ def verify(
     reject: Annotated[bool, typer.Option("--reject", help="Reject instead.")] = False,
     reason: Annotated[str, typer.Option(help="Reasons (required to reject).")] = "",
     db: DbOption = None,
+    key: KeyOption = None,
 ) -> None:
     """Verify or reject a monitoring report (verifier)."""
     with guarded():
-        row = _sinks(db).verify(actor, report_id, not reject, reason)
+        row = _sinks(db).verify(actor, idempotency_key(key), report_id, not reject, reason)
     console.print(f"report {row['report_id']} {row['status']} by {row['verifier']}")
 
 

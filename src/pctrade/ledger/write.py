@@ -42,10 +42,14 @@ result, another request under the key an ``IdempotencyConflict``
 - an **entry**, for writes that change holdings (``execute``): the entry keeps the
   command's fingerprint (hashed with it, so it never changes) and is the result;
 - the **request log** (table ``requests``), for a context's write that records no entry
-  — a rejected held event, a release the caps left empty, a sink reversal's plan
+  — a rejected held event, a release the caps left empty, a sink reversal's plan, a
+  sink project's registration, approval and closing, a monitoring report and its
+  verification, a carbon-inclusive issuance's opening and decision
   (``execute_recorded``): the log keeps the fingerprint and a small JSON result (the ids
-  the context answers from). It is written in the write's own transaction, under the
-  journal head, so it commits or rolls back with the context's rows.
+  the context answers from; ``LoggedRow`` answers a context's row with the replay flag).
+  Migration 0008 logged the writes keyed before the log existed. A log row is written
+  in the write's own transaction, under the journal head, so it commits or rolls back
+  with the context's rows.
 
 ``prior_use`` reads both records and ``replay_of`` decides: a context whose request is
 not the entry's command (a sponsorship's command names the grams the project's price
@@ -57,9 +61,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from pctrade.kernel.clock import Clock
 from pctrade.kernel.errors import Forbidden, IdempotencyConflict, PctradeError, ValidationError
@@ -149,6 +153,18 @@ class Logged:
 
     result: JsonDict
     replayed: bool = False
+
+
+class LoggedRow(dict[str, Any]):
+    """The context's row a logged write answers with (a project, a report), read after
+    the write, and whether it answers an earlier identical request (``replayed``). A
+    dict, so a caller reads it as the row it is; the flag tells an API to say replay."""
+
+    __slots__ = ("replayed",)
+
+    def __init__(self, row: Mapping[str, Any], replayed: bool) -> None:
+        super().__init__(row)
+        self.replayed = replayed
 
 
 # Plans one operation inside its transaction, for the party doing it.

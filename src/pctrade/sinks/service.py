@@ -2,7 +2,7 @@
 
 Each use case is one function of ``Sinks`` and, where it moves holdings, one registry
 operation whose evidence rows are written *beside* the journal entry, in the same
-transaction (typed ``Evidence`` handed to ``Journal.execute``):
+transaction (typed ``Evidence`` handed to ``Journal.execute``, in ``sinks.beside``):
 
 - ``sponsor`` spends the person's green energy once (``energy_spend``) and records
   their units under that entry's seq: no spend without shares, no shares without spend.
@@ -14,8 +14,12 @@ fast and with the project's reason rather than a balance error), and again insid
 entry's transaction, where the journal head serialises writers, so a concurrent
 change cannot slip between check and write. Any refusal leaves nothing written.
 
-Project registration, approval, monitoring reports and their verification move no
-holdings, so they are plain writes to the sink tables, one transaction each.
+Project registration, approval, closing, monitoring reports and their verification
+move no holdings, so they write no entry: each is one transaction on the sink tables,
+logged under the caller's idempotency key in the ledger's request log
+(``Journal.execute_recorded``; the requests are in ``sinks.requests``). The same request
+again answers the row it wrote (flagged ``replayed``), another one under the key is
+``idempotency_key_reused``.
 
 A reversal may need several ``cancel`` entries (one per buffer batch), so it is a
 recorded plan executed step by step: the plan is stored first under the caller's
@@ -38,7 +42,7 @@ from pctrade.kernel.errors import (
     NotFound,
     ValidationError,
 )
-from pctrade.kernel.limits import INT32_MAX, REASON_LEN_MAX
+from pctrade.kernel.limits import REASON_LEN_MAX
 from pctrade.ledger import access
 from pctrade.ledger import commands as c
 from pctrade.ledger.journal import Entry, JsonDict, format_ts
@@ -52,16 +56,22 @@ from pctrade.ledger.model import (
     SystemAccount,
 )
 from pctrade.ledger.ports import UnitOfWork
-from pctrade.ledger.service import AUTHORITIES, Receipt, Registry, RowsBeside, acting_party
-from pctrade.ledger.write import Prior, Request, replay_of
+from pctrade.ledger.service import AUTHORITIES, Receipt, Registry
+from pctrade.ledger.write import LoggedRow, Prior, Request, replay_of
 from pctrade.rules import IssuancePath, RuleBook, RuleSet
+from pctrade.sinks import requests as rq
 from pctrade.sinks.attribution import Attribution, ReversalPlan, plan_reversal
+from pctrade.sinks.beside import (
+    IssuanceTable,
+    ReversalStep,
+    SponsorshipShares,
+    project_state,
+    project_terms,
+    report_row,
+    requested_g,
+)
 from pctrade.sinks.evidence import (
-    issuance_evidence,
-    project_terms_digest,
     report_digest,
-    reversal_evidence,
-    sponsorship_evidence,
 )
 from pctrade.sinks.fast_split import attribute_columns
 from pctrade.sinks.monitoring import (
@@ -69,7 +79,6 @@ from pctrade.sinks.monitoring import (
     Period,
     ReportStatus,
     check_decision,
-    check_issuable,
     check_measured,
     check_no_overlap,
     check_period,
@@ -78,7 +87,6 @@ from pctrade.sinks.monitoring import (
 )
 from pctrade.sinks.project import (
     ProjectSpec,
-    ProjectState,
     ProjectStatus,
     require_status,
     sponsorship_cost_g,
@@ -100,23 +108,6 @@ BATCHES_PER_PROJECT_MAX = 999  # the serial in a denomination has three digits
 
 def _day(text: str) -> date:
     return date.fromisoformat(text)
-
-
-def _state(row: db.Row) -> ProjectState:
-    return ProjectState(
-        row["code"],
-        ProjectStatus(row["status"]),
-        int(row["unit_energy_g"]),
-        int(row["units_offered"]),
-        int(row["units_sold"]),
-    )
-
-
-def _report(uow: UnitOfWork, report_id: int) -> db.Row:
-    row = db.report(uow, report_id) if 0 < report_id <= INT32_MAX else None
-    if row is None:
-        raise NotFound(f"no monitoring report {report_id}", code="unknown_report")
-    return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,23 +154,36 @@ class Sinks:
     def _now(self) -> str:
         return format_ts(self.registry.clock())
 
+    def _logged(
+        self,
+        actor: str,
+        key: str,
+        request: Request,
+        write: Callable[[UnitOfWork, Party], JsonDict],
+        answer: Callable[[JsonDict], db.Row],
+    ) -> LoggedRow:
+        """A write without an entry, once per key: the row it wrote, or a replay's."""
+        logged = self.registry.journal.execute_recorded(actor, key, request, write)
+        return LoggedRow(answer(logged.result), logged.replayed)
+
     # ---- projects -------------------------------------------------------------------
-    def register(self, actor: str, spec: ProjectSpec, stand_age_y: int = 0) -> db.Row:
+    def register(self, actor: str, key: str, spec: ProjectSpec, stand_age_y: int = 0) -> LoggedRow:
         """A project owner registers a project; it waits for the regulator's approval."""
-        validate_spec(spec, self.models.forest_types)
-        if not 0 <= stand_age_y < 1_000:
-            raise ValidationError("stand age is 0 to 999 years", code="bad_stand_age")
-        rules = self._rules(spec)
-        with self.store.writer() as uow:
-            access.require_role(
-                acting_party(uow, actor), (Role.PROJECT_OWNER,), "register projects"
-            )
+
+        def write(uow: UnitOfWork, who: Party) -> JsonDict:
+            validate_spec(spec, self.models.forest_types)
+            if not 0 <= stand_age_y < 1_000:
+                raise ValidationError("stand age is 0 to 999 years", code="bad_stand_age")
+            rules = self._rules(spec)
+            access.require_role(who, (Role.PROJECT_OWNER,), "register projects")
             if db.project(uow, spec.code) is not None:
                 raise Conflict(f"project {spec.code} exists", code="project_exists")
             row = self._project_row(actor, spec, stand_age_y, rules)
             db.insert_project(uow, row, _parcels(spec))
-            uow.commit()
-        return self.project(spec.code)
+            return {"project_code": spec.code}
+
+        request = rq.register(spec, stand_age_y)
+        return self._logged(actor, key, request, write, lambda _: self.project(spec.code))
 
     # ---- rule set (buffer rate; begin) ----------------------------------------------
     def _rules(self, spec: ProjectSpec) -> RuleSet:
@@ -223,12 +227,11 @@ class Sinks:
             "batches": 0,
         }
 
-    def approve(self, actor: str, code: str) -> db.Row:
+    def approve(self, actor: str, key: str, code: str) -> LoggedRow:
         """The regulator approves a registered project; sponsorship opens."""
-        with self.store.writer() as uow:
-            access.require_role(
-                acting_party(uow, actor), (Role.REGULATOR,), "approve sink projects"
-            )
+
+        def write(uow: UnitOfWork, who: Party) -> JsonDict:
+            access.require_role(who, (Role.REGULATOR,), "approve sink projects")
             row = project_row(uow, code, lock=True)
             require_status(code, ProjectStatus(row["status"]), ProjectStatus.REGISTERED, "approval")
             db.update_project(
@@ -238,20 +241,22 @@ class Sinks:
                 approved_by=actor,
                 approved_at=self._now(),
             )
-            uow.commit()
-        return self.project(code)
+            return {"project_code": code}
 
-    def close(self, actor: str, code: str) -> db.Row:
+        return self._logged(actor, key, rq.approve(code), write, lambda _: self.project(code))
+
+    def close(self, actor: str, key: str, code: str) -> LoggedRow:
         """The owner or the regulator closes sponsorship; reports and issuance go on."""
-        with self.store.writer() as uow:
-            who = acting_party(uow, actor)
+
+        def write(uow: UnitOfWork, who: Party) -> JsonDict:
             row = project_row(uow, code, lock=True)
             if who.party_id != row["owner"] and who.role != Role.REGULATOR:
                 raise Forbidden(f"{actor} may not close project {code}")
             require_status(code, ProjectStatus(row["status"]), ProjectStatus.APPROVED, "closing")
             db.update_project(uow, code, status=str(ProjectStatus.CLOSED))
-            uow.commit()
-        return self.project(code)
+            return {"project_code": code}
+
+        return self._logged(actor, key, rq.close(code), write, lambda _: self.project(code))
 
     def project(self, code: str) -> db.Row:
         with self.store.reader() as uow:
@@ -270,37 +275,22 @@ class Sinks:
                     int(prior["spend_seq"]), code, account_id, units, int(prior["energy_g"]), True
                 )
             project = project_row(uow, code)
-            cost_g = sponsorship_cost_g(_state(project), units)
-            terms = _terms(uow, project)
+            cost_g = sponsorship_cost_g(project_state(project), units)
+            terms = project_terms(uow, project)
         day = self.registry.clock().date().isoformat()
-
-        def record(uow: UnitOfWork, entry: Entry) -> None:
-            row = project_row(uow, code, lock=True)
-            if sponsorship_cost_g(_state(row), units) != cost_g or _terms(uow, row) != terms:
-                raise Conflict(f"project {code} changed its terms", code="price_changed")
-            db.update_project(uow, code, units_sold=int(row["units_sold"]) + units)
-            sponsorship = {
-                "spend_seq": entry.seq,
-                "project_code": code,
-                "account_id": account_id,
-                "units": units,
-                "energy_g": cost_g,
-                "sponsored_on": day,
-            }
-            db.insert_sponsorship(uow, sponsorship)
-
         cmd = SpendEnergy(account_id, cost_g, SPONSOR_PURPOSE, f"{code} x{units}")
-        evidence = sponsorship_evidence(code, units, day, terms)
-        receipt = spend_energy(
-            self.registry, actor, key, cmd, evidence=RowsBeside(record, evidence)
-        )
+        shares = SponsorshipShares(code, account_id, units, cost_g, day, terms)
+        receipt = spend_energy(self.registry, actor, key, cmd, evidence=shares)
         return Sponsorship(receipt.seq, code, account_id, units, cost_g, receipt.replayed)
 
     # ---- monitoring and verification -------------------------------------------------
-    def file_report(self, actor: str, code: str, period: Period, removals_g: int) -> db.Row:
+    def file_report(
+        self, actor: str, key: str, code: str, period: Period, removals_g: int
+    ) -> LoggedRow:
         """The owner files measured removals for a period; a verifier decides on it."""
-        check_measured(removals_g)
-        with self.store.writer() as uow:
+
+        def write(uow: UnitOfWork, who: Party) -> JsonDict:
+            check_measured(removals_g)
             row = project_row(uow, code, lock=True)
             if actor != row["owner"]:
                 raise Forbidden(f"only the owner of {code} files its reports", code="not_owner")
@@ -314,8 +304,10 @@ class Sinks:
             report_id = db.insert_report(
                 uow, _report_row(code, period, removals_g, expected_g, actor, self._now())
             )
-            uow.commit()
-        return self.report(report_id)
+            return {"report_id": report_id}
+
+        request = rq.report(code, period, removals_g)
+        return self._logged(actor, key, request, write, self._report_of)
 
     def _expected_g(self, project: db.Row, period: Period) -> int:
         # The stand ages with the project; the band at the period's start applies.
@@ -325,11 +317,14 @@ class Sinks:
             self.models, project["forest_type"], int(project["area_m2"]), age_y, period.days
         )
 
-    def verify(self, actor: str, report_id: int, approve: bool, reason: str = "") -> db.Row:
+    def verify(
+        self, actor: str, key: str, report_id: int, approve: bool, reason: str = ""
+    ) -> LoggedRow:
         """A verifier, not of the project's own circle, verifies or rejects a report."""
-        with self.store.writer() as uow:
-            access.require_role(acting_party(uow, actor), (Role.VERIFIER,), "verify reports")
-            report = _report(uow, report_id)
+
+        def write(uow: UnitOfWork, who: Party) -> JsonDict:
+            access.require_role(who, (Role.VERIFIER,), "verify reports")
+            report = report_row(uow, report_id)
             project = project_row(uow, report["project_code"], lock=True)
             check_verifier(actor, project["owner"], project["affiliates"].split())
             check_decision(ReportStatus(report["status"]), approve, reason)
@@ -342,12 +337,17 @@ class Sinks:
                 decided_at=self._now(),
                 reason=reason,
             )
-            uow.commit()
-        return self.report(report_id)
+            return {"report_id": report_id}
+
+        request = rq.decision(report_id, approve, reason)
+        return self._logged(actor, key, request, write, self._report_of)
 
     def report(self, report_id: int) -> db.Row:
         with self.store.reader() as uow:
-            return _report(uow, report_id)
+            return report_row(uow, report_id)
+
+    def _report_of(self, result: JsonDict) -> db.Row:
+        return self.report(int(result["report_id"]))
 
     # ---- issuance ---------------------------------------------------------------------
     def issue(
@@ -358,34 +358,28 @@ class Sinks:
             prior = _prior_row(uow, actor, key, db.issuance, _issued(report_id, quantity_g))
             if prior is not None:
                 return self._issuance(Receipt(_entry(uow, int(prior["issue_seq"])), replayed=True))
-            report = _report(uow, report_id)
+            report = report_row(uow, report_id)
             project = project_row(uow, report["project_code"])
-            requested_g = _requested(report, quantity_g)
+            asked_g = requested_g(report, quantity_g)
             ids, shares = db.shares_as_of(uow, project["code"], report["period_end"])
             snapshot_seq = uow.head.last_seq  # every sponsorship the shares include is ≤ it
-            terms = _terms(uow, project)
+            terms = project_terms(uow, project)
         buffer_bps = int(project["buffer_bps"])
-        issued = attribute_columns(requested_g, buffer_bps, int(SystemAccount.BUFFER), ids, shares)
+        issued = attribute_columns(asked_g, buffer_bps, int(SystemAccount.BUFFER), ids, shares)
         batch = _denomination(project, report)
         figures = _issuance_figures(report, batch, issued.attribution)
-        evidence = issuance_evidence(figures, issued.digest, report_digest(report), terms)
-
-        def record(uow: UnitOfWork, entry: Entry) -> None:
-            _check_issue_still_valid(uow, report_id, requested_g, snapshot_seq)
-            fresh = project_row(uow, project["code"], lock=True)
-            db.update_project(uow, project["code"], batches=int(fresh["batches"]) + 1)
-            issued_g = int(_report(uow, report_id)["issued_g"]) + requested_g
-            db.update_report(uow, report_id, issued_g=issued_g)
-            db.insert_issuance(
-                uow,
-                {"issue_seq": entry.seq, **figures},
-                _attribution_columns(issued.attribution),
-                issued.cut,
-            )
-
+        table = IssuanceTable(
+            report_id,
+            project["code"],
+            asked_g,
+            snapshot_seq,
+            figures,
+            issued,
+            report_digest(report),
+            terms,
+        )
         cmd = c.Issue(batch, issued.recipients, issued.amounts_g)
-        receipt = self.registry.issue(actor, key, cmd, evidence=RowsBeside(record, evidence))
-        return self._issuance(receipt)
+        return self._issuance(self.registry.issue(actor, key, cmd, evidence=table))
 
     def _issuance(self, receipt: Receipt) -> Issuance:
         with self.store.reader() as uow:
@@ -437,8 +431,9 @@ class Sinks:
             row = _reversal_row(actor, key, code, planned, cause, self._now())
             return {"reversal_id": db.insert_reversal(uow, row)}
 
-        request = Request("sink_reversal", {"project_code": code, "loss_g": loss_g, "cause": cause})
-        logged = self.registry.journal.execute_recorded(actor, key, request, plan)
+        logged = self.registry.journal.execute_recorded(
+            actor, key, rq.reversal(code, loss_g, cause), plan
+        )
         return self._reversal(int(logged.result["reversal_id"]))
 
     def _reversal(self, reversal_id: int) -> db.Row:
@@ -470,22 +465,10 @@ class Sinks:
         self, actor: str, row: db.Row, index: int, batch: str, grams: int, *, last: bool
     ) -> None:
         reversal_id = int(row["reversal_id"])
-
-        def record(uow: UnitOfWork, entry: Entry) -> None:
-            current = db.reversal(uow, reversal_id, lock=True)
-            seqs = ("" if current is None else current["cancel_seqs"]).split()
-            db.update_reversal(
-                uow,
-                reversal_id,
-                cancel_seqs=" ".join([*seqs, str(entry.seq)]),
-                status="done" if last else "open",
-            )
-
         reason = f"sink reversal {reversal_id} of {row['project_code']}: {row['cause']}"[:512]
         cmd = c.Cancel(SystemAccount.BUFFER, batch, grams, reason)
         key = f"sink-reversal-{reversal_id}-{index}"
-        evidence = RowsBeside(record, reversal_evidence(row, index))
-        self.registry.cancel(actor, key, cmd, evidence=evidence)
+        self.registry.cancel(actor, key, cmd, evidence=ReversalStep(row, index, last))
 
 
 # ---- replays -------------------------------------------------------------------------
@@ -575,28 +558,6 @@ def _report_row(
     }
 
 
-def _requested(report: db.Row, quantity_g: int | None) -> int:
-    verified_g, issued_g = int(report["removals_g"]), int(report["issued_g"])
-    requested_g = verified_g - issued_g if quantity_g is None else quantity_g
-    check_issuable(ReportStatus(report["status"]), verified_g, issued_g, requested_g)
-    return requested_g
-
-
-def _check_issue_still_valid(
-    uow: UnitOfWork, report_id: int, requested_g: int, snapshot_seq: int
-) -> None:
-    """Inside the issue entry's transaction: nothing the attribution used has moved.
-
-    Sponsorship rows are only ever added, each under its own entry's seq, so the shares
-    read in a snapshot at ``snapshot_seq`` are still the shares unless a row with a
-    higher seq now counts for the period.
-    """
-    report = _report(uow, report_id)
-    _requested(report, requested_g)
-    if db.sponsored_since(uow, report["project_code"], report["period_end"], snapshot_seq):
-        raise Conflict("sponsorships changed while issuing; try again", code="shares_changed")
-
-
 def _denomination(project: db.Row, report: db.Row) -> str:
     serial = int(project["batches"]) + 1
     if serial > BATCHES_PER_PROJECT_MAX:
@@ -607,10 +568,6 @@ def _denomination(project: db.Row, report: db.Row) -> str:
             Instrument.PCER, project["jurisdiction"], project["code"], period.vintage, serial
         )
     )
-
-
-def _terms(uow: UnitOfWork, project: db.Row) -> str:
-    return project_terms_digest(project, db.parcels_of(uow, project["code"]))
 
 
 def _issuance_figures(report: db.Row, batch: str, a: Attribution) -> db.Row:
@@ -627,12 +584,6 @@ def _issuance_figures(report: db.Row, batch: str, a: Attribution) -> db.Row:
         "sponsors": len(a.account_ids),
         "shares_as_of": report["period_end"],
     }
-
-
-def _attribution_columns(
-    a: Attribution,
-) -> tuple[list[int], list[int], list[int], list[int], list[bool]]:
-    return a.account_ids, a.shares, a.amounts_g, a.split.remainders, a.split.rounded_up
 
 
 def _reversal_row(
