@@ -27,13 +27,13 @@ from pathlib import Path
 from pctrade import bootstrap
 from pctrade.bootstrap import App
 from pctrade.bootstrap.contexts import verify
+from pctrade.energy.commands import CreditEnergy
 from pctrade.energy.entries import credit_energy
+from pctrade.energy.model import EnergyCredit, EnergyLine
 from pctrade.inclusive.claim import Period
 from pctrade.kernel.clock import SetClock
 from pctrade.ledger import commands as c
-from pctrade.ledger.energy_lines import EnergyLine
 from pctrade.ledger.model import ENERGY_ASSET, Role, State
-from pctrade.ledger.operations import EnergyCredit
 from pctrade.ledger.sql.store import SqlStore
 
 BENCH = "inclusive"
@@ -78,7 +78,7 @@ def setup(store: SqlStore, n: int) -> tuple[App, list[int]]:
         lines.append(_line(account_id, person, first, 700 + i % 300))
         lines.append(_line(account_id, person, "bus/v1", 900 + i % 500))
     credit = EnergyCredit(DAY, ("bus/v1", "e_ticket/v1", "walking/v1"), 0, lines)
-    credit_energy(reg, "registry", "energy", c.CreditEnergy(credit))
+    credit_energy(reg, "registry", "energy", CreditEnergy(credit))
     return app, accounts
 
 
@@ -93,9 +93,9 @@ def main() -> None:
         assert isinstance(app.clock, SetClock)
         app.clock.now = NOW
         reg, ci = app.registry, app.inclusive
-        opened = ci.open("reg", "GD", JUNE)
+        opened = ci.open("reg", "bench-open", "GD", JUNE)
         started = time.perf_counter()
-        verified = ci.verify("cqc", int(opened["issuance_id"]), True)
+        verified = ci.verify("cqc", "bench-verify", int(opened["issuance_id"]), True)
         verify_s = time.perf_counter() - started
         started = time.perf_counter()
         issued = ci.issue("reg", "bench-issue", int(opened["issuance_id"]))

@@ -93,8 +93,8 @@ def setup(store: SqlStore, n: int) -> tuple[Sinks, list[int]]:
         "AFF0001", "bench forest", ProjectType.AFFORESTATION, "GD", "chinese_fir",
         (Parcel("B1", 10**10, 10),), date(2026, 1, 1), date(2045, 12, 31), 1_000, 10**12,
     )  # fmt: skip
-    sinks.register("forestco", spec, stand_age_y=8)
-    sinks.approve("reg", "AFF0001")
+    sinks.register("forestco", "bench-register", spec, stand_age_y=8)
+    sinks.approve("reg", "bench-approve", "AFF0001")
     rows = [
         {
             "spend_seq": -(i + 1),
@@ -126,8 +126,8 @@ def main() -> None:
         store = SqlStore(f"sqlite:///{Path(tmp) / 'sinks.db'}")
         sinks, units = setup(store, n)
         removals_g = 1_000 * n + 7  # about a kilogram each, not a round number
-        report = sinks.file_report("forestco", "AFF0001", PERIOD, removals_g)
-        sinks.verify("cqc", int(report["report_id"]), True, "bench")
+        report = sinks.file_report("forestco", "bench-report", "AFF0001", PERIOD, removals_g)
+        sinks.verify("cqc", "bench-verify", int(report["report_id"]), True, "bench")
 
         distributable = removals_g - buffer_share_g(removals_g, BUFFER_BPS)
         started = time.perf_counter()

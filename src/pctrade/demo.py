@@ -345,10 +345,12 @@ class Seeder:
         try:
             self.sinks.project(PROJECT)
         except NotFound:
-            self.sinks.register(FOREST, self._priced_spec(), stand_age_y=STAND_AGE_Y)
+            self.sinks.register(
+                FOREST, "demo:sink:register", self._priced_spec(), stand_age_y=STAND_AGE_Y
+            )
             self.count(replayed=False)
             self.clock.now = _utc(2026, 6, 1, 3)
-            self.sinks.approve(REGULATOR, PROJECT)
+            self.sinks.approve(REGULATOR, "demo:sink:approve", PROJECT)
             self.count(replayed=False)
         else:
             self.result.replayed += 2  # registration and approval
@@ -399,9 +401,9 @@ class Seeder:
         )
         measured_g = expected_g * MEASURED_PERCENT // 100
         self.clock.now = _utc(2026, 10, 8, 2)
-        report = self.sinks.file_report(FOREST, PROJECT, MONITORING, measured_g)
+        report = self.sinks.file_report(FOREST, "demo:sink:report", PROJECT, MONITORING, measured_g)
         self.clock.now = _utc(2026, 10, 12, 2)
-        self.sinks.verify(VERIFIER, int(report["report_id"]), approve=True)
+        self.sinks.verify(VERIFIER, "demo:sink:verify", int(report["report_id"]), approve=True)
         self.result.report_id = int(report["report_id"])
         self.result.written += 2
 
@@ -533,10 +535,12 @@ class Seeder:
             issuance_id = int(opened[0]["issuance_id"])
             self.result.replayed += 2  # opening and verification
         else:
-            row = self.inclusive.open(REGULATOR, "GD", period, affiliates=[PLATFORM])
+            row = self.inclusive.open(
+                REGULATOR, "demo:inclusive:open", "GD", period, affiliates=[PLATFORM]
+            )
             issuance_id = int(row["issuance_id"])
             self.clock.now = _utc(2026, 11, 21, 3, 30)
-            self.inclusive.verify(VERIFIER, issuance_id, approve=True)
+            self.inclusive.verify(VERIFIER, "demo:inclusive:verify", issuance_id, approve=True)
             self.result.written += 2
         self.clock.now = _utc(2026, 11, 21, 4)
         issued = self.inclusive.issue(REGULATOR, "demo:issue:inclusive", issuance_id)

@@ -8,6 +8,7 @@ methodology version, and ``verify`` replays the journal afterwards.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from behaviour_support import HOUR_MS, MINUTE_MS, event, write_events
 
+from migration_support import migrate_through
 from pctrade import bootstrap
 from pctrade.bootstrap import contexts
 from pctrade.energy import review
@@ -23,10 +25,17 @@ from pctrade.energy import service as energy
 from pctrade.energy.behaviour import Event, day_window
 from pctrade.energy.behaviour.review import Decision, release_outcome
 from pctrade.energy.pipeline import quantify_file
-from pctrade.kernel.errors import Conflict, Forbidden, NotFound, ValidationError
+from pctrade.kernel.errors import (
+    Conflict,
+    Forbidden,
+    IdempotencyConflict,
+    NotFound,
+    ValidationError,
+)
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import ENERGY_ASSET, Role, State
 from pctrade.ledger.service import Registry
+from pctrade.ledger.sql import schema
 from pctrade.ledger.sql.store import SqlStore
 
 DAY = date(2026, 11, 24)
@@ -197,3 +206,80 @@ def test_verify_finds_a_release_record_that_does_not_match_its_entry(
         conn.execute(sa.text("UPDATE behaviour_hold_decisions SET credited_g = 5"))
     report = contexts.verify(store)
     assert [(p.code, p.seq) for p in report.problems] == [("release_mismatch", released.seq)]
+
+
+def test_a_decision_is_keyed_as_a_journal_write_is(registry: Registry) -> None:
+    """One idempotency mechanism: replay, reused key and the key's one use per actor."""
+    rejected = review.decide(registry, "registry", "rej", "metro_card", "A2", Decision.REJECT, "x")
+    again = review.decide(registry, "registry", "rej", "metro_card", "A2", Decision.REJECT, "x")
+    assert (again.replayed, again.decision) == (True, rejected.decision)
+    for event_id, reason in (("A2", "other reason"), ("A3", "x")):
+        with pytest.raises(IdempotencyConflict) as reused:
+            review.decide(
+                registry, "registry", "rej", "metro_card", event_id, Decision.REJECT, reason
+            )
+        assert reused.value.code == "idempotency_key_reused"
+    # A key an entry used is used, and the journal refuses a key a decision used.
+    with pytest.raises(IdempotencyConflict):
+        decide(registry, "open-alice", "A3", Decision.REJECT)
+    with pytest.raises(IdempotencyConflict):
+        registry.open_account("registry", "rej", c.OpenAccount("carol", Role.INDIVIDUAL, "C"))
+    with pytest.raises(ValidationError) as bad:
+        decide(registry, "a key", "A3", Decision.REJECT)
+    assert bad.value.code == "bad_idempotency_key"
+    # A release that credits is keyed by its entry, and replays likewise.
+    released = decide(registry, "rel-c1", "A3", Decision.RELEASE)
+    assert released.seq is not None and not released.replayed
+    assert decide(registry, "rel-c1", "A3", Decision.RELEASE).seq == released.seq
+    with pytest.raises(IdempotencyConflict):
+        decide(registry, "rel-c1", "A3", Decision.REJECT)
+
+
+# ---- migration 0008: decisions keyed before the request log existed ----------------------
+# Before 0007 a decision that wrote no entry (a rejection, a release the caps left empty)
+# kept its key only in ``behaviour_hold_decisions``; the request log was added without a
+# backfill, so a retry of such a decision was refused as ``already_decided``. 0008 logs
+# them as the code logs them now.
+LOGGED = ("actor", "idem_key", "request_hash", "result")
+
+
+def logged(store: SqlStore) -> list[tuple[Any, ...]]:
+    columns = [schema.requests.c[name] for name in LOGGED]
+    with store.engine.connect() as conn:
+        return sorted(tuple(r) for r in conn.execute(sa.select(*columns)))
+
+
+def test_decisions_keyed_the_old_way_replay_after_the_backfill(registry: Registry) -> None:
+    store = registry.store
+    assert isinstance(store, SqlStore)
+    credited = decide(registry, "rel-a2", "A2", Decision.RELEASE)
+    empty = decide(registry, "rel-a3", "A3", Decision.RELEASE)  # the caps leave no room
+    rejected = decide(registry, "rej-b1", "B1", Decision.REJECT)
+    assert credited.seq is not None and empty.seq is None
+    # The old rules let one key decide several events; the earliest keeps it.
+    decide(registry, "rej-c1", "C1", Decision.REJECT)
+    want = logged(store)
+    assert [r[1] for r in want] == ["rej-b1", "rej-c1", "rel-a3"]  # an entry keys A2
+    decisions = sa.table("behaviour_hold_decisions", sa.column("idem_key"))
+    with store.engine.begin() as conn:
+        conn.execute(schema.requests.delete())
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0007'"))
+        conn.execute(
+            decisions.update().where(decisions.c.idem_key == "rej-c1").values(idem_key="rej-b1")
+        )
+    with pytest.raises(Conflict) as before:  # the bug: the key looked unused
+        decide(registry, "rej-b1", "B1", Decision.REJECT)
+    assert before.value.code == "already_decided"
+
+    migrate_through(store, "0008")
+    assert logged(store) == [r for r in want if r[1] != "rej-c1"]
+    assert decide(registry, "rej-b1", "B1", Decision.REJECT) == _replayed(rejected)
+    assert decide(registry, "rel-a3", "A3", Decision.RELEASE) == _replayed(empty)
+    assert decide(registry, "rel-a2", "A2", Decision.RELEASE).seq == credited.seq
+    with pytest.raises(IdempotencyConflict):
+        decide(registry, "rej-b1", "C1", Decision.REJECT)
+    assert contexts.verify(store).ok
+
+
+def _replayed(report: Any) -> Any:
+    return replace(report, replayed=True)

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from pctrade import bootstrap
 from pctrade.bootstrap import App
+from pctrade.energy.commands import CreditEnergy
 from pctrade.energy.entries import credit_energy
+from pctrade.energy.model import EnergyCredit, EnergyLine
 from pctrade.inclusive.claim import Period
 from pctrade.inclusive.service import CarbonInclusive
 from pctrade.kernel.clock import SetClock
 from pctrade.ledger import commands as c
-from pctrade.ledger.energy_lines import EnergyLine
 from pctrade.ledger.model import ENERGY_ASSET, Role, State
-from pctrade.ledger.operations import EnergyCredit
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.rules import RuleBook
@@ -25,6 +26,13 @@ from pctrade.sinks.service import Sinks
 CREDITED_AT = datetime(2026, 6, 30, 1, 0, tzinfo=UTC)
 NOW = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
 JUNE = Period(date(2026, 6, 1), date(2026, 6, 30))
+
+_KEYS = itertools.count(1)
+
+
+def new_key() -> str:
+    """A fresh idempotency key: each write a test makes is a new request."""
+    return f"new-{next(_KEYS)}"
 
 
 @dataclass
@@ -86,7 +94,7 @@ def credit(w: World, grants: list[Grant], day: str = "2026-06-29") -> int:
         w.reg,
         "registry",
         f"energy-{day}",
-        c.CreditEnergy(EnergyCredit(day, methodologies, 0, lines)),
+        CreditEnergy(EnergyCredit(day, methodologies, 0, lines)),
     )
     return receipt.seq
 

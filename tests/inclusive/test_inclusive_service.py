@@ -17,6 +17,7 @@ from inclusive_world import (
     energy,
     held,
     journal_length,
+    new_key,
 )
 
 from pctrade.bootstrap.contexts import verify
@@ -49,8 +50,8 @@ def refused(w: World, code: str, fn: Callable[..., Any], *args: Any, **kw: Any) 
 
 def open_verified(w: World, **kw: Any) -> int:
     w.clock.now = NOW
-    row = w.ci.open("reg", "GD", JUNE, **kw)
-    w.ci.verify("cqc", int(row["issuance_id"]), True)
+    row = w.ci.open("reg", new_key(), "GD", JUNE, **kw)
+    w.ci.verify("cqc", new_key(), int(row["issuance_id"]), True)
     return int(row["issuance_id"])
 
 
@@ -127,12 +128,12 @@ def test_expired_energy_does_not_count(w: World) -> None:
     credit(w, [("bob", "walking/v1", 3 * MIN_G)], day="2026-06-30")
     # 73 h after the first credit: it is past the expiry age, though not yet expired.
     w.clock.now = CREDITED_AT + timedelta(hours=73)
-    opened = w.ci.open("reg", "GD", JUNE)
+    opened = w.ci.open("reg", new_key(), "GD", JUNE)
     # Alice has only stale energy, and bob's stale energy holds his fresh energy back.
-    refused(w, "nothing_qualifies", w.ci.verify, "cqc", int(opened["issuance_id"]), True)
+    refused(w, "nothing_qualifies", w.ci.verify, "cqc", "refused", int(opened["issuance_id"]), True)
     energy_service.expire(w.reg, w.clock.now, rules=w.rules, jurisdiction="GD")
     assert energy(w, "alice", State.EXPIRED) == 2 * MIN_G
-    w.ci.verify("cqc", int(opened["issuance_id"]), True)
+    w.ci.verify("cqc", new_key(), int(opened["issuance_id"]), True)
     result = w.ci.issue("reg", "ci-1", int(opened["issuance_id"]))
     assert (result.people, result.issued_g) == (1, 3 * MIN_G)
     assert held(w, "bob", result.batch) == 3 * MIN_G
@@ -154,8 +155,8 @@ def _project(w: World) -> str:
         unit_energy_g=MIN_G,
         units_offered=180_000,
     )
-    w.sinks.register("forestco", spec)
-    w.sinks.approve("reg", spec.code)
+    w.sinks.register("forestco", new_key(), spec)
+    w.sinks.approve("reg", new_key(), spec.code)
     return spec.code
 
 
@@ -207,33 +208,43 @@ def test_replay_with_the_same_key_is_harmless(w: World) -> None:
     assert journal_length(w.store) == length
     assert held(w, "alice", first.batch) == 3 * MIN_G
     refused(w, "not_verified", w.ci.issue, "reg", "ci-2", issuance_id)
-    other = w.ci.open("reg", "GD", JUNE)
+    other = w.ci.open("reg", new_key(), "GD", JUNE)
     refused(w, "idempotency_key_reused", w.ci.issue, "reg", "ci-1", int(other["issuance_id"]))
 
 
 def test_bad_requests_are_refused_with_their_codes(w: World) -> None:
     credit(w, [("alice", "walking/v1", 3 * MIN_G)])
     w.clock.now = NOW
-    refused(w, "path_not_admitted", w.ci.open, "reg", "CN", JUNE)
-    refused(w, "methodology_not_admitted", w.ci.open, "reg", "GD", JUNE, ["e_ticket/v1"])
-    refused(w, "no_rule_set", w.ci.open, "reg", "ZZ", JUNE)
-    refused(w, "forbidden", w.ci.open, "alice", "GD", JUNE)
-    refused(w, "bad_period", w.ci.open, "reg", "GD", Period(date(2026, 6, 1), date(2026, 7, 2)))
-    opened = w.ci.open("reg", "GD", JUNE, ["walking/v1"], ["greenplat-audit"])
+    refused(w, "path_not_admitted", w.ci.open, "reg", "refused", "CN", JUNE)
+    refused(w, "methodology_not_admitted", w.ci.open, "reg", "refused", "GD", JUNE, ["e_ticket/v1"])
+    refused(w, "no_rule_set", w.ci.open, "reg", "refused", "ZZ", JUNE)
+    refused(w, "forbidden", w.ci.open, "alice", "refused", "GD", JUNE)
+    refused(
+        w,
+        "bad_period",
+        w.ci.open,
+        "reg",
+        "refused",
+        "GD",
+        Period(date(2026, 6, 1), date(2026, 7, 2)),
+    )
+    opened = w.ci.open("reg", new_key(), "GD", JUNE, ["walking/v1"], ["greenplat-audit"])
     issuance_id = int(opened["issuance_id"])
     refused(w, "not_verified", w.ci.issue, "reg", "ci-1", issuance_id)
-    refused(w, "own_request", w.ci.verify, "greenplat-audit", issuance_id, True)
-    refused(w, "forbidden", w.ci.verify, "reg", issuance_id, True)
-    refused(w, "missing_reason", w.ci.verify, "cqc", issuance_id, False, " ")
-    refused(w, "unknown_issuance", w.ci.verify, "cqc", 999, True)
-    w.ci.verify("cqc", issuance_id, True)
-    refused(w, "already_decided", w.ci.verify, "cqc", issuance_id, False, "late")
+    refused(w, "own_request", w.ci.verify, "greenplat-audit", "refused", issuance_id, True)
+    refused(w, "forbidden", w.ci.verify, "reg", "refused", issuance_id, True)
+    refused(w, "missing_reason", w.ci.verify, "cqc", "refused", issuance_id, False, " ")
+    refused(w, "unknown_issuance", w.ci.verify, "cqc", "refused", 999, True)
+    w.ci.verify("cqc", new_key(), issuance_id, True)
+    refused(w, "already_decided", w.ci.verify, "cqc", "refused", issuance_id, False, "late")
     refused(w, "forbidden", w.ci.issue, "cqc", "ci-1", issuance_id)
-    rejected = w.ci.open("reg", "GD", JUNE)
-    w.ci.verify("cqc", int(rejected["issuance_id"]), False, "partner data not audited")
+    rejected = w.ci.open("reg", new_key(), "GD", JUNE)
+    w.ci.verify("cqc", new_key(), int(rejected["issuance_id"]), False, "partner data not audited")
     refused(w, "not_verified", w.ci.issue, "reg", "ci-1", int(rejected["issuance_id"]))
-    bus_only = w.ci.open("reg", "GD", JUNE, ["bus/v1"])
-    refused(w, "nothing_qualifies", w.ci.verify, "cqc", int(bus_only["issuance_id"]), True)
+    bus_only = w.ci.open("reg", new_key(), "GD", JUNE, ["bus/v1"])
+    refused(
+        w, "nothing_qualifies", w.ci.verify, "cqc", "refused", int(bus_only["issuance_id"]), True
+    )
 
 
 def test_two_issuances_of_a_quarter_get_consecutive_serials(w: World) -> None:
@@ -246,3 +257,19 @@ def test_two_issuances_of_a_quarter_get_consecutive_serials(w: World) -> None:
         rows = inclusive_store.issuances_of(uow, "GD")
     assert [r["status"] for r in rows] == ["issued", "issued"]
     assert verify(w.store).problems == []
+
+
+def test_an_issue_is_keyed_as_every_write_is(w: World) -> None:
+    """One idempotency mechanism: the issue's key is used once by ``reg``, whatever the
+    write (a logged reversal plan may not take it), and a logged key refuses the issue."""
+    credit(w, [("alice", "walking/v1", 3 * MIN_G)])
+    issuance_id = open_verified(w)
+    refused(w, "bad_idempotency_key", w.ci.issue, "reg", "a key", issuance_id)
+    first = w.ci.issue("reg", "ci-1", issuance_id)
+    refused(w, "idempotency_key_reused", w.sinks.reverse, "reg", "ci-1", "NOPE", 1, "fire")
+    assert w.ci.issue("reg", "ci-1", issuance_id).issue_seq == first.issue_seq
+    other = int(w.ci.open("reg", new_key(), "GD", JUNE)["issuance_id"])
+    with pytest.raises(PctradeError) as unknown:  # the key is new: the project is checked
+        w.sinks.reverse("reg", "rev-1", "NOPE", 1, "fire")
+    assert unknown.value.code != "idempotency_key_reused"
+    refused(w, "idempotency_key_reused", w.ci.issue, "reg", "ci-1", other)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-from inclusive_world import CREDITED_AT, World, build, credit, energy
+from inclusive_world import CREDITED_AT, World, build, credit, energy, new_key
 
 from pctrade.energy import service as energy_service
 from pctrade.inclusive.sql import store as inclusive_store
@@ -44,17 +44,19 @@ SPEC = replace(_SPEC, unit_energy_g=spec_standard(removal_models(), _SPEC, 0, 10
 
 def test_a_project_takes_its_buffer_rate_from_its_jurisdictions_rule_set(w: World) -> None:
     rules = shipped().in_force("GD", w.clock().date())
-    row = w.sinks.register("forestco", SPEC)
+    row = w.sinks.register("forestco", new_key(), SPEC)
     assert row["buffer_bps"] == rules.buffer_bps("redd")
     assert row["rule_set"] == rules.version
-    national = w.sinks.register("forestco", replace(SPEC, code="RED0002", jurisdiction="CN"))
+    national = w.sinks.register(
+        "forestco", new_key(), replace(SPEC, code="RED0002", jurisdiction="CN")
+    )
     assert national["rule_set"] == shipped().in_force("CN", w.clock().date()).version
 
 
 def test_a_project_where_no_rule_set_admits_sponsorship_is_refused(w: World) -> None:
     for jurisdiction, code in (("SZ", "path_not_admitted"), ("ZZ", "no_rule_set")):
         with pytest.raises(PctradeError) as exc:
-            w.sinks.register("forestco", replace(SPEC, jurisdiction=jurisdiction))
+            w.sinks.register("forestco", new_key(), replace(SPEC, jurisdiction=jurisdiction))
         assert exc.value.code == code
 
 

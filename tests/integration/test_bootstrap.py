@@ -76,7 +76,7 @@ def test_services_decide_by_the_rule_book_they_are_given(any_store: SqlStore) ->
     app.registry.open_account("registry", "o-reg", c.OpenAccount("reg", Role.REGULATOR, "R"))
     june = Period(T0.date().replace(month=6, day=1), T0.date().replace(month=6, day=30))
     with pytest.raises(NotFound) as exc:
-        app.inclusive.open("reg", "GD", june)
+        app.inclusive.open("reg", "o-ci", "GD", june)
     assert exc.value.code == "no_rule_set"
 
 

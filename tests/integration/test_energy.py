@@ -24,19 +24,20 @@ from pctrade.bootstrap.contexts import verify
 from pctrade.energy import service as energy
 from pctrade.energy.behaviour.loader import load_catalogue
 from pctrade.energy.behaviour.quantify import day_window
+from pctrade.energy.commands import CreditEnergy
 from pctrade.energy.entries import credit_energy
+from pctrade.energy.model import EnergyCredit, EnergyLine, plan_energy_expire
 from pctrade.energy.pipeline import QuantifyResult, quantify_file
 from pctrade.energy.pipeline.schema import EVENTS
+from pctrade.energy.sql import schema as energy_schema
 from pctrade.kernel.clock import SetClock
 from pctrade.kernel.errors import Conflict, Forbidden, InsufficientBalance, ValidationError
 from pctrade.ledger import commands as c
-from pctrade.ledger.energy_lines import EnergyLine
 from pctrade.ledger.journal import format_ts
 from pctrade.ledger.model import ENERGY_ASSET, Role, State
-from pctrade.ledger.operations import EnergyCredit, Retirement, plan_energy_expire
+from pctrade.ledger.operations import Retirement
 from pctrade.ledger.queries import account_view
 from pctrade.ledger.service import Registry
-from pctrade.ledger.sql import schema
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.rules import RuleBook
 
@@ -105,7 +106,7 @@ def grant(w: EnergyWorld, account: int, grams: int, key: str, day: str = "2026-1
         grams * 1_000_000, 0, 0, grams, "",
     )  # fmt: skip
     credit = EnergyCredit(day, ("walking/v1",), 0, (line,))
-    credit_energy(w.reg, "registry", key, c.CreditEnergy(credit))
+    credit_energy(w.reg, "registry", key, CreditEnergy(credit))
 
 
 # ---- posting a day ----------------------------------------------------------------------
@@ -167,7 +168,7 @@ def test_a_day_is_credited_once_even_when_requantified_differently(
     before = snapshot(world.store)
     grant_again = EnergyLine("2026-11-24", world.alice, "alice", "walking", "walking/v1",
                              "steps", "step", 1, 100, 20_000, 2_000_000, 0, 0, 2, "")  # fmt: skip
-    cmd = c.CreditEnergy(EnergyCredit("2026-11-24", ("walking/v1",), 1, (grant_again,)))
+    cmd = CreditEnergy(EnergyCredit("2026-11-24", ("walking/v1",), 1, (grant_again,)))
     with pytest.raises(Conflict) as info:
         credit_energy(world.reg, "registry", "another-run", cmd)
     assert info.value.code == "day_already_credited" and str(first.seq) in info.value.message
@@ -177,7 +178,7 @@ def test_a_day_is_credited_once_even_when_requantified_differently(
 def test_only_the_registry_operator_credits_energy(world: EnergyWorld) -> None:
     line = EnergyLine("2026-11-24", world.alice, "alice", "walking", "walking/v1", "steps",
                       "step", 1, 100, 20_000, 2_000_000, 0, 0, 2, "")  # fmt: skip
-    cmd = c.CreditEnergy(EnergyCredit("2026-11-24", ("walking/v1",), 0, (line,)))
+    cmd = CreditEnergy(EnergyCredit("2026-11-24", ("walking/v1",), 0, (line,)))
     with pytest.raises(Forbidden):
         credit_energy(world.reg, "alice", "self-credit", cmd)
 
@@ -259,7 +260,7 @@ def test_bulk_expiry_of_many_accounts_debits_set_based_and_all_or_nothing(
         world.reg,
         "registry",
         "bulk-credit",
-        c.CreditEnergy(EnergyCredit("2026-11-24", ("w",), 0, lines)),
+        CreditEnergy(EnergyCredit("2026-11-24", ("w",), 0, lines)),
     )
     before = snapshot(world.store)
     too_much = plan_energy_expire(ids, [10] * 79 + [11], "c", 1)
@@ -274,7 +275,7 @@ def test_bulk_expiry_of_many_accounts_debits_set_based_and_all_or_nothing(
 # ---- verify -----------------------------------------------------------------------------
 def test_verify_detects_a_tampered_energy_line(world: EnergyWorld, tmp_path: Path) -> None:
     report = energy.post_day(world.reg, quantified(tmp_path))
-    lines = schema.energy_lines
+    lines = energy_schema.energy_lines
     with world.store.engine.begin() as conn:
         conn.execute(
             sa.update(lines)
@@ -289,3 +290,32 @@ def test_verify_detects_a_tampered_energy_line(world: EnergyWorld, tmp_path: Pat
             .where(lines.c.seq == report.seq, lines.c.behaviour == "bus_trip")
             .values(factor_ug_per_unit=lines.c.factor_ug_per_unit - 1)
         )
+
+
+def test_verify_flags_lines_beside_a_non_credit_after_an_altered_credit(
+    world: EnergyWorld, tmp_path: Path
+) -> None:
+    """The energy context's audit, in journal order: the credit's mismatch, then strays."""
+    report = energy.post_day(world.reg, quantified(tmp_path))
+    assert report.seq is not None
+    lines = energy_schema.energy_lines
+    with world.store.engine.begin() as conn:
+        [stored] = conn.execute(
+            sa.select(lines).where(lines.c.seq == report.seq, lines.c.idx == 0)
+        ).mappings()
+        conn.execute(sa.insert(lines).values({**stored, "seq": 1}))  # genesis: no credit
+        conn.execute(
+            sa.update(lines)
+            .where(lines.c.seq == report.seq, lines.c.idx == 0)
+            .values(cap_flag="edited")
+        )
+    found = [(p.code, p.seq) for p in verify(world.store).problems]
+    assert found == [("stray_energy_lines", 1), ("energy_lines_mismatch", report.seq)]
+    with world.store.engine.begin() as conn:  # put it back, so the fixture's verify passes
+        conn.execute(sa.delete(lines).where(lines.c.seq == 1))
+        conn.execute(
+            sa.update(lines)
+            .where(lines.c.seq == report.seq, lines.c.idx == 0)
+            .values(cap_flag=stored["cap_flag"])
+        )
+    assert verify(world.store).ok

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -10,12 +11,12 @@ import sqlalchemy as sa
 
 from pctrade import bootstrap
 from pctrade.bootstrap import App
+from pctrade.energy.commands import CreditEnergy
 from pctrade.energy.entries import credit_energy
+from pctrade.energy.model import EnergyCredit, EnergyLine
 from pctrade.kernel.clock import SetClock
 from pctrade.ledger import commands as c
-from pctrade.ledger.energy_lines import EnergyLine
 from pctrade.ledger.model import ENERGY_ASSET, AssetId, Role, State
-from pctrade.ledger.operations import EnergyCredit
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.monitoring import Period
@@ -28,6 +29,13 @@ from pctrade.sinks.sql import store as sinks_store
 NOW = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # before the periods reported
 CODE = "AFF0007"
 STAND_AGE_Y = 6
+
+_KEYS = itertools.count(1)
+
+
+def new_key() -> str:
+    """A fresh idempotency key: each write a test makes is a new request."""
+    return f"new-{next(_KEYS)}"
 
 
 @dataclass
@@ -79,7 +87,7 @@ def grant_energy(w: SinkWorld, grams: dict[str, int], day: str = "2026-11-24") -
         for p, g in sorted(grams.items())
     ]
     credit = EnergyCredit(day, ("walking/v1",), 0, lines)
-    credit_energy(w.reg, "registry", f"energy-{day}", c.CreditEnergy(credit))
+    credit_energy(w.reg, "registry", f"energy-{day}", CreditEnergy(credit))
 
 
 def spec(code: str = CODE, units: int = 100, affiliates: tuple[str, ...] = ()) -> ProjectSpec:
@@ -112,8 +120,8 @@ def _spec(code: str, units: int, affiliates: tuple[str, ...], unit_energy_g: int
 
 
 def approved_project(w: SinkWorld, **kwargs: object) -> str:
-    project = w.sinks.register("forestco", spec(**kwargs), stand_age_y=STAND_AGE_Y)  # type: ignore[arg-type]
-    w.sinks.approve("reg", project["code"])
+    project = w.sinks.register("forestco", new_key(), spec(**kwargs), stand_age_y=STAND_AGE_Y)  # type: ignore[arg-type]
+    w.sinks.approve("reg", new_key(), project["code"])
     return str(project["code"])
 
 
@@ -125,7 +133,7 @@ def after(w: SinkWorld, period: Period) -> None:
 
 def file_report(w: SinkWorld, code: str, period: Period, removals_g: int) -> Any:
     after(w, period)
-    return w.sinks.file_report("forestco", code, period, removals_g)
+    return w.sinks.file_report("forestco", new_key(), code, period, removals_g)
 
 
 def energy(w: SinkWorld, person: str, state: State = State.AVAILABLE) -> int:

@@ -105,7 +105,7 @@ def test_sinks_over_http_from_registration_to_my_credits(api: Api) -> None:
     period = {"period_start": "2026-07-01", "period_end": "2026-09-30", "removals_g": 100_000_003}
     api.refused("forestco", "/sinks/projects/AFF0007/reports", period, 409, "period_not_ended")
     api.at(datetime(2026, 10, 1, 9, 0, tzinfo=UTC))
-    report = api.ok("forestco", "/sinks/projects/AFF0007/reports", period)
+    report = api.ok("forestco", "/sinks/projects/AFF0007/reports", period, key="report-1")
     decision = f"/sinks/reports/{report['report_id']}/decision"
     api.refused("forestco-mrv", decision, {"approve": True}, 403, "own_project")
     api.ok("cqc", decision, {"approve": True, "reason": "re-measured"})

@@ -7,7 +7,15 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from sinks_world import SinkWorld, approved_project, build, file_report, grant_energy, unit_g
+from sinks_world import (
+    SinkWorld,
+    approved_project,
+    build,
+    file_report,
+    grant_energy,
+    new_key,
+    unit_g,
+)
 
 from pctrade.bootstrap.contexts import verify
 from pctrade.ledger.sql.store import SqlStore
@@ -25,7 +33,7 @@ def issued(any_store: SqlStore) -> Iterator[tuple[SinkWorld, Issuance]]:
     for person, units in (("alice", 3), ("bob", 2), ("chen", 2)):
         w.sinks.sponsor(person, f"sp-{person}", w.people[person], code, units)
     report = file_report(w, code, Q3, 400_000_007)
-    w.sinks.verify("cqc", int(report["report_id"]), True, "re-measured")
+    w.sinks.verify("cqc", new_key(), int(report["report_id"]), True, "re-measured")
     issuance = w.sinks.issue("reg", "issue-q3", int(report["report_id"]))
     w.sinks.reverse("reg", "fire-1", code, 1_000, "fire")
     assert verify(any_store).ok

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sinks_world import SinkWorld, approved_project, build, file_report, grant_energy, unit_g
+from sinks_world import (
+    SinkWorld,
+    approved_project,
+    build,
+    file_report,
+    grant_energy,
+    new_key,
+    unit_g,
+)
 from test_sinks_api import Api
 from typer.testing import CliRunner
 
@@ -31,7 +39,7 @@ def issue(w: SinkWorld) -> Issuance:
     for person, units in UNITS.items():
         w.sinks.sponsor(person, f"sp-{person}", w.people[person], code, units)
     report = file_report(w, code, Q3, REMOVALS_G)
-    w.sinks.verify("cqc", int(report["report_id"]), True, "re-measured")
+    w.sinks.verify("cqc", new_key(), int(report["report_id"]), True, "re-measured")
     return w.sinks.issue("reg", "issue-q3", int(report["report_id"]))
 
 

@@ -14,7 +14,16 @@ from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from sinks_world import STAND_AGE_Y, SinkWorld, approved_project, build, file_report, spec, unit_g
+from sinks_world import (
+    STAND_AGE_Y,
+    SinkWorld,
+    approved_project,
+    build,
+    file_report,
+    new_key,
+    spec,
+    unit_g,
+)
 from test_sinks_api import Api
 
 from pctrade.api.app import create_app
@@ -61,11 +70,11 @@ def test_the_first_credits_follow_the_projects_reporting_rhythm() -> None:
 def test_a_project_priced_off_the_standard_is_refused_citing_the_rule(w: SinkWorld) -> None:
     for off in (unit_g() - 1, unit_g() + 1, 17_900):
         with pytest.raises(PctradeError) as exc:
-            w.sinks.register("forestco", replace(spec(), unit_energy_g=off), STAND_AGE_Y)
+            w.sinks.register("forestco", "off", replace(spec(), unit_energy_g=off), STAND_AGE_Y)
         assert exc.value.code == "unit_price_off_standard"
         assert "GD/2022-05-06 [sinks] energy_per_removal_bps = 10000" in exc.value.message
         assert f"prices it at {unit_g()} g" in exc.value.message
-    row = w.sinks.register("forestco", spec(), STAND_AGE_Y)
+    row = w.sinks.register("forestco", new_key(), spec(), STAND_AGE_Y)
     assert row["unit_energy_g"] == unit_g() == unit_price_g(row["unit_expected_g"], 10_000)
     assert row["energy_per_removal_bps"] == 10_000
 

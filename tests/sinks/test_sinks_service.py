@@ -23,6 +23,7 @@ from sinks_world import (
     grant_energy,
     held,
     journal_length,
+    new_key,
     sink_rows,
     spec,
     unit_g,
@@ -68,7 +69,7 @@ def refused(w: SinkWorld, code: str, call: Any, *args: Any) -> None:
 
 def verified_report(w: SinkWorld, code: str, period: Period = Q3) -> int:
     report = file_report(w, code, period, REMOVALS_G)
-    w.sinks.verify("cqc", int(report["report_id"]), True, "plots re-measured, 2% sample")
+    w.sinks.verify("cqc", new_key(), int(report["report_id"]), True, "plots re-measured, 2% sample")
     return int(report["report_id"])
 
 
@@ -94,7 +95,7 @@ def test_sponsoring_with_more_energy_than_held_writes_nothing(w: SinkWorld) -> N
 
 def test_sponsoring_an_unapproved_project_writes_nothing(w: SinkWorld) -> None:
     grant_energy(w, {"alice": 5 * U})
-    w.sinks.register("forestco", spec(), stand_age_y=STAND_AGE_Y)
+    w.sinks.register("forestco", new_key(), spec(), stand_age_y=STAND_AGE_Y)
     refused(
         w, "project_not_approved", w.sinks.sponsor, "alice", "k", w.people["alice"], "AFF0007", 1
     )
@@ -103,7 +104,7 @@ def test_sponsoring_an_unapproved_project_writes_nothing(w: SinkWorld) -> None:
 def test_sponsoring_a_closed_project_writes_nothing(w: SinkWorld) -> None:
     grant_energy(w, {"alice": 5 * U})
     code = approved_project(w)
-    w.sinks.close("forestco", code)
+    w.sinks.close("forestco", new_key(), code)
     refused(w, "project_closed", w.sinks.sponsor, "alice", "k", w.people["alice"], code, 1)
 
 
@@ -121,12 +122,12 @@ def test_nobody_spends_another_persons_energy(w: SinkWorld) -> None:
 
 # ---- registration and roles -------------------------------------------------------------
 def test_only_a_project_owner_registers_and_only_the_regulator_approves(w: SinkWorld) -> None:
-    refused(w, "forbidden", w.sinks.register, "alice", spec())
-    w.sinks.register("forestco", spec(), stand_age_y=STAND_AGE_Y)
-    refused(w, "forbidden", w.sinks.approve, "forestco", "AFF0007")
-    refused(w, "project_exists", w.sinks.register, "forestco", spec())
-    assert w.sinks.approve("reg", "AFF0007")["status"] == "approved"
-    refused(w, "wrong_project_status", w.sinks.approve, "reg", "AFF0007")
+    refused(w, "forbidden", w.sinks.register, "alice", "refused", spec())
+    w.sinks.register("forestco", new_key(), spec(), stand_age_y=STAND_AGE_Y)
+    refused(w, "forbidden", w.sinks.approve, "forestco", "refused", "AFF0007")
+    refused(w, "project_exists", w.sinks.register, "forestco", "refused", spec())
+    assert w.sinks.approve("reg", new_key(), "AFF0007")["status"] == "approved"
+    refused(w, "wrong_project_status", w.sinks.approve, "reg", "refused", "AFF0007")
 
 
 def test_an_ineligible_parcel_is_refused_at_registration(w: SinkWorld) -> None:
@@ -135,7 +136,7 @@ def test_an_ineligible_parcel_is_refused_at_registration(w: SinkWorld) -> None:
     from pctrade.sinks.project import Parcel
 
     bad = replace(spec(), parcels=(Parcel("MZ-09", 50_000, 1),))
-    refused(w, "parcel_recently_forest", w.sinks.register, "forestco", bad)
+    refused(w, "parcel_recently_forest", w.sinks.register, "forestco", "refused", bad)
 
 
 # ---- monitoring and verification ----------------------------------------------------------
@@ -144,22 +145,26 @@ def test_a_report_overlapping_a_verified_period_writes_nothing(w: SinkWorld) -> 
     verified_report(w, code)
     overlapping = Period(date(2026, 9, 1), date(2026, 10, 31))
     after(w, overlapping)
-    refused(w, "period_overlap", w.sinks.file_report, "forestco", code, overlapping, 1_000)
+    refused(
+        w, "period_overlap", w.sinks.file_report, "forestco", "refused", code, overlapping, 1_000
+    )
 
 
 def test_a_period_is_reported_only_after_it_has_ended(w: SinkWorld) -> None:
     code = approved_project(w)
     w.clock.now = datetime(2026, 9, 30, 23, 59, tzinfo=UTC)  # the period's last day
-    refused(w, "period_not_ended", w.sinks.file_report, "forestco", code, Q3, REMOVALS_G)
+    refused(w, "period_not_ended", w.sinks.file_report, "forestco", "refused", code, Q3, REMOVALS_G)
     w.clock.now = datetime(2026, 10, 1, 0, 0, tzinfo=UTC)
-    assert w.sinks.file_report("forestco", code, Q3, REMOVALS_G)["status"] == "pending"
+    assert w.sinks.file_report("forestco", new_key(), code, Q3, REMOVALS_G)["status"] == "pending"
 
 
 def test_a_rejected_report_frees_its_period_for_a_corrected_one(w: SinkWorld) -> None:
     code = approved_project(w)
     first = file_report(w, code, Q3, REMOVALS_G)
-    refused(w, "missing_reason", w.sinks.verify, "cqc", int(first["report_id"]), False, " ")
-    w.sinks.verify("cqc", int(first["report_id"]), False, "sample plots not located")
+    refused(
+        w, "missing_reason", w.sinks.verify, "cqc", "refused", int(first["report_id"]), False, " "
+    )
+    w.sinks.verify("cqc", new_key(), int(first["report_id"]), False, "sample plots not located")
     second = file_report(w, code, Q3, REMOVALS_G - 7)
     assert second["status"] == "pending"
 
@@ -167,22 +172,33 @@ def test_a_rejected_report_frees_its_period_for_a_corrected_one(w: SinkWorld) ->
 def test_a_verifier_may_not_verify_its_own_project(w: SinkWorld) -> None:
     code = approved_project(w, affiliates=("forestco-mrv",))
     report = file_report(w, code, Q3, REMOVALS_G)
-    refused(w, "own_project", w.sinks.verify, "forestco-mrv", int(report["report_id"]), True)
+    refused(
+        w, "own_project", w.sinks.verify, "forestco-mrv", "refused", int(report["report_id"]), True
+    )
     assert w.sinks.report(int(report["report_id"]))["status"] == "pending"
 
 
 def test_only_the_owner_files_and_only_verifiers_verify(w: SinkWorld) -> None:
     code = approved_project(w)
-    refused(w, "not_owner", w.sinks.file_report, "cqc", code, Q3, 1_000)
+    refused(w, "not_owner", w.sinks.file_report, "cqc", "refused", code, Q3, 1_000)
     report = file_report(w, code, Q3, 1_000)
-    refused(w, "forbidden", w.sinks.verify, "reg", int(report["report_id"]), True)
+    refused(w, "forbidden", w.sinks.verify, "reg", "refused", int(report["report_id"]), True)
 
 
 def test_implausible_removals_are_refused(w: SinkWorld) -> None:
     code = approved_project(w)
     # 100 ha of 6-year-old fir for 92 days: about 277 t expected; claim 100 times that.
     after(w, Q3)
-    refused(w, "removals_implausible", w.sinks.file_report, "forestco", code, Q3, 27_700_000_000)
+    refused(
+        w,
+        "removals_implausible",
+        w.sinks.file_report,
+        "forestco",
+        "refused",
+        code,
+        Q3,
+        27_700_000_000,
+    )
 
 
 # ---- issuance ----------------------------------------------------------------------------
@@ -338,9 +354,9 @@ def test_behaviour_to_sponsorship_to_verified_issuance_accounts_for_every_gram(
     one_year = replace(spec(units=1_000_000), crediting_end=date(2026, 9, 30))
     price = spec_standard(removal_models(), one_year, STAND_AGE_Y, 10_000, "GD").price_g
     code = w.sinks.register(
-        "forestco", replace(one_year, unit_energy_g=price), stand_age_y=STAND_AGE_Y
+        "forestco", new_key(), replace(one_year, unit_energy_g=price), stand_age_y=STAND_AGE_Y
     )["code"]
-    w.sinks.approve("reg", code)
+    w.sinks.approve("reg", new_key(), code)
     w.clock.now = w.clock.now.replace(year=2026, month=6, day=11)
     for person in ("alice", "bob", "chen"):
         units = energy(w, person) // price
@@ -421,3 +437,19 @@ def test_a_sponsorship_slipping_in_while_issuing_refuses_the_issuance(
     assert sink_rows(w.store)["sink_issuances"] == 0
     monkeypatch.setattr(sinks_store, "shares_as_of", real)
     assert w.sinks.issue("reg", "i", report_id).sponsors == 2
+
+
+def test_a_reversal_is_keyed_as_a_journal_write_is(w: SinkWorld) -> None:
+    """One idempotency mechanism: a reversal's plan is logged under its key, which an
+    entry may then not use, and it may not use a key an entry used."""
+    code = sponsored(w, {"alice": 1})
+    report_id = verified_report(w, code)
+    issued = w.sinks.issue("reg", "i", report_id, REMOVALS_G // 2)
+    refused(w, "idempotency_key_reused", w.sinks.reverse, "reg", "i", code, 1, "pests")
+    rev = w.sinks.reverse("reg", "rev-1", code, 1_000, "pine wilt")
+    assert w.sinks.reverse("reg", "rev-1", code, 1_000, "pine wilt") == rev
+    refused(w, "idempotency_key_reused", w.sinks.reverse, "reg", "rev-1", code, 1_000, "fire")
+    refused(w, "idempotency_key_reused", w.sinks.issue, "reg", "rev-1", report_id)
+    refused(w, "bad_idempotency_key", w.sinks.reverse, "reg", "", code, 1, "pests")
+    assert w.sinks.issue("reg", "i", report_id, REMOVALS_G // 2).replayed
+    assert issued.issue_seq == w.sinks.issue("reg", "i", report_id, REMOVALS_G // 2).issue_seq

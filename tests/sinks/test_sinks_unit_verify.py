@@ -26,6 +26,7 @@ from sinks_world import (
     file_report,
     grant_energy,
     held,
+    new_key,
     unit_g,
 )
 
@@ -55,7 +56,7 @@ def issued(any_store: SqlStore) -> Iterator[tuple[SinkWorld, Issuance]]:
     w.sinks.sponsor("alice", "sp-a", w.people["alice"], code, 3)
     w.sinks.sponsor("bob", "sp-b", w.people["bob"], code, 2)
     report = file_report(w, code, Q3, 400_000_007)
-    w.sinks.verify("cqc", int(report["report_id"]), True, "re-measured")
+    w.sinks.verify("cqc", new_key(), int(report["report_id"]), True, "re-measured")
     issuance = w.sinks.issue("reg", "issue-q3", int(report["report_id"]))
     assert verify(any_store).ok
     yield w, issuance
@@ -102,7 +103,7 @@ def test_an_issuance_beyond_the_sponsored_units_share_is_found(
     code = approved_project(w, units=100)
     w.sinks.sponsor("alice", "sp-a", w.people["alice"], code, 1)
     report = file_report(w, code, Q3, 400_000_007)
-    w.sinks.verify("cqc", int(report["report_id"]), True, "re-measured")
+    w.sinks.verify("cqc", new_key(), int(report["report_id"]), True, "re-measured")
 
     def everything(removals_g: int, buffer_g: int, sponsored: int, units: int) -> int:
         return removals_g - buffer_g
@@ -155,7 +156,7 @@ def _check_case(url: str, c: dict[str, Any]) -> None:
         for person, units in people.items():
             w.sinks.sponsor(person, f"sp-{person}", w.people[person], code, units)
         report = file_report(w, code, Q3, c["removals_g"])
-        w.sinks.verify("cqc", int(report["report_id"]), True, "re-measured")
+        w.sinks.verify("cqc", new_key(), int(report["report_id"]), True, "re-measured")
         quantity = (c["removals_g"] + 1) // 2 if c["partial"] else None
         issued = w.sinks.issue("reg", "i", int(report["report_id"]), quantity)
         removals, sponsored = issued.removals_g, sum(people.values())

@@ -22,6 +22,7 @@ from sinks_world import (
     file_report,
     grant_energy,
     held,
+    new_key,
     spec,
     unit_g,
 )
@@ -54,7 +55,7 @@ def w(any_store: SqlStore) -> Iterator[SinkWorld]:
 
 def verified(w: SinkWorld, code: str, period: Period = Q3) -> int:
     report = file_report(w, code, period, REMOVALS_G)
-    w.sinks.verify("cqc", int(report["report_id"]), True, "re-measured")
+    w.sinks.verify("cqc", new_key(), int(report["report_id"]), True, "re-measured")
     return int(report["report_id"])
 
 
@@ -144,8 +145,8 @@ def test_a_declared_area_unit_is_what_the_issuance_divides_by(w: SinkWorld) -> N
     grant_energy(w, {"alice": 2 * unit_g(1_000)})
     unit = SponsorUnit(UnitKind.AREA, 1_000, AREA_M2, 1_000)  # 1,000 m² a unit
     project = replace(spec(units=500), unit=unit, unit_energy_g=unit_g(1_000))
-    w.sinks.register("forestco", project, stand_age_y=6)
-    w.sinks.approve("reg", project.code)
+    w.sinks.register("forestco", new_key(), project, stand_age_y=6)
+    w.sinks.approve("reg", new_key(), project.code)
     w.sinks.sponsor("alice", "sp-a", w.people["alice"], project.code, 2)
     issued = w.sinks.issue("reg", "i", verified(w, project.code))
     assert issued.project_units == 1_000  # all the units, not only the 500 offered

@@ -223,3 +223,21 @@ def test_one_entry_draws_two_holds_down_or_nothing(w: World) -> None:
         assert uow.hold(ask.seq).remaining == 200  # type: ignore[union-attr]
     assert w.held(w.bob) == 100 and w.held(w.alice, "CNY") == 4_200
     assert verify(w.store, (LEDGER,)).ok
+
+
+def test_a_write_without_an_entry_shares_the_key_space_of_entries(w: World) -> None:
+    calls: list[str] = []
+
+    def work(uow: object, who: object) -> dict[str, object]:
+        calls.append("ran")
+        return {"decided": 7}
+
+    cmd = c.Deposit(w.alice, 1, "not-an-entry")  # any command: only its fingerprint counts
+    first = w.reg.journal.execute_recorded("alice", "log-1", cmd, work)
+    again = w.reg.journal.execute_recorded("alice", "log-1", cmd, work)
+    assert (first.result, first.replayed) == ({"decided": 7}, False)
+    assert (again.result, again.replayed) == ({"decided": 7}, True) and calls == ["ran"]
+    with pytest.raises(IdempotencyConflict):
+        w.reg.journal.execute_recorded("alice", "log-1", c.Deposit(w.alice, 2, "x"), work)
+    with pytest.raises(IdempotencyConflict):
+        w.reg.transfer("alice", "log-1", c.Transfer(w.alice, w.bob, BATCH, 1))

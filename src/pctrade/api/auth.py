@@ -25,7 +25,7 @@ import bcrypt
 
 from pctrade.api.problems import AuthenticationError
 from pctrade.kernel.errors import NotFound, ValidationError
-from pctrade.kernel.limits import LABEL_LEN_MAX
+from pctrade.kernel.limits import LABEL_LEN_MAX, PARTY_ID_LEN_MAX
 from pctrade.ledger.journal import format_ts
 from pctrade.ledger.model import PartyId
 from pctrade.ledger.sql import logins
@@ -35,7 +35,7 @@ BCRYPT_ROUNDS = 12
 PASSWORD_CHARS_MIN = 8
 PASSWORD_BYTES_MAX = 72  # bcrypt reads no further; longer passwords are refused, not cut
 TOKEN_TTL_S = 12 * 3600
-_USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+_USERNAME_RE = re.compile(rf"^[A-Za-z0-9_.@-]{{1,{PARTY_ID_LEN_MAX}}}$")
 TOKEN_PREFIX = "pct_t_"
 API_KEY_PREFIX = "pct_k_"
 
@@ -79,7 +79,9 @@ def create_user(
 ) -> None:
     """Register a login for an existing party."""
     if not _USERNAME_RE.match(username):
-        raise ValidationError("a username is 1-64 letters, digits or _.@-", code="bad_username")
+        raise ValidationError(
+            f"a username is 1-{PARTY_ID_LEN_MAX} letters, digits or _.@-", code="bad_username"
+        )
     raw = _check_password(password)
     _require_party(store, party_id)
     hashed = bcrypt.hashpw(raw, bcrypt.gensalt(rounds)).decode()

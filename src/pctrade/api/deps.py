@@ -11,7 +11,7 @@ or unknown credentials are 401; what the party may do is the services' decision 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Header, Path, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -23,7 +23,7 @@ from pctrade.bootstrap import App
 from pctrade.inclusive.service import CarbonInclusive
 from pctrade.kernel.units import check_int64
 from pctrade.ledger.model import Party, parse_account_ref
-from pctrade.ledger.service import Receipt, Registry
+from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.service import Sinks
 
@@ -111,9 +111,16 @@ def _idempotency_key(
 IdempotencyKeyDep = Annotated[str, Depends(_idempotency_key)]
 
 
-def mark_replay(receipt: Receipt, response: Response) -> None:
+class Replayable(Protocol):
+    """A write's answer: an entry's receipt, a context's result or a logged row."""
+
+    @property
+    def replayed(self) -> bool: ...
+
+
+def mark_replay(answer: Replayable, response: Response) -> None:
     """A replayed write answers as the original did, flagged by a header."""
-    if receipt.replayed:
+    if answer.replayed:
         response.headers[REPLAYED_HEADER] = "true"
 
 

@@ -15,7 +15,14 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from pctrade.kernel.errors import PctradeError
-from pctrade.kernel.limits import INT64_MAX, NAME_LEN_MAX, REASON_LEN_MAX, REFERENCE_LEN_MAX
+from pctrade.kernel.limits import (
+    DENOMINATION_LEN_MAX,
+    INT64_MAX,
+    NAME_LEN_MAX,
+    PARTY_ID_LEN_MAX,
+    REASON_LEN_MAX,
+    REFERENCE_LEN_MAX,
+)
 from pctrade.ledger.model import CASH_NAME, Role, parse_account_ref
 from pctrade.ledger.operations import FreezeReason
 
@@ -45,9 +52,12 @@ AccountRef = Annotated[
 ]
 Seq = Annotated[int, Field(strict=True, gt=0, le=INT64_MAX)]
 AssetName = Annotated[
-    str, Field(min_length=1, max_length=64, description="batch denomination or CNY")
+    str,
+    Field(min_length=1, max_length=DENOMINATION_LEN_MAX, description="batch denomination or CNY"),
 ]
-PartyIdField = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:@-]+$")]
+PartyIdField = Annotated[
+    str, Field(min_length=1, max_length=PARTY_ID_LEN_MAX, pattern=r"^[A-Za-z0-9_.:@-]+$")
+]
 Name = Annotated[str, Field(max_length=NAME_LEN_MAX)]
 Reason = Annotated[str, Field(min_length=1, max_length=REASON_LEN_MAX)]
 Reference = Annotated[str, Field(min_length=1, max_length=REFERENCE_LEN_MAX)]
@@ -63,7 +73,7 @@ class Out(BaseModel):
 
 # ---- authentication -------------------------------------------------------------------
 class TokenCreate(Body):
-    username: Annotated[str, Field(min_length=1, max_length=64)]
+    username: Annotated[str, Field(min_length=1, max_length=PARTY_ID_LEN_MAX)]
     password: Annotated[str, Field(min_length=1, max_length=256)]
 
 
@@ -176,7 +186,7 @@ class Allocation(Body):
 
 
 class BatchCreate(Body):
-    denomination: Annotated[str, Field(min_length=1, max_length=64)]
+    denomination: Annotated[str, Field(min_length=1, max_length=DENOMINATION_LEN_MAX)]
     allocations: Annotated[
         list[Allocation], Field(min_length=1, max_length=RECIPIENTS_PER_REQUEST_MAX)
     ]

@@ -80,11 +80,14 @@ def open_(
         list[str] | None, typer.Option(help="Party barred from verifying.")
     ] = None,
     db: DbOption = None,
+    key: KeyOption = None,
 ) -> None:
     """Open an issuance (申请签发) under the rule set in force (regulator, registry)."""
     with guarded():
         period = Period(_date(start), _date(end))
-        row = _ci(db).open(actor, jurisdiction, period, methodology or (), affiliate or ())
+        row = _ci(db).open(
+            actor, idempotency_key(key), jurisdiction, period, methodology or (), affiliate or ()
+        )
     console.print(_summary(row))
     console.print(f"  methodologies 方法学: {row['methodologies']}")
 
@@ -96,10 +99,11 @@ def verify(
     reject: Annotated[bool, typer.Option("--reject", help="Reject instead.")] = False,
     reason: Annotated[str, typer.Option(help="Reasons (required to reject).")] = "",
     db: DbOption = None,
+    key: KeyOption = None,
 ) -> None:
     """Verify (核证, fixing the claim) or reject an issuance (verifier)."""
     with guarded():
-        row = _ci(db).verify(actor, issuance_id, not reject, reason)
+        row = _ci(db).verify(actor, idempotency_key(key), issuance_id, not reject, reason)
     console.print(_summary(row))
 
 

@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pctrade.export import BatchTotals
+from pctrade.inclusive.model import InclusiveOp
 from pctrade.kernel.units import G_PER_KG, G_PER_T, format_money
 from pctrade.ledger.journal import Entry, JsonDict
 from pctrade.ledger.model import CASH_NAME, HOLDING_STATES
@@ -133,7 +134,7 @@ def journal(entries: Sequence[Entry], names: Mapping[int, str]) -> Table:
     for e in entries:
         h = e.header
         details = _short(h.payload, names)
-        if h.op_type in (OpType.ISSUE, OpType.INCLUSIVE_ISSUE):
+        if h.op_type in (OpType.ISSUE, InclusiveOp.ISSUE):
             details = f"{h.payload['batch']['denomination']} · " + details
         table.add_row(str(e.seq), h.ts[:19], h.op_type, h.actor, str(e.posting_count), details)
     return table

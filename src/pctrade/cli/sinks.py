@@ -95,6 +95,7 @@ def register(
     ] = None,
     m2_per_unit: Annotated[int, typer.Option(help="m² per unit, for area units.")] = 0,
     db: DbOption = None,
+    key: KeyOption = None,
 ) -> None:
     """Register a sink project (项目登记); it waits for the regulator's approval."""
     with guarded():
@@ -114,23 +115,23 @@ def register(
         if unit_kind is not None:
             unit = SponsorUnit(unit_kind, units_total or units, spec.area_m2, m2_per_unit)
             spec = dataclasses.replace(spec, unit=unit)
-        row = _sinks(db).register(actor, spec, stand_age)
+        row = _sinks(db).register(actor, idempotency_key(key), spec, stand_age)
     console.print(f"project {row['code']} registered: {row['area_m2']} m², {row['status']}")
 
 
 @app.command()
-def approve(code: CodeArg, actor: ActorOption, db: DbOption = None) -> None:
+def approve(code: CodeArg, actor: ActorOption, db: DbOption = None, key: KeyOption = None) -> None:
     """Approve a project (regulator); sponsorship opens."""
     with guarded():
-        row = _sinks(db).approve(actor, code)
+        row = _sinks(db).approve(actor, idempotency_key(key), code)
     console.print(f"project {row['code']} {row['status']}")
 
 
 @app.command()
-def close(code: CodeArg, actor: ActorOption, db: DbOption = None) -> None:
+def close(code: CodeArg, actor: ActorOption, db: DbOption = None, key: KeyOption = None) -> None:
     """Close sponsorship of a project (owner or regulator)."""
     with guarded():
-        row = _sinks(db).close(actor, code)
+        row = _sinks(db).close(actor, idempotency_key(key), code)
     console.print(f"project {row['code']} {row['status']}")
 
 
@@ -180,11 +181,13 @@ def report(
     end: DateOpt,
     removals: Annotated[str, typer.Option(help="Measured removals, e.g. 400t.")],
     db: DbOption = None,
+    key: KeyOption = None,
 ) -> None:
     """File a monitoring report for a period (owner)."""
     with guarded():
         period = Period(_date(start), _date(end))
-        row = _sinks(db).file_report(actor, code, period, parse_carbon_g(removals))
+        removals_g = parse_carbon_g(removals)
+        row = _sinks(db).file_report(actor, idempotency_key(key), code, period, removals_g)
     console.print(
         f"report {row['report_id']} filed: {render.carbon(int(row['removals_g']))} "
         f"(model expects {render.carbon(int(row['expected_g']))}), {row['status']}"
@@ -198,10 +201,11 @@ def verify(
     reject: Annotated[bool, typer.Option("--reject", help="Reject instead.")] = False,
     reason: Annotated[str, typer.Option(help="Reasons (required to reject).")] = "",
     db: DbOption = None,
+    key: KeyOption = None,
 ) -> None:
     """Verify or reject a monitoring report (verifier)."""
     with guarded():
-        row = _sinks(db).verify(actor, report_id, not reject, reason)
+        row = _sinks(db).verify(actor, idempotency_key(key), report_id, not reject, reason)
     console.print(f"report {row['report_id']} {row['status']} by {row['verifier']}")
 
 

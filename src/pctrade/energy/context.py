@@ -1,26 +1,25 @@
 """Green energy and behaviour as a context of the ledger: what it registers.
 
-Its op types credit, spend and expire people's green energy; replay checks each
-credit's stored statement lines (``energy.invariants``), and ``verify`` audits the
-releases of held behaviour events against the entries that credited them
-(``energy.review.audit_releases``). Its tables are still the ledger schema's
-(``ledger.sql.schema``: energy_lines, behaviour_events_seen, behaviour_held, ...).
+Its op types credit, spend and expire people's green energy (``energy.model`` plans
+them, ``energy.entries`` writes them through ``Journal.execute``). ``verify`` audits its
+tables against the journal: each credit's stored statement lines against the digest
+its payload records (``energy.sql.lines.audit_lines``, see ``energy.invariants``),
+then the releases of held behaviour events against the entries that credited them
+(``energy.review.audit_releases``). Its tables are its own (``energy.sql.schema``:
+energy_lines, behaviour_events_seen, behaviour_held, behaviour_hold_decisions).
 """
 
 from __future__ import annotations
 
-from pctrade.energy.invariants import EnergyLinesCheck
+from pctrade.energy.model import EnergyOp
 from pctrade.energy.review import audit_releases
+from pctrade.energy.sql import schema
+from pctrade.energy.sql.lines import audit_lines
 from pctrade.ledger.extensions import Context, OperationType
-from pctrade.ledger.operations import OpType
 
 ENERGY = Context(
     "energy",
-    operations=(
-        OperationType(OpType.ENERGY_CREDIT),
-        OperationType(OpType.ENERGY_SPEND),
-        OperationType(OpType.ENERGY_EXPIRE),
-    ),
-    trackers=(EnergyLinesCheck,),
-    audits=(audit_releases,),
+    operations=tuple(OperationType(op) for op in EnergyOp),
+    audits=(audit_lines, audit_releases),
+    metadata=(schema.metadata,),
 )

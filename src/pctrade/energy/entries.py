@@ -1,4 +1,4 @@
-"""The energy context's journal entries: credit a day, release a held event, expire.
+"""The energy context's journal entries: credit a day, release a held event, spend, expire.
 
 Each is a planner handed to the ledger's one write path (``Journal.execute``), with the
 energy context's own SQL behind it (``energy.sql.lines``). An ``energy_credit`` entry
@@ -14,21 +14,29 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from pctrade.energy import commands as c
+from pctrade.energy.model import (
+    EnergyCredit,
+    EnergyLine,
+    plan_energy_credit,
+    plan_energy_expire,
+    plan_energy_spend,
+)
 from pctrade.energy.sql import lines as lines_store
 from pctrade.kernel.errors import Conflict, NotFound
 from pctrade.ledger import access
-from pctrade.ledger import commands as c
-from pctrade.ledger.energy_lines import EnergyLine
 from pctrade.ledger.journal import Entry, JsonDict
-from pctrade.ledger.model import Party, Role
-from pctrade.ledger.operations import (
-    EnergyCredit,
-    Plan,
-    plan_energy_credit,
-    plan_energy_expire,
-)
+from pctrade.ledger.model import ENERGY_ASSET, Party, Role
+from pctrade.ledger.operations import Plan
 from pctrade.ledger.ports import UnitOfWork
-from pctrade.ledger.service import AUTHORITIES, Registry, require_fits
+from pctrade.ledger.service import (
+    AUTHORITIES,
+    Registry,
+    account_of,
+    require_fits,
+    require_held,
+    require_holder,
+)
 from pctrade.ledger.write import Evidence, Receipt
 
 
@@ -134,6 +142,30 @@ def release_energy(
         return plan
 
     return registry.journal.execute(actor, key, cmd, planner, PlannedLines(planned, evidence))
+
+
+def spend_energy(
+    registry: Registry,
+    actor: str,
+    key: str,
+    cmd: c.SpendEnergy,
+    *,
+    evidence: Evidence | None = None,
+) -> Receipt:
+    """Consume energy exactly once; the holder or its agent spends it.
+
+    Small, so tried lean first (see ``ledger.write``); ``evidence`` (a sink
+    sponsorship's rows) makes it careful.
+    """
+
+    def planner(uow: UnitOfWork, who: Party) -> Plan:
+        account = account_of(uow, cmd.account_id)
+        require_holder(uow, who, account)
+        plan = plan_energy_spend(account, cmd.quantity_g, cmd.purpose, cmd.reference)
+        require_held(uow, account, ENERGY_ASSET, cmd.quantity_g)
+        return plan
+
+    return registry.journal.execute(actor, key, cmd, planner, evidence, lean=True)
 
 
 class _NothingToExpire(Exception):

@@ -45,7 +45,7 @@ from pctrade.energy.behaviour.reasons import Rejection
 from pctrade.energy.behaviour.validation import missing_core_field, rejection
 from pctrade.energy.pipeline.schema import EVENTS
 from pctrade.kernel.errors import Forbidden, NotFound, ValidationError
-from pctrade.kernel.limits import INT64_MAX
+from pctrade.kernel.limits import BATCH_ID_LEN_MAX, INT64_MAX
 from pctrade.ledger import access
 from pctrade.ledger.model import Party, Role
 
@@ -257,7 +257,7 @@ def _store(data_dir: Path, report: IngestReport, accepted: list[Event]) -> None:
 
 
 def read_report(data_dir: Path, batch_id: str) -> IngestReport:
-    if not batch_id.isalnum() or len(batch_id) > 64:
+    if not batch_id.isalnum() or len(batch_id) > BATCH_ID_LEN_MAX:
         raise NotFound(f"no batch {batch_id}", code="unknown_batch")
     path = data_dir / "behaviour" / "reports" / f"{batch_id}.json"
     if not path.is_file():

@@ -1,9 +1,12 @@
-"""What replaying the journal checks of green energy's statement lines.
+"""What ``verify`` checks of green energy's statement lines against the journal.
 
 An ``energy_credit`` entry's payload records the SHA-256 digest of its statement lines
-(``ledger.energy_lines``), so the entry's hash covers them; the lines themselves are
-stored beside the journal. Replay recomputes the digest from the stored lines: a line
+(``energy.model``), so the entry's hash covers them; the lines themselves are
+stored beside the journal, in the energy context's own table. The energy context
+audits them (``energy.sql.lines.audit_lines``, registered in ``energy.context``): per
+entry, in journal order, it recomputes the digest from the stored lines, so a line
 edited after the fact no longer matches. Lines stored beside any other entry are stray.
+The ledger's replay never reads them: it checks the chain, which covers the digest.
 
 Problems (codes are stable):
 
@@ -13,28 +16,24 @@ Problems (codes are stable):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from pctrade.ledger.energy_lines import lines_digest
-from pctrade.ledger.invariants import Problem, StoredEntry
-from pctrade.ledger.operations import OpType
+from pctrade.energy.model import lines_digest
+from pctrade.ledger.invariants import Problem
+from pctrade.ledger.model import Seq
 
 
-class EnergyLinesCheck:
-    """The lines beside an energy credit are what its (hashed) payload says they are.
+def check_lines(
+    seq: Seq, payload: Mapping[str, object] | None, lines: Sequence[Iterable[object]]
+) -> Iterator[Problem]:
+    """The problems of the lines stored under entry ``seq``, in stored order.
 
-    A tracker (fed every entry), not a check of the ``energy_credit`` op type alone,
-    because lines beside an entry of any other type are a problem too.
+    ``payload``: the entry's payload when it is an energy credit, None when it is an
+    entry of another type (or no entry at all).
     """
-
-    def feed(self, entry: StoredEntry) -> Iterator[Problem]:
-        h = entry.header
-        if h.op_type != OpType.ENERGY_CREDIT:
-            if entry.lines:
-                yield Problem("stray_energy_lines", "lines stored beside a non-credit", h.seq)
-            return
-        if lines_digest(entry.lines) != h.payload.get("lines_digest"):
-            yield Problem("energy_lines_mismatch", "stored energy lines were altered", h.seq)
-
-    def finish(self) -> Iterator[Problem]:
-        return iter(())
+    if payload is None:
+        if lines:
+            yield Problem("stray_energy_lines", "lines stored beside a non-credit", seq)
+        return
+    if lines_digest(lines) != payload.get("lines_digest"):
+        yield Problem("energy_lines_mismatch", "stored energy lines were altered", seq)

@@ -12,9 +12,11 @@ registry operator or the regulator — decides each one:
   credited, no entry is written, and the decision says so.
 - **reject**: nothing is credited; the decision and its reason are recorded.
 
-A decision is recorded once (``already_decided`` for a second one). The caller's
-idempotency key is stored with it, so the same request sent again answers the same
-decision instead of being refused.
+A decision is recorded once (``already_decided`` for a second one). It is keyed like
+every write (``ledger.write``): a release that credits is its entry's key, a decision
+without an entry is logged under its key in the ledger's request log, so the same
+request sent again answers the same decision and another one under the key is an
+``idempotency_key_reused``.
 """
 
 from __future__ import annotations
@@ -23,26 +25,32 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from pctrade.energy import commands as c
 from pctrade.energy.behaviour.loader import MethodologyError, load_catalogue
 from pctrade.energy.behaviour.model import BehaviourType, Event, Methodology
 from pctrade.energy.behaviour.quantify import CapOutcome
 from pctrade.energy.behaviour.review import Decision, release_outcome
 from pctrade.energy.behaviour.validation import base_quantity
 from pctrade.energy.entries import release_energy
+from pctrade.energy.model import EnergyCredit, EnergyLine, EnergyOp
 from pctrade.energy.sql import held as held_store
 from pctrade.energy.sql.held import DecisionRow, HeldEvent
 from pctrade.kernel.errors import Conflict, Forbidden, NotFound, ValidationError
 from pctrade.kernel.limits import DECISION_REASON_LEN_MAX
 from pctrade.ledger import access
-from pctrade.ledger import commands as c
-from pctrade.ledger.energy_lines import EnergyLine
 from pctrade.ledger.invariants import Problem
-from pctrade.ledger.journal import Entry, format_ts
+from pctrade.ledger.journal import Entry, JsonDict, format_ts
 from pctrade.ledger.model import Party
-from pctrade.ledger.operations import EnergyCredit, OpType
 from pctrade.ledger.ports import Store, UnitOfWork
-from pctrade.ledger.service import AUTHORITIES, IDEM_KEY_RE, Registry, acting_party
-from pctrade.ledger.write import RowsBeside
+from pctrade.ledger.service import AUTHORITIES, Registry, acting_party
+from pctrade.ledger.write import (
+    Command,
+    LoggedWithoutEntry,
+    Request,
+    RowsBeside,
+    check_key,
+    replay_of,
+)
 
 __all__ = ["Decision", "DecisionReport", "HeldEvent", "audit_releases", "decide", "held"]
 
@@ -89,28 +97,47 @@ def decide(
     reason: str,
 ) -> DecisionReport:
     """Release or reject one held event (authorities only); recorded once."""
-    if not IDEM_KEY_RE.match(key):
-        raise ValidationError("bad idempotency key", code="bad_idempotency_key")
+    check_key(key)
     reason = reason.strip()
     if not reason or len(reason) > DECISION_REASON_LEN_MAX:
         raise ValidationError(
             f"a decision needs a reason of 1-{DECISION_REASON_LEN_MAX} characters",
             code="bad_reason",
         )
+    request = _request(partner_id, event_id, decision, reason)
     with registry.store.reader() as uow:
         _require_reviewer(uow, actor)
         event = _held(uow, partner_id, event_id)
+        prior = replay_of(uow, actor, key, request.fingerprint())
+    if prior is not None:
+        return _replayed(registry, event)
     if event.decision is not None:
-        return _replay(event, event.decision, actor, key, _OUTCOME[decision])
-    if decision is Decision.REJECT:
-        return _record(
-            registry,
-            actor,
-            key,
-            event,
-            DecisionRow("rejected", reason, actor, key, 0, "", None, _now(registry)),
+        raise Conflict(
+            f"event {event.partner_id}/{event.event_id} was {event.decision.decision} already",
+            code="already_decided",
         )
+    if decision is Decision.REJECT:
+        row = DecisionRow("rejected", reason, actor, key, 0, "", None, _now(registry))
+        return _record(registry, actor, key, event, request, row)
     return _release(registry, actor, key, event, reason)
+
+
+def _request(partner_id: str, event_id: str, decision: Decision, reason: str) -> Command:
+    """What the key is bound to: a release is the ``energy_credit`` entry's command
+    (also when the caps leave nothing to credit and no entry is written)."""
+    if decision is Decision.RELEASE:
+        return c.ReleaseHeld(partner_id, event_id, reason)
+    fields = {"partner_id": partner_id, "event_id": event_id, "reason": reason}
+    return Request("reject_held", fields)
+
+
+def _replayed(registry: Registry, event: HeldEvent) -> DecisionReport:
+    """The same request again answers the decision it recorded."""
+    with registry.store.reader() as uow:
+        stored = _held(uow, event.partner_id, event.event_id)
+    if stored.decision is None:  # unreachable: the decision is written with its key
+        raise Conflict("request recorded without its decision", code="internal")
+    return _report(stored, stored.decision, replayed=True)
 
 
 def _require_reviewer(uow: UnitOfWork, actor: str) -> None:
@@ -122,18 +149,6 @@ def _held(uow: UnitOfWork, partner_id: str, event_id: str) -> HeldEvent:
     if event is None:
         raise NotFound(f"no held event {partner_id}/{event_id}", code="unknown_event")
     return event
-
-
-def _replay(
-    event: HeldEvent, prior: DecisionRow, actor: str, key: str, wanted: str
-) -> DecisionReport:
-    """The same request again answers its decision; any other is refused."""
-    if (prior.actor, prior.idem_key, prior.decision) != (actor, key, wanted):
-        raise Conflict(
-            f"event {event.partner_id}/{event.event_id} was {prior.decision} already",
-            code="already_decided",
-        )
-    return _report(event, prior, replayed=True)
 
 
 def _report(event: HeldEvent, row: DecisionRow, *, replayed: bool = False) -> DecisionReport:
@@ -154,13 +169,24 @@ def _now(registry: Registry) -> str:
 
 
 def _record(
-    registry: Registry, actor: str, key: str, event: HeldEvent, row: DecisionRow
+    registry: Registry,
+    actor: str,
+    key: str,
+    event: HeldEvent,
+    request: Command,
+    row: DecisionRow,
 ) -> DecisionReport:
-    """A decision without an entry (a rejection, or a release the caps left empty)."""
-    with registry.store.writer() as uow:
-        _require_reviewer(uow, actor)
+    """A decision without an entry (a rejection, or a release the caps left empty),
+    logged under its key (``Journal.execute_recorded``)."""
+
+    def write(uow: UnitOfWork, who: Party) -> JsonDict:
+        access.require_role(who, AUTHORITIES, "decide on held behaviour events")
         held_store.decide(uow, event.partner_id, event.event_id, row)
-        uow.commit()
+        return {}
+
+    logged = registry.journal.execute_recorded(actor, key, request, write)
+    if logged.replayed:
+        return _replayed(registry, event)
     return _report(event, row)
 
 
@@ -207,7 +233,9 @@ def _release(
     except _NoRoom as empty:
         flag = empty.outcome.cap_flag or ""
         row = DecisionRow("released", reason, actor, key, 0, flag, None, _now(registry))
-        return _record(registry, actor, key, event, row)
+        return _record(registry, actor, key, event, cmd, row)
+    except LoggedWithoutEntry:  # an identical request, at once, found no room
+        return _replayed(registry, event)
     with registry.store.reader() as uow:
         stored = _held(uow, event.partner_id, event.event_id)
     if stored.decision is None:  # unreachable: the decision is written with the entry
@@ -298,5 +326,5 @@ def audit_releases(uow: UnitOfWork) -> Iterator[Problem]:
         release = payload.get("release") or {}
         want = (partner_id, event_id, credited)
         got = (release.get("partner_id"), release.get("event_id"), payload.get("credited_g"))
-        if entry is None or entry.header.op_type != OpType.ENERGY_CREDIT or got != want:
+        if entry is None or entry.header.op_type != EnergyOp.CREDIT or got != want:
             yield Problem("release_mismatch", f"release of {partner_id}/{event_id}", seq)

@@ -34,16 +34,16 @@ from typing import Any
 
 import pyarrow as pa
 
+from pctrade.energy import commands as c
 from pctrade.energy.behaviour.model import PartnerAnomaly
-from pctrade.energy.entries import credit_energy, expire_energy
+from pctrade.energy.entries import credit_energy, expire_energy, spend_energy
+from pctrade.energy.model import ENERGY_EXPIRY_S_DEFAULT, EnergyCredit, EnergyLine
 from pctrade.energy.pipeline.run import QuantifyResult
 from pctrade.energy.pipeline.schema import YEAR_TO_DATE
 from pctrade.energy.sql import held as held_store
 from pctrade.energy.sql import lines as lines_store
 from pctrade.energy.sql import seen as behaviour_store
 from pctrade.kernel.errors import NotFound, ValidationError
-from pctrade.ledger import commands as c
-from pctrade.ledger.energy_lines import ENERGY_EXPIRY_S_DEFAULT, EnergyLine
 from pctrade.ledger.journal import format_ts
 from pctrade.ledger.model import (
     ENERGY_ASSET,
@@ -53,7 +53,7 @@ from pctrade.ledger.model import (
     State,
     account_number,
 )
-from pctrade.ledger.operations import REGISTRY_PARTY, EnergyCredit
+from pctrade.ledger.operations import REGISTRY_PARTY
 from pctrade.ledger.ports import Store, UnitOfWork
 from pctrade.ledger.service import Receipt, Registry
 from pctrade.ledger.write import RowsBeside
@@ -303,7 +303,7 @@ def spend_receipt(
 ) -> Receipt:
     """``spend``, answering with the receipt (the entry, and whether it is a replay)."""
     cmd = c.SpendEnergy(account_id, quantity_g, purpose, reference)
-    return registry.spend_energy(actor, key, cmd)
+    return spend_energy(registry, actor, key, cmd)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """What qualifies for a carbon-inclusive issuance, and the checks around it.
 
 **Which energy qualifies.** Energy is one balance per person, consumed oldest first
-(sponsorship spends and expiry both draw on the oldest energy: ``domain.energy``). So
+(sponsorship spends and expiry both draw on the oldest energy: ``energy.model``). So
 the energy still unconsumed is the newest part of what was credited, and each
 statement line's unconsumed part is known from the balance alone. A person's
 *qualifying* energy is the run of their oldest unconsumed lines that

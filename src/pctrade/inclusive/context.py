@@ -1,6 +1,7 @@
 """Carbon-inclusive issuance as a context of the ledger: what it registers.
 
-Its one op type, ``inclusive_issue``, issues a batch (replay counts its issued grams)
+Its one op type, ``inclusive_issue`` (planned by ``inclusive.model``, written by
+``inclusive.entries``), issues a batch (replay counts its issued grams)
 and must credit each person exactly the energy it spends of theirs
 (``inclusive.invariants``). Its tables are the issuances and their attributions.
 """
@@ -8,14 +9,12 @@ and must credit each person exactly the energy it spends of theirs
 from __future__ import annotations
 
 from pctrade.inclusive.invariants import check_inclusive_issue
+from pctrade.inclusive.model import InclusiveOp
 from pctrade.inclusive.sql import store
 from pctrade.ledger.extensions import Context, OperationType
-from pctrade.ledger.operations import OpType
 
 INCLUSIVE = Context(
     "inclusive",
-    operations=(
-        OperationType(OpType.INCLUSIVE_ISSUE, check=check_inclusive_issue, issues_batch=True),
-    ),
+    operations=(OperationType(InclusiveOp.ISSUE, check=check_inclusive_issue, issues_batch=True),),
     metadata=(store.metadata,),
 )

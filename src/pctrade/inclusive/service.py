@@ -2,13 +2,18 @@
 
 - ``open``: the regulator or the registry operator opens an issuance for a
   jurisdiction and period under the rule set in force, which must admit the
-  ``carbon_inclusive`` path and every methodology asked for. A plain write.
+  ``carbon_inclusive`` path and every methodology asked for.
 - ``verify``: a verifier who is neither the requester nor one of its affiliates
   approves (the claim is computed from the energy ledger and fixed by its digest) or
-  rejects with reasons. A plain write.
+  rejects with reasons.
+
+  Both write no entry: each is logged under the caller's idempotency key in the
+  ledger's request log (``Journal.execute_recorded``); the same request again answers
+  the issuance as it stands (flagged ``replayed``), another under the key is refused.
 - ``issue``: ONE ``inclusive_issue`` registry entry that, for every eligible person,
   spends their qualifying energy and issues the same grams into their account as one
-  PCER batch; the attribution table is written beside it in the same transaction.
+  PCER batch; the attribution table is written beside it in the same transaction
+  (``inclusive.beside.AttributionTable``).
   The claim is recomputed inside that transaction (the journal head is held), and the
   issuance is refused if it is no longer the verified one.
 
@@ -18,10 +23,12 @@ and energy is spent once (see ``inclusive.claim`` for which energy qualifies).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from pctrade.inclusive import commands as c
+from pctrade.inclusive.beside import AttributionTable
 from pctrade.inclusive.claim import (
     Claim,
     IssuanceStatus,
@@ -34,6 +41,7 @@ from pctrade.inclusive.claim import (
     check_verifier,
     denomination,
 )
+from pctrade.inclusive.entries import issue_inclusive
 from pctrade.inclusive.sql import store as db
 from pctrade.kernel.errors import (
     Conflict,
@@ -43,12 +51,11 @@ from pctrade.kernel.errors import (
 )
 from pctrade.kernel.limits import ATTRIBUTION_PAGE_MAX, INT32_MAX
 from pctrade.ledger import access
-from pctrade.ledger import commands as c
-from pctrade.ledger.journal import Entry, format_ts
+from pctrade.ledger.journal import JsonDict, format_ts
 from pctrade.ledger.model import AccountId, Party, Role, State
 from pctrade.ledger.ports import UnitOfWork
-from pctrade.ledger.service import AUTHORITIES, Receipt, Registry, acting_party
-from pctrade.ledger.write import RowsBeside
+from pctrade.ledger.service import AUTHORITIES, Receipt, Registry
+from pctrade.ledger.write import LoggedRow, Prior, Request, replay_of
 from pctrade.rules import RuleBook
 
 Row = db.Row
@@ -88,6 +95,20 @@ class MyInclusiveCredit:
     last_line: tuple[int, int]
 
 
+def _replay(uow: UnitOfWork, actor: str, key: str, issuance_id: int) -> Row | None:
+    """The issuance this request replays, answered from the stored evidence before any
+    rule is checked again; None when the key is new (the journal's ``replay_of``)."""
+    found: list[Row] = []
+
+    def same_request(prior: Prior) -> bool:
+        row = None if prior.entry is None else db.issuance_by_seq(uow, prior.entry.seq)
+        if row is not None:
+            found.append(row)
+        return row is not None and int(row["issuance_id"]) == issuance_id
+
+    return None if replay_of(uow, actor, key, same_request) is None else found[0]
+
+
 class CarbonInclusive:
     def __init__(self, registry: Registry, rules: RuleBook) -> None:
         self.registry = registry
@@ -100,25 +121,36 @@ class CarbonInclusive:
     def _today(self) -> date:
         return self.registry.clock().date()
 
+    def _logged(
+        self,
+        actor: str,
+        key: str,
+        request: Request,
+        write: Callable[[UnitOfWork, Party], JsonDict],
+    ) -> LoggedRow:
+        """A write without an entry, once per key: the issuance it wrote, or a replay's."""
+        logged = self.registry.journal.execute_recorded(actor, key, request, write)
+        return LoggedRow(self.issuance(int(logged.result["issuance_id"])), logged.replayed)
+
     # ---- open ---------------------------------------------------------------------
     def open(
         self,
         actor: str,
+        key: str,
         jurisdiction: str,
         period: Period,
         methodologies: Sequence[str] = (),
         affiliates: Sequence[str] = (),
-    ) -> Row:
+    ) -> LoggedRow:
         """Open an issuance under the rule set in force today; a verifier decides on it."""
-        check_period(period, self._today())
-        check_affiliates(affiliates)
-        rules = self.rules.in_force(jurisdiction, self._today())
-        ci = rules.require_carbon_inclusive()
-        chosen = admitted_methodologies(methodologies, ci.methodologies)
-        with self.store.writer() as uow:
-            access.require_role(
-                acting_party(uow, actor), AUTHORITIES, "open carbon-inclusive issuance"
-            )
+
+        def write(uow: UnitOfWork, who: Party) -> JsonDict:
+            check_period(period, self._today())
+            check_affiliates(affiliates)
+            rules = self.rules.in_force(jurisdiction, self._today())
+            ci = rules.require_carbon_inclusive()
+            chosen = admitted_methodologies(methodologies, ci.methodologies)
+            access.require_role(who, AUTHORITIES, "open carbon-inclusive issuance")
             row = {
                 "jurisdiction": jurisdiction,
                 "period_start": period.start.isoformat(),
@@ -137,9 +169,11 @@ class CarbonInclusive:
                 "claim_digest": "",
                 "below_min_people": 0,
             }
-            issuance_id = db.insert_issuance(uow, row)
-            uow.commit()
-        return self.issuance(issuance_id)
+            return {"issuance_id": db.insert_issuance(uow, row)}
+
+        start, end = period.start.isoformat(), period.end.isoformat()
+        request = c.open_request(jurisdiction, start, end, methodologies, affiliates)
+        return self._logged(actor, key, request, write)
 
     def issuance(self, issuance_id: int) -> Row:
         with self.store.reader() as uow:
@@ -150,10 +184,13 @@ class CarbonInclusive:
             return db.issuances_of(uow, jurisdiction)
 
     # ---- verify -------------------------------------------------------------------
-    def verify(self, actor: str, issuance_id: int, approve: bool, reason: str = "") -> Row:
+    def verify(
+        self, actor: str, key: str, issuance_id: int, approve: bool, reason: str = ""
+    ) -> LoggedRow:
         """Approve (fixing the claim) or reject an open issuance."""
-        with self.store.writer() as uow:
-            access.require_role(acting_party(uow, actor), (Role.VERIFIER,), "verify claims")
+
+        def write(uow: UnitOfWork, who: Party) -> JsonDict:
+            access.require_role(who, (Role.VERIFIER,), "verify claims")
             row = _issuance(uow, issuance_id, lock=True)
             check_verifier(actor, row["requested_by"], row["affiliates"].split())
             check_decision(IssuanceStatus(row["status"]), approve, reason)
@@ -178,8 +215,10 @@ class CarbonInclusive:
             else:
                 values["status"] = str(IssuanceStatus.REJECTED)
             db.update_issuance(uow, issuance_id, **values)
-            uow.commit()
-        return self.issuance(issuance_id)
+            return {"issuance_id": issuance_id}
+
+        request = c.decision_request(issuance_id, approve, reason)
+        return self._logged(actor, key, request, write)
 
     def _claim(self, uow: UnitOfWork, row: Row, as_of_seq: int) -> tuple[Claim, int]:
         horizon = self.registry.clock() - timedelta(seconds=int(row["expiry_s"]))
@@ -197,9 +236,9 @@ class CarbonInclusive:
     def issue(self, actor: str, key: str, issuance_id: int) -> InclusiveIssuance:
         """Issue the verified claim as one PCER batch, spending the energy behind it."""
         with self.store.reader() as uow:
-            prior = uow.entry_by_key(actor, key)
+            prior = _replay(uow, actor, key, issuance_id)
             if prior is not None:
-                return self._replayed(uow, prior, key, issuance_id)
+                return self._from_row(prior, replayed=True)
             row = _issuance(uow, issuance_id)
             status = IssuanceStatus(row["status"])
             if status != IssuanceStatus.VERIFIED:
@@ -229,31 +268,11 @@ class CarbonInclusive:
             taken.append(found)
             return found.account_ids, found.amounts_g
 
-        def record(uow: UnitOfWork, entry: Entry) -> None:
-            db.update_issuance(
-                uow,
-                issuance_id,
-                status=str(IssuanceStatus.ISSUED),
-                issue_seq=entry.seq,
-                batch=batch,
-            )
-            db.insert_attributions(uow, entry.seq, taken[0])
-
         methodologies = tuple(row["methodologies"].split())
         cmd = c.IssueInclusive(issuance_id, batch, row["rule_set"], methodologies)
-        receipt = self.registry.issue_inclusive(
-            actor, key, cmd, recipients, evidence=RowsBeside(record)
-        )
+        table = AttributionTable(issuance_id, batch, taken)
+        receipt = issue_inclusive(self.registry, actor, key, cmd, recipients, evidence=table)
         return self._result(receipt)
-
-    def _replayed(
-        self, uow: UnitOfWork, prior: Entry, key: str, issuance_id: int
-    ) -> InclusiveIssuance:
-        # Answered from the stored evidence, before any rule is checked again.
-        row = db.issuance_by_seq(uow, prior.seq)
-        if row is None or int(row["issuance_id"]) != issuance_id:
-            raise IdempotencyConflict(f"key {key!r} was used for another request")
-        return self._from_row(row, replayed=True)
 
     def _result(self, receipt: Receipt) -> InclusiveIssuance:
         with self.store.reader() as uow:

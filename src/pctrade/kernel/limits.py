@@ -21,6 +21,9 @@ INT64_MAX: Final = 2**63 - 1
 INT32_MAX: Final = 2**31 - 1
 
 # ---- texts (characters; the SQL columns are exactly this wide) --------------------
+PARTY_ID_LEN_MAX: Final = 64  # a party's id (and so a login's username, a partner's id)
+DENOMINATION_LEN_MAX: Final = 64  # a batch's name, e.g. PCER-GD-AFF0007-2026Q3-001
+BATCH_ID_LEN_MAX: Final = 64  # a behaviour batch's id, chosen by its data partner
 IDEM_KEY_LEN_MAX: Final = 128  # an idempotency key: printable ASCII, no spaces
 REFERENCE_LEN_MAX: Final = 128  # a payment's or a hold's reference
 REASON_LEN_MAX: Final = 512  # a free-text reason, cause or note recorded with a decision

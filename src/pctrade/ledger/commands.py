@@ -27,7 +27,7 @@ from typing import ClassVar
 from pctrade.kernel.errors import ValidationError
 from pctrade.ledger.journal import request_hash
 from pctrade.ledger.model import Role
-from pctrade.ledger.operations import EnergyCredit, FreezeReason, Retirement
+from pctrade.ledger.operations import FreezeReason, Retirement
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,60 +217,3 @@ class Withdraw(Command):
 class Correct(Command):
     seq: int
     reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class CreditEnergy(Command):
-    """Credit one day's green energy; the lines are fingerprinted by their digest."""
-
-    credit: EnergyCredit
-
-    def fingerprint(self) -> str:
-        c = self.credit
-        return request_hash(
-            {
-                "command": "CreditEnergy",
-                "day": c.day,
-                "methodologies": sorted(c.methodologies),
-                "as_of_ms": c.as_of_ms,
-                "lines_digest": c.digest,
-            }
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ReleaseHeld(Command):
-    """Release one held behaviour event after review: credit it under the caps."""
-
-    partner_id: str
-    event_id: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class SpendEnergy(Command):
-    account_id: int
-    quantity_g: int
-    purpose: str
-    reference: str
-
-
-@dataclass(frozen=True, slots=True)
-class ExpireEnergy(Command):
-    cutoff: str
-    expiry_s: int
-    rule_set: str = ""  # the version the expiry period was taken from, if any
-
-
-@dataclass(frozen=True, slots=True)
-class IssueInclusive(Command):
-    """Issue a carbon-inclusive batch for a verified request.
-
-    Who gets how much is not part of the command: the registry computes it inside the
-    entry's transaction from the energy ledger, and the verified claim's digest pins it.
-    """
-
-    issuance_id: int
-    denomination: str
-    rule_set: str
-    methodologies: tuple[str, ...]

@@ -11,27 +11,9 @@ from pctrade.ledger.extensions import Context, OperationType
 from pctrade.ledger.operations import OpType
 from pctrade.ledger.sql import schema
 
-_OWN = (
-    OpType.GENESIS,
-    OpType.OPEN_ACCOUNT,
-    OpType.AUTHORIZE,
-    OpType.TRANSFER,
-    OpType.DISTRIBUTE,
-    OpType.FREEZE,
-    OpType.UNFREEZE,
-    OpType.SURRENDER,
-    OpType.RETIRE,
-    OpType.CANCEL,
-    OpType.DEPOSIT,
-    OpType.WITHDRAW,
-    OpType.CORRECT,
-)
-
+# Every op type of the ledger's own enum; contexts' op types live in their contexts.
 LEDGER = Context(
     "ledger",
-    operations=(
-        *(OperationType(op) for op in _OWN),
-        OperationType(OpType.ISSUE, issues_batch=True),
-    ),
+    operations=tuple(OperationType(op, issues_batch=op == OpType.ISSUE) for op in OpType),
     metadata=(schema.metadata,),
 )

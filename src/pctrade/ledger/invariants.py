@@ -18,9 +18,9 @@ Invariants:
 These are the ledger's own. A context adds the invariants of its operations without
 editing this module: it registers (``ledger.extensions``) a check per operation type,
 op types that issue a batch, and trackers fed every entry; ``Replay`` runs what it is
-given. The energy context checks each credit's stored statement lines against its
-payload's digest; the carbon-inclusive context checks that an issuance credits each
-person exactly the energy it spends of theirs.
+given. The carbon-inclusive context checks that an issuance credits each person
+exactly the energy it spends of theirs. Rows a context keeps beside the journal (the
+energy context's statement lines) are its own audits' to check, never the replay's.
 """
 
 from __future__ import annotations
@@ -63,8 +63,6 @@ class StoredEntry:
     postings: Postings
     parties: tuple[Party | PartyRow, ...] = ()
     accounts: tuple[Account | AccountRow, ...] = ()
-    # Stored statement lines of an energy credit, in stored order (EnergyLine columns).
-    lines: tuple[tuple[object, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

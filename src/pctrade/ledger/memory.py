@@ -77,6 +77,8 @@ class _Tables:
     postings: dict[Seq, Postings] = field(default_factory=dict)
     opened: dict[Seq, tuple[tuple[Party, ...], tuple[Account, ...]]] = field(default_factory=dict)
     keys: dict[tuple[PartyId, str], Seq] = field(default_factory=dict)
+    # The request log: writes without an entry, by (actor, key): (hash, result, ts).
+    requests: dict[tuple[PartyId, str], tuple[str, str, str]] = field(default_factory=dict)
     corrected: set[Seq] = field(default_factory=set)
     parties: dict[PartyId, Party] = field(default_factory=dict)
     accounts: dict[AccountId, Account] = field(default_factory=dict)
@@ -95,6 +97,7 @@ class _Tables:
             dict(self.postings),
             dict(self.opened),
             dict(self.keys),
+            dict(self.requests),
             set(self.corrected),
             dict(self.parties),
             dict(self.accounts),
@@ -241,6 +244,9 @@ class MemoryUnitOfWork:
         seq = self._t.keys.get((actor, idem_key))
         return None if seq is None else self._t.entries[seq - 1]
 
+    def request_by_key(self, actor: PartyId, idem_key: str) -> tuple[str, str, str] | None:
+        return self._t.requests.get((actor, idem_key))
+
     def entry(self, seq: Seq) -> Entry | None:
         return self._t.entries[seq - 1] if 0 < seq <= len(self._t.entries) else None
 
@@ -297,6 +303,16 @@ class MemoryUnitOfWork:
         yield from self._t.grants.items()
 
     # ---- writes ---------------------------------------------------------------------
+    def record_request(
+        self, actor: PartyId, idem_key: str, req_hash: str, result: str, ts: str
+    ) -> None:
+        """Log a write that records no entry; a key already logged is another's."""
+        if not self._write:
+            raise TypeError("a reader cannot write")
+        if (actor, idem_key) in self._t.requests:
+            raise ConcurrentKeyUse(idem_key)
+        self._t.requests[actor, idem_key] = (req_hash, result, ts)
+
     def append(self, plan: Plan, actor: PartyId, idem_key: str, req_hash: str, ts: str) -> Entry:
         """Record ``plan`` as the next entry, all of it or (refusing) nothing."""
         if not self._write:

@@ -17,16 +17,11 @@ from enum import StrEnum
 from pctrade.kernel.errors import ValidationError
 from pctrade.kernel.limits import (
     NAME_LEN_MAX,
-    PURPOSE_LEN_MAX,
+    PARTY_ID_LEN_MAX,
     REASON_LEN_MAX,
     REFERENCE_LEN_MAX,
 )
 from pctrade.kernel.units import require_positive
-from pctrade.ledger.energy_lines import (
-    LINES_PER_CREDIT_MAX,
-    EnergyLine,
-    lines_digest,
-)
 from pctrade.ledger.journal import JsonDict
 from pctrade.ledger.model import (
     CASH_ASSET,
@@ -64,11 +59,6 @@ class OpType(StrEnum):
     DEPOSIT = "deposit"
     WITHDRAW = "withdraw"
     CORRECT = "correct"
-    ENERGY_CREDIT = "energy_credit"
-    ENERGY_SPEND = "energy_spend"
-    ENERGY_EXPIRE = "energy_expire"
-    # 碳普惠: one entry spends people's energy and issues the same grams as a PCER batch.
-    INCLUSIVE_ISSUE = "inclusive_issue"
 
 
 class FreezeReason(StrEnum):
@@ -156,9 +146,6 @@ class Plan:
     grant: Grant | None = None
     corrects: Seq | None = None
     extra: JsonDict = field(default_factory=dict)
-    # Statement lines of an energy credit: the payload records their digest; the
-    # energy context writes them beside the entry, as its evidence (``energy.entries``).
-    lines: Sequence[EnergyLine] = ()
 
     def __post_init__(self) -> None:
         check_postings(self.postings)
@@ -172,7 +159,11 @@ class Plan:
         return self.holds[0] if self.holds else None
 
 
-def _text(value: str, what: str, limit: int = REASON_LEN_MAX, required: bool = True) -> str:
+def checked_text(value: str, what: str, limit: int = REASON_LEN_MAX, required: bool = True) -> str:
+    """A free-text field as an entry records it: stripped, required unless told, bounded.
+
+    Contexts' planners use it too, so every payload's text obeys one rule.
+    """
     value = value.strip()
     if required and not value:
         raise ValidationError(f"{what} is required", code="missing_field")
@@ -181,13 +172,14 @@ def _text(value: str, what: str, limit: int = REASON_LEN_MAX, required: bool = T
     return value
 
 
-_PARTY_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
+_PARTY_RE = re.compile(rf"^[A-Za-z0-9_.:@-]{{1,{PARTY_ID_LEN_MAX}}}$")
 
 
 def check_party_id(party_id: str) -> str:
     if not _PARTY_RE.match(party_id):
         raise ValidationError(
-            f"party id {party_id!r} must be 1-64 letters, digits or _.:@-", code="bad_party"
+            f"party id {party_id!r} must be 1-{PARTY_ID_LEN_MAX} letters, digits or _.:@-",
+            code="bad_party",
         )
     return party_id
 
@@ -198,7 +190,7 @@ def plan_open_accounts(
     """Register parties and open one account for each that holds units."""
     if not parties:
         raise ValidationError("nothing to open", code="missing_field")
-    label = _text(label, "label", NAME_LEN_MAX, required=False)
+    label = checked_text(label, "label", NAME_LEN_MAX, required=False)
     accounts = []
     checked = []
     next_id = first_account_id
@@ -206,7 +198,9 @@ def plan_open_accounts(
         check_party_id(party.party_id)
         # Record the checked name: a column of 200 characters would silently drop
         # trailing spaces on PostgreSQL and break the entry's hash.
-        party = Party(party.party_id, party.role, _text(party.name, "name", NAME_LEN_MAX, False))
+        party = Party(
+            party.party_id, party.role, checked_text(party.name, "name", NAME_LEN_MAX, False)
+        )
         checked.append(party)
         holder_type = HOLDER_TYPE_OF_ROLE.get(party.role)
         if holder_type is not None:
@@ -237,7 +231,12 @@ def plan_issue(batch: Batch, allocations: Sequence[tuple[AccountId, int]]) -> Pl
     return plan_issue_columns(batch, account_ids, amounts)
 
 
-def _issued_total(batch: Batch, amounts: Sequence[int]) -> int:
+def issued_total(batch: Batch, amounts: Sequence[int]) -> int:
+    """The grams a batch issues, once every amount is positive and they sum to it.
+
+    Shared by every op type that issues a batch (``issue``, and contexts' own, such as
+    carbon-inclusive issuance): replay counts a batch's issued grams the same way.
+    """
     if min(amounts) <= 0:
         raise ValidationError("every issued quantity must be positive", code="non_positive")
     total = sum(amounts)
@@ -251,13 +250,14 @@ def _issued_total(batch: Batch, amounts: Sequence[int]) -> int:
 
 
 def plan_issue_columns(batch: Batch, account_ids: Sequence[int], amounts: Sequence[int]) -> Plan:
-    total = _issued_total(batch, amounts)
+    total = issued_total(batch, amounts)
     source = Posting(SystemAccount.ISSUANCE, batch.asset_id, State.SOURCE, -total)
     postings = Postings.fan_out(batch.asset_id, source, account_ids, amounts)
-    return Plan(OpType.ISSUE, _batch_payload(batch, total, len(account_ids)), postings, batch=batch)
+    return Plan(OpType.ISSUE, batch_payload(batch, total, len(account_ids)), postings, batch=batch)
 
 
-def _batch_payload(batch: Batch, total: int, recipients: int) -> JsonDict:
+def batch_payload(batch: Batch, total: int, recipients: int) -> JsonDict:
+    """What an entry that issues a batch records of it (replay reads ``batch``)."""
     d = batch.denomination
     return {
         "batch": {
@@ -348,7 +348,7 @@ def plan_distribute(
         raise ValidationError("the payer cannot also be a recipient", code="same_account")
     total = sum(amounts)
     require_positive(total, "distributed total")
-    reference = _text(reference, "reference", REFERENCE_LEN_MAX)
+    reference = checked_text(reference, "reference", REFERENCE_LEN_MAX)
     source = Posting(src.account_id, asset_id, State.AVAILABLE, -total)
     postings = Postings.fan_out(asset_id, source, account_ids, amounts)
     payload: JsonDict = {
@@ -365,7 +365,7 @@ def plan_freeze(
     account: Account, asset_id: AssetId, quantity: int, reason: FreezeReason, reference: str
 ) -> Plan:
     require_tradable(asset_id, "frozen")
-    reference = _text(reference, "reference", REFERENCE_LEN_MAX)
+    reference = checked_text(reference, "reference", REFERENCE_LEN_MAX)
     plan = _move(
         OpType.FREEZE,
         account,
@@ -410,7 +410,7 @@ def plan_surrender(account: Account, asset_id: AssetId, quantity: int, period: s
         raise ValidationError("only key emitters surrender units", code="not_an_emitter")
     if asset_id == CASH_ASSET:
         raise ValidationError("cash cannot be surrendered", code="bad_asset")
-    period = _text(period, "compliance period", 32)
+    period = checked_text(period, "compliance period", 32)
     return _move(
         OpType.SURRENDER, account, asset_id, quantity, State.SURRENDERED, {"period": period}
     )
@@ -433,10 +433,10 @@ class Retirement:
                 code="bad_jurisdiction",
             )
         return {
-            "beneficiary": _text(self.beneficiary, "beneficiary", NAME_LEN_MAX),
-            "reason": _text(self.reason, "reason"),
+            "beneficiary": checked_text(self.beneficiary, "beneficiary", NAME_LEN_MAX),
+            "reason": checked_text(self.reason, "reason"),
             "jurisdiction": self.jurisdiction,
-            "consumption_period": _text(
+            "consumption_period": checked_text(
                 self.consumption_period, "consumption period", 64, required=False
             ),
         }
@@ -459,14 +459,14 @@ def plan_cancel(account: Account, asset_id: AssetId, quantity: int, reason: str)
         asset_id,
         quantity,
         State.CANCELLED,
-        {"reason": _text(reason, "reason")},
+        {"reason": checked_text(reason, "reason")},
     )
 
 
 def plan_cash(op: OpType, account: Account, amount_fen: int, reference: str) -> Plan:
     """Deposit (gateway → account) or withdrawal (account → gateway) of fen."""
     require_positive(amount_fen, "amount")
-    reference = _text(reference, "reference", REFERENCE_LEN_MAX)
+    reference = checked_text(reference, "reference", REFERENCE_LEN_MAX)
     sign = 1 if op == OpType.DEPOSIT else -1
     postings = Postings.of(
         [
@@ -485,7 +485,7 @@ def plan_correct(original_seq: Seq, original_op: str, original: Postings, reason
             f"{', '.join(sorted(CORRECTABLE))}); terminal operations are final",
             code="not_correctable",
         )
-    payload = {"corrects": original_seq, "reason": _text(reason, "reason")}
+    payload = {"corrects": original_seq, "reason": checked_text(reason, "reason")}
     return Plan(OpType.CORRECT, payload, postings=original.negated(), corrects=original_seq)
 
 
@@ -500,158 +500,3 @@ def plan_genesis() -> Plan:
     )
     payload: JsonDict = {"system_accounts": {s.name.lower(): int(s) for s in SystemAccount}}
     return Plan(OpType.GENESIS, payload, parties=(REGISTRY_PARTY,), accounts=accounts)
-
-
-# ---- green energy ------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class EnergyCredit:
-    """One day's quantification, as the registry records it."""
-
-    day: str
-    methodologies: tuple[str, ...]
-    as_of_ms: int
-    lines: Sequence[EnergyLine]
-    # Computed once here (a million lines take a second to hash), used by the plan and
-    # by the command's fingerprint alike, so it always matches the lines.
-    digest: str = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "lines", tuple(self.lines))  # what is hashed stays put
-        object.__setattr__(self, "digest", lines_digest(self.lines))
-
-
-def _energy_totals(lines: Sequence[EnergyLine]) -> tuple[list[int], list[int]]:
-    """Credited grams per account, accounts in ascending order; zero totals left out."""
-    totals: dict[AccountId, int] = {}
-    for line in lines:
-        if line.credited_g < 0:
-            raise ValidationError("a line credits negative grams", code="non_positive")
-        totals[line.account_id] = totals.get(line.account_id, 0) + line.credited_g
-    ids = sorted(a for a, g in totals.items() if g > 0)
-    return ids, [totals[a] for a in ids]
-
-
-def plan_energy_credit(credit: EnergyCredit) -> Plan:
-    """Credit one day's energy: one ``available`` posting per person, out of the source.
-
-    Lines that credit 0 g (capped or below one gram) are kept: the statement shows them.
-    """
-    lines = credit.lines
-    if not lines:
-        raise ValidationError("no energy lines to credit", code="missing_field")
-    if len(lines) > LINES_PER_CREDIT_MAX:
-        raise ValidationError("too many energy lines in one credit", code="too_many")
-    if any(line.day != credit.day for line in lines):
-        raise ValidationError("every line must be of the credited day", code="bad_request")
-    ids, amounts = _energy_totals(lines)
-    total = sum(amounts)
-    require_positive(total, "credited energy")
-    source = Posting(SystemAccount.ISSUANCE, ENERGY_ASSET, State.SOURCE, -total)
-    payload: JsonDict = {
-        "day": credit.day,
-        "methodologies": sorted(credit.methodologies),
-        "as_of_ms": credit.as_of_ms,
-        "lines": len(lines),
-        "lines_digest": credit.digest,
-        "recipients": len(ids),
-        "credited_g": total,
-    }
-    postings = Postings.fan_out(ENERGY_ASSET, source, ids, amounts)
-    return Plan(OpType.ENERGY_CREDIT, payload, postings=postings, lines=tuple(lines))
-
-
-def plan_energy_spend(account: Account, quantity_g: int, purpose: str, reference: str) -> Plan:
-    """Consume energy once (a sink sponsorship): ``available`` → ``spent``, for good."""
-    payload = {
-        "purpose": _text(purpose, "purpose", PURPOSE_LEN_MAX),
-        "reference": _text(reference, "reference", REFERENCE_LEN_MAX),
-    }
-    return _move(OpType.ENERGY_SPEND, account, ENERGY_ASSET, quantity_g, State.SPENT, payload)
-
-
-def plan_energy_expire(
-    account_ids: Sequence[AccountId],
-    amounts_g: Sequence[int],
-    cutoff: str,
-    expiry_s: int,
-    rule_set: str = "",
-) -> Plan:
-    """Expire, in one entry, each holder's energy that is older than the cutoff."""
-    if not account_ids:
-        raise ValidationError("no energy to expire", code="missing_field")
-    if len(account_ids) != len(amounts_g):
-        raise ValidationError("accounts and amounts differ in length", code="bad_request")
-    if min(amounts_g) <= 0:
-        raise ValidationError("every expired quantity must be positive", code="non_positive")
-    n = len(account_ids)
-    accounts = array("q", account_ids)
-    accounts.extend(account_ids)
-    deltas = array("q", (-q for q in amounts_g))
-    deltas.extend(amounts_g)
-    states = array("q", [int(State.AVAILABLE)]) * n
-    states.extend(array("q", [int(State.EXPIRED)]) * n)
-    postings = Postings(accounts, array("q", [ENERGY_ASSET]) * (2 * n), states, deltas)
-    payload: JsonDict = {
-        "cutoff": cutoff,
-        "expiry_s": expiry_s,
-        "accounts": n,
-        "expired_g": sum(amounts_g),
-    }
-    if rule_set:  # the decision cites the rules it applied
-        payload["rule_set"] = rule_set
-    return Plan(OpType.ENERGY_EXPIRE, payload, postings=postings)
-
-
-# ---- carbon-inclusive issuance (碳普惠) ------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class InclusiveIssue:
-    """What a carbon-inclusive issuance cites: its request, rule set and methodologies."""
-
-    issuance_id: int
-    rule_set: str
-    methodologies: tuple[str, ...]
-
-
-def plan_inclusive_issue(
-    batch: Batch, account_ids: Sequence[AccountId], amounts_g: Sequence[int], why: InclusiveIssue
-) -> Plan:
-    """Spend each person's qualifying energy and issue the same grams to them, at once.
-
-    Per person three postings: green energy ``available`` → ``spent`` (the same,
-    once-only consumption a sink sponsorship makes), and the batch's grams into their
-    ``available`` balance, all out of the issuance account's source. Issuing exactly
-    the grams spent is what makes the path exclusive: energy is spent once, so it backs
-    one credit or one sponsorship, never both (``verify`` checks it per account).
-    """
-    n = len(account_ids)
-    if n == 0:
-        raise ValidationError("an issuance needs at least one recipient", code="missing_field")
-    if n != len(amounts_g):
-        raise ValidationError("recipients and amounts differ in length", code="bad_request")
-    if n > BULK_RECIPIENTS_MAX:
-        raise ValidationError("too many recipients in one issuance", code="too_many")
-    if len(set(account_ids)) != n:
-        raise ValidationError("a recipient is listed twice", code="duplicate_recipient")
-    total = _issued_total(batch, amounts_g)
-    ids = array("q", account_ids)
-    grams = array("q", amounts_g)
-    accounts = array("q", [SystemAccount.ISSUANCE]) + ids + ids + ids
-    assets = array("q", [batch.asset_id]) * (n + 1) + array("q", [ENERGY_ASSET]) * (2 * n)
-    states = (
-        array("q", [int(State.SOURCE)])
-        + array("q", [int(State.AVAILABLE)]) * (2 * n)
-        + array("q", [int(State.SPENT)]) * n
-    )
-    deltas = array("q", [-total]) + grams + array("q", (-g for g in grams)) + grams
-    payload = _batch_payload(batch, total, n)
-    payload["path"] = "carbon_inclusive"
-    payload["issuance_id"] = why.issuance_id
-    payload["rule_set"] = why.rule_set
-    payload["methodologies"] = sorted(why.methodologies)
-    payload["energy_spent_g"] = total
-    postings = Postings(accounts, assets, states, deltas)
-    return Plan(OpType.INCLUSIVE_ISSUE, payload, postings=postings, batch=batch)

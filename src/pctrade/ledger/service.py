@@ -9,7 +9,6 @@ planner the careful way) and group commit. Any error leaves nothing written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import TypeVar
 
@@ -26,7 +25,6 @@ from pctrade.ledger import commands as c
 from pctrade.ledger.journal import format_ts
 from pctrade.ledger.model import (
     CASH_ASSET,
-    ENERGY_ASSET,
     FIRST_HOLDER_ACCOUNT,
     Account,
     AccountId,
@@ -42,7 +40,6 @@ from pctrade.ledger.model import (
 from pctrade.ledger.operations import (
     REGISTRY_PARTY,
     FreezeReason,
-    InclusiveIssue,
     OpType,
     Plan,
     plan_authorize,
@@ -50,10 +47,8 @@ from pctrade.ledger.operations import (
     plan_cash,
     plan_correct,
     plan_distribute,
-    plan_energy_spend,
     plan_freeze,
     plan_genesis,
-    plan_inclusive_issue,
     plan_issue_columns,
     plan_open_accounts,
     plan_retire,
@@ -78,15 +73,14 @@ __all__ = [
     "Receipt",
     "Registry",
     "RowsBeside",
+    "account_of",
     "acting_party",
     "require_fits",
+    "require_held",
+    "require_holder",
 ]
 
 AUTHORITIES = (Role.REGULATOR, Role.REGISTRY_OPERATOR)
-
-# Who receives how much, computed from state inside the entry's transaction.
-Recipients = Callable[[UnitOfWork], tuple[Sequence[AccountId], Sequence[int]]]
-
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -109,6 +103,43 @@ def require_fits(uow: UnitOfWork, plan: Plan) -> None:
                     f"asset {p.asset_id} in existence would exceed the 64-bit range",
                     code="out_of_range",
                 )
+
+
+def account_of(uow: UnitOfWork, account_id: AccountId) -> Account:
+    """The account ``account_id``; ``NotFound`` if there is none."""
+    # An id beyond int64 cannot exist, and the database driver would reject it.
+    account = uow.account(account_id) if 0 < account_id <= INT64_MAX else None
+    if account is None:
+        raise NotFound(f"no account {account_id}", code="unknown_account")
+    return account
+
+
+def require_holder(uow: UnitOfWork, actor: Party, account: Account) -> None:
+    """Only the holder of ``account``, or an agent it authorised, acts on it."""
+    # The holder needs no grant: skip the look-up on the common path.
+    agents = () if actor.party_id == account.owner else uow.agents(account.account_id)
+    access.require_holder_or_agent(actor, account, agents)
+
+
+def require_held(
+    uow: UnitOfWork,
+    account: Account,
+    asset_id: AssetId,
+    quantity: int,
+    state: State = State.AVAILABLE,
+) -> None:
+    """``account`` holds ``quantity`` of the asset in ``state`` (a careful planner's read).
+
+    On the lean path the store's guarded write checks it instead; a refusal there
+    re-runs the planner the careful way, which reads the balance here.
+    """
+    if uow.checks_deferred:  # the store's write checks it; a refusal asks again
+        return
+    held = uow.balance(account.account_id, asset_id, state)
+    if isinstance(quantity, int) and quantity > 0 and held < quantity:
+        raise InsufficientBalance(
+            f"account {account.number} has {held} {state.label}, needs {quantity}"
+        )
 
 
 class Registry:
@@ -147,14 +178,10 @@ class Registry:
                 )
                 uow.commit()
 
-    # ---- lookups shared by the planners ---------------------------------------------
-    @staticmethod
-    def _account(uow: UnitOfWork, account_id: AccountId) -> Account:
-        # An id beyond int64 cannot exist, and the database driver would reject it.
-        account = uow.account(account_id) if 0 < account_id <= INT64_MAX else None
-        if account is None:
-            raise NotFound(f"no account {account_id}", code="unknown_account")
-        return account
+    # ---- lookups shared by the planners (public below, for the contexts' planners) ----
+    _account = staticmethod(account_of)
+    _holder = staticmethod(require_holder)
+    _has = staticmethod(require_held)
 
     @staticmethod
     def _asset(uow: UnitOfWork, name: str) -> AssetId:
@@ -166,28 +193,6 @@ class Registry:
         if batch is None:
             raise NotFound(f"no batch {name}", code="unknown_batch")
         return batch.asset_id
-
-    @staticmethod
-    def _holder(uow: UnitOfWork, actor: Party, account: Account) -> None:
-        # The holder needs no grant: skip the look-up on the common path.
-        agents = () if actor.party_id == account.owner else uow.agents(account.account_id)
-        access.require_holder_or_agent(actor, account, agents)
-
-    @staticmethod
-    def _has(
-        uow: UnitOfWork,
-        account: Account,
-        asset_id: AssetId,
-        quantity: int,
-        state: State = State.AVAILABLE,
-    ) -> None:
-        if uow.checks_deferred:  # the store's write checks it; a refusal asks again
-            return
-        held = uow.balance(account.account_id, asset_id, state)
-        if isinstance(quantity, int) and quantity > 0 and held < quantity:
-            raise InsufficientBalance(
-                f"account {account.number} has {held} {state.label}, needs {quantity}"
-            )
 
     # ---- operations ------------------------------------------------------------------
     def open_account(self, actor: str, key: str, cmd: c.OpenAccount) -> Receipt:
@@ -422,54 +427,3 @@ class Registry:
             return plan
 
         return self.journal.execute(actor, key, cmd, planner, lean=True)
-
-    # ---- green energy -----------------------------------------------------------------
-    def spend_energy(
-        self,
-        actor: str,
-        key: str,
-        cmd: c.SpendEnergy,
-        *,
-        evidence: Evidence | None = None,
-    ) -> Receipt:
-        """Consume energy exactly once; the holder or its agent spends it."""
-
-        def planner(uow: UnitOfWork, who: Party) -> Plan:
-            account = self._account(uow, cmd.account_id)
-            self._holder(uow, who, account)
-            plan = plan_energy_spend(account, cmd.quantity_g, cmd.purpose, cmd.reference)
-            self._has(uow, account, ENERGY_ASSET, cmd.quantity_g)
-            return plan
-
-        return self.journal.execute(actor, key, cmd, planner, evidence, lean=True)
-
-    def issue_inclusive(
-        self,
-        actor: str,
-        key: str,
-        cmd: c.IssueInclusive,
-        recipients: Recipients,
-        *,
-        evidence: Evidence | None = None,
-    ) -> Receipt:
-        """One carbon-inclusive batch: each recipient's energy spent, the same grams issued.
-
-        ``recipients`` runs after the journal head is taken, so the energy it reads
-        cannot be spent by anyone else before this entry commits; the guarded debits
-        of the store refuse the entry if any balance is short anyway.
-        """
-        denomination = Denomination.parse(cmd.denomination)
-
-        def planner(uow: UnitOfWork, who: Party) -> Plan:
-            access.require_role(who, AUTHORITIES, "issue carbon-inclusive credits")
-            asset_id = uow.head.next_asset_id
-            if uow.batch_named(cmd.denomination) is not None:
-                raise ValidationError(f"batch {cmd.denomination} exists", code="batch_exists")
-            ids, amounts = recipients(uow)
-            if uow.account_count(ids) != len(ids):
-                raise NotFound("some recipients have no account", code="unknown_account")
-            batch = Batch(asset_id, denomination, sum(amounts), 0)
-            why = InclusiveIssue(cmd.issuance_id, cmd.rule_set, cmd.methodologies)
-            return plan_inclusive_issue(batch, ids, amounts, why)
-
-        return self.journal.execute(actor, key, cmd, planner, evidence)

@@ -31,25 +31,141 @@ the key (so a replay is answered as one) and the balances (so a refusal says pre
 what is short). A planner must therefore be safe to run twice: it only reads and
 returns a plan. Lean or careful, the journal is the same. Operations with evidence are
 always careful: their rows need a transaction of their own.
+
+**One idempotency mechanism.** Every write that takes an idempotency key — an entry or
+not — goes through this module, with one rule for the key (``check_key``: 1 to
+``IDEM_KEY_LEN_MAX`` printable ASCII characters, else ``bad_idempotency_key``) and one
+answer to its reuse: the same request again is a *replay* answered with the original
+result, another request under the key an ``IdempotencyConflict``
+(``idempotency_key_reused``). A key is used once per actor, by one of two records:
+
+- an **entry**, for writes that change holdings (``execute``): the entry keeps the
+  command's fingerprint (hashed with it, so it never changes) and is the result;
+- the **request log** (table ``requests``), for a context's write that records no entry
+  — a rejected held event, a release the caps left empty, a sink reversal's plan, a
+  sink project's registration, approval and closing, a monitoring report and its
+  verification, a carbon-inclusive issuance's opening and decision
+  (``execute_recorded``): the log keeps the fingerprint and a small JSON result (the ids
+  the context answers from; ``LoggedRow`` answers a context's row with the replay flag).
+  Migration 0008 logged the writes keyed before the log existed. A log row is written
+  in the write's own transaction, under the journal head, so it commits or rolls back
+  with the context's rows.
+
+``prior_use`` reads both records and ``replay_of`` decides: a context whose request is
+not the entry's command (a sponsorship's command names the grams the project's price
+made of the units asked for) passes a test of the prior use instead of a fingerprint,
+so its replay is still answered before any rule is checked again.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from pctrade.kernel.clock import Clock
 from pctrade.kernel.errors import Forbidden, IdempotencyConflict, PctradeError, ValidationError
 from pctrade.kernel.limits import IDEM_KEY_LEN_MAX
 from pctrade.ledger.group_commit import GroupCommitter
-from pctrade.ledger.journal import Entry, JsonDict, format_ts
+from pctrade.ledger.journal import Entry, JsonDict, canonical_json, format_ts, request_hash
 from pctrade.ledger.model import Party
 from pctrade.ledger.operations import Plan
 from pctrade.ledger.ports import ConcurrentKeyUse, OptimisticMiss, Store, UnitOfWork
 
 IDEM_KEY_RE = re.compile(rf"^[\x21-\x7e]{{1,{IDEM_KEY_LEN_MAX}}}$")
+
+
+def check_key(key: str) -> None:
+    """The one rule for an idempotency key, for every write."""
+    if not IDEM_KEY_RE.match(key):
+        raise ValidationError(
+            f"idempotency key must be 1-{IDEM_KEY_LEN_MAX} printable ASCII characters",
+            code="bad_idempotency_key",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Prior:
+    """What an actor's key was first used for: an entry, or a logged write without one."""
+
+    request_hash: str
+    entry: Entry | None = None
+    result: JsonDict | None = None  # a logged write's result
+
+
+def prior_use(uow: UnitOfWork, actor_id: str, key: str) -> Prior | None:
+    """The entry or the logged write this actor's key was used for, if any."""
+    entry = uow.entry_by_key(actor_id, key)
+    if entry is not None:
+        return Prior(entry.header.request_hash, entry=entry)
+    logged = uow.request_by_key(actor_id, key)
+    if logged is None:
+        return None
+    return Prior(logged[0], result=json.loads(logged[1]))
+
+
+def replay_of(
+    uow: UnitOfWork, actor_id: str, key: str, same: str | Callable[[Prior], bool]
+) -> Prior | None:
+    """The prior use of the key when this request replays it; None when the key is new.
+
+    ``same``: the request's fingerprint, or a test that the prior use was this request.
+    Another request under the key is refused (``IdempotencyConflict``).
+    """
+    check_key(key)
+    prior = prior_use(uow, actor_id, key)
+    if prior is None:
+        return None
+    if prior.request_hash != same if isinstance(same, str) else not same(prior):
+        where = "" if prior.entry is None else f" (entry {prior.entry.seq})"
+        raise IdempotencyConflict(
+            f"idempotency key {key!r} was already used for a different request{where}"
+        )
+    return prior
+
+
+class LoggedWithoutEntry(Exception):
+    """``execute``'s key was used, for the same command, by a logged write that made no
+    entry (a context may take either path for one command, e.g. a release the caps left
+    empty): the context answers the replay from its own rows."""
+
+    def __init__(self, result: JsonDict) -> None:
+        super().__init__("the request was logged without an entry")
+        self.result = result
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A context's request that records no entry, as its fingerprint sees it."""
+
+    name: str
+    fields: JsonDict
+
+    def fingerprint(self) -> str:
+        return request_hash({"request": self.name, **self.fields})
+
+
+@dataclass(frozen=True, slots=True)
+class Logged:
+    """What ``execute_recorded`` returns: the write's result, and whether it is a replay."""
+
+    result: JsonDict
+    replayed: bool = False
+
+
+class LoggedRow(dict[str, Any]):
+    """The context's row a logged write answers with (a project, a report), read after
+    the write, and whether it answers an earlier identical request (``replayed``). A
+    dict, so a caller reads it as the row it is; the flag tells an API to say replay."""
+
+    __slots__ = ("replayed",)
+
+    def __init__(self, row: Mapping[str, Any], replayed: bool) -> None:
+        super().__init__(row)
+        self.replayed = replayed
+
 
 # Plans one operation inside its transaction, for the party doing it.
 Planner = Callable[[UnitOfWork, Party], Plan]
@@ -148,11 +264,7 @@ class Journal:
         attempt re-runs the planner the careful way (see the module), so the caller
         sees either the entry or the careful path's precise refusal.
         """
-        if not IDEM_KEY_RE.match(key):
-            raise ValidationError(
-                f"idempotency key must be 1-{IDEM_KEY_LEN_MAX} printable ASCII characters",
-                code="bad_idempotency_key",
-            )
+        check_key(key)
         fingerprint = command.fingerprint()
         careful = not lean or evidence is not None
         try:
@@ -197,16 +309,43 @@ class Journal:
         planner: Planner,
         evidence: Evidence | None,
     ) -> Receipt:
-        prior = None if uow.checks_deferred else uow.entry_by_key(actor_id, key)
+        prior = None if uow.checks_deferred else replay_of(uow, actor_id, key, fingerprint)
         if prior is not None:
-            if prior.header.request_hash != fingerprint:
-                raise IdempotencyConflict(
-                    f"idempotency key {key!r} was already used for a different request "
-                    f"(entry {prior.seq})"
-                )
-            return Receipt(prior, replayed=True)
+            if prior.entry is None:
+                raise LoggedWithoutEntry(prior.result or {})
+            return Receipt(prior.entry, replayed=True)
         plan = _with_evidence(planner(uow, acting_party(uow, actor_id)), evidence)
         entry = uow.append(plan, actor_id, key, fingerprint, format_ts(self.clock()))
         if evidence is not None:
             evidence.write(uow, entry)
         return Receipt(entry)
+
+    def execute_recorded(
+        self,
+        actor_id: str,
+        key: str,
+        command: Command,
+        work: Callable[[UnitOfWork, Party], JsonDict],
+    ) -> Logged:
+        """Do a write that records no entry, once per (actor, key), like ``execute``.
+
+        ``work`` checks access and state and writes the context's rows in the unit of
+        work's transaction, returning the result a replay answers (small JSON: ids).
+        The same command again answers that result; another one, or a key an entry
+        used, is an ``IdempotencyConflict``. Taking the journal head serialises it with
+        every entry, so a key cannot be used by both at once.
+        """
+        check_key(key)
+        fingerprint = command.fingerprint()
+        with self.store.writer() as uow:
+            uow.head  # noqa: B018 - the head lock orders this write among the entries
+            prior = replay_of(uow, actor_id, key, fingerprint)
+            if prior is not None:
+                if prior.entry is not None:  # the same command wrote an entry instead
+                    return Logged({"seq": prior.entry.seq}, replayed=True)
+                return Logged(prior.result or {}, replayed=True)
+            result = work(uow, acting_party(uow, actor_id))
+            ts = format_ts(self.clock())
+            uow.record_request(actor_id, key, fingerprint, canonical_json(result), ts)
+            uow.commit()
+            return Logged(result)

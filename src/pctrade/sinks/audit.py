@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from pctrade.energy.model import EnergyOp
 from pctrade.kernel.limits import INT64_MAX
 from pctrade.ledger.invariants import Problem
 from pctrade.ledger.operations import OpType
@@ -61,7 +62,7 @@ def _sponsorships(
     unpaid: list[int] = []
     for seq, code, account, n, energy_g, day, op_type, payload in db.sponsorships_with_entries(uow):
         units[code] = units.get(code, 0) + int(n)
-        if op_type != OpType.ENERGY_SPEND:
+        if op_type != EnergyOp.SPEND:
             unpaid.append(int(seq))
             continue
         body: dict[str, Any] = json.loads(payload)
@@ -89,7 +90,7 @@ def _sponsorships(
             f"{len(unpaid)} sponsorships have no energy spend paying for them: {named}",
             unpaid[0],
         )
-    for seq, ev in db.evidence_entries(uow, str(OpType.ENERGY_SPEND), "sink_sponsorship"):
+    for seq, ev in db.evidence_entries(uow, str(EnergyOp.SPEND), "sink_sponsorship"):
         if db.sponsorship(uow, seq) is None:
             yield Problem(
                 "sink_sponsorship_missing", f"entry {seq} sponsored {ev['project']}, no row", seq

@@ -58,7 +58,7 @@ PROJECT_TERMS = (
     "approved_by",
     "approved_at",
 )
-# The sponsor unit (migration 0007): part of the terms of every project that declares it.
+# The sponsor unit (migration 0009): part of the terms of every project that declares it.
 UNIT_TERMS = (
     "unit_kind",
     "units_total",
@@ -95,7 +95,7 @@ ISSUANCE_FIGURES = (
     "sponsors",
     "shares_as_of",
 )
-# Per-unit attribution's figures (migration 0007), recorded by every issuance since.
+# Per-unit attribution's figures (migration 0009), recorded by every issuance since.
 UNIT_FIGURES = ("project_units", "sponsors_g", "unissued_g")
 ATTRIBUTION_COLUMNS = ("account_id", "shares", "amount_g", "remainder", "rounded_up")
 

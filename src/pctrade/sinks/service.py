@@ -2,7 +2,7 @@
 
 Each use case is one function of ``Sinks`` and, where it moves holdings, one registry
 operation whose evidence rows are written *beside* the journal entry, in the same
-transaction (typed ``Evidence`` handed to ``Journal.execute``):
+transaction (typed ``Evidence`` handed to ``Journal.execute``, in ``sinks.beside``):
 
 - ``sponsor`` spends the person's green energy once (``energy_spend``) and records
   their units under that entry's seq: no spend without shares, no shares without spend.
@@ -16,13 +16,18 @@ fast and with the project's reason rather than a balance error), and again insid
 entry's transaction, where the journal head serialises writers, so a concurrent
 change cannot slip between check and write. Any refusal leaves nothing written.
 
-Project registration, approval, monitoring reports and their verification move no
-holdings, so they are plain writes to the sink tables, one transaction each.
+Project registration, approval, closing, monitoring reports and their verification
+move no holdings, so they write no entry: each is one transaction on the sink tables,
+logged under the caller's idempotency key in the ledger's request log
+(``Journal.execute_recorded``; the requests are in ``sinks.requests``). The same request
+again answers the row it wrote (flagged ``replayed``), another one under the key is
+``idempotency_key_reused``.
 
 A reversal may need several ``cancel`` entries (one per buffer batch), so it is a
 recorded plan executed step by step: the plan is stored first under the caller's
-idempotency key, each cancellation is keyed by its position in the plan, and calling
-``reverse`` again with the same key resumes where a failure stopped.
+idempotency key (the ledger's request log, ``Journal.execute_recorded``: the one
+idempotency mechanism), each cancellation is keyed by its position in the plan, and
+calling ``reverse`` again with the same key resumes where a failure stopped.
 """
 
 from __future__ import annotations
@@ -31,35 +36,45 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from pctrade.energy.commands import SpendEnergy
+from pctrade.energy.entries import spend_energy
 from pctrade.kernel.errors import (
     Conflict,
     Forbidden,
-    IdempotencyConflict,
     NotFound,
     ValidationError,
 )
-from pctrade.kernel.limits import INT32_MAX, REASON_LEN_MAX
+from pctrade.kernel.limits import REASON_LEN_MAX
 from pctrade.ledger import access
 from pctrade.ledger import commands as c
-from pctrade.ledger.journal import Entry, format_ts
+from pctrade.ledger.journal import Entry, JsonDict, format_ts
 from pctrade.ledger.model import (
     AccountId,
     Denomination,
     Instrument,
+    Party,
     Role,
     State,
     SystemAccount,
 )
 from pctrade.ledger.ports import UnitOfWork
-from pctrade.ledger.service import AUTHORITIES, Receipt, Registry, RowsBeside, acting_party
+from pctrade.ledger.service import AUTHORITIES, Receipt, Registry
+from pctrade.ledger.write import LoggedRow, Prior, Request, replay_of
 from pctrade.rules import IssuancePath, RuleBook, RuleSet
+from pctrade.sinks import requests as rq
 from pctrade.sinks.attribution import Attribution, ReversalPlan, plan_reversal
+from pctrade.sinks.beside import (
+    IssuanceTable,
+    ReversalStep,
+    SponsorshipShares,
+    project_state,
+    project_terms,
+    project_units,
+    report_row,
+    requested_g,
+)
 from pctrade.sinks.evidence import (
-    issuance_evidence,
-    project_terms_digest,
     report_digest,
-    reversal_evidence,
-    sponsorship_evidence,
 )
 from pctrade.sinks.fast_split import attribute_columns
 from pctrade.sinks.monitoring import (
@@ -67,7 +82,6 @@ from pctrade.sinks.monitoring import (
     Period,
     ReportStatus,
     check_decision,
-    check_issuable,
     check_measured,
     check_no_overlap,
     check_period,
@@ -77,7 +91,6 @@ from pctrade.sinks.monitoring import (
 from pctrade.sinks.price import spec_standard
 from pctrade.sinks.project import (
     ProjectSpec,
-    ProjectState,
     ProjectStatus,
     require_status,
     sponsorship_cost_g,
@@ -99,23 +112,6 @@ BATCHES_PER_PROJECT_MAX = 999  # the serial in a denomination has three digits
 
 def _day(text: str) -> date:
     return date.fromisoformat(text)
-
-
-def _state(row: db.Row) -> ProjectState:
-    return ProjectState(
-        row["code"],
-        ProjectStatus(row["status"]),
-        int(row["unit_energy_g"]),
-        int(row["units_offered"]),
-        int(row["units_sold"]),
-    )
-
-
-def _report(uow: UnitOfWork, report_id: int) -> db.Row:
-    row = db.report(uow, report_id) if 0 < report_id <= INT32_MAX else None
-    if row is None:
-        raise NotFound(f"no monitoring report {report_id}", code="unknown_report")
-    return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,29 +160,42 @@ class Sinks:
     def _now(self) -> str:
         return format_ts(self.registry.clock())
 
+    def _logged(
+        self,
+        actor: str,
+        key: str,
+        request: Request,
+        write: Callable[[UnitOfWork, Party], JsonDict],
+        answer: Callable[[JsonDict], db.Row],
+    ) -> LoggedRow:
+        """A write without an entry, once per key: the row it wrote, or a replay's."""
+        logged = self.registry.journal.execute_recorded(actor, key, request, write)
+        return LoggedRow(answer(logged.result), logged.replayed)
+
     # ---- projects -------------------------------------------------------------------
-    def register(self, actor: str, spec: ProjectSpec, stand_age_y: int = 0) -> db.Row:
+    def register(self, actor: str, key: str, spec: ProjectSpec, stand_age_y: int = 0) -> LoggedRow:
         """A project owner registers a project; it waits for the regulator's approval."""
-        validate_spec(spec, self.models.forest_types)
-        if not 0 <= stand_age_y < 1_000:
-            raise ValidationError("stand age is 0 to 999 years", code="bad_stand_age")
-        rules = self._rules(spec)
-        standard = spec_standard(
-            self.models, spec, stand_age_y, rules.energy_per_removal_bps(), rules.version
-        )
-        with self.store.writer() as uow:
-            access.require_role(
-                acting_party(uow, actor), (Role.PROJECT_OWNER,), "register projects"
-            )
+
+        def write(uow: UnitOfWork, who: Party) -> JsonDict:
+            validate_spec(spec, self.models.forest_types)
+            if not 0 <= stand_age_y < 1_000:
+                raise ValidationError("stand age is 0 to 999 years", code="bad_stand_age")
+            rules = self._rules(spec)
+            access.require_role(who, (Role.PROJECT_OWNER,), "register projects")
             if db.project(uow, spec.code) is not None:
                 raise Conflict(f"project {spec.code} exists", code="project_exists")
+            standard = spec_standard(
+                self.models, spec, stand_age_y, rules.energy_per_removal_bps(), rules.version
+            )
             standard.check(spec.unit_energy_g)  # the published price, or refused citing it
             row = self._project_row(actor, spec, stand_age_y, rules)
             row["unit_expected_g"] = standard.expected_removal_g
             row["energy_per_removal_bps"] = standard.energy_per_removal_bps
             db.insert_project(uow, row, _parcels(spec))
-            uow.commit()
-        return self.project(spec.code)
+            return {"project_code": spec.code}
+
+        request = rq.register(spec, stand_age_y)
+        return self._logged(actor, key, request, write, lambda _: self.project(spec.code))
 
     # ---- rule set (buffer rate; begin) ----------------------------------------------
     def _rules(self, spec: ProjectSpec) -> RuleSet:
@@ -235,12 +244,11 @@ class Sinks:
             "m2_per_unit": unit.m2_per_unit,
         }
 
-    def approve(self, actor: str, code: str) -> db.Row:
+    def approve(self, actor: str, key: str, code: str) -> LoggedRow:
         """The regulator approves a registered project; sponsorship opens."""
-        with self.store.writer() as uow:
-            access.require_role(
-                acting_party(uow, actor), (Role.REGULATOR,), "approve sink projects"
-            )
+
+        def write(uow: UnitOfWork, who: Party) -> JsonDict:
+            access.require_role(who, (Role.REGULATOR,), "approve sink projects")
             row = project_row(uow, code, lock=True)
             require_status(code, ProjectStatus(row["status"]), ProjectStatus.REGISTERED, "approval")
             db.update_project(
@@ -250,20 +258,22 @@ class Sinks:
                 approved_by=actor,
                 approved_at=self._now(),
             )
-            uow.commit()
-        return self.project(code)
+            return {"project_code": code}
 
-    def close(self, actor: str, code: str) -> db.Row:
+        return self._logged(actor, key, rq.approve(code), write, lambda _: self.project(code))
+
+    def close(self, actor: str, key: str, code: str) -> LoggedRow:
         """The owner or the regulator closes sponsorship; reports and issuance go on."""
-        with self.store.writer() as uow:
-            who = acting_party(uow, actor)
+
+        def write(uow: UnitOfWork, who: Party) -> JsonDict:
             row = project_row(uow, code, lock=True)
             if who.party_id != row["owner"] and who.role != Role.REGULATOR:
                 raise Forbidden(f"{actor} may not close project {code}")
             require_status(code, ProjectStatus(row["status"]), ProjectStatus.APPROVED, "closing")
             db.update_project(uow, code, status=str(ProjectStatus.CLOSED))
-            uow.commit()
-        return self.project(code)
+            return {"project_code": code}
+
+        return self._logged(actor, key, rq.close(code), write, lambda _: self.project(code))
 
     def project(self, code: str) -> db.Row:
         with self.store.reader() as uow:
@@ -275,39 +285,29 @@ class Sinks:
     ) -> Sponsorship:
         """Spend ``units`` × the unit price of green energy, once, for shares of ``code``."""
         with self.store.reader() as uow:
-            prior = _prior_row(uow, actor, key, db.sponsorship)
+            asked = (account_id, code, units)
+            prior = _prior_row(uow, actor, key, db.sponsorship, _sponsored(asked))
             if prior is not None:
-                return _replayed_sponsorship(prior, key, account_id, code, units)
+                return Sponsorship(
+                    int(prior["spend_seq"]), code, account_id, units, int(prior["energy_g"]), True
+                )
             project = project_row(uow, code)
-            cost_g = sponsorship_cost_g(_state(project), units)
-            terms = _terms(uow, project)
+            cost_g = sponsorship_cost_g(project_state(project), units)
+            terms = project_terms(uow, project)
         day = self.registry.clock().date().isoformat()
-
-        def record(uow: UnitOfWork, entry: Entry) -> None:
-            row = project_row(uow, code, lock=True)
-            if sponsorship_cost_g(_state(row), units) != cost_g or _terms(uow, row) != terms:
-                raise Conflict(f"project {code} changed its terms", code="price_changed")
-            db.update_project(uow, code, units_sold=int(row["units_sold"]) + units)
-            sponsorship = {
-                "spend_seq": entry.seq,
-                "project_code": code,
-                "account_id": account_id,
-                "units": units,
-                "energy_g": cost_g,
-                "sponsored_on": day,
-            }
-            db.insert_sponsorship(uow, sponsorship)
-
-        cmd = c.SpendEnergy(account_id, cost_g, SPONSOR_PURPOSE, f"{code} x{units}")
-        evidence = sponsorship_evidence(code, units, day, terms)
-        receipt = self.registry.spend_energy(actor, key, cmd, evidence=RowsBeside(record, evidence))
+        cmd = SpendEnergy(account_id, cost_g, SPONSOR_PURPOSE, f"{code} x{units}")
+        shares = SponsorshipShares(code, account_id, units, cost_g, day, terms)
+        receipt = spend_energy(self.registry, actor, key, cmd, evidence=shares)
         return Sponsorship(receipt.seq, code, account_id, units, cost_g, receipt.replayed)
 
     # ---- monitoring and verification -------------------------------------------------
-    def file_report(self, actor: str, code: str, period: Period, removals_g: int) -> db.Row:
+    def file_report(
+        self, actor: str, key: str, code: str, period: Period, removals_g: int
+    ) -> LoggedRow:
         """The owner files measured removals for a period; a verifier decides on it."""
-        check_measured(removals_g)
-        with self.store.writer() as uow:
+
+        def write(uow: UnitOfWork, who: Party) -> JsonDict:
+            check_measured(removals_g)
             row = project_row(uow, code, lock=True)
             if actor != row["owner"]:
                 raise Forbidden(f"only the owner of {code} files its reports", code="not_owner")
@@ -321,8 +321,10 @@ class Sinks:
             report_id = db.insert_report(
                 uow, _report_row(code, period, removals_g, expected_g, actor, self._now())
             )
-            uow.commit()
-        return self.report(report_id)
+            return {"report_id": report_id}
+
+        request = rq.report(code, period, removals_g)
+        return self._logged(actor, key, request, write, self._report_of)
 
     def _expected_g(self, project: db.Row, period: Period) -> int:
         # The stand ages with the project; the band at the period's start applies.
@@ -332,11 +334,14 @@ class Sinks:
             self.models, project["forest_type"], int(project["area_m2"]), age_y, period.days
         )
 
-    def verify(self, actor: str, report_id: int, approve: bool, reason: str = "") -> db.Row:
+    def verify(
+        self, actor: str, key: str, report_id: int, approve: bool, reason: str = ""
+    ) -> LoggedRow:
         """A verifier, not of the project's own circle, verifies or rejects a report."""
-        with self.store.writer() as uow:
-            access.require_role(acting_party(uow, actor), (Role.VERIFIER,), "verify reports")
-            report = _report(uow, report_id)
+
+        def write(uow: UnitOfWork, who: Party) -> JsonDict:
+            access.require_role(who, (Role.VERIFIER,), "verify reports")
+            report = report_row(uow, report_id)
             project = project_row(uow, report["project_code"], lock=True)
             check_verifier(actor, project["owner"], project["affiliates"].split())
             check_decision(ReportStatus(report["status"]), approve, reason)
@@ -349,12 +354,17 @@ class Sinks:
                 decided_at=self._now(),
                 reason=reason,
             )
-            uow.commit()
-        return self.report(report_id)
+            return {"report_id": report_id}
+
+        request = rq.decision(report_id, approve, reason)
+        return self._logged(actor, key, request, write, self._report_of)
 
     def report(self, report_id: int) -> db.Row:
         with self.store.reader() as uow:
-            return _report(uow, report_id)
+            return report_row(uow, report_id)
+
+    def _report_of(self, result: JsonDict) -> db.Row:
+        return self.report(int(result["report_id"]))
 
     # ---- issuance ---------------------------------------------------------------------
     def issue(
@@ -362,20 +372,18 @@ class Sinks:
     ) -> Issuance:
         """Issue a PCER batch for a verified report: buffer share, then every sponsor."""
         with self.store.reader() as uow:
-            prior = _prior_row(uow, actor, key, db.issuance)
+            prior = _prior_row(uow, actor, key, db.issuance, _issued(report_id, quantity_g))
             if prior is not None:
-                if prior["report_id"] != report_id or quantity_g not in (None, prior["removals_g"]):
-                    raise IdempotencyConflict(f"key {key!r} issued for another request")
                 return self._issuance(Receipt(_entry(uow, int(prior["issue_seq"])), replayed=True))
-            report = _report(uow, report_id)
+            report = report_row(uow, report_id)
             project = project_row(uow, report["project_code"])
-            requested_g = _requested(report, quantity_g)
+            asked_g = requested_g(report, quantity_g)
             ids, shares = db.shares_as_of(uow, project["code"], report["period_end"])
             snapshot_seq = uow.head.last_seq  # every sponsorship the shares include is ≤ it
-            terms = _terms(uow, project)
+            terms = project_terms(uow, project)
         buffer_bps = int(project["buffer_bps"])
         issued = attribute_columns(
-            requested_g,
+            asked_g,
             buffer_bps,
             int(SystemAccount.BUFFER),
             ids,
@@ -384,29 +392,23 @@ class Sinks:
         )
         if not issued.recipients:
             raise Conflict(
-                f"{requested_g} g leave nothing to issue to the buffer or the sponsors",
+                f"{asked_g} g leave nothing to issue to the buffer or the sponsors",
                 code="nothing_to_issue",
             )
         batch = _denomination(project, report)
         figures = _issuance_figures(report, batch, issued.attribution)
-        evidence = issuance_evidence(figures, issued.digest, report_digest(report), terms)
-
-        def record(uow: UnitOfWork, entry: Entry) -> None:
-            _check_issue_still_valid(uow, report_id, requested_g, snapshot_seq)
-            fresh = project_row(uow, project["code"], lock=True)
-            db.update_project(uow, project["code"], batches=int(fresh["batches"]) + 1)
-            issued_g = int(_report(uow, report_id)["issued_g"]) + requested_g
-            db.update_report(uow, report_id, issued_g=issued_g)
-            db.insert_issuance(
-                uow,
-                {"issue_seq": entry.seq, **figures},
-                _attribution_columns(issued.attribution),
-                issued.cut,
-            )
-
+        table = IssuanceTable(
+            report_id,
+            project["code"],
+            asked_g,
+            snapshot_seq,
+            figures,
+            issued,
+            report_digest(report),
+            terms,
+        )
         cmd = c.Issue(batch, issued.recipients, issued.amounts_g)
-        receipt = self.registry.issue(actor, key, cmd, evidence=RowsBeside(record, evidence))
-        return self._issuance(receipt)
+        return self._issuance(self.registry.issue(actor, key, cmd, evidence=table))
 
     def _issuance(self, receipt: Receipt) -> Issuance:
         with self.store.reader() as uow:
@@ -443,10 +445,7 @@ class Sinks:
         for index in range(len(done), len(parts)):
             batch, grams = parts[index]
             self._cancel_part(actor, row, index, batch, grams, last=index == len(parts) - 1)
-        with self.store.reader() as uow:
-            final = db.reversal_by_key(uow, actor, key)
-        if final is None:  # pragma: no cover - the row was committed above
-            raise NotFound("reversal vanished", code="unknown_reversal")
+        final = self._reversal(int(row["reversal_id"]))
         return Reversal(
             int(final["reversal_id"]),
             int(final["loss_g"]),
@@ -456,22 +455,25 @@ class Sinks:
         )
 
     def _plan_reversal(self, actor: str, key: str, code: str, loss_g: int, cause: str) -> db.Row:
-        with self.store.writer() as uow:
-            access.require_role(acting_party(uow, actor), AUTHORITIES, "record reversals")
+        """The reversal's plan, recorded once under the caller's key (a replay resumes it)."""
+
+        def plan(uow: UnitOfWork, who: Party) -> JsonDict:
+            access.require_role(who, AUTHORITIES, "record reversals")
             project_row(uow, code, lock=True)
-            prior = db.reversal_by_key(uow, actor, key, lock=True)
-            if prior is not None:
-                if (prior["project_code"], prior["loss_g"], prior["cause"]) != (
-                    code,
-                    loss_g,
-                    cause,
-                ):
-                    raise IdempotencyConflict(f"reversal key {key!r} was used for another loss")
-                return prior
-            plan = plan_reversal(loss_g, self._buffer_left(uow, code))
-            row = _reversal_row(actor, key, code, plan, cause, self._now())
-            row["reversal_id"] = db.insert_reversal(uow, row)
-            uow.commit()
+            planned = plan_reversal(loss_g, self._buffer_left(uow, code))
+            row = _reversal_row(actor, key, code, planned, cause, self._now())
+            return {"reversal_id": db.insert_reversal(uow, row)}
+
+        logged = self.registry.journal.execute_recorded(
+            actor, key, rq.reversal(code, loss_g, cause), plan
+        )
+        return self._reversal(int(logged.result["reversal_id"]))
+
+    def _reversal(self, reversal_id: int) -> db.Row:
+        with self.store.reader() as uow:
+            row = db.reversal(uow, reversal_id)
+        if row is None:  # pragma: no cover - logged with its row, in one transaction
+            raise NotFound(f"no reversal {reversal_id}", code="unknown_reversal")
         return row
 
     def _buffer_left(self, uow: UnitOfWork, code: str) -> list[tuple[str, int]]:
@@ -496,22 +498,10 @@ class Sinks:
         self, actor: str, row: db.Row, index: int, batch: str, grams: int, *, last: bool
     ) -> None:
         reversal_id = int(row["reversal_id"])
-
-        def record(uow: UnitOfWork, entry: Entry) -> None:
-            current = db.reversal_by_key(uow, actor, row["idem_key"], lock=True)
-            seqs = ("" if current is None else current["cancel_seqs"]).split()
-            db.update_reversal(
-                uow,
-                reversal_id,
-                cancel_seqs=" ".join([*seqs, str(entry.seq)]),
-                status="done" if last else "open",
-            )
-
         reason = f"sink reversal {reversal_id} of {row['project_code']}: {row['cause']}"[:512]
         cmd = c.Cancel(SystemAccount.BUFFER, batch, grams, reason)
         key = f"sink-reversal-{reversal_id}-{index}"
-        evidence = RowsBeside(record, reversal_evidence(row, index))
-        self.registry.cancel(actor, key, cmd, evidence=evidence)
+        self.registry.cancel(actor, key, cmd, evidence=ReversalStep(row, index, last))
 
 
 # ---- replays -------------------------------------------------------------------------
@@ -519,15 +509,35 @@ class Sinks:
 # project may have closed or the report been fully issued since, which must not turn a
 # retry of a request that succeeded into an error.
 def _prior_row(
-    uow: UnitOfWork, actor: str, key: str, lookup: Callable[[UnitOfWork, int], db.Row | None]
+    uow: UnitOfWork,
+    actor: str,
+    key: str,
+    lookup: Callable[[UnitOfWork, int], db.Row | None],
+    same: Callable[[db.Row], bool],
 ) -> db.Row | None:
-    entry = uow.entry_by_key(actor, key)
-    if entry is None:
-        return None
-    row = lookup(uow, entry.seq)
-    if row is None:
-        raise IdempotencyConflict(f"key {key!r} was used for another kind of request")
-    return row
+    """The evidence row of the entry this request replays; None when the key is new.
+
+    The entry's command names what the project's terms made of the request (grams, a
+    batch), so the journal is asked whether the key's prior use was this request by
+    comparing the request with the row stored beside that entry (``replay_of``).
+    """
+    found: list[db.Row] = []
+
+    def same_request(prior: Prior) -> bool:
+        row = None if prior.entry is None else lookup(uow, prior.entry.seq)
+        if row is not None:
+            found.append(row)
+        return row is not None and same(row)
+
+    return None if replay_of(uow, actor, key, same_request) is None else found[0]
+
+
+def _sponsored(asked: tuple[AccountId, str, int]) -> Callable[[db.Row], bool]:
+    return lambda row: (row["account_id"], row["project_code"], row["units"]) == asked
+
+
+def _issued(report_id: int, quantity_g: int | None) -> Callable[[db.Row], bool]:
+    return lambda row: row["report_id"] == report_id and quantity_g in (None, row["removals_g"])
 
 
 def _entry(uow: UnitOfWork, seq: int) -> Entry:
@@ -535,16 +545,6 @@ def _entry(uow: UnitOfWork, seq: int) -> Entry:
     if entry is None:  # pragma: no cover - evidence rows are written with their entry
         raise NotFound(f"no entry {seq}", code="unknown_entry")
     return entry
-
-
-def _replayed_sponsorship(
-    prior: db.Row, key: str, account_id: AccountId, code: str, units: int
-) -> Sponsorship:
-    if (prior["account_id"], prior["project_code"], prior["units"]) != (account_id, code, units):
-        raise IdempotencyConflict(f"key {key!r} sponsored something else")
-    return Sponsorship(
-        int(prior["spend_seq"]), code, account_id, units, int(prior["energy_g"]), True
-    )
 
 
 # ---- row builders and small pure helpers ---------------------------------------------
@@ -591,28 +591,6 @@ def _report_row(
     }
 
 
-def _requested(report: db.Row, quantity_g: int | None) -> int:
-    verified_g, issued_g = int(report["removals_g"]), int(report["issued_g"])
-    requested_g = verified_g - issued_g if quantity_g is None else quantity_g
-    check_issuable(ReportStatus(report["status"]), verified_g, issued_g, requested_g)
-    return requested_g
-
-
-def _check_issue_still_valid(
-    uow: UnitOfWork, report_id: int, requested_g: int, snapshot_seq: int
-) -> None:
-    """Inside the issue entry's transaction: nothing the attribution used has moved.
-
-    Sponsorship rows are only ever added, each under its own entry's seq, so the shares
-    read in a snapshot at ``snapshot_seq`` are still the shares unless a row with a
-    higher seq now counts for the period.
-    """
-    report = _report(uow, report_id)
-    _requested(report, requested_g)
-    if db.sponsored_since(uow, report["project_code"], report["period_end"], snapshot_seq):
-        raise Conflict("sponsorships changed while issuing; try again", code="shares_changed")
-
-
 def _denomination(project: db.Row, report: db.Row) -> str:
     serial = int(project["batches"]) + 1
     if serial > BATCHES_PER_PROJECT_MAX:
@@ -623,17 +601,6 @@ def _denomination(project: db.Row, report: db.Row) -> str:
             Instrument.PCER, project["jurisdiction"], project["code"], period.vintage, serial
         )
     )
-
-
-def project_units(project: db.Row) -> int:
-    """The units in the project: declared, or (registered before units were declared)
-    the units it offered."""
-    declared = project.get("units_total")
-    return int(project["units_offered"] if declared is None else declared)
-
-
-def _terms(uow: UnitOfWork, project: db.Row) -> str:
-    return project_terms_digest(project, db.parcels_of(uow, project["code"]))
 
 
 def _issuance_figures(report: db.Row, batch: str, a: Attribution) -> db.Row:
@@ -653,12 +620,6 @@ def _issuance_figures(report: db.Row, batch: str, a: Attribution) -> db.Row:
         "sponsors_g": a.sponsors_g,
         "unissued_g": a.unissued_g,
     }
-
-
-def _attribution_columns(
-    a: Attribution,
-) -> tuple[list[int], list[int], list[int], list[int], list[bool]]:
-    return a.account_ids, a.shares, a.amounts_g, a.split.remainders, a.split.rounded_up
 
 
 def _reversal_row(

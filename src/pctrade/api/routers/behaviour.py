@@ -40,6 +40,7 @@ from pctrade.api.problems import problem_responses
 from pctrade.energy import ingest, review
 from pctrade.energy import service as energy
 from pctrade.energy.behaviour.review import Decision
+from pctrade.kernel.limits import BATCH_ID_LEN_MAX, PARTY_ID_LEN_MAX
 
 router = APIRouter(tags=["behaviour"])
 
@@ -93,7 +94,7 @@ async def submit_events(
 
 @router.get("/behaviour/reports/{batch_id}", responses=problem_responses(401, 403, 404, 422))
 def get_report(
-    batch_id: Annotated[str, Path(max_length=64)], actor: ActorDep, app: AppDep
+    batch_id: Annotated[str, Path(max_length=BATCH_ID_LEN_MAX)], actor: ActorDep, app: AppDep
 ) -> s.IngestReportPublic:
     """A batch's ingestion report, for the partner that sent it (or an authority)."""
     return _public(ingest.report_for(actor, app.data_dir, batch_id))
@@ -105,7 +106,7 @@ def get_day_report(
     actor: ActorDep,
     app: AppDep,
     partner_id: Annotated[
-        str | None, Query(max_length=64, description="authorities: whose report")
+        str | None, Query(max_length=PARTY_ID_LEN_MAX, description="authorities: whose report")
     ] = None,
 ) -> s.DayReportPublic:
     """A partner's report of one daily run (its own; an authority names the partner)."""
@@ -147,7 +148,9 @@ def list_held(
     day: date,
     actor: ActorDep,
     store: StoreDep,
-    partner: Annotated[str | None, Query(max_length=64, description="one partner only")] = None,
+    partner: Annotated[
+        str | None, Query(max_length=PARTY_ID_LEN_MAX, description="one partner only")
+    ] = None,
 ) -> s.HeldEventsPublic:
     """A day's events held for review (authorities only), decided or not."""
     events = review.held_for(actor, store, day, partner)
@@ -160,7 +163,7 @@ def list_held(
     responses=problem_responses(400, 401, 403, 404, 409, 422),
 )
 def decide_held(
-    partner: Annotated[str, Path(max_length=64)],
+    partner: Annotated[str, Path(max_length=PARTY_ID_LEN_MAX)],
     event_id: Annotated[str, Path(max_length=128)],
     body: s.HoldDecisionCreate,
     actor: ActorDep,

@@ -1,9 +1,10 @@
 """The carbon-inclusive path (碳普惠) over HTTP: open, verify, issue, and my credits.
 
 Routes hand each call to ``services.inclusive``, which decides who may do what and
-every rule; refusals come back as problem+json with the domain's code. Opening and
-verifying are plain writes (as sink projects and reports are); issuing moves holdings
-and takes the mandatory ``Idempotency-Key``: a replay answers with the original entry.
+every rule; refusals come back as problem+json with the domain's code. Every write
+takes the mandatory ``Idempotency-Key``: opening and verifying (which write no entry,
+as sink projects and reports) and issuing (which moves holdings); a replay answers
+with the original result and the replay header.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from fastapi import APIRouter, Path, Query, Response
 
 from pctrade.api import inclusive_schemas as s
 from pctrade.api.deps import (
-    REPLAYED_HEADER,
     ActorDep,
     IdempotencyKeyDep,
     InclusiveDep,
     RegistryDep,
+    mark_replay,
 )
 from pctrade.api.problems import problem_responses
 from pctrade.inclusive.claim import Period
@@ -50,13 +51,18 @@ def _issued(i: InclusiveIssuance) -> s.InclusiveIssuancePublic:
 
 @router.post("/inclusive/issuances", status_code=201, responses=WRITE_ERRORS)
 def open_issuance(
-    body: s.InclusiveOpen, actor: ActorDep, inclusive: InclusiveDep
+    body: s.InclusiveOpen,
+    actor: ActorDep,
+    key: IdempotencyKeyDep,
+    inclusive: InclusiveDep,
+    response: Response,
 ) -> s.InclusiveRequestPublic:
     """Open an issuance under the rule set in force (regulator or registry operator)."""
     period = Period(body.period_start, body.period_end)
     row = inclusive.open(
-        actor.party_id, body.jurisdiction, period, body.methodologies, body.affiliates
+        actor.party_id, key, body.jurisdiction, period, body.methodologies, body.affiliates
     )
+    mark_replay(row, response)
     return _request(row)
 
 
@@ -94,10 +100,17 @@ def attributions(
 
 @router.post("/inclusive/issuances/{issuance_id}/decision", responses=WRITE_ERRORS)
 def decide(
-    issuance_id: IssuancePath, body: s.InclusiveDecision, actor: ActorDep, inclusive: InclusiveDep
+    issuance_id: IssuancePath,
+    body: s.InclusiveDecision,
+    actor: ActorDep,
+    key: IdempotencyKeyDep,
+    inclusive: InclusiveDep,
+    response: Response,
 ) -> s.InclusiveRequestPublic:
     """Verify (fixing the claim) or reject, by a verifier outside the request's circle."""
-    return _request(inclusive.verify(actor.party_id, issuance_id, body.approve, body.reason))
+    row = inclusive.verify(actor.party_id, key, issuance_id, body.approve, body.reason)
+    mark_replay(row, response)
+    return _request(row)
 
 
 @router.post("/inclusive/issuances/{issuance_id}/issue", status_code=201, responses=WRITE_ERRORS)
@@ -110,8 +123,7 @@ def issue(
 ) -> s.InclusiveIssuancePublic:
     """Spend qualifying energy and issue the same grams as one PCER batch, one entry."""
     done = inclusive.issue(actor.party_id, key, issuance_id)
-    if done.replayed:
-        response.headers[REPLAYED_HEADER] = "true"
+    mark_replay(done, response)
     return _issued(done)
 
 

@@ -2,9 +2,10 @@
 
 Routes build a call and hand it to ``services.sinks``; who may do what (owner,
 regulator, verifier, holder) and every eligibility and accounting rule is decided
-there, and a refusal comes back as problem+json with the domain's code. Writes that
-move holdings (sponsor, issue, reverse) take the ``Idempotency-Key`` header like every
-registry write; a replay answers with the original result.
+there, and a refusal comes back as problem+json with the domain's code. Every write
+takes the ``Idempotency-Key`` header like every registry write, whether it moves
+holdings (sponsor, issue, reverse) or not (register, approve, report, decide); a
+replay answers with the original result and the replay header.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from fastapi.responses import HTMLResponse
 from pctrade.api import certificate_html
 from pctrade.api import sink_schemas as s
 from pctrade.api.deps import (
-    REPLAYED_HEADER,
     ActorDep,
     IdempotencyKeyDep,
     RegistryDep,
     SinksDep,
+    mark_replay,
 )
 from pctrade.api.problems import problem_responses
 from pctrade.kernel.limits import INT32_MAX, INT64_MAX
@@ -49,11 +50,6 @@ def _report(row: dict[str, Any]) -> s.ReportPublic:
     return s.ReportPublic.model_validate({k: row[k] for k in s.ReportPublic.model_fields})
 
 
-def _replay(replayed: bool, response: Response) -> None:
-    if replayed:
-        response.headers[REPLAYED_HEADER] = "true"
-
-
 def _unit(body: s.ProjectCreate) -> SponsorUnit | None:
     if body.unit_kind is None:
         return None
@@ -63,7 +59,13 @@ def _unit(body: s.ProjectCreate) -> SponsorUnit | None:
 
 
 @router.post("/sinks/projects", status_code=201, responses=WRITE_ERRORS)
-def register(body: s.ProjectCreate, actor: ActorDep, sinks: SinksDep) -> s.ProjectPublic:
+def register(
+    body: s.ProjectCreate,
+    actor: ActorDep,
+    key: IdempotencyKeyDep,
+    sinks: SinksDep,
+    response: Response,
+) -> s.ProjectPublic:
     """Register a project (project owner); it waits for the regulator's approval."""
     spec = ProjectSpec(
         body.code,
@@ -79,13 +81,19 @@ def register(body: s.ProjectCreate, actor: ActorDep, sinks: SinksDep) -> s.Proje
         tuple(body.affiliates),
         _unit(body),
     )
-    return _project(sinks.register(actor.party_id, spec, body.stand_age_y))
+    row = sinks.register(actor.party_id, key, spec, body.stand_age_y)
+    mark_replay(row, response)
+    return _project(row)
 
 
 @router.post("/sinks/projects/{code}/approval", responses=WRITE_ERRORS)
-def approve(code: CodePath, actor: ActorDep, sinks: SinksDep) -> s.ProjectPublic:
+def approve(
+    code: CodePath, actor: ActorDep, key: IdempotencyKeyDep, sinks: SinksDep, response: Response
+) -> s.ProjectPublic:
     """Approve a project (regulator): sponsorship opens."""
-    return _project(sinks.approve(actor.party_id, code))
+    row = sinks.approve(actor.party_id, key, code)
+    mark_replay(row, response)
+    return _project(row)
 
 
 @router.get("/sinks/projects/{code}", responses=problem_responses(401, 404, 422))
@@ -110,7 +118,7 @@ def sponsor(
 ) -> s.SponsorshipPublic:
     """Spend green energy on sponsor units, exactly once."""
     done = sinks.sponsor(actor.party_id, key, body.account, code, body.units)
-    _replay(done.replayed, response)
+    mark_replay(done, response)
     return s.SponsorshipPublic(
         spend_seq=done.spend_seq,
         project_code=done.project_code,
@@ -122,19 +130,33 @@ def sponsor(
 
 @router.post("/sinks/projects/{code}/reports", status_code=201, responses=WRITE_ERRORS)
 def file_report(
-    code: CodePath, body: s.ReportCreate, actor: ActorDep, sinks: SinksDep
+    code: CodePath,
+    body: s.ReportCreate,
+    actor: ActorDep,
+    key: IdempotencyKeyDep,
+    sinks: SinksDep,
+    response: Response,
 ) -> s.ReportPublic:
     """File a monitoring report for a period (owner)."""
     period = Period(body.period_start, body.period_end)
-    return _report(sinks.file_report(actor.party_id, code, period, body.removals_g))
+    row = sinks.file_report(actor.party_id, key, code, period, body.removals_g)
+    mark_replay(row, response)
+    return _report(row)
 
 
 @router.post("/sinks/reports/{report_id}/decision", responses=WRITE_ERRORS)
 def decide(
-    report_id: ReportPath, body: s.DecisionCreate, actor: ActorDep, sinks: SinksDep
+    report_id: ReportPath,
+    body: s.DecisionCreate,
+    actor: ActorDep,
+    key: IdempotencyKeyDep,
+    sinks: SinksDep,
+    response: Response,
 ) -> s.ReportPublic:
     """Verify or reject a report (a verifier outside the project's circle)."""
-    return _report(sinks.verify(actor.party_id, report_id, body.approve, body.reason))
+    row = sinks.verify(actor.party_id, key, report_id, body.approve, body.reason)
+    mark_replay(row, response)
+    return _report(row)
 
 
 @router.post("/sinks/reports/{report_id}/issuances", status_code=201, responses=WRITE_ERRORS)
@@ -148,7 +170,7 @@ def issue(
 ) -> s.IssuancePublic:
     """Issue a PCER batch to every sponsor and the buffer in one entry (regulator)."""
     i = sinks.issue(actor.party_id, key, report_id, body.quantity_g)
-    _replay(i.replayed, response)
+    mark_replay(i, response)
     return s.IssuancePublic(
         issue_seq=i.issue_seq,
         batch=i.batch,

@@ -1,23 +1,27 @@
-"""The energy ledger's SQL: statement lines (``energy_lines``) and the energy reads.
+"""The energy ledger's SQL: statement lines (``energy_lines``), the energy reads, the audit.
 
 An energy credit's statement lines are written beside its ``energy_credit`` entry, in
 the entry's transaction, through the ledger's public SQL port (the credit's evidence,
 ``energy.entries``); the entry's payload records their digest, which ``verify``
-recomputes from the stored rows. The reads here — a person's statement, whether a day
-was credited, what expires by a cutoff, the year so far — are the energy context's
-own, over its lines and the registry's journal.
+recomputes from the stored rows (``audit_lines``, registered by ``energy.context``).
+The reads here — a person's statement, whether a day was credited, what expires by a
+cutoff, the year so far — are the energy context's own, over its lines and the
+registry's journal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+import json
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from pctrade.ledger.energy_lines import EnergyLine
+from pctrade.energy.invariants import check_lines
+from pctrade.energy.model import EnergyLine, EnergyOp
+from pctrade.ledger.invariants import Problem
 from pctrade.ledger.model import ENERGY_ASSET, AccountId, Seq, State
-from pctrade.ledger.operations import OpType
 from pctrade.ledger.ports import UnitOfWork
 
 LINE_COLUMNS = EnergyLine._fields
@@ -27,7 +31,7 @@ _EXPIRABLE = f"""
 SELECT c.account_id, c.credited - COALESCE(SUM(b.amount), 0) AS left_g
 FROM (SELECT p.account_id, SUM(p.delta) AS credited
       FROM postings p JOIN entries e ON e.seq = p.seq
-      WHERE e.op_type = '{OpType.ENERGY_CREDIT}' AND e.ts <= :cutoff
+      WHERE e.op_type = '{EnergyOp.CREDIT}' AND e.ts <= :cutoff
         AND p.asset_id = {ENERGY_ASSET} AND p.state = {int(State.AVAILABLE)}
       GROUP BY p.account_id) AS c
 LEFT JOIN balances b ON b.account_id = c.account_id AND b.asset_id = {ENERGY_ASSET}
@@ -77,3 +81,47 @@ def year_to_date(uow: UnitOfWork, day_from: str, day_to: str) -> list[tuple[str,
     )
     rows = uow.execute(sa.text(sql), {"f": day_from, "t": day_to})
     return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+# ---- the audit ----------------------------------------------------------------------
+_CREDITS = f"SELECT seq, payload FROM entries WHERE op_type = '{EnergyOp.CREDIT}' ORDER BY seq"
+_STREAM_CHUNK = 50_000
+_CURSOR_IDS = itertools.count(1)  # a server-side cursor's name is unique per session
+
+
+def audit_lines(uow: UnitOfWork) -> Iterator[Problem]:
+    """Every credit's stored lines against its payload's digest, and stray lines.
+
+    Walks the credits and the lines together in seq order (both streamed, so a journal
+    of millions of lines is checked in constant memory), so the problems come in
+    journal order.
+    """
+    credits = _stream(uow, _CREDITS)
+    lines = _stream(uow, f"SELECT seq, {_LINE_COLS} FROM energy_lines ORDER BY seq, idx")
+    credit = next(credits, None)
+    line = next(lines, None)
+    while credit is not None or line is not None:
+        seq = min(int(row[0]) for row in (credit, line) if row is not None)
+        payload = None
+        if credit is not None and int(credit[0]) == seq:
+            payload = json.loads(credit[1])
+            credit = next(credits, None)
+        stored: list[tuple[Any, ...]] = []
+        while line is not None and int(line[0]) == seq:
+            stored.append(tuple(line[1:]))
+            line = next(lines, None)
+        yield from check_lines(seq, payload, stored)
+
+
+def _stream(uow: UnitOfWork, sql: str) -> Iterator[Any]:
+    """Rows in chunks on a driver cursor (server-side on PostgreSQL) of this snapshot."""
+    driver = uow.dbapi_connection()
+    if uow.is_postgres:
+        cursor = driver.cursor(name=f"pctrade_energy_audit_{next(_CURSOR_IDS)}")
+        cursor.itersize = _STREAM_CHUNK
+    else:
+        cursor = driver.cursor()
+    cursor.execute(sql)
+    while rows := cursor.fetchmany(_STREAM_CHUNK):
+        yield from rows
+    cursor.close()

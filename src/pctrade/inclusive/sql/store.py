@@ -19,10 +19,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
 
+from pctrade.energy.model import EnergyOp
 from pctrade.inclusive.claim import Claim
 from pctrade.kernel.limits import REASON_LEN_MAX
 from pctrade.ledger.model import ENERGY_ASSET, State
-from pctrade.ledger.operations import OpType
 from pctrade.ledger.ports import UnitOfWork
 
 metadata = MetaData()
@@ -93,7 +93,7 @@ recent AS (
   FROM energy_lines l
   JOIN entries e ON e.seq = l.seq
   JOIN avail a ON a.account_id = l.account_id
-  WHERE e.op_type = '{OpType.ENERGY_CREDIT}' AND e.ts > :horizon AND l.credited_g > 0
+  WHERE e.op_type = '{EnergyOp.CREDIT}' AND e.ts > :horizon AND l.credited_g > 0
   WINDOW w AS (PARTITION BY l.account_id ORDER BY l.seq DESC, l.idx DESC
                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),

@@ -65,9 +65,12 @@ _GUARD_HEAD = (
     "WHEN NOT EXISTS (SELECT 1 FROM registry_head WHERE id = 1"
     f" AND last_seq = %(prev_seq)s::bigint AND last_hash = %(prev)s::text) THEN '{STALE_HEAD}'"
 )
+# A key is used once per actor, by an entry or by a logged write without one
+# (``requests``): either refuses the lean write, and the careful retry says which.
 _GUARD_KEY = (
     "WHEN EXISTS (SELECT 1 FROM entries WHERE actor = %(actor)s::text"
-    f" AND idem_key = %(key)s::text) THEN '{KEY_USED}'"
+    " AND idem_key = %(key)s::text) OR EXISTS (SELECT 1 FROM requests"
+    f" WHERE actor = %(actor)s::text AND idem_key = %(key)s::text) THEN '{KEY_USED}'"
 )
 _GUARD_DEBITS = (
     "WHEN (SELECT COUNT(*) FROM balances b JOIN {rows} AS d(a, s, st, d)"

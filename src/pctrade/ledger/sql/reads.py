@@ -40,12 +40,6 @@ from pctrade.ledger.sql.rows import (
 )
 from pctrade.ledger.sql.unit import UnitBase
 
-_ENERGY_LINE_COLS = (
-    "day, account_id, person_id, family, methodology, behaviour, base_unit, events_n,"
-    " quantity, factor_ug_per_unit, avoided_ug, cap_forfeit_ug, remainder_ug, credited_g,"
-    " cap_flag"
-)
-
 
 class Reads(UnitBase):
     """Registry state as a unit of work reads it: cached rows, balances, the journal."""
@@ -181,6 +175,11 @@ class Reads(UnitBase):
         ).one_or_none()
         return None if row is None else _entry(row)
 
+    def request_by_key(self, actor: PartyId, idem_key: str) -> tuple[str, str, str] | None:
+        sql = "SELECT request_hash, result, ts FROM requests WHERE actor = :a AND idem_key = :k"
+        row = self._q(sql, {"a": actor, "k": idem_key}).one_or_none()
+        return None if row is None else (str(row[0]), str(row[1]), str(row[2]))
+
     def entry(self, seq: Seq) -> Entry | None:
         sql = f"SELECT {_ENTRY_COLS} FROM entries WHERE seq = :s"
         row = self._q(sql, {"s": seq}).one_or_none()
@@ -233,9 +232,6 @@ class Reads(UnitBase):
                 " ORDER BY opened_seq, account_id"
             )
         )
-        lines = _Cursor(
-            self._stream(f"SELECT seq, {_ENERGY_LINE_COLS} FROM energy_lines ORDER BY seq, idx")
-        )
         for row in self._stream(f"SELECT {_ENTRY_COLS} FROM entries ORDER BY seq"):
             entry = _entry(row)
             seq = entry.seq
@@ -246,7 +242,6 @@ class Reads(UnitBase):
                 _columns(r[1:] for r in postings.take(seq)),
                 tuple(r[1:] for r in parties.take(seq)),
                 tuple(r[1:] for r in accounts.take(seq)),
-                tuple(tuple(r[1:]) for r in lines.take(seq)),
             )
 
     def _stream(self, sql: str) -> Iterator[Any]:

@@ -104,6 +104,21 @@ entries = Table(
     UniqueConstraint("actor", "idem_key", name="uq_entries_actor_key"),
 )
 
+# Writes that record no entry (a rejected held event, a sink reversal's plan), each
+# under its (actor, idempotency key) with its request's fingerprint and its result
+# (JSON): the other half of the one idempotency mechanism (``ledger.write``). Not hashed:
+# these writes change no holding (migration 0007).
+requests = Table(
+    "requests",
+    metadata,
+    Column("actor", String(64), nullable=False),
+    Column("idem_key", String(IDEM_KEY_LEN_MAX), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("result", Text, nullable=False),
+    Column("ts", String(32), nullable=False),
+    PrimaryKeyConstraint("actor", "idem_key", name="pk_requests"),
+)
+
 # An entry is corrected at most once. Partial, so that the many entries that correct
 # nothing add no index row (and no page to each commit).
 Index(
@@ -151,94 +166,6 @@ holds = Table(
     Column("amount", BigInteger, nullable=False),
     Column("remaining", BigInteger, nullable=False),
     CheckConstraint("remaining >= 0", name="ck_holds_non_negative"),
-)
-
-# Statement lines of green-energy credits (migration 0002): the evidence of each
-# ``energy_credit`` entry, bound to it by ``payload.lines_digest``; columns in the order
-# of ``domain.energy.EnergyLine``, which is the order the digest hashes them in.
-energy_lines = Table(
-    "energy_lines",
-    metadata,
-    Column("seq", BigInteger, nullable=False),
-    Column("idx", BigInteger, nullable=False),
-    Column("day", String(10), nullable=False),
-    Column("account_id", BigInteger, nullable=False),
-    Column("person_id", String(64), nullable=False),
-    Column("family", String(32), nullable=False),
-    Column("methodology", String(64), nullable=False),
-    Column("behaviour", String(64), nullable=False),
-    Column("base_unit", String(16), nullable=False),
-    Column("events_n", BigInteger, nullable=False),
-    Column("quantity", BigInteger, nullable=False),
-    Column("factor_ug_per_unit", BigInteger, nullable=False),
-    Column("avoided_ug", BigInteger, nullable=False),
-    Column("cap_forfeit_ug", BigInteger, nullable=False),
-    Column("remainder_ug", BigInteger, nullable=False),
-    Column("credited_g", BigInteger, nullable=False),
-    Column("cap_flag", String(32), nullable=False),
-    PrimaryKeyConstraint("seq", "idx"),
-    sqlite_with_rowid=False,
-)
-Index("ix_energy_lines_account_day", energy_lines.c.account_id, energy_lines.c.day)
-Index("ix_energy_lines_day", energy_lines.c.day)
-
-# Behaviour events already judged (migration 0005): every event whose energy was
-# credited or that was held for review, by (partner, event id), with the digest of its
-# content, written in the transaction of the day's ``energy_credit`` entry (``seq``;
-# NULL when the day credited no gram). A later copy is a duplicate, never credited
-# again; rejected events are not kept, so a fixed copy may still come.
-behaviour_events_seen = Table(
-    "behaviour_events_seen",
-    metadata,
-    Column("partner_id", Text, nullable=False),
-    Column("event_id", Text, nullable=False),
-    Column("digest", String(32), nullable=False),
-    Column("day", String(10), nullable=False),
-    Column("outcome", String(16), nullable=False),  # credited | held | no_account
-    Column("seq", BigInteger, nullable=True),
-    PrimaryKeyConstraint("partner_id", "event_id"),
-    sqlite_with_rowid=False,
-)
-Index("ix_behaviour_events_seen_day", behaviour_events_seen.c.day)
-
-# Events held for review and what they would earn (migration 0006), written beside
-# their key in ``behaviour_events_seen``; a reviewer's decision on each, recorded once.
-behaviour_held = Table(
-    "behaviour_held",
-    metadata,
-    Column("partner_id", Text, nullable=False),
-    Column("event_id", Text, nullable=False),
-    Column("day", String(10), nullable=False),
-    Column("person_id", Text, nullable=False),
-    Column("behaviour", String(64), nullable=False),
-    Column("methodology", String(64), nullable=False),
-    Column("start_ms", BigInteger, nullable=False),
-    Column("end_ms", BigInteger, nullable=False),
-    Column("quantity", BigInteger, nullable=False),
-    Column("unit", String(16), nullable=False),
-    Column("reason", String(32), nullable=False),
-    Column("avoided_ug", BigInteger, nullable=False),
-    Column("digest", String(32), nullable=False),
-    Column("seq", BigInteger, nullable=True),
-    PrimaryKeyConstraint("partner_id", "event_id"),
-    sqlite_with_rowid=False,
-)
-Index("ix_behaviour_held_day", behaviour_held.c.day, behaviour_held.c.partner_id)
-behaviour_hold_decisions = Table(
-    "behaviour_hold_decisions",
-    metadata,
-    Column("partner_id", Text, nullable=False),
-    Column("event_id", Text, nullable=False),
-    Column("decision", String(16), nullable=False),  # released | rejected
-    Column("reason", Text, nullable=False),
-    Column("actor", Text, nullable=False),
-    Column("idem_key", Text, nullable=False),
-    Column("credited_g", BigInteger, nullable=False),
-    Column("cap_flag", String(32), nullable=False),
-    Column("seq", BigInteger, nullable=True),  # the release's energy_credit entry
-    Column("decided_at", String(32), nullable=False),
-    PrimaryKeyConstraint("partner_id", "event_id"),
-    sqlite_with_rowid=False,
 )
 
 # Authentication is not registry state: it is kept beside the journal, not in it.

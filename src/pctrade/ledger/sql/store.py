@@ -171,6 +171,16 @@ class SqlUnitOfWork(Reads, BulkWrites):
                 raise
             raise refusal from exc
 
+    def record_request(
+        self, actor: PartyId, idem_key: str, req_hash: str, result: str, ts: str
+    ) -> None:
+        """Log a write that records no entry (the caller holds the journal head)."""
+        sql = (
+            "INSERT INTO requests (actor, idem_key, request_hash, result, ts)"
+            " VALUES (:a, :k, :h, :r, :t)"
+        )
+        self._q(sql, {"a": actor, "k": idem_key, "h": req_hash, "r": result, "t": ts})
+
     def _refusal(self, exc: Exception, entry_row: dict[str, Any]) -> Exception | None:
         """What a constraint error on appending an entry means to the caller, if known."""
         text = str(exc)

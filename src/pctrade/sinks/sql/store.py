@@ -11,7 +11,7 @@ The rows are the evidence beside the registry's journal (migration 0003 creates 
     sink_reversals      losses reported, buffer grams cancelled, shortfall
 
 Conservation, as in ``sinks.attribution``: per issuance, buffer_g + sponsors_g +
-unissued_g = removals_g with Σ amount_g = sponsors_g (before migration 0007, buffer_g +
+unissued_g = removals_g with Σ amount_g = sponsors_g (before migration 0009, buffer_g +
 Σ amount_g = removals_g), and per report, issued_g ≤ removals_g (verified).
 
 Every function takes the registry's unit of work (its public SQL port) so that sink
@@ -76,7 +76,7 @@ projects = Table(
     Column("approved_by", String(64), nullable=True),
     Column("approved_at", TS, nullable=True),
     Column("batches", Integer, nullable=False),
-    # 0007: the sponsor unit (issue 11); NULL on projects registered before it, whose
+    # 0009: the sponsor unit (issue 11); NULL on projects registered before it, whose
     # units offered are their trees.
     Column("unit_kind", String(8), nullable=True),
     Column("units_total", BIG, nullable=True),
@@ -145,7 +145,7 @@ issuances = Table(
     Column("leftover_g", BIG, nullable=False),
     Column("sponsors", BIG, nullable=False),
     Column("shares_as_of", DAY, nullable=False),
-    # 0007: per-unit attribution (issue 11). removals = buffer + sponsors + unissued;
+    # 0009: per-unit attribution (issue 11). removals = buffer + sponsors + unissued;
     # NULL on issuances made before it, which split all but the buffer to sponsors.
     Column("project_units", BIG, nullable=True),
     Column("sponsors_g", BIG, nullable=True),
@@ -412,9 +412,8 @@ def reversals_of(uow: UnitOfWork, code: str) -> list[Row]:
     return [dict(r) for r in uow.execute(query).mappings()]
 
 
-def reversal_by_key(uow: UnitOfWork, actor: str, key: str, *, lock: bool = False) -> Row | None:
-    r = reversals.c
-    query = sa.select(reversals).where(r.reported_by == actor, r.idem_key == key)
+def reversal(uow: UnitOfWork, reversal_id: int, *, lock: bool = False) -> Row | None:
+    query = sa.select(reversals).where(reversals.c.reversal_id == reversal_id)
     return _one(uow, query.with_for_update() if lock else query)
 
 

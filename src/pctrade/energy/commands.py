@@ -1,0 +1,57 @@
+"""The energy context's commands: credit a day, release a held event, spend, expire.
+
+Commands and their fingerprints follow ``ledger.commands`` (the base ``Command``): a
+fingerprint is hashed into the journal under the caller's idempotency key, and the
+class name is part of it, so these classes keep their names wherever they live.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pctrade.energy.model import EnergyCredit
+from pctrade.ledger.commands import Command
+from pctrade.ledger.journal import request_hash
+
+
+@dataclass(frozen=True, slots=True)
+class CreditEnergy(Command):
+    """Credit one day's green energy; the lines are fingerprinted by their digest."""
+
+    credit: EnergyCredit
+
+    def fingerprint(self) -> str:
+        c = self.credit
+        return request_hash(
+            {
+                "command": "CreditEnergy",
+                "day": c.day,
+                "methodologies": sorted(c.methodologies),
+                "as_of_ms": c.as_of_ms,
+                "lines_digest": c.digest,
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseHeld(Command):
+    """Release one held behaviour event after review: credit it under the caps."""
+
+    partner_id: str
+    event_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SpendEnergy(Command):
+    account_id: int
+    quantity_g: int
+    purpose: str
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExpireEnergy(Command):
+    cutoff: str
+    expiry_s: int
+    rule_set: str = ""  # the version the expiry period was taken from, if any

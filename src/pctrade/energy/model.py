@@ -1,0 +1,237 @@
+"""Green energy (绿色能量): its op types, statement lines, expiry rule and pure plans.
+
+Green energy is grams of CO2e avoided by a person's low-carbon behaviour, held in the
+registry as the non-tradable asset ``ENERGY_ASSET`` (-1). It enters an individual
+account only through an ``energy_credit`` entry, which moves one day's quantified
+grams out of the issuance account's ``source`` balance of asset -1, and it leaves
+``available`` exactly once: ``spent`` (a sponsorship consumed it) or ``expired``.
+
+Each credit entry carries its *statement lines*: one per (person, behaviour), the row
+the quantification pipeline produced, with the methodology version and the factor in
+µg per base unit, so a person's balance can be traced line by line to the published
+factor and its source. The lines are stored beside the journal (table
+``energy_lines``), and the entry's payload records their SHA-256 digest: the entry's
+hash covers the digest, and ``verify`` recomputes the digest from the stored lines, so
+a line edited after the fact is found.
+
+Expiry is first in, first out, and computed from totals alone: by a cutoff, a holder
+has had ``credited`` grams that appeared at or before it, and has consumed ``spent +
+expired`` grams in all (spending always draws on the oldest energy first), so what is
+left of the old energy — and expires now — is ``max(0, credited − (spent + expired))``.
+
+The energy context's three operations are planned here, as the ledger's ``Plan``s: a
+credit (``plan_energy_credit``), a spend (``plan_energy_spend``, a sink sponsorship)
+and an expiry (``plan_energy_expire``). Their op types (``EnergyOp``) are registered
+with the ledger by ``energy.context``; the journal records the strings, so they are
+never renamed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from array import array
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import NamedTuple
+
+from pctrade.kernel.errors import ValidationError
+from pctrade.kernel.limits import PURPOSE_LEN_MAX, REFERENCE_LEN_MAX
+from pctrade.kernel.units import require_positive
+from pctrade.ledger.journal import JsonDict
+from pctrade.ledger.model import ENERGY_ASSET, Account, AccountId, State, SystemAccount
+from pctrade.ledger.operations import Plan, checked_text
+from pctrade.ledger.postings import Posting, Postings
+
+
+class EnergyOp(StrEnum):
+    """The energy context's op types: the strings its entries record in the journal."""
+
+    CREDIT = "energy_credit"
+    SPEND = "energy_spend"
+    EXPIRE = "energy_expire"
+
+
+# Ant Forest (蚂蚁森林): energy not collected within 72 hours of appearing expires
+# (DESIGN §11, "energy expires after 72 h"). Configurable per call and in the CLI.
+ENERGY_EXPIRY_S_DEFAULT = 72 * 3600
+
+LINES_PER_CREDIT_MAX = 100_000_000
+
+
+class EnergyLine(NamedTuple):
+    """One statement line: what a person earned from one behaviour on one day.
+
+    ``avoided_ug = credited_g × 10^6 + remainder_ug + cap_forfeit_ug`` holds on every
+    line (the pipeline's rounding rule); ``factor_ug_per_unit`` is baseline − project.
+    """
+
+    day: str
+    account_id: AccountId
+    person_id: str
+    family: str
+    methodology: str
+    behaviour: str
+    base_unit: str
+    events_n: int
+    quantity: int
+    factor_ug_per_unit: int
+    avoided_ug: int
+    cap_forfeit_ug: int
+    remainder_ug: int
+    credited_g: int
+    cap_flag: str
+
+
+def line_text(line: Iterable[object]) -> str:
+    """A line's canonical form: fields joined by the unit separator, one line each."""
+    return "\x1f".join(map(str, line)) + "\n"
+
+
+def lines_digest(lines: Iterable[Iterable[object]]) -> str:
+    """SHA-256 over the lines in their stored order.
+
+    Takes ``EnergyLine``s or plain stored rows in the same column order, so that
+    ``verify`` hashes what it reads without building objects. Lines are hashed in
+    chunks to keep one call cheap for millions of lines.
+    """
+    h = hashlib.sha256()
+    chunk: list[str] = []
+    for line in lines:
+        chunk.append(line_text(line))
+        if len(chunk) >= 10_000:
+            h.update("".join(chunk).encode())
+            chunk.clear()
+    h.update("".join(chunk).encode())
+    return h.hexdigest()
+
+
+def fifo_expiry(credited_by_cutoff_g: int, spent_g: int, expired_g: int) -> int:
+    """Grams of the energy that appeared by the cutoff that are still unconsumed."""
+    return max(0, credited_by_cutoff_g - (spent_g + expired_g))
+
+
+# ---- plans --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyCredit:
+    """One day's quantification, as the registry records it."""
+
+    day: str
+    methodologies: tuple[str, ...]
+    as_of_ms: int
+    lines: Sequence[EnergyLine]
+    # Computed once here (a million lines take a second to hash), used by the plan and
+    # by the command's fingerprint alike, so it always matches the lines.
+    digest: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lines", tuple(self.lines))  # what is hashed stays put
+        object.__setattr__(self, "digest", lines_digest(self.lines))
+
+
+@dataclass(frozen=True, slots=True)
+class CreditPlan(Plan):
+    """A credit's plan, with the statement lines it credits (the payload has their digest).
+
+    The ledger writes the entry from the ``Plan`` part; the lines are the energy
+    context's own, written beside the entry as its evidence (``energy.entries``).
+    """
+
+    lines: Sequence[EnergyLine] = ()
+
+
+def _energy_totals(lines: Sequence[EnergyLine]) -> tuple[list[int], list[int]]:
+    """Credited grams per account, accounts in ascending order; zero totals left out."""
+    totals: dict[AccountId, int] = {}
+    for line in lines:
+        if line.credited_g < 0:
+            raise ValidationError("a line credits negative grams", code="non_positive")
+        totals[line.account_id] = totals.get(line.account_id, 0) + line.credited_g
+    ids = sorted(a for a, g in totals.items() if g > 0)
+    return ids, [totals[a] for a in ids]
+
+
+def plan_energy_credit(credit: EnergyCredit) -> CreditPlan:
+    """Credit one day's energy: one ``available`` posting per person, out of the source.
+
+    Lines that credit 0 g (capped or below one gram) are kept: the statement shows them.
+    """
+    lines = credit.lines
+    if not lines:
+        raise ValidationError("no energy lines to credit", code="missing_field")
+    if len(lines) > LINES_PER_CREDIT_MAX:
+        raise ValidationError("too many energy lines in one credit", code="too_many")
+    if any(line.day != credit.day for line in lines):
+        raise ValidationError("every line must be of the credited day", code="bad_request")
+    ids, amounts = _energy_totals(lines)
+    total = sum(amounts)
+    require_positive(total, "credited energy")
+    source = Posting(SystemAccount.ISSUANCE, ENERGY_ASSET, State.SOURCE, -total)
+    payload: JsonDict = {
+        "day": credit.day,
+        "methodologies": sorted(credit.methodologies),
+        "as_of_ms": credit.as_of_ms,
+        "lines": len(lines),
+        "lines_digest": credit.digest,
+        "recipients": len(ids),
+        "credited_g": total,
+    }
+    postings = Postings.fan_out(ENERGY_ASSET, source, ids, amounts)
+    return CreditPlan(EnergyOp.CREDIT, payload, postings=postings, lines=lines)
+
+
+def plan_energy_spend(account: Account, quantity_g: int, purpose: str, reference: str) -> Plan:
+    """Consume energy once (a sink sponsorship): ``available`` → ``spent``, for good."""
+    purpose = checked_text(purpose, "purpose", PURPOSE_LEN_MAX)
+    reference = checked_text(reference, "reference", REFERENCE_LEN_MAX)
+    require_positive(quantity_g)
+    postings = Postings.of(
+        [
+            Posting(account.account_id, ENERGY_ASSET, State.AVAILABLE, -quantity_g),
+            Posting(account.account_id, ENERGY_ASSET, State.SPENT, quantity_g),
+        ]
+    )
+    # The keys in the order the ledger's ``available`` → state moves write them.
+    payload: JsonDict = {
+        "account": account.account_id,
+        "asset_id": ENERGY_ASSET,
+        "quantity": quantity_g,
+        "purpose": purpose,
+        "reference": reference,
+    }
+    return Plan(EnergyOp.SPEND, payload, postings=postings)
+
+
+def plan_energy_expire(
+    account_ids: Sequence[AccountId],
+    amounts_g: Sequence[int],
+    cutoff: str,
+    expiry_s: int,
+    rule_set: str = "",
+) -> Plan:
+    """Expire, in one entry, each holder's energy that is older than the cutoff."""
+    if not account_ids:
+        raise ValidationError("no energy to expire", code="missing_field")
+    if len(account_ids) != len(amounts_g):
+        raise ValidationError("accounts and amounts differ in length", code="bad_request")
+    if min(amounts_g) <= 0:
+        raise ValidationError("every expired quantity must be positive", code="non_positive")
+    n = len(account_ids)
+    accounts = array("q", account_ids)
+    accounts.extend(account_ids)
+    deltas = array("q", (-q for q in amounts_g))
+    deltas.extend(amounts_g)
+    states = array("q", [int(State.AVAILABLE)]) * n
+    states.extend(array("q", [int(State.EXPIRED)]) * n)
+    postings = Postings(accounts, array("q", [ENERGY_ASSET]) * (2 * n), states, deltas)
+    payload: JsonDict = {
+        "cutoff": cutoff,
+        "expiry_s": expiry_s,
+        "accounts": n,
+        "expired_g": sum(amounts_g),
+    }
+    if rule_set:  # the decision cites the rules it applied
+        payload["rule_set"] = rule_set
+    return Plan(EnergyOp.EXPIRE, payload, postings=postings)
