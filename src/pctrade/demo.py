@@ -12,10 +12,13 @@ tells the story, and a rerun writes exactly the same entries):
    pipeline (DuckDB) quantifies them under the published methodologies — refusing one
    event and holding another for review — and credits green energy. The forest owner
    registers afforestation project AFF0007, the regulator approves it, and people
-   spend their energy sponsoring its trees. After the quarter the owner files measured
-   removals, an independent verifier verifies them, and the regulator issues PCER:
-   the buffer share to the buffer account, the rest to the sponsors pro rata to their
-   trees, exact to the gram, in one bulk entry.
+   spend their energy sponsoring its units — 1 m² each of its 200,000 m² — at the
+   published price: the removal the model expects of 1 m² over the crediting period, at
+   the rule set's 1 g of energy per g (``sinks.price``). After the quarter the owner
+   files measured removals, an independent verifier verifies them, and the regulator
+   issues PCER: the buffer share to the buffer account, then to each sponsor the
+   removals of their own m² (exact to the gram, in one bulk entry); the removals of the
+   m² nobody sponsored stay with the project, unissued.
 3. Cash is deposited; allowances, offsets and personal credits change hands (each
    sale is two transfers: the credits, then the cash); the regulator freezes and
    releases an individual's credits; a platform pool holds some in escrow; the emitter
@@ -39,7 +42,7 @@ from __future__ import annotations
 import importlib
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -64,7 +67,8 @@ from pctrade.ledger.service import Receipt
 from pctrade.ledger.sql import admin, logins
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.monitoring import Period
-from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
+from pctrade.sinks.price import spec_standard
+from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType, SponsorUnit, UnitKind
 from pctrade.sinks.removals import expected_removal_g
 from pctrade.sinks.service import Issuance
 from pctrade.sinks.sql import store as sinks_store
@@ -81,11 +85,19 @@ DEMO_BCRYPT_ROUNDS = 4
 SPONSOR_DAY = date(2026, 6, 1)
 INCLUSIVE_DAYS = (date(2026, 11, 19), date(2026, 11, 20))
 MONITORING = Period(date(2026, 6, 1), date(2026, 9, 30))
-TREE_ENERGY_G = 200  # one tree share costs 200 g of green energy
 # Each sponsorship is the person's own operation; past this many people the rest keep
 # their energy (it expires), so a --people 1000000 demo stays a matter of minutes.
 SPONSORS_MAX = 1_000
-TREES_OFFERED = 10_000_000
+PROJECT_AREA_M2 = 200_000  # parcels SG-12 and SG-13
+M2_PER_UNIT = 1  # a sponsor unit is 1 m² of the project's parcels
+UNITS_TOTAL = PROJECT_AREA_M2 // M2_PER_UNIT  # every unit is on offer
+# The demo project's crediting period is the one season it monitors (a simplification:
+# real crediting periods run 20–60 years). At the model's 11 t/ha/y for fir of this age,
+# 1 m² is expected to remove 367 g in it, so at 1 g of energy per g it costs 367 g — a
+# day of green trips. Over 20 years the same m² would be expected to remove (and cost)
+# about 19 kg, close to Ant Forest's 17.9 kg per saxaul tree: weeks of saving, which a
+# demo whose energy expires after 72 h cannot show.
+CREDITING = (date(2026, 6, 1), date(2026, 9, 30))
 STAND_AGE_Y = 6
 MEASURED_PERCENT = 96  # measured removals against the model's expectation
 BURNT_PERCENT = 1  # of the issued removals, lost to a fire (less than the buffer)
@@ -155,6 +167,7 @@ class DemoResult:
     accounts: dict[str, AccountId] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
     retirement_seq: int = 0
+    retiree: str = ""
     written: int = 0
     replayed: int = 0
     users: list[tuple[str, str]] = field(default_factory=list)
@@ -163,8 +176,25 @@ class DemoResult:
     report_id: int = 0
     pcer: str = ""
     sink_issuance: Issuance | None = None
+    conversion: Conversion | None = None
     inclusive: InclusiveIssuance | None = None
     expired_g: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """The sponsors' line from energy to credit: spent → expected → verified → issued."""
+
+    units: int  # m² sponsored
+    units_total: int
+    energy_g: int  # green energy spent on them
+    unit_price_g: int
+    expected_g: int  # what the model expects of those m² over the crediting period
+    verified_g: int  # their share of the quarter's verified removals
+    buffer_g: int  # the buffer's part of that share
+    issued_g: int  # PCER issued to the sponsors
+    rule_set: str
+    model_version: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +265,18 @@ class Seeder:
     def person(i: int) -> str:
         return person_id(i)
 
+    def holder(self, k: int) -> str:
+        """The ``k``-th person, in order, the sink issuance credited: the trades need
+        people who hold PCER, and who could afford a unit depends on the day's energy."""
+        holders = [p for p in self.people()[:SPONSORS_MAX] if self._issued_to(p) > 0]
+        if k >= len(holders):
+            raise ValidationError(
+                f"only {len(holders)} people could sponsor a unit; the scenario needs "
+                f"{k + 1} PCER holders (try more --people)",
+                code="demo_too_few_sponsors",
+            )
+        return holders[k]
+
     def people(self) -> list[str]:
         return [person_id(i) for i in range(self.result.people)]
 
@@ -304,7 +346,7 @@ class Seeder:
             self.sinks.project(PROJECT)
         except NotFound:
             self.sinks.register(
-                FOREST, "demo:sink:register", _project_spec(), stand_age_y=STAND_AGE_Y
+                FOREST, "demo:sink:register", self._priced_spec(), stand_age_y=STAND_AGE_Y
             )
             self.count(replayed=False)
             self.clock.now = _utc(2026, 6, 1, 3)
@@ -312,6 +354,15 @@ class Seeder:
             self.count(replayed=False)
         else:
             self.result.replayed += 2  # registration and approval
+
+    def _priced_spec(self) -> ProjectSpec:
+        """AFF0007 at the published price: the model's expectation of 1 m² over the
+        crediting period, at the Guangdong rule set's ratio."""
+        spec = _project_spec(unit_energy_g=1)
+        rules = self.rules.in_force(spec.jurisdiction, self.clock().date())
+        bps = rules.energy_per_removal_bps()
+        standard = spec_standard(self.sinks.models, spec, STAND_AGE_Y, bps, rules.version)
+        return replace(spec, unit_energy_g=standard.price_g)
 
     def sponsor_trees(self) -> None:
         """Everyone spends the day's energy on whole trees; the change later expires.
@@ -324,11 +375,12 @@ class Seeder:
         with self.store.reader() as uow:
             credit = uow.postings_of(seq) if seq is not None else None
         credited = {} if credit is None else dict(zip(credit.accounts, credit.deltas, strict=True))
+        price_g = int(self.sinks.project(PROJECT)["unit_energy_g"])
         for pid in self.people()[:SPONSORS_MAX]:
             account = self.acct(pid)
-            trees = credited.get(account, 0) // TREE_ENERGY_G
-            if trees:
-                s = self.sinks.sponsor(pid, f"demo:sponsor:{pid}", account, PROJECT, trees)
+            units = credited.get(account, 0) // price_g
+            if units:
+                s = self.sinks.sponsor(pid, f"demo:sponsor:{pid}", account, PROJECT, units)
                 self.count(s.replayed)
 
     def verify_removals(self) -> None:
@@ -361,6 +413,24 @@ class Seeder:
         self.count(issued.replayed)
         self.result.pcer = issued.batch
         self.result.sink_issuance = issued
+        self.result.conversion = self._conversion(issued)
+
+    def _conversion(self, issued: Issuance) -> Conversion:
+        project = self.sinks.project(PROJECT)
+        units, units_total = int(project["units_sold"]), int(project["units_total"])
+        verified_g = issued.removals_g * units // units_total
+        return Conversion(
+            units,
+            units_total,
+            units * int(project["unit_energy_g"]),
+            int(project["unit_energy_g"]),
+            units * int(project["unit_expected_g"]),
+            verified_g,
+            verified_g - issued.attributed_g,
+            issued.attributed_g,
+            str(project["rule_set"]),
+            str(project["model_version"]),
+        )
 
     # ---- 3. the market's first trades, compliance, a reversal ------------------------
     def deposit_cash(self) -> None:
@@ -395,18 +465,18 @@ class Seeder:
         self._sale("sale:cea", EMITTER, INSTITUTION, CEA, 10_000 * G_PER_T, 600_000_00)
         self._sale("sale:ccer", FOREST, EMITTER, CCER, 6_000 * G_PER_T, 420_000_00)
         # An individual sells half her PCER at ¥80/t; another gives a quarter to a friend.
-        pcer, seller, giver = self.result.pcer, self.person(3), self.person(1)
+        pcer, seller, giver = self.result.pcer, self.holder(3), self.holder(1)
         sold_g = max(1, self._issued_to(seller) // 2)
         price_fen = max(1, sold_g * 80_00 // G_PER_T)
         self._sale("sale:pcer", seller, INSTITUTION, pcer, sold_g, price_fen)
         gift_g = max(1, self._issued_to(giver) // 4)
-        gift = c.Transfer(self.acct(giver), self.acct(self.person(2)), pcer, gift_g)
+        gift = c.Transfer(self.acct(giver), self.acct(self.holder(2)), pcer, gift_g)
         self.record(self.registry.transfer(giver, "demo:gift:pcer", gift))
 
     def freeze_and_release(self) -> None:
         """A regulator freeze during a data review, released; and a pool escrow kept."""
         self.clock.now = _utc(2026, 10, 22, 2)
-        pcer, reviewed, pooled = self.result.pcer, self.person(4), self.person(0)
+        pcer, reviewed, pooled = self.result.pcer, self.holder(0), self.holder(0)
         review_g = max(1, self._issued_to(reviewed) // 10)
         cmd = c.Freeze(
             self.acct(reviewed), pcer, review_g, FreezeReason.REGULATOR, "MEE-2026-1022 review"
@@ -480,7 +550,8 @@ class Seeder:
     # ---- 5. a retirement ---------------------------------------------------------------
     def retire(self) -> None:
         self.clock.now = _utc(2026, 11, 22, 2)
-        who = self.person(2)
+        who = self.holder(2)
+        self.result.retiree = who
         retirement = Retirement(
             self.result.names[who],
             "抵消2026年国庆出行碳足迹 Offsetting my National Day 2026 trip",
@@ -492,7 +563,7 @@ class Seeder:
         r = self.record(self.registry.retire(who, "demo:retire:trip", cmd))
         self.result.retirement_seq = r.seq
         # The seller takes part of the proceeds to the bank.
-        seller = self.person(3)
+        seller = self.holder(3)
         out = c.Withdraw(self.acct(seller), 10, "BANK-OUT-001")
         self.record(self.registry.withdraw(seller, "demo:withdraw:seller", out))
 
@@ -503,7 +574,7 @@ class Seeder:
         self.result.report = verify(self.store)
 
 
-def _project_spec() -> ProjectSpec:
+def _project_spec(unit_energy_g: int) -> ProjectSpec:
     return ProjectSpec(
         code=PROJECT,
         name="韶关丹霞山造林 Shaoguan Danxia afforestation",
@@ -511,11 +582,12 @@ def _project_spec() -> ProjectSpec:
         jurisdiction="GD",
         forest_type="chinese_fir",
         parcels=(Parcel("SG-12", 120_000, 8), Parcel("SG-13", 80_000, 5)),
-        crediting_start=date(2026, 6, 1),
-        crediting_end=date(2045, 12, 31),
-        unit_energy_g=TREE_ENERGY_G,
-        units_offered=TREES_OFFERED,
+        crediting_start=CREDITING[0],
+        crediting_end=CREDITING[1],
+        unit_energy_g=unit_energy_g,
+        units_offered=UNITS_TOTAL,
         affiliates=(PLATFORM,),
+        unit=SponsorUnit(UnitKind.AREA, UNITS_TOTAL, PROJECT_AREA_M2, M2_PER_UNIT),
     )
 
 
@@ -526,7 +598,7 @@ STEPS: tuple[Step, ...] = (
     ("签发 Issuing CEA and CCER", Seeder.issue_allowances_and_offsets),
     ("能量 Quantifying a day of trips (DuckDB) → green energy", Seeder.credit_june_energy),
     ("碳汇 Registering and approving forest project AFF0007", Seeder.register_project),
-    ("认养 Sponsoring trees with green energy", Seeder.sponsor_trees),
+    ("认养 Sponsoring m² of forest with green energy", Seeder.sponsor_trees),
     ("核证 Filing and verifying the quarter's removals", Seeder.verify_removals),
     ("签发 Issuing PCER to sponsors + buffer (bulk)", Seeder.issue_personal_credits),
     ("入金 Depositing cash", Seeder.deposit_cash),

@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from behaviour_support import HOUR_MS, MINUTE_MS, event, write_events
 
+from migration_support import migrate_through
 from pctrade import bootstrap
 from pctrade.bootstrap import contexts
 from pctrade.energy import review
@@ -270,7 +271,7 @@ def test_decisions_keyed_the_old_way_replay_after_the_backfill(registry: Registr
         decide(registry, "rej-b1", "B1", Decision.REJECT)
     assert before.value.code == "already_decided"
 
-    bootstrap.migrate(store)
+    migrate_through(store, "0008")
     assert logged(store) == [r for r in want if r[1] != "rej-c1"]
     assert decide(registry, "rej-b1", "B1", Decision.REJECT) == _replayed(rejected)
     assert decide(registry, "rel-a3", "A3", Decision.RELEASE) == _replayed(empty)

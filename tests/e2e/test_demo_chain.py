@@ -1,7 +1,8 @@
 """The quick start's main job runs the paper's chain 低碳足迹 → 碳汇 → 碳排放额 for real.
 
-Behaviour events go through the DuckDB pipeline into green energy; energy sponsors
-trees; verified removals become PCER for the sponsors and the buffer; a later day's
+Behaviour events go through the DuckDB pipeline into green energy; energy sponsors m²
+of forest at the published price; verified removals become PCER for the buffer and, per
+unit, for the sponsors; a later day's
 energy is issued directly on the carbon-inclusive path. Every gram is accounted for.
 """
 
@@ -12,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from pctrade import demo
+from pctrade.energy import service as energy_service
 from pctrade.ledger.model import ENERGY_ASSET, State, SystemAccount
 from pctrade.ledger.queries import account_view
 from pctrade.ledger.sql.store import SqlStore
+from pctrade.sinks.sql import store as sinks_store
 
 
 @pytest.fixture
@@ -24,6 +27,17 @@ def seeded(tmp_path: Path) -> tuple[SqlStore, demo.DemoResult]:
         yield app.store, demo.seed(app, people=12)  # type: ignore[misc]
     finally:
         app.close()
+
+
+def energy_credited(store: SqlStore, day: object) -> dict[int, int]:
+    """What the day's energy credit gave each account."""
+    seq = energy_service.credit_entry_of(store, day)  # type: ignore[arg-type]
+    assert seq is not None
+    with store.reader() as uow:
+        postings = uow.postings_of(seq)
+    assert postings is not None
+    pairs = zip(postings.accounts, postings.deltas, strict=True)
+    return {a: d for a, d in pairs if d > 0}  # not the issuing side
 
 
 def balance(store: SqlStore, account: int, batch: str, state: State) -> int:
@@ -49,8 +63,24 @@ def test_sink_issuance_splits_verified_removals_between_buffer_and_sponsors(
     store, result = seeded
     sink = result.sink_issuance
     assert sink is not None and result.pcer == sink.batch
-    assert sink.buffer_g + sink.attributed_g == sink.removals_g
-    assert sink.sponsors == 12
+    # Per unit (issue 11): the sponsors get their units' share, the rest stays unissued.
+    assert sink.buffer_g + sink.attributed_g + sink.unissued_g == sink.removals_g
+    with store.reader() as uow:
+        project = sinks_store.project(uow, demo.PROJECT)
+    assert project is not None and sink.project_units == demo.UNITS_TOTAL
+    sold, price = int(project["units_sold"]), int(project["unit_energy_g"])
+    assert sink.attributed_g * sink.project_units <= (sink.removals_g - sink.buffer_g) * sold
+    # Whoever had a unit's price in energy sponsored (12 people: not all of them can).
+    june = energy_credited(store, result.days[0].day)
+    assert sink.sponsors == sum(1 for g in june.values() if g >= price) >= 5
+    assert sold == sum(g // price for g in june.values())
+    # The conversion line: energy spent = expected removal at 1 g per g; the sponsors'
+    # credits are their m²'s share of the verified removals, less the buffer.
+    conv = result.conversion
+    assert conv is not None and conv.units == sold
+    assert conv.energy_g == conv.expected_g == sold * price
+    assert conv.verified_g == sink.removals_g * sold // demo.UNITS_TOTAL
+    assert conv.issued_g == sink.attributed_g and 0 < conv.issued_g <= conv.verified_g
     with store.reader() as uow:
         postings = uow.postings_of(sink.issue_seq)
     credited = dict(zip(postings.accounts, postings.deltas, strict=True))
@@ -87,7 +117,7 @@ def test_the_demo_registry_verifies_and_the_retirement_is_from_the_sink_batch(
 ) -> None:
     store, result = seeded
     assert result.report is not None and result.report.ok
-    view = account_view(store, result.accounts[demo.person_id(2)])
+    view = account_view(store, result.accounts[result.retiree])
     assert any(h.asset == result.pcer and h.state == "retired" for h in view.holdings)
 
 

@@ -149,9 +149,11 @@ def _project(w: World) -> str:
         forest_type="chinese_fir",
         parcels=(Parcel("P1", 600_000, 12),),
         crediting_start=date(2026, 1, 1),
-        crediting_end=date(2045, 12, 31),
+        # One year of 60 ha of new fir (3 t/ha/y in the model) in 180,000 tree units:
+        # 1,000 g of expected removal a tree, so the published price is MIN_G.
+        crediting_end=date(2026, 12, 31),
         unit_energy_g=MIN_G,
-        units_offered=1_000,
+        units_offered=180_000,
     )
     w.sinks.register("forestco", new_key(), spec)
     w.sinks.approve("reg", new_key(), spec.code)

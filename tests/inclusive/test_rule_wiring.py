@@ -15,7 +15,9 @@ from pctrade.kernel.errors import PctradeError
 from pctrade.ledger.model import State
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.rules import shipped
+from pctrade.sinks.price import spec_standard
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
+from pctrade.sinks.removals import removal_models
 from pctrade.sinks.sql import store as sinks_store
 
 
@@ -24,7 +26,7 @@ def w(any_store: SqlStore) -> World:
     return build(any_store)
 
 
-SPEC = ProjectSpec(
+_SPEC = ProjectSpec(
     code="RED0001",
     name="Nanling avoided degradation",
     project_type=ProjectType.REDD,
@@ -33,9 +35,11 @@ SPEC = ProjectSpec(
     parcels=(Parcel("N1", 900_000, 0),),
     crediting_start=date(2026, 1, 1),
     crediting_end=date(2040, 12, 31),
-    unit_energy_g=1_000,
+    unit_energy_g=1,
     units_offered=10,
 )
+# Priced at the published standard (GD and CN: 1 g of energy per g of expected removal).
+SPEC = replace(_SPEC, unit_energy_g=spec_standard(removal_models(), _SPEC, 0, 10_000, "GD").price_g)
 
 
 def test_a_project_takes_its_buffer_rate_from_its_jurisdictions_rule_set(w: World) -> None:

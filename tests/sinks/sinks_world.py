@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -20,13 +20,15 @@ from pctrade.ledger.model import ENERGY_ASSET, AssetId, Role, State
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.monitoring import Period
+from pctrade.sinks.price import spec_standard
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
+from pctrade.sinks.removals import removal_models
 from pctrade.sinks.service import Sinks
 from pctrade.sinks.sql import store as sinks_store
 
 NOW = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # before the periods reported
-UNIT_G = 1_000
 CODE = "AFF0007"
+STAND_AGE_Y = 6
 
 _KEYS = itertools.count(1)
 
@@ -89,6 +91,19 @@ def grant_energy(w: SinkWorld, grams: dict[str, int], day: str = "2026-11-24") -
 
 
 def spec(code: str = CODE, units: int = 100, affiliates: tuple[str, ...] = ()) -> ProjectSpec:
+    """The test project, priced at the published standard for ``units`` units (trees)."""
+    priced = _spec(code, units, affiliates, 1)
+    return replace(priced, unit_energy_g=unit_g(units))
+
+
+def unit_g(units: int = 100) -> int:
+    """The standard price of one of ``units`` units of the test project (GD: 10,000 bps)."""
+    return spec_standard(
+        removal_models(), _spec(CODE, units, (), 1), STAND_AGE_Y, 10_000, "GD"
+    ).price_g
+
+
+def _spec(code: str, units: int, affiliates: tuple[str, ...], unit_energy_g: int) -> ProjectSpec:
     return ProjectSpec(
         code=code,
         name="梅州山地造林 Meizhou hillside afforestation",
@@ -98,14 +113,14 @@ def spec(code: str = CODE, units: int = 100, affiliates: tuple[str, ...] = ()) -
         parcels=(Parcel("MZ-01", 600_000, 12), Parcel("MZ-02", 400_000, 5)),
         crediting_start=date(2026, 1, 1),
         crediting_end=date(2045, 12, 31),
-        unit_energy_g=UNIT_G,
+        unit_energy_g=unit_energy_g,
         units_offered=units,
         affiliates=affiliates,
     )
 
 
 def approved_project(w: SinkWorld, **kwargs: object) -> str:
-    project = w.sinks.register("forestco", new_key(), spec(**kwargs), stand_age_y=6)  # type: ignore[arg-type]
+    project = w.sinks.register("forestco", new_key(), spec(**kwargs), stand_age_y=STAND_AGE_Y)  # type: ignore[arg-type]
     w.sinks.approve("reg", new_key(), project["code"])
     return str(project["code"])
 

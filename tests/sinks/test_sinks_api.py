@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sinks_world import SinkWorld, build, grant_energy, journal_length, sink_rows
+from sinks_world import SinkWorld, build, grant_energy, journal_length, sink_rows, unit_g
 
 from pctrade.api import auth
 from pctrade.api.app import create_app
@@ -25,7 +25,7 @@ PROJECT: dict[str, Any] = {
     "parcels": [{"parcel_id": "MZ-01", "area_m2": 1_000_000, "years_not_forest": 10}],
     "crediting_start": "2026-01-01",
     "crediting_end": "2045-12-31",
-    "unit_energy_g": 1_000,
+    "unit_energy_g": unit_g(100),  # the published standard for this project's 100 units
     "units_offered": 100,
     "affiliates": ["forestco-mrv"],
     "stand_age_y": 6,
@@ -84,7 +84,7 @@ def api(any_store: SqlStore) -> Iterator[Api]:
 
 def test_sinks_over_http_from_registration_to_my_credits(api: Api) -> None:
     w = api.w
-    grant_energy(w, {"alice": 3_000, "bob": 1_000})
+    grant_energy(w, {"alice": 3 * unit_g(), "bob": unit_g()})
     api.ok("forestco", "/sinks/projects", PROJECT)
     api.refused("alice", "/sinks/projects/AFF0007/approval", {}, 403, "forbidden")
     api.ok("reg", "/sinks/projects/AFF0007/approval", {})
@@ -113,12 +113,16 @@ def test_sinks_over_http_from_registration_to_my_credits(api: Api) -> None:
     issuances = f"/sinks/reports/{report['report_id']}/issuances"
     api.refused("reg", issuances, {"quantity_g": 100_000_004}, 409, "exceeds_verified")
     issued = api.ok("reg", issuances, {}, key="issue-1")
-    assert issued["buffer_g"] + issued["attributed_g"] == 100_000_003
+    assert issued["buffer_g"] + issued["attributed_g"] + issued["unissued_g"] == 100_000_003
+    # Per unit (issue 11): 4 of the project's 100 units are sponsored, so the sponsors get
+    # floor(80,000,002 × 4 / 100) g and the rest stays with the project, unissued.
+    assert (issued["attributed_g"], issued["unissued_g"]) == (3_200_000, 76_800_002)
+    assert issued["project_units"] == 100
     assert issued["sponsors"] == 2
 
     mine = api.client.get("/me/sinks", headers=api.headers["alice"]).json()
     (project,) = mine
-    assert project["units"] == 3 and project["energy_g"] == 3_000
+    assert project["units"] == 3 and project["energy_g"] == 3 * unit_g()
     assert project["credited_g"] == project["credits"][0]["available_g"] > 0
     rev = api.ok(
         "reg", "/sinks/projects/AFF0007/reversals", {"loss_g": 1_000, "cause": "fire"}, key="f"

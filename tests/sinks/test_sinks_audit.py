@@ -14,6 +14,7 @@ from sinks_world import (
     file_report,
     grant_energy,
     new_key,
+    unit_g,
 )
 
 from pctrade.bootstrap.contexts import verify
@@ -27,7 +28,7 @@ Q3 = Period(date(2026, 7, 1), date(2026, 9, 30))
 @pytest.fixture
 def issued(any_store: SqlStore) -> Iterator[tuple[SinkWorld, Issuance]]:
     w = build(any_store)
-    grant_energy(w, {"alice": 3_000, "bob": 2_000, "chen": 2_000})
+    grant_energy(w, {"alice": 3 * unit_g(), "bob": 2 * unit_g(), "chen": 2 * unit_g()})
     code = approved_project(w)
     for person, units in (("alice", 3), ("bob", 2), ("chen", 2)):
         w.sinks.sponsor(person, f"sp-{person}", w.people[person], code, units)

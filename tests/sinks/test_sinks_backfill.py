@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sinks_world import SinkWorld, build
 from test_sinks_service import REMOVALS_G, sponsored, verified_report
 
-from pctrade import bootstrap
+from migration_support import migrate_through
 from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.errors import IdempotencyConflict
 from pctrade.ledger.sql import schema
@@ -58,7 +58,7 @@ def test_a_reversal_keyed_the_old_way_replays_after_the_backfill(w: SinkWorld) -
     as_before_0007(w.store)
     with pytest.raises(sa.exc.IntegrityError):  # the bug: the key looked unused
         w.sinks.reverse("reg", "rev-1", code, 1_000, "pine wilt")
-    bootstrap.migrate(w.store)
+    migrate_through(w.store, "0008")
     assert [r for r in logged(w.store) if r[1] == "rev-1"] == reversal_log
     with w.store.reader() as uow:
         last = uow.head.last_seq
@@ -85,7 +85,7 @@ def test_the_backfill_leaves_a_key_an_entry_or_the_log_already_uses(w: SinkWorld
                 actor="reg", idem_key="rev-1", request_hash="0" * 64, result="{}", ts="t"
             )
         )
-    bootstrap.migrate(w.store)
+    migrate_through(w.store, "0008")
     # "i" stays the issue entry's, "rev-1" keeps its row: nothing of reg's is added.
     assert [r for r in logged(w.store) if r[0] == "reg"] == [("reg", "rev-1", "0" * 64, "{}")]
     with pytest.raises(IdempotencyConflict):  # the entry's key is the entry's

@@ -15,6 +15,7 @@ from sinks_world import (
     file_report,
     grant_energy,
     new_key,
+    unit_g,
 )
 from test_sinks_api import Api
 from typer.testing import CliRunner
@@ -33,7 +34,7 @@ UNITS = {"alice": 3, "bob": 2, "chen": 2}
 
 
 def issue(w: SinkWorld) -> Issuance:
-    grant_energy(w, {p: u * 1_000 for p, u in UNITS.items()})
+    grant_energy(w, {p: u * unit_g() for p, u in UNITS.items()})
     code = approved_project(w)
     for person, units in UNITS.items():
         w.sinks.sponsor(person, f"sp-{person}", w.people[person], code, units)
@@ -58,8 +59,13 @@ def test_the_batch_certificate_is_the_issuance_record(world: tuple[SinkWorld, Is
         "cqc",
     )
     assert cert.verified_removals_g == cert.issued_g == REMOVALS_G
-    assert cert.buffer_g + cert.attributed_g == REMOVALS_G
-    assert (cert.sponsors, cert.total_shares) == (3, 7)
+    # Per unit (issue 11): 7 of the project's 100 units are sponsored.
+    assert cert.buffer_g + cert.attributed_g + cert.unissued_g == REMOVALS_G
+    assert cert.attributed_g == (REMOVALS_G - cert.buffer_g) * 7 // 100 == 22_400_000
+    assert (cert.sponsors, cert.total_shares, cert.project_units) == (3, 7, 100)
+    assert cert.unit_definition == "one tree (1 of 100 trees on 1,000,000 m²)"
+    assert "7 sponsored ÷ 100 units" in cert.share_rule
+    assert cert.model_version == w.sinks.models.version
     assert cert.issued_by == "reg" and cert.journal_seq == issued.issue_seq
     assert len(cert.entry_hash) == 64
 
@@ -101,6 +107,7 @@ def test_certificates_over_http_as_json_and_bilingual_html(api: tuple[Api, Issua
         page.status_code == 200 and "签发证明" in page.text and "Issuance certificate" in page.text
     )
     assert issued.batch in page.text and "alice" not in page.text
+    assert "Sponsor unit" in page.text and "1 of 100 trees" in page.text
     mine = a.client.get("/me" + base, headers=a.headers["alice"]).json()
     assert mine["credit"]["shares"] == 3 and mine["issuance"]["batch"] == issued.batch
     mine_page = a.client.get("/me" + base + ".html", headers=a.headers["alice"])
@@ -119,7 +126,7 @@ def test_the_cli_shows_the_batch_and_a_sponsors_certificate(tmp_path: Path) -> N
     args = ["sink", "certificate", str(issued.issue_seq), "--db", url]
     out = CliRunner().invoke(cli, args, env=env)
     assert out.exit_code == 0, out.output
-    assert issued.batch in out.output and "3 sponsors, 7 shares" in out.output
+    assert issued.batch in out.output and "3 sponsors, 7 of 100 units" in out.output
     mine = CliRunner().invoke(cli, [*args, "--account", str(w.people["alice"])], env=env)
     assert mine.exit_code == 0 and "3 / 7" in mine.output
     store.dispose()

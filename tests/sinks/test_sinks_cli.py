@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sinks_world import build, grant_energy, held
+from sinks_world import build, grant_energy, held, unit_g
 from typer.testing import CliRunner, Result
 
 from pctrade.bootstrap.contexts import verify
 from pctrade.cli.main import app
+from pctrade.cli.render import carbon
 from pctrade.ledger.model import SystemAccount
 from pctrade.ledger.sql.store import SqlStore
 
@@ -38,17 +39,20 @@ def test_the_sink_commands_take_a_project_from_registration_to_my_credits(
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     store = SqlStore(url)
     w = build(store)
-    grant_energy(w, {"alice": 40_000, "bob": 20_000})
+    grant_energy(w, {"alice": 4 * unit_g(), "bob": 2 * unit_g()})
     alice = str(w.people["alice"])
 
     ok(url, "sink", "register", "AFF0007", "--as", "forestco", "--name", "梅州造林",
        "--type", "afforestation", "--forest-type", "chinese_fir",
        "--parcel", "MZ-01:600000:12", "--parcel", "MZ-02:400000:5",
-       "--start", "2026-01-01", "--end", "2045-12-31", "--unit-energy", "10kg",
+       "--start", "2026-01-01", "--end", "2045-12-31", "--unit-energy", f"{unit_g()}g",
        "--units", "100", "--affiliate", "forestco-mrv", "--stand-age", "6")  # fmt: skip
     refused = run(url, "sink", "sponsor", "AFF0007", alice, "--as", "alice", "--units", "1")
     assert refused.exit_code == 2 and "project_not_approved" in refused.output
     ok(url, "sink", "approve", "AFF0007", "--as", "reg")
+    offer = ok(url, "sink", "offer", "AFF0007")
+    assert f"price {carbon(unit_g())} of green energy = expected removal" in offer
+    assert "expected removal" in offer and "2045-12-31" in offer and "ex post" in offer
     w.sinks.sponsor("alice", "sp-a", w.people["alice"], "AFF0007", 3)
     w.sinks.sponsor("bob", "sp-b", w.people["bob"], "AFF0007", 2)
     broke = run(url, "sink", "sponsor", "AFF0007", alice, "--as", "alice", "--units", "2")
@@ -62,17 +66,18 @@ def test_the_sink_commands_take_a_project_from_registration_to_my_credits(
     assert own.exit_code == 2 and "own_project" in own.output
     ok(url, "sink", "verify", "1", "--as", "cqc", "--reason", "field check")
     out = ok(url, "sink", "issue", "1", "--as", "reg", "--key", "issue-1")
-    assert BATCH in out and "2 sponsors" in out
-    # 100 t less the 20 % buffer: 80 t over 3 + 2 units.
-    assert held(w, w.people["alice"], BATCH) == 48_000_000
-    assert held(w, w.people["bob"], BATCH) == 32_000_000
+    assert BATCH in out and "2 sponsors" in out and "unissued 76" in out
+    # 100 t less the 20 % buffer: 80 t; per unit (issue 11), the 3 + 2 sponsored units of
+    # the project's 100 get 5 % of it, 4 t, and the other 76 t stay unissued.
+    assert held(w, w.people["alice"], BATCH) == 2_400_000
+    assert held(w, w.people["bob"], BATCH) == 1_600_000
 
     out = ok(url, "sink", "mine", alice)
-    assert "AFF0007" in out and BATCH in out and "48" in out
+    assert "AFF0007" in out and BATCH in out and "2.4" in out
     out = ok(url, "sink", "reverse", "AFF0007", "--as", "reg", "--loss", "25t",
              "--cause", "fire", "--key", "fire-1")  # fmt: skip
     assert "shortfall 5" in out
     assert held(w, SystemAccount.BUFFER, BATCH) == 0
-    assert held(w, w.people["alice"], BATCH) == 48_000_000
+    assert held(w, w.people["alice"], BATCH) == 2_400_000
     assert verify(store).ok
     store.dispose()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import pytest
 import sqlalchemy as sa
-from sinks_world import UNIT_G, SinkWorld, approved_project, build, grant_energy
+from sinks_world import SinkWorld, approved_project, build, grant_energy, unit_g
 
 from pctrade import bootstrap
 from pctrade.bootstrap.contexts import verify
@@ -100,7 +100,7 @@ def world(pg_store: SqlStore) -> SinkWorld:
     w = build(pg_store, PEOPLE)
     rng = random.Random(99)
     # Some people hold energy for a few units only, some for many.
-    grant_energy(w, {p: rng.choice([2, 5, 40, 80]) * UNIT_G for p in PEOPLE})
+    grant_energy(w, {p: rng.choice([2, 5, 40, 80]) * unit_g(UNITS_OFFERED) for p in PEOPLE})
     approved_project(w, units=UNITS_OFFERED)
     return w
 
@@ -142,7 +142,7 @@ def test_concurrent_sponsorships_never_oversell_or_spend_twice(
         for person in PEOPLE:
             account = w.people[person]
             units = sum(u for (p, _), (_, u) in applied.items() if p == person)
-            assert uow.balance(account, ENERGY_ASSET, State.SPENT) == units * UNIT_G
+            assert uow.balance(account, ENERGY_ASSET, State.SPENT) == units * unit_g(UNITS_OFFERED)
             assert uow.balance(account, ENERGY_ASSET, State.AVAILABLE) >= 0
     report = verify(w.store)
     assert report.ok, report.problems

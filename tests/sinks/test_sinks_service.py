@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 from sinks_world import (
+    STAND_AGE_Y,
     SinkWorld,
     after,
     approved_project,
@@ -24,6 +26,7 @@ from sinks_world import (
     new_key,
     sink_rows,
     spec,
+    unit_g,
 )
 
 from pctrade.bootstrap.contexts import verify
@@ -36,12 +39,15 @@ from pctrade.ledger.model import State, SystemAccount
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.monitoring import Period
+from pctrade.sinks.price import spec_standard
 from pctrade.sinks.queries import mine
+from pctrade.sinks.removals import removal_models
 from pctrade.sinks.sql import store as sinks_store
 
 Q3 = Period(date(2026, 7, 1), date(2026, 9, 30))
 Q4 = Period(date(2026, 10, 1), date(2026, 12, 31))
 REMOVALS_G = 400_000_007  # odd on purpose: the buffer and the split both round
+U = unit_g()  # the test project's standard unit price (100 units)
 
 
 @pytest.fixture
@@ -69,47 +75,47 @@ def verified_report(w: SinkWorld, code: str, period: Period = Q3) -> int:
 
 # ---- sponsorship ------------------------------------------------------------------------
 def test_sponsorship_spends_energy_exactly_once_and_records_the_shares(w: SinkWorld) -> None:
-    grant_energy(w, {"alice": 5_000})
+    grant_energy(w, {"alice": 5 * U})
     code = approved_project(w)
     first = w.sinks.sponsor("alice", "sp-1", w.people["alice"], code, 3)
-    assert (first.units, first.energy_g, first.replayed) == (3, 3_000, False)
+    assert (first.units, first.energy_g, first.replayed) == (3, 3 * U, False)
     again = w.sinks.sponsor("alice", "sp-1", w.people["alice"], code, 3)
     assert (again.spend_seq, again.replayed) == (first.spend_seq, True)
-    assert (energy(w, "alice"), energy(w, "alice", State.SPENT)) == (2_000, 3_000)
+    assert (energy(w, "alice"), energy(w, "alice", State.SPENT)) == (2 * U, 3 * U)
     assert w.sinks.project(code)["units_sold"] == 3
     assert sink_rows(w.store)["sink_sponsorships"] == 1
 
 
 def test_sponsoring_with_more_energy_than_held_writes_nothing(w: SinkWorld) -> None:
-    grant_energy(w, {"alice": 2_500})
+    grant_energy(w, {"alice": 5 * U // 2})
     code = approved_project(w)
     refused(w, "insufficient_balance", w.sinks.sponsor, "alice", "k", w.people["alice"], code, 3)
     assert w.sinks.project(code)["units_sold"] == 0
 
 
 def test_sponsoring_an_unapproved_project_writes_nothing(w: SinkWorld) -> None:
-    grant_energy(w, {"alice": 5_000})
-    w.sinks.register("forestco", new_key(), spec())
+    grant_energy(w, {"alice": 5 * U})
+    w.sinks.register("forestco", new_key(), spec(), stand_age_y=STAND_AGE_Y)
     refused(
         w, "project_not_approved", w.sinks.sponsor, "alice", "k", w.people["alice"], "AFF0007", 1
     )
 
 
 def test_sponsoring_a_closed_project_writes_nothing(w: SinkWorld) -> None:
-    grant_energy(w, {"alice": 5_000})
+    grant_energy(w, {"alice": 5 * U})
     code = approved_project(w)
     w.sinks.close("forestco", new_key(), code)
     refused(w, "project_closed", w.sinks.sponsor, "alice", "k", w.people["alice"], code, 1)
 
 
 def test_sponsoring_more_units_than_are_left_writes_nothing(w: SinkWorld) -> None:
-    grant_energy(w, {"alice": 5_000})
+    grant_energy(w, {"alice": 5 * U})
     code = approved_project(w, units=2)
     refused(w, "units_exhausted", w.sinks.sponsor, "alice", "k", w.people["alice"], code, 3)
 
 
 def test_nobody_spends_another_persons_energy(w: SinkWorld) -> None:
-    grant_energy(w, {"alice": 5_000})
+    grant_energy(w, {"alice": 5 * U})
     code = approved_project(w)
     refused(w, "forbidden", w.sinks.sponsor, "bob", "k", w.people["alice"], code, 1)
 
@@ -117,7 +123,7 @@ def test_nobody_spends_another_persons_energy(w: SinkWorld) -> None:
 # ---- registration and roles -------------------------------------------------------------
 def test_only_a_project_owner_registers_and_only_the_regulator_approves(w: SinkWorld) -> None:
     refused(w, "forbidden", w.sinks.register, "alice", "refused", spec())
-    w.sinks.register("forestco", new_key(), spec())
+    w.sinks.register("forestco", new_key(), spec(), stand_age_y=STAND_AGE_Y)
     refused(w, "forbidden", w.sinks.approve, "forestco", "refused", "AFF0007")
     refused(w, "project_exists", w.sinks.register, "forestco", "refused", spec())
     assert w.sinks.approve("reg", new_key(), "AFF0007")["status"] == "approved"
@@ -196,9 +202,9 @@ def test_implausible_removals_are_refused(w: SinkWorld) -> None:
 
 
 # ---- issuance ----------------------------------------------------------------------------
-def sponsored(w: SinkWorld, units: dict[str, int]) -> str:
-    grant_energy(w, {p: u * 1_000 for p, u in units.items()})
-    code = approved_project(w)
+def sponsored(w: SinkWorld, units: dict[str, int], project_units: int = 100) -> str:
+    grant_energy(w, {p: u * unit_g(project_units) for p, u in units.items()})
+    code = approved_project(w, units=project_units)
     for person, n in units.items():
         w.sinks.sponsor(person, f"sp-{person}", w.people[person], code, n)
     return code
@@ -222,7 +228,8 @@ def test_only_an_authority_issues(w: SinkWorld) -> None:
 def test_issuance_splits_removals_exactly_and_stores_the_attribution_table(
     w: SinkWorld,
 ) -> None:
-    code = sponsored(w, {"alice": 3, "bob": 2, "chen": 2})
+    # Every unit of the project sponsored: all but the buffer goes to the sponsors.
+    code = sponsored(w, {"alice": 3, "bob": 2, "chen": 2}, project_units=7)
     report_id = verified_report(w, code)
     issued = w.sinks.issue("reg", "issue-q3", report_id)
     assert issued.batch == "PCER-GD-AFF0007-2026Q3-001"
@@ -246,7 +253,7 @@ def test_issuance_splits_removals_exactly_and_stores_the_attribution_table(
 
 
 def test_leftover_grams_go_to_the_largest_remainders_and_are_recorded(w: SinkWorld) -> None:
-    code = sponsored(w, {"alice": 1, "bob": 1, "chen": 1})
+    code = sponsored(w, {"alice": 1, "bob": 1, "chen": 1}, project_units=3)
     report_id = verified_report(w, code)
     issued = w.sinks.issue("reg", "i", report_id, 1_001)  # buffer 201, then 800 over 3
     with w.store.engine.connect() as conn:
@@ -264,8 +271,8 @@ def test_leftover_grams_go_to_the_largest_remainders_and_are_recorded(w: SinkWor
 
 
 def test_a_sponsor_who_sponsored_twice_holds_the_sum_of_the_units(w: SinkWorld) -> None:
-    code = sponsored(w, {"alice": 1, "bob": 1})
-    grant_energy(w, {"alice": 2_000}, day="2026-11-25")
+    code = sponsored(w, {"alice": 1, "bob": 1}, project_units=4)
+    grant_energy(w, {"alice": 2 * unit_g(4)}, day="2026-11-25")
     w.sinks.sponsor("alice", "sp-alice-2", w.people["alice"], code, 2)
     issued = w.sinks.issue("reg", "i", verified_report(w, code), 1_000)  # 800 g over 3 + 1
     assert issued.sponsors == 2
@@ -276,7 +283,7 @@ def test_a_sponsor_who_sponsored_twice_holds_the_sum_of_the_units(w: SinkWorld) 
 def test_a_sponsorship_after_the_period_does_not_share_in_its_issuance(w: SinkWorld) -> None:
     code = sponsored(w, {"alice": 1})
     report_id = verified_report(w, code, Q4)
-    grant_energy(w, {"bob": 1_000}, day="2027-01-05")
+    grant_energy(w, {"bob": U}, day="2027-01-05")
     w.clock.now = w.clock.now.replace(year=2027, month=1, day=6)
     w.sinks.sponsor("bob", "late", w.people["bob"], code, 1)
     issued = w.sinks.issue("reg", "i", report_id)
@@ -341,19 +348,34 @@ def test_behaviour_to_sponsorship_to_verified_issuance_accounts_for_every_gram(
     result = quantify_file(events_file(tmp_path, day), day, as_of_ms=day_window(day, 0).end_ms)
     posted = energy_service.post_day(w.reg, result)
     assert posted.people == 3 and posted.unmatched_people == 0
-    code = approved_project(w)
+    # A tree a m² (the densest the rules take) credited to the end of Q3 only: about 0.8 kg
+    # of expected removal a tree, so a day's capped metro energy (1 kg) buys one at the
+    # published price (a real 20-year period would price it near 19 kg).
+    one_year = replace(spec(units=1_000_000), crediting_end=date(2026, 9, 30))
+    price = spec_standard(removal_models(), one_year, STAND_AGE_Y, 10_000, "GD").price_g
+    code = w.sinks.register(
+        "forestco", new_key(), replace(one_year, unit_energy_g=price), stand_age_y=STAND_AGE_Y
+    )["code"]
+    w.sinks.approve("reg", new_key(), code)
     w.clock.now = w.clock.now.replace(year=2026, month=6, day=11)
     for person in ("alice", "bob", "chen"):
-        units = energy(w, person) // 1_000
+        units = energy(w, person) // price
+        assert units > 0, (person, energy(w, person), price)
         w.sinks.sponsor(person, f"sp-{person}", w.people[person], code, units)
     report_id = verified_report(w, code)
     issued = w.sinks.issue("reg", "issue-q3", report_id)
 
     with w.store.engine.connect() as conn:
         rows = conn.execute(sa.select(sinks_store.attributions)).mappings().all()
-    assert sum(r["amount_g"] for r in rows) + issued.buffer_g == REMOVALS_G
+    # Per unit (issue 11): what the 100-unit project's unsponsored units removed stays
+    # with the project, unissued; every gram is still accounted for.
+    assert issued.unissued_g > 0
+    assert sum(r["amount_g"] for r in rows) == issued.attributed_g
+    assert issued.attributed_g + issued.buffer_g + issued.unissued_g == REMOVALS_G
     in_accounts = sum(held(w, a, issued.batch) for a in w.people.values())
-    assert in_accounts + held(w, SystemAccount.BUFFER, issued.batch) == REMOVALS_G
+    assert in_accounts + held(w, SystemAccount.BUFFER, issued.batch) + issued.unissued_g == (
+        REMOVALS_G
+    )
     view = {p: mine(w.reg, a) for p, a in w.people.items()}
     for person, projects in view.items():
         (mine_here,) = projects
@@ -399,7 +421,7 @@ def test_a_sponsorship_slipping_in_while_issuing_refuses_the_issuance(
 ) -> None:
     code = sponsored(w, {"alice": 1})
     report_id = verified_report(w, code)
-    grant_energy(w, {"bob": 1_000}, day="2026-11-25")
+    grant_energy(w, {"bob": U}, day="2026-11-25")
     real = sinks_store.shares_as_of
     w.clock.now = w.clock.now.replace(year=2026, month=9, day=1)  # bob's units count for Q3
 

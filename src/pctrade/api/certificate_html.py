@@ -92,8 +92,16 @@ def render_issuance(cert: IssuanceCertificatePublic, credit: SponsorCreditPublic
         ("核证清除量", "Verified removals", _grams(cert.verified_removals_g)),
         ("本批签发", "Issued in this batch", _grams(cert.issued_g)),
         ("缓冲库", "Buffer", f"{_grams(cert.buffer_g)}, {cert.buffer_bps / 100:g} %"),
+        ("认养单位", "Sponsor unit", cert.unit_definition),
+        (
+            "认养份额",
+            "Units sponsored",
+            f"{cert.total_shares:,} of {cert.project_units:,} units · {cert.share_rule}",
+        ),
         ("认养人分得", "Attributed to sponsors", _grams(cert.attributed_g)),
+        ("未签发", "Unissued (unsponsored units)", _grams(cert.unissued_g)),
         ("认养人 / 份额", "Sponsors / shares", f"{cert.sponsors:,} / {cert.total_shares:,}"),
+        ("清除模型", "Removal model", cert.model_version),
         ("余数补足", "Leftover grams", f"{cert.leftover_g:,} g"),
         ("签发机构", "Issued by", cert.issued_by),
         ("签发时间 (UTC)", "Issued at (UTC)", cert.issued_at),
@@ -120,7 +128,10 @@ def render_issuance(cert: IssuanceCertificatePublic, credit: SponsorCreditPublic
 def _credit_fields(
     cert: IssuanceCertificatePublic, c: SponsorCreditPublic
 ) -> list[tuple[str, str, str]]:
-    share = f"{c.shares:,} / {c.total_shares:,}"
+    share = (
+        f"{c.shares:,} / {c.total_shares:,} sponsored (of {cert.project_units:,} units in the"
+        " project)"
+    )
     exact = (
         f"{cert.attributed_g:,} × {c.shares:,} ÷ {c.total_shares:,} = {c.floor_g:,} g"
         f" + {c.remainder:,}/{c.total_shares:,}"

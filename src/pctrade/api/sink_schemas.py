@@ -18,6 +18,7 @@ from pctrade.sinks.project import (
     PARCELS_MAX,
     UNITS_OFFERED_MAX,
     ProjectType,
+    UnitKind,
 )
 
 Count = Annotated[int, Field(strict=True, gt=0, le=UNITS_OFFERED_MAX)]
@@ -44,6 +45,13 @@ class ProjectCreate(Body):
     units_offered: Count
     affiliates: Annotated[list[Text64], Field(max_length=AFFILIATES_MAX, default_factory=list)]
     stand_age_y: Annotated[int, Field(strict=True, ge=0, lt=1_000)] = 0
+    # The sponsor unit; without unit_kind, the units offered are the project's trees.
+    unit_kind: UnitKind | None = None
+    units_total: Count | None = None
+    unit_area_m2: Annotated[int, Field(strict=True, gt=0, le=INT64_MAX)] | None = Field(
+        default=None, description="the area the units cover; default: the parcels' area"
+    )
+    m2_per_unit: Annotated[int, Field(strict=True, ge=0, le=INT64_MAX)] = 0
 
 
 class ProjectPublic(Out):
@@ -61,6 +69,31 @@ class ProjectPublic(Out):
     buffer_bps: int
     rule_set: str  # the rule set version the buffer rate came from
     model_version: str
+    unit_kind: str | None  # None: registered before units were declared (trees)
+    units_total: int | None
+    unit_area_m2: int | None
+    m2_per_unit: int | None
+    unit_expected_g: int | None  # the model's expectation per unit over the crediting period
+    energy_per_removal_bps: int | None  # the rule set's price ratio
+
+
+class UnitOfferPublic(Out):
+    """What one unit is and costs, what the model expects it to remove, when credits come."""
+
+    code: str
+    status: str
+    unit_definition: str
+    units_total: int
+    units_left: int
+    price_g: int
+    expected_removal_g: int | None  # per unit over the crediting period
+    energy_per_removal_bps: int | None  # the rule set's ratio: price = expected × bps ÷ 10,000
+    rule_set: str
+    model_version: str
+    crediting_start: str
+    crediting_end: str
+    first_credits_after: str
+    credits: str
 
 
 class SponsorshipCreate(Body):
@@ -110,9 +143,11 @@ class IssuancePublic(Out):
     report_id: int
     removals_g: int
     buffer_g: int
-    attributed_g: int
+    attributed_g: int  # to the sponsors, their units' share
     sponsors: int
     leftover_g: int
+    unissued_g: int  # the removals of units nobody sponsored: recorded, not issued
+    project_units: int | None
 
 
 class ReversalCreate(Body):
@@ -174,6 +209,11 @@ class IssuanceCertificatePublic(Out):
     attributed_g: int
     sponsors: int
     total_shares: int
+    unit_definition: str
+    project_units: int
+    share_rule: str
+    unissued_g: int
+    model_version: str
     leftover_g: int
     shares_as_of: str
     remainder_rule: str

@@ -189,7 +189,19 @@ def _chain_table(result: demo_scenario.DemoResult) -> Table:
             f"核证清除 verified removals {render.amount_text('PCER', sink.removals_g)} → "
             f"缓冲池 buffer {render.amount_text('PCER', sink.buffer_g)} + "
             f"{sink.sponsors:,} 位认养人 sponsors {render.amount_text('PCER', sink.attributed_g)}"
-            f" ({sink.batch})",
+            f" + 未签发 unissued {render.amount_text('PCER', sink.unissued_g)} ({sink.batch})",
+        )
+    conv = result.conversion
+    if conv is not None:
+        table.add_row(
+            "换算 Conversion",
+            f"能量 energy {render.amount_text('GE', conv.energy_g)} → {conv.units:,} m² of "
+            f"{conv.units_total:,} at {render.amount_text('GE', conv.unit_price_g)}/m² → "
+            f"预期清除 expected removal {render.amount_text('PCER', conv.expected_g)} over the "
+            f"crediting period (model {conv.model_version}, {conv.rule_set}: 1 g per g) → "
+            f"本季核证 verified this quarter {render.amount_text('PCER', conv.verified_g)} → "
+            f"缓冲 buffer {render.amount_text('PCER', conv.buffer_g)}, "
+            f"签发 issued {render.amount_text('PCER', conv.issued_g)}",
         )
     table.add_row("过期 Expired", f"{render.amount_text('GE', result.expired_g)} (72 h)")
     ci = result.inclusive

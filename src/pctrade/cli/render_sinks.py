@@ -33,8 +33,15 @@ def issuance_certificate(c: IssuanceCertificate, credit: SponsorCredit | None) -
         ("核证清除量 Verified", carbon(c.verified_removals_g)),
         ("本批签发 Issued", carbon(c.issued_g)),
         ("缓冲库 Buffer", f"{carbon(c.buffer_g)} ({c.buffer_bps / 100:g} %)"),
-        ("认养人 Sponsors", f"{c.sponsors:,} sponsors, {c.total_shares:,} shares"),
+        ("认养单位 Unit", c.unit_definition),
+        (
+            "认养人 Sponsors",
+            f"{c.sponsors:,} sponsors, {c.total_shares:,} of {c.project_units:,} units",
+        ),
+        ("份额 Share rule", c.share_rule),
         ("分得 Attributed", f"{carbon(c.attributed_g)} ({c.leftover_g:,} g by remainder)"),
+        ("未签发 Unissued", carbon(c.unissued_g)),
+        ("模型 Model", c.model_version),
         ("签发 Issued by/at", f"{c.issued_by} {c.issued_at}"),
         ("日记账 Journal seq", str(c.journal_seq)),
         ("条目哈希 Entry hash", c.entry_hash),
@@ -47,7 +54,11 @@ def issuance_certificate(c: IssuanceCertificate, credit: SponsorCredit | None) -
         )
         mine = [
             ("账户 Account", str(credit.account_id)),
-            ("份额 My shares", f"{credit.shares:,} / {credit.total_shares:,}"),
+            (
+                "份额 My shares",
+                f"{credit.shares:,} / {credit.total_shares:,} sponsored "
+                f"(of {c.project_units:,} units in the project)",
+            ),
             ("精确 Exact share", exact),
             ("补 1 克 Leftover gram", "yes 是" if credit.rounded_up else "no 否"),
             ("签发给我 Credited", carbon(credit.credited_g)),

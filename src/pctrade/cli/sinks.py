@@ -8,6 +8,7 @@ package; a refusal prints ``error [code]: message`` and exits 2, like every comm
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from typing import Annotated
 
@@ -30,8 +31,8 @@ from pctrade.kernel.units import parse_carbon_g
 from pctrade.ledger.model import parse_account_ref
 from pctrade.sinks.certificates import issuance_certificate, sponsor_certificate
 from pctrade.sinks.monitoring import Period
-from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType
-from pctrade.sinks.queries import mine
+from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType, SponsorUnit, UnitKind
+from pctrade.sinks.queries import mine, unit_offer
 from pctrade.sinks.service import Sinks
 
 app = typer.Typer(
@@ -86,6 +87,13 @@ def register(
         list[str] | None, typer.Option(help="Party barred from verifying.")
     ] = None,
     stand_age: Annotated[int, typer.Option(help="Stand age at the start, years.")] = 0,
+    unit_kind: Annotated[
+        UnitKind | None, typer.Option(help="What one unit is: tree, or area (m² of parcels).")
+    ] = None,
+    units_total: Annotated[
+        int | None, typer.Option(help="Units in the whole project (default: units offered).")
+    ] = None,
+    m2_per_unit: Annotated[int, typer.Option(help="m² per unit, for area units.")] = 0,
     db: DbOption = None,
     key: KeyOption = None,
 ) -> None:
@@ -104,6 +112,9 @@ def register(
             units,
             tuple(affiliate or ()),
         )
+        if unit_kind is not None:
+            unit = SponsorUnit(unit_kind, units_total or units, spec.area_m2, m2_per_unit)
+            spec = dataclasses.replace(spec, unit=unit)
         row = _sinks(db).register(actor, idempotency_key(key), spec, stand_age)
     console.print(f"project {row['code']} registered: {row['area_m2']} m², {row['status']}")
 
@@ -122,6 +133,25 @@ def close(code: CodeArg, actor: ActorOption, db: DbOption = None, key: KeyOption
     with guarded():
         row = _sinks(db).close(actor, idempotency_key(key), code)
     console.print(f"project {row['code']} {row['status']}")
+
+
+@app.command()
+def offer(code: CodeArg, db: DbOption = None) -> None:
+    """Before spending: what a unit is, what it is expected to remove, its price, and
+    when its credits come."""
+    with guarded():
+        o = unit_offer(open_app(db).registry, code)
+    expected = (
+        "unpublished" if o.expected_removal_g is None else render.carbon(o.expected_removal_g)
+    )
+    ratio = "" if o.energy_per_removal_bps is None else f" at {o.energy_per_removal_bps} bps"
+    console.print(
+        f"{o.code} ({o.status}): one unit is {o.unit_definition}; {o.units_left:,} of "
+        f"{o.units_total:,} left\n"
+        f"  price {render.carbon(o.price_g)} of green energy = expected removal {expected} "
+        f"over {o.crediting_start} – {o.crediting_end}{ratio} ({o.rule_set}, model "
+        f"{o.model_version})\n  credits: {o.credits}"
+    )
 
 
 @app.command()
@@ -196,7 +226,8 @@ def issue(
         f"entry #{i.issue_seq}: batch {i.batch}{replay}\n"
         f"  removals {render.carbon(i.removals_g)} = buffer {render.carbon(i.buffer_g)} "
         f"+ {i.sponsors} sponsors {render.carbon(i.attributed_g)} "
-        f"({i.leftover_g} g by largest remainder)"
+        f"({i.leftover_g} g by largest remainder) + unissued {render.carbon(i.unissued_g)} "
+        "(units nobody sponsored)"
     )
 
 

@@ -128,6 +128,18 @@ def _buffer_rates(where: str, value: Any) -> Mapping[str, int]:
     return MappingProxyType({k: rate(f"{where}.{k}", v) for k, v in sorted(value.items())})
 
 
+def _unsponsored_to_owner(where: str, value: Any) -> bool:
+    """Only ``false`` (or absent) for now: the removals of unsponsored units stay unissued."""
+    if value is not None and _bool(where, value):
+        raise RuleSetError(
+            f"{where}: true is not supported yet — the removals of unsponsored sink units "
+            "are recorded as unissued for the project (pctrade policy, issue 11); issuing "
+            "them to the owner's account is not implemented"
+        )
+    return False
+
+
+_unsponsored_to_owner.optional = True  # type: ignore[attr-defined]
 _BPS = _int(0, BPS)
 _POSITIVE = _int(1)
 _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
@@ -169,7 +181,12 @@ _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
     ),
     "sinks": (
         Sinks,
-        {"buffer_bps": _buffer_rates, "methodologies": _words(SINK_METHODOLOGY_RE)},
+        {
+            "buffer_bps": _buffer_rates,
+            "methodologies": _words(SINK_METHODOLOGY_RE),
+            "issue_unsponsored_to_owner": _unsponsored_to_owner,
+            "energy_per_removal_bps": _optional(_int(1, 100 * BPS)),
+        },
     ),
     "carbon_inclusive": (
         CarbonInclusive,

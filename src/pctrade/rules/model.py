@@ -114,6 +114,13 @@ class Energy:
 class Sinks:
     buffer_bps: Mapping[str, int]  # per sink project type
     methodologies: tuple[str, ...]
+    # Whether the removals of units nobody sponsored go to the project owner's account;
+    # false (the only value the loader takes yet): they are recorded, not issued.
+    issue_unsponsored_to_owner: bool
+    # The published conversion standard (issue 11): grams of energy a sponsor unit costs
+    # per gram of removal the removal model expects of it over the crediting period, in
+    # basis points. None: the rule set publishes no price, and no project registers.
+    energy_per_removal_bps: int | None
     cited: Cited
 
 
@@ -174,6 +181,17 @@ class RuleSet:
     def require_carbon_inclusive(self) -> CarbonInclusive:
         self.require_path(IssuancePath.CARBON_INCLUSIVE)
         return _required(self, self.carbon_inclusive, "carbon_inclusive")
+
+    def energy_per_removal_bps(self) -> int:
+        """The sink unit price standard, or ``no_rule`` if the rule set states none."""
+        ratio = self.require_sinks().energy_per_removal_bps
+        if ratio is None:
+            raise Conflict(
+                f"rule set {self.version} publishes no [sinks] energy_per_removal_bps, so no "
+                "sink unit can be priced",
+                code="no_rule",
+            )
+        return ratio
 
     def buffer_bps(self, project_type: str) -> int:
         rates = self.require_sinks().buffer_bps

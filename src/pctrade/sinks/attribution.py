@@ -1,12 +1,23 @@
 """Attribution: how a verified removal becomes grams in each sponsor's account, exactly.
 
-An issuance of ``removals_g`` is cut in two. The buffer share, ``buffer_bps`` of the
-removals rounded *up*, goes to the non-tradable buffer account against reversal; rounding
-up errs toward permanence, never toward people holding credits nobody backs. The rest,
-``distributable_g``, is split pro rata to the sponsors' shares by the largest-remainder
+An issuance of ``removals_g`` is cut in three. The buffer share, ``buffer_bps`` of the
+removals rounded *up*, goes first to the non-tradable buffer account against reversal;
+rounding up errs toward permanence, never toward people holding credits nobody backs.
+The rest is attributed per unit (issue 11): a project has ``project_units`` units, each
+a defined part of it, and the sponsors, who hold ``S`` of them, receive
+
+    sponsors_g = floor((removals − buffer) × S / project_units)
+
+(rounded down, so never more than their units' share). The remainder, ``unissued_g``,
+is the removals of the units nobody sponsored: it is recorded against the project and
+not issued to anyone (the conservative default; a rule set may later let it go to the
+owner). So buffer_g + sponsors_g + unissued_g = removals_g, to the gram.
+
+``sponsors_g`` is split pro rata to the sponsors' shares by the largest-remainder
 method (Hamilton's method), the platform's one exact split (``pctrade.kernel.split``):
 
-    sponsor i gets floor(D × s_i / S) grams and keeps the remainder r_i = D × s_i mod S;
+    with D = sponsors_g, sponsor i gets floor(D × s_i / S) grams and keeps the
+    remainder r_i = D × s_i mod S;
     the L = D − Σ floor(…) grams left over (L < number of sponsors) go one each to the
     L sponsors with the largest r_i, ties to the earlier sponsor in the given order.
 
@@ -37,6 +48,16 @@ def buffer_share_g(removals_g: int, buffer_bps: int) -> int:
     return -(-removals_g * buffer_bps // BPS)
 
 
+def sponsors_share_g(removals_g: int, buffer_g: int, sponsored: int, project_units: int) -> int:
+    """The sponsored units' share of what the buffer leaves, rounded down."""
+    if not 0 < sponsored <= project_units:
+        raise Conflict(
+            f"{sponsored} units sponsored of a project of {project_units}",
+            code="units_exceed_project",
+        )
+    return (removals_g - buffer_g) * sponsored // project_units
+
+
 @dataclass(frozen=True, slots=True)
 class Attribution:
     """The attribution table of one issuance, before it is stored."""
@@ -48,10 +69,17 @@ class Attribution:
     account_ids: list[int]
     shares: list[int]
     split: Split
+    project_units: int  # the units in the project; total_shares of them are sponsored
+    sponsors_g: int  # what the sponsors receive in all, the split's total
 
     @property
     def distributable_g(self) -> int:
-        return self.removals_g - self.buffer_g
+        return self.sponsors_g
+
+    @property
+    def unissued_g(self) -> int:
+        """The removals of units nobody sponsored: recorded, not issued."""
+        return self.removals_g - self.buffer_g - self.sponsors_g
 
     @property
     def amounts_g(self) -> list[int]:
@@ -67,11 +95,14 @@ def attribute(
     account_ids: Sequence[int],
     shares: Sequence[int],
     splitter: Splitter = largest_remainder,
+    project_units: int | None = None,
 ) -> Attribution:
-    """Cut ``removals_g`` into the buffer share and each sponsor's exact grams.
+    """Cut ``removals_g`` into the buffer share, each sponsor's exact grams and the rest.
 
-    ``splitter`` may be a faster implementation with the same results (the numpy twin in
-    ``pctrade.ledger.split_columns``); this module itself stays standard library only.
+    ``project_units`` None means the sponsored units are the whole project (nothing is
+    left unissued). ``splitter`` may be a faster implementation with the same results
+    (the numpy twin in ``pctrade.ledger.split_columns``); this module itself stays
+    standard library only.
     """
     if removals_g <= 0:
         raise ValidationError("issue a positive quantity", code="non_positive")
@@ -82,9 +113,20 @@ def attribute(
     if len(set(account_ids)) != len(account_ids):
         raise ValidationError("a sponsor is listed twice", code="duplicate_recipient")
     buffer_g = buffer_share_g(removals_g, buffer_bps)
-    split = splitter(removals_g - buffer_g, shares)
+    total = sum(shares)
+    units = total if project_units is None else project_units
+    sponsors_g = sponsors_share_g(removals_g, buffer_g, total, units)
+    split = splitter(sponsors_g, shares)
     return Attribution(
-        removals_g, buffer_bps, buffer_g, sum(shares), list(account_ids), list(shares), split
+        removals_g,
+        buffer_bps,
+        buffer_g,
+        total,
+        list(account_ids),
+        list(shares),
+        split,
+        units,
+        sponsors_g,
     )
 
 

@@ -10,6 +10,9 @@ Problems, each naming the row at fault (codes are stable):
     sink_report_mismatch        a report backing an issuance was altered, or issued_g is off
     sink_issuance_mismatch      an issuance row differs from its entry, or is missing
     sink_attribution_mismatch   an attribution row (account named) or table was altered
+    sink_attribution_over_share an issuance gave sponsors more than their units' share of
+                                the removals, or its buffer + sponsors + unissued grams
+                                are not its removals, or it counted units nobody sponsored
     sink_reversal_mismatch      a reversal differs from the cancellations that executed it
 """
 
@@ -28,6 +31,7 @@ from pctrade.ledger.operations import OpType
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.sinks.evidence import (
     ISSUANCE_FIGURES,
+    UNIT_FIGURES,
     attribution_digest,
     differences,
     project_terms_digest,
@@ -48,7 +52,7 @@ def audit_sinks(uow: UnitOfWork) -> Iterator[Problem]:
     yield from _sponsorships(uow, terms, units)
     issuances = db.all_rows(uow, db.issuances)
     yield from _projects(projects, units, issuances)
-    yield from _issuances(uow, issuances, terms)
+    yield from _issuances(uow, issuances, terms, projects)
     yield from _reversals(uow)
 
 
@@ -114,7 +118,7 @@ def _projects(
 
 
 def _issuances(
-    uow: UnitOfWork, issuances: list[db.Row], terms: dict[str, str]
+    uow: UnitOfWork, issuances: list[db.Row], terms: dict[str, str], projects: dict[str, db.Row]
 ) -> Iterator[Problem]:
     reports = {int(r["report_id"]): r for r in db.all_rows(uow, db.reports)}
     issued: dict[int, int] = {}
@@ -124,6 +128,7 @@ def _issuances(
             row["removals_g"]
         )
         yield from _issuance(uow, seq, row, reports.get(int(row["report_id"])), terms)
+        yield from _per_unit(uow, seq, row, projects.get(row["project_code"]))
     seen = {int(r["issue_seq"]) for r in issuances}
     for seq, ev in db.evidence_entries(uow, str(OpType.ISSUE), "sink_issuance"):
         if seq not in seen:
@@ -133,6 +138,12 @@ def _issuances(
     for seq in db.stray_attributions(uow):
         yield Problem("sink_attribution_mismatch", f"attribution rows of no issuance {seq}", seq)
     for report_id, r in reports.items():
+        if int(r["issued_g"]) > int(r["removals_g"]):
+            yield Problem(
+                "sink_report_mismatch",
+                f"report {report_id}: issued_g {r['issued_g']} exceeds its removals "
+                f"{r['removals_g']}",
+            )
         if int(r["issued_g"]) != issued.get(report_id, 0):
             yield Problem(
                 "sink_report_mismatch",
@@ -149,7 +160,11 @@ def _issuance(
     if not isinstance(ev, dict):
         yield Problem("sink_issuance_mismatch", f"issuance {seq}: no issue entry records it", seq)
         return
-    wrong = differences(ev, row, ISSUANCE_FIGURES)
+    # Issuances before per-unit attribution recorded no unit figures; their rows have none.
+    names = ISSUANCE_FIGURES + UNIT_FIGURES if "project_units" in ev else ISSUANCE_FIGURES
+    wrong = differences(ev, row, names)
+    if "project_units" not in ev:
+        wrong += [f"{name} {row[name]!r} (entry: none)" for name in UNIT_FIGURES if row[name]]
     if wrong:
         yield Problem("sink_issuance_mismatch", f"issuance {seq}: {', '.join(wrong)}", seq)
     if report is None or report_digest(report) != ev.get("report"):
@@ -190,7 +205,8 @@ def _attribution(uow: UnitOfWork, seq: int, ev: dict[str, Any]) -> Iterator[Prob
 
 def _bad_rows(uow: UnitOfWork, seq: int, ev: dict[str, Any], columns: list[Any]) -> list[int]:
     ids, shares, amounts, remainders, up = columns
-    d = int(ev["removals_g"]) - int(ev["buffer_g"])
+    # What the split shared out: the sponsors' grams (before issue 11: all but the buffer).
+    d = int(ev.get("sponsors_g", int(ev["removals_g"]) - int(ev["buffer_g"])))
     total = int(ev["total_shares"])
     credited_ids, credited = db.issue_postings(uow, seq)
     # What the journal credited each sponsor (0 if it was owed nothing).
@@ -203,6 +219,35 @@ def _bad_rows(uow: UnitOfWork, seq: int, ev: dict[str, Any], columns: list[Any])
         floor, rem = np.divmod(shares * d, total)
         wrong |= (rem != remainders) | (floor + up != amounts) | (shares <= 0)
     return [int(a) for a in ids[wrong]]
+
+
+def _per_unit(uow: UnitOfWork, seq: int, row: db.Row, project: db.Row | None) -> Iterator[Problem]:
+    """An issuance since issue 11 gives sponsors at most their units' share, exactly.
+
+    Checked on the stored row (whose figures the entry fixes, see ``_issuance``) against
+    the arithmetic of ``sinks.attribution``, the attribution table's sum, the project's
+    declared units and the units actually sponsored by the issuance's share date.
+    """
+    if row["project_units"] is None:
+        return  # issued under the rule before: kept as it was recorded
+    removals, buffer = int(row["removals_g"]), int(row["buffer_g"])
+    units, sponsors = int(row["project_units"]), int(row["sponsors_g"] or 0)
+    unissued, shares = int(row["unissued_g"] or 0), int(row["total_shares"])
+    wrong = []
+    if buffer + sponsors + unissued != removals:
+        wrong.append(f"buffer {buffer} + sponsors {sponsors} + unissued {unissued} ≠ {removals}")
+    if not 0 < shares <= units or sponsors != (removals - buffer) * shares // units:
+        wrong.append(f"sponsors {sponsors} g for {shares} of {units} units")
+    if project is not None and units != int(project["units_total"] or project["units_offered"]):
+        wrong.append(f"{units} units, the project has {project['units_total']}")
+    amounts = db.attribution_columns(uow, seq)[2]
+    if int(amounts.sum()) != sponsors:
+        wrong.append(f"attribution table sums to {int(amounts.sum())} g")
+    held = db.units_sponsored(uow, row["project_code"], row["shares_as_of"], seq)
+    if held != shares:
+        wrong.append(f"{shares} shares counted, {held} units sponsored")
+    if wrong:
+        yield Problem("sink_attribution_over_share", f"issuance {seq}: {', '.join(wrong)}", seq)
 
 
 def _reversals(uow: UnitOfWork) -> Iterator[Problem]:

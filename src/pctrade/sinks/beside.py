@@ -49,6 +49,13 @@ def project_state(row: db.Row) -> ProjectState:
     )
 
 
+def project_units(project: db.Row) -> int:
+    """The units in the project: declared, or (registered before units were declared)
+    the units it offered."""
+    declared = project.get("units_total")
+    return int(project["units_offered"] if declared is None else declared)
+
+
 def project_terms(uow: UnitOfWork, project: db.Row) -> str:
     return project_terms_digest(project, db.parcels_of(uow, project["code"]))
 
@@ -109,7 +116,7 @@ class IssuanceTable:
     project_code: str
     requested_g: int
     snapshot_seq: int  # every sponsorship the shares include is at or below it
-    figures: db.Row  # the issuance row less its seq (``sinks.evidence.ISSUANCE_FIGURES``)
+    figures: db.Row  # the issuance row less its seq (``ISSUANCE_FIGURES + UNIT_FIGURES``)
     issued: ColumnarIssue
     report_digest: str
     terms: str

@@ -6,9 +6,14 @@ shared the rest and in how many shares, the leftover grams the largest-remainder
 handed out, the batch's denomination, and the issue entry's seq and hash that make it
 checkable against the journal. It carries no personal data, so anyone may read it.
 
+Since per-unit attribution (issue 11) it also states what one unit is (a tree, or so
+many m² of the parcels), how many units the project has, the sponsors' share of them,
+the grams that stayed unissued with the project, and the removal model's version, so a
+credit can be followed to the units, the verified report and the model behind it.
+
 A sponsor's certificate adds that person's line of the attribution table and the
-arithmetic behind it: distributable × my shares ÷ all shares, the whole grams and the
-remainder, and whether one of the leftover grams came to me under the stated rule.
+arithmetic behind it: the sponsors' grams × my shares ÷ all shares, the whole grams and
+the remainder, and whether one of the leftover grams came to me under the stated rule.
 Everything is read from the sink rows and the entry, which ``verify`` audits.
 """
 
@@ -20,6 +25,7 @@ from pctrade.kernel.errors import NotFound
 from pctrade.kernel.limits import INT64_MAX
 from pctrade.ledger.model import AccountId, Seq, State
 from pctrade.ledger.ports import Store, UnitOfWork
+from pctrade.sinks.queries import unit_definition
 from pctrade.sinks.sql import store as db
 
 REMAINDER_RULE = (
@@ -49,12 +55,17 @@ class IssuanceCertificate:
     verifier: str
     verified_at: str
     verified_removals_g: int  # the report's verified removals (all its batches)
-    issued_g: int  # what this batch drew on them: buffer + attributed
+    issued_g: int  # what this batch drew on them: buffer + attributed + unissued
     buffer_bps: int
     buffer_g: int
     attributed_g: int
     sponsors: int
     total_shares: int
+    unit_definition: str  # what one sponsor unit is
+    project_units: int  # the units in the project; total_shares of them were sponsored
+    share_rule: str  # how the sponsors' grams follow from their units
+    unissued_g: int  # the removals of units nobody sponsored: recorded, not issued
+    model_version: str  # the removal model the project was registered under
     leftover_g: int
     shares_as_of: str
     remainder_rule: str
@@ -120,6 +131,9 @@ def _certificate(uow: UnitOfWork, issue_seq: Seq) -> IssuanceCertificate:
     project = db.project(uow, row["project_code"])
     if report is None or project is None:  # pragma: no cover - written together
         raise NotFound(f"issuance {issue_seq} lost its report", code="unknown_certificate")
+    removals, buffer = int(row["removals_g"]), int(row["buffer_g"])
+    unissued = int(row["unissued_g"] or 0)
+    units = int(row["project_units"] or row["total_shares"])
     return IssuanceCertificate(
         certificate_id=f"PCER-IC-{issue_seq:012d}",
         batch=row["batch"],
@@ -138,9 +152,14 @@ def _certificate(uow: UnitOfWork, issue_seq: Seq) -> IssuanceCertificate:
         issued_g=int(row["removals_g"]),
         buffer_bps=int(row["buffer_bps"]),
         buffer_g=int(row["buffer_g"]),
-        attributed_g=int(row["removals_g"]) - int(row["buffer_g"]),
+        attributed_g=removals - buffer - unissued,
         sponsors=int(row["sponsors"]),
         total_shares=int(row["total_shares"]),
+        unit_definition=unit_definition(project),
+        project_units=units,
+        share_rule=_share_rule(row, units),
+        unissued_g=unissued,
+        model_version=project["model_version"],
         leftover_g=int(row["leftover_g"]),
         shares_as_of=row["shares_as_of"],
         remainder_rule=REMAINDER_RULE,
@@ -148,4 +167,17 @@ def _certificate(uow: UnitOfWork, issue_seq: Seq) -> IssuanceCertificate:
         issued_at=entry.header.ts,
         journal_seq=issue_seq,
         entry_hash=entry.hash,
+    )
+
+
+def _share_rule(row: db.Row, units: int) -> str:
+    shares = int(row["total_shares"])
+    if row["project_units"] is None:
+        return (
+            f"issued before per-unit attribution: the {shares:,} sponsored units shared all "
+            "the removals less the buffer"
+        )
+    return (
+        f"sponsors' grams = ⌊(removals − buffer) × {shares:,} sponsored ÷ {units:,} units⌋; "
+        "the rest is unissued, kept with the project"
     )

@@ -9,7 +9,8 @@ payload under ``"evidence"``, the facts and digests of the rows written with it:
 - a sponsorship's ``energy_spend``: the project, units and day, and the digest of the
   project's terms (everything fixed at registration and approval, and its parcels) that
   the units were bought under;
-- an issuance's ``issue``: every figure of the issuance row, the digest of its
+- an issuance's ``issue``: every figure of the issuance row (since issue 11 also the
+  project's units and the grams issued to sponsors and left unissued), the digest of its
   attribution table (five int64 columns in account order, as the ledger digests its
   postings), and the digests of the verified report and of the project's terms;
 - each ``cancel`` of a reversal: the reversal, its position in the plan and the plan.
@@ -57,6 +58,15 @@ PROJECT_TERMS = (
     "approved_by",
     "approved_at",
 )
+# The sponsor unit (migration 0009): part of the terms of every project that declares it.
+UNIT_TERMS = (
+    "unit_kind",
+    "units_total",
+    "unit_area_m2",
+    "m2_per_unit",
+    "unit_expected_g",
+    "energy_per_removal_bps",
+)
 PARCEL_COLUMNS = ("parcel_id", "area_m2", "years_not_forest", "wetland")
 REPORT_COLUMNS = (
     "report_id",
@@ -85,6 +95,8 @@ ISSUANCE_FIGURES = (
     "sponsors",
     "shares_as_of",
 )
+# Per-unit attribution's figures (migration 0009), recorded by every issuance since.
+UNIT_FIGURES = ("project_units", "sponsors_g", "unissued_g")
 ATTRIBUTION_COLUMNS = ("account_id", "shares", "amount_g", "remainder", "rounded_up")
 
 Row = Mapping[str, Any]
@@ -100,7 +112,10 @@ def _digest(value: Any) -> str:
 
 
 def project_terms_digest(project: Row, parcels: Iterable[Row]) -> str:
-    terms = {name: _plain(project[name]) for name in PROJECT_TERMS}
+    """The digest of a project's fixed terms; a project registered before sponsor units
+    were declared has none, and keeps the digest its entries recorded."""
+    names = PROJECT_TERMS + (UNIT_TERMS if project.get("unit_kind") is not None else ())
+    terms = {name: _plain(project[name]) for name in names}
     land = sorted([_plain(p[c]) for c in PARCEL_COLUMNS] for p in parcels)
     return _digest({"terms": terms, "parcels": land})
 
@@ -133,7 +148,7 @@ def sponsorship_evidence(code: str, units: int, day: str, terms: str) -> dict[st
 
 
 def issuance_evidence(figures: Row, attribution: str, report: str, terms: str) -> dict[str, Any]:
-    body = {name: _plain(figures[name]) for name in ISSUANCE_FIGURES}
+    body = {name: _plain(figures[name]) for name in ISSUANCE_FIGURES + UNIT_FIGURES}
     return {
         "kind": "sink_issuance",
         **body,

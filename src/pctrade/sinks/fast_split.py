@@ -20,7 +20,7 @@ from pctrade.kernel.errors import Conflict, ValidationError
 from pctrade.kernel.limits import INT64_MAX
 from pctrade.kernel.split import Split
 from pctrade.ledger.split_columns import Column, fits, split_columns
-from pctrade.sinks.attribution import Attribution, attribute, buffer_share_g
+from pctrade.sinks.attribution import Attribution, attribute, buffer_share_g, sponsors_share_g
 from pctrade.sinks.evidence import attribution_digest
 
 
@@ -60,7 +60,12 @@ def _le_array(column: NDArray[np.int64] | NDArray[np.bool_]) -> array[int]:
 
 
 def attribute_columns(
-    removals_g: int, buffer_bps: int, buffer_account: int, ids: Column, shares: Column
+    removals_g: int,
+    buffer_bps: int,
+    buffer_account: int,
+    ids: Column,
+    shares: Column,
+    project_units: int | None = None,
 ) -> ColumnarIssue:
     """``attribute`` on columns of strictly increasing account ids and positive shares."""
     n = len(ids)
@@ -70,21 +75,33 @@ def attribute_columns(
         raise Conflict("the project has no sponsors to attribute to", code="no_sponsors")
     ordered = n == 1 or bool(np.all(ids[1:] > ids[:-1]))
     buffer_g = buffer_share_g(removals_g, buffer_bps) if removals_g > 0 else 0
-    total = removals_g - buffer_g
-    if (
-        removals_g <= 0
-        or not ordered
-        or int(shares.min()) <= 0
-        or int(shares.max()) >= (INT64_MAX + 1) // n  # so that the sum fits too
-        or not fits(total, int(shares.sum()), int(shares.max()))
-        or total <= 0
-    ):
-        return _from_lists(attribute(removals_g, buffer_bps, ids.tolist(), shares.tolist()),
-                           buffer_account)  # fmt: skip
+    # Summed on int64 only where it cannot wrap around.
+    summable = int(shares.max()) < (INT64_MAX + 1) // n
+    sponsored = int(shares.sum()) if summable else sum(shares.tolist())
+    units = sponsored if project_units is None else project_units
+    if removals_g <= 0 or int(shares.min()) <= 0:
+        return _from_lists(
+            attribute(removals_g, buffer_bps, ids.tolist(), shares.tolist(), project_units=units),
+            buffer_account,
+        )
+    total = sponsors_share_g(removals_g, buffer_g, sponsored, units)
+    if not ordered or not summable or not fits(total, sponsored, int(shares.max())) or total <= 0:
+        return _from_lists(
+            attribute(removals_g, buffer_bps, ids.tolist(), shares.tolist(), project_units=units),
+            buffer_account,
+        )
     amounts, remainders, rounded_up, leftover = split_columns(total, shares)
     split = Split(amounts.tolist(), remainders.tolist(), rounded_up.tolist(), leftover)
     a = Attribution(
-        removals_g, buffer_bps, buffer_g, int(shares.sum()), ids.tolist(), shares.tolist(), split
+        removals_g,
+        buffer_bps,
+        buffer_g,
+        sponsored,
+        ids.tolist(),
+        shares.tolist(),
+        split,
+        units,
+        total,
     )
     owed = amounts > 0  # a zero line stays in the attribution table, not in the journal
     head = [buffer_account] if buffer_g else []

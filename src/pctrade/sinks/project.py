@@ -10,6 +10,14 @@ every parcel was not forest for at least three years before the project, is at l
 400 m², and is not wetland. Each failed condition has its own code, so an owner
 learns which parcel fails and why. REDD, conservation and management projects work
 on existing forest, so only the parcel-size rule applies to them.
+
+A sponsor unit is a defined part of its project (DESIGN §4, issue 11): one tree, or
+``m2_per_unit`` m² of its parcels. The project declares how many units it has in all
+(``units_total``) and the area they cover, which must be the parcels' area, so that one
+unit stands for ``1 / units_total`` of every removal the project makes. A sponsor's
+credits are then the removals of their own units; the units nobody sponsored keep their
+removals in the project (``sinks.attribution``). A project may offer fewer units than it
+has, never more.
 """
 
 from __future__ import annotations
@@ -72,6 +80,32 @@ class Parcel:
     wetland: bool = False
 
 
+class UnitKind(StrEnum):
+    TREE = "tree"  # one planted (or standing) tree
+    AREA = "area"  # ``m2_per_unit`` m² of the project's parcels
+
+
+TREES_PER_M2_MAX = 1  # denser than one tree per m² is not a stand we would believe
+
+
+@dataclass(frozen=True, slots=True)
+class SponsorUnit:
+    """What one sponsor unit is: its kind, how many the project has, the area they cover."""
+
+    kind: UnitKind
+    units_total: int
+    area_m2: int
+    m2_per_unit: int = 0  # for AREA units; 0 for trees
+
+    def describe(self) -> str:
+        if self.kind == UnitKind.AREA:
+            return (
+                f"{self.m2_per_unit:,} m² of the project's parcels "
+                f"(1 of {self.units_total:,} units on {self.area_m2:,} m²)"
+            )
+        return f"one tree (1 of {self.units_total:,} trees on {self.area_m2:,} m²)"
+
+
 @dataclass(frozen=True, slots=True)
 class ProjectSpec:
     """What an owner registers; ``validate`` checks it alone, before any state."""
@@ -87,10 +121,18 @@ class ProjectSpec:
     unit_energy_g: int
     units_offered: int
     affiliates: tuple[str, ...] = ()
+    # Undeclared, the units offered are the project's trees and cover all its parcels.
+    unit: SponsorUnit | None = None
 
     @property
     def area_m2(self) -> int:
         return sum(p.area_m2 for p in self.parcels)
+
+    @property
+    def sponsor_unit(self) -> SponsorUnit:
+        if self.unit is not None:
+            return self.unit
+        return SponsorUnit(UnitKind.TREE, self.units_offered, self.area_m2)
 
 
 def validate_spec(spec: ProjectSpec, known_forest_types: frozenset[str]) -> None:
@@ -110,6 +152,36 @@ def validate_spec(spec: ProjectSpec, known_forest_types: frozenset[str]) -> None
         raise ValidationError("a parcel is listed twice", code="duplicate_parcel")
     for parcel in spec.parcels:
         check_parcel(parcel, spec.project_type)
+    check_unit(spec.sponsor_unit, spec.area_m2, spec.units_offered)
+
+
+def check_unit(unit: SponsorUnit, area_m2: int, units_offered: int) -> None:
+    """A unit is a defined part of the project: the units tile its parcels' area."""
+    if not 0 < unit.units_total <= UNITS_OFFERED_MAX:
+        raise ValidationError(f"a project has 1 to {UNITS_OFFERED_MAX} units", code="bad_unit")
+    if unit.area_m2 != area_m2:
+        raise ValidationError(
+            f"the units cover {unit.area_m2} m², the parcels {area_m2} m²: a unit must be a "
+            "defined part of the whole project",
+            code="unit_area_mismatch",
+        )
+    if units_offered > unit.units_total:
+        raise ValidationError(
+            f"{units_offered} units offered, but the project has {unit.units_total}",
+            code="units_exceed_project",
+        )
+    if unit.kind == UnitKind.AREA:
+        if unit.m2_per_unit <= 0 or unit.m2_per_unit * unit.units_total != area_m2:
+            raise ValidationError(
+                f"{unit.units_total} units of {unit.m2_per_unit} m² do not make {area_m2} m²",
+                code="bad_unit",
+            )
+    elif unit.m2_per_unit != 0 or unit.units_total > area_m2 * TREES_PER_M2_MAX:
+        raise ValidationError(
+            f"{unit.units_total} trees on {area_m2} m² (at most {TREES_PER_M2_MAX} per m²; "
+            "a tree unit states no m²)",
+            code="bad_unit",
+        )
 
 
 def _check_identity(spec: ProjectSpec) -> None:

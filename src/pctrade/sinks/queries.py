@@ -1,4 +1,10 @@
-"""Sink reads: a project's row, and "mine", what one account sponsored and was credited.
+"""Sink reads: a project's row and its unit offer, and "mine", what one account sponsored
+and was credited.
+
+A sponsor sees, before spending, what one unit is, the removal the published model
+expects of it over the crediting period, the price that follows from the rule set's
+ratio (``sinks.price``), and when credits are expected: ex post, after each verified
+monitoring report, the first one for a period ending on or after the day they sponsor.
 
 A person's view of the forests they sponsored ("my trees / my credits") joins three
 records: their sponsorships (units and the green energy spent), the attribution tables
@@ -10,11 +16,14 @@ use cases in ``sinks.service``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from pctrade.kernel.errors import NotFound
 from pctrade.ledger.model import AccountId, State
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.service import Registry
+from pctrade.sinks.price import next_period_end
+from pctrade.sinks.project import SponsorUnit, UnitKind
 from pctrade.sinks.sql import store as db
 
 
@@ -24,6 +33,73 @@ def project_row(uow: UnitOfWork, code: str, *, lock: bool = False) -> db.Row:
     if row is None:
         raise NotFound(f"no sink project {code}", code="unknown_project")
     return row
+
+
+def unit_definition(project: db.Row) -> str:
+    """What one sponsor unit of ``project`` is, in words."""
+    if project["unit_kind"] is None:  # registered before units were declared
+        return f"one tree (one of the {int(project['units_offered']):,} units offered)"
+    unit = SponsorUnit(
+        UnitKind(project["unit_kind"]),
+        int(project["units_total"]),
+        int(project["unit_area_m2"]),
+        int(project["m2_per_unit"]),
+    )
+    return unit.describe()
+
+
+@dataclass(frozen=True, slots=True)
+class UnitOffer:
+    """What a sponsor sees before spending: the unit, its price and what backs it."""
+
+    code: str
+    status: str
+    unit_definition: str
+    units_total: int
+    units_left: int
+    price_g: int  # green energy per unit
+    expected_removal_g: int | None  # per unit over the crediting period (None: unpublished)
+    energy_per_removal_bps: int | None
+    rule_set: str
+    model_version: str
+    crediting_start: str
+    crediting_end: str
+    first_credits_after: str  # the end of the first monitoring period that can include it
+    credits: str  # how and when credits come, in words
+
+
+def unit_offer(registry: Registry, code: str) -> UnitOffer:
+    """The offer of ``code`` today, for a sponsor deciding whether to spend."""
+    today = registry.clock().date()
+    with registry.store.reader() as uow:
+        p = project_row(uow, code)
+        reports = db.reports_of(uow, code)
+    last = reports[-1] if reports else None
+    after = next_period_end(
+        today,
+        None if last is None else date.fromisoformat(last["period_start"]),
+        None if last is None else date.fromisoformat(last["period_end"]),
+    )
+    expected = p["unit_expected_g"]
+    units_total = int(p["units_total"] or p["units_offered"])
+    return UnitOffer(
+        code,
+        p["status"],
+        unit_definition(p),
+        units_total,
+        int(p["units_offered"]) - int(p["units_sold"]),
+        int(p["unit_energy_g"]),
+        None if expected is None else int(expected),
+        None if p["energy_per_removal_bps"] is None else int(p["energy_per_removal_bps"]),
+        p["rule_set"],
+        p["model_version"],
+        p["crediting_start"],
+        p["crediting_end"],
+        after.isoformat(),
+        "ex post: after each monitoring report is verified, the unit's share of the "
+        f"verified removals (less the buffer), from the period ending {after.isoformat()} "
+        f"until the crediting period ends on {p['crediting_end']}",
+    )
 
 
 @dataclass(frozen=True, slots=True)

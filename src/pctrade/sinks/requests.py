@@ -32,6 +32,9 @@ def register(spec: ProjectSpec, stand_age_y: int) -> Request:
         "affiliates": list(spec.affiliates),
         "stand_age_y": stand_age_y,
     }
+    if spec.unit is not None:  # declared (issue 11); undeclared requests keep their print
+        unit = spec.unit
+        fields["unit"] = [str(unit.kind), unit.units_total, unit.area_m2, unit.m2_per_unit]
     return Request("sink_register", fields)
 
 

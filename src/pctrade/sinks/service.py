@@ -8,6 +8,8 @@ transaction (typed ``Evidence`` handed to ``Journal.execute``, in ``sinks.beside
   their units under that entry's seq: no spend without shares, no shares without spend.
 - ``issue`` creates one PCER batch for a verified report in ONE bulk ``issue`` entry
   to every sponsor and the buffer account, and stores the batch's attribution table.
+  Sponsors receive their units' share of the removals (``sinks.attribution``); the
+  share of units nobody sponsored is recorded on the issuance as unissued.
 
 The project rules are checked twice: once before the registry is asked (to answer
 fast and with the project's reason rather than a balance error), and again inside the
@@ -67,6 +69,7 @@ from pctrade.sinks.beside import (
     SponsorshipShares,
     project_state,
     project_terms,
+    project_units,
     report_row,
     requested_g,
 )
@@ -85,6 +88,7 @@ from pctrade.sinks.monitoring import (
     check_period_ended,
     check_verifier,
 )
+from pctrade.sinks.price import spec_standard
 from pctrade.sinks.project import (
     ProjectSpec,
     ProjectStatus,
@@ -127,10 +131,12 @@ class Issuance:
     report_id: int
     removals_g: int
     buffer_g: int
-    attributed_g: int
+    attributed_g: int  # to the sponsors, in all
     sponsors: int
     leftover_g: int
     replayed: bool
+    unissued_g: int = 0  # the removals of units nobody sponsored, not issued
+    project_units: int | None = None  # None: issued before per-unit attribution
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +184,13 @@ class Sinks:
             access.require_role(who, (Role.PROJECT_OWNER,), "register projects")
             if db.project(uow, spec.code) is not None:
                 raise Conflict(f"project {spec.code} exists", code="project_exists")
+            standard = spec_standard(
+                self.models, spec, stand_age_y, rules.energy_per_removal_bps(), rules.version
+            )
+            standard.check(spec.unit_energy_g)  # the published price, or refused citing it
             row = self._project_row(actor, spec, stand_age_y, rules)
+            row["unit_expected_g"] = standard.expected_removal_g
+            row["energy_per_removal_bps"] = standard.energy_per_removal_bps
             db.insert_project(uow, row, _parcels(spec))
             return {"project_code": spec.code}
 
@@ -202,6 +214,7 @@ class Sinks:
     def _project_row(
         self, owner: str, spec: ProjectSpec, stand_age_y: int, rules: RuleSet
     ) -> db.Row:
+        unit = spec.sponsor_unit
         return {
             "code": spec.code,
             "name": spec.name,
@@ -225,6 +238,10 @@ class Sinks:
             "approved_by": None,
             "approved_at": None,
             "batches": 0,
+            "unit_kind": str(unit.kind),
+            "units_total": unit.units_total,
+            "unit_area_m2": unit.area_m2,
+            "m2_per_unit": unit.m2_per_unit,
         }
 
     def approve(self, actor: str, key: str, code: str) -> LoggedRow:
@@ -365,7 +382,19 @@ class Sinks:
             snapshot_seq = uow.head.last_seq  # every sponsorship the shares include is ≤ it
             terms = project_terms(uow, project)
         buffer_bps = int(project["buffer_bps"])
-        issued = attribute_columns(asked_g, buffer_bps, int(SystemAccount.BUFFER), ids, shares)
+        issued = attribute_columns(
+            asked_g,
+            buffer_bps,
+            int(SystemAccount.BUFFER),
+            ids,
+            shares,
+            project_units=project_units(project),
+        )
+        if not issued.recipients:
+            raise Conflict(
+                f"{asked_g} g leave nothing to issue to the buffer or the sponsors",
+                code="nothing_to_issue",
+            )
         batch = _denomination(project, report)
         figures = _issuance_figures(report, batch, issued.attribution)
         table = IssuanceTable(
@@ -389,16 +418,20 @@ class Sinks:
                     f"entry {receipt.seq} is not a sink issuance", code="not_a_sink_issuance"
                 )
         # The figures stored with the issuance (verify checks them against the table).
+        unissued_g = int(row["unissued_g"] or 0)  # NULL: issued before per-unit attribution
+        units = row["project_units"]
         return Issuance(
             receipt.seq,
             row["batch"],
             int(row["report_id"]),
             int(row["removals_g"]),
             int(row["buffer_g"]),
-            int(row["removals_g"]) - int(row["buffer_g"]),
+            int(row["removals_g"]) - int(row["buffer_g"]) - unissued_g,
             int(row["sponsors"]),
             int(row["leftover_g"]),
             receipt.replayed,
+            unissued_g,
+            None if units is None else int(units),
         )
 
     # ---- reversal ---------------------------------------------------------------------
@@ -583,6 +616,9 @@ def _issuance_figures(report: db.Row, batch: str, a: Attribution) -> db.Row:
         "leftover_g": a.split.leftover,
         "sponsors": len(a.account_ids),
         "shares_as_of": report["period_end"],
+        "project_units": a.project_units,
+        "sponsors_g": a.sponsors_g,
+        "unissued_g": a.unissued_g,
     }
 
 

@@ -33,8 +33,8 @@ from pctrade.ledger.ports import Store
 from pctrade.ledger.service import Registry
 from pctrade.sinks.certificates import issuance_certificate, sponsor_certificate
 from pctrade.sinks.monitoring import Period
-from pctrade.sinks.project import Parcel, ProjectSpec
-from pctrade.sinks.queries import mine
+from pctrade.sinks.project import Parcel, ProjectSpec, SponsorUnit
+from pctrade.sinks.queries import mine, unit_offer
 
 router = APIRouter(tags=["sinks"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
@@ -48,6 +48,14 @@ def _project(row: dict[str, Any]) -> s.ProjectPublic:
 
 def _report(row: dict[str, Any]) -> s.ReportPublic:
     return s.ReportPublic.model_validate({k: row[k] for k in s.ReportPublic.model_fields})
+
+
+def _unit(body: s.ProjectCreate) -> SponsorUnit | None:
+    if body.unit_kind is None:
+        return None
+    area = sum(p.area_m2 for p in body.parcels)
+    units = body.units_total or body.units_offered
+    return SponsorUnit(body.unit_kind, units, body.unit_area_m2 or area, body.m2_per_unit)
 
 
 @router.post("/sinks/projects", status_code=201, responses=WRITE_ERRORS)
@@ -71,6 +79,7 @@ def register(
         body.unit_energy_g,
         body.units_offered,
         tuple(body.affiliates),
+        _unit(body),
     )
     row = sinks.register(actor.party_id, key, spec, body.stand_age_y)
     mark_replay(row, response)
@@ -90,6 +99,12 @@ def approve(
 @router.get("/sinks/projects/{code}", responses=problem_responses(401, 404, 422))
 def project(code: CodePath, actor: ActorDep, sinks: SinksDep) -> s.ProjectPublic:
     return _project(sinks.project(code))
+
+
+@router.get("/sinks/projects/{code}/offer", responses=problem_responses(401, 404, 422))
+def offer(code: CodePath, actor: ActorDep, registry: RegistryDep) -> s.UnitOfferPublic:
+    """Before spending: what a unit is, its expected removal, price, and when credits come."""
+    return s.UnitOfferPublic.model_validate(asdict(unit_offer(registry, code)))
 
 
 @router.post("/sinks/projects/{code}/sponsorships", status_code=201, responses=WRITE_ERRORS)
@@ -165,6 +180,8 @@ def issue(
         attributed_g=i.attributed_g,
         sponsors=i.sponsors,
         leftover_g=i.leftover_g,
+        unissued_g=i.unissued_g,
+        project_units=i.project_units,
     )
 
 

@@ -10,8 +10,9 @@ The rows are the evidence beside the registry's journal (migration 0003 creates 
     sink_attributions   the batch's attribution table: who got what, and why
     sink_reversals      losses reported, buffer grams cancelled, shortfall
 
-Conservation, as in ``sinks.attribution``: per issuance, buffer_g + Σ amount_g =
-removals_g, and per report, issued_g ≤ removals_g (verified).
+Conservation, as in ``sinks.attribution``: per issuance, buffer_g + sponsors_g +
+unissued_g = removals_g with Σ amount_g = sponsors_g (before migration 0009, buffer_g +
+Σ amount_g = removals_g), and per report, issued_g ≤ removals_g (verified).
 
 Every function takes the registry's unit of work (its public SQL port) so that sink
 rows commit, or roll back, in the same transaction as the journal entry they explain.
@@ -75,6 +76,16 @@ projects = Table(
     Column("approved_by", String(64), nullable=True),
     Column("approved_at", TS, nullable=True),
     Column("batches", Integer, nullable=False),
+    # 0009: the sponsor unit (issue 11); NULL on projects registered before it, whose
+    # units offered are their trees.
+    Column("unit_kind", String(8), nullable=True),
+    Column("units_total", BIG, nullable=True),
+    Column("unit_area_m2", BIG, nullable=True),
+    Column("m2_per_unit", BIG, nullable=True),
+    # The published price behind unit_energy_g: the removal the model expects of one
+    # unit over the crediting period, and the rule set's ratio (``sinks.price``).
+    Column("unit_expected_g", BIG, nullable=True),
+    Column("energy_per_removal_bps", Integer, nullable=True),
 )
 
 parcels = Table(
@@ -134,6 +145,11 @@ issuances = Table(
     Column("leftover_g", BIG, nullable=False),
     Column("sponsors", BIG, nullable=False),
     Column("shares_as_of", DAY, nullable=False),
+    # 0009: per-unit attribution (issue 11). removals = buffer + sponsors + unissued;
+    # NULL on issuances made before it, which split all but the buffer to sponsors.
+    Column("project_units", BIG, nullable=True),
+    Column("sponsors_g", BIG, nullable=True),
+    Column("unissued_g", BIG, nullable=True),
     Index("ix_sink_issuances_project", "project_code"),
 )
 
@@ -252,6 +268,15 @@ def sponsored_since(uow: UnitOfWork, code: str, day: str, after_seq: int) -> boo
     found = cursor.fetchone() is not None
     cursor.close()
     return found
+
+
+def units_sponsored(uow: UnitOfWork, code: str, day: str, before_seq: int) -> int:
+    """Units of ``code`` sponsored by ``day`` in entries before ``before_seq``."""
+    s = sponsorships.c
+    query = sa.select(sa.func.coalesce(sa.func.sum(s.units), 0)).where(
+        s.project_code == code, s.sponsored_on <= day, s.spend_seq < before_seq
+    )
+    return int(uow.execute(query).scalar_one())
 
 
 def parcels_of(uow: UnitOfWork, code: str) -> list[Row]:
