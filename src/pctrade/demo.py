@@ -16,9 +16,10 @@ tells the story, and a rerun writes exactly the same entries):
    published price: the removal the model expects of 1 m² over the crediting period, at
    the rule set's 1 g of energy per g (``sinks.price``). After the quarter the owner
    files measured removals, an independent verifier verifies them, and the regulator
-   issues PCER: the buffer share to the buffer account, then to each sponsor the
-   removals of their own m² (exact to the gram, in one bulk entry); the removals of the
-   m² nobody sponsored stay with the project, unissued.
+   issues PCER: of the sponsored m²'s removals, the buffer share (which insures only
+   what is issued) to the buffer account, then to each sponsor the rest of the removals
+   of their own m² (exact to the gram, in one bulk entry); the removals of the m²
+   nobody sponsored stay with the project, unissued.
 3. Cash is deposited; allowances, offsets and personal credits change hands (each
    sale is two transfers: the credits, then the cash); the regulator freezes and
    releases an individual's credits; a platform pool holds some in escrow; the emitter
@@ -100,7 +101,8 @@ UNITS_TOTAL = PROJECT_AREA_M2 // M2_PER_UNIT  # every unit is on offer
 CREDITING = (date(2026, 6, 1), date(2026, 9, 30))
 STAND_AGE_Y = 6
 MEASURED_PERCENT = 96  # measured removals against the model's expectation
-BURNT_PERCENT = 1  # of the issued removals, lost to a fire (less than the buffer)
+BURNT_PERCENT = 1  # of the batch's removals, lost to a fire: more than the buffer
+# (which insures only the sponsored share), so the reversal reports a shortfall
 CEA = "CEA-GD-ALLOC-2025-001"
 CCER = "CCER-CN-AFF0012-2024-001"
 
@@ -418,7 +420,9 @@ class Seeder:
     def _conversion(self, issued: Issuance) -> Conversion:
         project = self.sinks.project(PROJECT)
         units, units_total = int(project["units_sold"]), int(project["units_total"])
-        verified_g = issued.removals_g * units // units_total
+        # The sponsored units' share of the verified removals: the buffer insures it (and
+        # only it), the sponsors get the rest; so it is exactly what was posted.
+        verified_g = issued.buffer_g + issued.attributed_g
         return Conversion(
             units,
             units_total,
@@ -426,7 +430,7 @@ class Seeder:
             int(project["unit_energy_g"]),
             units * int(project["unit_expected_g"]),
             verified_g,
-            verified_g - issued.attributed_g,
+            issued.buffer_g,
             issued.attributed_g,
             str(project["rule_set"]),
             str(project["model_version"]),

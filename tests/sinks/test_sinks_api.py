@@ -114,9 +114,11 @@ def test_sinks_over_http_from_registration_to_my_credits(api: Api) -> None:
     api.refused("reg", issuances, {"quantity_g": 100_000_004}, 409, "exceeds_verified")
     issued = api.ok("reg", issuances, {}, key="issue-1")
     assert issued["buffer_g"] + issued["attributed_g"] + issued["unissued_g"] == 100_000_003
-    # Per unit (issue 11): 4 of the project's 100 units are sponsored, so the sponsors get
-    # floor(80,000,002 × 4 / 100) g and the rest stays with the project, unissued.
-    assert (issued["attributed_g"], issued["unissued_g"]) == (3_200_000, 76_800_002)
+    # Per unit (issue 11): 4 of the project's 100 units are sponsored, so their share is
+    # floor(100,000,003 × 4 / 100) g; the buffer insures 20 % of it, the sponsors get the
+    # rest, and the removals of the other 96 units stay with the project, unissued.
+    assert (issued["buffer_g"], issued["attributed_g"]) == (800_000, 3_200_000)
+    assert issued["unissued_g"] == 96_000_003
     assert issued["project_units"] == 100
     assert issued["sponsors"] == 2
 

@@ -61,7 +61,8 @@ def test_the_batch_certificate_is_the_issuance_record(world: tuple[SinkWorld, Is
     assert cert.verified_removals_g == cert.issued_g == REMOVALS_G
     # Per unit (issue 11): 7 of the project's 100 units are sponsored.
     assert cert.buffer_g + cert.attributed_g + cert.unissued_g == REMOVALS_G
-    assert cert.attributed_g == (REMOVALS_G - cert.buffer_g) * 7 // 100 == 22_400_000
+    assert cert.attributed_g == REMOVALS_G * 7 // 100 - cert.buffer_g == 22_400_000
+    assert cert.buffer_g == 5_600_000  # ⌈20 % of the sponsored 28,000,000 g⌉
     assert (cert.sponsors, cert.total_shares, cert.project_units) == (3, 7, 100)
     assert cert.unit_definition == "one tree (1 of 100 trees on 1,000,000 m²)"
     assert "7 sponsored ÷ 100 units" in cert.share_rule

@@ -66,9 +66,10 @@ def test_the_sink_commands_take_a_project_from_registration_to_my_credits(
     assert own.exit_code == 2 and "own_project" in own.output
     ok(url, "sink", "verify", "1", "--as", "cqc", "--reason", "field check")
     out = ok(url, "sink", "issue", "1", "--as", "reg", "--key", "issue-1")
-    assert BATCH in out and "2 sponsors" in out and "unissued 76" in out
-    # 100 t less the 20 % buffer: 80 t; per unit (issue 11), the 3 + 2 sponsored units of
-    # the project's 100 get 5 % of it, 4 t, and the other 76 t stay unissued.
+    assert BATCH in out and "2 sponsors" in out and "unissued 95" in out
+    # Per unit (issue 11), the 3 + 2 sponsored units of the project's 100 have 5 % of the
+    # 100 t, 5 t: the 20 % buffer insures it (1 t), the sponsors get 4 t, and the other
+    # 95 t stay unissued.
     assert held(w, w.people["alice"], BATCH) == 2_400_000
     assert held(w, w.people["bob"], BATCH) == 1_600_000
 
@@ -76,7 +77,7 @@ def test_the_sink_commands_take_a_project_from_registration_to_my_credits(
     assert "AFF0007" in out and BATCH in out and "2.4" in out
     out = ok(url, "sink", "reverse", "AFF0007", "--as", "reg", "--loss", "25t",
              "--cause", "fire", "--key", "fire-1")  # fmt: skip
-    assert "shortfall 5" in out
+    assert "shortfall 24" in out  # the buffer holds only the issued share's 1 t
     assert held(w, SystemAccount.BUFFER, BATCH) == 0
     assert held(w, w.people["alice"], BATCH) == 2_400_000
     assert verify(store).ok

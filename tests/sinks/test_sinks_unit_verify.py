@@ -33,6 +33,7 @@ from sinks_world import (
 from pctrade import bootstrap
 from pctrade.bootstrap.contexts import verify
 from pctrade.bootstrap.tables import all_tables
+from pctrade.kernel.errors import Conflict
 from pctrade.ledger.journal import GENESIS_HASH
 from pctrade.ledger.model import FIRST_HOLDER_ACCOUNT, SystemAccount
 from pctrade.ledger.sql import schema
@@ -97,7 +98,8 @@ def test_an_issuance_beyond_the_sponsored_units_share_is_found(
     any_store: SqlStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A faulty issuer that gives sponsors everything but the buffer (the old rule) on a
-    project whose units they only partly hold: its entry says so, and verify says no."""
+    project whose units they only partly hold: its entry says so, and verify says no.
+    (It takes the buffer from the whole project's removals too, so that is named.)"""
     w = build(any_store)
     grant_energy(w, {"alice": unit_g()})
     code = approved_project(w, units=100)
@@ -105,10 +107,10 @@ def test_an_issuance_beyond_the_sponsored_units_share_is_found(
     report = file_report(w, code, Q3, 400_000_007)
     w.sinks.verify("cqc", new_key(), int(report["report_id"]), True, "re-measured")
 
-    def everything(removals_g: int, buffer_g: int, sponsored: int, units: int) -> int:
-        return removals_g - buffer_g
+    def everything(removals_g: int, sponsored: int, units: int) -> int:
+        return removals_g
 
-    monkeypatch.setattr(fast_split, "sponsors_share_g", everything)
+    monkeypatch.setattr(fast_split, "sponsored_share_g", everything)
     w.sinks.issue("reg", "greedy", int(report["report_id"]))
     problems = verify(any_store).problems
     assert [p.code for p in problems] == ["sink_attribution_over_share"], problems
@@ -158,8 +160,19 @@ def _check_case(url: str, c: dict[str, Any]) -> None:
         report = file_report(w, code, Q3, c["removals_g"])
         w.sinks.verify("cqc", new_key(), int(report["report_id"]), True, "re-measured")
         quantity = (c["removals_g"] + 1) // 2 if c["partial"] else None
+        sponsored = sum(people.values())
+        share = (quantity or c["removals_g"]) * sponsored // units_total
+        if share == 0:  # the sponsored units removed less than a gram: nothing to issue
+            with pytest.raises(Conflict) as refused:
+                w.sinks.issue("reg", "i", int(report["report_id"]), quantity)
+            assert refused.value.code == "nothing_to_issue"
+            assert verify(store).ok
+            return
         issued = w.sinks.issue("reg", "i", int(report["report_id"]), quantity)
-        removals, sponsored = issued.removals_g, sum(people.values())
+        removals = issued.removals_g
+        bps = int(w.sinks.project(code)["buffer_bps"])
+        assert issued.buffer_g == -(-share * bps // 10_000)  # the issued share's, only
+        assert issued.attributed_g + issued.buffer_g == share
         to_sponsors = sum(held(w, w.people[p], issued.batch) for p in people)
         assert to_sponsors == issued.attributed_g
         assert to_sponsors * units_total <= removals * sponsored

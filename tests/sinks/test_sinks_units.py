@@ -1,8 +1,9 @@
 """Per-unit attribution (issue 11): sponsors receive the removals of their own units.
 
-A project declares what one unit is and how many it has; an issuance gives the buffer
-its share first, then the sponsors floor((removals − buffer) × sponsored ÷ units), and
-records the rest as unissued. Issuances made before this rule stay as recorded and
+A project declares what one unit is and how many it has; an issuance cuts the sponsored
+units' share floor(removals × sponsored ÷ units), gives the buffer ⌈its rate of that
+share⌉ (it insures only what is issued) and the sponsors the rest of it, and records
+the removals of the other units as unissued. Issuances made before this rule stay as recorded and
 still verify.
 """
 
@@ -62,8 +63,9 @@ def verified(w: SinkWorld, code: str, period: Period = Q3) -> int:
 # ---- the pure rule -------------------------------------------------------------------------
 def test_sponsors_get_their_units_share_after_the_buffer_and_the_rest_is_unissued() -> None:
     a = attribute(1_000, 2_000, [7, 9], [1, 2], project_units=10)
-    # buffer 200; the 3 sponsored units of 10 get floor(800 × 3 / 10) = 240 g
-    assert (a.buffer_g, a.sponsors_g, a.unissued_g) == (200, 240, 560)
+    # the 3 sponsored units of 10: floor(1,000 × 3 / 10) = 300 g, of which the buffer
+    # insures ⌈20 % × 300⌉ = 60 g and the sponsors get 240 g; the other 700 g unissued
+    assert (a.buffer_g, a.sponsors_g, a.unissued_g) == (60, 240, 700)
     assert a.amounts_g == [80, 160]
     rounded = attribute(1_001, 0, [7], [1], project_units=3)
     assert (rounded.sponsors_g, rounded.unissued_g) == (333, 668)  # rounded down, never up
@@ -125,9 +127,13 @@ def test_an_issuance_gives_sponsors_their_units_removals_and_records_the_rest(
     w.sinks.sponsor("alice", "sp-a", w.people["alice"], code, 3)
     w.sinks.sponsor("bob", "sp-b", w.people["bob"], code, 1)
     issued = w.sinks.issue("reg", "i", verified(w, code))
-    # buffer ⌈20 % of 400,000,007⌉ = 80,000,002; sponsors ⌊320,000,005 × 4 / 100⌋
-    assert (issued.buffer_g, issued.attributed_g) == (80_000_002, 12_800_000)
-    assert issued.unissued_g == 307_200_005 and issued.project_units == 100
+    # the 4 sponsored units' share ⌊400,000,007 × 4 / 100⌋ = 16,000,000; the buffer
+    # insures that share only, ⌈20 % of it⌉, not 20 % of the whole project's removals
+    sponsored_share = REMOVALS_G * 4 // 100
+    assert issued.buffer_g == -(-sponsored_share * 2_000 // 10_000) == 3_200_000
+    assert issued.buffer_g != -(-REMOVALS_G * 2_000 // 10_000)
+    assert (issued.buffer_g, issued.attributed_g) == (3_200_000, 12_800_000)
+    assert issued.unissued_g == 384_000_007 and issued.project_units == 100
     assert held(w, w.people["alice"], issued.batch) == 9_600_000
     assert held(w, w.people["bob"], issued.batch) == 3_200_000
     assert held(w, SystemAccount.BUFFER, issued.batch) == issued.buffer_g
@@ -137,7 +143,7 @@ def test_an_issuance_gives_sponsors_their_units_removals_and_records_the_rest(
     assert (row["project_units"], row["sponsors_g"], row["unissued_g"]) == (
         100,
         12_800_000,
-        307_200_005,
+        384_000_007,
     )
 
 
@@ -150,7 +156,8 @@ def test_a_declared_area_unit_is_what_the_issuance_divides_by(w: SinkWorld) -> N
     w.sinks.sponsor("alice", "sp-a", w.people["alice"], project.code, 2)
     issued = w.sinks.issue("reg", "i", verified(w, project.code))
     assert issued.project_units == 1_000  # all the units, not only the 500 offered
-    assert issued.attributed_g == (REMOVALS_G - issued.buffer_g) * 2 // 1_000 == 640_000
+    assert issued.attributed_g == REMOVALS_G * 2 // 1_000 - issued.buffer_g == 640_000
+    assert issued.buffer_g == 160_000  # ⌈20 % of the 2 units' 800,000 g⌉
     assert w.sinks.project(project.code)["unit_kind"] == "area"
 
 
@@ -191,6 +198,7 @@ def test_issuances_made_before_per_unit_attribution_stay_as_recorded_and_verify(
     assert report.ok, report.problems
     new = w.sinks.issue("reg", "new", verified(w, code, Q4))
     # The project's units are the 100 it offered: alice's one unit gets 1 %.
-    assert (new.project_units, new.attributed_g) == (100, (REMOVALS_G - new.buffer_g) // 100)
+    assert (new.project_units, new.buffer_g) == (100, 800_000)  # ⌈20 % of 4,000,000 g⌉
+    assert new.attributed_g == REMOVALS_G // 100 - new.buffer_g == 3_200_000
     assert held(w, w.people["alice"], old.batch) == old.attributed_g
     assert held(w, w.people["alice"], new.batch) == new.attributed_g

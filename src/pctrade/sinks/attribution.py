@@ -1,17 +1,23 @@
 """Attribution: how a verified removal becomes grams in each sponsor's account, exactly.
 
-An issuance of ``removals_g`` is cut in three. The buffer share, ``buffer_bps`` of the
-removals rounded *up*, goes first to the non-tradable buffer account against reversal;
-rounding up errs toward permanence, never toward people holding credits nobody backs.
-The rest is attributed per unit (issue 11): a project has ``project_units`` units, each
-a defined part of it, and the sponsors, who hold ``S`` of them, receive
+An issuance of ``removals_g`` is attributed per unit (issue 11): a project has
+``project_units`` units, each a defined part of it, and the sponsors hold ``S`` of them.
+Their units' share of the removals, rounded down (never more than their units' share), is
 
-    sponsors_g = floor((removals − buffer) × S / project_units)
+    sponsored_g = floor(removals × S / project_units)
 
-(rounded down, so never more than their units' share). The remainder, ``unissued_g``,
-is the removals of the units nobody sponsored: it is recorded against the project and
-not issued to anyone (the conservative default; a rule set may later let it go to the
-owner). So buffer_g + sponsors_g + unissued_g = removals_g, to the gram.
+The removals of the units nobody sponsored, ``unissued_g = removals − sponsored_g``, are
+recorded against the project and not issued to anyone (the conservative default; a rule
+set may later let them go to the owner). Only what is issued is insured: the buffer
+share, ``buffer_bps`` of the *sponsored* share rounded *up*, goes first to the
+non-tradable buffer account against reversal (rounding up errs toward permanence, never
+toward people holding credits nobody backs), and the sponsors receive the rest:
+
+    buffer_g   = ceil(sponsored_g × buffer_bps / 10,000)
+    sponsors_g = sponsored_g − buffer_g
+
+So buffer_g + sponsors_g + unissued_g = removals_g, to the gram. (Issuances before
+issue 11 record no ``project_units``: there the sponsored units were the whole project.)
 
 ``sponsors_g`` is split pro rata to the sponsors' shares by the largest-remainder
 method (Hamilton's method), the platform's one exact split (``pctrade.kernel.split``):
@@ -48,14 +54,19 @@ def buffer_share_g(removals_g: int, buffer_bps: int) -> int:
     return -(-removals_g * buffer_bps // BPS)
 
 
-def sponsors_share_g(removals_g: int, buffer_g: int, sponsored: int, project_units: int) -> int:
-    """The sponsored units' share of what the buffer leaves, rounded down."""
+def sponsored_share_g(removals_g: int, sponsored: int, project_units: int) -> int:
+    """The sponsored units' share of the removals, rounded down (buffer not yet taken)."""
     if not 0 < sponsored <= project_units:
         raise Conflict(
             f"{sponsored} units sponsored of a project of {project_units}",
             code="units_exceed_project",
         )
-    return (removals_g - buffer_g) * sponsored // project_units
+    return removals_g * sponsored // project_units
+
+
+def sponsors_share_g(sponsored_g: int, buffer_g: int) -> int:
+    """What the sponsors receive of their units' share once the buffer has its part."""
+    return sponsored_g - buffer_g
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +123,11 @@ def attribute(
         raise Conflict("the project has no sponsors to attribute to", code="no_sponsors")
     if len(set(account_ids)) != len(account_ids):
         raise ValidationError("a sponsor is listed twice", code="duplicate_recipient")
-    buffer_g = buffer_share_g(removals_g, buffer_bps)
     total = sum(shares)
     units = total if project_units is None else project_units
-    sponsors_g = sponsors_share_g(removals_g, buffer_g, total, units)
+    sponsored_g = sponsored_share_g(removals_g, total, units)
+    buffer_g = buffer_share_g(sponsored_g, buffer_bps)
+    sponsors_g = sponsors_share_g(sponsored_g, buffer_g)
     split = splitter(sponsors_g, shares)
     return Attribution(
         removals_g,

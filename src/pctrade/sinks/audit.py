@@ -11,8 +11,9 @@ Problems, each naming the row at fault (codes are stable):
     sink_issuance_mismatch      an issuance row differs from its entry, or is missing
     sink_attribution_mismatch   an attribution row (account named) or table was altered
     sink_attribution_over_share an issuance gave sponsors more than their units' share of
-                                the removals, or its buffer + sponsors + unissued grams
-                                are not its removals, or it counted units nobody sponsored
+                                the removals, or its buffer is not ⌈that share × bps⌉, or
+                                its buffer + sponsors + unissued grams are not its
+                                removals, or it counted units nobody sponsored
     sink_reversal_mismatch      a reversal differs from the cancellations that executed it
 """
 
@@ -26,6 +27,7 @@ import numpy as np
 
 from pctrade.energy.model import EnergyOp
 from pctrade.kernel.limits import INT64_MAX
+from pctrade.kernel.units import BPS
 from pctrade.ledger.invariants import Problem
 from pctrade.ledger.operations import OpType
 from pctrade.ledger.ports import UnitOfWork
@@ -222,7 +224,8 @@ def _bad_rows(uow: UnitOfWork, seq: int, ev: dict[str, Any], columns: list[Any])
 
 
 def _per_unit(uow: UnitOfWork, seq: int, row: db.Row, project: db.Row | None) -> Iterator[Problem]:
-    """An issuance since issue 11 gives sponsors at most their units' share, exactly.
+    """An issuance since issue 11 gives sponsors at most their units' share, exactly,
+    and puts in the buffer ⌈that share × buffer_bps⌉: the buffer insures what is issued.
 
     Checked on the stored row (whose figures the entry fixes, see ``_issuance``) against
     the arithmetic of ``sinks.attribution``, the attribution table's sum, the project's
@@ -236,8 +239,16 @@ def _per_unit(uow: UnitOfWork, seq: int, row: db.Row, project: db.Row | None) ->
     wrong = []
     if buffer + sponsors + unissued != removals:
         wrong.append(f"buffer {buffer} + sponsors {sponsors} + unissued {unissued} ≠ {removals}")
-    if not 0 < shares <= units or sponsors != (removals - buffer) * shares // units:
-        wrong.append(f"sponsors {sponsors} g for {shares} of {units} units")
+    if not 0 < shares <= units:
+        wrong.append(f"{shares} of {units} units sponsored")
+    else:
+        # The sponsored units' share; the buffer insures only it (it is all that is issued).
+        share = removals * shares // units
+        insured = -(-share * int(row["buffer_bps"]) // BPS)
+        if buffer != insured:
+            wrong.append(f"buffer {buffer} g, ⌈{share} g sponsored share × bps⌉ is {insured}")
+        if sponsors != share - insured:
+            wrong.append(f"sponsors {sponsors} g for {shares} of {units} units")
     if project is not None and units != int(project["units_total"] or project["units_offered"]):
         wrong.append(f"{units} units, the project has {project['units_total']}")
     amounts = db.attribution_columns(uow, seq)[2]

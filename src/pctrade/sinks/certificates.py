@@ -178,6 +178,7 @@ def _share_rule(row: db.Row, units: int) -> str:
             "the removals less the buffer"
         )
     return (
-        f"sponsors' grams = ⌊(removals − buffer) × {shares:,} sponsored ÷ {units:,} units⌋; "
-        "the rest is unissued, kept with the project"
+        f"sponsored share = ⌊removals × {shares:,} sponsored ÷ {units:,} units⌋; the buffer "
+        "insures it alone (⌈share × rate⌉) and the sponsors get the rest of it; the removals "
+        "beyond it are unissued, kept with the project"
     )

@@ -20,7 +20,13 @@ from pctrade.kernel.errors import Conflict, ValidationError
 from pctrade.kernel.limits import INT64_MAX
 from pctrade.kernel.split import Split
 from pctrade.ledger.split_columns import Column, fits, split_columns
-from pctrade.sinks.attribution import Attribution, attribute, buffer_share_g, sponsors_share_g
+from pctrade.sinks.attribution import (
+    Attribution,
+    attribute,
+    buffer_share_g,
+    sponsored_share_g,
+    sponsors_share_g,
+)
 from pctrade.sinks.evidence import attribution_digest
 
 
@@ -74,7 +80,6 @@ def attribute_columns(
     if n == 0:
         raise Conflict("the project has no sponsors to attribute to", code="no_sponsors")
     ordered = n == 1 or bool(np.all(ids[1:] > ids[:-1]))
-    buffer_g = buffer_share_g(removals_g, buffer_bps) if removals_g > 0 else 0
     # Summed on int64 only where it cannot wrap around.
     summable = int(shares.max()) < (INT64_MAX + 1) // n
     sponsored = int(shares.sum()) if summable else sum(shares.tolist())
@@ -84,7 +89,9 @@ def attribute_columns(
             attribute(removals_g, buffer_bps, ids.tolist(), shares.tolist(), project_units=units),
             buffer_account,
         )
-    total = sponsors_share_g(removals_g, buffer_g, sponsored, units)
+    share_g = sponsored_share_g(removals_g, sponsored, units)  # only this is insured
+    buffer_g = buffer_share_g(share_g, buffer_bps)
+    total = sponsors_share_g(share_g, buffer_g)
     if not ordered or not summable or not fits(total, sponsored, int(shares.max())) or total <= 0:
         return _from_lists(
             attribute(removals_g, buffer_bps, ids.tolist(), shares.tolist(), project_units=units),
