@@ -9,10 +9,8 @@ PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from inclusive_world import JUNE, NOW, World, build, credit
 from test_inclusive_api import JUNE as JUNE_BODY
@@ -20,27 +18,9 @@ from test_inclusive_api import MIN_G, Api
 
 from pctrade.api.app import create_app
 from pctrade.bootstrap.contexts import verify
-from pctrade.kernel.errors import IdempotencyConflict, PctradeError
+from pctrade.kernel.errors import PctradeError
 from pctrade.ledger.sql.store import SqlStore
-
-
-def everything(store: SqlStore) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table: what a replay or a refusal must leave as it was."""
-    tables = sa.MetaData()
-    tables.reflect(bind=store.engine)
-    with store.engine.connect() as conn:
-        return {
-            name: sorted(tuple(row) for row in conn.execute(sa.select(table)))
-            for name, table in tables.tables.items()
-        }
-
-
-def reused(store: SqlStore, call: Any, *args: Any) -> None:
-    before = everything(store)
-    with pytest.raises(IdempotencyConflict) as exc:
-        call(*args)
-    assert exc.value.code == "idempotency_key_reused"
-    assert everything(store) == before
+from table_snapshot import everything, reused
 
 
 @pytest.fixture

@@ -11,42 +11,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sinks_world import SinkWorld, after, build, spec
 from test_sinks_api import PROJECT, Api
 
 from pctrade.api.app import create_app
 from pctrade.bootstrap.contexts import verify
-from pctrade.kernel.errors import IdempotencyConflict, PctradeError
+from pctrade.kernel.errors import PctradeError
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.monitoring import Period
+from table_snapshot import everything, reused
 
 Q3 = Period(date(2026, 7, 1), date(2026, 9, 30))
 REMOVALS_G = 400_000_007
-
-
-def everything(store: SqlStore) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table: what a replay or a refusal must leave as it was."""
-    tables = sa.MetaData()
-    tables.reflect(bind=store.engine)
-    with store.engine.connect() as conn:
-        return {
-            name: sorted(tuple(row) for row in conn.execute(sa.select(table)))
-            for name, table in tables.tables.items()
-        }
-
-
-def reused(store: SqlStore, call: Any, *args: Any) -> None:
-    """``call`` is refused as a reuse of its key, and writes nothing."""
-    before = everything(store)
-    with pytest.raises(IdempotencyConflict) as exc:
-        call(*args)
-    assert exc.value.code == "idempotency_key_reused"
-    assert everything(store) == before
 
 
 @pytest.fixture

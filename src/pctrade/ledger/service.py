@@ -178,11 +178,8 @@ class Registry:
                 )
                 uow.commit()
 
-    # ---- lookups shared by the planners (public below, for the contexts' planners) ----
-    _account = staticmethod(account_of)
-    _holder = staticmethod(require_holder)
-    _has = staticmethod(require_held)
-
+    # ---- lookups shared by the planners (account_of, require_holder and require_held
+    # are module functions, public for the contexts' planners) ----------------------
     @staticmethod
     def _asset(uow: UnitOfWork, name: str) -> AssetId:
         builtin = builtin_asset(name)
@@ -239,7 +236,7 @@ class Registry:
 
     def authorize(self, actor: str, key: str, cmd: c.Authorize) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
-            account = self._account(uow, cmd.account_id)
+            account = account_of(uow, cmd.account_id)
             access.require_self_or_authority(who, account.owner, "authorise agents")
             agent = uow.party(cmd.agent)
             if agent is None:
@@ -288,12 +285,12 @@ class Registry:
 
     def transfer(self, actor: str, key: str, cmd: c.Transfer) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
-            src = self._account(uow, cmd.from_account)
-            dst = self._account(uow, cmd.to_account)
+            src = account_of(uow, cmd.from_account)
+            dst = account_of(uow, cmd.to_account)
             asset_id = self._asset(uow, cmd.asset)
-            self._holder(uow, who, src)
+            require_holder(uow, who, src)
             plan = plan_transfer(src, dst, asset_id, cmd.quantity_units)
-            self._has(uow, src, asset_id, cmd.quantity_units)
+            require_held(uow, src, asset_id, cmd.quantity_units)
             return plan
 
         return self.journal.execute(actor, key, cmd, planner, lean=True)
@@ -302,16 +299,16 @@ class Registry:
         """Pay many recipients from one account in one entry, checked set-based."""
 
         def planner(uow: UnitOfWork, who: Party) -> Plan:
-            src = self._account(uow, cmd.from_account)
+            src = account_of(uow, cmd.from_account)
             asset_id = self._asset(uow, cmd.asset)
-            self._holder(uow, who, src)
+            require_holder(uow, who, src)
             plan = plan_distribute(src, asset_id, cmd.account_ids, cmd.amounts_units, cmd.reference)
             ids = cmd.account_ids
             if min(ids) < FIRST_HOLDER_ACCOUNT:
                 raise ValidationError("distributions go to holder accounts", code="bad_account")
             if uow.account_count(ids) != len(ids):
                 raise NotFound("some recipients have no account", code="unknown_account")
-            self._has(uow, src, asset_id, plan.payload["quantity"])
+            require_held(uow, src, asset_id, plan.payload["quantity"])
             return plan
 
         return self.journal.execute(actor, key, cmd, planner)
@@ -320,14 +317,14 @@ class Registry:
         reason = _enum(FreezeReason, cmd.reason, "freeze reason")
 
         def planner(uow: UnitOfWork, who: Party) -> Plan:
-            account = self._account(uow, cmd.account_id)
+            account = account_of(uow, cmd.account_id)
             asset_id = self._asset(uow, cmd.asset)
             if reason == FreezeReason.REGULATOR:
                 access.require_role(who, AUTHORITIES, "impose a regulator freeze")
             else:
-                self._holder(uow, who, account)
+                require_holder(uow, who, account)
             plan = plan_freeze(account, asset_id, cmd.quantity_units, reason, cmd.reference)
-            self._has(uow, account, asset_id, cmd.quantity_units)
+            require_held(uow, account, asset_id, cmd.quantity_units)
             return plan
 
         return self.journal.execute(actor, key, cmd, planner, lean=True)
@@ -337,11 +334,11 @@ class Registry:
             hold = uow.hold(cmd.hold_id) if 0 < cmd.hold_id <= INT64_MAX else None
             if hold is None:
                 raise NotFound(f"no hold {cmd.hold_id}", code="unknown_hold")
-            account = self._account(uow, hold.account_id)
+            account = account_of(uow, hold.account_id)
             if hold.reason == FreezeReason.REGULATOR:
                 access.require_role(who, AUTHORITIES, "release a regulator freeze")
             else:
-                self._holder(uow, who, account)
+                require_holder(uow, who, account)
             return plan_unfreeze(
                 hold.hold_id, hold.account_id, hold.asset_id, hold.remaining, cmd.quantity_units
             )
@@ -350,22 +347,22 @@ class Registry:
 
     def surrender(self, actor: str, key: str, cmd: c.Surrender) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
-            account = self._account(uow, cmd.account_id)
+            account = account_of(uow, cmd.account_id)
             asset_id = self._asset(uow, cmd.asset)
-            self._holder(uow, who, account)
+            require_holder(uow, who, account)
             plan = plan_surrender(account, asset_id, cmd.quantity_g, cmd.period)
-            self._has(uow, account, asset_id, cmd.quantity_g)
+            require_held(uow, account, asset_id, cmd.quantity_g)
             return plan
 
         return self.journal.execute(actor, key, cmd, planner, lean=True)
 
     def retire(self, actor: str, key: str, cmd: c.Retire) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
-            account = self._account(uow, cmd.account_id)
+            account = account_of(uow, cmd.account_id)
             asset_id = self._asset(uow, cmd.asset)
-            self._holder(uow, who, account)
+            require_holder(uow, who, account)
             plan = plan_retire(account, asset_id, cmd.quantity_g, cmd.retirement)
-            self._has(uow, account, asset_id, cmd.quantity_g)
+            require_held(uow, account, asset_id, cmd.quantity_g)
             return plan
 
         return self.journal.execute(actor, key, cmd, planner, lean=True)
@@ -380,10 +377,10 @@ class Registry:
     ) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
             access.require_role(who, AUTHORITIES, "cancel units")
-            account = self._account(uow, cmd.account_id)
+            account = account_of(uow, cmd.account_id)
             asset_id = self._asset(uow, cmd.asset)
             plan = plan_cancel(account, asset_id, cmd.quantity_g, cmd.reason)
-            self._has(uow, account, asset_id, cmd.quantity_g)
+            require_held(uow, account, asset_id, cmd.quantity_g)
             return plan
 
         return self.journal.execute(actor, key, cmd, planner, evidence, lean=True)
@@ -391,7 +388,7 @@ class Registry:
     def deposit(self, actor: str, key: str, cmd: c.Deposit) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
             access.require_role(who, AUTHORITIES, "confirm cash deposits")
-            account = self._account(uow, cmd.account_id)
+            account = account_of(uow, cmd.account_id)
             plan = plan_cash(OpType.DEPOSIT, account, cmd.amount_fen, cmd.reference)
             require_fits(uow, plan)
             return plan
@@ -400,10 +397,10 @@ class Registry:
 
     def withdraw(self, actor: str, key: str, cmd: c.Withdraw) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
-            account = self._account(uow, cmd.account_id)
-            self._holder(uow, who, account)
+            account = account_of(uow, cmd.account_id)
+            require_holder(uow, who, account)
             plan = plan_cash(OpType.WITHDRAW, account, cmd.amount_fen, cmd.reference)
-            self._has(uow, account, CASH_ASSET, cmd.amount_fen)
+            require_held(uow, account, CASH_ASSET, cmd.amount_fen)
             return plan
 
         return self.journal.execute(actor, key, cmd, planner, lean=True)
@@ -422,7 +419,7 @@ class Registry:
             plan = plan_correct(cmd.seq, original.header.op_type, postings, cmd.reason)
             for p in plan.postings:
                 if p.delta < 0 and p.state != State.SOURCE:
-                    self._has(uow, self._account(uow, p.account_id), p.asset_id, -p.delta, p.state)
+                    require_held(uow, account_of(uow, p.account_id), p.asset_id, -p.delta, p.state)
             require_fits(uow, plan)
             return plan
 
