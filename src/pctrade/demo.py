@@ -71,7 +71,7 @@ from pctrade.sinks.monitoring import Period
 from pctrade.sinks.price import spec_standard
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType, SponsorUnit, UnitKind
 from pctrade.sinks.removals import expected_removal_g
-from pctrade.sinks.service import Issuance
+from pctrade.sinks.service import Issuance, Reversal
 from pctrade.sinks.sql import store as sinks_store
 
 PEOPLE_DEFAULT = 50
@@ -101,8 +101,8 @@ UNITS_TOTAL = PROJECT_AREA_M2 // M2_PER_UNIT  # every unit is on offer
 CREDITING = (date(2026, 6, 1), date(2026, 9, 30))
 STAND_AGE_Y = 6
 MEASURED_PERCENT = 96  # measured removals against the model's expectation
-BURNT_PERCENT = 1  # of the batch's removals, lost to a fire: more than the buffer
-# (which insures only the sponsored share), so the reversal reports a shortfall
+BURNT_PERCENT = 1  # of the batch's removals, lost to a fire. Only the credits' share of
+# the loss (what they credited of the removals verified) counts against the buffer
 CEA = "CEA-GD-ALLOC-2025-001"
 CCER = "CCER-CN-AFF0012-2024-001"
 
@@ -181,6 +181,7 @@ class DemoResult:
     conversion: Conversion | None = None
     inclusive: InclusiveIssuance | None = None
     expired_g: int = 0
+    reversal: Reversal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -508,7 +509,9 @@ class Seeder:
         loss_g = issuance.removals_g * BURNT_PERCENT // 100
         cause = "山火 Fire in compartment 12"
         before = self._head()
-        self.sinks.reverse(REGULATOR, "demo:reversal:fire", PROJECT, loss_g, cause)
+        self.result.reversal = self.sinks.reverse(
+            REGULATOR, "demo:reversal:fire", PROJECT, loss_g, cause
+        )
         self.count(replayed=self._head() == before)
 
     def _head(self) -> int:

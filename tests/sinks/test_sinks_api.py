@@ -129,7 +129,10 @@ def test_sinks_over_http_from_registration_to_my_credits(api: Api) -> None:
     rev = api.ok(
         "reg", "/sinks/projects/AFF0007/reversals", {"loss_g": 1_000, "cause": "fire"}, key="f"
     )
-    assert (rev["covered_g"], rev["shortfall_g"]) == (1_000, 0)
+    # The credits (4 % of the removals) stand for ⌈1,000 × 4,000,000 / 100,000,003⌉ = 40 g
+    # of the loss, which the buffer covers; the other 960 g fell on unsponsored units.
+    assert (rev["issued_loss_g"], rev["uncredited_loss_g"]) == (40, 960)
+    assert (rev["covered_g"], rev["shortfall_g"]) == (40, 0)
 
 
 def test_malformed_or_ineligible_projects_are_refused_with_their_codes(api: Api) -> None:

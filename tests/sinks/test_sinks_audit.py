@@ -109,6 +109,16 @@ def test_a_deleted_attribution_row_or_sponsorship_is_caught(
         ("UPDATE sink_issuances SET buffer_g = buffer_g - 1", "sink_issuance_mismatch"),
         ("UPDATE sink_reversals SET covered_g = 0", "sink_reversal_mismatch"),
         ("UPDATE sink_reversals SET plan = ''", "sink_reversal_mismatch"),
+        # The whole loss counted against the credits, not their share (issue 11)
+        (
+            "UPDATE sink_reversals SET issued_loss_g = loss_g, shortfall_g = loss_g - covered_g",
+            "sink_reversal_mismatch",
+        ),
+        ("UPDATE sink_reversals SET credited_g = credited_g + 1", "sink_reversal_mismatch"),
+        (
+            "UPDATE sink_reversals SET credited_removals_g = credited_removals_g * 2",
+            "sink_reversal_mismatch",
+        ),
     ],
 )
 def test_an_edited_project_report_issuance_or_reversal_is_named(

@@ -77,7 +77,9 @@ def test_the_sink_commands_take_a_project_from_registration_to_my_credits(
     assert "AFF0007" in out and BATCH in out and "2.4" in out
     out = ok(url, "sink", "reverse", "AFF0007", "--as", "reg", "--loss", "25t",
              "--cause", "fire", "--key", "fire-1")  # fmt: skip
-    assert "shortfall 24" in out  # the buffer holds only the issued share's 1 t
+    # The credits stand for 5 % of the project's removals, so for 5 % of its loss: 1.25 t,
+    # of which the buffer's 1 t is cancelled and 250 kg is a shortfall.
+    assert "credits stand for 1.25 t" in out and "shortfall 250 kg" in out
     assert held(w, SystemAccount.BUFFER, BATCH) == 0
     assert held(w, w.people["alice"], BATCH) == 2_400_000
     assert verify(store).ok

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import date
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -11,7 +13,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pctrade.kernel.errors import PctradeError
-from pctrade.sinks.attribution import attribute, buffer_share_g, plan_reversal
+from pctrade.sinks.attribution import (
+    CreditedBasis,
+    attribute,
+    buffer_share_g,
+    issued_loss_share_g,
+    plan_reversal,
+)
 from pctrade.sinks.evidence import attribution_digest
 from pctrade.sinks.fast_split import attribute_columns
 from pctrade.sinks.monitoring import (
@@ -240,12 +248,44 @@ def test_attribution_refuses_a_project_without_sponsors_or_with_a_duplicate() ->
     assert code_of(exc) == "duplicate_recipient"
 
 
+ALL_CREDITED = CreditedBasis(1_000, 1_000)
+
+
 def test_a_reversal_cancels_buffer_first_and_reports_the_shortfall() -> None:
-    plan = plan_reversal(500, [("PCER-GD-AFF0007-2026Q3-001", 300), ("B2", 0), ("B3", 100)])
+    holdings = [("PCER-GD-AFF0007-2026Q3-001", 300), ("B2", 0), ("B3", 100)]
+    plan = plan_reversal(500, ALL_CREDITED, holdings)
     assert plan.cancellations == [("PCER-GD-AFF0007-2026Q3-001", 300), ("B3", 100)]
-    assert (plan.covered_g, plan.shortfall_g) == (400, 100)
-    covered = plan_reversal(250, [("B1", 300)])
+    assert (plan.covered_g, plan.shortfall_g, plan.uncredited_loss_g) == (400, 100, 0)
+    covered = plan_reversal(250, ALL_CREDITED, [("B1", 300)])
     assert covered.cancellations == [("B1", 250)] and covered.shortfall_g == 0
+
+
+def test_a_loss_counts_against_the_credits_only_for_their_share_rounded_up() -> None:
+    # 3 % of the verified removals were credited: a 1,000 g loss is 30 g of credits' loss.
+    plan = plan_reversal(1_000, CreditedBasis(3_000, 100_000), [("B1", 25)])
+    assert (plan.issued_loss_g, plan.covered_g, plan.shortfall_g) == (30, 25, 5)
+    assert plan.uncredited_loss_g == 970
+    assert issued_loss_share_g(1, 3_000, 100_000) == 1  # ⌈0.03⌉: toward permanence
+    assert issued_loss_share_g(10**9, 3_000, 100_000) == 3_000  # never more than credited
+    assert issued_loss_share_g(500, 0, 0) == 0  # nothing issued, nothing insured
+
+
+@given(
+    loss=st.integers(1, 10**12),
+    credited=st.integers(0, 10**12),
+    uncredited=st.integers(0, 10**12),
+    holdings=st.lists(st.integers(0, 10**9), max_size=5),
+)
+def test_a_reversal_never_cancels_more_than_the_credits_share_of_the_loss(
+    loss: int, credited: int, uncredited: int, holdings: list[int]
+) -> None:
+    removals = credited + uncredited
+    plan = plan_reversal(loss, CreditedBasis(credited, removals), [("B", g) for g in holdings])
+    exact = Fraction(loss * credited, removals) if removals else Fraction(0)
+    assert plan.issued_loss_g == min(credited, math.ceil(exact))
+    assert plan.covered_g + plan.shortfall_g == plan.issued_loss_g
+    assert plan.issued_loss_g + plan.uncredited_loss_g == loss
+    assert sum(g for _, g in plan.cancellations) == plan.covered_g <= sum(holdings)
 
 
 @given(

@@ -38,10 +38,12 @@ from pctrade.kernel.errors import PctradeError
 from pctrade.ledger.model import State, SystemAccount
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
+from pctrade.sinks.attribution import issued_loss_share_g
 from pctrade.sinks.monitoring import Period
 from pctrade.sinks.price import spec_standard
 from pctrade.sinks.queries import mine
 from pctrade.sinks.removals import removal_models
+from pctrade.sinks.service import Issuance
 from pctrade.sinks.sql import store as sinks_store
 
 Q3 = Period(date(2026, 7, 1), date(2026, 9, 30))
@@ -292,29 +294,43 @@ def test_a_sponsorship_after_the_period_does_not_share_in_its_issuance(w: SinkWo
 
 
 # ---- reversal -----------------------------------------------------------------------------
+def project_loss_g(credited_loss_g: int, *issued: Issuance) -> int:
+    """A loss of the whole project whose credited share is ``credited_loss_g``.
+
+    A reversal counts against the credits ⌈loss × credited ÷ removals⌉ (issue 11); the
+    largest loss with that share is floor(share × removals ÷ credited).
+    """
+    removals_g = sum(i.removals_g for i in issued)
+    credited_g = removals_g - sum(i.unissued_g for i in issued)
+    loss_g = credited_loss_g * removals_g // credited_g
+    assert issued_loss_share_g(loss_g, credited_g, removals_g) == credited_loss_g
+    return loss_g
+
+
 def test_a_reversal_cancels_buffer_credits_first_and_reports_the_shortfall(
     w: SinkWorld,
 ) -> None:
     code = sponsored(w, {"alice": 1, "bob": 1})
     issued = w.sinks.issue("reg", "i", verified_report(w, code))
     people_before = {p: held(w, a, issued.batch) for p, a in w.people.items() if p != "chen"}
-    loss = issued.buffer_g + 5_000
+    loss = project_loss_g(issued.buffer_g + 5_000, issued)
     rev = w.sinks.reverse("reg", "fire-1", code, loss, "forest fire, parcel MZ-02")
     assert (rev.covered_g, rev.shortfall_g, len(rev.cancel_seqs)) == (issued.buffer_g, 5_000, 1)
+    assert rev.issued_loss_g == issued.buffer_g + 5_000 < loss
     assert held(w, SystemAccount.BUFFER, issued.batch) == 0
     assert {p: held(w, w.people[p], issued.batch) for p in people_before} == people_before
     length = journal_length(w.store)
     again = w.sinks.reverse("reg", "fire-1", code, loss, "forest fire, parcel MZ-02")
     assert again == rev and journal_length(w.store) == length
     refused(w, "idempotency_key_reused", w.sinks.reverse, "reg", "fire-1", code, 1, "pests")
-    empty = w.sinks.reverse("reg", "fire-2", code, 10, "pests")
+    empty = w.sinks.reverse("reg", "fire-2", code, project_loss_g(10, issued), "pests")
     assert (empty.covered_g, empty.shortfall_g, empty.cancel_seqs) == (0, 10, [])
 
 
 def test_a_small_loss_is_covered_entirely_by_the_buffer(w: SinkWorld) -> None:
     code = sponsored(w, {"alice": 1})
     issued = w.sinks.issue("reg", "i", verified_report(w, code))
-    rev = w.sinks.reverse("reg", "pests-1", code, 1_000, "pine wilt")
+    rev = w.sinks.reverse("reg", "pests-1", code, project_loss_g(1_000, issued), "pine wilt")
     assert (rev.covered_g, rev.shortfall_g) == (1_000, 0)
     assert held(w, SystemAccount.BUFFER, issued.batch) == issued.buffer_g - 1_000
 
@@ -392,7 +408,8 @@ def test_a_reversal_interrupted_between_batches_resumes_under_the_same_key(
     code = sponsored(w, {"alice": 1})
     first = w.sinks.issue("reg", "i-q3", verified_report(w, code, Q3))
     second = w.sinks.issue("reg", "i-q4", verified_report(w, code, Q4))
-    loss = first.buffer_g + 10  # all of the first batch's buffer, 10 g of the second's
+    credited_loss = first.buffer_g + 10  # all of the first batch's buffer, 10 g of the second's
+    loss = project_loss_g(credited_loss, first, second)
     real_cancel = Registry.cancel
     calls = []
 
@@ -409,10 +426,11 @@ def test_a_reversal_interrupted_between_batches_resumes_under_the_same_key(
     assert held(w, SystemAccount.BUFFER, second.batch) == second.buffer_g
     monkeypatch.setattr(Registry, "cancel", real_cancel)
     # A second reversal meanwhile must not plan the grams the open one has claimed.
-    other = w.sinks.reverse("reg", "pests-1", code, second.buffer_g, "pests")
+    pests = project_loss_g(second.buffer_g, first, second)
+    other = w.sinks.reverse("reg", "pests-1", code, pests, "pests")
     assert (other.covered_g, other.shortfall_g) == (second.buffer_g - 10, 10)
     done = w.sinks.reverse("reg", "storm-1", code, loss, "typhoon")
-    assert (done.covered_g, done.shortfall_g, len(done.cancel_seqs)) == (loss, 0, 2)
+    assert (done.covered_g, done.shortfall_g, len(done.cancel_seqs)) == (credited_loss, 0, 2)
     assert held(w, SystemAccount.BUFFER, second.batch) == 0
 
 

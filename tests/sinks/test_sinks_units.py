@@ -103,7 +103,7 @@ def test_a_unit_must_be_a_defined_part_of_the_project(
     assert exc.value.code == code
 
 
-def test_a_rule_set_may_not_yet_issue_unsponsored_removals_to_the_owner() -> None:
+def test_a_rule_set_may_not_issue_unsponsored_removals_to_the_owner() -> None:
     text = (
         'jurisdiction = "XX"\niso_code = "CN-XX"\nname = "x"\neffective_from = 2026-01-01\n'
         'issuance_paths = ["sink_sponsorship"]\n[sinks]\nbuffer_bps = { afforestation = 1 }\n'
@@ -114,7 +114,7 @@ def test_a_rule_set_may_not_yet_issue_unsponsored_removals_to_the_owner() -> Non
     assert sinks.issue_unsponsored_to_owner is False
     stated = text.replace("sources = [", "issue_unsponsored_to_owner = false\nsources = [")
     assert load_text(stated).require_sinks().issue_unsponsored_to_owner is False
-    with pytest.raises(RuleSetError, match="not supported yet"):
+    with pytest.raises(RuleSetError, match="must be false"):
         load_text(text.replace("sources = [", "issue_unsponsored_to_owner = true\nsources = ["))
 
 

@@ -157,9 +157,16 @@ class ReversalCreate(Body):
 
 class ReversalPublic(Out):
     reversal_id: int
-    loss_g: int
-    covered_g: int
-    shortfall_g: int
+    loss_g: int = Field(description="The whole project's loss, as reported.")
+    issued_loss_g: int = Field(
+        description="The part of the loss credits stand for: ⌈loss × credited ÷ verified⌉ "
+        "over the project's issuances; covered_g + shortfall_g."
+    )
+    uncredited_loss_g: int = Field(
+        description="The loss of removals nobody holds credits for: recorded, not insured."
+    )
+    covered_g: int = Field(description="Buffer credits cancelled.")
+    shortfall_g: int = Field(description="What the buffer could not cover.")
     cancel_seqs: list[int]
 
 

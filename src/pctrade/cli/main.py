@@ -203,6 +203,15 @@ def _chain_table(result: demo_scenario.DemoResult) -> Table:
             f"缓冲 buffer {render.amount_text('PCER', conv.buffer_g)}, "
             f"签发 issued {render.amount_text('PCER', conv.issued_g)}",
         )
+    rev = result.reversal
+    if rev is not None:
+        table.add_row(
+            "山火 Fire (reversal)",
+            f"损失 loss {render.amount_text('PCER', rev.loss_g)} of the project → 信用份额 "
+            f"credits' share {render.amount_text('PCER', rev.issued_loss_g)} → 缓冲注销 buffer "
+            f"cancelled {render.amount_text('PCER', rev.covered_g)}, 缺口 shortfall "
+            f"{render.amount_text('PCER', rev.shortfall_g)}",
+        )
     table.add_row("过期 Expired", f"{render.amount_text('GE', result.expired_g)} (72 h)")
     ci = result.inclusive
     if ci is not None:

@@ -97,7 +97,16 @@ def register(
     db: DbOption = None,
     key: KeyOption = None,
 ) -> None:
-    """Register a sink project (项目登记); it waits for the regulator's approval."""
+    """Register a sink project (项目登记); it waits for the regulator's approval.
+
+    A sponsor unit is a defined part of the project: a tree (--unit-kind tree, with
+    --units-total trees in the project) or so many m² of its parcels (--unit-kind area
+    --m2-per-unit N). --unit-energy must be the published price: the removal the
+    removal model expects of one unit from --start to --end (the crediting period) ×
+    the rule set's [sinks] energy_per_removal_bps; a project priced off it is refused
+    with the rule cited. `pctrade sink offer CODE` shows a project's unit, expected
+    removal, crediting period and price before anyone spends.
+    """
     with guarded():
         spec = ProjectSpec(
             code,
@@ -240,11 +249,12 @@ def reverse(
     db: DbOption = None,
     key: KeyOption = None,
 ) -> None:
-    """Record a reversal: cancel buffer credits first; report any shortfall."""
+    """Record a project's loss: its credits' share is covered from the buffer first."""
     with guarded():
         r = _sinks(db).reverse(actor, idempotency_key(key), code, parse_carbon_g(loss), cause)
     console.print(
-        f"reversal {r.reversal_id}: loss {render.carbon(r.loss_g)}, buffer cancelled "
+        f"reversal {r.reversal_id}: loss {render.carbon(r.loss_g)}, of which credits stand "
+        f"for {render.carbon(r.issued_loss_g)}: buffer cancelled "
         f"{render.carbon(r.covered_g)}, shortfall {render.carbon(r.shortfall_g)}"
     )
 

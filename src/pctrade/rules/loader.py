@@ -129,12 +129,19 @@ def _buffer_rates(where: str, value: Any) -> Mapping[str, int]:
 
 
 def _unsponsored_to_owner(where: str, value: Any) -> bool:
-    """Only ``false`` (or absent) for now: the removals of unsponsored units stay unissued."""
+    """Only ``false`` (or absent): the removals of unsponsored units stay unissued.
+
+    pctrade's policy (issue 11): a PCER batch stands for removals that people's energy
+    sponsored. What the rest of the project removes is the owner's, and the owner's way
+    to credit it is the project's own registration (CCER), where it cannot be counted
+    twice; issuing it as PCER here would mix the two and could double-count it.
+    """
     if value is not None and _bool(where, value):
         raise RuleSetError(
-            f"{where}: true is not supported yet — the removals of unsponsored sink units "
-            "are recorded as unissued for the project (pctrade policy, issue 11); issuing "
-            "them to the owner's account is not implemented"
+            f"{where}: must be false — the removals of unsponsored sink units are recorded "
+            "as unissued for the project and never issued as PCER (pctrade policy, issue 11: "
+            "the owner credits them through the project's own CCER registration, so they "
+            "cannot be counted twice)"
         )
     return False
 

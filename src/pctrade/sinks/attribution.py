@@ -32,15 +32,26 @@ no gram is created or lost by rounding. The remainders and who received a leftov
 gram are part of the result, because the batch's attribution table records them: it
 says who got what, and why.
 
-A *reversal* (fire, pests, illegal logging) of ``loss_g`` is covered by cancelling
-buffer credits, in the order given; what the buffer cannot cover is a reported
-shortfall. People's credits are never touched here.
+A *reversal* (fire, pests, illegal logging) reports ``loss_g``, a loss of the whole
+project's stored removals. Only the part of it that credits stand for is insured: the
+project's issuances credited ``credited_g`` (buffer + sponsors) of the ``removals_g``
+they were verified for, so the loss counts against the credits as
+
+    issued_loss_g = min(credited_g, ceil(loss_g × credited_g / removals_g))
+
+(rounded up, toward permanence, as the buffer share is). That part is covered by
+cancelling buffer credits, in the order given, and what the buffer cannot cover is a
+reported shortfall; the rest of the loss, ``loss_g − issued_loss_g``, fell on removals
+nobody holds credits for, and is recorded only. People's credits are never touched here.
+(Reversals before this rule counted the whole loss against the buffer; they record no
+``issued_loss_g`` and are audited as they were recorded.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pctrade.kernel.errors import Conflict, ValidationError
 from pctrade.kernel.split import Split, largest_remainder
@@ -142,24 +153,62 @@ def attribute(
     )
 
 
+def issued_loss_share_g(loss_g: int, credited_g: int, removals_g: int) -> int:
+    """The part of a project's loss that its credits stand for, rounded up, at most them."""
+    if removals_g <= 0:
+        return 0
+    return min(credited_g, -(-loss_g * credited_g // removals_g))
+
+
+@dataclass(frozen=True, slots=True)
+class CreditedBasis:
+    """What a project's issuances credited (buffer + sponsors) of what they verified."""
+
+    credited_g: int
+    removals_g: int
+
+
+def credited_basis(issued: Iterable[Mapping[str, Any]]) -> CreditedBasis:
+    """What a project's issuances credited (buffer + sponsors) of the removals verified.
+
+    An issuance made before per-unit attribution records no ``unissued_g``: it credited
+    all its removals.
+    """
+    removals_g = unissued_g = 0
+    for row in issued:
+        removals_g += int(row["removals_g"])
+        unissued_g += int(row["unissued_g"] or 0)
+    return CreditedBasis(removals_g - unissued_g, removals_g)
+
+
 @dataclass(frozen=True, slots=True)
 class ReversalPlan:
     """Which buffer holdings a loss cancels, and what the buffer could not cover."""
 
-    loss_g: int
+    loss_g: int  # the whole project's loss, as reported
+    issued_loss_g: int  # the part of it that credits stand for: covered + shortfall
+    basis: CreditedBasis
     cancellations: list[tuple[str, int]]  # (batch denomination, grams), in order
     shortfall_g: int
 
     @property
     def covered_g(self) -> int:
-        return self.loss_g - self.shortfall_g
+        return self.issued_loss_g - self.shortfall_g
+
+    @property
+    def uncredited_loss_g(self) -> int:
+        """The loss of removals nobody holds credits for: recorded, not insured."""
+        return self.loss_g - self.issued_loss_g
 
 
-def plan_reversal(loss_g: int, buffer_holdings: Sequence[tuple[str, int]]) -> ReversalPlan:
-    """Cover ``loss_g`` from the buffer holdings in order; report the rest as a shortfall."""
+def plan_reversal(
+    loss_g: int, basis: CreditedBasis, buffer_holdings: Sequence[tuple[str, int]]
+) -> ReversalPlan:
+    """Cover the credited part of ``loss_g`` from the buffer in order; report the rest."""
     if loss_g <= 0:
         raise ValidationError("a reported loss is positive", code="non_positive")
-    left = loss_g
+    issued_loss_g = issued_loss_share_g(loss_g, basis.credited_g, basis.removals_g)
+    left = issued_loss_g
     cancellations: list[tuple[str, int]] = []
     for batch, available_g in buffer_holdings:
         if left == 0:
@@ -168,4 +217,4 @@ def plan_reversal(loss_g: int, buffer_holdings: Sequence[tuple[str, int]]) -> Re
         if take > 0:
             cancellations.append((batch, take))
             left -= take
-    return ReversalPlan(loss_g, cancellations, left)
+    return ReversalPlan(loss_g, issued_loss_g, basis, cancellations, left)

@@ -14,7 +14,10 @@ Problems, each naming the row at fault (codes are stable):
                                 the removals, or its buffer is not ⌈that share × bps⌉, or
                                 its buffer + sponsors + unissued grams are not its
                                 removals, or it counted units nobody sponsored
-    sink_reversal_mismatch      a reversal differs from the cancellations that executed it
+    sink_reversal_mismatch      a reversal differs from the cancellations that executed it,
+                                or counts against the credits other than their share of
+                                the loss (⌈loss × credited ÷ removals⌉ on a basis the
+                                project's issuances back)
 """
 
 from __future__ import annotations
@@ -31,8 +34,10 @@ from pctrade.kernel.units import BPS
 from pctrade.ledger.invariants import Problem
 from pctrade.ledger.operations import OpType
 from pctrade.ledger.ports import UnitOfWork
+from pctrade.sinks.attribution import credited_basis, issued_loss_share_g
 from pctrade.sinks.evidence import (
     ISSUANCE_FIGURES,
+    REVERSAL_SHARE,
     UNIT_FIGURES,
     attribution_digest,
     differences,
@@ -55,7 +60,7 @@ def audit_sinks(uow: UnitOfWork) -> Iterator[Problem]:
     issuances = db.all_rows(uow, db.issuances)
     yield from _projects(projects, units, issuances)
     yield from _issuances(uow, issuances, terms, projects)
-    yield from _reversals(uow)
+    yield from _reversals(uow, issuances)
 
 
 def _sponsorships(
@@ -261,29 +266,51 @@ def _per_unit(uow: UnitOfWork, seq: int, row: db.Row, project: db.Row | None) ->
         yield Problem("sink_attribution_over_share", f"issuance {seq}: {', '.join(wrong)}", seq)
 
 
-def _reversals(uow: UnitOfWork) -> Iterator[Problem]:
+def _reversal_share(r: db.Row, issued: list[db.Row]) -> list[str]:
+    """What is wrong with the part of a reversal's loss counted against the credits."""
+    loss_g, covered_g, shortfall_g = int(r["loss_g"]), int(r["covered_g"]), int(r["shortfall_g"])
+    if r["issued_loss_g"] is None:  # recorded before 0010: the whole loss counted
+        return [] if loss_g == covered_g + shortfall_g else ["loss ≠ covered + shortfall"]
+    wrong = []
+    issued_loss_g = int(r["issued_loss_g"])
+    credited_g, removals_g = int(r["credited_g"]), int(r["credited_removals_g"])
+    if issued_loss_g != covered_g + shortfall_g:
+        wrong.append("credited loss ≠ covered + shortfall")
+    if issued_loss_g != issued_loss_share_g(loss_g, credited_g, removals_g):
+        wrong.append(f"credited loss {issued_loss_g} g is not the credits' share of {loss_g} g")
+    now = credited_basis(issued)
+    if (
+        not 0 <= credited_g <= removals_g
+        or credited_g > now.credited_g
+        or removals_g > (now.removals_g)
+    ):
+        wrong.append(f"basis {credited_g} g of {removals_g} g is not the project's issuances'")
+    return wrong
+
+
+def _reversals(uow: UnitOfWork, issuances: list[db.Row]) -> Iterator[Problem]:
     executed: set[int] = set()
     for r in db.all_rows(uow, db.reversals):
         rid = int(r["reversal_id"])
         parts = [(b, int(g)) for b, g in (p.split("=") for p in r["plan"].split())]
         seqs = [int(s) for s in r["cancel_seqs"].split()]
         executed.update(seqs)
-        wrong = []
-        if int(r["loss_g"]) != int(r["covered_g"]) + int(r["shortfall_g"]):
-            wrong.append("loss ≠ covered + shortfall")
+        wrong = _reversal_share(r, [i for i in issuances if i["project_code"] == r["project_code"]])
         if sum(g for _, g in parts) != int(r["covered_g"]):
             wrong.append("plan ≠ covered")
         if len(seqs) > len(parts) or (r["status"] == "done") != (len(seqs) == len(parts)):
             wrong.append("status or cancellations")
+        want = {name: r[name] for name in REVERSAL_SHARE if r["issued_loss_g"] is not None}
         for index, s in enumerate(seqs[: len(parts)]):
             found = db.entry_payload(uow, s)
             ev = found[1].get("evidence", {}) if found and found[0] == OpType.CANCEL else {}
-            if (ev.get("reversal_id"), ev.get("part"), ev.get("plan"), ev.get("loss_g")) != (
-                rid,
-                index,
-                r["plan"],
-                int(r["loss_g"]),
-            ) or int(found[1]["quantity"] if found else -1) != parts[index][1]:
+            recorded = (ev.get("reversal_id"), ev.get("part"), ev.get("plan"), ev.get("loss_g"))
+            shares = {name: ev[name] for name in REVERSAL_SHARE if name in ev}
+            if (
+                recorded != (rid, index, r["plan"], int(r["loss_g"]))
+                or shares != want
+                or int(found[1]["quantity"] if found else -1) != parts[index][1]
+            ):
                 wrong.append(f"cancellation {s}")
         if wrong:
             yield Problem("sink_reversal_mismatch", f"reversal {rid}: {', '.join(wrong)}")

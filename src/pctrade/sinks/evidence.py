@@ -158,8 +158,12 @@ def issuance_evidence(figures: Row, attribution: str, report: str, terms: str) -
     }
 
 
+REVERSAL_SHARE = ("issued_loss_g", "credited_g", "credited_removals_g")
+
+
 def reversal_evidence(reversal: Row, part: int) -> dict[str, Any]:
-    return {
+    """What a buffer cancellation records of its reversal (the share only since 0010)."""
+    evidence: dict[str, Any] = {
         "kind": "sink_reversal",
         "reversal_id": int(reversal["reversal_id"]),
         "project": reversal["project_code"],
@@ -167,6 +171,9 @@ def reversal_evidence(reversal: Row, part: int) -> dict[str, Any]:
         "loss_g": int(reversal["loss_g"]),
         "plan": reversal["plan"],
     }
+    if reversal.get("issued_loss_g") is not None:
+        evidence.update({name: int(reversal[name]) for name in REVERSAL_SHARE})
+    return evidence
 
 
 def differences(want: Row, got: Row, names: Iterable[str]) -> list[str]:

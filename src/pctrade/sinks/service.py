@@ -62,7 +62,12 @@ from pctrade.ledger.service import AUTHORITIES, Receipt, Registry
 from pctrade.ledger.write import LoggedRow, Prior, Request, replay_of
 from pctrade.rules import IssuancePath, RuleBook, RuleSet
 from pctrade.sinks import requests as rq
-from pctrade.sinks.attribution import Attribution, ReversalPlan, plan_reversal
+from pctrade.sinks.attribution import (
+    Attribution,
+    ReversalPlan,
+    credited_basis,
+    plan_reversal,
+)
 from pctrade.sinks.beside import (
     IssuanceTable,
     ReversalStep,
@@ -142,10 +147,16 @@ class Issuance:
 @dataclass(frozen=True, slots=True)
 class Reversal:
     reversal_id: int
-    loss_g: int
+    loss_g: int  # the whole project's loss, as reported
     covered_g: int
     shortfall_g: int
     cancel_seqs: list[int]
+    issued_loss_g: int  # the part credits stand for (covered + shortfall)
+
+    @property
+    def uncredited_loss_g(self) -> int:
+        """The loss of removals nobody holds credits for: recorded, not insured."""
+        return self.loss_g - self.issued_loss_g
 
 
 class Sinks:
@@ -445,14 +456,7 @@ class Sinks:
         for index in range(len(done), len(parts)):
             batch, grams = parts[index]
             self._cancel_part(actor, row, index, batch, grams, last=index == len(parts) - 1)
-        final = self._reversal(int(row["reversal_id"]))
-        return Reversal(
-            int(final["reversal_id"]),
-            int(final["loss_g"]),
-            int(final["covered_g"]),
-            int(final["shortfall_g"]),
-            [int(s) for s in final["cancel_seqs"].split()],
-        )
+        return reversal_of(self._reversal(int(row["reversal_id"])))
 
     def _plan_reversal(self, actor: str, key: str, code: str, loss_g: int, cause: str) -> db.Row:
         """The reversal's plan, recorded once under the caller's key (a replay resumes it)."""
@@ -460,7 +464,8 @@ class Sinks:
         def plan(uow: UnitOfWork, who: Party) -> JsonDict:
             access.require_role(who, AUTHORITIES, "record reversals")
             project_row(uow, code, lock=True)
-            planned = plan_reversal(loss_g, self._buffer_left(uow, code))
+            basis = credited_basis(db.issuances_of(uow, code))
+            planned = plan_reversal(loss_g, basis, self._buffer_left(uow, code))
             row = _reversal_row(actor, key, code, planned, cause, self._now())
             return {"reversal_id": db.insert_reversal(uow, row)}
 
@@ -634,10 +639,27 @@ def _reversal_row(
         "idem_key": key,
         "covered_g": plan.covered_g,
         "shortfall_g": plan.shortfall_g,
+        "issued_loss_g": plan.issued_loss_g,
+        "credited_g": plan.basis.credited_g,
+        "credited_removals_g": plan.basis.removals_g,
         "plan": " ".join(f"{b}={g}" for b, g in plan.cancellations),
         "cancel_seqs": "",
         "status": "open" if plan.cancellations else "done",
     }
+
+
+def reversal_of(row: db.Row) -> Reversal:
+    """A stored reversal; one recorded before the credited share counted all its loss."""
+    loss_g = int(row["loss_g"])
+    issued = row["issued_loss_g"]
+    return Reversal(
+        int(row["reversal_id"]),
+        loss_g,
+        int(row["covered_g"]),
+        int(row["shortfall_g"]),
+        [int(s) for s in row["cancel_seqs"].split()],
+        loss_g if issued is None else int(issued),
+    )
 
 
 def _plan_parts(text: str) -> list[tuple[str, int]]:

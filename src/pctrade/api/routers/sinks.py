@@ -193,11 +193,14 @@ def reverse(
     key: IdempotencyKeyDep,
     sinks: SinksDep,
 ) -> s.ReversalPublic:
-    """Record a loss: buffer credits are cancelled first; any shortfall is reported."""
+    """Record a project's loss. The part credits stand for (their share of the loss) is
+    covered by cancelling buffer credits first; any shortfall is reported."""
     r = sinks.reverse(actor.party_id, key, code, body.loss_g, body.cause)
     return s.ReversalPublic(
         reversal_id=r.reversal_id,
         loss_g=r.loss_g,
+        issued_loss_g=r.issued_loss_g,
+        uncredited_loss_g=r.uncredited_loss_g,
         covered_g=r.covered_g,
         shortfall_g=r.shortfall_g,
         cancel_seqs=r.cancel_seqs,

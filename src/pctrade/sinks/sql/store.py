@@ -8,7 +8,7 @@ The rows are the evidence beside the registry's journal (migration 0003 creates 
     sink_reports        monitoring reports; ``issued_g`` counts what issuances drew
     sink_issuances      keyed by the ``issue`` entry that created the PCER batch
     sink_attributions   the batch's attribution table: who got what, and why
-    sink_reversals      losses reported, buffer grams cancelled, shortfall
+    sink_reversals      losses reported, the credited share, buffer cancelled, shortfall
 
 Conservation, as in ``sinks.attribution``: per issuance, buffer_g + sponsors_g +
 unissued_g = removals_g with Σ amount_g = sponsors_g (before migration 0009, buffer_g +
@@ -184,6 +184,12 @@ reversals = Table(
     Column("plan", Text, nullable=False),
     Column("cancel_seqs", Text, nullable=False),
     Column("status", String(8), nullable=False),
+    # 0010: the part of the loss credits stand for (covered + shortfall) and its basis,
+    # what the issuances credited of the removals verified; NULL on reversals recorded
+    # before, which counted the whole loss against the buffer.
+    Column("issued_loss_g", BIG, nullable=True),
+    Column("credited_g", BIG, nullable=True),
+    Column("credited_removals_g", BIG, nullable=True),
     UniqueConstraint("reported_by", "idem_key", name="uq_sink_reversals_key"),
 )
 
