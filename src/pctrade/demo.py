@@ -239,6 +239,7 @@ class Seeder:
         if not isinstance(app.clock, SetClock):
             raise TypeError("the scenario moves its own clock: seed an app from build_app")
         self.store = app.store
+        self.data_dir = app.data_dir
         self.clock = app.clock
         # Every seeding walks the same season, so a second one replays the first.
         self.clock.now = SEASON_START
@@ -578,7 +579,7 @@ class Seeder:
         self.result.users = create_demo_users(self.store)
 
     def verify(self) -> None:
-        self.result.report = verify(self.store)
+        self.result.report = verify(self.store, data_dir=self.data_dir)
 
 
 def _project_spec(unit_energy_g: int) -> ProjectSpec:

@@ -12,7 +12,7 @@ from pctrade.ledger import commands as c
 from pctrade.ledger.model import ENERGY_ASSET, Role, State
 from pctrade.ledger.sql.store import SqlStore
 
-ENV = {"COLUMNS": "200", "PCTRADE_DATABASE_URL": ""}
+ENV = {"COLUMNS": "200", "PCTRADE_DATABASE_URL": "", "PCTRADE_DATA_DIR": ""}
 CSV = """partner_id,event_id,person_id,behaviour,start_ms,end_ms,quantity,unit
 metro_card,E1,alice,metro_km,2026-11-24T08:00:00+08:00,2026-11-24T08:30:00+08:00,12,km
 metro_card,E2,alice,metro_km,2026-11-24T09:00:00+08:00,2026-11-24T09:30:00+08:00,twelve,km
@@ -73,8 +73,12 @@ def test_import_quantify_statement_and_expire(tmp_path: Path) -> None:
     assert "day_already_credited: 1" in again.output  # E9 came after the day was credited
     with store.reader() as uow:
         assert uow.balance(account, ENERGY_ASSET, State.AVAILABLE) == 561
+    # The day report stays the crediting run's, which the credit entry recorded: the
+    # rerun's outcome is what it printed.
     reports = list((tmp_path / "data" / "behaviour" / "reports" / "days").glob("*/*.json"))
-    assert len(reports) == 1 and '"day_already_credited": 1' in reports[0].read_text()
+    assert len(reports) == 1 and '"events_n": 2' in reports[0].read_text()
+    assert "day_already_credited" not in reports[0].read_text()
+    assert run("verify", "--db", db, "--data-dir", data).exit_code == 0
 
     st = run("behaviour", "statement", str(account), "--from", "2026-11-24", "--to", "2026-11-24",
              "--db", db)  # fmt: skip
@@ -156,5 +160,36 @@ def test_held_events_are_listed_released_and_rejected_once(tmp_path: Path) -> No
     st = run("behaviour", "statement", str(account), "--from", "2026-11-24", "--to", "2026-11-24",
              "--db", db)  # fmt: skip
     assert st.output.count("metro/v1") == 2  # the day's line and the release's
-    assert run("verify", "--db", db).exit_code == 0
+    assert run("verify", "--db", db, "--data-dir", data).exit_code == 0
     store.dispose()
+
+
+def test_files_are_kept_beside_the_database_and_verify_checks_them(tmp_path: Path) -> None:
+    db_file = tmp_path / "registry.db"
+    db = f"sqlite:///{db_file}"
+    store = SqlStore(db)
+    reg = bootstrap.build(store).registry
+    reg.open_account("registry", "o-a", c.OpenAccount("alice", Role.INDIVIDUAL, "Alice"))
+    reg.open_account("registry", "o-b", c.OpenAccount("bob", Role.INDIVIDUAL, "Bob"))
+    store.dispose()
+    events = tmp_path / "metro.csv"
+    events.write_text(CSV, encoding="utf-8")
+    kept = tmp_path / "registry-data"  # the default: beside the database
+
+    assert run("behaviour", "import", str(events), "--db", db).exit_code == 0
+    assert len(list((kept / "behaviour" / "events" / "import").glob("metro-*.parquet"))) == 1
+    # --file: quantified from a copy kept in the data folder, which the entry records.
+    day = ["--date", "2026-11-24", "--db", db]
+    quantified = run("behaviour", "quantify", *day, "--file", str(events))
+    assert quantified.exit_code == 0, quantified.output
+    [given] = list((kept / "behaviour" / "given").iterdir())
+    assert given.read_bytes() == events.read_bytes()
+    assert run("verify", "--db", db).exit_code == 0
+
+    given.write_text(CSV.replace("12,km", "99,km"), encoding="utf-8")
+    altered = run("verify", "--db", db)
+    assert altered.exit_code == 1 and "behaviour_file_altered" in altered.output
+    elsewhere = run("--data-dir", str(tmp_path / "empty"), "verify", "--db", db)
+    assert elsewhere.exit_code == 1 and "behaviour_file_missing" in elsewhere.output
+    missing = run("behaviour", "quantify", *day, "--file", str(tmp_path / "none.csv"))
+    assert missing.exit_code == 2 and "no_file" in missing.output

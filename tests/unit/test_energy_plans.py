@@ -57,6 +57,27 @@ def credit(*lines: EnergyLine) -> EnergyCredit:
     return EnergyCredit(DAY, ("metro/v1", "bus/v1"), 1_700_000_000_000, lines)
 
 
+def test_a_credit_records_its_kept_files_once_in_name_order_and_only_if_any() -> None:
+    from pctrade.energy.commands import CreditEnergy
+    from pctrade.energy.model import KeptFile
+    from pctrade.ledger.journal import request_hash
+
+    plain = credit(line(ALICE.account_id, "metro_km", 5))
+    assert "kept" not in plan_energy_credit(plain).payload
+    # A credit without files keeps the fingerprint (and so the key) it always had.
+    assert CreditEnergy(plain).fingerprint() == request_hash(
+        {"command": "CreditEnergy", "day": DAY, "methodologies": ["bus/v1", "metro/v1"],
+         "as_of_ms": 1_700_000_000_000, "lines_digest": plain.digest}
+    )  # fmt: skip
+    b, a = KeptFile("behaviour/b.json", "2" * 64), KeptFile("behaviour/a.parquet", "1" * 64)
+    with_files = EnergyCredit(DAY, plain.methodologies, plain.as_of_ms, plain.lines, [b, a, b])
+    assert plan_energy_credit(with_files).payload["kept"] == [
+        {"name": "behaviour/a.parquet", "sha256": "1" * 64},
+        {"name": "behaviour/b.json", "sha256": "2" * 64},
+    ]
+    assert CreditEnergy(with_files).fingerprint() != CreditEnergy(plain).fingerprint()
+
+
 def test_energy_credit_posts_each_persons_total_out_of_the_source() -> None:
     plan = plan_energy_credit(
         credit(line(1000, "metro_km", 300), line(1000, "metro_trip", 137), line(1001, "x", 52))

@@ -11,6 +11,14 @@ behind the app's back:
     app = build("sqlite:///pctrade.db")                 # the system clock, shipped rules
     app = build(store, clock=SetClock(t0), rules=book)  # a test, a scenario
 
+The data folder holds the files behaviour ingestion keeps (partners' event files, their
+reports); the journal records their digests and ``verify`` checks them there
+(``energy.kept``), so an app finds them in the same place whatever its working
+directory: ``data_dir`` if given, else ``$PCTRADE_DATA_DIR``, else beside an SQLite
+database file (``pctrade.db`` → ``pctrade-data/``), else — a server database — a folder
+named after the database under the user's data folder (``$XDG_DATA_HOME`` or
+``~/.local/share``, then ``pctrade/``). It is made absolute once, here.
+
 Constructors write nothing. Migrating the schema and writing the genesis entry is one
 explicit step, ``prepare`` (``App.prepare``), which ``build`` takes unless told not to
 (``prepare=False``); the genesis entry is stamped by the app's clock.
@@ -23,20 +31,32 @@ serves rows cached before it (say, before a test emptied the tables), and
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from pctrade.bootstrap import sql
-from pctrade.energy.ingest import default_data_dir
+from pctrade.bootstrap import contexts, sql
 from pctrade.inclusive.service import CarbonInclusive
 from pctrade.kernel.clock import Clock, SystemClock
+from pctrade.ledger.extensions import Context
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.rules import RuleBook, shipped
 from pctrade.sinks.service import Sinks
 
-__all__ = ["App", "build", "default_clock", "default_rules", "migrate", "prepare"]
+__all__ = [
+    "App",
+    "build",
+    "default_clock",
+    "default_data_dir",
+    "default_rules",
+    "migrate",
+    "prepare",
+]
+
+DATA_DIR_ENV = "PCTRADE_DATA_DIR"
 
 
 def default_clock() -> Clock:
@@ -47,6 +67,18 @@ def default_clock() -> Clock:
 def default_rules() -> RuleBook:
     """The rule book an app gets unless given one: the shipped rule sets."""
     return shipped()
+
+
+def default_data_dir(url: str) -> Path:
+    """The data folder of an app over the database ``url`` that is given none (see above)."""
+    configured = os.environ.get(DATA_DIR_ENV)
+    if configured:
+        return Path(configured).absolute()
+    database_file, name = sql.database_place(url)
+    if database_file is not None:
+        return database_file.absolute().with_name(f"{name}-data")
+    home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return (Path(home) / "pctrade" / name).absolute()
 
 
 @dataclass(slots=True)
@@ -66,6 +98,11 @@ class App:
     def __post_init__(self) -> None:
         self.sinks = Sinks(self.registry, self.rules)
         self.inclusive = CarbonInclusive(self.registry, self.rules)
+
+    @property
+    def contexts(self) -> Sequence[Context]:
+        """What ``verify`` checks of this app: every context's, and the kept files."""
+        return contexts.with_files(self.data_dir)
 
     def prepare(self) -> None:
         """Migrate the schema and write the genesis entry, each only if not done yet."""
@@ -118,7 +155,7 @@ def build(
 ) -> App:
     """Wire an app. ``database``: a URL (``None``: ``$PCTRADE_DATABASE_URL`` or SQLite
     in the working directory), or a store the app takes over (its caller closes it). Defaults: the
-    system clock, the shipped rule book, ``$PCTRADE_DATA_DIR`` or ``data``.
+    system clock, the shipped rule book, ``default_data_dir`` of the database.
     ``group_commit``: commit concurrent callers' operations together (a server).
     """
     if isinstance(database, SqlStore):
@@ -132,7 +169,7 @@ def build(
         store=store,
         clock=clock,
         rules=rules if rules is not None else default_rules(),
-        data_dir=data_dir if data_dir is not None else default_data_dir(),
+        data_dir=(data_dir if data_dir is not None else default_data_dir(store.url)).absolute(),
         registry=Registry(store, clock, group_commit=group_commit),
         owns_engine=owns_engine,
     )

@@ -1,18 +1,22 @@
 """The start-up step's SQL: bring the schema to the newest revision, empty a database.
 
 Both act on every table the contexts declare (``tables``), so a context that adds
-tables is migrated and reset with the others.
+tables is migrated and reset with the others. ``database_place`` reads a database URL
+for the composition root, which keeps an app's files beside its database.
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.engine import make_url
 
 from pctrade.bootstrap.tables import all_tables
 from pctrade.ledger.journal import GENESIS_HASH
@@ -57,3 +61,15 @@ def empty(engine: sa.Engine) -> None:
                 next_asset_id=1,
             )
         )
+
+
+def database_place(url: str) -> tuple[Path | None, str]:
+    """Where the database of ``url`` lives: its file for SQLite on disk (else None), and
+    a name of it fit for a folder (``postgresql-127.0.0.1-5432-pctrade``)."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    database = parsed.database or ""
+    if backend == "sqlite" and database not in ("", ":memory:"):
+        return Path(database), Path(database).stem
+    parts = [backend, parsed.host or "", str(parsed.port or ""), database or "memory"]
+    return None, re.sub(r"[^A-Za-z0-9._-]", "_", "-".join(p for p in parts if p))

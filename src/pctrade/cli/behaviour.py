@@ -10,17 +10,18 @@
                                                 decide a held event, once
     pctrade methodology list | show FAMILY      the published methodologies in force
 
-Imported files and API batches are kept under the data directory (``--data-dir``, or
-``$PCTRADE_DATA_DIR``, default ``data``); ``quantify`` reads all of them unless given
-``--file``. Energy is credited and expired by the registry operator; held events are
-released or rejected by it or by the regulator.
+Imported files and API batches are kept under the app's data folder (``--data-dir``,
+``$PCTRADE_DATA_DIR``, or beside the database: ``pctrade.db`` keeps ``pctrade-data/``);
+``quantify`` reads all of them unless given ``--file`` (kept there too), and the day's
+credit entry records the files' digests, which ``verify`` checks (``energy.kept``).
+Energy is credited and expired by the registry operator; held events are released or
+rejected by it or by the regulator.
 """
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -33,39 +34,30 @@ from rich.table import Table
 from pctrade.cli import render
 from pctrade.cli.common import (
     ActorOption,
+    DataDirOption,
     DbOption,
     KeyOption,
     console,
+    data_dir_of,
     fail,
     guarded,
     idempotency_key,
     open_app,
     open_store,
 )
-from pctrade.energy import review
+from pctrade.energy import daily, review
 from pctrade.energy import service as energy
 from pctrade.energy.behaviour.loader import load_catalogue
 from pctrade.energy.behaviour.model import Methodology
-from pctrade.energy.behaviour.quantify import day_window
 from pctrade.energy.behaviour.review import Decision
-from pctrade.energy.ingest import default_data_dir, events_dir, store_day_reports
-from pctrade.energy.pipeline import QuantifyResult, import_file, quantify_file
+from pctrade.energy.ingest import keep_imported
+from pctrade.energy.pipeline import QuantifyResult, import_file
 from pctrade.energy.pipeline.run import Engine
-from pctrade.energy.pipeline.schema import EVENTS
 from pctrade.ledger.model import parse_account_ref
 from pctrade.rules import DEFAULT_JURISDICTION
 
 app = typer.Typer(help="行为数据 Behaviour data → green energy 绿色能量.", no_args_is_help=True)
 methodology_app = typer.Typer(help="方法学 Published methodologies.", no_args_is_help=True)
-
-DataDirOption = Annotated[
-    Path | None, typer.Option("--data-dir", help="Where event files are kept (default: data).")
-]
-QUANTIFY_STEPS = 3
-
-
-def _data_dir(given: Path | None) -> Path:
-    return given or default_data_dir()
 
 
 # ---- import ---------------------------------------------------------------------------
@@ -73,39 +65,27 @@ def _data_dir(given: Path | None) -> Path:
 def import_(
     file: Annotated[Path, typer.Argument(help="A partner's CSV or Parquet file.")],
     data_dir: DataDirOption = None,
+    db: DbOption = None,
 ) -> None:
     """Type-check a file; keep its readable events for quantification; list bad rows."""
     if not file.is_file():
         raise fail("no_file", f"{file} is not a file")
+    with guarded():
+        folder = data_dir_of(db, data_dir)
     with tempfile.TemporaryDirectory(prefix="pctrade-import-") as work:
         try:
             imported = import_file(file, Path(work))
         except ValueError as exc:
             raise fail("bad_file", str(exc)) from None
-        kept = 0
+        kept_n = 0
         if imported.source is not None:
-            table = pq.read_table(imported.source.path)
-            kept = _keep(table, file, _data_dir(data_dir))
+            kept_n = keep_imported(pq.read_table(imported.source.path), file, folder)
     rejected = imported.errors
     console.print(
-        f"imported 已导入: [bold]{kept}[/bold] events; rejected 拒绝: {rejected.num_rows}"
+        f"imported 已导入: [bold]{kept_n}[/bold] events; rejected 拒绝: {rejected.num_rows}"
     )
     if rejected.num_rows:
         console.print(_rejections(rejected))
-
-
-def _keep(table: pa.Table, origin: Path, data_dir: Path) -> int:
-    """Store the canonical events under the data directory, named by their content."""
-    columns = {
-        name: table.column(name) if name in table.column_names else pa.nulls(table.num_rows)
-        for name in EVENTS.names
-    }
-    events = pa.table(columns).cast(EVENTS)
-    folder = events_dir(data_dir) / "import"
-    folder.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256(origin.read_bytes()).hexdigest()[:16]
-    pq.write_table(events, folder / f"{origin.stem}-{digest}.parquet")
-    return int(events.num_rows)
 
 
 def _rejections(rejected: pa.Table) -> Table:
@@ -134,43 +114,37 @@ def quantify(
 
     A day is credited once: a rerun rejects each event already credited or held
     (``duplicate_event_processed``) and each late one (``day_already_credited``).
-    Every partner's day report is kept under the data directory.
+    Every partner's day report is kept under the data folder; the credit entry records
+    the digests of the files it was quantified from and of the reports (``verify``
+    checks them). A rerun of a credited day writes no report: the first stay.
     """
     if engine not in ("duckdb", "spark"):
         raise fail("bad_engine", f"unknown engine {engine!r}: use duckdb or spark")
-    the_day = day.date()
-    with guarded(), tempfile.TemporaryDirectory(prefix="pctrade-day-") as work:
-        source = file or _all_events(_data_dir(data_dir), Path(work))
-        the_app = open_app(db, data_dir=_data_dir(data_dir))
-        registry = the_app.registry
+    if file is not None and not file.is_file():
+        raise fail("no_file", f"{file} is not a file")
+    with guarded():
+        the_app = open_app(db, data_dir=data_dir)
         with _progress() as progress:
-            task = progress.add_task("year to date 年度累计", total=QUANTIFY_STEPS)
-            store = registry.store
-            ytd = energy.year_to_date(store, the_day.year, before=the_day)
-            anomaly, _ = energy.anomaly_rule(the_app.rules, jurisdiction, the_day)
-            progress.update(task, advance=1, description=f"quantify 量化 ({engine})")
-            as_of = as_of_ms if as_of_ms is not None else _as_of(the_day, the_app.clock())
-            result = quantify_file(
-                source,
-                the_day,
-                _engine(engine),
-                as_of_ms=as_of,
-                year_to_date=ytd,
-                seen=energy.judged_before(store, the_day),
-                day_credited=energy.is_day_credited(store, the_day),
-                anomaly=anomaly,
+            task = progress.add_task(daily.STEPS[0], total=len(daily.STEPS))
+            started = iter(range(len(daily.STEPS)))
+
+            def on_step(name: str) -> None:
+                progress.update(task, description=name, completed=next(started))
+
+            run = daily.run_day(
+                the_app.registry,
+                the_app.rules,
+                the_app.data_dir,
+                day.date(),
+                now=the_app.clock(),
+                as_of_ms=as_of_ms,
+                engine=_engine(engine),
+                jurisdiction=jurisdiction,
+                file=file,
+                step=on_step,
             )
-            progress.update(task, advance=1, description="post energy 记入能量")
-            report = energy.post_day(registry, result)
-            store_day_reports(the_app.data_dir, result)
-            progress.update(task, advance=1, description="done 完成")
-    _print_quantified(result, report)
-
-
-def _as_of(day: date, now: datetime) -> int:
-    """The end of the day once it is over, so that a rerun reproduces the same result."""
-    now_ms = (now - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
-    return min(now_ms, day_window(day, now_ms).end_ms)
+            progress.update(task, description="done 完成", completed=len(daily.STEPS))
+    _print_quantified(run.result, run.report)
 
 
 def _engine(name: str) -> Engine:
@@ -186,17 +160,6 @@ def _progress() -> Progress:
         console=console,
         transient=False,
     )
-
-
-def _all_events(data_dir: Path, work: Path) -> Path:
-    """Every stored events file (API batches and imports) as one Parquet file."""
-    paths = sorted(events_dir(data_dir).glob("**/*.parquet"))
-    if not paths:
-        raise fail("no_events", f"no event files under {events_dir(data_dir)}")
-    tables = [pq.read_table(p, columns=EVENTS.names).cast(EVENTS) for p in paths]
-    out = work / "events.parquet"
-    pq.write_table(pa.concat_tables(tables), out)
-    return out
 
 
 def _print_quantified(result: QuantifyResult, report: energy.PostDayReport) -> None:

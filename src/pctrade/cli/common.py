@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -33,6 +33,8 @@ from pctrade.ledger.sql.engine import (
     printable_url,
 )
 from pctrade.ledger.sql.store import SqlStore
+
+T = TypeVar("T")
 
 EXIT_PROBLEMS = 1
 EXIT_ERROR = 2
@@ -69,6 +71,7 @@ class Settings:
     """Options given before the subcommand (``pctrade --db URL …``)."""
 
     db: str | None = None
+    data_dir: Path | None = None
 
 
 settings = Settings()
@@ -79,6 +82,16 @@ DbOption = Annotated[
         "--db",
         envvar=ENV_URL,
         help="Database URL (sqlite:///pctrade.db by default; postgresql://… for a server).",
+        show_default=False,
+    ),
+]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Where kept files are (partners' events, reports): $PCTRADE_DATA_DIR, else "
+        "beside an SQLite database (pctrade.db: pctrade-data/), else a folder named after "
+        "the database under ~/.local/share/pctrade.",
         show_default=False,
     ),
 ]
@@ -105,7 +118,7 @@ def display_url(url: str) -> str:
     return printable_url(url)
 
 
-def checked_url(build: Callable[[], App]) -> App:
+def checked_url(build: Callable[[], T]) -> T:
     """``build()``, with a database URL it cannot use reported as the user's mistake."""
     try:
         return build()
@@ -113,14 +126,25 @@ def checked_url(build: Callable[[], App]) -> App:
         raise PctradeError(f"cannot use database URL: {exc}", code="bad_database_url") from exc
 
 
+def data_dir_of(db: str | None, given: Path | None = None) -> Path:
+    """The data folder of the app on this database: ``--data-dir`` or the default."""
+    chosen = given or settings.data_dir
+    if chosen is not None:
+        return chosen.absolute()
+    url = resolve_url(db)
+    return checked_url(lambda: bootstrap.default_data_dir(url))
+
+
 def open_app(
     db: str | None, *, data_dir: Path | None = None, writes: bool = True, group_commit: bool = False
 ) -> App:
-    """The app on this database. A command that ``writes`` prepares it (migrates, writes
-    the genesis entry if there is none); one that only reads just migrates."""
+    """The app on this database (and data folder: ``--data-dir`` after the subcommand or
+    before it). A command that ``writes`` prepares it (migrates, writes the genesis
+    entry if there is none); one that only reads just migrates."""
     url = resolve_url(db)
+    folder = data_dir or settings.data_dir
     app = checked_url(
-        lambda: bootstrap.build(url, data_dir=data_dir, group_commit=group_commit, prepare=False)
+        lambda: bootstrap.build(url, data_dir=folder, group_commit=group_commit, prepare=False)
     )
     if writes:
         app.prepare()

@@ -12,8 +12,11 @@
     pctrade db upgrade                  migrate the schema to the newest revision
 
 Every command takes ``--db URL`` (or ``PCTRADE_DATABASE_URL``); the default is the
-embedded SQLite file ``pctrade.db`` in the working directory. Exit codes: 0 success,
-1 ``verify`` found problems, 2 the request was refused (``error [code]: message``).
+embedded SQLite file ``pctrade.db`` in the working directory. Files the registry keeps
+(partners' events and reports) are in its data folder: ``pctrade --data-dir DIR …`` (or
+``PCTRADE_DATA_DIR``), by default beside an SQLite database (``pctrade-data/``). Exit
+codes: 0 success, 1 ``verify`` found problems, 2 the request was refused (``error
+[code]: message``).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from pctrade.cli import rules as rules_cli
 from pctrade.cli import sinks as sinks_cli
 from pctrade.cli.common import (
     EXIT_PROBLEMS,
+    DataDirOption,
     DbOption,
     checked_url,
     console,
@@ -69,9 +73,10 @@ app.add_typer(db_app, name="db")
 
 
 @app.callback()
-def root(db: DbOption = None) -> None:
+def root(db: DbOption = None, data_dir: DataDirOption = None) -> None:
     """Options here apply to every subcommand (``pctrade --db URL demo``)."""
     settings.db = db
+    settings.data_dir = data_dir
     refresh_width()
 
 
@@ -306,6 +311,7 @@ def serve(
     import uvicorn
 
     console.print(f"serving 服务 {display_url(url)} on http://{host}:{port}  (docs: /docs)")
+    console.print(f"data folder 数据目录 {the_app.data_dir}")
     try:
         uvicorn.run(create_app(the_app), host=host, port=port)
     finally:
@@ -314,10 +320,14 @@ def serve(
 
 # ---- verify --------------------------------------------------------------------------
 @app.command()
-def verify(db: DbOption = None) -> None:
-    """Replay the journal alone; exit 1 and list the problems if anything disagrees."""
-    with guarded():
-        report = contexts.verify(open_store(db))
+def verify(db: DbOption = None, data_dir: DataDirOption = None) -> None:
+    """Replay the journal alone; exit 1 and list the problems if anything disagrees.
+
+    The files kept in the data folder are checked against the digests the journal
+    recorded: ``behaviour_file_missing`` or ``behaviour_file_altered``.
+    """
+    with guarded(), open_app(db, data_dir=data_dir, writes=False) as the_app:
+        report = contexts.verify(the_app.store, data_dir=the_app.data_dir)
     if not report.ok:
         console.print(render.verify_failed(report))
         raise typer.Exit(EXIT_PROBLEMS)

@@ -11,26 +11,28 @@ from dataclasses import dataclass
 
 from pctrade.energy.model import EnergyCredit
 from pctrade.ledger.commands import Command
-from pctrade.ledger.journal import request_hash
+from pctrade.ledger.journal import JsonDict, request_hash
 
 
 @dataclass(frozen=True, slots=True)
 class CreditEnergy(Command):
-    """Credit one day's green energy; the lines are fingerprinted by their digest."""
+    """Credit one day's green energy; the lines are fingerprinted by their digest, and
+    the kept files it was computed from by theirs."""
 
     credit: EnergyCredit
 
     def fingerprint(self) -> str:
         c = self.credit
-        return request_hash(
-            {
-                "command": "CreditEnergy",
-                "day": c.day,
-                "methodologies": sorted(c.methodologies),
-                "as_of_ms": c.as_of_ms,
-                "lines_digest": c.digest,
-            }
-        )
+        request: JsonDict = {
+            "command": "CreditEnergy",
+            "day": c.day,
+            "methodologies": sorted(c.methodologies),
+            "as_of_ms": c.as_of_ms,
+            "lines_digest": c.digest,
+        }
+        if c.kept:  # so that a credit without files keeps the fingerprint it always had
+            request["kept"] = [f.facts() for f in c.kept]
+        return request_hash(request)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,20 +6,32 @@ tables against the journal: each credit's stored statement lines against the dig
 its payload records (``energy.sql.lines.audit_lines``, see ``energy.invariants``),
 then the releases of held behaviour events against the entries that credited them
 (``energy.review.audit_releases``). Its tables are its own (``energy.sql.schema``:
-energy_lines, behaviour_events_seen, behaviour_held, behaviour_hold_decisions).
+energy_lines, behaviour_events_seen, behaviour_held, behaviour_hold_decisions). An app's
+``verify`` also checks the files kept in its data folder against the credits that
+recorded them (``energy_context(data_dir)``, ``energy.kept``).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from pctrade.energy import kept
 from pctrade.energy.model import EnergyOp
 from pctrade.energy.review import audit_releases
 from pctrade.energy.sql import schema
 from pctrade.energy.sql.lines import audit_lines
 from pctrade.ledger.extensions import Context, OperationType
 
-ENERGY = Context(
-    "energy",
-    operations=tuple(OperationType(op) for op in EnergyOp),
-    audits=(audit_lines, audit_releases),
-    metadata=(schema.metadata,),
-)
+
+def energy_context(data_dir: Path | None = None) -> Context:
+    """The energy context; with ``data_dir``, auditing the files kept there as well."""
+    files = () if data_dir is None else (kept.audit(data_dir),)
+    return Context(
+        "energy",
+        operations=tuple(OperationType(op) for op in EnergyOp),
+        audits=(audit_lines, audit_releases, *files),
+        metadata=(schema.metadata,),
+    )
+
+
+ENERGY = energy_context()

@@ -8,7 +8,8 @@ Parquet file per batch under the data directory, which the daily quantification 
 the report is stored beside it so the partner can fetch it again.
 
 The batch id is a digest of (partner, body): resubmitting the same batch is harmless —
-it yields the same id, the same file and the same report. Within a batch, copies of one
+it yields the same id and answers the stored report, and writes nothing, so a file a
+credit recorded is never rewritten (``energy.kept``). Within a batch, copies of one
 (partner, event id) are ``duplicate_event`` when identical and
 ``duplicate_event_conflict`` (every copy) when their content differs, as in the pipeline.
 Events must be the submitting partner's own: another ``partner_id`` is refused.
@@ -22,13 +23,15 @@ a day may be credited between submission and quantification.
 
 After each daily run, every partner gets a day report (``DayReport``): what became of
 its events, by outcome and reason, and whether the anomaly threshold held them all.
+
+Everything is kept under the app's data folder (``bootstrap``); ``energy.kept`` has the
+layout, and how the journal records these files and ``verify`` checks them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -207,7 +210,13 @@ def _late(events: list[Event], ledger: Ledger) -> list[RejectedLine]:
 def ingest_batch(
     partner_id: str, body: bytes, data_dir: Path, now: datetime, ledger: Ledger | None = None
 ) -> IngestReport:
-    """Validate a JSON Lines batch, store its accepted events, and report every event."""
+    """Validate a JSON Lines batch, store its accepted events, and report every event.
+
+    A batch sent before answers its stored report: it is kept once.
+    """
+    batch_id = batch_id_of(partner_id, body)
+    if report_path(data_dir, batch_id).is_file():
+        return read_report(data_dir, batch_id)
     now_ms = (now - _EPOCH) // timedelta(milliseconds=1)
     events, rejected, received = _parse(body, partner_id)
     processed = _processed(events, partner_id, ledger) if ledger is not None else []
@@ -220,7 +229,6 @@ def ingest_batch(
     rejected = sorted([*rejected, *processed, *screened, *duplicates, *late], key=lambda r: r.line)
     refused = {r.line for r in rejected}
     accepted = [e for e in events if e.row_no not in refused]
-    batch_id = batch_id_of(partner_id, body)
     report = IngestReport(
         batch_id,
         partner_id,
@@ -233,33 +241,66 @@ def ingest_batch(
     return report
 
 
-def default_data_dir() -> Path:
-    """``$PCTRADE_DATA_DIR``, or ``data`` in the working directory."""
-    return Path(os.environ.get("PCTRADE_DATA_DIR", "data"))
-
-
 def events_dir(data_dir: Path) -> Path:
+    """Where kept event files are: one folder per partner, and ``import``."""
     return data_dir / "behaviour" / "events"
+
+
+def report_path(data_dir: Path, batch_id: str) -> Path:
+    return data_dir / "behaviour" / "reports" / f"{batch_id}.json"
+
+
+def batch_report_of(data_dir: Path, events_file: Path) -> Path | None:
+    """The report of the API batch whose accepted events ``events_file`` holds, if any."""
+    if events_file.parent.parent != events_dir(data_dir) or events_file.parent.name == "import":
+        return None
+    path = report_path(data_dir, events_file.stem)
+    return path if path.is_file() else None
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` whole or not at all: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    part.write_bytes(data)
+    part.replace(path)
+
+
+def _parquet_bytes(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return bytes(sink.getvalue())
 
 
 def _store(data_dir: Path, report: IngestReport, accepted: list[Event]) -> None:
     """Write the events, then the report: a report on disk means its batch is complete."""
-    folder = events_dir(data_dir) / report.partner_id
-    folder.mkdir(parents=True, exist_ok=True)
     if accepted:
         rows = [{name: getattr(e, name) for name in EVENTS.names} for e in accepted]
-        part = folder / f"{report.batch_id}.parquet.part"
-        pq.write_table(pa.Table.from_pylist(rows, schema=EVENTS), part)
-        part.replace(folder / f"{report.batch_id}.parquet")
-    reports = data_dir / "behaviour" / "reports"
-    reports.mkdir(parents=True, exist_ok=True)
-    (reports / f"{report.batch_id}.json").write_text(json.dumps(asdict(report)), encoding="utf-8")
+        table = pa.Table.from_pylist(rows, schema=EVENTS)
+        folder = events_dir(data_dir) / report.partner_id
+        write_file(folder / f"{report.batch_id}.parquet", _parquet_bytes(table))
+    write_file(report_path(data_dir, report.batch_id), json.dumps(asdict(report)).encode())
+
+
+def keep_imported(table: pa.Table, origin: Path, data_dir: Path) -> int:
+    """Keep the events of an imported partner file, in the canonical columns (absent
+    ones empty), named by the file and its content, once; returns how many."""
+    columns = {
+        name: table.column(name) if name in table.column_names else pa.nulls(table.num_rows)
+        for name in EVENTS.names
+    }
+    events = pa.table(columns).cast(EVENTS)
+    digest = hashlib.sha256(origin.read_bytes()).hexdigest()[:16]
+    path = events_dir(data_dir) / "import" / f"{origin.stem}-{digest}.parquet"
+    if not path.is_file():  # the same content was kept already: leave it as recorded
+        write_file(path, _parquet_bytes(events))
+    return int(events.num_rows)
 
 
 def read_report(data_dir: Path, batch_id: str) -> IngestReport:
     if not batch_id.isalnum() or len(batch_id) > BATCH_ID_LEN_MAX:
         raise NotFound(f"no batch {batch_id}", code="unknown_batch")
-    path = data_dir / "behaviour" / "reports" / f"{batch_id}.json"
+    path = report_path(data_dir, batch_id)
     if not path.is_file():
         raise NotFound(f"no batch {batch_id}", code="unknown_batch")
     raw = json.loads(path.read_text(encoding="utf-8"))
@@ -286,14 +327,14 @@ def _day_report_path(data_dir: Path, day: str, partner_id: str) -> Path:
     return data_dir / "behaviour" / "reports" / "days" / day / f"{name}.json"
 
 
-def store_day_reports(data_dir: Path, result: QuantifyResult) -> int:
-    """Write every partner's report of a daily run; returns how many were written."""
+def store_day_reports(data_dir: Path, result: QuantifyResult) -> list[Path]:
+    """Write every partner's report of a daily run; returns the files written."""
     day = result.day.isoformat()
     counts: dict[str, dict[str, dict[str, int]]] = {}
     for row in result.partner_report().to_pylist():
         by_outcome = counts.setdefault(str(row["partner_id"]), {})
         by_outcome.setdefault(row["outcome"], {})[row["reason"]] = int(row["events_n"])
-    written = 0
+    written: list[Path] = []
     for row in result.partners.to_pylist():
         partner = str(row["partner_id"])
         report = DayReport(
@@ -306,9 +347,8 @@ def store_day_reports(data_dir: Path, result: QuantifyResult) -> int:
             counts.get(partner, {}),
         )
         path = _day_report_path(data_dir, day, partner)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(report)), encoding="utf-8")
-        written += 1
+        write_file(path, json.dumps(asdict(report)).encode())
+        written.append(path)
     return written
 
 

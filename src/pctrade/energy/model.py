@@ -14,6 +14,11 @@ factor and its source. The lines are stored beside the journal (table
 hash covers the digest, and ``verify`` recomputes the digest from the stored lines, so
 a line edited after the fact is found.
 
+A day quantified from the files ingestion keeps in the data folder also records, in
+``kept``, the name (relative to the data folder) and SHA-256 of each file it was
+computed from and each report it wrote (``energy.kept``); ``verify`` finds a file that
+is gone or altered. A credit of other events records none, and an older entry has none.
+
 Expiry is first in, first out, and computed from totals alone: by a cutoff, a holder
 has had ``credited`` grams that appeared at or before it, and has consumed ``spent +
 expired`` grams in all (spending always draws on the oldest energy first), so what is
@@ -106,6 +111,16 @@ def lines_digest(lines: Iterable[Iterable[object]]) -> str:
     return h.hexdigest()
 
 
+class KeptFile(NamedTuple):
+    """A file in the data folder that a credit was computed from or wrote, by digest."""
+
+    name: str  # relative to the data folder, "/"-separated
+    sha256: str
+
+    def facts(self) -> JsonDict:
+        return {"name": self.name, "sha256": self.sha256}
+
+
 def fifo_expiry(credited_by_cutoff_g: int, spent_g: int, expired_g: int) -> int:
     """Grams of the energy that appeared by the cutoff that are still unconsumed."""
     return max(0, credited_by_cutoff_g - (spent_g + expired_g))
@@ -122,12 +137,14 @@ class EnergyCredit:
     methodologies: tuple[str, ...]
     as_of_ms: int
     lines: Sequence[EnergyLine]
+    kept: Sequence[KeptFile] = ()  # the data folder's files behind it, if any
     # Computed once here (a million lines take a second to hash), used by the plan and
     # by the command's fingerprint alike, so it always matches the lines.
     digest: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lines", tuple(self.lines))  # what is hashed stays put
+        object.__setattr__(self, "kept", tuple(sorted(set(self.kept))))
         object.__setattr__(self, "digest", lines_digest(self.lines))
 
 
@@ -178,6 +195,8 @@ def plan_energy_credit(credit: EnergyCredit) -> CreditPlan:
         "recipients": len(ids),
         "credited_g": total,
     }
+    if credit.kept:  # absent, not empty, when there are none: older entries have none
+        payload["kept"] = [f.facts() for f in credit.kept]
     postings = Postings.fan_out(ENERGY_ASSET, source, ids, amounts)
     return CreditPlan(EnergyOp.CREDIT, payload, postings=postings, lines=lines)
 

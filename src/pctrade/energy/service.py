@@ -26,6 +26,7 @@ figure read from a data file.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -37,7 +38,7 @@ import pyarrow as pa
 from pctrade.energy import commands as c
 from pctrade.energy.behaviour.model import PartnerAnomaly
 from pctrade.energy.entries import credit_energy, expire_energy, spend_energy
-from pctrade.energy.model import ENERGY_EXPIRY_S_DEFAULT, EnergyCredit, EnergyLine
+from pctrade.energy.model import ENERGY_EXPIRY_S_DEFAULT, EnergyCredit, EnergyLine, KeptFile
 from pctrade.energy.pipeline.run import QuantifyResult
 from pctrade.energy.pipeline.schema import YEAR_TO_DATE
 from pctrade.energy.sql import held as held_store
@@ -112,12 +113,18 @@ def _to_lines(
 
 
 def post_day(
-    registry: Registry, result: QuantifyResult, actor: str = REGISTRY_PARTY.party_id
+    registry: Registry,
+    result: QuantifyResult,
+    actor: str = REGISTRY_PARTY.party_id,
+    *,
+    kept: Sequence[KeptFile] = (),
 ) -> PostDayReport:
     """Credit one quantified day as one bulk entry; report people without an account.
 
     ``result`` must carry its ``credited_events`` (``quantify_file(with_events=True)``):
-    they are remembered, with the held events, in the entry's transaction.
+    they are remembered, with the held events, in the entry's transaction. ``kept``: the
+    data folder's files the day was quantified from and wrote (``energy.kept``), which
+    the entry records for ``verify``.
     """
     day, rows = _lines_by_person(result)
     people = sorted({r["person_id"] for r in rows})
@@ -129,7 +136,7 @@ def post_day(
     credited_g = sum(line.credited_g for line in lines)
     seq, replayed = None, False
     if credited_g > 0:
-        credit = EnergyCredit(day, result.methodologies, result.as_of_ms, lines)
+        credit = EnergyCredit(day, result.methodologies, result.as_of_ms, lines, kept)
         cmd = c.CreditEnergy(credit)
         key = f"energy-credit-{day}-{cmd.fingerprint()[:40]}"
 

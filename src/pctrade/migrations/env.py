@@ -1,10 +1,11 @@
-"""Alembic environment: runs on the connection pctrade hands it, or on the config URL."""
+"""Alembic environment: runs on the connection pctrade hands it, or else on the config's
+URL, ``$PCTRADE_DATABASE_URL`` or the default database, as every pctrade command would."""
 
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
 
+from pctrade.ledger.sql.engine import make_engine
 from pctrade.ledger.sql.schema import metadata
 
 config = context.config
@@ -17,11 +18,14 @@ def run() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url") or "sqlite:///pctrade.db")
-    with engine.begin() as conn:
-        context.configure(connection=conn, target_metadata=metadata)
-        with context.begin_transaction():
-            context.run_migrations()
+    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    try:
+        with engine.begin() as conn:
+            context.configure(connection=conn, target_metadata=metadata)
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        engine.dispose()
 
 
 run()

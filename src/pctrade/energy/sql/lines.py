@@ -113,6 +113,21 @@ def audit_lines(uow: UnitOfWork) -> Iterator[Problem]:
         yield from check_lines(seq, payload, stored)
 
 
+# Only credits of kept files name them; the LIKE spares parsing every other payload.
+_KEPT = (
+    f"SELECT seq, payload FROM entries WHERE op_type = '{EnergyOp.CREDIT}'"
+    """ AND payload LIKE '%"kept"%' ORDER BY seq"""
+)
+
+
+def kept_records(uow: UnitOfWork) -> Iterator[tuple[Seq, list[dict[str, Any]]]]:
+    """(seq, the files it recorded) of every credit that recorded kept files, in order."""
+    for seq, payload in _stream(uow, _KEPT):
+        kept = json.loads(payload).get("kept")
+        if isinstance(kept, list) and kept:
+            yield int(seq), [f for f in kept if isinstance(f, dict)]
+
+
 def _stream(uow: UnitOfWork, sql: str) -> Iterator[Any]:
     """Rows in chunks on a driver cursor (server-side on PostgreSQL) of this snapshot."""
     driver = uow.dbapi_connection()
