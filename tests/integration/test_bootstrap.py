@@ -111,3 +111,17 @@ def test_only_the_system_clock_reads_the_wall_clock() -> None:
     reads = [r for p in sorted(SRC.rglob("*.py")) for r in _wall_clock_reads(p)]
     # One read, in SystemClock; every other "now" is asked of an injected clock.
     assert [r.split(":")[0] for r in reads] == ["kernel/clock.py"], reads
+
+
+def test_a_reset_removes_the_behaviour_files_of_the_old_journal(
+    any_store: SqlStore, tmp_path: Path
+) -> None:
+    app = bootstrap.build(any_store, clock=SetClock(T0), data_dir=tmp_path)
+    kept = tmp_path / "behaviour" / "events" / "metro" / "b1.parquet"
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(b"old events")
+    other = tmp_path / "exports" / "keep.csv"  # not the registry's: left alone
+    other.parent.mkdir()
+    other.write_text("x")
+    app.reset()
+    assert not (tmp_path / "behaviour").exists() and other.read_text() == "x"

@@ -32,6 +32,7 @@ serves rows cached before it (say, before a test emptied the tables), and
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,9 +110,14 @@ class App:
         prepare(self.store, self.registry)
 
     def reset(self) -> None:
-        """Start again from an empty registry: no rows, no cached rows, a new genesis."""
+        """Start again from an empty registry: no rows, no cached rows, a new genesis.
+
+        The behaviour files the old journal recorded go too: a new registry's runs would
+        otherwise read the old events again, and its verify would find files no entry made.
+        """
         migrate(self.store)
         sql.empty(self.store.engine)
+        shutil.rmtree(self.data_dir / "behaviour", ignore_errors=True)
         self.store.forget_cached_rows()
         self.registry.ensure_genesis()
 
