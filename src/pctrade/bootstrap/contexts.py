@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pctrade.energy.context import ENERGY
+from pctrade.identity.context import IDENTITY
 from pctrade.inclusive.context import INCLUSIVE
 from pctrade.ledger import queries
 from pctrade.ledger.context import LEDGER
@@ -17,7 +18,7 @@ from pctrade.ledger.extensions import Context, checked
 from pctrade.ledger.ports import Store
 from pctrade.sinks.context import SINKS
 
-CONTEXTS: Sequence[Context] = checked((LEDGER, SINKS, ENERGY, INCLUSIVE))
+CONTEXTS: Sequence[Context] = checked((LEDGER, SINKS, ENERGY, INCLUSIVE, IDENTITY))
 
 
 def verify(store: Store) -> queries.VerifyReport:
