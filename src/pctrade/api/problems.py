@@ -204,5 +204,19 @@ _DESCRIPTIONS = {
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries documenting problem bodies for these statuses."""
     return {
-        s: {"model": ProblemDetails, "description": _DESCRIPTIONS.get(s, "Error")} for s in statuses
+        s: {"model": ProblemDetails, "description": _DESCRIPTIONS.get(s, "Error")}
+        | _HEADERS.get(s, {})
+        for s in statuses
     }
+
+
+_HEADERS: dict[int, dict[str, Any]] = {
+    429: {
+        "headers": {
+            "Retry-After": {
+                "description": "seconds until the throttle's window ends",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        }
+    }
+}

@@ -148,9 +148,8 @@ def password(username: UsernameArg, db: DbOption = None) -> None:
     old = _password(ENV_OLD_PASSWORD, "Current password 当前密码", confirm=False)
     new = _password(ENV_PASSWORD, "New password 新密码", confirm=True)
     with guarded():
-        issued = _identity(db).change_password(username, old, new, client="cli")
-    console.print(f"[green]✓[/green] password changed for {username}; other sessions ended")
-    console.print(f"[dim]new token expires {issued.expires_at}[/dim]")
+        _identity(db).change_password_offline(username, old, new)
+    console.print(f"[green]✓[/green] password changed for {username}; its sessions ended")
 
 
 @app.command("revoke-tokens")

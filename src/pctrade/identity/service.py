@@ -333,6 +333,18 @@ class Identity:
         """Change a login's password (the current one required, and throttled like a
         login). Every token of its party is revoked; the answer is a fresh one."""
         check_ttl(ttl_s)
+        issued = self._change_password(username, old, new, client, ttl_s)
+        if issued is None:  # pragma: no cover - a ttl asks for a token
+            raise RuntimeError("no token was issued")
+        return issued
+
+    def change_password_offline(self, username: str, old: str, new: str) -> None:
+        """The same from a shell (the CLI), which has no use for a new session."""
+        self._change_password(username, old, new, "cli", None)
+
+    def _change_password(
+        self, username: str, old: str, new: str, client: str, ttl_s: int | None
+    ) -> IssuedToken | None:
         raw = check_password(new)
         if hmac.compare_digest(old.encode(), raw):
             raise ValidationError("the new password is the old one", code="password_unchanged")
@@ -358,7 +370,7 @@ class Identity:
             self._settle_attempt(uow, username, client)
             db.set_password_hash(uow, username, fresh_hash)
             revoked = db.delete_tokens_of(uow, party_id)
-            issued = self._issue_token(uow, party_id, username, ttl_s)
+            issued = None if ttl_s is None else self._issue_token(uow, party_id, username, ttl_s)
             self._event(
                 uow,
                 Event.PASSWORD_CHANGED,
