@@ -30,7 +30,7 @@ def _token(issued: IssuedToken) -> TokenPublic:
     )
 
 
-@router.post("/token", responses=problem_responses(401, 422, 429))
+@router.post("/token", responses=problem_responses(401, 413, 422, 429))
 def create_token(
     body: TokenCreate, identity: IdentityDep, settings: SettingsDep, client: ClientDep
 ) -> TokenPublic:
@@ -46,7 +46,7 @@ def logout(session: SessionDep, identity: IdentityDep, client: ClientDep) -> Res
     return Response(status_code=204)
 
 
-@router.post("/password", responses=problem_responses(401, 403, 422, 429))
+@router.post("/password", responses=problem_responses(401, 403, 413, 422, 429))
 def change_password(
     body: PasswordChange,
     session: SessionDep,

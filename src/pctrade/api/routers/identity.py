@@ -181,7 +181,7 @@ def revoke_api_key(
     return s.ApiKeyPublic(**issued.key)
 
 
-@router.get("/audit", responses=READ_ERRORS)
+@router.get("/audit", responses=problem_responses(401, 403, 422))
 def audit(
     actor: ActorDep,
     identity: IdentityDep,
