@@ -13,7 +13,8 @@ import pytest
 
 from identity_support import PASSWORD, create_logins
 from pctrade import bootstrap
-from pctrade.bootstrap import App
+from pctrade.bootstrap import App, contexts
+from pctrade.identity.commands import Onboard
 from pctrade.identity.model import ThrottlePolicy
 from pctrade.identity.passwords import HashingParams
 from pctrade.identity.service import IdentityConfig
@@ -72,6 +73,27 @@ def test_concurrent_attempts_get_no_more_checks_than_the_bound(app: App) -> None
     assert answers == ["invalid_credentials"] * checked + ["too_many_attempts"] * (
         attempts - checked
     )
+
+
+def test_two_onboardings_racing_for_one_username_leave_one_party(app: App) -> None:
+    server = bootstrap.build(app.store, clock=SetClock(NOW), group_commit=True)
+    try:
+
+        def onboard(party: str) -> str:
+            cmd = Onboard(party, Role.INDIVIDUAL, party, "same-name", PASSWORD)
+            return outcome(lambda: server.identity.onboard("registry", f"ob-{party}", cmd))
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            answers = dict(zip(("p1", "p2"), pool.map(onboard, ("p1", "p2")), strict=True))
+    finally:
+        server.close()
+    assert sorted(answers.values()) == ["ok", "user_exists"]
+    winner = next(p for p, a in answers.items() if a == "ok")
+    loser = next(p for p, a in answers.items() if a != "ok")
+    with app.store.reader() as uow:
+        assert uow.party(winner) is not None and uow.party(loser) is None
+    assert app.identity.login("same-name", PASSWORD).party_id == winner
+    assert contexts.verify(app.store).ok
 
 
 def test_the_first_operator_login_is_made_once(app: App) -> None:

@@ -121,7 +121,7 @@ class OnboardingCreate(Body):
     party_id: PartyIdField
     role: Literal["individual", "institution"]
     name: Name = ""
-    label: Label = ""
+    label: Name = ""
     username: Username
     password: NewPassword
     facts: FactsIn = Field(default_factory=FactsIn)
