@@ -7,7 +7,7 @@ import statistics
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -73,6 +73,20 @@ def test_concurrent_attempts_get_no_more_checks_than_the_bound(app: App) -> None
     assert answers == ["invalid_credentials"] * checked + ["too_many_attempts"] * (
         attempts - checked
     )
+
+
+def test_logins_sweeping_ended_windows_while_others_charge_all_get_answers(app: App) -> None:
+    earlier = bootstrap.build(app.store, clock=SetClock(NOW - timedelta(hours=1)))
+    for i in range(40):  # counters whose window has ended by NOW
+        outcome(lambda i=i: earlier.identity.login(f"old{i}", "x", client=f"10.0.{i}.1"))
+
+    def attempt(i: int) -> str:
+        client = f"10.0.{i % 40}.1"  # the addresses the sweep is dropping
+        return outcome(lambda: app.identity.login(f"old{i % 40}", "x", client=client))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = set(pool.map(attempt, range(80)))
+    assert answers == {"invalid_credentials"}
 
 
 def test_two_onboardings_racing_for_one_username_leave_one_party(app: App) -> None:

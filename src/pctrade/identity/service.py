@@ -220,12 +220,13 @@ class Identity:
         ended = format_ts(now - timedelta(seconds=policy.window_s))
         retry_s = 0
         with self.store.writer() as uow:
-            db.forget_ended_windows(uow, ended)
+            # Account first, then address: every login locks its two rows in that order.
             for scope, key in self._throttle_keys(username, client):
                 attempts, started = db.charge(uow, scope, key, format_ts(now), ended)
                 if attempts > policy.attempts_max(scope):
                     since = datetime.fromisoformat(started.replace("Z", "+00:00"))
                     retry_s = max(retry_s, retry_after_s(since, now, policy.window_s))
+            db.forget_ended_windows(uow, ended)
             known = db.user(uow, username) if USERNAME_RE.match(username) else None
             if retry_s:
                 self._event(

@@ -287,7 +287,21 @@ def refund(uow: UnitOfWork, scope: Scope, key: str) -> None:
     )
 
 
+# On PostgreSQL the sweep takes only rows no other login holds (SKIP LOCKED): it never
+# waits, so it cannot close a cycle with logins charging the rows it would sweep.
+_SWEEP_PG = sa.text(
+    """
+DELETE FROM login_throttle WHERE (scope, key) IN (
+  SELECT scope, key FROM login_throttle WHERE window_start <= :ended FOR UPDATE SKIP LOCKED)
+"""
+)
+
+
 def forget_ended_windows(uow: UnitOfWork, ended: str) -> None:
     """Drop the counters whose window is over (a login would start them afresh anyway),
-    so the table holds only the current window's usernames and addresses."""
-    uow.execute(login_throttle.delete().where(login_throttle.c.window_start <= ended))
+    so the table holds only the current window's usernames and addresses. Called after
+    the attempt's own charges, so a login takes its row locks in one order."""
+    if uow.is_postgres:
+        uow.execute(_SWEEP_PG, {"ended": ended})
+    else:  # SQLite has one writer at a time
+        uow.execute(login_throttle.delete().where(login_throttle.c.window_start <= ended))
