@@ -56,6 +56,11 @@ def test_a_new_deployment_is_run_from_the_shell_and_then_over_http(tmp_path: Pat
     assert "login wangwei" in onboarded
     facts = ok(db, "identity", "facts", "wang", "--as", "plat")
     assert "1990-05-17" in facts and "ctid" in facts and "plat" in facts
+    later = ok(
+        db, "identity", "record-facts", "wang", "--verified-on", "2026-06-01", "--method",
+        "ctid", "--risk-level", "C4", "--risk-assessed-on", "2026-06-20", "--as", "plat",
+    )  # fmt: skip
+    assert "C4" in later and "2026-06-20" in later
     refused = run(db, "identity", "facts", "wang", "--as", "plat-other")
     assert refused.exit_code == 2 and "unknown_actor" in refused.output
 

@@ -49,7 +49,9 @@ app = typer.Typer(
     help="身份与访问 Identity: logins, onboarding, real-name facts, tokens, API keys, audit.",
     no_args_is_help=True,
 )
-keys_app = typer.Typer(help="API keys of a partner: create, list, rotate, revoke.")
+keys_app = typer.Typer(
+    help="API keys of a partner: create, list, rotate, revoke.", no_args_is_help=True
+)
 app.add_typer(keys_app, name="keys")
 
 UsernameArg = Annotated[str, typer.Argument(help="The login's username.")]
