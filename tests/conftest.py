@@ -24,6 +24,10 @@ from pctrade.ledger.model import FIRST_HOLDER_ACCOUNT
 from pctrade.ledger.sql import schema
 from pctrade.ledger.sql.store import SqlStore
 
+# Passwords are hashed with argon2's cheapest cost in the tests: configuration, read by
+# ``bootstrap.default_identity`` like any deployment's (set before any app is built).
+os.environ.setdefault("PCTRADE_PASSWORD_HASHING", "t=1,m=8,p=1")
+
 PG_ADMIN_URL = os.environ.get(
     "PCTRADE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

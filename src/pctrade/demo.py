@@ -40,13 +40,11 @@ season's start.
 
 from __future__ import annotations
 
-import importlib
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 from pctrade import bootstrap, demo_events
 from pctrade.bootstrap import App
@@ -55,17 +53,19 @@ from pctrade.bootstrap.tables import METADATAS
 from pctrade.energy import service as energy
 from pctrade.energy.pipeline import quantify_file
 from pctrade.energy.pipeline.synthetic import synthetic_as_of_ms
+from pctrade.identity.commands import CreateLogin
+from pctrade.identity.service import Identity
 from pctrade.inclusive.claim import Period as InclusivePeriod
 from pctrade.inclusive.service import InclusiveIssuance
 from pctrade.kernel.clock import SetClock
-from pctrade.kernel.errors import IdempotencyConflict, NotFound, ValidationError
+from pctrade.kernel.errors import Conflict, IdempotencyConflict, NotFound, ValidationError
 from pctrade.kernel.units import FEN_PER_YUAN, G_PER_KG, G_PER_T
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import CASH_NAME, SYSTEM_OWNER, AccountId, Role
 from pctrade.ledger.operations import FreezeReason, Retirement
 from pctrade.ledger.queries import VerifyReport
 from pctrade.ledger.service import Receipt
-from pctrade.ledger.sql import admin, logins
+from pctrade.ledger.sql import admin
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.sinks.monitoring import Period
 from pctrade.sinks.price import spec_standard
@@ -78,9 +78,6 @@ PEOPLE_DEFAULT = 50
 PEOPLE_MIN = 5  # the scenario's trades need five distinct people
 PEOPLE_MAX = 1_000_000
 DEMO_PASSWORD = "pctrade-demo"
-# The demo passwords are published, so a slow hash protects nothing; bcrypt's cheapest
-# cost keeps `pctrade demo` quick.
-DEMO_BCRYPT_ROUNDS = 4
 
 # The season. Behaviour days are China Standard Time days; the clock is UTC.
 SPONSOR_DAY = date(2026, 6, 1)
@@ -247,6 +244,7 @@ class Seeder:
         self.rules = app.rules
         self.sinks = app.sinks
         self.inclusive = app.inclusive
+        self.identity = app.identity
         app.prepare()
         self.result = DemoResult(people)
         self._issued: dict[AccountId, int] = {}
@@ -576,7 +574,7 @@ class Seeder:
         self.record(self.registry.withdraw(seller, "demo:withdraw:seller", out))
 
     def create_users(self) -> None:
-        self.result.users = create_demo_users(self.store)
+        self.result.users = create_demo_users(self.identity, self.count)
 
     def verify(self) -> None:
         self.result.report = verify(self.store, data_dir=self.data_dir)
@@ -649,17 +647,21 @@ def seed(
     return seeder.result
 
 
-def create_demo_users(store: SqlStore) -> list[tuple[str, str]]:
-    """Logins for the API, if the API's auth module is installed; existing ones are kept."""
-    try:
-        auth: Any = importlib.import_module("pctrade.api.auth")
-    except ImportError:
-        return []
-    create_user: Callable[..., object] = auth.create_user
-    existing = logins.usernames(store)
+def create_demo_users(
+    identity: Identity, count: Callable[[bool], None] = lambda _: None
+) -> list[tuple[str, str]]:
+    """Logins for the API, made by the registry operator: each under its own key, so a
+    second seeding replays them (``count`` hears whether each did). A database seeded
+    before logins were keyed has them already, and keeps them."""
     for username, party_id in DEMO_USERS:
-        if username not in existing:
-            create_user(store, username, DEMO_PASSWORD, party_id, rounds=DEMO_BCRYPT_ROUNDS)
+        cmd = CreateLogin(username, party_id, DEMO_PASSWORD)
+        try:
+            result = identity.create_login(SYSTEM_OWNER, f"demo:login:{username}", cmd)
+        except Conflict as exc:
+            if exc.code != "user_exists":
+                raise
+            continue
+        count(bool(result["replayed"]))
     return list(DEMO_USERS)
 
 

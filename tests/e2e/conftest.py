@@ -21,11 +21,12 @@ import sqlalchemy as sa
 from api_world import BATCH, CAST, CEA, PASSWORD, Clock, World
 from fastapi.testclient import TestClient
 
+from identity_support import bearer, create_logins
 from pctrade import bootstrap
-from pctrade.api import auth
 from pctrade.api.app import create_app
 from pctrade.api.settings import ApiSettings
 from pctrade.bootstrap import App
+from pctrade.identity.commands import CreateApiKey
 from pctrade.ledger import commands as c
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
@@ -120,12 +121,14 @@ def world(client: TestClient, wired: App, store: SqlStore, clock: Clock) -> Worl
         )
         if "account" in receipt.payload:
             w.accounts[party_id] = int(receipt.payload["account"])
-    for party_id in ["registry", *(p for p, _ in CAST)]:
-        auth.create_user(store, party_id, PASSWORD, party_id, rounds=4)
+    parties = ["registry", *(p for p, _ in CAST)]
+    create_logins(wired, parties, PASSWORD)
+    for party_id in parties:
         # Logging in over HTTP is tested in test_api_auth; here the service is quicker.
-        token = auth.login(store, party_id, PASSWORD, now=clock(), ttl_s=TOKEN_TTL_S)
-        w.headers[party_id] = {"Authorization": f"Bearer {token.token}"}
-    w.api_key = auth.issue_api_key(store, "plat", "platform backend")
+        w.headers[party_id] = bearer(wired, party_id, PASSWORD, TOKEN_TTL_S)
+    issued = wired.identity.create_api_key("registry", "test-key", CreateApiKey("plat", "backend"))
+    assert issued.secret is not None
+    w.api_key = issued.secret
     w.headers["plat-key"] = {"X-API-Key": w.api_key}
     return w
 

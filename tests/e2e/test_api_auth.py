@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import pytest
 from api_world import BATCH, PASSWORD, Clock, World, assert_refused
-from fastapi.testclient import TestClient
 
-from pctrade.api import auth
-from pctrade.kernel.errors import NotFound, ValidationError
+from pctrade.bootstrap import App
+from pctrade.identity.commands import CreateLogin
+from pctrade.identity.service import secret_digest
+from pctrade.kernel.errors import Conflict, NotFound, ValidationError
 from pctrade.ledger.sql.store import SqlStore
 
 
@@ -83,32 +84,33 @@ def test_an_unknown_user_gets_no_token(world: World) -> None:
 def test_passwords_and_tokens_are_stored_only_hashed(world: World, store: SqlStore) -> None:
     import sqlalchemy as sa
 
-    from pctrade.ledger.sql import schema as t
+    from pctrade.identity.sql import store as t
 
     token = world.headers["alice"]["Authorization"].removeprefix("Bearer ")
     with store.engine.connect() as conn:
         users = conn.execute(sa.select(t.users.c.password_hash)).scalars().all()
         tokens = conn.execute(sa.select(t.tokens.c.token_hash)).scalars().all()
         keys = conn.execute(sa.select(t.api_keys.c.key_hash)).scalars().all()
-    assert all(h.startswith("$2") and PASSWORD not in h for h in users)
-    assert token not in tokens and auth.secret_digest(token) in tokens
-    assert world.api_key not in keys and auth.secret_digest(world.api_key) in keys
+    assert users and all(h.startswith("$argon2id$") and PASSWORD not in h for h in users)
+    assert token not in tokens and secret_digest(token) in tokens
+    assert world.api_key not in keys and secret_digest(world.api_key) in keys
 
 
-def test_a_user_needs_an_existing_party_and_a_fair_password(
-    store: SqlStore, client: TestClient
-) -> None:
+def test_a_login_needs_an_existing_party_and_a_fair_password(wired: App) -> None:
+    def login(username: str, party: str, password: str) -> None:
+        wired.identity.create_login("registry", username, CreateLogin(username, party, password))
+
     with pytest.raises(NotFound):
-        auth.create_user(store, "ghost", PASSWORD, "ghost", rounds=4)
+        login("ghost", "ghost", PASSWORD)
     with pytest.raises(ValidationError) as short:
-        auth.create_user(store, "reg", "short", "registry", rounds=4)
+        login("reg", "registry", "short")
     assert short.value.code == "weak_password"
     with pytest.raises(ValidationError) as long:
-        auth.create_user(store, "reg", "密" * 30, "registry", rounds=4)
+        login("reg", "registry", "密" * 100)
     assert long.value.code == "password_too_long"
-    auth.create_user(store, "reg", PASSWORD, "registry", rounds=4)
-    with pytest.raises(ValidationError) as again:
-        auth.create_user(store, "reg", PASSWORD, "registry", rounds=4)
+    login("reg", "registry", PASSWORD)
+    with pytest.raises(Conflict) as again:
+        wired.identity.create_login("registry", "again", CreateLogin("reg", "registry", PASSWORD))
     assert again.value.code == "user_exists"
 
 

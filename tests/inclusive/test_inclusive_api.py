@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from inclusive_world import NOW, World, build, credit, held, journal_length
 
-from pctrade.api import auth
+from identity_support import bearer, create_logins
 from pctrade.api.app import create_app
 from pctrade.bootstrap.contexts import verify
 from pctrade.ledger.sql.store import SqlStore
@@ -26,10 +26,10 @@ class Api:
         self.client = client
         self.w = w
         self.headers: dict[str, dict[str, str]] = {}
-        for party in ("reg", "cqc", "greenplat-audit", *w.people):
-            auth.create_user(w.store, party, PASSWORD, party, rounds=4)
-            token = auth.login(w.store, party, PASSWORD, now=w.clock())
-            self.headers[party] = {"Authorization": f"Bearer {token.token}"}
+        parties = ("reg", "cqc", "greenplat-audit", *w.people)
+        create_logins(w.app, parties, PASSWORD)
+        for party in parties:
+            self.headers[party] = bearer(w.app, party, PASSWORD)
 
     def post(self, who: str, path: str, body: Any, key: str | None = "k") -> Any:
         headers = dict(self.headers[who])

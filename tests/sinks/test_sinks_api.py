@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sinks_world import SinkWorld, build, grant_energy, journal_length, sink_rows, unit_g
 
-from pctrade.api import auth
+from identity_support import bearer, create_logins
 from pctrade.api.app import create_app
 from pctrade.bootstrap.contexts import verify
 from pctrade.ledger.sql.store import SqlStore
@@ -37,8 +37,7 @@ class Api:
         self.client = client
         self.w = w
         self.headers: dict[str, dict[str, str]] = {}
-        for party in self.parties:
-            auth.create_user(w.store, party, PASSWORD, party, rounds=4)
+        create_logins(w.app, self.parties, PASSWORD)
         self.login()
 
     @property
@@ -47,8 +46,7 @@ class Api:
 
     def login(self) -> None:
         for party in self.parties:
-            token = auth.login(self.w.store, party, PASSWORD, now=self.w.clock())
-            self.headers[party] = {"Authorization": f"Bearer {token.token}"}
+            self.headers[party] = bearer(self.w.app, party, PASSWORD)
 
     def at(self, moment: datetime) -> None:
         """Move the clock (reports come after their period) and log everyone in again."""

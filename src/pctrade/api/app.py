@@ -23,6 +23,7 @@ from pctrade.api.routers import (
     distributions,
     energy,
     freezes,
+    identity,
     inclusive,
     journal,
     retirements,
@@ -37,6 +38,7 @@ from pctrade.bootstrap import App
 
 ROUTERS = (
     auth,
+    identity,
     accounts,
     batches,
     transfers,
@@ -63,7 +65,8 @@ entry in an append-only, hash-chained journal.
 
 * Carbon is integer grams CO2e (`quantity_g`), money integer fen (`amount_fen`).
 * Authenticate with `Authorization: Bearer <token>` (from `POST /auth/token`) or
-  `X-API-Key: <key>`.
+  `X-API-Key: <key>` (from `POST /identity/parties/{party_id}/api-keys`). Failed logins
+  are throttled per account and per client address: `429` with `Retry-After`.
 * Every write needs an `Idempotency-Key` header; a replay returns the original result
   with `Idempotent-Replayed: true`.
 * Errors are `application/problem+json` with a stable `code`.

@@ -16,7 +16,7 @@ from typing import Annotated, Protocol
 from fastapi import Depends, Header, Path, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from pctrade.api import auth, lookups
+from pctrade.api import lookups
 from pctrade.api.problems import AuthenticationError, HttpProblem
 from pctrade.api.settings import ApiSettings
 from pctrade.bootstrap import App
@@ -76,9 +76,9 @@ def _actor(
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Party:
     if bearer is not None:
-        party_id = auth.party_for_token(store, bearer.credentials, now=app.clock())
+        party_id = app.identity.session(bearer.credentials).party_id
     elif api_key is not None:
-        party_id = auth.party_for_api_key(store, api_key)
+        party_id = app.identity.party_for_api_key(api_key)
     else:
         raise AuthenticationError(
             "send Authorization: Bearer <token> or X-API-Key: <key>", code="unauthenticated"

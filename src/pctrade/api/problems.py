@@ -7,7 +7,8 @@ error tree:
 
     ValidationError → 422      NotFound → 404      Forbidden → 403
     Conflict (and subclasses) → 409                 AuthenticationError → 401
-    IntegrityError → 500       other PctradeError → 400
+    Throttled → 429 (with Retry-After)              IntegrityError → 500
+    other PctradeError → 400
 
 Request validation (malformed JSON, wrong types, unknown fields) is 422
 ``invalid_request``, except the two limits the domain also names: a quantity that is
@@ -25,12 +26,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+# Raised by identity; named here too, where the API's routes have always found it.
+from pctrade.kernel.errors import AuthenticationError as AuthenticationError
 from pctrade.kernel.errors import (
     Conflict,
     Forbidden,
     IntegrityError,
     NotFound,
     PctradeError,
+    Throttled,
     ValidationError,
 )
 from pctrade.kernel.limits import INT64_MAX
@@ -38,12 +42,6 @@ from pctrade.kernel.limits import INT64_MAX
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://pctrade.org/problems/"
 ERRORS_LISTED_MAX = 20
-
-
-class AuthenticationError(PctradeError):
-    """Missing, unknown or expired credentials (HTTP 401); not a domain error."""
-
-    code = "unauthenticated"
 
 
 class HttpProblem(Exception):
@@ -104,6 +102,7 @@ def status_of(exc: PctradeError) -> int:
     # Order matters: the most specific class first.
     for cls, status in (
         (AuthenticationError, 401),
+        (Throttled, 429),
         (ValidationError, 422),
         (NotFound, 404),
         (Forbidden, 403),
@@ -145,6 +144,8 @@ def install(app: FastAPI) -> None:
     async def _domain(request: Request, exc: PctradeError) -> JSONResponse:
         status = status_of(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, Throttled):
+            headers = {"Retry-After": str(exc.retry_after_s)}
         return problem_response(
             status, exc.code, exc.message, instance=request.url.path, headers=headers
         )
@@ -196,11 +197,26 @@ _DESCRIPTIONS = {
     409: "Conflicts with state (balance, terminal state, idempotency key reused)",
     413: "Payload too large",
     422: "Invalid request",
+    429: "Too many failed attempts: wait the seconds in Retry-After",
 }
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries documenting problem bodies for these statuses."""
     return {
-        s: {"model": ProblemDetails, "description": _DESCRIPTIONS.get(s, "Error")} for s in statuses
+        s: {"model": ProblemDetails, "description": _DESCRIPTIONS.get(s, "Error")}
+        | _HEADERS.get(s, {})
+        for s in statuses
     }
+
+
+_HEADERS: dict[int, dict[str, Any]] = {
+    429: {
+        "headers": {
+            "Retry-After": {
+                "description": "seconds until the throttle's window ends",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        }
+    }
+}

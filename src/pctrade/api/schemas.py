@@ -82,6 +82,7 @@ class TokenPublic(Out):
     token_type: Literal["bearer"] = "bearer"
     expires_at: str
     party_id: str
+    username: str
 
 
 # ---- journal --------------------------------------------------------------------------

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pctrade.api.auth import TOKEN_TTL_S
 from pctrade.api.limits import BODY_BYTES_MAX
+from pctrade.identity.model import TOKEN_TTL_S
 
 
 @dataclass(frozen=True, slots=True)

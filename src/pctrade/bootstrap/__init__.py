@@ -2,7 +2,9 @@
 
 ``build`` makes an ``App`` from four things — a database (a URL, or a store to share an
 engine with), a clock, a rule book and a data folder — and the services over them:
-the registry (the ledger's one writer), sinks and carbon-inclusive issuance. The green
+the registry (the ledger's one writer), sinks, carbon-inclusive issuance and identity
+(logins, tokens, API keys, onboarding; its argon2 cost and login throttle are
+``identity=``, by default ``$PCTRADE_PASSWORD_HASHING`` or argon2-cffi's profile). The green
 energy functions (``energy.service``, ``energy.ingest``, ``energy.review``) take the
 registry, the rule book and the data folder from the app. The API, the CLI, the demo
 and the tests all start here, so none of them reads the wall clock or a rule set
@@ -39,6 +41,8 @@ from pathlib import Path
 from types import TracebackType
 
 from pctrade.bootstrap import contexts, sql
+from pctrade.identity.passwords import HashingParams
+from pctrade.identity.service import Identity, IdentityConfig
 from pctrade.inclusive.service import CarbonInclusive
 from pctrade.kernel.clock import Clock, SystemClock
 from pctrade.ledger.extensions import Context
@@ -52,12 +56,14 @@ __all__ = [
     "build",
     "default_clock",
     "default_data_dir",
+    "default_identity",
     "default_rules",
     "migrate",
     "prepare",
 ]
 
 DATA_DIR_ENV = "PCTRADE_DATA_DIR"
+ENV_PASSWORD_HASHING = "PCTRADE_PASSWORD_HASHING"
 
 
 def default_clock() -> Clock:
@@ -82,6 +88,14 @@ def default_data_dir(url: str) -> Path:
     return (Path(home) / "pctrade" / name).absolute()
 
 
+def default_identity() -> IdentityConfig:
+    """Identity's configuration unless given one: the argon2 cost from
+    ``$PCTRADE_PASSWORD_HASHING`` (``t=3,m=65536,p=4``; argon2-cffi's profile if unset)
+    and the default login throttle."""
+    text = os.environ.get(ENV_PASSWORD_HASHING, "").strip()
+    return IdentityConfig(hashing=HashingParams.parse(text) if text else HashingParams())
+
+
 @dataclass(slots=True)
 class App:
     """The wired application: its inputs, and the services built over them."""
@@ -91,14 +105,17 @@ class App:
     rules: RuleBook
     data_dir: Path
     registry: Registry
+    identity_config: IdentityConfig = field(default_factory=IdentityConfig)
     sinks: Sinks = field(init=False)
     inclusive: CarbonInclusive = field(init=False)
+    identity: Identity = field(init=False)
     # Whether this app opened the engine, and so must close its connections.
     owns_engine: bool = True
 
     def __post_init__(self) -> None:
         self.sinks = Sinks(self.registry, self.rules)
         self.inclusive = CarbonInclusive(self.registry, self.rules)
+        self.identity = Identity(self.registry, self.identity_config)
 
     @property
     def contexts(self) -> Sequence[Context]:
@@ -158,11 +175,13 @@ def build(
     data_dir: Path | None = None,
     group_commit: bool = False,
     prepare: bool = True,
+    identity: IdentityConfig | None = None,
 ) -> App:
     """Wire an app. ``database``: a URL (``None``: ``$PCTRADE_DATABASE_URL`` or SQLite
     in the working directory), or a store the app takes over (its caller closes it). Defaults: the
     system clock, the shipped rule book, ``default_data_dir`` of the database.
     ``group_commit``: commit concurrent callers' operations together (a server).
+    ``identity``: argon2's cost and the login throttle (``default_identity()``).
     """
     if isinstance(database, SqlStore):
         store, owns_engine = database, False
@@ -177,6 +196,7 @@ def build(
         rules=rules if rules is not None else default_rules(),
         data_dir=(data_dir if data_dir is not None else default_data_dir(store.url)).absolute(),
         registry=Registry(store, clock, group_commit=group_commit),
+        identity_config=identity if identity is not None else default_identity(),
         owns_engine=owns_engine,
     )
     if prepare:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pctrade.energy.context import ENERGY, energy_context
+from pctrade.identity.context import IDENTITY
 from pctrade.inclusive.context import INCLUSIVE
 from pctrade.ledger import queries
 from pctrade.ledger.context import LEDGER
@@ -20,7 +21,7 @@ from pctrade.ledger.extensions import Context, checked
 from pctrade.ledger.ports import Store
 from pctrade.sinks.context import SINKS
 
-CONTEXTS: Sequence[Context] = checked((LEDGER, SINKS, ENERGY, INCLUSIVE))
+CONTEXTS: Sequence[Context] = checked((LEDGER, SINKS, ENERGY, INCLUSIVE, IDENTITY))
 
 
 def with_files(data_dir: Path) -> Sequence[Context]:

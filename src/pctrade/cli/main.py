@@ -6,6 +6,7 @@
     pctrade behaviour …                 import, quantify, expire, statement (green energy)
     pctrade methodology list|show       the published methodologies in force
     pctrade inclusive …                 carbon-inclusive path (碳普惠): energy issued as PCER
+    pctrade identity …                  logins, onboarding, real-name facts, API keys, audit
     pctrade rules list|show|in-force    the jurisdictions' rule sets (versioned, cited)
     pctrade verify                      replay the journal and check every invariant
     pctrade export --out DIR            journal, postings and balances to CSV or Parquet
@@ -32,6 +33,7 @@ from rich.table import Table
 from pctrade import demo as demo_scenario
 from pctrade.bootstrap import App, contexts
 from pctrade.cli import behaviour as behaviour_cli
+from pctrade.cli import identity as identity_cli
 from pctrade.cli import inclusive as inclusive_cli
 from pctrade.cli import registry as registry_cli
 from pctrade.cli import render
@@ -68,6 +70,7 @@ app.add_typer(behaviour_cli.methodology_app, name="methodology")
 app.add_typer(sinks_cli.app, name="sink")
 app.add_typer(inclusive_cli.app, name="inclusive")
 app.add_typer(rules_cli.app, name="rules")
+app.add_typer(identity_cli.app, name="identity")
 db_app = typer.Typer(help="数据库 Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

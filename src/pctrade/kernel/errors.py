@@ -8,6 +8,8 @@
     │   ├── InsufficientBalance       it would make a balance negative
     │   ├── TerminalState             it would move surrendered, retired or cancelled units
     │   └── IdempotencyConflict       the key was used before with a different request
+    ├── AuthenticationError           missing, unknown or expired credentials, a wrong password
+    ├── Throttled                     too many failed attempts: try again in ``retry_after_s``
     └── IntegrityError                verify found the journal or balances inconsistent
 
 Adapters map these to their own vocabulary (HTTP status, CLI exit code); they never
@@ -56,6 +58,18 @@ class TerminalState(Conflict):
 
 class IdempotencyConflict(Conflict):
     code = "idempotency_key_reused"
+
+
+class AuthenticationError(PctradeError):
+    code = "unauthenticated"
+
+
+class Throttled(PctradeError):
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after_s: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after_s = retry_after_s
 
 
 class IntegrityError(PctradeError):

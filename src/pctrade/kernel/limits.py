@@ -31,6 +31,10 @@ NAME_LEN_MAX: Final = 200  # a party's, account's or project's name
 LABEL_LEN_MAX: Final = 100  # an API key's label
 PURPOSE_LEN_MAX: Final = 64  # the purpose code of an energy credit
 DECISION_REASON_LEN_MAX: Final = 256  # a reviewer's reason for releasing a held event
+# A password: at least this many characters, at most this many bytes in UTF-8 (argon2
+# takes any length; a bound still belongs on every input a stranger can send).
+PASSWORD_CHARS_MIN: Final = 8
+PASSWORD_BYTES_MAX: Final = 256
 
 # ---- lists -------------------------------------------------------------------------
 AFFILIATES_MAX: Final = 32  # parties affiliated with a project or a carbon-inclusive claim

@@ -192,13 +192,24 @@ class Registry:
         return batch.asset_id
 
     # ---- operations ------------------------------------------------------------------
-    def open_account(self, actor: str, key: str, cmd: c.OpenAccount) -> Receipt:
+    def open_account(
+        self,
+        actor: str,
+        key: str,
+        cmd: c.OpenAccount,
+        *,
+        evidence: Evidence | None = None,
+        fingerprint_of: c.Command | None = None,
+    ) -> Receipt:
+        """``evidence``: rows a context writes beside the entry (a login, on onboarding);
+        ``fingerprint_of``: the context's request the key is bound to, if not ``cmd``."""
         return self.open_accounts(
             actor,
             key,
             c.OpenAccounts(cmd.role, [cmd.party_id], [cmd.name]),
             label=cmd.label,
-            fingerprint_of=cmd,
+            fingerprint_of=fingerprint_of or cmd,
+            evidence=evidence,
         )
 
     def open_accounts(
@@ -209,6 +220,7 @@ class Registry:
         *,
         label: str = "",
         fingerprint_of: c.Command | None = None,
+        evidence: Evidence | None = None,
     ) -> Receipt:
         names = cmd.names if cmd.names is not None else [""] * len(cmd.party_ids)
         if len(names) != len(cmd.party_ids):
@@ -232,7 +244,7 @@ class Registry:
             parties = [Party(p, role, n) for p, n in zip(cmd.party_ids, names, strict=True)]
             return plan_open_accounts(parties, first_account_id, label)
 
-        return self.journal.execute(actor, key, fingerprint_of or cmd, planner)
+        return self.journal.execute(actor, key, fingerprint_of or cmd, planner, evidence)
 
     def authorize(self, actor: str, key: str, cmd: c.Authorize) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:

@@ -29,7 +29,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from pctrade.kernel.limits import IDEM_KEY_LEN_MAX, LABEL_LEN_MAX, NAME_LEN_MAX, REFERENCE_LEN_MAX
+from pctrade.kernel.limits import IDEM_KEY_LEN_MAX, NAME_LEN_MAX, REFERENCE_LEN_MAX
 from pctrade.ledger.model import State
 
 metadata = MetaData()
@@ -166,29 +166,4 @@ holds = Table(
     Column("amount", BigInteger, nullable=False),
     Column("remaining", BigInteger, nullable=False),
     CheckConstraint("remaining >= 0", name="ck_holds_non_negative"),
-)
-
-# Authentication is not registry state: it is kept beside the journal, not in it.
-users = Table(
-    "users",
-    metadata,
-    Column("username", String(64), primary_key=True),
-    Column("password_hash", String(128), nullable=False),
-    Column("party_id", String(64), nullable=False),
-)
-
-tokens = Table(
-    "tokens",
-    metadata,
-    Column("token_hash", String(64), primary_key=True),
-    Column("party_id", String(64), nullable=False),
-    Column("expires_at", String(32), nullable=False),
-)
-
-api_keys = Table(
-    "api_keys",
-    metadata,
-    Column("key_hash", String(64), primary_key=True),
-    Column("party_id", String(64), nullable=False),
-    Column("label", String(LABEL_LEN_MAX), nullable=False),
 )
