@@ -20,7 +20,7 @@ from pctrade.kernel.errors import (
     ValidationError,
 )
 from pctrade.kernel.limits import INT64_MAX
-from pctrade.ledger import access
+from pctrade.ledger import access, status
 from pctrade.ledger import commands as c
 from pctrade.ledger.journal import format_ts
 from pctrade.ledger.model import (
@@ -404,6 +404,21 @@ class Registry:
             return plan
 
         return self.journal.execute(actor, key, cmd, planner, lean=True)
+
+    def set_account_status(self, actor: str, key: str, cmd: c.SetAccountStatus) -> Receipt:
+        """Block, suspend, close or reopen an account (``ledger.status``): authorities only."""
+        target = status.parse_status(cmd.status)
+
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            access.require_role(who, AUTHORITIES, f"set account status to {target.label}")
+            account = account_of(uow, cmd.account_id)
+            uow.head  # noqa: B018 - the head first: the status and holdings read stay current
+            current = uow.standing(account.account_id).status
+            closing = target == status.CLOSED and current != status.CLOSED
+            holdings = uow.balances_of(account.account_id) if closing else ()
+            return status.plan_status(account, current, target, cmd.reason, holdings)
+
+        return self.journal.execute(actor, key, cmd, planner)
 
     def correct(self, actor: str, key: str, cmd: c.Correct) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
