@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from pctrade.kernel.clock import Clock
 from pctrade.kernel.errors import (
+    Conflict,
     Forbidden,
     InsufficientBalance,
     NotFound,
@@ -28,6 +29,7 @@ from pctrade.ledger.model import (
     FIRST_HOLDER_ACCOUNT,
     Account,
     AccountId,
+    AccountStatus,
     AssetId,
     Batch,
     Denomination,
@@ -137,6 +139,9 @@ def require_held(
         return
     held = uow.balance(account.account_id, asset_id, state)
     if isinstance(quantity, int) and quantity > 0 and held < quantity:
+        if uow.standing(account.account_id).status == AccountStatus.CLOSED:
+            # Say why it holds nothing: it is closed, whoever asks (``ledger.status``).
+            raise Conflict(f"account {account.number} is closed", code="account_closed")
         raise InsufficientBalance(
             f"account {account.number} has {held} {state.label}, needs {quantity}"
         )
