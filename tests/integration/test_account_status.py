@@ -9,6 +9,8 @@ recorded; ``verify`` replays the statuses and finds a tampered one.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +31,7 @@ from pctrade.ledger.model import ENERGY_ASSET, AccountStatus, Role, State, Syste
 from pctrade.ledger.operations import Retirement, plan_transfer
 from pctrade.ledger.ports import OptimisticMiss
 from pctrade.ledger.queries import account_view
-from pctrade.ledger.service import Receipt
+from pctrade.ledger.service import Receipt, Registry
 from pctrade.ledger.sql import schema
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.ledger.status import Standing, limits
@@ -476,3 +478,42 @@ def test_a_closed_person_is_no_longer_found_for_energy_credits(world: World) -> 
     with pytest.raises(Conflict) as exc:
         _grant_energy(world, world.bob, 40, "e-1")
     assert exc.value.code == "account_closed"
+
+
+@pytest.mark.pg
+def test_no_transfer_slips_past_a_block_made_while_transfers_run(pg_store: SqlStore) -> None:
+    """Lean single writers and a group commit race a block: every transfer out of the
+    account that was recorded precedes the block in the journal."""
+    w = build_world(pg_store)
+    grouped = Registry(pg_store, w.reg.clock, group_commit=True)
+    outcomes: list[str] = []
+    started = threading.Barrier(5)
+
+    def pay(reg: Registry, name: str) -> None:
+        started.wait()
+        for i in range(240):  # alice holds 1,000 g: enough for all four to run on
+            cmd = c.Transfer(w.alice, w.bob, BATCH, 1)
+            try:
+                reg.transfer("alice", f"{name}-{i}", cmd)
+                outcomes.append("ok")
+            except Conflict as exc:
+                outcomes.append(exc.code)
+                return
+
+    threads = [
+        threading.Thread(target=pay, args=(reg, f"t{n}"))
+        for n, reg in enumerate((w.reg, w.reg, grouped, grouped))
+    ]
+    for t in threads:
+        t.start()
+    started.wait()
+    time.sleep(0.02)
+    block = set_status(w, w.alice, "blocked", "s-1").seq
+    for t in threads:
+        t.join()
+    grouped.close()
+    assert set(outcomes) <= {"ok", "account_blocked"} and "account_blocked" in outcomes
+    with pg_store.reader() as uow:
+        sent = [e.seq for e in uow.entries_page(0, 500, w.alice) if e.header.op_type == "transfer"]
+    assert sent and max(sent) < block
+    assert_verifies(pg_store)
