@@ -207,6 +207,14 @@ def test_a_lifted_block_lets_the_holder_send_again(world: World) -> None:
     assert world.reg.transfer("alice", "t-1", cmd).payload["quantity"] == 5
 
 
+def test_a_transfer_made_before_a_block_still_replays_under_its_key(world: World) -> None:
+    cmd = c.Transfer(world.alice, world.bob, BATCH, 5)
+    first = world.reg.transfer("alice", "t-1", cmd)
+    set_status(world, world.alice, "blocked", "s-1")
+    again = world.reg.transfer("alice", "t-1", cmd)
+    assert again.replayed and again.seq == first.seq
+
+
 def test_an_agent_is_held_to_the_status_as_the_holder_is(world: World) -> None:
     world.reg.authorize("alice", "a-1", c.Authorize(world.alice, "plat"))
     set_status(world, world.alice, "suspended", "s-1")

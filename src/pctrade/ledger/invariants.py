@@ -45,6 +45,7 @@ from pctrade.ledger.journal import (
 from pctrade.ledger.model import (
     Account,
     AccountId,
+    AccountStatus,
     AssetId,
     Party,
     PartyId,
@@ -204,7 +205,7 @@ class Replay:
         self._compare("hold", self.holds, dict(stored_holds))
         self._compare("batch", self.issued, dict(stored_issued))
         self._compare("grant", self.grants, dict(stored_grants))
-        stored_not_open = {a: s for a, s in stored_statuses if s != 0}
+        stored_not_open = {a: s for a, s in stored_statuses if s != AccountStatus.OPEN}
         self._compare("status", self.statuses.restricted(), stored_not_open)
         for code, message in self.statuses.finish(self.balances):
             self.flag(code, message)
