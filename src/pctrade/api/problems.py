@@ -194,7 +194,7 @@ _DESCRIPTIONS = {
     401: "Missing, unknown or expired credentials",
     403: "The actor may not do this",
     404: "Unknown account, batch, hold or entry",
-    409: "Conflicts with state (balance, terminal state, idempotency key reused)",
+    409: "Conflicts with state (balance, terminal state, account status, idempotency key reused)",
     413: "Payload too large",
     422: "Invalid request",
     429: "Too many failed attempts: wait the seconds in Retry-After",

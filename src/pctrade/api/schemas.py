@@ -173,8 +173,29 @@ class HoldPublic(Out):
     unit: Literal["g", "fen"]
 
 
+AccountStatusName = Literal["open", "blocked", "suspended", "closed"]
+
+
+class AccountStatusCreate(Body):
+    """Block, suspend, close or reopen (``open``) an account; authorities only."""
+
+    status: AccountStatusName = Field(
+        description="blocked: sends nothing at its holder's word; suspended: also receives"
+        " nothing from holders; closed: final, only when it holds nothing available or"
+        " frozen; open: lifts a block or suspension"
+    )
+    reason: Reason
+
+
+class AccountStatusPublic(Out):
+    status: AccountStatusName
+    reason: str = Field(description="the reason recorded with the last change; '' if none")
+    seq: int | None = Field(description="the entry of the last change; null if never changed")
+
+
 class AccountViewPublic(Out):
     account: AccountPublic
+    status: AccountStatusPublic
     holdings: list[HoldingPublic]
     holds: list[HoldPublic]
     agents: list[str]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pctrade.api import schemas as s
 from pctrade.ledger.journal import Entry, JsonDict
-from pctrade.ledger.model import Account, Batch
+from pctrade.ledger.model import Account, AccountStatus, Batch
 from pctrade.ledger.queries import AccountView, VerifyReport
+from pctrade.ledger.status import Standing
 
 
 def unit_of(asset: str) -> str:
@@ -42,9 +43,22 @@ def account(a: Account) -> s.AccountPublic:
     )
 
 
+_STATUS_NAMES: dict[AccountStatus, s.AccountStatusName] = {
+    AccountStatus.OPEN: "open",
+    AccountStatus.BLOCKED: "blocked",
+    AccountStatus.SUSPENDED: "suspended",
+    AccountStatus.CLOSED: "closed",
+}
+
+
+def standing(st: Standing) -> s.AccountStatusPublic:
+    return s.AccountStatusPublic(status=_STATUS_NAMES[st.status], reason=st.reason, seq=st.seq)
+
+
 def account_view(view: AccountView) -> s.AccountViewPublic:
     return s.AccountViewPublic(
         account=account(view.account),
+        status=standing(view.standing),
         holdings=[
             s.HoldingPublic(asset=h.asset, state=h.state, amount=h.amount, unit=unit_of(h.asset))
             for h in view.holdings

@@ -364,10 +364,70 @@ def correct(
     _write(db, actor, key, lambda reg, k: reg.correct(actor, k, cmd))
 
 
+# ---- account status (authorities) ----------------------------------------------------
+ReasonOption = Annotated[str, typer.Option("--reason", "-r", help="Why; recorded in the journal.")]
+
+
+def _set_status(
+    account: str, label: str, reason: str, db: str | None, actor: str, key: str | None
+) -> None:
+    with guarded():
+        cmd = c.SetAccountStatus(parse_account_ref(account), label, reason)
+    _write(db, actor, key, lambda reg, k: reg.set_account_status(actor, k, cmd))
+
+
+@app.command()
+def block(
+    account: AccountArg,
+    reason: ReasonOption,
+    db: DbOption = None,
+    actor: ActorOption = SYSTEM_OWNER,
+    key: KeyOption = None,
+) -> None:
+    """Block an account: nothing leaves it at its holder's word; it still receives (限制转出)."""
+    _set_status(account, "blocked", reason, db, actor, key)
+
+
+@app.command()
+def suspend(
+    account: AccountArg,
+    reason: ReasonOption,
+    db: DbOption = None,
+    actor: ActorOption = SYSTEM_OWNER,
+    key: KeyOption = None,
+) -> None:
+    """Suspend an account: nothing leaves or enters it at a holder's word (暂停)."""
+    _set_status(account, "suspended", reason, db, actor, key)
+
+
+@app.command()
+def close(
+    account: AccountArg,
+    reason: ReasonOption,
+    db: DbOption = None,
+    actor: ActorOption = SYSTEM_OWNER,
+    key: KeyOption = None,
+) -> None:
+    """Close an account for good; only when it holds nothing available or frozen (销户)."""
+    _set_status(account, "closed", reason, db, actor, key)
+
+
+@app.command()
+def reopen(
+    account: AccountArg,
+    reason: ReasonOption,
+    db: DbOption = None,
+    actor: ActorOption = SYSTEM_OWNER,
+    key: KeyOption = None,
+) -> None:
+    """Lift a block or a suspension: the account is open again (a closed one stays closed)."""
+    _set_status(account, "open", reason, db, actor, key)
+
+
 # ---- reads ---------------------------------------------------------------------------
 @app.command("account")
 def show_account(account: AccountArg, db: DbOption = None) -> None:
-    """Show an account's balances, open holds and agents."""
+    """Show an account's status, balances, open holds and agents."""
     with guarded():
         view = queries.account_view(open_store(db), parse_account_ref(account))
     console.print(render.account(view))

@@ -21,10 +21,11 @@ from pctrade.export import BatchTotals
 from pctrade.inclusive.model import InclusiveOp
 from pctrade.kernel.units import G_PER_KG, G_PER_T, format_money
 from pctrade.ledger.journal import Entry, JsonDict
-from pctrade.ledger.model import CASH_NAME, HOLDING_STATES
+from pctrade.ledger.model import CASH_NAME, HOLDING_STATES, AccountStatus
 from pctrade.ledger.operations import OpType
 from pctrade.ledger.queries import AccountView, VerifyReport
 from pctrade.ledger.service import Receipt
+from pctrade.ledger.status import Standing
 
 PAYLOAD_CHARS_MAX = 80
 
@@ -85,12 +86,27 @@ def account(view: AccountView) -> Group:
         balances.add_row(
             h.asset, f"{STATE_ZH.get(h.state, '')} {h.state}", amount_text(h.asset, h.amount)
         )
-    parts: list[Any] = [Text(title, style="bold cyan"), head, balances]
+    parts: list[Any] = [Text(title, style="bold cyan"), head, _standing(view.standing), balances]
     if view.holds:
         parts.append(_holds(view.holds))
     if view.agents:
         parts.append(Text("授权代理 Agents: " + ", ".join(view.agents)))
     return Group(*parts)
+
+
+STATUS_ZH = {"open": "正常", "blocked": "限制转出", "suspended": "暂停", "closed": "已销户"}
+
+
+def _standing(st: Standing) -> Text:
+    """The account's status, and the reason and entry of its last change if any."""
+    label = st.status.label
+    line = Text.assemble(
+        ("状态 Status: ", "bold"),
+        (f"{STATUS_ZH[label]} {label}", "green" if st.status == AccountStatus.OPEN else "red"),
+    )
+    if st.seq is not None:
+        line.append(f" (seq {st.seq}: {st.reason})")
+    return line
 
 
 def _holds(holds: Sequence[JsonDict]) -> Table:

@@ -217,3 +217,12 @@ class Withdraw(Command):
 class Correct(Command):
     seq: int
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetAccountStatus(Command):
+    """Block, suspend, close or reopen an account (``status``: its label), for a reason."""
+
+    account_id: int
+    status: str
+    reason: str

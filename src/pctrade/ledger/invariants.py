@@ -13,7 +13,10 @@ Invariants:
 - no balance other than a source balance is ever negative; no hold is drawn down
   beyond what is left of it (an entry may change several holds: ``"holds"``);
 - per asset, all balances sum to zero (cash in = cash held + cash out);
-- per batch, issued = available + frozen + surrendered + retired + cancelled.
+- per batch, issued = available + frozen + surrendered + retired + cancelled;
+- every account status change is a transition its status allowed, no entry posts to an
+  account beyond what its status allows, and a closed account holds nothing movable
+  (``ledger.status``).
 
 These are the ledger's own. A context adds the invariants of its operations without
 editing this module: it registers (``ledger.extensions``) a check per operation type,
@@ -42,6 +45,7 @@ from pctrade.ledger.journal import (
 from pctrade.ledger.model import (
     Account,
     AccountId,
+    AccountStatus,
     AssetId,
     Party,
     PartyId,
@@ -50,6 +54,7 @@ from pctrade.ledger.model import (
 )
 from pctrade.ledger.operations import OpType
 from pctrade.ledger.postings import BalanceKey, Postings, check_postings
+from pctrade.ledger.status import StatusReplay
 
 PROBLEMS_MAX = 1_000
 K = TypeVar("K", bound=Hashable)
@@ -90,6 +95,7 @@ class Replay:
     holds: dict[Seq, int] = field(default_factory=dict)
     issued: dict[AssetId, int] = field(default_factory=dict)
     grants: dict[tuple[AccountId, PartyId], bool] = field(default_factory=dict)
+    statuses: StatusReplay = field(default_factory=StatusReplay)
     problems: list[Problem] = field(default_factory=list)
     keys: set[tuple[str, str]] = field(default_factory=set)
     last_hash: str = GENESIS_HASH
@@ -118,6 +124,9 @@ class Replay:
             self.flag("bad_postings", exc.message, h.seq)
         self._apply(h.seq, entry.postings)
         self._track(h)
+        statuses = self.statuses.feed(h.op_type, h.actor, h.payload, entry.postings, entry.parties)
+        for code, message in statuses:
+            self.flag(code, message, h.seq)
         for check in self.checks.get(h.op_type, ()):
             self._flag_all(check(entry))
         for tracker in self.trackers:
@@ -185,12 +194,21 @@ class Replay:
         stored_holds: Iterable[tuple[Seq, int]],
         stored_issued: Iterable[tuple[AssetId, int]],
         stored_grants: Iterable[tuple[tuple[AccountId, PartyId], bool]] = (),
+        stored_statuses: Iterable[tuple[AccountId, int]] = (),
     ) -> None:
-        """Compare the derived tables with the replay and check conservation."""
+        """Compare the derived tables with the replay and check conservation.
+
+        ``stored_statuses``: the account status table; an open account may have a row
+        (reopened) or none (never changed), so only the others are compared.
+        """
         self._compare("balance", self.balances, dict(stored_balances))
         self._compare("hold", self.holds, dict(stored_holds))
         self._compare("batch", self.issued, dict(stored_issued))
         self._compare("grant", self.grants, dict(stored_grants))
+        stored_not_open = {a: s for a, s in stored_statuses if s != AccountStatus.OPEN}
+        self._compare("status", self.statuses.restricted(), stored_not_open)
+        for code, message in self.statuses.finish(self.balances):
+            self.flag(code, message)
         totals: dict[AssetId, int] = {}
         holdings: dict[AssetId, int] = {}
         for (_, asset_id, state), value in self.balances.items():

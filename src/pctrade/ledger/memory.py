@@ -20,18 +20,20 @@ members refuse with ``NoSqlHere``. Energy statement lines are not kept.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any
 
 from pctrade.kernel.errors import Conflict, InsufficientBalance
+from pctrade.ledger import status
 from pctrade.ledger.invariants import StoredEntry
 from pctrade.ledger.journal import GENESIS_HASH, Entry, EntryHeader, entry_hash, opened_digest
 from pctrade.ledger.model import (
     FIRST_HOLDER_ACCOUNT,
     Account,
     AccountId,
+    AccountStatus,
     AssetId,
     Batch,
     HolderType,
@@ -43,6 +45,7 @@ from pctrade.ledger.model import (
 from pctrade.ledger.operations import Plan
 from pctrade.ledger.ports import ConcurrentKeyUse, Store
 from pctrade.ledger.postings import BalanceKey, Postings
+from pctrade.ledger.status import Standing
 
 
 class NoSqlHere(TypeError):
@@ -87,6 +90,7 @@ class _Tables:
     batch_ids: dict[str, AssetId] = field(default_factory=dict)
     balances: dict[BalanceKey, int] = field(default_factory=dict)
     holds: dict[Seq, MemoryHold] = field(default_factory=dict)
+    standings: dict[AccountId, Standing] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         # Entries, postings, parties, accounts and batches are immutable: a shallow copy
@@ -106,6 +110,7 @@ class _Tables:
             dict(self.batch_ids),
             dict(self.balances),
             dict(self.holds),
+            dict(self.standings),
         )
 
 
@@ -233,6 +238,16 @@ class MemoryUnitOfWork:
         ]
         return sorted(rows, key=lambda r: (r[0], int(r[1])))
 
+    def account_statuses(
+        self, account_ids: Sequence[AccountId] | None
+    ) -> dict[AccountId, AccountStatus]:
+        wanted = self._t.standings.keys() if account_ids is None else account_ids
+        found = {a: self._t.standings[a].status for a in wanted if a in self._t.standings}
+        return {a: s for a, s in found.items() if s != AccountStatus.OPEN}
+
+    def standing(self, account_id: AccountId) -> Standing:
+        return self._t.standings.get(account_id, Standing())
+
     def hold(self, hold_id: Seq) -> MemoryHold | None:
         return self._t.holds.get(hold_id)
 
@@ -271,8 +286,10 @@ class MemoryUnitOfWork:
         wanted = set(person_ids)
         found: dict[PartyId, AccountId] = {}
         for account in sorted(self._t.accounts.values(), key=lambda a: a.account_id):
-            if account.holder_type == HolderType.INDIVIDUAL and account.owner in wanted:
-                found.setdefault(account.owner, account.account_id)
+            if account.holder_type != HolderType.INDIVIDUAL or account.owner not in wanted:
+                continue
+            if self.standing(account.account_id).status != AccountStatus.CLOSED:
+                found.setdefault(account.owner, account.account_id)  # closed: never again
         return found
 
     # ---- journal replay -------------------------------------------------------------
@@ -302,6 +319,10 @@ class MemoryUnitOfWork:
     def stored_grants(self) -> Iterator[tuple[tuple[AccountId, PartyId], bool]]:
         yield from self._t.grants.items()
 
+    def stored_statuses(self) -> Iterator[tuple[AccountId, int]]:
+        for account_id, standing in self._t.standings.items():
+            yield account_id, int(standing.status)
+
     # ---- writes ---------------------------------------------------------------------
     def record_request(
         self, actor: PartyId, idem_key: str, req_hash: str, result: str, ts: str
@@ -313,13 +334,26 @@ class MemoryUnitOfWork:
             raise ConcurrentKeyUse(idem_key)
         self._t.requests[actor, idem_key] = (req_hash, result, ts)
 
-    def append(self, plan: Plan, actor: PartyId, idem_key: str, req_hash: str, ts: str) -> Entry:
+    def append(
+        self,
+        plan: Plan,
+        actor: PartyId,
+        idem_key: str,
+        req_hash: str,
+        ts: str,
+        *,
+        status_limits: Mapping[AccountId, AccountStatus] | None = None,
+    ) -> Entry:
         """Record ``plan`` as the next entry, all of it or (refusing) nothing."""
         if not self._write:
             raise TypeError("a reader cannot append")
         t = self._t
         if (actor, idem_key) in t.keys:
             raise ConcurrentKeyUse(idem_key)
+        if status_limits:
+            found = status.refusal(status_limits, self.account_statuses(list(status_limits)))
+            if found is not None:
+                raise found
         if plan.corrects is not None and plan.corrects in t.corrected:
             raise Conflict(f"entry {plan.corrects} is already corrected", code="already_corrected")
         balances = self._balances_after(plan.postings)
@@ -389,6 +423,9 @@ class MemoryUnitOfWork:
             t.batch_ids[batch.name] = batch.asset_id
         if plan.grant is not None:
             t.grants[plan.grant.account_id, plan.grant.agent] = plan.grant.active
+        if plan.status is not None:
+            change = plan.status
+            t.standings[change.account_id] = Standing(change.status, change.reason, seq)
 
     def _next_ids(self, plan: Plan) -> tuple[AccountId, AssetId]:
         head = self._t.head

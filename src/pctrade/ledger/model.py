@@ -129,6 +129,29 @@ class SystemAccount(IntEnum):
     CANCELLATION = 6
 
 
+class AccountStatus(IntEnum):
+    """What an account may still do (as the EU and UK registries' account states).
+
+    Ordered from least to most restrictive: ``open`` sends and receives; ``blocked``
+    receives but sends nothing at its holder's word; ``suspended`` neither sends nor
+    receives at any holder's word; ``closed`` (final, with zero holdings) is touched by
+    nothing. ``ledger.status`` holds the rules; the journal records the label.
+    """
+
+    OPEN = 0
+    BLOCKED = 1
+    SUSPENDED = 2
+    CLOSED = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def of_label(cls, label: str) -> AccountStatus:
+        return cls[label.upper()]
+
+
 SYSTEM_OWNER: PartyId = "registry"
 FIRST_HOLDER_ACCOUNT: AccountId = 1000
 SOURCE_ACCOUNTS = frozenset({SystemAccount.ISSUANCE, SystemAccount.CASH_GATEWAY})

@@ -29,6 +29,7 @@ from pctrade.ledger.model import (
     HOLDER_TYPE_OF_ROLE,
     Account,
     AccountId,
+    AccountStatus,
     AssetId,
     Batch,
     HolderType,
@@ -59,6 +60,8 @@ class OpType(StrEnum):
     DEPOSIT = "deposit"
     WITHDRAW = "withdraw"
     CORRECT = "correct"
+    # An authority blocks, suspends, closes or reopens an account (``ledger.status``).
+    ACCOUNT_STATUS = "account_status"
 
 
 class FreezeReason(StrEnum):
@@ -132,6 +135,15 @@ class Grant:
 
 
 @dataclass(frozen=True, slots=True)
+class StatusChange:
+    """An account's new status, with the reason the journal records for it."""
+
+    account_id: AccountId
+    status: AccountStatus
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     # An ``OpType`` for the ledger's own, or the name a context registered with the
     # ledger (``ledger.extensions.OperationType``): the journal records the string.
@@ -145,6 +157,7 @@ class Plan:
     holds: tuple[HoldChange, ...] = ()
     grant: Grant | None = None
     corrects: Seq | None = None
+    status: StatusChange | None = None
     extra: JsonDict = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Protocol
 
 from pctrade.ledger.invariants import StoredEntry
 from pctrade.ledger.journal import Entry
-from pctrade.ledger.model import Account, AccountId, AssetId, Batch, Party, PartyId, Seq, State
+from pctrade.ledger.model import (
+    Account,
+    AccountId,
+    AccountStatus,
+    AssetId,
+    Batch,
+    Party,
+    PartyId,
+    Seq,
+    State,
+)
 from pctrade.ledger.operations import Plan
 from pctrade.ledger.postings import BalanceKey, Postings
+from pctrade.ledger.status import Standing
 
 
 class ConcurrentKeyUse(Exception):
@@ -107,6 +118,12 @@ class UnitOfWork(Protocol):
     def batches(self) -> list[Batch]: ...
     def balance(self, account_id: AccountId, asset_id: AssetId, state: State) -> int: ...
     def balances_of(self, account_id: AccountId) -> list[tuple[AssetId, State, int]]: ...
+    # Account status (``ledger.status``): the accounts among ``account_ids`` (None: all)
+    # that are not open, and one account's standing (open if it never changed).
+    def account_statuses(
+        self, account_ids: Sequence[AccountId] | None
+    ) -> dict[AccountId, AccountStatus]: ...
+    def standing(self, account_id: AccountId) -> Standing: ...
     def hold(self, hold_id: Seq) -> HoldView | None: ...
     def holds_of(self, account_id: AccountId) -> Sequence[HoldView]: ...
     def entry_by_key(self, actor: PartyId, idem_key: str) -> Entry | None: ...
@@ -128,8 +145,19 @@ class UnitOfWork(Protocol):
     def stored_holds(self) -> Iterator[tuple[Seq, int]]: ...
     def stored_issued(self) -> Iterator[tuple[AssetId, int]]: ...
     def stored_grants(self) -> Iterator[tuple[tuple[AccountId, PartyId], bool]]: ...
+    def stored_statuses(self) -> Iterator[tuple[AccountId, int]]: ...
+    # ``status_limits``: when checks are deferred, the most restrictive status each
+    # account may have for this entry (``ledger.status.limits``); the store refuses the
+    # entry if one is beyond it (the careful retry then says which).
     def append(
-        self, plan: Plan, actor: PartyId, idem_key: str, req_hash: str, ts: str
+        self,
+        plan: Plan,
+        actor: PartyId,
+        idem_key: str,
+        req_hash: str,
+        ts: str,
+        *,
+        status_limits: Mapping[AccountId, AccountStatus] | None = None,
     ) -> Entry: ...
 
 

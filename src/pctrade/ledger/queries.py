@@ -22,6 +22,7 @@ from pctrade.ledger.model import (
 )
 from pctrade.ledger.operations import OpType
 from pctrade.ledger.ports import Store, UnitOfWork
+from pctrade.ledger.status import Standing
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,7 @@ class AccountView:
     holdings: list[Holding]
     holds: list[JsonDict]
     agents: list[str]
+    standing: Standing = field(default_factory=Standing)
 
 
 def _asset_names(uow: UnitOfWork) -> dict[int, str]:
@@ -63,7 +65,8 @@ def account_view(store: Store, account_id: AccountId) -> AccountView:
             }
             for h in uow.holds_of(account_id)
         ]
-        return AccountView(account, holdings, holds, sorted(uow.agents(account_id)))
+        agents = sorted(uow.agents(account_id))
+        return AccountView(account, holdings, holds, agents, uow.standing(account_id))
 
 
 def accounts_of(store: Store, party_id: str) -> list[Account]:
@@ -147,7 +150,11 @@ def verify(store: Store, contexts: Sequence[Context]) -> VerifyReport:
         for stored in uow.stream_journal():
             replay.feed(stored)
         replay.finish(
-            uow.stored_balances(), uow.stored_holds(), uow.stored_issued(), uow.stored_grants()
+            uow.stored_balances(),
+            uow.stored_holds(),
+            uow.stored_issued(),
+            uow.stored_grants(),
+            uow.stored_statuses(),
         )
         for audit in audits_of(contexts):
             for problem in audit(uow):

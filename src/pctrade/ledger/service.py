@@ -14,13 +14,14 @@ from typing import TypeVar
 
 from pctrade.kernel.clock import Clock
 from pctrade.kernel.errors import (
+    Conflict,
     Forbidden,
     InsufficientBalance,
     NotFound,
     ValidationError,
 )
 from pctrade.kernel.limits import INT64_MAX
-from pctrade.ledger import access
+from pctrade.ledger import access, status
 from pctrade.ledger import commands as c
 from pctrade.ledger.journal import format_ts
 from pctrade.ledger.model import (
@@ -28,6 +29,7 @@ from pctrade.ledger.model import (
     FIRST_HOLDER_ACCOUNT,
     Account,
     AccountId,
+    AccountStatus,
     AssetId,
     Batch,
     Denomination,
@@ -137,6 +139,9 @@ def require_held(
         return
     held = uow.balance(account.account_id, asset_id, state)
     if isinstance(quantity, int) and quantity > 0 and held < quantity:
+        if uow.standing(account.account_id).status == AccountStatus.CLOSED:
+            # Say why it holds nothing: it is closed, whoever asks (``ledger.status``).
+            raise Conflict(f"account {account.number} is closed", code="account_closed")
         raise InsufficientBalance(
             f"account {account.number} has {held} {state.label}, needs {quantity}"
         )
@@ -416,6 +421,21 @@ class Registry:
             return plan
 
         return self.journal.execute(actor, key, cmd, planner, lean=True)
+
+    def set_account_status(self, actor: str, key: str, cmd: c.SetAccountStatus) -> Receipt:
+        """Block, suspend, close or reopen an account (``ledger.status``): authorities only."""
+        target = status.parse_status(cmd.status)
+
+        def planner(uow: UnitOfWork, who: Party) -> Plan:
+            access.require_role(who, AUTHORITIES, f"set account status to {target.label}")
+            account = account_of(uow, cmd.account_id)
+            uow.head  # noqa: B018 - the head first: the status and holdings read stay current
+            current = uow.standing(account.account_id).status
+            closing = target == status.CLOSED and current != status.CLOSED
+            holdings = uow.balances_of(account.account_id) if closing else ()
+            return status.plan_status(account, current, target, cmd.reason, holdings)
+
+        return self.journal.execute(actor, key, cmd, planner)
 
     def correct(self, actor: str, key: str, cmd: c.Correct) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:

@@ -51,6 +51,16 @@ result, another request under the key an ``IdempotencyConflict``
   in the write's own transaction, under the journal head, so it commits or rolls back
   with the context's rows.
 
+**Account status.** Every entry is checked here against the status of each holder
+account it posts to (``ledger.status``: blocked, suspended, closed), so that no context
+has to remember to. A careful attempt reads the statuses of those accounts, under the
+journal head (a change of status is an entry too, so none slips in between), and
+refuses with ``account_blocked``, ``account_suspended`` or ``account_closed``. A lean
+one hands the store each account's limit, and its one statement checks them as it
+writes; a refusal there is asked again carefully, which names the account. When no
+account of the entry is restricted, which is nearly always, that costs one indexed read
+of a small table (careful) or two probes inside the statement (lean).
+
 ``prior_use`` reads both records and ``replay_of`` decides: a context whose request is
 not the entry's command (a sponsorship's command names the grams the project's price
 made of the units asked for) passes a test of the prior use instead of a fingerprint,
@@ -68,13 +78,17 @@ from typing import Any, Protocol
 from pctrade.kernel.clock import Clock
 from pctrade.kernel.errors import Forbidden, IdempotencyConflict, PctradeError, ValidationError
 from pctrade.kernel.limits import IDEM_KEY_LEN_MAX
+from pctrade.ledger import access, status
 from pctrade.ledger.group_commit import GroupCommitter
 from pctrade.ledger.journal import Entry, JsonDict, canonical_json, format_ts, request_hash
-from pctrade.ledger.model import Party
+from pctrade.ledger.model import FIRST_HOLDER_ACCOUNT, AccountId, AccountStatus, Party
 from pctrade.ledger.operations import Plan
 from pctrade.ledger.ports import ConcurrentKeyUse, OptimisticMiss, Store, UnitOfWork
 
 IDEM_KEY_RE = re.compile(rf"^[\x21-\x7e]{{1,{IDEM_KEY_LEN_MAX}}}$")
+# Up to this many postings, the statuses of an entry's accounts are read by their ids;
+# beyond (a bulk entry), every account not open is read and matched in memory.
+STATUS_IDS_MAX = 64
 
 
 def check_key(key: str) -> None:
@@ -233,6 +247,39 @@ def _with_evidence(plan: Plan, evidence: Evidence | None) -> Plan:
     return plan
 
 
+def _statuses_allow(
+    uow: UnitOfWork, plan: Plan, by_authority: bool
+) -> dict[AccountId, AccountStatus] | None:
+    """Refuse ``plan`` if an account it posts to has a status beyond what it allows.
+
+    Careful: read the statuses and refuse here, naming the accounts. Deferred (lean):
+    return every account's limit, for the store's statement to check as it writes.
+    """
+    postings = plan.postings
+    if not len(postings):
+        return None
+    if uow.checks_deferred:
+        return status.limits(postings, by_authority)
+    ids: list[AccountId] | None = None
+    if len(postings) <= STATUS_IDS_MAX:
+        ids = sorted({a for a in postings.accounts if a >= FIRST_HOLDER_ACCOUNT})
+        if not ids:
+            return None
+    uow.head  # noqa: B018 - hold the head: no change of status commits before this entry
+    restricted = uow.account_statuses(ids)
+    if by_authority:  # only a closed account refuses an authority (``ledger.status``)
+        restricted = {a: s for a, s in restricted.items() if s == AccountStatus.CLOSED}
+    if restricted and ids is None:  # a bulk entry: judge only its own accounts
+        posted = set(postings.accounts)
+        restricted = {a: s for a, s in restricted.items() if a in posted}
+    if not restricted:
+        return None
+    found = status.refusal(status.limits(postings, by_authority, only=restricted), restricted)
+    if found is not None:
+        raise found
+    return None
+
+
 class Journal:
     """Writes entries: idempotency, the lean and careful paths, and group commit."""
 
@@ -314,8 +361,11 @@ class Journal:
             if prior.entry is None:
                 raise LoggedWithoutEntry(prior.result or {})
             return Receipt(prior.entry, replayed=True)
-        plan = _with_evidence(planner(uow, acting_party(uow, actor_id)), evidence)
-        entry = uow.append(plan, actor_id, key, fingerprint, format_ts(self.clock()))
+        who = acting_party(uow, actor_id)
+        plan = _with_evidence(planner(uow, who), evidence)
+        limits = _statuses_allow(uow, plan, access.is_authority(who))
+        ts = format_ts(self.clock())
+        entry = uow.append(plan, actor_id, key, fingerprint, ts, status_limits=limits)
         if evidence is not None:
             evidence.write(uow, entry)
         return Receipt(entry)

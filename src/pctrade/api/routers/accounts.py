@@ -1,4 +1,5 @@
-"""Parties and accounts: open one or many, read one with its balances, authorise agents."""
+"""Parties and accounts: open one or many, read one with its balances and status,
+authorise agents, and (authorities) block, suspend, close or reopen one."""
 
 from __future__ import annotations
 
@@ -85,5 +86,25 @@ def authorise_agent(
     """Let another party (e.g. the holder's platform) move this account's holdings, or
     withdraw that permission with ``active: false``."""
     receipt = registry.authorize(actor.party_id, key, c.Authorize(account, body.agent, body.active))
+    mark_replay(receipt, response)
+    return views.entry(receipt.entry)
+
+
+@router.post("/accounts/{account}/status", status_code=201, responses=WRITE_ERRORS)
+def set_account_status(
+    account: AccountPathDep,
+    body: s.AccountStatusCreate,
+    actor: ActorDep,
+    key: IdempotencyKeyDep,
+    registry: RegistryDep,
+    response: Response,
+) -> s.EntryPublic:
+    """Block (nothing leaves it at its holder's word), suspend (nothing leaves or enters
+    it at a holder's word), close (final; only when it holds nothing available or frozen)
+    or reopen an account, with a reason: one ``account_status`` entry. The regulator and
+    the registry operator only. Refused: ``status_unchanged``, ``account_closed``,
+    ``account_not_empty`` (409)."""
+    cmd = c.SetAccountStatus(account, body.status, body.reason)
+    receipt = registry.set_account_status(actor.party_id, key, cmd)
     mark_replay(receipt, response)
     return views.entry(receipt.entry)

@@ -7,9 +7,10 @@ same writes as one prepared statement about 4,000/s. So an entry that opens noth
 grant or correction) is written by ONE statement, whose common table expressions:
 
 1. ``guard``: read, in the statement's snapshot, everything the entry relies on: the
-   journal head it chains to, its idempotency key unused, each balance it lowers large
-   enough, each hold it draws down, the entry it corrects not yet corrected. The first
-   that fails is the statement's answer;
+   journal head it chains to, its idempotency key unused, each account's status within
+   the entry's limit (``ledger.status``; a lean entry's, given by the journal), each
+   balance it lowers large enough, each hold it draws down, the entry it corrects not
+   yet corrected. The first that fails is the statement's answer;
 2. ``h``: advance the head, only if the guard passed and the head row still holds the
    (seq, hash) the entry chains to. A writer that committed after the snapshot changed
    that row, and PostgreSQL re-checks the condition on the newest row after waiting
@@ -26,10 +27,10 @@ whole transaction, in one round trip.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pctrade.ledger.model import State
+from pctrade.ledger.model import AccountId, AccountStatus, State
 from pctrade.ledger.operations import HoldChange, Plan
 
 OK = "ok"
@@ -38,6 +39,7 @@ KEY_USED = "key_used"
 INSUFFICIENT = "insufficient_balance"
 EXCEEDS_HOLD = "exceeds_hold"
 ALREADY_CORRECTED = "already_corrected"
+ACCOUNT_STATUS = "account_status"
 
 # Beyond this many postings the bulk paths (COPY, set-based apply) are used instead.
 POSTINGS_MAX = 16
@@ -71,6 +73,11 @@ _GUARD_KEY = (
     "WHEN EXISTS (SELECT 1 FROM entries WHERE actor = %(actor)s::text"
     " AND idem_key = %(key)s::text) OR EXISTS (SELECT 1 FROM requests"
     f" WHERE actor = %(actor)s::text AND idem_key = %(key)s::text) THEN '{KEY_USED}'"
+)
+# An account whose status is beyond the entry's limit for it (``status.limits``).
+_GUARD_STATUS = (
+    "WHEN EXISTS (SELECT 1 FROM account_status s JOIN {rows} AS l(a, m)"
+    " ON s.account_id = l.a AND s.status > l.m) THEN '" + ACCOUNT_STATUS + "'"
 )
 _GUARD_DEBITS = (
     "WHEN (SELECT COUNT(*) FROM balances b JOIN {rows} AS d(a, s, st, d)"
@@ -128,8 +135,9 @@ _ANSWER = f"""SELECT CASE WHEN {_DONE} THEN '{OK}'
             WHEN (SELECT status FROM guard) <> '{OK}' THEN (SELECT status FROM guard)
             ELSE '{STALE_HEAD}' END"""
 
-# (postings, debits, credits, opens a hold, holds drawn down, grant, corrects) -> SQL
-_Shape = tuple[int, int, int, bool, int, bool, bool]
+# (postings, debits, credits, opens a hold, holds drawn down, grant, corrects, status
+# limits) -> SQL
+_Shape = tuple[int, int, int, bool, int, bool, bool, int]
 _SQL: dict[_Shape, str] = {}
 
 
@@ -140,6 +148,7 @@ def fits(plan: Plan) -> bool:
         and not plan.parties
         and not plan.accounts
         and plan.batch is None
+        and plan.status is None
     )
 
 
@@ -171,10 +180,20 @@ def _net(plan: Plan) -> tuple[list[_Change], list[_Change]]:
     return debits, credits
 
 
-def prepare(plan: Plan, entry_row: dict[str, Any], prev_seq: int) -> tuple[str, dict[str, Any]]:
+def prepare(
+    plan: Plan,
+    entry_row: dict[str, Any],
+    prev_seq: int,
+    status_limits: Mapping[AccountId, AccountStatus] | None = None,
+) -> tuple[str, dict[str, Any]]:
     """The statement for ``plan`` and its parameters; one SQL text per shape of entry, so
-    that the driver prepares it once and the server plans it once."""
+    that the driver prepares it once and the server plans it once.
+
+    ``status_limits``: the statuses to check as it writes (a lean entry's); a careful
+    entry's were read and checked under the head before it.
+    """
     debits, credits = _net(plan)
+    limits = sorted((status_limits or {}).items())
     shape = (
         len(plan.postings),
         len(debits),
@@ -183,18 +202,31 @@ def prepare(plan: Plan, entry_row: dict[str, Any], prev_seq: int) -> tuple[str, 
         len(_drawn(plan)),
         plan.grant is not None,
         plan.corrects is not None,
+        len(limits),
     )
     sql = _SQL.get(shape)
     if sql is None:
         sql = _SQL[shape] = _build(*shape)
-    return sql, _parameters(plan, entry_row, prev_seq, debits, credits)
+    params = _parameters(plan, entry_row, prev_seq, debits, credits)
+    for i, (account_id, limit) in enumerate(limits):
+        params[f"sl{i}_0"], params[f"sl{i}_1"] = str(account_id), str(int(limit))
+    return sql, params
 
 
 def _build(
-    n: int, n_debits: int, n_credits: int, opens: bool, drawn: int, grant: bool, corrects: bool
+    n: int,
+    n_debits: int,
+    n_credits: int,
+    opens: bool,
+    drawn: int,
+    grant: bool,
+    corrects: bool,
+    n_limits: int,
 ) -> str:
     debit_rows = _values("dr", n_debits, _KEY)
     guards = [_GUARD_HEAD, _GUARD_KEY]
+    if n_limits:
+        guards.append(_GUARD_STATUS.format(rows=_values("sl", n_limits, ("bigint", "smallint"))))
     if n_debits:
         guards.append(_GUARD_DEBITS.format(rows=debit_rows, n=n_debits))
     guards.extend(_GUARD_HOLD.format(i=i) for i in range(drawn))

@@ -17,6 +17,7 @@ from pctrade.ledger.journal import Entry
 from pctrade.ledger.model import (
     Account,
     AccountId,
+    AccountStatus,
     AssetId,
     Batch,
     HolderType,
@@ -39,6 +40,17 @@ from pctrade.ledger.sql.rows import (
     _party,
 )
 from pctrade.ledger.sql.unit import UnitBase
+from pctrade.ledger.status import Standing
+
+
+def _letters(i: int) -> str:
+    """0 → a, 25 → z, 26 → aa, …"""
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(ord("a") + r) + out
+    return out
 
 
 class Reads(UnitBase):
@@ -152,6 +164,32 @@ class Reads(UnitBase):
         )
         return [(r[0], State(r[1]), r[2]) for r in rows]
 
+    # ---- account status ------------------------------------------------------------
+    def account_statuses(
+        self, account_ids: Sequence[AccountId] | None
+    ) -> dict[AccountId, AccountStatus]:
+        """The accounts among ``account_ids`` (None: all) that are not open.
+
+        Read in the unit's transaction, never cached: a status changes.
+        """
+        open_ = int(AccountStatus.OPEN)
+        sql = f"SELECT account_id, status FROM account_status WHERE status <> {open_}"
+        params: dict[str, Any] = {}
+        if account_ids is not None:
+            if not account_ids:
+                return {}
+            # Named by letters: the PostgreSQL spelling of ``:name`` takes no digits.
+            params = {f"id{_letters(i)}": a for i, a in enumerate(account_ids)}
+            sql += f" AND account_id IN ({', '.join(':' + name for name in params)})"
+        return {int(r[0]): AccountStatus(r[1]) for r in self._q(sql, params)}
+
+    def standing(self, account_id: AccountId) -> Standing:
+        row = self._q(
+            "SELECT status, reason, seq FROM account_status WHERE account_id = :a",
+            {"a": account_id},
+        ).one_or_none()
+        return Standing() if row is None else Standing(AccountStatus(row[0]), row[1], row[2])
+
     def hold(self, hold_id: Seq) -> HoldRow | None:
         row = self._q(
             "SELECT hold_id, account_id, asset_id, reason, reference, amount, remaining"
@@ -206,11 +244,14 @@ class Reads(UnitBase):
 
     # ---- accounts by owner ---------------------------------------------------------
     def individual_accounts(self, person_ids: Sequence[PartyId]) -> dict[PartyId, AccountId]:
-        """Each listed person's individual account (the first, if there were several)."""
+        """Each listed person's individual account (the first, if there were several),
+        closed accounts left out: nothing is credited to one again (``ledger.status``)."""
         sql = (
             "SELECT owner, MIN(account_id) FROM accounts"
             f" WHERE holder_type = '{HolderType.INDIVIDUAL}'"
-            f" AND owner IN ({self._id_list('ids', 'text')}) GROUP BY owner"
+            f" AND owner IN ({self._id_list('ids', 'text')})"
+            " AND account_id NOT IN (SELECT account_id FROM account_status"
+            f" WHERE status = {int(AccountStatus.CLOSED)}) GROUP BY owner"
         )
         rows = self._q(sql, {"ids": self._list_param(person_ids)})
         return {r[0]: int(r[1]) for r in rows}
@@ -273,3 +314,7 @@ class Reads(UnitBase):
     def stored_grants(self) -> Iterator[tuple[tuple[AccountId, PartyId], bool]]:
         for r in self._stream("SELECT account_id, agent, active FROM grants"):
             yield (r[0], r[1]), bool(r[2])
+
+    def stored_statuses(self) -> Iterator[tuple[AccountId, int]]:
+        for r in self._stream("SELECT account_id, status FROM account_status"):
+            yield r[0], r[1]

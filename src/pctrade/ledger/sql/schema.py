@@ -29,7 +29,12 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from pctrade.kernel.limits import IDEM_KEY_LEN_MAX, NAME_LEN_MAX, REFERENCE_LEN_MAX
+from pctrade.kernel.limits import (
+    IDEM_KEY_LEN_MAX,
+    NAME_LEN_MAX,
+    REASON_LEN_MAX,
+    REFERENCE_LEN_MAX,
+)
 from pctrade.ledger.model import State
 
 metadata = MetaData()
@@ -71,6 +76,19 @@ grants = Table(
     Column("active", Boolean, nullable=False),
     Column("seq", BigInteger, nullable=False),
     PrimaryKeyConstraint("account_id", "agent"),
+)
+
+# Each account's status (``ledger.status``) as its last ``account_status`` entry left it:
+# ``status`` is ``AccountStatus``'s number (0 open … 3 closed), ``seq`` that entry. An
+# account that never changed has no row and is open. Derived from the journal, which
+# ``verify`` replays to compare (migration 0012).
+account_status = Table(
+    "account_status",
+    metadata,
+    Column("account_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("status", SmallInteger, nullable=False),
+    Column("reason", String(REASON_LEN_MAX), nullable=False),
+    Column("seq", BigInteger, nullable=False),
 )
 
 batches = Table(

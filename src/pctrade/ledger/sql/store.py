@@ -22,12 +22,14 @@ one pipelined round trip, checked after the sync.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from pctrade.kernel.errors import Conflict, InsufficientBalance
+from pctrade.ledger import status
 from pctrade.ledger.journal import Entry, EntryHeader, entry_hash, opened_digest
-from pctrade.ledger.model import PartyId, Seq
-from pctrade.ledger.operations import Plan
+from pctrade.ledger.model import AccountId, AccountStatus, PartyId, Seq
+from pctrade.ledger.operations import Plan, StatusChange
 from pctrade.ledger.ports import ConcurrentKeyUse, OptimisticMiss
 from pctrade.ledger.sql import one_statement
 from pctrade.ledger.sql.bulk import BulkWrites
@@ -67,9 +69,24 @@ class SqlUnitOfWork(Reads, BulkWrites):
     """
 
     # ---- writes --------------------------------------------------------------------
-    def append(self, plan: Plan, actor: PartyId, idem_key: str, req_hash: str, ts: str) -> Entry:
+    def append(
+        self,
+        plan: Plan,
+        actor: PartyId,
+        idem_key: str,
+        req_hash: str,
+        ts: str,
+        *,
+        status_limits: Mapping[AccountId, AccountStatus] | None = None,
+    ) -> Entry:
+        one = self.is_postgres and one_statement.fits(plan)
         if not self.checks_deferred:
             self.settle()
+        elif status_limits and not one and not self._autocommit:
+            # Deferred, but more than the one statement that would check them: check
+            # the statuses here, on the true head.
+            self.settle()
+            self._require_statuses(status_limits)
         head = self.head
         seq = head.last_seq + 1
         header = EntryHeader(seq, plan.op_type, actor, idem_key, req_hash, ts, plan.payload)
@@ -88,13 +105,12 @@ class SqlUnitOfWork(Reads, BulkWrites):
             "prev": head.last_hash,
             "hash": new_hash,
         }
-        one = self.is_postgres and one_statement.fits(plan)
         if not (one and self.checks_deferred):
             # A lean operation writes nothing beside its entry, and a one-statement
             # entry never half-applies; anything else must be able to roll back.
             self._send_savepoint()
         if one:
-            self._write_one_statement(plan, entry_row, head)
+            self._write_one_statement(plan, entry_row, head, status_limits)
         elif self._autocommit:
             raise OptimisticMiss("the entry needs a transaction of its own")
         elif self.is_postgres and _small(plan):
@@ -103,12 +119,23 @@ class SqlUnitOfWork(Reads, BulkWrites):
             self._write_all(seq, new_hash, plan, entry_row)
         return Entry(header, head.last_hash, new_hash, len(plan.postings))
 
-    def _write_one_statement(self, plan: Plan, entry_row: dict[str, Any], head: Head) -> None:
+    def _require_statuses(self, limits: Mapping[AccountId, AccountStatus]) -> None:
+        found = status.refusal(limits, self.account_statuses(sorted(limits)))
+        if found is not None:
+            raise found
+
+    def _write_one_statement(
+        self,
+        plan: Plan,
+        entry_row: dict[str, Any],
+        head: Head,
+        status_limits: Mapping[AccountId, AccountStatus] | None,
+    ) -> None:
         """Write the entry with ``one_statement``, or raise what its answer means.
 
         A lean operation in a group does not wait for the answer (see ``settle``).
         """
-        sql, params = one_statement.prepare(plan, entry_row, head.last_seq)
+        sql, params = one_statement.prepare(plan, entry_row, head.last_seq, status_limits)
         after = Head(entry_row["seq"], entry_row["hash"], head.next_account_id, head.next_asset_id)
         if self.checks_deferred and self._op >= 0 and not self._autocommit:
             if self._pipeline is None:
@@ -240,6 +267,8 @@ class SqlUnitOfWork(Reads, BulkWrites):
                 )
             else:
                 self._update_hold(hold.hold_id, hold.delta)
+        if plan.status is not None:
+            self._write_status(seq, plan.status)
         if plan.grant is not None:
             g = plan.grant
             key = {"a": g.account_id, "agent": g.agent}
@@ -249,6 +278,20 @@ class SqlUnitOfWork(Reads, BulkWrites):
                 " VALUES (:a, :agent, :active, :seq)",
                 {**key, "active": g.active, "seq": seq},
             )
+
+    def _write_status(self, seq: Seq, change: StatusChange) -> None:
+        """The account's row in ``account_status``: its status as this entry leaves it."""
+        self._q("DELETE FROM account_status WHERE account_id = :a", {"a": change.account_id})
+        self._q(
+            "INSERT INTO account_status (account_id, status, reason, seq)"
+            " VALUES (:a, :status, :reason, :seq)",
+            {
+                "a": change.account_id,
+                "status": int(change.status),
+                "reason": change.reason,
+                "seq": seq,
+            },
+        )
 
     def _update_hold(self, hold_id: Seq, delta: int) -> None:
         done = self._q(

@@ -51,6 +51,9 @@ def _refusal_of(status: str, entry_row: dict[str, Any], plan: Plan) -> Exception
             return Conflict(f"hold {drawn[0]} has less left than released", code="exceeds_hold")
         held = ", ".join(map(str, drawn))
         return Conflict(f"one of holds {held} has less left than taken", code="exceeds_hold")
+    if status == one_statement.ACCOUNT_STATUS:
+        # The careful retry reads the statuses and names the account and its status.
+        return OptimisticMiss("an account's status refuses the entry")
     if status == one_statement.ALREADY_CORRECTED:
         corrected = entry_row["corrects"]
         return Conflict(f"entry {corrected} is already corrected", code="already_corrected")
