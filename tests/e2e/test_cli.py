@@ -6,6 +6,7 @@ the query services), not only against the exit code.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -84,7 +85,7 @@ def test_demo_seeds_a_registry_that_verifies(sqlite_url: str) -> None:
     assert "verify: OK (" in out
     for text in (BATCH, CEA, "生态环境部", "RC-", "Retirement certificate", "serve --demo"):
         assert text in out
-    totals = {b.denomination: b for b in export_module.batch_totals(SqlStore(sqlite_url))}
+    totals = {b.denomination: b for b in export_module.batch_totals(SqlStore(sqlite_url)).items}
     pcer = totals[BATCH]
     assert sum(pcer.by_state.values()) == pcer.issued_g
     assert pcer.amount(State.RETIRED) > 0 and pcer.amount(State.CANCELLED) > 0
@@ -248,7 +249,14 @@ def test_retire_prints_a_certificate_that_can_be_shown_again(world: World) -> No
     seq = world.head()
     shown = run(world.url, "registry", "certificate", str(seq))
     assert shown.exit_code == 0
-    assert f"RC-{seq:012d}" in shown.output
+    [cert_id] = re.findall(rf"RC-{seq}-[a-z2-7]{{26}}", shown.output)
+    assert "Alice 李" in shown.output
+    # By its id, as the public sees it: the name was not published.
+    public = run(world.url, "registry", "certificate", cert_id)
+    assert public.exit_code == 0, public.output
+    assert cert_id in public.output and "Alice 李" not in public.output
+    guessed = run(world.url, "registry", "certificate", f"RC-{seq}-{'a' * 26}")
+    assert guessed.exit_code == 2 and "unknown_certificate" in guessed.output
 
 
 def test_cancel_and_withdraw_and_correct(world: World) -> None:

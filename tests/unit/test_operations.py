@@ -185,12 +185,23 @@ def test_surrender_is_for_key_emitters_and_credits_only() -> None:
     assert err.value.code == "bad_asset"
 
 
-def test_retire_records_beneficiary_and_reason() -> None:
+TOKEN = "a" * 26
+
+
+def test_retire_records_beneficiary_reason_and_the_certificate_token() -> None:
     r = Retirement("Alice", "offset my flights", "CN-GD", "2026")
-    plan = plan_retire(ALICE, CREDIT, 5, r)
+    plan = plan_retire(ALICE, CREDIT, 5, r, certificate_token=TOKEN)
     assert list(plan.postings)[1] == Posting(1000, CREDIT, State.RETIRED, 5)
     assert plan.payload["beneficiary"] == "Alice"
     assert plan.payload["jurisdiction"] == "CN-GD"
+    assert plan.payload["certificate_token"] == TOKEN
+    # Not chosen, so the public certificate withholds the name.
+    assert plan.payload["publish_beneficiary"] is False
+
+
+def test_a_retirement_needs_a_well_formed_certificate_token() -> None:
+    with pytest.raises(ValidationError):
+        plan_retire(ALICE, CREDIT, 5, Retirement("A", "why"), certificate_token="RC-1")
 
 
 @pytest.mark.parametrize(
@@ -205,7 +216,7 @@ def test_retire_records_beneficiary_and_reason() -> None:
 )
 def test_retire_refuses_bad_requests(retirement: Retirement, asset: int, code: str) -> None:
     with pytest.raises(ValidationError) as err:
-        plan_retire(ALICE, asset, 5, retirement)
+        plan_retire(ALICE, asset, 5, retirement, certificate_token=TOKEN)
     assert err.value.code == code
 
 

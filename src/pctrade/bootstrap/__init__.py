@@ -1,7 +1,8 @@
 """The composition root: the one place that wires pctrade together.
 
 ``build`` makes an ``App`` from four things — a database (a URL, or a store to share an
-engine with), a clock, a rule book and a data folder — and the services over them:
+engine with), a clock, a rule book and a data folder — and the services over them
+(and, like the clock, the randomness unguessable ids are drawn from):
 the registry (the ledger's one writer), sinks and carbon-inclusive issuance. The green
 energy functions (``energy.service``, ``energy.ingest``, ``energy.review``) take the
 registry, the rule book and the data folder from the app. The API, the CLI, the demo
@@ -31,6 +32,7 @@ from pctrade.bootstrap import sql
 from pctrade.energy.ingest import default_data_dir
 from pctrade.inclusive.service import CarbonInclusive
 from pctrade.kernel.clock import Clock, SystemClock
+from pctrade.kernel.entropy import Entropy, system_entropy
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.rules import RuleBook, shipped
@@ -115,10 +117,12 @@ def build(
     data_dir: Path | None = None,
     group_commit: bool = False,
     prepare: bool = True,
+    entropy: Entropy | None = None,
 ) -> App:
     """Wire an app. ``database``: a URL (``None``: ``$PCTRADE_DATABASE_URL`` or SQLite
     in the working directory), or a store the app takes over (its caller closes it). Defaults: the
-    system clock, the shipped rule book, ``$PCTRADE_DATA_DIR`` or ``data``.
+    system clock, the shipped rule book, ``$PCTRADE_DATA_DIR`` or ``data``, the
+    system's randomness for unguessable ids (``kernel.entropy``; a test passes a seed).
     ``group_commit``: commit concurrent callers' operations together (a server).
     """
     if isinstance(database, SqlStore):
@@ -133,7 +137,12 @@ def build(
         clock=clock,
         rules=rules if rules is not None else default_rules(),
         data_dir=data_dir if data_dir is not None else default_data_dir(),
-        registry=Registry(store, clock, group_commit=group_commit),
+        registry=Registry(
+            store,
+            clock,
+            group_commit=group_commit,
+            entropy=entropy if entropy is not None else system_entropy,
+        ),
         owns_engine=owns_engine,
     )
     if prepare:

@@ -7,8 +7,18 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from pctrade.ledger.invariants import StoredEntry
-from pctrade.ledger.journal import Entry
-from pctrade.ledger.model import Account, AccountId, AssetId, Batch, Party, PartyId, Seq, State
+from pctrade.ledger.journal import Entry, JsonDict
+from pctrade.ledger.model import (
+    Account,
+    AccountId,
+    AssetId,
+    Batch,
+    Party,
+    PartyId,
+    Seq,
+    Series,
+    State,
+)
 from pctrade.ledger.operations import Plan
 from pctrade.ledger.postings import BalanceKey, Postings
 
@@ -105,10 +115,47 @@ class UnitOfWork(Protocol):
     def agents(self, account_id: AccountId) -> set[PartyId]: ...
     def batch_named(self, denomination: str) -> Batch | None: ...
     def batches(self) -> list[Batch]: ...
+    def batches_page(self, after: AssetId, n: int) -> list[Batch]:
+        """Up to ``n`` batches with asset ids above ``after``, in id order."""
+        ...
+
+    def last_serial(self, series: Series) -> int:
+        """The highest serial issued in ``series`` (0 if none), read in this transaction."""
+        ...
+
+    def supply(self, asset_id: AssetId) -> dict[State, int]:
+        """What exists of an asset in each holding state (source balances excluded)."""
+        ...
+
     def balance(self, account_id: AccountId, asset_id: AssetId, state: State) -> int: ...
     def balances_of(self, account_id: AccountId) -> list[tuple[AssetId, State, int]]: ...
     def hold(self, hold_id: Seq) -> HoldView | None: ...
     def holds_of(self, account_id: AccountId) -> Sequence[HoldView]: ...
+    # ---- positions at an earlier journal seq (``queries.positions``) -------------------
+    def net_postings_after(
+        self, account_ids: Sequence[AccountId], seq: Seq
+    ) -> list[tuple[AccountId, AssetId, State, int]]:
+        """Per (account, asset, state), the sum of the deltas posted after ``seq``."""
+        ...
+
+    def holds_opened_by(self, account_ids: Sequence[AccountId], seq: Seq) -> Sequence[HoldView]:
+        """The accounts' holds opened at or before ``seq``, drawn down or not."""
+        ...
+
+    def entries_touching_after(self, account_ids: Sequence[AccountId], seq: Seq) -> Iterator[Entry]:
+        """The entries after ``seq`` with a posting on one of the accounts, in order."""
+        ...
+
+    # ---- retirement certificates -------------------------------------------------------
+    def legacy_certificate_token(self, seq: Seq) -> str | None:
+        """The token migration 0012 gave a retirement recorded before entries kept one."""
+        ...
+
+    def legacy_certificate_tokens(self) -> Iterator[tuple[Seq, str]]: ...
+    def retirements(self) -> Iterator[tuple[Seq, JsonDict]]:
+        """Every ``retire`` entry's seq and payload, in order (``verify``'s audit)."""
+        ...
+
     def entry_by_key(self, actor: PartyId, idem_key: str) -> Entry | None: ...
     # The request log (``ledger.write``, ``Journal.execute_recorded``): writes that
     # record no entry, by (actor, key): (fingerprint, result as JSON text, UTC time).
