@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pctrade.kernel.errors import ValidationError
+from pctrade.ledger.journal import EntryHeader, JsonDict
 from pctrade.ledger.model import (
     CASH_ASSET,
     Account,
@@ -18,8 +19,11 @@ from pctrade.ledger.model import (
 )
 from pctrade.ledger.operations import (
     FreezeReason,
+    HoldChange,
     OpType,
     Retirement,
+    hold_changes,
+    holds_payload,
     plan_cancel,
     plan_cash,
     plan_correct,
@@ -256,3 +260,17 @@ def test_genesis_opens_every_system_account() -> None:
     plan = plan_genesis()
     assert sorted(a.account_id for a in plan.accounts) == sorted(int(s) for s in SystemAccount)
     assert all(a.holder_type == HolderType.SYSTEM for a in plan.accounts)
+
+
+def test_an_entrys_hold_changes_are_read_back_from_its_payload() -> None:
+    def header(seq: int, op: str, payload: JsonDict) -> EntryHeader:
+        return EntryHeader(seq, op, "a", "k", "h", "ts", payload)
+
+    freeze = plan_freeze(ALICE, CREDIT, 30, FreezeReason.ORDER, "o-1")
+    assert hold_changes(header(7, OpType.FREEZE, freeze.payload)) == [(7, 30)]
+    release = plan_unfreeze(7, 1000, CREDIT, 30, 12)
+    assert hold_changes(header(8, OpType.UNFREEZE, release.payload)) == [(7, -12)]
+    changes = [HoldChange(None, 1000, CREDIT, 5), HoldChange(7, 1000, CREDIT, -3)]
+    settled = {"holds": holds_payload(changes)}
+    assert hold_changes(header(9, "settle_trade", settled)) == [(9, 5), (7, -3)]
+    assert hold_changes(header(10, OpType.TRANSFER, {"quantity": 1})) == []

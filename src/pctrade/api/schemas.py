@@ -356,6 +356,7 @@ class RetirementCreate(Body):
     consumption_period: Annotated[str, Field(max_length=64)] = ""
     publish_beneficiary: bool = Field(
         default=False,
+        strict=True,
         description="show the beneficiary's name on the public certificate (default: withheld)",
     )
 
