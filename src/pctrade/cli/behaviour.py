@@ -329,6 +329,9 @@ def spend(
 
 
 # ---- review of held events ---------------------------------------------------------------
+HELD_LIST = "behaviour_held"  # the API's list name: a cursor printed here reads it too
+
+
 @app.command()
 def held(
     day: Annotated[datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="The day.")],
@@ -364,9 +367,6 @@ def held(
     console.print(f"{day.date().isoformat()}: {len(events)} held 待审核")
     console.print(table)
     print_next(HELD_LIST, page)
-
-
-HELD_LIST = "behaviour_held"  # the API's list name: its cursors work here too
 
 
 PartnerArg = Annotated[str, typer.Argument(help="The data partner that sent the event.")]
