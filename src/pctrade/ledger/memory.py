@@ -242,7 +242,7 @@ class MemoryUnitOfWork:
         for (_, asset, state), amount in self._t.balances.items():
             if asset == asset_id and state != State.SOURCE:
                 found[State(state)] = found.get(State(state), 0) + amount
-        return found
+        return {s: v for s, v in found.items() if v}
 
     def balance(self, account_id: AccountId, asset_id: AssetId, state: State) -> int:
         return self._t.balances.get((account_id, asset_id, int(state)), 0)
@@ -278,10 +278,13 @@ class MemoryUnitOfWork:
         found = (h for h in self._t.holds.values() if h.account_id in wanted)
         return sorted((h for h in found if h.hold_id <= seq), key=lambda h: h.hold_id)
 
-    def entries_touching_after(self, account_ids: Sequence[AccountId], seq: Seq) -> Iterator[Entry]:
+    def entries_posting_after(
+        self, account_ids: Sequence[AccountId], seq: Seq, state: State
+    ) -> Iterator[Entry]:
         wanted = set(account_ids)
         for entry in self._t.entries[max(seq, 0) :]:
-            if wanted & set(self._t.postings[entry.seq].accounts):
+            postings = self._t.postings[entry.seq]
+            if any(p.account_id in wanted and p.state == state for p in postings):
                 yield entry
 
     def legacy_certificate_token(self, seq: Seq) -> str | None:

@@ -142,8 +142,11 @@ class UnitOfWork(Protocol):
         """The accounts' holds opened at or before ``seq``, drawn down or not."""
         ...
 
-    def entries_touching_after(self, account_ids: Sequence[AccountId], seq: Seq) -> Iterator[Entry]:
-        """The entries after ``seq`` with a posting on one of the accounts, in order."""
+    def entries_posting_after(
+        self, account_ids: Sequence[AccountId], seq: Seq, state: State
+    ) -> Iterator[Entry]:
+        """The entries after ``seq`` that post to one of the accounts in ``state``, in
+        order."""
         ...
 
     # ---- retirement certificates -------------------------------------------------------

@@ -226,7 +226,9 @@ def _holds_at(uow: UnitOfWork, ids: Sequence[AccountId], seq: Seq) -> list[tuple
     """The holds open right after entry ``seq``, each with what was left of it then."""
     drawn: dict[Seq, int] = {}
     if seq < uow.head.last_seq:
-        for entry in uow.entries_touching_after(ids, seq):
+        # A hold is units set aside in ``frozen``: every change to one posts to its
+        # account's frozen balance, so only those entries need reading back.
+        for entry in uow.entries_posting_after(ids, seq, State.FROZEN):
             for hold_id, delta in hold_changes(entry.header):
                 if hold_id <= seq:  # a hold opened later did not exist yet
                     drawn[hold_id] = drawn.get(hold_id, 0) - delta

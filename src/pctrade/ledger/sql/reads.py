@@ -42,6 +42,9 @@ from pctrade.ledger.sql.rows import (
 )
 from pctrade.ledger.sql.unit import UnitBase
 
+# The states whose sums are a batch's supply: what a holding can be in (not ``source``).
+_SUPPLY = tuple(s for s in State if s != State.SOURCE)
+
 
 class Reads(UnitBase):
     """Registry state as a unit of work reads it: cached rows, balances, the journal."""
@@ -162,13 +165,13 @@ class Reads(UnitBase):
         return int(self._q(sql, params).scalar_one() or 0)
 
     def supply(self, asset_id: AssetId) -> dict[State, int]:
-        # One pass over the balances (no index by asset: it would slow every bulk issue).
-        sql = (
-            "SELECT state, SUM(amount) FROM balances WHERE asset_id = :s AND state <> :source"
-            " GROUP BY state"
+        # One pass over the balances: there is no index by asset (every bulk issue would
+        # pay for it), and one sum per state needs no sort, as a GROUP BY would.
+        sums = ", ".join(
+            f"COALESCE(SUM(CASE WHEN state = {int(s)} THEN amount END), 0)" for s in _SUPPLY
         )
-        rows = self._q(sql, {"s": asset_id, "source": int(State.SOURCE)})
-        return {State(r[0]): int(r[1]) for r in rows}
+        row = self._q(f"SELECT {sums} FROM balances WHERE asset_id = :s", {"s": asset_id}).one()
+        return {s: int(v) for s, v in zip(_SUPPLY, row, strict=True) if v}
 
     def balance(self, account_id: AccountId, asset_id: AssetId, state: State) -> int:
         value = self._q(
@@ -221,13 +224,16 @@ class Reads(UnitBase):
         )
         return [_hold(r) for r in self._q(sql, {"ids": self._list_param(account_ids), "seq": seq})]
 
-    def entries_touching_after(self, account_ids: Sequence[AccountId], seq: Seq) -> Iterator[Entry]:
+    def entries_posting_after(
+        self, account_ids: Sequence[AccountId], seq: Seq, state: State
+    ) -> Iterator[Entry]:
         sql = (
             f"SELECT {_ENTRY_COLS} FROM entries WHERE seq IN (SELECT seq FROM postings"
-            f" WHERE account_id IN ({self._id_list('ids', 'bigint')}) AND seq > :seq)"
-            " ORDER BY seq"
+            f" WHERE account_id IN ({self._id_list('ids', 'bigint')}) AND seq > :seq"
+            " AND state = :st) ORDER BY seq"
         )
-        for row in self._q(sql, {"ids": self._list_param(account_ids), "seq": seq}):
+        params = {"ids": self._list_param(account_ids), "seq": seq, "st": int(state)}
+        for row in self._q(sql, params):
             yield _entry(row)
 
     # ---- retirement certificates ---------------------------------------------------------
