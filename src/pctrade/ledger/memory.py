@@ -37,6 +37,7 @@ from pctrade.ledger.journal import (
 )
 from pctrade.ledger.model import (
     FIRST_HOLDER_ACCOUNT,
+    HOLDING_STATES,
     Account,
     AccountId,
     AssetId,
@@ -240,7 +241,7 @@ class MemoryUnitOfWork:
     def supply(self, asset_id: AssetId) -> dict[State, int]:
         found: dict[State, int] = {}
         for (_, asset, state), amount in self._t.balances.items():
-            if asset == asset_id and state != State.SOURCE:
+            if asset == asset_id and State(state) in HOLDING_STATES:
                 found[State(state)] = found.get(State(state), 0) + amount
         return {s: v for s, v in found.items() if v}
 

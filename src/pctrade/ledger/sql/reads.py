@@ -15,6 +15,7 @@ from typing import Any
 from pctrade.ledger.invariants import StoredEntry
 from pctrade.ledger.journal import Entry, JsonDict
 from pctrade.ledger.model import (
+    HOLDING_STATES,
     Account,
     AccountId,
     AssetId,
@@ -42,8 +43,8 @@ from pctrade.ledger.sql.rows import (
 )
 from pctrade.ledger.sql.unit import UnitBase
 
-# The states whose sums are a batch's supply: what a holding can be in (not ``source``).
-_SUPPLY = tuple(s for s in State if s != State.SOURCE)
+# The states whose sums are a batch's supply (green energy, not a batch, has its own).
+_SUPPLY = HOLDING_STATES
 
 
 class Reads(UnitBase):
