@@ -24,6 +24,7 @@ from pctrade.ledger import commands as c
 from pctrade.ledger import queries
 from pctrade.ledger.model import State
 from pctrade.ledger.operations import FreezeReason, Retirement
+from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 
 SERIES = "PCER-GD-AFF0009-2026Q4"
@@ -265,14 +266,20 @@ def test_a_full_series_is_refused_and_writes_nothing(world: World) -> None:
     assert snapshot(world.store) == before
 
 
-def test_concurrent_issuances_of_one_series_never_share_a_serial(world: World) -> None:
+@pytest.mark.parametrize("group_commit", [False, True], ids=["one_by_one", "group_commit"])
+def test_concurrent_issuances_of_one_series_never_share_a_serial(
+    world: World, group_commit: bool
+) -> None:
     names: list[str] = []
     errors: list[BaseException] = []
     lock = threading.Lock()
+    # A server commits concurrent callers' operations together: one transaction, each
+    # operation still numbered under the head it holds.
+    reg = Registry(world.store, world.reg.clock, group_commit=group_commit)
 
     def issue(i: int) -> None:
         try:
-            r = world.reg.issue("reg", f"c-{i}", c.Issue(SERIES, [world.alice], [1]))
+            r = reg.issue("reg", f"c-{i}", c.Issue(SERIES, [world.alice], [1]))
         except BaseException as exc:
             errors.append(exc)
             return
@@ -280,10 +287,13 @@ def test_concurrent_issuances_of_one_series_never_share_a_serial(world: World) -
             names.append(r.payload["batch"]["denomination"])
 
     threads = [threading.Thread(target=issue, args=(i,)) for i in range(12)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        reg.close()
     assert not errors, errors
     assert sorted(names) == [f"{SERIES}-{n:03d}" for n in range(1, 13)]
 
