@@ -376,3 +376,26 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "fresh.db") as raw:
         tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"entries", "postings", "balances", "alembic_version"} <= tables
+
+
+def test_the_reads_integrators_need_from_a_shell(world: World) -> None:
+    head = run(world.url, "registry", "head")
+    assert head.exit_code == 0 and f"seq {world.head()}" in head.output
+    alice, power = str(world.ids["alice"]), str(world.ids["power"])
+    before = world.head()
+    run(world.url, "registry", "transfer", alice, power, "-a", BATCH, "-q", "1kg", "--as", "alice")
+    then = run(world.url, "registry", "positions", alice, power, "--as-of", str(before))
+    now = run(world.url, "registry", "positions", alice, power)
+    assert then.exit_code == now.exit_code == 0
+    assert f"as of 截至 seq {before}" in then.output and "2 t" in then.output
+    assert f"as of 截至 seq {before + 1}" in now.output and "1.999 t" in now.output
+    supply = run(world.url, "registry", "supply", BATCH)
+    assert supply.exit_code == 0 and BATCH in supply.output
+    issued = run(world.url, "registry", "issue", "PCER-GD-AFF0007-2026Q4", "--to", alice,
+                 "-q", "1t", "--as", "mee")  # fmt: skip
+    assert issued.exit_code == 0 and "PCER-GD-AFF0007-2026Q4-001" in issued.output
+    first = run(world.url, "registry", "batches", "--limit", "1")
+    [cursor] = re.findall(r"--cursor (\S+)", first.output)
+    rest = run(world.url, "registry", "batches", "--cursor", cursor)
+    assert BATCH in first.output and CEA in rest.output and BATCH not in rest.output
+    assert "--cursor" not in rest.output  # the last page says so by printing none
