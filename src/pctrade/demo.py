@@ -58,6 +58,7 @@ from pctrade.identity.service import Identity
 from pctrade.inclusive.claim import Period as InclusivePeriod
 from pctrade.inclusive.service import InclusiveIssuance
 from pctrade.kernel.clock import SetClock
+from pctrade.kernel.entropy import SeededEntropy
 from pctrade.kernel.errors import Conflict, IdempotencyConflict, NotFound, ValidationError
 from pctrade.kernel.units import FEN_PER_YUAN, G_PER_KG, G_PER_T
 from pctrade.ledger import commands as c
@@ -221,8 +222,14 @@ SEASON_START = _utc(2026, 6, 1, 1)
 
 def build_app(database: str | SqlStore) -> App:
     """The scenario's app on a database (a URL, or a store to take over): the
-    scenario clock, the shipped rules. ``seed`` prepares it."""
-    return bootstrap.build(database, clock=SetClock(SEASON_START), prepare=False)
+    scenario clock, the shipped rules, seeded randomness (the same certificate ids each
+    run, so the scenario replays byte for byte). ``seed`` prepares it."""
+    return bootstrap.build(
+        database,
+        clock=SetClock(SEASON_START),
+        prepare=False,
+        entropy=SeededEntropy("pctrade demo"),
+    )
 
 
 class Seeder:
@@ -534,7 +541,7 @@ class Seeder:
         period = InclusivePeriod(INCLUSIVE_DAYS[0], INCLUSIVE_DAYS[-1])
         opened = [
             r
-            for r in self.inclusive.issuances("GD")
+            for r in self.inclusive.issuances("GD").items
             if r["period_start"] == period.start.isoformat()
         ]
         if opened:

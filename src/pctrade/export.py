@@ -29,6 +29,8 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from pctrade.kernel.errors import ValidationError
+from pctrade.kernel.limits import PAGE_SIZE_MAX
+from pctrade.kernel.paging import Page, fetch_size
 from pctrade.ledger.model import State
 from pctrade.ledger.sql import export as sql_export
 from pctrade.ledger.sql.store import SqlStore
@@ -100,11 +102,19 @@ class BatchTotals:
         return self.by_state.get(state, 0)
 
 
-def batch_totals(store: SqlStore) -> list[BatchTotals]:
-    """Per batch, the sum of every holding in each state: one GROUP BY, no loop of reads."""
+def batch_totals(store: SqlStore, after: int = 0, limit: int = PAGE_SIZE_MAX) -> Page[BatchTotals]:
+    """A page of batches (by asset id, after ``after``), each with the sum of every
+    holding in each state: one GROUP BY over the page's batches, no loop of reads."""
+    n = fetch_size(limit, PAGE_SIZE_MAX)
     with store.reader() as uow:
-        sums = sql_export.holdings_by_state(uow)
-        batches = uow.batches()
-    return [
+        read = uow.batches_page(after, n)
+        batches = read[:limit]
+        sums = (
+            sql_export.holdings_by_state(uow, batches[0].asset_id, batches[-1].asset_id)
+            if batches
+            else {}
+        )
+    rows = [
         BatchTotals(bt.asset_id, bt.name, bt.issued_g, sums.get(bt.asset_id, {})) for bt in batches
     ]
+    return Page(rows, (rows[-1].asset_id,) if len(read) > limit else None)

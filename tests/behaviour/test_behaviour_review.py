@@ -88,7 +88,7 @@ def decide(registry: Registry, key: str, event_id: str, what: Decision, **kw: An
 def test_held_events_are_listed_with_their_reason_and_what_they_would_earn(
     registry: Registry,
 ) -> None:
-    listed = review.held(registry.store, DAY)
+    listed = review.held(registry.store, DAY).items
     assert [(h.event_id, h.person_id, h.reason, h.avoided_ug) for h in listed] == [
         ("A2", "alice", "overlapping_trip", METRO_12KM_UG),
         ("A3", "alice", "overlapping_trip", METRO_12KM_UG),
@@ -96,7 +96,7 @@ def test_held_events_are_listed_with_their_reason_and_what_they_would_earn(
         ("C1", "carol", "implausible_speed", 90_000 * 46_800),
     ]
     assert all(h.methodology == "metro/v1" and h.decision is None for h in listed)
-    assert review.held(registry.store, DAY, "another_partner") == []
+    assert review.held(registry.store, DAY, "another_partner").items == []
 
 
 def test_a_release_credits_the_capped_grams_and_the_statement_traces_it(
@@ -149,7 +149,7 @@ def test_a_rejection_credits_nothing_and_a_second_decision_is_refused(
         with pytest.raises(Conflict) as refused:
             decide(registry, key, "A2", what)
         assert refused.value.code == "already_decided"
-    [a2] = [h for h in review.held(registry.store, DAY) if h.event_id == "A2"]
+    [a2] = [h for h in review.held(registry.store, DAY).items if h.event_id == "A2"]
     assert a2.decision is not None and a2.decision.decision == "rejected"
 
 

@@ -35,7 +35,8 @@ def test_a_platform_opens_many_individual_accounts_in_one_entry(world: World) ->
 def test_my_accounts_lists_the_callers_own_accounts(world: World) -> None:
     r = world.get("alice", "/me/accounts")
     assert r.status_code == 200
-    assert [a["account_id"] for a in r.json()] == [world.accounts["alice"]]
+    assert [a["account_id"] for a in r.json()["items"]] == [world.accounts["alice"]]
+    assert r.json()["next_cursor"] is None
 
 
 def test_an_account_is_read_by_id_or_number(funded: World) -> None:
@@ -52,13 +53,16 @@ def test_an_account_is_read_by_id_or_number(funded: World) -> None:
 
 
 def test_batches_are_issued_listed_and_read(funded: World) -> None:
-    listed = funded.get("alice", "/batches").json()
+    listed = funded.get("alice", "/batches").json()["items"]
     assert [b["denomination"] for b in listed] == [BATCH, CEA]
     one = funded.get("alice", f"/batches/{BATCH}").json()
     assert one["issued_g"] == 6_000_000
     assert (one["instrument"], one["jurisdiction"], one["vintage"]) == ("PCER", "GD", "2026Q3")
-    second_page = funded.get("alice", "/batches", after=listed[0]["asset_id"], limit=1).json()
-    assert [b["denomination"] for b in second_page] == [CEA]
+    first_page = funded.get("alice", "/batches", limit=1).json()
+    assert [b["denomination"] for b in first_page["items"]] == [BATCH]
+    second_page = funded.get("alice", "/batches", cursor=first_page["next_cursor"]).json()
+    assert [b["denomination"] for b in second_page["items"]] == [CEA]
+    assert second_page["next_cursor"] is None
 
 
 def test_a_transfer_moves_credits_between_accounts(funded: World) -> None:
@@ -163,14 +167,18 @@ def test_a_retirement_returns_its_certificate_readable_as_json_and_html(funded: 
             "reason": "offset my commute",
             "jurisdiction": "CN-GD",
             "consumption_period": "2026",
+            "publish_beneficiary": True,
         },
     )
     assert r.status_code == 201, r.text
     cert = r.json()["certificate"]
     assert (cert["batch"], cert["quantity_g"], cert["beneficiary"]) == (BATCH, 50_000, "Bob 小明")
     seq = r.json()["entry"]["seq"]
-    assert funded.client.get(f"/retirements/{seq}/certificate").json() == cert
-    page = funded.client.get(f"/retirements/{seq}/certificate.html")
+    assert funded.get("bob", f"/retirements/{seq}/certificate").json() == cert
+    public = funded.client.get(f"/certificates/{cert['certificate_id']}").json()
+    # Published by choice; an individual's account number never is.
+    assert public == {**cert, "retired_by": None}
+    page = funded.client.get(f"/certificates/{cert['certificate_id']}.html")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert "自愿注销证明" in page.text and "Retirement certificate" in page.text
@@ -189,9 +197,10 @@ def test_a_certificate_escapes_what_the_holder_wrote(funded: World) -> None:
             "quantity_g": 1,
             "beneficiary": "<script>x</script>",
             "reason": "test",
+            "publish_beneficiary": True,
         },
     )
-    page = funded.client.get(f"/retirements/{r.json()['entry']['seq']}/certificate.html").text
+    page = funded.client.get(f"/certificates/{r.json()['certificate']['certificate_id']}.html").text
     assert "<script>" not in page and "&lt;script&gt;" in page
 
 

@@ -29,7 +29,7 @@ def test_a_user_logs_in_for_a_bearer_token_of_its_party(world: World) -> None:
     token = r.json()
     assert (token["token_type"], token["party_id"]) == ("bearer", "bob")
     headers = {"Authorization": f"Bearer {token['access_token']}"}
-    accounts = world.client.get("/me/accounts", headers=headers).json()
+    accounts = world.client.get("/me/accounts", headers=headers).json()["items"]
     assert [a["owner"] for a in accounts] == ["bob"]
 
 
@@ -67,7 +67,7 @@ def test_an_unknown_api_key_is_unauthenticated(world: World) -> None:
 
 
 def test_an_api_key_resolves_to_its_party(world: World) -> None:
-    accounts = world.get("plat-key", "/me/accounts").json()
+    accounts = world.get("plat-key", "/me/accounts").json()["items"]
     assert [a["owner"] for a in accounts] == ["plat"]
 
 

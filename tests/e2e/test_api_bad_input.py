@@ -102,7 +102,9 @@ def test_reading_an_unknown_account_is_not_found(funded: World) -> None:
 
 
 def test_an_unknown_certificate_is_not_found(funded: World) -> None:
-    r = funded.client.get("/retirements/2/certificate")
+    r = funded.get("mee", "/retirements/2/certificate")
+    assert (r.status_code, r.json()["code"]) == (404, "unknown_certificate")
+    r = funded.client.get(f"/certificates/RC-2-{'a' * 26}")
     assert (r.status_code, r.json()["code"]) == (404, "unknown_certificate")
 
 

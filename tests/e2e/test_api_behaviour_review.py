@@ -77,6 +77,24 @@ def test_an_authority_lists_a_days_held_events(held_day: World) -> None:
     assert refused.status_code == 403
 
 
+def test_held_events_are_paged_by_cursor(held_day: World) -> None:
+    whole = held_day.get("mee", "/behaviour/held", day="2026-06-30").json()
+    assert whole["next_cursor"] is None
+    paged, cursor = [], None
+    while True:
+        params = {"day": "2026-06-30", "limit": 1}
+        page = held_day.get(
+            "mee", "/behaviour/held", **params, **({"cursor": cursor} if cursor else {})
+        )
+        paged += page.json()["held"]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert paged == whole["held"] and len(paged) == 3
+    too_many = held_day.get("mee", "/behaviour/held", day="2026-06-30", limit=1_001)
+    assert too_many.status_code == 422
+
+
 def test_a_release_credits_the_room_left_and_shows_on_the_statement(held_day: World) -> None:
     release = {"decision": "release", "reason": "one card, two gates"}
     response = held_day.post("registry", path("A2"), release, key="rel-a2")

@@ -6,6 +6,7 @@ the query services), not only against the exit code.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -84,7 +85,7 @@ def test_demo_seeds_a_registry_that_verifies(sqlite_url: str) -> None:
     assert "verify: OK (" in out
     for text in (BATCH, CEA, "生态环境部", "RC-", "Retirement certificate", "serve --demo"):
         assert text in out
-    totals = {b.denomination: b for b in export_module.batch_totals(SqlStore(sqlite_url))}
+    totals = {b.denomination: b for b in export_module.batch_totals(SqlStore(sqlite_url)).items}
     pcer = totals[BATCH]
     assert sum(pcer.by_state.values()) == pcer.issued_g
     assert pcer.amount(State.RETIRED) > 0 and pcer.amount(State.CANCELLED) > 0
@@ -248,7 +249,14 @@ def test_retire_prints_a_certificate_that_can_be_shown_again(world: World) -> No
     seq = world.head()
     shown = run(world.url, "registry", "certificate", str(seq))
     assert shown.exit_code == 0
-    assert f"RC-{seq:012d}" in shown.output
+    [cert_id] = re.findall(rf"RC-{seq}-[a-z2-7]{{26}}", shown.output)
+    assert "Alice 李" in shown.output
+    # By its id, as the public sees it: the name was not published.
+    public = run(world.url, "registry", "certificate", cert_id)
+    assert public.exit_code == 0, public.output
+    assert cert_id in public.output and "Alice 李" not in public.output
+    guessed = run(world.url, "registry", "certificate", f"RC-{seq}-{'a' * 26}")
+    assert guessed.exit_code == 2 and "unknown_certificate" in guessed.output
 
 
 def test_cancel_and_withdraw_and_correct(world: World) -> None:
@@ -368,3 +376,26 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "fresh.db") as raw:
         tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"entries", "postings", "balances", "alembic_version"} <= tables
+
+
+def test_the_reads_integrators_need_from_a_shell(world: World) -> None:
+    head = run(world.url, "registry", "head")
+    assert head.exit_code == 0 and f"seq {world.head()}" in head.output
+    alice, power = str(world.ids["alice"]), str(world.ids["power"])
+    before = world.head()
+    run(world.url, "registry", "transfer", alice, power, "-a", BATCH, "-q", "1kg", "--as", "alice")
+    then = run(world.url, "registry", "positions", alice, power, "--as-of", str(before))
+    now = run(world.url, "registry", "positions", alice, power)
+    assert then.exit_code == now.exit_code == 0
+    assert f"as of 截至 seq {before}" in then.output and "2 t" in then.output
+    assert f"as of 截至 seq {before + 1}" in now.output and "1.999 t" in now.output
+    supply = run(world.url, "registry", "supply", BATCH)
+    assert supply.exit_code == 0 and BATCH in supply.output
+    issued = run(world.url, "registry", "issue", "PCER-GD-AFF0007-2026Q4", "--to", alice,
+                 "-q", "1t", "--as", "mee")  # fmt: skip
+    assert issued.exit_code == 0 and "PCER-GD-AFF0007-2026Q4-001" in issued.output
+    first = run(world.url, "registry", "batches", "--limit", "1")
+    [cursor] = re.findall(r"--cursor (\S+)", first.output)
+    rest = run(world.url, "registry", "batches", "--cursor", cursor)
+    assert BATCH in first.output and CEA in rest.output and BATCH not in rest.output
+    assert "--cursor" not in rest.output  # the last page says so by printing none

@@ -69,9 +69,13 @@ def api(any_store: SqlStore) -> Iterator[Api]:
 
 
 def test_rule_sets_are_listed_and_shown_with_their_citations(api: Api) -> None:
-    listed = api.client.get("/rules").json()
+    listed = api.client.get("/rules").json()["items"]
     assert GD.version in {r["version"] for r in listed}
-    assert [r["version"] for r in api.client.get("/rules?jurisdiction=GD").json()] == [GD.version]
+    gd = api.client.get("/rules?jurisdiction=GD").json()["items"]
+    assert [r["version"] for r in gd] == [GD.version]
+    first = api.client.get("/rules?limit=1").json()
+    rest = api.client.get(f"/rules?cursor={first['next_cursor']}").json()["items"]
+    assert [r["version"] for r in first["items"] + rest] == [r["version"] for r in listed]
     shown = api.client.get(f"/rules/{GD.version}").json()
     ci = shown["sections"]["carbon_inclusive"]
     assert ci["person_min_g"] == MIN_G and "person_min_g" in ci["assumed"]
@@ -114,15 +118,15 @@ def test_carbon_inclusive_over_http_from_opening_to_my_credits(api: Api) -> None
     assert again.json() == first.json()
     batch = first.json()["batch"]
     assert held(api.w, "alice", batch) == 2 * MIN_G
-    (mine,) = api.get("alice", "/me/inclusive")
+    (mine,) = api.get("alice", "/me/inclusive")["items"]
     assert (mine["batch"], mine["credited_g"], mine["available_g"]) == (batch, 2 * MIN_G, 2 * MIN_G)
-    assert api.get("bob", "/me/inclusive") == []
+    assert api.get("bob", "/me/inclusive")["items"] == []
     assert api.get("reg", path)["status"] == "issued"
-    (line,) = api.get("cqc", f"{path}/attributions")
+    table = api.get("cqc", f"{path}/attributions")
+    (line,) = table["items"]
     assert (line["account_id"], line["amount_g"]) == (api.w.people["alice"], 2 * MIN_G)
-    assert api.get("cqc", f"{path}/attributions?after={line['account_id']}") == []
+    assert table["next_cursor"] is None
     forbidden = api.client.get(f"{path}/attributions", headers=api.headers["alice"])
     assert forbidden.status_code == 403
-    assert [r["issuance_id"] for r in api.get("reg", "/inclusive/issuances?jurisdiction=GD")] == [
-        opened["issuance_id"]
-    ]
+    listed = api.get("reg", "/inclusive/issuances?jurisdiction=GD")["items"]
+    assert [r["issuance_id"] for r in listed] == [opened["issuance_id"]]

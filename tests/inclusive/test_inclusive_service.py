@@ -85,14 +85,14 @@ def test_issuance_spends_qualifying_energy_and_issues_the_same_grams(w: World) -
     assert energy(w, "chen") == MIN_G - 1
     assert w.ci.attribution_totals(result.issue_seq) == (2, 4 * MIN_G + 500)
 
-    [mine] = w.ci.mine(w.people["bob"])
+    [mine] = w.ci.mine(w.people["bob"]).items
     assert (mine.batch, mine.credited_g, mine.available_g) == (
         result.batch,
         MIN_G + 500,
         MIN_G + 500,
     )
     assert mine.first_line == mine.last_line == (credit_seq, 1)
-    assert w.ci.mine(w.people["chen"]) == []
+    assert w.ci.mine(w.people["chen"]).items == []
     with w.store.reader() as uow:
         entry = uow.entry(result.issue_seq)
     assert entry is not None

@@ -10,6 +10,7 @@ from pctrade import bootstrap
 from pctrade.bootstrap import App
 from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.clock import Clock
+from pctrade.kernel.entropy import Entropy
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import Role
 from pctrade.ledger.service import Registry
@@ -31,9 +32,11 @@ class World:
     app: App
 
 
-def build_world(store: SqlStore, clock: Clock | None = None) -> World:
+def build_world(
+    store: SqlStore, clock: Clock | None = None, entropy: Entropy | None = None
+) -> World:
     """Regulator, two individuals, an emitter and a platform; one batch; some cash."""
-    app = bootstrap.build(store, clock=clock)
+    app = bootstrap.build(store, clock=clock, entropy=entropy)
     reg, store = app.registry, app.store
     reg.open_account("registry", "o-reg", c.OpenAccount("reg", Role.REGULATOR, "Regulator"))
     ids = {}

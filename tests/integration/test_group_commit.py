@@ -42,7 +42,7 @@ def test_concurrent_transfers_in_groups_keep_every_invariant(
     grouped: tuple[Registry, list[int]],
 ) -> None:
     reg, ids = grouped
-    head_before = journal_page(reg.store, 0, 500)[-1].seq
+    head_before = journal_page(reg.store, 0, 500).items[-1].seq
     outcomes: list[int] = []
     refused: list[str] = []
     lock = threading.Lock()

@@ -107,7 +107,7 @@ def test_surrender_retire_cancel_move_units_to_terminal_states(world: World) -> 
     assert holding(world, world.alice, BATCH, "retired") == 100
     assert holding(world, world.alice, BATCH, "cancelled") == 50
     cert = certificate(world.store, r.seq)
-    assert (cert["batch"], cert["quantity_g"], cert["beneficiary"]) == (BATCH, 100, "Alice")
+    assert (cert.batch, cert.quantity_g, cert.beneficiary) == (BATCH, 100, "Alice")
 
 
 def test_deposit_and_withdraw_cash(world: World) -> None:

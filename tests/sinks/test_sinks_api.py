@@ -121,7 +121,7 @@ def test_sinks_over_http_from_registration_to_my_credits(api: Api) -> None:
     assert issued["sponsors"] == 2
 
     mine = api.client.get("/me/sinks", headers=api.headers["alice"]).json()
-    (project,) = mine
+    (project,) = mine["items"]
     assert project["units"] == 3 and project["energy_g"] == 3 * unit_g()
     assert project["credited_g"] == project["credits"][0]["available_g"] > 0
     rev = api.ok(

@@ -392,7 +392,7 @@ def test_behaviour_to_sponsorship_to_verified_issuance_accounts_for_every_gram(
     assert in_accounts + held(w, SystemAccount.BUFFER, issued.batch) + issued.unissued_g == (
         REMOVALS_G
     )
-    view = {p: mine(w.reg, a) for p, a in w.people.items()}
+    view = {p: mine(w.reg, a).items for p, a in w.people.items()}
     for person, projects in view.items():
         (mine_here,) = projects
         assert mine_here.verified_g == REMOVALS_G

@@ -42,3 +42,11 @@ def test_every_journal_name_maps_a_real_field() -> None:
     for cls in (c.Transfer, c.Freeze, c.Unfreeze, c.Surrender, c.Retire, c.Cancel):
         fields = set(cls.__dataclass_fields__)
         assert set(cls.JOURNAL_NAMES) <= fields and "quantity" not in fields
+
+
+def test_publishing_the_beneficiary_is_part_of_a_retirements_fingerprint() -> None:
+    # Left at its default the choice keeps the fingerprint recorded before it existed
+    # (above); made, it is another request under the same key.
+    hidden = c.Retire(1000, BATCH, 9, Retirement("a", "b"))
+    shown = c.Retire(1000, BATCH, 9, Retirement("a", "b", publish_beneficiary=True))
+    assert hidden.fingerprint() != shown.fingerprint()

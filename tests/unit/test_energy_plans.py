@@ -119,7 +119,9 @@ def test_lines_digest_changes_with_any_field_or_the_order() -> None:
         lambda: plan_transfer(ALICE, BOB, ENERGY_ASSET, 1),
         lambda: plan_freeze(ALICE, ENERGY_ASSET, 1, FreezeReason.ORDER, "o-1"),
         lambda: plan_surrender(EMITTER, ENERGY_ASSET, 1, "2026"),
-        lambda: plan_retire(ALICE, ENERGY_ASSET, 1, Retirement("A", "offset")),
+        lambda: plan_retire(
+            ALICE, ENERGY_ASSET, 1, Retirement("A", "offset"), certificate_token="a" * 26
+        ),
         lambda: plan_cancel(ALICE, ENERGY_ASSET, 1, "fraud"),
     ],
     ids=["transfer", "freeze", "surrender", "retire", "cancel"],

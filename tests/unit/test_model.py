@@ -9,16 +9,19 @@ from pctrade.ledger.model import (
     CASH_ASSET,
     ENERGY_ASSET,
     HOLDING_STATES,
+    SERIAL_MAX,
     Batch,
     Denomination,
     HolderType,
     Instrument,
+    Series,
     State,
     account_number,
     asset_names,
     builtin_asset,
     is_cash,
     parse_account_ref,
+    parse_batch_name,
 )
 
 
@@ -65,6 +68,21 @@ def test_bad_denominations_are_refused(text: str) -> None:
     with pytest.raises(ValidationError) as err:
         Denomination.parse(text)
     assert err.value.code == "bad_denomination"
+
+
+def test_a_series_is_a_denomination_without_its_serial() -> None:
+    series = parse_batch_name("PCER-GD-AFF0007-2026Q3")
+    assert isinstance(series, Series) and str(series) == "PCER-GD-AFF0007-2026Q3"
+    assert str(series.numbered(12)) == "PCER-GD-AFF0007-2026Q3-012"
+    assert series.numbered(1).series == series
+    whole = parse_batch_name("PCER-GD-AFF0007-2026Q3-002")
+    assert isinstance(whole, Denomination) and whole.serial == 2
+    with pytest.raises(ValidationError) as err:
+        Denomination.parse("PCER-GD-AFF0007-2026Q3")  # a batch itself needs its serial
+    assert err.value.code == "bad_denomination"
+    for serial in (0, SERIAL_MAX + 1):
+        with pytest.raises(ValidationError):
+            series.numbered(serial)
 
 
 def test_account_number_parses_back_to_its_id() -> None:

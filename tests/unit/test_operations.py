@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pctrade.kernel.errors import ValidationError
+from pctrade.ledger.journal import EntryHeader, JsonDict
 from pctrade.ledger.model import (
     CASH_ASSET,
     Account,
@@ -18,8 +19,11 @@ from pctrade.ledger.model import (
 )
 from pctrade.ledger.operations import (
     FreezeReason,
+    HoldChange,
     OpType,
     Retirement,
+    hold_changes,
+    holds_payload,
     plan_cancel,
     plan_cash,
     plan_correct,
@@ -185,12 +189,23 @@ def test_surrender_is_for_key_emitters_and_credits_only() -> None:
     assert err.value.code == "bad_asset"
 
 
-def test_retire_records_beneficiary_and_reason() -> None:
+TOKEN = "a" * 26
+
+
+def test_retire_records_beneficiary_reason_and_the_certificate_token() -> None:
     r = Retirement("Alice", "offset my flights", "CN-GD", "2026")
-    plan = plan_retire(ALICE, CREDIT, 5, r)
+    plan = plan_retire(ALICE, CREDIT, 5, r, certificate_token=TOKEN)
     assert list(plan.postings)[1] == Posting(1000, CREDIT, State.RETIRED, 5)
     assert plan.payload["beneficiary"] == "Alice"
     assert plan.payload["jurisdiction"] == "CN-GD"
+    assert plan.payload["certificate_token"] == TOKEN
+    # Not chosen, so the public certificate withholds the name.
+    assert plan.payload["publish_beneficiary"] is False
+
+
+def test_a_retirement_needs_a_well_formed_certificate_token() -> None:
+    with pytest.raises(ValidationError):
+        plan_retire(ALICE, CREDIT, 5, Retirement("A", "why"), certificate_token="RC-1")
 
 
 @pytest.mark.parametrize(
@@ -205,7 +220,7 @@ def test_retire_records_beneficiary_and_reason() -> None:
 )
 def test_retire_refuses_bad_requests(retirement: Retirement, asset: int, code: str) -> None:
     with pytest.raises(ValidationError) as err:
-        plan_retire(ALICE, asset, 5, retirement)
+        plan_retire(ALICE, asset, 5, retirement, certificate_token=TOKEN)
     assert err.value.code == code
 
 
@@ -245,3 +260,17 @@ def test_genesis_opens_every_system_account() -> None:
     plan = plan_genesis()
     assert sorted(a.account_id for a in plan.accounts) == sorted(int(s) for s in SystemAccount)
     assert all(a.holder_type == HolderType.SYSTEM for a in plan.accounts)
+
+
+def test_an_entrys_hold_changes_are_read_back_from_its_payload() -> None:
+    def header(seq: int, op: str, payload: JsonDict) -> EntryHeader:
+        return EntryHeader(seq, op, "a", "k", "h", "ts", payload)
+
+    freeze = plan_freeze(ALICE, CREDIT, 30, FreezeReason.ORDER, "o-1")
+    assert hold_changes(header(7, OpType.FREEZE, freeze.payload)) == [(7, 30)]
+    release = plan_unfreeze(7, 1000, CREDIT, 30, 12)
+    assert hold_changes(header(8, OpType.UNFREEZE, release.payload)) == [(7, -12)]
+    changes = [HoldChange(None, 1000, CREDIT, 5), HoldChange(7, 1000, CREDIT, -3)]
+    settled = {"holds": holds_payload(changes)}
+    assert hold_changes(header(9, "settle_trade", settled)) == [(9, 5), (7, -3)]
+    assert hold_changes(header(10, OpType.TRANSFER, {"quantity": 1})) == []

@@ -14,6 +14,9 @@ from pctrade.api.sink_schemas import IssuanceCertificatePublic, SponsorCreditPub
 from pctrade.kernel.units import format_carbon
 from pctrade.sinks.certificates import REMAINDER_RULE_ZH
 
+# Personal data the certificate does not publish (see ``ledger.certificates``).
+WITHHELD = "不公开 withheld"
+
 _PAGE = """<!doctype html>
 <html lang="zh-CN">
 <head><meta charset="utf-8"><title>{title}</title>
@@ -42,11 +45,11 @@ def render(cert: CertificatePublic) -> str:
         ("证书编号", "Certificate", cert.certificate_id),
         ("批次", "Batch", cert.batch),
         ("注销数量", "Quantity", f"{format_carbon(cert.quantity_g)} CO2e ({cert.quantity_g} g)"),
-        ("受益方", "Beneficiary", cert.beneficiary),
+        ("受益方", "Beneficiary", cert.beneficiary or WITHHELD),
         ("注销原因", "Reason", cert.reason),
         ("地区", "Jurisdiction", cert.jurisdiction or "—"),
         ("消费期间", "Consumption period", cert.consumption_period or "—"),
-        ("注销账户", "Retired by", cert.retired_by),
+        ("注销账户", "Retired by", cert.retired_by or WITHHELD),
         ("注销时间 (UTC)", "Retired at (UTC)", cert.retired_at),
         ("日志序号", "Journal entry", str(cert.journal_seq)),
     ]

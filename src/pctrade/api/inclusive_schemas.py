@@ -106,3 +106,23 @@ class AttributionPublic(Out):
     first_idx: int
     last_seq: int
     last_idx: int
+
+
+class RuleSetPagePublic(Out):
+    items: list[RuleSetSummary]
+    next_cursor: str | None
+
+
+class InclusiveRequestPagePublic(Out):
+    items: list[InclusiveRequestPublic]
+    next_cursor: str | None
+
+
+class AttributionPagePublic(Out):
+    items: list[AttributionPublic]
+    next_cursor: str | None
+
+
+class MyInclusivePagePublic(Out):
+    items: list[MyInclusivePublic]
+    next_cursor: str | None

@@ -7,7 +7,6 @@ never touch the store themselves.
 from __future__ import annotations
 
 from pctrade.kernel.errors import NotFound
-from pctrade.kernel.limits import PAGE_SIZE_MAX
 from pctrade.ledger.model import CASH_ASSET, Account, AccountId, Batch, Party, PartyId, Seq
 from pctrade.ledger.ports import Store
 
@@ -24,13 +23,6 @@ def account(store: Store, account_id: AccountId) -> tuple[Account, set[PartyId]]
         if found is None:
             raise NotFound(f"no account {account_id}", code="unknown_account")
         return found, uow.agents(account_id)
-
-
-def batches(store: Store, after_asset_id: int = 0, limit: int = 100) -> list[Batch]:
-    limit = max(1, min(limit, PAGE_SIZE_MAX))
-    with store.reader() as uow:
-        rows = sorted(uow.batches(), key=lambda b: b.asset_id)
-    return [b for b in rows if b.asset_id > after_asset_id][:limit]
 
 
 def batch(store: Store, denomination: str) -> Batch:

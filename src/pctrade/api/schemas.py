@@ -115,7 +115,20 @@ class EntryDetailPublic(Out):
 
 class JournalPagePublic(Out):
     entries: list[EntryPublic]
-    next_after: int | None = Field(description="pass as ``after`` for the next page")
+    next_after: int | None = Field(
+        description="the last seq of this page when another follows: pass as ``after``"
+    )
+    next_cursor: str | None = Field(
+        description="pass as ``cursor`` for the next page; null on the last page"
+    )
+
+
+class JournalHeadPublic(Out):
+    """A journal position: the entry at ``seq`` and its hash (which chains all before)."""
+
+    seq: int
+    hash: str
+    ts: str = Field(description="when the entry was recorded (UTC)")
 
 
 # ---- parties and accounts -------------------------------------------------------------
@@ -144,6 +157,11 @@ class AccountPublic(Out):
     holder_type: str
     owner: str
     label: str
+
+
+class AccountPagePublic(Out):
+    items: list[AccountPublic]
+    next_cursor: str | None
 
 
 class AccountOpenedPublic(Out):
@@ -201,6 +219,19 @@ class AccountViewPublic(Out):
     agents: list[str]
 
 
+class PositionPublic(Out):
+    account: AccountPublic
+    holdings: list[HoldingPublic]
+    holds: list[HoldPublic] = Field(description="holds open at the position, as then")
+
+
+class PositionsPublic(Out):
+    """Accounts read together at one journal position: right after entry ``as_of``."""
+
+    as_of: JournalHeadPublic
+    accounts: list[PositionPublic]
+
+
 # ---- batches --------------------------------------------------------------------------
 class Allocation(Body):
     account: AccountRef
@@ -208,7 +239,16 @@ class Allocation(Body):
 
 
 class BatchCreate(Body):
-    denomination: Annotated[str, Field(min_length=1, max_length=DENOMINATION_LEN_MAX)]
+    denomination: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=DENOMINATION_LEN_MAX,
+            description="the whole denomination (PCER-GD-AFF0007-2026Q3-001), or its series"
+            " without the serial (PCER-GD-AFF0007-2026Q3): the registry then assigns the"
+            " series' next serial",
+        ),
+    ]
     allocations: Annotated[
         list[Allocation], Field(min_length=1, max_length=RECIPIENTS_PER_REQUEST_MAX)
     ]
@@ -224,6 +264,25 @@ class BatchPublic(Out):
     serial: int
     issued_g: int
     issued_seq: int
+
+
+class BatchPagePublic(Out):
+    items: list[BatchPublic]
+    next_cursor: str | None
+
+
+class SupplyPublic(Out):
+    """A batch's grams by state, read in one snapshot: the five states sum to issued."""
+
+    denomination: str
+    asset_id: int
+    issued_g: int
+    available_g: int
+    frozen_g: int
+    surrendered_g: int
+    retired_g: int
+    cancelled_g: int
+    as_of: JournalHeadPublic
 
 
 class BatchIssuedPublic(Out):
@@ -317,17 +376,27 @@ class RetirementCreate(Body):
     reason: Reason
     jurisdiction: Annotated[str, Field(max_length=8, description="ISO 3166-2, e.g. CN-GD")] = ""
     consumption_period: Annotated[str, Field(max_length=64)] = ""
+    publish_beneficiary: bool = Field(
+        default=False,
+        strict=True,
+        description="show the beneficiary's name on the public certificate (default: withheld)",
+    )
 
 
 class CertificatePublic(Out):
-    certificate_id: str
+    """A retirement certificate. Read by its id, anyone sees the public view: no
+    beneficiary unless published, no individual's account number."""
+
+    certificate_id: str = Field(description="RC-{seq}-{token}: unguessable; share it to prove")
     batch: str
     quantity_g: int
-    beneficiary: str
+    beneficiary: str | None = Field(description="null when withheld from the public view")
+    beneficiary_published: bool
     reason: str
     jurisdiction: str
     consumption_period: str
-    retired_by: str
+    holder_type: str
+    retired_by: str | None = Field(description="account number; null for an individual's")
     retired_at: str
     journal_seq: int
     entry_hash: str
@@ -437,6 +506,7 @@ class HeldEventPublic(Out):
 class HeldEventsPublic(Out):
     day: str
     held: list[HeldEventPublic]
+    next_cursor: str | None = Field(description="pass as ``cursor`` for the next page")
 
 
 class HoldDecisionCreate(Body):

@@ -247,3 +247,8 @@ class SponsorCreditPublic(Out):
 class SponsorCertificatePublic(Out):
     issuance: IssuanceCertificatePublic
     credit: SponsorCreditPublic
+
+
+class MyProjectPagePublic(Out):
+    items: list[MyProjectPublic]
+    next_cursor: str | None

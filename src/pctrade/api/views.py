@@ -7,10 +7,20 @@ entry, answers with the same body.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from pctrade.api import schemas as s
+from pctrade.ledger.certificates import Certificate
 from pctrade.ledger.journal import Entry, JsonDict
-from pctrade.ledger.model import Account, AccountStatus, Batch
-from pctrade.ledger.queries import AccountView, VerifyReport
+from pctrade.ledger.model import Account, AccountStatus, Batch, State
+from pctrade.ledger.queries import (
+    AccountView,
+    JournalHead,
+    Position,
+    Positions,
+    Supply,
+    VerifyReport,
+)
 from pctrade.ledger.status import Standing
 
 
@@ -55,28 +65,68 @@ def standing(st: Standing) -> s.AccountStatusPublic:
     return s.AccountStatusPublic(status=_STATUS_NAMES[st.status], reason=st.reason, seq=st.seq)
 
 
+def _holdings(view: AccountView | Position) -> list[s.HoldingPublic]:
+    return [
+        s.HoldingPublic(asset=h.asset, state=h.state, amount=h.amount, unit=unit_of(h.asset))
+        for h in view.holdings
+    ]
+
+
+def _holds(view: AccountView | Position) -> list[s.HoldPublic]:
+    return [
+        s.HoldPublic(
+            hold_id=h["hold_id"],
+            asset=h["asset"],
+            reason=h["reason"],
+            reference=h["reference"],
+            amount=h["amount"],
+            remaining=h["remaining"],
+            unit=unit_of(h["asset"]),
+        )
+        for h in view.holds
+    ]
+
+
 def account_view(view: AccountView) -> s.AccountViewPublic:
     return s.AccountViewPublic(
         account=account(view.account),
         status=standing(view.standing),
-        holdings=[
-            s.HoldingPublic(asset=h.asset, state=h.state, amount=h.amount, unit=unit_of(h.asset))
-            for h in view.holdings
-        ],
-        holds=[
-            s.HoldPublic(
-                hold_id=h["hold_id"],
-                asset=h["asset"],
-                reason=h["reason"],
-                reference=h["reference"],
-                amount=h["amount"],
-                remaining=h["remaining"],
-                unit=unit_of(h["asset"]),
-            )
-            for h in view.holds
-        ],
+        holdings=_holdings(view),
+        holds=_holds(view),
         agents=view.agents,
     )
+
+
+def journal_head(head: JournalHead) -> s.JournalHeadPublic:
+    return s.JournalHeadPublic(seq=head.seq, hash=head.hash, ts=head.ts)
+
+
+def positions(found: Positions) -> s.PositionsPublic:
+    return s.PositionsPublic(
+        as_of=journal_head(found.at),
+        accounts=[
+            s.PositionPublic(account=account(p.account), holdings=_holdings(p), holds=_holds(p))
+            for p in found.accounts
+        ],
+    )
+
+
+def supply(found: Supply) -> s.SupplyPublic:
+    return s.SupplyPublic(
+        denomination=found.batch.name,
+        asset_id=found.batch.asset_id,
+        issued_g=found.batch.issued_g,
+        available_g=found.amount(State.AVAILABLE),
+        frozen_g=found.amount(State.FROZEN),
+        surrendered_g=found.amount(State.SURRENDERED),
+        retired_g=found.amount(State.RETIRED),
+        cancelled_g=found.amount(State.CANCELLED),
+        as_of=journal_head(found.at),
+    )
+
+
+def certificate(cert: Certificate) -> s.CertificatePublic:
+    return s.CertificatePublic.model_validate(asdict(cert))
 
 
 def batch(b: Batch) -> s.BatchPublic:

@@ -1,7 +1,8 @@
 """The composition root: the one place that wires pctrade together.
 
 ``build`` makes an ``App`` from four things — a database (a URL, or a store to share an
-engine with), a clock, a rule book and a data folder — and the services over them:
+engine with), a clock, a rule book and a data folder — and the services over them
+(and, like the clock, the randomness unguessable ids are drawn from):
 the registry (the ledger's one writer), sinks, carbon-inclusive issuance and identity
 (logins, tokens, API keys, onboarding; its argon2 cost and login throttle are
 ``identity=``, by default ``$PCTRADE_PASSWORD_HASHING`` or argon2-cffi's profile). The green
@@ -45,6 +46,7 @@ from pctrade.identity.passwords import HashingParams
 from pctrade.identity.service import Identity, IdentityConfig
 from pctrade.inclusive.service import CarbonInclusive
 from pctrade.kernel.clock import Clock, SystemClock
+from pctrade.kernel.entropy import Entropy, system_entropy
 from pctrade.ledger.extensions import Context
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
@@ -176,10 +178,12 @@ def build(
     group_commit: bool = False,
     prepare: bool = True,
     identity: IdentityConfig | None = None,
+    entropy: Entropy | None = None,
 ) -> App:
     """Wire an app. ``database``: a URL (``None``: ``$PCTRADE_DATABASE_URL`` or SQLite
     in the working directory), or a store the app takes over (its caller closes it). Defaults: the
-    system clock, the shipped rule book, ``default_data_dir`` of the database.
+    system clock, the shipped rule book, ``default_data_dir`` of the database, the
+    system's randomness for unguessable ids (``kernel.entropy``; a test passes a seed).
     ``group_commit``: commit concurrent callers' operations together (a server).
     ``identity``: argon2's cost and the login throttle (``default_identity()``).
     """
@@ -195,7 +199,12 @@ def build(
         clock=clock,
         rules=rules if rules is not None else default_rules(),
         data_dir=(data_dir if data_dir is not None else default_data_dir(store.url)).absolute(),
-        registry=Registry(store, clock, group_commit=group_commit),
+        registry=Registry(
+            store,
+            clock,
+            group_commit=group_commit,
+            entropy=entropy if entropy is not None else system_entropy,
+        ),
         identity_config=identity if identity is not None else default_identity(),
         owns_engine=owns_engine,
     )

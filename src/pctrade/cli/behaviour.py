@@ -34,6 +34,7 @@ from rich.table import Table
 from pctrade.cli import render
 from pctrade.cli.common import (
     ActorOption,
+    CursorOption,
     DataDirOption,
     DbOption,
     KeyOption,
@@ -44,6 +45,7 @@ from pctrade.cli.common import (
     idempotency_key,
     open_app,
     open_store,
+    print_next,
 )
 from pctrade.energy import daily, review
 from pctrade.energy import service as energy
@@ -53,6 +55,8 @@ from pctrade.energy.behaviour.review import Decision
 from pctrade.energy.ingest import keep_imported
 from pctrade.energy.pipeline import QuantifyResult, import_file
 from pctrade.energy.pipeline.run import Engine
+from pctrade.kernel.limits import HELD_PAGE_MAX
+from pctrade.kernel.paging import decode_cursor
 from pctrade.ledger.model import parse_account_ref
 from pctrade.rules import DEFAULT_JURISDICTION
 
@@ -288,15 +292,23 @@ def spend(
 
 
 # ---- review of held events ---------------------------------------------------------------
+HELD_LIST = "behaviour_held"  # the API's list name: a cursor printed here reads it too
+
+
 @app.command()
 def held(
     day: Annotated[datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="The day.")],
     partner: Annotated[str | None, typer.Option(help="One data partner only.")] = None,
+    cursor: CursorOption = None,
+    limit: Annotated[int, typer.Option(help=f"At most this many (≤ {HELD_PAGE_MAX}).")] = 100,
     db: DbOption = None,
 ) -> None:
     """A day's events held for review (待审核): reason, what each would earn, decision."""
     with guarded():
-        events = review.held(open_store(db), day.date(), partner)
+        key = decode_cursor(HELD_LIST, cursor, (str, str))
+        start = ("", "") if key is None else (str(key[0]), str(key[1]))
+        page = review.held(open_store(db), day.date(), partner, start, limit)
+    events = page.items
     table = Table(
         "partner 数据方", "event", "person 个人", "behaviour 行为", "methodology 方法学",
         "reason 原因", "would earn 可得", "decision 决定",
@@ -317,6 +329,7 @@ def held(
         )
     console.print(f"{day.date().isoformat()}: {len(events)} held 待审核")
     console.print(table)
+    print_next(HELD_LIST, page)
 
 
 PartnerArg = Annotated[str, typer.Argument(help="The data partner that sent the event.")]

@@ -26,6 +26,8 @@ from rich.markup import escape
 from pctrade import bootstrap
 from pctrade.bootstrap import App
 from pctrade.kernel.errors import PctradeError
+from pctrade.kernel.limits import PAGE_SIZE_MAX
+from pctrade.kernel.paging import Page, next_cursor
 from pctrade.ledger.sql.engine import (
     BadDatabaseUrl,
     DatabaseError,
@@ -107,6 +109,19 @@ KeyOption = Annotated[
         show_default=False,
     ),
 ]
+
+CursorOption = Annotated[
+    str | None,
+    typer.Option(help="Continue from the page this cursor was printed under.", show_default=False),
+]
+LimitOption = Annotated[int, typer.Option(help=f"At most this many (≤ {PAGE_SIZE_MAX}).")]
+
+
+def print_next(list_name: str, page: Page[T]) -> None:
+    """Say how to read the page after this one, if there is one (``kernel.paging``)."""
+    cursor = next_cursor(list_name, page)
+    if cursor is not None:
+        console.print(f"[dim]next page 下一页: --cursor {cursor}[/dim]")
 
 
 def resolve_url(db: str | None) -> str:

@@ -21,17 +21,24 @@ from rich.table import Table
 from pctrade.cli import render
 from pctrade.cli.common import (
     ActorOption,
+    CursorOption,
     DbOption,
     KeyOption,
+    LimitOption,
     console,
     guarded,
     idempotency_key,
     open_app,
+    print_next,
 )
 from pctrade.inclusive.claim import Period
 from pctrade.inclusive.service import CarbonInclusive
 from pctrade.kernel.errors import ValidationError
+from pctrade.kernel.paging import decode_cursor
 from pctrade.ledger.model import parse_account_ref
+
+# The API's list names: a cursor printed here reads the same page over HTTP.
+ISSUANCES, MINE = "inclusive_issuances", "me_inclusive"
 
 app = typer.Typer(
     help="碳普惠 Carbon-inclusive path: verified avoided emissions issued as PCER.",
@@ -125,15 +132,19 @@ def issue(
 @app.command("list")
 def list_(
     jurisdiction: Annotated[str | None, typer.Option(help="Only this one, e.g. GD.")] = None,
+    cursor: CursorOption = None,
+    limit: LimitOption = 50,
     db: DbOption = None,
 ) -> None:
-    """Carbon-inclusive issuances, oldest first."""
+    """Carbon-inclusive issuances, oldest first, a page at a time."""
     with guarded():
-        rows = _ci(db).issuances(jurisdiction)
-    for row in rows:
+        key = decode_cursor(ISSUANCES, cursor, (int,))
+        page = _ci(db).issuances(jurisdiction, 0 if key is None else int(key[0]), limit)
+    for row in page.items:
         console.print(_summary(row))
-    if not rows:
+    if not page.items:
         console.print("no issuances 无")
+    print_next(ISSUANCES, page)
 
 
 @app.command()
@@ -152,11 +163,15 @@ def show(issuance_id: IdArg, db: DbOption = None) -> None:
 @app.command("mine")
 def show_mine(
     account: Annotated[str, typer.Argument(help="Account id or number.")],
+    cursor: CursorOption = None,
+    limit: LimitOption = 50,
     db: DbOption = None,
 ) -> None:
     """My carbon-inclusive credits (我的碳普惠减排量) and the energy behind them."""
     with guarded():
-        credits = _ci(db).mine(parse_account_ref(account))
+        key = decode_cursor(MINE, cursor, (int,))
+        page = _ci(db).mine(parse_account_ref(account), 0 if key is None else int(key[0]), limit)
+    credits = page.items
     table = Table(title="我的碳普惠 My carbon-inclusive credits")
     for column in ("batch", "period", "rule set", "credited", "held", "energy lines"):
         table.add_column(column)
@@ -170,3 +185,4 @@ def show_mine(
             f"{m.first_line[0]}:{m.first_line[1]} .. {m.last_line[0]}:{m.last_line[1]}",
         )
     console.print(table)
+    print_next(MINE, page)

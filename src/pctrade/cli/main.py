@@ -139,7 +139,7 @@ def _print_summary(url: str, seeded: tuple[App, demo_scenario.DemoResult]) -> No
         console.print(_parties_table(result))
         console.print(_chain_table(result))
         console.print(_accounts_table(store, result))
-        console.print(render.batches(batch_totals(store)))
+        console.print(render.batches(batch_totals(store).items))
         console.print(render.certificate(queries.certificate(store, result.retirement_seq)))
     if result.report is None or not result.report.ok:
         if result.report is not None:

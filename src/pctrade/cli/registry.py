@@ -22,16 +22,20 @@ import typer
 from pctrade.cli import render
 from pctrade.cli.common import (
     ActorOption,
+    CursorOption,
     DbOption,
     KeyOption,
+    LimitOption,
     console,
     guarded,
     idempotency_key,
     open_app,
     open_store,
+    print_next,
 )
-from pctrade.export import batch_totals
+from pctrade.export import BatchTotals, batch_totals
 from pctrade.kernel.errors import ValidationError
+from pctrade.kernel.paging import decode_cursor
 from pctrade.kernel.units import parse_carbon_g, parse_money_fen
 from pctrade.ledger import commands as c
 from pctrade.ledger import queries
@@ -145,7 +149,13 @@ def read_allocations(
 
 @app.command()
 def issue(
-    denomination: Annotated[str, typer.Argument(help="e.g. PCER-GD-AFF0007-2026Q3-001.")],
+    denomination: Annotated[
+        str,
+        typer.Argument(
+            help="e.g. PCER-GD-AFF0007-2026Q3-001, or the series PCER-GD-AFF0007-2026Q3:"
+            " the registry assigns its next serial."
+        ),
+    ],
     to: Annotated[str | None, typer.Option("--to", help="Single recipient account.")] = None,
     quantity: Annotated[str | None, typer.Option("--quantity", "-q", help="e.g. 10t.")] = None,
     file: Annotated[
@@ -288,13 +298,20 @@ def retire(
     reason: Annotated[str, typer.Option(help="Why (原因), up to 512 characters.")],
     jurisdiction: Annotated[str, typer.Option(help="ISO 3166-2, e.g. CN-GD.")] = "",
     period: Annotated[str, typer.Option(help="Consumption period, e.g. 2026-10.")] = "",
+    publish_beneficiary: Annotated[
+        bool,
+        typer.Option(
+            "--publish-beneficiary",
+            help="Show the beneficiary on the public certificate (withheld by default).",
+        ),
+    ] = False,
     db: DbOption = None,
     actor: ActorOption = SYSTEM_OWNER,
     key: KeyOption = None,
 ) -> None:
     """Retire units voluntarily (自愿注销) and print the certificate."""
     with guarded():
-        retirement = Retirement(beneficiary, reason, jurisdiction, period)
+        retirement = Retirement(beneficiary, reason, jurisdiction, period, publish_beneficiary)
         cmd = c.Retire(parse_account_ref(account), asset, parse_carbon_g(quantity), retirement)
     r = _write(db, actor, key, lambda reg, k: reg.retire(actor, k, cmd))
     with guarded():
@@ -436,7 +453,8 @@ def show_account(account: AccountArg, db: DbOption = None) -> None:
 @app.command("journal")
 def show_journal(
     after: Annotated[int, typer.Option(help="Show entries after this seq.")] = 0,
-    limit: Annotated[int, typer.Option(help="At most this many (≤ 500).")] = 50,
+    cursor: CursorOption = None,
+    limit: LimitOption = 50,
     account: Annotated[
         str | None, typer.Option(help="Only entries that touch this account.")
     ] = None,
@@ -444,13 +462,39 @@ def show_journal(
 ) -> None:
     """Page through the journal (日记账)."""
     with guarded():
+        key = decode_cursor("journal", cursor, (int,))
+        start = after if key is None else int(key[0])
         account_id = None if account is None else parse_account_ref(account)
         store = open_store(db)
-        entries = queries.journal_page(store, after, limit, account_id)
+        page = queries.journal_page(store, start, limit, account_id)
         names = asset_names(store)
-    console.print(render.journal(entries, names))
-    if entries:
-        console.print(f"[dim]next page: --after {entries[-1].seq}[/dim]")
+    console.print(render.journal(page.items, names))
+    print_next("journal", page)
+
+
+@app.command("head")
+def show_head(db: DbOption = None) -> None:
+    """The journal's newest entry: its seq and hash (日记账最新条目)."""
+    with guarded():
+        head = queries.journal_head(open_store(db))
+    console.print(f"seq {head.seq} · {head.ts}\nhash {head.hash}")
+
+
+@app.command("positions")
+def show_positions(
+    accounts: Annotated[list[str], typer.Argument(help="Account ids or numbers.")],
+    as_of: Annotated[
+        int | None, typer.Option("--as-of", help="Journal seq (default: the head).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Several accounts' balances and holds at one journal position (持仓快照)."""
+    with guarded():
+        ids = [parse_account_ref(a) for a in accounts]
+        found = queries.positions(open_store(db), ids, as_of)
+    console.print(f"as of 截至 seq {found.at.seq} · hash {found.at.hash}")
+    for p in found.accounts:
+        console.print(render.account(queries.AccountView(p.account, p.holdings, p.holds, [])))
 
 
 def asset_names(store: SqlStore) -> dict[int, str]:
@@ -470,17 +514,43 @@ def show_entry(
 
 @app.command("certificate")
 def show_certificate(
-    seq: Annotated[int, typer.Argument(help="Seq of a retire entry.")], db: DbOption = None
+    ref: Annotated[str, typer.Argument(help="Seq of a retire entry, or a certificate id (RC-…).")],
+    public: Annotated[
+        bool, typer.Option("--public", help="Show only what the public certificate shows.")
+    ] = False,
+    db: DbOption = None,
 ) -> None:
-    """Show the retirement certificate of a retire entry (注销证明)."""
+    """Show a retirement certificate (注销证明): in full, or as the public sees it."""
     with guarded():
-        cert = queries.certificate(open_store(db), seq)
+        store = open_store(db)
+        if ref.isdigit():
+            cert = queries.certificate(store, int(ref))
+            cert = cert.public() if public else cert
+        else:
+            cert = queries.public_certificate(store, ref)
     console.print(render.certificate(cert))
 
 
 @app.command("batches")
-def show_batches(db: DbOption = None) -> None:
-    """Every batch with its units by state (签发/可用/冻结/清缴/注销)."""
+def show_batches(cursor: CursorOption = None, limit: LimitOption = 50, db: DbOption = None) -> None:
+    """Batches with their units by state (签发/可用/冻结/清缴/注销), a page at a time."""
     with guarded():
-        totals = batch_totals(open_store(db))
-    console.print(render.batches(totals))
+        key = decode_cursor("batches", cursor, (int,))
+        page = batch_totals(open_store(db), 0 if key is None else int(key[0]), limit)
+    console.print(render.batches(page.items))
+    print_next("batches", page)
+
+
+@app.command("supply")
+def show_supply(
+    denomination: Annotated[str, typer.Argument(help="Batch denomination.")],
+    db: DbOption = None,
+) -> None:
+    """One batch's grams by state, read in one snapshot: they sum to what was issued."""
+    with guarded():
+        found = queries.supply(open_store(db), denomination)
+    totals = BatchTotals(
+        found.batch.asset_id, found.batch.name, found.batch.issued_g, found.by_state
+    )
+    console.print(render.batches([totals]))
+    console.print(f"[dim]as of 截至 seq {found.at.seq}[/dim]")

@@ -20,6 +20,7 @@ from rich.text import Text
 from pctrade.export import BatchTotals
 from pctrade.inclusive.model import InclusiveOp
 from pctrade.kernel.units import G_PER_KG, G_PER_T, format_money
+from pctrade.ledger.certificates import Certificate
 from pctrade.ledger.journal import Entry, JsonDict
 from pctrade.ledger.model import CASH_NAME, HOLDING_STATES, AccountStatus
 from pctrade.ledger.operations import OpType
@@ -182,22 +183,23 @@ def entry(e: Entry, detail: JsonDict) -> Group:
     return Group(Text(f"日记账条目 Journal entry {e.seq}", style="bold cyan"), info, postings)
 
 
-def certificate(cert: JsonDict) -> Panel:
+def certificate(cert: Certificate) -> Panel:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
+    published = "public 公开" if cert.beneficiary_published else "withheld from the public 不公开"
     rows = (
-        ("证书编号 Certificate", cert["certificate_id"]),
-        ("批次 Batch", cert["batch"]),
-        ("数量 Quantity", carbon(int(cert["quantity_g"]))),
-        ("受益人 Beneficiary", cert["beneficiary"]),
-        ("原因 Reason", cert["reason"]),
-        ("地区 Jurisdiction", cert["jurisdiction"] or "—"),
-        ("消费期 Period", cert["consumption_period"] or "—"),
-        ("注销账户 Retired by", cert["retired_by"]),
-        ("时间 Retired at", cert["retired_at"]),
-        ("日记账 Journal seq", str(cert["journal_seq"])),
-        ("条目哈希 Entry hash", cert["entry_hash"]),
+        ("证书编号 Certificate", cert.certificate_id),
+        ("批次 Batch", cert.batch),
+        ("数量 Quantity", carbon(cert.quantity_g)),
+        ("受益人 Beneficiary", f"{cert.beneficiary or '—'} ({published})"),
+        ("原因 Reason", cert.reason),
+        ("地区 Jurisdiction", cert.jurisdiction or "—"),
+        ("消费期 Period", cert.consumption_period or "—"),
+        ("注销账户 Retired by", cert.retired_by or "—"),
+        ("时间 Retired at", cert.retired_at),
+        ("日记账 Journal seq", str(cert.journal_seq)),
+        ("条目哈希 Entry hash", cert.entry_hash),
     )
     for label, value in rows:
         grid.add_row(label, str(value))

@@ -18,15 +18,19 @@ from rich.table import Table
 from pctrade.cli import render, render_sinks
 from pctrade.cli.common import (
     ActorOption,
+    CursorOption,
     DbOption,
     KeyOption,
+    LimitOption,
     console,
     guarded,
     idempotency_key,
     open_app,
     open_store,
+    print_next,
 )
 from pctrade.kernel.errors import ValidationError
+from pctrade.kernel.paging import decode_cursor
 from pctrade.kernel.units import parse_carbon_g
 from pctrade.ledger.model import parse_account_ref
 from pctrade.sinks.certificates import issuance_certificate, sponsor_certificate
@@ -34,6 +38,8 @@ from pctrade.sinks.monitoring import Period
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType, SponsorUnit, UnitKind
 from pctrade.sinks.queries import mine, unit_offer
 from pctrade.sinks.service import Sinks
+
+MINE = "me_sinks"  # the API's list name: a cursor printed here reads it over HTTP too
 
 app = typer.Typer(
     help="碳汇 Forest sinks: register, approve, sponsor, report, verify, issue, reverse,"
@@ -262,11 +268,16 @@ def reverse(
 @app.command("mine")
 def show_mine(
     account: Annotated[str, typer.Argument(help="Account id or number.")],
+    cursor: CursorOption = None,
+    limit: LimitOption = 50,
     db: DbOption = None,
 ) -> None:
     """My trees, my credits (我的树 我的碳汇): projects sponsored and credits received."""
     with guarded():
-        projects = mine(open_app(db).registry, parse_account_ref(account))
+        key = decode_cursor(MINE, cursor, (str,))
+        after = "" if key is None else str(key[0])
+        page = mine(open_app(db).registry, parse_account_ref(account), after, limit)
+    projects = page.items
     table = Table(title="我的碳汇 My sinks")
     for column in ("project", "type", "units", "energy", "verified", "batch", "credited", "held"):
         table.add_column(column)
@@ -284,6 +295,7 @@ def show_mine(
                 render.carbon(credit.available_g),
             )
     console.print(table)
+    print_next(MINE, page)
 
 
 @app.command("certificate")

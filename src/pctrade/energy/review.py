@@ -36,7 +36,8 @@ from pctrade.energy.model import EnergyCredit, EnergyLine, EnergyOp
 from pctrade.energy.sql import held as held_store
 from pctrade.energy.sql.held import DecisionRow, HeldEvent
 from pctrade.kernel.errors import Conflict, Forbidden, NotFound, ValidationError
-from pctrade.kernel.limits import DECISION_REASON_LEN_MAX
+from pctrade.kernel.limits import DECISION_REASON_LEN_MAX, HELD_PAGE_MAX
+from pctrade.kernel.paging import Page, fetch_size, page_of
 from pctrade.ledger import access
 from pctrade.ledger.invariants import Problem
 from pctrade.ledger.journal import Entry, JsonDict, format_ts
@@ -72,19 +73,32 @@ class DecisionReport:
     replayed: bool = False
 
 
-def held(store: Store, day: date, partner_id: str | None = None) -> list[HeldEvent]:
-    """A day's held events, decided or not (at most ``held_store.HELD_LISTED_MAX``)."""
+def held(
+    store: Store,
+    day: date,
+    partner_id: str | None = None,
+    after: tuple[str, str] = ("", ""),
+    limit: int = HELD_PAGE_MAX,
+) -> Page[HeldEvent]:
+    """A page of a day's held events, decided or not, by (partner id, event id)."""
+    n = fetch_size(limit, HELD_PAGE_MAX)
     with store.reader() as uow:
-        return held_store.held_on(uow, day.isoformat(), partner_id)
+        rows = held_store.held_on(uow, day.isoformat(), partner_id, after, n)
+    return page_of(rows, limit, lambda h: (h.partner_id, h.event_id))
 
 
 def held_for(
-    actor: Party, store: Store, day: date, partner_id: str | None = None
-) -> list[HeldEvent]:
+    actor: Party,
+    store: Store,
+    day: date,
+    partner_id: str | None = None,
+    after: tuple[str, str] = ("", ""),
+    limit: int = HELD_PAGE_MAX,
+) -> Page[HeldEvent]:
     """``held`` for a caller: only the authorities review held events."""
     if not access.is_authority(actor):
         raise Forbidden(f"{actor.party_id} may not review held events")
-    return held(store, day, partner_id)
+    return held(store, day, partner_id, after, limit)
 
 
 def decide(

@@ -47,9 +47,9 @@ from pctrade.kernel.errors import (
     Conflict,
     IdempotencyConflict,
     NotFound,
-    ValidationError,
 )
-from pctrade.kernel.limits import ATTRIBUTION_PAGE_MAX, INT32_MAX
+from pctrade.kernel.limits import ATTRIBUTION_PAGE_MAX, INT32_MAX, PAGE_SIZE_MAX
+from pctrade.kernel.paging import Page, fetch_size, page_of
 from pctrade.ledger import access
 from pctrade.ledger.journal import JsonDict, format_ts
 from pctrade.ledger.model import AccountId, Party, Role, State
@@ -179,9 +179,14 @@ class CarbonInclusive:
         with self.store.reader() as uow:
             return _issuance(uow, issuance_id)
 
-    def issuances(self, jurisdiction: str | None = None) -> list[Row]:
+    def issuances(
+        self, jurisdiction: str | None = None, after: int = 0, limit: int = PAGE_SIZE_MAX
+    ) -> Page[Row]:
+        """A page of issuances (of one jurisdiction, if given), oldest first."""
+        n = fetch_size(limit, PAGE_SIZE_MAX)
         with self.store.reader() as uow:
-            return db.issuances_of(uow, jurisdiction)
+            rows = db.issuances_of(uow, jurisdiction, after, n)
+        return page_of(rows, limit, lambda r: (int(r["issuance_id"]),))
 
     # ---- verify -------------------------------------------------------------------
     def verify(
@@ -301,29 +306,31 @@ class CarbonInclusive:
 
     def attributions(
         self, actor: Party, issuance_id: int, after: int = 0, limit: int = ATTRIBUTION_PAGE_MAX
-    ) -> list[Row]:
+    ) -> Page[Row]:
         """A page of who got how much of an issued batch, and from which energy lines.
 
         For the authorities and verifiers: the table names every person credited.
         """
         access.require_role(actor, (*AUTHORITIES, Role.VERIFIER), "read attribution tables")
-        if not 0 < limit <= ATTRIBUTION_PAGE_MAX:
-            raise ValidationError(
-                f"a page holds 1 to {ATTRIBUTION_PAGE_MAX} rows", code="bad_limit"
-            )
+        n = fetch_size(limit, ATTRIBUTION_PAGE_MAX)
         with self.store.reader() as uow:
             row = _issuance(uow, issuance_id)
             if row["issue_seq"] is None:
                 raise Conflict(f"issuance {issuance_id} is not issued", code="not_issued")
-            return db.attributions_page(uow, int(row["issue_seq"]), after, limit)
+            rows = db.attributions_page(uow, int(row["issue_seq"]), after, n)
+        return page_of(rows, limit, lambda r: (int(r["account_id"]),))
 
-    def mine(self, account_id: AccountId) -> list[MyInclusiveCredit]:
-        """Every carbon-inclusive credit an account received, and what it still holds."""
+    def mine(
+        self, account_id: AccountId, after: int = 0, limit: int = PAGE_SIZE_MAX
+    ) -> Page[MyInclusiveCredit]:
+        """A page of the carbon-inclusive credits an account received (by issue seq,
+        after ``after``), and what it still holds of each."""
+        n = fetch_size(limit, PAGE_SIZE_MAX)
         with self.store.reader() as uow:
             if uow.account(account_id) is None:
                 raise NotFound(f"no account {account_id}", code="unknown_account")
             found = []
-            for a in db.attributions_of_account(uow, account_id):
+            for a in db.attributions_of_account(uow, account_id, after, n):
                 batch = uow.batch_named(a["batch"])
                 held = (
                     0 if batch is None else uow.balance(account_id, batch.asset_id, State.AVAILABLE)
@@ -343,4 +350,4 @@ class CarbonInclusive:
                         (int(a["last_seq"]), int(a["last_idx"])),
                     )
                 )
-            return found
+        return page_of(found, limit, lambda m: (m.issue_seq,))

@@ -40,5 +40,13 @@ PASSWORD_BYTES_MAX: Final = 256
 AFFILIATES_MAX: Final = 32  # parties affiliated with a project or a carbon-inclusive claim
 
 # ---- pages (rows per read) ---------------------------------------------------------
-PAGE_SIZE_MAX: Final = 500  # a page of journal entries or of batches
+# Every list is read a page at a time behind a cursor (``kernel.paging``); these are
+# the largest pages a caller may ask for. The API documents them on each list route.
+PAGE_SIZE_DEFAULT: Final = 100  # rows of a page when the caller names no limit
+PAGE_SIZE_MAX: Final = 500  # a page of journal entries, batches, issuances, accounts, …
+HELD_PAGE_MAX: Final = 1_000  # a page of a day's held behaviour events
 ATTRIBUTION_PAGE_MAX: Final = 10_000  # a page of an issuance's attribution rows
+CURSOR_LEN_MAX: Final = 512  # an opaque cursor, as a client hands it back
+
+# ---- consistent reads --------------------------------------------------------------
+POSITIONS_ACCOUNTS_MAX: Final = 100  # accounts read together at one journal position

@@ -1,4 +1,4 @@
-"""The ledger's own registration: its op types and its tables.
+"""The ledger's own registration: its op types, its audit and its tables.
 
 The ledger checks its own op types in ``invariants.Replay`` itself (holds, grants,
 batches); registering them here reserves their names, so that no context can claim
@@ -7,6 +7,7 @@ batches); registering them here reserves their names, so that no context can cla
 
 from __future__ import annotations
 
+from pctrade.ledger.certificates import audit_certificate_tokens
 from pctrade.ledger.extensions import Context, OperationType
 from pctrade.ledger.operations import OpType
 from pctrade.ledger.sql import schema
@@ -15,5 +16,7 @@ from pctrade.ledger.sql import schema
 LEDGER = Context(
     "ledger",
     operations=tuple(OperationType(op, issues_batch=op == OpType.ISSUE) for op in OpType),
+    # Every retirement's certificate token, in its entry or (older ones) beside it.
+    audits=(audit_certificate_tokens,),
     metadata=(schema.metadata,),
 )

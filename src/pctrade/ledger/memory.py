@@ -28,9 +28,17 @@ from typing import Any
 from pctrade.kernel.errors import Conflict, InsufficientBalance
 from pctrade.ledger import status
 from pctrade.ledger.invariants import StoredEntry
-from pctrade.ledger.journal import GENESIS_HASH, Entry, EntryHeader, entry_hash, opened_digest
+from pctrade.ledger.journal import (
+    GENESIS_HASH,
+    Entry,
+    EntryHeader,
+    JsonDict,
+    entry_hash,
+    opened_digest,
+)
 from pctrade.ledger.model import (
     FIRST_HOLDER_ACCOUNT,
+    HOLDING_STATES,
     Account,
     AccountId,
     AccountStatus,
@@ -40,9 +48,10 @@ from pctrade.ledger.model import (
     Party,
     PartyId,
     Seq,
+    Series,
     State,
 )
-from pctrade.ledger.operations import Plan
+from pctrade.ledger.operations import OpType, Plan
 from pctrade.ledger.ports import ConcurrentKeyUse, Store
 from pctrade.ledger.postings import BalanceKey, Postings
 from pctrade.ledger.status import Standing
@@ -227,6 +236,20 @@ class MemoryUnitOfWork:
     def batches(self) -> list[Batch]:
         return [self._t.batches[a] for a in sorted(self._t.batches)]
 
+    def batches_page(self, after: AssetId, n: int) -> list[Batch]:
+        return [self._t.batches[a] for a in sorted(self._t.batches) if a > after][:n]
+
+    def last_serial(self, series: Series) -> int:
+        same = (b for b in self._t.batches.values() if b.denomination.series == series)
+        return max((b.denomination.serial for b in same), default=0)
+
+    def supply(self, asset_id: AssetId) -> dict[State, int]:
+        found: dict[State, int] = {}
+        for (_, asset, state), amount in self._t.balances.items():
+            if asset == asset_id and State(state) in HOLDING_STATES:
+                found[State(state)] = found.get(State(state), 0) + amount
+        return {s: v for s, v in found.items() if v}
+
     def balance(self, account_id: AccountId, asset_id: AssetId, state: State) -> int:
         return self._t.balances.get((account_id, asset_id, int(state)), 0)
 
@@ -254,6 +277,42 @@ class MemoryUnitOfWork:
     def holds_of(self, account_id: AccountId) -> list[MemoryHold]:
         found = (h for h in self._t.holds.values() if h.account_id == account_id)
         return sorted((h for h in found if h.remaining > 0), key=lambda h: h.hold_id)
+
+    def net_postings_after(
+        self, account_ids: Sequence[AccountId], seq: Seq
+    ) -> list[tuple[AccountId, AssetId, State, int]]:
+        wanted = set(account_ids)
+        net: dict[BalanceKey, int] = {}
+        for entry in self._t.entries[max(seq, 0) :]:
+            for key, delta in self._t.postings[entry.seq].net_by_key().items():
+                if key[0] in wanted:
+                    net[key] = net.get(key, 0) + delta
+        return [(a, s, State(st), d) for (a, s, st), d in sorted(net.items())]
+
+    def holds_opened_by(self, account_ids: Sequence[AccountId], seq: Seq) -> list[MemoryHold]:
+        wanted = set(account_ids)
+        found = (h for h in self._t.holds.values() if h.account_id in wanted)
+        return sorted((h for h in found if h.hold_id <= seq), key=lambda h: h.hold_id)
+
+    def entries_posting_after(
+        self, account_ids: Sequence[AccountId], seq: Seq, state: State
+    ) -> Iterator[Entry]:
+        wanted = set(account_ids)
+        for entry in self._t.entries[max(seq, 0) :]:
+            postings = self._t.postings[entry.seq]
+            if any(p.account_id in wanted and p.state == state for p in postings):
+                yield entry
+
+    def legacy_certificate_token(self, seq: Seq) -> str | None:
+        return None  # the in-memory store was never migrated: it has no legacy rows
+
+    def legacy_certificate_tokens(self) -> Iterator[tuple[Seq, str]]:
+        yield from ()
+
+    def retirements(self) -> Iterator[tuple[Seq, JsonDict]]:
+        for entry in self._t.entries:
+            if entry.header.op_type == OpType.RETIRE:
+                yield entry.seq, entry.header.payload
 
     def entry_by_key(self, actor: PartyId, idem_key: str) -> Entry | None:
         seq = self._t.keys.get((actor, idem_key))

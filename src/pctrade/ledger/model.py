@@ -194,11 +194,41 @@ def parse_account_ref(ref: str | int) -> AccountId:
     return int(match.group(1))
 
 
-# PCER-GD-AFF0007-2026Q3-001: instrument, jurisdiction, project, vintage, serial.
+# PCER-GD-AFF0007-2026Q3-001: instrument, jurisdiction, project, vintage, serial. The
+# serial may be left off when issuing: the registry then numbers the batch (``Series``).
 _DENOM_RE = re.compile(
     r"^(?P<instrument>CEA|CCER|PCER)-(?P<jurisdiction>[A-Z]{2,3})-(?P<project>[A-Z0-9]{1,16})"
-    r"-(?P<vintage>\d{4}(?:Q[1-4]|H[12]|M(?:0[1-9]|1[0-2]))?)-(?P<serial>\d{3})$"
+    r"-(?P<vintage>\d{4}(?:Q[1-4]|H[12]|M(?:0[1-9]|1[0-2]))?)(?:-(?P<serial>\d{3}))?$"
 )
+SERIAL_MAX = 999  # three digits
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """A denomination without its serial: the batches of one instrument, jurisdiction,
+    project and vintage, numbered 001, 002, … in the order they are issued."""
+
+    instrument: Instrument
+    jurisdiction: str
+    project: str
+    vintage: str
+
+    def __str__(self) -> str:
+        return f"{self.instrument}-{self.jurisdiction}-{self.project}-{self.vintage}"
+
+    def numbered(self, serial: int) -> Denomination:
+        if not 0 < serial <= SERIAL_MAX:
+            raise ValidationError(
+                f"batch serials of {self} run from 001 to {SERIAL_MAX}", code="bad_denomination"
+            )
+        return Denomination(self.instrument, self.jurisdiction, self.project, self.vintage, serial)
+
+
+def _bad_denomination(text: str) -> ValidationError:
+    return ValidationError(
+        f"bad batch denomination {text!r}: expected e.g. PCER-GD-AFF0007-2026Q3-001",
+        code="bad_denomination",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,28 +242,34 @@ class Denomination:
     serial: int
 
     def __str__(self) -> str:
-        return (
-            f"{self.instrument}-{self.jurisdiction}-{self.project}-{self.vintage}-{self.serial:03d}"
-        )
+        return f"{self.series}-{self.serial:03d}"
+
+    @property
+    def series(self) -> Series:
+        return Series(self.instrument, self.jurisdiction, self.project, self.vintage)
 
     @classmethod
     def parse(cls, text: str) -> Denomination:
-        match = _DENOM_RE.match(text)
-        if match is None:
-            raise ValidationError(
-                f"bad batch denomination {text!r}: expected e.g. PCER-GD-AFF0007-2026Q3-001",
-                code="bad_denomination",
-            )
-        serial = int(match["serial"])
-        if serial == 0:
-            raise ValidationError("batch serial starts at 001", code="bad_denomination")
-        return cls(
-            Instrument(match["instrument"]),
-            match["jurisdiction"],
-            match["project"],
-            match["vintage"],
-            serial,
-        )
+        found = parse_batch_name(text)
+        if isinstance(found, Series):
+            raise _bad_denomination(text)
+        return found
+
+
+def parse_batch_name(text: str) -> Denomination | Series:
+    """A whole denomination, or a series whose next serial the registry assigns."""
+    match = _DENOM_RE.match(text)
+    if match is None:
+        raise _bad_denomination(text)
+    series = Series(
+        Instrument(match["instrument"]), match["jurisdiction"], match["project"], match["vintage"]
+    )
+    if match["serial"] is None:
+        return series
+    serial = int(match["serial"])
+    if serial == 0:
+        raise ValidationError("batch serial starts at 001", code="bad_denomination")
+    return series.numbered(serial)
 
 
 @dataclass(frozen=True, slots=True)

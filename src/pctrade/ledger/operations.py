@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from pctrade.kernel.entropy import TOKEN_RE
 from pctrade.kernel.errors import ValidationError
 from pctrade.kernel.limits import (
     NAME_LEN_MAX,
@@ -22,7 +23,7 @@ from pctrade.kernel.limits import (
     REFERENCE_LEN_MAX,
 )
 from pctrade.kernel.units import require_positive
-from pctrade.ledger.journal import JsonDict
+from pctrade.ledger.journal import EntryHeader, JsonDict
 from pctrade.ledger.model import (
     CASH_ASSET,
     ENERGY_ASSET,
@@ -102,6 +103,24 @@ def holds_payload(changes: Sequence[HoldChange]) -> list[JsonDict]:
     return [
         {"hold_id": h.hold_id, "account": h.account_id, "asset_id": h.asset_id, "delta": h.delta}
         for h in changes
+    ]
+
+
+def hold_changes(header: EntryHeader) -> list[tuple[Seq, int]]:
+    """The holds an entry changed, read back from its payload: (hold id, delta) each.
+
+    The inverse of what the planners record: a freeze opens the hold numbered by its
+    seq, an unfreeze draws its ``quantity`` down, any other entry lists its changes
+    under ``"holds"`` (``holds_payload``; an opened one has no id yet: its seq).
+    """
+    p = header.payload
+    if header.op_type == OpType.FREEZE:
+        return [(header.seq, int(p["quantity"]))]
+    if header.op_type == OpType.UNFREEZE:
+        return [(int(p["hold_id"]), -int(p["quantity"]))]
+    return [
+        (header.seq if h["hold_id"] is None else int(h["hold_id"]), int(h["delta"]))
+        for h in p.get("holds", ())
     ]
 
 
@@ -434,10 +453,19 @@ _ISO_3166_2 = re.compile(r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$")
 
 @dataclass(frozen=True, slots=True)
 class Retirement:
+    """What a retirement's certificate says, and whether it may name the beneficiary.
+
+    The certificate is public: whoever holds its id reads it. So the beneficiary's name
+    is shown there only if the retiring party chose so (``publish_beneficiary``); by
+    default it is withheld (PIPL art. 25: personal information is not made public
+    without the person's separate consent).
+    """
+
     beneficiary: str
     reason: str
     jurisdiction: str = ""
     consumption_period: str = ""
+    publish_beneficiary: bool = False
 
     def payload(self) -> JsonDict:
         if self.jurisdiction and not _ISO_3166_2.match(self.jurisdiction):
@@ -452,14 +480,32 @@ class Retirement:
             "consumption_period": checked_text(
                 self.consumption_period, "consumption period", 64, required=False
             ),
+            "publish_beneficiary": self.publish_beneficiary,
         }
 
 
-def plan_retire(account: Account, asset_id: AssetId, quantity: int, retirement: Retirement) -> Plan:
+def plan_retire(
+    account: Account,
+    asset_id: AssetId,
+    quantity: int,
+    retirement: Retirement,
+    *,
+    certificate_token: str,
+) -> Plan:
+    """Retire units for good; the entry records its certificate's random token.
+
+    The certificate's id (``RC-{seq}-{token}``) is what its holder shows to others; the
+    token, drawn once per request by the registry, makes the id unguessable, so the
+    certificates cannot be listed by counting seqs. Recorded in the hashed payload, it
+    is replayed, never drawn again.
+    """
     require_tradable(asset_id, "retired")
     if asset_id == CASH_ASSET:
         raise ValidationError("cash cannot be retired", code="bad_asset")
-    return _move(OpType.RETIRE, account, asset_id, quantity, State.RETIRED, retirement.payload())
+    if not TOKEN_RE.match(certificate_token):
+        raise ValidationError("a certificate token is 26 base32 characters", code="bad_request")
+    body = {**retirement.payload(), "certificate_token": certificate_token}
+    return _move(OpType.RETIRE, account, asset_id, quantity, State.RETIRED, body)
 
 
 def plan_cancel(account: Account, asset_id: AssetId, quantity: int, reason: str) -> Plan:

@@ -7,7 +7,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from pctrade.ledger.invariants import StoredEntry
-from pctrade.ledger.journal import Entry
+from pctrade.ledger.journal import Entry, JsonDict
 from pctrade.ledger.model import (
     Account,
     AccountId,
@@ -17,6 +17,7 @@ from pctrade.ledger.model import (
     Party,
     PartyId,
     Seq,
+    Series,
     State,
 )
 from pctrade.ledger.operations import Plan
@@ -116,6 +117,18 @@ class UnitOfWork(Protocol):
     def agents(self, account_id: AccountId) -> set[PartyId]: ...
     def batch_named(self, denomination: str) -> Batch | None: ...
     def batches(self) -> list[Batch]: ...
+    def batches_page(self, after: AssetId, n: int) -> list[Batch]:
+        """Up to ``n`` batches with asset ids above ``after``, in id order."""
+        ...
+
+    def last_serial(self, series: Series) -> int:
+        """The highest serial issued in ``series`` (0 if none), read in this transaction."""
+        ...
+
+    def supply(self, asset_id: AssetId) -> dict[State, int]:
+        """What exists of a batch in each holding state (``model.HOLDING_STATES``)."""
+        ...
+
     def balance(self, account_id: AccountId, asset_id: AssetId, state: State) -> int: ...
     def balances_of(self, account_id: AccountId) -> list[tuple[AssetId, State, int]]: ...
     # Account status (``ledger.status``): the accounts among ``account_ids`` (None: all)
@@ -126,6 +139,34 @@ class UnitOfWork(Protocol):
     def standing(self, account_id: AccountId) -> Standing: ...
     def hold(self, hold_id: Seq) -> HoldView | None: ...
     def holds_of(self, account_id: AccountId) -> Sequence[HoldView]: ...
+    # ---- positions at an earlier journal seq (``queries.positions``) -------------------
+    def net_postings_after(
+        self, account_ids: Sequence[AccountId], seq: Seq
+    ) -> list[tuple[AccountId, AssetId, State, int]]:
+        """Per (account, asset, state), the sum of the deltas posted after ``seq``."""
+        ...
+
+    def holds_opened_by(self, account_ids: Sequence[AccountId], seq: Seq) -> Sequence[HoldView]:
+        """The accounts' holds opened at or before ``seq``, drawn down or not."""
+        ...
+
+    def entries_posting_after(
+        self, account_ids: Sequence[AccountId], seq: Seq, state: State
+    ) -> Iterator[Entry]:
+        """The entries after ``seq`` that post to one of the accounts in ``state``, in
+        order."""
+        ...
+
+    # ---- retirement certificates -------------------------------------------------------
+    def legacy_certificate_token(self, seq: Seq) -> str | None:
+        """The token migration 0013 gave a retirement recorded before entries kept one."""
+        ...
+
+    def legacy_certificate_tokens(self) -> Iterator[tuple[Seq, str]]: ...
+    def retirements(self) -> Iterator[tuple[Seq, JsonDict]]:
+        """Every ``retire`` entry's seq and payload, in order (``verify``'s audit)."""
+        ...
+
     def entry_by_key(self, actor: PartyId, idem_key: str) -> Entry | None: ...
     # The request log (``ledger.write``, ``Journal.execute_recorded``): writes that
     # record no entry, by (actor, key): (fingerprint, result as JSON text, UTC time).

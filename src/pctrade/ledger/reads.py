@@ -16,7 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pctrade.kernel.errors import NotFound
+from pctrade.kernel.paging import Page
 from pctrade.ledger import access, queries
+from pctrade.ledger.certificates import Certificate
 from pctrade.ledger.extensions import Context
 from pctrade.ledger.journal import Entry, JsonDict
 from pctrade.ledger.model import AccountId, HolderType, Party, Seq
@@ -48,9 +50,29 @@ def account_view(store: Store, actor: Party, account_id: AccountId) -> queries.A
     return queries.account_view(store, account_id)
 
 
+def positions(
+    store: Store, actor: Party, account_ids: Sequence[AccountId], as_of: Seq | None
+) -> queries.Positions:
+    """Several accounts at one journal position, if the caller may read every one."""
+    queries.check_positions_size(account_ids)
+    for account_id in sorted(set(account_ids)):
+        _require_account_reader(store, actor, account_id)
+    return queries.positions(store, account_ids, as_of)
+
+
+def certificate(store: Store, actor: Party, seq: Seq) -> Certificate:
+    """A retirement's full certificate, for the retiring account's readers."""
+    found = queries.certificate(store, seq)
+    with store.reader() as uow:
+        entry = uow.entry(seq)
+    if entry is not None and entry.header.actor != actor.party_id:
+        _require_account_reader(store, actor, int(entry.header.payload["account"]))
+    return found
+
+
 def journal_page(
     store: Store, actor: Party, after: Seq, limit: int, account_id: AccountId | None
-) -> list[Entry]:
+) -> Page[Entry]:
     """The whole journal (authorities), or the entries touching one readable account."""
     if account_id is None:
         access.require_authority(actor, "read the whole journal")

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from pctrade.kernel.clock import Clock
+from pctrade.kernel.entropy import Entropy, system_entropy, token
 from pctrade.kernel.errors import (
     Conflict,
     Forbidden,
@@ -27,6 +28,7 @@ from pctrade.ledger.journal import format_ts
 from pctrade.ledger.model import (
     CASH_ASSET,
     FIRST_HOLDER_ACCOUNT,
+    SERIAL_MAX,
     Account,
     AccountId,
     AccountStatus,
@@ -35,9 +37,11 @@ from pctrade.ledger.model import (
     Denomination,
     Party,
     Role,
+    Series,
     State,
     SystemAccount,
     builtin_asset,
+    parse_batch_name,
 )
 from pctrade.ledger.operations import (
     REGISTRY_PARTY,
@@ -147,9 +151,31 @@ def require_held(
         )
 
 
+def _numbered(uow: UnitOfWork, name: Denomination | Series) -> Denomination:
+    """The denomination to issue: as named, or the series' next serial.
+
+    The caller holds the journal head, so no other issuance numbers a batch of the
+    series until this one commits: concurrent requests get consecutive serials.
+    """
+    if isinstance(name, Denomination):
+        return name
+    serial = uow.last_serial(name) + 1
+    if serial > SERIAL_MAX:
+        raise Conflict(f"series {name} has used all {SERIAL_MAX} serials", code="series_full")
+    return name.numbered(serial)
+
+
 class Registry:
-    def __init__(self, store: Store, clock: Clock, *, group_commit: bool = False) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        group_commit: bool = False,
+        entropy: Entropy = system_entropy,
+    ) -> None:
         """``group_commit``: commit concurrent callers' operations together (a server).
+        ``entropy``: where certificate tokens are drawn from (``kernel.entropy``).
 
         Building a registry writes nothing: the genesis entry is written by the one
         explicit start-up step (``pctrade.bootstrap.prepare``), which calls
@@ -157,6 +183,7 @@ class Registry:
         """
         self.store = store
         self.journal = Journal(store, clock, group_commit=group_commit)
+        self.entropy = entropy
 
     @property
     def clock(self) -> Clock:
@@ -270,7 +297,8 @@ class Registry:
         *,
         evidence: Evidence | None = None,
     ) -> Receipt:
-        denomination = Denomination.parse(cmd.denomination)
+        # A series without its serial asks the registry to number the batch.
+        name = parse_batch_name(cmd.denomination)
         if not cmd.account_ids:
             raise ValidationError("an issuance needs at least one recipient", code="missing_field")
         if len(cmd.account_ids) != len(cmd.amounts_g):
@@ -279,8 +307,9 @@ class Registry:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
             access.require_role(who, AUTHORITIES, "issue credits")
             asset_id = uow.head.next_asset_id  # takes the head before the checks below
-            if uow.batch_named(cmd.denomination) is not None:
-                raise ValidationError(f"batch {cmd.denomination} exists", code="batch_exists")
+            denomination = _numbered(uow, name)
+            if uow.batch_named(str(denomination)) is not None:
+                raise ValidationError(f"batch {denomination} exists", code="batch_exists")
             ids = cmd.account_ids
             distinct = set(ids)
             if len(distinct) != len(ids):
@@ -374,11 +403,21 @@ class Registry:
         return self.journal.execute(actor, key, cmd, planner, lean=True)
 
     def retire(self, actor: str, key: str, cmd: c.Retire) -> Receipt:
+        # Drawn once per request: a careful re-run of the planner records the same token,
+        # and a replay answers with the entry that recorded the first.
+        certificate_token = token(self.entropy)
+
         def planner(uow: UnitOfWork, who: Party) -> Plan:
             account = account_of(uow, cmd.account_id)
             asset_id = self._asset(uow, cmd.asset)
             require_holder(uow, who, account)
-            plan = plan_retire(account, asset_id, cmd.quantity_g, cmd.retirement)
+            plan = plan_retire(
+                account,
+                asset_id,
+                cmd.quantity_g,
+                cmd.retirement,
+                certificate_token=certificate_token,
+            )
             require_held(uow, account, asset_id, cmd.quantity_g)
             return plan
 

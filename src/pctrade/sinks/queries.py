@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from pctrade.kernel.errors import NotFound
+from pctrade.kernel.limits import PAGE_SIZE_MAX
+from pctrade.kernel.paging import Page, fetch_size, page_of
 from pctrade.ledger.model import AccountId, State
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.service import Registry
@@ -132,21 +134,28 @@ class MyProject:
         return sum(c.credited_g for c in self.credits)
 
 
-def mine(registry: Registry, account_id: AccountId) -> list[MyProject]:
-    """Every project an account sponsored: units, energy spent, removals, credits."""
+def mine(
+    registry: Registry, account_id: AccountId, after: str = "", limit: int = PAGE_SIZE_MAX
+) -> Page[MyProject]:
+    """A page of the projects an account sponsored (by code, after ``after``): units,
+    energy spent, removals, credits."""
+    n = fetch_size(limit, PAGE_SIZE_MAX)
     with registry.store.reader() as uow:
         if uow.account(account_id) is None:
             raise NotFound(f"no account {account_id}", code="unknown_account")
         units: dict[str, list[int]] = {}
         for s in db.sponsorships_of_account(uow, account_id):
-            pair = units.setdefault(s["project_code"], [0, 0])
-            pair[0] += int(s["units"])
-            pair[1] += int(s["energy_g"])
+            if s["project_code"] > after:
+                pair = units.setdefault(s["project_code"], [0, 0])
+                pair[0] += int(s["units"])
+                pair[1] += int(s["energy_g"])
+        codes = sorted(units)[:n]
         credits = _my_credits(uow, account_id)
-        return [
-            _my_project(uow, code, u, e, credits.get(code, []))
-            for code, (u, e) in sorted(units.items())
+        rows = [
+            _my_project(uow, code, units[code][0], units[code][1], credits.get(code, []))
+            for code in codes
         ]
+    return page_of(rows, limit, lambda p: (p.code,))
 
 
 def _my_credits(uow: UnitOfWork, account_id: AccountId) -> dict[str, list[MyCredit]]:

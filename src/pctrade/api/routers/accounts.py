@@ -1,9 +1,13 @@
 """Parties and accounts: open one or many, read one with its balances and status,
-authorise agents, and (authorities) block, suspend, close or reopen one."""
+authorise agents, read several at one journal position (``/positions``), and
+(authorities) block, suspend, close or reopen one."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from pydantic import StringConstraints
 
 from pctrade.api import lookups, views
 from pctrade.api import schemas as s
@@ -15,9 +19,13 @@ from pctrade.api.deps import (
     StoreDep,
     mark_replay,
 )
+from pctrade.api.paging import LIMIT_DEFAULT, CursorQuery, LimitQuery, after, cursor_of
 from pctrade.api.problems import problem_responses
+from pctrade.kernel.limits import INT64_MAX, POSITIONS_ACCOUNTS_MAX
+from pctrade.kernel.units import check_int64
 from pctrade.ledger import commands as c
 from pctrade.ledger import queries, reads
+from pctrade.ledger.model import parse_account_ref
 
 router = APIRouter(tags=["accounts"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422)
@@ -63,9 +71,40 @@ def open_accounts(
 
 
 @router.get("/me/accounts", responses=READ_ERRORS)
-def my_accounts(actor: ActorDep, store: StoreDep) -> list[s.AccountPublic]:
+def my_accounts(
+    actor: ActorDep, store: StoreDep, cursor: CursorQuery = None, limit: LimitQuery = LIMIT_DEFAULT
+) -> s.AccountPagePublic:
     """The accounts the calling party holds."""
-    return [views.account(a) for a in queries.accounts_of(store, actor.party_id)]
+    start = int(after("me_accounts", cursor, (int,), (0,))[0])
+    page = queries.accounts_page(store, actor.party_id, start, limit)
+    return s.AccountPagePublic(
+        items=[views.account(a) for a in page.items], next_cursor=cursor_of("me_accounts", page)
+    )
+
+
+@router.get("/positions", responses=problem_responses(401, 403, 404, 409, 422))
+def positions(
+    actor: ActorDep,
+    store: StoreDep,
+    account: Annotated[
+        list[Annotated[str, StringConstraints(max_length=32)]],
+        Query(
+            min_length=1,
+            max_length=POSITIONS_ACCOUNTS_MAX,
+            description="an account id or number; repeat for each account",
+        ),
+    ],
+    as_of: Annotated[
+        int | None,
+        Query(ge=1, le=INT64_MAX, description="journal seq (default: the head when read)"),
+    ] = None,
+) -> s.PositionsPublic:
+    """Several accounts' balances and holds at one journal position: right after entry
+    ``as_of``, even while others write. The answer names its position (seq and hash);
+    pass its seq as ``as_of`` to read more accounts at the same one. A seq not yet
+    recorded is ``beyond_head`` (409). For accounts the caller may read, each of them."""
+    ids = [check_int64(parse_account_ref(a), "account id") for a in account]
+    return views.positions(reads.positions(store, actor, ids, as_of))
 
 
 @router.get("/accounts/{account}", responses=READ_ERRORS)

@@ -12,9 +12,10 @@ anomaly threshold held them for review.
 
 Held events are reviewed by an authority (registry operator or regulator):
 ``GET /behaviour/held?day=…&partner=…`` lists a day's held events with their reason and
-what each would earn; ``POST /behaviour/held/{partner}/{event_id}/decision`` releases
-one (credited under the day's and year's caps as a one-line ``energy_credit`` entry) or
-rejects it. It needs an ``Idempotency-Key``; a decision is recorded once
+what each would earn, up to 1,000 a page (``next_cursor`` reads the next);
+``POST /behaviour/held/{partner}/{event_id}/decision`` releases one (credited under the
+day's and year's caps as a one-line ``energy_credit`` entry) or rejects it. It needs an
+``Idempotency-Key``; a decision is recorded once
 (``already_decided``, 409), the same request again answers it (``Idempotent-Replayed``),
 an unknown event is ``unknown_event`` (404).
 """
@@ -36,13 +37,15 @@ from pctrade.api.deps import (
     RegistryDep,
     StoreDep,
 )
+from pctrade.api.paging import CursorQuery, after, cursor_of
 from pctrade.api.problems import problem_responses
 from pctrade.energy import ingest, review
 from pctrade.energy import service as energy
 from pctrade.energy.behaviour.review import Decision
-from pctrade.kernel.limits import BATCH_ID_LEN_MAX, PARTY_ID_LEN_MAX
+from pctrade.kernel.limits import BATCH_ID_LEN_MAX, HELD_PAGE_MAX, PARTY_ID_LEN_MAX
 
 router = APIRouter(tags=["behaviour"])
+HELD_LIST = "behaviour_held"
 
 _JSON_LINES = {
     "requestBody": {
@@ -151,10 +154,20 @@ def list_held(
     partner: Annotated[
         str | None, Query(max_length=PARTY_ID_LEN_MAX, description="one partner only")
     ] = None,
+    cursor: CursorQuery = None,
+    limit: Annotated[
+        int, Query(ge=1, le=HELD_PAGE_MAX, description=f"at most {HELD_PAGE_MAX}")
+    ] = HELD_PAGE_MAX,
 ) -> s.HeldEventsPublic:
-    """A day's events held for review (authorities only), decided or not."""
-    events = review.held_for(actor, store, day, partner)
-    return s.HeldEventsPublic(day=day.isoformat(), held=[_held_public(h) for h in events])
+    """A day's events held for review (authorities only), decided or not, a page at a
+    time by partner and event id."""
+    start = after(HELD_LIST, cursor, (str, str), ("", ""))
+    page = review.held_for(actor, store, day, partner, (str(start[0]), str(start[1])), limit)
+    return s.HeldEventsPublic(
+        day=day.isoformat(),
+        held=[_held_public(h) for h in page.items],
+        next_cursor=cursor_of(HELD_LIST, page),
+    )
 
 
 @router.post(

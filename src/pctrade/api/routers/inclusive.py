@@ -21,15 +21,17 @@ from pctrade.api.deps import (
     RegistryDep,
     mark_replay,
 )
+from pctrade.api.paging import LIMIT_DEFAULT, CursorQuery, LimitQuery, after, cursor_of
 from pctrade.api.problems import problem_responses
 from pctrade.inclusive.claim import Period
 from pctrade.inclusive.service import InclusiveIssuance
-from pctrade.kernel.limits import ATTRIBUTION_PAGE_MAX, INT32_MAX, INT64_MAX
+from pctrade.kernel.limits import ATTRIBUTION_PAGE_MAX, INT32_MAX
 from pctrade.ledger import reads
 
 router = APIRouter(tags=["carbon-inclusive"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
 IssuancePath = Annotated[int, Path(gt=0, lt=INT32_MAX + 1)]
+ISSUANCES, ATTRIBUTIONS, MINE = "inclusive_issuances", "inclusive_attributions", "me_inclusive"
 
 
 def _request(row: dict[str, Any]) -> s.InclusiveRequestPublic:
@@ -66,13 +68,20 @@ def open_issuance(
     return _request(row)
 
 
-@router.get("/inclusive/issuances", responses=problem_responses(401))
+@router.get("/inclusive/issuances", responses=problem_responses(401, 422))
 def list_issuances(
     actor: ActorDep,
     inclusive: InclusiveDep,
     jurisdiction: Annotated[str | None, Query(max_length=3)] = None,
-) -> list[s.InclusiveRequestPublic]:
-    return [_request(r) for r in inclusive.issuances(jurisdiction)]
+    cursor: CursorQuery = None,
+    limit: LimitQuery = LIMIT_DEFAULT,
+) -> s.InclusiveRequestPagePublic:
+    """Issuances, oldest first, a page at a time."""
+    start = int(after(ISSUANCES, cursor, (int,), (0,))[0])
+    page = inclusive.issuances(jurisdiction, start, limit)
+    return s.InclusiveRequestPagePublic(
+        items=[_request(r) for r in page.items], next_cursor=cursor_of(ISSUANCES, page)
+    )
 
 
 @router.get("/inclusive/issuances/{issuance_id}", responses=problem_responses(401, 404, 422))
@@ -83,19 +92,27 @@ def show_issuance(
 
 
 @router.get(
-    "/inclusive/issuances/{issuance_id}/attributions", responses=problem_responses(401, 404, 409)
+    "/inclusive/issuances/{issuance_id}/attributions",
+    responses=problem_responses(401, 403, 404, 409, 422),
 )
 def attributions(
     issuance_id: IssuancePath,
     actor: ActorDep,
     inclusive: InclusiveDep,
-    after: Annotated[int, Query(ge=0, le=INT64_MAX, description="last account seen")] = 0,
-    limit: Annotated[int, Query(gt=0, le=ATTRIBUTION_PAGE_MAX)] = 1_000,
-) -> list[s.AttributionPublic]:
-    """The batch's attribution table, a page at a time (regulator, registry, verifier)."""
-    rows = inclusive.attributions(actor, issuance_id, after, limit)
+    cursor: CursorQuery = None,
+    limit: Annotated[
+        int, Query(gt=0, le=ATTRIBUTION_PAGE_MAX, description=f"at most {ATTRIBUTION_PAGE_MAX}")
+    ] = 1_000,
+) -> s.AttributionPagePublic:
+    """The batch's attribution table by account, a page at a time (regulator, registry,
+    verifier)."""
+    start = int(after(ATTRIBUTIONS, cursor, (int,), (0,))[0])
+    page = inclusive.attributions(actor, issuance_id, start, limit)
     fields = s.AttributionPublic.model_fields
-    return [s.AttributionPublic.model_validate({k: r[k] for k in fields}) for r in rows]
+    return s.AttributionPagePublic(
+        items=[s.AttributionPublic.model_validate({k: r[k] for k in fields}) for r in page.items],
+        next_cursor=cursor_of(ATTRIBUTIONS, page),
+    )
 
 
 @router.post("/inclusive/issuances/{issuance_id}/decision", responses=WRITE_ERRORS)
@@ -127,13 +144,18 @@ def issue(
     return _issued(done)
 
 
-@router.get("/me/inclusive", responses=problem_responses(401, 404))
+@router.get("/me/inclusive", responses=problem_responses(401, 404, 422))
 def my_inclusive(
-    actor: ActorDep, registry: RegistryDep, inclusive: InclusiveDep
-) -> list[s.MyInclusivePublic]:
+    actor: ActorDep,
+    registry: RegistryDep,
+    inclusive: InclusiveDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = LIMIT_DEFAULT,
+) -> s.MyInclusivePagePublic:
     """My carbon-inclusive credits: batch, grams, what I still hold, the energy behind."""
     own = reads.own_individual_account(registry.store, actor.party_id)
-    return [
+    page = inclusive.mine(own, int(after(MINE, cursor, (int,), (0,))[0]), limit)
+    items = [
         s.MyInclusivePublic(
             batch=m.batch,
             issue_seq=m.issue_seq,
@@ -147,5 +169,6 @@ def my_inclusive(
             first_line=m.first_line,
             last_line=m.last_line,
         )
-        for m in inclusive.mine(own)
+        for m in page.items
     ]
+    return s.MyInclusivePagePublic(items=items, next_cursor=cursor_of(MINE, page))

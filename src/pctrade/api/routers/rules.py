@@ -11,11 +11,15 @@ from fastapi import APIRouter, Path, Query
 
 from pctrade.api import inclusive_schemas as s
 from pctrade.api.deps import AppDep
+from pctrade.api.paging import LIMIT_DEFAULT, CursorQuery, LimitQuery, after, cursor_of
 from pctrade.api.problems import problem_responses
+from pctrade.kernel.limits import PAGE_SIZE_MAX
+from pctrade.kernel.paging import fetch_size, page_of
 from pctrade.rules import RuleSet
 from pctrade.rules.model import SECTIONS
 
 router = APIRouter(tags=["rules"])
+LIST = "rules"
 JurisdictionPath = Annotated[str, Path(min_length=2, max_length=3, pattern="^[A-Z]{2,3}$")]
 
 
@@ -57,17 +61,26 @@ def _public(r: RuleSet) -> s.RuleSetPublic:
     )
 
 
-@router.get("/rules")
+@router.get("/rules", responses=problem_responses(422))
 def list_rule_sets(
     app: AppDep,
     jurisdiction: Annotated[str | None, Query(max_length=3)] = None,
-) -> list[s.RuleSetSummary]:
-    """Every shipped rule set (optionally of one jurisdiction), oldest first."""
-    return [
-        s.RuleSetSummary(**_summary(r))
+    cursor: CursorQuery = None,
+    limit: LimitQuery = LIMIT_DEFAULT,
+) -> s.RuleSetPagePublic:
+    """The shipped rule sets (optionally of one jurisdiction), by version: jurisdiction,
+    then effective date, a page at a time."""
+    start = str(after(LIST, cursor, (str,), ("",))[0])
+    rows = [
+        r
         for r in app.rules.rule_sets()
-        if jurisdiction is None or r.jurisdiction == jurisdiction
+        if (jurisdiction is None or r.jurisdiction == jurisdiction) and r.version > start
     ]
+    page = page_of(rows[: fetch_size(limit, PAGE_SIZE_MAX)], limit, lambda r: (r.version,))
+    return s.RuleSetPagePublic(
+        items=[s.RuleSetSummary(**_summary(r)) for r in page.items],
+        next_cursor=cursor_of(LIST, page),
+    )
 
 
 @router.get("/rules/{jurisdiction}/in-force", responses=problem_responses(404, 422))

@@ -25,6 +25,7 @@ from pctrade.api.deps import (
     SinksDep,
     mark_replay,
 )
+from pctrade.api.paging import LIMIT_DEFAULT, CursorQuery, LimitQuery, after, cursor_of
 from pctrade.api.problems import problem_responses
 from pctrade.kernel.limits import INT32_MAX, INT64_MAX
 from pctrade.ledger import reads
@@ -38,6 +39,7 @@ from pctrade.sinks.queries import mine, unit_offer
 
 router = APIRouter(tags=["sinks"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
+MINE = "me_sinks"
 CodePath = Annotated[str, Path(min_length=7, max_length=7, description="e.g. AFF0007")]
 ReportPath = Annotated[int, Path(gt=0, lt=INT32_MAX + 1)]  # lt: the 422 text
 
@@ -207,11 +209,17 @@ def reverse(
     )
 
 
-@router.get("/me/sinks", responses=problem_responses(401, 404))
-def my_sinks(actor: ActorDep, registry: RegistryDep) -> list[s.MyProjectPublic]:
+@router.get("/me/sinks", responses=problem_responses(401, 404, 422))
+def my_sinks(
+    actor: ActorDep,
+    registry: RegistryDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = LIMIT_DEFAULT,
+) -> s.MyProjectPagePublic:
     """My trees, my credits: projects I sponsored, removals so far, credits received."""
     account_id = _my_account(actor, registry)
-    return [
+    page = mine(registry, account_id, str(after(MINE, cursor, (str,), ("",))[0]), limit)
+    items = [
         s.MyProjectPublic(
             code=p.code,
             name=p.name,
@@ -235,8 +243,9 @@ def my_sinks(actor: ActorDep, registry: RegistryDep) -> list[s.MyProjectPublic]:
                 for c in p.credits
             ],
         )
-        for p in mine(registry, account_id)
+        for p in page.items
     ]
+    return s.MyProjectPagePublic(items=items, next_cursor=cursor_of(MINE, page))
 
 
 def _my_account(actor: Party, registry: Registry) -> int:

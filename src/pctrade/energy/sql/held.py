@@ -26,7 +26,6 @@ _HELD_COLUMNS = (
     " quantity, unit, reason, avoided_ug, digest"
 )
 _DECISION_COLUMNS = "decision, reason, actor, idem_key, credited_g, cap_flag, seq, decided_at"
-HELD_LISTED_MAX = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,12 +116,17 @@ def held_of(uow: UnitOfWork, partner_id: str, event_id: str) -> HeldEvent | None
 
 
 def held_on(
-    uow: UnitOfWork, day: str, partner_id: str | None, limit: int = HELD_LISTED_MAX
+    uow: UnitOfWork, day: str, partner_id: str | None, after: tuple[str, str], n: int
 ) -> list[HeldEvent]:
-    """A day's held events (of one partner, if given), in key order, at most ``limit``."""
-    where = " WHERE h.day = :d" + (" AND h.partner_id = :p" if partner_id is not None else "")
+    """Up to ``n`` of a day's held events (of one partner, if given) after the key
+    ``after`` (partner id, event id), in key order: a page (``kernel.paging``)."""
+    where = (
+        " WHERE h.day = :d AND (h.partner_id > :ap OR (h.partner_id = :ap AND h.event_id > :ae))"
+    )
+    if partner_id is not None:
+        where += " AND h.partner_id = :p"
     sql = _SELECT + where + " ORDER BY h.partner_id, h.event_id LIMIT :n"
-    params = {"d": day, "p": partner_id, "n": min(limit, HELD_LISTED_MAX)}
+    params = {"d": day, "p": partner_id, "ap": after[0], "ae": after[1], "n": n}
     return [_held(r) for r in uow.execute(sa.text(sql), params)]
 
 

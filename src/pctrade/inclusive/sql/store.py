@@ -155,8 +155,16 @@ def issuance_by_seq(uow: UnitOfWork, issue_seq: int) -> Row | None:
     return _one(uow, sa.select(issuances).where(issuances.c.issue_seq == issue_seq))
 
 
-def issuances_of(uow: UnitOfWork, jurisdiction: str | None = None) -> list[Row]:
-    query = sa.select(issuances).order_by(issuances.c.issuance_id)
+def issuances_of(
+    uow: UnitOfWork, jurisdiction: str | None = None, after: int = 0, n: int | None = None
+) -> list[Row]:
+    """Issuances by id after ``after`` (at most ``n``), of one jurisdiction if given."""
+    query = (
+        sa.select(issuances)
+        .where(issuances.c.issuance_id > after)
+        .order_by(issuances.c.issuance_id)
+        .limit(n)
+    )
     if jurisdiction is not None:
         query = query.where(issuances.c.jurisdiction == jurisdiction)
     return [dict(r) for r in uow.execute(query).mappings()]
@@ -225,7 +233,10 @@ def attribution(uow: UnitOfWork, issue_seq: int, account_id: int) -> Row | None:
     )
 
 
-def attributions_of_account(uow: UnitOfWork, account_id: int) -> list[Row]:
+def attributions_of_account(
+    uow: UnitOfWork, account_id: int, after_seq: int = 0, n: int | None = None
+) -> list[Row]:
+    """An account's attributions by issue seq after ``after_seq`` (at most ``n``)."""
     query = (
         sa.select(
             attributions,
@@ -238,7 +249,8 @@ def attributions_of_account(uow: UnitOfWork, account_id: int) -> list[Row]:
             issuances.c.period_end,
         )
         .join(issuances, issuances.c.issue_seq == attributions.c.issue_seq)
-        .where(attributions.c.account_id == account_id)
+        .where(attributions.c.account_id == account_id, attributions.c.issue_seq > after_seq)
         .order_by(attributions.c.issue_seq)
+        .limit(n)
     )
     return [dict(r) for r in uow.execute(query).mappings()]

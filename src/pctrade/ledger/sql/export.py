@@ -158,14 +158,17 @@ def _record_batches(
         )
 
 
-def holdings_by_state(uow: SqlUnitOfWork) -> dict[int, dict[State, int]]:
-    """Per batch, the sum of every holding in each state: one GROUP BY, no loop of reads."""
+def holdings_by_state(
+    uow: SqlUnitOfWork, first: int = 1, last: int | None = None
+) -> dict[int, dict[State, int]]:
+    """Per batch (asset ids ``first`` to ``last``), the sum of every holding in each
+    state: one GROUP BY, no loop of reads."""
     b = t.balances.c
-    query = (
-        sa.select(b.asset_id, b.state, sa.func.sum(b.amount))
-        .where((b.asset_id != CASH_ASSET) & (b.state != int(State.SOURCE)))
-        .group_by(b.asset_id, b.state)
-    )
+    where = (b.asset_id >= max(first, 1)) & (b.state != int(State.SOURCE))
+    if last is not None:
+        where &= b.asset_id <= last
+    query = sa.select(b.asset_id, b.state, sa.func.sum(b.amount)).where(where)
+    query = query.group_by(b.asset_id, b.state)
     sums: dict[int, dict[State, int]] = {}
     for asset_id, state, total in uow.conn.execute(query):
         sums.setdefault(asset_id, {})[State(state)] = int(total)

@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from pctrade.ledger.invariants import StoredEntry
-from pctrade.ledger.journal import Entry
+from pctrade.ledger.journal import Entry, JsonDict
 from pctrade.ledger.model import (
+    HOLDING_STATES,
     Account,
     AccountId,
     AccountStatus,
@@ -24,8 +25,10 @@ from pctrade.ledger.model import (
     Party,
     PartyId,
     Seq,
+    Series,
     State,
 )
+from pctrade.ledger.operations import OpType
 from pctrade.ledger.postings import BalanceKey, Postings
 from pctrade.ledger.sql.rows import (
     _ENTRY_COLS,
@@ -51,6 +54,10 @@ def _letters(i: int) -> str:
         i, r = divmod(i - 1, 26)
         out = chr(ord("a") + r) + out
     return out
+
+
+# The states whose sums are a batch's supply (green energy, not a batch, has its own).
+_SUPPLY = HOLDING_STATES
 
 
 class Reads(UnitBase):
@@ -149,6 +156,37 @@ class Reads(UnitBase):
         sql = "SELECT asset_id, denomination, issued_g, issued_seq FROM batches ORDER BY asset_id"
         return [_batch(r) for r in self._q(sql)]
 
+    def batches_page(self, after: AssetId, n: int) -> list[Batch]:
+        sql = (
+            "SELECT asset_id, denomination, issued_g, issued_seq FROM batches"
+            " WHERE asset_id > :after ORDER BY asset_id LIMIT :n"
+        )
+        return [_batch(r) for r in self._q(sql, {"after": after, "n": n})]
+
+    def last_serial(self, series: Series) -> int:
+        # Not from the cache: the caller holds the journal head, and reads what the last
+        # holder committed (READ COMMITTED takes a snapshot per statement).
+        sql = (
+            "SELECT MAX(serial) FROM batches WHERE instrument = :i AND jurisdiction = :j"
+            " AND project = :p AND vintage = :v"
+        )
+        params = {
+            "i": str(series.instrument),
+            "j": series.jurisdiction,
+            "p": series.project,
+            "v": series.vintage,
+        }
+        return int(self._q(sql, params).scalar_one() or 0)
+
+    def supply(self, asset_id: AssetId) -> dict[State, int]:
+        # One pass over the balances: there is no index by asset (every bulk issue would
+        # pay for it), and one sum per state needs no sort, as a GROUP BY would.
+        sums = ", ".join(
+            f"COALESCE(SUM(CASE WHEN state = {int(s)} THEN amount END), 0)" for s in _SUPPLY
+        )
+        row = self._q(f"SELECT {sums} FROM balances WHERE asset_id = :s", {"s": asset_id}).one()
+        return {s: int(v) for s, v in zip(_SUPPLY, row, strict=True) if v}
+
     def balance(self, account_id: AccountId, asset_id: AssetId, state: State) -> int:
         value = self._q(
             "SELECT amount FROM balances WHERE account_id = :a AND asset_id = :s AND state = :st",
@@ -205,6 +243,53 @@ class Reads(UnitBase):
             {"a": account_id},
         )
         return [_hold(r) for r in rows]
+
+    # ---- positions at an earlier seq ---------------------------------------------------
+    def net_postings_after(
+        self, account_ids: Sequence[AccountId], seq: Seq
+    ) -> list[tuple[AccountId, AssetId, State, int]]:
+        sql = (
+            "SELECT account_id, asset_id, state, SUM(delta) FROM postings"
+            f" WHERE account_id IN ({self._id_list('ids', 'bigint')}) AND seq > :seq"
+            " GROUP BY account_id, asset_id, state"
+        )
+        rows = self._q(sql, {"ids": self._list_param(account_ids), "seq": seq})
+        return [(int(r[0]), int(r[1]), State(r[2]), int(r[3])) for r in rows]
+
+    def holds_opened_by(self, account_ids: Sequence[AccountId], seq: Seq) -> list[HoldRow]:
+        sql = (
+            "SELECT hold_id, account_id, asset_id, reason, reference, amount, remaining"
+            f" FROM holds WHERE account_id IN ({self._id_list('ids', 'bigint')})"
+            " AND hold_id <= :seq ORDER BY hold_id"
+        )
+        return [_hold(r) for r in self._q(sql, {"ids": self._list_param(account_ids), "seq": seq})]
+
+    def entries_posting_after(
+        self, account_ids: Sequence[AccountId], seq: Seq, state: State
+    ) -> Iterator[Entry]:
+        sql = (
+            f"SELECT {_ENTRY_COLS} FROM entries WHERE seq IN (SELECT seq FROM postings"
+            f" WHERE account_id IN ({self._id_list('ids', 'bigint')}) AND seq > :seq"
+            " AND state = :st) ORDER BY seq"
+        )
+        params = {"ids": self._list_param(account_ids), "seq": seq, "st": int(state)}
+        for row in self._q(sql, params):
+            yield _entry(row)
+
+    # ---- retirement certificates ---------------------------------------------------------
+    def legacy_certificate_token(self, seq: Seq) -> str | None:
+        sql = "SELECT token FROM certificate_tokens WHERE seq = :s"
+        value = self._q(sql, {"s": seq}).scalar_one_or_none()
+        return None if value is None else str(value)
+
+    def legacy_certificate_tokens(self) -> Iterator[tuple[Seq, str]]:
+        for r in self._stream("SELECT seq, token FROM certificate_tokens ORDER BY seq"):
+            yield int(r[0]), str(r[1])
+
+    def retirements(self) -> Iterator[tuple[Seq, JsonDict]]:
+        sql = f"SELECT seq, payload FROM entries WHERE op_type = '{OpType.RETIRE}' ORDER BY seq"
+        for r in self._stream(sql):
+            yield int(r[0]), json.loads(r[1])
 
     def entry_by_key(self, actor: PartyId, idem_key: str) -> Entry | None:
         row = self._q(

@@ -29,6 +29,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from pctrade.kernel.entropy import TOKEN_LEN
 from pctrade.kernel.limits import (
     IDEM_KEY_LEN_MAX,
     NAME_LEN_MAX,
@@ -184,4 +185,16 @@ holds = Table(
     Column("amount", BigInteger, nullable=False),
     Column("remaining", BigInteger, nullable=False),
     CheckConstraint("remaining >= 0", name="ck_holds_non_negative"),
+)
+
+# The certificate tokens of retirements recorded before their entries kept one (migration
+# 0013): their certificates were numbered by seq, so anyone could list them; the
+# migration drew each a random token, kept here because a journal entry is never
+# edited. ``verify`` checks that every retirement has exactly one token: in its
+# entry's payload, or here.
+certificate_tokens = Table(
+    "certificate_tokens",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("token", String(TOKEN_LEN), nullable=False),
 )
