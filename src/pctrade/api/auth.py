@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 import bcrypt
 
 from pctrade.api.problems import AuthenticationError
-from pctrade.kernel.errors import NotFound, ValidationError
+from pctrade.kernel.errors import Conflict, NotFound, ValidationError
 from pctrade.kernel.limits import LABEL_LEN_MAX, PARTY_ID_LEN_MAX
 from pctrade.ledger.journal import format_ts
 from pctrade.ledger.model import PartyId
@@ -86,7 +86,7 @@ def create_user(
     _require_party(store, party_id)
     hashed = bcrypt.hashpw(raw, bcrypt.gensalt(rounds)).decode()
     if not logins.add_user(store, username, hashed, party_id):
-        raise ValidationError(f"user {username!r} exists", code="user_exists")
+        raise Conflict(f"user {username!r} exists", code="user_exists")
 
 
 def issue_api_key(store: SqlStore, party_id: PartyId, label: str) -> str:

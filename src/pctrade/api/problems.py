@@ -24,6 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from pctrade.kernel.errors import (
     Conflict,
@@ -38,6 +39,9 @@ from pctrade.kernel.limits import INT64_MAX
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://pctrade.org/problems/"
 ERRORS_LISTED_MAX = 20
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+# Field checks of our own (pydantic custom errors) whose type is the answer's code.
+FIELD_CODES = frozenset({"bad_date"})
 
 
 class AuthenticationError(PctradeError):
@@ -123,6 +127,8 @@ def _field_code(error: Mapping[str, Any]) -> str:
         return "non_positive"
     if kind == "less_than_equal" and ctx.get("le") == INT64_MAX:
         return "out_of_range"
+    if kind in FIELD_CODES:
+        return str(kind)
     return "invalid_request"
 
 
@@ -179,13 +185,31 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
         return problem_response(
             exc.status_code,
             code,
             str(exc.detail),
             instance=request.url.path,
-            headers=exc.headers,
+            headers=headers,
         )
+
+
+def allowed_methods(app: Any, scope: Mapping[str, Any]) -> list[str]:
+    """Every method some route serves at this path. Starlette's 405 names only the
+    first route that matched the path, so ``Allow`` listed one method of two. Each
+    method is tried against the routes (included routers answer ``matches`` too)."""
+    probe = {"type": "http", "path": scope["path"], "root_path": scope.get("root_path", "")}
+    return [
+        method
+        for method in HTTP_METHODS
+        if any(
+            route.matches({**probe, "method": method})[0] == Match.FULL
+            for route in app.router.routes
+        )
+    ]
 
 
 _DESCRIPTIONS = {

@@ -21,7 +21,6 @@ an unknown event is ``unknown_event`` (404).
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -102,7 +101,7 @@ def get_report(
 
 @router.get("/behaviour/days/{day}/report", responses=problem_responses(401, 403, 404, 422))
 def get_day_report(
-    day: date,
+    day: s.Day,
     actor: ActorDep,
     app: AppDep,
     partner_id: Annotated[
@@ -145,7 +144,7 @@ def _held_public(h: review.HeldEvent) -> s.HeldEventPublic:
 
 @router.get("/behaviour/held", responses=problem_responses(401, 403, 422))
 def list_held(
-    day: date,
+    day: s.Day,
     actor: ActorDep,
     store: StoreDep,
     partner: Annotated[
