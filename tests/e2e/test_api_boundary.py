@@ -7,6 +7,7 @@ asserts the status, the problem's code and that no row of any table changed
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -280,3 +281,57 @@ def test_a_wrong_method_is_answered_with_every_method_of_the_path(world: World) 
     assert response.headers["allow"] == "GET, POST"
     response = world.client.delete("/accounts/1000", headers=world.headers["registry"])
     assert response.headers["allow"] == "GET"
+
+
+# ---- the same for every operation of the document (routes added later included) -------
+def _operations(world: World) -> list[tuple[str, str, dict[str, Any]]]:
+    paths = world.client.get("/openapi.json").json()["paths"]
+    return [(path, method, op) for path, item in paths.items() for method, op in item.items()]
+
+
+def _headers(world: World) -> dict[str, str]:
+    return {**world.headers["registry"], "Idempotency-Key": "every-1"}
+
+
+def test_a_nul_in_any_path_or_query_of_any_operation_is_refused(funded: World) -> None:
+    before = everything(funded.store)
+    for path, method, _ in _operations(funded):
+        urls = [path.replace("{", "").replace("}", "") + "?q=%00"]
+        if "{" in path:
+            urls.append(re.sub(r"\{[^}]+\}", "a%00b", path))
+        for url in urls:
+            response = funded.client.request(method, url, headers=_headers(funded))
+            assert response.status_code == 422, (method, url, response.text)
+            assert response.json()["code"] == "nul_character", (method, url)
+    assert everything(funded.store) == before
+
+
+def test_a_nul_in_any_json_body_of_any_operation_is_refused(funded: World) -> None:
+    before = everything(funded.store)
+    for path, method, op in _operations(funded):
+        if "application/json" not in op.get("requestBody", {}).get("content", {}):
+            continue
+        url = re.sub(r"\{[^}]+\}", "1", path)
+        response = funded.client.request(method, url, json={"x": "\x00"}, headers=_headers(funded))
+        assert (response.status_code, response.json()["code"]) == (422, "nul_character"), url
+    assert everything(funded.store) == before
+
+
+def _is_day(schema: dict[str, Any]) -> bool:
+    return schema.get("format") == "date" or any(_is_day(s) for s in schema.get("anyOf", ()))
+
+
+def test_a_number_for_any_day_parameter_of_any_operation_is_refused(funded: World) -> None:
+    checked = 0
+    for path, method, op in _operations(funded):
+        for parameter in op.get("parameters", ()):
+            if parameter["in"] not in ("path", "query") or not _is_day(parameter["schema"]):
+                continue
+            name = parameter["name"]
+            url = re.sub(r"\{[^}]+\}", "1", path.replace("{" + name + "}", "0"))
+            if parameter["in"] == "query":
+                url += f"?{name}=0"
+            response = funded.client.request(method, url, headers=_headers(funded))
+            assert (response.status_code, response.json()["code"]) == (422, "bad_date"), url
+            checked += 1
+    assert checked >= 6

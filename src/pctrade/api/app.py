@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from pctrade.api import problems
+from pctrade.api import openapi, problems
 from pctrade.api.guard import RequestGuard
 from pctrade.api.limits import BodyLimit
 from pctrade.api.routers import (
@@ -77,6 +77,7 @@ def create_app(wired: App, settings: ApiSettings | None = None) -> FastAPI:
     app.state.app = wired
     app.state.settings = settings or ApiSettings()
     problems.install(app)
+    openapi.install(app)
     # The last added runs first: the size limit, then the guard that reads JSON bodies.
     app.add_middleware(RequestGuard, body_bytes_max=app.state.settings.body_bytes_max)
     app.add_middleware(BodyLimit, body_bytes_max=app.state.settings.body_bytes_max)

@@ -212,19 +212,21 @@ def allowed_methods(app: Any, scope: Mapping[str, Any]) -> list[str]:
     ]
 
 
-_DESCRIPTIONS = {
-    400: "Bad request (e.g. no Idempotency-Key)",
+DESCRIPTIONS = {
+    400: "Bad request (no Idempotency-Key, a header sent twice)",
     401: "Missing, unknown or expired credentials",
     403: "The actor may not do this",
-    404: "Unknown account, batch, hold or entry",
-    409: "Conflicts with state (balance, terminal state, idempotency key reused)",
+    404: "Unknown account, batch, hold, entry or other resource",
+    405: "Method not allowed (Allow names the path's methods)",
+    409: "Well-formed, but the state forbids it (balance, hold, terminal state, key reused)",
     413: "Payload too large",
-    422: "Invalid request",
+    422: "Invalid request (malformed, out of range, text no database stores)",
+    429: "Too many requests (Retry-After says when to try again)",
 }
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries documenting problem bodies for these statuses."""
     return {
-        s: {"model": ProblemDetails, "description": _DESCRIPTIONS.get(s, "Error")} for s in statuses
+        s: {"model": ProblemDetails, "description": DESCRIPTIONS.get(s, "Error")} for s in statuses
     }

@@ -83,7 +83,8 @@ def show_issuance(
 
 
 @router.get(
-    "/inclusive/issuances/{issuance_id}/attributions", responses=problem_responses(401, 404, 409)
+    "/inclusive/issuances/{issuance_id}/attributions",
+    responses=problem_responses(401, 403, 404, 409, 422),
 )
 def attributions(
     issuance_id: IssuancePath,
