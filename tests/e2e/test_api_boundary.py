@@ -155,6 +155,18 @@ def test_a_duplicated_key_in_a_nested_object_is_refused(funded: World) -> None:
     refused(funded, send, 422, "duplicate_key")
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/behaviour/held?day=2026-07-01&partner=plat&partner=other",
+        "/inclusive/issuances?jurisdiction=GD&jurisdiction=SH",
+        "/journal?limit=1&limit=500",
+    ],
+)
+def test_a_query_parameter_given_twice_is_refused(funded: World, path: str) -> None:
+    refused(funded, _get(funded, "registry", path), 422, "duplicate_parameter")
+
+
 def test_two_idempotency_key_headers_are_refused(funded: World) -> None:
     a = funded.accounts
     body = {"from_account": a["alice"], "to_account": a["bob"], "asset": BATCH, "quantity_g": 1}

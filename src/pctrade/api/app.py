@@ -8,9 +8,10 @@ the database (one writer at a time holding the journal head) orders the writes.
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from pctrade.api import openapi, problems
+from pctrade.api.deps import single_query_values
 from pctrade.api.guard import RequestGuard
 from pctrade.api.limits import BodyLimit
 from pctrade.api.routers import (
@@ -67,13 +68,22 @@ entry in an append-only, hash-chained journal.
   `X-API-Key: <key>`.
 * Every write needs an `Idempotency-Key` header; a replay returns the original result
   with `Idempotent-Replayed: true`.
-* Errors are `application/problem+json` with a stable `code`.
+* Errors are `application/problem+json` with a stable `code`; each operation lists, per
+  status, the codes it may answer (`x-codes`).
+* Text may hold any Unicode but U+0000 (`nul_character`); a JSON key given twice in one
+  object (`duplicate_key`), a query parameter given twice (`duplicate_parameter`) and a
+  header read once sent twice (`duplicate_header`) are refused: which one was meant?
 """
 
 
 def create_app(wired: App, settings: ApiSettings | None = None) -> FastAPI:
     """The HTTP API over ``wired``: its store, registry, services, clock and data folder."""
-    app = FastAPI(title="pctrade registry API", version="1", description=DESCRIPTION)
+    app = FastAPI(
+        title="pctrade registry API",
+        version="1",
+        description=DESCRIPTION,
+        dependencies=[Depends(single_query_values)],
+    )
     app.state.app = wired
     app.state.settings = settings or ApiSettings()
     problems.install(app)

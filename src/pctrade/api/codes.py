@@ -114,6 +114,7 @@ CODES: Final[Mapping[int, tuple[str, ...]]] = {
         "bad_username",
         "bad_weights",
         "duplicate_key",
+        "duplicate_parameter",
         "duplicate_parcel",
         "duplicate_party",
         "duplicate_recipient",
@@ -149,16 +150,16 @@ CODES: Final[Mapping[int, tuple[str, ...]]] = {
 GENERIC: Final[Mapping[int, tuple[str, ...]]] = {
     400: ("duplicate_header",),
     413: ("payload_too_large",),
-    422: ("invalid_request", "invalid_unicode", "nul_character"),
+    422: ("duplicate_parameter", "invalid_request", "invalid_unicode", "nul_character"),
 }
 # What a parameter or body field of a checked type adds (a day, a positive quantity
 # within 64 bits), and what a JSON body adds.
 FIELDS: Final[Mapping[int, tuple[str, ...]]] = {422: ("bad_date", "non_positive", "out_of_range")}
 JSON_BODY: Final[Mapping[int, tuple[str, ...]]] = {422: ("duplicate_key",)}
-# What an authenticated operation adds (api/deps.py), and one that takes an
-# Idempotency-Key (every write).
+# What an authenticated operation adds (api/deps.py: every 401 but a failed login's),
+# and one that takes an Idempotency-Key (every write).
 AUTHENTICATED: Final[Mapping[int, tuple[str, ...]]] = {
-    401: ("invalid_api_key", "invalid_token", "token_expired", "unauthenticated", "unknown_party")
+    401: tuple(c for c in CODES[401] if c != "invalid_credentials")
 }
 IDEMPOTENT: Final[Mapping[int, tuple[str, ...]]] = {
     400: ("idempotency_key_required",),

@@ -11,7 +11,8 @@ or unknown credentials are 401; what the party may do is the services' decision 
 
 from __future__ import annotations
 
-from typing import Annotated, Protocol
+from collections import Counter
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Header, Path, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -21,6 +22,7 @@ from pctrade.api.problems import AuthenticationError, HttpProblem
 from pctrade.api.settings import ApiSettings
 from pctrade.bootstrap import App
 from pctrade.inclusive.service import CarbonInclusive
+from pctrade.kernel.errors import ValidationError
 from pctrade.kernel.units import check_int64
 from pctrade.ledger.model import Party, parse_account_ref
 from pctrade.ledger.service import Registry
@@ -131,3 +133,29 @@ def _account_path(
 
 
 AccountPathDep = Annotated[int, Depends(_account_path)]
+
+
+def single_query_values(request: Request) -> None:
+    """A query parameter that the document declares as one value is given once: which of
+    ``?partner=a&partner=b`` was meant? (Run before every route: ``create_app``.)"""
+    counts = Counter(name for name, _ in request.query_params.multi_items())
+    repeated = sorted(name for name, n in counts.items() if n > 1)
+    if not repeated:
+        return
+    route = request.scope.get("route")
+    paths = request.app.openapi()["paths"]
+    operation = paths.get(getattr(route, "path", ""), {}).get(request.method.lower(), {})
+    lists = {
+        p["name"]
+        for p in operation.get("parameters", ())
+        if p.get("in") == "query" and _is_list(p.get("schema", {}))
+    }
+    for name in repeated:
+        if name not in lists:
+            raise ValidationError(
+                f"query parameter {name!r} is given more than once", code="duplicate_parameter"
+            )
+
+
+def _is_list(schema: dict[str, Any]) -> bool:
+    return schema.get("type") == "array" or any(_is_list(s) for s in schema.get("anyOf", ()))

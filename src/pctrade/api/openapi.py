@@ -115,13 +115,19 @@ def _require_idempotency_key(operation: Document) -> bool:
 
 
 def _problem(status: int, names: list[str]) -> Document:
+    problem = {"$ref": REF.format(model=ProblemDetails.__name__)}
+    if not names:  # a status the catalogue has no codes for yet: documented unconstrained
+        return {
+            "description": DESCRIPTIONS.get(status, "Error"),
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": problem}},
+        }
     response: Document = {
         "description": f"{DESCRIPTIONS.get(status, 'Error')}; code: {', '.join(names)}",
         "content": {
             PROBLEM_MEDIA_TYPE: {
                 "schema": {
                     "allOf": [
-                        {"$ref": REF.format(model=ProblemDetails.__name__)},
+                        problem,
                         {
                             "type": "object",
                             "properties": {

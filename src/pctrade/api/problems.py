@@ -2,16 +2,22 @@
 
 Every error body has ``type``, ``title``, ``status``, ``detail`` and ``code``; ``code``
 is the stable code of the domain error (``insufficient_balance``, ``terminal_state``,
-...), so clients branch on it rather than on the text. The status follows the domain's
-error tree:
+...), so clients branch on it rather than on the text. Every code, by status, is listed
+in ``api.codes`` and, per operation, in the OpenAPI document. The status follows the
+domain's error tree:
 
     ValidationError → 422      NotFound → 404      Forbidden → 403
     Conflict (and subclasses) → 409                 AuthenticationError → 401
     IntegrityError → 500       other PctradeError → 400
 
-Request validation (malformed JSON, wrong types, unknown fields) is 422
-``invalid_request``, except the two limits the domain also names: a quantity that is
-not positive (``non_positive``) and one beyond the 64-bit range (``out_of_range``).
+422 is for a request that is wrong in itself, whatever the state; 409 for a well-formed
+request that the state forbids (a party or batch that exists, a hold released already,
+an account that is not an emitter's). Request validation (malformed JSON, wrong types,
+unknown fields) is 422 ``invalid_request``, except the limits the domain also names: a
+quantity that is not positive (``non_positive``), one beyond the 64-bit range
+(``out_of_range``) and a day that is not ``YYYY-MM-DD`` (``bad_date``). The boundary
+(``api.guard``) refuses what no route should see before any runs. A 405 names in
+``Allow`` every method served at the path.
 """
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ def _public(report: ingest.IngestReport) -> s.IngestReportPublic:
 @router.post(
     "/behaviour/events",
     status_code=201,
-    responses=problem_responses(400, 401, 403, 413),
+    responses=problem_responses(400, 401, 403, 413, 422),
     openapi_extra=_JSON_LINES,
 )
 async def submit_events(
