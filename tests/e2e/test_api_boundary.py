@@ -167,6 +167,13 @@ def test_a_query_parameter_given_twice_is_refused(funded: World, path: str) -> N
     refused(funded, _get(funded, "registry", path), 422, "duplicate_parameter")
 
 
+@pytest.mark.parametrize(
+    "path", ["/journal?after=0.0", "/journal?limit=1e2", "/journal/1.0", "/batches?after=%201"]
+)
+def test_an_integer_parameter_not_written_as_one_is_refused(funded: World, path: str) -> None:
+    refused(funded, _get(funded, "registry", path), 422, "invalid_request")
+
+
 def test_two_idempotency_key_headers_are_refused(funded: World) -> None:
     a = funded.accounts
     body = {"from_account": a["alice"], "to_account": a["bob"], "asset": BATCH, "quantity_g": 1}
@@ -347,3 +354,16 @@ def test_a_number_for_any_day_parameter_of_any_operation_is_refused(funded: Worl
             assert (response.status_code, response.json()["code"]) == (422, "bad_date"), url
             checked += 1
     assert checked >= 6
+
+
+def test_malformed_bodies_are_invalid_requests_with_or_without_a_content_type(
+    funded: World,
+) -> None:
+    headers = {**funded.headers["alice"], "Idempotency-Key": "raw-1"}
+    for raw in (b'{"from_account": 1000,', b"\xff\xfe{}", b"[" * 100_000):
+        for content_type in ("application/json", None):
+            sent = dict(headers)
+            if content_type is not None:
+                sent["Content-Type"] = content_type
+            send = lambda: funded.client.post("/transfers", content=raw, headers=sent)  # noqa: B023, E731
+            refused(funded, send, 422, "invalid_request")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from pctrade.api import openapi, problems
-from pctrade.api.deps import single_query_values
+from pctrade.api.deps import parameters_as_documented
 from pctrade.api.guard import RequestGuard
 from pctrade.api.limits import BodyLimit
 from pctrade.api.routers import (
@@ -82,9 +82,10 @@ def create_app(wired: App, settings: ApiSettings | None = None) -> FastAPI:
         title="pctrade registry API",
         version="1",
         description=DESCRIPTION,
-        dependencies=[Depends(single_query_values)],
+        dependencies=[Depends(parameters_as_documented)],
     )
     app.state.app = wired
+    app.state.declared_parameters = {}  # deps.parameters_as_documented, per operation
     app.state.settings = settings or ApiSettings()
     problems.install(app)
     openapi.install(app)

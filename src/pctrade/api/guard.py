@@ -13,9 +13,12 @@ with nothing read or written, if
   U+0000 or an unpaired surrogate in any string, key or value (422 ``nul_character``,
   ``invalid_unicode``).
 
-A body is JSON when FastAPI would parse it as JSON: no ``Content-Type``, or
-``application/json`` or ``application/…+json``. Others (JSON Lines of behaviour
-events) go to their route as they are: it validates them line by line.
+A body is JSON when FastAPI would parse it as JSON: ``application/json`` or
+``application/…+json``, or no ``Content-Type`` (then a body that does not parse goes
+on to its route, which may read it otherwise). Others (the JSON Lines of behaviour
+events) go to their route as they are: it validates them line by line. A query
+parameter given twice is refused by ``deps.parameters_as_documented``, which knows the
+route's parameters.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import json
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pctrade.api.limits import BODY_BYTES_MAX, read_up_to, replay
@@ -32,6 +36,7 @@ from pctrade.kernel.errors import PctradeError, ValidationError
 from pctrade.kernel.text import check_text
 
 SINGLE_HEADERS = (b"idempotency-key", b"authorization", b"x-api-key")
+INLINE_BYTES_MAX = 64 * 1024  # larger JSON bodies are parsed in a worker thread
 
 
 class RequestGuard:
@@ -45,11 +50,16 @@ class RequestGuard:
             return
         try:
             check_head(scope)
-            if _is_json(scope):
+            media = _json_media(scope)
+            if media is not None:
                 messages, size = await read_up_to(receive, self.body_bytes_max)
                 if size > self.body_bytes_max:
                     raise HttpProblem(413, "payload_too_large", "the request body is too large")
-                check_json(b"".join(m.get("body", b"") for m in messages))
+                body = b"".join(m.get("body", b"") for m in messages)
+                if len(body) <= INLINE_BYTES_MAX:
+                    check_json(body, bool(media))
+                else:  # parsed off the event loop, like the routes' own work
+                    await run_in_threadpool(check_json, body, bool(media))
                 receive = replay(messages, receive)
         except (PctradeError, HttpProblem) as exc:
             await _refuse(exc, scope, receive, send)
@@ -94,9 +104,11 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
-def check_json(body: bytes) -> None:
-    """Refuse a JSON body that does not parse, repeats a key, or holds text no database
-    stores. An empty body is left to the route (a body that is required is missing)."""
+def check_json(body: bytes, declared: bool = True) -> None:
+    """Refuse a JSON body that repeats a key or holds text no database stores, and one
+    that does not parse if it was ``declared`` JSON (without a ``Content-Type`` it may be
+    the JSON Lines of behaviour events: its route decides). An empty body is left to the
+    route (a body that is required is missing)."""
     if not body:
         return
     try:
@@ -109,6 +121,8 @@ def check_json(body: bytes) -> None:
     except RecursionError:
         raise ValidationError("the JSON body nests too deeply", code="invalid_request") from None
     except ValueError as exc:  # JSONDecodeError, or bytes that are no Unicode
+        if not declared:
+            return
         raise ValidationError(f"the body is not JSON: {exc}", code="invalid_request") from None
     _check_strings(document)
 
@@ -127,14 +141,18 @@ def _check_strings(document: Any) -> None:
             pending.extend(value)
 
 
-def _is_json(scope: Scope) -> bool:
+def _json_media(scope: Scope) -> bytes | None:
+    """The body's JSON media type, ``b""`` if none is declared (FastAPI then reads JSON
+    too), or None when the body is not JSON or the method sends none."""
     if scope.get("method") in ("GET", "HEAD", "OPTIONS"):
-        return False
+        return None
     content_type = next((v for k, v in scope.get("headers", ()) if k == b"content-type"), b"")
-    media = content_type.split(b";", 1)[0].strip().lower()
+    media: bytes = content_type.split(b";", 1)[0].strip().lower()
     if not media or media == b"application/json":
-        return True
-    return media.startswith(b"application/") and media.endswith(b"+json")
+        return media
+    if media.startswith(b"application/") and media.endswith(b"+json"):
+        return media
+    return None
 
 
 async def _refuse(

@@ -190,6 +190,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's own answer to a body it could not read (bytes that are no
+            # Unicode, sent without a Content-Type): malformed, like any other.
+            return problem_response(
+                422, "invalid_request", "the body could not be read", instance=request.url.path
+            )
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
