@@ -11,7 +11,7 @@ from api_world import BATCH, PASSWORD, Clock, World, assert_refused
 from fastapi.testclient import TestClient
 
 from pctrade.api import auth
-from pctrade.kernel.errors import NotFound, ValidationError
+from pctrade.kernel.errors import Conflict, NotFound, ValidationError
 from pctrade.ledger.sql.store import SqlStore
 
 
@@ -107,7 +107,7 @@ def test_a_user_needs_an_existing_party_and_a_fair_password(
         auth.create_user(store, "reg", "密" * 30, "registry", rounds=4)
     assert long.value.code == "password_too_long"
     auth.create_user(store, "reg", PASSWORD, "registry", rounds=4)
-    with pytest.raises(ValidationError) as again:
+    with pytest.raises(Conflict) as again:
         auth.create_user(store, "reg", PASSWORD, "registry", rounds=4)
     assert again.value.code == "user_exists"
 
