@@ -157,7 +157,7 @@ def test_a_retirement_cannot_be_corrected(funded: World) -> None:
     }
     seq = funded.post("bob", "/retirements", retire).json()["entry"]["seq"]
     body = {"seq": seq, "reason": "undo"}
-    assert_refused(funded, "registry", "/corrections", body, 422, "not_correctable")
+    assert_refused(funded, "registry", "/corrections", body, 409, "not_correctable")
 
 
 def test_moving_more_than_is_available_is_a_conflict(funded: World) -> None:
@@ -176,14 +176,14 @@ def test_releasing_more_than_a_hold_has_is_refused(funded: World) -> None:
     }
     hold_id = funded.post("alice", "/freezes", freeze).json()["hold_id"]
     path = f"/freezes/{hold_id}/unfreeze"
-    assert_refused(funded, "alice", path, {"quantity_g": 101}, 422, "exceeds_hold")
+    assert_refused(funded, "alice", path, {"quantity_g": 101}, 409, "exceeds_hold")
     assert_refused(funded, "alice", path, {"amount_fen": 1}, 422, "invalid_request")
     assert_refused(funded, "alice", "/freezes/999999/unfreeze", {}, 404, "unknown_hold")
 
 
 def test_only_key_emitters_surrender(funded: World) -> None:
     body = {"account": funded.accounts["alice"], "asset": BATCH, "quantity_g": 1, "period": "2026"}
-    assert_refused(funded, "alice", "/surrenders", body, 422, "not_an_emitter")
+    assert_refused(funded, "alice", "/surrenders", body, 409, "not_an_emitter")
 
 
 def test_surrendered_allowances_cannot_be_cancelled_again(funded: World) -> None:
@@ -278,7 +278,7 @@ def test_an_existing_batch_cannot_be_issued_again(funded: World) -> None:
         "denomination": BATCH,
         "allocations": [{"account": funded.accounts["bob"], "quantity_g": 1}],
     }
-    assert_refused(funded, "mee", "/batches", body, 422, "batch_exists")
+    assert_refused(funded, "mee", "/batches", body, 409, "batch_exists")
 
 
 def test_an_unknown_route_is_a_problem_document(world: World) -> None:

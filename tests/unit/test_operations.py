@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pctrade.kernel.errors import ValidationError
+from pctrade.kernel.errors import Conflict, ValidationError
 from pctrade.ledger.journal import EntryHeader, JsonDict
 from pctrade.ledger.model import (
     CASH_ASSET,
@@ -173,15 +173,22 @@ def test_unfreeze_releases_the_rest_of_a_hold_by_default() -> None:
 
 
 def test_unfreezing_more_than_held_is_refused() -> None:
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(Conflict) as err:
         plan_unfreeze(77, 1000, CREDIT, remaining=6, quantity=7)
     assert err.value.code == "exceeds_hold"
+
+
+@pytest.mark.parametrize("quantity", [None, 1, 0])
+def test_releasing_a_released_hold_is_a_state_not_a_quantity(quantity: int | None) -> None:
+    with pytest.raises(Conflict) as err:
+        plan_unfreeze(77, 1000, CREDIT, remaining=0, quantity=quantity)
+    assert err.value.code == "hold_released"
 
 
 def test_surrender_is_for_key_emitters_and_credits_only() -> None:
     plan = plan_surrender(EMITTER, CREDIT, 5, "2026")
     assert list(plan.postings)[1] == Posting(1002, CREDIT, State.SURRENDERED, 5)
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(Conflict) as err:
         plan_surrender(ALICE, CREDIT, 5, "2026")
     assert err.value.code == "not_an_emitter"
     with pytest.raises(ValidationError) as err:
@@ -251,7 +258,7 @@ def test_correct_negates_a_transfer() -> None:
 @pytest.mark.parametrize("op", ["retire", "surrender", "cancel", "issue", "freeze", "correct"])
 def test_terminal_and_other_operations_are_not_correctable(op: str) -> None:
     empty = Postings.of([])
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(Conflict) as err:
         plan_correct(9, op, empty, "why")
     assert err.value.code == "not_correctable"
 

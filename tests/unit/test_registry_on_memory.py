@@ -17,7 +17,6 @@ from pctrade.kernel.errors import (
     IdempotencyConflict,
     InsufficientBalance,
     NotFound,
-    ValidationError,
 )
 from pctrade.ledger import commands as c
 from pctrade.ledger.context import LEDGER
@@ -120,7 +119,7 @@ def test_only_authorities_issue_and_deposit(w: World) -> None:
 
 
 def test_a_batch_is_issued_once(w: World) -> None:
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(Conflict) as refused:
         w.reg.issue("reg", "i-2", c.Issue(BATCH, [w.bob], [5]))
     assert refused.value.code == "batch_exists"
 
@@ -129,7 +128,7 @@ def test_a_hold_releases_no_more_than_is_left(w: World) -> None:
     frozen = w.reg.freeze("alice", "f", c.Freeze(w.alice, BATCH, 300, FreezeReason.POOL, "p"))
     w.reg.unfreeze("alice", "u-1", c.Unfreeze(frozen.seq, 100))
     assert w.held(w.alice, state=State.FROZEN) == 200
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(Conflict) as refused:
         w.reg.unfreeze("alice", "u-2", c.Unfreeze(frozen.seq, 201))
     assert refused.value.code == "exceeds_hold"
     w.reg.unfreeze("alice", "u-3", c.Unfreeze(frozen.seq))
@@ -158,7 +157,7 @@ def test_a_transfer_is_corrected_once_and_only_by_the_operator(w: World) -> None
         w.reg.correct("reg", "c-0", c.Correct(moved.seq, "typo"))
     w.reg.correct("registry", "c-1", c.Correct(moved.seq, "typo"))
     assert w.held(w.alice, "CNY") == 5_000 and w.held(w.bob, "CNY") == 0
-    with pytest.raises(ValidationError) as again:
+    with pytest.raises(Conflict) as again:
         w.reg.correct("registry", "c-2", c.Correct(moved.seq, "typo"))
     assert again.value.code == "already_corrected"
 

@@ -8,9 +8,11 @@ the database (one writer at a time holding the journal head) orders the writes.
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
-from pctrade.api import problems
+from pctrade.api import openapi, problems
+from pctrade.api.deps import parameters_as_documented
+from pctrade.api.guard import RequestGuard
 from pctrade.api.limits import BodyLimit
 from pctrade.api.routers import (
     accounts,
@@ -69,16 +71,29 @@ entry in an append-only, hash-chained journal.
   are throttled per account and per client address: `429` with `Retry-After`.
 * Every write needs an `Idempotency-Key` header; a replay returns the original result
   with `Idempotent-Replayed: true`.
-* Errors are `application/problem+json` with a stable `code`.
+* Errors are `application/problem+json` with a stable `code`; each operation lists, per
+  status, the codes it may answer (`x-codes`).
+* Text may hold any Unicode but U+0000 (`nul_character`); a JSON key given twice in one
+  object (`duplicate_key`), a query parameter given twice (`duplicate_parameter`) and a
+  header read once sent twice (`duplicate_header`) are refused: which one was meant?
 """
 
 
 def create_app(wired: App, settings: ApiSettings | None = None) -> FastAPI:
     """The HTTP API over ``wired``: its store, registry, services, clock and data folder."""
-    app = FastAPI(title="pctrade registry API", version="1", description=DESCRIPTION)
+    app = FastAPI(
+        title="pctrade registry API",
+        version="1",
+        description=DESCRIPTION,
+        dependencies=[Depends(parameters_as_documented)],
+    )
     app.state.app = wired
+    app.state.declared_parameters = {}  # deps.parameters_as_documented, per operation
     app.state.settings = settings or ApiSettings()
     problems.install(app)
+    openapi.install(app)
+    # The last added runs first: the size limit, then the guard that reads JSON bodies.
+    app.add_middleware(RequestGuard, body_bytes_max=app.state.settings.body_bytes_max)
     app.add_middleware(BodyLimit, body_bytes_max=app.state.settings.body_bytes_max)
     for module in ROUTERS:
         app.include_router(module.router)

@@ -11,7 +11,10 @@ or unknown credentials are 401; what the party may do is the services' decision 
 
 from __future__ import annotations
 
-from typing import Annotated, Protocol
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Header, Path, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -21,6 +24,7 @@ from pctrade.api.problems import AuthenticationError, HttpProblem
 from pctrade.api.settings import ApiSettings
 from pctrade.bootstrap import App
 from pctrade.inclusive.service import CarbonInclusive
+from pctrade.kernel.errors import ValidationError
 from pctrade.kernel.units import check_int64
 from pctrade.ledger.model import Party, parse_account_ref
 from pctrade.ledger.service import Registry
@@ -131,3 +135,62 @@ def _account_path(
 
 
 AccountPathDep = Annotated[int, Depends(_account_path)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Declared:
+    """What the document says of an operation's parameters."""
+
+    lists: frozenset[str]  # query parameters that may be given more than once
+    integers: frozenset[str]  # query and path parameters that are integers only
+
+
+def parameters_as_documented(request: Request) -> None:
+    """Query and path parameters as the document declares them, run before every route
+    (``create_app``): one that is one value is given once (which of ``?partner=a&partner=b``
+    was meant?), and an integer is written as one (pydantic would read ``after=0.0``)."""
+    declared = _declared(request)
+    counts = Counter(name for name, _ in request.query_params.multi_items())
+    for name, n in sorted(counts.items()):
+        if n > 1 and name not in declared.lists:
+            raise ValidationError(
+                f"query parameter {name!r} is given more than once", code="duplicate_parameter"
+            )
+    given = [*request.query_params.multi_items(), *request.path_params.items()]
+    for name, value in given:
+        if name in declared.integers and not _INTEGER.match(str(value)):
+            raise ValidationError(f"{name} must be an integer, got {str(value)[:32]!r}")
+
+
+_INTEGER = re.compile(r"^-?[0-9]+$")
+
+
+def _declared(request: Request) -> _Declared:
+    route = request.scope.get("route")
+    key = (getattr(route, "path", ""), request.method.lower())
+    cache: dict[tuple[str, str], _Declared] = request.app.state.declared_parameters
+    found = cache.get(key)
+    if found is None:
+        operation = request.app.openapi()["paths"].get(key[0], {}).get(key[1], {})
+        parameters = [p for p in operation.get("parameters", ()) if p.get("in") != "header"]
+        found = _Declared(
+            frozenset(p["name"] for p in parameters if _is(p.get("schema", {}), "array")),
+            frozenset(p["name"] for p in parameters if _only(p.get("schema", {}), "integer")),
+        )
+        cache[key] = found
+    return found
+
+
+def _types(schema: dict[str, Any]) -> set[str]:
+    found = {str(schema["type"])} if "type" in schema else set()
+    for option in schema.get("anyOf", ()):
+        found |= _types(option)
+    return found
+
+
+def _is(schema: dict[str, Any], kind: str) -> bool:
+    return kind in _types(schema)
+
+
+def _only(schema: dict[str, Any], kind: str) -> bool:
+    return _types(schema) - {"null"} == {kind}

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from pctrade.api.schemas import Body, Out
+from pctrade.api.schemas import Body, Day, Out
 from pctrade.kernel.limits import AFFILIATES_MAX, REASON_LEN_MAX
 
 Text64 = Annotated[str, Field(min_length=1, max_length=64)]
@@ -37,8 +37,8 @@ class RuleSetPublic(RuleSetSummary):
 
 class InclusiveOpen(Body):
     jurisdiction: Annotated[str, Field(min_length=2, max_length=3, description="e.g. GD")]
-    period_start: date
-    period_end: date
+    period_start: Day
+    period_end: Day
     methodologies: Annotated[
         list[Text64], Field(max_length=64, default_factory=list, description="default: all")
     ]

@@ -31,11 +31,11 @@ class BodyLimit:
         if declared is not None:
             await self.app(scope, receive, send)
             return
-        messages, size = await _read_up_to(receive, self.body_bytes_max)
+        messages, size = await read_up_to(receive, self.body_bytes_max)
         if size > self.body_bytes_max:
             await self._refuse(scope, receive, send)
             return
-        await self.app(scope, _replay(messages, receive), send)
+        await self.app(scope, replay(messages, receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(
@@ -57,7 +57,8 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _read_up_to(receive: Receive, limit: int) -> tuple[list[Message], int]:
+async def read_up_to(receive: Receive, limit: int) -> tuple[list[Message], int]:
+    """The body's messages until it ends or passes ``limit`` bytes; and its size so far."""
     messages: list[Message] = []
     size = 0
     while True:
@@ -70,12 +71,13 @@ async def _read_up_to(receive: Receive, limit: int) -> tuple[list[Message], int]
             return messages, size
 
 
-def _replay(messages: list[Message], receive: Receive) -> Receive:
+def replay(messages: list[Message], receive: Receive) -> Receive:
+    """A ``receive`` that hands out ``messages`` (already read) first, then the rest."""
     pending = list(messages)
 
-    async def replay() -> Message:
+    async def replayed() -> Message:
         if pending:
             return pending.pop(0)
         return await receive()
 
-    return replay
+    return replayed

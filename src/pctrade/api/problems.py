@@ -2,17 +2,23 @@
 
 Every error body has ``type``, ``title``, ``status``, ``detail`` and ``code``; ``code``
 is the stable code of the domain error (``insufficient_balance``, ``terminal_state``,
-...), so clients branch on it rather than on the text. The status follows the domain's
-error tree:
+...), so clients branch on it rather than on the text. Every code, by status, is listed
+in ``api.codes`` and, per operation, in the OpenAPI document. The status follows the
+domain's error tree:
 
     ValidationError → 422      NotFound → 404      Forbidden → 403
     Conflict (and subclasses) → 409                 AuthenticationError → 401
     Throttled → 429 (with Retry-After)              IntegrityError → 500
     other PctradeError → 400
 
-Request validation (malformed JSON, wrong types, unknown fields) is 422
-``invalid_request``, except the two limits the domain also names: a quantity that is
-not positive (``non_positive``) and one beyond the 64-bit range (``out_of_range``).
+422 is for a request that is wrong in itself, whatever the state; 409 for a well-formed
+request that the state forbids (a party or batch that exists, a hold released already,
+an account that is not an emitter's). Request validation (malformed JSON, wrong types,
+unknown fields) is 422 ``invalid_request``, except the limits the domain also names: a
+quantity that is not positive (``non_positive``), one beyond the 64-bit range
+(``out_of_range``) and a day that is not ``YYYY-MM-DD`` (``bad_date``). The boundary
+(``api.guard``) refuses what no route should see before any runs. A 405 names in
+``Allow`` every method served at the path.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 # Raised by identity; named here too, where the API's routes have always found it.
 from pctrade.kernel.errors import AuthenticationError as AuthenticationError
@@ -42,6 +49,9 @@ from pctrade.kernel.limits import INT64_MAX
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://pctrade.org/problems/"
 ERRORS_LISTED_MAX = 20
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+# Field checks of our own (pydantic custom errors) whose type is the answer's code.
+FIELD_CODES = frozenset({"bad_date"})
 
 
 class HttpProblem(Exception):
@@ -122,6 +132,8 @@ def _field_code(error: Mapping[str, Any]) -> str:
         return "non_positive"
     if kind == "less_than_equal" and ctx.get("le") == INT64_MAX:
         return "out_of_range"
+    if kind in FIELD_CODES:
+        return str(kind)
     return "invalid_request"
 
 
@@ -179,32 +191,57 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's own answer to a body it could not read (bytes that are no
+            # Unicode, sent without a Content-Type): malformed, like any other.
+            return problem_response(
+                422, "invalid_request", "the body could not be read", instance=request.url.path
+            )
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
         return problem_response(
             exc.status_code,
             code,
             str(exc.detail),
             instance=request.url.path,
-            headers=exc.headers,
+            headers=headers,
         )
 
 
-_DESCRIPTIONS = {
-    400: "Bad request (e.g. no Idempotency-Key)",
+def allowed_methods(app: Any, scope: Mapping[str, Any]) -> list[str]:
+    """Every method some route serves at this path. Starlette's 405 names only the
+    first route that matched the path, so ``Allow`` listed one method of two. Each
+    method is tried against the routes (included routers answer ``matches`` too)."""
+    probe = {"type": "http", "path": scope["path"], "root_path": scope.get("root_path", "")}
+    return [
+        method
+        for method in HTTP_METHODS
+        if any(
+            route.matches({**probe, "method": method})[0] == Match.FULL
+            for route in app.router.routes
+        )
+    ]
+
+
+DESCRIPTIONS = {
+    400: "Bad request (no Idempotency-Key, a header sent twice)",
     401: "Missing, unknown or expired credentials",
     403: "The actor may not do this",
-    404: "Unknown account, batch, hold or entry",
-    409: "Conflicts with state (balance, terminal state, account status, idempotency key reused)",
+    404: "Unknown account, batch, hold, entry or other resource",
+    405: "Method not allowed (Allow names the path's methods)",
+    409: "Well-formed, but the state forbids it (balance, hold, status, terminal state, key)",
     413: "Payload too large",
-    422: "Invalid request",
-    429: "Too many failed attempts: wait the seconds in Retry-After",
+    422: "Invalid request (malformed, out of range, text no database stores)",
+    429: "Too many requests (Retry-After says when to try again)",
 }
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries documenting problem bodies for these statuses."""
     return {
-        s: {"model": ProblemDetails, "description": _DESCRIPTIONS.get(s, "Error")}
+        s: {"model": ProblemDetails, "description": DESCRIPTIONS.get(s, "Error")}
         | _HEADERS.get(s, {})
         for s in statuses
     }

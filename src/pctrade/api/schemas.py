@@ -10,9 +10,12 @@ number (``IND-0000001000``).
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from pctrade.kernel.errors import PctradeError
 from pctrade.kernel.limits import (
@@ -40,6 +43,20 @@ def _account_ref(value: object) -> object:
             raise ValueError(exc.message) from exc
     return value
 
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_day(value: object) -> object:
+    # Pydantic would read a number (``day=0``) as seconds since 1970: a day is only ever
+    # written out, YYYY-MM-DD.
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DAY.match(value)):
+        return value
+    raise PydanticCustomError("bad_date", "a day is written YYYY-MM-DD")
+
+
+Day = Annotated[date, BeforeValidator(_iso_day), Field(description="YYYY-MM-DD")]
+"""A calendar day in a request: ISO ``YYYY-MM-DD`` only (never a timestamp)."""
 
 QuantityG = Annotated[
     int, Field(strict=True, gt=0, le=INT64_MAX, description="grams CO2e (1 t = 1,000,000 g)")

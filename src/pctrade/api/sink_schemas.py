@@ -7,12 +7,11 @@ bound the sizes and types a request may carry.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from pydantic import Field
 
-from pctrade.api.schemas import AccountRef, Body, Out, QuantityG
+from pctrade.api.schemas import AccountRef, Body, Day, Out, QuantityG
 from pctrade.kernel.limits import AFFILIATES_MAX, INT64_MAX, NAME_LEN_MAX, REASON_LEN_MAX
 from pctrade.sinks.project import (
     PARCELS_MAX,
@@ -39,8 +38,8 @@ class ProjectCreate(Body):
     jurisdiction: Annotated[str, Field(min_length=2, max_length=3)]
     forest_type: Text64
     parcels: Annotated[list[ParcelCreate], Field(min_length=1, max_length=PARCELS_MAX)]
-    crediting_start: date
-    crediting_end: date
+    crediting_start: Day
+    crediting_end: Day
     unit_energy_g: QuantityG
     units_offered: Count
     affiliates: Annotated[list[Text64], Field(max_length=AFFILIATES_MAX, default_factory=list)]
@@ -110,8 +109,8 @@ class SponsorshipPublic(Out):
 
 
 class ReportCreate(Body):
-    period_start: date
-    period_end: date
+    period_start: Day
+    period_end: Day
     removals_g: QuantityG
 
 

@@ -17,17 +17,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from pctrade import bootstrap
 from pctrade.bootstrap import App
 from pctrade.kernel.errors import PctradeError
 from pctrade.kernel.limits import PAGE_SIZE_MAX
 from pctrade.kernel.paging import Page, next_cursor
+from pctrade.kernel.text import check_text
 from pctrade.ledger.sql.engine import (
     BadDatabaseUrl,
     DatabaseError,
@@ -187,6 +189,21 @@ def fail(code: str, message: str) -> typer.Exit:
         f"[bold red]error {escape(f'[{code}]')}:[/bold red] {escape(message)}", soft_wrap=True
     )
     return typer.Exit(EXIT_ERROR)
+
+
+class CheckedArguments(TyperGroup):
+    """The root command: every argument is checked as text before any is parsed, so a
+    value no database may store (U+0000) is refused the same on SQLite and PostgreSQL,
+    whichever command and option it was meant for (``pctrade.kernel.text``)."""
+
+    # ``ctx`` is typer's own (vendored) click context, which typer does not export.
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        for arg in args:
+            try:
+                check_text(arg, "an argument")
+            except PctradeError as exc:
+                raise fail(exc.code, exc.message) from None
+        return super().parse_args(ctx, args)
 
 
 @contextmanager

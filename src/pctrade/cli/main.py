@@ -41,6 +41,7 @@ from pctrade.cli import rules as rules_cli
 from pctrade.cli import sinks as sinks_cli
 from pctrade.cli.common import (
     EXIT_PROBLEMS,
+    CheckedArguments,
     DataDirOption,
     DbOption,
     checked_url,
@@ -60,6 +61,7 @@ from pctrade.ledger.model import CASH_NAME, SystemAccount
 from pctrade.ledger.sql.store import SqlStore
 
 app = typer.Typer(
+    cls=CheckedArguments,
     help="pctrade — 个人碳交易 personal carbon trading: registry, credits, market.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

@@ -80,9 +80,8 @@ def _write(
     call: Callable[[Registry, str], Receipt],
 ) -> Receipt:
     """Open the store, run one write under an idempotency key, print its receipt."""
-    with guarded():
-        registry = open_app(db).registry
-        result = call(registry, idempotency_key(key))
+    with guarded(), open_app(db) as opened:
+        result = call(opened.registry, idempotency_key(key))
     console.print(render.receipt(result))
     return result
 

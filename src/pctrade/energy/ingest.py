@@ -49,6 +49,7 @@ from pctrade.energy.behaviour.validation import missing_core_field, rejection
 from pctrade.energy.pipeline.schema import EVENTS
 from pctrade.kernel.errors import Forbidden, NotFound, ValidationError
 from pctrade.kernel.limits import BATCH_ID_LEN_MAX, INT64_MAX
+from pctrade.kernel.text import check_text
 from pctrade.ledger import access
 from pctrade.ledger.model import Party, Role
 
@@ -105,6 +106,10 @@ def _typed(raw: Any, partner_id: str, line: int) -> Event | RejectedLine:
     for name in _STRINGS:
         if raw.get(name) is not None and not isinstance(raw[name], str):
             return RejectedLine(line, event_id, Rejection.BAD_VALUE, f"{name} must be a string")
+        try:
+            check_text(raw.get(name) or "", name)
+        except ValidationError as exc:  # no database stores it: the line is refused alone
+            return RejectedLine(line, None, Rejection.BAD_VALUE, exc.message)
     for name in _INTEGERS:
         value = raw.get(name)
         # bool is an int in Python; a float is never an integer quantity here.

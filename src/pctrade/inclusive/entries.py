@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from pctrade.inclusive import commands as c
 from pctrade.inclusive.model import InclusiveIssue, plan_inclusive_issue
-from pctrade.kernel.errors import NotFound, ValidationError
+from pctrade.kernel.errors import Conflict, NotFound
 from pctrade.ledger import access
 from pctrade.ledger.model import AccountId, Batch, Denomination, Party
 from pctrade.ledger.operations import Plan
@@ -45,7 +45,7 @@ def issue_inclusive(
         access.require_role(who, AUTHORITIES, "issue carbon-inclusive credits")
         asset_id = uow.head.next_asset_id
         if uow.batch_named(cmd.denomination) is not None:
-            raise ValidationError(f"batch {cmd.denomination} exists", code="batch_exists")
+            raise Conflict(f"batch {cmd.denomination} exists", code="batch_exists")
         ids, amounts = recipients(uow)
         if uow.account_count(ids) != len(ids):
             raise NotFound("some recipients have no account", code="unknown_account")

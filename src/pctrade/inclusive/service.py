@@ -55,7 +55,7 @@ from pctrade.ledger.journal import JsonDict, format_ts
 from pctrade.ledger.model import AccountId, Party, Role, State
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.service import AUTHORITIES, Receipt, Registry
-from pctrade.ledger.write import LoggedRow, Prior, Request, replay_of
+from pctrade.ledger.write import LoggedRow, Prior, Request, acting_party, replay_of
 from pctrade.rules import RuleBook
 
 Row = db.Row
@@ -145,12 +145,13 @@ class CarbonInclusive:
         """Open an issuance under the rule set in force today; a verifier decides on it."""
 
         def write(uow: UnitOfWork, who: Party) -> JsonDict:
+            # Authority first: who may not open learns nothing of the rules or the period.
+            access.require_role(who, AUTHORITIES, "open carbon-inclusive issuance")
             check_period(period, self._today())
             check_affiliates(affiliates)
             rules = self.rules.in_force(jurisdiction, self._today())
             ci = rules.require_carbon_inclusive()
             chosen = admitted_methodologies(methodologies, ci.methodologies)
-            access.require_role(who, AUTHORITIES, "open carbon-inclusive issuance")
             row = {
                 "jurisdiction": jurisdiction,
                 "period_start": period.start.isoformat(),
@@ -244,6 +245,11 @@ class CarbonInclusive:
             prior = _replay(uow, actor, key, issuance_id)
             if prior is not None:
                 return self._from_row(prior, replayed=True)
+            # Authority before state: who may not issue learns nothing of the issuance.
+            # (The entry's planner checks it again, under the journal head.)
+            access.require_role(
+                acting_party(uow, actor), AUTHORITIES, "issue carbon-inclusive credits"
+            )
             row = _issuance(uow, issuance_id)
             status = IssuanceStatus(row["status"])
             if status != IssuanceStatus.VERIFIED:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from pctrade.kernel.entropy import TOKEN_RE
-from pctrade.kernel.errors import ValidationError
+from pctrade.kernel.errors import Conflict, ValidationError
 from pctrade.kernel.limits import (
     NAME_LEN_MAX,
     PARTY_ID_LEN_MAX,
@@ -413,10 +413,13 @@ def plan_freeze(
 def plan_unfreeze(
     hold_id: Seq, account_id: AccountId, asset_id: AssetId, remaining: int, quantity: int | None
 ) -> Plan:
+    if remaining == 0:
+        # A state, not a quantity: the caller asked for what is left, and nothing is.
+        raise Conflict(f"hold {hold_id} is released already", code="hold_released")
     quantity = remaining if quantity is None else quantity
     require_positive(quantity)
     if quantity > remaining:
-        raise ValidationError(
+        raise Conflict(
             f"hold {hold_id} has {remaining} left; cannot release {quantity}",
             code="exceeds_hold",
         )
@@ -439,7 +442,7 @@ def plan_unfreeze(
 def plan_surrender(account: Account, asset_id: AssetId, quantity: int, period: str) -> Plan:
     require_tradable(asset_id, "surrendered")
     if account.holder_type != HolderType.KEY_EMITTER:
-        raise ValidationError("only key emitters surrender units", code="not_an_emitter")
+        raise Conflict("only key emitters surrender units", code="not_an_emitter")
     if asset_id == CASH_ASSET:
         raise ValidationError("cash cannot be surrendered", code="bad_asset")
     period = checked_text(period, "compliance period", 32)
@@ -539,7 +542,7 @@ def plan_cash(op: OpType, account: Account, amount_fen: int, reference: str) -> 
 
 def plan_correct(original_seq: Seq, original_op: str, original: Postings, reason: str) -> Plan:
     if original_op not in CORRECTABLE:
-        raise ValidationError(
+        raise Conflict(
             f"a {original_op} entry cannot be corrected (correctable: "
             f"{', '.join(sorted(CORRECTABLE))}); terminal operations are final",
             code="not_correctable",

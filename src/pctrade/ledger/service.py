@@ -272,7 +272,7 @@ class Registry:
             taken = uow.existing_parties(cmd.party_ids)
             if taken:
                 sample = ", ".join(sorted(taken)[:5])
-                raise ValidationError(f"already registered: {sample}", code="party_exists")
+                raise Conflict(f"already registered: {sample}", code="party_exists")
             parties = [Party(p, role, n) for p, n in zip(cmd.party_ids, names, strict=True)]
             return plan_open_accounts(parties, first_account_id, label)
 
@@ -309,7 +309,7 @@ class Registry:
             asset_id = uow.head.next_asset_id  # takes the head before the checks below
             denomination = _numbered(uow, name)
             if uow.batch_named(str(denomination)) is not None:
-                raise ValidationError(f"batch {denomination} exists", code="batch_exists")
+                raise Conflict(f"batch {denomination} exists", code="batch_exists")
             ids = cmd.account_ids
             distinct = set(ids)
             if len(distinct) != len(ids):
@@ -483,9 +483,7 @@ class Registry:
             if original is None:
                 raise NotFound(f"no entry {cmd.seq}", code="unknown_entry")
             if uow.corrected(cmd.seq):
-                raise ValidationError(
-                    f"entry {cmd.seq} is already corrected", code="already_corrected"
-                )
+                raise Conflict(f"entry {cmd.seq} is already corrected", code="already_corrected")
             postings = uow.postings_of(cmd.seq)
             plan = plan_correct(cmd.seq, original.header.op_type, postings, cmd.reason)
             for p in plan.postings:

@@ -66,7 +66,7 @@ def check_period(period: Period, crediting_start: date, crediting_end: date) -> 
     if period.days > REPORT_DAYS_MAX:
         raise ValidationError(f"a period is at most {REPORT_DAYS_MAX} days", code="bad_period")
     if period.start < crediting_start or period.end > crediting_end:
-        raise ValidationError(
+        raise Conflict(
             f"the period {period.start}..{period.end} is outside the crediting period "
             f"{crediting_start}..{crediting_end}",
             code="outside_crediting_period",

@@ -22,7 +22,6 @@ an unknown event is ``unknown_event`` (404).
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -76,7 +75,7 @@ def _public(report: ingest.IngestReport) -> s.IngestReportPublic:
 @router.post(
     "/behaviour/events",
     status_code=201,
-    responses=problem_responses(400, 401, 403, 413),
+    responses=problem_responses(400, 401, 403, 413, 422),
     openapi_extra=_JSON_LINES,
 )
 async def submit_events(
@@ -105,7 +104,7 @@ def get_report(
 
 @router.get("/behaviour/days/{day}/report", responses=problem_responses(401, 403, 404, 422))
 def get_day_report(
-    day: date,
+    day: s.Day,
     actor: ActorDep,
     app: AppDep,
     partner_id: Annotated[
@@ -148,7 +147,7 @@ def _held_public(h: review.HeldEvent) -> s.HeldEventPublic:
 
 @router.get("/behaviour/held", responses=problem_responses(401, 403, 422))
 def list_held(
-    day: date,
+    day: s.Day,
     actor: ActorDep,
     store: StoreDep,
     partner: Annotated[

@@ -13,7 +13,7 @@ individual account (``unknown_account``, 404). Sink sponsorships spend the same 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -68,8 +68,8 @@ def my_energy(
     actor: ActorDep,
     store: StoreDep,
     app: AppDep,
-    day_from: Annotated[date | None, Query(description="first day (default: 30 days ago)")] = None,
-    day_to: Annotated[date | None, Query(description="last day (default: today)")] = None,
+    day_from: Annotated[s.Day | None, Query(description="first day (default: 30 days ago)")] = None,
+    day_to: Annotated[s.Day | None, Query(description="last day (default: today)")] = None,
 ) -> s.EnergyStatementPublic:
     """The caller's energy balance and statement lines."""
     last = day_to or app.clock().date()

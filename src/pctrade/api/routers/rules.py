@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, fields
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -13,6 +12,7 @@ from pctrade.api import inclusive_schemas as s
 from pctrade.api.deps import AppDep
 from pctrade.api.paging import LIMIT_DEFAULT, CursorQuery, LimitQuery, after, cursor_of
 from pctrade.api.problems import problem_responses
+from pctrade.api.schemas import Day
 from pctrade.kernel.limits import PAGE_SIZE_MAX
 from pctrade.kernel.paging import fetch_size, page_of
 from pctrade.rules import RuleSet
@@ -85,13 +85,13 @@ def list_rule_sets(
 
 @router.get("/rules/{jurisdiction}/in-force", responses=problem_responses(404, 422))
 def rule_set_in_force(
-    app: AppDep, jurisdiction: JurisdictionPath, on: Annotated[date | None, Query()] = None
+    app: AppDep, jurisdiction: JurisdictionPath, on: Annotated[Day | None, Query()] = None
 ) -> s.RuleSetPublic:
     """The rule set in force on a day (default today, UTC)."""
     return _public(app.rules.in_force(jurisdiction, on or app.clock().date()))
 
 
 @router.get("/rules/{jurisdiction}/{effective_from}", responses=problem_responses(404, 422))
-def rule_set(app: AppDep, jurisdiction: JurisdictionPath, effective_from: date) -> s.RuleSetPublic:
+def rule_set(app: AppDep, jurisdiction: JurisdictionPath, effective_from: Day) -> s.RuleSetPublic:
     """One rule set by its version, ``{jurisdiction}/{effective_from}``."""
     return _public(app.rules.by_version(f"{jurisdiction}/{effective_from.isoformat()}"))

@@ -40,7 +40,9 @@ from pctrade.energy.pipeline.schema import (
     SOURCE_ROW,
 )
 from pctrade.energy.pipeline.source import EventSource
+from pctrade.kernel.errors import ValidationError
 from pctrade.kernel.limits import INT64_MAX
+from pctrade.kernel.text import check_text
 
 _INTEGER = re.compile(r"[+-]?[0-9]{1,19}")
 _REQUIRED_COLUMNS: Final = tuple(c for c in EVENT_COLUMNS if c not in OPTIONAL_STRING_COLUMNS)
@@ -185,7 +187,7 @@ def _add_csv_row(
     try:
         values = {name: _parse_cell(name, texts[name]) for name in EVENT_COLUMNS}
     except _BadValue as exc:
-        kept = {k: v for k, v in texts.items() if k not in INTEGER_COLUMNS}
+        kept = {k: v for k, v in texts.items() if k not in INTEGER_COLUMNS and _storable(v)}
         builder.reject(row_no, Rejection.BAD_VALUE, str(exc), kept)
         return
     for name, value in values.items():
@@ -193,7 +195,18 @@ def _add_csv_row(
     builder.columns[SOURCE_ROW].append(row_no)
 
 
+def _storable(text: object) -> bool:
+    try:
+        check_text(str(text or ""), "a cell")
+    except ValidationError:
+        return False
+    return True
+
+
 def _parse_cell(name: str, text: object) -> object:
+    if text is not None and not _storable(text):
+        # U+0000: PostgreSQL cannot store it, SQLite would (pctrade.kernel.text).
+        raise _BadValue(f"{name} contains U+0000 or an unpaired surrogate")
     if text is None or name not in INTEGER_COLUMNS:
         return text
     value = str(text).strip()
