@@ -39,23 +39,43 @@ def new_order(
 ) -> Order:
     """An order record (the hot paths write the same list literal inline)."""
     return [
-        order_id, client_order_id, owner, side, price, quantity_g, remaining_g, priority_seq,
+        order_id,
+        client_order_id,
+        owner,
+        side,
+        price,
+        quantity_g,
+        remaining_g,
+        priority_seq,
         half,
-    ]  # fmt: skip
+    ]
 
 
 def view(o: Order) -> OrderView:
     return OrderView(
-        o[ORDER_ID], o[CLIENT_ID], o[OWNER], o[SIDE], o[PRICE], o[QUANTITY],
-        o[QUANTITY] - o[REMAINING], o[REMAINING], o[PRIORITY],
-    )  # fmt: skip
+        o[ORDER_ID],
+        o[CLIENT_ID],
+        o[OWNER],
+        o[SIDE],
+        o[PRICE],
+        o[QUANTITY],
+        o[QUANTITY] - o[REMAINING],
+        o[REMAINING],
+        o[PRIORITY],
+    )
 
 
 def resting(o: Order) -> RestingOrder:
     return RestingOrder(
-        o[ORDER_ID], o[CLIENT_ID], o[OWNER], o[SIDE], o[PRICE], o[QUANTITY],
-        o[QUANTITY] - o[REMAINING], o[PRIORITY],
-    )  # fmt: skip
+        o[ORDER_ID],
+        o[CLIENT_ID],
+        o[OWNER],
+        o[SIDE],
+        o[PRICE],
+        o[QUANTITY],
+        o[QUANTITY] - o[REMAINING],
+        o[PRIORITY],
+    )
 
 
 def by_priority(o: Order) -> int:
