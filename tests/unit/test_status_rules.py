@@ -72,7 +72,7 @@ def test_opening_a_hold_sends_and_releasing_one_only_touches() -> None:
 
 
 def test_retiring_sends_as_its_units_leave_the_movable_holdings() -> None:
-    plan = plan_retire(ALICE, CREDIT, 10, Retirement("A", "offset"))
+    plan = plan_retire(ALICE, CREDIT, 10, Retirement("A", "offset"), certificate_token="a" * 26)
     assert status.limits(plan.postings, by_authority=False) == {1000: OPEN}
 
 

@@ -137,6 +137,7 @@ CODES: Final[Mapping[int, tuple[str, ...]]] = {
         "bad_stand_age",
         "bad_state",
         "bad_token_ttl",
+        "bad_trading_params",
         "bad_unit",
         "bad_units_offered",
         "bad_username",
