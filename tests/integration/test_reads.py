@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -175,8 +176,13 @@ def test_positions_read_while_others_write_agree_with_each_other(world: World) -
     writer = threading.Thread(target=shuffle)
     writer.start()
     seen: dict[int, int] = {}
+    # At least 40 reads, and on until the writer has moved the head a few times: on a
+    # quiet machine 40 reads can finish before its first transfer commits.
+    deadline = time.monotonic() + 60
+    reads = 0
     try:
-        for _ in range(40):
+        while reads < 40 or (len(seen) < 3 and time.monotonic() < deadline):
+            reads += 1
             found = queries.positions(world.store, [world.alice, world.bob], None)
             total = sum(
                 h.amount
