@@ -70,7 +70,7 @@ def _references(
     listing: list[TradeRecord], i: int, previous_close: int | None, rules: Surveillance
 ) -> list[Reference]:
     t = listing[i]
-    earlier = [
+    earlier: list[Reference] = [
         (e.price_fen_per_t, e)
         for e in listing[:i]
         if e.day == t.day and 0 <= (t.at - e.at).total_seconds() <= rules.spike_window_s

@@ -61,7 +61,7 @@ def wash_trades(
             key, measured, threshold = "wash_trades_min", len(found), rules.wash_trades_min
         else:
             continue
-        kinds = ", ".join(sorted(kinds_of[(contract, pair)]))
+        named = ", ".join(sorted(kinds_of[(contract, pair)]))
         findings.append(
             Finding(
                 kind=FindingKind.WASH_TRADE,
@@ -74,7 +74,7 @@ def wash_trades(
                 measure="volume_g" if key == "wash_volume_g_min" else "trades",
                 measured=measured,
                 threshold=threshold,
-                detail=f"{len(found)} trades, {volume_g} g, between parties related as {kinds}",
+                detail=f"{len(found)} trades, {volume_g} g, between parties related as {named}",
                 rule=cite(rule_set, "surveillance", rules.cited, ("related_kinds", key)),
             )
         )
