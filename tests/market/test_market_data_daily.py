@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from market_records import CONTRACT, DAY, Tape, T
+from market_records import CONTRACT, DAY, T, Tape
 
 from pctrade.kernel.errors import ValidationError
 from pctrade.market.data import (
@@ -29,9 +29,7 @@ MODES = st.sampled_from([TradeMode.LISTING, TradeMode.LISTING, TradeMode.BLOCK, 
 def day_trades(draw: st.DrawFn, tick: int, day: date = DAY) -> list[TradeRecord]:
     tape = Tape()
     rows = draw(
-        st.lists(
-            st.tuples(st.integers(1, 20_000), st.integers(1, 500_000), MODES), max_size=40
-        )
+        st.lists(st.tuples(st.integers(1, 20_000), st.integers(1, 500_000), MODES), max_size=40)
     )
     return [
         tape.trade("b", "s", ticks * tick, 0, day=day, mode=mode)._replace(quantity_g=grams)
@@ -92,7 +90,9 @@ def test_each_close_is_the_next_days_reference_and_carries_over_when_nothing_tra
     tick: int, first: int | None, traded: list[bool], data: st.DataObject
 ) -> None:
     days = [DAY + timedelta(days=i) for i in range(len(traded))]
-    trades = [t for d, on in zip(days, traded, strict=True) if on for t in data.draw(day_trades(tick, d))]
+    trades = [
+        t for d, on in zip(days, traded, strict=True) if on for t in data.draw(day_trades(tick, d))
+    ]
     first_close = None if first is None else first * tick
     bars = daily_series(CONTRACT, days, trades, first_close, tick)
     previous = first_close

@@ -4,7 +4,7 @@ the public trade tape (in sequence, paged, naming no one)."""
 from __future__ import annotations
 
 import pytest
-from market_records import CONTRACT, Tape, T
+from market_records import CONTRACT, T, Tape
 
 from pctrade.kernel.errors import IntegrityError, ValidationError
 from pctrade.market.data import TradeMode, depth_public, depth_snapshot, trade_tape
