@@ -121,11 +121,21 @@ def test_layering_near_misses() -> None:
     assert not fires(_layers(tape), [_sale(tape, seller="someone")])  # no opposite trade
     assert not fires(_layers(tape), [tape.trade("spoofer", "x", 6_000, 2, at_s=40)])  # bought
     assert not fires(_layers(tape, placed_at_s=-301), [_sale(tape, at_s=0)])  # window passed
+    assert not fires(_layers(tape, placed_at_s=1), [_sale(tape, at_s=0)])  # placed after it
     genuine = tape.place("spoofer", BUY, 5_950, 16, 6_000, at_s=5)  # 16 t kept: 15/31 < 50 %
     assert not fires([*_layers(tape), genuine], [_sale(tape)])
     assert not fires(
         [o._replace(touch_fen_per_t=None) for o in _layers(tape)], [_sale(tape)]
     )  # an empty side: no touch to be away from
+
+
+def test_an_order_at_the_touch_is_never_a_layer_even_with_no_distance_required() -> None:
+    assert CN.surveillance is not None
+    anywhere = dataclasses.replace(CN.surveillance, layering_away_bps_min=0)
+    rules = dataclasses.replace(CN, surveillance=anywhere)
+    tape = Tape()
+    assert layering([_sale(tape)], _layers(tape, behind=0), rules) == []
+    assert layering([_sale(tape)], _layers(tape, behind=1), rules) != []
 
 
 # ---- price spikes ------------------------------------------------------------------
