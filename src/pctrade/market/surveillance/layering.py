@@ -22,8 +22,10 @@ side has no touch and is never a layer: its distance cannot be measured.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import timedelta
 
 from pctrade.kernel.units import BPS
 from pctrade.market.data.records import TradeRecord
@@ -58,19 +60,22 @@ def layering(
     rules = rule_set.require_surveillance()
     placed: dict[tuple[str, str, Side], list[OrderRecord]] = defaultdict(list)
     cancels: dict[int, OrderRecord] = {}
-    for o in sorted(orders, key=lambda o: (o.contract, o.seq, o.order_id)):
+    for o in sorted(orders, key=lambda o: (o.at, o.seq, o.order_id)):
         if o.action is OrderAction.PLACE:
             placed[(o.contract, o.party, o.side)].append(o)
         elif o.action is OrderAction.CANCEL:
             cancels.setdefault(o.order_id, o)
+    times = {key: [o.at for o in placements] for key, placements in placed.items()}
+    window_s = timedelta(seconds=rules.layering_window_s)
     findings: list[Finding] = []
     for t in sorted(trades, key=lambda t: (t.contract, t.seq, t.trade_id)):
         for party, side in ((t.seller_party, Side.BUY), (t.buyer_party, Side.SELL)):
-            window = [
-                o
-                for o in placed.get((t.contract, party, side), ())
-                if 0 <= (t.at - o.at).total_seconds() <= rules.layering_window_s
-            ]
+            key = (t.contract, party, side)
+            if key not in placed:
+                continue
+            # the party's orders on ``side`` placed in [t.at − window, t.at]
+            at = times[key]
+            window = placed[key][bisect_left(at, t.at - window_s) : bisect_right(at, t.at)]
             hit = _signature(window, cancels, rules)
             if hit is not None:
                 _add(findings, t, party, side, hit, rule_set, rules)

@@ -10,6 +10,9 @@ contract's earlier listing trades in the ``spike_window_s`` seconds before it an
 the day's first listing trade, the previous close. The reference farthest from the
 trade is the one reported (the earliest, among equals).
 
+Trades of a contract are taken in its sequence, which is also the order of their
+times (one writer numbers them as they happen), so the window slides forward.
+
 The previous close of each day is worked out as the market's close is
 (``pctrade.market.data.closing_price``), from ``previous_closes`` (the close before the
 period, per contract) and the period's own trades.
@@ -43,8 +46,15 @@ def price_spikes(
     for contract, all_trades in by_contract.items():
         closes = _closes_before(all_trades, previous_closes.get(contract), tick)
         listing = [t for t in all_trades if t.mode is TradeMode.LISTING]
+        start = 0  # the first listing trade that may still be in the window
         for i, t in enumerate(listing):
-            refs = _references(listing, i, closes[t.day], rules)
+            while start < i and (
+                listing[start].day != t.day
+                or (t.at - listing[start].at).total_seconds() > rules.spike_window_s
+            ):
+                start += 1
+            first_of_day = i == 0 or listing[i - 1].day != t.day
+            refs = _references(listing[start:i], t, first_of_day, closes[t.day], rules)
             found = _farthest_beyond(t, refs, rules.spike_bps)
             if found is not None:
                 findings.append(_finding(t, found, rule_set, rules))
@@ -67,15 +77,17 @@ def _closes_before(
 
 
 def _references(
-    listing: list[TradeRecord], i: int, previous_close: int | None, rules: Surveillance
+    window: list[TradeRecord],
+    t: TradeRecord,
+    first_of_day: bool,
+    previous_close: int | None,
+    rules: Surveillance,
 ) -> list[Reference]:
-    t = listing[i]
     earlier: list[Reference] = [
         (e.price_fen_per_t, e)
-        for e in listing[:i]
-        if e.day == t.day and 0 <= (t.at - e.at).total_seconds() <= rules.spike_window_s
+        for e in window
+        if 0 <= (t.at - e.at).total_seconds() <= rules.spike_window_s
     ]
-    first_of_day = not any(e.day == t.day for e in listing[:i])
     if first_of_day and previous_close is not None:
         return [(previous_close, None), *earlier]
     return earlier
