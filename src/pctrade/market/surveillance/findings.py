@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from pctrade.kernel.errors import Conflict
-from pctrade.rules.model import Cited, RuleSet, Surveillance
+from pctrade.rules.model import Cited, RuleSet
 
 
 class FindingKind(StrEnum):
@@ -64,11 +64,6 @@ def cite(rule_set: RuleSet, section: str, cited: Cited, keys: Iterable[str]) -> 
         cited.sources,
         tuple(k for k in fired if k in cited.assumed),
     )
-
-
-def surveillance_rules(rule_set: RuleSet) -> Surveillance:
-    """The ``[surveillance]`` section, or ``no_rule``."""
-    return rule_set.require_surveillance()
 
 
 def price_step(rule_set: RuleSet) -> int:
