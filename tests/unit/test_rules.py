@@ -9,6 +9,7 @@ import pytest
 from pctrade.kernel.errors import Conflict, NotFound
 from pctrade.rules import IssuancePath, RuleSetError, load_text
 from pctrade.rules import shipped as shipped_book
+from pctrade.rules.model import SECTIONS
 
 GOOD = """
 jurisdiction = "XX"
@@ -44,6 +45,30 @@ block_price_limit_bps = 3_000
 resale_delay_days = 1
 sources = ["b"]
 
+[positions]
+instruments = ["CEA"]
+limit_g = 100
+emitter_limit_above_allocation_g = 100
+disclosure_g = 50
+emitter_disclosure_above_allocation_g = 50
+sources = ["a"]
+
+[surveillance]
+related_kinds = ["same_party", "declared"]
+wash_trades_min = 3
+wash_volume_g_min = 10
+layering_orders_min = 3
+layering_window_s = 300
+layering_cancel_s_max = 60
+layering_away_bps_min = 10
+layering_cancelled_bps_min = 5_000
+spike_bps = 300
+spike_window_s = 300
+concentration_bps = 3_000
+concentration_day_volume_g_min = 1_000
+sources = ["b"]
+assumed = ["spike_bps"]
+
 [sources.a]
 figure = "f"
 publisher = "p"
@@ -67,7 +92,11 @@ def test_a_good_file_parses_into_typed_sections() -> None:
     assert rs.buffer_bps("redd") == 0
     assert rs.require_carbon_inclusive().methodologies == ("bus/v1",)
     assert rs.trading is not None and rs.trading.position_limit_g is None
-    assert rs.assumptions() == ["sinks.buffer_bps"]
+    assert rs.assumptions() == ["surveillance.spike_bps", "sinks.buffer_bps"]
+    assert rs.require_positions().limit_g == 100
+    assert rs.require_positions().instruments == ("CEA",)
+    assert rs.require_surveillance().related_kinds == ("same_party", "declared")
+    assert rs.require_surveillance().layering_cancelled_bps_min == 5_000
     assert rs.sources["b"].assumption and rs.sources["b"].note == "n"
     assert len(rs.digest) == 64 and load_text(GOOD + "\n").digest != rs.digest
 
@@ -86,6 +115,13 @@ def test_a_rule_set_refuses_what_it_does_not_say() -> None:
         bare.require_carbon_inclusive()
     assert exc.value.code == "path_not_admitted"
     assert bare.fees is None
+    no_market = load_text(
+        GOOD.split("[positions]")[0] + "[sources.a]" + GOOD.split("[sources.a]")[1]
+    )
+    for ask in (no_market.require_positions, no_market.require_surveillance):
+        with pytest.raises(Conflict) as exc:
+            ask()
+        assert exc.value.code == "no_rule"
 
 
 def _without_line(text: str, start: str) -> str:
@@ -139,6 +175,31 @@ BAD = [
         "admits sink_sponsorship but has no rules",
     ),
     (GOOD.replace("[energy]", "energy = 3\n[energy_]"), "unknown key"),
+    (GOOD.replace("disclosure_g = 50\n", "disclosure_g = 101\n"), "disclosure_g is above limit_g"),
+    (
+        GOOD.replace(
+            "emitter_disclosure_above_allocation_g = 50",
+            "emitter_disclosure_above_allocation_g = 101",
+        ),
+        "emitter_disclosure_above_allocation_g is above",
+    ),
+    (
+        GOOD.replace("resale_delay_days = 1", "resale_delay_days = 1\nposition_limit_g = 99"),
+        "[trading] position_limit_g = 99 but [positions] limit_g = 100",
+    ),
+    (
+        GOOD.replace("resale_delay_days = 1", "resale_delay_days = 1\nlarge_holder_report_g = 49"),
+        "[trading] large_holder_report_g = 49",
+    ),
+    (_without_line(GOOD, "instruments"), "missing key 'instruments'"),
+    (GOOD.replace('"same_party", "declared"', '"Same Party"'), "does not match"),
+    (GOOD.replace('"same_party", "declared"', ""), "must not be empty"),
+    (GOOD.replace("layering_orders_min = 3", "layering_orders_min = 1"), "outside"),
+    (GOOD.replace("concentration_bps = 3_000", "concentration_bps = 0.3"), "integer"),
+    (GOOD.replace("concentration_bps = 3_000", "concentration_bps = 10_000"), "outside"),
+    (GOOD.replace("spike_window_s = 300", "spike_window_s = 0"), "outside"),
+    (_without_line(GOOD, "spike_bps"), "missing key 'spike_bps'"),
+    (GOOD.replace('assumed = ["spike_bps"]', 'assumed = ["spike_pct"]'), "not a field"),
 ]
 
 
@@ -156,7 +217,7 @@ def test_every_shipped_rule_set_loads_and_cites_its_sources() -> None:
     assert {r.jurisdiction for r in shipped} >= {"CN", "GD", "SZ", "HB", "BJ"}
     for rs in shipped:
         assert rs.version == f"{rs.jurisdiction}/{rs.effective_from.isoformat()}"
-        for name in ("trading", "offsets", "fees", "eligibility", "energy", "sinks"):
+        for name in SECTIONS:
             section = getattr(rs, name)
             if section is not None:
                 assert all(s in rs.sources for s in section.cited.sources)
@@ -170,6 +231,26 @@ def test_the_national_figures_are_the_published_ones() -> None:
     assert (cn.trading.price_limit_bps, cn.trading.block_price_limit_bps) == (1_000, 3_000)
     assert cn.require_energy().expiry_s == 72 * 3600
     assert not cn.admits(IssuancePath.CARBON_INCLUSIVE)
+
+
+def test_the_market_rule_sets_carry_surveillance_and_beijing_its_position_limits() -> None:
+    book = shipped_book()
+    for version in ("CN/2021-02-01", "BJ/2014-01-01"):
+        rules = book.by_version(version).require_surveillance()
+        assert "same_party" in rules.related_kinds
+        assert rules.layering_cancelled_bps_min == 5_000  # the SZSE 50 % cancel ratio
+        assert set(rules.cited.assumed) == {  # every figure is ours until an exchange's
+            "related_kinds", "wash_trades_min", "wash_volume_g_min", "layering_orders_min",
+            "layering_window_s", "layering_cancel_s_max", "layering_away_bps_min",
+            "layering_cancelled_bps_min", "spike_bps", "spike_window_s", "concentration_bps",
+            "concentration_day_volume_g_min",
+        }  # fmt: skip
+    bj = book.by_version("BJ/2014-01-01").require_positions()
+    t = 1_000_000
+    assert (bj.limit_g, bj.emitter_limit_above_allocation_g) == (1_000_000 * t, 1_000_000 * t)
+    assert (bj.disclosure_g, bj.emitter_disclosure_above_allocation_g) == (500_000 * t, 500_000 * t)
+    assert bj.cited.assumed == frozenset()
+    assert book.by_version("CN/2021-02-01").positions is None  # no published national figure
 
 
 def test_the_rule_set_in_force_is_the_latest_that_started_by_the_day() -> None:

@@ -1,9 +1,10 @@
 """Parse rule-set files strictly: an unknown key or a bad value is an error naming both.
 
 A file is TOML with a few top-level keys, a ``[sources.*]`` table per cited source and
-optional section tables (``[trading]``, ``[offsets]``, ``[fees]``, ``[eligibility]``,
-``[energy]``, ``[sinks]``, ``[carbon_inclusive]``). Each section lists its ``sources``
-(keys of ``[sources]``) and, in ``assumed``, the fields we could not confirm. Numbers
+optional section tables (``[trading]``, ``[positions]``, ``[surveillance]``, ``[offsets]``,
+``[fees]``, ``[eligibility]``, ``[energy]``, ``[sinks]``, ``[carbon_inclusive]``). Each
+section lists its ``sources`` (keys of ``[sources]``) and, in ``assumed``, the fields we
+could not confirm. Numbers
 must be integers (a float such as ``0.05`` is refused: it could not be compared
 exactly), booleans must be booleans, and every figure has a stated range.
 
@@ -35,9 +36,11 @@ from pctrade.rules.model import (
     Fees,
     IssuancePath,
     Offsets,
+    Positions,
     RuleSet,
     Sinks,
     Source,
+    Surveillance,
     Trading,
 )
 
@@ -48,6 +51,8 @@ ISO_RE = re.compile(r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$")
 METHODOLOGY_RE = re.compile(r"^[a-z_]+/v[0-9]+$")
 SINK_METHODOLOGY_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 INSTRUMENT_RE = re.compile(r"^[A-Z]{2,8}$")
+RELATION_KIND_RE = re.compile(r"^[a-z_]{1,32}$")
+DAY_S = 86_400
 SINK_PROJECT_TYPES = ("afforestation", "reforestation", "redd", "conservation", "management")
 
 
@@ -162,6 +167,33 @@ _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
             "resale_delay_days": _int(0, 30),
             "position_limit_g": _optional(_POSITIVE),
             "large_holder_report_g": _optional(_POSITIVE),
+        },
+    ),
+    "positions": (
+        Positions,
+        {
+            "instruments": _words(INSTRUMENT_RE),
+            "limit_g": _optional(_POSITIVE),
+            "emitter_limit_above_allocation_g": _optional(_int(0)),
+            "disclosure_g": _optional(_POSITIVE),
+            "emitter_disclosure_above_allocation_g": _optional(_int(0)),
+        },
+    ),
+    "surveillance": (
+        Surveillance,
+        {
+            "related_kinds": _words(RELATION_KIND_RE),
+            "wash_trades_min": _int(1, 10**6),
+            "wash_volume_g_min": _POSITIVE,
+            "layering_orders_min": _int(2, 10**4),
+            "layering_window_s": _int(1, DAY_S),
+            "layering_cancel_s_max": _int(1, DAY_S),
+            "layering_away_bps_min": _int(0, BPS - 1),
+            "layering_cancelled_bps_min": _int(1, BPS),
+            "spike_bps": _int(1, 100 * BPS),
+            "spike_window_s": _int(1, DAY_S),
+            "concentration_bps": _int(1, BPS - 1),
+            "concentration_day_volume_g_min": _POSITIVE,
         },
     ),
     "offsets": (
@@ -317,3 +349,38 @@ def _check_consistent(rule_set: RuleSet, where: str) -> None:
             raise RuleSetError(f"{where}: admits {path} but has no rules for it")
     if rule_set.carbon_inclusive is not None and not rule_set.admits(IssuancePath.CARBON_INCLUSIVE):
         raise RuleSetError(f"{where}: has [carbon_inclusive] rules but does not admit the path")
+    _check_positions(rule_set, where)
+
+
+def _check_positions(rule_set: RuleSet, where: str) -> None:
+    """[positions] and the older [trading] keys say one thing, and disclosure ≤ limit."""
+    positions, trading = rule_set.positions, rule_set.trading
+    if positions is None:
+        return
+    if trading is not None:
+        pairs = (
+            ("position_limit_g", trading.position_limit_g, "limit_g", positions.limit_g),
+            (
+                "large_holder_report_g",
+                trading.large_holder_report_g,
+                "disclosure_g",
+                positions.disclosure_g,
+            ),
+        )
+        for old, old_value, new, new_value in pairs:
+            if old_value is not None and old_value != new_value:
+                raise RuleSetError(
+                    f"{where}: [trading] {old} = {old_value} but [positions] {new} = {new_value}"
+                )
+    checks = (
+        ("disclosure_g", positions.disclosure_g, "limit_g", positions.limit_g),
+        (
+            "emitter_disclosure_above_allocation_g",
+            positions.emitter_disclosure_above_allocation_g,
+            "emitter_limit_above_allocation_g",
+            positions.emitter_limit_above_allocation_g,
+        ),
+    )
+    for low_name, low, high_name, high in checks:
+        if low is not None and high is not None and low > high:
+            raise RuleSetError(f"{where}: [positions] {low_name} is above {high_name}")

@@ -74,6 +74,50 @@ class Trading:
 
 
 @dataclass(frozen=True, slots=True)
+class Positions:
+    """Position limits and large-holder disclosure (最大持仓量限制, 大户报告).
+
+    A limit is inclusive (a holding may reach it, not exceed it: 不得超过); disclosure
+    applies to a holding strictly above its threshold (超过). A key emitter's figures
+    are its own annual allocation plus the ``emitter_*_above_allocation_g`` amount; any
+    other holder's are the fixed ``limit_g`` and ``disclosure_g``. ``None``: the rule
+    set states no such figure. ``instruments`` are what a holding counts.
+    """
+
+    instruments: tuple[str, ...]
+    limit_g: int | None
+    emitter_limit_above_allocation_g: int | None
+    disclosure_g: int | None
+    emitter_disclosure_above_allocation_g: int | None
+    cited: Cited
+
+
+@dataclass(frozen=True, slots=True)
+class Surveillance:
+    """The thresholds of the abnormal-trading report (异常交易监控) for the regulator.
+
+    ``related_kinds`` are the kinds of relation between two parties under which their
+    trades with each other count as wash trades (``same_party``: both sides are one
+    party's accounts). The other fields are the figures of the four signatures, in the
+    units their names say; ``pctrade.market.surveillance`` explains each one.
+    """
+
+    related_kinds: tuple[str, ...]
+    wash_trades_min: int
+    wash_volume_g_min: int
+    layering_orders_min: int
+    layering_window_s: int
+    layering_cancel_s_max: int
+    layering_away_bps_min: int
+    layering_cancelled_bps_min: int
+    spike_bps: int
+    spike_window_s: int
+    concentration_bps: int
+    concentration_day_volume_g_min: int
+    cited: Cited
+
+
+@dataclass(frozen=True, slots=True)
 class Offsets:
     cap_bps: int
     cap_basis: CapBasis
@@ -141,6 +185,8 @@ class RuleSet:
     digest: str
     sources: Mapping[str, Source]
     trading: Trading | None = None
+    positions: Positions | None = None
+    surveillance: Surveillance | None = None
     offsets: Offsets | None = None
     fees: Fees | None = None
     eligibility: Eligibility | None = None
@@ -182,6 +228,12 @@ class RuleSet:
         self.require_path(IssuancePath.CARBON_INCLUSIVE)
         return _required(self, self.carbon_inclusive, "carbon_inclusive")
 
+    def require_positions(self) -> Positions:
+        return _required(self, self.positions, "positions")
+
+    def require_surveillance(self) -> Surveillance:
+        return _required(self, self.surveillance, "surveillance")
+
     def energy_per_removal_bps(self) -> int:
         """The sink unit price standard, or ``no_rule`` if the rule set states none."""
         ratio = self.require_sinks().energy_per_removal_bps
@@ -205,6 +257,8 @@ class RuleSet:
 
 SECTIONS = (
     "trading",
+    "positions",
+    "surveillance",
     "offsets",
     "fees",
     "eligibility",
