@@ -2,7 +2,7 @@
 
 A file is TOML with a few top-level keys, a ``[sources.*]`` table per cited source and
 optional section tables (``[trading]``, ``[offsets]``, ``[fees]``, ``[eligibility]``,
-``[energy]``, ``[sinks]``, ``[carbon_inclusive]``). Each section lists its ``sources``
+``[energy]``, ``[sinks]``, ``[carbon_inclusive]``, ``[block_trades]``, ``[auctions]``). Each section lists its ``sources``
 (keys of ``[sources]``) and, in ``assumed``, the fields we could not confirm. Numbers
 must be integers (a float such as ``0.05`` is refused: it could not be compared
 exactly), booleans must be booleans, and every figure has a stated range.
@@ -24,9 +24,12 @@ from typing import Any
 
 from pctrade.kernel.errors import ValidationError
 from pctrade.kernel.limits import INT64_MAX
-from pctrade.kernel.units import BPS
+from pctrade.kernel.units import BPS, G_PER_T
 from pctrade.rules.model import (
     SECTIONS,
+    AuctionPricing,
+    Auctions,
+    BlockTrades,
     CapBasis,
     CarbonInclusive,
     Cited,
@@ -36,6 +39,7 @@ from pctrade.rules.model import (
     IssuancePath,
     Offsets,
     RuleSet,
+    Session,
     Sinks,
     Source,
     Trading,
@@ -48,6 +52,9 @@ ISO_RE = re.compile(r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$")
 METHODOLOGY_RE = re.compile(r"^[a-z_]+/v[0-9]+$")
 SINK_METHODOLOGY_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 INSTRUMENT_RE = re.compile(r"^[A-Z]{2,8}$")
+SESSION_RE = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-3]|24):([0-5][0-9])$")
+SESSIONS_MAX = 8
+SECONDS_PER_DAY = 86_400
 SINK_PROJECT_TYPES = ("afforestation", "reforestation", "redd", "conservation", "management")
 
 
@@ -128,6 +135,29 @@ def _buffer_rates(where: str, value: Any) -> Mapping[str, int]:
     return MappingProxyType({k: rate(f"{where}.{k}", v) for k, v in sorted(value.items())})
 
 
+def _sessions(where: str, value: Any) -> tuple[Session, ...]:
+    """``["09:30-11:30", "13:00-15:00"]`` → ((34200, 41400), (46800, 54000)).
+
+    Local times of day, open inclusive and close exclusive; the sessions are in time
+    order, each opens before it closes and none overlaps the next.
+    """
+    if not isinstance(value, list) or not 1 <= len(value) <= SESSIONS_MAX:
+        raise RuleSetError(f"{where}: must be a list of 1 to {SESSIONS_MAX} \"HH:MM-HH:MM\"")
+    found: list[Session] = []
+    for item in value:
+        match = SESSION_RE.match(item) if isinstance(item, str) else None
+        if match is None:
+            raise RuleSetError(f"{where}: {item!r} is not a session such as \"13:00-15:00\"")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        session = Session(h1 * 3_600 + m1 * 60, h2 * 3_600 + m2 * 60)
+        if not session.open_s < session.close_s <= SECONDS_PER_DAY:
+            raise RuleSetError(f"{where}: {item!r} does not open before it closes")
+        if found and session.open_s < found[-1].close_s:
+            raise RuleSetError(f"{where}: {item!r} starts before the session ahead of it ends")
+        found.append(session)
+    return tuple(found)
+
+
 def _unsponsored_to_owner(where: str, value: Any) -> bool:
     """Only ``false`` (or absent): the removals of unsponsored units stay unissued.
 
@@ -198,6 +228,22 @@ _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
     "carbon_inclusive": (
         CarbonInclusive,
         {"methodologies": _words(METHODOLOGY_RE), "person_min_g": _POSITIVE},
+    ),
+    "block_trades": (
+        BlockTrades,
+        {"sessions": _sessions, "proposal_expiry_max_s": _int(60, SECONDS_PER_DAY)},
+    ),
+    "auctions": (
+        Auctions,
+        {
+            "pricing": _enum(AuctionPricing),
+            "bid_revision_allowed": _bool,
+            "bid_quantity_min_g": _POSITIVE,
+            "bid_quantity_step_g": _POSITIVE,
+            "price_step_fen_per_t": _POSITIVE,
+            "reserve_published": _bool,
+            "bidder_share_max_bps": _optional(_int(1, BPS)),
+        },
     ),
 }
 _TOP_KEYS = frozenset(
@@ -317,3 +363,19 @@ def _check_consistent(rule_set: RuleSet, where: str) -> None:
             raise RuleSetError(f"{where}: admits {path} but has no rules for it")
     if rule_set.carbon_inclusive is not None and not rule_set.admits(IssuancePath.CARBON_INCLUSIVE):
         raise RuleSetError(f"{where}: has [carbon_inclusive] rules but does not admit the path")
+    _check_auctions(rule_set.auctions, where)
+
+
+def _check_auctions(auctions: Auctions | None, where: str) -> None:
+    """A bid's cash must be whole fen: the lot times the tick is a multiple of 1 t × 1 fen/t,
+    and the smallest bid is a whole number of lots."""
+    if auctions is None:
+        return
+    lot, tick = auctions.bid_quantity_step_g, auctions.price_step_fen_per_t
+    if lot * tick % G_PER_T:
+        raise RuleSetError(
+            f"{where}: [auctions] bid_quantity_step_g × price_step_fen_per_t must be a "
+            f"multiple of {G_PER_T}, so that every bid's cash is whole fen"
+        )
+    if auctions.bid_quantity_min_g % lot:
+        raise RuleSetError(f"{where}: [auctions] bid_quantity_min_g must be a whole number of lots")
