@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections import Counter
 
 from block_support import AT_1300, AT_1500, PARAMS, T
-from hypothesis import event, settings
+from hypothesis import event as note_event
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -28,8 +29,8 @@ from pctrade.market.block import (
     Hold,
     Lapse,
     Outcome,
-    Propose,
     ProposalEnded,
+    Propose,
     Proposed,
     Rejected,
     Withdraw,
@@ -83,7 +84,7 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     def _ended(self, proposal_id: int, outcome: Outcome) -> None:
         self.endings[proposal_id] += 1
-        event(f"ended {outcome}")
+        note_event(f"ended {outcome}")
         self.outcome[proposal_id] = outcome
 
     @rule(

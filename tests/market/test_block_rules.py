@@ -18,8 +18,8 @@ from pctrade.market.block import (
     Hold,
     Lapse,
     Outcome,
-    Propose,
     ProposalEnded,
+    Propose,
     Proposed,
     Withdraw,
 )

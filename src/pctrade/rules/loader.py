@@ -2,10 +2,11 @@
 
 A file is TOML with a few top-level keys, a ``[sources.*]`` table per cited source and
 optional section tables (``[trading]``, ``[offsets]``, ``[fees]``, ``[eligibility]``,
-``[energy]``, ``[sinks]``, ``[carbon_inclusive]``, ``[block_trades]``, ``[auctions]``). Each section lists its ``sources``
-(keys of ``[sources]``) and, in ``assumed``, the fields we could not confirm. Numbers
-must be integers (a float such as ``0.05`` is refused: it could not be compared
-exactly), booleans must be booleans, and every figure has a stated range.
+``[energy]``, ``[sinks]``, ``[carbon_inclusive]``, ``[block_trades]``, ``[auctions]``).
+Each section lists its ``sources`` (keys of ``[sources]``) and, in ``assumed``, the
+fields we could not confirm. Numbers must be integers (a float such as ``0.05`` is
+refused: it could not be compared exactly), booleans must be booleans, and every
+figure has a stated range.
 
 The parser is table-driven (``_SPECS``): adding a parameter for a later wave is one
 line in the spec and one field in ``model``.
@@ -142,16 +143,16 @@ def _sessions(where: str, value: Any) -> tuple[Session, ...]:
     order, each opens before it closes and none overlaps the next.
     """
     if not isinstance(value, list) or not 1 <= len(value) <= SESSIONS_MAX:
-        raise RuleSetError(f"{where}: must be a list of 1 to {SESSIONS_MAX} \"HH:MM-HH:MM\"")
+        raise RuleSetError(f'{where}: must be a list of 1 to {SESSIONS_MAX} "HH:MM-HH:MM"')
     found: list[Session] = []
     for item in value:
         match = SESSION_RE.match(item) if isinstance(item, str) else None
         if match is None:
-            raise RuleSetError(f"{where}: {item!r} is not a session such as \"13:00-15:00\"")
+            raise RuleSetError(f'{where}: {item!r} is not a session such as "13:00-15:00"')
         h1, m1, h2, m2 = (int(g) for g in match.groups())
         session = Session(h1 * 3_600 + m1 * 60, h2 * 3_600 + m2 * 60)
         if not session.open_s < session.close_s <= SECONDS_PER_DAY:
-            raise RuleSetError(f"{where}: {item!r} does not open before it closes")
+            raise RuleSetError(f"{where}: {item!r} must open before it closes within the day")
         if found and session.open_s < found[-1].close_s:
             raise RuleSetError(f"{where}: {item!r} starts before the session ahead of it ends")
         found.append(session)
