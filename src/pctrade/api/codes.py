@@ -112,6 +112,8 @@ CODES: Final[Mapping[int, tuple[str, ...]]] = {
         "bad_account",
         "bad_affiliates",
         "bad_asset",
+        "bad_auction_terms",
+        "bad_block_params",
         "bad_buffer_rate",
         "bad_cause",
         "bad_cursor",

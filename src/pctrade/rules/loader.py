@@ -1,10 +1,10 @@
 """Parse rule-set files strictly: an unknown key or a bad value is an error naming both.
 
 A file is TOML with a few top-level keys, a ``[sources.*]`` table per cited source and
-optional section tables (``[trading]``, ``[positions]``, ``[surveillance]``, ``[offsets]``,
-``[fees]``, ``[eligibility]``, ``[energy]``, ``[sinks]``, ``[carbon_inclusive]``). Each
-section lists its ``sources`` (keys of ``[sources]``) and, in ``assumed``, the fields we
-could not confirm. Numbers
+optional section tables (``[trading]``, ``[positions]``, ``[surveillance]``,
+``[block_trades]``, ``[auctions]``, ``[offsets]``, ``[fees]``, ``[eligibility]``,
+``[energy]``, ``[sinks]``, ``[carbon_inclusive]``). Each section lists its ``sources``
+(keys of ``[sources]``) and, in ``assumed``, the fields we could not confirm. Numbers
 must be integers (a float such as ``0.05`` is refused: it could not be compared
 exactly), booleans must be booleans, and every figure has a stated range.
 
@@ -25,9 +25,12 @@ from typing import Any
 
 from pctrade.kernel.errors import ValidationError
 from pctrade.kernel.limits import INT64_MAX
-from pctrade.kernel.units import BPS
+from pctrade.kernel.units import BPS, G_PER_T
 from pctrade.rules.model import (
     SECTIONS,
+    AuctionPricing,
+    Auctions,
+    BlockTrades,
     CapBasis,
     CarbonInclusive,
     Cited,
@@ -38,6 +41,7 @@ from pctrade.rules.model import (
     Offsets,
     Positions,
     RuleSet,
+    Session,
     Sinks,
     Source,
     Surveillance,
@@ -53,6 +57,9 @@ SINK_METHODOLOGY_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 INSTRUMENT_RE = re.compile(r"^[A-Z]{2,8}$")
 RELATION_KIND_RE = re.compile(r"^[a-z_]{1,32}$")
 DAY_S = 86_400
+SESSION_RE = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-3]|24):([0-5][0-9])$")
+SESSIONS_MAX = 8
+SECONDS_PER_DAY = 86_400
 SINK_PROJECT_TYPES = ("afforestation", "reforestation", "redd", "conservation", "management")
 
 
@@ -131,6 +138,29 @@ def _buffer_rates(where: str, value: Any) -> Mapping[str, int]:
         raise RuleSetError(f"{where}: unknown project type {sorted(unknown)[0]!r}")
     rate = _int(0, BPS - 1)
     return MappingProxyType({k: rate(f"{where}.{k}", v) for k, v in sorted(value.items())})
+
+
+def _sessions(where: str, value: Any) -> tuple[Session, ...]:
+    """``["09:30-11:30", "13:00-15:00"]`` → ((34200, 41400), (46800, 54000)).
+
+    Local times of day, open inclusive and close exclusive; the sessions are in time
+    order, each opens before it closes and none overlaps the next.
+    """
+    if not isinstance(value, list) or not 1 <= len(value) <= SESSIONS_MAX:
+        raise RuleSetError(f'{where}: must be a list of 1 to {SESSIONS_MAX} "HH:MM-HH:MM"')
+    found: list[Session] = []
+    for item in value:
+        match = SESSION_RE.match(item) if isinstance(item, str) else None
+        if match is None:
+            raise RuleSetError(f'{where}: {item!r} is not a session such as "13:00-15:00"')
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        session = Session(h1 * 3_600 + m1 * 60, h2 * 3_600 + m2 * 60)
+        if not session.open_s < session.close_s <= SECONDS_PER_DAY:
+            raise RuleSetError(f"{where}: {item!r} must open before it closes within the day")
+        if found and session.open_s < found[-1].close_s:
+            raise RuleSetError(f"{where}: {item!r} starts before the session ahead of it ends")
+        found.append(session)
+    return tuple(found)
 
 
 def _unsponsored_to_owner(where: str, value: Any) -> bool:
@@ -230,6 +260,22 @@ _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
     "carbon_inclusive": (
         CarbonInclusive,
         {"methodologies": _words(METHODOLOGY_RE), "person_min_g": _POSITIVE},
+    ),
+    "block_trades": (
+        BlockTrades,
+        {"sessions": _sessions, "proposal_expiry_max_s": _int(60, SECONDS_PER_DAY)},
+    ),
+    "auctions": (
+        Auctions,
+        {
+            "pricing": _enum(AuctionPricing),
+            "bid_revision_allowed": _bool,
+            "bid_quantity_min_g": _POSITIVE,
+            "bid_quantity_step_g": _POSITIVE,
+            "price_step_fen_per_t": _POSITIVE,
+            "reserve_published": _bool,
+            "bidder_share_max_bps": _optional(_int(1, BPS)),
+        },
     ),
 }
 _TOP_KEYS = frozenset(
@@ -350,6 +396,7 @@ def _check_consistent(rule_set: RuleSet, where: str) -> None:
     if rule_set.carbon_inclusive is not None and not rule_set.admits(IssuancePath.CARBON_INCLUSIVE):
         raise RuleSetError(f"{where}: has [carbon_inclusive] rules but does not admit the path")
     _check_positions(rule_set, where)
+    _check_auctions(rule_set.auctions, where)
 
 
 def _check_positions(rule_set: RuleSet, where: str) -> None:
@@ -384,3 +431,18 @@ def _check_positions(rule_set: RuleSet, where: str) -> None:
     for low_name, low, high_name, high in checks:
         if low is not None and high is not None and low > high:
             raise RuleSetError(f"{where}: [positions] {low_name} is above {high_name}")
+
+
+def _check_auctions(auctions: Auctions | None, where: str) -> None:
+    """A bid's cash must be whole fen: the lot times the tick is a multiple of 1 t × 1 fen/t,
+    and the smallest bid is a whole number of lots."""
+    if auctions is None:
+        return
+    lot, tick = auctions.bid_quantity_step_g, auctions.price_step_fen_per_t
+    if lot * tick % G_PER_T:
+        raise RuleSetError(
+            f"{where}: [auctions] bid_quantity_step_g × price_step_fen_per_t must be a "
+            f"multiple of {G_PER_T}, so that every bid's cash is whole fen"
+        )
+    if auctions.bid_quantity_min_g % lot:
+        raise RuleSetError(f"{where}: [auctions] bid_quantity_min_g must be a whole number of lots")

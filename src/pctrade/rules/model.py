@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from pctrade.kernel.errors import Conflict
 
@@ -33,6 +33,13 @@ class IssuancePath(StrEnum):
 
     SINK_SPONSORSHIP = "sink_sponsorship"  # energy sponsors sink units; removals issued
     CARBON_INCLUSIVE = "carbon_inclusive"  # 碳普惠: verified avoided emissions issued directly
+
+
+class AuctionPricing(StrEnum):
+    """What winning bidders pay in a one-way auction (单向竞价)."""
+
+    UNIFORM = "uniform"  # every winner pays the clearing price, the lowest accepted bid's
+    PAY_AS_BID = "pay_as_bid"  # every winner pays its own bid price
 
 
 class CapBasis(StrEnum):
@@ -70,6 +77,39 @@ class Trading:
     resale_delay_days: int  # 1: T+1, bought units not resold the same day
     position_limit_g: int | None
     large_holder_report_g: int | None
+    cited: Cited
+
+
+class Session(NamedTuple):
+    """A trading session in local time: seconds after midnight, open inclusive and close
+    exclusive. The file writes it ``"13:00-15:00"``, which is (46800, 54000)."""
+
+    open_s: int
+    close_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class BlockTrades:
+    """When block trades (大宗协议交易) may be proposed and accepted, and for how long a
+    proposal stands. Their size threshold and price band are ``[trading]``'s
+    ``block_quantity_min_g`` and ``block_price_limit_bps``."""
+
+    sessions: tuple[Session, ...]  # in time order, not overlapping
+    proposal_expiry_max_s: int  # a proposal stands at most this long (and never past its session)
+    cited: Cited
+
+
+@dataclass(frozen=True, slots=True)
+class Auctions:
+    """One-way bidding (单向竞价): the defaults an auction announcement starts from."""
+
+    pricing: AuctionPricing
+    bid_revision_allowed: bool  # may a bidder revise or withdraw a bid before the close
+    bid_quantity_min_g: int  # each bid is at least this
+    bid_quantity_step_g: int  # the lot: every bid quantity is a multiple of it
+    price_step_fen_per_t: int  # the tick: every bid price is a multiple of it
+    reserve_published: bool  # is the reserve price announced (then lower bids are refused)
+    bidder_share_max_bps: int | None  # one bidder's bids together: at most this share
     cited: Cited
 
 
@@ -193,6 +233,8 @@ class RuleSet:
     energy: Energy | None = None
     sinks: Sinks | None = None
     carbon_inclusive: CarbonInclusive | None = None
+    block_trades: BlockTrades | None = None
+    auctions: Auctions | None = None
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -220,6 +262,12 @@ class RuleSet:
 
     def require_energy(self) -> Energy:
         return _required(self, self.energy, "energy")
+
+    def require_block_trades(self) -> BlockTrades:
+        return _required(self, self.block_trades, "block_trades")
+
+    def require_auctions(self) -> Auctions:
+        return _required(self, self.auctions, "auctions")
 
     def require_sinks(self) -> Sinks:
         return _required(self, self.sinks, "sinks")
@@ -265,6 +313,8 @@ SECTIONS = (
     "energy",
     "sinks",
     "carbon_inclusive",
+    "block_trades",
+    "auctions",
 )
 
 
