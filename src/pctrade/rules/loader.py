@@ -26,6 +26,7 @@ from pctrade.kernel.errors import ValidationError
 from pctrade.kernel.limits import INT64_MAX
 from pctrade.kernel.units import BPS
 from pctrade.rules.model import (
+    CONTRACT_KEY_FIELDS,
     SECTIONS,
     CapBasis,
     CarbonInclusive,
@@ -147,6 +148,63 @@ def _unsponsored_to_owner(where: str, value: Any) -> bool:
 
 
 _unsponsored_to_owner.optional = True  # type: ignore[attr-defined]
+_SESSION_RE = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-3]):([0-5][0-9])$")
+SESSIONS_MAX = 8
+HOLIDAYS_MAX = 366
+
+
+def _sessions(where: str, value: Any) -> tuple[tuple[int, int], ...]:
+    """``["09:30-11:30", "13:00-15:00"]``: in order, each non-empty, apart. Absent: none."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or len(value) > SESSIONS_MAX:
+        raise RuleSetError(f"{where}: must be a list of at most {SESSIONS_MAX} HH:MM-HH:MM")
+    found: list[tuple[int, int]] = []
+    for item in value:
+        match = _SESSION_RE.match(item) if isinstance(item, str) else None
+        if match is None:
+            raise RuleSetError(f"{where}: {item!r} is not HH:MM-HH:MM")
+        h0, m0, h1, m1 = (int(g) for g in match.groups())
+        start, end = h0 * 60 + m0, h1 * 60 + m1
+        if start >= end or (found and start < found[-1][1]):
+            raise RuleSetError(f"{where}: {item!r} is empty, out of order or overlapping")
+        found.append((start, end))
+    return tuple(found)
+
+
+_sessions.optional = True  # type: ignore[attr-defined]
+
+
+def _holidays(where: str, value: Any) -> frozenset[date]:
+    if value is None:
+        return frozenset()
+    if not isinstance(value, list) or len(value) > HOLIDAYS_MAX:
+        raise RuleSetError(f"{where}: must be a list of at most {HOLIDAYS_MAX} TOML dates")
+    for item in value:
+        if not isinstance(item, date) or hasattr(item, "hour"):
+            raise RuleSetError(f"{where}: {item!r} is not a TOML date such as 2026-10-01")
+    if len(set(value)) != len(value):
+        raise RuleSetError(f"{where}: lists a day twice")
+    return frozenset(value)
+
+
+_holidays.optional = True  # type: ignore[attr-defined]
+
+
+def _contract_key(where: str, value: Any) -> tuple[str, ...]:
+    """Which denomination parts make one contract; absent: instrument, jurisdiction, vintage."""
+    if value is None:
+        return ("instrument", "jurisdiction", "vintage")
+    fields = _words(re.compile(r"^[a-z]+$"))(where, value)
+    unknown = [f for f in fields if f not in CONTRACT_KEY_FIELDS]
+    if unknown or "instrument" not in fields:
+        raise RuleSetError(
+            f"{where}: must name instrument and only {', '.join(CONTRACT_KEY_FIELDS)}"
+        )
+    return tuple(f for f in CONTRACT_KEY_FIELDS if f in fields)
+
+
+_contract_key.optional = True  # type: ignore[attr-defined]
 _BPS = _int(0, BPS)
 _POSITIVE = _int(1)
 _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
@@ -162,13 +220,23 @@ _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
             "resale_delay_days": _int(0, 30),
             "position_limit_g": _optional(_POSITIVE),
             "large_holder_report_g": _optional(_POSITIVE),
+            "sessions": _sessions,
+            "holidays": _holidays,
+            "contract_key": _contract_key,
         },
     ),
     "offsets": (
         Offsets,
         {"cap_bps": _BPS, "cap_basis": _enum(CapBasis), "types": _words(INSTRUMENT_RE)},
     ),
-    "fees": (Fees, {"trade_fee_cap_bps": _BPS, "pool_fee_cap_bps": _BPS}),
+    "fees": (
+        Fees,
+        {
+            "trade_fee_cap_bps": _BPS,
+            "pool_fee_cap_bps": _BPS,
+            "trade_fee_bps": _optional(_BPS),
+        },
+    ),
     "eligibility": (
         Eligibility,
         {
@@ -176,6 +244,7 @@ _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
             "age_min_y": _int(0, 150),
             "risk_assessment": _bool,
             "holding_min_g": _int(0),
+            "institution_net_assets_min_fen": _optional(_int(0)),
         },
     ),
     "energy": (
@@ -317,3 +386,6 @@ def _check_consistent(rule_set: RuleSet, where: str) -> None:
             raise RuleSetError(f"{where}: admits {path} but has no rules for it")
     if rule_set.carbon_inclusive is not None and not rule_set.admits(IssuancePath.CARBON_INCLUSIVE):
         raise RuleSetError(f"{where}: has [carbon_inclusive] rules but does not admit the path")
+    fees = rule_set.fees
+    if fees is not None and (fees.trade_fee_bps or 0) > fees.trade_fee_cap_bps:
+        raise RuleSetError(f"{where}: [fees] trade_fee_bps is above trade_fee_cap_bps")

@@ -70,7 +70,25 @@ class Trading:
     resale_delay_days: int  # 1: T+1, bought units not resold the same day
     position_limit_g: int | None
     large_holder_report_g: int | None
+    # The continuous sessions of a trading day, in China Standard Time (UTC+8), as
+    # (start, end) minutes after midnight, in order and apart: an order is taken from
+    # the start to before the end. Empty: the rule set states none, and nothing trades.
+    sessions: tuple[tuple[int, int], ...]
+    # Days without trading besides Saturdays and Sundays (the exchange's holidays).
+    holidays: frozenset[date]
+    # What makes batches one contract (fungibility), among ``CONTRACT_KEY_FIELDS``.
+    contract_key: tuple[str, ...]
     cited: Cited
+
+    def is_trading_day(self, day: date) -> bool:
+        return day.weekday() < 5 and day not in self.holidays
+
+    def in_session(self, minute: int) -> bool:
+        return any(start <= minute < end for start, end in self.sessions)
+
+
+# The parts of a batch's denomination a contract may be keyed on (``Trading.contract_key``).
+CONTRACT_KEY_FIELDS = ("instrument", "jurisdiction", "vintage", "project")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +103,9 @@ class Offsets:
 class Fees:
     trade_fee_cap_bps: int
     pool_fee_cap_bps: int  # what a platform pool may keep of a sale (显失公平 above it)
+    # The exchange's fee on each side of a listing-agreement trade (at most the cap);
+    # None: the rule set states none, and the market charges nothing.
+    trade_fee_bps: int | None
     cited: Cited
 
 
@@ -96,6 +117,9 @@ class Eligibility:
     age_min_y: int
     risk_assessment: bool
     holding_min_g: int
+    # An institution trades with its real name (business licence) verified and, when
+    # set, at least these net assets (None: no minimum).
+    institution_net_assets_min_fen: int | None
     cited: Cited
 
 
