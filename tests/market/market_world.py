@@ -21,6 +21,8 @@ from pctrade.ledger import commands as c
 from pctrade.ledger.model import CASH_ASSET, Role, State
 from pctrade.ledger.sql import schema
 from pctrade.ledger.sql.store import SqlStore
+from pctrade.market.commands import ListContract
+from pctrade.market.service import Market
 from pctrade.market.sql import store as mdb
 
 T = 1_000_000  # grams per tonne
@@ -41,7 +43,7 @@ class MarketWorld:
     accounts: dict[str, int]
 
     @property
-    def market(self):  # type: ignore[no-untyped-def]
+    def market(self) -> Market:
         return self.app.market
 
 
@@ -74,19 +76,17 @@ def build_market(store: SqlStore, reference: int | None = 6_000) -> MarketWorld:
         r = reg.open_account("registry", f"o-{party}", c.OpenAccount(party, role, party.title()))
         ids[party] = int(r.payload["account"])
     for name in ("alice", "bob"):
-        app.identity.record_facts("registry", f"f-{name}", RecordFacts(name, _adult(date(1990, 3, 1))))
-    young = Facts(
-        real_name_verified=False, birth_date=date(2012, 6, 1)
-    )
+        facts = RecordFacts(name, _adult(date(1990, 3, 1)))
+        app.identity.record_facts("registry", f"f-{name}", facts)
+    young = Facts(real_name_verified=False, birth_date=date(2012, 6, 1))
     app.identity.record_facts("registry", "f-carol", RecordFacts("carol", young))
     for i, batch in enumerate(BATCHES):
         holders = [ids["alice"], ids["bob"], ids["carol"], ids["plat"]]
         reg.issue("reg", f"i-{i}", c.Issue(batch, holders, [50 * T, 50 * T, 5 * T, 50 * T]))
     for name in ("alice", "bob", "steel", "fund", "plat"):
         reg.deposit("reg", f"d-{name}", c.Deposit(ids[name], 100_000_000, f"bank-{name}"))
-    from pctrade.market.commands import ListContract
-
-    app.market.list("registry", "list-1", ListContract("PCER", "GD", "2026Q3", reference_price_fen_per_t=reference))
+    listing = ListContract("PCER", "GD", "2026Q3", reference_price_fen_per_t=reference)
+    app.market.list_contract("registry", "list-1", listing)
     return MarketWorld(app, clock, ids)
 
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 
-from pctrade.kernel.errors import ValidationError
+from pctrade.kernel.errors import Conflict, ValidationError
 from pctrade.kernel.units import BPS
 from pctrade.ledger.invariants import Problem, StoredEntry
 from pctrade.ledger.model import CASH_ASSET, AccountId, AssetId, Denomination, State, SystemAccount
@@ -127,7 +127,7 @@ def _draw(holds: Sequence[Held], amount: int) -> list[tuple[Held, int]]:
             out.append((held, take))
             amount -= take
     if amount:
-        raise ValidationError("an order's holds have less left than the trade", code="exceeds_hold")
+        raise Conflict("an order's holds have less left than the trade", code="exceeds_hold")
     return out
 
 
@@ -149,7 +149,7 @@ def plan_trade_settle(
     drawn_fen = held_fen - reserve_after_fen
     released = drawn_fen - cash - buyer_fee
     if released < 0 or cash <= 0:
-        raise ValidationError("the buy order's holds cannot pay the trade", code="exceeds_hold")
+        raise Conflict("the buy order's holds cannot pay the trade", code="exceeds_hold")
     cash_draws = _draw(buyer_holds, drawn_fen)
     credit_draws = _draw(seller_holds, trade.quantity_g)
     rows = [

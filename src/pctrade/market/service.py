@@ -1,7 +1,7 @@
 """The market's service: orders through the registry, one matcher per contract.
 
     market = Market(app.registry, app.rules)          # bootstrap wires one per app
-    market.list(operator, key, ListContract("PCER", "GD", "2026"))   → "PCER-GD-2026"
+    market.list_contract(operator, key, ListContract("PCER", "GD", "2026"))   → "PCER-GD-2026"
     market.place(actor, key, PlaceOrder("PCER-GD-2026", account, "c-1", "buy", 6_000, 5_000_000))
     market.amend(actor, key, AmendOrder(code, order_id, 6_010, 3_000_000))
     market.cancel(actor, key, CancelOrder(code, order_id))
@@ -70,11 +70,12 @@ from pctrade.kernel.errors import (
     ValidationError,
 )
 from pctrade.ledger import access
+from pctrade.ledger.commands import Command
 from pctrade.ledger.journal import JsonDict, canonical_json, format_ts
 from pctrade.ledger.model import CASH_ASSET, Account, Batch, Denomination, Party, Role, State
 from pctrade.ledger.operations import FreezeReason, Plan, plan_freeze, plan_unfreeze
 from pctrade.ledger.ports import UnitOfWork
-from pctrade.ledger.service import AUTHORITIES, account_of, require_holder
+from pctrade.ledger.service import AUTHORITIES, Registry, account_of, require_holder
 from pctrade.ledger.write import RowsBeside, acting_party, check_key
 from pctrade.market import commands as mc
 from pctrade.market.eligibility import decide
@@ -123,7 +124,7 @@ OPEN, FILLED, CANCELLED, EXPIRED = "open", "filled", "cancelled", "expired"
 
 
 @dataclass(frozen=True, slots=True)
-class _Internal(mc.Command):
+class _Internal(Command):
     """The fingerprint of an entry a market command makes (under a derived key)."""
 
     what: str
@@ -215,12 +216,8 @@ class _Run:
             take = held.remaining if amount is None else min(amount, held.remaining)
             if take <= 0:
                 break
-            self.entry(
-                "release",
-                lambda uow, who, h=held, t=take: plan_unfreeze(
-                    h.hold_id, account_id, h.asset_id, h.remaining, t
-                ),
-            )
+            plan = plan_unfreeze(held.hold_id, account_id, held.asset_id, held.remaining, take)
+            self.entry("release", _fixed(plan))
             if amount is not None:
                 amount -= take
 
@@ -263,7 +260,7 @@ class _Run:
 class Market:
     """Listing, order entry, settlement and the close, over one registry and rule book."""
 
-    def __init__(self, registry: Any, rules: RuleBook) -> None:
+    def __init__(self, registry: Registry, rules: RuleBook) -> None:
         self.registry = registry
         self.store = registry.store
         self.rules = rules
@@ -271,7 +268,7 @@ class Market:
         self._guard = threading.Lock()
 
     # ---- listing ----------------------------------------------------------------------
-    def list(self, actor: str, key: str, cmd: mc.ListContract) -> JsonDict:
+    def list_contract(self, actor: str, key: str, cmd: mc.ListContract) -> JsonDict:
         """List a contract (the registry operator or the regulator); its code."""
         on = local_time(self.registry.clock())[0]
         rule_set = self.rules.in_force(cmd.market, on)
@@ -331,7 +328,7 @@ class Market:
     # ---- the command frame ---------------------------------------------------------------
     @contextmanager
     def _command(
-        self, actor: str, key: str, code: str, cmd: mc.Command
+        self, actor: str, key: str, code: str, cmd: Command
     ) -> Iterator[tuple[_Run, JsonDict | None]]:
         check_key(key)
         fingerprint = cmd.fingerprint()
@@ -758,11 +755,11 @@ class Market:
                 },
             )
 
-        run.entry("settle", lambda uow, who: plan, RowsBeside(beside))
+        run.entry("settle", _fixed(plan), RowsBeside(beside))
         run.trades.append(trade_id)
         db.add_bought(run.uow, run.cid, day, trade.buyer, trade.quantity_g)
 
-    def _answer(self, run: _Run, key: str, kind: str, cmd: mc.Command, order_id: int) -> JsonDict:
+    def _answer(self, run: _Run, key: str, kind: str, cmd: Command, order_id: int) -> JsonDict:
         order = run.orders.get(order_id) or db.order(run.uow, run.cid, order_id) or {}
         result: JsonDict = {
             "contract": run.code,
@@ -775,6 +772,15 @@ class Market:
         }
         run.log(kind, key, cmd.fingerprint(), result)
         return {**result, "replayed": False}
+
+
+def _fixed(plan: Plan) -> Callable[[UnitOfWork, Party], Plan]:
+    """A planner for an entry planned already (the contract's lock keeps its reads true)."""
+
+    def planner(uow: UnitOfWork, who: Party) -> Plan:
+        return plan
+
+    return planner
 
 
 def _close_answer(code: str, row: db.Row) -> JsonDict:
