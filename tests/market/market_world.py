@@ -24,6 +24,7 @@ from pctrade.ledger.sql.store import SqlStore
 from pctrade.market.commands import ListContract
 from pctrade.market.service import Market
 from pctrade.market.sql import store as mdb
+from pctrade.rules import RuleBook
 
 T = 1_000_000  # grams per tonne
 CONTRACT = "PCER-GD-2026Q3"
@@ -58,9 +59,11 @@ def _adult(born: date) -> Facts:
     )
 
 
-def build_market(store: SqlStore, reference: int | None = 6_000) -> MarketWorld:
+def build_market(
+    store: SqlStore, reference: int | None = 6_000, rules: RuleBook | None = None
+) -> MarketWorld:
     clock = SetClock(at(DAY, 10, 0))
-    app = bootstrap.build(store, clock=clock)
+    app = bootstrap.build(store, clock=clock, rules=rules)
     reg = app.registry
     reg.open_account("registry", "o-reg", c.OpenAccount("reg", Role.REGULATOR, "Regulator"))
     ids: dict[str, int] = {}
