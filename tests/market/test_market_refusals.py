@@ -12,13 +12,13 @@ from importlib import resources
 
 import pytest
 import sqlalchemy as sa
-from market_world import CONTRACT, DAY, T, MarketWorld, at, build_market, holdings, market_rows
+from market_world import CONTRACT, DAY, MarketWorld, T, at, build_market, holdings, market_rows
 
 from pctrade.kernel.errors import PctradeError
-from pctrade.rules import RuleBook, load_text, shipped
 from pctrade.ledger.sql import schema
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.market.commands import AmendOrder, CancelOrder, PlaceOrder
+from pctrade.rules import RuleBook, load_text, shipped
 
 
 def _state(store: SqlStore) -> object:
