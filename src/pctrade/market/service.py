@@ -409,6 +409,22 @@ class Market:
             client_order_ids=tuple(sorted({(r["owner"], r["client_order_id"]) for r in rows})),
         )
 
+    def book_state(self, code: str) -> tuple[BookState, BookState]:
+        """This process's book of ``code`` and the book the registry rebuilds, as states.
+
+        They are equal unless this process's book is stale (another process wrote since,
+        which the next command repairs); an operator's check after a restart.
+        """
+        with self.store.reader() as uow:
+            contract = db.contract(uow, code)
+            if contract is None:
+                raise NotFound(f"no contract {code}", code="unknown_contract")
+            run = _Run(self, uow, contract, "registry", int(contract["last_seq"]))
+            rebuilt = self._state(run)
+        with self._guard:
+            book = self._books.get(run.cid)
+        return (rebuilt if book is None else book.snapshot()), rebuilt
+
     def _open_day(self, run: _Run) -> tuple[RuleSet, Trading, date]:
         """The rules of the day, if the contract is open for orders now."""
         day, minute = local_time(self.registry.clock())
