@@ -159,8 +159,10 @@ def check_settlement(entry: StoredEntry) -> Iterator[Problem]:
         yield Problem("market_settlement_mismatch", "moved other amounts", entry.header.seq)
 
 
+# The shipped market context (``pctrade.market``) is named "market" and settles with
+# ``trade_settle``; the toy takes its own name so that both can be registered at once.
 MARKET = Context(
-    "market", operations=(OperationType(MarketOp.SETTLE_TRADE, check=check_settlement),)
+    "toy_market", operations=(OperationType(MarketOp.SETTLE_TRADE, check=check_settlement),)
 )
 APP_CONTEXTS = (*CONTEXTS, MARKET)  # bootstrap/contexts.py: one more name in the list
 

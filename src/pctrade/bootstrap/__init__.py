@@ -3,7 +3,8 @@
 ``build`` makes an ``App`` from four things — a database (a URL, or a store to share an
 engine with), a clock, a rule book and a data folder — and the services over them
 (and, like the clock, the randomness unguessable ids are drawn from):
-the registry (the ledger's one writer), sinks, carbon-inclusive issuance and identity
+the registry (the ledger's one writer), sinks, carbon-inclusive issuance, identity and
+the market (listing, orders, settlement, the close: ``market.service``)
 (logins, tokens, API keys, onboarding; its argon2 cost and login throttle are
 ``identity=``, by default ``$PCTRADE_PASSWORD_HASHING`` or argon2-cffi's profile). The green
 energy functions (``energy.service``, ``energy.ingest``, ``energy.review``) take the
@@ -50,6 +51,7 @@ from pctrade.kernel.entropy import Entropy, system_entropy
 from pctrade.ledger.extensions import Context
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
+from pctrade.market.service import Market
 from pctrade.rules import RuleBook, shipped
 from pctrade.sinks.service import Sinks
 
@@ -111,6 +113,7 @@ class App:
     sinks: Sinks = field(init=False)
     inclusive: CarbonInclusive = field(init=False)
     identity: Identity = field(init=False)
+    market: Market = field(init=False)
     # Whether this app opened the engine, and so must close its connections.
     owns_engine: bool = True
 
@@ -118,6 +121,7 @@ class App:
         self.sinks = Sinks(self.registry, self.rules)
         self.inclusive = CarbonInclusive(self.registry, self.rules)
         self.identity = Identity(self.registry, self.identity_config)
+        self.market = Market(self.registry, self.rules)
 
     @property
     def contexts(self) -> Sequence[Context]:

@@ -19,9 +19,10 @@ from pctrade.ledger import queries
 from pctrade.ledger.context import LEDGER
 from pctrade.ledger.extensions import Context, checked
 from pctrade.ledger.ports import Store
+from pctrade.market.context import MARKET
 from pctrade.sinks.context import SINKS
 
-CONTEXTS: Sequence[Context] = checked((LEDGER, SINKS, ENERGY, INCLUSIVE, IDENTITY))
+CONTEXTS: Sequence[Context] = checked((LEDGER, SINKS, ENERGY, INCLUSIVE, IDENTITY, MARKET))
 
 
 def with_files(data_dir: Path) -> Sequence[Context]:

@@ -370,6 +370,27 @@ class Journal:
             evidence.write(uow, entry)
         return Receipt(entry)
 
+    def execute_in(
+        self,
+        uow: UnitOfWork,
+        actor_id: str,
+        key: str,
+        command: Command,
+        planner: Planner,
+        evidence: Evidence | None = None,
+    ) -> Receipt:
+        """Record one more entry in a writing unit of work its caller opened and commits.
+
+        For a context whose one request makes several entries that must commit or roll
+        back together (the market: an order's holds and the settlement of each fill it
+        causes, with the contract's rows beside them). Each entry is careful, keyed and
+        checked as ``execute``'s; the caller holds the writer (``store.writer()``) and
+        commits it, so an error anywhere leaves none of them written.
+        """
+        check_key(key)
+        uow.start_operation(defer_checks=False)
+        return self._apply(uow, actor_id, key, command.fingerprint(), planner, evidence)
+
     def execute_recorded(
         self,
         actor_id: str,

@@ -27,6 +27,7 @@ from pctrade.kernel.errors import ValidationError
 from pctrade.kernel.limits import INT64_MAX
 from pctrade.kernel.units import BPS, G_PER_T
 from pctrade.rules.model import (
+    CONTRACT_KEY_FIELDS,
     SECTIONS,
     AuctionPricing,
     Auctions,
@@ -182,6 +183,47 @@ def _unsponsored_to_owner(where: str, value: Any) -> bool:
 
 
 _unsponsored_to_owner.optional = True  # type: ignore[attr-defined]
+HOLIDAYS_MAX = 366
+
+
+def _sessions_or_none(where: str, value: Any) -> tuple[Session, ...]:
+    """``[trading] sessions``: as ``_sessions``; absent, none (and nothing trades)."""
+    return () if value is None else _sessions(where, value)
+
+
+_sessions_or_none.optional = True  # type: ignore[attr-defined]
+
+
+def _holidays(where: str, value: Any) -> frozenset[date]:
+    if value is None:
+        return frozenset()
+    if not isinstance(value, list) or len(value) > HOLIDAYS_MAX:
+        raise RuleSetError(f"{where}: must be a list of at most {HOLIDAYS_MAX} TOML dates")
+    for item in value:
+        if not isinstance(item, date) or hasattr(item, "hour"):
+            raise RuleSetError(f"{where}: {item!r} is not a TOML date such as 2026-10-01")
+    if len(set(value)) != len(value):
+        raise RuleSetError(f"{where}: lists a day twice")
+    return frozenset(value)
+
+
+_holidays.optional = True  # type: ignore[attr-defined]
+
+
+def _contract_key(where: str, value: Any) -> tuple[str, ...]:
+    """Which denomination parts make one contract; absent: instrument, jurisdiction, vintage."""
+    if value is None:
+        return ("instrument", "jurisdiction", "vintage")
+    fields = _words(re.compile(r"^[a-z]+$"))(where, value)
+    unknown = [f for f in fields if f not in CONTRACT_KEY_FIELDS]
+    if unknown or "instrument" not in fields:
+        raise RuleSetError(
+            f"{where}: must name instrument and only {', '.join(CONTRACT_KEY_FIELDS)}"
+        )
+    return tuple(f for f in CONTRACT_KEY_FIELDS if f in fields)
+
+
+_contract_key.optional = True  # type: ignore[attr-defined]
 _BPS = _int(0, BPS)
 _POSITIVE = _int(1)
 _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
@@ -197,6 +239,9 @@ _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
             "resale_delay_days": _int(0, 30),
             "position_limit_g": _optional(_POSITIVE),
             "large_holder_report_g": _optional(_POSITIVE),
+            "sessions": _sessions_or_none,
+            "holidays": _holidays,
+            "contract_key": _contract_key,
         },
     ),
     "positions": (
@@ -230,7 +275,14 @@ _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
         Offsets,
         {"cap_bps": _BPS, "cap_basis": _enum(CapBasis), "types": _words(INSTRUMENT_RE)},
     ),
-    "fees": (Fees, {"trade_fee_cap_bps": _BPS, "pool_fee_cap_bps": _BPS}),
+    "fees": (
+        Fees,
+        {
+            "trade_fee_cap_bps": _BPS,
+            "pool_fee_cap_bps": _BPS,
+            "trade_fee_bps": _optional(_BPS),
+        },
+    ),
     "eligibility": (
         Eligibility,
         {
@@ -238,6 +290,7 @@ _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
             "age_min_y": _int(0, 150),
             "risk_assessment": _bool,
             "holding_min_g": _int(0),
+            "institution_net_assets_min_fen": _optional(_int(0)),
         },
     ),
     "energy": (
@@ -395,6 +448,9 @@ def _check_consistent(rule_set: RuleSet, where: str) -> None:
             raise RuleSetError(f"{where}: admits {path} but has no rules for it")
     if rule_set.carbon_inclusive is not None and not rule_set.admits(IssuancePath.CARBON_INCLUSIVE):
         raise RuleSetError(f"{where}: has [carbon_inclusive] rules but does not admit the path")
+    fees = rule_set.fees
+    if fees is not None and (fees.trade_fee_bps or 0) > fees.trade_fee_cap_bps:
+        raise RuleSetError(f"{where}: [fees] trade_fee_bps is above trade_fee_cap_bps")
     _check_positions(rule_set, where)
     _check_auctions(rule_set.auctions, where)
 

@@ -77,7 +77,26 @@ class Trading:
     resale_delay_days: int  # 1: T+1, bought units not resold the same day
     position_limit_g: int | None
     large_holder_report_g: int | None
+    # The continuous sessions of a trading day, in China Standard Time (UTC+8), in order
+    # and apart: an order is taken from a session's open to before its close. Empty: the
+    # rule set states none, and nothing trades.
+    sessions: tuple[Session, ...]
+    # Days without trading besides Saturdays and Sundays (the exchange's holidays).
+    holidays: frozenset[date]
+    # What makes batches one contract (fungibility), among ``CONTRACT_KEY_FIELDS``.
+    contract_key: tuple[str, ...]
     cited: Cited
+
+    def is_trading_day(self, day: date) -> bool:
+        return day.weekday() < 5 and day not in self.holidays
+
+    def in_session(self, second: int) -> bool:
+        """Whether ``second`` (after local midnight) falls in a session."""
+        return any(s.open_s <= second < s.close_s for s in self.sessions)
+
+
+# The parts of a batch's denomination a contract may be keyed on (``Trading.contract_key``).
+CONTRACT_KEY_FIELDS = ("instrument", "jurisdiction", "vintage", "project")
 
 
 class Session(NamedTuple):
@@ -169,6 +188,9 @@ class Offsets:
 class Fees:
     trade_fee_cap_bps: int
     pool_fee_cap_bps: int  # what a platform pool may keep of a sale (显失公平 above it)
+    # The exchange's fee on each side of a listing-agreement trade (at most the cap);
+    # None: the rule set states none, and the market charges nothing.
+    trade_fee_bps: int | None
     cited: Cited
 
 
@@ -180,6 +202,9 @@ class Eligibility:
     age_min_y: int
     risk_assessment: bool
     holding_min_g: int
+    # An institution trades with its real name (business licence) verified and, when
+    # set, at least these net assets (None: no minimum).
+    institution_net_assets_min_fen: int | None
     cited: Cited
 
 

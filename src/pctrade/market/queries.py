@@ -1,0 +1,93 @@
+"""Market data and a participant's own orders and trades: reads, no writes.
+
+    my_orders(store, actor, contract=None)        the actor's orders, newest first
+    my_trades(store, actor, account_id)           trades of an account the actor holds
+    trades(store, contract, day=None, after=0)    a contract's trades (public, no accounts)
+    depth(store, contract)                        the best five levels of each side
+    ohlc(store, contract, first, last)            per day: open, high, low, last, volume
+    closes(store, contract)                       the closes, newest first
+
+Depth is read from the registry's open orders (the truth a book is rebuilt from), so
+every process answers the same. Public reads (trades, depth, OHLC, closes) name no
+account.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pctrade.kernel.errors import NotFound, ValidationError
+from pctrade.ledger.ports import Store
+from pctrade.ledger.service import account_of, require_holder
+from pctrade.ledger.write import acting_party
+from pctrade.market.sql import store as db
+
+PAGE_MAX = 500
+DEPTH_LEVELS = 5
+Row = dict[str, Any]
+_PUBLIC_TRADE = ("trade_id", "day", "seq", "taker_side", "price_fen_per_t", "quantity_g", "ts")
+
+
+def _limit(limit: int) -> int:
+    if not 0 < limit <= PAGE_MAX:
+        raise ValidationError(f"limit is 1 to {PAGE_MAX}", code="bad_limit")
+    return limit
+
+
+def _contract(uow: Any, code: str) -> Row:
+    found = db.contract(uow, code)
+    if found is None:
+        raise NotFound(f"no contract {code}", code="unknown_contract")
+    return found
+
+
+def contracts(store: Store) -> list[Row]:
+    with store.reader() as uow:
+        return db.contracts_all(uow)
+
+
+def my_orders(store: Store, actor: str, contract: str | None = None, limit: int = 100) -> list[Row]:
+    with store.reader() as uow:
+        acting_party(uow, actor)
+        cid = None if contract is None else int(_contract(uow, contract)["contract_id"])
+        return db.orders_of_owner(uow, actor, cid, _limit(limit))
+
+
+def my_trades(store: Store, actor: str, account_id: int, limit: int = 100) -> list[Row]:
+    with store.reader() as uow:
+        require_holder(uow, acting_party(uow, actor), account_of(uow, account_id))
+        return db.trades_of_account(uow, account_id, _limit(limit))
+
+
+def trades(
+    store: Store, contract: str, day: str | None = None, after: int = 0, limit: int = 100
+) -> list[Row]:
+    with store.reader() as uow:
+        cid = int(_contract(uow, contract)["contract_id"])
+        rows = db.trades_of(uow, cid, day, after, _limit(limit))
+    return [{k: r[k] for k in (*_PUBLIC_TRADE, "entry_seq")} for r in rows]
+
+
+def depth(store: Store, contract: str, levels: int = DEPTH_LEVELS) -> Row:
+    if not 0 < levels <= DEPTH_LEVELS:
+        raise ValidationError(f"depth is 1 to {DEPTH_LEVELS} levels", code="bad_limit")
+    with store.reader() as uow:
+        cid = int(_contract(uow, contract)["contract_id"])
+        bids, asks = db.depth(uow, cid, "buy", levels), db.depth(uow, cid, "sell", levels)
+    return {
+        "contract": contract,
+        "bids": [{"price_fen_per_t": p, "quantity_g": q, "orders": n} for p, q, n in bids],
+        "asks": [{"price_fen_per_t": p, "quantity_g": q, "orders": n} for p, q, n in asks],
+    }
+
+
+def ohlc(store: Store, contract: str, first: str, last: str) -> list[Row]:
+    with store.reader() as uow:
+        cid = int(_contract(uow, contract)["contract_id"])
+        return db.ohlc(uow, cid, first, last)
+
+
+def closes(store: Store, contract: str, limit: int = 100) -> list[Row]:
+    with store.reader() as uow:
+        cid = int(_contract(uow, contract)["contract_id"])
+        return db.closes_of(uow, cid, _limit(limit))

@@ -1,0 +1,835 @@
+"""The market's service: orders through the registry, one matcher per contract.
+
+    market = Market(app.registry, app.rules)          # bootstrap wires one per app
+    market.list_contract(operator, key, ListContract("PCER", "GD", "2026"))   → "PCER-GD-2026"
+    market.place(actor, key, PlaceOrder("PCER-GD-2026", account, "c-1", "buy", 6_000, 5_000_000))
+    market.amend(actor, key, AmendOrder(code, order_id, 6_010, 3_000_000))
+    market.cancel(actor, key, CancelOrder(code, order_id))
+    market.close_day(operator, key, CloseDay(code, "2026-12-07"))
+
+Each command answers a ``JsonDict`` (the contract's ``seq``, the order, its state, the
+trades and journal entries it made, ``replayed``); a refusal raises a ``PctradeError``
+with a stable code and leaves nothing written.
+
+**One transaction per command; one matcher per contract.** A command runs in one
+writing unit of work of the registry's store, which
+
+1. takes the contract's lock — its ``market_contracts`` row ``FOR UPDATE`` on PostgreSQL;
+   on SQLite the writer holds the database (``BEGIN IMMEDIATE``) — so, across threads
+   and processes, one command of a contract runs at a time;
+2. answers a replay of the caller's idempotency key from the command log;
+3. gives the command the contract's next ``seq`` (and, for a new order, order id);
+4. brings this process's in-memory ``OrderBook`` up to the contract's last seq: a book
+   whose ``last_seq`` is not the contract's (another process wrote, or a command of
+   this one failed) is rebuilt from the day's orders in the registry (``OrderBook.rebuild``);
+5. checks the session, eligibility, the numbers, funds and T+1, then runs the engine;
+6. writes what the events say — the order's freeze entries (reason ``order``), one
+   ``trade_settle`` entry per fill with its trade row, one unfreeze per released hold,
+   the order rows — and the command's log row, through ``Journal.execute_in``;
+7. commits. Any error rolls all of it back, and drops the cached book so that the next
+   command rebuilds it from what was committed.
+
+Several entries share the transaction (``Journal.execute_in``, added for this): the
+alternative, a durable command log with follow-up entries written after it, would leave
+a window in which a fill is matched but not settled, and a recovery step to get right.
+One transaction makes a fill and its settlement, or an order and its hold, commit
+together or not at all, and a restart has nothing to recover: the books are rebuilt
+from the open orders, which are the registry's. The journal head is taken by the first
+entry and held to the commit, so settlements of different contracts also serialise;
+the contract lock is what makes the book's read-match-write one step.
+
+Entries made by a command are keyed ``market/<contract id>/<seq>/<n>`` under the
+commanding actor (the close's: the operator), so the same command's entries are
+identifiable in the journal; the caller's own key lives in ``market_commands``.
+
+Day orders and the close: a contract's book is the open trading day's. ``close_day``,
+run by the operator's scheduler after the last session, expires what is open
+(releasing its holds exactly), fixes the close (the day's volume-weighted average price
+of order-book trades, rounded half up to the fen, or the previous close carried over)
+and makes it the next day's reference for the band. Until the day is closed, no order
+of a later day is taken (``day_not_closed``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pctrade.identity.queries import facts_of
+from pctrade.kernel.errors import (
+    Conflict,
+    Forbidden,
+    IdempotencyConflict,
+    InsufficientBalance,
+    NotFound,
+    ValidationError,
+)
+from pctrade.ledger import access
+from pctrade.ledger.commands import Command
+from pctrade.ledger.journal import JsonDict, canonical_json, format_ts
+from pctrade.ledger.model import CASH_ASSET, Account, Batch, Denomination, Party, Role, State
+from pctrade.ledger.operations import FreezeReason, Plan, plan_freeze, plan_unfreeze
+from pctrade.ledger.ports import UnitOfWork
+from pctrade.ledger.service import AUTHORITIES, Registry, account_of, require_holder
+from pctrade.ledger.write import RowsBeside, acting_party, check_key
+from pctrade.market import commands as mc
+from pctrade.market.eligibility import decide
+from pctrade.market.engine import (
+    Accepted,
+    Amend,
+    Amended,
+    BookState,
+    Cancel,
+    Cancelled,
+    Close,
+    ClosedOrder,
+    Event,
+    Expired,
+    Fill,
+    OrderBook,
+    OrderState,
+    Place,
+    Refusal,
+    Rejected,
+    RestingOrder,
+    Side,
+    TimeInForce,
+    TradingParams,
+    refusal_error,
+)
+from pctrade.market.model import (
+    HOLD_PREFIX,
+    Held,
+    Trade,
+    cash_fen,
+    contract_code,
+    exact_cash,
+    local_time,
+    plan_trade_settle,
+    reserve_fen,
+)
+from pctrade.market.sql import store as db
+from pctrade.rules import RuleBook, RuleSet
+from pctrade.rules.model import Trading
+
+CLIENT_ORDER_ID_LEN_MAX = 64
+LEVELS_MAX = 5
+BATCHES_MAX = 16
+OPEN, FILLED, CANCELLED, EXPIRED = "open", "filled", "cancelled", "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class _Internal(Command):
+    """The fingerprint of an entry a market command makes (under a derived key)."""
+
+    what: str
+    contract: str
+    seq: int
+    n: int
+
+
+def _text(value: str, what: str, limit: int) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= limit or not value.isprintable():
+        raise ValidationError(
+            f"{what} must be 1 to {limit} printable characters", code="bad_request"
+        )
+    return value
+
+
+def _require_int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"{what} must be an integer", code="bad_request")
+    return value
+
+
+def _closed(message: str) -> Conflict:
+    return Conflict(message, code="market_closed")
+
+
+class _Run:
+    """One command's transaction: the contract, its seq, the entries it writes."""
+
+    def __init__(
+        self, market: Market, uow: UnitOfWork, contract: db.Row, actor: str, seq: int
+    ) -> None:
+        self.m = market
+        self.uow = uow
+        self.contract = contract
+        self.cid = int(contract["contract_id"])
+        self.code = str(contract["code"])
+        self.actor = actor
+        self.seq = seq
+        self.n = 0
+        self.ts = format_ts(market.registry.clock())
+        self.entries: list[int] = []
+        self.trades: list[str] = []
+        self.orders: dict[int, db.Row] = {}
+
+    # ---- entries ----------------------------------------------------------------------
+    def entry(
+        self, what: str, planner: Callable[[UnitOfWork, Party], Plan], beside: Any = None
+    ) -> int:
+        self.n += 1
+        key = f"market/{self.cid}/{self.seq}/{self.n}"
+        cmd = _Internal(what, self.code, self.seq, self.n)
+        receipt = self.m.registry.journal.execute_in(
+            self.uow, self.actor, key, cmd, planner, beside
+        )
+        self.entries.append(receipt.seq)
+        return receipt.seq
+
+    def order(self, order_id: int) -> db.Row:
+        row = self.orders.get(order_id)
+        if row is None:
+            found = db.order(self.uow, self.cid, order_id)
+            if found is None:
+                raise NotFound(f"no order {order_id} in {self.code}", code="order_not_found")
+            row = self.orders[order_id] = found
+        return row
+
+    def holds(self, order_id: int) -> list[Held]:
+        out = []
+        for hold_id, asset_id in db.order_hold_ids(self.uow, self.cid, order_id):
+            hold = self.uow.hold(hold_id)
+            if hold is not None and hold.remaining > 0:
+                out.append(Held(hold_id, asset_id, hold.remaining))
+        return out
+
+    def freeze(self, order: db.Row, asset_id: int, amount: int) -> None:
+        account = account_of(self.uow, int(order["account_id"]))
+        ref = f"{HOLD_PREFIX}{self.code}:{order['order_id']}"
+        seq = self.entry(
+            "hold",
+            lambda uow, who: plan_freeze(account, asset_id, amount, FreezeReason.ORDER, ref),
+        )
+        db.add_order_hold(self.uow, self.cid, int(order["order_id"]), seq, asset_id)
+
+    def release(self, order: db.Row, amount: int | None) -> None:
+        """Release ``amount`` of the order's holds, newest first (None: all of it)."""
+        account_id = int(order["account_id"])
+        for held in reversed(self.holds(int(order["order_id"]))):
+            take = held.remaining if amount is None else min(amount, held.remaining)
+            if take <= 0:
+                break
+            plan = plan_unfreeze(held.hold_id, account_id, held.asset_id, held.remaining, take)
+            self.entry("release", _fixed(plan))
+            if amount is not None:
+                amount -= take
+
+    def reservation(self, order: db.Row) -> int:
+        remaining = int(order["quantity_g"]) - int(order["filled_g"])
+        if order["state"] != OPEN:
+            return 0
+        if order["side"] == Side.BUY:
+            return reserve_fen(int(order["price_fen_per_t"]), remaining, int(order["fee_bps"]))
+        return remaining
+
+    def set_order(self, order: db.Row, **values: Any) -> None:
+        order.update(values)
+        db.update_order(self.uow, self.cid, int(order["order_id"]), **values)
+
+    def log(self, kind: str, key: str, fingerprint: str, result: JsonDict) -> None:
+        db.update_contract(
+            self.uow,
+            self.cid,
+            last_seq=self.seq,
+            last_order_id=int(self.contract["last_order_id"]),
+            trading_day=self.contract["trading_day"],
+            reference_price_fen_per_t=self.contract["reference_price_fen_per_t"],
+        )
+        db.record_command(
+            self.uow,
+            {
+                "contract_id": self.cid,
+                "seq": self.seq,
+                "actor": self.actor,
+                "idem_key": key,
+                "kind": kind,
+                "request_hash": fingerprint,
+                "result": canonical_json(result),
+                "ts": self.ts,
+            },
+        )
+
+
+class Market:
+    """Listing, order entry, settlement and the close, over one registry and rule book."""
+
+    def __init__(self, registry: Registry, rules: RuleBook) -> None:
+        self.registry = registry
+        self.store = registry.store
+        self.rules = rules
+        self._books: dict[int, OrderBook] = {}
+        self._guard = threading.Lock()
+
+    # ---- listing ----------------------------------------------------------------------
+    def list_contract(self, actor: str, key: str, cmd: mc.ListContract) -> JsonDict:
+        """List a contract (the registry operator or the regulator); its code."""
+        on = local_time(self.registry.clock())[0]
+        rule_set = self.rules.in_force(cmd.market, on)
+        trading = self._trading(rule_set)
+        if not exact_cash(trading.price_step_fen_per_t, trading.quantity_step_g):
+            raise Conflict(
+                f"{rule_set.version}: tick × lot is not a whole fen per tonne", code="no_rule"
+            )
+        project = cmd.project if "project" in trading.contract_key else None
+        if ("project" in trading.contract_key) != (cmd.project is not None):
+            raise ValidationError(
+                f"{rule_set.version} keys contracts on {', '.join(trading.contract_key)}",
+                code="bad_contract",
+            )
+        ref = cmd.reference_price_fen_per_t
+        if ref is not None and (_require_int(ref, "reference price") <= 0):
+            raise ValidationError("a reference price is positive", code="bad_contract")
+        # The parts must be those of a denomination (a batch name with any project).
+        named = Denomination.parse(
+            f"{cmd.instrument}-{cmd.jurisdiction}-{project or 'X'}-{cmd.vintage}-001"
+        )
+        code = contract_code(trading.contract_key, named)
+
+        def work(uow: UnitOfWork, who: Party) -> JsonDict:
+            access.require_role(who, AUTHORITIES, "list contracts")
+            if db.contract(uow, code) is not None:
+                raise Conflict(f"contract {code} is listed already", code="contract_listed")
+            db.add_contract(
+                uow,
+                {
+                    "code": code,
+                    "instrument": cmd.instrument,
+                    "jurisdiction": cmd.jurisdiction,
+                    "project": project,
+                    "vintage": cmd.vintage,
+                    "market": cmd.market,
+                    "listed_by": actor,
+                    "listed_at": format_ts(self.registry.clock()),
+                    "last_seq": 0,
+                    "last_order_id": 0,
+                    "trading_day": None,
+                    "reference_price_fen_per_t": ref,
+                },
+            )
+            return {"contract": code, "rule_set": rule_set.version}
+
+        logged = self.registry.journal.execute_recorded(actor, key, cmd, work)
+        return {**logged.result, "replayed": logged.replayed}
+
+    @staticmethod
+    def _trading(rule_set: RuleSet) -> Trading:
+        trading = rule_set.trading
+        if trading is None:
+            raise Conflict(f"rule set {rule_set.version} has no trading rules", code="no_rule")
+        return trading
+
+    # ---- the command frame ---------------------------------------------------------------
+    @contextmanager
+    def _command(
+        self, actor: str, key: str, code: str, cmd: Command
+    ) -> Iterator[tuple[_Run, JsonDict | None]]:
+        check_key(key)
+        fingerprint = cmd.fingerprint()
+        with self.store.writer() as uow:
+            contract = db.contract(uow, code, lock=True)
+            if contract is None:
+                raise NotFound(f"no contract {code}", code="unknown_contract")
+            prior = db.command_by_key(uow, actor, key)
+            run = _Run(self, uow, contract, actor, int(contract["last_seq"]) + 1)
+            if prior is not None:
+                if prior["request_hash"] != fingerprint:
+                    raise IdempotencyConflict(
+                        f"idempotency key {key!r} was already used for a different request"
+                    )
+                yield run, {**json.loads(prior["result"]), "replayed": True}
+                return
+            try:
+                yield run, None
+                uow.commit()
+            except BaseException:
+                with self._guard:
+                    self._books.pop(run.cid, None)  # rebuilt from what was committed
+                raise
+
+    def _params(self, contract: db.Row, trading: Trading) -> TradingParams:
+        return TradingParams(
+            price_step_fen_per_t=trading.price_step_fen_per_t,
+            quantity_step_g=trading.quantity_step_g,
+            order_quantity_max_g=trading.order_quantity_max_g,
+            price_limit_bps=trading.price_limit_bps,
+            reference_price_fen_per_t=contract["reference_price_fen_per_t"],
+        )
+
+    def _book(self, run: _Run, params: TradingParams) -> OrderBook:
+        """The contract's book at its last seq: this process's, or rebuilt from the registry."""
+        with self._guard:
+            book = self._books.get(run.cid)
+        last_seq = int(run.contract["last_seq"])
+        if book is None or book.last_seq != last_seq:
+            book = OrderBook.rebuild(params, self._state(run))
+            with self._guard:
+                self._books[run.cid] = book
+        elif book.params != params:
+            book.set_params(params)
+        return book
+
+    def _state(self, run: _Run) -> BookState:
+        day = run.contract["trading_day"]
+        rows = [] if day is None else db.orders_of_day(run.uow, run.cid, str(day))
+        open_ = [
+            RestingOrder(
+                int(r["order_id"]),
+                r["client_order_id"],
+                r["owner"],
+                Side(r["side"]),
+                int(r["price_fen_per_t"]),
+                int(r["quantity_g"]),
+                int(r["filled_g"]),
+                int(r["priority_seq"]),
+            )
+            for r in rows
+            if r["state"] == OPEN
+        ]
+        closed = [
+            ClosedOrder(
+                int(r["order_id"]),
+                r["owner"],
+                OrderState.FILLED if r["state"] == FILLED else OrderState.CANCELLED,
+            )
+            for r in rows
+            if r["state"] != OPEN
+        ]
+        return BookState(
+            last_seq=int(run.contract["last_seq"]),
+            last_order_id=int(run.contract["last_order_id"]),
+            open_orders=tuple(sorted(open_, key=lambda o: o.priority_seq)),
+            closed_orders=tuple(closed),
+            client_order_ids=tuple(sorted({(r["owner"], r["client_order_id"]) for r in rows})),
+        )
+
+    def book_state(self, code: str) -> tuple[BookState, BookState]:
+        """This process's book of ``code`` and the book the registry rebuilds, as states.
+
+        They are equal unless this process's book is stale (another process wrote since,
+        which the next command repairs); an operator's check after a restart.
+        """
+        with self.store.reader() as uow:
+            contract = db.contract(uow, code)
+            if contract is None:
+                raise NotFound(f"no contract {code}", code="unknown_contract")
+            run = _Run(self, uow, contract, "registry", int(contract["last_seq"]))
+            rebuilt = self._state(run)
+        with self._guard:
+            book = self._books.get(run.cid)
+        return (rebuilt if book is None else book.snapshot()), rebuilt
+
+    def _open_day(self, run: _Run) -> tuple[RuleSet, Trading, date]:
+        """The rules of the day, if the contract is open for orders now."""
+        day, second = local_time(self.registry.clock())
+        rule_set = self.rules.in_force(str(run.contract["market"]), day)
+        trading = self._trading(rule_set)
+        if not trading.is_trading_day(day):
+            raise _closed(f"{day} is not a trading day under {rule_set.version}")
+        if not trading.in_session(second):
+            raise _closed(f"{run.code} takes orders only in its sessions ({rule_set.version})")
+        open_day = run.contract["trading_day"]
+        if open_day is not None and open_day != day.isoformat():
+            raise Conflict(f"{run.code}'s day {open_day} is not closed yet", code="day_not_closed")
+        if db.close_of(run.uow, run.cid, day.isoformat()) is not None:
+            raise _closed(f"{run.code} closed {day} already")
+        run.contract["trading_day"] = day.isoformat()
+        return rule_set, trading, day
+
+    # ---- holdings ----------------------------------------------------------------------
+    def _contract_batches(self, run: _Run) -> dict[int, Batch]:
+        c = run.contract
+        key = ["instrument", "jurisdiction", "vintage"] + (["project"] if c["project"] else [])
+        return {
+            b.asset_id: b
+            for b in run.uow.batches()
+            if contract_code(key, b.denomination) == run.code
+        }
+
+    def _credits(self, run: _Run, account: Account) -> tuple[dict[int, int], int]:
+        """The account's available credits of the contract per batch, and all it holds."""
+        batches = self._contract_batches(run)
+        available: dict[int, int] = {}
+        held = 0
+        for asset_id, state, amount in run.uow.balances_of(account.account_id):
+            if asset_id in batches:
+                if state == State.AVAILABLE:
+                    available[asset_id] = amount
+                if state in (State.AVAILABLE, State.FROZEN):
+                    held += amount
+        return available, held
+
+    def _pick(
+        self, run: _Run, account: Account, qty: int, named: tuple[str, ...] | None, t1: bool
+    ) -> list[tuple[int, int]]:
+        """Which batches cover a sell of ``qty``: (asset id, grams), oldest or as named."""
+        available, _ = self._credits(run, account)
+        if named is not None:
+            batches = self._contract_batches(run)
+            by_name = {b.name: a for a, b in batches.items()}
+            if not 0 < len(named) <= BATCHES_MAX or any(n not in by_name for n in named):
+                raise ValidationError(
+                    f"name 1 to {BATCHES_MAX} batches of {run.code}", code="bad_batches"
+                )
+            order = [by_name[n] for n in named]
+        else:
+            order = sorted(available)
+        total = sum(available.get(a, 0) for a in order)
+        if total < qty:
+            raise InsufficientBalance(
+                f"account {account.number} has {total} g of {run.code} to sell, needs {qty}",
+                code="insufficient_credits",
+            )
+        bought = db.bought_on(
+            run.uow, run.cid, str(run.contract["trading_day"]), account.account_id
+        )
+        if t1 and sum(available.values()) - bought < qty:
+            raise Conflict(
+                f"{bought} g of {run.code} were bought today and cannot be sold before the "
+                "next trading day (T+1)",
+                code="resale_too_soon",
+            )
+        picks, left = [], qty
+        for asset_id in order:
+            take = min(left, available.get(asset_id, 0))
+            if take:
+                picks.append((asset_id, take))
+                left -= take
+        return picks
+
+    def _require_cash(self, run: _Run, account: Account, amount: int) -> None:
+        held = run.uow.balance(account.account_id, CASH_ASSET, State.AVAILABLE)
+        if held < amount:
+            raise InsufficientBalance(
+                f"account {account.number} has {held} fen available, the order needs {amount}",
+                code="insufficient_funds",
+            )
+
+    # ---- place ------------------------------------------------------------------------
+    def place(self, actor: str, key: str, cmd: mc.PlaceOrder) -> JsonDict:
+        """Enter an order: funded and frozen, matched, each fill settled, all at once."""
+        with self._command(actor, key, cmd.contract, cmd) as (run, replay):
+            if replay is not None:
+                return replay
+            return self._place(run, key, cmd)
+
+    def _place(self, run: _Run, key: str, cmd: mc.PlaceOrder) -> JsonDict:
+        uow = run.uow
+        _text(cmd.client_order_id, "client order id", CLIENT_ORDER_ID_LEN_MAX)
+        side = _enum(Side, cmd.side, "side")
+        tif = _enum(TimeInForce, cmd.time_in_force, "time in force")
+        price = _require_int(cmd.price_fen_per_t, "price")
+        qty = _require_int(cmd.quantity_g, "quantity")
+        levels = None if cmd.levels is None else tuple(cmd.levels)
+        if levels is not None and len(levels) > LEVELS_MAX:
+            raise refusal_error(Refusal.TOO_MANY_LEVELS, f"at most {LEVELS_MAX} levels")
+        who = acting_party(uow, run.actor)
+        account = account_of(uow, _require_int(cmd.account_id, "account"))
+        require_holder(uow, who, account)
+        rule_set, trading, day = self._open_day(run)
+        owner = uow.party(account.owner)
+        if owner is None:
+            raise NotFound(f"no party {account.owner}", code="unknown_party")
+        held = self._credits(run, account)[1] if side == Side.SELL else None
+        eligibility = rule_set.eligibility
+        if eligibility is None:
+            raise Conflict(f"rule set {rule_set.version} states no eligibility", code="no_rule")
+        decide(
+            owner.party_id,
+            owner.role,
+            facts_of(uow, owner.party_id)
+            if owner.role in (Role.INDIVIDUAL, Role.INSTITUTION)
+            else None,
+            eligibility,
+            rule_set=rule_set.version,
+            digest=rule_set.digest,
+            day=day,
+            held_g=held,
+        ).require()
+        params = self._params(run.contract, trading)
+        _check_numbers(params, price, qty)
+        fee_bps = 0 if rule_set.fees is None else rule_set.fees.trade_fee_bps or 0
+        picks: list[tuple[int, int]] = []
+        if side == Side.BUY:
+            self._require_cash(run, account, reserve_fen(price, qty, fee_bps))
+        else:
+            picks = self._pick(run, account, qty, cmd.batches, trading.resale_delay_days > 0)
+        book = self._book(run, params)
+        order_id = int(run.contract["last_order_id"]) + 1
+        run.contract["last_order_id"] = order_id
+        place = Place(
+            run.seq, order_id, cmd.client_order_id, owner.party_id, side, price, qty, tif, levels
+        )
+        events = book.place(place)
+        row = {
+            "contract_id": run.cid,
+            "order_id": order_id,
+            "client_order_id": cmd.client_order_id,
+            "owner": owner.party_id,
+            "account_id": account.account_id,
+            "side": str(side),
+            "time_in_force": str(tif),
+            "price_fen_per_t": price,
+            "quantity_g": qty,
+            "filled_g": 0,
+            "fee_bps": fee_bps,
+            "state": OPEN,
+            "priority_seq": run.seq,
+            "placed_seq": run.seq,
+            "day": day.isoformat(),
+        }
+        self._apply(run, events, new_order=row, picks=picks, trading=trading)
+        return self._answer(run, key, "place", cmd, order_id)
+
+    # ---- cancel and amend -----------------------------------------------------------------
+    def _owner_for(self, run: _Run, order_id: int) -> str:
+        """The order's owner if the actor may act for its account, else the actor."""
+        found = db.order(run.uow, run.cid, order_id) if 0 < order_id < 2**63 else None
+        if found is None:
+            return run.actor
+        who = acting_party(run.uow, run.actor)
+        try:
+            require_holder(run.uow, who, account_of(run.uow, int(found["account_id"])))
+        except Forbidden:
+            return run.actor
+        return str(found["owner"])
+
+    def cancel(self, actor: str, key: str, cmd: mc.CancelOrder) -> JsonDict:
+        """Cancel an open order: its holds are released exactly."""
+        with self._command(actor, key, cmd.contract, cmd) as (run, replay):
+            if replay is not None:
+                return replay
+            order_id = _require_int(cmd.order_id, "order id")
+            _rule_set, trading, _day = self._open_day(run)
+            book = self._book(run, self._params(run.contract, trading))
+            events = book.cancel(Cancel(run.seq, order_id, self._owner_for(run, order_id)))
+            self._apply(run, events, trading=trading)
+            return self._answer(run, key, "cancel", cmd, order_id)
+
+    def amend(self, actor: str, key: str, cmd: mc.AmendOrder) -> JsonDict:
+        """New price and total quantity; its holds follow (more frozen, or released)."""
+        with self._command(actor, key, cmd.contract, cmd) as (run, replay):
+            if replay is not None:
+                return replay
+            order_id = _require_int(cmd.order_id, "order id")
+            price = _require_int(cmd.price_fen_per_t, "price")
+            qty = _require_int(cmd.quantity_g, "quantity")
+            _rule_set, trading, _day = self._open_day(run)
+            book = self._book(run, self._params(run.contract, trading))
+            owner = self._owner_for(run, order_id)
+            events = book.amend(Amend(run.seq, order_id, owner, price, qty))
+            self._apply(run, events, trading=trading)
+            return self._answer(run, key, "amend", cmd, order_id)
+
+    # ---- the close --------------------------------------------------------------------
+    def close_day(self, actor: str, key: str, cmd: mc.CloseDay) -> JsonDict:
+        """Expire the day's open orders and fix its close (the operator's scheduler)."""
+        with self._command(actor, key, cmd.contract, cmd) as (run, replay):
+            if replay is not None:
+                return replay
+            access.require_role(acting_party(run.uow, actor), AUTHORITIES, "close a day")
+            try:
+                day = date.fromisoformat(cmd.day)
+            except (TypeError, ValueError) as exc:
+                raise ValidationError(f"not a day: {cmd.day!r}", code="bad_date") from exc
+            done = db.close_of(run.uow, run.cid, day.isoformat())
+            if done is not None:
+                return {**_close_answer(run.code, done), "replayed": True}
+            today, second = local_time(self.registry.clock())
+            rule_set = self.rules.in_force(str(run.contract["market"]), day)
+            trading = self._trading(rule_set)
+            last_close_s = max((s.close_s for s in trading.sessions), default=0)
+            if day > today or (day == today and second < last_close_s):
+                raise Conflict(f"{run.code}'s {day} has not ended", code="session_not_ended")
+            open_day = run.contract["trading_day"]
+            if open_day is not None and open_day != day.isoformat():
+                raise Conflict(f"{run.code}'s open day is {open_day}", code="day_not_closed")
+            book = self._book(run, self._params(run.contract, trading))
+            self._apply(run, book.close(Close(run.seq)), trading=trading)
+            total, volume = db.day_summary(run.uow, run.cid, day.isoformat())
+            previous = run.contract["reference_price_fen_per_t"]
+            close = (2 * total + volume) // (2 * volume) if volume else previous
+            row = {
+                "contract_id": run.cid,
+                "day": day.isoformat(),
+                "close_fen_per_t": close,
+                "carried": volume == 0,
+                "volume_g": volume,
+                "seq": run.seq,
+            }
+            db.add_close(run.uow, row)
+            run.contract["trading_day"] = None
+            run.contract["reference_price_fen_per_t"] = close
+            result = {**_close_answer(run.code, row), "seq": run.seq, "entries": run.entries}
+            run.log("close", key, cmd.fingerprint(), result)
+            return {**result, "replayed": False}
+
+    # ---- events into the registry -------------------------------------------------------
+    def _apply(
+        self,
+        run: _Run,
+        events: list[Event],
+        *,
+        trading: Trading,
+        new_order: db.Row | None = None,
+        picks: list[tuple[int, int]] | None = None,
+    ) -> None:
+        for event in events:
+            if isinstance(event, Rejected):
+                raise refusal_error(event.code, f"{run.code}: {event.code}")
+            if isinstance(event, Accepted) and new_order is not None:
+                db.add_order(run.uow, new_order)
+                run.orders[event.order_id] = new_order
+                if event.side == Side.BUY:
+                    run.freeze(new_order, CASH_ASSET, run.reservation(new_order))
+                else:
+                    for asset_id, grams in picks or []:
+                        run.freeze(new_order, asset_id, grams)
+            elif isinstance(event, Fill):
+                self._settle(run, event)
+            elif isinstance(event, Cancelled | Expired):
+                order = run.order(event.order_id)
+                run.set_order(order, state=CANCELLED if isinstance(event, Cancelled) else EXPIRED)
+                run.release(order, None)
+            elif isinstance(event, Amended):
+                self._amended(run, event, trading)
+
+    def _amended(self, run: _Run, event: Amended, trading: Trading) -> None:
+        order = run.order(event.order_id)
+        values: dict[str, Any] = {
+            "price_fen_per_t": event.price_fen_per_t,
+            "quantity_g": event.quantity_g,
+        }
+        if not event.priority_kept:
+            values["priority_seq"] = run.seq
+        run.set_order(order, **values)
+        target = run.reservation(order)
+        have = sum(h.remaining for h in run.holds(event.order_id))
+        if target < have:
+            run.release(order, have - target)
+        elif target > have:
+            account = account_of(run.uow, int(order["account_id"]))
+            if order["side"] == Side.BUY:
+                self._require_cash(run, account, target - have)
+                run.freeze(order, CASH_ASSET, target - have)
+            else:
+                for asset_id, grams in self._pick(
+                    run, account, target - have, None, trading.resale_delay_days > 0
+                ):
+                    run.freeze(order, asset_id, grams)
+
+    def _settle(self, run: _Run, fill: Fill) -> None:
+        taker, maker = run.order(fill.taker_order_id), run.order(fill.maker_order_id)
+        buy, sell = (taker, maker) if fill.taker_side == Side.BUY else (maker, taker)
+        for order in (buy, sell):
+            filled = int(order["filled_g"]) + fill.quantity_g
+            state = FILLED if filled == int(order["quantity_g"]) else OPEN
+            run.set_order(order, filled_g=filled, state=state)
+        trade_id = f"{run.code}-{run.seq}-{len(run.trades) + 1}"
+        trade = Trade(
+            trade_id,
+            run.code,
+            fill.price_fen_per_t,
+            fill.quantity_g,
+            int(buy["fee_bps"]),
+            int(buy["account_id"]),
+            int(sell["account_id"]),
+        )
+        buyer_holds = run.holds(int(buy["order_id"]))
+        seller_holds = run.holds(int(sell["order_id"]))
+        after = run.reservation(buy)
+        plan = plan_trade_settle(trade, buyer_holds, seller_holds, after)
+        day = str(run.contract["trading_day"])
+
+        def beside(uow: UnitOfWork, entry: Any) -> None:
+            p = entry.header.payload
+            db.add_trade(
+                uow,
+                {
+                    "trade_id": trade_id,
+                    "entry_seq": entry.seq,
+                    "contract_id": run.cid,
+                    "day": day,
+                    "seq": run.seq,
+                    "buy_order_id": int(buy["order_id"]),
+                    "sell_order_id": int(sell["order_id"]),
+                    "taker_side": str(fill.taker_side),
+                    "buyer_account": trade.buyer,
+                    "seller_account": trade.seller,
+                    "price_fen_per_t": trade.price_fen_per_t,
+                    "quantity_g": trade.quantity_g,
+                    "cash_fen": cash_fen(trade.price_fen_per_t, trade.quantity_g),
+                    "buyer_fee_fen": p["buyer_fee_fen"],
+                    "seller_fee_fen": p["seller_fee_fen"],
+                    "ts": run.ts,
+                },
+            )
+
+        run.entry("settle", _fixed(plan), RowsBeside(beside))
+        run.trades.append(trade_id)
+        db.add_bought(run.uow, run.cid, day, trade.buyer, trade.quantity_g)
+
+    def _answer(self, run: _Run, key: str, kind: str, cmd: Command, order_id: int) -> JsonDict:
+        order = run.orders.get(order_id) or db.order(run.uow, run.cid, order_id) or {}
+        result: JsonDict = {
+            "contract": run.code,
+            "seq": run.seq,
+            "order_id": order_id,
+            "state": order.get("state"),
+            "filled_g": order.get("filled_g"),
+            "trades": run.trades,
+            "entries": run.entries,
+        }
+        run.log(kind, key, cmd.fingerprint(), result)
+        return {**result, "replayed": False}
+
+
+def _fixed(plan: Plan) -> Callable[[UnitOfWork, Party], Plan]:
+    """A planner for an entry planned already (the contract's lock keeps its reads true)."""
+
+    def planner(uow: UnitOfWork, who: Party) -> Plan:
+        return plan
+
+    return planner
+
+
+def _close_answer(code: str, row: db.Row) -> JsonDict:
+    return {
+        "contract": code,
+        "day": row["day"],
+        "close_fen_per_t": row["close_fen_per_t"],
+        "carried": bool(row["carried"]),
+        "volume_g": int(row["volume_g"]),
+    }
+
+
+def _enum(kind: Any, value: Any, what: str) -> Any:
+    try:
+        return kind(value)
+    except ValueError as exc:
+        raise ValidationError(f"unknown {what} {value!r}", code="bad_enum") from exc
+
+
+def _check_numbers(params: TradingParams, price: int, qty: int) -> None:
+    """The order's own numbers, in the engine's order, before anything is frozen."""
+    checks = (
+        (qty <= 0, Refusal.QUANTITY_NOT_POSITIVE),
+        (qty % params.quantity_step_g != 0, Refusal.QUANTITY_OFF_LOT),
+        (qty > params.order_quantity_max_g, Refusal.QUANTITY_ABOVE_MAX),
+        (price <= 0, Refusal.PRICE_NOT_POSITIVE),
+        (price % params.price_step_fen_per_t != 0, Refusal.PRICE_OFF_TICK),
+    )
+    for failed, code in checks:
+        if failed:
+            raise refusal_error(code, f"{code}: {price} fen/t × {qty} g")
+    low, high = params.band()
+    if not low <= price <= high:
+        raise refusal_error(
+            Refusal.PRICE_OUTSIDE_BAND, f"{price} fen/t is outside the band {low}..{high}"
+        )
