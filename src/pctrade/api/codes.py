@@ -29,6 +29,7 @@ CODES: Final[Mapping[int, tuple[str, ...]]] = {
     403: (
         "forbidden",
         "not_owner",
+        "not_your_account",
         "own_project",
         "own_request",
         "unknown_actor",
@@ -83,6 +84,7 @@ CODES: Final[Mapping[int, tuple[str, ...]]] = {
         "not_issued",
         "not_verified",
         "nothing_qualifies",
+        "nothing_to_collect",
         "nothing_to_issue",
         "operator_login_exists",
         "outside_crediting_period",
