@@ -11,6 +11,7 @@ runs, and holds every person's energy to credited = collected + uncollected + la
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -174,7 +175,7 @@ def test_pending_lists_each_credit_with_its_expiry_time(world: World) -> None:
     second = world.credit(world.alice, 30)
     world.clock.now = T0 + 80 * HOUR
     found = energy.pending(world.store, world.alice, world.clock.now, rules=world.rules)
-    assert (found.uncollected_g, found.collectable_g, found.lapsing_g) == (100, 30, 70)
+    assert (found.uncollected_g, found.collectable_g, found.lapsed_g) == (100, 30, 70)
     [credit] = found.credits
     assert (credit.seq, credit.credited_g) == (second, 30)
     assert credit.expires_at == format_ts(T0 + 48 * HOUR + EXPIRY)
@@ -258,10 +259,10 @@ def test_every_gram_credited_is_collected_uncollected_or_lapsed(
         elif kind == "advance":
             w.clock.now += amount * HOUR
         elif kind == "spend":
-            try:
+            enough = w.balance(account, State.AVAILABLE) >= amount
+            with contextlib.suppress(InsufficientBalance):
                 energy.spend(w.reg, owner, f"s{i}", account, amount, "sink_sponsorship", "t")
-            except InsufficientBalance:
-                pass
+                assert enough, "spent more than was collected"
         else:
             energy.expire(w.reg, w.clock.now, rules=w.rules)
     for who, (account, _) in enumerate(people):

@@ -33,6 +33,7 @@ from rich.table import Table
 from pctrade import demo as demo_scenario
 from pctrade.bootstrap import App, contexts
 from pctrade.cli import behaviour as behaviour_cli
+from pctrade.cli import energy as energy_cli
 from pctrade.cli import identity as identity_cli
 from pctrade.cli import inclusive as inclusive_cli
 from pctrade.cli import registry as registry_cli
@@ -68,6 +69,7 @@ app = typer.Typer(
 )
 app.add_typer(registry_cli.app, name="registry")
 app.add_typer(behaviour_cli.app, name="behaviour")
+app.add_typer(energy_cli.app, name="energy")
 app.add_typer(behaviour_cli.methodology_app, name="methodology")
 app.add_typer(sinks_cli.app, name="sink")
 app.add_typer(inclusive_cli.app, name="inclusive")

@@ -54,11 +54,13 @@ from pctrade.energy.sql import held as held_store
 from pctrade.energy.sql import lines as lines_store
 from pctrade.energy.sql import seen as behaviour_store
 from pctrade.kernel.errors import NotFound, ValidationError
+from pctrade.ledger import access
 from pctrade.ledger.journal import format_ts
 from pctrade.ledger.model import (
     ENERGY_ASSET,
     ENERGY_STATES,
     AccountId,
+    Party,
     Seq,
     State,
     account_number,
@@ -306,9 +308,10 @@ class Pending:
     what is already past the expiry period (it lapses at the next collection or run)."""
 
     account_id: AccountId
+    account_number: str
     uncollected_g: int
     collectable_g: int
-    lapsing_g: int
+    lapsed_g: int  # past the expiry period: lapses at the next collection or expiry run
     expiry_s: int
     rule_set: str
     credits: list[PendingCredit]
@@ -333,13 +336,19 @@ def pending(
     rules: RuleBook,
     expiry_s: int | None = None,
     jurisdiction: str = DEFAULT_JURISDICTION,
+    reader: Party | None = None,
 ) -> Pending:
-    """What ``account_id`` may collect at ``now``, each credit with its expiry time."""
+    """What ``account_id`` may collect at ``now``, each credit with its expiry time.
+
+    ``reader``: the party asking, who must be the holder, an agent or an authority.
+    """
     cutoff, expiry_s, rule_set = _cutoff(rules, now, expiry_s, jurisdiction)
     with store.reader() as uow:
         account = uow.account(account_id)
         if account is None:
             raise NotFound(f"no account {account_id}", code="unknown_account")
+        if reader is not None:
+            access.require_account_reader(reader, account, uow.agents(account_id))
         found = collectable(uow, account, cutoff)
         credits = collections_store.credits_since(uow, account_id, found.since_seq)
     # The collectable credits are the newest ones making up ``valid_g`` (all of them,
@@ -355,7 +364,14 @@ def pending(
         left -= grams
     shown.reverse()
     return Pending(
-        account_id, found.uncollected_g, found.valid_g, found.lapsed_g, expiry_s, rule_set, shown
+        account_id,
+        account.number,
+        found.uncollected_g,
+        found.valid_g,
+        found.lapsed_g,
+        expiry_s,
+        rule_set,
+        shown,
     )
 
 
