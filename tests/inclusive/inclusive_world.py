@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 
 from pctrade import bootstrap
 from pctrade.bootstrap import App
-from pctrade.energy.commands import CreditEnergy
 from pctrade.energy import service as energy_service
+from pctrade.energy.commands import CreditEnergy
 from pctrade.energy.entries import credit_energy
 from pctrade.energy.model import EnergyCredit, EnergyLine
 from pctrade.inclusive.claim import Period

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from pctrade import bootstrap
 from pctrade.bootstrap import App
-from pctrade.energy.commands import CreditEnergy
 from pctrade.energy import service as energy_service
+from pctrade.energy.commands import CreditEnergy
 from pctrade.energy.entries import credit_energy
 from pctrade.energy.model import EnergyCredit, EnergyLine
 from pctrade.kernel.clock import SetClock
