@@ -88,7 +88,10 @@ DEMO_PASSWORD = "pctrade-demo"
 # The season. Behaviour days are China Standard Time days; the clock is UTC.
 SPONSOR_DAY = date(2026, 6, 1)  # everyone's first day of trips
 TRAVEL_DAYS = 28  # the travellers' four weeks of trips, from SPONSOR_DAY
-TRAVELLERS = 20  # people who travel green and collect their energy every day
+# People who travel green and collect their energy every day; at least one person
+# stays home, so that the carbon-inclusive path has someone whose collected energy is
+# all November's (a traveller's change from June comes first, and is not of the period).
+TRAVELLERS = 20
 SPONSORING_DAY = SPONSOR_DAY + timedelta(days=TRAVEL_DAYS)  # they sponsor the day after
 INCLUSIVE_DAYS = (date(2026, 11, 19), date(2026, 11, 20))
 MONITORING = Period(date(2026, 6, 1), date(2026, 9, 30))
@@ -397,7 +400,7 @@ class Seeder:
         return report
 
     def travellers(self) -> list[str]:
-        return self.people()[: min(TRAVELLERS, SPONSORS_MAX)]
+        return self.people()[: min(TRAVELLERS, SPONSORS_MAX, self.result.people - 1)]
 
     def credit_june_energy(self) -> None:
         self.result.days.append(self.credit_energy(SPONSOR_DAY, seed=601, richness=10))
@@ -411,7 +414,7 @@ class Seeder:
         for n in range(TRAVEL_DAYS):
             day = SPONSOR_DAY + timedelta(days=n)
             if n:  # the first day is everyone's, credited already
-                outcome = self.credit_energy(day, 601 + n, 10 + n % 7, self.travellers())
+                outcome = self.credit_energy(day, 601 + n, 14 + n % 7, self.travellers())
                 events, credited_g = events + outcome.events, credited_g + outcome.credited_g
             as_of = datetime.fromtimestamp(synthetic_as_of_ms(day) / 1000, UTC)
             self.clock.now = as_of + timedelta(minutes=30)
