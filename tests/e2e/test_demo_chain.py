@@ -12,11 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from pctrade import demo
 from pctrade.energy import service as energy_service
-import sqlalchemy as sa
-
 from pctrade.ledger.model import ENERGY_ASSET, State, SystemAccount
 from pctrade.ledger.queries import account_view
 from pctrade.ledger.sql.store import SqlStore
