@@ -10,11 +10,14 @@ tells the story, and a rerun writes exactly the same entries):
    regulator issues a CEA allocation to the emitter and a CCER batch to the forest owner.
 2. 低碳足迹 → 碳汇 → 碳排放额: a metro app sends a day of its users' trips; the daily
    pipeline (DuckDB) quantifies them under the published methodologies — refusing one
-   event and holding another for review — and credits green energy. The forest owner
-   registers afforestation project AFF0007, the regulator approves it, and people
-   spend their energy sponsoring its units — 1 m² each of its 200,000 m² — at the
-   published price: the removal the model expects of 1 m² over the crediting period, at
-   the rule set's 1 g of energy per g (``sinks.price``). After the quarter the owner
+   event and holding another for review — and credits green energy, uncollected. The
+   forest owner registers afforestation project AFF0007 with a 20-year crediting
+   period, and the regulator approves it. Its units — 1 m² each of its 200,000 m² — are
+   priced by the published standard: the removal the model expects of 1 m² over the
+   crediting period, at the rule set's 1 g of energy per g (``sinks.price``), about
+   18.7 kg of energy. Some people travel green for four weeks, each day's trips
+   quantified by the same pipeline, and collect their energy every day (collected
+   energy does not expire); then they spend it sponsoring m². After the quarter the owner
    files measured removals, an independent verifier verifies them, and the regulator
    issues PCER: of the sponsored m²'s removals, the buffer share (which insures only
    what is issued) to the buffer account, then to each sponsor the rest of the removals
@@ -24,9 +27,10 @@ tells the story, and a rerun writes exactly the same entries):
    sale is two transfers: the credits, then the cash); the regulator freezes and
    releases an individual's credits; a platform pool holds some in escrow; the emitter
    surrenders for its compliance period; a fire's reversal cancels buffer credits.
-4. 碳普惠: a November day's trips are credited, June's unspent energy expires (72 h),
-   and Guangdong's carbon-inclusive path issues the qualifying avoided emissions
-   directly as PCER to everyone above the per-person minimum, spending that energy.
+4. 碳普惠: two November days' trips are credited, the energy nobody collected in June
+   lapses (72 h), people collect November's, and Guangdong's carbon-inclusive path
+   issues the qualifying avoided emissions directly as PCER to everyone above the
+   per-person minimum, spending that energy.
 5. An individual retires credits for a trip and receives a certificate.
 
 Every write carries a stable idempotency key (``demo:…``), and the steps without one
@@ -43,7 +47,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from pctrade import bootstrap, demo_events
@@ -53,6 +57,7 @@ from pctrade.bootstrap.tables import METADATAS
 from pctrade.energy import service as energy
 from pctrade.energy.pipeline import quantify_file
 from pctrade.energy.pipeline.synthetic import synthetic_as_of_ms
+from pctrade.energy.service import CollectReport
 from pctrade.identity.commands import CreateLogin
 from pctrade.identity.service import Identity
 from pctrade.inclusive.claim import Period as InclusivePeriod
@@ -81,7 +86,13 @@ PEOPLE_MAX = 1_000_000
 DEMO_PASSWORD = "pctrade-demo"
 
 # The season. Behaviour days are China Standard Time days; the clock is UTC.
-SPONSOR_DAY = date(2026, 6, 1)
+SPONSOR_DAY = date(2026, 6, 1)  # everyone's first day of trips
+TRAVEL_DAYS = 28  # the travellers' four weeks of trips, from SPONSOR_DAY
+# People who travel green and collect their energy every day; at least one person
+# stays home, so that the carbon-inclusive path has someone whose collected energy is
+# all November's (a traveller's change from June comes first, and is not of the period).
+TRAVELLERS = 20
+SPONSORING_DAY = SPONSOR_DAY + timedelta(days=TRAVEL_DAYS)  # they sponsor the day after
 INCLUSIVE_DAYS = (date(2026, 11, 19), date(2026, 11, 20))
 MONITORING = Period(date(2026, 6, 1), date(2026, 9, 30))
 # Each sponsorship is the person's own operation; past this many people the rest keep
@@ -90,13 +101,13 @@ SPONSORS_MAX = 1_000
 PROJECT_AREA_M2 = 200_000  # parcels SG-12 and SG-13
 M2_PER_UNIT = 1  # a sponsor unit is 1 m² of the project's parcels
 UNITS_TOTAL = PROJECT_AREA_M2 // M2_PER_UNIT  # every unit is on offer
-# The demo project's crediting period is the one season it monitors (a simplification:
-# real crediting periods run 20–60 years). At the model's 11 t/ha/y for fir of this age,
-# 1 m² is expected to remove 367 g in it, so at 1 g of energy per g it costs 367 g — a
-# day of green trips. Over 20 years the same m² would be expected to remove (and cost)
-# about 19 kg, close to Ant Forest's 17.9 kg per saxaul tree: weeks of saving, which a
-# demo whose energy expires after 72 h cannot show.
-CREDITING = (date(2026, 6, 1), date(2026, 9, 30))
+# A 20-year crediting period: the shortest the CCER afforestation methodology
+# (温室气体自愿减排项目方法学 造林碳汇 CCER-14-001-V01, 2023: a crediting period of 20
+# to 60 years) allows. Over it the model expects 1 m² of this fir to remove about
+# 18.7 kg, so at 1 g of energy per g it costs about 18.7 kg — close to Ant Forest's
+# 17.9 kg per saxaul tree, and weeks of green trips, which only collected energy (it
+# does not expire) can save up. The price is computed at registration, never written here.
+CREDITING = (date(2026, 6, 1), date(2046, 5, 31))
 STAND_AGE_Y = 6
 MEASURED_PERCENT = 96  # measured removals against the model's expectation
 BURNT_PERCENT = 1  # of the batch's removals, lost to a fire. Only the credits' share of
@@ -173,6 +184,7 @@ class DemoResult:
     users: list[tuple[str, str]] = field(default_factory=list)
     report: VerifyReport | None = None
     days: list[DayOutcome] = field(default_factory=list)
+    travel: Travel | None = None
     report_id: int = 0
     pcer: str = ""
     sink_issuance: Issuance | None = None
@@ -180,6 +192,19 @@ class DemoResult:
     inclusive: InclusiveIssuance | None = None
     expired_g: int = 0
     reversal: Reversal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Travel:
+    """The travellers' weeks: days of trips quantified, energy collected daily."""
+
+    travellers: int
+    days: int
+    events: int
+    credited_g: int
+    collections: int
+    collected_g: int
+    lapsed_g: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +221,12 @@ class Conversion:
     issued_g: int  # PCER issued to the sponsors
     rule_set: str
     model_version: str
+    crediting: tuple[str, str] = ("", "")  # the crediting period's first and last day
+
+    @property
+    def to_come_g(self) -> int:
+        """What the model still expects of the sponsored m² after this quarter."""
+        return max(0, self.expected_g - self.verified_g)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +249,7 @@ def _utc(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetim
 
 
 SEASON_START = _utc(2026, 6, 1, 1)
+HOURS_2 = timedelta(hours=2)
 
 
 def build_app(database: str | SqlStore) -> App:
@@ -255,6 +287,7 @@ class Seeder:
         app.prepare()
         self.result = DemoResult(people)
         self._issued: dict[AccountId, int] = {}
+        self._collected: dict[str, int] = {}  # what each traveller collected in June
 
     def record(self, receipt: Receipt) -> Receipt:
         if receipt.replayed:
@@ -326,28 +359,81 @@ class Seeder:
         self.record(self.registry.issue(REGULATOR, "demo:issue:ccer", ccer))
 
     # ---- 2. behaviour → energy → sponsorship → verified removals → PCER -------------
-    def credit_energy(self, day: date, seed: int, richness: int) -> None:
+    def credit_energy(
+        self, day: date, seed: int, richness: int, people: list[str] | None = None
+    ) -> DayOutcome:
         """A partner's day of events, quantified by the pipeline and credited in bulk."""
         with tempfile.TemporaryDirectory(prefix="pctrade-demo-") as work:
             path = Path(work) / f"events-{day}.parquet"
-            events = demo_events.write_day(path, day, self.people(), seed, richness)
+            who = self.people() if people is None else people
+            events = demo_events.write_day(path, day, who, seed, richness)
             result = quantify_file(path, day, as_of_ms=synthetic_as_of_ms(day))
         self.clock.now = datetime.fromtimestamp(synthetic_as_of_ms(day) / 1000, UTC)
         posted = energy.post_day(self.registry, result)
         self.count(posted.replayed)
-        self.result.days.append(
-            DayOutcome(
-                day,
-                events,
-                result.rejected.num_rows,
-                result.held.num_rows,
-                posted.people,
-                posted.credited_g,
-            )
+        return DayOutcome(
+            day,
+            events,
+            result.rejected.num_rows,
+            result.held.num_rows,
+            posted.people,
+            posted.credited_g,
         )
 
+    def collect(self, pid: str, key: str) -> CollectReport | None:
+        """``pid`` collects their energy now (None: there was nothing to collect)."""
+        try:
+            report = energy.collect(
+                self.registry,
+                pid,
+                key,
+                self.acct(pid),
+                self.clock(),
+                rules=self.rules,
+                jurisdiction="GD",
+            )
+        except Conflict as exc:
+            if exc.code != "nothing_to_collect":
+                raise
+            return None
+        self.count(report.replayed)
+        return report
+
+    def travellers(self) -> list[str]:
+        return self.people()[: min(TRAVELLERS, SPONSORS_MAX, self.result.people - 1)]
+
     def credit_june_energy(self) -> None:
-        self.credit_energy(SPONSOR_DAY, seed=601, richness=10)
+        self.result.days.append(self.credit_energy(SPONSOR_DAY, seed=601, richness=10))
+
+    def travel_and_collect(self) -> None:
+        """Four weeks of the travellers' trips, each day quantified by the pipeline and
+        credited; each traveller collects every day, so none of it lapses. What each
+        collected is summed from the collections' receipts (a rerun replays them)."""
+        collected: dict[str, int] = {}
+        events = credited_g = collections = lapsed_g = 0
+        for n in range(TRAVEL_DAYS):
+            day = SPONSOR_DAY + timedelta(days=n)
+            if n:  # the first day is everyone's, credited already
+                outcome = self.credit_energy(day, 601 + n, 14 + n % 7, self.travellers())
+                events, credited_g = events + outcome.events, credited_g + outcome.credited_g
+            as_of = datetime.fromtimestamp(synthetic_as_of_ms(day) / 1000, UTC)
+            self.clock.now = as_of + timedelta(minutes=30)
+            for pid in self.travellers():
+                report = self.collect(pid, f"demo:collect:{pid}:{day}")
+                if report is not None:
+                    collected[pid] = collected.get(pid, 0) + report.collected_g
+                    lapsed_g += report.lapsed_g
+                    collections += 1
+        self._collected = collected
+        self.result.travel = Travel(
+            len(self.travellers()),
+            TRAVEL_DAYS,
+            events,
+            credited_g,
+            collections,
+            sum(collected.values()),
+            lapsed_g,
+        )
 
     def register_project(self) -> None:
         self.clock.now = _utc(2026, 6, 1, 2)
@@ -374,20 +460,17 @@ class Seeder:
         return replace(spec, unit_energy_g=standard.price_g)
 
     def sponsor_trees(self) -> None:
-        """Everyone spends the day's energy on whole trees; the change later expires.
+        """The travellers spend their collected energy on whole m²; the change stays
+        collected (it does not expire).
 
-        Trees come from what the day credited, not from today's balance, so a rerun
-        asks for the same trees under the same keys.
+        The m² come from what each collected in June, not from today's balance, so a
+        rerun asks for the same m² under the same keys.
         """
-        self.clock.now = _utc(2026, 6, 2, 2)
-        seq = energy.credit_entry_of(self.store, SPONSOR_DAY)
-        with self.store.reader() as uow:
-            credit = uow.postings_of(seq) if seq is not None else None
-        credited = {} if credit is None else dict(zip(credit.accounts, credit.deltas, strict=True))
+        self.clock.now = datetime.combine(SPONSORING_DAY, datetime.min.time(), UTC) + HOURS_2
         price_g = int(self.sinks.project(PROJECT)["unit_energy_g"])
-        for pid in self.people()[:SPONSORS_MAX]:
+        for pid in self.travellers():
             account = self.acct(pid)
-            units = credited.get(account, 0) // price_g
+            units = self._collected.get(pid, 0) // price_g
             if units:
                 s = self.sinks.sponsor(pid, f"demo:sponsor:{pid}", account, PROJECT, units)
                 self.count(s.replayed)
@@ -441,6 +524,7 @@ class Seeder:
             issued.attributed_g,
             str(project["rule_set"]),
             str(project["model_version"]),
+            (str(project["crediting_start"]), str(project["crediting_end"])),
         )
 
     # ---- 3. the market's first trades, compliance, a reversal ------------------------
@@ -527,10 +611,16 @@ class Seeder:
     # ---- 4. 碳普惠: avoided emissions issued directly --------------------------------
     def credit_november_energy(self) -> None:
         for i, day in enumerate(INCLUSIVE_DAYS):
-            self.credit_energy(day, seed=1119 + i, richness=16)
+            self.result.days.append(self.credit_energy(day, seed=1119 + i, richness=16))
+
+    def collect_november_energy(self) -> None:
+        """People collect November's energy (only collected energy is claimed)."""
+        self.clock.now = _utc(2026, 11, 21, 2, 45)
+        for pid in self.people()[:SPONSORS_MAX]:
+            self.collect(pid, f"demo:collect:{pid}:november")
 
     def expire_old_energy(self) -> None:
-        """June's unspent energy is past its 72 hours: it expires before the claim."""
+        """The energy nobody collected in June is past its 72 hours: it lapses."""
         self.clock.now = _utc(2026, 11, 21, 2, 30)
         expired = energy.expire(self.registry, self.clock.now, rules=self.rules, jurisdiction="GD")
         self.count(expired.replayed or expired.seq is None)
@@ -611,7 +701,8 @@ STEPS: tuple[Step, ...] = (
     ("签发 Issuing CEA and CCER", Seeder.issue_allowances_and_offsets),
     ("能量 Quantifying a day of trips (DuckDB) → green energy", Seeder.credit_june_energy),
     ("碳汇 Registering and approving forest project AFF0007", Seeder.register_project),
-    ("认养 Sponsoring m² of forest with green energy", Seeder.sponsor_trees),
+    ("收取 Four weeks of trips (DuckDB), collected daily", Seeder.travel_and_collect),
+    ("认养 Sponsoring m² of forest with collected energy", Seeder.sponsor_trees),
     ("核证 Filing and verifying the quarter's removals", Seeder.verify_removals),
     ("签发 Issuing PCER to sponsors + buffer (bulk)", Seeder.issue_personal_credits),
     ("入金 Depositing cash", Seeder.deposit_cash),
@@ -620,7 +711,8 @@ STEPS: tuple[Step, ...] = (
     ("清缴 Surrendering for 2025", Seeder.surrender),
     ("注销 Cancelling buffer after a fire", Seeder.reversal),
     ("能量 Quantifying two November days of trips", Seeder.credit_november_energy),
-    ("过期 Expiring June's unspent energy", Seeder.expire_old_energy),
+    ("过期 Lapsing the energy nobody collected in June", Seeder.expire_old_energy),
+    ("收取 Collecting November's energy", Seeder.collect_november_energy),
     ("碳普惠 Issuing carbon-inclusive PCER", Seeder.issue_carbon_inclusive),
     ("注销 Retiring for a trip", Seeder.retire),
     ("用户 Creating demo logins", Seeder.create_users),

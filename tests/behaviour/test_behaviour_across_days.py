@@ -57,9 +57,10 @@ def run(registry: Registry, path: Path, day: date) -> QuantifyResult:
 
 
 def balance(registry: Registry, person: str) -> int:
+    """The person's energy credited and waiting for collection (nobody collects here)."""
     with registry.store.reader() as uow:
         [account] = [a for a in uow.accounts_of(person)]
-        return uow.balance(account.account_id, ENERGY_ASSET, State.AVAILABLE)
+        return uow.balance(account.account_id, ENERGY_ASSET, State.UNCOLLECTED)
 
 
 def rejected(result: QuantifyResult) -> dict[str, str]:

@@ -75,9 +75,10 @@ def registry(any_store: SqlStore, tmp_path: Path) -> Registry:
 
 
 def balance(registry: Registry, person: str) -> int:
+    """The person's energy credited and waiting for collection (nobody collects here)."""
     with registry.store.reader() as uow:
         [account] = uow.accounts_of(person)
-        return uow.balance(account.account_id, ENERGY_ASSET, State.AVAILABLE)
+        return uow.balance(account.account_id, ENERGY_ASSET, State.UNCOLLECTED)
 
 
 def decide(registry: Registry, key: str, event_id: str, what: Decision, **kw: Any) -> Any:

@@ -60,8 +60,9 @@ def path(event_id: str) -> str:
 
 
 def available(world: World, who: str) -> int:
+    """The person's energy not spent nor lapsed: credited energy waits uncollected."""
     body = world.get(who, "/me/energy", day_from="2026-06-30", day_to="2026-06-30").json()
-    return int(body["available_g"])
+    return int(body["uncollected_g"]) + int(body["available_g"])
 
 
 def test_an_authority_lists_a_days_held_events(held_day: World) -> None:

@@ -97,8 +97,12 @@ def test_my_energy_shows_the_balance_and_traceable_lines(world: World, tmp_path:
     response = world.get("alice", "/me/energy", day_from="2026-06-30", day_to="2026-06-30")
     assert response.status_code == 200, response.text
     body = response.json()
-    # 24 km × 46.8 g/km = 1,123.2 g, cut to the metro methodology's daily cap of 1,000 g
-    assert body["available_g"] == body["credited_g"] == 1_000
+    # 24 km × 46.8 g/km = 1,123.2 g, cut to the metro methodology's daily cap of 1,000 g,
+    # credited uncollected: it waits, and its credit says when it lapses.
+    assert body["uncollected_g"] == body["credited_g"] == 1_000 and body["available_g"] == 0
+    [pending] = body["pending"]["credits"]
+    assert pending["credited_g"] == 1_000 and pending["expires_at"] > pending["credited_at"]
+    assert body["pending"]["collectable_g"] == 1_000
     [line] = body["lines"]
     assert (line["methodology"], line["factor_ug_per_unit"], line["events_n"]) == (
         "metro/v1",
@@ -174,8 +178,41 @@ def spend(world: World, who: str, quantity: Any, key: str | None = None) -> Any:
     return world.post(who, "/me/energy/spend", body, key=key)
 
 
+def collect(world: World, who: str, body: dict[str, Any], key: str | None = None) -> Any:
+    return world.post(who, "/energy/collections", body, key=key)
+
+
+def test_a_person_collects_energy_once_with_stable_error_codes(
+    world: World, tmp_path: Path
+) -> None:
+    credit_day(world, tmp_path, event(0))  # 12 km of metro: 561 g
+    waiting = world.get("alice", "/energy/pending")
+    assert waiting.status_code == 200, waiting.text
+    assert (waiting.json()["collectable_g"], waiting.json()["lapsing_g"]) == (561, 0)
+    alice = world.accounts["alice"]
+    assert world.get("bob", "/energy/pending", account=alice).status_code == 403
+    refused = collect(world, "bob", {"account": alice})
+    assert (refused.status_code, refused.json()["code"]) == (403, "not_your_account")
+    nobody = collect(world, "steelco", {})
+    assert (nobody.status_code, nobody.json()["code"]) == (404, "unknown_account")
+    done = collect(world, "alice", {}, key="collect-1")
+    assert done.status_code == 201, done.text
+    body = done.json()
+    assert (body["collected_g"], body["lapsed_g"], body["available_g"]) == (561, 0, 561)
+    again = collect(world, "alice", {}, key="collect-1")
+    assert again.json()["entry"] == body["entry"]
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    empty = collect(world, "alice", {"account": alice})
+    assert (empty.status_code, empty.json()["code"]) == (409, "nothing_to_collect")
+    st = world.get("alice", "/me/energy", day_from="2026-06-30", day_to="2026-06-30").json()
+    assert (st["uncollected_g"], st["available_g"], st["pending"]["credits"]) == (0, 561, [])
+
+
 def test_a_person_spends_energy_once_with_stable_error_codes(world: World, tmp_path: Path) -> None:
     credit_day(world, tmp_path, event(0))  # 12 km of metro: 561 g
+    uncollected = spend(world, "alice", 1)  # only collected energy is spent
+    assert (uncollected.status_code, uncollected.json()["code"]) == (409, "insufficient_balance")
+    assert collect(world, "alice", {}).status_code == 201
     no_key = world.client.post(
         "/me/energy/spend",
         json={"quantity_g": 1, "purpose": "redeem", "reference": "r"},

@@ -58,7 +58,7 @@ def test_import_quantify_statement_and_expire(tmp_path: Path) -> None:
     assert quantified.exit_code == 0, quantified.output
     assert "613 g credited to 2 people" in quantified.output  # 561 g metro + 52 g bus
     with store.reader() as uow:
-        assert uow.balance(account, ENERGY_ASSET, State.AVAILABLE) == 561
+        assert uow.balance(account, ENERGY_ASSET, State.UNCOLLECTED) == 561
 
     late = tmp_path / "late.csv"
     late.write_text(
@@ -72,7 +72,7 @@ def test_import_quantify_statement_and_expire(tmp_path: Path) -> None:
     assert "duplicate_event_processed: 2" in again.output  # E1 and E3, credited already
     assert "day_already_credited: 1" in again.output  # E9 came after the day was credited
     with store.reader() as uow:
-        assert uow.balance(account, ENERGY_ASSET, State.AVAILABLE) == 561
+        assert uow.balance(account, ENERGY_ASSET, State.UNCOLLECTED) == 561
     # The day report stays the crediting run's, which the credit entry recorded: the
     # rerun's outcome is what it printed.
     reports = list((tmp_path / "data" / "behaviour" / "reports" / "days").glob("*/*.json"))
@@ -84,6 +84,16 @@ def test_import_quantify_statement_and_expire(tmp_path: Path) -> None:
              "--db", db)  # fmt: skip
     assert st.exit_code == 0, st.output
     assert "metro/v1" in st.output and "46800" in st.output and "先天" in st.output
+    assert "uncollected 待收取 561 g" in st.output and "lapses at" in st.output
+
+    pending = run("energy", "pending", str(account), "--db", db)
+    assert pending.exit_code == 0 and "to collect 可收取 561 g" in pending.output
+    as_bob = run("energy", "collect", str(account), "--as", "bob", "--db", db)
+    assert as_bob.exit_code != 0 and "not_your_account" in as_bob.output
+    collected = run("energy", "collect", str(account), "--as", "alice", "--db", db)
+    assert collected.exit_code == 0 and "collected 已收取 561 g" in collected.output
+    nothing = run("energy", "collect", str(account), "--as", "alice", "--db", db)
+    assert nothing.exit_code != 0 and "nothing_to_collect" in nothing.output
 
     spend = ["behaviour", "spend", str(account), "--purpose", "redeem", "--reference", "v-1",
              "--as", "alice", "--db", db, "--key", "sp-1"]  # fmt: skip
@@ -156,7 +166,7 @@ def test_held_events_are_listed_released_and_rejected_once(tmp_path: Path) -> No
                   "--as", "registry", "--db", db)  # fmt: skip
     assert unknown.exit_code == 2 and "unknown_event" in unknown.output
     with store.reader() as uow:
-        assert uow.balance(account, ENERGY_ASSET, State.AVAILABLE) == 1_000
+        assert uow.balance(account, ENERGY_ASSET, State.UNCOLLECTED) == 1_000
     st = run("behaviour", "statement", str(account), "--from", "2026-11-24", "--to", "2026-11-24",
              "--db", db)  # fmt: skip
     assert st.output.count("metro/v1") == 2  # the day's line and the release's

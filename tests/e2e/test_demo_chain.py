@@ -1,9 +1,10 @@
 """The quick start's main job runs the paper's chain 低碳足迹 → 碳汇 → 碳排放额 for real.
 
-Behaviour events go through the DuckDB pipeline into green energy; energy sponsors m²
-of forest at the published price; verified removals become PCER for the buffer and, per
-unit, for the sponsors; a later day's
-energy is issued directly on the carbon-inclusive path. Every gram is accounted for.
+Behaviour events go through the DuckDB pipeline into green energy, credited uncollected;
+the travellers collect it daily for four weeks and sponsor m² of forest at the published
+price over a 20-year crediting period; verified removals become PCER for the buffer and,
+per unit, for the sponsors; what nobody collected lapses; a later day's energy, once
+collected, is issued directly on the carbon-inclusive path. Every gram is accounted for.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from pctrade import demo
 from pctrade.energy import service as energy_service
@@ -70,15 +72,20 @@ def test_sink_issuance_splits_verified_removals_between_buffer_and_sponsors(
     assert project is not None and sink.project_units == demo.UNITS_TOTAL
     sold, price = int(project["units_sold"]), int(project["unit_energy_g"])
     assert sink.attributed_g * sink.project_units <= (sink.removals_g - sink.buffer_g) * sold
-    # Whoever had a unit's price in energy sponsored (12 people: not all of them can).
-    june = energy_credited(store, result.days[0].day)
+    # 20 years of a fir m² at 1 g per g: about 18.7 kg, computed by the published model.
+    assert 18_000 < price < 19_500
+    # Every traveller who collected a unit's price in June sponsored whole m² with it.
+    june = collected_in_june(store)
+    assert len(june) == 11  # all but one of the 12 travel
     assert sink.sponsors == sum(1 for g in june.values() if g >= price) >= 5
     assert sold == sum(g // price for g in june.values())
     # The conversion line: energy spent = expected removal at 1 g per g; the sponsors'
     # credits are their m²'s share of the verified removals, less the buffer.
     conv = result.conversion
     assert conv is not None and conv.units == sold
+    assert conv.crediting == ("2026-06-01", "2046-05-31")
     assert conv.energy_g == conv.expected_g == sold * price
+    assert conv.to_come_g == conv.expected_g - conv.verified_g > 0
     assert conv.verified_g == sink.removals_g * sold // demo.UNITS_TOTAL
     assert conv.issued_g == sink.attributed_g and 0 < conv.issued_g <= conv.verified_g
     with store.reader() as uow:
@@ -86,7 +93,36 @@ def test_sink_issuance_splits_verified_removals_between_buffer_and_sponsors(
     credited = dict(zip(postings.accounts, postings.deltas, strict=True))
     assert credited[SystemAccount.BUFFER] == sink.buffer_g
     people = [result.accounts[demo.person_id(i)] for i in range(12)]
-    assert sum(credited[a] for a in people) == sink.attributed_g
+    assert sum(credited.get(a, 0) for a in people) == sink.attributed_g
+
+
+def collected_in_june(store: SqlStore) -> dict[int, int]:
+    """What each account collected before the sponsoring day."""
+    sql = (
+        "SELECT account_id, SUM(collected_g) FROM energy_collections"
+        " WHERE cutoff < :day GROUP BY account_id"
+    )
+    with store.reader() as uow:
+        rows = uow.execute(sa.text(sql), {"day": demo.SPONSORING_DAY.isoformat()})
+        return {int(a): int(g) for a, g in rows}
+
+
+def test_travellers_collect_daily_and_what_nobody_collected_lapses(
+    seeded: tuple[SqlStore, demo.DemoResult],
+) -> None:
+    store, result = seeded
+    travel = result.travel
+    assert travel is not None and travel.travellers == 11
+    assert travel.collections == 11 * demo.TRAVEL_DAYS and travel.lapsed_g == 0
+    june = collected_in_june(store)
+    first_day = energy_credited(store, demo.SPONSOR_DAY)
+    assert sum(june.values()) == travel.collected_g
+    assert travel.collected_g == travel.credited_g + sum(first_day[a] for a in june)
+    # The one who stayed home never collected June's energy: it lapsed in November.
+    home = result.accounts[demo.person_id(11)]
+    assert home not in june and result.expired_g == first_day[home]
+    with store.reader() as uow:
+        assert uow.balance(home, ENERGY_ASSET, State.EXPIRED) == first_day[home]
 
 
 def test_carbon_inclusive_credits_equal_the_energy_they_spent(

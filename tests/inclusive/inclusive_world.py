@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 from pctrade import bootstrap
 from pctrade.bootstrap import App
+from pctrade.energy import service as energy_service
 from pctrade.energy.commands import CreditEnergy
 from pctrade.energy.entries import credit_energy
 from pctrade.energy.model import EnergyCredit, EnergyLine
@@ -67,8 +68,11 @@ def build(store: SqlStore, people: tuple[str, ...] = ("alice", "bob", "chen")) -
 Grant = tuple[str, str, int]  # person, methodology (family/vN), grams
 
 
-def credit(w: World, grants: list[Grant], day: str = "2026-06-29") -> int:
-    """Credit one day's energy; lines keep the order given (their ledger order)."""
+def credit(
+    w: World, grants: list[Grant], day: str = "2026-06-29", *, collected: bool = True
+) -> int:
+    """Credit one day's energy; lines keep the order given (their ledger order). Unless
+    told otherwise, each person then collects it (only collected energy is claimed)."""
     lines = [
         EnergyLine(
             day,
@@ -96,6 +100,12 @@ def credit(w: World, grants: list[Grant], day: str = "2026-06-29") -> int:
         f"energy-{day}",
         CreditEnergy(EnergyCredit(day, methodologies, 0, lines)),
     )
+    if collected:
+        for person in sorted({p for p, _, g in grants if g > 0}):
+            energy_service.collect(
+                w.reg, person, f"collect-{day}-{person}", w.people[person], w.clock.now,
+                rules=w.rules,
+            )  # fmt: skip
     return receipt.seq
 
 

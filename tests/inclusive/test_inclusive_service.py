@@ -122,21 +122,47 @@ def test_energy_outside_the_period_or_after_verification_does_not_count(w: World
     assert energy(w, "bob") == energy(w, "chen") == 2 * MIN_G
 
 
-def test_expired_energy_does_not_count(w: World) -> None:
-    credit(w, [("alice", "walking/v1", 2 * MIN_G), ("bob", "walking/v1", 2 * MIN_G)])
+def test_uncollected_and_lapsed_energy_does_not_count(w: World) -> None:
+    people = [("alice", "walking/v1", 2 * MIN_G), ("bob", "walking/v1", 2 * MIN_G)]
+    credit(w, people, collected=False)
     w.clock.now = CREDITED_AT + timedelta(hours=40)
-    credit(w, [("bob", "walking/v1", 3 * MIN_G)], day="2026-06-30")
-    # 73 h after the first credit: it is past the expiry age, though not yet expired.
+    credit(w, [("bob", "walking/v1", 3 * MIN_G)], day="2026-06-30", collected=False)
+    # 73 h after the first credit: past the expiry age, and nobody has collected.
     w.clock.now = CREDITED_AT + timedelta(hours=73)
     opened = w.ci.open("reg", new_key(), "GD", JUNE)
-    # Alice has only stale energy, and bob's stale energy holds his fresh energy back.
     refused(w, "nothing_qualifies", w.ci.verify, "cqc", "refused", int(opened["issuance_id"]), True)
+    # Bob collects his fresh energy, and his stale energy lapses; alice's is all stale.
+    got = energy_service.collect(w.reg, "bob", "c-bob", w.people["bob"], w.clock.now, rules=w.rules)
+    assert (got.collected_g, got.lapsed_g) == (3 * MIN_G, 2 * MIN_G)
+    refused(w, "nothing_to_collect", energy_service.collect, w.reg, "alice", "c-alice",
+            w.people["alice"], w.clock.now, rules=w.rules)  # fmt: skip
     energy_service.expire(w.reg, w.clock.now, rules=w.rules, jurisdiction="GD")
     assert energy(w, "alice", State.EXPIRED) == 2 * MIN_G
     w.ci.verify("cqc", new_key(), int(opened["issuance_id"]), True)
     result = w.ci.issue("reg", "ci-1", int(opened["issuance_id"]))
     assert (result.people, result.issued_g) == (1, 3 * MIN_G)
     assert held(w, "bob", result.batch) == 3 * MIN_G
+    assert verify(w.store).problems == []
+
+
+def test_collected_energy_counts_at_any_age_and_lapsed_lines_never(w: World) -> None:
+    """The claim walks the collected lines only: a line that lapsed uncollected between
+    two collected ones (here of a day outside the period) neither blocks nor counts."""
+    credit(w, [("alice", "walking/v1", 2 * MIN_G)], day="2026-06-28")
+    w.clock.now = CREDITED_AT + timedelta(hours=1)
+    credit(w, [("alice", "walking/v1", 5 * MIN_G)], day="2026-07-01", collected=False)
+    w.clock.now = CREDITED_AT + timedelta(hours=80)
+    credit(w, [("alice", "walking/v1", 3 * MIN_G)], day="2026-06-29", collected=False)
+    got = energy_service.collect(
+        w.reg, "alice", "c-late", w.people["alice"], w.clock.now, rules=w.rules
+    )
+    assert (got.collected_g, got.lapsed_g) == (3 * MIN_G, 5 * MIN_G)
+    w.clock.now = CREDITED_AT + timedelta(days=30)  # collected energy does not age out
+    opened = w.ci.open("reg", new_key(), "GD", JUNE)
+    w.ci.verify("cqc", new_key(), int(opened["issuance_id"]), True)
+    result = w.ci.issue("reg", "ci-1", int(opened["issuance_id"]))
+    assert (result.people, result.issued_g) == (1, 5 * MIN_G)
+    assert energy(w, "alice") == 0
     assert verify(w.store).problems == []
 
 

@@ -61,7 +61,7 @@ def test_a_project_where_no_rule_set_admits_sponsorship_is_refused(w: World) -> 
 
 
 def test_expiry_takes_its_period_from_the_rule_set_and_cites_it(w: World) -> None:
-    credit(w, [("alice", "walking/v1", 500)])
+    credit(w, [("alice", "walking/v1", 500)], collected=False)  # only uncollected lapses
     expiry_s = shipped().by_version("CN/2021-02-01").require_energy().expiry_s
     early = energy_service.expire(
         w.reg, CREDITED_AT + timedelta(seconds=expiry_s - 1), rules=w.rules

@@ -21,6 +21,7 @@ from registry_world import BATCH, World, assert_verifies, build_world
 
 from pctrade import bootstrap
 from pctrade.bootstrap.contexts import verify
+from pctrade.energy import service as energy_service
 from pctrade.energy.commands import CreditEnergy, ExpireEnergy, SpendEnergy
 from pctrade.energy.entries import credit_energy, expire_energy, spend_energy
 from pctrade.energy.model import EnergyCredit, EnergyLine
@@ -454,12 +455,12 @@ def test_group_commit_answers_each_caller_with_its_status_refusal(pg_store: SqlS
 
 
 # ---- the contexts are covered by the one write path -----------------------------------
-def _grant_energy(w: World, account: int, grams: int, key: str) -> None:
+def _grant_energy(w: World, account: int, grams: int, key: str, day: str = "2026-11-24") -> None:
     line = EnergyLine(
-        "2026-11-24", account, "p", "walking", "walking/v1", "steps", "step", 1, grams * 50,
+        day, account, "p", "walking", "walking/v1", "steps", "step", 1, grams * 50,
         20_000, grams * 1_000_000, 0, 0, grams, "",
     )  # fmt: skip
-    credit = EnergyCredit("2026-11-24", ("walking/v1",), 0, (line,))
+    credit = EnergyCredit(day, ("walking/v1",), 0, (line,))
     credit_energy(w.reg, "registry", key, CreditEnergy(credit))
 
 
@@ -469,14 +470,20 @@ def test_energy_is_credited_and_expired_by_the_operator_but_not_spent_when_block
     set_status(world, world.bob, "suspended", "s-1")
     _grant_energy(world, world.bob, 40, "e-1")  # the operator's act: allowed
     set_status(world, world.bob, "blocked", "s-2")
+    # Collecting moves nothing out of the account: a blocked holder still collects.
+    now = world.reg.clock()
+    energy_service.collect(world.reg, "bob", "c-1", world.bob, now, rules=world.app.rules)
     with pytest.raises(Conflict) as exc:
         spend_energy(world.reg, "bob", "sp-1", SpendEnergy(world.bob, 10, "sponsor", "tree-1"))
     assert exc.value.code == "account_blocked"
+    _grant_energy(world, world.bob, 30, "e-2", day="2026-11-25")
     cutoff = format_ts(datetime(2999, 1, 1, tzinfo=UTC))
     expired = expire_energy(world.reg, "registry", "x-1", ExpireEnergy(cutoff, 72 * 3600, ""))
-    assert expired is not None
+    assert expired is not None  # the operator lapses what bob left uncollected
     with world.store.reader() as uow:
-        assert uow.balance(world.bob, ENERGY_ASSET, State.AVAILABLE) == 0
+        assert uow.balance(world.bob, ENERGY_ASSET, State.UNCOLLECTED) == 0
+        assert uow.balance(world.bob, ENERGY_ASSET, State.EXPIRED) == 30
+        assert uow.balance(world.bob, ENERGY_ASSET, State.AVAILABLE) == 40
 
 
 def test_a_closed_person_is_no_longer_found_for_energy_credits(world: World) -> None:

@@ -1,8 +1,9 @@
 """Green energy in the registry, on SQLite and PostgreSQL.
 
 A quantified day is credited as one bulk entry whose statement lines trace each gram to
-its behaviour, factor and methodology version; energy never trades; it is spent once;
-it expires first in, first out; and ``verify`` notices a statement line edited later.
+its behaviour, factor and methodology version; energy never trades; it is credited
+uncollected and spent once collected; only uncollected energy expires; and ``verify``
+notices a statement line edited later. Collection itself: ``test_energy_collect.py``.
 """
 
 from __future__ import annotations
@@ -100,6 +101,11 @@ def balance(w: EnergyWorld, account: int, state: State = State.AVAILABLE) -> int
         return uow.balance(account, ENERGY_ASSET, state)
 
 
+def collect(w: EnergyWorld, account: int, owner: str, key: str) -> int:
+    """The holder collects their energy now; the grams collected."""
+    return energy.collect(w.reg, owner, key, account, w.clock.now, rules=w.rules).collected_g
+
+
 def grant(w: EnergyWorld, account: int, grams: int, key: str, day: str = "2026-11-24") -> None:
     line = EnergyLine(
         day, account, "p", "walking", "walking/v1", "steps", "step", 1, grams * 50, 20_000,
@@ -119,10 +125,11 @@ def test_post_day_credits_one_bulk_entry_and_reports_people_without_an_account(
     assert (report.lines, report.people, report.credited_g) == (2, 1, 561 + 52)
     assert (report.unmatched_people, report.unmatched_g) == (1, 561)
     assert report.unmatched_sample == ["carol"]
-    assert balance(world, world.alice) == 613
+    assert balance(world, world.alice, State.UNCOLLECTED) == 613
+    assert balance(world, world.alice) == 0  # credited energy waits to be collected
     again = energy.post_day(world.reg, result)
     assert (again.seq, again.replayed) == (report.seq, True)
-    assert balance(world, world.alice) == 613
+    assert balance(world, world.alice, State.UNCOLLECTED) == 613
 
 
 def test_statement_lines_trace_to_factors_and_methodology_versions(
@@ -144,8 +151,11 @@ def test_statement_lines_trace_to_factors_and_methodology_versions(
         ("metro/v1", 561),
         ("bus/v1", 52),
     }
-    assert (st.available_g, st.spent_g, st.expired_g) == (613, 0, 0)
+    assert (st.uncollected_g, st.available_g, st.spent_g, st.expired_g) == (613, 0, 0, 0)
     assert st.credited_g == 613
+    assert collect(world, world.alice, "alice", "c1") == 613
+    st = energy.statement(world.store, world.alice, DAY, DAY)
+    assert (st.uncollected_g, st.available_g, st.spent_g, st.expired_g) == (0, 613, 0, 0)
     assert st.innate.entitlement_g == 64_145_338 and st.innate.sources
 
 
@@ -206,6 +216,7 @@ def test_energy_is_not_transferable_by_any_operation(world: EnergyWorld) -> None
 
 def test_energy_is_spent_exactly_once(world: EnergyWorld) -> None:
     grant(world, world.alice, 100, "g1")
+    collect(world, world.alice, "alice", "c1")
     energy.spend(world.reg, "alice", "sp-1", world.alice, 100, "sink_sponsorship", "tree-1")
     assert (balance(world, world.alice), balance(world, world.alice, State.SPENT)) == (0, 100)
     holdings = {
@@ -219,28 +230,37 @@ def test_energy_is_spent_exactly_once(world: EnergyWorld) -> None:
 
 
 # ---- expiry -----------------------------------------------------------------------------
-def test_expiry_is_fifo_only_the_unspent_part_of_old_energy_expires(world: EnergyWorld) -> None:
+def test_only_uncollected_energy_lapses_and_collected_energy_never(world: EnergyWorld) -> None:
     grant(world, world.alice, 100, "day1")  # appears at DAY1
+    collect(world, world.alice, "alice", "c1")
     energy.spend(world.reg, "alice", "sp-1", world.alice, 30, "sink_sponsorship", "tree-1")
+    grant(world, world.bob, 40, "day1-bob", day="2026-11-23")  # bob never collects
     world.clock.now = DAY1 + timedelta(days=2)
     grant(world, world.alice, 50, "day3", day="2026-11-26")
     world.clock.now = DAY1 + timedelta(hours=72)
     report = energy.expire(world.reg, world.clock.now, rules=world.rules)
-    assert (report.accounts, report.expired_g) == (1, 70)
-    assert balance(world, world.alice, State.EXPIRED) == 70
-    assert balance(world, world.alice) == 50
+    # Bob's 40 g lapse; Alice's collected 70 g stay, and so do her 50 g, younger than 72 h.
+    assert (report.accounts, report.expired_g) == (1, 40)
+    assert balance(world, world.bob, State.EXPIRED) == 40
+    assert balance(world, world.alice, State.EXPIRED) == 0
+    assert balance(world, world.alice) == 70
+    assert balance(world, world.alice, State.UNCOLLECTED) == 50
     rerun = energy.expire(world.reg, world.clock.now, rules=world.rules)
     assert (rerun.seq, rerun.replayed) == (report.seq, True)
     assert (
         energy.expire(world.reg, world.clock.now + timedelta(hours=1), rules=world.rules).seq
         is None
     )
+    world.clock.now = DAY1 + timedelta(days=400)  # collected energy never lapses
+    later = energy.expire(world.reg, world.clock.now, rules=world.rules)
+    assert (later.accounts, later.expired_g) == (1, 50)
+    assert balance(world, world.alice) == 70
 
 
 def test_energy_younger_than_the_expiry_period_stays(world: EnergyWorld) -> None:
     grant(world, world.alice, 100, "day1")
     report = energy.expire(world.reg, DAY1 + timedelta(hours=71), rules=world.rules)
-    assert report.seq is None and balance(world, world.alice) == 100
+    assert report.seq is None and balance(world, world.alice, State.UNCOLLECTED) == 100
 
 
 def test_bulk_expiry_of_many_accounts_debits_set_based_and_all_or_nothing(

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from pctrade import bootstrap
 from pctrade.bootstrap import App
+from pctrade.energy import service as energy_service
 from pctrade.energy.commands import CreditEnergy
 from pctrade.energy.entries import credit_energy
 from pctrade.energy.model import EnergyCredit, EnergyLine
@@ -65,7 +66,11 @@ def build(store: SqlStore, people: tuple[str, ...] = ("alice", "bob", "chen")) -
     return SinkWorld(reg, app.sinks, store, clock, ids, app)
 
 
-def grant_energy(w: SinkWorld, grams: dict[str, int], day: str = "2026-11-24") -> None:
+def grant_energy(
+    w: SinkWorld, grams: dict[str, int], day: str = "2026-11-24", *, collected: bool = True
+) -> None:
+    """Credit a day's energy; unless told otherwise, each person then collects it (only
+    collected energy is spent)."""
     lines = [
         EnergyLine(
             day,
@@ -88,6 +93,11 @@ def grant_energy(w: SinkWorld, grams: dict[str, int], day: str = "2026-11-24") -
     ]
     credit = EnergyCredit(day, ("walking/v1",), 0, lines)
     credit_energy(w.reg, "registry", f"energy-{day}", CreditEnergy(credit))
+    if collected:
+        for p in sorted(p for p, g in grams.items() if g > 0):
+            energy_service.collect(
+                w.reg, p, f"collect-{day}-{p}", w.people[p], w.clock.now, rules=w.app.rules
+            )
 
 
 def spec(code: str = CODE, units: int = 100, affiliates: tuple[str, ...] = ()) -> ProjectSpec:

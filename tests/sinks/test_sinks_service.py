@@ -364,6 +364,10 @@ def test_behaviour_to_sponsorship_to_verified_issuance_accounts_for_every_gram(
     result = quantify_file(events_file(tmp_path, day), day, as_of_ms=day_window(day, 0).end_ms)
     posted = energy_service.post_day(w.reg, result)
     assert posted.people == 3 and posted.unmatched_people == 0
+    for person in ("alice", "bob", "chen"):  # only collected energy is spent
+        energy_service.collect(
+            w.reg, person, f"collect-{person}", w.people[person], w.clock.now, rules=w.app.rules
+        )
     # A tree a m² (the densest the rules take) credited to the end of Q3 only: about 0.8 kg
     # of expected removal a tree, so a day's capped metro energy (1 kg) buys one at the
     # published price (a real 20-year period would price it near 19 kg).

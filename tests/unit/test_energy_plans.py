@@ -1,4 +1,7 @@
-"""Green-energy plans: what a credit, a spend and an expiry record, and what is refused."""
+"""Green-energy plans: what a credit, a spend and an expiry record, and what is refused.
+
+Collection's plan and replay are in ``test_energy_collect.py``.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,6 @@ from pctrade.energy.model import (
     EnergyCredit,
     EnergyLine,
     EnergyOp,
-    fifo_expiry,
     lines_digest,
     plan_energy_credit,
     plan_energy_expire,
@@ -85,8 +87,8 @@ def test_energy_credit_posts_each_persons_total_out_of_the_source() -> None:
     assert plan.op_type == EnergyOp.CREDIT
     assert list(plan.postings) == [
         Posting(SystemAccount.ISSUANCE, ENERGY_ASSET, State.SOURCE, -489),
-        Posting(1000, ENERGY_ASSET, State.AVAILABLE, 437),
-        Posting(1001, ENERGY_ASSET, State.AVAILABLE, 52),
+        Posting(1000, ENERGY_ASSET, State.UNCOLLECTED, 437),
+        Posting(1001, ENERGY_ASSET, State.UNCOLLECTED, 52),
     ]
     assert plan.payload["lines_digest"] == lines_digest(plan.lines)
     assert plan.payload["methodologies"] == ["bus/v1", "metro/v1"]
@@ -156,28 +158,18 @@ def test_spent_and_expired_energy_never_moves_again(state: State) -> None:
         Plan(EnergyOp.SPEND, {}, back)
 
 
-def test_energy_expire_debits_available_and_credits_expired_per_account() -> None:
+def test_energy_expire_debits_uncollected_and_credits_expired_per_account() -> None:
     plan = plan_energy_expire([1000, 1001], [70, 3], "2026-11-27T00:00:00.000000Z", 259_200)
     net = plan.postings.net_by_key()
     assert net == {
-        (1000, ENERGY_ASSET, State.AVAILABLE): -70,
-        (1001, ENERGY_ASSET, State.AVAILABLE): -3,
+        (1000, ENERGY_ASSET, State.UNCOLLECTED): -70,
+        (1001, ENERGY_ASSET, State.UNCOLLECTED): -3,
         (1000, ENERGY_ASSET, State.EXPIRED): 70,
         (1001, ENERGY_ASSET, State.EXPIRED): 3,
     }
     assert plan.payload["expired_g"] == 73
     with pytest.raises(PctradeError):
         plan_energy_expire([1000], [0], "c", 1)
-
-
-@pytest.mark.parametrize(
-    ("credited", "spent", "expired", "expires"),
-    [(100, 30, 0, 70), (100, 120, 0, 0), (100, 30, 70, 0), (150, 30, 70, 50), (0, 0, 0, 0)],
-)
-def test_fifo_expiry_takes_only_the_unconsumed_old_energy(
-    credited: int, spent: int, expired: int, expires: int
-) -> None:
-    assert fifo_expiry(credited, spent, expired) == expires
 
 
 def test_energy_asset_is_named_ge() -> None:

@@ -9,7 +9,13 @@ import pytest
 from test_invariants import chain
 
 from pctrade.bootstrap.contexts import CONTEXTS
-from pctrade.energy.model import EnergyCredit, EnergyLine, plan_energy_credit
+from pctrade.energy.model import (
+    Collectable,
+    EnergyCredit,
+    EnergyLine,
+    plan_energy_collect,
+    plan_energy_credit,
+)
 from pctrade.inclusive.claim import Claim, Period, apply_minimum, denomination
 from pctrade.inclusive.model import InclusiveIssue, InclusiveOp, plan_inclusive_issue
 from pctrade.kernel.errors import PctradeError
@@ -17,8 +23,10 @@ from pctrade.ledger.extensions import replay_for
 from pctrade.ledger.invariants import Replay
 from pctrade.ledger.model import (
     ENERGY_ASSET,
+    Account,
     Batch,
     Denomination,
+    HolderType,
     Party,
     Role,
     State,
@@ -46,10 +54,26 @@ def _replay(plans: list[Plan]) -> Replay:
     return replay
 
 
-def _history(issue: Plan) -> list[Plan]:
+def _collections(credit: Plan) -> list[Plan]:
+    """Each person collects what the credit brought (only collected energy is spent)."""
+    plans = []
+    for (account_id, _, state), grams in credit.postings.net_by_key().items():
+        if state == State.UNCOLLECTED:
+            found = Collectable(
+                Account(account_id, HolderType.INDIVIDUAL, str(account_id)), grams, grams, 0, 3, 0
+            )
+            plans.append(plan_energy_collect(found, "2000-01-01T00:00:00.000000Z", 259_200))
+    return plans
+
+
+def _history(issue: Plan, credit: EnergyCredit | None = None) -> list[Plan]:
     parties = [Party("alice", Role.INDIVIDUAL, "A"), Party("bob", Role.INDIVIDUAL, "B")]
-    credit = EnergyCredit("2026-06-30", ("bus/v1",), 0, [_line(1000, 400), _line(1001, 300)])
-    return [plan_genesis(), plan_open_accounts(parties, 1000), plan_energy_credit(credit), issue]
+    if credit is None:
+        lines = [_line(1000, 400), _line(1001, 300)]
+        credit = EnergyCredit("2026-06-30", ("bus/v1",), 0, lines)
+    credited = plan_energy_credit(credit)
+    opened = plan_open_accounts(parties, 1000)
+    return [plan_genesis(), opened, credited, *_collections(credited), issue]
 
 
 def test_the_entry_spends_each_persons_energy_and_issues_them_the_same_grams() -> None:
@@ -108,9 +132,7 @@ def test_replay_finds_credits_that_no_energy_backs() -> None:
     )
     plan = Plan(InclusiveOp.ISSUE, honest.payload, forged, batch=BATCH)
     credit = EnergyCredit("2026-06-30", ("bus/v1",), 0, [_line(1000, 600), _line(1001, 300)])
-    history = _history(plan)
-    history[2] = plan_energy_credit(credit)
-    replay = _replay(history)
+    replay = _replay(_history(plan, credit))
     assert [p.code for p in replay.problems] == ["inclusive_mismatch"]
 
 

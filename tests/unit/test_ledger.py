@@ -95,7 +95,7 @@ def test_source_state_only_on_source_accounts() -> None:
 
 def test_unknown_state_is_refused() -> None:
     p = transfer()
-    p.states[0] = 7  # 5 and 6 are spent and expired (green energy)
+    p.states[0] = 8  # 5, 6 and 7 are spent, expired and uncollected (green energy)
     with pytest.raises(ValidationError) as err:
         check_postings(p)
     assert err.value.code == "bad_state"

@@ -568,13 +568,52 @@ class InnatePublic(BaseModel):
     tradable: Literal[False] = False
 
 
+class EnergyCollectionCreate(Body):
+    """Collect an account's green energy: the caller's own individual account unless
+    ``account`` names one whose holder authorised the caller."""
+
+    account: AccountRef | None = None
+
+
+class EnergyCollectionPublic(Out):
+    entry: EntryPublic
+    account: str
+    collected_g: int = Field(description="moved from uncollected to available (collected)")
+    lapsed_g: int = Field(description="uncollected energy older than the expiry period")
+    cutoff: str = Field(description="energy credited at or before this time lapsed")
+    expiry_s: int
+    rule_set: str = Field(description="the rule set the expiry period came from")
+    available_g: int = Field(description="collected energy to spend after this entry")
+
+
+class PendingCreditPublic(Out):
+    seq: int = Field(description="the energy_credit journal entry")
+    credited_at: str
+    credited_g: int = Field(description="what of it waits for collection")
+    expires_at: str = Field(description="uncollected by then, it lapses")
+
+
+class EnergyPendingPublic(Out):
+    """Energy waiting for collection now, credit by credit, with when each lapses."""
+
+    account: str
+    uncollected_g: int
+    collectable_g: int = Field(description="what a collection now would collect")
+    lapsing_g: int = Field(description="older than the expiry period: lapses, not collected")
+    expiry_s: int
+    rule_set: str
+    credits: list[PendingCreditPublic]
+
+
 class EnergyStatementPublic(BaseModel):
     account: str
     day_from: str
     day_to: str
-    available_g: int
+    uncollected_g: int = Field(description="credited, waiting for collection")
+    available_g: int = Field(description="collected and not spent: what can be spent")
     spent_g: int
     expired_g: int
+    pending: EnergyPendingPublic = Field(description="what waits for collection, and when")
     credited_g: int = Field(description="credited on the statement's days")
     innate: InnatePublic = Field(description="先天: information only, never tradable")
     lines: list[EnergyLinePublic]

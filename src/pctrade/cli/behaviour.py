@@ -202,7 +202,7 @@ def expire(
     ] = DEFAULT_JURISDICTION,
     db: DbOption = None,
 ) -> None:
-    """Expire unspent energy older than the rule, first in first out, in one entry."""
+    """Lapse uncollected energy older than the rule, in one entry (collected energy stays)."""
     with guarded():
         the_app = open_app(db)
         expiry_s = None if expiry_h is None else expiry_h * 3600
@@ -240,7 +240,14 @@ def statement(
         the_app = open_app(db, writes=False)
         last = day_to.date() if day_to else the_app.clock().date()
         first = day_from.date() if day_from else last - timedelta(days=29)
-        st = energy.statement(the_app.store, parse_account_ref(account), first, last)
+        st = energy.statement(
+            the_app.store,
+            parse_account_ref(account),
+            first,
+            last,
+            now=the_app.clock(),
+            rules=the_app.rules,
+        )
     table = Table(
         "day", "behaviour 行为", "methodology 方法学", "quantity", "factor µg/unit", "credited 计入"
     )
@@ -257,9 +264,15 @@ def statement(
     console.print(f"{st.account_number}  {st.day_from} … {st.day_to}")
     console.print(table)
     console.print(
-        f"available 可用 {render.carbon(st.available_g)} · spent 已用 "
-        f"{render.carbon(st.spent_g)} · expired 过期 {render.carbon(st.expired_g)}"
+        f"uncollected 待收取 {render.carbon(st.uncollected_g)} · collected, available 可用 "
+        f"{render.carbon(st.available_g)} · spent 已用 {render.carbon(st.spent_g)} · "
+        f"expired 过期 {render.carbon(st.expired_g)}"
     )
+    for credit in st.pending.credits if st.pending is not None else ():
+        console.print(
+            f"  uncollected 待收取 {render.carbon(credit.credited_g)} of entry {credit.seq}:"
+            f" lapses at 过期于 {credit.expires_at}"
+        )
     console.print(
         f"[dim]innate entitlement 先天 (information only, not tradable): "
         f"{render.carbon(st.innate.entitlement_g)}, {st.innate.period}[/dim]"
@@ -276,7 +289,7 @@ def spend(
     db: DbOption = None,
     key: KeyOption = None,
 ) -> None:
-    """Spend available green energy once (消耗能量): it moves to spent, for good."""
+    """Spend collected green energy once (消耗能量): it moves to spent, for good."""
     with guarded():
         registry = open_app(db).registry
         receipt = energy.spend_receipt(

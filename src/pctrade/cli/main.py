@@ -33,6 +33,7 @@ from rich.table import Table
 from pctrade import demo as demo_scenario
 from pctrade.bootstrap import App, contexts
 from pctrade.cli import behaviour as behaviour_cli
+from pctrade.cli import energy as energy_cli
 from pctrade.cli import identity as identity_cli
 from pctrade.cli import inclusive as inclusive_cli
 from pctrade.cli import registry as registry_cli
@@ -68,6 +69,7 @@ app = typer.Typer(
 )
 app.add_typer(registry_cli.app, name="registry")
 app.add_typer(behaviour_cli.app, name="behaviour")
+app.add_typer(energy_cli.app, name="energy")
 app.add_typer(behaviour_cli.methodology_app, name="methodology")
 app.add_typer(sinks_cli.app, name="sink")
 app.add_typer(inclusive_cli.app, name="inclusive")
@@ -192,6 +194,16 @@ def _chain_table(result: demo_scenario.DemoResult) -> Table:
             f"待审 held {day.held} → 绿色能量 energy "
             f"{render.amount_text('GE', day.credited_g)} to {day.people:,} 人 people",
         )
+    travel = result.travel
+    if travel is not None:
+        table.add_row(
+            f"收取 Collected, {travel.days} days",
+            f"{travel.travellers} 位出行者 travellers · {travel.events:,} 事件 events after the "
+            f"first day → {render.amount_text('GE', travel.credited_g)}; "
+            f"{travel.collections:,} 次收取 collections → 已收取 collected "
+            f"{render.amount_text('GE', travel.collected_g)}, 过期 lapsed "
+            f"{render.amount_text('GE', travel.lapsed_g)}",
+        )
     sink = result.sink_issuance
     if sink is not None:
         table.add_row(
@@ -203,15 +215,19 @@ def _chain_table(result: demo_scenario.DemoResult) -> Table:
         )
     conv = result.conversion
     if conv is not None:
+        start, end = conv.crediting
         table.add_row(
             "换算 Conversion",
-            f"能量 energy {render.amount_text('GE', conv.energy_g)} → {conv.units:,} m² of "
-            f"{conv.units_total:,} at {render.amount_text('GE', conv.unit_price_g)}/m² → "
-            f"预期清除 expected removal {render.amount_text('PCER', conv.expected_g)} over the "
-            f"crediting period (model {conv.model_version}, {conv.rule_set}: 1 g per g) → "
-            f"本季核证 verified this quarter {render.amount_text('PCER', conv.verified_g)} → "
+            f"能量 energy spent {render.amount_text('GE', conv.energy_g)} on {conv.units:,} m² "
+            f"of {conv.units_total:,}, at {render.amount_text('GE', conv.unit_price_g)}/m²\n"
+            f"→ 预期清除 expected removal {render.amount_text('PCER', conv.expected_g)} over "
+            f"the crediting period {start} … {end} (model {conv.model_version}, "
+            f"{conv.rule_set}: 1 g of energy per g)\n"
+            f"→ 本季核证 verified this quarter {render.amount_text('PCER', conv.verified_g)}: "
             f"缓冲 buffer {render.amount_text('PCER', conv.buffer_g)}, "
-            f"签发 issued {render.amount_text('PCER', conv.issued_g)}",
+            f"签发 issued {render.amount_text('PCER', conv.issued_g)}\n"
+            f"→ 待来 still to come {render.amount_text('PCER', conv.to_come_g)}, as later "
+            f"periods are verified",
         )
     rev = result.reversal
     if rev is not None:
@@ -222,7 +238,10 @@ def _chain_table(result: demo_scenario.DemoResult) -> Table:
             f"cancelled {render.amount_text('PCER', rev.covered_g)}, 缺口 shortfall "
             f"{render.amount_text('PCER', rev.shortfall_g)}",
         )
-    table.add_row("过期 Expired", f"{render.amount_text('GE', result.expired_g)} (72 h)")
+    table.add_row(
+        "过期 Lapsed",
+        f"{render.amount_text('GE', result.expired_g)} never collected within 72 h",
+    )
     ci = result.inclusive
     if ci is not None:
         table.add_row(

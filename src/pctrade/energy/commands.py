@@ -1,4 +1,4 @@
-"""The energy context's commands: credit a day, release a held event, spend, expire.
+"""The energy context's commands: credit a day, release a held event, collect, spend, expire.
 
 Commands and their fingerprints follow ``ledger.commands`` (the base ``Command``): a
 fingerprint is hashed into the journal under the caller's idempotency key, and the
@@ -57,3 +57,14 @@ class ExpireEnergy(Command):
     cutoff: str
     expiry_s: int
     rule_set: str = ""  # the version the expiry period was taken from, if any
+
+
+@dataclass(frozen=True, slots=True)
+class CollectEnergy(Command):
+    """Collect an account's valid uncollected energy (the rest lapses).
+
+    The cutoff is the registry's now less the expiry period, so it is not part of the
+    request: a retry under the same key is the same request, and answers the entry.
+    """
+
+    account_id: int

@@ -1,4 +1,4 @@
-"""The energy context's journal entries: credit a day, release a held event, spend, expire.
+"""The energy context's journal entries: credit, release a held event, collect, spend, expire.
 
 Each is a planner handed to the ledger's one write path (``Journal.execute``), with the
 energy context's own SQL behind it (``energy.sql.lines``). An ``energy_credit`` entry
@@ -16,17 +16,21 @@ from dataclasses import dataclass
 
 from pctrade.energy import commands as c
 from pctrade.energy.model import (
+    Collectable,
     EnergyCredit,
     EnergyLine,
+    plan_energy_collect,
     plan_energy_credit,
     plan_energy_expire,
     plan_energy_spend,
+    uncollected_split,
 )
+from pctrade.energy.sql import collections as collections_store
 from pctrade.energy.sql import lines as lines_store
-from pctrade.kernel.errors import Conflict, NotFound
+from pctrade.kernel.errors import Conflict, Forbidden, NotFound
 from pctrade.ledger import access
 from pctrade.ledger.journal import Entry, JsonDict
-from pctrade.ledger.model import ENERGY_ASSET, Party, Role
+from pctrade.ledger.model import ENERGY_ASSET, Account, Party, Role, State
 from pctrade.ledger.operations import Plan
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.service import (
@@ -152,7 +156,7 @@ def spend_energy(
     *,
     evidence: Evidence | None = None,
 ) -> Receipt:
-    """Consume energy exactly once; the holder or its agent spends it.
+    """Consume collected energy exactly once; the holder or its agent spends it.
 
     Small, so tried lean first (see ``ledger.write``); ``evidence`` (a sink
     sponsorship's rows) makes it careful.
@@ -173,14 +177,15 @@ class _NothingToExpire(Exception):
 
 
 def expire_energy(registry: Registry, actor: str, key: str, cmd: c.ExpireEnergy) -> Receipt | None:
-    """Expire, FIFO, all energy that appeared at or before ``cmd.cutoff``.
+    """Lapse all uncollected energy that appeared at or before ``cmd.cutoff``.
 
-    Returns None when nothing is left to expire (no entry is written).
+    Collected energy never lapses. Returns None when nothing is left to lapse (no entry
+    is written).
     """
 
     def planner(uow: UnitOfWork, who: Party) -> Plan:
         access.require_role(who, (Role.REGISTRY_OPERATOR,), "expire green energy")
-        ids, amounts = lines_store.expirable(uow, cmd.cutoff)
+        ids, amounts = collections_store.lapsing(uow, cmd.cutoff)
         if not ids:
             raise _NothingToExpire()
         return plan_energy_expire(ids, amounts, cmd.cutoff, cmd.expiry_s, cmd.rule_set)
@@ -189,3 +194,67 @@ def expire_energy(registry: Registry, actor: str, key: str, cmd: c.ExpireEnergy)
         return registry.journal.execute(actor, key, cmd, planner)
     except _NothingToExpire:
         return None
+
+
+def _require_own(uow: UnitOfWork, who: Party, account: Account) -> None:
+    """Only the holder, or a party the holder authorised, collects their energy."""
+    if who.party_id == account.owner or who.party_id in uow.agents(account.account_id):
+        return
+    raise Forbidden(
+        f"{who.party_id} is neither the holder of account {account.number} nor authorised by it",
+        code="not_your_account",
+    )
+
+
+def collectable(uow: UnitOfWork, account: Account, cutoff: str) -> Collectable:
+    """What ``account`` may collect now: its uncollected energy split at ``cutoff``."""
+    since = collections_store.last_collection(uow, account.account_id)
+    credits = collections_store.credits_since(uow, account.account_id, since)
+    uncollected = uow.balance(account.account_id, ENERGY_ASSET, State.UNCOLLECTED)
+    recent = [credit for credit in credits if credit.ts > cutoff]
+    valid, lapsed = uncollected_split(uncollected, sum(c.credited_g for c in recent))
+    # The credits collected are the newest ones that make up ``valid``.
+    first_seq, left = 0, valid
+    for credit in reversed(recent):
+        if left <= 0:
+            break
+        first_seq, left = credit.seq, left - credit.credited_g
+    return Collectable(account, uncollected, valid, lapsed, first_seq, since)
+
+
+@dataclass(frozen=True, slots=True)
+class _CollectionRow:
+    """A collection's row in ``energy_collections``, written beside its entry."""
+
+    @property
+    def facts(self) -> JsonDict | None:
+        return None  # the payload holds the facts; the row repeats them
+
+    def write(self, uow: UnitOfWork, entry: Entry) -> None:
+        collections_store.record(uow, entry.seq, entry.header.payload)
+
+
+def collect_energy(
+    registry: Registry,
+    actor: str,
+    key: str,
+    cmd: c.CollectEnergy,
+    *,
+    cutoff: str,
+    expiry_s: int,
+    rule_set: str = "",
+) -> Receipt:
+    """Collect a holder's uncollected energy younger than ``cutoff``, lapsing the rest.
+
+    One entry. The holder or its agent collects (``not_your_account``); an entry that
+    would collect nothing is refused (``nothing_to_collect``). ``expiry_s`` and
+    ``rule_set`` say where the cutoff came from, for the payload.
+    """
+
+    def planner(uow: UnitOfWork, who: Party) -> Plan:
+        account = account_of(uow, cmd.account_id)
+        _require_own(uow, who, account)
+        found = collectable(uow, account, cutoff)
+        return plan_energy_collect(found, cutoff, expiry_s, rule_set)
+
+    return registry.journal.execute(actor, key, cmd, planner, _CollectionRow())

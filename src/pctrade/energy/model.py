@@ -1,10 +1,22 @@
-"""Green energy (绿色能量): its op types, statement lines, expiry rule and pure plans.
+"""Green energy (绿色能量): its op types, statement lines, collection, expiry and plans.
 
 Green energy is grams of CO2e avoided by a person's low-carbon behaviour, held in the
 registry as the non-tradable asset ``ENERGY_ASSET`` (-1). It enters an individual
 account only through an ``energy_credit`` entry, which moves one day's quantified
-grams out of the issuance account's ``source`` balance of asset -1, and it leaves
-``available`` exactly once: ``spent`` (a sponsorship consumed it) or ``expired``.
+grams out of the issuance account's ``source`` balance of asset -1 into the person's
+``uncollected`` balance.
+
+**Collection.** As in Ant Forest (蚂蚁森林), whose rule the rule sets cite
+(``ant_forest_expiry``: green energy not collected within 72 hours expires), energy
+must be collected: its holder (or a party they authorised) collects it with an
+``energy_collect`` entry, which moves all their still-valid uncollected energy to
+``available`` — for energy, ``available`` means collected — and in the same entry
+lapses (to ``expired``) whatever of it is already older than the expiry period.
+Collected energy never expires; it leaves ``available`` exactly once, ``spent`` by a
+sink sponsorship or a carbon-inclusive issuance, oldest first. Uncollected energy is
+never spent: it is collected or it lapses. Energy credited before collection existed
+(before the seq recorded in ``energy_collecting_since``) was credited to
+``available``, and counts as collected.
 
 Each credit entry carries its *statement lines*: one per (person, behaviour), the row
 the quantification pipeline produced, with the methodology version and the factor in
@@ -19,16 +31,18 @@ A day quantified from the files ingestion keeps in the data folder also records,
 computed from and each report it wrote (``energy.kept``); ``verify`` finds a file that
 is gone or altered. A credit of other events records none, and an older entry has none.
 
-Expiry is first in, first out, and computed from totals alone: by a cutoff, a holder
-has had ``credited`` grams that appeared at or before it, and has consumed ``spent +
-expired`` grams in all (spending always draws on the oldest energy first), so what is
-left of the old energy — and expires now — is ``max(0, credited − (spent + expired))``.
+**Lapsing is computed from totals alone.** Every collection takes all of a holder's
+uncollected energy, so what is uncollected is credited after their last collection.
+By a cutoff (now less the expiry period), the part of it still valid is what those
+credits brought after the cutoff; the rest of the uncollected balance lapses:
+``lapsed = uncollected − min(uncollected, credited after the cutoff)``
+(``uncollected_split``). An expiry run and a collection apply the same rule.
 
-The energy context's three operations are planned here, as the ledger's ``Plan``s: a
-credit (``plan_energy_credit``), a spend (``plan_energy_spend``, a sink sponsorship)
-and an expiry (``plan_energy_expire``). Their op types (``EnergyOp``) are registered
-with the ledger by ``energy.context``; the journal records the strings, so they are
-never renamed.
+The energy context's operations are planned here, as the ledger's ``Plan``s: a credit
+(``plan_energy_credit``), a collection (``plan_energy_collect``), a spend
+(``plan_energy_spend``, a sink sponsorship) and an expiry (``plan_energy_expire``).
+Their op types (``EnergyOp``) are registered with the ledger by ``energy.context``; the
+journal records the strings, so they are never renamed.
 """
 
 from __future__ import annotations
@@ -40,7 +54,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
-from pctrade.kernel.errors import ValidationError
+from pctrade.kernel.errors import Conflict, ValidationError
 from pctrade.kernel.limits import PURPOSE_LEN_MAX, REFERENCE_LEN_MAX
 from pctrade.kernel.units import require_positive
 from pctrade.ledger.journal import JsonDict
@@ -55,10 +69,12 @@ class EnergyOp(StrEnum):
     CREDIT = "energy_credit"
     SPEND = "energy_spend"
     EXPIRE = "energy_expire"
+    COLLECT = "energy_collect"
 
 
 # Ant Forest (蚂蚁森林): energy not collected within 72 hours of appearing expires
-# (DESIGN §11, "energy expires after 72 h"). Configurable per call and in the CLI.
+# (DESIGN §11, "energy expires after 72 h"); collected energy does not. Configurable
+# per call and in the CLI; the rule sets' ``[energy] expiry_s`` says it per jurisdiction.
 ENERGY_EXPIRY_S_DEFAULT = 72 * 3600
 
 LINES_PER_CREDIT_MAX = 100_000_000
@@ -121,9 +137,18 @@ class KeptFile(NamedTuple):
         return {"name": self.name, "sha256": self.sha256}
 
 
-def fifo_expiry(credited_by_cutoff_g: int, spent_g: int, expired_g: int) -> int:
-    """Grams of the energy that appeared by the cutoff that are still unconsumed."""
-    return max(0, credited_by_cutoff_g - (spent_g + expired_g))
+def uncollected_split(uncollected_g: int, credited_after_cutoff_g: int) -> tuple[int, int]:
+    """(still valid, lapsed) grams of an uncollected balance at a cutoff.
+
+    ``credited_after_cutoff_g``: what the holder's credits since their last collection
+    brought after the cutoff. The uncollected balance is the newest of those credits
+    (lapsing takes the oldest first), so what it holds beyond them is older than the
+    cutoff and lapses.
+    """
+    if uncollected_g < 0 or credited_after_cutoff_g < 0:
+        raise ValidationError("energy amounts are never negative", code="non_positive")
+    valid = min(uncollected_g, credited_after_cutoff_g)
+    return valid, uncollected_g - valid
 
 
 # ---- plans --------------------------------------------------------------------------
@@ -171,7 +196,7 @@ def _energy_totals(lines: Sequence[EnergyLine]) -> tuple[list[int], list[int]]:
 
 
 def plan_energy_credit(credit: EnergyCredit) -> CreditPlan:
-    """Credit one day's energy: one ``available`` posting per person, out of the source.
+    """Credit one day's energy: one ``uncollected`` posting per person, out of the source.
 
     Lines that credit 0 g (capped or below one gram) are kept: the statement shows them.
     """
@@ -197,12 +222,12 @@ def plan_energy_credit(credit: EnergyCredit) -> CreditPlan:
     }
     if credit.kept:  # absent, not empty, when there are none: older entries have none
         payload["kept"] = [f.facts() for f in credit.kept]
-    postings = Postings.fan_out(ENERGY_ASSET, source, ids, amounts)
+    postings = Postings.fan_out(ENERGY_ASSET, source, ids, amounts, State.UNCOLLECTED)
     return CreditPlan(EnergyOp.CREDIT, payload, postings=postings, lines=lines)
 
 
 def plan_energy_spend(account: Account, quantity_g: int, purpose: str, reference: str) -> Plan:
-    """Consume energy once (a sink sponsorship): ``available`` → ``spent``, for good."""
+    """Consume collected energy once (a sink sponsorship): ``available`` → ``spent``."""
     purpose = checked_text(purpose, "purpose", PURPOSE_LEN_MAX)
     reference = checked_text(reference, "reference", REFERENCE_LEN_MAX)
     require_positive(quantity_g)
@@ -230,7 +255,7 @@ def plan_energy_expire(
     expiry_s: int,
     rule_set: str = "",
 ) -> Plan:
-    """Expire, in one entry, each holder's energy that is older than the cutoff."""
+    """Lapse, in one entry, each holder's uncollected energy older than the cutoff."""
     if not account_ids:
         raise ValidationError("no energy to expire", code="missing_field")
     if len(account_ids) != len(amounts_g):
@@ -242,7 +267,7 @@ def plan_energy_expire(
     accounts.extend(account_ids)
     deltas = array("q", (-q for q in amounts_g))
     deltas.extend(amounts_g)
-    states = array("q", [int(State.AVAILABLE)]) * n
+    states = array("q", [int(State.UNCOLLECTED)]) * n
     states.extend(array("q", [int(State.EXPIRED)]) * n)
     postings = Postings(accounts, array("q", [ENERGY_ASSET]) * (2 * n), states, deltas)
     payload: JsonDict = {
@@ -254,3 +279,59 @@ def plan_energy_expire(
     if rule_set:  # the decision cites the rules it applied
         payload["rule_set"] = rule_set
     return Plan(EnergyOp.EXPIRE, payload, postings=postings)
+
+
+@dataclass(frozen=True, slots=True)
+class Collectable:
+    """What one holder may collect now: read by the service, planned here.
+
+    ``uncollected_g``: their uncollected balance; ``valid_g``/``lapsed_g``: its split at
+    the cutoff (``uncollected_split``); ``first_seq``: the oldest credit entry whose
+    energy is collected (0 when none is); ``since_seq``: their last collection's entry
+    (0 when they never collected).
+    """
+
+    account: Account
+    uncollected_g: int
+    valid_g: int
+    lapsed_g: int
+    first_seq: int
+    since_seq: int
+
+
+def plan_energy_collect(c: Collectable, cutoff: str, expiry_s: int, rule_set: str = "") -> Plan:
+    """Collect a holder's valid uncollected energy, and lapse the rest, in one entry.
+
+    ``uncollected`` → ``available`` for what is younger than the cutoff, ``uncollected``
+    → ``expired`` for what is older; the whole uncollected balance leaves. An entry
+    that would collect nothing is refused (``nothing_to_collect``): it would record
+    only a lapse, which the expiry run does for everyone.
+    """
+    if c.valid_g + c.lapsed_g != c.uncollected_g or min(c.valid_g, c.lapsed_g) < 0:
+        raise ValidationError(
+            "collected and lapsed energy differ from uncollected", code="bad_request"
+        )
+    if c.valid_g <= 0:
+        raise Conflict(
+            f"account {c.account.number} has no uncollected energy younger than {cutoff}",
+            code="nothing_to_collect",
+        )
+    a = c.account.account_id
+    rows = [
+        Posting(a, ENERGY_ASSET, State.UNCOLLECTED, -c.uncollected_g),
+        Posting(a, ENERGY_ASSET, State.AVAILABLE, c.valid_g),
+    ]
+    if c.lapsed_g:
+        rows.append(Posting(a, ENERGY_ASSET, State.EXPIRED, c.lapsed_g))
+    payload: JsonDict = {
+        "account": a,
+        "collected_g": c.valid_g,
+        "lapsed_g": c.lapsed_g,
+        "first_seq": c.first_seq,
+        "since_seq": c.since_seq,
+        "cutoff": cutoff,
+        "expiry_s": expiry_s,
+    }
+    if rule_set:
+        payload["rule_set"] = rule_set
+    return Plan(EnergyOp.COLLECT, payload, postings=Postings.of(rows))

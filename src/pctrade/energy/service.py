@@ -14,12 +14,14 @@ key: resubmitting it cannot bypass review; the held events themselves, with what
 would earn, are kept for review in the same transaction (``services.review`` releases
 or rejects them).
 
-``expire`` applies the expiry rule in one bulk ``energy_expire`` entry, first in
-first out; unless the caller gives a period, it is the one of the rule set in force
-(``rules``; the national one, 72 h as Ant Forest, by default), and the entry cites it.
-``statement`` shows the lines, the balance (available / spent / expired) and, beside
-it as information only, the person's innate per-capita entitlement (先天), a cited
-figure read from a data file.
+``collect`` collects a holder's uncollected energy (one ``energy_collect`` entry) and
+``pending`` shows what waits for collection and when each credit lapses; ``expire``
+lapses every holder's uncollected energy older than the expiry period in one bulk
+``energy_expire`` entry. Unless the caller gives a period, it is the one of the rule
+set in force (``rules``; the national one, 72 h as Ant Forest, by default), and the
+entry cites it. ``statement`` shows the lines, the balance (uncollected / collected /
+spent / expired), what is pending collection and, beside it as information only, the
+person's innate per-capita entitlement (先天), a cited figure read from a data file.
 ``year_to_date`` feeds the yearly caps of the next quantification.
 """
 
@@ -37,19 +39,28 @@ import pyarrow as pa
 
 from pctrade.energy import commands as c
 from pctrade.energy.behaviour.model import PartnerAnomaly
-from pctrade.energy.entries import credit_energy, expire_energy, spend_energy
+from pctrade.energy.entries import (
+    collect_energy,
+    collectable,
+    credit_energy,
+    expire_energy,
+    spend_energy,
+)
 from pctrade.energy.model import ENERGY_EXPIRY_S_DEFAULT, EnergyCredit, EnergyLine, KeptFile
 from pctrade.energy.pipeline.run import QuantifyResult
 from pctrade.energy.pipeline.schema import YEAR_TO_DATE
+from pctrade.energy.sql import collections as collections_store
 from pctrade.energy.sql import held as held_store
 from pctrade.energy.sql import lines as lines_store
 from pctrade.energy.sql import seen as behaviour_store
 from pctrade.kernel.errors import NotFound, ValidationError
+from pctrade.ledger import access
 from pctrade.ledger.journal import format_ts
 from pctrade.ledger.model import (
     ENERGY_ASSET,
     ENERGY_STATES,
     AccountId,
+    Party,
     Seq,
     State,
     account_number,
@@ -259,17 +270,12 @@ def expire(
     jurisdiction: str = DEFAULT_JURISDICTION,
     actor: str = REGISTRY_PARTY.party_id,
 ) -> ExpiryReport:
-    """Expire all energy that appeared ``expiry_s`` or more before ``now`` and is unspent.
+    """Lapse all uncollected energy that appeared ``expiry_s`` or more before ``now``.
 
     Without ``expiry_s`` the period is that of ``jurisdiction``'s rule set in force
     (in the book ``rules``).
     """
-    rule_set = ""
-    if expiry_s is None:
-        expiry_s, rule_set = expiry_rule(rules, jurisdiction, now.date())
-    if expiry_s <= 0:
-        raise ValidationError("the expiry period must be positive", code="non_positive")
-    cutoff = format_ts(now - timedelta(seconds=expiry_s))
+    cutoff, expiry_s, rule_set = _cutoff(rules, now, expiry_s, jurisdiction)
     cmd = c.ExpireEnergy(cutoff, expiry_s, rule_set)
     receipt = expire_energy(registry, actor, f"energy-expire-{cutoff}", cmd)
     if receipt is None:
@@ -283,6 +289,137 @@ def expire(
         receipt.replayed,
         int(p["expiry_s"]),
         str(p.get("rule_set", "")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PendingCredit:
+    """One credit waiting for collection: its entry, when, how much, and when it lapses."""
+
+    seq: int
+    credited_at: str
+    credited_g: int
+    expires_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A holder's uncollected energy now: what can be collected, credit by credit, and
+    what is already past the expiry period (it lapses at the next collection or run)."""
+
+    account_id: AccountId
+    account_number: str
+    uncollected_g: int
+    collectable_g: int
+    lapsed_g: int  # past the expiry period: lapses at the next collection or expiry run
+    expiry_s: int
+    rule_set: str
+    credits: list[PendingCredit]
+
+
+def _cutoff(
+    rules: RuleBook, now: datetime, expiry_s: int | None, jurisdiction: str
+) -> tuple[str, int, str]:
+    rule_set = ""
+    if expiry_s is None:
+        expiry_s, rule_set = expiry_rule(rules, jurisdiction, now.date())
+    if expiry_s <= 0:
+        raise ValidationError("the expiry period must be positive", code="non_positive")
+    return format_ts(now - timedelta(seconds=expiry_s)), expiry_s, rule_set
+
+
+def pending(
+    store: Store,
+    account_id: AccountId,
+    now: datetime,
+    *,
+    rules: RuleBook,
+    expiry_s: int | None = None,
+    jurisdiction: str = DEFAULT_JURISDICTION,
+    reader: Party | None = None,
+) -> Pending:
+    """What ``account_id`` may collect at ``now``, each credit with its expiry time.
+
+    ``reader``: the party asking, who must be the holder, an agent or an authority.
+    """
+    cutoff, expiry_s, rule_set = _cutoff(rules, now, expiry_s, jurisdiction)
+    with store.reader() as uow:
+        account = uow.account(account_id)
+        if account is None:
+            raise NotFound(f"no account {account_id}", code="unknown_account")
+        if reader is not None:
+            access.require_account_reader(reader, account, uow.agents(account_id))
+        found = collectable(uow, account, cutoff)
+        credits = collections_store.credits_since(uow, account_id, found.since_seq)
+    # The collectable credits are the newest ones making up ``valid_g`` (all of them,
+    # unless an expiry run under a shorter period lapsed some).
+    shown: list[PendingCredit] = []
+    left = found.valid_g
+    for credit in reversed([k for k in credits if k.ts > cutoff]):
+        if left <= 0:
+            break
+        grams = min(left, credit.credited_g)
+        expires = format_ts(datetime.fromisoformat(credit.ts) + timedelta(seconds=expiry_s))
+        shown.append(PendingCredit(credit.seq, credit.ts, grams, expires))
+        left -= grams
+    shown.reverse()
+    return Pending(
+        account_id,
+        account.number,
+        found.uncollected_g,
+        found.valid_g,
+        found.lapsed_g,
+        expiry_s,
+        rule_set,
+        shown,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CollectReport:
+    seq: int
+    replayed: bool
+    account_id: AccountId
+    collected_g: int
+    lapsed_g: int
+    cutoff: str
+    expiry_s: int
+    rule_set: str
+    receipt: Receipt
+
+
+def collect(
+    registry: Registry,
+    actor: str,
+    key: str,
+    account_id: AccountId,
+    now: datetime,
+    *,
+    rules: RuleBook,
+    expiry_s: int | None = None,
+    jurisdiction: str = DEFAULT_JURISDICTION,
+) -> CollectReport:
+    """Collect ``account_id``'s uncollected energy at ``now`` (the holder or its agent).
+
+    What is younger than the expiry period (the rule set's in force, unless given) moves
+    to available; what is older lapses in the same entry.
+    """
+    cutoff, expiry_s, rule_set = _cutoff(rules, now, expiry_s, jurisdiction)
+    cmd = c.CollectEnergy(account_id)
+    receipt = collect_energy(
+        registry, actor, key, cmd, cutoff=cutoff, expiry_s=expiry_s, rule_set=rule_set
+    )
+    p = receipt.payload
+    return CollectReport(
+        receipt.seq,
+        receipt.replayed,
+        int(p["account"]),
+        int(p["collected_g"]),
+        int(p["lapsed_g"]),
+        str(p["cutoff"]),
+        int(p["expiry_s"]),
+        str(p.get("rule_set", "")),
+        receipt,
     )
 
 
@@ -346,18 +483,32 @@ class EnergyStatement:
     day_from: str
     day_to: str
     lines: list[StatementLine]
-    available_g: int
+    available_g: int  # collected and not spent
     spent_g: int
     expired_g: int
     innate: Innate
+    uncollected_g: int = 0
+    pending: Pending | None = None  # what waits for collection, with its expiry times
 
     @property
     def credited_g(self) -> int:
         return sum(s.line.credited_g for s in self.lines)
 
 
-def statement(store: Store, account_id: AccountId, day_from: date, day_to: date) -> EnergyStatement:
-    """Lines credited to an account between two days (inclusive), and its balance now."""
+def statement(
+    store: Store,
+    account_id: AccountId,
+    day_from: date,
+    day_to: date,
+    *,
+    now: datetime | None = None,
+    rules: RuleBook | None = None,
+    jurisdiction: str = DEFAULT_JURISDICTION,
+) -> EnergyStatement:
+    """Lines credited to an account between two days (inclusive), and its balance now.
+
+    With ``now`` and ``rules``, the statement also shows what is pending collection.
+    """
     if day_to < day_from:
         raise ValidationError("the statement ends before it starts", code="bad_range")
     if (day_to - day_from).days >= STATEMENT_DAYS_MAX:
@@ -381,6 +532,10 @@ def statement(store: Store, account_id: AccountId, day_from: date, day_to: date)
         balance[State.SPENT],
         balance[State.EXPIRED],
         innate_entitlement(),
+        balance[State.UNCOLLECTED],
+        None
+        if now is None or rules is None
+        else pending(store, account_id, now, rules=rules, jurisdiction=jurisdiction),
     )
 
 

@@ -1,21 +1,21 @@
 """What qualifies for a carbon-inclusive issuance, and the checks around it.
 
-**Which energy qualifies.** Energy is one balance per person, consumed oldest first
-(sponsorship spends and expiry both draw on the oldest energy: ``energy.model``). So
-the energy still unconsumed is the newest part of what was credited, and each
-statement line's unconsumed part is known from the balance alone. A person's
-*qualifying* energy is the run of their oldest unconsumed lines that
+**Which energy qualifies.** Only collected energy is spent (``energy.model``): a
+person's collected energy is one balance, consumed oldest first (sponsorships and
+carbon-inclusive issuances both draw on the oldest), and it never expires. So the
+collected energy still unconsumed is the newest part of what was collected, and each
+collected statement line's unconsumed part is known from the balance alone. A person's
+*qualifying* energy is the run of their oldest unconsumed collected lines that
 
 - were credited under a methodology version the issuance admits,
-- are of a day inside the issuance's period,
-- were credited at or before the verification (``as_of_seq``), and
-- have not reached the expiry age (their entry is younger than ``expiry_s``),
+- are of a day inside the issuance's period, and
+- were credited at or before the verification (``as_of_seq``),
 
 up to the first unconsumed line that fails any of these. The run must start at the
 oldest unconsumed energy: spending *n* grams consumes the oldest *n* grams, so a
 spend past a non-qualifying line would consume that line instead of a qualifying one.
-Energy past its expiry age but not yet expired therefore holds a person back until
-the expiry run takes it (run ``pctrade behaviour expire`` first).
+Energy not collected is not claimed: its holder collects it first (``pctrade energy
+collect``). The issuance still records the expiry period in force when it was opened.
 
 A person whose qualifying energy is below the rule set's per-person minimum gets
 nothing and keeps their energy. The claim's digest pins exactly who gets what: the

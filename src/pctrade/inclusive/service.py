@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from pctrade.inclusive import commands as c
 from pctrade.inclusive.beside import AttributionTable
@@ -227,14 +227,12 @@ class CarbonInclusive:
         return self._logged(actor, key, request, write)
 
     def _claim(self, uow: UnitOfWork, row: Row, as_of_seq: int) -> tuple[Claim, int]:
-        horizon = self.registry.clock() - timedelta(seconds=int(row["expiry_s"]))
         found = db.claim(
             uow,
             methodologies=tuple(row["methodologies"].split()),
             day_from=row["period_start"],
             day_to=row["period_end"],
             as_of_seq=as_of_seq,
-            horizon_ts=format_ts(horizon),
         )
         return apply_minimum(found, int(row["person_min_g"]))
 

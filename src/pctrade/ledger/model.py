@@ -10,6 +10,9 @@ holding is a balance of one (account, asset, state).
 States: ``available`` and ``frozen`` move; ``surrendered``, ``retired`` and ``cancelled``
 are terminal and never move again, and so are ``spent`` and ``expired``, the two ends
 of green energy (consumed once by a sponsorship, or lapsed under the expiry rule).
+Green energy is credited ``uncollected``: its holder collects it into ``available``
+(which, for energy, means collected), or it lapses to ``expired`` once older than the
+expiry period; only collected energy is spent (``energy.model``).
 ``source`` is the negative mirror kept by the two source accounts (issuance for
 credits and energy, the cash gateway for money), so that every journal entry sums to
 zero per asset and ``issued = -source`` for each batch.
@@ -87,6 +90,7 @@ class State(IntEnum):
     CANCELLED = 4
     SPENT = 5
     EXPIRED = 6
+    UNCOLLECTED = 7  # green energy credited and not yet collected by its holder
     SOURCE = 9
 
     @property
@@ -101,7 +105,7 @@ class State(IntEnum):
 TERMINAL_STATES = frozenset(
     {State.SURRENDERED, State.RETIRED, State.CANCELLED, State.SPENT, State.EXPIRED}
 )
-# The states a credit or cash can be held in; green energy has its own three.
+# The states a credit or cash can be held in; green energy has its own four.
 HOLDING_STATES = (
     State.AVAILABLE,
     State.FROZEN,
@@ -109,7 +113,7 @@ HOLDING_STATES = (
     State.RETIRED,
     State.CANCELLED,
 )
-ENERGY_STATES = (State.AVAILABLE, State.SPENT, State.EXPIRED)
+ENERGY_STATES = (State.UNCOLLECTED, State.AVAILABLE, State.SPENT, State.EXPIRED)
 
 
 class Instrument(StrEnum):

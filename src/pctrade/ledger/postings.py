@@ -81,8 +81,10 @@ class Postings:
         source: Posting,
         account_ids: Iterable[AccountId],
         amounts: Iterable[int],
+        state: State = State.AVAILABLE,
     ) -> Postings:
-        """One posting out of ``source`` and one ``available`` posting per recipient.
+        """One posting out of ``source`` and one posting per recipient, in ``state``
+        (``available``; green energy is credited ``uncollected``).
 
         Built straight into columns: this is the shape of bulk issuance and payouts.
         """
@@ -93,7 +95,7 @@ class Postings:
         n = len(accounts)
         if len(deltas) != n:
             raise ValidationError("recipients and amounts differ in length", code="bad_request")
-        states = array("q", [int(State.AVAILABLE)]) * n
+        states = array("q", [int(state)]) * n
         states[0] = int(source.state)
         return cls(accounts, array("q", [asset_id]) * n, states, deltas)
 

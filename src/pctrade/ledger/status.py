@@ -92,7 +92,9 @@ _WHAT_IT_STOPS: Mapping[AccountStatus, str] = {
     CLOSED: "nothing is posted to it again",
 }
 # Holdings that must be zero before an account closes; terminal states stay on record.
-MOVABLE_STATES = frozenset({State.AVAILABLE, State.FROZEN})
+# Uncollected green energy counts: it is collected or lapses later, and nothing may post
+# to a closed account (an expiry run would be refused whole).
+MOVABLE_STATES = frozenset({State.AVAILABLE, State.FROZEN, State.UNCOLLECTED})
 _AUTHORITY_ROLES = frozenset({str(Role.REGULATOR), str(Role.REGISTRY_OPERATOR)})
 ACCOUNTS_NAMED_MAX = 5
 

@@ -4,9 +4,8 @@ An energy credit's statement lines are written beside its ``energy_credit`` entr
 the entry's transaction, through the ledger's public SQL port (the credit's evidence,
 ``energy.entries``); the entry's payload records their digest, which ``verify``
 recomputes from the stored rows (``audit_lines``, registered by ``energy.context``).
-The reads here — a person's statement, whether a day was credited, what expires by a
-cutoff, the year so far — are the energy context's own, over its lines and the
-registry's journal.
+The reads here — a person's statement, whether a day was credited, the year so
+far — are the energy context's own, over its lines and the registry's journal.
 """
 
 from __future__ import annotations
@@ -21,25 +20,11 @@ import sqlalchemy as sa
 from pctrade.energy.invariants import check_lines
 from pctrade.energy.model import EnergyLine, EnergyOp
 from pctrade.ledger.invariants import Problem
-from pctrade.ledger.model import ENERGY_ASSET, AccountId, Seq, State
+from pctrade.ledger.model import AccountId, Seq
 from pctrade.ledger.ports import UnitOfWork
 
 LINE_COLUMNS = EnergyLine._fields
 _LINE_COLS = ", ".join(LINE_COLUMNS)
-# FIFO expiry per holder: energy credited by the cutoff less all consumed so far.
-_EXPIRABLE = f"""
-SELECT c.account_id, c.credited - COALESCE(SUM(b.amount), 0) AS left_g
-FROM (SELECT p.account_id, SUM(p.delta) AS credited
-      FROM postings p JOIN entries e ON e.seq = p.seq
-      WHERE e.op_type = '{EnergyOp.CREDIT}' AND e.ts <= :cutoff
-        AND p.asset_id = {ENERGY_ASSET} AND p.state = {int(State.AVAILABLE)}
-      GROUP BY p.account_id) AS c
-LEFT JOIN balances b ON b.account_id = c.account_id AND b.asset_id = {ENERGY_ASSET}
-  AND b.state IN ({int(State.SPENT)}, {int(State.EXPIRED)})
-GROUP BY c.account_id, c.credited
-HAVING c.credited - COALESCE(SUM(b.amount), 0) > 0
-ORDER BY c.account_id
-"""
 
 
 def write_lines(uow: UnitOfWork, seq: Seq, lines: Sequence[EnergyLine]) -> None:
@@ -65,12 +50,6 @@ def credit_of_day(uow: UnitOfWork, day: str) -> Seq | None:
     sql = "SELECT seq FROM energy_lines WHERE day = :d LIMIT 1"
     value = uow.execute(sa.text(sql), {"d": day}).scalar_one_or_none()
     return None if value is None else int(value)
-
-
-def expirable(uow: UnitOfWork, cutoff_ts: str) -> tuple[list[AccountId], list[int]]:
-    """Each holder's grams credited by ``cutoff_ts`` and not yet consumed (FIFO)."""
-    rows = uow.execute(sa.text(_EXPIRABLE), {"cutoff": cutoff_ts}).all()
-    return [int(r[0]) for r in rows], [int(r[1]) for r in rows]
 
 
 def year_to_date(uow: UnitOfWork, day_from: str, day_to: str) -> list[tuple[str, str, int]]:

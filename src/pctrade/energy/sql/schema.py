@@ -4,6 +4,8 @@
     behaviour_events_seen     every behaviour event already judged, by partner and id
     behaviour_held            events held for review, with what each would earn
     behaviour_hold_decisions  a reviewer's decision on a held event, recorded once
+    energy_collections        one row per ``energy_collect`` entry: whose, how much
+    energy_collecting_since   one row: the last seq before energy was credited uncollected
 
 They live beside the journal, not in it: an entry's payload binds the rows to it (the
 lines' digest), and ``verify`` checks them against the entries through the audits the
@@ -113,4 +115,33 @@ behaviour_hold_decisions = Table(
     Column("decided_at", String(32), nullable=False),
     PrimaryKeyConstraint("partner_id", "event_id"),
     sqlite_with_rowid=False,
+)
+
+# Collections of green energy (migration 0014): one row per ``energy_collect`` entry,
+# written in its transaction, the same facts as its payload (which ``verify`` compares):
+# the holder, the grams collected and lapsed, the oldest credit entry collected
+# (``first_seq``; the claim of a carbon-inclusive issuance reads which statement lines
+# were collected from it), the holder's previous collection (``since_seq``) and the cutoff.
+energy_collections = Table(
+    "energy_collections",
+    metadata,
+    Column("seq", BigInteger, nullable=False),
+    Column("account_id", BigInteger, nullable=False),
+    Column("collected_g", BigInteger, nullable=False),
+    Column("lapsed_g", BigInteger, nullable=False),
+    Column("first_seq", BigInteger, nullable=False),
+    Column("since_seq", BigInteger, nullable=False),
+    Column("cutoff", String(32), nullable=False),
+    PrimaryKeyConstraint("seq"),
+)
+Index("ix_energy_collections_account", energy_collections.c.account_id, energy_collections.c.seq)
+
+# Where collection began (migration 0014): the journal's last seq before it. Credits at
+# or before it were made to ``available`` and count as collected; every later credit is
+# made ``uncollected``. 0 on a database created with collection.
+energy_collecting_since = Table(
+    "energy_collecting_since",
+    metadata,
+    Column("seq", BigInteger, nullable=False),
+    PrimaryKeyConstraint("seq"),
 )

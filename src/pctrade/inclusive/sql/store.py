@@ -19,7 +19,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
 
-from pctrade.energy.model import EnergyOp
 from pctrade.inclusive.claim import Claim
 from pctrade.kernel.limits import REASON_LEN_MAX
 from pctrade.ledger.model import ENERGY_ASSET, State
@@ -72,15 +71,18 @@ attributions = Table(
     Index("ix_ci_attributions_account", "account_id"),
 )
 
-# The claim, set-based (see ``inclusive.claim`` for the rule). Per person with energy,
-# their recent lines are ranked newest first (``r``, one sort for both window sums):
-# each line's unconsumed part is what the balance leaves after the newer lines (energy
-# is consumed oldest first), so the open lines are r = 1..k and the oldest is r = k.
-# Lines older than the expiry horizon are not read; any balance they still hold
-# (``open_g < avail_g``) holds the person back. The qualifying run is every open line
-# older than all open lines that do not qualify (r > blocker, the oldest such line's
-# rank); it runs from r = k (its first line) to r = blocker + 1 (its last). The asset,
-# state and entry type are the enums' values, written in when the module loads.
+# The claim, set-based (see ``inclusive.claim`` for the rule). Per person with collected
+# energy, their collected lines are ranked newest first (``r``, one sort for both window
+# sums): each line's unconsumed part is what the balance leaves after the newer lines
+# (collected energy is consumed oldest first), so the open lines are r = 1..k and the
+# oldest is r = k. A line is collected if its credit came at or before collection
+# began (``energy_collecting_since``), or in the range of credits one of the person's
+# collections took (from its ``first_seq`` to the collection itself); lines that lapsed
+# uncollected are not.
+# The qualifying run is every open line older than all open lines that do not qualify
+# (r > blocker, the oldest such line's rank); it runs from r = k (its first line) to
+# r = blocker + 1 (its last). The asset and state are the enums' values, written in
+# when the module loads.
 _CLAIM = f"""
 WITH avail AS (
   SELECT account_id, amount AS avail_g FROM balances
@@ -91,9 +93,11 @@ recent AS (
          COALESCE(SUM(l.credited_g) OVER w - l.credited_g, 0) AS newer_g,
          ROW_NUMBER() OVER w AS r
   FROM energy_lines l
-  JOIN entries e ON e.seq = l.seq
   JOIN avail a ON a.account_id = l.account_id
-  WHERE e.op_type = '{EnergyOp.CREDIT}' AND e.ts > :horizon AND l.credited_g > 0
+  WHERE l.credited_g > 0
+    AND (l.seq <= (SELECT COALESCE(MAX(seq), 0) FROM energy_collecting_since) OR EXISTS (
+      SELECT 1 FROM energy_collections k
+      WHERE k.account_id = l.account_id AND l.seq >= k.first_seq AND l.seq < k.seq))
   WINDOW w AS (PARTITION BY l.account_id ORDER BY l.seq DESC, l.idx DESC
                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
@@ -127,12 +131,11 @@ def claim(
     day_from: str,
     day_to: str,
     as_of_seq: int,
-    horizon_ts: str,
 ) -> Claim:
     """Every person's qualifying energy now, in one statement over the energy ledger."""
     names = {f"m{i}": m for i, m in enumerate(methodologies)}
     query = _CLAIM.format(methodologies=", ".join(f":{k}" for k in names))
-    params = {"horizon": horizon_ts, "day_from": day_from, "day_to": day_to, "as_of": as_of_seq}
+    params = {"day_from": day_from, "day_to": day_to, "as_of": as_of_seq}
     rows = uow.execute(sa.text(query), {**params, **names})
     columns = [array("q") for _ in range(6)]
     for row in rows:
