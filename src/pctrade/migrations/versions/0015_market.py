@@ -5,7 +5,7 @@ trades beside their settlement entries, T+1 purchases, and the daily closes.
 the rest is described in ``pctrade.market.sql.store``.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-05
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
