@@ -1,6 +1,6 @@
 """Green-energy plans: what a credit, a spend and an expiry record, and what is refused.
 
-Collection's plan and replay are in ``test_energy_collect.py``.
+Collection's plan and replay are in ``test_energy_collect_plans.py``.
 """
 
 from __future__ import annotations
