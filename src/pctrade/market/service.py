@@ -674,6 +674,8 @@ class Market:
         account = account_of(uow, _require_int(cmd.account_id, "account"))
         require_holder(uow, who, account)
         rule_set, trading, day = self._open_day(run)
+        params = self._params(run.contract, trading)
+        book = self._book(run, params)  # and what this process knows of the contract
         owner = uow.party(account.owner)
         if owner is None:
             raise NotFound(f"no party {account.owner}", code="unknown_party")
@@ -693,7 +695,6 @@ class Market:
             day=day,
             held_g=held,
         ).require()
-        params = self._params(run.contract, trading)
         _check_numbers(params, price, qty)
         fee_bps = 0 if rule_set.fees is None else rule_set.fees.trade_fee_bps or 0
         picks: list[tuple[int, int]] = []
@@ -702,7 +703,6 @@ class Market:
         else:
             t1 = trading.resale_delay_days > 0
             picks = self._pick(run, account, qty, cmd.batches, t1, credits)
-        book = self._book(run, params)
         order_id = int(run.contract["last_order_id"]) + 1
         run.contract["last_order_id"] = order_id
         place = Place(
