@@ -34,6 +34,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
+from pctrade.market.model import MarketOp
+
 metadata = MetaData()
 BIG = BigInteger
 DAY = String(10)
@@ -212,9 +214,11 @@ _HOLD_IDS = (
     "SELECT hold_id, asset_id FROM market_order_holds"
     " WHERE contract_id = :c AND order_id = :o ORDER BY hold_id"
 )
-# A command's settlement entries (op type ``trade_settle``) by the partial index of
-# migration 0017, which holds a row for those entries only.
-_SETTLEMENTS = "SELECT seq, payload FROM entries WHERE op_type = 'trade_settle' ORDER BY seq"
+# The settlement entries (op type ``trade_settle``), by the partial index of migration
+# 0017, which holds a row for those entries only: the WHERE is the index's, word for word.
+_SETTLEMENTS = (
+    f"SELECT seq, payload FROM entries WHERE op_type = '{MarketOp.TRADE_SETTLE}' ORDER BY seq"
+)
 
 
 class KeyTaken(Exception):
