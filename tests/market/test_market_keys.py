@@ -33,14 +33,15 @@ def _second_contract(w: Any) -> None:
 def _missing_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The next command's look-up of its key finds nothing, as when the command that
     used it (on another contract, under another lock) had not committed yet."""
-    real = mdb.command_by_key
+    real = mdb.contract_and_command
     calls = {"n": 0}
 
-    def lookup(uow: Any, actor: str, key: str) -> mdb.Row | None:
+    def lookup(uow: Any, code: str, actor: str, key: str) -> tuple[Any, Any]:
         calls["n"] += 1
-        return None if calls["n"] == 1 else real(uow, actor, key)
+        contract, logged = real(uow, code, actor, key)
+        return contract, None if calls["n"] == 1 else logged
 
-    monkeypatch.setattr(mdb, "command_by_key", lookup)
+    monkeypatch.setattr(mdb, "contract_and_command", lookup)
 
 
 def test_a_key_taken_meanwhile_on_another_contract_is_idempotency_key_reused(
@@ -70,19 +71,15 @@ def test_two_contracts_racing_on_one_key_answer_once_and_refuse_once(
     _second_contract(w)
     s = w.accounts["steel"]
     both_read = threading.Barrier(2, timeout=20)
-    real = mdb.command_by_key
+    real = mdb.contract_and_command
 
-    waited: set[str] = set()
-
-    def lookup(uow: Any, actor: str, key: str) -> mdb.Row | None:
-        found = real(uow, actor, key)
-        me = threading.current_thread().name
-        if key == "race" and me.startswith("racer") and me not in waited:
-            waited.add(me)
+    def lookup(uow: Any, code: str, actor: str, key: str) -> tuple[Any, Any]:
+        found = real(uow, code, actor, key)
+        if key == "race":
             both_read.wait()  # each has read the key unused, under its own contract's lock
         return found
 
-    monkeypatch.setattr(mdb, "command_by_key", lookup)
+    monkeypatch.setattr(mdb, "contract_and_command", lookup)
     answers: list[Any] = []
 
     def racer(code: str) -> Callable[[], None]:

@@ -79,9 +79,11 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
+from weakref import WeakKeyDictionary
 
 from pctrade.kernel.clock import Clock
 from pctrade.kernel.errors import Forbidden, IdempotencyConflict, PctradeError, ValidationError
@@ -276,12 +278,17 @@ def _with_evidence(plan: Plan, evidence: Evidence | None) -> Plan:
 
 
 def _statuses_allow(
-    uow: UnitOfWork, plan: Plan, by_authority: bool
+    uow: UnitOfWork,
+    plan: Plan,
+    by_authority: bool,
+    seen: dict[AccountId, AccountStatus] | None = None,
 ) -> dict[AccountId, AccountStatus] | None:
     """Refuse ``plan`` if an account it posts to has a status beyond what it allows.
 
     Careful: read the statuses and refuse here, naming the accounts. Deferred (lean):
     return every account's limit, for the store's statement to check as it writes.
+    ``seen``: the statuses read already in this unit of work, under the journal head
+    (``execute_in``'s entries); only the accounts not among them are read.
     """
     postings = plan.postings
     if not len(postings):
@@ -294,7 +301,14 @@ def _statuses_allow(
         if not ids:
             return None
     uow.head  # noqa: B018 - hold the head: no change of status commits before this entry
-    restricted = uow.account_statuses(ids)
+    if seen is not None and ids is not None:
+        unknown = [a for a in ids if a not in seen]
+        if unknown:
+            read = uow.account_statuses(unknown)
+            seen.update({a: read.get(a, AccountStatus.OPEN) for a in unknown})
+        restricted = {a: seen[a] for a in ids if seen[a] != AccountStatus.OPEN}
+    else:
+        restricted = uow.account_statuses(ids)
     if by_authority:  # only a closed account refuses an authority (``ledger.status``)
         restricted = {a: s for a, s in restricted.items() if s == AccountStatus.CLOSED}
     if restricted and ids is None:  # a bulk entry: judge only its own accounts
@@ -316,6 +330,12 @@ class Journal:
         self.store = store
         self.clock = clock
         self._group = GroupCommitter(store) if group_commit else None
+        # Per writing unit of work ``execute_in`` writes to: the account statuses read
+        # under its journal head, which only its own entries could change since.
+        self._statuses_seen: WeakKeyDictionary[UnitOfWork, dict[AccountId, AccountStatus]] = (
+            WeakKeyDictionary()
+        )
+        self._guard = threading.Lock()
 
     def close(self) -> None:
         """Stop the group-commit writer, if there is one."""
@@ -385,6 +405,7 @@ class Journal:
         evidence: Evidence | None,
         *,
         fresh: bool = False,
+        seen: dict[AccountId, AccountStatus] | None = None,
     ) -> Receipt:
         prior = None
         if not (uow.checks_deferred or fresh):
@@ -395,9 +416,11 @@ class Journal:
             return Receipt(prior.entry, replayed=True)
         who = acting_party(uow, actor_id)
         plan = _with_evidence(planner(uow, who), evidence)
-        limits = _statuses_allow(uow, plan, access.is_authority(who))
+        limits = _statuses_allow(uow, plan, access.is_authority(who), seen)
         ts = format_ts(self.clock())
         entry = uow.append(plan, actor_id, key, fingerprint, ts, status_limits=limits)
+        if seen is not None and plan.status is not None:
+            seen.clear()  # this entry changed a status: read them again
         if evidence is not None:
             evidence.write(uow, entry)
         return Receipt(entry)
@@ -431,7 +454,11 @@ class Journal:
             check_key(key)
         uow.start_operation(defer_checks=False)
         fingerprint = command.fingerprint()
-        return self._apply(uow, actor_id, key, fingerprint, planner, evidence, fresh=fresh)
+        with self._guard:
+            seen = self._statuses_seen.setdefault(uow, {})
+        return self._apply(
+            uow, actor_id, key, fingerprint, planner, evidence, fresh=fresh, seen=seen
+        )
 
     def execute_recorded(
         self,

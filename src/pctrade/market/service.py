@@ -261,13 +261,11 @@ class _Run:
         if (day, account_id) in self.known.bought:
             self.known.bought[(day, account_id)] += quantity_g
 
-    def holds(self, order_id: int) -> list[Held]:
-        out = []
-        for hold_id, asset_id in self.hold_ids(order_id):
-            hold = self.uow.hold(hold_id)
-            if hold is not None and hold.remaining > 0:
-                out.append(Held(hold_id, asset_id, hold.remaining))
-        return out
+    def holds(self, *order_ids: int) -> list[Held]:
+        """The orders' holds with something left, oldest first, read in one go."""
+        ids = [h for order_id in order_ids for h in self.hold_ids(order_id)]
+        left = db.hold_remaining(self.uow, [h for h, _ in ids])
+        return [Held(h, a, left[h]) for h, a in ids if left.get(h, 0) > 0]
 
     def freeze(self, order: db.Row, asset_id: int, amount: int) -> None:
         account = account_of(self.uow, int(order["account_id"]))
@@ -416,10 +414,9 @@ class Market:
         check_key(key)
         fingerprint = cmd.fingerprint()
         with self.store.writer() as uow:
-            contract = db.contract(uow, code, lock=True)
+            contract, prior = db.contract_and_command(uow, code, actor, key)
             if contract is None:
                 raise NotFound(f"no contract {code}", code="unknown_contract")
-            prior = db.command_by_key(uow, actor, key)
             run = _Run(self, uow, contract, actor, int(contract["last_seq"]) + 1)
             if prior is not None:
                 yield run, _replay(prior, key, fingerprint)
@@ -892,8 +889,11 @@ class Market:
             int(buy["account_id"]),
             int(sell["account_id"]),
         )
-        buyer_holds = run.holds(int(buy["order_id"]))
-        seller_holds = run.holds(int(sell["order_id"]))
+        buy_id, sell_id = int(buy["order_id"]), int(sell["order_id"])
+        both = run.holds(buy_id, sell_id)
+        mine = set(h for h, _ in run.hold_ids(buy_id))
+        buyer_holds = [h for h in both if h.hold_id in mine]
+        seller_holds = [h for h in both if h.hold_id not in mine]
         after = run.reservation(buy)
         plan = plan_trade_settle(trade, buyer_holds, seller_holds, after)
         day = str(run.contract["trading_day"])

@@ -325,6 +325,43 @@ def update_contract(uow: Any, contract_id: int, **values: Any) -> None:
 
 
 # ---- the command log ------------------------------------------------------------------
+def contract_and_command(
+    uow: Any, code: str, actor: str, key: str
+) -> tuple[Row | None, Row | None]:
+    """The contract, locked (``contract(lock=True)``), then the command logged under the
+    caller's key: on PostgreSQL in one round trip, the look-up run after the lock is
+    taken (a pipeline runs its statements in order, each on a fresh snapshot)."""
+    if not uow.is_postgres:
+        return contract(uow, code, lock=True), command_by_key(uow, actor, key)
+    driver = uow.dbapi_connection()
+    with driver.pipeline():
+        locked = driver.cursor()
+        locked.execute(_sql(uow, _CONTRACT + " FOR UPDATE"), {"code": code})
+        logged = driver.cursor()
+        logged.execute(_sql(uow, _COMMAND), {"actor": actor, "key": key})
+    return _row(locked), _row(logged)
+
+
+def hold_remaining(uow: Any, hold_ids: Sequence[int]) -> dict[int, int]:
+    """What the registry's holds ``hold_ids`` have left, in one read."""
+    if not hold_ids:
+        return {}
+    params = {f"h{_letters(i)}": h for i, h in enumerate(hold_ids)}
+    marks = ", ".join(f":{name}" for name in params)
+    sql = f"SELECT hold_id, remaining FROM holds WHERE hold_id IN ({marks})"
+    return {int(h): int(r) for h, r in _cursor(uow, sql, params)}
+
+
+def _letters(n: int) -> str:
+    """``n`` in letters (a, b, …, ba, …): parameter names take no digits in ``_sql``."""
+    out = ""
+    while True:
+        out = chr(ord("a") + n % 26) + out
+        n //= 26
+        if n == 0:
+            return out
+
+
 def command_by_key(uow: Any, actor: str, key: str) -> Row | None:
     return _row(_cursor(uow, _COMMAND, {"actor": actor, "key": key}))
 
