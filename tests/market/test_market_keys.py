@@ -197,3 +197,23 @@ def test_a_failed_command_leaves_the_service_knowing_only_what_was_committed(
     sell = PlaceOrder(CONTRACT, w.accounts["alice"], "s1", "sell", 6_000, 2 * T)
     assert w.market.place("alice", "k3", sell)["filled_g"] == 2 * T
     assert verify(any_store).ok
+
+
+def test_a_maker_suspended_since_its_order_rested_refuses_the_fill_whole(
+    any_store: SqlStore,
+) -> None:
+    # The taker's freeze reads the taker's status; the fill's entry must still read the
+    # maker's (statuses are read once per account and command, not once per command).
+    w = build_market(any_store)
+    a, s = w.accounts["alice"], w.accounts["steel"]
+    w.market.place("alice", "a1", PlaceOrder(CONTRACT, a, "s1", "sell", 6_000, 2 * T))
+    w.app.registry.set_account_status("reg", "st-1", c.SetAccountStatus(a, "suspended", "order"))
+    before, rows = holdings(any_store), market_rows(any_store)
+    with pytest.raises(PctradeError) as refused:
+        w.market.place("steel", "e1", PlaceOrder(CONTRACT, s, "b1", "buy", 6_000, 2 * T))
+    assert refused.value.code == "account_suspended"
+    assert holdings(any_store) == before and market_rows(any_store) == rows
+    w.app.registry.set_account_status("reg", "st-2", c.SetAccountStatus(a, "open", "lifted"))
+    took = w.market.place("steel", "e2", PlaceOrder(CONTRACT, s, "b2", "buy", 6_000, 2 * T))
+    assert took["filled_g"] == 2 * T
+    assert verify(any_store).ok
