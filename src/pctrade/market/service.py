@@ -337,6 +337,8 @@ class Market:
         self._guard = threading.Lock()
         self._assets: dict[int, Batch] = {}  # every batch seen (never edited)
         self._in_contract: dict[tuple[str, int], bool] = {}
+        self._turns: dict[str, threading.Lock] = {}
+        self._per_contract = bool(getattr(self.store, "is_postgres", False))
 
     def forget(self) -> None:
         """Drop what this process keeps (books, orders, batches): the registry was reset."""
@@ -413,7 +415,7 @@ class Market:
         on another contract raises ``_Raced`` with its answer (``_do`` returns it)."""
         check_key(key)
         fingerprint = cmd.fingerprint()
-        with self.store.writer() as uow:
+        with self._turn(code), self.store.writer() as uow:
             contract, prior = db.contract_and_command(uow, code, actor, key)
             if contract is None:
                 raise NotFound(f"no contract {code}", code="unknown_contract")
@@ -424,13 +426,8 @@ class Market:
             try:
                 yield run, None
                 run.flush()
-                uow.commit()
-            except db.KeyTaken:
-                self._drop(run.cid)
-            except BaseException:
-                self._drop(run.cid)  # rebuilt from what was committed
-                raise
-            else:
+                # What this process knows follows the command, while it holds the lock
+                # (a failed commit drops it below).
                 known = run.known
                 for order_id, row in run.orders.items():
                     if row["state"] == OPEN:
@@ -438,6 +435,13 @@ class Market:
                     else:
                         known.orders.pop(order_id, None)
                         known.holds.pop(order_id, None)
+                uow.commit()
+            except db.KeyTaken:
+                self._drop(run.cid)
+            except BaseException:
+                self._drop(run.cid)  # rebuilt from what was committed
+                raise
+            else:
                 return
         # The key was committed meanwhile by a command of another contract: answer as
         # the second of two commands under one key does.
@@ -446,6 +450,21 @@ class Market:
         if prior is None:  # the unique index saw it committed, so it is there
             raise RuntimeError(f"the command under key {key!r} vanished")
         raise _Raced(_replay(prior, key, fingerprint))
+
+    def _turn(self, code: str) -> threading.Lock:
+        """The lock this process's threads queue on before a command of ``code``.
+
+        The database's lock is what keeps one matcher per contract across processes;
+        this one only hands the turn from thread to thread at once. SQLite has one writer
+        for everything, whose waiters poll it with growing sleeps (``busy_timeout``), so
+        there it is one lock for every contract; PostgreSQL locks each contract's row.
+        """
+        name = code if self._per_contract else ""
+        with self._guard:
+            turn = self._turns.get(name)
+            if turn is None:
+                turn = self._turns[name] = threading.Lock()
+        return turn
 
     def _do(self, actor: str, key: str, cmd: Any, body: Callable[[_Run], JsonDict]) -> JsonDict:
         """Run ``body`` as a command of ``cmd.contract``; its answer, or the replay's."""
