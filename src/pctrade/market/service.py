@@ -62,6 +62,15 @@ everything else is known already or sent together:
 - the market rows a command writes (orders, holds of orders, trades, T+1 purchases, the
   contract's state, the command log) are sent together before it commits
   (``sql.store.Pending``: one pipelined round trip on PostgreSQL).
+- the contract's lock and the key's look-up are one round trip on PostgreSQL, an order's
+  holds one read, and each account's status is read once per command
+  (``Journal.execute_in``);
+- this process's threads queue for a contract's turn on a lock of their own before the
+  database's (on SQLite one for all contracts, its writer being one): the database's
+  lock still makes one matcher per contract across processes, this one hands the turn
+  on at once instead of SQLite's busy polling with growing sleeps.
+
+Code that reads back a market row its command wrote calls ``_Run.flush`` first.
 
 Day orders and the close: a contract's book is the open trading day's. ``close_day``,
 run by the operator's scheduler after the last session, expires what is open
