@@ -214,10 +214,13 @@ _HOLD_IDS = (
     "SELECT hold_id, asset_id FROM market_order_holds"
     " WHERE contract_id = :c AND order_id = :o ORDER BY hold_id"
 )
-# The settlement entries (op type ``trade_settle``), by the partial index of migration
-# 0017, which holds a row for those entries only: the WHERE is the index's, word for word.
+# The market's settlement entries, by the partial index of migration 0017, which holds a
+# row for those entries only: the WHERE is the index's, word for word (SQLite uses a
+# partial index only then). ``auction_settle`` is one-way bidding's (issue 13).
+SETTLEMENT_OPS = ("auction_settle", str(MarketOp.TRADE_SETTLE))
 _SETTLEMENTS = (
-    f"SELECT seq, payload FROM entries WHERE op_type = '{MarketOp.TRADE_SETTLE}' ORDER BY seq"
+    "SELECT seq, payload FROM entries"
+    f" WHERE op_type IN ('{SETTLEMENT_OPS[0]}', '{SETTLEMENT_OPS[1]}') ORDER BY seq"
 )
 
 
@@ -440,7 +443,7 @@ def add_trade(uow: Any, row: Row) -> None:
 
 
 def settlements(uow: Any) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Every ``trade_settle`` entry's seq and payload, in order, by its own index."""
+    """Every settlement entry's seq and payload, in order, by their own index."""
     for seq, payload in _cursor(uow, _SETTLEMENTS, {}):
         yield int(seq), json.loads(payload)
 

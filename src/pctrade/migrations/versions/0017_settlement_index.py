@@ -1,8 +1,10 @@
 """An index of the journal's settlement entries, for ``verify``'s market audit.
 
-``market.audit`` checks every ``trade_settle`` entry against its trade row. It found
-them by reading the whole journal; this partial index holds a row for those entries
-only (no other entry pays for it), so the audit reads just them, in seq order.
+``market.audit`` checks every settlement entry against its trade row. It found them by
+reading the whole journal; this partial index holds a row for those entries only (no
+other entry pays for it), so the audit reads just them, in seq order. It covers the
+market's two settlement op types: ``trade_settle`` (order book and block trades) and
+``auction_settle`` (one-way bidding, issue 13's auctions), so the auditor needs no other.
 
 Revision ID: 0017
 Revises: 0015
@@ -20,7 +22,9 @@ branch_labels = None
 depends_on = None
 
 INDEX = "ix_entries_trade_settle"
-WHERE = sa.text("op_type = 'trade_settle'")
+# Word for word the WHERE of ``market.sql.store``'s read: SQLite uses a partial index
+# only for a query whose WHERE has the index's terms.
+WHERE = sa.text("op_type IN ('auction_settle', 'trade_settle')")
 
 
 def upgrade() -> None:
