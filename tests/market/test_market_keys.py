@@ -14,7 +14,7 @@ from market_world import CONTRACT, T, build_market, holdings, market_rows
 from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.errors import IdempotencyConflict, PctradeError, ValidationError
 from pctrade.ledger import commands as c
-from pctrade.ledger.model import CASH_ASSET
+from pctrade.ledger.model import CASH_ASSET, Role
 from pctrade.ledger.operations import FreezeReason
 from pctrade.ledger.sql import schema
 from pctrade.ledger.sql.store import SqlStore
@@ -217,3 +217,28 @@ def test_a_maker_suspended_since_its_order_rested_refuses_the_fill_whole(
     took = w.market.place("steel", "e2", PlaceOrder(CONTRACT, s, "b2", "buy", 6_000, 2 * T))
     assert took["filled_g"] == 2 * T
     assert verify(any_store).ok
+
+
+def test_after_a_reset_the_service_knows_nothing_of_the_old_registry(store: SqlStore) -> None:
+    # Asset ids start again after a reset: what the service knew of the old batches
+    # (which belongs to which contract) must not classify the new ones.
+    w = build_market(store)
+    sell = PlaceOrder(CONTRACT, w.accounts["plat"], "s1", "sell", 6_000, 2 * T)
+    assert w.market.place("plat", "p1", sell)["state"] == "open"
+    app = w.app
+    app.reset()
+    reg = app.registry
+    reg.open_account("registry", "o-reg", c.OpenAccount("reg", Role.REGULATOR, "Regulator"))
+    plat = int(
+        reg.open_account("registry", "o-plat", c.OpenAccount("plat", Role.PLATFORM, "P")).payload[
+            "account"
+        ]
+    )
+    # asset 1 is now another vintage's batch, which the old contract does not trade
+    reg.issue("reg", "i-q4", c.Issue("PCER-GD-AFF0007-2026Q4-001", [plat], [50 * T]))
+    listing = ListContract("PCER", "GD", "2026Q3", reference_price_fen_per_t=6_000)
+    app.market.list_contract("registry", "list-1", listing)
+    again = PlaceOrder(CONTRACT, plat, "s1", "sell", 6_000, 2 * T)
+    with pytest.raises(PctradeError) as refused:
+        app.market.place("plat", "p1", again)
+    assert refused.value.code == "insufficient_credits"
