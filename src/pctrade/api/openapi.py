@@ -107,7 +107,8 @@ def _require_idempotency_key(operation: Document) -> bool:
                 "type": "string",
                 "minLength": 1,
                 "maxLength": IDEM_KEY_LEN_MAX,
-                "pattern": "^[!-~]+$",  # printable ASCII, no space (ledger.write.check_key)
+                # printable ASCII, no space, not the system keys' "~" first (ledger.write)
+                "pattern": "^[!-}][!-~]*$",
                 "title": "Idempotency-Key",
             }
             return True

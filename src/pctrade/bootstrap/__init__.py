@@ -142,6 +142,7 @@ class App:
         sql.empty(self.store.engine)
         shutil.rmtree(self.data_dir / "behaviour", ignore_errors=True)
         self.store.forget_cached_rows()
+        self.market.forget()
         self.registry.ensure_genesis()
 
     def close(self) -> None:

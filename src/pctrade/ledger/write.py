@@ -51,6 +51,14 @@ result, another request under the key an ``IdempotencyConflict``
   in the write's own transaction, under the journal head, so it commits or rolls back
   with the context's rows.
 
+**System keys.** A request that makes several entries (a market order: its hold, the
+settlement of each fill) keys them itself, from what it holds unique — ``system_key``:
+``~`` and the parts, e.g. ``~market/<contract id>/<seq>/<n>`` under the commanding actor.
+``check_key`` refuses a leading ``~`` from every client (``bad_idempotency_key``), so a
+client's key can never take, or be taken by, such an entry. Such a key is new by
+construction, so ``execute_in(..., fresh=True)`` does not read its prior use; the unique
+index on (actor, key) still refuses a reuse, rolling the whole request back.
+
 **Account status.** Every entry is checked here against the status of each holder
 account it posts to (``ledger.status``: blocked, suspended, closed), so that no context
 has to remember to. A careful attempt reads the statuses of those accounts, under the
@@ -71,9 +79,11 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
+from weakref import WeakKeyDictionary
 
 from pctrade.kernel.clock import Clock
 from pctrade.kernel.errors import Forbidden, IdempotencyConflict, PctradeError, ValidationError
@@ -85,7 +95,11 @@ from pctrade.ledger.model import FIRST_HOLDER_ACCOUNT, AccountId, AccountStatus,
 from pctrade.ledger.operations import Plan
 from pctrade.ledger.ports import ConcurrentKeyUse, OptimisticMiss, Store, UnitOfWork
 
-IDEM_KEY_RE = re.compile(rf"^[\x21-\x7e]{{1,{IDEM_KEY_LEN_MAX}}}$")
+# A client's key: printable ASCII without spaces, not starting with the system prefix.
+IDEM_KEY_RE = re.compile(rf"^(?!~)[\x21-\x7e]{{1,{IDEM_KEY_LEN_MAX}}}$")
+# Keys the registry's contexts derive for the entries one request makes (``system_key``).
+SYSTEM_KEY_PREFIX = "~"
+SYSTEM_KEY_RE = re.compile(rf"^~[\x21-\x7e]{{1,{IDEM_KEY_LEN_MAX - 1}}}$")
 # Up to this many postings, the statuses of an entry's accounts are read by their ids;
 # beyond (a bulk entry), every account not open is read and matched in memory.
 STATUS_IDS_MAX = 64
@@ -93,11 +107,27 @@ STATUS_IDS_MAX = 64
 
 def check_key(key: str) -> None:
     """The one rule for an idempotency key, for every write."""
-    if not IDEM_KEY_RE.match(key):
+    if not isinstance(key, str) or not IDEM_KEY_RE.match(key):
+        reserved = isinstance(key, str) and key.startswith(SYSTEM_KEY_PREFIX)
         raise ValidationError(
-            f"idempotency key must be 1-{IDEM_KEY_LEN_MAX} printable ASCII characters",
+            f"idempotency keys starting with {SYSTEM_KEY_PREFIX!r} are the registry's own"
+            if reserved
+            else f"idempotency key must be 1-{IDEM_KEY_LEN_MAX} printable ASCII characters",
             code="bad_idempotency_key",
         )
+
+
+def system_key(*parts: str | int) -> str:
+    """The key of an entry a context makes for a request, from parts it holds unique.
+
+    It starts with ``SYSTEM_KEY_PREFIX``, which ``check_key`` refuses from every client,
+    so no client's key can ever be the same (the market's ``~market/<contract>/<seq>/<n>``:
+    its contract's seq is taken under the contract's lock and commits with the entries).
+    """
+    key = SYSTEM_KEY_PREFIX + "/".join(str(p) for p in parts)
+    if not SYSTEM_KEY_RE.match(key):
+        raise ValueError(f"not a system key: {key!r}")
+    return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,12 +278,17 @@ def _with_evidence(plan: Plan, evidence: Evidence | None) -> Plan:
 
 
 def _statuses_allow(
-    uow: UnitOfWork, plan: Plan, by_authority: bool
+    uow: UnitOfWork,
+    plan: Plan,
+    by_authority: bool,
+    seen: dict[AccountId, AccountStatus] | None = None,
 ) -> dict[AccountId, AccountStatus] | None:
     """Refuse ``plan`` if an account it posts to has a status beyond what it allows.
 
     Careful: read the statuses and refuse here, naming the accounts. Deferred (lean):
     return every account's limit, for the store's statement to check as it writes.
+    ``seen``: the statuses read already in this unit of work, under the journal head
+    (``execute_in``'s entries); only the accounts not among them are read.
     """
     postings = plan.postings
     if not len(postings):
@@ -266,7 +301,14 @@ def _statuses_allow(
         if not ids:
             return None
     uow.head  # noqa: B018 - hold the head: no change of status commits before this entry
-    restricted = uow.account_statuses(ids)
+    if seen is not None and ids is not None:
+        unknown = [a for a in ids if a not in seen]
+        if unknown:
+            read = uow.account_statuses(unknown)
+            seen.update({a: read.get(a, AccountStatus.OPEN) for a in unknown})
+        restricted = {a: seen[a] for a in ids if seen[a] != AccountStatus.OPEN}
+    else:
+        restricted = uow.account_statuses(ids)
     if by_authority:  # only a closed account refuses an authority (``ledger.status``)
         restricted = {a: s for a, s in restricted.items() if s == AccountStatus.CLOSED}
     if restricted and ids is None:  # a bulk entry: judge only its own accounts
@@ -288,6 +330,12 @@ class Journal:
         self.store = store
         self.clock = clock
         self._group = GroupCommitter(store) if group_commit else None
+        # Per writing unit of work ``execute_in`` writes to: the account statuses read
+        # under its journal head, which only its own entries could change since.
+        self._statuses_seen: WeakKeyDictionary[UnitOfWork, dict[AccountId, AccountStatus]] = (
+            WeakKeyDictionary()
+        )
+        self._guard = threading.Lock()
 
     def close(self) -> None:
         """Stop the group-commit writer, if there is one."""
@@ -355,17 +403,24 @@ class Journal:
         fingerprint: str,
         planner: Planner,
         evidence: Evidence | None,
+        *,
+        fresh: bool = False,
+        seen: dict[AccountId, AccountStatus] | None = None,
     ) -> Receipt:
-        prior = None if uow.checks_deferred else replay_of(uow, actor_id, key, fingerprint)
+        prior = None
+        if not (uow.checks_deferred or fresh):
+            prior = replay_of(uow, actor_id, key, fingerprint)
         if prior is not None:
             if prior.entry is None:
                 raise LoggedWithoutEntry(prior.result or {})
             return Receipt(prior.entry, replayed=True)
         who = acting_party(uow, actor_id)
         plan = _with_evidence(planner(uow, who), evidence)
-        limits = _statuses_allow(uow, plan, access.is_authority(who))
+        limits = _statuses_allow(uow, plan, access.is_authority(who), seen)
         ts = format_ts(self.clock())
         entry = uow.append(plan, actor_id, key, fingerprint, ts, status_limits=limits)
+        if seen is not None and plan.status is not None:
+            seen.clear()  # this entry changed a status: read them again
         if evidence is not None:
             evidence.write(uow, entry)
         return Receipt(entry)
@@ -378,6 +433,8 @@ class Journal:
         command: Command,
         planner: Planner,
         evidence: Evidence | None = None,
+        *,
+        fresh: bool = False,
     ) -> Receipt:
         """Record one more entry in a writing unit of work its caller opened and commits.
 
@@ -386,10 +443,22 @@ class Journal:
         causes, with the contract's rows beside them). Each entry is careful, keyed and
         checked as ``execute``'s; the caller holds the writer (``store.writer()``) and
         commits it, so an error anywhere leaves none of them written.
+
+        ``fresh``: ``key`` is a ``system_key`` the caller made unique (see the module), so
+        its prior use is not read; a reuse is still refused by the unique index.
         """
-        check_key(key)
+        if fresh:
+            if not SYSTEM_KEY_RE.match(key):
+                raise ValueError(f"a fresh key is a system key, not {key!r}")
+        else:
+            check_key(key)
         uow.start_operation(defer_checks=False)
-        return self._apply(uow, actor_id, key, command.fingerprint(), planner, evidence)
+        fingerprint = command.fingerprint()
+        with self._guard:
+            seen = self._statuses_seen.setdefault(uow, {})
+        return self._apply(
+            uow, actor_id, key, fingerprint, planner, evidence, fresh=fresh, seen=seen
+        )
 
     def execute_recorded(
         self,

@@ -38,9 +38,39 @@ from the open orders, which are the registry's. The journal head is taken by the
 entry and held to the commit, so settlements of different contracts also serialise;
 the contract lock is what makes the book's read-match-write one step.
 
-Entries made by a command are keyed ``market/<contract id>/<seq>/<n>`` under the
+Entries made by a command are keyed ``~market/<contract id>/<seq>/<n>`` under the
 commanding actor (the close's: the operator), so the same command's entries are
-identifiable in the journal; the caller's own key lives in ``market_commands``.
+identifiable in the journal; the caller's own key lives in ``market_commands``. Such a
+key is a *system key* (``ledger.write.system_key``): no client may send a key starting
+with ``~``, so a client's own keys never collide with the entries its orders make, and
+since the contract's seq is new under its lock, the key is new by construction — its
+prior use is not read (the journal's unique index still refuses a reuse).
+
+Two commands of different contracts under one caller's key may run at once (they hold
+different locks); the second to write its command log row finds the key taken by the
+unique index, rolls back and answers as if it had come second: a replay of the first's
+answer, or ``idempotency_key_reused``.
+
+**What a command costs.** Per order, the reads that decide it and the entries it makes;
+everything else is known already or sent together:
+
+- this process keeps, beside each contract's book and valid exactly as long as the book
+  (the contract's ``last_seq`` is the book's), the open orders' rows, their holds' ids
+  and the T+1 purchases read so far; a command that fails drops them with the book;
+- which batch belongs to which contract is cached (batches are never edited); an asset
+  an account holds that the cache does not know reloads the list;
+- the market rows a command writes (orders, holds of orders, trades, T+1 purchases, the
+  contract's state, the command log) are sent together before it commits
+  (``sql.store.Pending``: one pipelined round trip on PostgreSQL).
+- the contract's lock and the key's look-up are one round trip on PostgreSQL, an order's
+  holds one read, and each account's status is read once per command
+  (``Journal.execute_in``);
+- this process's threads queue for a contract's turn on a lock of their own before the
+  database's (on SQLite one for all contracts, its writer being one): the database's
+  lock still makes one matcher per contract across processes, this one hands the turn
+  on at once instead of SQLite's busy polling with growing sleeps.
+
+Code that reads back a market row its command wrote calls ``_Run.flush`` first.
 
 Day orders and the close: a contract's book is the open trading day's. ``close_day``,
 run by the operator's scheduler after the last session, expires what is open
@@ -56,7 +86,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -76,7 +106,7 @@ from pctrade.ledger.model import CASH_ASSET, Account, Batch, Denomination, Party
 from pctrade.ledger.operations import FreezeReason, Plan, plan_freeze, plan_unfreeze
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.service import AUTHORITIES, Registry, account_of, require_holder
-from pctrade.ledger.write import RowsBeside, acting_party, check_key
+from pctrade.ledger.write import RowsBeside, acting_party, check_key, system_key
 from pctrade.market import commands as mc
 from pctrade.market.eligibility import decide
 from pctrade.market.engine import (
@@ -121,6 +151,24 @@ CLIENT_ORDER_ID_LEN_MAX = 64
 LEVELS_MAX = 5
 BATCHES_MAX = 16
 OPEN, FILLED, CANCELLED, EXPIRED = "open", "filled", "cancelled", "expired"
+
+
+@dataclass(slots=True)
+class _Known:
+    """What this process knows of a contract as of ``book``'s last seq (see the module)."""
+
+    book: OrderBook | None
+    orders: dict[int, db.Row] = field(default_factory=dict)  # the open orders' rows
+    holds: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # (hold, asset)
+    bought: dict[tuple[str, int], int] = field(default_factory=dict)  # (day, account) → g
+
+
+class _Raced(Exception):
+    """A concurrent command of another contract took the caller's key first; its answer."""
+
+    def __init__(self, answer: JsonDict) -> None:
+        super().__init__("the key was taken by a concurrent command")
+        self.answer = answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,45 +217,76 @@ class _Run:
         self.entries: list[int] = []
         self.trades: list[str] = []
         self.orders: dict[int, db.Row] = {}
+        self.known = _Known(None)  # the contract's, once ``Market._book`` has it
+        self.pending = db.Pending()
+
+    def flush(self) -> None:
+        """Send the market rows written so far (before reading one of them back)."""
+        self.pending.flush(self.uow)
 
     # ---- entries ----------------------------------------------------------------------
     def entry(
         self, what: str, planner: Callable[[UnitOfWork, Party], Plan], beside: Any = None
     ) -> int:
         self.n += 1
-        key = f"market/{self.cid}/{self.seq}/{self.n}"
+        key = system_key("market", self.cid, self.seq, self.n)
         cmd = _Internal(what, self.code, self.seq, self.n)
         receipt = self.m.registry.journal.execute_in(
-            self.uow, self.actor, key, cmd, planner, beside
+            self.uow, self.actor, key, cmd, planner, beside, fresh=True
         )
         self.entries.append(receipt.seq)
         return receipt.seq
 
     def order(self, order_id: int) -> db.Row:
-        row = self.orders.get(order_id)
+        row = self.orders.get(order_id) or self.known.orders.get(order_id)
         if row is None:
-            found = db.order(self.uow, self.cid, order_id)
-            if found is None:
+            self.flush()
+            row = db.order(self.uow, self.cid, order_id)
+            if row is None:
                 raise NotFound(f"no order {order_id} in {self.code}", code="order_not_found")
-            row = self.orders[order_id] = found
+        self.orders[order_id] = row
         return row
 
-    def holds(self, order_id: int) -> list[Held]:
-        out = []
-        for hold_id, asset_id in db.order_hold_ids(self.uow, self.cid, order_id):
-            hold = self.uow.hold(hold_id)
-            if hold is not None and hold.remaining > 0:
-                out.append(Held(hold_id, asset_id, hold.remaining))
-        return out
+    def hold_ids(self, order_id: int) -> list[tuple[int, int]]:
+        """The order's holds (hold id, asset id), oldest first: known, or read once."""
+        ids = self.known.holds.get(order_id)
+        if ids is None:
+            self.flush()
+            ids = self.known.holds[order_id] = db.order_hold_ids(self.uow, self.cid, order_id)
+        return ids
+
+    def bought(self, day: str, account_id: int) -> int:
+        """What the account bought of the contract on ``day`` (T+1): known, or read once."""
+        found = self.known.bought.get((day, account_id))
+        if found is None:
+            self.flush()
+            found = self.known.bought[(day, account_id)] = db.bought_on(
+                self.uow, self.cid, day, account_id
+            )
+        return found
+
+    def add_bought(self, day: str, account_id: int, quantity_g: int) -> None:
+        self.pending.add_bought(self.cid, day, account_id, quantity_g)
+        if (day, account_id) in self.known.bought:
+            self.known.bought[(day, account_id)] += quantity_g
+
+    def holds(self, *order_ids: int) -> list[Held]:
+        """The orders' holds with something left, oldest first, read in one go."""
+        ids = [h for order_id in order_ids for h in self.hold_ids(order_id)]
+        left = db.hold_remaining(self.uow, [h for h, _ in ids])
+        return [Held(h, a, left[h]) for h, a in ids if left.get(h, 0) > 0]
 
     def freeze(self, order: db.Row, asset_id: int, amount: int) -> None:
         account = account_of(self.uow, int(order["account_id"]))
         ref = f"{HOLD_PREFIX}{self.code}:{order['order_id']}"
+        order_id = int(order["order_id"])
+        ids = self.hold_ids(order_id)
         seq = self.entry(
             "hold",
             lambda uow, who: plan_freeze(account, asset_id, amount, FreezeReason.ORDER, ref),
         )
-        db.add_order_hold(self.uow, self.cid, int(order["order_id"]), seq, asset_id)
+        self.pending.add_order_hold(self.cid, order_id, seq, asset_id)
+        ids.append((seq, asset_id))
 
     def release(self, order: db.Row, amount: int | None) -> None:
         """Release ``amount`` of the order's holds, newest first (None: all of it)."""
@@ -231,19 +310,17 @@ class _Run:
 
     def set_order(self, order: db.Row, **values: Any) -> None:
         order.update(values)
-        db.update_order(self.uow, self.cid, int(order["order_id"]), **values)
+        self.pending.update_order(self.cid, int(order["order_id"]), **values)
 
     def log(self, kind: str, key: str, fingerprint: str, result: JsonDict) -> None:
-        db.update_contract(
-            self.uow,
+        self.pending.update_contract(
             self.cid,
             last_seq=self.seq,
             last_order_id=int(self.contract["last_order_id"]),
             trading_day=self.contract["trading_day"],
             reference_price_fen_per_t=self.contract["reference_price_fen_per_t"],
         )
-        db.record_command(
-            self.uow,
+        self.pending.record_command(
             {
                 "contract_id": self.cid,
                 "seq": self.seq,
@@ -265,7 +342,20 @@ class Market:
         self.store = registry.store
         self.rules = rules
         self._books: dict[int, OrderBook] = {}
+        self._known: dict[int, _Known] = {}
         self._guard = threading.Lock()
+        self._assets: dict[int, Batch] = {}  # every batch seen (never edited)
+        self._in_contract: dict[tuple[str, int], bool] = {}
+        self._turns: dict[str, threading.Lock] = {}
+        self._per_contract = bool(getattr(self.store, "is_postgres", False))
+
+    def forget(self) -> None:
+        """Drop what this process keeps (books, orders, batches): the registry was reset."""
+        with self._guard:
+            self._books.clear()
+            self._known.clear()
+            self._assets = {}
+            self._in_contract.clear()
 
     # ---- listing ----------------------------------------------------------------------
     def list_contract(self, actor: str, key: str, cmd: mc.ListContract) -> JsonDict:
@@ -330,28 +420,73 @@ class Market:
     def _command(
         self, actor: str, key: str, code: str, cmd: Command
     ) -> Iterator[tuple[_Run, JsonDict | None]]:
+        """The frame of a command (see the module); a command that came second to its key
+        on another contract raises ``_Raced`` with its answer (``_do`` returns it)."""
         check_key(key)
         fingerprint = cmd.fingerprint()
-        with self.store.writer() as uow:
-            contract = db.contract(uow, code, lock=True)
+        with self._turn(code), self.store.writer() as uow:
+            contract, prior = db.contract_and_command(uow, code, actor, key)
             if contract is None:
                 raise NotFound(f"no contract {code}", code="unknown_contract")
-            prior = db.command_by_key(uow, actor, key)
             run = _Run(self, uow, contract, actor, int(contract["last_seq"]) + 1)
             if prior is not None:
-                if prior["request_hash"] != fingerprint:
-                    raise IdempotencyConflict(
-                        f"idempotency key {key!r} was already used for a different request"
-                    )
-                yield run, {**json.loads(prior["result"]), "replayed": True}
+                yield run, _replay(prior, key, fingerprint)
                 return
             try:
                 yield run, None
+                run.flush()
+                # What this process knows follows the command, while it holds the lock
+                # (a failed commit drops it below).
+                known = run.known
+                for order_id, row in run.orders.items():
+                    if row["state"] == OPEN:
+                        known.orders[order_id] = row
+                    else:
+                        known.orders.pop(order_id, None)
+                        known.holds.pop(order_id, None)
                 uow.commit()
+            except db.KeyTaken:
+                self._drop(run.cid)
             except BaseException:
-                with self._guard:
-                    self._books.pop(run.cid, None)  # rebuilt from what was committed
+                self._drop(run.cid)  # rebuilt from what was committed
                 raise
+            else:
+                return
+        # The key was committed meanwhile by a command of another contract: answer as
+        # the second of two commands under one key does.
+        with self.store.reader() as uow:
+            prior = db.command_by_key(uow, actor, key)
+        if prior is None:  # the unique index saw it committed, so it is there
+            raise RuntimeError(f"the command under key {key!r} vanished")
+        raise _Raced(_replay(prior, key, fingerprint))
+
+    def _turn(self, code: str) -> threading.Lock:
+        """The lock this process's threads queue on before a command of ``code``.
+
+        The database's lock is what keeps one matcher per contract across processes;
+        this one only hands the turn from thread to thread at once. SQLite has one writer
+        for everything, whose waiters poll it with growing sleeps (``busy_timeout``), so
+        there it is one lock for every contract; PostgreSQL locks each contract's row.
+        """
+        name = code if self._per_contract else ""
+        with self._guard:
+            turn = self._turns.get(name)
+            if turn is None:
+                turn = self._turns[name] = threading.Lock()
+        return turn
+
+    def _do(self, actor: str, key: str, cmd: Any, body: Callable[[_Run], JsonDict]) -> JsonDict:
+        """Run ``body`` as a command of ``cmd.contract``; its answer, or the replay's."""
+        try:
+            with self._command(actor, key, cmd.contract, cmd) as (run, replay):
+                return replay if replay is not None else body(run)
+        except _Raced as raced:
+            return raced.answer
+
+    def _drop(self, contract_id: int) -> None:
+        with self._guard:
+            self._books.pop(contract_id, None)
+            self._known.pop(contract_id, None)
 
     def _params(self, contract: db.Row, trading: Trading) -> TradingParams:
         return TradingParams(
@@ -366,18 +501,28 @@ class Market:
         """The contract's book at its last seq: this process's, or rebuilt from the registry."""
         with self._guard:
             book = self._books.get(run.cid)
+            known = self._known.get(run.cid)
         last_seq = int(run.contract["last_seq"])
-        if book is None or book.last_seq != last_seq:
-            book = OrderBook.rebuild(params, self._state(run))
+        if book is None or book.last_seq != last_seq or known is None or known.book is not book:
+            rows = self._rows_of_day(run)
+            book = OrderBook.rebuild(params, self._state_of(run, rows))
+            known = _Known(book, {int(r["order_id"]): r for r in rows if r["state"] == OPEN})
             with self._guard:
                 self._books[run.cid] = book
+                self._known[run.cid] = known
         elif book.params != params:
             book.set_params(params)
+        run.known = known
         return book
 
-    def _state(self, run: _Run) -> BookState:
+    def _rows_of_day(self, run: _Run) -> list[db.Row]:
         day = run.contract["trading_day"]
-        rows = [] if day is None else db.orders_of_day(run.uow, run.cid, str(day))
+        return [] if day is None else db.orders_of_day(run.uow, run.cid, str(day))
+
+    def _state(self, run: _Run) -> BookState:
+        return self._state_of(run, self._rows_of_day(run))
+
+    def _state_of(self, run: _Run, rows: list[db.Row]) -> BookState:
         open_ = [
             RestingOrder(
                 int(r["order_id"]),
@@ -437,28 +582,45 @@ class Market:
         open_day = run.contract["trading_day"]
         if open_day is not None and open_day != day.isoformat():
             raise Conflict(f"{run.code}'s day {open_day} is not closed yet", code="day_not_closed")
-        if db.close_of(run.uow, run.cid, day.isoformat()) is not None:
+        # A close of the day sets the open day to none, so an open day of today has none.
+        if open_day is None and db.close_of(run.uow, run.cid, day.isoformat()) is not None:
             raise _closed(f"{run.code} closed {day} already")
         run.contract["trading_day"] = day.isoformat()
         return rule_set, trading, day
 
     # ---- holdings ----------------------------------------------------------------------
-    def _contract_batches(self, run: _Run) -> dict[int, Batch]:
+    @staticmethod
+    def _contract_key(run: _Run) -> list[str]:
         c = run.contract
-        key = ["instrument", "jurisdiction", "vintage"] + (["project"] if c["project"] else [])
+        return ["instrument", "jurisdiction", "vintage"] + (["project"] if c["project"] else [])
+
+    def _contract_batches(self, run: _Run) -> dict[int, Batch]:
+        key = self._contract_key(run)
+        self._assets = {b.asset_id: b for b in run.uow.batches()}
         return {
-            b.asset_id: b
-            for b in run.uow.batches()
-            if contract_code(key, b.denomination) == run.code
+            a: b for a, b in self._assets.items() if contract_code(key, b.denomination) == run.code
         }
+
+    def _of_contract(self, run: _Run, asset_id: int) -> bool:
+        """Whether the batch ``asset_id`` trades as ``run``'s contract (cached)."""
+        found = self._in_contract.get((run.code, asset_id))
+        if found is None:
+            batch = self._assets.get(asset_id)
+            if batch is None:  # a batch this process has not seen yet
+                self._assets = {b.asset_id: b for b in run.uow.batches()}
+                batch = self._assets.get(asset_id)
+            if batch is None:
+                return False
+            found = contract_code(self._contract_key(run), batch.denomination) == run.code
+            self._in_contract[(run.code, asset_id)] = found
+        return found
 
     def _credits(self, run: _Run, account: Account) -> tuple[dict[int, int], int]:
         """The account's available credits of the contract per batch, and all it holds."""
-        batches = self._contract_batches(run)
         available: dict[int, int] = {}
         held = 0
         for asset_id, state, amount in run.uow.balances_of(account.account_id):
-            if asset_id in batches:
+            if asset_id != CASH_ASSET and self._of_contract(run, asset_id):
                 if state == State.AVAILABLE:
                     available[asset_id] = amount
                 if state in (State.AVAILABLE, State.FROZEN):
@@ -466,10 +628,19 @@ class Market:
         return available, held
 
     def _pick(
-        self, run: _Run, account: Account, qty: int, named: tuple[str, ...] | None, t1: bool
+        self,
+        run: _Run,
+        account: Account,
+        qty: int,
+        named: tuple[str, ...] | None,
+        t1: bool,
+        credits: dict[int, int] | None = None,
     ) -> list[tuple[int, int]]:
-        """Which batches cover a sell of ``qty``: (asset id, grams), oldest or as named."""
-        available, _ = self._credits(run, account)
+        """Which batches cover a sell of ``qty``: (asset id, grams), oldest or as named.
+
+        ``credits``: the account's available credits of the contract, if read already.
+        """
+        available = self._credits(run, account)[0] if credits is None else credits
         if named is not None:
             batches = self._contract_batches(run)
             by_name = {b.name: a for a, b in batches.items()}
@@ -486,9 +657,7 @@ class Market:
                 f"account {account.number} has {total} g of {run.code} to sell, needs {qty}",
                 code="insufficient_credits",
             )
-        bought = db.bought_on(
-            run.uow, run.cid, str(run.contract["trading_day"]), account.account_id
-        )
+        bought = run.bought(str(run.contract["trading_day"]), account.account_id)
         if t1 and sum(available.values()) - bought < qty:
             raise Conflict(
                 f"{bought} g of {run.code} were bought today and cannot be sold before the "
@@ -514,10 +683,7 @@ class Market:
     # ---- place ------------------------------------------------------------------------
     def place(self, actor: str, key: str, cmd: mc.PlaceOrder) -> JsonDict:
         """Enter an order: funded and frozen, matched, each fill settled, all at once."""
-        with self._command(actor, key, cmd.contract, cmd) as (run, replay):
-            if replay is not None:
-                return replay
-            return self._place(run, key, cmd)
+        return self._do(actor, key, cmd, lambda run: self._place(run, key, cmd))
 
     def _place(self, run: _Run, key: str, cmd: mc.PlaceOrder) -> JsonDict:
         uow = run.uow
@@ -533,10 +699,12 @@ class Market:
         account = account_of(uow, _require_int(cmd.account_id, "account"))
         require_holder(uow, who, account)
         rule_set, trading, day = self._open_day(run)
+        params = self._params(run.contract, trading)
+        book = self._book(run, params)  # and what this process knows of the contract
         owner = uow.party(account.owner)
         if owner is None:
             raise NotFound(f"no party {account.owner}", code="unknown_party")
-        held = self._credits(run, account)[1] if side == Side.SELL else None
+        credits, held = self._credits(run, account) if side == Side.SELL else ({}, None)
         eligibility = rule_set.eligibility
         if eligibility is None:
             raise Conflict(f"rule set {rule_set.version} states no eligibility", code="no_rule")
@@ -552,15 +720,14 @@ class Market:
             day=day,
             held_g=held,
         ).require()
-        params = self._params(run.contract, trading)
         _check_numbers(params, price, qty)
         fee_bps = 0 if rule_set.fees is None else rule_set.fees.trade_fee_bps or 0
         picks: list[tuple[int, int]] = []
         if side == Side.BUY:
             self._require_cash(run, account, reserve_fen(price, qty, fee_bps))
         else:
-            picks = self._pick(run, account, qty, cmd.batches, trading.resale_delay_days > 0)
-        book = self._book(run, params)
+            t1 = trading.resale_delay_days > 0
+            picks = self._pick(run, account, qty, cmd.batches, t1, credits)
         order_id = int(run.contract["last_order_id"]) + 1
         run.contract["last_order_id"] = order_id
         place = Place(
@@ -590,7 +757,11 @@ class Market:
     # ---- cancel and amend -----------------------------------------------------------------
     def _owner_for(self, run: _Run, order_id: int) -> str:
         """The order's owner if the actor may act for its account, else the actor."""
-        found = db.order(run.uow, run.cid, order_id) if 0 < order_id < 2**63 else None
+        found = None
+        if 0 < order_id < 2**63:
+            found = run.orders.get(order_id) or run.known.orders.get(order_id)
+            if found is None:
+                found = db.order(run.uow, run.cid, order_id)
         if found is None:
             return run.actor
         who = acting_party(run.uow, run.actor)
@@ -602,9 +773,8 @@ class Market:
 
     def cancel(self, actor: str, key: str, cmd: mc.CancelOrder) -> JsonDict:
         """Cancel an open order: its holds are released exactly."""
-        with self._command(actor, key, cmd.contract, cmd) as (run, replay):
-            if replay is not None:
-                return replay
+
+        def body(run: _Run) -> JsonDict:
             order_id = _require_int(cmd.order_id, "order id")
             _rule_set, trading, _day = self._open_day(run)
             book = self._book(run, self._params(run.contract, trading))
@@ -612,11 +782,12 @@ class Market:
             self._apply(run, events, trading=trading)
             return self._answer(run, key, "cancel", cmd, order_id)
 
+        return self._do(actor, key, cmd, body)
+
     def amend(self, actor: str, key: str, cmd: mc.AmendOrder) -> JsonDict:
         """New price and total quantity; its holds follow (more frozen, or released)."""
-        with self._command(actor, key, cmd.contract, cmd) as (run, replay):
-            if replay is not None:
-                return replay
+
+        def body(run: _Run) -> JsonDict:
             order_id = _require_int(cmd.order_id, "order id")
             price = _require_int(cmd.price_fen_per_t, "price")
             qty = _require_int(cmd.quantity_g, "quantity")
@@ -627,48 +798,52 @@ class Market:
             self._apply(run, events, trading=trading)
             return self._answer(run, key, "amend", cmd, order_id)
 
+        return self._do(actor, key, cmd, body)
+
     # ---- the close --------------------------------------------------------------------
     def close_day(self, actor: str, key: str, cmd: mc.CloseDay) -> JsonDict:
         """Expire the day's open orders and fix its close (the operator's scheduler)."""
-        with self._command(actor, key, cmd.contract, cmd) as (run, replay):
-            if replay is not None:
-                return replay
-            access.require_role(acting_party(run.uow, actor), AUTHORITIES, "close a day")
-            try:
-                day = date.fromisoformat(cmd.day)
-            except (TypeError, ValueError) as exc:
-                raise ValidationError(f"not a day: {cmd.day!r}", code="bad_date") from exc
-            done = db.close_of(run.uow, run.cid, day.isoformat())
-            if done is not None:
-                return {**_close_answer(run.code, done), "replayed": True}
-            today, second = local_time(self.registry.clock())
-            rule_set = self.rules.in_force(str(run.contract["market"]), day)
-            trading = self._trading(rule_set)
-            last_close_s = max((s.close_s for s in trading.sessions), default=0)
-            if day > today or (day == today and second < last_close_s):
-                raise Conflict(f"{run.code}'s {day} has not ended", code="session_not_ended")
-            open_day = run.contract["trading_day"]
-            if open_day is not None and open_day != day.isoformat():
-                raise Conflict(f"{run.code}'s open day is {open_day}", code="day_not_closed")
-            book = self._book(run, self._params(run.contract, trading))
-            self._apply(run, book.close(Close(run.seq)), trading=trading)
-            total, volume = db.day_summary(run.uow, run.cid, day.isoformat())
-            previous = run.contract["reference_price_fen_per_t"]
-            close = (2 * total + volume) // (2 * volume) if volume else previous
-            row = {
-                "contract_id": run.cid,
-                "day": day.isoformat(),
-                "close_fen_per_t": close,
-                "carried": volume == 0,
-                "volume_g": volume,
-                "seq": run.seq,
-            }
-            db.add_close(run.uow, row)
-            run.contract["trading_day"] = None
-            run.contract["reference_price_fen_per_t"] = close
-            result = {**_close_answer(run.code, row), "seq": run.seq, "entries": run.entries}
-            run.log("close", key, cmd.fingerprint(), result)
-            return {**result, "replayed": False}
+        return self._do(actor, key, cmd, lambda run: self._close_day(run, key, cmd))
+
+    def _close_day(self, run: _Run, key: str, cmd: mc.CloseDay) -> JsonDict:
+        actor = run.actor
+        access.require_role(acting_party(run.uow, actor), AUTHORITIES, "close a day")
+        try:
+            day = date.fromisoformat(cmd.day)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(f"not a day: {cmd.day!r}", code="bad_date") from exc
+        done = db.close_of(run.uow, run.cid, day.isoformat())
+        if done is not None:
+            return {**_close_answer(run.code, done), "replayed": True}
+        today, second = local_time(self.registry.clock())
+        rule_set = self.rules.in_force(str(run.contract["market"]), day)
+        trading = self._trading(rule_set)
+        last_close_s = max((s.close_s for s in trading.sessions), default=0)
+        if day > today or (day == today and second < last_close_s):
+            raise Conflict(f"{run.code}'s {day} has not ended", code="session_not_ended")
+        open_day = run.contract["trading_day"]
+        if open_day is not None and open_day != day.isoformat():
+            raise Conflict(f"{run.code}'s open day is {open_day}", code="day_not_closed")
+        book = self._book(run, self._params(run.contract, trading))
+        self._apply(run, book.close(Close(run.seq)), trading=trading)
+        run.flush()
+        total, volume = db.day_summary(run.uow, run.cid, day.isoformat())
+        previous = run.contract["reference_price_fen_per_t"]
+        close = (2 * total + volume) // (2 * volume) if volume else previous
+        row = {
+            "contract_id": run.cid,
+            "day": day.isoformat(),
+            "close_fen_per_t": close,
+            "carried": volume == 0,
+            "volume_g": volume,
+            "seq": run.seq,
+        }
+        db.add_close(run.uow, row)
+        run.contract["trading_day"] = None
+        run.contract["reference_price_fen_per_t"] = close
+        result = {**_close_answer(run.code, row), "seq": run.seq, "entries": run.entries}
+        run.log("close", key, cmd.fingerprint(), result)
+        return {**result, "replayed": False}
 
     # ---- events into the registry -------------------------------------------------------
     def _apply(
@@ -684,8 +859,9 @@ class Market:
             if isinstance(event, Rejected):
                 raise refusal_error(event.code, f"{run.code}: {event.code}")
             if isinstance(event, Accepted) and new_order is not None:
-                db.add_order(run.uow, new_order)
+                run.pending.add_order(new_order)
                 run.orders[event.order_id] = new_order
+                run.known.holds[event.order_id] = []
                 if event.side == Side.BUY:
                     run.freeze(new_order, CASH_ASSET, run.reservation(new_order))
                 else:
@@ -741,16 +917,18 @@ class Market:
             int(buy["account_id"]),
             int(sell["account_id"]),
         )
-        buyer_holds = run.holds(int(buy["order_id"]))
-        seller_holds = run.holds(int(sell["order_id"]))
+        buy_id, sell_id = int(buy["order_id"]), int(sell["order_id"])
+        both = run.holds(buy_id, sell_id)
+        mine = set(h for h, _ in run.hold_ids(buy_id))
+        buyer_holds = [h for h in both if h.hold_id in mine]
+        seller_holds = [h for h in both if h.hold_id not in mine]
         after = run.reservation(buy)
         plan = plan_trade_settle(trade, buyer_holds, seller_holds, after)
         day = str(run.contract["trading_day"])
 
         def beside(uow: UnitOfWork, entry: Any) -> None:
             p = entry.header.payload
-            db.add_trade(
-                uow,
+            run.pending.add_trade(
                 {
                     "trade_id": trade_id,
                     "entry_seq": entry.seq,
@@ -773,10 +951,13 @@ class Market:
 
         run.entry("settle", _fixed(plan), RowsBeside(beside))
         run.trades.append(trade_id)
-        db.add_bought(run.uow, run.cid, day, trade.buyer, trade.quantity_g)
+        run.add_bought(day, trade.buyer, trade.quantity_g)
 
     def _answer(self, run: _Run, key: str, kind: str, cmd: Command, order_id: int) -> JsonDict:
-        order = run.orders.get(order_id) or db.order(run.uow, run.cid, order_id) or {}
+        order = run.orders.get(order_id) or run.known.orders.get(order_id)
+        if order is None:
+            run.flush()
+            order = db.order(run.uow, run.cid, order_id) or {}
         result: JsonDict = {
             "contract": run.code,
             "seq": run.seq,
@@ -788,6 +969,15 @@ class Market:
         }
         run.log(kind, key, cmd.fingerprint(), result)
         return {**result, "replayed": False}
+
+
+def _replay(prior: db.Row, key: str, fingerprint: str) -> JsonDict:
+    """The answer to a command under a key a command was logged under already."""
+    if prior["request_hash"] != fingerprint:
+        raise IdempotencyConflict(
+            f"idempotency key {key!r} was already used for a different request"
+        )
+    return {**json.loads(prior["result"]), "replayed": True}
 
 
 def _fixed(plan: Plan) -> Callable[[UnitOfWork, Party], Plan]:

@@ -17,15 +17,24 @@
 Conservation: an open order's holds have exactly its reservation left, a closed
 order's nothing; every trade row has its settlement entry and every settlement entry a
 row (``market.audit``).
+
+The reads and writes of an order's command (the hot path) are hand-written SQL run on
+the driver's cursor of the unit of work's transaction: SQLAlchemy's statement building
+cost more than the statements. A command's writes are collected in ``Pending`` and sent
+together before it commits — on PostgreSQL in one pipelined round trip.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
+
+from pctrade.market.model import MarketOp
 
 metadata = MetaData()
 BIG = BigInteger
@@ -140,6 +149,156 @@ closes = Table(
 )
 
 
+# ---- hand-written SQL on the unit of work's driver connection ---------------------------
+_NAMED_PARAM = re.compile(r"(?<![:\w]):([a-z_]+)")
+_PG_SQL: dict[str, str] = {}
+
+
+def _sql(uow: Any, sql: str) -> str:
+    """``:name`` parameters (sqlite3's style), or psycopg's ``%(name)s`` on PostgreSQL."""
+    if not uow.is_postgres:
+        return sql
+    converted = _PG_SQL.get(sql)
+    if converted is None:
+        converted = _PG_SQL[sql] = _NAMED_PARAM.sub(r"%(\1)s", sql)
+    return converted
+
+
+def _cursor(uow: Any, sql: str, params: dict[str, Any]) -> Any:
+    cursor = uow.dbapi_connection().cursor()
+    cursor.execute(_sql(uow, sql), params)
+    return cursor
+
+
+def _row(cursor: Any) -> Row | None:
+    found = cursor.fetchone()
+    if found is None:
+        return None
+    return dict(zip([d[0] for d in cursor.description], found, strict=True))
+
+
+def _insert_sql(table: str, columns: Sequence[str]) -> str:
+    names = ", ".join(columns)
+    marks = ", ".join(f":{c}" for c in columns)
+    return f"INSERT INTO {table} ({names}) VALUES ({marks})"
+
+
+_CONTRACT = (
+    "SELECT contract_id, code, instrument, jurisdiction, project, vintage, market, listed_by,"
+    " listed_at, last_seq, last_order_id, trading_day, reference_price_fen_per_t"
+    " FROM market_contracts WHERE code = :code"
+)
+_COMMAND = (
+    "SELECT contract_id, seq, actor, idem_key, kind, request_hash, result, ts"
+    " FROM market_commands WHERE actor = :actor AND idem_key = :key"
+)
+_ORDER = (
+    "SELECT contract_id, order_id, client_order_id, owner, account_id, side, time_in_force,"
+    " price_fen_per_t, quantity_g, filled_g, fee_bps, state, priority_seq, placed_seq, day"
+    " FROM market_orders WHERE contract_id = :c AND order_id = :o"
+)
+_BOUGHT = (
+    "SELECT quantity_g FROM market_bought WHERE contract_id = :c AND day = :d AND account_id = :a"
+)
+_ADD_BOUGHT = (
+    "INSERT INTO market_bought (contract_id, day, account_id, quantity_g)"
+    " VALUES (:c, :d, :a, :q) ON CONFLICT (contract_id, day, account_id)"
+    " DO UPDATE SET quantity_g = market_bought.quantity_g + excluded.quantity_g"
+)
+_UPDATE_CONTRACT = (
+    "UPDATE market_contracts SET last_seq = :last_seq, last_order_id = :last_order_id,"
+    " trading_day = :trading_day, reference_price_fen_per_t = :reference_price_fen_per_t"
+    " WHERE contract_id = :contract_id"
+)
+_HOLD_IDS = (
+    "SELECT hold_id, asset_id FROM market_order_holds"
+    " WHERE contract_id = :c AND order_id = :o ORDER BY hold_id"
+)
+# The market's settlement entries, by the partial index of migration 0017, which holds a
+# row for those entries only: the WHERE is the index's, word for word (SQLite uses a
+# partial index only then). ``auction_settle`` is one-way bidding's (issue 13).
+SETTLEMENT_OPS = ("auction_settle", str(MarketOp.TRADE_SETTLE))
+_SETTLEMENTS = (
+    "SELECT seq, payload FROM entries"
+    f" WHERE op_type IN ('{SETTLEMENT_OPS[0]}', '{SETTLEMENT_OPS[1]}') ORDER BY seq"
+)
+
+
+class KeyTaken(Exception):
+    """The command log's (actor, key) was committed by a concurrent command meanwhile."""
+
+
+def key_taken(exc: BaseException) -> bool:
+    """Whether ``exc`` is the command log's unique (actor, key) refusing a second use."""
+    text = str(exc)
+    return "uq_market_commands_key" in text or (
+        "market_commands.actor" in text and "market_commands.idem_key" in text
+    )
+
+
+class Pending:
+    """A command's market writes, sent together before it commits (``flush``).
+
+    What a command writes beside its entries needs no answer from the database, so on
+    PostgreSQL it goes in one pipelined round trip instead of one per row. A read of a
+    row written in the same command must ``flush`` first.
+    """
+
+    def __init__(self) -> None:
+        self.writes: list[tuple[str, dict[str, Any]]] = []
+
+    def add_order(self, row: Row) -> None:
+        self.writes.append((_insert_sql("market_orders", tuple(row)), row))
+
+    def update_order(self, contract_id: int, order_id: int, **values: Any) -> None:
+        sets = ", ".join(f"{c} = :{c}" for c in values)
+        sql = f"UPDATE market_orders SET {sets} WHERE contract_id = :cid AND order_id = :oid"
+        self.writes.append((sql, {**values, "cid": contract_id, "oid": order_id}))
+
+    def add_order_hold(self, contract_id: int, order_id: int, hold_id: int, asset_id: int) -> None:
+        row = {
+            "hold_id": hold_id,
+            "contract_id": contract_id,
+            "order_id": order_id,
+            "asset_id": asset_id,
+        }
+        self.writes.append((_insert_sql("market_order_holds", tuple(row)), row))
+
+    def add_trade(self, row: Row) -> None:
+        self.writes.append((_insert_sql("market_trades", tuple(row)), row))
+
+    def add_bought(self, contract_id: int, day: str, account_id: int, quantity_g: int) -> None:
+        params = {"c": contract_id, "d": day, "a": account_id, "q": quantity_g}
+        self.writes.append((_ADD_BOUGHT, params))
+
+    def update_contract(self, contract_id: int, **values: Any) -> None:
+        self.writes.append((_UPDATE_CONTRACT, {**values, "contract_id": contract_id}))
+
+    def record_command(self, row: Row) -> None:
+        self.writes.append((_insert_sql("market_commands", tuple(row)), row))
+
+    def flush(self, uow: Any) -> None:
+        """Send the writes; ``KeyTaken`` if the command log's key was taken meanwhile."""
+        writes, self.writes = self.writes, []
+        if not writes:
+            return
+        driver = uow.dbapi_connection()
+        try:
+            if uow.is_postgres:
+                with driver.pipeline():
+                    cursor = driver.cursor()
+                    for sql, params in writes:
+                        cursor.execute(_sql(uow, sql), params)
+            else:
+                cursor = driver.cursor()
+                for sql, params in writes:
+                    cursor.execute(sql, params)
+        except Exception as exc:
+            if key_taken(exc):
+                raise KeyTaken(str(exc)) from exc
+            raise
+
+
 def _one(result: Any) -> Row | None:
     row = result.first()
     return None if row is None else dict(row._mapping)
@@ -151,10 +310,8 @@ def _all(result: Any) -> list[Row]:
 
 # ---- contracts ---------------------------------------------------------------------
 def contract(uow: Any, code: str, *, lock: bool = False) -> Row | None:
-    query = sa.select(contracts).where(contracts.c.code == code)
-    if lock and uow.is_postgres:
-        query = query.with_for_update()
-    return _one(uow.execute(query))
+    sql = _CONTRACT + " FOR UPDATE" if lock and uow.is_postgres else _CONTRACT
+    return _row(_cursor(uow, sql, {"code": code}))
 
 
 def contracts_all(uow: Any) -> list[Row]:
@@ -171,9 +328,45 @@ def update_contract(uow: Any, contract_id: int, **values: Any) -> None:
 
 
 # ---- the command log ------------------------------------------------------------------
+def contract_and_command(
+    uow: Any, code: str, actor: str, key: str
+) -> tuple[Row | None, Row | None]:
+    """The contract, locked (``contract(lock=True)``), then the command logged under the
+    caller's key: on PostgreSQL in one round trip, the look-up run after the lock is
+    taken (a pipeline runs its statements in order, each on a fresh snapshot)."""
+    if not uow.is_postgres:
+        return contract(uow, code, lock=True), command_by_key(uow, actor, key)
+    driver = uow.dbapi_connection()
+    with driver.pipeline():
+        locked = driver.cursor()
+        locked.execute(_sql(uow, _CONTRACT + " FOR UPDATE"), {"code": code})
+        logged = driver.cursor()
+        logged.execute(_sql(uow, _COMMAND), {"actor": actor, "key": key})
+    return _row(locked), _row(logged)
+
+
+def hold_remaining(uow: Any, hold_ids: Sequence[int]) -> dict[int, int]:
+    """What the registry's holds ``hold_ids`` have left, in one read."""
+    if not hold_ids:
+        return {}
+    params = {f"h{_letters(i)}": h for i, h in enumerate(hold_ids)}
+    marks = ", ".join(f":{name}" for name in params)
+    sql = f"SELECT hold_id, remaining FROM holds WHERE hold_id IN ({marks})"
+    return {int(h): int(r) for h, r in _cursor(uow, sql, params)}
+
+
+def _letters(n: int) -> str:
+    """``n`` in letters (a, b, …, ba, …): parameter names take no digits in ``_sql``."""
+    out = ""
+    while True:
+        out = chr(ord("a") + n % 26) + out
+        n //= 26
+        if n == 0:
+            return out
+
+
 def command_by_key(uow: Any, actor: str, key: str) -> Row | None:
-    c = commands.c
-    return _one(uow.execute(sa.select(commands).where(c.actor == actor, c.idem_key == key)))
+    return _row(_cursor(uow, _COMMAND, {"actor": actor, "key": key}))
 
 
 def record_command(uow: Any, row: Row) -> None:
@@ -186,10 +379,7 @@ def add_order(uow: Any, row: Row) -> None:
 
 
 def order(uow: Any, contract_id: int, order_id: int) -> Row | None:
-    c = orders.c
-    return _one(
-        uow.execute(sa.select(orders).where(c.contract_id == contract_id, c.order_id == order_id))
-    )
+    return _row(_cursor(uow, _ORDER, {"c": contract_id, "o": order_id}))
 
 
 def update_order(uow: Any, contract_id: int, order_id: int, **values: Any) -> None:
@@ -239,13 +429,8 @@ def add_order_hold(uow: Any, contract_id: int, order_id: int, hold_id: int, asse
 
 def order_hold_ids(uow: Any, contract_id: int, order_id: int) -> list[tuple[int, int]]:
     """The order's holds (hold id, asset id), oldest first."""
-    c = order_holds.c
-    query = (
-        sa.select(c.hold_id, c.asset_id)
-        .where(c.contract_id == contract_id, c.order_id == order_id)
-        .order_by(c.hold_id)
-    )
-    return [(int(r.hold_id), int(r.asset_id)) for r in uow.execute(query)]
+    cursor = _cursor(uow, _HOLD_IDS, {"c": contract_id, "o": order_id})
+    return [(int(h), int(a)) for h, a in cursor.fetchall()]
 
 
 def all_order_holds(uow: Any) -> list[Row]:
@@ -255,6 +440,12 @@ def all_order_holds(uow: Any) -> list[Row]:
 # ---- trades, T+1, closes ---------------------------------------------------------------
 def add_trade(uow: Any, row: Row) -> None:
     uow.execute(trades.insert().values(**row))
+
+
+def settlements(uow: Any) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Every settlement entry's seq and payload, in order, by their own index."""
+    for seq, payload in _cursor(uow, _SETTLEMENTS, {}):
+        yield int(seq), json.loads(payload)
 
 
 def all_trades(uow: Any) -> list[Row]:
@@ -328,13 +519,8 @@ def ohlc(uow: Any, contract_id: int, first_day: str, last_day: str) -> list[Row]
 
 
 def bought_on(uow: Any, contract_id: int, day: str, account_id: int) -> int:
-    c = bought.c
-    value = uow.execute(
-        sa.select(c.quantity_g).where(
-            c.contract_id == contract_id, c.day == day, c.account_id == account_id
-        )
-    ).scalar()
-    return 0 if value is None else int(value)
+    found = _cursor(uow, _BOUGHT, {"c": contract_id, "d": day, "a": account_id}).fetchone()
+    return 0 if found is None else int(found[0])
 
 
 def add_bought(uow: Any, contract_id: int, day: str, account_id: int, quantity_g: int) -> None:
