@@ -46,7 +46,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from pctrade import bootstrap, demo_events
+from pctrade import bootstrap, demo_events, demo_trading
 from pctrade.bootstrap import App
 from pctrade.bootstrap.contexts import verify
 from pctrade.bootstrap.tables import METADATAS
@@ -180,6 +180,7 @@ class DemoResult:
     inclusive: InclusiveIssuance | None = None
     expired_g: int = 0
     reversal: Reversal | None = None
+    trading: demo_trading.TradingDay | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +243,7 @@ class Seeder:
             )
         if not isinstance(app.clock, SetClock):
             raise TypeError("the scenario moves its own clock: seed an app from build_app")
+        self.app = app
         self.store = app.store
         self.data_dir = app.data_dir
         self.clock = app.clock
@@ -583,6 +585,24 @@ class Seeder:
     def create_users(self) -> None:
         self.result.users = create_demo_users(self.identity, self.count)
 
+    def trading_day(self) -> None:
+        """The order book's first day (``pctrade.demo_trading``)."""
+        cast = demo_trading.Cast(
+            REGULATOR,
+            EMITTER,
+            INSTITUTION,
+            FOREST,
+            self.person(3),
+            self.person(4),
+            self.result.pcer,
+            CCER,
+            CEA,
+        )
+        app = self.app
+        self.result.trading = demo_trading.run_trading_day(
+            app, cast, self.result.accounts, self.count
+        )
+
     def verify(self) -> None:
         self.result.report = verify(self.store, data_dir=self.data_dir)
 
@@ -624,6 +644,7 @@ STEPS: tuple[Step, ...] = (
     ("碳普惠 Issuing carbon-inclusive PCER", Seeder.issue_carbon_inclusive),
     ("注销 Retiring for a trip", Seeder.retire),
     ("用户 Creating demo logins", Seeder.create_users),
+    ("交易日 A trading day on the order book", Seeder.trading_day),
     ("校验 Verifying the journal", Seeder.verify),
 )
 

@@ -31,6 +31,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pctrade import demo as demo_scenario
+from pctrade import demo_trading
 from pctrade.bootstrap import App, contexts
 from pctrade.cli import behaviour as behaviour_cli
 from pctrade.cli import identity as identity_cli
@@ -147,6 +148,9 @@ def _print_summary(url: str, seeded: tuple[App, demo_scenario.DemoResult]) -> No
         if result.report is not None:
             console.print(render.verify_failed(result.report))
         raise typer.Exit(EXIT_PROBLEMS)
+    if result.trading is not None:
+        for line in demo_trading.summary_lines(result.trading, result.names):
+            console.print(line)
     console.print(render.verify_ok(result.report))
     _print_next_steps(url, result)
 
