@@ -26,7 +26,14 @@ from pctrade.market.engine import Refusal, refusal_error
 PACKAGE = Path(pctrade.__file__).parent
 # Entrypoints other than the API, and files read when a rule book is built: their codes
 # never reach an HTTP client.
-NOT_HTTP = ("cli/", "demo.py", "demo_events.py", "export.py", "ledger/sql/admin.py")
+NOT_HTTP = (
+    "cli/",
+    "demo.py",
+    "demo_events.py",
+    "demo_trading.py",
+    "export.py",
+    "ledger/sql/admin.py",
+)
 ERROR_CLASSES = {
     cls.__name__: cls
     for cls in (
