@@ -83,6 +83,7 @@ CodePath = Annotated[
         max_length=48,
         pattern=r"^[A-Za-z0-9-]+$",
         description="the contract's code, e.g. PCER-GD-2026Q3",
+        examples=["PCER-GD-2026Q3"],
     ),
 ]
 OrderPath = Annotated[int, Path(gt=0, le=INT64_MAX, description="the order's id in its contract")]
