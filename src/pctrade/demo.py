@@ -28,6 +28,8 @@ tells the story, and a rerun writes exactly the same entries):
    and Guangdong's carbon-inclusive path issues the qualifying avoided emissions
    directly as PCER to everyone above the per-person minimum, spending that energy.
 5. An individual retires credits for a trip and receives a certificate.
+6. A trading day on the order book (``demo_trading``): contracts listed, an emitter buys
+   PCER and CCER, an eligible individual sells, an ineligible one is refused, the close.
 
 Every write carries a stable idempotency key (``demo:…``), and the steps without one
 look first, so seeding twice writes nothing the second time. This module draws
@@ -598,9 +600,8 @@ class Seeder:
             CCER,
             CEA,
         )
-        app = self.app
         self.result.trading = demo_trading.run_trading_day(
-            app, cast, self.result.accounts, self.count
+            self.app, cast, self.result.accounts, self.count
         )
 
     def verify(self) -> None:

@@ -37,6 +37,7 @@ from pctrade.bootstrap import App
 from pctrade.identity.commands import RecordFacts
 from pctrade.identity.model import Facts, RiskLevel, VerificationMethod
 from pctrade.identity.queries import facts_of
+from pctrade.kernel.clock import SetClock
 from pctrade.kernel.errors import Conflict, PctradeError
 from pctrade.kernel.units import FEN_PER_YUAN, G_PER_T
 from pctrade.ledger import commands as c
@@ -96,10 +97,12 @@ def run_trading_day(
 ) -> TradingDay:
     """Run the day in ``app`` (its clock a ``SetClock``); ``count`` hears each write."""
     clock, market, registry = app.clock, app.market, app.registry
+    if not isinstance(clock, SetClock):
+        raise TypeError("the trading day moves its own clock: run it in the demo's app")
     out = TradingDay()
 
     def at(hh: int, mm: int) -> None:
-        clock.now = _cst(hh, mm)  # type: ignore[attr-defined]
+        clock.now = _cst(hh, mm)
 
     # ---- before the open -------------------------------------------------------------
     at(9, 0)
@@ -187,7 +190,7 @@ def run_trading_day(
 
     # ---- after the close ---------------------------------------------------------------
     at(15, 5)
-    for batch, code in codes.items():
+    for code in codes.values():
         closed = market.close_day(
             SYSTEM_OWNER, f"demo:trading:close:{code}", CloseDay(code, TRADING_DAY.isoformat())
         )
@@ -195,7 +198,6 @@ def run_trading_day(
         out.closes.append((code, closed["close_fen_per_t"], int(closed["volume_g"])))
         trades = reads.public_trades(app.store, code, TRADING_DAY.isoformat(), 0, 100).items
         out.trades += [(code, int(t["price_fen_per_t"]), int(t["quantity_g"])) for t in trades]
-        del batch
     return out
 
 
