@@ -32,6 +32,8 @@ tells the story, and a rerun writes exactly the same entries):
    issues the qualifying avoided emissions directly as PCER to everyone above the
    per-person minimum, spending that energy.
 5. An individual retires credits for a trip and receives a certificate.
+6. A trading day on the order book (``demo_trading``): contracts listed, an emitter buys
+   PCER and CCER, an eligible individual sells, an ineligible one is refused, the close.
 
 Every write carries a stable idempotency key (``demo:…``), and the steps without one
 look first, so seeding twice writes nothing the second time. This module draws
@@ -50,7 +52,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from pctrade import bootstrap, demo_events
+from pctrade import bootstrap, demo_events, demo_trading
 from pctrade.bootstrap import App
 from pctrade.bootstrap.contexts import verify
 from pctrade.bootstrap.tables import METADATAS
@@ -192,6 +194,7 @@ class DemoResult:
     inclusive: InclusiveIssuance | None = None
     expired_g: int = 0
     reversal: Reversal | None = None
+    trading: demo_trading.TradingDay | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +277,7 @@ class Seeder:
             )
         if not isinstance(app.clock, SetClock):
             raise TypeError("the scenario moves its own clock: seed an app from build_app")
+        self.app = app
         self.store = app.store
         self.data_dir = app.data_dir
         self.clock = app.clock
@@ -673,6 +677,23 @@ class Seeder:
     def create_users(self) -> None:
         self.result.users = create_demo_users(self.identity, self.count)
 
+    def trading_day(self) -> None:
+        """The order book's first day (``pctrade.demo_trading``)."""
+        cast = demo_trading.Cast(
+            REGULATOR,
+            EMITTER,
+            INSTITUTION,
+            FOREST,
+            self.person(3),
+            self.person(4),
+            self.result.pcer,
+            CCER,
+            CEA,
+        )
+        self.result.trading = demo_trading.run_trading_day(
+            self.app, cast, self.result.accounts, self.count
+        )
+
     def verify(self) -> None:
         self.result.report = verify(self.store, data_dir=self.data_dir)
 
@@ -716,6 +737,7 @@ STEPS: tuple[Step, ...] = (
     ("碳普惠 Issuing carbon-inclusive PCER", Seeder.issue_carbon_inclusive),
     ("注销 Retiring for a trip", Seeder.retire),
     ("用户 Creating demo logins", Seeder.create_users),
+    ("交易日 A trading day on the order book", Seeder.trading_day),
     ("校验 Verifying the journal", Seeder.verify),
 )
 

@@ -107,7 +107,9 @@ def store(wired: App) -> SqlStore:
 
 @pytest.fixture
 def client(wired: App) -> Iterator[TestClient]:
-    with TestClient(create_app(wired, ApiSettings(token_ttl_s=TOKEN_TTL_S))) as test_client:
+    # A stream with nothing new ends soon here (a fuzzer reads it to the end).
+    settings = ApiSettings(token_ttl_s=TOKEN_TTL_S, stream_poll_s=0.02, stream_idle_s=0.2)
+    with TestClient(create_app(wired, settings)) as test_client:
         yield test_client
 
 

@@ -85,6 +85,8 @@ def test_demo_seeds_a_registry_that_verifies(sqlite_url: str) -> None:
     assert "verify: OK (" in out
     for text in (BATCH, CEA, "生态环境部", "RC-", "Retirement certificate", "serve --demo"):
         assert text in out
+    for text in ("交易日 Trading day 2026-11-23", "not_eligible", "收盘 Close PCER-GD-2026Q3"):
+        assert text in out
     totals = {b.denomination: b for b in export_module.batch_totals(SqlStore(sqlite_url)).items}
     pcer = totals[BATCH]
     assert sum(pcer.by_state.values()) == pcer.issued_g

@@ -19,6 +19,7 @@ from pctrade.energy import service as energy_service
 from pctrade.ledger.model import ENERGY_ASSET, State, SystemAccount
 from pctrade.ledger.queries import account_view
 from pctrade.ledger.sql.store import SqlStore
+from pctrade.market import reads as market_reads
 from pctrade.sinks.sql import store as sinks_store
 
 
@@ -161,3 +162,37 @@ def test_seeding_again_writes_nothing(seeded: tuple[SqlStore, demo.DemoResult]) 
     store, first = seeded
     again = demo.seed(demo.build_app(store), people=12)
     assert (again.written, again.replayed) == (0, first.written)
+
+
+def test_the_trading_day_trades_through_the_book_and_refuses_the_ineligible(
+    seeded: tuple[SqlStore, demo.DemoResult],
+) -> None:
+    """An emitter buys PCER and CCER on the book, an eligible individual sells PCER
+    directly, an ineligible one is refused with each reason, every contract closes, and
+    every fill is a trade_settle entry that verify has checked (the report is OK)."""
+    store, result = seeded
+    day = result.trading
+    assert day is not None and result.report is not None and result.report.ok
+    traded = {code for code, _, _ in day.trades}
+    assert {"PCER-GD-2026Q3", "CCER-CN-2024"} <= traded
+    assert day.reasons and [c for c, _ in day.reasons] == [
+        "real_name_not_verified",
+        "no_risk_assessment",
+    ]
+    fills = market_reads.my_fills(store, demo.EMITTER).items
+    bought = {(f["contract"], f["side"]) for f in fills}
+    assert {("PCER-GD-2026Q3", "buy"), ("CCER-CN-2024", "buy")} <= bought
+    seller = demo.person_id(3)
+    sold = market_reads.my_fills(store, seller).items
+    assert [(f["contract"], f["side"], f["quantity_g"]) for f in sold] == [
+        ("PCER-GD-2026Q3", "sell", 2_000_000)
+    ]
+    assert market_reads.my_orders(store, day.refused).items == []  # nothing was written
+    with store.reader() as uow:
+        settled = [e for e in uow.entries_page(0, 500) if e.header.op_type == "trade_settle"]
+    assert len(settled) == len(day.trades)
+    closes = {code: close for code, close, _ in day.closes}
+    assert closes["PCER-GD-2026Q3"] == 8_200
+    # nothing is left frozen for an order after the close
+    emitter = account_view(store, result.accounts[demo.EMITTER])
+    assert not [h for h in emitter.holds if h["reason"] == "order"]

@@ -20,11 +20,20 @@ from pctrade.api import codes, problems
 from pctrade.api.problems import AuthenticationError
 from pctrade.kernel import errors
 from pctrade.ledger import status as status_rules
+from pctrade.market.eligibility import NotEligible
+from pctrade.market.engine import Refusal, refusal_error
 
 PACKAGE = Path(pctrade.__file__).parent
 # Entrypoints other than the API, and files read when a rule book is built: their codes
 # never reach an HTTP client.
-NOT_HTTP = ("cli/", "demo.py", "demo_events.py", "export.py", "ledger/sql/admin.py")
+NOT_HTTP = (
+    "cli/",
+    "demo.py",
+    "demo_events.py",
+    "demo_trading.py",
+    "export.py",
+    "ledger/sql/admin.py",
+)
 ERROR_CLASSES = {
     cls.__name__: cls
     for cls in (
@@ -38,6 +47,7 @@ ERROR_CLASSES = {
         errors.IdempotencyConflict,
         errors.IntegrityError,
         AuthenticationError,
+        NotEligible,
     )
 }
 Raised = tuple[str, int, str]  # code, status, where
@@ -93,6 +103,7 @@ def test_every_catalogued_code_is_raised_or_answered_by_the_boundary() -> None:
     raised = {code for code, _, _ in RAISED}
     raised |= set(status_rules.REFUSAL_CODES.values())  # raised by the account's status
     raised.add(THROTTLED[0])
+    raised |= {str(r) for r in Refusal}  # the engine's refusals (refusal_error)
     boundary = {c for by in (codes.GENERIC, codes.FIELDS, codes.JSON_BODY) for c in by[422]}
     boundary |= {"not_found", "method_not_allowed", "payload_too_large", "duplicate_header"}
     listed = {c for names in codes.CODES.values() for c in names}
@@ -116,3 +127,9 @@ def test_throttling_is_catalogued_under_429() -> None:
     throttled = errors.Throttled("slow down", retry_after_s=60)
     assert (throttled.code, problems.status_of(throttled)) == (code, status)
     assert code in codes.CODES[status]
+
+
+@pytest.mark.parametrize("refusal", list(Refusal), ids=str)
+def test_every_engine_refusal_is_catalogued_under_its_status(refusal: Refusal) -> None:
+    error = refusal_error(refusal, "probe")
+    assert error.code in codes.CODES[problems.status_of(error)], refusal

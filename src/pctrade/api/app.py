@@ -28,6 +28,7 @@ from pctrade.api.routers import (
     identity,
     inclusive,
     journal,
+    market,
     retirements,
     rules,
     sinks,
@@ -58,6 +59,7 @@ ROUTERS = (
     sinks,
     rules,
     inclusive,
+    market,
 )
 
 DESCRIPTION = """\
@@ -97,6 +99,7 @@ def create_app(wired: App, settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, body_bytes_max=app.state.settings.body_bytes_max)
     for module in ROUTERS:
         app.include_router(module.router)
+    app.include_router(market.me)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

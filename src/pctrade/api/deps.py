@@ -29,6 +29,7 @@ from pctrade.kernel.units import check_int64
 from pctrade.ledger.model import Party, parse_account_ref
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
+from pctrade.market.service import Market
 from pctrade.sinks.service import Sinks
 
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -61,6 +62,10 @@ def _inclusive(app: AppDep) -> CarbonInclusive:
     return app.inclusive
 
 
+def _market(app: AppDep) -> Market:
+    return app.market
+
+
 def _settings(request: Request) -> ApiSettings:
     settings: ApiSettings = request.app.state.settings
     return settings
@@ -71,6 +76,7 @@ RegistryDep = Annotated[Registry, Depends(_registry)]
 SettingsDep = Annotated[ApiSettings, Depends(_settings)]
 SinksDep = Annotated[Sinks, Depends(_sinks)]
 InclusiveDep = Annotated[CarbonInclusive, Depends(_inclusive)]
+MarketDep = Annotated[Market, Depends(_market)]
 
 
 def _actor(

@@ -29,7 +29,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -45,6 +45,7 @@ from pctrade.kernel.errors import (
     ValidationError,
 )
 from pctrade.kernel.limits import INT64_MAX
+from pctrade.market.eligibility import POOLS_HINT, NotEligible
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://pctrade.org/problems/"
@@ -70,6 +71,13 @@ class FieldError(BaseModel):
     type: str
 
 
+class FailedCondition(BaseModel):
+    """A condition of direct trading the party does not meet (``not_eligible``)."""
+
+    code: str
+    reason: str
+
+
 class ProblemDetails(BaseModel):
     """The body of every error response."""
 
@@ -80,6 +88,13 @@ class ProblemDetails(BaseModel):
     code: str
     instance: str | None = None
     errors: list[FieldError] | None = None
+    conditions: list[FailedCondition] | None = Field(
+        default=None, description="not_eligible: each failed condition of direct trading"
+    )
+    rule_set: str | None = Field(default=None, description="not_eligible: the rule set cited")
+    pools: str | None = Field(
+        default=None, description="not_eligible: the way still open, a platform pool"
+    )
 
 
 def problem_response(
@@ -90,6 +105,7 @@ def problem_response(
     instance: str | None = None,
     errors: list[FieldError] | None = None,
     headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> JSONResponse:
     body = ProblemDetails(
         type=PROBLEM_TYPE_BASE + code,
@@ -99,6 +115,7 @@ def problem_response(
         code=code,
         instance=instance,
         errors=errors,
+        **dict(extra or {}),
     )
     return JSONResponse(
         body.model_dump(exclude_none=True),
@@ -159,7 +176,12 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, Throttled):
             headers = {"Retry-After": str(exc.retry_after_s)}
         return problem_response(
-            status, exc.code, exc.message, instance=request.url.path, headers=headers
+            status,
+            exc.code,
+            exc.message,
+            instance=request.url.path,
+            headers=headers,
+            extra=_extensions(exc),
         )
 
     @app.exception_handler(HttpProblem)
@@ -208,6 +230,17 @@ def install(app: FastAPI) -> None:
             instance=request.url.path,
             headers=headers,
         )
+
+
+def _extensions(exc: PctradeError) -> dict[str, Any] | None:
+    """The members a problem adds for its kind: an ineligible party's conditions."""
+    if isinstance(exc, NotEligible):
+        return {
+            "conditions": [FailedCondition(code=str(c), reason=r) for c, r in exc.failed],
+            "rule_set": exc.rule_set,
+            "pools": POOLS_HINT,
+        }
+    return None
 
 
 def allowed_methods(app: Any, scope: Mapping[str, Any]) -> list[str]:

@@ -7,6 +7,7 @@
     pctrade methodology list|show       the published methodologies in force
     pctrade inclusive …                 carbon-inclusive path (碳普惠): energy issued as PCER
     pctrade identity …                  logins, onboarding, real-name facts, API keys, audit
+    pctrade market …                    the order book: contracts, orders, trades, depth, close
     pctrade rules list|show|in-force    the jurisdictions' rule sets (versioned, cited)
     pctrade verify                      replay the journal and check every invariant
     pctrade export --out DIR            journal, postings and balances to CSV or Parquet
@@ -31,11 +32,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pctrade import demo as demo_scenario
+from pctrade import demo_trading
 from pctrade.bootstrap import App, contexts
 from pctrade.cli import behaviour as behaviour_cli
 from pctrade.cli import energy as energy_cli
 from pctrade.cli import identity as identity_cli
 from pctrade.cli import inclusive as inclusive_cli
+from pctrade.cli import market as market_cli
 from pctrade.cli import registry as registry_cli
 from pctrade.cli import render
 from pctrade.cli import rules as rules_cli
@@ -75,6 +78,7 @@ app.add_typer(sinks_cli.app, name="sink")
 app.add_typer(inclusive_cli.app, name="inclusive")
 app.add_typer(rules_cli.app, name="rules")
 app.add_typer(identity_cli.app, name="identity")
+app.add_typer(market_cli.app, name="market")
 db_app = typer.Typer(help="数据库 Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -149,6 +153,9 @@ def _print_summary(url: str, seeded: tuple[App, demo_scenario.DemoResult]) -> No
         if result.report is not None:
             console.print(render.verify_failed(result.report))
         raise typer.Exit(EXIT_PROBLEMS)
+    if result.trading is not None:
+        for line in demo_trading.summary_lines(result.trading, result.names):
+            console.print(line)
     console.print(render.verify_ok(result.report))
     _print_next_steps(url, result)
 

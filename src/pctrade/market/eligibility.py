@@ -48,6 +48,30 @@ class Condition(StrEnum):
 _DIRECT = frozenset({Role.EMITTER, Role.PLATFORM})
 
 
+POOLS_HINT = (
+    "A platform pool stays open: deposit your credits with a platform to sell them indirectly."
+)
+
+
+class NotEligible(Forbidden):
+    """``not_eligible``, with each failed condition (code, meaning) and the rule set cited,
+    so an adapter can show them one by one (the API's problem lists them)."""
+
+    code = "not_eligible"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        failed: tuple[tuple[Condition, str], ...] = (),
+        rule_set: str = "",
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.failed = failed
+        self.rule_set = rule_set
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     party_id: str
@@ -64,10 +88,11 @@ class Decision:
         if self.eligible:
             return
         named = "; ".join(f"{code}: {why}" for code, why in self.failed)
-        raise Forbidden(
+        raise NotEligible(
             f"{self.party_id} may not trade directly under {self.rule_set} "
-            f"(sha256 {self.digest[:12]}): {named}. A platform pool stays open: "
-            "deposit your credits with a platform to sell them indirectly.",
+            f"(sha256 {self.digest[:12]}): {named}. {POOLS_HINT}",
+            failed=self.failed,
+            rule_set=self.rule_set,
             code="not_eligible",
         )
 

@@ -1,0 +1,252 @@
+"""The demo's trading day (交易日): listing-agreement trading on the order book.
+
+After the season's story (``pctrade.demo``), on Monday 23 November 2026 (a trading day
+of the national market's calendar) and on the scenario clock, which walks through the
+day's sessions in China Standard Time:
+
+1. before the open, the registry operator lists three contracts under the national
+   market's rule set (``CN``): the Guangdong PCER of the sink batch's vintage
+   (``PCER-GD-2026Q3``, reference ¥80/t), the forest CCER (``CCER-CN-2024``, ¥70/t) and
+   the Guangdong allowances (``CEA-GD-2025``, ¥60/t). Eligibility facts are recorded:
+   two individuals (one complete: real name, adult, risk assessment; one without a
+   verified real name or a risk assessment) and the asset manager (licence, net assets).
+   The asset manager buys 2,000 t of CCER from the forest owner over the counter.
+   A summer carbon-inclusive batch (``PCER-GD-CI-2026Q3-001``) of a few tonnes is issued
+   to the two individuals: the story's PCER holdings are grams, and the market trades
+   in whole tonnes from a one-tonne holding. It is the demo's stand-in for a season of
+   saving the story does not walk through;
+2. in the morning session the key emitter buys CCER from the asset manager and PCER
+   from the eligible individual, through the book, each fill settled delivery-versus-
+   payment in one entry; the ineligible individual's sell is refused (``not_eligible``),
+   each failed condition named and the platform pools pointed to; the emitter buys CEA
+   and leaves a bid it cancels;
+3. after the last session the operator closes each contract's day: what is open
+   expires (its holds released exactly) and the close is fixed.
+
+Every write has a ``demo:trading:…`` key, so a second seeding replays the day and
+writes nothing; the refusal writes nothing either time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from pctrade.bootstrap import App
+from pctrade.identity.commands import RecordFacts
+from pctrade.identity.model import Facts, RiskLevel, VerificationMethod
+from pctrade.identity.queries import facts_of
+from pctrade.kernel.clock import SetClock
+from pctrade.kernel.errors import Conflict, PctradeError
+from pctrade.kernel.units import FEN_PER_YUAN, G_PER_T
+from pctrade.ledger import commands as c
+from pctrade.ledger.model import CASH_NAME, SYSTEM_OWNER, Role
+from pctrade.market import reads
+from pctrade.market.commands import CancelOrder, CloseDay, ListContract, PlaceOrder
+from pctrade.market.eligibility import POOLS_HINT, NotEligible, decide
+
+TRADING_DAY = date(2026, 11, 23)  # a Monday; no holiday in the CN calendar
+MARKET = "CN"
+PCER_SUMMER = "PCER-GD-CI-2026Q3-001"
+CST = timedelta(hours=8)
+
+
+def _cst(hh: int, mm: int) -> datetime:
+    """A moment of the trading day in China Standard Time, as the UTC clock reads it."""
+    d = TRADING_DAY
+    return datetime(d.year, d.month, d.day, hh, mm, tzinfo=UTC) - CST
+
+
+@dataclass(frozen=True, slots=True)
+class Cast:
+    """The story's parties, as ``pctrade.demo`` names them."""
+
+    regulator: str
+    emitter: str
+    institution: str
+    forest: str
+    seller: str  # an individual who qualifies to trade directly
+    refused: str  # one who does not
+    pcer_sink: str  # the sink batch (its vintage names the PCER contract)
+    ccer: str
+    cea: str
+
+
+@dataclass
+class TradingDay:
+    """What the day did, for the summary."""
+
+    day: date = TRADING_DAY
+    contracts: list[tuple[str, int]] = field(default_factory=list)  # code, reference
+    orders: int = 0
+    cancelled: int = 0
+    trades: list[tuple[str, int, int]] = field(default_factory=list)  # code, price, grams
+    refused: str = ""
+    reasons: list[tuple[str, str]] = field(default_factory=list)
+    closes: list[tuple[str, int | None, int]] = field(default_factory=list)  # code, close, g
+
+
+def _contract_of(batch: str) -> ListContract:
+    instrument, jurisdiction, _project, vintage, _serial = batch.split("-")
+    return ListContract(instrument, jurisdiction, vintage, MARKET)
+
+
+def run_trading_day(
+    app: App, cast: Cast, accounts: Mapping[str, int], count: Callable[[bool], None]
+) -> TradingDay:
+    """Run the day in ``app`` (its clock a ``SetClock``); ``count`` hears each write."""
+    clock, market, registry = app.clock, app.market, app.registry
+    if not isinstance(clock, SetClock):
+        raise TypeError("the trading day moves its own clock: run it in the demo's app")
+    out = TradingDay()
+
+    def at(hh: int, mm: int) -> None:
+        clock.now = _cst(hh, mm)
+
+    # ---- before the open -------------------------------------------------------------
+    at(9, 0)
+    references = {cast.pcer_sink: 8_000, cast.ccer: 7_000, cast.cea: 6_000}
+    codes: dict[str, str] = {}
+    for batch, reference in references.items():
+        listing = _contract_of(batch)
+        cmd = ListContract(
+            listing.instrument,
+            listing.jurisdiction,
+            listing.vintage,
+            MARKET,
+            reference_price_fen_per_t=reference,
+        )
+        done = market.list_contract(SYSTEM_OWNER, f"demo:trading:list:{batch}", cmd)
+        count(bool(done["replayed"]))
+        codes[batch] = str(done["contract"])
+        out.contracts.append((codes[batch], reference))
+    verified = date(2026, 11, 2)
+    facts = {
+        cast.seller: Facts(
+            real_name_verified=True,
+            real_name_verified_on=verified,
+            real_name_method=VerificationMethod.CTID,
+            risk_level=RiskLevel.C3,
+            risk_assessed_on=verified,
+            birth_date=date(1988, 5, 17),
+        ),
+        cast.refused: Facts(real_name_verified=False, birth_date=date(1996, 9, 3)),
+        cast.institution: Facts(
+            real_name_verified=True,
+            real_name_verified_on=verified,
+            real_name_method=VerificationMethod.BUSINESS_LICENCE,
+            net_assets_fen=50_000_000 * FEN_PER_YUAN,
+        ),
+    }
+    for party, recorded in facts.items():
+        done = app.identity.record_facts(
+            SYSTEM_OWNER, f"demo:trading:facts:{party}", RecordFacts(party, recorded)
+        )
+        count(bool(done["replayed"]))
+    summer = c.Issue(
+        PCER_SUMMER, [accounts[cast.seller], accounts[cast.refused]], [3 * G_PER_T, 2 * G_PER_T]
+    )
+    count(registry.issue(cast.regulator, "demo:trading:issue:pcer", summer).replayed)
+    otc = 2_000 * G_PER_T
+    goods = c.Transfer(accounts[cast.forest], accounts[cast.institution], cast.ccer, otc)
+    count(registry.transfer(cast.forest, "demo:trading:otc:ccer:goods", goods).replayed)
+    pay = c.Transfer(
+        accounts[cast.institution], accounts[cast.forest], CASH_NAME, 2_000 * 70 * FEN_PER_YUAN
+    )
+    count(registry.transfer(cast.institution, "demo:trading:otc:ccer:cash", pay).replayed)
+
+    # ---- the morning session -----------------------------------------------------------
+    def place(who: str, batch: str, coid: str, side: str, yuan_fen: int, tonnes: int) -> int:
+        cmd = PlaceOrder(codes[batch], accounts[who], coid, side, yuan_fen, tonnes * G_PER_T)
+        done = market.place(who, f"demo:trading:order:{coid}", cmd)
+        count(bool(done["replayed"]))
+        out.orders += 1
+        return int(done["order_id"])
+
+    at(9, 31)
+    place(cast.institution, cast.ccer, "ins-ccer-1", "sell", 7_100, 1_500)
+    place(cast.institution, cast.ccer, "ins-ccer-2", "sell", 7_150, 500)
+    at(9, 35)
+    place(cast.emitter, cast.ccer, "emt-ccer-1", "buy", 7_150, 1_800)
+    at(9, 40)
+    place(cast.seller, cast.pcer_sink, "ind-pcer-1", "sell", 8_200, 2)
+    at(9, 41)
+    out.refused = cast.refused
+    out.reasons = _refusal(app, cast, codes[cast.pcer_sink], accounts)
+    at(9, 45)
+    place(cast.emitter, cast.pcer_sink, "emt-pcer-1", "buy", 8_250, 2)
+    at(10, 0)
+    place(cast.institution, cast.cea, "ins-cea-1", "sell", 6_100, 1_000)
+    place(cast.emitter, cast.cea, "emt-cea-1", "buy", 6_100, 600)
+    at(10, 30)
+    bid = place(cast.emitter, cast.pcer_sink, "emt-pcer-2", "buy", 8_100, 1)
+    at(11, 0)
+    done = market.cancel(
+        cast.emitter, "demo:trading:cancel:emt-pcer-2", CancelOrder(codes[cast.pcer_sink], bid)
+    )
+    count(bool(done["replayed"]))
+    out.cancelled += 1
+
+    # ---- after the close ---------------------------------------------------------------
+    at(15, 5)
+    for code in codes.values():
+        closed = market.close_day(
+            SYSTEM_OWNER, f"demo:trading:close:{code}", CloseDay(code, TRADING_DAY.isoformat())
+        )
+        count(bool(closed["replayed"]))
+        out.closes.append((code, closed["close_fen_per_t"], int(closed["volume_g"])))
+        trades = reads.public_trades(app.store, code, TRADING_DAY.isoformat(), 0, 100).items
+        out.trades += [(code, int(t["price_fen_per_t"]), int(t["quantity_g"])) for t in trades]
+    return out
+
+
+def _refusal(app: App, cast: Cast, code: str, accounts: Mapping[str, int]) -> list[tuple[str, str]]:
+    """The ineligible individual's sell, refused: each failed condition. A rerun finds
+    the day closed (the market refuses first); the same decision is then taken from the
+    same facts and rules, which is what the refusal said."""
+    cmd = PlaceOrder(code, accounts[cast.refused], "ind-pcer-x", "sell", 8_100, G_PER_T)
+    try:
+        app.market.place(cast.refused, "demo:trading:order:ind-pcer-x", cmd)
+    except NotEligible as exc:
+        return [(str(c), why) for c, why in exc.failed]
+    except Conflict as exc:
+        if exc.code != "market_closed":
+            raise
+    else:
+        raise PctradeError("the ineligible sell was accepted", code="demo_mismatch")
+    rule_set = app.rules.in_force(MARKET, TRADING_DAY)
+    assert rule_set.eligibility is not None
+    with app.store.reader() as uow:
+        facts = facts_of(uow, cast.refused)
+    decision = decide(
+        cast.refused,
+        Role.INDIVIDUAL,
+        facts,
+        rule_set.eligibility,
+        rule_set=rule_set.version,
+        digest=rule_set.digest,
+        day=TRADING_DAY,
+        held_g=2 * G_PER_T,
+    )
+    return [(str(c), why) for c, why in decision.failed]
+
+
+def summary_lines(day: TradingDay, names: Mapping[str, str]) -> list[str]:
+    """A few lines for the demo's summary: orders, trades, prices, the refusal, closes."""
+
+    def yuan(fen_per_t: int | None) -> str:
+        return "—" if fen_per_t is None else f"¥{fen_per_t / 100:,.2f}/t"
+
+    lines = [
+        f"交易日 Trading day {day.day} (CN rules): {day.orders} orders 委托, "
+        f"{day.cancelled} cancelled 撤单, {len(day.trades)} trades 成交"
+    ]
+    for code, price, grams in day.trades:
+        lines.append(f"  成交 {code}: {grams // G_PER_T:,} t at {yuan(price)}")
+    why = "; ".join(code for code, _ in day.reasons)
+    who = names.get(day.refused, day.refused)
+    lines.append(f"  拒绝 Refused {who}: not_eligible ({why}). {POOLS_HINT}")
+    for code, close, grams in day.closes:
+        lines.append(f"  收盘 Close {code}: {yuan(close)} · volume {grams // G_PER_T:,} t")
+    return lines
