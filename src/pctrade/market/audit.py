@@ -1,7 +1,8 @@
 """What ``verify`` checks of the market's tables against the journal (issue 13).
 
-- every trade row has its ``trade_settle`` entry, with the same trade, price, quantity,
-  cash, fees and accounts; every ``trade_settle`` entry has its trade row;
+- every trade row (order book, block or auction) has its ``trade_settle`` or
+  ``auction_settle`` entry, with the same trade, price, quantity, cash, fees and
+  accounts; every such entry has its trade row;
 - every order's holds have exactly its reservation left: an open buy the cash and fee
   of what remains at its limit, an open sell what remains, a closed order nothing;
 - every open hold of reason ``order`` that the market made belongs to an order, so the
@@ -33,7 +34,7 @@ def audit_trades(uow: UnitOfWork) -> Iterator[Problem]:
     settled: set[int] = set()
     for stored in uow.stream_journal():
         header = stored.header
-        if header.op_type != MarketOp.TRADE_SETTLE:
+        if header.op_type not in (MarketOp.TRADE_SETTLE, MarketOp.AUCTION_SETTLE):
             continue
         settled.add(header.seq)
         row = rows.get(header.seq)
