@@ -35,6 +35,7 @@ import json
 from typing import Any
 
 from pctrade.kernel.errors import IntegrityError, NotFound, ValidationError
+from pctrade.ledger import access
 from pctrade.ledger.journal import JsonDict, canonical_json
 from pctrade.ledger.model import CASH_ASSET, SystemAccount
 from pctrade.ledger.ports import UnitOfWork
