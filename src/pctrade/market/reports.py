@@ -28,7 +28,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pctrade.kernel.errors import NotFound, ValidationError
+from pctrade.kernel.errors import Conflict, NotFound, ValidationError
 from pctrade.ledger import access
 from pctrade.ledger.journal import JsonDict
 from pctrade.ledger.model import CASH_ASSET, Role, State
@@ -234,7 +234,7 @@ class MarketReports:
             relations = _relations(uow, trades)
         rule_set = self.m.rules.in_force(str(contract["market"]), b)
         if rule_set.surveillance is None:
-            raise NotFound(f"rule set {rule_set.version} has no [surveillance]", code="no_rule")
+            raise Conflict(f"rule set {rule_set.version} has no [surveillance]", code="no_rule")
         report = abnormal_trading_report(trades, orders, relations, rule_set, previous)
         return _jsonable(report._asdict())
 

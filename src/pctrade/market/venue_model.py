@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from pctrade.kernel.errors import ValidationError
+from pctrade.kernel.errors import Conflict, ValidationError
 from pctrade.kernel.units import BPS
 from pctrade.ledger.invariants import Problem, StoredEntry
 from pctrade.ledger.model import CASH_ASSET, AccountId, State, SystemAccount
@@ -74,7 +74,7 @@ def plan_auction_settle(
     frozen = sum(h.remaining for h in bid_holds)
     released = frozen - paid - fee
     if released < 0 or paid <= 0:
-        raise ValidationError("the bid's hold cannot pay its fill", code="exceeds_hold")
+        raise Conflict("the bid's hold cannot pay its fill", code="exceeds_hold")
     cash_draws = _draw(bid_holds, frozen)
     credit_draws = _draw(offer_holds, fill.quantity_g)
     rows = [
