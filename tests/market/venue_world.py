@@ -2,18 +2,20 @@
 
 On top of ``market_world``: the platform holds 300,000 t of a third PCER batch, the
 emitter and the institution's cash is enough for a block trade, the auction account
-(``SystemAccount.AUCTION``) holds a CEA allocation batch to auction (contract ``CEA-GD-2026``, listed under CN), and the
-clock stands at 13:30 on Monday 2026-12-07, in the afternoon (block) session.
+(``SystemAccount.AUCTION``) holds a CEA allocation batch to auction (contract
+``CEA-GD-2026``, listed under CN), and the clock stands at 13:30 on Monday 2026-12-07,
+in the afternoon (block) session.
 """
 
 from __future__ import annotations
 
-from market_world import CONTRACT, DAY, T, MarketWorld, at, build_market, holdings, market_rows
+from market_world import CONTRACT, DAY, MarketWorld, T, at, build_market, holdings, market_rows
 
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import SystemAccount
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.market.commands import ListContract
+from pctrade.rules import RuleBook
 
 CEA_CONTRACT = "CEA-GD-2026"
 CEA_BATCH = "CEA-GD-ALLOC-2026-001"
@@ -21,8 +23,8 @@ BIG_BATCH = "PCER-GD-AFF0009-2026Q3-001"
 __all__ = ["CEA_CONTRACT", "CONTRACT", "DAY", "T", "build_venues", "frozen_state"]
 
 
-def build_venues(store: SqlStore) -> MarketWorld:
-    w = build_market(store)
+def build_venues(store: SqlStore, rules: RuleBook | None = None) -> MarketWorld:
+    w = build_market(store, rules=rules)
     reg = w.app.registry
     ids = w.accounts
     ids["auction"] = int(SystemAccount.AUCTION)

@@ -114,6 +114,7 @@ from pctrade.market.model import (
     reserve_fen,
 )
 from pctrade.market.sql import store as db
+from pctrade.market.venues import require_position
 from pctrade.rules import RuleBook, RuleSet
 from pctrade.rules.model import Trading
 
@@ -557,6 +558,7 @@ class Market:
         fee_bps = 0 if rule_set.fees is None else rule_set.fees.trade_fee_bps or 0
         picks: list[tuple[int, int]] = []
         if side == Side.BUY:
+            require_position(uow, rule_set, owner, str(run.contract["instrument"]), qty)
             self._require_cash(run, account, reserve_fen(price, qty, fee_bps))
         else:
             picks = self._pick(run, account, qty, cmd.batches, trading.resale_delay_days > 0)
@@ -702,6 +704,14 @@ class Market:
 
     def _amended(self, run: _Run, event: Amended, trading: Trading) -> None:
         order = run.order(event.order_id)
+        more_g = event.quantity_g - int(order["quantity_g"])
+        if order["side"] == Side.BUY and more_g > 0:
+            rule_set = self.rules.in_force(
+                str(run.contract["market"]), local_time(run.m.registry.clock())[0]
+            )
+            owner = run.uow.party(str(order["owner"]))
+            if owner is not None:
+                require_position(run.uow, rule_set, owner, str(run.contract["instrument"]), more_g)
         values: dict[str, Any] = {
             "price_fen_per_t": event.price_fen_per_t,
             "quantity_g": event.quantity_g,
