@@ -9,9 +9,9 @@
 Each command runs in the market's command frame (``Market._command``): one transaction
 under the contract's lock, the idempotency key answered from the command log, the
 contract's next ``seq`` — which is also a new proposal's id. The desk
-(``market.block``) is rebuilt from the open proposals in the registry for each command
-(block trades are few: every proposal of the contract), and any proposal whose expiry has come is lapsed first, its
-hold released. Then:
+(``market.block``) is rebuilt from the contract's proposals in the registry for each
+command (block trades are few), and any open proposal whose expiry has come is lapsed
+first, its hold released. Then:
 
 - ``propose``: the day is a trading day not yet closed (the calendar of ``[trading]``;
   the session and every figure are the desk's, from ``[block_trades]`` and

@@ -236,7 +236,7 @@ class MarketReports:
         if rule_set.surveillance is None:
             raise Conflict(f"rule set {rule_set.version} has no [surveillance]", code="no_rule")
         report = abnormal_trading_report(trades, orders, relations, rule_set, previous)
-        return _jsonable(report._asdict())
+        return dict(_jsonable(report._asdict()))
 
     def large_holders(self, actor: str, market: str, day: str) -> JsonDict:
         """Holders above the disclosure threshold of ``market``'s ``[positions]``."""
@@ -261,7 +261,7 @@ class MarketReports:
                 p = uow.party(party)
                 emitter = p is not None and p.role == Role.EMITTER
                 holders.append(HolderPosition(party, holding, 0 if emitter else None))
-        return _jsonable(large_holder_report(holders, rule_set)._asdict())
+        return dict(_jsonable(large_holder_report(holders, rule_set)._asdict()))
 
 
 def _close_before(uow: UnitOfWork, contract: db.Row, first: date) -> int | None:
