@@ -170,6 +170,8 @@ class _Run:
         self.entries: list[int] = []
         self.trades: list[str] = []
         self.orders: dict[int, db.Row] = {}
+        # An order action's facts for surveillance, logged with the command (0016).
+        self.action: dict[str, int | None] = {}
 
     # ---- entries ----------------------------------------------------------------------
     def entry(
@@ -254,8 +256,19 @@ class _Run:
                 "request_hash": fingerprint,
                 "result": canonical_json(result),
                 "ts": self.ts,
+                **self.action,
             },
         )
+
+    def note(self, book: OrderBook, order_id: int, side: str, price: int, qty: int) -> None:
+        """Record the action's order, price and quantity, and the own side's touch now."""
+        touch = book.best_bid() if side == Side.BUY else book.best_ask()
+        self.action = {
+            "order_id": order_id,
+            "price_fen_per_t": price,
+            "quantity_g": qty,
+            "touch_fen_per_t": touch,
+        }
 
 
 class Market:
@@ -568,6 +581,7 @@ class Market:
         place = Place(
             run.seq, order_id, cmd.client_order_id, owner.party_id, side, price, qty, tif, levels
         )
+        run.note(book, order_id, side, price, qty)
         events = book.place(place)
         row = {
             "contract_id": run.cid,
@@ -610,6 +624,7 @@ class Market:
             order_id = _require_int(cmd.order_id, "order id")
             _rule_set, trading, _day = self._open_day(run)
             book = self._book(run, self._params(run.contract, trading))
+            _note_on(run, book, order_id, None)
             events = book.cancel(Cancel(run.seq, order_id, self._owner_for(run, order_id)))
             self._apply(run, events, trading=trading)
             return self._answer(run, key, "cancel", cmd, order_id)
@@ -625,6 +640,7 @@ class Market:
             _rule_set, trading, _day = self._open_day(run)
             book = self._book(run, self._params(run.contract, trading))
             owner = self._owner_for(run, order_id)
+            _note_on(run, book, order_id, (price, qty))
             events = book.amend(Amend(run.seq, order_id, owner, price, qty))
             self._apply(run, events, trading=trading)
             return self._answer(run, key, "amend", cmd, order_id)
@@ -798,6 +814,17 @@ class Market:
         }
         run.log(kind, key, cmd.fingerprint(), result)
         return {**result, "replayed": False}
+
+
+def _note_on(run: _Run, book: OrderBook, order_id: int, new: tuple[int, int] | None) -> None:
+    """Note a cancel (what it releases) or an amend (its new price and total)."""
+    found = db.order(run.uow, run.cid, order_id) if 0 < order_id < 2**63 else None
+    if found is not None:
+        price, qty = new or (
+            int(found["price_fen_per_t"]),
+            int(found["quantity_g"]) - int(found["filled_g"]),
+        )
+        run.note(book, order_id, str(found["side"]), price, qty)
 
 
 def _fixed(plan: Plan) -> Callable[[UnitOfWork, Party], Plan]:
