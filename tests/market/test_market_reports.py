@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 import pytest
 from market_world import at
 from test_market_positions import _rules
 from venue_world import CONTRACT, DAY, T, build_venues
 
+from pctrade.identity.commands import Onboard
+from pctrade.identity.model import Facts, RiskLevel, VerificationMethod
 from pctrade.kernel.errors import PctradeError
+from pctrade.ledger import commands as c
+from pctrade.ledger.model import Role
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.market.commands import AmendOrder, CancelOrder, PlaceOrder
 from pctrade.market.venue_commands import AcceptBlock, ProposeBlock
@@ -73,3 +78,38 @@ def test_the_large_holder_report_names_holders_above_the_threshold(any_store: Sq
     # the platform holds 300,050 t of PCER; the auction account (the registry's) 10,000 t CEA
     assert holders["plat"] == 300_100 * T
     assert "alice" not in holders  # 100 t, not above 100 t
+
+
+def test_trades_between_two_people_one_platform_onboarded_are_wash_trades(
+    any_store: SqlStore,
+) -> None:
+    w = build_venues(any_store)
+    app = w.app
+    facts = Facts(
+        real_name_verified=True,
+        real_name_verified_on=date(2026, 1, 5),
+        real_name_method=VerificationMethod.CTID,
+        risk_level=RiskLevel.C3,
+        risk_assessed_on=date(2026, 1, 5),
+        birth_date=date(1990, 3, 1),
+    )
+    ids = {}
+    for name in ("dan", "eve"):
+        cmd = Onboard(
+            name, Role.INDIVIDUAL, name.title(), f"{name}-login", "pw-long-enough-1", facts
+        )
+        ids[name] = int(app.identity.onboard("plat", f"on-{name}", cmd).payload["account"])
+    app.registry.issue(
+        "reg", "i-dan", c.Issue("PCER-GD-AFF0010-2026Q3-001", [ids["dan"]], [10 * T])
+    )
+    app.registry.deposit("reg", "d-eve", c.Deposit(ids["eve"], 10_000_000, "bank-eve"))
+    w.clock.now = at(DAY, 13, 5)
+    for n in range(3):
+        sell = PlaceOrder(CONTRACT, ids["dan"], f"s{n}", "sell", 6_000, 1 * T)
+        app.market.place("dan", f"ws{n}", sell)
+        buy = PlaceOrder(CONTRACT, ids["eve"], f"b{n}", "buy", 6_000, 1 * T)
+        assert app.market.place("eve", f"wb{n}", buy)["trades"]
+    report = app.market_reports.abnormal_trading("reg", CONTRACT, DAY.isoformat(), DAY.isoformat())
+    wash = [f for f in report["findings"] if f["kind"] == "wash_trade"]
+    assert [tuple(f["parties"]) for f in wash] == [("dan", "eve")]
+    assert "same_agent" in wash[0]["detail"]

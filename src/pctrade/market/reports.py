@@ -28,6 +28,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from pctrade.identity.queries import onboarders_of
 from pctrade.kernel.errors import Conflict, NotFound, ValidationError
 from pctrade.ledger import access
 from pctrade.ledger.journal import JsonDict
@@ -41,7 +42,6 @@ from pctrade.market.model import CHINA_STANDARD_TIME, MarketOp
 from pctrade.market.service import Market
 from pctrade.market.sql import store as db
 from pctrade.market.surveillance import (
-    SAME_PARTY,
     HolderPosition,
     OrderAction,
     OrderRecord,
@@ -51,6 +51,7 @@ from pctrade.market.surveillance import (
 )
 
 STATEMENT_LINES_MAX = 10_000
+SAME_AGENT = "same_agent"  # a ``[surveillance] related_kinds`` kind
 PERIOD_DAYS_MAX = 366
 REPORT_TRADES_MAX = 200_000
 SETTLEMENT_OPS = (MarketOp.TRADE_SETTLE, MarketOp.AUCTION_SETTLE)
@@ -282,9 +283,25 @@ def _days(a: date, b: date) -> list[date]:
 
 
 def _relations(uow: UnitOfWork, trades: list[TradeRecord]) -> list[Relation]:
-    """Same-party relations need no record; none other is recorded yet."""
-    _ = uow, trades, SAME_PARTY
-    return []
+    """Relations between the trades' parties that the registry knows of.
+
+    ``same_party`` needs no record (the report sees it). Two parties a platform onboarded
+    are related as ``same_agent`` (their accounts' orders can be entered by one agent),
+    read through identity's queries; the registry operator's onboarding relates no one.
+    """
+    parties = {t.buyer_party for t in trades} | {t.seller_party for t in trades}
+    agents = onboarders_of(uow, parties)
+    platforms = {
+        a
+        for a in set(agents.values())
+        if (p := uow.party(a)) is not None and p.role == Role.PLATFORM
+    }
+    pairs = {tuple(sorted((t.buyer_party, t.seller_party))) for t in trades}
+    return [
+        Relation(a, b, SAME_AGENT)
+        for a, b in sorted(pairs)
+        if a != b and agents.get(a) in platforms and agents.get(a) == agents.get(b)
+    ]
 
 
 def _line(row: db.Row, account_id: int, codes: dict[int, str]) -> JsonDict:
