@@ -28,6 +28,7 @@ from pctrade.api.routers import (
     identity,
     inclusive,
     journal,
+    market_blocks,
     retirements,
     rules,
     sinks,
@@ -58,6 +59,7 @@ ROUTERS = (
     sinks,
     rules,
     inclusive,
+    market_blocks,
 )
 
 DESCRIPTION = """\

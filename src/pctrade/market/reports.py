@@ -41,6 +41,7 @@ from pctrade.market.engine import Side
 from pctrade.market.model import CHINA_STANDARD_TIME, MarketOp
 from pctrade.market.service import Market
 from pctrade.market.sql import store as db
+from pctrade.market.sql import venues as vdb
 from pctrade.market.surveillance import (
     HolderPosition,
     OrderAction,
@@ -108,6 +109,16 @@ class MarketReports:
             "net_cash_fen": sum(int(x["net_fen"]) for x in lines),
             "net_credits_g": sum(int(x["credits_g"]) for x in lines),
         }
+
+    def auction_row(self, uow: UnitOfWork, code: str, auction_id: int) -> db.Row:
+        """An auction's stored row (its terms, state and published result)."""
+        contract = db.contract(uow, code)
+        row = (
+            None if contract is None else vdb.auction(uow, int(contract["contract_id"]), auction_id)
+        )
+        if row is None:
+            raise NotFound(f"no auction {auction_id} of {code}", code="unknown_auction")
+        return row
 
     # ---- market data ----------------------------------------------------------------
     def trade_records(self, code: str | None, first: str, last: str) -> list[TradeRecord]:
