@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
-from identity_support import bearer, create_logins
 from market_world import at
 from venue_world import CEA_CONTRACT, CONTRACT, DAY, T, build_venues
 
+from identity_support import bearer, create_logins
 from pctrade.api.app import create_app
 from pctrade.ledger.model import SystemAccount
 from pctrade.ledger.sql.store import SqlStore
