@@ -102,22 +102,12 @@ def _counted_contracts(uow: UnitOfWork, instruments: tuple[str, ...]) -> set[int
 
 def open_buys_g(uow: UnitOfWork, party: str, contracts: set[int]) -> int:
     """What the party's open buys would still bring: orders, proposals, bids."""
-    total = sum(
-        int(o["quantity_g"]) - int(o["filled_g"])
-        for o in db.open_orders(uow)
-        if o["owner"] == party and o["side"] == "buy" and int(o["contract_id"]) in contracts
-    )
-    for cid in contracts:
+    ids = sorted(contracts)
+    total = vdb.open_buy_orders_g(uow, party, ids) + vdb.open_bids_g(uow, party, ids)
+    for cid in ids:
         for p in vdb.proposals_of(uow, cid, open_only=True):
             if (p["proposer"] if p["side"] == "buy" else p["counterparty"]) == party:
                 total += int(p["quantity_g"])
-    for a in vdb.all_auctions(uow):
-        if a["state"] == "open" and int(a["contract_id"]) in contracts:
-            total += sum(
-                int(b["quantity_g"])
-                for b in vdb.bids_of(uow, int(a["contract_id"]), int(a["auction_id"]))
-                if b["bidder"] == party and not b["withdrawn"]
-            )
     return total
 
 

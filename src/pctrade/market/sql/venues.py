@@ -23,7 +23,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
+from pctrade.market.sql import store
+
 metadata = MetaData()
+market_orders = store.orders  # the book's orders (read for position limits)
 BIG = BigInteger
 Row = dict[str, Any]
 
@@ -205,6 +208,35 @@ def update_bid(uow: Any, contract_id: int, auction_id: int, bid_id: int, **value
         .where(c.contract_id == contract_id, c.auction_id == auction_id, c.bid_id == bid_id)
         .values(**values)
     )
+
+
+def open_buy_orders_g(uow: Any, owner: str, contract_ids: list[int]) -> int:
+    """What the owner's open buy orders of the book still want, over some contracts."""
+    c = market_orders.c
+    query = sa.select(sa.func.coalesce(sa.func.sum(c.quantity_g - c.filled_g), 0)).where(
+        c.owner == owner, c.side == "buy", c.state == "open", c.contract_id.in_(contract_ids)
+    )
+    return int(uow.execute(query).scalar())
+
+
+def open_bids_g(uow: Any, bidder: str, contract_ids: list[int]) -> int:
+    """What the bidder's bids in auctions not yet cleared ask for."""
+    b, a = bids.c, auctions.c
+    query = (
+        sa.select(sa.func.coalesce(sa.func.sum(b.quantity_g), 0))
+        .select_from(
+            bids.join(
+                auctions, sa.and_(a.contract_id == b.contract_id, a.auction_id == b.auction_id)
+            )
+        )
+        .where(
+            b.bidder == bidder,
+            b.withdrawn.is_(False),
+            a.state == "open",
+            b.contract_id.in_(contract_ids),
+        )
+    )
+    return int(uow.execute(query).scalar())
 
 
 # ---- holds -------------------------------------------------------------------------
