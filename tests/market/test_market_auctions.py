@@ -101,22 +101,27 @@ def test_losing_bids_and_the_unsold_rest_are_released_exactly(any_store: SqlStor
 
 
 @pytest.mark.parametrize(
-    ("code", "price", "tonnes"),
+    ("code", "price", "grams"),
     [
-        ("bid_below_reserve", 3_999, 1_000),
-        ("bid_below_min", 4_000, 999),
-        ("bidder_limit_exceeded", 4_000, 5_001),
-        ("insufficient_funds", 25_000, 5_000),
-        ("not_eligible", 4_000, 1_000),
+        ("bid_below_reserve", 3_999, 1_000 * T),
+        ("bid_below_min", 4_000, 999 * T),
+        ("quantity_off_lot", 4_000, 1_000 * T + 1),
+        ("quantity_not_positive", 4_000, 0),
+        ("price_not_positive", 0, 1_000 * T),
+        ("bid_above_max", 4_000, 10_001 * T),
+        ("bidder_limit_exceeded", 4_000, 5_001 * T),
+        ("insufficient_funds", 25_000, 5_000 * T),
+        ("not_eligible", 4_000, 1_000 * T),
+        ("unknown_auction", 4_000, 1_000 * T),
     ],
 )
 def test_a_refused_bid_has_its_code_and_freezes_nothing(
-    any_store: SqlStore, code: str, price: int, tonnes: int
+    any_store: SqlStore, code: str, price: int, grams: int
 ) -> None:
     w = build_venues(any_store)
-    aid = _announce(w)
+    aid = _announce(w) + (99 if code == "unknown_auction" else 0)
     name = {"insufficient_funds": "bob", "not_eligible": "carol"}.get(code, "steel")
-    cmd = SubmitBid(CEA_CONTRACT, aid, w.accounts[name], price, tonnes * T)
+    cmd = SubmitBid(CEA_CONTRACT, aid, w.accounts[name], price, grams)
     state = frozen_state(any_store)
     with pytest.raises(PctradeError) as err:
         w.app.auctions.bid(name, "bad", cmd)
@@ -147,3 +152,15 @@ def test_only_an_authority_auctions_the_allocation_account(any_store: SqlStore) 
     with pytest.raises(PctradeError) as err:
         w.app.auctions.announce("steel", "x", cmd)
     assert err.value.code == "forbidden"
+
+
+def test_a_bid_before_the_window_opens_is_refused(any_store: SqlStore) -> None:
+    w = build_venues(any_store)
+    now_s = int(at(DAY, 13, 30).timestamp())
+    later = AnnounceAuction(CEA_CONTRACT, AUCTION, 10_000 * T, 4_000, now_s + 60, now_s + 600)
+    aid = w.app.auctions.announce("reg", "an", later)["auction_id"]
+    cmd = SubmitBid(CEA_CONTRACT, aid, w.accounts["steel"], 4_000, 1_000 * T)
+    state = frozen_state(any_store)
+    with pytest.raises(PctradeError) as err:
+        w.app.auctions.bid("steel", "early", cmd)
+    assert err.value.code == "auction_not_open" and frozen_state(any_store) == state

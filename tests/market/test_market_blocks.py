@@ -115,6 +115,9 @@ def _refused(any_store: SqlStore, code: str, action: object) -> None:
 
 
 def test_every_refusal_has_its_code_and_moves_nothing(any_store: SqlStore) -> None:
+    """Each refusal the desk can give under CN's rules (the tick is 1 fen, so no price is
+    off it; a proposal's id is its command's seq, so none is a duplicate; an expired one
+    lapses before an answer is judged, so the answer finds it ``proposal_not_open``)."""
     w = build_venues(any_store)
     b = w.app.blocks
     plat, steel, alice = w.accounts["plat"], w.accounts["steel"], w.accounts["alice"]
@@ -133,6 +136,9 @@ def test_every_refusal_has_its_code_and_moves_nothing(any_store: SqlStore) -> No
         return ProposeBlock(**base)  # type: ignore[arg-type]
 
     cases = [
+        ("quantity_not_positive", prop(quantity_g=0)),
+        ("expiry_not_after_now", prop(expires_in_s=0)),
+        ("bad_request", prop(expires_in_s=86_401)),
         ("block_below_threshold", prop(quantity_g=QTY - T)),
         ("quantity_off_lot", prop(quantity_g=QTY + 1)),
         ("price_off_tick", prop(price_fen_per_t=0)),

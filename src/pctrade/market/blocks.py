@@ -101,8 +101,8 @@ class BlockTrades:
             except ValueError as exc:
                 raise ValidationError(f"unknown side {cmd.side!r}", code="bad_enum") from exc
             expires_in = as_int(cmd.expires_in_s, "expiry")
-            if not 0 < expires_in <= EXPIRY_S_MAX:
-                raise ValidationError("a proposal stands 1 s to a day", code="bad_request")
+            if not -EXPIRY_S_MAX <= expires_in <= EXPIRY_S_MAX:  # the desk judges the rest
+                raise ValidationError("a proposal stands at most a day", code="bad_request")
             if not isinstance(cmd.counterparty, str) or run.uow.party(cmd.counterparty) is None:
                 raise NotFound(f"no party {cmd.counterparty!r}", code="unknown_party")
             rule_set, trading, day, desk, at = self._start(run)
