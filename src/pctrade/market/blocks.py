@@ -9,8 +9,8 @@
 Each command runs in the market's command frame (``Market._command``): one transaction
 under the contract's lock, the idempotency key answered from the command log, the
 contract's next ``seq`` — which is also a new proposal's id. The desk
-(``market.block``) is rebuilt from the contract's proposals in the registry for each
-command (block trades are few), and any open proposal whose expiry has come is lapsed
+(``market.block``) is rebuilt from the contract's open proposals in the registry (and
+the one answered) for each command, and any open proposal whose expiry has come is lapsed
 first, its hold released. Then:
 
 - ``propose``: the day is a trading day not yet closed (the calendar of ``[trading]``;
@@ -105,7 +105,7 @@ class BlockTrades:
                 raise ValidationError("a proposal stands at most a day", code="bad_request")
             if not isinstance(cmd.counterparty, str) or run.uow.party(cmd.counterparty) is None:
                 raise NotFound(f"no party {cmd.counterparty!r}", code="unknown_party")
-            rule_set, trading, day, desk, at = self._start(run)
+            rule_set, trading, day, desk, at = self._start(run, None)
             propose = Propose(
                 run.seq,
                 owner.party_id,
@@ -150,7 +150,7 @@ class BlockTrades:
                 return replay
             account, owner = self._account(run, cmd.account_id)
             pid = as_int(cmd.proposal_id, "proposal id")
-            rule_set, trading, day, desk, at = self._start(run)
+            rule_set, trading, day, desk, at = self._start(run, pid)
             event = _one(desk.apply(Accept(pid, owner.party_id, at)), BlockAgreed)
             cover = (event.acceptor_hold, pid, event.quantity_g)
             self._cover(run, rule_set, trading, day, owner, account, *cover)
@@ -186,7 +186,7 @@ class BlockTrades:
             if replay is not None:
                 return replay
             access.require_role(acting_party(run.uow, actor), AUTHORITIES, "lapse proposals")
-            ended = self._lapse(run, self._desk(run, None), now_s(self.m))
+            ended = self._lapse(run, self._desk(run, None, None), now_s(self.m))
             result: JsonDict = {
                 "contract": run.code,
                 "seq": run.seq,
@@ -203,10 +203,10 @@ class BlockTrades:
         require_holder(run.uow, who, account)
         return account, owner_of(run.uow, account)
 
-    def _start(self, run: _Run) -> tuple[RuleSet, Trading, Any, BlockDesk, int]:
+    def _start(self, run: _Run, pid: int | None) -> tuple[RuleSet, Trading, Any, BlockDesk, int]:
         """Today's rules, the desk rebuilt, and what is due lapsed."""
         rule_set, trading, day = open_day(self.m, run)
-        desk = self._desk(run, self._params(run, rule_set, trading))
+        desk = self._desk(run, self._params(run, rule_set, trading), pid)
         at = now_s(self.m)
         self._lapse(run, desk, at)
         return rule_set, trading, day, desk, at
@@ -225,8 +225,13 @@ class BlockTrades:
             fee_bps=0 if fees is None else fees.trade_fee_bps or 0,
         )
 
-    def _desk(self, run: _Run, params: BlockParams | None) -> BlockDesk:
-        rows = vdb.proposals_of(run.uow, run.cid, open_only=False)
+    def _desk(self, run: _Run, params: BlockParams | None, pid: int | None) -> BlockDesk:
+        """The desk with the open proposals and the one answered (ended ones are kept in
+        the registry; the desk needs one only to say it is no longer open)."""
+        rows = vdb.proposals_of(run.uow, run.cid, open_only=True)
+        answered = vdb.proposal(run.uow, run.cid, pid) if pid and 0 < pid < 2**63 else None
+        if answered is not None and answered["outcome"] is not None:
+            rows.append(answered)
         proposals = [
             Proposal(
                 int(r["proposal_id"]),
@@ -265,7 +270,7 @@ class BlockTrades:
             if replay is not None:
                 return replay
             pid = as_int(proposal_id, "proposal id")
-            _rules, _trading, _day, desk, at = self._start(run)
+            _rules, _trading, _day, desk, at = self._start(run, pid)
             party = self._party_for(run, pid, withdraw=kind == "block_withdraw")
             command = (Withdraw if kind == "block_withdraw" else Decline)(pid, party, at)
             event = _one(desk.apply(command), ProposalEnded)
