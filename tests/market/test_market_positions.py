@@ -18,7 +18,7 @@ from pctrade.kernel.errors import PctradeError
 from pctrade.ledger.model import SystemAccount
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.market.commands import AmendOrder, PlaceOrder
-from pctrade.market.venue_commands import AnnounceAuction, ProposeBlock, SubmitBid
+from pctrade.market.venue_commands import AcceptBlock, AnnounceAuction, ProposeBlock, SubmitBid
 from pctrade.rules import RuleBook, shipped
 
 
@@ -84,4 +84,26 @@ def test_block_proposals_and_bids_meet_the_position_limit(any_store: SqlStore) -
     aid = w.app.auctions.announce("reg", "an", offer)["auction_id"]
     bid = SubmitBid(CEA_CONTRACT, aid, steel, 4_000, 1_000 * T)
     _refused(any_store, "position_limit", lambda: w.app.auctions.bid("steel", "b1", bid))
+    assert verify(any_store).ok
+
+
+def test_accepting_a_proposal_counts_it_once(any_store: SqlStore) -> None:
+    rules = _rules()
+    cn = rules.in_force("CN", DAY)
+    assert cn.positions is not None
+    wide = replace(
+        cn, positions=replace(cn.positions, emitter_limit_above_allocation_g=150_000 * T)
+    )
+    book = RuleBook([wide, *(r for r in rules.rule_sets() if r is not cn)])
+    w = build_venues(any_store, rules=book)
+    steel, plat = w.accounts["steel"], w.accounts["plat"]
+    sale = ProposeBlock(CONTRACT, plat, "steel", "sell", 100_000 * T, 6_000, 600)
+    p = w.app.blocks.propose("plat", "p1", sale)
+    # the proposal is steel's open buy of 100,000 t: the acceptance adds nothing to it
+    accepted = w.app.blocks.accept("steel", "a1", AcceptBlock(CONTRACT, p["proposal_id"], steel))
+    assert accepted["state"] == "agreed"
+    again = ProposeBlock(CONTRACT, plat, "steel", "sell", 100_000 * T, 6_000, 600)
+    p2 = w.app.blocks.propose("plat", "p2", again)
+    accept = AcceptBlock(CONTRACT, p2["proposal_id"], steel)
+    _refused(any_store, "position_limit", lambda: w.app.blocks.accept("steel", "a2", accept))
     assert verify(any_store).ok

@@ -312,8 +312,11 @@ class BlockTrades:
             for asset_id, grams in self.m._pick(run, account, hold.credits_g, None, t1):
                 freeze(run, vdb.PROPOSAL, pid, account, asset_id, grams)
         else:
+            # An accepted proposal is already among the acceptor's open buys (it is the
+            # buyer named in it): only a new proposal adds to them.
+            stored = vdb.proposal(run.uow, run.cid, pid) is not None
             instrument = str(run.contract["instrument"])
-            require_position(run.uow, rule_set, owner, instrument, quantity_g)
+            require_position(run.uow, rule_set, owner, instrument, 0 if stored else quantity_g)
             self.m._require_cash(run, account, hold.cash_fen)
             freeze(run, vdb.PROPOSAL, pid, account, CASH_ASSET, hold.cash_fen)
 
