@@ -175,9 +175,9 @@ class MarketReports:
             rule_set = self.m.rules.in_force(str(contract["market"]), b)
             trading = self.m._trading(rule_set)
             previous = _close_before(uow, contract, a)
+        # The calendar's trading days of the period (and any day a trade was recorded on).
         days = sorted(
-            {a.fromordinal(n) for n in range(a.toordinal(), b.toordinal() + 1)}
-            & ({d for d in _days(a, b) if trading.is_trading_day(d)} | {t.day for t in records})
+            {d for d in _days(a, b) if trading.is_trading_day(d)} | {t.day for t in records}
         )
         bars = daily_series(code, days, records, previous, trading.price_step_fen_per_t)
         return [
