@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from market_world import at, cash, holdings
-from venue_world import CEA_CONTRACT, DAY, T, build_venues, frozen_state
+from venue_world import CEA_CONTRACT, CONTRACT, DAY, T, build_venues, frozen_state
 
 from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.errors import PctradeError
@@ -164,3 +164,15 @@ def test_a_bid_before_the_window_opens_is_refused(any_store: SqlStore) -> None:
     with pytest.raises(PctradeError) as err:
         w.app.auctions.bid("steel", "early", cmd)
     assert err.value.code == "auction_not_open" and frozen_state(any_store) == state
+
+
+def test_the_seller_does_not_bid_in_its_own_auction(any_store: SqlStore) -> None:
+    w = build_venues(any_store)
+    now_s = int(at(DAY, 13, 30).timestamp())
+    plat = w.accounts["plat"]
+    offer = AnnounceAuction(CONTRACT, plat, 10_000 * T, 6_000, now_s, now_s + 600)
+    aid = w.app.auctions.announce("plat", "an", offer)["auction_id"]
+    state = frozen_state(any_store)
+    with pytest.raises(PctradeError) as err:
+        w.app.auctions.bid("plat", "own", SubmitBid(CONTRACT, aid, plat, 6_000, 1_000 * T))
+    assert err.value.code == "own_auction" and frozen_state(any_store) == state

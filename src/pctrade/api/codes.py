@@ -33,6 +33,7 @@ CODES: Final[Mapping[int, tuple[str, ...]]] = {
         "not_owner",
         "not_proposer",
         "not_your_proposal",
+        "own_auction",
         "own_project",
         "own_request",
         "unknown_actor",

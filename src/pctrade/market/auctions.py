@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pctrade.kernel.errors import IntegrityError, NotFound, ValidationError
+from pctrade.kernel.errors import Forbidden, IntegrityError, NotFound, ValidationError
 from pctrade.ledger import access
 from pctrade.ledger.journal import JsonDict, canonical_json
 from pctrade.ledger.model import CASH_ASSET, SystemAccount
@@ -177,6 +177,8 @@ class Auctions:
             row, auction = self._auction(run, cmd.auction_id)
             if row["state"] != OPEN:
                 raise refusal_error(AuctionRefusal.AUCTION_CLOSED, "the auction is cleared")
+            if owner.party_id == row["seller"] or account.account_id == row["seller_account"]:
+                raise Forbidden("a seller does not bid in its own auction", code="own_auction")
             rule_set, _trading, day = open_day(self.m, run)
             price = as_int(cmd.price_fen_per_t, "price")
             quantity = as_int(cmd.quantity_g, "quantity")

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from pctrade.identity.queries import facts_of
 from pctrade.kernel.errors import Conflict, NotFound, ValidationError
+from pctrade.kernel.limits import INT64_MAX
 from pctrade.ledger.model import Account, Party, Role, State
 from pctrade.ledger.operations import FreezeReason, Plan, plan_freeze, plan_unfreeze
 from pctrade.ledger.ports import UnitOfWork
@@ -197,6 +198,9 @@ def _hold_account(run: _Run, hold_id: int) -> int:
 
 
 def as_int(value: Any, what: str) -> int:
+    """An integer a database column can hold (int64), or a refusal."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(f"{what} must be an integer", code="bad_request")
+    if not -INT64_MAX <= value <= INT64_MAX:
+        raise ValidationError(f"{what} is out of range", code="out_of_range")
     return value
