@@ -818,8 +818,13 @@ class Market:
 
 def _note_on(run: _Run, book: OrderBook, order_id: int, new: tuple[int, int] | None) -> None:
     """Note a cancel (what it releases) or an amend (its new price and total)."""
-    found = db.order(run.uow, run.cid, order_id) if 0 < order_id < 2**63 else None
-    if found is not None:
+    if not 0 < order_id < 2**63:
+        return
+    try:
+        found = run.order(order_id)  # cached for the command: no second read
+    except NotFound:
+        return  # the engine refuses it
+    else:
         price, qty = new or (
             int(found["price_fen_per_t"]),
             int(found["quantity_g"]) - int(found["filled_g"]),
