@@ -176,3 +176,16 @@ def test_the_seller_does_not_bid_in_its_own_auction(any_store: SqlStore) -> None
     with pytest.raises(PctradeError) as err:
         w.app.auctions.bid("plat", "own", SubmitBid(CONTRACT, aid, plat, 6_000, 1_000 * T))
     assert err.value.code == "own_auction" and frozen_state(any_store) == state
+
+
+def test_allowances_are_issued_into_the_auction_account_but_no_other_system_account(
+    any_store: SqlStore,
+) -> None:
+    from pctrade.ledger import commands as c
+
+    w = build_venues(any_store)  # issued CEA into the auction account already
+    assert _credits(any_store, AUCTION) == 10_000 * T
+    fees = c.Issue("CEA-GD-ALLOC-2026-009", [int(SystemAccount.FEES)], [T])
+    with pytest.raises(PctradeError) as err:
+        w.app.registry.issue("reg", "to-fees", fees)
+    assert err.value.code == "bad_account"
