@@ -9,6 +9,7 @@ from venue_world import CEA_CONTRACT, CONTRACT, DAY, T, build_venues, frozen_sta
 
 from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.errors import PctradeError
+from pctrade.ledger import commands as c
 from pctrade.ledger.model import CASH_ASSET, State, SystemAccount
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.market.sql import store as mdb
@@ -181,8 +182,6 @@ def test_the_seller_does_not_bid_in_its_own_auction(any_store: SqlStore) -> None
 def test_allowances_are_issued_into_the_auction_account_but_no_other_system_account(
     any_store: SqlStore,
 ) -> None:
-    from pctrade.ledger import commands as c
-
     w = build_venues(any_store)  # issued CEA into the auction account already
     assert _credits(any_store, AUCTION) == 10_000 * T
     fees = c.Issue("CEA-GD-ALLOC-2026-009", [int(SystemAccount.FEES)], [T])
