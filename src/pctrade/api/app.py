@@ -29,6 +29,7 @@ from pctrade.api.routers import (
     inclusive,
     journal,
     market,
+    market_blocks,
     retirements,
     rules,
     sinks,
@@ -60,6 +61,7 @@ ROUTERS = (
     rules,
     inclusive,
     market,
+    market_blocks,
 )
 
 DESCRIPTION = """\

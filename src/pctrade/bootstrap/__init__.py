@@ -51,6 +51,9 @@ from pctrade.kernel.entropy import Entropy, system_entropy
 from pctrade.ledger.extensions import Context
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
+from pctrade.market.auctions import Auctions
+from pctrade.market.blocks import BlockTrades
+from pctrade.market.reports import MarketReports
 from pctrade.market.service import Market
 from pctrade.rules import RuleBook, shipped
 from pctrade.sinks.service import Sinks
@@ -114,6 +117,9 @@ class App:
     inclusive: CarbonInclusive = field(init=False)
     identity: Identity = field(init=False)
     market: Market = field(init=False)
+    blocks: BlockTrades = field(init=False)
+    auctions: Auctions = field(init=False)
+    market_reports: MarketReports = field(init=False)
     # Whether this app opened the engine, and so must close its connections.
     owns_engine: bool = True
 
@@ -122,6 +128,9 @@ class App:
         self.inclusive = CarbonInclusive(self.registry, self.rules)
         self.identity = Identity(self.registry, self.identity_config)
         self.market = Market(self.registry, self.rules)
+        self.blocks = BlockTrades(self.market)
+        self.auctions = Auctions(self.market)
+        self.market_reports = MarketReports(self.market)
 
     @property
     def contexts(self) -> Sequence[Context]:

@@ -6,6 +6,7 @@ here, as identity's model types, never from identity's tables.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -35,3 +36,16 @@ def facts_of(uow: UnitOfWork, party_id: PartyId) -> Facts | None:
         credit_code=row["credit_code"],
         net_assets_fen=None if row["net_assets_fen"] is None else int(row["net_assets_fen"]),
     )
+
+
+def onboarders_of(uow: UnitOfWork, party_ids: Iterable[PartyId]) -> dict[PartyId, PartyId]:
+    """Who onboarded each of the parties (its onboarding agent), where one is recorded.
+
+    The market's surveillance reads this to relate parties signed up by one platform
+    (personal data stays here: only party ids leave)."""
+    out: dict[PartyId, PartyId] = {}
+    for party_id in sorted(set(party_ids)):
+        row = db.facts(uow, party_id)
+        if row is not None and row["onboarded_by"] is not None:
+            out[party_id] = str(row["onboarded_by"])
+    return out

@@ -87,6 +87,7 @@ __all__ = [
 ]
 
 AUTHORITIES = (Role.REGULATOR, Role.REGISTRY_OPERATOR)
+ISSUABLE_SYSTEM = frozenset({SystemAccount.BUFFER, SystemAccount.AUCTION})
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -317,11 +318,14 @@ class Registry:
             if uow.account_count(ids) != len(ids):
                 raise NotFound("some recipients have no account", code="unknown_account")
             # Look the few system ids up in the set rather than scan a million recipients.
+            # Allowances for paid allocation are issued into the auction account, which
+            # the market's one-way bidding sells from (``market.auctions``).
             if min(ids) < FIRST_HOLDER_ACCOUNT and any(
-                a in distinct for a in range(FIRST_HOLDER_ACCOUNT) if a != SystemAccount.BUFFER
+                a in distinct for a in range(FIRST_HOLDER_ACCOUNT) if a not in ISSUABLE_SYSTEM
             ):
                 raise ValidationError(
-                    "credits are issued to holder accounts or the buffer", code="bad_account"
+                    "credits are issued to holder accounts, the buffer or the auction account",
+                    code="bad_account",
                 )
             total = sum(cmd.amounts_g)
             batch = Batch(asset_id, denomination, total, 0)

@@ -1,8 +1,9 @@
 """What ``verify`` checks of the market's tables against the journal (issue 13).
 
-- every trade row has its ``trade_settle`` entry, with the same trade, price, quantity,
-  cash, fees and accounts; every ``trade_settle`` entry has its trade row (the entries
-  are read by their own index, migration 0017, not by streaming the journal);
+- every trade row (order book, block or auction) has its ``trade_settle`` or
+  ``auction_settle`` entry, with the same trade, price, quantity, cash, fees and
+  accounts; every such entry has its trade row (the entries are read by their own
+  index, migration 0017, not by streaming the journal);
 - every order's holds have exactly its reservation left: an open buy the cash and fee
   of what remains at its limit, an open sell what remains, a closed order nothing;
 - every open hold of reason ``order`` that the market made belongs to an order, so the

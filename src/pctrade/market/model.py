@@ -53,6 +53,7 @@ class MarketOp(StrEnum):
     """The market's op types: the strings the journal records, never renamed."""
 
     TRADE_SETTLE = "trade_settle"
+    AUCTION_SETTLE = "auction_settle"  # one winning bid of a one-way auction (venue_model)
 
 
 def contract_code(key: Sequence[str], denomination: Denomination) -> str:

@@ -82,13 +82,14 @@ of a later day is taken (``day_not_closed``).
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, ParamSpec
 
 from pctrade.identity.queries import facts_of
 from pctrade.kernel.errors import (
@@ -144,6 +145,7 @@ from pctrade.market.model import (
     reserve_fen,
 )
 from pctrade.market.sql import store as db
+from pctrade.market.venues import require_position
 from pctrade.rules import RuleBook, RuleSet
 from pctrade.rules.model import Trading
 
@@ -163,12 +165,30 @@ class _Known:
     bought: dict[tuple[str, int], int] = field(default_factory=dict)  # (day, account) → g
 
 
+P = ParamSpec("P")
+
+
 class _Raced(Exception):
     """A concurrent command of another contract took the caller's key first; its answer."""
 
     def __init__(self, answer: JsonDict) -> None:
         super().__init__("the key was taken by a concurrent command")
         self.answer = answer
+
+
+def answers_races(method: Callable[P, JsonDict]) -> Callable[P, JsonDict]:
+    """A venue command (block trades, auctions) built on ``Market._command`` directly:
+    when it came second to its key on another contract, the first command's answer is
+    its answer, as ``Market._do`` gives for orders."""
+
+    @functools.wraps(method)
+    def answered(*args: P.args, **kwargs: P.kwargs) -> JsonDict:
+        try:
+            return method(*args, **kwargs)
+        except _Raced as raced:
+            return raced.answer
+
+    return answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +243,8 @@ class _Run:
     def flush(self) -> None:
         """Send the market rows written so far (before reading one of them back)."""
         self.pending.flush(self.uow)
+        # An order action's facts for surveillance, logged with the command (0016).
+        self.action: dict[str, int | None] = {}
 
     # ---- entries ----------------------------------------------------------------------
     def entry(
@@ -330,8 +352,19 @@ class _Run:
                 "request_hash": fingerprint,
                 "result": canonical_json(result),
                 "ts": self.ts,
+                **self.action,
             },
         )
+
+    def note(self, book: OrderBook, order_id: int, side: str, price: int, qty: int) -> None:
+        """Record the action's order, price and quantity, and the own side's touch now."""
+        touch = book.best_bid() if side == Side.BUY else book.best_ask()
+        self.action = {
+            "order_id": order_id,
+            "price_fen_per_t": price,
+            "quantity_g": qty,
+            "touch_fen_per_t": touch,
+        }
 
 
 class Market:
@@ -724,6 +757,7 @@ class Market:
         fee_bps = 0 if rule_set.fees is None else rule_set.fees.trade_fee_bps or 0
         picks: list[tuple[int, int]] = []
         if side == Side.BUY:
+            require_position(uow, rule_set, owner, str(run.contract["instrument"]), qty)
             self._require_cash(run, account, reserve_fen(price, qty, fee_bps))
         else:
             t1 = trading.resale_delay_days > 0
@@ -733,6 +767,7 @@ class Market:
         place = Place(
             run.seq, order_id, cmd.client_order_id, owner.party_id, side, price, qty, tif, levels
         )
+        run.note(book, order_id, side, price, qty)
         events = book.place(place)
         row = {
             "contract_id": run.cid,
@@ -778,6 +813,7 @@ class Market:
             order_id = _require_int(cmd.order_id, "order id")
             _rule_set, trading, _day = self._open_day(run)
             book = self._book(run, self._params(run.contract, trading))
+            _note_on(run, book, order_id, None)
             events = book.cancel(Cancel(run.seq, order_id, self._owner_for(run, order_id)))
             self._apply(run, events, trading=trading)
             return self._answer(run, key, "cancel", cmd, order_id)
@@ -794,6 +830,7 @@ class Market:
             _rule_set, trading, _day = self._open_day(run)
             book = self._book(run, self._params(run.contract, trading))
             owner = self._owner_for(run, order_id)
+            _note_on(run, book, order_id, (price, qty))
             events = book.amend(Amend(run.seq, order_id, owner, price, qty))
             self._apply(run, events, trading=trading)
             return self._answer(run, key, "amend", cmd, order_id)
@@ -878,6 +915,14 @@ class Market:
 
     def _amended(self, run: _Run, event: Amended, trading: Trading) -> None:
         order = run.order(event.order_id)
+        more_g = event.quantity_g - int(order["quantity_g"])
+        if order["side"] == Side.BUY and more_g > 0:
+            rule_set = self.rules.in_force(
+                str(run.contract["market"]), local_time(run.m.registry.clock())[0]
+            )
+            owner = run.uow.party(str(order["owner"]))
+            if owner is not None:
+                require_position(run.uow, rule_set, owner, str(run.contract["instrument"]), more_g)
         values: dict[str, Any] = {
             "price_fen_per_t": event.price_fen_per_t,
             "quantity_g": event.quantity_g,
@@ -978,6 +1023,22 @@ def _replay(prior: db.Row, key: str, fingerprint: str) -> JsonDict:
             f"idempotency key {key!r} was already used for a different request"
         )
     return {**json.loads(prior["result"]), "replayed": True}
+
+
+def _note_on(run: _Run, book: OrderBook, order_id: int, new: tuple[int, int] | None) -> None:
+    """Note a cancel (what it releases) or an amend (its new price and total)."""
+    if not 0 < order_id < 2**63:
+        return
+    try:
+        found = run.order(order_id)  # cached for the command: no second read
+    except NotFound:
+        return  # the engine refuses it
+    else:
+        price, qty = new or (
+            int(found["price_fen_per_t"]),
+            int(found["quantity_g"]) - int(found["filled_g"]),
+        )
+        run.note(book, order_id, str(found["side"]), price, qty)
 
 
 def _fixed(plan: Plan) -> Callable[[UnitOfWork, Party], Plan]:

@@ -70,6 +70,12 @@ commands = Table(
     Column("request_hash", String(64), nullable=False),
     Column("result", Text, nullable=False),
     Column("ts", String(32), nullable=False),
+    # An order action's facts for surveillance (0016): the order, its price and quantity
+    # after the action, and the own side's best price just before it (None: side empty).
+    Column("order_id", BIG, nullable=True),
+    Column("price_fen_per_t", BIG, nullable=True),
+    Column("quantity_g", BIG, nullable=True),
+    Column("touch_fen_per_t", BIG, nullable=True),
     sa.UniqueConstraint("actor", "idem_key", name="uq_market_commands_key"),
 )
 
@@ -114,8 +120,9 @@ trades = Table(
     Column("contract_id", Integer, nullable=False),
     Column("day", DAY, nullable=False),
     Column("seq", BIG, nullable=False),
-    Column("buy_order_id", BIG, nullable=False),
-    Column("sell_order_id", BIG, nullable=False),
+    # None for a block trade or an auction fill (``ref`` names the proposal or the bid)
+    Column("buy_order_id", BIG, nullable=True),
+    Column("sell_order_id", BIG, nullable=True),
     Column("taker_side", String(4), nullable=False),
     Column("buyer_account", BIG, nullable=False),
     Column("seller_account", BIG, nullable=False),
@@ -125,6 +132,9 @@ trades = Table(
     Column("buyer_fee_fen", BIG, nullable=False),
     Column("seller_fee_fen", BIG, nullable=False),
     Column("ts", String(32), nullable=False),
+    # listing (the order book), block or auction: only listing trades set prices (0016)
+    Column("mode", String(8), nullable=False, default="listing", server_default="listing"),
+    Column("ref", String(64), nullable=True),
     Index("ix_market_trades_day", "contract_id", "day"),
 )
 
@@ -468,14 +478,42 @@ def trades_of_account(uow: Any, account_id: int, limit: int) -> list[Row]:
     return _all(uow.execute(query.order_by(c.entry_seq.desc()).limit(limit)))
 
 
+def trades_between(
+    uow: Any, contract_id: int | None, first_day: str, last_day: str, limit: int
+) -> list[Row]:
+    """Trades of every mode in a period (one contract, or all), in journal order."""
+    c = trades.c
+    query = sa.select(trades).where(c.day >= first_day, c.day <= last_day)
+    if contract_id is not None:
+        query = query.where(c.contract_id == contract_id)
+    return _all(uow.execute(query.order_by(c.entry_seq).limit(limit)))
+
+
+def trades_of_account_on(uow: Any, account_id: int, day: str, limit: int) -> list[Row]:
+    """An account's trades of every mode and contract on one day, in journal order."""
+    c = trades.c
+    query = sa.select(trades).where(
+        c.day == day, sa.or_(c.buyer_account == account_id, c.seller_account == account_id)
+    )
+    return _all(uow.execute(query.order_by(c.entry_seq).limit(limit)))
+
+
+def commands_between(uow: Any, contract_id: int, kinds: tuple[str, ...], limit: int) -> list[Row]:
+    c = commands.c
+    query = sa.select(commands).where(c.contract_id == contract_id, c.kind.in_(kinds))
+    return _all(uow.execute(query.order_by(c.seq).limit(limit)))
+
+
 def day_summary(uow: Any, contract_id: int, day: str) -> tuple[int, int]:
-    """(Σ price × quantity in fen·g/t, Σ quantity g) of the day's trades."""
+    """(Σ price × quantity in fen·g/t, Σ quantity g) of the day's order-book trades.
+
+    Block trades and auction fills count in volume elsewhere but never set the close."""
     c = trades.c
     row = uow.execute(
         sa.select(
             sa.func.coalesce(sa.func.sum(c.price_fen_per_t * c.quantity_g), 0),
             sa.func.coalesce(sa.func.sum(c.quantity_g), 0),
-        ).where(c.contract_id == contract_id, c.day == day)
+        ).where(c.contract_id == contract_id, c.day == day, c.mode == "listing")
     ).one()
     return int(row[0]), int(row[1])
 

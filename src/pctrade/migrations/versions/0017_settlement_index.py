@@ -7,7 +7,7 @@ market's two settlement op types: ``trade_settle`` (order book and block trades)
 ``auction_settle`` (one-way bidding, issue 13's auctions), so the auditor needs no other.
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-05
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,257 @@
+"""The tables of block trades and one-way bidding (issue 13, items 3 and 4); migration 0016.
+
+    market_block_proposals  one per block-trade proposal: the desk's facts, the proposer's
+                            and (once accepted) the acceptor's account, how it ended and
+                            the trade it made. Its id is the contract ``seq`` of the
+                            command that proposed it.
+    market_auctions         one per auction: its terms (``AuctionTerms``), the seller's
+                            account, its state and, once cleared, the published result
+    market_auction_bids     one per bid: price, quantity, time priority (a contract seq),
+                            and after clearing its outcome and fill
+    market_venue_holds      the registry holds (reason ``order``, referenced ``blk:…`` or
+                            ``auc:…``) that cover a proposal, an auction's offer or a bid
+
+Conservation (``market.venue_audit``): an open proposal's holds have exactly the desk's
+hold left, an open auction's exactly its offer, an open bid exactly its frozen cash; an
+ended one nothing; and every open hold so referenced belongs to one of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
+
+from pctrade.market.sql import store
+
+metadata = MetaData()
+market_orders = store.orders  # the book's orders (read for position limits)
+BIG = BigInteger
+Row = dict[str, Any]
+
+# What a venue hold covers (``market_venue_holds.venue``).
+PROPOSAL, OFFER, BID = "proposal", "offer", "bid"
+
+proposals = Table(
+    "market_block_proposals",
+    metadata,
+    Column("contract_id", Integer, primary_key=True),
+    Column("proposal_id", BIG, primary_key=True),
+    Column("proposer", String(64), nullable=False),
+    Column("proposer_account", BIG, nullable=False),
+    Column("counterparty", String(64), nullable=False),
+    Column("acceptor_account", BIG, nullable=True),
+    Column("side", String(4), nullable=False),
+    Column("quantity_g", BIG, nullable=False),
+    Column("price_fen_per_t", BIG, nullable=False),
+    Column("expires_at_s", BIG, nullable=False),
+    Column("proposed_at_s", BIG, nullable=False),
+    Column("hold_cash_fen", BIG, nullable=False),
+    Column("hold_credits_g", BIG, nullable=False),
+    Column("outcome", String(12), nullable=True),
+    Column("ended_seq", BIG, nullable=True),
+    Column("trade_id", String(64), nullable=True),
+    Column("day", String(10), nullable=False),
+    Index("ix_market_block_open", "contract_id", "outcome"),
+)
+
+auctions = Table(
+    "market_auctions",
+    metadata,
+    Column("contract_id", Integer, primary_key=True),
+    Column("auction_id", BIG, primary_key=True),
+    Column("seller", String(64), nullable=False),
+    Column("seller_account", BIG, nullable=False),
+    Column("quantity_g", BIG, nullable=False),
+    Column("reserve_price_fen_per_t", BIG, nullable=False),
+    Column("opens_at_s", BIG, nullable=False),
+    Column("closes_at_s", BIG, nullable=False),
+    Column("bid_quantity_min_g", BIG, nullable=False),
+    Column("bid_quantity_max_g", BIG, nullable=False),
+    Column("quantity_step_g", BIG, nullable=False),
+    Column("price_step_fen_per_t", BIG, nullable=False),
+    Column("pricing", String(12), nullable=False),
+    Column("bid_revision_allowed", Boolean, nullable=False),
+    Column("reserve_published", Boolean, nullable=False),
+    Column("bidder_quantity_max_g", BIG, nullable=True),
+    Column("fee_bps", Integer, nullable=False),
+    Column("rule_set", String(32), nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("result", Text, nullable=True),
+    Column("cleared_seq", BIG, nullable=True),
+)
+
+bids = Table(
+    "market_auction_bids",
+    metadata,
+    Column("contract_id", Integer, primary_key=True),
+    Column("auction_id", BIG, primary_key=True),
+    Column("bid_id", BIG, primary_key=True),
+    Column("bidder", String(64), nullable=False),
+    Column("account_id", BIG, nullable=False),
+    Column("price_fen_per_t", BIG, nullable=False),
+    Column("quantity_g", BIG, nullable=False),
+    Column("priority_seq", BIG, nullable=False),
+    Column("frozen_fen", BIG, nullable=False),
+    Column("withdrawn", Boolean, nullable=False),
+    Column("outcome", String(16), nullable=True),
+    Column("filled_g", BIG, nullable=False),
+    Column("trade_id", String(64), nullable=True),
+)
+
+venue_holds = Table(
+    "market_venue_holds",
+    metadata,
+    Column("hold_id", BIG, primary_key=True),
+    Column("contract_id", Integer, nullable=False),
+    Column("venue", String(8), nullable=False),
+    Column("ref_id", BIG, nullable=False),  # the proposal, auction or bid id
+    Column("account_id", BIG, nullable=False),
+    Column("asset_id", BIG, nullable=False),
+    Index("ix_market_venue_holds_ref", "contract_id", "venue", "ref_id"),
+)
+
+
+def _one(result: Any) -> Row | None:
+    row = result.first()
+    return None if row is None else dict(row._mapping)
+
+
+def _all(result: Any) -> list[Row]:
+    return [dict(r._mapping) for r in result]
+
+
+# ---- proposals ---------------------------------------------------------------------
+def add_proposal(uow: Any, row: Row) -> None:
+    uow.execute(proposals.insert().values(**row))
+
+
+def proposals_of(uow: Any, contract_id: int, *, open_only: bool) -> list[Row]:
+    c = proposals.c
+    query = sa.select(proposals).where(c.contract_id == contract_id)
+    if open_only:
+        query = query.where(c.outcome.is_(None))
+    return _all(uow.execute(query.order_by(c.proposal_id)))
+
+
+def proposal(uow: Any, contract_id: int, proposal_id: int) -> Row | None:
+    c = proposals.c
+    return _one(
+        uow.execute(
+            sa.select(proposals).where(c.contract_id == contract_id, c.proposal_id == proposal_id)
+        )
+    )
+
+
+def all_proposals(uow: Any) -> list[Row]:
+    c = proposals.c
+    return _all(uow.execute(sa.select(proposals).order_by(c.contract_id, c.proposal_id)))
+
+
+def update_proposal(uow: Any, contract_id: int, proposal_id: int, **values: Any) -> None:
+    c = proposals.c
+    uow.execute(
+        proposals.update()
+        .where(c.contract_id == contract_id, c.proposal_id == proposal_id)
+        .values(**values)
+    )
+
+
+# ---- auctions and bids -------------------------------------------------------------
+def add_auction(uow: Any, row: Row) -> None:
+    uow.execute(auctions.insert().values(**row))
+
+
+def auction(uow: Any, contract_id: int, auction_id: int) -> Row | None:
+    c = auctions.c
+    return _one(
+        uow.execute(
+            sa.select(auctions).where(c.contract_id == contract_id, c.auction_id == auction_id)
+        )
+    )
+
+
+def all_auctions(uow: Any) -> list[Row]:
+    c = auctions.c
+    return _all(uow.execute(sa.select(auctions).order_by(c.contract_id, c.auction_id)))
+
+
+def update_auction(uow: Any, contract_id: int, auction_id: int, **values: Any) -> None:
+    c = auctions.c
+    uow.execute(
+        auctions.update()
+        .where(c.contract_id == contract_id, c.auction_id == auction_id)
+        .values(**values)
+    )
+
+
+def add_bid(uow: Any, row: Row) -> None:
+    uow.execute(bids.insert().values(**row))
+
+
+def bids_of(uow: Any, contract_id: int, auction_id: int) -> list[Row]:
+    c = bids.c
+    query = sa.select(bids).where(c.contract_id == contract_id, c.auction_id == auction_id)
+    return _all(uow.execute(query.order_by(c.bid_id)))
+
+
+def all_bids(uow: Any) -> list[Row]:
+    c = bids.c
+    return _all(uow.execute(sa.select(bids).order_by(c.contract_id, c.auction_id, c.bid_id)))
+
+
+def update_bid(uow: Any, contract_id: int, auction_id: int, bid_id: int, **values: Any) -> None:
+    c = bids.c
+    uow.execute(
+        bids.update()
+        .where(c.contract_id == contract_id, c.auction_id == auction_id, c.bid_id == bid_id)
+        .values(**values)
+    )
+
+
+def open_buy_orders_g(uow: Any, owner: str, contract_ids: list[int]) -> int:
+    """What the owner's open buy orders of the book still want, over some contracts."""
+    c = market_orders.c
+    query = sa.select(sa.func.coalesce(sa.func.sum(c.quantity_g - c.filled_g), 0)).where(
+        c.owner == owner, c.side == "buy", c.state == "open", c.contract_id.in_(contract_ids)
+    )
+    return int(uow.execute(query).scalar())
+
+
+def open_bids_g(uow: Any, bidder: str, contract_ids: list[int]) -> int:
+    """What the bidder's bids in auctions not yet cleared ask for."""
+    b, a = bids.c, auctions.c
+    query = (
+        sa.select(sa.func.coalesce(sa.func.sum(b.quantity_g), 0))
+        .select_from(
+            bids.join(
+                auctions, sa.and_(a.contract_id == b.contract_id, a.auction_id == b.auction_id)
+            )
+        )
+        .where(
+            b.bidder == bidder,
+            b.withdrawn.is_(False),
+            a.state == "open",
+            b.contract_id.in_(contract_ids),
+        )
+    )
+    return int(uow.execute(query).scalar())
+
+
+# ---- holds -------------------------------------------------------------------------
+def add_hold(uow: Any, row: Row) -> None:
+    uow.execute(venue_holds.insert().values(**row))
+
+
+def holds_of(uow: Any, contract_id: int, venue: str, ref_id: int) -> list[Row]:
+    """The holds covering one proposal, offer or bid, oldest first."""
+    c = venue_holds.c
+    query = sa.select(venue_holds).where(
+        c.contract_id == contract_id, c.venue == venue, c.ref_id == ref_id
+    )
+    return _all(uow.execute(query.order_by(c.hold_id)))
+
+
+def all_holds(uow: Any) -> list[Row]:
+    return _all(uow.execute(sa.select(venue_holds).order_by(venue_holds.c.hold_id)))
