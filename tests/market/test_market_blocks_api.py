@@ -75,7 +75,7 @@ def test_a_block_trade_and_an_auction_over_http(any_store: SqlStore) -> None:
     st = client.get(f"/market/accounts/{acc['steel']}/statements/{day}", headers=auth["steel"])
     assert [x["mode"] for x in st.json()["lines"]] == ["block", "auction"]
     bars = client.get(f"{base}/bars", params={"first": day, "last": day}, headers=auth["alice"])
-    assert bars.json()[0]["volume_g"] == 100_000 * T
+    assert bars.json()["bars"][0]["volume_g"] == 100_000 * T
     report = client.get(
         f"{base}/surveillance", params={"first": day, "last": day}, headers=auth["alice"]
     )

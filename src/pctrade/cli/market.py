@@ -25,7 +25,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from pctrade.cli import render
+from pctrade.cli import market_blocks, render
 from pctrade.cli.common import (
     ActorOption,
     CursorOption,
@@ -53,8 +53,6 @@ from pctrade.market.service import Market
 CONTRACTS, ORDERS, TRADES = "market_contracts", "me_market_orders", "market_trades"
 
 app = typer.Typer(help="交易 Market: the order book, its data and the close.", no_args_is_help=True)
-# Block trades and auctions (cli/market_blocks.py) mount here, as `pctrade market block …`:
-# app.add_typer(market_blocks.app, name="block")
 ContractArg = Annotated[str, typer.Argument(help="Contract code, e.g. PCER-GD-2026Q3.")]
 OrderArg = Annotated[int, typer.Argument(help="Order id (in its contract).")]
 PriceArg = Annotated[str, typer.Argument(help="Price per tonne: 80yuan, or fen (8000).")]
@@ -335,3 +333,18 @@ def close_day(
         f"{done['contract']} {done['day']}: close 收盘 {price(done['close_fen_per_t'])}"
         f"{carried}, volume 成交量 {render.carbon(int(done['volume_g']))}{replay}"
     )
+
+
+# Block trades, auctions, statements and reports (cli/market_blocks.py) join these
+# commands (`pctrade market block-propose …`, `pctrade market auction-bid …`); where both
+# name a command (``bars``), the order book's, above, is the one mounted.
+_OWN = {
+    command.name or command.callback.__name__
+    for command in app.registered_commands
+    if command.callback
+}
+app.registered_commands += [
+    command
+    for command in market_blocks.app.registered_commands
+    if (command.name or (command.callback.__name__ if command.callback else None)) not in _OWN
+]

@@ -239,12 +239,12 @@ class _Run:
         self.orders: dict[int, db.Row] = {}
         self.known = _Known(None)  # the contract's, once ``Market._book`` has it
         self.pending = db.Pending()
+        # An order action's facts for surveillance, logged with the command (0016).
+        self.action: dict[str, int | None] = {}
 
     def flush(self) -> None:
         """Send the market rows written so far (before reading one of them back)."""
         self.pending.flush(self.uow)
-        # An order action's facts for surveillance, logged with the command (0016).
-        self.action: dict[str, int | None] = {}
 
     # ---- entries ----------------------------------------------------------------------
     def entry(

@@ -8,7 +8,7 @@
     POST /market/contracts/{contract}/auctions/{id}/clear           clear after the window
     GET  /market/contracts/{contract}/auctions/{id}                 the published result
     GET  /market/accounts/{account}/statements/{day}                the daily statement
-    GET  /market/contracts/{contract}/bars, /tape                   market data (public)
+    GET  /market/contracts/{contract}/tape                          market data (public)
     GET  /market/contracts/{contract}/surveillance                  abnormal trading (regulator)
     GET  /market/large-holders/{market}                             disclosure (regulator)
 
@@ -314,18 +314,6 @@ def statement(
     return StatementPublic.model_validate(
         app.market_reports.statement(actor.party_id, account, day)
     )
-
-
-@router.get("/contracts/{contract}/bars", responses=READ_ERRORS)
-def daily_bars(
-    contract: ContractPath,
-    first: Annotated[Day, Query()],
-    last: Annotated[Day, Query()],
-    actor: ActorDep,
-    app: WiredDep,
-) -> list[dict[str, Any]]:
-    """Open, high, low, the close (order-book trades only) and volume (all) per day."""
-    return app.market_reports.daily_bars(contract, first.isoformat(), last.isoformat())
 
 
 @router.get("/contracts/{contract}/tape", responses=READ_ERRORS)
