@@ -57,7 +57,8 @@ from pctrade.market.auction import (
     refusal_error,
 )
 from pctrade.market.auction import SubmitBid as PureBid
-from pctrade.market.service import Market, _fixed, _Run, answers_races
+from pctrade.market.frame import _fixed, _Run, answers_races
+from pctrade.market.service import Market
 from pctrade.market.sql import store as db
 from pctrade.market.sql import venues as vdb
 from pctrade.market.venue_model import AuctionFill, plan_auction_settle

@@ -62,8 +62,9 @@ from pctrade.market.block import (
 )
 from pctrade.market.block.messages import BlockEvent, Outcome
 from pctrade.market.engine import Side
+from pctrade.market.frame import _fixed, _Run, answers_races
 from pctrade.market.model import Trade, cash_fen, plan_trade_settle
-from pctrade.market.service import Market, _fixed, _Run, answers_races
+from pctrade.market.service import Market
 from pctrade.market.sql import store as db
 from pctrade.market.sql import venues as vdb
 from pctrade.market.venues import (

@@ -82,32 +82,27 @@ of a later day is taken (``day_not_closed``).
 
 from __future__ import annotations
 
-import functools
-import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, ParamSpec
+from typing import Any
 
 from pctrade.identity.queries import facts_of
 from pctrade.kernel.errors import (
     Conflict,
     Forbidden,
-    IdempotencyConflict,
     InsufficientBalance,
     NotFound,
     ValidationError,
 )
 from pctrade.ledger import access
 from pctrade.ledger.commands import Command
-from pctrade.ledger.journal import JsonDict, canonical_json, format_ts
+from pctrade.ledger.journal import JsonDict, format_ts
 from pctrade.ledger.model import CASH_ASSET, Account, Batch, Denomination, Party, Role, State
-from pctrade.ledger.operations import FreezeReason, Plan, plan_freeze, plan_unfreeze
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.service import AUTHORITIES, Registry, account_of, require_holder
-from pctrade.ledger.write import RowsBeside, acting_party, check_key, system_key
+from pctrade.ledger.write import RowsBeside, acting_party, check_key
 from pctrade.market import commands as mc
 from pctrade.market.eligibility import decide
 from pctrade.market.engine import (
@@ -133,9 +128,21 @@ from pctrade.market.engine import (
     TradingParams,
     refusal_error,
 )
+from pctrade.market.frame import (
+    CANCELLED,
+    EXPIRED,
+    FILLED,
+    OPEN,
+    _closed,
+    _fixed,
+    _Known,
+    _Raced,
+    _replay,
+    _require_int,
+    _Run,
+    _text,
+)
 from pctrade.market.model import (
-    HOLD_PREFIX,
-    Held,
     Trade,
     cash_fen,
     contract_code,
@@ -152,219 +159,6 @@ from pctrade.rules.model import Trading
 CLIENT_ORDER_ID_LEN_MAX = 64
 LEVELS_MAX = 5
 BATCHES_MAX = 16
-OPEN, FILLED, CANCELLED, EXPIRED = "open", "filled", "cancelled", "expired"
-
-
-@dataclass(slots=True)
-class _Known:
-    """What this process knows of a contract as of ``book``'s last seq (see the module)."""
-
-    book: OrderBook | None
-    orders: dict[int, db.Row] = field(default_factory=dict)  # the open orders' rows
-    holds: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # (hold, asset)
-    bought: dict[tuple[str, int], int] = field(default_factory=dict)  # (day, account) → g
-
-
-P = ParamSpec("P")
-
-
-class _Raced(Exception):
-    """A concurrent command of another contract took the caller's key first; its answer."""
-
-    def __init__(self, answer: JsonDict) -> None:
-        super().__init__("the key was taken by a concurrent command")
-        self.answer = answer
-
-
-def answers_races(method: Callable[P, JsonDict]) -> Callable[P, JsonDict]:
-    """A venue command (block trades, auctions) built on ``Market._command`` directly:
-    when it came second to its key on another contract, the first command's answer is
-    its answer, as ``Market._do`` gives for orders."""
-
-    @functools.wraps(method)
-    def answered(*args: P.args, **kwargs: P.kwargs) -> JsonDict:
-        try:
-            return method(*args, **kwargs)
-        except _Raced as raced:
-            return raced.answer
-
-    return answered
-
-
-@dataclass(frozen=True, slots=True)
-class _Internal(Command):
-    """The fingerprint of an entry a market command makes (under a derived key)."""
-
-    what: str
-    contract: str
-    seq: int
-    n: int
-
-
-def _text(value: str, what: str, limit: int) -> str:
-    if not isinstance(value, str) or not 0 < len(value) <= limit or not value.isprintable():
-        raise ValidationError(
-            f"{what} must be 1 to {limit} printable characters", code="bad_request"
-        )
-    return value
-
-
-def _require_int(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(f"{what} must be an integer", code="bad_request")
-    return value
-
-
-def _closed(message: str) -> Conflict:
-    return Conflict(message, code="market_closed")
-
-
-class _Run:
-    """One command's transaction: the contract, its seq, the entries it writes."""
-
-    def __init__(
-        self, market: Market, uow: UnitOfWork, contract: db.Row, actor: str, seq: int
-    ) -> None:
-        self.m = market
-        self.uow = uow
-        self.contract = contract
-        self.cid = int(contract["contract_id"])
-        self.code = str(contract["code"])
-        self.actor = actor
-        self.seq = seq
-        self.n = 0
-        self.ts = format_ts(market.registry.clock())
-        self.entries: list[int] = []
-        self.trades: list[str] = []
-        self.orders: dict[int, db.Row] = {}
-        self.known = _Known(None)  # the contract's, once ``Market._book`` has it
-        self.pending = db.Pending()
-        # An order action's facts for surveillance, logged with the command (0016).
-        self.action: dict[str, int | None] = {}
-
-    def flush(self) -> None:
-        """Send the market rows written so far (before reading one of them back)."""
-        self.pending.flush(self.uow)
-
-    # ---- entries ----------------------------------------------------------------------
-    def entry(
-        self, what: str, planner: Callable[[UnitOfWork, Party], Plan], beside: Any = None
-    ) -> int:
-        self.n += 1
-        key = system_key("market", self.cid, self.seq, self.n)
-        cmd = _Internal(what, self.code, self.seq, self.n)
-        receipt = self.m.registry.journal.execute_in(
-            self.uow, self.actor, key, cmd, planner, beside, fresh=True
-        )
-        self.entries.append(receipt.seq)
-        return receipt.seq
-
-    def order(self, order_id: int) -> db.Row:
-        row = self.orders.get(order_id) or self.known.orders.get(order_id)
-        if row is None:
-            self.flush()
-            row = db.order(self.uow, self.cid, order_id)
-            if row is None:
-                raise NotFound(f"no order {order_id} in {self.code}", code="order_not_found")
-        self.orders[order_id] = row
-        return row
-
-    def hold_ids(self, order_id: int) -> list[tuple[int, int]]:
-        """The order's holds (hold id, asset id), oldest first: known, or read once."""
-        ids = self.known.holds.get(order_id)
-        if ids is None:
-            self.flush()
-            ids = self.known.holds[order_id] = db.order_hold_ids(self.uow, self.cid, order_id)
-        return ids
-
-    def bought(self, day: str, account_id: int) -> int:
-        """What the account bought of the contract on ``day`` (T+1): known, or read once."""
-        found = self.known.bought.get((day, account_id))
-        if found is None:
-            self.flush()
-            found = self.known.bought[(day, account_id)] = db.bought_on(
-                self.uow, self.cid, day, account_id
-            )
-        return found
-
-    def add_bought(self, day: str, account_id: int, quantity_g: int) -> None:
-        self.pending.add_bought(self.cid, day, account_id, quantity_g)
-        if (day, account_id) in self.known.bought:
-            self.known.bought[(day, account_id)] += quantity_g
-
-    def holds(self, *order_ids: int) -> list[Held]:
-        """The orders' holds with something left, oldest first, read in one go."""
-        ids = [h for order_id in order_ids for h in self.hold_ids(order_id)]
-        left = db.hold_remaining(self.uow, [h for h, _ in ids])
-        return [Held(h, a, left[h]) for h, a in ids if left.get(h, 0) > 0]
-
-    def freeze(self, order: db.Row, asset_id: int, amount: int) -> None:
-        account = account_of(self.uow, int(order["account_id"]))
-        ref = f"{HOLD_PREFIX}{self.code}:{order['order_id']}"
-        order_id = int(order["order_id"])
-        ids = self.hold_ids(order_id)
-        seq = self.entry(
-            "hold",
-            lambda uow, who: plan_freeze(account, asset_id, amount, FreezeReason.ORDER, ref),
-        )
-        self.pending.add_order_hold(self.cid, order_id, seq, asset_id)
-        ids.append((seq, asset_id))
-
-    def release(self, order: db.Row, amount: int | None) -> None:
-        """Release ``amount`` of the order's holds, newest first (None: all of it)."""
-        account_id = int(order["account_id"])
-        for held in reversed(self.holds(int(order["order_id"]))):
-            take = held.remaining if amount is None else min(amount, held.remaining)
-            if take <= 0:
-                break
-            plan = plan_unfreeze(held.hold_id, account_id, held.asset_id, held.remaining, take)
-            self.entry("release", _fixed(plan))
-            if amount is not None:
-                amount -= take
-
-    def reservation(self, order: db.Row) -> int:
-        remaining = int(order["quantity_g"]) - int(order["filled_g"])
-        if order["state"] != OPEN:
-            return 0
-        if order["side"] == Side.BUY:
-            return reserve_fen(int(order["price_fen_per_t"]), remaining, int(order["fee_bps"]))
-        return remaining
-
-    def set_order(self, order: db.Row, **values: Any) -> None:
-        order.update(values)
-        self.pending.update_order(self.cid, int(order["order_id"]), **values)
-
-    def log(self, kind: str, key: str, fingerprint: str, result: JsonDict) -> None:
-        self.pending.update_contract(
-            self.cid,
-            last_seq=self.seq,
-            last_order_id=int(self.contract["last_order_id"]),
-            trading_day=self.contract["trading_day"],
-            reference_price_fen_per_t=self.contract["reference_price_fen_per_t"],
-        )
-        self.pending.record_command(
-            {
-                "contract_id": self.cid,
-                "seq": self.seq,
-                "actor": self.actor,
-                "idem_key": key,
-                "kind": kind,
-                "request_hash": fingerprint,
-                "result": canonical_json(result),
-                "ts": self.ts,
-                **self.action,
-            },
-        )
-
-    def note(self, book: OrderBook, order_id: int, side: str, price: int, qty: int) -> None:
-        """Record the action's order, price and quantity, and the own side's touch now."""
-        touch = book.best_bid() if side == Side.BUY else book.best_ask()
-        self.action = {
-            "order_id": order_id,
-            "price_fen_per_t": price,
-            "quantity_g": qty,
-            "touch_fen_per_t": touch,
-        }
 
 
 class Market:
@@ -1016,15 +810,6 @@ class Market:
         return {**result, "replayed": False}
 
 
-def _replay(prior: db.Row, key: str, fingerprint: str) -> JsonDict:
-    """The answer to a command under a key a command was logged under already."""
-    if prior["request_hash"] != fingerprint:
-        raise IdempotencyConflict(
-            f"idempotency key {key!r} was already used for a different request"
-        )
-    return {**json.loads(prior["result"]), "replayed": True}
-
-
 def _note_on(run: _Run, book: OrderBook, order_id: int, new: tuple[int, int] | None) -> None:
     """Note a cancel (what it releases) or an amend (its new price and total)."""
     if not 0 < order_id < 2**63:
@@ -1039,15 +824,6 @@ def _note_on(run: _Run, book: OrderBook, order_id: int, new: tuple[int, int] | N
             int(found["quantity_g"]) - int(found["filled_g"]),
         )
         run.note(book, order_id, str(found["side"]), price, qty)
-
-
-def _fixed(plan: Plan) -> Callable[[UnitOfWork, Party], Plan]:
-    """A planner for an entry planned already (the contract's lock keeps its reads true)."""
-
-    def planner(uow: UnitOfWork, who: Party) -> Plan:
-        return plan
-
-    return planner
 
 
 def _close_answer(code: str, row: db.Row) -> JsonDict:

@@ -37,7 +37,8 @@ from pctrade.rules import RuleSet
 from pctrade.rules.model import Trading
 
 if TYPE_CHECKING:
-    from pctrade.market.service import Market, _Run
+    from pctrade.market.frame import _Run
+    from pctrade.market.service import Market
 
 VENUE_PREFIX = {vdb.PROPOSAL: "blk:", vdb.OFFER: "auc:", vdb.BID: "bid:"}
 
