@@ -17,6 +17,7 @@ from pctrade.market.data import (
     closing_price,
     daily_bar,
     daily_series,
+    day_prices,
     div_half_up,
     turnover_fen,
 )
@@ -51,7 +52,11 @@ def test_a_bar_keeps_low_below_open_and_close_below_high_and_sums_the_volume(
     assert bar.trades == len(trades)
     exact = sum(t.price_fen_per_t * t.quantity_g for t in trades)
     assert abs(bar.turnover_fen * T - exact) * 2 <= T
+    # the bar's prices and quantities are day_prices', the rule the market's /bars uses
+    prices = day_prices(CONTRACT, DAY, trades, previous_close)
+    assert {k: getattr(bar, k) for k in prices._fields} == prices._asdict()
     if listing:
+        assert bar.last_fen_per_t == listing[-1].price_fen_per_t
         assert bar.low_fen_per_t is not None and bar.high_fen_per_t is not None
         assert bar.open_fen_per_t is not None and bar.close_fen_per_t is not None
         assert bar.low_fen_per_t <= bar.open_fen_per_t <= bar.high_fen_per_t
@@ -65,6 +70,7 @@ def test_a_bar_keeps_low_below_open_and_close_below_high_and_sums_the_volume(
     else:
         assert bar.close_fen_per_t == bar.open_fen_per_t == previous_close
         assert bar.close_carried_over and bar.high_fen_per_t is bar.low_fen_per_t is None
+        assert bar.last_fen_per_t is None
 
 
 @settings(max_examples=150, deadline=None)

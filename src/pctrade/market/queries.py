@@ -4,12 +4,11 @@
     my_trades(store, actor, account_id)           trades of an account the actor holds
     trades(store, contract, day=None, after=0)    a contract's trades (public, no accounts)
     depth(store, contract)                        the best five levels of each side
-    ohlc(store, contract, first, last)            per day: open, high, low, last, volume
     closes(store, contract)                       the closes, newest first
 
 Depth is read from the registry's open orders (the truth a book is rebuilt from), so
-every process answers the same. Public reads (trades, depth, OHLC, closes) name no
-account.
+every process answers the same. Public reads (trades, depth, closes) name no account.
+Daily bars are ``market.reads.bars`` (the one way pctrade makes a bar).
 """
 
 from __future__ import annotations
@@ -79,12 +78,6 @@ def depth(store: Store, contract: str, levels: int = DEPTH_LEVELS) -> Row:
         "bids": [{"price_fen_per_t": p, "quantity_g": q, "orders": n} for p, q, n in bids],
         "asks": [{"price_fen_per_t": p, "quantity_g": q, "orders": n} for p, q, n in asks],
     }
-
-
-def ohlc(store: Store, contract: str, first: str, last: str) -> list[Row]:
-    with store.reader() as uow:
-        cid = int(_contract(uow, contract)["contract_id"])
-        return db.ohlc(uow, cid, first, last)
 
 
 def closes(store: Store, contract: str, limit: int = 100) -> list[Row]:

@@ -7,11 +7,17 @@
     public_trades(store, code, day, after, limit)  a contract's trades (no accounts)
     depth_at(store, code)                          the best five levels and their seq
     bars(store, code, first, last)                 daily bars with the close
+    close_before(uow, contract, first)             the close in force before a day
     feed(store, code, after_seq)                   what changed after a seq (the stream)
 
 Pages are keyset pages (``kernel.paging``): orders by (contract id, order id), fills and
 trades by their settlement entry's seq, contracts by id. Public reads (contracts,
 trades, depth, bars, the feed) name no party and no account.
+
+A bar's prices and quantities are ``market.data.daily.day_prices``'s, the one rule every
+bar pctrade shows is made with (``MarketReports.daily_bars`` too): only order-book
+(listing-agreement) trades set the open, high, low and last; block trades and auction
+fills count in the volume and never in a price.
 
 The feed follows the contract's durable ``seq`` (``market_contracts.last_seq``): every
 command that changed the book has one, so a reader that remembers the last seq it saw
@@ -21,7 +27,7 @@ resumes without loss or repetition, whichever process wrote.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pctrade.kernel.errors import NotFound, ValidationError
@@ -29,12 +35,15 @@ from pctrade.kernel.limits import PAGE_SIZE_MAX
 from pctrade.kernel.paging import Page, fetch_size, page_of
 from pctrade.ledger.ports import Store
 from pctrade.ledger.write import acting_party
+from pctrade.market.data import TradeMode, TradeRecord, day_prices
 from pctrade.market.sql import reads as rdb
 from pctrade.market.sql import store as db
 
 Row = dict[str, Any]
 DEPTH_LEVELS = 5
 BARS_DAYS_MAX = 366
+BARS_TRADES_MAX = 200_000  # trades a range of bars reads; more: ask for fewer days
+CLOSES_MAX = BARS_DAYS_MAX * 10  # closes read to find the one in force before a day
 FEED_SEQS_MAX = 500  # commands a feed answers at once; the next read continues
 _PUBLIC_TRADE = ("trade_id", "day", "seq", "entry_seq", "taker_side", "price_fen_per_t")
 _CONTRACT = (
@@ -163,33 +172,80 @@ def depth_at(store: Store, code: str, levels: int = DEPTH_LEVELS) -> Row:
 
 
 def bars(store: Store, code: str, first: date, last: date) -> list[Row]:
-    """Per day from ``first`` to ``last``: open, high, low, last trade and volume of the
-    day's trades, and the close once the day is closed (carried over when none traded)."""
+    """Per day from ``first`` to ``last`` that had a trade or a close: open, high, low,
+    last, volume and trades (``day_prices``), and the close once the day is closed
+    (carried over when no order-book trade made one)."""
     if last < first or (last - first).days >= BARS_DAYS_MAX:
         raise ValidationError(
             f"a range of bars is 1 to {BARS_DAYS_MAX} days, first ≤ last", code="bad_range"
         )
+    a, b = first.isoformat(), last.isoformat()
     with store.reader() as uow:
-        cid = int(_contract(uow, code)["contract_id"])
-        traded = {r["day"]: r for r in db.ohlc(uow, cid, first.isoformat(), last.isoformat())}
-        closed = {r["day"]: r for r in rdb.closes_in(uow, cid, first.isoformat(), last.isoformat())}
+        contract = _contract(uow, code)
+        cid = int(contract["contract_id"])
+        rows = db.trades_between(uow, cid, a, b, BARS_TRADES_MAX + 1)
+        closed = {r["day"]: r for r in rdb.closes_in(uow, cid, a, b)}
+        previous = close_before(uow, contract, first)
+    if len(rows) > BARS_TRADES_MAX:
+        raise ValidationError(
+            f"more than {BARS_TRADES_MAX} trades in the range: ask for fewer days",
+            code="bad_range",
+        )
+    by_day: dict[str, list[TradeRecord]] = {}
+    for r in rows:
+        by_day.setdefault(str(r["day"]), []).append(_public_record(code, r))
     out = []
-    for day in sorted(set(traded) | set(closed)):
-        t, c = traded.get(day), closed.get(day)
+    for day in sorted(set(by_day) | set(closed)):
+        p = day_prices(code, date.fromisoformat(day), by_day.get(day, []), previous)
+        c = closed.get(day)
         out.append(
             {
                 "day": day,
-                "open_fen_per_t": None if t is None else t["open"],
-                "high_fen_per_t": None if t is None else t["high"],
-                "low_fen_per_t": None if t is None else t["low"],
-                "last_fen_per_t": None if t is None else t["close_last"],
-                "volume_g": 0 if t is None else t["volume_g"],
-                "trades": 0 if t is None else t["trades"],
+                "open_fen_per_t": p.open_fen_per_t,
+                "high_fen_per_t": p.high_fen_per_t,
+                "low_fen_per_t": p.low_fen_per_t,
+                "last_fen_per_t": p.last_fen_per_t,
+                "volume_g": p.volume_g,
+                "trades": p.trades,
                 "close_fen_per_t": None if c is None else c["close_fen_per_t"],
                 "carried": None if c is None else bool(c["carried"]),
             }
         )
+        if c is not None:
+            previous = c["close_fen_per_t"]
     return out
+
+
+def _public_record(code: str, r: Row) -> TradeRecord:
+    """A trade row as ``market.data`` reads it; a public bar names no party or account."""
+    at = datetime.fromisoformat(str(r["ts"]).replace("Z", "+00:00")).astimezone(UTC)
+    return TradeRecord(
+        int(r["entry_seq"]),
+        code,
+        int(r["seq"]),
+        date.fromisoformat(str(r["day"])),
+        at,
+        "",
+        "",
+        "",
+        "",
+        int(r["price_fen_per_t"]),
+        int(r["quantity_g"]),
+        TradeMode(str(r["mode"])),
+    )
+
+
+def close_before(uow: Any, contract: Row, first: date) -> int | None:
+    """The close in force before ``first``: the last earlier close, else the listing's."""
+    closes = db.closes_of(uow, int(contract["contract_id"]), CLOSES_MAX)
+    before = [c for c in closes if c["day"] < first.isoformat()]
+    if before:
+        return None if before[0]["close_fen_per_t"] is None else int(before[0]["close_fen_per_t"])
+    if not closes:
+        ref = contract["reference_price_fen_per_t"]
+        return None if ref is None else int(ref)
+    earliest = closes[-1]  # the contract's first close, carried from the listing's price
+    return int(earliest["close_fen_per_t"]) if earliest["carried"] else None
 
 
 def closes(store: Store, code: str, limit: int = 100) -> list[Row]:

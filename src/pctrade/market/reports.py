@@ -39,6 +39,7 @@ from pctrade.ledger.write import acting_party
 from pctrade.market.data import TradeMode, TradeRecord, daily_series, trade_tape
 from pctrade.market.engine import Side
 from pctrade.market.model import CHINA_STANDARD_TIME, MarketOp
+from pctrade.market.reads import close_before
 from pctrade.market.service import Market
 from pctrade.market.sql import store as db
 from pctrade.market.sql import venues as vdb
@@ -174,7 +175,7 @@ class MarketReports:
             records = self._records(uow, code, a, b)
             rule_set = self.m.rules.in_force(str(contract["market"]), b)
             trading = self.m._trading(rule_set)
-            previous = _close_before(uow, contract, a)
+            previous = close_before(uow, contract, a)
         # The calendar's trading days of the period (and any day a trade was recorded on).
         days = sorted(
             {d for d in _days(a, b) if trading.is_trading_day(d)} | {t.day for t in records}
@@ -242,7 +243,7 @@ class MarketReports:
                 for o in self.order_records(uow, code)
                 if a <= o.at.astimezone(CHINA_STANDARD_TIME).date() <= b
             ]
-            previous = {code: _close_before(uow, contract, a)}
+            previous = {code: close_before(uow, contract, a)}
             relations = _relations(uow, trades)
         rule_set = self.m.rules.in_force(str(contract["market"]), b)
         if rule_set.surveillance is None:
@@ -274,19 +275,6 @@ class MarketReports:
                 emitter = p is not None and p.role == Role.EMITTER
                 holders.append(HolderPosition(party, holding, 0 if emitter else None))
         return dict(_jsonable(large_holder_report(holders, rule_set)._asdict()))
-
-
-def _close_before(uow: UnitOfWork, contract: db.Row, first: date) -> int | None:
-    """The close in force before ``first``: the last earlier close, else the listing's."""
-    closes = db.closes_of(uow, int(contract["contract_id"]), PERIOD_DAYS_MAX * 10)
-    before = [c for c in closes if c["day"] < first.isoformat()]
-    if before:
-        return None if before[0]["close_fen_per_t"] is None else int(before[0]["close_fen_per_t"])
-    if not closes:
-        ref = contract["reference_price_fen_per_t"]
-        return None if ref is None else int(ref)
-    earliest = closes[-1]  # the contract's first close, carried from the listing's price
-    return int(earliest["close_fen_per_t"]) if earliest["carried"] else None
 
 
 def _days(a: date, b: date) -> list[date]:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from pctrade.market.data.daily import (
     DailyBar,
+    DayPrices,
     closing_price,
     daily_bar,
     daily_series,
+    day_prices,
     div_half_up,
     turnover_fen,
 )
@@ -31,6 +33,7 @@ __all__ = [
     "DEPTH_LEVELS",
     "TAPE_PAGE_MAX",
     "DailyBar",
+    "DayPrices",
     "DepthLevel",
     "DepthSnapshot",
     "TapeEntry",
@@ -39,6 +42,7 @@ __all__ = [
     "closing_price",
     "daily_bar",
     "daily_series",
+    "day_prices",
     "depth_public",
     "depth_snapshot",
     "div_half_up",

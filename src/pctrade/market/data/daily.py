@@ -8,8 +8,11 @@ price of the day's listing-agreement trades, and the previous close when there w
 none. The close is the next trading day's reference price, around which the price band
 is drawn (``TradingParams.reference_price_fen_per_t``). So:
 
-- only ``TradeMode.LISTING`` trades set the open, high, low and close: block trades and
-  auction fills count in the day's volume and turnover but never move a price;
+- only ``TradeMode.LISTING`` trades set the open, high, low, last and close: block
+  trades and auction fills count in the day's volume and turnover but never move a
+  price. ``day_prices`` is that rule, and every bar pctrade shows is made with it (this
+  module's, and the market's ``/bars`` and ``pctrade market bars`` through
+  ``market.reads.bars``);
 - the volume-weighted average is exact (integer sums) and then rounded to the price
   step, half up: ``round(Σ price × quantity / Σ quantity / step) × step`` with halves
   going up. The notice does not say how the average is rounded; half up to the tick is
@@ -35,6 +38,20 @@ from pctrade.kernel.units import G_PER_T
 from pctrade.market.data.records import TradeMode, TradeRecord, in_sequence
 
 
+class DayPrices(NamedTuple):
+    """A day's trades in prices and quantities; only listing-agreement trades set a price."""
+
+    open_fen_per_t: int | None  # the first listing trade's; without one, the previous close
+    high_fen_per_t: int | None  # None: no listing-agreement trade that day
+    low_fen_per_t: int | None
+    last_fen_per_t: int | None  # the last listing trade's
+    volume_g: int  # every mode
+    turnover_fen: int
+    listing_volume_g: int  # listing-agreement trades only
+    listing_turnover_fen: int
+    trades: int  # every mode
+
+
 class DailyBar(NamedTuple):
     contract: str
     day: date
@@ -42,6 +59,7 @@ class DailyBar(NamedTuple):
     open_fen_per_t: int | None
     high_fen_per_t: int | None  # None: no listing-agreement trade today
     low_fen_per_t: int | None
+    last_fen_per_t: int | None
     close_fen_per_t: int | None  # the next day's reference price
     close_carried_over: bool  # no listing-agreement trade: the previous close stands
     volume_g: int  # every mode
@@ -76,14 +94,13 @@ def closing_price(
     return div_half_up(notional, quantity_g * price_step_fen_per_t) * price_step_fen_per_t
 
 
-def daily_bar(
+def day_prices(
     contract: str,
     day: date,
     trades: Iterable[TradeRecord],
     previous_close_fen_per_t: int | None,
-    price_step_fen_per_t: int,
-) -> DailyBar:
-    """One contract's day from its trades (others in ``trades`` are refused)."""
+) -> DayPrices:
+    """One contract's day in prices and quantities (others in ``trades`` are refused)."""
     day_trades = sorted(trades, key=in_sequence)
     stray = [t.trade_id for t in day_trades if t.contract != contract or t.day != day]
     if stray:
@@ -92,20 +109,44 @@ def daily_bar(
         )
     listing = [t for t in day_trades if t.mode is TradeMode.LISTING]
     prices = [t.price_fen_per_t for t in listing]
-    return DailyBar(
-        contract=contract,
-        day=day,
-        previous_close_fen_per_t=previous_close_fen_per_t,
+    return DayPrices(
         open_fen_per_t=prices[0] if prices else previous_close_fen_per_t,
         high_fen_per_t=max(prices) if prices else None,
         low_fen_per_t=min(prices) if prices else None,
-        close_fen_per_t=closing_price(listing, previous_close_fen_per_t, price_step_fen_per_t),
-        close_carried_over=not prices,
+        last_fen_per_t=prices[-1] if prices else None,
         volume_g=sum(t.quantity_g for t in day_trades),
         turnover_fen=turnover_fen(day_trades),
         listing_volume_g=sum(t.quantity_g for t in listing),
         listing_turnover_fen=turnover_fen(listing),
         trades=len(day_trades),
+    )
+
+
+def daily_bar(
+    contract: str,
+    day: date,
+    trades: Iterable[TradeRecord],
+    previous_close_fen_per_t: int | None,
+    price_step_fen_per_t: int,
+) -> DailyBar:
+    """One contract's day from its trades (others in ``trades`` are refused)."""
+    day_trades = list(trades)
+    p = day_prices(contract, day, day_trades, previous_close_fen_per_t)
+    return DailyBar(
+        contract=contract,
+        day=day,
+        previous_close_fen_per_t=previous_close_fen_per_t,
+        open_fen_per_t=p.open_fen_per_t,
+        high_fen_per_t=p.high_fen_per_t,
+        low_fen_per_t=p.low_fen_per_t,
+        last_fen_per_t=p.last_fen_per_t,
+        close_fen_per_t=closing_price(day_trades, previous_close_fen_per_t, price_step_fen_per_t),
+        close_carried_over=p.high_fen_per_t is None,
+        volume_g=p.volume_g,
+        turnover_fen=p.turnover_fen,
+        listing_volume_g=p.listing_volume_g,
+        listing_turnover_fen=p.listing_turnover_fen,
+        trades=p.trades,
     )
 
 

@@ -518,44 +518,6 @@ def day_summary(uow: Any, contract_id: int, day: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def ohlc(uow: Any, contract_id: int, first_day: str, last_day: str) -> list[Row]:
-    """Per day: first, highest, lowest and last price and the volume of the day's trades."""
-    c = trades.c
-    days = _all(
-        uow.execute(
-            sa.select(
-                c.day,
-                sa.func.min(c.entry_seq).label("first_seq"),
-                sa.func.max(c.entry_seq).label("last_seq"),
-                sa.func.max(c.price_fen_per_t).label("high"),
-                sa.func.min(c.price_fen_per_t).label("low"),
-                sa.func.sum(c.quantity_g).label("volume_g"),
-                sa.func.count().label("trades"),
-            )
-            .where(c.contract_id == contract_id, c.day >= first_day, c.day <= last_day)
-            .group_by(c.day)
-            .order_by(c.day)
-        )
-    )
-    seqs = [d["first_seq"] for d in days] + [d["last_seq"] for d in days]
-    prices = {
-        int(r.entry_seq): int(r.price_fen_per_t)
-        for r in uow.execute(sa.select(c.entry_seq, c.price_fen_per_t).where(c.entry_seq.in_(seqs)))
-    }
-    return [
-        {
-            "day": d["day"],
-            "open": prices[int(d["first_seq"])],
-            "high": int(d["high"]),
-            "low": int(d["low"]),
-            "close_last": prices[int(d["last_seq"])],
-            "volume_g": int(d["volume_g"]),
-            "trades": int(d["trades"]),
-        }
-        for d in days
-    ]
-
-
 def bought_on(uow: Any, contract_id: int, day: str, account_id: int) -> int:
     found = _cursor(uow, _BOUGHT, {"c": contract_id, "d": day, "a": account_id}).fetchone()
     return 0 if found is None else int(found[0])
