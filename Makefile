@@ -5,12 +5,22 @@ BIN    := $(VENV)/bin
 
 .PHONY: setup run serve test lint bench clean
 
-setup: $(VENV)/.installed
+# The matching engine's modules that setup.py compiles with mypyc.
+ENGINE_SRC := src/pctrade/market/engine/book.py src/pctrade/market/engine/sides.py
 
-$(VENV)/.installed: pyproject.toml
+setup: $(VENV)/.installed $(VENV)/.engine
+
+# The install builds the compiled engine too (setup.py; without a C compiler it stays Python).
+$(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.engine
+
+# After an edit of the engine's compiled modules, compile them again: until then the
+# engine runs their source, and warns (pctrade.market.engine.implementation).
+$(VENV)/.engine: $(ENGINE_SRC) | $(VENV)/.installed
+	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
 
 run: setup
@@ -23,8 +33,8 @@ test: setup
 	$(BIN)/python -m pytest -n 2
 
 lint: setup
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench setup.py
+	$(BIN)/ruff format --check src tests bench setup.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -32,4 +42,5 @@ bench: setup
 	$(BIN)/python bench/registry.py --quick
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache pctrade.db*
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache pctrade.db* build
+	rm -f src/pctrade/market/engine/*.so src/pctrade/market/engine/compiled.json

@@ -3,6 +3,11 @@
     pip install -e '.[bench]'      # the peers: lightmatchingengine, order-matching[polars]
     python bench/matching.py [--quick] [--events N] [--seed S]
 
+pctrade runs twice: its compiled core (``engine/book.py`` and ``engine/sides.py`` built
+by mypyc at install, see ``pctrade.market.engine.implementation``) and the same modules
+as Python source, loaded beside it. The first line says which the install runs; without
+a compiled core only the source is measured, and said so.
+
 The engines alone, in one process, one after the other, on one seeded flow of order
 events (integer prices in fen per tonne, integer quantities in grams): passive limit
 orders placed a few ticks from a drifting mid price, cancels of resting orders, and
@@ -17,15 +22,18 @@ peer prevents self-trades; the same flow is given to every engine, built beforeh
   for a production user; it needs its ``polars`` extra to import at all).
 
 Figures (one JSON line each): ``matching_events_per_s`` (events = commands in: adds,
-crossing orders and cancels) with ``ratio`` to the faster peer and, per peer, ``[vs …]``;
-``orders_per_s`` (new orders); ``add_latency_p50_us`` / ``_p99_us`` (each add timed
-alone on the wall clock, in a separate pass, with lightmatchingengine as the baseline);
-and pctrade alone on a flow with every feature it has (amends, IOC, chosen levels,
-200 shared owners so that self-trade prevention fires). Throughput is the CPU time of
+crossing orders and cancels; pctrade as installed, compiled if built) with ``ratio`` to
+the faster peer and, per peer, ``[vs …]``; ``matching_events_per_s[pctrade python]``
+with its ratio to the faster peer too; ``orders_per_s`` (new orders);
+``add_latency_p50_us`` / ``_p99_us`` (each add timed alone on the wall clock, in a
+separate pass, with lightmatchingengine as the baseline); and pctrade alone on a flow
+with every feature it has (amends, IOC, chosen levels, 200 shared owners so that
+self-trade prevention fires). Throughput is the CPU time of
 the process (``time.process_time``), each engine's best of several runs taken in turns:
 on a shared machine the wall clock measures the neighbours. Before any figure counts,
 each peer's trades are compared with pctrade's, trade for trade (taker, maker, price,
-quantity); a difference stops the run. Without the peers installed, pctrade runs alone.
+quantity), and the two pctrade engines' events with each other, event for event; a
+difference stops the run. Without the peers installed, pctrade runs alone.
 
 Where the semantics differ: lightmatchingengine reports one aggressor trade per price
 level plus one passive trade per maker (we compare the passive ones), numbers its own
@@ -54,6 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import emit, peak_rss_mb
 from pctrade.market.engine import (
+    IMPLEMENTATION,
     Amend,
     Cancel,
     Command,
@@ -64,6 +73,7 @@ from pctrade.market.engine import (
     Side,
     TimeInForce,
     TradingParams,
+    implementation,
 )
 
 BENCH = "matching"
@@ -191,11 +201,23 @@ def _track(book: OrderBook, live: _Live, event: object) -> None:
 
 # ---- the engines ---------------------------------------------------------------------
 
+COMPILED, PYTHON = "pctrade compiled", "pctrade python"
 
-def run_pctrade(commands: Sequence[Command], keep: bool = False) -> tuple[float, list[Any]]:
+
+def pctrade_engines() -> dict[str, type[OrderBook]]:
+    """pctrade's books by name: the compiled one if this install built it, and the source."""
+    if IMPLEMENTATION.name != implementation.COMPILED:
+        return {PYTHON: OrderBook}
+    source: type[OrderBook] = implementation.load_source(keep=False)["book"].OrderBook
+    return {COMPILED: OrderBook, PYTHON: source}
+
+
+def run_pctrade(
+    commands: Sequence[Command], keep: bool = False, book_class: type[OrderBook] = OrderBook
+) -> tuple[float, list[Any]]:
     """Seconds for the flow; with ``keep``, the events too (the timed runs drop them, as a
     service does once it has recorded them)."""
-    book = OrderBook(PARAMS)
+    book = book_class(PARAMS)
     apply = book.apply
     results: list[Any] = []
     start = time.process_time()
@@ -402,18 +424,45 @@ def main() -> None:
     args = parser.parse_args()
     n, n_om, repeats = (100_000, 2_000, 3) if args.quick else (1_000_000, 20_000, 5)
     n, n_om = args.events or n, args.om_events or n_om
+    engines = pctrade_engines()
+    print(json.dumps({"bench": BENCH, "engine": IMPLEMENTATION.name, "why": IMPLEMENTATION.why,
+                      "measured": list(engines)}), flush=True)  # fmt: skip
     commands = make_flow(n, args.seed, args.depth)
+    agree(engines, commands)
     if peers_installed():
-        against_peers(commands, commands[:n_om], repeats)
+        against_peers(engines, commands, commands[:n_om], repeats)
     else:
-        t_ours = fastest({"pctrade": lambda: run_pctrade(commands)}, repeats)["pctrade"]
-        emit(BENCH, "matching_events_per_s[pctrade]", n / t_ours, "events/s", None)
-    report_full_flow(n, args.seed, args.depth, repeats)
+        runs = {name: _timed(cls, commands) for name, cls in engines.items()}
+        for name, elapsed in fastest(runs, repeats).items():
+            emit(BENCH, f"matching_events_per_s[{name}]", n / elapsed, "events/s", None)
+    report_full_flow(engines, n, args.seed, args.depth, repeats)
     emit(BENCH, "peak_rss_mb", peak_rss_mb(), "MiB", None)
 
 
-def against_peers(commands: list[Command], prefix: list[Command], repeats: int) -> None:
-    """The same flow through the three engines: trades compared, then timed."""
+def _timed(
+    book_class: type[OrderBook], commands: Sequence[Command]
+) -> Callable[[], tuple[float, list[Any]]]:
+    return lambda: run_pctrade(commands, book_class=book_class)
+
+
+def agree(engines: dict[str, type[OrderBook]], commands: list[Command]) -> None:
+    """The compiled book and its source answer the flow with the same events."""
+    if len(engines) < 2:
+        return
+    (a, first), (b, second) = engines.items()
+    if run_pctrade(commands, True, first)[1] != run_pctrade(commands, True, second)[1]:
+        raise SystemExit(f"{a} and {b} answer the flow with different events")
+    print(f'{{"bench": "{BENCH}", "check": "events_equal", "engines": ["{a}", "{b}"], '
+          f'"events": {len(commands)}, "equal": true}}', flush=True)  # fmt: skip
+
+
+def against_peers(
+    engines: dict[str, type[OrderBook]],
+    commands: list[Command],
+    prefix: list[Command],
+    repeats: int,
+) -> None:
+    """The same flow through pctrade and the two peers: trades compared, then timed."""
     ops = lme_ops(commands)
     ours = pctrade_trades(commands, run_pctrade(commands, keep=True)[1])
     compare("lightmatchingengine", ours, lme_trades(run_lme(ops, keep=True)[1]))
@@ -423,27 +472,29 @@ def against_peers(commands: list[Command], prefix: list[Command], repeats: int) 
         pctrade_trades(prefix, run_pctrade(prefix, keep=True)[1]),
         om_trades(om_results),
     )
-    times = fastest(
-        {"pctrade": lambda: run_pctrade(commands), "lightmatchingengine": lambda: run_lme(ops)},
-        repeats,
-    )
+    runs = {name: _timed(cls, commands) for name, cls in engines.items()}
+    runs["lightmatchingengine"] = lambda: run_lme(ops)
+    times = fastest(runs, repeats)
     n, n_orders = len(commands), sum(1 for c in commands if isinstance(c, Place))
     rates = {name: n / t for name, t in times.items()}
     rates["order-matching"] = len(prefix) / t_om
-    for name, rate in rates.items():
-        emit(BENCH, f"matching_events_per_s[{name}]", rate, "events/s", None)
     faster = max(rates["lightmatchingengine"], rates["order-matching"])
-    emit(BENCH, "matching_events_per_s", rates["pctrade"], "events/s", faster)
+    for name, rate in rates.items():
+        emit(BENCH, f"matching_events_per_s[{name}]", rate, "events/s", faster)
+    ours_name = next(iter(engines))  # the engine as installed: compiled if built
+    emit(BENCH, "matching_events_per_s", rates[ours_name], "events/s", faster)
     for peer in ("lightmatchingengine", "order-matching"):
-        emit(BENCH, f"matching_events_per_s[vs {peer}]", rates["pctrade"], "events/s", rates[peer])
+        emit(BENCH, f"matching_events_per_s[vs {peer}]", rates[ours_name], "events/s", rates[peer])
     lme_orders = n_orders / times["lightmatchingengine"]
-    emit(BENCH, "orders_per_s[pctrade]", n_orders / times["pctrade"], "orders/s", lme_orders)
+    for name in engines:
+        emit(BENCH, f"orders_per_s[{name}]", n_orders / times[name], "orders/s", lme_orders)
     emit(BENCH, "orders_per_s[lightmatchingengine]", lme_orders, "orders/s", None)
     emit(BENCH, "trades", len(ours), "trades", None)
-    report_latencies(commands, ops, prefix, [isinstance(c, Place) for c in commands])
+    report_latencies(engines, commands, ops, prefix, [isinstance(c, Place) for c in commands])
 
 
 def report_latencies(
+    engines: dict[str, type[OrderBook]],
     commands: list[Command],
     ops: list[tuple[int, int, int, int]],
     prefix: list[Command],
@@ -453,8 +504,6 @@ def report_latencies(
     from loguru import logger
     from order_matching.matching_engine import MatchingEngine
 
-    book = OrderBook(PARAMS)
-    ours = add_latencies_us(lambda i: book.apply(commands[i]), is_add)
     lme = LightMatchingEngine()
 
     def lme_one(i: int) -> object:
@@ -462,6 +511,10 @@ def report_latencies(
         return lme.cancel_order(a, "C") if kind else lme.add_order("C", a, b, c)
 
     theirs = add_latencies_us(lme_one, is_add)
+    ours = {
+        name: add_latencies_us(_one_by_one(book_class(PARAMS), commands), is_add)
+        for name, book_class in engines.items()
+    }
     logger.disable("order_matching")
     om, om_in = MatchingEngine(seed=7), om_inputs(prefix)
 
@@ -474,18 +527,28 @@ def report_latencies(
 
     om_lat = add_latencies_us(om_one, is_add[: len(prefix)])
     for q, index in (("p50", 0), ("p99", 1)):
-        emit(BENCH, f"add_latency_{q}_us[pctrade]", ours[index], "us", theirs[index])
+        for name, figures in ours.items():
+            emit(BENCH, f"add_latency_{q}_us[{name}]", figures[index], "us", theirs[index])
         emit(BENCH, f"add_latency_{q}_us[lightmatchingengine]", theirs[index], "us", None)
         emit(BENCH, f"add_latency_{q}_us[order-matching]", om_lat[index], "us", None)
 
 
-def report_full_flow(n: int, seed: int, depth: int, repeats: int) -> None:
+def _one_by_one(book: OrderBook, commands: list[Command]) -> Callable[[int], object]:
+    apply = book.apply
+    return lambda i: apply(commands[i])
+
+
+def report_full_flow(
+    engines: dict[str, type[OrderBook]], n: int, seed: int, depth: int, repeats: int
+) -> None:
     """pctrade alone, with amends, IOC, chosen levels and self-trade prevention."""
     commands = make_flow(n, seed + 1, depth, full=True)
-    elapsed = fastest({"pctrade": lambda: run_pctrade(commands)}, repeats)["pctrade"]
-    emit(BENCH, "matching_events_per_s[pctrade, every feature]", n / elapsed, "events/s", None)
+    agree(engines, commands)
+    times = fastest({name: _timed(cls, commands) for name, cls in engines.items()}, repeats)
     out = sum(len(events) for events in run_pctrade(commands, keep=True)[1])
-    emit(BENCH, "events_out_per_s[pctrade, every feature]", out / elapsed, "events/s", None)
+    for name, elapsed in times.items():
+        emit(BENCH, f"matching_events_per_s[{name}, every feature]", n / elapsed, "events/s", None)
+        emit(BENCH, f"events_out_per_s[{name}, every feature]", out / elapsed, "events/s", None)
 
 
 if __name__ == "__main__":

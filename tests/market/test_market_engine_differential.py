@@ -4,7 +4,8 @@ Every command of a random stream (orders, IOC orders, takers choosing levels, ca
 amends, closes, with bad numbers, repeated ids, other people's orders and stale sequence
 numbers mixed in) goes to both books; they must answer with the same events — the same
 trades with the same maker, taker, price and quantity, the same refusal codes — and
-hold the same open orders afterwards.
+hold the same open orders afterwards. Both engines are compared, the compiled one and
+its Python source (``engine_variants``).
 """
 
 from __future__ import annotations
@@ -41,8 +42,10 @@ def _open_orders(ref: ReferenceBook) -> list[tuple[int, str, int, int, int, int]
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(streams)
-def test_the_engine_trades_as_the_reference_does(stream: list[tuple[object, bool]]) -> None:
-    book, ref, state = OrderBook(PARAMS), ReferenceBook(PARAMS), StreamState()
+def test_the_engine_trades_as_the_reference_does(
+    book_class: type[OrderBook], stream: list[tuple[object, bool]]
+) -> None:
+    book, ref, state = book_class(PARAMS), ReferenceBook(PARAMS), StreamState()
     for plan, stale in stream:
         command = commands_for(plan, stale, state, ref)
         expected = ref.apply(command)
@@ -55,13 +58,13 @@ def test_the_engine_trades_as_the_reference_does(stream: list[tuple[object, bool
     assert held == _open_orders(ref)
 
 
-def test_fixed_streams_agree_and_reach_every_outcome() -> None:
+def test_fixed_streams_agree_and_reach_every_outcome(book_class: type[OrderBook]) -> None:
     """Fixed seeded streams, compared the same way; they must reach every outcome the
     engine has (so the random streams above are known to exercise them too)."""
     seen: Counter[str] = Counter()
     for seed in range(60):
         rng = random.Random(seed)
-        book, ref, state = OrderBook(PARAMS), ReferenceBook(PARAMS), StreamState()
+        book, ref, state = book_class(PARAMS), ReferenceBook(PARAMS), StreamState()
         for _ in range(150):
             plan, stale = random_plan(rng)
             command = commands_for(plan, stale, state, ref)

@@ -28,9 +28,12 @@ from pctrade.market.engine import (
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(streams, streams, st.booleans())
 def test_a_rebuilt_book_behaves_identically(
-    before: list[tuple[object, bool]], after: list[tuple[object, bool]], reorder: bool
+    book_class: type[OrderBook],
+    before: list[tuple[object, bool]],
+    after: list[tuple[object, bool]],
+    reorder: bool,
 ) -> None:
-    book, ref, state = OrderBook(PARAMS), ReferenceBook(PARAMS), StreamState()
+    book, ref, state = book_class(PARAMS), ReferenceBook(PARAMS), StreamState()
     for plan, stale in before:
         command = commands_for(plan, stale, state, ref)
         ref.apply(command)
@@ -38,7 +41,7 @@ def test_a_rebuilt_book_behaves_identically(
     snapshot = book.snapshot()
     if reorder:  # the registry need not list the orders in priority order
         snapshot = snapshot._replace(open_orders=tuple(reversed(snapshot.open_orders)))
-    rebuilt = OrderBook.rebuild(PARAMS, snapshot)
+    rebuilt = book_class.rebuild(PARAMS, snapshot)
     assert rebuilt.snapshot() == book.snapshot()
     assert rebuilt.depth(100) == book.depth(100)
     for plan, stale in after:
@@ -68,13 +71,15 @@ def _state(*orders: RestingOrder, closed: tuple[ClosedOrder, ...] = ()) -> BookS
     return BookState(10, 10, tuple(orders), closed, tuple(sorted(ids)))
 
 
-def test_the_rebuilt_time_priority_is_the_recorded_one_not_the_listing_order() -> None:
+def test_the_rebuilt_time_priority_is_the_recorded_one_not_the_listing_order(
+    book_class: type[OrderBook],
+) -> None:
     state = _state(
         _resting(3, Side.SELL, 1_010, 7),
         _resting(1, Side.SELL, 1_010, 9, filled_g=1_000),
         _resting(2, Side.SELL, 1_010, 4),
     )
-    book = OrderBook.rebuild(PARAMS, state)
+    book = book_class.rebuild(PARAMS, state)
     events = book.apply(Place(11, 11, "x", "buyer", Side.BUY, 1_010, 5_000))
     makers = [e.maker_order_id for e in events if type(e).__name__ == "Fill"]
     assert makers == [2, 3, 1]
@@ -95,7 +100,9 @@ def test_the_rebuilt_time_priority_is_the_recorded_one_not_the_listing_order() -
         ),  # open and closed at once
     ],
 )
-def test_a_state_that_cannot_be_a_book_is_refused(state: BookState) -> None:
+def test_a_state_that_cannot_be_a_book_is_refused(
+    book_class: type[OrderBook], state: BookState
+) -> None:
     with pytest.raises(IntegrityError) as caught:
-        OrderBook.rebuild(PARAMS, state)
+        book_class.rebuild(PARAMS, state)
     assert caught.value.code == "book_rebuild_inconsistent"

@@ -37,10 +37,10 @@ PARAMS = TradingParams(
 BUY, SELL = Side.BUY, Side.SELL
 
 
-def _book() -> OrderBook:
+def _book(book_class: type[OrderBook]) -> OrderBook:
     """Asks at 6,010 / 6,020 / … / 6,070 (seven levels, 1 t each, seller "s"), a bid of
     3 t at 5,990 by "b" of which 1 t has traded, and a filled and a cancelled order."""
-    book = OrderBook(PARAMS)
+    book = book_class(PARAMS)
     seq = 0
 
     def go(command: Command) -> None:
@@ -109,17 +109,17 @@ CASES: list[tuple[Command, Refusal]] = [
 
 @pytest.mark.parametrize(("command", "code"), CASES)
 def test_each_bad_command_gets_its_code_and_changes_nothing(
-    command: Command, code: Refusal
+    book_class: type[OrderBook], command: Command, code: Refusal
 ) -> None:
-    assert _refused(_book(), command) == code
+    assert _refused(_book(book_class), command) == code
 
 
 def test_every_code_is_tested_above() -> None:
     assert {code for _, code in CASES} == set(Refusal)
 
 
-def test_the_first_fault_in_the_documented_order_is_the_code() -> None:
-    book = _book()
+def test_the_first_fault_in_the_documented_order_is_the_code(book_class: type[OrderBook]) -> None:
+    book = _book(book_class)
     bad_everything = _place(order_id=10, quantity_g=T + 1, price_fen_per_t=6_005)
     assert _refused(book, bad_everything) == Refusal.ORDER_ID_NOT_INCREASING
     assert _refused(book, _place(seq=101, quantity_g=T + 1, price_fen_per_t=6_005)) == (
@@ -130,21 +130,23 @@ def test_the_first_fault_in_the_documented_order_is_the_code() -> None:
     )
 
 
-def test_a_refused_client_order_id_can_be_used_again() -> None:
-    book = _book()
+def test_a_refused_client_order_id_can_be_used_again(book_class: type[OrderBook]) -> None:
+    book = _book(book_class)
     assert _refused(book, _place(quantity_g=T + 1)) == Refusal.QUANTITY_OFF_LOT
     assert book.apply(_place(seq=101))[0].order_id == 100  # Accepted with "new"
     assert _refused(book, _place(seq=102, order_id=101)) == Refusal.DUPLICATE_CLIENT_ORDER_ID
 
 
-def test_another_owner_may_use_the_same_client_order_id() -> None:
-    book = _book()
+def test_another_owner_may_use_the_same_client_order_id(book_class: type[OrderBook]) -> None:
+    book = _book(book_class)
     events = book.apply(_place(owner="someone", client_order_id="bid"))
     assert not any(isinstance(e, Rejected) for e in events)
 
 
-def test_client_order_ids_are_unique_per_day_and_free_after_the_close() -> None:
-    book = _book()
+def test_client_order_ids_are_unique_per_day_and_free_after_the_close(
+    book_class: type[OrderBook],
+) -> None:
+    book = _book(book_class)
     book.apply(Close(100))
     assert book.snapshot() == BookState(100, 10, (), (), ())
     events = book.apply(Place(101, 101, "bid", "b", BUY, 5_990, T))
@@ -153,8 +155,8 @@ def test_client_order_ids_are_unique_per_day_and_free_after_the_close() -> None:
     assert _refused(book, Cancel(102, 9, "s")) == Refusal.ORDER_NOT_FOUND
 
 
-def test_an_ioc_and_a_taking_order_are_refused_like_any_other() -> None:
-    book = _book()
+def test_an_ioc_and_a_taking_order_are_refused_like_any_other(book_class: type[OrderBook]) -> None:
+    book = _book(book_class)
     ioc = _place(time_in_force=TimeInForce.IOC, price_fen_per_t=6_005)
     assert _refused(book, ioc) == Refusal.PRICE_OFF_TICK
 

@@ -42,8 +42,8 @@ BUY, SELL, IOC = Side.BUY, Side.SELL, TimeInForce.IOC
 class Desk:
     """A book and a sequencer: numbers each command, keeps the events."""
 
-    def __init__(self) -> None:
-        self.book = OrderBook(PARAMS)
+    def __init__(self, book_class: type[OrderBook]) -> None:
+        self.book = book_class(PARAMS)
         self.seq = 0
 
     def place(
@@ -75,8 +75,10 @@ def fills(events: list[Event]) -> list[tuple[int, int, int]]:
     ]
 
 
-def test_best_price_first_then_oldest_and_every_trade_at_the_makers_price() -> None:
-    desk = Desk()
+def test_best_price_first_then_oldest_and_every_trade_at_the_makers_price(
+    book_class: type[OrderBook],
+) -> None:
+    desk = Desk(book_class)
     desk.place("s1", SELL, 6_020, 2)  # 1
     desk.place("s2", SELL, 6_010, 2)  # 2: better price, later
     desk.place("s3", SELL, 6_010, 2)  # 3: same price, later still
@@ -89,8 +91,10 @@ def test_best_price_first_then_oldest_and_every_trade_at_the_makers_price() -> N
     assert desk.book.state_of(2) is OrderState.FILLED
 
 
-def test_the_rest_of_a_day_order_rests_and_an_ioc_rest_is_cancelled() -> None:
-    desk = Desk()
+def test_the_rest_of_a_day_order_rests_and_an_ioc_rest_is_cancelled(
+    book_class: type[OrderBook],
+) -> None:
+    desk = Desk(book_class)
     desk.place("s", SELL, 6_010, 1)
     day = desk.place("b", BUY, 6_010, 3)
     assert desk.book.best_bid() == 6_010 and desk.book.order(2) is not None
@@ -104,8 +108,10 @@ def test_the_rest_of_a_day_order_rests_and_an_ioc_rest_is_cancelled() -> None:
     assert alone[1:] == [Cancelled(5, 5, "b3", T, CancelReason.IMMEDIATE_OR_CANCEL)]
 
 
-def test_a_taker_takes_only_its_chosen_levels_among_the_best_five() -> None:
-    desk = Desk()
+def test_a_taker_takes_only_its_chosen_levels_among_the_best_five(
+    book_class: type[OrderBook],
+) -> None:
+    desk = Desk(book_class)
     for i in range(6):  # asks at 6,010 … 6,060, orders 1 … 6
         desk.place(f"s{i}", SELL, 6_010 + 10 * i, 1)
     events = desk.place("b", BUY, 6_100, 5, levels=(6_030, 6_010, 6_050))
@@ -120,16 +126,18 @@ def test_a_taker_takes_only_its_chosen_levels_among_the_best_five() -> None:
     assert fills(events) == [(9, 5_980, 2)]
 
 
-def test_a_taker_that_fills_leaves_the_rest_of_its_levels() -> None:
-    desk = Desk()
+def test_a_taker_that_fills_leaves_the_rest_of_its_levels(book_class: type[OrderBook]) -> None:
+    desk = Desk(book_class)
     desk.place("s1", SELL, 6_010, 3)
     events = desk.place("b", BUY, 6_010, 1, levels=(6_010,))
     assert fills(events) == [(1, 6_010, 1)] and not any(isinstance(e, Cancelled) for e in events)
     assert desk.book.depth(1).asks == (LevelView(6_010, 2 * T, 1),)
 
 
-def test_self_trade_prevention_cancels_the_incoming_order_and_keeps_the_resting_one() -> None:
-    desk = Desk()
+def test_self_trade_prevention_cancels_the_incoming_order_and_keeps_the_resting_one(
+    book_class: type[OrderBook],
+) -> None:
+    desk = Desk(book_class)
     desk.place("x", SELL, 6_010, 1)  # 1
     desk.place("me", SELL, 6_020, 2)  # 2: my own resting order
     desk.place("y", SELL, 6_030, 1)  # 3
@@ -142,8 +150,10 @@ def test_self_trade_prevention_cancels_the_incoming_order_and_keeps_the_resting_
     assert desk.book.best_bid() is None and desk.book.best_ask() == 6_020
 
 
-def test_an_amend_that_crosses_into_its_owners_order_is_stopped_too() -> None:
-    desk = Desk()
+def test_an_amend_that_crosses_into_its_owners_order_is_stopped_too(
+    book_class: type[OrderBook],
+) -> None:
+    desk = Desk(book_class)
     desk.place("me", SELL, 6_010, 1)  # 1
     desk.place("me", BUY, 5_990, 2)  # 2
     events = desk.do(Amend, 2, "me", 6_010, 2 * T)
@@ -152,8 +162,8 @@ def test_an_amend_that_crosses_into_its_owners_order_is_stopped_too() -> None:
     assert desk.book.best_ask() == 6_010
 
 
-def test_amend_down_keeps_priority_up_or_a_new_price_loses_it() -> None:
-    desk = Desk()
+def test_amend_down_keeps_priority_up_or_a_new_price_loses_it(book_class: type[OrderBook]) -> None:
+    desk = Desk(book_class)
     desk.place("a", SELL, 6_010, 3)  # 1
     desk.place("b", SELL, 6_010, 3)  # 2
     down = desk.do(Amend, 1, "a", 6_010, 2 * T)
@@ -166,8 +176,10 @@ def test_amend_down_keeps_priority_up_or_a_new_price_loses_it() -> None:
     assert view is not None and view.priority_seq == 5 and view.filled_g == T
 
 
-def test_an_amended_price_that_crosses_trades_at_once_at_the_makers_price() -> None:
-    desk = Desk()
+def test_an_amended_price_that_crosses_trades_at_once_at_the_makers_price(
+    book_class: type[OrderBook],
+) -> None:
+    desk = Desk(book_class)
     desk.place("s", SELL, 6_020, 1)  # 1
     desk.place("b", BUY, 5_990, 2)  # 2
     events = desk.do(Amend, 2, "b", 6_050, 2 * T)
@@ -176,16 +188,18 @@ def test_an_amended_price_that_crosses_trades_at_once_at_the_makers_price() -> N
     assert desk.book.best_bid() == 6_050 and desk.book.best_ask() is None
 
 
-def test_a_cancel_releases_exactly_what_is_left() -> None:
-    desk = Desk()
+def test_a_cancel_releases_exactly_what_is_left(book_class: type[OrderBook]) -> None:
+    desk = Desk(book_class)
     desk.place("s", SELL, 6_010, 5)
     desk.place("b", BUY, 6_010, 2)
     assert desk.do(Cancel, 1, "s") == [Cancelled(3, 1, "s", 3 * T, CancelReason.REQUESTED)]
     assert desk.book.best_ask() is None and desk.book.state_of(1) is OrderState.CANCELLED
 
 
-def test_the_close_expires_every_open_order_oldest_first_and_exactly() -> None:
-    desk = Desk()
+def test_the_close_expires_every_open_order_oldest_first_and_exactly(
+    book_class: type[OrderBook],
+) -> None:
+    desk = Desk(book_class)
     desk.place("s", SELL, 6_030, 2)  # 1
     desk.place("b", BUY, 5_990, 3)  # 2
     desk.place("s2", SELL, 6_020, 4)  # 3
@@ -200,8 +214,8 @@ def test_the_close_expires_every_open_order_oldest_first_and_exactly() -> None:
     assert desk.book.audit() == []
 
 
-def test_depth_sums_each_level_best_first() -> None:
-    desk = Desk()
+def test_depth_sums_each_level_best_first(book_class: type[OrderBook]) -> None:
+    desk = Desk(book_class)
     desk.place("a", SELL, 6_020, 2)
     desk.place("b", SELL, 6_020, 3)
     desk.place("c", SELL, 6_010, 1)
@@ -213,12 +227,12 @@ def test_depth_sums_each_level_best_first() -> None:
     assert desk.book.depth(0) == ((), ())
 
 
-def test_the_band_is_inclusive_and_snapped_inward_to_the_tick() -> None:
+def test_the_band_is_inclusive_and_snapped_inward_to_the_tick(book_class: type[OrderBook]) -> None:
     params = TradingParams(10, T, 50 * T, 1_000, 5_005)
     assert params.band() == (4_510, 5_500)  # exactly 4,504.5 and 5,505.5
     assert TradingParams(1, T, 50 * T, 1_000, 6_000).band() == (5_400, 6_600)
     assert TradingParams(10, T, 50 * T, 1_000, None).band()[0] == 10
-    book = OrderBook(params)
+    book = book_class(params)
     assert not _refused(book.apply(Place(1, 1, "a", "s", SELL, 4_510, T)))
     assert _refused(book.apply(Place(2, 2, "b", "s", SELL, 4_500, T)))
     book.set_params(TradingParams(10, T, 50 * T, 1_000, 4_200))  # the next day's close
@@ -248,7 +262,9 @@ def test_trading_parameters_that_make_no_sense_are_refused(
     assert caught.value.code == "bad_trading_params"
 
 
-def test_the_national_rule_sets_trading_section_gives_the_parameters() -> None:
+def test_the_national_rule_sets_trading_section_gives_the_parameters(
+    book_class: type[OrderBook],
+) -> None:
     trading = shipped().by_version("CN/2021-02-01").trading
     assert trading is not None
     params = TradingParams(
@@ -259,13 +275,13 @@ def test_the_national_rule_sets_trading_section_gives_the_parameters() -> None:
         reference_price_fen_per_t=5_000,
     )
     assert params.band() == (4_500, 5_500)
-    book = OrderBook(params)
+    book = book_class(params)
     assert _refused(book.apply(Place(1, 1, "a", "s", SELL, 5_000, 100_000 * T)))  # < 100,000 t
     assert not _refused(book.apply(Place(2, 2, "b", "s", SELL, 5_000, 99_999 * T)))
 
 
-def test_apply_and_the_commands_own_methods_agree() -> None:
-    a, b = OrderBook(PARAMS), OrderBook(PARAMS)
+def test_apply_and_the_commands_own_methods_agree(book_class: type[OrderBook]) -> None:
+    a, b = book_class(PARAMS), book_class(PARAMS)
     commands: list[Command] = [
         Place(1, 1, "a", "s", SELL, 6_010, 2 * T),
         Place(2, 2, "b", "b", BUY, 6_010, T),

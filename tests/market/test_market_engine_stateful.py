@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from market_reference import OWNERS, PARAMS, any_prices, any_quantities, lots, on_tick_prices
 
 from pctrade.market.engine import (
@@ -52,9 +52,11 @@ class Ledger:
 
 
 class BookMachine(RuleBasedStateMachine):
+    book_class: type[OrderBook] = OrderBook  # the engine variant under test
+
     def __init__(self) -> None:
         super().__init__()
-        self.book = OrderBook(PARAMS)
+        self.book = self.book_class(PARAMS)
         self.seq = 0
         self.next_id = 0
         self.orders: dict[int, Ledger] = {}
@@ -110,7 +112,7 @@ class BookMachine(RuleBasedStateMachine):
     def restart(self) -> None:
         """The registry is the truth: a restart rebuilds the book from what it knows."""
         state = self.book.snapshot()
-        self.book = OrderBook.rebuild(PARAMS, state)
+        self.book = self.book_class.rebuild(PARAMS, state)
         assert self.book.snapshot() == state
 
     # ---- sending a command and reading its events -------------------------------------
@@ -216,10 +218,15 @@ class BookMachine(RuleBasedStateMachine):
             assert sum(lv.orders for lv in levels) == len(on_side)
 
 
-BookMachine.TestCase.settings = settings(
-    max_examples=100,
-    stateful_step_count=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-TestBookStateful = BookMachine.TestCase
+def test_every_step_keeps_every_invariant(book_class: type[OrderBook]) -> None:
+    """The machine above, against the compiled engine and against its Python source."""
+    machine = type("BookMachineOf", (BookMachine,), {"book_class": book_class})
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=100,
+            stateful_step_count=60,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )

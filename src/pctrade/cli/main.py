@@ -12,6 +12,7 @@
     pctrade verify                      replay the journal and check every invariant
     pctrade export --out DIR            journal, postings and balances to CSV or Parquet
     pctrade db upgrade                  migrate the schema to the newest revision
+    pctrade version                     the version, and which matching engine runs
 
 Every command takes ``--db URL`` (or ``PCTRADE_DATABASE_URL``); the default is the
 embedded SQLite file ``pctrade.db`` in the working directory. Files the registry keeps
@@ -23,6 +24,7 @@ codes: 0 success, 1 ``verify`` found problems, 2 the request was refused (``erro
 
 from __future__ import annotations
 
+from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Annotated
 
@@ -63,6 +65,7 @@ from pctrade.export import ExportFormat, batch_totals, export_registry
 from pctrade.ledger import queries
 from pctrade.ledger.model import CASH_NAME, SystemAccount
 from pctrade.ledger.sql.store import SqlStore
+from pctrade.market.engine import IMPLEMENTATION
 
 app = typer.Typer(
     cls=CheckedArguments,
@@ -394,3 +397,10 @@ def db_upgrade(db: DbOption = None) -> None:
     with guarded():
         open_app(url, writes=False).close()
     console.print(f"[green]✓[/green] 数据库已是最新 schema at head: {display_url(url)}")
+
+
+@app.command()
+def version() -> None:
+    """The installed version, and which matching engine runs: compiled (mypyc) or Python."""
+    console.print(f"pctrade {installed_version('pctrade')}")
+    console.print(f"matching engine 撮合引擎: {IMPLEMENTATION}")

@@ -16,11 +16,20 @@ priority, taking chosen levels among the best five, amend, self-trade prevention
 orders) and the order of refusal checks are in ``book``'s docstring; the messages and
 their order in ``messages``; the codes in ``codes``.
 
+The book's hot modules run compiled when the install built them (mypyc), else as the
+Python they are written in: ``implementation`` chooses, first, and ``IMPLEMENTATION``
+says which runs.
+
 This package imports the standard library and the kernel only (an import contract).
 """
 
 from __future__ import annotations
 
+# First: it decides whether ``book`` and ``sides`` come from the compiled core or from
+# their source, before anything below imports them.
+from pctrade.market.engine.implementation import CHOSEN as IMPLEMENTATION
+
+# isort: split
 from pctrade.market.engine.book import OrderBook
 from pctrade.market.engine.codes import CancelReason, Refusal, refusal_error
 from pctrade.market.engine.messages import (
@@ -49,6 +58,7 @@ from pctrade.market.engine.messages import (
 from pctrade.market.engine.params import TAKER_LEVELS_MAX_NATIONAL, TradingParams
 
 __all__ = [
+    "IMPLEMENTATION",
     "TAKER_LEVELS_MAX_NATIONAL",
     "Accepted",
     "Amend",

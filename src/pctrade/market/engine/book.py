@@ -56,22 +56,28 @@ Refusals are checked in this order, and the first that applies is the code:
 A refused command changes nothing but the last seq seen.
 
 Speed
+    This module and ``sides`` are compiled with mypyc when the package is installed
+    (``implementation`` says which runs; the source runs where no compiler was), so
+    they are written for the compiler as much as for the interpreter: typed records
+    (``sides.Order``, a C struct once compiled), constants marked ``Final``, lists
+    indexed rather than deques called, direct calls rather than bound methods kept in
+    dictionaries, and the command's own int objects put into the events (an ``int``
+    field read into a typed local is unboxed, and would be allocated again).
     The sides are ``sides.Half``: the best level of each is the last of a sorted list,
-    and a cancel marks its order dead instead of searching its level. An open order is
-    a list record (``sides``); for the rest of the day the book keeps only each closed
-    order's owner (for the codes of a late cancel or amend) and every (owner, client
-    order id), so nothing the garbage collector must walk grows with the day. Order ids
-    rise (the sequencer numbers them), so a duplicate id is one comparison. Events are
-    tuples made without the NamedTuple constructor's argument handling. The commonest
-    paths (a new order that rests, a cancel) test the usual case first and inline the
-    side's bookkeeping; every refusal is worked out on a slower path.
+    and a cancel marks its order dead instead of searching its level. For the rest of
+    the day the book keeps only each closed order's owner (for the codes of a late
+    cancel or amend) and every (owner, client order id), so nothing the garbage
+    collector must walk grows with the day. Order ids rise (the sequencer numbers them),
+    so a duplicate id is one comparison. Events are tuples made without the NamedTuple
+    constructor's argument handling. The commonest paths (a new order that rests, a
+    cancel) test the usual case first and inline the side's bookkeeping; every refusal
+    is worked out on a slower path.
 """
 
 from __future__ import annotations
 
 from bisect import insort
-from collections.abc import Callable
-from typing import Any
+from typing import Final, TypeAlias
 
 from pctrade.kernel.errors import IntegrityError
 from pctrade.market.engine.codes import CancelReason, Refusal
@@ -98,33 +104,29 @@ from pctrade.market.engine.messages import (
     TimeInForce,
 )
 from pctrade.market.engine.params import TradingParams
-from pctrade.market.engine.sides import (
-    CLIENT_ID,
-    HALF,
-    ORDER_ID,
-    OWNER,
-    PRICE,
-    QUANTITY,
-    REMAINING,
-    SIDE,
-    Half,
-    Level,
-    Order,
-    by_priority,
-    new_order,
-    resting,
-    view,
-)
+from pctrade.market.engine.sides import Half, Level, Order, by_priority, resting, view
 
 # ``tuple.__new__(Fill, (...))`` builds the same Fill as ``Fill(...)`` at a third of the
 # cost: a NamedTuple's own constructor is a Python function that binds arguments.
-_new = tuple.__new__
+_new: Final = tuple.__new__
 
-_BUY = Side.BUY
-_IOC = TimeInForce.IOC
-_OUT_OF_SEQUENCE = Refusal.SEQUENCE_NOT_INCREASING
-_REQUESTED = CancelReason.REQUESTED
-_INCONSISTENT = "book_rebuild_inconsistent"
+# Final names are constants to the compiler (a C static, not a look-up in the module's
+# dictionary at every use); interpreted, they are ordinary globals.
+_BUY: Final = Side.BUY
+_IOC: Final = TimeInForce.IOC
+_OUT_OF_SEQUENCE: Final = Refusal.SEQUENCE_NOT_INCREASING
+_REQUESTED: Final = CancelReason.REQUESTED
+_INCONSISTENT: Final = "book_rebuild_inconsistent"
+_DUPLICATE: Final = Refusal.DUPLICATE_CLIENT_ORDER_ID
+# A command's fields as the objects they are. Compiled, a field read as ``int`` is
+# unboxed, and putting it into an event would allocate a new int object; the hot paths
+# put the command's own objects into the events they make.
+_Boxed: TypeAlias = tuple[object, ...]
+# The events the hot paths make, as constants for the same reason.
+_ACCEPTED: Final = Accepted
+_REJECTED: Final = Rejected
+_FILL: Final = Fill
+_CANCELLED: Final = Cancelled
 
 
 class OrderBook:
@@ -139,12 +141,6 @@ class OrderBook:
         self._client_ids: set[tuple[str, str]] = set()  # the day's (owner, client order id)
         self._last_seq = last_seq
         self._last_order_id = last_order_id
-        self._handlers: dict[type, Callable[[Any], list[Event]]] = {
-            Place: self.place,
-            Cancel: self.cancel,
-            Amend: self.amend,
-            Close: self.close,
-        }
         self.set_params(params)
 
     @property
@@ -168,34 +164,51 @@ class OrderBook:
 
     def apply(self, command: Command) -> list[Event]:
         """Apply one command; its events, in the order they happened."""
-        return self._handlers[type(command)](command)
+        # By its exact type, commonest first: compiled, each is a direct call.
+        if type(command) is Place:
+            return self.place(command)
+        if type(command) is Cancel:
+            return self.cancel(command)
+        if type(command) is Amend:
+            return self.amend(command)
+        if type(command) is Close:
+            return self.close(command)
+        raise TypeError(f"not a command of the book: {command!r}")
 
     def place(self, command: Place) -> list[Event]:
         seq, order_id, client_order_id, owner, side, price, quantity_g, tif, levels = command
         if seq <= self._last_seq:
-            return [_new(Rejected, (seq, order_id, _OUT_OF_SEQUENCE))]
+            return [_new(_REJECTED, (seq, order_id, _OUT_OF_SEQUENCE))]
         self._last_seq = seq
         if side == _BUY:
             own, opposite = self._bids, self._asks
         else:
             own, opposite = self._asks, self._bids
-        client_key = (owner, client_order_id)
-        if not (
+        client_ids = self._client_ids
+        known = len(client_ids)
+        if (
             order_id > self._last_order_id
-            and client_key not in self._client_ids
             and 0 < quantity_g <= self._max_g
             and self._low <= price <= self._high
             and not quantity_g % self._lot
             and not price % self._tick
             and levels is None
-        ):  # the usual case in one test; the slower path names the fault
+        ):  # the usual case in one test; the slower path below names the fault
+            client_ids.add((owner, client_order_id))
+            if len(client_ids) == known:  # already there (one hash, not two): a duplicate
+                return [_new(_REJECTED, (seq, order_id, _DUPLICATE))]
+        else:
             refusal = self._refuse_new(command, opposite)
             if refusal is not None:
-                return [_new(Rejected, (seq, order_id, refusal))]
-        self._client_ids.add(client_key)
+                return [_new(_REJECTED, (seq, order_id, refusal))]
+            client_ids.add((owner, client_order_id))
         self._last_order_id = order_id
-        order = [order_id, client_order_id, owner, side, price, quantity_g, quantity_g, seq, own]
-        out: list[Event] = [_new(Accepted, (seq, order_id, owner, side, price, quantity_g))]
+        order = Order(
+            order_id, client_order_id, owner, side, price, quantity_g, quantity_g, seq, own
+        )
+        boxed: _Boxed = command
+        seq_o, order_id_o, _, _, _, price_o, quantity_o, _, _ = boxed
+        out: list[Event] = [_new(_ACCEPTED, (seq_o, order_id_o, owner, side, price_o, quantity_o))]
         keys = opposite.keys
         if levels is not None:
             self._take_chosen(order, opposite, levels, seq, out)
@@ -217,41 +230,42 @@ class OrderBook:
     def cancel(self, command: Cancel) -> list[Event]:
         seq, order_id, owner = command
         if seq <= self._last_seq:
-            return [_new(Rejected, (seq, order_id, _OUT_OF_SEQUENCE))]
+            return [_new(_REJECTED, (seq, order_id, _OUT_OF_SEQUENCE))]
         self._last_seq = seq
         order = self._open.pop(order_id, None)
-        if order is None or order[OWNER] != owner:
+        if order is None or order.owner != owner:
             if order is not None:
                 self._open[order_id] = order  # someone else's: put it back untouched
-            return [_new(Rejected, (seq, order_id, self._refuse_change(order_id, owner)))]
-        half: Half = order[HALF]  # Half.unrest, inlined on the second commonest path
-        key = half.sign * order[PRICE]
+            return [_new(_REJECTED, (seq, order_id, self._refuse_change(order_id, owner)))]
+        half: Half = order.half  # Half.unrest, inlined on the second commonest path
+        key = half.sign * order.price
         level = half.levels[key]
         level.live -= 1
         if not level.live:
             half.drop(key)
-        elif level.queue[0] is order:
-            level.queue.popleft()
-        released = order[REMAINING]
-        order[REMAINING] = 0
+        elif level.queue[level.head] is order:
+            level.advance(level.head + 1)
+        released = order.remaining_g
+        order.remaining_g = 0
         self._cancelled[order_id] = owner
-        return [_new(Cancelled, (seq, order_id, owner, released, _REQUESTED))]
+        boxed: _Boxed = command
+        return [_new(_CANCELLED, (boxed[0], boxed[1], owner, released, _REQUESTED))]
 
     def amend(self, command: Amend) -> list[Event]:
         seq, order_id, owner, price, quantity_g = command
         if seq <= self._last_seq:
-            return [_new(Rejected, (seq, order_id, _OUT_OF_SEQUENCE))]
+            return [_new(_REJECTED, (seq, order_id, _OUT_OF_SEQUENCE))]
         self._last_seq = seq
         order = self._open.get(order_id)
-        if order is None or order[OWNER] != owner:
+        if order is None or order.owner != owner:
             refusal: Refusal | None = self._refuse_change(order_id, owner)
         else:
             refusal = self._refuse_numbers(price, quantity_g)
-            if refusal is None and quantity_g <= order[QUANTITY] - order[REMAINING]:
+            if refusal is None and quantity_g <= order.quantity_g - order.remaining_g:
                 refusal = Refusal.AMEND_NOT_ABOVE_FILLED
         if refusal is not None or order is None:
             return [_new(Rejected, (seq, order_id, refusal))]
-        if price == order[PRICE] and quantity_g <= order[QUANTITY]:
+        if price == order.price and quantity_g <= order.quantity_g:
             return [self._amend_in_place(order, quantity_g, seq)]
         return self._amend_requeued(order, price, quantity_g, seq)
 
@@ -263,10 +277,10 @@ class OrderBook:
         self._last_seq = seq
         still_open = sorted(self._open.values(), key=by_priority)
         out: list[Event] = [
-            _new(Expired, (seq, o[ORDER_ID], o[OWNER], o[REMAINING])) for o in still_open
+            _new(Expired, (seq, o.order_id, o.owner, o.remaining_g)) for o in still_open
         ]
         for o in still_open:
-            o[REMAINING] = 0
+            o.remaining_g = 0
         for table in (self._bids, self._asks, self._open, self._filled, self._cancelled):
             table.clear()
         self._client_ids.clear()
@@ -329,7 +343,7 @@ class OrderBook:
     def _take(self, order: Order, opposite: Half, seq: int, out: list[Event], ioc: bool) -> None:
         """Trade an incoming order against the book; then rest it, or end it."""
         keys, levels = opposite.keys, opposite.levels
-        limit_key = opposite.sign * order[PRICE]
+        limit_key = opposite.sign * order.price
         while keys and keys[-1] >= limit_key:
             key = keys[-1]
             level = levels[key]
@@ -339,14 +353,14 @@ class OrderBook:
             if not level.live:
                 keys.pop()
                 del levels[key]
-            if not order[REMAINING]:
-                self._filled[order[ORDER_ID]] = order[OWNER]
+            if not order.remaining_g:
+                self._filled[order.order_id] = order.owner
                 return
         if ioc:
             self._end(order, CancelReason.IMMEDIATE_OR_CANCEL, seq, out)
         else:
-            order[HALF].rest(order)
-            self._open[order[ORDER_ID]] = order
+            order.half.rest(order)
+            self._open[order.order_id] = order
 
     def _take_chosen(
         self, order: Order, opposite: Half, levels: tuple[int, ...], seq: int, out: list[Event]
@@ -359,78 +373,79 @@ class OrderBook:
                 return
             if not level.live:
                 opposite.drop(key)
-            if not order[REMAINING]:
-                self._filled[order[ORDER_ID]] = order[OWNER]
+            if not order.remaining_g:
+                self._filled[order.order_id] = order.owner
                 return
         self._end(order, CancelReason.LEVELS_EXHAUSTED, seq, out)
 
     def _take_level(self, taker: Order, level: Level, seq: int, out: list[Event]) -> bool:
         """Fill the taker from one level in time priority; True if it met its own order."""
-        queue, open_orders, filled = level.queue, self._open, self._filled
-        remaining = taker[REMAINING]
-        taker_id, owner, side, price = taker[ORDER_ID], taker[OWNER], taker[SIDE], level.price
-        append = out.append
+        queue, head, open_orders, filled = level.queue, level.head, self._open, self._filled
+        remaining = taker.remaining_g
+        taker_id, owner, side, price = taker.order_id, taker.owner, taker.side, level.price
         met_own = False
         while remaining and level.live:
-            maker = queue[0]
-            maker_remaining = maker[REMAINING]
+            maker = queue[head]
+            maker_remaining = maker.remaining_g
             if not maker_remaining:  # cancelled or moved: skip the dead record
-                queue.popleft()
+                head += 1
                 continue
-            maker_id, maker_owner = maker[ORDER_ID], maker[OWNER]
+            maker_id, maker_owner = maker.order_id, maker.owner
             if maker_owner == owner:
                 met_own = True
                 break
             if maker_remaining <= remaining:
                 quantity = maker_remaining
-                queue.popleft()
+                head += 1
                 level.live -= 1
                 del open_orders[maker_id]
                 filled[maker_id] = maker_owner
             else:
                 quantity = remaining
-            maker[REMAINING] = maker_remaining - quantity
+            maker.remaining_g = maker_remaining - quantity
             remaining -= quantity
-            append(_new(Fill, (seq, taker_id, maker_id, owner, maker_owner, side, price, quantity)))
-        taker[REMAINING] = remaining
+            fill = (seq, taker_id, maker_id, owner, maker_owner, side, price, quantity)
+            out.append(_new(_FILL, fill))
+        level.advance(head)
+        taker.remaining_g = remaining
         return met_own
 
     def _end(self, order: Order, reason: CancelReason, seq: int, out: list[Event]) -> None:
         """Cancel what is left of an order that is not (or no longer) resting."""
-        released = order[REMAINING]
-        order[REMAINING] = 0
-        self._cancelled[order[ORDER_ID]] = order[OWNER]
-        out.append(_new(Cancelled, (seq, order[ORDER_ID], order[OWNER], released, reason)))
+        released = order.remaining_g
+        order.remaining_g = 0
+        self._cancelled[order.order_id] = order.owner
+        out.append(_new(_CANCELLED, (seq, order.order_id, order.owner, released, reason)))
 
     def _amend_in_place(self, order: Order, quantity_g: int, seq: int) -> Amended:
-        remaining_before = order[REMAINING]
-        order[REMAINING] -= order[QUANTITY] - quantity_g
-        order[QUANTITY] = quantity_g
+        remaining_before = order.remaining_g
+        order.remaining_g -= order.quantity_g - quantity_g
+        order.quantity_g = quantity_g
         return Amended(
             seq,
-            order[ORDER_ID],
-            order[OWNER],
-            order[PRICE],
+            order.order_id,
+            order.owner,
+            order.price,
             quantity_g,
-            order[REMAINING],
-            order[PRICE],
+            order.remaining_g,
+            order.price,
             remaining_before,
             True,
         )
 
     def _amend_requeued(self, order: Order, price: int, quantity_g: int, seq: int) -> list[Event]:
         """A new price or more quantity: to the back of the queue, trading if it crosses."""
-        half: Half = order[HALF]
+        half: Half = order.half
         half.unrest(order)
-        del self._open[order[ORDER_ID]]
-        price_before, remaining_before = order[PRICE], order[REMAINING]
-        filled_g = order[QUANTITY] - remaining_before
-        order[REMAINING] = 0  # its old place stays in the deque, dead
-        moved = new_order(
-            order[ORDER_ID],
-            order[CLIENT_ID],
-            order[OWNER],
-            order[SIDE],
+        del self._open[order.order_id]
+        price_before, remaining_before = order.price, order.remaining_g
+        filled_g = order.quantity_g - remaining_before
+        order.remaining_g = 0  # its old place stays in the deque, dead
+        moved = Order(
+            order.order_id,
+            order.client_order_id,
+            order.owner,
+            order.side,
             price,
             quantity_g,
             quantity_g - filled_g,
@@ -440,11 +455,11 @@ class OrderBook:
         out: list[Event] = [
             Amended(
                 seq,
-                moved[ORDER_ID],
-                moved[OWNER],
+                moved.order_id,
+                moved.owner,
                 price,
                 quantity_g,
-                moved[REMAINING],
+                moved.remaining_g,
                 price_before,
                 remaining_before,
                 False,
@@ -526,7 +541,7 @@ class OrderBook:
             raise IntegrityError(f"order {r.order_id} cannot rest", code=_INCONSISTENT)
         side = Side(r.side)
         own = self._bids if side is _BUY else self._asks
-        order = new_order(
+        order = Order(
             r.order_id,
             r.client_order_id,
             r.owner,
@@ -547,14 +562,14 @@ class OrderBook:
     def audit(self) -> list[str]:
         """Every way the book's structures disagree with each other (none, normally)."""
         problems = [p for half in (self._bids, self._asks) for p in half.audit(self._open)]
-        resting_ids = [o[ORDER_ID] for h in (self._bids, self._asks) for o in h.live_orders()]
+        resting_ids = [o.order_id for h in (self._bids, self._asks) for o in h.live_orders()]
         if len(resting_ids) != len(set(resting_ids)) or set(resting_ids) != set(self._open):
             problems.append("the resting orders are not exactly the open orders")
         for o in self._open.values():
-            if not 0 < o[REMAINING] <= o[QUANTITY]:
-                problems.append(f"order {o[ORDER_ID]}: its remaining quantity is off")
-            if (o[OWNER], o[CLIENT_ID]) not in self._client_ids:
-                problems.append(f"order {o[ORDER_ID]}: its client order id is not recorded")
+            if not 0 < o.remaining_g <= o.quantity_g:
+                problems.append(f"order {o.order_id}: its remaining quantity is off")
+            if (o.owner, o.client_order_id) not in self._client_ids:
+                problems.append(f"order {o.order_id}: its client order id is not recorded")
         closed = self._filled.keys() | self._cancelled.keys()
         if self._filled.keys() & self._cancelled.keys() or self._open.keys() & closed:
             problems.append("an order is in two states at once")
