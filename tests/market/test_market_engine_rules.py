@@ -26,6 +26,7 @@ from pctrade.market.engine import (
     TimeInForce,
     TradingParams,
 )
+from pctrade.market.engine.sides import SHED_AT
 from pctrade.rules import shipped
 
 T = 1_000_000
@@ -292,3 +293,22 @@ def test_apply_and_the_commands_own_methods_agree(book_class: type[OrderBook]) -
     methods = [b.place, b.place, b.amend, b.cancel, b.close]
     for command, method in zip(commands, methods, strict=True):
         assert a.apply(command) == method(command)
+
+
+def test_a_long_queue_forgets_what_left_its_front_and_keeps_time_priority(
+    book_class: type[OrderBook],
+) -> None:
+    desk = Desk(book_class)
+    for i in range(300):  # orders 1 … 300, 1 t each, at one price
+        desk.place(f"s{i}", SELL, 6_010, 1)
+    for order_id in range(2, 300, 7):  # some cancelled in the middle: dead records
+        desk.do(Cancel, order_id, f"s{order_id - 1}")
+    cancelled = set(range(2, 300, 7))
+    expected = [i for i in range(1, 301) if i not in cancelled]
+    taken = [fills(desk.place("b", BUY, 6_010, 1))[0][0] for _ in range(200)]
+    assert taken == expected[:200]  # oldest first, the cancelled skipped
+    queue = desk.book._asks.levels[-6_010].queue
+    left = len(expected) - 200
+    assert len(queue) < 2 * left + SHED_AT  # what left the front is not kept for ever
+    assert desk.book.depth(1).asks == (LevelView(6_010, left * T, left),)
+    assert desk.book.audit() == []

@@ -24,7 +24,7 @@ class Order:
     """An open order as the book holds it; ``remaining_g`` is 0 once the record is dead in
     its level's queue (cancelled, or moved by an amend). Filled is quantity − remaining.
 
-    A plain class with slots: compiled (see ``pctrade.market.engine.compiled``) it is a C
+    A plain class with slots: compiled (see ``pctrade.market.engine.implementation``), a C
     struct, its fields read and written without a dictionary or a boxed integer."""
 
     __slots__ = (
