@@ -72,19 +72,19 @@ everything else is known already or sent together:
 
 Code that reads back a market row its command wrote calls ``_Run.flush`` first.
 
-Day orders and the close: a contract's book is the open trading day's. ``close_day``,
-run by the operator's scheduler after the last session, expires what is open
-(releasing its holds exactly), fixes the close (the day's volume-weighted average price
-of order-book trades, rounded half up to the fen, or the previous close carried over)
-and makes it the next day's reference for the band. Until the day is closed, no order
-of a later day is taken (``day_not_closed``).
+Day orders and the close: a contract's book is the open trading day's; ``close_day``
+(``market.close``) ends the day. Until it is closed, no order of a later day is taken
+(``day_not_closed``).
+
+Where the parts live: the frame is ``market.sequencer``'s, the books this process keeps
+``market.books``', a command's transaction ``market.frame._Run``.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import date
 from typing import Any
 
@@ -102,8 +102,10 @@ from pctrade.ledger.journal import JsonDict, format_ts
 from pctrade.ledger.model import CASH_ASSET, Account, Batch, Denomination, Party, Role, State
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.service import AUTHORITIES, Registry, account_of, require_holder
-from pctrade.ledger.write import RowsBeside, acting_party, check_key
+from pctrade.ledger.write import RowsBeside, acting_party
+from pctrade.market import close as closing
 from pctrade.market import commands as mc
+from pctrade.market.books import Books
 from pctrade.market.eligibility import decide
 from pctrade.market.engine import (
     Accepted,
@@ -112,17 +114,13 @@ from pctrade.market.engine import (
     BookState,
     Cancel,
     Cancelled,
-    Close,
-    ClosedOrder,
     Event,
     Expired,
     Fill,
     OrderBook,
-    OrderState,
     Place,
     Refusal,
     Rejected,
-    RestingOrder,
     Side,
     TimeInForce,
     TradingParams,
@@ -135,9 +133,6 @@ from pctrade.market.frame import (
     OPEN,
     _closed,
     _fixed,
-    _Known,
-    _Raced,
-    _replay,
     _require_int,
     _Run,
     _text,
@@ -151,6 +146,7 @@ from pctrade.market.model import (
     plan_trade_settle,
     reserve_fen,
 )
+from pctrade.market.sequencer import Sequencer
 from pctrade.market.sql import store as db
 from pctrade.market.venues import require_position
 from pctrade.rules import RuleBook, RuleSet
@@ -168,19 +164,16 @@ class Market:
         self.registry = registry
         self.store = registry.store
         self.rules = rules
-        self._books: dict[int, OrderBook] = {}
-        self._known: dict[int, _Known] = {}
         self._guard = threading.Lock()
         self._assets: dict[int, Batch] = {}  # every batch seen (never edited)
         self._in_contract: dict[tuple[str, int], bool] = {}
-        self._turns: dict[str, threading.Lock] = {}
-        self._per_contract = bool(getattr(self.store, "is_postgres", False))
+        self.books = Books(self)
+        self.sequencer = Sequencer(self)
 
     def forget(self) -> None:
         """Drop what this process keeps (books, orders, batches): the registry was reset."""
+        self.books.forget()
         with self._guard:
-            self._books.clear()
-            self._known.clear()
             self._assets = {}
             self._in_contract.clear()
 
@@ -243,77 +236,16 @@ class Market:
         return trading
 
     # ---- the command frame ---------------------------------------------------------------
-    @contextmanager
     def _command(
         self, actor: str, key: str, code: str, cmd: Command
-    ) -> Iterator[tuple[_Run, JsonDict | None]]:
-        """The frame of a command (see the module); a command that came second to its key
-        on another contract raises ``_Raced`` with its answer (``_do`` returns it)."""
-        check_key(key)
-        fingerprint = cmd.fingerprint()
-        with self._turn(code), self.store.writer() as uow:
-            contract, prior = db.contract_and_command(uow, code, actor, key)
-            if contract is None:
-                raise NotFound(f"no contract {code}", code="unknown_contract")
-            run = _Run(self, uow, contract, actor, int(contract["last_seq"]) + 1)
-            if prior is not None:
-                yield run, _replay(prior, key, fingerprint)
-                return
-            try:
-                yield run, None
-                run.flush()
-                # What this process knows follows the command, while it holds the lock
-                # (a failed commit drops it below).
-                known = run.known
-                for order_id, row in run.orders.items():
-                    if row["state"] == OPEN:
-                        known.orders[order_id] = row
-                    else:
-                        known.orders.pop(order_id, None)
-                        known.holds.pop(order_id, None)
-                uow.commit()
-            except db.KeyTaken:
-                self._drop(run.cid)
-            except BaseException:
-                self._drop(run.cid)  # rebuilt from what was committed
-                raise
-            else:
-                return
-        # The key was committed meanwhile by a command of another contract: answer as
-        # the second of two commands under one key does.
-        with self.store.reader() as uow:
-            prior = db.command_by_key(uow, actor, key)
-        if prior is None:  # the unique index saw it committed, so it is there
-            raise RuntimeError(f"the command under key {key!r} vanished")
-        raise _Raced(_replay(prior, key, fingerprint))
-
-    def _turn(self, code: str) -> threading.Lock:
-        """The lock this process's threads queue on before a command of ``code``.
-
-        The database's lock is what keeps one matcher per contract across processes;
-        this one only hands the turn from thread to thread at once. SQLite has one writer
-        for everything, whose waiters poll it with growing sleeps (``busy_timeout``), so
-        there it is one lock for every contract; PostgreSQL locks each contract's row.
-        """
-        name = code if self._per_contract else ""
-        with self._guard:
-            turn = self._turns.get(name)
-            if turn is None:
-                turn = self._turns[name] = threading.Lock()
-        return turn
+    ) -> AbstractContextManager[tuple[_Run, JsonDict | None]]:
+        """The frame of a command of ``code`` (``Sequencer.command``): block trades and
+        auctions run in it too."""
+        return self.sequencer.command(actor, key, code, cmd)
 
     def _do(self, actor: str, key: str, cmd: Any, body: Callable[[_Run], JsonDict]) -> JsonDict:
         """Run ``body`` as a command of ``cmd.contract``; its answer, or the replay's."""
-        try:
-            with self._command(actor, key, cmd.contract, cmd) as (run, replay):
-                return replay if replay is not None else body(run)
-        except _Raced as raced:
-            return raced.answer
-
-    def _drop(self, contract_id: int) -> None:
-        with self._guard:
-            self._books.pop(contract_id, None)
-            self._known.pop(contract_id, None)
+        return self.sequencer.run(actor, key, cmd, body)
 
     def _params(self, contract: db.Row, trading: Trading) -> TradingParams:
         return TradingParams(
@@ -324,78 +256,9 @@ class Market:
             reference_price_fen_per_t=contract["reference_price_fen_per_t"],
         )
 
-    def _book(self, run: _Run, params: TradingParams) -> OrderBook:
-        """The contract's book at its last seq: this process's, or rebuilt from the registry."""
-        with self._guard:
-            book = self._books.get(run.cid)
-            known = self._known.get(run.cid)
-        last_seq = int(run.contract["last_seq"])
-        if book is None or book.last_seq != last_seq or known is None or known.book is not book:
-            rows = self._rows_of_day(run)
-            book = OrderBook.rebuild(params, self._state_of(run, rows))
-            known = _Known(book, {int(r["order_id"]): r for r in rows if r["state"] == OPEN})
-            with self._guard:
-                self._books[run.cid] = book
-                self._known[run.cid] = known
-        elif book.params != params:
-            book.set_params(params)
-        run.known = known
-        return book
-
-    def _rows_of_day(self, run: _Run) -> list[db.Row]:
-        day = run.contract["trading_day"]
-        return [] if day is None else db.orders_of_day(run.uow, run.cid, str(day))
-
-    def _state(self, run: _Run) -> BookState:
-        return self._state_of(run, self._rows_of_day(run))
-
-    def _state_of(self, run: _Run, rows: list[db.Row]) -> BookState:
-        open_ = [
-            RestingOrder(
-                int(r["order_id"]),
-                r["client_order_id"],
-                r["owner"],
-                Side(r["side"]),
-                int(r["price_fen_per_t"]),
-                int(r["quantity_g"]),
-                int(r["filled_g"]),
-                int(r["priority_seq"]),
-            )
-            for r in rows
-            if r["state"] == OPEN
-        ]
-        closed = [
-            ClosedOrder(
-                int(r["order_id"]),
-                r["owner"],
-                OrderState.FILLED if r["state"] == FILLED else OrderState.CANCELLED,
-            )
-            for r in rows
-            if r["state"] != OPEN
-        ]
-        return BookState(
-            last_seq=int(run.contract["last_seq"]),
-            last_order_id=int(run.contract["last_order_id"]),
-            open_orders=tuple(sorted(open_, key=lambda o: o.priority_seq)),
-            closed_orders=tuple(closed),
-            client_order_ids=tuple(sorted({(r["owner"], r["client_order_id"]) for r in rows})),
-        )
-
     def book_state(self, code: str) -> tuple[BookState, BookState]:
-        """This process's book of ``code`` and the book the registry rebuilds, as states.
-
-        They are equal unless this process's book is stale (another process wrote since,
-        which the next command repairs); an operator's check after a restart.
-        """
-        with self.store.reader() as uow:
-            contract = db.contract(uow, code)
-            if contract is None:
-                raise NotFound(f"no contract {code}", code="unknown_contract")
-            run = _Run(self, uow, contract, "registry", int(contract["last_seq"]))
-            rebuilt = self._state(run)
-        with self._guard:
-            book = self._books.get(run.cid)
-        return (rebuilt if book is None else book.snapshot()), rebuilt
+        """This process's book of ``code`` and the book the registry rebuilds (``Books``)."""
+        return self.books.book_state(code)
 
     def _open_day(self, run: _Run) -> tuple[RuleSet, Trading, date]:
         """The rules of the day, if the contract is open for orders now."""
@@ -527,7 +390,7 @@ class Market:
         require_holder(uow, who, account)
         rule_set, trading, day = self._open_day(run)
         params = self._params(run.contract, trading)
-        book = self._book(run, params)  # and what this process knows of the contract
+        book = self.books.book(run, params)  # and what this process knows of the contract
         owner = uow.party(account.owner)
         if owner is None:
             raise NotFound(f"no party {account.owner}", code="unknown_party")
@@ -606,7 +469,7 @@ class Market:
         def body(run: _Run) -> JsonDict:
             order_id = _require_int(cmd.order_id, "order id")
             _rule_set, trading, _day = self._open_day(run)
-            book = self._book(run, self._params(run.contract, trading))
+            book = self.books.book(run, self._params(run.contract, trading))
             _note_on(run, book, order_id, None)
             events = book.cancel(Cancel(run.seq, order_id, self._owner_for(run, order_id)))
             self._apply(run, events, trading=trading)
@@ -622,7 +485,7 @@ class Market:
             price = _require_int(cmd.price_fen_per_t, "price")
             qty = _require_int(cmd.quantity_g, "quantity")
             _rule_set, trading, _day = self._open_day(run)
-            book = self._book(run, self._params(run.contract, trading))
+            book = self.books.book(run, self._params(run.contract, trading))
             owner = self._owner_for(run, order_id)
             _note_on(run, book, order_id, (price, qty))
             events = book.amend(Amend(run.seq, order_id, owner, price, qty))
@@ -633,48 +496,8 @@ class Market:
 
     # ---- the close --------------------------------------------------------------------
     def close_day(self, actor: str, key: str, cmd: mc.CloseDay) -> JsonDict:
-        """Expire the day's open orders and fix its close (the operator's scheduler)."""
-        return self._do(actor, key, cmd, lambda run: self._close_day(run, key, cmd))
-
-    def _close_day(self, run: _Run, key: str, cmd: mc.CloseDay) -> JsonDict:
-        actor = run.actor
-        access.require_role(acting_party(run.uow, actor), AUTHORITIES, "close a day")
-        try:
-            day = date.fromisoformat(cmd.day)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(f"not a day: {cmd.day!r}", code="bad_date") from exc
-        done = db.close_of(run.uow, run.cid, day.isoformat())
-        if done is not None:
-            return {**_close_answer(run.code, done), "replayed": True}
-        today, second = local_time(self.registry.clock())
-        rule_set = self.rules.in_force(str(run.contract["market"]), day)
-        trading = self._trading(rule_set)
-        last_close_s = max((s.close_s for s in trading.sessions), default=0)
-        if day > today or (day == today and second < last_close_s):
-            raise Conflict(f"{run.code}'s {day} has not ended", code="session_not_ended")
-        open_day = run.contract["trading_day"]
-        if open_day is not None and open_day != day.isoformat():
-            raise Conflict(f"{run.code}'s open day is {open_day}", code="day_not_closed")
-        book = self._book(run, self._params(run.contract, trading))
-        self._apply(run, book.close(Close(run.seq)), trading=trading)
-        run.flush()
-        total, volume = db.day_summary(run.uow, run.cid, day.isoformat())
-        previous = run.contract["reference_price_fen_per_t"]
-        close = (2 * total + volume) // (2 * volume) if volume else previous
-        row = {
-            "contract_id": run.cid,
-            "day": day.isoformat(),
-            "close_fen_per_t": close,
-            "carried": volume == 0,
-            "volume_g": volume,
-            "seq": run.seq,
-        }
-        db.add_close(run.uow, row)
-        run.contract["trading_day"] = None
-        run.contract["reference_price_fen_per_t"] = close
-        result = {**_close_answer(run.code, row), "seq": run.seq, "entries": run.entries}
-        run.log("close", key, cmd.fingerprint(), result)
-        return {**result, "replayed": False}
+        """Expire the day's open orders and fix its close (``market.close``)."""
+        return self._do(actor, key, cmd, lambda run: closing.close_day(self, run, key, cmd))
 
     # ---- events into the registry -------------------------------------------------------
     def _apply(
@@ -824,16 +647,6 @@ def _note_on(run: _Run, book: OrderBook, order_id: int, new: tuple[int, int] | N
             int(found["quantity_g"]) - int(found["filled_g"]),
         )
         run.note(book, order_id, str(found["side"]), price, qty)
-
-
-def _close_answer(code: str, row: db.Row) -> JsonDict:
-    return {
-        "contract": code,
-        "day": row["day"],
-        "close_fen_per_t": row["close_fen_per_t"],
-        "carried": bool(row["carried"]),
-        "volume_g": int(row["volume_g"]),
-    }
 
 
 def _enum(kind: Any, value: Any, what: str) -> Any:
