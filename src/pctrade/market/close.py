@@ -68,7 +68,7 @@ def close_day(m: Market, run: _Run, key: str, cmd: mc.CloseDay) -> JsonDict:
         "volume_g": volume,
         "seq": run.seq,
     }
-    db.add_close(run.uow, row)
+    run.pending.add_close(row)
     run.contract["trading_day"] = None
     run.contract["reference_price_fen_per_t"] = close
     result = {**close_answer(run.code, row), "seq": run.seq, "entries": run.entries}

@@ -132,10 +132,16 @@ class _Run:
         self.pending = db.Pending()
         # An order action's facts for surveillance, logged with the command (0016).
         self.action: dict[str, int | None] = {}
+        self.logged = False  # the command took its seq (``log``); a replay takes none
 
     def flush(self) -> None:
         """Send the market rows written so far (before reading one of them back)."""
         self.pending.flush(self.uow)
+
+    @property
+    def wrote(self) -> bool:
+        """Whether the command has sent a write (an entry, or market rows) yet."""
+        return self.n > 0 or self.pending.sent
 
     # ---- entries ----------------------------------------------------------------------
     def entry(
@@ -226,6 +232,9 @@ class _Run:
         self.pending.update_order(self.cid, int(order["order_id"]), **values)
 
     def log(self, kind: str, key: str, fingerprint: str, result: JsonDict) -> None:
+        """Log the command under the caller's key; the contract's last seq becomes its."""
+        self.logged = True
+        self.contract["last_seq"] = self.seq
         self.pending.update_contract(
             self.cid,
             last_seq=self.seq,

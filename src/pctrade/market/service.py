@@ -11,8 +11,10 @@ Each command answers a ``JsonDict`` (the contract's ``seq``, the order, its stat
 trades and journal entries it made, ``replayed``); a refusal raises a ``PctradeError``
 with a stable code and leaves nothing written.
 
-**One transaction per command; one matcher per contract.** A command runs in one
-writing unit of work of the registry's store, which
+**One matcher per contract, several commands per transaction.** A command runs in a
+writing unit of work of the registry's store, in its turn (``market.sequencer``, which
+commits several waiting commands in one transaction, each as it would run alone). The
+frame
 
 1. takes the contract's lock — its ``market_contracts`` row ``FOR UPDATE`` on PostgreSQL;
    on SQLite the writer holds the database (``BEGIN IMMEDIATE``) — so, across threads
@@ -21,13 +23,14 @@ writing unit of work of the registry's store, which
 3. gives the command the contract's next ``seq`` (and, for a new order, order id);
 4. brings this process's in-memory ``OrderBook`` up to the contract's last seq: a book
    whose ``last_seq`` is not the contract's (another process wrote, or a command of
-   this one failed) is rebuilt from the day's orders in the registry (``OrderBook.rebuild``);
-5. checks the session, eligibility, the numbers, funds and T+1, then runs the engine;
+   this one failed) is rebuilt from the day's orders in the registry (``market.books``);
+5. checks the session, eligibility, the numbers, funds and T+n, then runs the engine;
 6. writes what the events say — the order's freeze entries (reason ``order``), one
    ``trade_settle`` entry per fill with its trade row, one unfreeze per released hold,
    the order rows — and the command's log row, through ``Journal.execute_in``;
-7. commits. Any error rolls all of it back, and drops the cached book so that the next
-   command rebuilds it from what was committed.
+7. commits (with the rest of its group). A refusal leaves nothing of the command
+   written, and drops the cached book if the command used it, so that the next command
+   rebuilds it.
 
 Several entries share the transaction (``Journal.execute_in``, added for this): the
 alternative, a durable command log with follow-up entries written after it, would leave
@@ -46,29 +49,26 @@ with ``~``, so a client's own keys never collide with the entries its orders mak
 since the contract's seq is new under its lock, the key is new by construction — its
 prior use is not read (the journal's unique index still refuses a reuse).
 
-Two commands of different contracts under one caller's key may run at once (they hold
-different locks); the second to write its command log row finds the key taken by the
-unique index, rolls back and answers as if it had come second: a replay of the first's
-answer, or ``idempotency_key_reused``.
+Two commands of different contracts under one caller's key: see ``market.sequencer``.
 
 **What a command costs.** Per order, the reads that decide it and the entries it makes;
 everything else is known already or sent together:
 
 - this process keeps, beside each contract's book and valid exactly as long as the book
   (the contract's ``last_seq`` is the book's), the open orders' rows, their holds' ids
-  and the T+1 purchases read so far; a command that fails drops them with the book;
+  and the T+n purchases read so far; a command that fails drops them with the book;
 - which batch belongs to which contract is cached (batches are never edited); an asset
   an account holds that the cache does not know reloads the list;
-- the market rows a command writes (orders, holds of orders, trades, T+1 purchases, the
-  contract's state, the command log) are sent together before it commits
+- the market rows a command writes (orders, holds of orders, trades, T+n purchases, the
+  contract's state, the command log) are sent together at its end
   (``sql.store.Pending``: one pipelined round trip on PostgreSQL).
-- the contract's lock and the key's look-up are one round trip on PostgreSQL, an order's
-  holds one read, and each account's status is read once per command
-  (``Journal.execute_in``);
-- this process's threads queue for a contract's turn on a lock of their own before the
-  database's (on SQLite one for all contracts, its writer being one): the database's
-  lock still makes one matcher per contract across processes, this one hands the turn
-  on at once instead of SQLite's busy polling with growing sleeps.
+- the contracts' locks and the keys' look-up are one round trip on PostgreSQL, an
+  order's holds one read, and each account's status is read once per transaction
+  (``Journal.execute_in``; a group reads those of the accounts its orders name at once);
+- the commit, the journal head and the locks are paid once per group
+  (``market.sequencer``); this process's threads queue for their turn in its lane
+  before the database's lock, which still makes one matcher per contract across
+  processes.
 
 Code that reads back a market row its command wrote calls ``_Run.flush`` first.
 
