@@ -4,7 +4,10 @@ A contract's book is the open trading day's. ``Market.close_day``, run by the op
 scheduler after the last session, is one command of the contract (its frame:
 ``market.sequencer``) that
 
-1. expires what is open on the book, releasing each order's holds exactly;
+1. expires what is open on the book, releasing each order's holds exactly, and lapses
+   the day's block proposals still open (``market.blocks``: a proposal expires no later
+   than the close of its session, so the day's end is past every one of them),
+   releasing each one's hold exactly;
 2. fixes the close: the day's volume-weighted average price of order-book trades,
    rounded half up to the fen, or the previous close carried over when nothing traded
    (block trades and auction fills count in volume, never in the close);
@@ -16,7 +19,7 @@ Closing a day that is closed already answers the recorded close (``replayed``).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from pctrade.kernel.errors import Conflict, ValidationError
@@ -25,9 +28,10 @@ from pctrade.ledger.journal import JsonDict
 from pctrade.ledger.service import AUTHORITIES
 from pctrade.ledger.write import acting_party
 from pctrade.market import commands as mc
+from pctrade.market.blocks import desk_of, lapse_due
 from pctrade.market.engine import Close
 from pctrade.market.frame import _Run
-from pctrade.market.model import local_time
+from pctrade.market.model import CHINA_STANDARD_TIME, local_time
 from pctrade.market.sql import store as db
 
 if TYPE_CHECKING:
@@ -56,6 +60,8 @@ def close_day(m: Market, run: _Run, key: str, cmd: mc.CloseDay) -> JsonDict:
         raise Conflict(f"{run.code}'s open day is {open_day}", code="day_not_closed")
     book = m.books.book(run, m._params(run.contract, trading))
     m._apply(run, book.close(Close(run.seq)), trading=trading)
+    day_ends = datetime.combine(day + timedelta(days=1), time(0), CHINA_STANDARD_TIME)
+    lapsed = lapse_due(run, desk_of(run, None, None), int(day_ends.timestamp()))
     run.flush()
     total, volume = db.day_summary(run.uow, run.cid, day.isoformat())
     previous = run.contract["reference_price_fen_per_t"]
@@ -71,7 +77,12 @@ def close_day(m: Market, run: _Run, key: str, cmd: mc.CloseDay) -> JsonDict:
     run.pending.add_close(row)
     run.contract["trading_day"] = None
     run.contract["reference_price_fen_per_t"] = close
-    result = {**close_answer(run.code, row), "seq": run.seq, "entries": run.entries}
+    result = {
+        **close_answer(run.code, row),
+        "seq": run.seq,
+        "entries": run.entries,
+        "lapsed_proposals": lapsed,
+    }
     run.log("close", key, cmd.fingerprint(), result)
     return {**result, "replayed": False}
 

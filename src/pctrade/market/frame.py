@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ParamSpec
 
@@ -174,15 +174,16 @@ class _Run:
             ids = self.known.holds[order_id] = db.order_hold_ids(self.uow, self.cid, order_id)
         return ids
 
-    def bought(self, day: str, account_id: int) -> int:
-        """What the account bought of the contract on ``day`` (T+1): known, or read once."""
-        found = self.known.bought.get((day, account_id))
-        if found is None:
+    def bought(self, days: Sequence[str], account_id: int) -> int:
+        """What the account bought of the contract on ``days`` (T+n): known, or read once."""
+        known = self.known.bought
+        missing = [day for day in days if (day, account_id) not in known]
+        if missing:
             self.flush()
-            found = self.known.bought[(day, account_id)] = db.bought_on(
-                self.uow, self.cid, day, account_id
-            )
-        return found
+            found = db.bought_on(self.uow, self.cid, missing, account_id)
+            for day in missing:
+                known[(day, account_id)] = found.get(day, 0)
+        return sum(known[(day, account_id)] for day in days)
 
     def add_bought(self, day: str, account_id: int, quantity_g: int) -> None:
         self.pending.add_bought(self.cid, day, account_id, quantity_g)

@@ -82,7 +82,6 @@ Where the parts live: the frame is ``market.sequencer``'s, the books this proces
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import date
@@ -92,14 +91,13 @@ from pctrade.identity.queries import facts_of
 from pctrade.kernel.errors import (
     Conflict,
     Forbidden,
-    InsufficientBalance,
     NotFound,
     ValidationError,
 )
 from pctrade.ledger import access
 from pctrade.ledger.commands import Command
 from pctrade.ledger.journal import JsonDict, format_ts
-from pctrade.ledger.model import CASH_ASSET, Account, Batch, Denomination, Party, Role, State
+from pctrade.ledger.model import CASH_ASSET, Denomination, Party, Role
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.service import AUTHORITIES, Registry, account_of, require_holder
 from pctrade.ledger.write import RowsBeside, acting_party
@@ -137,6 +135,7 @@ from pctrade.market.frame import (
     _Run,
     _text,
 )
+from pctrade.market.holdings import Holdings
 from pctrade.market.model import (
     Trade,
     cash_fen,
@@ -154,7 +153,6 @@ from pctrade.rules.model import Trading
 
 CLIENT_ORDER_ID_LEN_MAX = 64
 LEVELS_MAX = 5
-BATCHES_MAX = 16
 
 
 class Market:
@@ -164,18 +162,14 @@ class Market:
         self.registry = registry
         self.store = registry.store
         self.rules = rules
-        self._guard = threading.Lock()
-        self._assets: dict[int, Batch] = {}  # every batch seen (never edited)
-        self._in_contract: dict[tuple[str, int], bool] = {}
+        self.holdings = Holdings()
         self.books = Books(self)
         self.sequencer = Sequencer(self)
 
     def forget(self) -> None:
         """Drop what this process keeps (books, orders, batches): the registry was reset."""
         self.books.forget()
-        with self._guard:
-            self._assets = {}
-            self._in_contract.clear()
+        self.holdings.forget()
 
     # ---- listing ----------------------------------------------------------------------
     def list_contract(self, actor: str, key: str, cmd: mc.ListContract) -> JsonDict:
@@ -278,98 +272,6 @@ class Market:
         run.contract["trading_day"] = day.isoformat()
         return rule_set, trading, day
 
-    # ---- holdings ----------------------------------------------------------------------
-    @staticmethod
-    def _contract_key(run: _Run) -> list[str]:
-        c = run.contract
-        return ["instrument", "jurisdiction", "vintage"] + (["project"] if c["project"] else [])
-
-    def _contract_batches(self, run: _Run) -> dict[int, Batch]:
-        key = self._contract_key(run)
-        self._assets = {b.asset_id: b for b in run.uow.batches()}
-        return {
-            a: b for a, b in self._assets.items() if contract_code(key, b.denomination) == run.code
-        }
-
-    def _of_contract(self, run: _Run, asset_id: int) -> bool:
-        """Whether the batch ``asset_id`` trades as ``run``'s contract (cached)."""
-        found = self._in_contract.get((run.code, asset_id))
-        if found is None:
-            batch = self._assets.get(asset_id)
-            if batch is None:  # a batch this process has not seen yet
-                self._assets = {b.asset_id: b for b in run.uow.batches()}
-                batch = self._assets.get(asset_id)
-            if batch is None:
-                return False
-            found = contract_code(self._contract_key(run), batch.denomination) == run.code
-            self._in_contract[(run.code, asset_id)] = found
-        return found
-
-    def _credits(self, run: _Run, account: Account) -> tuple[dict[int, int], int]:
-        """The account's available credits of the contract per batch, and all it holds."""
-        available: dict[int, int] = {}
-        held = 0
-        for asset_id, state, amount in run.uow.balances_of(account.account_id):
-            if asset_id != CASH_ASSET and self._of_contract(run, asset_id):
-                if state == State.AVAILABLE:
-                    available[asset_id] = amount
-                if state in (State.AVAILABLE, State.FROZEN):
-                    held += amount
-        return available, held
-
-    def _pick(
-        self,
-        run: _Run,
-        account: Account,
-        qty: int,
-        named: tuple[str, ...] | None,
-        t1: bool,
-        credits: dict[int, int] | None = None,
-    ) -> list[tuple[int, int]]:
-        """Which batches cover a sell of ``qty``: (asset id, grams), oldest or as named.
-
-        ``credits``: the account's available credits of the contract, if read already.
-        """
-        available = self._credits(run, account)[0] if credits is None else credits
-        if named is not None:
-            batches = self._contract_batches(run)
-            by_name = {b.name: a for a, b in batches.items()}
-            if not 0 < len(named) <= BATCHES_MAX or any(n not in by_name for n in named):
-                raise ValidationError(
-                    f"name 1 to {BATCHES_MAX} batches of {run.code}", code="bad_batches"
-                )
-            order = [by_name[n] for n in named]
-        else:
-            order = sorted(available)
-        total = sum(available.get(a, 0) for a in order)
-        if total < qty:
-            raise InsufficientBalance(
-                f"account {account.number} has {total} g of {run.code} to sell, needs {qty}",
-                code="insufficient_credits",
-            )
-        bought = run.bought(str(run.contract["trading_day"]), account.account_id)
-        if t1 and sum(available.values()) - bought < qty:
-            raise Conflict(
-                f"{bought} g of {run.code} were bought today and cannot be sold before the "
-                "next trading day (T+1)",
-                code="resale_too_soon",
-            )
-        picks, left = [], qty
-        for asset_id in order:
-            take = min(left, available.get(asset_id, 0))
-            if take:
-                picks.append((asset_id, take))
-                left -= take
-        return picks
-
-    def _require_cash(self, run: _Run, account: Account, amount: int) -> None:
-        held = run.uow.balance(account.account_id, CASH_ASSET, State.AVAILABLE)
-        if held < amount:
-            raise InsufficientBalance(
-                f"account {account.number} has {held} fen available, the order needs {amount}",
-                code="insufficient_funds",
-            )
-
     # ---- place ------------------------------------------------------------------------
     def place(self, actor: str, key: str, cmd: mc.PlaceOrder) -> JsonDict:
         """Enter an order: funded and frozen, matched, each fill settled, all at once."""
@@ -394,7 +296,7 @@ class Market:
         owner = uow.party(account.owner)
         if owner is None:
             raise NotFound(f"no party {account.owner}", code="unknown_party")
-        credits, held = self._credits(run, account) if side == Side.SELL else ({}, None)
+        credits, held = self.holdings.credits(run, account) if side == Side.SELL else ({}, None)
         eligibility = rule_set.eligibility
         if eligibility is None:
             raise Conflict(f"rule set {rule_set.version} states no eligibility", code="no_rule")
@@ -415,10 +317,9 @@ class Market:
         picks: list[tuple[int, int]] = []
         if side == Side.BUY:
             require_position(uow, rule_set, owner, str(run.contract["instrument"]), qty)
-            self._require_cash(run, account, reserve_fen(price, qty, fee_bps))
+            self.holdings.require_cash(run, account, reserve_fen(price, qty, fee_bps))
         else:
-            t1 = trading.resale_delay_days > 0
-            picks = self._pick(run, account, qty, cmd.batches, t1, credits)
+            picks = self.holdings.pick(run, account, qty, cmd.batches, trading, credits)
         order_id = int(run.contract["last_order_id"]) + 1
         run.contract["last_order_id"] = order_id
         place = Place(
@@ -554,11 +455,11 @@ class Market:
         elif target > have:
             account = account_of(run.uow, int(order["account_id"]))
             if order["side"] == Side.BUY:
-                self._require_cash(run, account, target - have)
+                self.holdings.require_cash(run, account, target - have)
                 run.freeze(order, CASH_ASSET, target - have)
             else:
-                for asset_id, grams in self._pick(
-                    run, account, target - have, None, trading.resale_delay_days > 0
+                for asset_id, grams in self.holdings.pick(
+                    run, account, target - have, None, trading
                 ):
                     run.freeze(order, asset_id, grams)
 

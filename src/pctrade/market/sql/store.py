@@ -11,7 +11,7 @@
     market_orders       every order, open or not, with its filled part and priority
     market_order_holds  the registry holds (reason ``order``) that fund each order
     market_trades       one per fill, beside its ``trade_settle`` entry (``entry_seq``)
-    market_bought       what each account bought per contract and day (T+1)
+    market_bought       what each account bought per contract and day (T+n)
     market_closes       one per contract and closed day: the close and whether carried
 
 Conservation: an open order's holds have exactly its reservation left, a closed
@@ -208,9 +208,7 @@ _ORDER = (
     " price_fen_per_t, quantity_g, filled_g, fee_bps, state, priority_seq, placed_seq, day"
     " FROM market_orders WHERE contract_id = :c AND order_id = :o"
 )
-_BOUGHT = (
-    "SELECT quantity_g FROM market_bought WHERE contract_id = :c AND day = :d AND account_id = :a"
-)
+_BOUGHT = "SELECT day, quantity_g FROM market_bought WHERE contract_id = :c AND account_id = :a"
 _ADD_BOUGHT = (
     "INSERT INTO market_bought (contract_id, day, account_id, quantity_g)"
     " VALUES (:c, :d, :a, :q) ON CONFLICT (contract_id, day, account_id)"
@@ -478,7 +476,7 @@ def all_order_holds(uow: Any) -> list[Row]:
     return _all(uow.execute(sa.select(order_holds).order_by(order_holds.c.hold_id)))
 
 
-# ---- trades, T+1, closes ---------------------------------------------------------------
+# ---- trades, T+n, closes ---------------------------------------------------------------
 def add_trade(uow: Any, row: Row) -> None:
     uow.execute(trades.insert().values(**row))
 
@@ -587,9 +585,13 @@ def ohlc(uow: Any, contract_id: int, first_day: str, last_day: str) -> list[Row]
     ]
 
 
-def bought_on(uow: Any, contract_id: int, day: str, account_id: int) -> int:
-    found = _cursor(uow, _BOUGHT, {"c": contract_id, "d": day, "a": account_id}).fetchone()
-    return 0 if found is None else int(found[0])
+def bought_on(uow: Any, contract_id: int, days: Sequence[str], account_id: int) -> dict[str, int]:
+    """What the account bought of the contract on each of ``days`` (T+n), in one read."""
+    params: dict[str, Any] = {"c": contract_id, "a": account_id}
+    params.update({f"d{_letters(i)}": day for i, day in enumerate(days)})
+    marks = ", ".join(f":{name}" for name in params if name not in ("c", "a"))
+    sql = _BOUGHT + f" AND day IN ({marks})"
+    return {str(d): int(q) for d, q in _cursor(uow, sql, params)}
 
 
 def add_bought(uow: Any, contract_id: int, day: str, account_id: int, quantity_g: int) -> None:
