@@ -53,6 +53,7 @@ class _Known:
     book: OrderBook | None
     orders: dict[int, db.Row] = field(default_factory=dict)  # the open orders' rows
     holds: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # (hold, asset)
+    left: dict[int, int] = field(default_factory=dict)  # hold → what is left of it
     bought: dict[tuple[str, int], int] = field(default_factory=dict)  # (day, account) → g
 
 
@@ -191,10 +192,23 @@ class _Run:
             self.known.bought[(day, account_id)] += quantity_g
 
     def holds(self, *order_ids: int) -> list[Held]:
-        """The orders' holds with something left, oldest first, read in one go."""
+        """The orders' holds with something left, oldest first. What is left of each is
+        known from the entries of this process since the book was built (``drew``; only
+        the market moves an order's holds), or read once, all in one go."""
         ids = [h for order_id in order_ids for h in self.hold_ids(order_id)]
-        left = db.hold_remaining(self.uow, [h for h, _ in ids])
-        return [Held(h, a, left[h]) for h, a in ids if left.get(h, 0) > 0]
+        left = self.known.left
+        unknown = [h for h, _ in ids if h not in left]
+        if unknown:
+            found = db.hold_remaining(self.uow, unknown)
+            left.update({h: found.get(h, 0) for h in unknown})
+        return [Held(h, a, left[h]) for h, a in ids if left[h] > 0]
+
+    def drew(self, plan: Plan) -> None:
+        """Follow what an entry just written took from the holds (``holds``)."""
+        left = self.known.left
+        for change in plan.holds:
+            if change.hold_id is not None and change.hold_id in left:
+                left[change.hold_id] += change.delta
 
     def freeze(self, order: db.Row, asset_id: int, amount: int) -> None:
         account = account_of(self.uow, int(order["account_id"]))
@@ -207,6 +221,7 @@ class _Run:
         )
         self.pending.add_order_hold(self.cid, order_id, seq, asset_id)
         ids.append((seq, asset_id))
+        self.known.left[seq] = amount
 
     def release(self, order: db.Row, amount: int | None) -> None:
         """Release ``amount`` of the order's holds, newest first (None: all of it)."""
@@ -217,6 +232,7 @@ class _Run:
                 break
             plan = plan_unfreeze(held.hold_id, account_id, held.asset_id, held.remaining, take)
             self.entry("release", _fixed(plan))
+            self.drew(plan)
             if amount is not None:
                 amount -= take
 

@@ -367,4 +367,5 @@ def _follow(run: _Run) -> None:
             known.orders[order_id] = row
         else:
             known.orders.pop(order_id, None)
-            known.holds.pop(order_id, None)
+            for hold_id, _asset in known.holds.pop(order_id, ()):
+                known.left.pop(hold_id, None)

@@ -513,6 +513,7 @@ class Market:
             )
 
         run.entry("settle", _fixed(plan), RowsBeside(beside))
+        run.drew(plan)
         run.trades.append(trade_id)
         run.add_bought(day, trade.buyer, trade.quantity_g)
 

@@ -256,11 +256,17 @@ class Pending:
     def __init__(self) -> None:
         self.writes: list[tuple[str, dict[str, Any]]] = []
         self.sent = False  # some were sent: the command has written
+        self._inserting: set[tuple[int, int]] = set()  # orders whose insert waits here
 
     def add_order(self, row: Row) -> None:
         self.writes.append((_insert_sql("market_orders", tuple(row)), row))
+        self._inserting.add((int(row["contract_id"]), int(row["order_id"])))
 
     def update_order(self, contract_id: int, order_id: int, **values: Any) -> None:
+        """Update an order's row; none is needed while its insert still waits here, since
+        the caller changes the very row the insert will send (``_Run.set_order``)."""
+        if (contract_id, order_id) in self._inserting:
+            return
         sets = ", ".join(f"{c} = :{c}" for c in values)
         sql = f"UPDATE market_orders SET {sets} WHERE contract_id = :cid AND order_id = :oid"
         self.writes.append((sql, {**values, "cid": contract_id, "oid": order_id}))
@@ -293,6 +299,7 @@ class Pending:
     def flush(self, uow: Any) -> None:
         """Send the writes; ``KeyTaken`` if the command log's key was taken meanwhile."""
         writes, self.writes = self.writes, []
+        self._inserting.clear()
         if not writes:
             return
         self.sent = True
