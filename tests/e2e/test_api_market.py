@@ -160,6 +160,7 @@ def test_the_close_expires_orders_and_fixes_the_price(mkt: World, clock: Any) ->
         "close_fen_per_t": PRICE + 150,
         "carried": False,
         "volume_g": 2 * T,
+        "lapsed_proposals": [],  # no block proposal was open
     }
     assert _frozen_cash(w, "steelco") == 0
     mine = w.get("steelco", "/me/market/orders").json()["items"]

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from market_world import CONTRACT, T, build_market, holdings, market_rows
 
+from pctrade import bootstrap
 from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.errors import IdempotencyConflict, PctradeError, ValidationError
 from pctrade.ledger import commands as c
@@ -32,16 +33,17 @@ def _second_contract(w: Any) -> None:
 
 def _missing_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The next command's look-up of its key finds nothing, as when the command that
-    used it (on another contract, under another lock) had not committed yet."""
-    real = mdb.contract_and_command
+    used it (on another contract, under another lock, in another process) had not
+    committed yet."""
+    real = mdb.contracts_and_commands
     calls = {"n": 0}
 
-    def lookup(uow: Any, code: str, actor: str, key: str) -> tuple[Any, Any]:
+    def lookup(uow: Any, codes: Any, keys: Any) -> tuple[Any, Any]:
         calls["n"] += 1
-        contract, logged = real(uow, code, actor, key)
-        return contract, None if calls["n"] == 1 else logged
+        contracts, logged = real(uow, codes, keys)
+        return contracts, {} if calls["n"] == 1 else logged
 
-    monkeypatch.setattr(mdb, "contract_and_command", lookup)
+    monkeypatch.setattr(mdb, "contracts_and_commands", lookup)
 
 
 def test_a_key_taken_meanwhile_on_another_contract_is_idempotency_key_reused(
@@ -67,33 +69,37 @@ def test_a_key_taken_meanwhile_on_another_contract_is_idempotency_key_reused(
 def test_two_contracts_racing_on_one_key_answer_once_and_refuse_once(
     pg_store: SqlStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Two worker processes' services: one process runs one command at a time, so a race
+    # on a key is between processes.
     w = build_market(pg_store)
     _second_contract(w)
+    other_process = bootstrap.build(pg_store, clock=w.clock).market
     s = w.accounts["steel"]
     both_read = threading.Barrier(2, timeout=20)
-    real = mdb.contract_and_command
+    real = mdb.contracts_and_commands
 
-    def lookup(uow: Any, code: str, actor: str, key: str) -> tuple[Any, Any]:
-        found = real(uow, code, actor, key)
-        if key == "race":
+    def lookup(uow: Any, codes: Any, keys: Any) -> tuple[Any, Any]:
+        found = real(uow, codes, keys)
+        if ("steel", "race") in keys:
             both_read.wait()  # each has read the key unused, under its own contract's lock
         return found
 
-    monkeypatch.setattr(mdb, "contract_and_command", lookup)
+    monkeypatch.setattr(mdb, "contracts_and_commands", lookup)
     answers: list[Any] = []
 
-    def racer(code: str) -> Callable[[], None]:
+    def racer(code: str, market: Any) -> Callable[[], None]:
         def run() -> None:
             try:
                 order = PlaceOrder(code, s, f"b-{code}", "buy", 6_000, 2 * T)
-                answers.append(w.market.place("steel", "race", order))
+                answers.append(market.place("steel", "race", order))
             except Exception as exc:  # the answer under test
                 answers.append(exc)
 
         return run
 
     threads = [
-        threading.Thread(target=racer(code), name=f"racer-{code}") for code in (CONTRACT, OTHER)
+        threading.Thread(target=racer(code, market), name=f"racer-{code}")
+        for code, market in ((CONTRACT, w.market), (OTHER, other_process))
     ]
     for t in threads:
         t.start()

@@ -9,7 +9,8 @@ from pydantic import Field
 
 from pctrade.api.schemas import AccountRef, Body, Day, Out, QuantityG
 from pctrade.kernel.limits import DENOMINATION_LEN_MAX, INT64_MAX
-from pctrade.market.service import BATCHES_MAX, CLIENT_ORDER_ID_LEN_MAX, LEVELS_MAX
+from pctrade.market.holdings import BATCHES_MAX
+from pctrade.market.service import CLIENT_ORDER_ID_LEN_MAX, LEVELS_MAX
 
 PriceFenPerT = Annotated[
     int, Field(strict=True, gt=0, le=INT64_MAX, description="fen per tonne (CNY 0.01 / t)")
@@ -224,3 +225,6 @@ class ClosedPublic(Out):
     close_fen_per_t: int | None
     carried: bool
     volume_g: int
+    # the block proposals the close lapsed (their holds released); none on a replay
+    # answered from the close itself
+    lapsed_proposals: list[int] = Field(default_factory=list)

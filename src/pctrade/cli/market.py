@@ -329,9 +329,11 @@ def close_day(
         done = _market(db).close_day(actor, idempotency_key(key), cmd)
     carried = " (carried over 沿用)" if done["carried"] else ""
     replay = " (replayed 重放)" if done["replayed"] else ""
+    lapsed = len(done.get("lapsed_proposals", []))
+    ended = f", {lapsed} block proposals lapsed 大宗申报失效" if lapsed else ""
     console.print(
         f"{done['contract']} {done['day']}: close 收盘 {price(done['close_fen_per_t'])}"
-        f"{carried}, volume 成交量 {render.carbon(int(done['volume_g']))}{replay}"
+        f"{carried}, volume 成交量 {render.carbon(int(done['volume_g']))}{ended}{replay}"
     )
 
 

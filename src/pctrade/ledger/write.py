@@ -80,7 +80,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from weakref import WeakKeyDictionary
@@ -459,6 +459,19 @@ class Journal:
         return self._apply(
             uow, actor_id, key, fingerprint, planner, evidence, fresh=fresh, seen=seen
         )
+
+    def read_statuses_in(self, uow: UnitOfWork, account_ids: Sequence[AccountId]) -> None:
+        """Read, in one go, the statuses of accounts that ``execute_in``'s next entries in
+        ``uow`` will post to (it reads each account's once per unit of work otherwise):
+        for a caller that knows them ahead, such as a group of market commands."""
+        with self._guard:
+            seen = self._statuses_seen.setdefault(uow, {})
+        unknown = sorted({a for a in account_ids if a >= FIRST_HOLDER_ACCOUNT} - seen.keys())
+        if not unknown:
+            return
+        uow.head  # noqa: B018 - hold the head: no change of status commits before them
+        read = uow.account_statuses(unknown)
+        seen.update({a: read.get(a, AccountStatus.OPEN) for a in unknown})
 
     def execute_recorded(
         self,

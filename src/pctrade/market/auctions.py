@@ -17,7 +17,7 @@ and time priority are the contract's ``seq`` of the command that made it.
   set's ``[auctions]`` (pricing, lot, tick, smallest bid, whether the reserve is
   published and bids revisable, one bidder's share) and ``[fees] trade_fee_bps`` as the
   buyer's fee; the offered credits are frozen (reason ``order``, ``auc:<contract>:<id>``,
-  oldest batches first, T+1 respected);
+  oldest batches first, T+n respected);
 - ``bid``: in the window, the bidder eligible as for an order and within its position
   limit; its cash frozen exactly as ``BidAccepted.frozen_fen`` (``bid:<contract>:<id>``);
   after the window the refusal is ``auction_closed``;
@@ -149,11 +149,10 @@ class Auctions:
             )
             if terms.closes_at_s <= now_s(self.m):
                 raise ValidationError("the window closes in the past", code="bad_auction_terms")
-            held_g = self.m._credits(run, account)[1]
+            held_g = self.m.holdings.credits(run, account)[1]
             if owner.role not in AUTHORITIES:  # paid allocation: the regulator sells
                 require_eligible(run, owner, rule_set, day, held_g)
-            t1 = trading.resale_delay_days > 0
-            for asset_id, grams in self.m._pick(run, account, quantity, None, t1):
+            for asset_id, grams in self.m.holdings.pick(run, account, quantity, None, trading):
                 freeze(run, vdb.OFFER, run.seq, account, asset_id, grams)
             vdb.add_auction(uow, _auction_row(run, terms, account.account_id, rule_set.version))
             result: JsonDict = {
@@ -193,7 +192,7 @@ class Auctions:
                 raise IntegrityError("the auction answered no bid", code="auction")
             require_eligible(run, owner, rule_set, day, None)
             require_position(uow, rule_set, owner, str(run.contract["instrument"]), quantity)
-            self.m._require_cash(run, account, event.frozen_fen)
+            self.m.holdings.require_cash(run, account, event.frozen_fen)
             freeze(run, vdb.BID, event.bid_id, account, CASH_ASSET, event.frozen_fen)
             vdb.add_bid(
                 uow,

@@ -19,7 +19,7 @@ first, its hold released. Then:
   is within the position limit, and the proposer's side is frozen exactly as the
   desk's ``Proposed.hold`` says (reason ``order``, reference ``blk:<contract>:<id>``):
   the cash and the highest fee of a buy, the credits of a sell (oldest batches first,
-  T+1 respected);
+  T+n respected);
 - ``accept``: the acceptor (the named counterparty) is checked the same way, its side
   frozen (``BlockAgreed.acceptor_hold``), and the trade settles in ONE ``trade_settle``
   entry (``venue_model`` says why not a new op type) that consumes both holds exactly;
@@ -34,7 +34,7 @@ Every refusal of the desk raises its ``BlockRefusal`` code, and nothing is writt
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pctrade.kernel.errors import Forbidden, IntegrityError, NotFound, ValidationError
 from pctrade.ledger import access
@@ -64,7 +64,6 @@ from pctrade.market.block.messages import BlockEvent, Outcome
 from pctrade.market.engine import Side
 from pctrade.market.frame import _fixed, _Run, answers_races
 from pctrade.market.model import Trade, cash_fen, plan_trade_settle
-from pctrade.market.service import Market
 from pctrade.market.sql import store as db
 from pctrade.market.sql import venues as vdb
 from pctrade.market.venues import (
@@ -80,6 +79,9 @@ from pctrade.market.venues import (
 )
 from pctrade.rules import RuleSet
 from pctrade.rules.model import Trading
+
+if TYPE_CHECKING:
+    from pctrade.market.service import Market
 
 EXPIRY_S_MAX = 86_400
 E = TypeVar("E")
@@ -190,7 +192,7 @@ class BlockTrades:
             if replay is not None:
                 return replay
             access.require_role(acting_party(run.uow, actor), AUTHORITIES, "lapse proposals")
-            ended = self._lapse(run, self._desk(run, None, None), now_s(self.m))
+            ended = lapse_due(run, desk_of(run, None, None), now_s(self.m))
             result: JsonDict = {
                 "contract": run.code,
                 "seq": run.seq,
@@ -210,9 +212,9 @@ class BlockTrades:
     def _start(self, run: _Run, pid: int | None) -> tuple[RuleSet, Trading, Any, BlockDesk, int]:
         """Today's rules, the desk rebuilt, and what is due lapsed."""
         rule_set, trading, day = open_day(self.m, run)
-        desk = self._desk(run, self._params(run, rule_set, trading), pid)
+        desk = desk_of(run, self._params(run, rule_set, trading), pid)
         at = now_s(self.m)
-        self._lapse(run, desk, at)
+        lapse_due(run, desk, at)
         return rule_set, trading, day, desk, at
 
     def _params(self, run: _Run, rule_set: RuleSet, trading: Trading) -> BlockParams:
@@ -229,46 +231,6 @@ class BlockTrades:
             fee_bps=0 if fees is None else fees.trade_fee_bps or 0,
         )
 
-    def _desk(self, run: _Run, params: BlockParams | None, pid: int | None) -> BlockDesk:
-        """The desk with the open proposals and the one answered (ended ones are kept in
-        the registry; the desk needs one only to say it is no longer open)."""
-        rows = vdb.proposals_of(run.uow, run.cid, open_only=True)
-        answered = vdb.proposal(run.uow, run.cid, pid) if pid and 0 < pid < 2**63 else None
-        if answered is not None and answered["outcome"] is not None:
-            rows.append(answered)
-        proposals = [
-            Proposal(
-                int(r["proposal_id"]),
-                r["proposer"],
-                r["counterparty"],
-                Side(r["side"]),
-                int(r["quantity_g"]),
-                int(r["price_fen_per_t"]),
-                int(r["expires_at_s"]),
-                int(r["proposed_at_s"]),
-                Hold(r["proposer"], int(r["hold_cash_fen"]), int(r["hold_credits_g"])),
-                None if r["outcome"] is None else Outcome(r["outcome"]),
-            )
-            for r in rows
-        ]
-        if params is None:  # lapsing needs no figures: any valid ones will do
-            params = BlockParams(1, 1_000_000, 1, 0, None, ((0, 86_400),), 1)
-        return BlockDesk(params, proposals=proposals)
-
-    def _lapse(self, run: _Run, desk: BlockDesk, at: int) -> list[int]:
-        ended = []
-        for any_event in desk.apply(Lapse(at)):
-            event = _one([any_event], ProposalEnded)
-            self._ended(run, event)
-            ended.append(event.proposal_id)
-        return ended
-
-    def _ended(self, run: _Run, event: ProposalEnded) -> None:
-        release(run, vdb.PROPOSAL, event.proposal_id)
-        vdb.update_proposal(
-            run.uow, run.cid, event.proposal_id, outcome=str(event.outcome), ended_seq=run.seq
-        )
-
     @answers_races
     def _end(self, actor: str, key: str, cmd: Any, proposal_id: Any, kind: str) -> JsonDict:
         with self.m._command(actor, key, cmd.contract, cmd) as (run, replay):
@@ -279,7 +241,7 @@ class BlockTrades:
             party = self._party_for(run, pid, withdraw=kind == "block_withdraw")
             command = (Withdraw if kind == "block_withdraw" else Decline)(pid, party, at)
             event = _one(desk.apply(command), ProposalEnded)
-            self._ended(run, event)
+            _ended(run, event)
             return self._answer(run, key, kind, cmd, pid, event.outcome, {})
 
     def _party_for(self, run: _Run, pid: int, *, withdraw: bool) -> str:
@@ -310,11 +272,12 @@ class BlockTrades:
     ) -> None:
         """Check the party and freeze its side, exactly as the desk's hold says."""
         credits = hold.credits_g > 0
-        held_g = self.m._credits(run, account)[1] if credits else None
+        held_g = self.m.holdings.credits(run, account)[1] if credits else None
         require_eligible(run, owner, rule_set, day, held_g)
         if credits:
-            t1 = trading.resale_delay_days > 0
-            for asset_id, grams in self.m._pick(run, account, hold.credits_g, None, t1):
+            for asset_id, grams in self.m.holdings.pick(
+                run, account, hold.credits_g, None, trading
+            ):
                 freeze(run, vdb.PROPOSAL, pid, account, asset_id, grams)
         else:
             # An accepted proposal is already among the acceptor's open buys (it is the
@@ -322,7 +285,7 @@ class BlockTrades:
             stored = vdb.proposal(run.uow, run.cid, pid) is not None
             instrument = str(run.contract["instrument"])
             require_position(run.uow, rule_set, owner, instrument, 0 if stored else quantity_g)
-            self.m._require_cash(run, account, hold.cash_fen)
+            self.m.holdings.require_cash(run, account, hold.cash_fen)
             freeze(run, vdb.PROPOSAL, pid, account, CASH_ASSET, hold.cash_fen)
 
     def _settle(
@@ -398,6 +361,51 @@ class BlockTrades:
         }
         run.log(kind, key, cmd.fingerprint(), result)
         return {**result, "replayed": False}
+
+
+def desk_of(run: _Run, params: BlockParams | None, pid: int | None) -> BlockDesk:
+    """The contract's desk with its open proposals and the one answered (ended ones are
+    kept in the registry; the desk needs one only to say it is no longer open)."""
+    rows = vdb.proposals_of(run.uow, run.cid, open_only=True)
+    answered = vdb.proposal(run.uow, run.cid, pid) if pid and 0 < pid < 2**63 else None
+    if answered is not None and answered["outcome"] is not None:
+        rows.append(answered)
+    proposals = [
+        Proposal(
+            int(r["proposal_id"]),
+            r["proposer"],
+            r["counterparty"],
+            Side(r["side"]),
+            int(r["quantity_g"]),
+            int(r["price_fen_per_t"]),
+            int(r["expires_at_s"]),
+            int(r["proposed_at_s"]),
+            Hold(r["proposer"], int(r["hold_cash_fen"]), int(r["hold_credits_g"])),
+            None if r["outcome"] is None else Outcome(r["outcome"]),
+        )
+        for r in rows
+    ]
+    if params is None:  # lapsing needs no figures: any valid ones will do
+        params = BlockParams(1, 1_000_000, 1, 0, None, ((0, 86_400),), 1)
+    return BlockDesk(params, proposals=proposals)
+
+
+def lapse_due(run: _Run, desk: BlockDesk, at_s: int) -> list[int]:
+    """Lapse the desk's open proposals whose expiry has come by ``at_s``, each one's hold
+    released exactly; their ids. (The close of the day lapses what is left of it.)"""
+    ended = []
+    for any_event in desk.apply(Lapse(at_s)):
+        event = _one([any_event], ProposalEnded)
+        _ended(run, event)
+        ended.append(event.proposal_id)
+    return ended
+
+
+def _ended(run: _Run, event: ProposalEnded) -> None:
+    release(run, vdb.PROPOSAL, event.proposal_id)
+    vdb.update_proposal(
+        run.uow, run.cid, event.proposal_id, outcome=str(event.outcome), ended_seq=run.seq
+    )
 
 
 def _one(events: list[BlockEvent], kind: type[E]) -> E:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ParamSpec
 
@@ -53,6 +53,7 @@ class _Known:
     book: OrderBook | None
     orders: dict[int, db.Row] = field(default_factory=dict)  # the open orders' rows
     holds: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # (hold, asset)
+    left: dict[int, int] = field(default_factory=dict)  # hold → what is left of it
     bought: dict[tuple[str, int], int] = field(default_factory=dict)  # (day, account) → g
 
 
@@ -132,10 +133,16 @@ class _Run:
         self.pending = db.Pending()
         # An order action's facts for surveillance, logged with the command (0016).
         self.action: dict[str, int | None] = {}
+        self.logged = False  # the command took its seq (``log``); a replay takes none
 
     def flush(self) -> None:
         """Send the market rows written so far (before reading one of them back)."""
         self.pending.flush(self.uow)
+
+    @property
+    def wrote(self) -> bool:
+        """Whether the command has sent a write (an entry, or market rows) yet."""
+        return self.n > 0 or self.pending.sent
 
     # ---- entries ----------------------------------------------------------------------
     def entry(
@@ -168,15 +175,16 @@ class _Run:
             ids = self.known.holds[order_id] = db.order_hold_ids(self.uow, self.cid, order_id)
         return ids
 
-    def bought(self, day: str, account_id: int) -> int:
-        """What the account bought of the contract on ``day`` (T+1): known, or read once."""
-        found = self.known.bought.get((day, account_id))
-        if found is None:
+    def bought(self, days: Sequence[str], account_id: int) -> int:
+        """What the account bought of the contract on ``days`` (T+n): known, or read once."""
+        known = self.known.bought
+        missing = [day for day in days if (day, account_id) not in known]
+        if missing:
             self.flush()
-            found = self.known.bought[(day, account_id)] = db.bought_on(
-                self.uow, self.cid, day, account_id
-            )
-        return found
+            found = db.bought_on(self.uow, self.cid, missing, account_id)
+            for day in missing:
+                known[(day, account_id)] = found.get(day, 0)
+        return sum(known[(day, account_id)] for day in days)
 
     def add_bought(self, day: str, account_id: int, quantity_g: int) -> None:
         self.pending.add_bought(self.cid, day, account_id, quantity_g)
@@ -184,10 +192,23 @@ class _Run:
             self.known.bought[(day, account_id)] += quantity_g
 
     def holds(self, *order_ids: int) -> list[Held]:
-        """The orders' holds with something left, oldest first, read in one go."""
+        """The orders' holds with something left, oldest first. What is left of each is
+        known from the entries of this process since the book was built (``drew``; only
+        the market moves an order's holds), or read once, all in one go."""
         ids = [h for order_id in order_ids for h in self.hold_ids(order_id)]
-        left = db.hold_remaining(self.uow, [h for h, _ in ids])
-        return [Held(h, a, left[h]) for h, a in ids if left.get(h, 0) > 0]
+        left = self.known.left
+        unknown = [h for h, _ in ids if h not in left]
+        if unknown:
+            found = db.hold_remaining(self.uow, unknown)
+            left.update({h: found.get(h, 0) for h in unknown})
+        return [Held(h, a, left[h]) for h, a in ids if left[h] > 0]
+
+    def drew(self, plan: Plan) -> None:
+        """Follow what an entry just written took from the holds (``holds``)."""
+        left = self.known.left
+        for change in plan.holds:
+            if change.hold_id is not None and change.hold_id in left:
+                left[change.hold_id] += change.delta
 
     def freeze(self, order: db.Row, asset_id: int, amount: int) -> None:
         account = account_of(self.uow, int(order["account_id"]))
@@ -200,6 +221,7 @@ class _Run:
         )
         self.pending.add_order_hold(self.cid, order_id, seq, asset_id)
         ids.append((seq, asset_id))
+        self.known.left[seq] = amount
 
     def release(self, order: db.Row, amount: int | None) -> None:
         """Release ``amount`` of the order's holds, newest first (None: all of it)."""
@@ -210,6 +232,7 @@ class _Run:
                 break
             plan = plan_unfreeze(held.hold_id, account_id, held.asset_id, held.remaining, take)
             self.entry("release", _fixed(plan))
+            self.drew(plan)
             if amount is not None:
                 amount -= take
 
@@ -226,6 +249,9 @@ class _Run:
         self.pending.update_order(self.cid, int(order["order_id"]), **values)
 
     def log(self, kind: str, key: str, fingerprint: str, result: JsonDict) -> None:
+        """Log the command under the caller's key; the contract's last seq becomes its."""
+        self.logged = True
+        self.contract["last_seq"] = self.seq
         self.pending.update_contract(
             self.cid,
             last_seq=self.seq,

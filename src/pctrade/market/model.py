@@ -31,7 +31,7 @@ Reservations (holds of reason ``order``)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
@@ -93,6 +93,33 @@ def local_time(at: datetime) -> tuple[date, int]:
     """The trading day and the second after midnight of ``at``, China Standard Time."""
     local = at.astimezone(CHINA_STANDARD_TIME)
     return local.date(), local.hour * 3_600 + local.minute * 60 + local.second
+
+
+# How far back ``resale_window`` looks for trading days: a year holds far more than any
+# resale delay a rule set states (``[trading] resale_delay_days`` is at most 30).
+RESALE_LOOKBACK_DAYS_MAX = 366
+
+
+def resale_window(day: date, delay_days: int, is_trading_day: Callable[[date], bool]) -> list[date]:
+    """The days whose purchases cannot be sold on ``day`` under T+``delay_days``.
+
+    Units bought on a trading day may be sold from the ``delay_days``-th trading day
+    after it, counted on the calendar (weekends and holidays do not count): so on ``day``
+    those bought on ``day`` itself and on the ``delay_days - 1`` trading days before it
+    are not sold yet. T+0: none; T+1: ``day`` only; T+2 on a Monday: Monday and the
+    Friday before (or the last trading day before it, across holidays).
+    """
+    if delay_days <= 0:
+        return []
+    days = [day]
+    back = day
+    for _ in range(RESALE_LOOKBACK_DAYS_MAX):
+        if len(days) == delay_days:
+            break
+        back -= timedelta(days=1)
+        if is_trading_day(back):
+            days.append(back)
+    return days
 
 
 @dataclass(frozen=True, slots=True)

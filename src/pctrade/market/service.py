@@ -11,8 +11,10 @@ Each command answers a ``JsonDict`` (the contract's ``seq``, the order, its stat
 trades and journal entries it made, ``replayed``); a refusal raises a ``PctradeError``
 with a stable code and leaves nothing written.
 
-**One transaction per command; one matcher per contract.** A command runs in one
-writing unit of work of the registry's store, which
+**One matcher per contract, several commands per transaction.** A command runs in a
+writing unit of work of the registry's store, in its turn (``market.sequencer``, which
+commits several waiting commands in one transaction, each as it would run alone). The
+frame
 
 1. takes the contract's lock — its ``market_contracts`` row ``FOR UPDATE`` on PostgreSQL;
    on SQLite the writer holds the database (``BEGIN IMMEDIATE``) — so, across threads
@@ -21,13 +23,14 @@ writing unit of work of the registry's store, which
 3. gives the command the contract's next ``seq`` (and, for a new order, order id);
 4. brings this process's in-memory ``OrderBook`` up to the contract's last seq: a book
    whose ``last_seq`` is not the contract's (another process wrote, or a command of
-   this one failed) is rebuilt from the day's orders in the registry (``OrderBook.rebuild``);
-5. checks the session, eligibility, the numbers, funds and T+1, then runs the engine;
+   this one failed) is rebuilt from the day's orders in the registry (``market.books``);
+5. checks the session, eligibility, the numbers, funds and T+n, then runs the engine;
 6. writes what the events say — the order's freeze entries (reason ``order``), one
    ``trade_settle`` entry per fill with its trade row, one unfreeze per released hold,
    the order rows — and the command's log row, through ``Journal.execute_in``;
-7. commits. Any error rolls all of it back, and drops the cached book so that the next
-   command rebuilds it from what was committed.
+7. commits (with the rest of its group). A refusal leaves nothing of the command
+   written, and drops the cached book if the command used it, so that the next command
+   rebuilds it.
 
 Several entries share the transaction (``Journal.execute_in``, added for this): the
 alternative, a durable command log with follow-up entries written after it, would leave
@@ -46,45 +49,41 @@ with ``~``, so a client's own keys never collide with the entries its orders mak
 since the contract's seq is new under its lock, the key is new by construction — its
 prior use is not read (the journal's unique index still refuses a reuse).
 
-Two commands of different contracts under one caller's key may run at once (they hold
-different locks); the second to write its command log row finds the key taken by the
-unique index, rolls back and answers as if it had come second: a replay of the first's
-answer, or ``idempotency_key_reused``.
+Two commands of different contracts under one caller's key: see ``market.sequencer``.
 
 **What a command costs.** Per order, the reads that decide it and the entries it makes;
 everything else is known already or sent together:
 
 - this process keeps, beside each contract's book and valid exactly as long as the book
   (the contract's ``last_seq`` is the book's), the open orders' rows, their holds' ids
-  and the T+1 purchases read so far; a command that fails drops them with the book;
+  and the T+n purchases read so far; a command that fails drops them with the book;
 - which batch belongs to which contract is cached (batches are never edited); an asset
   an account holds that the cache does not know reloads the list;
-- the market rows a command writes (orders, holds of orders, trades, T+1 purchases, the
-  contract's state, the command log) are sent together before it commits
+- the market rows a command writes (orders, holds of orders, trades, T+n purchases, the
+  contract's state, the command log) are sent together at its end
   (``sql.store.Pending``: one pipelined round trip on PostgreSQL).
-- the contract's lock and the key's look-up are one round trip on PostgreSQL, an order's
-  holds one read, and each account's status is read once per command
-  (``Journal.execute_in``);
-- this process's threads queue for a contract's turn on a lock of their own before the
-  database's (on SQLite one for all contracts, its writer being one): the database's
-  lock still makes one matcher per contract across processes, this one hands the turn
-  on at once instead of SQLite's busy polling with growing sleeps.
+- the contracts' locks and the keys' look-up are one round trip on PostgreSQL, an
+  order's holds one read, and each account's status is read once per transaction
+  (``Journal.execute_in``; a group reads those of the accounts its orders name at once);
+- the commit, the journal head and the locks are paid once per group
+  (``market.sequencer``); this process's threads queue for their turn in its lane
+  before the database's lock, which still makes one matcher per contract across
+  processes.
 
 Code that reads back a market row its command wrote calls ``_Run.flush`` first.
 
-Day orders and the close: a contract's book is the open trading day's. ``close_day``,
-run by the operator's scheduler after the last session, expires what is open
-(releasing its holds exactly), fixes the close (the day's volume-weighted average price
-of order-book trades, rounded half up to the fen, or the previous close carried over)
-and makes it the next day's reference for the band. Until the day is closed, no order
-of a later day is taken (``day_not_closed``).
+Day orders and the close: a contract's book is the open trading day's; ``close_day``
+(``market.close``) ends the day. Until it is closed, no order of a later day is taken
+(``day_not_closed``).
+
+Where the parts live: the frame is ``market.sequencer``'s, the books this process keeps
+``market.books``', a command's transaction ``market.frame._Run``.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import date
 from typing import Any
 
@@ -92,18 +91,19 @@ from pctrade.identity.queries import facts_of
 from pctrade.kernel.errors import (
     Conflict,
     Forbidden,
-    InsufficientBalance,
     NotFound,
     ValidationError,
 )
 from pctrade.ledger import access
 from pctrade.ledger.commands import Command
 from pctrade.ledger.journal import JsonDict, format_ts
-from pctrade.ledger.model import CASH_ASSET, Account, Batch, Denomination, Party, Role, State
+from pctrade.ledger.model import CASH_ASSET, Denomination, Party, Role
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.service import AUTHORITIES, Registry, account_of, require_holder
-from pctrade.ledger.write import RowsBeside, acting_party, check_key
+from pctrade.ledger.write import RowsBeside, acting_party
+from pctrade.market import close as closing
 from pctrade.market import commands as mc
+from pctrade.market.books import Books
 from pctrade.market.eligibility import decide
 from pctrade.market.engine import (
     Accepted,
@@ -112,17 +112,13 @@ from pctrade.market.engine import (
     BookState,
     Cancel,
     Cancelled,
-    Close,
-    ClosedOrder,
     Event,
     Expired,
     Fill,
     OrderBook,
-    OrderState,
     Place,
     Refusal,
     Rejected,
-    RestingOrder,
     Side,
     TimeInForce,
     TradingParams,
@@ -135,13 +131,11 @@ from pctrade.market.frame import (
     OPEN,
     _closed,
     _fixed,
-    _Known,
-    _Raced,
-    _replay,
     _require_int,
     _Run,
     _text,
 )
+from pctrade.market.holdings import Holdings
 from pctrade.market.model import (
     Trade,
     cash_fen,
@@ -151,6 +145,7 @@ from pctrade.market.model import (
     plan_trade_settle,
     reserve_fen,
 )
+from pctrade.market.sequencer import Sequencer
 from pctrade.market.sql import store as db
 from pctrade.market.venues import require_position
 from pctrade.rules import RuleBook, RuleSet
@@ -158,7 +153,6 @@ from pctrade.rules.model import Trading
 
 CLIENT_ORDER_ID_LEN_MAX = 64
 LEVELS_MAX = 5
-BATCHES_MAX = 16
 
 
 class Market:
@@ -168,21 +162,14 @@ class Market:
         self.registry = registry
         self.store = registry.store
         self.rules = rules
-        self._books: dict[int, OrderBook] = {}
-        self._known: dict[int, _Known] = {}
-        self._guard = threading.Lock()
-        self._assets: dict[int, Batch] = {}  # every batch seen (never edited)
-        self._in_contract: dict[tuple[str, int], bool] = {}
-        self._turns: dict[str, threading.Lock] = {}
-        self._per_contract = bool(getattr(self.store, "is_postgres", False))
+        self.holdings = Holdings()
+        self.books = Books(self)
+        self.sequencer = Sequencer(self)
 
     def forget(self) -> None:
         """Drop what this process keeps (books, orders, batches): the registry was reset."""
-        with self._guard:
-            self._books.clear()
-            self._known.clear()
-            self._assets = {}
-            self._in_contract.clear()
+        self.books.forget()
+        self.holdings.forget()
 
     # ---- listing ----------------------------------------------------------------------
     def list_contract(self, actor: str, key: str, cmd: mc.ListContract) -> JsonDict:
@@ -243,77 +230,16 @@ class Market:
         return trading
 
     # ---- the command frame ---------------------------------------------------------------
-    @contextmanager
     def _command(
         self, actor: str, key: str, code: str, cmd: Command
-    ) -> Iterator[tuple[_Run, JsonDict | None]]:
-        """The frame of a command (see the module); a command that came second to its key
-        on another contract raises ``_Raced`` with its answer (``_do`` returns it)."""
-        check_key(key)
-        fingerprint = cmd.fingerprint()
-        with self._turn(code), self.store.writer() as uow:
-            contract, prior = db.contract_and_command(uow, code, actor, key)
-            if contract is None:
-                raise NotFound(f"no contract {code}", code="unknown_contract")
-            run = _Run(self, uow, contract, actor, int(contract["last_seq"]) + 1)
-            if prior is not None:
-                yield run, _replay(prior, key, fingerprint)
-                return
-            try:
-                yield run, None
-                run.flush()
-                # What this process knows follows the command, while it holds the lock
-                # (a failed commit drops it below).
-                known = run.known
-                for order_id, row in run.orders.items():
-                    if row["state"] == OPEN:
-                        known.orders[order_id] = row
-                    else:
-                        known.orders.pop(order_id, None)
-                        known.holds.pop(order_id, None)
-                uow.commit()
-            except db.KeyTaken:
-                self._drop(run.cid)
-            except BaseException:
-                self._drop(run.cid)  # rebuilt from what was committed
-                raise
-            else:
-                return
-        # The key was committed meanwhile by a command of another contract: answer as
-        # the second of two commands under one key does.
-        with self.store.reader() as uow:
-            prior = db.command_by_key(uow, actor, key)
-        if prior is None:  # the unique index saw it committed, so it is there
-            raise RuntimeError(f"the command under key {key!r} vanished")
-        raise _Raced(_replay(prior, key, fingerprint))
-
-    def _turn(self, code: str) -> threading.Lock:
-        """The lock this process's threads queue on before a command of ``code``.
-
-        The database's lock is what keeps one matcher per contract across processes;
-        this one only hands the turn from thread to thread at once. SQLite has one writer
-        for everything, whose waiters poll it with growing sleeps (``busy_timeout``), so
-        there it is one lock for every contract; PostgreSQL locks each contract's row.
-        """
-        name = code if self._per_contract else ""
-        with self._guard:
-            turn = self._turns.get(name)
-            if turn is None:
-                turn = self._turns[name] = threading.Lock()
-        return turn
+    ) -> AbstractContextManager[tuple[_Run, JsonDict | None]]:
+        """The frame of a command of ``code`` (``Sequencer.command``): block trades and
+        auctions run in it too."""
+        return self.sequencer.command(actor, key, code, cmd)
 
     def _do(self, actor: str, key: str, cmd: Any, body: Callable[[_Run], JsonDict]) -> JsonDict:
         """Run ``body`` as a command of ``cmd.contract``; its answer, or the replay's."""
-        try:
-            with self._command(actor, key, cmd.contract, cmd) as (run, replay):
-                return replay if replay is not None else body(run)
-        except _Raced as raced:
-            return raced.answer
-
-    def _drop(self, contract_id: int) -> None:
-        with self._guard:
-            self._books.pop(contract_id, None)
-            self._known.pop(contract_id, None)
+        return self.sequencer.run(actor, key, cmd, body)
 
     def _params(self, contract: db.Row, trading: Trading) -> TradingParams:
         return TradingParams(
@@ -324,78 +250,9 @@ class Market:
             reference_price_fen_per_t=contract["reference_price_fen_per_t"],
         )
 
-    def _book(self, run: _Run, params: TradingParams) -> OrderBook:
-        """The contract's book at its last seq: this process's, or rebuilt from the registry."""
-        with self._guard:
-            book = self._books.get(run.cid)
-            known = self._known.get(run.cid)
-        last_seq = int(run.contract["last_seq"])
-        if book is None or book.last_seq != last_seq or known is None or known.book is not book:
-            rows = self._rows_of_day(run)
-            book = OrderBook.rebuild(params, self._state_of(run, rows))
-            known = _Known(book, {int(r["order_id"]): r for r in rows if r["state"] == OPEN})
-            with self._guard:
-                self._books[run.cid] = book
-                self._known[run.cid] = known
-        elif book.params != params:
-            book.set_params(params)
-        run.known = known
-        return book
-
-    def _rows_of_day(self, run: _Run) -> list[db.Row]:
-        day = run.contract["trading_day"]
-        return [] if day is None else db.orders_of_day(run.uow, run.cid, str(day))
-
-    def _state(self, run: _Run) -> BookState:
-        return self._state_of(run, self._rows_of_day(run))
-
-    def _state_of(self, run: _Run, rows: list[db.Row]) -> BookState:
-        open_ = [
-            RestingOrder(
-                int(r["order_id"]),
-                r["client_order_id"],
-                r["owner"],
-                Side(r["side"]),
-                int(r["price_fen_per_t"]),
-                int(r["quantity_g"]),
-                int(r["filled_g"]),
-                int(r["priority_seq"]),
-            )
-            for r in rows
-            if r["state"] == OPEN
-        ]
-        closed = [
-            ClosedOrder(
-                int(r["order_id"]),
-                r["owner"],
-                OrderState.FILLED if r["state"] == FILLED else OrderState.CANCELLED,
-            )
-            for r in rows
-            if r["state"] != OPEN
-        ]
-        return BookState(
-            last_seq=int(run.contract["last_seq"]),
-            last_order_id=int(run.contract["last_order_id"]),
-            open_orders=tuple(sorted(open_, key=lambda o: o.priority_seq)),
-            closed_orders=tuple(closed),
-            client_order_ids=tuple(sorted({(r["owner"], r["client_order_id"]) for r in rows})),
-        )
-
     def book_state(self, code: str) -> tuple[BookState, BookState]:
-        """This process's book of ``code`` and the book the registry rebuilds, as states.
-
-        They are equal unless this process's book is stale (another process wrote since,
-        which the next command repairs); an operator's check after a restart.
-        """
-        with self.store.reader() as uow:
-            contract = db.contract(uow, code)
-            if contract is None:
-                raise NotFound(f"no contract {code}", code="unknown_contract")
-            run = _Run(self, uow, contract, "registry", int(contract["last_seq"]))
-            rebuilt = self._state(run)
-        with self._guard:
-            book = self._books.get(run.cid)
-        return (rebuilt if book is None else book.snapshot()), rebuilt
+        """This process's book of ``code`` and the book the registry rebuilds (``Books``)."""
+        return self.books.book_state(code)
 
     def _open_day(self, run: _Run) -> tuple[RuleSet, Trading, date]:
         """The rules of the day, if the contract is open for orders now."""
@@ -414,98 +271,6 @@ class Market:
             raise _closed(f"{run.code} closed {day} already")
         run.contract["trading_day"] = day.isoformat()
         return rule_set, trading, day
-
-    # ---- holdings ----------------------------------------------------------------------
-    @staticmethod
-    def _contract_key(run: _Run) -> list[str]:
-        c = run.contract
-        return ["instrument", "jurisdiction", "vintage"] + (["project"] if c["project"] else [])
-
-    def _contract_batches(self, run: _Run) -> dict[int, Batch]:
-        key = self._contract_key(run)
-        self._assets = {b.asset_id: b for b in run.uow.batches()}
-        return {
-            a: b for a, b in self._assets.items() if contract_code(key, b.denomination) == run.code
-        }
-
-    def _of_contract(self, run: _Run, asset_id: int) -> bool:
-        """Whether the batch ``asset_id`` trades as ``run``'s contract (cached)."""
-        found = self._in_contract.get((run.code, asset_id))
-        if found is None:
-            batch = self._assets.get(asset_id)
-            if batch is None:  # a batch this process has not seen yet
-                self._assets = {b.asset_id: b for b in run.uow.batches()}
-                batch = self._assets.get(asset_id)
-            if batch is None:
-                return False
-            found = contract_code(self._contract_key(run), batch.denomination) == run.code
-            self._in_contract[(run.code, asset_id)] = found
-        return found
-
-    def _credits(self, run: _Run, account: Account) -> tuple[dict[int, int], int]:
-        """The account's available credits of the contract per batch, and all it holds."""
-        available: dict[int, int] = {}
-        held = 0
-        for asset_id, state, amount in run.uow.balances_of(account.account_id):
-            if asset_id != CASH_ASSET and self._of_contract(run, asset_id):
-                if state == State.AVAILABLE:
-                    available[asset_id] = amount
-                if state in (State.AVAILABLE, State.FROZEN):
-                    held += amount
-        return available, held
-
-    def _pick(
-        self,
-        run: _Run,
-        account: Account,
-        qty: int,
-        named: tuple[str, ...] | None,
-        t1: bool,
-        credits: dict[int, int] | None = None,
-    ) -> list[tuple[int, int]]:
-        """Which batches cover a sell of ``qty``: (asset id, grams), oldest or as named.
-
-        ``credits``: the account's available credits of the contract, if read already.
-        """
-        available = self._credits(run, account)[0] if credits is None else credits
-        if named is not None:
-            batches = self._contract_batches(run)
-            by_name = {b.name: a for a, b in batches.items()}
-            if not 0 < len(named) <= BATCHES_MAX or any(n not in by_name for n in named):
-                raise ValidationError(
-                    f"name 1 to {BATCHES_MAX} batches of {run.code}", code="bad_batches"
-                )
-            order = [by_name[n] for n in named]
-        else:
-            order = sorted(available)
-        total = sum(available.get(a, 0) for a in order)
-        if total < qty:
-            raise InsufficientBalance(
-                f"account {account.number} has {total} g of {run.code} to sell, needs {qty}",
-                code="insufficient_credits",
-            )
-        bought = run.bought(str(run.contract["trading_day"]), account.account_id)
-        if t1 and sum(available.values()) - bought < qty:
-            raise Conflict(
-                f"{bought} g of {run.code} were bought today and cannot be sold before the "
-                "next trading day (T+1)",
-                code="resale_too_soon",
-            )
-        picks, left = [], qty
-        for asset_id in order:
-            take = min(left, available.get(asset_id, 0))
-            if take:
-                picks.append((asset_id, take))
-                left -= take
-        return picks
-
-    def _require_cash(self, run: _Run, account: Account, amount: int) -> None:
-        held = run.uow.balance(account.account_id, CASH_ASSET, State.AVAILABLE)
-        if held < amount:
-            raise InsufficientBalance(
-                f"account {account.number} has {held} fen available, the order needs {amount}",
-                code="insufficient_funds",
-            )
 
     # ---- place ------------------------------------------------------------------------
     def place(self, actor: str, key: str, cmd: mc.PlaceOrder) -> JsonDict:
@@ -527,11 +292,11 @@ class Market:
         require_holder(uow, who, account)
         rule_set, trading, day = self._open_day(run)
         params = self._params(run.contract, trading)
-        book = self._book(run, params)  # and what this process knows of the contract
+        book = self.books.book(run, params)  # and what this process knows of the contract
         owner = uow.party(account.owner)
         if owner is None:
             raise NotFound(f"no party {account.owner}", code="unknown_party")
-        credits, held = self._credits(run, account) if side == Side.SELL else ({}, None)
+        credits, held = self.holdings.credits(run, account) if side == Side.SELL else ({}, None)
         eligibility = rule_set.eligibility
         if eligibility is None:
             raise Conflict(f"rule set {rule_set.version} states no eligibility", code="no_rule")
@@ -552,10 +317,9 @@ class Market:
         picks: list[tuple[int, int]] = []
         if side == Side.BUY:
             require_position(uow, rule_set, owner, str(run.contract["instrument"]), qty)
-            self._require_cash(run, account, reserve_fen(price, qty, fee_bps))
+            self.holdings.require_cash(run, account, reserve_fen(price, qty, fee_bps))
         else:
-            t1 = trading.resale_delay_days > 0
-            picks = self._pick(run, account, qty, cmd.batches, t1, credits)
+            picks = self.holdings.pick(run, account, qty, cmd.batches, trading, credits)
         order_id = int(run.contract["last_order_id"]) + 1
         run.contract["last_order_id"] = order_id
         place = Place(
@@ -606,7 +370,7 @@ class Market:
         def body(run: _Run) -> JsonDict:
             order_id = _require_int(cmd.order_id, "order id")
             _rule_set, trading, _day = self._open_day(run)
-            book = self._book(run, self._params(run.contract, trading))
+            book = self.books.book(run, self._params(run.contract, trading))
             _note_on(run, book, order_id, None)
             events = book.cancel(Cancel(run.seq, order_id, self._owner_for(run, order_id)))
             self._apply(run, events, trading=trading)
@@ -622,7 +386,7 @@ class Market:
             price = _require_int(cmd.price_fen_per_t, "price")
             qty = _require_int(cmd.quantity_g, "quantity")
             _rule_set, trading, _day = self._open_day(run)
-            book = self._book(run, self._params(run.contract, trading))
+            book = self.books.book(run, self._params(run.contract, trading))
             owner = self._owner_for(run, order_id)
             _note_on(run, book, order_id, (price, qty))
             events = book.amend(Amend(run.seq, order_id, owner, price, qty))
@@ -633,48 +397,8 @@ class Market:
 
     # ---- the close --------------------------------------------------------------------
     def close_day(self, actor: str, key: str, cmd: mc.CloseDay) -> JsonDict:
-        """Expire the day's open orders and fix its close (the operator's scheduler)."""
-        return self._do(actor, key, cmd, lambda run: self._close_day(run, key, cmd))
-
-    def _close_day(self, run: _Run, key: str, cmd: mc.CloseDay) -> JsonDict:
-        actor = run.actor
-        access.require_role(acting_party(run.uow, actor), AUTHORITIES, "close a day")
-        try:
-            day = date.fromisoformat(cmd.day)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(f"not a day: {cmd.day!r}", code="bad_date") from exc
-        done = db.close_of(run.uow, run.cid, day.isoformat())
-        if done is not None:
-            return {**_close_answer(run.code, done), "replayed": True}
-        today, second = local_time(self.registry.clock())
-        rule_set = self.rules.in_force(str(run.contract["market"]), day)
-        trading = self._trading(rule_set)
-        last_close_s = max((s.close_s for s in trading.sessions), default=0)
-        if day > today or (day == today and second < last_close_s):
-            raise Conflict(f"{run.code}'s {day} has not ended", code="session_not_ended")
-        open_day = run.contract["trading_day"]
-        if open_day is not None and open_day != day.isoformat():
-            raise Conflict(f"{run.code}'s open day is {open_day}", code="day_not_closed")
-        book = self._book(run, self._params(run.contract, trading))
-        self._apply(run, book.close(Close(run.seq)), trading=trading)
-        run.flush()
-        total, volume = db.day_summary(run.uow, run.cid, day.isoformat())
-        previous = run.contract["reference_price_fen_per_t"]
-        close = (2 * total + volume) // (2 * volume) if volume else previous
-        row = {
-            "contract_id": run.cid,
-            "day": day.isoformat(),
-            "close_fen_per_t": close,
-            "carried": volume == 0,
-            "volume_g": volume,
-            "seq": run.seq,
-        }
-        db.add_close(run.uow, row)
-        run.contract["trading_day"] = None
-        run.contract["reference_price_fen_per_t"] = close
-        result = {**_close_answer(run.code, row), "seq": run.seq, "entries": run.entries}
-        run.log("close", key, cmd.fingerprint(), result)
-        return {**result, "replayed": False}
+        """Expire the day's open orders and fix its close (``market.close``)."""
+        return self._do(actor, key, cmd, lambda run: closing.close_day(self, run, key, cmd))
 
     # ---- events into the registry -------------------------------------------------------
     def _apply(
@@ -731,11 +455,11 @@ class Market:
         elif target > have:
             account = account_of(run.uow, int(order["account_id"]))
             if order["side"] == Side.BUY:
-                self._require_cash(run, account, target - have)
+                self.holdings.require_cash(run, account, target - have)
                 run.freeze(order, CASH_ASSET, target - have)
             else:
-                for asset_id, grams in self._pick(
-                    run, account, target - have, None, trading.resale_delay_days > 0
+                for asset_id, grams in self.holdings.pick(
+                    run, account, target - have, None, trading
                 ):
                     run.freeze(order, asset_id, grams)
 
@@ -789,6 +513,7 @@ class Market:
             )
 
         run.entry("settle", _fixed(plan), RowsBeside(beside))
+        run.drew(plan)
         run.trades.append(trade_id)
         run.add_bought(day, trade.buyer, trade.quantity_g)
 
@@ -824,16 +549,6 @@ def _note_on(run: _Run, book: OrderBook, order_id: int, new: tuple[int, int] | N
             int(found["quantity_g"]) - int(found["filled_g"]),
         )
         run.note(book, order_id, str(found["side"]), price, qty)
-
-
-def _close_answer(code: str, row: db.Row) -> JsonDict:
-    return {
-        "contract": code,
-        "day": row["day"],
-        "close_fen_per_t": row["close_fen_per_t"],
-        "carried": bool(row["carried"]),
-        "volume_g": int(row["volume_g"]),
-    }
 
 
 def _enum(kind: Any, value: Any, what: str) -> Any:

@@ -74,7 +74,9 @@ class Trading:
     price_limit_bps: int  # ± around the previous close
     block_quantity_min_g: int  # a block trade is at least this
     block_price_limit_bps: int
-    resale_delay_days: int  # 1: T+1, bought units not resold the same day
+    # T+n: units bought on a trading day are sold from the n-th trading day after it
+    # (1: T+1, not the same day; 0: at once), counted on ``is_trading_day``
+    resale_delay_days: int
     position_limit_g: int | None
     large_holder_report_g: int | None
     # The continuous sessions of a trading day, in China Standard Time (UTC+8), in order

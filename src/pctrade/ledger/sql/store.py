@@ -22,8 +22,11 @@ one pipelined round trip, checked after the sync.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
+
+import psycopg
 
 from pctrade.kernel.errors import Conflict, InsufficientBalance
 from pctrade.ledger import status
@@ -34,7 +37,7 @@ from pctrade.ledger.ports import ConcurrentKeyUse, OptimisticMiss
 from pctrade.ledger.sql import one_statement
 from pctrade.ledger.sql.bulk import BulkWrites
 from pctrade.ledger.sql.reads import Reads
-from pctrade.ledger.sql.rows import BULK_THRESHOLD, Head, ImmutableRows, LastHead, _pg
+from pctrade.ledger.sql.rows import BULK_THRESHOLD, Head, ImmutableRows, LastHead, _Result
 from pctrade.ledger.sql.unit import _InFlight, _refusal_of
 
 __all__ = ["BULK_THRESHOLD", "Head", "SqlStore", "SqlUnitOfWork"]
@@ -54,6 +57,31 @@ _INSERT_HOLD = """
 INSERT INTO holds (hold_id, account_id, asset_id, reason, reference, amount, remaining)
 VALUES (:h, :a, :s, :reason, :reference, :amount, :amount)
 """
+
+
+_PARAMETER = re.compile(r"%\((\w+)\)s")
+_NUMBERED: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+
+def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
+    """A one-statement entry's SQL with the server's own ``$n`` parameters, and the names
+    they stand for, worked out once per shape of entry (``one_statement`` makes a few).
+
+    The driver then sends the text as it is (``RawCursor``). Left to itself, psycopg
+    parses a query of more than 50 parameters, such as a settlement's, again at every
+    execution (its cache stops there): 0.4 ms of a settlement's time.
+    """
+    found = _NUMBERED.get(sql)
+    if found is None:
+        names: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            if match.group(1) not in names:
+                names.append(match.group(1))
+            return f"${names.index(match.group(1)) + 1}"
+
+        found = _NUMBERED[sql] = (_PARAMETER.sub(number, sql), tuple(names))
+    return found
 
 
 def _small(plan: Plan) -> bool:
@@ -137,16 +165,18 @@ class SqlUnitOfWork(Reads, BulkWrites):
         """
         sql, params = one_statement.prepare(plan, entry_row, head.last_seq, status_limits)
         after = Head(entry_row["seq"], entry_row["hash"], head.next_account_id, head.next_asset_id)
+        numbered, names = _numbered(sql)
+        values = [params[name] for name in names]
+        cursor = psycopg.RawCursor(self._driver_connection())
         if self.checks_deferred and self._op >= 0 and not self._autocommit:
             if self._pipeline is None:
                 self._pipeline = self._driver_connection().pipeline()
                 self._pipeline.__enter__()
-            cursor = self._driver_connection().cursor()
-            cursor.execute(_pg(sql), params)
+            cursor.execute(numbered, values)
             self._in_flight.append(_InFlight(self._op, cursor, head, entry_row, plan))
             self._head = after
             return
-        status = self._q(sql, params).scalar_one()
+        status = _Result(cursor.execute(numbered, values)).scalar_one()
         if status != one_statement.OK:
             if status == one_statement.STALE_HEAD:
                 self._head = None

@@ -11,7 +11,7 @@
     market_orders       every order, open or not, with its filled part and priority
     market_order_holds  the registry holds (reason ``order``) that fund each order
     market_trades       one per fill, beside its ``trade_settle`` entry (``entry_seq``)
-    market_bought       what each account bought per contract and day (T+1)
+    market_bought       what each account bought per contract and day (T+n)
     market_closes       one per contract and closed day: the close and whether carried
 
 Conservation: an open order's holds have exactly its reservation left, a closed
@@ -193,23 +193,22 @@ def _insert_sql(table: str, columns: Sequence[str]) -> str:
     return f"INSERT INTO {table} ({names}) VALUES ({marks})"
 
 
-_CONTRACT = (
+_CONTRACTS = (
     "SELECT contract_id, code, instrument, jurisdiction, project, vintage, market, listed_by,"
     " listed_at, last_seq, last_order_id, trading_day, reference_price_fen_per_t"
-    " FROM market_contracts WHERE code = :code"
+    " FROM market_contracts"
 )
-_COMMAND = (
-    "SELECT contract_id, seq, actor, idem_key, kind, request_hash, result, ts"
-    " FROM market_commands WHERE actor = :actor AND idem_key = :key"
+_CONTRACT = _CONTRACTS + " WHERE code = :code"
+_COMMANDS = (
+    "SELECT contract_id, seq, actor, idem_key, kind, request_hash, result, ts FROM market_commands"
 )
+_COMMAND = _COMMANDS + " WHERE actor = :actor AND idem_key = :key"
 _ORDER = (
     "SELECT contract_id, order_id, client_order_id, owner, account_id, side, time_in_force,"
     " price_fen_per_t, quantity_g, filled_g, fee_bps, state, priority_seq, placed_seq, day"
     " FROM market_orders WHERE contract_id = :c AND order_id = :o"
 )
-_BOUGHT = (
-    "SELECT quantity_g FROM market_bought WHERE contract_id = :c AND day = :d AND account_id = :a"
-)
+_BOUGHT = "SELECT day, quantity_g FROM market_bought WHERE contract_id = :c AND account_id = :a"
 _ADD_BOUGHT = (
     "INSERT INTO market_bought (contract_id, day, account_id, quantity_g)"
     " VALUES (:c, :d, :a, :q) ON CONFLICT (contract_id, day, account_id)"
@@ -256,11 +255,18 @@ class Pending:
 
     def __init__(self) -> None:
         self.writes: list[tuple[str, dict[str, Any]]] = []
+        self.sent = False  # some were sent: the command has written
+        self._inserting: set[tuple[int, int]] = set()  # orders whose insert waits here
 
     def add_order(self, row: Row) -> None:
         self.writes.append((_insert_sql("market_orders", tuple(row)), row))
+        self._inserting.add((int(row["contract_id"]), int(row["order_id"])))
 
     def update_order(self, contract_id: int, order_id: int, **values: Any) -> None:
+        """Update an order's row; none is needed while its insert still waits here, since
+        the caller changes the very row the insert will send (``_Run.set_order``)."""
+        if (contract_id, order_id) in self._inserting:
+            return
         sets = ", ".join(f"{c} = :{c}" for c in values)
         sql = f"UPDATE market_orders SET {sets} WHERE contract_id = :cid AND order_id = :oid"
         self.writes.append((sql, {**values, "cid": contract_id, "oid": order_id}))
@@ -287,11 +293,16 @@ class Pending:
     def record_command(self, row: Row) -> None:
         self.writes.append((_insert_sql("market_commands", tuple(row)), row))
 
+    def add_close(self, row: Row) -> None:
+        self.writes.append((_insert_sql("market_closes", tuple(row)), row))
+
     def flush(self, uow: Any) -> None:
         """Send the writes; ``KeyTaken`` if the command log's key was taken meanwhile."""
         writes, self.writes = self.writes, []
+        self._inserting.clear()
         if not writes:
             return
+        self.sent = True
         driver = uow.dbapi_connection()
         try:
             if uow.is_postgres:
@@ -338,21 +349,46 @@ def update_contract(uow: Any, contract_id: int, **values: Any) -> None:
 
 
 # ---- the command log ------------------------------------------------------------------
-def contract_and_command(
-    uow: Any, code: str, actor: str, key: str
-) -> tuple[Row | None, Row | None]:
-    """The contract, locked (``contract(lock=True)``), then the command logged under the
-    caller's key: on PostgreSQL in one round trip, the look-up run after the lock is
-    taken (a pipeline runs its statements in order, each on a fresh snapshot)."""
-    if not uow.is_postgres:
-        return contract(uow, code, lock=True), command_by_key(uow, actor, key)
-    driver = uow.dbapi_connection()
-    with driver.pipeline():
-        locked = driver.cursor()
-        locked.execute(_sql(uow, _CONTRACT + " FOR UPDATE"), {"code": code})
-        logged = driver.cursor()
-        logged.execute(_sql(uow, _COMMAND), {"actor": actor, "key": key})
-    return _row(locked), _row(logged)
+def contracts_and_commands(
+    uow: Any, codes: Sequence[str], keys: Sequence[tuple[str, str]]
+) -> tuple[dict[str, Row], dict[tuple[str, str], Row]]:
+    """A group's contracts, locked in the order of their ids (so two groups never wait
+    on each other), then the commands logged under the group's (actor, key) pairs: on
+    PostgreSQL in one round trip, the look-up run after the locks are taken (a pipeline
+    runs its statements in order, each on a fresh snapshot)."""
+    params = {f"c{_letters(i)}": code for i, code in enumerate(codes)}
+    where = ", ".join(f":{name}" for name in params)
+    locked_sql = _CONTRACTS + f" WHERE code IN ({where}) ORDER BY contract_id"
+    actors = {f"a{_letters(i)}": a for i, a in enumerate(sorted({a for a, _ in keys}))}
+    names = {f"k{_letters(i)}": k for i, k in enumerate(sorted({k for _, k in keys}))}
+    logged_sql = (
+        _COMMANDS
+        + f" WHERE actor IN ({', '.join(f':{n}' for n in actors)})"
+        + f" AND idem_key IN ({', '.join(f':{n}' for n in names)})"
+    )
+    if uow.is_postgres:
+        driver = uow.dbapi_connection()
+        with driver.pipeline():
+            locked = driver.cursor()
+            locked.execute(_sql(uow, locked_sql + " FOR UPDATE"), params)
+            logged = driver.cursor()
+            logged.execute(_sql(uow, logged_sql), {**actors, **names})
+    else:
+        locked = _cursor(uow, locked_sql, params)
+        logged = _cursor(uow, logged_sql, {**actors, **names})
+    contracts_found = {str(r["code"]): r for r in _rows(locked)}
+    wanted = set(keys)
+    commands_found = {
+        (str(r["actor"]), str(r["idem_key"])): r
+        for r in _rows(logged)
+        if (r["actor"], r["idem_key"]) in wanted
+    }
+    return contracts_found, commands_found
+
+
+def _rows(cursor: Any) -> list[Row]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, found, strict=True)) for found in cursor.fetchall()]
 
 
 def hold_remaining(uow: Any, hold_ids: Sequence[int]) -> dict[int, int]:
@@ -447,7 +483,7 @@ def all_order_holds(uow: Any) -> list[Row]:
     return _all(uow.execute(sa.select(order_holds).order_by(order_holds.c.hold_id)))
 
 
-# ---- trades, T+1, closes ---------------------------------------------------------------
+# ---- trades, T+n, closes ---------------------------------------------------------------
 def add_trade(uow: Any, row: Row) -> None:
     uow.execute(trades.insert().values(**row))
 
@@ -518,9 +554,13 @@ def day_summary(uow: Any, contract_id: int, day: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def bought_on(uow: Any, contract_id: int, day: str, account_id: int) -> int:
-    found = _cursor(uow, _BOUGHT, {"c": contract_id, "d": day, "a": account_id}).fetchone()
-    return 0 if found is None else int(found[0])
+def bought_on(uow: Any, contract_id: int, days: Sequence[str], account_id: int) -> dict[str, int]:
+    """What the account bought of the contract on each of ``days`` (T+n), in one read."""
+    params: dict[str, Any] = {"c": contract_id, "a": account_id}
+    params.update({f"d{_letters(i)}": day for i, day in enumerate(days)})
+    marks = ", ".join(f":{name}" for name in params if name not in ("c", "a"))
+    sql = _BOUGHT + f" AND day IN ({marks})"
+    return {str(d): int(q) for d, q in _cursor(uow, sql, params)}
 
 
 def add_bought(uow: Any, contract_id: int, day: str, account_id: int, quantity_g: int) -> None:
@@ -536,10 +576,6 @@ def add_bought(uow: Any, contract_id: int, day: str, account_id: int, quantity_g
                 contract_id=contract_id, day=day, account_id=account_id, quantity_g=quantity_g
             )
         )
-
-
-def add_close(uow: Any, row: Row) -> None:
-    uow.execute(closes.insert().values(**row))
 
 
 def close_of(uow: Any, contract_id: int, day: str) -> Row | None:
