@@ -136,6 +136,9 @@ trades = Table(
     Column("mode", String(8), nullable=False, default="listing", server_default="listing"),
     Column("ref", String(64), nullable=True),
     Index("ix_market_trades_day", "contract_id", "day"),
+    # an account's trades of a day, as buyer or seller: its statement (0018)
+    Index("ix_market_trades_buyer_day", "buyer_account", "day"),
+    Index("ix_market_trades_seller_day", "seller_account", "day"),
 )
 
 bought = Table(
@@ -486,15 +489,6 @@ def trades_between(
     query = sa.select(trades).where(c.day >= first_day, c.day <= last_day)
     if contract_id is not None:
         query = query.where(c.contract_id == contract_id)
-    return _all(uow.execute(query.order_by(c.entry_seq).limit(limit)))
-
-
-def trades_of_account_on(uow: Any, account_id: int, day: str, limit: int) -> list[Row]:
-    """An account's trades of every mode and contract on one day, in journal order."""
-    c = trades.c
-    query = sa.select(trades).where(
-        c.day == day, sa.or_(c.buyer_account == account_id, c.seller_account == account_id)
-    )
     return _all(uow.execute(query.order_by(c.entry_seq).limit(limit)))
 
 
