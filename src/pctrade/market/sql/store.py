@@ -35,6 +35,8 @@ import sqlalchemy as sa
 from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
 from pctrade.market.model import MarketOp
+from pctrade.market.sql.rows import every as _all
+from pctrade.market.sql.rows import one as _one
 
 metadata = MetaData()
 BIG = BigInteger
@@ -310,15 +312,6 @@ class Pending:
             if key_taken(exc):
                 raise KeyTaken(str(exc)) from exc
             raise
-
-
-def _one(result: Any) -> Row | None:
-    row = result.first()
-    return None if row is None else dict(row._mapping)
-
-
-def _all(result: Any) -> list[Row]:
-    return [dict(r._mapping) for r in result]
 
 
 # ---- contracts ---------------------------------------------------------------------
