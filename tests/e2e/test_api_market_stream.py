@@ -120,3 +120,22 @@ def test_an_open_stream_sends_orders_as_they_commit(traded: tuple[World, TestCli
     # a-2 (¥80.20) rested above b-3's ¥80.10; b-4 took it at its price
     assert [t["price_fen_per_t"] for t in got[1][2]["trades"]] == [PRICE + 20]
     assert got[1][2]["depth"] == BOOK
+
+
+def test_the_server_settings_cap_a_stream_and_set_its_poll(
+    traded: tuple[World, TestClient],
+) -> None:
+    w, client = traded
+    capped = TestClient(client.app)
+    capped.app.state.settings = ApiSettings(
+        token_ttl_s=24 * 3600, stream_poll_s=0.05, stream_idle_s=30.0, stream_events_max=2
+    )
+    alice = w.headers["alice"]
+    # Five events are there; the server's most is two, whatever the client asks.
+    for asked in ({}, {"limit": 4}):
+        response = capped.get(STREAM, headers=alice, params={"after_seq": 0, **asked})
+        assert response.text.startswith("retry: 50\n\n")  # the poll, as the SSE retry
+        assert [seq for seq, _, _ in _events(response.text)] == [1, 2]
+    # A client may ask for fewer than the server's most.
+    one = capped.get(STREAM, headers=alice, params={"after_seq": 0, "limit": 1})
+    assert [seq for seq, _, _ in _events(one.text)] == [1]

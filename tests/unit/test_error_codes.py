@@ -31,6 +31,7 @@ PACKAGE = Path(pctrade.__file__).parent
 # Entrypoints other than the API, and files read when a rule book is built: their codes
 # never reach an HTTP client.
 NOT_HTTP = (
+    "bootstrap/settings.py",  # a server's settings, checked before it serves anything
     "cli/",
     "demo.py",
     "demo_events.py",

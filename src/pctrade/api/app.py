@@ -1,12 +1,17 @@
 """Build the FastAPI application over one app from the composition root.
 
-``create_app(bootstrap.build(url, group_commit=True))`` is what ``pctrade serve`` runs;
-whoever built the app closes it. Routes are synchronous on
+``create_app(bootstrap.build(url, group_commit=True))`` is the API over one app; whoever
+built the app closes it, unless it hands it over (``owns_app``: the API closes it when
+the server shuts down). ``pctrade serve`` runs ``api.serve.worker_app`` in each worker
+process, which builds the app from the server's settings. Routes are synchronous on
 purpose: the store is synchronous, so FastAPI runs each request in its thread pool and
 the database (one writer at a time holding the journal head) orders the writes.
 """
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
@@ -30,6 +35,7 @@ from pctrade.api.routers import (
     journal,
     market,
     market_blocks,
+    market_workers,
     retirements,
     rules,
     sinks,
@@ -62,6 +68,7 @@ ROUTERS = (
     inclusive,
     market,
     market_blocks,
+    market_workers,
 )
 
 DESCRIPTION = """\
@@ -83,13 +90,26 @@ entry in an append-only, hash-chained journal.
 """
 
 
-def create_app(wired: App, settings: ApiSettings | None = None) -> FastAPI:
-    """The HTTP API over ``wired``: its store, registry, services, clock and data folder."""
+def create_app(
+    wired: App, settings: ApiSettings | None = None, *, owns_app: bool = False
+) -> FastAPI:
+    """The HTTP API over ``wired``: its store, registry, services, clock and data folder.
+    ``owns_app``: close ``wired`` when the server shuts down."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if owns_app:
+                wired.close()
+
     app = FastAPI(
         title="pctrade registry API",
         version="1",
         description=DESCRIPTION,
         dependencies=[Depends(parameters_as_documented)],
+        lifespan=lifespan,
     )
     app.state.app = wired
     app.state.declared_parameters = {}  # deps.parameters_as_documented, per operation

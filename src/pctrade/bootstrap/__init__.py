@@ -43,6 +43,7 @@ from pathlib import Path
 from types import TracebackType
 
 from pctrade.bootstrap import contexts, sql
+from pctrade.bootstrap.settings import ServeSettings
 from pctrade.identity.passwords import HashingParams
 from pctrade.identity.service import Identity, IdentityConfig
 from pctrade.inclusive.service import CarbonInclusive
@@ -67,6 +68,7 @@ __all__ = [
     "default_rules",
     "migrate",
     "prepare",
+    "serve_app",
 ]
 
 DATA_DIR_ENV = "PCTRADE_DATA_DIR"
@@ -225,3 +227,17 @@ def build(
     if prepare:
         app.prepare()
     return app
+
+
+def serve_app(settings: ServeSettings) -> App:
+    """The app one server process runs (``pctrade serve``: each of its workers builds
+    one): the settings' database and data folder, the wall clock moved by the settings'
+    offset, group commit on. It does not migrate: the command did so once, before it
+    started the workers, so that they do not race to."""
+    return build(
+        settings.database_url,
+        clock=SystemClock(settings.clock_offset_s),
+        data_dir=settings.data_dir,
+        group_commit=True,
+        prepare=False,
+    )

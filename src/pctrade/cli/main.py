@@ -24,9 +24,10 @@ codes: 0 success, 1 ``verify`` found problems, 2 the request was refused (``erro
 
 from __future__ import annotations
 
+import os
 from importlib.metadata import version as installed_version
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.panel import Panel
@@ -36,6 +37,7 @@ from rich.table import Table
 from pctrade import demo as demo_scenario
 from pctrade import demo_trading
 from pctrade.bootstrap import App, contexts
+from pctrade.bootstrap.settings import ServeSettings
 from pctrade.cli import behaviour as behaviour_cli
 from pctrade.cli import energy as energy_cli
 from pctrade.cli import identity as identity_cli
@@ -52,6 +54,7 @@ from pctrade.cli.common import (
     DbOption,
     checked_url,
     console,
+    data_dir_of,
     display_url,
     fail,
     guarded,
@@ -320,36 +323,78 @@ def _print_next_steps(url: str, result: demo_scenario.DemoResult) -> None:
 
 
 # ---- serve ---------------------------------------------------------------------------
+def _option(help_text: str) -> Any:
+    return typer.Option(help=help_text, show_default=False)
+
+
 @app.command()
 def serve(
     db: DbOption = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     with_demo: Annotated[bool, typer.Option("--demo", help="Seed the demo data first.")] = False,
+    workers: Annotated[
+        int | None, _option("Worker processes (PCTRADE_WORKERS; 1). Each has its own books.")
+    ] = None,
+    clock_offset_s: Annotated[
+        float | None,
+        _option("Seconds added to the wall clock (PCTRADE_CLOCK_OFFSET_S; 0): rehearsals only."),
+    ] = None,
+    stream_poll_s: Annotated[
+        float | None, _option("How often a market stream reads its seq (PCTRADE_STREAM_POLL_S).")
+    ] = None,
+    stream_idle_s: Annotated[
+        float | None, _option("A stream ends after this long idle (PCTRADE_STREAM_IDLE_S).")
+    ] = None,
+    stream_events_max: Annotated[
+        int | None, _option("A stream ends after this many events (PCTRADE_STREAM_EVENTS_MAX).")
+    ] = None,
 ) -> None:
-    """Run the HTTP API (OpenAPI docs at /docs) with uvicorn."""
+    """Run the HTTP API (OpenAPI docs at /docs) with uvicorn, in one or more workers.
+
+    Options not given are read from their environment variables (``bootstrap.settings``);
+    the workers read all of them from there.
+    """
     url = resolve_url(db)
     with guarded():
+        settings = ServeSettings.from_env().with_(
+            database_url=url,
+            data_dir=data_dir_of(db),
+            workers=workers,
+            clock_offset_s=clock_offset_s,
+            stream_poll_s=stream_poll_s,
+            stream_idle_s=stream_idle_s,
+            stream_events_max=stream_events_max,
+        )
         if with_demo:
             seeded, result = _seed(url, False, demo_scenario.PEOPLE_DEFAULT)
             seeded.close()
             console.print(
                 f"演示数据 Demo data ready: {result.written} written, {result.replayed} replayed"
             )
-        # Concurrent requests' registry operations commit together (one flush per group).
-        the_app = open_app(url, group_commit=True)
+        # Migrate and write the genesis entry once, here, before any worker starts.
+        open_app(url).close()
     try:
-        from pctrade.api.app import create_app
+        import pctrade.api.serve  # noqa: F401  (the workers import it)
     except ImportError as exc:
         raise fail("unavailable", f"the HTTP API is not installed: {exc}") from None
     import uvicorn
 
-    console.print(f"serving 服务 {display_url(url)} on http://{host}:{port}  (docs: /docs)")
-    console.print(f"data folder 数据目录 {the_app.data_dir}")
-    try:
-        uvicorn.run(create_app(the_app), host=host, port=port)
-    finally:
-        the_app.close()
+    console.print(
+        f"serving 服务 {display_url(url)} on http://{host}:{port}  (docs: /docs), "
+        f"{settings.workers} worker(s)"
+    )
+    console.print(f"data folder 数据目录 {settings.data_dir}")
+    # The workers are new interpreters: the settings reach them through the environment.
+    os.environ.update(settings.to_env())
+    uvicorn.run(
+        "pctrade.api.serve:worker_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=settings.workers,
+        timeout_worker_healthcheck=settings.worker_healthcheck_s,
+    )
 
 
 # ---- verify --------------------------------------------------------------------------

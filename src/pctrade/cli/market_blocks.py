@@ -23,6 +23,7 @@ pctrade market large-holders MARKET DAY --as reg
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -105,34 +106,43 @@ def block_accept(
     _print(result)
 
 
-@app.command("block-decline")
-def block_decline(
-    contract: ContractArg,
-    proposal: IdArg,
-    actor: ActorOption,
-    db: DbOption = None,
-    key: KeyOption = None,
-) -> None:
-    """Decline a proposal made to you; the proposer's hold is released."""
-    with guarded():
-        cmd = vc.DeclineBlock(contract, proposal)
-        result = open_app(db).blocks.decline(actor, idempotency_key(key), cmd)
-    _print(result)
+# Declining (the counterparty) and withdrawing (the proposer) end a proposal alike: the
+# same command but for the service method it calls and its help.
+_ENDINGS = (
+    (
+        "block-decline",
+        "decline",
+        "Decline a proposal made to you; the proposer's hold is released.",
+    ),
+    (
+        "block-withdraw",
+        "withdraw",
+        "Withdraw your proposal before an answer; its hold is released.",
+    ),
+)
 
 
-@app.command("block-withdraw")
-def block_withdraw(
-    contract: ContractArg,
-    proposal: IdArg,
-    actor: ActorOption,
-    db: DbOption = None,
-    key: KeyOption = None,
-) -> None:
-    """Withdraw your proposal before an answer; its hold is released."""
-    with guarded():
-        cmd = vc.WithdrawBlock(contract, proposal)
-        result = open_app(db).blocks.withdraw(actor, idempotency_key(key), cmd)
-    _print(result)
+def _ending(method: str) -> Callable[..., None]:
+    def command(
+        contract: ContractArg,
+        proposal: IdArg,
+        actor: ActorOption,
+        db: DbOption = None,
+        key: KeyOption = None,
+    ) -> None:
+        with guarded():
+            blocks, k = open_app(db).blocks, idempotency_key(key)
+            if method == "decline":
+                result = blocks.decline(actor, k, vc.DeclineBlock(contract, proposal))
+            else:
+                result = blocks.withdraw(actor, k, vc.WithdrawBlock(contract, proposal))
+        _print(result)
+
+    return command
+
+
+for _name, _method, _help in _ENDINGS:
+    app.command(_name, help=_help)(_ending(_method))
 
 
 @app.command("block-lapse")

@@ -392,52 +392,46 @@ def _set_status(
     _write(db, actor, key, lambda reg, k: reg.set_account_status(actor, k, cmd))
 
 
-@app.command()
-def block(
-    account: AccountArg,
-    reason: ReasonOption,
-    db: DbOption = None,
-    actor: ActorOption = SYSTEM_OWNER,
-    key: KeyOption = None,
-) -> None:
-    """Block an account: nothing leaves it at its holder's word; it still receives (限制转出)."""
-    _set_status(account, "blocked", reason, db, actor, key)
+# One command per status an authority sets; they differ only in the status and the help.
+_STATUS_COMMANDS = (
+    (
+        "block",
+        "blocked",
+        "Block an account: nothing leaves it at its holder's word; it still receives (限制转出).",
+    ),
+    (
+        "suspend",
+        "suspended",
+        "Suspend an account: nothing leaves or enters it at a holder's word (暂停).",
+    ),
+    (
+        "close",
+        "closed",
+        "Close an account for good; only when it holds nothing available or frozen (销户).",
+    ),
+    (
+        "reopen",
+        "open",
+        "Lift a block or a suspension: the account is open again (a closed one stays closed).",
+    ),
+)
 
 
-@app.command()
-def suspend(
-    account: AccountArg,
-    reason: ReasonOption,
-    db: DbOption = None,
-    actor: ActorOption = SYSTEM_OWNER,
-    key: KeyOption = None,
-) -> None:
-    """Suspend an account: nothing leaves or enters it at a holder's word (暂停)."""
-    _set_status(account, "suspended", reason, db, actor, key)
+def _status_command(label: str) -> Callable[..., None]:
+    def command(
+        account: AccountArg,
+        reason: ReasonOption,
+        db: DbOption = None,
+        actor: ActorOption = SYSTEM_OWNER,
+        key: KeyOption = None,
+    ) -> None:
+        _set_status(account, label, reason, db, actor, key)
+
+    return command
 
 
-@app.command()
-def close(
-    account: AccountArg,
-    reason: ReasonOption,
-    db: DbOption = None,
-    actor: ActorOption = SYSTEM_OWNER,
-    key: KeyOption = None,
-) -> None:
-    """Close an account for good; only when it holds nothing available or frozen (销户)."""
-    _set_status(account, "closed", reason, db, actor, key)
-
-
-@app.command()
-def reopen(
-    account: AccountArg,
-    reason: ReasonOption,
-    db: DbOption = None,
-    actor: ActorOption = SYSTEM_OWNER,
-    key: KeyOption = None,
-) -> None:
-    """Lift a block or a suspension: the account is open again (a closed one stays closed)."""
-    _set_status(account, "open", reason, db, actor, key)
+for _name, _label, _help in _STATUS_COMMANDS:
+    app.command(_name, help=_help)(_status_command(_label))
 
 
 # ---- reads ---------------------------------------------------------------------------

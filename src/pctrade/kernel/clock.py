@@ -11,16 +11,25 @@ or ``date.today()``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 Clock = Callable[[], datetime]
 
 
 class SystemClock:
-    """The wall clock, in UTC: what a real registry's entries are stamped with."""
+    """The wall clock, in UTC: what a real registry's entries are stamped with.
+
+    ``offset_s`` moves it by a fixed number of seconds, and it runs on from there: a
+    rehearsal server (``pctrade serve --clock-offset-s``) stands on a trading morning
+    whenever it is started, and every worker process, given the same offset, reads
+    the same time. A registry of record runs with none.
+    """
+
+    def __init__(self, offset_s: float = 0.0) -> None:
+        self.offset = timedelta(seconds=offset_s)
 
     def __call__(self) -> datetime:
-        return datetime.now(UTC)
+        return datetime.now(UTC) + self.offset
 
 
 class SetClock:

@@ -19,28 +19,31 @@ fee) and the journal seq of its settlement entry, with the account's opening and
 closing cash and credits (available and frozen together) of the day in China Standard
 Time. It reconciles to the journal: the statement's net cash and credits equal the
 account's posting changes made by the market's settlement op types that day, and its
-opening plus every change of the day is its closing. Opening and closing are summed
-from the journal (one pass: a statement is a report, not a hot path).
+opening plus every change of the day is its closing. Opening, closing and that change
+are summed from the journal's postings of the account alone, read by their index
+(``market.sql.statements``), and its trades by the account's indexes on the trade rows:
+the statement no longer reads the rest of the journal.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from pctrade.identity.queries import onboarders_of
 from pctrade.kernel.errors import Conflict, NotFound, ValidationError
 from pctrade.ledger import access
-from pctrade.ledger.journal import JsonDict
-from pctrade.ledger.model import CASH_ASSET, Role, State
+from pctrade.ledger.journal import JsonDict, format_ts
+from pctrade.ledger.model import Role, State
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.service import AUTHORITIES, account_of, require_holder
 from pctrade.ledger.write import acting_party
 from pctrade.market.data import TradeMode, TradeRecord, daily_series, trade_tape
 from pctrade.market.engine import Side
-from pctrade.market.model import CHINA_STANDARD_TIME, MarketOp
+from pctrade.market.model import CHINA_STANDARD_TIME
 from pctrade.market.reads import close_before
 from pctrade.market.service import Market
+from pctrade.market.sql import statements as sdb
 from pctrade.market.sql import store as db
 from pctrade.market.sql import venues as vdb
 from pctrade.market.surveillance import (
@@ -56,7 +59,6 @@ STATEMENT_LINES_MAX = 10_000
 SAME_AGENT = "same_agent"  # a ``[surveillance] related_kinds`` kind
 PERIOD_DAYS_MAX = 366
 REPORT_TRADES_MAX = 200_000
-SETTLEMENT_OPS = (MarketOp.TRADE_SETTLE, MarketOp.AUCTION_SETTLE)
 _MODE = {"listing": TradeMode.LISTING, "block": TradeMode.BLOCK, "auction": TradeMode.AUCTION}
 
 
@@ -65,11 +67,6 @@ def _day(value: str, what: str = "day") -> date:
         return date.fromisoformat(value)
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"not a {what}: {value!r}", code="bad_date") from exc
-
-
-def _local_day(ts: str) -> date:
-    moment = datetime.fromisoformat(ts.replace("Z", "+00:00"))
-    return moment.astimezone(CHINA_STANDARD_TIME).date()
 
 
 def _at(ts: str) -> datetime:
@@ -95,9 +92,7 @@ class MarketReports:
             codes = {int(c["contract_id"]): str(c["code"]) for c in db.contracts_all(uow)}
             lines = [
                 _line(row, account_id, codes)
-                for row in db.trades_of_account_on(
-                    uow, account_id, on.isoformat(), STATEMENT_LINES_MAX
-                )
+                for row in sdb.trades_on(uow, account_id, on.isoformat(), STATEMENT_LINES_MAX)
             ]
             opening, closing, settled = _positions(uow, account_id, on)
         return {
@@ -324,22 +319,18 @@ def _line(row: db.Row, account_id: int, codes: dict[int, str]) -> JsonDict:
 
 def _positions(uow: UnitOfWork, account_id: int, on: date) -> tuple[JsonDict, JsonDict, JsonDict]:
     """Opening and closing cash and credits of the day, and the settlement ops' change."""
+    start = datetime.combine(on, time(), CHINA_STANDARD_TIME)
+    bounds = format_ts(start), format_ts(start + timedelta(days=1))
     opening = {"cash_fen": 0, "credits_g": 0}
     closing = {"cash_fen": 0, "credits_g": 0}
     settled = {"cash_fen": 0, "credits_g": 0}
-    for entry in uow.stream_journal():
-        day = _local_day(entry.header.ts)
-        if day > on:
-            break
-        for x in entry.postings:
-            if x.account_id != account_id or x.state not in (State.AVAILABLE, State.FROZEN):
-                continue
-            field = "cash_fen" if x.asset_id == CASH_ASSET else "credits_g"
-            closing[field] += x.delta
-            if day < on:
-                opening[field] += x.delta
-            elif entry.header.op_type in SETTLEMENT_OPS:
-                settled[field] += x.delta
+    for part in sdb.posting_sums(uow, account_id, *bounds):
+        field = "cash_fen" if part["cash"] else "credits_g"
+        closing[field] += part["delta"]
+        if not part["on_day"]:
+            opening[field] += part["delta"]
+        elif part["settles"]:
+            settled[field] += part["delta"]
     return opening, closing, settled
 
 

@@ -254,6 +254,24 @@ class Market:
         """This process's book of ``code`` and the book the registry rebuilds (``Books``)."""
         return self.books.book_state(code)
 
+    def matcher(self, actor: str, code: str) -> tuple[BookState | None, BookState, int]:
+        """For an authority: this process's book of ``code`` (None: it holds none), the
+        book the registry rebuilds, and the contract's seq — what a worker's book is
+        checked against after a restart or a crash of another worker."""
+        with self.store.reader() as uow:
+            access.require_role(acting_party(uow, actor), AUTHORITIES, "read a matcher")
+            contract = db.contract(uow, code)
+            if contract is None:
+                raise NotFound(f"no contract {code}", code="unknown_contract")
+            cid = int(contract["contract_id"])
+        # This process's commands change its book under their turn, to their commit.
+        with self._turn(code):
+            with self._guard:
+                book = self._books.get(cid)
+            cached = None if book is None else book.snapshot()
+            _, rebuilt = self.book_state(code)
+        return cached, rebuilt, rebuilt.last_seq
+
     def _open_day(self, run: _Run) -> tuple[RuleSet, Trading, date]:
         """The rules of the day, if the contract is open for orders now."""
         day, second = local_time(self.registry.clock())

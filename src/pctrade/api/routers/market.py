@@ -34,7 +34,10 @@ never lose an event here because the seq, not the signal, is what the stream fol
 A NOTIFY could later shorten the wait between polls; it would not change what is sent.
 
 A stream ends after ``stream_idle_s`` with nothing new (the client reconnects, as SSE
-clients do) or after ``limit`` events.
+clients do), or after ``limit`` events (at most the server's ``stream_events_max``).
+The poll, the idle time and the most events are the server's settings
+(``pctrade serve --stream-poll-s/--stream-idle-s/--stream-events-max`` or their
+``PCTRADE_STREAM_*`` variables, ``bootstrap.settings``), not constants of this module.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ from pctrade.api.deps import (
 from pctrade.api.paging import LIMIT_DEFAULT, CursorQuery, LimitQuery, after, cursor_of
 from pctrade.api.problems import problem_responses
 from pctrade.api.schemas import Day
+from pctrade.bootstrap.settings import STREAM_EVENTS_MAX_MAX
 from pctrade.kernel.limits import INT64_MAX
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.market import commands as mc
@@ -75,7 +79,8 @@ CONTRACTS, ORDERS, FILLS, TRADES = (
 )
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
 READ_ERRORS = problem_responses(401, 403, 404, 422)
-STREAM_EVENTS_MAX = 100_000
+# What a client may ask for; the server's ``stream_events_max`` may cap it lower.
+STREAM_EVENTS_MAX = STREAM_EVENTS_MAX_MAX
 CodePath = Annotated[
     str,
     Path(
@@ -385,8 +390,13 @@ def stream(
         int | None, Query(ge=0, le=INT64_MAX, description="resume after this seq")
     ] = None,
     limit: Annotated[
-        int, Query(ge=1, le=STREAM_EVENTS_MAX, description="end after this many events")
-    ] = STREAM_EVENTS_MAX,
+        int | None,
+        Query(
+            ge=1,
+            le=STREAM_EVENTS_MAX,
+            description="end after this many events (the server's most if fewer, or unset)",
+        ),
+    ] = None,
     last_event_id: Annotated[
         int | None,
         Header(alias="Last-Event-ID", ge=0, le=INT64_MAX, description="resume (as SSE does)"),
@@ -396,7 +406,9 @@ def stream(
     contract's seq as its id; ``Last-Event-ID`` (or ``after_seq``) resumes exactly."""
     reads.contract(store, code)  # 404 before the stream starts
     resume = last_event_id if last_event_id is not None else after_seq
-    body = _stream(store, code, resume, limit, settings.stream_poll_s, settings.stream_idle_s)
+    most = settings.stream_events_max
+    events = most if limit is None else min(limit, most)
+    body = _stream(store, code, resume, events, settings.stream_poll_s, settings.stream_idle_s)
     return StreamingResponse(
         body,
         media_type="text/event-stream",

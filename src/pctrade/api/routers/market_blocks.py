@@ -19,6 +19,7 @@ Writes take an ``Idempotency-Key`` and answer a replay with ``Idempotent-Replaye
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -193,36 +194,36 @@ def accept_block(
     return BlockPublic.model_validate(result)
 
 
-@router.post(
-    "/contracts/{contract}/blocks/{proposal_id}/decline", status_code=201, responses=WRITE_ERRORS
-)
-def decline_block(
-    contract: ContractPath,
-    proposal_id: IdPath,
-    actor: ActorDep,
-    key: IdempotencyKeyDep,
-    app: WiredDep,
-    response: Response,
-) -> BlockPublic:
-    result = app.blocks.decline(actor.party_id, key, vc.DeclineBlock(contract, proposal_id))
-    _replayed(response, result)
-    return BlockPublic.model_validate(result)
+def _ending(method: str) -> Callable[..., BlockPublic]:
+    """Declining (the counterparty) and withdrawing (the proposer) end a proposal alike:
+    one route but for the service method it calls."""
+
+    def route(
+        contract: ContractPath,
+        proposal_id: IdPath,
+        actor: ActorDep,
+        key: IdempotencyKeyDep,
+        app: WiredDep,
+        response: Response,
+    ) -> BlockPublic:
+        if method == "decline":
+            result = app.blocks.decline(actor.party_id, key, vc.DeclineBlock(contract, proposal_id))
+        else:
+            cmd = vc.WithdrawBlock(contract, proposal_id)
+            result = app.blocks.withdraw(actor.party_id, key, cmd)
+        _replayed(response, result)
+        return BlockPublic.model_validate(result)
+
+    return route
 
 
-@router.post(
-    "/contracts/{contract}/blocks/{proposal_id}/withdraw", status_code=201, responses=WRITE_ERRORS
-)
-def withdraw_block(
-    contract: ContractPath,
-    proposal_id: IdPath,
-    actor: ActorDep,
-    key: IdempotencyKeyDep,
-    app: WiredDep,
-    response: Response,
-) -> BlockPublic:
-    result = app.blocks.withdraw(actor.party_id, key, vc.WithdrawBlock(contract, proposal_id))
-    _replayed(response, result)
-    return BlockPublic.model_validate(result)
+for _method in ("decline", "withdraw"):
+    router.post(
+        f"/contracts/{{contract}}/blocks/{{proposal_id}}/{_method}",
+        status_code=201,
+        responses=WRITE_ERRORS,
+        name=f"{_method}_block",  # the operation id and summary the two functions had
+    )(_ending(_method))
 
 
 # ---- auctions ---------------------------------------------------------------------

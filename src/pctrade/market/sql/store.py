@@ -35,6 +35,8 @@ import sqlalchemy as sa
 from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
 from pctrade.market.model import MarketOp
+from pctrade.market.sql.rows import every as _all
+from pctrade.market.sql.rows import one as _one
 
 metadata = MetaData()
 BIG = BigInteger
@@ -136,6 +138,9 @@ trades = Table(
     Column("mode", String(8), nullable=False, default="listing", server_default="listing"),
     Column("ref", String(64), nullable=True),
     Index("ix_market_trades_day", "contract_id", "day"),
+    # an account's trades of a day, as buyer or seller: its statement (0018)
+    Index("ix_market_trades_buyer_day", "buyer_account", "day"),
+    Index("ix_market_trades_seller_day", "seller_account", "day"),
 )
 
 bought = Table(
@@ -318,15 +323,6 @@ class Pending:
             if key_taken(exc):
                 raise KeyTaken(str(exc)) from exc
             raise
-
-
-def _one(result: Any) -> Row | None:
-    row = result.first()
-    return None if row is None else dict(row._mapping)
-
-
-def _all(result: Any) -> list[Row]:
-    return [dict(r._mapping) for r in result]
 
 
 # ---- contracts ---------------------------------------------------------------------
@@ -522,15 +518,6 @@ def trades_between(
     query = sa.select(trades).where(c.day >= first_day, c.day <= last_day)
     if contract_id is not None:
         query = query.where(c.contract_id == contract_id)
-    return _all(uow.execute(query.order_by(c.entry_seq).limit(limit)))
-
-
-def trades_of_account_on(uow: Any, account_id: int, day: str, limit: int) -> list[Row]:
-    """An account's trades of every mode and contract on one day, in journal order."""
-    c = trades.c
-    query = sa.select(trades).where(
-        c.day == day, sa.or_(c.buyer_account == account_id, c.seller_account == account_id)
-    )
     return _all(uow.execute(query.order_by(c.entry_seq).limit(limit)))
 
 

@@ -23,12 +23,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
-from pctrade.market.sql import store
+from pctrade.market.sql import rows, store
 
 metadata = MetaData()
 market_orders = store.orders  # the book's orders (read for position limits)
 BIG = BigInteger
-Row = dict[str, Any]
+Row = rows.Row
 
 # What a venue hold covers (``market_venue_holds.venue``).
 PROPOSAL, OFFER, BID = "proposal", "offer", "bid"
@@ -113,18 +113,9 @@ venue_holds = Table(
 )
 
 
-def _one(result: Any) -> Row | None:
-    row = result.first()
-    return None if row is None else dict(row._mapping)
-
-
-def _all(result: Any) -> list[Row]:
-    return [dict(r._mapping) for r in result]
-
-
 # ---- proposals ---------------------------------------------------------------------
 def add_proposal(uow: Any, row: Row) -> None:
-    uow.execute(proposals.insert().values(**row))
+    rows.insert(uow, proposals, row)
 
 
 def proposals_of(uow: Any, contract_id: int, *, open_only: bool) -> list[Row]:
@@ -132,82 +123,55 @@ def proposals_of(uow: Any, contract_id: int, *, open_only: bool) -> list[Row]:
     query = sa.select(proposals).where(c.contract_id == contract_id)
     if open_only:
         query = query.where(c.outcome.is_(None))
-    return _all(uow.execute(query.order_by(c.proposal_id)))
+    return rows.every(uow.execute(query.order_by(c.proposal_id)))
 
 
 def proposal(uow: Any, contract_id: int, proposal_id: int) -> Row | None:
-    c = proposals.c
-    return _one(
-        uow.execute(
-            sa.select(proposals).where(c.contract_id == contract_id, c.proposal_id == proposal_id)
-        )
-    )
+    return rows.by_key(uow, proposals, contract_id=contract_id, proposal_id=proposal_id)
 
 
 def all_proposals(uow: Any) -> list[Row]:
-    c = proposals.c
-    return _all(uow.execute(sa.select(proposals).order_by(c.contract_id, c.proposal_id)))
+    return rows.all_in_order(uow, proposals, "contract_id", "proposal_id")
 
 
 def update_proposal(uow: Any, contract_id: int, proposal_id: int, **values: Any) -> None:
-    c = proposals.c
-    uow.execute(
-        proposals.update()
-        .where(c.contract_id == contract_id, c.proposal_id == proposal_id)
-        .values(**values)
-    )
+    rows.update(uow, proposals, {"contract_id": contract_id, "proposal_id": proposal_id}, values)
 
 
 # ---- auctions and bids -------------------------------------------------------------
 def add_auction(uow: Any, row: Row) -> None:
-    uow.execute(auctions.insert().values(**row))
+    rows.insert(uow, auctions, row)
 
 
 def auction(uow: Any, contract_id: int, auction_id: int) -> Row | None:
-    c = auctions.c
-    return _one(
-        uow.execute(
-            sa.select(auctions).where(c.contract_id == contract_id, c.auction_id == auction_id)
-        )
-    )
+    return rows.by_key(uow, auctions, contract_id=contract_id, auction_id=auction_id)
 
 
 def all_auctions(uow: Any) -> list[Row]:
-    c = auctions.c
-    return _all(uow.execute(sa.select(auctions).order_by(c.contract_id, c.auction_id)))
+    return rows.all_in_order(uow, auctions, "contract_id", "auction_id")
 
 
 def update_auction(uow: Any, contract_id: int, auction_id: int, **values: Any) -> None:
-    c = auctions.c
-    uow.execute(
-        auctions.update()
-        .where(c.contract_id == contract_id, c.auction_id == auction_id)
-        .values(**values)
-    )
+    rows.update(uow, auctions, {"contract_id": contract_id, "auction_id": auction_id}, values)
 
 
 def add_bid(uow: Any, row: Row) -> None:
-    uow.execute(bids.insert().values(**row))
+    rows.insert(uow, bids, row)
 
 
 def bids_of(uow: Any, contract_id: int, auction_id: int) -> list[Row]:
     c = bids.c
     query = sa.select(bids).where(c.contract_id == contract_id, c.auction_id == auction_id)
-    return _all(uow.execute(query.order_by(c.bid_id)))
+    return rows.every(uow.execute(query.order_by(c.bid_id)))
 
 
 def all_bids(uow: Any) -> list[Row]:
-    c = bids.c
-    return _all(uow.execute(sa.select(bids).order_by(c.contract_id, c.auction_id, c.bid_id)))
+    return rows.all_in_order(uow, bids, "contract_id", "auction_id", "bid_id")
 
 
 def update_bid(uow: Any, contract_id: int, auction_id: int, bid_id: int, **values: Any) -> None:
-    c = bids.c
-    uow.execute(
-        bids.update()
-        .where(c.contract_id == contract_id, c.auction_id == auction_id, c.bid_id == bid_id)
-        .values(**values)
-    )
+    key = {"contract_id": contract_id, "auction_id": auction_id, "bid_id": bid_id}
+    rows.update(uow, bids, key, values)
 
 
 def open_buy_orders_g(uow: Any, owner: str, contract_ids: list[int]) -> int:
@@ -241,7 +205,7 @@ def open_bids_g(uow: Any, bidder: str, contract_ids: list[int]) -> int:
 
 # ---- holds -------------------------------------------------------------------------
 def add_hold(uow: Any, row: Row) -> None:
-    uow.execute(venue_holds.insert().values(**row))
+    rows.insert(uow, venue_holds, row)
 
 
 def holds_of(uow: Any, contract_id: int, venue: str, ref_id: int) -> list[Row]:
@@ -250,8 +214,8 @@ def holds_of(uow: Any, contract_id: int, venue: str, ref_id: int) -> list[Row]:
     query = sa.select(venue_holds).where(
         c.contract_id == contract_id, c.venue == venue, c.ref_id == ref_id
     )
-    return _all(uow.execute(query.order_by(c.hold_id)))
+    return rows.every(uow.execute(query.order_by(c.hold_id)))
 
 
 def all_holds(uow: Any) -> list[Row]:
-    return _all(uow.execute(sa.select(venue_holds).order_by(venue_holds.c.hold_id)))
+    return rows.all_in_order(uow, venue_holds, "hold_id")
