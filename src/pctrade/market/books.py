@@ -73,6 +73,10 @@ class Books:
         return book
 
     def book_state(self, code: str) -> tuple[BookState, BookState]:
+        cached, rebuilt = self.cached_and_rebuilt(code)
+        return (rebuilt if cached is None else cached), rebuilt
+
+    def cached_and_rebuilt(self, code: str) -> tuple[BookState | None, BookState]:
         """This process's book of ``code`` and the book the registry rebuilds, as states.
 
         They are equal unless this process's book is stale (another process wrote since,
@@ -86,7 +90,7 @@ class Books:
             rebuilt = state_of(run, rows_of_day(run))
         with self._guard:
             book = self._books.get(run.cid)
-        return (rebuilt if book is None else book.snapshot()), rebuilt
+        return (None if book is None else book.snapshot()), rebuilt
 
 
 def rows_of_day(run: _Run) -> list[db.Row]:

@@ -193,6 +193,19 @@ class Sequencer:
         if job.raced:
             raise _Raced(self._raced_answer(job))
 
+    @contextmanager
+    def quiet(self) -> Iterator[None]:
+        """A turn of this process's lane with no command in it: none of this process's
+        commands changes a book meanwhile (an operator's check of a book needs that)."""
+        job = _Job("registry", "", "", "", None)
+        lane = self._lane
+        self._wait_turn(lane, job)
+        try:
+            self._take(lane, job)
+            yield
+        finally:
+            self._hand_on(lane, job, [job])
+
     def waiting(self) -> int:
         """How many commands of this process wait for their turn now (a gauge)."""
         with self._lane.lock:

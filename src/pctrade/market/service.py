@@ -263,13 +263,9 @@ class Market:
             contract = db.contract(uow, code)
             if contract is None:
                 raise NotFound(f"no contract {code}", code="unknown_contract")
-            cid = int(contract["contract_id"])
-        # This process's commands change its book under their turn, to their commit.
-        with self._turn(code):
-            with self._guard:
-                book = self._books.get(cid)
-            cached = None if book is None else book.snapshot()
-            _, rebuilt = self.book_state(code)
+        # This process's commands change its book in their turn, to their commit.
+        with self.sequencer.quiet():
+            cached, rebuilt = self.books.cached_and_rebuilt(code)
         return cached, rebuilt, rebuilt.last_seq
 
     def _open_day(self, run: _Run) -> tuple[RuleSet, Trading, date]:
