@@ -26,7 +26,8 @@ from pctrade.ledger import queries
 from pctrade.ledger.model import Role, State
 from pctrade.ledger.sql.store import SqlStore
 
-BATCH = "PCER-GD-AFF0007-2026Q3-001"
+BATCH = "CCER-CN-AFF0007-2026Q3-001"  # the world's: a plain issue
+SINK_BATCH = "PCER-GD-AFF0007-2026Q3-001"  # the demo's, issued on the sink path
 CEA = "CEA-GD-ALLOC-2025-001"
 ENV = {"COLUMNS": "200", "PCTRADE_DATABASE_URL": ""}
 
@@ -44,7 +45,7 @@ def sqlite_path(url: str) -> str:
 
 # ---- a small registry to act on --------------------------------------------------------
 class World:
-    """alice and bob (individuals) and an emitter; PCER to alice, CEA to the emitter."""
+    """alice and bob (individuals) and an emitter; CCER to alice, CEA to the emitter."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -83,12 +84,12 @@ def test_demo_seeds_a_registry_that_verifies(sqlite_url: str) -> None:
     assert result.exit_code == 0, result.output
     out = result.output
     assert "verify: OK (" in out
-    for text in (BATCH, CEA, "生态环境部", "RC-", "Retirement certificate", "serve --demo"):
+    for text in (SINK_BATCH, CEA, "生态环境部", "RC-", "Retirement certificate", "serve --demo"):
         assert text in out
     for text in ("交易日 Trading day 2026-11-23", "not_eligible", "收盘 Close PCER-GD-2026Q3"):
         assert text in out
     totals = {b.denomination: b for b in export_module.batch_totals(SqlStore(sqlite_url)).items}
-    pcer = totals[BATCH]
+    pcer = totals[SINK_BATCH]
     assert sum(pcer.by_state.values()) == pcer.issued_g
     assert pcer.amount(State.RETIRED) > 0 and pcer.amount(State.CANCELLED) > 0
     assert totals[CEA].amount(State.SURRENDERED) > 0
@@ -163,11 +164,21 @@ def test_authorize_lets_an_agent_move_holdings(world: World) -> None:
 
 def test_issue_to_one_account_with_units(world: World) -> None:
     number = f"IND-{world.ids['bob']:010d}"
-    batch = "PCER-GD-AFF0007-2026Q3-002"
+    batch = "CCER-CN-AFF0007-2026Q3-002"
     result = run(world.url, "registry", "issue", batch, "--to", number, "-q", "1.5t", "--as", "mee")
     assert result.exit_code == 0, result.output
     assert world.balance("bob", batch) == 1_500_000
     assert "1.5 t to 1 account" in result.output
+
+
+def test_a_plain_issue_of_personal_credits_is_refused_and_writes_nothing(world: World) -> None:
+    head = world.head()
+    for name in ("PCER-GD-AFF0007-2026Q3-002", "PCER-GD-CI-2026Q4"):
+        refused = run(world.url, "registry", "issue", name, "--to", str(world.ids["bob"]),
+                      "-q", "1t", "--as", "mee")  # fmt: skip
+        assert refused.exit_code == 2, refused.output
+        assert "error [personal_credit_path_required]" in refused.output
+    assert world.head() == head
 
 
 def test_issue_in_bulk_from_a_csv_file(world: World, tmp_path: Path) -> None:
@@ -393,9 +404,9 @@ def test_the_reads_integrators_need_from_a_shell(world: World) -> None:
     assert f"as of 截至 seq {before + 1}" in now.output and "1.999 t" in now.output
     supply = run(world.url, "registry", "supply", BATCH)
     assert supply.exit_code == 0 and BATCH in supply.output
-    issued = run(world.url, "registry", "issue", "PCER-GD-AFF0007-2026Q4", "--to", alice,
+    issued = run(world.url, "registry", "issue", "CCER-CN-AFF0007-2026Q4", "--to", alice,
                  "-q", "1t", "--as", "mee")  # fmt: skip
-    assert issued.exit_code == 0 and "PCER-GD-AFF0007-2026Q4-001" in issued.output
+    assert issued.exit_code == 0 and "CCER-CN-AFF0007-2026Q4-001" in issued.output
     first = run(world.url, "registry", "batches", "--limit", "1")
     [cursor] = re.findall(r"--cursor (\S+)", first.output)
     rest = run(world.url, "registry", "batches", "--cursor", cursor)
