@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.csv as pa_csv
@@ -26,8 +24,7 @@ from pctrade.ledger import queries
 from pctrade.ledger.model import Role, State
 from pctrade.ledger.sql.store import SqlStore
 
-BATCH = "CCER-CN-AFF0007-2026Q3-001"  # the world's: a plain issue
-SINK_BATCH = "PCER-GD-AFF0007-2026Q3-001"  # the demo's, issued on the sink path
+BATCH = "CCER-CN-AFF0007-2026Q3-001"
 CEA = "CEA-GD-ALLOC-2025-001"
 ENV = {"COLUMNS": "200", "PCTRADE_DATABASE_URL": ""}
 
@@ -76,71 +73,6 @@ class World:
 @pytest.fixture
 def world(sqlite_url: str) -> World:
     return World(sqlite_url)
-
-
-# ---- demo ------------------------------------------------------------------------------
-def test_demo_seeds_a_registry_that_verifies(sqlite_url: str) -> None:
-    result = run(sqlite_url, "demo", "--people", "8")
-    assert result.exit_code == 0, result.output
-    out = result.output
-    assert "verify: OK (" in out
-    for text in (SINK_BATCH, CEA, "生态环境部", "RC-", "Retirement certificate", "serve --demo"):
-        assert text in out
-    for text in ("交易日 Trading day 2026-11-23", "not_eligible", "收盘 Close PCER-GD-2026Q3"):
-        assert text in out
-    totals = {b.denomination: b for b in export_module.batch_totals(SqlStore(sqlite_url)).items}
-    pcer = totals[SINK_BATCH]
-    assert sum(pcer.by_state.values()) == pcer.issued_g
-    assert pcer.amount(State.RETIRED) > 0 and pcer.amount(State.CANCELLED) > 0
-    assert totals[CEA].amount(State.SURRENDERED) > 0
-    assert run(sqlite_url, "verify").exit_code == 0
-
-
-def test_demo_twice_writes_nothing_new(sqlite_url: str) -> None:
-    first = run(sqlite_url, "demo", "--people", "6")
-    head = contexts.verify(SqlStore(sqlite_url)).head_seq
-    second = run(sqlite_url, "demo", "--people", "6")
-    assert first.exit_code == second.exit_code == 0
-    assert contexts.verify(SqlStore(sqlite_url)).head_seq == head
-    assert "written: 0" in second.output
-
-
-def test_demo_reset_starts_again_and_a_different_population_is_refused(sqlite_url: str) -> None:
-    assert run(sqlite_url, "demo", "--people", "6").exit_code == 0
-    mismatch = run(sqlite_url, "demo", "--people", "7")
-    assert mismatch.exit_code == 2
-    assert "error [demo_mismatch]" in mismatch.output
-    again = run(sqlite_url, "demo", "--people", "7", "--reset")
-    assert again.exit_code == 0, again.output
-    assert "replayed: 0" in again.output
-
-
-@pytest.mark.pg
-def test_demo_reset_on_postgresql_drops_every_module_s_tables(scratch_pg_url: str) -> None:
-    # The reset must drop the sink and carbon-inclusive tables too, or re-migrating
-    # after it fails on tables that already exist.
-    assert run(scratch_pg_url, "demo", "--people", "5").exit_code == 0
-    again = run(scratch_pg_url, "demo", "--people", "5", "--reset")
-    assert again.exit_code == 0, again.output
-    assert "replayed: 0" in again.output and "verify: OK" in again.output
-
-
-def test_console_script_runs_the_demo(tmp_path: Path) -> None:
-    script = Path(sys.executable).with_name("pctrade")
-    url = f"sqlite:///{tmp_path / 'script.db'}"
-    done = subprocess.run(
-        [str(script), "demo", "--db", url, "--people", "5"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "verify: OK (" in done.stdout
-    verified = subprocess.run(
-        [str(script), "--db", url, "verify"], capture_output=True, text=True, check=False
-    )
-    assert verified.returncode == 0 and "verify: OK" in verified.stdout
 
 
 # ---- registry writes -------------------------------------------------------------------

@@ -32,9 +32,7 @@ PACKAGE = Path(pctrade.__file__).parent
 # never reach an HTTP client.
 NOT_HTTP = (
     "cli/",
-    "demo.py",
-    "demo_events.py",
-    "demo_trading.py",
+    "demo",  # demo.py and its chapters, demo_*.py
     "export.py",
     "ledger/sql/admin.py",
 )
