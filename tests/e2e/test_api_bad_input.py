@@ -35,6 +35,17 @@ def test_an_issuance_with_a_negative_allocation_is_refused(funded: World) -> Non
     assert_refused(funded, "mee", "/batches", body, 422, "non_positive")
 
 
+@pytest.mark.parametrize("denomination", ["PCER-GD-AFF0007-2026Q3-002", "PCER-GD-CI-2026Q4"])
+def test_a_plain_issuance_of_personal_credits_is_refused(funded: World, denomination: str) -> None:
+    # PCER come only from sink issuance or the carbon-inclusive path, never from POST /batches.
+    body = {
+        "denomination": denomination,
+        "allocations": [{"account": funded.accounts["bob"], "quantity_g": 1_000_000}],
+    }
+    problem = assert_refused(funded, "mee", "/batches", body, 422, "personal_credit_path_required")
+    assert "carbon-inclusive" in problem["detail"]
+
+
 def test_a_deposit_of_zero_fen_is_refused(funded: World) -> None:
     body = {"account": funded.accounts["bob"], "amount_fen": 0, "reference": "bank-2"}
     assert_refused(funded, "registry", "/cash/deposits", body, 422, "non_positive")
