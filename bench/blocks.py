@@ -59,16 +59,16 @@ def run(store: SqlStore, name: str, blocks: int, bids: int) -> None:
         r = reg.open_account("registry", f"o-e{i}", c.OpenAccount(f"e{i}", Role.EMITTER))
         emitters.append((f"e{i}", int(r.payload["account"])))
         reg.deposit("reg", f"d-e{i}", c.Deposit(emitters[-1][1], 10**12, f"bank-{i}"))
-    reg.issue("reg", "i-p", c.Issue("PCER-GD-AFF0001-2026-001", [seller], [blocks * 100_000 * T]))
+    reg.issue("reg", "i-p", c.Issue("CCER-CN-AFF0001-2026-001", [seller], [blocks * 100_000 * T]))
     offer_g = bids * 1_000 * T // 2
     reg.issue(
         "reg", "i-c", c.Issue("CEA-GD-ALLOC-2026-001", [int(SystemAccount.AUCTION)], [offer_g])
     )
-    for code, inst in (("PCER", "PCER"), ("CEA", "CEA")):
+    for code, inst, where in (("CCER", "CCER", "CN"), ("CEA", "CEA", "GD")):
         app.market.list_contract(
             "registry",
             f"l-{code}",
-            ListContract(inst, "GD", "2026", reference_price_fen_per_t=6_000),
+            ListContract(inst, where, "2026", reference_price_fen_per_t=6_000),
         )
     buyer, buyer_account = emitters[0]
     with timer() as elapsed:
@@ -76,10 +76,10 @@ def run(store: SqlStore, name: str, blocks: int, bids: int) -> None:
             p = app.blocks.propose(
                 "plat",
                 f"p{i}",
-                ProposeBlock("PCER-GD-2026", seller, buyer, "sell", 100_000 * T, 6_000, 600),
+                ProposeBlock("CCER-CN-2026", seller, buyer, "sell", 100_000 * T, 6_000, 600),
             )
             app.blocks.accept(
-                buyer, f"a{i}", AcceptBlock("PCER-GD-2026", int(p["proposal_id"]), buyer_account)
+                buyer, f"a{i}", AcceptBlock("CCER-CN-2026", int(p["proposal_id"]), buyer_account)
             )
     emit(BENCH, f"block_trades_per_s[{name}]", blocks / elapsed[0], "trades/s", None)
     now_s = int(AFTERNOON.timestamp())

@@ -114,7 +114,9 @@ def main() -> None:
         issue_s = time.perf_counter() - started
 
         started = time.perf_counter()
-        plain = c.Issue("PCER-GD-BASE-2026Q2-001", accounts, [1_000] * n)
+        # The baseline: a plain issue of a batch to the same accounts (not PCER, which
+        # the registry issues only through a credit path).
+        plain = c.Issue("CCER-CN-BASE-2026Q2-001", accounts, [1_000] * n)
         reg.issue("reg", "bench-plain", plain)
         plain_s = time.perf_counter() - started
 

@@ -4,12 +4,12 @@
                            [--clients C] [--contracts K]
 
 C client threads (default 8) place limit orders through ``Market.place``: half of them
-platforms selling PCER, half key emitters buying, at prices drawn around one mid so
+platforms selling CCER, half key emitters buying, at prices drawn around one mid so
 that about half of the orders cross. Each order makes its freeze entry, the settlement
 entry of each fill with its trade row, the order rows and the command log; the orders
 waiting together are committed in one transaction (``market.sequencer``). The clients
 trade one contract (the figure the issue asks for), or with ``--contracts K`` K
-contracts of the same PCER, one per vintage (a market lists many, and they trade at
+contracts of the same CCER, one per vintage (a market lists many, and they trade at
 once; a pair of clients per contract). Figures, one JSON line each:
 
 - ``service_orders_per_s``: orders accepted per second of wall time, against the
@@ -50,7 +50,7 @@ BENCH = "market"
 DB_NAME = os.environ.get("PCTRADE_BENCH_PG_DATABASE", "pctrade_bench_market")
 TARGET_ORDERS_PER_S = 2_000.0
 T = 1_000_000
-CONTRACT = "PCER-GD-2026Q3"
+CONTRACT = "CCER-CN-2026Q3"
 VINTAGES = ("2026Q3", "2026Q1", "2026Q2", "2026Q4", "2027Q1", "2027Q2", "2027Q3", "2027Q4")
 # Monday 2026-12-07, 10:00 China Standard Time: in the morning session.
 OPEN = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
@@ -70,13 +70,13 @@ def _setup(store: SqlStore, clients: int, contracts: int = 1) -> tuple[bootstrap
         role = Role.PLATFORM if side == "sell" else Role.EMITTER
         r = reg.open_account("registry", f"o-{n}", c.OpenAccount(f"t{n}", role, f"T{n}"))
         # pairs of clients (a seller and a buyer) share a contract
-        code = f"PCER-GD-{vintages[(n // 2) % len(vintages)]}"
+        code = f"CCER-CN-{vintages[(n // 2) % len(vintages)]}"
         traders.append((f"t{n}", int(r.payload["account"]), side, code))
     sellers = [a for _, a, s, _ in traders if s == "sell"]
     for vintage in vintages:
-        batch = f"PCER-GD-AFF0007-{vintage}-001"
+        batch = f"CCER-CN-AFF0007-{vintage}-001"
         reg.issue("reg", f"i-{vintage}", c.Issue(batch, sellers, [10**7 * T] * len(sellers)))
-        listing = ListContract("PCER", "GD", vintage, reference_price_fen_per_t=6_000)
+        listing = ListContract("CCER", "CN", vintage, reference_price_fen_per_t=6_000)
         app.market.list_contract("registry", f"list-{vintage}", listing)
     for party, account, side, _ in traders:
         if side == "buy":

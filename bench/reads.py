@@ -38,7 +38,7 @@ from pctrade.ledger.sql.store import SqlStore
 
 BENCH = "reads"
 DB_NAME = "pctrade_bench_reads"
-SERIES = "PCER-GD-AFF0007-2026Q3"
+SERIES = "CCER-CN-AFF0007-2026Q3"
 READS = 5
 POSITIONS_ACCOUNTS = 100
 

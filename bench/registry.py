@@ -40,7 +40,7 @@ from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 
 BENCH = "registry"
-DENOM = "PCER-GD-AFF0007-2026Q3-001"
+DENOM = "CCER-CN-AFF0007-2026Q3-001"
 
 
 def bench_bulk(store: SqlStore, reg: Registry, n: int, engine: str) -> list[int]:

@@ -1,25 +1,26 @@
-"""The demo's trading day (交易日): listing-agreement trading on the order book.
+"""The demo's first trading day (交易日): listing-agreement trading on the order book.
 
 After the season's story (``pctrade.demo``), on Monday 23 November 2026 (a trading day
 of the national market's calendar) and on the scenario clock, which walks through the
 day's sessions in China Standard Time:
 
 1. before the open, the registry operator lists three contracts under the national
-   market's rule set (``CN``): the Guangdong PCER of the sink batch's vintage
-   (``PCER-GD-2026Q3``, reference ¥80/t), the forest CCER (``CCER-CN-2024``, ¥70/t) and
-   the Guangdong allowances (``CEA-GD-2025``, ¥60/t). Eligibility facts are recorded:
-   two individuals (one complete: real name, adult, risk assessment; one without a
-   verified real name or a risk assessment) and the asset manager (licence, net assets).
-   The asset manager buys 2,000 t of CCER from the forest owner over the counter.
-   A summer carbon-inclusive batch (``PCER-GD-CI-2026Q3-001``) of a few tonnes is issued
-   to the two individuals: the story's PCER holdings are grams, and the market trades
-   in whole tonnes from a one-tonne holding. It is the demo's stand-in for a season of
-   saving the story does not walk through;
+   market's rule set (``CN``): the Guangdong PCER of the summer's vintage
+   (``PCER-GD-2026Q3``: the sink batch and the summer's carbon-inclusive batch, both
+   really issued, reference ¥80/t), the forest CCER (``CCER-CN-2024``, ¥70/t) and the
+   Guangdong allowances (``CEA-GD-2025``, ¥60/t). Eligibility facts are recorded: two
+   individuals (one complete: real name, adult, risk assessment; one without a verified
+   real name or a risk assessment) and the asset manager (licence, net assets). The
+   asset manager buys 2,000 t of CCER from the forest owner over the counter;
 2. in the morning session the key emitter buys CCER from the asset manager and PCER
    from the eligible individual, through the book, each fill settled delivery-versus-
-   payment in one entry; the ineligible individual's sell is refused (``not_eligible``),
-   each failed condition named and the platform pools pointed to; the emitter buys CEA
-   and leaves a bid it cancels;
+   payment in one entry. The individual is the summer's *saver*, who claimed four weeks
+   of green trips on the carbon-inclusive path: a few tens of kilograms, so the PCER
+   contract trades in the rule set's personal-credit lot (``[trading] lots.PCER``,
+   10 kg at a ¥1.00/t tick: a lot's cash is a whole fen) and the saver sells two lots.
+   The ineligible individual's sell is refused (``not_eligible``), each failed condition
+   named — a few hundred grams of sink PCER is below a lot too — and the platform pools
+   pointed to; the emitter buys CEA and leaves a bid it cancels;
 3. after the last session the operator closes each contract's day: what is open
    expires (its holds released exactly) and the close is fixed.
 
@@ -39,23 +40,36 @@ from pctrade.identity.model import Facts, RiskLevel, VerificationMethod
 from pctrade.identity.queries import facts_of
 from pctrade.kernel.clock import SetClock
 from pctrade.kernel.errors import Conflict, PctradeError
-from pctrade.kernel.units import FEN_PER_YUAN, G_PER_T
+from pctrade.kernel.units import FEN_PER_YUAN, G_PER_T, format_carbon
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import CASH_NAME, SYSTEM_OWNER, Role
+from pctrade.ledger.queries import account_view
 from pctrade.market import reads
 from pctrade.market.commands import CancelOrder, CloseDay, ListContract, PlaceOrder
 from pctrade.market.eligibility import POOLS_HINT, NotEligible, decide
 
 TRADING_DAY = date(2026, 11, 23)  # a Monday; no holiday in the CN calendar
 MARKET = "CN"
-PCER_SUMMER = "PCER-GD-CI-2026Q3-001"
 CST = timedelta(hours=8)
+SAVER_LOTS = 2  # what the saver sells of the summer's PCER, in the contract's lots
 
 
-def _cst(hh: int, mm: int) -> datetime:
-    """A moment of the trading day in China Standard Time, as the UTC clock reads it."""
-    d = TRADING_DAY
-    return datetime(d.year, d.month, d.day, hh, mm, tzinfo=UTC) - CST
+def cst(day: date, hh: int, mm: int) -> datetime:
+    """A moment of ``day`` in China Standard Time, as the UTC clock reads it."""
+    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=UTC) - CST
+
+
+def yuan(fen_per_t: int | None) -> str:
+    return "—" if fen_per_t is None else f"¥{fen_per_t / 100:,.2f}/t"
+
+
+def quantity(grams: int) -> str:
+    """Whole tonnes with separators (``1,500 t``), else the unit that reads (``20 kg``)."""
+    if grams == 0:
+        return "0"
+    if grams % G_PER_T == 0:
+        return f"{grams // G_PER_T:,} t"
+    return format_carbon(grams)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +82,7 @@ class Cast:
     forest: str
     seller: str  # an individual who qualifies to trade directly
     refused: str  # one who does not
-    pcer_sink: str  # the sink batch (its vintage names the PCER contract)
+    pcer: str  # a PCER batch the seller holds (its vintage names the PCER contract)
     ccer: str
     cea: str
 
@@ -87,7 +101,8 @@ class TradingDay:
     closes: list[tuple[str, int | None, int]] = field(default_factory=list)  # code, close, g
 
 
-def _contract_of(batch: str) -> ListContract:
+def contract_of(batch: str) -> ListContract:
+    """The contract a batch trades in (``contract_key``: instrument, jurisdiction, vintage)."""
     instrument, jurisdiction, _project, vintage, _serial = batch.split("-")
     return ListContract(instrument, jurisdiction, vintage, MARKET)
 
@@ -102,14 +117,14 @@ def run_trading_day(
     out = TradingDay()
 
     def at(hh: int, mm: int) -> None:
-        clock.now = _cst(hh, mm)
+        clock.now = cst(TRADING_DAY, hh, mm)
 
     # ---- before the open -------------------------------------------------------------
     at(9, 0)
-    references = {cast.pcer_sink: 8_000, cast.ccer: 7_000, cast.cea: 6_000}
+    references = {cast.pcer: 8_000, cast.ccer: 7_000, cast.cea: 6_000}
     codes: dict[str, str] = {}
     for batch, reference in references.items():
-        listing = _contract_of(batch)
+        listing = contract_of(batch)
         cmd = ListContract(
             listing.instrument,
             listing.jurisdiction,
@@ -144,10 +159,6 @@ def run_trading_day(
             SYSTEM_OWNER, f"demo:trading:facts:{party}", RecordFacts(party, recorded)
         )
         count(bool(done["replayed"]))
-    summer = c.Issue(
-        PCER_SUMMER, [accounts[cast.seller], accounts[cast.refused]], [3 * G_PER_T, 2 * G_PER_T]
-    )
-    count(registry.issue(cast.regulator, "demo:trading:issue:pcer", summer).replayed)
     otc = 2_000 * G_PER_T
     goods = c.Transfer(accounts[cast.forest], accounts[cast.institution], cast.ccer, otc)
     count(registry.transfer(cast.forest, "demo:trading:otc:ccer:goods", goods).replayed)
@@ -157,33 +168,35 @@ def run_trading_day(
     count(registry.transfer(cast.institution, "demo:trading:otc:ccer:cash", pay).replayed)
 
     # ---- the morning session -----------------------------------------------------------
-    def place(who: str, batch: str, coid: str, side: str, yuan_fen: int, tonnes: int) -> int:
-        cmd = PlaceOrder(codes[batch], accounts[who], coid, side, yuan_fen, tonnes * G_PER_T)
+    def place(who: str, batch: str, coid: str, side: str, price: int, grams: int) -> int:
+        cmd = PlaceOrder(codes[batch], accounts[who], coid, side, price, grams)
         done = market.place(who, f"demo:trading:order:{coid}", cmd)
         count(bool(done["replayed"]))
         out.orders += 1
         return int(done["order_id"])
 
+    lot_g = pcer_lot_g(app)
+    t = G_PER_T
     at(9, 31)
-    place(cast.institution, cast.ccer, "ins-ccer-1", "sell", 7_100, 1_500)
-    place(cast.institution, cast.ccer, "ins-ccer-2", "sell", 7_150, 500)
+    place(cast.institution, cast.ccer, "ins-ccer-1", "sell", 7_100, 1_500 * t)
+    place(cast.institution, cast.ccer, "ins-ccer-2", "sell", 7_150, 500 * t)
     at(9, 35)
-    place(cast.emitter, cast.ccer, "emt-ccer-1", "buy", 7_150, 1_800)
+    place(cast.emitter, cast.ccer, "emt-ccer-1", "buy", 7_150, 1_800 * t)
     at(9, 40)
-    place(cast.seller, cast.pcer_sink, "ind-pcer-1", "sell", 8_200, 2)
+    place(cast.seller, cast.pcer, "ind-pcer-1", "sell", 8_200, SAVER_LOTS * lot_g)
     at(9, 41)
     out.refused = cast.refused
-    out.reasons = _refusal(app, cast, codes[cast.pcer_sink], accounts)
+    out.reasons = _refusal(app, cast, codes[cast.pcer], accounts, lot_g)
     at(9, 45)
-    place(cast.emitter, cast.pcer_sink, "emt-pcer-1", "buy", 8_250, 2)
+    place(cast.emitter, cast.pcer, "emt-pcer-1", "buy", 8_300, SAVER_LOTS * lot_g)
     at(10, 0)
-    place(cast.institution, cast.cea, "ins-cea-1", "sell", 6_100, 1_000)
-    place(cast.emitter, cast.cea, "emt-cea-1", "buy", 6_100, 600)
+    place(cast.institution, cast.cea, "ins-cea-1", "sell", 6_100, 1_000 * t)
+    place(cast.emitter, cast.cea, "emt-cea-1", "buy", 6_100, 600 * t)
     at(10, 30)
-    bid = place(cast.emitter, cast.pcer_sink, "emt-pcer-2", "buy", 8_100, 1)
+    bid = place(cast.emitter, cast.pcer, "emt-pcer-2", "buy", 8_100, lot_g)
     at(11, 0)
     done = market.cancel(
-        cast.emitter, "demo:trading:cancel:emt-pcer-2", CancelOrder(codes[cast.pcer_sink], bid)
+        cast.emitter, "demo:trading:cancel:emt-pcer-2", CancelOrder(codes[cast.pcer], bid)
     )
     count(bool(done["replayed"]))
     out.cancelled += 1
@@ -201,11 +214,27 @@ def run_trading_day(
     return out
 
 
-def _refusal(app: App, cast: Cast, code: str, accounts: Mapping[str, int]) -> list[tuple[str, str]]:
-    """The ineligible individual's sell, refused: each failed condition. A rerun finds
-    the day closed (the market refuses first); the same decision is then taken from the
-    same facts and rules, which is what the refusal said."""
-    cmd = PlaceOrder(code, accounts[cast.refused], "ind-pcer-x", "sell", 8_100, G_PER_T)
+def _in_contract(asset: str, code: str) -> bool:
+    """Whether batch ``asset`` (instrument-jurisdiction-project-vintage-serial) is one of
+    contract ``code``'s (instrument-jurisdiction-vintage)."""
+    parts = asset.split("-")
+    return len(parts) == 5 and f"{parts[0]}-{parts[1]}-{parts[3]}" == code
+
+
+def pcer_lot_g(app: App) -> int:
+    """The PCER contract's lot under the day's rules (``[trading] lots.PCER``)."""
+    trading = app.rules.in_force(MARKET, TRADING_DAY).trading
+    assert trading is not None
+    return trading.for_instrument("PCER").quantity_step_g
+
+
+def _refusal(
+    app: App, cast: Cast, code: str, accounts: Mapping[str, int], lot_g: int
+) -> list[tuple[str, str]]:
+    """The ineligible individual's sell of one lot, refused: each failed condition. A
+    rerun finds the day closed (the market refuses first); the same decision is then
+    taken from the same facts, rules and holding, which is what the refusal said."""
+    cmd = PlaceOrder(code, accounts[cast.refused], "ind-pcer-x", "sell", 8_100, lot_g)
     try:
         app.market.place(cast.refused, "demo:trading:order:ind-pcer-x", cmd)
     except NotEligible as exc:
@@ -219,34 +248,42 @@ def _refusal(app: App, cast: Cast, code: str, accounts: Mapping[str, int]) -> li
     assert rule_set.eligibility is not None
     with app.store.reader() as uow:
         facts = facts_of(uow, cast.refused)
+    # What the market counted: the contract's batches held, available or frozen.
+    held_g = sum(
+        h.amount
+        for h in account_view(app.store, accounts[cast.refused]).holdings
+        if h.state in ("available", "frozen") and _in_contract(h.asset, code)
+    )
     decision = decide(
         cast.refused,
         Role.INDIVIDUAL,
         facts,
-        rule_set.eligibility,
+        rule_set.eligibility.for_instrument("PCER"),
         rule_set=rule_set.version,
         digest=rule_set.digest,
         day=TRADING_DAY,
-        held_g=2 * G_PER_T,
+        held_g=held_g,
     )
     return [(str(c), why) for c, why in decision.failed]
 
 
 def summary_lines(day: TradingDay, names: Mapping[str, str]) -> list[str]:
     """A few lines for the demo's summary: orders, trades, prices, the refusal, closes."""
-
-    def yuan(fen_per_t: int | None) -> str:
-        return "—" if fen_per_t is None else f"¥{fen_per_t / 100:,.2f}/t"
-
     lines = [
-        f"交易日 Trading day {day.day} (CN rules): {day.orders} orders 委托, "
+        f"交易日 Trading day {day.day} (CN rules, order book 挂牌): {day.orders} orders 委托, "
         f"{day.cancelled} cancelled 撤单, {len(day.trades)} trades 成交"
     ]
     for code, price, grams in day.trades:
-        lines.append(f"  成交 {code}: {grams // G_PER_T:,} t at {yuan(price)}")
+        lines.append(f"  成交 {code}: {quantity(grams)} at {yuan(price)}")
     why = "; ".join(code for code, _ in day.reasons)
     who = names.get(day.refused, day.refused)
     lines.append(f"  拒绝 Refused {who}: not_eligible ({why}). {POOLS_HINT}")
-    for code, close, grams in day.closes:
-        lines.append(f"  收盘 Close {code}: {yuan(close)} · volume {grams // G_PER_T:,} t")
+    lines += close_lines(day.closes)
     return lines
+
+
+def close_lines(closes: list[tuple[str, int | None, int]]) -> list[str]:
+    return [
+        f"  收盘 Close {code}: {yuan(close)} · volume {quantity(grams)}"
+        for code, close, grams in closes
+    ]

@@ -18,7 +18,7 @@ from pctrade.ledger.model import Role
 from pctrade.ledger.sql.store import SqlStore
 
 PASSWORD = "correct horse battery"
-BATCH = "PCER-GD-AFF0007-2026Q3-001"
+BATCH = "CCER-CN-AFF0007-2026Q3-001"
 CEA = "CEA-GD-ALLOC-2026-001"
 
 

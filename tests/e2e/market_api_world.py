@@ -1,9 +1,9 @@
-"""The market's API tests' world: the funded cast on a trading day, a PCER contract.
+"""The market's API tests' world: the funded cast on a trading day, a CCER contract.
 
 The clock stands on Monday 2026-12-07, 10:00 China Standard Time (the morning
 session). Alice is an eligible individual (real name, adult, risk assessment, 5 t of
-PCER); Bob is not (no verified real name, under age, no risk assessment); steelco, the
-key emitter, has ¥1,000,000 to buy with. PCER-GD-2026Q3 is listed at ¥80/t (band
+CCER); Bob is not (no verified real name, under age, no risk assessment); steelco, the
+key emitter, has ¥1,000,000 to buy with. CCER-CN-2026Q3 is listed at ¥80/t (band
 ¥72..¥88).
 """
 
@@ -20,7 +20,7 @@ from pctrade.identity.commands import RecordFacts
 from pctrade.identity.model import Facts, RiskLevel, VerificationMethod
 from pctrade.ledger import commands as c
 
-CONTRACT = "PCER-GD-2026Q3"
+CONTRACT = "CCER-CN-2026Q3"
 T = 1_000_000
 PRICE = 8_000  # fen per tonne
 TRADING_MORNING = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)  # 10:00 CST, Monday
@@ -47,8 +47,8 @@ def open_market(world: World, wired: App, clock: Any) -> World:
     steel = c.Deposit(world.accounts["steelco"], 100_000_000, "bank-steel")
     wired.registry.deposit("registry", "deposit-steel", steel)
     body = {
-        "instrument": "PCER",
-        "jurisdiction": "GD",
+        "instrument": "CCER",
+        "jurisdiction": "CN",
         "vintage": "2026Q3",
         "reference_price_fen_per_t": PRICE,
     }

@@ -57,7 +57,7 @@ def test_batches_are_issued_listed_and_read(funded: World) -> None:
     assert [b["denomination"] for b in listed] == [BATCH, CEA]
     one = funded.get("alice", f"/batches/{BATCH}").json()
     assert one["issued_g"] == 6_000_000
-    assert (one["instrument"], one["jurisdiction"], one["vintage"]) == ("PCER", "GD", "2026Q3")
+    assert (one["instrument"], one["jurisdiction"], one["vintage"]) == ("CCER", "CN", "2026Q3")
     first_page = funded.get("alice", "/batches", limit=1).json()
     assert [b["denomination"] for b in first_page["items"]] == [BATCH]
     second_page = funded.get("alice", "/batches", cursor=first_page["next_cursor"]).json()

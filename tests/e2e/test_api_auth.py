@@ -116,7 +116,7 @@ def test_a_login_needs_an_existing_party_and_a_fair_password(wired: App) -> None
 
 def test_an_individual_cannot_issue_credits(funded: World) -> None:
     body = {
-        "denomination": "PCER-GD-AFF0007-2026Q3-002",
+        "denomination": "CCER-CN-AFF0007-2026Q3-002",
         "allocations": [{"account": funded.accounts["alice"], "quantity_g": 1}],
     }
     assert_refused(funded, "alice", "/batches", body, 403, "forbidden")

@@ -29,10 +29,21 @@ def test_a_transfer_of_zero_or_fewer_grams_is_refused(funded: World, quantity: i
 
 def test_an_issuance_with_a_negative_allocation_is_refused(funded: World) -> None:
     body = {
-        "denomination": "PCER-GD-AFF0007-2026Q3-002",
+        "denomination": "CCER-CN-AFF0007-2026Q3-002",
         "allocations": [{"account": funded.accounts["bob"], "quantity_g": -1}],
     }
     assert_refused(funded, "mee", "/batches", body, 422, "non_positive")
+
+
+@pytest.mark.parametrize("denomination", ["PCER-GD-AFF0007-2026Q3-002", "PCER-GD-CI-2026Q4"])
+def test_a_plain_issuance_of_personal_credits_is_refused(funded: World, denomination: str) -> None:
+    # PCER come only from sink issuance or the carbon-inclusive path, never from POST /batches.
+    body = {
+        "denomination": denomination,
+        "allocations": [{"account": funded.accounts["bob"], "quantity_g": 1_000_000}],
+    }
+    problem = assert_refused(funded, "mee", "/batches", body, 422, "personal_credit_path_required")
+    assert "carbon-inclusive" in problem["detail"]
 
 
 def test_a_deposit_of_zero_fen_is_refused(funded: World) -> None:
@@ -47,7 +58,7 @@ def test_a_quantity_beyond_int64_is_out_of_range(funded: World, quantity: int) -
 
 def test_an_issuance_beyond_int64_is_out_of_range(funded: World) -> None:
     body = {
-        "denomination": "PCER-GD-AFF0007-2026Q3-002",
+        "denomination": "CCER-CN-AFF0007-2026Q3-002",
         "allocations": [{"account": funded.accounts["bob"], "quantity_g": 2**64}],
     }
     assert_refused(funded, "mee", "/batches", body, 422, "out_of_range")
@@ -56,7 +67,7 @@ def test_an_issuance_beyond_int64_is_out_of_range(funded: World) -> None:
 def test_an_issuance_whose_total_overflows_int64_is_out_of_range(funded: World) -> None:
     a = funded.accounts
     body = {
-        "denomination": "PCER-GD-AFF0007-2026Q3-002",
+        "denomination": "CCER-CN-AFF0007-2026Q3-002",
         "allocations": [
             {"account": a["alice"], "quantity_g": INT64_MAX},
             {"account": a["bob"], "quantity_g": INT64_MAX},
@@ -81,7 +92,7 @@ def test_an_account_id_beyond_int64_is_out_of_range(funded: World) -> None:
 
 
 def test_a_transfer_of_an_unknown_batch_is_not_found(funded: World) -> None:
-    body = _transfer(funded, 1, asset="PCER-GD-AFF0007-2026Q3-099")
+    body = _transfer(funded, 1, asset="CCER-CN-AFF0007-2026Q3-099")
     assert_refused(funded, "alice", "/transfers", body, 404, "unknown_batch")
 
 

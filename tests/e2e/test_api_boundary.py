@@ -145,7 +145,7 @@ def test_a_json_body_with_a_duplicated_key_is_refused(funded: World) -> None:
 
 def test_a_duplicated_key_in_a_nested_object_is_refused(funded: World) -> None:
     raw = (
-        b'{"denomination": "PCER-GD-AFF0007-2026Q3-002", "allocations": '
+        b'{"denomination": "CCER-CN-AFF0007-2026Q3-002", "allocations": '
         b'[{"account": 1001, "quantity_g": 1, "account": 1002}]}'
     )
     headers = {**funded.headers["mee"], "Idempotency-Key": "dup-2"}

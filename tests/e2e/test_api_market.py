@@ -132,7 +132,7 @@ def test_refusals_of_state_and_of_who_acts(mkt: World, clock: Any) -> None:
     resale = order(w, "steelco", "sell", PRICE, T, "s-1")
     assert_refused(w, "steelco", ORDERS, resale, 409, "resale_too_soon")
     # the market's hours, and who may list and close
-    listing = {"instrument": "PCER", "jurisdiction": "GD", "vintage": "2026Q3"}
+    listing = {"instrument": "CCER", "jurisdiction": "CN", "vintage": "2026Q3"}
     assert_refused(w, "registry", "/market/contracts", listing, 409, "contract_listed")
     cea = {"instrument": "CEA", "jurisdiction": "GD", "vintage": "2026"}
     assert_refused(w, "alice", "/market/contracts", cea, 403, "forbidden")

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from api_world import BATCH, CEA, World, assert_refused
 
-SERIES = "PCER-GD-AFF0007-2026Q4"
+SERIES = "CCER-CN-AFF0007-2026Q4"
 
 
 def _retire(world: World, who: str, **extra: Any) -> dict[str, Any]:
@@ -80,7 +80,7 @@ def test_a_batchs_supply_by_state_reconciles_with_what_was_issued(funded: World)
     assert sum(supply[s] for s in states) == supply["issued_g"] == 6_000_000
     assert supply["retired_g"] == 1_000
     assert supply["as_of"]["seq"] == funded.head_seq()
-    missing = funded.get("alice", "/batches/PCER-GD-NONE-2026-001/supply")
+    missing = funded.get("alice", "/batches/CCER-CN-NONE-2026-001/supply")
     assert (missing.status_code, missing.json()["code"]) == (404, "unknown_batch")
 
 

@@ -72,7 +72,7 @@ def identity(request: pytest.FixtureRequest, funded: World) -> dict[str, str]:
     contract is listed, the one the market's routes name as their example, so that the
     fuzzer reaches their answers and not only their 404."""
     market = funded.client.app.state.app.market  # type: ignore[attr-defined]
-    listing = ListContract("PCER", "GD", "2026Q3", reference_price_fen_per_t=8_000)
+    listing = ListContract("CCER", "CN", "2026Q3", reference_price_fen_per_t=8_000)
     market.list_contract("registry", "schema-listing", listing)
     return {"party": str(request.param)}
 

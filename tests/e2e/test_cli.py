@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.csv as pa_csv
@@ -26,7 +24,7 @@ from pctrade.ledger import queries
 from pctrade.ledger.model import Role, State
 from pctrade.ledger.sql.store import SqlStore
 
-BATCH = "PCER-GD-AFF0007-2026Q3-001"
+BATCH = "CCER-CN-AFF0007-2026Q3-001"
 CEA = "CEA-GD-ALLOC-2025-001"
 ENV = {"COLUMNS": "200", "PCTRADE_DATABASE_URL": ""}
 
@@ -44,7 +42,7 @@ def sqlite_path(url: str) -> str:
 
 # ---- a small registry to act on --------------------------------------------------------
 class World:
-    """alice and bob (individuals) and an emitter; PCER to alice, CEA to the emitter."""
+    """alice and bob (individuals) and an emitter; CCER to alice, CEA to the emitter."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -77,71 +75,6 @@ def world(sqlite_url: str) -> World:
     return World(sqlite_url)
 
 
-# ---- demo ------------------------------------------------------------------------------
-def test_demo_seeds_a_registry_that_verifies(sqlite_url: str) -> None:
-    result = run(sqlite_url, "demo", "--people", "8")
-    assert result.exit_code == 0, result.output
-    out = result.output
-    assert "verify: OK (" in out
-    for text in (BATCH, CEA, "生态环境部", "RC-", "Retirement certificate", "serve --demo"):
-        assert text in out
-    for text in ("交易日 Trading day 2026-11-23", "not_eligible", "收盘 Close PCER-GD-2026Q3"):
-        assert text in out
-    totals = {b.denomination: b for b in export_module.batch_totals(SqlStore(sqlite_url)).items}
-    pcer = totals[BATCH]
-    assert sum(pcer.by_state.values()) == pcer.issued_g
-    assert pcer.amount(State.RETIRED) > 0 and pcer.amount(State.CANCELLED) > 0
-    assert totals[CEA].amount(State.SURRENDERED) > 0
-    assert run(sqlite_url, "verify").exit_code == 0
-
-
-def test_demo_twice_writes_nothing_new(sqlite_url: str) -> None:
-    first = run(sqlite_url, "demo", "--people", "6")
-    head = contexts.verify(SqlStore(sqlite_url)).head_seq
-    second = run(sqlite_url, "demo", "--people", "6")
-    assert first.exit_code == second.exit_code == 0
-    assert contexts.verify(SqlStore(sqlite_url)).head_seq == head
-    assert "written: 0" in second.output
-
-
-def test_demo_reset_starts_again_and_a_different_population_is_refused(sqlite_url: str) -> None:
-    assert run(sqlite_url, "demo", "--people", "6").exit_code == 0
-    mismatch = run(sqlite_url, "demo", "--people", "7")
-    assert mismatch.exit_code == 2
-    assert "error [demo_mismatch]" in mismatch.output
-    again = run(sqlite_url, "demo", "--people", "7", "--reset")
-    assert again.exit_code == 0, again.output
-    assert "replayed: 0" in again.output
-
-
-@pytest.mark.pg
-def test_demo_reset_on_postgresql_drops_every_module_s_tables(scratch_pg_url: str) -> None:
-    # The reset must drop the sink and carbon-inclusive tables too, or re-migrating
-    # after it fails on tables that already exist.
-    assert run(scratch_pg_url, "demo", "--people", "5").exit_code == 0
-    again = run(scratch_pg_url, "demo", "--people", "5", "--reset")
-    assert again.exit_code == 0, again.output
-    assert "replayed: 0" in again.output and "verify: OK" in again.output
-
-
-def test_console_script_runs_the_demo(tmp_path: Path) -> None:
-    script = Path(sys.executable).with_name("pctrade")
-    url = f"sqlite:///{tmp_path / 'script.db'}"
-    done = subprocess.run(
-        [str(script), "demo", "--db", url, "--people", "5"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "verify: OK (" in done.stdout
-    verified = subprocess.run(
-        [str(script), "--db", url, "verify"], capture_output=True, text=True, check=False
-    )
-    assert verified.returncode == 0 and "verify: OK" in verified.stdout
-
-
 # ---- registry writes -------------------------------------------------------------------
 def test_open_account_registers_the_party(world: World) -> None:
     result = run(world.url, "registry", "open-account", "carol", "--name", "陈洁")
@@ -163,11 +96,21 @@ def test_authorize_lets_an_agent_move_holdings(world: World) -> None:
 
 def test_issue_to_one_account_with_units(world: World) -> None:
     number = f"IND-{world.ids['bob']:010d}"
-    batch = "PCER-GD-AFF0007-2026Q3-002"
+    batch = "CCER-CN-AFF0007-2026Q3-002"
     result = run(world.url, "registry", "issue", batch, "--to", number, "-q", "1.5t", "--as", "mee")
     assert result.exit_code == 0, result.output
     assert world.balance("bob", batch) == 1_500_000
     assert "1.5 t to 1 account" in result.output
+
+
+def test_a_plain_issue_of_personal_credits_is_refused_and_writes_nothing(world: World) -> None:
+    head = world.head()
+    for name in ("PCER-GD-AFF0007-2026Q3-002", "PCER-GD-CI-2026Q4"):
+        refused = run(world.url, "registry", "issue", name, "--to", str(world.ids["bob"]),
+                      "-q", "1t", "--as", "mee")  # fmt: skip
+        assert refused.exit_code == 2, refused.output
+        assert "error [personal_credit_path_required]" in refused.output
+    assert world.head() == head
 
 
 def test_issue_in_bulk_from_a_csv_file(world: World, tmp_path: Path) -> None:
@@ -393,9 +336,9 @@ def test_the_reads_integrators_need_from_a_shell(world: World) -> None:
     assert f"as of 截至 seq {before + 1}" in now.output and "1.999 t" in now.output
     supply = run(world.url, "registry", "supply", BATCH)
     assert supply.exit_code == 0 and BATCH in supply.output
-    issued = run(world.url, "registry", "issue", "PCER-GD-AFF0007-2026Q4", "--to", alice,
+    issued = run(world.url, "registry", "issue", "CCER-CN-AFF0007-2026Q4", "--to", alice,
                  "-q", "1t", "--as", "mee")  # fmt: skip
-    assert issued.exit_code == 0 and "PCER-GD-AFF0007-2026Q4-001" in issued.output
+    assert issued.exit_code == 0 and "CCER-CN-AFF0007-2026Q4-001" in issued.output
     first = run(world.url, "registry", "batches", "--limit", "1")
     [cursor] = re.findall(r"--cursor (\S+)", first.output)
     rest = run(world.url, "registry", "batches", "--cursor", cursor)

@@ -2,32 +2,56 @@
 
 Behaviour events go through the DuckDB pipeline into green energy, credited uncollected;
 the travellers collect it daily for four weeks and sponsor m² of forest at the published
-price over a 20-year crediting period; verified removals become PCER for the buffer and,
-per unit, for the sponsors; what nobody collected lapses; a later day's energy, once
-collected, is issued directly on the carbon-inclusive path. Every gram is accounted for.
+price over a 20-year crediting period, all but the saver; verified removals become PCER
+for the buffer and, per unit, for the sponsors; the summer's unspent energy — the
+saver's four weeks — becomes PCER on the carbon-inclusive path; what nobody collected
+lapses; a later day's energy, once collected, is issued on the carbon-inclusive path
+too. Then two trading days: the order book, where the saver sells that PCER in the
+personal-credit lot, and an allowance auction, a block trade and the close. Every gram
+is accounted for.
+
+The demo is seeded once for the module (about as long as all the checks together were
+each test's); the tests read it, and the one that seeds again does so on a copy.
 """
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from pctrade import demo
+from pctrade.demo_second_trading_day import BLOCK_T, SECOND_DAY
+from pctrade.demo_trading import TRADING_DAY
 from pctrade.energy import service as energy_service
-from pctrade.ledger.model import ENERGY_ASSET, State, SystemAccount
+from pctrade.ledger.model import CASH_ASSET, ENERGY_ASSET, State, SystemAccount
 from pctrade.ledger.queries import account_view
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.market import reads as market_reads
+from pctrade.market.data.records import TradeMode
+from pctrade.market.model import local_time
+from pctrade.rules import shipped
 from pctrade.sinks.sql import store as sinks_store
 
+PEOPLE = 12
+T = 1_000_000
+Seeded = tuple[SqlStore, demo.DemoResult]
 
-@pytest.fixture
-def seeded(tmp_path: Path) -> tuple[SqlStore, demo.DemoResult]:
-    app = demo.build_app(f"sqlite:///{tmp_path}/demo.db")
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("demo") / "demo.db"
+
+
+@pytest.fixture(scope="module")
+def seeded(demo_db: Path) -> Iterator[Seeded]:
+    app = demo.build_app(f"sqlite:///{demo_db}")
     try:
-        yield app.store, demo.seed(app, people=12)  # type: ignore[misc]
+        yield app.store, demo.seed(app, people=PEOPLE)
     finally:
         app.close()
 
@@ -50,18 +74,21 @@ def balance(store: SqlStore, account: int, batch: str, state: State) -> int:
         return uow.balance(account, found.asset_id, state)
 
 
-def test_each_behaviour_day_is_quantified_with_a_refusal_and_a_hold(
-    seeded: tuple[SqlStore, demo.DemoResult],
-) -> None:
+def entries(store: SqlStore, op_type: str) -> list[object]:
+    with store.reader() as uow:
+        return [e for e in uow.entries_page(0, 5_000) if e.header.op_type == op_type]
+
+
+def test_each_behaviour_day_is_quantified_with_a_refusal_and_a_hold(seeded: Seeded) -> None:
     _, result = seeded
     assert [d.day for d in result.days] == [demo.SPONSOR_DAY, *demo.INCLUSIVE_DAYS]
     for day in result.days:
-        assert (day.rejected, day.held, day.people) == (1, 1, 12)
+        assert (day.rejected, day.held, day.people) == (1, 1, PEOPLE)
         assert day.credited_g > 0
 
 
 def test_sink_issuance_splits_verified_removals_between_buffer_and_sponsors(
-    seeded: tuple[SqlStore, demo.DemoResult],
+    seeded: Seeded,
 ) -> None:
     store, result = seeded
     sink = result.sink_issuance
@@ -75,11 +102,15 @@ def test_sink_issuance_splits_verified_removals_between_buffer_and_sponsors(
     assert sink.attributed_g * sink.project_units <= (sink.removals_g - sink.buffer_g) * sold
     # 20 years of a fir m² at 1 g per g: about 18.7 kg, computed by the published model.
     assert 18_000 < price < 19_500
-    # Every traveller who collected a unit's price in June sponsored whole m² with it.
+    # Every traveller but the saver who collected a unit's price in June sponsored
+    # whole m² with it; the saver sponsored nothing.
     june = collected_in_june(store)
-    assert len(june) == 11  # all but one of the 12 travel
-    assert sink.sponsors == sum(1 for g in june.values() if g >= price) >= 5
-    assert sold == sum(g // price for g in june.values())
+    saver = result.accounts[demo.person_id(demo.SAVER)]
+    assert len(june) == PEOPLE - 1  # all but one of the 12 travel
+    sponsors = {a: g for a, g in june.items() if a != saver}
+    assert june[saver] >= price
+    assert sink.sponsors == sum(1 for g in sponsors.values() if g >= price) >= 5
+    assert sold == sum(g // price for g in sponsors.values())
     # The conversion line: energy spent = expected removal at 1 g per g; the sponsors'
     # credits are their m²'s share of the verified removals, less the buffer.
     conv = result.conversion
@@ -93,8 +124,9 @@ def test_sink_issuance_splits_verified_removals_between_buffer_and_sponsors(
         postings = uow.postings_of(sink.issue_seq)
     credited = dict(zip(postings.accounts, postings.deltas, strict=True))
     assert credited[SystemAccount.BUFFER] == sink.buffer_g
-    people = [result.accounts[demo.person_id(i)] for i in range(12)]
+    people = [result.accounts[demo.person_id(i)] for i in range(PEOPLE)]
     assert sum(credited.get(a, 0) for a in people) == sink.attributed_g
+    assert saver not in credited
 
 
 def collected_in_june(store: SqlStore) -> dict[int, int]:
@@ -108,35 +140,26 @@ def collected_in_june(store: SqlStore) -> dict[int, int]:
         return {int(a): int(g) for a, g in rows}
 
 
-def test_travellers_collect_daily_and_what_nobody_collected_lapses(
-    seeded: tuple[SqlStore, demo.DemoResult],
-) -> None:
+def test_travellers_collect_daily_and_what_nobody_collected_lapses(seeded: Seeded) -> None:
     store, result = seeded
     travel = result.travel
-    assert travel is not None and travel.travellers == 11
-    assert travel.collections == 11 * demo.TRAVEL_DAYS and travel.lapsed_g == 0
+    assert travel is not None and travel.travellers == PEOPLE - 1
+    assert travel.collections == (PEOPLE - 1) * demo.TRAVEL_DAYS and travel.lapsed_g == 0
     june = collected_in_june(store)
     first_day = energy_credited(store, demo.SPONSOR_DAY)
     assert sum(june.values()) == travel.collected_g
     assert travel.collected_g == travel.credited_g + sum(first_day[a] for a in june)
     # The one who stayed home never collected June's energy: it lapsed in November.
-    home = result.accounts[demo.person_id(11)]
+    home = result.accounts[demo.person_id(PEOPLE - 1)]
     assert home not in june and result.expired_g == first_day[home]
     with store.reader() as uow:
         assert uow.balance(home, ENERGY_ASSET, State.EXPIRED) == first_day[home]
 
 
-def test_carbon_inclusive_credits_equal_the_energy_they_spent(
-    seeded: tuple[SqlStore, demo.DemoResult],
-) -> None:
-    store, result = seeded
-    ci = result.inclusive
-    assert ci is not None and ci.batch.startswith("PCER-GD-CI-") and ci.people > 0
+def _issued_and_spent(store: SqlStore, seq: int) -> tuple[dict[int, int], dict[int, int]]:
     with store.reader() as uow:
-        postings = uow.postings_of(ci.issue_seq)
-    rows = list(
-        zip(postings.accounts, postings.assets, postings.states, postings.deltas, strict=True)
-    )
+        postings = uow.postings_of(seq)
+    rows = zip(postings.accounts, postings.assets, postings.states, postings.deltas, strict=True)
     spent: dict[int, int] = {}
     issued: dict[int, int] = {}
     for account, asset, state, delta in rows:
@@ -144,55 +167,199 @@ def test_carbon_inclusive_credits_equal_the_energy_they_spent(
             spent[account] = spent.get(account, 0) + delta
         elif asset != ENERGY_ASSET and state == State.AVAILABLE and delta > 0:
             issued[account] = issued.get(account, 0) + delta
-    # Person by person, the credits are exactly the energy the same entry spent.
-    assert issued == spent and sum(issued.values()) == ci.issued_g
-    assert all(balance(store, a, ci.batch, State.AVAILABLE) == g for a, g in issued.items())
+    return issued, spent
+
+
+def test_carbon_inclusive_credits_equal_the_energy_they_spent(seeded: Seeded) -> None:
+    store, result = seeded
+    for ci, vintage in ((result.summer, "2026Q3"), (result.inclusive, "2026Q4")):
+        assert ci is not None and ci.batch == f"PCER-GD-CI-{vintage}-001" and ci.people > 0
+        issued, spent = _issued_and_spent(store, ci.issue_seq)
+        # Person by person, the credits are exactly the energy the same entry spent.
+        assert issued == spent and sum(issued.values()) == ci.issued_g
+
+
+def test_the_saver_s_four_weeks_become_summer_pcer_and_the_sponsors_change_too(
+    seeded: Seeded,
+) -> None:
+    store, result = seeded
+    summer = result.summer
+    assert summer is not None
+    issued, _ = _issued_and_spent(store, summer.issue_seq)
+    june = collected_in_june(store)
+    saver = result.accounts[demo.person_id(demo.SAVER)]
+    # The saver spent nothing on m²: all they collected in June was claimed.
+    assert issued[saver] == june[saver]
+    price = int(demo_project_price(store))
+    for account, collected in june.items():
+        change = collected if account == saver else collected % price
+        # Guangdong's per-person minimum is 1 kg: below it a person keeps their energy.
+        assert issued.get(account, 0) == (change if change >= 1_000 else 0)
+
+
+def demo_project_price(store: SqlStore) -> int:
+    with store.reader() as uow:
+        project = sinks_store.project(uow, demo.PROJECT)
+    assert project is not None
+    return int(project["unit_energy_g"])
+
+
+def test_every_pcer_batch_came_by_a_credit_path(seeded: Seeded) -> None:
+    """No PCER was issued plainly: the sink issuance (with its attribution table) and
+    the two carbon-inclusive issuances made every personal credit of the story."""
+    store, result = seeded
+    made = []
+    for entry in [*entries(store, "issue"), *entries(store, "inclusive_issue")]:
+        header = entry.header  # type: ignore[attr-defined]
+        batch = header.payload["batch"]["denomination"]
+        if batch.startswith("PCER-"):
+            kind = header.payload.get("evidence", {}).get("kind")
+            made.append((header.op_type, kind, batch))
+    assert sorted(made) == [
+        ("inclusive_issue", None, "PCER-GD-CI-2026Q3-001"),
+        ("inclusive_issue", None, "PCER-GD-CI-2026Q4-001"),
+        ("issue", "sink_issuance", result.pcer),
+    ]
 
 
 def test_the_demo_registry_verifies_and_the_retirement_is_from_the_sink_batch(
-    seeded: tuple[SqlStore, demo.DemoResult],
+    seeded: Seeded,
 ) -> None:
     store, result = seeded
-    assert result.report is not None and result.report.ok
+    assert result.report is not None and result.report.ok, result.report
     view = account_view(store, result.accounts[result.retiree])
     assert any(h.asset == result.pcer and h.state == "retired" for h in view.holdings)
 
 
-def test_seeding_again_writes_nothing(seeded: tuple[SqlStore, demo.DemoResult]) -> None:
-    store, first = seeded
-    again = demo.seed(demo.build_app(store), people=12)
+def test_seeding_again_writes_nothing(seeded: Seeded, demo_db: Path, tmp_path: Path) -> None:
+    _, first = seeded
+    copy = tmp_path / "demo.db"
+    with sqlite3.connect(demo_db) as source, sqlite3.connect(copy) as target:
+        source.backup(target)  # a consistent copy, the WAL included
+    kept = demo_db.with_name("demo-data")
+    if kept.exists():
+        shutil.copytree(kept, tmp_path / "demo-data")
+    app = demo.build_app(f"sqlite:///{copy}")
+    try:
+        again = demo.seed(app, people=PEOPLE)
+    finally:
+        app.close()
     assert (again.written, again.replayed) == (0, first.written)
+    assert again.report is not None and again.report.ok
 
 
 def test_the_trading_day_trades_through_the_book_and_refuses_the_ineligible(
-    seeded: tuple[SqlStore, demo.DemoResult],
+    seeded: Seeded,
 ) -> None:
-    """An emitter buys PCER and CCER on the book, an eligible individual sells PCER
-    directly, an ineligible one is refused with each reason, every contract closes, and
-    every fill is a trade_settle entry that verify has checked (the report is OK)."""
+    """An emitter buys PCER and CCER on the book, the saver sells their carbon-inclusive
+    PCER directly in 10 kg lots, an ineligible one is refused with each reason, every
+    contract closes, and every fill is a trade_settle entry that verify has checked."""
     store, result = seeded
     day = result.trading
     assert day is not None and result.report is not None and result.report.ok
     traded = {code for code, _, _ in day.trades}
     assert {"PCER-GD-2026Q3", "CCER-CN-2024"} <= traded
-    assert day.reasons and [c for c, _ in day.reasons] == [
+    refused_q3 = sum(
+        h.amount
+        for h in account_view(store, result.accounts[day.refused]).holdings
+        if h.asset.startswith("PCER-GD-") and h.asset.endswith("-2026Q3-001")
+    )
+    below = ["holding_below_min"] if refused_q3 < 10_000 else []
+    assert [c for c, _ in day.reasons] == [
         "real_name_not_verified",
         "no_risk_assessment",
+        *below,
     ]
     fills = market_reads.my_fills(store, demo.EMITTER).items
     bought = {(f["contract"], f["side"]) for f in fills}
     assert {("PCER-GD-2026Q3", "buy"), ("CCER-CN-2024", "buy")} <= bought
-    seller = demo.person_id(3)
+    seller = demo.person_id(demo.SAVER)
     sold = market_reads.my_fills(store, seller).items
-    assert [(f["contract"], f["side"], f["quantity_g"]) for f in sold] == [
-        ("PCER-GD-2026Q3", "sell", 2_000_000)
+    # Two lots of 10 kg at ¥82.00/t: 164 fen, the cash whole to the fen.
+    assert [(f["contract"], f["side"], f["quantity_g"], f["cash_fen"]) for f in sold] == [
+        ("PCER-GD-2026Q3", "sell", 20_000, 164)
     ]
+    # They sold from the summer's carbon-inclusive batch, the only PCER they held.
+    summer = result.summer
+    assert summer is not None
+    issued, _ = _issued_and_spent(store, summer.issue_seq)
+    account = result.accounts[seller]
+    assert balance(store, account, summer.batch, State.AVAILABLE) == issued[account] - 20_000
     assert market_reads.my_orders(store, day.refused).items == []  # nothing was written
-    with store.reader() as uow:
-        settled = [e for e in uow.entries_page(0, 500) if e.header.op_type == "trade_settle"]
-    assert len(settled) == len(day.trades)
     closes = {code: close for code, close, _ in day.closes}
     assert closes["PCER-GD-2026Q3"] == 8_200
     # nothing is left frozen for an order after the close
     emitter = account_view(store, result.accounts[demo.EMITTER])
     assert not [h for h in emitter.holds if h["reason"] == "order"]
+
+
+def test_every_fill_of_both_days_is_one_settlement_entry(seeded: Seeded) -> None:
+    store, _ = seeded
+    app = demo.build_app(store)
+    records = app.market_reports.trade_records(
+        None, TRADING_DAY.isoformat(), SECOND_DAY.isoformat()
+    )
+    modes = {mode: sum(1 for r in records if r.mode is mode) for mode in TradeMode}
+    assert all(modes.values()), modes  # the book, a block and an auction
+    settled = len(entries(store, "trade_settle")) + len(entries(store, "auction_settle"))
+    assert settled == len(records)
+
+
+def test_the_auction_clears_at_one_price_and_releases_each_bid_exactly(seeded: Seeded) -> None:
+    store, result = seeded
+    day = result.second_day
+    assert day is not None
+    a = day.auction
+    # 25,000 t bid for 20,000 t: filled in price order down to the ¥47.00 bid, which
+    # is filled in part; the ¥46.00 bid loses; every winner pays ¥47.00.
+    assert (a["offered_g"], a["sold_g"], a["unsold_g"]) == (20_000 * T, 20_000 * T, 0)
+    assert (a["clearing_price_fen_per_t"], a["bid_count"], a["bidder_count"]) == (4_700, 5, 3)
+    won = {b.party: b.won_g for b in day.bidders}
+    assert won == {demo.EMITTER: 8_000 * T, demo.CEMENT: 7_000 * T, demo.INSTITUTION: 5_000 * T}
+    for bidder in day.bidders:
+        assert bidder.frozen_fen == bidder.paid_fen + bidder.released_fen
+        # every bid's hold is drawn down or released: none of its cash stays frozen
+        with store.reader() as uow:
+            account = result.accounts[bidder.party]
+            assert uow.balance(account, CASH_ASSET, State.FROZEN) == 0
+    for entry in entries(store, "auction_settle"):
+        assert entry.header.payload["price_fen_per_t"] == 4_700  # type: ignore[attr-defined]
+    # Sold from the registry's auction account, which holds none of it now.
+    auction = account_view(store, int(SystemAccount.AUCTION))
+    assert not [h for h in auction.holdings if h.asset == "CEA-GD-ALLOC-2026-001" and h.amount]
+
+
+def test_the_block_trade_is_large_in_band_in_the_afternoon_and_respects_t_plus_1(
+    seeded: Seeded,
+) -> None:
+    store, result = seeded
+    day = result.second_day
+    assert day is not None
+    trading = shipped().in_force("CN", SECOND_DAY).trading
+    assert trading is not None
+    blk = day.block
+    assert blk["state"] == "agreed" and blk["quantity_g"] >= trading.block_quantity_min_g
+    assert result.trading is not None
+    previous = {code: close for code, close, _ in result.trading.closes}["CEA-GD-2025"]
+    assert previous is not None
+    band = previous * trading.block_price_limit_bps // 10_000
+    assert previous - band <= blk["price_fen_per_t"] <= previous + band
+    app = demo.build_app(store)
+    [block] = [
+        r
+        for r in app.market_reports.trade_records(
+            None, SECOND_DAY.isoformat(), SECOND_DAY.isoformat()
+        )
+        if r.mode is TradeMode.BLOCK
+    ]
+    on, second = local_time(block.at)  # China Standard Time
+    assert on == SECOND_DAY and 13 * 3_600 <= second < 15 * 3_600
+    assert (block.seller_party, block.buyer_party) == (demo.EMITTER, demo.CEMENT)
+    # T+1: the power company held 100,000 t of 2025 allowances before Monday; the
+    # block sold them and the 600 t it bought on the book on Monday, the day before.
+    bought_monday = sum(
+        int(f["quantity_g"])
+        for f in market_reads.my_fills(store, demo.EMITTER).items
+        if f["contract"] == "CEA-GD-2025" and f["side"] == "buy" and f["day"] == str(TRADING_DAY)
+    )
+    assert bought_monday == 600 * T and 100_000 * T + bought_monday == BLOCK_T * T

@@ -17,7 +17,7 @@ from pctrade.ledger.service import Registry
 from pctrade.ledger.sql import schema
 from pctrade.ledger.sql.store import SqlStore
 
-BATCH = "PCER-GD-AFF0007-2026Q3-001"
+BATCH = "CCER-CN-AFF0007-2026Q3-001"
 Snapshot = tuple[int, dict[tuple[int, int, int], int], dict[int, int]]
 
 

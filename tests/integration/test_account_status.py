@@ -39,7 +39,7 @@ from pctrade.ledger.status import Standing, limits
 from table_snapshot import everything, reused
 
 RETIREMENT = Retirement("Steel Co", "offset", "CN-GD", "2026")
-NEW_BATCH = "PCER-GD-AFF0007-2026Q4-001"
+NEW_BATCH = "CCER-CN-AFF0007-2026Q4-001"
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pctrade.ledger.model import Role
 from pctrade.ledger.sql import pgcopy
 from pctrade.ledger.sql.store import SqlStore
 
-BATCH = "PCER-GD-AFF0007-2026Q3-001"
+BATCH = "CCER-CN-AFF0007-2026Q3-001"
 
 
 def test_pieces_join_to_the_whole_payload() -> None:

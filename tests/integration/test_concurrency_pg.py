@@ -24,7 +24,7 @@ from pctrade.ledger.model import FIRST_HOLDER_ACCOUNT, Role
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 
-BATCH = "PCER-GD-BANK-2026-001"
+BATCH = "CCER-CN-BANK-2026-001"
 START_G = 10_000
 START_FEN = 10_000
 READ_PAUSE_S = 0.005

@@ -38,7 +38,7 @@ reg.open_accounts("registry", "bulk-open", c.OpenAccounts(Role.INDIVIDUAL, parti
 accounts = list(range(1000, 1000 + n))
 print("READY", flush=True)
 for serial in range(1, 1000):
-    name = f"PCER-GD-CRASH-2026-{serial:03d}"
+    name = f"CCER-CN-CRASH-2026-{serial:03d}"
     reg.issue("reg", f"issue-{serial}", c.Issue(name, accounts, [serial] * n))
     print("ISSUED", serial, flush=True)
 """

@@ -16,7 +16,7 @@ from pctrade.ledger.queries import account_view, journal_page
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 
-BATCH = "PCER-GD-AFF0007-2026Q3-001"
+BATCH = "CCER-CN-AFF0007-2026Q3-001"
 PEOPLE = 20
 
 

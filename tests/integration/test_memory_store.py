@@ -24,7 +24,7 @@ from pctrade.ledger.ports import Store
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 
-BATCH = "PCER-GD-AFF0007-2026Q3-001"
+BATCH = "CCER-CN-AFF0007-2026Q3-001"
 
 
 def _script(reg: Registry) -> None:

@@ -28,7 +28,7 @@ from pctrade.ledger.operations import FreezeReason, Retirement
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 
-SERIES = "PCER-GD-AFF0009-2026Q4"
+SERIES = "CCER-CN-AFF0009-2026Q4"
 WHY = Retirement("Alice", "offset")
 
 

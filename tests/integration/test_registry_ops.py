@@ -29,7 +29,7 @@ from pctrade.ledger.model import CASH_ASSET, Role, State, SystemAccount
 from pctrade.ledger.operations import FreezeReason, Retirement, plan_transfer, plan_unfreeze
 from pctrade.ledger.postings import Posting, Postings
 from pctrade.ledger.queries import account_view, certificate
-from pctrade.ledger.service import Receipt
+from pctrade.ledger.service import Receipt, RowsBeside
 from pctrade.ledger.sql.store import BULK_THRESHOLD, SqlStore
 
 RETIREMENT = Retirement("Alice", "offset my commute", "CN-GD", "2026")
@@ -168,7 +168,7 @@ BAD: list[tuple[str, Call, type[PctradeError], str]] = [
      lambda w: w.reg.transfer("alice", "b", T(-1, w.bob, BATCH, 1)),
      NotFound, "unknown_account"),
     ("transfer of unknown batch",
-     lambda w: w.reg.transfer("alice", "b", T(w.alice, w.bob, "PCER-GD-AFF0007-2026Q3-002", 1)),
+     lambda w: w.reg.transfer("alice", "b", T(w.alice, w.bob, "CCER-CN-AFF0007-2026Q3-002", 1)),
      NotFound, "unknown_batch"),
     ("transfer of malformed batch",
      lambda w: w.reg.transfer("alice", "b", T(w.alice, w.bob, "nonsense", 1)),
@@ -189,41 +189,52 @@ BAD: list[tuple[str, Call, type[PctradeError], str]] = [
     ("bad idempotency key", lambda w: w.reg.transfer("alice", "a b", T(w.alice, w.bob, BATCH, 1)),
      ValidationError, "bad_idempotency_key"),
     ("issue by an individual",
-     lambda w: w.reg.issue("alice", "b", c.Issue("PCER-GD-AFF0007-2026Q3-002", [w.bob], [5])),
+     lambda w: w.reg.issue("alice", "b", c.Issue("CCER-CN-AFF0007-2026Q3-002", [w.bob], [5])),
      Forbidden, "forbidden"),
     ("issue of an existing batch", lambda w: w.reg.issue("reg", "b", c.Issue(BATCH, [w.bob], [5])),
      Conflict, "batch_exists"),
     ("issue zero",
-     lambda w: w.reg.issue("reg", "b", c.Issue("PCER-GD-AFF0007-2026Q3-002", [w.bob], [0])),
+     lambda w: w.reg.issue("reg", "b", c.Issue("CCER-CN-AFF0007-2026Q3-002", [w.bob], [0])),
      ValidationError, "non_positive"),
     ("issue negative",
      lambda w: w.reg.issue(
-         "reg", "b", c.Issue("PCER-GD-AFF0007-2026Q3-002", [w.bob, w.alice], [-5, 10])),
+         "reg", "b", c.Issue("CCER-CN-AFF0007-2026Q3-002", [w.bob, w.alice], [-5, 10])),
      ValidationError, "non_positive"),
     ("issue beyond int64",
      lambda w: w.reg.issue(
-         "reg", "b", c.Issue("PCER-GD-AFF0007-2026Q3-002", [w.bob], [INT64_MAX + 1])),
+         "reg", "b", c.Issue("CCER-CN-AFF0007-2026Q3-002", [w.bob], [INT64_MAX + 1])),
      ValidationError, "out_of_range"),
     ("issue summing beyond int64",
      lambda w: w.reg.issue(
-         "reg", "b", c.Issue("PCER-GD-AFF0007-2026Q3-002", [w.bob, w.alice], [INT64_MAX, 1])),
+         "reg", "b", c.Issue("CCER-CN-AFF0007-2026Q3-002", [w.bob, w.alice], [INT64_MAX, 1])),
      ValidationError, "out_of_range"),
     ("issue to nobody",
-     lambda w: w.reg.issue("reg", "b", c.Issue("PCER-GD-AFF0007-2026Q3-002", [], [])),
+     lambda w: w.reg.issue("reg", "b", c.Issue("CCER-CN-AFF0007-2026Q3-002", [], [])),
      ValidationError, "missing_field"),
     ("issue to an unknown account",
-     lambda w: w.reg.issue("reg", "b", c.Issue("PCER-GD-AFF0007-2026Q3-002", [424242], [5])),
+     lambda w: w.reg.issue("reg", "b", c.Issue("CCER-CN-AFF0007-2026Q3-002", [424242], [5])),
      NotFound, "unknown_account"),
     ("issue to a recipient twice",
      lambda w: w.reg.issue(
-         "reg", "b", c.Issue("PCER-GD-AFF0007-2026Q3-002", [w.bob, w.bob], [5, 5])),
+         "reg", "b", c.Issue("CCER-CN-AFF0007-2026Q3-002", [w.bob, w.bob], [5, 5])),
      ValidationError, "duplicate_recipient"),
     ("issue into the issuance account",
      lambda w: w.reg.issue(
-         "reg", "b", c.Issue("PCER-GD-AFF0007-2026Q3-002", [int(SystemAccount.ISSUANCE)], [5])),
+         "reg", "b", c.Issue("CCER-CN-AFF0007-2026Q3-002", [int(SystemAccount.ISSUANCE)], [5])),
      ValidationError, "bad_account"),
+    ("plain issue of personal credits",
+     lambda w: w.reg.issue("reg", "b", c.Issue("PCER-GD-AFF0007-2026Q3-002", [w.bob], [5])),
+     ValidationError, "personal_credit_path_required"),
+    ("plain issue of a personal series",
+     lambda w: w.reg.issue("reg", "b", c.Issue("PCER-GD-CI-2026Q4", [w.bob], [5])),
+     ValidationError, "personal_credit_path_required"),
+    ("issue of personal credits with another path's evidence",
+     lambda w: w.reg.issue(
+         "reg", "b", c.Issue("PCER-GD-AFF0007-2026Q3-002", [w.bob], [5]),
+         evidence=RowsBeside(lambda uow, entry: None, {"kind": "sink_reversal"})),
+     ValidationError, "personal_credit_path_required"),
     ("issue with bad denomination",
-     lambda w: w.reg.issue("reg", "b", c.Issue("PCER-GD-AFF0007-2026Q3-000", [w.bob], [5])),
+     lambda w: w.reg.issue("reg", "b", c.Issue("CCER-CN-AFF0007-2026Q3-000", [w.bob], [5])),
      ValidationError, "bad_denomination"),
     ("freeze more than available",
      lambda w: w.reg.freeze("alice", "b", c.Freeze(w.alice, BATCH, 1_001, FreezeReason.ORDER, "o")),
@@ -502,10 +513,10 @@ def test_duplicate_key_with_different_body_is_an_idempotency_conflict(world: Wor
 
 
 def test_a_replay_of_a_bulk_issuance_is_recognised(world: World) -> None:
-    cmd = c.Issue("PCER-GD-AFF0007-2026Q3-002", [world.alice, world.bob], [7, 8])
+    cmd = c.Issue("CCER-CN-AFF0007-2026Q3-002", [world.alice, world.bob], [7, 8])
     first = world.reg.issue("reg", "bulk", cmd)
     assert world.reg.issue("reg", "bulk", cmd).seq == first.seq
-    other = c.Issue("PCER-GD-AFF0007-2026Q3-002", [world.alice, world.bob], [8, 7])
+    other = c.Issue("CCER-CN-AFF0007-2026Q3-002", [world.alice, world.bob], [8, 7])
     refused(
         world,
         lambda w: w.reg.issue("reg", "bulk", other),
@@ -537,10 +548,10 @@ def test_bulk_issuance_above_the_bulk_threshold_posts_every_row(world: World) ->
         first = uow.accounts_of("m0")[0].account_id
     ids = list(range(first, first + int(opened.payload["accounts"])))
     amounts = [INT64_MAX // (2 * n) - i for i in range(n)]  # large, distinct, exact
-    r = world.reg.issue("reg", "bulk", c.Issue("PCER-GD-AFF0007-2026Q3-009", ids, amounts))
+    r = world.reg.issue("reg", "bulk", c.Issue("CCER-CN-AFF0007-2026Q3-009", ids, amounts))
     with world.store.reader() as uow:
         postings = uow.postings_of(r.seq)
-        asset = uow.batch_named("PCER-GD-AFF0007-2026Q3-009")
+        asset = uow.batch_named("CCER-CN-AFF0007-2026Q3-009")
         assert asset is not None
         held = [uow.balance(a, asset.asset_id, State.AVAILABLE) for a in ids]
     assert list(postings.accounts) == [SystemAccount.ISSUANCE, *ids]

@@ -113,7 +113,7 @@ class RegistryMachine(RuleBasedStateMachine):
     def issue(self, data: st.DataObject) -> None:
         recipients = data.draw(st.lists(st.sampled_from(self.accounts()), min_size=1, unique=True))
         amounts = [data.draw(quantities) for _ in recipients]
-        name = f"PCER-GD-P{len(self.batches)}-2026Q3-001"
+        name = f"CCER-CN-P{len(self.batches)}-2026Q3-001"
         key = self.key()
         cmd = c.Issue(name, recipients, amounts)
         r = self.reg.issue("reg", key, cmd)
@@ -275,7 +275,7 @@ class RegistryMachine(RuleBasedStateMachine):
             lambda: self.reg.transfer(self.owner[b], "bad", c.Transfer(a, b, "CNY", 1)),
             lambda: self.reg.withdraw(owner, "bad", c.Withdraw(a, have + 1, "r")),
             lambda: self.reg.transfer(owner, "bad", c.Transfer(a, 10**9, "CNY", 1)),
-            lambda: self.reg.issue(owner, "bad", c.Issue("PCER-GD-X-2026-001", [a], [1])),
+            lambda: self.reg.issue(owner, "bad", c.Issue("CCER-CN-X-2026-001", [a], [1])),
         ]
         self.expect_refusal(owner, calls[kind])
 

@@ -27,8 +27,8 @@ from pctrade.market.sql import store as mdb
 from pctrade.rules import RuleBook
 
 T = 1_000_000  # grams per tonne
-CONTRACT = "PCER-GD-2026Q3"
-BATCHES = ("PCER-GD-AFF0007-2026Q3-001", "PCER-GD-AFF0008-2026Q3-001")
+CONTRACT = "CCER-CN-2026Q3"
+BATCHES = ("CCER-CN-AFF0007-2026Q3-001", "CCER-CN-AFF0008-2026Q3-001")
 DAY = date(2026, 12, 7)
 
 
@@ -88,7 +88,7 @@ def build_market(
         reg.issue("reg", f"i-{i}", c.Issue(batch, holders, [50 * T, 50 * T, 5 * T, 50 * T]))
     for name in ("alice", "bob", "steel", "fund", "plat"):
         reg.deposit("reg", f"d-{name}", c.Deposit(ids[name], 100_000_000, f"bank-{name}"))
-    listing = ListContract("PCER", "GD", "2026Q3", reference_price_fen_per_t=reference)
+    listing = ListContract("CCER", "CN", "2026Q3", reference_price_fen_per_t=reference)
     app.market.list_contract("registry", "list-1", listing)
     return MarketWorld(app, clock, ids)
 

@@ -20,7 +20,7 @@ from pctrade.cli.main import app
 from pctrade.ledger.sql.store import SqlStore
 
 ENV = {"COLUMNS": "200", "PCTRADE_DATABASE_URL": ""}
-C = "PCER-GD-2026Q3"
+C = "CCER-CN-2026Q3"
 
 
 @pytest.fixture

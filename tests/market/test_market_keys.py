@@ -23,11 +23,11 @@ from pctrade.market import audit
 from pctrade.market.commands import ListContract, PlaceOrder
 from pctrade.market.sql import store as mdb
 
-OTHER = "PCER-GD-2026Q4"
+OTHER = "CCER-CN-2026Q4"
 
 
 def _second_contract(w: Any) -> None:
-    listing = ListContract("PCER", "GD", "2026Q4", reference_price_fen_per_t=6_000)
+    listing = ListContract("CCER", "CN", "2026Q4", reference_price_fen_per_t=6_000)
     w.market.list_contract("registry", "list-2", listing)
 
 
@@ -241,8 +241,8 @@ def test_after_a_reset_the_service_knows_nothing_of_the_old_registry(store: SqlS
         ]
     )
     # asset 1 is now another vintage's batch, which the old contract does not trade
-    reg.issue("reg", "i-q4", c.Issue("PCER-GD-AFF0007-2026Q4-001", [plat], [50 * T]))
-    listing = ListContract("PCER", "GD", "2026Q3", reference_price_fen_per_t=6_000)
+    reg.issue("reg", "i-q4", c.Issue("CCER-CN-AFF0007-2026Q4-001", [plat], [50 * T]))
+    listing = ListContract("CCER", "CN", "2026Q3", reference_price_fen_per_t=6_000)
     app.market.list_contract("registry", "list-1", listing)
     again = PlaceOrder(CONTRACT, plat, "s1", "sell", 6_000, 2 * T)
     with pytest.raises(PctradeError) as refused:

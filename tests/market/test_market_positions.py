@@ -29,7 +29,7 @@ def _rules() -> RuleBook:
     assert bj.positions is not None
     positions = replace(
         bj.positions,
-        instruments=("PCER", "CEA"),
+        instruments=("CCER", "CEA"),
         limit_g=150 * T,
         emitter_limit_above_allocation_g=150 * T,
     )
@@ -49,7 +49,7 @@ def test_a_buy_above_the_position_limit_is_refused_and_nothing_is_frozen(
     any_store: SqlStore,
 ) -> None:
     w = build_market(any_store, rules=_rules())
-    alice = w.accounts["alice"]  # holds 100 t of PCER
+    alice = w.accounts["alice"]  # holds 100 t of CCER
     ok = w.market.place("alice", "b1", PlaceOrder(CONTRACT, alice, "b1", "buy", 6_000, 30 * T))
     assert ok["state"] == "open"
     # 100 held + 30 open + 21 more > 150

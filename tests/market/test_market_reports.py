@@ -75,7 +75,7 @@ def test_the_large_holder_report_names_holders_above_the_threshold(any_store: Sq
     w = build_venues(any_store, rules=book)
     report = w.app.market_reports.large_holders("reg", "CN", DAY.isoformat())
     holders = {h["party"]: h["holding_g"] for h in report["holders"]}
-    # the platform holds 300,050 t of PCER; the auction account (the registry's) 10,000 t CEA
+    # the platform holds 300,050 t of CCER; the auction account (the registry's) 10,000 t CEA
     assert holders["plat"] == 300_100 * T
     assert "alice" not in holders  # 100 t, not above 100 t
 
@@ -100,7 +100,7 @@ def test_trades_between_two_people_one_platform_onboarded_are_wash_trades(
         )
         ids[name] = int(app.identity.onboard("plat", f"on-{name}", cmd).payload["account"])
     app.registry.issue(
-        "reg", "i-dan", c.Issue("PCER-GD-AFF0010-2026Q3-001", [ids["dan"]], [10 * T])
+        "reg", "i-dan", c.Issue("CCER-CN-AFF0010-2026Q3-001", [ids["dan"]], [10 * T])
     )
     app.registry.deposit("reg", "d-eve", c.Deposit(ids["eve"], 10_000_000, "bank-eve"))
     w.clock.now = at(DAY, 13, 5)

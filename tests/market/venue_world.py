@@ -1,6 +1,6 @@
 """A market for block trades and auctions: the service tests' world, with big holdings.
 
-On top of ``market_world``: the platform holds 300,000 t of a third PCER batch, the
+On top of ``market_world``: the platform holds 300,000 t of a third CCER batch, the
 emitter and the institution's cash is enough for a block trade, the auction account
 (``SystemAccount.AUCTION``) holds a CEA allocation batch to auction (contract
 ``CEA-GD-2026``, listed under CN), and the clock stands at 13:30 on Monday 2026-12-07,
@@ -19,7 +19,7 @@ from pctrade.rules import RuleBook
 
 CEA_CONTRACT = "CEA-GD-2026"
 CEA_BATCH = "CEA-GD-ALLOC-2026-001"
-BIG_BATCH = "PCER-GD-AFF0009-2026Q3-001"
+BIG_BATCH = "CCER-CN-AFF0009-2026Q3-001"
 __all__ = ["CEA_CONTRACT", "CONTRACT", "DAY", "T", "build_venues", "frozen_state"]
 
 

@@ -33,9 +33,7 @@ PACKAGE = Path(pctrade.__file__).parent
 NOT_HTTP = (
     "bootstrap/settings.py",  # a server's settings, checked before it serves anything
     "cli/",
-    "demo.py",
-    "demo_events.py",
-    "demo_trading.py",
+    "demo",  # demo.py and its chapters, demo_*.py
     "export.py",
     "ledger/sql/admin.py",
 )

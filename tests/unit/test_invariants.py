@@ -51,7 +51,7 @@ def chain(plans: Sequence[Plan], keys: Sequence[str] | None = None) -> list[Stor
 
 
 def history() -> list[Plan]:
-    batch = Batch(CREDIT, Denomination.parse("PCER-GD-AFF0007-2026Q3-001"), 100, 0)
+    batch = Batch(CREDIT, Denomination.parse("CCER-CN-AFF0007-2026Q3-001"), 100, 0)
     parties = [Party("alice", Role.INDIVIDUAL, "A"), Party("bob", Role.INDIVIDUAL, "B")]
     return [
         plan_genesis(),
@@ -184,3 +184,42 @@ def test_releasing_a_hold_that_never_existed_is_detected() -> None:
     plans = history()
     plans.append(plan_unfreeze(99, 1001, CREDIT, 1, 1))
     assert ("bad_hold", 7) in codes(replay(chain(plans)))
+
+
+def _personal_issue(evidence_kind: str | None, op_type: str = "issue") -> list[StoredEntry]:
+    """The history, then a PCER batch issued by ``op_type`` with that kind of evidence."""
+    batch = Batch(2, Denomination.parse("PCER-GD-AFF0007-2026Q3-001"), 50, 0)
+    plan = plan_issue(batch, [(1001, 50)])
+    payload = dict(plan.payload)
+    if evidence_kind is not None:
+        payload["evidence"] = {"kind": evidence_kind}
+    return chain([*history(), replace(plan, op_type=op_type, payload=payload)])
+
+
+def _replay_with_paths(entries: Sequence[StoredEntry]) -> Replay:
+    r = Replay(credit_paths=frozenset({("issue", "sink_issuance"), ("inclusive_issue", None)}))
+    for e in entries:
+        r.feed(e)
+    return r
+
+
+def test_a_personal_batch_issued_outside_every_credit_path_is_flagged() -> None:
+    assert codes(_replay_with_paths(_personal_issue(None))) == [("personal_credit_off_path", 7)]
+    other = _replay_with_paths(_personal_issue("sink_reversal"))
+    assert codes(other) == [("personal_credit_off_path", 7)]
+    # No path registered at all: no personal batch is legitimate.
+    alone = Replay()
+    for e in _personal_issue("sink_issuance"):
+        alone.feed(e)
+    assert codes(alone) == [("personal_credit_off_path", 7)]
+
+
+def test_a_personal_batch_issued_by_a_registered_path_passes() -> None:
+    assert _replay_with_paths(_personal_issue("sink_issuance")).ok
+    by_own_op_type = Replay(
+        credit_paths=frozenset({("inclusive_issue", None)}),
+        batch_op_types=frozenset({"inclusive_issue"}),
+    )
+    for e in _personal_issue(None, op_type="inclusive_issue"):
+        by_own_op_type.feed(e)
+    assert by_own_op_type.ok, by_own_op_type.problems

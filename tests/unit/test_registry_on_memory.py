@@ -34,7 +34,7 @@ from pctrade.ledger.postings import Posting, Postings
 from pctrade.ledger.queries import verify
 from pctrade.ledger.service import Registry
 
-BATCH = "PCER-GD-AFF0007-2026Q3-001"
+BATCH = "CCER-CN-AFF0007-2026Q3-001"
 TS = "2026-07-01T00:00:00.000000Z"
 
 
@@ -113,7 +113,7 @@ def test_an_unknown_actor_may_do_nothing(w: World) -> None:
 
 def test_only_authorities_issue_and_deposit(w: World) -> None:
     with pytest.raises(Forbidden):
-        w.reg.issue("alice", "i", c.Issue("PCER-GD-AFF0007-2026Q4-001", [w.alice], [5]))
+        w.reg.issue("alice", "i", c.Issue("CCER-CN-AFF0007-2026Q4-001", [w.alice], [5]))
     with pytest.raises(Forbidden):
         w.reg.deposit("alice", "d", c.Deposit(w.alice, 5, "self"))
 
@@ -167,7 +167,7 @@ def test_unknown_accounts_and_batches_are_named(w: World) -> None:
         w.reg.transfer("alice", "x", c.Transfer(w.alice, 999_999, BATCH, 1))
     assert account.value.code == "unknown_account"
     with pytest.raises(NotFound) as batch:
-        w.reg.transfer("alice", "y", c.Transfer(w.alice, w.bob, "PCER-GD-AFF0009-2026Q3-001", 1))
+        w.reg.transfer("alice", "y", c.Transfer(w.alice, w.bob, "CCER-CN-AFF0009-2026Q3-001", 1))
     assert batch.value.code == "unknown_batch"
 
 

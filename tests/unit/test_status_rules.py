@@ -55,7 +55,7 @@ ALICE = Account(1000, HolderType.INDIVIDUAL, "alice")
 BOB = Account(1001, HolderType.INDIVIDUAL, "bob")
 ISSUANCE = Account(SystemAccount.ISSUANCE, HolderType.SYSTEM, "registry")
 TS = "2026-01-01T00:00:00.000000Z"
-BATCH_NAME = "PCER-GD-AFF0007-2026Q3-001"
+BATCH_NAME = "CCER-CN-AFF0007-2026Q3-001"
 
 
 # ---- the rule ------------------------------------------------------------------------
@@ -268,7 +268,7 @@ def test_replay_finds_a_status_table_that_disagrees_with_the_journal() -> None:
 
 
 def test_replay_finds_anything_posted_to_a_closed_account_even_by_an_authority() -> None:
-    batch = Batch(2, Denomination.parse("PCER-GD-AFF0007-2026Q3-002"), 5, 0)
+    batch = Batch(2, Denomination.parse("CCER-CN-AFF0007-2026Q3-002"), 5, 0)
     steps = [
         *_history(),
         ("reg", status.plan_status(BOB, OPEN, CLOSED, "left")),

@@ -216,6 +216,7 @@ CODES: Final[Mapping[int, tuple[str, ...]]] = {
         "parcel_wetland",
         "password_too_long",
         "password_unchanged",
+        "personal_credit_path_required",
         "price_not_positive",
         "price_off_tick",
         "proposal_to_self",

@@ -49,7 +49,7 @@ from pctrade.identity.service import Identity, IdentityConfig
 from pctrade.inclusive.service import CarbonInclusive
 from pctrade.kernel.clock import Clock, SystemClock
 from pctrade.kernel.entropy import Entropy, system_entropy
-from pctrade.ledger.extensions import Context
+from pctrade.ledger.extensions import Context, credit_paths_of
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.market.auctions import Auctions
@@ -220,6 +220,7 @@ def build(
             clock,
             group_commit=group_commit,
             entropy=entropy if entropy is not None else system_entropy,
+            credit_paths=credit_paths_of(contexts.CONTEXTS),
         ),
         identity_config=identity if identity is not None else default_identity(),
         owns_engine=owns_engine,

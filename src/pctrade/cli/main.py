@@ -35,7 +35,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pctrade import demo as demo_scenario
-from pctrade import demo_trading
+from pctrade import demo_second_trading_day, demo_trading
 from pctrade.bootstrap import App, contexts
 from pctrade.bootstrap.settings import ServeSettings
 from pctrade.cli import behaviour as behaviour_cli
@@ -162,6 +162,9 @@ def _print_summary(url: str, seeded: tuple[App, demo_scenario.DemoResult]) -> No
     if result.trading is not None:
         for line in demo_trading.summary_lines(result.trading, result.names):
             console.print(line)
+    if result.second_day is not None:
+        for line in demo_second_trading_day.summary_lines(result.second_day, result.names):
+            console.print(line)
     console.print(render.verify_ok(result.report))
     _print_next_steps(url, result)
 
@@ -255,13 +258,16 @@ def _chain_table(result: demo_scenario.DemoResult) -> Table:
         "过期 Lapsed",
         f"{render.amount_text('GE', result.expired_g)} never collected within 72 h",
     )
-    ci = result.inclusive
-    if ci is not None:
-        table.add_row(
-            "碳普惠 Carbon-inclusive",
-            f"{ci.people:,} 人 people ≥ 最低 minimum → {render.amount_text('PCER', ci.issued_g)}"
-            f" ({ci.batch}, {ci.rule_set})",
-        )
+    for label, ci in (
+        ("碳普惠 Carbon-inclusive, summer", result.summer),
+        ("碳普惠 Carbon-inclusive, November", result.inclusive),
+    ):
+        if ci is not None:
+            table.add_row(
+                label,
+                f"{ci.people:,} 人 people ≥ 最低 minimum → "
+                f"{render.amount_text('PCER', ci.issued_g)} ({ci.batch}, {ci.rule_set})",
+            )
     return table
 
 

@@ -8,6 +8,10 @@ market, pools, compliance). Each context declares a ``Context``:
   replaying an entry of that type must pass (``OperationType``). The name is the string
   the journal records and hashes, so it is never renamed. An op type that issues a
   batch says so, and replay then counts the batch's issued grams from its payload;
+- ``credit_paths``: the ways its use cases create personal credits (PCER, DESIGN §4):
+  an op type of its own, or the ledger's ``issue`` carrying the evidence its path writes
+  beside the entry (``CreditPath``). The registry refuses a plain ``issue`` of a
+  personal instrument, and replay flags a personal batch made any other way;
 - ``trackers``: checks that need the whole history, fed every entry in journal order
   (a fresh one per replay, see ``invariants.Tracker``);
 - ``audits``: checks of the context's own tables beside the journal, run in the same
@@ -61,11 +65,27 @@ class OperationType:
 
 
 @dataclass(frozen=True, slots=True)
+class CreditPath:
+    """A way personal credits come into being: entries of ``op_type`` and, when
+    ``evidence_kind`` is set, only those whose payload's evidence is of that kind (the
+    sink issuance is the ledger's ``issue`` with its attribution table beside it; the
+    carbon-inclusive issuance has an op type of its own). The context's audit is what
+    checks that evidence against its rows."""
+
+    op_type: str
+    evidence_kind: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "op_type", str(self.op_type))
+
+
+@dataclass(frozen=True, slots=True)
 class Context:
     """What one bounded context registers with the ledger."""
 
     name: str
     operations: tuple[OperationType, ...] = ()
+    credit_paths: tuple[CreditPath, ...] = ()
     trackers: tuple[Callable[[], Tracker], ...] = ()
     audits: tuple[Audit, ...] = ()
     metadata: tuple[MetaData, ...] = ()
@@ -104,7 +124,18 @@ def replay_for(contexts: Sequence[Context]) -> Replay:
             if op.issues_batch:
                 batch_op_types.add(op.name)
     trackers = [make() for context in contexts for make in context.trackers]
-    return Replay(checks=checks, batch_op_types=frozenset(batch_op_types), trackers=trackers)
+    paths = frozenset((p.op_type, p.evidence_kind) for p in credit_paths_of(contexts))
+    return Replay(
+        checks=checks,
+        batch_op_types=frozenset(batch_op_types),
+        trackers=trackers,
+        credit_paths=paths,
+    )
+
+
+def credit_paths_of(contexts: Sequence[Context]) -> tuple[CreditPath, ...]:
+    """Every registered way of creating personal credits (``Registry`` takes them)."""
+    return tuple(path for context in contexts for path in context.credit_paths)
 
 
 def audits_of(contexts: Sequence[Context]) -> list[Audit]:

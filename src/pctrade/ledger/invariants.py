@@ -14,6 +14,8 @@ Invariants:
   beyond what is left of it (an entry may change several holds: ``"holds"``);
 - per asset, all balances sum to zero (cash in = cash held + cash out);
 - per batch, issued = available + frozen + surrendered + retired + cancelled;
+- a batch of a personal instrument (PCER) is made only by a registered credit path: an
+  entry of the path's op type with the path's kind of evidence (``credit_paths``);
 - every account status change is a transition its status allowed, no entry posts to an
   account beyond what its status allows, and a closed account holds nothing movable
   (``ledger.status``).
@@ -43,6 +45,7 @@ from pctrade.ledger.journal import (
     opened_digest,
 )
 from pctrade.ledger.model import (
+    PERSONAL_INSTRUMENTS,
     Account,
     AccountId,
     AccountStatus,
@@ -107,6 +110,8 @@ class Replay:
     checks: Mapping[str, Sequence[EntryCheck]] = field(default_factory=dict)
     batch_op_types: frozenset[str] = frozenset()
     trackers: Sequence[Tracker] = ()
+    # (op type, evidence kind or None): how personal credits may come into being.
+    credit_paths: frozenset[tuple[str, str | None]] = frozenset()
 
     def flag(self, code: str, message: str, seq: Seq | None = None) -> None:
         if len(self.problems) < PROBLEMS_MAX:
@@ -174,6 +179,24 @@ class Replay:
         elif h.op_type == OpType.ISSUE or h.op_type in self.batch_op_types:
             batch = p["batch"]
             self.issued[int(batch["asset_id"])] = int(batch["issued_g"])
+            # The denomination names the batch in every view; a payload whose instrument
+            # field said otherwise must not hide a personal batch from the check.
+            named = str(batch.get("denomination", "")).split("-", 1)[0]
+            if {named, batch.get("instrument")} & PERSONAL_INSTRUMENTS:
+                self._check_credit_path(h.seq, h.op_type, p)
+
+    def _check_credit_path(self, seq: Seq, op_type: str, payload: JsonDict) -> None:
+        """A personal batch came by a registered path (``Problem`` otherwise)."""
+        evidence = payload.get("evidence")
+        kind = evidence.get("kind") if isinstance(evidence, dict) else None
+        if (op_type, None) in self.credit_paths or (op_type, kind) in self.credit_paths:
+            return
+        self.flag(
+            "personal_credit_off_path",
+            f"{payload['batch']['denomination']} was issued by {op_type}"
+            f"{f' ({kind})' if kind else ''}, not by a personal-credit path",
+            seq,
+        )
 
     def _track_holds(self, seq: Seq, changes: Iterable[JsonDict]) -> None:
         """Hold changes an entry records in its payload: an open, or draw-downs."""

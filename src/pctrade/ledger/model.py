@@ -122,6 +122,14 @@ class Instrument(StrEnum):
     PCER = "PCER"
 
 
+# Personal credits (DESIGN §4): they come into being only from people's behaviour, by a
+# path a context registers (verified sink removals traced to their sponsors, or avoided
+# emissions on the carbon-inclusive path), never by a plain ``issue``. The registry
+# refuses a plain issue of these instruments and ``verify`` flags an entry that made one
+# outside the registered paths (``ledger.extensions.CreditPath``).
+PERSONAL_INSTRUMENTS = frozenset({Instrument.PCER})
+
+
 class SystemAccount(IntEnum):
     """System accounts have fixed ids below the first holder account."""
 

@@ -9,6 +9,7 @@ planner the careful way) and group commit. Any error leaves nothing written.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import TypeVar
 
@@ -24,10 +25,12 @@ from pctrade.kernel.errors import (
 from pctrade.kernel.limits import INT64_MAX
 from pctrade.ledger import access, status
 from pctrade.ledger import commands as c
+from pctrade.ledger.extensions import CreditPath
 from pctrade.ledger.journal import format_ts
 from pctrade.ledger.model import (
     CASH_ASSET,
     FIRST_HOLDER_ACCOUNT,
+    PERSONAL_INSTRUMENTS,
     SERIAL_MAX,
     Account,
     AccountId,
@@ -35,6 +38,7 @@ from pctrade.ledger.model import (
     AssetId,
     Batch,
     Denomination,
+    Instrument,
     Party,
     Role,
     Series,
@@ -174,9 +178,13 @@ class Registry:
         *,
         group_commit: bool = False,
         entropy: Entropy = system_entropy,
+        credit_paths: Iterable[CreditPath] = (),
     ) -> None:
         """``group_commit``: commit concurrent callers' operations together (a server).
         ``entropy``: where certificate tokens are drawn from (``kernel.entropy``).
+        ``credit_paths``: the contexts' ways of creating personal credits
+        (``extensions.credit_paths_of``); ``issue`` makes a personal batch only with the
+        evidence of one of them, so with none it makes no personal batch at all.
 
         Building a registry writes nothing: the genesis entry is written by the one
         explicit start-up step (``pctrade.bootstrap.prepare``), which calls
@@ -185,6 +193,11 @@ class Registry:
         self.store = store
         self.journal = Journal(store, clock, group_commit=group_commit)
         self.entropy = entropy
+        self._personal_evidence = frozenset(
+            p.evidence_kind
+            for p in credit_paths
+            if p.op_type == OpType.ISSUE and p.evidence_kind is not None
+        )
 
     @property
     def clock(self) -> Clock:
@@ -300,6 +313,7 @@ class Registry:
     ) -> Receipt:
         # A series without its serial asks the registry to number the batch.
         name = parse_batch_name(cmd.denomination)
+        self._require_credit_path(name.instrument, evidence)
         if not cmd.account_ids:
             raise ValidationError("an issuance needs at least one recipient", code="missing_field")
         if len(cmd.account_ids) != len(cmd.amounts_g):
@@ -332,6 +346,22 @@ class Registry:
             return plan_issue_columns(batch, ids, cmd.amounts_g)
 
         return self.journal.execute(actor, key, cmd, planner, evidence)
+
+    def _require_credit_path(self, instrument: Instrument, evidence: Evidence | None) -> None:
+        """Personal credits come only from behaviour (DESIGN §4): an issue of one is the
+        last step of a registered path, which hands its evidence (the sink issuance's
+        attribution table); a plain issue of one is refused before anything is read."""
+        if instrument not in PERSONAL_INSTRUMENTS:
+            return
+        facts = None if evidence is None else evidence.facts
+        if facts is not None and facts.get("kind") in self._personal_evidence:
+            return
+        raise ValidationError(
+            f"{instrument} are personal credits: only sink issuance (verified removals "
+            "attributed to their sponsors) and the carbon-inclusive path create them, "
+            "never a plain issue",
+            code="personal_credit_path_required",
+        )
 
     def transfer(self, actor: str, key: str, cmd: c.Transfer) -> Receipt:
         def planner(uow: UnitOfWork, who: Party) -> Plan:

@@ -51,7 +51,7 @@ def close_day(m: Market, run: _Run, key: str, cmd: mc.CloseDay) -> JsonDict:
         return {**close_answer(run.code, done), "replayed": True}
     today, second = local_time(m.registry.clock())
     rule_set = m.rules.in_force(str(run.contract["market"]), day)
-    trading = m._trading(rule_set)
+    trading = m._trading(rule_set, str(run.contract["instrument"]))
     last_close_s = max((s.close_s for s in trading.sessions), default=0)
     if day > today or (day == today and second < last_close_s):
         raise Conflict(f"{run.code}'s {day} has not ended", code="session_not_ended")

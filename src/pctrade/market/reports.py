@@ -169,7 +169,7 @@ class MarketReports:
                 raise NotFound(f"no contract {code}", code="unknown_contract")
             records = self._records(uow, code, a, b)
             rule_set = self.m.rules.in_force(str(contract["market"]), b)
-            trading = self.m._trading(rule_set)
+            trading = self.m._trading(rule_set, str(contract["instrument"]))
             previous = close_before(uow, contract, a)
         # The calendar's trading days of the period (and any day a trade was recorded on).
         days = sorted(

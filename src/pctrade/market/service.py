@@ -176,7 +176,7 @@ class Market:
         """List a contract (the registry operator or the regulator); its code."""
         on = local_time(self.registry.clock())[0]
         rule_set = self.rules.in_force(cmd.market, on)
-        trading = self._trading(rule_set)
+        trading = self._trading(rule_set, cmd.instrument)
         if not exact_cash(trading.price_step_fen_per_t, trading.quantity_step_g):
             raise Conflict(
                 f"{rule_set.version}: tick × lot is not a whole fen per tonne", code="no_rule"
@@ -223,11 +223,13 @@ class Market:
         return {**logged.result, "replayed": logged.replayed}
 
     @staticmethod
-    def _trading(rule_set: RuleSet) -> Trading:
+    def _trading(rule_set: RuleSet, instrument: str) -> Trading:
+        """The rule set's trading rules as a contract of ``instrument`` trades them (its
+        own lot and tick, if the rules give it one: ``Trading.for_instrument``)."""
         trading = rule_set.trading
         if trading is None:
             raise Conflict(f"rule set {rule_set.version} has no trading rules", code="no_rule")
-        return trading
+        return trading.for_instrument(instrument)
 
     # ---- the command frame ---------------------------------------------------------------
     def _command(
@@ -272,7 +274,7 @@ class Market:
         """The rules of the day, if the contract is open for orders now."""
         day, second = local_time(self.registry.clock())
         rule_set = self.rules.in_force(str(run.contract["market"]), day)
-        trading = self._trading(rule_set)
+        trading = self._trading(rule_set, str(run.contract["instrument"]))
         if not trading.is_trading_day(day):
             raise _closed(f"{day} is not a trading day under {rule_set.version}")
         if not trading.in_session(second):
@@ -320,7 +322,7 @@ class Market:
             facts_of(uow, owner.party_id)
             if owner.role in (Role.INDIVIDUAL, Role.INSTITUTION)
             else None,
-            eligibility,
+            eligibility.for_instrument(str(run.contract["instrument"])),
             rule_set=rule_set.version,
             digest=rule_set.digest,
             day=day,

@@ -51,7 +51,7 @@ def open_day(market: Market, run: _Run) -> tuple[RuleSet, Trading, date]:
     """The rules of today, if it is a trading day the contract has not closed."""
     day, _second = local_time(market.registry.clock())
     rule_set = market.rules.in_force(str(run.contract["market"]), day)
-    trading = market._trading(rule_set)
+    trading = market._trading(rule_set, str(run.contract["instrument"]))
     if not trading.is_trading_day(day):
         raise Conflict(f"{day} is not a trading day under {rule_set.version}", code="market_closed")
     open_ = run.contract["trading_day"]
@@ -86,7 +86,7 @@ def require_eligible(
         owner.party_id,
         owner.role,
         facts,
-        eligibility,
+        eligibility.for_instrument(str(run.contract["instrument"])),
         rule_set=rule_set.version,
         digest=rule_set.digest,
         day=day,

@@ -39,6 +39,7 @@ from pctrade.rules.model import (
     Energy,
     Fees,
     IssuancePath,
+    Lot,
     Offsets,
     Positions,
     RuleSet,
@@ -226,6 +227,42 @@ def _contract_key(where: str, value: Any) -> tuple[str, ...]:
 _contract_key.optional = True  # type: ignore[attr-defined]
 _BPS = _int(0, BPS)
 _POSITIVE = _int(1)
+_LOT_KEYS = ("quantity_step_g", "price_step_fen_per_t")
+
+
+def _instrument_table(where: str, value: Any) -> dict[str, Any]:
+    """A table keyed by instrument code (``PCER = …``); absent, empty."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or len(value) > LIST_LEN_MAX:
+        raise RuleSetError(f"{where}: must be a table of at most {LIST_LEN_MAX} instruments")
+    for code in value:
+        if not INSTRUMENT_RE.match(code):
+            raise RuleSetError(f"{where}: {code!r} does not match {INSTRUMENT_RE.pattern}")
+    return value
+
+
+def _lots(where: str, value: Any) -> Mapping[str, Lot]:
+    """``[trading] lots``: ``PCER = { quantity_step_g = …, price_step_fen_per_t = … }``."""
+    found = {}
+    for code, body in _instrument_table(where, value).items():
+        at = f"{where}.{code}"
+        if not isinstance(body, dict) or set(body) != set(_LOT_KEYS):
+            raise RuleSetError(f"{at}: must set exactly {' and '.join(_LOT_KEYS)}")
+        found[code] = Lot(*(_POSITIVE(f"{at}.{k}", body[k]) for k in _LOT_KEYS))
+    return MappingProxyType(found)
+
+
+_lots.optional = True  # type: ignore[attr-defined]
+
+
+def _holding_minimums(where: str, value: Any) -> Mapping[str, int]:
+    """``[eligibility] instrument_holding_min_g``: ``PCER = 10_000``."""
+    table = _instrument_table(where, value)
+    return MappingProxyType({code: _int(0)(f"{where}.{code}", g) for code, g in table.items()})
+
+
+_holding_minimums.optional = True  # type: ignore[attr-defined]
 _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
     "trading": (
         Trading,
@@ -242,6 +279,7 @@ _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
             "sessions": _sessions_or_none,
             "holidays": _holidays,
             "contract_key": _contract_key,
+            "lots": _lots,
         },
     ),
     "positions": (
@@ -291,6 +329,7 @@ _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
             "risk_assessment": _bool,
             "holding_min_g": _int(0),
             "institution_net_assets_min_fen": _optional(_int(0)),
+            "instrument_holding_min_g": _holding_minimums,
         },
     ),
     "energy": (
@@ -453,6 +492,25 @@ def _check_consistent(rule_set: RuleSet, where: str) -> None:
         raise RuleSetError(f"{where}: [fees] trade_fee_bps is above trade_fee_cap_bps")
     _check_positions(rule_set, where)
     _check_auctions(rule_set.auctions, where)
+    _check_lots(rule_set.trading, where)
+
+
+def _check_lots(trading: Trading | None, where: str) -> None:
+    """Every instrument's lot × tick is a whole fen, as the market's own must be (the
+    listing refuses a contract whose lot and tick are not), and its lot divides the
+    order and block sizes, so both stay reachable in whole lots."""
+    if trading is None:
+        return
+    for code, lot in trading.lots.items():
+        at = f"{where}: [trading] lots.{code}"
+        if lot.quantity_step_g * lot.price_step_fen_per_t % G_PER_T:
+            raise RuleSetError(
+                f"{at}: quantity_step_g × price_step_fen_per_t must be a multiple of "
+                f"{G_PER_T}, so that every lot's cash is whole fen"
+            )
+        for name in ("order_quantity_max_g", "block_quantity_min_g"):
+            if getattr(trading, name) % lot.quantity_step_g:
+                raise RuleSetError(f"{at}: the lot does not divide [trading] {name}")
 
 
 def _check_positions(rule_set: RuleSet, where: str) -> None:

@@ -20,9 +20,10 @@ Units follow the rest of pctrade: grams (``_g``), fen (``_fen``), basis points
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
+from types import MappingProxyType
 from typing import NamedTuple, TypeVar
 
 from pctrade.kernel.errors import Conflict
@@ -67,6 +68,16 @@ class Cited:
 
 
 @dataclass(frozen=True, slots=True)
+class Lot:
+    """An instrument's own lot and tick, where they differ from the market's: personal
+    credits are held in grams and kilograms, so a market may trade them in smaller lots
+    (``[trading] lots``). Lot × tick is a whole fen, so every lot's cash is exact."""
+
+    quantity_step_g: int
+    price_step_fen_per_t: int
+
+
+@dataclass(frozen=True, slots=True)
 class Trading:
     quantity_step_g: int
     price_step_fen_per_t: int
@@ -88,6 +99,19 @@ class Trading:
     # What makes batches one contract (fungibility), among ``CONTRACT_KEY_FIELDS``.
     contract_key: tuple[str, ...]
     cited: Cited
+    # Per instrument, a lot and tick of its own (``Lot``); the others trade the above.
+    lots: Mapping[str, Lot] = field(default_factory=lambda: MappingProxyType({}))
+
+    def for_instrument(self, instrument: str) -> Trading:
+        """These rules as a contract of ``instrument`` trades them: its own lot and tick."""
+        lot = self.lots.get(instrument)
+        if lot is None:
+            return self
+        return replace(
+            self,
+            quantity_step_g=lot.quantity_step_g,
+            price_step_fen_per_t=lot.price_step_fen_per_t,
+        )
 
     def is_trading_day(self, day: date) -> bool:
         return day.weekday() < 5 and day not in self.holidays
@@ -208,6 +232,16 @@ class Eligibility:
     # set, at least these net assets (None: no minimum).
     institution_net_assets_min_fen: int | None
     cited: Cited
+    # Per instrument, the holding an individual needs to sell it directly, where it
+    # differs from ``holding_min_g`` (a personal credit's, which trades in smaller lots).
+    instrument_holding_min_g: Mapping[str, int] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+    def for_instrument(self, instrument: str) -> Eligibility:
+        """These conditions for a contract of ``instrument``: its own holding minimum."""
+        minimum = self.instrument_holding_min_g.get(instrument)
+        return self if minimum is None else replace(self, holding_min_g=minimum)
 
 
 @dataclass(frozen=True, slots=True)

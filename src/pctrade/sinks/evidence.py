@@ -147,10 +147,14 @@ def sponsorship_evidence(code: str, units: int, day: str, terms: str) -> dict[st
     return {"kind": "sink_sponsorship", "project": code, "units": units, "day": day, "terms": terms}
 
 
+# The kind of an issuance's evidence: the registry issues PCER only under it (``context``).
+SINK_ISSUANCE = "sink_issuance"
+
+
 def issuance_evidence(figures: Row, attribution: str, report: str, terms: str) -> dict[str, Any]:
     body = {name: _plain(figures[name]) for name in ISSUANCE_FIGURES + UNIT_FIGURES}
     return {
-        "kind": "sink_issuance",
+        "kind": SINK_ISSUANCE,
         **body,
         "attribution": attribution,
         "report": report,

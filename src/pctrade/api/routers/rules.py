@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, is_dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -35,9 +35,13 @@ def _summary(r: RuleSet) -> dict[str, Any]:
     }
 
 
+def _plain_value(value: Any) -> Any:
+    return asdict(value) if is_dataclass(value) and not isinstance(value, type) else value
+
+
 def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return dict(value)
+    if isinstance(value, Mapping):  # e.g. [trading] lots: instrument → its lot and tick
+        return {k: _plain_value(v) for k, v in value.items()}
     if isinstance(value, tuple):
         return list(value)
     return value

@@ -1,0 +1,103 @@
+"""The demo's October: the registry's everyday operations on what the summer issued.
+
+On the scenario clock (the steps of ``pctrade.demo``): cash is deposited — the asset
+manager's and the cement works' enough for November's block trade and auction; then
+allowances, offsets and personal credits change hands over the counter (each sale two
+transfers: the credits, then the cash) and one person gives credits to another; the
+regulator freezes and releases an individual's credits during a data review and a
+platform pool holds some in escrow; the power company surrenders for 2025; a fire's
+reversal cancels the credits' share of the loss from the project's buffer.
+"""
+
+from __future__ import annotations
+
+from pctrade.demo_seeder import (
+    BURNT_PERCENT,
+    CCER,
+    CEA,
+    CEMENT,
+    EMITTER,
+    FOREST,
+    INSTITUTION,
+    PLATFORM,
+    PROJECT,
+    REGULATOR,
+    Seeder,
+    utc,
+)
+from pctrade.kernel.units import FEN_PER_YUAN, G_PER_T
+from pctrade.ledger import commands as c
+from pctrade.ledger.model import CASH_NAME, SYSTEM_OWNER
+from pctrade.ledger.operations import FreezeReason
+
+# Yuan each party deposits. The asset manager funds the autumn's purchases and its
+# bids; the cement works its block purchase (about ¥5.8 million) and its bids.
+DEPOSITS_YUAN = {INSTITUTION: 2_000_000, EMITTER: 800_000, CEMENT: 7_000_000}
+PERSON_DEPOSIT_YUAN = 200
+
+
+def deposit_cash(s: Seeder) -> None:
+    s.clock.now = utc(2026, 10, 16, 2)
+    deposits = list(DEPOSITS_YUAN.items())
+    deposits += [(s.person(i), PERSON_DEPOSIT_YUAN) for i in range(min(10, s.result.people))]
+    for party, yuan in deposits:
+        cmd = c.Deposit(s.acct(party), yuan * FEN_PER_YUAN, f"BANK-{party.upper()}")
+        s.record(s.registry.deposit(SYSTEM_OWNER, f"demo:deposit:{party}", cmd))
+
+
+def _sale(s: Seeder, key: str, seller: str, buyer: str, asset: str, g: int, fen: int) -> None:
+    """A bilateral sale: credits to the buyer, then cash to the seller."""
+    goods = c.Transfer(s.acct(seller), s.acct(buyer), asset, g)
+    s.record(s.registry.transfer(seller, f"demo:{key}:goods", goods))
+    cash = c.Transfer(s.acct(buyer), s.acct(seller), CASH_NAME, fen)
+    s.record(s.registry.transfer(buyer, f"demo:{key}:cash", cash))
+
+
+def trade(s: Seeder) -> None:
+    s.clock.now = utc(2026, 10, 20, 2)
+    # 10,000 t of allowances at ¥60/t; 6,000 t of forest CCER at ¥70/t.
+    _sale(s, "sale:cea", EMITTER, INSTITUTION, CEA, 10_000 * G_PER_T, 600_000_00)
+    _sale(s, "sale:ccer", FOREST, EMITTER, CCER, 6_000 * G_PER_T, 420_000_00)
+    # An individual sells half her PCER at ¥80/t; another gives a quarter to a friend.
+    pcer, seller, giver = s.result.pcer, s.holder(3), s.holder(1)
+    sold_g = max(1, s.issued_to(seller) // 2)
+    price_fen = max(1, sold_g * 80_00 // G_PER_T)
+    _sale(s, "sale:pcer", seller, INSTITUTION, pcer, sold_g, price_fen)
+    gift_g = max(1, s.issued_to(giver) // 4)
+    gift = c.Transfer(s.acct(giver), s.acct(s.holder(2)), pcer, gift_g)
+    s.record(s.registry.transfer(giver, "demo:gift:pcer", gift))
+
+
+def freeze_and_release(s: Seeder) -> None:
+    """A regulator freeze during a data review, released; and a pool escrow kept."""
+    s.clock.now = utc(2026, 10, 22, 2)
+    pcer, reviewed, pooled = s.result.pcer, s.holder(0), s.holder(0)
+    review_g = max(1, s.issued_to(reviewed) // 10)
+    cmd = c.Freeze(s.acct(reviewed), pcer, review_g, FreezeReason.REGULATOR, "MEE-2026-1022 review")
+    hold = s.record(s.registry.freeze(REGULATOR, "demo:freeze:review", cmd))
+    release = c.Unfreeze(hold.seq)
+    s.record(s.registry.unfreeze(REGULATOR, "demo:unfreeze:review", release))
+    pool_g = max(1, s.issued_to(pooled) // 2)
+    pool = c.Freeze(s.acct(pooled), pcer, pool_g, FreezeReason.POOL, "POOL-GD-2026Q4")
+    s.record(s.registry.freeze(PLATFORM, "demo:freeze:pool", pool))
+
+
+def surrender(s: Seeder) -> None:
+    s.clock.now = utc(2026, 10, 25, 2)
+    emitter = s.acct(EMITTER)
+    cea = c.Surrender(emitter, CEA, 100_000 * G_PER_T, "2025")
+    s.record(s.registry.surrender(EMITTER, "demo:surrender:cea", cea))
+    ccer = c.Surrender(emitter, CCER, 5_000 * G_PER_T, "2025")
+    s.record(s.registry.surrender(EMITTER, "demo:surrender:ccer", ccer))
+
+
+def reversal(s: Seeder) -> None:
+    """A fire burns part of the stand: its removals are cancelled from the buffer."""
+    s.clock.now = utc(2026, 10, 28, 2)
+    issuance = s.result.sink_issuance
+    assert issuance is not None
+    loss_g = issuance.removals_g * BURNT_PERCENT // 100
+    cause = "山火 Fire in compartment 12"
+    before = s.head()
+    s.result.reversal = s.sinks.reverse(REGULATOR, "demo:reversal:fire", PROJECT, loss_g, cause)
+    s.count(replayed=s.head() == before)
