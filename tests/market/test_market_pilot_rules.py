@@ -14,8 +14,8 @@ from pctrade.market.commands import AmendOrder, ListContract, PlaceOrder
 # (rule set, batch, the contract's code, a price at the top of its band, a moment in the
 # national market's session that is outside its own)
 PILOTS = [
-    ("GD", "PCER-GD-AFF0010-2027-001", "PCER-GD-2027", 6_600, (13, 15)),
-    ("BJ", "PCER-BJ-AFF0001-2027-001", "PCER-BJ-2027", 7_150, (15, 0)),
+    ("GD", "CCER-GD-AFF0010-2027-001", "CCER-GD-2027", 6_600, (13, 15)),
+    ("BJ", "CCER-BJ-AFF0001-2027-001", "CCER-BJ-2027", 7_150, (15, 0)),
 ]
 
 
