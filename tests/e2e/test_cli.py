@@ -344,3 +344,36 @@ def test_the_reads_integrators_need_from_a_shell(world: World) -> None:
     rest = run(world.url, "registry", "batches", "--cursor", cursor)
     assert BATCH in first.output and CEA in rest.output and BATCH not in rest.output
     assert "--cursor" not in rest.output  # the last page says so by printing none
+
+
+def test_every_app_a_command_opens_is_closed_when_it_ends(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A read, a refused read and a write: each closes what it opened (on PostgreSQL an
+    # app left open keeps its pool's connections until the process ends).
+    opened: list[bootstrap.App] = []
+    closed: list[bootstrap.App] = []
+    build, close = bootstrap.build, bootstrap.App.close
+
+    def building(*args: object, **kwargs: object) -> bootstrap.App:
+        app_ = build(*args, **kwargs)  # type: ignore[arg-type]
+        opened.append(app_)
+        return app_
+
+    def closing(self: bootstrap.App) -> None:
+        closed.append(self)
+        close(self)
+
+    monkeypatch.setattr(bootstrap, "build", building)
+    monkeypatch.setattr(bootstrap.App, "close", closing)
+    number = f"IND-{world.ids['alice']:010d}"
+    for args in (
+        ["registry", "account", number],
+        ["registry", "account", "IND-0000009999"],
+        ["registry", "journal", "--limit", "3"],
+        ["verify"],
+    ):
+        run(world.url, *args)
+        assert opened and {id(a) for a in opened} <= {id(a) for a in closed}, args
+        opened.clear()
+        closed.clear()

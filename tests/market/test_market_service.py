@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 import pytest
 from market_world import CONTRACT, DAY, T, at, build_market, cash, holdings, market_rows
 
@@ -10,6 +12,8 @@ from pctrade.kernel.errors import IdempotencyConflict
 from pctrade.ledger.model import CASH_ASSET, State, SystemAccount
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.market.commands import AmendOrder, CancelOrder, CloseDay, PlaceOrder
+from pctrade.rules.book import RuleBook, shipped
+from pctrade.rules.loader import load_text
 
 
 def _verify(store: SqlStore) -> None:
@@ -106,3 +110,21 @@ def test_the_close_expires_orders_and_fixes_the_vwap_as_next_reference(any_store
     _verify(any_store)
     rows = market_rows(any_store)
     assert len(rows["market_trades"]) == 2
+
+
+def test_the_close_is_on_the_tick_the_bars_report(any_store: SqlStore) -> None:
+    # On a 10 fen tick, 1 t at 6,000 and 3 t at 6,010 average 6,007.5: the close is
+    # 6,010 (half up to the tick, as data.daily's bars say), not 6,008 (to the fen),
+    # which no order of the next day could be placed at.
+    text = (resources.files("pctrade.rules") / "data" / "CN" / "2021-02-01.toml").read_text()
+    coarse = load_text(text.replace("price_step_fen_per_t = 1 ", "price_step_fen_per_t = 10 "))
+    others = [r for r in shipped().rule_sets() if r.version != coarse.version]
+    w = build_market(any_store, rules=RuleBook([*others, coarse]))
+    a, b, s = w.accounts["alice"], w.accounts["bob"], w.accounts["steel"]
+    w.market.place("alice", "k1", PlaceOrder(CONTRACT, a, "s1", "sell", 6_000, 1 * T))
+    w.market.place("bob", "k2", PlaceOrder(CONTRACT, b, "s2", "sell", 6_010, 3 * T))
+    w.market.place("steel", "k3", PlaceOrder(CONTRACT, s, "b1", "buy", 6_010, 4 * T))
+    w.clock.now = at(DAY, 15, 5)
+    closed = w.market.close_day("registry", "c1", CloseDay(CONTRACT, DAY.isoformat()))
+    assert closed["close_fen_per_t"] == 6_010
+    _verify(any_store)

@@ -237,3 +237,15 @@ def test_the_report_does_not_depend_on_the_order_records_arrive_in() -> None:
 def test_an_empty_period_has_no_findings() -> None:
     report = abnormal_trading_report([], [], [], CN)
     assert report.findings == () and report.first_day is None
+
+
+def test_the_close_a_spike_is_measured_from_is_on_the_instrument_s_own_tick() -> None:
+    # Day 1 averages 6,025; PCER's tick is 100 fen (CN [trading] lots), so its close is
+    # 6,000 and day 2's 6,200 is 3.33 % above it; on the market's 1 fen tick the close
+    # would be 6,025, and 6,200 only 2.90 % above: no spike.
+    tape = Tape()
+    day1 = [tape.trade("a", "b", 5_900, 1), tape.trade("a", "b", 6_150, 1, at_s=400)]
+    day2 = tape.trade("a", "b", 6_200, 1, day=DAY + timedelta(days=1))
+    assert price_spikes([*day1, day2], {}, CN) == []
+    found = price_spikes([*day1, day2], {}, CN, {CONTRACT: "PCER"})
+    assert [f.trade_ids for f in found] == [(3,)] and found[0].measured == 333

@@ -163,11 +163,24 @@ def open_app(
     app = checked_url(
         lambda: bootstrap.build(url, data_dir=folder, group_commit=group_commit, prepare=False)
     )
+    _opened.append(app)
     if writes:
         app.prepare()
     else:
         bootstrap.migrate(app.store)
     return app
+
+
+# The apps the running command opened: the root command closes them when it ends
+# (``close_opened``), so a command that only reads leaves no connection to a server
+# database behind either, whether it returned, failed or printed a page.
+_opened: list[App] = []
+
+
+def close_opened() -> None:
+    """Close every app this command opened (closing one twice is harmless)."""
+    while _opened:
+        _opened.pop().close()
 
 
 def open_store(db: str | None) -> SqlStore:

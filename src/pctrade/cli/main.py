@@ -53,6 +53,7 @@ from pctrade.cli.common import (
     DataDirOption,
     DbOption,
     checked_url,
+    close_opened,
     console,
     data_dir_of,
     display_url,
@@ -90,8 +91,9 @@ app.add_typer(db_app, name="db")
 
 
 @app.callback()
-def root(db: DbOption = None, data_dir: DataDirOption = None) -> None:
+def root(ctx: typer.Context, db: DbOption = None, data_dir: DataDirOption = None) -> None:
     """Options here apply to every subcommand (``pctrade --db URL demo``)."""
+    ctx.call_on_close(close_opened)
     settings.db = db
     settings.data_dir = data_dir
     refresh_width()

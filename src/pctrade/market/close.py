@@ -9,8 +9,9 @@ scheduler after the last session, is one command of the contract (its frame:
    than the close of its session, so the day's end is past every one of them),
    releasing each one's hold exactly;
 2. fixes the close: the day's volume-weighted average price of order-book trades,
-   rounded half up to the fen, or the previous close carried over when nothing traded
-   (block trades and auction fills count in volume, never in the close);
+   rounded half up to the contract's tick (``data.daily.close_on_tick``, as the bars
+   round it), or the previous close carried over when nothing traded (block trades and
+   auction fills count in volume, never in the close);
 3. makes it the next day's reference price for the band, and ends the open day: until
    the day is closed, no order of a later day is taken (``day_not_closed``).
 
@@ -29,6 +30,7 @@ from pctrade.ledger.service import AUTHORITIES
 from pctrade.ledger.write import acting_party
 from pctrade.market import commands as mc
 from pctrade.market.blocks import desk_of, lapse_due
+from pctrade.market.data.daily import close_on_tick
 from pctrade.market.engine import Close
 from pctrade.market.frame import _Run
 from pctrade.market.model import CHINA_STANDARD_TIME, local_time
@@ -65,7 +67,7 @@ def close_day(m: Market, run: _Run, key: str, cmd: mc.CloseDay) -> JsonDict:
     run.flush()
     total, volume = db.day_summary(run.uow, run.cid, day.isoformat())
     previous = run.contract["reference_price_fen_per_t"]
-    close = (2 * total + volume) // (2 * volume) if volume else previous
+    close = close_on_tick(total, volume, previous, trading.price_step_fen_per_t)
     row = {
         "contract_id": run.cid,
         "day": day.isoformat(),

@@ -243,7 +243,8 @@ class MarketReports:
         rule_set = self.m.rules.in_force(str(contract["market"]), b)
         if rule_set.surveillance is None:
             raise Conflict(f"rule set {rule_set.version} has no [surveillance]", code="no_rule")
-        report = abnormal_trading_report(trades, orders, relations, rule_set, previous)
+        instruments = {code: str(contract["instrument"])}
+        report = abnormal_trading_report(trades, orders, relations, rule_set, previous, instruments)
         return dict(_jsonable(report._asdict()))
 
     def large_holders(self, actor: str, market: str, day: str) -> JsonDict:

@@ -89,6 +89,17 @@ def closing_price(
         if t.mode is TradeMode.LISTING:
             notional += t.price_fen_per_t * t.quantity_g
             quantity_g += t.quantity_g
+    return close_on_tick(notional, quantity_g, previous_close_fen_per_t, price_step_fen_per_t)
+
+
+def close_on_tick(
+    notional: int, quantity_g: int, previous_close_fen_per_t: int | None, price_step_fen_per_t: int
+) -> int | None:
+    """The close from the day's listing trades' Σ price × quantity and Σ quantity: their
+    VWAP rounded half up to the tick, else (nothing traded) the previous close. The one
+    rounding of a close: the market's ``close_day`` fixes it with this too, so the close
+    it records is the one the bars report, and always a price an order can be placed at."""
+    _require_step(price_step_fen_per_t)
     if not quantity_g:
         return previous_close_fen_per_t
     return div_half_up(notional, quantity_g * price_step_fen_per_t) * price_step_fen_per_t

@@ -38,13 +38,15 @@ def abnormal_trading_report(
     relations: Iterable[Relation],
     rule_set: RuleSet,
     previous_closes: Mapping[str, int | None] | None = None,
+    instruments: Mapping[str, str] | None = None,
 ) -> AbnormalTradingReport:
-    """The period's findings. ``previous_closes``: each contract's close before it."""
+    """The period's findings. ``previous_closes``: each contract's close before it;
+    ``instruments``: each contract's instrument (its own tick, ``[trading] lots``)."""
     trade_list, order_list = list(trades), list(orders)
     findings = [
         *wash_trades(trade_list, relations, rule_set),
         *layering(trade_list, order_list, rule_set),
-        *price_spikes(trade_list, previous_closes or {}, rule_set),
+        *price_spikes(trade_list, previous_closes or {}, rule_set, instruments),
         *concentration(trade_list, rule_set),
     ]
     days = sorted({t.day for t in trade_list})

@@ -35,15 +35,27 @@ Reference = tuple[int, TradeRecord | None]  # a price, and its trade (None: the 
 
 
 def price_spikes(
-    trades: Iterable[TradeRecord], previous_closes: Mapping[str, int | None], rule_set: RuleSet
+    trades: Iterable[TradeRecord],
+    previous_closes: Mapping[str, int | None],
+    rule_set: RuleSet,
+    instruments: Mapping[str, str] | None = None,
 ) -> list[Finding]:
+    """``instruments``: each contract's instrument, whose own tick (``[trading] lots``)
+    rounds the closes the spikes are measured from, as the market's close does."""
     rules = rule_set.require_surveillance()
-    tick = price_step(rule_set)
+    market_tick = price_step(rule_set)
+    assert rule_set.trading is not None  # price_step refused a rule set without
     by_contract: dict[str, list[TradeRecord]] = defaultdict(list)
     for t in sorted(trades, key=in_sequence):
         by_contract[t.contract].append(t)
     findings: list[Finding] = []
     for contract, all_trades in by_contract.items():
+        instrument = (instruments or {}).get(contract)
+        tick = (
+            market_tick
+            if instrument is None
+            else rule_set.trading.for_instrument(instrument).price_step_fen_per_t
+        )
         closes = _closes_before(all_trades, previous_closes.get(contract), tick)
         listing = [t for t in all_trades if t.mode is TradeMode.LISTING]
         start = 0  # the first listing trade that may still be in the window
