@@ -187,3 +187,20 @@ def test_a_refused_retirement_writes_nothing(funded: World) -> None:
         "publish_beneficiary": "yes",
     }
     assert_refused(funded, "bob", "/retirements", body, 422, "invalid_request")
+
+
+def test_a_rule_set_diff_lists_the_changes_between_two_versions(funded: World) -> None:
+    r = funded.get("alice", "/rules/diff", **{"from": "CN/2021-02-01", "to": "GD/2022-05-06"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (
+        body["before"]["version"] == "CN/2021-02-01" and body["after"]["version"] == "GD/2022-05-06"
+    )
+    cap = [c for c in body["changes"] if (c["section"], c["field"]) == ("offsets", "cap_bps")]
+    assert cap == [{"section": "offsets", "field": "cap_bps", "before": 500, "after": 1000}]
+    same = funded.get("alice", "/rules/diff", **{"from": "GD/2022-05-06", "to": "GD/2022-05-06"})
+    assert same.status_code == 200 and same.json()["changes"] == []
+    unknown = funded.get("alice", "/rules/diff", **{"from": "GD/2022-05-06", "to": "GD/2099-01-01"})
+    assert unknown.status_code == 404 and unknown.json()["code"] == "no_rule_set"
+    bad = funded.get("alice", "/rules/diff", **{"from": "GD", "to": "GD/2022-05-06"})
+    assert bad.status_code == 422

@@ -377,3 +377,16 @@ def test_every_app_a_command_opens_is_closed_when_it_ends(
         assert opened and {id(a) for a in opened} <= {id(a) for a in closed}, args
         opened.clear()
         closed.clear()
+
+
+def test_rules_diff_lists_each_change_and_refuses_an_unknown_version() -> None:
+    def rules(*args: str) -> Result:
+        return CliRunner().invoke(app, ["rules", "diff", *args], env=ENV, catch_exceptions=False)
+
+    changed = rules("CN/2021-02-01", "GD/2022-05-06")
+    assert changed.exit_code == 0, changed.output
+    assert "cap_bps" in changed.output and "13:30-15:30" in changed.output
+    same = rules("GD/2022-05-06", "GD/2022-05-06")
+    assert same.exit_code == 0 and "no changes" in same.output
+    unknown = rules("GD/2022-05-06", "GD/2099-01-01")
+    assert unknown.exit_code == 2 and "no_rule_set" in unknown.output

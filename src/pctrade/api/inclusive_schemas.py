@@ -35,6 +35,19 @@ class RuleSetPublic(RuleSetSummary):
     notes: list[str]
 
 
+class RuleChange(Out):
+    section: str = Field(description='a section of the file, "" for its own keys, or sources')
+    field: str = Field(description='the field\'s dotted path in it ("": the whole section)')
+    before: Any = Field(description="its plain value in the first rule set (null: absent)")
+    after: Any = Field(description="its plain value in the second rule set (null: absent)")
+
+
+class RuleDiffPublic(Out):
+    before: RuleSetSummary
+    after: RuleSetSummary
+    changes: list[RuleChange]
+
+
 class InclusiveOpen(Body):
     jurisdiction: Annotated[str, Field(min_length=2, max_length=3, description="e.g. GD")]
     period_start: Day

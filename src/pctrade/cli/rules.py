@@ -6,6 +6,7 @@ rule book and the system clock.
 pctrade rules list [--jurisdiction GD]     every rule set: version, paths, digest
 pctrade rules show VERSION                 one rule set's figures, sources, assumptions
 pctrade rules in-force JURISDICTION        the rule set in force today (or --on DATE)
+pctrade rules diff FROM TO                 what changed from one version to another
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pctrade.bootstrap import default_clock, default_rules
 from pctrade.cli.common import console, guarded
 from pctrade.kernel.errors import ValidationError
 from pctrade.rules import RuleSet
+from pctrade.rules.diff import diff
 from pctrade.rules.model import SECTIONS
 
 app = typer.Typer(
@@ -97,3 +99,42 @@ def in_force_(
             raise ValidationError(f"not a date: {on!r}", code="bad_date") from exc
         rule_set = default_rules().in_force(jurisdiction, day)
     _show(rule_set)
+
+
+@app.command("diff")
+def diff_(
+    before: Annotated[str, typer.Argument(help="The earlier version, e.g. GD/2022-05-06.")],
+    after: Annotated[str, typer.Argument(help="The later version (or another jurisdiction's).")],
+) -> None:
+    """What changed from one rule set to another (规则变更): each figure, assumption and
+    citation that differs, with its value on each side."""
+    with guarded():
+        a, b = default_rules().by_version(before), default_rules().by_version(after)
+    changes = diff(a, b)
+    console.print(
+        f"[bold]{a.version}[/bold] ({a.digest[:12]}) → [bold]{b.version}[/bold] ({b.digest[:12]})"
+    )
+    if not changes:
+        console.print("无变更 no changes: the two rule sets say the same")
+        return
+    table = Table(title=f"变更 Changes ({len(changes)})", title_justify="left")
+    for column in ("section 部分", "field 字段", "before 原值", "after 新值"):
+        table.add_column(column, overflow="fold")
+    for change in changes:
+        table.add_row(
+            change.section or "(file)",
+            change.field or "(whole section)",
+            _diff_value(change.before),
+            _diff_value(change.after),
+        )
+    console.print(table)
+
+
+def _diff_value(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(_diff_value(v) for v in value) or "(none)"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={_diff_value(v)}" for k, v in value.items())
+    return str(value)

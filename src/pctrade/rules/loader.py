@@ -26,6 +26,7 @@ from typing import Any
 from pctrade.kernel.errors import ValidationError
 from pctrade.kernel.limits import INT64_MAX
 from pctrade.kernel.units import BPS, G_PER_T
+from pctrade.rules.lines import line_of
 from pctrade.rules.model import (
     CONTRACT_KEY_FIELDS,
     SECTIONS,
@@ -377,7 +378,19 @@ _SOURCE_KEYS = frozenset({"figure", "publisher", "assumption", "note"})
 
 
 def load_text(text: str, where: str = "rule set") -> RuleSet:
-    """Parse one rule-set file's text; ``where`` names it in errors."""
+    """Parse one rule-set file's text; ``where`` names it in errors, which end with the
+    line of the key they are about (``rules.lines``)."""
+    try:
+        return _load(text, where)
+    except RuleSetError as exc:
+        detail = exc.message.removeprefix(f"{where}: ")
+        line = line_of(text, detail) if "(at line " not in detail else None
+        if line is None:
+            raise
+        raise RuleSetError(f"{exc.message} (line {line})") from exc
+
+
+def _load(text: str, where: str) -> RuleSet:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

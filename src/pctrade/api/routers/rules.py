@@ -16,6 +16,7 @@ from pctrade.api.schemas import Day
 from pctrade.kernel.limits import PAGE_SIZE_MAX
 from pctrade.kernel.paging import fetch_size, page_of
 from pctrade.rules import RuleSet
+from pctrade.rules.diff import diff
 from pctrade.rules.model import SECTIONS
 
 router = APIRouter(tags=["rules"])
@@ -84,6 +85,27 @@ def list_rule_sets(
     return s.RuleSetPagePublic(
         items=[s.RuleSetSummary(**_summary(r)) for r in page.items],
         next_cursor=cursor_of(LIST, page),
+    )
+
+
+VersionQuery = Annotated[
+    str, Query(min_length=13, max_length=14, pattern=r"^[A-Z]{2,3}/\d{4}-\d{2}-\d{2}$")
+]
+
+
+@router.get("/rules/diff", responses=problem_responses(404, 422))
+def rule_set_diff(
+    app: AppDep,
+    before: Annotated[VersionQuery, Query(alias="from", description="e.g. CN/2021-02-01")],
+    after: Annotated[VersionQuery, Query(alias="to", description="e.g. GD/2022-05-06")],
+) -> s.RuleDiffPublic:
+    """What changed from one rule set to another: each figure, assumption and citation
+    that differs, with its value on each side (``rules.diff``)."""
+    a, b = app.rules.by_version(before), app.rules.by_version(after)
+    return s.RuleDiffPublic(
+        before=s.RuleSetSummary(**_summary(a)),
+        after=s.RuleSetSummary(**_summary(b)),
+        changes=[s.RuleChange(**asdict(c)) for c in diff(a, b)],
     )
 
 
