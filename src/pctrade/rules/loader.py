@@ -36,6 +36,7 @@ from pctrade.rules.model import (
     CapBasis,
     CarbonInclusive,
     Cited,
+    Compliance,
     Eligibility,
     Energy,
     Fees,
@@ -49,6 +50,7 @@ from pctrade.rules.model import (
     Source,
     Surveillance,
     Trading,
+    period_years,
 )
 
 LIST_LEN_MAX = 64
@@ -210,6 +212,55 @@ def _holidays(where: str, value: Any) -> frozenset[date]:
 
 
 _holidays.optional = True  # type: ignore[attr-defined]
+PERIODS_MAX = 64
+MONTH_DAY_RE = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+
+
+def _deadlines(where: str, value: Any) -> Mapping[str, date]:
+    """``[compliance] deadlines``: period label = the last day of its surrender, which
+    falls after the period ends (a period is surrendered for once it is verified)."""
+    if value is None:
+        return MappingProxyType({})
+    if not isinstance(value, dict) or len(value) > PERIODS_MAX:
+        raise RuleSetError(f"{where}: must be a table of at most {PERIODS_MAX} periods")
+    out: dict[str, date] = {}
+    for period, day in value.items():
+        at = f"{where}.{period}"
+        try:
+            _, last = period_years(period)
+        except ValidationError as exc:
+            raise RuleSetError(f"{at}: {exc.message}") from exc
+        if not isinstance(day, date) or hasattr(day, "hour"):
+            raise RuleSetError(f"{at}: {day!r} is not a TOML date such as 2024-12-31")
+        if day.year <= last:
+            raise RuleSetError(f"{at}: the deadline {day} is not after the period ends")
+        out[period] = day
+    return MappingProxyType(dict(sorted(out.items())))
+
+
+_deadlines.optional = True  # type: ignore[attr-defined]
+
+
+def _month_day(where: str, value: Any) -> str:
+    """A day of the year, "MM-DD" (29 February is refused: not every year has it)."""
+    if not isinstance(value, str) or not MONTH_DAY_RE.match(value) or value == "02-29":
+        raise RuleSetError(f'{where}: must be a day of the year such as "12-31", got {value!r}')
+    try:
+        date(2001, int(value[:2]), int(value[3:]))
+    except ValueError as exc:
+        raise RuleSetError(f"{where}: {value!r} is no day of the year") from exc
+    return value
+
+
+def _optional_words(pattern: re.Pattern[str]) -> Check:
+    """A list of words that may be empty or absent (then: none)."""
+    words = _words(pattern, allow_empty=True)
+
+    def check(where: str, value: Any) -> tuple[str, ...]:
+        return () if value is None else words(where, value)
+
+    check.optional = True  # type: ignore[attr-defined]
+    return check
 
 
 def _contract_key(where: str, value: Any) -> tuple[str, ...]:
@@ -358,6 +409,27 @@ _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
         BlockTrades,
         {"sessions": _sessions, "proposal_expiry_max_s": _int(60, SECONDS_PER_DAY)},
     ),
+    "compliance": (
+        Compliance,
+        {
+            "deadlines": _deadlines,
+            "annual_deadline": _month_day,
+            "late_surrender_allowed": _bool,
+            "banking": _bool,
+            "borrowing_shortfall_min_bps": _optional(_BPS),
+            "borrowing_max_bps": _optional(_int(1, BPS)),
+            "preallocation_bps": _optional(_int(1, BPS)),
+            "offset_vintage_min": _optional(_int(2000, 2100)),
+            "offset_local_min_bps": _optional(_int(1, BPS)),
+            "offset_methodologies": _optional_words(SINK_METHODOLOGY_RE),
+            "accepts": _words(JURISDICTION_RE),
+            "penalty_fine_min_fen": _optional(_int(0)),
+            "penalty_fine_max_fen": _optional(_int(0)),
+            "penalty_market_value_multiple_min": _optional(_int(1, 100)),
+            "penalty_market_value_multiple_max": _optional(_int(1, 100)),
+            "penalty_deduction_multiple": _optional(_int(1, 100)),
+        },
+    ),
     "auctions": (
         Auctions,
         {
@@ -504,6 +576,7 @@ def _check_consistent(rule_set: RuleSet, where: str) -> None:
     if fees is not None and (fees.trade_fee_bps or 0) > fees.trade_fee_cap_bps:
         raise RuleSetError(f"{where}: [fees] trade_fee_bps is above trade_fee_cap_bps")
     _check_positions(rule_set, where)
+    _check_compliance(rule_set.compliance, where)
     _check_auctions(rule_set.auctions, where)
     _check_lots(rule_set.trading, where)
 
@@ -573,3 +646,24 @@ def _check_auctions(auctions: Auctions | None, where: str) -> None:
         )
     if auctions.bid_quantity_min_g % lot:
         raise RuleSetError(f"{where}: [auctions] bid_quantity_min_g must be a whole number of lots")
+
+
+def _check_compliance(compliance: Compliance | None, where: str) -> None:
+    """Borrowing is stated whole or not at all, and each range runs upwards."""
+    if compliance is None:
+        return
+    at = f"{where}: [compliance]"
+    borrowing = (compliance.borrowing_shortfall_min_bps, compliance.borrowing_max_bps)
+    if (borrowing[0] is None) != (borrowing[1] is None):
+        raise RuleSetError(
+            f"{at} borrowing_max_bps: borrowing needs both borrowing_shortfall_min_bps "
+            "and borrowing_max_bps, or neither"
+        )
+    ranges = (
+        ("penalty_fine_min_fen", "penalty_fine_max_fen"),
+        ("penalty_market_value_multiple_min", "penalty_market_value_multiple_max"),
+    )
+    for low_name, high_name in ranges:
+        low, high = getattr(compliance, low_name), getattr(compliance, high_name)
+        if low is not None and high is not None and low > high:
+            raise RuleSetError(f"{at} {low_name}: is above {high_name}")

@@ -19,6 +19,7 @@ Units follow the rest of pctrade: grams (``_g``), fen (``_fen``), basis points
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -26,7 +27,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import NamedTuple, TypeVar
 
-from pctrade.kernel.errors import Conflict
+from pctrade.kernel.errors import Conflict, ValidationError
 
 
 class IssuancePath(StrEnum):
@@ -210,6 +211,65 @@ class Offsets:
     cited: Cited
 
 
+# A compliance period's label: one year ("2023") or a span of years ("2019-2020").
+PERIOD_RE = re.compile(r"^([0-9]{4})(?:-([0-9]{4}))?$")
+
+
+def period_years(period: str) -> tuple[int, int]:
+    """The first and last year of a period label such as "2023" or "2019-2020"."""
+    found = PERIOD_RE.match(period)
+    if found is None:
+        raise ValidationError(f"not a compliance period: {period!r}", code="bad_period")
+    first = int(found.group(1))
+    last = int(found.group(2) or first)
+    if last < first:
+        raise ValidationError(f"period {period!r} ends before it starts", code="bad_period")
+    return first, last
+
+
+@dataclass(frozen=True, slots=True)
+class Compliance:
+    """履约: when an emitter's obligation for a period falls due, which offsets count
+    towards it beyond ``[offsets]`` (vintages, methodologies, the jurisdictions whose
+    batches are accepted: linking), whether allowances carry over (banking) or may be
+    drawn from the next period (borrowing), how much of a free allocation is given in
+    advance, and what failing costs. Multiples are whole numbers: a fine of 5 to 10
+    times the shortfall's market value is ``penalty_market_value_multiple_min = 5``
+    and ``…_max = 10``."""
+
+    # Periods the regulator fixed by notice, each with the last day of its surrender;
+    # other periods are single years due on ``annual_deadline`` ("MM-DD") of the next.
+    deadlines: Mapping[str, date]
+    annual_deadline: str
+    late_surrender_allowed: bool
+    banking: bool  # a period's unused allowances count in later periods
+    # Borrowing from the next period: an emitter short by at least ``…_min_bps`` of its
+    # obligation may borrow up to ``borrowing_max_bps`` of its shortfall; None: never.
+    borrowing_shortfall_min_bps: int | None
+    borrowing_max_bps: int | None
+    preallocation_bps: int | None  # share of benchmark × prior output given in advance
+    offset_vintage_min: int | None  # the earliest vintage year an offset may be of
+    offset_local_min_bps: int | None  # at least this share of offsets from local projects
+    offset_methodologies: tuple[str, ...]  # empty: any methodology of an admitted type
+    accepts: tuple[str, ...]  # jurisdictions whose batches this one accepts
+    penalty_fine_min_fen: int | None
+    penalty_fine_max_fen: int | None
+    penalty_market_value_multiple_min: int | None
+    penalty_market_value_multiple_max: int | None
+    penalty_deduction_multiple: int | None  # next allocation cut by n × the shortfall
+    cited: Cited
+
+    def deadline(self, period: str) -> date:
+        """The last day an emitter may surrender for ``period``."""
+        if period in self.deadlines:
+            return self.deadlines[period]
+        first, last = period_years(period)
+        if first != last:
+            raise Conflict(f"no deadline is set for the period {period}", code="no_rule")
+        month, day = (int(x) for x in self.annual_deadline.split("-"))
+        return date(last + 1, month, day)
+
+
 @dataclass(frozen=True, slots=True)
 class Fees:
     trade_fee_cap_bps: int
@@ -296,6 +356,7 @@ class RuleSet:
     carbon_inclusive: CarbonInclusive | None = None
     block_trades: BlockTrades | None = None
     auctions: Auctions | None = None
+    compliance: Compliance | None = None
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -376,6 +437,7 @@ SECTIONS = (
     "carbon_inclusive",
     "block_trades",
     "auctions",
+    "compliance",
 )
 
 

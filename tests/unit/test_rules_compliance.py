@@ -1,0 +1,93 @@
+"""The rule sets' [compliance] sections: deadlines, banking and borrowing, linking and
+penalties as data, each refused on load when malformed (with its line)."""
+
+from __future__ import annotations
+
+from datetime import date
+from importlib import resources
+
+import pytest
+
+from pctrade.kernel.errors import Conflict, ValidationError
+from pctrade.rules import RuleSetError, load_text, shipped
+from pctrade.rules.model import period_years
+
+CN = (resources.files("pctrade.rules") / "data" / "CN" / "2021-02-01.toml").read_text()
+JURISDICTIONS = ("CN", "GD", "SZ", "HB", "BJ", "FJ", "SH", "TJ", "CQ")
+
+
+def test_every_jurisdiction_of_the_issue_ships_offsets_and_compliance() -> None:
+    book = shipped()
+    for j in JURISDICTIONS:
+        rule_set = book.in_force(j, date(2026, 12, 1))
+        assert rule_set.offsets is not None and rule_set.compliance is not None, j
+        assert rule_set.compliance.accepts, j
+        assert rule_set.compliance.cited.sources, j
+
+
+def test_deadlines_by_notice_and_by_the_annual_rule_differ_per_jurisdiction() -> None:
+    book = shipped()
+    cn = book.in_force("CN", date(2026, 1, 1)).compliance
+    gd = book.in_force("GD", date(2026, 1, 1)).compliance
+    sh = book.in_force("SH", date(2026, 1, 1)).compliance
+    assert cn is not None and gd is not None and sh is not None
+    assert cn.deadline("2019-2020") == date(2021, 12, 31)
+    assert cn.deadline("2021-2022") == date(2023, 12, 31)
+    assert cn.deadline("2025") == date(2026, 12, 31)
+    assert gd.deadline("2025") == date(2026, 6, 20)
+    assert sh.deadline("2021") == date(2022, 12, 30)  # extended by notice
+    assert sh.deadline("2022") == date(2023, 6, 30)
+    with pytest.raises(Conflict) as unset:
+        gd.deadline("2023-2024")  # a span no notice fixed
+    assert unset.value.code == "no_rule"
+
+
+def test_borrowing_linking_and_penalties_differ_per_jurisdiction() -> None:
+    book = shipped()
+    cn = book.in_force("CN", date(2026, 1, 1)).compliance
+    gd = book.in_force("GD", date(2026, 1, 1)).compliance
+    assert cn is not None and gd is not None
+    assert (cn.borrowing_shortfall_min_bps, cn.borrowing_max_bps) == (1_000, 5_000)
+    assert gd.borrowing_max_bps is None
+    assert cn.preallocation_bps == 7_000
+    assert cn.accepts == ("CN",) and gd.accepts == ("CN", "GD")
+    assert gd.offset_local_min_bps == 7_000 and cn.offset_local_min_bps is None
+    assert (cn.penalty_deduction_multiple, gd.penalty_deduction_multiple) == (1, 2)
+
+
+def test_period_labels() -> None:
+    assert period_years("2023") == (2023, 2023)
+    assert period_years("2019-2020") == (2019, 2020)
+    for bad in ("23", "2020-2019", "2020/2021", ""):
+        with pytest.raises(ValidationError):
+            period_years(bad)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        ('"2019-2020" = 2021-12-31', '"2019-2020" = 2020-12-31', "not after the period ends"),
+        ('"2019-2020" = 2021-12-31', '"2019/2020" = 2021-12-31', "not a compliance period"),
+        ('"2019-2020" = 2021-12-31', '"2019-2020" = "soon"', "TOML date"),
+        ('annual_deadline = "12-31"', 'annual_deadline = "02-30"', "no day of the year"),
+        ('annual_deadline = "12-31"', 'annual_deadline = "02-29"', "day of the year"),
+        ("borrowing_max_bps = 5_000 ", "# ", "borrowing needs both"),
+        ("penalty_fine_min_fen = 2_000_000", "penalty_fine_min_fen = 4_000_000", "above"),
+        ("banking = true", "banking = 1", "true or false"),
+        ('accepts = ["CN"]', "accepts = []", "must not be empty"),
+        (
+            "late_surrender_allowed = false",
+            "late_surrender_allowed = false\nlate = 1",
+            "unknown key",
+        ),
+    ],
+)
+def test_a_malformed_compliance_section_is_refused_with_its_line(
+    old: str, new: str, says: str
+) -> None:
+    assert old in CN, old
+    with pytest.raises(RuleSetError) as refused:
+        load_text(CN.replace(old, new, 1), "CN/x.toml")
+    message = refused.value.message
+    assert says in message and "[compliance]" in message, message
+    assert "(line " in message, message
