@@ -33,9 +33,9 @@ CREDIT = 7
 BUYER, PLATFORM = 9_001, 9_002
 SALE = PoolSale("POOL-GD-0001", "S-1", "block", 60_000, 30_000, BUYER, PLATFORM, 500, 30)
 
-LOTS = st.lists(
-    st.tuples(st.integers(1, 12), st.integers(0, 50_000)), min_size=1, max_size=25
-).map(lambda rows: [Lot(100 + i, 1_000 + a, CREDIT, g) for i, (a, g) in enumerate(rows)])
+LOTS = st.lists(st.tuples(st.integers(1, 12), st.integers(0, 50_000)), min_size=1, max_size=25).map(
+    lambda rows: [Lot(100 + i, 1_000 + a, CREDIT, g) for i, (a, g) in enumerate(rows)]
+)
 
 
 def _exact(total: int, weight: int, weight_sum: int) -> Fraction:
@@ -164,7 +164,9 @@ def test_a_draw_beyond_the_pool_is_refused() -> None:
 
 
 def _entry(plan: Plan) -> StoredEntry:
-    header = EntryHeader(42, plan.op_type, "registry", "k", "r", "2026-01-01T00:00:00Z", plan.payload)
+    header = EntryHeader(
+        42, plan.op_type, "registry", "k", "r", "2026-01-01T00:00:00Z", plan.payload
+    )
     return StoredEntry(header, "", "", plan.postings)
 
 

@@ -77,9 +77,7 @@ class Payout:
     remainders: list[int]  # numerators over sum(grams) that the floor dropped
 
 
-def contributions(
-    accounts: Sequence[int], drawn_g: Sequence[int]
-) -> tuple[list[int], list[int]]:
+def contributions(accounts: Sequence[int], drawn_g: Sequence[int]) -> tuple[list[int], list[int]]:
     """Grams given per contributor account (accounts ascending, none with zero)."""
     given: dict[int, int] = {}
     for account, grams in zip(accounts, drawn_g, strict=True):
@@ -132,7 +130,9 @@ def check_shares(net_fen: int, payout: Payout) -> str | None:
         if off == r - q:
             up[i] = True
         elif off != r:
-            return f"share of account {payout.accounts[i]} is not its exact value's floor or ceiling"
+            return (
+                f"share of account {payout.accounts[i]} is not its exact value's floor or ceiling"
+            )
     return _leftover_problem(payout, up)
 
 

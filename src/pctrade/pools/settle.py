@@ -98,8 +98,11 @@ def plan_pool_settle(
     payout = pay_out(money.net_fen, accounts, grams, split)
     cash_draws, released = _buyer_draws(cash, money)
     holds = tuple(
-        [HoldChange(lot.deposit_id, lot.account_id, lot.asset_id, -d)
-         for lot, d in zip(lots, drawn_g, strict=True) if d]
+        [
+            HoldChange(lot.deposit_id, lot.account_id, lot.asset_id, -d)
+            for lot, d in zip(lots, drawn_g, strict=True)
+            if d
+        ]
         + [HoldChange(hold_id, sale.buyer, CASH_ASSET, -take) for hold_id, take in cash_draws]
     )
     payload: JsonDict = {
@@ -118,8 +121,16 @@ def plan_pool_settle(
     }
     credits = [(h.account_id, h.asset_id, -h.delta) for h in holds if h.asset_id != CASH_ASSET]
     cash_drawn = sum(take for _, take in cash_draws)
-    postings = _postings(sale.buyer, sale.platform_account, money, payout, credits, cash_drawn,
-                         released, bool(cash.holds))
+    postings = _postings(
+        sale.buyer,
+        sale.platform_account,
+        money,
+        payout,
+        credits,
+        cash_drawn,
+        released,
+        bool(cash.holds),
+    )
     return Plan(PoolOp.POOL_SETTLE, payload, postings=postings, holds=holds)
 
 
@@ -244,7 +255,9 @@ def check_pool_settle(entry: StoredEntry) -> Iterator[Problem]:
 
 def _settle_problem(p: dict[str, Any], postings: Postings) -> str | None:
     money = sale_money(
-        int(p["price_fen_per_t"]), int(p["quantity_g"]), int(p["trade_fee_bps"]),
+        int(p["price_fen_per_t"]),
+        int(p["quantity_g"]),
+        int(p["trade_fee_bps"]),
         int(p["pool_fee_bps"]),
     )
     if _money_payload(money) != {k: p[k] for k in _money_payload(money)}:
@@ -260,20 +273,31 @@ def _settle_problem(p: dict[str, Any], postings: Postings) -> str | None:
             credits.append((account, asset, -delta))
     c = p["payout"]
     payout = Payout(
-        [int(x) for x in c["accounts"]], [int(x) for x in c["grams"]],
-        [int(x) for x in c["net_fen"]], [int(x) for x in c["remainders"]],
+        [int(x) for x in c["accounts"]],
+        [int(x) for x in c["grams"]],
+        [int(x) for x in c["net_fen"]],
+        [int(x) for x in c["remainders"]],
     )
     shares_problem = check_shares(money.net_fen, payout)
     if shares_problem:
         return shares_problem
-    drawn_accounts, drawn_grams = contributions([a for a, _, _ in credits],
-                                                [g for _, _, g in credits])
+    drawn_accounts, drawn_grams = contributions(
+        [a for a, _, _ in credits], [g for _, _, g in credits]
+    )
     if (drawn_accounts, drawn_grams) != (payout.accounts, payout.grams):
         return "the payout's grams are not the draws'"
     if sum(drawn_grams) != int(p["quantity_g"]):
         return "the draws do not add up to the sale"
-    expected = _postings(buyer, int(p["platform"]), money, payout, credits, cash_drawn,
-                         int(p["released_fen"]), bool(p["buyer_pays_from_holds"]))
+    expected = _postings(
+        buyer,
+        int(p["platform"]),
+        money,
+        payout,
+        credits,
+        cash_drawn,
+        int(p["released_fen"]),
+        bool(p["buyer_pays_from_holds"]),
+    )
     if _net(expected) != _net(postings):
         return "its postings are not what its figures make"
     return None
