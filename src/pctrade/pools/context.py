@@ -16,7 +16,9 @@ from pctrade.pools.model import (
     check_pool_terms,
     check_pool_withdraw,
 )
-from pctrade.pools.sql import schema
+from pctrade.pools.sales import audit_pool_sales
+from pctrade.pools.settle import check_pool_settle
+from pctrade.pools.sql import sales, schema
 
 POOLS = Context(
     "pools",
@@ -25,7 +27,8 @@ POOLS = Context(
         OperationType(PoolOp.POOL_DEPOSIT, check=check_pool_deposit),
         OperationType(PoolOp.POOL_WITHDRAW, check=check_pool_withdraw),
         OperationType(PoolOp.POOL_CONSENT, check=check_pool_consent),
+        OperationType(PoolOp.POOL_SETTLE, check=check_pool_settle),
     ),
-    audits=(audit_terms, audit_deposits),
-    metadata=(schema.metadata,),
+    audits=(audit_terms, audit_deposits, audit_pool_sales),
+    metadata=(schema.metadata, sales.metadata),
 )

@@ -59,6 +59,7 @@ class PoolOp(StrEnum):
     POOL_DEPOSIT = "pool_deposit"
     POOL_WITHDRAW = "pool_withdraw"
     POOL_CONSENT = "pool_consent"
+    POOL_SETTLE = "pool_settle"  # a sale: units to the buyer, cash to each contributor
 
 
 class PoolState(StrEnum):

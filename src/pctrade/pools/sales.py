@@ -23,8 +23,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-import sqlalchemy as sa
-
 from pctrade.kernel.errors import Conflict, NotFound, ValidationError
 from pctrade.ledger.invariants import Problem
 from pctrade.ledger.journal import Entry, JsonDict
@@ -35,7 +33,7 @@ from pctrade.pools.allocation import DrawOrder, Lot, draw
 from pctrade.pools.model import Terms
 from pctrade.pools.settle import BuyerCash, PoolSale, plan_pool_settle
 from pctrade.pools.sql import sales as db
-from pctrade.pools.sql.schema import pool_deposits, pool_terms, pools
+from pctrade.pools.sql import store
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,54 +46,47 @@ class PoolDeposit:
 
 def free_g(uow: UnitOfWork, pool_id: str) -> int:
     """The pool's unsold, unwithdrawn grams."""
-    d = pool_deposits.c
-    query = sa.select(
-        sa.func.coalesce(sa.func.sum(d.quantity_g - d.withdrawn_g - d.sold_g), 0)
-    ).where(d.pool_id == pool_id)
-    return int(uow.execute(query).scalar_one())
+    return db.free_g(uow, pool_id)
 
 
 def unsold_deposits(uow: UnitOfWork, pool_id: str) -> list[PoolDeposit]:
     """The pool's deposits with units left, in deposit order."""
-    d = pool_deposits.c
-    left = (d.quantity_g - d.withdrawn_g - d.sold_g).label("left")
-    query = (
-        sa.select(d.deposit_id, d.account_id, d.asset_id, d.terms_version, left)
-        .where(d.pool_id == pool_id, d.quantity_g - d.withdrawn_g - d.sold_g > 0)
-        .order_by(d.deposit_id)
-    )
     return [
-        PoolDeposit(Lot(r.deposit_id, r.account_id, r.asset_id, r.left), r.terms_version)
-        for r in uow.execute(query)
+        PoolDeposit(
+            Lot(r["deposit_id"], r["account_id"], r["asset_id"], r["left_g"]), r["terms_version"]
+        )
+        for r in db.unsold_deposits(uow, pool_id)
     ]
 
 
-def _pool(uow: UnitOfWork, pool_id: str) -> Any:
-    row = uow.execute(sa.select(pools).where(pools.c.pool_id == pool_id)).first()
-    if row is None:
-        raise NotFound(f"no pool {pool_id!r}", code="unknown_pool")
-    return row
-
-
 def _terms(uow: UnitOfWork, pool_id: str, versions: set[int]) -> list[Terms]:
-    t = pool_terms.c
-    query = sa.select(t.terms).where(t.pool_id == pool_id, t.version.in_(sorted(versions)))
-    return [Terms.from_json(json.loads(r.terms)) for r in uow.execute(query)]
+    found = []
+    for version in sorted(versions):
+        row = store.terms_version(uow, pool_id, version)
+        if row is None:  # the pools' audit holds every deposit to a published version
+            raise NotFound(f"pool {pool_id} has no terms version {version}", code="unknown_pool")
+        found.append(Terms.from_json(json.loads(row["terms"])))
+    return found
 
 
 def sale_plan(
     uow: UnitOfWork, pool_id: str, sale: PoolSale, cash: BuyerCash
 ) -> tuple[Plan, SaleRows]:
     """The ``pool_settle`` entry of ``sale`` and the rows it leaves beside it."""
-    pool = _pool(uow, pool_id)
-    if sale.pool_id != pool_id or sale.platform_account != pool.platform_account:
-        raise ValidationError("the sale is not this pool's, or not paid to its platform",
-                              code="bad_request")
+    pool = store.pool(uow, pool_id)
+    if pool is None:
+        raise NotFound(f"no pool {pool_id!r}", code="unknown_pool")
+    if sale.pool_id != pool_id or sale.platform_account != pool["platform_account"]:
+        raise ValidationError(
+            "the sale is not this pool's, or not paid to its platform", code="bad_request"
+        )
     deposits = unsold_deposits(uow, pool_id)
     lots = [d.lot for d in deposits]
-    current = _terms(uow, pool_id, {pool.terms_version})[0]
+    current = _terms(uow, pool_id, {int(pool["terms_version"])})[0]
     drawn = draw(lots, sale.quantity_g, DrawOrder(current.draw_order))
-    accepted = _terms(uow, pool_id, {d.terms_version for d, g in zip(deposits, drawn, strict=True) if g})
+    accepted = _terms(
+        uow, pool_id, {d.terms_version for d, g in zip(deposits, drawn, strict=True) if g}
+    )
     floor = max((t.floor_fen_per_t or 0) for t in accepted)
     if sale.price_fen_per_t < floor:
         raise Conflict(
@@ -166,8 +157,15 @@ def line_columns(p: JsonDict, seq: int) -> list[list[int]]:
     fees = int(p["seller_fee_fen"]) + int(p["pool_fee_fen"])
     fee_shares = largest_remainder_np(fees, grams).amounts if fees else [0] * len(grams)
     gross = [n + f for n, f in zip(c["net_fen"], fee_shares, strict=True)]
-    return [[seq] * len(grams), c["accounts"], grams, gross, fee_shares, c["net_fen"],
-            c["remainders"]]
+    return [
+        [seq] * len(grams),
+        c["accounts"],
+        grams,
+        gross,
+        fee_shares,
+        c["net_fen"],
+        c["remainders"],
+    ]
 
 
 _SALE_FIELDS = (
@@ -211,9 +209,13 @@ def _lines_problem(uow: UnitOfWork, seq: int, p: JsonDict, total: dict[str, Any]
     if total is None:
         return "no lines"
     fees = int(p["seller_fee_fen"]) + int(p["pool_fee_fen"])
-    if (int(total["lines"]), int(total["grams_g"]), int(total["net_fen"]), int(total["fee_fen"]),
-            int(total["gross_fen"])) != (p["contributors"], p["quantity_g"], p["net_fen"], fees,
-                                         int(p["net_fen"]) + fees):
+    if (
+        int(total["lines"]),
+        int(total["grams_g"]),
+        int(total["net_fen"]),
+        int(total["fee_fen"]),
+        int(total["gross_fen"]),
+    ) != (p["contributors"], p["quantity_g"], p["net_fen"], fees, int(p["net_fen"]) + fees):
         return "the lines' totals are not the sale's"
     c = p["payout"]
     expected = zip(c["accounts"], c["grams"], c["net_fen"], c["remainders"], strict=True)

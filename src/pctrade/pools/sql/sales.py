@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table
 
 from pctrade.ledger.ports import UnitOfWork
+from pctrade.pools.sql.schema import pool_deposits
 
 metadata = MetaData()
 BIG = BigInteger
@@ -68,10 +69,39 @@ pool_sale_lines = Table(
     Index("ix_pool_sale_lines_account", "account_id", "entry_seq"),
 )
 
-LINE_COLUMNS = ("entry_seq", "account_id", "grams_g", "gross_fen", "fee_fen", "net_fen", "remainder")
+LINE_COLUMNS = (
+    "entry_seq",
+    "account_id",
+    "grams_g",
+    "gross_fen",
+    "fee_fen",
+    "net_fen",
+    "remainder",
+)
 # Word for word the WHERE of migration 0020's partial index, which SQLite uses only for
 # a query with the index's terms.
 _SETTLE_ENTRIES = "SELECT seq, payload FROM entries WHERE op_type = 'pool_settle' ORDER BY seq"
+
+
+def free_g(uow: UnitOfWork, pool_id: str) -> int:
+    """The pool's unsold, unwithdrawn grams."""
+    d = pool_deposits.c
+    query = sa.select(
+        sa.func.coalesce(sa.func.sum(d.quantity_g - d.withdrawn_g - d.sold_g), 0)
+    ).where(d.pool_id == pool_id)
+    return int(uow.execute(query).scalar_one())
+
+
+def unsold_deposits(uow: UnitOfWork, pool_id: str) -> list[Row]:
+    """The pool's deposits with units left, in deposit order (``left_g`` each)."""
+    d = pool_deposits.c
+    left = d.quantity_g - d.withdrawn_g - d.sold_g
+    query = (
+        sa.select(d.deposit_id, d.account_id, d.asset_id, d.terms_version, left.label("left_g"))
+        .where(d.pool_id == pool_id, left > 0)
+        .order_by(d.deposit_id)
+    )
+    return [dict(r) for r in uow.execute(query).mappings()]
 
 
 def insert_sale(uow: UnitOfWork, row: Row) -> None:
@@ -115,9 +145,11 @@ def sale(uow: UnitOfWork, entry_seq: int) -> Row | None:
 
 def sale_by_id(uow: UnitOfWork, pool_id: str, sale_id: str) -> Row | None:
     c = pool_sales.c
-    found = uow.execute(
-        sa.select(pool_sales).where(c.pool_id == pool_id, c.sale_id == sale_id)
-    ).mappings().first()
+    found = (
+        uow.execute(sa.select(pool_sales).where(c.pool_id == pool_id, c.sale_id == sale_id))
+        .mappings()
+        .first()
+    )
     return None if found is None else dict(found)
 
 
@@ -133,7 +165,10 @@ def sales_of_pool(uow: UnitOfWork, pool_id: str, after_seq: int, limit: int) -> 
 
 
 def all_sales(uow: UnitOfWork) -> list[Row]:
-    return [dict(r) for r in uow.execute(sa.select(pool_sales).order_by(pool_sales.c.entry_seq)).mappings()]
+    return [
+        dict(r)
+        for r in uow.execute(sa.select(pool_sales).order_by(pool_sales.c.entry_seq)).mappings()
+    ]
 
 
 def line_totals(uow: UnitOfWork) -> dict[int, Row]:
@@ -163,8 +198,18 @@ def statement_of(uow: UnitOfWork, account_id: int, pool_id: str | None, limit: i
     s, ln = pool_sales.c, pool_sale_lines.c
     query = (
         sa.select(
-            s.entry_seq, s.sale_id, s.pool_id, s.venue, s.price_fen_per_t, s.ts, s.paid_at,
-            ln.grams_g, ln.gross_fen, ln.fee_fen, ln.net_fen, ln.remainder,
+            s.entry_seq,
+            s.sale_id,
+            s.pool_id,
+            s.venue,
+            s.price_fen_per_t,
+            s.ts,
+            s.paid_at,
+            ln.grams_g,
+            ln.gross_fen,
+            ln.fee_fen,
+            ln.net_fen,
+            ln.remainder,
         )
         .select_from(pool_sale_lines.join(pool_sales, s.entry_seq == ln.entry_seq))
         .where(ln.account_id == account_id)
