@@ -3,7 +3,7 @@
 A file is TOML with a few top-level keys, a ``[sources.*]`` table per cited source and
 optional section tables (``[trading]``, ``[positions]``, ``[surveillance]``,
 ``[block_trades]``, ``[auctions]``, ``[offsets]``, ``[fees]``, ``[eligibility]``,
-``[energy]``, ``[sinks]``, ``[carbon_inclusive]``). Each section lists its ``sources``
+``[energy]``, ``[sinks]``, ``[carbon_inclusive]``, ``[pools]``). Each section lists its ``sources``
 (keys of ``[sources]``) and, in ``assumed``, the fields we could not confirm. Numbers
 must be integers (a float such as ``0.05`` is refused: it could not be compared
 exactly), booleans must be booleans, and every figure has a stated range.
@@ -28,6 +28,7 @@ from pctrade.kernel.limits import INT64_MAX
 from pctrade.kernel.units import BPS, G_PER_T
 from pctrade.rules.model import (
     CONTRACT_KEY_FIELDS,
+    POOL_DISCLOSURES,
     SECTIONS,
     AuctionPricing,
     Auctions,
@@ -41,6 +42,7 @@ from pctrade.rules.model import (
     IssuancePath,
     Lot,
     Offsets,
+    Pools,
     Positions,
     RuleSet,
     Session,
@@ -184,6 +186,28 @@ def _unsponsored_to_owner(where: str, value: Any) -> bool:
 
 
 _unsponsored_to_owner.optional = True  # type: ignore[attr-defined]
+
+
+def _disclosures(where: str, value: Any) -> tuple[str, ...]:
+    names: tuple[str, ...] = _words(re.compile(r"^[a-z_]+$"), allow_empty=True)(where, value)
+    stray = [n for n in names if n not in POOL_DISCLOSURES]
+    if stray:
+        raise RuleSetError(
+            f"{where}: {stray[0]!r} is not a pool term (use {', '.join(POOL_DISCLOSURES)})"
+        )
+    return names
+
+
+def _never_below_floor(where: str, value: Any) -> bool:
+    """Only ``false``: a pool never sells below the floor it disclosed (显失公平)."""
+    if _bool(where, value):
+        raise RuleSetError(
+            f"{where}: must be false — a sale below a pool's disclosed floor would put its "
+            "contributors in a manifestly unfair position (显失公平), whatever the rule set"
+        )
+    return False
+
+
 HOLIDAYS_MAX = 366
 
 
@@ -352,6 +376,16 @@ _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
     "carbon_inclusive": (
         CarbonInclusive,
         {"methodologies": _words(METHODOLOGY_RE), "person_min_g": _POSITIVE},
+    ),
+    "pools": (
+        Pools,
+        {
+            "disclosures": _disclosures,
+            "lock_in_days_max": _int(0, 3_660),
+            "withdrawal_notice_days_max": _int(0, 3_660),
+            "payout_delay_days_max": _int(0, 3_660),
+            "sale_below_floor_allowed": _never_below_floor,
+        },
     ),
     "block_trades": (
         BlockTrades,

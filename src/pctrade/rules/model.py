@@ -276,6 +276,37 @@ class CarbonInclusive:
     cited: Cited
 
 
+# The terms of a platform pool a rule set may require to be disclosed (``[pools]
+# disclosures``); a pool's fee and admitted credits are always published.
+POOL_DISCLOSURES = (
+    "floor_fen_per_t",
+    "sale_schedule",
+    "payout_delay_days",
+    "withdrawal_notice_days",
+    "lock_in_days",
+    "draw_order",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Pools:
+    """What a platform pool's terms must meet (平台整合; 显失公平 beyond these).
+
+    The fee cap is ``[fees] pool_fee_cap_bps``. ``disclosures``: terms a pool must
+    publish (of ``POOL_DISCLOSURES``); the ``*_max`` figures are the longest lock-in of
+    a deposit, withdrawal notice and delay from a sale to its payout, in days.
+    ``sale_below_floor_allowed``: whether a pool may sell below its disclosed floor
+    (the loader takes only false: never).
+    """
+
+    disclosures: tuple[str, ...]
+    lock_in_days_max: int
+    withdrawal_notice_days_max: int
+    payout_delay_days_max: int
+    sale_below_floor_allowed: bool
+    cited: Cited
+
+
 @dataclass(frozen=True, slots=True)
 class RuleSet:
     jurisdiction: str
@@ -296,6 +327,7 @@ class RuleSet:
     carbon_inclusive: CarbonInclusive | None = None
     block_trades: BlockTrades | None = None
     auctions: Auctions | None = None
+    pools: Pools | None = None
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -337,6 +369,12 @@ class RuleSet:
         self.require_path(IssuancePath.CARBON_INCLUSIVE)
         return _required(self, self.carbon_inclusive, "carbon_inclusive")
 
+    def require_pools(self) -> Pools:
+        return _required(self, self.pools, "pools")
+
+    def require_fees(self) -> Fees:
+        return _required(self, self.fees, "fees")
+
     def require_positions(self) -> Positions:
         return _required(self, self.positions, "positions")
 
@@ -376,6 +414,7 @@ SECTIONS = (
     "carbon_inclusive",
     "block_trades",
     "auctions",
+    "pools",
 )
 
 
