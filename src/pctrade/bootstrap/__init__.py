@@ -56,6 +56,7 @@ from pctrade.market.auctions import Auctions
 from pctrade.market.blocks import BlockTrades
 from pctrade.market.reports import MarketReports
 from pctrade.market.service import Market
+from pctrade.pools.market_seller import PoolsMarketSeller
 from pctrade.pools.service import Pools
 from pctrade.rules import RuleBook, shipped
 from pctrade.sinks.service import Sinks
@@ -136,6 +137,8 @@ class App:
         self.auctions = Auctions(self.market)
         self.market_reports = MarketReports(self.market)
         self.pools = Pools(self.registry, self.rules)
+        # The market sells pools' units through its port; the pools are its adapter.
+        self.market.pools = PoolsMarketSeller()
 
     @property
     def contexts(self) -> Sequence[Context]:

@@ -39,6 +39,7 @@ from pctrade.ledger.service import (
     require_holder,
 )
 from pctrade.ledger.write import Logged
+from pctrade.market.queries import pool_committed_g
 from pctrade.pools import commands as c
 from pctrade.pools.model import (
     POOL_ID_RE,
@@ -61,14 +62,11 @@ Row = dict[str, Any]
 
 
 def committed_g(uow: UnitOfWork, pool_id: str) -> int:
-    """Grams of the pool that open market sells of it have committed.
-
-    The market's sells on a pool's behalf arrive with issue 14's market side (helper
-    C fills this from ``market.queries``); until then no sell of a pool can be open,
-    so nothing of it is committed.
-    """
-    del uow, pool_id
-    return 0
+    """Grams of the pool that open market sells of it have committed: open sell orders'
+    remaining and open block proposals, on every contract (``market.pool_sells``). The
+    market refuses a pool sell above the free units less these; a withdrawal may take
+    only what is left beside them."""
+    return pool_committed_g(uow, pool_id)
 
 
 def pool_row(uow: UnitOfWork, pool_id: str, *, lock: bool = False) -> Row:

@@ -252,6 +252,8 @@ _contract_key.optional = True  # type: ignore[attr-defined]
 _BPS = _int(0, BPS)
 _POSITIVE = _int(1)
 _LOT_KEYS = ("quantity_step_g", "price_step_fen_per_t")
+_LOT_BLOCK_KEY = "block_quantity_min_g"  # optional: the instrument's own block threshold
+_LOT_KEYS_ALL = (*_LOT_KEYS, _LOT_BLOCK_KEY)
 
 
 def _instrument_table(where: str, value: Any) -> dict[str, Any]:
@@ -271,9 +273,17 @@ def _lots(where: str, value: Any) -> Mapping[str, Lot]:
     found = {}
     for code, body in _instrument_table(where, value).items():
         at = f"{where}.{code}"
-        if not isinstance(body, dict) or set(body) != set(_LOT_KEYS):
-            raise RuleSetError(f"{at}: must set exactly {' and '.join(_LOT_KEYS)}")
-        found[code] = Lot(*(_POSITIVE(f"{at}.{k}", body[k]) for k in _LOT_KEYS))
+        if not isinstance(body, dict) or not set(_LOT_KEYS) <= set(body) <= set(_LOT_KEYS_ALL):
+            raise RuleSetError(
+                f"{at}: must set exactly {' and '.join(_LOT_KEYS)} (and may set {_LOT_BLOCK_KEY})"
+            )
+        block = body.get(_LOT_BLOCK_KEY)
+        found[code] = Lot(
+            *(_POSITIVE(f"{at}.{k}", body[k]) for k in _LOT_KEYS),
+            block_quantity_min_g=None
+            if block is None
+            else _POSITIVE(f"{at}.{_LOT_BLOCK_KEY}", block),
+        )
     return MappingProxyType(found)
 
 
@@ -543,7 +553,10 @@ def _check_lots(trading: Trading | None, where: str) -> None:
                 f"{G_PER_T}, so that every lot's cash is whole fen"
             )
         for name in ("order_quantity_max_g", "block_quantity_min_g"):
-            if getattr(trading, name) % lot.quantity_step_g:
+            own = lot.block_quantity_min_g if name == _LOT_BLOCK_KEY else None
+            if own is not None and own % lot.quantity_step_g:
+                raise RuleSetError(f"{at}: the lot does not divide its own {name}")
+            if own is None and getattr(trading, name) % lot.quantity_step_g:
                 raise RuleSetError(f"{at}: the lot does not divide [trading] {name}")
 
 

@@ -71,10 +71,14 @@ class Cited:
 class Lot:
     """An instrument's own lot and tick, where they differ from the market's: personal
     credits are held in grams and kilograms, so a market may trade them in smaller lots
-    (``[trading] lots``). Lot × tick is a whole fen, so every lot's cash is exact."""
+    (``[trading] lots``). Lot × tick is a whole fen, so every lot's cash is exact.
+    ``block_quantity_min_g``: the instrument's own block-trade threshold (None: the
+    market's), since a platform pool's block sale of personal credits is tonnes, not the
+    tens of thousands of tonnes an emitter's block of allowances is (issue 14)."""
 
     quantity_step_g: int
     price_step_fen_per_t: int
+    block_quantity_min_g: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +115,7 @@ class Trading:
             self,
             quantity_step_g=lot.quantity_step_g,
             price_step_fen_per_t=lot.price_step_fen_per_t,
+            block_quantity_min_g=lot.block_quantity_min_g or self.block_quantity_min_g,
         )
 
     def is_trading_day(self, day: date) -> bool:
