@@ -130,6 +130,7 @@ class BlockTrades:
                 self._cover(run, rule_set, trading, day, owner, account, *cover)
             else:  # nothing frozen: the pool's holds deliver on acceptance (``pool_sells``)
                 require_eligible(run, owner, rule_set, day, None)
+                pool_sells.require_floor(self.m, run, pool, event.price_fen_per_t)
                 pool_sells.require_free(self.m, run, pool, event.quantity_g)
                 hold = Hold(event.hold.party, 0, 0)
             vdb.add_proposal(

@@ -15,6 +15,7 @@ app without pools: every pool it is asked about is unknown.
 
     seller.platform_of(uow, "POOL-GD-0001")  → PoolPlatform(party_id, account_id)
     seller.free_g(uow, "POOL-GD-0001")       → unsold, unwithdrawn grams
+    seller.floor_fen_per_t(uow, "POOL-GD-0001") → the lowest price a sale may have
     seller.settle_plan(uow, PoolSaleFacts(...), cash_holds, reserve_after_fen)
                                              → (Plan, Evidence): one pool_settle entry
 """
@@ -68,6 +69,11 @@ class PoolSeller(Protocol):
         """The pool's units neither sold nor withdrawn (its contributors' holds left)."""
         ...
 
+    def floor_fen_per_t(self, uow: UnitOfWork, pool_id: str) -> int:
+        """The lowest price any sale of the pool's units may have now: the highest floor
+        among the terms its unsold units were deposited under (0: none)."""
+        ...
+
     def settle_plan(
         self,
         uow: UnitOfWork,
@@ -96,6 +102,9 @@ class NoPools:
         raise self._unknown(pool_id)
 
     def free_g(self, uow: UnitOfWork, pool_id: str) -> int:
+        raise self._unknown(pool_id)
+
+    def floor_fen_per_t(self, uow: UnitOfWork, pool_id: str) -> int:
         raise self._unknown(pool_id)
 
     def settle_plan(

@@ -71,6 +71,17 @@ def require_free(m: Market, run: _Run, pool_id: str, quantity_g: int, already_g:
         )
 
 
+def require_floor(m: Market, run: _Run, pool_id: str, price_fen_per_t: int) -> None:
+    """Refuse a pool sell priced below the pool's floor: a sell's fills are at its limit
+    or better, so one at or above the floor never sells below it (``below_floor``)."""
+    floor = m.pools.floor_fen_per_t(run.uow, pool_id)
+    if price_fen_per_t < floor:
+        raise Conflict(
+            f"{price_fen_per_t} fen/t is below {pool_id}'s floor of {floor} fen/t",
+            code="below_floor",
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class _TradeBeside:
     """The pool's rows beside a ``pool_settle`` entry, then the market's trade row."""

@@ -341,8 +341,9 @@ class Market:
         if side == Side.BUY:
             require_position(uow, rule_set, owner, str(run.contract["instrument"]), qty)
             self.holdings.require_cash(run, account, reserve_fen(price, qty, fee_bps))
-        elif pool is not None:
-            pool_sells.require_free(self, run, pool, qty)  # nothing frozen: the pool's holds
+        elif pool is not None:  # nothing frozen: the pool's holds deliver
+            pool_sells.require_floor(self, run, pool, price)
+            pool_sells.require_free(self, run, pool, qty)
         else:
             picks = self.holdings.pick(run, account, qty, cmd.batches, trading, credits)
         order_id = int(run.contract["last_order_id"]) + 1
@@ -487,6 +488,7 @@ class Market:
         if pool is not None:  # its claim on the pool's free units follows it
             filled = int(order["filled_g"])
             was = int(order["quantity_g"]) - filled
+            pool_sells.require_floor(self, run, str(pool), event.price_fen_per_t)
             pool_sells.require_free(self, run, str(pool), event.quantity_g - filled, was)
         run.set_order(order, **values)
         target = run.reservation(order)

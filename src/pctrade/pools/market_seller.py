@@ -19,6 +19,7 @@ from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.write import Evidence
 from pctrade.market.pool_seller import PoolPlatform, PoolSaleFacts
 from pctrade.pools import sales
+from pctrade.pools.service import terms_of
 from pctrade.pools.settle import BuyerCash, PoolSale
 from pctrade.pools.sql import store as db
 
@@ -39,6 +40,12 @@ class PoolsMarketSeller:
     def free_g(self, uow: UnitOfWork, pool_id: str) -> int:
         self._pool(uow, pool_id)
         return sales.free_g(uow, pool_id)
+
+    def floor_fen_per_t(self, uow: UnitOfWork, pool_id: str) -> int:
+        self._pool(uow, pool_id)
+        versions = {d.terms_version for d in sales.unsold_deposits(uow, pool_id)}
+        floors = (terms_of(uow, pool_id, v).floor_fen_per_t or 0 for v in sorted(versions))
+        return max(floors, default=0)
 
     def settle_plan(
         self,
