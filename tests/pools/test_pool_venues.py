@@ -226,7 +226,9 @@ def test_the_close_expires_a_pool_sell_and_releases_nothing(w: VenueWorld) -> No
     assert closed["entries"] == []
     assert holds(w.store) == before and _committed(w) == 0
     with w.store.reader() as uow:
-        orders = mdb.orders_of_day(uow, 1, DAY.isoformat())
+        contract = mdb.contract(uow, CONTRACT)
+        assert contract is not None
+        orders = mdb.orders_of_day(uow, int(contract["contract_id"]), DAY.isoformat())
     assert [(o["pool_id"], o["state"]) for o in orders] == [(w.pool_id, "expired")]
     report = verify(w.store)
     assert report.ok, report.problems
