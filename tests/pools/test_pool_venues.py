@@ -17,15 +17,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from table_snapshot import everything
 from venue_world import (
     BATCH,
+    BPS,
     CONTRACT,
     DAY,
     FEE_BPS,
     G_PER_T,
     PLATFORM,
-    BPS,
     VenueWorld,
     at,
     balances,
@@ -44,6 +43,7 @@ from pctrade.market.commands import AmendOrder, CancelOrder, CloseDay
 from pctrade.market.sql import store as mdb
 from pctrade.pools import commands as pc
 from pctrade.pools.sql.schema import pool_deposits
+from table_snapshot import everything
 
 TRADE_FEE_BPS = 5  # CN's [fees] trade_fee_bps
 
@@ -177,7 +177,7 @@ def test_only_the_pools_platform_sells_its_units_at_or_above_its_floor(w: VenueW
         ("below_floor", PLATFORM, w.sell("f1", 7_400, 10_000)),
     ]
     for code, actor, cmd in cases:
-        _refused(w, code, lambda actor=actor, cmd=cmd: m.place(actor, f"k-{code}", cmd))
+        _refused(w, code, lambda actor=actor, cmd=cmd, key=f"k-{code}": m.place(actor, key, cmd))
 
 
 def test_amending_and_cancelling_a_pool_sell_release_no_holds(w: VenueWorld) -> None:

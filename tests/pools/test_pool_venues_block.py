@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from table_snapshot import everything
 from test_pool_venues import TRADE_FEE_BPS, _committed, _expected_sale, _left, _refused
 from venue_world import (
     BPS,
@@ -34,6 +33,7 @@ from pctrade.ledger.model import State, SystemAccount
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.market import queries
 from pctrade.market.venue_commands import AcceptBlock, ProposeBlock, WithdrawBlock
+from table_snapshot import everything
 
 T = 1_000_000  # the PCER block threshold: 1 t
 
@@ -94,7 +94,9 @@ def test_a_pool_block_is_refused_above_free_below_floor_or_by_another(w: VenueWo
         ("block_below_threshold", PLATFORM, _propose(w, T - 10_000)),
     ]
     for code, actor, cmd in cases:
-        _refused(w, code, lambda actor=actor, cmd=cmd: blocks.propose(actor, f"k-{code}", cmd))
+        _refused(
+            w, code, lambda actor=actor, cmd=cmd, key=f"k-{code}": blocks.propose(actor, key, cmd)
+        )
 
 
 def test_an_open_pool_proposal_claims_units_and_its_withdrawal_releases_none(
