@@ -39,7 +39,7 @@ class PoolWorld:
 
 def _pool_world(store: SqlStore, terms: Terms = TERMS) -> PoolWorld:
     w = build_world(store, clock=SetClock(T0))
-    batch = issue_pcer(w.app, {w.alice: 2_000, w.bob: 3_000}, day=date(2026, 6, 10))
+    batch = issue_pcer(w.app, {w.alice: 2_000, w.bob: 3_010}, day=date(2026, 6, 10))
     with store.reader() as uow:
         found = uow.batch_named(batch)
         assert found is not None
