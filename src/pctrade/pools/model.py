@@ -344,6 +344,7 @@ class Unsold:
     asset_id: AssetId
     remaining_g: int
     unlocked_at: datetime  # the end of its lock-in (and of notice, when one is required)
+    notice_missing: bool = False  # its terms require notice, and none was given
 
 
 def draws_for_withdrawal(
@@ -368,11 +369,19 @@ def draws_for_withdrawal(
             f"only {pool_free_g} g of the pool are not committed to an open sell",
             code="pool_units_committed",
         )
-    free = [d for d in sorted(deposits, key=lambda d: d.deposit_id) if d.unlocked_at <= now]
+    free = [
+        d
+        for d in sorted(deposits, key=lambda d: d.deposit_id)
+        if d.unlocked_at <= now and not d.notice_missing
+    ]
     if quantity_g > sum(d.remaining_g for d in free):
-        first = min(d.unlocked_at for d in deposits if d.unlocked_at > now)
+        if any(d.notice_missing for d in deposits):
+            why = "their terms require notice of withdrawal first (pctrade pool notice)"
+        else:
+            first = min(d.unlocked_at for d in deposits if d.unlocked_at > now)
+            why = f"they are locked in or under notice until {first.isoformat()}"
         raise Conflict(
-            f"units are locked in or under notice until {first.isoformat()}",
+            f"only {sum(d.remaining_g for d in free)} g can leave now: {why}",
             code="pool_units_locked",
         )
     draws: list[Draw] = []

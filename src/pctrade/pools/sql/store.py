@@ -198,6 +198,11 @@ def give_notice(uow: Any, pool_id: str, account_id: int, given_at: str) -> None:
     )
 
 
+def clear_notice(uow: Any, pool_id: str, account_id: int) -> None:
+    n = pool_notices.c
+    uow.execute(pool_notices.delete().where(n.pool_id == pool_id, n.account_id == account_id))
+
+
 # ---- what the audit reads of the ledger ------------------------------------------------
 def pool_holds(uow: Any, after_seq: int) -> Iterator[Row]:
     """Every hold of reason ``pool`` opened after ``after_seq``, by id."""
