@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pctrade.kernel.errors import Conflict, NotFound, ValidationError
@@ -224,3 +224,27 @@ def _lines_problem(uow: UnitOfWork, seq: int, p: JsonDict, total: dict[str, Any]
         if got != want:
             return f"account {line['account_id']}'s line is not the entry's payout"
     return ""
+
+
+@dataclass(frozen=True, slots=True)
+class SaleEvidence:
+    """The evidence handed to ``Journal.execute`` for a sale whose plan is made inside
+    the entry's transaction: ``plan`` runs ``sale_plan`` (a planner may run twice) and
+    ``write`` writes the rows of the last run, the one the entry was written from."""
+
+    pool_id: str
+    sale: PoolSale
+    cash: BuyerCash
+    runs: list[SaleRows] = field(default_factory=list)
+
+    def plan(self, uow: UnitOfWork) -> Plan:
+        plan, rows = sale_plan(uow, self.pool_id, self.sale, self.cash)
+        self.runs.append(rows)
+        return plan
+
+    @property
+    def facts(self) -> JsonDict | None:
+        return None
+
+    def write(self, uow: UnitOfWork, entry: Entry) -> None:
+        self.runs[-1].write(uow, entry)

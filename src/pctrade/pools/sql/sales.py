@@ -228,3 +228,19 @@ def settle_entries(uow: UnitOfWork) -> Iterator[tuple[int, dict[str, Any]]]:
     for seq, payload in cursor:
         yield int(seq), payload if isinstance(payload, dict) else json.loads(payload)
     cursor.close()
+
+
+# A pool's public page aggregates at most this many sales (a pool sells a few times a
+# day; decades of sales fit).
+PUBLIC_SALES_MAX = 100_000
+
+
+def contributors_paid(uow: UnitOfWork, pool_id: str) -> int:
+    """How many distinct contributors the pool's sales paid (a count, no one named)."""
+    s, ln = pool_sales.c, pool_sale_lines.c
+    query = (
+        sa.select(sa.func.count(sa.distinct(ln.account_id)))
+        .select_from(pool_sale_lines.join(pool_sales, s.entry_seq == ln.entry_seq))
+        .where(s.pool_id == pool_id)
+    )
+    return int(uow.execute(query).scalar_one())
