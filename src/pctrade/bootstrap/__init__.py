@@ -56,6 +56,8 @@ from pctrade.market.auctions import Auctions
 from pctrade.market.blocks import BlockTrades
 from pctrade.market.reports import MarketReports
 from pctrade.market.service import Market
+from pctrade.pools.market_seller import PoolsMarketSeller
+from pctrade.pools.service import Pools
 from pctrade.rules import RuleBook, shipped
 from pctrade.sinks.service import Sinks
 
@@ -122,6 +124,7 @@ class App:
     blocks: BlockTrades = field(init=False)
     auctions: Auctions = field(init=False)
     market_reports: MarketReports = field(init=False)
+    pools: Pools = field(init=False)
     # Whether this app opened the engine, and so must close its connections.
     owns_engine: bool = True
 
@@ -133,6 +136,9 @@ class App:
         self.blocks = BlockTrades(self.market)
         self.auctions = Auctions(self.market)
         self.market_reports = MarketReports(self.market)
+        self.pools = Pools(self.registry, self.rules)
+        # The market sells pools' units through its port; the pools are its adapter.
+        self.market.pools = PoolsMarketSeller()
 
     @property
     def contexts(self) -> Sequence[Context]:

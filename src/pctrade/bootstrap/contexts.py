@@ -20,9 +20,10 @@ from pctrade.ledger.context import LEDGER
 from pctrade.ledger.extensions import Context, checked
 from pctrade.ledger.ports import Store
 from pctrade.market.context import MARKET
+from pctrade.pools.context import POOLS
 from pctrade.sinks.context import SINKS
 
-CONTEXTS: Sequence[Context] = checked((LEDGER, SINKS, ENERGY, INCLUSIVE, IDENTITY, MARKET))
+CONTEXTS: Sequence[Context] = checked((LEDGER, SINKS, ENERGY, INCLUSIVE, IDENTITY, MARKET, POOLS))
 
 
 def with_files(data_dir: Path) -> Sequence[Context]:

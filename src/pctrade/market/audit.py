@@ -1,9 +1,13 @@
 """What ``verify`` checks of the market's tables against the journal (issue 13).
 
-- every trade row (order book, block or auction) has its ``trade_settle`` or
-  ``auction_settle`` entry, with the same trade, price, quantity, cash, fees and
-  accounts; every such entry has its trade row (the entries are read by their own
-  index, migration 0017, not by streaming the journal);
+- every trade row (order book, block or auction) has its ``trade_settle``,
+  ``auction_settle`` or ``pool_settle`` entry, with the same trade, price, quantity,
+  cash, fees and accounts; every ``trade_settle`` and ``auction_settle`` entry has its
+  trade row (the entries are read by their own index, migrations 0017 and 0021, not by
+  streaming the journal). A ``pool_settle`` entry names its sale, gross and platform
+  where a trade names its trade, cash and seller; one without a trade row is a pool's
+  sale made outside the market, which the pools' audit answers for;
+- an open pool sell (issue 14) has no holds: its reservation is the pool's free units;
 - every order's holds have exactly its reservation left: an open buy the cash and fee
   of what remains at its limit, an open sell what remains, a closed order nothing;
 - every open hold of reason ``order`` that the market made belongs to an order, so the
@@ -16,7 +20,7 @@ from collections.abc import Iterator
 
 from pctrade.ledger.invariants import Problem
 from pctrade.ledger.ports import UnitOfWork
-from pctrade.market.model import HOLD_PREFIX, reserve_fen
+from pctrade.market.model import HOLD_PREFIX, POOL_SETTLE, reserve_fen
 from pctrade.market.sql import store as db
 
 _TRADE_FIELDS = (
@@ -28,6 +32,17 @@ _TRADE_FIELDS = (
     ("buyer_account", "buyer"),
     ("seller_account", "seller"),
 )
+# The same facts as a ``pool_settle`` payload names them (``pools.settle``).
+_POOL_SALE_FIELDS = (
+    ("trade_id", "sale"),
+    ("price_fen_per_t", "price_fen_per_t"),
+    ("quantity_g", "quantity_g"),
+    ("cash_fen", "gross_fen"),
+    ("buyer_fee_fen", "buyer_fee_fen"),
+    ("seller_fee_fen", "seller_fee_fen"),
+    ("buyer_account", "buyer"),
+    ("seller_account", "platform"),
+)
 
 
 def audit_trades(uow: UnitOfWork) -> Iterator[Problem]:
@@ -35,15 +50,21 @@ def audit_trades(uow: UnitOfWork) -> Iterator[Problem]:
     settled: set[int] = set()
     # Only the settlement entries, by their partial index (migration 0017): the rest of
     # the journal is checked by the ledger's own pass.
-    for seq, p in db.settlements(uow):
+    for seq, op_type, p in db.settlements(uow):
         settled.add(seq)
         row = rows.get(seq)
+        pool = op_type == POOL_SETTLE
         if row is None:
-            yield Problem("market_settlement_without_trade", "no trade row", seq)
+            if not pool:
+                yield Problem("market_settlement_without_trade", "no trade row", seq)
             continue
-        if p.get("trade") != row["trade_id"] or any(
-            int(row[col]) != p.get(key) for col, key in _TRADE_FIELDS
-        ):
+        if pool:
+            same = all(row[col] == p.get(key) for col, key in _POOL_SALE_FIELDS)
+        else:
+            same = p.get("trade") == row["trade_id"] and all(
+                int(row[col]) == p.get(key) for col, key in _TRADE_FIELDS
+            )
+        if not same:
             yield Problem("market_trade_mismatch", f"trade {row['trade_id']}", seq)
     for seq, row in rows.items():
         if seq not in settled:
@@ -62,7 +83,7 @@ def audit_reservations(uow: UnitOfWork) -> Iterator[Problem]:
             hold = uow.hold(hold_id)
             left += 0 if hold is None else hold.remaining
         remaining = int(order["quantity_g"]) - int(order["filled_g"])
-        if order["state"] != "open":
+        if order["state"] != "open" or order["pool_id"] is not None:
             expected = 0
         elif order["side"] == "buy":
             expected = reserve_fen(int(order["price_fen_per_t"]), remaining, int(order["fee_bps"]))

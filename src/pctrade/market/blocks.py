@@ -43,6 +43,7 @@ from pctrade.ledger.model import CASH_ASSET, Account, Party
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.service import AUTHORITIES, account_of, require_holder
 from pctrade.ledger.write import RowsBeside, acting_party
+from pctrade.market import pool_sells
 from pctrade.market import venue_commands as vc
 from pctrade.market.block import (
     Accept,
@@ -64,6 +65,7 @@ from pctrade.market.block.messages import BlockEvent, Outcome
 from pctrade.market.engine import Side
 from pctrade.market.frame import _fixed, _Run, answers_races
 from pctrade.market.model import Trade, cash_fen, plan_trade_settle
+from pctrade.market.pool_seller import BLOCK, PoolSaleFacts
 from pctrade.market.sql import store as db
 from pctrade.market.sql import venues as vdb
 from pctrade.market.venues import (
@@ -109,6 +111,7 @@ class BlockTrades:
                 raise ValidationError("a proposal stands at most a day", code="bad_request")
             if not isinstance(cmd.counterparty, str) or run.uow.party(cmd.counterparty) is None:
                 raise NotFound(f"no party {cmd.counterparty!r}", code="unknown_party")
+            pool = None if cmd.pool is None else self._pool_seller(run, cmd, side, account)
             rule_set, trading, day, desk, at = self._start(run, None)
             propose = Propose(
                 run.seq,
@@ -121,8 +124,15 @@ class BlockTrades:
                 at,
             )
             event = _one(desk.apply(propose), Proposed)
-            cover = (event.hold, event.proposal_id, event.quantity_g)
-            self._cover(run, rule_set, trading, day, owner, account, *cover)
+            hold = event.hold
+            if pool is None:
+                cover = (event.hold, event.proposal_id, event.quantity_g)
+                self._cover(run, rule_set, trading, day, owner, account, *cover)
+            else:  # nothing frozen: the pool's holds deliver on acceptance (``pool_sells``)
+                require_eligible(run, owner, rule_set, day, None)
+                pool_sells.require_floor(self.m, run, pool, event.price_fen_per_t)
+                pool_sells.require_free(self.m, run, pool, event.quantity_g)
+                hold = Hold(event.hold.party, 0, 0)
             vdb.add_proposal(
                 run.uow,
                 {
@@ -137,12 +147,13 @@ class BlockTrades:
                     "price_fen_per_t": event.price_fen_per_t,
                     "expires_at_s": event.expires_at_s,
                     "proposed_at_s": at,
-                    "hold_cash_fen": event.hold.cash_fen,
-                    "hold_credits_g": event.hold.credits_g,
+                    "hold_cash_fen": hold.cash_fen,
+                    "hold_credits_g": hold.credits_g,
                     "outcome": None,
                     "ended_seq": None,
                     "trade_id": None,
                     "day": day.isoformat(),
+                    "pool_id": pool,
                 },
             )
             extra = {"expires_at_s": event.expires_at_s}
@@ -167,7 +178,10 @@ class BlockTrades:
                 buyer, seller = proposer_account, account.account_id
             else:
                 buyer, seller = account.account_id, proposer_account
-            trade_id = self._settle(run, rule_set, event, pid, buyer, seller, day.isoformat())
+            pool = row["pool_id"]
+            trade_id = self._settle(
+                run, rule_set, event, pid, (buyer, seller), day.isoformat(), pool
+            )
             vdb.update_proposal(
                 run.uow,
                 run.cid,
@@ -288,16 +302,26 @@ class BlockTrades:
             self.m.holdings.require_cash(run, account, hold.cash_fen)
             freeze(run, vdb.PROPOSAL, pid, account, CASH_ASSET, hold.cash_fen)
 
+    def _pool_seller(self, run: _Run, cmd: vc.ProposeBlock, side: Side, account: Account) -> str:
+        """A pool's block sell: its pool, if the actor is its platform on its account."""
+        pool = pool_sells.pool_id_of(cmd.pool)
+        if side != Side.SELL:
+            raise ValidationError("a pool only sells", code="pool_sells_only")
+        pool_sells.require_platform(self.m, run, pool, account)
+        return pool
+
     def _settle(
         self,
         run: _Run,
         rule_set: RuleSet,
         event: BlockAgreed,
         pid: int,
-        buyer: int,
-        seller: int,
+        parties: tuple[int, int],
         day: str,
+        pool: str | None,
     ) -> str:
+        """The agreed trade in one entry: ``trade_settle``, or a pool's ``pool_settle``."""
+        buyer, seller = parties
         fees = rule_set.fees
         fee_bps = 0 if fees is None else fees.trade_fee_bps or 0
         trade_id = f"{run.code}-{run.seq}-1"
@@ -307,7 +331,6 @@ class BlockTrades:
         holds = held(run, vdb.PROPOSAL, pid)
         cash_holds = [h for h in holds if h.asset_id == CASH_ASSET]
         credit_holds = [h for h in holds if h.asset_id != CASH_ASSET]
-        plan = plan_trade_settle(trade, cash_holds, credit_holds, 0)
 
         def beside(uow: UnitOfWork, entry: Any) -> None:
             p = entry.header.payload
@@ -335,7 +358,15 @@ class BlockTrades:
                 },
             )
 
-        run.entry("settle", _fixed(plan), RowsBeside(beside))
+        if pool is None:
+            plan = plan_trade_settle(trade, cash_holds, credit_holds, 0)
+            run.entry("settle", _fixed(plan), RowsBeside(beside))
+        else:  # the pool's holds deliver, the acceptor's cash hold pays (``pool_sells``)
+            sale = PoolSaleFacts(
+                pool, trade_id, BLOCK, trade.price_fen_per_t, trade.quantity_g, buyer, fee_bps
+            )
+            cash = [(h.hold_id, h.remaining) for h in cash_holds]
+            pool_sells.settle(self.m, run, sale, cash, 0, beside)
         run.trades.append(trade_id)
         db.add_bought(run.uow, run.cid, day, buyer, trade.quantity_g)
         return trade_id

@@ -6,9 +6,10 @@ both (``ledger.commands.Command``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from pctrade.ledger.commands import Command
+from pctrade.ledger.journal import request_hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,9 @@ class PlaceOrder(Command):
 
     ``levels``: a taker's chosen opposite price levels (among the best five);
     ``batches``: for a sell, the batches (denominations) to deliver, in the order to
-    draw them; None lets the registry pick the account's oldest batches first."""
+    draw them; None lets the registry pick the account's oldest batches first.
+    ``pool``: a platform's sell of its pool's units (issue 14, ``market.pool_sells``),
+    placed on the platform's account; nothing is frozen, the pool's holds deliver."""
 
     contract: str
     account_id: int
@@ -43,6 +46,10 @@ class PlaceOrder(Command):
     time_in_force: str = "day"
     levels: tuple[int, ...] | None = None
     batches: tuple[str, ...] | None = None
+    pool: str | None = None
+
+    def fingerprint(self) -> str:
+        return fingerprint_without_pool(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,3 +74,12 @@ class CloseDay(Command):
 
     contract: str
     day: str
+
+
+def fingerprint_without_pool(cmd: Command) -> str:
+    """``Command.fingerprint`` with ``pool`` left out when it is None: the field came
+    later (issue 14), so a command recorded before it still replays its answer."""
+    body = {f.name: getattr(cmd, f.name) for f in fields(cmd)}
+    if body.get("pool") is None:
+        body.pop("pool", None)
+    return request_hash({"command": type(cmd).__name__, **body})

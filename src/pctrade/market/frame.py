@@ -238,8 +238,8 @@ class _Run:
 
     def reservation(self, order: db.Row) -> int:
         remaining = int(order["quantity_g"]) - int(order["filled_g"])
-        if order["state"] != OPEN:
-            return 0
+        if order["state"] != OPEN or order.get("pool_id") is not None:
+            return 0  # a pool sell holds nothing: the pool's holds deliver (``pool_sells``)
         if order["side"] == Side.BUY:
             return reserve_fen(int(order["price_fen_per_t"]), remaining, int(order["fee_bps"]))
         return remaining

@@ -56,6 +56,11 @@ class MarketOp(StrEnum):
     AUCTION_SETTLE = "auction_settle"  # one winning bid of a one-way auction (venue_model)
 
 
+# A fill of a pool's sell settles as the pools' ``pool_settle`` (``market.pool_seller``):
+# the pools register the op type and its replay check; the market records the trade.
+POOL_SETTLE = "pool_settle"
+
+
 def contract_code(key: Sequence[str], denomination: Denomination) -> str:
     """The code of the contract a batch belongs to under the fungibility ``key``."""
     parts = {

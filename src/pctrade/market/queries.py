@@ -5,6 +5,7 @@
     trades(store, contract, day=None, after=0)    a contract's trades (public, no accounts)
     depth(store, contract)                        the best five levels of each side
     closes(store, contract)                       the closes, newest first
+    pool_committed_g(uow, pool_id)                what a pool's open sells still claim
 
 Depth is read from the registry's open orders (the truth a book is rebuilt from), so
 every process answers the same. Public reads (trades, depth, closes) name no account.
@@ -16,10 +17,11 @@ from __future__ import annotations
 from typing import Any
 
 from pctrade.kernel.errors import NotFound, ValidationError
-from pctrade.ledger.ports import Store
+from pctrade.ledger.ports import Store, UnitOfWork
 from pctrade.ledger.service import account_of, require_holder
 from pctrade.ledger.write import acting_party
 from pctrade.market.sql import store as db
+from pctrade.market.sql import venues as vdb
 
 PAGE_MAX = 500
 DEPTH_LEVELS = 5
@@ -84,3 +86,10 @@ def closes(store: Store, contract: str, limit: int = 100) -> list[Row]:
     with store.reader() as uow:
         cid = int(_contract(uow, contract)["contract_id"])
         return db.closes_of(uow, cid, _limit(limit))
+
+
+def pool_committed_g(uow: UnitOfWork, pool_id: str) -> int:
+    """What the pool's open sells still claim of its free units, on every contract: open
+    sell orders' remaining and open block proposals (``market.pool_sells``). The pools
+    refuse a withdrawal that would leave less free than this, in the same transaction."""
+    return vdb.pool_open_orders_g(uow, pool_id) + vdb.pool_open_proposals_g(uow, pool_id)

@@ -97,12 +97,13 @@ from pctrade.kernel.errors import (
 from pctrade.ledger import access
 from pctrade.ledger.commands import Command
 from pctrade.ledger.journal import JsonDict, format_ts
-from pctrade.ledger.model import CASH_ASSET, Denomination, Party, Role
+from pctrade.ledger.model import CASH_ASSET, Account, Denomination, Party, Role
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.service import AUTHORITIES, Registry, account_of, require_holder
 from pctrade.ledger.write import RowsBeside, acting_party
 from pctrade.market import close as closing
 from pctrade.market import commands as mc
+from pctrade.market import pool_sells
 from pctrade.market.books import Books
 from pctrade.market.eligibility import decide
 from pctrade.market.engine import (
@@ -145,6 +146,7 @@ from pctrade.market.model import (
     plan_trade_settle,
     reserve_fen,
 )
+from pctrade.market.pool_seller import BOOK, NoPools, PoolSaleFacts, PoolSeller
 from pctrade.market.sequencer import Sequencer
 from pctrade.market.sql import store as db
 from pctrade.market.venues import require_position
@@ -165,6 +167,9 @@ class Market:
         self.holdings = Holdings()
         self.books = Books(self)
         self.sequencer = Sequencer(self)
+        # The pools this market sells for (``pool_seller``): bootstrap hands it the pools'
+        # adapter; a market without pools knows none.
+        self.pools: PoolSeller = NoPools()
 
     def forget(self) -> None:
         """Drop what this process keeps (books, orders, batches): the registry was reset."""
@@ -306,13 +311,15 @@ class Market:
         who = acting_party(uow, run.actor)
         account = account_of(uow, _require_int(cmd.account_id, "account"))
         require_holder(uow, who, account)
+        pool = None if cmd.pool is None else self._pool_seller(run, cmd, side, account)
         rule_set, trading, day = self._open_day(run)
         params = self._params(run.contract, trading)
         book = self.books.book(run, params)  # and what this process knows of the contract
         owner = uow.party(account.owner)
         if owner is None:
             raise NotFound(f"no party {account.owner}", code="unknown_party")
-        credits, held = self.holdings.credits(run, account) if side == Side.SELL else ({}, None)
+        selling = side == Side.SELL and pool is None
+        credits, held = self.holdings.credits(run, account) if selling else ({}, None)
         eligibility = rule_set.eligibility
         if eligibility is None:
             raise Conflict(f"rule set {rule_set.version} states no eligibility", code="no_rule")
@@ -334,6 +341,9 @@ class Market:
         if side == Side.BUY:
             require_position(uow, rule_set, owner, str(run.contract["instrument"]), qty)
             self.holdings.require_cash(run, account, reserve_fen(price, qty, fee_bps))
+        elif pool is not None:  # nothing frozen: the pool's holds deliver
+            pool_sells.require_floor(self, run, pool, price)
+            pool_sells.require_free(self, run, pool, qty)
         else:
             picks = self.holdings.pick(run, account, qty, cmd.batches, trading, credits)
         order_id = int(run.contract["last_order_id"]) + 1
@@ -359,9 +369,20 @@ class Market:
             "priority_seq": run.seq,
             "placed_seq": run.seq,
             "day": day.isoformat(),
+            "pool_id": pool,
         }
         self._apply(run, events, new_order=row, picks=picks, trading=trading)
         return self._answer(run, key, "place", cmd, order_id)
+
+    def _pool_seller(self, run: _Run, cmd: mc.PlaceOrder, side: Side, account: Account) -> str:
+        """A pool sell's pool, if the actor is its platform selling on its own account."""
+        pool = pool_sells.pool_id_of(cmd.pool)
+        if side != Side.SELL:
+            raise ValidationError("a pool only sells", code="pool_sells_only")
+        if cmd.batches is not None:
+            raise ValidationError("a pool's units are drawn by its terms", code="bad_batches")
+        pool_sells.require_platform(self, run, pool, account)
+        return pool
 
     # ---- cancel and amend -----------------------------------------------------------------
     def _owner_for(self, run: _Run, order_id: int) -> str:
@@ -463,6 +484,12 @@ class Market:
         }
         if not event.priority_kept:
             values["priority_seq"] = run.seq
+        pool = order.get("pool_id")
+        if pool is not None:  # its claim on the pool's free units follows it
+            filled = int(order["filled_g"])
+            was = int(order["quantity_g"]) - filled
+            pool_sells.require_floor(self, run, str(pool), event.price_fen_per_t)
+            pool_sells.require_free(self, run, str(pool), event.quantity_g - filled, was)
         run.set_order(order, **values)
         target = run.reservation(order)
         have = sum(h.remaining for h in run.holds(event.order_id))
@@ -502,7 +529,6 @@ class Market:
         buyer_holds = [h for h in both if h.hold_id in mine]
         seller_holds = [h for h in both if h.hold_id not in mine]
         after = run.reservation(buy)
-        plan = plan_trade_settle(trade, buyer_holds, seller_holds, after)
         day = str(run.contract["trading_day"])
 
         def beside(uow: UnitOfWork, entry: Any) -> None:
@@ -528,7 +554,22 @@ class Market:
                 },
             )
 
-        run.entry("settle", _fixed(plan), RowsBeside(beside))
+        pool = sell.get("pool_id")
+        if pool is None:
+            plan = plan_trade_settle(trade, buyer_holds, seller_holds, after)
+            run.entry("settle", _fixed(plan), RowsBeside(beside))
+        else:  # the pool's holds deliver, the buy order's hold pays (``pool_sells``)
+            sale = PoolSaleFacts(
+                str(pool),
+                trade_id,
+                BOOK,
+                trade.price_fen_per_t,
+                trade.quantity_g,
+                trade.buyer,
+                trade.fee_bps,
+            )
+            cash = [(h.hold_id, h.remaining) for h in buyer_holds]
+            plan = pool_sells.settle(self, run, sale, cash, after, beside)
         run.drew(plan)
         run.trades.append(trade_id)
         run.add_bought(day, trade.buyer, trade.quantity_g)

@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pctrade.ledger.commands import Command
+from pctrade.market.commands import fingerprint_without_pool
 
 
 @dataclass(frozen=True, slots=True)
 class ProposeBlock(Command):
     """Propose a block trade from ``account_id`` to the party ``counterparty``: ``side``
     is the proposer's. It stands ``expires_in_s`` seconds (within the rule set's
-    maximum and never past the session)."""
+    maximum and never past the session). ``pool``: a platform's block sell of its
+    pool's units (issue 14): nothing is frozen, the pool's holds deliver."""
 
     contract: str
     account_id: int
@@ -25,6 +27,10 @@ class ProposeBlock(Command):
     quantity_g: int
     price_fen_per_t: int
     expires_in_s: int
+    pool: str | None = None
+
+    def fingerprint(self) -> str:
+        return fingerprint_without_pool(self)
 
 
 @dataclass(frozen=True, slots=True)

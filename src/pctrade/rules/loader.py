@@ -3,7 +3,7 @@
 A file is TOML with a few top-level keys, a ``[sources.*]`` table per cited source and
 optional section tables (``[trading]``, ``[positions]``, ``[surveillance]``,
 ``[block_trades]``, ``[auctions]``, ``[offsets]``, ``[fees]``, ``[eligibility]``,
-``[energy]``, ``[sinks]``, ``[carbon_inclusive]``). Each section lists its ``sources``
+``[energy]``, ``[sinks]``, ``[carbon_inclusive]``, ``[pools]``). Each section lists its ``sources``
 (keys of ``[sources]``) and, in ``assumed``, the fields we could not confirm. Numbers
 must be integers (a float such as ``0.05`` is refused: it could not be compared
 exactly), booleans must be booleans, and every figure has a stated range.
@@ -29,6 +29,7 @@ from pctrade.kernel.units import BPS, G_PER_T
 from pctrade.rules.lines import line_of
 from pctrade.rules.model import (
     CONTRACT_KEY_FIELDS,
+    POOL_DISCLOSURES,
     SECTIONS,
     AuctionPricing,
     Auctions,
@@ -43,6 +44,7 @@ from pctrade.rules.model import (
     IssuancePath,
     Lot,
     Offsets,
+    Pools,
     Positions,
     RuleSet,
     Session,
@@ -187,6 +189,28 @@ def _unsponsored_to_owner(where: str, value: Any) -> bool:
 
 
 _unsponsored_to_owner.optional = True  # type: ignore[attr-defined]
+
+
+def _disclosures(where: str, value: Any) -> tuple[str, ...]:
+    names: tuple[str, ...] = _words(re.compile(r"^[a-z_]+$"), allow_empty=True)(where, value)
+    stray = [n for n in names if n not in POOL_DISCLOSURES]
+    if stray:
+        raise RuleSetError(
+            f"{where}: {stray[0]!r} is not a pool term (use {', '.join(POOL_DISCLOSURES)})"
+        )
+    return names
+
+
+def _never_below_floor(where: str, value: Any) -> bool:
+    """Only ``false``: a pool never sells below the floor it disclosed (显失公平)."""
+    if _bool(where, value):
+        raise RuleSetError(
+            f"{where}: must be false — a sale below a pool's disclosed floor would put its "
+            "contributors in a manifestly unfair position (显失公平), whatever the rule set"
+        )
+    return False
+
+
 HOLIDAYS_MAX = 366
 
 
@@ -280,6 +304,8 @@ _contract_key.optional = True  # type: ignore[attr-defined]
 _BPS = _int(0, BPS)
 _POSITIVE = _int(1)
 _LOT_KEYS = ("quantity_step_g", "price_step_fen_per_t")
+_LOT_BLOCK_KEY = "block_quantity_min_g"  # optional: the instrument's own block threshold
+_LOT_KEYS_ALL = (*_LOT_KEYS, _LOT_BLOCK_KEY)
 
 
 def _instrument_table(where: str, value: Any) -> dict[str, Any]:
@@ -299,9 +325,17 @@ def _lots(where: str, value: Any) -> Mapping[str, Lot]:
     found = {}
     for code, body in _instrument_table(where, value).items():
         at = f"{where}.{code}"
-        if not isinstance(body, dict) or set(body) != set(_LOT_KEYS):
-            raise RuleSetError(f"{at}: must set exactly {' and '.join(_LOT_KEYS)}")
-        found[code] = Lot(*(_POSITIVE(f"{at}.{k}", body[k]) for k in _LOT_KEYS))
+        if not isinstance(body, dict) or not set(_LOT_KEYS) <= set(body) <= set(_LOT_KEYS_ALL):
+            raise RuleSetError(
+                f"{at}: must set exactly {' and '.join(_LOT_KEYS)} (and may set {_LOT_BLOCK_KEY})"
+            )
+        block = body.get(_LOT_BLOCK_KEY)
+        found[code] = Lot(
+            *(_POSITIVE(f"{at}.{k}", body[k]) for k in _LOT_KEYS),
+            block_quantity_min_g=None
+            if block is None
+            else _POSITIVE(f"{at}.{_LOT_BLOCK_KEY}", block),
+        )
     return MappingProxyType(found)
 
 
@@ -404,6 +438,16 @@ _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
     "carbon_inclusive": (
         CarbonInclusive,
         {"methodologies": _words(METHODOLOGY_RE), "person_min_g": _POSITIVE},
+    ),
+    "pools": (
+        Pools,
+        {
+            "disclosures": _disclosures,
+            "lock_in_days_max": _int(0, 3_660),
+            "withdrawal_notice_days_max": _int(0, 3_660),
+            "payout_delay_days_max": _int(0, 3_660),
+            "sale_below_floor_allowed": _never_below_floor,
+        },
     ),
     "block_trades": (
         BlockTrades,
@@ -595,7 +639,10 @@ def _check_lots(trading: Trading | None, where: str) -> None:
                 f"{G_PER_T}, so that every lot's cash is whole fen"
             )
         for name in ("order_quantity_max_g", "block_quantity_min_g"):
-            if getattr(trading, name) % lot.quantity_step_g:
+            own = lot.block_quantity_min_g if name == _LOT_BLOCK_KEY else None
+            if own is not None and own % lot.quantity_step_g:
+                raise RuleSetError(f"{at}: the lot does not divide its own {name}")
+            if own is None and getattr(trading, name) % lot.quantity_step_g:
                 raise RuleSetError(f"{at}: the lot does not divide [trading] {name}")
 
 

@@ -72,10 +72,14 @@ class Cited:
 class Lot:
     """An instrument's own lot and tick, where they differ from the market's: personal
     credits are held in grams and kilograms, so a market may trade them in smaller lots
-    (``[trading] lots``). Lot × tick is a whole fen, so every lot's cash is exact."""
+    (``[trading] lots``). Lot × tick is a whole fen, so every lot's cash is exact.
+    ``block_quantity_min_g``: the instrument's own block-trade threshold (None: the
+    market's), since a platform pool's block sale of personal credits is tonnes, not the
+    tens of thousands of tonnes an emitter's block of allowances is (issue 14)."""
 
     quantity_step_g: int
     price_step_fen_per_t: int
+    block_quantity_min_g: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +116,7 @@ class Trading:
             self,
             quantity_step_g=lot.quantity_step_g,
             price_step_fen_per_t=lot.price_step_fen_per_t,
+            block_quantity_min_g=lot.block_quantity_min_g or self.block_quantity_min_g,
         )
 
     def is_trading_day(self, day: date) -> bool:
@@ -336,6 +341,37 @@ class CarbonInclusive:
     cited: Cited
 
 
+# The terms of a platform pool a rule set may require to be disclosed (``[pools]
+# disclosures``); a pool's fee and admitted credits are always published.
+POOL_DISCLOSURES = (
+    "floor_fen_per_t",
+    "sale_schedule",
+    "payout_delay_days",
+    "withdrawal_notice_days",
+    "lock_in_days",
+    "draw_order",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Pools:
+    """What a platform pool's terms must meet (平台整合; 显失公平 beyond these).
+
+    The fee cap is ``[fees] pool_fee_cap_bps``. ``disclosures``: terms a pool must
+    publish (of ``POOL_DISCLOSURES``); the ``*_max`` figures are the longest lock-in of
+    a deposit, withdrawal notice and delay from a sale to its payout, in days.
+    ``sale_below_floor_allowed``: whether a pool may sell below its disclosed floor
+    (the loader takes only false: never).
+    """
+
+    disclosures: tuple[str, ...]
+    lock_in_days_max: int
+    withdrawal_notice_days_max: int
+    payout_delay_days_max: int
+    sale_below_floor_allowed: bool
+    cited: Cited
+
+
 @dataclass(frozen=True, slots=True)
 class RuleSet:
     jurisdiction: str
@@ -357,6 +393,7 @@ class RuleSet:
     block_trades: BlockTrades | None = None
     auctions: Auctions | None = None
     compliance: Compliance | None = None
+    pools: Pools | None = None
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -398,6 +435,12 @@ class RuleSet:
         self.require_path(IssuancePath.CARBON_INCLUSIVE)
         return _required(self, self.carbon_inclusive, "carbon_inclusive")
 
+    def require_pools(self) -> Pools:
+        return _required(self, self.pools, "pools")
+
+    def require_fees(self) -> Fees:
+        return _required(self, self.fees, "fees")
+
     def require_positions(self) -> Positions:
         return _required(self, self.positions, "positions")
 
@@ -438,6 +481,7 @@ SECTIONS = (
     "block_trades",
     "auctions",
     "compliance",
+    "pools",
 )
 
 

@@ -25,12 +25,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from pctrade.ledger.model import CASH_ASSET, State
-from pctrade.market.sql.store import SETTLEMENT_OPS, Row, trades
+from pctrade.market.sql.store import SETTLEMENT_IN, Row, trades
 
 _SUMS = sa.text(
     "SELECT CASE WHEN p.asset_id = :cash THEN 1 ELSE 0 END AS is_cash,"
     " CASE WHEN e.ts < :start THEN 0 ELSE 1 END AS on_day,"
-    f" CASE WHEN e.op_type IN ('{SETTLEMENT_OPS[0]}', '{SETTLEMENT_OPS[1]}')"
+    f" CASE WHEN e.{SETTLEMENT_IN}"
     " THEN 1 ELSE 0 END AS settles,"
     " SUM(p.delta) AS delta"
     " FROM postings p JOIN entries e ON e.seq = p.seq"

@@ -34,7 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
-from pctrade.market.model import MarketOp
+from pctrade.market.model import POOL_SETTLE, MarketOp
 from pctrade.market.sql.rows import every as _all
 from pctrade.market.sql.rows import one as _one
 
@@ -99,9 +99,13 @@ orders = Table(
     Column("priority_seq", BIG, nullable=False),
     Column("placed_seq", BIG, nullable=False),
     Column("day", DAY, nullable=False),
+    # A platform's sell of its pool's units (issue 14, migration 0021): nothing is frozen
+    # for it, its fills settle from the contributors' holds (``market.pool_sells``).
+    Column("pool_id", String(32), nullable=True),
     sa.UniqueConstraint("contract_id", "day", "owner", "client_order_id", name="uq_market_client"),
     Index("ix_market_orders_state", "contract_id", "state"),
     Index("ix_market_orders_owner", "owner", "contract_id"),
+    Index("ix_market_orders_pool", "pool_id", "state"),
 )
 
 order_holds = Table(
@@ -210,8 +214,8 @@ _COMMANDS = (
 _COMMAND = _COMMANDS + " WHERE actor = :actor AND idem_key = :key"
 _ORDER = (
     "SELECT contract_id, order_id, client_order_id, owner, account_id, side, time_in_force,"
-    " price_fen_per_t, quantity_g, filled_g, fee_bps, state, priority_seq, placed_seq, day"
-    " FROM market_orders WHERE contract_id = :c AND order_id = :o"
+    " price_fen_per_t, quantity_g, filled_g, fee_bps, state, priority_seq, placed_seq, day,"
+    " pool_id FROM market_orders WHERE contract_id = :c AND order_id = :o"
 )
 _BOUGHT = "SELECT day, quantity_g FROM market_bought WHERE contract_id = :c AND account_id = :a"
 _ADD_BOUGHT = (
@@ -231,11 +235,11 @@ _HOLD_IDS = (
 # The market's settlement entries, by the partial index of migration 0017, which holds a
 # row for those entries only: the WHERE is the index's, word for word (SQLite uses a
 # partial index only then). ``auction_settle`` is one-way bidding's (issue 13).
-SETTLEMENT_OPS = ("auction_settle", str(MarketOp.TRADE_SETTLE))
-_SETTLEMENTS = (
-    "SELECT seq, payload FROM entries"
-    f" WHERE op_type IN ('{SETTLEMENT_OPS[0]}', '{SETTLEMENT_OPS[1]}') ORDER BY seq"
-)
+# ``pool_settle`` is a pool sell's fill (issue 14, the index recreated by 0021): the pools
+# plan it, the market writes its trade row.
+SETTLEMENT_OPS = ("auction_settle", POOL_SETTLE, str(MarketOp.TRADE_SETTLE))
+SETTLEMENT_IN = "op_type IN (" + ", ".join(f"'{op}'" for op in SETTLEMENT_OPS) + ")"
+_SETTLEMENTS = f"SELECT seq, op_type, payload FROM entries WHERE {SETTLEMENT_IN} ORDER BY seq"
 
 
 class KeyTaken(Exception):
@@ -484,10 +488,10 @@ def add_trade(uow: Any, row: Row) -> None:
     uow.execute(trades.insert().values(**row))
 
 
-def settlements(uow: Any) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Every settlement entry's seq and payload, in order, by their own index."""
-    for seq, payload in _cursor(uow, _SETTLEMENTS, {}):
-        yield int(seq), json.loads(payload)
+def settlements(uow: Any) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    """Every settlement entry's seq, op type and payload, in order, by their own index."""
+    for seq, op_type, payload in _cursor(uow, _SETTLEMENTS, {}):
+        yield int(seq), str(op_type), json.loads(payload)
 
 
 def all_trades(uow: Any) -> list[Row]:

@@ -53,7 +53,11 @@ proposals = Table(
     Column("ended_seq", BIG, nullable=True),
     Column("trade_id", String(64), nullable=True),
     Column("day", String(10), nullable=False),
+    # A platform's block sell of its pool's units (issue 14, migration 0021): no hold
+    # covers it (``hold_credits_g`` is 0), it settles from the contributors' holds.
+    Column("pool_id", String(32), nullable=True),
     Index("ix_market_block_open", "contract_id", "outcome"),
+    Index("ix_market_block_pool", "pool_id", "outcome"),
 )
 
 auctions = Table(
@@ -179,6 +183,24 @@ def open_buy_orders_g(uow: Any, owner: str, contract_ids: list[int]) -> int:
     c = market_orders.c
     query = sa.select(sa.func.coalesce(sa.func.sum(c.quantity_g - c.filled_g), 0)).where(
         c.owner == owner, c.side == "buy", c.state == "open", c.contract_id.in_(contract_ids)
+    )
+    return int(uow.execute(query).scalar())
+
+
+def pool_open_orders_g(uow: Any, pool_id: str) -> int:
+    """What the pool's open sell orders still offer, on every contract."""
+    c = market_orders.c
+    query = sa.select(sa.func.coalesce(sa.func.sum(c.quantity_g - c.filled_g), 0)).where(
+        c.pool_id == pool_id, c.state == "open"
+    )
+    return int(uow.execute(query).scalar())
+
+
+def pool_open_proposals_g(uow: Any, pool_id: str) -> int:
+    """What the pool's open block proposals offer, on every contract."""
+    c = proposals.c
+    query = sa.select(sa.func.coalesce(sa.func.sum(c.quantity_g), 0)).where(
+        c.pool_id == pool_id, c.outcome.is_(None)
     )
     return int(uow.execute(query).scalar())
 

@@ -1,0 +1,246 @@
+"""The pools' sale tables (SQLAlchemy Core, their own ``MetaData``; migration 0020).
+
+    pool_sales       one per sale of pool units = one ``pool_settle`` entry: the venue,
+                     price, quantity, gross, the contributors' trade fee, the pool fee,
+                     what was paid out (net), the buyer, the rates in force, and when
+                     (settlement and payout are that one entry: ``paid_at`` = ``ts``)
+    pool_sale_lines  one per contributor per sale: the grams the sale took from them,
+                     their gross share, fee share and net share in fen, and the
+                     remainder of the exact split (numerator over the sale's grams)
+
+Conservation per sale, checked by ``pools.sales.audit_pool_sales`` against the entry:
+Σ lines.grams_g = quantity_g, Σ lines.net_fen = net_fen, Σ lines.fee_fen = trade fee +
+pool fee, Σ lines.gross_fen = gross_fen; every line is the entry's payout column.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table
+
+from pctrade.ledger.ports import UnitOfWork
+from pctrade.pools.sql.schema import pool_deposits
+
+metadata = MetaData()
+BIG = BigInteger
+TS = String(32)
+POOL_ID = String(32)
+SALE_ID = String(64)
+Row = dict[str, Any]
+
+pool_sales = Table(
+    "pool_sales",
+    metadata,
+    Column("entry_seq", BIG, primary_key=True, autoincrement=False),
+    Column("sale_id", SALE_ID, nullable=False),
+    Column("pool_id", POOL_ID, nullable=False),
+    Column("platform_account", BIG, nullable=False),
+    Column("venue", String(16), nullable=False),
+    Column("price_fen_per_t", BIG, nullable=False),
+    Column("quantity_g", BIG, nullable=False),
+    Column("gross_fen", BIG, nullable=False),
+    Column("trade_fee_bps", Integer, nullable=False),
+    Column("trade_fee_fen", BIG, nullable=False),  # the seller's side: the contributors'
+    Column("pool_fee_bps", Integer, nullable=False),
+    Column("pool_fee_fen", BIG, nullable=False),
+    Column("net_fen", BIG, nullable=False),
+    Column("buyer_account", BIG, nullable=False),
+    Column("contributors", BIG, nullable=False),
+    Column("ts", TS, nullable=False),
+    Column("paid_at", TS, nullable=False),
+    Index("ix_pool_sales_pool", "pool_id", "entry_seq"),
+    Index("uq_pool_sales_sale", "pool_id", "sale_id", unique=True),
+)
+
+pool_sale_lines = Table(
+    "pool_sale_lines",
+    metadata,
+    Column("entry_seq", BIG, primary_key=True, autoincrement=False),
+    Column("account_id", BIG, primary_key=True, autoincrement=False),
+    Column("grams_g", BIG, nullable=False),
+    Column("gross_fen", BIG, nullable=False),
+    Column("fee_fen", BIG, nullable=False),
+    Column("net_fen", BIG, nullable=False),
+    Column("remainder", BIG, nullable=False),
+    Index("ix_pool_sale_lines_account", "account_id", "entry_seq"),
+)
+
+LINE_COLUMNS = (
+    "entry_seq",
+    "account_id",
+    "grams_g",
+    "gross_fen",
+    "fee_fen",
+    "net_fen",
+    "remainder",
+)
+# Word for word the WHERE of migration 0020's partial index, which SQLite uses only for
+# a query with the index's terms.
+_SETTLE_ENTRIES = "SELECT seq, payload FROM entries WHERE op_type = 'pool_settle' ORDER BY seq"
+
+
+def free_g(uow: UnitOfWork, pool_id: str) -> int:
+    """The pool's unsold, unwithdrawn grams."""
+    d = pool_deposits.c
+    query = sa.select(
+        sa.func.coalesce(sa.func.sum(d.quantity_g - d.withdrawn_g - d.sold_g), 0)
+    ).where(d.pool_id == pool_id)
+    return int(uow.execute(query).scalar_one())
+
+
+def unsold_deposits(uow: UnitOfWork, pool_id: str) -> list[Row]:
+    """The pool's deposits with units left, in deposit order (``left_g`` each)."""
+    d = pool_deposits.c
+    left = d.quantity_g - d.withdrawn_g - d.sold_g
+    query = (
+        sa.select(d.deposit_id, d.account_id, d.asset_id, d.terms_version, left.label("left_g"))
+        .where(d.pool_id == pool_id, left > 0)
+        .order_by(d.deposit_id)
+    )
+    return [dict(r) for r in uow.execute(query).mappings()]
+
+
+def insert_sale(uow: UnitOfWork, row: Row) -> None:
+    uow.execute(pool_sales.insert().values(**row))
+
+
+def insert_lines(uow: UnitOfWork, columns: Sequence[Sequence[int]]) -> None:
+    """A sale's lines in bulk (COPY on PostgreSQL, executemany on SQLite): the columns
+    in ``LINE_COLUMNS`` order."""
+    rows = zip(*columns, strict=True)
+    names = ", ".join(LINE_COLUMNS)
+    driver: Any = uow.dbapi_connection()
+    cursor = driver.cursor()
+    if uow.is_postgres:
+        with cursor.copy(f"COPY pool_sale_lines ({names}) FROM STDIN") as copy:
+            for values in rows:
+                copy.write_row(values)
+    else:
+        marks = ", ".join(["?"] * len(LINE_COLUMNS))
+        cursor.executemany(f"INSERT INTO pool_sale_lines ({names}) VALUES ({marks})", rows)
+    cursor.close()
+
+
+def add_sold(uow: UnitOfWork, sold: Sequence[tuple[int, int]]) -> None:
+    """``sold_g`` of each (deposit id, grams) raised by the grams: one statement for all."""
+    driver: Any = uow.dbapi_connection()
+    cursor = driver.cursor()
+    mark = "%s" if uow.is_postgres else "?"
+    cursor.executemany(
+        f"UPDATE pool_deposits SET sold_g = sold_g + {mark} WHERE deposit_id = {mark}",
+        [(grams, deposit_id) for deposit_id, grams in sold],
+    )
+    cursor.close()
+
+
+def sale(uow: UnitOfWork, entry_seq: int) -> Row | None:
+    row = uow.execute(sa.select(pool_sales).where(pool_sales.c.entry_seq == entry_seq))
+    found = row.mappings().first()
+    return None if found is None else dict(found)
+
+
+def sale_by_id(uow: UnitOfWork, pool_id: str, sale_id: str) -> Row | None:
+    c = pool_sales.c
+    found = (
+        uow.execute(sa.select(pool_sales).where(c.pool_id == pool_id, c.sale_id == sale_id))
+        .mappings()
+        .first()
+    )
+    return None if found is None else dict(found)
+
+
+def sales_of_pool(uow: UnitOfWork, pool_id: str, after_seq: int, limit: int) -> list[Row]:
+    c = pool_sales.c
+    query = (
+        sa.select(pool_sales)
+        .where(c.pool_id == pool_id, c.entry_seq > after_seq)
+        .order_by(c.entry_seq)
+        .limit(limit)
+    )
+    return [dict(r) for r in uow.execute(query).mappings()]
+
+
+def all_sales(uow: UnitOfWork) -> list[Row]:
+    return [
+        dict(r)
+        for r in uow.execute(sa.select(pool_sales).order_by(pool_sales.c.entry_seq)).mappings()
+    ]
+
+
+def line_totals(uow: UnitOfWork) -> dict[int, Row]:
+    """Per sale: its lines' count and the sums the audit compares."""
+    c = pool_sale_lines.c
+    query = sa.select(
+        c.entry_seq,
+        sa.func.count().label("lines"),
+        sa.func.sum(c.grams_g).label("grams_g"),
+        sa.func.sum(c.gross_fen).label("gross_fen"),
+        sa.func.sum(c.fee_fen).label("fee_fen"),
+        sa.func.sum(c.net_fen).label("net_fen"),
+    ).group_by(c.entry_seq)
+    return {int(r["entry_seq"]): dict(r) for r in uow.execute(query).mappings()}
+
+
+def lines_of_sale(uow: UnitOfWork, entry_seq: int) -> Iterator[Row]:
+    """A sale's lines, account ascending (streamed: a sale may have millions)."""
+    c = pool_sale_lines.c
+    query = sa.select(pool_sale_lines).where(c.entry_seq == entry_seq).order_by(c.account_id)
+    for r in uow.execute(query).mappings():
+        yield dict(r)
+
+
+def statement_of(uow: UnitOfWork, account_id: int, pool_id: str | None, limit: int) -> list[Row]:
+    """An account's lines, newest first, each with its sale's facts."""
+    s, ln = pool_sales.c, pool_sale_lines.c
+    query = (
+        sa.select(
+            s.entry_seq,
+            s.sale_id,
+            s.pool_id,
+            s.venue,
+            s.price_fen_per_t,
+            s.ts,
+            s.paid_at,
+            ln.grams_g,
+            ln.gross_fen,
+            ln.fee_fen,
+            ln.net_fen,
+            ln.remainder,
+        )
+        .select_from(pool_sale_lines.join(pool_sales, s.entry_seq == ln.entry_seq))
+        .where(ln.account_id == account_id)
+        .order_by(s.entry_seq.desc())
+        .limit(limit)
+    )
+    if pool_id is not None:
+        query = query.where(s.pool_id == pool_id)
+    return [dict(r) for r in uow.execute(query).mappings()]
+
+
+def settle_entries(uow: UnitOfWork) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Every ``pool_settle`` entry's seq and payload, in order, by their own index."""
+    cursor: Any = uow.dbapi_connection().cursor()
+    cursor.execute(_SETTLE_ENTRIES)
+    for seq, payload in cursor:
+        yield int(seq), payload if isinstance(payload, dict) else json.loads(payload)
+    cursor.close()
+
+
+# A pool's public page aggregates at most this many sales (a pool sells a few times a
+# day; decades of sales fit).
+PUBLIC_SALES_MAX = 100_000
+
+
+def contributors_paid(uow: UnitOfWork, pool_id: str) -> int:
+    """How many distinct contributors the pool's sales paid (a count, no one named)."""
+    s, ln = pool_sales.c, pool_sale_lines.c
+    query = (
+        sa.select(sa.func.count(sa.distinct(ln.account_id)))
+        .select_from(pool_sale_lines.join(pool_sales, s.entry_seq == ln.entry_seq))
+        .where(s.pool_id == pool_id)
+    )
+    return int(uow.execute(query).scalar_one())
