@@ -13,6 +13,7 @@ from pctrade.compliance.allocation import (
     Benchmark,
     Installation,
     allocation_run,
+    benchmark_of,
     free_allocation_g,
     preallocation_g,
     true_up_g,
@@ -56,6 +57,23 @@ def test_free_allocation_is_benchmark_times_output_times_factors_rounded_down() 
     exact = 877_000 * 1_000_000 * 10_500 * 9_999
     assert free_allocation_g(plant) == exact // 10_000**2
     assert free_allocation_g(Installation("p", COAL, 3)) == 3 * 877_000
+
+
+def test_the_national_formula_from_the_rule_set_s_cited_benchmarks() -> None:
+    # supply benchmark × MWh supplied × factors + heat benchmark × GJ supplied
+    cn = shipped().by_version("CN/2021-02-01")
+    supply = benchmark_of(cn, "coal_300mw_above", "supply_g_per_mwh")
+    heat = benchmark_of(cn, "coal_300mw_above", "heat_g_per_gj")
+    assert (supply.g_per_unit, heat.g_per_unit, supply.source) == (877_000, 126_000, cn.version)
+    unit = [
+        Installation("plant", supply, 2_000_000, (10_500,)),  # air-cooled: ×1.05
+        Installation("plant", heat, 1_000_000),
+    ]
+    per, _ = allocation_run(10**13, unit)
+    assert per == {"plant": 877_000 * 2_000_000 * 105 // 100 + 126_000 * 1_000_000}
+    assert _code(lambda: benchmark_of(cn, "nuclear", "supply_g_per_mwh")) == "no_benchmark"
+    gd = shipped().by_version("GD/2022-05-06")
+    assert _code(lambda: benchmark_of(gd, "gas", "supply_g_per_mwh")) == "no_rule"
 
 
 def test_preallocation_and_true_up() -> None:

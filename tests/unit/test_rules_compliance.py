@@ -91,3 +91,19 @@ def test_a_malformed_compliance_section_is_refused_with_its_line(
     message = refused.value.message
     assert says in message and "[compliance]" in message, message
     assert "(line " in message, message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        ("gas = { supply_g_per_mwh = 392_000", "gas = { supply_g_per_mwh = 392.5", "integer"),
+        ("gas = { supply_g_per_mwh = 392_000", "gas = { supply = 392_000", "<output>_g_per_<unit>"),
+        ('sector = "power"', 'sector = "Power!"', "does not match"),
+    ],
+)
+def test_a_malformed_benchmark_is_refused_with_its_line(old: str, new: str, says: str) -> None:
+    assert old in CN, old
+    with pytest.raises(RuleSetError) as refused:
+        load_text(CN.replace(old, new, 1), "CN/x.toml")
+    message = refused.value.message
+    assert says in message and "[allocation]" in message and "(line " in message, message

@@ -116,6 +116,7 @@ CODES: Final[Mapping[int, tuple[str, ...]]] = {
         "level_not_in_best",
         "market_closed",
         "methodology_not_admitted",
+        "no_benchmark",
         "no_facts_for_role",
         "no_rule",
         "no_sponsors",

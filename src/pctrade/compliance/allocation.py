@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from pctrade.kernel.errors import Conflict, ValidationError
 from pctrade.kernel.units import BPS
+from pctrade.rules.model import RuleSet
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,18 @@ class Benchmark:
     output_unit: str  # what output is counted in, e.g. "MWh", "GJ"
     g_per_unit: int
     source: str
+
+
+def benchmark_of(rule_set: RuleSet, unit_type: str, output: str) -> Benchmark:
+    """The rule set's benchmark of ``unit_type`` for ``output`` (e.g. supply_g_per_mwh),
+    citing the rule set's version: ``no_rule`` where it has no [allocation] section,
+    ``no_benchmark`` where it has none for that unit and output."""
+    allocation = rule_set.allocation
+    if allocation is None:
+        raise Conflict(f"rule set {rule_set.version} has no allocation rules", code="no_rule")
+    grams = allocation.benchmark_g(unit_type, output)
+    unit = output.rsplit("_per_", 1)[1]
+    return Benchmark(allocation.sector, unit_type, unit, grams, rule_set.version)
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from pctrade.rules.model import (
     CONTRACT_KEY_FIELDS,
     POOL_DISCLOSURES,
     SECTIONS,
+    Allocation,
     AuctionPricing,
     Auctions,
     BlockTrades,
@@ -276,6 +277,41 @@ def _month_day(where: str, value: Any) -> str:
     return value
 
 
+BENCHMARK_KEY_RE = re.compile(r"^[a-z]+_g_per_[a-z0-9]+$")
+UNIT_TYPE_RE = re.compile(r"^[a-z0-9_]{1,48}$")
+
+
+def _benchmarks(where: str, value: Any) -> Mapping[str, Mapping[str, int]]:
+    """``[allocation] benchmarks``: unit type = { supply_g_per_mwh = …, heat_g_per_gj = … }."""
+    if not isinstance(value, dict) or not value or len(value) > LIST_LEN_MAX:
+        raise RuleSetError(f"{where}: must be a table of at most {LIST_LEN_MAX} unit types")
+    out: dict[str, Mapping[str, int]] = {}
+    for unit_type, figures in value.items():
+        at = f"{where}.{unit_type}"
+        if not UNIT_TYPE_RE.match(unit_type):
+            raise RuleSetError(f"{at}: does not match {UNIT_TYPE_RE.pattern}")
+        if not isinstance(figures, dict) or not figures:
+            raise RuleSetError(f"{at}: must be a table such as {{ supply_g_per_mwh = 877_000 }}")
+        for key in figures:
+            if not BENCHMARK_KEY_RE.match(key):
+                raise RuleSetError(f"{at}: {key!r} is not <output>_g_per_<unit>")
+        out[unit_type] = MappingProxyType(
+            {k: _POSITIVE(f"{at}.{k}", v) for k, v in sorted(figures.items())}
+        )
+    return MappingProxyType(dict(sorted(out.items())))
+
+
+def _words_one(pattern: re.Pattern[str]) -> Check:
+    """One word matching ``pattern``."""
+
+    def check(where: str, value: Any) -> str:
+        if not isinstance(value, str) or not pattern.match(value):
+            raise RuleSetError(f"{where}: {value!r} does not match {pattern.pattern}")
+        return value
+
+    return check
+
+
 def _optional_words(pattern: re.Pattern[str]) -> Check:
     """A list of words that may be empty or absent (then: none)."""
     words = _words(pattern, allow_empty=True)
@@ -472,6 +508,14 @@ _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
             "penalty_market_value_multiple_min": _optional(_int(1, 100)),
             "penalty_market_value_multiple_max": _optional(_int(1, 100)),
             "penalty_deduction_multiple": _optional(_int(1, 100)),
+        },
+    ),
+    "allocation": (
+        Allocation,
+        {
+            "sector": _words_one(re.compile(r"^[a-z_]{1,32}$")),
+            "benchmarks": _benchmarks,
+            "dynamic_adjustment": _bool,
         },
     ),
     "auctions": (

@@ -216,6 +216,28 @@ class Offsets:
     cited: Cited
 
 
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """Free allocation by benchmark (DESIGN §7): each kind of unit's benchmarks, in
+    grams of CO2 per unit of output (``supply_g_per_mwh``, ``heat_g_per_gj``), for the
+    sector the file covers; and whether allocations are adjusted each year to the
+    year's actual output (Fujian's dynamic adjustment) rather than trued up once."""
+
+    sector: str
+    benchmarks: Mapping[str, Mapping[str, int]]  # unit type → "<output>_g_per_<unit>" → g
+    dynamic_adjustment: bool
+    cited: Cited
+
+    def benchmark_g(self, unit_type: str, output: str) -> int:
+        """The benchmark of ``unit_type`` for ``output`` (a key such as supply_g_per_mwh)."""
+        figures = self.benchmarks.get(unit_type)
+        if figures is None or output not in figures:
+            raise Conflict(
+                f"no {self.sector} benchmark for {unit_type} {output}", code="no_benchmark"
+            )
+        return figures[output]
+
+
 # A compliance period's label: one year ("2023") or a span of years ("2019-2020").
 PERIOD_RE = re.compile(r"^([0-9]{4})(?:-([0-9]{4}))?$")
 
@@ -394,6 +416,7 @@ class RuleSet:
     auctions: Auctions | None = None
     compliance: Compliance | None = None
     pools: Pools | None = None
+    allocation: Allocation | None = None
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -482,6 +505,7 @@ SECTIONS = (
     "auctions",
     "compliance",
     "pools",
+    "allocation",
 )
 
 
