@@ -105,9 +105,9 @@ def unsold_deposits(uow: UnitOfWork, pool_id: str) -> list[tuple[int, int, int, 
         " ORDER BY deposit_id",
         (pool_id,),
     )
-    rows = cursor.fetchall()
+    rows: list[tuple[int, int, int, int, int]] = cursor.fetchall()
     cursor.close()
-    return rows  # type: ignore[return-value]
+    return rows
 
 
 def insert_sale(uow: UnitOfWork, row: Row) -> None:
