@@ -36,6 +36,7 @@ from pctrade.api.routers import (
     market,
     market_blocks,
     market_workers,
+    pool_sales,
     retirements,
     rules,
     sinks,
@@ -69,6 +70,7 @@ ROUTERS = (
     market,
     market_blocks,
     market_workers,
+    pool_sales,
 )
 
 DESCRIPTION = """\
