@@ -4,19 +4,18 @@ page, the regulator's fee report; each refusal with its code (SQLite)."""
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sale_support import POOL, a_sale, pool_world, sell
 
+from identity_support import bearer, create_logins
 from pctrade.api.app import create_app
 from pctrade.api.settings import ApiSettings
 from pctrade.ledger.sql.store import SqlStore
-from tests.identity_support import bearer, create_logins
-from tests.pools.sale_support import sell
-from tests.pools.test_pool_sales import POOL, _pool_world, _sale
 
 
 def test_the_sales_routes_show_each_reader_what_is_theirs_to_see(store: SqlStore) -> None:
-    pw = _pool_world(store)
+    pw = pool_world(store)
     app = pw.w.app
-    sell(app.registry, "s-1", _sale(pw))
+    sell(app.registry, "s-1", a_sale(pw))
     create_logins(app, ["alice", "bob", "reg", "steel"])
     h = {who: bearer(app, who) for who in ("alice", "bob", "reg", "steel")}
     with TestClient(create_app(app, ApiSettings())) as client:
