@@ -18,7 +18,8 @@ each a module of steps (``STEPS`` lists them in order):
    collected energy issued as PCER on the carbon-inclusive path (碳普惠) — the saver's
    four weeks among it;
 3. ``demo_october`` — cash deposited; allowances, offsets and personal credits sold over
-   the counter; a regulator freeze released, a pool escrow; the power company
+   the counter; a regulator freeze released; the platform opens a pool and two people
+   who cannot trade directly deposit PCER into it (``pctrade.pools``); the power company
    surrenders for 2025; a fire's reversal cancels buffer credits;
 4. ``demo_november`` — two November days' energy, the June energy nobody collected
    lapsing, November's collected and issued on the carbon-inclusive path; a
@@ -205,7 +206,7 @@ STEPS: tuple[Step, ...] = (
     ("碳普惠 Issuing the summer's carbon-inclusive PCER", demo_sink_chain.issue_summer_inclusive),
     ("入金 Depositing cash", demo_october.deposit_cash),
     ("转让 Trading allowances and credits", demo_october.trade),
-    ("冻结 Freezing and releasing", demo_october.freeze_and_release),
+    ("冻结与入池 Freezing, releasing and pooling", demo_october.freeze_and_release),
     ("清缴 Surrendering for 2025", demo_october.surrender),
     ("注销 Cancelling buffer after a fire", demo_october.reversal),
     ("能量 Quantifying two November days of trips", demo_november.credit_november_energy),

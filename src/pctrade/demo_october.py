@@ -4,8 +4,10 @@ On the scenario clock (the steps of ``pctrade.demo``): cash is deposited — the
 manager's and the cement works' enough for November's block trade and auction; then
 allowances, offsets and personal credits change hands over the counter (each sale two
 transfers: the credits, then the cash) and one person gives credits to another; the
-regulator freezes and releases an individual's credits during a data review and a
-platform pool holds some in escrow; the power company surrenders for 2025; a fire's
+regulator freezes and releases an individual's credits during a data review; the
+carbon-inclusive platform opens a pool (平台整合) under Guangdong's rules, and two
+people who cannot trade on their own deposit PCER into it (``pctrade.pools``: each
+deposit stays theirs, frozen in a ``pool`` hold); the power company surrenders for 2025; a fire's
 reversal cancels the credits' share of the loss from the project's buffer.
 """
 
@@ -29,11 +31,26 @@ from pctrade.kernel.units import FEN_PER_YUAN, G_PER_T
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import CASH_NAME, SYSTEM_OWNER
 from pctrade.ledger.operations import FreezeReason
+from pctrade.pools import commands as pools
+from pctrade.pools.model import Terms
 
 # Yuan each party deposits. The asset manager funds the autumn's purchases and its
 # bids; the cement works its block purchase (about ¥5.8 million) and its bids.
 DEPOSITS_YUAN = {INSTITUTION: 2_000_000, EMITTER: 800_000, CEMENT: 7_000_000}
 PERSON_DEPOSIT_YUAN = 200
+
+# The platform's pool terms: every term Guangdong requires published ([pools]
+# disclosures), its fee under the cap, its lock-in, notice and payout within the limits.
+POOL_TERMS = Terms(
+    admitted=("PCER-GD",),
+    fee_bps=500,  # 5 % of the proceeds
+    floor_fen_per_t=5_000,  # never sold below ¥50/t
+    draw_order="pro_rata",
+    sale_schedule="sold to key emitters through the exchange, monthly",
+    payout_delay_days=5,
+    withdrawal_notice_days=3,
+    lock_in_days=30,
+)
 
 
 def deposit_cash(s: Seeder) -> None:
@@ -69,17 +86,33 @@ def trade(s: Seeder) -> None:
 
 
 def freeze_and_release(s: Seeder) -> None:
-    """A regulator freeze during a data review, released; and a pool escrow kept."""
+    """A regulator freeze during a data review, released; then the platform's pool."""
     s.clock.now = utc(2026, 10, 22, 2)
-    pcer, reviewed, pooled = s.result.pcer, s.holder(0), s.holder(0)
+    pcer, reviewed = s.result.pcer, s.holder(0)
     review_g = max(1, s.issued_to(reviewed) // 10)
     cmd = c.Freeze(s.acct(reviewed), pcer, review_g, FreezeReason.REGULATOR, "MEE-2026-1022 review")
     hold = s.record(s.registry.freeze(REGULATOR, "demo:freeze:review", cmd))
     release = c.Unfreeze(hold.seq)
     s.record(s.registry.unfreeze(REGULATOR, "demo:unfreeze:review", release))
-    pool_g = max(1, s.issued_to(pooled) // 2)
-    pool = c.Freeze(s.acct(pooled), pcer, pool_g, FreezeReason.POOL, "POOL-GD-2026Q4")
-    s.record(s.registry.freeze(PLATFORM, "demo:freeze:pool", pool))
+    pool_deposits(s)
+
+
+def pool_deposits(s: Seeder) -> None:
+    """The platform opens its pool; two people without the standing to trade directly
+    (no verified real name or risk assessment) deposit PCER into it: half of what the
+    first was issued, a quarter of what the second was (who gave a quarter away)."""
+    opening = pools.OpenPool(
+        s.acct(PLATFORM), "GD", "粤碳普惠个人减排量池 GD personal credit pool", POOL_TERMS
+    )
+    pool_id = str(
+        s.record(s.app.pools.open(PLATFORM, "demo:pool:open", opening)).payload["pool_id"]
+    )
+    s.result.pool_id = pool_id
+    for k, share in ((0, 2), (1, 4)):
+        who = s.holder(k)
+        grams = max(1, s.issued_to(who) // share)
+        cmd = pools.DepositToPool(pool_id, s.acct(who), s.result.pcer, grams)
+        s.record(s.app.pools.deposit(who, f"demo:pool:deposit:{who}", cmd))
 
 
 def surrender(s: Seeder) -> None:

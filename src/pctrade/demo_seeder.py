@@ -150,6 +150,7 @@ class DemoResult:
     travel: Travel | None = None
     report_id: int = 0
     pcer: str = ""
+    pool_id: str = ""  # the platform's pool (``demo_october.pool_deposits``)
     sink_issuance: Issuance | None = None
     conversion: Conversion | None = None
     summer: InclusiveIssuance | None = None

@@ -106,7 +106,7 @@ def test_a_freeze_holds_units_and_unfreeze_releases_them(funded: World) -> None:
             "account": a["alice"],
             "asset": BATCH,
             "quantity_g": 1_000,
-            "reason": "order",
+            "reason": "pledge",
             "reference": "order-1",
         },
     )
@@ -132,7 +132,7 @@ def test_a_cash_hold_is_released_in_fen(funded: World) -> None:
             "account": a["alice"],
             "asset": "CNY",
             "amount_fen": 500,
-            "reason": "order",
+            "reason": "pledge",
             "reference": "buy-1",
         },
     )

@@ -83,7 +83,7 @@ def subject(w: World, label: str) -> Subject:
         set_status(w, cement, "closed", "s-closed")
         return Subject(w, cement, "cement", w.alice, None, None, sent.seq)
     w.reg.deposit("reg", "d-steel", c.Deposit(w.steel, 1_000, "bank-9"))
-    order = w.reg.freeze("steel", "f-o", c.Freeze(w.steel, BATCH, 20, "order", "o-1"))
+    order = w.reg.freeze("steel", "f-o", c.Freeze(w.steel, BATCH, 20, "pledge", "o-1"))
     regulator = w.reg.freeze("reg", "f-r", c.Freeze(w.steel, BATCH, 20, "regulator", "case-1"))
     sent = w.reg.transfer("steel", "out", c.Transfer(w.steel, w.alice, BATCH, 10))
     set_status(w, w.steel, label, f"s-{label}")
@@ -298,7 +298,7 @@ def test_an_account_closes_only_once_empty(world: World, what: str, left: str) -
         world.reg.transfer("alice", "t-1", c.Transfer(world.alice, world.bob, BATCH, 5))
     elif what == "a hold":
         world.reg.transfer("alice", "t-1", c.Transfer(world.alice, world.bob, BATCH, 5))
-        world.reg.freeze("bob", "f-1", c.Freeze(world.bob, BATCH, 5, "order", "o-1"))
+        world.reg.freeze("bob", "f-1", c.Freeze(world.bob, BATCH, 5, "pledge", "o-1"))
     else:
         world.reg.transfer("alice", "t-1", c.Transfer(world.alice, world.bob, "CNY", 5))
     before = everything(world.store)

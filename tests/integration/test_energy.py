@@ -200,7 +200,7 @@ def test_energy_is_not_transferable_by_any_operation(world: EnergyWorld) -> None
     before = snapshot(world.store)
     attempts = [
         lambda: world.reg.transfer("alice", "t", c.Transfer(world.alice, world.bob, "GE", 10)),
-        lambda: world.reg.freeze("alice", "f", c.Freeze(world.alice, "GE", 10, "order", "o")),
+        lambda: world.reg.freeze("alice", "f", c.Freeze(world.alice, "GE", 10, "pledge", "o")),
         lambda: world.reg.surrender("steel", "s", c.Surrender(world.steel, "GE", 10, "2026")),
         lambda: world.reg.retire(
             "alice", "r", c.Retire(world.alice, "GE", 10, Retirement("A", "offset"))

@@ -48,7 +48,7 @@ def _every_small_operation(w: World) -> None:
     reg.authorize("alice", "a-1", c.Authorize(w.alice, "plat"))
     reg.transfer("plat", "t-1", c.Transfer(w.alice, w.bob, BATCH, 100))
     reg.transfer("alice", "t-2", c.Transfer(w.alice, w.steel, BATCH, 50))
-    frozen = reg.freeze("alice", "f-1", c.Freeze(w.alice, BATCH, 200, "pool", "POOL-1"))
+    frozen = reg.freeze("alice", "f-1", c.Freeze(w.alice, BATCH, 200, "pledge", "POOL-1"))
     reg.unfreeze("alice", "u-1", c.Unfreeze(frozen.seq, 120))
     reg.surrender("steel", "s-1", c.Surrender(w.steel, BATCH, 300, "2026"))
     why = Retirement("Bob", "my commute", "CN-GD", "2026")
@@ -108,7 +108,7 @@ def test_a_lean_refusal_is_as_precise_as_a_careful_one_and_writes_nothing(
     before = snapshot(pg_store)
     with pytest.raises(InsufficientBalance, match="has 1000 available, needs 5000"):
         w.reg.transfer("alice", "big", c.Transfer(w.alice, w.bob, BATCH, 5_000))
-    frozen = w.reg.freeze("alice", "f", c.Freeze(w.alice, BATCH, 10, "order", "O-1"))
+    frozen = w.reg.freeze("alice", "f", c.Freeze(w.alice, BATCH, 10, "pledge", "O-1"))
     with pytest.raises(PctradeError) as exc:
         w.reg.unfreeze("alice", "u", c.Unfreeze(frozen.seq, 11))
     assert exc.value.code == "exceeds_hold"

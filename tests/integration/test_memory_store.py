@@ -36,7 +36,7 @@ def _script(reg: Registry) -> None:
     reg.issue("reg", "i", c.Issue(BATCH, [a, b, steel], [1_000, 400, 300]))
     reg.deposit("reg", "dep", c.Deposit(plat, 9_000, "bank"))
     reg.transfer("a", "t", c.Transfer(a, b, BATCH, 150))
-    hold = reg.freeze("b", "f", c.Freeze(b, BATCH, 200, FreezeReason.POOL, "pool-1")).seq
+    hold = reg.freeze("b", "f", c.Freeze(b, BATCH, 200, FreezeReason.PLEDGE, "pool-1")).seq
     reg.unfreeze("b", "u", c.Unfreeze(hold, 50))
     reg.surrender("steel", "s", c.Surrender(steel, BATCH, 100, "2026"))
     reg.retire("a", "r", c.Retire(a, BATCH, 50, Retirement("A", "trip", "CN-GD", "2026-10")))

@@ -244,8 +244,8 @@ WORLD_CREDIT = 1  # the asset id of registry_world's one batch
 
 def _orders(w: World) -> tuple[int, int]:
     """Alice bids with 3,000 fen held; steel asks with 200 g held."""
-    bid = w.reg.freeze("alice", "bid", c.Freeze(w.alice, "CNY", 3_000, "order", "bid-1"))
-    ask = w.reg.freeze("steel", "ask", c.Freeze(w.steel, BATCH, 200, "order", "ask-1"))
+    bid = w.reg.freeze("alice", "bid", c.Freeze(w.alice, "CNY", 3_000, "pledge", "bid-1"))
+    ask = w.reg.freeze("steel", "ask", c.Freeze(w.steel, BATCH, 200, "pledge", "ask-1"))
     return bid.seq, ask.seq
 
 

@@ -116,9 +116,9 @@ def _positions(world: World, as_of: int | None) -> dict[int, Any]:
 
 def test_positions_as_of_a_seq_are_the_balances_and_holds_as_they_were_then(world: World) -> None:
     reg = world.reg
-    kept = reg.freeze("alice", "f-1", c.Freeze(world.alice, BATCH, 300, FreezeReason.POOL, "P1"))
+    kept = reg.freeze("alice", "f-1", c.Freeze(world.alice, BATCH, 300, FreezeReason.PLEDGE, "P1"))
     reg.unfreeze("alice", "u-1", c.Unfreeze(kept.seq, 100))
-    gone = reg.freeze("alice", "f-2", c.Freeze(world.alice, "CNY", 700, FreezeReason.ORDER, "O1"))
+    gone = reg.freeze("alice", "f-2", c.Freeze(world.alice, "CNY", 700, FreezeReason.PLEDGE, "O1"))
     reg.transfer("alice", "t-1", c.Transfer(world.alice, world.bob, BATCH, 50))
     then = queries.positions(world.store, [world.alice, world.bob, world.plat], None)
     as_read_then = _positions(world, None)
@@ -126,7 +126,7 @@ def test_positions_as_of_a_seq_are_the_balances_and_holds_as_they_were_then(worl
     # Afterwards: every kind of change to those accounts.
     reg.unfreeze("alice", "u-2", c.Unfreeze(kept.seq, 150))
     reg.unfreeze("alice", "u-3", c.Unfreeze(gone.seq))
-    reg.freeze("bob", "f-3", c.Freeze(world.bob, BATCH, 20, FreezeReason.ORDER, "O2"))
+    reg.freeze("bob", "f-3", c.Freeze(world.bob, BATCH, 20, FreezeReason.PLEDGE, "O2"))
     reg.transfer("bob", "t-2", c.Transfer(world.bob, world.plat, BATCH, 10))
     reg.deposit("reg", "d-9", c.Deposit(world.plat, 999, "bank-9"))
     reg.issue("reg", "i-9", c.Issue(f"{SERIES}-001", [world.plat, world.alice], [7, 8]))
@@ -230,7 +230,7 @@ def test_supply_read_while_units_move_always_reconciles(world: World) -> None:
         i = 0
         while not stop.is_set() and i < 400:
             held = world.reg.freeze(
-                "alice", f"f-{i}", c.Freeze(world.alice, BATCH, 1, FreezeReason.ORDER, "O")
+                "alice", f"f-{i}", c.Freeze(world.alice, BATCH, 1, FreezeReason.PLEDGE, "O")
             )
             world.reg.unfreeze("alice", f"u-{i}", c.Unfreeze(held.seq))
             world.reg.retire("alice", f"r-{i}", c.Retire(world.alice, BATCH, 1, WHY))

@@ -78,7 +78,7 @@ def test_an_authorised_platform_moves_its_users_holdings(world: World) -> None:
 
 def test_freeze_and_unfreeze_in_parts(world: World) -> None:
     hold = world.reg.freeze(
-        "alice", "f1", c.Freeze(world.alice, BATCH, 400, FreezeReason.ORDER, "order-1")
+        "alice", "f1", c.Freeze(world.alice, BATCH, 400, FreezeReason.PLEDGE, "order-1")
     ).seq
     assert holding(world, world.alice, BATCH, "frozen") == 400
     assert holding(world, world.alice, BATCH) == 600
@@ -92,7 +92,7 @@ def test_freeze_and_unfreeze_in_parts(world: World) -> None:
 
 
 def test_frozen_units_cannot_be_transferred(world: World) -> None:
-    world.reg.freeze("alice", "f1", c.Freeze(world.alice, BATCH, 1_000, FreezeReason.POOL, "p1"))
+    world.reg.freeze("alice", "f1", c.Freeze(world.alice, BATCH, 1_000, FreezeReason.PLEDGE, "p1"))
     before = snapshot(world.store)
     with pytest.raises(InsufficientBalance):
         world.reg.transfer("alice", "t1", c.Transfer(world.alice, world.bob, BATCH, 1))
@@ -237,10 +237,10 @@ BAD: list[tuple[str, Call, type[PctradeError], str]] = [
      lambda w: w.reg.issue("reg", "b", c.Issue("CCER-CN-AFF0007-2026Q3-000", [w.bob], [5])),
      ValidationError, "bad_denomination"),
     ("freeze more than available",
-     lambda w: w.reg.freeze("alice", "b", c.Freeze(w.alice, BATCH, 1_001, FreezeReason.ORDER, "o")),
+     lambda w: w.reg.freeze("alice", "b", c.Freeze(w.alice, BATCH, 1_001, FreezeReason.PLEDGE, "o")),
      InsufficientBalance, "insufficient_balance"),
     ("freeze zero",
-     lambda w: w.reg.freeze("alice", "b", c.Freeze(w.alice, BATCH, 0, FreezeReason.ORDER, "o")),
+     lambda w: w.reg.freeze("alice", "b", c.Freeze(w.alice, BATCH, 0, FreezeReason.PLEDGE, "o")),
      ValidationError, "non_positive"),
     ("freeze with an unknown reason",
      lambda w: w.reg.freeze("alice", "b", c.Freeze(w.alice, BATCH, 1, "whim", "o")),  # type: ignore[arg-type]
@@ -380,7 +380,7 @@ def test_terminal_credits_never_move_again(world: World, state: str) -> None:
     assert holding(world, account, BATCH, state) == held
     calls: list[Call] = [
         lambda w: w.reg.transfer(owner, "t", c.Transfer(account, w.bob, BATCH, 1)),
-        lambda w: w.reg.freeze(owner, "f", c.Freeze(account, BATCH, 1, FreezeReason.ORDER, "o")),
+        lambda w: w.reg.freeze(owner, "f", c.Freeze(account, BATCH, 1, FreezeReason.PLEDGE, "o")),
         lambda w: w.reg.retire(owner, "r", c.Retire(account, BATCH, 1, RETIREMENT)),
         lambda w: w.reg.cancel("reg", "c", c.Cancel(account, BATCH, 1, "again")),
     ]
@@ -645,7 +645,7 @@ def test_the_store_refuses_an_overdraft_even_when_the_service_checks_were_passed
         plan = plan_transfer(alice, bob, batch.asset_id, 1_001)
     else:
         hold = world.reg.freeze(
-            "alice", "f", c.Freeze(world.alice, BATCH, 10, FreezeReason.ORDER, "o-1")
+            "alice", "f", c.Freeze(world.alice, BATCH, 10, FreezeReason.PLEDGE, "o-1")
         )
         # As if read before another release left only 10 of a hold thought to hold 11.
         plan = plan_unfreeze(hold.seq, world.alice, batch.asset_id, 11, 11)

@@ -58,9 +58,9 @@ def settle(w: World, key: str, cmd: Settle, *, lean: bool = False) -> int:
 
 def orders(w: World) -> tuple[int, int, int]:
     """Alice freezes cash twice (two orders), steel freezes credits once."""
-    cash = w.reg.freeze("alice", "f-cash", c.Freeze(w.alice, "CNY", 3_000, "order", "o-1")).seq
-    other = w.reg.freeze("alice", "f-cash-2", c.Freeze(w.alice, "CNY", 1_000, "order", "o-2")).seq
-    credit = w.reg.freeze("steel", "f-credit", c.Freeze(w.steel, BATCH, 200, "order", "o-3")).seq
+    cash = w.reg.freeze("alice", "f-cash", c.Freeze(w.alice, "CNY", 3_000, "pledge", "o-1")).seq
+    other = w.reg.freeze("alice", "f-cash-2", c.Freeze(w.alice, "CNY", 1_000, "pledge", "o-2")).seq
+    credit = w.reg.freeze("steel", "f-credit", c.Freeze(w.steel, BATCH, 200, "pledge", "o-3")).seq
     return cash, other, credit
 
 

@@ -172,7 +172,7 @@ class RegistryMachine(RuleBasedStateMachine):
         account, asset, have = data.draw(st.sampled_from(self.held()))
         q = data.draw(st.integers(1, have))
         key = self.key()
-        cmd = c.Freeze(account, self.asset_name(asset), q, FreezeReason.ORDER, "o")
+        cmd = c.Freeze(account, self.asset_name(asset), q, FreezeReason.PLEDGE, "o")
         r = self.reg.freeze(self.owner[account], key, cmd)
         self.record(self.owner[account], key, cmd, r)
         self.move((account, asset, AV), -q)

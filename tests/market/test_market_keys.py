@@ -125,7 +125,7 @@ def test_a_command_s_entries_are_keyed_where_no_client_key_can_be(any_store: Sql
     for who, seq in (("alice", next_seq), ("steel", next_seq + 1)):
         key = f"market/{cid}/{seq}/1"
         account = w.accounts[who]
-        reg.freeze(who, key, c.Freeze(account, "CASH", 100, FreezeReason.ORDER, key))
+        reg.freeze(who, key, c.Freeze(account, "CASH", 100, FreezeReason.PLEDGE, key))
     sell = w.market.place("alice", "s", PlaceOrder(CONTRACT, a, "s1", "sell", 6_000, 2 * T))
     assert sell["state"] == "open"
     buy = PlaceOrder(CONTRACT, w.accounts["steel"], "b1", "buy", 6_000, 2 * T)
@@ -148,7 +148,7 @@ def test_a_client_key_in_the_system_space_is_refused_everywhere(
     with pytest.raises(ValidationError) as market:
         w.market.place("alice", key, PlaceOrder(CONTRACT, a, "s1", "sell", 6_000, 2 * T))
     with pytest.raises(ValidationError) as registry:
-        w.app.registry.freeze("alice", key, c.Freeze(a, "CASH", 1, FreezeReason.ORDER, "r"))
+        w.app.registry.freeze("alice", key, c.Freeze(a, "CASH", 1, FreezeReason.PLEDGE, "r"))
     assert market.value.code == registry.value.code == "bad_idempotency_key"
     assert holdings(any_store) == before and market_rows(any_store) == rows
     assert before[0][(a, CASH_ASSET, 0)] > 0

@@ -125,7 +125,7 @@ def test_a_batch_is_issued_once(w: World) -> None:
 
 
 def test_a_hold_releases_no_more_than_is_left(w: World) -> None:
-    frozen = w.reg.freeze("alice", "f", c.Freeze(w.alice, BATCH, 300, FreezeReason.POOL, "p"))
+    frozen = w.reg.freeze("alice", "f", c.Freeze(w.alice, BATCH, 300, FreezeReason.PLEDGE, "p"))
     w.reg.unfreeze("alice", "u-1", c.Unfreeze(frozen.seq, 100))
     assert w.held(w.alice, state=State.FROZEN) == 200
     with pytest.raises(Conflict) as refused:
@@ -173,7 +173,7 @@ def test_unknown_accounts_and_batches_are_named(w: World) -> None:
 
 def test_the_journal_of_the_fake_verifies(w: World) -> None:
     w.reg.transfer("alice", "t", c.Transfer(w.alice, w.bob, BATCH, 100))
-    w.reg.freeze("bob", "f", c.Freeze(w.bob, BATCH, 50, FreezeReason.ORDER, "o-1"))
+    w.reg.freeze("bob", "f", c.Freeze(w.bob, BATCH, 50, FreezeReason.PLEDGE, "o-1"))
     report = verify(w.store, (LEDGER,))
     assert report.ok, report.problems
     assert report.head_seq == w.head()
@@ -205,14 +205,14 @@ def _settlement(w: World, cash_hold: int, credit_hold: int, fen: int, grams: int
 
 def test_one_entry_draws_two_holds_down_or_nothing(w: World) -> None:
     w.reg.transfer("alice", "cash", c.Transfer(w.alice, w.bob, "CNY", 2_000))
-    bid = w.reg.freeze("bob", "b", c.Freeze(w.bob, "CNY", 2_000, FreezeReason.ORDER, "o-1"))
-    ask = w.reg.freeze("alice", "a", c.Freeze(w.alice, BATCH, 300, FreezeReason.ORDER, "o-2"))
+    bid = w.reg.freeze("bob", "b", c.Freeze(w.bob, "CNY", 2_000, FreezeReason.PLEDGE, "o-1"))
+    ask = w.reg.freeze("alice", "a", c.Freeze(w.alice, BATCH, 300, FreezeReason.PLEDGE, "o-2"))
     with w.store.writer() as uow:
         uow.append(_settlement(w, bid.seq, ask.seq, 1_200, 100), "registry", "dvp", "r", TS)
         uow.commit()
     # Another order's hold keeps Alice's frozen credits above what is drawn next, so
     # only the hold it is drawn from is short.
-    w.reg.freeze("alice", "a-2", c.Freeze(w.alice, BATCH, 300, FreezeReason.ORDER, "o-3"))
+    w.reg.freeze("alice", "a-2", c.Freeze(w.alice, BATCH, 300, FreezeReason.PLEDGE, "o-3"))
     head = w.head()
     with w.store.writer() as uow, pytest.raises(Conflict) as refused:
         uow.append(_settlement(w, bid.seq, ask.seq, 100, 201), "registry", "dvp-2", "r", TS)

@@ -91,6 +91,19 @@ __all__ = [
 ]
 
 AUTHORITIES = (Role.REGULATOR, Role.REGISTRY_OPERATOR)
+# Holds a context opens and releases itself, with the plans that say why: the market's
+# orders (``market``) and the platform pools' deposits (``pools``). The registry's plain
+# freeze and unfreeze refuse them, so a holder cannot lift a pool or order hold directly.
+CONTEXT_HOLDS = frozenset({FreezeReason.ORDER, FreezeReason.POOL})
+
+
+def require_plain_hold(reason: str, action: str) -> None:
+    if reason in CONTEXT_HOLDS:
+        raise Conflict(
+            f"{reason} holds are opened and released by their context (the market's orders, "
+            f"the pools' deposits), not by a plain {action}",
+            code="hold_owned_by_context",
+        )
 ISSUABLE_SYSTEM = frozenset({SystemAccount.BUFFER, SystemAccount.AUCTION})
 
 E = TypeVar("E", bound=StrEnum)
@@ -395,6 +408,7 @@ class Registry:
 
     def freeze(self, actor: str, key: str, cmd: c.Freeze) -> Receipt:
         reason = _enum(FreezeReason, cmd.reason, "freeze reason")
+        require_plain_hold(reason, "freeze")
 
         def planner(uow: UnitOfWork, who: Party) -> Plan:
             account = account_of(uow, cmd.account_id)
@@ -414,6 +428,7 @@ class Registry:
             hold = uow.hold(cmd.hold_id) if 0 < cmd.hold_id <= INT64_MAX else None
             if hold is None:
                 raise NotFound(f"no hold {cmd.hold_id}", code="unknown_hold")
+            require_plain_hold(hold.reason, "unfreeze")
             account = account_of(uow, hold.account_id)
             if hold.reason == FreezeReason.REGULATOR:
                 access.require_role(who, AUTHORITIES, "release a regulator freeze")
