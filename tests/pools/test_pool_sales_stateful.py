@@ -41,6 +41,7 @@ REFUSALS = {
     "non_positive",
     "below_floor",
     "pool_units_sold",
+    "units_frozen",
 }
 
 
