@@ -4,10 +4,12 @@
 
 Figures (one JSON line each):
 - ``split_shares_per_s``: the exact largest-remainder split of a sale's net proceeds
-  over N contributors' grams, vectorised (``ledger.split_columns``, what ``sale_plan``
-  uses), against the pure ``kernel.split`` on the same weights (at most 1,000,000 of
-  them: the pure split is the baseline, not the subject). Exactness is checked on the
-  result: Σ shares = net to the fen, and every share within one fen of net × g / q.
+  over N contributors' grams on int64 columns (``ledger.split_columns``), against the
+  pure ``kernel.split`` on the same weights (at most 1,000,000 of them: the pure split
+  is the baseline, not the subject); ``split_shares_from_lists_per_s`` the same as
+  ``sale_plan`` calls it, from and to Python lists. Exactness is checked on the result:
+  Σ shares = net to the fen, every share within one fen of net × g / q, and the list
+  and pure answers equal the column one.
 - ``payout_contributors_per_s[sqlite]``: the whole ``pool_settle`` entry through the
   registry on SQLite (``Journal.execute`` with the sale's evidence: draw, plan with its
   payout check, hash, postings, N hold draw-downs, balances, the sale's rows and lines,
@@ -43,7 +45,7 @@ from pctrade.kernel.split import largest_remainder
 from pctrade.ledger import commands as c
 from pctrade.ledger.commands import Command
 from pctrade.ledger.model import CASH_ASSET, Role, State
-from pctrade.ledger.split_columns import largest_remainder_np
+from pctrade.ledger.split_columns import largest_remainder_np, split_columns
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.pools import commands as pc
 from pctrade.pools.model import Terms
@@ -74,20 +76,26 @@ def grams_of(n: int) -> list[int]:
 def bench_split(n: int) -> None:
     weights = grams_of(n)
     net = sum(weights) * 57 // 1_000 + 12_345  # about 57 yuan/t, odd fen
-    with timer() as t:
-        split = largest_remainder_np(net, weights)
-    amounts = np.asarray(split.amounts, dtype=np.int64)
-    w = np.asarray(weights, dtype=np.int64)
-    q = int(w.sum())
-    exact = int(amounts.sum()) == net and bool(np.all(np.abs(amounts * q - w * net) < q))
-    if not exact:
+    column = np.asarray(weights, dtype=np.int64)
+    with timer() as t_columns:
+        amounts, _, _, _ = split_columns(net, column)
+    q = int(column.sum())
+    # Exact: the shares sum to the net, and each is within one fen of net × g / q.
+    if int(amounts.sum()) != net or not bool(np.all(np.abs(amounts * q - column * net) < q)):
         raise SystemExit("the vectorised split is not exact")
+    with timer() as t_lists:
+        split = largest_remainder_np(net, weights)
+    if split.amounts != amounts.tolist():
+        raise SystemExit("the split from lists differs from the split on columns")
     pure_n = min(n, PURE_MAX)
     with timer() as t_pure:
         pure = largest_remainder(net, weights[:pure_n])
     if pure_n == n and pure.amounts != split.amounts:
-        raise SystemExit("the two splits differ")
-    emit(BENCH, "split_shares_per_s", n / t[0], "shares/s", pure_n / t_pure[0])
+        raise SystemExit("the pure and the vectorised split differ")
+    baseline = pure_n / t_pure[0]
+    emit(BENCH, "split_shares_per_s", n / t_columns[0], "shares/s", baseline)
+    # As ``sale_plan`` calls it: Python lists in and out (the conversions included).
+    emit(BENCH, "split_shares_from_lists_per_s", n / t_lists[0], "shares/s", baseline)
 
 
 @dataclass(frozen=True, slots=True)
