@@ -237,7 +237,7 @@ BAD: list[tuple[str, Call, type[PctradeError], str]] = [
      lambda w: w.reg.issue("reg", "b", c.Issue("CCER-CN-AFF0007-2026Q3-000", [w.bob], [5])),
      ValidationError, "bad_denomination"),
     ("freeze more than available",
-     lambda w: w.reg.freeze("alice", "b", c.Freeze(w.alice, BATCH, 1_001, FreezeReason.PLEDGE, "o")),
+     lambda w: w.reg.freeze("alice", "b", c.Freeze(w.alice, BATCH, 1001, FreezeReason.PLEDGE, "o")),
      InsufficientBalance, "insufficient_balance"),
     ("freeze zero",
      lambda w: w.reg.freeze("alice", "b", c.Freeze(w.alice, BATCH, 0, FreezeReason.PLEDGE, "o")),

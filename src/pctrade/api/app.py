@@ -37,6 +37,7 @@ from pctrade.api.routers import (
     market_blocks,
     market_workers,
     pool_sales,
+    pools,
     retirements,
     rules,
     sinks,
@@ -71,6 +72,7 @@ ROUTERS = (
     market_blocks,
     market_workers,
     pool_sales,
+    pools,
 )
 
 DESCRIPTION = """\

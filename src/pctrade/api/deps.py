@@ -30,6 +30,7 @@ from pctrade.ledger.model import Party, parse_account_ref
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.market.service import Market
+from pctrade.pools.service import Pools
 from pctrade.sinks.service import Sinks
 
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -62,6 +63,10 @@ def _inclusive(app: AppDep) -> CarbonInclusive:
     return app.inclusive
 
 
+def _pools(app: AppDep) -> Pools:
+    return app.pools
+
+
 def _market(app: AppDep) -> Market:
     return app.market
 
@@ -77,6 +82,7 @@ SettingsDep = Annotated[ApiSettings, Depends(_settings)]
 SinksDep = Annotated[Sinks, Depends(_sinks)]
 InclusiveDep = Annotated[CarbonInclusive, Depends(_inclusive)]
 MarketDep = Annotated[Market, Depends(_market)]
+PoolsDep = Annotated[Pools, Depends(_pools)]
 
 
 def _actor(

@@ -43,6 +43,7 @@ from pctrade.cli import energy as energy_cli
 from pctrade.cli import identity as identity_cli
 from pctrade.cli import inclusive as inclusive_cli
 from pctrade.cli import market as market_cli
+from pctrade.cli import pools as pools_cli
 from pctrade.cli import registry as registry_cli
 from pctrade.cli import render
 from pctrade.cli import rules as rules_cli
@@ -85,6 +86,7 @@ app.add_typer(inclusive_cli.app, name="inclusive")
 app.add_typer(rules_cli.app, name="rules")
 app.add_typer(identity_cli.app, name="identity")
 app.add_typer(market_cli.app, name="market")
+app.add_typer(pools_cli.app, name="pool")
 db_app = typer.Typer(help="数据库 Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

@@ -104,6 +104,8 @@ def require_plain_hold(reason: str, action: str) -> None:
             f"the pools' deposits), not by a plain {action}",
             code="hold_owned_by_context",
         )
+
+
 ISSUABLE_SYSTEM = frozenset({SystemAccount.BUFFER, SystemAccount.AUCTION})
 
 E = TypeVar("E", bound=StrEnum)

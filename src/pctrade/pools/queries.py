@@ -13,6 +13,7 @@ from typing import Any
 
 from pctrade.kernel.errors import Forbidden
 from pctrade.kernel.limits import PAGE_SIZE_MAX
+from pctrade.kernel.paging import Page, fetch_size, page_of
 from pctrade.ledger import access
 from pctrade.ledger.ports import Store
 from pctrade.ledger.service import AUTHORITIES, account_of
@@ -50,18 +51,21 @@ def deposits_of_pool(store: Store, pool_id: str) -> list[Row]:
 
 def my_deposits(
     store: Store, actor: str, account_id: int, after: int = 0, limit: int = PAGE_SIZE_MAX
-) -> list[Row]:
+) -> Page[Row]:
     """An account's deposits in every pool, by id after ``after``: its holder's read."""
     with store.reader() as uow:
         who = acting_party(uow, actor)
         account = account_of(uow, account_id)
         agents = () if who.party_id == account.owner else uow.agents(account.account_id)
         access.require_account_reader(who, account, agents)
-        rows = db.deposits_of_account(uow, account.account_id, after, limit)
-    return [
+        rows = db.deposits_of_account(
+            uow, account.account_id, after, fetch_size(limit, PAGE_SIZE_MAX)
+        )
+    out = [
         {**r, "remaining_g": int(r["quantity_g"]) - int(r["withdrawn_g"]) - int(r["sold_g"])}
         for r in rows
     ]
+    return page_of(out, limit, lambda r: (int(r["deposit_id"]),))
 
 
 def public_page(store: Store, pool_id: str) -> Row:
@@ -93,22 +97,22 @@ def public_page(store: Store, pool_id: str) -> Row:
     }
 
 
-def list_pools(store: Store, after: str = "", limit: int = PAGE_SIZE_MAX) -> list[Row]:
+def list_pools(store: Store, after: str = "", limit: int = PAGE_SIZE_MAX) -> Page[Row]:
     """Pools by id after ``after``: id, name, platform, jurisdiction, state, version."""
     with store.reader() as uow:
-        rows = db.pools_page(uow, after, limit)
+        rows = db.pools_page(uow, after, fetch_size(limit, PAGE_SIZE_MAX))
     keys = ("pool_id", "name", "platform_party", "jurisdiction", "state", "terms_version")
-    return [{k: r[k] for k in keys} for r in rows]
+    return page_of([{k: r[k] for k in keys} for r in rows], limit, lambda r: (r["pool_id"],))
 
 
-def fee_levels(store: Store, actor: str, after: str = "", limit: int = PAGE_SIZE_MAX) -> list[Row]:
+def fee_levels(store: Store, actor: str, after: str = "", limit: int = PAGE_SIZE_MAX) -> Page[Row]:
     """The regulator's view: each pool's platform, fee, payout delay and floor, with the
     cap of the rule set its terms were checked under."""
     with store.reader() as uow:
         who = acting_party(uow, actor)
         if who.role not in AUTHORITIES:
             raise Forbidden(f"{actor} may not read the pools' fee levels", code="forbidden")
-        pools = db.pools_page(uow, after, limit)
+        pools = db.pools_page(uow, after, fetch_size(limit, PAGE_SIZE_MAX))
         out = []
         for pool in pools:
             row = db.terms_version(uow, pool["pool_id"], int(pool["terms_version"]))
@@ -126,4 +130,4 @@ def fee_levels(store: Store, actor: str, after: str = "", limit: int = PAGE_SIZE
                     "floor_fen_per_t": terms["floor_fen_per_t"],
                 }
             )
-    return out
+    return page_of(out, limit, lambda r: (r["pool_id"],))

@@ -377,14 +377,20 @@ def _require_available(uow: UnitOfWork, account: Account, asset_id: int, quantit
     available = uow.balance(account.account_id, asset_id, State.AVAILABLE)
     if available >= quantity_g:
         return
-    for state, code in ((State.FROZEN, "units_frozen"), (State.RETIRED, "units_retired")):
-        held = uow.balance(account.account_id, asset_id, state)
-        if held > 0 and available + held >= quantity_g:
-            raise Conflict(
-                f"account {account.number} has {available} g available; {held} g more are "
-                f"{state.label} and cannot be deposited",
-                code=code,
-            )
+    frozen = uow.balance(account.account_id, asset_id, State.FROZEN)
+    if frozen > 0 and available + frozen >= quantity_g:
+        raise Conflict(
+            f"account {account.number} has {available} g available; {frozen} g more are "
+            "frozen (in an order, another pool or under a freeze) and cannot be deposited",
+            code="units_frozen",
+        )
+    retired = uow.balance(account.account_id, asset_id, State.RETIRED)
+    if retired > 0 and available + retired >= quantity_g:
+        raise Conflict(
+            f"account {account.number} has {available} g available; {retired} g more are "
+            "retired for good and can never be deposited",
+            code="units_retired",
+        )
     raise InsufficientBalance(
         f"account {account.number} has {available} g available, needs {quantity_g}"
     )
