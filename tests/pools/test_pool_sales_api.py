@@ -36,7 +36,7 @@ def test_the_sales_routes_show_each_reader_what_is_theirs_to_see(store: SqlStore
         assert (public.json()["sales"], public.json()["contributors_paid"]) == (1, 2)
         missing = client.get("/pools/POOL-GD-0009/public")
         assert (missing.status_code, missing.json()["code"]) == (404, "unknown_pool")
-        fees = client.get("/regulator/pool-fees", headers=h["reg"])
+        fees = client.get("/regulator/pools/sales", headers=h["reg"])
         assert fees.status_code == 200
         assert fees.json()["platforms"][0]["payout_delay_s_max"] == 0
-        assert client.get("/regulator/pool-fees", headers=h["alice"]).status_code == 403
+        assert client.get("/regulator/pools/sales", headers=h["alice"]).status_code == 403

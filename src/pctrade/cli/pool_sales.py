@@ -1,10 +1,13 @@
-"""``pctrade pool sales|statement|page|fees``: what the pools' sales show, and to whom.
+"""``pctrade pool sales|statement|sales-page|sale-fees``: what pool sales show, to whom.
 
     pctrade pool sales POOL --as WHO            every sale: price, volume, fees
     pctrade pool statement ACCOUNT --as WHO     the account's lines (sale, price, units,
                                                 gross, fee, net) [--pool POOL]
-    pctrade pool page POOL                      the public page's aggregates
-    pctrade pool fees --as REG                  fee levels and payout delays per platform
+    pctrade pool sales-page POOL                the sales in aggregate (public)
+    pctrade pool sale-fees --as REG             fees charged and payout delays per platform
+
+(``pctrade pool show`` and ``pctrade pool fees`` are the pools' own: the public page of
+a pool's terms and units, and the disclosed fee levels.)
 
 A thin entrypoint over ``pools.sale_reports``, which decides who may read what. The
 commands are added to the ``pool`` group by ``register`` (the pools' own CLI module
@@ -121,5 +124,5 @@ def register(app: typer.Typer) -> None:
     """Add the sales' commands to the ``pool`` group."""
     app.command()(sales)
     app.command()(statement)
-    app.command()(page)
-    app.command()(fees)
+    app.command("sales-page")(page)
+    app.command("sale-fees")(fees)

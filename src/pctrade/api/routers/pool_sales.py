@@ -4,7 +4,7 @@
                                             the platform, the authorities)
     GET /pools/{pool}/public                the public page's aggregates (no one named)
     GET /accounts/{account}/pool-statement  a contributor's statement lines
-    GET /regulator/pool-fees                fee levels and payout delays per platform
+    GET /regulator/pools/sales              fees charged and payout delays per platform
 
 Sales themselves are written by the market's settlement of a pool's sell (issue 14,
 the market side); these routes call ``pools.sale_reports``, which decides who may read
@@ -151,7 +151,7 @@ def pool_statement(
     return PoolStatementPublic.model_validate(body)
 
 
-@router.get("/regulator/pool-fees", responses=READ_ERRORS)
+@router.get("/regulator/pools/sales", responses=READ_ERRORS)
 def pool_fees(actor: ActorDep, store: StoreDep) -> PoolFeesPublic:
     """Fee levels and payout delays of every platform's pool sales (the authorities)."""
     return PoolFeesPublic.model_validate(reports.fee_levels(store, actor.party_id))
