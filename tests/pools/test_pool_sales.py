@@ -13,9 +13,12 @@ from sale_support import POOL, TERMS, a_sale, pool_world, sell
 from integration.registry_world import snapshot
 from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.errors import PctradeError
+from pctrade.ledger import commands as c
 from pctrade.ledger.model import CASH_ASSET, State, SystemAccount
+from pctrade.ledger.operations import FreezeReason
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.pools import sales
+from pctrade.pools.settle import BuyerCash
 from pctrade.pools.sql import sales as sdb
 from pctrade.pools.sql import schema as pschema
 
@@ -138,3 +141,24 @@ def test_verify_flags_sale_rows_that_differ_from_the_entry(store: SqlStore) -> N
             sa.update(pschema.pool_deposits).values(sold_g=0).where(d.deposit_id == pw.deposits[0])
         )
     assert "pool_deposit_mismatch" in {p.code for p in verify(store).problems}
+
+
+def test_the_buyers_cash_hold_pays_and_the_rest_is_released_in_the_same_entry(
+    any_store: SqlStore,
+) -> None:
+    pw = pool_world(any_store)
+    w = pw.w
+    held = w.reg.freeze(
+        "steel", "hold-cash", c.Freeze(w.steel, "CNY", 2_000, FreezeReason.PLEDGE, "bid-1")
+    )
+    hold_id = held.entry.seq
+    before = snapshot(any_store)[1]
+    sell(w.reg, "sale-h", a_sale(pw), BuyerCash(((hold_id, 2_000),), reserve_after_fen=300))
+    _, after, holds = snapshot(any_store)
+    # 1,203 fen due: 1,700 drawn from the hold (300 kept), 497 released to available.
+    assert holds[hold_id] == 300
+    key_frozen, key_available = (w.steel, CASH_ASSET, State.FROZEN), (w.steel, CASH_ASSET, 0)
+    assert after[key_frozen] - before[key_frozen] == -1_700
+    assert after[key_available] - before[key_available] == 497
+    report = verify(any_store)
+    assert report.ok, report.problems
