@@ -41,9 +41,23 @@ def free_g(uow: UnitOfWork, pool_id: str) -> int:
     return db.free_g(uow, pool_id)
 
 
-def unsold_deposits(uow: UnitOfWork, pool_id: str) -> tuple[list[Lot], list[int]]:
-    """The pool's deposits with units left, in deposit order, and the terms version each
-    accepted (two columns: a pool may have millions of deposits)."""
+@dataclass(frozen=True, slots=True)
+class PoolDeposit:
+    """An unsold deposit as a sale reads it: its lot and the terms version it accepted."""
+
+    lot: Lot
+    terms_version: int
+
+
+def unsold_deposits(uow: UnitOfWork, pool_id: str) -> list[PoolDeposit]:
+    """The pool's deposits with units left, in deposit order."""
+    lots, versions = _unsold_columns(uow, pool_id)
+    return [PoolDeposit(lot, v) for lot, v in zip(lots, versions, strict=True)]
+
+
+def _unsold_columns(uow: UnitOfWork, pool_id: str) -> tuple[list[Lot], list[int]]:
+    """``unsold_deposits`` as two columns, lots and terms versions, for a sale: a pool
+    may have millions of deposits, and one wrapper per deposit costs a second there."""
     rows = db.unsold_deposits(uow, pool_id)
     lots = [Lot(deposit_id, account, asset, left) for deposit_id, account, asset, _, left in rows]
     return lots, [version for _, _, _, version, _ in rows]
@@ -70,7 +84,7 @@ def sale_plan(
         raise ValidationError(
             "the sale is not this pool's, or not paid to its platform", code="bad_request"
         )
-    lots, versions = unsold_deposits(uow, pool_id)
+    lots, versions = _unsold_columns(uow, pool_id)
     current = _terms(uow, pool_id, {int(pool["terms_version"])})[0]
     drawn = draw(lots, sale.quantity_g, DrawOrder(current.draw_order), largest_remainder_np)
     accepted = _terms(uow, pool_id, {v for v, g in zip(versions, drawn, strict=True) if g})
