@@ -289,15 +289,13 @@ class Pools:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
             pool_row(uow, cmd.pool_id)
             account = _contributor(uow, who, cmd.account_id)
-            deposits = db.deposits_of(uow, cmd.pool_id)
-            pool_unsold = sum(_left(d) for d in deposits)
             notice = db.notice(uow, cmd.pool_id, account.account_id)
             mine = [
                 _unsold(uow, d, None if notice is None else _moment(notice))
-                for d in deposits
-                if int(d["account_id"]) == account.account_id and _left(d) > 0
+                for d in db.deposits_of(uow, cmd.pool_id, account.account_id)
+                if _left(d) > 0
             ]
-            free = pool_unsold - committed_g(uow, cmd.pool_id)
+            free = db.unsold_g(uow, cmd.pool_id) - committed_g(uow, cmd.pool_id)
             draws = draws_for_withdrawal(mine, cmd.quantity_g, now, free)
             return plan_pool_withdraw(cmd.pool_id, account.account_id, draws)
 
