@@ -113,6 +113,7 @@ def _write_terms(uow: UnitOfWork, entry: Entry) -> None:
                 "name": p["name"],
                 "platform_party": entry.header.actor,
                 "platform_account": p["platform_account"],
+                # POOL-<jurisdiction>-NNNN: the id is numbered per jurisdiction.
                 "jurisdiction": p["pool_id"].split("-")[1],
                 "rule_set": p["rule_set"],
                 "admitted": " ".join(terms.admitted),
