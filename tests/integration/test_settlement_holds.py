@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 
@@ -92,4 +93,61 @@ def test_drawing_a_hold_down_beyond_it_writes_nothing(any_store: SqlStore, lean:
         settle(w, "dvp-2", Settle(cash, credit, 3_500, 80), lean=lean)
     assert refused.value.code == "exceeds_hold"
     assert snapshot(any_store) == before
+    assert_verifies(any_store)
+
+
+@dataclass(frozen=True, slots=True)
+class DrawMany:
+    holds: tuple[int, ...]
+    each_fen: int
+    extra_on_last: int = 0
+
+    def fingerprint(self) -> str:
+        facts = json.dumps([self.holds, self.each_fen, self.extra_on_last])
+        return "DrawMany:" + hashlib.sha256(facts.encode()).hexdigest()[:32]
+
+
+def draw_many(w: World, key: str, cmd: DrawMany) -> int:
+    """One entry that pays steel out of many of alice's cash holds (above the keywise limit)."""
+
+    def planner(uow: UnitOfWork, who: Party) -> Plan:
+        takes = [cmd.each_fen] * len(cmd.holds)
+        takes[-1] += cmd.extra_on_last
+        total = sum(takes)
+        postings = Postings.of(
+            [
+                Posting(w.alice, CASH_ASSET, State.FROZEN, -total),
+                Posting(w.steel, CASH_ASSET, State.AVAILABLE, total),
+            ]
+        )
+        holds = tuple(
+            HoldChange(h, w.alice, CASH_ASSET, -take)
+            for h, take in zip(cmd.holds, takes, strict=True)
+        )
+        return Plan(
+            OpType.TRANSFER, {"holds": holds_payload(holds)}, postings=postings, holds=holds
+        )
+
+    return w.reg.journal.execute("registry", key, cmd, planner).seq
+
+
+def test_an_entry_drawing_many_holds_draws_each_or_none(any_store: SqlStore) -> None:
+    w = build_world(any_store)
+    many = tuple(
+        w.reg.freeze("alice", f"p-{i}", c.Freeze(w.alice, "CNY", 10, "pledge", f"p-{i}")).seq
+        for i in range(100)
+    )
+    # another hold keeps the frozen balance above what the holds have left
+    w.reg.freeze("alice", "p-spare", c.Freeze(w.alice, "CNY", 10, "pledge", "p-spare"))
+    draw_many(w, "draw-1", DrawMany(many, 4))
+    _, balances, holds = snapshot(any_store)
+    assert all(holds[h] == 6 for h in many)
+    assert balances[(w.steel, CASH_ASSET, int(State.AVAILABLE))] == 400
+    before = snapshot(any_store)
+    with pytest.raises(Conflict) as short:  # the last hold has 6 left, not 7
+        draw_many(w, "draw-2", DrawMany(many, 6, extra_on_last=1))
+    assert short.value.code == "exceeds_hold"
+    assert snapshot(any_store) == before
+    draw_many(w, "draw-3", DrawMany(many, 6))
+    assert all(v == 0 for h, v in snapshot(any_store)[2].items() if h in many)
     assert_verifies(any_store)

@@ -38,10 +38,15 @@ def split_columns(total: int, weights: Column) -> tuple[Column, Column, NDArray[
     leftover = total - int(amounts.sum())
     rounded_up = np.zeros(len(weights), dtype=bool)
     if leftover:
-        # A stable sort of the negated remainders keeps the earlier part first on ties.
-        chosen = np.argsort(-remainders, kind="stable")[:leftover]
-        amounts[chosen] += 1
-        rounded_up[chosen] = True
+        # The ``leftover`` largest remainders, ties to the earlier part, selected in linear
+        # time (a sort of ten million remainders took most of the split): every part above
+        # the leftover-th largest remainder gets a unit, then the earliest parts equal to it.
+        kth = leftover - 1
+        threshold = -np.partition(-remainders, kth)[kth]
+        rounded_up = remainders > threshold
+        ties = np.flatnonzero(remainders == threshold)[: leftover - int(rounded_up.sum())]
+        rounded_up[ties] = True
+        amounts[rounded_up] += 1
     return amounts, remainders, rounded_up, leftover
 
 

@@ -89,6 +89,19 @@ def _small(plan: Plan) -> bool:
     return len(plan.postings) < BULK_THRESHOLD and len(plan.accounts) < BULK_THRESHOLD
 
 
+# An entry that draws down more holds than this does it in one grouped statement.
+HOLDS_KEYWISE_MAX = 64
+# Each hold once per entry (``operations._check_holds``), so the join meets each row once.
+_UPDATE_HOLDS_PG = """
+UPDATE holds SET remaining = holds.remaining + t.d
+FROM unnest(%s::bigint[], %s::bigint[]) AS t(h, d)
+WHERE holds.hold_id = t.h AND holds.remaining + t.d >= 0
+"""
+_UPDATE_HOLD_SQLITE = (
+    "UPDATE holds SET remaining = remaining + ? WHERE hold_id = ? AND remaining + ? >= 0"
+)
+
+
 class SqlUnitOfWork(Reads, BulkWrites):
     """One transaction that reads registry state and appends planned entries.
 
@@ -282,7 +295,12 @@ class SqlUnitOfWork(Reads, BulkWrites):
                     "seq": seq,
                 },
             )
+        drawn = [h for h in plan.holds if h.hold_id is not None]
+        if len(drawn) > HOLDS_KEYWISE_MAX:
+            self._update_holds_grouped([(h.hold_id, h.delta) for h in drawn if h.hold_id])
         for hold in plan.holds:
+            if hold.hold_id is not None and len(drawn) > HOLDS_KEYWISE_MAX:
+                continue
             if hold.hold_id is None:
                 self._q(
                     _INSERT_HOLD,
@@ -322,6 +340,30 @@ class SqlUnitOfWork(Reads, BulkWrites):
                 "seq": seq,
             },
         )
+
+    def _update_holds_grouped(self, changes: list[tuple[Seq, int]]) -> None:
+        """Draw many holds down at once (a pool sale to a million contributors): one
+        guarded statement on PostgreSQL (the changes as two arrays), the driver's
+        ``executemany`` on SQLite; either way the rows changed must be all of them, or
+        some hold had less left than the entry takes, and the entry fails whole."""
+        if self.is_postgres:
+            ids = [h for h, _ in changes]
+            deltas = [d for _, d in changes]
+            cursor = self._driver_connection().cursor()
+            cursor.execute(_UPDATE_HOLDS_PG, (ids, deltas))
+        else:
+            rows = [(d, h, d) for h, d in changes]
+            cursor = self._driver_connection().executemany(_UPDATE_HOLD_SQLITE, rows)
+
+        def check() -> None:  # after the pipeline's sync, when writes are pipelined
+            done = cursor.rowcount
+            if done != len(changes):
+                raise Conflict(
+                    f"{len(changes) - done} of {len(changes)} holds have less left than taken",
+                    code="exceeds_hold",
+                )
+
+        self._check_later(check)
 
     def _update_hold(self, hold_id: Seq, delta: int) -> None:
         done = self._q(
