@@ -111,7 +111,7 @@ def second_trading_day(s: Seeder) -> None:
         PLATFORM,
         EMITTER,
         s.result.pool_id,
-        s.people(),
+        [p for p in s.people() if p != s.saver],  # the saver sells on their own
         summer.batch,
         demo_second_trading_day.contract_code(summer.batch),
     )

@@ -7,8 +7,10 @@ credits already are):
 
 1. 10:48, everyone who holds some of the summer's carbon-inclusive PCER but less than a
    lot of it (10 kg, ``[trading] lots.PCER``: below the holding an individual needs to
-   sell directly, ``[eligibility] instrument_holding_min_g``) deposits it into the pool:
-   it stays theirs, frozen in a ``pool`` hold (``pools.Pools.deposit``);
+   sell directly, ``[eligibility] instrument_holding_min_g``; most of them have no
+   verified real name or risk assessment either) deposits it into the pool: it stays
+   theirs, frozen in a ``pool`` hold (``pools.Pools.deposit``). The saver, who sold on
+   Monday in their own name, keeps the rest;
 2. 10:50, the platform places a sell of the pool's units on the book
    (``PlaceOrder.pool``): the whole lots the pool holds, at Monday's close. Nothing is
    frozen for it: its reservation is the pool's free units (``market.pool_sells``);
@@ -48,7 +50,7 @@ class PoolCast:
     platform: str
     emitter: str  # buys the pool's units
     pool_id: str
-    people: Sequence[str]  # the individuals who may deposit
+    people: Sequence[str]  # the individuals who may deposit (not the saver)
     batch: str  # the summer's carbon-inclusive PCER (the contract's batch they deposit)
     contract: str  # the contract it trades as
 
