@@ -72,10 +72,14 @@ def block_propose(
     quantity: QuantityOpt,
     price: PriceOpt,
     expires_in: Annotated[int, typer.Option(help="Seconds the proposal stands.")] = 600,
+    pool: Annotated[
+        str | None, typer.Option(help="Sell your pool's units (its platform): nothing frozen.")
+    ] = None,
     db: DbOption = None,
     key: KeyOption = None,
 ) -> None:
-    """Propose a block trade (大宗协议交易): your side is frozen until it ends."""
+    """Propose a block trade (大宗协议交易): your side is frozen until it ends (a pool's
+    units stay in its contributors' holds until the trade settles)."""
     with guarded():
         cmd = vc.ProposeBlock(
             contract,
@@ -85,6 +89,7 @@ def block_propose(
             parse_carbon_g(quantity),
             price,
             expires_in,
+            pool,
         )
         result = open_app(db).blocks.propose(actor, idempotency_key(key), cmd)
     _print(result)

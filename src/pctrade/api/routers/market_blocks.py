@@ -26,6 +26,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import Field
 
 from pctrade.api.deps import REPLAYED_HEADER, ActorDep, AppDep, IdempotencyKeyDep
+from pctrade.api.market_schemas import PoolRef
 from pctrade.api.problems import problem_responses
 from pctrade.api.schemas import AccountRef, Body, Day, Out, PartyIdField, QuantityG
 from pctrade.bootstrap import App
@@ -66,6 +67,7 @@ class BlockCreate(Body):
     quantity_g: QuantityG
     price_fen_per_t: PriceFen
     expires_in_s: Annotated[int, Field(strict=True, gt=0, le=86_400)]
+    pool: PoolRef | None = None
 
 
 class BlockAccept(Body):
@@ -154,6 +156,7 @@ def propose_block(
         body.quantity_g,
         body.price_fen_per_t,
         body.expires_in_s,
+        body.pool,
     )
     result = app.blocks.propose(actor.party_id, key, cmd)
     _replayed(response, result)
