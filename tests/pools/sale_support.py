@@ -11,18 +11,24 @@ own planners (``plan_pool_terms``, ``plan_pool_deposit``) with the rows they lea
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
+from integration.registry_world import World, build_world
+from pctrade.kernel.clock import SetClock
+from pctrade.ledger import commands as c
 from pctrade.ledger.commands import Command
 from pctrade.ledger.journal import Entry
 from pctrade.ledger.model import Party
 from pctrade.ledger.operations import Plan
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.service import Registry
+from pctrade.ledger.sql.store import SqlStore
 from pctrade.ledger.write import Receipt, RowsBeside
 from pctrade.pools.model import Terms, TermsVersion, plan_pool_deposit, plan_pool_terms
 from pctrade.pools.sales import SaleEvidence
 from pctrade.pools.settle import BuyerCash, PoolSale
 from pctrade.pools.sql import store as pdb
+from personal_credits import issue_pcer
 
 RULE_SET = "GD@test"
 RULE_DIGEST = "0" * 64
@@ -129,3 +135,39 @@ def sell(reg: Registry, key: str, sale: PoolSale, cash: BuyerCash | None = None)
     evidence = SaleEvidence(sale.pool_id, sale, cash or BuyerCash())
     cmd = SellForTest(sale.pool_id, sale.sale_id, sale.quantity_g, sale.price_fen_per_t, sale.buyer)
     return reg.journal.execute("registry", key, cmd, lambda uow, who: evidence.plan(uow), evidence)
+
+
+# ---- a world with a pool of two contributors and a buyer ----------------------------
+POOL = "POOL-GD-0001"
+T0 = datetime(2026, 7, 1, 2, tzinfo=UTC)
+TERMS = Terms(("PCER",), fee_bps=500, floor_fen_per_t=50_000, draw_order="pro_rata")
+
+
+@dataclass(frozen=True)
+class PoolWorld:
+    w: World
+    asset: int
+    deposits: list[int]
+
+
+def pool_world(store: SqlStore, terms: Terms = TERMS) -> PoolWorld:
+    w = build_world(store, clock=SetClock(T0))
+    batch = issue_pcer(w.app, {w.alice: 2_000, w.bob: 3_010}, day=date(2026, 6, 10))
+    with store.reader() as uow:
+        found = uow.batch_named(batch)
+        assert found is not None
+        asset = found.asset_id
+    w.reg.deposit("reg", "d-steel", c.Deposit(w.steel, 1_000_000, "bank-2"))
+    open_pool(w.reg, POOL, "plat", w.plat, terms)
+    deposits = [
+        deposit(w.reg, "alice", "dep-a1", DepositForTest(POOL, w.alice, asset, 1_000)),
+        deposit(w.reg, "bob", "dep-b1", DepositForTest(POOL, w.bob, asset, 3_000)),
+        deposit(w.reg, "alice", "dep-a2", DepositForTest(POOL, w.alice, asset, 1_000)),
+    ]
+    return PoolWorld(w, asset, deposits)
+
+
+def a_sale(
+    pw: PoolWorld, quantity_g: int = 2_000, price: int = 600_000, sale_id: str = "S-1"
+) -> PoolSale:
+    return PoolSale(POOL, sale_id, "block", price, quantity_g, pw.w.steel, pw.w.plat, 500, 30)

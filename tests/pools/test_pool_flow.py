@@ -38,7 +38,7 @@ def test_a_deposit_is_one_pool_hold_of_the_contributor_and_verifies(any_store: S
         hold = uow.hold(deposit_id)
     assert hold is not None
     assert (hold.reason, hold.reference, hold.account_id) == ("pool", f"pool:{pool_id}", alice)
-    mine = queries.my_deposits(w.app.store, "alice", alice)
+    mine = queries.my_deposits(w.app.store, "alice", alice).items
     assert [(d["deposit_id"], d["quantity_g"], d["terms_version"]) for d in mine] == [
         (deposit_id, 20_000, 1)
     ]

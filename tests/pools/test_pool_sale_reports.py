@@ -5,8 +5,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from tests.pools.sale_support import DepositForTest, deposit, open_pool, sell
-from tests.pools.test_pool_sales import POOL, TERMS, PoolWorld, _pool_world, _sale
+from sale_support import (
+    POOL,
+    TERMS,
+    DepositForTest,
+    PoolWorld,
+    a_sale,
+    deposit,
+    open_pool,
+    pool_world,
+    sell,
+)
 
 from pctrade.kernel.errors import Forbidden, PctradeError
 from pctrade.ledger import commands as c
@@ -19,7 +28,7 @@ POOL_2 = "POOL-GD-0002"
 
 def _two_platforms(store: SqlStore) -> PoolWorld:
     """Two sales of POOL (platform ``plat``), one of POOL_2 (``plat2``, a 3% fee)."""
-    pw = _pool_world(store)
+    pw = pool_world(store)
     w = pw.w
     opened = w.reg.open_account(
         "registry", "o-plat2", c.OpenAccount("plat2", Role.PLATFORM, "Plat2")
@@ -27,10 +36,10 @@ def _two_platforms(store: SqlStore) -> PoolWorld:
     plat2 = int(opened.payload["account"])
     open_pool(w.reg, POOL_2, "plat2", plat2, replace(TERMS, fee_bps=300))
     deposit(w.reg, "bob", "dep-b2", DepositForTest(POOL_2, w.bob, pw.asset, 10))
-    sell(w.reg, "s-1", _sale(pw))
-    sell(w.reg, "s-2", _sale(pw, quantity_g=1_000, price=700_000, sale_id="S-2"))
+    sell(w.reg, "s-1", a_sale(pw))
+    sell(w.reg, "s-2", a_sale(pw, quantity_g=1_000, price=700_000, sale_id="S-2"))
     sale_2 = replace(
-        _sale(pw, quantity_g=10, sale_id="P2-1"), pool_id=POOL_2, platform_account=plat2
+        a_sale(pw, quantity_g=10, sale_id="P2-1"), pool_id=POOL_2, platform_account=plat2
     )
     sell(w.reg, "s-3", replace(sale_2, pool_fee_bps=300))
     return pw

@@ -4,67 +4,30 @@ refusals (nothing moves), its replay by key, and ``verify``'s audit of its rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
-from tests.integration.registry_world import World, build_world, snapshot
-from tests.personal_credits import issue_pcer
-from tests.pools.sale_support import DepositForTest, deposit, open_pool, sell
+from sale_support import POOL, TERMS, a_sale, pool_world, sell
 
+from integration.registry_world import snapshot
 from pctrade.bootstrap.contexts import verify
-from pctrade.kernel.clock import SetClock
 from pctrade.kernel.errors import PctradeError
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import CASH_ASSET, State, SystemAccount
+from pctrade.ledger.operations import FreezeReason
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.pools import sales
-from pctrade.pools.model import Terms
-from pctrade.pools.settle import PoolSale
+from pctrade.pools.settle import BuyerCash
 from pctrade.pools.sql import sales as sdb
 from pctrade.pools.sql import schema as pschema
 
-POOL = "POOL-GD-0001"
-T0 = datetime(2026, 7, 1, 2, tzinfo=UTC)
-TERMS = Terms(("PCER",), fee_bps=500, floor_fen_per_t=50_000, draw_order="pro_rata")
-
-
-@dataclass(frozen=True)
-class PoolWorld:
-    w: World
-    asset: int
-    deposits: list[int]
-
-
-def _pool_world(store: SqlStore, terms: Terms = TERMS) -> PoolWorld:
-    w = build_world(store, clock=SetClock(T0))
-    batch = issue_pcer(w.app, {w.alice: 2_000, w.bob: 3_010}, day=date(2026, 6, 10))
-    with store.reader() as uow:
-        found = uow.batch_named(batch)
-        assert found is not None
-        asset = found.asset_id
-    w.reg.deposit("reg", "d-steel", c.Deposit(w.steel, 1_000_000, "bank-2"))
-    open_pool(w.reg, POOL, "plat", w.plat, terms)
-    deposits = [
-        deposit(w.reg, "alice", "dep-a1", DepositForTest(POOL, w.alice, asset, 1_000)),
-        deposit(w.reg, "bob", "dep-b1", DepositForTest(POOL, w.bob, asset, 3_000)),
-        deposit(w.reg, "alice", "dep-a2", DepositForTest(POOL, w.alice, asset, 1_000)),
-    ]
-    return PoolWorld(w, asset, deposits)
-
-
-def _sale(
-    pw: PoolWorld, quantity_g: int = 2_000, price: int = 600_000, sale_id: str = "S-1"
-) -> PoolSale:
-    return PoolSale(POOL, sale_id, "block", price, quantity_g, pw.w.steel, pw.w.plat, 500, 30)
-
 
 def test_a_sale_pays_every_contributor_exactly_in_one_verified_entry(any_store: SqlStore) -> None:
-    pw = _pool_world(any_store)
+    pw = pool_world(any_store)
     w = pw.w
     _, before, _ = snapshot(any_store)
-    receipt = sell(w.reg, "sale-1", _sale(pw))
+    receipt = sell(w.reg, "sale-1", a_sale(pw))
     assert receipt.entry.header.op_type == "pool_settle"
     _, after, holds = snapshot(any_store)
 
@@ -105,15 +68,15 @@ def test_a_sale_pays_every_contributor_exactly_in_one_verified_entry(any_store: 
     report = verify(any_store)
     assert report.ok, report.problems
     # The same key again is a replay: nothing moves twice.
-    assert sell(w.reg, "sale-1", _sale(pw)).replayed
+    assert sell(w.reg, "sale-1", a_sale(pw)).replayed
     assert snapshot(any_store)[1] == after
 
 
 BAD_SALES = {
-    "below_floor": lambda pw: replace(_sale(pw), price_fen_per_t=49_999),
-    "exceeds_pool": lambda pw: replace(_sale(pw), quantity_g=5_001),
-    "same_account": lambda pw: replace(_sale(pw), buyer=pw.w.bob),  # a contributor buying
-    "unknown_pool": lambda pw: replace(_sale(pw), pool_id="POOL-GD-0002"),
+    "below_floor": lambda pw: replace(a_sale(pw), price_fen_per_t=49_999),
+    "exceeds_pool": lambda pw: replace(a_sale(pw), quantity_g=5_001),
+    "same_account": lambda pw: replace(a_sale(pw), buyer=pw.w.bob),  # a contributor buying
+    "unknown_pool": lambda pw: replace(a_sale(pw), pool_id="POOL-GD-0002"),
 }
 
 
@@ -121,7 +84,7 @@ BAD_SALES = {
 def test_a_bad_sale_is_refused_with_its_code_and_moves_nothing(
     any_store: SqlStore, code: str
 ) -> None:
-    pw = _pool_world(any_store)
+    pw = pool_world(any_store)
     before = snapshot(any_store)
     with pytest.raises(PctradeError) as exc:
         sell(pw.w.reg, "bad", BAD_SALES[code](pw))
@@ -132,28 +95,28 @@ def test_a_bad_sale_is_refused_with_its_code_and_moves_nothing(
 
 
 def test_a_buyer_without_the_cash_is_refused(any_store: SqlStore) -> None:
-    pw = _pool_world(any_store)
+    pw = pool_world(any_store)
     before = snapshot(any_store)
     with pytest.raises(PctradeError) as exc:
-        sell(pw.w.reg, "rich", _sale(pw, quantity_g=5_000, price=300_000_000))
+        sell(pw.w.reg, "rich", a_sale(pw, quantity_g=5_000, price=300_000_000))
     assert exc.value.code == "insufficient_balance"
     assert snapshot(any_store) == before
 
 
 def test_fifo_takes_the_oldest_deposits_and_the_pool_empties_exactly(any_store: SqlStore) -> None:
-    pw = _pool_world(any_store, replace(TERMS, draw_order="fifo"))
-    sell(pw.w.reg, "s1", _sale(pw, quantity_g=1_500))
+    pw = pool_world(any_store, replace(TERMS, draw_order="fifo"))
+    sell(pw.w.reg, "s1", a_sale(pw, quantity_g=1_500))
     holds = snapshot(any_store)[2]
     assert [holds[d] for d in pw.deposits] == [0, 2_500, 1_000]
-    sell(pw.w.reg, "s2", _sale(pw, quantity_g=3_500, sale_id="S-2"))
+    sell(pw.w.reg, "s2", a_sale(pw, quantity_g=3_500, sale_id="S-2"))
     with any_store.reader() as uow:
         assert sales.free_g(uow, POOL) == 0
     assert verify(any_store).ok
 
 
 def test_verify_flags_sale_rows_that_differ_from_the_entry(store: SqlStore) -> None:
-    pw = _pool_world(store)
-    seq = sell(pw.w.reg, "sale-1", _sale(pw)).entry.seq
+    pw = pool_world(store)
+    seq = sell(pw.w.reg, "sale-1", a_sale(pw)).entry.seq
     assert verify(store).ok
     line = sdb.pool_sale_lines.c
     with store.engine.begin() as conn:
@@ -178,3 +141,24 @@ def test_verify_flags_sale_rows_that_differ_from_the_entry(store: SqlStore) -> N
             sa.update(pschema.pool_deposits).values(sold_g=0).where(d.deposit_id == pw.deposits[0])
         )
     assert "pool_deposit_mismatch" in {p.code for p in verify(store).problems}
+
+
+def test_the_buyers_cash_hold_pays_and_the_rest_is_released_in_the_same_entry(
+    any_store: SqlStore,
+) -> None:
+    pw = pool_world(any_store)
+    w = pw.w
+    held = w.reg.freeze(
+        "steel", "hold-cash", c.Freeze(w.steel, "CNY", 2_000, FreezeReason.PLEDGE, "bid-1")
+    )
+    hold_id = held.entry.seq
+    before = snapshot(any_store)[1]
+    sell(w.reg, "sale-h", a_sale(pw), BuyerCash(((hold_id, 2_000),), reserve_after_fen=300))
+    _, after, holds = snapshot(any_store)
+    # 1,203 fen due: 1,700 drawn from the hold (300 kept), 497 released to available.
+    assert holds[hold_id] == 300
+    key_frozen, key_available = (w.steel, CASH_ASSET, State.FROZEN), (w.steel, CASH_ASSET, 0)
+    assert after[key_frozen] - before[key_frozen] == -1_700
+    assert after[key_available] - before[key_available] == 497
+    report = verify(any_store)
+    assert report.ok, report.problems

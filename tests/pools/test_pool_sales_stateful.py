@@ -20,9 +20,9 @@ import hypothesis.strategies as st
 from hypothesis import HealthCheck, event, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from pool_world import HOLDING_G, PEOPLE, build, new_key, terms
-from tests.integration.registry_world import snapshot
-from tests.pools.sale_support import sell
+from sale_support import sell
 
+from integration.registry_world import snapshot
 from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.errors import PctradeError
 from pctrade.ledger import commands as c
@@ -41,6 +41,7 @@ REFUSALS = {
     "non_positive",
     "below_floor",
     "pool_units_sold",
+    "units_frozen",
 }
 
 

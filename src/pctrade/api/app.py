@@ -36,6 +36,7 @@ from pctrade.api.routers import (
     market,
     market_blocks,
     market_workers,
+    pool_sales,
     pools,
     retirements,
     rules,
@@ -70,6 +71,7 @@ ROUTERS = (
     market,
     market_blocks,
     market_workers,
+    pool_sales,
     pools,
 )
 

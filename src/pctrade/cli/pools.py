@@ -19,7 +19,7 @@ from typing import Annotated
 
 import typer
 
-from pctrade.cli import render
+from pctrade.cli import pool_sales, render
 from pctrade.cli.common import (
     ActorOption,
     CursorOption,
@@ -304,3 +304,7 @@ def fees(
             f"{f['fee_bps']} bps · payout within {f['payout_delay_days']} days"
         )
     print_next(FEES, page)
+
+
+# The sales' commands (sales, statement, sales-page, sale-fees) live in their own module.
+pool_sales.register(app)

@@ -21,12 +21,12 @@ order the caller read them in (the result is given back in the caller's order).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from pctrade.kernel.errors import Conflict, ValidationError
-from pctrade.kernel.split import largest_remainder
+from pctrade.kernel.split import Split, largest_remainder
 
 
 class DrawOrder(StrEnum):
@@ -46,10 +46,17 @@ class Lot:
     remaining_g: int
 
 
-def draw(lots: Sequence[Lot], quantity_g: int, order: DrawOrder) -> list[int]:
+def draw(
+    lots: Sequence[Lot],
+    quantity_g: int,
+    order: DrawOrder,
+    split: Callable[[int, Sequence[int]], Split] = largest_remainder,
+) -> list[int]:
     """The grams taken from each lot, in the order of ``lots``; they sum to ``quantity_g``.
 
-    Refuses a quantity that is not positive and more than the lots hold (``exceeds_pool``).
+    ``split`` is the pro-rata rule: ``kernel.split.largest_remainder`` or its numpy twin
+    (the same answer, faster for millions of contributors). Refuses a quantity that is
+    not positive, and more than the lots hold (``exceeds_pool``).
     """
     if quantity_g <= 0:
         raise ValidationError("a sale draws a positive quantity", code="non_positive")
@@ -68,13 +75,16 @@ def draw(lots: Sequence[Lot], quantity_g: int, order: DrawOrder) -> list[int]:
     if DrawOrder(order) is DrawOrder.FIFO:
         _take_oldest_first(lots, by_age, quantity_g, taken)
         return taken
-    for indices, share in _contributor_shares(lots, by_age, quantity_g):
+    for indices, share in _contributor_shares(lots, by_age, quantity_g, split):
         _take_oldest_first(lots, indices, share, taken)
     return taken
 
 
 def _contributor_shares(
-    lots: Sequence[Lot], by_age: Sequence[int], quantity_g: int
+    lots: Sequence[Lot],
+    by_age: Sequence[int],
+    quantity_g: int,
+    split: Callable[[int, Sequence[int]], Split],
 ) -> list[tuple[list[int], int]]:
     """Each contributor's lots (oldest first) and the grams they give, pro rata."""
     of_account: dict[int, list[int]] = {}
@@ -83,7 +93,7 @@ def _contributor_shares(
             of_account.setdefault(lots[i].account_id, []).append(i)
     accounts = sorted(of_account)  # the tie-break: the lower account id first
     weights = [sum(lots[i].remaining_g for i in of_account[a]) for a in accounts]
-    shares = largest_remainder(quantity_g, weights).amounts
+    shares = split(quantity_g, weights).amounts
     return [(of_account[a], s) for a, s in zip(accounts, shares, strict=True)]
 
 

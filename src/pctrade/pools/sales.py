@@ -52,10 +52,8 @@ def free_g(uow: UnitOfWork, pool_id: str) -> int:
 def unsold_deposits(uow: UnitOfWork, pool_id: str) -> list[PoolDeposit]:
     """The pool's deposits with units left, in deposit order."""
     return [
-        PoolDeposit(
-            Lot(r["deposit_id"], r["account_id"], r["asset_id"], r["left_g"]), r["terms_version"]
-        )
-        for r in db.unsold_deposits(uow, pool_id)
+        PoolDeposit(Lot(deposit_id, account, asset, left), version)
+        for deposit_id, account, asset, version, left in db.unsold_deposits(uow, pool_id)
     ]
 
 
@@ -83,7 +81,7 @@ def sale_plan(
     deposits = unsold_deposits(uow, pool_id)
     lots = [d.lot for d in deposits]
     current = _terms(uow, pool_id, {int(pool["terms_version"])})[0]
-    drawn = draw(lots, sale.quantity_g, DrawOrder(current.draw_order))
+    drawn = draw(lots, sale.quantity_g, DrawOrder(current.draw_order), largest_remainder_np)
     accepted = _terms(
         uow, pool_id, {d.terms_version for d, g in zip(deposits, drawn, strict=True) if g}
     )

@@ -92,16 +92,22 @@ def free_g(uow: UnitOfWork, pool_id: str) -> int:
     return int(uow.execute(query).scalar_one())
 
 
-def unsold_deposits(uow: UnitOfWork, pool_id: str) -> list[Row]:
-    """The pool's deposits with units left, in deposit order (``left_g`` each)."""
-    d = pool_deposits.c
-    left = d.quantity_g - d.withdrawn_g - d.sold_g
-    query = (
-        sa.select(d.deposit_id, d.account_id, d.asset_id, d.terms_version, left.label("left_g"))
-        .where(d.pool_id == pool_id, left > 0)
-        .order_by(d.deposit_id)
+def unsold_deposits(uow: UnitOfWork, pool_id: str) -> list[tuple[int, int, int, int, int]]:
+    """The pool's deposits with units left, in deposit order: (deposit id, account,
+    asset, terms version, grams left) each, read through the driver's cursor (a pool
+    may have millions, and a mapped row per deposit costs more than the sale's plan)."""
+    cursor: Any = uow.dbapi_connection().cursor()
+    mark = "%s" if uow.is_postgres else "?"
+    cursor.execute(
+        "SELECT deposit_id, account_id, asset_id, terms_version,"
+        " quantity_g - withdrawn_g - sold_g FROM pool_deposits"
+        f" WHERE pool_id = {mark} AND quantity_g - withdrawn_g - sold_g > 0"
+        " ORDER BY deposit_id",
+        (pool_id,),
     )
-    return [dict(r) for r in uow.execute(query).mappings()]
+    rows: list[tuple[int, int, int, int, int]] = cursor.fetchall()
+    cursor.close()
+    return rows
 
 
 def insert_sale(uow: UnitOfWork, row: Row) -> None:

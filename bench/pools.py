@@ -1,0 +1,242 @@
+"""Pools benchmark (issue 14): one sale's exact payout to N contributors.
+
+    python bench/pools.py [--quick] [--contributors N] [--skip-registry]
+
+Figures (one JSON line each):
+- ``split_shares_per_s``: the exact largest-remainder split of a sale's net proceeds
+  over N contributors' grams on int64 columns (``ledger.split_columns``), against the
+  pure ``kernel.split`` on the same weights (at most 1,000,000 of them: the pure split
+  is the baseline, not the subject); ``split_shares_from_lists_per_s`` the same as
+  ``sale_plan`` calls it, from and to Python lists. Exactness is checked on the result:
+  Σ shares = net to the fen, every share within one fen of net × g / q, and the list
+  and pure answers equal the column one.
+- ``payout_contributors_per_s[sqlite]``: the whole ``pool_settle`` entry through the
+  registry on SQLite (``Journal.execute`` with the sale's evidence: draw, plan with its
+  payout check, hash, postings, N hold draw-downs, balances, the sale's rows and lines,
+  the deposits' ``sold_g``), contributors per second, against a ``distribute`` of cash to
+  the same N recipients (the registry's one-to-many payout, without holds or rows).
+  Exactness is checked in the database afterwards: the lines sum to the sale's net, each
+  line is within a fen of its exact share, and the contributors' cash is the lines'.
+
+Setup, not measured: N accounts (one bulk entry), one plain credit batch issued to them
+(one bulk entry), and each one's grams frozen in a pool hold with its ``pool_deposits``
+row written straight into the tables. N deposit entries would take far longer than the
+sale itself, and the ledger opens at most one hold per entry; so ``verify`` is not run
+on this database (its journal does not explain those holds). Everything measured goes
+through the registry as in production.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import emit, peak_rss_mb, timer
+from pctrade import bootstrap
+from pctrade.kernel.split import largest_remainder
+from pctrade.ledger import commands as c
+from pctrade.ledger.commands import Command
+from pctrade.ledger.model import CASH_ASSET, Role, State
+from pctrade.ledger.split_columns import largest_remainder_np, split_columns
+from pctrade.ledger.sql.store import SqlStore
+from pctrade.pools import commands as pc
+from pctrade.pools.model import Terms
+from pctrade.pools.sales import SaleEvidence
+from pctrade.pools.settle import BuyerCash, PoolSale
+
+BENCH = "pools"
+BATCH = "CCER-CN-AFF0007-2026Q3-001"
+PURE_MAX = 1_000_000
+HOLD_BASE = 10**12  # the bench's hold ids: far above any seq the setup reaches
+TERMS = Terms(
+    ("PCER-GD",),
+    fee_bps=500,
+    floor_fen_per_t=3_000,
+    draw_order="pro_rata",
+    sale_schedule="weekly",
+    payout_delay_days=0,
+    withdrawal_notice_days=0,
+    lock_in_days=30,
+)
+
+
+def grams_of(n: int) -> list[int]:
+    """Contributions of 1 to 20 kg, varied so that the split has remainders to share."""
+    return [1_000 + (i * 7_919) % 19_000 for i in range(n)]
+
+
+def bench_split(n: int) -> None:
+    weights = grams_of(n)
+    net = sum(weights) * 57 // 1_000 + 12_345  # about 57 yuan/t, odd fen
+    column = np.asarray(weights, dtype=np.int64)
+    with timer() as t_columns:
+        amounts, _, _, _ = split_columns(net, column)
+    q = int(column.sum())
+    # Exact: the shares sum to the net, and each is within one fen of net × g / q.
+    if int(amounts.sum()) != net or not bool(np.all(np.abs(amounts * q - column * net) < q)):
+        raise SystemExit("the vectorised split is not exact")
+    with timer() as t_lists:
+        split = largest_remainder_np(net, weights)
+    if split.amounts != amounts.tolist():
+        raise SystemExit("the split from lists differs from the split on columns")
+    pure_n = min(n, PURE_MAX)
+    with timer() as t_pure:
+        pure = largest_remainder(net, weights[:pure_n])
+    if pure_n == n and pure.amounts != split.amounts:
+        raise SystemExit("the pure and the vectorised split differ")
+    baseline = pure_n / t_pure[0]
+    emit(BENCH, "split_shares_per_s", n / t_columns[0], "shares/s", baseline)
+    # As ``sale_plan`` calls it: Python lists in and out (the conversions included).
+    emit(BENCH, "split_shares_from_lists_per_s", n / t_lists[0], "shares/s", baseline)
+
+
+@dataclass(frozen=True, slots=True)
+class SellForBench(Command):
+    sale_id: str
+
+
+def seed(store: SqlStore, app: bootstrap.App, n: int) -> tuple[int, int, str, list[int]]:
+    """N contributors with one pool deposit each; the buyer with cash. Not measured."""
+    reg = app.registry
+    reg.open_account("registry", "o-mee", c.OpenAccount("mee", Role.REGULATOR, "MEE"))
+    reg.open_account("registry", "o-plat", c.OpenAccount("plat", Role.PLATFORM, "Plat"))
+    reg.open_account("registry", "o-steel", c.OpenAccount("steel", Role.EMITTER, "Steel"))
+    with store.reader() as uow:
+        plat = uow.accounts_of("plat")[0].account_id
+        steel = uow.accounts_of("steel")[0].account_id
+    reg.open_accounts(
+        "registry", "bulk-open", c.OpenAccounts(Role.INDIVIDUAL, [f"p{i}" for i in range(n)])
+    )
+    with store.reader() as uow:
+        first = uow.accounts_of("p0")[0].account_id
+    accounts = list(range(first, first + n))
+    grams = grams_of(n)
+    issued = reg.issue("mee", "bulk-issue", c.Issue(BATCH, accounts, grams))
+    asset = int(issued.payload["batch"]["asset_id"])
+    reg.deposit("mee", "cash", c.Deposit(steel, 10**15, "bank"))
+    opened = app.pools.open("plat", "pool-open", pc.OpenPool(plat, "GD", "Bench pool", TERMS))
+    pool_id = str(opened.payload["pool_id"])
+    freeze(store, pool_id, accounts, asset, grams, issued.entry.seq, issued.entry.header.ts)
+    return plat, steel, pool_id, grams
+
+
+def freeze(
+    store: SqlStore,
+    pool_id: str,
+    accounts: list[int],
+    asset: int,
+    grams: list[int],
+    seq: int,
+    ts: str,
+) -> None:
+    frozen, available = int(State.FROZEN), int(State.AVAILABLE)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            f"UPDATE balances SET state = {frozen} WHERE asset_id = {asset} AND state = {available}"
+        )
+        driver = conn.connection.driver_connection
+        cur = driver.cursor()  # type: ignore[union-attr]
+        ids = range(HOLD_BASE, HOLD_BASE + len(accounts))
+        cur.executemany(
+            "INSERT INTO holds (hold_id, account_id, asset_id, reason, reference, amount,"
+            " remaining) VALUES (?, ?, ?, 'pool', ?, ?, ?)",
+            (
+                (h, a, asset, f"pool:{pool_id}", g, g)
+                for h, a, g in zip(ids, accounts, grams, strict=True)
+            ),
+        )
+        cur.executemany(
+            "INSERT INTO pool_deposits (deposit_id, pool_id, account_id, asset_id, quantity_g,"
+            " withdrawn_g, sold_g, terms_version, entry_seq, deposited_at)"
+            " VALUES (?, ?, ?, ?, ?, 0, 0, 1, ?, ?)",
+            (
+                (h, pool_id, a, asset, g, seq, ts)
+                for h, a, g in zip(ids, accounts, grams, strict=True)
+            ),
+        )
+
+
+def bench_registry(n: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SqlStore(f"sqlite:///{Path(tmp) / 'pools.db'}")
+        app = bootstrap.build(store)
+        try:
+            run_sale(store, app, n)
+        finally:
+            app.close()
+            store.dispose()
+
+
+def run_sale(store: SqlStore, app: bootstrap.App, n: int) -> None:
+    plat, steel, pool_id, grams = seed(store, app, n)
+    quantity = sum(grams)
+    sale = PoolSale(pool_id, "BENCH-1", "block", 60_000, quantity, steel, plat, 500, 30)
+    evidence = SaleEvidence(pool_id, sale, BuyerCash())
+    with timer() as t:
+        receipt = app.registry.journal.execute(
+            "registry",
+            "bench-sale",
+            SellForBench("BENCH-1"),
+            lambda uow, who: evidence.plan(uow),
+            evidence,
+        )
+    check_payout(store, receipt.entry.seq, receipt.entry.header.payload, n)
+    baseline = distribute_rate(app, steel, n)
+    emit(BENCH, "payout_contributors_per_s[sqlite]", n / t[0], "contributors/s", baseline)
+    emit(BENCH, "payout_entry_s[sqlite]", t[0], "s", None)
+
+
+def check_payout(store: SqlStore, seq: int, payload: dict[str, object], n: int) -> None:
+    net, q = int(payload["net_fen"]), int(payload["quantity_g"])  # type: ignore[call-overload]
+    with store.engine.connect() as conn:
+        lines, paid, off = conn.exec_driver_sql(
+            "SELECT COUNT(*), SUM(net_fen),"
+            f" SUM(CASE WHEN ABS(net_fen * {q} - {net} * grams_g) >= {q} THEN 1 ELSE 0 END)"
+            f" FROM pool_sale_lines WHERE entry_seq = {seq}"
+        ).one()
+        cash = conn.exec_driver_sql(
+            "SELECT SUM(b.amount) FROM balances b JOIN pool_sale_lines l"
+            f" ON l.account_id = b.account_id AND l.entry_seq = {seq}"
+            f" WHERE b.asset_id = {CASH_ASSET} AND b.state = {int(State.AVAILABLE)}"
+        ).scalar_one()
+    if (lines, paid, off, cash) != (n, net, 0, net):
+        raise SystemExit(
+            f"payout not exact: {lines} lines paying {paid} ({off} off), cash {cash}, net {net}"
+        )
+
+
+def distribute_rate(app: bootstrap.App, payer: int, n: int) -> float:
+    """The baseline: the registry's ``distribute`` of cash to the same N accounts."""
+    with app.store.reader() as uow:
+        first = uow.accounts_of("p0")[0].account_id
+    recipients = list(range(first, first + n))
+    cmd = c.Distribute(payer, "CNY", recipients, [100 + i % 7 for i in range(n)], "BENCH-DIST")
+    with timer() as t:
+        app.registry.distribute("steel", "bench-distribute", cmd)
+    return n / t[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
+    parser.add_argument("--contributors", type=int, help="contributors paid by the one sale")
+    parser.add_argument("--skip-registry", action="store_true", help="the split alone")
+    args = parser.parse_args()
+    n = args.contributors or (20_000 if args.quick else 10_000_000)
+    bench_split(n)
+    if not args.skip_registry:
+        bench_registry(n)
+    emit(BENCH, "peak_rss_mb", peak_rss_mb(), "MiB", None)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PCTRADE_SQLITE_SYNC", "NORMAL")
+    main()
