@@ -70,6 +70,7 @@ from pctrade.ledger import queries
 from pctrade.ledger.model import CASH_NAME, SystemAccount
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.market.engine import IMPLEMENTATION
+from pctrade.pools import queries as pool_queries
 
 app = typer.Typer(
     cls=CheckedArguments,
@@ -157,6 +158,8 @@ def _print_summary(url: str, seeded: tuple[App, demo_scenario.DemoResult]) -> No
         console.print(_accounts_table(store, result))
         console.print(render.batches(batch_totals(store).items))
         console.print(render.certificate(queries.certificate(store, result.retirement_seq)))
+        if result.pool_id:
+            console.print(pools_cli.pool_line(pool_queries.public_page(store, result.pool_id)))
     if result.report is None or not result.report.ok:
         if result.report is not None:
             console.print(render.verify_failed(result.report))

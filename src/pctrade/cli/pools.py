@@ -15,7 +15,7 @@ A thin entrypoint over ``pools.service`` and ``pools.queries``; a refusal prints
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -34,7 +34,7 @@ from pctrade.cli.common import (
     print_next,
 )
 from pctrade.kernel.paging import decode_cursor
-from pctrade.kernel.units import parse_carbon_g
+from pctrade.kernel.units import format_money, parse_carbon_g
 from pctrade.ledger.model import parse_account_ref
 from pctrade.pools import commands as c
 from pctrade.pools import queries
@@ -77,6 +77,18 @@ def _terms(
         payout_delay_days=payout_delay_days,
         withdrawal_notice_days=notice_days,
         lock_in_days=lock_in_days,
+    )
+
+
+def pool_line(page: dict[str, Any]) -> str:
+    """One line of a pool's public page (the demo's summary prints it)."""
+    floor = page["floor_fen_per_t"]
+    floor_text = "—" if floor is None else f"{format_money(floor)}/t"
+    return (
+        f"平台池 Pool {page['pool_id']} ({page['platform']}, {page['rule_set']}): "
+        f"{page['contributors']} contributors 贡献者, {render.carbon(page['deposited_g'])} "
+        f"deposited 存入, {render.carbon(page['unsold_g'])} unsold 未售; fee 费率 "
+        f"{page['fee_bps']} bps, floor 底价 {floor_text}"
     )
 
 

@@ -111,6 +111,7 @@ def _write_terms(uow: UnitOfWork, entry: Entry) -> None:
                 "name": p["name"],
                 "platform_party": entry.header.actor,
                 "platform_account": p["platform_account"],
+                # POOL-<jurisdiction>-NNNN: the id is numbered per jurisdiction.
                 "jurisdiction": p["pool_id"].split("-")[1],
                 "rule_set": p["rule_set"],
                 "admitted": " ".join(terms.admitted),
@@ -287,15 +288,13 @@ class Pools:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
             pool_row(uow, cmd.pool_id)
             account = _contributor(uow, who, cmd.account_id)
-            deposits = db.deposits_of(uow, cmd.pool_id)
-            pool_unsold = sum(_left(d) for d in deposits)
             notice = db.notice(uow, cmd.pool_id, account.account_id)
             mine = [
                 _unsold(uow, d, None if notice is None else _moment(notice))
-                for d in deposits
-                if int(d["account_id"]) == account.account_id and _left(d) > 0
+                for d in db.deposits_of(uow, cmd.pool_id, account.account_id)
+                if _left(d) > 0
             ]
-            free = pool_unsold - committed_g(uow, cmd.pool_id)
+            free = db.unsold_g(uow, cmd.pool_id) - committed_g(uow, cmd.pool_id)
             draws = draws_for_withdrawal(mine, cmd.quantity_g, now, free)
             return plan_pool_withdraw(cmd.pool_id, account.account_id, draws)
 

@@ -157,6 +157,15 @@ def totals(uow: Any, pool_id: str) -> Row:
     return {k: int(v) for k, v in dict(row).items()}
 
 
+def unsold_g(uow: Any, pool_id: str) -> int:
+    """The pool's units neither withdrawn nor sold, over all its deposits."""
+    d = pool_deposits.c
+    query = sa.select(
+        sa.func.coalesce(sa.func.sum(d.quantity_g - d.withdrawn_g - d.sold_g), 0)
+    ).where(d.pool_id == pool_id)
+    return int(uow.execute(query).scalar_one())
+
+
 def contributors_behind(uow: Any, pool_id: str, version: int) -> int:
     """Contributors with unsold units under a terms version older than ``version``."""
     d = pool_deposits.c
