@@ -203,3 +203,19 @@ def test_a_pool_sell_replays_by_its_key(w: VenueWorld) -> None:
     again = m.place(PLATFORM, "s1", w.sell("p1", 8_000, 100_000))
     assert again["replayed"] and again["order_id"] == first["order_id"]
     assert everything(w.store) == before
+
+
+def test_the_daily_statements_reconcile_around_a_pool_sale(w: VenueWorld) -> None:
+    m, acc = w.app.market, w.accounts
+    m.place(PLATFORM, "s1", w.sell("p1", 8_000, 300_000))
+    m.place("steel", "b1", w.buy("steel", "b1", 8_000, 300_000))
+    day = DAY.isoformat()
+    reports = w.app.market_reports
+    steel = reports.statement("steel", acc["steel"], day)
+    assert [(x["side"], x["quantity_g"]) for x in steel["lines"]] == [("buy", 300_000)]
+    assert steel["settled"] == {"cash_fen": steel["net_cash_fen"], "credits_g": 300_000}
+    # The platform sold as the pool's agent, the contributors were paid in the same entry:
+    # the pools report the sale to them, their market statements hold no line for it.
+    for who in (PLATFORM, "alice", "bob", "chen"):
+        st = reports.statement("registry", acc[who], day)
+        assert st["lines"] == [] and st["settled"] == {"cash_fen": 0, "credits_g": 0}, who
