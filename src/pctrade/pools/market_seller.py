@@ -28,7 +28,9 @@ class PoolsMarketSeller:
     """The pools, as the market's ``PoolSeller`` sees them."""
 
     def _pool(self, uow: UnitOfWork, pool_id: str) -> dict[str, Any]:
-        found = db.pool(uow, pool_id)
+        # The pool's row locked (PostgreSQL; SQLite has one writer): the market's commands
+        # of different contracts that sell the same pool read its free units in turn.
+        found = db.pool(uow, pool_id, lock=True)
         if found is None:
             raise NotFound(f"no pool {pool_id!r}", code="unknown_pool")
         return found
