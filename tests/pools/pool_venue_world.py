@@ -5,7 +5,7 @@ of the national market, ``CN``). The contributors' PCER come the only way the re
 allows (``personal_credits.issue_pcer``): ``PCER-GD-CI-2026Q3-001``, which trades as the
 contract ``PCER-GD-2026Q3`` in 10 kg lots at a ¥1.00/t tick. Each contributor deposits
 all of it into the platform's pool (Guangdong terms: 5 % fee, a ¥75.00/t floor). The
-key emitter Steel buys; ``otherplat`` is a platform that is not the pool's.
+key emitters Steel and Cement buy; ``otherplat`` is a platform that is not the pool's.
 
 The holdings are uneven on purpose, so that the pro rata draw and the payout split both
 have remainders to place.
@@ -96,6 +96,7 @@ def build(store: SqlStore, contributors: dict[str, int] = CONTRIBUTORS) -> Venue
         (PLATFORM, Role.PLATFORM),
         ("otherplat", Role.PLATFORM),
         ("steel", Role.EMITTER),
+        ("cement", Role.EMITTER),
         *((name, Role.INDIVIDUAL) for name in contributors),
     ]
     ids: dict[str, int] = {}
@@ -106,7 +107,8 @@ def build(store: SqlStore, contributors: dict[str, int] = CONTRIBUTORS) -> Venue
         app, {ids[n]: g for n, g in contributors.items()}, day=date(2026, 9, 15), key="v"
     )
     assert batch == BATCH
-    reg.deposit("reg", "d-steel", c.Deposit(ids["steel"], 100_000_000, "bank-steel"))
+    for name in ("steel", "cement"):
+        reg.deposit("reg", f"d-{name}", c.Deposit(ids[name], 100_000_000, f"bank-{name}"))
     listing = ListContract("PCER", "GD", "2026Q3", reference_price_fen_per_t=REFERENCE_FEN_PER_T)
     app.market.list_contract("registry", "list-pcer", listing)
     opened = app.pools.open(

@@ -1,6 +1,6 @@
 """Migration 0021 (pool orders): up, down to 0020 and up again, SQLite and PostgreSQL.
 
-It adds ``pool_id`` (and an index) to the market's orders and block proposals, as
+It adds ``pool_id`` (and an index) to the market's orders, block proposals and auctions, as
 ``market.sql`` declares them, and makes the settlement entries' partial index again
 with ``pool_settle`` in its list, which the market's audit reads by (``EXPLAIN``)."""
 
@@ -23,6 +23,7 @@ from pctrade.market.sql import venues as vdb
 TABLES = {
     "market_orders": "ix_market_orders_pool",
     "market_block_proposals": "ix_market_block_pool",
+    "market_auctions": "ix_market_auctions_pool",
 }
 
 
@@ -72,7 +73,11 @@ def test_0021_adds_the_pool_columns_and_goes_down_and_up(url: str) -> None:
             context = MigrationContext.configure(conn)
             # Each table against the metadata that declares it (other tables are not in
             # it, so only the table's own differences count).
-            declared = {"market_orders": mdb.metadata, "market_block_proposals": vdb.metadata}
+            declared = {
+                "market_orders": mdb.metadata,
+                "market_block_proposals": vdb.metadata,
+                "market_auctions": vdb.metadata,
+            }
             for table, meta in declared.items():
                 diffs = compare_metadata(context, meta)
                 assert [d for d in diffs if f"<{table}>" in repr(d)] == []

@@ -58,6 +58,12 @@ def test_a_pool_sell_and_a_pool_block_over_http(any_store: SqlStore) -> None:
     assert proposed.json()["code"] == "exceeds_pool"  # 940,000 g are left
     other = post("steel", f"{base}/blocks", {**block, "account": acc["steel"]})
     assert other.status_code == 403 and other.json()["code"] == "not_pool_platform"
+    now_s = int(w.clock.now.timestamp())
+    offer = {"account": acc[PLATFORM], "quantity_g": 500_000, "reserve_price_fen_per_t": 7_600,
+             "opens_at_s": now_s, "closes_at_s": now_s + 600, "pool": w.pool_id}  # fmt: skip
+    announced = post(PLATFORM, f"{base}/auctions", offer)
+    assert announced.status_code == 201, announced.text
+    assert announced.json()["entries"] == []  # nothing frozen: the pool's holds deliver
     report = verify(w.store)
     assert report.ok, report.problems
 

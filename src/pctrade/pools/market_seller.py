@@ -49,6 +49,10 @@ class PoolsMarketSeller:
         floors = (terms_of(uow, pool_id, v).floor_fen_per_t or 0 for v in sorted(versions))
         return max(floors, default=0)
 
+    def contributes(self, uow: UnitOfWork, pool_id: str, account_id: int) -> bool:
+        self._pool(uow, pool_id)
+        return any(d.lot.account_id == account_id for d in sales.unsold_deposits(uow, pool_id))
+
     def settle_plan(
         self,
         uow: UnitOfWork,

@@ -98,6 +98,7 @@ class AuctionCreate(Body):
     opens_at_s: UnixS
     closes_at_s: UnixS
     bid_quantity_max_g: QuantityG | None = None
+    pool: PoolRef | None = None
 
 
 class AuctionPublic(Out):
@@ -248,6 +249,7 @@ def announce_auction(
         body.opens_at_s,
         body.closes_at_s,
         body.bid_quantity_max_g,
+        body.pool,
     )
     result = app.auctions.announce(actor.party_id, key, cmd)
     _replayed(response, result)
