@@ -27,6 +27,12 @@ and time priority are the contract's ``seq`` of the command that made it.
   losing bid's hold released exactly, what is unsold released to the seller, and the
   result published (clearing price, quantity, cover ratio; no bidder named). Each fill
   has its ``market_trades`` row of mode ``auction``: volume, never the close.
+
+A platform may auction its pool's units (``AnnounceAuction.pool``, issue 14,
+``market.pool_sells``): nothing is frozen for the offer, which claims the pool's free
+units until the clearing; bids are taken in the contract's own lot and tick; each
+winning bid settles in one ``pool_settle`` entry straight from the contributors' holds,
+and what is unsold stays in them. A contributor of the pool does not bid in it.
 """
 
 from __future__ import annotations
