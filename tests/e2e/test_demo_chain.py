@@ -34,6 +34,7 @@ from pctrade.ledger.sql.store import SqlStore
 from pctrade.market import reads as market_reads
 from pctrade.market.data.records import TradeMode
 from pctrade.market.model import local_time
+from pctrade.pools import queries as pool_queries
 from pctrade.rules import shipped
 from pctrade.sinks.sql import store as sinks_store
 
@@ -383,3 +384,23 @@ def test_the_block_trade_is_large_in_band_in_the_afternoon_and_respects_t_plus_1
         if f["contract"] == "CEA-GD-2025" and f["side"] == "buy" and f["day"] == str(TRADING_DAY)
     )
     assert bought_monday == 600 * T and 100_000 * T + bought_monday == BLOCK_T * T
+
+
+def test_the_platform_pools_two_ineligible_peoples_credits_in_pool_holds(seeded: Seeded) -> None:
+    store, result = seeded
+    page = pool_queries.public_page(store, result.pool_id)
+    assert (page["pool_id"], page["platform"], page["contributors"]) == (
+        "POOL-GD-0001",
+        demo.PLATFORM,
+        2,
+    )
+    assert page["rule_set"] == "GD/2022-05-06" and page["unsold_g"] == page["deposited_g"] > 0
+    deposits = entries(store, "pool_deposit")
+    assert len(deposits) == 2
+    with store.reader() as uow:
+        holds = [uow.hold(e.header.seq) for e in deposits]  # type: ignore[attr-defined]
+    assert all(h is not None and h.reason == "pool" for h in holds)
+    assert sum(h.remaining for h in holds if h is not None) == page["deposited_g"]
+    freezes = entries(store, "freeze")
+    assert freezes  # the regulator's review freeze
+    assert all(e.header.payload["reason"] != "pool" for e in freezes)  # type: ignore[attr-defined]

@@ -162,3 +162,17 @@ def test_the_buyers_cash_hold_pays_and_the_rest_is_released_in_the_same_entry(
     assert after[key_available] - before[key_available] == 497
     report = verify(any_store)
     assert report.ok, report.problems
+
+
+def test_the_pools_unsold_deposits_are_read_in_deposit_order_with_their_terms(
+    store: SqlStore,
+) -> None:
+    pw = pool_world(store)
+    sell(pw.w.reg, "s-1", a_sale(pw))
+    with store.reader() as uow:
+        unsold = sales.unsold_deposits(uow, POOL)
+    assert [(d.lot.deposit_id, d.lot.remaining_g, d.terms_version) for d in unsold] == [
+        (pw.deposits[0], 200, 1),
+        (pw.deposits[1], 1_800, 1),
+        (pw.deposits[2], 1_000, 1),
+    ]

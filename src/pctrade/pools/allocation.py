@@ -76,7 +76,10 @@ def draw(
         _take_oldest_first(lots, by_age, quantity_g, taken)
         return taken
     for indices, share in _contributor_shares(lots, by_age, quantity_g, split):
-        _take_oldest_first(lots, indices, share, taken)
+        if len(indices) == 1:  # the common case: one deposit, which holds the share
+            taken[indices[0]] = share
+        else:
+            _take_oldest_first(lots, indices, share, taken)
     return taken
 
 
@@ -88,12 +91,19 @@ def _contributor_shares(
 ) -> list[tuple[list[int], int]]:
     """Each contributor's lots (oldest first) and the grams they give, pro rata."""
     of_account: dict[int, list[int]] = {}
+    held: dict[int, int] = {}
     for i in by_age:
-        if lots[i].remaining_g:
-            of_account.setdefault(lots[i].account_id, []).append(i)
+        lot = lots[i]
+        if not lot.remaining_g:
+            continue
+        if lot.account_id in of_account:
+            of_account[lot.account_id].append(i)
+            held[lot.account_id] += lot.remaining_g
+        else:
+            of_account[lot.account_id] = [i]
+            held[lot.account_id] = lot.remaining_g
     accounts = sorted(of_account)  # the tie-break: the lower account id first
-    weights = [sum(lots[i].remaining_g for i in of_account[a]) for a in accounts]
-    shares = split(quantity_g, weights).amounts
+    shares = split(quantity_g, [held[a] for a in accounts]).amounts
     return [(of_account[a], s) for a, s in zip(accounts, shares, strict=True)]
 
 

@@ -36,6 +36,11 @@ from pctrade.pools.sql import sales as db
 from pctrade.pools.sql import store
 
 
+def free_g(uow: UnitOfWork, pool_id: str) -> int:
+    """The pool's unsold, unwithdrawn grams."""
+    return db.free_g(uow, pool_id)
+
+
 @dataclass(frozen=True, slots=True)
 class PoolDeposit:
     """An unsold deposit as a sale reads it: its lot and the terms version it accepted."""
@@ -44,17 +49,18 @@ class PoolDeposit:
     terms_version: int
 
 
-def free_g(uow: UnitOfWork, pool_id: str) -> int:
-    """The pool's unsold, unwithdrawn grams."""
-    return db.free_g(uow, pool_id)
-
-
 def unsold_deposits(uow: UnitOfWork, pool_id: str) -> list[PoolDeposit]:
     """The pool's deposits with units left, in deposit order."""
-    return [
-        PoolDeposit(Lot(deposit_id, account, asset, left), version)
-        for deposit_id, account, asset, version, left in db.unsold_deposits(uow, pool_id)
-    ]
+    lots, versions = _unsold_columns(uow, pool_id)
+    return [PoolDeposit(lot, v) for lot, v in zip(lots, versions, strict=True)]
+
+
+def _unsold_columns(uow: UnitOfWork, pool_id: str) -> tuple[list[Lot], list[int]]:
+    """``unsold_deposits`` as two columns, lots and terms versions, for a sale: a pool
+    may have millions of deposits, and one wrapper per deposit costs a second there."""
+    rows = db.unsold_deposits(uow, pool_id)
+    lots = [Lot(deposit_id, account, asset, left) for deposit_id, account, asset, _, left in rows]
+    return lots, [version for _, _, _, version, _ in rows]
 
 
 def _terms(uow: UnitOfWork, pool_id: str, versions: set[int]) -> list[Terms]:
@@ -78,13 +84,10 @@ def sale_plan(
         raise ValidationError(
             "the sale is not this pool's, or not paid to its platform", code="bad_request"
         )
-    deposits = unsold_deposits(uow, pool_id)
-    lots = [d.lot for d in deposits]
+    lots, versions = _unsold_columns(uow, pool_id)
     current = _terms(uow, pool_id, {int(pool["terms_version"])})[0]
     drawn = draw(lots, sale.quantity_g, DrawOrder(current.draw_order), largest_remainder_np)
-    accepted = _terms(
-        uow, pool_id, {d.terms_version for d, g in zip(deposits, drawn, strict=True) if g}
-    )
+    accepted = _terms(uow, pool_id, {v for v, g in zip(versions, drawn, strict=True) if g})
     floor = max((t.floor_fen_per_t or 0) for t in accepted)
     if sale.price_fen_per_t < floor:
         raise Conflict(

@@ -289,11 +289,15 @@ class Pools:
             pool_row(uow, cmd.pool_id)
             account = _contributor(uow, who, cmd.account_id)
             notice = db.notice(uow, cmd.pool_id, account.account_id)
-            mine = [
-                _unsold(uow, d, None if notice is None else _moment(notice))
-                for d in db.deposits_of(uow, cmd.pool_id, account.account_id)
-                if _left(d) > 0
-            ]
+            given = None if notice is None else _moment(notice)
+            versions: dict[int, Terms] = {}  # each version read once
+            mine = []
+            for d in db.deposits_of(uow, cmd.pool_id, account.account_id):
+                if _left(d) > 0:
+                    v = int(d["terms_version"])
+                    if v not in versions:
+                        versions[v] = terms_of(uow, cmd.pool_id, v)
+                    mine.append(_unsold(d, versions[v], given))
             free = db.unsold_g(uow, cmd.pool_id) - committed_g(uow, cmd.pool_id)
             draws = draws_for_withdrawal(mine, cmd.quantity_g, now, free)
             return plan_pool_withdraw(cmd.pool_id, account.account_id, draws)
@@ -353,9 +357,8 @@ def _left(d: Row) -> int:
     return int(d["quantity_g"]) - int(d["withdrawn_g"]) - int(d["sold_g"])
 
 
-def _unsold(uow: UnitOfWork, d: Row, notice_at: datetime | None) -> Unsold:
-    """A deposit with what it has left and when its own terms let it leave."""
-    terms = terms_of(uow, d["pool_id"], int(d["terms_version"]))
+def _unsold(d: Row, terms: Terms, notice_at: datetime | None) -> Unsold:
+    """A deposit with what it has left and when its own terms (``terms``) let it leave."""
     unlocked = terms.lock_in_ends(_moment(d["deposited_at"]))
     needs_notice = bool(terms.withdrawal_notice_days)
     if needs_notice and notice_at is not None:

@@ -24,6 +24,7 @@ to be exactly what those figures make (``payout_mismatch`` otherwise).
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -213,7 +214,12 @@ def _postings(
     released_fen: int,
     from_holds: bool,
 ) -> Postings:
-    """What the sale moves; the planner writes these and replay expects exactly them."""
+    """What the sale moves; the planner writes these and replay expects exactly them.
+
+    Built straight into columns, as ``Postings.fan_out`` does: a sale to millions of
+    contributors has two postings each, and a ``Posting`` object apiece would cost more
+    than the rest of the plan.
+    """
     rows: list[Posting] = []
     if from_holds:
         rows.append(Posting(buyer, CASH_ASSET, State.FROZEN, -cash_drawn_fen))
@@ -227,19 +233,25 @@ def _postings(
     trade_fees = money.buyer_fee_fen + money.seller_fee_fen
     if trade_fees:
         rows.append(Posting(SystemAccount.FEES, CASH_ASSET, State.AVAILABLE, trade_fees))
-    rows.extend(
-        Posting(a, CASH_ASSET, State.AVAILABLE, fen)
-        for a, fen in zip(payout.accounts, payout.net_fen, strict=True)
-        if fen
-    )
     given: dict[tuple[int, int], int] = {}
     delivered: dict[int, int] = {}
     for account, asset, grams in credits:
         given[(account, asset)] = given.get((account, asset), 0) + grams
         delivered[asset] = delivered.get(asset, 0) + grams
-    rows.extend(Posting(a, s, State.FROZEN, -g) for (a, s), g in given.items())
     rows.extend(Posting(buyer, s, State.AVAILABLE, g) for s, g in sorted(delivered.items()))
-    return Postings.of(rows)
+    paid = [(a, fen) for a, fen in zip(payout.accounts, payout.net_fen, strict=True) if fen]
+    columns = (
+        [r.account_id for r in rows] + [a for a, _ in paid] + [a for a, _ in given],
+        [r.asset_id for r in rows] + [CASH_ASSET] * len(paid) + [s for _, s in given],
+        [int(r.state) for r in rows]
+        + [int(State.AVAILABLE)] * len(paid)
+        + [int(State.FROZEN)] * len(given),
+        [r.delta for r in rows] + [fen for _, fen in paid] + [-g for g in given.values()],
+    )
+    try:
+        return Postings(*(array("q", column) for column in columns))
+    except OverflowError as exc:
+        raise ValidationError("a quantity is beyond the 64-bit range", code="out_of_range") from exc
 
 
 def check_pool_settle(entry: StoredEntry) -> Iterator[Problem]:
