@@ -12,6 +12,7 @@ block trade and close (``demo_second_trading_day``).
 from __future__ import annotations
 
 from pctrade import demo_second_trading_day, demo_trading
+from pctrade.demo_pool_sale import PoolCast
 from pctrade.demo_seeder import (
     CCER,
     CEA,
@@ -20,6 +21,7 @@ from pctrade.demo_seeder import (
     FOREST,
     INCLUSIVE_DAYS,
     INSTITUTION,
+    PLATFORM,
     REGULATOR,
     SPONSORS_MAX,
     Seeder,
@@ -103,6 +105,16 @@ def second_trading_day(s: Seeder) -> None:
     assert monday is not None
     cast = demo_second_trading_day.Cast(REGULATOR, EMITTER, CEMENT, INSTITUTION, CEA, CCER)
     listed = [code for code, _ in monday.contracts]
+    summer = s.result.summer
+    assert summer is not None
+    pool = PoolCast(
+        PLATFORM,
+        EMITTER,
+        s.result.pool_id,
+        [p for p in s.people() if p != s.saver],  # the saver sells on their own
+        summer.batch,
+        demo_second_trading_day.contract_code(summer.batch),
+    )
     s.result.second_day = demo_second_trading_day.run_second_day(
-        s.app, cast, s.result.accounts, s.count, listed
+        s.app, cast, s.result.accounts, s.count, listed, pool
     )

@@ -15,7 +15,10 @@ scenario clock in China Standard Time, under the national rules (``CN``):
    that lowest accepted price, and the clearing releases exactly what each bid froze
    beyond what it paid (the losing bid's in full);
 3. in the morning session the power company sells CCER to the asset manager on the
-   book (the CCER it bought on Monday may be sold from today: T+1);
+   book (the CCER it bought on Monday may be sold from today: T+1); then the platform's
+   pool, where those who hold less than a lot of personal credits deposit them, sells
+   them to the power company on the book, each contributor paid exactly
+   (``demo_pool_sale``);
 4. in the afternoon block session (13:00-15:00 under CN) the power company proposes a
    block trade (大宗协议交易) to the cement works, which is short of 2025 allowances:
    its whole 2025 surplus, 100,600 t — the 600 t it bought on Monday among them, which
@@ -37,6 +40,8 @@ from datetime import date
 
 from pctrade.bootstrap import App
 from pctrade.demo_blocks import run_allowance_auction, run_block_trade
+from pctrade.demo_pool_sale import PoolCast, PoolSale, run_pool_sale
+from pctrade.demo_pool_sale import summary_lines as pool_sale_lines
 from pctrade.demo_trading import MARKET, close_lines, contract_of, cst, quantity, yuan
 from pctrade.kernel.clock import SetClock
 from pctrade.kernel.units import G_PER_T
@@ -97,6 +102,7 @@ class SecondDay:
     block_parties: tuple[str, str] = ("", "")  # seller, buyer
     trades: list[tuple[str, int, int]] = field(default_factory=list)  # the book's
     closes: list[tuple[str, int | None, int]] = field(default_factory=list)
+    pool_sale: PoolSale | None = None  # the platform's pool sells to the emitter
 
 
 def run_second_day(
@@ -105,9 +111,12 @@ def run_second_day(
     accounts: Mapping[str, int],
     count: Callable[[bool], None],
     contracts: Sequence[str],
+    pool: PoolCast | None = None,
 ) -> SecondDay:
     """Run the day in ``app`` (its clock a ``SetClock``); ``contracts``: those listed
-    before, closed again tonight with the day's own. ``count`` hears each write."""
+    before, closed again tonight with the day's own. ``count`` hears each write.
+    ``pool``: the platform's pool, which sells on the book in the morning
+    (``demo_pool_sale``)."""
     clock = app.clock
     if not isinstance(clock, SetClock):
         raise TypeError("the trading day moves its own clock: run it in the demo's app")
@@ -136,7 +145,7 @@ def run_second_day(
     out.bidders = _bidders(app, accounts, out.auction)
 
     # ---- the morning session: the book --------------------------------------------------
-    ccer = _code(cast.ccer)
+    ccer = contract_code(cast.ccer)
     at(10, 40)
     sell = PlaceOrder(
         ccer, accounts[cast.emitter], "d2-emt-ccer", "sell", BOOK_FEN_PER_T, BOOK_T * G_PER_T
@@ -147,12 +156,14 @@ def run_second_day(
         ccer, accounts[cast.institution], "d2-ins-ccer", "buy", BOOK_FEN_PER_T, BOOK_T * G_PER_T
     )
     count(bool(app.market.place(cast.institution, "demo:day2:order:ins-ccer", buy)["replayed"]))
+    if pool is not None:
+        out.pool_sale = run_pool_sale(app, pool, accounts, SECOND_DAY, at, count)
 
     # ---- the afternoon: the block ---------------------------------------------------------
     at(*BLOCK_PROPOSED)
     out.block = run_block_trade(
         app,
-        _code(cast.cea),
+        contract_code(cast.cea),
         seller=cast.emitter,
         seller_account=accounts[cast.emitter],
         buyer=cast.cement,
@@ -181,7 +192,7 @@ def run_second_day(
     return out
 
 
-def _code(batch: str) -> str:
+def contract_code(batch: str) -> str:
     listing = contract_of(batch)
     return f"{listing.instrument}-{listing.jurisdiction}-{listing.vintage}"
 
@@ -289,5 +300,7 @@ def summary_lines(day: SecondDay, names: Mapping[str, str]) -> list[str]:
     )
     for code, price, grams in day.trades:
         lines.append(f"  成交 {code}: {quantity(grams)} at {yuan(price)}")
+    if day.pool_sale is not None:
+        lines += pool_sale_lines(day.pool_sale, names)
     lines += close_lines(day.closes)
     return lines

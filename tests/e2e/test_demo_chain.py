@@ -302,8 +302,28 @@ def test_every_fill_of_both_days_is_one_settlement_entry(seeded: Seeded) -> None
     )
     modes = {mode: sum(1 for r in records if r.mode is mode) for mode in TradeMode}
     assert all(modes.values()), modes  # the book, a block and an auction
-    settled = len(entries(store, "trade_settle")) + len(entries(store, "auction_settle"))
+    # The pool's sale to the emitter (demo_pool_sale) settles as the pools' pool_settle.
+    ops = ("trade_settle", "auction_settle", "pool_settle")
+    settled = sum(len(entries(store, op)) for op in ops)
     assert settled == len(records)
+    assert len(entries(store, "pool_settle")) == 1
+
+
+def test_the_pool_sells_to_the_emitter_and_pays_each_contributor_exactly(seeded: Seeded) -> None:
+    store, result = seeded
+    day = result.second_day
+    assert day is not None and day.pool_sale is not None
+    sale = day.pool_sale
+    assert sale.sold_g > 0 and sale.sold_g % 10_000 == 0 and sale.sold_g <= sale.pooled_g
+    assert sum(fen for _, _, fen in sale.payouts) == sale.net_fen
+    assert sum(g for _, g, _ in sale.payouts) == sale.sold_g
+    # Each share is within one fen of the net split by the grams each gave.
+    for _, grams, fen in sale.payouts:
+        assert abs(fen * sale.sold_g - sale.net_fen * grams) < sale.sold_g
+    assert demo.person_id(demo.SAVER) not in {party for party, _ in sale.depositors}
+    with store.reader() as uow:
+        platform = uow.balance(result.accounts[demo.PLATFORM], CASH_ASSET, State.AVAILABLE)
+    assert platform >= sale.pool_fee_fen > 0
 
 
 def test_the_auction_clears_at_one_price_and_releases_each_bid_exactly(seeded: Seeded) -> None:

@@ -12,30 +12,31 @@ releases no hold. Every refusal leaves every table as it was.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from venue_world import (
+from pool_venue_world import (
     BATCH,
     BPS,
     CONTRACT,
     DAY,
-    FEE_BPS,
     G_PER_T,
     PLATFORM,
+    TRADE_FEE_BPS,
     VenueWorld,
     at,
     balances,
     build,
     cash,
+    committed,
+    expected_sale,
     holds,
-    largest_remainder,
+    left,
+    refused,
 )
 
 from pctrade.bootstrap.contexts import verify
-from pctrade.kernel.errors import PctradeError
 from pctrade.ledger.model import State, SystemAccount
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.market import queries
@@ -44,8 +45,6 @@ from pctrade.market.sql import store as mdb
 from pctrade.pools import commands as pc
 from pctrade.pools.sql.schema import pool_deposits
 from table_snapshot import everything
-
-TRADE_FEE_BPS = 5  # CN's [fees] trade_fee_bps
 
 
 @pytest.fixture
@@ -68,53 +67,18 @@ def _deposits(w: VenueWorld) -> dict[int, tuple[int, int]]:
         return {int(r.deposit_id): (int(r.sold_g), int(r.withdrawn_g)) for r in rows}
 
 
-def _left(w: VenueWorld) -> dict[str, int]:
-    """Each contributor's pool units left, as the registry's holds say."""
-    remaining = holds(w.store)
-    return {name: remaining[hold] for name, hold in w.deposits.items()}
-
-
-def _expected_sale(w: VenueWorld, price: int, grams: int, before: dict[str, int]) -> Any:
-    """The sale's draws and payout, computed here from the terms (the test's own oracle)."""
-    names = sorted(before, key=lambda n: w.accounts[n])  # by account id
-    drawn = dict(zip(names, largest_remainder(grams, [before[n] for n in names]), strict=True))
-    gross = price * grams // G_PER_T
-    trade_fee = gross * TRADE_FEE_BPS // BPS
-    proceeds = gross - trade_fee
-    pool_fee = proceeds * FEE_BPS // BPS
-    net = proceeds - pool_fee
-    shares = largest_remainder(net, [drawn[n] for n in names])
-    paid = dict(zip(names, shares, strict=True))
-    for n in names:  # each within one fen of its exact value
-        assert abs(paid[n] * grams - net * drawn[n]) < grams
-    return drawn, paid, gross, trade_fee, pool_fee
-
-
-def _refused(w: VenueWorld, code: str, call: Callable[[], Any]) -> None:
-    before = everything(w.store)
-    with pytest.raises(PctradeError) as exc:
-        call()
-    assert exc.value.code == code, exc.value
-    assert everything(w.store) == before
-
-
-def _committed(w: VenueWorld) -> int:
-    with w.store.reader() as uow:
-        return queries.pool_committed_g(uow, w.pool_id)
-
-
 def test_a_pool_sell_fills_a_buy_and_pays_every_contributor_exactly(w: VenueWorld) -> None:
     m, acc, asset = w.app.market, w.accounts, _asset(w)
-    before = _left(w)
+    before = left(w)
     steel_cash = cash(w.store, acc["steel"])
     placed = m.place(PLATFORM, "s1", w.sell("p1", 8_000, 300_000))
     assert placed["state"] == "open" and len(placed["entries"]) == 0  # nothing frozen
-    assert _committed(w) == 300_000
+    assert committed(w) == 300_000
     bought = m.place("steel", "b1", w.buy("steel", "b1", 8_000, 300_000))
     assert bought["state"] == "filled" and len(bought["trades"]) == 1
     assert bought["entries"][-1] == max(bought["entries"])
-    drawn, paid, gross, trade_fee, pool_fee = _expected_sale(w, 8_000, 300_000, before)
-    after = _left(w)
+    drawn, paid, gross, trade_fee, pool_fee = expected_sale(w, 8_000, 300_000, before)
+    after = left(w)
     for name in before:
         assert before[name] - after[name] == drawn[name]
         assert cash(w.store, acc[name]) == paid[name]
@@ -131,7 +95,7 @@ def test_a_pool_sell_fills_a_buy_and_pays_every_contributor_exactly(w: VenueWorl
     with w.store.reader() as uow:
         entry = uow.entry(int(trade["entry_seq"]))
     assert entry is not None and entry.header.op_type == "pool_settle"
-    assert _committed(w) == 0
+    assert committed(w) == 0
     report = verify(w.store)
     assert report.ok, report.problems
 
@@ -156,13 +120,13 @@ def test_a_pool_sell_takes_a_resting_buy_whose_rest_stays_reserved(w: VenueWorld
 
 def test_a_pool_sell_above_its_free_units_is_refused_and_moves_nothing(w: VenueWorld) -> None:
     m = w.app.market
-    free = sum(_left(w).values())  # 1,240,000 g
-    _refused(w, "exceeds_pool", lambda: m.place(PLATFORM, "s1", w.sell("p1", 8_000, 1_250_000)))
+    free = sum(left(w).values())  # 1,240,000 g
+    refused(w, "exceeds_pool", lambda: m.place(PLATFORM, "s1", w.sell("p1", 8_000, 1_250_000)))
     m.place(PLATFORM, "s2", w.sell("p2", 8_000, 1_000_000))
     # Open sells claim their remaining: a second sell gets only what is left beside them.
-    _refused(w, "exceeds_pool", lambda: m.place(PLATFORM, "s3", w.sell("p3", 8_000, 250_000)))
+    refused(w, "exceeds_pool", lambda: m.place(PLATFORM, "s3", w.sell("p3", 8_000, 250_000)))
     assert m.place(PLATFORM, "s4", w.sell("p4", 8_100, 240_000))["state"] == "open"
-    assert _committed(w) == free
+    assert committed(w) == free
     report = verify(w.store)
     assert report.ok, report.problems
 
@@ -177,7 +141,7 @@ def test_only_the_pools_platform_sells_its_units_at_or_above_its_floor(w: VenueW
         ("below_floor", PLATFORM, w.sell("f1", 7_400, 10_000)),
     ]
     for code, actor, cmd in cases:
-        _refused(w, code, lambda actor=actor, cmd=cmd, key=f"k-{code}": m.place(actor, key, cmd))
+        refused(w, code, lambda actor=actor, cmd=cmd, key=f"k-{code}": m.place(actor, key, cmd))
 
 
 def test_amending_and_cancelling_a_pool_sell_release_no_holds(w: VenueWorld) -> None:
@@ -186,29 +150,29 @@ def test_amending_and_cancelling_a_pool_sell_release_no_holds(w: VenueWorld) -> 
     placed = m.place(PLATFORM, "s1", w.sell("p1", 8_000, 400_000))
     oid = int(placed["order_id"])
     amend = AmendOrder(CONTRACT, oid, 8_000, 1_300_000)
-    _refused(w, "exceeds_pool", lambda: m.amend(PLATFORM, "a0", amend))
+    refused(w, "exceeds_pool", lambda: m.amend(PLATFORM, "a0", amend))
     below = AmendOrder(CONTRACT, oid, 7_400, 400_000)
-    _refused(w, "below_floor", lambda: m.amend(PLATFORM, "a1", below))
+    refused(w, "below_floor", lambda: m.amend(PLATFORM, "a1", below))
     grown = m.amend(PLATFORM, "a2", AmendOrder(CONTRACT, oid, 8_000, 1_240_000))
-    assert grown["entries"] == [] and _committed(w) == 1_240_000
+    assert grown["entries"] == [] and committed(w) == 1_240_000
     shrunk = m.amend(PLATFORM, "a3", AmendOrder(CONTRACT, oid, 8_100, 100_000))
-    assert shrunk["entries"] == [] and _committed(w) == 100_000
+    assert shrunk["entries"] == [] and committed(w) == 100_000
     cancelled = m.cancel(PLATFORM, "c1", CancelOrder(CONTRACT, oid))
     assert cancelled["state"] == "cancelled" and cancelled["entries"] == []
-    assert holds(w.store) == before and _committed(w) == 0
+    assert holds(w.store) == before and committed(w) == 0
     report = verify(w.store)
     assert report.ok, report.problems
 
 
 def test_units_an_open_pool_sell_counts_on_cannot_be_withdrawn(w: VenueWorld) -> None:
     m, acc = w.app.market, w.accounts
-    free = sum(_left(w).values())
+    free = sum(left(w).values())
     placed = m.place(PLATFORM, "s1", w.sell("p1", 8_000, 1_000_000))
     bob = pc.WithdrawFromPool(w.pool_id, acc["bob"], 411_007)
     # Only 240,000 g of the pool are free beside the sell.
-    _refused(w, "pool_units_committed", lambda: w.app.pools.withdraw("bob", "w1", bob))
+    refused(w, "pool_units_committed", lambda: w.app.pools.withdraw("bob", "w1", bob))
     w.app.pools.withdraw("bob", "w2", pc.WithdrawFromPool(w.pool_id, acc["bob"], 240_000))
-    assert sum(_left(w).values()) == free - 240_000
+    assert sum(left(w).values()) == free - 240_000
     m.cancel(PLATFORM, "c1", CancelOrder(CONTRACT, int(placed["order_id"])))
     w.app.pools.withdraw("bob", "w3", pc.WithdrawFromPool(w.pool_id, acc["bob"], 171_007))
     report = verify(w.store)
@@ -222,7 +186,7 @@ def test_the_close_expires_a_pool_sell_and_releases_nothing(w: VenueWorld) -> No
     w.clock.now = at(DAY, 15, 30)
     closed = m.close_day("registry", "close-1", CloseDay(CONTRACT, DAY.isoformat()))
     assert closed["entries"] == []
-    assert holds(w.store) == before and _committed(w) == 0
+    assert holds(w.store) == before and committed(w) == 0
     with w.store.reader() as uow:
         contract = mdb.contract(uow, CONTRACT)
         assert contract is not None
@@ -239,3 +203,19 @@ def test_a_pool_sell_replays_by_its_key(w: VenueWorld) -> None:
     again = m.place(PLATFORM, "s1", w.sell("p1", 8_000, 100_000))
     assert again["replayed"] and again["order_id"] == first["order_id"]
     assert everything(w.store) == before
+
+
+def test_the_daily_statements_reconcile_around_a_pool_sale(w: VenueWorld) -> None:
+    m, acc = w.app.market, w.accounts
+    m.place(PLATFORM, "s1", w.sell("p1", 8_000, 300_000))
+    m.place("steel", "b1", w.buy("steel", "b1", 8_000, 300_000))
+    day = DAY.isoformat()
+    reports = w.app.market_reports
+    steel = reports.statement("steel", acc["steel"], day)
+    assert [(x["side"], x["quantity_g"]) for x in steel["lines"]] == [("buy", 300_000)]
+    assert steel["settled"] == {"cash_fen": steel["net_cash_fen"], "credits_g": 300_000}
+    # The platform sold as the pool's agent, the contributors were paid in the same entry:
+    # the pools report the sale to them, their market statements hold no line for it.
+    for who in (PLATFORM, "alice", "bob", "chen"):
+        st = reports.statement("registry", acc[who], day)
+        assert st["lines"] == [] and st["settled"] == {"cash_fen": 0, "credits_g": 0}, who

@@ -13,18 +13,22 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_pool_venues import TRADE_FEE_BPS, _committed, _expected_sale, _left, _refused
-from venue_world import (
+from pool_venue_world import (
     BPS,
     CONTRACT,
     DAY,
     G_PER_T,
     PLATFORM,
+    TRADE_FEE_BPS,
     VenueWorld,
     at,
     build,
     cash,
+    committed,
+    expected_sale,
     holds,
+    left,
+    refused,
 )
 
 from pctrade.bootstrap.contexts import verify
@@ -54,16 +58,16 @@ def _propose(w: VenueWorld, grams: int, price: int = 8_000, **kw: Any) -> Propos
 
 def test_a_block_of_pool_units_to_a_key_emitter_settles_in_one_entry(w: VenueWorld) -> None:
     blocks, acc = w.app.blocks, w.accounts
-    before = _left(w)
+    before = left(w)
     steel_cash = cash(w.store, acc["steel"])
     proposed = blocks.propose(PLATFORM, "b1", _propose(w, T))
-    assert proposed["entries"] == [] and _committed(w) == T
+    assert proposed["entries"] == [] and committed(w) == T
     w.clock.now = at(DAY, 13, 40)
     pid = int(proposed["proposal_id"])
     accepted = blocks.accept("steel", "b2", AcceptBlock(CONTRACT, pid, acc["steel"]))
     assert accepted["state"] == "agreed" and len(accepted["entries"]) == 2  # freeze, settle
-    drawn, paid, gross, trade_fee, pool_fee = _expected_sale(w, 8_000, T, before)
-    after = _left(w)
+    drawn, paid, gross, trade_fee, pool_fee = expected_sale(w, 8_000, T, before)
+    after = left(w)
     for name in before:
         assert before[name] - after[name] == drawn[name]
         assert cash(w.store, acc[name]) == paid[name]
@@ -76,7 +80,7 @@ def test_a_block_of_pool_units_to_a_key_emitter_settles_in_one_entry(w: VenueWor
         entry = uow.entry(accepted["entries"][-1])
     assert entry is not None and entry.header.op_type == "pool_settle"
     assert entry.header.payload["venue"] == "block"
-    assert _committed(w) == 0
+    assert committed(w) == 0
     report = verify(w.store)
     assert report.ok, report.problems
     trades = queries.trades(w.store, CONTRACT)
@@ -94,7 +98,7 @@ def test_a_pool_block_is_refused_above_free_below_floor_or_by_another(w: VenueWo
         ("block_below_threshold", PLATFORM, _propose(w, T - 10_000)),
     ]
     for code, actor, cmd in cases:
-        _refused(
+        refused(
             w, code, lambda actor=actor, cmd=cmd, key=f"k-{code}": blocks.propose(actor, key, cmd)
         )
 
@@ -107,11 +111,11 @@ def test_an_open_pool_proposal_claims_units_and_its_withdrawal_releases_none(
     proposed = blocks.propose(PLATFORM, "b1", _propose(w, T))
     # The book's sell of the same pool gets only what the proposal leaves free.
     sell = w.sell("s1", 8_000, 250_000)
-    _refused(w, "exceeds_pool", lambda: m.place(PLATFORM, "s1", sell))
+    refused(w, "exceeds_pool", lambda: m.place(PLATFORM, "s1", sell))
     pid = int(proposed["proposal_id"])
     withdrawn = blocks.withdraw(PLATFORM, "b2", WithdrawBlock(CONTRACT, pid))
     assert withdrawn["state"] == "withdrawn" and withdrawn["entries"] == []
-    assert holds(w.store) == before and _committed(w) == 0
+    assert holds(w.store) == before and committed(w) == 0
     assert m.place(PLATFORM, "s2", w.sell("s2", 8_000, 250_000))["state"] == "open"
     report = verify(w.store)
     assert report.ok, report.problems

@@ -3,7 +3,7 @@
 100,000 when asked (``PCTRADE_POOL_CROWD=100000 pytest tests/pools/test_pool_venues_crowd.py``:
 about 140 s on this kind of machine, most of it the 200,000 per-person entries that
 make the people's credits and deposits; the sale itself, one entry paying 100,000
-people, about 14 s) — and ``python tests/pools/crowd.py --people 100000`` runs the
+people, about 14 s) — and ``python tests/pools/pool_crowd.py --people 100000`` runs the
 same scenario as a script.
 
 One block trade sells the whole pool (in whole 10 kg lots): one ``pool_settle`` entry
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from crowd import PRICE_FEN_PER_T, cash_of, exact, grams_of, sell_all, setup
+from pool_crowd import PRICE_FEN_PER_T, cash_of, exact, grams_of, sell_all, setup
 
 from pctrade import bootstrap
 from pctrade.bootstrap.contexts import verify

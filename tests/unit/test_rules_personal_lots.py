@@ -102,3 +102,19 @@ def test_the_national_rules_trade_personal_credits_in_10_kg_lots_at_a_yuan_tick(
     assert cn.trading.for_instrument("CEA").quantity_step_g == 1_000_000
     assert cn.eligibility.for_instrument("PCER").holding_min_g == 10_000
     assert {"trading.lots", "eligibility.instrument_holding_min_g"} <= set(cn.assumptions())
+
+
+def test_a_pools_block_of_personal_credits_starts_at_its_own_threshold() -> None:
+    # Issue 14: a platform pool sells PCER to a key emitter by block trade in tonnes, not
+    # the 100,000 t of an emitter's allowances; other instruments keep the market's.
+    cn = shipped_book().by_version("CN/2021-02-01")
+    assert cn.trading is not None
+    assert cn.trading.for_instrument("PCER").block_quantity_min_g == 1_000_000
+    assert cn.trading.for_instrument("CEA").block_quantity_min_g == 100_000_000_000
+    own = BASE.replace(
+        "lots.PCER.price_step_fen_per_t = 100",
+        "lots.PCER.price_step_fen_per_t = 100\nlots.PCER.block_quantity_min_g = 1_005_000",
+    )
+    with pytest.raises(RuleSetError) as exc:
+        load_text(own, "test.toml")
+    assert "does not divide its own block_quantity_min_g" in exc.value.message

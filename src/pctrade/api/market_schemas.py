@@ -10,6 +10,7 @@ from pydantic import Field
 from pctrade.api.schemas import AccountRef, Body, Day, Out, QuantityG
 from pctrade.kernel.limits import DENOMINATION_LEN_MAX, INT64_MAX
 from pctrade.market.holdings import BATCHES_MAX
+from pctrade.market.pool_seller import POOL_ID_LEN_MAX
 from pctrade.market.service import CLIENT_ORDER_ID_LEN_MAX, LEVELS_MAX
 
 PriceFenPerT = Annotated[
@@ -64,6 +65,18 @@ class ContractPagePublic(Out):
     next_cursor: str | None
 
 
+# A platform's sell of its pool's units (issue 14): nothing frozen, the pool delivers.
+PoolRef = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=POOL_ID_LEN_MAX,
+        pattern=r"^[!-~]+$",
+        description="a pool whose units its platform sells (a sell on the platform's account)",
+    ),
+]
+
+
 class OrderCreate(Body):
     account: AccountRef
     client_order_id: Annotated[
@@ -95,6 +108,7 @@ class OrderCreate(Body):
         ]
         | None
     ) = None
+    pool: PoolRef | None = None
 
 
 class OrderAmend(Body):

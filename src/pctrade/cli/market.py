@@ -144,10 +144,14 @@ def place(
         list[str] | None, typer.Option(help="A taker's chosen opposite price level.")
     ] = None,
     batch: Annotated[list[str] | None, typer.Option(help="A sell's batch, in order.")] = None,
+    pool: Annotated[
+        str | None, typer.Option(help="Sell your pool's units (its platform): nothing frozen.")
+    ] = None,
     db: DbOption = None,
     key: KeyOption = None,
 ) -> None:
-    """Place an order (委托): funded or covered and frozen, matched, settled."""
+    """Place an order (委托): funded or covered and frozen, matched, settled. A platform
+    sells its pool's units with ``--pool``: they stay in the contributors' holds."""
     with guarded():
         cmd = mc.PlaceOrder(
             contract,
@@ -159,6 +163,7 @@ def place(
             "ioc" if ioc else "day",
             None if not level else tuple(parse_money_fen(x) for x in level),
             None if not batch else tuple(batch),
+            pool,
         )
         try:
             done = _market(db).place(actor, idempotency_key(key), cmd)

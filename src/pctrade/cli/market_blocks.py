@@ -72,10 +72,14 @@ def block_propose(
     quantity: QuantityOpt,
     price: PriceOpt,
     expires_in: Annotated[int, typer.Option(help="Seconds the proposal stands.")] = 600,
+    pool: Annotated[
+        str | None, typer.Option(help="Sell your pool's units (its platform): nothing frozen.")
+    ] = None,
     db: DbOption = None,
     key: KeyOption = None,
 ) -> None:
-    """Propose a block trade (大宗协议交易): your side is frozen until it ends."""
+    """Propose a block trade (大宗协议交易): your side is frozen until it ends (a pool's
+    units stay in its contributors' holds until the trade settles)."""
     with guarded():
         cmd = vc.ProposeBlock(
             contract,
@@ -85,6 +89,7 @@ def block_propose(
             parse_carbon_g(quantity),
             price,
             expires_in,
+            pool,
         )
         result = open_app(db).blocks.propose(actor, idempotency_key(key), cmd)
     _print(result)
@@ -163,10 +168,14 @@ def auction_announce(
     quantity: QuantityOpt,
     reserve: Annotated[int, typer.Option(help="Reserve price, fen per tonne.")],
     window: Annotated[int, typer.Option(help="Seconds the bids are taken, from now.")] = 600,
+    pool: Annotated[
+        str | None, typer.Option(help="Auction your pool's units (its platform): nothing frozen.")
+    ] = None,
     db: DbOption = None,
     key: KeyOption = None,
 ) -> None:
-    """Announce a one-way auction (单向竞价) from now: the offered credits are frozen."""
+    """Announce a one-way auction (单向竞价) from now: the offered credits are frozen (a
+    pool's stay in its contributors' holds until each winning bid settles)."""
     with guarded():
         wired = open_app(db)
         now_s = int(wired.clock().timestamp())
@@ -177,6 +186,7 @@ def auction_announce(
             reserve,
             now_s,
             now_s + window,
+            pool=pool,
         )
         result = wired.auctions.announce(actor, idempotency_key(key), cmd)
     _print(result)

@@ -27,6 +27,12 @@ and time priority are the contract's ``seq`` of the command that made it.
   losing bid's hold released exactly, what is unsold released to the seller, and the
   result published (clearing price, quantity, cover ratio; no bidder named). Each fill
   has its ``market_trades`` row of mode ``auction``: volume, never the close.
+
+A platform may auction its pool's units (``AnnounceAuction.pool``, issue 14,
+``market.pool_sells``): nothing is frozen for the offer, which claims the pool's free
+units until the clearing; bids are taken in the contract's own lot and tick; each
+winning bid settles in one ``pool_settle`` entry straight from the contributors' holds,
+and what is unsold stays in them. A contributor of the pool does not bid in it.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from pctrade.ledger.model import CASH_ASSET, SystemAccount
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.service import AUTHORITIES, account_of, require_holder
 from pctrade.ledger.write import RowsBeside, acting_party
+from pctrade.market import pool_sells
 from pctrade.market import venue_commands as vc
 from pctrade.market.auction import (
     Allocation,
@@ -58,6 +65,7 @@ from pctrade.market.auction import (
 )
 from pctrade.market.auction import SubmitBid as PureBid
 from pctrade.market.frame import _fixed, _Run, answers_races
+from pctrade.market.pool_seller import AUCTION, PoolSaleFacts
 from pctrade.market.service import Market
 from pctrade.market.sql import store as db
 from pctrade.market.sql import venues as vdb
@@ -122,12 +130,24 @@ class Auctions:
             else:
                 require_holder(uow, who, account)
             owner = owner_of(uow, account)
+            pool = None if cmd.pool is None else self._pool_seller(run, cmd, account)
             rule_set, trading, day = open_day(self.m, run)
             rules = rule_set.require_auctions()
             quantity = as_int(cmd.quantity_g, "quantity")
             bid_max = quantity if cmd.bid_quantity_max_g is None else cmd.bid_quantity_max_g
             share = rules.bidder_share_max_bps
             fees = rule_set.fees
+            # [auctions]' bid figures are an allowance auction's (thousands of tonnes); a
+            # pool's auction of personal credits takes bids in the contract's lot and tick.
+            bid_min, bid_step, tick = (
+                (rules.bid_quantity_min_g, rules.bid_quantity_step_g, rules.price_step_fen_per_t)
+                if pool is None
+                else (
+                    trading.quantity_step_g,
+                    trading.quantity_step_g,
+                    trading.price_step_fen_per_t,
+                )
+            )
             terms = AuctionTerms(
                 auction_id=str(run.seq),
                 seller=owner.party_id,
@@ -135,26 +155,33 @@ class Auctions:
                 reserve_price_fen_per_t=as_int(cmd.reserve_price_fen_per_t, "reserve price"),
                 opens_at_s=as_int(cmd.opens_at_s, "opening"),
                 closes_at_s=as_int(cmd.closes_at_s, "closing"),
-                bid_quantity_min_g=rules.bid_quantity_min_g,
+                bid_quantity_min_g=bid_min,
                 bid_quantity_max_g=as_int(bid_max, "largest bid"),
-                quantity_step_g=rules.bid_quantity_step_g,
-                price_step_fen_per_t=rules.price_step_fen_per_t,
+                quantity_step_g=bid_step,
+                price_step_fen_per_t=tick,
                 pricing=Pricing(str(rules.pricing)),
                 bid_revision_allowed=rules.bid_revision_allowed,
                 reserve_published=rules.reserve_published,
                 bidder_quantity_max_g=None
                 if share is None
-                else bidder_share_cap_g(quantity, share, rules.bid_quantity_step_g),
+                else bidder_share_cap_g(quantity, share, bid_step),
                 fee_bps=0 if fees is None else fees.trade_fee_bps or 0,
             )
             if terms.closes_at_s <= now_s(self.m):
                 raise ValidationError("the window closes in the past", code="bad_auction_terms")
-            held_g = self.m.holdings.credits(run, account)[1]
-            if owner.role not in AUTHORITIES:  # paid allocation: the regulator sells
-                require_eligible(run, owner, rule_set, day, held_g)
-            for asset_id, grams in self.m.holdings.pick(run, account, quantity, None, trading):
-                freeze(run, vdb.OFFER, run.seq, account, asset_id, grams)
-            vdb.add_auction(uow, _auction_row(run, terms, account.account_id, rule_set.version))
+            if pool is not None:  # nothing frozen: the pool's holds deliver (``pool_sells``)
+                require_eligible(run, owner, rule_set, day, None)
+                pool_sells.require_floor(self.m, run, pool, terms.reserve_price_fen_per_t)
+                pool_sells.require_free(self.m, run, pool, quantity)
+            else:
+                held_g = self.m.holdings.credits(run, account)[1]
+                if owner.role not in AUTHORITIES:  # paid allocation: the regulator sells
+                    require_eligible(run, owner, rule_set, day, held_g)
+                picks = self.m.holdings.pick(run, account, quantity, None, trading)
+                for asset_id, grams in picks:
+                    freeze(run, vdb.OFFER, run.seq, account, asset_id, grams)
+            row = _auction_row(run, terms, account.account_id, rule_set.version)
+            vdb.add_auction(uow, {**row, "pool_id": pool})
             result: JsonDict = {
                 "contract": run.code,
                 "seq": run.seq,
@@ -181,6 +208,12 @@ class Auctions:
                 raise refusal_error(AuctionRefusal.AUCTION_CLOSED, "the auction is cleared")
             if owner.party_id == row["seller"] or account.account_id == row["seller_account"]:
                 raise Forbidden("a seller does not bid in its own auction", code="own_auction")
+            pool = row["pool_id"]
+            if pool is not None and self.m.pools.contributes(uow, pool, account.account_id):
+                raise Forbidden(
+                    f"account {account.number} sells in {pool}'s auction: it has units there",
+                    code="own_auction",
+                )
             rule_set, _trading, day = open_day(self.m, run)
             price = as_int(cmd.price_fen_per_t, "price")
             quantity = as_int(cmd.quantity_g, "quantity")
@@ -245,8 +278,9 @@ class Auctions:
             aid = int(row["auction_id"])
             for allocation in event.allocations:
                 self._allocate(run, row, allocation, day)
+            # A pool's unsold units stay in its contributors' holds: no offer hold to release.
             unsold = release(run, vdb.OFFER, aid)
-            if unsold != event.result.unsold_g:
+            if row["pool_id"] is None and unsold != event.result.unsold_g:
                 raise IntegrityError(f"released {unsold} g, unsold {event.result.unsold_g}")
             published = _published(event)
             vdb.update_auction(
@@ -270,6 +304,12 @@ class Auctions:
             return {**result, "replayed": False}
 
     # ---- inside --------------------------------------------------------------------
+    def _pool_seller(self, run: _Run, cmd: vc.AnnounceAuction, account: Any) -> str:
+        """A pool's auction: its pool, if the actor is its platform on its account."""
+        pool = pool_sells.pool_id_of(cmd.pool)
+        pool_sells.require_platform(self.m, run, pool, account)
+        return pool
+
     def _auction(self, run: _Run, auction_id: Any) -> tuple[db.Row, Auction]:
         aid = as_int(auction_id, "auction id")
         row = vdb.auction(run.uow, run.cid, aid) if 0 < aid < 2**63 else None
@@ -325,16 +365,9 @@ class Auctions:
             int(bid["account_id"]),
             int(row["seller_account"]),
         )
-        plan = plan_auction_settle(fill, held(run, vdb.BID, a.bid_id), held(run, vdb.OFFER, aid))
-        p = plan.payload
-        if (p["cash_fen"], p["buyer_fee_fen"], p["released_fen"]) != (
-            a.paid_fen,
-            a.fee_fen,
-            a.released_fen,
-        ):
-            raise IntegrityError(f"bid {a.bid_id}: settlement differs from the clearing")
 
         def beside(uow: UnitOfWork, entry: Any) -> None:
+            p = entry.header.payload
             db.add_trade(
                 uow,
                 {
@@ -351,15 +384,38 @@ class Auctions:
                     "price_fen_per_t": price,
                     "quantity_g": a.filled_g,
                     "cash_fen": a.paid_fen,
-                    "buyer_fee_fen": a.fee_fen,
-                    "seller_fee_fen": 0,
+                    "buyer_fee_fen": p["buyer_fee_fen"],
+                    "seller_fee_fen": p["seller_fee_fen"],
                     "ts": run.ts,
                     "mode": "auction",
                     "ref": f"auction:{aid}:{a.bid_id}",
                 },
             )
 
-        run.entry("auction", _fixed(plan), RowsBeside(beside))
+        pool = row["pool_id"]
+        if pool is None:
+            plan = plan_auction_settle(
+                fill, held(run, vdb.BID, a.bid_id), held(run, vdb.OFFER, aid)
+            )
+            p = plan.payload
+            if (p["cash_fen"], p["buyer_fee_fen"], p["released_fen"]) != (
+                a.paid_fen,
+                a.fee_fen,
+                a.released_fen,
+            ):
+                raise IntegrityError(f"bid {a.bid_id}: settlement differs from the clearing")
+            run.entry("auction", _fixed(plan), RowsBeside(beside))
+        else:
+            # A pool's fill pays the market's trade fee on each side, rounded down, as
+            # every pool sale does (``pools.settle``): the bid's hold, which covers the
+            # auction's fee rounded up, is drawn whole and the rest released.
+            sale = PoolSaleFacts(
+                str(pool), trade_id, AUCTION, price, a.filled_g, fill.buyer, fill.fee_bps
+            )
+            cash = [(h.hold_id, h.remaining) for h in held(run, vdb.BID, a.bid_id)]
+            plan = pool_sells.settle(self.m, run, sale, cash, 0, beside)
+            if plan.payload["gross_fen"] != a.paid_fen:
+                raise IntegrityError(f"bid {a.bid_id}: settlement differs from the clearing")
         run.trades.append(trade_id)
         db.add_bought(run.uow, run.cid, day, fill.buyer, a.filled_g)
         return trade_id

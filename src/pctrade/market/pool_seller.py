@@ -16,6 +16,7 @@ app without pools: every pool it is asked about is unknown.
     seller.platform_of(uow, "POOL-GD-0001")  → PoolPlatform(party_id, account_id)
     seller.free_g(uow, "POOL-GD-0001")       → unsold, unwithdrawn grams
     seller.floor_fen_per_t(uow, "POOL-GD-0001") → the lowest price a sale may have
+    seller.contributes(uow, "POOL-GD-0001", account) → has unsold units in it
     seller.settle_plan(uow, PoolSaleFacts(...), cash_holds, reserve_after_fen)
                                              → (Plan, Evidence): one pool_settle entry
 """
@@ -74,6 +75,10 @@ class PoolSeller(Protocol):
         among the terms its unsold units were deposited under (0: none)."""
         ...
 
+    def contributes(self, uow: UnitOfWork, pool_id: str, account_id: int) -> bool:
+        """Whether the account has unsold units in the pool (it cannot buy them back)."""
+        ...
+
     def settle_plan(
         self,
         uow: UnitOfWork,
@@ -105,6 +110,9 @@ class NoPools:
         raise self._unknown(pool_id)
 
     def floor_fen_per_t(self, uow: UnitOfWork, pool_id: str) -> int:
+        raise self._unknown(pool_id)
+
+    def contributes(self, uow: UnitOfWork, pool_id: str, account_id: int) -> bool:
         raise self._unknown(pool_id)
 
     def settle_plan(

@@ -1,14 +1,15 @@
 """A pool's sells through the market: who may place them, how many units, how they settle.
 
-A pool sell (an order of the book, a block proposal) is placed by the pool's platform on
-the platform's own account (the account its fee is paid to), for pool ``P``. Nothing is
-frozen for it: the units are the contributors', in the pool's holds, and only a buyer's
-cash may take them out (``pool_seller``). Its reservation is therefore a claim on the
-pool's free units, and the market keeps the claims within them: a pool sell is refused
-(``exceeds_pool``) above the pool's free units less what the pool's open sells — open
-orders' remaining and open block proposals, on every contract — still claim
-(``market.queries.pool_committed_g``). The pools ask the same figure before a withdrawal (their
-``committed_g`` hook), so a contributor cannot take back units an open sell counts on.
+A pool sell (an order of the book, a block proposal, an auction's offer) is placed by
+the pool's platform on the platform's own account (the account its fee is paid to), for
+pool ``P``. Nothing is frozen for it: the units are the contributors', in the pool's
+holds, and only a buyer's cash may take them out (``pool_seller``). Its reservation is
+therefore a claim on the pool's free units, and the market keeps the claims within
+them: a pool sell is refused (``exceeds_pool``) above the pool's free units less what
+the pool's open sells — open orders' remaining, open block proposals and auctions, on
+every contract — still claim (``market.queries.pool_committed_g``). The pools ask the
+same figure before a withdrawal (their ``committed_g`` hook), so a contributor cannot
+take back units an open sell counts on.
 
 Each fill settles in one ``pool_settle`` entry the pools plan (``PoolSeller.settle_plan``),
 with the market's trade row written beside the pool's own rows; the market checks that

@@ -90,6 +90,11 @@ def closes(store: Store, contract: str, limit: int = 100) -> list[Row]:
 
 def pool_committed_g(uow: UnitOfWork, pool_id: str) -> int:
     """What the pool's open sells still claim of its free units, on every contract: open
-    sell orders' remaining and open block proposals (``market.pool_sells``). The pools
-    refuse a withdrawal that would leave less free than this, in the same transaction."""
-    return vdb.pool_open_orders_g(uow, pool_id) + vdb.pool_open_proposals_g(uow, pool_id)
+    sell orders' remaining, open block proposals and auctions (``market.pool_sells``). The pools
+    refuse a withdrawal that would leave less free than this, in the same transaction.
+    An auction not yet cleared claims its whole offer."""
+    return (
+        vdb.pool_open_orders_g(uow, pool_id)
+        + vdb.pool_open_proposals_g(uow, pool_id)
+        + vdb.pool_open_auctions_g(uow, pool_id)
+    )

@@ -39,7 +39,9 @@ def audit_venues(uow: UnitOfWork) -> Iterator[Problem]:
     for a in vdb.all_auctions(uow):
         cid, aid = int(a["contract_id"]), int(a["auction_id"])
         is_open = a["state"] == "open"
-        expected[(cid, vdb.OFFER, aid)] = int(a["quantity_g"]) if is_open else 0
+        # A pool's offer is the contributors' holds, not the market's (issue 14).
+        offered = is_open and a["pool_id"] is None
+        expected[(cid, vdb.OFFER, aid)] = int(a["quantity_g"]) if offered else 0
         for b in vdb.bids_of(uow, cid, aid):
             live = is_open and not b["withdrawn"]
             expected[(cid, vdb.BID, int(b["bid_id"]))] = int(b["frozen_fen"]) if live else 0

@@ -75,6 +75,10 @@ class AnnounceAuction(Command):
     opens_at_s: int
     closes_at_s: int
     bid_quantity_max_g: int | None = None  # one bid; None: the whole offer
+    pool: str | None = None  # a platform's auction of its pool's units (issue 14)
+
+    def fingerprint(self) -> str:
+        return fingerprint_without_pool(self)
 
 
 @dataclass(frozen=True, slots=True)

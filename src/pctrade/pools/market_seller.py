@@ -28,7 +28,9 @@ class PoolsMarketSeller:
     """The pools, as the market's ``PoolSeller`` sees them."""
 
     def _pool(self, uow: UnitOfWork, pool_id: str) -> dict[str, Any]:
-        found = db.pool(uow, pool_id)
+        # The pool's row locked (PostgreSQL; SQLite has one writer): the market's commands
+        # of different contracts that sell the same pool read its free units in turn.
+        found = db.pool(uow, pool_id, lock=True)
         if found is None:
             raise NotFound(f"no pool {pool_id!r}", code="unknown_pool")
         return found
@@ -46,6 +48,10 @@ class PoolsMarketSeller:
         versions = {d.terms_version for d in sales.unsold_deposits(uow, pool_id)}
         floors = (terms_of(uow, pool_id, v).floor_fen_per_t or 0 for v in sorted(versions))
         return max(floors, default=0)
+
+    def contributes(self, uow: UnitOfWork, pool_id: str, account_id: int) -> bool:
+        self._pool(uow, pool_id)
+        return any(d.lot.account_id == account_id for d in sales.unsold_deposits(uow, pool_id))
 
     def settle_plan(
         self,

@@ -366,12 +366,9 @@ def _lots(where: str, value: Any) -> Mapping[str, Lot]:
                 f"{at}: must set exactly {' and '.join(_LOT_KEYS)} (and may set {_LOT_BLOCK_KEY})"
             )
         block = body.get(_LOT_BLOCK_KEY)
-        found[code] = Lot(
-            *(_POSITIVE(f"{at}.{k}", body[k]) for k in _LOT_KEYS),
-            block_quantity_min_g=None
-            if block is None
-            else _POSITIVE(f"{at}.{_LOT_BLOCK_KEY}", block),
-        )
+        step, tick = (_POSITIVE(f"{at}.{k}", body[k]) for k in _LOT_KEYS)
+        own_block = None if block is None else _POSITIVE(f"{at}.{_LOT_BLOCK_KEY}", block)
+        found[code] = Lot(step, tick, own_block)
     return MappingProxyType(found)
 
 

@@ -172,6 +172,7 @@ def place(
         body.time_in_force,
         None if body.levels is None else tuple(body.levels),
         None if body.batches is None else tuple(body.batches),
+        body.pool,
     )
     result = market.place(actor.party_id, key, cmd)
     _replay(result, response)

@@ -26,6 +26,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import Field
 
 from pctrade.api.deps import REPLAYED_HEADER, ActorDep, AppDep, IdempotencyKeyDep
+from pctrade.api.market_schemas import PoolRef
 from pctrade.api.problems import problem_responses
 from pctrade.api.schemas import AccountRef, Body, Day, Out, PartyIdField, QuantityG
 from pctrade.bootstrap import App
@@ -66,6 +67,7 @@ class BlockCreate(Body):
     quantity_g: QuantityG
     price_fen_per_t: PriceFen
     expires_in_s: Annotated[int, Field(strict=True, gt=0, le=86_400)]
+    pool: PoolRef | None = None
 
 
 class BlockAccept(Body):
@@ -96,6 +98,7 @@ class AuctionCreate(Body):
     opens_at_s: UnixS
     closes_at_s: UnixS
     bid_quantity_max_g: QuantityG | None = None
+    pool: PoolRef | None = None
 
 
 class AuctionPublic(Out):
@@ -154,6 +157,7 @@ def propose_block(
         body.quantity_g,
         body.price_fen_per_t,
         body.expires_in_s,
+        body.pool,
     )
     result = app.blocks.propose(actor.party_id, key, cmd)
     _replayed(response, result)
@@ -245,6 +249,7 @@ def announce_auction(
         body.opens_at_s,
         body.closes_at_s,
         body.bid_quantity_max_g,
+        body.pool,
     )
     result = app.auctions.announce(actor.party_id, key, cmd)
     _replayed(response, result)

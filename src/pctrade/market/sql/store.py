@@ -239,6 +239,8 @@ _HOLD_IDS = (
 # plan it, the market writes its trade row.
 SETTLEMENT_OPS = ("auction_settle", POOL_SETTLE, str(MarketOp.TRADE_SETTLE))
 SETTLEMENT_IN = "op_type IN (" + ", ".join(f"'{op}'" for op in SETTLEMENT_OPS) + ")"
+# The market's own settlements (a statement counts a pool's only on its buyer's side).
+MARKET_SETTLEMENT_IN = "op_type IN ('auction_settle', 'trade_settle')"
 _SETTLEMENTS = f"SELECT seq, op_type, payload FROM entries WHERE {SETTLEMENT_IN} ORDER BY seq"
 
 

@@ -84,6 +84,10 @@ auctions = Table(
     Column("state", String(8), nullable=False),
     Column("result", Text, nullable=True),
     Column("cleared_seq", BIG, nullable=True),
+    # A platform's auction of its pool's units (issue 14, migration 0021): no hold covers
+    # the offer, each winning bid settles from the contributors' holds.
+    Column("pool_id", String(32), nullable=True),
+    Index("ix_market_auctions_pool", "pool_id", "state"),
 )
 
 bids = Table(
@@ -191,6 +195,15 @@ def pool_open_orders_g(uow: Any, pool_id: str) -> int:
     """What the pool's open sell orders still offer, on every contract."""
     c = market_orders.c
     query = sa.select(sa.func.coalesce(sa.func.sum(c.quantity_g - c.filled_g), 0)).where(
+        c.pool_id == pool_id, c.state == "open"
+    )
+    return int(uow.execute(query).scalar())
+
+
+def pool_open_auctions_g(uow: Any, pool_id: str) -> int:
+    """What the pool's auctions not yet cleared offer, on every contract."""
+    c = auctions.c
+    query = sa.select(sa.func.coalesce(sa.func.sum(c.quantity_g), 0)).where(
         c.pool_id == pool_id, c.state == "open"
     )
     return int(uow.execute(query).scalar())

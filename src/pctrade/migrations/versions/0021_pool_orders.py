@@ -1,10 +1,11 @@
-"""Pool sells on the market (issue 14): the pool an order or a block proposal sells for,
-and ``pool_settle`` among the settlement entries the market's audit reads.
+"""Pool sells on the market (issue 14): the pool an order, a block proposal or an auction
+sells for, and ``pool_settle`` among the settlement entries the market's audit reads.
 
-A platform sells its pool's units on the book or by block trade (``market.pool_sells``).
-Such an order or proposal freezes nothing, so the market records which pool it sells
-for (``pool_id``; None for every other order and proposal): its fills settle from the
-pool's holds, and what the pool's open sells claim is summed by the new indexes.
+A platform sells its pool's units on the book, by block trade or by one-way bidding
+(``market.pool_sells``). Such a sell freezes nothing, so the market records which pool
+it sells for (``pool_id``; None for every other order, proposal and auction): its fills
+settle from the pool's holds, and what the pool's open sells claim is summed by the new
+indexes.
 
 The partial index of the settlement entries (0017) is made again with ``pool_settle``
 in its list, word for word the WHERE of ``market.sql.store``'s read (SQLite uses a
@@ -31,8 +32,9 @@ WHERE_BEFORE = sa.text("op_type IN ('auction_settle', 'trade_settle')")
 POOL_COLUMNS = {
     "market_orders": "ix_market_orders_pool",
     "market_block_proposals": "ix_market_block_pool",
+    "market_auctions": "ix_market_auctions_pool",
 }
-STATE = {"market_orders": "state", "market_block_proposals": "outcome"}
+STATE = {"market_orders": "state", "market_block_proposals": "outcome", "market_auctions": "state"}
 
 
 def upgrade() -> None:

@@ -1,7 +1,7 @@
 """The crowd scenario (issue 14, "done when"): ``n`` individuals' credits through one pool
 sale to a key emitter, each one paid exactly, and ``verify`` passes.
 
-    python tests/pools/crowd.py --people 100000     # the issue's scenario, on SQLite
+    python tests/pools/pool_crowd.py --people 100000     # the issue's scenario, on SQLite
     run(store, n)                                   # what the tests call (a small n)
 
 Every PCER comes the way the registry allows (the carbon-inclusive path), and every

@@ -5,7 +5,7 @@ of the national market, ``CN``). The contributors' PCER come the only way the re
 allows (``personal_credits.issue_pcer``): ``PCER-GD-CI-2026Q3-001``, which trades as the
 contract ``PCER-GD-2026Q3`` in 10 kg lots at a ¥1.00/t tick. Each contributor deposits
 all of it into the platform's pool (Guangdong terms: 5 % fee, a ¥75.00/t floor). The
-key emitter Steel buys; ``otherplat`` is a platform that is not the pool's.
+key emitters Steel and Cement buy; ``otherplat`` is a platform that is not the pool's.
 
 The holdings are uneven on purpose, so that the pro rata draw and the payout split both
 have remainders to place.
@@ -13,24 +13,28 @@ have remainders to place.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from pctrade import bootstrap
 from pctrade.bootstrap import App
 from pctrade.kernel.clock import SetClock
+from pctrade.kernel.errors import PctradeError
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import CASH_ASSET, Role, State
 from pctrade.ledger.sql import schema
 from pctrade.ledger.sql.store import SqlStore
+from pctrade.market import queries
 from pctrade.market.commands import ListContract, PlaceOrder
 from pctrade.pools import commands as pc
 from pctrade.pools.model import Terms
 from personal_credits import issue_pcer
+from table_snapshot import everything
 
 DAY = date(2026, 12, 7)  # a Monday, a trading day of the national calendar
 CONTRACT = "PCER-GD-2026Q3"
@@ -40,6 +44,7 @@ CONTRIBUTORS = {"alice": 611_111, "bob": 411_007, "chen": 217_882}  # grams of P
 REFERENCE_FEN_PER_T = 8_000
 FLOOR_FEN_PER_T = 7_500
 FEE_BPS = 500
+TRADE_FEE_BPS = 5  # CN's [fees] trade_fee_bps
 BPS = 10_000
 G_PER_T = 1_000_000
 
@@ -91,6 +96,7 @@ def build(store: SqlStore, contributors: dict[str, int] = CONTRIBUTORS) -> Venue
         (PLATFORM, Role.PLATFORM),
         ("otherplat", Role.PLATFORM),
         ("steel", Role.EMITTER),
+        ("cement", Role.EMITTER),
         *((name, Role.INDIVIDUAL) for name in contributors),
     ]
     ids: dict[str, int] = {}
@@ -101,7 +107,8 @@ def build(store: SqlStore, contributors: dict[str, int] = CONTRIBUTORS) -> Venue
         app, {ids[n]: g for n, g in contributors.items()}, day=date(2026, 9, 15), key="v"
     )
     assert batch == BATCH
-    reg.deposit("reg", "d-steel", c.Deposit(ids["steel"], 100_000_000, "bank-steel"))
+    for name in ("steel", "cement"):
+        reg.deposit("reg", f"d-{name}", c.Deposit(ids[name], 100_000_000, f"bank-{name}"))
     listing = ListContract("PCER", "GD", "2026Q3", reference_price_fen_per_t=REFERENCE_FEN_PER_T)
     app.market.list_contract("registry", "list-pcer", listing)
     opened = app.pools.open(
@@ -145,3 +152,38 @@ def largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
     for i in order[: total - sum(shares)]:
         shares[i] += 1
     return shares
+
+
+def left(w: VenueWorld) -> dict[str, int]:
+    """Each contributor's pool units left, as the registry's holds say."""
+    remaining = holds(w.store)
+    return {name: remaining[hold] for name, hold in w.deposits.items()}
+
+
+def expected_sale(w: VenueWorld, price: int, grams: int, before: dict[str, int]) -> Any:
+    """The sale's draws and payout, computed here from the terms (the test's own oracle)."""
+    names = sorted(before, key=lambda n: w.accounts[n])  # by account id
+    drawn = dict(zip(names, largest_remainder(grams, [before[n] for n in names]), strict=True))
+    gross = price * grams // G_PER_T
+    trade_fee = gross * TRADE_FEE_BPS // BPS
+    proceeds = gross - trade_fee
+    pool_fee = proceeds * FEE_BPS // BPS
+    net = proceeds - pool_fee
+    shares = largest_remainder(net, [drawn[n] for n in names])
+    paid = dict(zip(names, shares, strict=True))
+    for n in names:  # each within one fen of its exact value
+        assert abs(paid[n] * grams - net * drawn[n]) < grams
+    return drawn, paid, gross, trade_fee, pool_fee
+
+
+def refused(w: VenueWorld, code: str, call: Callable[[], Any]) -> None:
+    before = everything(w.store)
+    with pytest.raises(PctradeError) as exc:
+        call()
+    assert exc.value.code == code, exc.value
+    assert everything(w.store) == before
+
+
+def committed(w: VenueWorld) -> int:
+    with w.store.reader() as uow:
+        return queries.pool_committed_g(uow, w.pool_id)
