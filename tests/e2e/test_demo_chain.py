@@ -389,18 +389,21 @@ def test_the_block_trade_is_large_in_band_in_the_afternoon_and_respects_t_plus_1
 def test_the_platform_pools_two_ineligible_peoples_credits_in_pool_holds(seeded: Seeded) -> None:
     store, result = seeded
     page = pool_queries.public_page(store, result.pool_id)
-    assert (page["pool_id"], page["platform"], page["contributors"]) == (
-        "POOL-GD-0001",
-        demo.PLATFORM,
-        2,
-    )
-    assert page["rule_set"] == "GD/2022-05-06" and page["unsold_g"] == page["deposited_g"] > 0
+    assert (page["pool_id"], page["platform"]) == ("POOL-GD-0001", demo.PLATFORM)
+    assert page["rule_set"] == "GD/2022-05-06"
+    assert page["unsold_g"] + page["sold_g"] == page["deposited_g"] > 0
+    # October's two deposits, then those of the second trading day's pool sale
+    # (``demo_pool_sale``), which sold whole lots of the pool to the key emitter.
     deposits = entries(store, "pool_deposit")
-    assert len(deposits) == 2
+    day = result.second_day
+    assert day is not None and day.pool_sale is not None
+    assert len(deposits) == 2 + len(day.pool_sale.depositors)
+    assert all(e.header.ts.startswith("2026-10") for e in deposits[:2])  # type: ignore[attr-defined]
+    assert page["sold_g"] == day.pool_sale.sold_g
     with store.reader() as uow:
         holds = [uow.hold(e.header.seq) for e in deposits]  # type: ignore[attr-defined]
     assert all(h is not None and h.reason == "pool" for h in holds)
-    assert sum(h.remaining for h in holds if h is not None) == page["deposited_g"]
+    assert sum(h.remaining for h in holds if h is not None) == page["unsold_g"]
     freezes = entries(store, "freeze")
     assert freezes  # the regulator's review freeze
     assert all(e.header.payload["reason"] != "pool" for e in freezes)  # type: ignore[attr-defined]
