@@ -286,7 +286,9 @@ class Pools:
         now = self._now()
 
         def planner(uow: UnitOfWork, who: Party) -> Plan:
-            pool_row(uow, cmd.pool_id)
+            # The pool's row is locked as a market sell of the pool locks it, so that a
+            # withdrawal and a new sell cannot both count the same free units.
+            pool_row(uow, cmd.pool_id, lock=True)
             account = _contributor(uow, who, cmd.account_id)
             notice = db.notice(uow, cmd.pool_id, account.account_id)
             given = None if notice is None else _moment(notice)
