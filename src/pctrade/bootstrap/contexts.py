@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from pctrade.compliance.context import COMPLIANCE
 from pctrade.compliance.surrender_context import SURRENDERS
 from pctrade.energy.context import ENERGY, energy_context
 from pctrade.identity.context import IDENTITY
@@ -25,7 +26,7 @@ from pctrade.pools.context import POOLS
 from pctrade.sinks.context import SINKS
 
 CONTEXTS: Sequence[Context] = checked(
-    (LEDGER, SINKS, ENERGY, INCLUSIVE, IDENTITY, MARKET, POOLS, SURRENDERS)
+    (LEDGER, SINKS, ENERGY, INCLUSIVE, IDENTITY, MARKET, POOLS, COMPLIANCE, SURRENDERS)
 )
 
 
