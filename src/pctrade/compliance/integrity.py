@@ -229,9 +229,14 @@ class Integrity:
                 figures.offsets_by_type.setdefault(str(u["instrument"]), Figure()).add(q, r.seq)
             else:
                 figures.allowances_surrendered.add(q, r.seq)
-        seqs = self.obligations[r.obligation_key].seqs if r.obligation_key in self.obligations else []
+        seqs = (
+            self.obligations[r.obligation_key].seqs if r.obligation_key in self.obligations else []
+        )
         self.obligations[r.obligation_key] = ObligationOffsets(
-            r.after.offsets_g, r.after.nonlocal_offsets_g, r.offset_cap_g, r.nonlocal_cap_g,
+            r.after.offsets_g,
+            r.after.nonlocal_offsets_g,
+            r.offset_cap_g,
+            r.nonlocal_cap_g,
             [*seqs, r.seq],
         )
 
@@ -290,8 +295,6 @@ def _allocated_net(entry: StoredEntry) -> int:
     p = entry.postings
     net = 0
     for state, delta in zip(p.states, p.deltas, strict=True):
-        if state == _SOURCE:
-            net -= delta
-        elif state in _CANCELLED_STATES:
+        if state == _SOURCE or state in _CANCELLED_STATES:
             net -= delta
     return net

@@ -133,9 +133,7 @@ class Surrenders:
 
     def surrender(self, actor: str, key: str, cmd: c.SurrenderUnits) -> Receipt:
         if not cmd.batches or len(cmd.batches) != len(cmd.quantities_g):
-            raise ValidationError(
-                "a surrender names each batch with its grams", code="bad_request"
-            )
+            raise ValidationError("a surrender names each batch with its grams", code="bad_request")
         checked_text(cmd.period, "compliance period", 16)
         period_years(cmd.period)
         on = self.today()
@@ -145,7 +143,10 @@ class Surrenders:
         def planner(uow: UnitOfWork, who: Party) -> Plan:
             uow.head  # noqa: B018 - the head first: one obligation's surrenders in turn
             account = emitter_account(uow, who, cmd.account_id)
-            lines = [self._line(uow, name, q) for name, q in zip(cmd.batches, cmd.quantities_g)]
+            lines = [
+                self._line(uow, name, q)
+                for name, q in zip(cmd.batches, cmd.quantities_g, strict=True)
+            ]
             obligation = self.obligation_of(uow, account.account_id, cmd.jurisdiction, cmd.period)
             before = so_far(uow, account.account_id, cmd.jurisdiction, cmd.period)
             units = [line.unit for line in lines]
