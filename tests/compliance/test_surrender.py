@@ -201,7 +201,7 @@ def test_the_regulators_report_counts_each_status(world: World) -> None:
     report = w.reports.compliance_report("GD", "2025")
     assert report["by_status"] == {"A": 1, "B": 0, "C": 1}
     assert report["surrendered_g"] == 1_000 * T and report["shortfall_g"] == 0
-    assert [r["account_id"] for r in report["rows"]][0] == min(gd, w.accounts["hb-steel"])
+    assert report["rows"][0]["account_id"] == min(gd, w.accounts["hb-steel"])
 
 
 def test_the_integrity_report_reconciles_each_jurisdiction(world: World) -> None:
