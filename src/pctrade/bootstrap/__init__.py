@@ -44,6 +44,7 @@ from types import TracebackType
 
 from pctrade.bootstrap import contexts, sql
 from pctrade.bootstrap.settings import ServeSettings
+from pctrade.compliance.service import Compliance
 from pctrade.identity.passwords import HashingParams
 from pctrade.identity.service import Identity, IdentityConfig
 from pctrade.inclusive.service import CarbonInclusive
@@ -125,6 +126,7 @@ class App:
     auctions: Auctions = field(init=False)
     market_reports: MarketReports = field(init=False)
     pools: Pools = field(init=False)
+    compliance: Compliance = field(init=False)
     # Whether this app opened the engine, and so must close its connections.
     owns_engine: bool = True
 
@@ -137,6 +139,7 @@ class App:
         self.auctions = Auctions(self.market)
         self.market_reports = MarketReports(self.market)
         self.pools = Pools(self.registry, self.rules)
+        self.compliance = Compliance(self.registry, self.rules)
         # The market sells pools' units through its port; the pools are its adapter.
         self.market.pools = PoolsMarketSeller()
 

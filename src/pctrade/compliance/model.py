@@ -34,6 +34,7 @@ from enum import StrEnum
 
 from pctrade.compliance.emissions import SourceStream, emissions_g
 from pctrade.kernel.errors import PctradeError, ValidationError
+from pctrade.kernel.limits import INT64_MAX
 from pctrade.ledger.invariants import Problem, StoredEntry
 from pctrade.ledger.journal import JsonDict
 from pctrade.ledger.model import AccountId, AssetId, Batch, State, SystemAccount
@@ -48,6 +49,8 @@ from pctrade.ledger.postings import Posting, Postings
 from pctrade.rules.model import period_years
 
 REASON_LEN_MAX = 500
+STREAM_NAME_LEN_MAX = 100
+STREAM_UNIT_LEN_MAX = 16
 
 
 class ComplianceOp(StrEnum):
@@ -197,7 +200,8 @@ def plan_allocate(run: Run, batch: Batch | None) -> Plan:
             rows.append(Posting(line.account_id, asset_id, State.CANCELLED, grams))
     payload.update(_run_payload(run))
     op = ComplianceOp.ALLOCATE if batch is not None else ComplianceOp.TAKE_BACK
-    return Plan(op, payload, postings=Postings.of(rows) if rows else EMPTY_POSTINGS)
+    postings = Postings.of(rows) if rows else EMPTY_POSTINGS
+    return Plan(op, payload, postings=postings, batch=batch)
 
 
 def _run_payload(run: Run) -> JsonDict:
@@ -297,8 +301,10 @@ def plan_emissions(step: Step) -> Plan:
     reason = checked_text(step.reason, "reason", REASON_LEN_MAX, required=False)
     if step.step is ReportStep.SEND_BACK and not reason:
         raise ValidationError("a report sent back says why", code="missing_reason")
-    if step.step is ReportStep.SUBMIT and step.figure_g != emissions_g(step.streams):
-        raise ValidationError("the reported figure is its streams' sum", code="bad_request")
+    if step.step is ReportStep.SUBMIT:
+        _check_streams(step.streams)
+        if step.figure_g != emissions_g(step.streams):
+            raise ValidationError("the reported figure is its streams' sum", code="bad_request")
     if step.figure_g is not None and step.figure_g < 0:
         raise ValidationError("emissions are never negative", code="negative_activity")
     payload: JsonDict = {
@@ -318,6 +324,16 @@ def plan_emissions(step: Step) -> Plan:
         ]
         payload["affiliates"] = sorted(step.affiliates)
     return Plan(ComplianceOp.EMISSIONS, payload)
+
+
+def _check_streams(streams: Sequence[SourceStream]) -> None:
+    """Names and units fit their columns; each figure fits 64 bits."""
+    for s in streams:
+        checked_text(s.name, "a source stream's name", STREAM_NAME_LEN_MAX)
+        checked_text(s.unit, f"{s.name}'s unit", STREAM_UNIT_LEN_MAX)
+        for value in (s.activity_units, s.factor_mg_per_unit):
+            if isinstance(value, int) and value > INT64_MAX:
+                raise ValidationError(f"{s.name}: {value} is beyond range", code="out_of_range")
 
 
 def streams_of(payload: JsonDict) -> tuple[SourceStream, ...]:
