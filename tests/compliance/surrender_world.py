@@ -142,5 +142,5 @@ def build(store: SqlStore) -> World:
     reg.issue("reg", "i-ccer", c.Issue(CCER, [gd, hb], [100 * T, 100 * T]))
     obligations = Obligations()
     surrenders = Surrenders(reg, app.rules, obligations)
-    reports = Reports(store, app.rules, obligations, obligations.emitters, lambda: clock.now.date())
+    reports = Reports(store, app.rules, obligations, obligations.emitters, clock)
     return World(app, clock, accounts, pcer, obligations, surrenders, reports)

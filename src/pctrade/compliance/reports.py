@@ -22,9 +22,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from pctrade.compliance.integrity import Integrity
+from pctrade.compliance.sql import store as mrv
 from pctrade.compliance.sql import surrenders as db
 from pctrade.compliance.status import Status, StatusReport, status_of
 from pctrade.compliance.surrender_service import ObligationOf, compliance_rules, so_far
+from pctrade.kernel.clock import Clock
+from pctrade.kernel.limits import PAGE_SIZE_MAX
 from pctrade.ledger.journal import JsonDict
 from pctrade.ledger.ports import Store, UnitOfWork
 from pctrade.rules import RuleBook
@@ -74,6 +77,20 @@ class EmitterStatus:
         }
 
 
+def emitters_with_reports(uow: UnitOfWork, jurisdiction: str, period: str) -> list[int]:
+    """The emitter accounts with an emissions report for the period (MRV's rows): whose
+    obligation the regulator's report lists, confirmed or not (C)."""
+    accounts: list[int] = []
+    after = ""
+    while len(accounts) < REPORT_EMITTERS_MAX:
+        page = mrv.reports_page(uow, jurisdiction, period, after, PAGE_SIZE_MAX)
+        accounts.extend(int(r["emitter_account"]) for r in page)
+        if len(page) < PAGE_SIZE_MAX:
+            break
+        after = str(page[-1]["report_id"])
+    return accounts
+
+
 class Reports:
     def __init__(
         self,
@@ -81,13 +98,16 @@ class Reports:
         rules: RuleBook,
         obligation_of: ObligationOf,
         emitters_of: EmittersOf,
-        today: Callable[[], date],
+        clock: Clock,
     ) -> None:
         self.store = store
         self.rules = rules
         self.obligation_of = obligation_of
         self.emitters_of = emitters_of
-        self.today = today
+        self.clock = clock
+
+    def today(self) -> date:
+        return self.clock().date()
 
     def status(
         self, account_id: int, jurisdiction: str, period: str, price_fen_per_t: int | None = None
