@@ -5,11 +5,11 @@ integrity report that reconciles to the gram, and ``verify`` OK."""
 from __future__ import annotations
 
 import pytest
+from year_world import JURISDICTIONS, PERIOD, T, build
 
 from pctrade.bootstrap.contexts import verify
 from pctrade.ledger.model import State
 from pctrade.ledger.sql.store import SqlStore
-from year_world import JURISDICTIONS, PERIOD, T, build
 
 
 @pytest.mark.parametrize("j", JURISDICTIONS)

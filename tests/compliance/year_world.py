@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from compliance_world import GD_BENCHMARKS, NOW, REGULATOR, VERIFIER
+
 from pctrade import bootstrap
 from pctrade.bootstrap import App
 from pctrade.compliance import commands as cc
