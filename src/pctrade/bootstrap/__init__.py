@@ -46,7 +46,7 @@ from pctrade.bootstrap import contexts, sql
 from pctrade.bootstrap.settings import ServeSettings
 from pctrade.compliance import queries as compliance_queries
 from pctrade.compliance.reports import Reports as ComplianceReports
-from pctrade.compliance.reports import emitters_with_reports
+from pctrade.compliance.reports import emitters_of_period
 from pctrade.compliance.service import Compliance
 from pctrade.compliance.surrender_service import Surrenders
 from pctrade.identity.passwords import HashingParams
@@ -150,7 +150,7 @@ class App:
         obligation = compliance_queries.obligation
         self.surrenders = Surrenders(self.registry, self.rules, obligation)
         self.compliance_reports = ComplianceReports(
-            self.store, self.rules, obligation, emitters_with_reports, self.clock
+            self.store, self.rules, obligation, emitters_of_period, self.clock
         )
         # The market sells pools' units through its port; the pools are its adapter.
         self.market.pools = PoolsMarketSeller()

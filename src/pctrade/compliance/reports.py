@@ -21,15 +21,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from pctrade.compliance.integrity import Integrity
+from pctrade.compliance.integrity import AUCTION_KIND, Integrity
 from pctrade.compliance.sql import store as mrv
 from pctrade.compliance.sql import surrenders as db
 from pctrade.compliance.status import Status, StatusReport, status_of
 from pctrade.compliance.surrender_service import ObligationOf, compliance_rules, so_far
 from pctrade.kernel.clock import Clock
 from pctrade.kernel.limits import PAGE_SIZE_MAX
+from pctrade.ledger import access
 from pctrade.ledger.journal import JsonDict
 from pctrade.ledger.ports import Store, UnitOfWork
+from pctrade.ledger.service import account_of
+from pctrade.ledger.write import acting_party
 from pctrade.rules import RuleBook
 from pctrade.rules.model import period_years
 
@@ -77,18 +80,22 @@ class EmitterStatus:
         }
 
 
-def emitters_with_reports(uow: UnitOfWork, jurisdiction: str, period: str) -> list[int]:
-    """The emitter accounts with an emissions report for the period (MRV's rows): whose
-    obligation the regulator's report lists, confirmed or not (C)."""
-    accounts: list[int] = []
+def emitters_of_period(uow: UnitOfWork, jurisdiction: str, period: str) -> list[int]:
+    """The emitter accounts the period concerns: those given an allocation for it (the
+    auction account aside) and those with an emissions report (MRV's rows). One that
+    never reported is listed, as C."""
+    accounts: set[int] = set()
+    for run in mrv.runs_of(uow, jurisdiction, period):
+        if run["kind"] != AUCTION_KIND:
+            accounts.update(int(r["account_id"]) for r in mrv.lines_of_run(uow, run["entry_seq"]))
     after = ""
     while len(accounts) < REPORT_EMITTERS_MAX:
         page = mrv.reports_page(uow, jurisdiction, period, after, PAGE_SIZE_MAX)
-        accounts.extend(int(r["emitter_account"]) for r in page)
+        accounts.update(int(r["emitter_account"]) for r in page)
         if len(page) < PAGE_SIZE_MAX:
             break
         after = str(page[-1]["report_id"])
-    return accounts
+    return sorted(accounts)
 
 
 class Reports:
@@ -108,6 +115,18 @@ class Reports:
 
     def today(self) -> date:
         return self.clock().date()
+
+    def require_reader(self, actor: str, account_id: int | None = None) -> None:
+        """An emitter's status is read by its holder, its agents and the authorities;
+        the period's report and the integrity report by the authorities."""
+        with self.store.reader() as uow:
+            who = acting_party(uow, actor)
+            if account_id is None:
+                access.require_authority(who, "read compliance reports")
+                return
+            account = account_of(uow, account_id)
+            agents = () if who.party_id == account.owner else uow.agents(account_id)
+            access.require_account_reader(who, account, agents)
 
     def status(
         self, account_id: int, jurisdiction: str, period: str, price_fen_per_t: int | None = None
