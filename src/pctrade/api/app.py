@@ -26,6 +26,7 @@ from pctrade.api.routers import (
     behaviour,
     cancellations,
     cash,
+    compliance,
     corrections,
     distributions,
     energy,
@@ -71,6 +72,7 @@ ROUTERS = (
     market_blocks,
     market_workers,
     pools,
+    compliance,
 )
 
 DESCRIPTION = """\
