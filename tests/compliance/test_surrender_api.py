@@ -61,11 +61,10 @@ def test_surrender_over_http_and_read_back(world: Any) -> None:
     assert status.json()["status"] == "A" and status.json()["entries"] == [first.json()["seq"]]
     assert client.get(path, headers=headers["plant-b"]).status_code == 403
 
-    report = client.get(f"/compliance/reports/GD/{PERIOD}", headers=headers["reg"])
+    report = client.get(f"/compliance/status/GD/{PERIOD}", headers=headers["reg"])
     assert report.json()["by_status"] == {"A": 1, "B": 0, "C": 1}
     assert (
-        client.get(f"/compliance/reports/GD/{PERIOD}", headers=headers["plant-a"]).status_code
-        == 403
+        client.get(f"/compliance/status/GD/{PERIOD}", headers=headers["plant-a"]).status_code == 403
     )
     integrity = client.get("/compliance/integrity", headers=headers["reg"]).json()
     assert integrity["problems"] == []

@@ -26,6 +26,7 @@ from pctrade.api.routers import (
     behaviour,
     cancellations,
     cash,
+    compliance,
     compliance_surrender,
     corrections,
     distributions,
@@ -72,6 +73,7 @@ ROUTERS = (
     market_blocks,
     market_workers,
     pools,
+    compliance,
     compliance_surrender,
 )
 

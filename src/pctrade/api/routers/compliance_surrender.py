@@ -6,7 +6,8 @@
   ``offset_type_not_admitted``, ``emissions_not_verified``, …) and writes nothing;
 - ``GET /compliance/status/{jurisdiction}/{period}/{account_id}``: the emitter's status
   (A/B/C), shortfall and penalty (its holder, agents, the authorities);
-- ``GET /compliance/reports/{jurisdiction}/{period}``: the regulator's report;
+- ``GET /compliance/status/{jurisdiction}/{period}``: the regulator's report of the
+  period (every emitter's status; emissions reports are MRV's ``/compliance/reports``);
 - ``GET /compliance/integrity``: the cap-integrity report from the journal alone.
 
 A penalty that is a multiple of the shortfall's market value needs a price:
@@ -93,7 +94,7 @@ def status(
     return reports.status(account_id, jurisdiction, period, price_fen_per_t).as_json()
 
 
-@router.get("/compliance/reports/{jurisdiction}/{period}", responses=READ_ERRORS)
+@router.get("/compliance/status/{jurisdiction}/{period}", responses=READ_ERRORS)
 def compliance_report(
     jurisdiction: Jurisdiction,
     period: Period,
