@@ -1,5 +1,6 @@
 """Surrender (清缴, issue 15): one row per ``compliance_surrender`` entry and one per
-batch it surrendered (``compliance.sql.surrenders``). The entries themselves are the
+batch it surrendered (``compliance.sql.surrenders``), and a partial index of those
+entries for ``verify``'s audit of the rows against them. The entries themselves are the
 journal's; these rows are written from them in the same transaction, and ``verify``
 holds them to it.
 
@@ -19,6 +20,10 @@ branch_labels = None
 depends_on = None
 
 BIG = sa.BigInteger()
+INDEX = "ix_entries_compliance_surrender"
+# Word for word the WHERE of ``compliance.sql.surrenders``' read of those entries (SQLite
+# uses a partial index only for a query whose WHERE has the index's terms).
+WHERE = sa.text("op_type = 'compliance_surrender'")
 
 
 def upgrade() -> None:
@@ -49,9 +54,13 @@ def upgrade() -> None:
         sa.Column("quantity_g", BIG, nullable=False),
         sa.Column("offset", sa.Boolean(), nullable=False),
     )
+    op.create_index(
+        INDEX, "entries", ["seq"], sqlite_where=WHERE, postgresql_where=WHERE, unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(INDEX, table_name="entries")
     op.drop_table("compliance_surrender_units")
     op.drop_index("ix_compliance_surrenders_obligation", table_name="compliance_surrenders")
     op.drop_table("compliance_surrenders")
