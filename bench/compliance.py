@@ -43,20 +43,20 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _common import drop_pg_database, emit, fresh_pg_database, peak_rss_mb, timer  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pctrade import bootstrap  # noqa: E402
-from pctrade.bootstrap import App  # noqa: E402
-from pctrade.bootstrap.contexts import verify  # noqa: E402
-from pctrade.compliance import commands as cc  # noqa: E402
-from pctrade.compliance.emissions import SourceStream  # noqa: E402
-from pctrade.compliance.surrender_commands import SurrenderUnits  # noqa: E402
-from pctrade.kernel.clock import SetClock  # noqa: E402
-from pctrade.kernel.units import G_PER_T  # noqa: E402
-from pctrade.ledger import commands as c  # noqa: E402
-from pctrade.ledger.model import Role  # noqa: E402
-from pctrade.ledger.sql.admin import accounts_opened_by  # noqa: E402
+from _common import drop_pg_database, emit, fresh_pg_database, peak_rss_mb, timer
+from pctrade import bootstrap
+from pctrade.bootstrap import App
+from pctrade.bootstrap.contexts import verify
+from pctrade.compliance import commands as cc
+from pctrade.compliance.emissions import SourceStream
+from pctrade.compliance.surrender_commands import SurrenderUnits
+from pctrade.kernel.clock import SetClock
+from pctrade.kernel.units import G_PER_T
+from pctrade.ledger import commands as c
+from pctrade.ledger.model import Role
+from pctrade.ledger.sql.admin import accounts_opened_by
 
 BENCH = "compliance"
 NOW = datetime(2026, 3, 2, 2, tzinfo=UTC)
