@@ -35,15 +35,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from pctrade.compliance.model import AllocationKind, ComplianceOp
 from pctrade.compliance.surrendering import SURRENDER, recorded
 from pctrade.ledger.invariants import Problem, StoredEntry
 from pctrade.ledger.journal import JsonDict
 from pctrade.ledger.model import State
 
-CAP_OP = "compliance_cap"
+CAP_OP = ComplianceOp.CAP
 # An allocation run's entry: one that issues, or a true-up that only takes back.
-ALLOCATION_OPS = frozenset({"compliance_allocate", "compliance_take_back"})
-AUCTION_KIND = "auction"  # paid allocation, issued into the auction account
+ALLOCATION_OPS = frozenset({ComplianceOp.ALLOCATE, ComplianceOp.TAKE_BACK})
+AUCTION_KIND = AllocationKind.AUCTION  # paid allocation, issued into the auction account
 PLAIN_SURRENDER_OP = "surrender"  # the ledger's own (``ledger.operations.plan_surrender``)
 _COMPLIANCE_PREFIX = "compliance_"
 _CANCELLED_STATES = frozenset({int(State.CANCELLED), int(State.RETIRED)})

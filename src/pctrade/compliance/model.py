@@ -60,6 +60,9 @@ class ComplianceOp(StrEnum):
     ALLOCATE = "compliance_allocate"
     TAKE_BACK = "compliance_take_back"
     EMISSIONS = "emissions_report"
+    # An emitter's surrender (清缴): planned by ``compliance.surrendering`` and registered,
+    # with its checks, by ``compliance.surrender_context``.
+    SURRENDER = "compliance_surrender"
 
 
 ALLOCATION_OPS = frozenset({ComplianceOp.ALLOCATE, ComplianceOp.TAKE_BACK})

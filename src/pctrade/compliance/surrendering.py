@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from pctrade.compliance.model import ComplianceOp
 from pctrade.compliance.surrender import ALLOWANCE_INSTRUMENTS, Obligation, Surrendered, Unit
 from pctrade.kernel.errors import ValidationError
 from pctrade.ledger.invariants import Problem, StoredEntry
@@ -33,7 +34,7 @@ from pctrade.ledger.operations import Plan
 from pctrade.ledger.postings import Posting, Postings
 
 # The journal's name of the op type; never renamed (it is hashed into every entry).
-SURRENDER = "compliance_surrender"
+SURRENDER = ComplianceOp.SURRENDER
 UNITS_MAX = 1_000  # batches in one surrender: a bound on one entry's size
 
 _MISMATCH = "compliance_surrender_mismatch"
