@@ -39,6 +39,7 @@ from pctrade import demo_second_trading_day, demo_trading
 from pctrade.bootstrap import App, contexts
 from pctrade.bootstrap.settings import ServeSettings
 from pctrade.cli import behaviour as behaviour_cli
+from pctrade.cli import compliance as compliance_cli
 from pctrade.cli import energy as energy_cli
 from pctrade.cli import identity as identity_cli
 from pctrade.cli import inclusive as inclusive_cli
@@ -88,6 +89,7 @@ app.add_typer(rules_cli.app, name="rules")
 app.add_typer(identity_cli.app, name="identity")
 app.add_typer(market_cli.app, name="market")
 app.add_typer(pools_cli.app, name="pool")
+app.add_typer(compliance_cli.app, name="compliance")
 db_app = typer.Typer(help="数据库 Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
