@@ -24,6 +24,7 @@ from compliance_world import (
 from pctrade.bootstrap.contexts import verify
 from pctrade.compliance import commands as cc
 from pctrade.compliance import queries
+from pctrade.compliance.sql import store as db
 from pctrade.kernel.errors import PctradeError
 from pctrade.ledger import commands as lc
 from pctrade.ledger.model import State, SystemAccount
@@ -297,3 +298,26 @@ def _asset(w: ComplianceWorld, denomination: str) -> int:
         batch = uow.batch_named(denomination)
         assert batch is not None
         return batch.asset_id
+
+
+def test_a_run_reads_its_emitters_in_chunks_with_the_same_result(
+    world: ComplianceWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "IN_CHUNK_MAX", 1)  # every emitter its own statement
+    accounts = [world.accounts[x] for x in ("plant-a", "plant-b", "plant-c")]
+    world.cap("CN", "2025", BIG_CAP_G)
+    world.run(
+        cc.RunAllocation("CN", "2025", "preallocation", tuple(unit(a, 100) for a in accounts))
+    )
+    for who in ("plant-a", "plant-b", "plant-c"):
+        world.confirmed(who, "CN", "2025", 1_000)
+    again = cc.RunAllocation("CN", "2025", "preallocation", (unit(accounts[2], 1),))
+    refused(world, "already_allocated", world.run, again)  # found in the last chunk
+    receipt = world.run(
+        cc.RunAllocation("CN", "2025", "true_up", tuple(unit(a, 10) for a in accounts))
+    )
+    given = CN_COAL_G_PER_MWH * 100 * 7_000 // 10_000
+    back = given - CN_COAL_G_PER_MWH * 10
+    asset = _asset(world, "CEA-CN-ALLOC-2025-001")
+    assert receipt.payload["lines"] == [[a, 0, [[asset, back]], 0] for a in accounts]
+    assert verify(world.store).ok

@@ -1,4 +1,4 @@
-"""``pctrade compliance surrender|status|report|integrity`` driven as an emitter and the
+"""``pctrade compliance surrender|status|integrity`` driven as an emitter and the
 regulator would. The CLI runs on the wall clock: the 2025 surrender is past its
 deadline (20 June 2026) and refused; the one that succeeds is for 2099 (due 2100)."""
 
@@ -63,12 +63,12 @@ def test_the_compliance_commands_surrender_refuse_and_report(tmp_path: Path) -> 
              f"{y.pcer}=30t", "--as", "plant-a", "--key", "cli-s1", *db)  # fmt: skip
     assert "compliance_surrender" in out and "400 t" in out
 
-    assert "status A" in ok("compliance", "status", account, "GD", "2099", "--as", "plant-a", *db)
-    status_2025 = ok("compliance", "status", account, "GD", "2025", "--as", "reg", *db)
+    assert "status A" in ok("compliance", "status", "GD", "2099", account, "--as", "plant-a", *db)
+    status_2025 = ok("compliance", "status", "GD", "2025", account, "--as", "reg", *db)
     assert "status B" in status_2025 and "final" in status_2025
-    denied = run("compliance", "report", "GD", "2025", "--as", "plant-a", *db)
+    denied = run("compliance", "status", "GD", "2025", "--as", "plant-a", *db)
     assert denied.exit_code == 2 and "forbidden" in denied.output
-    assert "B=1" in ok("compliance", "report", "GD", "2025", "--as", "reg", *db)
+    assert "B=1" in ok("compliance", "status", "GD", "2025", "--as", "reg", *db)
     integrity = ok("compliance", "integrity", "--as", "reg", *db)
     assert "reconciles" in integrity and "integrity: OK" in integrity
     assert verify(SqlStore(url)).ok

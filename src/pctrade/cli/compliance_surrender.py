@@ -1,9 +1,11 @@
-"""``pctrade compliance surrender|status|report|integrity``: 清缴 and what it reports.
+"""``pctrade compliance surrender|status|integrity``: 清缴 and what it reports.
 
     pctrade compliance surrender ACCOUNT JURISDICTION PERIOD BATCH=QTY [BATCH=QTY …] --as EMITTER
-    pctrade compliance status ACCOUNT JURISDICTION PERIOD --as EMITTER [--price-fen-per-t P]
-    pctrade compliance report JURISDICTION PERIOD --as REGULATOR [--price-fen-per-t P]
-    pctrade compliance integrity --as REGULATOR
+    pctrade compliance status JURISDICTION PERIOD ACCOUNT --as EMITTER [--price-fen-per-t P]
+    pctrade compliance status JURISDICTION PERIOD --as REGULATOR [--json]   the period's report
+    pctrade compliance integrity --as REGULATOR [--json]
+
+(``pctrade compliance report`` is MRV's: an emitter's emissions report.)
 
 A thin entrypoint over ``compliance.surrender_service`` and ``compliance.reports``; a
 refusal prints ``error [code]: …`` and exits 2, like every command. The commands are
@@ -78,20 +80,29 @@ def surrender(
 
 
 def status(
-    account: AccountArg,
     jurisdiction: JurisdictionArg,
     period: PeriodArg,
     actor: ActorOption,
+    account: Annotated[
+        str | None, typer.Argument(help="An emitter's account; without it, every emitter.")
+    ] = None,
     price_fen_per_t: Price = None,
+    as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """An emitter's status for a period: A, B or C, the shortfall and the penalty."""
+    """An emitter's status (A, B or C, shortfall, penalty), or every emitter's."""
+    if account is None:
+        _period_report(jurisdiction, period, actor, price_fen_per_t, as_json, db)
+        return
     with guarded():
         reports = open_app(db, writes=False).compliance_reports
         account_id = parse_account_ref(account)
         reports.require_reader(actor, account_id)
         s = reports.status(account_id, jurisdiction, period, price_fen_per_t).as_json()
-    _print_status(s)
+    if as_json:
+        console.print_json(json.dumps(s))
+    else:
+        _print_status(s)
 
 
 def _print_status(s: dict[str, Any]) -> None:
@@ -110,13 +121,13 @@ def _print_status(s: dict[str, Any]) -> None:
         console.print(f"  penalty 处罚 {s['penalty']}")
 
 
-def report(
-    jurisdiction: JurisdictionArg,
-    period: PeriodArg,
-    actor: ActorOption,
-    price_fen_per_t: Price = None,
-    as_json: JsonOption = False,
-    db: DbOption = None,
+def _period_report(
+    jurisdiction: str,
+    period: str,
+    actor: str,
+    price_fen_per_t: int | None,
+    as_json: bool,
+    db: str | None,
 ) -> None:
     """The regulator's compliance report of a period."""
     with guarded():
@@ -172,5 +183,4 @@ def register(group: typer.Typer) -> None:
     """Add the surrender side's commands to ``pctrade compliance``."""
     group.command()(surrender)
     group.command()(status)
-    group.command()(report)
     group.command()(integrity)

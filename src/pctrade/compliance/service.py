@@ -68,6 +68,7 @@ from pctrade.compliance.writes import write_cap, write_run, write_step
 from pctrade.kernel.errors import Conflict, Forbidden, NotFound, ValidationError
 from pctrade.ledger import access
 from pctrade.ledger.model import (
+    SERIAL_MAX,
     AccountId,
     Batch,
     HolderType,
@@ -193,7 +194,7 @@ class Compliance:
                     str(period_years(run.period)[0]),
                 )
                 serial = uow.last_serial(series) + 1
-                if serial > 999:
+                if serial > SERIAL_MAX:
                     raise Conflict(f"series {series} is full", code="series_full")
                 batch = Batch(asset_id, series.numbered(serial), run.granted_g, 0)
             return plan_allocate(run, batch)

@@ -64,9 +64,7 @@ def upgrade() -> None:
         sa.Column("net_fen", BIG, nullable=False),
         sa.Column("remainder", BIG, nullable=False),
     )
-    op.create_index(
-        "ix_pool_sale_lines_account", "pool_sale_lines", ["account_id", "entry_seq"]
-    )
+    op.create_index("ix_pool_sale_lines_account", "pool_sale_lines", ["account_id", "entry_seq"])
     op.create_index(
         INDEX, "entries", ["seq"], sqlite_where=WHERE, postgresql_where=WHERE, unique=False
     )
