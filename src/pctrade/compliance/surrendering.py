@@ -148,14 +148,24 @@ def _surrendered(d: JsonDict) -> Surrendered:
     return Surrendered(int(d["allowances_g"]), int(d["offsets_g"]), int(d["nonlocal_offsets_g"]))
 
 
+def _unit_figures(u: JsonDict) -> JsonDict:
+    """A unit as recorded, its figures typed (``KeyError``/``ValueError`` if missing)."""
+    return {
+        "asset_id": int(u["asset_id"]),
+        "batch": str(u["batch"]),
+        "instrument": str(u["instrument"]),
+        "jurisdiction": str(u["jurisdiction"]),
+        "vintage": int(u["vintage"]),
+        "quantity_g": int(u["quantity_g"]),
+        "offset": bool(u["offset"]),
+    }
+
+
 def recorded(entry: StoredEntry) -> Recorded | None:
     """The entry's figures, or None when its payload lacks them (a problem to flag)."""
     p = entry.header.payload
     try:
-        units = tuple(p["units"])
-        for u in units:
-            int(u["asset_id"]), int(u["quantity_g"]), int(u["vintage"])
-            str(u["instrument"]), str(u["jurisdiction"]), bool(u["offset"])
+        units = tuple(_unit_figures(u) for u in p["units"])
         return Recorded(
             entry.header.seq,
             int(p["account"]),
