@@ -28,7 +28,11 @@ each a module of steps (``STEPS`` lists them in order):
    rule set's personal-credit lot; an ineligible person is refused and pointed to the
    pools) and ``demo_second_trading_day`` (Tuesday 24th: an allowance auction from the
    auction account, a block trade above the threshold, the book, the close);
-5. ``verify`` replays the journal.
+5. ``demo_compliance`` — 2027: Guangdong's 2026 cap, the power company's 2026
+   emissions reported, verified and confirmed, and its surrender (清缴) of allowances,
+   CCER and the personal credits it bought on Monday, in one entry before the deadline;
+   its status, the regulator's report and the cap-integrity report;
+6. ``verify`` replays the journal.
 
 Every PCER in the story comes from people's behaviour through a credit path (sink
 issuance or carbon-inclusive issuance): the registry refuses any other. Every write
@@ -45,7 +49,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pctrade import bootstrap, demo_november, demo_october, demo_sink_chain
+from pctrade import bootstrap, demo_compliance, demo_november, demo_october, demo_sink_chain
 from pctrade.bootstrap import App
 from pctrade.bootstrap.contexts import verify
 from pctrade.bootstrap.tables import METADATAS
@@ -217,6 +221,10 @@ STEPS: tuple[Step, ...] = (
     ("用户 Creating demo logins", create_users),
     ("交易日 Monday: the order book", demo_november.trading_day),
     ("交易日 Tuesday: auction, block trade, close", demo_november.second_trading_day),
+    ("总量 2027: Guangdong's 2026 cap", demo_compliance.set_cap),
+    ("核查 2026 emissions reported, verified, confirmed", demo_compliance.verified_emissions),
+    ("清缴 Surrendering CEA, CCER and the PCER it bought", demo_compliance.surrender),
+    ("履约 Status, the period's report, cap integrity", demo_compliance.reports),
     ("校验 Verifying the journal", verify_journal),
 )
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from pctrade import demo_events
 from pctrade.bootstrap import App
@@ -159,6 +160,8 @@ class DemoResult:
     reversal: Reversal | None = None
     trading: TradingDay | None = None
     second_day: SecondDay | None = None
+    # The compliance year (``demo_compliance``): status, the period's report, integrity.
+    compliance: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

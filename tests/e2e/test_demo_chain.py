@@ -407,3 +407,24 @@ def test_the_platform_pools_two_ineligible_peoples_credits_in_pool_holds(seeded:
     freezes = entries(store, "freeze")
     assert freezes  # the regulator's review freeze
     assert all(e.header.payload["reason"] != "pool" for e in freezes)  # type: ignore[attr-defined]
+
+
+def test_the_compliance_year_surrenders_cea_and_the_pcer_the_emitter_bought(
+    seeded: Seeded,
+) -> None:
+    from pctrade.demo_compliance import CCER_G, CEA_G, PCER_G
+    from pctrade.demo_seeder import EMITTER
+
+    store, result = seeded
+    surrenders = entries(store, "compliance_surrender")
+    assert len(surrenders) == 1  # CEA, CCER and PCER in one entry
+    units = {u["instrument"]: u["quantity_g"] for u in surrenders[0].header.payload["units"]}  # type: ignore[attr-defined]
+    assert units == {"CEA": CEA_G, "CCER": CCER_G, "PCER": PCER_G}
+    summer = result.summer
+    assert summer is not None  # the PCER the emitter bought from the saver on Monday
+    emitter = result.accounts[EMITTER]
+    assert balance(store, emitter, summer.batch, State.SURRENDERED) == PCER_G
+    status = result.compliance["status"]
+    assert (status["status"], status["final"], status["shortfall_g"]) == ("A", True, 0)
+    assert result.compliance["report"]["by_status"] == {"A": 1, "B": 0, "C": 0}
+    assert result.compliance["reconciles"] and result.compliance["integrity_problems"] == 0

@@ -8,6 +8,7 @@ import pytest
 from test_invariants import chain, history
 
 from pctrade.bootstrap.contexts import CONTEXTS
+from pctrade.compliance.model import ComplianceOp
 from pctrade.energy.model import EnergyOp
 from pctrade.inclusive.model import InclusiveOp
 from pctrade.ledger.extensions import (
@@ -73,7 +74,8 @@ def test_an_op_type_nobody_registered_is_not_checked() -> None:
 
 def test_the_shipped_op_types_are_each_registered_once() -> None:
     registered = [op.name for context in CONTEXTS for op in context.operations]
-    assert sorted(registered) == sorted([*OpType, *EnergyOp, *InclusiveOp, *MarketOp, *PoolOp])
+    shipped = [*OpType, *EnergyOp, *InclusiveOp, *MarketOp, *PoolOp, *ComplianceOp]
+    assert sorted(registered) == sorted(shipped)
 
 
 def test_a_context_cannot_claim_an_op_type_another_registered() -> None:

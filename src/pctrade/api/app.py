@@ -26,6 +26,8 @@ from pctrade.api.routers import (
     behaviour,
     cancellations,
     cash,
+    compliance,
+    compliance_surrender,
     corrections,
     distributions,
     energy,
@@ -73,6 +75,8 @@ ROUTERS = (
     market_workers,
     pool_sales,
     pools,
+    compliance,
+    compliance_surrender,
 )
 
 DESCRIPTION = """\

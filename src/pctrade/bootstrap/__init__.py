@@ -44,6 +44,11 @@ from types import TracebackType
 
 from pctrade.bootstrap import contexts, sql
 from pctrade.bootstrap.settings import ServeSettings
+from pctrade.compliance import queries as compliance_queries
+from pctrade.compliance.reports import Reports as ComplianceReports
+from pctrade.compliance.reports import emitters_of_period
+from pctrade.compliance.service import Compliance
+from pctrade.compliance.surrender_service import Surrenders
 from pctrade.identity.passwords import HashingParams
 from pctrade.identity.service import Identity, IdentityConfig
 from pctrade.inclusive.service import CarbonInclusive
@@ -125,6 +130,9 @@ class App:
     auctions: Auctions = field(init=False)
     market_reports: MarketReports = field(init=False)
     pools: Pools = field(init=False)
+    compliance: Compliance = field(init=False)
+    surrenders: Surrenders = field(init=False)
+    compliance_reports: ComplianceReports = field(init=False)
     # Whether this app opened the engine, and so must close its connections.
     owns_engine: bool = True
 
@@ -137,6 +145,13 @@ class App:
         self.auctions = Auctions(self.market)
         self.market_reports = MarketReports(self.market)
         self.pools = Pools(self.registry, self.rules)
+        self.compliance = Compliance(self.registry, self.rules)
+        # Surrender and its reports read the obligation MRV confirmed.
+        obligation = compliance_queries.obligation
+        self.surrenders = Surrenders(self.registry, self.rules, obligation)
+        self.compliance_reports = ComplianceReports(
+            self.store, self.rules, obligation, emitters_of_period, self.clock
+        )
         # The market sells pools' units through its port; the pools are its adapter.
         self.market.pools = PoolsMarketSeller()
 

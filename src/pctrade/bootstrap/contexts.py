@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from pctrade.compliance.context import COMPLIANCE
+from pctrade.compliance.surrender_context import SURRENDERS
 from pctrade.energy.context import ENERGY, energy_context
 from pctrade.identity.context import IDENTITY
 from pctrade.inclusive.context import INCLUSIVE
@@ -23,7 +25,9 @@ from pctrade.market.context import MARKET
 from pctrade.pools.context import POOLS
 from pctrade.sinks.context import SINKS
 
-CONTEXTS: Sequence[Context] = checked((LEDGER, SINKS, ENERGY, INCLUSIVE, IDENTITY, MARKET, POOLS))
+CONTEXTS: Sequence[Context] = checked(
+    (LEDGER, SINKS, ENERGY, INCLUSIVE, IDENTITY, MARKET, POOLS, COMPLIANCE, SURRENDERS)
+)
 
 
 def with_files(data_dir: Path) -> Sequence[Context]:

@@ -39,6 +39,8 @@ from pctrade import demo_second_trading_day, demo_trading
 from pctrade.bootstrap import App, contexts
 from pctrade.bootstrap.settings import ServeSettings
 from pctrade.cli import behaviour as behaviour_cli
+from pctrade.cli import compliance as compliance_cli
+from pctrade.cli import compliance_surrender as compliance_surrender_cli
 from pctrade.cli import energy as energy_cli
 from pctrade.cli import identity as identity_cli
 from pctrade.cli import inclusive as inclusive_cli
@@ -89,6 +91,10 @@ app.add_typer(rules_cli.app, name="rules")
 app.add_typer(identity_cli.app, name="identity")
 app.add_typer(market_cli.app, name="market")
 app.add_typer(pools_cli.app, name="pool")
+# 履约: caps, allocation and MRV (``cli.compliance``); surrender, status and integrity
+# (``cli.compliance_surrender``) in the same group.
+compliance_surrender_cli.register(compliance_cli.app)
+app.add_typer(compliance_cli.app, name="compliance")
 db_app = typer.Typer(help="数据库 Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

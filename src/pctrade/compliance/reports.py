@@ -1,0 +1,199 @@
+"""What compliance reads back: status per emitter per period, the regulator's report,
+and the cap-integrity report.
+
+- ``status``: an emitter's status for a period (``compliance.status``: A compliant,
+  B surrendered less than the verified emissions, C emissions not verified), the
+  shortfall in grams and the penalty the rule set in force says, with the surrender
+  entries that counted. Before the deadline the status is provisional (``final`` false:
+  a B then means "not yet");
+- ``compliance_report``: every emitter with an obligation or a surrender in the period,
+  with the counts per status, the total shortfall and the offsets used;
+- ``integrity``: the cap-integrity report, from the journal alone
+  (``compliance.integrity``), streamed in one read snapshot.
+
+The status reads the surrender rows (what has counted) and the obligation from MRV;
+the integrity report reads nothing but the journal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from pctrade.compliance.integrity import AUCTION_KIND, Integrity
+from pctrade.compliance.sql import store as mrv
+from pctrade.compliance.sql import surrenders as db
+from pctrade.compliance.status import Status, StatusReport, status_of
+from pctrade.compliance.surrender_service import ObligationOf, compliance_rules, so_far
+from pctrade.kernel.clock import Clock
+from pctrade.kernel.limits import PAGE_SIZE_MAX
+from pctrade.ledger import access
+from pctrade.ledger.journal import JsonDict
+from pctrade.ledger.ports import Store, UnitOfWork
+from pctrade.ledger.service import account_of
+from pctrade.ledger.write import acting_party
+from pctrade.rules import RuleBook
+from pctrade.rules.model import period_years
+
+# The emitter accounts with an obligation for a jurisdiction's period (MRV's reports).
+EmittersOf = Callable[[UnitOfWork, str, str], Sequence[int]]
+REPORT_EMITTERS_MAX = 1_000_000  # a jurisdiction has thousands of key emitters
+
+
+@dataclass(frozen=True, slots=True)
+class EmitterStatus:
+    account_id: int
+    jurisdiction: str
+    period: str
+    deadline: date
+    final: bool  # the deadline has passed
+    report: StatusReport
+    allowances_g: int
+    offsets_g: int
+    rule_set: str
+    entries: tuple[int, ...]  # the surrender entries that counted
+
+    def as_json(self) -> JsonDict:
+        r, p = self.report, self.report.penalty
+        return {
+            "account_id": self.account_id,
+            "jurisdiction": self.jurisdiction,
+            "period": self.period,
+            "deadline": self.deadline.isoformat(),
+            "final": self.final,
+            "status": str(r.status),
+            "verified_emissions_g": r.owed_g,
+            "surrendered_g": r.surrendered_g,
+            "allowances_g": self.allowances_g,
+            "offsets_g": self.offsets_g,
+            "shortfall_g": r.shortfall_g,
+            "penalty": None
+            if p is None
+            else {
+                "fine_min_fen": p.fine_min_fen,
+                "fine_max_fen": p.fine_max_fen,
+                "deduction_g": p.deduction_g,
+            },
+            "rule_set": self.rule_set,
+            "entries": list(self.entries),
+        }
+
+
+def emitters_of_period(uow: UnitOfWork, jurisdiction: str, period: str) -> list[int]:
+    """The emitter accounts the period concerns: those given an allocation for it (the
+    auction account aside) and those with an emissions report (MRV's rows). One that
+    never reported is listed, as C."""
+    accounts: set[int] = set()
+    for run in mrv.runs_of(uow, jurisdiction, period):
+        if run["kind"] != AUCTION_KIND:
+            accounts.update(int(r["account_id"]) for r in mrv.lines_of_run(uow, run["entry_seq"]))
+    after = ""
+    while len(accounts) < REPORT_EMITTERS_MAX:
+        page = mrv.reports_page(uow, jurisdiction, period, after, PAGE_SIZE_MAX)
+        accounts.update(int(r["emitter_account"]) for r in page)
+        if len(page) < PAGE_SIZE_MAX:
+            break
+        after = str(page[-1]["report_id"])
+    return sorted(accounts)
+
+
+class Reports:
+    def __init__(
+        self,
+        store: Store,
+        rules: RuleBook,
+        obligation_of: ObligationOf,
+        emitters_of: EmittersOf,
+        clock: Clock,
+    ) -> None:
+        self.store = store
+        self.rules = rules
+        self.obligation_of = obligation_of
+        self.emitters_of = emitters_of
+        self.clock = clock
+
+    def today(self) -> date:
+        return self.clock().date()
+
+    def require_reader(self, actor: str, account_id: int | None = None) -> None:
+        """An emitter's status is read by its holder, its agents and the authorities;
+        the period's report and the integrity report by the authorities."""
+        with self.store.reader() as uow:
+            who = acting_party(uow, actor)
+            if account_id is None:
+                access.require_authority(who, "read compliance reports")
+                return
+            account = account_of(uow, account_id)
+            agents = () if who.party_id == account.owner else uow.agents(account_id)
+            access.require_account_reader(who, account, agents)
+
+    def status(
+        self, account_id: int, jurisdiction: str, period: str, price_fen_per_t: int | None = None
+    ) -> EmitterStatus:
+        with self.store.reader() as uow:
+            return self._status(uow, account_id, jurisdiction, period, price_fen_per_t)
+
+    def _status(
+        self,
+        uow: UnitOfWork,
+        account_id: int,
+        jurisdiction: str,
+        period: str,
+        price_fen_per_t: int | None,
+    ) -> EmitterStatus:
+        period_years(period)
+        on = self.today()
+        rule_set = self.rules.in_force(jurisdiction, on)
+        _, compliance = compliance_rules(rule_set)
+        obligation = self.obligation_of(uow, account_id, jurisdiction, period)
+        counted = so_far(uow, account_id, jurisdiction, period)
+        deadline = compliance.deadline(period)
+        return EmitterStatus(
+            account_id,
+            jurisdiction,
+            period,
+            deadline,
+            on > deadline,
+            status_of(obligation, counted, compliance, price_fen_per_t),
+            counted.allowances_g,
+            counted.offsets_g,
+            rule_set.version,
+            tuple(db.entries_of(uow, account_id, jurisdiction, period)),
+        )
+
+    def compliance_report(
+        self, jurisdiction: str, period: str, price_fen_per_t: int | None = None
+    ) -> JsonDict:
+        """The regulator's report of a period: every emitter's status and the totals."""
+        with self.store.reader() as uow:
+            accounts = set(self.emitters_of(uow, jurisdiction, period))
+            accounts |= set(db.totals_of_period(uow, jurisdiction, period))
+            rows = [
+                self._status(uow, a, jurisdiction, period, price_fen_per_t)
+                for a in sorted(accounts)[:REPORT_EMITTERS_MAX]
+            ]
+        counts = {str(s): sum(1 for r in rows if r.report.status is s) for s in Status}
+        return {
+            "jurisdiction": jurisdiction,
+            "period": period,
+            "deadline": rows[0].deadline.isoformat() if rows else None,
+            "final": rows[0].final if rows else None,
+            "emitters": len(rows),
+            "by_status": counts,
+            "verified_emissions_g": sum(r.report.owed_g or 0 for r in rows),
+            "surrendered_g": sum(r.report.surrendered_g for r in rows),
+            "allowances_g": sum(r.allowances_g for r in rows),
+            "offsets_g": sum(r.offsets_g for r in rows),
+            "shortfall_g": sum(r.report.shortfall_g for r in rows),
+            "rows": [r.as_json() for r in rows],
+        }
+
+    def integrity(self) -> Integrity:
+        """The cap-integrity report, from the journal alone (one read snapshot)."""
+        report = Integrity()
+        with self.store.reader() as uow:
+            for entry in uow.stream_journal():
+                for _ in report.feed(entry):
+                    pass
+        return report

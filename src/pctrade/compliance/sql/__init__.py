@@ -1,0 +1,1 @@
+"""The compliance context's tables and their reads and writes (``schema``, ``store``)."""
