@@ -23,11 +23,14 @@ writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from pctrade.compliance import commands as cc
 from pctrade.compliance.emissions import SourceStream
 from pctrade.compliance.surrender_commands import SurrenderUnits
 from pctrade.demo_seeder import CCER, EMITTER, REGULATOR, VERIFIER, Seeder, utc
-from pctrade.kernel.units import G_PER_KG, G_PER_T
+from pctrade.kernel.units import G_PER_KG, G_PER_T, format_carbon
 
 JURISDICTION = "GD"
 PERIOD = "2026"
@@ -86,3 +89,21 @@ def reports(s: Seeder) -> None:
         "integrity_problems": len(list(integrity.problems())),
         "reconciles": all(a.lhs_g == a.rhs_g for a in integrity.allowances.values()),
     }
+
+
+def summary_lines(compliance: Mapping[str, Any], names: Mapping[str, str]) -> list[str]:
+    """The compliance year in a few lines, for the demo's summary."""
+    status = compliance["status"]
+    verified = int(status["verified_emissions_g"] or 0)
+    who = names.get(EMITTER, EMITTER).split(" ")[0]
+    return [
+        f"  履约 Compliance {status['jurisdiction']} {status['period']} "
+        f"({status['rule_set']}, deadline {status['deadline']}): {who} verified "
+        f"{format_carbon(verified)}; surrendered {format_carbon(int(status['allowances_g']))} "
+        f"of allowances + {format_carbon(int(status['offsets_g']))} of offsets "
+        f"(CCER and the PCER it bought) → status {status['status']}, "
+        f"shortfall {format_carbon(int(status['shortfall_g']))}",
+        "  总量核对 Cap integrity: "
+        + ("reconciles to the gram" if compliance["reconciles"] else "DOES NOT reconcile")
+        + f" ({compliance['integrity_problems']} problems)",
+    ]

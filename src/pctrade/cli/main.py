@@ -35,7 +35,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pctrade import demo as demo_scenario
-from pctrade import demo_second_trading_day, demo_trading
+from pctrade import demo_compliance, demo_second_trading_day, demo_trading
 from pctrade.bootstrap import App, contexts
 from pctrade.bootstrap.settings import ServeSettings
 from pctrade.cli import behaviour as behaviour_cli
@@ -177,6 +177,9 @@ def _print_summary(url: str, seeded: tuple[App, demo_scenario.DemoResult]) -> No
             console.print(line)
     if result.second_day is not None:
         for line in demo_second_trading_day.summary_lines(result.second_day, result.names):
+            console.print(line)
+    if result.compliance:
+        for line in demo_compliance.summary_lines(result.compliance, result.names):
             console.print(line)
     console.print(render.verify_ok(result.report))
     _print_next_steps(url, result)
