@@ -166,8 +166,8 @@ def run_bank(
 @pytest.mark.slow
 def test_bank_transfers_on_postgresql_keep_every_invariant(pg_store: SqlStore) -> None:
     run_bank(
-        pg_store, n_accounts=100, n_workers=16, n_transfers=10_000, n_readers=4, reads_min=1_000
-    )
+        pg_store, n_accounts=100, n_workers=16, n_transfers=4_000, n_readers=4, reads_min=400
+    )  # 16 writers still interleave thousands of times; 10,000 transfers cost 41 s of the suite
 
 
 @pytest.mark.slow
