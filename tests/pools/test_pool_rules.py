@@ -29,7 +29,8 @@ from pctrade.pools.model import (
     plan_pool_withdraw,
 )
 from pctrade.rules import shipped
-from pctrade.rules.loader import RuleSetError, load_text
+from pctrade.rules.checks import RuleSetError
+from pctrade.rules.loader import load_text
 from pctrade.rules.model import RuleSet
 
 BOOK = shipped()

@@ -32,7 +32,8 @@ from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.errors import PctradeError, ValidationError
 from pctrade.ledger.model import SystemAccount
 from pctrade.ledger.sql.store import SqlStore
-from pctrade.rules.loader import RuleSetError, load_text
+from pctrade.rules.checks import RuleSetError
+from pctrade.rules.loader import load_text
 from pctrade.sinks import evidence, service
 from pctrade.sinks.attribution import attribute
 from pctrade.sinks.monitoring import Period

@@ -24,7 +24,8 @@ does not say what a decision needs.
 from __future__ import annotations
 
 from pctrade.rules.book import RuleBook, shipped
-from pctrade.rules.loader import RuleSetError, load_text
+from pctrade.rules.checks import RuleSetError
+from pctrade.rules.loader import load_text
 from pctrade.rules.model import IssuancePath, RuleSet
 
 __all__ = [

@@ -16,7 +16,8 @@ from functools import cache
 from importlib import resources
 
 from pctrade.kernel.errors import NotFound
-from pctrade.rules.loader import RuleSetError, load_text
+from pctrade.rules.checks import RuleSetError
+from pctrade.rules.loader import load_text
 from pctrade.rules.model import RuleSet
 
 

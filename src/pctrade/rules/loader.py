@@ -17,15 +17,21 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date
-from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
 from pctrade.kernel.errors import ValidationError
-from pctrade.kernel.limits import INT64_MAX
-from pctrade.kernel.units import BPS, G_PER_T
+from pctrade.kernel.units import BPS
+from pctrade.rules.checks import LIST_LEN_MAX, Check, RuleSetError
+from pctrade.rules.checks import boolean as _bool
+from pctrade.rules.checks import enum_of as _enum
+from pctrade.rules.checks import integer as _int
+from pctrade.rules.checks import optional as _optional
+from pctrade.rules.checks import text as _text
+from pctrade.rules.checks import words as _words
+from pctrade.rules.consistency import check_consistent
 from pctrade.rules.lines import line_of
 from pctrade.rules.model import (
     CONTRACT_KEY_FIELDS,
@@ -56,8 +62,6 @@ from pctrade.rules.model import (
     period_years,
 )
 
-LIST_LEN_MAX = 64
-TEXT_LEN_MAX = 2_000
 JURISDICTION_RE = re.compile(r"^[A-Z]{2,3}$")
 ISO_RE = re.compile(r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$")
 METHODOLOGY_RE = re.compile(r"^[a-z_]+/v[0-9]+$")
@@ -71,71 +75,8 @@ SECONDS_PER_DAY = 86_400
 SINK_PROJECT_TYPES = ("afforestation", "reforestation", "redd", "conservation", "management")
 
 
-class RuleSetError(ValidationError):
-    """A rule-set file is malformed; the message names the file and the key."""
-
-    code = "bad_rule_set"
-
-
-Check = Callable[[str, Any], Any]
-
-
-def _int(lo: int, hi: int = INT64_MAX) -> Check:
-    def check(where: str, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise RuleSetError(f"{where}: must be an integer, got {value!r}")
-        if not lo <= value <= hi:
-            raise RuleSetError(f"{where}: {value} is outside {lo}..{hi}")
-        return value
-
-    return check
-
-
-def _optional(check: Check) -> Check:
-    def inner(where: str, value: Any) -> Any:
-        return None if value is None else check(where, value)
-
-    inner.optional = True  # type: ignore[attr-defined]
-    return inner
-
-
-def _bool(where: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise RuleSetError(f"{where}: must be true or false, got {value!r}")
-    return value
-
-
-def _text(where: str, value: Any) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > TEXT_LEN_MAX:
-        raise RuleSetError(f"{where}: must be text of 1 to {TEXT_LEN_MAX} characters")
-    return value
-
-
-def _words(pattern: re.Pattern[str], allow_empty: bool = False) -> Check:
-    def check(where: str, value: Any) -> tuple[str, ...]:
-        if not isinstance(value, list) or len(value) > LIST_LEN_MAX:
-            raise RuleSetError(f"{where}: must be a list of at most {LIST_LEN_MAX} strings")
-        if not value and not allow_empty:
-            raise RuleSetError(f"{where}: must not be empty")
-        for item in value:
-            if not isinstance(item, str) or not pattern.match(item):
-                raise RuleSetError(f"{where}: {item!r} does not match {pattern.pattern}")
-        if len(set(value)) != len(value):
-            raise RuleSetError(f"{where}: lists an item twice")
-        return tuple(value)
-
-    return check
-
-
-def _enum(kind: type[StrEnum]) -> Check:
-    def check(where: str, value: Any) -> StrEnum:
-        try:
-            return kind(value)
-        except ValueError as exc:
-            known = ", ".join(str(v) for v in kind)
-            raise RuleSetError(f"{where}: {value!r} is not one of {known}") from exc
-
-    return check
+# The primitive checks (``rules.checks``) and the cross-key checks (``rules.consistency``)
+# live beside this module; here are the sections' specs and the file's parse.
 
 
 def _buffer_rates(where: str, value: Any) -> Mapping[str, int]:
@@ -573,7 +514,7 @@ def _load(text: str, where: str) -> RuleSet:
         notes=tuple(_text(f"{where}: notes", n) for n in raw.get("notes", [])),
         **sections,
     )
-    _check_consistent(rule_set, where)
+    check_consistent(rule_set, where)
     return rule_set
 
 
@@ -644,114 +585,3 @@ def _cited(raw: Mapping[str, Any], spec: Mapping[str, Check], sources: Any, at: 
     if stray:
         raise RuleSetError(f"{at}.assumed: {stray[0]!r} is not a field of this section")
     return Cited(named, frozenset(assumed))
-
-
-def _check_consistent(rule_set: RuleSet, where: str) -> None:
-    """A path admitted needs its rules, and rules without their path are a mistake."""
-    pairs = (
-        (IssuancePath.CARBON_INCLUSIVE, rule_set.carbon_inclusive),
-        (IssuancePath.SINK_SPONSORSHIP, rule_set.sinks),
-    )
-    for path, section in pairs:
-        if rule_set.admits(path) and section is None:
-            raise RuleSetError(f"{where}: admits {path} but has no rules for it")
-    if rule_set.carbon_inclusive is not None and not rule_set.admits(IssuancePath.CARBON_INCLUSIVE):
-        raise RuleSetError(f"{where}: has [carbon_inclusive] rules but does not admit the path")
-    fees = rule_set.fees
-    if fees is not None and (fees.trade_fee_bps or 0) > fees.trade_fee_cap_bps:
-        raise RuleSetError(f"{where}: [fees] trade_fee_bps is above trade_fee_cap_bps")
-    _check_positions(rule_set, where)
-    _check_compliance(rule_set.compliance, where)
-    _check_auctions(rule_set.auctions, where)
-    _check_lots(rule_set.trading, where)
-
-
-def _check_lots(trading: Trading | None, where: str) -> None:
-    """Every instrument's lot × tick is a whole fen, as the market's own must be (the
-    listing refuses a contract whose lot and tick are not), and its lot divides the
-    order and block sizes, so both stay reachable in whole lots."""
-    if trading is None:
-        return
-    for code, lot in trading.lots.items():
-        at = f"{where}: [trading] lots.{code}"
-        if lot.quantity_step_g * lot.price_step_fen_per_t % G_PER_T:
-            raise RuleSetError(
-                f"{at}: quantity_step_g × price_step_fen_per_t must be a multiple of "
-                f"{G_PER_T}, so that every lot's cash is whole fen"
-            )
-        for name in ("order_quantity_max_g", "block_quantity_min_g"):
-            own = lot.block_quantity_min_g if name == _LOT_BLOCK_KEY else None
-            if own is not None and own % lot.quantity_step_g:
-                raise RuleSetError(f"{at}: the lot does not divide its own {name}")
-            if own is None and getattr(trading, name) % lot.quantity_step_g:
-                raise RuleSetError(f"{at}: the lot does not divide [trading] {name}")
-
-
-def _check_positions(rule_set: RuleSet, where: str) -> None:
-    """[positions] and the older [trading] keys say one thing, and disclosure ≤ limit."""
-    positions, trading = rule_set.positions, rule_set.trading
-    if positions is None:
-        return
-    if trading is not None:
-        pairs = (
-            ("position_limit_g", trading.position_limit_g, "limit_g", positions.limit_g),
-            (
-                "large_holder_report_g",
-                trading.large_holder_report_g,
-                "disclosure_g",
-                positions.disclosure_g,
-            ),
-        )
-        for old, old_value, new, new_value in pairs:
-            if old_value is not None and old_value != new_value:
-                raise RuleSetError(
-                    f"{where}: [trading] {old} = {old_value} but [positions] {new} = {new_value}"
-                )
-    checks = (
-        ("disclosure_g", positions.disclosure_g, "limit_g", positions.limit_g),
-        (
-            "emitter_disclosure_above_allocation_g",
-            positions.emitter_disclosure_above_allocation_g,
-            "emitter_limit_above_allocation_g",
-            positions.emitter_limit_above_allocation_g,
-        ),
-    )
-    for low_name, low, high_name, high in checks:
-        if low is not None and high is not None and low > high:
-            raise RuleSetError(f"{where}: [positions] {low_name} is above {high_name}")
-
-
-def _check_auctions(auctions: Auctions | None, where: str) -> None:
-    """A bid's cash must be whole fen: the lot times the tick is a multiple of 1 t × 1 fen/t,
-    and the smallest bid is a whole number of lots."""
-    if auctions is None:
-        return
-    lot, tick = auctions.bid_quantity_step_g, auctions.price_step_fen_per_t
-    if lot * tick % G_PER_T:
-        raise RuleSetError(
-            f"{where}: [auctions] bid_quantity_step_g × price_step_fen_per_t must be a "
-            f"multiple of {G_PER_T}, so that every bid's cash is whole fen"
-        )
-    if auctions.bid_quantity_min_g % lot:
-        raise RuleSetError(f"{where}: [auctions] bid_quantity_min_g must be a whole number of lots")
-
-
-def _check_compliance(compliance: Compliance | None, where: str) -> None:
-    """Borrowing is stated whole or not at all, and each range runs upwards."""
-    if compliance is None:
-        return
-    at = f"{where}: [compliance]"
-    borrowing = (compliance.borrowing_shortfall_min_bps, compliance.borrowing_max_bps)
-    if (borrowing[0] is None) != (borrowing[1] is None):
-        raise RuleSetError(
-            f"{at} borrowing_max_bps: borrowing needs both borrowing_shortfall_min_bps "
-            "and borrowing_max_bps, or neither"
-        )
-    ranges = (
-        ("penalty_fine_min_fen", "penalty_fine_max_fen"),
-        ("penalty_market_value_multiple_min", "penalty_market_value_multiple_max"),
-    )
-    for low_name, high_name in ranges:
-        low, high = getattr(compliance, low_name), getattr(compliance, high_name)
-        if low is not None and high is not None and low > high:
-            raise RuleSetError(f"{at} {low_name}: is above {high_name}")
