@@ -284,3 +284,19 @@ def test_decisions_keyed_the_old_way_replay_after_the_backfill(registry: Registr
 
 def _replayed(report: Any) -> Any:
     return replace(report, replayed=True)
+
+
+def test_the_review_queue_holds_the_undecided_events_of_every_day(registry: Registry) -> None:
+    mee, bob = _party(registry, "mee"), _party(registry, "bob")
+    queue = review.undecided_for(mee, registry.store)
+    assert [h.event_id for h in queue] == ["A2", "A3", "B1", "C1"]
+    review.decide(registry, "mee", "q1", queue[0].partner_id, "B1", Decision.REJECT, "too fast")
+    assert [h.event_id for h in review.undecided_for(mee, registry.store)] == ["A2", "A3", "C1"]
+    assert len(review.undecided_for(mee, registry.store, limit=1)) == 1
+    with pytest.raises(Forbidden):
+        review.undecided_for(bob, registry.store)
+
+
+def _party(registry: Registry, party_id: str) -> Any:
+    with registry.store.reader() as uow:
+        return uow.party(party_id)

@@ -70,6 +70,12 @@ def cap_status(store: Store, jurisdiction: str, period: str) -> Row:
     }
 
 
+def capped_periods(store: Store) -> list[tuple[str, str]]:
+    """Every (jurisdiction, period) with a cap, in the order the caps were set."""
+    with store.reader() as uow:
+        return [(str(c["jurisdiction"]), str(c["period"])) for c in db.all_caps(uow)]
+
+
 def _run_view(row: Row) -> Row:
     return {
         "entry_seq": int(row["entry_seq"]),

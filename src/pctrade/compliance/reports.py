@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from pctrade.compliance.integrity import AUCTION_KIND, Integrity
+from pctrade.compliance.offset_room import OffsetRoom, offset_room
 from pctrade.compliance.sql import store as mrv
 from pctrade.compliance.sql import surrenders as db
 from pctrade.compliance.status import Status, StatusReport, status_of
@@ -161,6 +162,29 @@ class Reports:
             rule_set.version,
             tuple(db.entries_of(uow, account_id, jurisdiction, period)),
         )
+
+    def offset_room(self, account_id: int, jurisdiction: str, period: str) -> OffsetRoom:
+        """What the emitter may still surrender as offsets for the period, under the rule
+        set in force today (the one a surrender now would be checked against)."""
+        period_years(period)
+        rule_set = self.rules.in_force(jurisdiction, self.today())
+        offsets, compliance = compliance_rules(rule_set)
+        with self.store.reader() as uow:
+            obligation = self.obligation_of(uow, account_id, jurisdiction, period)
+            counted = so_far(uow, account_id, jurisdiction, period)
+        return offset_room(rule_set.version, offsets, compliance, obligation, counted)
+
+    def periods_of(self, account_id: int) -> list[tuple[str, str]]:
+        """The capped periods that concern an emitter's account (an allocation, a report
+        or a surrender in them), as (jurisdiction, period), newest period first."""
+        found: list[tuple[str, str]] = []
+        with self.store.reader() as uow:
+            for cap in mrv.all_caps(uow):
+                j, p = str(cap["jurisdiction"]), str(cap["period"])
+                concerned = set(self.emitters_of(uow, j, p)) | set(db.totals_of_period(uow, j, p))
+                if account_id in concerned:
+                    found.append((j, p))
+        return sorted(found, key=lambda jp: (jp[1], jp[0]), reverse=True)
 
     def compliance_report(
         self, jurisdiction: str, period: str, price_fen_per_t: int | None = None

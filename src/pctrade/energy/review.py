@@ -101,6 +101,15 @@ def held_for(
     return held(store, day, partner_id, after, limit)
 
 
+def undecided_for(actor: Party, store: Store, limit: int = HELD_PAGE_MAX) -> list[HeldEvent]:
+    """The held events waiting for a decision, oldest day first (the authorities only):
+    the reviewer's queue across days."""
+    if not access.is_authority(actor):
+        raise Forbidden(f"{actor.party_id} may not review held events")
+    with store.reader() as uow:
+        return held_store.undecided(uow, fetch_size(limit, HELD_PAGE_MAX) - 1)
+
+
 def decide(
     registry: Registry,
     actor: str,

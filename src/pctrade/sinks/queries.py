@@ -195,3 +195,36 @@ def _my_project(
         verified_g,
         credits,
     )
+
+
+PROJECTS_SHOWN_MAX = 500
+
+
+def projects_for_review(registry: Registry, limit: int = PROJECTS_SHOWN_MAX) -> list[db.Row]:
+    """Every sink project (by code, at most ``limit``) with its status and its monitoring
+    reports, for the regulator's approvals: projects waiting for approval, reports
+    verified and not yet issued (``issued_g`` below ``removals_g``)."""
+    with registry.store.reader() as uow:
+        found = db.all_projects(uow)[: max(0, min(limit, PROJECTS_SHOWN_MAX))]
+        return [
+            {
+                **{k: p[k] for k in ("code", "name", "jurisdiction", "owner", "status")},
+                "area_m2": int(p["area_m2"]),
+                "units_sold": int(p["units_sold"]),
+                "reports": [
+                    {
+                        k: r[k]
+                        for k in (
+                            "report_id",
+                            "period_start",
+                            "period_end",
+                            "removals_g",
+                            "status",
+                            "issued_g",
+                        )
+                    }
+                    for r in db.reports_of(uow, str(p["code"]))
+                ],
+            }
+            for p in found
+        ]

@@ -340,9 +340,11 @@ def _event(e: FeedEvent, code: str) -> str:
     return _sse(name, e.seq, data)
 
 
-async def _stream(
+async def event_stream(
     store: SqlStore, code: str, resume: int | None, limit: int, poll_s: float, idle_s: float
 ) -> AsyncIterator[str]:
+    """A contract's events as SSE text: the book first (a new client), then each
+    command's book, trade or close event; the web market page streams the same."""
     loop = asyncio.get_running_loop()
     sent, idle_since = 0, loop.time()
     yield f"retry: {max(1, int(poll_s * 1000))}\n\n"
@@ -409,7 +411,7 @@ def stream(
     resume = last_event_id if last_event_id is not None else after_seq
     most = settings.stream_events_max
     events = most if limit is None else min(limit, most)
-    body = _stream(store, code, resume, events, settings.stream_poll_s, settings.stream_idle_s)
+    body = event_stream(store, code, resume, events, settings.stream_poll_s, settings.stream_idle_s)
     return StreamingResponse(
         body,
         media_type="text/event-stream",

@@ -254,3 +254,28 @@ def holds_of(uow: Any, contract_id: int, venue: str, ref_id: int) -> list[Row]:
 
 def all_holds(uow: Any) -> list[Row]:
     return rows.all_in_order(uow, venue_holds, "hold_id")
+
+
+# ---- what a participant or the public reads of the venues --------------------------
+def open_proposals_for(uow: Any, counterparty: str, limit: int) -> list[Row]:
+    """Open block proposals addressed to ``counterparty``, oldest first, on any contract."""
+    c = proposals.c
+    query = (
+        sa.select(proposals)
+        .where(c.counterparty == counterparty, c.outcome.is_(None))
+        .order_by(c.contract_id, c.proposal_id)
+        .limit(limit)
+    )
+    return rows.every(uow.execute(query))
+
+
+def auctions_of(uow: Any, contract_id: int, limit: int) -> list[Row]:
+    """A contract's auctions, newest first."""
+    c = auctions.c
+    query = (
+        sa.select(auctions)
+        .where(c.contract_id == contract_id)
+        .order_by(c.auction_id.desc())
+        .limit(limit)
+    )
+    return rows.every(uow.execute(query))
