@@ -81,4 +81,6 @@ def blocks_for(store: Store, actor: str, limit: int = 50) -> list[Row]:
         acting_party(uow, actor)
         codes = {int(c["contract_id"]): str(c["code"]) for c in db.contracts_all(uow)}
         rows = vdb.open_proposals_for(uow, actor, _limit(limit))
-    return [{"contract": codes[int(r["contract_id"])], **{k: r[k] for k in _PROPOSAL}} for r in rows]
+    return [
+        {"contract": codes[int(r["contract_id"])], **{k: r[k] for k in _PROPOSAL}} for r in rows
+    ]
