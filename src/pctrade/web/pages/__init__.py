@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from pctrade.web.pages import auth, public
+from pctrade.web.pages import auth, desk, market, public, regulator
 
 PAGE_ROUTERS: tuple[ModuleType, ...] = (
     auth,
     public,
+    desk,
+    market,
+    regulator,
 )

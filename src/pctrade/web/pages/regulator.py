@@ -1,0 +1,251 @@
+"""The regulator console (``/web/regulator``): rules, caps, approvals, review,
+surveillance, integrity and fees, each a page of its own under one set of tabs.
+
+Reads come from ``regulator_data`` (the contexts' queries and report services); every
+form posts to the service the API's route calls — ``Compliance.preview`` and
+``run_allocation``, ``Sinks.approve`` and ``issue``, ``CarbonInclusive.issue``,
+``energy.review.decide`` — with the form's own idempotency key.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from pctrade.bootstrap import App
+from pctrade.compliance import commands as cc
+from pctrade.energy import review
+from pctrade.energy.behaviour.review import Decision
+from pctrade.kernel.errors import PctradeError, ValidationError
+from pctrade.ledger.model import Role
+from pctrade.web.forms import FormDep, idempotency_key
+from pctrade.web.pages import regulator_data as data
+from pctrade.web.pages.amounts import positive_int, tonnes_to_g
+from pctrade.web.pages.outcome import Done, Refusal, new_key, refuse, submit
+from pctrade.web.session import WebUser, require_role
+from pctrade.web.templating import render
+
+router = APIRouter()
+RegulatorDep = Annotated[WebUser, Depends(require_role(Role.REGULATOR))]
+VersionQuery = Annotated[
+    str | None, Query(max_length=14, pattern=r"^[A-Z]{2,3}/\d{4}-\d{2}-\d{2}$")
+]
+FIELD_LEN_MAX = 64
+ALLOCATION_KINDS = ("free", "preallocation", "true_up", "auction")
+TABS = (
+    ("", "Rules and caps"),
+    ("/approvals", "Issuance approvals"),
+    ("/review", "Held events"),
+    ("/surveillance", "Surveillance"),
+    ("/integrity", "Integrity report"),
+    ("/fees", "Platform fees"),
+)
+
+
+def _app(request: Request) -> App:
+    app: App = request.app.state.app
+    return app
+
+
+def _field(form: dict[str, str], name: str) -> str:
+    return form.get(name, "").strip()[:FIELD_LEN_MAX]
+
+
+def _render(
+    request: Request, template: str, tab: str, context: dict[str, Any], status: int = 200
+) -> HTMLResponse:
+    base = {"tabs": TABS, "tab": tab, "new_key": new_key, "done": None, "refused": None}
+    return render(request, template, {**base, **context}, status=status)
+
+
+# ---- rules and caps ------------------------------------------------------------------
+def rules_page(
+    request: Request,
+    user: WebUser,
+    *,
+    before: str | None = None,
+    after: str | None = None,
+    preview: Any = None,
+    done: Done | None = None,
+    refused: Refusal | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    app = _app(request)
+    sets = data.rule_sets(app)
+    changes = None
+    if before and after:
+        changes = data.rule_diff(app, before, after)
+    context = {
+        "rule_sets": sets,
+        "before": before or "",
+        "after": after or "",
+        "changes": changes,
+        "caps": data.caps(app, user.party_id),
+        "kinds": ALLOCATION_KINDS,
+        "preview": preview,
+        "done": done,
+        "refused": refused,
+    }
+    return _render(request, "regulator/index.html", "", context, status)
+
+
+@router.get("/regulator", response_class=HTMLResponse)
+def rules(
+    request: Request,
+    user: RegulatorDep,
+    before: Annotated[VersionQuery, Query(alias="from")] = None,
+    after: Annotated[VersionQuery, Query(alias="to")] = None,
+) -> HTMLResponse:
+    return rules_page(request, user, before=before, after=after)
+
+
+def allocation_command(form: dict[str, str]) -> cc.RunAllocation:
+    kind = _field(form, "kind")
+    jurisdiction, period = _field(form, "jurisdiction").upper(), _field(form, "period")
+    if kind == "auction":
+        return cc.RunAllocation(
+            jurisdiction, period, kind, auctioned_g=tonnes_to_g(form.get("auctioned", ""))
+        )
+    installation = cc.InstallationOf(
+        positive_int(form.get("account", ""), "account"),
+        _field(form, "unit_type"),
+        _field(form, "output"),
+        positive_int(form.get("output_units", ""), "output units"),
+    )
+    return cc.RunAllocation(jurisdiction, period, kind, (installation,))
+
+
+@router.post("/regulator/allocations", response_class=HTMLResponse)
+def allocation(request: Request, user: RegulatorDep, form: FormDep) -> HTMLResponse:
+    """Preview an allocation run (writes nothing) or run it (one entry)."""
+    app = _app(request)
+    if form.get("action") == "preview":
+        try:
+            shown = app.compliance.preview(user.party_id, allocation_command(form))
+        except PctradeError as exc:
+            return refuse(request, rules_page, exc, user=user)
+        return rules_page(request, user, preview=shown)
+
+    def write() -> Done:
+        cmd = allocation_command(form)
+        receipt = app.compliance.run_allocation(user.party_id, idempotency_key(form), cmd)
+        return Done("Allocation run recorded", str(receipt.entry.seq), receipt.replayed)
+
+    return submit(request, rules_page, write, user=user)
+
+
+# ---- issuance approvals --------------------------------------------------------------
+def approvals_page(
+    request: Request,
+    user: WebUser,
+    *,
+    done: Done | None = None,
+    refused: Refusal | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    context = {**data.approvals(_app(request)), "done": done, "refused": refused}
+    return _render(request, "regulator/approvals.html", "/approvals", context, status)
+
+
+@router.get("/regulator/approvals", response_class=HTMLResponse)
+def approvals(request: Request, user: RegulatorDep) -> HTMLResponse:
+    return approvals_page(request, user)
+
+
+@router.post("/regulator/approvals/projects", response_class=HTMLResponse)
+def approve_project(request: Request, user: RegulatorDep, form: FormDep) -> HTMLResponse:
+    """Approve a registered sink project: sponsorship opens."""
+
+    def write() -> Done:
+        code = _field(form, "project")
+        row = _app(request).sinks.approve(user.party_id, idempotency_key(form), code)
+        return Done("Project approved", code, row.replayed)
+
+    return submit(request, approvals_page, write, user=user)
+
+
+@router.post("/regulator/approvals/sink-reports", response_class=HTMLResponse)
+def issue_sink_report(request: Request, user: RegulatorDep, form: FormDep) -> HTMLResponse:
+    """Issue PCER for a verified monitoring report: to every sponsor and the buffer."""
+
+    def write() -> Done:
+        report_id = positive_int(form.get("report", ""), "report")
+        issued = _app(request).sinks.issue(user.party_id, idempotency_key(form), report_id)
+        return Done("PCER issued", issued.batch, issued.replayed)
+
+    return submit(request, approvals_page, write, user=user)
+
+
+@router.post("/regulator/approvals/inclusive", response_class=HTMLResponse)
+def issue_inclusive(request: Request, user: RegulatorDep, form: FormDep) -> HTMLResponse:
+    """Issue a verified carbon-inclusive request as one PCER batch."""
+
+    def write() -> Done:
+        issuance_id = positive_int(form.get("issuance", ""), "issuance")
+        done = _app(request).inclusive.issue(user.party_id, idempotency_key(form), issuance_id)
+        return Done("PCER issued", done.batch, done.replayed)
+
+    return submit(request, approvals_page, write, user=user)
+
+
+# ---- held behaviour events -------------------------------------------------------------
+def review_page(
+    request: Request,
+    user: WebUser,
+    *,
+    done: Done | None = None,
+    refused: Refusal | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    held = data.held_events(_app(request), user.party_id)
+    context = {"held": held, "done": done, "refused": refused}
+    return _render(request, "regulator/review.html", "/review", context, status)
+
+
+@router.get("/regulator/review", response_class=HTMLResponse)
+def held(request: Request, user: RegulatorDep) -> HTMLResponse:
+    return review_page(request, user)
+
+
+@router.post("/regulator/review", response_class=HTMLResponse)
+def decide(request: Request, user: RegulatorDep, form: FormDep) -> HTMLResponse:
+    """Release or reject one held event, with the reason (recorded once)."""
+
+    def write() -> Done:
+        decision = form.get("decision", "")
+        if decision not in {str(d) for d in Decision}:
+            raise ValidationError("choose release or reject", code="bad_enum")
+        report = review.decide(
+            _app(request).registry,
+            user.party_id,
+            idempotency_key(form),
+            _field(form, "partner"),
+            form.get("event", "").strip()[:128],
+            Decision(decision),
+            form.get("reason", ""),
+        )
+        what = "Event released" if report.decision == "released" else "Event rejected"
+        return Done(what, report.event_id, report.replayed)
+
+    return submit(request, review_page, write, user=user)
+
+
+# ---- reports -----------------------------------------------------------------------------
+@router.get("/regulator/surveillance", response_class=HTMLResponse)
+def surveillance(request: Request, user: RegulatorDep) -> HTMLResponse:
+    reports = data.surveillance(_app(request), user.party_id)
+    return _render(request, "regulator/surveillance.html", "/surveillance", {"reports": reports})
+
+
+@router.get("/regulator/integrity", response_class=HTMLResponse)
+def integrity(request: Request, user: RegulatorDep) -> HTMLResponse:
+    report = data.integrity(_app(request), user.party_id)
+    return _render(request, "regulator/integrity.html", "/integrity", {"report": report})
+
+
+@router.get("/regulator/fees", response_class=HTMLResponse)
+def fees(request: Request, user: RegulatorDep) -> HTMLResponse:
+    levels = data.fee_levels(_app(request), user.party_id)
+    return _render(request, "regulator/fees.html", "/fees", {"levels": levels})
