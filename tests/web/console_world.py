@@ -14,10 +14,13 @@ services:
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+
+from fastapi.testclient import TestClient
 
 from pctrade import bootstrap, demo_sink_chain
 from pctrade.bootstrap import App
@@ -96,3 +99,28 @@ def register_project(app: App) -> None:
     )
     priced = replace(spec, unit_energy_g=standard.price_g)
     app.sinks.register(FOREST, "w3:sink:register", priced, stand_age_y=STAND_AGE_Y)
+
+
+# ---- reading and posting the pages in TestClient tests --------------------------------
+_HIDDEN = re.compile(r'name="(csrf_token|idempotency_key)" value="([^"]+)"')
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+
+
+def sign_in(client: TestClient, username: str) -> None:
+    fields = dict(_HIDDEN.findall(client.get("/web/login").text))
+    fields |= {"username": username, "password": PASSWORD, "next": ""}
+    answer = client.post("/web/login", data=fields, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+
+
+def form_fields(html: str, action: str, index: int = 0) -> dict[str, str]:
+    """The hidden fields of the ``index``-th form posting to ``action``."""
+    forms = re.findall(rf'<form method="post" action="{re.escape(action)}".*?</form>', html, re.S)
+    return dict(_HIDDEN.findall(forms[index]))
+
+
+def main_text(html: str) -> str:
+    """The page's main content as text, for assertions on what a person reads."""
+    main = html[html.index("<main") : html.index("</main>")]
+    return _SPACE.sub(" ", _TAG.sub(" ", main)).strip()

@@ -1,0 +1,133 @@
+"""The regulator console: rule sets and their diff, caps with an allocation preview,
+approvals, held events to review, surveillance, the integrity report and fee levels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from console_world import NEW_PROJECT, build, copy_demo, form_fields, main_text, prepare, sign_in
+from fastapi.testclient import TestClient
+
+from pctrade.api.app import create_app
+from pctrade.bootstrap import App
+from pctrade.compliance import queries as compliance_queries
+from pctrade.energy import review
+from pctrade.ledger.write import acting_party
+from pctrade.sinks.queries import projects_for_review
+
+
+@pytest.fixture(scope="module")
+def console_app(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    with build(copy_demo(demo_url, tmp_path_factory.mktemp("regulator"))) as app:
+        prepare(app)
+        yield app
+
+
+@pytest.fixture
+def regulator(console_app: App) -> Iterator[TestClient]:
+    with TestClient(create_app(console_app)) as client:
+        sign_in(client, "regulator")
+        yield client
+
+
+def _undecided(app: App) -> list[str]:
+    with app.store.reader() as uow:
+        who = acting_party(uow, "mee")
+    return [h.event_id for h in review.undecided_for(who, app.store)]
+
+
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        ("/web/regulator", ("GD/2022-05-06", "GD 2026", "Cap 265,000,000 t")),
+        ("/web/regulator/approvals", (NEW_PROJECT, "registered", "PCER-GD-CI-2026Q3-001")),
+        ("/web/regulator/review", ("gd-metro-app", "implausible_speed")),
+        ("/web/regulator/surveillance", ("CEA-GD-2026", "No finding.")),
+        ("/web/regulator/integrity", ("GD reconciles", "problems: 0")),
+        ("/web/regulator/fees", ("POOL-GD-0001", "5%")),
+    ],
+)
+def test_each_console_page_shows_its_figures(
+    regulator: TestClient, path: str, shown: tuple[str, ...]
+) -> None:
+    answer = regulator.get(f"{path}?lang=en")
+    assert answer.status_code == 200
+    text = main_text(answer.text)
+    for expected in shown:
+        assert expected in text
+
+
+def test_the_console_is_the_regulators_only(console_app: App) -> None:
+    with TestClient(create_app(console_app)) as client:
+        sign_in(client, "emitter")
+        assert client.get("/web/regulator/integrity").status_code == 403
+
+
+def test_the_diff_lists_what_changed_between_two_rule_sets(regulator: TestClient) -> None:
+    text = main_text(regulator.get("/web/regulator?from=CN/2021-02-01&to=GD/2022-05-06").text)
+    assert "From CN/2021-02-01 to GD/2022-05-06" in text
+    assert "jurisdiction CN GD" in text
+
+
+def test_an_allocation_preview_writes_nothing_and_a_refusal_shows_its_code(
+    regulator: TestClient, console_app: App
+) -> None:
+    before = compliance_queries.cap_status(console_app.store, "GD", "2026")
+    page = regulator.get("/web/regulator?lang=en").text
+    preview = {
+        **form_fields(page, "/web/regulator/allocations"),
+        "jurisdiction": "GD",
+        "period": "2026",
+        "kind": "auction",
+        "auctioned": "1000",
+        "action": "preview",
+    }
+    shown = regulator.post("/web/regulator/allocations?lang=en", data=preview)
+    assert shown.status_code == 200
+    assert "Preview of the auction run of GD 2026 (nothing written)" in main_text(shown.text)
+    assert compliance_queries.cap_status(console_app.store, "GD", "2026") == before
+    refused = regulator.post("/web/regulator/allocations", data={**preview, "period": "2031"})
+    assert refused.status_code == 409 and '<code class="error-code">no_cap</code>' in refused.text
+
+
+def test_approving_a_project_opens_it_once(regulator: TestClient, console_app: App) -> None:
+    page = regulator.get("/web/regulator/approvals?lang=en").text
+    fields = {**form_fields(page, "/web/regulator/approvals/projects"), "project": NEW_PROJECT}
+    done = regulator.post("/web/regulator/approvals/projects?lang=en", data=fields)
+    assert done.status_code == 200 and f"Project approved: {NEW_PROJECT}" in main_text(done.text)
+    status = {p["code"]: p["status"] for p in projects_for_review(console_app.registry)}
+    assert status[NEW_PROJECT] == "approved"
+    again = regulator.post("/web/regulator/approvals/projects?lang=en", data=fields)
+    assert "already done" in again.text
+    assert "Approve" not in main_text(again.text).split(NEW_PROJECT)[1].split("Report")[0]
+    # A new request (another key) to approve it again: it is approved already.
+    refused = regulator.post(
+        "/web/regulator/approvals/projects", data={**fields, "idempotency_key": "another"}
+    )
+    assert refused.status_code == 409
+    assert '<code class="error-code">wrong_project_status</code>' in refused.text
+
+
+def test_a_held_event_is_released_with_a_reason_and_leaves_the_queue(
+    regulator: TestClient, console_app: App
+) -> None:
+    first = _undecided(console_app)[0]
+    page = regulator.get("/web/regulator/review?lang=en").text
+    decision = {
+        **form_fields(page, "/web/regulator/review"),
+        "partner": "gd-metro-app",
+        "event": first,
+        "decision": "release",
+        "reason": "",
+    }
+    refused = regulator.post("/web/regulator/review", data=decision)
+    assert (
+        refused.status_code == 422 and '<code class="error-code">bad_reason</code>' in refused.text
+    )
+    assert _undecided(console_app)[0] == first
+    released = regulator.post(
+        "/web/regulator/review?lang=en", data={**decision, "reason": "GPS checked: a bus"}
+    )
+    assert released.status_code == 200 and f"Event released: {first}" in main_text(released.text)
+    assert first not in _undecided(console_app)
