@@ -4,7 +4,6 @@ the book; surrendering; each form's CSRF check, replay and refusals (TestClient)
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from console_world import (
