@@ -19,6 +19,7 @@ from console_world import (
     prepare,
     sign_in,
 )
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from pctrade.api.app import create_app
@@ -35,9 +36,16 @@ def console_app(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield app
 
 
+@pytest.fixture(scope="module")
+def web(console_app: App) -> FastAPI:
+    """The API and pages over the copy, built once: its first request compiles the
+    templates, and each test's client starts with its own cookies."""
+    return create_app(console_app)
+
+
 @pytest.fixture
-def cement(console_app: App) -> Iterator[TestClient]:
-    with TestClient(create_app(console_app)) as client:
+def cement(web: FastAPI) -> Iterator[TestClient]:
+    with TestClient(web) as client:
         sign_in(client, CEMENT_LOGIN)
         yield client
 
@@ -55,8 +63,8 @@ def test_the_desk_shows_the_obligation_what_is_short_and_the_offset_cap_left(
     assert CEA in text  # a holding
 
 
-def test_a_desk_page_needs_an_emitter(console_app: App) -> None:
-    with TestClient(create_app(console_app)) as client:
+def test_a_desk_page_needs_an_emitter(web: FastAPI) -> None:
+    with TestClient(web) as client:
         answer = client.get("/web/desk", follow_redirects=False)
         assert answer.status_code == 303 and "/web/login?next=" in answer.headers["location"]
         sign_in(client, "regulator")

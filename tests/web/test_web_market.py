@@ -17,6 +17,7 @@ from console_world import (
     prepare,
     sign_in,
 )
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from pctrade.api.app import create_app
@@ -33,9 +34,16 @@ def console_app(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield app
 
 
+@pytest.fixture(scope="module")
+def web(console_app: App) -> FastAPI:
+    """The API and pages over the copy, built once: its first request compiles the
+    templates, and each test's client starts with its own cookies."""
+    return create_app(console_app)
+
+
 @pytest.fixture
-def visitor(console_app: App) -> Iterator[TestClient]:
-    with TestClient(create_app(console_app)) as client:
+def visitor(web: FastAPI) -> Iterator[TestClient]:
+    with TestClient(web) as client:
         yield client
 
 

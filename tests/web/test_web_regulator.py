@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from console_world import NEW_PROJECT, build, copy_demo, form_fields, main_text, prepare, sign_in
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from pctrade.api.app import create_app
@@ -24,9 +25,16 @@ def console_app(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield app
 
 
+@pytest.fixture(scope="module")
+def web(console_app: App) -> FastAPI:
+    """The API and pages over the copy, built once: its first request compiles the
+    templates, and each test's client starts with its own cookies."""
+    return create_app(console_app)
+
+
 @pytest.fixture
-def regulator(console_app: App) -> Iterator[TestClient]:
-    with TestClient(create_app(console_app)) as client:
+def regulator(web: FastAPI) -> Iterator[TestClient]:
+    with TestClient(web) as client:
         sign_in(client, "regulator")
         yield client
 
@@ -58,14 +66,16 @@ def test_each_console_page_shows_its_figures(
         assert expected in text
 
 
-def test_the_console_is_the_regulators_only(console_app: App) -> None:
-    with TestClient(create_app(console_app)) as client:
+def test_the_console_is_the_regulators_only(web: FastAPI) -> None:
+    with TestClient(web) as client:
         sign_in(client, "emitter")
         assert client.get("/web/regulator/integrity").status_code == 403
 
 
 def test_the_diff_lists_what_changed_between_two_rule_sets(regulator: TestClient) -> None:
-    text = main_text(regulator.get("/web/regulator?from=CN/2021-02-01&to=GD/2022-05-06").text)
+    text = main_text(
+        regulator.get("/web/regulator?lang=en&from=CN/2021-02-01&to=GD/2022-05-06").text
+    )
     assert "From CN/2021-02-01 to GD/2022-05-06" in text
     assert "jurisdiction CN GD" in text
 

@@ -133,10 +133,7 @@ def held_on(
 def undecided(uow: UnitOfWork, n: int) -> list[HeldEvent]:
     """Up to ``n`` held events no reviewer has decided yet, oldest day first: what a
     reviewer's queue shows, whatever the day."""
-    sql = (
-        _SELECT
-        + " WHERE d.partner_id IS NULL ORDER BY h.day, h.partner_id, h.event_id LIMIT :n"
-    )
+    sql = _SELECT + " WHERE d.partner_id IS NULL ORDER BY h.day, h.partner_id, h.event_id LIMIT :n"
     return [_held(r) for r in uow.execute(sa.text(sql), {"n": n})]
 
 

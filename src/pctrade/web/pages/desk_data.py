@@ -47,7 +47,7 @@ class Desk:
     contracts: list[Row]
     blocks: list[Row]  # open proposals addressed to the emitter
     auctions: list[Row]  # auctions open for bids, with their contract
-    orders: list[Row]  # the emitter's latest orders
+    orders: list[Row]  # the emitter's latest orders, each with its contract's code
     batches: list[str] = field(default_factory=list)  # what it may surrender from
 
 
@@ -96,11 +96,13 @@ def desk(app: App, party_id: str) -> Desk:
             if h.state == "available" and h.amount > 0 and h.asset != CASH_NAME
         )
     contracts = market.contracts(app.store)
+    codes = {int(c["contract_id"]): str(c["code"]) for c in contracts}
+    orders = market.my_orders(app.store, party_id, limit=ORDERS_SHOWN_MAX)
     return Desk(
         accounts=accounts,
         contracts=contracts,
         blocks=venue_reads.blocks_for(app.store, party_id),
         auctions=open_auctions(app, contracts),
-        orders=market.my_orders(app.store, party_id, limit=ORDERS_SHOWN_MAX),
+        orders=[{**o, "contract": codes.get(int(o["contract_id"]), "")} for o in orders],
         batches=sorted(batches),
     )
