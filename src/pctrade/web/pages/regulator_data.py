@@ -22,7 +22,6 @@ from typing import Any
 from pctrade.bootstrap import App
 from pctrade.compliance import queries as compliance_queries
 from pctrade.energy import review
-from pctrade.energy.sql.held import HeldEvent
 from pctrade.kernel.errors import NotFound
 from pctrade.ledger.write import acting_party
 from pctrade.market import queries as market_queries
@@ -70,7 +69,7 @@ def approvals(app: App) -> Row:
     }
 
 
-def held_events(app: App, actor: str) -> list[HeldEvent]:
+def held_events(app: App, actor: str) -> list[review.HeldEvent]:
     with app.store.reader() as uow:
         who = acting_party(uow, actor)
     return review.undecided_for(who, app.store, HELD_SHOWN)
