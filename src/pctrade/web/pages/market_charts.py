@@ -37,8 +37,8 @@ def price_volume(chart_id: str, code: str, bars: list[Row], language: Language) 
     option = {
         "animation": False,
         "tooltip": {"trigger": "axis"},
-        "legend": {"data": [price_name, volume_name]},
-        "grid": {"left": 56, "right": 56, "bottom": 32, "top": 40},
+        "legend": {"data": [price_name, volume_name], "top": 0},
+        "grid": {"left": 56, "right": 56, "bottom": 32, "top": 56, "containLabel": True},
         "xAxis": {"type": "category", "data": days},
         "yAxis": [
             {"type": "value", "name": _("yuan/t"), "scale": True},

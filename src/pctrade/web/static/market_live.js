@@ -31,6 +31,13 @@
     var body = document.getElementById(id);
     if (!body) { return; }
     body.textContent = "";
+    if (levels.length === 0) {
+      var empty = cell("td", root.getAttribute("data-empty"));
+      empty.setAttribute("colspan", "3");
+      var row = document.createElement("tr");
+      row.appendChild(empty);
+      body.appendChild(row);
+    }
     levels.forEach(function (l) {
       var tr = document.createElement("tr");
       tr.appendChild(cell("th", price(l.price_fen_per_t), "num"));
