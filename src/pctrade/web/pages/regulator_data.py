@@ -31,7 +31,7 @@ from pctrade.rules.diff import diff
 from pctrade.sinks.queries import projects_for_review
 from pctrade.web.pages.market_data import bar_range
 
-HELD_SHOWN = 50
+HELD_SHOWN = 20
 FEES_SHOWN = 200
 ISSUANCES_SHOWN = 200
 Row = dict[str, Any]
