@@ -51,7 +51,7 @@ def _undecided(app: App) -> list[str]:
         ("/web/regulator", ("GD/2022-05-06", "GD 2026", "Cap 265,000,000 t")),
         ("/web/regulator/approvals", (NEW_PROJECT, "registered", "PCER-GD-CI-2026Q3-001")),
         ("/web/regulator/review", ("gd-metro-app", "implausible_speed")),
-        ("/web/regulator/surveillance", ("CEA-GD-2026", "No finding.")),
+        ("/web/regulator/surveillance", ("CEA-GD-2026", "concentration Nov 23, 2026 lvyuan")),
         ("/web/regulator/integrity", ("GD reconciles", "problems: 0")),
         ("/web/regulator/fees", ("POOL-GD-0001", "5%")),
     ],
