@@ -58,7 +58,10 @@ def login(request: Request, fields: FormDep) -> Response:
         )
     except (AuthenticationError, Throttled) as exc:
         context = {"next": fields.get("next", ""), "username": username}
-        return render_refused(request, "auth/login.html", context, exc)
+        refused = render_refused(request, "auth/login.html", context, exc)
+        if isinstance(exc, Throttled):
+            refused.headers["Retry-After"] = str(exc.retry_after_s)
+        return refused
     root = request.scope.get("root_path", "")
     with app.store.reader() as uow:
         party = uow.party(issued.party_id)
