@@ -127,7 +127,13 @@ def test_an_emitter_buys_on_the_book_and_surrenders_in_english(
     obligation.locator(f"#sb-{account}-2026-1").select_option("CEA-GD-ALLOC-2026-001")
     obligation.locator(f"#sq-{account}-2026-1").fill("980")
     obligation.locator(f"#sb-{account}-2026-2").select_option("CCER-CN-AFF0012-2024-001")
+    obligation.locator(f"#sq-{account}-2026-2").fill("40")
+    live = obligation.get_by_test_id("offset-live")  # CCER is from outside Guangdong
+    assert "counts 40 t of offsets: 60 t may still count" in live.inner_text()
+    assert "would be refused" in live.inner_text()
     obligation.locator(f"#sq-{account}-2026-2").fill("20")
+    assert "60 t" not in live.inner_text()
+    assert "80 t may still count after it, 10 t of them" in live.inner_text()
     obligation.get_by_role("button", name="Surrender").click()
     assert "Units surrendered" in page.get_by_test_id("done").inner_text()
     obligation = page.get_by_test_id("obligation-GD-2026")

@@ -16,7 +16,8 @@ from pctrade.bootstrap import App
 from pctrade.compliance.offset_room import OffsetRoom
 from pctrade.compliance.reports import EmitterStatus
 from pctrade.ledger import queries as ledger
-from pctrade.ledger.model import CASH_NAME, Account, HolderType
+from pctrade.kernel.errors import ValidationError
+from pctrade.ledger.model import CASH_NAME, Account, Denomination, HolderType
 from pctrade.market import queries as market
 from pctrade.market import venue_reads
 
@@ -34,11 +35,37 @@ class Obligation:
 
 
 @dataclass(frozen=True, slots=True)
+class SurrenderBatch:
+    """A batch the account may surrender from: its name says what it is and where from
+    (``Denomination``), so the desk can tell offsets and non-local offsets apart live."""
+
+    name: str
+    instrument: str
+    jurisdiction: str
+    available_g: int
+
+
+@dataclass(frozen=True, slots=True)
 class EmitterAccount:
     account: Account
     holdings: list[ledger.Holding]
     holds: list[Row]
     obligations: list[Obligation]
+    batches: list[SurrenderBatch] = field(default_factory=list)
+
+
+def surrender_batches(holdings: list[ledger.Holding]) -> list[SurrenderBatch]:
+    """The credit batches available in ``holdings`` (cash and energy are not batches)."""
+    found = []
+    for h in holdings:
+        if h.state != "available" or h.amount <= 0 or h.asset == CASH_NAME:
+            continue
+        try:
+            d = Denomination.parse(h.asset)
+        except ValidationError:
+            continue
+        found.append(SurrenderBatch(h.asset, str(d.instrument), d.jurisdiction, h.amount))
+    return sorted(found, key=lambda b: b.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +75,6 @@ class Desk:
     blocks: list[Row]  # open proposals addressed to the emitter
     auctions: list[Row]  # auctions open for bids, with their contract
     orders: list[Row]  # the emitter's latest orders, each with its contract's code
-    batches: list[str] = field(default_factory=list)  # what it may surrender from
 
 
 def emitter_accounts(app: App, party_id: str) -> list[Account]:
@@ -84,16 +110,16 @@ def open_auctions(app: App, contracts: list[Row]) -> list[Row]:
 def desk(app: App, party_id: str) -> Desk:
     """Everything the desk shows to ``party_id`` (an emitter or its agent)."""
     accounts = []
-    batches: set[str] = set()
     for account in emitter_accounts(app, party_id):
         view = ledger.account_view(app.store, account.account_id)
         accounts.append(
-            EmitterAccount(account, view.holdings, view.holds, obligations(app, account.account_id))
-        )
-        batches.update(
-            h.asset
-            for h in view.holdings
-            if h.state == "available" and h.amount > 0 and h.asset != CASH_NAME
+            EmitterAccount(
+                account,
+                view.holdings,
+                view.holds,
+                obligations(app, account.account_id),
+                surrender_batches(view.holdings),
+            )
         )
     contracts = market.contracts(app.store)
     codes = {int(c["contract_id"]): str(c["code"]) for c in contracts}
@@ -104,5 +130,4 @@ def desk(app: App, party_id: str) -> Desk:
         blocks=venue_reads.blocks_for(app.store, party_id),
         auctions=open_auctions(app, contracts),
         orders=[{**o, "contract": codes.get(int(o["contract_id"]), "")} for o in orders],
-        batches=sorted(batches),
     )
