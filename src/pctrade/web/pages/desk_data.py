@@ -15,8 +15,8 @@ from typing import Any
 from pctrade.bootstrap import App
 from pctrade.compliance.offset_room import OffsetRoom
 from pctrade.compliance.reports import EmitterStatus
-from pctrade.ledger import queries as ledger
 from pctrade.kernel.errors import ValidationError
+from pctrade.ledger import queries as ledger
 from pctrade.ledger.model import CASH_NAME, Account, Denomination, HolderType
 from pctrade.market import queries as market
 from pctrade.market import venue_reads
