@@ -63,6 +63,7 @@ class Line:
             "vintage": u.vintage,
             "quantity_g": u.quantity_g,
             "offset": self.offset,
+            "methodology": u.methodology,
         }
 
 
