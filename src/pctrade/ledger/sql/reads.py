@@ -153,7 +153,10 @@ class Reads(UnitBase):
         return found
 
     def batches(self) -> list[Batch]:
-        sql = "SELECT asset_id, denomination, issued_g, issued_seq, methodology FROM batches ORDER BY asset_id"
+        sql = (
+            "SELECT asset_id, denomination, issued_g, issued_seq, methodology FROM batches"
+            " ORDER BY asset_id"
+        )
         return [_batch(r) for r in self._q(sql)]
 
     def batches_page(self, after: AssetId, n: int) -> list[Batch]:
