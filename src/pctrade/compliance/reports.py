@@ -8,8 +8,9 @@ and the cap-integrity report.
   a B then means "not yet");
 - ``compliance_report``: every emitter with an obligation or a surrender in the period,
   with the counts per status, the total shortfall and the offsets used;
-- ``integrity``: the cap-integrity report, from the journal alone
-  (``compliance.integrity``), streamed in one read snapshot.
+- ``integrity``: the cap-integrity report, from the journal alone, in one read
+  snapshot: its sums in SQL (``compliance.integrity_sets``), the same figures as the
+  fold of ``compliance.integrity`` (``integrity_by_fold``), which ``verify`` runs.
 
 The status reads the surrender rows (what has counted) and the obligation from MRV;
 the integrity report reads nothing but the journal.
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from pctrade.compliance.integrity import AUCTION_KIND, Integrity
+from pctrade.compliance.integrity_sets import integrity_of
 from pctrade.compliance.sql import store as mrv
 from pctrade.compliance.sql import surrenders as db
 from pctrade.compliance.status import Status, StatusReport, status_of
@@ -194,7 +196,14 @@ class Reports:
         }
 
     def integrity(self) -> Integrity:
-        """The cap-integrity report, from the journal alone (one read snapshot)."""
+        """The cap-integrity report, from the journal alone (one read snapshot), its sums
+        taken in SQL (``compliance.integrity_sets``)."""
+        with self.store.reader() as uow:
+            return integrity_of(uow)
+
+    def integrity_by_fold(self) -> Integrity:
+        """The same report by feeding every entry through ``Integrity`` in Python: what
+        ``verify`` runs; kept to hold the set-based report to it."""
         report = Integrity()
         with self.store.reader() as uow:
             for entry in uow.stream_journal():

@@ -167,11 +167,15 @@ def _unit_figures(u: JsonDict) -> JsonDict:
 
 def recorded(entry: StoredEntry) -> Recorded | None:
     """The entry's figures, or None when its payload lacks them (a problem to flag)."""
-    p = entry.header.payload
+    return recorded_of(entry.header.seq, entry.header.payload)
+
+
+def recorded_of(seq: int, p: JsonDict) -> Recorded | None:
+    """A surrender's figures from its seq and payload (None: the payload lacks them)."""
     try:
         units = tuple(_unit_figures(u) for u in p["units"])
         return Recorded(
-            entry.header.seq,
+            seq,
             int(p["account"]),
             str(p["jurisdiction"]),
             str(p["period"]),
