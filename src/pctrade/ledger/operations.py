@@ -210,7 +210,7 @@ METHODOLOGY_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 def check_methodology(value: str) -> str:
     """A batch's stated methodology, or ``bad_methodology``."""
-    if not isinstance(value, str) or METHODOLOGY_RE.match(value) is None:
+    if not isinstance(value, str) or METHODOLOGY_RE.fullmatch(value) is None:
         raise ValidationError(f"not a methodology's name: {value!r}", code="bad_methodology")
     return value
 
