@@ -209,14 +209,16 @@ def _seed(app: App, cea: str, pair: list[int], postings: int) -> None:
     entries = (
         "INSERT INTO entries (seq, op_type, actor, idem_key, request_hash, ts, payload, "
         "corrects_seq, posting_count, prev_hash, hash) "
-        f"SELECT :base + i + 1, 'transfer', 'bench-seed', 'seed-' || i, :h, :ts, '{{}}', "
+        # Keys of one width, so that the (actor, key) index grows at its end.
+        "SELECT :base + i + 1, 'transfer', 'bench-seed', 'seed-' || (1000000000 + i), :h, :ts, "
+        "'{}', "
         f"NULL, 2, :h, :h FROM {series}"
     )
     rows = (
         "INSERT INTO postings (seq, idx, account_id, asset_id, state, delta) "
         "SELECT :base + i + 1, k, CASE WHEN (i + k) % 2 = 0 THEN :a ELSE :b END, :asset, 0, "
         f"CASE WHEN k = 0 THEN -1 ELSE 1 END FROM {series} "
-        "CROSS JOIN (SELECT 0 AS k UNION ALL SELECT 1) AS two ORDER BY i, k"
+        "CROSS JOIN (SELECT 0 AS k UNION ALL SELECT 1) AS two"
     )
     params = {"n": n, "base": base, "h": h, "ts": NOW.isoformat(), "a": a, "b": b}
     with timer() as t, engine.begin() as conn:

@@ -35,7 +35,7 @@ _SURRENDERED = int(State.SURRENDERED)
 def integrity_of(uow: Any) -> Integrity:
     """The cap-integrity report of the journal ``uow`` reads (one snapshot)."""
     report = Integrity()
-    report.entries, report.postings = q.journal_size(uow)
+    report.entries = q.entry_count(uow)
     for seq, payload in q.cea_issues(uow):
         batch = payload.get("batch")
         if isinstance(batch, dict) and batch.get("instrument") == "CEA":
@@ -51,16 +51,17 @@ def _held_and_terminal(uow: Any, report: Integrity) -> list[tuple[int, dict[str,
     by_jurisdiction: dict[str, list[int]] = {}
     for asset, jurisdiction in sorted(report.cea.items()):
         by_jurisdiction.setdefault(jurisdiction, []).append(asset)
+    report.postings, held = q.postings_and_held(uow, by_jurisdiction)
+    for jurisdiction, grams in held.items():
+        report.allowances[jurisdiction].held_g += grams
     surrendered_seqs: list[int] = []
-    for jurisdiction, assets in sorted(by_jurisdiction.items()):
-        a = report.allowances[jurisdiction]
-        a.held_g += q.held_g(uow, assets)
-        for seq, _asset, state, delta in q.terminal_postings(uow, assets):
-            if state in _CANCELLED:
-                a.cancelled.add(delta, seq)
-            elif state == _SURRENDERED:
-                a.surrendered_postings_g += delta
-                surrendered_seqs.append(seq)
+    for seq, asset, state, delta in q.terminal_postings(uow, sorted(report.cea)):
+        a = report.allowances[report.cea[asset]]
+        if state in _CANCELLED:
+            a.cancelled.add(delta, seq)
+        elif state == _SURRENDERED:
+            a.surrendered_postings_g += delta
+            surrendered_seqs.append(seq)
     return q.plain_surrenders(uow, surrendered_seqs)
 
 

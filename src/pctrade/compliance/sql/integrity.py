@@ -7,9 +7,9 @@ SQL so that no Python runs per posting. Three kinds of read:
   that issued a CEA batch (found by ``batches.issued_seq``, their figures from their
   own ``batch`` payload), the compliance entries (``store.entries``,
   ``surrenders.surrender_entries``), and plain ``surrender`` entries;
-- one pass over the postings per jurisdiction for what its allowances hold in every
-  state but the terminal ones (a conditional sum, no GROUP BY: SQLite would sort 10 M
-  rows for one);
+- one pass over the postings that counts them and sums, per jurisdiction, what its
+  allowances hold in every state but the terminal ones (a conditional sum per
+  jurisdiction, no GROUP BY: SQLite would sort 10 M rows for one);
 - one pass returning the postings into terminal states (surrendered, retired,
   cancelled) of CEA batches, few next to the rest, in journal order, so that each
   figure keeps the seqs it sums.
@@ -39,12 +39,38 @@ def _chunks(values: Sequence[int]) -> Iterator[list[int]]:
         yield list(values[start : start + IN_CHUNK_MAX])
 
 
-def journal_size(uow: Any) -> tuple[int, int]:
-    """The journal's entries and postings (each entry records its posting count)."""
-    row = uow.execute(
-        sa.text("SELECT COUNT(*), COALESCE(SUM(posting_count), 0) FROM entries")
-    ).one()
-    return int(row[0]), int(row[1])
+def entry_count(uow: Any) -> int:
+    """The journal's entries (a count the database takes from an index, not the rows)."""
+    return int(uow.execute(sa.text("SELECT COUNT(*) FROM entries")).scalar_one())
+
+
+def postings_and_held(uow: Any, assets_of: dict[str, list[int]]) -> tuple[int, dict[str, int]]:
+    """In one pass: the journal's postings, and per jurisdiction Σ of its batches'
+    postings in every state but the terminal ones and the source (what holders keep:
+    available, frozen, …). Beyond ``IN_CHUNK_MAX`` batches, one more pass per chunk."""
+    excluded = ", ".join(str(s) for s in (*_TERMINAL, _SOURCE))
+    parts: list[tuple[str, list[int]]] = [
+        (j, chunk) for j, assets in sorted(assets_of.items()) for chunk in _chunks(assets)
+    ]
+    held = dict.fromkeys(assets_of, 0)
+    # One pass for every jurisdiction while the batches fit one statement's parameters.
+    fits = sum(len(c) for _, c in parts) <= IN_CHUNK_MAX
+    passes = [parts] if fits else [[p] for p in parts]
+    count = 0
+    for chosen in passes:
+        columns = ["COUNT(*)"] + [
+            f"COALESCE(SUM(CASE WHEN asset_id IN :a{i} AND state NOT IN ({excluded}) "
+            "THEN delta ELSE 0 END), 0)"
+            for i in range(len(chosen))
+        ]
+        query = sa.text(f"SELECT {', '.join(columns)} FROM postings").bindparams(
+            *(sa.bindparam(f"a{i}", expanding=True) for i in range(len(chosen)))
+        )
+        row = uow.execute(query, {f"a{i}": c for i, (_, c) in enumerate(chosen)}).one()
+        count = int(row[0])
+        for (jurisdiction, _), total in zip(chosen, row[1:], strict=True):
+            held[jurisdiction] += int(total)
+    return count, held
 
 
 def cea_issues(uow: Any) -> list[tuple[int, dict[str, Any]]]:
@@ -54,17 +80,6 @@ def cea_issues(uow: Any) -> list[tuple[int, dict[str, Any]]]:
         "(SELECT issued_seq FROM batches WHERE instrument = 'CEA') ORDER BY seq"
     )
     return [(int(seq), _payload(p)) for seq, p in uow.execute(query)]
-
-
-def held_g(uow: Any, assets: Sequence[int]) -> int:
-    """Σ of these batches' postings in every state but the terminal ones and the source:
-    what their holders keep (available, frozen, …)."""
-    excluded = ", ".join(str(s) for s in (*_TERMINAL, _SOURCE))
-    query = sa.text(
-        "SELECT COALESCE(SUM(delta), 0) FROM postings "
-        f"WHERE asset_id IN :assets AND state NOT IN ({excluded})"
-    ).bindparams(sa.bindparam("assets", expanding=True))
-    return sum(int(uow.execute(query, {"assets": c}).scalar_one()) for c in _chunks(assets))
 
 
 def terminal_postings(uow: Any, assets: Sequence[int]) -> list[tuple[int, int, int, int]]:
