@@ -115,9 +115,11 @@ class ComplianceWorld:
         return report_id
 
 
-def build(store: SqlStore, *, shipped_gd: bool = False) -> ComplianceWorld:
+def build(
+    store: SqlStore, *, shipped_gd: bool = False, rules: RuleBook | None = None
+) -> ComplianceWorld:
     clock = SetClock(NOW)
-    app = bootstrap.build(store, clock=clock, rules=rule_book(shipped_gd))
+    app = bootstrap.build(store, clock=clock, rules=rules or rule_book(shipped_gd))
     reg = app.registry
     reg.open_account("registry", "o-reg", c.OpenAccount(REGULATOR, Role.REGULATOR, "Regulator"))
     accounts: dict[str, int] = {}

@@ -151,3 +151,15 @@ def test_plan_refuses_a_batch_named_twice() -> None:
     with pytest.raises(ValidationError) as refused:
         plan_compliance_surrender(EMITTER, [line, line], d)
     assert refused.value.code == "bad_request"
+
+
+def test_a_recorded_debt_admits_its_grams_on_top_of_the_emissions_and_no_more() -> None:
+    entry = _surrender(5, 1_050, 0, Surrendered())  # 50 g beyond the verified 1,000
+    codes = [p.code for p in check_compliance_surrender(entry)]
+    assert codes == ["surrender_exceeds_obligation"]
+    with_debt = {**entry.header.payload, "debt_g": 50}
+    owed = replace(entry, header=replace(entry.header, payload=with_debt))
+    assert list(check_compliance_surrender(owed)) == []
+    short_debt = {**entry.header.payload, "debt_g": 49}
+    short = replace(entry, header=replace(entry.header, payload=short_debt))
+    assert [p.code for p in check_compliance_surrender(short)] == ["surrender_exceeds_obligation"]

@@ -316,3 +316,18 @@ def test_a_replayed_retirement_returns_the_same_certificate(funded: World) -> No
     assert again.status_code == 201 and again.json() == first.json()
     assert again.headers["Idempotent-Replayed"] == "true"
     assert _balance(funded, "bob", BATCH, "retired") == 5
+
+
+def test_a_batch_issued_with_its_methodology_shows_it(funded: World) -> None:
+    body = {
+        "denomination": "CCER-CN-AFF0011-2026Q3-001",
+        "allocations": [{"account": funded.accounts["alice"], "quantity_g": 1_000}],
+        "methodology": "CCER-14-001-V01",
+    }
+    r = funded.post("registry", "/batches", body)
+    assert r.status_code == 201, r.text
+    one = funded.get("alice", "/batches/CCER-CN-AFF0011-2026Q3-001").json()
+    assert one["methodology"] == "CCER-14-001-V01"
+    assert funded.get("alice", f"/batches/{BATCH}").json()["methodology"] is None
+    bad = funded.post("registry", "/batches", {**body, "methodology": "no spaces"})
+    assert bad.status_code == 422

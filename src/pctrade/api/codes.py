@@ -212,6 +212,7 @@ CODES: Final[Mapping[int, tuple[str, ...]]] = {
         "bad_idempotency_key",
         "bad_jurisdiction",
         "bad_limit",
+        "bad_methodology",
         "bad_model",
         "bad_name",
         "bad_output",

@@ -269,6 +269,15 @@ class BatchCreate(Body):
     allocations: Annotated[
         list[Allocation], Field(min_length=1, max_length=RECIPIENTS_PER_REQUEST_MAX)
     ]
+    methodology: Annotated[
+        str | None,
+        Field(
+            max_length=64,
+            pattern=r"^[A-Za-z0-9._-]{1,64}$",
+            description="the methodology the units were credited under (CCER-14-001-V01),"
+            " which surrender checks against the rule set's admitted ones",
+        ),
+    ] = None
 
 
 class BatchPublic(Out):
@@ -281,6 +290,7 @@ class BatchPublic(Out):
     serial: int
     issued_g: int
     issued_seq: int
+    methodology: str | None = None  # as the issuer stated it; None: not stated
 
 
 class BatchPagePublic(Out):

@@ -141,6 +141,7 @@ def batch(b: Batch) -> s.BatchPublic:
         serial=d.serial,
         issued_g=b.issued_g,
         issued_seq=b.issued_seq,
+        methodology=b.methodology,
     )
 
 

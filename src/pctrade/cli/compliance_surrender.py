@@ -106,11 +106,9 @@ def status(
 
 
 def _print_status(s: dict[str, Any]) -> None:
-    owed = (
-        "not verified 未核证"
-        if s["verified_emissions_g"] is None
-        else render.carbon(s["verified_emissions_g"])
-    )
+    owed = "not verified 未核证" if s["owed_g"] is None else render.carbon(s["owed_g"])
+    if s["debt_g"]:
+        owed += f" (incl. true-up debt 核定差额 {render.carbon(s['debt_g'])})"
     final = "final 已过期限" if s["final"] else f"provisional 截止 {s['deadline']}"
     console.print(
         f"account {s['account_id']} · {s['jurisdiction']} {s['period']}: status {s['status']} "

@@ -160,6 +160,12 @@ def issue(
     file: Annotated[
         Path | None, typer.Option("--file", help="CSV of account,quantity for bulk issuance.")
     ] = None,
+    methodology: Annotated[
+        str | None,
+        typer.Option(
+            "--methodology", help="What the units were credited under, e.g. CCER-14-001-V01."
+        ),
+    ] = None,
     db: DbOption = None,
     actor: ActorOption = SYSTEM_OWNER,
     key: KeyOption = None,
@@ -175,7 +181,7 @@ def issue(
                 raise ValidationError("--to needs --quantity", code="missing_field")
             ids = array("q", [parse_account_ref(to or "")])
             amounts = array("q", [parse_carbon_g(quantity)])
-        cmd = c.Issue(denomination, ids, amounts)
+        cmd = c.Issue(denomination, ids, amounts, methodology)
     r = _write(db, actor, key, lambda reg, k: reg.issue(actor, k, cmd))
     batch = r.payload["batch"]
     console.print(

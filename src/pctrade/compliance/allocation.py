@@ -7,6 +7,12 @@ factor a whole number of basis points. The unit gets ``preallocation_bps`` of th
 figure for its prior year's output in advance, and the difference once its actual
 output is verified (the true-up, which may take allowances back).
 
+Fujian's annual dynamic management (配额年度动态管理) is the same pre-allocation and
+true-up each year, the true-up's figure bounded by the year's verified emissions
+(``dynamically_adjusted_g``): a gap (allocation below emissions) or a surplus (above)
+beyond the rule set's share of the emissions is void, so the figure is moved to the
+bound.
+
 Rounding: each product is exact in integers until the one division by the factors'
 basis points, which rounds **down**, so that no allocation ever gives a gram more than
 the method says and the sum of allocations cannot pass a cap that the exact figures fit.
@@ -76,6 +82,33 @@ def free_allocation_g(installation: Installation) -> int:
 def preallocation_g(prior_year: Installation, preallocation_bps: int) -> int:
     """What is given in advance: ``preallocation_bps`` of the prior year's figure."""
     return free_allocation_g(prior_year) * preallocation_bps // BPS
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """How far a dynamically adjusted allocation may fall below (gap) or rise above
+    (surplus) the verified emissions, in basis points of them; None: unbounded."""
+
+    gap_max_bps: int | None
+    surplus_max_bps: int | None
+
+
+def dynamically_adjusted_g(method_g: int, verified_g: int, band: Band) -> int:
+    """The method's figure for the verified year, moved into the band around the
+    verified emissions. Each bound is rounded so that it never gives a gram more: the
+    lowest allocation is the emissions less the allowed gap rounded **up**, the highest
+    the emissions plus the allowed surplus rounded **down**."""
+    if method_g < 0 or verified_g < 0:
+        raise ValidationError("allocations and emissions are never negative", code="bad_output")
+    low = 0
+    if band.gap_max_bps is not None:
+        low = verified_g * (BPS - band.gap_max_bps) // BPS
+    if method_g < low:
+        return low
+    if band.surplus_max_bps is not None:
+        high = verified_g + verified_g * band.surplus_max_bps // BPS
+        return min(method_g, high)
+    return method_g
 
 
 def true_up_g(actual_year: Installation, preallocated_g: int) -> int:

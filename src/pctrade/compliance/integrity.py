@@ -36,7 +36,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pctrade.compliance.model import AllocationKind, ComplianceOp
-from pctrade.compliance.surrendering import SURRENDER, recorded
+from pctrade.compliance.surrendering import SURRENDER, Recorded, recorded
 from pctrade.ledger.invariants import Problem, StoredEntry
 from pctrade.ledger.journal import JsonDict
 from pctrade.ledger.model import State
@@ -165,7 +165,7 @@ class Integrity:
         self.postings += len(entry.postings)
         batch = h.payload.get("batch")
         if isinstance(batch, dict) and batch.get("instrument") == "CEA":
-            self._issued(batch, h.seq)
+            self.issued(batch, h.seq)
         if self.cea:
             self._postings(entry)
         if h.op_type.startswith(_COMPLIANCE_PREFIX):
@@ -176,7 +176,8 @@ class Integrity:
                 self._of(self.cea[asset]).surrendered.add(int(h.payload["quantity"]), h.seq)
         return iter(())
 
-    def _issued(self, batch: JsonDict, seq: int) -> None:
+    def issued(self, batch: JsonDict, seq: int) -> None:
+        """An issuing entry's batch: a CEA batch is its jurisdiction's allocation."""
         try:
             asset, jurisdiction = int(batch["asset_id"]), str(batch["jurisdiction"])
             issued = int(batch["issued_g"])
@@ -209,17 +210,27 @@ class Integrity:
             jurisdiction, period = str(p["jurisdiction"]), str(p["period"])
         except KeyError:
             return
+        net = _allocated_net(entry) if h.op_type in ALLOCATION_OPS else 0
+        self.capped_or_allocated(h.op_type, h.seq, p, jurisdiction, period, net)
+
+    def capped_or_allocated(
+        self, op_type: str, seq: int, p: JsonDict, jurisdiction: str, period: str, net_g: int
+    ) -> None:
+        """A cap entry, or an allocation entry that gave ``net_g`` (issued − taken back)."""
         figures = self._period(jurisdiction, period)
-        if h.op_type == CAP_OP and "cap_g" in p:
-            figures.cap = Figure(int(p["cap_g"]), [h.seq])  # a later cap replaces it
-        if h.op_type in ALLOCATION_OPS:
+        if op_type == CAP_OP and "cap_g" in p:
+            figures.cap = Figure(int(p["cap_g"]), [seq])  # a later cap replaces it
+        if op_type in ALLOCATION_OPS:
             drawn = figures.auctioned if p.get("kind") == AUCTION_KIND else figures.free
-            drawn.add(_allocated_net(entry), h.seq)
+            drawn.add(net_g, seq)
 
     def _surrender(self, entry: StoredEntry) -> None:
         r = recorded(entry)
-        if r is None:
-            return  # the entry's own check flags it
+        if r is not None:  # else the entry's own check flags it
+            self.surrendered(r)
+
+    def surrendered(self, r: Recorded) -> None:
+        """A ``compliance_surrender`` entry's units, counted."""
         a = self._of(r.jurisdiction)
         figures = self._period(r.jurisdiction, r.period)
         for u in r.units:

@@ -16,6 +16,10 @@ Four op types (their strings are hashed into the journal: never renamed):
 - ``emissions_report``: one step of an emitter's annual report (submit, verify, send
   back, confirm). No postings; the payload is the step, its figure and the rule set.
 
+A true-up under a dynamic adjustment (Fujian) also records ``adjustment``: the band it
+applied and, per emitter, the method's figure, the verified emissions and the final
+figure, which replay recomputes (``compliance.allocation.dynamically_adjusted_g``).
+
 Every allocation entry records what the cap holds and what the jurisdiction's runs
 have drawn from it once this run is in (``drawn_g``: Σ granted − Σ taken of every run,
 auctions included); replay (``CapTracker``) recomputes that sum from the journal alone
@@ -32,6 +36,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from pctrade.compliance.allocation import Band, dynamically_adjusted_g
 from pctrade.compliance.emissions import SourceStream, emissions_g
 from pctrade.kernel.errors import PctradeError, ValidationError
 from pctrade.kernel.limits import INT64_MAX
@@ -155,6 +160,32 @@ class Line:
 
 
 @dataclass(frozen=True, slots=True)
+class Adjusted:
+    """One emitter's dynamically adjusted figure: the method's, the verified emissions
+    it was bounded by, and the final one the true-up settles to."""
+
+    account_id: AccountId
+    method_g: int
+    verified_g: int
+    final_g: int
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """A true-up's dynamic adjustment: the band, and every emitter's figures."""
+
+    band: Band
+    figures: tuple[Adjusted, ...]
+
+    def payload(self) -> JsonDict:
+        return {
+            "gap_max_bps": self.band.gap_max_bps,
+            "surplus_max_bps": self.band.surplus_max_bps,
+            "figures": [[a.account_id, a.method_g, a.verified_g, a.final_g] for a in self.figures],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Run:
     """What an allocation run cites and draws: the cap, and what earlier runs drew."""
 
@@ -165,6 +196,7 @@ class Run:
     cap_g: int
     drawn_before_g: int
     lines: tuple[Line, ...] = field(default=())
+    adjustment: Adjustment | None = None
 
     @property
     def granted_g(self) -> int:
@@ -208,7 +240,9 @@ def plan_allocate(run: Run, batch: Batch | None) -> Plan:
 
 
 def _run_payload(run: Run) -> JsonDict:
+    adjusted = {} if run.adjustment is None else {"adjustment": run.adjustment.payload()}
     return {
+        **adjusted,
         "jurisdiction": run.jurisdiction,
         "period": run.period,
         "kind": str(run.kind),
@@ -279,6 +313,22 @@ def check_allocate(entry: StoredEntry) -> Iterator[Problem]:
         yield Problem("compliance_allocation_mismatch", "an auction issues to the auction", seq)
     if isinstance(p.get("drawn_g"), int) and p["drawn_g"] > int(p.get("cap_g", 0)):
         yield Problem("allocation_exceeds_cap", "the run drew beyond the cap", seq)
+    if "adjustment" in p and not _adjustment_holds(p["adjustment"]):
+        yield Problem("compliance_allocation_mismatch", "an adjusted figure is not the band's", seq)
+
+
+def _adjustment_holds(recorded: object) -> bool:
+    """Every final figure is the method's bounded by the verified emissions."""
+    if not isinstance(recorded, dict):
+        return False
+    try:
+        band = Band(recorded["gap_max_bps"], recorded["surplus_max_bps"])
+        return all(
+            int(final) == dynamically_adjusted_g(int(method), int(verified), band)
+            for _, method, verified, final in recorded["figures"]
+        )
+    except (KeyError, TypeError, ValueError, PctradeError):
+        return False
 
 
 # ---- emissions reports -------------------------------------------------------------

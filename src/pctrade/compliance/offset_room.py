@@ -35,6 +35,7 @@ class OffsetRoom:
     verified_emissions_g: int | None
     allocation_g: int
     surrendered_g: int
+    debt_g: int = 0  # a true-up's debt, surrendered on top of the verified emissions
 
     @property
     def offsets_left_g(self) -> int | None:
@@ -53,7 +54,7 @@ class OffsetRoom:
         """What is still to surrender for the obligation (None until it is known)."""
         if self.verified_emissions_g is None:
             return None
-        return max(0, self.verified_emissions_g - self.surrendered_g)
+        return max(0, self.verified_emissions_g + self.debt_g - self.surrendered_g)
 
 
 def offset_room(
@@ -83,4 +84,5 @@ def offset_room(
         verified_emissions_g=obligation.verified_emissions_g,
         allocation_g=obligation.allocation_g,
         surrendered_g=so_far.total_g,
+        debt_g=obligation.debt_g,
     )

@@ -27,8 +27,9 @@ def obligation(
     uow: UnitOfWork, emitter_account: AccountId, jurisdiction: str, period: str
 ) -> Obligation:
     """An emitter's obligation for a period: its confirmed verified emissions (None until
-    the regulator confirms them) and its allocation for the period (Σ issued − Σ taken
-    back − what a true-up could not take back: the allocation the method gives it)."""
+    the regulator confirms them), its allocation for the period (Σ issued − Σ taken
+    back − what a true-up could not take back: the allocation the method gives it), and
+    that debt, which the emitter surrenders on top of its emissions."""
     totals = db.account_totals(uow, emitter_account, jurisdiction, period)
     report = db.report(uow, report_id_of(jurisdiction, period, emitter_account))
     confirmed = None if report is None else report["confirmed_g"]
@@ -37,6 +38,7 @@ def obligation(
         period,
         None if confirmed is None else int(confirmed),
         totals["granted_g"] - totals["taken_g"] - totals["debt_g"],
+        totals["debt_g"],
     )
 
 

@@ -16,10 +16,14 @@ jurisdiction (version and digest).
   * ``preallocation``: ``[compliance] preallocation_bps`` of benchmark × the prior year's
     output (``no_rule`` where the rule set has none);
   * ``true_up``: once the emitter's emissions are confirmed, its verified year's figure
-    less what was pre-allocated. A negative true-up takes the grams back: it cancels
-    them from the emitter's available CEA of the period's allocation batches, oldest
-    first, and what the emitter no longer holds is recorded as its debt (``debt_g``,
-    in ``queries.obligation`` as less allocation and in ``queries.debt_g``);
+    less what was pre-allocated. Under a dynamic adjustment (``[allocation]
+    dynamic_adjustment``, Fujian's annual management) the verified year's figure is first
+    moved into the rule set's band around the confirmed emissions
+    (``allocation.dynamically_adjusted_g``), and the entry records each figure. A
+    negative true-up takes the grams back: it cancels them from the emitter's available
+    CEA of the period's allocation batches, oldest first, and what the emitter no longer
+    holds is recorded as its debt (``debt_g``: in ``queries.obligation`` as less
+    allocation and as grams owed on top of the emissions at surrender);
   * ``auction``: paid allocation issued into the auction account, which the market's
     one-way bidding sells from (``market.auctions``): counted as auctioned against the cap.
 
@@ -41,9 +45,11 @@ from datetime import date
 
 from pctrade.compliance import commands as c
 from pctrade.compliance.allocation import (
+    Band,
     CapUse,
     Installation,
     benchmark_of,
+    dynamically_adjusted_g,
     free_allocation_g,
     preallocation_g,
     within_cap,
@@ -51,6 +57,8 @@ from pctrade.compliance.allocation import (
 from pctrade.compliance.emissions import emissions_g
 from pctrade.compliance.model import (
     STEP_FROM,
+    Adjusted,
+    Adjustment,
     AllocationKind,
     Citation,
     Line,
@@ -224,10 +232,11 @@ class Compliance:
         cap = db.cap(uow, jurisdiction, cmd.period)
         if cap is None:
             raise Conflict(f"{jurisdiction} {cmd.period} has no cap yet", code="no_cap")
+        adjustment = None
         if kind is AllocationKind.AUCTION:
             lines: tuple[Line, ...] = self._auction_lines(cmd)
         else:
-            lines = self._emitter_lines(uow, cmd, kind, rule_set)
+            lines, adjustment = self._emitter_lines(uow, cmd, kind, rule_set)
         if not any(line.granted_g or line.taken for line in lines):
             raise Conflict("the run would issue and take back nothing", code="nothing_to_issue")
         return Run(
@@ -238,6 +247,7 @@ class Compliance:
             int(cap["cap_g"]),
             db.drawn_g(uow, jurisdiction, cmd.period),
             lines,
+            adjustment,
         )
 
     @staticmethod
@@ -251,7 +261,7 @@ class Compliance:
 
     def _emitter_lines(
         self, uow: UnitOfWork, cmd: c.RunAllocation, kind: AllocationKind, rule_set: RuleSet
-    ) -> tuple[Line, ...]:
+    ) -> tuple[tuple[Line, ...], Adjustment | None]:
         if cmd.auctioned_g:
             raise ValidationError("only an auction run auctions", code="bad_request")
         figures = _figures(cmd.installations, kind, rule_set)
@@ -259,8 +269,13 @@ class Compliance:
         _require_emitters(uow, accounts)
         _require_first(uow, rule_set.jurisdiction, cmd.period, kind, accounts)
         if kind is not AllocationKind.TRUE_UP:
-            return tuple(Line(a, figures[a]) for a in accounts)
-        return self._true_up(uow, rule_set.jurisdiction, cmd.period, figures)
+            return tuple(Line(a, figures[a]) for a in accounts), None
+        jurisdiction = rule_set.jurisdiction
+        confirmed = _confirmed(uow, jurisdiction, cmd.period, accounts)
+        adjustment = _adjustment(rule_set, figures, confirmed)
+        if adjustment is not None:
+            figures = {a.account_id: a.final_g for a in adjustment.figures}
+        return self._true_up(uow, jurisdiction, cmd.period, figures), adjustment
 
     def _true_up(
         self, uow: UnitOfWork, jurisdiction: str, period: str, figures: dict[AccountId, int]
@@ -269,14 +284,6 @@ class Compliance:
         given: dict[AccountId, int] = dict.fromkeys(accounts, 0)
         for row in db.kinds_of(uow, jurisdiction, period, accounts):
             given[int(row["account_id"])] += int(row["granted_g"])
-        for account_id in accounts:
-            report = db.report(uow, report_id_of(jurisdiction, period, account_id))
-            if report is None or report["state"] != ReportState.CONFIRMED:
-                raise Conflict(
-                    f"account {account_id}'s {jurisdiction} {period} emissions are not "
-                    "confirmed yet: the true-up follows verification",
-                    code="emissions_not_verified",
-                )
         held: dict[AccountId, list[tuple[int, int]]] = {}
         assets = db.period_assets(uow, jurisdiction, period)
         for row in db.available_of(uow, accounts, assets):
@@ -403,6 +410,43 @@ def _figures(
         grams = free_allocation_g(unit) if bps is None else preallocation_g(unit, bps)
         figures[i.account_id] = figures.get(i.account_id, 0) + grams
     return figures
+
+
+def _confirmed(
+    uow: UnitOfWork, jurisdiction: str, period: str, accounts: Sequence[AccountId]
+) -> dict[AccountId, int]:
+    """Each account's confirmed emissions: a true-up follows verification."""
+    found: dict[AccountId, int] = {}
+    for account_id in accounts:
+        report = db.report(uow, report_id_of(jurisdiction, period, account_id))
+        if report is None or report["state"] != ReportState.CONFIRMED:
+            raise Conflict(
+                f"account {account_id}'s {jurisdiction} {period} emissions are not "
+                "confirmed yet: the true-up follows verification",
+                code="emissions_not_verified",
+            )
+        found[account_id] = int(report["confirmed_g"])
+    return found
+
+
+def _adjustment(
+    rule_set: RuleSet, figures: dict[AccountId, int], confirmed: dict[AccountId, int]
+) -> Adjustment | None:
+    """Under a dynamic adjustment, each method figure moved into the rule set's band
+    around the confirmed emissions; None where the rule set trues up plainly."""
+    allocation = rule_set.allocation
+    if allocation is None or not allocation.dynamic_adjustment:
+        return None
+    band = Band(allocation.adjustment_gap_max_bps, allocation.adjustment_surplus_max_bps)
+    return Adjustment(
+        band,
+        tuple(
+            Adjusted(
+                a, figures[a], confirmed[a], dynamically_adjusted_g(figures[a], confirmed[a], band)
+            )
+            for a in sorted(figures)
+        ),
+    )
 
 
 def _require_emitters(uow: UnitOfWork, accounts: Sequence[AccountId]) -> None:

@@ -2,9 +2,11 @@
 
 The codes are the EU and UK registries' (A: surrendered at least the verified
 emissions; B: surrendered less; C: the verified emissions were not confirmed in time),
-so that a regulator reading pctrade's report reads them as elsewhere. The shortfall is
-in grams; the penalty is the rule set's: a fixed fine range, a fine of a multiple of the
-shortfall's market value (``price_fen_per_t`` is the price it is valued at), and a
+so that a regulator reading pctrade's report reads them as elsewhere. What is owed is
+the verified emissions plus any true-up debt (allowances a negative true-up could not
+take back), so a debt left unpaid is a shortfall like an emission left uncovered. The
+shortfall is in grams; the penalty is the rule set's: a fixed fine range, a fine of a
+multiple of the shortfall's market value (``price_fen_per_t`` is the price it is valued at), and a
 deduction from the next allocation of a multiple of the shortfall.
 """
 
@@ -34,10 +36,12 @@ class Penalty:
 @dataclass(frozen=True, slots=True)
 class StatusReport:
     status: Status
-    owed_g: int | None
+    owed_g: int | None  # verified emissions + debt; None: not verified
     surrendered_g: int
     shortfall_g: int
     penalty: Penalty | None  # None: nothing is owed
+    verified_g: int | None = None
+    debt_g: int = 0
 
 
 def status_of(
@@ -47,18 +51,21 @@ def status_of(
     price_fen_per_t: int | None = None,
 ) -> StatusReport:
     """The status once the deadline has passed (before it, B means "not yet")."""
-    owed = obligation.verified_emissions_g
+    owed = obligation.required_g
+    verified, debt = obligation.verified_emissions_g, obligation.debt_g
     if owed is None:
-        return StatusReport(Status.C, None, surrendered.total_g, 0, None)
+        return StatusReport(Status.C, None, surrendered.total_g, 0, None, None, debt)
     shortfall = max(owed - surrendered.total_g, 0)
     if shortfall == 0:
-        return StatusReport(Status.A, owed, surrendered.total_g, 0, None)
+        return StatusReport(Status.A, owed, surrendered.total_g, 0, None, verified, debt)
     return StatusReport(
         Status.B,
         owed,
         surrendered.total_g,
         shortfall,
         penalty(compliance, shortfall, price_fen_per_t),
+        verified,
+        debt,
     )
 
 

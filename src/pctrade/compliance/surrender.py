@@ -6,7 +6,8 @@ has its own code (nothing is surrendered when any unit is refused):
 
 - after the period's deadline, unless ``late_surrender_allowed``: ``surrender_after_deadline``;
 - before the regulator confirmed the verified emissions: ``emissions_not_verified``;
-- more than is still owed: ``surrender_exceeds_obligation``;
+- more than is still owed (the verified emissions plus any true-up debt):
+  ``surrender_exceeds_obligation``;
 - allowances of a vintage after the period's last year, or of one before its first
   when the rule set does not bank: ``vintage_not_admitted``; another jurisdiction's
   allowances: ``allowance_not_admitted``;
@@ -18,8 +19,14 @@ has its own code (nothing is surrendered when any unit is refused):
   beyond the share ``offset_local_min_bps`` leaves them: ``offsets_nonlocal_above_cap``.
 
 The cap is ``[offsets] cap_bps`` of its basis: the allowances to surrender (the national
-market: the verified emissions), the verified annual emissions (Guangdong), or the
-year's allocation (Beijing, Shanghai); rounded down, so it never admits a gram more.
+market: the verified emissions, plus the true-up debt an emitter owes), the verified
+annual emissions (Guangdong), or the year's allocation (Beijing, Shanghai); rounded
+down, so it never admits a gram more.
+
+A true-up debt: when a negative true-up could not take back all it should (the emitter
+had sold or used the pre-allocated allowances), the grams it could not take are added to
+what the emitter must surrender (``Obligation.required_g``), so that the cap counts every
+gram once: the debt stays in circulation and comes back at surrender.
 """
 
 from __future__ import annotations
@@ -54,6 +61,14 @@ class Obligation:
     period: str
     verified_emissions_g: int | None  # None until the regulator confirms it
     allocation_g: int  # allocated for the period (the basis of allocation-based caps)
+    debt_g: int = 0  # what a true-up could not take back: surrendered on top
+
+    @property
+    def required_g(self) -> int | None:
+        """What the emitter must surrender: its verified emissions and its debt."""
+        if self.verified_emissions_g is None:
+            return None
+        return self.verified_emissions_g + self.debt_g
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +88,9 @@ def offset_cap_g(offsets: Offsets, obligation: Obligation) -> int:
     """The most offsets that may count: ``cap_bps`` of the cap's basis, rounded down."""
     if offsets.cap_basis is CapBasis.ANNUAL_ALLOCATION:
         basis = obligation.allocation_g
-    else:  # the allowances to surrender are the verified emissions, as are the emissions
+    elif offsets.cap_basis is CapBasis.REQUIRED_SURRENDER:
+        basis = _required(obligation)
+    else:
         basis = _verified(obligation)
     return basis * offsets.cap_bps // BPS
 
@@ -92,6 +109,10 @@ def _verified(obligation: Obligation) -> int:
             code="emissions_not_verified",
         )
     return obligation.verified_emissions_g
+
+
+def _required(obligation: Obligation) -> int:
+    return _verified(obligation) + obligation.debt_g
 
 
 def check_surrender(
@@ -114,7 +135,7 @@ def check_surrender(
             f"the surrender for {obligation.jurisdiction} {obligation.period} closed on {deadline}",
             code="surrender_after_deadline",
         )
-    owed = _verified(obligation)
+    owed = _required(obligation)
     first, last = period_years(obligation.period)
     allowances, offset_g, outside_g = (
         so_far.allowances_g,

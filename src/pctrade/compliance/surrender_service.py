@@ -77,9 +77,11 @@ def so_far(uow: UnitOfWork, account_id: int, jurisdiction: str, period: str) -> 
 
 def _unit(batch: Batch, quantity_g: int) -> Unit:
     d = batch.denomination
-    # A batch records no methodology: a rule set that admits only some methodologies
-    # refuses every offset (``methodology_not_admitted``) until batches carry one.
-    return Unit(str(d.instrument), d.jurisdiction, int(d.vintage[:4]), None, quantity_g)
+    # The methodology the issuer stated (None: unstated, which a rule set admitting only
+    # some methodologies refuses: ``methodology_not_admitted``).
+    return Unit(
+        str(d.instrument), d.jurisdiction, int(d.vintage[:4]), batch.methodology, quantity_g
+    )
 
 
 def _write(uow: UnitOfWork, entry: Entry) -> None:

@@ -8,8 +8,9 @@ whether the units count; the entry records what it decided on, so that the journ
 alone says why (``verify`` reads nothing else):
 
 - the jurisdiction, the period and the rule set in force (version and digest);
-- the obligation it was checked against (the confirmed verified emissions and the
-  period's allocation) and the offset cap that follows from it;
+- the obligation it was checked against (the confirmed verified emissions, the
+  period's allocation and the true-up debt surrendered on top, ``debt_g``, absent from
+  entries written before debts counted: read as 0) and the offset cap that follows;
 - every unit (batch, instrument, jurisdiction, vintage, grams, whether an offset);
 - what had counted before it and what counts after it (``before`` / ``after``).
 
@@ -62,6 +63,7 @@ class Line:
             "vintage": u.vintage,
             "quantity_g": u.quantity_g,
             "offset": self.offset,
+            "methodology": u.methodology,
         }
 
 
@@ -113,6 +115,7 @@ def plan_compliance_surrender(account_id: AccountId, lines: Sequence[Line], d: D
         "rule_set_digest": d.rule_set_digest,
         "verified_emissions_g": d.obligation.verified_emissions_g,
         "allocation_g": d.obligation.allocation_g,
+        "debt_g": d.obligation.debt_g,
         "offset_cap_g": d.offset_cap_g,
         "nonlocal_cap_g": d.nonlocal_cap_g,
         "offset_types": list(d.offset_types),
@@ -132,6 +135,7 @@ class Recorded:
     jurisdiction: str
     period: str
     verified_emissions_g: int
+    debt_g: int
     offset_cap_g: int
     nonlocal_cap_g: int
     offset_types: tuple[str, ...]
@@ -163,15 +167,20 @@ def _unit_figures(u: JsonDict) -> JsonDict:
 
 def recorded(entry: StoredEntry) -> Recorded | None:
     """The entry's figures, or None when its payload lacks them (a problem to flag)."""
-    p = entry.header.payload
+    return recorded_of(entry.header.seq, entry.header.payload)
+
+
+def recorded_of(seq: int, p: JsonDict) -> Recorded | None:
+    """A surrender's figures from its seq and payload (None: the payload lacks them)."""
     try:
         units = tuple(_unit_figures(u) for u in p["units"])
         return Recorded(
-            entry.header.seq,
+            seq,
             int(p["account"]),
             str(p["jurisdiction"]),
             str(p["period"]),
             int(p["verified_emissions_g"]),
+            int(p.get("debt_g", 0)),
             int(p["offset_cap_g"]),
             int(p["nonlocal_cap_g"]),
             tuple(str(t) for t in p["offset_types"]),
@@ -226,7 +235,7 @@ def _plus(a: Surrendered, b: Surrendered) -> Surrendered:
 
 
 def _limits(r: Recorded) -> Iterator[Problem]:
-    if r.after.total_g > r.verified_emissions_g:
+    if r.after.total_g > r.verified_emissions_g + r.debt_g:
         yield Problem("surrender_exceeds_obligation", "more surrendered than owed", r.seq)
     if r.after.offsets_g > r.offset_cap_g or r.after.nonlocal_offsets_g > r.nonlocal_cap_g:
         yield Problem("offsets_above_cap", "offsets counted beyond the recorded cap", r.seq)

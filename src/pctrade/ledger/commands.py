@@ -102,10 +102,13 @@ class Issue(Command):
     denomination: str
     account_ids: Sequence[int]
     amounts_g: Sequence[int]
+    methodology: str | None = None  # what the units were credited under, if stated
 
     def fingerprint(self) -> str:
+        # Without a methodology the fingerprint is what it always was (stored keys match).
+        stated = "" if self.methodology is None else f"\x1f{self.methodology}"
         return columns_fingerprint(
-            f"Issue\x1f{self.denomination}", self.account_ids, self.amounts_g
+            f"Issue\x1f{self.denomination}{stated}", self.account_ids, self.amounts_g
         )
 
 

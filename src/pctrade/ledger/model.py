@@ -290,6 +290,10 @@ class Batch:
     denomination: Denomination
     issued_g: int
     issued_seq: Seq
+    # The methodology its units were credited under (e.g. CCER-14-001-V01), as the
+    # issuer stated it; None when it stated none. Surrender checks it against the
+    # methodologies a rule set admits.
+    methodology: str | None = None
 
     @property
     def name(self) -> str:

@@ -204,6 +204,17 @@ def checked_text(value: str, what: str, limit: int = REASON_LEN_MAX, required: b
     return value
 
 
+# A methodology's name as registries print it: CCER-14-001-V01, AR-ACM0003, VM0047.
+METHODOLOGY_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def check_methodology(value: str) -> str:
+    """A batch's stated methodology, or ``bad_methodology``."""
+    if not isinstance(value, str) or METHODOLOGY_RE.fullmatch(value) is None:
+        raise ValidationError(f"not a methodology's name: {value!r}", code="bad_methodology")
+    return value
+
+
 _PARTY_RE = re.compile(rf"^[A-Za-z0-9_.:@-]{{1,{PARTY_ID_LEN_MAX}}}$")
 
 
@@ -291,19 +302,19 @@ def plan_issue_columns(batch: Batch, account_ids: Sequence[int], amounts: Sequen
 def batch_payload(batch: Batch, total: int, recipients: int) -> JsonDict:
     """What an entry that issues a batch records of it (replay reads ``batch``)."""
     d = batch.denomination
-    return {
-        "batch": {
-            "asset_id": batch.asset_id,
-            "denomination": str(d),
-            "instrument": str(d.instrument),
-            "jurisdiction": d.jurisdiction,
-            "project": d.project,
-            "vintage": d.vintage,
-            "serial": d.serial,
-            "issued_g": total,
-        },
-        "recipients": recipients,
+    recorded: JsonDict = {
+        "asset_id": batch.asset_id,
+        "denomination": str(d),
+        "instrument": str(d.instrument),
+        "jurisdiction": d.jurisdiction,
+        "project": d.project,
+        "vintage": d.vintage,
+        "serial": d.serial,
+        "issued_g": total,
     }
+    if batch.methodology is not None:  # absent, not null: earlier entries hash unchanged
+        recorded["methodology"] = batch.methodology
+    return {"batch": recorded, "recipients": recipients}
 
 
 def _move(

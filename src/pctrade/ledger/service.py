@@ -52,6 +52,7 @@ from pctrade.ledger.operations import (
     FreezeReason,
     OpType,
     Plan,
+    check_methodology,
     plan_authorize,
     plan_cancel,
     plan_cash,
@@ -333,6 +334,7 @@ class Registry:
             raise ValidationError("an issuance needs at least one recipient", code="missing_field")
         if len(cmd.account_ids) != len(cmd.amounts_g):
             raise ValidationError("recipients and amounts differ in length", code="bad_request")
+        methodology = None if cmd.methodology is None else check_methodology(cmd.methodology)
 
         def planner(uow: UnitOfWork, who: Party) -> Plan:
             access.require_role(who, AUTHORITIES, "issue credits")
@@ -357,7 +359,7 @@ class Registry:
                     code="bad_account",
                 )
             total = sum(cmd.amounts_g)
-            batch = Batch(asset_id, denomination, total, 0)
+            batch = Batch(asset_id, denomination, total, 0, methodology)
             return plan_issue_columns(batch, ids, cmd.amounts_g)
 
         return self.journal.execute(actor, key, cmd, planner, evidence)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pctrade.kernel.units import G_PER_T
 from pctrade.rules.checks import RuleSetError
-from pctrade.rules.model import Auctions, Compliance, IssuancePath, RuleSet, Trading
+from pctrade.rules.model import Allocation, Auctions, Compliance, IssuancePath, RuleSet, Trading
 
 
 def check_consistent(rule_set: RuleSet, where: str) -> None:
@@ -28,6 +28,7 @@ def check_consistent(rule_set: RuleSet, where: str) -> None:
         raise RuleSetError(f"{where}: [fees] trade_fee_bps is above trade_fee_cap_bps")
     _check_positions(rule_set, where)
     _check_compliance(rule_set.compliance, where)
+    _check_allocation(rule_set.allocation, where)
     _check_auctions(rule_set.auctions, where)
     _check_lots(rule_set.trading, where)
 
@@ -100,6 +101,18 @@ def _check_auctions(auctions: Auctions | None, where: str) -> None:
         )
     if auctions.bid_quantity_min_g % lot:
         raise RuleSetError(f"{where}: [auctions] bid_quantity_min_g must be a whole number of lots")
+
+
+def _check_allocation(allocation: Allocation | None, where: str) -> None:
+    """The bounds of a dynamic adjustment belong to a dynamic adjustment."""
+    if allocation is None or allocation.dynamic_adjustment:
+        return
+    for name in ("adjustment_gap_max_bps", "adjustment_surplus_max_bps"):
+        if getattr(allocation, name) is not None:
+            raise RuleSetError(
+                f"{where}: [allocation] {name}: bounds a dynamic adjustment, but "
+                "dynamic_adjustment is false"
+            )
 
 
 def _check_compliance(compliance: Compliance | None, where: str) -> None:

@@ -454,6 +454,8 @@ _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
             "sector": _words_one(re.compile(r"^[a-z_]{1,32}$")),
             "benchmarks": _benchmarks,
             "dynamic_adjustment": _bool,
+            "adjustment_gap_max_bps": _optional(_int(0, BPS)),
+            "adjustment_surplus_max_bps": _optional(_int(0, BPS)),
         },
     ),
     "auctions": (

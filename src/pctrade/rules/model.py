@@ -221,12 +221,20 @@ class Allocation:
     """Free allocation by benchmark (DESIGN §7): each kind of unit's benchmarks, in
     grams of CO2 per unit of output (``supply_g_per_mwh``, ``heat_g_per_gj``), for the
     sector the file covers; and whether allocations are adjusted each year to the
-    year's actual output (Fujian's dynamic adjustment) rather than trued up once."""
+    year's actual output (Fujian's dynamic adjustment) rather than trued up once.
+
+    A dynamic adjustment bounds the year's final allocation by the verified emissions:
+    it falls short of them (the gap) by at most ``adjustment_gap_max_bps`` of them, and
+    exceeds them (the surplus) by at most ``adjustment_surplus_max_bps`` of them; what a
+    gap or surplus has beyond its bound is void (Fujian: 超过比例部分的配额缺口无效).
+    None: that side is not bounded."""
 
     sector: str
     benchmarks: Mapping[str, Mapping[str, int]]  # unit type → "<output>_g_per_<unit>" → g
     dynamic_adjustment: bool
     cited: Cited
+    adjustment_gap_max_bps: int | None = None
+    adjustment_surplus_max_bps: int | None = None
 
     def benchmark_g(self, unit_type: str, output: str) -> int:
         """The benchmark of ``unit_type`` for ``output`` (a key such as supply_g_per_mwh)."""

@@ -62,6 +62,7 @@ def issue_batch(
         body.denomination,
         [a.account for a in body.allocations],
         [a.quantity_g for a in body.allocations],
+        body.methodology,
     )
     receipt = registry.issue(actor.party_id, key, cmd)
     mark_replay(receipt, response)

@@ -143,7 +143,7 @@ class Reads(UnitBase):
     def batch_named(self, denomination: str) -> Batch | None:
         def load() -> Batch | None:
             row = self._q(
-                "SELECT asset_id, denomination, issued_g, issued_seq FROM batches"
+                "SELECT asset_id, denomination, issued_g, issued_seq, methodology FROM batches"
                 " WHERE denomination = :d",
                 {"d": denomination},
             ).one_or_none()
@@ -153,12 +153,15 @@ class Reads(UnitBase):
         return found
 
     def batches(self) -> list[Batch]:
-        sql = "SELECT asset_id, denomination, issued_g, issued_seq FROM batches ORDER BY asset_id"
+        sql = (
+            "SELECT asset_id, denomination, issued_g, issued_seq, methodology FROM batches"
+            " ORDER BY asset_id"
+        )
         return [_batch(r) for r in self._q(sql)]
 
     def batches_page(self, after: AssetId, n: int) -> list[Batch]:
         sql = (
-            "SELECT asset_id, denomination, issued_g, issued_seq FROM batches"
+            "SELECT asset_id, denomination, issued_g, issued_seq, methodology FROM batches"
             " WHERE asset_id > :after ORDER BY asset_id LIMIT :n"
         )
         return [_batch(r) for r in self._q(sql, {"after": after, "n": n})]

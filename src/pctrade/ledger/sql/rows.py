@@ -90,8 +90,8 @@ def _account(row: Any) -> Account:
 
 
 def _batch(row: Any) -> Batch:
-    """From (asset_id, denomination, issued_g, issued_seq)."""
-    return Batch(row[0], Denomination.parse(row[1]), row[2], row[3])
+    """From (asset_id, denomination, issued_g, issued_seq, methodology)."""
+    return Batch(row[0], Denomination.parse(row[1]), row[2], row[3], row[4])
 
 
 def _entry(row: Any) -> Entry:

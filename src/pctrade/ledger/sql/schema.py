@@ -104,6 +104,7 @@ batches = Table(
     Column("serial", Integer, nullable=False),
     Column("issued_g", BigInteger, nullable=False),
     Column("issued_seq", BigInteger, nullable=False),
+    Column("methodology", String(64), nullable=True),  # migration 0024; None: not stated
 )
 
 entries = Table(

@@ -49,9 +49,9 @@ VALUES (:seq, :op, :actor, :key, :req, :ts, :payload, :corrects, :n, :prev, :has
 """
 _INSERT_BATCH = """
 INSERT INTO batches (asset_id, denomination, instrument, jurisdiction, project, vintage, serial,
-                     issued_g, issued_seq)
+                     issued_g, issued_seq, methodology)
 VALUES (:asset_id, :denomination, :instrument, :jurisdiction, :project, :vintage, :serial,
-        :issued_g, :seq)
+        :issued_g, :seq, :methodology)
 """
 _INSERT_HOLD = """
 INSERT INTO holds (hold_id, account_id, asset_id, reason, reference, amount, remaining)
@@ -293,6 +293,7 @@ class SqlUnitOfWork(Reads, BulkWrites):
                     "serial": d.serial,
                     "issued_g": plan.batch.issued_g,
                     "seq": seq,
+                    "methodology": plan.batch.methodology,
                 },
             )
         drawn = [h for h in plan.holds if h.hold_id is not None]
