@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -108,6 +109,17 @@ WHERE holds.hold_id = t.h AND holds.remaining + t.d >= 0
 _UPDATE_HOLD_SQLITE = (
     "UPDATE holds SET remaining = remaining + ? WHERE hold_id = ? AND remaining + ? >= 0"
 )
+
+
+# Rows bound through one ``executemany`` (see ``_update_holds_grouped``).
+PIECE_ROWS = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """The rows several statements changed, read as one cursor's ``rowcount``."""
+
+    rowcount: int
 
 
 class SqlUnitOfWork(Reads, BulkWrites):
@@ -384,9 +396,15 @@ class SqlUnitOfWork(Reads, BulkWrites):
             cursor = driver.cursor()
             cursor.execute(_UPDATE_HOLDS_PG, (ids.tolist(), deltas.tolist()))
         else:
-            # SQLite binds rows from C faster than it joins a temporary table of them.
-            d = deltas.tolist()
-            cursor = driver.executemany(_UPDATE_HOLD_SQLITE, zip(d, ids.tolist(), d, strict=True))
+            # SQLite binds rows from C faster than it joins a temporary table of them;
+            # in pieces, so that the rows' Python integers stay few at a time.
+            done = 0
+            for start in range(0, n, PIECE_ROWS):
+                d = deltas[start : start + PIECE_ROWS].tolist()
+                h = ids[start : start + PIECE_ROWS].tolist()
+                piece = driver.executemany(_UPDATE_HOLD_SQLITE, zip(d, h, d, strict=True))
+                done += piece.rowcount
+            cursor = _Counted(done)
 
         def check() -> None:  # after the pipeline's sync, when writes are pipelined
             done = cursor.rowcount

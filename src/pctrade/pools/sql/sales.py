@@ -15,7 +15,6 @@ pool fee, Σ lines.gross_fen = gross_fen; every line is the entry's payout colum
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -147,23 +146,30 @@ def unsold_columns(uow: UnitOfWork, pool_id: str) -> list[NDArray[np.int64]]:
     return [np.ascontiguousarray(table[:, i]) for i in range(5)]
 
 
-# A binary COPY row of five bigints: a field count, then a length and a value each.
-_COPY_ROW = np.dtype(
-    [("n", ">i2")] + [f for i in range(5) for f in ((f"l{i}", ">i4"), (f"v{i}", ">i8"))]
+# PostgreSQL sends each column as one bytea of big-endian int64s (``int8send`` of each
+# value, in deposit order): numpy reads it as it is, where a row per deposit through
+# the driver costs microseconds each.
+_UNSOLD_PACKED_PG = (
+    "SELECT "
+    + ", ".join(
+        f"string_agg(int8send({column}), ''::bytea ORDER BY deposit_id)"
+        for column in (
+            "deposit_id",
+            "account_id",
+            "asset_id",
+            "CAST(terms_version AS BIGINT)",
+            "quantity_g - withdrawn_g - sold_g",
+        )
+    )
+    + " FROM pool_deposits WHERE pool_id = %s AND quantity_g - withdrawn_g - sold_g > 0"
 )
-_COPY_HEADER_LEN = 19  # signature (11), flags (4), header extension length (4)
 
 
 def _unsold_columns_pg(driver: Any, pool_id: str) -> list[NDArray[np.int64]]:
-    query = _UNSOLD_COLUMNS.format(mark="%s")
-    with (
-        driver.cursor() as cursor,
-        cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT BINARY)", (pool_id,)) as copy,
-    ):
-        data = b"".join(bytes(block) for block in copy)
-    body = data[_COPY_HEADER_LEN : len(data) - 2]  # without the trailer (-1 as int16)
-    rows = np.frombuffer(body, dtype=_COPY_ROW)
-    return [rows[f"v{i}"].astype(np.int64) for i in range(5)]
+    with driver.cursor() as cursor:
+        cursor.execute(_UNSOLD_PACKED_PG, (pool_id,))
+        row = cursor.fetchone()
+    return [np.frombuffer(bytes(value or b""), dtype=">i8").astype(np.int64) for value in row]
 
 
 def insert_sale(uow: UnitOfWork, row: Row) -> None:
@@ -199,6 +205,17 @@ def add_sold(uow: UnitOfWork, sold: Sequence[tuple[int, int]]) -> None:
     cursor.close()
 
 
+# Rows bound through ``executemany`` at a time: their Python integers cost ~30 bytes
+# each while they live, so ten million rows go through in pieces.
+PIECE_ROWS = 1 << 20
+
+
+def _pieces(columns: Sequence[Any]) -> Iterator[list[list[int]]]:
+    n = len(columns[0]) if columns else 0
+    for start in range(0, n, PIECE_ROWS):
+        yield [c[start : start + PIECE_ROWS].tolist() for c in columns]
+
+
 def insert_line_columns(uow: UnitOfWork, entry_seq: int, columns: Mapping[str, Any]) -> None:
     """A sale's lines set-based from int64 columns (``account_id``, ``grams_g``,
     ``gross_fen``, ``fee_fen``, ``net_fen``, ``remainder``): on PostgreSQL one
@@ -206,11 +223,11 @@ def insert_line_columns(uow: UnitOfWork, entry_seq: int, columns: Mapping[str, A
     rows from C faster than it joins a temporary table of them)."""
     names = [c for c in LINE_COLUMNS if c != "entry_seq"]
     if not uow.is_postgres:
-        values = [columns[name].tolist() for name in names]
-        rows = zip(itertools.repeat(int(entry_seq)), *values)
         marks = ", ".join(["?"] * len(LINE_COLUMNS))
         insert = f"INSERT INTO pool_sale_lines ({', '.join(LINE_COLUMNS)}) VALUES ({marks})"
-        uow.dbapi_connection().executemany(insert, rows)
+        for piece in _pieces([columns[name] for name in names]):
+            seq = [int(entry_seq)] * len(piece[0])
+            uow.dbapi_connection().executemany(insert, zip(seq, *piece, strict=True))
         return
     uow.load_columns("sale_lines_in", {name: columns[name] for name in names})
     try:
@@ -226,10 +243,11 @@ def add_sold_columns(uow: UnitOfWork, deposit_ids: Any, grams: Any) -> None:
     """``add_sold`` from two int64 columns: one ``UPDATE … FROM`` a temporary table on
     PostgreSQL, ``add_sold``'s ``executemany`` on SQLite."""
     if not uow.is_postgres:
-        uow.dbapi_connection().executemany(
-            "UPDATE pool_deposits SET sold_g = sold_g + ? WHERE deposit_id = ?",
-            zip(grams.tolist(), deposit_ids.tolist(), strict=True),
-        )
+        for piece in _pieces([grams, deposit_ids]):
+            uow.dbapi_connection().executemany(
+                "UPDATE pool_deposits SET sold_g = sold_g + ? WHERE deposit_id = ?",
+                zip(*piece, strict=True),
+            )
         return
     n = uow.load_columns("sold_in", {"deposit_id": deposit_ids, "grams": grams})
     try:
