@@ -58,6 +58,11 @@ def free_g(uow: UnitOfWork, pool_id: str) -> int:
     return db.free_g(uow, pool_id)
 
 
+def unsold_assets(uow: UnitOfWork, pool_id: str) -> frozenset[int]:
+    """The batches of the pool's unsold, unwithdrawn units."""
+    return frozenset(db.unsold_assets(uow, pool_id))
+
+
 @dataclass(frozen=True, slots=True)
 class PoolDeposit:
     """An unsold deposit as a sale reads it: its lot and the terms version it accepted."""

@@ -94,6 +94,17 @@ def free_g(uow: UnitOfWork, pool_id: str) -> int:
     return int(uow.execute(query).scalar_one())
 
 
+def unsold_assets(uow: UnitOfWork, pool_id: str) -> list[int]:
+    """The distinct batches of the pool's deposits with units left."""
+    d = pool_deposits.c
+    query = (
+        sa.select(d.asset_id)
+        .where(d.pool_id == pool_id, d.quantity_g - d.withdrawn_g - d.sold_g > 0)
+        .distinct()
+    )
+    return [int(a) for a in uow.execute(query).scalars()]
+
+
 def unsold_count(uow: UnitOfWork, pool_id: str) -> int:
     """How many of the pool's deposits have units left (by the pool's index)."""
     d = pool_deposits.c
