@@ -148,8 +148,8 @@ def _sale_plan_columns(
     lots = LotColumns(ids, accounts, assets, left, versions)
     current = _terms(uow, pool_id, {terms_version})[0]
     drawn = draw_columns(lots, sale.quantity_g, DrawOrder(current.draw_order))
-    versions = set(np.unique(lots.versions[drawn > 0]).tolist())
-    charged = _charged(sale, _terms(uow, pool_id, versions))
+    accepted = {int(v) for v in np.unique(lots.versions[drawn > 0]).tolist()}
+    charged = _charged(sale, _terms(uow, pool_id, accepted))
     plan, payout = plan_pool_settle_columns(charged, lots, drawn, cash)
     taken = drawn > 0
     sold = (lots.deposit_ids[taken], drawn[taken])

@@ -317,7 +317,8 @@ class SqlUnitOfWork(Reads, BulkWrites):
             )
         drawn = [h for h in plan.holds if h.hold_id is not None]
         if HOLDS_PACKED in plan.payload:
-            self._draw_packed_holds(plan.payload[HOLDS_PACKED], {h.hold_id for h in drawn})
+            listed = {h.hold_id for h in drawn if h.hold_id is not None}
+            self._draw_packed_holds(plan.payload[HOLDS_PACKED], listed)
         if len(drawn) > HOLDS_KEYWISE_MAX:
             ids = np.array([h.hold_id for h in drawn], dtype=np.int64)
             self._update_holds_grouped(ids, np.array([h.delta for h in drawn], dtype=np.int64))
@@ -364,7 +365,7 @@ class SqlUnitOfWork(Reads, BulkWrites):
             },
         )
 
-    def _draw_packed_holds(self, packed: Any, listed: set[Seq | None]) -> None:
+    def _draw_packed_holds(self, packed: Any, listed: set[Seq]) -> None:
         """The draw-downs an entry records as packed columns (``HOLDS_PACKED``), checked
         as the ledger's rule says (each a draw, each hold once) and written set-based."""
         drawn = unpack_np(packed, ("hold_id", "delta"))
