@@ -280,14 +280,16 @@ class BulkWrites(UnitBase):
                 self._debit_grouped(seq, len(debits))
             else:
                 self._debit_keywise(debits)
-        if new_asset and distinct and self.is_postgres and n >= BULK_THRESHOLD:
+        # A new batch's issuance to distinct accounts: every posting is a new balance.
+        appended = new_asset and distinct and _all_distinct(postings.accounts)
+        if appended and self.is_postgres and n >= BULK_THRESHOLD:
             # Every key is new and the rows are the postings themselves: COPY them from
             # the arrays rather than have the server read the postings back.
             self._copy_new_balances(postings)
             return
         credit = _CREDIT_GROUPED
         if distinct:
-            credit = _CREDIT_NEW_ASSET if new_asset else _CREDIT_DISTINCT
+            credit = _CREDIT_NEW_ASSET if appended else _CREDIT_DISTINCT
         try:
             self._q(credit, {"seq": seq})
         except self.conn.dialect.loaded_dbapi.IntegrityError as exc:  # a check above erred
