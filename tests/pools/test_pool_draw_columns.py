@@ -1,14 +1,20 @@
 """The columnar draw and payout (``pools.sale_columns``) give ``allocation.draw``'s and
-``payout.pay_out``'s answers on random pools, both draw orders."""
+``payout.pay_out``'s answers on random pools, both draw orders; replay recomputes a packed
+sale's payout from its draws and flags draws that do not make its postings."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from pctrade.kernel.split import largest_remainder
+from pctrade.ledger.invariants import StoredEntry
+from pctrade.ledger.journal import EntryHeader
+from pctrade.ledger.operations import HOLDS_PACKED, Plan
+from pctrade.ledger.packed_np import pack_np
 from pctrade.pools.allocation import DrawOrder, Lot, draw
 from pctrade.pools.payout import contributions, pay_out
 from pctrade.pools.sale_columns import (
@@ -16,7 +22,9 @@ from pctrade.pools.sale_columns import (
     contributions_columns,
     draw_columns,
     pay_out_columns,
+    plan_pool_settle_columns,
 )
+from pctrade.pools.settle import BuyerCash, PoolSale, check_pool_settle
 
 
 def _random_lots(rng: random.Random) -> list[Lot]:
@@ -60,3 +68,28 @@ def test_the_columnar_draw_and_payout_are_the_per_object_ones(seed: int, order: 
     assert got.grams.tolist() == expected.grams
     assert got.net_fen.tolist() == expected.net_fen
     assert got.remainders.tolist() == expected.remainders
+
+
+def _stored(plan: Plan) -> StoredEntry:
+    header = EntryHeader(7, plan.op_type, "registry", "k", "0" * 64, "t", plan.payload)
+    return StoredEntry(header, "0" * 64, "0" * 64, plan.postings)
+
+
+def test_replay_recomputes_a_packed_sale_and_flags_draws_that_were_changed() -> None:
+    lots = _columns(
+        [Lot(100 + i, 1_000 + i, 7, g) for i, g in enumerate([5_000, 3_001, 1_999, 7_777])]
+    )
+    sale = PoolSale("POOL-1", "S-1", "block", 61_234, 12_000, 900, 901, 500, 30)
+    drawn = draw_columns(lots, sale.quantity_g, DrawOrder.PRO_RATA)
+    plan, payout = plan_pool_settle_columns(sale, lots, drawn, BuyerCash())
+    assert int(payout.net_fen.sum()) == plan.payload["net_fen"]
+    assert list(check_pool_settle(_stored(plan))) == []
+    # One gram moved from one contributor's draw to another's: the draws still add up to
+    # the sale, but the postings no longer follow from them.
+    deltas = -drawn
+    deltas[0] += 1
+    deltas[1] -= 1
+    columns = {"hold_id": lots.deposit_ids, "account": lots.accounts, "asset_id": lots.assets}
+    forged = {**plan.payload, HOLDS_PACKED: pack_np({**columns, "delta": deltas})}
+    problems = list(check_pool_settle(_stored(replace(plan, payload=forged))))
+    assert [p.code for p in problems] == ["payout_mismatch"]
