@@ -1,29 +1,30 @@
 """Pools benchmark (issue 14): one sale's exact payout to N contributors.
 
-    python bench/pools.py [--quick] [--contributors N] [--skip-registry]
+    python bench/pools.py [--quick] [--contributors N] [--skip-registry] [--db sqlite|pg|both]
 
 Figures (one JSON line each):
 - ``split_shares_per_s``: the exact largest-remainder split of a sale's net proceeds
   over N contributors' grams on int64 columns (``ledger.split_columns``), against the
   pure ``kernel.split`` on the same weights (at most 1,000,000 of them: the pure split
-  is the baseline, not the subject); ``split_shares_from_lists_per_s`` the same as
-  ``sale_plan`` calls it, from and to Python lists. Exactness is checked on the result:
-  Σ shares = net to the fen, every share within one fen of net × g / q, and the list
-  and pure answers equal the column one.
-- ``payout_contributors_per_s[sqlite]``: the whole ``pool_settle`` entry through the
-  registry on SQLite (``Journal.execute`` with the sale's evidence: draw, plan with its
-  payout check, hash, postings, N hold draw-downs, balances, the sale's rows and lines,
-  the deposits' ``sold_g``), contributors per second, against a ``distribute`` of cash to
-  the same N recipients (the registry's one-to-many payout, without holds or rows).
-  Exactness is checked in the database afterwards: the lines sum to the sale's net, each
-  line is within a fen of its exact share, and the contributors' cash is the lines'.
+  is the baseline, not the subject); ``split_shares_from_lists_per_s`` the same from and
+  to Python lists. Exactness is checked on the result: Σ shares = net to the fen, every
+  share within one fen of net × g / q, and the list and pure answers equal the column one.
+- ``payout_contributors_per_s[db]`` and ``payout_entry_s[db]``: the whole ``pool_settle``
+  entry through the registry (``Journal.execute`` with the sale's evidence: the deposits
+  read as columns, the draw, the payout split and its check, the packed hold draws, hash,
+  postings, N hold draw-downs, balances, the sale's row and lines, the deposits'
+  ``sold_g``: ``pools.sale_columns``), contributors per second and wall seconds, against
+  a ``distribute`` of cash to the same N recipients (up to ``DISTRIBUTE_MAX``). Exactness
+  is checked in the database afterwards: N lines summing to the sale's net, none a fen or
+  more off its exact share, the contributors' cash equal to the lines, and each line's
+  share and remainder equal to ``split_columns`` recomputed from the lines' grams.
 
-Setup, not measured: N accounts (one bulk entry), one plain credit batch issued to them
-(one bulk entry), and each one's grams frozen in a pool hold with its ``pool_deposits``
-row written straight into the tables. N deposit entries would take far longer than the
-sale itself, and the ledger opens at most one hold per entry; so ``verify`` is not run
-on this database (its journal does not explain those holds). Everything measured goes
-through the registry as in production.
+Setup, not measured (``seed``): the registry's entries open the parties and the pool and
+issue one small batch; the N contributors' accounts, frozen balances, pool holds and
+``pool_deposits`` rows are written set-based (a temporary table of the columns, one
+``INSERT … SELECT`` per table). N deposit entries would take far longer than the sale
+itself, so ``verify`` is not run on this database (its journal does not explain those
+rows); everything measured goes through the registry as in production.
 """
 
 from __future__ import annotations
