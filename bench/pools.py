@@ -1,29 +1,30 @@
 """Pools benchmark (issue 14): one sale's exact payout to N contributors.
 
-    python bench/pools.py [--quick] [--contributors N] [--skip-registry]
+    python bench/pools.py [--quick] [--contributors N] [--skip-registry] [--db sqlite|pg|both]
 
 Figures (one JSON line each):
 - ``split_shares_per_s``: the exact largest-remainder split of a sale's net proceeds
   over N contributors' grams on int64 columns (``ledger.split_columns``), against the
   pure ``kernel.split`` on the same weights (at most 1,000,000 of them: the pure split
-  is the baseline, not the subject); ``split_shares_from_lists_per_s`` the same as
-  ``sale_plan`` calls it, from and to Python lists. Exactness is checked on the result:
-  Σ shares = net to the fen, every share within one fen of net × g / q, and the list
-  and pure answers equal the column one.
-- ``payout_contributors_per_s[sqlite]``: the whole ``pool_settle`` entry through the
-  registry on SQLite (``Journal.execute`` with the sale's evidence: draw, plan with its
-  payout check, hash, postings, N hold draw-downs, balances, the sale's rows and lines,
-  the deposits' ``sold_g``), contributors per second, against a ``distribute`` of cash to
-  the same N recipients (the registry's one-to-many payout, without holds or rows).
-  Exactness is checked in the database afterwards: the lines sum to the sale's net, each
-  line is within a fen of its exact share, and the contributors' cash is the lines'.
+  is the baseline, not the subject); ``split_shares_from_lists_per_s`` the same from and
+  to Python lists. Exactness is checked on the result: Σ shares = net to the fen, every
+  share within one fen of net × g / q, and the list and pure answers equal the column one.
+- ``payout_contributors_per_s[db]`` and ``payout_entry_s[db]``: the whole ``pool_settle``
+  entry through the registry (``Journal.execute`` with the sale's evidence: the deposits
+  read as columns, the draw, the payout split and its check, the packed hold draws, hash,
+  postings, N hold draw-downs, balances, the sale's row and lines, the deposits'
+  ``sold_g``: ``pools.sale_columns``), contributors per second and wall seconds, against
+  a ``distribute`` of cash to the same N recipients (up to ``DISTRIBUTE_MAX``). Exactness
+  is checked in the database afterwards: N lines summing to the sale's net, none a fen or
+  more off its exact share, the contributors' cash equal to the lines, and each line's
+  share and remainder equal to ``split_columns`` recomputed from the lines' grams.
 
-Setup, not measured: N accounts (one bulk entry), one plain credit batch issued to them
-(one bulk entry), and each one's grams frozen in a pool hold with its ``pool_deposits``
-row written straight into the tables. N deposit entries would take far longer than the
-sale itself, and the ledger opens at most one hold per entry; so ``verify`` is not run
-on this database (its journal does not explain those holds). Everything measured goes
-through the registry as in production.
+Setup, not measured (``seed``): the registry's entries open the parties and the pool and
+issue one small batch; the N contributors' accounts, frozen balances, pool holds and
+``pool_deposits`` rows are written set-based (a temporary table of the columns, one
+``INSERT … SELECT`` per table). N deposit entries would take far longer than the sale
+itself, so ``verify`` is not run on this database (its journal does not explain those
+rows); everything measured goes through the registry as in production.
 """
 
 from __future__ import annotations
@@ -34,17 +35,19 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import emit, peak_rss_mb, timer
+from _common import drop_pg_database, emit, fresh_pg_database, peak_rss_mb, timer
 from pctrade import bootstrap
 from pctrade.kernel.split import largest_remainder
 from pctrade.ledger import commands as c
 from pctrade.ledger.commands import Command
 from pctrade.ledger.model import CASH_ASSET, Role, State
+from pctrade.ledger.packed_np import Column
 from pctrade.ledger.split_columns import largest_remainder_np, split_columns
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.pools import commands as pc
@@ -56,6 +59,8 @@ BENCH = "pools"
 BATCH = "CCER-CN-AFF0007-2026Q3-001"
 PURE_MAX = 1_000_000
 HOLD_BASE = 10**12  # the bench's hold ids: far above any seq the setup reaches
+DISTRIBUTE_MAX = 1_000_000
+PG_DATABASE = "pctrade_bench_pools"
 TERMS = Terms(
     ("PCER-GD",),
     fee_bps=500,
@@ -68,15 +73,15 @@ TERMS = Terms(
 )
 
 
-def grams_of(n: int) -> list[int]:
+def grams_of(n: int) -> Column:
     """Contributions of 1 to 20 kg, varied so that the split has remainders to share."""
-    return [1_000 + (i * 7_919) % 19_000 for i in range(n)]
+    return 1_000 + (np.arange(n, dtype=np.int64) * 7_919) % 19_000
 
 
 def bench_split(n: int) -> None:
-    weights = grams_of(n)
-    net = sum(weights) * 57 // 1_000 + 12_345  # about 57 yuan/t, odd fen
-    column = np.asarray(weights, dtype=np.int64)
+    column = grams_of(n)
+    weights = column.tolist()
+    net = int(column.sum()) * 57 // 1_000 + 12_345  # about 57 yuan/t, odd fen
     with timer() as t_columns:
         amounts, _, _, _ = split_columns(net, column)
     q = int(column.sum())
@@ -103,83 +108,127 @@ class SellForBench(Command):
     sale_id: str
 
 
-def seed(store: SqlStore, app: bootstrap.App, n: int) -> tuple[int, int, str, list[int]]:
-    """N contributors with one pool deposit each; the buyer with cash. Not measured."""
+@dataclass(frozen=True, slots=True)
+class Seeded:
+    platform: int
+    buyer: int
+    pool_id: str
+    first_account: int
+    grams: Column
+
+
+def seed(store: SqlStore, app: bootstrap.App, n: int) -> Seeded:
+    """N contributors with one pool deposit each, and the buyer with cash. Not measured.
+
+    The registry's own entries open the platform, the buyer, the pool and one small
+    batch (the asset the deposits hold); the N people, their frozen grams of that
+    batch, their pool holds and their ``pool_deposits`` rows are written straight into
+    the tables, set-based (``seed_contributors``): N deposit entries would take far
+    longer than the sale itself. So ``verify`` is not run on this database (its journal
+    does not explain those rows); everything measured goes through the registry as in
+    production.
+    """
     reg = app.registry
     reg.open_account("registry", "o-mee", c.OpenAccount("mee", Role.REGULATOR, "MEE"))
     reg.open_account("registry", "o-plat", c.OpenAccount("plat", Role.PLATFORM, "Plat"))
     reg.open_account("registry", "o-steel", c.OpenAccount("steel", Role.EMITTER, "Steel"))
+    reg.open_account("registry", "o-p0", c.OpenAccount("p0", Role.INDIVIDUAL, "P0"))
     with store.reader() as uow:
         plat = uow.accounts_of("plat")[0].account_id
         steel = uow.accounts_of("steel")[0].account_id
-    reg.open_accounts(
-        "registry", "bulk-open", c.OpenAccounts(Role.INDIVIDUAL, [f"p{i}" for i in range(n)])
-    )
-    with store.reader() as uow:
-        first = uow.accounts_of("p0")[0].account_id
-    accounts = list(range(first, first + n))
+        p0 = uow.accounts_of("p0")[0].account_id
     grams = grams_of(n)
-    issued = reg.issue("mee", "bulk-issue", c.Issue(BATCH, accounts, grams))
+    issued = reg.issue("mee", "bulk-issue", c.Issue(BATCH, [p0], [int(grams[0])]))
     asset = int(issued.payload["batch"]["asset_id"])
     reg.deposit("mee", "cash", c.Deposit(steel, 10**15, "bank"))
     opened = app.pools.open("plat", "pool-open", pc.OpenPool(plat, "GD", "Bench pool", TERMS))
     pool_id = str(opened.payload["pool_id"])
-    freeze(store, pool_id, accounts, asset, grams, issued.entry.seq, issued.entry.header.ts)
-    return plat, steel, pool_id, grams
+    seed_contributors(store, pool_id, p0, asset, grams, issued.entry.seq, issued.entry.header.ts)
+    return Seeded(plat, steel, pool_id, p0, grams)
 
 
-def freeze(
-    store: SqlStore,
-    pool_id: str,
-    accounts: list[int],
-    asset: int,
-    grams: list[int],
-    seq: int,
-    ts: str,
+def seed_contributors(
+    store: SqlStore, pool_id: str, first: int, asset: int, grams: Column, seq: int, ts: str
 ) -> None:
-    frozen, available = int(State.FROZEN), int(State.AVAILABLE)
-    with store.engine.begin() as conn:
-        conn.exec_driver_sql(
-            f"UPDATE balances SET state = {frozen} WHERE asset_id = {asset} AND state = {available}"
+    """Accounts ``first`` … ``first + N − 1`` (the first opened by the registry), each
+    with ``grams[i]`` frozen in a pool hold and deposited: a temporary table of the
+    columns, then one ``INSERT … SELECT`` per table."""
+    n = len(grams)
+    frozen = int(State.FROZEN)
+    with store.writer() as uow:
+        uow.head  # noqa: B018 - the journal head: no entry writes meanwhile
+        uow.load_columns(
+            "seed",
+            {
+                "a": np.arange(first, first + n, dtype=np.int64),
+                "h": np.arange(HOLD_BASE, HOLD_BASE + n, dtype=np.int64),
+                "g": grams,
+            },
         )
-        driver = conn.connection.driver_connection
-        cur = driver.cursor()  # type: ignore[union-attr]
-        ids = range(HOLD_BASE, HOLD_BASE + len(accounts))
-        cur.executemany(
+        conn = uow.dbapi_connection()
+        for sql in (
+            "DELETE FROM balances WHERE asset_id = {asset} AND state <> {source}",
+            "UPDATE balances SET amount = -{total} WHERE asset_id = {asset} AND state = {source}",
+            "INSERT INTO accounts (account_id, holder_type, owner, label, opened_seq)"
+            " SELECT a, 'individual', 'p' || CAST(k AS TEXT), 'P', {seq} FROM seed WHERE k > 0",
+            "INSERT INTO balances (account_id, asset_id, state, amount)"
+            " SELECT a, {asset}, {frozen}, g FROM seed",
             "INSERT INTO holds (hold_id, account_id, asset_id, reason, reference, amount,"
-            " remaining) VALUES (?, ?, ?, 'pool', ?, ?, ?)",
-            (
-                (h, a, asset, f"pool:{pool_id}", g, g)
-                for h, a, g in zip(ids, accounts, grams, strict=True)
-            ),
-        )
-        cur.executemany(
+            " remaining) SELECT h, a, {asset}, 'pool', 'pool:{pool}', g, g FROM seed",
             "INSERT INTO pool_deposits (deposit_id, pool_id, account_id, asset_id, quantity_g,"
             " withdrawn_g, sold_g, terms_version, entry_seq, deposited_at)"
-            " VALUES (?, ?, ?, ?, ?, 0, 0, 1, ?, ?)",
-            (
-                (h, pool_id, a, asset, g, seq, ts)
-                for h, a, g in zip(ids, accounts, grams, strict=True)
-            ),
-        )
+            " SELECT h, '{pool}', a, {asset}, g, 0, 0, 1, {seq}, '{ts}' FROM seed",
+            "UPDATE batches SET issued_g = {total} WHERE asset_id = {asset}",
+            "UPDATE registry_head SET next_account_id = {next_account}",
+        ):
+            conn.execute(
+                sql.format(
+                    asset=asset,
+                    seq=seq,
+                    frozen=frozen,
+                    source=int(State.SOURCE),
+                    pool=pool_id,
+                    ts=ts,
+                    total=int(grams.sum()),
+                    next_account=first + n,
+                )
+            )
+        uow.drop_columns("seed")
+        uow.commit()
+    store.forget_cached_rows()
 
 
-def bench_registry(n: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        store = SqlStore(f"sqlite:///{Path(tmp) / 'pools.db'}")
-        app = bootstrap.build(store)
+def bench_registry(n: int, db: str) -> None:
+    if db == "pg":
+        url = fresh_pg_database(PG_DATABASE)
+        if url is None:
+            return
         try:
-            run_sale(store, app, n)
+            store = SqlStore(url)
+            _bench_on(store, n, db)
         finally:
-            app.close()
-            store.dispose()
+            drop_pg_database(PG_DATABASE)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        _bench_on(SqlStore(f"sqlite:///{Path(tmp) / 'pools.db'}"), n, db)
 
 
-def run_sale(store: SqlStore, app: bootstrap.App, n: int) -> None:
-    plat, steel, pool_id, grams = seed(store, app, n)
-    quantity = sum(grams)
-    sale = PoolSale(pool_id, "BENCH-1", "block", 60_000, quantity, steel, plat, 500, 30)
-    evidence = SaleEvidence(pool_id, sale, BuyerCash())
+def _bench_on(store: SqlStore, n: int, db: str) -> None:
+    app = bootstrap.build(store)
+    try:
+        run_sale(store, app, n, db)
+    finally:
+        app.close()
+        store.dispose()
+
+
+def run_sale(store: SqlStore, app: bootstrap.App, n: int, db: str) -> None:
+    seeded = seed(store, app, n)
+    quantity = int(seeded.grams.sum())
+    sale = PoolSale(
+        seeded.pool_id, "BENCH-1", "block", 60_000, quantity, seeded.buyer, seeded.platform, 500, 30
+    )
+    evidence = SaleEvidence(seeded.pool_id, sale, BuyerCash())
     with timer() as t:
         receipt = app.registry.journal.execute(
             "registry",
@@ -189,12 +238,15 @@ def run_sale(store: SqlStore, app: bootstrap.App, n: int) -> None:
             evidence,
         )
     check_payout(store, receipt.entry.seq, receipt.entry.header.payload, n)
-    baseline = distribute_rate(app, steel, n)
-    emit(BENCH, "payout_contributors_per_s[sqlite]", n / t[0], "contributors/s", baseline)
-    emit(BENCH, "payout_entry_s[sqlite]", t[0], "s", None)
+    baseline = distribute_rate(app, seeded.buyer, seeded.first_account, n)
+    emit(BENCH, f"payout_contributors_per_s[{db}]", n / t[0], "contributors/s", baseline)
+    emit(BENCH, f"payout_entry_s[{db}]", t[0], "s", None)
 
 
 def check_payout(store: SqlStore, seq: int, payload: dict[str, object], n: int) -> None:
+    """In the database, after the entry: N lines summing to the net, each within a fen
+    of its exact share, each exactly the split's (its tie-break too: recomputed here on
+    columns from the lines' grams), and the contributors' cash is the lines'."""
     net, q = int(payload["net_fen"]), int(payload["quantity_g"])  # type: ignore[call-overload]
     with store.engine.connect() as conn:
         lines, paid, off = conn.exec_driver_sql(
@@ -207,16 +259,33 @@ def check_payout(store: SqlStore, seq: int, payload: dict[str, object], n: int) 
             f" ON l.account_id = b.account_id AND l.entry_seq = {seq}"
             f" WHERE b.asset_id = {CASH_ASSET} AND b.state = {int(State.AVAILABLE)}"
         ).scalar_one()
+        grams, shares, remainders = _line_columns(conn, seq)
     if (lines, paid, off, cash) != (n, net, 0, net):
         raise SystemExit(
             f"payout not exact: {lines} lines paying {paid} ({off} off), cash {cash}, net {net}"
         )
+    amounts, exact_remainders, _, _ = split_columns(net, grams)
+    if not (np.array_equal(amounts, shares) and np.array_equal(exact_remainders, remainders)):
+        raise SystemExit("the lines are not the exact split of the net by the grams")
 
 
-def distribute_rate(app: bootstrap.App, payer: int, n: int) -> float:
-    """The baseline: the registry's ``distribute`` of cash to the same N accounts."""
-    with app.store.reader() as uow:
-        first = uow.accounts_of("p0")[0].account_id
+def _line_columns(conn: Any, seq: int) -> tuple[Column, Column, Column]:
+    cursor = conn.exec_driver_sql(
+        "SELECT grams_g, net_fen, remainder FROM pool_sale_lines"
+        f" WHERE entry_seq = {seq} ORDER BY account_id"
+    )
+    pieces = []
+    while rows := cursor.fetchmany(65_536):
+        pieces.append(np.array([tuple(r) for r in rows], dtype=np.int64))
+    table = np.concatenate(pieces)
+    return table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy()
+
+
+def distribute_rate(app: bootstrap.App, payer: int, first: int, n: int) -> float | None:
+    """The baseline: the registry's ``distribute`` of cash to the same N accounts (up to
+    ``DISTRIBUTE_MAX`` of them: beyond, it would take longer than the sale measured)."""
+    if n > DISTRIBUTE_MAX:
+        return None
     recipients = list(range(first, first + n))
     cmd = c.Distribute(payer, "CNY", recipients, [100 + i % 7 for i in range(n)], "BENCH-DIST")
     with timer() as t:
@@ -229,11 +298,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
     parser.add_argument("--contributors", type=int, help="contributors paid by the one sale")
     parser.add_argument("--skip-registry", action="store_true", help="the split alone")
+    parser.add_argument(
+        "--db", choices=("sqlite", "pg", "both"), default="both", help="where the payout runs"
+    )
     args = parser.parse_args()
     n = args.contributors or (20_000 if args.quick else 10_000_000)
     bench_split(n)
     if not args.skip_registry:
-        bench_registry(n)
+        for db in ("sqlite", "pg") if args.db == "both" else (args.db,):
+            bench_registry(n, db)
     emit(BENCH, "peak_rss_mb", peak_rss_mb(), "MiB", None)
 
 

@@ -12,6 +12,7 @@ releases no hold. Every refusal leaves every table as it was.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -44,6 +45,7 @@ from pctrade.market.commands import AmendOrder, CancelOrder, CloseDay
 from pctrade.market.sql import store as mdb
 from pctrade.pools import commands as pc
 from pctrade.pools.sql.schema import pool_deposits
+from personal_credits import issue_pcer
 from table_snapshot import everything
 
 
@@ -219,3 +221,18 @@ def test_the_daily_statements_reconcile_around_a_pool_sale(w: VenueWorld) -> Non
     for who in (PLATFORM, "alice", "bob", "chen"):
         st = reports.statement("registry", acc[who], day)
         assert st["lines"] == [] and st["settled"] == {"cash_fen": 0, "credits_g": 0}, who
+
+
+def test_a_pool_that_holds_another_contracts_units_cannot_place_a_sell(w: VenueWorld) -> None:
+    """The pool admits every PCER-GD batch, so a later quarter's units may join it; a sell
+    on the 2026Q3 contract would then draw them too, and is refused when it is placed, not
+    only at its fill."""
+    m, acc = w.app.market, w.accounts
+    later = issue_pcer(w.app, {acc["alice"]: 50_000}, day=date(2026, 10, 15), key="q4")
+    assert later != BATCH
+    w.app.pools.deposit("alice", "dep-q4", pc.DepositToPool(w.pool_id, acc["alice"], later, 50_000))
+    refused(
+        w, "pool_not_of_contract", lambda: m.place(PLATFORM, "s1", w.sell("p1", 8_000, 100_000))
+    )
+    report = verify(w.store)
+    assert report.ok, report.problems

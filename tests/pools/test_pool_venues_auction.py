@@ -11,11 +11,14 @@ the pool's units.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 from pool_venue_world import (
+    BATCH,
     CONTRACT,
+    CONTRIBUTORS,
     DAY,
     PLATFORM,
     VenueWorld,
@@ -28,9 +31,12 @@ from pool_venue_world import (
 )
 
 from pctrade.bootstrap.contexts import verify
+from pctrade.identity.commands import RecordFacts
+from pctrade.identity.model import Facts, RiskLevel, VerificationMethod
 from pctrade.ledger.model import State
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.market.venue_commands import AnnounceAuction, ClearAuction, SubmitBid
+from pctrade.pools import commands as pc
 
 T = 1_000_000
 
@@ -134,7 +140,38 @@ def test_a_pool_auction_is_refused_above_free_below_floor_or_by_another(w: Venue
     refused(w, "own_auction", lambda: auctions.bid("alice", "b1", bid))
 
 
+_ADULT = Facts(
+    real_name_verified=True,
+    real_name_verified_on=date(2026, 1, 5),
+    real_name_method=VerificationMethod.CTID,
+    risk_level=RiskLevel.C3,
+    risk_assessed_on=date(2026, 1, 5),
+    birth_date=date(1990, 3, 1),
+)
+
+
 def _cash(account: int) -> Any:
     from pctrade.ledger import commands as c
 
     return c.Deposit(account, 1_000_000, "bank-alice")
+
+
+def test_a_bidder_in_the_pools_auction_cannot_deposit_into_the_pool(w: VenueWorld) -> None:
+    """Alice leaves the pool, bids in its auction, then tries to come back: she would sell
+    in an auction she bids in (a contributor may not bid, ``own_auction``), so the deposit
+    is refused until the auction clears; afterwards it is taken."""
+    auctions, acc, pools = w.app.auctions, w.accounts, w.app.pools
+    grams = CONTRIBUTORS["alice"]
+    pools.withdraw("alice", "w-alice", pc.WithdrawFromPool(w.pool_id, acc["alice"], grams))
+    w.app.identity.record_facts("registry", "f-alice", RecordFacts("alice", _ADULT))
+    aid = int(auctions.announce(PLATFORM, "a1", _announce(w, 500_000))["auction_id"])
+    w.clock.now = at(DAY, 10, 2)
+    w.app.registry.deposit("reg", "d-alice", _cash(acc["alice"]))
+    auctions.bid("alice", "b1", _bid(w, aid, "alice", 8_000, 100_000))
+    back = pc.DepositToPool(w.pool_id, acc["alice"], BATCH, grams)
+    refused(w, "bids_in_pool_auction", lambda: pools.deposit("alice", "dep-again", back))
+    w.clock.now = at(DAY, 10, 11)
+    auctions.clear(PLATFORM, "c1", ClearAuction(CONTRACT, aid))
+    assert pools.deposit("alice", "dep-again", back).seq > 0
+    report = verify(w.store)
+    assert report.ok, report.problems

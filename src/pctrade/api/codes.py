@@ -94,6 +94,7 @@ CODES: Final[Mapping[int, tuple[str, ...]]] = {
         "beyond_head",
         "bid_withdrawn",
         "bidder_limit_exceeded",
+        "bids_in_pool_auction",
         "block_price_outside_band",
         "block_session_closed",
         "cap_exists",

@@ -30,6 +30,7 @@ energy context's statement lines) are its own audits' to check, never the replay
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
@@ -55,7 +56,8 @@ from pctrade.ledger.model import (
     Seq,
     State,
 )
-from pctrade.ledger.operations import OpType
+from pctrade.ledger.operations import HOLDS_PACKED, OpType
+from pctrade.ledger.packed import unpack
 from pctrade.ledger.postings import BalanceKey, Postings, check_postings
 from pctrade.ledger.status import StatusReplay
 
@@ -166,6 +168,8 @@ class Replay:
         p = h.payload
         if "holds" in p and h.op_type not in (OpType.FREEZE, OpType.UNFREEZE):
             self._track_holds(h.seq, p["holds"])  # ``operations.holds_payload``
+        if HOLDS_PACKED in p:
+            self._track_packed_holds(h.seq, p[HOLDS_PACKED])
         if h.op_type == OpType.FREEZE:
             self.holds[h.seq] = int(p["quantity"])
         elif h.op_type == OpType.UNFREEZE:
@@ -210,6 +214,23 @@ class Replay:
             if hold_id not in self.holds or left < 0:
                 self.flag("bad_hold", f"hold {hold_id} is drawn down beyond it", seq)
             self.holds[hold_id] = left
+
+    def _track_packed_holds(self, seq: Seq, packed: JsonDict) -> None:
+        """Draw-downs recorded as packed columns (``operations.HOLDS_PACKED``)."""
+        try:
+            drawn = unpack(packed, ("hold_id", "delta"))
+        except PctradeError as exc:
+            self.flag("bad_hold", f"packed hold draws: {exc.message}", seq)
+            return
+        ids = drawn["hold_id"]
+        if any(b <= a for a, b in itertools.pairwise(ids)):
+            self.flag("bad_hold", "packed hold draws are not by ascending hold id", seq)
+        holds = self.holds
+        for hold_id, delta in zip(ids, drawn["delta"], strict=True):
+            left = holds.get(hold_id, 0) + delta
+            if delta >= 0 or hold_id not in holds or left < 0:
+                self.flag("bad_hold", f"hold {hold_id} is drawn down beyond it", seq)
+            holds[hold_id] = left
 
     def finish(
         self,

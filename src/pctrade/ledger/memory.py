@@ -19,13 +19,14 @@ members refuse with ``NoSqlHere``. Energy statement lines are not kept.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any
 
-from pctrade.kernel.errors import Conflict, InsufficientBalance
+from pctrade.kernel.errors import Conflict, InsufficientBalance, ValidationError
 from pctrade.ledger import status
 from pctrade.ledger.invariants import StoredEntry
 from pctrade.ledger.journal import (
@@ -51,7 +52,8 @@ from pctrade.ledger.model import (
     Series,
     State,
 )
-from pctrade.ledger.operations import OpType, Plan
+from pctrade.ledger.operations import HOLDS_PACKED, OpType, Plan
+from pctrade.ledger.packed import unpack
 from pctrade.ledger.ports import ConcurrentKeyUse, Store
 from pctrade.ledger.postings import BalanceKey, Postings
 from pctrade.ledger.status import Standing
@@ -203,6 +205,12 @@ class MemoryUnitOfWork:
     def bulk_insert(
         self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], n: int
     ) -> None:
+        raise NoSqlHere(f"the in-memory ledger has no table {table!r}")
+
+    def load_columns(self, table: str, columns: Mapping[str, Any]) -> int:
+        raise NoSqlHere(f"the in-memory ledger has no table {table!r}")
+
+    def drop_columns(self, table: str) -> None:
         raise NoSqlHere(f"the in-memory ledger has no table {table!r}")
 
     # ---- reads ----------------------------------------------------------------------
@@ -476,7 +484,27 @@ class MemoryUnitOfWork:
                     f"hold {change.hold_id} has less left than released", code="exceeds_hold"
                 )
             after[change.hold_id] = replace(hold, remaining=hold.remaining + change.delta)
+        if HOLDS_PACKED in plan.payload:
+            self._packed_holds_after(plan.payload[HOLDS_PACKED], after)
         return after
+
+    def _packed_holds_after(self, packed: JsonDict, after: dict[Seq, MemoryHold]) -> None:
+        """The draw-downs an entry records packed (``operations.HOLDS_PACKED``), under
+        the same rules as the SQL store's: each a draw, each hold once, none beyond it."""
+        drawn = unpack(packed, ("hold_id", "delta"))
+        ids = drawn["hold_id"]
+        if any(b <= a for a, b in itertools.pairwise(ids)) or any(d >= 0 for d in drawn["delta"]):
+            raise ValidationError(
+                "packed hold draws are negative, by strictly ascending hold id",
+                code="bad_request",
+            )
+        for hold_id, delta in zip(ids, drawn["delta"], strict=True):
+            if hold_id in after:
+                raise ValidationError("a hold is changed twice in one entry", code="bad_request")
+            hold = self._t.holds.get(hold_id)
+            if hold is None or hold.remaining + delta < 0:
+                raise Conflict(f"hold {hold_id} has less left than taken", code="exceeds_hold")
+            after[hold_id] = replace(hold, remaining=hold.remaining + delta)
 
     def _apply_opened(self, seq: Seq, plan: Plan) -> None:
         t = self._t

@@ -40,6 +40,7 @@ from pctrade.ledger.model import (
     State,
     SystemAccount,
 )
+from pctrade.ledger.packed import unpack
 from pctrade.ledger.postings import Posting, Postings, check_postings
 
 BULK_RECIPIENTS_MAX = 50_000_000
@@ -106,6 +107,15 @@ def holds_payload(changes: Sequence[HoldChange]) -> list[JsonDict]:
     ]
 
 
+# An entry that draws down very many holds (a pool sale to millions of contributors)
+# records those draw-downs as packed columns (``ledger.packed``) under this key of its
+# payload, beside any it lists under ``"holds"``: columns ``hold_id``, ``account``,
+# ``asset_id`` and ``delta`` (each < 0), hold ids strictly ascending. The store writes
+# them set-based and replay reads them back as it reads ``"holds"``.
+HOLDS_PACKED = "holds_packed"
+PACKED_HOLD_COLUMNS = ("hold_id", "account", "asset_id", "delta")
+
+
 def hold_changes(header: EntryHeader) -> list[tuple[Seq, int]]:
     """The holds an entry changed, read back from its payload: (hold id, delta) each.
 
@@ -118,10 +128,14 @@ def hold_changes(header: EntryHeader) -> list[tuple[Seq, int]]:
         return [(header.seq, int(p["quantity"]))]
     if header.op_type == OpType.UNFREEZE:
         return [(int(p["hold_id"]), -int(p["quantity"]))]
-    return [
+    listed = [
         (header.seq if h["hold_id"] is None else int(h["hold_id"]), int(h["delta"]))
         for h in p.get("holds", ())
     ]
+    if HOLDS_PACKED in p:
+        drawn = unpack(p[HOLDS_PACKED], ("hold_id", "delta"))
+        listed.extend(zip(drawn["hold_id"], drawn["delta"], strict=True))
+    return listed
 
 
 def _check_holds(op_type: str, payload: JsonDict, holds: Sequence[HoldChange]) -> None:
@@ -143,6 +157,15 @@ def _check_holds(op_type: str, payload: JsonDict, holds: Sequence[HoldChange]) -
     if holds and not recorded:
         raise ValidationError(
             "an entry that changes holds records them in its payload", code="bad_request"
+        )
+    packed = payload.get(HOLDS_PACKED)
+    if packed is not None and not (
+        isinstance(packed, dict) and set(packed.get("columns", ())) == set(PACKED_HOLD_COLUMNS)
+    ):
+        # The rows themselves are checked where they are decoded: by the store as it
+        # writes them (numpy), by replay as it reads them.
+        raise ValidationError(
+            f"packed hold draws have the columns {PACKED_HOLD_COLUMNS}", code="bad_request"
         )
 
 

@@ -74,7 +74,7 @@ class UnitOfWork(Protocol):
     refused_ops: dict[int, Exception]
 
     # A context's SQL (energy, sinks, carbon-inclusive, …) shares the ledger's
-    # transaction through the four members below, so its rows commit or roll back with
+    # transaction through the members below, so its rows commit or roll back with
     # the entry they belong to. They are typed with ``Any`` so that this port does not
     # depend on SQLAlchemy; only ``sql`` modules call them.
     is_postgres: bool
@@ -91,6 +91,15 @@ class UnitOfWork(Protocol):
         self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], n: int
     ) -> None:
         """Append ``n`` rows in bulk (COPY on PostgreSQL for big loads)."""
+        ...
+
+    def load_columns(self, table: str, columns: Mapping[str, Any]) -> int:
+        """A temporary table ``table`` (k, *columns) of int64 numpy columns, loaded
+        set-based for one bulk statement (``ledger.sql.columns``); its row count."""
+        ...
+
+    def drop_columns(self, table: str) -> None:
+        """Drop the temporary table ``load_columns`` made."""
         ...
 
     def start_operation(self, *, defer_checks: bool) -> None: ...

@@ -173,6 +173,7 @@ class Auctions:
                 require_eligible(run, owner, rule_set, day, None)
                 pool_sells.require_floor(self.m, run, pool, terms.reserve_price_fen_per_t)
                 pool_sells.require_free(self.m, run, pool, quantity)
+                pool_sells.require_of_contract(self.m, run, pool)
             else:
                 held_g = self.m.holdings.credits(run, account)[1]
                 if owner.role not in AUTHORITIES:  # paid allocation: the regulator sells

@@ -132,6 +132,7 @@ class BlockTrades:
                 require_eligible(run, owner, rule_set, day, None)
                 pool_sells.require_floor(self.m, run, pool, event.price_fen_per_t)
                 pool_sells.require_free(self.m, run, pool, event.quantity_g)
+                pool_sells.require_of_contract(self.m, run, pool)
                 hold = Hold(event.hold.party, 0, 0)
             vdb.add_proposal(
                 run.uow,

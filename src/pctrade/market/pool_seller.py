@@ -17,6 +17,7 @@ app without pools: every pool it is asked about is unknown.
     seller.free_g(uow, "POOL-GD-0001")       → unsold, unwithdrawn grams
     seller.floor_fen_per_t(uow, "POOL-GD-0001") → the lowest price a sale may have
     seller.contributes(uow, "POOL-GD-0001", account) → has unsold units in it
+    seller.assets_of(uow, "POOL-GD-0001")    → the batches of its unsold units
     seller.settle_plan(uow, PoolSaleFacts(...), cash_holds, reserve_after_fen)
                                              → (Plan, Evidence): one pool_settle entry
 """
@@ -79,6 +80,10 @@ class PoolSeller(Protocol):
         """Whether the account has unsold units in the pool (it cannot buy them back)."""
         ...
 
+    def assets_of(self, uow: UnitOfWork, pool_id: str) -> frozenset[int]:
+        """The batches (asset ids) of the pool's unsold units: what a sale may deliver."""
+        ...
+
     def settle_plan(
         self,
         uow: UnitOfWork,
@@ -113,6 +118,9 @@ class NoPools:
         raise self._unknown(pool_id)
 
     def contributes(self, uow: UnitOfWork, pool_id: str, account_id: int) -> bool:
+        raise self._unknown(pool_id)
+
+    def assets_of(self, uow: UnitOfWork, pool_id: str) -> frozenset[int]:
         raise self._unknown(pool_id)
 
     def settle_plan(

@@ -72,6 +72,21 @@ def require_free(m: Market, run: _Run, pool_id: str, quantity_g: int, already_g:
         )
 
 
+def require_of_contract(m: Market, run: _Run, pool_id: str) -> None:
+    """Refuse a pool sell on a contract whose batches are not all the pool holds: a fill
+    delivers from every unsold deposit the draw reaches, so a pool that holds another
+    contract's units could not settle it (``pool_not_of_contract``, which each fill's
+    settlement checks again, ``_require_delivery``)."""
+    foreign = sorted(
+        a for a in m.pools.assets_of(run.uow, pool_id) if not m.holdings.of_contract(run, a)
+    )
+    if foreign:
+        raise Conflict(
+            f"{pool_id} holds units that are not {run.code}'s (batches {foreign})",
+            code="pool_not_of_contract",
+        )
+
+
 def require_floor(m: Market, run: _Run, pool_id: str, price_fen_per_t: int) -> None:
     """Refuse a pool sell priced below the pool's floor: a sell's fills are at its limit
     or better, so one at or above the floor never sells below it (``below_floor``)."""
@@ -115,14 +130,23 @@ def settle(
     return plan
 
 
+def _positions(column: Sequence[int], value: int) -> list[int]:
+    """Where ``value`` is in ``column``, found by its C ``count`` and ``index``."""
+    found: list[int] = []
+    start = 0
+    for _ in range(column.count(value)):
+        start = column.index(value, start) + 1
+        found.append(start - 1)
+    return found
+
+
 def _require_delivery(m: Market, run: _Run, sale: PoolSaleFacts, postings: Postings) -> None:
     """The entry must deliver exactly the sale's grams to the buyer, all of the contract:
     a pool that holds other batches cannot deliver them under this contract's name."""
     delivered = 0
-    for account, asset, delta in zip(
-        postings.accounts, postings.assets, postings.deltas, strict=True
-    ):
-        if account == sale.buyer and asset != CASH_ASSET and delta > 0:
+    for i in _positions(postings.accounts, sale.buyer):  # a few of millions of postings
+        asset, delta = postings.assets[i], postings.deltas[i]
+        if asset != CASH_ASSET and delta > 0:
             if not m.holdings.of_contract(run, asset):
                 raise Conflict(
                     f"{sale.pool_id} holds units that are not {run.code}'s",

@@ -6,6 +6,7 @@
     depth(store, contract)                        the best five levels of each side
     closes(store, contract)                       the closes, newest first
     pool_committed_g(uow, pool_id)                what a pool's open sells still claim
+    bids_in_pool_auction(uow, pool_id, account)   a standing bid in the pool's auction
 
 Depth is read from the registry's open orders (the truth a book is rebuilt from), so
 every process answers the same. Public reads (trades, depth, closes) name no account.
@@ -86,6 +87,13 @@ def closes(store: Store, contract: str, limit: int = 100) -> list[Row]:
     with store.reader() as uow:
         cid = int(_contract(uow, contract)["contract_id"])
         return db.closes_of(uow, cid, _limit(limit))
+
+
+def bids_in_pool_auction(uow: UnitOfWork, pool_id: str, account_id: int) -> bool:
+    """Whether the account has a standing bid in an auction of the pool not yet cleared:
+    it may not then become a seller in it by depositing (the auctions refuse a bid from
+    a contributor, ``own_auction``; the pools ask this before a deposit)."""
+    return vdb.pool_auction_bids(uow, pool_id, account_id) > 0
 
 
 def pool_committed_g(uow: UnitOfWork, pool_id: str) -> int:

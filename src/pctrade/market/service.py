@@ -344,6 +344,7 @@ class Market:
         elif pool is not None:  # nothing frozen: the pool's holds deliver
             pool_sells.require_floor(self, run, pool, price)
             pool_sells.require_free(self, run, pool, qty)
+            pool_sells.require_of_contract(self, run, pool)
         else:
             picks = self.holdings.pick(run, account, qty, cmd.batches, trading, credits)
         order_id = int(run.contract["last_order_id"]) + 1

@@ -53,6 +53,10 @@ class PoolsMarketSeller:
         self._pool(uow, pool_id)
         return any(d.lot.account_id == account_id for d in sales.unsold_deposits(uow, pool_id))
 
+    def assets_of(self, uow: UnitOfWork, pool_id: str) -> frozenset[int]:
+        self._pool(uow, pool_id)
+        return sales.unsold_assets(uow, pool_id)
+
     def settle_plan(
         self,
         uow: UnitOfWork,

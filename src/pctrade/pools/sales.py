@@ -19,26 +19,48 @@ Its ``SaleRows`` evidence writes, in the same transaction, the ``pool_sales`` ro
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+import numpy as np
 
 from pctrade.kernel.errors import Conflict, NotFound, ValidationError
 from pctrade.ledger.invariants import Problem
 from pctrade.ledger.journal import Entry, JsonDict
-from pctrade.ledger.operations import Plan
+from pctrade.ledger.operations import HOLDS_PACKED, Plan
+from pctrade.ledger.packed_np import Column, unpack_np
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.split_columns import largest_remainder_np
 from pctrade.pools.allocation import DrawOrder, Lot, draw
 from pctrade.pools.model import Terms
+from pctrade.pools.sale_columns import (
+    LotColumns,
+    PayoutColumns,
+    contributions_columns,
+    draw_columns,
+    pay_out_columns,
+    plan_pool_settle_columns,
+    split,
+)
 from pctrade.pools.settle import BuyerCash, PoolSale, plan_pool_settle
 from pctrade.pools.sql import sales as db
 from pctrade.pools.sql import store
+
+# From this many unsold deposits a sale is planned on columns (``sale_columns``): the
+# two paths give the same postings, holds and lines, and the columnar one holds tens
+# of bytes per contributor where the other holds a few kilobytes.
+COLUMNAR_FROM = 2_000
 
 
 def free_g(uow: UnitOfWork, pool_id: str) -> int:
     """The pool's unsold, unwithdrawn grams."""
     return db.free_g(uow, pool_id)
+
+
+def unsold_assets(uow: UnitOfWork, pool_id: str) -> frozenset[int]:
+    """The batches of the pool's unsold, unwithdrawn units."""
+    return frozenset(db.unsold_assets(uow, pool_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +96,18 @@ def _terms(uow: UnitOfWork, pool_id: str, versions: set[int]) -> list[Terms]:
 
 
 def sale_plan(
-    uow: UnitOfWork, pool_id: str, sale: PoolSale, cash: BuyerCash
-) -> tuple[Plan, SaleRows]:
-    """The ``pool_settle`` entry of ``sale`` and the rows it leaves beside it."""
+    uow: UnitOfWork,
+    pool_id: str,
+    sale: PoolSale,
+    cash: BuyerCash,
+    *,
+    columnar: bool | None = None,
+) -> tuple[Plan, SaleRows | SaleColumnRows]:
+    """The ``pool_settle`` entry of ``sale`` and the rows it leaves beside it.
+
+    ``columnar``: plan it on columns (``sale_columns``, the draws packed in the
+    entry); None: when the pool has ``COLUMNAR_FROM`` unsold deposits or more.
+    """
     pool = store.pool(uow, pool_id)
     if pool is None:
         raise NotFound(f"no pool {pool_id!r}", code="unknown_pool")
@@ -84,20 +115,80 @@ def sale_plan(
         raise ValidationError(
             "the sale is not this pool's, or not paid to its platform", code="bad_request"
         )
+    if columnar is None:
+        columnar = db.unsold_count(uow, pool_id) >= COLUMNAR_FROM
+    if columnar:
+        return _sale_plan_columns(uow, pool_id, int(pool["terms_version"]), sale, cash)
     lots, versions = _unsold_columns(uow, pool_id)
     current = _terms(uow, pool_id, {int(pool["terms_version"])})[0]
     drawn = draw(lots, sale.quantity_g, DrawOrder(current.draw_order), largest_remainder_np)
     accepted = _terms(uow, pool_id, {v for v, g in zip(versions, drawn, strict=True) if g})
+    charged = _charged(sale, accepted)
+    plan = plan_pool_settle(charged, lots, drawn, cash, largest_remainder_np)
+    sold = [(lot.deposit_id, g) for lot, g in zip(lots, drawn, strict=True) if g]
+    return plan, SaleRows(pool_id, plan.payload, sold)
+
+
+def _charged(sale: PoolSale, accepted: Sequence[Terms]) -> PoolSale:
+    """The sale at the lowest fee the drawn deposits accepted, refused below the
+    highest floor among them."""
     floor = max((t.floor_fen_per_t or 0) for t in accepted)
     if sale.price_fen_per_t < floor:
         raise Conflict(
             f"{sale.price_fen_per_t} fen/t is below the pool's floor of {floor} fen/t",
             code="below_floor",
         )
-    charged = replace(sale, pool_fee_bps=min(t.fee_bps for t in accepted))
-    plan = plan_pool_settle(charged, lots, drawn, cash, largest_remainder_np)
-    sold = [(lot.deposit_id, g) for lot, g in zip(lots, drawn, strict=True) if g]
-    return plan, SaleRows(pool_id, plan.payload, sold)
+    return replace(sale, pool_fee_bps=min(t.fee_bps for t in accepted))
+
+
+def _sale_plan_columns(
+    uow: UnitOfWork, pool_id: str, terms_version: int, sale: PoolSale, cash: BuyerCash
+) -> tuple[Plan, SaleColumnRows]:
+    ids, accounts, assets, versions, left = db.unsold_columns(uow, pool_id)
+    lots = LotColumns(ids, accounts, assets, left, versions)
+    current = _terms(uow, pool_id, {terms_version})[0]
+    drawn = draw_columns(lots, sale.quantity_g, DrawOrder(current.draw_order))
+    accepted = {int(v) for v in np.unique(lots.versions[drawn > 0]).tolist()}
+    charged = _charged(sale, _terms(uow, pool_id, accepted))
+    plan, payout = plan_pool_settle_columns(charged, lots, drawn, cash)
+    taken = drawn > 0
+    sold = (lots.deposit_ids[taken], drawn[taken])
+    return plan, SaleColumnRows(pool_id, plan.payload, payout, sold)
+
+
+@dataclass(frozen=True, slots=True)
+class SaleColumnRows:
+    """``SaleRows`` of a sale planned on columns: the lines and the deposits' ``sold_g``
+    written set-based from the plan's own columns."""
+
+    pool_id: str
+    payload: JsonDict
+    payout: PayoutColumns
+    sold: tuple[Column, Column]  # deposit ids, grams
+
+    @property
+    def facts(self) -> JsonDict | None:
+        return None
+
+    def write(self, uow: UnitOfWork, entry: Entry) -> None:
+        p = self.payload
+        db.insert_sale(uow, sale_row(p, entry.seq, entry.header.ts, self.pool_id))
+        db.insert_line_columns(uow, entry.seq, line_columns_np(p, self.payout))
+        db.add_sold_columns(uow, *self.sold)
+
+
+def line_columns_np(p: JsonDict, payout: PayoutColumns) -> dict[str, Column]:
+    """``line_columns`` from a payout's columns: the fee split as the net is."""
+    fees = int(p["seller_fee_fen"]) + int(p["pool_fee_fen"])
+    fee_shares = split(fees, payout.grams)[0] if fees else np.zeros_like(payout.grams)
+    return {
+        "account_id": payout.accounts,
+        "grams_g": payout.grams,
+        "gross_fen": payout.net_fen + fee_shares,
+        "fee_fen": fee_shares,
+        "net_fen": payout.net_fen,
+        "remainder": payout.remainders,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,13 +309,28 @@ def _lines_problem(uow: UnitOfWork, seq: int, p: JsonDict, total: dict[str, Any]
         int(total["gross_fen"]),
     ) != (p["contributors"], p["quantity_g"], p["net_fen"], fees, int(p["net_fen"]) + fees):
         return "the lines' totals are not the sale's"
-    c = p["payout"]
-    expected = zip(c["accounts"], c["grams"], c["net_fen"], c["remainders"], strict=True)
+    if HOLDS_PACKED in p:
+        expected: Iterable[tuple[int, ...]] = _packed_payout(p)
+    else:
+        c = p["payout"]
+        expected = zip(c["accounts"], c["grams"], c["net_fen"], c["remainders"], strict=True)
     for line, want in zip(db.lines_of_sale(uow, seq), expected, strict=False):
         got = (line["account_id"], line["grams_g"], line["net_fen"], line["remainder"])
         if got != want:
             return f"account {line['account_id']}'s line is not the entry's payout"
     return ""
+
+
+def _packed_payout(p: JsonDict) -> Iterator[tuple[int, ...]]:
+    """The payout of a sale whose draws the entry packed, recomputed from them."""
+    drawn = unpack_np(p[HOLDS_PACKED], ("hold_id", "account", "asset_id", "delta"))
+    lots = LotColumns(
+        drawn["hold_id"], drawn["account"], drawn["asset_id"], -drawn["delta"], drawn["delta"]
+    )
+    accounts, grams = contributions_columns(lots, -drawn["delta"])
+    payout = pay_out_columns(int(p["net_fen"]), accounts, grams)
+    columns = (payout.accounts, payout.grams, payout.net_fen, payout.remainders)
+    yield from zip(*(c.tolist() for c in columns), strict=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,10 +342,11 @@ class SaleEvidence:
     pool_id: str
     sale: PoolSale
     cash: BuyerCash
-    runs: list[SaleRows] = field(default_factory=list)
+    runs: list[SaleRows | SaleColumnRows] = field(default_factory=list)
+    columnar: bool | None = None  # ``sale_plan``'s choice of path
 
     def plan(self, uow: UnitOfWork) -> Plan:
-        plan, rows = sale_plan(uow, self.pool_id, self.sale, self.cash)
+        plan, rows = sale_plan(uow, self.pool_id, self.sale, self.cash, columnar=self.columnar)
         self.runs.append(rows)
         return plan
 

@@ -39,7 +39,7 @@ from pctrade.ledger.service import (
     require_holder,
 )
 from pctrade.ledger.write import Logged
-from pctrade.market.queries import pool_committed_g
+from pctrade.market.queries import bids_in_pool_auction, pool_committed_g
 from pctrade.pools import commands as c
 from pctrade.pools.model import (
     POOL_ID_RE,
@@ -273,6 +273,13 @@ class Pools:
             if not terms_of(uow, cmd.pool_id, version).admits(batch.denomination):
                 raise Conflict(
                     f"{cmd.pool_id} does not admit {batch.denomination}", code="pool_not_admitted"
+                )
+            if bids_in_pool_auction(uow, cmd.pool_id, account.account_id):
+                raise Conflict(
+                    f"account {account.account_id} bids in {cmd.pool_id}'s open auction: it "
+                    "cannot also sell in it by depositing until the auction clears or the "
+                    "bid is withdrawn",
+                    code="bids_in_pool_auction",
                 )
             plan = plan_pool_deposit(
                 cmd.pool_id, account.account_id, batch.asset_id, cmd.quantity_g, version

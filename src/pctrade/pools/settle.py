@@ -29,14 +29,21 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pctrade.kernel.errors import Conflict, ValidationError
+from pctrade.kernel.errors import Conflict, PctradeError, ValidationError
 from pctrade.kernel.limits import REFERENCE_LEN_MAX
 from pctrade.kernel.split import largest_remainder
 from pctrade.kernel.units import BPS
 from pctrade.ledger.invariants import Problem, StoredEntry
 from pctrade.ledger.journal import JsonDict
 from pctrade.ledger.model import CASH_ASSET, State, SystemAccount
-from pctrade.ledger.operations import HoldChange, Plan, checked_text, holds_payload
+from pctrade.ledger.operations import (
+    HOLDS_PACKED,
+    HoldChange,
+    Plan,
+    checked_text,
+    holds_payload,
+)
+from pctrade.ledger.packed import unpack
 from pctrade.ledger.postings import BalanceKey, Posting, Postings
 from pctrade.pools.allocation import Lot
 from pctrade.pools.model import PoolOp
@@ -220,25 +227,17 @@ def _postings(
     contributors has two postings each, and a ``Posting`` object apiece would cost more
     than the rest of the plan.
     """
-    rows: list[Posting] = []
-    if from_holds:
-        rows.append(Posting(buyer, CASH_ASSET, State.FROZEN, -cash_drawn_fen))
-        if released_fen:
-            rows.append(Posting(buyer, CASH_ASSET, State.AVAILABLE, released_fen))
-    else:
-        due = money.gross_fen + money.buyer_fee_fen
-        rows.append(Posting(buyer, CASH_ASSET, State.AVAILABLE, -due))
-    if money.pool_fee_fen:
-        rows.append(Posting(platform, CASH_ASSET, State.AVAILABLE, money.pool_fee_fen))
-    trade_fees = money.buyer_fee_fen + money.seller_fee_fen
-    if trade_fees:
-        rows.append(Posting(SystemAccount.FEES, CASH_ASSET, State.AVAILABLE, trade_fees))
     given: dict[tuple[int, int], int] = {}
     delivered: dict[int, int] = {}
     for account, asset, grams in credits:
         given[(account, asset)] = given.get((account, asset), 0) + grams
         delivered[asset] = delivered.get(asset, 0) + grams
-    rows.extend(Posting(buyer, s, State.AVAILABLE, g) for s, g in sorted(delivered.items()))
+    rows = head_postings(
+        buyer, platform, money, delivered, cash_drawn_fen, released_fen, from_holds
+    )
+    # The draws by (asset, account): each asset's frozen debits one ascending run, as
+    # the columnar plan (``pools.sale_columns``) writes them too.
+    given = dict(sorted(given.items(), key=lambda item: (item[0][1], item[0][0])))
     paid = [(a, fen) for a, fen in zip(payout.accounts, payout.net_fen, strict=True) if fen]
     columns = (
         [r.account_id for r in rows] + [a for a, _ in paid] + [a for a, _ in given],
@@ -254,12 +253,40 @@ def _postings(
         raise ValidationError("a quantity is beyond the 64-bit range", code="out_of_range") from exc
 
 
+def head_postings(
+    buyer: int,
+    platform: int,
+    money: SaleMoney,
+    delivered: dict[int, int],
+    cash_drawn_fen: int,
+    released_fen: int,
+    from_holds: bool,
+) -> list[Posting]:
+    """A sale's postings before the contributors': the buyer's cash, the pool fee, the
+    trade fees, and the credits delivered to the buyer (per asset, ascending)."""
+    rows: list[Posting] = []
+    if from_holds:
+        rows.append(Posting(buyer, CASH_ASSET, State.FROZEN, -cash_drawn_fen))
+        if released_fen:
+            rows.append(Posting(buyer, CASH_ASSET, State.AVAILABLE, released_fen))
+    else:
+        due = money.gross_fen + money.buyer_fee_fen
+        rows.append(Posting(buyer, CASH_ASSET, State.AVAILABLE, -due))
+    if money.pool_fee_fen:
+        rows.append(Posting(platform, CASH_ASSET, State.AVAILABLE, money.pool_fee_fen))
+    trade_fees = money.buyer_fee_fen + money.seller_fee_fen
+    if trade_fees:
+        rows.append(Posting(SystemAccount.FEES, CASH_ASSET, State.AVAILABLE, trade_fees))
+    rows.extend(Posting(buyer, s, State.AVAILABLE, g) for s, g in sorted(delivered.items()))
+    return rows
+
+
 def check_pool_settle(entry: StoredEntry) -> Iterator[Problem]:
     """Replay: the money, the payout and every posting follow from the payload's facts."""
     seq = entry.header.seq
     try:
         problem = _settle_problem(entry.header.payload, entry.postings)
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, PctradeError):
         problem = "the payload lacks a pool sale's figures"
     if problem:
         yield Problem("payout_mismatch", f"pool sale: {problem}", seq)
@@ -283,13 +310,20 @@ def _settle_problem(p: dict[str, Any], postings: Postings) -> str | None:
             cash_drawn -= delta
         else:
             credits.append((account, asset, -delta))
-    c = p["payout"]
-    payout = Payout(
-        [int(x) for x in c["accounts"]],
-        [int(x) for x in c["grams"]],
-        [int(x) for x in c["net_fen"]],
-        [int(x) for x in c["remainders"]],
-    )
+    if HOLDS_PACKED in p:
+        # The columnar form records the contributors' draws packed, and no payout
+        # columns: the payout is recomputed here, by the rule, from the draws.
+        credits.extend(_packed_credits(p[HOLDS_PACKED]))
+        given = contributions([a for a, _, _ in credits], [g for _, _, g in credits])
+        payout = pay_out(money.net_fen, *given)
+    else:
+        c = p["payout"]
+        payout = Payout(
+            [int(x) for x in c["accounts"]],
+            [int(x) for x in c["grams"]],
+            [int(x) for x in c["net_fen"]],
+            [int(x) for x in c["remainders"]],
+        )
     shares_problem = check_shares(money.net_fen, payout)
     if shares_problem:
         return shares_problem
@@ -313,6 +347,17 @@ def _settle_problem(p: dict[str, Any], postings: Postings) -> str | None:
     if _net(expected) != _net(postings):
         return "its postings are not what its figures make"
     return None
+
+
+def _packed_credits(packed: JsonDict) -> Iterator[tuple[int, int, int]]:
+    """(account, asset, grams) of each packed draw (``operations.HOLDS_PACKED``)."""
+    drawn = unpack(packed, ("account", "asset_id", "delta"))
+    for account, asset, delta in zip(
+        drawn["account"], drawn["asset_id"], drawn["delta"], strict=True
+    ):
+        if asset == CASH_ASSET:
+            raise ValueError("a pool holds credits, not cash")
+        yield account, asset, -delta
 
 
 def _net(postings: Postings) -> dict[BalanceKey, int]:

@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pctrade.ledger.model import AccountId, AccountStatus, State
-from pctrade.ledger.operations import HoldChange, Plan
+from pctrade.ledger.operations import HOLDS_PACKED, HoldChange, Plan
 
 OK = "ok"
 STALE_HEAD = "stale_head"
@@ -142,9 +142,11 @@ _SQL: dict[_Shape, str] = {}
 
 
 def fits(plan: Plan) -> bool:
-    """Whether ``plan`` is an entry this statement can write: it opens nothing."""
+    """Whether ``plan`` is an entry this statement can write: it opens nothing, and
+    lists its hold changes (packed ones are written set-based, ``store``)."""
     return (
         len(plan.postings) <= POSTINGS_MAX
+        and HOLDS_PACKED not in plan.payload
         and not plan.parties
         and not plan.accounts
         and plan.batch is None

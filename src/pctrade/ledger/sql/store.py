@@ -24,18 +24,22 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import psycopg
 
-from pctrade.kernel.errors import Conflict, InsufficientBalance
+from pctrade.kernel.errors import Conflict, InsufficientBalance, ValidationError
 from pctrade.ledger import status
 from pctrade.ledger.journal import Entry, EntryHeader, entry_hash, opened_digest
 from pctrade.ledger.model import AccountId, AccountStatus, PartyId, Seq
-from pctrade.ledger.operations import Plan, StatusChange
+from pctrade.ledger.operations import HOLDS_PACKED, Plan, StatusChange
+from pctrade.ledger.packed_np import Column, unpack_np
 from pctrade.ledger.ports import ConcurrentKeyUse, OptimisticMiss
 from pctrade.ledger.sql import one_statement
 from pctrade.ledger.sql.bulk import BulkWrites
+from pctrade.ledger.sql.columns import drop_temp, load_temp
 from pctrade.ledger.sql.reads import Reads
 from pctrade.ledger.sql.rows import BULK_THRESHOLD, Head, ImmutableRows, LastHead, _Result
 from pctrade.ledger.sql.unit import _InFlight, _refusal_of
@@ -97,9 +101,25 @@ UPDATE holds SET remaining = holds.remaining + t.d
 FROM unnest(%s::bigint[], %s::bigint[]) AS t(h, d)
 WHERE holds.hold_id = t.h AND holds.remaining + t.d >= 0
 """
+_UPDATE_HOLDS_FROM_TEMP = """
+UPDATE holds SET remaining = holds.remaining + t.d
+FROM hold_draws AS t
+WHERE holds.hold_id = t.h AND holds.remaining + t.d >= 0
+"""
 _UPDATE_HOLD_SQLITE = (
     "UPDATE holds SET remaining = remaining + ? WHERE hold_id = ? AND remaining + ? >= 0"
 )
+
+
+# Rows bound through one ``executemany`` (see ``_update_holds_grouped``).
+PIECE_ROWS = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """The rows several statements changed, read as one cursor's ``rowcount``."""
+
+    rowcount: int
 
 
 class SqlUnitOfWork(Reads, BulkWrites):
@@ -297,8 +317,12 @@ class SqlUnitOfWork(Reads, BulkWrites):
                 },
             )
         drawn = [h for h in plan.holds if h.hold_id is not None]
+        if HOLDS_PACKED in plan.payload:
+            listed = {h.hold_id for h in drawn if h.hold_id is not None}
+            self._draw_packed_holds(plan.payload[HOLDS_PACKED], listed)
         if len(drawn) > HOLDS_KEYWISE_MAX:
-            self._update_holds_grouped([(h.hold_id, h.delta) for h in drawn if h.hold_id])
+            ids = np.array([h.hold_id for h in drawn], dtype=np.int64)
+            self._update_holds_grouped(ids, np.array([h.delta for h in drawn], dtype=np.int64))
         for hold in plan.holds:
             if hold.hold_id is not None and len(drawn) > HOLDS_KEYWISE_MAX:
                 continue
@@ -342,26 +366,53 @@ class SqlUnitOfWork(Reads, BulkWrites):
             },
         )
 
-    def _update_holds_grouped(self, changes: list[tuple[Seq, int]]) -> None:
-        """Draw many holds down at once (a pool sale to a million contributors): one
-        guarded statement on PostgreSQL (the changes as two arrays), the driver's
-        ``executemany`` on SQLite; either way the rows changed must be all of them, or
-        some hold had less left than the entry takes, and the entry fails whole."""
-        if self.is_postgres:
-            ids = [h for h, _ in changes]
-            deltas = [d for _, d in changes]
-            cursor = self._driver_connection().cursor()
-            cursor.execute(_UPDATE_HOLDS_PG, (ids, deltas))
+    def _draw_packed_holds(self, packed: Any, listed: set[Seq]) -> None:
+        """The draw-downs an entry records as packed columns (``HOLDS_PACKED``), checked
+        as the ledger's rule says (each a draw, each hold once) and written set-based."""
+        drawn = unpack_np(packed, ("hold_id", "delta"))
+        ids, deltas = drawn["hold_id"], drawn["delta"]
+        if len(ids) and (bool(np.any(deltas >= 0)) or bool(np.any(ids[1:] <= ids[:-1]))):
+            raise ValidationError(
+                "packed hold draws are negative, by strictly ascending hold id",
+                code="bad_request",
+            )
+        if listed and bool(np.isin(ids, np.array(sorted(listed), dtype=np.int64)).any()):
+            raise ValidationError("a hold is changed twice in one entry", code="bad_request")
+        if len(ids):
+            self._update_holds_grouped(ids, deltas)
+
+    def _update_holds_grouped(self, ids: Column, deltas: Column) -> None:
+        """Draw many holds down at once (a pool sale to millions of contributors): one
+        guarded statement on PostgreSQL, over the changes as two arrays (up to
+        ``BULK_THRESHOLD``) or a temporary table (``columns.load_temp``, beyond), the
+        driver's ``executemany`` on SQLite; either way the rows changed must be
+        all of them, or some hold had less left than the entry takes, and the entry
+        fails whole."""
+        n = len(ids)
+        driver = self._driver_connection()
+        if self.is_postgres and n >= BULK_THRESHOLD:
+            load_temp(driver, True, "hold_draws", {"h": ids, "d": deltas})
+            cursor = driver.execute(_UPDATE_HOLDS_FROM_TEMP)
+            drop_temp(driver, True, "hold_draws")
+        elif self.is_postgres:
+            cursor = driver.cursor()
+            cursor.execute(_UPDATE_HOLDS_PG, (ids.tolist(), deltas.tolist()))
         else:
-            rows = [(d, h, d) for h, d in changes]
-            cursor = self._driver_connection().executemany(_UPDATE_HOLD_SQLITE, rows)
+            # SQLite binds rows from C faster than it joins a temporary table of them;
+            # in pieces, so that the rows' Python integers stay few at a time.
+            done = 0
+            for start in range(0, n, PIECE_ROWS):
+                d = deltas[start : start + PIECE_ROWS].tolist()
+                h = ids[start : start + PIECE_ROWS].tolist()
+                piece = driver.executemany(_UPDATE_HOLD_SQLITE, zip(d, h, d, strict=True))
+                done += piece.rowcount
+            cursor = _Counted(done)
 
         def check() -> None:  # after the pipeline's sync, when writes are pipelined
             done = cursor.rowcount
-            if done != len(changes):
+            if done != n:
                 raise Conflict(
-                    f"{len(changes) - done} of {len(changes)} holds have less left than taken",
-                    code="exceeds_hold",
+                    f"{n - done} of {n} holds have less left than taken", code="exceeds_hold"
                 )
 
         self._check_later(check)

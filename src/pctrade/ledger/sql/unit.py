@@ -10,7 +10,7 @@ hand-written SQL (``_q``) and gives a context's SQL the same transaction (``exec
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -24,6 +24,7 @@ from pctrade.kernel.errors import Conflict, InsufficientBalance
 from pctrade.ledger.operations import Plan
 from pctrade.ledger.ports import ConcurrentKeyUse, OptimisticMiss
 from pctrade.ledger.sql import one_statement
+from pctrade.ledger.sql.columns import drop_temp, load_temp
 from pctrade.ledger.sql.engine import WRITE_OPTION
 from pctrade.ledger.sql.rows import (
     _HEAD,
@@ -302,6 +303,13 @@ class UnitBase:
     ) -> None:
         """A context's bulk append, in this unit's transaction."""
         self._bulk_insert(table, columns, rows, n)
+
+    def load_columns(self, table: str, columns: Mapping[str, Any]) -> int:
+        """A context's temporary table of integer columns (``columns.load_temp``)."""
+        return load_temp(self._driver_connection(), self.is_postgres, table, columns)
+
+    def drop_columns(self, table: str) -> None:
+        drop_temp(self._driver_connection(), self.is_postgres, table)
 
     def _bulk_insert(
         self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], n: int

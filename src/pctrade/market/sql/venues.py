@@ -200,6 +200,27 @@ def pool_open_orders_g(uow: Any, pool_id: str) -> int:
     return int(uow.execute(query).scalar())
 
 
+def pool_auction_bids(uow: Any, pool_id: str, account_id: int) -> int:
+    """The account's standing bids in the pool's auctions not yet cleared."""
+    a, b = auctions.c, bids.c
+    query = (
+        sa.select(sa.func.count())
+        .select_from(
+            bids.join(
+                auctions,
+                sa.and_(a.contract_id == b.contract_id, a.auction_id == b.auction_id),
+            )
+        )
+        .where(
+            a.pool_id == pool_id,
+            a.state == "open",
+            b.account_id == account_id,
+            b.withdrawn.is_(False),
+        )
+    )
+    return int(uow.execute(query).scalar())
+
+
 def pool_open_auctions_g(uow: Any, pool_id: str) -> int:
     """What the pool's auctions not yet cleared offer, on every contract."""
     c = auctions.c
