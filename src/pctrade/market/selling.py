@@ -72,7 +72,9 @@ def direct_selling(
         rows = rdb.contracts_after(uow, 0, fetch_size(CONTRACTS_READ_MAX, CONTRACTS_READ_MAX))
         batches = {b.asset_id: b for b in uow.batches()}
         balances = uow.balances_of(account_id)
-        facts = facts_of(uow, party_id) if party.role in (Role.INDIVIDUAL, Role.INSTITUTION) else None
+        facts = (
+            facts_of(uow, party_id) if party.role in (Role.INDIVIDUAL, Role.INSTITUTION) else None
+        )
     held: dict[str, list[int]] = {}
     for asset_id, state, amount in balances:
         batch = batches.get(asset_id)
