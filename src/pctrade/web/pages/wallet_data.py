@@ -22,6 +22,7 @@ All figures stay integers (grams, fen); the templates format them per locale.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -38,7 +39,30 @@ from pctrade.pools import queries as pool_queries
 from pctrade.pools import sale_reports
 from pctrade.sinks.queries import mine as my_projects
 from pctrade.sinks.queries import unit_offer
+from pctrade.web.i18n import N_
 
+# Each behaviour family's name as people know it (a catalogue message id).
+FAMILY_LABELS = {
+    "bus": N_("Bus"),
+    "cycling": N_("Cycling"),
+    "e_ticket": N_("E-tickets"),
+    "ev_charging": N_("EV charging"),
+    "home_energy": N_("Home electricity saved"),
+    "metro": N_("Metro"),
+    "second_hand": N_("Second-hand goods"),
+    "walking": N_("Walking"),
+}
+# Each failed eligibility condition in words (``market.eligibility.Condition``).
+CONDITION_LABELS = {
+    "role_not_admitted": N_("Your role does not trade on the order book."),
+    "no_facts_recorded": N_("No real-name facts are recorded for you."),
+    "real_name_not_verified": N_("Your real name is not verified."),
+    "under_age": N_("You are younger than the minimum age."),
+    "no_birth_date": N_("No date of birth is recorded."),
+    "no_risk_assessment": N_("No risk assessment is recorded."),
+    "holding_below_min": N_("You hold less of the contract than the minimum to sell directly."),
+    "net_assets_below_min": N_("Net assets are below the minimum."),
+}
 STATEMENT_DAYS = 30  # the energy statement's window, as ``GET /me/energy`` by default
 TREES_SHOWN_MAX = 100
 CREDITS_SHOWN_MAX = 100
@@ -272,9 +296,10 @@ def gather(app: App, party: Party) -> WalletView:
     )
 
 
-def energy_chart_option(view: EnergyView, labels: dict[str, str]) -> dict[str, Any]:
-    """The ECharts option of the energy-by-behaviour bar chart (grams per behaviour)."""
-    names = [labels.get(b.behaviour, b.behaviour) for b in view.behaviours]
+def energy_chart_option(view: EnergyView, label: Callable[[str], str]) -> dict[str, Any]:
+    """The ECharts option of the energy-by-behaviour bar chart (grams per behaviour),
+    each bar named by ``label`` of its family (the page's language)."""
+    names = [label(FAMILY_LABELS.get(b.family, b.family)) for b in view.behaviours]
     return {
         "tooltip": {"trigger": "axis"},
         "grid": {"left": 8, "right": 8, "bottom": 8, "top": 24, "containLabel": True},
