@@ -11,10 +11,13 @@ ENGINE_SRC := src/pctrade/market/engine/book.py src/pctrade/market/engine/sides.
 setup: $(VENV)/.installed $(VENV)/.engine
 
 # The install builds the compiled engine too (setup.py; without a C compiler it stays Python).
-$(VENV)/.installed: pyproject.toml setup.py
+$(VENV)/.installed: pyproject.toml setup.py src/pctrade/web/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	@# The web pages' ECharts and axe-core, from the npm registry (package-lock.json).
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix src/pctrade/web --no-audit --no-fund; \
+	else echo "npm not found: the web pages run without charts (their tables remain)"; fi
 	touch $@ $(VENV)/.engine
 
 # After an edit of the engine's compiled modules, compile them again: until then the

@@ -131,7 +131,8 @@ DEMO_USERS = (
     ("emitter", EMITTER),
     ("institution", INSTITUTION),
     ("forest", FOREST),
-    ("wangwei", "u000001"),  # 王伟, the first individual
+    ("wangwei", "u000001"),  # 王伟, the first individual: a traveller who sponsored m²
+    ("liuguiying", person_id(SAVER)),  # 刘桂英, the saver: eligible, sells PCER directly
 )
 
 

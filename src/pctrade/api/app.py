@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi.responses import RedirectResponse
 
 from pctrade.api import openapi, problems
 from pctrade.api.deps import parameters_as_documented
@@ -49,6 +50,7 @@ from pctrade.api.routers import (
 )
 from pctrade.api.settings import ApiSettings
 from pctrade.bootstrap import App
+from pctrade.web.app import create_web
 
 ROUTERS = (
     auth,
@@ -134,5 +136,16 @@ def create_app(
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/web/", status_code=307)
+
+    # The pages people use (pctrade.web), over the same app and services.
+    settings_used = app.state.settings
+    app.mount(
+        "/web",
+        create_web(wired, secret=settings_used.web_secret, token_ttl_s=settings_used.token_ttl_s),
+    )
 
     return app

@@ -27,6 +27,7 @@ CODES: Final[Mapping[int, tuple[str, ...]]] = {
         "unknown_party",
     ),
     403: (
+        "csrf_invalid",
         "forbidden",
         "not_bid_owner",
         "not_eligible",

@@ -7,7 +7,7 @@ its command line or environment set (``bootstrap.settings``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pctrade.api.limits import BODY_BYTES_MAX
 from pctrade.bootstrap.settings import STREAM_EVENTS_MAX_DEFAULT, ServeSettings
@@ -25,6 +25,10 @@ class ApiSettings:
     stream_poll_s: float = 0.25
     stream_idle_s: float = 25.0
     stream_events_max: int = STREAM_EVENTS_MAX_DEFAULT
+    # The web pages' CSRF secret (pctrade.web.forms); None: random for each app, which
+    # is right for one process. Workers of one server share it, or a form rendered by
+    # one would be refused by another.
+    web_secret: bytes | None = field(default=None, repr=False)
 
     @classmethod
     def served(cls, settings: ServeSettings) -> ApiSettings:

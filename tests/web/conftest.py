@@ -1,0 +1,195 @@
+"""The web pages' fixtures: one demo registry and one server for the whole session.
+
+``demo_url`` seeds the demo once into a temporary SQLite database (argon2 at its
+cheapest, tests/conftest.py); ``demo_app`` is an app over it for TestClient tests
+(``client``, fresh cookies each test); ``demo_site`` serves the API and the pages with
+uvicorn in a thread on a free loopback port and yields its base URL, for the browser.
+
+Browser tests use Playwright's sync API driving Debian's chromium (``/usr/bin/chromium``).
+Without Playwright, chromium or the npm packages (axe-core) they are skipped, unless
+``PCTRADE_REQUIRE_BROWSER=1`` (``.ci/run`` sets it), when they fail instead.
+``page_as(role, lang, width)`` opens a page signed in as the role's demo login;
+the fixture ``shoot(page, name)`` saves ``artifacts/screenshots/NAME-desktop.png`` and
+``NAME-phone.png``; the fixture ``axe_serious(page)`` runs axe-core in the page and returns its
+serious and critical violations.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from pctrade import bootstrap, demo
+from pctrade.api.app import create_app
+from pctrade.bootstrap import App
+from pctrade.web.vendor import NODE_MODULES, VENDOR_FILES
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+SERVER_START_S_MAX = 20.0
+# The demo login of each role the pages are for (demo.DEMO_USERS).
+ROLE_LOGINS = {
+    "individual": "wangwei",  # 王伟, a traveller who sponsored trees
+    "saver": "liuguiying",  # 刘桂英, the saver: eligible, sells her PCER directly
+    "platform": "platform",
+    "emitter": "emitter",
+    "regulator": "regulator",
+}
+PASSWORD = demo.DEMO_PASSWORD
+
+
+# ---- the demo registry and its server --------------------------------------------------
+@pytest.fixture(scope="session")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'demo.db'}"
+    with demo.build_app(url) as seeding:
+        demo.seed(seeding)
+    return url
+
+
+@pytest.fixture(scope="session")
+def demo_app(demo_url: str) -> Iterator[App]:
+    with bootstrap.build(demo_url) as app:
+        yield app
+
+
+@pytest.fixture
+def client(demo_app: App) -> Iterator[TestClient]:
+    with TestClient(create_app(demo_app)) as test_client:
+        yield test_client
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def demo_site(demo_url: str) -> Iterator[str]:
+    """The base URL of the API and pages over the demo (``…/web/`` for the pages)."""
+    app = bootstrap.build(demo_url, group_commit=True)
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(app, owns_app=True), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + SERVER_START_S_MAX
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the demo server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=SERVER_START_S_MAX)
+
+
+# ---- the browser -----------------------------------------------------------------------
+def _unavailable(reason: str) -> None:
+    if os.environ.get("PCTRADE_REQUIRE_BROWSER") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        _unavailable(f"playwright is not installed: {exc}")
+    if not CHROMIUM.exists():
+        _unavailable(f"no chromium at {CHROMIUM} (apt-get install chromium)")
+    if not all((NODE_MODULES / f).is_file() for f in VENDOR_FILES.values()):
+        _unavailable("the npm packages are not installed (npm ci --prefix src/pctrade/web)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
+        yield launched
+        launched.close()
+
+
+PageAs = Callable[..., Any]
+
+
+@pytest.fixture
+def page_as(browser: Any, demo_site: str) -> Iterator[PageAs]:
+    """``page_as(role, lang="zh", width=1280)``: a page signed in as ``role``'s demo
+    login (``None``: a visitor), in ``lang``, on the public page."""
+    contexts: list[Any] = []
+
+    def open_page(role: str | None, lang: str = "zh", width: int = DESKTOP["width"]) -> Any:
+        viewport = DESKTOP if width >= DESKTOP["width"] else {**PHONE, "width": width}
+        context = browser.new_context(
+            viewport=viewport, locale="zh-CN" if lang == "zh" else "en-US", base_url=demo_site
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        if role is None:
+            page.goto(f"/web/?lang={lang}")
+            return page
+        page.goto(f"/web/login?lang={lang}")
+        page.fill("#username", ROLE_LOGINS[role])
+        page.fill("#password", PASSWORD)
+        page.click("form.stack button[type=submit]")
+        page.wait_for_load_state()
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def take_screenshots(page: Any, name: str) -> list[Path]:
+    """Screenshots of the page at desktop and phone widths (the viewport is restored)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    before = page.viewport_size
+    saved = []
+    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(size)
+        path = SCREENSHOTS / f"{name}-{label}.png"
+        page.screenshot(path=str(path), full_page=True)
+        saved.append(path)
+    page.set_viewport_size(before)
+    return saved
+
+
+def serious_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's violations of impact serious or critical on the page as it is."""
+    page.add_script_tag(url="/web/vendor/axe.min.js")
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [v for v in result["violations"] if v.get("impact") in ("serious", "critical")]
+
+
+# The helpers as fixtures: test modules take them by name (no import of a conftest).
+@pytest.fixture
+def shoot() -> Callable[[Any, str], list[Path]]:
+    return take_screenshots
+
+
+@pytest.fixture
+def axe_serious() -> Callable[[Any], list[dict[str, Any]]]:
+    return serious_violations
