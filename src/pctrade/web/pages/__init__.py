@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from pctrade.web.pages import auth, public
+from pctrade.web.pages import auth, platform, public, wallet
 
 PAGE_ROUTERS: tuple[ModuleType, ...] = (
     auth,
     public,
+    wallet,
+    platform,
 )

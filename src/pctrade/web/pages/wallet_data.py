@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from pctrade.bootstrap import App
@@ -63,6 +64,7 @@ CONDITION_LABELS = {
     "holding_below_min": N_("You hold less of the contract than the minimum to sell directly."),
     "net_assets_below_min": N_("Net assets are below the minimum."),
 }
+UG_PER_G = 1_000_000
 STATEMENT_DAYS = 30  # the energy statement's window, as ``GET /me/energy`` by default
 TREES_SHOWN_MAX = 100
 CREDITS_SHOWN_MAX = 100
@@ -82,6 +84,11 @@ class BehaviourLine:
     events_n: int
     quantity: int
     credited_g: int
+
+    @property
+    def factor_g_per_unit(self) -> Decimal:
+        """The factor in grams per base unit, exactly (the lines keep micrograms)."""
+        return (Decimal(self.factor_ug_per_unit) / UG_PER_G).normalize()
 
 
 @dataclass(frozen=True, slots=True)
