@@ -225,7 +225,9 @@ def test_an_ineligible_sell_posted_anyway_is_refused_with_not_eligible(
     assert refused.status_code == 403 and "<code>not_eligible</code>" in refused.text
 
 
-def test_an_eligible_saver_sells_a_lot_on_the_book(wallet_http: TestClient, wallet_app: App) -> None:
+def test_an_eligible_saver_sells_a_lot_on_the_book(
+    wallet_http: TestClient, wallet_app: App
+) -> None:
     html = _wallet(wallet_http, SAVER)
     sell = html[html.index('id="sell"') : html.index('id="pools"')]
     assert "You may sell directly on the order book" in sell
@@ -310,7 +312,8 @@ def test_journey_zh_behaviour_energy_sponsor_credits_pool_payout(
     # → pool → payout: the deposit sold in the pool's sale, and what it paid.
     assert "POOL-GD-0001" in page.locator("#deposits").inner_text()
     assert page.locator("#payout-total").inner_text() == "¥0.60"
-    page.wait_for_function("document.querySelector('#energy-by-behaviour canvas') !== null")
+    page.wait_for_selector("html[data-charts-drawn='1']", state="attached")
+    assert page.locator("#energy-by-behaviour svg").count() == 1
     shoot(page, "wallet")
     assert axe_serious(page) == []
 

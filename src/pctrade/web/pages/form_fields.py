@@ -38,7 +38,9 @@ def whole_number(fields: dict[str, str], name: str) -> int:
     """A whole number written in digits (grams, lots, an account id)."""
     value = required(fields, name).replace(",", "")
     if not _INTEGER.match(value) or int(value) > INT64_MAX:
-        raise ValidationError(f"{name} must be a whole number, got {value[:32]!r}", code="not_integer")
+        raise ValidationError(
+            f"{name} must be a whole number, got {value[:32]!r}", code="not_integer"
+        )
     return int(value)
 
 

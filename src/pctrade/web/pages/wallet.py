@@ -123,7 +123,10 @@ def _energy_table(view: wallet_data.EnergyView, language: Language) -> ChartTabl
         language.gettext("Green energy by behaviour, last 30 days"),
         [language.gettext("Behaviour"), language.gettext("Energy")],
         [
-            [language.gettext(label.get(b.family, b.family)), formatting.grams(b.credited_g, language)]
+            [
+                language.gettext(label.get(b.family, b.family)),
+                formatting.grams(b.credited_g, language),
+            ]
             for b in view.behaviours
         ],
     )
