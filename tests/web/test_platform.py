@@ -33,9 +33,9 @@ def test_the_console_shows_the_pool_its_terms_sales_payouts_and_fee(client: Test
     pool = html[html.index('id="pool-POOL-GD-0001"') :]
     assert 'class="contributors">18<' in pool  # a count: the October and November depositors
     assert 'class="fee">5%<' in pool
-    terms = pool[pool.index('class="terms"') : pool.index('class="sales"')]
+    terms = pool[pool.index('class="terms') : pool.index('class="sales')]
     assert "GD/2022-05-06" in terms and "30 days" in terms  # version 1, its lock-in
-    sales = pool[pool.index('class="sales"') :]
+    sales = pool[pool.index('class="sales') :]
     assert "PCER-GD-2026Q3-7-1" in sales and "¥82.00/t" in sales and "¥7.02" in sales
     assert 'id="sales-POOL-GD-0001" role="img"' in pool
     # No contributor is named: not the first depositor's name, nor an account number.
