@@ -120,3 +120,21 @@ def test_positions_at_every_seq_are_a_replay_of_the_journal_up_to_it(any_store: 
         }, n
         holds = {h["hold_id"]: h["remaining"] for p in found.accounts for h in p.holds}
         assert holds == {h: left for h, left in replay.holds.items() if left > 0}, n
+
+
+def test_memory_and_sql_stores_answer_the_same_supply_totals(any_store: SqlStore) -> None:
+    start = datetime(2026, 7, 1, tzinfo=UTC)
+    app = bootstrap.build(any_store, clock=SetClock(start), entropy=SeededEntropy(7))
+    memory = MemoryStore()
+    fake = Registry(memory, SetClock(start), entropy=SeededEntropy(7))
+    fake.ensure_genesis()
+    _script(app.registry)
+    _script(fake)
+    sql, mem = (queries.supply_totals(s) for s in (any_store, memory))
+    assert sql.totals == mem.totals and sql.totals
+    # One pass over every balance answers what one batch's own read does.
+    one = queries.supply(any_store, BATCH)
+    with any_store.reader() as uow:
+        assert uow.supplies()[one.batch.asset_id] == one.by_state
+    for total in sql.totals:
+        assert sum(total.by_state.values()) == total.issued_g

@@ -37,4 +37,5 @@ class ApiSettings:
             stream_poll_s=settings.stream_poll_s,
             stream_idle_s=settings.stream_idle_s,
             stream_events_max=settings.stream_events_max,
+            web_secret=None if settings.web_secret is None else bytes.fromhex(settings.web_secret),
         )

@@ -15,6 +15,8 @@ them back (``ServeSettings.from_env``), as a deployment that sets them itself wo
     PCTRADE_STREAM_POLL_S      how often a market stream reads its contract's seq (0.25)
     PCTRADE_STREAM_IDLE_S      how long a stream stays open with nothing new (25)
     PCTRADE_STREAM_EVENTS_MAX  events one stream sends before it ends (100,000)
+    PCTRADE_WEB_SECRET         the web pages' CSRF key, hex (``pctrade serve`` makes one
+                               per start when unset, so that every worker shares it)
 
 A value out of its bounds is refused with ``bad_setting`` before anything starts, so a
 typo in a deployment's environment fails at start-up and not in some worker later.
@@ -29,6 +31,7 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any, Final
 
@@ -42,6 +45,8 @@ ENV_CLOCK_OFFSET_S: Final = "PCTRADE_CLOCK_OFFSET_S"
 ENV_STREAM_POLL_S: Final = "PCTRADE_STREAM_POLL_S"
 ENV_STREAM_IDLE_S: Final = "PCTRADE_STREAM_IDLE_S"
 ENV_STREAM_EVENTS_MAX: Final = "PCTRADE_STREAM_EVENTS_MAX"
+ENV_WEB_SECRET: Final = "PCTRADE_WEB_SECRET"
+WEB_SECRET_BYTES_MIN = 16
 
 # The bounds of each setting (inclusive).
 WORKERS_MAX: Final = 64  # a process per core is the sensible most; 64 is a lot of cores
@@ -81,6 +86,7 @@ class ServeSettings:
     stream_poll_s: float = 0.25
     stream_idle_s: float = 25.0
     stream_events_max: int = STREAM_EVENTS_MAX_DEFAULT
+    web_secret: str | None = dataclass_field(default=None, repr=False)  # hex
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServeSettings:
@@ -95,6 +101,7 @@ class ServeSettings:
         values["database_url"] = env.get(ENV_DATABASE_URL) or None
         data_dir = env.get(ENV_DATA_DIR)
         values["data_dir"] = Path(data_dir) if data_dir else None
+        values["web_secret"] = env.get(ENV_WEB_SECRET, "").strip() or None
         return cls(**values).check()
 
     def with_(self, **given: Any) -> ServeSettings:
@@ -110,6 +117,11 @@ class ServeSettings:
                     f"{name} ({field}) is {value!r}, not a {kind.__name__} from {low} to {high}",
                     code="bad_setting",
                 )
+        if self.web_secret is not None and not _long_hex(self.web_secret):
+            raise ValidationError(
+                f"{ENV_WEB_SECRET} is not hex of {WEB_SECRET_BYTES_MIN} bytes or more",
+                code="bad_setting",
+            )
         return self
 
     def to_env(self) -> dict[str, str]:
@@ -119,7 +131,16 @@ class ServeSettings:
             env[ENV_DATABASE_URL] = self.database_url
         if self.data_dir is not None:
             env[ENV_DATA_DIR] = str(self.data_dir.absolute())
+        if self.web_secret is not None:
+            env[ENV_WEB_SECRET] = self.web_secret
         return env
+
+
+def _long_hex(text: str) -> bool:
+    try:
+        return len(bytes.fromhex(text)) >= WEB_SECRET_BYTES_MIN
+    except ValueError:
+        return False
 
 
 def _number(name: str, text: str, kind: type) -> Any:

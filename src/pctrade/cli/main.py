@@ -25,6 +25,7 @@ codes: 0 success, 1 ``verify`` found problems, 2 the request was refused (``erro
 from __future__ import annotations
 
 import os
+import secrets
 from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Annotated, Any
@@ -70,7 +71,7 @@ from pctrade.cli.common import (
 )
 from pctrade.export import ExportFormat, batch_totals, export_registry
 from pctrade.ledger import queries
-from pctrade.ledger.model import CASH_NAME, SystemAccount
+from pctrade.ledger.model import CASH_NAME, SYSTEM_OWNER, Role, SystemAccount
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.market.engine import IMPLEMENTATION
 from pctrade.pools import queries as pool_queries
@@ -97,6 +98,10 @@ compliance_surrender_cli.register(compliance_cli.app)
 app.add_typer(compliance_cli.app, name="compliance")
 db_app = typer.Typer(help="数据库 Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+
+
+# The web pages' CSRF key made for a run of ``serve`` (ServeSettings.web_secret).
+WEB_SECRET_BYTES = 32
 
 
 @app.callback()
@@ -329,19 +334,28 @@ def _holding_cells(view: queries.AccountView) -> list[str]:
 def _print_next_steps(url: str, result: demo_scenario.DemoResult) -> None:
     db_flag = "" if url == resolve_url(None) else f" --db {display_url(url)}"
     if result.users:
-        users = Table(title="演示登录 Demo logins (API)", title_justify="left")
-        users.add_column("username")
-        users.add_column("party")
-        users.add_column("password")
-        for username, party in result.users:
-            users.add_row(username, party, demo_scenario.DEMO_PASSWORD)
-        console.print(users)
+        console.print(_logins_table(result.users))
     console.print(
         "下一步 Next:\n"
         f"  pctrade serve --demo{db_flag}      # HTTP API on http://127.0.0.1:8000/docs\n"
         f"  pctrade registry journal{db_flag}  # browse the journal\n"
         f"  pctrade export --out export{db_flag}"
     )
+
+
+def _logins_table(users: list[tuple[str, str]]) -> Table:
+    """The demo's logins, for the API (POST /auth/token) and the web pages (/web/login)."""
+    roles = {o.party_id: str(o.role) for o in demo_scenario.ORGS}
+    roles[SYSTEM_OWNER] = str(Role.REGISTRY_OPERATOR)
+    table = Table(title="演示登录 Demo logins (web + API)", title_justify="left")
+    for column in ("username", "party", "role", "password"):
+        table.add_column(column)
+    for username, party in users:
+        role = roles.get(party, str(Role.INDIVIDUAL))
+        if party == demo_scenario.person_id(demo_scenario.SAVER):
+            role += " (saver: sells directly)"
+        table.add_row(username, party, role, demo_scenario.DEMO_PASSWORD)
+    return table
 
 
 # ---- serve ---------------------------------------------------------------------------
@@ -388,12 +402,16 @@ def serve(
             stream_idle_s=stream_idle_s,
             stream_events_max=stream_events_max,
         )
+        if settings.web_secret is None:
+            # One CSRF key for every worker of this run: a form one renders, another checks.
+            settings = settings.with_(web_secret=secrets.token_hex(WEB_SECRET_BYTES))
         if with_demo:
             seeded, result = _seed(url, False, demo_scenario.PEOPLE_DEFAULT)
             seeded.close()
             console.print(
                 f"演示数据 Demo data ready: {result.written} written, {result.replayed} replayed"
             )
+            console.print(_logins_table(result.users))
         # Migrate and write the genesis entry once, here, before any worker starts.
         open_app(url).close()
     try:
@@ -406,6 +424,7 @@ def serve(
         f"serving 服务 {display_url(url)} on http://{host}:{port}  (docs: /docs), "
         f"{settings.workers} worker(s)"
     )
+    console.print(f"web pages 网页 http://{host}:{port}/web/  (sign in: /web/login)")
     console.print(f"data folder 数据目录 {settings.data_dir}")
     # The workers are new interpreters: the settings reach them through the environment.
     os.environ.update(settings.to_env())

@@ -250,6 +250,14 @@ class MemoryUnitOfWork:
                 found[State(state)] = found.get(State(state), 0) + amount
         return {s: v for s, v in found.items() if v}
 
+    def supplies(self) -> dict[AssetId, dict[State, int]]:
+        found: dict[AssetId, dict[State, int]] = {}
+        for (_, asset, state), amount in self._t.balances.items():
+            if State(state) in HOLDING_STATES and amount:
+                sums = found.setdefault(asset, {})
+                sums[State(state)] = sums.get(State(state), 0) + amount
+        return found
+
     def balance(self, account_id: AccountId, asset_id: AssetId, state: State) -> int:
         return self._t.balances.get((account_id, asset_id, int(state)), 0)
 

@@ -282,6 +282,51 @@ def supply(store: Store, denomination: str) -> Supply:
         return Supply(batch, uow.supply(batch.asset_id), _head_of(uow))
 
 
+@dataclass(frozen=True, slots=True)
+class SupplyTotal:
+    """What exists of one instrument in one jurisdiction, over all its batches."""
+
+    instrument: str
+    jurisdiction: str
+    batches: int
+    issued_g: int
+    by_state: dict[State, int]
+
+    def amount(self, state: State) -> int:
+        return self.by_state.get(state, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class SupplyTotals:
+    """Every instrument's totals per jurisdiction, in one snapshot at ``at`` (the public
+    transparency page's: aggregates only, no holder)."""
+
+    totals: list[SupplyTotal]
+    at: JournalHead
+
+
+def supply_totals(store: Store) -> SupplyTotals:
+    """Issued, available, frozen, surrendered, retired and cancelled grams of every
+    credit instrument per jurisdiction: one pass over the balances, whatever the number
+    of batches, grouped here by the batches' denominations."""
+    with store.reader() as uow:
+        batches = uow.batches()
+        held = uow.supplies()
+        head = _head_of(uow)
+    groups: dict[tuple[str, str], tuple[int, int, dict[State, int]]] = {}
+    for batch in batches:
+        key = (str(batch.denomination.instrument), batch.denomination.jurisdiction)
+        count, issued_g, by_state = groups.get(key, (0, 0, {}))
+        for state, amount in held.get(batch.asset_id, {}).items():
+            by_state[state] = by_state.get(state, 0) + amount
+        groups[key] = (count + 1, issued_g + batch.issued_g, by_state)
+    totals = [
+        SupplyTotal(instrument, jurisdiction, count, issued_g, by_state)
+        for (instrument, jurisdiction), (count, issued_g, by_state) in sorted(groups.items())
+    ]
+    return SupplyTotals(totals, head)
+
+
 def entry_detail(store: Store, seq: Seq, postings_max: int = 1_000) -> tuple[Entry, JsonDict]:
     """An entry with (up to ``postings_max`` of) its postings, assets named."""
     with store.reader() as uow:

@@ -22,8 +22,9 @@ from pctrade.kernel.errors import NotFound
 from pctrade.kernel.limits import PAGE_SIZE_MAX
 from pctrade.kernel.paging import Page, fetch_size, page_of
 from pctrade.ledger.model import AccountId, State
-from pctrade.ledger.ports import UnitOfWork
+from pctrade.ledger.ports import Store, UnitOfWork
 from pctrade.ledger.service import Registry
+from pctrade.sinks.monitoring import ReportStatus
 from pctrade.sinks.price import next_period_end
 from pctrade.sinks.project import SponsorUnit, UnitKind
 from pctrade.sinks.sql import store as db
@@ -195,3 +196,59 @@ def _my_project(
         verified_g,
         credits,
     )
+
+
+# ---- the public view: every project's headline and what was verified ------------------
+@dataclass(frozen=True, slots=True)
+class PublicProject:
+    """A sink project as the public transparency page shows it: no sponsor, no account."""
+
+    code: str
+    name: str
+    jurisdiction: str
+    forest_type: str
+    area_m2: int
+    status: str
+    crediting_start: str
+    crediting_end: str
+    units_offered: int
+    units_sold: int
+    reports_verified: int
+    verified_removals_g: int  # the verified reports' measured removals
+    issued_g: int  # PCER issued for them: the sponsors' share and the buffer's
+    reversed_g: int  # removals reported lost since (fire, felling)
+
+
+def public_projects(store: Store) -> list[PublicProject]:
+    """Every registered project, by code, with its verified removals and issuance."""
+    with store.reader() as uow:
+        return [_public_project(uow, row) for row in db.all_projects(uow)]
+
+
+def _public_project(uow: UnitOfWork, row: db.Row) -> PublicProject:
+    code = str(row["code"])
+    verified = [r for r in db.reports_of(uow, code) if r["status"] == ReportStatus.VERIFIED]
+    return PublicProject(
+        code=code,
+        name=str(row["name"]),
+        jurisdiction=str(row["jurisdiction"]),
+        forest_type=str(row["forest_type"]),
+        area_m2=int(row["area_m2"]),
+        status=str(row["status"]),
+        crediting_start=str(row["crediting_start"]),
+        crediting_end=str(row["crediting_end"]),
+        units_offered=int(row["units_offered"]),
+        units_sold=int(row["units_sold"]),
+        reports_verified=len(verified),
+        verified_removals_g=sum(int(r["removals_g"]) for r in verified),
+        issued_g=sum(_credited_g(r) for r in db.issuances_of(uow, code)),
+        reversed_g=sum(int(r["loss_g"]) for r in db.reversals_of(uow, code)),
+    )
+
+
+def _credited_g(issuance: db.Row) -> int:
+    """The grams an issuance credited: its sponsors' and its buffer's (issuances before
+    migration 0009 credited every removal, and have no sponsors' column)."""
+    if issuance["sponsors_g"] is None:
+        return int(issuance["removals_g"])
+    return int(issuance["sponsors_g"]) + int(issuance["buffer_g"])

@@ -54,7 +54,8 @@ def chart(chart_id: str, option: dict[str, Any], label: str, table: ChartTable) 
         f'data-chart="{chart_id}-option"></div>'
         f'<script type="application/json" id="{chart_id}-option">{option_json}</script>'
         f"<details><summary>{escape(table.caption)}</summary>"
-        f'<div class="table-wrap"><table><caption class="visually-hidden">{escape(table.caption)}'
+        f'<div class="table-wrap" tabindex="0" role="region" aria-label="{escape(table.caption)}">'
+        f'<table><caption class="visually-hidden">{escape(table.caption)}'
         f"</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div></details>"
         f"</figure>"
     )

@@ -54,8 +54,8 @@ def optional_user(request: Request) -> WebUser | None:
     """The signed-in user, or None (no cookie, or a token no longer valid). Resolved
     once per request."""
     cached = getattr(request.state, "web_user", _UNRESOLVED)
-    if cached is not _UNRESOLVED:
-        return cached  # type: ignore[no-any-return]
+    if cached is None or isinstance(cached, WebUser):
+        return cached
     user = _resolve(request)
     request.state.web_user = user
     return user

@@ -187,6 +187,19 @@ class Reads(UnitBase):
         row = self._q(f"SELECT {sums} FROM balances WHERE asset_id = :s", {"s": asset_id}).one()
         return {s: int(v) for s, v in zip(_SUPPLY, row, strict=True) if v}
 
+    def supplies(self) -> dict[AssetId, dict[State, int]]:
+        # One GROUP BY over the balances, for a page of every batch's totals.
+        states = ", ".join(str(int(s)) for s in _SUPPLY)
+        sql = (
+            "SELECT asset_id, state, SUM(amount) FROM balances"
+            f" WHERE state IN ({states}) GROUP BY asset_id, state"
+        )
+        found: dict[AssetId, dict[State, int]] = {}
+        for asset_id, state, total in self._q(sql):
+            if total:
+                found.setdefault(int(asset_id), {})[State(state)] = int(total)
+        return found
+
     def balance(self, account_id: AccountId, asset_id: AssetId, state: State) -> int:
         value = self._q(
             "SELECT amount FROM balances WHERE account_id = :a AND asset_id = :s AND state = :st",
