@@ -185,6 +185,15 @@ def test_a_retirement_gives_its_certificate_and_a_double_submit_replays(
     assert _holding(wallet_app, TRAVELLER_PARTY, batch) == before - 100
 
 
+def test_collecting_with_nothing_waiting_is_refused_with_its_code(
+    wallet_http: TestClient,
+) -> None:
+    html = _wallet(wallet_http, TRAVELLER)
+    refused = wallet_http.post("/web/wallet/collect", data=_fields(html))
+    assert refused.status_code == 409 and "<code>nothing_to_collect</code>" in refused.text
+    assert 'id="energy-month">2.102 kg<' in refused.text  # the wallet, re-rendered
+
+
 def test_a_refused_deposit_shows_its_code_and_writes_nothing(
     wallet_http: TestClient, wallet_app: App
 ) -> None:
