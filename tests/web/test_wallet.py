@@ -227,11 +227,12 @@ def test_an_ineligible_sell_posted_anyway_is_refused_with_not_eligible(
         **_fields(html, "wallet/deposit"),
         "contract": "PCER-GD-2026Q3",
         "lots": "1",
-        "lot_g": "10000",
         "price_yuan_per_t": "82.00",
     }
     refused = wallet_http.post("/web/wallet/sell", data=form)
     assert refused.status_code == 403 and "<code>not_eligible</code>" in refused.text
+    unheld = wallet_http.post("/web/wallet/sell", data={**form, "contract": "CEA-GD-2026"})
+    assert unheld.status_code == 422 and "<code>bad_contract</code>" in unheld.text
 
 
 def test_an_eligible_saver_sells_a_lot_on_the_book(
@@ -245,7 +246,6 @@ def test_an_eligible_saver_sells_a_lot_on_the_book(
         **_fields(sell, "wallet/sell"),
         "contract": "PCER-GD-2026Q3",
         "lots": "1",
-        "lot_g": "10000",
         "price_yuan_per_t": "88.00",
     }
     placed = wallet_http.post("/web/wallet/sell", data=form)

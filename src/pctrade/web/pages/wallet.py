@@ -26,13 +26,14 @@ from fastapi import APIRouter, Depends, Request, Response
 from pctrade.api.problems import status_of
 from pctrade.bootstrap import App
 from pctrade.energy import service as energy
-from pctrade.kernel.errors import PctradeError
+from pctrade.kernel.errors import PctradeError, ValidationError
 from pctrade.ledger import commands as c
 from pctrade.ledger import queries, reads
 from pctrade.ledger.model import Party, Role
 from pctrade.ledger.operations import Retirement
 from pctrade.market import commands as mc
 from pctrade.market import reads as market_reads
+from pctrade.market.selling import direct_selling
 from pctrade.pools import commands as pc
 from pctrade.web import formatting
 from pctrade.web.charts import ChartTable
@@ -172,8 +173,8 @@ def sell(request: Request, user: IndividualDep, fields: FormDep) -> Response:
     def write(app: App, actor: str, account: int) -> Notice:
         contract = f.required(fields, "contract")
         lots = f.whole_number(fields, "lots")
-        lot_g = f.whole_number(fields, "lot_g")
         price = f.yuan_as_fen(fields, "price_yuan_per_t")
+        lot_g = _lot_of(app, actor, account, contract)
         # The form's key names the order too, so a replay is the same order.
         cmd = mc.PlaceOrder(contract, account, f"web-{key}"[:64], "sell", price, lots * lot_g)
         result = app.market.place(actor, key, cmd)
@@ -188,6 +189,17 @@ def sell(request: Request, user: IndividualDep, fields: FormDep) -> Response:
         return Notice("order_placed", values, bool(result.get("replayed")))
 
     return _write(request, user, write)
+
+
+def _lot_of(app: App, actor: str, account: int, contract: str) -> int:
+    """The lot the rules trade ``contract`` in today: a person sells whole lots."""
+    today = wallet_data.trading_day(app)
+    for standing in direct_selling(app.store, app.rules, actor, account, today):
+        if standing.contract == contract:
+            return standing.lot_g
+    raise ValidationError(
+        f"you hold no credits of a listed contract {contract!r}", code="bad_contract"
+    )
 
 
 @router.post("/wallet/deposit", include_in_schema=False)
