@@ -20,13 +20,21 @@ def test_a_platform_signs_in_and_out_in_english(page_as: Callable[..., Any]) -> 
     assert page.get_by_role("link", name="Sign in").is_visible()
 
 
-def test_a_wrong_password_is_said_in_chinese(page_as: Callable[..., Any]) -> None:
+def test_a_wrong_password_is_said_in_chinese(
+    page_as: Callable[..., Any],
+    shoot: Callable[[Any, str], list[Path]],
+    axe_serious: Callable[[Any], list[dict[str, Any]]],
+) -> None:
     page = page_as(None, "zh")
     page.get_by_role("link", name="登录").click()
     page.fill("#username", "regulator")
     page.fill("#password", demo.DEMO_PASSWORD + "?")
     page.get_by_role("main").get_by_role("button", name="登录").click()
     assert "用户名或密码错误" in page.get_by_role("alert").inner_text()
+    assert page.locator("#username").input_value() == "regulator"  # kept, not the password
+    assert page.locator("#password").input_value() == ""
+    shoot(page, "login")
+    assert axe_serious(page) == []
 
 
 def test_the_public_page_in_chinese_draws_its_chart_and_passes_axe(
@@ -35,8 +43,13 @@ def test_the_public_page_in_chinese_draws_its_chart_and_passes_axe(
     axe_serious: Callable[[Any], list[dict[str, Any]]],
 ) -> None:
     page = page_as(None, "zh")
+    errors: list[str] = []  # script errors and refused loads (the CSP's) alike
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.reload()
     assert page.get_by_role("heading", level=1).inner_text() == "信息公开"
     page.wait_for_selector("html[data-charts-drawn='1']")
+    assert errors == []
     assert page.locator("#price-chart svg").count() == 1  # ECharts drew it
     supply = page.get_by_role("table").first
     assert "个人核证减排量 (PCER)" in supply.inner_text() and "吨" in supply.inner_text()

@@ -111,3 +111,9 @@ def test_the_language_is_chosen_remembered_and_announced(client: TestClient) -> 
 def test_an_unknown_page_and_vendor_file_say_so(client: TestClient) -> None:
     assert client.get("/web/nowhere").status_code == 404
     assert client.get("/web/vendor/jquery.js").status_code == 404
+
+
+def test_pages_run_only_this_sites_scripts_and_refuse_framing(client: TestClient) -> None:
+    policy = client.get("/web/").headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]

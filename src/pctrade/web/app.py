@@ -3,8 +3,10 @@
 A FastAPI app of its own (no OpenAPI schema: its pages are for people) over the same
 bootstrap App as the API, so its pages call the same services. It
 
-- chooses each request's language (``i18n``) and hands a first-time visitor the
-  anonymous CSRF cookie (``forms``), in one middleware;
+- chooses each request's language (``i18n``), hands a first-time visitor the
+  anonymous CSRF cookie (``forms``) and sets the security headers (a Content Security
+  Policy that runs no inline script: a page's own code goes in ``static/``), in one
+  middleware;
 - includes every page module of ``pages.PAGE_ROUTERS``, the vendor files and
   ``/static`` (our CSS and script);
 - answers a domain error with a page that shows its code and message, with the status
@@ -37,6 +39,19 @@ from pctrade.web.session import SESSION_COOKIE, SignInRequired
 
 STATIC_DIR = Path(__file__).parent / "static"
 SECRET_BYTES = 32
+# Every page's answer says what the browser may load and run: scripts only from this
+# site's files (ECharts, axe and ours; no inline script, so an injected one does not
+# run), styles from here plus the inline ones ECharts' SVG carries, no framing, and
+# forms that post only back here.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 
 def create_web(
@@ -82,6 +97,8 @@ async def _language_and_anonymous_cookie(
     if minted is not None:
         response.set_cookie(forms.ANONYMOUS_COOKIE, minted, path="/", httponly=True, samesite="lax")
     response.headers.setdefault("Content-Language", code)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
     return response
 
 

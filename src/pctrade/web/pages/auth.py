@@ -13,12 +13,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from pctrade.api.problems import status_of
 from pctrade.kernel.errors import AuthenticationError, Throttled
 from pctrade.ledger.model import Role
 from pctrade.web.forms import FormDep
 from pctrade.web.session import end_session, start_session
-from pctrade.web.templating import render
+from pctrade.web.templating import render, render_refused
 
 router = APIRouter()
 
@@ -58,8 +57,11 @@ def login(request: Request, fields: FormDep) -> Response:
             username, fields.get("password", ""), client=client, ttl_s=settings_ttl_s
         )
     except (AuthenticationError, Throttled) as exc:
-        context = {"next": fields.get("next", ""), "error": exc, "username": username}
-        return render(request, "auth/login.html", context, status=status_of(exc))
+        context = {"next": fields.get("next", ""), "username": username}
+        refused = render_refused(request, "auth/login.html", context, exc)
+        if isinstance(exc, Throttled):
+            refused.headers["Retry-After"] = str(exc.retry_after_s)
+        return refused
     root = request.scope.get("root_path", "")
     with app.store.reader() as uow:
         party = uow.party(issued.party_id)
