@@ -23,7 +23,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from pctrade.api.problems import status_of
 from pctrade.bootstrap import App
 from pctrade.energy import service as energy
 from pctrade.kernel.errors import PctradeError, ValidationError
@@ -42,11 +41,12 @@ from pctrade.web.i18n import Language
 from pctrade.web.pages import form_fields as f
 from pctrade.web.pages import wallet_data
 from pctrade.web.session import WebUser, require_role
-from pctrade.web.templating import language_of, render
+from pctrade.web.templating import language_of, render, render_refused
 
 router = APIRouter()
 IndividualDep = Annotated[WebUser, Depends(require_role(Role.INDIVIDUAL))]
 ORDERS_SHOWN_MAX = 20
+TEMPLATE = "wallet/index.html"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +59,6 @@ class Notice:
     link: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    code: str
-    message: str
-
-
 def _app(request: Request) -> App:
     app: App = request.app.state.app
     return app
@@ -74,13 +68,8 @@ def _party(user: WebUser) -> Party:
     return Party(user.party_id, user.role, user.display_name)
 
 
-def _page(
-    request: Request,
-    user: WebUser,
-    notice: Notice | None = None,
-    error: Refusal | None = None,
-    status: int = 200,
-) -> Response:
+def _context(request: Request, user: WebUser, notice: Notice | None = None) -> dict[str, Any]:
+    """What the wallet's template is given: the view, my orders, a key per form."""
     app = _app(request)
     language = language_of(request)
     view = wallet_data.gather(app, _party(user))
@@ -88,27 +77,22 @@ def _page(
     spendable = [b for b in view.credits if b.available_g > 0]
     # One idempotency key per form: two forms of one page are two writes.
     names = ["collect", "deposit", "retire", *(f"sell-{s.contract}" for s in view.selling)]
-    return render(
-        request,
-        "wallet/index.html",
-        {
-            "w": view,
-            "orders": orders.items,
-            "notice": notice,
-            "error": error,
-            "now": app.clock(),
-            "forms": {name: form_context(request) for name in names},
-            "family_labels": wallet_data.FAMILY_LABELS,
-            "condition_labels": wallet_data.CONDITION_LABELS,
-            "energy_chart": wallet_data.energy_chart_option(view.energy, language.gettext),
-            "energy_table": _energy_table(view.energy, language),
-            "expires_in_s": wallet_data.expires_in_s,
-            "deposit_batches": spendable,
-            "retire_batches": spendable,
-            "api_root": _api_root(request),
-        },
-        status=status,
-    )
+    return {
+        "w": view,
+        "orders": orders.items,
+        "notice": notice,
+        "error": None,
+        "now": app.clock(),
+        "forms": {name: form_context(request) for name in names},
+        "family_labels": wallet_data.FAMILY_LABELS,
+        "condition_labels": wallet_data.CONDITION_LABELS,
+        "energy_chart": wallet_data.energy_chart_option(view.energy, language.gettext),
+        "energy_table": _energy_table(view.energy, language),
+        "expires_in_s": wallet_data.expires_in_s,
+        "deposit_batches": spendable,
+        "retire_batches": spendable,
+        "api_root": _api_root(request),
+    }
 
 
 def _api_root(request: Request) -> str:
@@ -135,7 +119,7 @@ def _energy_table(view: wallet_data.EnergyView, language: Language) -> ChartTabl
 
 @router.get("/wallet", include_in_schema=False)
 def wallet(request: Request, user: IndividualDep) -> Response:
-    return _page(request, user)
+    return render(request, TEMPLATE, _context(request, user))
 
 
 def _write(
@@ -146,8 +130,8 @@ def _write(
     try:
         notice = write(app, user.party_id, _own_account(app, user))
     except PctradeError as exc:
-        return _page(request, user, error=Refusal(exc.code, exc.message), status=status_of(exc))
-    return _page(request, user, notice=notice)
+        return render_refused(request, TEMPLATE, _context(request, user), exc)
+    return render(request, TEMPLATE, _context(request, user, notice))
 
 
 def _own_account(app: App, user: WebUser) -> int:
