@@ -32,7 +32,7 @@ def test_the_console_shows_the_pool_its_terms_sales_payouts_and_fee(client: Test
     html = client.get("/web/platform").text
     pool = html[html.index('id="pool-POOL-GD-0001"') :]
     assert 'class="contributors">18<' in pool  # a count: the October and November depositors
-    assert 'class="fee">5%<' in pool
+    assert 'class="fee">5%<' in pool and "the rules allow at most" in pool
     terms = pool[pool.index('class="terms') : pool.index('class="sales')]
     assert "GD/2022-05-06" in terms and "30 days" in terms  # version 1, its lock-in
     sales = pool[pool.index('class="sales') :]

@@ -30,6 +30,7 @@ class PoolConsole:
     terms: list[dict[str, Any]]
     sales: list[dict[str, Any]]
     totals: dict[str, Any]
+    fee_cap_bps: int | None  # the most a pool may keep under its terms' rule set
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +63,15 @@ def gather(app: App, party: Party) -> PlatformView:
                 pool_queries.terms_versions(app.store, pool_id),
                 list(sales["sales"]),
                 sale_reports.public_pool(app.store, pool_id),
+                _fee_cap_bps(app, str(page["rule_set"])),
             )
         )
     return PlatformView(party, pools)
+
+
+def _fee_cap_bps(app: App, rule_set: str) -> int | None:
+    fees = app.rules.by_version(rule_set).fees
+    return None if fees is None else fees.pool_fee_cap_bps
 
 
 def sales_chart_option(pool: PoolConsole) -> dict[str, Any]:
