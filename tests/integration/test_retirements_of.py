@@ -13,16 +13,16 @@ from pctrade.ledger.operations import Retirement
 from pctrade.ledger.sql.store import SqlStore
 
 
-def test_an_accounts_retirements_are_its_own_newest_first(store: SqlStore) -> None:
-    w = build_world(store)
+def test_an_accounts_retirements_are_its_own_newest_first(any_store: SqlStore) -> None:
+    w = build_world(any_store)
     why = Retirement("Alice", "a trip")
     first = w.reg.retire("alice", "r1", c.Retire(w.alice, BATCH, 50, why))
     w.reg.retire("steel", "rs", c.Retire(w.steel, BATCH, 7, Retirement("Steel", "x")))
     second = w.reg.retire("alice", "r2", c.Retire(w.alice, BATCH, 20, why))
     alice = Party("alice", Role.INDIVIDUAL, "Alice")
-    found = reads.retirements_of(store, alice, w.alice)
+    found = reads.retirements_of(any_store, alice, w.alice)
     assert [(x.journal_seq, x.quantity_g) for x in found] == [(second.seq, 20), (first.seq, 50)]
-    assert found[0] == queries.certificate(store, second.seq)
-    assert queries.retirements_of(store, w.alice, limit=1) == found[:1]
+    assert found[0] == queries.certificate(any_store, second.seq)
+    assert queries.retirements_of(any_store, w.alice, limit=1) == found[:1]
     with pytest.raises(Forbidden):
-        reads.retirements_of(store, alice, w.steel)
+        reads.retirements_of(any_store, alice, w.steel)

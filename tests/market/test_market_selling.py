@@ -39,8 +39,8 @@ def _pcer(w: MarketWorld, who: str) -> SellStanding:
     return next(s for s in shown if s.contract == PCER)
 
 
-def test_the_read_and_the_market_agree_on_who_may_sell_directly(store: SqlStore) -> None:
-    w = _world(store)
+def test_the_read_and_the_market_agree_on_who_may_sell_directly(any_store: SqlStore) -> None:
+    w = _world(any_store)
     alice = _pcer(w, "alice")
     bob = _pcer(w, "bob")
     assert (alice.held_g, alice.available_g, alice.lot_g) == (35 * KG, 35 * KG, 10 * KG)
@@ -59,7 +59,7 @@ def test_the_read_and_the_market_agree_on_who_may_sell_directly(store: SqlStore)
     assert (after.held_g, after.available_g) == (35 * KG, 25 * KG)
 
 
-def test_only_contracts_held_are_shown(store: SqlStore) -> None:
-    w = _world(store)
-    shown = direct_selling(store, w.app.rules, "steel", w.accounts["steel"], DAY)
+def test_only_contracts_held_are_shown(any_store: SqlStore) -> None:
+    w = _world(any_store)
+    shown = direct_selling(any_store, w.app.rules, "steel", w.accounts["steel"], DAY)
     assert PCER not in [s.contract for s in shown]

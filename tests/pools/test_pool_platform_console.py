@@ -14,20 +14,20 @@ from pctrade.ledger.sql.store import SqlStore
 from pctrade.pools import queries
 
 
-def test_a_platform_sees_its_pools_and_no_one_elses(store: SqlStore) -> None:
-    pw = pool_world(store)
+def test_a_platform_sees_its_pools_and_no_one_elses(any_store: SqlStore) -> None:
+    pw = pool_world(any_store)
     w = pw.w
     opened = w.reg.open_account("registry", "o-p2", c.OpenAccount("plat2", Role.PLATFORM, "P2"))
     open_pool(w.reg, "POOL-GD-0002", "plat2", int(opened.payload["account"]), replace(TERMS))
-    mine = queries.pools_of_platform(store, "plat")
+    mine = queries.pools_of_platform(any_store, "plat")
     assert [p["pool_id"] for p in mine] == [POOL]
     # The public page's figures: how many contributors, never who.
     assert mine[0]["contributors"] == 2 and mine[0]["deposited_g"] > 0
     assert "alice" not in repr(mine)
-    assert [p["pool_id"] for p in queries.pools_of_platform(store, "plat2")] == ["POOL-GD-0002"]
+    assert [p["pool_id"] for p in queries.pools_of_platform(any_store, "plat2")] == ["POOL-GD-0002"]
 
 
-def test_only_a_platform_has_a_console(store: SqlStore) -> None:
-    pool_world(store)
+def test_only_a_platform_has_a_console(any_store: SqlStore) -> None:
+    pool_world(any_store)
     with pytest.raises(Forbidden):
-        queries.pools_of_platform(store, "alice")
+        queries.pools_of_platform(any_store, "alice")
