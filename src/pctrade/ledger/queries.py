@@ -378,7 +378,9 @@ def retirements_of(
     ``limit`` (for the account's readers: ``reads.retirements_of`` checks)."""
     limit = max(1, min(limit, RETIREMENTS_SHOWN_MAX))
     with store.reader() as uow:
-        seqs = [seq for seq, p in uow.retirements() if int(p["account"]) == account_id]
+        # The entries that posted to the account's retired units (its postings' index).
+        found = uow.entries_posting_after([account_id], 0, State.RETIRED)
+        seqs = [e.seq for e in found if e.header.op_type == OpType.RETIRE]
         return [_certificate(uow, seq) for seq in reversed(seqs[-limit:])]
 
 
