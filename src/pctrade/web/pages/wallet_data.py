@@ -34,12 +34,13 @@ from pctrade.kernel.errors import NotFound
 from pctrade.ledger import reads
 from pctrade.ledger.certificates import Certificate
 from pctrade.ledger.model import Party, builtin_asset, is_cash
+from pctrade.ledger.queries import AccountView
 from pctrade.market.model import local_time
 from pctrade.market.selling import SellStanding, direct_selling
 from pctrade.pools import queries as pool_queries
 from pctrade.pools import sale_reports
+from pctrade.sinks.queries import MyProject, unit_offer
 from pctrade.sinks.queries import mine as my_projects
-from pctrade.sinks.queries import unit_offer
 from pctrade.web.i18n import N_
 
 # Each behaviour family's name as people know it (a catalogue message id).
@@ -197,9 +198,9 @@ def _energy(app: App, account_id: int, today: date) -> EnergyView:
     )
 
 
-def _trees(app: App, account_id: int) -> list[Tree]:
+def _trees(app: App, projects: list[MyProject]) -> list[Tree]:
     out: list[Tree] = []
-    for p in my_projects(app.registry, account_id, "", TREES_SHOWN_MAX).items:
+    for p in projects:
         offer = unit_offer(app.registry, p.code)
         row = app.sinks.project(p.code)
         per_unit = offer.expected_removal_g
@@ -222,14 +223,15 @@ def _trees(app: App, account_id: int) -> list[Tree]:
     return out
 
 
-def _credits(app: App, actor: Party, account_id: int, trees: list[Tree]) -> list[BatchHolding]:
-    view = reads.account_view(app.store, actor, account_id)
+def _credits(
+    app: App, view: AccountView, account_id: int, projects: list[MyProject]
+) -> list[BatchHolding]:
     held: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for h in view.holdings:
         if builtin_asset(h.asset) is None:  # a credit batch, not cash or energy
             held[h.asset][h.state] += h.amount
     sources: dict[str, tuple[str, str, str, int | None]] = {}
-    for p in my_projects(app.registry, account_id, "", TREES_SHOWN_MAX).items:
+    for p in projects:
         for c in p.credits:
             sources[c.batch] = ("sink", f"{p.code} {p.name}", "", c.issue_seq)
     for m in app.inclusive.mine(account_id, 0, CREDITS_SHOWN_MAX).items:
@@ -252,8 +254,7 @@ def _credits(app: App, actor: Party, account_id: int, trees: list[Tree]) -> list
     return out[:CREDITS_SHOWN_MAX]
 
 
-def _cash_fen(app: App, actor: Party, account_id: int) -> int:
-    view = reads.account_view(app.store, actor, account_id)
+def _cash_fen(view: AccountView) -> int:
     return sum(h.amount for h in view.holdings if is_cash(h.asset) and h.state == "available")
 
 
@@ -279,8 +280,9 @@ def gather(app: App, party: Party) -> WalletView:
     if account is None:
         raise NotFound(f"no account {account_id}", code="unknown_account")
     today = trading_day(app)
-    trees = _trees(app, account_id)
-    credits = _credits(app, party, account_id, trees)
+    projects = my_projects(app.registry, account_id, "", TREES_SHOWN_MAX).items
+    holdings = reads.account_view(app.store, party, account_id)
+    credits = _credits(app, holdings, account_id, projects)
     deposits = pool_queries.my_deposits(app.store, party.party_id, account_id, 0, POOLS_SHOWN_MAX)
     statement = sale_reports.statement(
         app.store, party.party_id, account_id, None, STATEMENT_LINES_SHOWN
@@ -290,9 +292,9 @@ def gather(app: App, party: Party) -> WalletView:
         account_id=account_id,
         account_number=account.number,
         today=today,
-        cash_fen=_cash_fen(app, party, account_id),
+        cash_fen=_cash_fen(holdings),
         energy=_energy(app, account_id, today),
-        trees=trees,
+        trees=_trees(app, projects),
         credits=credits,
         selling=direct_selling(app.store, app.rules, party.party_id, account_id, today),
         open_pools=_open_pools(app),
