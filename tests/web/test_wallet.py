@@ -321,7 +321,7 @@ def test_journey_zh_behaviour_energy_sponsor_credits_pool_payout(
     # → pool → payout: the deposit sold in the pool's sale, and what it paid.
     assert "POOL-GD-0001" in page.locator("#deposits").inner_text()
     assert page.locator("#payout-total").inner_text() == "¥0.60"
-    page.wait_for_selector("html[data-charts-drawn='1']", state="attached")
+    page.wait_for_selector("html[data-charts-drawn='2']", state="attached")
     assert page.locator("#energy-by-behaviour svg").count() == 1
     shoot(page, "wallet")
     assert axe_serious(page) == []

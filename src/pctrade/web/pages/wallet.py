@@ -88,6 +88,8 @@ def _context(request: Request, user: WebUser, notice: Notice | None = None) -> d
         "condition_labels": wallet_data.CONDITION_LABELS,
         "energy_chart": wallet_data.energy_chart_option(view.energy, language.gettext),
         "energy_table": _energy_table(view.energy, language),
+        "daily_chart": wallet_data.daily_chart_option(view.energy),
+        "daily_table": _daily_table(view.energy, language),
         "expires_in_s": wallet_data.expires_in_s,
         "deposit_batches": spendable,
         "retire_batches": spendable,
@@ -113,6 +115,18 @@ def _energy_table(view: wallet_data.EnergyView, language: Language) -> ChartTabl
                 formatting.grams(b.credited_g, language),
             ]
             for b in view.behaviours
+        ],
+    )
+
+
+def _daily_table(view: wallet_data.EnergyView, language: Language) -> ChartTable:
+    g = language.gettext
+    return ChartTable(
+        g("Green energy by day, last 30 days"),
+        [g("Date"), g("Energy")],
+        [
+            [formatting.day(d, language), formatting.grams(grams, language)]
+            for d, grams in view.days
         ],
     )
 

@@ -325,6 +325,24 @@ def energy_chart_option(view: EnergyView, label: Callable[[str], str]) -> dict[s
     }
 
 
+def daily_chart_option(view: EnergyView) -> dict[str, Any]:
+    """The ECharts option of the energy-by-day bar chart (grams credited each day)."""
+    return {
+        "tooltip": {"trigger": "axis"},
+        "grid": {"left": 8, "right": 8, "bottom": 8, "top": 24, "containLabel": True},
+        "xAxis": {"type": "category", "data": [day for day, _ in view.days]},
+        "yAxis": {"type": "value", "name": "g"},
+        "series": [
+            {
+                "type": "bar",
+                "name": "g",
+                "data": [grams for _, grams in view.days],
+                "itemStyle": {"color": "#0b6b3a"},
+            }
+        ],
+    }
+
+
 def expires_in_s(credit: energy.PendingCredit, now: datetime) -> int:
     """Seconds until an uncollected credit lapses (0 once it has)."""
     left = datetime.fromisoformat(credit.expires_at) - now
