@@ -79,17 +79,23 @@ def sales_chart_option(pool: PoolConsole) -> dict[str, Any]:
     labels = [str(s["sold_at"])[:10] for s in pool.sales]
     return {
         "tooltip": {"trigger": "axis"},
-        "legend": {},
-        "grid": {"left": 8, "right": 8, "bottom": 8, "top": 32, "containLabel": True},
+        "legend": {"top": 0},
+        "grid": {"left": 8, "right": 8, "bottom": 8, "top": 48, "containLabel": True},
         "xAxis": {"type": "category", "data": labels},
         "yAxis": [{"type": "value", "name": "g"}, {"type": "value", "name": "fen/t"}],
         "series": [
-            {"type": "bar", "name": "g", "data": [int(s["quantity_g"]) for s in pool.sales]},
+            {
+                "type": "bar",
+                "name": "g",
+                "data": [int(s["quantity_g"]) for s in pool.sales],
+                "itemStyle": {"color": "#0b6b3a"},
+            },
             {
                 "type": "line",
                 "name": "fen/t",
                 "yAxisIndex": 1,
                 "data": [int(s["price_fen_per_t"]) for s in pool.sales],
+                "itemStyle": {"color": "#9a3412"},
             },
         ],
     }
