@@ -46,4 +46,5 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache pctrade.db* build
+	rm -rf src/pctrade/web/node_modules artifacts
 	rm -f src/pctrade/market/engine/*.so src/pctrade/market/engine/compiled.json

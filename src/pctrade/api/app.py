@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from pctrade.api import openapi, problems
@@ -100,6 +100,10 @@ entry in an append-only, hash-chained journal.
 """
 
 
+async def _to_the_pages(request: Request) -> RedirectResponse:
+    return RedirectResponse("/web/", status_code=307)
+
+
 def create_app(
     wired: App, settings: ApiSettings | None = None, *, owns_app: bool = False
 ) -> FastAPI:
@@ -137,9 +141,9 @@ def create_app(
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/web/", status_code=307)
+    # A plain route, outside the API's dependencies: the first visitor is not made to
+    # wait while the OpenAPI document they check parameters against is built.
+    app.add_route("/", _to_the_pages, include_in_schema=False)
 
     # The pages people use (pctrade.web), over the same app and services.
     settings_used = app.state.settings
