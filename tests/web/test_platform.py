@@ -59,4 +59,7 @@ def test_journey_the_platform_console(
     assert page.locator("#paid").inner_text() == "¥7.02"
     page.wait_for_selector("html[data-charts-drawn='1']", state="attached")
     shoot(page, "platform")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing scrolls sideways
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1280, "height": 900})
     assert axe_serious(page) == []

@@ -324,6 +324,9 @@ def test_journey_zh_behaviour_energy_sponsor_credits_pool_payout(
     page.wait_for_selector("html[data-charts-drawn='2']", state="attached")
     assert page.locator("#energy-by-behaviour svg").count() == 1
     shoot(page, "wallet")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing scrolls sideways
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1280, "height": 900})
     assert axe_serious(page) == []
 
 
