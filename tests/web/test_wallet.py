@@ -36,6 +36,7 @@ from pctrade.bootstrap import App
 from pctrade.kernel.clock import SetClock
 from pctrade.ledger import commands as c
 from pctrade.ledger import queries, reads
+from pctrade.web.pages import wallet_data
 
 MONDAY_10_CST = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 SAVER, TRAVELLER = "liuguiying", "wangwei"
@@ -122,6 +123,32 @@ def test_the_wallet_shows_trees_batches_innate_beside_acquired_and_payouts(
     assert "never tradable" in html
     payouts = html[html.index('id="payouts"') :]
     assert "PCER-GD-2026Q3-7-1" in payouts and 'id="payout-total">¥0.60<' in payouts
+
+
+def test_the_wallet_reads_what_the_api_answers(wallet_http: TestClient, wallet_app: App) -> None:
+    """No second logic: the wallet's figures are the API's, read the same way."""
+    token = wallet_http.post(
+        "/auth/token", json={"username": TRAVELLER, "password": demo.DEMO_PASSWORD}
+    ).json()["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    with wallet_app.store.reader() as uow:
+        party = uow.party(TRAVELLER_PARTY)
+    assert party is not None
+    view = wallet_data.gather(wallet_app, party)
+    day = view.today.isoformat()
+    energy = wallet_http.get(f"/me/energy?day_to={day}", headers=bearer).json()
+    assert view.energy.window_g == energy["credited_g"]
+    assert view.energy.available_g == energy["available_g"]
+    sinks = wallet_http.get("/me/sinks", headers=bearer).json()["items"]
+    assert [(t.code, t.units, t.credited_g) for t in view.trees] == [
+        (p["code"], p["units"], p["credited_g"]) for p in sinks
+    ]
+    account = view.account_id
+    statement = wallet_http.get(f"/accounts/{account}/pool-statement", headers=bearer).json()
+    assert view.pool_statement["net_fen"] == statement["net_fen"]
+    held = wallet_http.get(f"/accounts/{account}", headers=bearer).json()
+    frozen = {h["asset"]: h["amount"] for h in held["holdings"] if h["state"] == "frozen"}
+    assert {c.batch: c.frozen_g for c in view.credits if c.frozen_g} == frozen
 
 
 def test_an_ineligible_person_is_told_each_failed_condition_and_pointed_to_the_pool(
