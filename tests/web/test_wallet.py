@@ -338,7 +338,7 @@ def test_journey_zh_behaviour_energy_sponsor_credits_pool_payout(
     assert page.locator("h1").inner_text() == "我的碳账户"
     # Behaviour → energy: the metro's line, its methodology and factor.
     behaviours = page.locator("#behaviours")
-    assert "metro/v1" in behaviours.inner_text() and "0.0468 g/m" in behaviours.inner_text()
+    assert "metro/v1" in behaviours.inner_text() and "0.0468 g/米" in behaviours.inner_text()
     # → sponsor: the m² of AFF0007, bought with energy, expected to remove 18.712 kg.
     trees = page.locator("#trees").inner_text()
     assert "AFF0007" in trees and "18.712 千克" in trees

@@ -86,6 +86,7 @@ def _context(request: Request, user: WebUser, notice: Notice | None = None) -> d
         "forms": {name: form_context(request) for name in names},
         "family_labels": wallet_data.FAMILY_LABELS,
         "condition_labels": wallet_data.CONDITION_LABELS,
+        "unit_labels": wallet_data.UNIT_LABELS,
         "energy_chart": wallet_data.energy_chart_option(view.energy, language.gettext),
         "energy_table": _energy_table(view.energy, language),
         "daily_chart": wallet_data.daily_chart_option(view.energy),

@@ -54,6 +54,14 @@ FAMILY_LABELS = {
     "second_hand": N_("Second-hand goods"),
     "walking": N_("Walking"),
 }
+# Each methodology's base unit as a reader writes it (a catalogue message id).
+UNIT_LABELS = {
+    "Wh": N_("Wh"),
+    "item": N_("item"),
+    "m": N_("m"),
+    "step": N_("step"),
+    "trip": N_("trip"),
+}
 # Each failed eligibility condition in words (``market.eligibility.Condition``).
 CONDITION_LABELS = {
     "role_not_admitted": N_("Your role does not trade on the order book."),
