@@ -87,6 +87,7 @@ def _context(request: Request, user: WebUser, notice: Notice | None = None) -> d
         "family_labels": wallet_data.FAMILY_LABELS,
         "condition_labels": wallet_data.CONDITION_LABELS,
         "unit_labels": wallet_data.UNIT_LABELS,
+        "order_labels": wallet_data.ORDER_LABELS,
         "energy_chart": wallet_data.energy_chart_option(view.energy, language.gettext),
         "energy_table": _energy_table(view.energy, language),
         "daily_chart": wallet_data.daily_chart_option(view.energy),

@@ -54,6 +54,14 @@ FAMILY_LABELS = {
     "second_hand": N_("Second-hand goods"),
     "walking": N_("Walking"),
 }
+# An order's side and state in words (``market.engine``'s Side and OrderState).
+ORDER_LABELS = {
+    "sell": N_("Sell"),
+    "buy": N_("Buy"),
+    "open": N_("Resting on the book"),
+    "filled": N_("Filled"),
+    "cancelled": N_("Cancelled order"),
+}
 # Each methodology's base unit as a reader writes it (a catalogue message id).
 UNIT_LABELS = {
     "Wh": N_("Wh"),
