@@ -1,9 +1,10 @@
 """The web pages' fixtures: one demo registry and one server for the whole session.
 
 ``demo_url`` seeds the demo once into a temporary SQLite database (argon2 at its
-cheapest, tests/conftest.py); ``demo_app`` is an app over it for TestClient tests
-(``client``, fresh cookies each test); ``demo_site`` serves the API and the pages with
-uvicorn in a thread on a free loopback port and yields its base URL, for the browser.
+cheapest, tests/conftest.py); ``demo_app`` is an app over it and ``demo_api`` the API
+and pages over that, built once, for TestClient tests (``client``: fresh cookies each
+test); ``demo_site`` serves the API and the pages with uvicorn in a thread on a free
+loopback port and yields its base URL, for the browser.
 
 Browser tests use Playwright's sync API driving Debian's chromium (``/usr/bin/chromium``).
 Without Playwright, chromium or the npm packages (axe-core) they are skipped, unless
@@ -26,6 +27,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from pctrade import bootstrap, demo
@@ -72,9 +74,16 @@ def demo_app(demo_url: str) -> Iterator[App]:
         yield app
 
 
+@pytest.fixture(scope="session")
+def demo_api(demo_app: App) -> FastAPI:
+    """The API and the pages over the demo, built once (its first request is the slow one)."""
+    return create_app(demo_app)
+
+
 @pytest.fixture
-def client(demo_app: App) -> Iterator[TestClient]:
-    with TestClient(create_app(demo_app)) as test_client:
+def client(demo_api: FastAPI) -> Iterator[TestClient]:
+    """A browser of its own: no cookies from another test."""
+    with TestClient(demo_api) as test_client:
         yield test_client
 
 

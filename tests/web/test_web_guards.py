@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from fastapi import Depends, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.testclient import TestClient
 
 from pctrade import demo
@@ -22,8 +22,8 @@ from pctrade.web.templating import render
 HIDDEN = re.compile(r'name="(csrf_token|idempotency_key)" value="([^"]+)"')
 
 
-@pytest.fixture
-def web(demo_app: App) -> Iterator[TestClient]:
+@pytest.fixture(scope="module")
+def web_alone(demo_app: App) -> FastAPI:
     """The web app alone (not mounted: its root is ``/``), with two pages of a test's
     own: one for regulators, and a form that echoes its idempotency key."""
     pages = create_web(demo_app)
@@ -39,7 +39,12 @@ def web(demo_app: App) -> Iterator[TestClient]:
     def echo(fields: FormDep) -> dict[str, str]:
         return {"key": idempotency_key(fields), **fields}
 
-    with TestClient(pages) as client:
+    return pages
+
+
+@pytest.fixture
+def web(web_alone: FastAPI) -> Iterator[TestClient]:
+    with TestClient(web_alone) as client:
         yield client
 
 
