@@ -16,7 +16,8 @@ the API can never disagree:
   (``GET /accounts/{account}/pool-statement``);
 - retirements: ``ledger.reads.retirements_of``, each with its certificate's id.
 
-All figures stay integers (grams, fen); the templates format them per locale.
+All figures stay integers (grams, fen; a factor in g per unit is an exact Decimal); the
+templates format them per locale.
 """
 
 from __future__ import annotations
