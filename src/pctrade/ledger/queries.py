@@ -367,6 +367,23 @@ def public_certificate(store: Store, certificate_id: str) -> Certificate:
     return found.public()
 
 
+# An account's retirements a wallet lists, newest first; older ones stay readable by seq.
+RETIREMENTS_SHOWN_MAX = 100
+
+
+def retirements_of(
+    store: Store, account_id: AccountId, limit: int = RETIREMENTS_SHOWN_MAX
+) -> list[Certificate]:
+    """The full certificates of ``account_id``'s retirements, newest first, at most
+    ``limit`` (for the account's readers: ``reads.retirements_of`` checks)."""
+    limit = max(1, min(limit, RETIREMENTS_SHOWN_MAX))
+    with store.reader() as uow:
+        # The entries that posted to the account's retired units (its postings' index).
+        found = uow.entries_posting_after([account_id], 0, State.RETIRED)
+        seqs = [e.seq for e in found if e.header.op_type == OpType.RETIRE]
+        return [_certificate(uow, seq) for seq in reversed(seqs[-limit:])]
+
+
 def _certificate(uow: UnitOfWork, seq: Seq) -> Certificate:
     entry = uow.entry(seq)
     if entry is None or entry.header.op_type != OpType.RETIRE:

@@ -70,6 +70,12 @@ def certificate(store: Store, actor: Party, seq: Seq) -> Certificate:
     return found
 
 
+def retirements_of(store: Store, actor: Party, account_id: AccountId) -> list[Certificate]:
+    """An account's retirement certificates, newest first, for the account's readers."""
+    _require_account_reader(store, actor, account_id)
+    return queries.retirements_of(store, account_id)
+
+
 def journal_page(
     store: Store, actor: Party, after: Seq, limit: int, account_id: AccountId | None
 ) -> Page[Entry]:

@@ -15,6 +15,7 @@ from pctrade.kernel.errors import Forbidden
 from pctrade.kernel.limits import PAGE_SIZE_MAX
 from pctrade.kernel.paging import Page, fetch_size, page_of
 from pctrade.ledger import access
+from pctrade.ledger.model import Role
 from pctrade.ledger.ports import Store
 from pctrade.ledger.service import AUTHORITIES, account_of
 from pctrade.ledger.write import acting_party
@@ -131,3 +132,25 @@ def fee_levels(store: Store, actor: str, after: str = "", limit: int = PAGE_SIZE
                 }
             )
     return page_of(out, limit, lambda r: (r["pool_id"],))
+
+
+# A platform's pools its console lists; the pools table is read in pages of this many.
+PLATFORM_POOLS_MAX = PAGE_SIZE_MAX
+
+
+def pools_of_platform(store: Store, actor: str) -> list[Row]:
+    """The pools the platform ``actor`` runs (its console), by id: each with its public
+    page's headline and aggregates (``public_page``). Another role is refused."""
+    with store.reader() as uow:
+        who = acting_party(uow, actor)
+    if who.role != Role.PLATFORM:
+        raise Forbidden(f"{actor} runs no pools: it is not a platform", code="forbidden")
+    mine: list[Row] = []
+    after = ""
+    while len(mine) < PLATFORM_POOLS_MAX:
+        page = list_pools(store, after, PAGE_SIZE_MAX)
+        mine += [r for r in page.items if r["platform_party"] == actor]
+        if page.next_key is None:
+            break
+        after = str(page.next_key[0])
+    return [public_page(store, str(r["pool_id"])) for r in mine[:PLATFORM_POOLS_MAX]]

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from pctrade.web.pages import auth, desk, market, public, regulator
+from pctrade.web.pages import auth, desk, market, platform, public, regulator, wallet
 
 PAGE_ROUTERS: tuple[ModuleType, ...] = (
     auth,
     public,
+    wallet,
+    platform,
     desk,
     market,
     regulator,

@@ -1,0 +1,238 @@
+"""The personal wallet (个人碳账户, ``/web/wallet``): an individual's energy, trees and credits.
+
+``GET /wallet`` shows what ``wallet_data.gather`` reads. Its forms write through the
+services the API's routes call, each with the form's idempotency key, so a double
+submit replays the first write (the page says so) instead of making a second:
+
+    POST /wallet/collect   collect my green energy       energy.service.collect
+    POST /wallet/sell      sell on the order book        Market.place (a day sell order)
+    POST /wallet/deposit   deposit credits into a pool   Pools.deposit
+    POST /wallet/retire    retire for my own footprint   Registry.retire (a certificate)
+
+Every POST is CSRF-checked first (``forms.FormDep``). A refusal — a field that does not
+read, or the domain's (``not_eligible``, ``insufficient_balance``, ``quantity_off_lot``,
+…) — re-renders the wallet with the error's code and message, with the status the API
+would answer, and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from pctrade.bootstrap import App
+from pctrade.energy import service as energy
+from pctrade.kernel.errors import PctradeError, ValidationError
+from pctrade.ledger import commands as c
+from pctrade.ledger import queries, reads
+from pctrade.ledger.model import Party, Role
+from pctrade.ledger.operations import Retirement
+from pctrade.market import commands as mc
+from pctrade.market import reads as market_reads
+from pctrade.market.selling import direct_selling
+from pctrade.pools import commands as pc
+from pctrade.web import formatting
+from pctrade.web.charts import ChartTable
+from pctrade.web.forms import FormDep, form_context, idempotency_key
+from pctrade.web.i18n import Language
+from pctrade.web.pages import form_fields as f
+from pctrade.web.pages import wallet_data
+from pctrade.web.session import WebUser, require_role
+from pctrade.web.templating import language_of, render, render_refused
+
+router = APIRouter()
+IndividualDep = Annotated[WebUser, Depends(require_role(Role.INDIVIDUAL))]
+ORDERS_SHOWN_MAX = 20
+TEMPLATE = "wallet/index.html"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What a write did, for the page to say: a message id and its values."""
+
+    message: str
+    values: dict[str, Any]
+    replayed: bool
+    link: str | None = None
+
+
+def _app(request: Request) -> App:
+    app: App = request.app.state.app
+    return app
+
+
+def _party(user: WebUser) -> Party:
+    return Party(user.party_id, user.role, user.display_name)
+
+
+def _context(request: Request, user: WebUser, notice: Notice | None = None) -> dict[str, Any]:
+    """What the wallet's template is given: the view, my orders, a key per form."""
+    app = _app(request)
+    language = language_of(request)
+    view = wallet_data.gather(app, _party(user))
+    orders = market_reads.my_orders(app.store, user.party_id, None, (0, 0), ORDERS_SHOWN_MAX)
+    spendable = [b for b in view.credits if b.available_g > 0]
+    # One idempotency key per form: two forms of one page are two writes.
+    names = ["collect", "deposit", "retire", *(f"sell-{s.contract}" for s in view.selling)]
+    return {
+        "w": view,
+        "orders": orders.items,
+        "notice": notice,
+        "error": None,
+        "now": app.clock(),
+        "forms": {name: form_context(request) for name in names},
+        "family_labels": wallet_data.FAMILY_LABELS,
+        "condition_labels": wallet_data.CONDITION_LABELS,
+        "unit_labels": wallet_data.UNIT_LABELS,
+        "order_labels": wallet_data.ORDER_LABELS,
+        "energy_chart": wallet_data.energy_chart_option(view.energy, language.gettext),
+        "energy_table": _energy_table(view.energy, language),
+        "daily_chart": wallet_data.daily_chart_option(view.energy),
+        "daily_table": _daily_table(view.energy, language),
+        "expires_in_s": wallet_data.expires_in_s,
+        "deposit_batches": spendable,
+        "retire_batches": spendable,
+        "api_root": _api_root(request),
+    }
+
+
+def _api_root(request: Request) -> str:
+    """Where the API answers: the web app is mounted at ``/web`` under it."""
+    root: str = request.scope.get("root_path", "")
+    return root.removesuffix("/web")
+
+
+def _energy_table(view: wallet_data.EnergyView, language: Language) -> ChartTable:
+    """The energy chart's figures as a table, for whoever cannot see the chart."""
+    label = wallet_data.FAMILY_LABELS
+    return ChartTable(
+        language.gettext("Green energy by behaviour, last 30 days"),
+        [language.gettext("Behaviour"), language.gettext("Energy")],
+        [
+            [
+                language.gettext(label.get(b.family, b.family)),
+                formatting.grams(b.credited_g, language),
+            ]
+            for b in view.behaviours
+        ],
+    )
+
+
+def _daily_table(view: wallet_data.EnergyView, language: Language) -> ChartTable:
+    g = language.gettext
+    return ChartTable(
+        g("Green energy by day, last 30 days"),
+        [g("Date"), g("Energy")],
+        [
+            [formatting.day(d, language), formatting.grams(grams, language)]
+            for d, grams in view.days
+        ],
+    )
+
+
+@router.get("/wallet", include_in_schema=False)
+def wallet(request: Request, user: IndividualDep) -> Response:
+    return render(request, TEMPLATE, _context(request, user))
+
+
+def _write(
+    request: Request, user: IndividualDep, write: Callable[[App, str, int], Notice]
+) -> Response:
+    """Run one form's write for the signed-in individual; show its outcome or refusal."""
+    app = _app(request)
+    try:
+        notice = write(app, user.party_id, _own_account(app, user))
+    except PctradeError as exc:
+        return render_refused(request, TEMPLATE, _context(request, user), exc)
+    return render(request, TEMPLATE, _context(request, user, notice))
+
+
+def _own_account(app: App, user: WebUser) -> int:
+    return reads.own_individual_account(app.store, user.party_id)
+
+
+@router.post("/wallet/collect", include_in_schema=False)
+def collect(request: Request, user: IndividualDep, fields: FormDep) -> Response:
+    key = idempotency_key(fields)
+
+    def write(app: App, actor: str, account: int) -> Notice:
+        report = energy.collect(app.registry, actor, key, account, app.clock(), rules=app.rules)
+        values = {"collected_g": report.collected_g, "lapsed_g": report.lapsed_g}
+        return Notice("collected", values, report.replayed)
+
+    return _write(request, user, write)
+
+
+@router.post("/wallet/sell", include_in_schema=False)
+def sell(request: Request, user: IndividualDep, fields: FormDep) -> Response:
+    key = idempotency_key(fields)
+
+    def write(app: App, actor: str, account: int) -> Notice:
+        contract = f.required(fields, "contract")
+        lots = f.whole_number(fields, "lots")
+        price = f.yuan_as_fen(fields, "price_yuan_per_t")
+        lot_g = _lot_of(app, actor, account, contract)
+        # The form's key names the order too, so a replay is the same order.
+        cmd = mc.PlaceOrder(contract, account, f"web-{key}"[:64], "sell", price, lots * lot_g)
+        result = app.market.place(actor, key, cmd)
+        order = result.get("order") or {}
+        values = {
+            "contract": contract,
+            "quantity_g": lots * lot_g,
+            "price_fen_per_t": price,
+            "state": str(order.get("state", "")),
+            "trades": len(result.get("trades") or ()),
+        }
+        return Notice("order_placed", values, bool(result.get("replayed")))
+
+    return _write(request, user, write)
+
+
+def _lot_of(app: App, actor: str, account: int, contract: str) -> int:
+    """The lot the rules trade ``contract`` in today: a person sells whole lots."""
+    today = wallet_data.trading_day(app)
+    for standing in direct_selling(app.store, app.rules, actor, account, today):
+        if standing.contract == contract:
+            return standing.lot_g
+    raise ValidationError(
+        f"you hold no credits of a listed contract {contract!r}", code="bad_contract"
+    )
+
+
+@router.post("/wallet/deposit", include_in_schema=False)
+def deposit(request: Request, user: IndividualDep, fields: FormDep) -> Response:
+    key = idempotency_key(fields)
+
+    def write(app: App, actor: str, account: int) -> Notice:
+        pool = f.required(fields, "pool")
+        batch = f.required(fields, "batch")
+        grams = f.whole_number(fields, "quantity_g")
+        receipt = app.pools.deposit(actor, key, pc.DepositToPool(pool, account, batch, grams))
+        values = {"pool": pool, "batch": batch, "quantity_g": grams}
+        return Notice("deposited", values, receipt.replayed)
+
+    return _write(request, user, write)
+
+
+@router.post("/wallet/retire", include_in_schema=False)
+def retire(request: Request, user: IndividualDep, fields: FormDep) -> Response:
+    key = idempotency_key(fields)
+
+    def write(app: App, actor: str, account: int) -> Notice:
+        batch = f.required(fields, "batch")
+        grams = f.whole_number(fields, "quantity_g")
+        why = Retirement(
+            f.text(fields, "beneficiary", user.display_name),
+            f.text(fields, "reason", "my own footprint"),
+            publish_beneficiary=fields.get("publish_beneficiary") == "on",
+        )
+        receipt = app.registry.retire(actor, key, c.Retire(account, batch, grams, why))
+        cert = queries.certificate(app.store, receipt.seq)
+        values = {"batch": batch, "quantity_g": grams, "certificate": cert.certificate_id}
+        link = f"{_api_root(request)}/certificates/{cert.certificate_id}.html"
+        return Notice("retired", values, receipt.replayed, link)
+
+    return _write(request, user, write)
