@@ -32,11 +32,15 @@ def spark() -> Iterator[SparkSession]:
     session.stop()
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's hook reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # py4j leaves its gateway sockets to the garbage collector; the resulting
     # ResourceWarnings say nothing about our code, so Spark tests ignore them.
+    # The Spark tests share one worker (`make test` runs `--dist loadgroup`): a JVM
+    # started on each worker would cost its start-up and a gigabyte twice.
     for item in items:
         if "spark" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("spark"))
             item.add_marker(pytest.mark.filterwarnings("ignore::ResourceWarning"))
             item.add_marker(
                 pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from year_world import PERIOD, T, Year, build
 
+from api_support import api_for
 from identity_support import bearer, create_logins
-from pctrade.api.app import create_app
 from pctrade.api.deps import REPLAYED_HEADER
 from pctrade.bootstrap.contexts import verify
 from pctrade.ledger.sql.store import SqlStore
@@ -31,7 +31,7 @@ def world(store: SqlStore) -> Iterator[tuple[Year, TestClient, dict[str, dict[st
     y.confirm("plant-a", "GD", 800 * T)
     create_logins(y.app, PARTIES, PASSWORD)
     headers = {p: bearer(y.app, p, PASSWORD) for p in PARTIES}
-    with TestClient(create_app(y.app)) as client:
+    with TestClient(api_for(y.app)) as client:
         yield y, client, headers, cea
 
 

@@ -21,9 +21,9 @@ import sqlalchemy as sa
 from api_world import BATCH, CAST, CEA, PASSWORD, Clock, World
 from fastapi.testclient import TestClient
 
+from api_support import api_for
 from identity_support import bearer, create_logins
 from pctrade import bootstrap
-from pctrade.api.app import create_app
 from pctrade.api.settings import ApiSettings
 from pctrade.bootstrap import App
 from pctrade.identity.commands import CreateApiKey
@@ -109,7 +109,7 @@ def store(wired: App) -> SqlStore:
 def client(wired: App) -> Iterator[TestClient]:
     # A stream with nothing new ends soon here (a fuzzer reads it to the end).
     settings = ApiSettings(token_ttl_s=TOKEN_TTL_S, stream_poll_s=0.02, stream_idle_s=0.2)
-    with TestClient(create_app(wired, settings)) as test_client:
+    with TestClient(api_for(wired, settings)) as test_client:
         yield test_client
 
 

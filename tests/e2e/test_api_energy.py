@@ -12,7 +12,7 @@ import pytest
 from api_world import World
 from fastapi.testclient import TestClient
 
-from pctrade.api.app import create_app
+from api_support import api_for
 from pctrade.bootstrap import App
 from pctrade.energy import service as energy
 from pctrade.energy.behaviour.quantify import day_window
@@ -26,7 +26,7 @@ START_MS = day_window(DAY, 0).start_ms + 8 * 3_600_000
 
 @pytest.fixture
 def client(wired: App) -> Iterator[TestClient]:
-    with TestClient(create_app(wired)) as test_client:
+    with TestClient(api_for(wired)) as test_client:
         yield test_client
 
 

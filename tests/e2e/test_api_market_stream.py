@@ -17,7 +17,7 @@ from api_world import World
 from fastapi.testclient import TestClient
 from market_api_world import CONTRACT, ORDERS, PRICE, T, open_market, order
 
-from pctrade.api.app import create_app
+from api_support import api_for
 from pctrade.api.settings import ApiSettings
 from pctrade.bootstrap import App
 
@@ -50,7 +50,7 @@ def traded(funded: World, wired: App, clock: Any) -> tuple[World, TestClient]:
         assert w.post(who, ORDERS, body).status_code == 201
     cancel = w.post("steelco", f"{ORDERS}/3/cancel", {})
     assert cancel.status_code == 200, cancel.text
-    return w, TestClient(create_app(wired, QUICK))
+    return w, TestClient(api_for(wired, QUICK))
 
 
 def _read(client: TestClient, headers: dict[str, str], **params: Any) -> list[Event]:

@@ -31,6 +31,10 @@ CEA = "CEA-GD-ALLOC-2025-001"
 ENV = {"COLUMNS": "200", "PCTRADE_DATABASE_URL": ""}
 SCRIPT = Path(sys.executable).with_name("pctrade")
 
+# One worker takes the whole module (`make test` runs `--dist loadgroup`): each worker
+# that ran some of its tests would run the demo again.
+pytestmark = pytest.mark.xdist_group("cli_demo")
+
 
 @dataclass(frozen=True)
 class Seeded:

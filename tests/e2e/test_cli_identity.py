@@ -13,8 +13,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner, Result
 
+from api_support import api_for
 from pctrade import bootstrap
-from pctrade.api.app import create_app
 from pctrade.cli.main import app
 
 PASSWORD = "operator passphrase 1"
@@ -81,7 +81,7 @@ def test_a_new_deployment_is_run_from_the_shell_and_then_over_http(tmp_path: Pat
         assert event in audit
     assert PASSWORD not in audit and first not in audit
 
-    with bootstrap.build(db) as served, TestClient(create_app(served)) as client:
+    with bootstrap.build(db) as served, TestClient(api_for(served)) as client:
 
         def login(username: str, password: str) -> int:
             body = {"username": username, "password": password}

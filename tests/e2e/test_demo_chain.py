@@ -42,6 +42,10 @@ PEOPLE = 12
 T = 1_000_000
 Seeded = tuple[SqlStore, demo.DemoResult]
 
+# One worker takes the whole module (`make test` runs `--dist loadgroup`): each worker
+# that ran some of its tests would seed the demo again.
+pytestmark = pytest.mark.xdist_group("demo_chain")
+
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:

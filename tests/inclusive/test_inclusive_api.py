@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from inclusive_world import NOW, World, build, credit, held, journal_length
 
+from api_support import api_for
 from identity_support import bearer, create_logins
-from pctrade.api.app import create_app
 from pctrade.bootstrap.contexts import verify
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.rules import shipped
@@ -61,7 +61,7 @@ def api(any_store: SqlStore) -> Iterator[Api]:
     w = build(any_store)
     credit(w, [("alice", "walking/v1", 2 * MIN_G), ("bob", "bus/v1", MIN_G - 1)])
     w.clock.now = NOW
-    app = create_app(w.app)
+    app = api_for(w.app)
     with TestClient(app) as client:
         yield Api(client, w)
     report = verify(any_store)

@@ -16,7 +16,7 @@ from inclusive_world import JUNE, NOW, World, build, credit
 from test_inclusive_api import JUNE as JUNE_BODY
 from test_inclusive_api import MIN_G, Api
 
-from pctrade.api.app import create_app
+from api_support import api_for
 from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.errors import PctradeError
 from pctrade.ledger.sql.store import SqlStore
@@ -65,7 +65,7 @@ def api(any_store: SqlStore) -> Iterator[Api]:
     w = build(any_store)
     credit(w, [("alice", "walking/v1", 2 * MIN_G)])
     w.clock.now = NOW
-    with TestClient(create_app(w.app)) as client:
+    with TestClient(api_for(w.app)) as client:
         yield Api(client, w)
     report = verify(any_store)
     assert report.ok, report.problems

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from api_support import api_for
 from pctrade import bootstrap
-from pctrade.api.app import create_app
 from pctrade.bootstrap import sql as bootstrap_sql
 from pctrade.inclusive.claim import Period
 from pctrade.kernel.clock import SetClock
@@ -83,7 +83,7 @@ def test_services_decide_by_the_rule_book_they_are_given(any_store: SqlStore) ->
 def test_the_api_takes_today_from_the_app_clock(any_store: SqlStore) -> None:
     before_gd_rules = SetClock(datetime(2020, 1, 1, tzinfo=UTC))
     app = bootstrap.build(any_store, clock=before_gd_rules)
-    with TestClient(create_app(app)) as client:
+    with TestClient(api_for(app)) as client:
         assert client.get("/rules/GD/in-force").status_code == 404
         before_gd_rules.now = T0
         assert client.get("/rules/GD/in-force").json()["version"] == "GD/2022-05-06"

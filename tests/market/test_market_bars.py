@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 from venue_world import CONTRACT, DAY, T, build_venues
 
+from api_support import api_for
 from identity_support import bearer, create_logins
-from pctrade.api.app import create_app
 from pctrade.cli.main import app as cli
 from pctrade.demo_blocks import run_block_trade
 from pctrade.ledger.sql.store import SqlStore
@@ -69,7 +69,7 @@ def test_a_block_trade_above_the_books_high_moves_no_price_in_any_bar(
     }
 
     create_logins(w.app, ["alice"], "correct horse battery")
-    client = TestClient(create_app(w.app))
+    client = TestClient(api_for(w.app))
     answer = client.get(
         f"/market/contracts/{CONTRACT}/bars",
         params={"first": DAY.isoformat(), "last": DAY.isoformat()},

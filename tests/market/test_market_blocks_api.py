@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 from market_world import at
 from venue_world import CEA_CONTRACT, CONTRACT, DAY, T, build_venues
 
+from api_support import api_for
 from identity_support import bearer, create_logins
-from pctrade.api.app import create_app
 from pctrade.ledger.model import SystemAccount
 from pctrade.ledger.sql.store import SqlStore
 
@@ -22,7 +22,7 @@ def test_a_block_trade_and_an_auction_over_http(any_store: SqlStore) -> None:
     parties = ["registry", "reg", "plat", "steel", "alice"]
     create_logins(w.app, parties, PASSWORD)
     auth = {p: bearer(w.app, p, PASSWORD, 3_600) for p in parties}
-    client = TestClient(create_app(w.app))
+    client = TestClient(api_for(w.app))
     n = iter(range(1_000))
 
     def post(who: str, path: str, body: object | None = None, key: str | None = None) -> Any:

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from pool_world import PEOPLE, PLATFORM, PoolWorld, build
 
+from api_support import api_for
 from identity_support import bearer, create_logins
-from pctrade.api.app import create_app
 from pctrade.api.deps import REPLAYED_HEADER
 from pctrade.bootstrap.contexts import verify
 from pctrade.ledger.sql.store import SqlStore
@@ -64,7 +64,7 @@ class Api:
 @pytest.fixture
 def api(any_store: SqlStore) -> Iterator[Api]:
     w = build(any_store)
-    with TestClient(create_app(w.app)) as client:
+    with TestClient(api_for(w.app)) as client:
         yield Api(client, w)
     report = verify(any_store)
     assert report.ok, report.problems

@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sale_support import POOL, a_sale, pool_world, sell
 
+from api_support import api_for
 from identity_support import bearer, create_logins
-from pctrade.api.app import create_app
 from pctrade.api.settings import ApiSettings
 from pctrade.ledger.sql.store import SqlStore
 
@@ -18,7 +18,7 @@ def test_the_sales_routes_show_each_reader_what_is_theirs_to_see(store: SqlStore
     sell(app.registry, "s-1", a_sale(pw))
     create_logins(app, ["alice", "bob", "reg", "steel"])
     h = {who: bearer(app, who) for who in ("alice", "bob", "reg", "steel")}
-    with TestClient(create_app(app, ApiSettings())) as client:
+    with TestClient(api_for(app, ApiSettings())) as client:
         mine = client.get(f"/accounts/{pw.w.alice}/pool-statement", headers=h["alice"])
         assert mine.status_code == 200, mine.text
         line = mine.json()["lines"][0]

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from pool_venue_world import CONTRACT, DAY, PLATFORM, VenueWorld, at, build, cash
 from typer.testing import CliRunner, Result
 
+from api_support import api_for
 from identity_support import bearer, create_logins
 from pctrade import bootstrap
-from pctrade.api.app import create_app
 from pctrade.bootstrap.contexts import verify
 from pctrade.cli.main import app as cli
 from pctrade.ledger.sql.store import SqlStore
@@ -29,7 +29,7 @@ def test_a_pool_sell_and_a_pool_block_over_http(any_store: SqlStore) -> None:
     parties = [PLATFORM, "steel"]
     create_logins(w.app, parties, PASSWORD)
     auth = {p: bearer(w.app, p, PASSWORD, 86_400) for p in parties}
-    client = TestClient(create_app(w.app))
+    client = TestClient(api_for(w.app))
     n = iter(range(1_000))
 
     def post(who: str, path: str, body: object) -> Any:

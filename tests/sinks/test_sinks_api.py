@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sinks_world import SinkWorld, build, grant_energy, journal_length, sink_rows, unit_g
 
+from api_support import api_for
 from identity_support import bearer, create_logins
-from pctrade.api.app import create_app
 from pctrade.bootstrap.contexts import verify
 from pctrade.ledger.sql.store import SqlStore
 
@@ -73,7 +73,7 @@ class Api:
 @pytest.fixture
 def api(any_store: SqlStore) -> Iterator[Api]:
     w = build(any_store)
-    app = create_app(w.app)
+    app = api_for(w.app)
     with TestClient(app) as client:
         yield Api(client, w)
     report = verify(any_store)

@@ -20,7 +20,7 @@ from sinks_world import (
 from test_sinks_api import Api
 from typer.testing import CliRunner
 
-from pctrade.api.app import create_app
+from api_support import api_for
 from pctrade.cli.main import app as cli
 from pctrade.kernel.errors import NotFound
 from pctrade.ledger.sql.store import SqlStore
@@ -91,7 +91,7 @@ def test_each_sponsors_certificate_shows_the_exact_split(world: tuple[SinkWorld,
 def api(any_store: SqlStore) -> Iterator[tuple[Api, Issuance]]:
     w = build(any_store)
     issued = issue(w)
-    app = create_app(w.app)
+    app = api_for(w.app)
     with TestClient(app) as client:
         a = Api(client, w)
         a.at(datetime(2026, 10, 2, tzinfo=UTC))

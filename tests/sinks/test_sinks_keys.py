@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sinks_world import SinkWorld, after, build, spec
 from test_sinks_api import PROJECT, Api
 
-from pctrade.api.app import create_app
+from api_support import api_for
 from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.errors import PctradeError
 from pctrade.ledger.sql.store import SqlStore
@@ -86,7 +86,7 @@ def test_a_key_is_used_once_by_an_entry_or_a_logged_sink_write(w: SinkWorld) -> 
 @pytest.fixture
 def api(any_store: SqlStore) -> Iterator[Api]:
     w = build(any_store)
-    with TestClient(create_app(w.app)) as client:
+    with TestClient(api_for(w.app)) as client:
         yield Api(client, w)
     report = verify(any_store)
     assert report.ok, report.problems

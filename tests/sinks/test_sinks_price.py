@@ -26,7 +26,7 @@ from sinks_world import (
 )
 from test_sinks_api import Api
 
-from pctrade.api.app import create_app
+from api_support import api_for
 from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.errors import PctradeError
 from pctrade.ledger.sql.store import SqlStore
@@ -107,7 +107,7 @@ def test_a_sponsor_sees_the_unit_its_expected_removal_and_when_credits_come(
 def test_the_offer_over_http(any_store: SqlStore) -> None:
     w = build(any_store)
     code = approved_project(w, units=100)
-    with TestClient(create_app(w.app)) as client:
+    with TestClient(api_for(w.app)) as client:
         api = Api(client, w)
         api.at(datetime(2026, 6, 2, tzinfo=UTC))
         got = client.get(f"/sinks/projects/{code}/offer", headers=api.headers["alice"]).json()
