@@ -36,7 +36,7 @@ serve: setup
 # once) stay on one worker; every other test is handed out one by one, the largest
 # groups first, so that neither worker is left with a long tail.
 test: setup
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=30
 
 lint: setup
 	$(BIN)/ruff check src tests bench setup.py

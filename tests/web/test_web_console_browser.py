@@ -94,9 +94,11 @@ def _clean(page: Any, axe_serious: Callable[[Any], list[dict[str, Any]]]) -> Non
     desktop = page.viewport_size
     for size in (desktop, PHONE):
         page.set_viewport_size(size)
+        # A chart redraws on the resize event, after the viewport changed: wait for the
+        # layout to follow before judging it.
+        page.wait_for_function(f"document.documentElement.scrollWidth <= {size['width']}")
         found = axe_serious(page)
         assert found == [], (size, [(v["id"], v["help"]) for v in found])
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.set_viewport_size(desktop)
 
 
