@@ -202,3 +202,22 @@ def shoot() -> Callable[[Any, str], list[Path]]:
 @pytest.fixture
 def axe_serious() -> Callable[[Any], list[dict[str, Any]]]:
     return serious_violations
+
+
+def wait_until_fits(page: Any, width: int, timeout_s: float = 10.0) -> None:
+    """Wait until the page is no wider than ``width``: a chart redraws on the resize event,
+    a moment after the viewport changed. Polled from here with ``page.evaluate`` (the
+    protocol's call, which the pages' CSP allows), not ``wait_for_function``, whose
+    polling evaluates a string in the page and is refused by ``script-src 'self'``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        if scroll_width <= width:
+            return
+        assert time.monotonic() < deadline, f"the page is {scroll_width} px wide at {width}"
+        page.wait_for_timeout(50)
+
+
+@pytest.fixture
+def fits() -> Callable[[Any, int], None]:
+    return wait_until_fits

@@ -51,6 +51,7 @@ def test_journey_the_platform_console(
     page_as: Callable[..., Any],
     shoot: Callable[[Any, str], list[Path]],
     axe_serious: Callable[[Any], list[dict[str, Any]]],
+    fits: Callable[[Any, int], None],
 ) -> None:
     page = page_as("platform", "en")
     page.goto("/web/platform")
@@ -61,6 +62,6 @@ def test_journey_the_platform_console(
     shoot(page, "platform")
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing scrolls sideways
     # (the charts redraw at the new width on the resize event, a moment later)
-    page.wait_for_function("document.documentElement.scrollWidth <= 390")
+    fits(page, 390)
     page.set_viewport_size({"width": 1280, "height": 900})
     assert axe_serious(page) == []

@@ -341,6 +341,7 @@ def test_journey_zh_behaviour_energy_sponsor_credits_pool_payout(
     wallet_page: Callable[[str, str], Any],
     shoot: Callable[[Any, str], list[Path]],
     axe_serious: Callable[[Any], list[dict[str, Any]]],
+    fits: Callable[[Any, int], None],
 ) -> None:
     page = wallet_page(TRAVELLER, "zh")
     assert page.locator("h1").inner_text() == "我的碳账户"
@@ -361,7 +362,7 @@ def test_journey_zh_behaviour_energy_sponsor_credits_pool_payout(
     shoot(page, "wallet")
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing scrolls sideways
     # (the charts redraw at the new width on the resize event, a moment later)
-    page.wait_for_function("document.documentElement.scrollWidth <= 390")
+    fits(page, 390)
     page.set_viewport_size({"width": 1280, "height": 900})
     assert axe_serious(page) == []
 

@@ -41,6 +41,7 @@ def test_the_public_page_in_chinese_draws_its_chart_and_passes_axe(
     page_as: Callable[..., Any],
     shoot: Callable[[Any, str], list[Path]],
     axe_serious: Callable[[Any], list[dict[str, Any]]],
+    fits: Callable[[Any, int], None],
 ) -> None:
     page = page_as(None, "zh")
     errors: list[str] = []  # script errors and refused loads (the CSP's) alike
@@ -59,5 +60,5 @@ def test_the_public_page_in_chinese_draws_its_chart_and_passes_axe(
     page.set_viewport_size({"width": 390, "height": 844})
     # Mobile first: on a phone only the wide tables scroll, never the page itself.
     # The chart redraws on the resize event, after the viewport changed: wait for it.
-    page.wait_for_function("document.documentElement.scrollWidth <= 390")
+    fits(page, 390)
     assert axe_serious(page) == []

@@ -88,7 +88,11 @@ def open_as(browser: Any, console_site: tuple[str, App]) -> Iterator[Callable[..
 PHONE = {"width": 390, "height": 844}
 
 
-def _clean(page: Any, axe_serious: Callable[[Any], list[dict[str, Any]]]) -> None:
+def _clean(
+    page: Any,
+    axe_serious: Callable[[Any], list[dict[str, Any]]],
+    fits: Callable[[Any, int], None],
+) -> None:
     """No serious or critical axe violation, at the desktop width and on a phone; on a
     phone only the wide tables scroll sideways, never the page."""
     desktop = page.viewport_size
@@ -96,7 +100,7 @@ def _clean(page: Any, axe_serious: Callable[[Any], list[dict[str, Any]]]) -> Non
         page.set_viewport_size(size)
         # A chart redraws on the resize event, after the viewport changed: wait for the
         # layout to follow before judging it.
-        page.wait_for_function(f"document.documentElement.scrollWidth <= {size['width']}")
+        fits(page, size["width"])
         found = axe_serious(page)
         assert found == [], (size, [(v["id"], v["help"]) for v in found])
     page.set_viewport_size(desktop)
@@ -107,6 +111,7 @@ def test_an_emitter_buys_on_the_book_and_surrenders_in_english(
     console_site: tuple[str, App],
     shoot: Callable[[Any, str], list[Path]],
     axe_serious: Callable[[Any], list[dict[str, Any]]],
+    fits: Callable[[Any, int], None],
 ) -> None:
     app = console_site[1]
     page = open_as(CEMENT_LOGIN, "en")
@@ -115,7 +120,7 @@ def test_an_emitter_buys_on_the_book_and_surrenders_in_english(
     assert "1,000 t" in obligation.get_by_test_id("still-short").inner_text()
     assert obligation.get_by_test_id("offsets-left").inner_text().startswith("100 t")
     shoot(page, "desk")
-    _clean(page, axe_serious)
+    _clean(page, axe_serious, fits)
 
     page.select_option("#order-contract", CCER_CONTRACT)
     page.fill("#order-price", "72")
@@ -148,12 +153,13 @@ def test_a_regulator_approves_a_project_and_reviews_a_held_event_in_chinese(
     open_as: Callable[..., Any],
     shoot: Callable[[Any, str], list[Path]],
     axe_serious: Callable[[Any], list[dict[str, Any]]],
+    fits: Callable[[Any, int], None],
 ) -> None:
     page = open_as("regulator", "zh")
     page.goto("/web/regulator")
     assert page.get_by_role("heading", level=1).inner_text() == "监管控制台"
     shoot(page, "regulator")
-    _clean(page, axe_serious)
+    _clean(page, axe_serious, fits)
 
     page.get_by_role("link", name="签发审批").click()
     page.get_by_role("button", name=f"批准 {NEW_PROJECT}").click()
@@ -174,6 +180,7 @@ def test_the_market_page_updates_live_from_the_stream(
     console_site: tuple[str, App],
     shoot: Callable[[Any, str], list[Path]],
     axe_serious: Callable[[Any], list[dict[str, Any]]],
+    fits: Callable[[Any, int], None],
 ) -> None:
     app = console_site[1]
     page = open_as(None, "en")
@@ -189,4 +196,4 @@ def test_the_market_page_updates_live_from_the_stream(
     asks.get_by_text("¥79.00/t").wait_for(timeout=LIVE_WAIT_MS)
     assert "3 t" in asks.inner_text()
     shoot(page, "market")
-    _clean(page, axe_serious)
+    _clean(page, axe_serious, fits)
