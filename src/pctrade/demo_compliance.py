@@ -24,7 +24,7 @@ writes nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from pctrade.compliance import commands as cc
 from pctrade.compliance.emissions import SourceStream
@@ -77,9 +77,16 @@ def surrender(s: Seeder) -> None:
     s.record(s.app.surrenders.surrender(EMITTER, "demo:compliance:surrender", cmd))
 
 
+# The story's last moment: 10:00 China time on Monday 21 June 2027, the first trading
+# morning after the deadline. ``pctrade serve --demo`` stands here, so its pages show the
+# story as it ended, with the market in session, rather than a wall clock's day before
+# the story's compliance year.
+STORY_ENDS: Final = utc(2027, 6, 21, 2)
+
+
 def reports(s: Seeder) -> None:
     """After the deadline: the status, the regulator's report, the integrity report."""
-    s.clock.now = utc(2027, 6, 21, 2)
+    s.clock.now = STORY_ENDS
     reports = s.app.compliance_reports
     status = reports.status(s.acct(EMITTER), JURISDICTION, PERIOD)
     integrity = reports.integrity()

@@ -8,7 +8,7 @@ uvicorn is replaced here by a stand-in that records how it was called.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +16,11 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
+from pctrade import demo_compliance
 from pctrade.api.serve import worker_app
 from pctrade.bootstrap import settings as serve_settings
 from pctrade.bootstrap.settings import ServeSettings
+from pctrade.cli import main as cli_main
 from pctrade.cli.main import app as cli
 from pctrade.kernel.errors import PctradeError
 
@@ -130,3 +132,36 @@ def test_a_bad_setting_stops_the_command_before_anything_starts(
     assert result.exit_code == 2
     assert "bad_setting" in result.output
     assert ran == [] and not (tmp_path / "served.db").exists()
+
+
+class _Seeded:
+    """What the demo's seeding hands ``serve --demo``: here, an app with nothing to close."""
+
+    written, replayed, users = 0, 1, [("wangwei", "u000001")]
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("given", "expected_s"), [((), None), (("--clock-offset-s", "60"), 60.0)])
+def test_a_served_demo_stands_where_its_story_ends_unless_a_clock_is_given(
+    environ: pytest.MonkeyPatch,
+    ran: list[Any],
+    tmp_path: Path,
+    given: tuple[str, ...],
+    expected_s: float | None,
+) -> None:
+    seeded = _Seeded()
+    environ.setattr(cli_main, "_seed", lambda *_: (seeded, seeded))
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    result = CliRunner().invoke(cli, ["--db", url, "serve", "--demo", *given])
+    assert result.exit_code == 0, result.output
+    assert len(ran) == 1
+    offset_s = ServeSettings.from_env().clock_offset_s
+    if expected_s is not None:
+        assert offset_s == expected_s
+        return
+    # The workers' clock: the story's last moment (in 2027), running on from there.
+    served_now = datetime.now(UTC) + timedelta(seconds=offset_s)
+    assert abs((served_now - demo_compliance.STORY_ENDS).total_seconds()) < 60
+    assert "where the story ends" in result.output

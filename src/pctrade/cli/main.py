@@ -38,7 +38,7 @@ from rich.table import Table
 from pctrade import demo as demo_scenario
 from pctrade import demo_compliance, demo_second_trading_day, demo_trading
 from pctrade.bootstrap import App, contexts
-from pctrade.bootstrap.settings import ServeSettings
+from pctrade.bootstrap.settings import ENV_CLOCK_OFFSET_S, ServeSettings
 from pctrade.cli import behaviour as behaviour_cli
 from pctrade.cli import compliance as compliance_cli
 from pctrade.cli import compliance_surrender as compliance_surrender_cli
@@ -70,6 +70,7 @@ from pctrade.cli.common import (
     settings,
 )
 from pctrade.export import ExportFormat, batch_totals, export_registry
+from pctrade.kernel.clock import SystemClock
 from pctrade.ledger import queries
 from pctrade.ledger.model import CASH_NAME, SYSTEM_OWNER, Role, SystemAccount
 from pctrade.ledger.sql.store import SqlStore
@@ -130,6 +131,13 @@ def demo(
         _print_summary(url, result)
     finally:
         result[0].close()  # close the pool's connections (a server would see them linger)
+
+
+def _story_offset_s() -> float:
+    """The clock offset that puts a served demo at the story's last moment
+    (``demo_compliance.STORY_ENDS``): the seeded journal runs into 2027, and pages read on
+    today's wall clock would stand before most of it. Time then runs on from there."""
+    return (demo_compliance.STORY_ENDS - SystemClock()()).total_seconds()
 
 
 def _seed(url: str, reset: bool, people: int) -> tuple[App, demo_scenario.DemoResult]:
@@ -353,7 +361,7 @@ def _logins_table(users: list[tuple[str, str]]) -> Table:
     for username, party in users:
         role = roles.get(party, str(Role.INDIVIDUAL))
         if party == demo_scenario.person_id(demo_scenario.SAVER):
-            role += " (saver: sells directly)"
+            role += " (the saver: eligible to sell directly)"
         table.add_row(username, party, role, demo_scenario.DEMO_PASSWORD)
     return table
 
@@ -412,6 +420,10 @@ def serve(
                 f"演示数据 Demo data ready: {result.written} written, {result.replayed} replayed"
             )
             console.print(_logins_table(result.users))
+            if clock_offset_s is None and not os.environ.get(ENV_CLOCK_OFFSET_S):
+                settings = settings.with_(clock_offset_s=_story_offset_s())
+                story_now = SystemClock(settings.clock_offset_s)()
+                console.print(f"时钟 Clock: where the story ends, {story_now:%Y-%m-%d %H:%M} UTC")
         # Migrate and write the genesis entry once, here, before any worker starts.
         open_app(url).close()
     try:
