@@ -10,7 +10,7 @@ When the server is unreachable the PostgreSQL tests are skipped, unless
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -114,6 +114,13 @@ def reset_pg(url: str) -> None:
             )
         )
     engine.dispose()
+
+
+@pytest.fixture
+def pg_reset() -> Callable[[str], None]:
+    """``reset_pg`` for a test that empties its database more than once. A fixture, not an
+    import: ``from conftest import …`` finds whichever conftest module was loaded first."""
+    return reset_pg
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import pytest
 import sqlalchemy as sa
 from sale_support import POOL, T0, TERMS, DepositForTest, SellForTest, deposit, open_pool
 
-from conftest import reset_pg
 from integration.registry_world import build_world
 from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.clock import SetClock
@@ -119,6 +118,7 @@ def fresh_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str
     if request.param == "sqlite":
         return lambda name: SqlStore(f"sqlite:///{tmp_path / name}.db")
     url = request.getfixturevalue("pg_url")
+    reset_pg = request.getfixturevalue("pg_reset")
 
     def fresh(name: str) -> SqlStore:
         reset_pg(url)
