@@ -37,6 +37,7 @@ ANONYMOUS_COOKIE = "pctrade_csrf"
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 FORM_FIELDS_MAX = 100  # a form of ours has a handful; the API's body limit bounds bytes
 IDEMPOTENCY_KEY_LEN_MAX = 64
+FIELD_LEN_MAX = 64  # a code, a name or an amount: longer is cut, and then refused as unknown
 
 
 def csrf_token(secret: bytes, basis: str) -> str:
@@ -100,3 +101,8 @@ def idempotency_key(fields: dict[str, str]) -> str:
     if not key or len(key) > IDEMPOTENCY_KEY_LEN_MAX:
         raise ValidationError("the form carries no idempotency key", code="invalid_request")
     return key
+
+
+def form_field(form: dict[str, str], name: str) -> str:
+    """A text field of a checked form, trimmed and cut at ``FIELD_LEN_MAX`` ('' if absent)."""
+    return form.get(name, "").strip()[:FIELD_LEN_MAX]

@@ -15,31 +15,21 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from pctrade.bootstrap import App
 from pctrade.compliance.surrender_commands import SurrenderUnits
 from pctrade.ledger.model import Role
 from pctrade.market import commands as mc
 from pctrade.market import venue_commands as vc
-from pctrade.web.forms import FormDep, idempotency_key
+from pctrade.web.forms import FormDep, form_field, idempotency_key
 from pctrade.web.pages import desk_data
 from pctrade.web.pages.amounts import positive_int, tonnes_to_g, yuan_to_fen
 from pctrade.web.pages.outcome import Done, Refusal, new_key, submit
 from pctrade.web.session import WebUser, require_role
 from pctrade.web.templating import render
+from pctrade.web.wiring import app_of
 
 router = APIRouter()
 EmitterDep = Annotated[WebUser, Depends(require_role(Role.EMITTER))]
 SURRENDER_LINES = 3  # batches one surrender form offers; the API takes more
-FIELD_LEN_MAX = 64
-
-
-def _app(request: Request) -> App:
-    app: App = request.app.state.app
-    return app
-
-
-def _field(form: dict[str, str], name: str) -> str:
-    return form.get(name, "").strip()[:FIELD_LEN_MAX]
 
 
 def page(
@@ -50,7 +40,7 @@ def page(
     refused: Refusal | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    data = desk_data.desk(_app(request), user.party_id)
+    data = desk_data.desk(app_of(request), user.party_id)
     context = {
         "desk": data,
         "done": done,
@@ -73,14 +63,14 @@ def place_order(request: Request, user: EmitterDep, form: FormDep) -> HTMLRespon
     def write() -> Done:
         key = idempotency_key(form)
         cmd = mc.PlaceOrder(
-            _field(form, "contract"),
+            form_field(form, "contract"),
             positive_int(form.get("account", ""), "account"),
             f"web-{key}",
             "buy",
             yuan_to_fen(form.get("price", "")),
             tonnes_to_g(form.get("quantity", "")),
         )
-        result = _app(request).market.place(user.party_id, key, cmd)
+        result = app_of(request).market.place(user.party_id, key, cmd)
         return Done("Order placed", str(result["order_id"]), bool(result.get("replayed")))
 
     return submit(request, page, write, user=user)
@@ -92,11 +82,11 @@ def accept_block(request: Request, user: EmitterDep, form: FormDep) -> HTMLRespo
 
     def write() -> Done:
         cmd = vc.AcceptBlock(
-            _field(form, "contract"),
+            form_field(form, "contract"),
             positive_int(form.get("proposal", ""), "proposal"),
             positive_int(form.get("account", ""), "account"),
         )
-        result = _app(request).blocks.accept(user.party_id, idempotency_key(form), cmd)
+        result = app_of(request).blocks.accept(user.party_id, idempotency_key(form), cmd)
         trades = ", ".join(str(t) for t in result.get("trades", ()))
         return Done("Block trade accepted", trades, bool(result.get("replayed")))
 
@@ -109,13 +99,13 @@ def bid(request: Request, user: EmitterDep, form: FormDep) -> HTMLResponse:
 
     def write() -> Done:
         cmd = vc.SubmitBid(
-            _field(form, "contract"),
+            form_field(form, "contract"),
             positive_int(form.get("auction", ""), "auction"),
             positive_int(form.get("account", ""), "account"),
             yuan_to_fen(form.get("price", "")),
             tonnes_to_g(form.get("quantity", "")),
         )
-        result = _app(request).auctions.bid(user.party_id, idempotency_key(form), cmd)
+        result = app_of(request).auctions.bid(user.party_id, idempotency_key(form), cmd)
         return Done("Bid submitted", str(result["bid_id"]), bool(result.get("replayed")))
 
     return submit(request, page, write, user=user)
@@ -126,7 +116,7 @@ def surrender_lines(form: dict[str, str]) -> tuple[tuple[str, ...], tuple[int, .
     batches: list[str] = []
     grams: list[int] = []
     for i in range(1, SURRENDER_LINES + 1):
-        batch, quantity = _field(form, f"batch_{i}"), form.get(f"quantity_{i}", "").strip()
+        batch, quantity = form_field(form, f"batch_{i}"), form.get(f"quantity_{i}", "").strip()
         if batch and quantity:
             batches.append(batch)
             grams.append(tonnes_to_g(quantity))
@@ -141,12 +131,12 @@ def surrender(request: Request, user: EmitterDep, form: FormDep) -> HTMLResponse
         batches, grams = surrender_lines(form)
         cmd = SurrenderUnits(
             positive_int(form.get("account", ""), "account"),
-            _field(form, "jurisdiction"),
-            _field(form, "period"),
+            form_field(form, "jurisdiction"),
+            form_field(form, "period"),
             batches,
             grams,
         )
-        receipt = _app(request).surrenders.surrender(user.party_id, idempotency_key(form), cmd)
+        receipt = app_of(request).surrenders.surrender(user.party_id, idempotency_key(form), cmd)
         return Done("Units surrendered", str(receipt.entry.seq), receipt.replayed)
 
     return submit(request, page, write, user=user)

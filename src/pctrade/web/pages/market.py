@@ -18,7 +18,6 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from pctrade.api.routers.market import event_stream
 from pctrade.api.settings import ApiSettings
-from pctrade.bootstrap import App
 from pctrade.kernel.limits import INT64_MAX
 from pctrade.ledger import queries as ledger
 from pctrade.market import commands as mc
@@ -30,20 +29,16 @@ from pctrade.web.pages.market_charts import price_volume
 from pctrade.web.pages.outcome import Done, Refusal, new_key, submit
 from pctrade.web.session import UserDep, WebUser, optional_user
 from pctrade.web.templating import language_of, render
+from pctrade.web.wiring import app_of
 
 router = APIRouter()
 CodePath = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9-]+$")]
 SIDES = ("buy", "sell")
 
 
-def _app(request: Request) -> App:
-    app: App = request.app.state.app
-    return app
-
-
 @router.get("/market", response_class=HTMLResponse)
 def overview(request: Request) -> HTMLResponse:
-    return render(request, "market/index.html", {"lines": market_data.overview(_app(request))})
+    return render(request, "market/index.html", {"lines": market_data.overview(app_of(request))})
 
 
 def contract_view(
@@ -55,7 +50,7 @@ def contract_view(
     refused: Refusal | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    app = _app(request)
+    app = app_of(request)
     data = market_data.contract_page(app, code)
     accounts = [] if user is None else ledger.accounts_of(app.store, user.party_id)
     context = {
@@ -90,7 +85,7 @@ def place_order(request: Request, code: CodePath, user: UserDep, form: FormDep) 
             yuan_to_fen(form.get("price", "")),
             tonnes_to_g(form.get("quantity", "")),
         )
-        result = _app(request).market.place(user.party_id, key, cmd)
+        result = app_of(request).market.place(user.party_id, key, cmd)
         return Done("Order placed", str(result["order_id"]), bool(result.get("replayed")))
 
     return submit(request, contract_view, write, code=code, user=user)
@@ -100,7 +95,7 @@ def place_order(request: Request, code: CodePath, user: UserDep, form: FormDep) 
 def stream(request: Request, code: CodePath) -> StreamingResponse:
     """The contract's live events (book, trade, close) as Server-Sent Events; a browser
     reconnecting sends Last-Event-ID and resumes after it."""
-    app = _app(request)
+    app = app_of(request)
     reads.contract(app.store, code)  # unknown_contract before the stream starts
     settings: ApiSettings = getattr(request.app.state, "settings", None) or ApiSettings()
     resume = _last_event_id(request.headers.get("last-event-id"))

@@ -10,7 +10,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from pctrade.bootstrap import App
 from pctrade.ledger.model import Party, Role
 from pctrade.web import formatting
 from pctrade.web.charts import ChartTable
@@ -18,6 +17,7 @@ from pctrade.web.i18n import Language
 from pctrade.web.pages import platform_data
 from pctrade.web.session import WebUser, require_role
 from pctrade.web.templating import language_of, render
+from pctrade.web.wiring import app_of
 
 router = APIRouter()
 PlatformDep = Annotated[WebUser, Depends(require_role(Role.PLATFORM))]
@@ -41,7 +41,7 @@ def _sales_table(pool: platform_data.PoolConsole, language: Language) -> ChartTa
 
 @router.get("/platform", include_in_schema=False)
 def console(request: Request, user: PlatformDep) -> Response:
-    app: App = request.app.state.app
+    app = app_of(request)
     language = language_of(request)
     view = platform_data.gather(app, Party(user.party_id, user.role, user.display_name))
     charts = {

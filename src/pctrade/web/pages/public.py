@@ -26,6 +26,7 @@ from pctrade.web import formatting
 from pctrade.web.charts import ChartTable
 from pctrade.web.i18n import N_, Language
 from pctrade.web.templating import language_of, render
+from pctrade.web.wiring import app_of
 
 router = APIRouter()
 
@@ -56,7 +57,7 @@ class ContractPrices:
 
 @router.get("/", include_in_schema=False)
 def transparency(request: Request) -> Response:
-    app: App = request.app.state.app
+    app = app_of(request)
     language = language_of(request)
     prices = _prices(app)
     context = {

@@ -14,25 +14,24 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from pctrade.bootstrap import App
 from pctrade.compliance import commands as cc
 from pctrade.energy import review
 from pctrade.energy.behaviour.review import Decision
 from pctrade.kernel.errors import PctradeError, ValidationError
 from pctrade.ledger.model import Role
-from pctrade.web.forms import FormDep, idempotency_key
+from pctrade.web.forms import FormDep, form_field, idempotency_key
 from pctrade.web.pages import regulator_data as data
 from pctrade.web.pages.amounts import positive_int, tonnes_to_g
 from pctrade.web.pages.outcome import Done, Refusal, new_key, refuse, submit
 from pctrade.web.session import WebUser, require_role
 from pctrade.web.templating import render
+from pctrade.web.wiring import app_of
 
 router = APIRouter()
 RegulatorDep = Annotated[WebUser, Depends(require_role(Role.REGULATOR))]
 VersionQuery = Annotated[
     str | None, Query(max_length=14, pattern=r"^[A-Z]{2,3}/\d{4}-\d{2}-\d{2}$")
 ]
-FIELD_LEN_MAX = 64
 ALLOCATION_KINDS = ("free", "preallocation", "true_up", "auction")
 TABS = (
     ("", "Rules and caps"),
@@ -42,15 +41,6 @@ TABS = (
     ("/integrity", "Integrity report"),
     ("/fees", "Platform fees"),
 )
-
-
-def _app(request: Request) -> App:
-    app: App = request.app.state.app
-    return app
-
-
-def _field(form: dict[str, str], name: str) -> str:
-    return form.get(name, "").strip()[:FIELD_LEN_MAX]
 
 
 def _render(
@@ -72,7 +62,7 @@ def rules_page(
     refused: Refusal | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    app = _app(request)
+    app = app_of(request)
     sets = data.rule_sets(app)
     changes = None
     if before and after:
@@ -102,16 +92,16 @@ def rules(
 
 
 def allocation_command(form: dict[str, str]) -> cc.RunAllocation:
-    kind = _field(form, "kind")
-    jurisdiction, period = _field(form, "jurisdiction").upper(), _field(form, "period")
+    kind = form_field(form, "kind")
+    jurisdiction, period = form_field(form, "jurisdiction").upper(), form_field(form, "period")
     if kind == "auction":
         return cc.RunAllocation(
             jurisdiction, period, kind, auctioned_g=tonnes_to_g(form.get("auctioned", ""))
         )
     installation = cc.InstallationOf(
         positive_int(form.get("account", ""), "account"),
-        _field(form, "unit_type"),
-        _field(form, "output"),
+        form_field(form, "unit_type"),
+        form_field(form, "output"),
         positive_int(form.get("output_units", ""), "output units"),
     )
     return cc.RunAllocation(jurisdiction, period, kind, (installation,))
@@ -120,7 +110,7 @@ def allocation_command(form: dict[str, str]) -> cc.RunAllocation:
 @router.post("/regulator/allocations", response_class=HTMLResponse)
 def allocation(request: Request, user: RegulatorDep, form: FormDep) -> HTMLResponse:
     """Preview an allocation run (writes nothing) or run it (one entry)."""
-    app = _app(request)
+    app = app_of(request)
     if form.get("action") == "preview":
         try:
             shown = app.compliance.preview(user.party_id, allocation_command(form))
@@ -145,7 +135,7 @@ def approvals_page(
     refused: Refusal | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    context = {**data.approvals(_app(request)), "done": done, "refused": refused}
+    context = {**data.approvals(app_of(request)), "done": done, "refused": refused}
     return _render(request, "regulator/approvals.html", "/approvals", context, status)
 
 
@@ -159,8 +149,8 @@ def approve_project(request: Request, user: RegulatorDep, form: FormDep) -> HTML
     """Approve a registered sink project: sponsorship opens."""
 
     def write() -> Done:
-        code = _field(form, "project")
-        row = _app(request).sinks.approve(user.party_id, idempotency_key(form), code)
+        code = form_field(form, "project")
+        row = app_of(request).sinks.approve(user.party_id, idempotency_key(form), code)
         return Done("Project approved", code, row.replayed)
 
     return submit(request, approvals_page, write, user=user)
@@ -172,7 +162,7 @@ def issue_sink_report(request: Request, user: RegulatorDep, form: FormDep) -> HT
 
     def write() -> Done:
         report_id = positive_int(form.get("report", ""), "report")
-        issued = _app(request).sinks.issue(user.party_id, idempotency_key(form), report_id)
+        issued = app_of(request).sinks.issue(user.party_id, idempotency_key(form), report_id)
         return Done("PCER issued", issued.batch, issued.replayed)
 
     return submit(request, approvals_page, write, user=user)
@@ -184,7 +174,7 @@ def issue_inclusive(request: Request, user: RegulatorDep, form: FormDep) -> HTML
 
     def write() -> Done:
         issuance_id = positive_int(form.get("issuance", ""), "issuance")
-        done = _app(request).inclusive.issue(user.party_id, idempotency_key(form), issuance_id)
+        done = app_of(request).inclusive.issue(user.party_id, idempotency_key(form), issuance_id)
         return Done("PCER issued", done.batch, done.replayed)
 
     return submit(request, approvals_page, write, user=user)
@@ -199,7 +189,7 @@ def review_page(
     refused: Refusal | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    held = data.held_events(_app(request), user.party_id)
+    held = data.held_events(app_of(request), user.party_id)
     context = {"held": held, "done": done, "refused": refused}
     return _render(request, "regulator/review.html", "/review", context, status)
 
@@ -218,10 +208,10 @@ def decide(request: Request, user: RegulatorDep, form: FormDep) -> HTMLResponse:
         if decision not in {str(d) for d in Decision}:
             raise ValidationError("choose release or reject", code="bad_enum")
         report = review.decide(
-            _app(request).registry,
+            app_of(request).registry,
             user.party_id,
             idempotency_key(form),
-            _field(form, "partner"),
+            form_field(form, "partner"),
             form.get("event", "").strip()[:128],
             Decision(decision),
             form.get("reason", ""),
@@ -235,17 +225,17 @@ def decide(request: Request, user: RegulatorDep, form: FormDep) -> HTMLResponse:
 # ---- reports -----------------------------------------------------------------------------
 @router.get("/regulator/surveillance", response_class=HTMLResponse)
 def surveillance(request: Request, user: RegulatorDep) -> HTMLResponse:
-    reports = data.surveillance(_app(request), user.party_id)
+    reports = data.surveillance(app_of(request), user.party_id)
     return _render(request, "regulator/surveillance.html", "/surveillance", {"reports": reports})
 
 
 @router.get("/regulator/integrity", response_class=HTMLResponse)
 def integrity(request: Request, user: RegulatorDep) -> HTMLResponse:
-    report = data.integrity(_app(request), user.party_id)
+    report = data.integrity(app_of(request), user.party_id)
     return _render(request, "regulator/integrity.html", "/integrity", {"report": report})
 
 
 @router.get("/regulator/fees", response_class=HTMLResponse)
 def fees(request: Request, user: RegulatorDep) -> HTMLResponse:
-    levels = data.fee_levels(_app(request), user.party_id)
+    levels = data.fee_levels(app_of(request), user.party_id)
     return _render(request, "regulator/fees.html", "/fees", {"levels": levels})

@@ -42,6 +42,7 @@ from pctrade.web.pages import form_fields as f
 from pctrade.web.pages import wallet_data
 from pctrade.web.session import WebUser, require_role
 from pctrade.web.templating import language_of, render, render_refused
+from pctrade.web.wiring import app_of
 
 router = APIRouter()
 IndividualDep = Annotated[WebUser, Depends(require_role(Role.INDIVIDUAL))]
@@ -59,18 +60,13 @@ class Notice:
     link: str | None = None
 
 
-def _app(request: Request) -> App:
-    app: App = request.app.state.app
-    return app
-
-
 def _party(user: WebUser) -> Party:
     return Party(user.party_id, user.role, user.display_name)
 
 
 def _context(request: Request, user: WebUser, notice: Notice | None = None) -> dict[str, Any]:
     """What the wallet's template is given: the view, my orders, a key per form."""
-    app = _app(request)
+    app = app_of(request)
     language = language_of(request)
     view = wallet_data.gather(app, _party(user))
     orders = market_reads.my_orders(app.store, user.party_id, None, (0, 0), ORDERS_SHOWN_MAX)
@@ -142,7 +138,7 @@ def _write(
     request: Request, user: IndividualDep, write: Callable[[App, str, int], Notice]
 ) -> Response:
     """Run one form's write for the signed-in individual; show its outcome or refusal."""
-    app = _app(request)
+    app = app_of(request)
     try:
         notice = write(app, user.party_id, _own_account(app, user))
     except PctradeError as exc:
