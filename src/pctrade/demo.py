@@ -31,7 +31,9 @@ each a module of steps (``STEPS`` lists them in order):
 5. ``demo_compliance`` — 2027: Guangdong's 2026 cap, the power company's 2026
    emissions reported, verified and confirmed, and its surrender (清缴) of allowances,
    CCER and the personal credits it bought on Monday, in one entry before the deadline;
-   its status, the regulator's report and the cap-integrity report;
+   its status, the regulator's report and the cap-integrity report; between them
+   (``demo_pending``) the forest's winter quarter is filed and verified and left
+   for the regulator to issue;
 6. ``verify`` replays the journal.
 
 Every PCER in the story comes from people's behaviour through a credit path (sink
@@ -49,7 +51,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pctrade import bootstrap, demo_compliance, demo_november, demo_october, demo_sink_chain
+from pctrade import (
+    bootstrap,
+    demo_compliance,
+    demo_november,
+    demo_october,
+    demo_pending,
+    demo_sink_chain,
+)
 from pctrade.bootstrap import App
 from pctrade.bootstrap.contexts import verify
 from pctrade.bootstrap.tables import METADATAS
@@ -223,6 +232,7 @@ STEPS: tuple[Step, ...] = (
     ("交易日 Monday: the order book", demo_november.trading_day),
     ("交易日 Tuesday: auction, block trade, close", demo_november.second_trading_day),
     ("总量 2027: Guangdong's 2026 cap", demo_compliance.set_cap),
+    ("待审 Winter removals filed and verified, left to issue", demo_pending.file_winter_removals),
     ("核查 2026 emissions reported, verified, confirmed", demo_compliance.verified_emissions),
     ("清缴 Surrendering CEA, CCER and the PCER it bought", demo_compliance.surrender),
     ("履约 Status, the period's report, cap integrity", demo_compliance.reports),

@@ -12,7 +12,7 @@ the year closes the way issue 15 describes it, through the real services:
    ``compliance_surrender`` entry the allowances it bought at the November auction
    (``CEA-GD-ALLOC-2026-001``), CCER it bought on the book (from outside Guangdong: at
    most 30 % of the offsets may be, 3 % of the emissions) and the personal credits it
-   bought from the saver on Monday's book (``PCER-GD-CI-2026Q3-001``, 20 kg: Guangdong
+   bought from the saver on Monday's book (``PCER-GD-CI-2026Q3-001``, 10 kg: Guangdong
    admits PCER) — 8,200 t in all, within the offset cap of 10 % of the emissions;
 4. on 21 June, the deadline passed, the status is final (A: compliant) and the
    regulator's report and the cap-integrity report read it back from the journal.
@@ -42,8 +42,8 @@ COAL = SourceStream("燃煤 coal", 3_280_000, "kg", 2_500_000)
 # auction, CCER it bought on the book, and the PCER it bought from the saver.
 AUCTIONED_CEA = "CEA-GD-ALLOC-2026-001"
 CEA_G = 8_000 * G_PER_T
-CCER_G = 200 * G_PER_T - 20 * G_PER_KG
-PCER_G = 20 * G_PER_KG
+CCER_G = 200 * G_PER_T - 10 * G_PER_KG
+PCER_G = 10 * G_PER_KG
 
 
 def set_cap(s: Seeder) -> None:

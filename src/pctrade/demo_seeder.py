@@ -150,6 +150,7 @@ class DemoResult:
     days: list[DayOutcome] = field(default_factory=list)
     travel: Travel | None = None
     report_id: int = 0
+    pending_report_id: int = 0  # verified, left for the regulator (``demo_pending``)
     pcer: str = ""
     pool_id: str = ""  # the platform's pool (``demo_october.pool_deposits``)
     sink_issuance: Issuance | None = None

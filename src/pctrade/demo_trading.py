@@ -17,7 +17,8 @@ day's sessions in China Standard Time:
    payment in one entry. The individual is the summer's *saver*, who claimed four weeks
    of green trips on the carbon-inclusive path: a few tens of kilograms, so the PCER
    contract trades in the rule set's personal-credit lot (``[trading] lots.PCER``,
-   10 kg at a ¥1.00/t tick: a lot's cash is a whole fen) and the saver sells two lots.
+   10 kg at a ¥1.00/t tick: a lot's cash is a whole fen) and the saver sells one lot,
+   keeping the other (the served demo's wallet can still sell it).
    The ineligible individual's sell is refused (``not_eligible``), each failed condition
    named — a few hundred grams of sink PCER is below a lot too — and the platform pools
    pointed to; the emitter buys CEA and leaves a bid it cancels;
@@ -51,7 +52,9 @@ from pctrade.market.eligibility import POOLS_HINT, NotEligible, decide
 TRADING_DAY = date(2026, 11, 23)  # a Monday; no holiday in the CN calendar
 MARKET = "CN"
 CST = timedelta(hours=8)
-SAVER_LOTS = 2  # what the saver sells of the summer's PCER, in the contract's lots
+# What the saver sells of the summer's PCER, in the contract's lots: one of the two she
+# holds, so she still holds a lot when the story ends and her wallet can sell it.
+SAVER_LOTS = 1
 
 
 def cst(day: date, hh: int, mm: int) -> datetime:

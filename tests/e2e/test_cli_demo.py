@@ -95,7 +95,7 @@ def test_the_demo_prints_the_season_and_both_trading_days(seeded: Seeded) -> Non
     for text in (
         "PCER-GD-CI-2026Q3-001",  # the summer's carbon-inclusive batch
         "交易日 Trading day 2026-11-23",
-        "成交 PCER-GD-2026Q3: 20 kg at ¥82.00/t",
+        "成交 PCER-GD-2026Q3: 10 kg at ¥82.00/t",
         "not_eligible",
         "收盘 Close PCER-GD-2026Q3: ¥82.00/t",
         "交易日 Trading day 2026-11-24",

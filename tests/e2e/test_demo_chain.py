@@ -280,16 +280,16 @@ def test_the_trading_day_trades_through_the_book_and_refuses_the_ineligible(
     assert {("PCER-GD-2026Q3", "buy"), ("CCER-CN-2024", "buy")} <= bought
     seller = demo.person_id(demo.SAVER)
     sold = market_reads.my_fills(store, seller).items
-    # Two lots of 10 kg at ¥82.00/t: 164 fen, the cash whole to the fen.
+    # One lot of 10 kg at ¥82.00/t: 82 fen, the cash whole to the fen.
     assert [(f["contract"], f["side"], f["quantity_g"], f["cash_fen"]) for f in sold] == [
-        ("PCER-GD-2026Q3", "sell", 20_000, 164)
+        ("PCER-GD-2026Q3", "sell", 10_000, 82)
     ]
     # They sold from the summer's carbon-inclusive batch, the only PCER they held.
     summer = result.summer
     assert summer is not None
     issued, _ = _issued_and_spent(store, summer.issue_seq)
     account = result.accounts[seller]
-    assert balance(store, account, summer.batch, State.AVAILABLE) == issued[account] - 20_000
+    assert balance(store, account, summer.batch, State.AVAILABLE) == issued[account] - 10_000
     assert market_reads.my_orders(store, day.refused).items == []  # nothing was written
     closes = {code: close for code, close, _ in day.closes}
     assert closes["PCER-GD-2026Q3"] == 8_200

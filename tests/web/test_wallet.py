@@ -4,9 +4,8 @@ The wallet writes (a sell order, a deposit, a retirement), so this module works 
 copy of the session's demo registry, never on the one the other pages' tests read:
 ``wallet_app`` copies it and puts the clock on Monday 2026-11-30, 10:00 China Standard
 Time — a trading session, the week after the demo's two trading days were closed. The
-saver (刘桂英, ``liuguiying``) sold her lot in the demo and holds less than one now;
-the key emitter hands her 20 kg of PCER over the counter, so she holds two lots and
-may sell directly again. 王伟 (``wangwei``) has no real-name facts recorded: the
+saver (刘桂英, ``liuguiying``) sold one of her two lots in the demo and may sell the
+other directly. 王伟 (``wangwei``) has no real-name facts recorded: the
 market refuses him, and the wallet says why and points to the pool.
 
 TestClient tests check each part of the page and each form (CSRF, the idempotent
@@ -34,8 +33,10 @@ from fastapi.testclient import TestClient
 from pctrade import bootstrap, demo
 from pctrade.api.app import create_app
 from pctrade.bootstrap import App
+from pctrade.energy.commands import CreditEnergy
+from pctrade.energy.entries import credit_energy
+from pctrade.energy.model import EnergyCredit, EnergyLine
 from pctrade.kernel.clock import SetClock
-from pctrade.ledger import commands as c
 from pctrade.ledger import queries, reads
 from pctrade.web.pages import wallet_data
 
@@ -52,16 +53,11 @@ def _sqlite_path(url: str) -> Path:
 
 @pytest.fixture(scope="module")
 def wallet_app(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    """An app over a copy of the demo registry, its clock in Monday's session, the
-    saver given two lots of PCER by the key emitter."""
+    """An app over a copy of the demo registry, its clock in Monday's session."""
     copy = tmp_path_factory.mktemp("wallet") / "wallet.db"
     with sqlite3.connect(_sqlite_path(demo_url)) as source, sqlite3.connect(copy) as target:
         source.backup(target)
     with bootstrap.build(f"sqlite:///{copy}", clock=SetClock(MONDAY_10_CST)) as app:
-        emitter = queries.accounts_of(app.store, "nanyue-power")[0].account_id
-        saver = reads.own_individual_account(app.store, SAVER_PARTY)
-        cmd = c.Transfer(emitter, saver, PCER_Q3, 20_000)
-        app.registry.transfer("nanyue-power", "test:otc-to-saver", cmd)
         yield app
 
 
@@ -122,7 +118,8 @@ def test_the_wallet_shows_trees_batches_innate_beside_acquired_and_payouts(
 ) -> None:
     html = _wallet(wallet_http, TRAVELLER)
     trees = html[html.index('id="trees"') : html.index('id="credits"')]
-    assert "AFF0007" in trees and "70.593 t" in trees and "283 g" in trees
+    # Verified so far: the summer quarter (issued) and the winter one (awaiting issuance).
+    assert "AFF0007" in trees and "123.827 t" in trees and "283 g" in trees
     credits = html[html.index('id="credits"') : html.index('id="innate-acquired"')]
     assert "PCER-GD-AFF0007-2026Q3-001" in credits and "Forest sink issuance" in credits
     assert "Carbon-inclusive issuance" in credits and "GD/2022-05-06" in credits
@@ -291,6 +288,103 @@ def test_an_eligible_saver_sells_a_lot_on_the_book(
     assert "¥88.00/t" in orders
 
 
+# ---- sponsoring and leaving a pool ---------------------------------------------------------
+def _energy_available(app: App, party: str) -> int:
+    return _holding(app, party, "GE")
+
+
+def grant_walk(app: App, party: str, grams: int, day: str = "2026-11-29") -> None:
+    """Credit ``party`` a day's walking energy (uncollected), as a partner's file would."""
+    account = reads.own_individual_account(app.store, party)
+    line = EnergyLine(
+        day, account, party, "walking", "walking/v1", "steps", "step", 1, grams * 50,
+        20_000, grams * 1_000_000, 0, 0, grams, "",
+    )  # fmt: skip
+    credit = EnergyCredit(day, ("walking/v1",), 0, [line])
+    credit_energy(app.registry, "registry", f"test:walk:{party}:{day}", CreditEnergy(credit))
+
+
+def test_sponsoring_without_enough_energy_is_refused_and_writes_nothing(
+    wallet_http: TestClient, wallet_app: App
+) -> None:
+    html = _wallet(wallet_http, SAVER)
+    assert "Sponsor AFF0007" in html and "18.712 kg of green energy per unit" in html
+    form = {**_fields(html, "wallet/sponsor"), "project": "AFF0007", "units": "1"}
+    before = _energy_available(wallet_app, SAVER_PARTY)
+    refused = wallet_http.post("/web/wallet/sponsor", data=form)
+    assert refused.status_code == 409 and "<code>insufficient_balance</code>" in refused.text
+    bad = wallet_http.post("/web/wallet/sponsor", data={**form, "units": "one"})
+    assert bad.status_code == 422 and "<code>not_integer</code>" in bad.text
+    forged = wallet_http.post("/web/wallet/sponsor", data={**form, "csrf_token": "0" * 64})
+    assert forged.status_code == 403 and "csrf_invalid" in forged.text
+    assert _energy_available(wallet_app, SAVER_PARTY) == before
+
+
+def test_sponsoring_spends_energy_once_and_a_double_submit_replays(
+    wallet_http: TestClient, wallet_app: App
+) -> None:
+    grant_walk(wallet_app, SAVER_PARTY, 20_000)
+    html = _wallet(wallet_http, SAVER)
+    collected = wallet_http.post("/web/wallet/collect", data=_fields(html, "wallet/collect"))
+    assert "Collected 20 kg of green energy" in collected.text
+    before = _energy_available(wallet_app, SAVER_PARTY)
+    form = {**_fields(collected.text, "wallet/sponsor"), "project": "AFF0007", "units": "1"}
+    done = wallet_http.post("/web/wallet/sponsor", data=form)
+    assert done.status_code == 200, done.text
+    assert "Sponsored 1 unit(s) of AFF0007 with 18.712 kg of green energy" in done.text
+    again = wallet_http.post("/web/wallet/sponsor", data=form)
+    assert again.status_code == 200 and 'id="replayed"' in again.text
+    assert _energy_available(wallet_app, SAVER_PARTY) == before - 18_712
+    trees = again.text[again.text.index('id="trees"') : again.text.index('id="credits"')]
+    assert "AFF0007" in trees
+
+
+def test_the_pool_shows_the_earliest_withdrawal_and_refuses_a_locked_one(
+    wallet_http: TestClient, wallet_app: App
+) -> None:
+    html = _wallet(wallet_http, TRAVELLER)
+    leave = html[html.index('id="leave-POOL-GD-0001"') :]
+    # The deposit of 24 November is locked in for 30 days; notice (3 days) not given.
+    assert 'id="free-POOL-GD-0001">0 g<' in leave
+    assert 'id="earliest-POOL-GD-0001">Dec 24, 2026' in leave
+    assert 'action="/web/wallet/notice"' in leave
+    form = {**_fields(leave, "wallet/withdraw"), "pool": "POOL-GD-0001", "quantity_g": "100"}
+    before = _holding(wallet_app, TRAVELLER_PARTY, PCER_Q3, "frozen")
+    refused = wallet_http.post("/web/wallet/withdraw", data=form)
+    assert refused.status_code == 409 and "<code>pool_units_locked</code>" in refused.text
+    assert _holding(wallet_app, TRAVELLER_PARTY, PCER_Q3, "frozen") == before
+    forged = wallet_http.post("/web/wallet/withdraw", data={**form, "csrf_token": "0" * 64})
+    assert forged.status_code == 403 and "csrf_invalid" in forged.text
+
+
+def test_giving_notice_is_recorded_once_and_withdrawal_follows_the_terms(
+    wallet_http: TestClient, wallet_app: App
+) -> None:
+    html = _wallet(wallet_http, TRAVELLER)
+    form = {**_fields(html, "wallet/notice"), "pool": "POOL-GD-0001"}
+    given = wallet_http.post("/web/wallet/notice", data=form)
+    assert given.status_code == 200, given.text
+    assert "Notice of withdrawal from POOL-GD-0001 given at Nov 30, 2026" in given.text
+    again = wallet_http.post("/web/wallet/notice", data=form)
+    assert 'id="replayed"' in again.text
+    assert 'action="/web/wallet/notice"' not in again.text  # given: no second form
+    # Still inside the lock-in: the earliest date stays the lock-in's end.
+    assert 'id="earliest-POOL-GD-0001">Dec 24, 2026' in again.text
+    unknown = {**_fields(again.text, "wallet/withdraw"), "pool": "POOL-XX-9", "quantity_g": "1"}
+    missing = wallet_http.post("/web/wallet/withdraw", data=unknown)
+    assert missing.status_code == 404 and "<code>unknown_pool</code>" in missing.text
+
+
+def test_consenting_with_nothing_under_older_terms_is_refused(
+    wallet_http: TestClient, wallet_app: App
+) -> None:
+    html = _wallet(wallet_http, TRAVELLER)
+    assert 'action="/web/wallet/consent"' not in html  # one version of the terms only
+    form = {**_fields(html, "wallet/withdraw"), "pool": "POOL-GD-0001", "version": "1"}
+    refused = wallet_http.post("/web/wallet/consent", data=form)
+    assert refused.status_code == 409 and "<code>nothing_to_consent</code>" in refused.text
+
+
 # ---- the browser journeys ----------------------------------------------------------------
 @pytest.fixture(scope="module")
 def wallet_site(wallet_api: FastAPI) -> Iterator[str]:
@@ -338,24 +432,44 @@ def wallet_page(browser: Any, wallet_site: str) -> Iterator[Callable[[str, str],
 
 
 def test_journey_zh_behaviour_energy_sponsor_credits_pool_payout(
+    wallet_app: App,
     wallet_page: Callable[[str, str], Any],
     shoot: Callable[[Any, str], list[Path]],
     axe_serious: Callable[[Any], list[dict[str, Any]]],
     fits: Callable[[Any, int], None],
 ) -> None:
+    # Sunday's walks, credited by the partner's file: 20 kg waiting to be collected.
+    grant_walk(wallet_app, TRAVELLER_PARTY, 20_000)
     page = wallet_page(TRAVELLER, "zh")
     assert page.locator("h1").inner_text() == "我的碳账户"
-    # Behaviour → energy: the metro's line, its methodology and factor.
+    # Behaviour → energy: the metro's line, its methodology and factor; collect it.
     behaviours = page.locator("#behaviours")
     assert "metro/v1" in behaviours.inner_text() and "0.0468 g/米" in behaviours.inner_text()
-    # → sponsor: the m² of AFF0007, bought with energy, expected to remove 18.712 kg.
+    page.locator("form[action$='/wallet/collect'] button").click()
+    page.wait_for_selector("#notice")
+    assert "20 千克" in page.inner_text("#notice")
+    assert page.locator("#energy-available").inner_text() == "20 千克"
+    # → sponsor: one m² of AFF0007 for 18.712 kg of energy, expected to remove as much.
+    sponsor = page.locator("#sponsor-AFF0007")
+    sponsor.locator("input[name=units]").fill("1")
+    sponsor.locator("button[type=submit]").click()
+    page.wait_for_selector("#notice")
+    assert "AFF0007" in page.inner_text("#notice")
+    assert page.locator("#energy-available").inner_text() == "1.288 千克"
     trees = page.locator("#trees").inner_text()
     assert "AFF0007" in trees and "18.712 千克" in trees
     # → credits: the sink's batch and the carbon-inclusive ones, each with its origin.
     credits = page.locator("#credits").inner_text()
     assert "PCER-GD-AFF0007-2026Q3-001" in credits and "PCER-GD-CI-2026Q4-001" in credits
-    # → pool → payout: the deposit sold in the pool's sale, and what it paid.
+    # → pool: deposit carbon-inclusive credits; the pool's door shows when they may leave.
+    page.select_option("#deposit-batch", "PCER-GD-CI-2026Q4-001")
+    page.fill("#deposit-g", "50")
+    page.locator("#deposit-form button[type=submit]").click()
+    page.wait_for_selector("#notice")
+    assert "POOL-GD-0001" in page.inner_text("#notice")
     assert "POOL-GD-0001" in page.locator("#deposits").inner_text()
+    assert page.locator("#earliest-POOL-GD-0001").count() == 1
+    # → payout: the deposit sold in the pool's sale, and what it paid.
     assert page.locator("#payout-total").inner_text() == "¥0.60"
     page.wait_for_selector("html[data-charts-drawn='2']", state="attached")
     assert page.locator("#energy-by-behaviour svg").count() == 1

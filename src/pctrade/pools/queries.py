@@ -9,6 +9,8 @@ authority); the regulator's view is for authorities.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pctrade.kernel.errors import Forbidden
@@ -19,7 +21,7 @@ from pctrade.ledger.model import Role
 from pctrade.ledger.ports import Store
 from pctrade.ledger.service import AUTHORITIES, account_of
 from pctrade.ledger.write import acting_party
-from pctrade.pools.service import pool_row
+from pctrade.pools.service import committed_g, left_g, pool_row, terms_of, unsold_of
 from pctrade.pools.sql import store as db
 
 Row = dict[str, Any]
@@ -154,3 +156,60 @@ def pools_of_platform(store: Store, actor: str) -> list[Row]:
             break
         after = str(page.next_key[0])
     return [public_page(store, str(r["pool_id"])) for r in mine[:PLATFORM_POOLS_MAX]]
+
+
+@dataclass(frozen=True, slots=True)
+class PoolStanding:
+    """What a contributor may do with their unsold units in one pool, now: withdraw how
+    much, from when, after what notice, and whether newer terms await their consent."""
+
+    pool_id: str
+    unsold_g: int  # their deposits' units neither sold nor withdrawn
+    free_now_g: int  # what a withdrawal may take now (out of lock-in and notice)
+    earliest_at: datetime | None  # when the first unsold units may leave (notice given now)
+    notice_days: int  # the longest notice their deposits' terms ask (0: none)
+    notice_given_at: str | None
+    notice_missing: bool  # some terms ask notice and none was given: give it first
+    terms_version: int  # the pool's current terms
+    consent_pending: bool  # some unsold units are under older terms than the current
+
+
+def pool_standing(
+    store: Store, actor: str, pool_id: str, account_id: int, now: datetime
+) -> PoolStanding:
+    """``account_id``'s standing in ``pool_id`` at ``now``, by the rules the
+    withdrawal and the consent apply (``Pools.withdraw``: ``unsold_of`` per deposit,
+    each under the terms it accepted). Read by its holder, their agent or an authority."""
+    with store.reader() as uow:
+        who = acting_party(uow, actor)
+        account = account_of(uow, account_id)
+        agents = () if who.party_id == account.owner else uow.agents(account.account_id)
+        access.require_account_reader(who, account, agents)
+        pool = pool_row(uow, pool_id)
+        notice = db.notice(uow, pool_id, account.account_id)
+        deposits = [d for d in db.deposits_of(uow, pool_id, account.account_id) if left_g(d)]
+        terms = {v: terms_of(uow, pool_id, v) for v in {int(d["terms_version"]) for d in deposits}}
+        pool_free_g = db.unsold_g(uow, pool_id) - committed_g(uow, pool_id)
+    given = None if notice is None else datetime.fromisoformat(notice.replace("Z", "+00:00"))
+    unsold = [unsold_of(d, terms[int(d["terms_version"])], given) for d in deposits]
+    # A deposit still waiting for notice could leave at the later of its lock-in and a
+    # notice given now: what the page offers as the earliest date.
+    ends = [
+        max(u.unlocked_at, terms[int(d["terms_version"])].notice_ends(now))
+        if u.notice_missing
+        else u.unlocked_at
+        for u, d in zip(unsold, deposits, strict=True)
+    ]
+    free = sum(u.remaining_g for u in unsold if u.unlocked_at <= now and not u.notice_missing)
+    current = int(pool["terms_version"])
+    return PoolStanding(
+        pool_id,
+        sum(u.remaining_g for u in unsold),
+        max(0, min(free, pool_free_g)),
+        min(ends, default=None),
+        max((t.withdrawal_notice_days or 0 for t in terms.values()), default=0),
+        notice,
+        any(u.notice_missing for u in unsold),
+        current,
+        any(int(d["terms_version"]) < current for d in deposits),
+    )

@@ -302,11 +302,11 @@ class Pools:
             versions: dict[int, Terms] = {}  # each version read once
             mine = []
             for d in db.deposits_of(uow, cmd.pool_id, account.account_id):
-                if _left(d) > 0:
+                if left_g(d) > 0:
                     v = int(d["terms_version"])
                     if v not in versions:
                         versions[v] = terms_of(uow, cmd.pool_id, v)
-                    mine.append(_unsold(d, versions[v], given))
+                    mine.append(unsold_of(d, versions[v], given))
             free = db.unsold_g(uow, cmd.pool_id) - committed_g(uow, cmd.pool_id)
             draws = draws_for_withdrawal(mine, cmd.quantity_g, now, free)
             return plan_pool_withdraw(cmd.pool_id, account.account_id, draws)
@@ -322,7 +322,7 @@ class Pools:
             moving = [
                 int(d["deposit_id"])
                 for d in db.deposits_of(uow, cmd.pool_id, account.account_id)
-                if int(d["terms_version"]) < cmd.version and _left(d) > 0
+                if int(d["terms_version"]) < cmd.version and left_g(d) > 0
             ]
             if not moving:
                 raise Conflict(
@@ -362,11 +362,11 @@ def _contributor(uow: UnitOfWork, who: Party, account_id: int) -> Account:
     return account
 
 
-def _left(d: Row) -> int:
+def left_g(d: Row) -> int:
     return int(d["quantity_g"]) - int(d["withdrawn_g"]) - int(d["sold_g"])
 
 
-def _unsold(d: Row, terms: Terms, notice_at: datetime | None) -> Unsold:
+def unsold_of(d: Row, terms: Terms, notice_at: datetime | None) -> Unsold:
     """A deposit with what it has left and when its own terms (``terms``) let it leave."""
     unlocked = terms.lock_in_ends(_moment(d["deposited_at"]))
     needs_notice = bool(terms.withdrawal_notice_days)
@@ -375,7 +375,7 @@ def _unsold(d: Row, terms: Terms, notice_at: datetime | None) -> Unsold:
     return Unsold(
         int(d["deposit_id"]),
         int(d["asset_id"]),
-        _left(d),
+        left_g(d),
         unlocked,
         notice_missing=needs_notice and notice_at is None,
     )

@@ -7,12 +7,22 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from pctrade.web.pages import auth, desk, market, platform, public, regulator, wallet
+from pctrade.web.pages import (
+    auth,
+    desk,
+    market,
+    platform,
+    public,
+    regulator,
+    wallet,
+    wallet_pools,
+)
 
 PAGE_ROUTERS: tuple[ModuleType, ...] = (
     auth,
     public,
     wallet,
+    wallet_pools,
     platform,
     desk,
     market,

@@ -9,6 +9,9 @@ submit replays the first write (the page says so) instead of making a second:
     POST /wallet/deposit   deposit credits into a pool   Pools.deposit
     POST /wallet/retire    retire for my own footprint   Registry.retire (a certificate)
 
+and ``wallet_pools`` adds sponsoring sink units with energy and leaving a pool (notice,
+withdrawal, consent to new terms), through ``write`` here.
+
 Every POST is CSRF-checked first (``forms.FormDep``). A refusal — a field that does not
 read, or the domain's (``not_eligible``, ``insufficient_balance``, ``quantity_off_lot``,
 …) — re-renders the wallet with the error's code and message, with the status the API
@@ -48,6 +51,7 @@ router = APIRouter()
 IndividualDep = Annotated[WebUser, Depends(require_role(Role.INDIVIDUAL))]
 ORDERS_SHOWN_MAX = 20
 TEMPLATE = "wallet/index.html"
+POOL_FORMS = ("notice", "withdraw", "consent")  # each pool I have unsold units in
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +76,14 @@ def _context(request: Request, user: WebUser, notice: Notice | None = None) -> d
     orders = market_reads.my_orders(app.store, user.party_id, None, (0, 0), ORDERS_SHOWN_MAX)
     spendable = [b for b in view.credits if b.available_g > 0]
     # One idempotency key per form: two forms of one page are two writes.
-    names = ["collect", "deposit", "retire", *(f"sell-{s.contract}" for s in view.selling)]
+    names = [
+        "collect",
+        "deposit",
+        "retire",
+        *(f"sell-{s.contract}" for s in view.selling),
+        *(f"sponsor-{o.code}" for o in view.offers),
+        *(f"{what}-{s.pool_id}" for s in view.standings for what in POOL_FORMS),
+    ]
     return {
         "w": view,
         "orders": orders.items,
@@ -134,13 +145,13 @@ def wallet(request: Request, user: IndividualDep) -> Response:
     return render(request, TEMPLATE, _context(request, user))
 
 
-def _write(
-    request: Request, user: IndividualDep, write: Callable[[App, str, int], Notice]
+def write(
+    request: Request, user: IndividualDep, run: Callable[[App, str, int], Notice]
 ) -> Response:
     """Run one form's write for the signed-in individual; show its outcome or refusal."""
     app = app_of(request)
     try:
-        notice = write(app, user.party_id, _own_account(app, user))
+        notice = run(app, user.party_id, _own_account(app, user))
     except PctradeError as exc:
         return render_refused(request, TEMPLATE, _context(request, user), exc)
     return render(request, TEMPLATE, _context(request, user, notice))
@@ -154,19 +165,19 @@ def _own_account(app: App, user: WebUser) -> int:
 def collect(request: Request, user: IndividualDep, fields: FormDep) -> Response:
     key = idempotency_key(fields)
 
-    def write(app: App, actor: str, account: int) -> Notice:
+    def run(app: App, actor: str, account: int) -> Notice:
         report = energy.collect(app.registry, actor, key, account, app.clock(), rules=app.rules)
         values = {"collected_g": report.collected_g, "lapsed_g": report.lapsed_g}
         return Notice("collected", values, report.replayed)
 
-    return _write(request, user, write)
+    return write(request, user, run)
 
 
 @router.post("/wallet/sell", include_in_schema=False)
 def sell(request: Request, user: IndividualDep, fields: FormDep) -> Response:
     key = idempotency_key(fields)
 
-    def write(app: App, actor: str, account: int) -> Notice:
+    def run(app: App, actor: str, account: int) -> Notice:
         contract = f.required(fields, "contract")
         lots = f.whole_number(fields, "lots")
         price = f.yuan_as_fen(fields, "price_yuan_per_t")
@@ -184,7 +195,7 @@ def sell(request: Request, user: IndividualDep, fields: FormDep) -> Response:
         }
         return Notice("order_placed", values, bool(result.get("replayed")))
 
-    return _write(request, user, write)
+    return write(request, user, run)
 
 
 def _lot_of(app: App, actor: str, account: int, contract: str) -> int:
@@ -202,7 +213,7 @@ def _lot_of(app: App, actor: str, account: int, contract: str) -> int:
 def deposit(request: Request, user: IndividualDep, fields: FormDep) -> Response:
     key = idempotency_key(fields)
 
-    def write(app: App, actor: str, account: int) -> Notice:
+    def run(app: App, actor: str, account: int) -> Notice:
         pool = f.required(fields, "pool")
         batch = f.required(fields, "batch")
         grams = f.whole_number(fields, "quantity_g")
@@ -210,14 +221,14 @@ def deposit(request: Request, user: IndividualDep, fields: FormDep) -> Response:
         values = {"pool": pool, "batch": batch, "quantity_g": grams}
         return Notice("deposited", values, receipt.replayed)
 
-    return _write(request, user, write)
+    return write(request, user, run)
 
 
 @router.post("/wallet/retire", include_in_schema=False)
 def retire(request: Request, user: IndividualDep, fields: FormDep) -> Response:
     key = idempotency_key(fields)
 
-    def write(app: App, actor: str, account: int) -> Notice:
+    def run(app: App, actor: str, account: int) -> Notice:
         batch = f.required(fields, "batch")
         grams = f.whole_number(fields, "quantity_g")
         why = Retirement(
@@ -231,4 +242,4 @@ def retire(request: Request, user: IndividualDep, fields: FormDep) -> Response:
         link = f"{_api_root(request)}/certificates/{cert.certificate_id}.html"
         return Notice("retired", values, receipt.replayed, link)
 
-    return _write(request, user, write)
+    return write(request, user, run)

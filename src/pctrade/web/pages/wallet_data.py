@@ -12,8 +12,12 @@ the API can never disagree:
   batch's provenance, a sink issuance (``mine``'s credits) or a carbon-inclusive one
   (``CarbonInclusive.mine``, ``GET /me/inclusive``);
 - selling: ``market.selling.direct_selling``, the market's own eligibility decision;
-- pools: ``pools.queries`` (open pools, my deposits) and ``pools.sale_reports.statement``
-  (``GET /accounts/{account}/pool-statement``);
+- sponsoring: each approved sink project with units left (``sinks.queries.unit_offer``,
+  ``GET /sinks/projects/{code}/offer``): its unit, price in green energy, expected removal;
+- pools: ``pools.queries`` (open pools, my deposits, my standing in each pool I have
+  unsold units in: what may leave now, the earliest withdrawal date under the terms'
+  lock-in and notice, whether newer terms await my consent) and
+  ``pools.sale_reports.statement`` (``GET /accounts/{account}/pool-statement``);
 - retirements: ``ledger.reads.retirements_of``, each with its certificate's id.
 
 All figures stay integers (grams, fen; a factor in g per unit is an exact Decimal); the
@@ -40,7 +44,7 @@ from pctrade.market.model import local_time
 from pctrade.market.selling import SellStanding, direct_selling
 from pctrade.pools import queries as pool_queries
 from pctrade.pools import sale_reports
-from pctrade.sinks.queries import MyProject, unit_offer
+from pctrade.sinks.queries import MyProject, UnitOffer, public_projects, unit_offer
 from pctrade.sinks.queries import mine as my_projects
 from pctrade.web.i18n import N_
 
@@ -172,6 +176,8 @@ class WalletView:
     selling: list[SellStanding]
     open_pools: list[dict[str, Any]]
     deposits: list[dict[str, Any]]
+    standings: list[pool_queries.PoolStanding]
+    offers: list[UnitOffer]
     pool_statement: dict[str, Any]
     retirements: list[Certificate]
     acquired_g: int = field(default=0)  # 后天: credits held, every state
@@ -284,6 +290,21 @@ def _open_pools(app: App) -> list[dict[str, Any]]:
     ]
 
 
+def _offers(app: App) -> list[UnitOffer]:
+    """The sink projects open to sponsors now: approved, with units left."""
+    codes = [p.code for p in public_projects(app.store) if p.status == "approved"]
+    return [o for o in (unit_offer(app.registry, c) for c in codes) if o.units_left > 0]
+
+
+def _standings(
+    app: App, actor: str, account_id: int, deposits: list[dict[str, Any]]
+) -> list[pool_queries.PoolStanding]:
+    """My standing in each pool where I still have unsold units."""
+    pools = sorted({str(d["pool_id"]) for d in deposits if int(d["remaining_g"]) > 0})
+    now = app.clock()
+    return [pool_queries.pool_standing(app.store, actor, p, account_id, now) for p in pools]
+
+
 def trading_day(app: App) -> date:
     """The day the market trades on now (China Standard Time), the wallet's "today"."""
     return local_time(app.clock())[0]
@@ -316,6 +337,8 @@ def gather(app: App, party: Party) -> WalletView:
         selling=direct_selling(app.store, app.rules, party.party_id, account_id, today),
         open_pools=_open_pools(app),
         deposits=deposits.items,
+        standings=_standings(app, party.party_id, account_id, deposits.items),
+        offers=_offers(app),
         pool_statement=statement,
         retirements=reads.retirements_of(app.store, party, account_id),
         acquired_g=sum(c.available_g + c.frozen_g for c in credits),
