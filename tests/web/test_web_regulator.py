@@ -51,7 +51,15 @@ def _undecided(app: App) -> list[str]:
         ("/web/regulator", ("GD/2022-05-06", "GD 2026", "Cap 265,000,000 t")),
         ("/web/regulator/approvals", (NEW_PROJECT, "registered", "PCER-GD-CI-2026Q3-001")),
         ("/web/regulator/review", ("gd-metro-app", "implausible_speed")),
-        ("/web/regulator/surveillance", ("CEA-GD-2026", "concentration Nov 23, 2026 lvyuan")),
+        (
+            "/web/regulator/surveillance",
+            (
+                "CEA-GD-2026",
+                "concentration Nov 23, 2026 lvyuan",
+                "BJ BJ/2014-01-01 Counted: CEA · Limit: 1,000,000 t",
+                "GD GD/2022-05-06 No position limit in this rule set.",
+            ),
+        ),
         ("/web/regulator/integrity", ("GD reconciles", "problems: 0")),
         ("/web/regulator/fees", ("POOL-GD-0001", "5%")),
     ],
@@ -141,3 +149,29 @@ def test_a_held_event_is_released_with_a_reason_and_leaves_the_queue(
     )
     assert released.status_code == 200 and f"Event released: {first}" in main_text(released.text)
     assert first not in _undecided(console_app)
+
+
+def test_the_winter_quarter_waits_for_issuance_and_is_issued_once(
+    regulator: TestClient, console_app: App
+) -> None:
+    page = regulator.get("/web/regulator/approvals?lang=en").text
+    assert "Report 2 Oct 1, 2026 – Dec 31, 2026 53.234 t verified Issue PCER" in main_text(page)
+    fields = {**form_fields(page, "/web/regulator/approvals/sink-reports"), "report": "2"}
+    forged = regulator.post(
+        "/web/regulator/approvals/sink-reports", data={**fields, "csrf_token": "0" * 64}
+    )
+    assert forged.status_code == 403 and "csrf_invalid" in forged.text
+    missing = regulator.post(
+        "/web/regulator/approvals/sink-reports", data={**fields, "report": "999"}
+    )
+    assert missing.status_code == 404 and '<code class="error-code">unknown_report</code>' in (
+        missing.text
+    )
+    done = regulator.post("/web/regulator/approvals/sink-reports?lang=en", data=fields)
+    assert done.status_code == 200 and "PCER issued: PCER-GD-AFF0007-2026Q4" in main_text(done.text)
+    again = regulator.post("/web/regulator/approvals/sink-reports?lang=en", data=fields)
+    assert "already done" in again.text
+    reports = {
+        r["report_id"]: r for p in projects_for_review(console_app.registry) for r in p["reports"]
+    }
+    assert reports[2]["issued_g"] == reports[2]["removals_g"]

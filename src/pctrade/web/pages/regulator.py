@@ -225,8 +225,12 @@ def decide(request: Request, user: RegulatorDep, form: FormDep) -> HTMLResponse:
 # ---- reports -----------------------------------------------------------------------------
 @router.get("/regulator/surveillance", response_class=HTMLResponse)
 def surveillance(request: Request, user: RegulatorDep) -> HTMLResponse:
-    reports = data.surveillance(app_of(request), user.party_id)
-    return _render(request, "regulator/surveillance.html", "/surveillance", {"reports": reports})
+    app = app_of(request)
+    context = {
+        "reports": data.surveillance(app, user.party_id),
+        "positions": data.positions(app, user.party_id),
+    }
+    return _render(request, "regulator/surveillance.html", "/surveillance", context)
 
 
 @router.get("/regulator/integrity", response_class=HTMLResponse)

@@ -9,7 +9,9 @@
   (``CarbonInclusive.issuances``);
 - review: held behaviour events no one has decided (``energy.review.undecided_for``);
 - surveillance: each contract's abnormal-trading report over its trading days
-  (``MarketReports.abnormal_trading``);
+  (``MarketReports.abnormal_trading``), and per jurisdiction the large-holder report
+  where its rule set in force has position limits (``[positions]``,
+  ``MarketReports.large_holders``, ``GET /markets/{market}/large-holders``);
 - integrity: the cap-integrity report (``Reports.integrity``), from the journal alone;
 - fees: the platforms' pool fee levels (``pools.queries.fee_levels``).
 """
@@ -88,6 +90,23 @@ def surveillance(app: App, actor: str) -> list[Row]:
         except NotFound:  # delisted between the two reads
             continue
         found.append({"contract": code, "report": report})
+    return found
+
+
+def positions(app: App, actor: str) -> list[Row]:
+    """Per jurisdiction, the rule set in force today and, where it limits positions,
+    its large-holder report (``report`` None: no ``[positions]`` in that rule set)."""
+    today = app.clock().date()
+    found = []
+    for jurisdiction in sorted({r.jurisdiction for r in app.rules.rule_sets()}):
+        try:
+            rule_set = app.rules.in_force(jurisdiction, today)
+        except NotFound:  # every rule set of it starts later
+            continue
+        report = None
+        if rule_set.positions is not None:
+            report = app.market_reports.large_holders(actor, jurisdiction, today.isoformat())
+        found.append({"jurisdiction": jurisdiction, "rule_set": rule_set, "report": report})
     return found
 
 
