@@ -222,7 +222,10 @@ def test_collecting_with_nothing_waiting_is_refused_with_its_code(
 ) -> None:
     html = _wallet(wallet_http, TRAVELLER)
     refused = wallet_http.post("/web/wallet/collect", data=_fields(html))
-    assert refused.status_code == 409 and "<code>nothing_to_collect</code>" in refused.text
+    assert (
+        refused.status_code == 409
+        and '<code class="error-code">nothing_to_collect</code>' in refused.text
+    )
     assert 'id="energy-month">2.102 kg<' in refused.text  # the wallet, re-rendered
 
 
@@ -234,9 +237,15 @@ def test_a_refused_deposit_shows_its_code_and_writes_nothing(
     before = _holding(wallet_app, TRAVELLER_PARTY, batch)
     form = {**_fields(html, "wallet/deposit"), "pool": "POOL-GD-0001", "batch": batch}
     too_much = wallet_http.post("/web/wallet/deposit", data={**form, "quantity_g": "999999999"})
-    assert too_much.status_code == 409 and "<code>insufficient_balance</code>" in too_much.text
+    assert (
+        too_much.status_code == 409
+        and '<code class="error-code">insufficient_balance</code>' in too_much.text
+    )
     not_a_number = wallet_http.post("/web/wallet/deposit", data={**form, "quantity_g": "1.5"})
-    assert not_a_number.status_code == 422 and "<code>not_integer</code>" in not_a_number.text
+    assert (
+        not_a_number.status_code == 422
+        and '<code class="error-code">not_integer</code>' in not_a_number.text
+    )
     assert _holding(wallet_app, TRAVELLER_PARTY, batch) == before
 
 
@@ -262,9 +271,14 @@ def test_an_ineligible_sell_posted_anyway_is_refused_with_not_eligible(
         "price_yuan_per_t": "82.00",
     }
     refused = wallet_http.post("/web/wallet/sell", data=form)
-    assert refused.status_code == 403 and "<code>not_eligible</code>" in refused.text
+    assert (
+        refused.status_code == 403
+        and '<code class="error-code">not_eligible</code>' in refused.text
+    )
     unheld = wallet_http.post("/web/wallet/sell", data={**form, "contract": "CEA-GD-2026"})
-    assert unheld.status_code == 422 and "<code>bad_contract</code>" in unheld.text
+    assert (
+        unheld.status_code == 422 and '<code class="error-code">bad_contract</code>' in unheld.text
+    )
 
 
 def test_an_eligible_saver_sells_a_lot_on_the_book(
@@ -312,9 +326,12 @@ def test_sponsoring_without_enough_energy_is_refused_and_writes_nothing(
     form = {**_fields(html, "wallet/sponsor"), "project": "AFF0007", "units": "1"}
     before = _energy_available(wallet_app, SAVER_PARTY)
     refused = wallet_http.post("/web/wallet/sponsor", data=form)
-    assert refused.status_code == 409 and "<code>insufficient_balance</code>" in refused.text
+    assert (
+        refused.status_code == 409
+        and '<code class="error-code">insufficient_balance</code>' in refused.text
+    )
     bad = wallet_http.post("/web/wallet/sponsor", data={**form, "units": "one"})
-    assert bad.status_code == 422 and "<code>not_integer</code>" in bad.text
+    assert bad.status_code == 422 and '<code class="error-code">not_integer</code>' in bad.text
     forged = wallet_http.post("/web/wallet/sponsor", data={**form, "csrf_token": "0" * 64})
     assert forged.status_code == 403 and "csrf_invalid" in forged.text
     assert _energy_available(wallet_app, SAVER_PARTY) == before
@@ -351,7 +368,10 @@ def test_the_pool_shows_the_earliest_withdrawal_and_refuses_a_locked_one(
     form = {**_fields(leave, "wallet/withdraw"), "pool": "POOL-GD-0001", "quantity_g": "100"}
     before = _holding(wallet_app, TRAVELLER_PARTY, PCER_Q3, "frozen")
     refused = wallet_http.post("/web/wallet/withdraw", data=form)
-    assert refused.status_code == 409 and "<code>pool_units_locked</code>" in refused.text
+    assert (
+        refused.status_code == 409
+        and '<code class="error-code">pool_units_locked</code>' in refused.text
+    )
     assert _holding(wallet_app, TRAVELLER_PARTY, PCER_Q3, "frozen") == before
     forged = wallet_http.post("/web/wallet/withdraw", data={**form, "csrf_token": "0" * 64})
     assert forged.status_code == 403 and "csrf_invalid" in forged.text
@@ -372,7 +392,10 @@ def test_giving_notice_is_recorded_once_and_withdrawal_follows_the_terms(
     assert 'id="earliest-POOL-GD-0001">Dec 24, 2026' in again.text
     unknown = {**_fields(again.text, "wallet/withdraw"), "pool": "POOL-XX-9", "quantity_g": "1"}
     missing = wallet_http.post("/web/wallet/withdraw", data=unknown)
-    assert missing.status_code == 404 and "<code>unknown_pool</code>" in missing.text
+    assert (
+        missing.status_code == 404
+        and '<code class="error-code">unknown_pool</code>' in missing.text
+    )
 
 
 def test_consenting_with_nothing_under_older_terms_is_refused(
@@ -382,7 +405,10 @@ def test_consenting_with_nothing_under_older_terms_is_refused(
     assert 'action="/web/wallet/consent"' not in html  # one version of the terms only
     form = {**_fields(html, "wallet/withdraw"), "pool": "POOL-GD-0001", "version": "1"}
     refused = wallet_http.post("/web/wallet/consent", data=form)
-    assert refused.status_code == 409 and "<code>nothing_to_consent</code>" in refused.text
+    assert (
+        refused.status_code == 409
+        and '<code class="error-code">nothing_to_consent</code>' in refused.text
+    )
 
 
 # ---- the browser journeys ----------------------------------------------------------------

@@ -14,7 +14,7 @@ click, or a reload that posts again, replays the first write instead of making a
 Pages take the checked fields with the dependency ``FormDep`` (``checked_form``) and the
 key with ``idempotency_key(fields)``; templates put ``{{ hidden_fields(form) }}`` (from
 ``macros.html``) in every ``<form method="post">``. A write the service refuses shows
-its page again with the error (``templating.render_refused``).
+its page again with the refusal (``pages.outcome.refuse``).
 """
 
 from __future__ import annotations

@@ -22,8 +22,6 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from pctrade.api.problems import status_of
-from pctrade.kernel.errors import PctradeError
 from pctrade.web import charts, formatting, forms, nav, session
 from pctrade.web.i18n import Language, current_language
 
@@ -100,11 +98,3 @@ def render(
     finally:
         current_language.reset(token)
     return HTMLResponse(html, status_code=status)
-
-
-def render_refused(
-    request: Request, template: str, context: Mapping[str, Any], error: PctradeError
-) -> HTMLResponse:
-    """A form's page again after its write was refused: ``error`` shown (the template's
-    ``error_notice(error)``), with the status the API answers it with (400/403/409/...)."""
-    return render(request, template, {**context, "error": error}, status=status_of(error))

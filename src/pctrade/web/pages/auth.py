@@ -11,13 +11,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pctrade.kernel.errors import AuthenticationError, Throttled
 from pctrade.ledger.model import Role
 from pctrade.web.forms import FormDep
+from pctrade.web.pages.outcome import Refusal, refuse
 from pctrade.web.session import end_session, start_session
-from pctrade.web.templating import render, render_refused
+from pctrade.web.templating import render
 
 router = APIRouter()
 
@@ -41,9 +42,16 @@ def safe_next(root: str, next_path: str | None) -> str | None:
     return next_path
 
 
+def _login_page(
+    request: Request, *, context: dict[str, str], refused: Refusal, status: int
+) -> HTMLResponse:
+    """The sign-in form again, with why the login was refused."""
+    return render(request, "auth/login.html", {**context, "refused": refused}, status=status)
+
+
 @router.get("/login", include_in_schema=False)
 def login_form(request: Request, next: Annotated[str | None, Query()] = None) -> Response:
-    return render(request, "auth/login.html", {"next": next or "", "error": None})
+    return render(request, "auth/login.html", {"next": next or "", "refused": None})
 
 
 @router.post("/login", include_in_schema=False)
@@ -58,7 +66,7 @@ def login(request: Request, fields: FormDep) -> Response:
         )
     except (AuthenticationError, Throttled) as exc:
         context = {"next": fields.get("next", ""), "username": username}
-        refused = render_refused(request, "auth/login.html", context, exc)
+        refused = refuse(request, _login_page, exc, context=context)
         if isinstance(exc, Throttled):
             refused.headers["Retry-After"] = str(exc.retry_after_s)
         return refused

@@ -56,7 +56,12 @@ def submit(
     return page(request, done=done, **page_args)
 
 
+def refusal_of(request: Request, exc: PctradeError) -> Refusal:
+    """The domain's code, and its message in the request's language where the
+    catalogue has it (``macros.refused_notice`` shows it)."""
+    return Refusal(exc.code, language_of(request).gettext(exc.message))
+
+
 def refuse(request: Request, page: Page, exc: PctradeError, **page_args: Any) -> HTMLResponse:
     """``page`` with the refusal's code and message, and the API's status for it."""
-    refusal = Refusal(exc.code, language_of(request).gettext(exc.message))
-    return page(request, refused=refusal, status=status_of(exc), **page_args)
+    return page(request, refused=refusal_of(request, exc), status=status_of(exc), **page_args)

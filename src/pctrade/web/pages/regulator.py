@@ -9,11 +9,13 @@ form posts to the service the API's route calls — ``Compliance.preview`` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from pctrade.bootstrap import App
 from pctrade.compliance import commands as cc
 from pctrade.energy import review
 from pctrade.energy.behaviour.review import Decision
@@ -48,6 +50,27 @@ def _render(
 ) -> HTMLResponse:
     base = {"tabs": TABS, "tab": tab, "new_key": new_key, "done": None, "refused": None}
     return render(request, template, {**base, **context}, status=status)
+
+
+TabPage = Callable[..., HTMLResponse]
+
+
+def _tab_page(template: str, tab: str, gather: Callable[[App, str], dict[str, Any]]) -> TabPage:
+    """A console tab's page: what ``gather`` reads for the signed-in regulator (by
+    party id), with the outcome of the tab's last form beside it (``outcome.submit``)."""
+
+    def page(
+        request: Request,
+        user: WebUser,
+        *,
+        done: Done | None = None,
+        refused: Refusal | None = None,
+        status: int = 200,
+    ) -> HTMLResponse:
+        shown = gather(app_of(request), user.party_id)
+        return _render(request, template, tab, {**shown, "done": done, "refused": refused}, status)
+
+    return page
 
 
 # ---- rules and caps ------------------------------------------------------------------
@@ -127,16 +150,9 @@ def allocation(request: Request, user: RegulatorDep, form: FormDep) -> HTMLRespo
 
 
 # ---- issuance approvals --------------------------------------------------------------
-def approvals_page(
-    request: Request,
-    user: WebUser,
-    *,
-    done: Done | None = None,
-    refused: Refusal | None = None,
-    status: int = 200,
-) -> HTMLResponse:
-    context = {**data.approvals(app_of(request)), "done": done, "refused": refused}
-    return _render(request, "regulator/approvals.html", "/approvals", context, status)
+approvals_page = _tab_page(
+    "regulator/approvals.html", "/approvals", lambda app, _: data.approvals(app)
+)
 
 
 @router.get("/regulator/approvals", response_class=HTMLResponse)
@@ -181,17 +197,9 @@ def issue_inclusive(request: Request, user: RegulatorDep, form: FormDep) -> HTML
 
 
 # ---- held behaviour events -------------------------------------------------------------
-def review_page(
-    request: Request,
-    user: WebUser,
-    *,
-    done: Done | None = None,
-    refused: Refusal | None = None,
-    status: int = 200,
-) -> HTMLResponse:
-    held = data.held_events(app_of(request), user.party_id)
-    context = {"held": held, "done": done, "refused": refused}
-    return _render(request, "regulator/review.html", "/review", context, status)
+review_page = _tab_page(
+    "regulator/review.html", "/review", lambda app, who: {"held": data.held_events(app, who)}
+)
 
 
 @router.get("/regulator/review", response_class=HTMLResponse)
@@ -223,23 +231,32 @@ def decide(request: Request, user: RegulatorDep, form: FormDep) -> HTMLResponse:
 
 
 # ---- reports -----------------------------------------------------------------------------
+surveillance_page = _tab_page(
+    "regulator/surveillance.html",
+    "/surveillance",
+    lambda app, who: {
+        "reports": data.surveillance(app, who),
+        "positions": data.positions(app, who),
+    },
+)
+integrity_page = _tab_page(
+    "regulator/integrity.html", "/integrity", lambda app, who: {"report": data.integrity(app, who)}
+)
+fees_page = _tab_page(
+    "regulator/fees.html", "/fees", lambda app, who: {"levels": data.fee_levels(app, who)}
+)
+
+
 @router.get("/regulator/surveillance", response_class=HTMLResponse)
 def surveillance(request: Request, user: RegulatorDep) -> HTMLResponse:
-    app = app_of(request)
-    context = {
-        "reports": data.surveillance(app, user.party_id),
-        "positions": data.positions(app, user.party_id),
-    }
-    return _render(request, "regulator/surveillance.html", "/surveillance", context)
+    return surveillance_page(request, user)
 
 
 @router.get("/regulator/integrity", response_class=HTMLResponse)
 def integrity(request: Request, user: RegulatorDep) -> HTMLResponse:
-    report = data.integrity(app_of(request), user.party_id)
-    return _render(request, "regulator/integrity.html", "/integrity", {"report": report})
+    return integrity_page(request, user)
 
 
 @router.get("/regulator/fees", response_class=HTMLResponse)
 def fees(request: Request, user: RegulatorDep) -> HTMLResponse:
-    levels = data.fee_levels(app_of(request), user.party_id)
-    return _render(request, "regulator/fees.html", "/fees", {"levels": levels})
+    return fees_page(request, user)

@@ -10,7 +10,8 @@ submit replays the first write (the page says so) instead of making a second:
     POST /wallet/retire    retire for my own footprint   Registry.retire (a certificate)
 
 and ``wallet_pools`` adds sponsoring sink units with energy and leaving a pool (notice,
-withdrawal, consent to new terms), through ``write`` here.
+withdrawal, consent to new terms). Each is registered by ``wallet_post``, which does for
+all of them what a form's POST needs.
 
 Every POST is CSRF-checked first (``forms.FormDep``). A refusal — a field that does not
 read, or the domain's (``not_eligible``, ``insufficient_balance``, ``quantity_off_lot``,
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import HTMLResponse
 
 from pctrade.bootstrap import App
 from pctrade.energy import service as energy
@@ -43,8 +45,9 @@ from pctrade.web.forms import FormDep, form_context, idempotency_key
 from pctrade.web.i18n import Language
 from pctrade.web.pages import form_fields as f
 from pctrade.web.pages import wallet_data
+from pctrade.web.pages.outcome import Refusal, refuse
 from pctrade.web.session import WebUser, require_role
-from pctrade.web.templating import language_of, render, render_refused
+from pctrade.web.templating import language_of, render
 from pctrade.web.wiring import app_of
 
 router = APIRouter()
@@ -88,7 +91,7 @@ def _context(request: Request, user: WebUser, notice: Notice | None = None) -> d
         "w": view,
         "orders": orders.items,
         "notice": notice,
-        "error": None,
+        "refused": None,
         "now": app.clock(),
         "forms": {name: form_context(request) for name in names},
         "family_labels": wallet_data.FAMILY_LABELS,
@@ -142,60 +145,92 @@ def _daily_table(view: wallet_data.EnergyView, language: Language) -> ChartTable
 
 @router.get("/wallet", include_in_schema=False)
 def wallet(request: Request, user: IndividualDep) -> Response:
-    return render(request, TEMPLATE, _context(request, user))
+    return page(request, user=user)
 
 
-def write(
-    request: Request, user: IndividualDep, run: Callable[[App, str, int], Notice]
-) -> Response:
-    """Run one form's write for the signed-in individual; show its outcome or refusal."""
-    app = app_of(request)
-    try:
-        notice = run(app, user.party_id, _own_account(app, user))
-    except PctradeError as exc:
-        return render_refused(request, TEMPLATE, _context(request, user), exc)
-    return render(request, TEMPLATE, _context(request, user, notice))
+def page(
+    request: Request,
+    *,
+    user: WebUser,
+    notice: Notice | None = None,
+    refused: Refusal | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """The wallet, with what a form's write did or why it was refused."""
+    context = {**_context(request, user, notice), "refused": refused}
+    return render(request, TEMPLATE, context, status=status)
 
 
-def _own_account(app: App, user: WebUser) -> int:
-    return reads.own_individual_account(app.store, user.party_id)
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """One wallet form as its write sees it: the signed-in individual's own account,
+    the checked fields and the form's idempotency key."""
+
+    app: App
+    request: Request
+    user: WebUser
+    fields: dict[str, str]
+    key: str
+    account: int
+
+    @property
+    def actor(self) -> str:
+        return self.user.party_id
 
 
-@router.post("/wallet/collect", include_in_schema=False)
-def collect(request: Request, user: IndividualDep, fields: FormDep) -> Response:
-    key = idempotency_key(fields)
-
-    def run(app: App, actor: str, account: int) -> Notice:
-        report = energy.collect(app.registry, actor, key, account, app.clock(), rules=app.rules)
-        values = {"collected_g": report.collected_g, "lapsed_g": report.lapsed_g}
-        return Notice("collected", values, report.replayed)
-
-    return write(request, user, run)
+Write = Callable[[Posted], Notice]
 
 
-@router.post("/wallet/sell", include_in_schema=False)
-def sell(request: Request, user: IndividualDep, fields: FormDep) -> Response:
-    key = idempotency_key(fields)
+def wallet_post(on: APIRouter, path: str) -> Callable[[Write], Write]:
+    """Register ``write`` as the POST of ``path`` on ``on``: CSRF-checked (``FormDep``),
+    run for the signed-in individual with the form's key, answered with the wallet and
+    its notice, or its refusal (``outcome.refuse``: the code, the API's status)."""
 
-    def run(app: App, actor: str, account: int) -> Notice:
-        contract = f.required(fields, "contract")
-        lots = f.whole_number(fields, "lots")
-        price = f.yuan_as_fen(fields, "price_yuan_per_t")
-        lot_g = _lot_of(app, actor, account, contract)
-        # The form's key names the order too, so a replay is the same order.
-        cmd = mc.PlaceOrder(contract, account, f"web-{key}"[:64], "sell", price, lots * lot_g)
-        result = app.market.place(actor, key, cmd)
-        order = result.get("order") or {}
-        values = {
-            "contract": contract,
-            "quantity_g": lots * lot_g,
-            "price_fen_per_t": price,
-            "state": str(order.get("state", "")),
-            "trades": len(result.get("trades") or ()),
-        }
-        return Notice("order_placed", values, bool(result.get("replayed")))
+    def register(write: Write) -> Write:
+        def route(request: Request, user: IndividualDep, fields: FormDep) -> HTMLResponse:
+            app = app_of(request)
+            try:
+                account = reads.own_individual_account(app.store, user.party_id)
+                posted = Posted(app, request, user, fields, idempotency_key(fields), account)
+                notice = write(posted)
+            except PctradeError as exc:
+                return refuse(request, page, exc, user=user)
+            return page(request, user=user, notice=notice)
 
-    return write(request, user, run)
+        on.add_api_route(path, route, methods=["POST"], include_in_schema=False)
+        return write
+
+    return register
+
+
+@wallet_post(router, "/wallet/collect")
+def collect(form: Posted) -> Notice:
+    app = form.app
+    report = energy.collect(
+        app.registry, form.actor, form.key, form.account, app.clock(), rules=app.rules
+    )
+    values = {"collected_g": report.collected_g, "lapsed_g": report.lapsed_g}
+    return Notice("collected", values, report.replayed)
+
+
+@wallet_post(router, "/wallet/sell")
+def sell(form: Posted) -> Notice:
+    contract = f.required(form.fields, "contract")
+    lots = f.whole_number(form.fields, "lots")
+    price = f.yuan_as_fen(form.fields, "price_yuan_per_t")
+    lot_g = _lot_of(form.app, form.actor, form.account, contract)
+    # The form's key names the order too, so a replay is the same order.
+    cmd = mc.PlaceOrder(contract, form.account, f"web-{form.key}"[:64], "sell", price, lots * lot_g)
+    result = form.app.market.place(form.actor, form.key, cmd)
+    order = result.get("order") or {}
+    values = {
+        "contract": contract,
+        "quantity_g": lots * lot_g,
+        "price_fen_per_t": price,
+        "state": str(order.get("state", "")),
+        "trades": len(result.get("trades") or ()),
+    }
+    return Notice("order_placed", values, bool(result.get("replayed")))
 
 
 def _lot_of(app: App, actor: str, account: int, contract: str) -> int:
@@ -209,37 +244,29 @@ def _lot_of(app: App, actor: str, account: int, contract: str) -> int:
     )
 
 
-@router.post("/wallet/deposit", include_in_schema=False)
-def deposit(request: Request, user: IndividualDep, fields: FormDep) -> Response:
-    key = idempotency_key(fields)
-
-    def run(app: App, actor: str, account: int) -> Notice:
-        pool = f.required(fields, "pool")
-        batch = f.required(fields, "batch")
-        grams = f.whole_number(fields, "quantity_g")
-        receipt = app.pools.deposit(actor, key, pc.DepositToPool(pool, account, batch, grams))
-        values = {"pool": pool, "batch": batch, "quantity_g": grams}
-        return Notice("deposited", values, receipt.replayed)
-
-    return write(request, user, run)
+@wallet_post(router, "/wallet/deposit")
+def deposit(form: Posted) -> Notice:
+    pool = f.required(form.fields, "pool")
+    batch = f.required(form.fields, "batch")
+    grams = f.whole_number(form.fields, "quantity_g")
+    cmd = pc.DepositToPool(pool, form.account, batch, grams)
+    receipt = form.app.pools.deposit(form.actor, form.key, cmd)
+    values = {"pool": pool, "batch": batch, "quantity_g": grams}
+    return Notice("deposited", values, receipt.replayed)
 
 
-@router.post("/wallet/retire", include_in_schema=False)
-def retire(request: Request, user: IndividualDep, fields: FormDep) -> Response:
-    key = idempotency_key(fields)
-
-    def run(app: App, actor: str, account: int) -> Notice:
-        batch = f.required(fields, "batch")
-        grams = f.whole_number(fields, "quantity_g")
-        why = Retirement(
-            f.text(fields, "beneficiary", user.display_name),
-            f.text(fields, "reason", "my own footprint"),
-            publish_beneficiary=fields.get("publish_beneficiary") == "on",
-        )
-        receipt = app.registry.retire(actor, key, c.Retire(account, batch, grams, why))
-        cert = queries.certificate(app.store, receipt.seq)
-        values = {"batch": batch, "quantity_g": grams, "certificate": cert.certificate_id}
-        link = f"{_api_root(request)}/certificates/{cert.certificate_id}.html"
-        return Notice("retired", values, receipt.replayed, link)
-
-    return write(request, user, run)
+@wallet_post(router, "/wallet/retire")
+def retire(form: Posted) -> Notice:
+    batch = f.required(form.fields, "batch")
+    grams = f.whole_number(form.fields, "quantity_g")
+    why = Retirement(
+        f.text(form.fields, "beneficiary", form.user.display_name),
+        f.text(form.fields, "reason", "my own footprint"),
+        publish_beneficiary=form.fields.get("publish_beneficiary") == "on",
+    )
+    cmd = c.Retire(form.account, batch, grams, why)
+    receipt = form.app.registry.retire(form.actor, form.key, cmd)
+    cert = queries.certificate(form.app.store, receipt.seq)
+    values = {"batch": batch, "quantity_g": grams, "certificate": cert.certificate_id}
+    link = f"{_api_root(form.request)}/certificates/{cert.certificate_id}.html"
+    return Notice("retired", values, receipt.replayed, link)
