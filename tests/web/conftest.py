@@ -18,17 +18,16 @@ serious and critical violations.
 from __future__ import annotations
 
 import os
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
+from console_world import build, copy_demo, prepare
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from serving import served
 
 from pctrade import bootstrap, demo
 from pctrade.api.app import create_app
@@ -47,7 +46,6 @@ CHROMIUM_FLAGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-SERVER_START_S_MAX = 20.0
 # The demo login of each role the pages are for (demo.DEMO_USERS).
 ROLE_LOGINS = {
     "individual": "wangwei",  # 王伟, a traveller who sponsored trees
@@ -87,32 +85,31 @@ def client(demo_api: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+@pytest.fixture(scope="module")
+def console_app(
+    request: pytest.FixtureRequest, demo_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[App]:
+    """The console tests' own copy of the demo, one per module (they write), with the
+    pending work ``console_world.prepare`` adds."""
+    folder = tmp_path_factory.mktemp(request.module.__name__.removeprefix("test_"))
+    with build(copy_demo(demo_url, folder)) as app:
+        prepare(app)
+        yield app
+
+
+@pytest.fixture(scope="module")
+def web(console_app: App) -> FastAPI:
+    """The API and pages over the module's copy, built once: its first request compiles
+    the templates, and each test's client starts with its own cookies."""
+    return create_app(console_app)
 
 
 @pytest.fixture(scope="session")
 def demo_site(demo_url: str) -> Iterator[str]:
     """The base URL of the API and pages over the demo (``…/web/`` for the pages)."""
     app = bootstrap.build(demo_url, group_commit=True)
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(app, owns_app=True), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + SERVER_START_S_MAX
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the demo server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=SERVER_START_S_MAX)
+    with served(create_app(app, owns_app=True)) as url:
+        yield url
 
 
 # ---- the browser -----------------------------------------------------------------------

@@ -5,8 +5,9 @@ copy of the session's demo registry, never on the one the other pages' tests rea
 ``wallet_app`` copies it and puts the clock on Monday 2026-11-30, 10:00 China Standard
 Time — a trading session, the week after the demo's two trading days were closed. The
 saver (刘桂英, ``liuguiying``) sold one of her two lots in the demo and may sell the
-other directly. 王伟 (``wangwei``) has no real-name facts recorded: the
-market refuses him, and the wallet says why and points to the pool.
+other directly; the key emitter hands her 10 kg more, so she sells twice here. 王伟
+(``wangwei``) has no real-name facts recorded: the market refuses him, and the wallet
+says why and points to the pool.
 
 TestClient tests check each part of the page and each form (CSRF, the idempotent
 replay, a refusal shown with its code); the browser journeys walk the wallet in zh
@@ -18,17 +19,15 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from serving import served
 
 from pctrade import bootstrap, demo
 from pctrade.api.app import create_app
@@ -37,6 +36,7 @@ from pctrade.energy.commands import CreditEnergy
 from pctrade.energy.entries import credit_energy
 from pctrade.energy.model import EnergyCredit, EnergyLine
 from pctrade.kernel.clock import SetClock
+from pctrade.ledger import commands as c
 from pctrade.ledger import queries, reads
 from pctrade.web.pages import wallet_data
 
@@ -53,11 +53,18 @@ def _sqlite_path(url: str) -> Path:
 
 @pytest.fixture(scope="module")
 def wallet_app(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    """An app over a copy of the demo registry, its clock in Monday's session."""
+    """An app over a copy of the demo registry, its clock in Monday's session, the
+    saver given a second lot of PCER by the key emitter."""
     copy = tmp_path_factory.mktemp("wallet") / "wallet.db"
     with sqlite3.connect(_sqlite_path(demo_url)) as source, sqlite3.connect(copy) as target:
         source.backup(target)
     with bootstrap.build(f"sqlite:///{copy}", clock=SetClock(MONDAY_10_CST)) as app:
+        # She holds one lot; the key emitter sells her a second over the counter, so she
+        # can sell a lot twice here: by a form's post and in the browser's journey.
+        emitter = queries.accounts_of(app.store, "nanyue-power")[0].account_id
+        saver = reads.own_individual_account(app.store, SAVER_PARTY)
+        cmd = c.Transfer(emitter, saver, PCER_Q3, 10_000)
+        app.registry.transfer("nanyue-power", "test:otc-to-saver", cmd)
         yield app
 
 
@@ -415,20 +422,8 @@ def test_consenting_with_nothing_under_older_terms_is_refused(
 @pytest.fixture(scope="module")
 def wallet_site(wallet_api: FastAPI) -> Iterator[str]:
     """The API and pages over the wallet's copy, served on a free loopback port."""
-    server = uvicorn.Server(
-        uvicorn.Config(wallet_api, host="127.0.0.1", port=0, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + SERVER_START_S_MAX
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the wallet's server did not start")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=SERVER_START_S_MAX)
+    with served(wallet_api) as url:
+        yield url
 
 
 @pytest.fixture
@@ -464,8 +459,8 @@ def test_journey_zh_behaviour_energy_sponsor_credits_pool_payout(
     axe_serious: Callable[[Any], list[dict[str, Any]]],
     fits: Callable[[Any, int], None],
 ) -> None:
-    # Sunday's walks, credited by the partner's file: 20 kg waiting to be collected.
-    grant_walk(wallet_app, TRAVELLER_PARTY, 20_000)
+    # Saturday's walks, credited by the partner's file: 20 kg waiting to be collected.
+    grant_walk(wallet_app, TRAVELLER_PARTY, 20_000, day="2026-11-28")
     page = wallet_page(TRAVELLER, "zh")
     assert page.locator("h1").inner_text() == "我的碳账户"
     # Behaviour → energy: the metro's line, its methodology and factor; collect it.

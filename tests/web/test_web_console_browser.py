@@ -6,14 +6,11 @@ the regulator console at both widths, and axe finds no serious violation on them
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from console_world import (
     CCER_CONTRACT,
     CEMENT,
@@ -22,10 +19,8 @@ from console_world import (
     NEW_PROJECT,
     PASSWORD,
     account_of,
-    build,
-    copy_demo,
-    prepare,
 )
+from serving import served
 
 from pctrade.api.app import create_app
 from pctrade.bootstrap import App
@@ -36,26 +31,9 @@ LIVE_WAIT_MS = 10_000
 
 
 @pytest.fixture(scope="module")
-def console_site(
-    demo_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, App]]:
-    app = build(copy_demo(demo_url, tmp_path_factory.mktemp("console-browser")))
-    prepare(app)
-    config = uvicorn.Config(
-        create_app(app, owns_app=True), host="127.0.0.1", port=0, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + SERVER_START_S_MAX
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the console server did not start")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}", app
-    server.should_exit = True
-    thread.join(timeout=SERVER_START_S_MAX)
+def console_site(console_app: App) -> Iterator[tuple[str, App]]:
+    with served(create_app(console_app)) as url:
+        yield url, console_app
 
 
 @pytest.fixture
@@ -165,6 +143,11 @@ def test_a_regulator_approves_a_project_and_reviews_a_held_event_in_chinese(
     page.get_by_role("button", name=f"批准 {NEW_PROJECT}").click()
     assert NEW_PROJECT in page.get_by_test_id("done").inner_text()
     assert "项目已批准" in page.get_by_test_id("done").inner_text()
+    # The forest's winter quarter, verified, waits for its PCER: issue it.
+    page.get_by_role("button", name="签发 PCER").click()
+    assert "PCER-GD-AFF0007-2026Q4" in page.get_by_test_id("done").inner_text()
+    shoot(page, "regulator-approvals")
+    _clean(page, axe_serious, fits)
 
     page.get_by_role("link", name="待审行为").click()
     first = page.locator("article.held").first
@@ -173,6 +156,13 @@ def test_a_regulator_approves_a_project_and_reviews_a_held_event_in_chinese(
     first.get_by_role("button", name="放行").click()
     assert re.search(rf"已放行.*{event_id}", page.get_by_test_id("done").inner_text())
     assert page.get_by_test_id(f"held-{event_id}").count() == 0
+
+    # Surveillance: the large holders where a rule set limits positions (Beijing's).
+    page.get_by_role("link", name="交易监察").click()
+    assert "BJ/2014-01-01" in page.get_by_test_id("positions-BJ").inner_text()
+    assert "GD/2022-05-06" in page.get_by_test_id("no-position-limit").inner_text()
+    shoot(page, "regulator-surveillance")
+    _clean(page, axe_serious, fits)
 
 
 def test_the_market_page_updates_live_from_the_stream(

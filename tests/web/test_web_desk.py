@@ -12,35 +12,17 @@ from console_world import (
     CEMENT,
     CEMENT_LOGIN,
     account_of,
-    build,
-    copy_demo,
     form_fields,
     main_text,
-    prepare,
     sign_in,
 )
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from pctrade.api.app import create_app
 from pctrade.bootstrap import App
 from pctrade.demo_seeder import CEA
 from pctrade.kernel.units import G_PER_T
 from pctrade.market import queries as market
-
-
-@pytest.fixture(scope="module")
-def console_app(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    with build(copy_demo(demo_url, tmp_path_factory.mktemp("desk"))) as app:
-        prepare(app)
-        yield app
-
-
-@pytest.fixture(scope="module")
-def web(console_app: App) -> FastAPI:
-    """The API and pages over the copy, built once: its first request compiles the
-    templates, and each test's client starts with its own cookies."""
-    return create_app(console_app)
 
 
 @pytest.fixture

@@ -13,17 +13,13 @@ from console_world import (
     EMITTER,
     TRADING_NOW,
     account_of,
-    build,
-    copy_demo,
     form_fields,
     main_text,
-    prepare,
     sign_in,
 )
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from pctrade.api.app import create_app
 from pctrade.bootstrap import App
 from pctrade.compliance import commands as cc
 from pctrade.kernel.clock import SetClock
@@ -35,18 +31,6 @@ from pctrade.market.venue_commands import AnnounceAuction, ProposeBlock
 CEA_2025 = "CEA-GD-2025"
 CEA_2026 = "CEA-GD-2026"
 BLOCK_G = 100_000 * G_PER_T  # the national market's block threshold
-
-
-@pytest.fixture(scope="module")
-def console_app(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    with build(copy_demo(demo_url, tmp_path_factory.mktemp("venues"))) as app:
-        prepare(app)
-        yield app
-
-
-@pytest.fixture(scope="module")
-def web(console_app: App) -> FastAPI:
-    return create_app(console_app)
 
 
 @pytest.fixture

@@ -10,35 +10,17 @@ import pytest
 from console_world import (
     CCER_CONTRACT,
     EMITTER,
-    build,
-    copy_demo,
     form_fields,
     main_text,
-    prepare,
     sign_in,
 )
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from pctrade.api.app import create_app
 from pctrade.bootstrap import App
 from pctrade.market import queries as market
 
 AUCTIONED = "CEA-GD-2026"  # the demo's allowance auction, cleared at ¥47/t
-
-
-@pytest.fixture(scope="module")
-def console_app(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    with build(copy_demo(demo_url, tmp_path_factory.mktemp("market"))) as app:
-        prepare(app)
-        yield app
-
-
-@pytest.fixture(scope="module")
-def web(console_app: App) -> FastAPI:
-    """The API and pages over the copy, built once: its first request compiles the
-    templates, and each test's client starts with its own cookies."""
-    return create_app(console_app)
 
 
 @pytest.fixture

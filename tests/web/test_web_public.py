@@ -53,7 +53,8 @@ def test_the_page_shows_totals_prices_pools_and_projects_in_english(
     # The pool's aggregates and the sink project's verified removals.
     assert "POOL-GD-0001" in page.text
     project = next(p for p in sink_queries.public_projects(demo_app.store))
-    assert project.code == demo.PROJECT and project.reports_verified == 1
+    # The summer quarter, issued, and the winter one, verified and awaiting issuance.
+    assert project.code == demo.PROJECT and project.reports_verified == 2
     project_cells = cells_of_row(page.text, project.name)
     assert formatting.grams(project.verified_removals_g, EN) in project_cells
     assert formatting.grams(project.issued_g, EN) in project_cells

@@ -6,30 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from console_world import NEW_PROJECT, build, copy_demo, form_fields, main_text, prepare, sign_in
+from console_world import NEW_PROJECT, form_fields, main_text, sign_in
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from pctrade.api.app import create_app
 from pctrade.bootstrap import App
 from pctrade.compliance import queries as compliance_queries
 from pctrade.energy import review
 from pctrade.ledger.write import acting_party
 from pctrade.sinks.queries import projects_for_review
-
-
-@pytest.fixture(scope="module")
-def console_app(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    with build(copy_demo(demo_url, tmp_path_factory.mktemp("regulator"))) as app:
-        prepare(app)
-        yield app
-
-
-@pytest.fixture(scope="module")
-def web(console_app: App) -> FastAPI:
-    """The API and pages over the copy, built once: its first request compiles the
-    templates, and each test's client starts with its own cookies."""
-    return create_app(console_app)
 
 
 @pytest.fixture
@@ -57,7 +42,7 @@ def _undecided(app: App) -> list[str]:
                 "CEA-GD-2026",
                 "concentration Nov 23, 2026 lvyuan",
                 "BJ BJ/2014-01-01 Counted: CEA · Limit: 1,000,000 t",
-                "GD GD/2022-05-06 No position limit in this rule set.",
+                "No position limit in these rule sets: CN/2021-02-01, CQ/2014-04-26",
             ),
         ),
         ("/web/regulator/integrity", ("GD reconciles", "problems: 0")),
