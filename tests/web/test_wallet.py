@@ -38,6 +38,9 @@ from pctrade.energy.model import EnergyCredit, EnergyLine
 from pctrade.kernel.clock import SetClock
 from pctrade.ledger import commands as c
 from pctrade.ledger import queries, reads
+from pctrade.pools import commands as pc
+from pctrade.pools import queries as pool_queries
+from pctrade.pools.model import Terms
 from pctrade.web.pages import wallet_data
 
 MONDAY_10_CST = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
@@ -405,17 +408,64 @@ def test_giving_notice_is_recorded_once_and_withdrawal_follows_the_terms(
     )
 
 
-def test_consenting_with_nothing_under_older_terms_is_refused(
+def test_once_lock_in_and_notice_have_run_unsold_units_are_withdrawn_once(
+    wallet_http: TestClient, wallet_app: App
+) -> None:
+    """After 24 December (the lock-in's end; the notice given on 30 November ran out on
+    3 December) the traveller's unsold units may leave."""
+    clock = wallet_app.clock
+    assert isinstance(clock, SetClock)
+    before_now = clock.now
+    clock.now = datetime(2026, 12, 28, 2, 0, tzinfo=UTC)
+    try:
+        html = _wallet(wallet_http, TRAVELLER)
+        leave = html[html.index('id="leave-POOL-GD-0001"') :]
+        assert 'id="free-POOL-GD-0001">528 g<' in leave
+        form = {**_fields(leave, "wallet/withdraw"), "pool": "POOL-GD-0001"}
+        frozen = _holding(wallet_app, TRAVELLER_PARTY, PCER_Q3, "frozen")
+        too_much = wallet_http.post("/web/wallet/withdraw", data={**form, "quantity_g": "100000"})
+        assert too_much.status_code == 409
+        assert '<code class="error-code">pool_units_sold</code>' in too_much.text
+        done = wallet_http.post("/web/wallet/withdraw", data={**form, "quantity_g": "100"})
+        assert done.status_code == 200, done.text
+        assert "Withdrew 100 g of unsold units from POOL-GD-0001" in done.text
+        again = wallet_http.post("/web/wallet/withdraw", data={**form, "quantity_g": "100"})
+        assert 'id="replayed"' in again.text
+        assert _holding(wallet_app, TRAVELLER_PARTY, PCER_Q3, "frozen") == frozen - 100
+    finally:
+        clock.now = before_now
+
+
+def test_consent_moves_my_unsold_units_to_the_new_terms_once(
     wallet_http: TestClient, wallet_app: App
 ) -> None:
     html = _wallet(wallet_http, TRAVELLER)
     assert 'action="/web/wallet/consent"' not in html  # one version of the terms only
     form = {**_fields(html, "wallet/withdraw"), "pool": "POOL-GD-0001", "version": "1"}
     refused = wallet_http.post("/web/wallet/consent", data=form)
-    assert (
-        refused.status_code == 409
-        and '<code class="error-code">nothing_to_consent</code>' in refused.text
-    )
+    assert refused.status_code == 409
+    assert '<code class="error-code">nothing_to_consent</code>' in refused.text
+    # The platform lowers its fee: version 2 binds new deposits, and old ones by consent.
+    current = pool_queries.terms_versions(wallet_app.store, "POOL-GD-0001")[-1]["terms"]
+    lower = Terms.from_json({**current, "fee_bps": 400})
+    publish = pc.PublishTerms("POOL-GD-0001", lower)
+    wallet_app.pools.publish_terms("gd-tanpuhui", "test:terms-v2", publish)
+    html = _wallet(wallet_http, TRAVELLER)
+    assert "Consent to terms version 2" in html
+    form = {**_fields(html, "wallet/consent"), "pool": "POOL-GD-0001", "version": "2"}
+    done = wallet_http.post("/web/wallet/consent", data=form)
+    assert done.status_code == 200, done.text
+    assert "Your unsold units in POOL-GD-0001 are now under terms version 2" in done.text
+    assert 'action="/web/wallet/consent"' not in done.text
+    again = wallet_http.post("/web/wallet/consent", data=form)
+    assert 'id="replayed"' in again.text
+    versions = {
+        int(d["terms_version"])
+        for d in pool_queries.deposits_of_pool(wallet_app.store, "POOL-GD-0001")
+        if d["account_id"] == reads.own_individual_account(wallet_app.store, TRAVELLER_PARTY)
+        and int(d["quantity_g"]) > int(d["sold_g"]) + int(d["withdrawn_g"])
+    }
+    assert versions == {2}
 
 
 # ---- the browser journeys ----------------------------------------------------------------
