@@ -16,17 +16,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from pctrade.demo_seeder import (
-    FOREST,
-    MEASURED_PERCENT,
-    PROJECT,
-    STAND_AGE_Y,
-    VERIFIER,
-    Seeder,
-    utc,
-)
+from pctrade.demo_seeder import FOREST, PROJECT, VERIFIER, Seeder, utc
+from pctrade.demo_sink_chain import measured_removals_g
 from pctrade.sinks.monitoring import Period
-from pctrade.sinks.removals import expected_removal_g
 
 # The quarter after the summer's monitoring period (``demo_seeder.MONITORING``).
 WINTER = Period(date(2026, 10, 1), date(2026, 12, 31))
@@ -34,17 +26,8 @@ WINTER = Period(date(2026, 10, 1), date(2026, 12, 31))
 
 def file_winter_removals(s: Seeder) -> None:
     """Filed by the owner, verified by the verifier; the issuance is left to the regulator."""
-    project = s.sinks.project(PROJECT)
-    # Still the stand's first year of the crediting period: its age band is the summer's.
-    expected_g = expected_removal_g(
-        s.sinks.models,
-        str(project["forest_type"]),
-        int(project["area_m2"]),
-        STAND_AGE_Y,
-        WINTER.days,
-    )
-    measured_g = expected_g * MEASURED_PERCENT // 100
     s.clock.now = utc(2027, 1, 20, 2)
+    measured_g = measured_removals_g(s, WINTER)
     filed = s.sinks.file_report(FOREST, "demo:sink:report:winter", PROJECT, WINTER, measured_g)
     s.count(filed.replayed)
     s.clock.now = utc(2027, 2, 10, 2)

@@ -55,6 +55,7 @@ from pctrade.demo_seeder import (
 )
 from pctrade.energy.pipeline.synthetic import synthetic_as_of_ms
 from pctrade.kernel.errors import NotFound
+from pctrade.sinks.monitoring import Period
 from pctrade.sinks.price import spec_standard
 from pctrade.sinks.project import Parcel, ProjectSpec, ProjectType, SponsorUnit, UnitKind
 from pctrade.sinks.removals import expected_removal_g
@@ -154,6 +155,21 @@ def sponsor_trees(s: Seeder) -> None:
             s.count(done.replayed)
 
 
+def measured_removals_g(s: Seeder, period: Period) -> int:
+    """What the owner measures on AFF0007 over ``period`` (in the crediting period's
+    first year: the stand's age band is the one it was registered in): the model's
+    expectation × ``MEASURED_PERCENT``."""
+    project = s.sinks.project(PROJECT)
+    expected_g = expected_removal_g(
+        s.sinks.models,
+        str(project["forest_type"]),
+        int(project["area_m2"]),
+        STAND_AGE_Y,
+        period.days,
+    )
+    return expected_g * MEASURED_PERCENT // 100
+
+
 def verify_removals(s: Seeder) -> None:
     """After the quarter: the owner files, an independent verifier verifies."""
     with s.store.reader() as uow:
@@ -162,16 +178,8 @@ def verify_removals(s: Seeder) -> None:
         s.result.replayed += 2  # the report and its verification
         s.result.report_id = int(filed[0]["report_id"])
         return
-    project = s.sinks.project(PROJECT)
-    expected_g = expected_removal_g(
-        s.sinks.models,
-        str(project["forest_type"]),
-        int(project["area_m2"]),
-        STAND_AGE_Y,
-        MONITORING.days,
-    )
-    measured_g = expected_g * MEASURED_PERCENT // 100
     s.clock.now = utc(2026, 10, 8, 2)
+    measured_g = measured_removals_g(s, MONITORING)
     report = s.sinks.file_report(FOREST, "demo:sink:report", PROJECT, MONITORING, measured_g)
     s.clock.now = utc(2026, 10, 12, 2)
     s.sinks.verify(VERIFIER, "demo:sink:verify", int(report["report_id"]), approve=True)
