@@ -143,6 +143,18 @@ def test_a_bad_setting_is_refused_before_spark_starts(
     assert "session" not in calls and "run_day" not in calls
 
 
+def test_a_spark_that_cannot_start_is_reported_not_raised(
+    calls: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_java(master: str, **options: Any) -> FakeSession:
+        raise RuntimeError("Java gateway process exited before sending its port number")
+
+    monkeypatch.setattr(cli_behaviour.spark_engine, "session_for", no_java)
+    result = quantify(tmp_path, "--engine", "spark", "--spark-master", "spark://h:7077")
+    assert result.exit_code == 2 and "spark_unavailable" in result.output, result.output
+    assert "Java gateway" in result.output and "run_day" not in calls
+
+
 def test_spark_settings_round_trip_through_the_environment() -> None:
     assert SparkSettings.from_env({}) == SparkSettings()
     given = SparkSettings("spark://h:7077", "4g", 2, Path("/shared/work"))

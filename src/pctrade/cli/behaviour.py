@@ -59,6 +59,7 @@ from pctrade.energy.behaviour.review import Decision
 from pctrade.energy.ingest import keep_imported
 from pctrade.energy.pipeline import QuantifyResult, import_file, spark_engine
 from pctrade.energy.pipeline.run import Engine
+from pctrade.kernel.errors import PctradeError
 from pctrade.kernel.limits import HELD_PAGE_MAX
 from pctrade.kernel.paging import decode_cursor
 from pctrade.ledger.model import parse_account_ref
@@ -213,11 +214,17 @@ def _spark(engine: str, settings: SparkSettings) -> Iterator[SparkSession | None
     if engine != "spark":
         yield None
         return
-    session = spark_engine.session_for(
-        settings.master,
-        executor_memory=settings.executor_memory,
-        executor_cores=settings.executor_cores,
-    )
+    try:
+        session = spark_engine.session_for(
+            settings.master,
+            executor_memory=settings.executor_memory,
+            executor_cores=settings.executor_cores,
+        )
+    except Exception as exc:  # pyspark and py4j raise kinds of their own (no Java, …)
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise PctradeError(
+            f"cannot start Spark on {settings.master}: {first_line}", code="spark_unavailable"
+        ) from None
     try:
         yield session
     finally:
