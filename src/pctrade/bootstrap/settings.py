@@ -20,6 +20,17 @@ them back (``ServeSettings.from_env``), as a deployment that sets them itself wo
 
 A value out of its bounds is refused with ``bad_setting`` before anything starts, so a
 typo in a deployment's environment fails at start-up and not in some worker later.
+
+Where ``pctrade behaviour quantify --engine spark`` runs (``SparkSettings``; each has an
+option of the same name, ``--spark-master`` …, which wins over the variable):
+
+    PCTRADE_SPARK_MASTER       ``spark://host:7077``: an existing standalone cluster;
+                               ``local[N]``: N threads here (unset: ``local[2]``)
+    PCTRADE_SPARK_EXECUTOR_MEMORY  each executor's heap on the cluster (``2g``)
+    PCTRADE_SPARK_EXECUTOR_CORES   each executor's cores (unset: all of its worker's)
+    PCTRADE_SPARK_WORK_DIR     where a run's temporary files go (unset: the system's
+                               temporary folder); on a cluster, storage every worker
+                               sees at the same path, as the data folder must be
 Every worker builds the same app (``serve_app``): the wall clock moved by the offset,
 the shipped rule book, group commit on. What keeps one matcher per contract across the
 workers is the database, not these settings (``market.service``).
@@ -35,6 +46,7 @@ from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any, Final
 
+from pctrade.energy.pipeline.spark_engine import is_jvm_size, is_master
 from pctrade.kernel.errors import ValidationError
 
 ENV_DATABASE_URL: Final = "PCTRADE_DATABASE_URL"
@@ -46,6 +58,10 @@ ENV_STREAM_POLL_S: Final = "PCTRADE_STREAM_POLL_S"
 ENV_STREAM_IDLE_S: Final = "PCTRADE_STREAM_IDLE_S"
 ENV_STREAM_EVENTS_MAX: Final = "PCTRADE_STREAM_EVENTS_MAX"
 ENV_WEB_SECRET: Final = "PCTRADE_WEB_SECRET"
+ENV_SPARK_MASTER: Final = "PCTRADE_SPARK_MASTER"
+ENV_SPARK_EXECUTOR_MEMORY: Final = "PCTRADE_SPARK_EXECUTOR_MEMORY"
+ENV_SPARK_EXECUTOR_CORES: Final = "PCTRADE_SPARK_EXECUTOR_CORES"
+ENV_SPARK_WORK_DIR: Final = "PCTRADE_SPARK_WORK_DIR"
 WEB_SECRET_BYTES_MIN = 16
 
 # The bounds of each setting (inclusive).
@@ -57,6 +73,8 @@ STREAM_POLL_S_MAX: Final = 60.0
 STREAM_IDLE_S_MAX: Final = 3_600.0  # proxies drop idle connections long before
 STREAM_EVENTS_MAX_MAX: Final = 1_000_000
 STREAM_EVENTS_MAX_DEFAULT: Final = 100_000
+SPARK_LOCAL_DEFAULT: Final = "local[2]"
+SPARK_EXECUTOR_CORES_MAX: Final = 1024
 
 # (environment variable, field, parser, lowest, highest)
 _NUMBERS: Final[tuple[tuple[str, str, type, float, float], ...]] = (
@@ -133,6 +151,72 @@ class ServeSettings:
             env[ENV_DATA_DIR] = str(self.data_dir.absolute())
         if self.web_secret is not None:
             env[ENV_WEB_SECRET] = self.web_secret
+        return env
+
+
+@dataclass(frozen=True, slots=True)
+class SparkSettings:
+    """Where the Spark engine runs; ``check()`` has passed for every instance
+    ``from_env`` or ``with_`` returns."""
+
+    master: str = SPARK_LOCAL_DEFAULT
+    executor_memory: str = "2g"
+    executor_cores: int | None = None  # None: all of a worker's cores
+    work_dir: Path | None = None  # None: the system's temporary folder
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SparkSettings:
+        """The settings the environment states (``os.environ`` if none is given); the
+        defaults for what it does not."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        if master := env.get(ENV_SPARK_MASTER, "").strip():
+            values["master"] = master
+        if memory := env.get(ENV_SPARK_EXECUTOR_MEMORY, "").strip():
+            values["executor_memory"] = memory
+        if cores := env.get(ENV_SPARK_EXECUTOR_CORES, "").strip():
+            values["executor_cores"] = _number(ENV_SPARK_EXECUTOR_CORES, cores, int)
+        if work_dir := env.get(ENV_SPARK_WORK_DIR, "").strip():
+            values["work_dir"] = Path(work_dir)
+        return cls(**values).check()
+
+    def with_(self, **given: Any) -> SparkSettings:
+        """These settings with those ``given`` that are not None (command-line options)."""
+        return replace(self, **{k: v for k, v in given.items() if v is not None}).check()
+
+    def check(self) -> SparkSettings:
+        if not is_master(self.master):
+            raise ValidationError(
+                f"{ENV_SPARK_MASTER} is {self.master!r}, not spark://host:port or local[N]",
+                code="bad_setting",
+            )
+        if not is_jvm_size(self.executor_memory):
+            raise ValidationError(
+                f"{ENV_SPARK_EXECUTOR_MEMORY} is {self.executor_memory!r}, not a size "
+                "such as 512m or 2g",
+                code="bad_setting",
+            )
+        cores = self.executor_cores
+        if cores is not None and not 1 <= cores <= SPARK_EXECUTOR_CORES_MAX:
+            raise ValidationError(
+                f"{ENV_SPARK_EXECUTOR_CORES} is {cores}, not from 1 to {SPARK_EXECUTOR_CORES_MAX}",
+                code="bad_setting",
+            )
+        # A relative folder would mean another place on each worker.
+        if self.work_dir is not None and not self.work_dir.is_absolute():
+            raise ValidationError(
+                f"{ENV_SPARK_WORK_DIR} is {str(self.work_dir)!r}, not an absolute path",
+                code="bad_setting",
+            )
+        return self
+
+    def to_env(self) -> dict[str, str]:
+        """The environment that makes ``from_env`` answer these settings."""
+        env = {ENV_SPARK_MASTER: self.master, ENV_SPARK_EXECUTOR_MEMORY: self.executor_memory}
+        if self.executor_cores is not None:
+            env[ENV_SPARK_EXECUTOR_CORES] = str(self.executor_cores)
+        if self.work_dir is not None:
+            env[ENV_SPARK_WORK_DIR] = str(self.work_dir)
         return env
 
 

@@ -2,6 +2,7 @@
 
     pctrade behaviour import FILE               type-check a partner's CSV / Parquet file
     pctrade behaviour quantify --date D         quantify a day and credit its energy
+        [--engine spark [--spark-master spark://host:7077]]   … on Spark, here or on a cluster
     pctrade behaviour expire                    expire old energy (rule set in force; CN: 72 h)
     pctrade behaviour statement ACCOUNT         lines, balance and the innate entitlement
     pctrade behaviour spend ACCOUNT --grams N   spend energy once (the holder, or its agent)
@@ -21,9 +22,11 @@ rejected by it or by the regulator.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -31,6 +34,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pctrade.bootstrap.settings import SparkSettings
 from pctrade.cli import render
 from pctrade.cli.common import (
     ActorOption,
@@ -53,12 +57,16 @@ from pctrade.energy.behaviour.loader import load_catalogue
 from pctrade.energy.behaviour.model import Methodology
 from pctrade.energy.behaviour.review import Decision
 from pctrade.energy.ingest import keep_imported
-from pctrade.energy.pipeline import QuantifyResult, import_file
+from pctrade.energy.pipeline import QuantifyResult, import_file, spark_engine
 from pctrade.energy.pipeline.run import Engine
+from pctrade.kernel.errors import PctradeError
 from pctrade.kernel.limits import HELD_PAGE_MAX
 from pctrade.kernel.paging import decode_cursor
 from pctrade.ledger.model import parse_account_ref
 from pctrade.rules import DEFAULT_JURISDICTION
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 app = typer.Typer(help="行为数据 Behaviour data → green energy 绿色能量.", no_args_is_help=True)
 methodology_app = typer.Typer(help="方法学 Published methodologies.", no_args_is_help=True)
@@ -113,6 +121,35 @@ def quantify(
     ] = DEFAULT_JURISDICTION,
     data_dir: DataDirOption = None,
     db: DbOption = None,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            help="With --engine spark: spark://host:7077 (an existing standalone cluster) "
+            "or local[N] ($PCTRADE_SPARK_MASTER; local[2]).",
+            show_default=False,
+        ),
+    ] = None,
+    spark_executor_memory: Annotated[
+        str | None,
+        typer.Option(
+            help="Each executor's heap ($PCTRADE_SPARK_EXECUTOR_MEMORY; 2g).", show_default=False
+        ),
+    ] = None,
+    spark_executor_cores: Annotated[
+        int | None,
+        typer.Option(
+            help="Each executor's cores ($PCTRADE_SPARK_EXECUTOR_CORES; all of its worker's).",
+            show_default=False,
+        ),
+    ] = None,
+    spark_work_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="The run's temporary files ($PCTRADE_SPARK_WORK_DIR): on a cluster, "
+            "storage every worker sees at the same path, as the data folder must be.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Quantify one day's events and credit the energy (one bulk registry entry).
 
@@ -121,14 +158,27 @@ def quantify(
     Every partner's day report is kept under the data folder; the credit entry records
     the digests of the files it was quantified from and of the reports (``verify``
     checks them). A rerun of a credited day writes no report: the first stay.
+
+    With ``--engine spark`` the day runs on Spark: in local mode, or on an existing
+    standalone cluster (``--spark-master spark://host:7077`` or ``$PCTRADE_SPARK_MASTER``),
+    whose workers must see the data folder and the work folder at the same paths.
     """
     if engine not in ("duckdb", "spark"):
         raise fail("bad_engine", f"unknown engine {engine!r}: use duckdb or spark")
+    spark_options = {
+        "master": spark_master,
+        "executor_memory": spark_executor_memory,
+        "executor_cores": spark_executor_cores,
+        "work_dir": None if spark_work_dir is None else spark_work_dir.absolute(),
+    }
+    if engine != "spark" and any(v is not None for v in spark_options.values()):
+        raise fail("bad_engine", "the --spark-… options need --engine spark")
     if file is not None and not file.is_file():
         raise fail("no_file", f"{file} is not a file")
     with guarded():
+        spark_settings = SparkSettings.from_env().with_(**spark_options)
         the_app = open_app(db, data_dir=data_dir)
-        with _progress() as progress:
+        with _spark(engine, spark_settings) as session, _progress() as progress:
             task = progress.add_task(daily.STEPS[0], total=len(daily.STEPS))
             started = iter(range(len(daily.STEPS)))
 
@@ -146,6 +196,8 @@ def quantify(
                 jurisdiction=jurisdiction,
                 file=file,
                 step=on_step,
+                spark=session,
+                work_root=spark_settings.work_dir if session is not None else None,
             )
             progress.update(task, description="done 完成", completed=len(daily.STEPS))
     _print_quantified(run.result, run.report)
@@ -153,6 +205,30 @@ def quantify(
 
 def _engine(name: str) -> Engine:
     return "spark" if name == "spark" else "duckdb"
+
+
+@contextmanager
+def _spark(engine: str, settings: SparkSettings) -> Iterator[SparkSession | None]:
+    """The Spark session the day runs on (None for DuckDB), stopped afterwards: on a
+    cluster, stopping it hands the executors' cores back to the other applications."""
+    if engine != "spark":
+        yield None
+        return
+    try:
+        session = spark_engine.session_for(
+            settings.master,
+            executor_memory=settings.executor_memory,
+            executor_cores=settings.executor_cores,
+        )
+    except Exception as exc:  # pyspark and py4j raise kinds of their own (no Java, …)
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise PctradeError(
+            f"cannot start Spark on {settings.master}: {first_line}", code="spark_unavailable"
+        ) from None
+    try:
+        yield session
+    finally:
+        session.stop()
 
 
 def _progress() -> Progress:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pctrade.energy import kept
 from pctrade.energy import service as energy
@@ -24,6 +25,9 @@ from pctrade.energy.ingest import store_day_reports
 from pctrade.energy.pipeline.run import Engine, QuantifyResult, quantify_file
 from pctrade.ledger.service import Registry
 from pctrade.rules import DEFAULT_JURISDICTION, RuleBook
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 STEPS = ("year to date 年度累计", "quantify 量化", "post energy 记入能量")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -53,12 +57,16 @@ def run_day(
     jurisdiction: str = DEFAULT_JURISDICTION,
     file: Path | None = None,
     step: Callable[[str], None] = lambda _: None,
+    spark: SparkSession | None = None,
+    work_root: Path | None = None,
 ) -> DayRun:
     """Quantify ``day`` from every event file kept in ``data_dir`` (or from ``file``,
     which is kept there first) and credit it. ``now``: the app's clock, which sets the
-    run's as-of time unless ``as_of_ms`` does; ``step`` hears each step's name."""
+    run's as-of time unless ``as_of_ms`` does; ``step`` hears each step's name.
+    ``spark``: the session the Spark engine runs on (local mode if None); ``work_root``:
+    where the run's temporary files go, which a Spark cluster's workers must see."""
     store = registry.store
-    with tempfile.TemporaryDirectory(prefix="pctrade-day-") as work:
+    with tempfile.TemporaryDirectory(prefix="pctrade-day-", dir=work_root) as work:
         if file is not None:
             source, given = kept.keep_given(data_dir, file)
             inputs = [given]
@@ -79,6 +87,8 @@ def run_day(
             seen=energy.judged_before(store, day),
             day_credited=credited,
             anomaly=anomaly,
+            spark=spark,
+            work_root=work_root,
         )
     step(STEPS[2])
     written = [] if credited else store_day_reports(data_dir, result)

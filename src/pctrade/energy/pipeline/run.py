@@ -106,6 +106,7 @@ def quantify_file(
     anomaly: PartnerAnomaly | None = None,
     with_events: bool = True,
     spark: SparkSession | None = None,
+    work_root: Path | None = None,
 ) -> QuantifyResult:
     """Quantify `day` from the events in `path` (CSV or Parquet).
 
@@ -115,6 +116,8 @@ def quantify_file(
     `year_to_date` (schema `YEAR_TO_DATE`) feeds the yearly caps; `seen`
     (schema `SEEN`) and `day_credited` come from the registry (module docstring);
     `anomaly` is the rule set's partner threshold (none: no partner is held).
+    The run's files go in a temporary folder under `work_root` (the system's temporary
+    folder if None); on a Spark cluster, the workers must see it at the same path.
     """
     if engine not in ("duckdb", "spark"):
         raise ValueError(f"unknown engine {engine!r}: use 'duckdb' or 'spark'")
@@ -126,7 +129,7 @@ def quantify_file(
     known = (seen if seen is not None else SEEN.empty_table()).select(SEEN.names).cast(SEEN)
     outputs = ["energy", "rejected", "held", "partners"]
     outputs += ["credited_events"] if with_events else []
-    with tempfile.TemporaryDirectory(prefix="pctrade-quantify-") as work:
+    with tempfile.TemporaryDirectory(prefix="pctrade-quantify-", dir=work_root) as work:
         imported = import_file(Path(path), Path(work))
         tables: Mapping[str, pa.Table] = {}
         if imported.source is not None:
