@@ -15,10 +15,12 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import pyarrow as pa
 import sqlalchemy as sa
 
 from pctrade.energy.invariants import check_lines
 from pctrade.energy.model import EnergyLine, EnergyOp
+from pctrade.energy.sql.append import append_table
 from pctrade.ledger.invariants import Problem
 from pctrade.ledger.model import AccountId, Seq
 from pctrade.ledger.ports import UnitOfWork
@@ -31,6 +33,15 @@ def write_lines(uow: UnitOfWork, seq: Seq, lines: Sequence[EnergyLine]) -> None:
     """A credit's statement lines, in order, under its entry's seq (bulk)."""
     rows = ((seq, i, *line) for i, line in enumerate(lines))
     uow.bulk_insert("energy_lines", ("seq", "idx", *LINE_COLUMNS), rows, len(lines))
+
+
+def write_lines_table(uow: UnitOfWork, seq: Seq, lines: pa.Table) -> None:
+    """``write_lines`` of a table of lines (columns in ``EnergyLine`` order): COPY or
+    sliced executemany (``sql.append``), the same rows."""
+    n = lines.num_rows
+    rows = lines.add_column(0, "idx", pa.array(range(n), pa.int64()))
+    rows = rows.add_column(0, "seq", pa.repeat(pa.scalar(seq, pa.int64()), n))
+    append_table(uow, "energy_lines", rows)
 
 
 def lines_of(

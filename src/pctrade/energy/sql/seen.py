@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from pctrade.energy.pipeline.schema import SEEN
 from pctrade.energy.sql import lines
+from pctrade.energy.sql.append import append_table
 from pctrade.ledger.ports import UnitOfWork
 
 SeenRow = tuple[str, str, str, str, str]
@@ -46,6 +47,26 @@ def remember(
         [(*row, seq) for row in rows],
     )
     cursor.close()
+
+
+SEEN_ROWS = pa.schema(
+    [
+        pa.field("partner_id", pa.string()),
+        pa.field("event_id", pa.string()),
+        pa.field("digest", pa.string()),
+        pa.field("day", pa.string()),
+        pa.field("outcome", pa.string()),
+    ]
+)
+"""``SeenRow`` as columns: the judged events of a day, for ``remember_table``."""
+
+
+def remember_table(uow: UnitOfWork, rows: pa.Table, seq: int) -> None:
+    """``remember`` of a table (schema ``SEEN_ROWS``) under the day's entry: COPY or
+    sliced executemany (``sql.append``). A key recorded twice is refused likewise."""
+    keyed = rows.select(SEEN_ROWS.names).cast(SEEN_ROWS)
+    keyed = keyed.append_column("seq", pa.repeat(pa.scalar(seq, pa.int64()), rows.num_rows))
+    append_table(uow, "behaviour_events_seen", keyed)
 
 
 def seen_since(uow: UnitOfWork, day_from: str) -> pa.Table:
