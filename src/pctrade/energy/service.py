@@ -33,11 +33,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from pctrade.energy import commands as c
+from pctrade.energy import seen_window
 from pctrade.energy.behaviour.model import PartnerAnomaly
 from pctrade.energy.entries import (
     collect_energy,
@@ -64,6 +66,7 @@ from pctrade.energy.sql import lines as lines_store
 from pctrade.energy.sql import seen as behaviour_store
 from pctrade.kernel.errors import NotFound, ValidationError
 from pctrade.ledger import access
+from pctrade.ledger.invariants import Problem
 from pctrade.ledger.journal import format_ts
 from pctrade.ledger.model import (
     ENERGY_ASSET,
@@ -195,10 +198,25 @@ def _judged(result: QuantifyResult, with_account: set[str]) -> list[behaviour_st
     return rows
 
 
-def judged_before(store: Store, day: date) -> pa.Table:
-    """Events earlier runs credited or held (schema ``SEEN``): a run's ``seen`` input."""
+def judged_before(store: Store, day: date, events: Path | None = None) -> pa.Table:
+    """Events earlier runs credited or held (schema ``SEEN``): a run's ``seen`` input.
+
+    With ``events`` (the run's event file), only the keys dedupe can use: those of its
+    events judged within the window (``energy.seen_window``); the run decides the same.
+    """
+    day_from = (day - timedelta(days=SEEN_DAYS_MAX)).isoformat()
+    keys = None if events is None else seen_window.file_keys(events)
     with store.reader() as uow:
-        return behaviour_store.seen_since(uow, (day - timedelta(days=SEEN_DAYS_MAX)).isoformat())
+        if keys is None:
+            return behaviour_store.seen_since(uow, day_from)
+        return behaviour_store.seen_of_keys(uow, keys, day_from)
+
+
+def verify_credit(store: Store, seq: Seq) -> list[Problem]:
+    """``verify``'s check of one ``energy_credit`` entry: its stored lines against the
+    digest its payload records (the whole journal need not be replayed for one day)."""
+    with store.reader() as uow:
+        return lines_store.audit_credit(uow, seq)
 
 
 def is_day_credited(store: Store, day: date) -> bool:

@@ -19,7 +19,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from pctrade.energy.invariants import check_lines
-from pctrade.energy.model import EnergyLine, EnergyOp
+from pctrade.energy.model import EnergyLine, EnergyOp, lines_digest
 from pctrade.energy.sql.append import append_table
 from pctrade.ledger.invariants import Problem
 from pctrade.ledger.model import AccountId, Seq
@@ -101,6 +101,21 @@ def audit_lines(uow: UnitOfWork) -> Iterator[Problem]:
             stored.append(tuple(line[1:]))
             line = next(lines, None)
         yield from check_lines(seq, payload, stored)
+
+
+def audit_credit(uow: UnitOfWork, seq: Seq) -> list[Problem]:
+    """``audit_lines`` of one credit: its stored lines against its payload's digest,
+    hashed as they stream (a national day's ten million lines are never all held)."""
+    sql = f"SELECT payload FROM entries WHERE seq = {int(seq)} AND op_type = '{EnergyOp.CREDIT}'"
+    found = list(_stream(uow, sql))
+    lines = _stream(
+        uow, f"SELECT {_LINE_COLS} FROM energy_lines WHERE seq = {int(seq)} ORDER BY idx"
+    )
+    if not found:
+        return list(check_lines(seq, None, [tuple(row) for row in lines]))
+    if lines_digest(tuple(row) for row in lines) != json.loads(found[0][0]).get("lines_digest"):
+        return [Problem("energy_lines_mismatch", "stored energy lines were altered", seq)]
+    return []
 
 
 # Only credits of kept files name them; the LIKE spares parsing every other payload.
