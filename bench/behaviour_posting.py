@@ -34,7 +34,6 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import drop_pg_database, fresh_pg_database
-
 from pctrade import bootstrap
 from pctrade.energy import service as energy
 from pctrade.energy.pipeline import QuantifyResult, quantify_file
@@ -97,7 +96,12 @@ def _seconds(action: Callable[[], Any]) -> tuple[Any, float]:
 
 
 def run_posting(
-    path: Path, people: int, emit: Emit, *, rows: bool = True, dbs: tuple[str, ...] = ("sqlite", "pg")
+    path: Path,
+    people: int,
+    emit: Emit,
+    *,
+    rows: bool = True,
+    dbs: tuple[str, ...] = ("sqlite", "pg"),
 ) -> None:
     """The day in ``path`` (``people`` synthetic people) end to end on each database."""
     with tempfile.TemporaryDirectory(prefix="pctrade-bench-post-") as tmp:
