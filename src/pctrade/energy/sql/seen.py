@@ -38,6 +38,7 @@ def _cursor(uow: UnitOfWork) -> tuple[Any, str]:
 
 _PARTITIONS = "behaviour_events_seen"
 KEYS_PER_STATEMENT_PG = 100_000
+_KEY_ORDER = [("day", "ascending"), ("partner_id", "ascending"), ("event_id", "ascending")]
 KEYS_PER_STATEMENT_SQLITE = 10_000  # two parameters a key, under SQLite's 32,766
 
 
@@ -100,7 +101,9 @@ SEEN_ROWS = pa.schema(
 def remember_table(uow: UnitOfWork, rows: pa.Table, seq: int) -> None:
     """``remember`` of a table (schema ``SEEN_ROWS``) under the day's entry: COPY or
     sliced executemany (``sql.append``). A key recorded twice is refused likewise."""
-    keyed = rows.select(SEEN_ROWS.names).cast(SEEN_ROWS)
+    # In key order: each insert lands beside the last in the primary key's b-tree
+    # instead of on a random page (several times faster at millions of keys).
+    keyed = rows.select(SEEN_ROWS.names).cast(SEEN_ROWS).sort_by(_KEY_ORDER)
     ensure_partitions(uow, pc.unique(keyed.column("day")).to_pylist())
     keyed = keyed.append_column("seq", pa.repeat(pa.scalar(seq, pa.int64()), rows.num_rows))
     append_table(uow, "behaviour_events_seen", keyed)
