@@ -76,15 +76,19 @@ def open_people(registry: Registry, people: int) -> float:
     return time.perf_counter() - started
 
 
-def quantify_day(registry: Registry, path: Path) -> QuantifyResult:
-    """What ``energy.daily`` does before posting: the registry's inputs, then the run."""
+def quantify_day(registry: Registry, path: Path, emit: Emit | None = None) -> QuantifyResult:
+    """What ``energy.daily`` does before posting: the registry's inputs (the judged keys
+    of the file's events, ``energy.seen_window``), then the run."""
     store = registry.store
+    seen, seen_s = _seconds(lambda: energy.judged_before(store, DAY, path))
+    if emit is not None:
+        emit(f"seen_lookup_{store.engine.dialect.name}_s", seen_s, "s")
     return quantify_file(
         path,
         DAY,
         as_of_ms=synthetic_as_of_ms(DAY),
         year_to_date=energy.year_to_date(store, DAY.year, before=DAY),
-        seen=energy.judged_before(store, DAY),
+        seen=seen,
         day_credited=energy.is_day_credited(store, DAY),
     )
 
@@ -128,7 +132,7 @@ def _run_one(db: str, path: Path, people: int, work: Path, emit: Emit, rows: boo
         open_s = open_people(registry, people)
         emit(f"open_accounts_{db}_s", open_s, "s")
         started = time.perf_counter()
-        result, quantify_s = _seconds(lambda: quantify_day(registry, path))
+        result, quantify_s = _seconds(lambda: quantify_day(registry, path, emit))
         report, post_s = _seconds(lambda: energy.post_day(registry, result, set_based=True))
         assert report.seq is not None, "the bench day credits energy"
         problems, verify_s = _seconds(lambda: energy.verify_credit(registry.store, report.seq))
