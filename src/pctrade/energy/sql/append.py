@@ -11,6 +11,7 @@ statement, and the entry's transaction rolls back with it.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from typing import Any
 
 import pyarrow as pa
@@ -23,25 +24,46 @@ SQLITE_SLICE_ROWS = 100_000
 _CSV = pacsv.WriteOptions(include_header=False, batch_size=65_536)
 
 
-def append_table(uow: UnitOfWork, table_name: str, rows: pa.Table) -> None:
-    """Insert every row of ``rows`` into ``table_name`` (columns named as the table's)."""
+def append_table(
+    uow: UnitOfWork,
+    table_name: str,
+    rows: pa.Table,
+    same: Mapping[str, int | str] | None = None,
+) -> None:
+    """Insert every row of ``rows`` into ``table_name`` (columns named as the table's).
+
+    ``same``: columns with one value on every row (the day, the entry's seq). SQLite
+    gets them as literals in the statement, not as parameters bound on each row (its
+    driver's binding is most of the cost); PostgreSQL's COPY gets them as columns.
+    """
     if rows.num_rows == 0:
         return
-    names = ", ".join(rows.column_names)
+    same = same or {}
     driver: Any = uow.dbapi_connection()
     cursor = driver.cursor()
     try:
         if uow.is_postgres:
+            for name, value in same.items():
+                rows = rows.append_column(name, pa.repeat(value, rows.num_rows))
+            names = ", ".join(rows.column_names)
             with cursor.copy(f"COPY {table_name} ({names}) FROM STDIN (FORMAT csv)") as copy:
                 for start in range(0, rows.num_rows, COPY_SLICE_ROWS):
                     buffer = io.BytesIO()
                     pacsv.write_csv(rows.slice(start, COPY_SLICE_ROWS), buffer, _CSV)
                     copy.write(buffer.getbuffer())
             return
-        marks = ", ".join(["?"] * rows.num_columns)
+        names = ", ".join([*rows.column_names, *same])
+        marks = ", ".join(["?"] * rows.num_columns + [_literal(v) for v in same.values()])
         sql = f"INSERT INTO {table_name} ({names}) VALUES ({marks})"
         for start in range(0, rows.num_rows, SQLITE_SLICE_ROWS):
             part = rows.slice(start, SQLITE_SLICE_ROWS)
             cursor.executemany(sql, zip(*(c.to_pylist() for c in part.columns), strict=True))
     finally:
         cursor.close()
+
+
+def _literal(value: int | str) -> str:
+    """A SQL literal: an integer as it is, a string quoted (quotes doubled)."""
+    if isinstance(value, int):
+        return str(int(value))
+    return "'" + value.replace("'", "''") + "'"

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from pctrade.energy.invariants import check_lines
@@ -36,12 +37,17 @@ def write_lines(uow: UnitOfWork, seq: Seq, lines: Sequence[EnergyLine]) -> None:
 
 
 def write_lines_table(uow: UnitOfWork, seq: Seq, lines: pa.Table) -> None:
-    """``write_lines`` of a table of lines (columns in ``EnergyLine`` order): COPY or
-    sliced executemany (``sql.append``), the same rows."""
+    """``write_lines`` of a table of lines (columns in ``EnergyLine`` order, all of one
+    day): COPY or sliced executemany (``sql.append``), the same rows."""
     n = lines.num_rows
-    rows = lines.add_column(0, "idx", pa.array(range(n), pa.int64()))
-    rows = rows.add_column(0, "seq", pa.repeat(pa.scalar(seq, pa.int64()), n))
-    append_table(uow, "energy_lines", rows)
+    if n == 0:
+        return
+    days = pc.unique(lines.column("day")).to_pylist()
+    if len(days) != 1:  # the plan refused such a credit before its lines are written
+        raise ValueError("a credit's lines are all of its day")
+    day = days[0]
+    rows = lines.drop_columns(["day"]).add_column(0, "idx", pa.array(range(n), pa.int64()))
+    append_table(uow, "energy_lines", rows, {"seq": int(seq), "day": str(day)})
 
 
 def lines_of(

@@ -104,9 +104,12 @@ def remember_table(uow: UnitOfWork, rows: pa.Table, seq: int) -> None:
     # In key order: each insert lands beside the last in the primary key's b-tree
     # instead of on a random page (several times faster at millions of keys).
     keyed = rows.select(SEEN_ROWS.names).cast(SEEN_ROWS).sort_by(_KEY_ORDER)
-    ensure_partitions(uow, pc.unique(keyed.column("day")).to_pylist())
-    keyed = keyed.append_column("seq", pa.repeat(pa.scalar(seq, pa.int64()), rows.num_rows))
-    append_table(uow, "behaviour_events_seen", keyed)
+    days = pc.unique(keyed.column("day")).to_pylist()
+    ensure_partitions(uow, days)
+    same: dict[str, int | str] = {"seq": int(seq)}
+    if len(days) == 1:  # a day's keys (always, from post_day): the day once, not per row
+        keyed, same["day"] = keyed.drop_columns(["day"]), str(days[0])
+    append_table(uow, "behaviour_events_seen", keyed, same)
 
 
 def seen_since(uow: UnitOfWork, day_from: str) -> pa.Table:
