@@ -138,6 +138,13 @@ def test_a_day_posted_row_wise_then_set_based_is_one_entry(fresh: Fresh, tmp_pat
         again = energy.post_day(registry, result, set_based=True)
         assert again.replayed and again.seq == first.seq
         assert state(registry) == before
+        assert first.seq is not None and energy.verify_credit(registry.store, first.seq) == []
+        store = registry.store
+        assert isinstance(store, SqlStore)
+        with store.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE energy_lines SET person_id = 'X' WHERE idx = 5"))
+        codes = [p.code for p in energy.verify_credit(store, first.seq)]
+        assert codes == ["energy_lines_mismatch"]
 
 
 def test_the_column_digest_is_the_line_digest() -> None:

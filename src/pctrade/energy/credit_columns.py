@@ -47,19 +47,34 @@ _NEWLINE = pa.scalar("\n", pa.large_string())
 _NOTHING = pa.scalar("", pa.large_string())
 
 
+class LinesHasher:
+    """``model.lines_digest`` fed a table of lines at a time (columns in ``EnergyLine``
+    order): a credit's lines as they stream back from the database hash the same."""
+
+    def __init__(self, chunk_rows: int = _DIGEST_CHUNK_ROWS) -> None:
+        self._sha = hashlib.sha256()
+        self._chunk_rows = chunk_rows
+
+    def update(self, lines: pa.Table) -> None:
+        for start in range(0, lines.num_rows, self._chunk_rows):
+            part = lines.slice(start, self._chunk_rows)
+            texts = [pc.cast(column, pa.large_string()) for column in part.columns]
+            joined = pc.binary_join_element_wise(*texts, _UNIT_SEPARATOR)
+            if joined.null_count:  # str(None) would hash "None": no line has an empty field
+                raise ValidationError("an energy line has an empty field", code="missing_field")
+            text = pc.binary_join_element_wise(joined, _NEWLINE, _NOTHING)
+            for chunk in text.chunks if isinstance(text, pa.ChunkedArray) else [text]:
+                self._sha.update(_text_bytes(chunk))
+
+    def hexdigest(self) -> str:
+        return self._sha.hexdigest()
+
+
 def lines_digest_columns(lines: pa.Table, chunk_rows: int = _DIGEST_CHUNK_ROWS) -> str:
     """``model.lines_digest`` of a table of lines (columns in ``EnergyLine`` order)."""
-    h = hashlib.sha256()
-    for start in range(0, lines.num_rows, chunk_rows):
-        part = lines.slice(start, chunk_rows)
-        texts = [pc.cast(part.column(name), pa.large_string()) for name in LINE_NAMES]
-        joined = pc.binary_join_element_wise(*texts, _UNIT_SEPARATOR)
-        if joined.null_count:  # str(None) would hash "None": no line has an empty field
-            raise ValidationError("an energy line has an empty field", code="missing_field")
-        text = pc.binary_join_element_wise(joined, _NEWLINE, _NOTHING)
-        for chunk in text.chunks if isinstance(text, pa.ChunkedArray) else [text]:
-            h.update(_text_bytes(chunk))
-    return h.hexdigest()
+    hasher = LinesHasher(chunk_rows)
+    hasher.update(lines.select(list(LINE_NAMES)))
+    return hasher.hexdigest()
 
 
 def _text_bytes(strings: pa.Array) -> memoryview:

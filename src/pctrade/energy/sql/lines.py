@@ -19,8 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
+from pctrade.energy.credit_columns import LinesHasher
 from pctrade.energy.invariants import check_lines
-from pctrade.energy.model import EnergyLine, EnergyOp, lines_digest
+from pctrade.energy.model import EnergyLine, EnergyOp
 from pctrade.energy.sql.append import append_table
 from pctrade.ledger.invariants import Problem
 from pctrade.ledger.model import AccountId, Seq
@@ -111,15 +112,17 @@ def audit_lines(uow: UnitOfWork) -> Iterator[Problem]:
 
 def audit_credit(uow: UnitOfWork, seq: Seq) -> list[Problem]:
     """``audit_lines`` of one credit: its stored lines against its payload's digest,
-    hashed as they stream (a national day's ten million lines are never all held)."""
+    hashed by Arrow a slice at a time as they stream (``credit_columns.LinesHasher``),
+    so a national day's ten million lines are never all held."""
     sql = f"SELECT payload FROM entries WHERE seq = {int(seq)} AND op_type = '{EnergyOp.CREDIT}'"
     found = list(_stream(uow, sql))
-    lines = _stream(
-        uow, f"SELECT {_LINE_COLS} FROM energy_lines WHERE seq = {int(seq)} ORDER BY idx"
-    )
+    select = f"SELECT {_LINE_COLS} FROM energy_lines WHERE seq = {int(seq)} ORDER BY idx"
     if not found:
-        return list(check_lines(seq, None, [tuple(row) for row in lines]))
-    if lines_digest(tuple(row) for row in lines) != json.loads(found[0][0]).get("lines_digest"):
+        return list(check_lines(seq, None, [tuple(row) for row in _stream(uow, select)]))
+    hasher = LinesHasher()
+    for rows in _stream_slices(uow, select):
+        hasher.update(pa.table(list(zip(*rows, strict=True)), names=list(LINE_COLUMNS)))
+    if hasher.hexdigest() != json.loads(found[0][0]).get("lines_digest"):
         return [Problem("energy_lines_mismatch", "stored energy lines were altered", seq)]
     return []
 
@@ -141,6 +144,12 @@ def kept_records(uow: UnitOfWork) -> Iterator[tuple[Seq, list[dict[str, Any]]]]:
 
 def _stream(uow: UnitOfWork, sql: str) -> Iterator[Any]:
     """Rows in chunks on a driver cursor (server-side on PostgreSQL) of this snapshot."""
+    for rows in _stream_slices(uow, sql):
+        yield from rows
+
+
+def _stream_slices(uow: UnitOfWork, sql: str) -> Iterator[list[Any]]:
+    """``_stream``'s rows, a fetched slice at a time."""
     driver = uow.dbapi_connection()
     if uow.is_postgres:
         cursor = driver.cursor(name=f"pctrade_energy_audit_{next(_CURSOR_IDS)}")
@@ -149,5 +158,5 @@ def _stream(uow: UnitOfWork, sql: str) -> Iterator[Any]:
         cursor = driver.cursor()
     cursor.execute(sql)
     while rows := cursor.fetchmany(_STREAM_CHUNK):
-        yield from rows
+        yield rows
     cursor.close()
