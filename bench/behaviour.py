@@ -124,6 +124,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=None)
     parser.add_argument("--data", type=Path, default=None, help="reuse or create this file")
     parser.add_argument("--no-spark", action="store_true")
+    parser.add_argument("--no-post", action="store_true", help="skip posting into registries")
     parser.add_argument("--spark-memory", default="6g")
     args = parser.parse_args()
     people = args.people or (20_000 if args.quick else 1_000_000)
@@ -140,6 +141,10 @@ def main() -> None:
         rate = run_duckdb(path, events, work)
         if not args.no_spark:
             run_spark(path, events, rate, args.spark_memory, args.quick)
+        if not args.no_post:  # the day end to end into SQLite and PostgreSQL
+            from behaviour_posting import run_posting
+
+            run_posting(path, people, emit, rows=args.quick)
 
 
 if __name__ == "__main__":

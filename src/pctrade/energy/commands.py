@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pctrade.energy.credit_columns import EnergyCreditColumns
 from pctrade.energy.model import EnergyCredit
 from pctrade.ledger.commands import Command
 from pctrade.ledger.journal import JsonDict, request_hash
@@ -17,9 +18,10 @@ from pctrade.ledger.journal import JsonDict, request_hash
 @dataclass(frozen=True, slots=True)
 class CreditEnergy(Command):
     """Credit one day's green energy; the lines are fingerprinted by their digest, and
-    the kept files it was computed from by theirs."""
+    the kept files it was computed from by theirs. The lines as ``EnergyLine``s or as
+    columns (``credit_columns``) have the same digest, so the same fingerprint."""
 
-    credit: EnergyCredit
+    credit: EnergyCredit | EnergyCreditColumns
 
     def fingerprint(self) -> str:
         c = self.credit

@@ -84,7 +84,7 @@ def run_day(
             engine,
             as_of_ms=as_of_ms if as_of_ms is not None else as_of(day, now),
             year_to_date=ytd,
-            seen=energy.judged_before(store, day),
+            seen=energy.judged_before(store, day, source),
             day_credited=credited,
             anomaly=anomaly,
             spark=spark,

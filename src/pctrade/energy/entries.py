@@ -14,7 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import pyarrow as pa
+
 from pctrade.energy import commands as c
+from pctrade.energy.credit_columns import EnergyCreditColumns, plan_energy_credit_columns
 from pctrade.energy.model import (
     Collectable,
     EnergyCredit,
@@ -57,6 +60,24 @@ class StatementLines:
 
     def write(self, uow: UnitOfWork, entry: Entry) -> None:
         lines_store.write_lines(uow, entry.seq, self.lines)
+        if self.then is not None:
+            self.then.write(uow, entry)
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnLines:
+    """``StatementLines`` of a credit on columns (``credit_columns``): the same rows,
+    written set-based (COPY on PostgreSQL)."""
+
+    lines: pa.Table
+    then: Evidence | None = None
+
+    @property
+    def facts(self) -> JsonDict | None:
+        return None if self.then is None else self.then.facts
+
+    def write(self, uow: UnitOfWork, entry: Entry) -> None:
+        lines_store.write_lines_table(uow, entry.seq, self.lines)
         if self.then is not None:
             self.then.write(uow, entry)
 
@@ -105,12 +126,20 @@ def credit_energy(
                 f"energy for {cmd.credit.day} was credited by entry {prior}",
                 code="day_already_credited",
             )
-        plan = plan_energy_credit(cmd.credit)
+        credit = cmd.credit
+        if isinstance(credit, EnergyCreditColumns):
+            plan = plan_energy_credit_columns(credit)
+        else:
+            plan = plan_energy_credit(credit)
         _recipients_exist(uow, plan, "some energy recipients have no account")
         require_fits(uow, plan)
         return plan
 
-    lines = StatementLines(cmd.credit.lines, evidence)
+    lines: Evidence
+    if isinstance(cmd.credit, EnergyCreditColumns):
+        lines = ColumnLines(cmd.credit.lines, evidence)
+    else:
+        lines = StatementLines(cmd.credit.lines, evidence)
     return registry.journal.execute(actor, key, cmd, planner, lines)
 
 

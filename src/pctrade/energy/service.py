@@ -29,15 +29,17 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from pctrade.energy import commands as c
+from pctrade.energy import seen_window
 from pctrade.energy.behaviour.model import PartnerAnomaly
 from pctrade.energy.entries import (
     collect_energy,
@@ -49,12 +51,22 @@ from pctrade.energy.entries import (
 from pctrade.energy.model import ENERGY_EXPIRY_S_DEFAULT, EnergyCredit, EnergyLine, KeptFile
 from pctrade.energy.pipeline.run import QuantifyResult
 from pctrade.energy.pipeline.schema import YEAR_TO_DATE
+from pctrade.energy.posting import (
+    UNMATCHED_LISTED_MAX,
+    held_rows,
+    post_day_columns,
+    require_events,
+)
+from pctrade.energy.posting import (
+    PostDayReport as PostDayReport,  # callers name it here
+)
 from pctrade.energy.sql import collections as collections_store
 from pctrade.energy.sql import held as held_store
 from pctrade.energy.sql import lines as lines_store
 from pctrade.energy.sql import seen as behaviour_store
 from pctrade.kernel.errors import NotFound, ValidationError
 from pctrade.ledger import access
+from pctrade.ledger.invariants import Problem
 from pctrade.ledger.journal import format_ts
 from pctrade.ledger.model import (
     ENERGY_ASSET,
@@ -71,28 +83,14 @@ from pctrade.ledger.service import Receipt, Registry
 from pctrade.ledger.write import RowsBeside
 from pctrade.rules import DEFAULT_JURISDICTION, RuleBook
 
-UNMATCHED_LISTED_MAX = 1_000
 STATEMENT_DAYS_MAX = 366
 # How far back remembered events are loaded into a run: an identical copy of an older
 # event is refused anyway (`not_on_day`); only a reused id with new content would pass.
 SEEN_DAYS_MAX = 400
+# From this many energy rows on, a day is posted set-based (``energy.posting``): below
+# it the row-wise post is as fast, and its objects are few.
+SET_BASED_LINES_MIN = 20_000
 _LINE_FIELDS = EnergyLine._fields[2:]  # the energy table's columns we keep, after day/account
-
-
-@dataclass(frozen=True, slots=True)
-class PostDayReport:
-    """What ``post_day`` did: the entry (if any) and whom it could not credit."""
-
-    day: str
-    seq: int | None
-    replayed: bool
-    lines: int
-    people: int
-    credited_g: int
-    unmatched_people: int
-    unmatched_g: int
-    unmatched_sample: list[str] = field(default_factory=list)
-    remembered: int = 0  # credited and held events recorded as judged
 
 
 def _lines_by_person(result: QuantifyResult) -> tuple[str, list[dict[str, Any]]]:
@@ -129,21 +127,28 @@ def post_day(
     actor: str = REGISTRY_PARTY.party_id,
     *,
     kept: Sequence[KeptFile] = (),
+    set_based: bool | None = None,
 ) -> PostDayReport:
     """Credit one quantified day as one bulk entry; report people without an account.
 
     ``result`` must carry its ``credited_events`` (``quantify_file(with_events=True)``):
     they are remembered, with the held events, in the entry's transaction. ``kept``: the
     data folder's files the day was quantified from and wrote (``energy.kept``), which
-    the entry records for ``verify``.
+    the entry records for ``verify``. ``set_based``: post on columns (``energy.posting``)
+    rather than row by row; by default, a day of ``SET_BASED_LINES_MIN`` lines or more
+    is. Both give the same registry state, and the same entry.
     """
+    if set_based is None:
+        set_based = result.energy.num_rows >= SET_BASED_LINES_MIN
+    if set_based:
+        return post_day_columns(registry, result, actor, kept)
     day, rows = _lines_by_person(result)
     people = sorted({r["person_id"] for r in rows})
     with registry.store.reader() as uow:
         accounts = uow.individual_accounts(people)
     lines, unmatched = _to_lines(day, rows, accounts)
     judged = _judged(result, set(accounts))
-    held = _held_rows(result)
+    held = held_rows(result)
     credited_g = sum(line.credited_g for line in lines)
     seq, replayed = None, False
     if credited_g > 0:
@@ -179,11 +184,9 @@ def post_day(
 def _judged(result: QuantifyResult, with_account: set[str]) -> list[behaviour_store.SeenRow]:
     """The keys to remember: credited events (by whether their person has an account)
     and held ones."""
-    if result.credited_events is None:
-        raise ValueError("post_day needs the credited events: quantify with_events=True")
     day = result.day.isoformat()
     rows: list[behaviour_store.SeenRow] = []
-    credited = result.credited_events.select(["partner_id", "event_id", "digest", "person_id"])
+    credited = require_events(result).select(["partner_id", "event_id", "digest", "person_id"])
     for partner, event, digest, person in zip(
         *(col.to_pylist() for col in credited.columns), strict=True
     ):
@@ -195,19 +198,25 @@ def _judged(result: QuantifyResult, with_account: set[str]) -> list[behaviour_st
     return rows
 
 
-def _held_rows(result: QuantifyResult) -> list[held_store.HeldRow]:
-    """The held events with what they would earn, kept for review (``services.review``)."""
-    day = result.day.isoformat()
-    names = ["partner_id", "event_id", "person_id", "behaviour", "methodology", "start_ms"]
-    names += ["end_ms", "quantity", "unit", "reason", "avoided_ug", "digest"]
-    columns = [result.held.column(name).to_pylist() for name in names]
-    return [(row[0], row[1], day, *row[2:]) for row in zip(*columns, strict=True)]
+def judged_before(store: Store, day: date, events: Path | None = None) -> pa.Table:
+    """Events earlier runs credited or held (schema ``SEEN``): a run's ``seen`` input.
 
-
-def judged_before(store: Store, day: date) -> pa.Table:
-    """Events earlier runs credited or held (schema ``SEEN``): a run's ``seen`` input."""
+    With ``events`` (the run's event file), only the keys dedupe can use: those of its
+    events judged within the window (``energy.seen_window``); the run decides the same.
+    """
+    day_from = (day - timedelta(days=SEEN_DAYS_MAX)).isoformat()
+    keys = None if events is None else seen_window.file_keys(events)
     with store.reader() as uow:
-        return behaviour_store.seen_since(uow, (day - timedelta(days=SEEN_DAYS_MAX)).isoformat())
+        if keys is None:
+            return behaviour_store.seen_since(uow, day_from)
+        return behaviour_store.seen_of_keys(uow, keys, day_from)
+
+
+def verify_credit(store: Store, seq: Seq) -> list[Problem]:
+    """``verify``'s check of one ``energy_credit`` entry: its stored lines against the
+    digest its payload records (the whole journal need not be replayed for one day)."""
+    with store.reader() as uow:
+        return lines_store.audit_credit(uow, seq)
 
 
 def is_day_credited(store: Store, day: date) -> bool:

@@ -15,10 +15,14 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
+from pctrade.energy.credit_columns import LinesHasher
 from pctrade.energy.invariants import check_lines
 from pctrade.energy.model import EnergyLine, EnergyOp
+from pctrade.energy.sql.append import append_table
 from pctrade.ledger.invariants import Problem
 from pctrade.ledger.model import AccountId, Seq
 from pctrade.ledger.ports import UnitOfWork
@@ -31,6 +35,20 @@ def write_lines(uow: UnitOfWork, seq: Seq, lines: Sequence[EnergyLine]) -> None:
     """A credit's statement lines, in order, under its entry's seq (bulk)."""
     rows = ((seq, i, *line) for i, line in enumerate(lines))
     uow.bulk_insert("energy_lines", ("seq", "idx", *LINE_COLUMNS), rows, len(lines))
+
+
+def write_lines_table(uow: UnitOfWork, seq: Seq, lines: pa.Table) -> None:
+    """``write_lines`` of a table of lines (columns in ``EnergyLine`` order, all of one
+    day): COPY or sliced executemany (``sql.append``), the same rows."""
+    n = lines.num_rows
+    if n == 0:
+        return
+    days = pc.unique(lines.column("day")).to_pylist()
+    if len(days) != 1:  # the plan refused such a credit before its lines are written
+        raise ValueError("a credit's lines are all of its day")
+    day = days[0]
+    rows = lines.drop_columns(["day"]).add_column(0, "idx", pa.array(range(n), pa.int64()))
+    append_table(uow, "energy_lines", rows, {"seq": int(seq), "day": str(day)})
 
 
 def lines_of(
@@ -92,6 +110,23 @@ def audit_lines(uow: UnitOfWork) -> Iterator[Problem]:
         yield from check_lines(seq, payload, stored)
 
 
+def audit_credit(uow: UnitOfWork, seq: Seq) -> list[Problem]:
+    """``audit_lines`` of one credit: its stored lines against its payload's digest,
+    hashed by Arrow a slice at a time as they stream (``credit_columns.LinesHasher``),
+    so a national day's ten million lines are never all held."""
+    sql = f"SELECT payload FROM entries WHERE seq = {int(seq)} AND op_type = '{EnergyOp.CREDIT}'"
+    found = list(_stream(uow, sql))
+    select = f"SELECT {_LINE_COLS} FROM energy_lines WHERE seq = {int(seq)} ORDER BY idx"
+    if not found:
+        return list(check_lines(seq, None, [tuple(row) for row in _stream(uow, select)]))
+    hasher = LinesHasher()
+    for rows in _stream_slices(uow, select):
+        hasher.update(pa.table(list(zip(*rows, strict=True)), names=list(LINE_COLUMNS)))
+    if hasher.hexdigest() != json.loads(found[0][0]).get("lines_digest"):
+        return [Problem("energy_lines_mismatch", "stored energy lines were altered", seq)]
+    return []
+
+
 # Only credits of kept files name them; the LIKE spares parsing every other payload.
 _KEPT = (
     f"SELECT seq, payload FROM entries WHERE op_type = '{EnergyOp.CREDIT}'"
@@ -109,6 +144,12 @@ def kept_records(uow: UnitOfWork) -> Iterator[tuple[Seq, list[dict[str, Any]]]]:
 
 def _stream(uow: UnitOfWork, sql: str) -> Iterator[Any]:
     """Rows in chunks on a driver cursor (server-side on PostgreSQL) of this snapshot."""
+    for rows in _stream_slices(uow, sql):
+        yield from rows
+
+
+def _stream_slices(uow: UnitOfWork, sql: str) -> Iterator[list[Any]]:
+    """``_stream``'s rows, a fetched slice at a time."""
     driver = uow.dbapi_connection()
     if uow.is_postgres:
         cursor = driver.cursor(name=f"pctrade_energy_audit_{next(_CURSOR_IDS)}")
@@ -117,5 +158,5 @@ def _stream(uow: UnitOfWork, sql: str) -> Iterator[Any]:
         cursor = driver.cursor()
     cursor.execute(sql)
     while rows := cursor.fetchmany(_STREAM_CHUNK):
-        yield from rows
+        yield rows
     cursor.close()

@@ -58,24 +58,31 @@ energy_lines = Table(
 Index("ix_energy_lines_account_day", energy_lines.c.account_id, energy_lines.c.day)
 Index("ix_energy_lines_day", energy_lines.c.day)
 
-# Behaviour events already judged (migration 0005): every event whose energy was
-# credited or that was held for review, by (partner, event id), with the digest of its
-# content, written in the transaction of the day's ``energy_credit`` entry (``seq``;
-# NULL when the day credited no gram). A later copy is a duplicate, never credited
-# again; rejected events are not kept, so a fixed copy may still come.
+# Behaviour events already judged (migration 0005; by day, 0025): every event whose
+# energy was credited or that was held for review, by (partner, event id), with the
+# digest of its content, written in the transaction of the day's ``energy_credit``
+# entry (``seq``; NULL when the day credited no gram). A later copy is a duplicate,
+# never credited again; rejected events are not kept, so a fixed copy may still come.
+# Keyed by day first: on PostgreSQL partitioned by range of day, a partition a month
+# (``energy.sql.seen.ensure_partitions``), so a run reads only its window's months.
 behaviour_events_seen = Table(
     "behaviour_events_seen",
     metadata,
     Column("partner_id", Text, nullable=False),
     Column("event_id", Text, nullable=False),
     Column("digest", String(32), nullable=False),
-    Column("day", String(10), nullable=False),
+    Column("day", String(10, collation="C").with_variant(String(10), "sqlite"), nullable=False),
     Column("outcome", String(16), nullable=False),  # credited | held | no_account
     Column("seq", BigInteger, nullable=True),
-    PrimaryKeyConstraint("partner_id", "event_id"),
+    PrimaryKeyConstraint("day", "partner_id", "event_id", name="pk_behaviour_events_seen_by_day"),
     sqlite_with_rowid=False,
+    postgresql_partition_by="RANGE (day)",
 )
-Index("ix_behaviour_events_seen_day", behaviour_events_seen.c.day)
+Index(
+    "ix_behaviour_events_seen_key",
+    behaviour_events_seen.c.partner_id,
+    behaviour_events_seen.c.event_id,
+)
 
 # Events held for review and what they would earn (migration 0006), written beside
 # their key in ``behaviour_events_seen``; a reviewer's decision on each, recorded once.

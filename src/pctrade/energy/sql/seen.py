@@ -4,18 +4,26 @@ The daily pipeline reads the keys as its ``seen`` relation and rejects their cop
 ``services.energy.post_day`` writes the keys of a day's credited and held events in the
 transaction of its ``energy_credit`` entry, so a key is remembered exactly when its
 energy exists (or its hold is on record). Rows go through the driver's ``executemany``:
-at a million rows SQLAlchemy's per-row parameter handling costs more than the SQL.
+at a million rows SQLAlchemy's per-row parameter handling costs more than the SQL; a
+national day's go through COPY (``remember_table``).
+
+The table is keyed by day first (migration 0025): on PostgreSQL one partition a month,
+added before a day's keys are written (``ensure_partitions``). A run reads the keys of
+its own file's events judged since a day (``seen_of_keys``): a semi-join, in bounded
+statements, that touches only the months of the window.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pctrade.energy.pipeline.schema import SEEN
 from pctrade.energy.sql import lines
+from pctrade.energy.sql.append import append_table
 from pctrade.ledger.ports import UnitOfWork
 
 SeenRow = tuple[str, str, str, str, str]
@@ -28,24 +36,80 @@ def _cursor(uow: UnitOfWork) -> tuple[Any, str]:
     return uow.dbapi_connection().cursor(), "%s" if uow.is_postgres else "?"
 
 
+_PARTITIONS = "behaviour_events_seen"
+KEYS_PER_STATEMENT_PG = 100_000
+_KEY_ORDER = [("day", "ascending"), ("partner_id", "ascending"), ("event_id", "ascending")]
+KEYS_PER_STATEMENT_SQLITE = 10_000  # two parameters a key, under SQLite's 32,766
+
+
+def partition_ddl(month: str) -> str:
+    """The PostgreSQL partition of one month ``YYYY-MM`` (migration 0025 makes the same)."""
+    year, number = int(month[:4]), int(month[5:7])
+    following = f"{year + number // 12:04d}-{number % 12 + 1:02d}"
+    return (
+        f"CREATE TABLE IF NOT EXISTS {_PARTITIONS}_{year:04d}_{number:02d}"
+        f" PARTITION OF {_PARTITIONS} FOR VALUES FROM ('{month}-01') TO ('{following}-01')"
+    )
+
+
+def ensure_partitions(uow: UnitOfWork, days: Iterable[str]) -> None:
+    """The months of ``days`` have their partition (PostgreSQL; SQLite has none)."""
+    if not uow.is_postgres:
+        return
+    cursor = uow.dbapi_connection().cursor()
+    for month in sorted({day[:7] for day in days}):
+        if len(month) != 7 or month[4] != "-" or not (month[:4] + month[5:]).isdigit():
+            raise ValueError(f"not an ISO day: {month!r}")  # never formatted into SQL
+        cursor.execute(partition_ddl(month))
+    cursor.close()
+
+
 def remember(
     uow: UnitOfWork, rows: Sequence[SeenRow], seq: int | None, *, replay_ok: bool = False
 ) -> None:
-    """Record judged events; a key recorded twice is refused (the entry rolls back).
+    """Record judged events; a key recorded twice on a day is refused (the entry rolls
+    back).
 
     ``replay_ok``: the same rows may have been written by an earlier call (a day that
     credited no gram has no entry whose replay would skip the write).
     """
     if not rows:
         return
+    ensure_partitions(uow, {row[3] for row in rows})
     cursor, ph = _cursor(uow)
-    conflict = " ON CONFLICT (partner_id, event_id) DO NOTHING" if replay_ok else ""
+    conflict = " ON CONFLICT (day, partner_id, event_id) DO NOTHING" if replay_ok else ""
     marks = ", ".join([ph] * 6)
     cursor.executemany(
         f"INSERT INTO behaviour_events_seen ({_COLUMNS}) VALUES ({marks}){conflict}",
         [(*row, seq) for row in rows],
     )
     cursor.close()
+
+
+SEEN_ROWS = pa.schema(
+    [
+        pa.field("partner_id", pa.string()),
+        pa.field("event_id", pa.string()),
+        pa.field("digest", pa.string()),
+        pa.field("day", pa.string()),
+        pa.field("outcome", pa.string()),
+    ]
+)
+"""``SeenRow`` as columns: the judged events of a day, for ``remember_table``."""
+
+
+def remember_table(uow: UnitOfWork, rows: pa.Table, seq: int) -> None:
+    """``remember`` of a table (schema ``SEEN_ROWS``) under the day's entry: COPY or
+    sliced executemany (``sql.append``). A key recorded twice is refused likewise."""
+    # In key order: each insert lands beside the last in the primary key's b-tree
+    # instead of on a random page (several times faster at millions of keys).
+    keyed = rows.select(SEEN_ROWS.names).cast(SEEN_ROWS).sort_by(_KEY_ORDER)
+    days = pc.unique(keyed.column("day")).to_pylist()
+    ensure_partitions(uow, days)
+    same: dict[str, int | str] = {"seq": int(seq)}
+    if len(days) == 1:  # a day's keys (always, from post_day): the day once, not per row
+        keyed, same["day"] = keyed.drop_columns(["day"]), str(days[0])
+    append_table(uow, "behaviour_events_seen", keyed, same)
 
 
 def seen_since(uow: UnitOfWork, day_from: str) -> pa.Table:
@@ -61,6 +125,40 @@ def seen_since(uow: UnitOfWork, day_from: str) -> pa.Table:
     return pa.table(dict(zip(SEEN.names, columns, strict=True)), schema=SEEN)
 
 
+def seen_of_keys(uow: UnitOfWork, keys: pa.Table, day_from: str) -> pa.Table:
+    """Keys and digests (schema ``SEEN``) judged on ``day_from`` or later of the events
+    ``keys`` (partner_id, event_id) names: a semi-join, in bounded statements."""
+    partners = keys.column("partner_id").cast(pa.string())
+    events = keys.column("event_id").cast(pa.string())
+    found: list[pa.Table] = []
+    cursor = uow.dbapi_connection().cursor()
+    step = KEYS_PER_STATEMENT_PG if uow.is_postgres else KEYS_PER_STATEMENT_SQLITE
+    for start in range(0, keys.num_rows, step):
+        p = partners.slice(start, step).to_pylist()
+        e = events.slice(start, step).to_pylist()
+        if uow.is_postgres:
+            cursor.execute(
+                "SELECT partner_id, event_id, digest FROM behaviour_events_seen"
+                " WHERE day >= %s AND (partner_id, event_id) IN"
+                " (SELECT * FROM unnest(%s::text[], %s::text[]))",
+                (day_from, p, e),
+            )
+        else:
+            values = ", ".join(["(?, ?)"] * len(p))
+            flat = [v for pair in zip(p, e, strict=True) for v in pair]
+            cursor.execute(
+                "SELECT partner_id, event_id, digest FROM behaviour_events_seen"
+                f" WHERE day >= ? AND (partner_id, event_id) IN (VALUES {values})",
+                (day_from, *flat),
+            )
+        rows = cursor.fetchall()
+        if rows:
+            columns = [[str(row[i]) for row in rows] for i in range(len(SEEN.names))]
+            found.append(pa.table(dict(zip(SEEN.names, columns, strict=True)), schema=SEEN))
+    cursor.close()
+    return pa.concat_tables(found) if found else SEEN.empty_table()
+
+
 def seen_of(uow: UnitOfWork, partner_id: str, event_ids: Sequence[str]) -> dict[str, str]:
     """The digests of those of ``event_ids`` already judged, for one partner's batch."""
     cursor, ph = _cursor(uow)
@@ -69,7 +167,8 @@ def seen_of(uow: UnitOfWork, partner_id: str, event_ids: Sequence[str]) -> dict[
         chunk = list(event_ids[start : start + 500])
         cursor.execute(
             "SELECT event_id, digest FROM behaviour_events_seen "
-            f"WHERE partner_id = {ph} AND event_id IN ({', '.join([ph] * len(chunk))})",
+            f"WHERE partner_id = {ph} AND event_id IN ({', '.join([ph] * len(chunk))})"
+            " ORDER BY day",  # a key judged again after the window: its latest digest
             (partner_id, *chunk),
         )
         found.update((str(e), str(d)) for e, d in cursor.fetchall())
