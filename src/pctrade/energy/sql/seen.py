@@ -37,7 +37,7 @@ def _cursor(uow: UnitOfWork) -> tuple[Any, str]:
 
 
 _PARTITIONS = "behaviour_events_seen"
-KEYS_PER_STATEMENT_PG = 100_000
+_KEYS = pa.schema([pa.field("partner_id", pa.string()), pa.field("event_id", pa.string())])
 _KEY_ORDER = [("day", "ascending"), ("partner_id", "ascending"), ("event_id", "ascending")]
 KEYS_PER_STATEMENT_SQLITE = 10_000  # two parameters a key, under SQLite's 32,766
 
@@ -127,36 +127,56 @@ def seen_since(uow: UnitOfWork, day_from: str) -> pa.Table:
 
 def seen_of_keys(uow: UnitOfWork, keys: pa.Table, day_from: str) -> pa.Table:
     """Keys and digests (schema ``SEEN``) judged on ``day_from`` or later of the events
-    ``keys`` (partner_id, event_id) names: a semi-join, in bounded statements."""
-    partners = keys.column("partner_id").cast(pa.string())
-    events = keys.column("event_id").cast(pa.string())
+    ``keys`` (partner_id, event_id) names: a semi-join.
+
+    On PostgreSQL the keys are copied (COPY, written by Arrow) into a temporary table of
+    this transaction and joined once; on SQLite they go in bounded statements.
+    """
+    keys = keys.select(["partner_id", "event_id"]).cast(_KEYS)
+    if uow.is_postgres:
+        return _seen_of_keys_pg(uow, keys, day_from)
     found: list[pa.Table] = []
     cursor = uow.dbapi_connection().cursor()
-    step = KEYS_PER_STATEMENT_PG if uow.is_postgres else KEYS_PER_STATEMENT_SQLITE
+    step = KEYS_PER_STATEMENT_SQLITE
     for start in range(0, keys.num_rows, step):
-        p = partners.slice(start, step).to_pylist()
-        e = events.slice(start, step).to_pylist()
-        if uow.is_postgres:
-            cursor.execute(
-                "SELECT partner_id, event_id, digest FROM behaviour_events_seen"
-                " WHERE day >= %s AND (partner_id, event_id) IN"
-                " (SELECT * FROM unnest(%s::text[], %s::text[]))",
-                (day_from, p, e),
-            )
-        else:
-            values = ", ".join(["(?, ?)"] * len(p))
-            flat = [v for pair in zip(p, e, strict=True) for v in pair]
-            cursor.execute(
-                "SELECT partner_id, event_id, digest FROM behaviour_events_seen"
-                f" WHERE day >= ? AND (partner_id, event_id) IN (VALUES {values})",
-                (day_from, *flat),
-            )
-        rows = cursor.fetchall()
-        if rows:
-            columns = [[str(row[i]) for row in rows] for i in range(len(SEEN.names))]
-            found.append(pa.table(dict(zip(SEEN.names, columns, strict=True)), schema=SEEN))
+        part = keys.slice(start, step)
+        p, e = part.column(0).to_pylist(), part.column(1).to_pylist()
+        values = ", ".join(["(?, ?)"] * len(p))
+        flat = [v for pair in zip(p, e, strict=True) for v in pair]
+        cursor.execute(
+            "SELECT partner_id, event_id, digest FROM behaviour_events_seen"
+            f" WHERE day >= ? AND (partner_id, event_id) IN (VALUES {values})",
+            (day_from, *flat),
+        )
+        found.append(_seen_table(cursor.fetchall()))
     cursor.close()
     return pa.concat_tables(found) if found else SEEN.empty_table()
+
+
+def _seen_of_keys_pg(uow: UnitOfWork, keys: pa.Table, day_from: str) -> pa.Table:
+    cursor = uow.dbapi_connection().cursor()
+    try:
+        # Dropped at the end; one left by a failed call on this session goes first.
+        cursor.execute("DROP TABLE IF EXISTS pctrade_file_keys")
+        cursor.execute("CREATE TEMPORARY TABLE pctrade_file_keys (partner_id TEXT, event_id TEXT)")
+        append_table(uow, "pctrade_file_keys", keys)
+        cursor.execute("ANALYZE pctrade_file_keys")  # so the join is planned by size
+        cursor.execute(
+            "SELECT s.partner_id, s.event_id, s.digest FROM behaviour_events_seen s"
+            " WHERE s.day >= %s AND EXISTS (SELECT 1 FROM pctrade_file_keys k"
+            " WHERE k.partner_id = s.partner_id AND k.event_id = s.event_id)",
+            (day_from,),
+        )
+        found = _seen_table(cursor.fetchall())
+        cursor.execute("DROP TABLE pctrade_file_keys")
+        return found
+    finally:
+        cursor.close()
+
+
+def _seen_table(rows: Sequence[Sequence[Any]]) -> pa.Table:
+    columns = [[str(row[i]) for row in rows] for i in range(len(SEEN.names))]
+    return pa.table(dict(zip(SEEN.names, columns, strict=True)), schema=SEEN)
 
 
 def seen_of(uow: UnitOfWork, partner_id: str, event_ids: Sequence[str]) -> dict[str, str]:
