@@ -73,6 +73,7 @@ BEHAVIOURS = pa.schema(
         pa.field("behaviour_no", pa.int64()),
         pa.field("behaviour", pa.string()),
         pa.field("family", pa.string()),
+        pa.field("family_no", pa.int64()),
         pa.field("methodology", pa.string()),
         pa.field("rank_in_family", pa.int64()),
         pa.field("base_unit", pa.string()),
@@ -100,6 +101,7 @@ def behaviours_table(catalogue: Catalogue) -> pa.Table:
         {
             "behaviour": b.id,
             "family": m.family,
+            "family_no": family_no,
             "methodology": m.key,
             "rank_in_family": rank,
             "base_unit": b.base_unit,
@@ -111,7 +113,7 @@ def behaviours_table(catalogue: Catalogue) -> pa.Table:
             "cap_day_g": m.cap_day_g,
             "cap_year_g": m.cap_year_g,
         }
-        for m in catalogue.methodologies
+        for family_no, m in enumerate(catalogue.methodologies)
         for rank, b in enumerate(sorted(m.behaviours, key=lambda b: b.id), start=1)
     ]
     for number, row in enumerate(rows):
@@ -279,7 +281,7 @@ _REASON = f"""
 # the hot path makes one join on the pair instead of two on strings.
 _UNIT_RULES = """
 SELECT u.behaviour, u.unit, u.multiplier, u.max_quantity, b.behaviour_no, b.family,
-  b.rank_in_family, b.trip, b.factor_ug, b.rate_min_per_h, b.rate_max_per_h,
+  b.family_no, b.rank_in_family, b.trip, b.factor_ug, b.rate_min_per_h, b.rate_max_per_h,
   b.requires_evidence
 FROM units u JOIN behaviours b ON u.behaviour = b.behaviour
 """
@@ -319,14 +321,15 @@ def _judged(source: str) -> str:
     that need one.
     """
     return f"""
-SELECT {_PLAIN_EVENT_COLS}, behaviour_no, family, rank_in_family, trip, quantity_base,
+SELECT {_PLAIN_EVENT_COLS}, behaviour_no, family, family_no, rank_in_family, trip, quantity_base,
   quantity_base * factor_ug AS avoided_ug,
   (rate_max_per_h IS NOT NULL AND quantity_base * {MS_PER_HOUR} > rate_max_per_h * duration_ms)
   OR (rate_min_per_h IS NOT NULL AND quantity_base * {MS_PER_HOUR} < rate_min_per_h * duration_ms)
     AS odd_rate,
   ok, max_quantity, seen_reason, dup_reason
 FROM (
-  SELECT {_EVENT_COLS}, c.behaviour_no, c.family, c.rank_in_family, c.trip, c.factor_ug,
+  SELECT {_EVENT_COLS}, c.behaviour_no, c.family, c.family_no, c.rank_in_family, c.trip,
+    c.factor_ug,
     c.rate_min_per_h, c.rate_max_per_h, c.max_quantity, v.seen_reason, v.dup_reason,
     LEAST(GREATEST(e.quantity, 0), c.max_quantity) * c.multiplier AS quantity_base,
     LEAST(
@@ -347,7 +350,7 @@ _JUDGED = _judged("events e")
 # and accepted ones whose average rate is implausible (held). Only these rows
 # are joined to their behaviour by name and given a reason string.
 _FLAGGED = f"""
-SELECT {_PLAIN_EVENT_COLS}, family, rank_in_family, quantity_base, avoided_ug,
+SELECT {_PLAIN_EVENT_COLS}, family, family_no, rank_in_family, quantity_base, avoided_ug,
   COALESCE(reason, '{Hold.IMPLAUSIBLE_SPEED}') AS reason, ok AS held
 FROM (
   SELECT j.*, CASE WHEN j.ok THEN NULL ELSE {_REASON} END AS reason
@@ -384,7 +387,8 @@ WHERE start_ms < previous_end_ms
 """
 
 _OVERLAPS = f"""
-SELECT {_PLAIN_EVENT_COLS}, family, rank_in_family, quantity_base, avoided_ug, odd_rate
+SELECT {_PLAIN_EVENT_COLS}, family, family_no, rank_in_family, quantity_base, avoided_ug,
+  odd_rate
 FROM (
   SELECT c.*,
     MAX(c.end_ms) OVER (PARTITION BY c.person_id ORDER BY c.start_ms, c.end_ms, c.row_no
@@ -399,10 +403,11 @@ WHERE COALESCE(latest_earlier_end_ms, start_ms) > start_ms
 """
 
 _HOLDS = f"""
-SELECT {_PLAIN_EVENT_COLS}, family, rank_in_family, quantity_base, avoided_ug, reason
+SELECT {_PLAIN_EVENT_COLS}, family, family_no, rank_in_family, quantity_base, avoided_ug,
+  reason
 FROM flagged WHERE held
 UNION ALL
-SELECT {_PLAIN_EVENT_COLS}, family, rank_in_family, quantity_base, avoided_ug,
+SELECT {_PLAIN_EVENT_COLS}, family, family_no, rank_in_family, quantity_base, avoided_ug,
   '{Hold.OVERLAPPING_TRIP}'
 FROM overlap_trips WHERE NOT odd_rate
 """
@@ -448,50 +453,44 @@ WHERE e.ok AND h.row_no IS NULL
 """
 
 
-def _tallies(source: str, ranks: int) -> str:
-    """One row per (person, family) of `source`, each behaviour's tallies side by side.
+def _tallies(ranks: int) -> str:
+    """One row per (person, family) with credit, each behaviour's tallies side by side.
 
     Caps are filled in behaviour-rank order; laying a family's behaviours out
     as columns turns the greedy fill into plain column arithmetic, so no
-    window (and no sort) is needed.
+    window (and no sort) is needed. The credited tallies are the accepted
+    events' (sign +1) minus the few held ones' (sign -1), in one aggregation
+    straight off the file and keyed by integers: no stored list of credited
+    events and no join of two tallies. Held events are a subset of the
+    accepted ones, so subtracting is exact, and a sum over no events of a rank
+    stays NULL as before.
     """
     tallies = []
     for k in range(1, ranks + 1):
-        only = f"FILTER (WHERE s.rank_in_family = {k})"
+        only = f"CASE WHEN rank_in_family = {k} THEN"
         tallies.append(
-            f"CAST(COUNT(*) {only} AS BIGINT) AS n_{k}, "
-            f"CAST(SUM(s.quantity_base) {only} AS BIGINT) AS q_{k}, "
-            f"CAST(COALESCE(SUM(s.avoided_ug) {only}, 0) AS BIGINT) AS a_{k}"
+            f"CAST(COALESCE(SUM({only} sign END), 0) AS BIGINT) AS n_{k}, "
+            f"CAST(SUM({only} sign * quantity_base END) AS BIGINT) AS q_{k}, "
+            f"CAST(COALESCE(SUM({only} sign * avoided_ug END), 0) AS BIGINT) AS a_{k}"
         )
-    return (
-        f"SELECT s.person_id, s.family, {', '.join(tallies)} FROM {source} "
-        "GROUP BY s.person_id, s.family"
-    )
+    return f"""
+SELECT person_id, family_no, {", ".join(tallies)}
+FROM (
+  SELECT s.person_id, s.family_no, s.rank_in_family, 1 AS sign, s.quantity_base, s.avoided_ug
+  FROM judged s LEFT JOIN anomalous x ON s.partner_id = x.partner_id
+  WHERE s.ok AND x.partner_id IS NULL
+  UNION ALL
+  SELECT s.person_id, s.family_no, s.rank_in_family, -1 AS sign, s.quantity_base, s.avoided_ug
+  FROM holds s LEFT JOIN anomalous x ON s.partner_id = x.partner_id
+  WHERE x.partner_id IS NULL
+) signed
+GROUP BY person_id, family_no"""
 
 
-# The credited tallies are the accepted events' tallies minus those of the
-# (few) held ones: one aggregation straight off the file, never a stored list
-# of credited events. Subtracting is exact.
-_ACCEPTED = """judged s
-LEFT JOIN anomalous x ON s.partner_id = x.partner_id
-WHERE s.ok AND x.partner_id IS NULL"""
-
-_HELD_ONLY = """holds s
-LEFT JOIN anomalous x ON s.partner_id = x.partner_id
-WHERE x.partner_id IS NULL"""
-
-
-def _per_family(ranks: int) -> str:
-    columns = [
-        f"t.{c}_{k} - COALESCE(h.{c}_{k}, 0) AS {c}_{k}"
-        for k in range(1, ranks + 1)
-        for c in ("n", "q", "a")
-    ]
-    return (
-        f"SELECT t.person_id, t.family, {', '.join(columns)} "
-        "FROM accepted_tallies t LEFT JOIN held_tallies h "
-        "ON t.person_id = h.person_id AND t.family = h.family"
-    )
+# One row per family with its number and caps (from the small behaviours table).
+_FAMILY_CAPS = """
+SELECT DISTINCT family_no, family, cap_day_g, cap_year_g FROM behaviours
+"""
 
 
 def _before(prefix: str, k: int) -> str:
@@ -507,8 +506,8 @@ def _day_capped(ranks: int) -> str:
     return (
         f"SELECT p.*, {', '.join(columns)}, "
         "GREATEST(f.cap_year_g - COALESCE(y.credited_g, 0), 0) AS year_room_g "
-        "FROM per_family p JOIN families f ON p.family = f.family "
-        "LEFT JOIN ytd y ON p.person_id = y.person_id AND p.family = y.family"
+        "FROM per_family p JOIN family_caps f ON p.family_no = f.family_no "
+        "LEFT JOIN ytd y ON p.person_id = y.person_id AND f.family = y.family"
     )
 
 
@@ -548,7 +547,7 @@ SELECT DATE '{{day}}' AS day, person_id, behaviour_no,
        WHEN d < a THEN '{CapFlag.OVER_DAILY_CAP}' END AS cap_flag
 FROM (
   SELECT y.person_id, b.behaviour_no, b.factor_ug, {picked}
-  FROM year_capped y JOIN behaviours b ON y.family = b.family
+  FROM year_capped y JOIN behaviours b ON y.family_no = b.family_no
 ) unfolded
 WHERE n > 0"""
 
@@ -598,9 +597,8 @@ def steps(ranks: int) -> tuple[Step, ...]:
         Step("partners", _PARTNERS, materialise=True),
         Step("anomalous", _ANOMALOUS),
         Step("anomaly_holds", _ANOMALY_HOLDS),
-        Step("accepted_tallies", _tallies(_ACCEPTED, ranks)),
-        Step("held_tallies", _tallies(_HELD_ONLY, ranks)),
-        Step("per_family", _per_family(ranks)),
+        Step("family_caps", _FAMILY_CAPS, materialise=True),
+        Step("per_family", _tallies(ranks)),
         Step("day_capped", _day_capped(ranks)),
         Step("floored", _floored(ranks)),
         Step("year_capped", _year_capped(ranks)),
