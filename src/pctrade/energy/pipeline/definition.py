@@ -369,13 +369,17 @@ FROM (
 # nobody is missed. The superset leaves out the copies dedupe rejects (from the
 # small `verdicts`): a resubmitted copy always "overlaps" its original, and
 # keeping copies would flag several times as many people as really overlap.
-# The exact rule, with its running maximum, then judges the few people found,
-# and only their events.
+# People are partitioned by a hash of their id, which is cheaper to sort and
+# join than the string: the argument holds for any partition that contains a
+# person's trips, so flagging the whole partition (its hash) misses nobody,
+# and a collision only brings another person to the exact rule. That rule,
+# with its running maximum, then judges the few people found, and only their
+# events.
 _OVERLAP_PEOPLE = """
-SELECT DISTINCT person_id
+SELECT DISTINCT person_key
 FROM (
-  SELECT e.person_id, e.start_ms,
-    LAG(e.end_ms) OVER (PARTITION BY e.person_id ORDER BY e.start_ms, e.end_ms)
+  SELECT hash(e.person_id) AS person_key, e.start_ms,
+    LAG(e.end_ms) OVER (PARTITION BY hash(e.person_id) ORDER BY e.start_ms, e.end_ms)
       AS previous_end_ms
   FROM events e
   JOIN behaviours b ON e.behaviour = b.behaviour
@@ -395,7 +399,7 @@ FROM (
       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS latest_earlier_end_ms,
     LEAD(c.start_ms) OVER (PARTITION BY c.person_id ORDER BY c.start_ms, c.end_ms, c.row_no)
       AS next_start_ms
-  FROM ({_judged("events e JOIN overlap_people p ON e.person_id = p.person_id")}) c
+  FROM ({_judged("events e JOIN overlap_people p ON hash(e.person_id) = p.person_key")}) c
   WHERE c.ok AND c.trip
 ) trips
 WHERE COALESCE(latest_earlier_end_ms, start_ms) > start_ms
