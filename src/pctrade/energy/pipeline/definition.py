@@ -390,6 +390,12 @@ FROM (
 WHERE start_ms < previous_end_ms
 """
 
+# The flagged people's events, stored: judging them from the file would let a
+# planner join the few people last, after judging every trip of the day.
+_OVERLAP_EVENTS = """
+SELECT e.* FROM events e JOIN overlap_people p ON hash(e.person_id) = p.person_key
+"""
+
 _OVERLAPS = f"""
 SELECT {_PLAIN_EVENT_COLS}, family, family_no, rank_in_family, quantity_base, avoided_ug,
   odd_rate
@@ -399,7 +405,7 @@ FROM (
       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS latest_earlier_end_ms,
     LEAD(c.start_ms) OVER (PARTITION BY c.person_id ORDER BY c.start_ms, c.end_ms, c.row_no)
       AS next_start_ms
-  FROM ({_judged("events e JOIN overlap_people p ON hash(e.person_id) = p.person_key")}) c
+  FROM ({_judged("overlap_events e")}) c
   WHERE c.ok AND c.trip
 ) trips
 WHERE COALESCE(latest_earlier_end_ms, start_ms) > start_ms
@@ -596,6 +602,7 @@ def steps(ranks: int) -> tuple[Step, ...]:
         Step("judged", _JUDGED),
         Step("flagged", _FLAGGED, materialise=True),
         Step("overlap_people", _OVERLAP_PEOPLE, materialise=True),
+        Step("overlap_events", _OVERLAP_EVENTS, materialise=True),
         Step("overlap_trips", _OVERLAPS, materialise=True),
         Step("holds", _HOLDS, materialise=True),
         Step("partners", _PARTNERS, materialise=True),
