@@ -1,17 +1,24 @@
 """Benchmark the daily quantification pipeline against a bare DuckDB baseline.
 
     .venv/bin/python bench/behaviour.py            # 1,000,000 people, ~21 M events
-    .venv/bin/python bench/behaviour.py --quick    # 50,000 people, ~1 M events
+    .venv/bin/python bench/behaviour.py --quick    # 20,000 people, ~0.4 M events
 
 Prints one JSON line per figure: {"bench", "metric", "value", "unit",
 "baseline", "ratio"}. The baseline runs in the same command on the same
 Parquet file: `GROUP BY person, behaviour` of quantity x factor (joined to
 the factor table), returned as Arrow like the pipeline's outputs. The full
 quantification adds import/schema check, validation, deduplication,
-plausibility and overlap holds, caps and exact rounding. "End to end" is
-import + quantification + writing the energy, rejected and held tables to
-Parquet for the bulk posting step; posting into the registry itself is not
-included (the registry API is issue 3).
+plausibility and overlap holds, caps and exact rounding.
+
+Both file orders are measured: the generated file is sorted by person, which
+flatters every rate, so a person-shuffled copy is written in the same run.
+For each order, baseline and pipeline rounds alternate (baseline, pipeline,
+baseline, pipeline, ...) so that a change of load on a shared machine hits
+both; the minimum and the median of each are reported, with the ratio of the
+pipeline's rate to the baseline's. CPU-seconds are the process's user + system
+time (`getrusage`, which counts DuckDB's threads) over a round. "End to end" is
+quantification + writing the energy, rejected and held tables to Parquet for
+the bulk posting step.
 """
 
 from __future__ import annotations
@@ -19,9 +26,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TypeVar
@@ -52,13 +62,28 @@ def emit(
     print(json.dumps(line), flush=True)
 
 
-def timed(action: Callable[[], _T]) -> tuple[_T, float]:
+@dataclass(frozen=True, slots=True)
+class Round:
+    """One timed run: wall seconds and the process's CPU-seconds (all threads)."""
+
+    wall_s: float
+    cpu_s: float
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(action: Callable[[], _T]) -> tuple[_T, Round]:
+    cpu_before = _cpu_s()
     started = time.perf_counter()
     result = action()
-    return result, time.perf_counter() - started
+    wall_s = time.perf_counter() - started
+    return result, Round(wall_s, _cpu_s() - cpu_before)
 
 
-def baseline_seconds(path: Path) -> float:
+def baseline_groupby(path: Path) -> None:
     """The bare group-by the issue names as the yardstick."""
     con = duckdb.connect(":memory:")
     try:
@@ -69,8 +94,25 @@ def baseline_seconds(path: Path) -> float:
             f"FROM read_parquet('{path}') e JOIN behaviours b ON e.behaviour = b.behaviour "
             "GROUP BY e.person_id, e.behaviour"
         )
-        _, elapsed_s = timed(lambda: con.sql(query).to_arrow_table())
-        return elapsed_s
+        con.sql(query).to_arrow_table()
+    finally:
+        con.close()
+
+
+def quantify(path: Path) -> QuantifyResult:
+    return quantify_file(path, DAY, as_of_ms=synthetic_as_of_ms(DAY), with_events=False)
+
+
+def shuffle_people(path: Path, shuffled: Path) -> None:
+    """A copy of the day in a fixed pseudo-random row order (people interleaved)."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.execute(
+            "COPY (SELECT * EXCLUDE (file_row_number) "
+            f"FROM read_parquet('{path}', file_row_number = true) "
+            f"ORDER BY hash(file_row_number)) TO '{shuffled}' (FORMAT parquet)"
+        )
     finally:
         con.close()
 
@@ -81,40 +123,51 @@ def write_outputs(result: QuantifyResult, out_dir: Path) -> None:
     pq.write_table(result.held, out_dir / "held.parquet")
 
 
-def run_duckdb(path: Path, events: int, work: Path) -> float:
-    as_of = synthetic_as_of_ms(DAY)
-    base_s = baseline_seconds(path)
-    base_rate = events / base_s
-    emit("baseline_groupby_events_per_s", base_rate, "events/s")
-    result, quantify_s = timed(lambda: quantify_file(path, DAY, as_of_ms=as_of, with_events=False))
-    rate = events / quantify_s
-    emit("quantify_events_per_s", rate, "events/s", base_rate, rate / base_rate)
-    emit("quantify_duckdb_s", quantify_s, "s")
-    _, write_s = timed(lambda: write_outputs(result, work))
-    emit("end_to_end_day_s", quantify_s + write_s, "s")
-    emit("energy_rows", result.energy.num_rows, "rows")
-    emit("rejected_events", result.rejected.num_rows, "events")
-    emit("held_events", result.held.num_rows, "events")
-    return rate
+def run_duckdb(order: str, path: Path, events: int, rounds: int, work: Path) -> float:
+    """Interleaved baseline and pipeline rounds on one file; returns the pipeline's best rate."""
+    base: list[Round] = []
+    runs: list[Round] = []
+    result: QuantifyResult | None = None
+    for _ in range(rounds):
+        base.append(timed(lambda: baseline_groupby(path))[1])
+        result, taken = timed(lambda: quantify(path))
+        runs.append(taken)
+    assert result is not None
+    for stat, pick in (("min", min), ("median", statistics.median)):
+        base_rate = events / pick(r.wall_s for r in base)
+        rate = events / pick(r.wall_s for r in runs)
+        emit(f"{order}_baseline_groupby_events_per_s_{stat}", base_rate, "events/s")
+        emit(f"{order}_quantify_events_per_s_{stat}", rate, "events/s", base_rate, rate / base_rate)
+    base_cpu = statistics.median(r.cpu_s for r in base)
+    cpu = statistics.median(r.cpu_s for r in runs)
+    emit(f"{order}_quantify_cpu_s_median", cpu, "CPU-s", base_cpu, cpu / base_cpu)
+    emit(f"{order}_quantify_duckdb_s_min", min(r.wall_s for r in runs), "s")
+    _, written = timed(lambda: write_outputs(result, work))
+    emit(f"{order}_end_to_end_day_s", min(r.wall_s for r in runs) + written.wall_s, "s")
+    emit(f"{order}_energy_rows", result.energy.num_rows, "rows")
+    emit(f"{order}_rejected_events", result.rejected.num_rows, "events")
+    emit(f"{order}_held_events", result.held.num_rows, "events")
+    emit(f"{order}_loadavg_1m", os.getloadavg()[0], "runnable tasks")
+    return events / min(r.wall_s for r in runs)
 
 
 def run_spark(path: Path, events: int, duckdb_rate: float, memory: str, quick: bool) -> None:
     from pctrade.energy.pipeline.spark_engine import local_session
 
     cores = os.cpu_count() or 2
-    session, start_s = timed(lambda: local_session(cores, memory, small_data=quick))
+    session, start = timed(lambda: local_session(cores, memory, small_data=quick))
     session.sparkContext.setLogLevel("ERROR")
-    emit("spark_session_start_s", start_s, "s")
+    emit("spark_session_start_s", start.wall_s, "s")
     as_of = synthetic_as_of_ms(DAY)
     try:
-        _, spark_s = timed(
+        _, spark = timed(
             lambda: quantify_file(
                 path, DAY, "spark", as_of_ms=as_of, spark=session, with_events=False
             )
         )
     finally:
         session.stop()
-    rate = events / spark_s
+    rate = events / spark.wall_s
     emit("quantify_spark_local_events_per_s", rate, "events/s", duckdb_rate, rate / duckdb_rate)
 
 
@@ -123,22 +176,28 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="20,000 people; under a minute")
     parser.add_argument("--people", type=int, default=None)
     parser.add_argument("--data", type=Path, default=None, help="reuse or create this file")
+    parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds per order")
     parser.add_argument("--no-spark", action="store_true")
     parser.add_argument("--no-post", action="store_true", help="skip posting into registries")
     parser.add_argument("--spark-memory", default="6g")
     args = parser.parse_args()
     people = args.people or (20_000 if args.quick else 1_000_000)
+    rounds = args.rounds or (2 if args.quick else 3)
     with tempfile.TemporaryDirectory(prefix="pctrade-bench-") as tmp:
         work = Path(tmp)
         path = args.data or work / f"day_{people}.parquet"
         if path.exists():
             events = pq.read_metadata(path).num_rows
         else:
-            events, gen_s = timed(lambda: generate_day(path, DAY, people))
-            emit("generate_events_per_s", events / gen_s, "events/s")
+            events, generated = timed(lambda: generate_day(path, DAY, people))
+            emit("generate_events_per_s", events / generated.wall_s, "events/s")
+        shuffled = work / "day_shuffled.parquet"
+        shuffle_people(path, shuffled)
         emit("events", events, "events")
         emit("loadavg_1m", os.getloadavg()[0], "runnable tasks")
-        rate = run_duckdb(path, events, work)
+        rate = run_duckdb("sorted", path, events, rounds, work)
+        run_duckdb("shuffled", shuffled, events, rounds, work)
+        # The end-to-end posting section (SQLite and PostgreSQL) is called here.
         if not args.no_spark:
             run_spark(path, events, rate, args.spark_memory, args.quick)
         if not args.no_post:  # the day end to end into SQLite and PostgreSQL

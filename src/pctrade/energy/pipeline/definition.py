@@ -25,7 +25,7 @@ step is a `Step`; an engine runs the steps in order, then reads the outputs
 (see `plan`). `hash` differs between the engines, but it only nominates
 duplicate candidates, which are then compared exactly, so results do not.
 
-Cost: the file is read a few times through the `classified` view, and only
+Cost: the file is read a few times through the `judged` view, and only
 small relations are stored (duplicates, rejected and held events, per-person
 tallies); the accepted majority is never materialised event by event.
 
@@ -73,6 +73,7 @@ BEHAVIOURS = pa.schema(
         pa.field("behaviour_no", pa.int64()),
         pa.field("behaviour", pa.string()),
         pa.field("family", pa.string()),
+        pa.field("family_no", pa.int64()),
         pa.field("methodology", pa.string()),
         pa.field("rank_in_family", pa.int64()),
         pa.field("base_unit", pa.string()),
@@ -100,6 +101,7 @@ def behaviours_table(catalogue: Catalogue) -> pa.Table:
         {
             "behaviour": b.id,
             "family": m.family,
+            "family_no": family_no,
             "methodology": m.key,
             "rank_in_family": rank,
             "base_unit": b.base_unit,
@@ -111,7 +113,7 @@ def behaviours_table(catalogue: Catalogue) -> pa.Table:
             "cap_day_g": m.cap_day_g,
             "cap_year_g": m.cap_year_g,
         }
-        for m in catalogue.methodologies
+        for family_no, m in enumerate(catalogue.methodologies)
         for rank, b in enumerate(sorted(m.behaviours, key=lambda b: b.id), start=1)
     ]
     for number, row in enumerate(rows):
@@ -249,113 +251,173 @@ FROM (
 GROUP BY row_no
 """
 
+# The few rows that are not simply credited get their reason here, in rule
+# order; the accepted majority never builds a string (see `_ACCEPTABLE`). `j`
+# is a judged row (its unit's columns are NULL when the pair (behaviour, unit)
+# is unknown) and `b` its behaviour, looked up by name alone.
 _REASON = f"""
   CASE
-    WHEN e.partner_id IS NULL OR e.partner_id = '' OR e.event_id IS NULL OR e.event_id = ''
-      OR e.person_id IS NULL OR e.person_id = '' OR e.behaviour IS NULL OR e.behaviour = ''
-      OR e.unit IS NULL OR e.unit = '' OR e.start_ms IS NULL OR e.end_ms IS NULL
-      OR e.quantity IS NULL THEN '{Rejection.MISSING_FIELD}'
-    WHEN v.seen_reason IS NOT NULL THEN v.seen_reason
+    WHEN j.partner_id IS NULL OR j.partner_id = '' OR j.event_id IS NULL OR j.event_id = ''
+      OR j.person_id IS NULL OR j.person_id = '' OR j.behaviour IS NULL OR j.behaviour = ''
+      OR j.unit IS NULL OR j.unit = '' OR j.start_ms IS NULL OR j.end_ms IS NULL
+      OR j.quantity IS NULL THEN '{Rejection.MISSING_FIELD}'
+    WHEN j.seen_reason IS NOT NULL THEN j.seen_reason
     WHEN b.behaviour IS NULL THEN '{Rejection.UNKNOWN_BEHAVIOUR}'
-    WHEN b.requires_evidence AND (e.evidence_ref IS NULL OR e.evidence_ref = '')
+    WHEN b.requires_evidence AND (j.evidence_ref IS NULL OR j.evidence_ref = '')
       THEN '{Rejection.MISSING_EVIDENCE}'
-    WHEN u.unit IS NULL THEN '{Rejection.UNKNOWN_UNIT}'
-    WHEN e.quantity <= 0 THEN '{Rejection.NON_POSITIVE_QUANTITY}'
-    WHEN e.quantity > u.max_quantity THEN '{Rejection.QUANTITY_ABOVE_MAX}'
-    WHEN e.end_ms < e.start_ms THEN '{Rejection.END_BEFORE_START}'
-    WHEN e.start_ms < {{day_start_ms}} OR e.start_ms >= {{day_end_ms}}
+    WHEN j.max_quantity IS NULL THEN '{Rejection.UNKNOWN_UNIT}'
+    WHEN j.quantity <= 0 THEN '{Rejection.NON_POSITIVE_QUANTITY}'
+    WHEN j.quantity > j.max_quantity THEN '{Rejection.QUANTITY_ABOVE_MAX}'
+    WHEN j.end_ms < j.start_ms THEN '{Rejection.END_BEFORE_START}'
+    WHEN j.start_ms < {{day_start_ms}} OR j.start_ms >= {{day_end_ms}}
       THEN '{Rejection.NOT_ON_DAY}'
-    WHEN e.end_ms - e.start_ms > {MS_PER_DAY} THEN '{Rejection.DURATION_TOO_LONG}'
-    WHEN e.end_ms > {{as_of_ms}} THEN '{Rejection.FUTURE_TIMESTAMP}'
-    WHEN v.dup_reason IS NOT NULL THEN v.dup_reason
+    WHEN j.end_ms - j.start_ms > {MS_PER_DAY} THEN '{Rejection.DURATION_TOO_LONG}'
+    WHEN j.end_ms > {{as_of_ms}} THEN '{Rejection.FUTURE_TIMESTAMP}'
+    WHEN j.dup_reason IS NOT NULL THEN j.dup_reason
     WHEN {{day_credited}} THEN '{Rejection.DAY_ALREADY_CREDITED}'
   END"""
+
+# One row per accepted (behaviour, unit) pair with everything judging needs:
+# the hot path makes one join on the pair instead of two on strings.
+_UNIT_RULES = """
+SELECT u.behaviour, u.unit, u.multiplier, u.max_quantity, b.behaviour_no, b.family,
+  b.family_no, b.rank_in_family, b.trip, b.factor_ug, b.rate_min_per_h, b.rate_max_per_h,
+  b.requires_evidence
+FROM units u JOIN behaviours b ON u.behaviour = b.behaviour
+"""
+
+# Exactly "no rule in `_REASON` applies", as one boolean: an unknown pair
+# (NULL unit columns) covers both unknown behaviour and unknown unit, and any
+# NULL field makes the conjunction NULL or FALSE, hence the COALESCE. The
+# duration test uses the start clamped into the day, so it cannot overflow
+# whatever the inputs (it only decides when the start lies in the day, where
+# the clamp changes nothing).
+_ACCEPTABLE = f"""COALESCE(
+    e.partner_id <> '' AND e.event_id <> '' AND e.person_id <> '' AND e.behaviour <> ''
+    AND e.unit <> '' AND e.start_ms IS NOT NULL AND e.end_ms IS NOT NULL
+    AND e.quantity IS NOT NULL
+    AND v.seen_reason IS NULL AND v.dup_reason IS NULL
+    AND c.max_quantity IS NOT NULL
+    AND NOT (c.requires_evidence AND (e.evidence_ref IS NULL OR e.evidence_ref = ''))
+    AND e.quantity > 0 AND e.quantity <= c.max_quantity AND e.end_ms >= e.start_ms
+    AND e.start_ms >= {{day_start_ms}} AND e.start_ms < {{day_end_ms}}
+    AND e.end_ms <= LEAST(GREATEST(e.start_ms, {{day_start_ms}}), {{day_end_ms}}) + {MS_PER_DAY}
+    AND e.end_ms <= {{as_of_ms}}
+    AND NOT {{day_credited}},
+    FALSE)"""
 
 
 # `quantity_base` and `duration_ms` are clamped into the ranges an accepted
 # event can have, so that no product below can overflow 64 bits even when an
-# engine evaluates a filter before `reason IS NULL` (Spark may reorder
-# predicates). For accepted events the clamps change nothing. This is a view,
-# not a table: re-reading the file for each use costs less than storing 20 M
-# rows, and each use keeps only the few rows or the aggregate it needs.
-def _classified(source: str) -> str:
-    """Judge each event of `source` (the file, or a subset of it aliased `e`)."""
+# engine evaluates a filter before `ok` (Spark may reorder predicates). For
+# accepted events the clamps change nothing. This is a view, not a table:
+# re-reading the file for each use costs less than storing 20 M rows, and each
+# use keeps only the few rows or the aggregate it needs.
+def _judged(source: str) -> str:
+    """Judge each event of `source` (the file, or a subset of it aliased `e`).
+
+    `ok`: accepted (no rejection applies); `odd_rate`: its average rate is
+    implausible. Rejection reasons are left to `flagged`, for the few rows
+    that need one.
+    """
     return f"""
-SELECT {_PLAIN_EVENT_COLS}, family, rank_in_family, trip, quantity_base,
+SELECT {_PLAIN_EVENT_COLS}, behaviour_no, family, family_no, rank_in_family, trip, quantity_base,
   quantity_base * factor_ug AS avoided_ug,
   (rate_max_per_h IS NOT NULL AND quantity_base * {MS_PER_HOUR} > rate_max_per_h * duration_ms)
   OR (rate_min_per_h IS NOT NULL AND quantity_base * {MS_PER_HOUR} < rate_min_per_h * duration_ms)
     AS odd_rate,
-  reason
+  ok, max_quantity, seen_reason, dup_reason
 FROM (
-  SELECT {_EVENT_COLS}, b.family, b.rank_in_family, b.trip, b.factor_ug,
-    b.rate_min_per_h, b.rate_max_per_h,
-    LEAST(GREATEST(e.quantity, 0), u.max_quantity) * u.multiplier AS quantity_base,
+  SELECT {_EVENT_COLS}, c.behaviour_no, c.family, c.family_no, c.rank_in_family, c.trip,
+    c.factor_ug,
+    c.rate_min_per_h, c.rate_max_per_h, c.max_quantity, v.seen_reason, v.dup_reason,
+    LEAST(GREATEST(e.quantity, 0), c.max_quantity) * c.multiplier AS quantity_base,
     LEAST(
       LEAST(GREATEST(e.end_ms, {{day_start_ms}}), {{day_end_ms}} + {MS_PER_DAY})
         - LEAST(GREATEST(e.start_ms, {{day_start_ms}}), {{day_end_ms}}),
       {MS_PER_DAY}) AS duration_ms,
-    {_REASON} AS reason
+    {_ACCEPTABLE} AS ok
   FROM {source}
-  LEFT JOIN behaviours b ON e.behaviour = b.behaviour
-  LEFT JOIN units u ON e.behaviour = u.behaviour AND e.unit = u.unit
+  LEFT JOIN unit_rules c ON e.behaviour = c.behaviour AND e.unit = c.unit
   LEFT JOIN verdicts v ON e.row_no = v.row_no
-) judged
+) judging
 """
 
 
-_CLASSIFIED = _classified("events e")
+_JUDGED = _judged("events e")
 
 # Everything that is not simply credited, except overlaps: rejected events,
-# and accepted ones whose average rate is implausible (held).
+# and accepted ones whose average rate is implausible (held). Only these rows
+# are joined to their behaviour by name and given a reason string.
 _FLAGGED = f"""
-SELECT {_PLAIN_EVENT_COLS}, family, rank_in_family, quantity_base, avoided_ug,
-  COALESCE(reason, '{Hold.IMPLAUSIBLE_SPEED}') AS reason, reason IS NULL AS held
-FROM classified
-WHERE reason IS NOT NULL OR odd_rate
+SELECT {_PLAIN_EVENT_COLS}, family, family_no, rank_in_family, quantity_base, avoided_ug,
+  COALESCE(reason, '{Hold.IMPLAUSIBLE_SPEED}') AS reason, ok AS held
+FROM (
+  SELECT j.*, CASE WHEN j.ok THEN NULL ELSE {_REASON} END AS reason
+  FROM judged j
+  LEFT JOIN behaviours b ON j.behaviour = b.behaviour
+  WHERE NOT j.ok OR j.odd_rate
+) f
 """
 
 # Trips overlap (see `quantify`) only for people with two neighbouring trips,
 # in (start, end) order, where the later starts before the earlier ends: if no
 # neighbours overlap, ends never decrease, so no trip starts before an earlier
-# one ended. The screen runs on every trip event of the file, judged or not:
-# if a person's accepted trips overlap, the trips right after the earlier of
-# the two in the larger set start before it ends too, so nobody is missed, and
-# the file is read without judging each event. The exact rule, with its
-# running maximum, then judges the few people found, and only their events.
+# one ended. The screen runs on a superset of the accepted trips without
+# judging each event: if a person's accepted trips overlap, the trips right
+# after the earlier of the two in the larger set start before it ends too, so
+# nobody is missed. The superset leaves out the copies dedupe rejects (from the
+# small `verdicts`): a resubmitted copy always "overlaps" its original, and
+# keeping copies would flag several times as many people as really overlap.
+# People are partitioned by a hash of their id, which is cheaper to sort and
+# join than the string: the argument holds for any partition that contains a
+# person's trips, so flagging the whole partition (its hash) misses nobody,
+# and a collision only brings another person to the exact rule. That rule,
+# with its running maximum, then judges the few people found, and only their
+# events.
 _OVERLAP_PEOPLE = """
-SELECT DISTINCT person_id
+SELECT DISTINCT person_key
 FROM (
-  SELECT e.person_id, e.start_ms,
-    LAG(e.end_ms) OVER (PARTITION BY e.person_id ORDER BY e.start_ms, e.end_ms)
+  SELECT hash(e.person_id) AS person_key, e.start_ms,
+    LAG(e.end_ms) OVER (PARTITION BY hash(e.person_id) ORDER BY e.start_ms, e.end_ms)
       AS previous_end_ms
   FROM events e
   JOIN behaviours b ON e.behaviour = b.behaviour
+  LEFT JOIN verdicts v ON e.row_no = v.row_no
   WHERE b.trip AND e.start_ms IS NOT NULL AND e.end_ms IS NOT NULL
+    AND v.seen_reason IS NULL AND v.dup_reason IS NULL
 ) trips
 WHERE start_ms < previous_end_ms
 """
 
+# The flagged people's events, stored: judging them from the file would let a
+# planner join the few people last, after judging every trip of the day.
+_OVERLAP_EVENTS = """
+SELECT e.* FROM events e JOIN overlap_people p ON hash(e.person_id) = p.person_key
+"""
+
 _OVERLAPS = f"""
-SELECT {_PLAIN_EVENT_COLS}, family, rank_in_family, quantity_base, avoided_ug, odd_rate
+SELECT {_PLAIN_EVENT_COLS}, family, family_no, rank_in_family, quantity_base, avoided_ug,
+  odd_rate
 FROM (
   SELECT c.*,
     MAX(c.end_ms) OVER (PARTITION BY c.person_id ORDER BY c.start_ms, c.end_ms, c.row_no
       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS latest_earlier_end_ms,
     LEAD(c.start_ms) OVER (PARTITION BY c.person_id ORDER BY c.start_ms, c.end_ms, c.row_no)
       AS next_start_ms
-  FROM ({_classified("events e JOIN overlap_people p ON e.person_id = p.person_id")}) c
-  WHERE c.reason IS NULL AND c.trip
+  FROM ({_judged("overlap_events e")}) c
+  WHERE c.ok AND c.trip
 ) trips
 WHERE COALESCE(latest_earlier_end_ms, start_ms) > start_ms
   OR COALESCE(next_start_ms, end_ms) < end_ms
 """
 
 _HOLDS = f"""
-SELECT {_PLAIN_EVENT_COLS}, family, rank_in_family, quantity_base, avoided_ug, reason
+SELECT {_PLAIN_EVENT_COLS}, family, family_no, rank_in_family, quantity_base, avoided_ug,
+  reason
 FROM flagged WHERE held
 UNION ALL
-SELECT {_PLAIN_EVENT_COLS}, family, rank_in_family, quantity_base, avoided_ug,
+SELECT {_PLAIN_EVENT_COLS}, family, family_no, rank_in_family, quantity_base, avoided_ug,
   '{Hold.OVERLAPPING_TRIP}'
 FROM overlap_trips WHERE NOT odd_rate
 """
@@ -394,57 +456,51 @@ _ANOMALOUS = "SELECT partner_id FROM partners WHERE anomalous"
 _ANOMALY_HOLDS = f"""
 SELECT {_EVENT_COLS}, e.family, e.quantity_base, e.avoided_ug,
   '{Hold.PARTNER_ANOMALY}' AS reason
-FROM classified e
+FROM judged e
 JOIN anomalous x ON e.partner_id = x.partner_id
 LEFT JOIN holds h ON e.row_no = h.row_no
-WHERE e.reason IS NULL AND h.row_no IS NULL
+WHERE e.ok AND h.row_no IS NULL
 """
 
 
-def _tallies(source: str, ranks: int) -> str:
-    """One row per (person, family) of `source`, each behaviour's tallies side by side.
+def _tallies(ranks: int) -> str:
+    """One row per (person, family) with credit, each behaviour's tallies side by side.
 
     Caps are filled in behaviour-rank order; laying a family's behaviours out
     as columns turns the greedy fill into plain column arithmetic, so no
-    window (and no sort) is needed.
+    window (and no sort) is needed. The credited tallies are the accepted
+    events' (sign +1) minus the few held ones' (sign -1), in one aggregation
+    straight off the file and keyed by integers: no stored list of credited
+    events and no join of two tallies. Held events are a subset of the
+    accepted ones, so subtracting is exact, and a sum over no events of a rank
+    stays NULL as before.
     """
     tallies = []
     for k in range(1, ranks + 1):
-        only = f"FILTER (WHERE s.rank_in_family = {k})"
+        only = f"CASE WHEN rank_in_family = {k} THEN"
         tallies.append(
-            f"CAST(COUNT(*) {only} AS BIGINT) AS n_{k}, "
-            f"CAST(SUM(s.quantity_base) {only} AS BIGINT) AS q_{k}, "
-            f"CAST(COALESCE(SUM(s.avoided_ug) {only}, 0) AS BIGINT) AS a_{k}"
+            f"CAST(COALESCE(SUM({only} sign END), 0) AS BIGINT) AS n_{k}, "
+            f"CAST(SUM({only} sign * quantity_base END) AS BIGINT) AS q_{k}, "
+            f"CAST(COALESCE(SUM({only} sign * avoided_ug END), 0) AS BIGINT) AS a_{k}"
         )
-    return (
-        f"SELECT s.person_id, s.family, {', '.join(tallies)} FROM {source} "
-        "GROUP BY s.person_id, s.family"
-    )
+    return f"""
+SELECT person_id, family_no, {", ".join(tallies)}
+FROM (
+  SELECT s.person_id, s.family_no, s.rank_in_family, 1 AS sign, s.quantity_base, s.avoided_ug
+  FROM judged s LEFT JOIN anomalous x ON s.partner_id = x.partner_id
+  WHERE s.ok AND x.partner_id IS NULL
+  UNION ALL
+  SELECT s.person_id, s.family_no, s.rank_in_family, -1 AS sign, s.quantity_base, s.avoided_ug
+  FROM holds s LEFT JOIN anomalous x ON s.partner_id = x.partner_id
+  WHERE x.partner_id IS NULL
+) signed
+GROUP BY person_id, family_no"""
 
 
-# The credited tallies are the accepted events' tallies minus those of the
-# (few) held ones: one aggregation straight off the file, never a stored list
-# of credited events. Subtracting is exact.
-_ACCEPTED = """classified s
-LEFT JOIN anomalous x ON s.partner_id = x.partner_id
-WHERE s.reason IS NULL AND x.partner_id IS NULL"""
-
-_HELD_ONLY = """holds s
-LEFT JOIN anomalous x ON s.partner_id = x.partner_id
-WHERE x.partner_id IS NULL"""
-
-
-def _per_family(ranks: int) -> str:
-    columns = [
-        f"t.{c}_{k} - COALESCE(h.{c}_{k}, 0) AS {c}_{k}"
-        for k in range(1, ranks + 1)
-        for c in ("n", "q", "a")
-    ]
-    return (
-        f"SELECT t.person_id, t.family, {', '.join(columns)} "
-        "FROM accepted_tallies t LEFT JOIN held_tallies h "
-        "ON t.person_id = h.person_id AND t.family = h.family"
-    )
+# One row per family with its number and caps (from the small behaviours table).
+_FAMILY_CAPS = """
+SELECT DISTINCT family_no, family, cap_day_g, cap_year_g FROM behaviours
+"""
 
 
 def _before(prefix: str, k: int) -> str:
@@ -460,8 +516,8 @@ def _day_capped(ranks: int) -> str:
     return (
         f"SELECT p.*, {', '.join(columns)}, "
         "GREATEST(f.cap_year_g - COALESCE(y.credited_g, 0), 0) AS year_room_g "
-        "FROM per_family p JOIN families f ON p.family = f.family "
-        "LEFT JOIN ytd y ON p.person_id = y.person_id AND p.family = y.family"
+        "FROM per_family p JOIN family_caps f ON p.family_no = f.family_no "
+        "LEFT JOIN ytd y ON p.person_id = y.person_id AND f.family = y.family"
     )
 
 
@@ -501,7 +557,7 @@ SELECT DATE '{{day}}' AS day, person_id, behaviour_no,
        WHEN d < a THEN '{CapFlag.OVER_DAILY_CAP}' END AS cap_flag
 FROM (
   SELECT y.person_id, b.behaviour_no, b.factor_ug, {picked}
-  FROM year_capped y JOIN behaviours b ON y.family = b.family
+  FROM year_capped y JOIN behaviours b ON y.family_no = b.family_no
 ) unfolded
 WHERE n > 0"""
 
@@ -524,11 +580,11 @@ JOIN families f ON e.family = f.family
 _CREDITED_EVENTS = f"""
 SELECT e.row_no, e.partner_id, e.event_id, e.person_id, e.behaviour, f.methodology,
   e.quantity_base, e.avoided_ug, {_DIGEST} AS digest
-FROM classified e
+FROM judged e
 JOIN families f ON e.family = f.family
 LEFT JOIN anomalous x ON e.partner_id = x.partner_id
 LEFT JOIN holds h ON e.row_no = h.row_no
-WHERE e.reason IS NULL AND x.partner_id IS NULL AND h.row_no IS NULL
+WHERE e.ok AND x.partner_id IS NULL AND h.row_no IS NULL
 """
 
 _PARTNERS_OUT = "SELECT partner_id, events_n, judged_n, flagged_n, anomalous FROM partners"
@@ -542,17 +598,18 @@ def steps(ranks: int) -> tuple[Step, ...]:
         Step("dup_keys", _DUP_KEYS),
         Step("dup_conflicts", _DUP_CONFLICTS),
         Step("verdicts", _VERDICTS, materialise=True),
-        Step("classified", _CLASSIFIED),
+        Step("unit_rules", _UNIT_RULES, materialise=True),
+        Step("judged", _JUDGED),
         Step("flagged", _FLAGGED, materialise=True),
         Step("overlap_people", _OVERLAP_PEOPLE, materialise=True),
+        Step("overlap_events", _OVERLAP_EVENTS, materialise=True),
         Step("overlap_trips", _OVERLAPS, materialise=True),
         Step("holds", _HOLDS, materialise=True),
         Step("partners", _PARTNERS, materialise=True),
         Step("anomalous", _ANOMALOUS),
         Step("anomaly_holds", _ANOMALY_HOLDS),
-        Step("accepted_tallies", _tallies(_ACCEPTED, ranks)),
-        Step("held_tallies", _tallies(_HELD_ONLY, ranks)),
-        Step("per_family", _per_family(ranks)),
+        Step("family_caps", _FAMILY_CAPS, materialise=True),
+        Step("per_family", _tallies(ranks)),
         Step("day_capped", _day_capped(ranks)),
         Step("floored", _floored(ranks)),
         Step("year_capped", _year_capped(ranks)),
