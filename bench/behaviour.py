@@ -18,7 +18,10 @@ both; the minimum and the median of each are reported, with the ratio of the
 pipeline's rate to the baseline's. CPU-seconds are the process's user + system
 time (`getrusage`, which counts DuckDB's threads) over a round. "End to end" is
 quantification + writing the energy, rejected and held tables to Parquet for
-the bulk posting step.
+the bulk posting step. Then (unless `--no-post`) `behaviour_posting.run_posting`
+takes the same day end to end into a registry on SQLite and on PostgreSQL:
+import, quantify, the set-based post (beside the row-wise one it replaced) and
+the entry's check; `--no-spark` skips the Spark local-mode figure.
 """
 
 from __future__ import annotations
@@ -197,7 +200,6 @@ def main() -> None:
         emit("loadavg_1m", os.getloadavg()[0], "runnable tasks")
         rate = run_duckdb("sorted", path, events, rounds, work)
         run_duckdb("shuffled", shuffled, events, rounds, work)
-        # The end-to-end posting section (SQLite and PostgreSQL) is called here.
         if not args.no_spark:
             run_spark(path, events, rate, args.spark_memory, args.quick)
         if not args.no_post:  # the day end to end into SQLite and PostgreSQL
