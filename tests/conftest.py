@@ -10,13 +10,16 @@ When the server is unreachable the PostgreSQL tests are skipped, unless
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 
+from hypothesis_budget import PROFILE
 from pctrade import bootstrap
 from pctrade.bootstrap.tables import all_tables
 from pctrade.ledger.journal import GENESIS_HASH
@@ -27,6 +30,13 @@ from pctrade.ledger.sql.store import SqlStore
 # Passwords are hashed with argon2's cheapest cost in the tests: configuration, read by
 # ``bootstrap.default_identity`` like any deployment's (set before any app is built).
 os.environ.setdefault("PCTRADE_PASSWORD_HASHING", "t=1,m=8,p=1")
+
+# Hypothesis's defaults for the tests that name no count of their own (hypothesis_budget:
+# those that do take theirs from the same profile). No deadline: timing on a loaded
+# machine is no property of the code.
+settings.register_profile("ci", max_examples=100, deadline=None)  # Hypothesis's own count
+settings.register_profile("thorough", max_examples=500, deadline=None)
+settings.load_profile(PROFILE)
 
 PG_ADMIN_URL = os.environ.get(
     "PCTRADE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -45,10 +55,29 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'registry.db'}"
 
 
-@pytest.fixture
-def store(sqlite_url: str) -> Iterator[SqlStore]:
-    s = SqlStore(sqlite_url)
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once per session and worker, for ``store`` to copy:
+    running the migrations costs about 0.2 s of CPU, a copy a few milliseconds, and
+    hundreds of tests take a fresh store."""
+    path = tmp_path_factory.mktemp("template") / "registry.db"
+    s = SqlStore(f"sqlite:///{path}")
     bootstrap.migrate(s)  # the schema only: the tests' apps write their own genesis
+    s.dispose()
+    return path
+
+
+@pytest.fixture
+def store(sqlite_url: str, sqlite_template: Path) -> Iterator[SqlStore]:
+    # SQLite's backup copies the database as committed, whatever its journal holds.
+    target_path = sqlite_url.removeprefix("sqlite:///")
+    with (
+        closing(sqlite3.connect(sqlite_template)) as source,
+        closing(sqlite3.connect(target_path)) as target,
+    ):
+        source.backup(target)
+    s = SqlStore(sqlite_url)
+    bootstrap.migrate(s)  # a current schema costs one read; a stale template is upgraded
     yield s
     s.dispose()
 
