@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from year_world import JURISDICTIONS, PERIOD, T, build
 
+from hypothesis_budget import examples
 from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.errors import PctradeError
 from pctrade.ledger.model import State
@@ -166,7 +167,7 @@ class ComplianceYear(RuleBasedStateMachine):
 
 
 ComplianceYear.TestCase.settings = settings(
-    max_examples=10,
+    max_examples=examples(ci=6, thorough=10),
     stateful_step_count=15,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

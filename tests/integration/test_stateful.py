@@ -24,6 +24,7 @@ from hypothesis.stateful import (
 )
 from registry_world import snapshot
 
+from hypothesis_budget import examples
 from pctrade import bootstrap
 from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.errors import PctradeError
@@ -296,7 +297,7 @@ class RegistryMachine(RuleBasedStateMachine):
 
 
 RegistryMachine.TestCase.settings = settings(
-    max_examples=25,
+    max_examples=examples(ci=12, thorough=25),
     stateful_step_count=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

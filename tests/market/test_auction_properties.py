@@ -15,6 +15,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hypothesis_budget import examples
 from pctrade.market.auction import (
     Auction,
     AuctionTerms,
@@ -112,7 +113,7 @@ def reference(t: AuctionTerms, bids: list[Bid]) -> dict[int, tuple[int, int | No
     return out
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(ci=100, thorough=300), deadline=None)
 @given(auctions())
 def test_clearing_agrees_with_the_plain_reference_bid_for_bid(
     case: tuple[AuctionTerms, Auction],
@@ -126,7 +127,7 @@ def test_clearing_agrees_with_the_plain_reference_bid_for_bid(
     assert got == reference(t, bids)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(ci=100, thorough=300), deadline=None)
 @given(auctions())
 def test_clearing_keeps_its_promises(case: tuple[AuctionTerms, Auction]) -> None:
     t, auction = case

@@ -19,6 +19,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from hypothesis_budget import examples
 from pctrade.market.block import (
     Accept,
     BlockAgreed,
@@ -167,6 +168,6 @@ class LifecycleMachine(RuleBasedStateMachine):
 
 
 LifecycleMachine.TestCase.settings = settings(
-    max_examples=150, stateful_step_count=40, deadline=None
+    max_examples=examples(ci=50, thorough=150), stateful_step_count=40, deadline=None
 )
 test_the_proposal_lifecycle = LifecycleMachine.TestCase

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from market_world import at, holdings
 from venue_world import CEA_CONTRACT, DAY, T, build_venues
 
+from hypothesis_budget import examples
 from pctrade import bootstrap
 from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.errors import PctradeError
@@ -53,7 +54,9 @@ def _totals(store: SqlStore) -> tuple[dict[int, int], dict[int, int], int]:
     return cash, credits, frozen
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=examples(ci=6, thorough=12), deadline=None, suppress_health_check=list(HealthCheck)
+)
 @given(bids=bid_lists)
 def test_any_bids_clear_exactly_through_the_registry(
     tmp_path_factory: object, bids: list[tuple[str, int, int]]

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from market_records import CONTRACT, DAY, T, Tape
 
+from hypothesis_budget import examples
 from pctrade.kernel.errors import ValidationError
 from pctrade.market.data import (
     TradeMode,
@@ -38,7 +39,7 @@ def day_trades(draw: st.DrawFn, tick: int, day: date = DAY) -> list[TradeRecord]
     ]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(ci=100, thorough=200), deadline=None)
 @given(data=st.data(), tick=TICKS, previous=st.none() | st.integers(1, 20_000))
 def test_a_bar_keeps_low_below_open_and_close_below_high_and_sums_the_volume(
     data: st.DataObject, tick: int, previous: int | None
@@ -73,7 +74,7 @@ def test_a_bar_keeps_low_below_open_and_close_below_high_and_sums_the_volume(
         assert bar.last_fen_per_t is None
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(ci=75, thorough=150), deadline=None)
 @given(data=st.data(), tick=TICKS, previous=st.integers(1, 20_000))
 def test_block_trades_and_auctions_never_move_the_close(
     data: st.DataObject, tick: int, previous: int

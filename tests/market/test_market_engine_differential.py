@@ -23,6 +23,7 @@ from market_reference import (
     streams,
 )
 
+from hypothesis_budget import examples
 from pctrade.market.engine import (
     Amended,
     Cancelled,
@@ -40,7 +41,11 @@ def _open_orders(ref: ReferenceBook) -> list[tuple[int, str, int, int, int, int]
     )
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=examples(ci=60, thorough=120),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(streams)
 def test_the_engine_trades_as_the_reference_does(
     book_class: type[OrderBook], stream: list[tuple[object, bool]]

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from market_reference import PARAMS, ReferenceBook, StreamState, commands_for, streams
 
+from hypothesis_budget import examples
 from pctrade.kernel.errors import IntegrityError
 from pctrade.market.engine import (
     BookState,
@@ -25,7 +26,11 @@ from pctrade.market.engine import (
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=examples(ci=20, thorough=40),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(streams, streams, st.booleans())
 def test_a_rebuilt_book_behaves_identically(
     book_class: type[OrderBook],

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from market_reference import OWNERS, PARAMS, any_prices, any_quantities, lots, on_tick_prices
 
+from hypothesis_budget import examples
 from pctrade.market.engine import (
     Accepted,
     Amend,
@@ -224,7 +225,7 @@ def test_every_step_keeps_every_invariant(book_class: type[OrderBook]) -> None:
     run_state_machine_as_test(
         machine,
         settings=settings(
-            max_examples=100,
+            max_examples=examples(ci=40, thorough=100),
             stateful_step_count=60,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from market_world import CONTRACT, DAY, MarketWorld, T, at, build_market, holdings, market_rows
 
+from hypothesis_budget import examples
 from pctrade.bootstrap import sql as boot_sql
 from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.errors import PctradeError
@@ -137,7 +138,7 @@ def machine_for(store: SqlStore) -> type[RuleBasedStateMachine]:
 def test_order_entry_keeps_every_invariant_after_every_step(store: SqlStore) -> None:
     machine = machine_for(store)
     machine.TestCase.settings = settings(
-        max_examples=12,
+        max_examples=examples(ci=8, thorough=12),
         stateful_step_count=20,
         deadline=None,
         suppress_health_check=list(HealthCheck),

@@ -22,6 +22,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from pool_world import HOLDING_G, PEOPLE, build, new_key, terms
 from sale_support import sell
 
+from hypothesis_budget import examples
 from integration.registry_world import snapshot
 from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.errors import PctradeError
@@ -177,7 +178,7 @@ class PoolSalesMachine(RuleBasedStateMachine):
 
 
 PoolSalesMachine.TestCase.settings = settings(
-    max_examples=25,
+    max_examples=examples(ci=12, thorough=25),
     stateful_step_count=15,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

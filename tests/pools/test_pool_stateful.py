@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from pool_world import HOLDING_G, PEOPLE, PoolWorld, build, new_key, terms
 
+from hypothesis_budget import examples
 from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.errors import PctradeError
 from pctrade.ledger.model import State
@@ -152,7 +153,8 @@ class PoolMachine(RuleBasedStateMachine):
 
 
 PoolMachine.TestCase.settings = settings(
-    max_examples=6,  # each example builds its world through the credit path (about 2.5 s)
+    # Each example builds its world through the credit path (about 2.5 s).
+    max_examples=examples(ci=4, thorough=12),
     stateful_step_count=20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
