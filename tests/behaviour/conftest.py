@@ -28,13 +28,6 @@ def spark() -> Iterator[SparkSession]:
     logging.getLogger("py4j").setLevel(logging.WARNING)
     session = local_session(cores=2, memory="1g", small_data=True)
     session.sparkContext.setLogLevel("ERROR")
-    # A temporary view made from SQL text keeps the text and is analysed again wherever
-    # it is read, so each of the pipeline's chained views re-analyses every view below
-    # it: most of a small day's CPU (its three tests: about 155 s of CPU, 84 s with the
-    # analysed plan kept). Each run creates its views in order over inputs that no
-    # longer change, so the analysed plan is the same plan, analysed once.
-    session.conf.set("spark.sql.legacy.storeAnalyzedPlanForView", "true")
-    session.conf.set("spark.sql.maxPlanStringLength", "10000")  # only for logs and the UI
     yield session
     session.stop()
 
