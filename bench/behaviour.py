@@ -21,7 +21,10 @@ quantification + writing the energy, rejected and held tables to Parquet for
 the bulk posting step. Then (unless `--no-post`) `behaviour_posting.run_posting`
 takes the same day end to end into a registry on SQLite and on PostgreSQL:
 import, quantify, the set-based post (beside the row-wise one it replaced) and
-the entry's check; `--no-spark` skips the Spark local-mode figure.
+the entry's check. The Spark local-mode figure runs in the full bench (`--no-spark`
+skips it) and in `--quick` only with `--spark`: a local Spark run costs about 35 s
+whatever the day's size (planning and caching the pipeline's steps), which alone
+would take `--quick` past its minute.
 """
 
 from __future__ import annotations
@@ -181,6 +184,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=None, help="reuse or create this file")
     parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds per order")
     parser.add_argument("--no-spark", action="store_true")
+    parser.add_argument("--spark", action="store_true", help="with --quick: the Spark figure too")
     parser.add_argument("--no-post", action="store_true", help="skip posting into registries")
     parser.add_argument("--spark-memory", default="6g")
     args = parser.parse_args()
@@ -200,7 +204,7 @@ def main() -> None:
         emit("loadavg_1m", os.getloadavg()[0], "runnable tasks")
         rate = run_duckdb("sorted", path, events, rounds, work)
         run_duckdb("shuffled", shuffled, events, rounds, work)
-        if not args.no_spark:
+        if not args.no_spark and (args.spark or not args.quick):
             run_spark(path, events, rate, args.spark_memory, args.quick)
         if not args.no_post:  # the day end to end into SQLite and PostgreSQL
             from behaviour_posting import run_posting
