@@ -160,3 +160,16 @@ def test_the_winter_quarter_waits_for_issuance_and_is_issued_once(
         r["report_id"]: r for p in projects_for_review(console_app.registry) for r in p["reports"]
     }
     assert reports[2]["issued_g"] == reports[2]["removals_g"]
+
+
+def test_a_finding_is_told_in_the_pages_language(regulator: TestClient) -> None:
+    """The finding's measure is labelled and formatted per locale; its English detail
+    text (from the market context) is left off the Chinese page."""
+    english = main_text(regulator.get("/web/regulator/surveillance?lang=en").text)
+    chinese = main_text(regulator.get("/web/regulator/surveillance?lang=zh").text)
+    assert "share of the day's volume:" in english
+    assert "g of the day" in english  # the detail, in English
+    assert "占当日成交量比例" in chinese
+    assert "阈值" in chinese
+    assert "g of the day" not in chinese
+    assert "share_bps" not in english + chinese
