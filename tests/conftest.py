@@ -46,6 +46,13 @@ def _admin_engine() -> sa.Engine:
     )
 
 
+@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
+def url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """An empty database on each engine, for the tests that migrate, downgrade or stamp."""
+    name = "sqlite_url" if request.param == "sqlite" else "scratch_pg_url"
+    yield request.getfixturevalue(name)
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'registry.db'}"

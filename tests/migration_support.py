@@ -16,10 +16,23 @@ from alembic.config import Config
 from pctrade.ledger.sql.store import SqlStore
 
 
-def migrate_through(store: SqlStore, revision: str) -> None:
-    """Upgrade to ``revision``, then stamp the newest revision (later ones already ran)."""
+def _config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(resources.files("pctrade") / "migrations"))
+    return config
+
+
+def alembic_run(store: SqlStore, step: str, revision: str) -> None:
+    """One Alembic command (``upgrade``, ``downgrade``, ``stamp``) to ``revision`` on ``store``."""
+    config = _config()
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        getattr(command, step)(config, revision)
+
+
+def migrate_through(store: SqlStore, revision: str) -> None:
+    """Upgrade to ``revision``, then stamp the newest revision (later ones already ran)."""
+    config = _config()
     with store.engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)

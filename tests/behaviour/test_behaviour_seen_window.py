@@ -7,17 +7,14 @@ up, down and up again, a partition a month on PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
-from importlib import resources
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from behaviour_support import HOUR_MS, MINUTE_MS, event, outcome_of_result, write_events
 
+from migration_support import alembic_run
 from pctrade import bootstrap
 from pctrade.energy import seen_window
 from pctrade.energy import service as energy
@@ -85,20 +82,6 @@ def test_an_unreadable_file_gets_the_whole_window(any_store: SqlStore, tmp_path:
     assert energy.judged_before(any_store, DAY2, bad).num_rows == 0  # read as before
 
 
-@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
-def url(request: pytest.FixtureRequest) -> Iterator[str]:
-    name = "sqlite_url" if request.param == "sqlite" else "scratch_pg_url"
-    yield request.getfixturevalue(name)
-
-
-def _alembic(store: SqlStore, step: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("pctrade") / "migrations"))
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        getattr(command, step)(config, revision)
-
-
 _ROWS = [
     ("p", "e1", "d1", "2026-11-30", "credited", 7),
     ("p", "e2", "d2", "2026-12-01", "held", None),
@@ -115,7 +98,7 @@ def _keys(store: SqlStore) -> list[tuple[object, ...]]:
 def test_0025_keeps_every_key_up_down_and_up(url: str) -> None:
     store = SqlStore(url)
     try:
-        _alembic(store, "upgrade", "0024")
+        alembic_run(store, "upgrade", "0024")
         with store.engine.begin() as conn:
             conn.execute(
                 sa.text(
@@ -124,7 +107,7 @@ def test_0025_keeps_every_key_up_down_and_up(url: str) -> None:
                 ),
                 [dict(zip(["p", "e", "d", "day", "o", "s"], row, strict=True)) for row in _ROWS],
             )
-        _alembic(store, "upgrade", "head")
+        alembic_run(store, "upgrade", "head")
         assert _keys(store) == sorted(_ROWS)
         with store.engine.begin() as conn:  # a key once a day: the same key another day
             conn.execute(
@@ -141,9 +124,9 @@ def test_0025_keeps_every_key_up_down_and_up(url: str) -> None:
                     )
                 )
             conn.execute(sa.text("DELETE FROM behaviour_events_seen WHERE event_id = 'e3'"))
-        _alembic(store, "downgrade", "0024")
+        alembic_run(store, "downgrade", "0024")
         assert _keys(store) == sorted(_ROWS)
-        _alembic(store, "upgrade", "head")
+        alembic_run(store, "upgrade", "head")
         assert _keys(store) == sorted(_ROWS)
     finally:
         store.dispose()

@@ -4,34 +4,15 @@ the journal's compliance entries get their own partial index."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from importlib import resources
-
-import pytest
 import sqlalchemy as sa
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 
+from migration_support import alembic_run
 from pctrade.compliance.sql import schema
 from pctrade.ledger.sql.store import SqlStore
 
 TABLES = {t.name for t in schema.metadata.sorted_tables}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
-def url(request: pytest.FixtureRequest) -> Iterator[str]:
-    name = "sqlite_url" if request.param == "sqlite" else "scratch_pg_url"
-    yield request.getfixturevalue(name)
-
-
-def _alembic(store: SqlStore, step: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("pctrade") / "migrations"))
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        getattr(command, step)(config, revision)
 
 
 def _ours(diff: object) -> bool:
@@ -52,7 +33,7 @@ def _ours(diff: object) -> bool:
 def test_0022_makes_the_declared_compliance_tables_and_goes_down_and_up(url: str) -> None:
     store = SqlStore(url)
     try:
-        _alembic(store, "upgrade", "head")
+        alembic_run(store, "upgrade", "head")
         with store.engine.connect() as conn:
             diffs = compare_metadata(MigrationContext.configure(conn), schema.metadata)
             names = set(sa.inspect(conn).get_table_names())
@@ -60,12 +41,12 @@ def test_0022_makes_the_declared_compliance_tables_and_goes_down_and_up(url: str
         assert names >= TABLES
         assert [d for d in diffs if _ours(d)] == []
         assert "ix_entries_compliance" in indexes
-        _alembic(store, "downgrade", "0021")
+        alembic_run(store, "downgrade", "0021")
         with store.engine.connect() as conn:
             assert not TABLES & set(sa.inspect(conn).get_table_names())
             indexes = {i["name"] for i in sa.inspect(conn).get_indexes("entries")}
         assert "ix_entries_compliance" not in indexes
-        _alembic(store, "upgrade", "0022")
+        alembic_run(store, "upgrade", "0022")
         with store.engine.connect() as conn:
             assert set(sa.inspect(conn).get_table_names()) >= TABLES
     finally:

@@ -3,35 +3,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from importlib import resources
-
-import pytest
 import sqlalchemy as sa
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 
+from migration_support import alembic_run
 from pctrade.compliance.sql import surrenders
 from pctrade.ledger.sql.store import SqlStore
 
 TABLES = {t.name for t in surrenders.metadata.sorted_tables}
 INDEX = "ix_entries_compliance_surrender"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
-def url(request: pytest.FixtureRequest) -> Iterator[str]:
-    name = "sqlite_url" if request.param == "sqlite" else "scratch_pg_url"
-    yield request.getfixturevalue(name)
-
-
-def _alembic(store: SqlStore, step: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("pctrade") / "migrations"))
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        getattr(command, step)(config, revision)
 
 
 def _state(store: SqlStore) -> tuple[set[str], set[str], list[object]]:
@@ -46,13 +27,13 @@ def _state(store: SqlStore) -> tuple[set[str], set[str], list[object]]:
 def test_0023_makes_the_declared_tables_and_goes_down_and_up(url: str) -> None:
     store = SqlStore(url)
     try:
-        _alembic(store, "upgrade", "head")
+        alembic_run(store, "upgrade", "head")
         names, indexes, diffs = _state(store)
         assert names >= TABLES and INDEX in indexes and diffs == []
-        _alembic(store, "downgrade", "0022")
+        alembic_run(store, "downgrade", "0022")
         names, indexes, _ = _state(store)
         assert not names & TABLES and INDEX not in indexes
-        _alembic(store, "upgrade", "head")
+        alembic_run(store, "upgrade", "head")
         names, indexes, diffs = _state(store)
         assert names >= TABLES and INDEX in indexes and diffs == []
     finally:

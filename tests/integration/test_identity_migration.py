@@ -10,16 +10,13 @@ a PostgreSQL database of its own.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from importlib import resources
 
 import bcrypt
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from identity_support import PASSWORD
+from migration_support import alembic_run
 from pctrade import bootstrap
 from pctrade.kernel.errors import AuthenticationError
 from pctrade.ledger import commands as c
@@ -28,20 +25,6 @@ from pctrade.ledger.sql.store import SqlStore
 
 KEY = "pct_k_" + "k" * 43
 TOKEN = "pct_t_" + "t" * 43
-
-
-@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
-def url(request: pytest.FixtureRequest) -> Iterator[str]:
-    name = "sqlite_url" if request.param == "sqlite" else "scratch_pg_url"
-    yield request.getfixturevalue(name)
-
-
-def alembic(store: SqlStore, step: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("pctrade") / "migrations"))
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        getattr(command, step)(config, revision)
 
 
 def digest(secret: str) -> str:
@@ -53,7 +36,7 @@ def test_logins_and_keys_made_before_0011_still_work_after_it(url: str) -> None:
         app.registry.open_account("registry", "o1", c.OpenAccount("plat", Role.PLATFORM))
     store = SqlStore(url)
     try:
-        alembic(store, "downgrade", "0010")
+        alembic_run(store, "downgrade", "0010")
         old_hash = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode()
         with store.engine.begin() as conn:
             conn.execute(
@@ -66,7 +49,7 @@ def test_logins_and_keys_made_before_0011_still_work_after_it(url: str) -> None:
             conn.execute(
                 sa.text("INSERT INTO api_keys VALUES (:k, 'plat', 'feed')"), {"k": digest(KEY)}
             )
-        alembic(store, "upgrade", "head")
+        alembic_run(store, "upgrade", "head")
     finally:
         store.dispose()
     with bootstrap.build(url) as app:

@@ -3,35 +3,16 @@ and the tables it makes are the ones the code declares (issue 13)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from importlib import resources
-
-import pytest
 import sqlalchemy as sa
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 
+from migration_support import alembic_run
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.market.sql import store as mdb
 from pctrade.market.sql import venues as vdb
 
 MARKET_TABLES = {t.name for m in (mdb.metadata, vdb.metadata) for t in m.sorted_tables}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
-def url(request: pytest.FixtureRequest) -> Iterator[str]:
-    name = "sqlite_url" if request.param == "sqlite" else "scratch_pg_url"
-    yield request.getfixturevalue(name)
-
-
-def _alembic(store: SqlStore, step: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("pctrade") / "migrations"))
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        getattr(command, step)(config, revision)
 
 
 TRADE = {
@@ -57,7 +38,7 @@ TRADE = {
 def test_0016_keeps_trades_as_listing_and_matches_the_declared_tables(url: str) -> None:
     store = SqlStore(url)
     try:
-        _alembic(store, "upgrade", "0015")
+        alembic_run(store, "upgrade", "0015")
         with store.engine.begin() as conn:
             conn.execute(
                 sa.text(
@@ -67,12 +48,12 @@ def test_0016_keeps_trades_as_listing_and_matches_the_declared_tables(url: str) 
                 ),
                 TRADE,
             )
-        _alembic(store, "upgrade", "0016")
+        alembic_run(store, "upgrade", "0016")
         with store.engine.connect() as conn:
             modes = list(conn.execute(sa.select(mdb.trades.c.trade_id, mdb.trades.c.mode)))
         # The declared tables are those of the head (later migrations add to the market's
         # tables, e.g. 0021's pool columns): compare there.
-        _alembic(store, "upgrade", "head")
+        alembic_run(store, "upgrade", "head")
         with store.engine.connect() as conn:
             merged = sa.MetaData()
             for table in [*mdb.metadata.sorted_tables, *vdb.metadata.sorted_tables]:
@@ -81,8 +62,8 @@ def test_0016_keeps_trades_as_listing_and_matches_the_declared_tables(url: str) 
         assert [tuple(r) for r in modes] == [(TRADE["trade_id"], "listing")]
         ours = [d for d in diffs if MARKET_TABLES & set(map(str, _names(d)))]
         assert ours == []
-        _alembic(store, "downgrade", "0015")
-        _alembic(store, "upgrade", "0016")
+        alembic_run(store, "downgrade", "0015")
+        alembic_run(store, "upgrade", "0016")
         with store.engine.connect() as conn:
             assert conn.execute(sa.select(sa.func.count()).select_from(mdb.trades)).scalar() == 1
     finally:

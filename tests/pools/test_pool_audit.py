@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import gzip
 import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from pool_world import build
 
+from migration_support import alembic_run
 from pctrade import bootstrap
 from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.clock import SetClock
@@ -86,24 +82,10 @@ def test_a_plain_pool_hold_from_before_pools_still_verifies(tmp_path: Path) -> N
     app.close()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
-def url(request: pytest.FixtureRequest) -> Iterator[str]:
-    name = "sqlite_url" if request.param == "sqlite" else "scratch_pg_url"
-    yield request.getfixturevalue(name)
-
-
-def _alembic(store: SqlStore, step: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("pctrade") / "migrations"))
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        getattr(command, step)(config, revision)
-
-
 def test_0019_records_the_cut_over_and_matches_the_declared_tables(url: str) -> None:
     store = SqlStore(url)
     try:
-        _alembic(store, "upgrade", "0018")
+        alembic_run(store, "upgrade", "0018")
         with store.engine.begin() as conn:
             conn.execute(
                 sa.text(
@@ -113,15 +95,15 @@ def test_0019_records_the_cut_over_and_matches_the_declared_tables(url: str) -> 
                     " 'p', 'h')"
                 )
             )
-        _alembic(store, "upgrade", "0019")
+        alembic_run(store, "upgrade", "0019")
         with store.engine.connect() as conn:
             since = conn.execute(sa.text("SELECT seq FROM pools_since")).scalar_one()
             diffs = compare_metadata(MigrationContext.configure(conn), schema.metadata)
         assert since == 2
         ours = [d for d in diffs if POOL_TABLES & set(map(str, _names(d)))]
         assert ours == []
-        _alembic(store, "downgrade", "0018")
-        _alembic(store, "upgrade", "0019")
+        alembic_run(store, "downgrade", "0018")
+        alembic_run(store, "upgrade", "0019")
     finally:
         store.dispose()
 

@@ -6,16 +6,11 @@ with ``pool_settle`` in its list, which the market's audit reads by (``EXPLAIN``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from importlib import resources
-
-import pytest
 import sqlalchemy as sa
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 
+from migration_support import alembic_run
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.market.sql import store as mdb
 from pctrade.market.sql import venues as vdb
@@ -25,20 +20,6 @@ TABLES = {
     "market_block_proposals": "ix_market_block_pool",
     "market_auctions": "ix_market_auctions_pool",
 }
-
-
-@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
-def url(request: pytest.FixtureRequest) -> Iterator[str]:
-    name = "sqlite_url" if request.param == "sqlite" else "scratch_pg_url"
-    yield request.getfixturevalue(name)
-
-
-def _alembic(store: SqlStore, step: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("pctrade") / "migrations"))
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        getattr(command, step)(config, revision)
 
 
 def _pool_columns(store: SqlStore) -> dict[str, tuple[bool, bool]]:
@@ -66,7 +47,7 @@ def _settlement_index_where(store: SqlStore) -> str:
 def test_0021_adds_the_pool_columns_and_goes_down_and_up(url: str) -> None:
     store = SqlStore(url)
     try:
-        _alembic(store, "upgrade", "head")
+        alembic_run(store, "upgrade", "head")
         assert _pool_columns(store) == {t: (True, True) for t in TABLES}
         assert "pool_settle" in _settlement_index_where(store)
         with store.engine.connect() as conn:
@@ -81,11 +62,11 @@ def test_0021_adds_the_pool_columns_and_goes_down_and_up(url: str) -> None:
             for table, meta in declared.items():
                 diffs = compare_metadata(context, meta)
                 assert [d for d in diffs if f"<{table}>" in repr(d)] == []
-        _alembic(store, "downgrade", "0020")
+        alembic_run(store, "downgrade", "0020")
         assert _pool_columns(store) == {t: (False, False) for t in TABLES}
         where = _settlement_index_where(store)
         assert "trade_settle" in where and "pool_settle" not in where
-        _alembic(store, "upgrade", "0021")
+        alembic_run(store, "upgrade", "0021")
         assert _pool_columns(store) == {t: (True, True) for t in TABLES}
     finally:
         store.dispose()

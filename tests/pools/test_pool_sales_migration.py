@@ -4,34 +4,15 @@ own partial index."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from importlib import resources
-
-import pytest
 import sqlalchemy as sa
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 
+from migration_support import alembic_run
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.pools.sql import sales
 
 SALE_TABLES = {t.name for t in sales.metadata.sorted_tables}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
-def url(request: pytest.FixtureRequest) -> Iterator[str]:
-    name = "sqlite_url" if request.param == "sqlite" else "scratch_pg_url"
-    yield request.getfixturevalue(name)
-
-
-def _alembic(store: SqlStore, step: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("pctrade") / "migrations"))
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        getattr(command, step)(config, revision)
 
 
 def _table_names(diff: object) -> set[str]:
@@ -53,7 +34,7 @@ def _table_names(diff: object) -> set[str]:
 def test_0020_makes_the_declared_sale_tables_and_goes_down_and_up(url: str) -> None:
     store = SqlStore(url)
     try:
-        _alembic(store, "upgrade", "head")
+        alembic_run(store, "upgrade", "head")
         with store.engine.connect() as conn:
             diffs = compare_metadata(MigrationContext.configure(conn), sales.metadata)
             names = set(sa.inspect(conn).get_table_names())
@@ -61,10 +42,10 @@ def test_0020_makes_the_declared_sale_tables_and_goes_down_and_up(url: str) -> N
         assert names >= SALE_TABLES
         assert [d for d in diffs if SALE_TABLES & _table_names(d)] == []
         assert "ix_entries_pool_settle" in indexes
-        _alembic(store, "downgrade", "0019")
+        alembic_run(store, "downgrade", "0019")
         with store.engine.connect() as conn:
             assert not SALE_TABLES & set(sa.inspect(conn).get_table_names())
-        _alembic(store, "upgrade", "0020")
+        alembic_run(store, "upgrade", "0020")
         with store.engine.connect() as conn:
             assert set(sa.inspect(conn).get_table_names()) >= SALE_TABLES
     finally:
