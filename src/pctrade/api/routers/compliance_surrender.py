@@ -39,7 +39,10 @@ Period = Annotated[
 ]
 AccountId = Annotated[int, Field(strict=True, gt=0, le=INT64_MAX)]
 Grams = Annotated[int, Field(strict=True, gt=0, le=INT64_MAX)]
-Price = Annotated[int | None, Query(ge=0, le=10**12, description="fen per tonne")]
+Price = Annotated[
+    int | None,
+    Query(ge=1, le=10**12, description="fen per tonne; overrides the market average"),
+]
 
 
 class SurrenderedBatch(Body):
