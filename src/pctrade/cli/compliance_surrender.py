@@ -146,9 +146,11 @@ def _price_text(price: dict[str, Any]) -> str:
     window = f"{price['first_day']} – {price['last_day']}"
     basis = price["basis"]
     if basis == "market":
+        count = price["trades"]
         return (
-            f"{_yuan(price['price_fen_per_t'])}/t, the average of {price['trades']} allowance "
-            f"trades ({render.carbon(price['quantity_g'])}) {window} 配额成交均价"
+            f"{_yuan(price['price_fen_per_t'])}/t, the average of {count} allowance "
+            f"trade{'' if count == 1 else 's'} ({render.carbon(price['quantity_g'])}) {window} "
+            f"配额成交均价"
         )
     if basis == "given":
         return f"{_yuan(price['price_fen_per_t'])}/t, the price given 给定价格"
