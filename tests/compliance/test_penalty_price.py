@@ -31,6 +31,7 @@ from pctrade.ledger.model import Role
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.market import queries as market_queries
 from pctrade.market.commands import CloseDay, ListContract, PlaceOrder
+from pctrade.market.venue_commands import AcceptBlock, ProposeBlock
 from pctrade.rules import RuleBook
 from pctrade.rules.model import RuleSet
 
@@ -50,6 +51,7 @@ TRADES = (
     (date(2027, 1, 4), CN_CONTRACT, 6_500, 1),  # after the deadline
 )
 SHORT_T = 10  # every emitter here is 10 t short
+BLOCK_T = 100_000 * T  # the national market's smallest block trade of allowances
 
 
 def at(day: date, hh: int, mm: int) -> datetime:
@@ -98,9 +100,9 @@ def build(store: SqlStore, trades: tuple[tuple[date, str, int, int], ...] = TRAD
             ids[who] = int(r.payload["account"])
     for who in ("alice", "bob"):
         app.identity.record_facts("registry", f"f-{who}", RecordFacts(who, _adult()))
-    reg.issue("reg", "i-cn", c.Issue(CN_CEA, [ids["alice"]], [100 * T]))
+    reg.issue("reg", "i-cn", c.Issue(CN_CEA, [ids["alice"]], [BLOCK_T + 100 * T]))
     reg.issue("reg", "i-sz", c.Issue(SZ_CEA, [ids["alice"]], [100 * T]))
-    reg.deposit("reg", "d-bob", c.Deposit(ids["bob"], 100_000_000, "bank-bob"))
+    reg.deposit("reg", "d-bob", c.Deposit(ids["bob"], 10**10, "bank-bob"))
     for code, j in ((CN_CONTRACT, "CN"), (SZ_CONTRACT, "SZ")):
         listing = ListContract("CEA", j, "2025", reference_price_fen_per_t=5_000)
         assert app.market.list_contract("registry", f"list-{code}", listing)["contract"] == code
@@ -264,3 +266,20 @@ def test_the_price_reads_the_same_on_postgresql(pg_store: SqlStore) -> None:
     p = s.report.penalty
     assert p is not None and p.price is not None
     assert (p.price.price_fen_per_t, p.price.trades, p.price.quantity_g) == (6_100, 2, 3 * T)
+
+
+def test_a_block_trade_counts_with_its_weight(store: SqlStore) -> None:
+    w = build(store, ((date(2026, 12, 1), CN_CONTRACT, 5_400, 2),))
+    day = date(2026, 12, 2)
+    w.clock.now = at(day, 13, 30)  # block trades: the afternoon session
+    alice, bob = w.accounts["alice"], w.accounts["bob"]
+    block = ProposeBlock(CN_CONTRACT, alice, "bob", "sell", BLOCK_T, 6_600, 600)
+    pid = int(w.app.blocks.propose("alice", "p", block)["proposal_id"])
+    agreed = w.app.blocks.accept("bob", "a", AcceptBlock(CN_CONTRACT, pid, bob))
+    assert agreed["trades"]
+    w.clock.now = at(date(2027, 1, 5), 10, 0)
+    p = w.reports().status(w.accounts["plant"], "CN", "2025").report.penalty
+    assert p is not None and p.price is not None
+    cash_fen = 2 * 5_400 + 100_000 * 6_600
+    assert (p.price.trades, p.price.quantity_g, p.price.cash_fen) == (2, BLOCK_T + 2 * T, cash_fen)
+    assert p.price.price_fen_per_t == cash_fen // 100_002 == 6_599  # 6,599.98: rounded down

@@ -22,6 +22,7 @@ from year_world import T, Year, build
 
 from api_support import api_for
 from identity_support import PASSWORD, bearer, create_logins
+from pctrade.api.app import create_app
 from pctrade.cli.main import app as cli
 from pctrade.ledger import commands as c
 from pctrade.ledger.sql.store import SqlStore
@@ -133,7 +134,7 @@ def test_the_price_on_the_cli(world: tuple[Year, str]) -> None:
 )
 def test_the_price_on_the_emitter_desk(world: tuple[Year, str], lang: str, valued: str) -> None:
     y, _ = world
-    with TestClient(api_for(y.app)) as client:
+    with TestClient(create_app(y.app)) as client:  # its own: the pages keep their app
         fields = dict(_HIDDEN.findall(client.get("/web/login").text))
         fields |= {"username": "plant-a", "password": PASSWORD, "next": ""}
         assert client.post("/web/login", data=fields, follow_redirects=False).status_code == 303
