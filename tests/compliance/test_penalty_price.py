@@ -210,6 +210,14 @@ def test_the_deadline_picks_the_version_either_side_of_2024_05_01(world: World) 
     assert old.rule_set == new.rule_set == "CN/2024-05-01"  # today's, for what counts
 
 
+def test_a_deadline_before_the_book_s_first_version_takes_that_version(world: World) -> None:
+    plant = world.accounts["plant"]
+    world.obligations.set(plant, "CN", "2018", SHORT_T, 0)  # due 2019-12-31, before 2021
+    s = world.reports().status(plant, "CN", "2018")
+    assert s.penalty_rule_set == "CN/2021-02-01" and s.report.penalty is not None
+    assert s.report.penalty.fine_min_fen == 2_000_000
+
+
 def test_no_trades_in_the_window_leaves_the_fine_unknown(world: World) -> None:
     s = world.reports().status(world.accounts["plant"], "CN", "2023")  # December 2024
     p = s.report.penalty

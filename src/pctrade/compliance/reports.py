@@ -176,10 +176,15 @@ class Reports:
 
     def _fining(self, jurisdiction: str, period: str) -> tuple[str, Compliance]:
         """The rule set that fines a shortfall of the period: the one in force on the
-        deadline's day (the deadline itself is today's rule set's)."""
+        deadline's day (the deadline itself is today's rule set's). A deadline before
+        the book's first version of the jurisdiction takes that first version: the book
+        holds no older rules, and it is the nearest it knows."""
         period_years(period)
         _, today = compliance_rules(self.rules.in_force(jurisdiction, self.today()))
-        rule_set = self.rules.in_force(jurisdiction, today.deadline(period))
+        first = min(
+            r.effective_from for r in self.rules.rule_sets() if r.jurisdiction == jurisdiction
+        )
+        rule_set = self.rules.in_force(jurisdiction, max(today.deadline(period), first))
         _, compliance = compliance_rules(rule_set)
         return rule_set.version, compliance
 
