@@ -29,6 +29,7 @@ from pctrade.ledger.model import Role, State
 from pctrade.ledger.ports import UnitOfWork
 from pctrade.ledger.service import Receipt
 from pctrade.ledger.sql.store import SqlStore
+from pctrade.market import queries as market_queries
 from personal_credits import issue_pcer
 
 NOW = datetime(2026, 5, 15, 2, 0, tzinfo=UTC)
@@ -142,5 +143,7 @@ def build(store: SqlStore) -> World:
     reg.issue("reg", "i-ccer", c.Issue(CCER, [gd, hb], [100 * T, 100 * T]))
     obligations = Obligations()
     surrenders = Surrenders(reg, app.rules, obligations)
-    reports = Reports(store, app.rules, obligations, obligations.emitters, clock)
+    reports = Reports(
+        store, app.rules, obligations, obligations.emitters, clock, market_queries.allowance_trades
+    )
     return World(app, clock, accounts, pcer, obligations, surrenders, reports)

@@ -43,7 +43,7 @@ def test_a_cap_a_previewed_run_and_a_report_through_the_cli(tmp_path: Path) -> N
     a, b = str(w.accounts["plant-a"]), str(w.accounts["plant-b"])
     reg = ("--as", REGULATOR)
     out = ok("compliance", "cap", "CN", "2025", "2000t", *reg, "--key", "cap-1", *db)
-    assert "compliance_cap" in out and "CN/2021-02-01" in out
+    assert "compliance_cap" in out and "CN/2024-05-01" in out
     assert "replayed" in ok("compliance", "cap", "CN", "2025", "2000t", *reg, "--key", "cap-1", *db)
     refused(store, "cap_exists", "compliance", "cap", "CN", "2025", "1t", *reg, *db)
     refused(store, "forbidden", "compliance", "cap", "CN", "2026", "1t", "--as", "plant-a", *db)

@@ -20,7 +20,15 @@ from pctrade.compliance.allocation import (
     within_cap,
 )
 from pctrade.compliance.emissions import SourceStream, emissions_g
-from pctrade.compliance.status import Status, status_of
+from pctrade.compliance.status import (
+    Penalty,
+    PenaltyPrice,
+    PriceBasis,
+    Status,
+    average_price_fen_per_t,
+    market_price,
+    status_of,
+)
 from pctrade.compliance.surrender import (
     Obligation,
     Surrendered,
@@ -241,7 +249,9 @@ def test_unverified_or_excess_surrender_is_refused() -> None:
 
 
 def test_status_codes_and_penalties_per_jurisdiction() -> None:
-    cn, gd, sz = _rules("CN")[1], _rules("GD")[1], _rules("SZ")[1]
+    decree_19 = shipped().by_version("CN/2021-02-01").compliance
+    assert decree_19 is not None
+    cn, gd, sz = decree_19, _rules("GD")[1], _rules("SZ")[1]
     done = status_of(_ob("CN"), Surrendered(allowances_g=1_000 * T), cn)
     assert (done.status, done.shortfall_g, done.penalty) == (Status.A, 0, None)
     unverified = status_of(_ob("CN", None), Surrendered(), cn)
@@ -255,5 +265,28 @@ def test_status_codes_and_penalties_per_jurisdiction() -> None:
     gd_b = status_of(_ob("GD"), short, gd)
     assert gd_b.penalty is not None and gd_b.penalty.deduction_g == 20 * T  # twice
     # Shenzhen: three times the shortfall's market value, at 60 yuan a tonne
-    sz_b = status_of(_ob("SZ"), short, sz, price_fen_per_t=6_000)
+    sz_b = status_of(_ob("SZ"), short, sz, 6_000)
     assert sz_b.penalty is not None and sz_b.penalty.fine_min_fen == 3 * 10 * 6_000
+    assert sz_b.penalty.price == PenaltyPrice(6_000, PriceBasis.GIVEN)
+    # The national market since 2024-05-01: 5 to 10 times the value, no fixed fine; a
+    # price given for Decree 19's fixed fine values nothing and is not reported.
+    cn_2024 = _rules("CN")[1]
+    at_60 = status_of(_ob("CN"), short, cn_2024, 6_000).penalty
+    assert at_60 is not None
+    assert (at_60.fine_min_fen, at_60.fine_max_fen) == (5 * 10 * 6_000, 10 * 10 * 6_000)
+    assert at_60.deduction_g == 10 * T
+    unknown = status_of(_ob("CN"), short, cn_2024).penalty
+    assert unknown is not None and (unknown.fine_min_fen, unknown.fine_max_fen) == (None, None)
+    assert unknown.price == PenaltyPrice(None, PriceBasis.NO_WINDOW)
+    assert status_of(_ob("CN"), short, cn, 6_000).penalty == Penalty(2_000_000, 3_000_000, 10 * T)
+
+
+def test_the_average_price_is_cash_over_grams_rounded_down() -> None:
+    # 1 t at 60.00 and 2 t at 60.01: 18,002 fen over 3 t is 6,000.67 fen/t, valued at 6,000
+    assert average_price_fen_per_t(6_000 + 2 * 6_001, 3 * T) == 6_000
+    assert average_price_fen_per_t(0, 0) is None
+    window = (date(2026, 12, 1), date(2026, 12, 31))
+    none = market_price(*window, 0, 0, 0)
+    assert (none.price_fen_per_t, none.basis) == (None, PriceBasis.NO_TRADES)
+    some = market_price(*window, 2, 3 * T, 18_002)
+    assert (some.price_fen_per_t, some.basis, some.trades) == (6_000, PriceBasis.MARKET, 2)

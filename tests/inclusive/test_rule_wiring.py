@@ -62,17 +62,17 @@ def test_a_project_where_no_rule_set_admits_sponsorship_is_refused(w: World) -> 
 
 def test_expiry_takes_its_period_from_the_rule_set_and_cites_it(w: World) -> None:
     credit(w, [("alice", "walking/v1", 500)], collected=False)  # only uncollected lapses
-    expiry_s = shipped().by_version("CN/2021-02-01").require_energy().expiry_s
+    expiry_s = shipped().by_version("CN/2024-05-01").require_energy().expiry_s
     early = energy_service.expire(
         w.reg, CREDITED_AT + timedelta(seconds=expiry_s - 1), rules=w.rules
     )
-    assert early.seq is None and early.rule_set == "CN/2021-02-01"
+    assert early.seq is None and early.rule_set == "CN/2024-05-01"
     report = energy_service.expire(w.reg, CREDITED_AT + timedelta(seconds=expiry_s), rules=w.rules)
-    assert (report.expired_g, report.rule_set, report.expiry_s) == (500, "CN/2021-02-01", expiry_s)
+    assert (report.expired_g, report.rule_set, report.expiry_s) == (500, "CN/2024-05-01", expiry_s)
     assert energy(w, "alice", State.EXPIRED) == 500
     with w.store.reader() as uow:
         entry = uow.entry(report.seq or 0)
-    assert entry is not None and entry.header.payload["rule_set"] == "CN/2021-02-01"
+    assert entry is not None and entry.header.payload["rule_set"] == "CN/2024-05-01"
     with pytest.raises(PctradeError) as exc:
         # BJ sets no energy rules
         energy_service.expire(w.reg, CREDITED_AT, rules=w.rules, jurisdiction="BJ")

@@ -18,6 +18,7 @@ from pctrade.compliance.surrender_commands import SurrenderUnits
 from pctrade.ledger import commands as c
 from pctrade.ledger.model import Role, State, SystemAccount
 from pctrade.ledger.sql.store import SqlStore
+from pctrade.market import queries as market_queries
 from pctrade.market.commands import ListContract
 from pctrade.market.venue_commands import AnnounceAuction, ClearAuction, SubmitBid
 
@@ -80,6 +81,11 @@ def test_an_auction_run_sold_by_one_way_bidding_counts_as_auctioned_and_reconcil
         assert _balance(any_store, ids[name]) == tonnes * T
     assert _balance(any_store, AUCTION) == _balance(any_store, AUCTION, State.FROZEN) == 0
     assert cash(any_store, AUCTION) == CLEARING_FEN_PER_T * OFFERED_G // T
+    # The fills are paid allocation, not the market's price: a market-value fine's
+    # average (``market.queries.allowance_trades``) does not count them.
+    with any_store.reader() as uow:
+        priced = market_queries.allowance_trades(uow, "GD", DAY, DAY)
+    assert (priced.trades, priced.quantity_g, priced.cash_fen) == (0, 0, 0)
 
     # The steelworks surrenders what it bought against its verified emissions.
     streams = (SourceStream("coke", STEEL_EMISSIONS_G, "g", 1_000),)

@@ -69,7 +69,7 @@ def test_orders_with_bad_numbers_are_refused_by_their_own_codes(any_store: SqlSt
 
 
 def test_an_order_off_the_tick_is_refused(any_store: SqlStore) -> None:
-    text = (resources.files("pctrade.rules") / "data" / "CN" / "2021-02-01.toml").read_text()
+    text = (resources.files("pctrade.rules") / "data" / "CN" / "2024-05-01.toml").read_text()
     coarse = load_text(text.replace("price_step_fen_per_t = 1 ", "price_step_fen_per_t = 10 "))
     others = [r for r in shipped().rule_sets() if r.version != coarse.version]
     w = build_market(any_store, rules=RuleBook([*others, coarse]))
@@ -101,7 +101,7 @@ def test_an_ineligible_individual_is_told_each_condition_and_the_pool(any_store:
     )
     for condition in ("real_name_not_verified", "under_age", "no_risk_assessment"):
         assert condition in message
-    assert "pool" in message and "CN/2021-02-01" in message
+    assert "pool" in message and "CN/2024-05-01" in message
     # an institution with no facts, and the regulator, may not trade either
     _refused(w, "not_eligible", lambda: w.market.place("fund", "k", _buy(w, "fund", "b", 6_000, T)))
 

@@ -116,7 +116,7 @@ def test_the_close_is_on_the_tick_the_bars_report(any_store: SqlStore) -> None:
     # On a 10 fen tick, 1 t at 6,000 and 3 t at 6,010 average 6,007.5: the close is
     # 6,010 (half up to the tick, as data.daily's bars say), not 6,008 (to the fen),
     # which no order of the next day could be placed at.
-    text = (resources.files("pctrade.rules") / "data" / "CN" / "2021-02-01.toml").read_text()
+    text = (resources.files("pctrade.rules") / "data" / "CN" / "2024-05-01.toml").read_text()
     coarse = load_text(text.replace("price_step_fen_per_t = 1 ", "price_step_fen_per_t = 10 "))
     others = [r for r in shipped().rule_sets() if r.version != coarse.version]
     w = build_market(any_store, rules=RuleBook([*others, coarse]))

@@ -10,7 +10,8 @@ import pytest
 
 from pctrade.kernel.errors import Conflict, ValidationError
 from pctrade.rules import RuleSetError, load_text, shipped
-from pctrade.rules.model import period_years
+from pctrade.rules.diff import diff
+from pctrade.rules.model import months_before, period_years
 
 CN = (resources.files("pctrade.rules") / "data" / "CN" / "2021-02-01.toml").read_text()
 JURISDICTIONS = ("CN", "GD", "SZ", "HB", "BJ", "FJ", "SH", "TJ", "CQ")
@@ -107,3 +108,82 @@ def test_a_malformed_benchmark_is_refused_with_its_line(old: str, new: str, says
         load_text(CN.replace(old, new, 1), "CN/x.toml")
     message = refused.value.message
     assert says in message and "[allocation]" in message and "(line " in message, message
+
+
+# ---- the 2024 Interim Regulations and the price window --------------------------------
+CN_2024 = (resources.files("pctrade.rules") / "data" / "CN" / "2024-05-01.toml").read_text()
+
+
+def test_the_national_versions_differ_only_in_the_penalty_and_its_citation() -> None:
+    book = shipped()
+    before, after = book.by_version("CN/2021-02-01"), book.by_version("CN/2024-05-01")
+    assert book.in_force("CN", date(2024, 4, 30)) is before
+    assert book.in_force("CN", date(2024, 5, 1)) is after
+    changed = {(c.section, c.field) for c in diff(before, after)}
+    assert changed == {
+        ("", "effective_from"),
+        ("compliance", "assumed"),
+        ("compliance", "sources"),
+        ("compliance", "penalty_fine_min_fen"),
+        ("compliance", "penalty_fine_max_fen"),
+        ("compliance", "penalty_market_value_multiple_min"),
+        ("compliance", "penalty_market_value_multiple_max"),
+        ("compliance", "penalty_price_window_months"),
+        ("compliance", "penalty_price_window_end"),
+        ("sources", "mee_decree_19_penalties"),
+        ("sources", "state_council_decree_775"),
+    }
+    c = after.compliance
+    assert c is not None
+    assert (c.penalty_fine_min_fen, c.penalty_fine_max_fen) == (None, None)
+    assert (c.penalty_market_value_multiple_min, c.penalty_market_value_multiple_max) == (5, 10)
+    assert c.penalty_deduction_multiple == 1
+    assert (c.penalty_price_window_months, c.penalty_price_window_end) == (1, "deadline")
+    assert after.sources["state_council_decree_775"].assumption  # art. 24 not read
+
+
+def test_which_jurisdictions_name_a_price_window() -> None:
+    book = shipped()
+    windows = {}
+    for j in JURISDICTIONS:
+        c = book.in_force(j, date(2026, 12, 1)).compliance
+        assert c is not None
+        windows[j] = c.penalty_price_window("2025")
+    assert windows["CN"] == (date(2026, 12, 1), date(2026, 12, 31))
+    assert windows["SZ"] == (date(2026, 1, 1), date(2026, 6, 30))
+    # Beijing and Hubei fine at market value but their sources name no price: given only
+    assert {j for j, w in windows.items() if w is not None} == {"CN", "SZ"}
+
+
+def test_a_window_counts_back_whole_months_from_the_day_after_the_deadline() -> None:
+    assert months_before(date(2026, 3, 31), 1) == date(2026, 2, 28)
+    assert months_before(date(2024, 3, 31), 1) == date(2024, 2, 29)
+    assert months_before(date(2027, 1, 1), 1) == date(2026, 12, 1)
+    assert months_before(date(2026, 7, 1), 6) == date(2026, 1, 1)
+    assert months_before(date(2026, 6, 16), 1) == date(2026, 5, 16)
+    assert months_before(date(2026, 1, 15), 120) == date(2016, 1, 15)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        ('penalty_price_window_end = "deadline"', "", "needs both"),
+        ("penalty_price_window_months = 1 ", "", "needs both"),
+        ("penalty_price_window_months = 1 ", "penalty_price_window_months = 0 ", "outside 1..120"),
+        ("penalty_price_window_months = 1 ", "penalty_price_window_months = 121 ", "outside"),
+        ("penalty_price_window_months = 1 ", 'penalty_price_window_months = "1" ', "integer"),
+        ('window_end = "deadline"', 'window_end = "decision"', "is not one of deadline"),
+        (
+            "penalty_market_value_multiple_min = 5\npenalty_market_value_multiple_max = 10",
+            "penalty_fine_min_fen = 1",
+            "no penalty_market_value_multiple",
+        ),
+    ],
+)
+def test_a_malformed_price_window_is_refused_with_its_line(old: str, new: str, says: str) -> None:
+    assert old in CN_2024, old
+    with pytest.raises(RuleSetError) as refused:
+        load_text(CN_2024.replace(old, new, 1), "CN/x.toml")
+    message = refused.value.message
+    assert says in message and "[compliance]" in message, message
+    assert "(line " in message, message

@@ -119,7 +119,7 @@ def test_the_wallet_traces_energy_to_its_methodology_factor_and_expiry(
     for methodology in ("metro/v1", "walking/v1", "cycling/v1", "bus/v1"):
         assert f"<code>{methodology}</code>" in html
     assert "0.0468 g/m" in html  # the metro's factor, exactly
-    assert "within 72 hours lapses (rule set CN/2021-02-01)" in html
+    assert "within 72 hours lapses (rule set CN/2024-05-01)" in html
     assert 'id="energy-by-behaviour" role="img"' in html  # the chart, and its table
 
 
@@ -171,7 +171,7 @@ def test_an_ineligible_person_is_told_each_failed_condition_and_pointed_to_the_p
 ) -> None:
     html = _wallet(wallet_http, TRAVELLER)
     sell = html[html.index('id="sell"') : html.index('id="pools"')]
-    assert "<code>no_facts_recorded</code>" in sell and "CN/2021-02-01" in sell
+    assert "<code>no_facts_recorded</code>" in sell and "CN/2024-05-01" in sell
     assert 'action="/web/wallet/sell"' not in sell
     assert 'action="/web/wallet/deposit"' in html
 

@@ -42,7 +42,7 @@ def _undecided(app: App) -> list[str]:
                 "CEA-GD-2026",
                 "concentration Nov 23, 2026 lvyuan",
                 "BJ BJ/2014-01-01 Counted: CEA · Limit: 1,000,000 t",
-                "No position limit in these rule sets: CN/2021-02-01, CQ/2014-04-26",
+                "No position limit in these rule sets: CN/2024-05-01, CQ/2014-04-26",
             ),
         ),
         ("/web/regulator/integrity", ("GD reconciles", "problems: 0")),

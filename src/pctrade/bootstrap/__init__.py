@@ -57,6 +57,7 @@ from pctrade.kernel.entropy import Entropy, system_entropy
 from pctrade.ledger.extensions import Context, credit_paths_of
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
+from pctrade.market import queries as market_queries
 from pctrade.market.auctions import Auctions
 from pctrade.market.blocks import BlockTrades
 from pctrade.market.reports import MarketReports
@@ -149,8 +150,14 @@ class App:
         # Surrender and its reports read the obligation MRV confirmed.
         obligation = compliance_queries.obligation
         self.surrenders = Surrenders(self.registry, self.rules, obligation)
+        # A market-value fine's price is the market's own average (its query, as a port).
         self.compliance_reports = ComplianceReports(
-            self.store, self.rules, obligation, emitters_of_period, self.clock
+            self.store,
+            self.rules,
+            obligation,
+            emitters_of_period,
+            self.clock,
+            market_queries.allowance_trades,
         )
         # The market sells pools' units through its port; the pools are its adapter.
         self.market.pools = PoolsMarketSeller()

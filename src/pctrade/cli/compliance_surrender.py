@@ -38,7 +38,11 @@ AccountArg = Annotated[str, typer.Argument(help="The emitter's account id or num
 JurisdictionArg = Annotated[str, typer.Argument(help="e.g. GD, CN.")]
 PeriodArg = Annotated[str, typer.Argument(help="e.g. 2025 or 2019-2020.")]
 Price = Annotated[
-    int | None, typer.Option(help="Price valuing a shortfall, fen per tonne (market-value fines).")
+    int | None,
+    typer.Option(
+        help="Price valuing a shortfall, fen per tonne (market-value fines); overrides the "
+        "average of the registry's allowance trades in the rule's window."
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the whole report as JSON.")]
 
@@ -116,7 +120,43 @@ def _print_status(s: dict[str, Any]) -> None:
         f"· shortfall 缺口 {render.carbon(s['shortfall_g'])}"
     )
     if s["penalty"] is not None:
-        console.print(f"  penalty 处罚 {s['penalty']}")
+        console.print(f"  penalty 处罚 {_penalty_text(s['penalty'])}")
+        if s["penalty"]["price"] is not None:
+            console.print(f"  valued at 计价 {_price_text(s['penalty']['price'])}")
+
+
+def _yuan(fen: int) -> str:
+    return f"¥{fen // 100:,}.{fen % 100:02d}"
+
+
+def _penalty_text(p: dict[str, Any]) -> str:
+    low, high = p["fine_min_fen"], p["fine_max_fen"]
+    if low is not None:
+        fine = _yuan(low) if high in (None, low) else f"{_yuan(low)} – {_yuan(high)}"
+    elif high is not None:
+        fine = f"up to 至多 {_yuan(high)}"
+    else:
+        fine = "fine not known 罚款尚不可知"
+    deduction = f" · deducted 核减 {render.carbon(p['deduction_g'])}" if p["deduction_g"] else ""
+    return f"{fine}{deduction} · rule set 规则 {p['rule_set']}"
+
+
+def _price_text(price: dict[str, Any]) -> str:
+    """Where the price valuing a shortfall came from (``compliance.status.PriceBasis``)."""
+    window = f"{price['first_day']} – {price['last_day']}"
+    basis = price["basis"]
+    if basis == "market":
+        count = price["trades"]
+        return (
+            f"{_yuan(price['price_fen_per_t'])}/t, the average of {count} allowance "
+            f"trade{'' if count == 1 else 's'} ({render.carbon(price['quantity_g'])}) {window} "
+            f"配额成交均价"
+        )
+    if basis == "given":
+        return f"{_yuan(price['price_fen_per_t'])}/t, the price given 给定价格"
+    if basis == "no_trades":
+        return f"no allowance trade {window}: market-value fine not known 无成交，罚款尚不可知"
+    return "the rules name no price window: give --price-fen-per-t 规则未定计价期间"
 
 
 def _period_report(

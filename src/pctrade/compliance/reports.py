@@ -3,9 +3,17 @@ and the cap-integrity report.
 
 - ``status``: an emitter's status for a period (``compliance.status``: A compliant,
   B surrendered less than the verified emissions, C emissions not verified), the
-  shortfall in grams and the penalty the rule set in force says, with the surrender
-  entries that counted. Before the deadline the status is provisional (``final`` false:
-  a B then means "not yet");
+  shortfall in grams and the penalty, with the surrender entries that counted. Before
+  the deadline the status is provisional (``final`` false: a B then means "not yet");
+
+  The deadline and what counts are the rule set in force today's (the one a surrender
+  now is checked against, as ``surrender_service``). The penalty is the rule set in
+  force on the deadline's day: failing to surrender is an act done when the deadline
+  passes, and a penalty follows the rules in force when the act was done (行政处罚法
+  art. 37). So a national shortfall of 2021-2022 (due 2023-12-31) owes Decree 19's
+  fixed fine, one of 2023 (due 2024-12-31) the Interim Regulations' 5-10 times its
+  value. Its price, when it is fined at market value, is ``compliance.market_price``'s:
+  the caller's, else the registry's own market average in the rule's window;
 - ``compliance_report``: every emitter with an obligation or a surrender in the period,
   with the counts per status, the total shortfall and the offsets used;
 - ``integrity``: the cap-integrity report, from the journal alone, in one read
@@ -24,12 +32,14 @@ from datetime import date
 
 from pctrade.compliance.integrity import AUCTION_KIND, Integrity
 from pctrade.compliance.integrity_sets import integrity_of
+from pctrade.compliance.market_price import AllowanceTradesOf, penalty_price
 from pctrade.compliance.offset_room import OffsetRoom, offset_room
 from pctrade.compliance.sql import store as mrv
 from pctrade.compliance.sql import surrenders as db
-from pctrade.compliance.status import Status, StatusReport, status_of
+from pctrade.compliance.status import PenaltyPrice, Status, StatusReport, status_of
 from pctrade.compliance.surrender_service import ObligationOf, compliance_rules, so_far
 from pctrade.kernel.clock import Clock
+from pctrade.kernel.errors import ValidationError
 from pctrade.kernel.limits import PAGE_SIZE_MAX
 from pctrade.ledger import access
 from pctrade.ledger.journal import JsonDict
@@ -37,7 +47,7 @@ from pctrade.ledger.ports import Store, UnitOfWork
 from pctrade.ledger.service import account_of
 from pctrade.ledger.write import acting_party
 from pctrade.rules import RuleBook
-from pctrade.rules.model import period_years
+from pctrade.rules.model import Compliance, period_years
 
 # The emitter accounts with an obligation for a jurisdiction's period (MRV's reports).
 EmittersOf = Callable[[UnitOfWork, str, str], Sequence[int]]
@@ -56,6 +66,7 @@ class EmitterStatus:
     offsets_g: int
     rule_set: str
     entries: tuple[int, ...]  # the surrender entries that counted
+    penalty_rule_set: str = ""  # the rule set in force on the deadline, which fines
 
     def as_json(self) -> JsonDict:
         r, p = self.report, self.report.penalty
@@ -79,10 +90,26 @@ class EmitterStatus:
                 "fine_min_fen": p.fine_min_fen,
                 "fine_max_fen": p.fine_max_fen,
                 "deduction_g": p.deduction_g,
+                "rule_set": self.penalty_rule_set,
+                "price": _price_json(p.price),
             },
             "rule_set": self.rule_set,
             "entries": list(self.entries),
         }
+
+
+def _price_json(price: PenaltyPrice | None) -> JsonDict | None:
+    if price is None:
+        return None
+    return {
+        "price_fen_per_t": price.price_fen_per_t,
+        "basis": str(price.basis),
+        "first_day": None if price.first_day is None else price.first_day.isoformat(),
+        "last_day": None if price.last_day is None else price.last_day.isoformat(),
+        "trades": price.trades,
+        "quantity_g": price.quantity_g,
+        "cash_fen": price.cash_fen,
+    }
 
 
 def emitters_of_period(uow: UnitOfWork, jurisdiction: str, period: str) -> list[int]:
@@ -111,12 +138,14 @@ class Reports:
         obligation_of: ObligationOf,
         emitters_of: EmittersOf,
         clock: Clock,
+        allowance_trades: AllowanceTradesOf,
     ) -> None:
         self.store = store
         self.rules = rules
         self.obligation_of = obligation_of
         self.emitters_of = emitters_of
         self.clock = clock
+        self.allowance_trades = allowance_trades  # the market's, through bootstrap
 
     def today(self) -> date:
         return self.clock().date()
@@ -136,8 +165,40 @@ class Reports:
     def status(
         self, account_id: int, jurisdiction: str, period: str, price_fen_per_t: int | None = None
     ) -> EmitterStatus:
+        """``price_fen_per_t``: a price to value a market-value fine at instead of the
+        market's average in the rule's window (reported as ``given``)."""
+        if price_fen_per_t is not None and price_fen_per_t <= 0:
+            raise ValidationError("price_fen_per_t must be positive", code="bad_price")
         with self.store.reader() as uow:
-            return self._status(uow, account_id, jurisdiction, period, price_fen_per_t)
+            fining = self._fining(jurisdiction, period)
+            price = self._price(uow, jurisdiction, period, fining[1], price_fen_per_t)
+            return self._status(uow, account_id, jurisdiction, period, fining, price)
+
+    def _fining(self, jurisdiction: str, period: str) -> tuple[str, Compliance]:
+        """The rule set that fines a shortfall of the period: the one in force on the
+        deadline's day (the deadline itself is today's rule set's). A deadline before
+        the book's first version of the jurisdiction takes that first version: the book
+        holds no older rules, and it is the nearest it knows."""
+        period_years(period)
+        _, today = compliance_rules(self.rules.in_force(jurisdiction, self.today()))
+        first = min(
+            r.effective_from for r in self.rules.rule_sets() if r.jurisdiction == jurisdiction
+        )
+        rule_set = self.rules.in_force(jurisdiction, max(today.deadline(period), first))
+        _, compliance = compliance_rules(rule_set)
+        return rule_set.version, compliance
+
+    def _price(
+        self,
+        uow: UnitOfWork,
+        jurisdiction: str,
+        period: str,
+        compliance: Compliance,
+        given_fen_per_t: int | None,
+    ) -> PenaltyPrice | None:
+        return penalty_price(
+            uow, self.allowance_trades, jurisdiction, period, compliance, given_fen_per_t
+        )
 
     def _status(
         self,
@@ -145,7 +206,8 @@ class Reports:
         account_id: int,
         jurisdiction: str,
         period: str,
-        price_fen_per_t: int | None,
+        fining: tuple[str, Compliance],
+        price: PenaltyPrice | None,
     ) -> EmitterStatus:
         period_years(period)
         on = self.today()
@@ -160,11 +222,12 @@ class Reports:
             period,
             deadline,
             on > deadline,
-            status_of(obligation, counted, compliance, price_fen_per_t),
+            status_of(obligation, counted, fining[1], price),
             counted.allowances_g,
             counted.offsets_g,
             rule_set.version,
             tuple(db.entries_of(uow, account_id, jurisdiction, period)),
+            fining[0],
         )
 
     def offset_room(self, account_id: int, jurisdiction: str, period: str) -> OffsetRoom:
@@ -193,12 +256,17 @@ class Reports:
     def compliance_report(
         self, jurisdiction: str, period: str, price_fen_per_t: int | None = None
     ) -> JsonDict:
-        """The regulator's report of a period: every emitter's status and the totals."""
+        """The regulator's report of a period: every emitter's status and the totals,
+        every shortfall valued at the one price (read once)."""
+        if price_fen_per_t is not None and price_fen_per_t <= 0:
+            raise ValidationError("price_fen_per_t must be positive", code="bad_price")
         with self.store.reader() as uow:
+            fining = self._fining(jurisdiction, period)
+            price = self._price(uow, jurisdiction, period, fining[1], price_fen_per_t)
             accounts = set(self.emitters_of(uow, jurisdiction, period))
             accounts |= set(db.totals_of_period(uow, jurisdiction, period))
             rows = [
-                self._status(uow, a, jurisdiction, period, price_fen_per_t)
+                self._status(uow, a, jurisdiction, period, fining, price)
                 for a in sorted(accounts)[:REPORT_EMITTERS_MAX]
             ]
         counts = {str(s): sum(1 for r in rows if r.report.status is s) for s in Status}
@@ -216,6 +284,8 @@ class Reports:
             "allowances_g": sum(r.allowances_g for r in rows),
             "offsets_g": sum(r.offsets_g for r in rows),
             "shortfall_g": sum(r.report.shortfall_g for r in rows),
+            "penalty_rule_set": fining[0],
+            "price": _price_json(price),
             "rows": [r.as_json() for r in rows],
         }
 

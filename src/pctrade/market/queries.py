@@ -7,6 +7,8 @@
     closes(store, contract)                       the closes, newest first
     pool_committed_g(uow, pool_id)                what a pool's open sells still claim
     bids_in_pool_auction(uow, pool_id, account)   a standing bid in the pool's auction
+    allowance_trades(uow, jurisdiction, first, last)  a jurisdiction's allowance trades
+                                                      in a window: count, grams, cash
 
 Depth is read from the registry's open orders (the truth a book is rebuilt from), so
 every process answers the same. Public reads (trades, depth, closes) name no account.
@@ -15,9 +17,12 @@ Daily bars are ``market.reads.bars`` (the one way pctrade makes a bar).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from pctrade.kernel.errors import NotFound, ValidationError
+from pctrade.ledger.model import Instrument
 from pctrade.ledger.ports import Store, UnitOfWork
 from pctrade.ledger.service import account_of, require_holder
 from pctrade.ledger.write import acting_party
@@ -106,3 +111,33 @@ def pool_committed_g(uow: UnitOfWork, pool_id: str) -> int:
         + vdb.pool_open_proposals_g(uow, pool_id)
         + vdb.pool_open_auctions_g(uow, pool_id)
     )
+
+
+# The secondary market's trades: the order book's and block trades. An auction's fills
+# are paid allocation, the regulator selling at a clearing price its reserve shapes,
+# not a price the market made between its participants.
+MARKET_TRADE_MODES = ("listing", "block")
+
+
+@dataclass(frozen=True, slots=True)
+class TradeTotals:
+    trades: int
+    quantity_g: int
+    cash_fen: int
+
+
+def allowance_trades(uow: UnitOfWork, jurisdiction: str, first: date, last: date) -> TradeTotals:
+    """The jurisdiction's allowance (CEA) trades of every vintage on the trading days
+    ``first``..``last``, both included, in the order book and in blocks: what a
+    market-value fine's price is averaged over (compliance's ``AllowanceTradesOf``).
+    Contracts are keyed by instrument, jurisdiction and vintage ([trading] contract_key),
+    and an allowance's price is its jurisdiction's whatever its vintage."""
+    row = db.instrument_trade_totals(
+        uow,
+        str(Instrument.CEA),
+        jurisdiction,
+        first.isoformat(),
+        last.isoformat(),
+        MARKET_TRADE_MODES,
+    )
+    return TradeTotals(row["trades"], row["quantity_g"], row["cash_fen"])

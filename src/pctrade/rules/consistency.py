@@ -134,3 +134,24 @@ def _check_compliance(compliance: Compliance | None, where: str) -> None:
         low, high = getattr(compliance, low_name), getattr(compliance, high_name)
         if low is not None and high is not None and low > high:
             raise RuleSetError(f"{at} {low_name}: is above {high_name}")
+    _check_price_window(compliance, at)
+
+
+def _check_price_window(compliance: Compliance, at: str) -> None:
+    """A price window is stated whole, and only where a fine is a multiple of the
+    shortfall's market value: elsewhere no price values anything."""
+    months, end = compliance.penalty_price_window_months, compliance.penalty_price_window_end
+    if (months is None) != (end is None):
+        raise RuleSetError(
+            f"{at} penalty_price_window_months: a price window needs both "
+            "penalty_price_window_months and penalty_price_window_end, or neither"
+        )
+    multiples = (
+        compliance.penalty_market_value_multiple_min,
+        compliance.penalty_market_value_multiple_max,
+    )
+    if months is not None and multiples == (None, None):
+        raise RuleSetError(
+            f"{at} penalty_price_window_months: values a market-value fine, but the "
+            "rule set has no penalty_market_value_multiple_min or _max"
+        )

@@ -53,6 +53,7 @@ from pctrade.rules.model import (
     Offsets,
     Pools,
     Positions,
+    PriceWindowEnd,
     RuleSet,
     Session,
     Sinks,
@@ -446,6 +447,10 @@ _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
             "penalty_market_value_multiple_min": _optional(_int(1, 100)),
             "penalty_market_value_multiple_max": _optional(_int(1, 100)),
             "penalty_deduction_multiple": _optional(_int(1, 100)),
+            # a month to ten years of prices; longer would value a shortfall at a
+            # market that is no longer there
+            "penalty_price_window_months": _optional(_int(1, 120)),
+            "penalty_price_window_end": _optional(_enum(PriceWindowEnd)),
         },
     ),
     "allocation": (

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 from typing import NamedTuple, TypeVar
@@ -42,6 +42,14 @@ class AuctionPricing(StrEnum):
 
     UNIFORM = "uniform"  # every winner pays the clearing price, the lowest accepted bid's
     PAY_AS_BID = "pay_as_bid"  # every winner pays its own bid price
+
+
+class PriceWindowEnd(StrEnum):
+    """What the window of market prices that values a shortfall ends on."""
+
+    # The surrender deadline, its day included: the national regulations' "the month
+    # before the surrender deadline" (清缴时限前1个月), Shenzhen's six months before.
+    DEADLINE = "deadline"
 
 
 class CapBasis(StrEnum):
@@ -262,6 +270,16 @@ def period_years(period: str) -> tuple[int, int]:
     return first, last
 
 
+def months_before(day: date, months: int) -> date:
+    """``day`` ``months`` calendar months earlier, on the same day of the month or, when
+    that month is shorter, on its last day (31 March less one month: 28 or 29 February)."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    last_day = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last_day))
+
+
 @dataclass(frozen=True, slots=True)
 class Compliance:
     """履约: when an emitter's obligation for a period falls due, which offsets count
@@ -292,6 +310,12 @@ class Compliance:
     penalty_market_value_multiple_min: int | None
     penalty_market_value_multiple_max: int | None
     penalty_deduction_multiple: int | None  # next allocation cut by n × the shortfall
+    # Which market prices value a shortfall for a market-value fine: the volume-weighted
+    # average of the jurisdiction's allowance trades in the ``…_months`` calendar months
+    # ending on ``…_end`` (``penalty_price_window``). None: the rule names no window (the
+    # price must be given).
+    penalty_price_window_months: int | None
+    penalty_price_window_end: PriceWindowEnd | None
     cited: Cited
 
     def deadline(self, period: str) -> date:
@@ -303,6 +327,23 @@ class Compliance:
             raise Conflict(f"no deadline is set for the period {period}", code="no_rule")
         month, day = (int(x) for x in self.annual_deadline.split("-"))
         return date(last + 1, month, day)
+
+    def penalty_price_window(self, period: str) -> tuple[date, date] | None:
+        """The first and last trading day (both included) whose allowance trades value a
+        shortfall of ``period``, or None when the rule names no window.
+
+        The window is the ``penalty_price_window_months`` months that end on the
+        deadline's day, which is included: the deadline is the end of that day (the
+        national market's surrender closes at 17:00 on it), so its trades are before
+        it. It starts the day after the deadline, that many months earlier: a deadline
+        of 31 December and one month give 1-31 December; 30 June and six months give
+        1 January-30 June, Shenzhen's "six consecutive months".
+        """
+        months, end = self.penalty_price_window_months, self.penalty_price_window_end
+        if months is None or end is None:
+            return None
+        last = self.deadline(period)  # PriceWindowEnd.DEADLINE, the only end so far
+        return months_before(last + timedelta(days=1), months), last
 
 
 @dataclass(frozen=True, slots=True)

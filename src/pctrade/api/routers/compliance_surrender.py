@@ -10,8 +10,13 @@
   period (every emitter's status; emissions reports are MRV's ``/compliance/reports``);
 - ``GET /compliance/integrity``: the cap-integrity report from the journal alone.
 
-A penalty that is a multiple of the shortfall's market value needs a price:
-``price_fen_per_t`` (the regulator's choice of reference price).
+A penalty that is a multiple of the shortfall's market value is valued at the average
+of the registry's own allowance trades in the window the rule set names (the national
+market since 2024-05-01: the month before the deadline; Shenzhen: six months), or at
+``price_fen_per_t`` when given (the regulator's choice of reference price, an override).
+``penalty.price`` says which, with the window and the trades counted, or why the fine
+is unknown (``no_trades``, ``no_window``); ``penalty.rule_set`` is the rule set in force
+on the deadline, which sets the penalty.
 """
 
 from __future__ import annotations
@@ -39,7 +44,10 @@ Period = Annotated[
 ]
 AccountId = Annotated[int, Field(strict=True, gt=0, le=INT64_MAX)]
 Grams = Annotated[int, Field(strict=True, gt=0, le=INT64_MAX)]
-Price = Annotated[int | None, Query(ge=0, le=10**12, description="fen per tonne")]
+Price = Annotated[
+    int | None,
+    Query(ge=1, le=10**12, description="fen per tonne; overrides the market average"),
+]
 
 
 class SurrenderedBatch(Body):

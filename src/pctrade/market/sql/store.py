@@ -516,6 +516,38 @@ def trades_of_account(uow: Any, account_id: int, limit: int) -> list[Row]:
     return _all(uow.execute(query.order_by(c.entry_seq.desc()).limit(limit)))
 
 
+def instrument_trade_totals(
+    uow: Any,
+    instrument: str,
+    jurisdiction: str,
+    first_day: str,
+    last_day: str,
+    modes: Sequence[str],
+) -> Row:
+    """The count, grams and cash of the trades of every contract of one instrument and
+    jurisdiction (any vintage) on the trading days ``first_day``..``last_day`` (both
+    included) in the given modes: one aggregate over the trades' day index."""
+    t, k = trades.c, contracts.c
+    query = (
+        sa.select(
+            sa.func.count().label("trades"),
+            sa.func.coalesce(sa.func.sum(t.quantity_g), 0).label("quantity_g"),
+            sa.func.coalesce(sa.func.sum(t.cash_fen), 0).label("cash_fen"),
+        )
+        .select_from(trades.join(contracts, k.contract_id == t.contract_id))
+        .where(
+            k.instrument == instrument,
+            k.jurisdiction == jurisdiction,
+            t.day >= first_day,
+            t.day <= last_day,
+            t.mode.in_(list(modes)),
+        )
+    )
+    row = _one(uow.execute(query))
+    assert row is not None  # an aggregate answers one row
+    return {key: int(value) for key, value in row.items()}
+
+
 def trades_between(
     uow: Any, contract_id: int | None, first_day: str, last_day: str, limit: int
 ) -> list[Row]:
