@@ -12,9 +12,10 @@ Figures (one JSON line each):
 - ``payout_contributors_per_s[db]`` and ``payout_entry_s[db]``: the whole ``pool_settle``
   entry through the registry (``Journal.execute`` with the sale's evidence: the deposits
   read as columns, the draw, the payout split and its check, the packed hold draws, hash,
-  postings, N hold draw-downs, balances, the sale's row and lines, the deposits'
-  ``sold_g``: ``pools.sale_columns``), contributors per second and wall seconds, against
-  a ``distribute`` of cash to the same N recipients (up to ``DISTRIBUTE_MAX``). Exactness
+  postings, N hold draw-downs, balances, the sale's row and lines: ``pools.sale_columns``;
+  the deposits' sold grams are derived from their holds, not written), contributors per
+  second and wall seconds, against a ``distribute`` of cash to the same N recipients (up
+  to ``DISTRIBUTE_MAX``), and their ratio (``baseline``, ``ratio``). Exactness
   is checked in the database afterwards: N lines summing to the sale's net, none a fen or
   more off its exact share, the contributors' cash equal to the lines, and each line's
   share and remainder equal to ``split_columns`` recomputed from the lines' grams.
@@ -176,8 +177,8 @@ def seed_contributors(
             "INSERT INTO holds (hold_id, account_id, asset_id, reason, reference, amount,"
             " remaining) SELECT h, a, {asset}, 'pool', 'pool:{pool}', g, g FROM seed",
             "INSERT INTO pool_deposits (deposit_id, pool_id, account_id, asset_id, quantity_g,"
-            " withdrawn_g, sold_g, terms_version, entry_seq, deposited_at)"
-            " SELECT h, '{pool}', a, {asset}, g, 0, 0, 1, {seq}, '{ts}' FROM seed",
+            " withdrawn_g, terms_version, entry_seq, deposited_at)"
+            " SELECT h, '{pool}', a, {asset}, g, 0, 1, {seq}, '{ts}' FROM seed",
             "UPDATE batches SET issued_g = {total} WHERE asset_id = {asset}",
             "UPDATE registry_head SET next_account_id = {next_account}",
         ):

@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table
 
 from pctrade.ledger.ports import UnitOfWork
-from pctrade.pools.sql.schema import pool_deposits
+from pctrade.pools.sql.schema import deposits_held, left_g, pool_deposits
 
 metadata = MetaData()
 BIG = BigInteger
@@ -68,8 +68,14 @@ pool_sale_lines = Table(
     Column("fee_fen", BIG, nullable=False),
     Column("net_fen", BIG, nullable=False),
     Column("remainder", BIG, nullable=False),
-    Index("ix_pool_sale_lines_account", "account_id", "entry_seq"),
+    # No index by account (dropped by migration 0026: one B-tree write less per
+    # contributor per sale): a contributor's statement finds its sales through its own
+    # postings (the ledger's account index), then each line by primary key.
 )
+
+# The ledger's postings, read by name (as ``schema.ledger_holds``): a contributor's
+# postings say which entries touched the account.
+_ledger_postings = sa.table("postings", sa.column("seq", BIG), sa.column("account_id", BIG))
 
 LINE_COLUMNS = (
     "entry_seq",
@@ -87,10 +93,11 @@ _SETTLE_ENTRIES = "SELECT seq, payload FROM entries WHERE op_type = 'pool_settle
 
 def free_g(uow: UnitOfWork, pool_id: str) -> int:
     """The pool's unsold, unwithdrawn grams."""
-    d = pool_deposits.c
-    query = sa.select(
-        sa.func.coalesce(sa.func.sum(d.quantity_g - d.withdrawn_g - d.sold_g), 0)
-    ).where(d.pool_id == pool_id)
+    query = (
+        sa.select(sa.func.coalesce(sa.func.sum(left_g), 0))
+        .select_from(deposits_held)
+        .where(pool_deposits.c.pool_id == pool_id)
+    )
     return int(uow.execute(query).scalar_one())
 
 
@@ -99,7 +106,8 @@ def unsold_assets(uow: UnitOfWork, pool_id: str) -> list[int]:
     d = pool_deposits.c
     query = (
         sa.select(d.asset_id)
-        .where(d.pool_id == pool_id, d.quantity_g - d.withdrawn_g - d.sold_g > 0)
+        .select_from(deposits_held)
+        .where(d.pool_id == pool_id, left_g > 0)
         .distinct()
     )
     return [int(a) for a in uow.execute(query).scalars()]
@@ -108,10 +116,17 @@ def unsold_assets(uow: UnitOfWork, pool_id: str) -> list[int]:
 def unsold_count(uow: UnitOfWork, pool_id: str) -> int:
     """How many of the pool's deposits have units left (by the pool's index)."""
     d = pool_deposits.c
-    query = sa.select(sa.func.count()).where(
-        d.pool_id == pool_id, d.quantity_g - d.withdrawn_g - d.sold_g > 0
+    query = (
+        sa.select(sa.func.count())
+        .select_from(deposits_held)
+        .where(d.pool_id == pool_id, left_g > 0)
     )
     return int(uow.execute(query).scalar_one())
+
+
+# A deposit and its ledger hold (hold id = deposit id): what it has left is the hold's
+# ``remaining`` (``schema.deposits_held``), as plain SQL for the driver's cursor.
+_HELD = "pool_deposits AS d JOIN holds AS h ON h.hold_id = d.deposit_id"
 
 
 def unsold_deposits(uow: UnitOfWork, pool_id: str) -> list[tuple[int, int, int, int, int]]:
@@ -121,10 +136,8 @@ def unsold_deposits(uow: UnitOfWork, pool_id: str) -> list[tuple[int, int, int, 
     cursor: Any = uow.dbapi_connection().cursor()
     mark = "%s" if uow.is_postgres else "?"
     cursor.execute(
-        "SELECT deposit_id, account_id, asset_id, terms_version,"
-        " quantity_g - withdrawn_g - sold_g FROM pool_deposits"
-        f" WHERE pool_id = {mark} AND quantity_g - withdrawn_g - sold_g > 0"
-        " ORDER BY deposit_id",
+        "SELECT deposit_id, d.account_id, d.asset_id, terms_version, h.remaining"
+        f" FROM {_HELD} WHERE pool_id = {mark} AND h.remaining > 0 ORDER BY deposit_id",
         (pool_id,),
     )
     rows: list[tuple[int, int, int, int, int]] = cursor.fetchall()
@@ -133,10 +146,8 @@ def unsold_deposits(uow: UnitOfWork, pool_id: str) -> list[tuple[int, int, int, 
 
 
 _UNSOLD_COLUMNS = (
-    "SELECT deposit_id, account_id, asset_id, CAST(terms_version AS BIGINT),"
-    " quantity_g - withdrawn_g - sold_g FROM pool_deposits"
-    " WHERE pool_id = {mark} AND quantity_g - withdrawn_g - sold_g > 0"
-    " ORDER BY deposit_id"
+    "SELECT deposit_id, d.account_id, d.asset_id, CAST(terms_version AS BIGINT), h.remaining"
+    f" FROM {_HELD} WHERE pool_id = {{mark}} AND h.remaining > 0 ORDER BY deposit_id"
 )
 FETCH_ROWS = 65_536
 
@@ -166,13 +177,13 @@ _UNSOLD_PACKED_PG = (
         f"string_agg(int8send({column}), ''::bytea ORDER BY deposit_id)"
         for column in (
             "deposit_id",
-            "account_id",
-            "asset_id",
+            "d.account_id",
+            "d.asset_id",
             "CAST(terms_version AS BIGINT)",
-            "quantity_g - withdrawn_g - sold_g",
+            "h.remaining",
         )
     )
-    + " FROM pool_deposits WHERE pool_id = %s AND quantity_g - withdrawn_g - sold_g > 0"
+    + f" FROM {_HELD} WHERE pool_id = %s AND h.remaining > 0"
 )
 
 
@@ -201,18 +212,6 @@ def insert_lines(uow: UnitOfWork, columns: Sequence[Sequence[int]]) -> None:
     else:
         marks = ", ".join(["?"] * len(LINE_COLUMNS))
         cursor.executemany(f"INSERT INTO pool_sale_lines ({names}) VALUES ({marks})", rows)
-    cursor.close()
-
-
-def add_sold(uow: UnitOfWork, sold: Sequence[tuple[int, int]]) -> None:
-    """``sold_g`` of each (deposit id, grams) raised by the grams: one statement for all."""
-    driver: Any = uow.dbapi_connection()
-    cursor = driver.cursor()
-    mark = "%s" if uow.is_postgres else "?"
-    cursor.executemany(
-        f"UPDATE pool_deposits SET sold_g = sold_g + {mark} WHERE deposit_id = {mark}",
-        [(grams, deposit_id) for deposit_id, grams in sold],
-    )
     cursor.close()
 
 
@@ -248,28 +247,6 @@ def insert_line_columns(uow: UnitOfWork, entry_seq: int, columns: Mapping[str, A
         )
     finally:
         uow.drop_columns("sale_lines_in")
-
-
-def add_sold_columns(uow: UnitOfWork, deposit_ids: Any, grams: Any) -> None:
-    """``add_sold`` from two int64 columns: one ``UPDATE … FROM`` a temporary table on
-    PostgreSQL, ``add_sold``'s ``executemany`` on SQLite."""
-    if not uow.is_postgres:
-        for piece in _pieces([grams, deposit_ids]):
-            uow.dbapi_connection().executemany(
-                "UPDATE pool_deposits SET sold_g = sold_g + ? WHERE deposit_id = ?",
-                zip(*piece, strict=True),
-            )
-        return
-    n = uow.load_columns("sold_in", {"deposit_id": deposit_ids, "grams": grams})
-    try:
-        done = uow.dbapi_connection().execute(
-            "UPDATE pool_deposits SET sold_g = pool_deposits.sold_g + s.grams"
-            " FROM sold_in AS s WHERE pool_deposits.deposit_id = s.deposit_id"
-        )
-        if done.rowcount != n:  # the plan drew only deposits it read: a bug, not input
-            raise RuntimeError(f"{n - done.rowcount} of {n} sold deposits are missing")
-    finally:
-        uow.drop_columns("sold_in")
 
 
 def sale(uow: UnitOfWork, entry_seq: int) -> Row | None:
@@ -347,13 +324,21 @@ def statement_of(uow: UnitOfWork, account_id: int, pool_id: str | None, limit: i
             ln.remainder,
         )
         .select_from(pool_sale_lines.join(pool_sales, s.entry_seq == ln.entry_seq))
-        .where(ln.account_id == account_id)
+        .where(ln.account_id == account_id, ln.entry_seq.in_(_entries_of(account_id)))
         .order_by(s.entry_seq.desc())
         .limit(limit)
     )
     if pool_id is not None:
         query = query.where(s.pool_id == pool_id)
     return [dict(r) for r in uow.execute(query).mappings()]
+
+
+def _entries_of(account_id: int) -> Any:
+    """The entries that posted to the account: every sale that paid it is among them
+    (each line is a frozen debit of its grams, > 0), found by the postings' account
+    index."""
+    p = _ledger_postings.c
+    return sa.select(p.seq).where(p.account_id == account_id)
 
 
 def settle_entries(uow: UnitOfWork) -> Iterator[tuple[int, dict[str, Any]]]:
