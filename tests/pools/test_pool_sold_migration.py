@@ -36,6 +36,17 @@ def _shape(store: SqlStore) -> tuple[bool, bool]:
     return "sold_g" in columns, "ix_pool_sale_lines_account" in indexes
 
 
+def _fillfactors(store: SqlStore) -> set[str]:
+    """The storage options of ``holds`` and ``balances`` (PostgreSQL; none on SQLite)."""
+    if not store.is_postgres:
+        return set()
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT unnest(reloptions) FROM pg_class WHERE relname IN ('holds', 'balances')"
+        )
+        return {str(r[0]) for r in rows}
+
+
 def _rows(store: SqlStore) -> list[tuple[int, ...]]:
     with store.engine.connect() as conn:
         return [
@@ -60,10 +71,13 @@ def test_0026_derives_sold_and_goes_down_and_up_keeping_the_rows(url: str) -> No
         assert sum(sold.values()) == 2_503 and all(g > 0 for g in sold.values())
         rows = _rows(store)
         assert _shape(store) == (False, False)
+        hot = {"fillfactor=50"} if store.is_postgres else set()
+        assert _fillfactors(store) == hot
 
         alembic_run(store, "downgrade", "0025")
         assert _shape(store) == (True, True)
         assert _rows(store) == rows
+        assert _fillfactors(store) == set()
         with store.engine.connect() as conn:
             before = dict(
                 conn.exec_driver_sql("SELECT deposit_id, sold_g FROM pool_deposits").all()
@@ -72,6 +86,7 @@ def test_0026_derives_sold_and_goes_down_and_up_keeping_the_rows(url: str) -> No
 
         alembic_run(store, "upgrade", "0026")
         assert _shape(store) == (False, False)
+        assert _fillfactors(store) == hot
         assert _rows(store) == rows
         with store.reader() as uow:
             after = {

@@ -118,7 +118,7 @@ def sale_plan(
             "the sale is not this pool's, or not paid to its platform", code="bad_request"
         )
     if columnar is None:
-        columnar = db.unsold_count(uow, pool_id) >= COLUMNAR_FROM
+        columnar = db.unsold_count(uow, pool_id, COLUMNAR_FROM) >= COLUMNAR_FROM
     if columnar:
         return _sale_plan_columns(uow, pool_id, int(pool["terms_version"]), sale, cash)
     lots, versions = _unsold_columns(uow, pool_id)
