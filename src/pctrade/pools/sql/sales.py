@@ -240,38 +240,15 @@ def insert_lines(uow: UnitOfWork, columns: Sequence[Sequence[int]]) -> None:
     cursor.close()
 
 
-# Rows bound through ``executemany`` at a time: their Python integers cost ~30 bytes
-# each while they live, so ten million rows go through in pieces.
-PIECE_ROWS = 1 << 20
-
-
-def _pieces(columns: Sequence[Any]) -> Iterator[list[list[int]]]:
-    n = len(columns[0]) if columns else 0
-    for start in range(0, n, PIECE_ROWS):
-        yield [c[start : start + PIECE_ROWS].tolist() for c in columns]
-
-
 def insert_line_columns(uow: UnitOfWork, entry_seq: int, columns: Mapping[str, Any]) -> None:
     """A sale's lines set-based from int64 columns (``account_id``, ``grams_g``,
-    ``gross_fen``, ``fee_fen``, ``net_fen``, ``remainder``): on PostgreSQL one
-    temporary table and one ``INSERT … SELECT``, on SQLite ``executemany`` (it binds
-    rows from C faster than it joins a temporary table of them)."""
+    ``gross_fen``, ``fee_fen``, ``net_fen``, ``remainder``), appended straight
+    (``UnitOfWork.append_columns``: a binary COPY on PostgreSQL, ``executemany`` in
+    pieces on SQLite), in account order: the primary key's order."""
     names = [c for c in LINE_COLUMNS if c != "entry_seq"]
-    if not uow.is_postgres:
-        marks = ", ".join(["?"] * len(LINE_COLUMNS))
-        insert = f"INSERT INTO pool_sale_lines ({', '.join(LINE_COLUMNS)}) VALUES ({marks})"
-        for piece in _pieces([columns[name] for name in names]):
-            seq = [int(entry_seq)] * len(piece[0])
-            uow.dbapi_connection().executemany(insert, zip(seq, *piece, strict=True))
-        return
-    uow.load_columns("sale_lines_in", {name: columns[name] for name in names})
-    try:
-        uow.dbapi_connection().execute(
-            f"INSERT INTO pool_sale_lines ({', '.join(LINE_COLUMNS)})"
-            f" SELECT {int(entry_seq)}, {', '.join(names)} FROM sale_lines_in ORDER BY k"
-        )
-    finally:
-        uow.drop_columns("sale_lines_in")
+    uow.append_columns(
+        "pool_sale_lines", {"entry_seq": int(entry_seq), **{n: columns[n] for n in names}}
+    )
 
 
 def sale(uow: UnitOfWork, entry_seq: int) -> Row | None:
