@@ -117,7 +117,6 @@ def deposit(reg: Registry, actor: str, key: str, cmd: DepositForTest) -> int:
                 "asset_id": cmd.asset_id,
                 "quantity_g": cmd.quantity_g,
                 "withdrawn_g": 0,
-                "sold_g": 0,
                 "terms_version": 1,
                 "entry_seq": entry.seq,
                 "deposited_at": entry.header.ts,

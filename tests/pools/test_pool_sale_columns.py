@@ -108,7 +108,8 @@ _TABLES = (
     "SELECT account_id, asset_id, state, amount FROM balances ORDER BY 1, 2, 3",
     "SELECT entry_seq, account_id, grams_g, gross_fen, fee_fen, net_fen, remainder"
     " FROM pool_sale_lines ORDER BY 1, 2",
-    "SELECT deposit_id, account_id, quantity_g, sold_g FROM pool_deposits ORDER BY 1",
+    "SELECT d.deposit_id, d.account_id, d.quantity_g, d.quantity_g - d.withdrawn_g - h.remaining"
+    " FROM pool_deposits AS d JOIN holds AS h ON h.hold_id = d.deposit_id ORDER BY 1",
 )
 
 

@@ -44,7 +44,7 @@ from pctrade.market import queries
 from pctrade.market.commands import AmendOrder, CancelOrder, CloseDay
 from pctrade.market.sql import store as mdb
 from pctrade.pools import commands as pc
-from pctrade.pools.sql.schema import pool_deposits
+from pctrade.pools.sql.schema import deposits_held, pool_deposits, sold_g
 from personal_credits import issue_pcer
 from table_snapshot import everything
 
@@ -65,7 +65,11 @@ def _deposits(w: VenueWorld) -> dict[int, tuple[int, int]]:
     """Each deposit's (sold, withdrawn) grams."""
     d = pool_deposits.c
     with w.store.engine.connect() as conn:
-        rows = conn.execute(sa.select(d.deposit_id, d.sold_g, d.withdrawn_g))
+        rows = conn.execute(
+            sa.select(d.deposit_id, sold_g.label("sold_g"), d.withdrawn_g).select_from(
+                deposits_held
+            )
+        )
         return {int(r.deposit_id): (int(r.sold_g), int(r.withdrawn_g)) for r in rows}
 
 

@@ -24,7 +24,7 @@ from pool_crowd import PRICE_FEN_PER_T, cash_of, exact, grams_of, sell_all, setu
 from pctrade import bootstrap
 from pctrade.bootstrap.contexts import verify
 from pctrade.ledger.sql.store import SqlStore
-from pctrade.pools.sql.schema import pool_deposits
+from pctrade.pools.sql.schema import deposits_held, pool_deposits, sold_g
 
 G_PER_T, BPS = 1_000_000, 10_000
 
@@ -42,7 +42,7 @@ def _scenario(store: SqlStore, n: int) -> None:
     # The draws: pro rata by what each holds, in account order (the accounts ascend here).
     d = pool_deposits.c
     with store.engine.connect() as conn:
-        sold = dict(conn.execute(sa.select(d.account_id, d.sold_g)).all())
+        sold = dict(conn.execute(sa.select(d.account_id, sold_g).select_from(deposits_held)).all())
     drawn = list(exact(grams, held))
     assert [sold[a] for a in crowd.accounts] == drawn
     # The money, and every contributor's share of the net, to the fen.

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from array import array
+
 import pytest
 
 from pctrade.kernel.errors import InsufficientBalance, TerminalState, ValidationError
 from pctrade.kernel.limits import INT64_MAX
 from pctrade.ledger.model import CASH_ASSET, State, SystemAccount
-from pctrade.ledger.postings import BalanceKey, Posting, Postings, apply_to, check_postings
+from pctrade.ledger.postings import (
+    BalanceKey,
+    Posting,
+    Postings,
+    _sums_by_asset,
+    apply_to,
+    check_postings,
+)
 
 A, B = 1000, 1001
 CREDIT = 7
@@ -180,3 +189,25 @@ def test_posting_beyond_int64_cannot_be_built() -> None:
     with pytest.raises(ValidationError) as err:
         transfer(INT64_MAX + 1)
     assert err.value.code == "out_of_range"
+
+
+@pytest.mark.parametrize(
+    "asset_runs",
+    [
+        [(1, 3), (CASH_ASSET, 5_000), (7, 5_000)],  # a pool sale: head, payouts, draws
+        [(7, 3_000), (CASH_ASSET, 2_000), (7, 3_000)],  # an asset in two runs
+        [(a % 3, 1) for a in range(9_000)],  # no runs at all
+        [(a, 70) for a in range(100)],  # more runs than are taken one by one
+    ],
+)
+def test_a_bulk_entrys_sums_per_asset_are_exact_whatever_its_runs(
+    asset_runs: list[tuple[int, int]],
+) -> None:
+    assets = array("q", [a for a, n in asset_runs for _ in range(n)])
+    deltas = array("q", [(i * 7_919) % 10_007 - 5_003 or 1 for i in range(len(assets))])
+    deltas[0] = INT64_MAX  # sums beyond int64 stay exact
+    deltas[-1] = INT64_MAX
+    expected: dict[int, int] = {}
+    for a, d in zip(assets, deltas, strict=True):
+        expected[a] = expected.get(a, 0) + d
+    assert _sums_by_asset(assets, deltas) == expected

@@ -213,6 +213,9 @@ class MemoryUnitOfWork:
     def drop_columns(self, table: str) -> None:
         raise NoSqlHere(f"the in-memory ledger has no table {table!r}")
 
+    def append_columns(self, table: str, columns: Mapping[str, Any]) -> None:
+        raise NoSqlHere(f"the in-memory ledger has no table {table!r}")
+
     # ---- reads ----------------------------------------------------------------------
     @property
     def head(self) -> MemoryHead:

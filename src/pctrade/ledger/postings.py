@@ -182,12 +182,39 @@ def _check_balanced(postings: Postings) -> None:
     if assets.count(assets[0]) == len(assets):  # one asset: the bulk case, no dict needed
         unbalanced = {assets[0]: sum(postings.deltas)}
     else:
-        unbalanced = {}
-        for asset_id, delta in zip(assets, postings.deltas, strict=True):
-            unbalanced[asset_id] = unbalanced.get(asset_id, 0) + delta
+        unbalanced = _sums_by_asset(assets, postings.deltas)
     off = {a: n for a, n in unbalanced.items() if n != 0}
     if off:
         raise ValidationError(f"entry does not balance per asset: {off}", code="unbalanced")
+
+
+# Beyond this many postings, an entry's sums per asset are taken run by run (below).
+_RUNS_FROM = 4_096
+# ... for at most this many runs; the rest row by row (an entry of many short runs).
+_RUNS_MAX = 64
+
+
+def _sums_by_asset(assets: array[int], deltas: array[int]) -> dict[int, int]:
+    """Σ delta per asset, exactly (Python integers). A bulk entry with more than one
+    asset keeps each asset's postings together (a pool sale: its cash payouts, then its
+    frozen draws), so each such run is found and summed by C-level ``count`` and
+    ``sum`` over slices, not a Python step per posting; whatever is not in one run per
+    asset is summed row by row."""
+    sums: dict[int, int] = {}
+    start, n = 0, len(assets)
+    if n > _RUNS_FROM:
+        for _ in range(_RUNS_MAX):
+            if start == n:
+                return sums
+            asset = assets[start]
+            size = assets.count(asset)
+            if asset in sums or assets[start : start + size].count(asset) != size:
+                break  # this asset's postings are not one run from here
+            sums[asset] = sum(deltas[start : start + size])
+            start += size
+    for asset_id, delta in zip(assets[start:], deltas[start:], strict=True):
+        sums[asset_id] = sums.get(asset_id, 0) + delta
+    return sums
 
 
 def apply_to(balances: Mapping[BalanceKey, int], postings: Postings) -> dict[BalanceKey, int]:

@@ -11,9 +11,11 @@ more than they agreed to or sells below the price they were promised. A sale of 
 than the pool's unsold units is refused (``exceeds_pool``); a payout that does not add
 up is refused by the planner (``payout_mismatch``).
 
-Its ``SaleRows`` evidence writes, in the same transaction, the ``pool_sales`` row, one
-``pool_sale_lines`` row per contributor, and each drawn deposit's ``sold_g``;
-``audit_pool_sales`` holds those rows to the entries when ``verify`` runs.
+Its ``SaleRows`` evidence writes, in the same transaction, the ``pool_sales`` row and one
+``pool_sale_lines`` row per contributor; ``audit_pool_sales`` holds those rows to the
+entries when ``verify`` runs. It writes nothing to the deposits: what a deposit has
+left is its hold's remaining, which the entry draws down, and what was sold of it is
+derived from that (``sql.schema.sold_g``, migration 0026).
 """
 
 from __future__ import annotations
@@ -116,7 +118,7 @@ def sale_plan(
             "the sale is not this pool's, or not paid to its platform", code="bad_request"
         )
     if columnar is None:
-        columnar = db.unsold_count(uow, pool_id) >= COLUMNAR_FROM
+        columnar = db.unsold_count(uow, pool_id, COLUMNAR_FROM) >= COLUMNAR_FROM
     if columnar:
         return _sale_plan_columns(uow, pool_id, int(pool["terms_version"]), sale, cash)
     lots, versions = _unsold_columns(uow, pool_id)
@@ -125,8 +127,7 @@ def sale_plan(
     accepted = _terms(uow, pool_id, {v for v, g in zip(versions, drawn, strict=True) if g})
     charged = _charged(sale, accepted)
     plan = plan_pool_settle(charged, lots, drawn, cash, largest_remainder_np)
-    sold = [(lot.deposit_id, g) for lot, g in zip(lots, drawn, strict=True) if g]
-    return plan, SaleRows(pool_id, plan.payload, sold)
+    return plan, SaleRows(pool_id, plan.payload)
 
 
 def _charged(sale: PoolSale, accepted: Sequence[Terms]) -> PoolSale:
@@ -151,20 +152,17 @@ def _sale_plan_columns(
     accepted = {int(v) for v in np.unique(lots.versions[drawn > 0]).tolist()}
     charged = _charged(sale, _terms(uow, pool_id, accepted))
     plan, payout = plan_pool_settle_columns(charged, lots, drawn, cash)
-    taken = drawn > 0
-    sold = (lots.deposit_ids[taken], drawn[taken])
-    return plan, SaleColumnRows(pool_id, plan.payload, payout, sold)
+    return plan, SaleColumnRows(pool_id, plan.payload, payout)
 
 
 @dataclass(frozen=True, slots=True)
 class SaleColumnRows:
-    """``SaleRows`` of a sale planned on columns: the lines and the deposits' ``sold_g``
-    written set-based from the plan's own columns."""
+    """``SaleRows`` of a sale planned on columns: the lines written set-based from the
+    plan's own columns."""
 
     pool_id: str
     payload: JsonDict
     payout: PayoutColumns
-    sold: tuple[Column, Column]  # deposit ids, grams
 
     @property
     def facts(self) -> JsonDict | None:
@@ -174,7 +172,6 @@ class SaleColumnRows:
         p = self.payload
         db.insert_sale(uow, sale_row(p, entry.seq, entry.header.ts, self.pool_id))
         db.insert_line_columns(uow, entry.seq, line_columns_np(p, self.payout))
-        db.add_sold_columns(uow, *self.sold)
 
 
 def line_columns_np(p: JsonDict, payout: PayoutColumns) -> dict[str, Column]:
@@ -193,7 +190,7 @@ def line_columns_np(p: JsonDict, payout: PayoutColumns) -> dict[str, Column]:
 
 @dataclass(frozen=True, slots=True)
 class SaleRows:
-    """A sale's evidence: its ``pool_sales`` row, its lines and the deposits' ``sold_g``.
+    """A sale's evidence: its ``pool_sales`` row and its lines.
 
     Its facts are already in the entry's payload (sale, money, payout columns), so it
     records none of its own; ``audit_pool_sales`` compares the rows with the payload.
@@ -201,7 +198,6 @@ class SaleRows:
 
     pool_id: str
     payload: JsonDict
-    sold: Sequence[tuple[int, int]]  # (deposit id, grams)
 
     @property
     def facts(self) -> JsonDict | None:
@@ -211,7 +207,6 @@ class SaleRows:
         p = self.payload
         db.insert_sale(uow, sale_row(p, entry.seq, entry.header.ts, self.pool_id))
         db.insert_lines(uow, line_columns(p, entry.seq))
-        db.add_sold(uow, self.sold)
 
 
 def sale_row(p: JsonDict, seq: int, ts: str, pool_id: str) -> dict[str, Any]:

@@ -156,7 +156,6 @@ def _write_deposit(uow: UnitOfWork, entry: Entry) -> None:
             "asset_id": p["asset_id"],
             "quantity_g": p["quantity_g"],
             "withdrawn_g": 0,
-            "sold_g": 0,
             "terms_version": p["terms_version"],
             "entry_seq": entry.seq,
             "deposited_at": entry.header.ts,

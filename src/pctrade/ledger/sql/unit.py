@@ -24,7 +24,7 @@ from pctrade.kernel.errors import Conflict, InsufficientBalance
 from pctrade.ledger.operations import Plan
 from pctrade.ledger.ports import ConcurrentKeyUse, OptimisticMiss
 from pctrade.ledger.sql import one_statement
-from pctrade.ledger.sql.columns import drop_temp, load_temp
+from pctrade.ledger.sql.columns import append_columns, drop_temp, load_temp
 from pctrade.ledger.sql.engine import WRITE_OPTION
 from pctrade.ledger.sql.rows import (
     _HEAD,
@@ -310,6 +310,10 @@ class UnitBase:
 
     def drop_columns(self, table: str) -> None:
         drop_temp(self._driver_connection(), self.is_postgres, table)
+
+    def append_columns(self, table: str, columns: Mapping[str, Any]) -> None:
+        """A context's bulk append of integer columns (``columns.append_columns``)."""
+        append_columns(self._driver_connection(), self.is_postgres, table, columns)
 
     def _bulk_insert(
         self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], n: int

@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table
 
 from pctrade.ledger.ports import UnitOfWork
-from pctrade.pools.sql.schema import pool_deposits
+from pctrade.pools.sql.schema import deposits_held, left_g, pool_deposits
 
 metadata = MetaData()
 BIG = BigInteger
@@ -68,8 +68,14 @@ pool_sale_lines = Table(
     Column("fee_fen", BIG, nullable=False),
     Column("net_fen", BIG, nullable=False),
     Column("remainder", BIG, nullable=False),
-    Index("ix_pool_sale_lines_account", "account_id", "entry_seq"),
+    # No index by account (dropped by migration 0026: one B-tree write less per
+    # contributor per sale): a contributor's statement finds its sales through its own
+    # postings (the ledger's account index), then each line by primary key.
 )
+
+# The ledger's postings, read by name (as ``schema.ledger_holds``): a contributor's
+# postings say which entries touched the account.
+_ledger_postings = sa.table("postings", sa.column("seq", BIG), sa.column("account_id", BIG))
 
 LINE_COLUMNS = (
     "entry_seq",
@@ -87,10 +93,11 @@ _SETTLE_ENTRIES = "SELECT seq, payload FROM entries WHERE op_type = 'pool_settle
 
 def free_g(uow: UnitOfWork, pool_id: str) -> int:
     """The pool's unsold, unwithdrawn grams."""
-    d = pool_deposits.c
-    query = sa.select(
-        sa.func.coalesce(sa.func.sum(d.quantity_g - d.withdrawn_g - d.sold_g), 0)
-    ).where(d.pool_id == pool_id)
+    query = (
+        sa.select(sa.func.coalesce(sa.func.sum(left_g), 0))
+        .select_from(deposits_held)
+        .where(pool_deposits.c.pool_id == pool_id)
+    )
     return int(uow.execute(query).scalar_one())
 
 
@@ -99,19 +106,29 @@ def unsold_assets(uow: UnitOfWork, pool_id: str) -> list[int]:
     d = pool_deposits.c
     query = (
         sa.select(d.asset_id)
-        .where(d.pool_id == pool_id, d.quantity_g - d.withdrawn_g - d.sold_g > 0)
+        .select_from(deposits_held)
+        .where(d.pool_id == pool_id, left_g > 0)
         .distinct()
     )
     return [int(a) for a in uow.execute(query).scalars()]
 
 
-def unsold_count(uow: UnitOfWork, pool_id: str) -> int:
-    """How many of the pool's deposits have units left (by the pool's index)."""
+def unsold_count(uow: UnitOfWork, pool_id: str, at_most: int | None = None) -> int:
+    """How many of the pool's deposits have units left (by the pool's index); counted
+    up to ``at_most`` if given (whether a pool has that many reads no further)."""
     d = pool_deposits.c
-    query = sa.select(sa.func.count()).where(
-        d.pool_id == pool_id, d.quantity_g - d.withdrawn_g - d.sold_g > 0
+    query = (
+        sa.select(sa.literal(1)).select_from(deposits_held).where(d.pool_id == pool_id, left_g > 0)
     )
-    return int(uow.execute(query).scalar_one())
+    if at_most is not None:
+        query = query.limit(at_most)
+    counted = sa.select(sa.func.count()).select_from(query.subquery())
+    return int(uow.execute(counted).scalar_one())
+
+
+# A deposit and its ledger hold (hold id = deposit id): what it has left is the hold's
+# ``remaining`` (``schema.deposits_held``), as plain SQL for the driver's cursor.
+_HELD = "pool_deposits AS d JOIN holds AS h ON h.hold_id = d.deposit_id"
 
 
 def unsold_deposits(uow: UnitOfWork, pool_id: str) -> list[tuple[int, int, int, int, int]]:
@@ -121,10 +138,8 @@ def unsold_deposits(uow: UnitOfWork, pool_id: str) -> list[tuple[int, int, int, 
     cursor: Any = uow.dbapi_connection().cursor()
     mark = "%s" if uow.is_postgres else "?"
     cursor.execute(
-        "SELECT deposit_id, account_id, asset_id, terms_version,"
-        " quantity_g - withdrawn_g - sold_g FROM pool_deposits"
-        f" WHERE pool_id = {mark} AND quantity_g - withdrawn_g - sold_g > 0"
-        " ORDER BY deposit_id",
+        "SELECT deposit_id, d.account_id, d.asset_id, terms_version, h.remaining"
+        f" FROM {_HELD} WHERE pool_id = {mark} AND h.remaining > 0 ORDER BY deposit_id",
         (pool_id,),
     )
     rows: list[tuple[int, int, int, int, int]] = cursor.fetchall()
@@ -132,47 +147,58 @@ def unsold_deposits(uow: UnitOfWork, pool_id: str) -> list[tuple[int, int, int, 
     return rows
 
 
-_UNSOLD_COLUMNS = (
-    "SELECT deposit_id, account_id, asset_id, CAST(terms_version AS BIGINT),"
-    " quantity_g - withdrawn_g - sold_g FROM pool_deposits"
-    " WHERE pool_id = {mark} AND quantity_g - withdrawn_g - sold_g > 0"
-    " ORDER BY deposit_id"
+_UNSOLD_NAMES = "deposit_id, account_id, asset_id, terms_version, remaining"
+# SQLite sends a piece of the columns as five comma-separated texts, one per column
+# (``group_concat`` in C over the piece's rows in deposit order), which numpy parses in
+# C: a row per deposit through the driver costs about twice as much. The piece starts
+# after the last deposit id read, so each text stays a few megabytes.
+_UNSOLD_TEXT_SQLITE = (
+    "SELECT count(*), "
+    + ", ".join(f"group_concat({c}, ',')" for c in _UNSOLD_NAMES.split(", "))
+    + " FROM (SELECT deposit_id, d.account_id AS account_id, d.asset_id AS asset_id,"
+    f" terms_version, h.remaining AS remaining FROM {_HELD}"
+    " WHERE pool_id = ? AND h.remaining > 0 AND deposit_id > ? ORDER BY deposit_id LIMIT ?)"
 )
-FETCH_ROWS = 65_536
+PIECE_DEPOSITS = 1 << 20
 
 
 def unsold_columns(uow: UnitOfWork, pool_id: str) -> list[NDArray[np.int64]]:
     """``unsold_deposits`` as five int64 columns, with no Python object per deposit
-    kept: a binary COPY on PostgreSQL, read by numpy; on SQLite, fetched in pieces
-    that numpy takes over one by one."""
+    kept: one bytea per column on PostgreSQL, a text per column and piece on SQLite,
+    read by numpy."""
     driver: Any = uow.dbapi_connection()
     if uow.is_postgres:
         return _unsold_columns_pg(driver, pool_id)
-    cursor = driver.execute(_UNSOLD_COLUMNS.format(mark="?"), (pool_id,))
-    pieces = []
-    while rows := cursor.fetchmany(FETCH_ROWS):
-        pieces.append(np.array(rows, dtype=np.int64))
-    cursor.close()
-    table = np.concatenate(pieces) if pieces else np.zeros((0, 5), dtype=np.int64)
-    return [np.ascontiguousarray(table[:, i]) for i in range(5)]
+    pieces: list[list[NDArray[np.int64]]] = []
+    after = -(1 << 63)
+    while True:
+        n, *texts = driver.execute(_UNSOLD_TEXT_SQLITE, (pool_id, after, PIECE_DEPOSITS)).fetchone()
+        if not n:
+            break
+        piece = [np.fromstring(text, dtype=np.int64, sep=",") for text in texts]
+        _check_in_order(piece)
+        if len(piece[0]) != n:
+            raise RuntimeError(f"{len(piece[0])} of {n} unsold deposits came back")
+        pieces.append(piece)
+        after = int(piece[0][-1])
+        if n < PIECE_DEPOSITS:
+            break
+    if not pieces:
+        return [np.zeros(0, dtype=np.int64) for _ in range(5)]
+    return [np.concatenate([p[i] for p in pieces]) for i in range(5)]
 
 
 # PostgreSQL sends each column as one bytea of big-endian int64s (``int8send`` of each
 # value, in deposit order): numpy reads it as it is, where a row per deposit through
-# the driver costs microseconds each.
+# the driver costs microseconds each. The aggregates read a subquery already in deposit
+# order (a merge join of the two primary keys): an ``ORDER BY`` in each of the five
+# would sort the rows five times over (PostgreSQL 15).
 _UNSOLD_PACKED_PG = (
     "SELECT "
-    + ", ".join(
-        f"string_agg(int8send({column}), ''::bytea ORDER BY deposit_id)"
-        for column in (
-            "deposit_id",
-            "account_id",
-            "asset_id",
-            "CAST(terms_version AS BIGINT)",
-            "quantity_g - withdrawn_g - sold_g",
-        )
-    )
-    + " FROM pool_deposits WHERE pool_id = %s AND quantity_g - withdrawn_g - sold_g > 0"
+    + ", ".join(f"string_agg(int8send({c}), ''::bytea)" for c in _UNSOLD_NAMES.split(", "))
+    + " FROM (SELECT deposit_id, d.account_id AS account_id, d.asset_id AS asset_id,"
+    f" CAST(terms_version AS BIGINT) AS terms_version, h.remaining AS remaining FROM {_HELD}"
+    " WHERE pool_id = %s AND h.remaining > 0 ORDER BY deposit_id) AS unsold"
 )
 
 
@@ -180,7 +206,17 @@ def _unsold_columns_pg(driver: Any, pool_id: str) -> list[NDArray[np.int64]]:
     with driver.cursor() as cursor:
         cursor.execute(_UNSOLD_PACKED_PG, (pool_id,))
         row = cursor.fetchone()
-    return [np.frombuffer(bytes(value or b""), dtype=">i8").astype(np.int64) for value in row]
+    columns = [np.frombuffer(bytes(value or b""), dtype=">i8").astype(np.int64) for value in row]
+    _check_in_order(columns)
+    return columns
+
+
+def _check_in_order(columns: list[NDArray[np.int64]]) -> None:
+    """The columns line up, in deposit order: else they cannot be trusted (a bug, not
+    input; the sale's draw would refuse them too)."""
+    ids = columns[0]
+    if any(len(c) != len(ids) for c in columns) or bool(np.any(ids[1:] <= ids[:-1])):
+        raise RuntimeError("the unsold deposits did not come back whole, in deposit order")
 
 
 def insert_sale(uow: UnitOfWork, row: Row) -> None:
@@ -204,72 +240,15 @@ def insert_lines(uow: UnitOfWork, columns: Sequence[Sequence[int]]) -> None:
     cursor.close()
 
 
-def add_sold(uow: UnitOfWork, sold: Sequence[tuple[int, int]]) -> None:
-    """``sold_g`` of each (deposit id, grams) raised by the grams: one statement for all."""
-    driver: Any = uow.dbapi_connection()
-    cursor = driver.cursor()
-    mark = "%s" if uow.is_postgres else "?"
-    cursor.executemany(
-        f"UPDATE pool_deposits SET sold_g = sold_g + {mark} WHERE deposit_id = {mark}",
-        [(grams, deposit_id) for deposit_id, grams in sold],
-    )
-    cursor.close()
-
-
-# Rows bound through ``executemany`` at a time: their Python integers cost ~30 bytes
-# each while they live, so ten million rows go through in pieces.
-PIECE_ROWS = 1 << 20
-
-
-def _pieces(columns: Sequence[Any]) -> Iterator[list[list[int]]]:
-    n = len(columns[0]) if columns else 0
-    for start in range(0, n, PIECE_ROWS):
-        yield [c[start : start + PIECE_ROWS].tolist() for c in columns]
-
-
 def insert_line_columns(uow: UnitOfWork, entry_seq: int, columns: Mapping[str, Any]) -> None:
     """A sale's lines set-based from int64 columns (``account_id``, ``grams_g``,
-    ``gross_fen``, ``fee_fen``, ``net_fen``, ``remainder``): on PostgreSQL one
-    temporary table and one ``INSERT … SELECT``, on SQLite ``executemany`` (it binds
-    rows from C faster than it joins a temporary table of them)."""
+    ``gross_fen``, ``fee_fen``, ``net_fen``, ``remainder``), appended straight
+    (``UnitOfWork.append_columns``: a binary COPY on PostgreSQL, ``executemany`` in
+    pieces on SQLite), in account order: the primary key's order."""
     names = [c for c in LINE_COLUMNS if c != "entry_seq"]
-    if not uow.is_postgres:
-        marks = ", ".join(["?"] * len(LINE_COLUMNS))
-        insert = f"INSERT INTO pool_sale_lines ({', '.join(LINE_COLUMNS)}) VALUES ({marks})"
-        for piece in _pieces([columns[name] for name in names]):
-            seq = [int(entry_seq)] * len(piece[0])
-            uow.dbapi_connection().executemany(insert, zip(seq, *piece, strict=True))
-        return
-    uow.load_columns("sale_lines_in", {name: columns[name] for name in names})
-    try:
-        uow.dbapi_connection().execute(
-            f"INSERT INTO pool_sale_lines ({', '.join(LINE_COLUMNS)})"
-            f" SELECT {int(entry_seq)}, {', '.join(names)} FROM sale_lines_in ORDER BY k"
-        )
-    finally:
-        uow.drop_columns("sale_lines_in")
-
-
-def add_sold_columns(uow: UnitOfWork, deposit_ids: Any, grams: Any) -> None:
-    """``add_sold`` from two int64 columns: one ``UPDATE … FROM`` a temporary table on
-    PostgreSQL, ``add_sold``'s ``executemany`` on SQLite."""
-    if not uow.is_postgres:
-        for piece in _pieces([grams, deposit_ids]):
-            uow.dbapi_connection().executemany(
-                "UPDATE pool_deposits SET sold_g = sold_g + ? WHERE deposit_id = ?",
-                zip(*piece, strict=True),
-            )
-        return
-    n = uow.load_columns("sold_in", {"deposit_id": deposit_ids, "grams": grams})
-    try:
-        done = uow.dbapi_connection().execute(
-            "UPDATE pool_deposits SET sold_g = pool_deposits.sold_g + s.grams"
-            " FROM sold_in AS s WHERE pool_deposits.deposit_id = s.deposit_id"
-        )
-        if done.rowcount != n:  # the plan drew only deposits it read: a bug, not input
-            raise RuntimeError(f"{n - done.rowcount} of {n} sold deposits are missing")
-    finally:
-        uow.drop_columns("sold_in")
+    uow.append_columns(
+        "pool_sale_lines", {"entry_seq": int(entry_seq), **{n: columns[n] for n in names}}
+    )
 
 
 def sale(uow: UnitOfWork, entry_seq: int) -> Row | None:
@@ -347,13 +326,21 @@ def statement_of(uow: UnitOfWork, account_id: int, pool_id: str | None, limit: i
             ln.remainder,
         )
         .select_from(pool_sale_lines.join(pool_sales, s.entry_seq == ln.entry_seq))
-        .where(ln.account_id == account_id)
+        .where(ln.account_id == account_id, ln.entry_seq.in_(_entries_of(account_id)))
         .order_by(s.entry_seq.desc())
         .limit(limit)
     )
     if pool_id is not None:
         query = query.where(s.pool_id == pool_id)
     return [dict(r) for r in uow.execute(query).mappings()]
+
+
+def _entries_of(account_id: int) -> Any:
+    """The entries that posted to the account: every sale that paid it is among them
+    (each line is a frozen debit of its grams, > 0), found by the postings' account
+    index."""
+    p = _ledger_postings.c
+    return sa.select(p.seq).where(p.account_id == account_id)
 
 
 def settle_entries(uow: UnitOfWork) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -7,16 +7,18 @@
                      their SHA-256, the rule set (version and digest) they were checked
                      against, and the ``pool_terms`` entry that published them
     pool_deposits    one per deposit = one ledger hold (``deposit_id`` = the hold id =
-                     the ``pool_deposit`` entry's seq), with what has left it since
+                     the ``pool_deposit`` entry's seq), with what was withdrawn from it
     pool_consents    a contributor's consent to a later terms version (``pool_consent``)
     pool_notices     a contributor's notice of withdrawal, when the terms require one
     pools_since      one row: the journal's last seq when pools began (migration 0019)
 
-Conservation per deposit, the pools' audit (``pools.audit``):
+What a deposit has left is its hold's ``remaining`` (the ledger's), and what was sold
+of it is derived (migration 0026; before, a ``sold_g`` column every sale updated):
 
-    quantity_g − withdrawn_g − sold_g = the remaining grams of its hold
+    sold_g = quantity_g − withdrawn_g − the remaining grams of its hold
 
-so the pool's units are exactly the contributors' frozen ``pool`` holds opened after
+so a sale writes nothing to the deposits (its hold draw-downs are the record), and the
+pool's units are exactly the contributors' frozen ``pool`` holds opened after
 ``pools_since``; holds of reason ``pool`` opened before it were plain registry freezes
 (the registry allowed those before issue 14) and are left as they were recorded.
 """
@@ -35,6 +37,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    column,
+    table,
 )
 
 metadata = MetaData()
@@ -84,13 +88,12 @@ pool_deposits = Table(
     Column("asset_id", BIG, nullable=False),
     Column("quantity_g", BIG, nullable=False),
     Column("withdrawn_g", BIG, nullable=False),
-    Column("sold_g", BIG, nullable=False),
     Column("terms_version", Integer, nullable=False),
     Column("entry_seq", BIG, nullable=False),
     Column("deposited_at", TS, nullable=False),
     CheckConstraint("quantity_g > 0", name="ck_pool_deposits_positive"),
     CheckConstraint(
-        "withdrawn_g >= 0 AND sold_g >= 0 AND withdrawn_g + sold_g <= quantity_g",
+        "withdrawn_g >= 0 AND withdrawn_g <= quantity_g",
         name="ck_pool_deposits_within",
     ),
     Index("ix_pool_deposits_pool", "pool_id", "deposit_id"),
@@ -120,3 +123,16 @@ pools_since = Table(
     metadata,
     Column("seq", BIG, primary_key=True, autoincrement=False),
 )
+
+# The ledger's holds, read by name as the audit reads them (never the ledger's SQL
+# module): only the two columns a deposit's state needs. Not in ``metadata``: the
+# ledger's migrations own the table.
+ledger_holds = table("holds", column("hold_id", BIG), column("remaining", BIG))
+
+# A deposit and its hold (hold id = deposit id): what it has left is the hold's
+# ``remaining``, what was sold of it is derived from that (migration 0026).
+deposits_held = pool_deposits.join(
+    ledger_holds, ledger_holds.c.hold_id == pool_deposits.c.deposit_id
+)
+left_g = ledger_holds.c.remaining
+sold_g = pool_deposits.c.quantity_g - pool_deposits.c.withdrawn_g - ledger_holds.c.remaining

@@ -14,12 +14,15 @@ import sqlalchemy as sa
 
 from pctrade.pools.sql.schema import (
     Row,
+    deposits_held,
+    left_g,
     pool_consents,
     pool_deposits,
     pool_notices,
     pool_terms,
     pools,
     pools_since,
+    sold_g,
 )
 
 
@@ -101,10 +104,16 @@ def insert_deposit(uow: Any, row: Row) -> None:
     uow.execute(pool_deposits.insert().values(**row))
 
 
+def _deposit_rows() -> Any:
+    """Deposit rows as readers see them: the table's columns and ``sold_g``, derived from
+    the deposit's hold (``schema.sold_g``)."""
+    return sa.select(*pool_deposits.c, sold_g.label("sold_g")).select_from(deposits_held)
+
+
 def deposits_of(uow: Any, pool_id: str, account_id: int | None = None) -> list[Row]:
     """The pool's deposits (of one contributor if given), oldest first."""
     d = pool_deposits.c
-    query = sa.select(pool_deposits).where(d.pool_id == pool_id).order_by(d.deposit_id)
+    query = _deposit_rows().where(d.pool_id == pool_id).order_by(d.deposit_id)
     if account_id is not None:
         query = query.where(d.account_id == account_id)
     return _all(uow.execute(query))
@@ -113,7 +122,7 @@ def deposits_of(uow: Any, pool_id: str, account_id: int | None = None) -> list[R
 def deposits_of_account(uow: Any, account_id: int, after: int, limit: int) -> list[Row]:
     d = pool_deposits.c
     query = (
-        sa.select(pool_deposits)
+        _deposit_rows()
         .where(d.account_id == account_id, d.deposit_id > after)
         .order_by(d.deposit_id)
         .limit(limit)
@@ -145,34 +154,38 @@ def move_to_version(uow: Any, deposit_ids: Sequence[int], version: int) -> None:
 def totals(uow: Any, pool_id: str) -> Row:
     """A pool's aggregates: contributors with units in it, and grams by what became of them."""
     d = pool_deposits.c
-    remaining = d.quantity_g - d.withdrawn_g - d.sold_g
-    query = sa.select(
-        sa.func.count(sa.distinct(sa.case((remaining > 0, d.account_id)))).label("contributors"),
-        sa.func.count(sa.distinct(d.account_id)).label("contributors_ever"),
-        sa.func.coalesce(sa.func.sum(d.quantity_g), 0).label("deposited_g"),
-        sa.func.coalesce(sa.func.sum(d.withdrawn_g), 0).label("withdrawn_g"),
-        sa.func.coalesce(sa.func.sum(d.sold_g), 0).label("sold_g"),
-    ).where(d.pool_id == pool_id)
+    query = (
+        sa.select(
+            sa.func.count(sa.distinct(sa.case((left_g > 0, d.account_id)))).label("contributors"),
+            sa.func.count(sa.distinct(d.account_id)).label("contributors_ever"),
+            sa.func.coalesce(sa.func.sum(d.quantity_g), 0).label("deposited_g"),
+            sa.func.coalesce(sa.func.sum(d.withdrawn_g), 0).label("withdrawn_g"),
+            sa.func.coalesce(sa.func.sum(sold_g), 0).label("sold_g"),
+        )
+        .select_from(deposits_held)
+        .where(d.pool_id == pool_id)
+    )
     row = uow.execute(query).mappings().one()
     return {k: int(v) for k, v in dict(row).items()}
 
 
 def unsold_g(uow: Any, pool_id: str) -> int:
     """The pool's units neither withdrawn nor sold, over all its deposits."""
-    d = pool_deposits.c
-    query = sa.select(
-        sa.func.coalesce(sa.func.sum(d.quantity_g - d.withdrawn_g - d.sold_g), 0)
-    ).where(d.pool_id == pool_id)
+    query = (
+        sa.select(sa.func.coalesce(sa.func.sum(left_g), 0))
+        .select_from(deposits_held)
+        .where(pool_deposits.c.pool_id == pool_id)
+    )
     return int(uow.execute(query).scalar_one())
 
 
 def contributors_behind(uow: Any, pool_id: str, version: int) -> int:
     """Contributors with unsold units under a terms version older than ``version``."""
     d = pool_deposits.c
-    query = sa.select(sa.func.count(sa.distinct(d.account_id))).where(
-        d.pool_id == pool_id,
-        d.terms_version < version,
-        d.quantity_g - d.withdrawn_g - d.sold_g > 0,
+    query = (
+        sa.select(sa.func.count(sa.distinct(d.account_id)))
+        .select_from(deposits_held)
+        .where(d.pool_id == pool_id, d.terms_version < version, left_g > 0)
     )
     return int(uow.execute(query).scalar_one())
 
@@ -227,6 +240,7 @@ def pool_holds(uow: Any, after_seq: int) -> Iterator[Row]:
 
 
 def all_deposits(uow: Any) -> list[Row]:
+    """Every deposit row as stored (no hold joined: the audit pairs them itself)."""
     return _all(uow.execute(sa.select(pool_deposits).order_by(pool_deposits.c.deposit_id)))
 
 
