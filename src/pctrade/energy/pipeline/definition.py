@@ -346,24 +346,14 @@ FROM (
 
 _JUDGED = _judged("events e")
 
-# Everything that is not simply credited, except overlaps: rejected events,
-# and accepted ones whose average rate is implausible (held). Only these rows
-# are joined to their behaviour by name and given a reason string.
-_FLAGGED = f"""
-SELECT {_PLAIN_EVENT_COLS}, family, family_no, rank_in_family, quantity_base, avoided_ug,
-  COALESCE(reason, '{Hold.IMPLAUSIBLE_SPEED}') AS reason, ok AS held
-FROM (
-  SELECT j.*, CASE WHEN j.ok THEN NULL ELSE {_REASON} END AS reason
-  FROM judged j
-  LEFT JOIN behaviours b ON j.behaviour = b.behaviour
-  WHERE NOT j.ok OR j.odd_rate
-) f
-"""
-
 # Trips overlap (see `quantify`) only for people with two neighbouring trips,
-# in (start, end) order, where the later starts before the earlier ends: if no
-# neighbours overlap, ends never decrease, so no trip starts before an earlier
-# one ended. The screen runs on a superset of the accepted trips without
+# in start order, where the later starts before the earlier ends: if no
+# neighbours overlap, each trip starts at or after the end of every trip
+# before it (it starts no earlier than the one right after that trip). Ties
+# in start may come in any order, one sort key fewer: of two accepted trips
+# (end >= start) with the same start, the first can then only be zero-length,
+# and the exact rule's (start, end, row_no) order finds no overlap in that
+# either. The screen runs on a superset of the accepted trips without
 # judging each event: if a person's accepted trips overlap, the trips right
 # after the earlier of the two in the larger set start before it ends too, so
 # nobody is missed. The superset leaves out the copies dedupe rejects (from the
@@ -374,12 +364,12 @@ FROM (
 # person's trips, so flagging the whole partition (its hash) misses nobody,
 # and a collision only brings another person to the exact rule. That rule,
 # with its running maximum, then judges the few people found, and only their
-# events.
+# events (`overlap_trips`, from `candidates`).
 _OVERLAP_PEOPLE = """
 SELECT DISTINCT person_key
 FROM (
   SELECT hash(e.person_id) AS person_key, e.start_ms,
-    LAG(e.end_ms) OVER (PARTITION BY hash(e.person_id) ORDER BY e.start_ms, e.end_ms)
+    LAG(e.end_ms) OVER (PARTITION BY hash(e.person_id) ORDER BY e.start_ms)
       AS previous_end_ms
   FROM events e
   JOIN behaviours b ON e.behaviour = b.behaviour
@@ -390,10 +380,26 @@ FROM (
 WHERE start_ms < previous_end_ms
 """
 
-# The flagged people's events, stored: judging them from the file would let a
-# planner join the few people last, after judging every trip of the day.
-_OVERLAP_EVENTS = """
-SELECT e.* FROM events e JOIN overlap_people p ON hash(e.person_id) = p.person_key
+# The one pass that judges the whole file for the rows that are not simply
+# credited: rejected events, accepted ones whose average rate is implausible
+# (held), and every event of the people the overlap screen found, which the
+# exact overlap rule needs judged (a second pass over the file for them cost
+# as much as this one). Only these rows are stored, joined to their behaviour
+# by name and, if rejected, given a reason string.
+_CANDIDATES = f"""
+SELECT j.*, p.person_key IS NOT NULL AS overlap_person,
+  CASE WHEN j.ok THEN NULL ELSE {_REASON} END AS reason
+FROM judged j
+LEFT JOIN overlap_people p ON hash(j.person_id) = p.person_key
+LEFT JOIN behaviours b ON j.behaviour = b.behaviour
+WHERE NOT j.ok OR j.odd_rate OR p.person_key IS NOT NULL
+"""
+
+# Everything that is not simply credited, except overlaps.
+_FLAGGED = f"""
+SELECT {_PLAIN_EVENT_COLS}, family, family_no, rank_in_family, quantity_base, avoided_ug,
+  COALESCE(reason, '{Hold.IMPLAUSIBLE_SPEED}') AS reason, ok AS held
+FROM candidates WHERE NOT ok OR odd_rate
 """
 
 _OVERLAPS = f"""
@@ -405,8 +411,8 @@ FROM (
       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS latest_earlier_end_ms,
     LEAD(c.start_ms) OVER (PARTITION BY c.person_id ORDER BY c.start_ms, c.end_ms, c.row_no)
       AS next_start_ms
-  FROM ({_judged("overlap_events e")}) c
-  WHERE c.ok AND c.trip
+  FROM candidates c
+  WHERE c.overlap_person AND c.ok AND c.trip
 ) trips
 WHERE COALESCE(latest_earlier_end_ms, start_ms) > start_ms
   OR COALESCE(next_start_ms, end_ms) < end_ms
@@ -600,9 +606,9 @@ def steps(ranks: int) -> tuple[Step, ...]:
         Step("verdicts", _VERDICTS, materialise=True),
         Step("unit_rules", _UNIT_RULES, materialise=True),
         Step("judged", _JUDGED),
-        Step("flagged", _FLAGGED, materialise=True),
         Step("overlap_people", _OVERLAP_PEOPLE, materialise=True),
-        Step("overlap_events", _OVERLAP_EVENTS, materialise=True),
+        Step("candidates", _CANDIDATES, materialise=True),
+        Step("flagged", _FLAGGED),
         Step("overlap_trips", _OVERLAPS, materialise=True),
         Step("holds", _HOLDS, materialise=True),
         Step("partners", _PARTNERS, materialise=True),
