@@ -11,6 +11,7 @@
     ├── AuthenticationError           missing, unknown or expired credentials, a wrong password
     ├── Throttled                     too many failed attempts: try again in ``retry_after_s``
     └── IntegrityError                verify found the journal or balances inconsistent
+        └── EventsNotConserved        a run's outputs do not account for each input event once
 
 Adapters map these to their own vocabulary (HTTP status, CLI exit code); they never
 invent codes of their own for domain failures.
@@ -74,3 +75,14 @@ class Throttled(PctradeError):
 
 class IntegrityError(PctradeError):
     code = "integrity_violation"
+
+
+class EventsNotConserved(IntegrityError):
+    """A quantification run's outputs do not account for every input event exactly once.
+
+    ``events_lost``: fewer events came out than went in (an engine that did not read
+    the whole file, such as a Spark worker that does not see the shared storage);
+    ``events_duplicated``: more came out (a step that multiplied rows).
+    """
+
+    code = "events_lost"

@@ -19,6 +19,10 @@ held (their copies are rejected as duplicates), and `day_credited`, whether the
 day's energy is credited already (then its remaining valid events are each
 rejected as `day_already_credited`; nothing fails as a whole).
 
+Every event of the file comes out exactly once, rejected, held or credited
+(`conservation`): a run whose outputs account for fewer or more events raises
+`EventsNotConserved` (`events_lost`, `events_duplicated`) instead of returning them.
+
 Rows come in no particular order; sort them if order matters.
 """
 
@@ -32,11 +36,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from pctrade.energy.behaviour.loader import load_catalogue
 from pctrade.energy.behaviour.model import Catalogue, PartnerAnomaly
 from pctrade.energy.behaviour.quantify import day_window
 from pctrade.energy.pipeline import duckdb_engine
+from pctrade.energy.pipeline.conservation import check_conserved
 from pctrade.energy.pipeline.definition import DayParams, behaviours_table, label_energy
 from pctrade.energy.pipeline.importer import import_file
 from pctrade.energy.pipeline.schema import (
@@ -142,6 +148,7 @@ def quantify_file(
                 tables = spark_engine.run(
                     session, imported.source, catalogue, params, ytd, known, outputs, Path(work)
                 )
+            check_conserved(pq.read_metadata(imported.source.path).num_rows, tables)
     return QuantifyResult(
         day=day,
         engine=engine,
