@@ -220,6 +220,7 @@ CODES: Final[Mapping[int, tuple[str, ...]]] = {
         "bad_parcels",
         "bad_party",
         "bad_period",
+        "bad_price",
         "bad_project_code",
         "bad_quantity",
         "bad_range",
