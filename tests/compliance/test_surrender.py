@@ -189,8 +189,16 @@ def test_status_b_with_penalties_from_each_rule_set(world: World) -> None:
     hb_status = w.reports.status(hb, "HB", "2025", price_fen_per_t=4_000)
     hb_penalty = hb_status.report.penalty
     assert hb_penalty is not None  # HB: 1-3 times the shortfall's market value
-    assert hb_penalty.fine_max_fen == 15_000_000  # 3 × 200 t × 40 yuan = 2.4 M fen < cap
+    # 1-3 × 200 t × 40 yuan: 0.8 M and 2.4 M fen, both under the 150,000-yuan ceiling
+    assert (hb_penalty.fine_min_fen, hb_penalty.fine_max_fen) == (800_000, 2_400_000)
     assert hb_penalty.deduction_g == 400 * T
+    # At 400 yuan a tonne 3 × the value (24 M fen) passes the ceiling; 1 × (8 M) does not.
+    dear = w.reports.status(hb, "HB", "2025", price_fen_per_t=40_000).report.penalty
+    assert dear is not None and (dear.fine_min_fen, dear.fine_max_fen) == (8_000_000, 15_000_000)
+    # At 2,000 yuan a tonne both multiples pass it: the fine is the ceiling.
+    dearer = w.reports.status(hb, "HB", "2025", price_fen_per_t=200_000).report.penalty
+    assert dearer is not None
+    assert (dearer.fine_min_fen, dearer.fine_max_fen) == (15_000_000, 15_000_000)
 
 
 def test_the_regulators_report_counts_each_status(world: World) -> None:

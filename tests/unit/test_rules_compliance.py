@@ -187,3 +187,27 @@ def test_a_malformed_price_window_is_refused_with_its_line(old: str, new: str, s
     message = refused.value.message
     assert says in message and "[compliance]" in message, message
     assert "(line " in message, message
+
+
+def test_hubei_caps_its_market_value_fine_and_a_cap_needs_such_a_fine() -> None:
+    hubei = shipped().in_force("HB", date(2026, 6, 1)).compliance
+    assert hubei is not None
+    # "1-3 times ... but at most 150,000 yuan": a ceiling on that fine, not a fixed fine
+    assert (hubei.penalty_fine_min_fen, hubei.penalty_fine_max_fen) == (None, None)
+    assert hubei.penalty_market_value_fine_max_fen == 15_000_000
+    capped = CN_2024.replace(
+        "penalty_market_value_multiple_max = 10",
+        "penalty_market_value_multiple_max = 10\npenalty_market_value_fine_max_fen = 0",
+        1,
+    )
+    with pytest.raises(RuleSetError) as refused:
+        load_text(capped, "CN/x.toml")
+    assert "penalty_market_value_fine_max_fen" in refused.value.message
+    uncapped = CN_2024.replace(
+        "penalty_market_value_multiple_min = 5\npenalty_market_value_multiple_max = 10",
+        "penalty_market_value_fine_max_fen = 1",
+        1,
+    )
+    with pytest.raises(RuleSetError) as refused:
+        load_text(uncapped, "CN/x.toml")
+    assert "caps a market-value fine" in refused.value.message

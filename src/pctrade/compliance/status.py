@@ -115,9 +115,15 @@ def status_of(
     )
 
 
+def _capped(fine_fen: int, ceiling_fen: int | None) -> int:
+    """A market-value fine under the rule's ceiling, if it states one."""
+    return fine_fen if ceiling_fen is None else min(fine_fen, ceiling_fen)
+
+
 def penalty(compliance: Compliance, shortfall_g: int, price: PenaltyPrice | int | None) -> Penalty:
     """What the rule set says a shortfall costs: the larger of its fixed fines and its
-    market-value fines (the value rounded down to the fen), and the deduction. Without
+    market-value fines (the value rounded down to the fen; under the rule's ceiling on
+    them, if any: Hubei's 150,000 yuan), and the deduction. Without
     a price a market-value fine is unknown and only the fixed fines, if any, show."""
     if isinstance(price, int):
         price = PenaltyPrice(price, PriceBasis.GIVEN)
@@ -134,8 +140,9 @@ def penalty(compliance: Compliance, shortfall_g: int, price: PenaltyPrice | int 
         price = PenaltyPrice(None, PriceBasis.NO_WINDOW)
     if price is not None and price.price_fen_per_t is not None:
         value_fen = shortfall_g * price.price_fen_per_t // G_PER_T
-        fines_min.append(None if low is None else low * value_fen)
-        fines_max.append(None if high is None else high * value_fen)
+        ceiling = compliance.penalty_market_value_fine_max_fen
+        fines_min.append(None if low is None else _capped(low * value_fen, ceiling))
+        fines_max.append(None if high is None else _capped(high * value_fen, ceiling))
     known_min = [f for f in fines_min if f is not None]
     known_max = [f for f in fines_max if f is not None]
     return Penalty(

@@ -134,12 +134,12 @@ def _check_compliance(compliance: Compliance | None, where: str) -> None:
         low, high = getattr(compliance, low_name), getattr(compliance, high_name)
         if low is not None and high is not None and low > high:
             raise RuleSetError(f"{at} {low_name}: is above {high_name}")
-    _check_price_window(compliance, at)
+    _check_market_value_fine(compliance, at)
 
 
-def _check_price_window(compliance: Compliance, at: str) -> None:
-    """A price window is stated whole, and only where a fine is a multiple of the
-    shortfall's market value: elsewhere no price values anything."""
+def _check_market_value_fine(compliance: Compliance, at: str) -> None:
+    """A price window is stated whole; it and a ceiling on the fine belong only where a
+    fine is a multiple of the shortfall's market value: elsewhere nothing is valued."""
     months, end = compliance.penalty_price_window_months, compliance.penalty_price_window_end
     if (months is None) != (end is None):
         raise RuleSetError(
@@ -150,6 +150,11 @@ def _check_price_window(compliance: Compliance, at: str) -> None:
         compliance.penalty_market_value_multiple_min,
         compliance.penalty_market_value_multiple_max,
     )
+    if compliance.penalty_market_value_fine_max_fen is not None and multiples == (None, None):
+        raise RuleSetError(
+            f"{at} penalty_market_value_fine_max_fen: caps a market-value fine, but the "
+            "rule set has no penalty_market_value_multiple_min or _max"
+        )
     if months is not None and multiples == (None, None):
         raise RuleSetError(
             f"{at} penalty_price_window_months: values a market-value fine, but the "

@@ -446,6 +446,7 @@ _SPECS: dict[str, tuple[type[Any], dict[str, Check]]] = {
             "penalty_fine_max_fen": _optional(_int(0)),
             "penalty_market_value_multiple_min": _optional(_int(1, 100)),
             "penalty_market_value_multiple_max": _optional(_int(1, 100)),
+            "penalty_market_value_fine_max_fen": _optional(_int(1)),
             "penalty_deduction_multiple": _optional(_int(1, 100)),
             # a month to ten years of prices; longer would value a shortfall at a
             # market that is no longer there

@@ -309,6 +309,10 @@ class Compliance:
     penalty_fine_max_fen: int | None
     penalty_market_value_multiple_min: int | None
     penalty_market_value_multiple_max: int | None
+    # A ceiling on the market-value fine (Hubei: 1-3 times the value, "but at most
+    # 150,000 yuan"): it caps that fine, unlike ``penalty_fine_max_fen``, the top of a
+    # fixed fine's range, which stands beside it.
+    penalty_market_value_fine_max_fen: int | None
     penalty_deduction_multiple: int | None  # next allocation cut by n × the shortfall
     # Which market prices value a shortfall for a market-value fine: the volume-weighted
     # average of the jurisdiction's allowance trades in the ``…_months`` calendar months
