@@ -366,12 +366,15 @@ def test_sponsoring_spends_energy_once_and_a_double_submit_replays(
     assert "AFF0007" in trees
 
 
-def test_the_pool_shows_the_earliest_withdrawal_and_refuses_a_locked_one(
+def test_a_pool_deposit_is_locked_then_given_notice_then_withdrawn_once(
     wallet_http: TestClient, wallet_app: App
 ) -> None:
+    """One story, in one test (split across xdist workers, its steps saw other wallets):
+    the deposit of 24 November is locked in for 30 days and notice (3 days) is not given,
+    so nothing may leave; notice given on 30 November is recorded once; after 24 December
+    (the lock-in's end; the notice ran out on 3 December) the unsold units may leave."""
     html = _wallet(wallet_http, TRAVELLER)
     leave = html[html.index('id="leave-POOL-GD-0001"') :]
-    # The deposit of 24 November is locked in for 30 days; notice (3 days) not given.
     assert 'id="free-POOL-GD-0001">0 g<' in leave
     assert 'id="earliest-POOL-GD-0001">Dec 24, 2026' in leave
     assert 'action="/web/wallet/notice"' in leave
@@ -386,10 +389,7 @@ def test_the_pool_shows_the_earliest_withdrawal_and_refuses_a_locked_one(
     forged = wallet_http.post("/web/wallet/withdraw", data={**form, "csrf_token": "0" * 64})
     assert forged.status_code == 403 and "csrf_invalid" in forged.text
 
-
-def test_giving_notice_is_recorded_once_and_withdrawal_follows_the_terms(
-    wallet_http: TestClient, wallet_app: App
-) -> None:
+    # Notice, given once.
     html = _wallet(wallet_http, TRAVELLER)
     form = {**_fields(html, "wallet/notice"), "pool": "POOL-GD-0001"}
     given = wallet_http.post("/web/wallet/notice", data=form)
@@ -407,12 +407,7 @@ def test_giving_notice_is_recorded_once_and_withdrawal_follows_the_terms(
         and '<code class="error-code">unknown_pool</code>' in missing.text
     )
 
-
-def test_once_lock_in_and_notice_have_run_unsold_units_are_withdrawn_once(
-    wallet_http: TestClient, wallet_app: App
-) -> None:
-    """After 24 December (the lock-in's end; the notice given on 30 November ran out on
-    3 December) the traveller's unsold units may leave."""
+    # Once lock-in and notice have run: withdrawn once.
     clock = wallet_app.clock
     assert isinstance(clock, SetClock)
     before_now = clock.now
