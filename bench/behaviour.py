@@ -47,7 +47,7 @@ import pyarrow.parquet as pq
 
 from pctrade.energy.behaviour import load_catalogue
 from pctrade.energy.pipeline import QuantifyResult, quantify_file
-from pctrade.energy.pipeline.definition import behaviours_table
+from pctrade.energy.pipeline.catalogue_tables import behaviours_table
 from pctrade.energy.pipeline.synthetic import generate_day, synthetic_as_of_ms
 
 DAY = date(2026, 11, 24)

@@ -42,8 +42,9 @@ from pctrade.energy.behaviour.loader import load_catalogue
 from pctrade.energy.behaviour.model import Catalogue, PartnerAnomaly
 from pctrade.energy.behaviour.quantify import day_window
 from pctrade.energy.pipeline import duckdb_engine
+from pctrade.energy.pipeline.catalogue_tables import behaviours_table, label_energy
 from pctrade.energy.pipeline.conservation import check_conserved
-from pctrade.energy.pipeline.definition import DayParams, behaviours_table, label_energy
+from pctrade.energy.pipeline.definition import DayParams
 from pctrade.energy.pipeline.importer import import_file
 from pctrade.energy.pipeline.schema import (
     CREDITED_EVENTS,
