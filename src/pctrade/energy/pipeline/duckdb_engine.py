@@ -11,6 +11,7 @@ from collections.abc import Collection
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from pctrade.energy.behaviour.model import Catalogue
 from pctrade.energy.pipeline.definition import DayParams, plan
@@ -35,7 +36,8 @@ def run(
         con.execute("SET preserve_insertion_order = false")
         if threads is not None:
             con.execute(f"SET threads = {int(threads)}")
-        day_plan = plan(catalogue, "duckdb", params)
+        events_n = pq.read_metadata(source.path).num_rows
+        day_plan = plan(catalogue, "duckdb", params, events_n)
         for name, table in day_plan.tables.items():
             con.register(name, table)
         con.register("ytd", year_to_date)
