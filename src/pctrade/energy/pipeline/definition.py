@@ -14,26 +14,28 @@ first), expressed set-based over six relations:
   credited or held (the registry keeps them), so a later copy is a duplicate.
 
 The text is written in the common subset of DuckDB and Spark SQL (window
-functions, `FILTER` on aggregates, `hash(...)`, `md5`, `LEAST`/`GREATEST`). Only
-three things are rendered per dialect: integer division (`//` vs `div`), how
-a step is materialised (a DuckDB temporary table; a cached Spark view), and
-the literal parameters (day bounds, as-of time, whether the day is credited
-already, the partner anomaly threshold: integers and booleans we format
-ourselves, never user text). The width of the cap step depends on
-the catalogue (the most behaviours in one family), not on the engine. Each
-step is a `Step`; an engine runs the steps in order, then reads the outputs
-(see `plan`). `hash` differs between the engines, but it only nominates
-duplicate candidates, which are then compared exactly, so results do not.
+functions, `FILTER` on aggregates, `hash(...)`, `md5`, `LEAST`/`GREATEST`).
+Rendered per dialect are only: integer division (`//` vs `div`), a 32-bit hash
+(`{hash32:...}`), the sum of the tallies (`{sum}`, see `_tallies`), how the
+repeated key hashes are found (`_DUP_HASHES`), how a step is materialised (a
+DuckDB temporary table; a cached Spark view), and the literal parameters (day
+bounds, as-of time, whether the day is credited already, the partner anomaly
+threshold: integers and booleans we format ourselves, never user text). The
+width of the cap step depends on the catalogue (the most behaviours in one
+family), not on the engine. Each step is a `Step`; an engine runs the steps in
+order, then reads the outputs (see `plan`). Hashes differ between the
+engines, but they only nominate candidates (duplicate keys, people whose trips
+may overlap), which exact rules then judge, so results do not.
 
 Cost: each step that reads the whole file pays for its scan and joins before
-any work, so the file is read as few times as the rules allow: the key hash
+any work, so the file is read as few times as the rules allow: the key hashes
 (`dup_hashes`), the copies (`dup_rows`), the trips for the overlap screen
 (`overlap_people`), one judging pass for everything that is not simply
-credited (`candidates`) and one for the tallies (`per_family`), plus a count
-per partner (and the credited events when asked for). Only small relations
-are stored (duplicates, candidates, holds); the accepted majority is never
-materialised event by event. Where the time goes on a 21.2 M-event day, per
-step, is in the README (behaviour bench).
+credited (`candidates`) and the tallies (`per_family`), which read four
+columns, plus a count per partner (and the credited events when asked for).
+Only small relations are stored (duplicates, candidates, holds); the accepted
+majority is never materialised event by event. Where the time goes on a
+21.2 M-event day, per step, is in the README (behaviour bench).
 
 Arithmetic is in 64-bit integers throughout. Inputs that could overflow are
 rejected first: quantities are compared with a per-unit maximum before any
@@ -170,7 +172,7 @@ GROUP BY {_PLAIN_EVENT_COLS}
 _VERDICTS = "SELECT row_no, seen_reason, dup_reason FROM verdict_events"
 
 # The few rows that are not simply credited get their reason here, in rule
-# order; the accepted majority never builds a string (see `_ACCEPTABLE`). `j`
+# order; the accepted majority never builds a string (see `_acceptable`). `j`
 # is a judged row (its unit's columns are NULL when the pair (behaviour, unit)
 # is unknown) and `b` its behaviour, looked up by name alone.
 _REASON = f"""
@@ -203,6 +205,7 @@ SELECT u.behaviour, u.unit, u.multiplier, u.max_quantity, b.behaviour_no, b.fami
   b.requires_evidence
 FROM units u JOIN behaviours b ON u.behaviour = b.behaviour
 """
+
 
 # Exactly "no rule in `_REASON` applies", as one boolean: an unknown pair
 # (NULL unit columns) covers both unknown behaviour and unknown unit, and any
@@ -437,14 +440,20 @@ def _tallies(ranks: int) -> str:
     1.66-1.78 CPU-s against 1.46-1.50 sorted by person, 2.40-2.44 against
     2.14-2.20 shuffled).
 
-    The credited tallies are the accepted events' (sign +1) minus the few
-    held ones' (sign -1), in one aggregation straight off the file and keyed
-    by integers: no stored list of credited events and no join of two
-    tallies. Held events are a subset of the accepted ones, so subtracting is
-    exact. Every per-rank sum adds 0 for the other ranks' events rather than
-    NULL (so no sum is ever NULL and none needs a COALESCE: 10-15 % less CPU
-    for this aggregation); a rank without events has `n = 0` and gets no
-    energy row, so its `q = 0` is never read.
+    The credited tallies are every event's (sign +1) minus those of the few
+    that are not credited (sign -1): the rejected ones (from `candidates`),
+    the held ones and those of an anomalous partner. That takes the big side
+    straight off the file with four columns (person, behaviour, unit,
+    quantity) and one join, without judging each event again or joining its
+    verdict; both sides compute `quantity_base` with the same clamp, so the
+    difference is exact, and an event of an unknown (behaviour, unit) pair is
+    on neither side. A (person, family) whose every event was subtracted has
+    `n = 0` throughout and gets no energy row. Only counts and quantities are
+    summed: a rank's avoided micrograms are its quantity times its factor
+    (`day_capped`), the factor being the same for every event of a behaviour.
+    Every per-rank sum adds 0 for the other ranks' events rather than NULL (so
+    no sum is ever NULL and none needs a COALESCE: 10-15 % less CPU for this
+    aggregation).
 
     `{sum}` is `SUM`, or on DuckDB, when `narrow_sums_safe` proves that no
     partial sum can leave 64 bits, `sum_no_overflow`, whose 64-bit state makes
@@ -654,16 +663,17 @@ def narrow_sums_safe(catalogue: Catalogue, events_n: int) -> bool:
     2 x events x the largest clamped quantity in absolute value.
     """
     largest = max(
-        (b.max_quantity_in(unit) * multiplier for b in catalogue.behaviours
-         for unit, multiplier in b.units.items()),
+        (
+            b.max_quantity_in(unit) * multiplier
+            for b in catalogue.behaviours
+            for unit, multiplier in b.units.items()
+        ),
         default=0,
     )
     return 2 * events_n * max(largest, 1) <= INT64_MAX
 
 
-def render(
-    sql: str, dialect: Dialect, params: DayParams, *, narrow_sums: bool = False
-) -> str:
+def render(sql: str, dialect: Dialect, params: DayParams, *, narrow_sums: bool = False) -> str:
     """Fill in the dialect's integer division and hash, and the run's parameters (all ours)."""
     text = _INTDIV_PLACEHOLDER.sub(
         lambda found: _intdiv(dialect, found.group(1), str(UG_PER_G)), sql
@@ -704,7 +714,9 @@ def rendered_steps(
     dialect: Dialect, params: DayParams, ranks: int, *, narrow_sums: bool = False
 ) -> tuple[Step, ...]:
     return tuple(
-        Step(step.name, render(step.sql, dialect, params, narrow_sums=narrow_sums), step.materialise)
+        Step(
+            step.name, render(step.sql, dialect, params, narrow_sums=narrow_sums), step.materialise
+        )
         for step in steps(ranks, dialect)
     )
 
