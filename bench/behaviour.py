@@ -89,6 +89,10 @@ def timed(action: Callable[[], _T]) -> tuple[_T, Round]:
     return result, Round(wall_s, _cpu_s() - cpu_before)
 
 
+def _wall_s(action: Callable[[], object]) -> float:
+    return timed(action)[1].wall_s
+
+
 def baseline_groupby(path: Path) -> None:
     """The bare group-by the issue names as the yardstick."""
     con = duckdb.connect(":memory:")
@@ -187,6 +191,9 @@ def main() -> None:
     parser.add_argument("--spark", action="store_true", help="with --quick: the Spark figure too")
     parser.add_argument("--no-post", action="store_true", help="skip posting into registries")
     parser.add_argument("--spark-memory", default="6g")
+    parser.add_argument(
+        "--floor", action="store_true", help="time the unavoidable operations alone, per order"
+    )
     args = parser.parse_args()
     people = args.people or (20_000 if args.quick else 1_000_000)
     rounds = args.rounds or (2 if args.quick else 3)
@@ -204,6 +211,11 @@ def main() -> None:
         emit("loadavg_1m", os.getloadavg()[0], "runnable tasks")
         rate = run_duckdb("sorted", path, events, rounds, work)
         run_duckdb("shuffled", shuffled, events, rounds, work)
+        if args.floor:  # a ceiling on the pipeline's ratio: see behaviour_floor.py
+            from behaviour_floor import run_floor
+
+            for order, file in (("sorted", path), ("shuffled", shuffled)):
+                run_floor(order, file, events, rounds, baseline_groupby, _wall_s, emit)
         if not args.no_spark and (args.spark or not args.quick):
             run_spark(path, events, rate, args.spark_memory, args.quick)
         if not args.no_post:  # the day end to end into SQLite and PostgreSQL
