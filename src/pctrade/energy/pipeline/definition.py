@@ -327,10 +327,12 @@ WHERE start_ms < previous_end_ms
 
 # The one pass that judges the whole file for the rows that are not simply
 # credited: rejected events, accepted ones whose average rate is implausible
-# (held), and every event of the people the overlap screen found, which the
+# (held), and every trip of the people the overlap screen found, which the
 # exact overlap rule needs judged (a second pass over the file for them cost
-# as much as this one). Only these rows are stored, joined to their behaviour
-# by name and, if rejected, given a reason string.
+# as much as this one; only trips are hashed and looked up). The pass judges
+# every event as if it had no dedupe verdict, then swaps in the few rows that
+# have one (`_JUDGED_VERDICTED`). Only these rows are stored, joined to their
+# behaviour by name and, if rejected, given a reason string.
 _CANDIDATES = f"""
 SELECT j.*, CASE WHEN j.ok THEN NULL ELSE {_REASON} END AS reason
 FROM (
@@ -338,7 +340,8 @@ FROM (
   FROM (
     SELECT u.*, p.person_key IS NOT NULL AS overlap_person
     FROM judged_unverdicted u
-    LEFT JOIN overlap_people p ON {{hash32:u.person_id}} = p.person_key
+    LEFT JOIN overlap_people p
+      ON CASE WHEN u.trip THEN {{hash32:u.person_id}} END = p.person_key
     WHERE NOT u.ok OR u.odd_rate OR p.person_key IS NOT NULL
   ) f
   LEFT JOIN verdicts r ON f.row_no = r.row_no
@@ -346,7 +349,8 @@ FROM (
   UNION ALL
   SELECT u.*, p.person_key IS NOT NULL AS overlap_person
   FROM judged_verdicted u
-  LEFT JOIN overlap_people p ON {{hash32:u.person_id}} = p.person_key
+  LEFT JOIN overlap_people p
+    ON CASE WHEN u.trip THEN {{hash32:u.person_id}} END = p.person_key
   WHERE NOT u.ok OR u.odd_rate OR p.person_key IS NOT NULL
 ) j
 LEFT JOIN behaviours b ON j.behaviour = b.behaviour
