@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/behaviour.py            # 1,000,000 people, ~21 M events
     .venv/bin/python bench/behaviour.py --quick    # 20,000 people, ~0.4 M events
+    .venv/bin/python bench/behaviour.py --floor    # + the floor under any exact plan
 
 Prints one JSON line per figure: {"bench", "metric", "value", "unit",
 "baseline", "ratio"}. The baseline runs in the same command on the same
@@ -24,7 +25,9 @@ import, quantify, the set-based post (beside the row-wise one it replaced) and
 the entry's check. The Spark local-mode figure runs in the full bench (`--no-spark`
 skips it) and in `--quick` only with `--spark`: a local Spark run costs about 35 s
 whatever the day's size (planning and caching the pipeline's steps), which alone
-would take `--quick` past its minute.
+would take `--quick` past its minute. `--floor` times, per order, the operations any
+exact plan must make, each alone (`behaviour_floor.py`), and their sum's ratio to the
+baseline: a ceiling on the pipeline's.
 """
 
 from __future__ import annotations
