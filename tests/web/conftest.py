@@ -85,6 +85,22 @@ def client(demo_api: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
+# Module-scoped apps that the module's tests write to (sell, withdraw, decide): a test
+# may read what an earlier one in the module left, so a module using one runs on one
+# worker, in file order (`make test` runs `--dist loadgroup`). Split across workers, each
+# worker builds its own copy and a later test can miss an earlier one's effect (a
+# wallet test failed so in CI, 1 run in 4).
+_WRITTEN_MODULE_APPS = frozenset({"wallet_app", "console_app"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's hook reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _WRITTEN_MODULE_APPS & set(getattr(item, "fixturenames", ())):
+            module = item.module.__name__ if isinstance(item, pytest.Function) else item.nodeid
+            item.add_marker(pytest.mark.xdist_group(f"web:{module}"))
+
+
 @pytest.fixture(scope="module")
 def console_app(
     request: pytest.FixtureRequest, demo_url: str, tmp_path_factory: pytest.TempPathFactory
