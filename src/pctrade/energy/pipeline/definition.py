@@ -1,4 +1,4 @@
-"""The one definition of the daily pipeline, as SQL both engines run verbatim.
+"""The one definition of the daily pipeline, as SQL both engines run.
 
 The rules are those of `pctrade.energy.behaviour.quantify` (read its docstring
 first), expressed set-based over six relations:
@@ -16,14 +16,17 @@ first), expressed set-based over six relations:
 The text is written in the common subset of DuckDB and Spark SQL (window
 functions, `FILTER` on aggregates, `hash(...)`, `md5`, `LEAST`/`GREATEST`).
 Rendered per dialect are only: integer division (`//` vs `div`), a 32-bit hash
-(`{hash32:...}`), the sum of the tallies (`{sum}`, see `_tallies`), how the
-repeated key hashes are found (`_DUP_HASHES`), how a step is materialised (a
-DuckDB temporary table; a cached Spark view), and the literal parameters (day
-bounds, as-of time, whether the day is credited already, the partner anomaly
-threshold: integers and booleans we format ourselves, never user text). The
-width of the cap step depends on the catalogue (the most behaviours in one
-family), not on the engine. Each step is a `Step`; an engine runs the steps in
-order, then reads the outputs (see `plan`). Hashes differ between the
+(`{hash32:...}`), the sum of the tallies (`{sum}`, see `_tallies`), how a step
+is materialised (a DuckDB temporary table; a cached Spark view), and the
+literal parameters (day bounds, as-of time, whether the day is credited
+already, the partner anomaly threshold: integers and booleans we format
+ourselves, never user text). Two steps take each engine's own route to the
+same relation, each measured faster on its engine: how repeated key hashes are
+found (`_DUP_HASHES`) and how the judging pass meets the dedupe verdicts
+(`_CANDIDATES`); the tests compare every output of the two engines row for
+row. The width of the cap step depends on the catalogue (the most behaviours
+in one family), not on the engine. Each step is a `Step`; an engine runs the
+steps in order, then reads the outputs (see `plan`). Hashes differ between the
 engines, but they only nominate candidates (duplicate keys, people whose trips
 may overlap), which exact rules then judge, so results do not.
 
@@ -333,7 +336,10 @@ WHERE start_ms < previous_end_ms
 # every event as if it had no dedupe verdict, then swaps in the few rows that
 # have one (`_JUDGED_VERDICTED`). Only these rows are stored, joined to their
 # behaviour by name and, if rejected, given a reason string.
-_CANDIDATES = f"""
+_CANDIDATES: Final[dict[Dialect, str]] = {
+    # DuckDB: the pass over every event skips the verdicts join (2.65 against
+    # 3.07 s sorted, 3.18 against 3.57 s shuffled, on 21.2 M events).
+    "duckdb": f"""
 SELECT j.*, CASE WHEN j.ok THEN NULL ELSE {_REASON} END AS reason
 FROM (
   SELECT f.*
@@ -354,7 +360,20 @@ FROM (
   WHERE NOT u.ok OR u.odd_rate OR p.person_key IS NOT NULL
 ) j
 LEFT JOIN behaviours b ON j.behaviour = b.behaviour
-"""
+""",
+    # Spark: one judging with the verdicts joined. The split form puts two copies
+    # of the judging expressions into every later query's plan, and Spark's
+    # driver matches each plan against its cached steps: a 5,000-person day in
+    # local mode took 32.9 s against 22.1 s.
+    "spark": f"""
+SELECT j.*, p.person_key IS NOT NULL AS overlap_person,
+  CASE WHEN j.ok THEN NULL ELSE {_REASON} END AS reason
+FROM judged j
+LEFT JOIN overlap_people p ON CASE WHEN j.trip THEN {{hash32:j.person_id}} END = p.person_key
+LEFT JOIN behaviours b ON j.behaviour = b.behaviour
+WHERE NOT j.ok OR j.odd_rate OR p.person_key IS NOT NULL
+""",
+}
 
 # Everything that is not simply credited, except overlaps.
 _FLAGGED = f"""
@@ -612,7 +631,7 @@ def steps(ranks: int, dialect: Dialect) -> tuple[Step, ...]:
         Step("judged_unverdicted", _JUDGED_UNVERDICTED),
         Step("judged_verdicted", _JUDGED_VERDICTED),
         Step("overlap_people", _OVERLAP_PEOPLE, materialise=True),
-        Step("candidates", _CANDIDATES, materialise=True),
+        Step("candidates", _CANDIDATES[dialect], materialise=True),
         Step("flagged", _FLAGGED),
         Step("overlap_trips", _OVERLAPS, materialise=True),
         Step("holds", _HOLDS, materialise=True),
