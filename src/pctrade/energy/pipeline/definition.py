@@ -20,10 +20,9 @@ Rendered per dialect are only: integer division (`//` vs `div`), a 32-bit hash
 is materialised (a DuckDB temporary table; a cached Spark view), and the
 literal parameters (day bounds, as-of time, whether the day is credited
 already, the partner anomaly threshold: integers and booleans we format
-ourselves, never user text). Two steps take each engine's own route to the
-same relation, each measured faster on its engine: how repeated key hashes are
-found (`_DUP_HASHES`) and how the judging pass meets the dedupe verdicts
-(`_CANDIDATES`); the tests compare every output of the two engines row for
+ourselves, never user text). One step takes each engine's own route to the
+same relation, measured faster on each: how repeated key hashes are found
+(`_DUP_HASHES`); the tests compare every output of the two engines row for
 row. The width of the cap step depends on the catalogue (the most behaviours
 in one family), not on the engine. Each step is a `Step`; an engine runs the
 steps in order, then reads the outputs (see `plan`). Hashes differ between the
@@ -336,10 +335,13 @@ WHERE start_ms < previous_end_ms
 # every event as if it had no dedupe verdict, then swaps in the few rows that
 # have one (`_JUDGED_VERDICTED`). Only these rows are stored, joined to their
 # behaviour by name and, if rejected, given a reason string.
-_CANDIDATES: Final[dict[Dialect, str]] = {
-    # DuckDB: the pass over every event skips the verdicts join (2.65 against
-    # 3.07 s sorted, 3.18 against 3.57 s shuffled, on 21.2 M events).
-    "duckdb": f"""
+# Skipping the verdicts join in the pass over every event saves 0.4 s on 21.2 M
+# events (2.65 against 3.07 s sorted, 3.18 against 3.57 s shuffled). On Spark the
+# two judgings make every later plan bigger, which costs its driver about 10 s
+# per run whatever the size (a 5,000-person day in local mode: 32.9 s against
+# 22.1 s with the join), while the national day runs 13 % faster (127.3 k
+# against 111.0 k events/s), so both engines take this form.
+_CANDIDATES = f"""
 SELECT j.*, CASE WHEN j.ok THEN NULL ELSE {_REASON} END AS reason
 FROM (
   SELECT f.*
@@ -360,20 +362,7 @@ FROM (
   WHERE NOT u.ok OR u.odd_rate OR p.person_key IS NOT NULL
 ) j
 LEFT JOIN behaviours b ON j.behaviour = b.behaviour
-""",
-    # Spark: one judging with the verdicts joined. The split form puts two copies
-    # of the judging expressions into every later query's plan, and Spark's
-    # driver matches each plan against its cached steps: a 5,000-person day in
-    # local mode took 32.9 s against 22.1 s.
-    "spark": f"""
-SELECT j.*, p.person_key IS NOT NULL AS overlap_person,
-  CASE WHEN j.ok THEN NULL ELSE {_REASON} END AS reason
-FROM judged j
-LEFT JOIN overlap_people p ON CASE WHEN j.trip THEN {{hash32:j.person_id}} END = p.person_key
-LEFT JOIN behaviours b ON j.behaviour = b.behaviour
-WHERE NOT j.ok OR j.odd_rate OR p.person_key IS NOT NULL
-""",
-}
+"""
 
 # Everything that is not simply credited, except overlaps.
 _FLAGGED = f"""
@@ -631,7 +620,7 @@ def steps(ranks: int, dialect: Dialect) -> tuple[Step, ...]:
         Step("judged_unverdicted", _JUDGED_UNVERDICTED),
         Step("judged_verdicted", _JUDGED_VERDICTED),
         Step("overlap_people", _OVERLAP_PEOPLE, materialise=True),
-        Step("candidates", _CANDIDATES[dialect], materialise=True),
+        Step("candidates", _CANDIDATES, materialise=True),
         Step("flagged", _FLAGGED),
         Step("overlap_trips", _OVERLAPS, materialise=True),
         Step("holds", _HOLDS, materialise=True),
