@@ -16,7 +16,7 @@ first), expressed set-based over six relations:
 The text is written in the common subset of DuckDB and Spark SQL (window
 functions, `FILTER` on aggregates, `hash(...)`, `md5`, `LEAST`/`GREATEST`).
 Rendered per dialect are only: integer division (`//` vs `div`), a 32-bit hash
-(`{hash32:...}`), the sum of the tallies (`{sum}`, see `_tallies`), how a step
+(`{hash32:...}`), the sum of the tallies (`{sum}`, see `energy_steps.tallies`), how a step
 is materialised (a DuckDB temporary table; a cached Spark view), and the
 literal parameters (day bounds, as-of time, whether the day is credited
 already, the partner anomaly threshold: integers and booleans we format
@@ -61,8 +61,9 @@ from pctrade.energy.behaviour.model import (
     Catalogue,
     PartnerAnomaly,
 )
-from pctrade.energy.behaviour.reasons import NEUTRAL_REJECTIONS, CapFlag, Hold, Rejection
+from pctrade.energy.behaviour.reasons import NEUTRAL_REJECTIONS, Hold, Rejection
 from pctrade.energy.behaviour.validation import DayWindow
+from pctrade.energy.pipeline import energy_steps
 from pctrade.energy.pipeline.catalogue_tables import (
     behaviours_table,
     families_table,
@@ -327,6 +328,7 @@ FROM (
 WHERE start_ms < previous_end_ms
 """
 
+
 # The one pass that judges the whole file for the rows that are not simply
 # credited: rejected events, accepted ones whose average rate is implausible
 # (held), and every trip of the people the overlap screen found, which the
@@ -341,25 +343,24 @@ WHERE start_ms < previous_end_ms
 # per run whatever the size (a 5,000-person day in local mode: 32.9 s against
 # 22.1 s with the join), while the national day runs 13 % faster (127.3 k
 # against 111.0 k events/s), so both engines take this form.
+def _flagged_rows(judged: str) -> str:
+    """The rows of `judged` (aliased `u`) that are not simply credited, with the overlap flag."""
+    return f"""
+  SELECT u.*, p.person_key IS NOT NULL AS overlap_person
+  FROM {judged} u
+  LEFT JOIN overlap_people p
+    ON CASE WHEN u.trip THEN {{hash32:u.person_id}} END = p.person_key
+  WHERE NOT u.ok OR u.odd_rate OR p.person_key IS NOT NULL"""
+
+
 _CANDIDATES = f"""
 SELECT j.*, CASE WHEN j.ok THEN NULL ELSE {_REASON} END AS reason
 FROM (
   SELECT f.*
-  FROM (
-    SELECT u.*, p.person_key IS NOT NULL AS overlap_person
-    FROM judged_unverdicted u
-    LEFT JOIN overlap_people p
-      ON CASE WHEN u.trip THEN {{hash32:u.person_id}} END = p.person_key
-    WHERE NOT u.ok OR u.odd_rate OR p.person_key IS NOT NULL
-  ) f
+  FROM ({_flagged_rows("judged_unverdicted")}) f
   LEFT JOIN verdicts r ON f.row_no = r.row_no
   WHERE r.row_no IS NULL
-  UNION ALL
-  SELECT u.*, p.person_key IS NOT NULL AS overlap_person
-  FROM judged_verdicted u
-  LEFT JOIN overlap_people p
-    ON CASE WHEN u.trip THEN {{hash32:u.person_id}} END = p.person_key
-  WHERE NOT u.ok OR u.odd_rate OR p.person_key IS NOT NULL
+  UNION ALL{_flagged_rows("judged_verdicted")}
 ) j
 LEFT JOIN behaviours b ON j.behaviour = b.behaviour
 """
@@ -438,146 +439,6 @@ WHERE e.ok AND h.row_no IS NULL
 """
 
 
-def _tallies(ranks: int) -> str:
-    """One row per (person, family) with credit, each behaviour's tallies side by side.
-
-    Caps are filled in behaviour-rank order; laying a family's behaviours out
-    as columns turns the greedy fill into plain column arithmetic, so no
-    window (and no sort) is needed. The alternative, plain sums per (person,
-    behaviour) and the caps as running sums over the family's ranks (one
-    window: below the day cap the grams before a rank are the sum of the
-    earlier ranks' floors, above it the rank gets nothing), was measured
-    slower on DuckDB: the sort costs more than the narrower aggregation saves
-    (energy output, 4.24 M events, against this pivot with NULL-skipping sums:
-    1.66-1.78 CPU-s against 1.46-1.50 sorted by person, 2.40-2.44 against
-    2.14-2.20 shuffled).
-
-    The credited tallies are every event's (sign +1) minus those of the few
-    that are not credited (sign -1): the rejected ones (from `candidates`),
-    the held ones and those of an anomalous partner. That takes the big side
-    straight off the file with four columns (person, behaviour, unit,
-    quantity) and one join, without judging each event again or joining its
-    verdict; both sides compute `quantity_base` with the same clamp, so the
-    difference is exact, and an event of an unknown (behaviour, unit) pair is
-    on neither side. A (person, family) whose every event was subtracted has
-    `n = 0` throughout and gets no energy row. Only counts and quantities are
-    summed: a rank's avoided micrograms are its quantity times its factor
-    (`day_capped`), the factor being the same for every event of a behaviour.
-    Every per-rank sum adds 0 for the other ranks' events rather than NULL (so
-    no sum is ever NULL and none needs a COALESCE: 10-15 % less CPU for this
-    aggregation).
-
-    `{sum}` is `SUM`, or on DuckDB, when `narrow_sums_safe` proves that no
-    partial sum can leave 64 bits, `sum_no_overflow`, whose 64-bit state makes
-    this aggregation 10-20 % cheaper (its 6.1 M groups on the shuffled day:
-    8.6-8.9 against 10.2-10.5 CPU-s).
-    """
-    tallies = []
-    for k in range(1, ranks + 1):
-        only = f"CASE WHEN rank_in_family = {k} THEN"
-        tallies.append(
-            f"CAST({{sum}}({only} sign ELSE 0 END) AS BIGINT) AS n_{k}, "
-            f"CAST({{sum}}({only} sign * quantity_base ELSE 0 END) AS BIGINT) AS q_{k}"
-        )
-    return f"""
-SELECT person_id, family_no, {", ".join(tallies)}
-FROM (
-  SELECT e.person_id, c.family_no, c.rank_in_family, 1 AS sign,
-    LEAST(GREATEST(e.quantity, 0), c.max_quantity) * c.multiplier AS quantity_base
-  FROM events e JOIN unit_rules c ON e.behaviour = c.behaviour AND e.unit = c.unit
-  WHERE e.quantity IS NOT NULL
-  UNION ALL
-  SELECT person_id, family_no, rank_in_family, -1 AS sign, quantity_base
-  FROM candidates WHERE NOT ok AND family_no IS NOT NULL AND quantity IS NOT NULL
-  UNION ALL
-  SELECT person_id, family_no, rank_in_family, -1 AS sign, quantity_base FROM holds
-  UNION ALL
-  SELECT person_id, family_no, rank_in_family, -1 AS sign, quantity_base
-  FROM anomaly_holds
-) signed
-GROUP BY person_id, family_no"""
-
-
-# One row per family with its number, caps and each rank's factor (from the
-# small behaviours table). A rank's avoided micrograms are its quantity times
-# its factor: the factor is the same for every event of a behaviour, so the
-# tallies sum quantities only.
-def _family_caps(ranks: int) -> str:
-    factors = ", ".join(
-        f"MAX(CASE WHEN rank_in_family = {k} THEN factor_ug END) AS factor_{k}"
-        for k in range(1, ranks + 1)
-    )
-    return f"""
-SELECT family_no, family, cap_day_g, cap_year_g, {factors}
-FROM behaviours GROUP BY family_no, family, cap_day_g, cap_year_g
-"""
-
-
-def _before(prefix: str, k: int) -> str:
-    """The sum of `prefix_1 .. prefix_(k-1)` (0 for the first rank)."""
-    return " + ".join([f"{prefix}_{i}" for i in range(1, k)]) or "0"
-
-
-def _day_capped(ranks: int) -> str:
-    def avoided(k: int) -> str:
-        return f"p.q_{k} * COALESCE(f.factor_{k}, 0)"
-
-    def before(k: int) -> str:
-        return " + ".join(avoided(i) for i in range(1, k)) or "0"
-
-    columns = [f"{avoided(k)} AS a_{k}" for k in range(1, ranks + 1)] + [
-        f"LEAST({avoided(k)}, GREATEST(f.cap_day_g * {UG_PER_G} - ({before(k)}), 0)) AS d_{k}"
-        for k in range(1, ranks + 1)
-    ]
-    return (
-        f"SELECT p.*, {', '.join(columns)}, "
-        "GREATEST(f.cap_year_g - COALESCE(y.credited_g, 0), 0) AS year_room_g "
-        "FROM per_family p JOIN family_caps f ON p.family_no = f.family_no "
-        "LEFT JOIN ytd y ON p.person_id = y.person_id AND f.family = y.family"
-    )
-
-
-def _floored(ranks: int) -> str:
-    columns = [f"{{intdiv:d_{k}}} AS g_{k}" for k in range(1, ranks + 1)]
-    return f"SELECT *, {', '.join(columns)} FROM day_capped"
-
-
-def _year_capped(ranks: int) -> str:
-    columns = [
-        f"LEAST(g_{k}, GREATEST(year_room_g - ({_before('g', k)}), 0)) AS c_{k}"
-        for k in range(1, ranks + 1)
-    ]
-    return f"SELECT *, {', '.join(columns)} FROM floored"
-
-
-def _energy(ranks: int) -> str:
-    """Unfold the per-family columns into one row per behaviour, in one pass.
-
-    Joining each (person, family) row to its family's behaviours yields one
-    row per rank; `CASE` picks that rank's columns. Names come back as
-    `behaviour_no` (see `catalogue_tables.label_energy`).
-    """
-
-    def pick(column: str) -> str:
-        whens = " ".join(f"WHEN {k} THEN y.{column}_{k}" for k in range(1, ranks + 1))
-        return f"CASE b.rank_in_family {whens} END AS {column}"
-
-    picked = ", ".join(pick(column) for column in ("n", "q", "a", "d", "g", "c"))
-    return f"""
-SELECT DATE '{{day}}' AS day, person_id, behaviour_no,
-  n AS events_n, q AS quantity, factor_ug AS factor_ug_per_unit, a AS avoided_ug,
-  a - d + (g - c) * {UG_PER_G} AS cap_forfeit_ug,
-  d - g * {UG_PER_G} AS remainder_ug,
-  c AS credited_g,
-  CASE WHEN c < g THEN '{CapFlag.OVER_YEARLY_CAP}'
-       WHEN d < a THEN '{CapFlag.OVER_DAILY_CAP}' END AS cap_flag
-FROM (
-  SELECT y.person_id, b.behaviour_no, b.factor_ug, {picked}
-  FROM year_capped y JOIN behaviours b ON y.family_no = b.family_no
-) unfolded
-WHERE n > 0"""
-
-
 _REJECTED = f"""
 SELECT {_PLAIN_EVENT_COLS}, reason, CAST(NULL AS STRING) AS detail
 FROM flagged WHERE NOT held
@@ -627,17 +488,17 @@ def steps(ranks: int, dialect: Dialect) -> tuple[Step, ...]:
         Step("partners", _PARTNERS, materialise=True),
         Step("anomalous", _ANOMALOUS),
         Step("anomaly_holds", _ANOMALY_HOLDS),
-        Step("family_caps", _family_caps(ranks), materialise=True),
-        Step("per_family", _tallies(ranks)),
-        Step("day_capped", _day_capped(ranks)),
-        Step("floored", _floored(ranks)),
-        Step("year_capped", _year_capped(ranks)),
+        Step("family_caps", energy_steps.family_caps(ranks), materialise=True),
+        Step("per_family", energy_steps.tallies(ranks)),
+        Step("day_capped", energy_steps.day_capped(ranks)),
+        Step("floored", energy_steps.floored(ranks)),
+        Step("year_capped", energy_steps.year_capped(ranks)),
     )
 
 
 def outputs(ranks: int) -> dict[str, str]:
     return {
-        "energy": _energy(ranks),
+        "energy": energy_steps.energy(ranks),
         "rejected": _REJECTED,
         "held": _HELD,
         "credited_events": _CREDITED_EVENTS,
