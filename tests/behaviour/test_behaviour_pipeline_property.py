@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pyarrow as pa
 from behaviour_support import (
@@ -35,7 +37,7 @@ from hypothesis import strategies as st
 
 from pctrade.energy.behaviour import Event, load_catalogue, quantify_day
 from pctrade.energy.behaviour.model import MS_PER_DAY, PartnerAnomaly
-from pctrade.energy.pipeline import quantify_file
+from pctrade.energy.pipeline import energy_steps, quantify_file
 from pctrade.energy.pipeline.schema import SEEN, YEAR_TO_DATE
 
 CATALOGUE = load_catalogue()
@@ -179,9 +181,17 @@ def _ytd_table(ytd: dict[tuple[str, str], int]) -> pa.Table:
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(day=a_day())
-def test_duckdb_decides_every_adversarial_file_as_the_reference_does(day: dict[str, Any]) -> None:
-    with tempfile.TemporaryDirectory(prefix="pctrade-property-") as work:
+@given(day=a_day(), packed_counts=st.booleans())
+def test_duckdb_decides_every_adversarial_file_as_the_reference_does(
+    day: dict[str, Any], packed_counts: bool
+) -> None:
+    # Both forms of the tallies: two ranks' counts in one sum (what a file of
+    # known size gets) and one sum per rank (what Spark always runs).
+    unpacked = patch.object(energy_steps, "counts_pack_safe", return_value=False)
+    with (
+        nullcontext() if packed_counts else unpacked,
+        tempfile.TemporaryDirectory(prefix="pctrade-property-") as work,
+    ):
         path = write_events(Path(work) / "day.parquet", day["events"])
         result = quantify_file(
             path,

@@ -7,6 +7,7 @@ from datetime import date
 from pctrade.energy.behaviour import load_catalogue
 from pctrade.energy.behaviour.quantify import day_window
 from pctrade.energy.pipeline.definition import DayParams, narrow_sums_safe, plan
+from pctrade.energy.pipeline.energy_steps import counts_pack_safe
 from pctrade.kernel.limits import INT64_MAX
 
 DAY = date(2026, 11, 24)
@@ -30,6 +31,16 @@ def test_64_bit_sums_only_where_the_file_size_proves_they_fit() -> None:
 def test_spark_always_sums_with_its_checked_sum() -> None:
     sql = _tallies_sql("spark", 21_209_995)
     assert "sum_no_overflow(" not in sql and "SUM(" in sql
+
+
+def test_two_ranks_share_a_count_sum_only_where_the_file_size_proves_it_exact() -> None:
+    assert counts_pack_safe(21_209_995)
+    assert counts_pack_safe(2**30 - 1) and not counts_pack_safe(2**30)
+    packed = _tallies_sql("duckdb", 21_209_995)
+    assert "(counts_1 & 4294967295) AS n_1" in packed and "(counts_1 >> 32) AS n_2" in packed
+    for unpacked in (_tallies_sql("duckdb", 2**30), _tallies_sql("duckdb", None)):
+        assert "counts_1" not in unpacked and "(n_1) AS BIGINT) AS n_1" in unpacked
+    assert "counts_1" not in _tallies_sql("spark", 21_209_995)  # one sum per rank on Spark
 
 
 def test_each_engine_gets_its_own_32_bit_hash_and_duplicate_screen() -> None:

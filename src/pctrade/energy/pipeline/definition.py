@@ -467,8 +467,12 @@ WHERE e.ok AND x.partner_id IS NULL AND h.row_no IS NULL
 _PARTNERS_OUT = "SELECT partner_id, events_n, judged_n, flagged_n, anomalous FROM partners"
 
 
-def steps(ranks: int, dialect: Dialect) -> tuple[Step, ...]:
-    """The pipeline's intermediate relations, in dependency order."""
+def steps(ranks: int, dialect: Dialect, *, packed_counts: bool = False) -> tuple[Step, ...]:
+    """The pipeline's intermediate relations, in dependency order.
+
+    `packed_counts`: the file is small enough for two ranks' counts to share a
+    sum (`energy_steps.counts_pack_safe`).
+    """
     return (
         Step("dup_hashes", _DUP_HASHES[dialect], materialise=True),
         Step("dup_rows", _DUP_ROWS, materialise=True),
@@ -488,8 +492,9 @@ def steps(ranks: int, dialect: Dialect) -> tuple[Step, ...]:
         Step("partners", _PARTNERS, materialise=True),
         Step("anomalous", _ANOMALOUS),
         Step("anomaly_holds", _ANOMALY_HOLDS),
+        Step("unit_weights", energy_steps.unit_weights(ranks, packed_counts), materialise=True),
         Step("family_caps", energy_steps.family_caps(ranks), materialise=True),
-        Step("per_family", energy_steps.tallies(ranks)),
+        Step("per_family", energy_steps.tallies(ranks, packed_counts)),
         Step("day_capped", energy_steps.day_capped(ranks)),
         Step("floored", energy_steps.floored(ranks)),
         Step("year_capped", energy_steps.year_capped(ranks)),
@@ -584,13 +589,18 @@ def _hash32(dialect: Dialect, columns: str) -> str:
 
 
 def rendered_steps(
-    dialect: Dialect, params: DayParams, ranks: int, *, narrow_sums: bool = False
+    dialect: Dialect,
+    params: DayParams,
+    ranks: int,
+    *,
+    narrow_sums: bool = False,
+    packed_counts: bool = False,
 ) -> tuple[Step, ...]:
     return tuple(
         Step(
             step.name, render(step.sql, dialect, params, narrow_sums=narrow_sums), step.materialise
         )
-        for step in steps(ranks, dialect)
+        for step in steps(ranks, dialect, packed_counts=packed_counts)
     )
 
 
@@ -606,16 +616,21 @@ class Plan:
 def plan(
     catalogue: Catalogue, dialect: Dialect, params: DayParams, events_n: int | None = None
 ) -> Plan:
-    """The day's plan; `events_n`, the file's row count if known, may allow narrow sums."""
+    """The day's plan; `events_n`, the file's row count if known, may allow narrower sums."""
     ranks = ranks_needed(catalogue)
     narrow = events_n is not None and narrow_sums_safe(catalogue, events_n)
+    # Spark keeps one count per sum: its plans are text-heavy already (see
+    # `_CANDIDATES`) and it is never told the file's size.
+    packed = (
+        dialect == "duckdb" and events_n is not None and energy_steps.counts_pack_safe(events_n)
+    )
     return Plan(
         tables={
             "behaviours": behaviours_table(catalogue),
             "units": units_table(catalogue),
             "families": families_table(catalogue),
         },
-        steps=rendered_steps(dialect, params, ranks, narrow_sums=narrow),
+        steps=rendered_steps(dialect, params, ranks, narrow_sums=narrow, packed_counts=packed),
         outputs={
             name: render(sql, dialect, params, narrow_sums=narrow)
             for name, sql in outputs(ranks).items()
