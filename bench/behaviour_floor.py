@@ -11,7 +11,8 @@ The rules (`pctrade.energy.behaviour.quantify`) need, whatever the plan:
   order (partition by a 32-bit hash of the person, sort by start, compare each
   start with the previous end);
 - `tallies` — per (person, family) the count and quantity of each behaviour,
-  the aggregation the caps are applied to (64-bit sums);
+  the aggregation the caps are applied to (64-bit sums, two behaviours' counts
+  sharing one, as the pipeline sums them on a file of known size);
 - `judging_scan` — every column of every event read and joined to its
   (behaviour, unit) rules, to find the events that are rejected (a simplified
   test: unknown pair, quantity out of range, end before start).
@@ -36,6 +37,7 @@ import duckdb
 
 from pctrade.energy.behaviour import load_catalogue
 from pctrade.energy.pipeline.catalogue_tables import behaviours_table, units_table
+from pctrade.energy.pipeline.energy_steps import CountColumns, unit_weights
 
 Emit = Callable[..., None]  # emit(metric, value, unit, baseline=None, ratio=None)
 WallSeconds = Callable[[Callable[[], object]], float]  # runs an action, returns its wall seconds
@@ -49,12 +51,14 @@ FROM units u JOIN behaviours b ON u.behaviour = b.behaviour
 
 def _queries(path: str, ranks: int) -> dict[str, str]:
     file = f"read_parquet('{path}')"
+    counts = CountColumns(ranks, packed=True)
     sums = ", ".join(
-        f"CAST(sum_no_overflow(CASE WHEN c.rank_in_family = {k} THEN 1 ELSE 0 END) AS BIGINT), "
-        f"CAST(sum_no_overflow(CASE WHEN c.rank_in_family = {k} "
-        f"THEN LEAST(GREATEST(e.quantity, 0), c.max_quantity) * c.multiplier ELSE 0 END) "
-        "AS BIGINT)"
-        for k in range(1, ranks + 1)
+        [f"CAST(sum_no_overflow(w.{c}) AS BIGINT)" for c in counts.names()]
+        + [
+            "CAST(sum_no_overflow(LEAST(GREATEST(e.quantity, 0), w.max_quantity) "
+            f"* w.multiplier_{k}) AS BIGINT)"
+            for k in range(1, ranks + 1)
+        ]
     )
     return {
         "dedupe_screen": f"""
@@ -73,9 +77,9 @@ SELECT DISTINCT person_key FROM (
   )
 ) WHERE start_ms < previous_end_ms""",
         "tallies": f"""
-SELECT e.person_id, c.family_no, {sums}
-FROM {file} e JOIN unit_rules c ON e.behaviour = c.behaviour AND e.unit = c.unit
-GROUP BY e.person_id, c.family_no""",
+SELECT e.person_id, w.family_no, {sums}
+FROM {file} e JOIN unit_weights w ON e.behaviour = w.behaviour AND e.unit = w.unit
+GROUP BY e.person_id, w.family_no""",
         "judging_scan": f"""
 SELECT e.*
 FROM {file} e LEFT JOIN unit_rules c ON e.behaviour = c.behaviour AND e.unit = c.unit
@@ -94,6 +98,8 @@ def _connection() -> duckdb.DuckDBPyConnection:
     con.execute("CREATE TABLE behaviours AS SELECT * FROM behaviours_arrow")
     con.execute("CREATE TABLE units AS SELECT * FROM units_arrow")
     con.execute(f"CREATE TABLE unit_rules AS {_UNIT_RULES}")
+    ranks = int(con.execute("SELECT MAX(rank_in_family) FROM behaviours").fetchall()[0][0])
+    con.execute(f"CREATE TABLE unit_weights AS {unit_weights(ranks, packed_counts=True)}")
     return con
 
 
