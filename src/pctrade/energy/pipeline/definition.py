@@ -16,8 +16,10 @@ first), expressed set-based over six relations:
 The text is written in the common subset of DuckDB and Spark SQL (window
 functions, `FILTER` on aggregates, `hash(...)`, `md5`, `LEAST`/`GREATEST`).
 Rendered per dialect are only: integer division (`//` vs `div`), a 32-bit hash
-(`{hash32:...}`), the sum of the tallies (`{sum}`, see `energy_steps.tallies`), how a step
-is materialised (a DuckDB temporary table; a cached Spark view), and the
+(`{hash32:...}`), the sum of the tallies (`{sum}`, see `energy_steps.tallies`),
+whether two behaviours' counts share one of those sums (DuckDB, when the file's
+size proves it exact: `energy_steps.CountColumns`), how a step is materialised
+(a DuckDB temporary table; a cached Spark view), and the
 literal parameters (day bounds, as-of time, whether the day is credited
 already, the partner anomaly threshold: integers and booleans we format
 ourselves, never user text). One step takes each engine's own route to the
