@@ -33,7 +33,9 @@ each a module of steps (``STEPS`` lists them in order):
    CCER and the personal credits it bought on Monday, in one entry before the deadline;
    its status, the regulator's report and the cap-integrity report; between them
    (``demo_pending``) the forest's winter quarter is filed and verified and left
-   for the regulator to issue;
+   for the regulator to issue, and (``demo_charging``) 王伟 charges an electric car
+   and collects the energy, enough for another m², which he holds when the served
+   demo stands at the story's end;
 6. ``verify`` replays the journal.
 
 Every PCER in the story comes from people's behaviour through a credit path (sink
@@ -53,6 +55,7 @@ from collections.abc import Callable
 
 from pctrade import (
     bootstrap,
+    demo_charging,
     demo_compliance,
     demo_november,
     demo_october,
@@ -140,7 +143,9 @@ DEMO_USERS = (
     ("emitter", EMITTER),
     ("institution", INSTITUTION),
     ("forest", FOREST),
-    ("wangwei", "u000001"),  # 王伟, the first individual: a traveller who sponsored m²
+    # 王伟, the first individual: a traveller who sponsored m², and in June 2027 holds
+    # collected energy enough for another (``demo_charging``)
+    ("wangwei", person_id(demo_charging.DRIVER)),
     ("liuguiying", person_id(SAVER)),  # 刘桂英, the saver: eligible, sells PCER directly
 )
 
@@ -235,6 +240,7 @@ STEPS: tuple[Step, ...] = (
     ("待审 Winter removals filed and verified, left to issue", demo_pending.file_winter_removals),
     ("核查 2026 emissions reported, verified, confirmed", demo_compliance.verified_emissions),
     ("清缴 Surrendering CEA, CCER and the PCER it bought", demo_compliance.surrender),
+    ("充电 An electric car's charge (DuckDB), collected", demo_charging.charge_and_collect),
     ("履约 Status, the period's report, cap integrity", demo_compliance.reports),
     ("校验 Verifying the journal", verify_journal),
 )

@@ -5,7 +5,8 @@ bike; the distances come from a seeded generator, so the same day always yields 
 same file (and the same energy). Two events are deliberately bad, so the quick start
 shows the pipeline refusing and holding with reasons: a behaviour no methodology
 knows, and a "walk" at 40 km/h. Columns are built with numpy, so a million people
-take seconds, not minutes.
+take seconds, not minutes. A charging operator's file (``write_charge``) carries one
+person's electric-vehicle charge.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from pctrade.energy.behaviour.quantify import day_window
 from pctrade.energy.pipeline.schema import EVENTS
 
 PARTNER: Final = "gd-metro-app"
+CHARGING_PARTNER: Final = "gd-ev-charging"  # a charging operator (``write_charge``)
 _MS_PER_MIN: Final = 60_000
+_CHARGER_WH_PER_MIN: Final = 1_000  # a 60 kW charger
 
 
 def write_day(path: Path, day: date, person_ids: list[str], seed: int, richness: int) -> int:
@@ -84,6 +87,30 @@ def write_day(path: Path, day: date, person_ids: list[str], seed: int, richness:
         schema=EVENTS,
     )
     table = pa.concat_tables([table, _bad_events(day, person_ids[0], start)])
+    pq.write_table(table, path)
+    return int(table.num_rows)
+
+
+def write_charge(path: Path, day: date, person: str, wh: int, hour: int = 10) -> int:
+    """Write a charging operator's file of ``day`` to ``path`` (Parquet): ``person``'s one
+    session on a 60 kW public DC charger, ``wh`` delivered from ``hour`` on (China
+    Standard Time), the charger's session id as evidence. Returns the number of events."""
+    start = day_window(day, 0).start_ms + hour * 60 * _MS_PER_MIN
+    minutes = -(-wh // _CHARGER_WH_PER_MIN)  # rounded up: a session ends on the minute
+    table = pa.table(
+        {
+            "partner_id": [CHARGING_PARTNER],
+            "event_id": [f"{day:%Y%m%d}-charge-1"],
+            "person_id": [person],
+            "behaviour": ["ev_charge"],
+            "start_ms": [start],
+            "end_ms": [start + minutes * _MS_PER_MIN],
+            "quantity": [wh],
+            "unit": ["Wh"],
+            "evidence_ref": [f"DC-GZ-0417-{day:%Y%m%d}-01"],
+        },
+        schema=EVENTS,
+    )
     pq.write_table(table, path)
     return int(table.num_rows)
 

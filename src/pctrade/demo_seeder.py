@@ -163,6 +163,7 @@ class DemoResult:
     second_day: SecondDay | None = None
     # The compliance year (``demo_compliance``): status, the period's report, integrity.
     compliance: dict[str, Any] = field(default_factory=dict)
+    charging: Charging | None = None  # June 2027's charge (``demo_charging``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +199,23 @@ class Conversion:
     def to_come_g(self) -> int:
         """What the model still expects of the sponsored m² after this quarter."""
         return max(0, self.expected_g - self.verified_g)
+
+
+@dataclass(frozen=True, slots=True)
+class Charging:
+    """A person's electric-vehicle charge in June 2027, credited and collected: what
+    they hold when the served demo stands at the story's end."""
+
+    person: str
+    day: DayOutcome
+    collected_g: int
+    available_g: int  # their collected, unspent energy afterwards
+    unit_price_g: int  # of a m² of the project
+
+    @property
+    def units(self) -> int:
+        """The whole m² that energy would sponsor."""
+        return self.available_g // self.unit_price_g
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,11 +311,19 @@ class Seeder:
     def credit_energy(
         self, day: date, seed: int, richness: int, people: list[str] | None = None
     ) -> DayOutcome:
-        """A partner's day of events, quantified by the pipeline and credited in bulk."""
+        """The metro app's day of trips, quantified by the pipeline and credited in bulk."""
+        who = self.people() if people is None else people
+        return self.credit_file(
+            day, lambda path: demo_events.write_day(path, day, who, seed, richness)
+        )
+
+    def credit_file(self, day: date, write: Callable[[Path], int]) -> DayOutcome:
+        """A partner's file of ``day`` (``write`` makes it and counts its events),
+        quantified by the pipeline and credited in bulk; the clock then stands at the
+        pipeline's as-of time."""
         with tempfile.TemporaryDirectory(prefix="pctrade-demo-") as work:
             path = Path(work) / f"events-{day}.parquet"
-            who = self.people() if people is None else people
-            events = demo_events.write_day(path, day, who, seed, richness)
+            events = write(path)
             result = quantify_file(path, day, as_of_ms=synthetic_as_of_ms(day))
         self.clock.now = datetime.fromtimestamp(synthetic_as_of_ms(day) / 1000, UTC)
         posted = energy.post_day(self.registry, result)

@@ -432,3 +432,17 @@ def test_the_compliance_year_surrenders_cea_and_the_pcer_the_emitter_bought(
     assert (status["status"], status["final"], status["shortfall_g"]) == ("A", True, 0)
     assert result.compliance["report"]["by_status"] == {"A": 1, "B": 0, "C": 0}
     assert result.compliance["reconciles"] and result.compliance["integrity_problems"] == 0
+
+
+def test_in_june_2027_wangwei_charges_a_car_and_keeps_a_m2_s_worth_collected(
+    seeded: Seeded,
+) -> None:
+    """The served demo's person who can sponsor (``demo_charging``): his charge is
+    quantified, credited and collected, and nothing after it spends it."""
+    store, result = seeded
+    charge = result.charging
+    assert charge is not None and charge.person == demo.person_id(0)
+    day = charge.day
+    assert (day.events, day.rejected, day.held, day.people) == (1, 0, 0, 1)
+    assert charge.collected_g == day.credited_g == charge.available_g
+    assert charge.unit_price_g == demo_project_price(store) and charge.units == 1

@@ -514,14 +514,15 @@ def test_journey_zh_behaviour_energy_sponsor_credits_pool_payout(
     page.locator("form[action$='/wallet/collect'] button").click()
     page.wait_for_selector("#notice")
     assert "20 千克" in page.inner_text("#notice")
-    assert page.locator("#energy-available").inner_text() == "20 千克"
+    # Beside the 22.536 kg he collected from his car's charge in June 2027 (demo_charging).
+    assert page.locator("#energy-available").inner_text() == "42.536 千克"
     # → sponsor: one m² of AFF0007 for 18.712 kg of energy, expected to remove as much.
     sponsor = page.locator("#sponsor-AFF0007")
     sponsor.locator("input[name=units]").fill("1")
     sponsor.locator("button[type=submit]").click()
     page.wait_for_selector("#notice")
     assert "AFF0007" in page.inner_text("#notice")
-    assert page.locator("#energy-available").inner_text() == "1.288 千克"
+    assert page.locator("#energy-available").inner_text() == "23.824 千克"
     trees = page.locator("#trees").inner_text()
     assert "AFF0007" in trees and "18.712 千克" in trees
     # → credits: the sink's batch and the carbon-inclusive ones, each with its origin.

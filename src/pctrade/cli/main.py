@@ -36,7 +36,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pctrade import demo as demo_scenario
-from pctrade import demo_compliance, demo_second_trading_day, demo_trading
+from pctrade import demo_charging, demo_compliance, demo_second_trading_day, demo_trading
 from pctrade.bootstrap import App, contexts
 from pctrade.bootstrap.settings import ENV_CLOCK_OFFSET_S, ServeSettings
 from pctrade.cli import behaviour as behaviour_cli
@@ -297,6 +297,18 @@ def _chain_table(result: demo_scenario.DemoResult) -> Table:
                 f"{ci.people:,} 人 people ≥ 最低 minimum → "
                 f"{render.amount_text('PCER', ci.issued_g)} ({ci.batch}, {ci.rule_set})",
             )
+    charge = result.charging
+    if charge is not None:
+        who = result.names.get(charge.person, charge.person)
+        table.add_row(
+            f"充电 EV charge {charge.day.day}",
+            f"{charge.day.events} 事件 event → 绿色能量 energy "
+            f"{render.amount_text('GE', charge.day.credited_g)} to {who} ({charge.person}), "
+            f"已收取 collected {render.amount_text('GE', charge.collected_g)} → at the story's "
+            f"end holds {render.amount_text('GE', charge.available_g)}: enough to sponsor "
+            f"{charge.units} m² at {render.amount_text('GE', charge.unit_price_g)}/m² "
+            f"(the wallet's sponsor form)",
+        )
     return table
 
 
@@ -362,6 +374,8 @@ def _logins_table(users: list[tuple[str, str]]) -> Table:
         role = roles.get(party, str(Role.INDIVIDUAL))
         if party == demo_scenario.person_id(demo_scenario.SAVER):
             role += " (the saver: eligible to sell directly)"
+        elif party == demo_scenario.person_id(demo_charging.DRIVER):
+            role += " (holds collected energy: may sponsor a m²)"
         table.add_row(username, party, role, demo_scenario.DEMO_PASSWORD)
     return table
 
