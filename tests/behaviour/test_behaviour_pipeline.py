@@ -10,88 +10,22 @@ import pytest
 from behaviour_support import (
     AS_OF_MS,
     DAY,
-    DAY_START_MS,
-    HOUR_MS,
-    MINUTE_MS,
+    YTD,
+    YTD_MAP,
     event,
     events_from_parquet,
+    every_bad_input,
     outcome_of_day,
     outcome_of_result,
     write_events,
 )
 
-from pctrade.energy.behaviour import Catalogue, Event, quantify_day
+from pctrade.energy.behaviour import Catalogue, quantify_day
 from pctrade.energy.pipeline import quantify_file
-from pctrade.energy.pipeline.schema import YEAR_TO_DATE
 from pctrade.energy.pipeline.synthetic import generate_day, synthetic_as_of_ms
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
-
-START = DAY_START_MS + 8 * HOUR_MS
-
-
-def every_bad_input() -> list[Event]:
-    """One event per rule of issue 4, plus good events in the same batch."""
-    late = DAY_START_MS + 23 * HOUR_MS + 50 * MINUTE_MS
-    return [
-        event(0),
-        event(1, behaviour="teleport"),
-        event(2, unit="mile"),
-        event(3, quantity=-5),
-        event(4, quantity=2**63 - 1),
-        event(5, end_ms=START - 1),
-        event(6, start_ms=late, end_ms=AS_OF_MS + 1, quantity=1),
-        event(7, start_ms=DAY_START_MS - HOUR_MS, end_ms=DAY_START_MS - 1),
-        event(8, person_id=None),
-        event(9, behaviour="e_ticket", unit="item", quantity=1, person_id="carol"),
-        event(10, event_id="E0"),  # identical resubmission of row 0
-        event(11, event_id="E20", person_id="dan", quantity=3),
-        event(12, event_id="E20", person_id="dan", quantity=4),  # conflicting copy
-        event(13, person_id="erin", behaviour="walk_km", quantity=40, end_ms=START + HOUR_MS),
-        event(14, person_id="fay"),
-        event(
-            15,
-            person_id="fay",
-            behaviour="cycle_shared",
-            unit="m",
-            quantity=4_000,
-            start_ms=START + 10 * MINUTE_MS,
-            end_ms=START + 40 * MINUTE_MS,
-        ),
-        event(
-            16,
-            person_id="gus",
-            behaviour="walk_steps",
-            unit="step",
-            quantity=30_000,
-            start_ms=DAY_START_MS + 7 * HOUR_MS,
-            end_ms=DAY_START_MS + 22 * HOUR_MS,
-        ),
-        event(
-            17, person_id="gus", behaviour="run_km", unit="km", quantity=5, end_ms=START + HOUR_MS
-        ),
-        event(
-            18,
-            person_id="hal",
-            behaviour="ev_charge",
-            unit="kWh",
-            quantity=40,
-            evidence_ref="S1",
-            end_ms=START + HOUR_MS,
-        ),
-    ]
-
-
-YTD = pa.table(
-    {
-        "person_id": ["gus", "hal"],
-        "family": ["walking", "ev_charging"],
-        "credited_g": [108_000, 1_990_000],
-    },
-    schema=YEAR_TO_DATE,
-)
-YTD_MAP = {("gus", "walking"): 108_000, ("hal", "ev_charging"): 1_990_000}
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,8 @@ from typing import Any, NoReturn
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from behaviour_support import AS_OF_MS, DAY, write_events
+from behaviour_support import AS_OF_MS, DAY, YTD, every_bad_input, write_events
 from spark_cluster import StandaloneCluster, java_available, standalone_cluster
-from test_behaviour_pipeline import YTD, every_bad_input
 
 from pctrade.energy.pipeline import QuantifyResult, quantify_file
 from pctrade.energy.pipeline.synthetic import generate_day, synthetic_as_of_ms
