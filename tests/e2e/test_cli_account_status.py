@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_cli import BATCH, World, run
+from cli_support import BATCH, World, run
 
 from pctrade.ledger import queries
 from pctrade.ledger.model import AccountStatus

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from inclusive_api_support import JUNE as JUNE_BODY
+from inclusive_api_support import MIN_G, Api
 from inclusive_world import JUNE, NOW, World, build, credit
-from test_inclusive_api import JUNE as JUNE_BODY
-from test_inclusive_api import MIN_G, Api
 
 from api_support import api_for
 from pctrade.bootstrap.contexts import verify

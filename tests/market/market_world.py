@@ -7,7 +7,7 @@ risk assessment, under age); Steel is a key emitter, Fund an institution.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -24,7 +24,7 @@ from pctrade.ledger.sql.store import SqlStore
 from pctrade.market.commands import ListContract
 from pctrade.market.service import Market
 from pctrade.market.sql import store as mdb
-from pctrade.rules import RuleBook
+from pctrade.rules import RuleBook, shipped
 
 T = 1_000_000  # grams per tonne
 CONTRACT = "CCER-CN-2026Q3"
@@ -118,3 +118,23 @@ def market_rows(store: SqlStore) -> dict[str, list[tuple[object, ...]]]:
 
 def cash(store: SqlStore, account: int, state: State = State.AVAILABLE) -> int:
     return holdings(store)[0].get((account, CASH_ASSET, int(state)), 0)
+
+
+def positions_rules() -> RuleBook:
+    """CN's rules with Beijing's ``[positions]`` added, scaled down to this world's holdings.
+
+    The national rule set states no position limit; here anyone may hold 150 t, an
+    emitter its allocation (0 until compliance records one) + 150 t.
+    """
+    book = shipped()
+    cn = book.in_force("CN", DAY)
+    bj = book.in_force("BJ", DAY)
+    assert bj.positions is not None
+    positions = replace(
+        bj.positions,
+        instruments=("CCER", "CEA"),
+        limit_g=150 * T,
+        emitter_limit_above_allocation_g=150 * T,
+    )
+    merged = replace(cn, positions=positions, sources={**cn.sources, **bj.sources})
+    return RuleBook([merged, *(r for r in book.rule_sets() if r is not cn)])

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from market_world import CONTRACT, DAY, T, at, build_market
+from market_world import CONTRACT, DAY, T, at, build_market, positions_rules
 from venue_world import CEA_CONTRACT, build_venues, frozen_state
 
 from pctrade.bootstrap.contexts import verify
@@ -19,22 +19,7 @@ from pctrade.ledger.model import SystemAccount
 from pctrade.ledger.sql.store import SqlStore
 from pctrade.market.commands import AmendOrder, PlaceOrder
 from pctrade.market.venue_commands import AcceptBlock, AnnounceAuction, ProposeBlock, SubmitBid
-from pctrade.rules import RuleBook, shipped
-
-
-def _rules() -> RuleBook:
-    book = shipped()
-    cn = book.in_force("CN", DAY)
-    bj = book.in_force("BJ", DAY)
-    assert bj.positions is not None
-    positions = replace(
-        bj.positions,
-        instruments=("CCER", "CEA"),
-        limit_g=150 * T,
-        emitter_limit_above_allocation_g=150 * T,
-    )
-    merged = replace(cn, positions=positions, sources={**cn.sources, **bj.sources})
-    return RuleBook([merged, *(r for r in book.rule_sets() if r is not cn)])
+from pctrade.rules import RuleBook
 
 
 def _refused(store: SqlStore, code: str, action: object) -> None:
@@ -48,7 +33,7 @@ def _refused(store: SqlStore, code: str, action: object) -> None:
 def test_a_buy_above_the_position_limit_is_refused_and_nothing_is_frozen(
     any_store: SqlStore,
 ) -> None:
-    w = build_market(any_store, rules=_rules())
+    w = build_market(any_store, rules=positions_rules())
     alice = w.accounts["alice"]  # holds 100 t of CCER
     ok = w.market.place("alice", "b1", PlaceOrder(CONTRACT, alice, "b1", "buy", 6_000, 30 * T))
     assert ok["state"] == "open"
@@ -66,14 +51,14 @@ def test_a_buy_above_the_position_limit_is_refused_and_nothing_is_frozen(
 
 
 def test_an_emitter_is_limited_to_its_allocation_plus_the_margin(any_store: SqlStore) -> None:
-    w = build_market(any_store, rules=_rules())
+    w = build_market(any_store, rules=positions_rules())
     steel = w.accounts["steel"]
     cmd = PlaceOrder(CONTRACT, steel, "b1", "buy", 6_000, 151 * T)
     _refused(any_store, "position_limit", lambda: w.market.place("steel", "b1", cmd))
 
 
 def test_block_proposals_and_bids_meet_the_position_limit(any_store: SqlStore) -> None:
-    w = build_venues(any_store, rules=_rules())
+    w = build_venues(any_store, rules=positions_rules())
     steel = w.accounts["steel"]
     block = ProposeBlock(CONTRACT, steel, "plat", "buy", 100_000 * T, 6_000, 600)
     _refused(any_store, "position_limit", lambda: w.app.blocks.propose("steel", "p1", block))
@@ -88,7 +73,7 @@ def test_block_proposals_and_bids_meet_the_position_limit(any_store: SqlStore) -
 
 
 def test_accepting_a_proposal_counts_it_once(any_store: SqlStore) -> None:
-    rules = _rules()
+    rules = positions_rules()
     cn = rules.in_force("CN", DAY)
     assert cn.positions is not None
     wide = replace(

@@ -6,8 +6,7 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from market_world import at
-from test_market_positions import _rules
+from market_world import at, positions_rules
 from venue_world import CONTRACT, DAY, T, build_venues
 
 from pctrade.identity.commands import Onboard
@@ -67,7 +66,7 @@ def test_order_actions_carry_the_touch_and_the_report_finds_a_dominant_party(
 
 
 def test_the_large_holder_report_names_holders_above_the_threshold(any_store: SqlStore) -> None:
-    rules = _rules()
+    rules = positions_rules()
     cn = rules.in_force("CN", DAY)
     assert cn.positions is not None
     lowered = replace(cn, positions=replace(cn.positions, disclosure_g=100 * T))

@@ -30,6 +30,8 @@ from pctrade.sinks.sql import store as sinks_store
 NOW = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # before the periods reported
 CODE = "AFF0007"
 STAND_AGE_Y = 6
+Q3 = Period(date(2026, 7, 1), date(2026, 9, 30))
+REMOVALS_G = 400_000_007  # odd on purpose: the buffer and the split both round
 
 _KEYS = itertools.count(1)
 
@@ -170,3 +172,20 @@ def sink_rows(store: SqlStore) -> dict[str, int]:
             t.name: int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
             for t in sinks_store.metadata.sorted_tables
         }
+
+
+def sponsored(w: SinkWorld, units: dict[str, int], project_units: int = 100) -> str:
+    """An approved project of ``project_units`` units, each person sponsoring as many as
+    ``units`` says (granted the energy for them); the project's code."""
+    grant_energy(w, {p: u * unit_g(project_units) for p, u in units.items()})
+    code = approved_project(w, units=project_units)
+    for person, n in units.items():
+        w.sinks.sponsor(person, f"sp-{person}", w.people[person], code, n)
+    return code
+
+
+def verified_report(w: SinkWorld, code: str, period: Period = Q3) -> int:
+    """A report of ``REMOVALS_G`` for the period, filed and verified by cqc; its id."""
+    report = file_report(w, code, period, REMOVALS_G)
+    w.sinks.verify("cqc", new_key(), int(report["report_id"]), True, "plots re-measured, 2% sample")
+    return int(report["report_id"])

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 from sinks_world import (
+    REMOVALS_G,
     SinkWorld,
     approved_project,
     build,
@@ -20,9 +21,10 @@ from sinks_world import (
     held,
     journal_length,
     sink_rows,
+    sponsored,
     unit_g,
+    verified_report,
 )
-from test_sinks_service import REMOVALS_G, sponsored, verified_report
 
 from pctrade.bootstrap.contexts import verify
 from pctrade.kernel.errors import Conflict

@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sinks_world import SinkWorld, build
-from test_sinks_service import REMOVALS_G, sponsored, verified_report
+from sinks_world import REMOVALS_G, SinkWorld, build, sponsored, verified_report
 
 from migration_support import migrate_through
 from pctrade.bootstrap.contexts import verify

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sinks_api_support import Api
 from sinks_world import (
     SinkWorld,
     approved_project,
@@ -17,7 +18,6 @@ from sinks_world import (
     new_key,
     unit_g,
 )
-from test_sinks_api import Api
 from typer.testing import CliRunner
 
 from api_support import api_for

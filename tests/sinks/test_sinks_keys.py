@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from sinks_api_support import PROJECT, Api
 from sinks_world import SinkWorld, after, build, spec
-from test_sinks_api import PROJECT, Api
 
 from api_support import api_for
 from pctrade.bootstrap.contexts import verify

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from sinks_api_support import Api
 from sinks_world import (
     STAND_AGE_Y,
     SinkWorld,
@@ -24,7 +25,6 @@ from sinks_world import (
     spec,
     unit_g,
 )
-from test_sinks_api import Api
 
 from api_support import api_for
 from pctrade.bootstrap.contexts import verify

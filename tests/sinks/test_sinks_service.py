@@ -13,6 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 from sinks_world import (
+    Q3,
+    REMOVALS_G,
     STAND_AGE_Y,
     SinkWorld,
     after,
@@ -26,7 +28,9 @@ from sinks_world import (
     new_key,
     sink_rows,
     spec,
+    sponsored,
     unit_g,
+    verified_report,
 )
 
 from pctrade.bootstrap.contexts import verify
@@ -46,9 +50,7 @@ from pctrade.sinks.removals import removal_models
 from pctrade.sinks.service import Issuance
 from pctrade.sinks.sql import store as sinks_store
 
-Q3 = Period(date(2026, 7, 1), date(2026, 9, 30))
 Q4 = Period(date(2026, 10, 1), date(2026, 12, 31))
-REMOVALS_G = 400_000_007  # odd on purpose: the buffer and the split both round
 U = unit_g()  # the test project's standard unit price (100 units)
 
 
@@ -67,12 +69,6 @@ def refused(w: SinkWorld, code: str, call: Any, *args: Any) -> None:
         call(*args)
     assert exc.value.code == code, exc.value
     assert (journal_length(w.store), sink_rows(w.store)) == before
-
-
-def verified_report(w: SinkWorld, code: str, period: Period = Q3) -> int:
-    report = file_report(w, code, period, REMOVALS_G)
-    w.sinks.verify("cqc", new_key(), int(report["report_id"]), True, "plots re-measured, 2% sample")
-    return int(report["report_id"])
 
 
 # ---- sponsorship ------------------------------------------------------------------------
@@ -204,14 +200,6 @@ def test_implausible_removals_are_refused(w: SinkWorld) -> None:
 
 
 # ---- issuance ----------------------------------------------------------------------------
-def sponsored(w: SinkWorld, units: dict[str, int], project_units: int = 100) -> str:
-    grant_energy(w, {p: u * unit_g(project_units) for p, u in units.items()})
-    code = approved_project(w, units=project_units)
-    for person, n in units.items():
-        w.sinks.sponsor(person, f"sp-{person}", w.people[person], code, n)
-    return code
-
-
 def test_issuance_exceeding_verified_removals_writes_nothing(w: SinkWorld) -> None:
     code = sponsored(w, {"alice": 1})
     pending = file_report(w, code, Q4, 1_000)

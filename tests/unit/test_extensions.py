@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from test_invariants import chain, history
+from journal_support import chain, history
 
 from pctrade.bootstrap.contexts import CONTEXTS
 from pctrade.compliance.model import ComplianceOp

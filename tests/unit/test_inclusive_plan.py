@@ -6,7 +6,7 @@ from array import array
 from datetime import date
 
 import pytest
-from test_invariants import chain
+from journal_support import chain
 
 from pctrade.bootstrap.contexts import CONTEXTS
 from pctrade.energy.model import (

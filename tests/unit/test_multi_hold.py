@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tests.unit.test_invariants import ALICE, BOB, CREDIT, chain, codes, history, replay
+from journal_support import ALICE, BOB, CREDIT, chain, codes, history, replay
 
 from pctrade.kernel.errors import ValidationError
 from pctrade.ledger.model import CASH_ASSET, State
