@@ -20,6 +20,7 @@ from pctrade.ledger.sql.store import SqlStore
 PASSWORD = "correct horse battery"
 BATCH = "CCER-CN-AFF0007-2026Q3-001"
 CEA = "CEA-GD-ALLOC-2026-001"
+TOKEN_TTL_S = 3600  # the API's token lifetime in these tests (``wired``'s settings)
 
 
 class Clock:

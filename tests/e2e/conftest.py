@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from api_world import BATCH, CAST, CEA, PASSWORD, Clock, World
+from api_world import BATCH, CAST, CEA, PASSWORD, TOKEN_TTL_S, Clock, World
 from fastapi.testclient import TestClient
 
 from api_support import api_for
@@ -31,7 +31,6 @@ from pctrade.ledger import commands as c
 from pctrade.ledger.service import Registry
 from pctrade.ledger.sql.store import SqlStore
 
-TOKEN_TTL_S = 3600
 PG_SERVER = os.environ.get("PCTRADE_TEST_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from api_world import PASSWORD, World
+from api_world import PASSWORD, TOKEN_TTL_S, World
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import Case, GenerationMode
@@ -38,7 +38,6 @@ from schemathesis.checks import (
     unsupported_method,
 )
 
-from conftest import TOKEN_TTL_S
 from identity_support import bearer
 from pctrade.bootstrap import App
 from pctrade.market.commands import ListContract
