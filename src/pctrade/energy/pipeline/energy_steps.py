@@ -149,13 +149,12 @@ class CountColumns:
 
     def by_rank(self, column: str, *, sign: int) -> str:
         """`column`'s term for a row of rank `rank_in_family`."""
-        whens = " ".join(
-            f"WHEN {k} THEN {sign * weight}"
-            for k in range(1, self.ranks + 1)
-            for name, weight in [self._column_and_weight(k)]
-            if name == column
-        )
-        return f"CAST(CASE rank_in_family {whens} ELSE 0 END AS BIGINT)"
+        whens = []
+        for k in range(1, self.ranks + 1):
+            name, weight = self._column_and_weight(k)
+            if name == column:
+                whens.append(f"WHEN {k} THEN {sign * weight}")
+        return f"CAST(CASE rank_in_family {' '.join(whens)} ELSE 0 END AS BIGINT)"
 
     def decoded(self, k: int) -> str:
         """Rank k's count from the summed columns."""
