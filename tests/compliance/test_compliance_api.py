@@ -19,7 +19,7 @@ from compliance_world import (
 from fastapi.testclient import TestClient
 
 from api_support import api_for
-from identity_support import bearer, create_logins
+from identity_support import PartyApi
 from pctrade.api.deps import REPLAYED_HEADER
 from pctrade.bootstrap.contexts import verify
 from pctrade.ledger.sql.store import SqlStore
@@ -31,36 +31,16 @@ REPORTS = "/compliance/reports"
 COAL = {"name": "coal", "activity_units": 1_000, "unit": "kg", "factor_mg_per_unit": 2_661}
 
 
-class Api:
+class Api(PartyApi):
+    ok_status = 201
+
     def __init__(self, client: TestClient, w: ComplianceWorld) -> None:
-        self.client, self.w = client, w
+        self.w = w
         parties = (REGULATOR, VERIFIER, AFFILIATED, INDIVIDUAL, *EMITTERS)
-        create_logins(w.app, parties, PASSWORD)
-        self.headers = {p: bearer(w.app, p, PASSWORD) for p in parties}
+        super().__init__(client, w.app, parties, PASSWORD)
 
-    def post(self, who: str, path: str, body: Any, key: str | None = "k") -> Any:
-        headers = dict(self.headers[who])
-        if key is not None:
-            headers["Idempotency-Key"] = key
-        return self.client.post(path, json=body, headers=headers)
-
-    def ok(self, who: str, path: str, body: Any, key: str, status: int = 201) -> Any:
-        response = self.post(who, path, body, key)
-        assert response.status_code == status, response.text
-        return response.json()
-
-    def refused(self, who: str, path: str, body: Any, status: int, code: str) -> None:
-        before = everything(self.w.store)
-        response = self.post(who, path, body, key=f"refused-{code}")
-        assert response.status_code == status, response.text
-        assert response.headers["content-type"].startswith("application/problem+json")
-        assert response.json()["code"] == code, response.text
-        assert everything(self.w.store) == before
-
-    def get(self, who: str, path: str, status: int = 200) -> Any:
-        response = self.client.get(path, headers=self.headers[who])
-        assert response.status_code == status, response.text
-        return response.json()
+    def snapshot(self) -> object:
+        return everything(self.w.store)
 
 
 @pytest.fixture

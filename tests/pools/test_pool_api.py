@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from pool_world import PEOPLE, PLATFORM, PoolWorld, build
 
 from api_support import api_for
-from identity_support import bearer, create_logins
+from identity_support import PartyApi
 from pctrade.api.deps import REPLAYED_HEADER
 from pctrade.bootstrap.contexts import verify
 from pctrade.ledger.sql.store import SqlStore
@@ -29,36 +29,15 @@ TERMS = {
 }
 
 
-class Api:
+class Api(PartyApi):
+    ok_status = 201
+
     def __init__(self, client: TestClient, w: PoolWorld) -> None:
-        self.client, self.w = client, w
-        parties = ("reg", PLATFORM, *PEOPLE)
-        create_logins(w.app, parties, PASSWORD)
-        self.headers = {p: bearer(w.app, p, PASSWORD) for p in parties}
+        self.w = w
+        super().__init__(client, w.app, ("reg", PLATFORM, *PEOPLE), PASSWORD)
 
-    def post(self, who: str, path: str, body: Any, key: str | None = "k") -> Any:
-        headers = dict(self.headers[who])
-        if key is not None:
-            headers["Idempotency-Key"] = key
-        return self.client.post(path, json=body, headers=headers)
-
-    def ok(self, who: str, path: str, body: Any, key: str) -> Any:
-        response = self.post(who, path, body, key)
-        assert response.status_code == 201, response.text
-        return response.json()
-
-    def refused(self, who: str, path: str, body: Any, status: int, code: str) -> None:
-        before = everything(self.w.store)
-        response = self.post(who, path, body, key=f"refused-{code}")
-        assert response.status_code == status, response.text
-        assert response.headers["content-type"].startswith("application/problem+json")
-        assert response.json()["code"] == code, response.text
-        assert everything(self.w.store) == before
-
-    def get(self, who: str, path: str, status: int = 200) -> Any:
-        response = self.client.get(path, headers=self.headers[who])
-        assert response.status_code == status, response.text
-        return response.json()
+    def snapshot(self) -> object:
+        return everything(self.w.store)
 
 
 @pytest.fixture

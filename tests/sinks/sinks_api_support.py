@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sinks_world import SinkWorld, journal_length, sink_rows, unit_g
 
-from identity_support import bearer, create_logins
+from identity_support import PartyApi
 
 PASSWORD = "correct horse battery"
 PROJECT: dict[str, Any] = {
@@ -29,39 +29,16 @@ PROJECT: dict[str, Any] = {
 }
 
 
-class Api:
+class Api(PartyApi):
     def __init__(self, client: TestClient, w: SinkWorld) -> None:
-        self.client = client
         self.w = w
-        self.headers: dict[str, dict[str, str]] = {}
-        create_logins(w.app, self.parties, PASSWORD)
-        self.login()
-
-    @property
-    def parties(self) -> tuple[str, ...]:
-        return ("reg", "forestco", "cqc", "forestco-mrv", *self.w.people)
-
-    def login(self) -> None:
-        for party in self.parties:
-            self.headers[party] = bearer(self.w.app, party, PASSWORD)
+        parties = ("reg", "forestco", "cqc", "forestco-mrv", *w.people)
+        super().__init__(client, w.app, parties, PASSWORD)
 
     def at(self, moment: datetime) -> None:
         """Move the clock (reports come after their period) and log everyone in again."""
         self.w.clock.now = moment
         self.login()
 
-    def post(self, who: str, path: str, body: Any, key: str = "k") -> Any:
-        headers = {**self.headers[who], "Idempotency-Key": key}
-        return self.client.post(path, json=body, headers=headers)
-
-    def ok(self, who: str, path: str, body: Any, key: str = "k") -> Any:
-        response = self.post(who, path, body, key)
-        assert response.status_code in (200, 201), response.text
-        return response.json()
-
-    def refused(self, who: str, path: str, body: Any, status: int, code: str) -> None:
-        before = (journal_length(self.w.store), sink_rows(self.w.store))
-        response = self.post(who, path, body, key="refused")
-        assert response.status_code == status, response.text
-        assert response.json()["code"] == code
-        assert (journal_length(self.w.store), sink_rows(self.w.store)) == before
+    def snapshot(self) -> object:
+        return (journal_length(self.w.store), sink_rows(self.w.store))
