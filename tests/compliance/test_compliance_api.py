@@ -25,7 +25,6 @@ from pctrade.bootstrap.contexts import verify
 from pctrade.ledger.sql.store import SqlStore
 from table_snapshot import everything
 
-PASSWORD = "correct horse battery"
 ALLOC = "/compliance/allocations"
 REPORTS = "/compliance/reports"
 COAL = {"name": "coal", "activity_units": 1_000, "unit": "kg", "factor_mg_per_unit": 2_661}
@@ -37,7 +36,7 @@ class Api(PartyApi):
     def __init__(self, client: TestClient, w: ComplianceWorld) -> None:
         self.w = w
         parties = (REGULATOR, VERIFIER, AFFILIATED, INDIVIDUAL, *EMITTERS)
-        super().__init__(client, w.app, parties, PASSWORD)
+        super().__init__(client, w.app, parties)
 
     def snapshot(self) -> object:
         return everything(self.w.store)

@@ -16,7 +16,6 @@ from pctrade.bootstrap.contexts import verify
 from pctrade.ledger.sql.store import SqlStore
 from table_snapshot import everything
 
-PASSWORD = "correct horse battery"
 TERMS = {
     "admitted": ["PCER-GD"],
     "fee_bps": 500,
@@ -34,7 +33,7 @@ class Api(PartyApi):
 
     def __init__(self, client: TestClient, w: PoolWorld) -> None:
         self.w = w
-        super().__init__(client, w.app, ("reg", PLATFORM, *PEOPLE), PASSWORD)
+        super().__init__(client, w.app, ("reg", PLATFORM, *PEOPLE))
 
     def snapshot(self) -> object:
         return everything(self.w.store)

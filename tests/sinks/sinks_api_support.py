@@ -12,7 +12,6 @@ from sinks_world import SinkWorld, journal_length, sink_rows, unit_g
 
 from identity_support import PartyApi
 
-PASSWORD = "correct horse battery"
 PROJECT: dict[str, Any] = {
     "code": "AFF0007",
     "name": "梅州造林",
@@ -33,7 +32,7 @@ class Api(PartyApi):
     def __init__(self, client: TestClient, w: SinkWorld) -> None:
         self.w = w
         parties = ("reg", "forestco", "cqc", "forestco-mrv", *w.people)
-        super().__init__(client, w.app, parties, PASSWORD)
+        super().__init__(client, w.app, parties)
 
     def at(self, moment: datetime) -> None:
         """Move the clock (reports come after their period) and log everyone in again."""
